@@ -1,0 +1,36 @@
+"""The Flask application factory: it wires extensions, blueprints and commands, nothing else."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import Config, ProductionConfig, config_from_environment
+
+
+def create_app(config_class: type[Config] | None = None) -> Flask:
+    """Create and configure the app for the given configuration (from APP_ENV by default)."""
+    config_class = config_class or config_from_environment()
+    if issubclass(config_class, ProductionConfig):
+        config_class.check()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+
+    from app import models  # noqa: F401 - register the models with the metadata
+    from app.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_server_default=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from app import auth, cli, errors, learn, main, security
+    from app.permissions import TEMPLATE_GLOBALS
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(learn.bp)
+    errors.register(app)
+    security.register(app)
+    cli.register(app)
+    app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    return app

@@ -1,0 +1,25 @@
+"""Forms for registering and logging in; services check the rules beyond input shape."""
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+
+def _long_enough(form, field):
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(field.data or "") < minimum:
+        raise ValidationError(f"Use at least {minimum} characters.")
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Email("Enter a valid e-mail address."), Length(max=254)])
+    display_name = StringField("Your name (shown only to you and anyone you choose to share with)",
+                               validators=[DataRequired("Enter the name you would like us to use."), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired("Choose a password."), _long_enough, Length(max=200)])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+    remember = BooleanField("Keep me logged in on this device")

@@ -1,0 +1,77 @@
+"""flask sub-commands: ``flask courses validate|import`` and ``flask users create``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import Role
+from app.services.accounts import user_create
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.errors import CourseInvalid, ValidationError
+
+courses_cli = AppGroup("courses", help="Validate and import course folders.")
+users_cli = AppGroup("users", help="Manage accounts.")
+
+COURSE_PATH = click.Path(file_okay=False, path_type=Path)
+
+
+def _echo_problems(error: CourseInvalid, folder: Path) -> None:
+    click.secho(f"{folder}: {len(error.problems)} problem(s) found:", fg="red", err=True)
+    for problem in error.problems:
+        click.echo(f"  {problem}", err=True)
+
+
+@courses_cli.command("validate")
+@click.argument("path", type=COURSE_PATH)
+def courses_validate(path: Path) -> None:
+    """Check a course folder and report every problem with its file and field."""
+    try:
+        spec = load_course(path)
+    except CourseInvalid as error:
+        _echo_problems(error, path)
+        raise SystemExit(1) from None
+    questions = sum(len(lesson.quiz) for lesson in spec.lessons.values())
+    click.echo(f"{spec.slug}: valid ({len(spec.modules)} modules, {len(spec.lessons)} lessons, {questions} questions).")
+
+
+@courses_cli.command("import")
+@click.argument("path", type=COURSE_PATH)
+def courses_import(path: Path) -> None:
+    """Import a course folder: create what is new, update what changed, keep all progress."""
+    try:
+        report = course_import(db.session, load_course(path))
+    except CourseInvalid as error:
+        _echo_problems(error, path)
+        raise SystemExit(1) from None
+    click.echo(report.summary())
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.LEARNER.value, show_default=True)
+@click.option("--name", "display_name", help="Display name (defaults to the part of the e-mail before @).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Prompted for when omitted.")
+def users_create(email: str, role: str, display_name: str | None, password: str) -> None:
+    """Create an account, e.g. the first admin of a fresh install."""
+    try:
+        user = user_create(
+            db.session, email=email, display_name=display_name or email.split("@")[0], password=password,
+            role=role, hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+    except ValidationError as error:
+        click.secho(f"Not created: {error.message}", fg="red", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Created {user.role} {user.email}.")
+
+
+def register(app: Flask) -> None:
+    """Add the command groups to the app's CLI."""
+    app.cli.add_command(courses_cli)
+    app.cli.add_command(users_cli)

@@ -1,0 +1,159 @@
+"""Views for the learner's journey. Thin: load, call a service, render."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.extensions import db
+from app.forms import EmptyForm
+from app.learn import bp
+from app.learn.forms import QuizForm, parse_answers
+from app.services.errors import LessonLocked, QuizInputError
+from app.services.progress import (
+    CourseOutline,
+    LessonNeedsQuiz,
+    LessonState,
+    course_by_slug,
+    course_outline,
+    lesson_mark_done,
+    lesson_record_opened,
+    require_unlocked,
+)
+from app.services.quizzes import attempt_for_learner, quiz_questions, quiz_submit_attempt
+
+
+def _outline_or_404(course_slug: str) -> CourseOutline:
+    course = course_by_slug(db.session, course_slug)
+    if course is None:
+        abort(404)
+    learner = current_user if current_user.is_authenticated else None
+    return course_outline(db.session, course=course, learner=learner)
+
+
+def _open_entry(outline: CourseOutline, lesson_slug: str):
+    """Return the learner's open lesson, or a redirect to the course if it is locked."""
+    try:
+        return require_unlocked(outline, lesson_slug), None
+    except LookupError:
+        abort(404)
+    except LessonLocked as locked:
+        flash(str(locked), "warning")
+        return None, redirect(url_for("learn.course", course_slug=outline.course.slug))
+
+
+@bp.get("/<course_slug>/")
+def course(course_slug: str):
+    """Show the modules and lessons, each lesson's state, and overall progress."""
+    outline = _outline_or_404(course_slug)
+    return render_template("learn/course.html", outline=outline, LessonState=LessonState)
+
+
+@bp.get("/<course_slug>/continue")
+@login_required
+def continue_course(course_slug: str):
+    """Take the learner to the first lesson they have not completed."""
+    outline = _outline_or_404(course_slug)
+    entry = outline.continue_entry()
+    if entry is None:
+        return redirect(url_for("learn.certificate", course_slug=course_slug))
+    return redirect(url_for("learn.lesson", course_slug=course_slug, lesson_slug=entry.lesson.slug))
+
+
+@bp.get("/<course_slug>/lessons/<lesson_slug>")
+@login_required
+def lesson(course_slug: str, lesson_slug: str):
+    """Show a lesson's stored, sanitised HTML with previous and next navigation."""
+    outline = _outline_or_404(course_slug)
+    entry, locked = _open_entry(outline, lesson_slug)
+    if locked:
+        return locked
+    lesson_record_opened(db.session, learner=current_user, entry=entry)
+    previous, following = outline.neighbours(entry)
+    has_quiz = bool(quiz_questions(db.session, entry.lesson))
+    return render_template(
+        "learn/lesson.html", outline=outline, entry=entry, previous=previous, following=following,
+        has_quiz=has_quiz, form=EmptyForm(), LessonState=LessonState,
+    )
+
+
+@bp.post("/<course_slug>/lessons/<lesson_slug>/done")
+@login_required
+def lesson_done(course_slug: str, lesson_slug: str):
+    """Complete a lesson that has no quiz."""
+    outline = _outline_or_404(course_slug)
+    entry, locked = _open_entry(outline, lesson_slug)
+    if locked:
+        return locked
+    try:
+        lesson_mark_done(db.session, learner=current_user, entry=entry)
+    except LessonNeedsQuiz as error:
+        flash(str(error), "warning")
+        return redirect(url_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug))
+    flash(f"You completed “{entry.lesson.title}”.", "success")
+    return redirect(url_for("learn.continue_course", course_slug=course_slug))
+
+
+@bp.route("/<course_slug>/lessons/<lesson_slug>/quiz", methods=["GET", "POST"])
+@login_required
+def quiz(course_slug: str, lesson_slug: str):
+    """Show the quiz; on POST grade it, record the attempt and show its feedback."""
+    outline = _outline_or_404(course_slug)
+    entry, locked = _open_entry(outline, lesson_slug)
+    if locked:
+        return locked
+    questions = quiz_questions(db.session, entry.lesson)
+    if not questions:
+        abort(404)
+    form = QuizForm()
+    error, status, chosen = None, 200, {}
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            answers = parse_answers(request.form)
+            chosen = answers
+            result = quiz_submit_attempt(
+                db.session, learner=current_user, lesson=entry.lesson, questions=questions,
+                answers=answers, submission_key=form.submission_key.data or "",
+                pass_mark=outline.course.pass_mark,
+            )
+        except QuizInputError as problem:
+            error, status = problem, (400 if problem.tampered else 200)
+            if problem.tampered:
+                chosen = {}
+        else:
+            return redirect(url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug,
+                                    attempt_id=result.attempt.id))
+    form.fresh_key()  # nothing was recorded, so the next try gets a new one-time key
+    return render_template(
+        "learn/quiz.html", outline=outline, entry=entry, questions=questions, form=form,
+        error=error, chosen=chosen,
+    ), status
+
+
+@bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts/<int:attempt_id>")
+@login_required
+def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
+    """Show one of the learner's own attempts: score, and per question what they chose and why."""
+    outline = _outline_or_404(course_slug)
+    entry = outline.entry_for(lesson_slug)
+    if entry is None:
+        abort(404)
+    recorded = attempt_for_learner(db.session, learner=current_user, lesson=entry.lesson, attempt_id=attempt_id)
+    if recorded is None:
+        abort(404)
+    _, following = outline.neighbours(entry)
+    return render_template(
+        "learn/attempt.html", outline=outline, entry=entry, attempt=recorded, following=following,
+        LessonState=LessonState,
+    )
+
+
+@bp.get("/<course_slug>/certificate")
+@login_required
+def certificate(course_slug: str):
+    """Congratulate a learner who has completed every lesson."""
+    outline = _outline_or_404(course_slug)
+    if not outline.is_complete:
+        flash("Your certificate appears here when you have completed every lesson.", "info")
+        return redirect(url_for("learn.course", course_slug=course_slug))
+    return render_template("learn/certificate.html", outline=outline)

@@ -1,0 +1,21 @@
+"""SQLAlchemy models, one module per aggregate; import them from here."""
+
+from app.models.course import QUESTION_KINDS, Choice, Course, Lesson, Misconception, Module, Question
+from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
+from app.models.user import Role, User
+
+__all__ = [
+    "QUESTION_KINDS",
+    "AnswerSelection",
+    "AttemptAnswer",
+    "Choice",
+    "Course",
+    "Lesson",
+    "LessonProgress",
+    "Misconception",
+    "Module",
+    "Question",
+    "QuizAttempt",
+    "Role",
+    "User",
+]

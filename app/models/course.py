@@ -1,0 +1,150 @@
+"""Course content: a course, its modules, lessons, quiz questions and choices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+QUESTION_KINDS = ("single", "multiple", "true_false")
+
+
+class Course(db.Model):
+    """A course, identified by the slug of its folder under courses/."""
+
+    __tablename__ = "courses"
+    __table_args__ = (CheckConstraint("pass_mark > 0 AND pass_mark <= 1", name="pass_mark_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    pass_mark: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
+    )
+    misconceptions: Mapped[list[Misconception]] = relationship(
+        back_populates="course", cascade="all, delete-orphan"
+    )
+
+
+class Misconception(db.Model):
+    """A mistaken belief that a wrong choice can reveal, with texts for learner and counsellor."""
+
+    __tablename__ = "misconceptions"
+    __table_args__ = (UniqueConstraint("course_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(80))
+    learner_text: Mapped[str] = mapped_column(Text)
+    counsellor_text: Mapped[str] = mapped_column(Text)
+
+    course: Mapped[Course] = relationship(back_populates="misconceptions")
+
+
+class Module(db.Model):
+    """A group of lessons; modules are met in position order."""
+
+    __tablename__ = "modules"
+    __table_args__ = (
+        UniqueConstraint("course_id", "slug"),
+        UniqueConstraint("course_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="module", order_by="Lesson.position"
+    )
+
+
+class Lesson(db.Model):
+    """A lesson: stored Markdown and its sanitised HTML, placed in a module."""
+
+    __tablename__ = "lessons"
+    __table_args__ = (
+        UniqueConstraint("course_id", "slug"),
+        UniqueConstraint("module_id", "position"),
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Lessons carry learners' history, so a course or module with lessons cannot just vanish.
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"), index=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="RESTRICT"))
+    slug: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    minutes: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    body_markdown: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+
+    course: Mapped[Course] = relationship()
+    module: Mapped[Module] = relationship(back_populates="lessons")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="lesson", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+
+class Question(db.Model):
+    """A quiz question of one of the registered kinds."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("lesson_id", "position"),
+        CheckConstraint("kind IN ('single', 'multiple', 'true_false')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    prompt: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+
+    lesson: Mapped[Lesson] = relationship(back_populates="questions")
+    choices: Mapped[list[Choice]] = relationship(
+        back_populates="question", order_by="Choice.position", cascade="all, delete-orphan"
+    )
+
+
+class Choice(db.Model):
+    """One answer a learner can pick, with the feedback that choice earns."""
+
+    __tablename__ = "choices"
+    __table_args__ = (UniqueConstraint("question_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    is_correct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    feedback: Mapped[str] = mapped_column(Text)
+    misconception_id: Mapped[int | None] = mapped_column(
+        ForeignKey("misconceptions.id", ondelete="SET NULL"), nullable=True
+    )
+
+    question: Mapped[Question] = relationship(back_populates="choices")
+    misconception: Mapped[Misconception | None] = relationship()

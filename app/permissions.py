@@ -1,0 +1,22 @@
+"""Who may do what, written once and used by views, templates and tests."""
+
+from __future__ import annotations
+
+from app.models import Role, User
+
+
+def is_authenticated(user) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def can_author(user: User | None) -> bool:
+    """Admins author and publish the course and manage users."""
+    return is_authenticated(user) and user.role == Role.ADMIN
+
+
+def can_counsel(user: User | None) -> bool:
+    """Counsellors (and admins) can open the counsellor area."""
+    return is_authenticated(user) and user.role in (Role.COUNSELLOR, Role.ADMIN)
+
+
+TEMPLATE_GLOBALS = {"can_author": can_author, "can_counsel": can_counsel}

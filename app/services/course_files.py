@@ -1,0 +1,347 @@
+"""Read and validate a course folder (course.yaml + lessons/*.md) into plain specs.
+
+Validation collects every problem, each located by file and field, instead of stopping at the
+first, so an author can fix a course in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.models.course import QUESTION_KINDS
+from app.services.errors import CourseInvalid, Problem
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+COURSE_KEYS = {"slug", "title", "summary", "pass_mark", "modules", "misconceptions"}
+MODULE_KEYS = {"slug", "title", "lessons"}
+MISCONCEPTION_KEYS = {"learner", "counsellor"}
+LESSON_KEYS = {"title", "minutes", "quiz"}
+QUESTION_KEYS = {"kind", "prompt", "explanation", "choices"}
+CHOICE_KEYS = {"text", "correct", "feedback", "misconception"}
+
+
+@dataclass
+class ChoiceSpec:
+    text: str
+    correct: bool
+    feedback: str
+    misconception: str | None = None
+
+
+@dataclass
+class QuestionSpec:
+    kind: str
+    prompt: str
+    explanation: str
+    choices: list[ChoiceSpec]
+
+
+@dataclass
+class LessonSpec:
+    slug: str
+    title: str
+    minutes: int
+    body: str
+    quiz: list[QuestionSpec]
+
+
+@dataclass
+class ModuleSpec:
+    slug: str
+    title: str
+    lesson_slugs: list[str]
+
+
+@dataclass
+class MisconceptionSpec:
+    learner: str
+    counsellor: str
+
+
+@dataclass
+class CourseSpec:
+    slug: str
+    title: str
+    summary: str
+    pass_mark: float
+    modules: list[ModuleSpec]
+    lessons: dict[str, LessonSpec]
+    misconceptions: dict[str, MisconceptionSpec] = field(default_factory=dict)
+
+
+class _Collector:
+    """Gathers problems for one file while reading it."""
+
+    def __init__(self, problems: list[Problem], file: str):
+        self.problems = problems
+        self.file = file
+
+    def add(self, field_name: str, message: str) -> None:
+        self.problems.append(Problem(self.file, field_name, message))
+
+    def text(self, data: dict, key: str, where: str, *, required: bool = True) -> str:
+        value = data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.add(where + key, "is required")
+            return ""
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.add(where + key, "must be text")
+            return ""
+        return str(value).strip()
+
+    def unknown_keys(self, data: dict, allowed: set[str], where: str) -> None:
+        for key in data:
+            if key not in allowed:
+                self.add(where + str(key), f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+
+    def slug(self, data: dict, where: str) -> str:
+        value = self.text(data, "slug", where)
+        if value and not SLUG_PATTERN.match(value):
+            self.add(where + "slug", f"{value!r} must be lower-case letters, digits and hyphens")
+        return value
+
+
+def _load_yaml(text: str, collector: _Collector, label: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else label
+        reason = getattr(exc, "problem", None) or "cannot be read"
+        collector.add(where, f"bad YAML ({reason})")
+        return None
+
+
+def _split_front_matter(text: str) -> tuple[str, str] | None:
+    """Split '---\\nfront matter\\n---\\nbody' into its two parts, or None if absent."""
+    match = re.match(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?(.*)\Z", text, re.S | re.M)
+    if not match:
+        return None
+    return match.group(1), match.group(2)
+
+
+def _read_choice(raw: Any, c: _Collector, where: str, codes: set[str]) -> ChoiceSpec | None:
+    if not isinstance(raw, dict):
+        c.add(where.rstrip("."), "must be a mapping with text and feedback")
+        return None
+    c.unknown_keys(raw, CHOICE_KEYS, where)
+    correct = raw.get("correct", False)
+    if not isinstance(correct, bool):
+        c.add(where + "correct", "must be true or false")
+        correct = False
+    code = raw.get("misconception")
+    if code is not None:
+        code = str(code).strip()
+        if code not in codes:
+            c.add(where + "misconception", f"unknown misconception code {code!r} (define it in course.yaml)")
+        if correct:
+            c.add(where + "misconception", "a correct choice cannot reveal a misconception")
+    return ChoiceSpec(
+        text=c.text(raw, "text", where),
+        correct=correct,
+        feedback=c.text(raw, "feedback", where),
+        misconception=code or None,
+    )
+
+
+def _read_question(raw: Any, c: _Collector, where: str, codes: set[str]) -> QuestionSpec | None:
+    if not isinstance(raw, dict):
+        c.add(where.rstrip("."), "must be a mapping with kind, prompt, explanation and choices")
+        return None
+    c.unknown_keys(raw, QUESTION_KEYS, where)
+    kind = c.text(raw, "kind", where)
+    if kind and kind not in QUESTION_KINDS:
+        c.add(where + "kind", f"{kind!r} is not one of {', '.join(QUESTION_KINDS)}")
+    raw_choices = raw.get("choices")
+    choices: list[ChoiceSpec] = []
+    if not isinstance(raw_choices, list) or len(raw_choices) < 2:
+        c.add(where + "choices", "needs a list of at least 2 choices")
+    else:
+        for index, raw_choice in enumerate(raw_choices):
+            choice = _read_choice(raw_choice, c, f"{where}choices[{index + 1}].", codes)
+            if choice:
+                choices.append(choice)
+        texts = [choice.text for choice in choices if choice.text]
+        if len(texts) != len(set(texts)):
+            c.add(where + "choices", "two choices have the same text")
+        correct_count = sum(choice.correct for choice in choices)
+        if kind in ("single", "true_false") and correct_count != 1:
+            c.add(where + "choices", f"a {kind} question needs exactly one correct choice, found {correct_count}")
+        if kind == "multiple" and correct_count < 1:
+            c.add(where + "choices", "a multiple question needs at least one correct choice, found 0")
+        if kind == "true_false" and len(raw_choices) != 2:
+            c.add(where + "choices", "a true_false question has exactly 2 choices")
+    return QuestionSpec(
+        kind=kind,
+        prompt=c.text(raw, "prompt", where),
+        explanation=c.text(raw, "explanation", where),
+        choices=choices,
+    )
+
+
+def _read_lesson(path: Path, slug: str, problems: list[Problem], codes: set[str]) -> LessonSpec | None:
+    c = _Collector(problems, f"lessons/{path.name}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        c.add("", f"cannot be read ({exc.__class__.__name__})")
+        return None
+    parts = _split_front_matter(text)
+    if parts is None:
+        c.add("front matter", "the file must start with YAML front matter between '---' lines")
+        return None
+    front_text, body = parts
+    known_problems = len(problems)
+    front = _load_yaml(front_text, c, "front matter")
+    if front is None:
+        if len(problems) == known_problems:
+            c.add("front matter", "is empty")
+        return None
+    if not isinstance(front, dict):
+        c.add("front matter", "must be a mapping of fields")
+        return None
+    c.unknown_keys(front, LESSON_KEYS, "")
+    minutes = front.get("minutes")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
+        c.add("minutes", "must be a whole number of minutes, 1 or more")
+        minutes = 1
+    quiz: list[QuestionSpec] = []
+    raw_quiz = front.get("quiz", [])
+    if raw_quiz is None:
+        raw_quiz = []
+    if not isinstance(raw_quiz, list):
+        c.add("quiz", "must be a list of questions")
+    else:
+        for index, raw_question in enumerate(raw_quiz):
+            question = _read_question(raw_question, c, f"quiz[{index + 1}].", codes)
+            if question:
+                quiz.append(question)
+    if not body.strip():
+        c.add("body", "the lesson needs some Markdown text after the front matter")
+    return LessonSpec(
+        slug=slug, title=c.text(front, "title", ""), minutes=minutes, body=body.strip() + "\n", quiz=quiz
+    )
+
+
+def _read_misconceptions(raw: Any, c: _Collector) -> dict[str, MisconceptionSpec]:
+    result: dict[str, MisconceptionSpec] = {}
+    if raw is None:
+        return result
+    if not isinstance(raw, dict):
+        c.add("misconceptions", "must map codes to learner and counsellor texts")
+        return result
+    for code, texts in raw.items():
+        where = f"misconceptions.{code}."
+        if not SLUG_PATTERN.match(str(code)):
+            c.add(where.rstrip("."), "a code must be lower-case letters, digits and hyphens")
+        if not isinstance(texts, dict):
+            c.add(where.rstrip("."), "needs learner and counsellor texts")
+            continue
+        c.unknown_keys(texts, MISCONCEPTION_KEYS, where)
+        result[str(code)] = MisconceptionSpec(
+            learner=c.text(texts, "learner", where), counsellor=c.text(texts, "counsellor", where)
+        )
+    return result
+
+
+def _read_modules(raw: Any, c: _Collector) -> list[ModuleSpec]:
+    modules: list[ModuleSpec] = []
+    if not isinstance(raw, list) or not raw:
+        c.add("modules", "needs a list of at least one module")
+        return modules
+    for index, raw_module in enumerate(raw):
+        where = f"modules[{index + 1}]."
+        if not isinstance(raw_module, dict):
+            c.add(where.rstrip("."), "must be a mapping with slug, title and lessons")
+            continue
+        c.unknown_keys(raw_module, MODULE_KEYS, where)
+        lessons = raw_module.get("lessons")
+        if not isinstance(lessons, list) or not lessons:
+            c.add(where + "lessons", "needs a list of at least one lesson slug")
+            lessons = []
+        lesson_slugs = []
+        for lesson_slug in lessons:
+            lesson_slug = str(lesson_slug)
+            if not SLUG_PATTERN.match(lesson_slug):
+                c.add(where + "lessons", f"{lesson_slug!r} must be lower-case letters, digits and hyphens")
+            else:
+                lesson_slugs.append(lesson_slug)
+        modules.append(ModuleSpec(slug=c.slug(raw_module, where), title=c.text(raw_module, "title", where), lesson_slugs=lesson_slugs))
+    return modules
+
+
+def _check_unique_slugs(modules: list[ModuleSpec], c: _Collector) -> None:
+    seen: dict[str, str] = {}
+    for index, module in enumerate(modules):
+        entries = [(module.slug, f"modules[{index + 1}].slug")]
+        entries += [(slug, f"modules[{index + 1}].lessons") for slug in module.lesson_slugs]
+        for slug, where in entries:
+            if not slug:
+                continue
+            if slug in seen:
+                c.add(where, f"duplicate slug {slug!r} (already used at {seen[slug]})")
+            else:
+                seen[slug] = where
+
+
+def load_course(folder: Path | str) -> CourseSpec:
+    """Read a course folder and return its spec, or raise CourseInvalid listing every problem."""
+    folder = Path(folder)
+    problems: list[Problem] = []
+    c = _Collector(problems, "course.yaml")
+    course_file = folder / "course.yaml"
+    if not folder.is_dir():
+        raise CourseInvalid([Problem(str(folder), "", "is not a course folder")])
+    if not course_file.is_file():
+        raise CourseInvalid([Problem("course.yaml", "", "is missing from the course folder")])
+    try:
+        raw = _load_yaml(course_file.read_text(encoding="utf-8"), c, "course.yaml")
+    except UnicodeDecodeError:
+        raise CourseInvalid([Problem("course.yaml", "", "is not UTF-8 text")]) from None
+    if raw is None and problems:
+        raise CourseInvalid(problems)
+    if not isinstance(raw, dict):
+        raise CourseInvalid([Problem("course.yaml", "", "must be a mapping of course fields")])
+    c.unknown_keys(raw, COURSE_KEYS, "")
+    pass_mark = raw.get("pass_mark")
+    if not isinstance(pass_mark, int | float) or isinstance(pass_mark, bool) or not 0 < pass_mark <= 1:
+        c.add("pass_mark", "must be a number above 0 and at most 1 (the share of questions right)")
+        pass_mark = 1.0
+    misconceptions = _read_misconceptions(raw.get("misconceptions"), c)
+    modules = _read_modules(raw.get("modules"), c)
+    _check_unique_slugs(modules, c)
+
+    lessons: dict[str, LessonSpec] = {}
+    lessons_dir = folder / "lessons"
+    listed = [slug for module in modules for slug in module.lesson_slugs]
+    for slug in dict.fromkeys(listed):
+        path = lessons_dir / f"{slug}.md"
+        if not path.is_file():
+            problems.append(Problem(f"lessons/{slug}.md", "", "is missing (the lesson is listed in course.yaml)"))
+            continue
+        lesson = _read_lesson(path, slug, problems, set(misconceptions))
+        if lesson:
+            lessons[slug] = lesson
+    if lessons_dir.is_dir():
+        for path in sorted(lessons_dir.glob("*.md")):
+            if path.stem not in listed:
+                problems.append(Problem(f"lessons/{path.name}", "", "is not listed in any module in course.yaml"))
+
+    spec = CourseSpec(
+        slug=c.slug(raw, ""),
+        title=c.text(raw, "title", ""),
+        summary=c.text(raw, "summary", ""),
+        pass_mark=float(pass_mark),
+        modules=modules,
+        lessons=lessons,
+        misconceptions=misconceptions,
+    )
+    if problems:
+        raise CourseInvalid(problems)
+    return spec

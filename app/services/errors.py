@@ -1,0 +1,65 @@
+"""Domain errors raised by services and shown to people by views and commands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base class for errors a person can act on."""
+
+
+class ValidationError(DomainError):
+    """Input broke a rule; ``field`` names the form field it belongs to."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class EmailTaken(ValidationError):
+    """An account already uses this e-mail address."""
+
+    def __init__(self):
+        super().__init__("email", "An account with this e-mail already exists. Try logging in.")
+
+
+class LessonLocked(DomainError):
+    """The learner has not yet completed the lesson before this one."""
+
+
+class QuizInputError(DomainError):
+    """A quiz submission that cannot be graded.
+
+    ``tampered`` is true when the form could not have produced it (unknown ids, a choice from
+    another question, several choices for a single-answer question); views answer 400 then.
+    ``question_errors`` maps question ids to messages shown beside those questions.
+    """
+
+    def __init__(self, message: str, *, tampered: bool = False, question_errors=None):
+        super().__init__(message)
+        self.message = message
+        self.tampered = tampered
+        self.question_errors: dict[int, str] = question_errors or {}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a course folder, located by file and field."""
+
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{where}: {self.message}"
+
+
+class CourseInvalid(DomainError):
+    """A course folder broke the format rules; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s) in the course files")
+        self.problems = problems

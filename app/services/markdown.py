@@ -1,0 +1,43 @@
+"""Turn lesson Markdown into sanitised HTML, stored at import or save time."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+
+_markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+ALLOWED_TAGS = {
+    "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote", "code", "pre",
+    "hr", "br", "table", "thead", "tbody", "tr", "th", "td", "img",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(markdown_text: str) -> str:
+    """Render Markdown to HTML that is safe to serve as-is."""
+    rendered = _markdown.render(markdown_text)
+    return nh3.clean(
+        rendered,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+def plain_text(markdown_text: str) -> str:
+    """Return the readable text of Markdown, block ends counted as sentence ends.
+
+    Used to measure reading ease; headings and list items end a sentence for a reader
+    even without a full stop.
+    """
+    rendered = _markdown.render(markdown_text)
+    rendered = re.sub(r"</(p|h[1-6]|li)>", ".\n", rendered)
+    text = re.sub(r"<[^>]+>", " ", rendered)
+    text = re.sub(r"([.!?:])(\s*\.)+", r"\1", html.unescape(text))
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,203 @@
+"""Where a learner is in a course: lesson states, unlocking, opening and completing lessons.
+
+The unlocking rule lives here and only here: a lesson is open when it is the first lesson,
+when the lesson before it is complete, or when the learner has already completed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, contains_eager
+
+from app.models import Course, Lesson, LessonProgress, Module, User
+from app.models.types import utcnow
+from app.services.errors import DomainError, LessonLocked
+
+
+class LessonState(StrEnum):
+    """What a learner can do with a lesson right now."""
+
+    LOCKED = "locked"
+    AVAILABLE = "available"
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class LessonEntry:
+    """A lesson in course order with the learner's state for it."""
+
+    lesson: Lesson
+    number: int
+    state: LessonState
+    opened_at: datetime | None
+    completed_at: datetime | None
+
+
+@dataclass
+class CourseOutline:
+    """The whole course in order, as one learner sees it; loaded in a fixed number of queries."""
+
+    course: Course
+    modules: list[Module]
+    entries: list[LessonEntry]
+
+    @property
+    def completed_count(self) -> int:
+        return sum(entry.state is LessonState.COMPLETED for entry in self.entries)
+
+    @property
+    def percent_complete(self) -> int:
+        if not self.entries:
+            return 0
+        return round(100 * self.completed_count / len(self.entries))
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.entries) and self.completed_count == len(self.entries)
+
+    @property
+    def has_started(self) -> bool:
+        return any(entry.opened_at for entry in self.entries)
+
+    @property
+    def completed_at(self) -> datetime | None:
+        if not self.is_complete:
+            return None
+        return max(entry.completed_at for entry in self.entries if entry.completed_at)
+
+    def entry_for(self, lesson_slug: str) -> LessonEntry | None:
+        """Return the entry for a lesson slug, or None if the course has no such lesson."""
+        return next((e for e in self.entries if e.lesson.slug == lesson_slug), None)
+
+    def neighbours(self, entry: LessonEntry) -> tuple[LessonEntry | None, LessonEntry | None]:
+        """Return the lessons before and after ``entry`` in course order."""
+        index = entry.number - 1
+        previous = self.entries[index - 1] if index > 0 else None
+        following = self.entries[index + 1] if index + 1 < len(self.entries) else None
+        return previous, following
+
+    def entries_in(self, module: Module) -> list[LessonEntry]:
+        return [entry for entry in self.entries if entry.lesson.module_id == module.id]
+
+    def continue_entry(self) -> LessonEntry | None:
+        """Return the first lesson not yet completed, or None when the course is done."""
+        return next((e for e in self.entries if e.state is not LessonState.COMPLETED), None)
+
+
+def lesson_states(lessons: list[Lesson], completed_ids: set[int]) -> list[LessonState]:
+    """Apply the unlocking rule to lessons in course order."""
+    states = []
+    previous_complete = True
+    for lesson in lessons:
+        if lesson.id in completed_ids:
+            states.append(LessonState.COMPLETED)
+        elif previous_complete:
+            states.append(LessonState.AVAILABLE)
+        else:
+            states.append(LessonState.LOCKED)
+        previous_complete = lesson.id in completed_ids
+    return states
+
+
+def course_by_slug(session: Session, slug: str) -> Course | None:
+    """Return the course with this slug, or None."""
+    return session.scalar(select(Course).where(Course.slug == slug))
+
+
+def course_outline(session: Session, *, course: Course, learner: User | None) -> CourseOutline:
+    """Load a course's modules and lessons in order, with the learner's progress (2 queries)."""
+    lessons = list(
+        session.scalars(
+            select(Lesson)
+            .join(Lesson.module)
+            .where(Lesson.course_id == course.id)
+            .options(contains_eager(Lesson.module))
+            .order_by(Module.position, Lesson.position)
+        )
+    )
+    progress: dict[int, LessonProgress] = {}
+    if learner is not None and lessons:
+        progress = {
+            row.lesson_id: row
+            for row in session.scalars(
+                select(LessonProgress).where(
+                    LessonProgress.user_id == learner.id,
+                    LessonProgress.lesson_id.in_([lesson.id for lesson in lessons]),
+                )
+            )
+        }
+    completed = {lesson_id for lesson_id, row in progress.items() if row.completed_at}
+    states = lesson_states(lessons, completed)
+    entries = [
+        LessonEntry(
+            lesson=lesson,
+            number=index,
+            state=state,
+            opened_at=progress[lesson.id].opened_at if lesson.id in progress else None,
+            completed_at=progress[lesson.id].completed_at if lesson.id in progress else None,
+        )
+        for index, (lesson, state) in enumerate(zip(lessons, states, strict=True), start=1)
+    ]
+    modules = list(dict.fromkeys(lesson.module for lesson in lessons))
+    return CourseOutline(course=course, modules=modules, entries=entries)
+
+
+def require_unlocked(outline: CourseOutline, lesson_slug: str) -> LessonEntry:
+    """Return the learner's entry for a lesson; raise LessonLocked if it is not open yet.
+
+    Raises LookupError when the course has no lesson with that slug.
+    """
+    entry = outline.entry_for(lesson_slug)
+    if entry is None:
+        raise LookupError(lesson_slug)
+    if entry.state is LessonState.LOCKED:
+        raise LessonLocked(f"“{entry.lesson.title}” opens when you complete the lesson before it.")
+    return entry
+
+
+def _insert_ignoring_conflict(session: Session, values: dict):
+    """Build an INSERT of a progress row that does nothing if the row already exists."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(LessonProgress).values(**values).on_conflict_do_nothing(
+        index_elements=["user_id", "lesson_id"]
+    )
+
+
+def lesson_record_opened(session: Session, *, learner: User, entry: LessonEntry) -> None:
+    """Record the first time the learner opened the lesson, and commit."""
+    if entry.opened_at is not None:
+        return
+    # Two tabs can open the same lesson at once; the unique key makes the second insert a no-op.
+    session.execute(_insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": entry.lesson.id, "opened_at": utcnow()}))
+    session.commit()
+
+
+def lesson_record_completion(session: Session, *, learner: User, lesson: Lesson, when: datetime | None = None) -> None:
+    """Mark the lesson complete for the learner (kept if already complete); the caller commits."""
+    when = when or utcnow()
+    session.execute(_insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": lesson.id, "opened_at": when}))
+    row = session.scalar(
+        select(LessonProgress).where(LessonProgress.user_id == learner.id, LessonProgress.lesson_id == lesson.id)
+    )
+    if row.completed_at is None:
+        row.completed_at = when
+
+
+class LessonNeedsQuiz(DomainError):
+    """A lesson with a quiz completes only when its quiz is passed."""
+
+
+def lesson_mark_done(session: Session, *, learner: User, entry: LessonEntry) -> None:
+    """Complete a lesson that has no quiz, at the learner's request, and commit."""
+    if entry.state is LessonState.LOCKED:
+        raise LessonLocked("This lesson is not open yet.")
+    if entry.lesson.questions:
+        raise LessonNeedsQuiz("Pass this lesson's quiz to complete it.")
+    lesson_record_completion(session, learner=learner, lesson=entry.lesson)
+    session.commit()

@@ -1,0 +1,176 @@
+"""Quizzes: load a lesson's questions, check and grade a submission, keep every attempt."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import AnswerSelection, AttemptAnswer, Choice, Lesson, Question, QuizAttempt, User
+from app.services.errors import QuizInputError
+from app.services.progress import lesson_record_completion
+
+SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+
+class SingleAnswerGrader:
+    """single and true_false: exactly one choice, right when it is the correct one."""
+
+    allows_several = False
+
+    def is_right(self, question: Question, chosen_ids: set[int]) -> bool:
+        return chosen_ids == {c.id for c in question.choices if c.is_correct}
+
+
+class MultipleAnswerGrader:
+    """multiple: right only when exactly the correct set is chosen."""
+
+    allows_several = True
+
+    def is_right(self, question: Question, chosen_ids: set[int]) -> bool:
+        return chosen_ids == {c.id for c in question.choices if c.is_correct}
+
+
+GRADERS = {
+    "single": SingleAnswerGrader(),
+    "true_false": SingleAnswerGrader(),
+    "multiple": MultipleAnswerGrader(),
+}
+
+
+def quiz_questions(session: Session, lesson: Lesson) -> list[Question]:
+    """Load a lesson's questions with their choices and misconceptions (3 queries)."""
+    return list(
+        session.scalars(
+            select(Question)
+            .where(Question.lesson_id == lesson.id)
+            .order_by(Question.position)
+            .options(selectinload(Question.choices).selectinload(Choice.misconception))
+        )
+    )
+
+
+def check_answers(questions: list[Question], answers: dict[int, list[int]]) -> dict[int, set[int]]:
+    """Check a parsed submission against the questions; return chosen choice ids per question.
+
+    Raises QuizInputError: tampered for ids the form could not have sent, otherwise naming
+    the questions left unanswered.
+    """
+    by_id = {question.id: question for question in questions}
+    unknown = [question_id for question_id in answers if question_id not in by_id]
+    if unknown:
+        raise QuizInputError("This submission names questions that are not in this quiz.", tampered=True)
+    chosen: dict[int, set[int]] = {}
+    for question_id, choice_ids in answers.items():
+        question = by_id[question_id]
+        valid_ids = {choice.id for choice in question.choices}
+        if not set(choice_ids) <= valid_ids:
+            raise QuizInputError("This submission names a choice that does not belong to its question.", tampered=True)
+        if len(set(choice_ids)) > 1 and not GRADERS[question.kind].allows_several:
+            raise QuizInputError("Only one choice can be picked for a single-answer question.", tampered=True)
+        if choice_ids:
+            chosen[question_id] = set(choice_ids)
+    missing = {q.id: "Choose an answer for this question." for q in questions if q.id not in chosen}
+    if missing:
+        message = "Answer every question before you submit." if chosen else "You have not answered any questions yet."
+        raise QuizInputError(message, question_errors=missing)
+    return chosen
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    attempt: QuizAttempt
+    newly_recorded: bool
+
+
+def _existing_attempt(session: Session, learner: User, submission_key: str) -> QuizAttempt | None:
+    return session.scalar(
+        select(QuizAttempt).where(QuizAttempt.user_id == learner.id, QuizAttempt.submission_key == submission_key)
+    )
+
+
+def quiz_submit_attempt(
+    session: Session,
+    *,
+    learner: User,
+    lesson: Lesson,
+    questions: list[Question],
+    answers: dict[int, list[int]],
+    submission_key: str,
+    pass_mark: float,
+) -> SubmissionResult:
+    """Grade a submission, record it as a new attempt and, if passed, complete the lesson.
+
+    The submission key comes from the quiz form; sending the same key again (a double click
+    or a refresh) returns the attempt already recorded instead of recording another.
+    Commits once. Raises QuizInputError before recording anything if the input is bad.
+    """
+    if not SUBMISSION_KEY_PATTERN.match(submission_key or ""):
+        raise QuizInputError("This submission is missing its form key; reload the quiz and try again.", tampered=True)
+    existing = _existing_attempt(session, learner, submission_key)
+    if existing is not None:
+        if existing.lesson_id != lesson.id:
+            raise QuizInputError("This submission key belongs to another quiz.", tampered=True)
+        return SubmissionResult(existing, newly_recorded=False)
+    if not questions:
+        raise QuizInputError("This lesson has no quiz.", tampered=True)
+    chosen = check_answers(questions, answers)
+
+    attempt = QuizAttempt(user_id=learner.id, lesson_id=lesson.id, submission_key=submission_key,
+                          question_count=len(questions), pass_mark=pass_mark)
+    correct_count = 0
+    for position, question in enumerate(questions, start=1):
+        chosen_ids = chosen[question.id]
+        is_right = GRADERS[question.kind].is_right(question, chosen_ids)
+        correct_count += is_right
+        answer = AttemptAnswer(
+            question_id=question.id, position=position, kind=question.kind, prompt=question.prompt,
+            explanation=question.explanation, is_correct=is_right,
+            choices_shown=[
+                {
+                    "choice_id": choice.id, "text": choice.text, "correct": choice.is_correct,
+                    "chosen": choice.id in chosen_ids, "feedback": choice.feedback,
+                    "misconception": choice.misconception.code if choice.misconception else None,
+                }
+                for choice in question.choices
+            ],
+        )
+        answer.selections = [
+            AnswerSelection(
+                choice_id=choice.id, position=index, is_correct=choice.is_correct,
+                misconception_code=choice.misconception.code if choice.misconception else None,
+            )
+            for index, choice in enumerate(question.choices, start=1)
+            if choice.id in chosen_ids
+        ]
+        attempt.answers.append(answer)
+    attempt.correct_count = correct_count
+    attempt.score = correct_count / len(questions)
+    # Compare in whole questions so 0.8 of 5 is not lost to floating point.
+    attempt.passed = correct_count >= round(pass_mark * len(questions), 9)
+    session.add(attempt)
+    try:
+        session.flush()
+        if attempt.passed:
+            lesson_record_completion(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
+        session.commit()
+    except IntegrityError:
+        # The same key arrived twice at once: keep the attempt that won the race.
+        session.rollback()
+        existing = _existing_attempt(session, learner, submission_key)
+        if existing is None:
+            raise
+        return SubmissionResult(existing, newly_recorded=False)
+    return SubmissionResult(attempt, newly_recorded=True)
+
+
+def attempt_for_learner(session: Session, *, learner: User, lesson: Lesson, attempt_id: int) -> QuizAttempt | None:
+    """Return the learner's own attempt at this lesson's quiz with its answers, or None."""
+    return session.scalar(
+        select(QuizAttempt)
+        .where(QuizAttempt.id == attempt_id, QuizAttempt.user_id == learner.id, QuizAttempt.lesson_id == lesson.id)
+        .options(selectinload(QuizAttempt.answers))
+    )

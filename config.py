@@ -1,0 +1,88 @@
+"""Configuration classes. This is the only module that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused by ProductionConfig
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` and ``postgres://`` forms and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment, read from environment variables."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'naltrexone.db'}")
+    )
+    DATABASE_URL_GIVEN = bool(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # werkzeug's scrypt is memory-hard; the cost can be lowered only for tests.
+    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_MIN_LENGTH = 10
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    COURSES_DIR = BASE_DIR / "courses"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a learner may read a lesson for hours before submitting
+    HSTS = False
+
+
+class DevelopmentConfig(Config):
+    """Local development on the embedded SQLite database."""
+
+    DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
+
+
+class TestConfig(Config):
+    """Fast, isolated settings for the test suite; CSRF stays on."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
+
+
+class ProductionConfig(Config):
+    """Production: refuses to start without a real secret key and database."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+
+    @classmethod
+    def check(cls) -> None:
+        """Raise if the environment lacks what production needs."""
+        if cls.SECRET_KEY == DEV_SECRET_KEY or len(cls.SECRET_KEY or "") < 32:
+            raise RuntimeError("SECRET_KEY must be set to a real secret (32+ characters) in production.")
+        if not cls.DATABASE_URL_GIVEN:
+            raise RuntimeError("DATABASE_URL must be set in production.")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    """Pick the configuration class named by APP_ENV (development by default)."""
+    name = os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}; got {name!r}.") from None
