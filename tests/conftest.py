@@ -1,0 +1,173 @@
+"""Shared fixtures: an app on a clean database per test, on SQLite and (when
+TEST_DATABASE_URL is set) on PostgreSQL, plus clients, users and the real course."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+from app.models import Role
+from app.services.accounts import user_create
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from config import BASE_DIR, TestConfig
+
+COURSE_DIR = BASE_DIR / "courses" / "naltrexone"
+PASSWORD = "correct horse battery"
+BACKENDS = ["sqlite"] + (["postgresql"] if TestConfig.TEST_DATABASE_URL else [])
+
+
+@contextmanager
+def scratch_postgres_database(base_url: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database for this run and drop it afterwards."""
+    name = f"nalt_test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One scratch database per test worker, dropped when the run ends."""
+    if not TestConfig.TEST_DATABASE_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    with scratch_postgres_database(TestConfig.TEST_DATABASE_URL) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def make_test_config(database_url: str, **overrides) -> type[TestConfig]:
+    return type("RunConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+@pytest.fixture
+def app(database_url: str):
+    """The app on an empty schema; tables are emptied again after the test."""
+    app = create_app(make_test_config(database_url))
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context, for tests that call services directly."""
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def session(ctx):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def create_user(app, email: str, *, role: Role = Role.LEARNER, name: str | None = None, password: str = PASSWORD) -> int:
+    """Create an account and return its id."""
+    with app.app_context():
+        user = user_create(db.session, email=email, display_name=name or email.split("@")[0].title(),
+                           password=password, role=role, hash_method=app.config["PASSWORD_HASH_METHOD"])
+        user_id = user.id
+        db.session.remove()
+        return user_id
+
+
+@pytest.fixture
+def course(app) -> str:
+    """The real naltrexone course, imported; returns its slug."""
+    with app.app_context():
+        report = course_import(db.session, load_course(COURSE_DIR))
+        db.session.remove()
+        return report.course_slug
+
+
+@pytest.fixture
+def learner(app) -> int:
+    return create_user(app, "learner@example.org", name="Lee Learner")
+
+
+@pytest.fixture
+def other_learner(app) -> int:
+    return create_user(app, "fred@example.org", name="Fred Other")
+
+
+def csrf_token(client, url: str) -> str:
+    """GET a page and return the CSRF token from its form."""
+    page = client.get(url)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} (status {page.status_code})"
+    return match.group(1)
+
+
+def login(client, email: str = "learner@example.org", password: str = PASSWORD, **extra):
+    token = csrf_token(client, "/auth/login")
+    return client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token, **extra})
+
+
+@pytest.fixture
+def learner_client(client, learner, course):
+    """A client logged in as the learner, with the course imported."""
+    response = login(client)
+    assert response.status_code == 302
+    return client
+
+
+@contextmanager
+def count_queries(engine):
+    """Count the SQL statements run inside the block: ``with count_queries(e) as n: ...; n()``."""
+    statements: list[str] = []
+
+    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield lambda: len([s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "PRAGMA"))])
+    finally:
+        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+def pytest_report_header(config):
+    databases = ", ".join(BACKENDS)
+    hint = "" if "postgresql" in BACKENDS else " (set TEST_DATABASE_URL to add PostgreSQL)"
+    return f"databases under test: {databases}{hint}; PID {os.getpid()}"
