@@ -6,6 +6,10 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def _long_enough(form, field):
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(field.data or "") < minimum:
@@ -13,13 +17,13 @@ def _long_enough(form, field):
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Email("Enter a valid e-mail address."), Length(max=254)])
-    display_name = StringField("Your name (shown only to you and anyone you choose to share with)",
+    email = EmailField("E-mail", filters=[_strip], validators=[DataRequired("Enter your e-mail address."), Email("Enter a valid e-mail address."), Length(max=254)])
+    display_name = StringField("Your name (shown only to you and anyone you choose to share with)", filters=[_strip],
                                validators=[DataRequired("Enter the name you would like us to use."), Length(max=80)])
     password = PasswordField("Password", validators=[DataRequired("Choose a password."), _long_enough, Length(max=200)])
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)])
+    email = EmailField("E-mail", filters=[_strip], validators=[DataRequired("Enter your e-mail address."), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
     remember = BooleanField("Keep me logged in on this device")

@@ -1,0 +1,107 @@
+"""Accounts over HTTP with CSRF on: register, log in (remember me), log out, safe redirects."""
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import PASSWORD, create_user, csrf_token, login
+
+
+def register(client, email="new@example.org", name="New Person", password=PASSWORD, next_url=None):
+    url = "/auth/register" + (f"?next={next_url}" if next_url else "")
+    token = csrf_token(client, url)
+    return client.post(url, data={"email": email, "display_name": name, "password": password, "csrf_token": token})
+
+
+def test_register_creates_a_learner_with_a_memory_hard_hash_and_logs_in(client, app):
+    response = register(client, email="New@Example.org ")
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "new@example.org"))
+        assert user.role == "learner"
+        assert user.password_hash.startswith("scrypt:")
+        assert PASSWORD not in user.password_hash
+    assert "New Person" in client.get("/").get_data(as_text=True)
+
+
+def test_register_refuses_a_short_password(client, app):
+    response = register(client, password="short")
+    assert response.status_code == 400
+    assert "Use at least 10 characters." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_register_refuses_a_duplicate_email_politely(client, app, learner):
+    response = register(client, email="LEARNER@example.org")
+    assert response.status_code == 400
+    assert "An account with this e-mail already exists. Try logging in." in response.get_data(as_text=True)
+
+
+def test_register_without_csrf_token_is_refused(client, app):
+    response = client.post("/auth/register", data={"email": "a@example.org", "display_name": "A", "password": PASSWORD})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(User)) is None
+
+
+def test_login_with_wrong_password_shows_a_message(client, learner):
+    response = login(client, password="not the password")
+    assert response.status_code == 400
+    assert "do not match an account" in response.get_data(as_text=True)
+
+
+def test_login_without_remember_sets_no_remember_cookie(client, learner):
+    response = login(client)
+    assert response.status_code == 302
+    assert "remember_token" not in response.headers.get("Set-Cookie", "")
+
+
+def test_login_with_remember_me_sets_a_lasting_httponly_cookie(client, learner):
+    response = login(client, remember="y")
+    cookies = response.headers.getlist("Set-Cookie")
+    remember = next(c for c in cookies if c.startswith("remember_token="))
+    assert "Expires=" in remember and "HttpOnly" in remember
+
+
+def test_deactivated_account_cannot_log_in(client, app, learner):
+    with app.app_context():
+        db.session.get(User, learner).is_active = False
+        db.session.commit()
+    assert login(client).status_code == 400
+
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example/", "//evil.example/", "/\\evil.example", "http:/evil.example", "javascript:alert(1)",
+])
+def test_next_cannot_redirect_off_site(client, learner, target):
+    token = csrf_token(client, "/auth/login")
+    response = client.post(f"/auth/login?next={target}", data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_next_on_site_is_followed(client, learner):
+    token = csrf_token(client, "/auth/login")
+    response = client.post("/auth/login?next=/courses/naltrexone/", data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"] == "/courses/naltrexone/"
+
+
+def test_logout_is_post_only_and_needs_csrf(client, learner):
+    login(client)
+    assert client.get("/auth/logout").status_code == 405
+    assert client.post("/auth/logout").status_code == 400
+    token = csrf_token(client, "/")
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    assert "Log in" in client.get("/").get_data(as_text=True)
+
+
+def test_logged_in_user_visiting_login_goes_home(client, learner):
+    login(client)
+    assert client.get("/auth/login").headers["Location"] == "/"
+
+
+def test_email_is_case_insensitive_at_login(client, app):
+    create_user(app, "mixed@example.org")
+    assert login(client, email="MIXED@example.org").status_code == 302
