@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -171,3 +171,41 @@ def pytest_report_header(config):
     databases = ", ".join(BACKENDS)
     hint = "" if "postgresql" in BACKENDS else " (set TEST_DATABASE_URL to add PostgreSQL)"
     return f"databases under test: {databases}{hint}; PID {os.getpid()}"
+
+
+def lesson_slugs(app, course_slug: str = "naltrexone") -> list[str]:
+    """The course's lesson slugs in learning order."""
+    from app.services.progress import course_by_slug, course_outline
+
+    with app.app_context():
+        outline = course_outline(db.session, course=course_by_slug(db.session, course_slug), learner=None)
+        slugs = [entry.lesson.slug for entry in outline.entries]
+        db.session.remove()
+        return slugs
+
+
+def quiz_form(app, lesson_slug: str, *, right: bool = True, course_slug: str = "naltrexone") -> dict[str, list[str]]:
+    """Form data answering a lesson's quiz all right, or all wrong (first wrong choice)."""
+    from app.models import Lesson
+    from app.services.quizzes import quiz_questions
+
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == lesson_slug))
+        data = {}
+        for question in quiz_questions(db.session, lesson):
+            if right:
+                picked = [c.id for c in question.choices if c.is_correct]
+            else:
+                picked = [next(c.id for c in question.choices if not c.is_correct)]
+            data[f"question-{question.id}"] = [str(i) for i in picked]
+        db.session.remove()
+        return data
+
+
+def submit_quiz(client, lesson_slug: str, answers: dict, course_slug: str = "naltrexone", key: str | None = None):
+    """GET the quiz (for its CSRF token and one-time key), then POST the answers."""
+    url = f"/courses/{course_slug}/lessons/{lesson_slug}/quiz"
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    found_key = re.search(r'name="submission_key" type="hidden" value="([^"]*)"', page).group(1)
+    return client.post(url, data={**answers, "csrf_token": token, "submission_key": key or found_key})

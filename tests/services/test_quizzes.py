@@ -1,0 +1,148 @@
+"""Grading and recording quiz attempts, tested without HTTP."""
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt, User
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.errors import QuizInputError
+from app.services.progress import course_by_slug, course_outline
+from app.services.quizzes import GRADERS, check_answers, quiz_questions, quiz_submit_attempt
+from tests.factories import write_course
+
+
+@pytest.fixture
+def tiny(session, tmp_path, learner):
+    """The factory course: each lesson has single, multiple and true_false questions."""
+    course_import(session, load_course(write_course(tmp_path)))
+    user = session.get(User, learner)
+    outline = course_outline(session, course=course_by_slug(session, "tiny"), learner=user)
+    lesson = outline.entries[0].lesson
+    return user, lesson, quiz_questions(session, lesson)
+
+
+def right(question):
+    return [c.id for c in question.choices if c.is_correct]
+
+
+def wrong(question):
+    return [next(c.id for c in question.choices if not c.is_correct)]
+
+
+def submit(session, user, lesson, questions, answers, key=None, pass_mark=0.8):
+    return quiz_submit_attempt(session, learner=user, lesson=lesson, questions=questions, answers=answers,
+                               submission_key=key or uuid.uuid4().hex, pass_mark=pass_mark)
+
+
+def count(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_registry_covers_every_kind():
+    assert set(GRADERS) == {"single", "multiple", "true_false"}
+
+
+def test_multiple_is_right_only_for_exactly_the_correct_set(tiny):
+    _, _, questions = tiny
+    multiple = next(q for q in questions if q.kind == "multiple")
+    a, b, c = (choice.id for choice in multiple.choices)
+    grader = GRADERS["multiple"]
+    assert grader.is_right(multiple, {a, b})
+    assert not grader.is_right(multiple, {a})
+    assert not grader.is_right(multiple, {a, b, c})
+    assert not grader.is_right(multiple, {c})
+
+
+def test_all_right_passes_and_completes_the_lesson(session, tiny):
+    user, lesson, questions = tiny
+    result = submit(session, user, lesson, questions, {q.id: right(q) for q in questions})
+    assert result.newly_recorded and result.attempt.passed
+    assert (result.attempt.correct_count, result.attempt.score) == (3, 1.0)
+    progress = session.scalar(select(LessonProgress))
+    assert progress.completed_at == result.attempt.submitted_at
+
+
+def test_below_pass_mark_fails_and_leaves_the_lesson_open(session, tiny):
+    user, lesson, questions = tiny
+    answers = {q.id: right(q) for q in questions}
+    answers[questions[0].id] = wrong(questions[0])
+    attempt = submit(session, user, lesson, questions, answers).attempt
+    assert not attempt.passed and attempt.correct_count == 2
+    assert round(attempt.score, 3) == 0.667
+    assert session.scalar(select(LessonProgress)) is None
+
+
+def test_score_equal_to_pass_mark_passes(session, tiny):
+    user, lesson, questions = tiny
+    answers = {q.id: right(q) for q in questions}
+    answers[questions[0].id] = wrong(questions[0])
+    assert submit(session, user, lesson, questions, answers, pass_mark=2 / 3).attempt.passed
+
+
+def test_attempt_keeps_a_snapshot_of_what_was_shown_and_chosen(session, tiny):
+    user, lesson, questions = tiny
+    attempt = submit(session, user, lesson, questions, {q.id: wrong(q) for q in questions}).attempt
+    first = attempt.answers[0]
+    assert first.prompt == questions[0].prompt and first.explanation == questions[0].explanation
+    assert [c["text"] for c in first.choices_shown] == [c.text for c in questions[0].choices]
+    chosen = [c for c in first.choices_shown if c["chosen"]]
+    assert chosen == [{"choice_id": wrong(questions[0])[0], "text": "Wrong answer", "correct": False, "chosen": True,
+                       "feedback": "No: it blocks.", "misconception": "blocks-are-boosts"}]
+    selection = session.scalar(select(AnswerSelection).where(AnswerSelection.answer_id == first.id))
+    assert selection.misconception_code == "blocks-are-boosts" and not selection.is_correct
+
+
+def test_every_attempt_is_kept(session, tiny):
+    user, lesson, questions = tiny
+    for answers in ({q.id: wrong(q) for q in questions}, {q.id: right(q) for q in questions}, {q.id: wrong(q) for q in questions}):
+        submit(session, user, lesson, questions, answers)
+    assert count(session, QuizAttempt) == 3
+    assert count(session, AttemptAnswer) == 9
+
+
+def test_same_submission_key_records_one_attempt(session, tiny):
+    user, lesson, questions = tiny
+    key = uuid.uuid4().hex
+    first = submit(session, user, lesson, questions, {q.id: right(q) for q in questions}, key=key)
+    again = submit(session, user, lesson, questions, {q.id: wrong(q) for q in questions}, key=key)
+    assert again.attempt.id == first.attempt.id and not again.newly_recorded
+    assert count(session, QuizAttempt) == 1
+
+
+@pytest.mark.parametrize("case", ["unknown question", "unknown choice", "other question's choice", "two for single"])
+def test_tampered_answers_raise_and_record_nothing(session, tiny, case):
+    user, lesson, questions = tiny
+    answers = {q.id: right(q) for q in questions}
+    single = questions[0]
+    if case == "unknown question":
+        answers[10**9] = [1]
+    elif case == "unknown choice":
+        answers[single.id] = [10**9]
+    elif case == "other question's choice":
+        answers[single.id] = right(questions[1])[:1]
+    else:
+        answers[single.id] = [c.id for c in single.choices[:2]]
+    with pytest.raises(QuizInputError) as raised:
+        submit(session, user, lesson, questions, answers)
+    assert raised.value.tampered
+    assert count(session, QuizAttempt) == 0 and count(session, AttemptAnswer) == 0
+
+
+def test_unanswered_questions_are_named(tiny):
+    _, _, questions = tiny
+    with pytest.raises(QuizInputError) as raised:
+        check_answers(questions, {questions[0].id: right(questions[0])})
+    assert not raised.value.tampered
+    assert set(raised.value.question_errors) == {q.id for q in questions[1:]}
+    with pytest.raises(QuizInputError, match="not answered any"):
+        check_answers(questions, {})
+
+
+def test_a_bad_submission_key_is_refused(session, tiny):
+    user, lesson, questions = tiny
+    with pytest.raises(QuizInputError):
+        submit(session, user, lesson, questions, {q.id: right(q) for q in questions}, key="x' OR 1=1")
+    assert count(session, QuizAttempt) == 0

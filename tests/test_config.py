@@ -1,0 +1,39 @@
+"""Configuration: database URLs, and production refusing to start half-configured."""
+
+import pytest
+
+from app import create_app
+from config import DEV_SECRET_KEY, ProductionConfig, normalise_database_url
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("postgresql://user@host/db", "postgresql+psycopg://user@host/db"),
+    ("postgres://user:pw@host:5432/db", "postgresql+psycopg://user:pw@host:5432/db"),
+    ("postgresql+psycopg://user@host/db", "postgresql+psycopg://user@host/db"),
+    ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+])
+def test_database_url_accepts_the_usual_forms(given, expected):
+    assert normalise_database_url(given) == expected
+
+
+def production(**overrides):
+    values = {"SECRET_KEY": "s" * 40, "DATABASE_URL_GIVEN": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    values.update(overrides)
+    return type("Prod", (ProductionConfig,), values)
+
+
+@pytest.mark.parametrize("overrides", [
+    {"SECRET_KEY": DEV_SECRET_KEY},
+    {"SECRET_KEY": "short"},
+    {"SECRET_KEY": ""},
+    {"DATABASE_URL_GIVEN": False},
+])
+def test_production_refuses_to_start_without_a_real_secret_and_database(overrides):
+    with pytest.raises(RuntimeError):
+        create_app(production(**overrides))
+
+
+def test_production_starts_when_configured_and_secures_cookies():
+    app = create_app(production())
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert not app.debug
