@@ -28,7 +28,7 @@ class Config:
     DATABASE_URL_GIVEN = bool(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # werkzeug's scrypt is memory-hard; the cost can be lowered only for tests.
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     PASSWORD_MIN_LENGTH = 10
     MAX_CONTENT_LENGTH = 1024 * 1024
     COURSES_DIR = BASE_DIR / "courses"
@@ -52,7 +52,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = "sqlite://"
-    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
     TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 
 

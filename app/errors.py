@@ -30,7 +30,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(400, "This form had expired or was sent from elsewhere. Please reload the page and try again.")
+        return render_error(
+            400, "This form had expired or was sent from elsewhere. Please reload the page and try again."
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

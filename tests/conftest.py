@@ -101,11 +101,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def create_user(app, email: str, *, role: Role = Role.LEARNER, name: str | None = None, password: str = PASSWORD) -> int:
+def create_user(
+    app, email: str, *, role: Role = Role.LEARNER, name: str | None = None, password: str = PASSWORD
+) -> int:
     """Create an account and return its id."""
     with app.app_context():
-        user = user_create(db.session, email=email, display_name=name or email.split("@")[0].title(),
-                           password=password, role=role, hash_method=app.config["PASSWORD_HASH_METHOD"])
+        user = user_create(
+            db.session,
+            email=email,
+            display_name=name or email.split("@")[0].title(),
+            password=password,
+            role=role,
+            hash_method=app.config["PASSWORD_HASH_METHOD"],
+        )
         user_id = user.id
         db.session.remove()
         return user_id
@@ -134,7 +142,8 @@ def csrf_token(client, url: str) -> str:
     """GET a page and return the CSRF token from its form."""
     page = client.get(url)
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)) or re.search(
-        r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
+        r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)
+    )
     assert match, f"no CSRF token on {url} (status {page.status_code})"
     return match.group(1)
 
@@ -162,7 +171,9 @@ def count_queries(engine):
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     try:
-        yield lambda: len([s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "PRAGMA"))])
+        yield lambda: len(
+            [s for s in statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "PRAGMA"))]
+        )
     finally:
         event.remove(engine, "before_cursor_execute", before_cursor_execute)
 

@@ -63,8 +63,10 @@ def question_true_false() -> dict:
 def default_lessons() -> dict[str, dict]:
     quiz = [question_single(), question_multiple(), question_true_false()]
     return {
-        slug: {"front": {"title": f"Lesson {slug}", "minutes": 5, "quiz": copy.deepcopy(quiz)},
-               "body": f"## Lesson {slug}\n\nSome plain words about {slug}.\n"}
+        slug: {
+            "front": {"title": f"Lesson {slug}", "minutes": 5, "quiz": copy.deepcopy(quiz)},
+            "body": f"## Lesson {slug}\n\nSome plain words about {slug}.\n",
+        }
         for slug in ("one", "two", "three")
     }
 

@@ -6,12 +6,15 @@ from app import create_app
 from config import DEV_SECRET_KEY, ProductionConfig, normalise_database_url
 
 
-@pytest.mark.parametrize(("given", "expected"), [
-    ("postgresql://user@host/db", "postgresql+psycopg://user@host/db"),
-    ("postgres://user:pw@host:5432/db", "postgresql+psycopg://user:pw@host:5432/db"),
-    ("postgresql+psycopg://user@host/db", "postgresql+psycopg://user@host/db"),
-    ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://user@host/db", "postgresql+psycopg://user@host/db"),
+        ("postgres://user:pw@host:5432/db", "postgresql+psycopg://user:pw@host:5432/db"),
+        ("postgresql+psycopg://user@host/db", "postgresql+psycopg://user@host/db"),
+        ("sqlite:////tmp/x.db", "sqlite:////tmp/x.db"),
+    ],
+)
 def test_database_url_accepts_the_usual_forms(given, expected):
     assert normalise_database_url(given) == expected
 
@@ -22,12 +25,15 @@ def production(**overrides):
     return type("Prod", (ProductionConfig,), values)
 
 
-@pytest.mark.parametrize("overrides", [
-    {"SECRET_KEY": DEV_SECRET_KEY},
-    {"SECRET_KEY": "short"},
-    {"SECRET_KEY": ""},
-    {"DATABASE_URL_GIVEN": False},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"SECRET_KEY": DEV_SECRET_KEY},
+        {"SECRET_KEY": "short"},
+        {"SECRET_KEY": ""},
+        {"DATABASE_URL_GIVEN": False},
+    ],
+)
 def test_production_refuses_to_start_without_a_real_secret_and_database(overrides):
     with pytest.raises(RuntimeError):
         create_app(production(**overrides))

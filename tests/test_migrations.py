@@ -30,7 +30,9 @@ def test_upgrade_from_empty_to_head_matches_the_models(empty_database_url):
         assert "alembic_version" in tables
         check()  # what `flask db check` runs: it exits non-zero if models and migrations disagree
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "compare_server_default": True}
+            )
             assert compare_metadata(context, db.metadata) == []
         db.engine.dispose()
 

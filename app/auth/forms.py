@@ -17,13 +17,26 @@ def _long_enough(form, field):
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField("E-mail", filters=[_strip], validators=[DataRequired("Enter your e-mail address."), Email("Enter a valid e-mail address."), Length(max=254)])
-    display_name = StringField("Your name (shown only to you and anyone you choose to share with)", filters=[_strip],
-                               validators=[DataRequired("Enter the name you would like us to use."), Length(max=80)])
+    email = EmailField(
+        "E-mail",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your e-mail address."),
+            Email("Enter a valid e-mail address."),
+            Length(max=254),
+        ],
+    )
+    display_name = StringField(
+        "Your name (shown only to you and anyone you choose to share with)",
+        filters=[_strip],
+        validators=[DataRequired("Enter the name you would like us to use."), Length(max=80)],
+    )
     password = PasswordField("Password", validators=[DataRequired("Choose a password."), _long_enough, Length(max=200)])
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", filters=[_strip], validators=[DataRequired("Enter your e-mail address."), Length(max=254)])
+    email = EmailField(
+        "E-mail", filters=[_strip], validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
+    )
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
     remember = BooleanField("Keep me logged in on this device")

@@ -72,8 +72,14 @@ def lesson(course_slug: str, lesson_slug: str):
     previous, following = outline.neighbours(entry)
     has_quiz = bool(quiz_questions(db.session, entry.lesson))
     return render_template(
-        "learn/lesson.html", outline=outline, entry=entry, previous=previous, following=following,
-        has_quiz=has_quiz, form=EmptyForm(), LessonState=LessonState,
+        "learn/lesson.html",
+        outline=outline,
+        entry=entry,
+        previous=previous,
+        following=following,
+        has_quiz=has_quiz,
+        form=EmptyForm(),
+        LessonState=LessonState,
     )
 
 
@@ -112,8 +118,12 @@ def quiz(course_slug: str, lesson_slug: str):
             answers = parse_answers(request.form)
             chosen = answers
             result = quiz_submit_attempt(
-                db.session, learner=current_user, lesson=entry.lesson, questions=questions,
-                answers=answers, submission_key=form.submission_key.data or "",
+                db.session,
+                learner=current_user,
+                lesson=entry.lesson,
+                questions=questions,
+                answers=answers,
+                submission_key=form.submission_key.data or "",
                 pass_mark=outline.course.pass_mark,
             )
         except QuizInputError as problem:
@@ -121,12 +131,18 @@ def quiz(course_slug: str, lesson_slug: str):
             if problem.tampered:
                 chosen = {}
         else:
-            return redirect(url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug,
-                                    attempt_id=result.attempt.id))
+            return redirect(
+                url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt.id)
+            )
     form.fresh_key()  # nothing was recorded, so the next try gets a new one-time key
     return render_template(
-        "learn/quiz.html", outline=outline, entry=entry, questions=questions, form=form,
-        error=error, chosen=chosen,
+        "learn/quiz.html",
+        outline=outline,
+        entry=entry,
+        questions=questions,
+        form=form,
+        error=error,
+        chosen=chosen,
     ), status
 
 
@@ -143,7 +159,11 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
         abort(404)
     _, following = outline.neighbours(entry)
     return render_template(
-        "learn/attempt.html", outline=outline, entry=entry, attempt=recorded, following=following,
+        "learn/attempt.html",
+        outline=outline,
+        entry=entry,
+        attempt=recorded,
+        following=following,
         LessonState=LessonState,
     )
 

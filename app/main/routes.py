@@ -16,7 +16,9 @@ def index():
     course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
     outline = None
     if course is not None:
-        outline = course_outline(db.session, course=course, learner=current_user if current_user.is_authenticated else None)
+        outline = course_outline(
+            db.session, course=course, learner=current_user if current_user.is_authenticated else None
+        )
     return render_template("main/index.html", course=course, outline=outline)
 
 

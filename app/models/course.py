@@ -39,9 +39,7 @@ class Course(db.Model):
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
     )
-    misconceptions: Mapped[list[Misconception]] = relationship(
-        back_populates="course", cascade="all, delete-orphan"
-    )
+    misconceptions: Mapped[list[Misconception]] = relationship(back_populates="course", cascade="all, delete-orphan")
 
 
 class Misconception(db.Model):
@@ -75,9 +73,7 @@ class Module(db.Model):
     position: Mapped[int] = mapped_column(Integer)
 
     course: Mapped[Course] = relationship(back_populates="modules")
-    lessons: Mapped[list[Lesson]] = relationship(
-        back_populates="module", order_by="Lesson.position"
-    )
+    lessons: Mapped[list[Lesson]] = relationship(back_populates="module", order_by="Lesson.position")
 
 
 class Lesson(db.Model):

@@ -88,9 +88,7 @@ class AttemptAnswer(db.Model):
     choices_shown: Mapped[list[dict]] = mapped_column(JSON)
 
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
-    selections: Mapped[list[AnswerSelection]] = relationship(
-        back_populates="answer", cascade="all, delete-orphan"
-    )
+    selections: Mapped[list[AnswerSelection]] = relationship(back_populates="answer", cascade="all, delete-orphan")
 
 
 class AnswerSelection(db.Model):

@@ -164,9 +164,7 @@ def _insert_ignoring_conflict(session: Session, values: dict):
     """Build an INSERT of a progress row that does nothing if the row already exists."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(LessonProgress).values(**values).on_conflict_do_nothing(
-        index_elements=["user_id", "lesson_id"]
-    )
+    return insert(LessonProgress).values(**values).on_conflict_do_nothing(index_elements=["user_id", "lesson_id"])
 
 
 def lesson_record_opened(session: Session, *, learner: User, entry: LessonEntry) -> None:
@@ -174,14 +172,18 @@ def lesson_record_opened(session: Session, *, learner: User, entry: LessonEntry)
     if entry.opened_at is not None:
         return
     # Two tabs can open the same lesson at once; the unique key makes the second insert a no-op.
-    session.execute(_insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": entry.lesson.id, "opened_at": utcnow()}))
+    session.execute(
+        _insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": entry.lesson.id, "opened_at": utcnow()})
+    )
     session.commit()
 
 
 def lesson_record_completion(session: Session, *, learner: User, lesson: Lesson, when: datetime | None = None) -> None:
     """Mark the lesson complete for the learner (kept if already complete); the caller commits."""
     when = when or utcnow()
-    session.execute(_insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": lesson.id, "opened_at": when}))
+    session.execute(
+        _insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": lesson.id, "opened_at": when})
+    )
     row = session.scalar(
         select(LessonProgress).where(LessonProgress.user_id == learner.id, LessonProgress.lesson_id == lesson.id)
     )

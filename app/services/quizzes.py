@@ -119,20 +119,32 @@ def quiz_submit_attempt(
         raise QuizInputError("This lesson has no quiz.", tampered=True)
     chosen = check_answers(questions, answers)
 
-    attempt = QuizAttempt(user_id=learner.id, lesson_id=lesson.id, submission_key=submission_key,
-                          question_count=len(questions), pass_mark=pass_mark)
+    attempt = QuizAttempt(
+        user_id=learner.id,
+        lesson_id=lesson.id,
+        submission_key=submission_key,
+        question_count=len(questions),
+        pass_mark=pass_mark,
+    )
     correct_count = 0
     for position, question in enumerate(questions, start=1):
         chosen_ids = chosen[question.id]
         is_right = GRADERS[question.kind].is_right(question, chosen_ids)
         correct_count += is_right
         answer = AttemptAnswer(
-            question_id=question.id, position=position, kind=question.kind, prompt=question.prompt,
-            explanation=question.explanation, is_correct=is_right,
+            question_id=question.id,
+            position=position,
+            kind=question.kind,
+            prompt=question.prompt,
+            explanation=question.explanation,
+            is_correct=is_right,
             choices_shown=[
                 {
-                    "choice_id": choice.id, "text": choice.text, "correct": choice.is_correct,
-                    "chosen": choice.id in chosen_ids, "feedback": choice.feedback,
+                    "choice_id": choice.id,
+                    "text": choice.text,
+                    "correct": choice.is_correct,
+                    "chosen": choice.id in chosen_ids,
+                    "feedback": choice.feedback,
                     "misconception": choice.misconception.code if choice.misconception else None,
                 }
                 for choice in question.choices
@@ -140,7 +152,9 @@ def quiz_submit_attempt(
         )
         answer.selections = [
             AnswerSelection(
-                choice_id=choice.id, position=index, is_correct=choice.is_correct,
+                choice_id=choice.id,
+                position=index,
+                is_correct=choice.is_correct,
                 misconception_code=choice.misconception.code if choice.misconception else None,
             )
             for index, choice in enumerate(question.choices, start=1)

@@ -5,6 +5,8 @@ from types import SimpleNamespace
 import pytest
 
 from app.models import Lesson, User
+from app.services.course_files import load_course
+from app.services.course_import import course_import
 from app.services.errors import LessonLocked
 from app.services.progress import (
     LessonNeedsQuiz,
@@ -17,8 +19,6 @@ from app.services.progress import (
     lesson_states,
     require_unlocked,
 )
-from app.services.course_files import load_course
-from app.services.course_import import course_import
 from tests.factories import default_lessons, write_course
 
 L, A, C = LessonState.LOCKED, LessonState.AVAILABLE, LessonState.COMPLETED
@@ -28,14 +28,17 @@ def lessons(n):
     return [SimpleNamespace(id=i) for i in range(1, n + 1)]
 
 
-@pytest.mark.parametrize(("completed", "expected"), [
-    (set(), [A, L, L, L]),
-    ({1}, [C, A, L, L]),
-    ({1, 2}, [C, C, A, L]),
-    ({1, 2, 3, 4}, [C, C, C, C]),
-    # A lesson added before one already completed: the new one is open, the completed one stays.
-    ({1, 3}, [C, A, C, A]),
-])
+@pytest.mark.parametrize(
+    ("completed", "expected"),
+    [
+        (set(), [A, L, L, L]),
+        ({1}, [C, A, L, L]),
+        ({1, 2}, [C, C, A, L]),
+        ({1, 2, 3, 4}, [C, C, C, C]),
+        # A lesson added before one already completed: the new one is open, the completed one stays.
+        ({1, 3}, [C, A, C, A]),
+    ],
+)
 def test_a_lesson_opens_when_the_one_before_it_is_complete(completed, expected):
     assert lesson_states(lessons(4), completed) == expected
 

@@ -33,8 +33,15 @@ def wrong(question):
 
 
 def submit(session, user, lesson, questions, answers, key=None, pass_mark=0.8):
-    return quiz_submit_attempt(session, learner=user, lesson=lesson, questions=questions, answers=answers,
-                               submission_key=key or uuid.uuid4().hex, pass_mark=pass_mark)
+    return quiz_submit_attempt(
+        session,
+        learner=user,
+        lesson=lesson,
+        questions=questions,
+        answers=answers,
+        submission_key=key or uuid.uuid4().hex,
+        pass_mark=pass_mark,
+    )
 
 
 def count(session, model):
@@ -89,15 +96,27 @@ def test_attempt_keeps_a_snapshot_of_what_was_shown_and_chosen(session, tiny):
     assert first.prompt == questions[0].prompt and first.explanation == questions[0].explanation
     assert [c["text"] for c in first.choices_shown] == [c.text for c in questions[0].choices]
     chosen = [c for c in first.choices_shown if c["chosen"]]
-    assert chosen == [{"choice_id": wrong(questions[0])[0], "text": "Wrong answer", "correct": False, "chosen": True,
-                       "feedback": "No: it blocks.", "misconception": "blocks-are-boosts"}]
+    assert chosen == [
+        {
+            "choice_id": wrong(questions[0])[0],
+            "text": "Wrong answer",
+            "correct": False,
+            "chosen": True,
+            "feedback": "No: it blocks.",
+            "misconception": "blocks-are-boosts",
+        }
+    ]
     selection = session.scalar(select(AnswerSelection).where(AnswerSelection.answer_id == first.id))
     assert selection.misconception_code == "blocks-are-boosts" and not selection.is_correct
 
 
 def test_every_attempt_is_kept(session, tiny):
     user, lesson, questions = tiny
-    for answers in ({q.id: wrong(q) for q in questions}, {q.id: right(q) for q in questions}, {q.id: wrong(q) for q in questions}):
+    for answers in (
+        {q.id: wrong(q) for q in questions},
+        {q.id: right(q) for q in questions},
+        {q.id: wrong(q) for q in questions},
+    ):
         submit(session, user, lesson, questions, answers)
     assert count(session, QuizAttempt) == 3
     assert count(session, AttemptAnswer) == 9

@@ -72,19 +72,31 @@ def test_deactivated_account_cannot_log_in(client, app, learner):
     assert login(client).status_code == 400
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/", "//evil.example/", "/\\evil.example", "http:/evil.example", "javascript:alert(1)",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+    ],
+)
 def test_next_cannot_redirect_off_site(client, learner, target):
     token = csrf_token(client, "/auth/login")
-    response = client.post(f"/auth/login?next={target}", data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        f"/auth/login?next={target}", data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
 
 def test_next_on_site_is_followed(client, learner):
     token = csrf_token(client, "/auth/login")
-    response = client.post("/auth/login?next=/courses/naltrexone/", data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/auth/login?next=/courses/naltrexone/",
+        data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.headers["Location"] == "/courses/naltrexone/"
 
 

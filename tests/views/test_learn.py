@@ -78,7 +78,10 @@ def test_locked_lesson_and_quiz_redirect_with_a_message_and_never_show_content(l
 def test_locked_quiz_post_records_nothing(learner_client, app):
     second = lesson_slugs(app)[1]
     token = csrf_token(learner_client, "/")
-    response = learner_client.post(f"/courses/naltrexone/lessons/{second}/quiz", data={**quiz_form(app, second), "csrf_token": token, "submission_key": "a" * 32})
+    response = learner_client.post(
+        f"/courses/naltrexone/lessons/{second}/quiz",
+        data={**quiz_form(app, second), "csrf_token": token, "submission_key": "a" * 32},
+    )
     assert response.status_code == 302
     assert attempts(app) == 0
 

@@ -18,8 +18,15 @@ def add_failed_attempts(app, user_id: int, lesson_slug: str, n: int) -> None:
         questions = quiz_questions(db.session, lesson)
         answers = {q.id: [next(c.id for c in q.choices if not c.is_correct)] for q in questions}
         for _ in range(n):
-            quiz_submit_attempt(db.session, learner=user, lesson=lesson, questions=questions, answers=answers,
-                                submission_key=uuid.uuid4().hex, pass_mark=0.8)
+            quiz_submit_attempt(
+                db.session,
+                learner=user,
+                lesson=lesson,
+                questions=questions,
+                answers=answers,
+                submission_key=uuid.uuid4().hex,
+                pass_mark=0.8,
+            )
         db.session.remove()
 
 
@@ -35,8 +42,12 @@ def queries_for(app, request) -> int:
 @pytest.mark.parametrize("page", ["overview", "lesson", "quiz page", "landing"])
 def test_page_queries_do_not_grow_with_attempts(learner_client, app, learner, page):
     first = lesson_slugs(app)[0]
-    url = {"overview": "/courses/naltrexone/", "lesson": f"/courses/naltrexone/lessons/{first}",
-           "quiz page": f"/courses/naltrexone/lessons/{first}/quiz", "landing": "/"}[page]
+    url = {
+        "overview": "/courses/naltrexone/",
+        "lesson": f"/courses/naltrexone/lessons/{first}",
+        "quiz page": f"/courses/naltrexone/lessons/{first}/quiz",
+        "landing": "/",
+    }[page]
     learner_client.get(url)  # the first visit records the lesson as opened
     before = queries_for(app, lambda: learner_client.get(url))
     add_failed_attempts(app, learner, first, 50)

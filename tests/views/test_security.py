@@ -17,7 +17,12 @@ def test_every_page_carries_the_security_headers(client, course, url):
 
 def test_pages_have_no_inline_script_or_style(learner_client, app):
     first = lesson_slugs(app)[0]
-    for url in ("/", "/courses/naltrexone/", f"/courses/naltrexone/lessons/{first}", f"/courses/naltrexone/lessons/{first}/quiz"):
+    for url in (
+        "/",
+        "/courses/naltrexone/",
+        f"/courses/naltrexone/lessons/{first}",
+        f"/courses/naltrexone/lessons/{first}/quiz",
+    ):
         page = learner_client.get(url).get_data(as_text=True)
         assert "<script" not in page and "<style" not in page and " style=" not in page, url
         assert "http://" not in page and "https://" not in page, url
