@@ -61,8 +61,12 @@ def users_create(email: str, role: str, display_name: str | None, password: str)
     """Create an account, e.g. the first admin of a fresh install."""
     try:
         user = user_create(
-            db.session, email=email, display_name=display_name or email.split("@")[0], password=password,
-            role=role, hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            db.session,
+            email=email,
+            display_name=display_name or email.split("@")[0],
+            password=password,
+            role=role,
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
         )
     except ValidationError as error:

@@ -107,12 +107,13 @@ class _Collector:
         return value
 
 
-def _load_yaml(text: str, collector: _Collector, label: str) -> Any:
+def _load_yaml(text: str, collector: _Collector, label: str, *, first_line: int = 1) -> Any:
+    """Parse YAML; on error report it at its line in the file (``text`` starts at ``first_line``)."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else label
+        where = f"line {mark.line + first_line}" if mark is not None else label
         reason = getattr(exc, "problem", None) or "cannot be read"
         collector.add(where, f"bad YAML ({reason})")
         return None
@@ -198,7 +199,8 @@ def _read_lesson(path: Path, slug: str, problems: list[Problem], codes: set[str]
         return None
     front_text, body = parts
     known_problems = len(problems)
-    front = _load_yaml(front_text, c, "front matter")
+    # Front matter starts on line 2, after the opening '---'.
+    front = _load_yaml(front_text, c, "front matter", first_line=2)
     if front is None:
         if len(problems) == known_problems:
             c.add("front matter", "is empty")
@@ -224,9 +226,7 @@ def _read_lesson(path: Path, slug: str, problems: list[Problem], codes: set[str]
                 quiz.append(question)
     if not body.strip():
         c.add("body", "the lesson needs some Markdown text after the front matter")
-    return LessonSpec(
-        slug=slug, title=c.text(front, "title", ""), minutes=minutes, body=body.strip() + "\n", quiz=quiz
-    )
+    return LessonSpec(slug=slug, title=c.text(front, "title", ""), minutes=minutes, body=body.strip() + "\n", quiz=quiz)
 
 
 def _read_misconceptions(raw: Any, c: _Collector) -> dict[str, MisconceptionSpec]:
@@ -272,7 +272,11 @@ def _read_modules(raw: Any, c: _Collector) -> list[ModuleSpec]:
                 c.add(where + "lessons", f"{lesson_slug!r} must be lower-case letters, digits and hyphens")
             else:
                 lesson_slugs.append(lesson_slug)
-        modules.append(ModuleSpec(slug=c.slug(raw_module, where), title=c.text(raw_module, "title", where), lesson_slugs=lesson_slugs))
+        modules.append(
+            ModuleSpec(
+                slug=c.slug(raw_module, where), title=c.text(raw_module, "title", where), lesson_slugs=lesson_slugs
+            )
+        )
     return modules
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
@@ -62,7 +62,9 @@ def _assign(obj, **values) -> bool:
     return changed
 
 
-def _upsert_misconceptions(session: Session, course: Course, spec: CourseSpec, report: ImportReport) -> dict[str, Misconception]:
+def _upsert_misconceptions(
+    session: Session, course: Course, spec: CourseSpec, report: ImportReport
+) -> dict[str, Misconception]:
     by_code = {m.code: m for m in course.misconceptions}
     for code, texts in spec.misconceptions.items():
         misconception = by_code.get(code)
@@ -79,7 +81,9 @@ def _upsert_misconceptions(session: Session, course: Course, spec: CourseSpec, r
     return by_code
 
 
-def _sync_choices(question: Question, spec: QuestionSpec, misconceptions: dict[str, Misconception], report: ImportReport) -> None:
+def _sync_choices(
+    question: Question, spec: QuestionSpec, misconceptions: dict[str, Misconception], report: ImportReport
+) -> None:
     existing = list(question.choices)
     for position, choice_spec in enumerate(spec.choices, start=1):
         values = dict(
@@ -94,12 +98,14 @@ def _sync_choices(question: Question, spec: QuestionSpec, misconceptions: dict[s
         else:
             question.choices.append(Choice(position=position, **values))
             report.created["choices"] += 1
-    for choice in existing[len(spec.choices):]:
+    for choice in existing[len(spec.choices) :]:
         question.choices.remove(choice)
         report.deleted["choices"] += 1
 
 
-def _sync_questions(lesson: Lesson, spec: LessonSpec, misconceptions: dict[str, Misconception], report: ImportReport) -> None:
+def _sync_questions(
+    lesson: Lesson, spec: LessonSpec, misconceptions: dict[str, Misconception], report: ImportReport
+) -> None:
     existing = list(lesson.questions)
     for position, question_spec in enumerate(spec.quiz, start=1):
         values = dict(kind=question_spec.kind, prompt=question_spec.prompt, explanation=question_spec.explanation)
@@ -112,7 +118,7 @@ def _sync_questions(lesson: Lesson, spec: LessonSpec, misconceptions: dict[str, 
             lesson.questions.append(question)
             report.created["questions"] += 1
         _sync_choices(question, question_spec, misconceptions, report)
-    for question in existing[len(spec.quiz):]:
+    for question in existing[len(spec.quiz) :]:
         lesson.questions.remove(question)
         report.deleted["questions"] += 1
 
@@ -137,9 +143,9 @@ def course_import(session: Session, spec: CourseSpec) -> ImportReport:
     """
     report = ImportReport(spec.slug)
     course = session.scalar(
-        select(Course).where(Course.slug == spec.slug).options(
-            selectinload(Course.modules), selectinload(Course.misconceptions)
-        )
+        select(Course)
+        .where(Course.slug == spec.slug)
+        .options(selectinload(Course.modules), selectinload(Course.misconceptions))
     )
     if course is None:
         course = Course(slug=spec.slug, title=spec.title, summary=spec.summary, pass_mark=spec.pass_mark)
@@ -155,19 +161,26 @@ def course_import(session: Session, spec: CourseSpec) -> ImportReport:
         lessons = {
             lesson.slug: lesson
             for lesson in session.scalars(
-                select(Lesson).where(Lesson.course_id == course.id).options(
-                    selectinload(Lesson.questions).selectinload(Question.choices)
-                )
+                select(Lesson)
+                .where(Lesson.course_id == course.id)
+                .options(selectinload(Lesson.questions).selectinload(Question.choices))
             )
         }
     dropped = [lesson for slug, lesson in lessons.items() if slug not in spec.lessons]
     kept_history = _lessons_with_history(session, [lesson.id for lesson in dropped])
     if kept_history:
         session.rollback()
-        raise CourseInvalid([
-            Problem("course.yaml", "modules", f"lesson {lesson.slug!r} was removed, but learners have progress on it; keep it in the course")
-            for lesson in dropped if lesson.id in kept_history
-        ])
+        raise CourseInvalid(
+            [
+                Problem(
+                    "course.yaml",
+                    "modules",
+                    f"lesson {lesson.slug!r} was removed, but learners have progress on it; keep it in the course",
+                )
+                for lesson in dropped
+                if lesson.id in kept_history
+            ]
+        )
 
     modules = {module.slug: module for module in course.modules}
     wanted_modules: list[Module] = []
@@ -183,10 +196,12 @@ def course_import(session: Session, spec: CourseSpec) -> ImportReport:
             module.title = module_spec.title
         wanted_modules.append(module)
 
-    # Positions are unique per parent, so rows that move are parked on free negative
-    # positions first; rows that stay put are never touched, keeping re-imports no-ops.
+    # Positions are unique per parent, so rows that move, and modules about to go, are parked
+    # on free negative positions first; rows that stay put are never touched, keeping
+    # re-imports no-ops.
     moving_modules = [m for position, m in enumerate(wanted_modules, 1) if m.position != position]
-    for offset, module in enumerate(moving_modules, start=1):
+    dropped_modules = [m for m in modules.values() if m not in wanted_modules]
+    for offset, module in enumerate(moving_modules + dropped_modules, start=1):
         module.position = -1000 - offset
     wanted_lessons: list[tuple[Lesson, Module, int]] = []
     new_lessons: set[str] = set()
@@ -196,9 +211,14 @@ def course_import(session: Session, spec: CourseSpec) -> ImportReport:
             if lesson is None:
                 lesson_spec = spec.lessons[slug]
                 lesson = Lesson(
-                    course=course, module=module, slug=slug, title=lesson_spec.title,
-                    minutes=lesson_spec.minutes, position=-position,
-                    body_markdown=lesson_spec.body, body_html=render_markdown(lesson_spec.body),
+                    course=course,
+                    module=module,
+                    slug=slug,
+                    title=lesson_spec.title,
+                    minutes=lesson_spec.minutes,
+                    position=-position,
+                    body_markdown=lesson_spec.body,
+                    body_html=render_markdown(lesson_spec.body),
                 )
                 session.add(lesson)
                 lessons[slug] = lesson
@@ -207,6 +227,10 @@ def course_import(session: Session, spec: CourseSpec) -> ImportReport:
             elif lesson.module is not module or lesson.position != position:
                 lesson.position = -1000 - len(wanted_lessons)
             wanted_lessons.append((lesson, module, position))
+    # Dropped lessons go before the others take their places.
+    for lesson in dropped:
+        session.delete(lesson)
+        report.deleted["lessons"] += 1
     session.flush()
 
     for position, module in enumerate(wanted_modules, start=1):
@@ -214,20 +238,20 @@ def course_import(session: Session, spec: CourseSpec) -> ImportReport:
     for lesson, module, position in wanted_lessons:
         lesson_spec = spec.lessons[lesson.slug]
         changed = _assign(
-            lesson, module=module, position=position, title=lesson_spec.title,
-            minutes=lesson_spec.minutes, body_markdown=lesson_spec.body,
+            lesson,
+            module=module,
+            position=position,
+            title=lesson_spec.title,
+            minutes=lesson_spec.minutes,
+            body_markdown=lesson_spec.body,
             body_html=render_markdown(lesson_spec.body),
         )
         if changed and lesson.slug not in new_lessons:
             report.updated["lessons"] += 1
         _sync_questions(lesson, lesson_spec, misconceptions, report)
-    for lesson in dropped:
-        session.delete(lesson)
-        report.deleted["lessons"] += 1
     session.flush()
-    for slug, module in modules.items():
-        if module not in wanted_modules:
-            session.delete(module)
-            report.deleted["modules"] += 1
+    for module in dropped_modules:
+        session.delete(module)
+        report.deleted["modules"] += 1
     session.commit()
     return report

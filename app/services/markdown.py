@@ -11,8 +11,28 @@ from markdown_it import MarkdownIt
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 ALLOWED_TAGS = {
-    "p", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "a", "blockquote", "code", "pre",
-    "hr", "br", "table", "thead", "tbody", "tr", "th", "td", "img",
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "a",
+    "blockquote",
+    "code",
+    "pre",
+    "hr",
+    "br",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "img",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}

@@ -1,0 +1,165 @@
+"""The flask sub-commands: validating and importing course folders, creating accounts."""
+
+from __future__ import annotations
+
+import copy
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
+
+from app.extensions import db
+from app.models import Course, Lesson, LessonProgress, User
+from tests.conftest import COURSE_DIR, PASSWORD, login
+from tests.factories import COURSE, default_lessons, write_course
+
+
+def broken_course(folder):
+    """A course folder with three problems in two files."""
+    lessons = default_lessons()
+    lessons["one"]["front"]["quiz"][0]["choices"][0]["correct"] = False
+    lessons["two"]["front"]["quiz"][1]["choices"][2]["misconception"] = "made-up"
+    return write_course(folder, course={**copy.deepcopy(COURSE), "pass_mark": 80}, lessons=lessons)
+
+
+def assert_failed_cleanly(result) -> None:
+    """Exit status 1 from the command itself: no uncaught exception, no traceback."""
+    assert result.exit_code == 1, result.output
+    assert type(result.exception) is SystemExit, result.exception
+    assert "Traceback" not in result.output
+
+
+def row_count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_validate_real_course_succeeds_with_a_summary(runner):
+    result = runner.invoke(args=["courses", "validate", str(COURSE_DIR)])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("naltrexone: valid (3 modules, 6 lessons, ")
+    assert "questions)." in result.output
+
+
+def test_validate_broken_course_lists_each_problem_on_its_own_line(runner, tmp_path):
+    folder = broken_course(tmp_path)
+
+    result = runner.invoke(args=["courses", "validate", str(folder)])
+
+    assert_failed_cleanly(result)
+    lines = [line.strip() for line in result.stderr.splitlines()]
+    assert lines[0] == f"{folder}: 3 problem(s) found:"
+    assert sorted(lines[1:]) == [
+        "course.yaml: pass_mark: must be a number above 0 and at most 1 (the share of questions right)",
+        "lessons/one.md: quiz[1].choices: a single question needs exactly one correct choice, found 0",
+        "lessons/two.md: quiz[2].choices[3].misconception: unknown misconception code 'made-up' "
+        "(define it in course.yaml)",
+    ]
+
+
+def test_validate_bad_yaml_gives_a_message_not_a_traceback(runner, tmp_path):
+    folder = write_course(tmp_path)
+    (folder / "course.yaml").write_text("slug: tiny\n  title: oops\n", encoding="utf-8")
+
+    result = runner.invoke(args=["courses", "validate", str(folder)])
+
+    assert_failed_cleanly(result)
+    assert "course.yaml: line 2: bad YAML" in result.stderr
+
+
+def test_validate_a_missing_folder_fails_cleanly(runner, tmp_path):
+    result = runner.invoke(args=["courses", "validate", str(tmp_path / "nowhere")])
+
+    assert_failed_cleanly(result)
+    assert "is not a course folder" in result.stderr
+
+
+def test_import_twice_second_run_says_nothing_changed(app, runner):
+    first = runner.invoke(args=["courses", "import", str(COURSE_DIR)])
+    second = runner.invoke(args=["courses", "import", str(COURSE_DIR)])
+
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("naltrexone: created ")
+    assert second.exit_code == 0, second.output
+    assert second.output == "naltrexone: already up to date, nothing changed.\n"
+    assert row_count(app, Lesson) == 6
+
+
+def test_import_of_a_broken_course_fails_and_writes_nothing(app, runner, tmp_path):
+    result = runner.invoke(args=["courses", "import", str(broken_course(tmp_path))])
+
+    assert_failed_cleanly(result)
+    assert "3 problem(s) found" in result.stderr
+    assert row_count(app, Course) == 0
+    assert row_count(app, Lesson) == 0
+
+
+def test_import_refuses_to_drop_a_lesson_learners_have_started(app, runner, tmp_path, learner):
+    assert runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v1"))]).exit_code == 0
+    with app.app_context():
+        lesson_id = db.session.scalar(select(Lesson.id).where(Lesson.slug == "three"))
+        db.session.add(LessonProgress(user_id=learner, lesson_id=lesson_id))
+        db.session.commit()
+    course = copy.deepcopy(COURSE)
+    course["modules"] = course["modules"][:1]
+    lessons = default_lessons()
+    del lessons["three"]
+
+    result = runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v2", course, lessons))])
+
+    assert_failed_cleanly(result)
+    assert "lesson 'three' was removed, but learners have progress on it" in result.stderr
+    assert row_count(app, Lesson) == 3
+
+
+def test_users_create_admin_who_can_log_in(app, runner, client):
+    result = runner.invoke(args=["users", "create", "Boss@Example.org", "--role", "admin", "--password", PASSWORD])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "Created admin boss@example.org.\n"
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert (user.email, user.role, user.display_name) == ("boss@example.org", "admin", "Boss")
+        assert PASSWORD not in user.password_hash
+        assert user.password_hash.startswith("scrypt:")
+        assert check_password_hash(user.password_hash, PASSWORD)
+    response = login(client, "boss@example.org", PASSWORD)
+    assert response.status_code == 302
+    assert "/auth/login" not in response.headers["Location"]
+
+
+def test_users_create_prompts_for_the_password_when_not_given(app, runner):
+    result = runner.invoke(args=["users", "create", "lee@example.org"], input=f"{PASSWORD}\n{PASSWORD}\n")
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User))
+        assert user.role == "learner"
+        assert check_password_hash(user.password_hash, PASSWORD)
+
+
+def test_users_create_refuses_a_duplicate_email(app, runner):
+    args = ["users", "create", "lee@example.org", "--password", PASSWORD]
+    assert runner.invoke(args=args).exit_code == 0
+
+    result = runner.invoke(args=[*args[:2], "LEE@example.org", *args[3:]])
+
+    assert_failed_cleanly(result)
+    assert "Not created: An account with this e-mail already exists." in result.stderr
+    assert row_count(app, User) == 1
+
+
+def test_users_create_refuses_a_short_password(app, runner):
+    result = runner.invoke(args=["users", "create", "lee@example.org", "--password", "short"])
+
+    assert_failed_cleanly(result)
+    assert "Not created: Use at least 10 characters." in result.stderr
+    assert row_count(app, User) == 0
+
+
+def test_users_create_refuses_an_unknown_role(app, runner):
+    result = runner.invoke(args=["users", "create", "lee@example.org", "--role", "owner", "--password", PASSWORD])
+
+    assert result.exit_code == 2
+    assert "Invalid value for '--role'" in result.output
+    assert row_count(app, User) == 0
