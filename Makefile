@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
-#   make run    create .venv, install, migrate, import the course, serve on 127.0.0.1:$(PORT)
+#   make run    create .venv, install, migrate, import the course, add demo accounts (development),
+#               serve on 127.0.0.1:$(PORT)
 #   make test   create .venv, install with dev tools, run the whole suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -28,6 +29,7 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) courses import courses/naltrexone
+	@if [ "$${APP_ENV:-development}" = "development" ]; then $(FLASK) demo; fi
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev

@@ -23,12 +23,14 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import auth, cli, errors, learn, main, security
+    from app import auth, cli, counsel, errors, learn, main, me, security
     from app.permissions import TEMPLATE_GLOBALS
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
+    app.register_blueprint(me.bp)
+    app.register_blueprint(counsel.bp)
     errors.register(app)
     security.register(app)
     cli.register(app)

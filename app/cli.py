@@ -7,12 +7,14 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Role
+from app.models import Course, Role
 from app.services.accounts import user_create
 from app.services.course_files import load_course
 from app.services.course_import import course_import
+from app.services.demo import DEMO_PASSWORD, demo_create
 from app.services.errors import CourseInvalid, ValidationError
 
 courses_cli = AppGroup("courses", help="Validate and import course folders.")
@@ -75,7 +77,25 @@ def users_create(email: str, role: str, display_name: str | None, password: str)
     click.echo(f"Created {user.role} {user.email}.")
 
 
+@click.command("demo")
+def demo() -> None:
+    """Create demo accounts (admin, counsellor, clients at different stages); development only."""
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        click.secho("Refusing to create demo accounts with a production configuration.", fg="red", err=True)
+        raise SystemExit(1)
+    course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
+    if course is None:
+        click.secho("Import a course first: flask courses import courses/naltrexone", fg="red", err=True)
+        raise SystemExit(1)
+    created = demo_create(db.session, course=course, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    if not created:
+        click.echo("Demo accounts already exist.")
+        return
+    click.echo(f"Created demo accounts (password {DEMO_PASSWORD!r}): {', '.join(created)}")
+
+
 def register(app: Flask) -> None:
     """Add the command groups to the app's CLI."""
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo)

@@ -2,6 +2,7 @@
 
 from app.models.course import QUESTION_KINDS, Choice, Course, Lesson, Misconception, Module, Question
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
+from app.models.sharing import CounsellorLink, Invitation, ProgressView
 from app.models.user import Role, User
 
 __all__ = [
@@ -9,11 +10,14 @@ __all__ = [
     "AnswerSelection",
     "AttemptAnswer",
     "Choice",
+    "CounsellorLink",
     "Course",
+    "Invitation",
     "Lesson",
     "LessonProgress",
     "Misconception",
     "Module",
+    "ProgressView",
     "Question",
     "QuizAttempt",
     "Role",

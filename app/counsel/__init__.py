@@ -1,0 +1,21 @@
+"""The counsellor's area: dashboard, one client, invitations. Guarded once, here."""
+
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_login import current_user
+
+from app.permissions import can_counsel
+
+bp = Blueprint("counsel", __name__, url_prefix="/counsel")
+
+
+@bp.before_request
+def require_counsellor():
+    """Every route in this blueprint needs a counsellor (or admin) account."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not can_counsel(current_user):
+        abort(403)
+    return None
+
+
+from app.counsel import routes  # noqa: E402,F401

@@ -1,0 +1,132 @@
+"""Views for counsellors. The blueprint guard has already checked the role."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, current_app, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.counsel import bp
+from app.counsel.forms import DashboardFilterForm, dashboard_query
+from app.extensions import db
+from app.forms import EmptyForm
+from app.models import Course
+from app.services.client_report import client_report
+from app.services.dashboard import dashboard_export_rows, dashboard_page
+from app.services.sharing import (
+    invitation_create,
+    pending_invitations,
+    progress_view_record,
+    viewable_learner,
+)
+
+# Spreadsheets run cells that start with these as formulas.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _course_or_404() -> Course:
+    slug = request.args.get("course")
+    stmt = select(Course).order_by(Course.id).limit(1)
+    if slug:
+        stmt = select(Course).where(Course.slug == slug)
+    course = db.session.scalar(stmt)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.get("/")
+def dashboard():
+    """List the counsellor's clients with progress, last activity, quiz average and flags."""
+    course = _course_or_404()
+    query = dashboard_query(request.args)
+    form = DashboardFilterForm(request.args)
+    page = dashboard_page(db.session, viewer=current_user, course=course, query=query)
+    return render_template("counsel/dashboard.html", course=course, page=page, query=query, form=form)
+
+
+def neutralise(value) -> str:
+    """Make a CSV cell safe to open in a spreadsheet: never a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+@bp.get("/clients.csv")
+def export():
+    """Download the dashboard (same filters, every page) as CSV, streamed."""
+    course = _course_or_404()
+    query = dashboard_query(request.args)
+    rows = dashboard_export_rows(db.session, viewer=current_user, course=course, query=query)
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "Name",
+                "Lessons complete",
+                "Percent complete",
+                "Current lesson",
+                "Last active (UTC)",
+                "Quiz average (%)",
+                "Flags",
+            ]
+        )
+        for row in rows:
+            writer.writerow(
+                [
+                    neutralise(row.name),
+                    f"{row.completed} of {row.total}",
+                    row.percent,
+                    neutralise(row.current_lesson or "Finished"),
+                    row.last_active.strftime("%Y-%m-%d %H:%M") if row.last_active else "Never",
+                    "" if row.quiz_average is None else round(100 * row.quiz_average),
+                    neutralise(" ".join(sorted(row.flags))),
+                ]
+            )
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate(0)
+        yield buffer.getvalue()
+
+    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{course.slug}-clients.csv"'
+    return response
+
+
+@bp.get("/clients/<int:learner_id>")
+def client(learner_id: int):
+    """Show one client lesson by lesson, every attempt and their misconceptions; audit the view."""
+    learner = viewable_learner(db.session, viewer=current_user, learner_id=learner_id)
+    if learner is None:
+        abort(404)  # not yours, revoked, or not there: the same answer, so ids cannot be probed
+    course = _course_or_404()
+    report = client_report(db.session, learner=learner, course=course)
+    progress_view_record(db.session, viewer=current_user, learner=learner)
+    db.session.commit()
+    return render_template("counsel/client.html", course=course, report=report)
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+def invitations():
+    """Create an invitation (POST) and list the ones still waiting for an answer."""
+    form = EmptyForm()
+    created = None
+    if form.validate_on_submit():
+        invitation, code = invitation_create(
+            db.session, counsellor=current_user, secret_key=current_app.config["SECRET_KEY"]
+        )
+        created = {
+            "code": code,
+            "url": url_for("me.join", code=code, _external=True),
+            "expires_at": invitation.expires_at,
+        }
+    return render_template(
+        "counsel/invitations.html",
+        form=form,
+        created=created,
+        pending=pending_invitations(db.session, counsellor=current_user),
+    ), (201 if created else 200)

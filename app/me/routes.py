@@ -1,0 +1,82 @@
+"""Views for the learner's own page and the consent screen for an invitation."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.extensions import db
+from app.forms import EmptyForm
+from app.me import bp
+from app.models import Course
+from app.services.errors import DomainError
+from app.services.progress import course_outline
+from app.services.sharing import (
+    InvitationUnusable,
+    SharingNotAllowed,
+    invitation_by_code,
+    invitation_respond,
+    learner_links,
+    learner_view_log,
+    link_revoke,
+)
+
+
+@bp.get("/me/")
+@login_required
+def home():
+    """Show the learner's progress, who they share it with, and who has viewed it."""
+    course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
+    outline = course_outline(db.session, course=course, learner=current_user) if course else None
+    return render_template(
+        "me/home.html",
+        outline=outline,
+        links=learner_links(db.session, learner=current_user),
+        views=learner_view_log(db.session, learner=current_user),
+        form=EmptyForm(),
+    )
+
+
+@bp.post("/me/sharing/<int:link_id>/stop")
+@login_required
+def stop_sharing(link_id: int):
+    """End a sharing link at once: the counsellor's next request for this learner is a 404."""
+    try:
+        link = link_revoke(db.session, learner=current_user, link_id=link_id)
+    except LookupError:
+        abort(404)
+    flash(f"You have stopped sharing your progress with {link.counsellor.display_name}.", "success")
+    return redirect(url_for("me.home"))
+
+
+@bp.route("/join/<code>", methods=["GET", "POST"])
+def join(code: str):
+    """Show exactly what the counsellor will and will not see; accept or decline."""
+    secret_key = current_app.config["SECRET_KEY"]
+    try:
+        invitation = invitation_by_code(db.session, code=code, secret_key=secret_key)
+    except InvitationUnusable as problem:
+        status = 404 if problem.reason == "unknown" else 410
+        return render_template("me/join_unusable.html", problem=problem), status
+    if not current_user.is_authenticated:
+        return render_template("me/join.html", invitation=invitation, code=code, form=None)
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        accept = request.form.get("decision") == "accept"
+        if request.form.get("decision") not in ("accept", "decline"):
+            abort(400)
+        try:
+            invitation_respond(db.session, code=code, learner=current_user, accept=accept, secret_key=secret_key)
+        except (InvitationUnusable, SharingNotAllowed) as problem:
+            flash(str(problem), "warning")
+            return redirect(url_for("me.home"))
+        except DomainError:  # pragma: no cover - every DomainError here is listed above
+            abort(400)
+        name = invitation.counsellor.display_name
+        if accept:
+            flash(f"You are now sharing your course progress with {name}. You can stop at any time here.", "success")
+        else:
+            flash(f"You declined. {name} cannot see your progress.", "info")
+        return redirect(url_for("me.home"))
+    return render_template("me/join.html", invitation=invitation, code=code, form=form)

@@ -1,0 +1,76 @@
+"""Consented sharing: a counsellor's invitations, the links learners accept, and the audit
+log of every time someone looked at a learner's progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+from app.models.user import User
+
+
+class Invitation(db.Model):
+    """A single-use invitation from a counsellor; only a keyed hash of its code is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set once, when the learner accepts or declines: the code then cannot be used again.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    accepted: Mapped[bool | None] = mapped_column(nullable=True)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+    counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
+
+
+class CounsellorLink(db.Model):
+    """A learner's consent to share progress with one counsellor, until revoked."""
+
+    __tablename__ = "counsellor_links"
+    __table_args__ = (
+        # One live link per pair; revoked links stay as a record of past sharing.
+        Index(
+            "uq_counsellor_links_active_pair",
+            "counsellor_id",
+            "learner_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+        Index("ix_counsellor_links_learner_id", "learner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Who made the link: the learner through an invitation, or an admin on their behalf.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+    counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+
+
+class ProgressView(db.Model):
+    """Audit record: someone other than the learner viewed the learner's progress."""
+
+    __tablename__ = "progress_views"
+    __table_args__ = (Index("ix_progress_views_learner_viewed", "learner_id", "viewed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SET NULL, not CASCADE: an erased account leaves an anonymous audit trail.
+    viewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    learner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    viewer_role: Mapped[str] = mapped_column(String(20))
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    viewer: Mapped[User | None] = relationship(foreign_keys=[viewer_id])

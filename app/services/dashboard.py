@@ -1,0 +1,217 @@
+"""The counsellor's dashboard: one row per visible client, filtered, sorted and paged in SQL.
+
+Every figure is an aggregate in the database, so the page runs the same queries for 5
+clients as for 500.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from app.models import Course, Lesson, LessonProgress, QuizAttempt, User
+from app.models.types import utcnow
+from app.services.progress import CourseOutline, lesson_states
+from app.services.sharing import visible_learner_ids
+
+PAGE_SIZE = 50
+INACTIVE_AFTER = timedelta(days=7)
+STRUGGLING_FAILS = 3
+FLAGS = ("inactive", "struggling", "finished")
+SORTS = ("name", "progress", "last_active", "quiz_average")
+# Never-active learners sort as if last active at the dawn of time.
+_NEVER = datetime(1970, 1, 1)
+
+
+@dataclass
+class ClientRow:
+    """One client on the dashboard."""
+
+    learner_id: int
+    name: str
+    completed: int
+    total: int
+    last_active: datetime | None
+    quiz_average: float | None
+    flags: set[str] = field(default_factory=set)
+    current_lesson: str | None = None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.total) if self.total else 0
+
+
+@dataclass
+class DashboardPage:
+    rows: list[ClientRow]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class DashboardQuery:
+    """What the counsellor asked for: search, flag filter, sort and page."""
+
+    search: str = ""
+    flag: str = ""
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+
+
+def _greatest(*values):
+    """Portable GREATEST over non-null values (SQLite has no GREATEST)."""
+    result = values[0]
+    for value in values[1:]:
+        result = case((value > result, value), else_=result)
+    return result
+
+
+def _client_columns(course: Course, lesson_count: int, now: datetime):
+    """Correlated aggregates per learner, each one subquery the planner can use indexes for."""
+    course_lessons = select(Lesson.id).where(Lesson.course_id == course.id).scalar_subquery()
+    mine = and_(LessonProgress.user_id == User.id, LessonProgress.lesson_id.in_(course_lessons))
+    completed = (
+        select(func.count(LessonProgress.id)).where(mine, LessonProgress.completed_at.is_not(None)).scalar_subquery()
+    )
+    floor = literal(_NEVER)
+    last_opened = select(func.coalesce(func.max(LessonProgress.opened_at), floor)).where(mine).scalar_subquery()
+    last_completed = select(func.coalesce(func.max(LessonProgress.completed_at), floor)).where(mine).scalar_subquery()
+    my_attempts = and_(QuizAttempt.user_id == User.id, QuizAttempt.lesson_id.in_(course_lessons))
+    last_attempt = select(func.coalesce(func.max(QuizAttempt.submitted_at), floor)).where(my_attempts).scalar_subquery()
+    last_active = _greatest(last_opened, last_completed, last_attempt)
+    quiz_average = select(func.avg(QuizAttempt.score)).where(my_attempts).scalar_subquery()
+    completed_lessons = (
+        select(LessonProgress.lesson_id)
+        .where(LessonProgress.user_id == User.id, LessonProgress.completed_at.is_not(None))
+        .correlate(User)
+    )
+    struggling = (
+        select(QuizAttempt.lesson_id)
+        .where(my_attempts, QuizAttempt.passed.is_(False), QuizAttempt.lesson_id.not_in(completed_lessons))
+        .group_by(QuizAttempt.lesson_id)
+        .having(func.count() >= STRUGGLING_FAILS)
+        .exists()
+    )
+    finished = completed >= lesson_count if lesson_count else literal(False)
+    inactive = and_(
+        case((last_active > floor, last_active), else_=User.created_at) < now - INACTIVE_AFTER,
+        ~finished,
+    )
+    return {
+        "completed": completed,
+        "last_active": last_active,
+        "quiz_average": quiz_average,
+        "struggling": struggling,
+        "finished": finished,
+        "inactive": inactive,
+    }
+
+
+def _client_select(viewer: User, course: Course, lesson_count: int, query: DashboardQuery, now: datetime) -> Select:
+    columns = _client_columns(course, lesson_count, now)
+    stmt = select(
+        User.id,
+        User.display_name,
+        columns["completed"].label("completed"),
+        columns["last_active"].label("last_active"),
+        columns["quiz_average"].label("quiz_average"),
+        columns["struggling"].label("struggling"),
+        columns["finished"].label("finished"),
+        columns["inactive"].label("inactive"),
+    ).where(User.id.in_(visible_learner_ids(viewer)))
+    if query.search.strip():
+        escaped = query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(User.display_name.ilike(f"%{escaped}%", escape="\\"))
+    if query.flag in FLAGS:
+        stmt = stmt.where(columns[query.flag])
+    sort_column = {
+        "name": func.lower(User.display_name),
+        "progress": columns["completed"],
+        "last_active": columns["last_active"],
+        "quiz_average": func.coalesce(columns["quiz_average"], -1.0),
+    }.get(query.sort, func.lower(User.display_name))
+    order = sort_column.desc() if query.descending else sort_column.asc()
+    return stmt.order_by(order, func.lower(User.display_name), User.id)
+
+
+def _row(record, lesson_count: int) -> ClientRow:
+    last_active = record.last_active
+    if isinstance(last_active, str):  # SQLite returns CASE results over timestamps as text
+        last_active = datetime.fromisoformat(last_active)
+    if last_active is not None and last_active.tzinfo is None:
+        last_active = last_active.replace(tzinfo=UTC)
+    flags = {name for name in FLAGS if getattr(record, name)}
+    return ClientRow(
+        learner_id=record.id,
+        name=record.display_name,
+        completed=record.completed,
+        total=lesson_count,
+        last_active=None if last_active is None or last_active.year <= _NEVER.year else last_active,
+        quiz_average=None if record.quiz_average is None else float(record.quiz_average),
+        flags=flags,
+    )
+
+
+def _course_lessons(session: Session, course: Course) -> list[Lesson]:
+    from app.services.progress import course_outline
+
+    outline: CourseOutline = course_outline(session, course=course, learner=None)
+    return [entry.lesson for entry in outline.entries]
+
+
+def _add_current_lessons(session: Session, rows: list[ClientRow], lessons: list[Lesson]) -> None:
+    """Name each client's current lesson: the first one they have not completed (1 query)."""
+    if not rows:
+        return
+    completed: dict[int, set[int]] = {row.learner_id: set() for row in rows}
+    for user_id, lesson_id in session.execute(
+        select(LessonProgress.user_id, LessonProgress.lesson_id).where(
+            LessonProgress.user_id.in_(list(completed)),
+            LessonProgress.lesson_id.in_([lesson.id for lesson in lessons]),
+            LessonProgress.completed_at.is_not(None),
+        )
+    ):
+        completed[user_id].add(lesson_id)
+    for row in rows:
+        states = lesson_states(lessons, completed[row.learner_id])
+        current = next((lesson for lesson, state in zip(lessons, states, strict=True) if state == "available"), None)
+        row.current_lesson = current.title if current else None
+
+
+def dashboard_page(session: Session, *, viewer: User, course: Course, query: DashboardQuery) -> DashboardPage:
+    """Load one page of the viewer's clients with their progress figures and flags."""
+    now = utcnow()
+    lessons = _course_lessons(session, course)
+    stmt = _client_select(viewer, course, len(lessons), query, now)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, query.page), pages)
+    records = session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows = [_row(record, len(lessons)) for record in records]
+    _add_current_lessons(session, rows, lessons)
+    return DashboardPage(rows=rows, total=total, page=page, pages=pages)
+
+
+def dashboard_export_rows(
+    session: Session, *, viewer: User, course: Course, query: DashboardQuery
+) -> Iterator[ClientRow]:
+    """Every client matching the query (all pages), streamed in batches for the CSV export."""
+    now = utcnow()
+    lessons = _course_lessons(session, course)
+    stmt = _client_select(viewer, course, len(lessons), query, now)
+    batch: list[ClientRow] = []
+    for record in session.execute(stmt.execution_options(yield_per=500)):
+        batch.append(_row(record, len(lessons)))
+        if len(batch) == 500:
+            _add_current_lessons(session, batch, lessons)
+            yield from batch
+            batch = []
+    _add_current_lessons(session, batch, lessons)
+    yield from batch

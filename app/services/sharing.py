@@ -1,0 +1,224 @@
+"""Consented sharing between learners and counsellors, and the rule of who may see whom.
+
+The rule is written once, as a query (``visible_learner_ids``): an admin may see every learner;
+a counsellor may see exactly the learners with a live link to them; nobody else sees anyone.
+Views, the dashboard, the export and the tests all go through it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, false, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from app.models import CounsellorLink, Invitation, ProgressView, Role, User
+from app.models.types import utcnow
+from app.services.errors import DomainError
+
+INVITATION_LIFETIME = timedelta(days=14)
+# No 0/O or 1/I/L, so a code read aloud or copied by hand survives.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+class InvitationUnusable(DomainError):
+    """The code is unknown, expired or already used; ``reason`` says which."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+class SharingNotAllowed(DomainError):
+    """This account cannot accept an invitation (only learners share their progress)."""
+
+
+def normalise_code(code: str) -> str:
+    """Compare codes without regard to case, spaces or dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def code_hash(code: str, secret_key: str) -> str:
+    """Keyed hash of a code: a leaked table cannot be turned back into working codes."""
+    return hmac.new(secret_key.encode(), normalise_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def invitation_create(session: Session, *, counsellor: User, secret_key: str) -> tuple[Invitation, str]:
+    """Create a single-use invitation and commit; return it with its code (shown only now)."""
+    if counsellor.role not in (Role.COUNSELLOR, Role.ADMIN):
+        raise SharingNotAllowed("Only counsellors can invite clients.")
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    now = utcnow()
+    invitation = Invitation(
+        counsellor_id=counsellor.id,
+        code_hash=code_hash(code, secret_key),
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    session.add(invitation)
+    session.commit()
+    return invitation, format_code(code)
+
+
+def invitation_by_code(session: Session, *, code: str, secret_key: str, now: datetime | None = None) -> Invitation:
+    """Return the usable invitation for a code, or raise InvitationUnusable saying why."""
+    now = now or utcnow()
+    if len(normalise_code(code)) != CODE_LENGTH:
+        raise InvitationUnusable("unknown", "We could not find that invitation. Check the code and try again.")
+    invitation = session.scalar(
+        select(Invitation)
+        .where(Invitation.code_hash == code_hash(code, secret_key))
+        .options(joinedload(Invitation.counsellor))
+    )
+    if invitation is None:
+        raise InvitationUnusable("unknown", "We could not find that invitation. Check the code and try again.")
+    if invitation.used_at is not None:
+        raise InvitationUnusable("used", "This invitation has already been used. Ask your counsellor for a new one.")
+    if invitation.expires_at <= now:
+        raise InvitationUnusable("expired", "This invitation has expired. Ask your counsellor for a new one.")
+    return invitation
+
+
+def invitation_respond(
+    session: Session, *, code: str, learner: User, accept: bool, secret_key: str
+) -> CounsellorLink | None:
+    """Accept (make the link) or decline an invitation, using it up either way; commit.
+
+    Returns the live link on accept. Raises InvitationUnusable or SharingNotAllowed.
+    """
+    if learner.role != Role.LEARNER:
+        raise SharingNotAllowed("Only learner accounts can share their progress with a counsellor.")
+    invitation = invitation_by_code(session, code=code, secret_key=secret_key)
+    now = utcnow()
+    # Claim the code with a conditional update so two tabs cannot both use it.
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now, accepted=accept, used_by_id=learner.id)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        raise InvitationUnusable("used", "This invitation has already been used. Ask your counsellor for a new one.")
+    link = None
+    if accept:
+        link = active_link(session, counsellor_id=invitation.counsellor_id, learner_id=learner.id)
+        if link is None:
+            link = CounsellorLink(
+                counsellor_id=invitation.counsellor_id, learner_id=learner.id, created_at=now, created_by_id=learner.id
+            )
+            session.add(link)
+    session.commit()
+    return link
+
+
+def active_link(session: Session, *, counsellor_id: int, learner_id: int) -> CounsellorLink | None:
+    return session.scalar(
+        select(CounsellorLink).where(
+            CounsellorLink.counsellor_id == counsellor_id,
+            CounsellorLink.learner_id == learner_id,
+            CounsellorLink.revoked_at.is_(None),
+        )
+    )
+
+
+def learner_links(session: Session, *, learner: User) -> list[CounsellorLink]:
+    """The counsellors the learner shares with now, oldest first."""
+    return list(
+        session.scalars(
+            select(CounsellorLink)
+            .where(CounsellorLink.learner_id == learner.id, CounsellorLink.revoked_at.is_(None))
+            .options(joinedload(CounsellorLink.counsellor))
+            .order_by(CounsellorLink.created_at)
+        )
+    )
+
+
+def link_revoke(session: Session, *, learner: User, link_id: int) -> CounsellorLink:
+    """Stop sharing with a counsellor at once, and commit. Raises LookupError if not the learner's live link."""
+    link = session.scalar(
+        select(CounsellorLink).where(
+            CounsellorLink.id == link_id,
+            CounsellorLink.learner_id == learner.id,
+            CounsellorLink.revoked_at.is_(None),
+        )
+    )
+    if link is None:
+        raise LookupError(link_id)
+    link.revoked_at = utcnow()
+    session.commit()
+    return link
+
+
+def visible_learner_ids(viewer: User) -> Select:
+    """The rule: a query of the ids of the learners this viewer may see."""
+    learners = select(User.id).where(User.role == Role.LEARNER)
+    if viewer.role == Role.ADMIN:
+        return learners
+    if viewer.role == Role.COUNSELLOR:
+        return learners.where(
+            User.id.in_(
+                select(CounsellorLink.learner_id).where(
+                    CounsellorLink.counsellor_id == viewer.id, CounsellorLink.revoked_at.is_(None)
+                )
+            )
+        )
+    return learners.where(false())
+
+
+def viewable_learner(session: Session, *, viewer: User, learner_id: int) -> User | None:
+    """Return the learner if this viewer may see them, else None (callers answer 404)."""
+    return session.scalar(select(User).where(User.id == learner_id, User.id.in_(visible_learner_ids(viewer))))
+
+
+def can_view_learner(session: Session, viewer: User, learner_id: int) -> bool:
+    """Whether the viewer may see this learner's progress."""
+    return viewable_learner(session, viewer=viewer, learner_id=learner_id) is not None
+
+
+def progress_view_record(session: Session, *, viewer: User, learner: User) -> None:
+    """Write the audit record of one view of a learner's progress (who, whom, when); the caller commits."""
+    session.add(ProgressView(viewer_id=viewer.id, learner_id=learner.id, viewer_role=viewer.role))
+
+
+@dataclass(frozen=True)
+class ViewRecord:
+    viewer_name: str
+    viewer_role: str
+    viewed_at: datetime
+
+
+def learner_view_log(session: Session, *, learner: User, limit: int = 100) -> list[ViewRecord]:
+    """Who viewed the learner's progress and when, newest first."""
+    rows = session.execute(
+        select(ProgressView.viewed_at, ProgressView.viewer_role, User.display_name)
+        .outerjoin(User, User.id == ProgressView.viewer_id)
+        .where(ProgressView.learner_id == learner.id)
+        .order_by(ProgressView.viewed_at.desc(), ProgressView.id.desc())
+        .limit(limit)
+    )
+    return [ViewRecord(name or "A removed account", role, when) for when, role, name in rows]
+
+
+def pending_invitations(session: Session, *, counsellor: User) -> list[Invitation]:
+    """The counsellor's invitations not yet used and not expired, newest first."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.counsellor_id == counsellor.id,
+                Invitation.used_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at.desc())
+        )
+    )
