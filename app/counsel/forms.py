@@ -1,7 +1,7 @@
 """Forms and query parsing for the counsellor's pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectField
+from wtforms import SearchField, SelectChoice, SelectField
 from wtforms.validators import Length, Optional
 
 from app.services.dashboard import FLAGS, SORTS, DashboardQuery
@@ -17,10 +17,10 @@ class DashboardFilterForm(FlaskForm):
     flag = SelectField(
         "Show",
         choices=[
-            ("", "All clients"),
-            ("struggling", "Struggling"),
-            ("inactive", "Inactive over 7 days"),
-            ("finished", "Finished"),
+            SelectChoice("", "All clients"),
+            SelectChoice("struggling", "Struggling"),
+            SelectChoice("inactive", "Inactive over 7 days"),
+            SelectChoice("finished", "Finished"),
         ],
         validators=[Optional()],
     )

@@ -1,0 +1,135 @@
+"""Every route against every role: the status each must get.
+
+One test per role walks the whole matrix, so a new route without a rule shows up as a
+missing row (see test_every_route_is_in_the_matrix).
+"""
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import CounsellorLink, Lesson, Role, User
+from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.sharing import invitation_create
+from tests.conftest import create_user, csrf_token, lesson_slugs, login
+
+ROLES = ["anonymous", "learner", "other_learner", "counsellor", "other_counsellor", "admin"]
+EMAILS = {
+    "learner": "learner@example.org",
+    "other_learner": "fred@example.org",
+    "counsellor": "casey@example.org",
+    "other_counsellor": "olive@example.org",
+    "admin": "admin@example.org",
+}
+LOGIN = 302  # anonymous users are sent to log in
+
+
+@pytest.fixture
+def world(app, course):
+    """A learner linked to a counsellor, with one quiz attempt; everyone else unlinked."""
+    ids = {
+        "learner": create_user(app, EMAILS["learner"]),
+        "other_learner": create_user(app, EMAILS["other_learner"]),
+        "counsellor": create_user(app, EMAILS["counsellor"], role=Role.COUNSELLOR),
+        "other_counsellor": create_user(app, EMAILS["other_counsellor"], role=Role.COUNSELLOR),
+        "admin": create_user(app, EMAILS["admin"], role=Role.ADMIN),
+    }
+    first = lesson_slugs(app)[0]
+    with app.app_context():
+        learner = db.session.get(User, ids["learner"])
+        link = CounsellorLink(counsellor_id=ids["counsellor"], learner_id=learner.id, created_by_id=learner.id)
+        db.session.add(link)
+        db.session.commit()
+        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == first))
+        questions = quiz_questions(db.session, lesson)
+        attempt = quiz_submit_attempt(
+            db.session,
+            learner=learner,
+            lesson=lesson,
+            questions=questions,
+            answers={q.id: [q.choices[0].id] for q in questions},
+            submission_key=uuid.uuid4().hex,
+            pass_mark=0.8,
+        ).attempt
+        _, code = invitation_create(
+            db.session, counsellor=db.session.get(User, ids["counsellor"]), secret_key=app.config["SECRET_KEY"]
+        )
+        world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code}
+        db.session.remove()
+    return world
+
+
+def matrix(w):
+    """(method, url) -> expected status per role, in ROLES order."""
+    c = "/courses/naltrexone"
+    first = f"{c}/lessons/{w['first']}"
+    learner, other = w["ids"]["learner"], w["ids"]["other_learner"]
+    return {
+        ("GET", "/"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/healthz"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/auth/login"): [200, 302, 302, 302, 302, 302],
+        ("GET", "/auth/register"): [200, 302, 302, 302, 302, 302],
+        ("GET", f"{c}/"): [200, 200, 200, 200, 200, 200],
+        ("GET", f"{c}/continue"): [LOGIN, 302, 302, 302, 302, 302],
+        ("GET", first): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", f"{first}/quiz"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", f"{first}/quiz/attempts/{w['attempt']}"): [LOGIN, 200, 404, 404, 404, 404],
+        ("GET", f"{c}/certificate"): [LOGIN, 302, 302, 302, 302, 302],
+        ("GET", "/me/"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", f"/join/{w['code']}"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/join/AAAA-BBBB"): [404, 404, 404, 404, 404, 404],
+        ("GET", "/counsel/"): [LOGIN, 403, 403, 200, 200, 200],
+        ("GET", "/counsel/clients.csv"): [LOGIN, 403, 403, 200, 200, 200],
+        ("GET", "/counsel/invitations"): [LOGIN, 403, 403, 200, 200, 200],
+        ("GET", f"/counsel/clients/{learner}"): [LOGIN, 403, 403, 200, 404, 200],
+        ("GET", f"/counsel/clients/{other}"): [LOGIN, 403, 403, 404, 404, 200],
+        ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
+        ("GET", "/counsel/clients/999999"): [LOGIN, 403, 403, 404, 404, 404],
+        ("GET", "/author/"): [404, 404, 404, 404, 404, 404],  # the authoring area is not built yet
+        # Mutations last: they change the world for the rows after them.
+        ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
+        ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
+        ("POST", f"/me/sharing/{w['link']}/stop"): [LOGIN, 302, 404, 404, 404, 404],
+        ("POST", "/auth/logout"): [LOGIN, 302, 302, 302, 302, 302],
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_route_answers_each_role_as_it_must(app, client, world, role):
+    if role != "anonymous":
+        assert login(client, EMAILS[role]).status_code == 302
+    token = csrf_token(client, "/auth/login" if role == "anonymous" else "/me/")
+    wrong = []
+    for (method, url), statuses in matrix(world).items():
+        expected = statuses[ROLES.index(role)]
+        response = client.get(url) if method == "GET" else client.post(url, data={"csrf_token": token})
+        if response.status_code != expected:
+            wrong.append(f"{method} {url}: got {response.status_code}, expected {expected}")
+        if expected == LOGIN and role == "anonymous" and url.startswith(("/counsel", "/me", "/courses")):
+            assert "/auth/login" in response.headers["Location"], url
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_route_is_in_the_matrix(app, world):
+    """A new route must get a row here, so nobody forgets to decide who may use it."""
+    covered = {url.split("?")[0] for _, url in matrix(world)}
+    placeholders = {
+        "<course_slug>": "naltrexone",
+        "<lesson_slug>": world["first"],
+        "<int:attempt_id>": str(world["attempt"]),
+        "<int:learner_id>": str(world["ids"]["learner"]),
+        "<int:link_id>": str(world["link"]),
+        "<code>": world["code"],
+    }
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        url = rule.rule
+        for placeholder, value in placeholders.items():
+            url = url.replace(placeholder, value)
+        if url not in covered:
+            missing.append(rule.rule)
+    assert not missing, f"routes missing from the access matrix: {missing}"

@@ -1,0 +1,184 @@
+"""Counsellors and clients over HTTP with CSRF on: invite, consent, dashboard, client page, stop sharing."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import CounsellorLink, Invitation, ProgressView, Role
+from tests.conftest import create_user, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+
+
+@pytest.fixture
+def counsellor(app):
+    return create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+
+
+def log_in_as(client, email):
+    token = csrf_token(client, "/")
+    client.post("/auth/logout", data={"csrf_token": token})
+    assert login(client, email).status_code == 302
+
+
+def invite(client) -> str:
+    token = csrf_token(client, "/counsel/invitations")
+    response = client.post("/counsel/invitations", data={"csrf_token": token})
+    assert response.status_code == 201
+    return re.search(r'id="invitation-code">([A-Z0-9-]+)<', response.get_data(as_text=True)).group(1)
+
+
+def answer(client, code, decision):
+    token = csrf_token(client, f"/join/{code}")
+    return client.post(f"/join/{code}", data={"csrf_token": token, "decision": decision})
+
+
+def count(app, model, *where):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@pytest.fixture
+def linked(client, app, course, counsellor, learner):
+    """The counsellor invites; the learner accepts. The client ends logged in as the learner."""
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "learner@example.org")
+    assert answer(client, code, "accept").status_code == 302
+    return client
+
+
+def test_invitation_shows_a_code_and_link_once_and_stores_only_a_hash(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    page = client.post("/counsel/invitations", data={"csrf_token": token}).get_data(as_text=True)
+    code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1)
+    assert f"/join/{code}" in page
+    with app.app_context():
+        stored = db.session.scalar(select(Invitation))
+        assert code not in stored.code_hash and code.replace("-", "") not in stored.code_hash
+        assert stored.expires_at - stored.created_at == timedelta(days=14)
+    assert code not in client.get("/counsel/invitations").get_data(as_text=True)
+
+
+def test_consent_page_says_what_will_and_will_not_be_seen(client, app, course, counsellor, learner):
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "learner@example.org")
+    page = client.get(f"/join/{code}").get_data(as_text=True)
+    assert "Casey Counsellor would like to see your progress" in page
+    assert "each quiz you have taken: your score and the answers you chose" in page
+    assert "your e-mail address or your password" in page
+    assert count(app, CounsellorLink) == 0  # opening the page shares nothing
+
+
+def test_anonymous_visitor_is_asked_to_log_in_first(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    code = invite(client)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    page = client.get(f"/join/{code}").get_data(as_text=True)
+    assert "please log in or create a free account first" in page
+    assert f"/auth/login?next=/join/{code}" in page
+
+
+def test_accept_links_and_the_client_appears_on_the_dashboard(linked, app):
+    assert "You are now sharing your course progress with Casey Counsellor" in linked.get("/me/").get_data(as_text=True)
+    log_in_as(linked, "casey@example.org")
+    assert "Lee Learner" in linked.get("/counsel/").get_data(as_text=True)
+
+
+def test_decline_makes_no_link_and_uses_the_code(client, app, course, counsellor, learner):
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "learner@example.org")
+    answer(client, code, "decline")
+    assert count(app, CounsellorLink) == 0
+    assert client.get(f"/join/{code}").status_code == 410
+
+
+def test_used_expired_and_unknown_codes_get_clear_pages(client, app, course, counsellor, learner, other_learner):
+    login(client, "casey@example.org")
+    used, expired = invite(client), invite(client)
+    with app.app_context():
+        newest = db.session.scalars(select(Invitation).order_by(Invitation.id.desc())).first()
+        newest.expires_at = newest.created_at - timedelta(seconds=1)
+        db.session.commit()
+    log_in_as(client, "learner@example.org")
+    answer(client, used, "accept")
+    log_in_as(client, "fred@example.org")
+    for code, status, text in [
+        (used, 410, "This invitation has already been used"),
+        (expired, 410, "This invitation has expired"),
+        ("ZZZZ-ZZZZ", 404, "We could not find that invitation"),
+        ("not a code at all", 404, "We could not find that invitation"),
+    ]:
+        response = client.get(f"/join/{code}")
+        assert response.status_code == status and text in response.get_data(as_text=True), code
+        assert answer_status(client, code) == status
+    assert count(app, CounsellorLink) == 1
+
+
+def answer_status(client, code):
+    token = csrf_token(client, "/me/")
+    return client.post(f"/join/{code}", data={"csrf_token": token, "decision": "accept"}).status_code
+
+
+def test_a_counsellor_cannot_accept_an_invitation(client, app, course, counsellor):
+    create_user(app, "olive@example.org", role=Role.COUNSELLOR)
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "olive@example.org")
+    response = answer(client, code, "accept")
+    assert response.status_code == 302
+    assert "Only learner accounts can share" in client.get("/me/").get_data(as_text=True)
+    assert count(app, CounsellorLink) == 0
+
+
+def test_client_page_shows_attempts_and_misconceptions_and_is_audited(linked, app):
+    first = lesson_slugs(app)[0]
+    submit_quiz(linked, first, quiz_form(app, first, right=False))
+    log_in_as(linked, "casey@example.org")
+    learner_id = int(re.search(r"/counsel/clients/(\d+)", linked.get("/counsel/").get_data(as_text=True)).group(1))
+    page = linked.get(f"/counsel/clients/{learner_id}").get_data(as_text=True)
+    assert "1 quiz attempt" in page and "Not passed" in page and "Chose:" in page
+    assert "Still present" in page
+    assert count(app, ProgressView, ProgressView.learner_id == learner_id) == 1
+    log_in_as(linked, "learner@example.org")
+    me = linked.get("/me/").get_data(as_text=True)
+    assert "Who has looked at your progress" in me and "Casey Counsellor" in me and "Counsellor" in me
+
+
+def test_struggling_client_is_flagged_and_filterable(linked, app):
+    first = lesson_slugs(app)[0]
+    for _ in range(3):
+        submit_quiz(linked, first, quiz_form(app, first, right=False))
+    log_in_as(linked, "casey@example.org")
+    page = linked.get("/counsel/?flag=struggling").get_data(as_text=True)
+    assert "Lee Learner" in page and "Struggling" in page
+    assert "Lee Learner" not in linked.get("/counsel/?flag=finished").get_data(as_text=True)
+
+
+def test_stop_sharing_ends_access_at_once(linked, app):
+    log_in_as(linked, "casey@example.org")
+    learner_id = int(re.search(r"/counsel/clients/(\d+)", linked.get("/counsel/").get_data(as_text=True)).group(1))
+    assert linked.get(f"/counsel/clients/{learner_id}").status_code == 200
+    log_in_as(linked, "learner@example.org")
+    page = linked.get("/me/").get_data(as_text=True)
+    link_id = re.search(r"/me/sharing/(\d+)/stop", page).group(1)
+    token = csrf_token(linked, "/me/")
+    response = linked.post(f"/me/sharing/{link_id}/stop", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "You have stopped sharing your progress with Casey Counsellor" in linked.get("/me/").get_data(as_text=True)
+    log_in_as(linked, "casey@example.org")
+    assert linked.get(f"/counsel/clients/{learner_id}").status_code == 404
+    assert "Lee Learner" not in linked.get("/counsel/").get_data(as_text=True)
+
+
+def test_admin_views_of_a_learner_are_audited(client, app, course, learner):
+    create_user(app, "admin@example.org", role=Role.ADMIN, name="Ada Admin")
+    login(client, "admin@example.org")
+    assert client.get(f"/counsel/clients/{learner}").status_code == 200
+    with app.app_context():
+        view = db.session.scalar(select(ProgressView))
+        assert (view.learner_id, view.viewer_role) == (learner, "admin")
