@@ -1,0 +1,226 @@
+"""Browser fixtures: the app served on a free loopback port, and Debian's Chromium via Playwright.
+
+Every test in this folder is marked ``e2e`` and skipped, saying why, when Chromium is missing.
+Playwright's own browser downloads are never used: CI installs Debian's chromium instead.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec, load_course
+from tests.conftest import COURSE_DIR
+
+HERE = Path(__file__).parent
+SCREENSHOT_DIR = HERE / "screenshots"
+CHROMIUM = next(
+    (path for path in ("/usr/bin/chromium", shutil.which("chromium"))
+     if path and Path(path).exists()),
+    None,
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark this folder's tests e2e, and skip them all when there is no Chromium to drive."""
+    skip = pytest.mark.skip(reason="Debian's chromium is not installed; apt-get install chromium")
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.e2e)
+            if CHROMIUM is None:
+                item.add_marker(skip)
+
+
+# --- the app, served for real --------------------------------------------------------------
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Log errors but not every request, so a failing test's output stays readable."""
+
+    def log_request(self, code="-", size="-") -> None:
+        pass
+
+
+@pytest.fixture
+def live_server(app, course) -> Iterator[str]:
+    """Serve the test app (course imported) on 127.0.0.1 and a free port; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --- the browser ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context per test (no shared cookies), pointed at the live server.
+
+    Console errors (a CSP violation, a missing file) fail the test when it ends.
+    """
+    context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems: list[str] = []
+
+    def on_console(message):
+        # A page answered with 4xx on purpose (a form with errors) is logged as "Failed to load
+        # resource"; failed files are caught from their responses below instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(f"console error: {message.text}")
+
+    def on_response(response):
+        if response.status >= 400 and response.request.resource_type != "document":
+            kind = response.request.resource_type
+            problems.append(f"{response.status} for {kind} {response.url}")
+
+    page.on("console", on_console)
+    page.on("response", on_response)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    yield page
+    context.close()
+    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+
+
+# --- the course, read from its files ---------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def course_spec() -> CourseSpec:
+    return load_course(COURSE_DIR)
+
+
+def lessons_in_order(spec: CourseSpec) -> list[LessonSpec]:
+    return [spec.lessons[slug] for module in spec.modules for slug in module.lesson_slugs]
+
+
+def lesson_url(spec: CourseSpec, lesson: LessonSpec, suffix: str = "") -> str:
+    return f"/courses/{spec.slug}/lessons/{lesson.slug}{suffix}"
+
+
+def wrong_choices(question: QuestionSpec) -> list[int]:
+    """Indexes of a wrong answer: the first wrong choice (alone, so ``multiple`` is wrong too)."""
+    return [next(i for i, choice in enumerate(question.choices) if not choice.correct)]
+
+
+def right_choices(question: QuestionSpec) -> list[int]:
+    return [i for i, choice in enumerate(question.choices) if choice.correct]
+
+
+def answer_quiz(page, lesson: LessonSpec, pick) -> None:
+    """Tick, for each question, the choices ``pick(question)`` names, then submit."""
+    for number, question in enumerate(lesson.quiz, start=1):
+        group = page.get_by_role("group", name=f"Question {number} {question.prompt}", exact=True)
+        for index in pick(question):
+            group.get_by_label(question.choices[index].text, exact=True).check()
+    page.get_by_role("button", name="Submit my answers").click()
+
+
+def log_in(page, email: str, password: str) -> None:
+    page.goto("/auth/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("Welcome back").wait_for()
+
+
+# --- axe-core and screenshots -----------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    script = importlib.resources.files("axe_playwright_python") / "axe.min.js"
+    return script.read_text(encoding="utf-8")
+
+
+def axe_violations(page, axe_source: str) -> list[dict]:
+    """Run axe-core's WCAG 2.1 A and AA rules on the page; return the violations, briefly.
+
+    The script is evaluated through the DevTools protocol rather than added as a script tag:
+    the site's Content-Security-Policy rightly refuses inline scripts.
+    """
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source)
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            const brief = v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary
+                    || n.any.map(check => check.message).join('; ')})),
+            });
+            // axe files text it measures at 1:1 (say, white on white) under "needs review",
+            // guessing it may be hidden on purpose; nothing of ours is, so a measured ratio
+            // below the rule's threshold counts as a violation.
+            const tooFaint = n => n.any.some(({data}) => data && data.contrastRatio > 0
+                && data.contrastRatio < parseFloat(data.expectedContrastRatio || '4.5'));
+            const unreadable = result.incomplete
+                .filter(v => v.id === 'color-contrast')
+                .map(v => ({...v, nodes: v.nodes.filter(tooFaint)}))
+                .filter(v => v.nodes.length);
+            return [...result.violations, ...unreadable].map(brief);
+        }""",
+        WCAG_TAGS,
+    )
+
+
+def describe_violations(where: str, violations: list[dict]) -> str:
+    lines = [f"axe found {len(violations)} WCAG violation(s) on {where}:"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            lines.append(f"    {node['target']}: {node['summary']}".replace("\n", " "))
+    return "\n".join(lines)
+
+
+def save_screenshots(page, name: str) -> None:
+    """Save full-page PNGs at desktop and phone width; fail if the phone layout scrolls sideways."""
+    SCREENSHOT_DIR.mkdir(exist_ok=True)
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        target = SCREENSHOT_DIR / f"{name}-{label}.png"
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_bytes(page.screenshot(full_page=True, animations="disabled"))
+        os.replace(partial, target)  # tests on both databases may write the same name at once
+        if label == "phone":
+            overflow = page.evaluate(
+                """() => {
+                    const width = document.documentElement.clientWidth;
+                    return [...document.querySelectorAll('body *')]
+                        .filter(el => el.getBoundingClientRect().right > width + 1)
+                        .slice(0, 5).map(el => el.outerHTML.slice(0, 120));
+                }""")
+            assert not overflow, f"{name} is wider than a {viewport['width']}px phone: {overflow}"
+    page.set_viewport_size(DESKTOP)

@@ -1,0 +1,168 @@
+"""axe-core (WCAG 2.1 A and AA) on every page of the learner's journey, keyboard focus, and
+full-page screenshots at phone and desktop width in tests/e2e/screenshots/ for people to look at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD, create_user
+from tests.e2e.conftest import (
+    answer_quiz,
+    axe_violations,
+    describe_violations,
+    lesson_url,
+    lessons_in_order,
+    log_in,
+    right_choices,
+    save_screenshots,
+    wrong_choices,
+)
+
+pytestmark = pytest.mark.e2e
+
+EMAIL = "reader@example.org"
+
+
+def as_learner(page, app) -> None:
+    create_user(app, EMAIL, name="Robin Reader")
+    log_in(page, EMAIL, PASSWORD)
+
+
+def open_quiz(page, app, spec):
+    as_learner(page, app)
+    page.goto(lesson_url(spec, lessons_in_order(spec)[0], "/quiz"))
+    return lessons_in_order(spec)[0]
+
+
+def landing(page, app, spec):
+    page.goto("/")
+
+
+def landing_logged_in(page, app, spec):
+    as_learner(page, app)
+    page.goto("/")
+
+
+def register(page, app, spec):
+    page.goto("/auth/register")
+
+
+def register_with_errors(page, app, spec):
+    page.goto("/auth/register")
+    page.get_by_label("E-mail").fill("not an address")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please check the form")
+
+
+def login(page, app, spec):
+    page.goto("/auth/login")
+
+
+def course_logged_out(page, app, spec):
+    page.goto(f"/courses/{spec.slug}/")
+
+
+def course_overview(page, app, spec):
+    as_learner(page, app)
+    page.goto(f"/courses/{spec.slug}/")
+
+
+def locked_redirect(page, app, spec):
+    as_learner(page, app)
+    page.goto(lesson_url(spec, lessons_in_order(spec)[2]))
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def lesson(page, app, spec):
+    as_learner(page, app)
+    page.goto(lesson_url(spec, lessons_in_order(spec)[0]))
+
+
+def quiz(page, app, spec):
+    open_quiz(page, app, spec)
+
+
+def quiz_with_errors(page, app, spec):
+    open_quiz(page, app, spec)
+    page.get_by_role("button", name="Submit my answers").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def quiz_result_failed(page, app, spec):
+    answer_quiz(page, open_quiz(page, app, spec), wrong_choices)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Not passed yet")
+
+
+def quiz_result_passed(page, app, spec):
+    answer_quiz(page, open_quiz(page, app, spec), right_choices)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("You passed")
+
+
+PAGES = [
+    landing, landing_logged_in, register, register_with_errors, login, course_logged_out,
+    course_overview, locked_redirect, lesson, quiz, quiz_with_errors, quiz_result_failed,
+    quiz_result_passed,
+]
+
+
+@pytest.mark.parametrize("visit", PAGES, ids=[visit.__name__ for visit in PAGES])
+def test_page_has_no_wcag_violations(page, app, course_spec, axe_source, visit):
+    visit(page, app, course_spec)
+    expect(page.locator("main h1")).to_be_visible()
+    name = visit.__name__.replace("_", "-")
+    violations = axe_violations(page, axe_source)
+    save_screenshots(page, name)
+    assert not violations, describe_violations(f"{name} ({page.url})", violations)
+
+
+FOCUSED = """() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el), box = el.getBoundingClientRect();
+    return {
+        tag: el.tagName.toLowerCase(), type: el.type || '', text: (el.innerText || '').trim(),
+        id: el.id, outline: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0,
+        onScreen: box.width > 0 && box.height > 0 && box.left >= 0 && box.top >= 0
+                  && box.right <= innerWidth && box.bottom <= innerHeight,
+    };
+}"""
+
+
+def assert_focus_visible(focused: dict) -> None:
+    assert focused["onScreen"], f"the focused element is off screen: {focused}"
+    assert focused["outline"] != "none" and focused["outlineWidth"] >= 2, (
+        f"the focused element shows no focus outline: {focused}")
+
+
+def test_keyboard_focus_is_visible(page, app, course_spec):
+    # The first Tab reaches the skip link, which appears, outlined, and jumps to the content.
+    page.goto("/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(FOCUSED)
+    assert focused["text"] == "Skip to content", focused
+    assert_focus_visible(focused)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+
+    # From there, the next Tab lands on the page's main call to action, outlined too.
+    page.keyboard.press("Tab")
+    focused = page.evaluate(FOCUSED)
+    assert focused["text"].startswith("Start the course"), focused
+    assert_focus_visible(focused)
+
+    # A quiz can be answered from the keyboard, and each control shows where focus is.
+    lesson_one = open_quiz(page, app, course_spec)
+    page.get_by_role("link", name="Skip to content").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("main")).to_be_focused()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused["type"] == "radio":
+            break
+    assert focused["type"] == "radio", f"Tab never reached the quiz's first answer: {focused}"
+    assert_focus_visible(focused)
+    page.keyboard.press("Space")
+    first_question = lesson_one.quiz[0]
+    expect(page.get_by_label(first_question.choices[0].text, exact=True)).to_be_checked()

@@ -1,0 +1,106 @@
+"""A new learner in a real browser: register, read, fail a quiz, learn from it, pass, move on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import (
+    answer_quiz,
+    lesson_url,
+    lessons_in_order,
+    right_choices,
+    wrong_choices,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def first_heading(markdown: str) -> str:
+    """The first section heading of a lesson body: text only the lesson page shows."""
+    return re.search(r"^#{2,3} (.+)$", markdown, re.MULTILINE).group(1).strip()
+
+
+def test_learner_journey(page, course_spec):
+    first, second, third = lessons_in_order(course_spec)[:3]
+    course_url = f"/courses/{course_spec.slug}/"
+
+    # A visitor starts from the landing page and creates an account.
+    page.goto("/")
+    page.get_by_role("link", name=re.compile("^Start the course")).click()
+    expect(page).to_have_url(re.compile(r"/auth/register"))
+    page.get_by_label("E-mail").fill("new.learner@example.org")
+    page.get_by_label("Your name").fill("Nia Learner")
+    page.get_by_label("Password").fill("a long enough passphrase")
+    page.get_by_role("button", name="Create account").click()
+
+    # ... and is taken into the course, at its first lesson.
+    expect(page.get_by_role("status")).to_contain_text("Welcome, Nia Learner")
+    expect(page).to_have_url(re.compile(re.escape(lesson_url(course_spec, first)) + "$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(first.title)
+    expect(page.get_by_role("heading", name=first_heading(first.body))).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_contain_text("Nia Learner")
+
+    # The first try at the quiz: every answer wrong.
+    page.get_by_role("link", name="Take the quiz").click()
+    expect(page).to_have_url(re.compile(re.escape(lesson_url(course_spec, first, "/quiz")) + "$"))
+    expect(page.get_by_role("group")).to_have_count(len(first.quiz))
+    answer_quiz(page, first, wrong_choices)
+
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("Not passed yet")
+    expect(heading).to_contain_text(f"0 of {len(first.quiz)} right")
+    feedback = page.get_by_role("list").filter(has=page.get_by_role("heading", level=2))
+    for number, question in enumerate(first.quiz, start=1):
+        chosen = question.choices[wrong_choices(question)[0]]
+        title = f"Question {number} {question.prompt}"
+        prompt = page.get_by_role("heading", name=title, exact=True)
+        item = feedback.get_by_role("listitem").filter(has=prompt)
+        expect(item).to_contain_text("Not quite")
+        expect(item).to_contain_text(f"You chose {chosen.text}")
+        expect(item).to_contain_text(chosen.feedback)
+        expect(item).to_contain_text(question.explanation)
+
+    # The second lesson stays locked after a failed attempt.
+    page.goto(lesson_url(course_spec, second))
+    expect(page).to_have_url(re.compile(re.escape(course_url) + "$"))
+    page.get_by_role("link", name=first.title).click()
+
+    # Retake it with the right answers, and pass.
+    page.get_by_role("link", name="Take the quiz").click()
+    answer_quiz(page, first, right_choices)
+    expect(heading).to_contain_text("You passed")
+    expect(heading).to_contain_text(f"{len(first.quiz)} of {len(first.quiz)} right")
+    expect(page.get_by_text("The next lesson is now open.")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Next lesson: {second.title}")).to_be_visible()
+
+    # The overview: lesson 1 passed, lesson 2 open, lesson 3 still locked.
+    breadcrumb = page.get_by_role("navigation", name="Breadcrumb")
+    breadcrumb.get_by_role("link", name=course_spec.title).click()
+    expect(page).to_have_url(re.compile(re.escape(course_url) + "$"))
+    lessons = page.get_by_role("main").get_by_role("listitem")
+    expect(page.get_by_text(f"1 of {len(course_spec.lessons)} lessons complete")).to_be_visible()
+    done, open_, locked = (lessons.filter(has_text=item.title) for item in (first, second, third))
+    expect(done).to_contain_text("Passed")
+    expect(open_.get_by_role("link", name=second.title)).to_have_attribute(
+        "href", lesson_url(course_spec, second))
+    expect(open_).to_contain_text("Open")
+    expect(locked).to_contain_text("Locked")
+    expect(locked.get_by_role("link")).to_have_count(0)
+
+    # Opening the third lesson, or its quiz, by URL leads back to the course with a message.
+    for url in (lesson_url(course_spec, third), lesson_url(course_spec, third, "/quiz")):
+        page.goto(url)
+        expect(page).to_have_url(re.compile(re.escape(course_url) + "$"))
+        expect(page.get_by_role("alert")).to_contain_text(
+            f"“{third.title}” opens when you complete the lesson before it.")
+        expect(page.get_by_role("heading", level=1)).to_have_text(course_spec.title)
+        expect(page.get_by_text(first_heading(third.body))).to_have_count(0)
+        expect(page.get_by_role("button", name="Submit my answers")).to_have_count(0)
+
+    # The second lesson opens.
+    open_.get_by_role("link", name=second.title).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
+    expect(page.get_by_role("heading", name=first_heading(second.body))).to_be_visible()
