@@ -54,6 +54,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
     TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
+    # CI sets this so a missing browser fails the run instead of skipping the browser tests.
+    E2E_REQUIRED = os.environ.get("E2E_REQUIRED") == "1"
 
 
 class ProductionConfig(Config):

@@ -17,6 +17,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec, load_course
+from config import TestConfig
 from tests.conftest import COURSE_DIR
 
 HERE = Path(__file__).parent
@@ -38,6 +39,8 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def pytest_collection_modifyitems(config, items):
     """Mark this folder's tests e2e, and skip them all when there is no Chromium to drive."""
     skip = pytest.mark.skip(reason="Debian's chromium is not installed; apt-get install chromium")
+    if CHROMIUM is None and TestConfig.E2E_REQUIRED:
+        raise pytest.UsageError("E2E_REQUIRED is set but Debian's chromium is not installed (apt-get install chromium)")
     for item in items:
         if HERE in Path(item.path).parents:
             item.add_marker(pytest.mark.e2e)
