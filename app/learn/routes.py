@@ -20,7 +20,7 @@ from app.services.progress import (
     lesson_record_opened,
     require_unlocked,
 )
-from app.services.quizzes import attempt_for_learner, quiz_questions, quiz_submit_attempt
+from app.services.quizzes import attempt_for_learner, course_misconceptions, quiz_questions, quiz_submit_attempt
 
 
 def _outline_or_404(course_slug: str) -> CourseOutline:
@@ -164,6 +164,7 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
         entry=entry,
         attempt=recorded,
         following=following,
+        misconceptions=course_misconceptions(db.session, course=outline.course),
         LessonState=LessonState,
     )
 

@@ -23,7 +23,7 @@ PAGE_SIZE = 50
 INACTIVE_AFTER = timedelta(days=7)
 STRUGGLING_FAILS = 3
 FLAGS = ("inactive", "struggling", "finished")
-SORTS = ("name", "progress", "last_active", "quiz_average")
+SORTS = ("name", "progress", "current_lesson", "last_active", "quiz_average", "flags")
 # Never-active learners sort as if last active at the dawn of time.
 _NEVER = datetime(1970, 1, 1)
 
@@ -134,7 +134,11 @@ def _client_select(viewer: User, course: Course, lesson_count: int, query: Dashb
     sort_column = {
         "name": func.lower(User.display_name),
         "progress": columns["completed"],
+        # Lessons are taken in order, so how many are complete places the current lesson.
+        "current_lesson": columns["completed"],
         "last_active": columns["last_active"],
+        # Most in need of attention first when descending: struggling, then inactive, then finished.
+        "flags": case((columns["struggling"], 3), (columns["inactive"], 2), (columns["finished"], 1), else_=0),
         "quiz_average": func.coalesce(columns["quiz_average"], -1.0),
     }.get(query.sort, func.lower(User.display_name))
     order = sort_column.desc() if query.descending else sort_column.asc()

@@ -9,7 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import AnswerSelection, AttemptAnswer, Choice, Lesson, Question, QuizAttempt, User
+from app.models import (
+    AnswerSelection,
+    AttemptAnswer,
+    Choice,
+    Course,
+    Lesson,
+    Misconception,
+    Question,
+    QuizAttempt,
+    User,
+)
 from app.services.errors import QuizInputError
 from app.services.progress import lesson_record_completion
 
@@ -179,6 +189,11 @@ def quiz_submit_attempt(
             raise
         return SubmissionResult(existing, newly_recorded=False)
     return SubmissionResult(attempt, newly_recorded=True)
+
+
+def course_misconceptions(session: Session, *, course: Course) -> dict[str, Misconception]:
+    """The course's misconceptions by code, for explaining a wrong choice to the learner."""
+    return {m.code: m for m in session.scalars(select(Misconception).where(Misconception.course_id == course.id))}
 
 
 def attempt_for_learner(session: Session, *, learner: User, lesson: Lesson, attempt_id: int) -> QuizAttempt | None:

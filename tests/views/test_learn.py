@@ -106,6 +106,7 @@ def test_failed_quiz_shows_feedback_and_keeps_the_next_lesson_locked(learner_cli
     assert "Not passed yet" in page and "0%" in page
     assert page.count("You chose") >= 3 and "Why:" in page
     assert "Try the quiz again" in page
+    assert "A common mix-up:" in page  # the course's learner text for a misconception the answer revealed
     assert learner_client.get(f"/courses/naltrexone/lessons/{second}").status_code == 302
 
 
