@@ -205,9 +205,9 @@ def quiz_form(app, lesson_slug: str, *, right: bool = True, course_slug: str = "
         data = {}
         for question in quiz_questions(db.session, lesson):
             if right:
-                picked = [c.id for c in question.choices if c.is_correct]
+                picked = [c.id for c in question.live_choices if c.is_correct]
             else:
-                picked = [next(c.id for c in question.choices if not c.is_correct)]
+                picked = [next(c.id for c in question.live_choices if not c.is_correct)]
             data[f"question-{question.id}"] = [str(i) for i in picked]
         db.session.remove()
         return data

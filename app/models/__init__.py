@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
+from app.models.authoring import CourseDraft, CoursePublication
 from app.models.course import QUESTION_KINDS, Choice, Course, Lesson, Misconception, Module, Question
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
 from app.models.sharing import CounsellorLink, Invitation, ProgressView
@@ -12,6 +13,8 @@ __all__ = [
     "Choice",
     "CounsellorLink",
     "Course",
+    "CourseDraft",
+    "CoursePublication",
     "Invitation",
     "Lesson",
     "LessonProgress",

@@ -76,31 +76,44 @@ class Module(db.Model):
     lessons: Mapped[list[Lesson]] = relationship(back_populates="module", order_by="Lesson.position")
 
 
+# A live row has a place; a retired row has none, but stays for the history that points at it.
+LIVE_OR_RETIRED = "(retired_at IS NULL AND position IS NOT NULL) OR (retired_at IS NOT NULL AND position IS NULL)"
+
+
 class Lesson(db.Model):
-    """A lesson: stored Markdown and its sanitised HTML, placed in a module."""
+    """A lesson: stored Markdown and its sanitised HTML, placed in a module until retired."""
 
     __tablename__ = "lessons"
     __table_args__ = (
         UniqueConstraint("course_id", "slug"),
         UniqueConstraint("module_id", "position"),
         CheckConstraint("minutes > 0", name="minutes_positive"),
+        CheckConstraint(f"({LIVE_OR_RETIRED}) AND (retired_at IS NOT NULL OR module_id IS NOT NULL)", name="placed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Lessons carry learners' history, so a course or module with lessons cannot just vanish.
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"), index=True)
-    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="RESTRICT"))
+    # A retired lesson leaves its module, so the module can be removed without losing history.
+    module_id: Mapped[int | None] = mapped_column(ForeignKey("modules.id", ondelete="RESTRICT"), nullable=True)
     slug: Mapped[str] = mapped_column(String(80))
     title: Mapped[str] = mapped_column(String(200))
     minutes: Mapped[int] = mapped_column(Integer)
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     body_markdown: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     course: Mapped[Course] = relationship()
-    module: Mapped[Module] = relationship(back_populates="lessons")
+    module: Mapped[Module | None] = relationship(back_populates="lessons")
+    # Every question ever asked in this lesson, retired ones included.
     questions: Mapped[list[Question]] = relationship(
         back_populates="lesson", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    live_questions: Mapped[list[Question]] = relationship(
+        primaryjoin="and_(Question.lesson_id == Lesson.id, Question.retired_at.is_(None))",
+        order_by="Question.position",
+        viewonly=True,
     )
 
 
@@ -111,18 +124,26 @@ class Question(db.Model):
     __table_args__ = (
         UniqueConstraint("lesson_id", "position"),
         CheckConstraint("kind IN ('single', 'multiple', 'true_false')", name="kind_known"),
+        CheckConstraint(LIVE_OR_RETIRED, name="placed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     kind: Mapped[str] = mapped_column(String(20))
     prompt: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     lesson: Mapped[Lesson] = relationship(back_populates="questions")
+    # Every choice ever offered, retired ones included; learners see live_choices.
     choices: Mapped[list[Choice]] = relationship(
         back_populates="question", order_by="Choice.position", cascade="all, delete-orphan"
+    )
+    live_choices: Mapped[list[Choice]] = relationship(
+        primaryjoin="and_(Choice.question_id == Question.id, Choice.retired_at.is_(None))",
+        order_by="Choice.position",
+        viewonly=True,
     )
 
 
@@ -130,11 +151,15 @@ class Choice(db.Model):
     """One answer a learner can pick, with the feedback that choice earns."""
 
     __tablename__ = "choices"
-    __table_args__ = (UniqueConstraint("question_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("question_id", "position"),
+        CheckConstraint(LIVE_OR_RETIRED, name="placed"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     text: Mapped[str] = mapped_column(Text)
     is_correct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     feedback: Mapped[str] = mapped_column(Text)

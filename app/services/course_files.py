@@ -31,6 +31,7 @@ class ChoiceSpec:
     correct: bool
     feedback: str
     misconception: str | None = None
+    id: int | None = None  # set only in drafts made from the database, never in files
 
 
 @dataclass
@@ -39,6 +40,7 @@ class QuestionSpec:
     prompt: str
     explanation: str
     choices: list[ChoiceSpec]
+    id: int | None = None  # set only in drafts made from the database, never in files
 
 
 @dataclass
@@ -77,9 +79,10 @@ class CourseSpec:
 class _Collector:
     """Gathers problems for one file while reading it."""
 
-    def __init__(self, problems: list[Problem], file: str):
+    def __init__(self, problems: list[Problem], file: str, *, allow_ids: bool = False):
         self.problems = problems
         self.file = file
+        self.allow_ids = allow_ids
 
     def add(self, field_name: str, message: str) -> None:
         self.problems.append(Problem(self.file, field_name, message))
@@ -96,9 +99,21 @@ class _Collector:
         return str(value).strip()
 
     def unknown_keys(self, data: dict, allowed: set[str], where: str) -> None:
+        if self.allow_ids:
+            allowed = allowed | {"id"}
         for key in data:
             if key not in allowed:
                 self.add(where + str(key), f"unknown field (expected one of: {', '.join(sorted(allowed))})")
+
+    def row_id(self, data: dict, where: str) -> int | None:
+        """A draft's link to an existing row; files never carry one."""
+        value = data.get("id")
+        if value is None or not self.allow_ids:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.add(where + "id", "must be a whole number")
+            return None
+        return value
 
     def slug(self, data: dict, where: str) -> str:
         value = self.text(data, "slug", where)
@@ -148,6 +163,7 @@ def _read_choice(raw: Any, c: _Collector, where: str, codes: set[str]) -> Choice
         correct=correct,
         feedback=c.text(raw, "feedback", where),
         misconception=code or None,
+        id=c.row_id(raw, where),
     )
 
 
@@ -183,31 +199,31 @@ def _read_question(raw: Any, c: _Collector, where: str, codes: set[str]) -> Ques
         prompt=c.text(raw, "prompt", where),
         explanation=c.text(raw, "explanation", where),
         choices=choices,
+        id=c.row_id(raw, where),
     )
 
 
-def _read_lesson(path: Path, slug: str, problems: list[Problem], codes: set[str]) -> LessonSpec | None:
-    c = _Collector(problems, f"lessons/{path.name}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        c.add("", f"cannot be read ({exc.__class__.__name__})")
-        return None
+def _read_lesson_text(text: str, c: _Collector) -> tuple[dict, str] | None:
+    """Split a lesson file into its front matter (parsed) and body, reporting problems."""
     parts = _split_front_matter(text)
     if parts is None:
         c.add("front matter", "the file must start with YAML front matter between '---' lines")
         return None
     front_text, body = parts
-    known_problems = len(problems)
+    known_problems = len(c.problems)
     # Front matter starts on line 2, after the opening '---'.
     front = _load_yaml(front_text, c, "front matter", first_line=2)
     if front is None:
-        if len(problems) == known_problems:
+        if len(c.problems) == known_problems:
             c.add("front matter", "is empty")
         return None
     if not isinstance(front, dict):
         c.add("front matter", "must be a mapping of fields")
         return None
+    return front, body
+
+
+def _read_lesson(slug: str, front: dict, body: str, c: _Collector, codes: set[str]) -> LessonSpec:
     c.unknown_keys(front, LESSON_KEYS, "")
     minutes = front.get("minutes")
     if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
@@ -224,8 +240,9 @@ def _read_lesson(path: Path, slug: str, problems: list[Problem], codes: set[str]
             question = _read_question(raw_question, c, f"quiz[{index + 1}].", codes)
             if question:
                 quiz.append(question)
-    if not body.strip():
+    if not isinstance(body, str) or not body.strip():
         c.add("body", "the lesson needs some Markdown text after the front matter")
+        body = ""
     return LessonSpec(slug=slug, title=c.text(front, "title", ""), minutes=minutes, body=body.strip() + "\n", quiz=quiz)
 
 
@@ -294,24 +311,17 @@ def _check_unique_slugs(modules: list[ModuleSpec], c: _Collector) -> None:
                 seen[slug] = where
 
 
-def load_course(folder: Path | str) -> CourseSpec:
-    """Read a course folder and return its spec, or raise CourseInvalid listing every problem."""
-    folder = Path(folder)
-    problems: list[Problem] = []
-    c = _Collector(problems, "course.yaml")
-    course_file = folder / "course.yaml"
-    if not folder.is_dir():
-        raise CourseInvalid([Problem(str(folder), "", "is not a course folder")])
-    if not course_file.is_file():
-        raise CourseInvalid([Problem("course.yaml", "", "is missing from the course folder")])
-    try:
-        raw = _load_yaml(course_file.read_text(encoding="utf-8"), c, "course.yaml")
-    except UnicodeDecodeError:
-        raise CourseInvalid([Problem("course.yaml", "", "is not UTF-8 text")]) from None
-    if raw is None and problems:
-        raise CourseInvalid(problems)
+def parse_course_data(data: dict, *, allow_ids: bool = False, problems: list[Problem] | None = None) -> CourseSpec:
+    """Validate course data ({"course": {...}, "lessons": {slug: {"front": {...}, "body": str}}}).
+
+    This is the one place the format's rules live: files, zip uploads and the authoring
+    drafts all pass through it. Raises CourseInvalid listing every problem.
+    """
+    problems = [] if problems is None else problems
+    c = _Collector(problems, "course.yaml", allow_ids=allow_ids)
+    raw = data.get("course")
     if not isinstance(raw, dict):
-        raise CourseInvalid([Problem("course.yaml", "", "must be a mapping of course fields")])
+        raise CourseInvalid(problems or [Problem("course.yaml", "", "must be a mapping of course fields")])
     c.unknown_keys(raw, COURSE_KEYS, "")
     pass_mark = raw.get("pass_mark")
     if not isinstance(pass_mark, int | float) or isinstance(pass_mark, bool) or not 0 < pass_mark <= 1:
@@ -321,21 +331,24 @@ def load_course(folder: Path | str) -> CourseSpec:
     modules = _read_modules(raw.get("modules"), c)
     _check_unique_slugs(modules, c)
 
+    lessons_raw: dict = data.get("lessons") or {}
+    unreadable: set[str] = set(data.get("unreadable", ()))
     lessons: dict[str, LessonSpec] = {}
-    lessons_dir = folder / "lessons"
     listed = [slug for module in modules for slug in module.lesson_slugs]
     for slug in dict.fromkeys(listed):
-        path = lessons_dir / f"{slug}.md"
-        if not path.is_file():
+        if slug in unreadable:
+            continue
+        lesson_raw = lessons_raw.get(slug)
+        if lesson_raw is None:
             problems.append(Problem(f"lessons/{slug}.md", "", "is missing (the lesson is listed in course.yaml)"))
             continue
-        lesson = _read_lesson(path, slug, problems, set(misconceptions))
-        if lesson:
-            lessons[slug] = lesson
-    if lessons_dir.is_dir():
-        for path in sorted(lessons_dir.glob("*.md")):
-            if path.stem not in listed:
-                problems.append(Problem(f"lessons/{path.name}", "", "is not listed in any module in course.yaml"))
+        lesson_c = _Collector(problems, f"lessons/{slug}.md", allow_ids=allow_ids)
+        lessons[slug] = _read_lesson(
+            slug, lesson_raw.get("front") or {}, lesson_raw.get("body", ""), lesson_c, set(misconceptions)
+        )
+    for slug in sorted(set(lessons_raw) | unreadable):
+        if slug not in listed:
+            problems.append(Problem(f"lessons/{slug}.md", "", "is not listed in any module in course.yaml"))
 
     spec = CourseSpec(
         slug=c.slug(raw, ""),
@@ -349,3 +362,61 @@ def load_course(folder: Path | str) -> CourseSpec:
     if problems:
         raise CourseInvalid(problems)
     return spec
+
+
+def parse_course_files(files: dict[str, str | bytes]) -> CourseSpec:
+    """Validate a course given as {relative path: text}: course.yaml and lessons/<slug>.md."""
+    problems: list[Problem] = []
+    c = _Collector(problems, "course.yaml")
+    if "course.yaml" not in files:
+        raise CourseInvalid([Problem("course.yaml", "", "is missing from the course folder")])
+    course_text = files["course.yaml"]
+    try:
+        course_text = course_text.decode("utf-8") if isinstance(course_text, bytes) else course_text
+    except UnicodeDecodeError:
+        raise CourseInvalid([Problem("course.yaml", "", "is not UTF-8 text")]) from None
+    raw = _load_yaml(course_text, c, "course.yaml")
+    if raw is None and problems:
+        raise CourseInvalid(problems)
+    if not isinstance(raw, dict):
+        raise CourseInvalid([Problem("course.yaml", "", "must be a mapping of course fields")])
+    lessons: dict[str, dict] = {}
+    unreadable: list[str] = []
+    for path, text in sorted(files.items()):
+        match = re.fullmatch(r"lessons/([^/]+)\.md", path)
+        if not match:
+            continue
+        slug = match.group(1)
+        lesson_c = _Collector(problems, path)
+        try:
+            text = text.decode("utf-8") if isinstance(text, bytes) else text
+        except UnicodeDecodeError:
+            lesson_c.add("", "cannot be read (UnicodeDecodeError)")
+            unreadable.append(slug)
+            continue
+        parts = _read_lesson_text(text, lesson_c)
+        if parts is None:
+            unreadable.append(slug)
+            continue
+        lessons[slug] = {"front": parts[0], "body": parts[1]}
+    return parse_course_data({"course": raw, "lessons": lessons, "unreadable": unreadable}, problems=problems)
+
+
+def read_course_folder(folder: Path | str) -> dict[str, bytes]:
+    """Read course.yaml and lessons/*.md from a folder into {relative path: bytes}."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CourseInvalid([Problem(str(folder), "", "is not a course folder")])
+    files = {}
+    if (folder / "course.yaml").is_file():
+        files["course.yaml"] = (folder / "course.yaml").read_bytes()
+    lessons_dir = folder / "lessons"
+    if lessons_dir.is_dir():
+        for path in sorted(lessons_dir.glob("*.md")):
+            files[f"lessons/{path.name}"] = path.read_bytes()
+    return files
+
+
+def load_course(folder: Path | str) -> CourseSpec:
+    """Read a course folder and return its spec, or raise CourseInvalid listing every problem."""
+    return parse_course_files(read_course_folder(folder))

@@ -2,7 +2,11 @@
 
 Import is idempotent (a second import of the same files changes nothing) and never touches a
 learner's progress or attempts: attempts keep their own snapshot of every question they showed.
-Lessons are matched by slug, modules by slug, questions and choices by their position.
+
+Lessons and modules are matched by slug. Questions and choices are matched by their row id when
+the spec carries ids (an authoring draft), otherwise by position (files). A lesson, question or
+choice that leaves the course is deleted if nobody ever used it, and otherwise *retired*: it
+leaves the course but stays in the database, so every history row that points at it stays true.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
+    AnswerSelection,
+    AttemptAnswer,
     Choice,
     Course,
     Lesson,
@@ -23,235 +29,327 @@ from app.models import (
     Question,
     QuizAttempt,
 )
-from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec
-from app.services.errors import CourseInvalid, Problem
-from app.services.markdown import render_markdown
+from app.models.types import utcnow
+from app.services.course_files import ChoiceSpec, CourseSpec, QuestionSpec
+from app.services.markdown import render_markdown, sanitise_text
+
+PARKED = -1000  # free positions, below any real one, for rows on the move
 
 
 @dataclass
 class ImportReport:
-    """What an import created, updated and deleted, counted per kind of row."""
+    """What an import created, updated, retired and deleted, counted per kind, and described."""
 
     course_slug: str
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
+    retired: Counter = field(default_factory=Counter)
     deleted: Counter = field(default_factory=Counter)
+    changes: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(+self.created or +self.updated or +self.deleted)
+        return bool(+self.created or +self.updated or +self.retired or +self.deleted)
+
+    def note(self, counter: Counter, kind: str, description: str) -> None:
+        counter[kind] += 1
+        self.changes.append(description)
 
     def summary(self) -> str:
         """Describe the import in one line for the command line."""
         if not self.changed:
             return f"{self.course_slug}: already up to date, nothing changed."
         parts = []
-        for verb, counter in (("created", self.created), ("updated", self.updated), ("deleted", self.deleted)):
+        for verb, counter in (
+            ("created", self.created),
+            ("updated", self.updated),
+            ("retired", self.retired),
+            ("deleted", self.deleted),
+        ):
             if +counter:
                 parts.append(verb + " " + ", ".join(f"{n} {kind}" for kind, n in sorted(counter.items())))
         return f"{self.course_slug}: " + "; ".join(parts) + "."
 
 
-def _assign(obj, **values) -> bool:
-    """Set attributes that differ; return whether anything changed."""
-    changed = False
+def _assign(obj, **values) -> list[str]:
+    """Set attributes that differ; return the names of those that changed."""
+    changed = []
     for name, value in values.items():
         if getattr(obj, name) != value:
             setattr(obj, name, value)
-            changed = True
+            changed.append(name)
     return changed
 
 
-def _upsert_misconceptions(
-    session: Session, course: Course, spec: CourseSpec, report: ImportReport
-) -> dict[str, Misconception]:
-    by_code = {m.code: m for m in course.misconceptions}
-    for code, texts in spec.misconceptions.items():
-        misconception = by_code.get(code)
-        if misconception is None:
-            by_code[code] = Misconception(code=code, learner_text=texts.learner, counsellor_text=texts.counsellor)
-            course.misconceptions.append(by_code[code])
-            report.created["misconceptions"] += 1
-        elif _assign(misconception, learner_text=texts.learner, counsellor_text=texts.counsellor):
-            report.updated["misconceptions"] += 1
-    for code in list(by_code):
-        if code not in spec.misconceptions:
-            session.delete(by_code.pop(code))
-            report.deleted["misconceptions"] += 1
-    return by_code
+@dataclass
+class _History:
+    """Which rows learners have used, so they are retired rather than deleted."""
+
+    lessons: set[int]
+    questions: set[int]
+    choices: set[int]
 
 
-def _sync_choices(
-    question: Question, spec: QuestionSpec, misconceptions: dict[str, Misconception], report: ImportReport
-) -> None:
-    existing = list(question.choices)
-    for position, choice_spec in enumerate(spec.choices, start=1):
-        values = dict(
-            text=choice_spec.text,
-            is_correct=choice_spec.correct,
-            feedback=choice_spec.feedback,
-            misconception=misconceptions.get(choice_spec.misconception) if choice_spec.misconception else None,
-        )
-        if position <= len(existing):
-            if _assign(existing[position - 1], **values):
-                report.updated["choices"] += 1
-        else:
-            question.choices.append(Choice(position=position, **values))
-            report.created["choices"] += 1
-    for choice in existing[len(spec.choices) :]:
-        question.choices.remove(choice)
-        report.deleted["choices"] += 1
-
-
-def _sync_questions(
-    lesson: Lesson, spec: LessonSpec, misconceptions: dict[str, Misconception], report: ImportReport
-) -> None:
-    existing = list(lesson.questions)
-    for position, question_spec in enumerate(spec.quiz, start=1):
-        values = dict(kind=question_spec.kind, prompt=question_spec.prompt, explanation=question_spec.explanation)
-        if position <= len(existing):
-            question = existing[position - 1]
-            if _assign(question, **values):
-                report.updated["questions"] += 1
-        else:
-            question = Question(position=position, **values)
-            lesson.questions.append(question)
-            report.created["questions"] += 1
-        _sync_choices(question, question_spec, misconceptions, report)
-    for question in existing[len(spec.quiz) :]:
-        lesson.questions.remove(question)
-        report.deleted["questions"] += 1
-
-
-def _lessons_with_history(session: Session, lesson_ids: list[int]) -> set[int]:
-    if not lesson_ids:
-        return set()
-    with_progress = session.scalars(
-        select(LessonProgress.lesson_id).where(LessonProgress.lesson_id.in_(lesson_ids)).distinct()
+def _history(session: Session, course: Course) -> _History:
+    lesson_ids = select(Lesson.id).where(Lesson.course_id == course.id).scalar_subquery()
+    question_ids = select(Question.id).where(Question.lesson_id.in_(lesson_ids)).scalar_subquery()
+    lessons = set(session.scalars(select(LessonProgress.lesson_id).where(LessonProgress.lesson_id.in_(lesson_ids))))
+    lessons |= set(session.scalars(select(QuizAttempt.lesson_id).where(QuizAttempt.lesson_id.in_(lesson_ids))))
+    questions = set(
+        session.scalars(select(AttemptAnswer.question_id).where(AttemptAnswer.question_id.in_(question_ids)))
     )
-    with_attempts = session.scalars(
-        select(QuizAttempt.lesson_id).where(QuizAttempt.lesson_id.in_(lesson_ids)).distinct()
-    )
-    return set(with_progress) | set(with_attempts)
-
-
-def course_import(session: Session, spec: CourseSpec) -> ImportReport:
-    """Create or update the course described by ``spec`` and commit; return what changed.
-
-    Raises CourseInvalid, changing nothing, if the files drop a lesson that learners have
-    history on: that history must stay attached to a real lesson.
-    """
-    report = ImportReport(spec.slug)
-    course = session.scalar(
-        select(Course)
-        .where(Course.slug == spec.slug)
-        .options(selectinload(Course.modules), selectinload(Course.misconceptions))
-    )
-    if course is None:
-        course = Course(slug=spec.slug, title=spec.title, summary=spec.summary, pass_mark=spec.pass_mark)
-        session.add(course)
-        report.created["courses"] += 1
-    elif _assign(course, title=spec.title, summary=spec.summary, pass_mark=spec.pass_mark):
-        report.updated["courses"] += 1
-
-    misconceptions = _upsert_misconceptions(session, course, spec, report)
-
-    lessons = {}
-    if course.id is not None:
-        lessons = {
-            lesson.slug: lesson
-            for lesson in session.scalars(
-                select(Lesson)
-                .where(Lesson.course_id == course.id)
-                .options(selectinload(Lesson.questions).selectinload(Question.choices))
+    choices = set(
+        session.scalars(
+            select(AnswerSelection.choice_id).where(
+                AnswerSelection.choice_id.in_(select(Choice.id).where(Choice.question_id.in_(question_ids)))
             )
-        }
-    dropped = [lesson for slug, lesson in lessons.items() if slug not in spec.lessons]
-    kept_history = _lessons_with_history(session, [lesson.id for lesson in dropped])
-    if kept_history:
-        session.rollback()
-        raise CourseInvalid(
-            [
-                Problem(
-                    "course.yaml",
-                    "modules",
-                    f"lesson {lesson.slug!r} was removed, but learners have progress on it; keep it in the course",
-                )
-                for lesson in dropped
-                if lesson.id in kept_history
-            ]
         )
+    )
+    return _History(lessons, questions, choices)
 
-    modules = {module.slug: module for module in course.modules}
-    wanted_modules: list[Module] = []
-    for position, module_spec in enumerate(spec.modules, start=1):
-        module = modules.get(module_spec.slug)
-        if module is None:
-            module = Module(slug=module_spec.slug, title=module_spec.title, position=-position)
-            course.modules.append(module)
-            modules[module.slug] = module
-            report.created["modules"] += 1
-        elif module.title != module_spec.title or module.position != position:
-            report.updated["modules"] += 1
-            module.title = module_spec.title
-        wanted_modules.append(module)
 
-    # Positions are unique per parent, so rows that move, and modules about to go, are parked
-    # on free negative positions first; rows that stay put are never touched, keeping
-    # re-imports no-ops.
-    moving_modules = [m for position, m in enumerate(wanted_modules, 1) if m.position != position]
-    dropped_modules = [m for m in modules.values() if m not in wanted_modules]
-    for offset, module in enumerate(moving_modules + dropped_modules, start=1):
-        module.position = -1000 - offset
-    wanted_lessons: list[tuple[Lesson, Module, int]] = []
-    new_lessons: set[str] = set()
-    for module, module_spec in zip(wanted_modules, spec.modules, strict=True):
-        for position, slug in enumerate(module_spec.lesson_slugs, start=1):
-            lesson = lessons.get(slug)
-            if lesson is None:
+class _Importer:
+    """One import: holds the session, the report and what learners have used."""
+
+    def __init__(self, session: Session, spec: CourseSpec):
+        self.session = session
+        self.spec = spec
+        self.report = ImportReport(spec.slug)
+        self.now = utcnow()
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _clean(self, text: str) -> str:
+        return sanitise_text(text)
+
+    def _remove(self, row, used: bool, kind: str, label: str, collection: list | None = None) -> None:
+        """Retire a row learners have used; delete one nobody has."""
+        if used:
+            row.retired_at = self.now
+            row.position = None
+            self.report.note(self.report.retired, kind, f"{label} retired (kept for learners' history)")
+        else:
+            if collection is not None:
+                collection.remove(row)  # delete-orphan removes it at flush
+            else:
+                self.session.delete(row)
+            self.report.note(self.report.deleted, kind, f"{label} deleted")
+
+    @staticmethod
+    def _match(existing: list, specs: list, live: list) -> list:
+        """Pair each spec with an existing row: by id when the spec carries ids, else by position."""
+        if any(spec.id is not None for spec in specs):
+            by_id = {row.id: row for row in existing}
+            return [by_id.get(spec.id) if spec.id is not None else None for spec in specs]
+        return [live[index] if index < len(live) else None for index in range(len(specs))]
+
+    # --- course, misconceptions, modules ------------------------------------------------
+
+    def course(self) -> Course:
+        spec = self.spec
+        course = self.session.scalar(
+            select(Course)
+            .where(Course.slug == spec.slug)
+            .options(selectinload(Course.modules), selectinload(Course.misconceptions))
+        )
+        values = dict(title=self._clean(spec.title), summary=self._clean(spec.summary), pass_mark=spec.pass_mark)
+        if course is None:
+            course = Course(slug=spec.slug, **values)
+            self.session.add(course)
+            self.report.note(self.report.created, "courses", f"New course “{course.title}”")
+        elif changed := _assign(course, **values):
+            self.report.note(self.report.updated, "courses", f"Course: {', '.join(changed)} changed")
+        return course
+
+    def misconceptions(self, course: Course) -> dict[str, Misconception]:
+        by_code = {m.code: m for m in course.misconceptions}
+        for code, texts in self.spec.misconceptions.items():
+            values = dict(learner_text=self._clean(texts.learner), counsellor_text=self._clean(texts.counsellor))
+            misconception = by_code.get(code)
+            if misconception is None:
+                by_code[code] = Misconception(code=code, **values)
+                course.misconceptions.append(by_code[code])
+                self.report.note(self.report.created, "misconceptions", f"New misconception “{code}”")
+            elif _assign(misconception, **values):
+                self.report.note(self.report.updated, "misconceptions", f"Misconception “{code}”: texts changed")
+        for code in list(by_code):
+            if code not in self.spec.misconceptions:
+                # Choices pointing at it lose the link (SET NULL); attempts keep the code as text.
+                self.session.delete(by_code.pop(code))
+                self.report.note(self.report.deleted, "misconceptions", f"Misconception “{code}” deleted")
+        return by_code
+
+    # --- questions and choices ----------------------------------------------------------
+
+    def choices(self, question: Question, specs: list[ChoiceSpec], codes: dict[str, Misconception], label: str):
+        live = [c for c in question.choices if c.retired_at is None]
+        matched = self._match(question.choices, specs, live)
+        placed = []
+        for position, (spec, choice) in enumerate(zip(specs, matched, strict=True), start=1):
+            values = dict(
+                text=self._clean(spec.text),
+                is_correct=spec.correct,
+                feedback=self._clean(spec.feedback),
+                misconception=codes.get(spec.misconception) if spec.misconception else None,
+                retired_at=None,
+            )
+            if choice is None:
+                choice = Choice(position=PARKED - position, **values)
+                question.choices.append(choice)
+                self.report.note(self.report.created, "choices", f"{label}: new choice “{choice.text}”")
+            elif changed := _assign(choice, **values):
+                self.report.note(
+                    self.report.updated, "choices", f"{label}, choice {position}: {', '.join(changed)} changed"
+                )
+            placed.append((choice, position))
+        for choice in live:
+            if choice not in matched:
+                used = choice.id in self.history.choices
+                self._remove(choice, used, "choices", f"{label}: choice “{choice.text}”", question.choices)
+        return placed
+
+    def questions(self, lesson: Lesson, specs: list[QuestionSpec], codes: dict[str, Misconception]):
+        live = [q for q in lesson.questions if q.retired_at is None]
+        matched = self._match(lesson.questions, specs, live)
+        placed, choices = [], []
+        for position, (spec, question) in enumerate(zip(specs, matched, strict=True), start=1):
+            label = f"Lesson “{lesson.title}”, question {position}"
+            values = dict(
+                kind=spec.kind,
+                prompt=self._clean(spec.prompt),
+                explanation=self._clean(spec.explanation),
+                retired_at=None,
+            )
+            if question is None:
+                question = Question(position=PARKED - position, **values)
+                lesson.questions.append(question)
+                self.report.note(self.report.created, "questions", f"{label}: new question")
+            elif changed := _assign(question, **values):
+                self.report.note(self.report.updated, "questions", f"{label}: {', '.join(changed)} changed")
+            placed.append((question, position))
+            choices += self.choices(question, spec.choices, codes, label)
+        for question in live:
+            if question not in matched:
+                label = f"Lesson “{lesson.title}”: question “{question.prompt}”"
+                self._remove(question, question.id in self.history.questions, "questions", label, lesson.questions)
+        return placed, choices
+
+    # --- the whole import -----------------------------------------------------------------
+
+    def run(self) -> ImportReport:
+        spec, session = self.spec, self.session
+        course = self.course()
+        codes = self.misconceptions(course)
+        lessons: dict[str, Lesson] = {}
+        if course.id is not None:
+            self.history = _history(session, course)
+            lessons = {
+                lesson.slug: lesson
+                for lesson in session.scalars(
+                    select(Lesson)
+                    .where(Lesson.course_id == course.id)
+                    .options(selectinload(Lesson.questions).selectinload(Question.choices))
+                )
+            }
+        else:
+            self.history = _History(set(), set(), set())
+
+        modules = {module.slug: module for module in course.modules}
+        placed_modules: list[tuple[Module, int]] = []
+        for position, module_spec in enumerate(spec.modules, start=1):
+            module = modules.get(module_spec.slug)
+            title = self._clean(module_spec.title)
+            if module is None:
+                module = Module(slug=module_spec.slug, title=title, position=PARKED - position)
+                course.modules.append(module)
+                modules[module.slug] = module
+                self.report.note(self.report.created, "modules", f"New module “{title}”")
+            elif module.title != title or module.position != position:
+                module.title = title
+                self.report.note(self.report.updated, "modules", f"Module “{title}” renamed or moved")
+            placed_modules.append((module, position))
+
+        placed_lessons: list[tuple[Lesson, Module, int]] = []
+        for module, module_spec in zip((m for m, _ in placed_modules), spec.modules, strict=True):
+            for position, slug in enumerate(module_spec.lesson_slugs, start=1):
                 lesson_spec = spec.lessons[slug]
-                lesson = Lesson(
-                    course=course,
-                    module=module,
-                    slug=slug,
-                    title=lesson_spec.title,
+                lesson = lessons.get(slug)
+                values = dict(
+                    title=self._clean(lesson_spec.title),
                     minutes=lesson_spec.minutes,
-                    position=-position,
-                    body_markdown=lesson_spec.body,
+                    body_markdown=sanitise_text(lesson_spec.body, keep_lines=True),
                     body_html=render_markdown(lesson_spec.body),
+                    retired_at=None,
                 )
-                session.add(lesson)
-                lessons[slug] = lesson
-                new_lessons.add(slug)
-                report.created["lessons"] += 1
-            elif lesson.module is not module or lesson.position != position:
-                lesson.position = -1000 - len(wanted_lessons)
-            wanted_lessons.append((lesson, module, position))
-    # Dropped lessons go before the others take their places.
-    for lesson in dropped:
-        session.delete(lesson)
-        report.deleted["lessons"] += 1
-    session.flush()
+                if lesson is None:
+                    lesson = Lesson(course=course, module=module, slug=slug, position=PARKED - position, **values)
+                    session.add(lesson)
+                    lessons[slug] = lesson
+                    self.report.note(self.report.created, "lessons", f"New lesson “{lesson.title}”")
+                elif changed := _assign(lesson, **values):
+                    names = {"body_markdown": "text", "body_html": "text", "retired_at": "restored"}
+                    what = ", ".join(dict.fromkeys(names.get(name, name) for name in changed))
+                    self.report.note(self.report.updated, "lessons", f"Lesson “{lesson.title}”: {what} changed")
+                placed_lessons.append((lesson, module, position))
 
-    for position, module in enumerate(wanted_modules, start=1):
-        module.position = position
-    for lesson, module, position in wanted_lessons:
-        lesson_spec = spec.lessons[lesson.slug]
-        changed = _assign(
-            lesson,
-            module=module,
-            position=position,
-            title=lesson_spec.title,
-            minutes=lesson_spec.minutes,
-            body_markdown=lesson_spec.body,
-            body_html=render_markdown(lesson_spec.body),
+        placed_questions, placed_choices = [], []
+        for lesson, _, _ in placed_lessons:
+            questions, choices = self.questions(lesson, spec.lessons[lesson.slug].quiz, codes)
+            placed_questions += questions
+            placed_choices += choices
+        kept = {lesson for lesson, _, _ in placed_lessons}
+        for lesson in lessons.values():
+            if lesson not in kept and lesson.retired_at is None:
+                lesson.module = None
+                self._remove(lesson, lesson.id in self.history.lessons, "lessons", f"Lesson “{lesson.title}”")
+        dropped_modules = [m for m in modules.values() if m not in {kept for kept, _ in placed_modules}]
+        # Modules on their way out are parked too, so another can take their place first.
+        self._place(
+            placed_modules + [(m, PARKED) for m in dropped_modules], placed_lessons, placed_questions, placed_choices
         )
-        if changed and lesson.slug not in new_lessons:
-            report.updated["lessons"] += 1
-        _sync_questions(lesson, lesson_spec, misconceptions, report)
-    session.flush()
-    for module in dropped_modules:
-        session.delete(module)
-        report.deleted["modules"] += 1
-    session.commit()
+        for module in dropped_modules:
+            session.delete(module)
+            self.report.note(self.report.deleted, "modules", f"Module “{module.title}” deleted")
+        session.flush()
+        return self.report
+
+    def _place(self, modules, lessons, questions, choices) -> None:
+        """Give every row its new position without ever breaking a unique (parent, position).
+
+        Rows that move are parked on free negative positions first and flushed; rows that stay
+        put are never touched, so a re-import writes nothing.
+        """
+        moves = []
+        for row, position in modules:
+            if row.position != position:
+                moves.append((row, position))
+        for row, module, position in lessons:
+            if row.position != position or row.module is not module:
+                moves.append((row, position))
+                row.module = module
+        for row, position in questions + choices:
+            if row.position != position:
+                moves.append((row, position))
+        for offset, (row, _) in enumerate(moves, start=1):
+            row.position = PARKED - 100 - offset
+        self.session.flush()
+        for row, position in moves:
+            row.position = position
+
+
+def course_import(session: Session, spec: CourseSpec, *, dry_run: bool = False) -> ImportReport:
+    """Create or update the course described by ``spec``; return what changed.
+
+    Commits, unless ``dry_run``, which works out the same report and then rolls back, so an
+    admin can see what publishing would change before doing it.
+    """
+    try:
+        report = _Importer(session, spec).run()
+    except Exception:
+        session.rollback()
+        raise
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
     return report

@@ -45,10 +45,10 @@ def _answers(questions, *, right: bool) -> dict[int, list[int]]:
     answers = {}
     for question in questions:
         if right:
-            answers[question.id] = [c.id for c in question.choices if c.is_correct]
+            answers[question.id] = [c.id for c in question.live_choices if c.is_correct]
         else:
             # Prefer a wrong choice that reveals a misconception, so the demo has insights to show.
-            wrong = [c for c in question.choices if not c.is_correct]
+            wrong = [c for c in question.live_choices if not c.is_correct]
             picked = next((c for c in wrong if c.misconception_id), wrong[0])
             answers[question.id] = [picked.id]
     return answers

@@ -61,3 +61,22 @@ def plain_text(markdown_text: str) -> str:
     text = re.sub(r"<[^>]+>", " ", rendered)
     text = re.sub(r"([.!?:])(\s*\.)+", r"\1", html.unescape(text))
     return re.sub(r"\s+", " ", text).strip()
+
+
+# A script-running URL scheme when written as a link target (followed by something, not a space).
+_DANGEROUS_SCHEME = re.compile(r"(?i)\b(?:javascript|vbscript|data)\s*:(?=\S)")
+
+
+def sanitise_text(text: str, *, keep_lines: bool = False) -> str:
+    """Strip every HTML tag (and script/style contents) and script URL schemes from author text.
+
+    Repeats until stable, so nested or entity-encoded tricks cannot survive a pass.
+    Templates escape text anyway; this keeps stored content clean for every later use
+    (exports, CSV, other clients of the data).
+    """
+    previous = None
+    while previous != text:
+        previous = text
+        text = html.unescape(nh3.clean(text, tags=set(), strip_comments=True))
+        text = _DANGEROUS_SCHEME.sub("", text)
+    return text.rstrip() + "\n" if keep_lines else text.strip()

@@ -115,7 +115,7 @@ def course_outline(session: Session, *, course: Course, learner: User | None) ->
         session.scalars(
             select(Lesson)
             .join(Lesson.module)
-            .where(Lesson.course_id == course.id)
+            .where(Lesson.course_id == course.id, Lesson.retired_at.is_(None))
             .options(contains_eager(Lesson.module))
             .order_by(Module.position, Lesson.position)
         )
@@ -199,7 +199,7 @@ def lesson_mark_done(session: Session, *, learner: User, entry: LessonEntry) -> 
     """Complete a lesson that has no quiz, at the learner's request, and commit."""
     if entry.state is LessonState.LOCKED:
         raise LessonLocked("This lesson is not open yet.")
-    if entry.lesson.questions:
+    if entry.lesson.live_questions:
         raise LessonNeedsQuiz("Pass this lesson's quiz to complete it.")
     lesson_record_completion(session, learner=learner, lesson=entry.lesson)
     session.commit()

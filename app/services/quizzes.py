@@ -32,7 +32,7 @@ class SingleAnswerGrader:
     allows_several = False
 
     def is_right(self, question: Question, chosen_ids: set[int]) -> bool:
-        return chosen_ids == {c.id for c in question.choices if c.is_correct}
+        return chosen_ids == {c.id for c in question.live_choices if c.is_correct}
 
 
 class MultipleAnswerGrader:
@@ -41,7 +41,7 @@ class MultipleAnswerGrader:
     allows_several = True
 
     def is_right(self, question: Question, chosen_ids: set[int]) -> bool:
-        return chosen_ids == {c.id for c in question.choices if c.is_correct}
+        return chosen_ids == {c.id for c in question.live_choices if c.is_correct}
 
 
 GRADERS = {
@@ -56,9 +56,9 @@ def quiz_questions(session: Session, lesson: Lesson) -> list[Question]:
     return list(
         session.scalars(
             select(Question)
-            .where(Question.lesson_id == lesson.id)
+            .where(Question.lesson_id == lesson.id, Question.retired_at.is_(None))
             .order_by(Question.position)
-            .options(selectinload(Question.choices).selectinload(Choice.misconception))
+            .options(selectinload(Question.live_choices).selectinload(Choice.misconception))
         )
     )
 
@@ -76,7 +76,7 @@ def check_answers(questions: list[Question], answers: dict[int, list[int]]) -> d
     chosen: dict[int, set[int]] = {}
     for question_id, choice_ids in answers.items():
         question = by_id[question_id]
-        valid_ids = {choice.id for choice in question.choices}
+        valid_ids = {choice.id for choice in question.live_choices}
         if not set(choice_ids) <= valid_ids:
             raise QuizInputError("This submission names a choice that does not belong to its question.", tampered=True)
         if len(set(choice_ids)) > 1 and not GRADERS[question.kind].allows_several:
@@ -157,7 +157,7 @@ def quiz_submit_attempt(
                     "feedback": choice.feedback,
                     "misconception": choice.misconception.code if choice.misconception else None,
                 }
-                for choice in question.choices
+                for choice in question.live_choices
             ],
         )
         answer.selections = [
@@ -167,7 +167,7 @@ def quiz_submit_attempt(
                 is_correct=choice.is_correct,
                 misconception_code=choice.misconception.code if choice.misconception else None,
             )
-            for index, choice in enumerate(question.choices, start=1)
+            for index, choice in enumerate(question.live_choices, start=1)
             if choice.id in chosen_ids
         ]
         attempt.answers.append(answer)

@@ -14,8 +14,7 @@ from app.models import Choice, Course, Lesson, Module, Question, User
 from app.services.accounts import user_create
 from app.services.course_files import load_course
 from app.services.course_import import course_import
-from app.services.errors import CourseInvalid
-from app.services.progress import course_outline, lesson_record_opened
+from app.services.progress import course_by_slug, course_outline, lesson_record_opened
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from tests.factories import COURSE, default_lessons, question_single, write_course
 
@@ -238,40 +237,50 @@ def test_a_module_can_move_into_the_place_of_a_removed_one(session, tmp_path):
     assert [(m.slug, m.position) for m in session.scalars(select(Module))] == [("second-part", 1)]
 
 
-def test_removing_a_choice_a_learner_picked_keeps_what_the_attempt_recorded(session, tmp_path, learner_with_history):
+def test_removing_a_choice_a_learner_picked_retires_it_and_keeps_every_record(
+    session, tmp_path, learner_with_history
+):
     before = dump(session, HISTORY_TABLES)
     lessons = default_lessons()
     del lessons["one"]["front"]["quiz"][1]["choices"][2]  # "C": the learner's wrong pick
 
-    import_folder(session, write_course(tmp_path / "v2", lessons=lessons))
+    report = import_folder(session, write_course(tmp_path / "v2", lessons=lessons))
 
-    after = dump(session, HISTORY_TABLES)
-    # Only the link to the live choice is let go (ondelete SET NULL); the record itself stays.
-    unlinked = [row for row in after["answer_selections"] if row["choice_id"] is None]
-    assert len(unlinked) == 1
-    for row in after["answer_selections"]:
-        row.pop("choice_id")
-    for row in before["answer_selections"]:
-        row.pop("choice_id")
-    assert after == before
+    assert dump(session, HISTORY_TABLES) == before  # choice_id links included
+    picked = session.scalar(select(Choice).where(Choice.text == "C"))
+    assert picked.retired_at is not None and picked.position is None
+    assert "C" not in [c.text for c in picked.question.live_choices]
+    assert report.retired["choices"] == 1
 
 
-def test_removing_a_lesson_with_learner_history_is_refused(session, tmp_path, learner_with_history):
+def test_removing_a_lesson_with_learner_history_retires_it(session, tmp_path, learner_with_history):
     course = copy.deepcopy(COURSE)
     course["modules"][0]["lessons"] = ["two"]
-    course["title"] = "A renamed course"
     lessons = default_lessons()
     del lessons["one"]
-    before = dump(session)
+    before = dump(session, HISTORY_TABLES)
 
-    with pytest.raises(CourseInvalid) as caught:
-        import_folder(session, write_course(tmp_path / "v2", course=course, lessons=lessons))
+    report = import_folder(session, write_course(tmp_path / "v2", course=course, lessons=lessons))
 
-    assert [p.message for p in caught.value.problems] == [
-        "lesson 'one' was removed, but learners have progress on it; keep it in the course"
-    ]
-    session.expire_all()
-    assert dump(session) == before
+    assert report.retired["lessons"] == 1
+    assert dump(session, HISTORY_TABLES) == before
+    retired = session.scalar(select(Lesson).where(Lesson.slug == "one"))
+    assert retired.retired_at is not None and retired.position is None and retired.module_id is None
+    outline = course_outline(session, course=course_by_slug(session, "tiny"), learner=None)
+    assert [e.lesson.slug for e in outline.entries] == ["two", "three"]
+
+
+def test_a_retired_lesson_comes_back_when_its_file_returns(session, tmp_path, learner_with_history):
+    course = copy.deepcopy(COURSE)
+    course["modules"][0]["lessons"] = ["two"]
+    lessons = default_lessons()
+    del lessons["one"]
+    import_folder(session, write_course(tmp_path / "v2", course=course, lessons=lessons))
+
+    import_folder(session, write_course(tmp_path / "v3"))
+
+    outline = course_outline(session, course=course_by_slug(session, "tiny"), learner=None)
+    assert [e.lesson.slug for e in outline.entries] == ["one", "two", "three"]
 
 
 class _TagCollector(HTMLParser):

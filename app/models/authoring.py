@@ -1,0 +1,39 @@
+"""Authoring: the admins' working draft of a course and the record of each publication."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class CourseDraft(db.Model):
+    """Unpublished edits to a course, kept as course data (the file format, with row ids).
+
+    Learners only ever see the published rows; publishing validates this draft with the same
+    rules as the course files and imports it.
+    """
+
+    __tablename__ = "course_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), unique=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+
+
+class CoursePublication(db.Model):
+    """One publication of a course: when, by whom, and what changed."""
+
+    __tablename__ = "course_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    summary: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,117 @@
+"""Write a course from the database back out in the courses/ file format.
+
+Export, import and export again gives identical files; the authoring draft uses the same
+data shape, with row ids kept so edits stay attached to the rows learners answered.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Choice, Course, Lesson, Module, Question
+
+
+def course_to_data(session: Session, course: Course, *, with_ids: bool = False) -> dict:
+    """The live (published) course as course data: {"course": {...}, "lessons": {slug: {...}}}."""
+    modules = list(session.scalars(select(Module).where(Module.course_id == course.id).order_by(Module.position)))
+    lessons = list(
+        session.scalars(
+            select(Lesson)
+            .where(Lesson.course_id == course.id, Lesson.retired_at.is_(None))
+            .options(
+                selectinload(Lesson.live_questions)
+                .selectinload(Question.live_choices)
+                .selectinload(Choice.misconception)
+            )
+            .order_by(Lesson.position)
+        )
+    )
+    by_module: dict[int, list[Lesson]] = {}
+    for lesson in lessons:
+        by_module.setdefault(lesson.module_id, []).append(lesson)
+    course_raw = {
+        "slug": course.slug,
+        "title": course.title,
+        "summary": course.summary,
+        "pass_mark": course.pass_mark,
+        "modules": [
+            {"slug": m.slug, "title": m.title, "lessons": [lesson.slug for lesson in by_module.get(m.id, [])]}
+            for m in modules
+            if by_module.get(m.id)
+        ],
+        "misconceptions": {
+            m.code: {"learner": m.learner_text, "counsellor": m.counsellor_text}
+            for m in sorted(course.misconceptions, key=lambda m: m.id)
+        },
+    }
+    return {
+        "course": course_raw,
+        "lessons": {lesson.slug: _lesson_data(lesson, with_ids) for lesson in lessons},
+    }
+
+
+def _lesson_data(lesson: Lesson, with_ids: bool) -> dict:
+    quiz = []
+    for question in lesson.live_questions:
+        choices = []
+        for choice in question.live_choices:
+            raw = {"text": choice.text}
+            if choice.is_correct:
+                raw["correct"] = True
+            raw["feedback"] = choice.feedback
+            if choice.misconception is not None:
+                raw["misconception"] = choice.misconception.code
+            if with_ids:
+                raw["id"] = choice.id
+            choices.append(raw)
+        raw_question = {
+            "kind": question.kind,
+            "prompt": question.prompt,
+            "explanation": question.explanation,
+            "choices": choices,
+        }
+        if with_ids:
+            raw_question["id"] = question.id
+        quiz.append(raw_question)
+    front = {"title": lesson.title, "minutes": lesson.minutes}
+    if quiz:
+        front["quiz"] = quiz
+    return {"front": front, "body": lesson.body_markdown}
+
+
+def _without_ids(value):
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k != "id"}
+    if isinstance(value, list):
+        return [_without_ids(v) for v in value]
+    return value
+
+
+def _dump(data) -> str:
+    return yaml.safe_dump(_without_ids(data), sort_keys=False, allow_unicode=True, width=100)
+
+
+def course_data_to_files(data: dict) -> dict[str, str]:
+    """Render course data as the files of a course folder: {relative path: text}."""
+    files = {"course.yaml": _dump(data["course"])}
+    for slug, lesson in data["lessons"].items():
+        body = lesson["body"].strip() + "\n"
+        files[f"lessons/{slug}.md"] = f"---\n{_dump(lesson['front'])}---\n{body}"
+    return files
+
+
+def course_files_zip(files: dict[str, str], folder: str) -> bytes:
+    """Pack course files into a zip whose entries sit under ``folder/``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, text in sorted(files.items()):
+            # A fixed timestamp keeps two exports of the same course byte-identical.
+            info = zipfile.ZipInfo(f"{folder}/{path}", date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, text)
+    return buffer.getvalue()
