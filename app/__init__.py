@@ -23,7 +23,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from app import auth, cli, counsel, errors, learn, main, me, security
+    from app import auth, author, cli, counsel, errors, learn, main, me, security
     from app.permissions import TEMPLATE_GLOBALS
 
     app.register_blueprint(main.bp)
@@ -31,6 +31,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(learn.bp)
     app.register_blueprint(me.bp)
     app.register_blueprint(counsel.bp)
+    app.register_blueprint(author.bp)
     errors.register(app)
     security.register(app)
     cli.register(app)

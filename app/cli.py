@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -78,6 +78,7 @@ def users_create(email: str, role: str, display_name: str | None, password: str)
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Create demo accounts (admin, counsellor, clients at different stages); development only."""
     if current_app.config.get("SESSION_COOKIE_SECURE"):

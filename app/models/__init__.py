@@ -3,12 +3,13 @@
 from app.models.authoring import CourseDraft, CoursePublication
 from app.models.course import QUESTION_KINDS, Choice, Course, Lesson, Misconception, Module, Question
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
-from app.models.sharing import CounsellorLink, Invitation, ProgressView
+from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
 from app.models.user import Role, User
 
 __all__ = [
     "QUESTION_KINDS",
     "AnswerSelection",
+    "AuditEvent",
     "AttemptAnswer",
     "Choice",
     "CounsellorLink",

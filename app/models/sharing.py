@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -74,3 +74,19 @@ class ProgressView(db.Model):
     viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     viewer: Mapped[User | None] = relationship(foreign_keys=[viewer_id])
+
+
+class AuditEvent(db.Model):
+    """Audit record of an administrative action on an account (role change, deactivation,
+    a link made on a learner's behalf). Keeps ids only, never personal data."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_subject_created", "subject_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    # Non-personal details, e.g. {"from": "learner", "to": "counsellor"} or {"counsellor_id": 7}.
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,24 @@
+"""The admins' area: authoring and publishing the course, users, question analytics.
+
+Guarded once, here: every route needs an admin account.
+"""
+
+from flask import Blueprint, abort, redirect, request, url_for
+from flask_login import current_user
+
+from app.permissions import can_author
+
+bp = Blueprint("author", __name__, url_prefix="/author")
+
+
+@bp.before_request
+def require_admin():
+    """Every route in this blueprint needs an admin account."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not can_author(current_user):
+        abort(403)
+    return None
+
+
+from app.author import routes  # noqa: E402,F401

@@ -1,0 +1,299 @@
+"""The counsellor's dashboard: figures, flags, filters, sorting, paging and a fixed query count."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from app.extensions import db
+from app.models import CounsellorLink, LessonProgress, QuizAttempt, Role, User
+from app.models.types import utcnow
+from app.services.dashboard import PAGE_SIZE, DashboardQuery, dashboard_export_rows, dashboard_page
+from app.services.progress import course_by_slug, course_outline
+from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.sharing import link_revoke
+from tests.conftest import count_queries, create_user
+
+
+@pytest.fixture
+def counsellor(app, course) -> int:
+    return create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+
+
+@pytest.fixture
+def lessons(session, course):
+    outline = course_outline(session, course=course_by_slug(session, course), learner=None)
+    return [entry.lesson for entry in outline.entries]
+
+
+def add_clients(session, counsellor_id: int | None, names: list[str], *, days_old: int = 0) -> list[int]:
+    """Insert learners in one statement (and their links in another); return their ids in order."""
+    created, tag = utcnow() - timedelta(days=days_old), uuid.uuid4().hex[:8]
+    rows = [
+        dict(email=f"{tag}-{i}@x.org", display_name=n, password_hash="x", created_at=created)
+        for i, n in enumerate(names)
+    ]
+    ids = list(session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), rows))
+    if counsellor_id is not None:
+        session.execute(insert(CounsellorLink), [{"counsellor_id": counsellor_id, "learner_id": i} for i in ids])
+    session.commit()
+    return ids
+
+
+def take_quiz(session, user_id: int, lesson, *, right: bool, times: int = 1) -> None:
+    questions = quiz_questions(session, lesson)
+    if right:
+        answers = {q.id: [c.id for c in q.choices if c.is_correct] for q in questions}
+    else:
+        answers = {q.id: [next(c.id for c in q.choices if not c.is_correct)] for q in questions}
+    submit = dict(
+        learner=session.get(User, user_id), lesson=lesson, questions=questions, answers=answers, pass_mark=0.8
+    )
+    for _ in range(times):
+        quiz_submit_attempt(session, submission_key=uuid.uuid4().hex, **submit)
+
+
+def set_last_active(session, user_id: int, *, days_ago: float):
+    """Move all of a learner's activity (and their account's creation) into the past."""
+    when = utcnow() - timedelta(days=days_ago)
+    session.execute(update(QuizAttempt).where(QuizAttempt.user_id == user_id).values(submitted_at=when))
+    progress = update(LessonProgress).where(LessonProgress.user_id == user_id)
+    session.execute(progress.values(opened_at=when))
+    session.execute(progress.where(LessonProgress.completed_at.is_not(None)).values(completed_at=when))
+    session.execute(update(User).where(User.id == user_id).values(created_at=when - timedelta(days=30)))
+    session.commit()
+    return when
+
+
+def page_for(session, viewer_id: int, course: str, **query):
+    viewer, course_row = session.get(User, viewer_id), course_by_slug(session, course)
+    return dashboard_page(session, viewer=viewer, course=course_row, query=DashboardQuery(**query))
+
+
+def names(session, viewer_id: int, course: str, **query) -> list[str]:
+    return [row.name for row in page_for(session, viewer_id, course, **query).rows]
+
+
+def flags_of(session, viewer_id: int, course: str) -> dict[str, set[str]]:
+    return {row.name: row.flags for row in page_for(session, viewer_id, course).rows}
+
+
+def test_row_shows_progress_current_lesson_last_active_and_quiz_average(session, course, counsellor, lessons):
+    [lee] = add_clients(session, counsellor, ["Lee"])
+    take_quiz(session, lee, lessons[0], right=False)
+    take_quiz(session, lee, lessons[0], right=True)
+    take_quiz(session, lee, lessons[1], right=True)
+    when = set_last_active(session, lee, days_ago=2)
+    [row] = page_for(session, counsellor, course).rows
+    assert (row.completed, row.total, row.percent) == (2, len(lessons), round(200 / len(lessons)))
+    assert row.current_lesson == lessons[2].title
+    assert abs(row.last_active - when) < timedelta(seconds=1)
+    assert row.quiz_average == pytest.approx(2 / 3)
+
+
+def test_a_new_client_has_no_activity_and_starts_at_the_first_lesson(session, course, counsellor, lessons):
+    add_clients(session, counsellor, ["Nia"])
+    [row] = page_for(session, counsellor, course).rows
+    assert (row.completed, row.percent, row.last_active, row.quiz_average) == (0, 0, None, None)
+    assert row.current_lesson == lessons[0].title
+    assert row.flags == set()
+
+
+@pytest.mark.parametrize(("fails", "then_pass", "struggling"), [(2, False, False), (3, False, True), (3, True, False)])
+def test_struggling_is_three_failed_attempts_on_a_quiz_not_yet_passed(
+    session, course, counsellor, lessons, fails, then_pass, struggling
+):
+    [lee] = add_clients(session, counsellor, ["Lee"])
+    take_quiz(session, lee, lessons[0], right=False, times=fails)
+    if then_pass:
+        take_quiz(session, lee, lessons[0], right=True)
+    assert ("struggling" in flags_of(session, counsellor, course)["Lee"]) is struggling
+
+
+def test_failed_attempts_are_counted_per_quiz(session, course, counsellor, lessons):
+    [lee] = add_clients(session, counsellor, ["Lee"])
+    take_quiz(session, lee, lessons[0], right=False, times=2)
+    take_quiz(session, lee, lessons[1], right=False, times=2)
+    assert "struggling" not in flags_of(session, counsellor, course)["Lee"]
+
+
+@pytest.mark.parametrize(("days", "inactive"), [(6, False), (8, True)])
+def test_inactive_is_no_activity_for_more_than_seven_days(session, course, counsellor, lessons, days, inactive):
+    [lee] = add_clients(session, counsellor, ["Lee"])
+    take_quiz(session, lee, lessons[0], right=True)
+    set_last_active(session, lee, days_ago=days)
+    assert ("inactive" in flags_of(session, counsellor, course)["Lee"]) is inactive
+
+
+def test_a_never_active_client_is_inactive_once_the_account_is_a_week_old(session, course, counsellor):
+    add_clients(session, counsellor, ["Old"], days_old=8)
+    add_clients(session, counsellor, ["Young"], days_old=6)
+    assert flags_of(session, counsellor, course) == {"Old": {"inactive"}, "Young": set()}
+
+
+def finish(session, user_id: int, lessons) -> None:
+    for lesson in lessons:
+        take_quiz(session, user_id, lesson, right=True)
+
+
+def test_finished_is_every_lesson_complete_and_never_inactive(session, course, counsellor, lessons):
+    done, almost = add_clients(session, counsellor, ["Done", "Almost"])
+    finish(session, done, lessons)
+    finish(session, almost, lessons[:-1])
+    set_last_active(session, done, days_ago=30)
+    rows = {row.name: row for row in page_for(session, counsellor, course).rows}
+    assert rows["Done"].flags == {"finished"}
+    assert (rows["Done"].percent, rows["Done"].current_lesson) == (100, None)
+    assert rows["Almost"].flags == set()
+
+
+@pytest.fixture
+def one_of_each(session, course, counsellor, lessons):
+    stuck, quiet, done, fine = add_clients(session, counsellor, ["Stuck", "Quiet", "Done", "Fine"])
+    take_quiz(session, stuck, lessons[0], right=False, times=3)
+    take_quiz(session, quiet, lessons[0], right=True)
+    set_last_active(session, quiet, days_ago=9)
+    finish(session, done, lessons)
+    take_quiz(session, fine, lessons[0], right=True)
+
+
+ALL_FOUR = ["Done", "Fine", "Quiet", "Stuck"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [("struggling", ["Stuck"]), ("inactive", ["Quiet"]), ("finished", ["Done"]), ("", ALL_FOUR), ("x", ALL_FOUR)],
+)
+def test_filter_by_flag(session, course, counsellor, one_of_each, flag, expected):
+    assert names(session, counsellor, course, flag=flag) == expected
+    assert page_for(session, counsellor, course, flag=flag).total == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("ann", ["Ann Smith", "JOANNA"]),
+        ("  SMITH ", ["Ann Smith"]),
+        ("%", ["100% sure"]),
+        ("_", ["under_score"]),
+        ("under_s", ["under_score"]),
+        ("\\", ["back\\slash"]),
+    ],
+)
+def test_search_by_name_is_case_insensitive_and_literal(session, course, counsellor, search, expected):
+    add_clients(session, counsellor, ["Ann Smith", "JOANNA", "Bob", "100% sure", "under_score", "underXscore"])
+    add_clients(session, counsellor, ["back\\slash", "1000 sure"])
+    assert names(session, counsellor, course, search=search) == expected
+
+
+@pytest.fixture
+def four_to_sort(session, course, counsellor, lessons):
+    """alan: 0 done, avg 0, 3 days; Bea: 2 done, avg 1, 1 day; Cy: 1 done, avg .5, 10 days; Dee: never active."""
+    alan, bea, cy, _dee = add_clients(session, counsellor, ["alan", "Bea", "Cy", "Dee"])
+    take_quiz(session, alan, lessons[0], right=False)
+    set_last_active(session, alan, days_ago=3)
+    finish(session, bea, lessons[:2])
+    set_last_active(session, bea, days_ago=1)
+    take_quiz(session, cy, lessons[0], right=False)
+    take_quiz(session, cy, lessons[0], right=True)
+    set_last_active(session, cy, days_ago=10)
+
+
+@pytest.mark.parametrize(
+    ("sort", "ascending"),
+    [
+        ("name", ["alan", "Bea", "Cy", "Dee"]),
+        ("progress", ["alan", "Dee", "Cy", "Bea"]),
+        ("last_active", ["Dee", "Cy", "alan", "Bea"]),
+        ("quiz_average", ["Dee", "alan", "Cy", "Bea"]),
+    ],
+)
+def test_sort_by_each_column_both_ways(session, course, counsellor, four_to_sort, sort, ascending):
+    assert names(session, counsellor, course, sort=sort) == ascending
+    # alan and Dee tie on progress, so they stay in name order either way.
+    descending = ["Bea", "Cy", "alan", "Dee"] if sort == "progress" else ascending[::-1]
+    assert names(session, counsellor, course, sort=sort, descending=True) == descending
+
+
+def test_fifty_a_page_and_the_second_page_has_the_rest(session, course, counsellor):
+    add_clients(session, counsellor, [f"Client {i:03}" for i in range(PAGE_SIZE + 5)])
+    first, second = (page_for(session, counsellor, course, page=n) for n in (1, 2))
+    assert PAGE_SIZE == 50
+    assert (len(first.rows), len(second.rows), first.total, first.pages) == (50, 5, 55, 2)
+    assert [r.name for r in first.rows + second.rows] == [f"Client {i:03}" for i in range(55)]
+
+
+@pytest.mark.parametrize("asked", [3, 999999, 0, -1])
+def test_a_page_out_of_range_shows_the_nearest_page(session, course, counsellor, asked):
+    add_clients(session, counsellor, [f"Client {i:03}" for i in range(PAGE_SIZE + 5)])
+    page = page_for(session, counsellor, course, page=asked)
+    assert page.page == (2 if asked > 1 else 1)
+    assert len(page.rows) == (5 if asked > 1 else 50)
+
+
+def test_a_counsellor_sees_only_their_own_clients(session, app, course, counsellor):
+    other = create_user(app, "robin@example.org", role=Role.COUNSELLOR)
+    add_clients(session, counsellor, ["Mine"])
+    add_clients(session, other, ["Theirs"])
+    add_clients(session, None, ["Nobody's"])
+    assert names(session, counsellor, course) == ["Mine"]
+    assert names(session, other, course) == ["Theirs"]
+
+
+def test_revoked_clients_vanish(session, course, counsellor):
+    kept, gone = add_clients(session, counsellor, ["Kept", "Gone"])
+    link = session.scalar(select(CounsellorLink).where(CounsellorLink.learner_id == gone))
+    link_revoke(session, learner=session.get(User, gone), link_id=link.id)
+    assert names(session, counsellor, course) == ["Kept"]
+
+
+def add_history(session, user_ids: list[int], lessons) -> None:
+    """Give each learner two completed lessons and three attempts, in two bulk inserts."""
+    now = utcnow()
+    progress, attempts = [], []
+    for n, user_id in enumerate(user_ids):
+        progress += [dict(user_id=user_id, lesson_id=x.id, opened_at=now, completed_at=now) for x in lessons[:2]]
+        mine = dict(user_id=user_id, lesson_id=lessons[2 if n % 3 else 1].id, submitted_at=now - timedelta(days=n % 12))
+        attempts += [
+            dict(mine, submission_key=uuid.uuid4().hex, question_count=5, pass_mark=0.8, passed=ok)
+            | dict(correct_count=5 if ok else 1, score=1.0 if ok else 0.2)
+            for ok in (False, True, n % 2 == 0)
+        ]
+    session.execute(insert(LessonProgress), progress)
+    session.execute(insert(QuizAttempt), attempts)
+    session.commit()
+
+
+def counted_page(app, counsellor_id: int, course: str, **query):
+    with app.app_context():
+        viewer = db.session.get(User, counsellor_id)
+        course_row = course_by_slug(db.session, course)
+        with count_queries(db.engine) as counted:
+            page = dashboard_page(db.session, viewer=viewer, course=course_row, query=DashboardQuery(**query))
+        db.session.remove()
+    return counted(), page
+
+
+def test_page_runs_the_same_queries_for_five_clients_as_for_many(app, session, course, counsellor, lessons):
+    add_history(session, add_clients(session, counsellor, [f"Few {i}" for i in range(5)]), lessons)
+    few, small = counted_page(app, counsellor, course)
+    add_history(session, add_clients(session, counsellor, [f"Many {i:03}" for i in range(115)], days_old=9), lessons)
+    many, large = counted_page(app, counsellor, course)
+    assert (len(small.rows), len(large.rows), large.total) == (5, 50, 120)
+    assert few == many, (few, many)
+    assert counted_page(app, counsellor, course, sort="last_active", descending=True, page=2)[0] == few
+
+
+def test_export_yields_every_matching_client_across_pages(session, course, counsellor, lessons):
+    ids = add_clients(session, counsellor, [f"Client {i:04}" for i in range(520)])
+    add_history(session, ids[:10], lessons)
+    viewer, course_row = session.get(User, counsellor), course_by_slug(session, course)
+    rows = list(dashboard_export_rows(session, viewer=viewer, course=course_row, query=DashboardQuery(page=2)))
+    assert [row.name for row in rows] == [f"Client {i:04}" for i in range(520)]
+    assert all(row.current_lesson for row in rows)
+    assert rows[0].current_lesson == lessons[2].title and rows[-1].current_lesson == lessons[0].title
+    searched = dashboard_export_rows(
+        session, viewer=viewer, course=course_row, query=DashboardQuery(search="client 000")
+    )
+    assert [row.name for row in searched] == [f"Client {i:04}" for i in range(10)]

@@ -1,0 +1,240 @@
+"""Invitations, consented links, the rule of who may see whom, and the audit of views."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, func, select, text
+
+from app.models import CounsellorLink, Invitation, ProgressView, Role, User
+from app.models.types import utcnow
+from app.services.sharing import (
+    InvitationUnusable,
+    SharingNotAllowed,
+    code_hash,
+    invitation_by_code,
+    invitation_create,
+    invitation_respond,
+    learner_view_log,
+    link_revoke,
+    progress_view_record,
+    viewable_learner,
+    visible_learner_ids,
+)
+from tests.conftest import create_user
+
+SECRET = "test-secret-key"
+
+
+@pytest.fixture
+def counsellor(app) -> int:
+    return create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+
+
+@pytest.fixture
+def other_counsellor(app) -> int:
+    return create_user(app, "robin@example.org", role=Role.COUNSELLOR, name="Robin Counsellor")
+
+
+@pytest.fixture
+def admin(app) -> int:
+    return create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
+
+
+def invite(session, counsellor_id: int) -> tuple[Invitation, str]:
+    return invitation_create(session, counsellor=session.get(User, counsellor_id), secret_key=SECRET)
+
+
+def respond(session, code: str, learner_id: int, *, accept: bool = True):
+    return invitation_respond(
+        session, code=code, learner=session.get(User, learner_id), accept=accept, secret_key=SECRET
+    )
+
+
+def live_links(session, learner_id: int) -> list[CounsellorLink]:
+    return list(
+        session.scalars(
+            select(CounsellorLink).where(CounsellorLink.learner_id == learner_id, CounsellorLink.revoked_at.is_(None))
+        )
+    )
+
+
+def unusable_reason(session, code: str, learner_id: int) -> str:
+    with pytest.raises(InvitationUnusable) as caught:
+        respond(session, code, learner_id)
+    return caught.value.reason
+
+
+def test_code_is_eight_characters_shown_as_two_groups_of_four(session, counsellor):
+    _, code = invite(session, counsellor)
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+
+
+def test_only_a_keyed_hash_of_the_code_is_stored(session, counsellor):
+    invitation, code = invite(session, counsellor)
+    plain = code.replace("-", "")
+    assert invitation.code_hash == code_hash(code, SECRET)
+    assert code_hash(code, SECRET) != code_hash(code, "another-key")
+    rows = session.execute(text("SELECT * FROM invitations")).all()
+    stored = " ".join(str(value) for row in rows for value in row).upper()
+    assert plain not in stored and code not in stored
+
+
+def test_invitation_expires_after_fourteen_days(session, counsellor, learner):
+    invitation, code = invite(session, counsellor)
+    created = invitation.created_at
+    assert invitation.expires_at - created == timedelta(days=14)
+    lookup = invitation_by_code(session, code=code, secret_key=SECRET, now=created + timedelta(days=13, hours=23))
+    assert lookup.id == invitation.id
+    with pytest.raises(InvitationUnusable) as caught:
+        invitation_by_code(session, code=code, secret_key=SECRET, now=created + timedelta(days=14, seconds=1))
+    assert caught.value.reason == "expired"
+
+
+def test_an_expired_invitation_cannot_be_accepted(session, counsellor, learner):
+    invitation, code = invite(session, counsellor)
+    invitation.expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert unusable_reason(session, code, learner) == "expired"
+    assert live_links(session, learner) == []
+
+
+def test_an_invitation_can_be_accepted_only_once(session, counsellor, learner, other_learner):
+    _, code = invite(session, counsellor)
+    respond(session, code, learner)
+    assert unusable_reason(session, code, learner) == "used"
+    assert unusable_reason(session, code, other_learner) == "used"
+    assert live_links(session, other_learner) == []
+
+
+def test_declining_uses_the_invitation_up(session, counsellor, learner):
+    _, code = invite(session, counsellor)
+    assert respond(session, code, learner, accept=False) is None
+    assert unusable_reason(session, code, learner) == "used"
+    assert live_links(session, learner) == []
+
+
+@pytest.mark.parametrize(
+    "garbage", ["", "   ", "ABCD-EFG", "ABCD-EFGHJ", "ZZZZ-ZZZZ", "'; DROP TABLE x;--", "éééé-éééé"]
+)
+def test_unknown_or_garbage_codes_are_unknown(session, counsellor, learner, garbage):
+    invite(session, counsellor)
+    assert unusable_reason(session, garbage, learner) == "unknown"
+
+
+@pytest.mark.parametrize("spell", [str.lower, lambda c: c.replace("-", ""), lambda c: f"  {c[:2]} {c[2:6]}-{c[6:]} "])
+def test_case_spaces_and_dashes_do_not_matter(session, counsellor, learner, spell):
+    invitation, code = invite(session, counsellor)
+    assert invitation_by_code(session, code=spell(code), secret_key=SECRET).id == invitation.id
+    assert respond(session, spell(code), learner) is not None
+
+
+def test_accepting_makes_one_live_link(session, counsellor, learner):
+    _, code = invite(session, counsellor)
+    link = respond(session, code, learner)
+    links = live_links(session, learner)
+    assert [(x.id, x.counsellor_id, x.created_by_id) for x in links] == [(link.id, counsellor, learner)]
+
+
+def test_accepting_a_second_counsellors_invitation_links_to_both(session, counsellor, other_counsellor, learner):
+    respond(session, invite(session, counsellor)[1], learner)
+    respond(session, invite(session, other_counsellor)[1], learner)
+    assert {link.counsellor_id for link in live_links(session, learner)} == {counsellor, other_counsellor}
+
+
+def test_accepting_again_from_the_same_counsellor_keeps_one_link(session, counsellor, learner):
+    first = respond(session, invite(session, counsellor)[1], learner)
+    second = respond(session, invite(session, counsellor)[1], learner)
+    assert first.id == second.id
+    assert len(live_links(session, learner)) == 1
+
+
+@pytest.mark.parametrize("who", ["other_counsellor", "admin"])
+def test_counsellors_and_admins_cannot_accept(session, request, counsellor, learner, who):
+    user_id = request.getfixturevalue(who)
+    _, code = invite(session, counsellor)
+    with pytest.raises(SharingNotAllowed):
+        respond(session, code, user_id)
+    assert session.scalar(select(func.count()).select_from(CounsellorLink)) == 0
+    assert respond(session, code, learner) is not None  # the code was not used up
+
+
+def test_only_counsellors_and_admins_can_invite(session, learner):
+    with pytest.raises(SharingNotAllowed):
+        invite(session, learner)
+
+
+def test_revoking_ends_the_link_at_once(session, counsellor, learner):
+    link = respond(session, invite(session, counsellor)[1], learner)
+    viewer = session.get(User, counsellor)
+    assert viewable_learner(session, viewer=viewer, learner_id=learner).id == learner
+    link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+    assert viewable_learner(session, viewer=viewer, learner_id=learner) is None
+    assert live_links(session, learner) == []
+
+
+def test_a_learner_cannot_revoke_someone_elses_link(session, counsellor, learner, other_learner):
+    link = respond(session, invite(session, counsellor)[1], learner)
+    with pytest.raises(LookupError):
+        link_revoke(session, learner=session.get(User, other_learner), link_id=link.id)
+    assert [x.id for x in live_links(session, learner)] == [link.id]
+
+
+def test_a_revoked_link_cannot_be_revoked_again(session, counsellor, learner):
+    link = respond(session, invite(session, counsellor)[1], learner)
+    link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+    with pytest.raises(LookupError):
+        link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+
+
+def visible(session, user_id: int) -> set[int]:
+    return set(session.scalars(visible_learner_ids(session.get(User, user_id))))
+
+
+def test_admin_sees_every_learner_but_no_staff(session, admin, counsellor, learner, other_learner):
+    assert visible(session, admin) == {learner, other_learner}
+
+
+def test_counsellor_sees_only_live_linked_learners(session, counsellor, other_counsellor, learner, other_learner, app):
+    third = create_user(app, "third@example.org")
+    respond(session, invite(session, counsellor)[1], learner)
+    revoked = respond(session, invite(session, counsellor)[1], third)
+    link_revoke(session, learner=session.get(User, third), link_id=revoked.id)
+    respond(session, invite(session, other_counsellor)[1], other_learner)
+    assert visible(session, counsellor) == {learner}
+    assert viewable_learner(session, viewer=session.get(User, counsellor), learner_id=other_learner) is None
+    assert viewable_learner(session, viewer=session.get(User, counsellor), learner_id=999999) is None
+
+
+def test_a_learner_sees_nobody(session, counsellor, learner, other_learner):
+    respond(session, invite(session, counsellor)[1], learner)
+    assert visible(session, learner) == set()
+    assert viewable_learner(session, viewer=session.get(User, learner), learner_id=learner) is None
+
+
+def record_views(session, learner_id: int, viewers: list[tuple[int, timedelta]]) -> None:
+    for viewer_id, ago in viewers:
+        progress_view_record(session, viewer=session.get(User, viewer_id), learner=session.get(User, learner_id))
+        session.flush()
+        newest = session.scalar(select(ProgressView).order_by(ProgressView.id.desc()).limit(1))
+        newest.viewed_at = utcnow() - ago
+    session.commit()
+
+
+def test_view_log_says_who_in_what_role_and_when_newest_first(session, counsellor, admin, learner, other_learner):
+    record_views(session, learner, [(counsellor, timedelta(days=2)), (admin, timedelta(hours=1))])
+    record_views(session, other_learner, [(counsellor, timedelta(minutes=5))])
+    log = learner_view_log(session, learner=session.get(User, learner))
+    assert [(r.viewer_name, r.viewer_role) for r in log] == [("Ada Admin", "admin"), ("Casey Counsellor", "counsellor")]
+    assert log[0].viewed_at > log[1].viewed_at
+    assert utcnow() - log[1].viewed_at > timedelta(days=1)
+
+
+def test_a_deleted_viewer_shows_as_a_removed_account(session, counsellor, learner):
+    record_views(session, learner, [(counsellor, timedelta(minutes=1))])
+    session.execute(delete(User).where(User.id == counsellor))
+    session.commit()
+    session.expire_all()
+    assert session.scalar(select(ProgressView.viewer_id)) is None
+    [record] = learner_view_log(session, learner=session.get(User, learner))
+    assert (record.viewer_name, record.viewer_role) == ("A removed account", "counsellor")
