@@ -19,9 +19,11 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """Load the session's user; a deactivated account is logged out on its next request."""
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.is_active else None
 
 
 def safe_next(target: str | None) -> str | None:

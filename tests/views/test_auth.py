@@ -117,3 +117,13 @@ def test_logged_in_user_visiting_login_goes_home(client, learner):
 def test_email_is_case_insensitive_at_login(client, app):
     create_user(app, "mixed@example.org")
     assert login(client, email="MIXED@example.org").status_code == 302
+
+
+def test_a_deactivated_account_is_logged_out_on_its_next_request(client, app, learner, course):
+    login(client)
+    assert client.get("/me/").status_code == 200
+    with app.app_context():
+        db.session.get(User, learner).is_active = False
+        db.session.commit()
+    response = client.get("/me/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
