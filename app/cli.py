@@ -12,10 +12,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Course, Role
 from app.services.accounts import user_create
-from app.services.course_files import load_course
+from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
+from app.services.course_files import load_course, load_course_zip
 from app.services.course_import import course_import
 from app.services.demo import DEMO_PASSWORD, demo_create
 from app.services.errors import CourseInvalid, ValidationError
+from app.services.progress import course_by_slug
 
 courses_cli = AppGroup("courses", help="Validate and import course folders.")
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -43,15 +45,40 @@ def courses_validate(path: Path) -> None:
 
 
 @courses_cli.command("import")
-@click.argument("path", type=COURSE_PATH)
+@click.argument("path", type=click.Path(path_type=Path))
 def courses_import(path: Path) -> None:
-    """Import a course folder: create what is new, update what changed, keep all progress."""
+    """Import a course folder or an exported .zip: create what is new, update what changed, keep all progress."""
     try:
-        report = course_import(db.session, load_course(path))
+        spec = load_course_zip(path.read_bytes()) if path.suffix == ".zip" and path.is_file() else load_course(path)
+        report = course_import(db.session, spec)
     except CourseInvalid as error:
         _echo_problems(error, path)
         raise SystemExit(1) from None
     click.echo(report.summary())
+
+
+@courses_cli.command("export")
+@click.argument("slug")
+@click.argument("path", type=click.Path(path_type=Path))
+def courses_export(slug: str, path: Path) -> None:
+    """Write the published course SLUG to PATH as a course folder (or a .zip if PATH ends in .zip)."""
+    course = course_by_slug(db.session, slug)
+    if course is None:
+        click.secho(f"No course with slug {slug!r}.", fg="red", err=True)
+        raise SystemExit(1)
+    files = course_data_to_files(course_to_data(db.session, course))
+    if path.suffix == ".zip":
+        path.write_bytes(course_files_zip(files, slug))
+    else:
+        for relative, text in files.items():
+            target = path / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        # Lessons no longer in the course must not linger in the folder and be re-imported.
+        for stale in sorted((path / "lessons").glob("*.md")):
+            if f"lessons/{stale.name}" not in files:
+                stale.unlink()
+    click.echo(f"Exported {slug} ({len(files) - 1} lessons) to {path}.")
 
 
 @users_cli.command("create")

@@ -6,7 +6,9 @@ first, so an author can fix a course in one pass.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -415,6 +417,35 @@ def read_course_folder(folder: Path | str) -> dict[str, bytes]:
         for path in sorted(lessons_dir.glob("*.md")):
             files[f"lessons/{path.name}"] = path.read_bytes()
     return files
+
+
+MAX_ZIP_BYTES = 20 * 1024 * 1024  # unpacked; a course is text, so this is generous
+
+
+def read_course_zip(data: bytes) -> dict[str, bytes]:
+    """Read a zipped course folder (entries may sit under one top folder) into {path: bytes}."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise CourseInvalid([Problem("upload", "", "is not a zip file")]) from None
+    with archive:
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+        if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
+            raise CourseInvalid([Problem("upload", "", "unpacks to more than 20 MB")])
+        names = [info.filename for info in infos]
+        tops = {name.split("/", 1)[0] for name in names if "/" in name}
+        prefix = f"{tops.pop()}/" if len(tops) == 1 and "course.yaml" not in names else ""
+        files = {}
+        for info in infos:
+            relative = info.filename[len(prefix) :] if info.filename.startswith(prefix) else info.filename
+            if relative == "course.yaml" or re.fullmatch(r"lessons/[^/]+\.md", relative):
+                files[relative] = archive.read(info)
+    return files
+
+
+def load_course_zip(data: bytes) -> CourseSpec:
+    """Validate a zipped course folder, as exported by the authoring area or the CLI."""
+    return parse_course_files(read_course_zip(data))
 
 
 def load_course(folder: Path | str) -> CourseSpec:

@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services.course_files import ChoiceSpec, CourseSpec, QuestionSpec
-from app.services.markdown import render_markdown, sanitise_text
+from app.services.markdown import render_markdown, sanitise_markdown, sanitise_text
 
 PARKED = -1000  # free positions, below any real one, for rows on the move
 
@@ -274,11 +274,12 @@ class _Importer:
             for position, slug in enumerate(module_spec.lesson_slugs, start=1):
                 lesson_spec = spec.lessons[slug]
                 lesson = lessons.get(slug)
+                body = sanitise_markdown(lesson_spec.body)
                 values = dict(
                     title=self._clean(lesson_spec.title),
                     minutes=lesson_spec.minutes,
-                    body_markdown=sanitise_text(lesson_spec.body, keep_lines=True),
-                    body_html=render_markdown(lesson_spec.body),
+                    body_markdown=body,
+                    body_html=render_markdown(body),
                     retired_at=None,
                 )
                 if lesson is None:

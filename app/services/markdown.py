@@ -39,8 +39,12 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render_markdown(markdown_text: str) -> str:
-    """Render Markdown to HTML that is safe to serve as-is."""
-    rendered = _markdown.render(markdown_text)
+    """Render Markdown to HTML that is safe to serve as-is.
+
+    Raw HTML and script URLs are removed from the source first (not merely escaped), then the
+    output is sanitised again with an allow-list, so nothing executable can reach a page.
+    """
+    rendered = _markdown.render(sanitise_markdown(markdown_text))
     return nh3.clean(
         rendered,
         tags=ALLOWED_TAGS,
@@ -64,7 +68,7 @@ def plain_text(markdown_text: str) -> str:
 
 
 # A script-running URL scheme when written as a link target (followed by something, not a space).
-_DANGEROUS_SCHEME = re.compile(r"(?i)\b(?:javascript|vbscript|data)\s*:(?=\S)")
+_DANGEROUS_SCHEME = re.compile(r"(?i)(?:javascript|vbscript|data)\s*:(?=\S)")
 
 
 def sanitise_text(text: str, *, keep_lines: bool = False) -> str:
@@ -80,3 +84,16 @@ def sanitise_text(text: str, *, keep_lines: bool = False) -> str:
         text = html.unescape(nh3.clean(text, tags=set(), strip_comments=True))
         text = _DANGEROUS_SCHEME.sub("", text)
     return text.rstrip() + "\n" if keep_lines else text.strip()
+
+
+# A Markdown link or image whose target uses a script-running scheme.
+_DANGEROUS_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?\s*(?:javascript|vbscript|data)\s*:[^)]*\)", re.IGNORECASE)
+
+
+def sanitise_markdown(markdown_text: str) -> str:
+    """Clean Markdown source: a link to a script URL keeps only its text; then tags and schemes go."""
+    previous = None
+    while previous != markdown_text:
+        previous = markdown_text
+        markdown_text = _DANGEROUS_LINK.sub(r"\1", markdown_text)
+    return sanitise_text(markdown_text, keep_lines=True)

@@ -90,6 +90,8 @@ def matrix(w):
         ("GET", "/author/"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/users"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/courses/naltrexone/export.zip"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/courses/nope/export.zip"): [LOGIN, 403, 403, 403, 403, 404],
         # Mutations last: they change the world for the rows after them.
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz

@@ -1,0 +1,96 @@
+"""Export and import round-trip the course files without loss."""
+
+import io
+import zipfile
+
+from app.extensions import db
+from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
+from app.services.course_files import load_course, load_course_zip, read_course_folder
+from app.services.course_import import course_import
+from app.services.progress import course_by_slug
+from tests.conftest import COURSE_DIR, make_test_config
+
+
+def export_files(session, slug="naltrexone") -> dict[str, str]:
+    return course_data_to_files(course_to_data(session, course_by_slug(session, slug)))
+
+
+def write(folder, files):
+    for relative, text in files.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_export_then_import_then_export_gives_identical_files(session, course, tmp_path):
+    first = export_files(session)
+    report = course_import(session, load_course(write(tmp_path / "exported", first)))
+    assert not report.changed
+    assert export_files(session) == first
+
+
+def test_the_export_is_a_valid_course_folder_with_every_lesson(session, course, tmp_path):
+    files = export_files(session)
+    originals = read_course_folder(COURSE_DIR)
+    assert set(files) == set(originals)
+    spec = load_course(write(tmp_path / "exported", files))
+    assert spec == load_course(COURSE_DIR)
+
+
+def test_importing_an_export_into_an_empty_database_reproduces_the_course(session, course, tmp_path):
+    from app import create_app
+
+    files = export_files(session)
+    data = course_to_data(session, course_by_slug(session, "naltrexone"))
+    other = create_app(make_test_config(f"sqlite:///{tmp_path / 'empty.db'}"))
+    with other.app_context():
+        db.create_all()
+        course_import(db.session, load_course(write(tmp_path / "exported", files)))
+        copy = course_by_slug(db.session, "naltrexone")
+        assert course_to_data(db.session, copy) == data
+        assert course_data_to_files(course_to_data(db.session, copy)) == files
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_zip_export_round_trips_and_is_stable(session, course):
+    files = export_files(session)
+    archive = course_files_zip(files, "naltrexone")
+    assert course_files_zip(export_files(session), "naltrexone") == archive
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert "naltrexone/course.yaml" in names
+    assert load_course_zip(archive) == load_course(COURSE_DIR)
+
+
+def test_cli_export_writes_a_folder_and_a_zip_that_import_back(app, runner, course, tmp_path):
+    result = runner.invoke(args=["courses", "export", "naltrexone", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "course.yaml").is_file()
+    result = runner.invoke(args=["courses", "export", "naltrexone", str(tmp_path / "out.zip")])
+    assert result.exit_code == 0, result.output
+    for path in (tmp_path / "out", tmp_path / "out.zip"):
+        result = runner.invoke(args=["courses", "import", str(path)])
+        assert result.exit_code == 0 and "nothing changed" in result.output, result.output
+
+
+def test_cli_export_of_an_unknown_course_fails_cleanly(runner, course, tmp_path):
+    result = runner.invoke(args=["courses", "export", "nope", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "No course with slug 'nope'" in result.output
+
+
+def test_a_broken_zip_is_reported_not_raised(runner, tmp_path):
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    result = runner.invoke(args=["courses", "import", str(tmp_path / "bad.zip")])
+    assert result.exit_code == 1 and "is not a zip file" in result.output
+
+
+def test_admin_downloads_the_course_as_a_zip(client, app, course):
+    from app.models import Role
+    from tests.conftest import create_user, login
+
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    login(client, "admin@example.org")
+    response = client.get("/author/courses/naltrexone/export.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert 'filename="naltrexone.zip"' in response.headers["Content-Disposition"]
+    assert load_course_zip(response.data) == load_course(COURSE_DIR)

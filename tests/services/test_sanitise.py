@@ -1,0 +1,87 @@
+"""Author content is sanitised on import and save: known XSS payloads never survive."""
+
+import copy
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Choice, Course, Lesson, Misconception, Module, Question
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.markdown import render_markdown, sanitise_text
+from tests.factories import COURSE, default_lessons, write_course
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+    "<scr<script>ipt>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<svg onload=alert(1)>",
+    "<body onload=alert(1)>",
+    '<a href="javascript:alert(1)">click</a>',
+    '<a href="JaVaScRiPt:alert(1)">click</a>',
+    "[click](javascript:alert(1))",
+    "[click](vbscript:msgbox(1))",
+    "![x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[x](data:text/html,<script>alert(1)</script>)",
+    '<iframe src="https://evil.example"></iframe>',
+    '<p style="color:red">styled</p>',
+    '<div style="background:url(javascript:alert(1))">x</div>',
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
+    '<object data="javascript:alert(1)"></object>',
+    "javascript:alert(1)",
+]
+FORBIDDEN = ["<script", "onerror", "onload", "javascript:", "vbscript:", "data:", "<iframe", "style=", "<object"]
+
+
+def assert_clean(text: str, where: str) -> None:
+    lowered = text.lower()
+    found = [bad for bad in FORBIDDEN if bad in lowered]
+    assert not found, f"{where} kept {found}: {text!r}"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_rendered_markdown_drops_the_payload(payload):
+    assert_clean(render_markdown(f"Before\n\n{payload}\n\nAfter"), "rendered HTML")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_plain_text_fields_drop_the_payload(payload):
+    assert_clean(sanitise_text(f"Before {payload} after"), "text")
+
+
+def test_plain_text_keeps_ordinary_writing():
+    text = "Tom & Jerry: 5 < 6, and 7 > 3. Data: see the leaflet."
+    assert sanitise_text(text) == text
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_import_sanitises_the_body_and_every_text_field(session, tmp_path, payload):
+    course = copy.deepcopy(COURSE)
+    course["title"] += payload
+    course["summary"] += payload
+    course["modules"][0]["title"] += payload
+    course["misconceptions"]["blocks-are-boosts"] = {"learner": "L " + payload, "counsellor": "C " + payload}
+    lessons = default_lessons()
+    lesson = lessons["one"]
+    lesson["front"]["title"] += " " + payload
+    lesson["body"] += f"\n\n{payload}\n"
+    question = lesson["front"]["quiz"][0]
+    question["prompt"] += " " + payload
+    question["explanation"] += " " + payload
+    question["choices"][0]["text"] += " " + payload
+    question["choices"][0]["feedback"] += " " + payload
+
+    course_import(session, load_course(write_course(tmp_path, course=course, lessons=lessons)))
+
+    stored = {
+        "course": [(c.title, c.summary) for c in session.scalars(select(Course))],
+        "modules": [m.title for m in session.scalars(select(Module))],
+        "misconceptions": [(m.learner_text, m.counsellor_text) for m in session.scalars(select(Misconception))],
+        "lessons": [(x.title, x.body_markdown, x.body_html) for x in session.scalars(select(Lesson))],
+        "questions": [(q.prompt, q.explanation) for q in session.scalars(select(Question))],
+        "choices": [(c.text, c.feedback) for c in session.scalars(select(Choice))],
+    }
+    for where, values in stored.items():
+        assert_clean(repr(values), where)
