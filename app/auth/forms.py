@@ -3,7 +3,7 @@
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 
 def _strip(value):
@@ -40,3 +40,19 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
     remember = BooleanField("Keep me logged in on this device")
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        "E-mail", filters=[_strip], validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password", validators=[DataRequired("Choose a password."), _long_enough, Length(max=200)]
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired("Type the new password again."), EqualTo("password", "The two passwords differ.")],
+    )

@@ -2,15 +2,23 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
-from app.auth.forms import LoginForm, RegisterForm
+from app.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, login_manager
 from app.models import User
-from app.services.accounts import user_authenticate, user_create
+from app.services.accounts import (
+    password_reset_token,
+    password_reset_user,
+    password_set,
+    user_authenticate,
+    user_by_email,
+    user_create,
+)
 from app.services.errors import ValidationError
+from app.services.mail import send_mail
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
@@ -18,12 +26,16 @@ login_manager.login_message_category = "info"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Load the session's user; a deactivated account is logged out on its next request."""
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """Load the session's user; a deactivated account, or a session from before a password
+    reset, is logged out on its next request."""
+    user_id, _, version = session_id.partition(".")
+    if not user_id.isdigit() or not version.isdigit():
         return None
     user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return user
 
 
 def safe_next(target: str | None) -> str | None:
@@ -34,6 +46,12 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
         return None
     return target
+
+
+def start_session(user: User, *, remember: bool = False) -> None:
+    """Log in on a brand-new session: nothing from before the login carries over."""
+    session.clear()
+    login_user(user, remember=remember)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -55,7 +73,7 @@ def register():
         except ValidationError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            login_user(user)
+            start_session(user)
             flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
@@ -72,7 +90,7 @@ def login():
         if user is None:
             form.password.errors.append("That e-mail and password do not match an account.")
         else:
-            login_user(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             flash(f"Welcome back, {user.display_name}.", "success")
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
@@ -86,3 +104,54 @@ def logout():
     logout_user()
     flash("You have logged out.", "info")
     return redirect(url_for("main.index"))
+
+
+RESET_SENT = (
+    "If an account uses that address, we have sent it a link to choose a new password. "
+    "The link works once, within an hour. Check your spam folder if it does not arrive."
+)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request():
+    """Ask for a reset link; the answer is the same whether or not the account exists."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = user_by_email(db.session, form.email.data)
+        if user is not None and user.is_active:
+            token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
+            link = url_for("auth.reset_password", token=token, _external=True)
+            body = render_template("auth/reset_email.txt", user=user, link=link)
+            try:
+                send_mail(current_app.config, to=user.email, subject="Choose a new password", body=body)
+            except OSError:  # smtplib errors are OSErrors; say nothing that tells accounts apart
+                current_app.logger.exception("Password reset e-mail could not be sent")
+        flash(RESET_SENT, "info")
+        return redirect(url_for("auth.reset_request"))
+    return render_template("auth/reset_request.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from a reset link; every other session of the account ends."""
+    user = password_reset_user(
+        db.session,
+        token=token,
+        secret_key=current_app.config["SECRET_KEY"],
+        max_age=current_app.config["PASSWORD_RESET_MAX_AGE"],
+    )
+    if user is None:
+        return render_template("auth/reset_invalid.html"), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        password_set(
+            db.session,
+            user=user,
+            password=form.password.data,
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+        start_session(user)
+        flash("Your password has been changed, and you have been logged out everywhere else.", "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/reset_password.html", form=form), 400 if form.errors else 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -66,3 +67,44 @@ def user_authenticate(session: Session, *, email: str, password: str) -> User | 
     if not check_password_hash(user.password_hash, password) or not user.is_active:
         return None
     return user
+
+
+RESET_SALT = "password-reset"
+
+
+def password_reset_token(user: User, *, secret_key: str) -> str:
+    """A signed token for a reset link; it names the account and its current session version."""
+    return URLSafeTimedSerializer(secret_key, salt=RESET_SALT).dumps({"user": user.id, "version": user.session_version})
+
+
+def password_reset_user(session: Session, *, token: str, secret_key: str, max_age: int) -> User | None:
+    """Return the account a reset token is for, or None if it is forged, expired or used.
+
+    A token works once: resetting the password bumps the session version it was made with.
+    """
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=RESET_SALT).loads(token, max_age=max_age)
+    except BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        return None
+    user = session.get(User, data["user"])
+    if user is None or not user.is_active or user.session_version != data.get("version"):
+        return None
+    return user
+
+
+def password_set(
+    session: Session, *, user: User, password: str, hash_method: str = "scrypt", min_password_length: int = 10
+) -> None:
+    """Set a new password, end every session of the account (remember-me cookies too), commit."""
+    if len(password) < min_password_length:
+        raise ValidationError("password", f"Use at least {min_password_length} characters.")
+    user.password_hash = generate_password_hash(password, method=hash_method)
+    user.session_version += 1
+    session.commit()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    """The account with this e-mail address, if any."""
+    return session.scalar(select(User).where(User.email == normalise_email(email)))

@@ -1,0 +1,130 @@
+"""Password reset by e-mail, through a real SMTP server on loopback (aiosmtpd)."""
+
+import re
+import socket
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+
+from tests.conftest import PASSWORD, csrf_token, login
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+class Inbox(Message):
+    """Keeps every message the SMTP server receives."""
+
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app):
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
+    yield handler
+    controller.stop()
+
+
+def wait_for(inbox, count=1):
+    deadline = time.monotonic() + 5
+    while len(inbox.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return inbox.messages
+
+
+def request_reset(client, email="learner@example.org"):
+    token = csrf_token(client, "/auth/reset")
+    return client.post("/auth/reset", data={"email": email, "csrf_token": token}, follow_redirects=True)
+
+
+def link_from(message) -> str:
+    body = (
+        message.get_payload(decode=True).decode()
+        if not message.is_multipart()
+        else message.get_payload(0).get_payload()
+    )
+    return re.search(r"http://localhost(/auth/reset/\S+)", body).group(1)
+
+
+def choose(client, path, password=NEW_PASSWORD):
+    token = csrf_token(client, path)
+    return client.post(path, data={"password": password, "confirm": password, "csrf_token": token})
+
+
+def test_the_answer_is_the_same_whether_or_not_the_account_exists(client, app, inbox, learner):
+    known = request_reset(client).get_data(as_text=True)
+    unknown = request_reset(client, "nobody@example.org").get_data(as_text=True)
+    message = "If an account uses that address, we have sent it a link"
+    assert message in known and message in unknown
+    assert len(wait_for(inbox)) == 1
+    assert inbox.messages[0]["To"] == "learner@example.org"
+
+
+def test_the_link_from_the_email_sets_a_new_password_once(client, app, inbox, learner):
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    assert client.get(path).status_code == 200
+    response = choose(client, path)
+    assert response.status_code == 302
+    assert "logged out everywhere else" in client.get("/").get_data(as_text=True)
+    assert client.get(path).status_code == 400  # used
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert login(client, password=PASSWORD).status_code == 400
+    assert login(client, password=NEW_PASSWORD).status_code == 302
+
+
+def test_an_expired_link_does_not_work(client, app, inbox, learner):
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    app.config["PASSWORD_RESET_MAX_AGE"] = -1
+    response = client.get(path)
+    assert response.status_code == 400 and "This link no longer works" in response.get_data(as_text=True)
+
+
+def test_a_forged_token_does_not_work(client, learner):
+    assert client.get("/auth/reset/not-a-real-token").status_code == 400
+
+
+def test_a_new_password_ends_every_other_session_and_remember_cookie(app, inbox, learner):
+    other = app.test_client()
+    assert login(other, remember="y").status_code == 302
+    other.delete_cookie("session")  # the browser was closed: only the remember cookie is left
+    assert other.get("/me/").status_code == 200
+    resetter = app.test_client()
+    request_reset(resetter)
+    choose(resetter, link_from(wait_for(inbox)[0]))
+    response = other.get("/me/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+    assert resetter.get("/me/").status_code == 200
+
+
+def test_mismatched_or_short_passwords_are_refused(client, app, inbox, learner):
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    token = csrf_token(client, path)
+    response = client.post(path, data={"password": NEW_PASSWORD, "confirm": "different", "csrf_token": token})
+    assert response.status_code == 400 and "The two passwords differ." in response.get_data(as_text=True)
+    assert choose(client, path, "short").status_code == 400
+    assert login(client, password=PASSWORD).status_code == 302  # unchanged
+
+
+def test_without_smtp_the_email_is_written_to_the_log(client, app, learner, caplog):
+    app.config["MAIL_SERVER"] = ""
+    with caplog.at_level("INFO", logger="app.services.mail"):
+        request_reset(client)
+    assert "/auth/reset/" in caplog.text and "learner@example.org" in caplog.text
