@@ -47,6 +47,17 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "How Naltrexone Works <no-reply@localhost>")
     MAIL_TIMEOUT = 10
+    # Rate limits: counters in memory for one process, in Redis when several share a site.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "naltrexone"
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"  # per IP address
+    RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"  # per e-mail address tried
+    RATELIMIT_REGISTER = "10 per hour"
+    RATELIMIT_RESET = "5 per 15 minutes"
+    RATELIMIT_RESET_ACCOUNT = "3 per hour"
+    RATELIMIT_JOIN = "30 per 15 minutes"  # invitation codes: too few to guess in reach
     HSTS = False
 
 
@@ -63,6 +74,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
+    RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
+    RATELIMIT_STORAGE_URI = "memory://"
     TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
     # CI sets this so a missing browser fails the run instead of skipping the browser tests.
     E2E_REQUIRED = os.environ.get("E2E_REQUIRED") == "1"

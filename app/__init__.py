@@ -16,12 +16,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.config.from_object(config_class)
 
     from app import models  # noqa: F401 - register the models with the metadata
-    from app.extensions import csrf, db, login_manager, migrate
+    from app.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_server_default=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
     from app import auth, author, cli, counsel, errors, learn, main, me, security
     from app.permissions import TEMPLATE_GLOBALS

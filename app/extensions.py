@@ -1,5 +1,7 @@
 """Extension objects, created unbound and bound to the app in create_app()."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Storage (memory, or Redis when REDIS_URL is set) comes from RATELIMIT_STORAGE_URI in config.
+limiter = Limiter(key_func=get_remote_address)

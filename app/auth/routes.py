@@ -7,9 +7,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
-from app.extensions import db, login_manager
+from app.extensions import db, limiter, login_manager
 from app.models import User
 from app.services.accounts import (
+    normalise_email,
     password_reset_token,
     password_reset_user,
     password_set,
@@ -54,7 +55,13 @@ def start_session(user: User, *, remember: bool = False) -> None:
     login_user(user, remember=remember)
 
 
+def _submitted_account() -> str:
+    """Rate-limit key for the account being tried, whichever address it comes from."""
+    return "account:" + normalise_email(request.form.get("email", ""))
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
 def register():
     """Create a learner account and log it in."""
     if current_user.is_authenticated:
@@ -80,6 +87,8 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"], key_func=_submitted_account)
 def login():
     """Log in with e-mail and password, optionally remembered on this device."""
     if current_user.is_authenticated:
@@ -113,6 +122,8 @@ RESET_SENT = (
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_RESET"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_RESET_ACCOUNT"], methods=["POST"], key_func=_submitted_account)
 def reset_request():
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     form = ResetRequestForm()

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.me import bp
 from app.models import Course
@@ -51,6 +51,7 @@ def stop_sharing(link_id: int):
 
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_JOIN"])
 def join(code: str):
     """Show exactly what the counsellor will and will not see; accept or decline."""
     secret_key = current_app.config["SECRET_KEY"]
