@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+import json
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.me import bp
+from app.me.forms import DeleteAccountForm
 from app.models import Course
-from app.services.errors import DomainError
+from app.services.errors import DomainError, ValidationError
+from app.services.personal_data import account_delete, personal_data_export
 from app.services.progress import course_outline
 from app.services.sharing import (
     InvitationUnusable,
@@ -36,6 +40,35 @@ def home():
         views=learner_view_log(db.session, learner=current_user),
         form=EmptyForm(),
     )
+
+
+@bp.get("/me/data.json")
+@login_required
+def data_download():
+    """Download everything held about the signed-in person, as JSON."""
+    data = personal_data_export(db.session, user=current_user)
+    response = current_app.response_class(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+@bp.route("/me/delete", methods=["GET", "POST"])
+@login_required
+@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+def delete_account():
+    """Erase the account and everything in it, after the password is entered again."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            account_delete(db.session, user=current_user, password=form.password.data)
+        except ValidationError as error:
+            form.password.errors.append(error.message)
+        else:
+            logout_user()
+            session.clear()
+            flash("Your account and everything in it have been deleted.", "success")
+            return redirect(url_for("main.index"))
+    return render_template("me/delete.html", form=form), 400 if form.errors else 200
 
 
 @bp.post("/me/sharing/<int:link_id>/stop")

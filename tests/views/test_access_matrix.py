@@ -78,6 +78,10 @@ def matrix(w):
         ("GET", f"{first}/quiz/attempts/{w['attempt']}"): [LOGIN, 200, 404, 404, 404, 404],
         ("GET", f"{c}/certificate"): [LOGIN, 302, 302, 302, 302, 302],
         ("GET", "/me/"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/me/data.json"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/me/delete"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/auth/reset"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/auth/reset/not-a-token"): [400, 400, 400, 400, 400, 400],
         ("GET", f"/join/{w['code']}"): [200, 200, 200, 200, 200, 200],
         ("GET", "/join/AAAA-BBBB"): [404, 404, 404, 404, 404, 404],
         ("GET", "/counsel/"): [LOGIN, 403, 403, 200, 200, 200],
@@ -96,6 +100,7 @@ def matrix(w):
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
         ("POST", f"/me/sharing/{w['link']}/stop"): [LOGIN, 302, 404, 404, 404, 404],
+        ("POST", "/me/delete"): [LOGIN, 400, 400, 400, 400, 400],  # no password given: nothing deleted
         ("POST", "/auth/logout"): [LOGIN, 302, 302, 302, 302, 302],
     }
 
@@ -126,6 +131,8 @@ def test_every_route_is_in_the_matrix(app, world):
         "<int:learner_id>": str(world["ids"]["learner"]),
         "<int:link_id>": str(world["link"]),
         "<code>": world["code"],
+        "<token>": "not-a-token",
+        "<int:user_id>": str(world["ids"]["learner"]),
     }
     missing = []
     for rule in app.url_map.iter_rules():

@@ -1,0 +1,210 @@
+"""A person's rights over their data: download everything held about them, and erase it.
+
+USER_REFERENCES names every column in the schema that points at an account and says how the
+export covers it and what erasure does to it; a test fails when a new one is left out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import check_password_hash
+
+from app.models import (
+    AuditEvent,
+    CounsellorLink,
+    CourseDraft,
+    CoursePublication,
+    Invitation,
+    Lesson,
+    LessonProgress,
+    ProgressView,
+    QuizAttempt,
+    Role,
+    User,
+)
+from app.services.errors import ValidationError
+
+# (table, column) -> (export section, what erasure does)
+USER_REFERENCES = {
+    ("lesson_progress", "user_id"): ("progress", "erased"),
+    ("quiz_attempts", "user_id"): ("quiz_attempts", "erased, with their answers"),
+    ("invitations", "counsellor_id"): ("invitations_created", "erased"),
+    ("invitations", "used_by_id"): ("invitations_answered", "unlinked"),
+    ("counsellor_links", "learner_id"): ("sharing", "erased"),
+    ("counsellor_links", "counsellor_id"): ("clients", "erased"),
+    ("counsellor_links", "created_by_id"): ("links_made_for_others", "unlinked"),
+    ("progress_views", "learner_id"): ("views_of_my_progress", "unlinked: an anonymous record stays"),
+    ("progress_views", "viewer_id"): ("progress_i_viewed", "unlinked: an anonymous record stays"),
+    ("audit_events", "subject_id"): ("admin_actions_on_my_account", "unlinked: an anonymous record stays"),
+    ("audit_events", "actor_id"): ("admin_actions_i_took", "unlinked: an anonymous record stays"),
+    ("course_drafts", "updated_by_id"): ("course_drafts_i_edited", "unlinked"),
+    ("course_publications", "published_by_id"): ("course_publications_i_made", "unlinked"),
+}
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _name(session: Session, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    return user.display_name if user else None
+
+
+def personal_data_export(session: Session, *, user: User) -> dict:
+    """Everything held about this account, as plain JSON-ready data."""
+    lessons = {lesson.id: lesson.slug for lesson in session.scalars(select(Lesson))}
+    attempts = session.scalars(
+        select(QuizAttempt)
+        .where(QuizAttempt.user_id == user.id)
+        .order_by(QuizAttempt.submitted_at)
+        .options(selectinload(QuizAttempt.answers))
+    )
+    data = {
+        "profile": {
+            "email": user.email,
+            "display_name": user.display_name,
+            "role": user.role,
+            "active": user.is_active,
+            "created_at": _when(user.created_at),
+        },
+        "progress": [
+            {
+                "lesson": lessons.get(row.lesson_id),
+                "opened_at": _when(row.opened_at),
+                "completed_at": _when(row.completed_at),
+            }
+            for row in session.scalars(select(LessonProgress).where(LessonProgress.user_id == user.id))
+        ],
+        "quiz_attempts": [
+            {
+                "lesson": lessons.get(attempt.lesson_id),
+                "submitted_at": _when(attempt.submitted_at),
+                "score": attempt.score,
+                "passed": attempt.passed,
+                "answers": [
+                    {"question": answer.prompt, "right": answer.is_correct, "choices": answer.choices_shown}
+                    for answer in attempt.answers
+                ],
+            }
+            for attempt in attempts
+        ],
+    }
+    links = list(
+        session.scalars(
+            select(CounsellorLink).where(
+                (CounsellorLink.learner_id == user.id)
+                | (CounsellorLink.counsellor_id == user.id)
+                | (CounsellorLink.created_by_id == user.id)
+            )
+        )
+    )
+    data["sharing"] = [
+        {
+            "counsellor": _name(session, link.counsellor_id),
+            "since": _when(link.created_at),
+            "stopped": _when(link.revoked_at),
+        }
+        for link in links
+        if link.learner_id == user.id
+    ]
+    data["clients"] = [
+        {"client": _name(session, link.learner_id), "since": _when(link.created_at), "stopped": _when(link.revoked_at)}
+        for link in links
+        if link.counsellor_id == user.id
+    ]
+    data["links_made_for_others"] = [
+        {
+            "client": _name(session, link.learner_id),
+            "counsellor": _name(session, link.counsellor_id),
+            "made_at": _when(link.created_at),
+        }
+        for link in links
+        if link.created_by_id == user.id and link.learner_id != user.id
+    ]
+    invitations = session.scalars(
+        select(Invitation).where((Invitation.counsellor_id == user.id) | (Invitation.used_by_id == user.id))
+    )
+    invitations = list(invitations)
+    data["invitations_created"] = [
+        {
+            "created_at": _when(i.created_at),
+            "expires_at": _when(i.expires_at),
+            "used_at": _when(i.used_at),
+            "accepted": i.accepted,
+        }
+        for i in invitations
+        if i.counsellor_id == user.id
+    ]
+    data["invitations_answered"] = [
+        {"from": _name(session, i.counsellor_id), "answered_at": _when(i.used_at), "accepted": i.accepted}
+        for i in invitations
+        if i.used_by_id == user.id
+    ]
+    views = list(
+        session.scalars(
+            select(ProgressView)
+            .where((ProgressView.learner_id == user.id) | (ProgressView.viewer_id == user.id))
+            .order_by(ProgressView.viewed_at)
+        )
+    )
+    data["views_of_my_progress"] = [
+        {
+            "viewer": _name(session, v.viewer_id) or "A removed account",
+            "role": v.viewer_role,
+            "viewed_at": _when(v.viewed_at),
+        }
+        for v in views
+        if v.learner_id == user.id
+    ]
+    data["progress_i_viewed"] = [
+        {"learner": _name(session, v.learner_id) or "A removed account", "viewed_at": _when(v.viewed_at)}
+        for v in views
+        if v.viewer_id == user.id
+    ]
+    events = list(
+        session.scalars(
+            select(AuditEvent)
+            .where((AuditEvent.subject_id == user.id) | (AuditEvent.actor_id == user.id))
+            .order_by(AuditEvent.created_at)
+        )
+    )
+    data["admin_actions_on_my_account"] = [
+        {"action": e.action, "details": e.details, "at": _when(e.created_at)} for e in events if e.subject_id == user.id
+    ]
+    data["admin_actions_i_took"] = [
+        {"action": e.action, "details": e.details, "at": _when(e.created_at)} for e in events if e.actor_id == user.id
+    ]
+    data["course_drafts_i_edited"] = [
+        {"course_id": d.course_id, "updated_at": _when(d.updated_at)}
+        for d in session.scalars(select(CourseDraft).where(CourseDraft.updated_by_id == user.id))
+    ]
+    data["course_publications_i_made"] = [
+        {"course_id": p.course_id, "published_at": _when(p.published_at), "summary": p.summary}
+        for p in session.scalars(select(CoursePublication).where(CoursePublication.published_by_id == user.id))
+    ]
+    return data
+
+
+def account_delete(session: Session, *, user: User, password: str) -> None:
+    """Erase the account after checking its password again, and commit.
+
+    Progress, attempts (with answers), invitations and sharing links go with it (ON DELETE
+    CASCADE); audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
+    """
+    if not check_password_hash(user.password_hash, password):
+        raise ValidationError("password", "That password is not right.")
+    if user.role == Role.ADMIN:
+        admins = session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
+        )
+        if admins <= 1:
+            raise ValidationError("password", "You are the only admin. Make someone else an admin first.")
+    # A plain DELETE lets the database apply each foreign key's rule, as declared in the schema.
+    session.execute(delete(User).where(User.id == user.id))
+    session.commit()

@@ -1,0 +1,119 @@
+"""Your data: every table that points at an account is exported and erased (or unlinked)."""
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.extensions import db
+from app.models import (
+    AuditEvent,
+    CounsellorLink,
+    Course,
+    CourseDraft,
+    CoursePublication,
+    Invitation,
+    Lesson,
+    ProgressView,
+    Role,
+    User,
+)
+from app.models.types import utcnow
+from app.services.errors import ValidationError
+from app.services.personal_data import USER_REFERENCES, account_delete, personal_data_export
+from app.services.progress import lesson_record_completion
+from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from tests.conftest import PASSWORD, create_user
+
+
+def user_references() -> set[tuple[str, str]]:
+    return {
+        (table.name, fk.parent.name)
+        for table in db.metadata.sorted_tables
+        for fk in table.foreign_keys
+        if fk.column.table.name == "users"
+    }
+
+
+def test_every_column_pointing_at_an_account_is_covered(ctx):
+    """A new table or column referencing users must be added to USER_REFERENCES (export and erasure)."""
+    assert user_references() == set(USER_REFERENCES)
+
+
+@pytest.fixture
+def person(app, course, session):
+    """A user who appears in every column that can point at an account."""
+    me = session.get(User, create_user(app, "me@example.org", name="Me Myself"))
+    other = session.get(User, create_user(app, "other@example.org", role=Role.COUNSELLOR))
+    lesson = session.scalar(select(Lesson).order_by(Lesson.id))
+    questions = quiz_questions(session, lesson)
+    quiz_submit_attempt(
+        session,
+        learner=me,
+        lesson=lesson,
+        questions=questions,
+        answers={q.id: [q.live_choices[0].id] for q in questions},
+        submission_key=uuid.uuid4().hex,
+        pass_mark=0.8,
+    )
+    lesson_record_completion(session, learner=me, lesson=lesson)
+    course_row = session.scalar(select(Course))
+    now = utcnow()
+    session.add_all(
+        [
+            Invitation(counsellor_id=me.id, code_hash=uuid.uuid4().hex, expires_at=now),
+            Invitation(
+                counsellor_id=other.id, code_hash=uuid.uuid4().hex, expires_at=now, used_at=now, used_by_id=me.id
+            ),
+            CounsellorLink(counsellor_id=other.id, learner_id=me.id, created_by_id=me.id),
+            CounsellorLink(counsellor_id=me.id, learner_id=other.id, created_by_id=other.id),
+            CounsellorLink(counsellor_id=other.id, learner_id=other.id, created_by_id=me.id),
+            ProgressView(viewer_id=other.id, learner_id=me.id, viewer_role="counsellor"),
+            ProgressView(viewer_id=me.id, learner_id=other.id, viewer_role="admin"),
+            AuditEvent(actor_id=other.id, subject_id=me.id, action="role_changed", details={"to": "learner"}),
+            AuditEvent(actor_id=me.id, subject_id=other.id, action="deactivated", details={}),
+            CourseDraft(course_id=course_row.id, data={}, updated_by_id=me.id),
+            CoursePublication(course_id=course_row.id, published_by_id=me.id, summary="Changed things"),
+        ]
+    )
+    session.commit()
+    return me
+
+
+def test_the_export_covers_every_reference(session, person):
+    data = personal_data_export(session, user=person)
+    assert data["profile"]["email"] == "me@example.org"
+    for (table, column), (section, _) in USER_REFERENCES.items():
+        assert data[section], f"{table}.{column}: export section {section!r} is empty"
+    assert data["quiz_attempts"][0]["answers"][0]["question"]
+
+
+def count_where(session, table, column, value) -> int:
+    return session.scalar(text(f"SELECT count(*) FROM {table} WHERE {column} = :value"), {"value": value})  # noqa: S608
+
+
+def test_deletion_clears_every_reference_and_keeps_anonymous_audit(session, person):
+    person_id = person.id
+    audit_rows = session.scalar(select(func.count()).select_from(AuditEvent))
+    view_rows = session.scalar(select(func.count()).select_from(ProgressView))
+    account_delete(session, user=person, password=PASSWORD)
+    session.expire_all()
+    assert session.get(User, person_id) is None
+    for table, column in USER_REFERENCES:
+        assert count_where(session, table, column, person_id) == 0, f"{table}.{column} still points at the account"
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_rows
+    assert session.scalar(select(func.count()).select_from(ProgressView)) == view_rows
+    assert session.scalar(text("SELECT count(*) FROM quiz_attempts")) == 0
+    assert session.scalar(text("SELECT count(*) FROM attempt_answers")) == 0
+
+
+def test_a_wrong_password_deletes_nothing(session, person):
+    with pytest.raises(ValidationError):
+        account_delete(session, user=person, password="not my password")
+    assert session.get(User, person.id) is not None
+
+
+def test_the_only_admin_cannot_delete_their_account(app, session):
+    admin = session.get(User, create_user(app, "admin@example.org", role=Role.ADMIN))
+    with pytest.raises(ValidationError, match="only admin"):
+        account_delete(session, user=admin, password=PASSWORD)
