@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -16,6 +17,10 @@ MESSAGES = {
     413: ("That was too large", "What you sent was bigger than we accept."),
     429: ("Too many tries", "Please wait a little and try again."),
     500: ("Something went wrong on our side", "Please try again in a moment."),
+    503: (
+        "We are having trouble right now",
+        "We could not reach our database. Nothing you sent was half-saved. Please try again in a minute.",
+    ),
 }
 
 
@@ -40,6 +45,14 @@ def register(app: Flask) -> None:
         if status not in MESSAGES:
             return error
         return render_error(status)
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(error: SQLAlchemyError):
+        # Undo whatever the request had started, so nothing is left half-written.
+        db.session.rollback()
+        app.logger.exception("Database error")
+        response, status = render_error(503)
+        return response, status, {"Retry-After": "30"}
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

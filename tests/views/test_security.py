@@ -42,3 +42,130 @@ def test_oversized_request_is_413(client, course):
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+
+
+def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import app.main.routes as main_routes
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("database is gone"))
+
+    monkeypatch.setattr(main_routes, "course_outline", broken)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    page = response.get_data(as_text=True)
+    assert "We are having trouble right now" in page and "Traceback" not in page and "database is gone" not in page
+
+
+def test_an_unexpected_error_is_a_friendly_500(client, app, course, monkeypatch):
+    import app.main.routes as main_routes
+
+    monkeypatch.setattr(main_routes, "course_outline", lambda *a, **k: 1 / 0)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    assert "ZeroDivisionError" not in response.get_data(as_text=True)
+
+
+def test_wrong_method_is_a_friendly_405(client):
+    response = client.put("/auth/login")
+    assert response.status_code == 405 and "That action is not allowed here" in response.get_data(as_text=True)
+
+
+def test_healthz_reports_an_unreachable_database(client, app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.extensions import db
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("down"))
+
+    with app.app_context():
+        monkeypatch.setattr(db.session, "execute", broken)
+        response = client.get("/healthz")
+    assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+def test_session_cookies_are_httponly_and_lax(client, learner):
+    from tests.conftest import login
+
+    cookies = login(client, remember="y").headers.getlist("Set-Cookie")
+    for name in ("session=", "remember_token="):
+        cookie = next(c for c in cookies if c.startswith(name))
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
+
+
+def test_logging_in_starts_a_fresh_session(client, app, learner):
+    from tests.conftest import login
+
+    with client.session_transaction() as before:
+        before["planted"] = "by someone else"
+    login(client)
+    with client.session_transaction() as after:
+        assert "planted" not in after
+        assert after.get("_user_id")
+
+
+def test_logging_out_ends_the_remember_cookie(client, learner):
+    from tests.conftest import csrf_token, login
+
+    login(client, remember="y")
+    response = client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    cleared = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert cleared and ("Max-Age=0" in cleared[0] or "1970" in cleared[0])
+    client.delete_cookie("session")
+    assert client.get("/me/").status_code == 302
+
+
+def test_production_sends_hsts_and_secure_cookies():
+    from app import create_app
+    from config import ProductionConfig
+
+    config = type(
+        "Prod",
+        (ProductionConfig,),
+        {"SECRET_KEY": "s" * 40, "DATABASE_URL_GIVEN": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"},
+    )
+    app = create_app(config)
+    response = app.test_client().get("/auth/login")
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_the_headers_are_on_every_page_type(client, app, course):
+    from app.models import Role
+    from tests.conftest import create_user, login
+
+    admin = create_user(app, "admin@example.org", role=Role.ADMIN)
+    login(client, "admin@example.org")
+    first = lesson_slugs(app)[0]
+    urls = [
+        "/",
+        "/healthz",
+        "/auth/reset",
+        "/courses/naltrexone/",
+        f"/courses/naltrexone/lessons/{first}",
+        f"/courses/naltrexone/lessons/{first}/quiz",
+        "/me/",
+        "/me/data.json",
+        "/join/AAAA-BBBB",
+        "/counsel/",
+        "/counsel/clients.csv",
+        f"/counsel/clients/{admin}",
+        "/counsel/invitations",
+        "/author/",
+        "/author/analytics",
+        "/author/users",
+        "/author/courses/naltrexone/export.zip",
+        "/static/css/app.css",
+        "/nowhere",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code < 500, url
+        assert "frame-ancestors 'none'" in response.headers.get("Content-Security-Policy", ""), url
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", url
+        assert response.headers.get("Referrer-Policy") == "same-origin", url
