@@ -169,3 +169,4 @@ def test_the_headers_are_on_every_page_type(client, app, course):
         assert "frame-ancestors 'none'" in response.headers.get("Content-Security-Policy", ""), url
         assert response.headers.get("X-Content-Type-Options") == "nosniff", url
         assert response.headers.get("Referrer-Policy") == "same-origin", url
+        response.close()  # static files are streamed from disk
