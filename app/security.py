@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -33,7 +33,14 @@ def _enable_sqlite_foreign_keys(dbapi_connection, connection_record):
 
 
 def register(app: Flask) -> None:
-    """Add the security headers to every response the app sends."""
+    """Refuse input no browser form sends, and add the security headers to every response."""
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No form of ours can send a NUL; PostgreSQL cannot store one in text either.
+        values = list(request.args.values()) + (list(request.form.values()) if request.method == "POST" else [])
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
