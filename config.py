@@ -51,14 +51,17 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    RATELIMIT_KEY_PREFIX = "naltrexone"
-    RATELIMIT_LOGIN = "10 per minute;50 per hour"  # per IP address
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "naltrexone")
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")  # per IP address
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"  # per e-mail address tried
     RATELIMIT_REGISTER = "10 per hour"
     RATELIMIT_RESET = "5 per 15 minutes"
     RATELIMIT_RESET_ACCOUNT = "3 per hour"
     RATELIMIT_JOIN = "30 per 15 minutes"  # invitation codes: too few to guess in reach
     HSTS = False
+    # Behind a load balancer, how many proxies in front of the app set X-Forwarded-* headers.
+    # Rate limits count per client address, so this must match the deployment (0: none).
+    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
 
 
 class DevelopmentConfig(Config):
