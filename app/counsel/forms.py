@@ -1,8 +1,8 @@
 """Forms and query parsing for the counsellor's pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectChoice, SelectField
-from wtforms.validators import Length, Optional
+from wtforms import EmailField, SearchField, SelectChoice, SelectField
+from wtforms.validators import Email, Length, Optional
 
 from app.services.dashboard import FLAGS, SORTS, DashboardQuery
 
@@ -36,4 +36,14 @@ def dashboard_query(args) -> DashboardQuery:
         sort=sort if sort in SORTS else "name",
         descending=args.get("dir") == "desc",
         page=int(page) if page.isdigit() and len(page) < 7 else 1,
+    )
+
+
+class InvitationForm(FlaskForm):
+    """Create an invitation; optionally e-mail it to the client (the address is not stored)."""
+
+    email = EmailField(
+        "Client's e-mail address (optional)",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Optional(), Email("Enter a valid e-mail address, or leave it empty."), Length(max=254)],
     )

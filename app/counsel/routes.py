@@ -5,17 +5,17 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.counsel import bp
-from app.counsel.forms import DashboardFilterForm, dashboard_query
+from app.counsel.forms import DashboardFilterForm, InvitationForm, dashboard_query
 from app.extensions import db
-from app.forms import EmptyForm
 from app.models import Course
 from app.services.client_report import client_report
 from app.services.dashboard import dashboard_export_rows, dashboard_page
+from app.services.mail import send_mail
 from app.services.sharing import (
     invitation_create,
     pending_invitations,
@@ -112,8 +112,8 @@ def client(learner_id: int):
 
 @bp.route("/invitations", methods=["GET", "POST"])
 def invitations():
-    """Create an invitation (POST) and list the ones still waiting for an answer."""
-    form = EmptyForm()
+    """Create an invitation (POST), optionally e-mail it, and list the ones still waiting."""
+    form = InvitationForm()
     created = None
     if form.validate_on_submit():
         invitation, code = invitation_create(
@@ -123,10 +123,22 @@ def invitations():
             "code": code,
             "url": url_for("me.join", code=code, _external=True),
             "expires_at": invitation.expires_at,
+            "emailed_to": None,
         }
+        if form.email.data:
+            body = render_template("counsel/invitation_email.txt", counsellor=current_user, **created)
+            try:
+                send_mail(
+                    current_app.config, to=form.email.data, subject="An invitation to share your progress", body=body
+                )
+                created["emailed_to"] = form.email.data
+            except OSError:
+                current_app.logger.exception("Invitation e-mail could not be sent")
+                flash("We could not send the e-mail. Give your client the code or link below instead.", "warning")
+    status = 201 if created else (400 if form.errors else 200)
     return render_template(
         "counsel/invitations.html",
         form=form,
         created=created,
         pending=pending_invitations(db.session, counsellor=current_user),
-    ), (201 if created else 200)
+    ), status

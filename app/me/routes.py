@@ -83,6 +83,15 @@ def stop_sharing(link_id: int):
     return redirect(url_for("me.home"))
 
 
+@bp.get("/join/")
+def join_with_code():
+    """Let someone type the short code a counsellor gave them."""
+    code = request.args.get("code", "").strip()[:40]
+    if code:
+        return redirect(url_for("me.join", code=code))
+    return render_template("me/join_code.html")
+
+
 @bp.route("/join/<code>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_JOIN"])
 def join(code: str):

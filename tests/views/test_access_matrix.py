@@ -84,6 +84,7 @@ def matrix(w):
         ("GET", "/auth/reset/not-a-token"): [400, 400, 400, 400, 400, 400],
         ("GET", f"/join/{w['code']}"): [200, 200, 200, 200, 200, 200],
         ("GET", "/join/AAAA-BBBB"): [404, 404, 404, 404, 404, 404],
+        ("GET", "/join/"): [200, 200, 200, 200, 200, 200],
         ("GET", "/counsel/"): [LOGIN, 403, 403, 200, 200, 200],
         ("GET", "/counsel/clients.csv"): [LOGIN, 403, 403, 200, 200, 200],
         ("GET", "/counsel/invitations"): [LOGIN, 403, 403, 200, 200, 200],

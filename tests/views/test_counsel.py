@@ -182,3 +182,43 @@ def test_admin_views_of_a_learner_are_audited(client, app, course, learner):
     with app.app_context():
         view = db.session.scalar(select(ProgressView))
         assert (view.learner_id, view.viewer_role) == (learner, "admin")
+
+
+def test_an_invitation_can_be_emailed_to_the_client(client, app, course, counsellor):
+    from tests.mail_server import body_of, start_inbox
+
+    inbox, controller = start_inbox()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
+    try:
+        login(client, "casey@example.org")
+        token = csrf_token(client, "/counsel/invitations")
+        response = client.post("/counsel/invitations", data={"csrf_token": token, "email": "client@example.org"})
+        assert response.status_code == 201
+        page = response.get_data(as_text=True)
+        code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1)
+        assert "We e-mailed the invitation to client@example.org" in page
+        message = inbox.wait_for(1)[0]
+        assert message["To"] == "client@example.org"
+        assert f"/join/{code}" in body_of(message) and "Casey Counsellor" in body_of(message)
+    finally:
+        controller.stop()
+    with app.app_context():
+        assert "client@example.org" not in repr(db.session.scalar(select(Invitation)).__dict__)
+
+
+def test_a_bad_invitation_email_is_refused_and_nothing_is_created(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    response = client.post("/counsel/invitations", data={"csrf_token": token, "email": "not an address"})
+    assert response.status_code == 400 and "Enter a valid e-mail address" in response.get_data(as_text=True)
+    assert count(app, Invitation) == 0
+
+
+def test_a_code_can_be_typed_in(client, app, course, counsellor, learner):
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "learner@example.org")
+    assert client.get("/join/").status_code == 200
+    response = client.get(f"/join/?code={code.lower()}")
+    assert response.status_code == 302
+    assert client.get(response.headers["Location"]).status_code == 200

@@ -1,50 +1,25 @@
 """Password reset by e-mail, through a real SMTP server on loopback (aiosmtpd)."""
 
 import re
-import socket
-import time
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 
 from tests.conftest import PASSWORD, csrf_token, login
+from tests.mail_server import body_of, start_inbox
 
 NEW_PASSWORD = "a brand new passphrase"
 
 
-class Inbox(Message):
-    """Keeps every message the SMTP server receives."""
-
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def handle_message(self, message):
-        self.messages.append(message)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def inbox(app):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
+    inbox, controller = start_inbox()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
-    yield handler
+    yield inbox
     controller.stop()
 
 
 def wait_for(inbox, count=1):
-    deadline = time.monotonic() + 5
-    while len(inbox.messages) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return inbox.messages
+    return inbox.wait_for(count)
 
 
 def request_reset(client, email="learner@example.org"):
@@ -58,7 +33,7 @@ def link_from(message) -> str:
         if not message.is_multipart()
         else message.get_payload(0).get_payload()
     )
-    return re.search(r"http://localhost(/auth/reset/\S+)", body).group(1)
+    return re.search(r"http://localhost(/auth/reset/\S+)", body_of(message)).group(1)
 
 
 def choose(client, path, password=NEW_PASSWORD):

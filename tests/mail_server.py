@@ -1,0 +1,45 @@
+"""A real SMTP server on loopback for tests (aiosmtpd), and helpers to read what it received."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
+
+
+class Inbox(Message):
+    """Keeps every message the SMTP server receives."""
+
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def handle_message(self, message):
+        self.messages.append(message)
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_inbox() -> tuple[Inbox, Controller]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return inbox, controller
+
+
+def body_of(message) -> str:
+    if message.is_multipart():
+        return message.get_payload(0).get_payload(decode=True).decode()
+    return message.get_payload(decode=True).decode()
