@@ -28,11 +28,6 @@ def request_reset(client, email="learner@example.org"):
 
 
 def link_from(message) -> str:
-    body = (
-        message.get_payload(decode=True).decode()
-        if not message.is_multipart()
-        else message.get_payload(0).get_payload()
-    )
     return re.search(r"http://localhost(/auth/reset/\S+)", body_of(message)).group(1)
 
 
