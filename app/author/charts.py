@@ -1,0 +1,111 @@
+"""Geometry for the analytics page's server-rendered SVG bar charts.
+
+Each bar sits under its own text line that names it and gives its number, so a chart reads
+the same without colour; fills are patterns as well as colours. The template
+``author/_charts.html`` draws what these functions lay out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from app.services.analytics import LessonStats, QuestionStats
+
+# viewBox units; CSS scales the chart to about this many pixels wide on a phone.
+CHART_WIDTH = 340
+ROW_HEIGHT = 46
+LABEL_BASELINE = 16
+BAR_TOP = 22
+BAR_HEIGHT = 16
+# A non-zero bar never shrinks below this, so "1" is still visible beside a thousand.
+MIN_BAR = 3
+
+
+def percent(share: float | None) -> str:
+    """A share as a whole percentage, rounded half away from zero ("63%"), or "–" when unknown."""
+    if share is None:
+        return "–"
+    value = 100 * share
+    return f"{int(math.copysign(math.floor(abs(value) + 0.5), value))}%"
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    pattern: str
+    y: float
+    width: float
+
+    @property
+    def text_y(self) -> float:
+        return self.y + LABEL_BASELINE
+
+    @property
+    def bar_y(self) -> float:
+        return self.y + BAR_TOP
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A horizontal bar chart: an accessible name and labelled, patterned bars."""
+
+    id: str
+    title: str
+    bars: list[Bar]
+    width: int = CHART_WIDTH
+    bar_height: int = BAR_HEIGHT
+
+    @property
+    def height(self) -> int:
+        return ROW_HEIGHT * len(self.bars)
+
+
+def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int, str]], scale: int) -> BarChart:
+    """Lay out ``rows`` of (label, value, pattern) as bars scaled so ``scale`` fills the width."""
+    bars = []
+    for index, (label, value, pattern) in enumerate(rows):
+        width = CHART_WIDTH * value / scale if scale else 0
+        if value and width < MIN_BAR:
+            width = MIN_BAR
+        bars.append(Bar(label=label, value=value, pattern=pattern, y=index * ROW_HEIGHT, width=round(width, 1)))
+    return BarChart(id=chart_id, title=title, bars=bars)
+
+
+def funnel_chart(item: LessonStats) -> BarChart:
+    """Started, passed, gave up and still working for one lesson, as shares of those who started."""
+    funnel = item.funnel
+    stages = [
+        ("Started", funnel.started, "solid", None),
+        ("Passed", funnel.passed, "dots", funnel.share(funnel.passed)),
+        ("Gave up", funnel.gave_up, "hatch", funnel.share(funnel.gave_up)),
+        ("Still working", funnel.in_progress, "outline", funnel.share(funnel.in_progress)),
+    ]
+    rows = [
+        (f"{name}: {value}" + (f" ({percent(share)})" if share is not None else ""), value, pattern)
+        for name, value, pattern, share in stages
+    ]
+    title = f"Lesson {item.number}, {item.lesson.title}: " + ", ".join(label for label, _, _ in rows) + "."
+    return bar_chart(f"funnel-{item.lesson.id}", title, rows, funnel.started)
+
+
+def choice_chart(question: QuestionStats, lesson_number: int) -> BarChart:
+    """How often each choice was picked, as shares of all answers to the question."""
+    rows = []
+    for choice in question.choices:
+        mark = " (correct)" if choice.is_correct else ""
+        noun = "pick" if choice.picks == 1 else "picks"
+        rows.append(
+            (
+                f"{choice.letter}{mark}: {choice.picks} {noun} ({percent(choice.share)})",
+                choice.picks,
+                "solid" if choice.is_correct else "hatch",
+            )
+        )
+    title = (
+        f"Lesson {lesson_number}, question {question.number}: choices picked over {question.answers} answers. "
+        + "; ".join(label for label, _, _ in rows)
+        + "."
+    )
+    return bar_chart(f"choices-{question.question_id}", title, rows, question.answers)

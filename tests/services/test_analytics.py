@@ -1,0 +1,225 @@
+"""Question statistics and lesson funnels, against hand-computed numbers."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Lesson, LessonProgress, QuizAttempt, Role, User
+from app.models.types import utcnow
+from app.services.accounts import user_create
+from app.services.analytics import LessonFunnel, QuestionStats, course_analytics, pearson
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.progress import course_by_slug
+from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from tests.analytics_factories import add_learners_with_attempts
+from tests.conftest import count_queries
+from tests.factories import write_course
+
+NOW = utcnow()
+DAYS = timedelta(days=1)
+
+# First attempts at lesson one (questions: single A-right, multiple A+B right, true/false A-right).
+# Correct:      Q1 Q2 Q3
+#   learner 1:   1  1  1
+#   learner 2:   1  1  0
+#   learner 3:   1  0  0
+#   learner 4:   0  1  0
+#   learner 5:   0  0  0   (then passes on a second attempt, which facility ignores)
+FIRST_PICKS = [("A", "AB", "A"), ("A", "AB", "B"), ("A", "A", "B"), ("B", "AB", "B"), ("C", "AC", "B")]
+FIRST_AT = [NOW - 10 * DAYS, NOW - 9 * DAYS, NOW - 2 * DAYS, NOW - 8 * DAYS, NOW - 9 * DAYS]
+
+
+@pytest.fixture
+def course(session, tmp_path):
+    course_import(session, load_course(write_course(tmp_path / "tiny")))
+    return course_by_slug(session, "tiny")
+
+
+def make_user(session, email: str, role: Role = Role.LEARNER) -> User:
+    return user_create(
+        session, email=email, display_name=email, password="x" * 12, role=role, hash_method="scrypt:1024:8:1"
+    )
+
+
+def lesson(session, slug: str) -> Lesson:
+    return session.scalar(select(Lesson).where(Lesson.slug == slug))
+
+
+def opened(session, user: User, slug: str, when) -> None:
+    session.add(LessonProgress(user_id=user.id, lesson_id=lesson(session, slug).id, opened_at=when))
+    session.commit()
+
+
+def attempt(session, user: User, slug: str, picks: tuple[str, ...], when) -> QuizAttempt:
+    """Submit the quiz picking choices by letter per question, then date the attempt ``when``."""
+    target = lesson(session, slug)
+    questions = quiz_questions(session, target)
+    answers = {
+        q.id: [q.live_choices[ord(letter) - ord("A")].id for letter in letters]
+        for q, letters in zip(questions, picks, strict=True)
+    }
+    result = quiz_submit_attempt(
+        session,
+        learner=user,
+        lesson=target,
+        questions=questions,
+        answers=answers,
+        submission_key=uuid.uuid4().hex,
+        pass_mark=0.8,
+    )
+    result.attempt.submitted_at = when
+    session.commit()
+    return result.attempt
+
+
+@pytest.fixture
+def history(session, course):
+    # Learners 1-5 try lesson one's quiz (FIRST_PICKS); 6 and 7 only open the lesson.
+    learners = [make_user(session, f"learner{n}@example.org") for n in range(1, 8)]
+    for learner in learners[:6]:
+        opened(session, learner, "one", NOW - 10 * DAYS)
+    opened(session, learners[6], "one", NOW - 1 * DAYS)
+    for learner, picks, when in zip(learners, FIRST_PICKS, FIRST_AT, strict=False):
+        attempt(session, learner, "one", picks, when)
+    attempt(session, learners[4], "one", ("A", "AB", "A"), NOW - 1 * DAYS)
+    # Learner 1 goes on to lesson two and passes it on the first try.
+    opened(session, learners[0], "two", NOW - 9 * DAYS)
+    attempt(session, learners[0], "two", ("A", "AB", "A"), NOW - 9 * DAYS)
+    # Staff trying the quiz are not learners: none of this may count.
+    admin = make_user(session, "admin@example.org", Role.ADMIN)
+    opened(session, admin, "one", NOW - 1 * DAYS)
+    attempt(session, admin, "one", ("B", "C", "B"), NOW - 1 * DAYS)
+    return course
+
+
+def report_for(session, course):
+    return {item.lesson.slug: item for item in course_analytics(session, course=course, now=NOW).lessons}
+
+
+def test_lessons_and_questions_come_in_course_order(session, history):
+    report = course_analytics(session, course=history, now=NOW)
+    assert [item.lesson.slug for item in report.lessons] == ["one", "two", "three"]
+    assert [q.number for q in report.lessons[0].questions] == [1, 2, 3]
+    assert [q.kind for q in report.lessons[0].questions] == ["single", "multiple", "true_false"]
+
+
+def test_answered_counts_learners_not_attempts_or_staff(session, history):
+    one = report_for(session, history)["one"]
+    assert [q.answered for q in one.questions] == [5, 5, 5]
+    assert [q.answers for q in one.questions] == [6, 6, 6]
+
+
+def test_facility_uses_first_attempts_only(session, history):
+    one = report_for(session, history)["one"]
+    assert [(q.first_right, q.first_attempts) for q in one.questions] == [(3, 5), (3, 5), (1, 5)]
+    assert [q.facility for q in one.questions] == [0.6, 0.6, 0.2]
+
+
+def test_discrimination_is_the_correlation_with_the_rest_of_the_quiz(session, history):
+    q1, q2, q3 = report_for(session, history)["one"].questions
+    # Q1 scores x = 1,1,1,0,0; rest-of-quiz scores y = 1, .5, 0, .5, 0 (share of Q2 and Q3 right).
+    # Deviations: sum dx*dy = 0.3, sum dx^2 = 1.2, sum dy^2 = 0.7, so r = 0.3 / sqrt(0.84).
+    assert q1.discrimination == pytest.approx(0.3 / math.sqrt(0.84))
+    assert q2.discrimination == pytest.approx(0.3 / math.sqrt(0.84))
+    # Q3: x = 1,0,0,0,0; y = 1, 1, .5, .5, 0: r = 0.4 / sqrt(0.8 * 0.7).
+    assert q3.discrimination == pytest.approx(0.4 / math.sqrt(0.56))
+    assert q1.discrimination_note is None
+
+
+def test_discrimination_needs_enough_first_attempts(session, history):
+    two, three = report_for(session, history)["two"], report_for(session, history)["three"]
+    q1 = two.questions[0]
+    assert (q1.answered, q1.first_attempts, q1.facility) == (1, 1, 1.0)
+    assert q1.discrimination is None
+    assert q1.discrimination_note == "Needs at least 5 first attempts; has 1."
+    assert q1.flags == []
+    untouched = three.questions[0]
+    assert (untouched.answered, untouched.answers, untouched.facility, untouched.discrimination) == (0, 0, None, None)
+    assert [c.share for c in untouched.choices] == [None, None, None]
+
+
+def test_choice_picks_with_their_misconceptions(session, history):
+    q1, q2, q3 = report_for(session, history)["one"].questions
+    rows = [(c.letter, c.is_correct, c.picks, c.misconception_code) for c in q1.choices]
+    assert rows == [("A", True, 4, None), ("B", False, 1, "blocks-are-boosts"), ("C", False, 1, None)]
+    assert [c.share for c in q1.choices] == [4 / 6, 1 / 6, 1 / 6]
+    assert q1.choices[1].misconception_text == "Client may think blockers boost."
+    # A "select all" question: shares of answers can add up to more than 100%.
+    assert [(c.picks, c.misconception_code) for c in q2.choices] == [(6, None), (4, None), (1, "blocks-are-boosts")]
+    assert [(c.text, c.picks) for c in q3.choices] == [("True", 2), ("False", 4)]
+
+
+def test_funnel_started_passed_gave_up(session, history):
+    report = report_for(session, history)
+    # Lesson one: 7 started. Passed: learners 1 and 5. Gave up (nothing for 7+ days): learners 2
+    # (tried 9 days ago), 4 (8 days ago) and 6 (opened 10 days ago, never tried). Still working:
+    # learner 3 (tried 2 days ago) and 7 (opened yesterday).
+    assert report["one"].funnel == LessonFunnel(started=7, passed=2, gave_up=3)
+    assert report["one"].funnel.in_progress == 2
+    assert report["two"].funnel == LessonFunnel(started=1, passed=1, gave_up=0)
+    assert report["three"].funnel == LessonFunnel(started=0, passed=0, gave_up=0)
+
+
+def test_gave_up_counts_only_a_week_without_opening_or_attempting(session, history):
+    """Learner 3 opened lesson one 10 days ago but tried its quiz 2 days ago: still working."""
+    assert report_for(session, history)["one"].funnel.gave_up == 3
+    # Six days on, that attempt is 8 days old; learner 7's opening is exactly 7 days old, not more.
+    later = course_analytics(session, course=history, now=NOW + 6 * DAYS)
+    assert later.lessons[0].funnel == LessonFunnel(started=7, passed=2, gave_up=4)
+
+
+def test_flags_mark_questions_that_may_need_review(session, history):
+    q1, q2, q3 = report_for(session, history)["one"].questions
+    assert q1.flags == [] and q2.flags == []
+    assert [flag.code for flag in q3.flags] == ["hard"]
+
+
+@pytest.mark.parametrize(
+    ("right", "discrimination", "codes"),
+    [
+        (96, 0.5, ["easy"]),
+        (95, 0.5, []),
+        (30, 0.2, []),
+        (29, 0.5, ["hard"]),
+        (50, 0.19, ["weak"]),
+        (50, -0.3, ["negative"]),
+        (50, None, []),
+        (20, 0.1, ["hard", "weak"]),
+    ],
+)
+def test_review_thresholds(right, discrimination, codes):
+    """Flag facility under 30% or over 95%, and discrimination under 20% (or below zero)."""
+    stats = QuestionStats(1, 1, "Q?", "single", 100, 100, 100, right, discrimination, None, [])
+    assert [flag.code for flag in stats.flags] == codes
+
+
+def test_no_flags_before_enough_first_attempts():
+    assert QuestionStats(1, 1, "Q?", "single", 4, 4, 4, 0, None, "too few", []).flags == []
+
+
+def test_pearson_is_none_without_variance():
+    assert pearson(5, 5, 2.5, 2.5, 5, 1.25) is None
+    assert pearson(4, 2, 2, 2, 2, 2) == pytest.approx(1.0)
+
+
+def test_query_count_does_not_grow_with_learners(session, course, app):
+    target = lesson(session, "one")
+    pattern = {"right": lambda n, q: n % 2 == 0 or q != 1, "when": NOW - 8 * DAYS}
+    add_learners_with_attempts(session, target, 10, **pattern)
+    with count_queries(db.engine) as few:
+        small = course_analytics(session, course=course, now=NOW)
+    session.expire_all()
+    add_learners_with_attempts(session, target, 290, **pattern)
+    with count_queries(db.engine) as many:
+        large = course_analytics(session, course=course, now=NOW)
+    assert few() == many() <= 8
+    assert small.lessons[0].funnel.started == 10
+    assert large.lessons[0].funnel == LessonFunnel(started=300, passed=150, gave_up=150)
+    assert large.lessons[0].questions[0].answered == 300
