@@ -1,11 +1,147 @@
-"""User administration for admins (placeholder until built)."""
+"""User administration for admins: list and search, one account's page, and its actions.
 
-from flask import render_template
+The blueprint guard has already checked that the caller is an admin. Every action is a
+POST with a CSRF token that calls one service, then flashes and redirects; a refused or
+invalid action re-renders the account's page with the message beside its control (400).
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from app.author import bp
+from app.author.user_forms import ROLE_LABELS, LinkCounsellorForm, RoleForm, UserSearchForm, user_query
+from app.extensions import db
+from app.forms import EmptyForm
+from app.models import Role, User
+from app.services.errors import ValidationError
+from app.services.sharing import learner_links
+from app.services.user_admin import (
+    counsellor_choices,
+    learner_link_counsellor,
+    user_audit_events,
+    user_deactivate,
+    user_reactivate,
+    user_role_change,
+    users_search,
+)
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.get_or_404(User, user_id)
+
+
+def _render_detail(
+    user: User,
+    *,
+    role_form: RoleForm | None = None,
+    link_form: LinkCounsellorForm | None = None,
+    active_error: str | None = None,
+    status: int = 200,
+):
+    """Render an account's page; forms passed in keep what was sent and its errors."""
+    if link_form is None and user.role == Role.LEARNER:
+        link_form = LinkCounsellorForm(formdata=None)
+    if link_form is not None:
+        link_form.set_counsellors(counsellor_choices(db.session))
+    return render_template(
+        "author/user_detail.html",
+        user=user,
+        role_labels=ROLE_LABELS,
+        role_form=role_form or RoleForm(formdata=None, role=user.role),
+        active_form=EmptyForm(formdata=None),
+        active_error=active_error,
+        link_form=link_form,
+        links=learner_links(db.session, learner=user) if user.role == Role.LEARNER else [],
+        events=user_audit_events(db.session, user=user),
+    ), status
+
+
+def _show_beside_field(form: FlaskForm, error: ValidationError) -> None:
+    """Put a service's refusal beside the control it belongs to."""
+    field = form[error.field]
+    field.errors = [*field.errors, error.message]
 
 
 @bp.get("/users")
 def users():
-    """List and search users."""
-    return render_template("author/users.html")
+    """List and search accounts, filtered by role, 50 a page."""
+    query = user_query(request.args)
+    form = UserSearchForm(request.args)
+    page = users_search(db.session, query=query)
+    return render_template("author/users.html", form=form, query=query, page=page, role_labels=ROLE_LABELS)
+
+
+@bp.get("/users/<int:user_id>")
+def user_detail(user_id: int):
+    """Show one account: its details, the actions on it and its audit trail."""
+    return _render_detail(_user_or_404(user_id))
+
+
+@bp.post("/users/<int:user_id>/role")
+def user_role(user_id: int):
+    """Change the account's role."""
+    user = _user_or_404(user_id)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _render_detail(user, role_form=form, status=400)
+    try:
+        changed = user_role_change(db.session, actor=current_user, user=user, role=form.role.data)
+    except ValidationError as error:
+        _show_beside_field(form, error)
+        return _render_detail(user, role_form=form, status=400)
+    if changed:
+        flash(f"{user.display_name}'s role is now {ROLE_LABELS[Role(user.role)]}.", "success")
+    else:
+        flash(f"{user.display_name} already had that role; nothing changed.", "info")
+    return redirect(url_for("author.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def user_deactivate_view(user_id: int):
+    """Deactivate the account: it can no longer log in, and its history stays."""
+    user = _user_or_404(user_id)  # CSRF is checked app-wide; the action has no other input
+    try:
+        changed = user_deactivate(db.session, actor=current_user, user=user)
+    except ValidationError as error:
+        return _render_detail(user, active_error=error.message, status=400)
+    if changed:
+        flash(f"{user.display_name}'s account is deactivated: they cannot log in; their history is kept.", "success")
+    else:
+        flash(f"{user.display_name}'s account was already deactivated.", "info")
+    return redirect(url_for("author.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def user_reactivate_view(user_id: int):
+    """Let a deactivated account log in again."""
+    user = _user_or_404(user_id)  # CSRF is checked app-wide; the action has no other input
+    if user_reactivate(db.session, actor=current_user, user=user):
+        flash(f"{user.display_name}'s account is active again. They can log in.", "success")
+    else:
+        flash(f"{user.display_name}'s account was already active.", "info")
+    return redirect(url_for("author.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/link")
+def user_link(user_id: int):
+    """Link a learner to a counsellor on the learner's behalf."""
+    user = _user_or_404(user_id)
+    form = LinkCounsellorForm().set_counsellors(counsellor_choices(db.session))
+    if not form.validate_on_submit():
+        return _render_detail(user, link_form=form, status=400)
+    try:
+        link, created = learner_link_counsellor(
+            db.session, actor=current_user, learner=user, counsellor_id=form.counsellor_id.data
+        )
+    except ValidationError as error:
+        _show_beside_field(form, error)
+        return _render_detail(user, link_form=form, status=400)
+    name = link.counsellor.display_name
+    if created:
+        flash(f"{user.display_name} now shares their progress with {name}.", "success")
+    else:
+        flash(f"{user.display_name} already shares their progress with {name}; nothing changed.", "info")
+    return redirect(url_for("author.user_detail", user_id=user.id))

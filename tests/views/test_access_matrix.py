@@ -95,6 +95,8 @@ def matrix(w):
         ("GET", "/author/"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/users"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"/author/users/{other}"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/users/999999"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", "/author/courses/naltrexone/export.zip"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/courses/nope/export.zip"): [LOGIN, 403, 403, 403, 403, 404],
         # Mutations last: they change the world for the rows after them.
@@ -102,6 +104,11 @@ def matrix(w):
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
         ("POST", f"/me/sharing/{w['link']}/stop"): [LOGIN, 302, 404, 404, 404, 404],
         ("POST", "/me/delete"): [LOGIN, 400, 400, 400, 400, 400],  # no password given: nothing deleted
+        # Admin actions on the other learner; role and link need a field, so a bare POST is 400.
+        ("POST", f"/author/users/{other}/role"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"/author/users/{other}/link"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"/author/users/{other}/deactivate"): [LOGIN, 403, 403, 403, 403, 302],
+        ("POST", f"/author/users/{other}/reactivate"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", "/auth/logout"): [LOGIN, 302, 302, 302, 302, 302],
     }
 
@@ -133,7 +140,7 @@ def test_every_route_is_in_the_matrix(app, world):
         "<int:link_id>": str(world["link"]),
         "<code>": world["code"],
         "<token>": "not-a-token",
-        "<int:user_id>": str(world["ids"]["learner"]),
+        "<int:user_id>": str(world["ids"]["other_learner"]),
     }
     missing = []
     for rule in app.url_map.iter_rules():

@@ -1,0 +1,80 @@
+"""Forms for the admins' user pages: search, role change and linking to a counsellor."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SearchField, SelectChoice, SelectField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, StopValidation
+
+from app.models import Role, User
+from app.services.user_admin import SEARCH_MAX_LENGTH, UserQuery
+
+ROLE_LABELS = {Role.LEARNER: "Learner", Role.COUNSELLOR: "Counsellor", Role.ADMIN: "Admin"}
+
+
+class UserSearchForm(FlaskForm):
+    """The user list's GET filters; no CSRF needed for a read-only search."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search by name or e-mail", validators=[Optional(), Length(max=SEARCH_MAX_LENGTH)])
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice("", "All roles")] + [SelectChoice(r.value, name) for r, name in ROLE_LABELS.items()],
+        validators=[Optional()],
+    )
+
+
+def user_query(args) -> UserQuery:
+    """Read search, role and page from the query string, ignoring nonsense."""
+    page = args.get("page", "1")
+    role = args.get("role", "")
+    return UserQuery(
+        search=args.get("q", "")[:SEARCH_MAX_LENGTH],
+        role=role if role in set(Role) else "",
+        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+    )
+
+
+class RoleForm(FlaskForm):
+    """Give an account another role."""
+
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
+        validators=[
+            InputRequired(message="Choose a role."),
+            AnyOf([role.value for role in Role], message="Choose learner, counsellor or admin."),
+        ],
+        validate_choice=False,  # AnyOf says it in plainer words
+    )
+
+
+def _id_or_none(value) -> int | None:
+    """Read a posted id; anything that is not one becomes None, which the validators refuse."""
+    text = str(value) if value is not None else ""
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _offered(form, field) -> None:
+    if field.data not in {choice.value for choice in field.choices}:
+        raise StopValidation("Choose a counsellor from the list.")
+
+
+class LinkCounsellorForm(FlaskForm):
+    """Share a learner's progress with a counsellor on the learner's behalf."""
+
+    counsellor_id = SelectField(
+        "Counsellor",
+        coerce=_id_or_none,
+        validators=[DataRequired(message="Choose a counsellor."), _offered],
+        validate_choice=False,  # _offered says it in plainer words
+    )
+
+    def set_counsellors(self, counsellors: list[User]) -> LinkCounsellorForm:
+        """Offer these counsellors, by name and e-mail so two people with one name can be told apart."""
+        self.counsellor_id.choices = [
+            SelectChoice(counsellor.id, f"{counsellor.display_name} ({counsellor.email})") for counsellor in counsellors
+        ]
+        return self

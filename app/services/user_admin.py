@@ -1,0 +1,302 @@
+"""User administration by admins: find accounts, change roles, deactivate and reactivate,
+and link a learner to a counsellor on the learner's behalf.
+
+Every change is one transaction that also writes an ``AuditEvent`` (ids only, never
+personal data). Two rules protect the site: an admin never demotes or deactivates their
+own account, and the last active admin can never be removed, so the site always keeps
+someone who can administer it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from app.models import AuditEvent, CounsellorLink, Role, User
+from app.models.types import utcnow
+from app.permissions import can_author
+from app.services.errors import DomainError, ValidationError
+from app.services.sharing import active_link
+
+PAGE_SIZE = 50
+SEARCH_MAX_LENGTH = 80
+AUDIT_LIMIT = 100
+
+
+class NotAllowed(DomainError):
+    """Only an active admin may manage accounts."""
+
+
+class AccountChangeRefused(ValidationError):
+    """The change breaks an administration rule; ``field`` names the control it belongs to."""
+
+
+class OwnAccountRefused(AccountChangeRefused):
+    """An admin tried to demote or deactivate their own account."""
+
+
+class LastAdminRefused(AccountChangeRefused):
+    """The change would leave the site without an active admin."""
+
+
+class LinkRefused(AccountChangeRefused):
+    """The accounts cannot be linked (wrong roles, or a deactivated account)."""
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """What the admin asked for: free-text search, role filter and page (from 1)."""
+
+    search: str = ""
+    role: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One page of accounts and where it sits in the whole result."""
+
+    users: list[User]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One administrative action on an account, with the acting admin's name for display."""
+
+    action: str
+    details: dict
+    actor_name: str | None
+    created_at: datetime
+    # The counsellor a ``link_created`` event names, looked up for display only.
+    counsellor_name: str | None = None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _require_admin(actor: User) -> None:
+    if not can_author(actor) or not actor.is_active:
+        raise NotAllowed("Only an admin can manage accounts.")
+
+
+def _audit(session: Session, *, actor: User, subject: User, action: str, details: dict | None = None) -> AuditEvent:
+    event = AuditEvent(actor_id=actor.id, subject_id=subject.id, action=action, details=details or {})
+    session.add(event)
+    return event
+
+
+def _lock_and_refresh(session: Session, user: User) -> list[int]:
+    """Lock the active admins' rows and reload ``user``; return the active admins' ids.
+
+    Rows are locked in id order, so two admins acting at once cannot deadlock. On PostgreSQL
+    a concurrent change that would remove an admin waits here and then sees the committed
+    result, so two admins demoting each other cannot leave the site with none; SQLite
+    serialises writers anyway. Reloading decides on the committed state, not on what this
+    session loaded earlier.
+    """
+    active_admins = list(
+        session.scalars(
+            select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id).with_for_update()
+        )
+    )
+    session.refresh(user)
+    return active_admins
+
+
+def _refuse_losing_admin(
+    session: Session, *, actor: User, user: User, active_admins: list[int], field: str, own_message: str
+) -> None:
+    """Refuse taking away an active admin when it is the actor's own account or the last one.
+
+    Rolls back first, so a refusal releases the row locks at once.
+    """
+    error: AccountChangeRefused | None = None
+    if user.id == actor.id:
+        error = OwnAccountRefused(field, own_message)
+    elif user.role == Role.ADMIN and user.is_active and active_admins == [user.id]:
+        error = LastAdminRefused(field, "This is the only active admin. Make another account an admin first.")
+    if error is not None:
+        session.rollback()
+        raise error
+
+
+def users_search(session: Session, *, query: UserQuery) -> UserPage:
+    """Return one page of accounts matching the search (name or e-mail, any case) and role.
+
+    Runs two queries (count and page), whatever the number of accounts.
+    """
+    stmt = select(User)
+    search = query.search.strip()[:SEARCH_MAX_LENGTH]
+    if search:
+        pattern = f"%{_escape_like(search)}%"
+        stmt = stmt.where(or_(User.display_name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
+    if query.role in set(Role):
+        stmt = stmt.where(User.role == query.role)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, query.page), pages)
+    users = list(
+        session.scalars(
+            stmt.order_by(func.lower(User.display_name), User.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    return UserPage(users=users, total=total, page=page, pages=pages)
+
+
+def user_audit_events(session: Session, *, user: User, limit: int = AUDIT_LIMIT) -> list[AuditRecord]:
+    """The administrative actions taken on this account, newest first (at most two queries)."""
+    actor = aliased(User)
+    rows = session.execute(
+        select(AuditEvent.action, AuditEvent.details, AuditEvent.created_at, actor.display_name)
+        .outerjoin(actor, actor.id == AuditEvent.actor_id)
+        .where(AuditEvent.subject_id == user.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    counsellor_ids = {
+        details["counsellor_id"]
+        for _, details, _, _ in rows
+        if isinstance(details, dict) and isinstance(details.get("counsellor_id"), int)
+    }
+    names = (
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(counsellor_ids))).all())
+        if counsellor_ids
+        else {}
+    )
+    return [
+        AuditRecord(action, details or {}, name, when, names.get((details or {}).get("counsellor_id")))
+        for action, details, when, name in rows
+    ]
+
+
+def counsellor_choices(session: Session) -> list[User]:
+    """The active counsellors a learner can be linked to, by name (one query)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role == Role.COUNSELLOR, User.is_active.is_(True))
+            .order_by(func.lower(User.display_name), User.id)
+        )
+    )
+
+
+def user_role_change(session: Session, *, actor: User, user: User, role: Role | str) -> bool:
+    """Give the account a new role, audit it as ``role_changed`` and commit.
+
+    Returns False, changing nothing, when the account already has that role. Raises
+    ValidationError for an unknown role, OwnAccountRefused when an admin demotes themselves
+    and LastAdminRefused when it would leave no active admin.
+    """
+    _require_admin(actor)
+    if role not in set(Role):
+        raise ValidationError("role", f"Choose one of: {', '.join(Role)}.")
+    role = Role(role)
+    active_admins = _lock_and_refresh(session, user)
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        _refuse_losing_admin(
+            session,
+            actor=actor,
+            user=user,
+            active_admins=active_admins,
+            field="role",
+            own_message="You cannot remove your own admin role.",
+        )
+    if user.role == role:
+        session.rollback()  # nothing to write; release the row locks
+        return False
+    previous = user.role
+    user.role = role.value
+    _audit(session, actor=actor, subject=user, action="role_changed", details={"from": previous, "to": role.value})
+    session.commit()
+    return True
+
+
+def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
+    """Deactivate the account so it can no longer log in, audit it as ``deactivated`` and commit.
+
+    Nothing else changes: progress, attempts and links stay as they were. A session already
+    logged in ends on its next request, because the login manager loads only active accounts.
+    Returns False when the account was already deactivated. Raises OwnAccountRefused or
+    LastAdminRefused.
+    """
+    _require_admin(actor)
+    active_admins = _lock_and_refresh(session, user)
+    _refuse_losing_admin(
+        session,
+        actor=actor,
+        user=user,
+        active_admins=active_admins,
+        field="active",
+        own_message="You cannot deactivate your own account.",
+    )
+    if not user.is_active:
+        session.rollback()  # nothing to write; release the row locks
+        return False
+    user.is_active = False
+    _audit(session, actor=actor, subject=user, action="deactivated")
+    session.commit()
+    return True
+
+
+def user_reactivate(session: Session, *, actor: User, user: User) -> bool:
+    """Let a deactivated account log in again, audit it as ``reactivated`` and commit.
+
+    Returns False when the account was already active.
+    """
+    _require_admin(actor)
+    session.refresh(user)
+    if user.is_active:
+        return False
+    user.is_active = True
+    _audit(session, actor=actor, subject=user, action="reactivated")
+    session.commit()
+    return True
+
+
+def learner_link_counsellor(
+    session: Session, *, actor: User, learner: User, counsellor_id: int
+) -> tuple[CounsellorLink, bool]:
+    """Share the learner's progress with a counsellor on the learner's behalf, audit it as
+    ``link_created`` and commit.
+
+    Returns the live link and whether it was made now; an existing live link is returned
+    unchanged, with no new audit row. Raises LinkRefused (field ``counsellor_id``) when the
+    learner is not an active learner or the counsellor not an active counsellor.
+    """
+    _require_admin(actor)
+    if learner.role != Role.LEARNER:
+        raise LinkRefused("counsellor_id", "Only learner accounts can share their progress with a counsellor.")
+    if not learner.is_active:
+        raise LinkRefused("counsellor_id", "This account is deactivated. Reactivate it before linking.")
+    counsellor = session.get(User, counsellor_id)
+    if counsellor is None or counsellor.role != Role.COUNSELLOR:
+        raise LinkRefused("counsellor_id", "Choose a counsellor account.")
+    if not counsellor.is_active:
+        raise LinkRefused("counsellor_id", "That counsellor's account is deactivated.")
+    existing = active_link(session, counsellor_id=counsellor.id, learner_id=learner.id)
+    if existing is not None:
+        return existing, False
+    link = CounsellorLink(
+        counsellor_id=counsellor.id, learner_id=learner.id, created_at=utcnow(), created_by_id=actor.id
+    )
+    session.add(link)
+    _audit(session, actor=actor, subject=learner, action="link_created", details={"counsellor_id": counsellor.id})
+    try:
+        session.commit()
+    except IntegrityError:
+        # Someone linked the same pair a moment ago: the unique live-link index kept one.
+        session.rollback()
+        existing = active_link(session, counsellor_id=counsellor.id, learner_id=learner.id)
+        if existing is None:
+            raise
+        return existing, False
+    return link, True

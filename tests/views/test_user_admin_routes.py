@@ -1,0 +1,211 @@
+"""The admins' user pages over HTTP, with CSRF on: list, search, and each action."""
+
+import html
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, CounsellorLink, Role, User
+from tests.conftest import count_queries, create_user, csrf_token, login
+
+ADMIN = "ada@example.org"
+COUNSELLOR = "casey@example.org"
+LOGIN_FAILED = "That e-mail and password do not match an account."
+
+
+@pytest.fixture
+def admin(app) -> int:
+    return create_user(app, ADMIN, role=Role.ADMIN, name="Ada Admin")
+
+
+@pytest.fixture
+def counsellor(app) -> int:
+    return create_user(app, COUNSELLOR, role=Role.COUNSELLOR, name="Casey Counsellor")
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    assert login(client, ADMIN).status_code == 302
+    return client
+
+
+def post(client, user_id: int, action: str, **data):
+    """POST an action from the account's page, with the CSRF token that page carries."""
+    token = csrf_token(client, f"/author/users/{user_id}")
+    return client.post(f"/author/users/{user_id}/{action}", data={"csrf_token": token, **data})
+
+
+def account(app, user_id: int) -> User:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        db.session.expunge(user)
+        return user
+
+
+def audit_actions(app, user_id: int) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.subject_id == user_id)))
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_list_searches_and_filters_by_role(admin_client, learner, other_learner, counsellor):
+    page = text(admin_client.get("/author/users"))
+    assert all(name in page for name in ("Lee Learner", "Fred Other", "Casey Counsellor", "Ada Admin"))
+    assert '<th scope="col">E-mail</th>' in page
+    found = text(admin_client.get("/author/users?q=FRED"))
+    assert "Fred Other" in found and "Lee Learner" not in found
+    counsellors = text(admin_client.get("/author/users?role=counsellor"))
+    assert "Casey Counsellor" in counsellors and "Lee Learner" not in counsellors
+    assert admin_client.get("/author/users?role=wizard&page=abc").status_code == 200
+
+
+def test_list_page_runs_the_same_queries_for_10_or_200_users(app, admin_client):
+    def add(n: int, prefix: str) -> None:
+        with app.app_context():
+            db.session.add_all(
+                User(email=f"{prefix}{i}@example.org", display_name=f"{prefix} {i}", password_hash="x")
+                for i in range(n)
+            )
+            db.session.commit()
+
+    def queries() -> int:
+        with app.app_context():
+            engine = db.engine
+        with count_queries(engine) as counted:
+            assert admin_client.get("/author/users?q=example&page=2").status_code == 200
+        return counted()
+
+    add(10, "few")
+    few = queries()
+    add(190, "many")
+    assert queries() == few
+
+
+def test_detail_page_and_unknown_id(admin_client, learner, counsellor):
+    page = text(admin_client.get(f"/author/users/{learner}"))
+    assert "learner@example.org" in page and "Casey Counsellor (casey@example.org)" in page
+    assert '<label class="label" for="role">Role</label>' in page
+    assert admin_client.get("/author/users/999999").status_code == 404
+    assert (
+        admin_client.post(
+            "/author/users/999999/deactivate", data={"csrf_token": csrf_token(admin_client, "/author/users")}
+        ).status_code
+        == 404
+    )
+
+
+def test_admin_changes_a_role(app, admin_client, learner):
+    response = post(admin_client, learner, "role", role="counsellor")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/author/users/{learner}")
+    assert account(app, learner).role == Role.COUNSELLOR
+    page = text(admin_client.get(f"/author/users/{learner}"))
+    assert "Lee Learner's role is now Counsellor." in page
+    assert "Role changed from Learner to Counsellor" in page
+    assert audit_actions(app, learner) == ["role_changed"]
+
+
+def test_invalid_role_is_a_400_beside_the_field(app, admin_client, learner):
+    response = post(admin_client, learner, "role", role="wizard")
+    assert response.status_code == 400
+    assert 'id="role-error">Choose learner, counsellor or admin.' in text(response)
+    assert account(app, learner).role == Role.LEARNER
+
+
+def test_admin_cannot_demote_or_deactivate_themselves(app, admin_client, admin):
+    demote = post(admin_client, admin, "role", role="learner")
+    assert demote.status_code == 400
+    assert 'id="role-error">You cannot remove your own admin role.' in text(demote)
+    deactivate = post(admin_client, admin, "deactivate")
+    assert deactivate.status_code == 400
+    assert 'id="active-error">You cannot deactivate your own account.' in text(deactivate)
+    assert (account(app, admin).role, account(app, admin).is_active) == (Role.ADMIN, True)
+    assert audit_actions(app, admin) == []
+
+
+def test_deactivated_learner_cannot_log_in_then_can_after_reactivation(app, admin_client, learner):
+    assert post(admin_client, learner, "deactivate").status_code == 302
+    assert account(app, learner).is_active is False
+    with app.test_client() as learner_client:
+        refused = login(learner_client)
+        assert refused.status_code == 400
+        assert LOGIN_FAILED in text(refused)
+    assert post(admin_client, learner, "reactivate").status_code == 302
+    with app.test_client() as learner_client:
+        assert login(learner_client).status_code == 302
+    assert audit_actions(app, learner) == ["deactivated", "reactivated"]
+
+
+def test_a_logged_in_learner_is_logged_out_on_their_next_request(app, admin_client, learner, course):
+    learner_client = app.test_client()
+    assert login(learner_client).status_code == 302
+    assert learner_client.get("/me/").status_code == 200
+    assert post(admin_client, learner, "deactivate").status_code == 302
+    response = learner_client.get("/me/")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_a_remember_me_cookie_does_not_bring_a_deactivated_learner_back(app, admin_client, learner, course):
+    learner_client = app.test_client()
+    assert login(learner_client, remember="y").status_code == 302
+    learner_client.delete_cookie("session")  # a new browser session: only the remember cookie is left
+    assert learner_client.get("/me/").status_code == 200
+    assert post(admin_client, learner, "deactivate").status_code == 302
+    learner_client.delete_cookie("session")
+    response = learner_client.get("/me/")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_admin_links_a_learner_to_a_counsellor(app, admin_client, admin, learner, counsellor):
+    response = post(admin_client, learner, "link", counsellor_id=str(counsellor))
+    assert response.status_code == 302
+    assert "Lee Learner now shares their progress with Casey Counsellor." in text(
+        admin_client.get(response.headers["Location"])
+    )
+    assert post(admin_client, learner, "link", counsellor_id=str(counsellor)).status_code == 302  # idempotent
+    with app.app_context():
+        links = db.session.execute(select(CounsellorLink.learner_id, CounsellorLink.created_by_id)).all()
+    assert [tuple(link) for link in links] == [(learner, admin)]
+    assert audit_actions(app, learner) == ["link_created"]
+
+
+def test_linking_needs_a_real_counsellor(app, admin_client, learner, other_learner, counsellor):
+    from_list, choose = "Choose a counsellor from the list.", "Choose a counsellor."
+    for value, message in ((str(other_learner), from_list), ("nonsense", choose), ("", choose)):
+        response = post(admin_client, learner, "link", counsellor_id=value)
+        assert response.status_code == 400, value
+        assert 'id="counsellor_id-error">' + message in text(response), value
+    refused = post(admin_client, counsellor, "link", counsellor_id=str(counsellor))
+    assert refused.status_code == 400
+    assert "Only learner accounts can share their progress" in text(refused)
+    assert audit_actions(app, learner) == []
+
+
+def test_actions_without_csrf_token_are_refused(app, admin_client, learner):
+    admin_client.get(f"/author/users/{learner}")
+    for action, data in (("role", {"role": "admin"}), ("deactivate", {}), ("reactivate", {}), ("link", {})):
+        response = admin_client.post(f"/author/users/{learner}/{action}", data=data)
+        assert response.status_code == 400, action
+        assert "This form had expired or was sent from elsewhere" in text(response)
+    assert (account(app, learner).role, account(app, learner).is_active) == (Role.LEARNER, True)
+
+
+@pytest.mark.parametrize("who", ["learner", "counsellor"])
+def test_non_admins_get_403(app, client, learner, counsellor, who):
+    assert login(client, {"learner": "learner@example.org", "counsellor": COUNSELLOR}[who]).status_code == 302
+    token = csrf_token(client, "/me/")
+    assert client.get("/author/users").status_code == 403
+    assert client.get(f"/author/users/{learner}").status_code == 403
+    for action in ("role", "deactivate", "reactivate", "link"):
+        response = client.post(f"/author/users/{learner}/{action}", data={"csrf_token": token, "role": "admin"})
+        assert response.status_code == 403, action
+    assert (account(app, learner).role, account(app, learner).is_active) == (Role.LEARNER, True)
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, learner):
+    for url in ("/author/users", f"/author/users/{learner}"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
