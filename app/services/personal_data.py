@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
@@ -26,6 +26,7 @@ from app.models import (
     User,
 )
 from app.services.errors import ValidationError
+from app.services.user_admin import lock_active_admins
 
 # (table, column) -> (export section, what erasure does)
 USER_REFERENCES = {
@@ -199,12 +200,9 @@ def account_delete(session: Session, *, user: User, password: str) -> None:
     """
     if not check_password_hash(user.password_hash, password):
         raise ValidationError("password", "That password is not right.")
-    if user.role == Role.ADMIN:
-        admins = session.scalar(
-            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.is_active.is_(True))
-        )
-        if admins <= 1:
-            raise ValidationError("password", "You are the only admin. Make someone else an admin first.")
+    if user.role == Role.ADMIN and user.is_active and lock_active_admins(session, user) == [user.id]:
+        session.rollback()  # releases the lock at once
+        raise ValidationError("password", "You are the only admin. Make someone else an admin first.")
     # A plain DELETE lets the database apply each foreign key's rule, as declared in the schema.
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

@@ -94,7 +94,7 @@ def _audit(session: Session, *, actor: User, subject: User, action: str, details
     return event
 
 
-def _lock_and_refresh(session: Session, user: User) -> list[int]:
+def lock_active_admins(session: Session, user: User) -> list[int]:
     """Lock the active admins' rows and reload ``user``; return the active admins' ids.
 
     Rows are locked in id order, so two admins acting at once cannot deadlock. On PostgreSQL
@@ -200,7 +200,7 @@ def user_role_change(session: Session, *, actor: User, user: User, role: Role | 
     if role not in set(Role):
         raise ValidationError("role", f"Choose one of: {', '.join(Role)}.")
     role = Role(role)
-    active_admins = _lock_and_refresh(session, user)
+    active_admins = lock_active_admins(session, user)
     if user.role == Role.ADMIN and role != Role.ADMIN:
         _refuse_losing_admin(
             session,
@@ -229,7 +229,7 @@ def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
     LastAdminRefused.
     """
     _require_admin(actor)
-    active_admins = _lock_and_refresh(session, user)
+    active_admins = lock_active_admins(session, user)
     _refuse_losing_admin(
         session,
         actor=actor,
