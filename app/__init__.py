@@ -28,7 +28,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from app import auth, author, cli, counsel, errors, learn, main, me, security
+    from app import assets, auth, author, cli, counsel, errors, learn, main, me, security
     from app.permissions import TEMPLATE_GLOBALS
 
     app.register_blueprint(main.bp)
@@ -39,6 +39,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(author.bp)
     errors.register(app)
     security.register(app)
+    assets.register(app)
     cli.register(app)
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     return app

@@ -1,0 +1,99 @@
+"""Static files under fingerprinted names, cached for a year, and compressed responses.
+
+``asset_url("css/app.css")`` gives ``/assets/css/app.3f9c2d1a0b.css``: the name changes
+whenever the file does, so browsers may keep each version for a year.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import mimetypes
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, abort, current_app, request, url_for
+from werkzeug.security import safe_join
+
+ONE_YEAR = 365 * 24 * 60 * 60
+COMPRESSIBLE = (
+    "text/html",
+    "text/css",
+    "text/csv",
+    "text/plain",
+    "application/json",
+    "image/svg+xml",
+    "application/javascript",
+)
+MIN_COMPRESS_BYTES = 500  # below this, gzip's own overhead eats the saving
+_FINGERPRINTED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{10})(?P<suffix>\.[A-Za-z0-9]+)$")
+
+
+@lru_cache(maxsize=256)
+def _digest(path: Path, mtime_ns: int) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def fingerprint(static_folder: str, filename: str) -> str:
+    """The current digest of a static file (cached until the file changes)."""
+    path = Path(static_folder) / filename
+    try:
+        return _digest(path, path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        raise LookupError(filename) from None
+
+
+def asset_url(filename: str) -> str:
+    """URL of a static file under its fingerprinted name."""
+    stem, dot, suffix = filename.rpartition(".")
+    digest = fingerprint(current_app.static_folder, filename)
+    return url_for("assets", filename=f"{stem}.{digest}.{suffix}")
+
+
+def register(app: Flask) -> None:
+    """Serve /assets/<fingerprinted name>, expose asset_url to templates, gzip what pays."""
+
+    @app.get("/assets/<path:filename>", endpoint="assets")
+    def serve_asset(filename: str):
+        match = _FINGERPRINTED.match(filename)
+        if not match:
+            abort(404)
+        original = match["stem"] + match["suffix"]
+        try:
+            current = fingerprint(app.static_folder, original)
+        except LookupError:
+            abort(404)
+        if current != match["digest"]:
+            abort(404)  # an old version: the page that asked for it is stale
+        # Static files here are small text; reading them lets the response be compressed.
+        path = safe_join(app.static_folder, original)
+        if path is None or not Path(path).is_file():
+            abort(404)
+        mimetype = mimetypes.guess_type(original)[0] or "application/octet-stream"
+        response = app.response_class(Path(path).read_bytes(), mimetype=mimetype)
+        response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+        return response
+
+    app.jinja_env.globals["asset_url"] = asset_url
+
+    @app.after_request
+    def compress(response):
+        if (
+            response.direct_passthrough
+            or response.is_streamed
+            or response.status_code < 200
+            or response.status_code in (204, 304)
+            or "Content-Encoding" in response.headers
+            or response.mimetype not in COMPRESSIBLE
+            or "gzip" not in request.headers.get("Accept-Encoding", "")
+        ):
+            return response
+        data = response.get_data()
+        if len(data) < MIN_COMPRESS_BYTES:
+            return response
+        response.set_data(gzip.compress(data, compresslevel=5))
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Length"] = str(len(response.get_data()))
+        response.vary.add("Accept-Encoding")
+        return response
