@@ -90,7 +90,7 @@ def test_page_has_no_inline_styles_or_scripts(app, admin_client):
     assert "style=" not in html
     assert "<style" not in html
     assert "<script" not in html
-    assert "css/analytics.css" in html
+    assert re.search(r"/assets/css/analytics\.[0-9a-f]{10}\.css", html)
 
 
 def test_page_with_no_history_says_so(admin_client):
