@@ -1,11 +1,520 @@
-"""Views for admins. The blueprint guard has already checked the role."""
+"""Authoring views: edit the course's draft, preview it, publish it.
 
-from flask import render_template
+Thin: parse the form, call one function of app/services/authoring.py, flash and redirect; on a
+broken rule put the service's errors beside their fields and answer 400. The blueprint guard
+has already checked that the user is an admin.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
 
 from app.author import bp
+from app.author.forms import (
+    CourseForm,
+    LessonForm,
+    MisconceptionForm,
+    ModuleForm,
+    MoveForm,
+    QuestionForm,
+    apply_errors,
+    error_links,
+    question_form_data,
+)
+from app.errors import render_error
+from app.extensions import db
+from app.forms import EmptyForm
+from app.models import Course
+from app.services import authoring
+from app.services.authoring import DraftError, DraftInvalid, NothingToPublish, NotInDraft
+from app.services.progress import course_by_slug
+
+
+@bp.errorhandler(NotInDraft)
+def not_in_draft(error: NotInDraft):
+    """An unknown module, lesson, question position or misconception is a plain 404."""
+    return render_error(404)
+
+
+def _course_or_404(course_slug: str) -> Course:
+    course = course_by_slug(db.session, course_slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+def _form_page(template: str, form, *, status: int | None = None, other=(), links=(), **context):
+    """Render an edit page with every error listed at the top and shown beside its field.
+
+    A POST that gets here did not save, so it answers 400 unless the caller says otherwise.
+    """
+    if status is None:
+        status = 400 if request.method == "POST" else 200
+    errors = error_links(form) + list(links)
+    return render_template(template, form=form, errors=errors, other=list(other), **context), status
+
+
+def _one_click(action, success: str, back: str, *, form_class=EmptyForm):
+    """Run a button's action (move, remove, delete), flash the outcome and go back."""
+    form = form_class()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        action(form)
+    except DraftInvalid as invalid:
+        flash(" ".join(invalid.other or [m for ms in invalid.field_errors.values() for m in ms]), "error")
+    except NotInDraft:
+        raise  # a 404 (see not_in_draft), not a message
+    except DraftError as error:
+        flash(str(error), "warning")
+    else:
+        flash(success, "success")
+    return redirect(back)
+
+
+# --- overview and publishing -------------------------------------------------------------------
 
 
 @bp.get("/")
 def index():
-    """The admins' start page."""
-    return render_template("author/index.html")
+    """Each course as its draft stands, with what publishing would change."""
+    courses = list(db.session.scalars(select(Course).order_by(Course.title)))
+    overviews = []
+    for course in courses:
+        data = authoring.draft_data(db.session, course)
+        preview = authoring.publish_preview(db.session, course=course)
+        last = authoring.last_publication(db.session, course=course)
+        overviews.append({"slug": course.slug, "data": data, "preview": preview, "last": last})
+    return render_template("author/index.html", overviews=overviews)
+
+
+@bp.route("/courses/<course_slug>/publish", methods=["GET", "POST"])
+def publish(course_slug: str):
+    """GET: list exactly what publishing would change. POST: publish the draft."""
+    course = _course_or_404(course_slug)
+    form = EmptyForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            authoring.publish(db.session, course=course, user_id=current_user.id)
+        except NothingToPublish as nothing:
+            flash(str(nothing), "info")
+            return redirect(url_for("author.index"))
+        except DraftInvalid:
+            status = 400  # the page below lists the problems
+        else:
+            flash("Published. Learners now see the new version; their past attempts are unchanged.", "success")
+            return redirect(url_for("author.index"))
+    elif request.method == "POST":
+        abort(400)
+    preview = authoring.publish_preview(db.session, course=course)
+    return render_template("author/publish.html", course=course, preview=preview, form=form), status
+
+
+@bp.post("/courses/<course_slug>/discard")
+def draft_discard(course_slug: str):
+    """Throw away every unpublished edit."""
+    course = _course_or_404(course_slug)
+    return _one_click(
+        lambda form: authoring.draft_discard(db.session, course=course),
+        "The draft was discarded: the course is as learners see it.",
+        url_for("author.index"),
+    )
+
+
+@bp.route("/courses/<course_slug>/edit", methods=["GET", "POST"])
+def course_edit(course_slug: str):
+    """Edit the course's title, summary and pass mark."""
+    course = _course_or_404(course_slug)
+    raw = authoring.draft_data(db.session, course)["course"]
+    percent = Decimal(f"{raw['pass_mark'] * 100:g}")
+    form = CourseForm(data={**raw, "pass_mark": percent}) if request.method == "GET" else CourseForm()
+    other = []
+    if form.validate_on_submit():
+        try:
+            authoring.course_update(
+                db.session,
+                course=course,
+                title=form.title.data,
+                summary=form.summary.data,
+                pass_mark=float(form.pass_mark.data) / 100,
+                user_id=current_user.id,
+            )
+        except DraftInvalid as invalid:
+            other = (
+                apply_errors(
+                    form,
+                    invalid.field_errors,
+                    {"title": form.title, "summary": form.summary, "pass_mark": form.pass_mark},
+                )
+                + invalid.other
+            )
+        else:
+            flash("Course details saved to the draft.", "success")
+            return redirect(url_for("author.index"))
+    return _form_page("author/course_edit.html", form, other=other, course_slug=course_slug)
+
+
+# --- modules -----------------------------------------------------------------------------------
+
+
+@bp.route("/courses/<course_slug>/modules/new", methods=["GET", "POST"])
+def module_new(course_slug: str):
+    """Add a module at the end of the course."""
+    course = _course_or_404(course_slug)
+    form = ModuleForm()
+    other = []
+    if form.validate_on_submit():
+        try:
+            authoring.module_add(
+                db.session, course=course, slug=form.slug.data, title=form.title.data, user_id=current_user.id
+            )
+        except DraftInvalid as invalid:
+            other = apply_errors(form, invalid.field_errors, {"slug": form.slug, "title": form.title}) + invalid.other
+        else:
+            flash(f"Module “{form.title.data}” added to the draft. Now add its first lesson.", "success")
+            return redirect(url_for("author.index"))
+    return _form_page("author/module_edit.html", form, other=other, course_slug=course_slug, module=None)
+
+
+@bp.route("/courses/<course_slug>/modules/<module_slug>/edit", methods=["GET", "POST"])
+def module_edit(course_slug: str, module_slug: str):
+    """Rename a module."""
+    course = _course_or_404(course_slug)
+    data = authoring.draft_data(db.session, course)
+    module = next((m for m in data["course"]["modules"] if m["slug"] == module_slug), None)
+    if module is None:
+        abort(404)
+    form = ModuleForm(data=module) if request.method == "GET" else ModuleForm()
+    del form.slug
+    other = []
+    if form.validate_on_submit():
+        try:
+            authoring.module_rename(
+                db.session, course=course, module_slug=module_slug, title=form.title.data, user_id=current_user.id
+            )
+        except DraftInvalid as invalid:
+            other = apply_errors(form, invalid.field_errors, {"title": form.title}) + invalid.other
+        else:
+            flash("Module renamed in the draft.", "success")
+            return redirect(url_for("author.index"))
+    return _form_page("author/module_edit.html", form, other=other, course_slug=course_slug, module=module)
+
+
+@bp.post("/courses/<course_slug>/modules/<module_slug>/move")
+def module_move(course_slug: str, module_slug: str):
+    """Move a module up or down."""
+    course = _course_or_404(course_slug)
+    return _one_click(
+        lambda form: authoring.module_move(
+            db.session, course=course, module_slug=module_slug, direction=form.direction.data, user_id=current_user.id
+        ),
+        "Module moved in the draft.",
+        url_for("author.index"),
+        form_class=MoveForm,
+    )
+
+
+@bp.post("/courses/<course_slug>/modules/<module_slug>/delete")
+def module_delete(course_slug: str, module_slug: str):
+    """Delete an empty module."""
+    course = _course_or_404(course_slug)
+    return _one_click(
+        lambda form: authoring.module_delete(
+            db.session, course=course, module_slug=module_slug, user_id=current_user.id
+        ),
+        "Module deleted from the draft.",
+        url_for("author.index"),
+    )
+
+
+# --- lessons -----------------------------------------------------------------------------------
+
+
+def _lesson_page(form: LessonForm, *, course_slug: str, data: dict, lesson_slug: str | None, status=None, other=()):
+    order = authoring.draft_lesson_order(data)
+    lesson = data["lessons"].get(lesson_slug) if lesson_slug else None
+    body = form.body.data if form.preview.data else (lesson or {}).get("body", "")
+    preview = {
+        "html": authoring.lesson_preview_html(body or ""),
+        "unsaved": bool(form.preview.data),
+        "number": order.index(lesson_slug) + 1 if lesson_slug in order else len(order) + 1,
+        "total": len(order) + (0 if lesson_slug in order else 1),
+        "title": form.title.data or "",
+        "minutes": form.minutes.data,
+    }
+    return _form_page(
+        "author/lesson_edit.html",
+        form,
+        status=status,
+        other=other,
+        course_slug=course_slug,
+        lesson_slug=lesson_slug,
+        quiz=(lesson or {}).get("front", {}).get("quiz", []),
+        preview=preview if body else None,
+    )
+
+
+def _lesson_form(data: dict, initial: dict | None) -> LessonForm:
+    form = LessonForm(data=initial) if request.method == "GET" else LessonForm()
+    form.set_modules(data["course"]["modules"])
+    return form
+
+
+def _lesson_fields(form: LessonForm) -> dict:
+    names = {"title": form.title, "minutes": form.minutes, "body": form.body, "module": form.module}
+    if "slug" in form:
+        names["slug"] = form.slug
+    return names
+
+
+@bp.route("/courses/<course_slug>/lessons/new", methods=["GET", "POST"])
+def lesson_new(course_slug: str):
+    """Add a lesson at the end of a module."""
+    course = _course_or_404(course_slug)
+    data = authoring.draft_data(db.session, course)
+    form = _lesson_form(data, {"module": request.args.get("module"), "minutes": 5})
+    other = []
+    if form.preview.data:
+        return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=None, status=200)
+    if form.validate_on_submit():
+        try:
+            authoring.lesson_add(
+                db.session,
+                course=course,
+                module_slug=form.module.data,
+                slug=form.slug.data,
+                title=form.title.data,
+                minutes=form.minutes.data,
+                body=form.body.data,
+                user_id=current_user.id,
+            )
+        except DraftInvalid as invalid:
+            other = apply_errors(form, invalid.field_errors, _lesson_fields(form)) + invalid.other
+        else:
+            flash(f"Lesson “{form.title.data}” added to the draft.", "success")
+            return redirect(url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=form.slug.data))
+    return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=None, other=other)
+
+
+@bp.route("/courses/<course_slug>/lessons/<lesson_slug>/edit", methods=["GET", "POST"])
+def lesson_edit(course_slug: str, lesson_slug: str):
+    """Edit a lesson's text and details, preview it as learners will see it, list its questions."""
+    course = _course_or_404(course_slug)
+    data = authoring.draft_data(db.session, course)
+    lesson = authoring.draft_lesson(data, lesson_slug)
+    initial = {**lesson["front"], "body": lesson["body"], "module": authoring.draft_lesson_module(data, lesson_slug)}
+    form = _lesson_form(data, initial)
+    del form.slug
+    other = []
+    if form.preview.data:
+        return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=lesson_slug, status=200)
+    if form.validate_on_submit():
+        try:
+            authoring.lesson_update(
+                db.session,
+                course=course,
+                lesson_slug=lesson_slug,
+                title=form.title.data,
+                minutes=form.minutes.data,
+                body=form.body.data,
+                module_slug=form.module.data,
+                user_id=current_user.id,
+            )
+        except DraftInvalid as invalid:
+            other = apply_errors(form, invalid.field_errors, _lesson_fields(form)) + invalid.other
+        else:
+            flash("Lesson saved to the draft. Learners see it once you publish.", "success")
+            return redirect(url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=lesson_slug))
+    return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=lesson_slug, other=other)
+
+
+@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/move")
+def lesson_move(course_slug: str, lesson_slug: str):
+    """Move a lesson up or down, across into the next module at either end."""
+    course = _course_or_404(course_slug)
+    return _one_click(
+        lambda form: authoring.lesson_move(
+            db.session, course=course, lesson_slug=lesson_slug, direction=form.direction.data, user_id=current_user.id
+        ),
+        "Lesson moved in the draft.",
+        url_for("author.index"),
+        form_class=MoveForm,
+    )
+
+
+@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/remove")
+def lesson_remove(course_slug: str, lesson_slug: str):
+    """Take a lesson out of the draft (retired on publish if learners have history with it)."""
+    course = _course_or_404(course_slug)
+    return _one_click(
+        lambda form: authoring.lesson_remove(
+            db.session, course=course, lesson_slug=lesson_slug, user_id=current_user.id
+        ),
+        "Lesson removed from the draft. Learners' history with it is kept when you publish.",
+        url_for("author.index"),
+    )
+
+
+# --- questions ---------------------------------------------------------------------------------
+
+
+def _question_view(course: Course, lesson_slug: str, position: int | None):
+    """Show or save one question of a lesson's quiz (position None: a new question)."""
+    data = authoring.draft_data(db.session, course)
+    lesson = authoring.draft_lesson(data, lesson_slug)
+    question = authoring.draft_question(data, lesson_slug, position) if position else None
+    form = QuestionForm(data=question_form_data(question)) if request.method == "GET" else QuestionForm()
+    form.set_codes(authoring.draft_codes(data))
+    other, choice_errors = [], []
+    if form.validate_on_submit():
+        rows = form.kept_rows()
+        arguments = dict(course=course, lesson_slug=lesson_slug, question=form.to_input(rows), user_id=current_user.id)
+        try:
+            if position:
+                authoring.question_update(db.session, position=position, **arguments)
+            else:
+                position = authoring.question_add(db.session, **arguments)
+        except DraftInvalid as invalid:
+            names = {"kind": form.kind, "prompt": form.prompt, "explanation": form.explanation}
+            for number, row in enumerate(rows, start=1):
+                row_form = form.choices[row].form
+                for name in ("text", "feedback", "correct", "misconception"):
+                    names[f"choices[{number}].{name}"] = row_form[name]
+                names[f"choices[{number}].id"] = row_form.choice_id
+            choice_errors = invalid.field_errors.pop("choices", [])
+            other = apply_errors(form, invalid.field_errors, names) + invalid.other
+        else:
+            flash(f"Question {position} saved to the draft.", "success")
+            return redirect(url_for("author.lesson_edit", course_slug=course.slug, lesson_slug=lesson_slug))
+    return _form_page(
+        "author/question_edit.html",
+        form,
+        other=other,
+        links=[("choices", message) for message in choice_errors],
+        course_slug=course.slug,
+        lesson_slug=lesson_slug,
+        lesson_title=lesson["front"]["title"],
+        position=position if question else None,
+        choice_errors=choice_errors,
+    )
+
+
+@bp.route("/courses/<course_slug>/lessons/<lesson_slug>/questions/new", methods=["GET", "POST"])
+def question_new(course_slug: str, lesson_slug: str):
+    """Add a question to the end of a lesson's quiz."""
+    return _question_view(_course_or_404(course_slug), lesson_slug, None)
+
+
+@bp.route("/courses/<course_slug>/lessons/<lesson_slug>/questions/<int:position>/edit", methods=["GET", "POST"])
+def question_edit(course_slug: str, lesson_slug: str, position: int):
+    """Edit a question and all its choices as one unit."""
+    return _question_view(_course_or_404(course_slug), lesson_slug, position)
+
+
+@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<int:position>/move")
+def question_move(course_slug: str, lesson_slug: str, position: int):
+    """Move a question up or down in its quiz."""
+    course = _course_or_404(course_slug)
+    return _one_click(
+        lambda form: authoring.question_move(
+            db.session,
+            course=course,
+            lesson_slug=lesson_slug,
+            position=position,
+            direction=form.direction.data,
+            user_id=current_user.id,
+        ),
+        "Question moved in the draft.",
+        url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=lesson_slug),
+        form_class=MoveForm,
+    )
+
+
+@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<int:position>/remove")
+def question_remove(course_slug: str, lesson_slug: str, position: int):
+    """Take a question out of the quiz (retired on publish if learners answered it)."""
+    course = _course_or_404(course_slug)
+    return _one_click(
+        lambda form: authoring.question_remove(
+            db.session, course=course, lesson_slug=lesson_slug, position=position, user_id=current_user.id
+        ),
+        "Question removed from the draft. Learners' past answers to it are kept when you publish.",
+        url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=lesson_slug),
+    )
+
+
+# --- misconceptions ----------------------------------------------------------------------------
+
+
+@bp.route("/courses/<course_slug>/misconceptions/new", methods=["GET", "POST"])
+def misconception_new(course_slug: str):
+    """Define a misconception that wrong choices can reveal."""
+    course = _course_or_404(course_slug)
+    form = MisconceptionForm()
+    other = []
+    if form.validate_on_submit():
+        try:
+            authoring.misconception_add(
+                db.session,
+                course=course,
+                code=form.code.data,
+                learner=form.learner.data,
+                counsellor=form.counsellor.data,
+                user_id=current_user.id,
+            )
+        except DraftInvalid as invalid:
+            names = {"code": form.code, "": form.code, "learner": form.learner, "counsellor": form.counsellor}
+            other = apply_errors(form, invalid.field_errors, names) + invalid.other
+        else:
+            flash(f"Misconception “{form.code.data}” added to the draft.", "success")
+            return redirect(url_for("author.index"))
+    return _form_page("author/misconception_edit.html", form, other=other, course_slug=course_slug, code=None)
+
+
+@bp.route("/courses/<course_slug>/misconceptions/<misconception_code>/edit", methods=["GET", "POST"])
+def misconception_edit(course_slug: str, misconception_code: str):
+    """Edit what the learner and the counsellor are told about a misconception."""
+    course = _course_or_404(course_slug)
+    texts = authoring.draft_data(db.session, course)["course"].get("misconceptions", {}).get(misconception_code)
+    if texts is None:
+        abort(404)
+    form = MisconceptionForm(data=texts) if request.method == "GET" else MisconceptionForm()
+    del form.code
+    other = []
+    if form.validate_on_submit():
+        try:
+            authoring.misconception_update(
+                db.session,
+                course=course,
+                code=misconception_code,
+                learner=form.learner.data,
+                counsellor=form.counsellor.data,
+                user_id=current_user.id,
+            )
+        except DraftInvalid as invalid:
+            names = {"learner": form.learner, "counsellor": form.counsellor}
+            other = apply_errors(form, invalid.field_errors, names) + invalid.other
+        else:
+            flash(f"Misconception “{misconception_code}” saved to the draft.", "success")
+            return redirect(url_for("author.index"))
+    return _form_page(
+        "author/misconception_edit.html", form, other=other, course_slug=course_slug, code=misconception_code
+    )
+
+
+@bp.post("/courses/<course_slug>/misconceptions/<misconception_code>/remove")
+def misconception_remove(course_slug: str, misconception_code: str):
+    """Delete a misconception that no choice uses."""
+    course = _course_or_404(course_slug)
+    return _one_click(
+        lambda form: authoring.misconception_remove(
+            db.session, course=course, code=misconception_code, user_id=current_user.id
+        ),
+        f"Misconception “{misconception_code}” removed from the draft.",
+        url_for("author.index"),
+    )

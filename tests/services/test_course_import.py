@@ -237,9 +237,7 @@ def test_a_module_can_move_into_the_place_of_a_removed_one(session, tmp_path):
     assert [(m.slug, m.position) for m in session.scalars(select(Module))] == [("second-part", 1)]
 
 
-def test_removing_a_choice_a_learner_picked_retires_it_and_keeps_every_record(
-    session, tmp_path, learner_with_history
-):
+def test_removing_a_choice_a_learner_picked_retires_it_and_keeps_every_record(session, tmp_path, learner_with_history):
     before = dump(session, HISTORY_TABLES)
     lessons = default_lessons()
     del lessons["one"]["front"]["quiz"][1]["choices"][2]  # "C": the learner's wrong pick
@@ -247,7 +245,8 @@ def test_removing_a_choice_a_learner_picked_retires_it_and_keeps_every_record(
     report = import_folder(session, write_course(tmp_path / "v2", lessons=lessons))
 
     assert dump(session, HISTORY_TABLES) == before  # choice_id links included
-    picked = session.scalar(select(Choice).where(Choice.text == "C"))
+    picked = session.scalar(select(Choice).where(Choice.text == "C", Choice.retired_at.is_not(None)))
+    assert picked is not None and picked.question.lesson.slug == "one"
     assert picked.retired_at is not None and picked.position is None
     assert "C" not in [c.text for c in picked.question.live_choices]
     assert report.retired["choices"] == 1

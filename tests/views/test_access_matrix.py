@@ -66,9 +66,12 @@ def matrix(w):
     c = "/courses/naltrexone"
     first = f"{c}/lessons/{w['first']}"
     learner, other = w["ids"]["learner"], w["ids"]["other_learner"]
+    a = "/author/courses/naltrexone"
+    a_first = f"{a}/lessons/{w['first']}"
     return {
         ("GET", "/"): [200, 200, 200, 200, 200, 200],
         ("GET", "/healthz"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/assets/css/app.0000000000.css"): [404, 404, 404, 404, 404, 404],  # a stale fingerprint
         ("GET", "/auth/login"): [200, 302, 302, 302, 302, 302],
         ("GET", "/auth/register"): [200, 302, 302, 302, 302, 302],
         ("GET", f"{c}/"): [200, 200, 200, 200, 200, 200],
@@ -99,6 +102,21 @@ def matrix(w):
         ("GET", "/author/users/999999"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", "/author/courses/naltrexone/export.zip"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/courses/nope/export.zip"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"{a}/edit"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/courses/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"{a}/publish"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/modules/new"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/modules/how-it-works/edit"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/modules/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"{a}/lessons/new"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a_first}/edit"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/lessons/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"{a_first}/questions/new"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a_first}/questions/1/edit"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a_first}/questions/99/edit"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"{a}/misconceptions/new"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/misconceptions/block-is-total/edit"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/misconceptions/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
         # Mutations last: they change the world for the rows after them.
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
@@ -109,6 +127,27 @@ def matrix(w):
         ("POST", f"/author/users/{other}/link"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"/author/users/{other}/deactivate"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", f"/author/users/{other}/reactivate"): [LOGIN, 403, 403, 403, 403, 302],
+        # Authoring: a bare POST lacks the form's fields (400); the one-click removals change only
+        # the draft (or are refused with a message), and discard then throws the draft away.
+        ("POST", f"{a}/edit"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a}/modules/new"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a}/modules/how-it-works/edit"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a}/modules/how-it-works/move"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a}/lessons/new"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a_first}/edit"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a_first}/move"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a_first}/questions/new"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a_first}/questions/1/edit"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a_first}/questions/1/move"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a}/misconceptions/new"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a}/misconceptions/block-is-total/edit"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", f"{a_first}/questions/99/remove"): [LOGIN, 403, 403, 403, 403, 404],
+        ("POST", f"{a_first}/questions/1/remove"): [LOGIN, 403, 403, 403, 403, 302],
+        ("POST", f"{a_first}/remove"): [LOGIN, 403, 403, 403, 403, 302],
+        ("POST", f"{a}/modules/how-it-works/delete"): [LOGIN, 403, 403, 403, 403, 302],  # refused: has lessons
+        ("POST", f"{a}/misconceptions/block-is-total/remove"): [LOGIN, 403, 403, 403, 403, 302],  # refused: in use
+        ("POST", f"{a}/discard"): [LOGIN, 403, 403, 403, 403, 302],
+        ("POST", f"{a}/publish"): [LOGIN, 403, 403, 403, 403, 302],  # nothing left to publish
         ("POST", "/auth/logout"): [LOGIN, 302, 302, 302, 302, 302],
     }
 
@@ -141,6 +180,10 @@ def test_every_route_is_in_the_matrix(app, world):
         "<code>": world["code"],
         "<token>": "not-a-token",
         "<int:user_id>": str(world["ids"]["other_learner"]),
+        "<module_slug>": "how-it-works",
+        "<int:position>": "1",
+        "<misconception_code>": "block-is-total",
+        "<path:filename>": "css/app.0000000000.css",
     }
     missing = []
     for rule in app.url_map.iter_rules():

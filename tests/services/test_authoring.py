@@ -1,0 +1,256 @@
+"""Editing the authoring draft: every operation, checked by the same rules as the course files.
+
+Preview and publish are in test_authoring_publish.py."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Course, CourseDraft
+from app.services import authoring
+from app.services.authoring import ChoiceInput, DraftError, DraftInvalid, NotInDraft, QuestionInput
+from app.services.course_export import course_to_data
+
+FIRST = "receptors-and-blockers"
+
+
+@pytest.fixture
+def naltrexone(session, course) -> Course:
+    return session.scalar(select(Course).where(Course.slug == course))
+
+
+def draft(session, course) -> dict:
+    return authoring.draft_data(session, course)
+
+
+def as_input(question: dict) -> QuestionInput:
+    choices = [
+        ChoiceInput(c["text"], c["feedback"], c.get("correct", False), c.get("misconception"), c.get("id"))
+        for c in question["choices"]
+    ]
+    return QuestionInput(question["kind"], question["prompt"], question["explanation"], choices)
+
+
+def first_question(session, course, position: int = 1) -> dict:
+    return authoring.draft_question(draft(session, course), FIRST, position)
+
+
+def test_reading_the_draft_starts_from_the_published_course_and_writes_nothing(session, naltrexone):
+    data = draft(session, naltrexone)
+
+    assert data == course_to_data(session, naltrexone, with_ids=True)
+    assert all("id" in q for q in data["lessons"][FIRST]["front"]["quiz"])
+    assert session.scalar(select(func.count()).select_from(CourseDraft)) == 0
+
+
+def test_get_or_create_keeps_one_draft_per_course(session, naltrexone):
+    first = authoring.draft_get_or_create(session, naltrexone)
+    session.commit()
+
+    assert authoring.draft_get_or_create(session, naltrexone).id == first.id
+
+
+def test_course_update_changes_the_draft_only(session, naltrexone):
+    authoring.course_update(session, course=naltrexone, title="A new title", summary="New words.", pass_mark=0.7)
+
+    session.expire_all()
+    assert draft(session, naltrexone)["course"]["title"] == "A new title"
+    assert naltrexone.title == "How Naltrexone Works" and naltrexone.pass_mark == 0.8
+
+
+def test_a_broken_rule_names_its_file_and_field_and_saves_nothing(session, naltrexone):
+    with pytest.raises(DraftInvalid) as raised:
+        authoring.course_update(session, course=naltrexone, title="", summary="Words.", pass_mark=1.5)
+
+    assert {(p.file, p.field) for p in raised.value.problems} == {
+        ("course.yaml", "title"),
+        ("course.yaml", "pass_mark"),
+    }
+    assert set(raised.value.field_errors) == {"title", "pass_mark"}
+    assert authoring.draft_get(session, naltrexone) is None
+
+
+def test_text_is_sanitised_on_save(session, naltrexone):
+    authoring.lesson_update(
+        session,
+        course=naltrexone,
+        lesson_slug=FIRST,
+        title='Blockers <img src=x onerror="alert(1)">',
+        minutes=7,
+        body="Hi <script>alert(1)</script>[x](javascript:alert(1))",
+    )
+
+    lesson = draft(session, naltrexone)["lessons"][FIRST]
+    assert lesson["front"]["title"] == "Blockers"
+    assert "script" not in lesson["body"] and "javascript:" not in lesson["body"]
+
+
+def test_module_add_keeps_an_empty_module_that_blocks_publishing(session, naltrexone):
+    authoring.module_add(session, course=naltrexone, slug="extras", title="Extras")
+
+    assert draft(session, naltrexone)["course"]["modules"][-1] == {"slug": "extras", "title": "Extras", "lessons": []}
+    preview = authoring.publish_preview(session, course=naltrexone)
+    assert [(p.field, p.message) for p in preview.problems] == [
+        ("modules[4].lessons", "needs a list of at least one lesson slug")
+    ]
+    with pytest.raises(DraftInvalid):
+        authoring.publish(session, course=naltrexone)
+
+
+def test_module_add_refuses_a_slug_already_used(session, naltrexone):
+    with pytest.raises(DraftInvalid) as raised:
+        authoring.module_add(session, course=naltrexone, slug=FIRST, title="Clash")
+
+    assert list(raised.value.field_errors) == ["slug"]
+
+
+def test_module_rename_move_and_delete_when_empty(session, naltrexone):
+    authoring.module_rename(session, course=naltrexone, module_slug="staying-safe", title="Safety first")
+    authoring.module_move(session, course=naltrexone, module_slug="staying-safe", direction="up")
+    authoring.module_add(session, course=naltrexone, slug="extras", title="Extras")
+    authoring.module_delete(session, course=naltrexone, module_slug="extras")
+
+    modules = draft(session, naltrexone)["course"]["modules"]
+    assert [(m["slug"], m["title"]) for m in modules][:2] == [
+        ("staying-safe", "Safety first"),
+        ("how-it-works", "How naltrexone works"),
+    ]
+    assert len(modules) == 3
+
+
+def test_module_with_lessons_cannot_be_deleted(session, naltrexone):
+    with pytest.raises(DraftError, match="empty module"):
+        authoring.module_delete(session, course=naltrexone, module_slug="staying-safe")
+
+
+def test_lesson_add_appends_to_its_module(session, naltrexone):
+    authoring.lesson_add(
+        session,
+        course=naltrexone,
+        module_slug="staying-safe",
+        slug="side-effects",
+        title="Side effects",
+        minutes=4,
+        body="Some **text**.",
+    )
+
+    data = draft(session, naltrexone)
+    assert data["course"]["modules"][1]["lessons"][-1] == "side-effects"
+    assert data["lessons"]["side-effects"] == {
+        "front": {"title": "Side effects", "minutes": 4},
+        "body": "Some **text**.\n",
+    }
+
+
+def test_lesson_error_is_located_at_its_field(session, naltrexone):
+    with pytest.raises(DraftInvalid) as raised:
+        authoring.lesson_update(session, course=naltrexone, lesson_slug=FIRST, title="T", minutes=0, body="   ")
+
+    assert {(p.file, p.field) for p in raised.value.problems} == {
+        (f"lessons/{FIRST}.md", "minutes"),
+        (f"lessons/{FIRST}.md", "body"),
+    }
+    assert set(raised.value.field_errors) == {"minutes", "body"}
+
+
+def test_lesson_move_crosses_into_the_next_module(session, naltrexone):
+    authoring.lesson_move(session, course=naltrexone, lesson_slug="naltrexone-and-opioids", direction="down")
+
+    modules = draft(session, naltrexone)["course"]["modules"]
+    assert modules[0]["lessons"] == [FIRST, "naltrexone-and-alcohol"]
+    assert modules[1]["lessons"][0] == "naltrexone-and-opioids"
+    with pytest.raises(DraftError, match="already first"):
+        authoring.lesson_move(session, course=naltrexone, lesson_slug=FIRST, direction="up")
+
+
+def test_lesson_remove_takes_it_out_of_the_draft(session, naltrexone):
+    authoring.lesson_remove(session, course=naltrexone, lesson_slug="starting-safely")
+
+    data = draft(session, naltrexone)
+    assert "starting-safely" not in authoring.draft_lesson_order(data) and "starting-safely" not in data["lessons"]
+    with pytest.raises(NotInDraft):
+        authoring.lesson_remove(session, course=naltrexone, lesson_slug="starting-safely")
+
+
+def test_question_add_appends_a_new_question(session, naltrexone):
+    new = QuestionInput(
+        "true_false",
+        "Naltrexone is addictive.",
+        "It is not.",
+        [ChoiceInput("True", "No."), ChoiceInput("False", "Right.", True)],
+    )
+
+    position = authoring.question_add(session, course=naltrexone, lesson_slug=FIRST, question=new)
+
+    assert first_question(session, naltrexone, position)["prompt"] == "Naltrexone is addictive."
+    assert "id" not in first_question(session, naltrexone, position)
+
+
+def test_question_update_keeps_ids_and_drops_foreign_ones(session, naltrexone):
+    question = first_question(session, naltrexone)
+    edited = as_input(question)
+    edited.choices[0] = replace(edited.choices[0], text="Reworded choice")
+    edited.choices[1] = replace(edited.choices[1], id=first_question(session, naltrexone, 2)["choices"][0]["id"])
+
+    authoring.question_update(session, course=naltrexone, lesson_slug=FIRST, position=1, question=edited)
+
+    saved = first_question(session, naltrexone)
+    assert saved["id"] == question["id"]
+    assert saved["choices"][0] == {**question["choices"][0], "text": "Reworded choice"}
+    assert "id" not in saved["choices"][1]
+
+
+def test_single_question_with_two_correct_choices_is_refused(session, naltrexone):
+    edited = as_input(first_question(session, naltrexone))
+    edited.choices[0] = replace(edited.choices[0], correct=True, misconception=None)
+
+    with pytest.raises(DraftInvalid) as raised:
+        authoring.question_update(session, course=naltrexone, lesson_slug=FIRST, position=1, question=edited)
+
+    assert raised.value.field_errors == {"choices": ["A single question needs exactly one correct choice, found 2"]}
+    assert raised.value.problems[0].file == f"lessons/{FIRST}.md"
+    assert authoring.draft_get(session, naltrexone) is None
+
+
+def test_a_choice_error_names_the_choice(session, naltrexone):
+    edited = as_input(first_question(session, naltrexone))
+    edited.choices[2] = replace(edited.choices[2], feedback="")
+
+    with pytest.raises(DraftInvalid) as raised:
+        authoring.question_update(session, course=naltrexone, lesson_slug=FIRST, position=1, question=edited)
+
+    assert raised.value.field_errors == {"choices[3].feedback": ["Is required"]}
+
+
+def test_question_move_and_remove(session, naltrexone):
+    ids = [q["id"] for q in draft(session, naltrexone)["lessons"][FIRST]["front"]["quiz"]]
+
+    authoring.question_move(session, course=naltrexone, lesson_slug=FIRST, position=1, direction="down")
+    authoring.question_remove(session, course=naltrexone, lesson_slug=FIRST, position=3)
+
+    quiz = draft(session, naltrexone)["lessons"][FIRST]["front"]["quiz"]
+    assert [q["id"] for q in quiz] == [ids[1], ids[0]] + ids[3:]
+
+
+def test_misconceptions_add_edit_and_remove(session, naltrexone):
+    authoring.misconception_add(session, course=naltrexone, code="new-idea", learner="L.", counsellor="C.")
+    authoring.misconception_update(session, course=naltrexone, code="new-idea", learner="L2.", counsellor="C2.")
+    assert draft(session, naltrexone)["course"]["misconceptions"]["new-idea"] == {"learner": "L2.", "counsellor": "C2."}
+
+    authoring.misconception_remove(session, course=naltrexone, code="new-idea")
+    assert "new-idea" not in draft(session, naltrexone)["course"]["misconceptions"]
+
+
+def test_a_misconception_in_use_cannot_be_removed(session, naltrexone):
+    with pytest.raises(DraftError, match="still used"):
+        authoring.misconception_remove(session, course=naltrexone, code="block-is-total")
+
+
+def test_discard_throws_the_draft_away(session, naltrexone):
+    authoring.lesson_remove(session, course=naltrexone, lesson_slug="starting-safely")
+
+    assert authoring.draft_discard(session, course=naltrexone) is True
+    assert "starting-safely" in authoring.draft_lesson_order(draft(session, naltrexone))
