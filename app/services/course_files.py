@@ -76,6 +76,8 @@ class CourseSpec:
     modules: list[ModuleSpec]
     lessons: dict[str, LessonSpec]
     misconceptions: dict[str, MisconceptionSpec] = field(default_factory=dict)
+    # A draft made from the database names its rows by id; a row without an id is new.
+    from_draft: bool = False
 
 
 class _Collector:
@@ -360,6 +362,7 @@ def parse_course_data(data: dict, *, allow_ids: bool = False, problems: list[Pro
         modules=modules,
         lessons=lessons,
         misconceptions=misconceptions,
+        from_draft=allow_ids,
     )
     if problems:
         raise CourseInvalid(problems)

@@ -135,10 +135,9 @@ class _Importer:
                 self.session.delete(row)
             self.report.note(self.report.deleted, kind, f"{label} deleted")
 
-    @staticmethod
-    def _match(existing: list, specs: list, live: list) -> list:
-        """Pair each spec with an existing row: by id when the spec carries ids, else by position."""
-        if any(spec.id is not None for spec in specs):
+    def _match(self, existing: list, specs: list, live: list) -> list:
+        """Pair each spec with an existing row: by id for drafts (no id: a new row), by position for files."""
+        if self.spec.from_draft or any(spec.id is not None for spec in specs):
             by_id = {row.id: row for row in existing}
             return [by_id.get(spec.id) if spec.id is not None else None for spec in specs]
         return [live[index] if index < len(live) else None for index in range(len(specs))]

@@ -117,3 +117,44 @@ def test_a_draft_back_to_the_published_course_has_no_unpublished_changes(session
     assert authoring.publish_preview(session, course=naltrexone).changes == []
     with pytest.raises(NothingToPublish):
         authoring.publish(session, course=naltrexone)
+
+
+def test_a_draft_that_replaces_every_question_retires_the_answered_ones(app, session, course):
+    """Draft rows without ids are new: answered questions are never rewritten in place."""
+    import uuid
+
+    from sqlalchemy import select as select_
+
+    from app.models import Lesson, Question, User
+    from app.services.course_export import course_to_data
+    from app.services.course_files import parse_course_data
+    from app.services.course_import import course_import
+    from app.services.progress import course_by_slug
+    from app.services.quizzes import quiz_questions, quiz_submit_attempt
+    from tests.conftest import create_user
+
+    learner = session.get(User, create_user(app, "q@example.org"))
+    lesson = session.scalar(select_(Lesson).order_by(Lesson.position).limit(1))
+    questions = quiz_questions(session, lesson)
+    old_prompts = {q.id: q.prompt for q in questions}
+    quiz_submit_attempt(
+        session,
+        learner=learner,
+        lesson=lesson,
+        questions=questions,
+        answers={q.id: [q.live_choices[0].id] for q in questions},
+        submission_key=uuid.uuid4().hex,
+        pass_mark=0.8,
+    )
+    data = course_to_data(session, course_by_slug(session, "naltrexone"), with_ids=True)
+    quiz = data["lessons"][lesson.slug]["front"]["quiz"]
+    for question in quiz:
+        question.pop("id")
+        question["prompt"] = "New: " + question["prompt"]
+        for choice in question["choices"]:
+            choice.pop("id")
+    course_import(session, parse_course_data(data, allow_ids=True))
+    for question_id, prompt in old_prompts.items():
+        old = session.get(Question, question_id)
+        assert old.prompt == prompt and old.retired_at is not None
+    assert all(q.prompt.startswith("New: ") for q in quiz_questions(session, lesson))
