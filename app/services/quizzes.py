@@ -156,6 +156,8 @@ def quiz_submit_attempt(
                     "chosen": choice.id in chosen_ids,
                     "feedback": choice.feedback,
                     "misconception": choice.misconception.code if choice.misconception else None,
+                    # What the learner was told about it, kept as it was then.
+                    "misconception_text": choice.misconception.learner_text if choice.misconception else None,
                 }
                 for choice in question.live_choices
             ],

@@ -104,6 +104,7 @@ def test_attempt_keeps_a_snapshot_of_what_was_shown_and_chosen(session, tiny):
             "chosen": True,
             "feedback": "No: it blocks.",
             "misconception": "blocks-are-boosts",
+            "misconception_text": "A blocker does not boost.",
         }
     ]
     selection = session.scalar(select(AnswerSelection).where(AnswerSelection.answer_id == first.id))
