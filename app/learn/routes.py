@@ -14,21 +14,20 @@ from app.services.progress import (
     CourseOutline,
     LessonNeedsQuiz,
     LessonState,
-    course_by_slug,
-    course_outline,
+    course_outline_by_slug,
     lesson_mark_done,
     lesson_record_opened,
     require_unlocked,
 )
-from app.services.quizzes import attempt_for_learner, course_misconceptions, quiz_questions, quiz_submit_attempt
+from app.services.quizzes import attempt_for_learner, lesson_has_quiz, quiz_questions, quiz_submit_attempt
 
 
 def _outline_or_404(course_slug: str) -> CourseOutline:
-    course = course_by_slug(db.session, course_slug)
-    if course is None:
-        abort(404)
     learner = current_user if current_user.is_authenticated else None
-    return course_outline(db.session, course=course, learner=learner)
+    outline = course_outline_by_slug(db.session, slug=course_slug, learner=learner)
+    if outline is None:
+        abort(404)
+    return outline
 
 
 def _open_entry(outline: CourseOutline, lesson_slug: str):
@@ -68,19 +67,20 @@ def lesson(course_slug: str, lesson_slug: str):
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
-    lesson_record_opened(db.session, learner=current_user, entry=entry)
     previous, following = outline.neighbours(entry)
-    has_quiz = bool(quiz_questions(db.session, entry.lesson))
-    return render_template(
+    page = render_template(
         "learn/lesson.html",
         outline=outline,
         entry=entry,
         previous=previous,
         following=following,
-        has_quiz=has_quiz,
+        has_quiz=lesson_has_quiz(db.session, entry.lesson),
         form=EmptyForm(),
         LessonState=LessonState,
     )
+    # Recorded after rendering: the commit would otherwise make the page reload what it shows.
+    lesson_record_opened(db.session, learner=current_user, entry=entry)
+    return page
 
 
 @bp.post("/<course_slug>/lessons/<lesson_slug>/done")
@@ -164,7 +164,6 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
         entry=entry,
         attempt=recorded,
         following=following,
-        misconceptions=course_misconceptions(db.session, course=outline.course),
         LessonState=LessonState,
     )
 

@@ -2,24 +2,19 @@
 
 from flask import current_app, render_template
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app.extensions import db
 from app.main import bp
-from app.models import Course
-from app.services.progress import course_outline
+from app.services.progress import course_outline_by_slug
 
 
 @bp.get("/")
 def index():
     """Explain the course and offer Start or Continue."""
-    course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
-    outline = None
-    if course is not None:
-        outline = course_outline(
-            db.session, course=course, learner=current_user if current_user.is_authenticated else None
-        )
-    return render_template("main/index.html", course=course, outline=outline)
+    learner = current_user if current_user.is_authenticated else None
+    outline = course_outline_by_slug(db.session, slug=None, learner=learner)
+    return render_template("main/index.html", course=outline.course if outline else None, outline=outline)
 
 
 @bp.get("/healthz")

@@ -6,23 +6,20 @@ import json
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
-from sqlalchemy import select
 
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.me import bp
 from app.me.forms import DeleteAccountForm
-from app.models import Course
 from app.services.errors import DomainError, ValidationError
 from app.services.personal_data import account_delete, personal_data_export
-from app.services.progress import course_outline
+from app.services.progress import course_outline_by_slug
 from app.services.sharing import (
     InvitationUnusable,
     SharingNotAllowed,
     invitation_by_code,
     invitation_respond,
-    learner_links,
-    learner_view_log,
+    learner_sharing_overview,
     link_revoke,
 )
 
@@ -31,13 +28,11 @@ from app.services.sharing import (
 @login_required
 def home():
     """Show the learner's progress, who they share it with, and who has viewed it."""
-    course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
-    outline = course_outline(db.session, course=course, learner=current_user) if course else None
+    outline = course_outline_by_slug(db.session, slug=None, learner=current_user)
     return render_template(
         "me/home.html",
         outline=outline,
-        links=learner_links(db.session, learner=current_user),
-        views=learner_view_log(db.session, learner=current_user),
+        sharing=learner_sharing_overview(db.session, learner=current_user),
         form=EmptyForm(),
     )
 

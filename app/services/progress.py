@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
@@ -109,28 +109,27 @@ def course_by_slug(session: Session, slug: str) -> Course | None:
     return session.scalar(select(Course).where(Course.slug == slug))
 
 
-def course_outline(session: Session, *, course: Course, learner: User | None) -> CourseOutline:
-    """Load a course's modules and lessons in order, with the learner's progress (2 queries)."""
-    lessons = list(
-        session.scalars(
-            select(Lesson)
-            .join(Lesson.module)
-            .where(Lesson.course_id == course.id, Lesson.retired_at.is_(None))
-            .options(contains_eager(Lesson.module))
-            .order_by(Module.position, Lesson.position)
-        )
+def _outline_rows(session: Session, *, where, learner: User | None) -> list[tuple[Lesson, LessonProgress | None]]:
+    """Live lessons in course order, each with its module, course and the learner's progress: 1 query."""
+    if learner is None:
+        progress_join = false()  # nobody's progress: every lesson row comes with None
+    else:
+        progress_join = and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == learner.id)
+    stmt = (
+        select(Lesson, LessonProgress)
+        .join(Lesson.module)
+        .join(Lesson.course)
+        .outerjoin(LessonProgress, progress_join)
+        .where(where, Lesson.retired_at.is_(None))
+        .options(contains_eager(Lesson.module), contains_eager(Lesson.course))
+        .order_by(Module.position, Lesson.position)
     )
-    progress: dict[int, LessonProgress] = {}
-    if learner is not None and lessons:
-        progress = {
-            row.lesson_id: row
-            for row in session.scalars(
-                select(LessonProgress).where(
-                    LessonProgress.user_id == learner.id,
-                    LessonProgress.lesson_id.in_([lesson.id for lesson in lessons]),
-                )
-            )
-        }
+    return [(lesson, progress) for lesson, progress in session.execute(stmt)]
+
+
+def _outline(course: Course, rows: list[tuple[Lesson, LessonProgress | None]]) -> CourseOutline:
+    lessons = [lesson for lesson, _ in rows]
+    progress = {lesson.id: row for lesson, row in rows if row is not None}
     completed = {lesson_id for lesson_id, row in progress.items() if row.completed_at}
     states = lesson_states(lessons, completed)
     entries = [
@@ -145,6 +144,25 @@ def course_outline(session: Session, *, course: Course, learner: User | None) ->
     ]
     modules = list(dict.fromkeys(lesson.module for lesson in lessons))
     return CourseOutline(course=course, modules=modules, entries=entries)
+
+
+def course_outline(session: Session, *, course: Course, learner: User | None) -> CourseOutline:
+    """Load a course's modules and lessons in order, with the learner's progress (1 query)."""
+    return _outline(course, _outline_rows(session, where=Lesson.course_id == course.id, learner=learner))
+
+
+def course_outline_by_slug(session: Session, *, slug: str | None, learner: User | None) -> CourseOutline | None:
+    """Like course_outline, finding the course by slug (the first course when slug is None).
+
+    One query for a course with lessons, which is what every learner page needs first.
+    """
+    first_course = select(func.min(Course.id)).scalar_subquery()
+    course_filter = Course.id == first_course if slug is None else Course.slug == slug
+    rows = _outline_rows(session, where=course_filter, learner=learner)
+    if rows:
+        return _outline(rows[0][0].course, rows)
+    course = session.scalar(select(Course).where(course_filter))  # a course with no lessons yet
+    return _outline(course, []) if course is not None else None
 
 
 def require_unlocked(outline: CourseOutline, lesson_slug: str) -> LessonEntry:

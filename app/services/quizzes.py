@@ -7,15 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
     AnswerSelection,
     AttemptAnswer,
     Choice,
-    Course,
     Lesson,
-    Misconception,
     Question,
     QuizAttempt,
     User,
@@ -52,13 +50,22 @@ GRADERS = {
 
 
 def quiz_questions(session: Session, lesson: Lesson) -> list[Question]:
-    """Load a lesson's questions with their choices and misconceptions (3 queries)."""
+    """Load a lesson's live questions with their choices and misconceptions (1 query)."""
     return list(
         session.scalars(
             select(Question)
             .where(Question.lesson_id == lesson.id, Question.retired_at.is_(None))
             .order_by(Question.position)
-            .options(selectinload(Question.live_choices).selectinload(Choice.misconception))
+            .options(joinedload(Question.live_choices).joinedload(Choice.misconception))
+        ).unique()
+    )
+
+
+def lesson_has_quiz(session: Session, lesson: Lesson) -> bool:
+    """Whether the lesson has any live question (1 small query)."""
+    return bool(
+        session.scalar(
+            select(Question.id).where(Question.lesson_id == lesson.id, Question.retired_at.is_(None)).limit(1)
         )
     )
 
@@ -193,15 +200,14 @@ def quiz_submit_attempt(
     return SubmissionResult(attempt, newly_recorded=True)
 
 
-def course_misconceptions(session: Session, *, course: Course) -> dict[str, Misconception]:
-    """The course's misconceptions by code, for explaining a wrong choice to the learner."""
-    return {m.code: m for m in session.scalars(select(Misconception).where(Misconception.course_id == course.id))}
-
-
 def attempt_for_learner(session: Session, *, learner: User, lesson: Lesson, attempt_id: int) -> QuizAttempt | None:
     """Return the learner's own attempt at this lesson's quiz with its answers, or None."""
-    return session.scalar(
-        select(QuizAttempt)
-        .where(QuizAttempt.id == attempt_id, QuizAttempt.user_id == learner.id, QuizAttempt.lesson_id == lesson.id)
-        .options(selectinload(QuizAttempt.answers))
+    return (
+        session.execute(
+            select(QuizAttempt)
+            .where(QuizAttempt.id == attempt_id, QuizAttempt.user_id == learner.id, QuizAttempt.lesson_id == lesson.id)
+            .options(joinedload(QuizAttempt.answers))
+        )
+        .unique()
+        .scalar_one_or_none()
     )

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, false, select, update
+from sqlalchemy import Select, String, false, literal, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import CounsellorLink, Invitation, ProgressView, Role, User
@@ -197,16 +197,55 @@ class ViewRecord:
     viewed_at: datetime
 
 
-def learner_view_log(session: Session, *, learner: User, limit: int = 100) -> list[ViewRecord]:
-    """Who viewed the learner's progress and when, newest first."""
-    rows = session.execute(
-        select(ProgressView.viewed_at, ProgressView.viewer_role, User.display_name)
-        .outerjoin(User, User.id == ProgressView.viewer_id)
+@dataclass(frozen=True)
+class LinkRecord:
+    id: int
+    counsellor_name: str
+    since: datetime
+
+
+@dataclass(frozen=True)
+class SharingOverview:
+    """What /me/ shows about sharing: live links, oldest first, and views, newest first."""
+
+    links: list[LinkRecord]
+    views: list[ViewRecord]
+
+
+def learner_sharing_overview(session: Session, *, learner: User, view_limit: int = 100) -> SharingOverview:
+    """The learner's live links and the log of views of their progress, in one query."""
+    links = (
+        select(
+            literal("link").label("kind"),
+            CounsellorLink.id.label("ref"),
+            User.display_name.label("name"),
+            literal(None, String).label("role"),
+            CounsellorLink.created_at.label("at"),
+        )
+        .join(User, User.id == CounsellorLink.counsellor_id)
+        .where(CounsellorLink.learner_id == learner.id, CounsellorLink.revoked_at.is_(None))
+    )
+    recent = (
+        select(ProgressView.id, ProgressView.viewed_at, ProgressView.viewer_role, ProgressView.viewer_id)
         .where(ProgressView.learner_id == learner.id)
         .order_by(ProgressView.viewed_at.desc(), ProgressView.id.desc())
-        .limit(limit)
+        .limit(view_limit)
+        .subquery()
     )
-    return [ViewRecord(name or "A removed account", role, when) for when, role, name in rows]
+    views = select(literal("view"), recent.c.id, User.display_name, recent.c.viewer_role, recent.c.viewed_at).outerjoin(
+        User, User.id == recent.c.viewer_id
+    )
+    rows = session.execute(union_all(links, views)).all()
+    return SharingOverview(
+        links=sorted(
+            (LinkRecord(row.ref, row.name, row.at) for row in rows if row.kind == "link"),
+            key=lambda link: (link.since, link.id),
+        ),
+        views=[
+            ViewRecord(row.name or "A removed account", row.role, row.at)
+            for row in sorted((r for r in rows if r.kind == "view"), key=lambda r: (r.at, r.ref), reverse=True)
+        ],
+    )
 
 
 def pending_invitations(session: Session, *, counsellor: User) -> list[Invitation]:

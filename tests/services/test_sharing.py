@@ -15,7 +15,7 @@ from app.services.sharing import (
     invitation_by_code,
     invitation_create,
     invitation_respond,
-    learner_view_log,
+    learner_sharing_overview,
     link_revoke,
     progress_view_record,
     viewable_learner,
@@ -224,7 +224,7 @@ def record_views(session, learner_id: int, viewers: list[tuple[int, timedelta]])
 def test_view_log_says_who_in_what_role_and_when_newest_first(session, counsellor, admin, learner, other_learner):
     record_views(session, learner, [(counsellor, timedelta(days=2)), (admin, timedelta(hours=1))])
     record_views(session, other_learner, [(counsellor, timedelta(minutes=5))])
-    log = learner_view_log(session, learner=session.get(User, learner))
+    log = learner_sharing_overview(session, learner=session.get(User, learner)).views
     assert [(r.viewer_name, r.viewer_role) for r in log] == [("Ada Admin", "admin"), ("Casey Counsellor", "counsellor")]
     assert log[0].viewed_at > log[1].viewed_at
     assert utcnow() - log[1].viewed_at > timedelta(days=1)
@@ -236,5 +236,22 @@ def test_a_deleted_viewer_shows_as_a_removed_account(session, counsellor, learne
     session.commit()
     session.expire_all()
     assert session.scalar(select(ProgressView.viewer_id)) is None
-    [record] = learner_view_log(session, learner=session.get(User, learner))
+    [record] = learner_sharing_overview(session, learner=session.get(User, learner)).views
     assert (record.viewer_name, record.viewer_role) == ("A removed account", "counsellor")
+
+
+def test_the_sharing_overview_lists_live_links_oldest_first(session, counsellor, admin, learner):
+    from app.models import CounsellorLink
+
+    session.add_all(
+        [
+            CounsellorLink(counsellor_id=counsellor, learner_id=learner, created_at=utcnow() - timedelta(days=3)),
+            CounsellorLink(
+                counsellor_id=admin, learner_id=learner, created_at=utcnow() - timedelta(days=9), revoked_at=utcnow()
+            ),
+        ]
+    )
+    session.commit()
+    overview = learner_sharing_overview(session, learner=session.get(User, learner))
+    assert [link.counsellor_name for link in overview.links] == ["Casey Counsellor"]
+    assert overview.views == []

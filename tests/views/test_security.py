@@ -52,7 +52,7 @@ def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkey
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("database is gone"))
 
-    monkeypatch.setattr(main_routes, "course_outline", broken)
+    monkeypatch.setattr(main_routes, "course_outline_by_slug", broken)
     response = client.get("/")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
@@ -63,7 +63,7 @@ def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkey
 def test_an_unexpected_error_is_a_friendly_500(client, app, course, monkeypatch):
     import app.main.routes as main_routes
 
-    monkeypatch.setattr(main_routes, "course_outline", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(main_routes, "course_outline_by_slug", lambda *a, **k: 1 / 0)
     response = client.get("/")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)
