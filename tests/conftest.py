@@ -51,6 +51,9 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+_SCHEMA_READY: set[str] = set()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request, tmp_path: Path) -> str:
     if request.param == "sqlite":
@@ -67,7 +70,12 @@ def app(database_url: str):
     """The app on an empty schema; tables are emptied again after the test."""
     app = create_app(make_test_config(database_url))
     with app.app_context():
-        db.create_all()
+        # A worker's PostgreSQL database keeps its tables between tests (they are emptied
+        # instead), so the schema is created once; each SQLite test starts from a new file.
+        if database_url not in _SCHEMA_READY:
+            db.create_all()
+            if db.engine.dialect.name == "postgresql":
+                _SCHEMA_READY.add(database_url)
     yield app
     with app.app_context():
         db.session.remove()
