@@ -238,14 +238,17 @@ def module_delete(course_slug: str, module_slug: str):
 def _lesson_page(form: LessonForm, *, course_slug: str, data: dict, lesson_slug: str | None, status=None, other=()):
     order = authoring.draft_lesson_order(data)
     lesson = data["lessons"].get(lesson_slug) if lesson_slug else None
-    body = form.body.data if form.preview.data else (lesson or {}).get("body", "")
+    saved = (lesson or {}).get("front", {})
+    unsaved = bool(form.preview.data)
+    # An unsaved preview shows what is in the form; otherwise the saved draft, title included.
+    body = form.body.data if unsaved else (lesson or {}).get("body", "")
     preview = {
         "html": authoring.lesson_preview_html(body or ""),
-        "unsaved": bool(form.preview.data),
+        "unsaved": unsaved,
         "number": order.index(lesson_slug) + 1 if lesson_slug in order else len(order) + 1,
         "total": len(order) + (0 if lesson_slug in order else 1),
-        "title": form.title.data or "",
-        "minutes": form.minutes.data,
+        "title": (form.title.data if unsaved else saved.get("title")) or "",
+        "minutes": form.minutes.data if unsaved else saved.get("minutes"),
     }
     return _form_page(
         "author/lesson_edit.html",
