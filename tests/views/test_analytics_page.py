@@ -61,7 +61,7 @@ def test_admin_sees_funnels_and_question_numbers(app, admin_client):
     card = card[: card.index("</article>")]
     assert "6 learners, 6 answers" in card
     assert "100% (6 of 6 first attempts)" in card
-    assert "Not shown: Every first attempt got it right, so it cannot separate learners." in card
+    assert "Not shown. Every first attempt got it right, so it cannot separate learners." in card
     assert "Easy</span> over 95% right first time" in card
     assert re.search(r">[A-Z] \(correct\): 6 picks \(100%\)</text>", card)
     assert correct[0] in card
