@@ -38,6 +38,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # a learner may read a lesson for hours before submitting
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link stays valid
+    ANALYTICS_MAX_AGE = int(os.environ.get("ANALYTICS_MAX_AGE", "600"))  # seconds before a report is redone
     # Outgoing mail. With no MAIL_SERVER, messages are written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
@@ -78,6 +79,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
+    ANALYTICS_MAX_AGE = 0  # always fresh in tests
     RATELIMIT_STORAGE_URI = "memory://"
     TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
     # CI sets this so a missing browser fails the run instead of skipping the browser tests.

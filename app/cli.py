@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Course, Role
+from app.models import AnalyticsSnapshot, Course, Role
 from app.services.accounts import user_create
 from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
 from app.services.course_files import load_course, load_course_zip
@@ -21,6 +21,7 @@ from app.services.progress import course_by_slug
 
 courses_cli = AppGroup("courses", help="Validate and import course folders.")
 users_cli = AppGroup("users", help="Manage accounts.")
+analytics_cli = AppGroup("analytics", help="Question analytics.")
 
 COURSE_PATH = click.Path(file_okay=False, path_type=Path)
 
@@ -122,8 +123,29 @@ def demo() -> None:
     click.echo(f"Created demo accounts (password {DEMO_PASSWORD!r}): {', '.join(created)}")
 
 
+@analytics_cli.command("refresh")
+@click.option("--course", "slug", help="Only this course (default: every course).")
+def analytics_refresh_command(slug: str | None) -> None:
+    """Recalculate the analytics snapshots (for cron, so no admin waits at scale)."""
+    from app.author.analytics import analytics_refresh  # the report is rendered with the page's templates
+
+    courses = list(db.session.scalars(select(Course).order_by(Course.id)))
+    if slug:
+        courses = [c for c in courses if c.slug == slug]
+        if not courses:
+            click.secho(f"No course with slug {slug!r}.", fg="red", err=True)
+            raise SystemExit(1)
+    for course in courses:
+        snapshot = db.session.scalar(select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course.id))
+        with current_app.test_request_context():
+            analytics_refresh(db.session, course=course, snapshot=snapshot)
+        db.session.commit()
+        click.echo(f"Recalculated analytics for {course.slug}.")
+
+
 def register(app: Flask) -> None:
     """Add the command groups to the app's CLI."""
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(analytics_cli)
     app.cli.add_command(demo)

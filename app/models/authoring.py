@@ -37,3 +37,20 @@ class CoursePublication(db.Model):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     summary: Mapped[str] = mapped_column(Text)
+
+
+class AnalyticsSnapshot(db.Model):
+    """The last computed analytics report of a course, kept so the page stays fast at any size.
+
+    Aggregating every attempt takes seconds at 100,000 learners; the page shows this snapshot
+    and recalculates it when it is older than ANALYTICS_MAX_AGE (or on request, or from cron
+    with `flask analytics refresh`).
+    """
+
+    __tablename__ = "analytics_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), unique=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The rendered report: our own template's autoescaped output.
+    html: Mapped[str] = mapped_column(Text)

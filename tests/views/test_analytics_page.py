@@ -133,3 +133,29 @@ def test_page_queries_do_not_grow_with_learners(app, admin_client):
         html = page_text(admin_client)
     assert few() == many() <= 12
     assert '<td class="num" data-label="Started">300</td>' in html
+
+
+def test_a_fresh_snapshot_is_served_without_recalculating(app, admin_client):
+    app.config["ANALYTICS_MAX_AGE"] = 600
+    add_learners(app, 3, right=lambda n, q: True, when=utcnow())
+    first = page_text(admin_client)
+    assert '<td class="num" data-label="Started">3</td>' in first
+    add_learners(app, 2, right=lambda n, q: True, when=utcnow())
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as counted:
+        cached = page_text(admin_client)
+    assert counted() <= 3  # the user, the courses, the snapshot
+    assert '<td class="num" data-label="Started">3</td>' in cached
+    token = re.search(r'name="csrf_token" value="([^"]+)"', cached).group(1)
+    assert admin_client.post(URL, data={"csrf_token": token}).status_code == 200
+    assert '<td class="num" data-label="Started">5</td>' in page_text(admin_client)
+
+
+def test_the_cli_recalculates_every_course(app, runner, admin_client):
+    app.config["ANALYTICS_MAX_AGE"] = 600
+    page_text(admin_client)
+    add_learners(app, 4, right=lambda n, q: True, when=utcnow())
+    result = runner.invoke(args=["analytics", "refresh"])
+    assert result.exit_code == 0 and "Recalculated analytics for" in result.output
+    assert '<td class="num" data-label="Started">4</td>' in page_text(admin_client)
