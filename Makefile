@@ -8,7 +8,7 @@ PORT ?= 5000
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev clean bench
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed and was not found"; exit 1; }
@@ -34,6 +34,11 @@ run: install
 
 test: install-dev
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# Seeds PostgreSQL (BENCH_DATABASE_URL, or databases on the local server), serves the app with
+# gunicorn and drives it with wrk; see bench/README.md. BENCH_LEARNERS defaults to "1000,100000".
+bench: install
+	$(BIN)/python -m bench.run
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AnalyticsSnapshot, Course, Role
+from app.seed_cli import seed
 from app.services.accounts import user_create
 from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
 from app.services.course_files import load_course, load_course_zip
@@ -148,4 +149,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(analytics_cli)
+    app.cli.add_command(seed)
     app.cli.add_command(demo)

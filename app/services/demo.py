@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import CounsellorLink, Course, LessonProgress, QuizAttempt, Role, User
+from app.models import CounsellorLink, Course, Role, User
 from app.models.types import utcnow
 from app.services.accounts import user_create
-from app.services.progress import course_outline
-from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.seeding import CourseShape, course_shape, histories_write, scripted_history
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo accounts exist only in development
 DEMO_ADMIN = "admin@demo.local"
@@ -41,54 +39,20 @@ DEMO_CLIENTS = (
 )
 
 
-def _answers(questions, *, right: bool) -> dict[int, list[int]]:
-    answers = {}
-    for question in questions:
-        if right:
-            answers[question.id] = [c.id for c in question.live_choices if c.is_correct]
-        else:
-            # Prefer a wrong choice that reveals a misconception, so the demo has insights to show.
-            wrong = [c for c in question.live_choices if not c.is_correct]
-            picked = next((c for c in wrong if c.misconception_id), wrong[0])
-            answers[question.id] = [picked.id]
-    return answers
-
-
-def _play(session: Session, learner: User, course: Course, client: DemoClient) -> None:
-    """Work through the course as this client would have, then move their history into the past."""
-    entries = course_outline(session, course=course, learner=learner).entries
-    steps = []
-    for entry in entries[: client.lessons_passed]:
-        steps.append((entry.lesson, True))
-    if client.lessons_passed < len(entries):
-        next_lesson = entries[client.lessons_passed].lesson
-        steps += [(next_lesson, False)] * client.failed_tries_on_next
-        if client.failed_tries_on_next == 0 and client.lessons_passed == 0:
-            session.add(LessonProgress(user_id=learner.id, lesson_id=next_lesson.id))
-            session.commit()
-    for lesson, right in steps:
-        questions = quiz_questions(session, lesson)
-        quiz_submit_attempt(
-            session,
-            learner=learner,
-            lesson=lesson,
-            questions=questions,
-            answers=_answers(questions, right=right),
-            submission_key=uuid.uuid4().hex,
-            pass_mark=course.pass_mark,
-        )
-    shift = timedelta(days=client.days_since_active)
-    if shift:
-        # Move every timestamp back so "last active" and the inactive flag show real variety.
-        for attempt in session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == learner.id)):
-            attempt.submitted_at -= shift
-        for row in session.scalars(select(LessonProgress).where(LessonProgress.user_id == learner.id)):
-            row.opened_at -= shift
-            if row.completed_at:
-                row.completed_at -= shift
-        session.execute(
-            update(User).where(User.id == learner.id).values(created_at=utcnow() - shift - timedelta(days=3))
-        )
+def _play(session: Session, learner: User, course: Course, client: DemoClient, shape: CourseShape) -> None:
+    """Record this client's history with the seeding code: lessons passed first time, failed tries
+    at the next one (wrong answers that reveal misconceptions), the last step days_since_active ago."""
+    last_active = utcnow() - timedelta(days=client.days_since_active)
+    history = scripted_history(
+        shape,
+        passed=client.lessons_passed,
+        failures_on_next=client.failed_tries_on_next,
+        open_next=client.lessons_passed == 0,
+        last_active=last_active,
+    )
+    histories_write(session, course=course, histories=[(learner.id, history)], shape=shape)
+    # Registered a few days before their last activity, before any of the history above.
+    session.execute(update(User).where(User.id == learner.id).values(created_at=last_active - timedelta(days=3)))
     session.commit()
 
 
@@ -114,6 +78,7 @@ def demo_create(session: Session, *, course: Course, hash_method: str) -> list[s
         hash_method=hash_method,
     )
     created += [DEMO_ADMIN, DEMO_COUNSELLOR]
+    shape = course_shape(session, course)
     for client in DEMO_CLIENTS:
         learner = user_create(
             session, email=client.email, display_name=client.name, password=DEMO_PASSWORD, hash_method=hash_method
@@ -121,6 +86,6 @@ def demo_create(session: Session, *, course: Course, hash_method: str) -> list[s
         if client.linked:
             session.add(CounsellorLink(counsellor_id=counsellor.id, learner_id=learner.id, created_by_id=learner.id))
             session.commit()
-        _play(session, learner, course, client)
+        _play(session, learner, course, client, shape)
         created.append(client.email)
     return created

@@ -97,6 +97,26 @@ def check_answers(questions: list[Question], answers: dict[int, list[int]]) -> d
     return chosen
 
 
+def choices_snapshot(choices: list[Choice], chosen_ids: set[int] | frozenset[int]) -> list[dict]:
+    """The choices of a question as the learner saw them, for an answer's permanent record.
+
+    The one definition of the snapshot format: attempts and the seeding code both use it.
+    """
+    return [
+        {
+            "choice_id": choice.id,
+            "text": choice.text,
+            "correct": choice.is_correct,
+            "chosen": choice.id in chosen_ids,
+            "feedback": choice.feedback,
+            "misconception": choice.misconception.code if choice.misconception else None,
+            # What the learner was told about it, kept as it was then.
+            "misconception_text": choice.misconception.learner_text if choice.misconception else None,
+        }
+        for choice in choices
+    ]
+
+
 @dataclass(frozen=True)
 class SubmissionResult:
     attempt: QuizAttempt
@@ -155,19 +175,7 @@ def quiz_submit_attempt(
             prompt=question.prompt,
             explanation=question.explanation,
             is_correct=is_right,
-            choices_shown=[
-                {
-                    "choice_id": choice.id,
-                    "text": choice.text,
-                    "correct": choice.is_correct,
-                    "chosen": choice.id in chosen_ids,
-                    "feedback": choice.feedback,
-                    "misconception": choice.misconception.code if choice.misconception else None,
-                    # What the learner was told about it, kept as it was then.
-                    "misconception_text": choice.misconception.learner_text if choice.misconception else None,
-                }
-                for choice in question.live_choices
-            ],
+            choices_shown=choices_snapshot(question.live_choices, chosen_ids),
         )
         answer.selections = [
             AnswerSelection(
