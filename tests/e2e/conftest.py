@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,16 @@ from tests.conftest import COURSE_DIR
 HERE = Path(__file__).parent
 SCREENSHOT_DIR = HERE / "screenshots"
 CHROMIUM = next(
-    (path for path in ("/usr/bin/chromium", shutil.which("chromium"))
-     if path and Path(path).exists()),
+    (path for path in ("/usr/bin/chromium", shutil.which("chromium")) if path and Path(path).exists()),
     None,
 )
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -49,6 +53,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 # --- the app, served for real --------------------------------------------------------------
+
 
 class QuietRequestHandler(WSGIRequestHandler):
     """Log errors but not every request, so a failing test's output stays readable."""
@@ -73,6 +78,7 @@ def live_server(app, course) -> Iterator[str]:
 
 # --- the browser ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def playwright_instance():
     from playwright.sync_api import sync_playwright
@@ -83,17 +89,17 @@ def playwright_instance():
 
 @pytest.fixture(scope="session")
 def browser(playwright_instance):
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     yield browser
     browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context per test (no shared cookies), pointed at the live server.
+@contextmanager
+def checked_page(browser, live_server, who: str = "the browser") -> Iterator:
+    """A page in a fresh browser context (no shared cookies), pointed at the live server.
 
-    Console errors (a CSP violation, a missing file) fail the test when it ends.
+    Console errors (a CSP violation, a missing file) and failed sub-resources fail the test
+    when the block ends.
     """
     context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
     context.set_default_timeout(10_000)
@@ -114,12 +120,29 @@ def page(browser, live_server):
     page.on("console", on_console)
     page.on("response", on_response)
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    yield page
-    context.close()
-    assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not problems, f"{who} reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """The test's browser page; see checked_page."""
+    with checked_page(browser, live_server) as page:
+        yield page
+
+
+@pytest.fixture
+def learner_page(browser, live_server):
+    """A second browser context (its own cookies) for a learner, checked like ``page``."""
+    with checked_page(browser, live_server, "the learner's browser") as page:
+        yield page
 
 
 # --- the course, read from its files ---------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def course_spec() -> CourseSpec:
@@ -161,6 +184,7 @@ def log_in(page, email: str, password: str) -> None:
 
 
 # --- axe-core and screenshots -----------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
@@ -224,6 +248,7 @@ def save_screenshots(page, name: str) -> None:
                     return [...document.querySelectorAll('body *')]
                         .filter(el => el.getBoundingClientRect().right > width + 1)
                         .slice(0, 5).map(el => el.outerHTML.slice(0, 120));
-                }""")
+                }"""
+            )
             assert not overflow, f"{name} is wider than a {viewport['width']}px phone: {overflow}"
     page.set_viewport_size(DESKTOP)

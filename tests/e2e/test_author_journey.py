@@ -20,7 +20,6 @@ from playwright.sync_api import expect
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
 from tests.e2e.conftest import (
-    DESKTOP,
     answer_quiz,
     axe_violations,
     describe_violations,
@@ -41,30 +40,6 @@ COUNSELLOR = "Casey Counsellor"
 NEW_MARKDOWN = "Checked in the browser: **the blocker stays put for about a day** after each tablet."
 NEW_SENTENCE = "Checked in the browser: the blocker stays put for about a day after each tablet."
 NEW_FEEDBACK = "Not quite (reworded in the browser): this choice describes a different medicine."
-
-
-@pytest.fixture
-def learner_page(browser, live_server):
-    """A second browser context (its own cookies) for the learner, checked like ``page``."""
-    context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message):
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(f"console error: {message.text}")
-
-    def on_response(response):
-        if response.status >= 400 and response.request.resource_type != "document":
-            problems.append(f"{response.status} for {response.request.resource_type} {response.url}")
-
-    page.on("console", on_console)
-    page.on("response", on_response)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    yield page
-    context.close()
-    assert not problems, "the learner's browser reported problems:\n" + "\n".join(problems)
 
 
 def heading(page):

@@ -18,7 +18,6 @@ from app.models import Role
 from app.services.course_files import QuestionSpec
 from tests.conftest import PASSWORD, create_user
 from tests.e2e.conftest import (
-    DESKTOP,
     answer_quiz,
     axe_violations,
     describe_violations,
@@ -33,30 +32,6 @@ pytestmark = pytest.mark.e2e
 COUNSELLOR_EMAIL = "casey.counsellor@example.org"
 COUNSELLOR = "Casey Counsellor"
 LEARNER = "Nia Learner"
-
-
-@pytest.fixture
-def learner_page(browser, live_server):
-    """A second browser context (its own cookies) for the client, checked like ``page``."""
-    context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message):
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            problems.append(f"console error: {message.text}")
-
-    def on_response(response):
-        if response.status >= 400 and response.request.resource_type != "document":
-            problems.append(f"{response.status} for {response.request.resource_type} {response.url}")
-
-    page.on("console", on_console)
-    page.on("response", on_response)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    yield page
-    context.close()
-    assert not problems, "the learner's browser reported problems:\n" + "\n".join(problems)
 
 
 def revealing_choices(question: QuestionSpec) -> list[int]:
