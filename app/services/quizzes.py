@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,28 +25,23 @@ from app.services.progress import lesson_record_completion
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
-class SingleAnswerGrader:
-    """single and true_false: exactly one choice, right when it is the correct one."""
+@dataclass(frozen=True)
+class ChoiceGrader:
+    """Grades a choice question: right only when exactly the correct set of choices is picked.
 
-    allows_several = False
+    Kinds differ only in whether several choices may be picked (single and true_false: one).
+    """
 
-    def is_right(self, question: Question, chosen_ids: set[int]) -> bool:
-        return chosen_ids == {c.id for c in question.live_choices if c.is_correct}
+    allows_several: bool
 
-
-class MultipleAnswerGrader:
-    """multiple: right only when exactly the correct set is chosen."""
-
-    allows_several = True
-
-    def is_right(self, question: Question, chosen_ids: set[int]) -> bool:
-        return chosen_ids == {c.id for c in question.live_choices if c.is_correct}
+    def is_right(self, choices: Iterable[Choice], chosen_ids: Iterable[int]) -> bool:
+        return set(chosen_ids) == {choice.id for choice in choices if choice.is_correct}
 
 
 GRADERS = {
-    "single": SingleAnswerGrader(),
-    "true_false": SingleAnswerGrader(),
-    "multiple": MultipleAnswerGrader(),
+    "single": ChoiceGrader(allows_several=False),
+    "true_false": ChoiceGrader(allows_several=False),
+    "multiple": ChoiceGrader(allows_several=True),
 }
 
 
@@ -166,7 +162,7 @@ def quiz_submit_attempt(
     correct_count = 0
     for position, question in enumerate(questions, start=1):
         chosen_ids = chosen[question.id]
-        is_right = GRADERS[question.kind].is_right(question, chosen_ids)
+        is_right = GRADERS[question.kind].is_right(question.live_choices, chosen_ids)
         correct_count += is_right
         answer = AttemptAnswer(
             question_id=question.id,

@@ -46,7 +46,7 @@ from app.models import (
 )
 from app.services.errors import DomainError
 from app.services.progress import course_outline
-from app.services.quizzes import choices_snapshot
+from app.services.quizzes import GRADERS, choices_snapshot
 
 SEED_PASSWORD = "seeded-account-password"  # noqa: S105 - synthetic accounts for development and benchmarks
 SEED_EMAIL_DOMAIN = "seed.example.org"
@@ -132,7 +132,6 @@ class CourseShape:
 
 
 def _variant(question: Question, live: list[Choice], chosen: frozenset[int]) -> AnswerVariant:
-    correct = frozenset(choice.id for choice in live if choice.is_correct)
     shown = choices_snapshot(live, chosen)
     selections = tuple(
         (choice.id, index, choice.is_correct, choice.misconception.code if choice.misconception else None)
@@ -141,7 +140,7 @@ def _variant(question: Question, live: list[Choice], chosen: frozenset[int]) -> 
     )
     return AnswerVariant(
         chosen=chosen,
-        is_correct=chosen == correct,
+        is_correct=GRADERS[question.kind].is_right(live, chosen),
         reveals_misconception=any(code and not right for _, _, right, code in selections),
         choices_shown=shown,
         choices_shown_json=json.dumps(shown),

@@ -57,10 +57,10 @@ def test_multiple_is_right_only_for_exactly_the_correct_set(tiny):
     multiple = next(q for q in questions if q.kind == "multiple")
     a, b, c = (choice.id for choice in multiple.choices)
     grader = GRADERS["multiple"]
-    assert grader.is_right(multiple, {a, b})
-    assert not grader.is_right(multiple, {a})
-    assert not grader.is_right(multiple, {a, b, c})
-    assert not grader.is_right(multiple, {c})
+    assert grader.is_right(multiple.live_choices, {a, b})
+    assert not grader.is_right(multiple.live_choices, {a})
+    assert not grader.is_right(multiple.live_choices, {a, b, c})
+    assert not grader.is_right(multiple.live_choices, {c})
 
 
 def test_all_right_passes_and_completes_the_lesson(session, tiny):
