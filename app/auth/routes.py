@@ -62,6 +62,7 @@ def _submitted_account() -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"], key_func=_submitted_account)
 def register():
     """Create a learner account and log it in."""
     if current_user.is_authenticated:

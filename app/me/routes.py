@@ -24,6 +24,11 @@ from app.services.sharing import (
 )
 
 
+def _signed_in_account() -> str | None:
+    """Rate-limit key for the signed-in account, so switching addresses does not help guess codes."""
+    return f"user:{current_user.id}" if current_user.is_authenticated else None
+
+
 @bp.get("/me/")
 @login_required
 def home():
@@ -89,6 +94,11 @@ def join_with_code():
 
 @bp.route("/join/<code>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_JOIN"])
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_JOIN"],
+    key_func=lambda: _signed_in_account() or "",
+    exempt_when=lambda: not current_user.is_authenticated,  # visitors are counted by address above
+)
 def join(code: str):
     """Show exactly what the counsellor will and will not see; accept or decline."""
     secret_key = current_app.config["SECRET_KEY"]

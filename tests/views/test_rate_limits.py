@@ -116,3 +116,35 @@ def test_a_real_user_can_still_log_in_under_the_limit(rate_app):
     create_user(rate_app, "learner@example.org")
     client = rate_app.test_client()
     assert try_login(client, password=PASSWORD).status_code == 302
+
+
+def test_a_signed_in_account_guessing_codes_is_limited_across_addresses(app, database_url):
+    from tests.conftest import login
+
+    limited = limited_app(database_url, RATELIMIT_JOIN="3 per minute")
+    create_user(limited, "guesser@example.org")
+    client = limited.test_client()
+    login(client, "guesser@example.org")
+    statuses = [
+        client.get(f"/join/ABCD-EFG{n}", environ_base={"REMOTE_ADDR": f"10.7.0.{n}"}).status_code for n in range(4)
+    ]
+    assert statuses == [404, 404, 404, 429]
+    # Another visitor, not signed in, from a fresh address is not affected.
+    assert limited.test_client().get("/join/ABCD-EFGH", environ_base={"REMOTE_ADDR": "10.8.0.1"}).status_code == 404
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def test_registrations_for_one_address_are_limited_across_ip_addresses(app, database_url):
+    limited = limited_app(database_url, RATELIMIT_REGISTER="2 per minute")
+    client = limited.test_client()
+    statuses = []
+    for n in range(3):
+        token = csrf_token(client, "/auth/register")
+        data = {"email": "same@example.org", "display_name": "P", "password": "short", "csrf_token": token}
+        statuses.append(
+            client.post("/auth/register", data=data, environ_base={"REMOTE_ADDR": f"10.6.0.{n}"}).status_code
+        )
+    assert statuses == [400, 400, 429]
+    with limited.app_context():
+        db.engine.dispose()
