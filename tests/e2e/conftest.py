@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec, load_course
@@ -252,3 +253,22 @@ def save_screenshots(page, name: str) -> None:
             )
             assert not overflow, f"{name} is wider than a {viewport['width']}px phone: {overflow}"
     page.set_viewport_size(DESKTOP)
+
+
+class Audit:
+    """Run axe and save screenshots at each checkpoint of a journey; report every page's violations at the end."""
+
+    def __init__(self, axe_source: str):
+        self.axe_source = axe_source
+        self.failures: list[str] = []
+
+    def __call__(self, page, name: str) -> None:
+        # The page's own h1 (a lesson preview adds the learner's page, with its h1, further down).
+        expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        violations = axe_violations(page, self.axe_source)
+        save_screenshots(page, name)
+        if violations:
+            self.failures.append(describe_violations(f"{name} ({page.url})", violations))
+
+    def check(self) -> None:
+        assert not self.failures, "\n\n".join(self.failures)

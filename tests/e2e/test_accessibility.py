@@ -101,8 +101,18 @@ def quiz_result_passed(page, app, spec):
 
 
 PAGES = [
-    landing, landing_logged_in, register, register_with_errors, login, course_logged_out,
-    course_overview, locked_redirect, lesson, quiz, quiz_with_errors, quiz_result_failed,
+    landing,
+    landing_logged_in,
+    register,
+    register_with_errors,
+    login,
+    course_logged_out,
+    course_overview,
+    locked_redirect,
+    lesson,
+    quiz,
+    quiz_with_errors,
+    quiz_result_failed,
     quiz_result_passed,
 ]
 
@@ -132,7 +142,8 @@ FOCUSED = """() => {
 def assert_focus_visible(focused: dict) -> None:
     assert focused["onScreen"], f"the focused element is off screen: {focused}"
     assert focused["outline"] != "none" and focused["outlineWidth"] >= 2, (
-        f"the focused element shows no focus outline: {focused}")
+        f"the focused element shows no focus outline: {focused}"
+    )
 
 
 def test_keyboard_focus_is_visible(page, app, course_spec):

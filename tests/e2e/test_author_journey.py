@@ -20,13 +20,11 @@ from playwright.sync_api import expect
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
 from tests.e2e.conftest import (
+    Audit,
     answer_quiz,
-    axe_violations,
-    describe_violations,
     lesson_url,
     lessons_in_order,
     log_in,
-    save_screenshots,
     wrong_choices,
 )
 
@@ -45,24 +43,6 @@ NEW_FEEDBACK = "Not quite (reworded in the browser): this choice describes a dif
 def heading(page):
     """The page's h1 (the lesson preview adds the learner's page, with its own h1, further down)."""
     return page.get_by_role("heading", level=1).first
-
-
-class Audit:
-    """Run axe and save screenshots at each checkpoint; report every page's violations at the end."""
-
-    def __init__(self, axe_source: str):
-        self.axe_source = axe_source
-        self.failures: list[str] = []
-
-    def __call__(self, page, name: str) -> None:
-        expect(heading(page)).to_be_visible()
-        violations = axe_violations(page, self.axe_source)
-        save_screenshots(page, name)
-        if violations:
-            self.failures.append(describe_violations(f"{name} ({page.url})", violations))
-
-    def check(self) -> None:
-        assert not self.failures, "\n\n".join(self.failures)
 
 
 def test_author_journey(page, learner_page, app, course_spec, axe_source):

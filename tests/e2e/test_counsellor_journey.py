@@ -18,13 +18,11 @@ from app.models import Role
 from app.services.course_files import QuestionSpec
 from tests.conftest import PASSWORD, create_user
 from tests.e2e.conftest import (
+    Audit,
     answer_quiz,
-    axe_violations,
-    describe_violations,
     lesson_url,
     lessons_in_order,
     log_in,
-    save_screenshots,
 )
 
 pytestmark = pytest.mark.e2e
@@ -37,24 +35,6 @@ LEARNER = "Nia Learner"
 def revealing_choices(question: QuestionSpec) -> list[int]:
     """One wrong choice that points to a misconception (alone, so ``multiple`` is wrong too)."""
     return [next(i for i, choice in enumerate(question.choices) if not choice.correct and choice.misconception)]
-
-
-class Audit:
-    """Run axe and save screenshots at each checkpoint; report every page's violations at the end."""
-
-    def __init__(self, axe_source: str):
-        self.axe_source = axe_source
-        self.failures: list[str] = []
-
-    def __call__(self, page, name: str) -> None:
-        expect(page.locator("main h1")).to_be_visible()
-        violations = axe_violations(page, self.axe_source)
-        save_screenshots(page, name)
-        if violations:
-            self.failures.append(describe_violations(f"{name} ({page.url})", violations))
-
-    def check(self) -> None:
-        assert not self.failures, "\n\n".join(self.failures)
 
 
 def test_counsellor_journey(page, learner_page, app, course_spec, axe_source):

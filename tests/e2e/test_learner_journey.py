@@ -84,8 +84,7 @@ def test_learner_journey(page, course_spec):
     expect(page.get_by_text(f"1 of {len(course_spec.lessons)} lessons complete")).to_be_visible()
     done, open_, locked = (lessons.filter(has_text=item.title) for item in (first, second, third))
     expect(done).to_contain_text("Passed")
-    expect(open_.get_by_role("link", name=second.title)).to_have_attribute(
-        "href", lesson_url(course_spec, second))
+    expect(open_.get_by_role("link", name=second.title)).to_have_attribute("href", lesson_url(course_spec, second))
     expect(open_).to_contain_text("Open")
     expect(locked).to_contain_text("Locked")
     expect(locked.get_by_role("link")).to_have_count(0)
@@ -95,7 +94,8 @@ def test_learner_journey(page, course_spec):
         page.goto(url)
         expect(page).to_have_url(re.compile(re.escape(course_url) + "$"))
         expect(page.get_by_role("alert")).to_contain_text(
-            f"“{third.title}” opens when you complete the lesson before it.")
+            f"“{third.title}” opens when you complete the lesson before it."
+        )
         expect(page.get_by_role("heading", level=1)).to_have_text(course_spec.title)
         expect(page.get_by_text(first_heading(third.body))).to_have_count(0)
         expect(page.get_by_role("button", name="Submit my answers")).to_have_count(0)
