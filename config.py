@@ -26,7 +26,10 @@ class Config:
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'naltrexone.db'}")
     )
     DATABASE_URL_GIVEN = bool(os.environ.get("DATABASE_URL"))
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No pre-ping: it costs a round trip on every checkout, on every page. A connection the
+    # database has dropped fails one request with a 503 instead, and SQLAlchemy then replaces
+    # every pooled connection; connections are renewed every half hour regardless.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_recycle": 1800}
     # werkzeug's scrypt is memory-hard; the cost can be lowered only for tests.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     PASSWORD_MIN_LENGTH = 10

@@ -45,10 +45,20 @@ def fingerprint(static_folder: str, filename: str) -> str:
 
 
 def asset_url(filename: str) -> str:
-    """URL of a static file under its fingerprinted name."""
-    stem, dot, suffix = filename.rpartition(".")
-    digest = fingerprint(current_app.static_folder, filename)
-    return url_for("assets", filename=f"{stem}.{digest}.{suffix}")
+    """URL of a static file under its fingerprinted name.
+
+    Outside debug mode the files cannot change while the app runs (a deploy restarts it), so
+    each URL is worked out once per app instead of on every page.
+    """
+    known = current_app.extensions.setdefault("asset_urls", {})
+    url = known.get(filename)
+    if url is None:
+        stem, dot, suffix = filename.rpartition(".")
+        digest = fingerprint(current_app.static_folder, filename)
+        url = url_for("assets", filename=f"{stem}.{digest}.{suffix}")
+        if not current_app.debug:
+            known[filename] = url
+    return url
 
 
 def register(app: Flask) -> None:

@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.auth import bp
 from app.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
@@ -20,10 +22,15 @@ from app.services.accounts import (
 )
 from app.services.errors import ValidationError
 from app.services.mail import send_mail
+from app.services.reads import read_rows
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
 login_manager.login_message_category = "info"
+
+
+_USER_COLUMNS = [column.key for column in User.__table__.columns]
+_USER_BY_ID = select(*User.__table__.columns).where(User.id == bindparam("user_id"))
 
 
 @login_manager.user_loader
@@ -33,10 +40,17 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(".")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.session_version != int(version):
+    # Every page needs this, so it is one autocommit read; the row then joins the session as
+    # if the session had loaded it, so views and services can change and save it as usual.
+    rows = read_rows(db.session, _USER_BY_ID, {"user_id": int(user_id)})
+    if not rows:
         return None
-    return user
+    values = dict(zip(_USER_COLUMNS, rows[0], strict=True))
+    if not values["is_active"] or values["session_version"] != int(version):
+        return None
+    user = User(**values)
+    make_transient_to_detached(user)
+    return db.session.merge(user, load=False)
 
 
 def safe_next(target: str | None) -> str | None:

@@ -6,7 +6,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.forms import EmptyForm
 from app.learn import bp
 from app.learn.forms import QuizForm, parse_answers
 from app.services.errors import LessonLocked, QuizInputError
@@ -19,7 +18,7 @@ from app.services.progress import (
     lesson_record_opened,
     require_unlocked,
 )
-from app.services.quizzes import attempt_for_learner, lesson_has_quiz, quiz_questions, quiz_submit_attempt
+from app.services.quizzes import attempt_for_learner, quiz_questions, quiz_submit_attempt
 
 
 def _outline_or_404(course_slug: str) -> CourseOutline:
@@ -74,8 +73,7 @@ def lesson(course_slug: str, lesson_slug: str):
         entry=entry,
         previous=previous,
         following=following,
-        has_quiz=lesson_has_quiz(db.session, entry.lesson),
-        form=EmptyForm(),
+        has_quiz=entry.lesson.has_quiz,
         LessonState=LessonState,
     )
     # Recorded after rendering: the commit would otherwise make the page reload what it shows.
@@ -108,8 +106,7 @@ def quiz(course_slug: str, lesson_slug: str):
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
-    questions = quiz_questions(db.session, entry.lesson)
-    if not questions:
+    if not entry.lesson.has_quiz:
         abort(404)
     form = QuizForm()
     error, status, chosen = None, 200, {}
@@ -121,7 +118,8 @@ def quiz(course_slug: str, lesson_slug: str):
                 db.session,
                 learner=current_user,
                 lesson=entry.lesson,
-                questions=questions,
+                # Graded against the live rows, never the page cache.
+                questions=quiz_questions(db.session, entry.lesson),
                 answers=answers,
                 submission_key=form.submission_key.data or "",
                 pass_mark=outline.course.pass_mark,
@@ -139,7 +137,7 @@ def quiz(course_slug: str, lesson_slug: str):
         "learn/quiz.html",
         outline=outline,
         entry=entry,
-        questions=questions,
+        questions=entry.lesson.questions,
         form=form,
         error=error,
         chosen=chosen,

@@ -35,6 +35,9 @@ class Course(db.Model):
     summary: Mapped[str] = mapped_column(Text)
     pass_mark: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Bumped by every import or publish that changes what learners see: workers cache the
+    # content per version (app/services/course_content.py), so a change must never skip it.
+    content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
@@ -115,6 +118,11 @@ class Lesson(db.Model):
         order_by="Question.position",
         viewonly=True,
     )
+
+    @property
+    def has_quiz(self) -> bool:
+        """Whether the lesson has any live question (loads them when not loaded yet)."""
+        return bool(self.live_questions)
 
 
 class Question(db.Model):

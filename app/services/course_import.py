@@ -310,6 +310,9 @@ class _Importer:
         for module in dropped_modules:
             session.delete(module)
             self.report.note(self.report.deleted, "modules", f"Module “{module.title}” deleted")
+        if self.report.changed and course.id is not None:
+            # Workers keep each course's content per version: a new version makes them reload it.
+            course.content_version = Course.content_version + 1
         session.flush()
         return self.report
 

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, false, func, select
+from sqlalchemy import and_, bindparam, false, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
 from app.models import Course, Lesson, LessonProgress, Module, User
 from app.models.types import utcnow
+from app.services.course_content import CourseContent, LessonView, ModuleView, course_content
 from app.services.errors import DomainError, LessonLocked
+from app.services.reads import read_rows
 
 
 class LessonState(StrEnum):
@@ -29,9 +31,12 @@ class LessonState(StrEnum):
 
 @dataclass(frozen=True)
 class LessonEntry:
-    """A lesson in course order with the learner's state for it."""
+    """A lesson in course order with the learner's state for it.
 
-    lesson: Lesson
+    ``lesson`` is a cached LessonView on learner pages and a Lesson row for staff services.
+    """
+
+    lesson: LessonView | Lesson
     number: int
     state: LessonState
     opened_at: datetime | None
@@ -42,8 +47,8 @@ class LessonEntry:
 class CourseOutline:
     """The whole course in order, as one learner sees it; loaded in a fixed number of queries."""
 
-    course: Course
-    modules: list[Module]
+    course: CourseContent | Course
+    modules: list[ModuleView] | list[Module]
     entries: list[LessonEntry]
 
     @property
@@ -81,7 +86,7 @@ class CourseOutline:
         following = self.entries[index + 1] if index + 1 < len(self.entries) else None
         return previous, following
 
-    def entries_in(self, module: Module) -> list[LessonEntry]:
+    def entries_in(self, module: ModuleView | Module) -> list[LessonEntry]:
         return [entry for entry in self.entries if entry.lesson.module_id == module.id]
 
     def continue_entry(self) -> LessonEntry | None:
@@ -109,8 +114,8 @@ def course_by_slug(session: Session, slug: str) -> Course | None:
     return session.scalar(select(Course).where(Course.slug == slug))
 
 
-def _outline_rows(session: Session, *, where, learner: User | None) -> list[tuple[Lesson, LessonProgress | None]]:
-    """Live lessons in course order, each with its module, course and the learner's progress: 1 query."""
+def _outline_rows(session: Session, *, course: Course, learner: User | None) -> list[tuple]:
+    """Live lessons in course order, each with its module and the learner's progress: 1 query."""
     if learner is None:
         progress_join = false()  # nobody's progress: every lesson row comes with None
     else:
@@ -118,51 +123,97 @@ def _outline_rows(session: Session, *, where, learner: User | None) -> list[tupl
     stmt = (
         select(Lesson, LessonProgress)
         .join(Lesson.module)
-        .join(Lesson.course)
         .outerjoin(LessonProgress, progress_join)
-        .where(where, Lesson.retired_at.is_(None))
-        .options(contains_eager(Lesson.module), contains_eager(Lesson.course))
+        .where(Lesson.course_id == course.id, Lesson.retired_at.is_(None))
+        .options(contains_eager(Lesson.module))
         .order_by(Module.position, Lesson.position)
     )
     return [(lesson, progress) for lesson, progress in session.execute(stmt)]
 
 
-def _outline(course: Course, rows: list[tuple[Lesson, LessonProgress | None]]) -> CourseOutline:
-    lessons = [lesson for lesson, _ in rows]
-    progress = {lesson.id: row for lesson, row in rows if row is not None}
-    completed = {lesson_id for lesson_id, row in progress.items() if row.completed_at}
+Progress = dict[int, tuple[datetime | None, datetime | None]]  # lesson id -> (opened_at, completed_at)
+
+
+def _outline(course, modules: list, lessons: list, progress: Progress) -> CourseOutline:
+    """Apply the unlocking rule to ``lessons`` (in course order) for one learner's progress."""
+    completed = {lesson_id for lesson_id, (_, completed_at) in progress.items() if completed_at}
     states = lesson_states(lessons, completed)
     entries = [
         LessonEntry(
             lesson=lesson,
             number=index,
             state=state,
-            opened_at=progress[lesson.id].opened_at if lesson.id in progress else None,
-            completed_at=progress[lesson.id].completed_at if lesson.id in progress else None,
+            opened_at=progress.get(lesson.id, (None, None))[0],
+            completed_at=progress.get(lesson.id, (None, None))[1],
         )
         for index, (lesson, state) in enumerate(zip(lessons, states, strict=True), start=1)
     ]
-    modules = list(dict.fromkeys(lesson.module for lesson in lessons))
     return CourseOutline(course=course, modules=modules, entries=entries)
 
 
 def course_outline(session: Session, *, course: Course, learner: User | None) -> CourseOutline:
-    """Load a course's modules and lessons in order, with the learner's progress (1 query)."""
-    return _outline(course, _outline_rows(session, where=Lesson.course_id == course.id, learner=learner))
+    """Load a course's modules and lessons as database rows, with the learner's progress (1 query).
+
+    For staff pages and jobs that need the rows themselves; learner pages use
+    course_outline_by_slug, which takes the content from the per-version cache.
+    """
+    rows = _outline_rows(session, course=course, learner=learner)
+    lessons = [lesson for lesson, _ in rows]
+    progress = {lesson.id: (row.opened_at, row.completed_at) for lesson, row in rows if row is not None}
+    return _outline(course, list(dict.fromkeys(lesson.module for lesson in lessons)), lessons, progress)
+
+
+def _version_and_progress_statement(*, first_course: bool, with_learner: bool):
+    """The course's id and content version, with each of the learner's progress rows."""
+    course_filter = (
+        Course.id == select(func.min(Course.id)).scalar_subquery() if first_course else Course.slug == bindparam("slug")
+    )
+    if not with_learner:
+        return select(Course.id, Course.content_version, null(), null(), null()).where(course_filter)
+    # Every progress row the learner has, whatever the course: a handful, filtered in Python.
+    return (
+        select(
+            Course.id,
+            Course.content_version,
+            LessonProgress.lesson_id,
+            LessonProgress.opened_at,
+            LessonProgress.completed_at,
+        )
+        .select_from(Course)
+        .outerjoin(LessonProgress, LessonProgress.user_id == bindparam("learner_id"))
+        .where(course_filter)
+    )
+
+
+# Built once: learner pages run one of these on every request (app/services/reads.py).
+_VERSION_AND_PROGRESS = {
+    (first_course, with_learner): _version_and_progress_statement(first_course=first_course, with_learner=with_learner)
+    for first_course in (False, True)
+    for with_learner in (False, True)
+}
 
 
 def course_outline_by_slug(session: Session, *, slug: str | None, learner: User | None) -> CourseOutline | None:
-    """Like course_outline, finding the course by slug (the first course when slug is None).
+    """The course (the first course when slug is None) as the learner sees it, or None.
 
-    One query for a course with lessons, which is what every learner page needs first.
+    One query for the content version and the learner's progress; the content itself comes
+    from the per-version cache (one more query when a worker has not seen this version yet).
     """
-    first_course = select(func.min(Course.id)).scalar_subquery()
-    course_filter = Course.id == first_course if slug is None else Course.slug == slug
-    rows = _outline_rows(session, where=course_filter, learner=learner)
-    if rows:
-        return _outline(rows[0][0].course, rows)
-    course = session.scalar(select(Course).where(course_filter))  # a course with no lessons yet
-    return _outline(course, []) if course is not None else None
+    statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None)]
+    params = {}
+    if slug is not None:
+        params["slug"] = slug
+    if learner is not None:
+        params["learner_id"] = learner.id
+    rows = read_rows(session, statement, params)
+    if not rows:
+        return None
+    course_id, version = rows[0][0], rows[0][1]
+    content = course_content(session, course_id, version)
+    if content is None:  # deleted between the two queries
+        return None
+    progress = {lesson_id: (opened_at, completed_at) for _, _, lesson_id, opened_at, completed_at in rows if lesson_id}
+    return _outline(content, list(content.modules), list(content.lessons), progress)
 
 
 def require_unlocked(outline: CourseOutline, lesson_slug: str) -> LessonEntry:
@@ -196,7 +247,9 @@ def lesson_record_opened(session: Session, *, learner: User, entry: LessonEntry)
     session.commit()
 
 
-def lesson_record_completion(session: Session, *, learner: User, lesson: Lesson, when: datetime | None = None) -> None:
+def lesson_record_completion(
+    session: Session, *, learner: User, lesson: Lesson | LessonView, when: datetime | None = None
+) -> None:
     """Mark the lesson complete for the learner (kept if already complete); the caller commits."""
     when = when or utcnow()
     session.execute(
@@ -217,7 +270,7 @@ def lesson_mark_done(session: Session, *, learner: User, entry: LessonEntry) -> 
     """Complete a lesson that has no quiz, at the learner's request, and commit."""
     if entry.state is LessonState.LOCKED:
         raise LessonLocked("This lesson is not open yet.")
-    if entry.lesson.live_questions:
+    if entry.lesson.has_quiz:
         raise LessonNeedsQuiz("Pass this lesson's quiz to complete it.")
     lesson_record_completion(session, learner=learner, lesson=entry.lesson)
     session.commit()

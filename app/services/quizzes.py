@@ -19,6 +19,7 @@ from app.models import (
     QuizAttempt,
     User,
 )
+from app.services.course_content import LessonView
 from app.services.errors import QuizInputError
 from app.services.progress import lesson_record_completion
 
@@ -45,7 +46,7 @@ GRADERS = {
 }
 
 
-def quiz_questions(session: Session, lesson: Lesson) -> list[Question]:
+def quiz_questions(session: Session, lesson: Lesson | LessonView) -> list[Question]:
     """Load a lesson's live questions with their choices and misconceptions (1 query)."""
     return list(
         session.scalars(
@@ -54,15 +55,6 @@ def quiz_questions(session: Session, lesson: Lesson) -> list[Question]:
             .order_by(Question.position)
             .options(joinedload(Question.live_choices).joinedload(Choice.misconception))
         ).unique()
-    )
-
-
-def lesson_has_quiz(session: Session, lesson: Lesson) -> bool:
-    """Whether the lesson has any live question (1 small query)."""
-    return bool(
-        session.scalar(
-            select(Question.id).where(Question.lesson_id == lesson.id, Question.retired_at.is_(None)).limit(1)
-        )
     )
 
 
@@ -129,7 +121,7 @@ def quiz_submit_attempt(
     session: Session,
     *,
     learner: User,
-    lesson: Lesson,
+    lesson: Lesson | LessonView,
     questions: list[Question],
     answers: dict[int, list[int]],
     submission_key: str,
@@ -204,7 +196,9 @@ def quiz_submit_attempt(
     return SubmissionResult(attempt, newly_recorded=True)
 
 
-def attempt_for_learner(session: Session, *, learner: User, lesson: Lesson, attempt_id: int) -> QuizAttempt | None:
+def attempt_for_learner(
+    session: Session, *, learner: User, lesson: Lesson | LessonView, attempt_id: int
+) -> QuizAttempt | None:
     """Return the learner's own attempt at this lesson's quiz with its answers, or None."""
     return (
         session.execute(

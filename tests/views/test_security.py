@@ -60,6 +60,38 @@ def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkey
     assert "We are having trouble right now" in page and "Traceback" not in page and "database is gone" not in page
 
 
+def test_when_the_database_drops_every_connection_at_most_one_request_fails(learner_client, app):
+    """No pre-ping (it would cost a round trip per page): a dead pooled connection fails one
+    request with a 503, SQLAlchemy then replaces the pool, and the next request works."""
+    import psycopg
+    from sqlalchemy import text
+
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("a database restart is a PostgreSQL matter; SQLite has no server to restart")
+        url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    page = f"/courses/naltrexone/lessons/{lesson_slugs(app)[0]}"
+    assert learner_client.get(page).status_code == 200
+    with app.app_context():
+        held = db.session.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"))
+        assert held.scalar() >= 1
+        db.session.remove()
+
+    # What a restart does to the pool: every connection to this database is cut.
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+    statuses = [learner_client.get(page).status_code for _ in range(3)]
+
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(503) <= 1 and statuses[-1] == 200, statuses
+
+
 def test_an_unexpected_error_is_a_friendly_500(client, app, course, monkeypatch):
     import app.main.routes as main_routes
 

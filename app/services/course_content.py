@@ -1,0 +1,199 @@
+"""What learners see of a course, loaded once per published version and kept in memory.
+
+Lesson and quiz pages are the busiest pages by far, and the course they show changes only
+when an admin publishes or a course file is imported; both bump ``Course.content_version``.
+So every learner page reads just the version (with the learner's progress, in the one query
+it needs anyway) and takes the course's modules, lessons, questions and choices from here,
+as small immutable objects. A worker that sees a newer version loads it again (1 query).
+
+The cache lives on the Flask app (one per worker process), so two apps, such as tests, never
+share one. Grading never uses it: a quiz submission loads the live rows from the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from app.models import Choice, Course, Lesson, Module, Question
+
+CACHE_KEY = "course_content"
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceView:
+    """A choice as a learner sees it on the quiz page: no correctness, no feedback."""
+
+    id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    """A live question with its live choices in order."""
+
+    id: int
+    kind: str
+    prompt: str
+    live_choices: tuple[ChoiceView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleView:
+    """A module of live lessons."""
+
+    id: int
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class LessonView:
+    """A live lesson with its sanitised HTML and its live quiz questions."""
+
+    id: int
+    slug: str
+    title: str
+    minutes: int
+    body_html: str
+    module: ModuleView
+    questions: tuple[QuestionView, ...]
+
+    @property
+    def module_id(self) -> int:
+        return self.module.id
+
+    @property
+    def has_quiz(self) -> bool:
+        return bool(self.questions)
+
+
+@dataclass(frozen=True, slots=True)
+class CourseContent:
+    """One published version of a course: its live modules and lessons in course order."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    pass_mark: float
+    version: int
+    modules: tuple[ModuleView, ...]
+    lessons: tuple[LessonView, ...]
+
+
+def _content_rows(session: Session, course_id: int):
+    """Every live lesson, question and choice of the course, in order, with the course (1 query)."""
+    live_lesson = and_(Lesson.course_id == Course.id, Lesson.retired_at.is_(None))
+    live_question = and_(Question.lesson_id == Lesson.id, Question.retired_at.is_(None))
+    live_choice = and_(Choice.question_id == Question.id, Choice.retired_at.is_(None))
+    stmt = (
+        select(
+            Course.id,
+            Course.slug,
+            Course.title,
+            Course.summary,
+            Course.pass_mark,
+            Course.content_version,
+            Module.id,
+            Module.slug,
+            Module.title,
+            Lesson.id,
+            Lesson.slug,
+            Lesson.title,
+            Lesson.minutes,
+            Lesson.body_html,
+            Question.id,
+            Question.kind,
+            Question.prompt,
+            Choice.id,
+            Choice.text,
+        )
+        .select_from(Course)
+        .outerjoin(Lesson, live_lesson)
+        .outerjoin(Module, Module.id == Lesson.module_id)
+        .outerjoin(Question, live_question)
+        .outerjoin(Choice, live_choice)
+        .where(Course.id == course_id)
+        .order_by(Module.position, Lesson.position, Question.position, Choice.position)
+    )
+    return session.execute(stmt).all()
+
+
+def load_course_content(session: Session, course_id: int) -> CourseContent | None:
+    """Read a course's live content from the database (1 query); None if there is no such course."""
+    rows = _content_rows(session, course_id)
+    if not rows:
+        return None
+    modules: dict[int, ModuleView] = {}
+    lessons: dict[int, tuple] = {}  # lesson id -> (fields, module, {question id -> (fields, choices)})
+    for row in rows:
+        (_, _, _, _, _, _, module_id, module_slug, module_title, lesson_id, *lesson_fields) = row
+        if lesson_id is None:
+            continue  # a course with no lessons yet
+        module = modules.setdefault(module_id, ModuleView(module_id, module_slug, module_title))
+        slug, title, minutes, body_html, question_id, kind, prompt, choice_id, choice_text = lesson_fields
+        _, _, questions = lessons.setdefault(lesson_id, ((slug, title, minutes, body_html), module, {}))
+        if question_id is None:
+            continue
+        _, choices = questions.setdefault(question_id, ((kind, prompt), []))
+        if choice_id is not None:
+            choices.append(ChoiceView(choice_id, choice_text))
+    course_id, slug, title, summary, pass_mark, version = rows[0][:6]
+    return CourseContent(
+        id=course_id,
+        slug=slug,
+        title=title,
+        summary=summary,
+        pass_mark=pass_mark,
+        version=version,
+        modules=tuple(modules.values()),
+        lessons=tuple(
+            LessonView(
+                lesson_id,
+                *fields,
+                module=module,
+                questions=tuple(
+                    QuestionView(question_id, kind, prompt, tuple(choices))
+                    for question_id, ((kind, prompt), choices) in questions.items()
+                ),
+            )
+            for lesson_id, (fields, module, questions) in lessons.items()
+        ),
+    )
+
+
+class CourseContentCache:
+    """The latest content seen for each course, replaced when a newer version is asked for."""
+
+    def __init__(self) -> None:
+        self._by_course: dict[int, CourseContent] = {}
+        self._lock = threading.Lock()  # gunicorn's threaded workers may share one app
+
+    def get(self, session: Session, course_id: int, version: int) -> CourseContent | None:
+        """Return the course's content at ``version`` or later, loading it when it is older."""
+        content = self._by_course.get(course_id)
+        if content is not None and content.version >= version:
+            return content
+        loaded = load_course_content(session, course_id)
+        if loaded is not None:
+            with self._lock:
+                current = self._by_course.get(course_id)
+                if current is None or current.version <= loaded.version:
+                    self._by_course[course_id] = loaded
+        return loaded
+
+    def clear(self) -> None:
+        """Forget every course (the next request loads afresh)."""
+        with self._lock:
+            self._by_course.clear()
+
+
+def course_content(session: Session, course_id: int, version: int) -> CourseContent | None:
+    """The current app's cached content of a course at ``version`` (loaded on a miss)."""
+    cache = current_app.extensions.setdefault(CACHE_KEY, CourseContentCache())
+    return cache.get(session, course_id, version)

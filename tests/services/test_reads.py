@@ -1,0 +1,76 @@
+"""Reads outside the session's transaction (app/services/reads.py), on both databases."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import bindparam, select
+
+from app.extensions import db
+from app.models import Lesson, LessonProgress, User
+from app.services.reads import read_rows
+from tests.conftest import count_queries
+
+PROGRESS = select(LessonProgress.lesson_id, LessonProgress.opened_at).where(
+    LessonProgress.user_id == bindparam("user_id")
+)
+
+
+def first_lesson_id(session) -> int:
+    return session.scalar(select(Lesson.id).order_by(Lesson.id).limit(1))
+
+
+def test_an_idle_session_reads_in_one_statement_and_stays_idle_on_postgresql(app, session, course, learner):
+    session.commit()  # nothing pending: a fresh request
+    session.close()
+    with count_queries(db.engine) as counted:
+        rows = read_rows(db.session, PROGRESS, {"user_id": learner})
+
+    assert rows == []
+    assert counted() == 1
+    # On PostgreSQL the read happened outside the session, which still has no transaction;
+    # SQLite reads through the session.
+    assert db.session().in_transaction() == (db.engine.dialect.name == "sqlite")
+
+
+def test_a_read_sees_what_the_request_wrote_but_has_not_committed(app, session, course, learner):
+    lesson_id = first_lesson_id(session)
+    session.commit()
+    session.close()
+    opened = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=opened))  # pending, not flushed
+
+    assert read_rows(db.session, PROGRESS, {"user_id": learner}) == [(lesson_id, opened)]
+
+    session.rollback()
+    assert read_rows(db.session, PROGRESS, {"user_id": learner}) == []
+
+
+def test_a_read_inside_a_transaction_sees_its_flushed_rows(app, session, course, learner):
+    lesson_id = first_lesson_id(session)
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id))
+    session.flush()
+
+    assert [row[0] for row in read_rows(db.session, PROGRESS, {"user_id": learner})] == [lesson_id]
+    session.rollback()
+
+
+def test_timestamps_come_back_as_aware_utc(app, session, course, learner):
+    lesson_id = first_lesson_id(session)
+    local = datetime(2026, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=local))
+    session.commit()
+    session.close()
+
+    [(_, opened_at)] = read_rows(db.session, PROGRESS, {"user_id": learner})
+
+    assert opened_at == local and opened_at.tzinfo == UTC and opened_at.hour == 12
+
+
+def test_a_user_read_outside_can_still_be_changed_and_saved(app, learner):
+    from app.auth.routes import load_user
+
+    with app.test_request_context():
+        user = load_user(f"{learner}.0")
+        user.display_name = "Renamed"
+        db.session.commit()
+        db.session.remove()
+        assert db.session.get(User, learner).display_name == "Renamed"
