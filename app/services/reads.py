@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import Select
 
@@ -71,9 +72,40 @@ def read_rows(session: Session | scoped_session, statement: Select, params: dict
     engine = session.get_bind()
     if engine.dialect.driver != "psycopg" or not _session_is_idle(session):
         return [tuple(row) for row in session.execute(statement, params)]
-    sql = _sql(engine, statement)
-    # With psycopg, autocommit is a client-side switch (no round trip), and SQLAlchemy hands the
-    # connection back to the pool in the session's isolation level.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        rows = connection.exec_driver_sql(sql, params).all()
+    rows = _run_outside(engine, _sql(engine, statement), params)
     return [tuple(_utc(value) for value in row) for row in rows]
+
+
+def _run_outside(engine: Engine, sql: str, params: dict) -> list[tuple]:
+    """Run SQL on a pooled psycopg connection switched to autocommit for the one statement.
+
+    psycopg switches autocommit on the client alone (no round trip), and the connection goes
+    back to the pool as it came out. Straight on the driver: SQLAlchemy's Connection and
+    result objects were a fifth of a lesson request's CPU. Engine listeners for
+    ``before_cursor_execute`` still see the statement (with no Connection or context), and
+    errors come out as SQLAlchemy's, like every other query's.
+    """
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    raw = engine.raw_connection()
+    cursor = None
+    try:
+        driver = raw.driver_connection
+        cursor = driver.cursor()
+        for listener in engine.dispatch.before_cursor_execute:
+            listener(None, cursor, sql, params, None, False)
+        driver.autocommit = True
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        finally:
+            driver.autocommit = False
+    except dbapi_error as error:
+        if engine.dialect.is_disconnect(error, raw.dbapi_connection, cursor):
+            # Likely a restarted database: every pooled connection is as dead as this one.
+            raw.invalidate(error)
+            engine.dispose()
+        raise DBAPIError.instance(sql, params, error, dbapi_error) from error
+    finally:
+        if cursor is not None and not cursor.closed:
+            cursor.close()
+        raw.close()  # back to the pool (or discarded, when invalidated)
