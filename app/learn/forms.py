@@ -1,24 +1,20 @@
-"""Forms for the learner's pages."""
+"""Reading the quiz form.
+
+The quiz page is the second busiest page, so it has no WTForms form: its CSRF token is
+checked by CSRFProtect like every POST's, and its two other kinds of field are read here.
+"""
 
 import re
 import uuid
-
-from flask_wtf import FlaskForm
-from wtforms import HiddenField
 
 from app.services.errors import QuizInputError
 
 QUESTION_FIELD = re.compile(r"^question-(\d{1,18})$")
 
 
-class QuizForm(FlaskForm):
-    """The quiz's CSRF token and one-time submission key; answers are parsed separately."""
-
-    submission_key = HiddenField()
-
-    def fresh_key(self) -> str:
-        self.submission_key.data = uuid.uuid4().hex
-        return self.submission_key.data
+def fresh_submission_key() -> str:
+    """A one-time key for the next submission of the quiz: a double submit records one attempt."""
+    return uuid.uuid4().hex
 
 
 def parse_answers(form_data) -> dict[int, list[int]]:

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.learn import bp
-from app.learn.forms import QuizForm, parse_answers
+from app.learn.forms import fresh_submission_key, parse_answers
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.progress import (
     CourseOutline,
@@ -108,9 +108,8 @@ def quiz(course_slug: str, lesson_slug: str):
         return locked
     if not entry.lesson.has_quiz:
         abort(404)
-    form = QuizForm()
     error, status, chosen = None, 200, {}
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST":  # CSRFProtect has checked the token already
         try:
             answers = parse_answers(request.form)
             chosen = answers
@@ -121,7 +120,7 @@ def quiz(course_slug: str, lesson_slug: str):
                 # Graded against the live rows, never the page cache.
                 questions=quiz_questions(db.session, entry.lesson),
                 answers=answers,
-                submission_key=form.submission_key.data or "",
+                submission_key=request.form.get("submission_key", ""),
                 pass_mark=outline.course.pass_mark,
             )
         except QuizInputError as problem:
@@ -132,13 +131,13 @@ def quiz(course_slug: str, lesson_slug: str):
             return redirect(
                 url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt.id)
             )
-    form.fresh_key()  # nothing was recorded, so the next try gets a new one-time key
     return render_template(
         "learn/quiz.html",
         outline=outline,
         entry=entry,
         questions=entry.lesson.questions,
-        form=form,
+        # Nothing was recorded, so the next try gets a new one-time key.
+        submission_key=fresh_submission_key(),
         error=error,
         chosen=chosen,
     ), status

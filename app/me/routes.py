@@ -38,7 +38,6 @@ def home():
         "me/home.html",
         outline=outline,
         sharing=learner_sharing_overview(db.session, learner=current_user),
-        form=EmptyForm(),
     )
 
 

@@ -12,8 +12,8 @@ This is for PostgreSQL through psycopg 3. SQLite (the embedded default, and test
 reads through the session: there the in-memory database is one shared connection, and its
 transactions cost no round trips anyway.
 
-Statements passed here are built once, at import, with named ``bindparam``s; the SQL text is
-compiled once per engine and reused.
+Statements passed here are built once, at import, with a named ``bindparam`` for each value
+that changes per call; the SQL text is compiled once per engine and reused.
 """
 
 from __future__ import annotations
@@ -24,19 +24,20 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Executable
 
-_compiled: WeakKeyDictionary[Engine, dict[int, tuple[Select, str]]] = WeakKeyDictionary()
+_compiled: WeakKeyDictionary[Engine, dict[int, tuple[Executable, str, dict]]] = WeakKeyDictionary()
 _USING_DATABASE = "reads.using_database"
 
 
-def _sql(engine: Engine, statement: Select) -> str:
-    """The statement's SQL for this engine, compiled on first use."""
+def _sql(engine: Engine, statement: Executable) -> tuple[str, dict]:
+    """The statement's SQL for this engine, compiled on first use, with its literal values."""
     by_statement = _compiled.setdefault(engine, {})
     entry = by_statement.get(id(statement))
     if entry is None or entry[0] is not statement:
-        entry = by_statement[id(statement)] = (statement, str(statement.compile(dialect=engine.dialect)))
-    return entry[1]
+        compiled = statement.compile(dialect=engine.dialect)
+        entry = by_statement[id(statement)] = (statement, str(compiled), dict(compiled.params))
+    return entry[1], entry[2]
 
 
 @event.listens_for(Session, "after_begin")
@@ -61,7 +62,7 @@ def _utc(value):
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def read_rows(session: Session | scoped_session, statement: Select, params: dict) -> list[tuple]:
+def read_rows(session: Session | scoped_session, statement: Executable, params: dict) -> list[tuple]:
     """Run a prebuilt read-only statement with ``params``; return its rows as tuples.
 
     Outside any transaction when that is safe (see above), otherwise through the session.
@@ -72,7 +73,8 @@ def read_rows(session: Session | scoped_session, statement: Select, params: dict
     engine = session.get_bind()
     if engine.dialect.driver != "psycopg" or not _session_is_idle(session):
         return [tuple(row) for row in session.execute(statement, params)]
-    rows = _run_outside(engine, _sql(engine, statement), params)
+    sql, literals = _sql(engine, statement)
+    rows = _run_outside(engine, sql, {**literals, **params})
     return [tuple(_utc(value) for value in row) for row in rows]
 
 

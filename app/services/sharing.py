@@ -13,12 +13,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, String, false, literal, select, union_all, update
+from sqlalchemy import Select, String, bindparam, false, literal, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import CounsellorLink, Invitation, ProgressView, Role, User
 from app.models.types import utcnow
 from app.services.errors import DomainError
+from app.services.reads import read_rows
 
 INVITATION_LIFETIME = timedelta(days=14)
 # No 0/O or 1/I/L, so a code read aloud or copied by hand survives.
@@ -212,8 +213,9 @@ class SharingOverview:
     views: list[ViewRecord]
 
 
-def learner_sharing_overview(session: Session, *, learner: User, view_limit: int = 100) -> SharingOverview:
-    """The learner's live links and the log of views of their progress, in one query."""
+def _sharing_overview_statement():
+    """The learner's live links and the latest views of their progress, as one UNION ALL."""
+    learner_id = bindparam("learner_id")
     links = (
         select(
             literal("link").label("kind"),
@@ -223,27 +225,34 @@ def learner_sharing_overview(session: Session, *, learner: User, view_limit: int
             CounsellorLink.created_at.label("at"),
         )
         .join(User, User.id == CounsellorLink.counsellor_id)
-        .where(CounsellorLink.learner_id == learner.id, CounsellorLink.revoked_at.is_(None))
+        .where(CounsellorLink.learner_id == learner_id, CounsellorLink.revoked_at.is_(None))
     )
     recent = (
         select(ProgressView.id, ProgressView.viewed_at, ProgressView.viewer_role, ProgressView.viewer_id)
-        .where(ProgressView.learner_id == learner.id)
+        .where(ProgressView.learner_id == learner_id)
         .order_by(ProgressView.viewed_at.desc(), ProgressView.id.desc())
-        .limit(view_limit)
+        .limit(bindparam("view_limit"))
         .subquery()
     )
     views = select(literal("view"), recent.c.id, User.display_name, recent.c.viewer_role, recent.c.viewed_at).outerjoin(
         User, User.id == recent.c.viewer_id
     )
-    rows = session.execute(union_all(links, views)).all()
+    return union_all(links, views)
+
+
+_SHARING_OVERVIEW = _sharing_overview_statement()  # built once: /me/ runs it on every visit
+
+
+def learner_sharing_overview(session: Session, *, learner: User, view_limit: int = 100) -> SharingOverview:
+    """The learner's live links and the log of views of their progress, in one query."""
+    rows = read_rows(session, _SHARING_OVERVIEW, {"learner_id": learner.id, "view_limit": view_limit})
+    links = [(ref, name, at) for kind, ref, name, _, at in rows if kind == "link"]
+    views = [(at, ref, name, role) for kind, ref, name, role, at in rows if kind == "view"]
     return SharingOverview(
-        links=sorted(
-            (LinkRecord(row.ref, row.name, row.at) for row in rows if row.kind == "link"),
-            key=lambda link: (link.since, link.id),
-        ),
+        links=[LinkRecord(ref, name, at) for ref, name, at in sorted(links, key=lambda link: (link[2], link[0]))],
         views=[
-            ViewRecord(row.name or "A removed account", row.role, row.at)
-            for row in sorted((r for r in rows if r.kind == "view"), key=lambda r: (r.at, r.ref), reverse=True)
+            ViewRecord(name or "A removed account", role, at)
+            for at, _, name, role in sorted(views, key=lambda view: (view[0], view[1]), reverse=True)
         ],
     )
 
