@@ -297,3 +297,29 @@ def test_export_yields_every_matching_client_across_pages(session, course, couns
         session, viewer=viewer, course=course_row, query=DashboardQuery(search="client 000")
     )
     assert [row.name for row in searched] == [f"Client {i:04}" for i in range(10)]
+
+
+def subplan_count(node: dict) -> int:
+    return bool(node.get("Subplan Name")) + sum(subplan_count(child) for child in node.get("Plans", []))
+
+
+@pytest.mark.parametrize(
+    ("sort", "flag"), [("flags", ""), ("last_active", ""), ("name", "inactive"), ("flags", "struggling")]
+)
+def test_sorting_or_filtering_by_a_combined_figure_computes_each_figure_once(session, course, counsellor, sort, flag):
+    """The flags and last active combine several per-client subqueries; PostgreSQL must run
+    each once per client (seven in all), not once per mention (60-81 before the fence)."""
+    from sqlalchemy import text
+
+    from app.services.dashboard import _client_select
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the plan shape is PostgreSQL's; SQLite has no EXPLAIN (FORMAT JSON)")
+    add_clients(session, counsellor, ["Ann", "Bob"])
+    viewer, row = session.get(User, counsellor), course_by_slug(session, course)
+    stmt = _client_select(viewer, row, 6, DashboardQuery(sort=sort, flag=flag), utcnow())
+    sql = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()
+
+    assert subplan_count(plan[0]["Plan"]) == 7
