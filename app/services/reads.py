@@ -8,9 +8,8 @@ read is one round trip on a pooled connection in autocommit, with SQL compiled o
 
 The rule that keeps this safe: a read goes outside only while the session has neither a
 database transaction nor unsaved changes, so it can never miss what the request has written.
-This is for PostgreSQL through psycopg 3. SQLite (the embedded default, and tests) always
-reads through the session: there the in-memory database is one shared connection, and its
-transactions cost no round trips anyway.
+This is for PostgreSQL through psycopg 3. SQLite (the embedded default, and half the test
+runs) always reads through the session: an in-process database has no round trips to save.
 
 Statements passed here are built once, at import, with a named ``bindparam`` for each value
 that changes per call; the SQL text is compiled once per engine and reused.
