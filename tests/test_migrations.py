@@ -34,7 +34,31 @@ def test_upgrade_from_empty_to_head_matches_the_models(empty_database_url):
                 connection, opts={"compare_type": True, "compare_server_default": True}
             )
             assert compare_metadata(context, db.metadata) == []
+        assert _included_columns(db.engine) == _included_columns_in_models(db.engine.dialect.name)
         db.engine.dispose()
+
+
+def _included_columns(engine) -> dict[str, list[str]]:
+    """Each index's INCLUDE columns in the database (autogenerate does not compare them)."""
+    inspector = inspect(engine)
+    found = {}
+    for table in db.metadata.tables:
+        for index in inspector.get_indexes(table):
+            include = index.get("include_columns") or index.get("dialect_options", {}).get("postgresql_include")
+            if include:
+                found[index["name"]] = list(include)
+    return found
+
+
+def _included_columns_in_models(dialect: str) -> dict[str, list[str]]:
+    if dialect != "postgresql":
+        return {}  # SQLite has no INCLUDE
+    return {
+        index.name: list(index.dialect_options["postgresql"]["include"])
+        for table in db.metadata.tables.values()
+        for index in table.indexes
+        if index.dialect_options["postgresql"]["include"]
+    }
 
 
 def test_downgrade_to_base_removes_every_table(empty_database_url):

@@ -48,7 +48,15 @@ class QuizAttempt(db.Model):
         UniqueConstraint("user_id", "submission_key"),
         CheckConstraint("score >= 0 AND score <= 1", name="score_range"),
         CheckConstraint("correct_count >= 0 AND correct_count <= question_count", name="counts"),
-        Index("ix_quiz_attempts_user_lesson", "user_id", "lesson_id", "submitted_at"),
+        # Covers the analytics refresh's reads of every attempt (ranked first attempts, who made
+        # each one) as index-only scans; see bench/PLANS.md.
+        Index(
+            "ix_quiz_attempts_user_lesson",
+            "user_id",
+            "lesson_id",
+            "submitted_at",
+            postgresql_include=["id", "correct_count", "question_count"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,14 +79,17 @@ class AttemptAnswer(db.Model):
     """The learner's answer to one question in an attempt, with the question as shown."""
 
     __tablename__ = "attempt_answers"
-    __table_args__ = (UniqueConstraint("attempt_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position"),
+        # The analytics refresh reads every answer's question, attempt and result: from this
+        # index alone instead of rows that carry a whole snapshot each (bench/PLANS.md).
+        Index("ix_attempt_answers_question_id", "question_id", postgresql_include=["attempt_id", "is_correct", "id"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
     # The live question may later be edited or removed; the snapshot below stays true.
-    question_id: Mapped[int | None] = mapped_column(
-        ForeignKey("questions.id", ondelete="SET NULL"), nullable=True, index=True
-    )
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"), nullable=True)
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     prompt: Mapped[str] = mapped_column(Text)
@@ -95,13 +106,14 @@ class AnswerSelection(db.Model):
     """A choice the learner picked, kept as a row so analytics can count it in SQL."""
 
     __tablename__ = "answer_selections"
-    __table_args__ = (UniqueConstraint("answer_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("answer_id", "position"),
+        Index("ix_answer_selections_choice_id", "choice_id", postgresql_include=["answer_id"]),  # analytics' picks
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("attempt_answers.id", ondelete="CASCADE"))
-    choice_id: Mapped[int | None] = mapped_column(
-        ForeignKey("choices.id", ondelete="SET NULL"), nullable=True, index=True
-    )
+    choice_id: Mapped[int | None] = mapped_column(ForeignKey("choices.id", ondelete="SET NULL"), nullable=True)
     position: Mapped[int] = mapped_column(Integer)
     is_correct: Mapped[bool] = mapped_column(Boolean)
     misconception_code: Mapped[str | None] = mapped_column(String(80), nullable=True)
