@@ -175,16 +175,19 @@ class CourseContentCache:
         self._lock = threading.Lock()  # gunicorn's threaded workers may share one app
 
     def get(self, session: Session, course_id: int, version: int) -> CourseContent | None:
-        """Return the course's content at ``version`` or later, loading it when it is older."""
+        """Return the course's content at ``version``, loading it when the cached one differs.
+
+        Any difference reloads, a lower version too (a database restored from a backup).
+        """
         content = self._by_course.get(course_id)
-        if content is not None and content.version >= version:
+        if content is not None and content.version == version:
             return content
         loaded = load_course_content(session, course_id)
-        if loaded is not None:
-            with self._lock:
-                current = self._by_course.get(course_id)
-                if current is None or current.version <= loaded.version:
-                    self._by_course[course_id] = loaded
+        with self._lock:
+            if loaded is None:
+                self._by_course.pop(course_id, None)
+            else:
+                self._by_course[course_id] = loaded
         return loaded
 
     def clear(self) -> None:

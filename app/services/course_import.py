@@ -304,23 +304,24 @@ class _Importer:
                 self._remove(lesson, lesson.id in self.history.lessons, "lessons", f"Lesson “{lesson.title}”")
         dropped_modules = [m for m in modules.values() if m not in {kept for kept, _ in placed_modules}]
         # Modules on their way out are parked too, so another can take their place first.
-        self._place(
+        moved = self._place(
             placed_modules + [(m, PARKED) for m in dropped_modules], placed_lessons, placed_questions, placed_choices
         )
         for module in dropped_modules:
             session.delete(module)
             self.report.note(self.report.deleted, "modules", f"Module “{module.title}” deleted")
-        if self.report.changed and course.id is not None:
+        if (self.report.changed or moved) and course.id is not None:
             # Workers keep each course's content per version: a new version makes them reload it.
+            # A new order counts, though the report lists only what was added, edited or removed.
             course.content_version = Course.content_version + 1
         session.flush()
         return self.report
 
-    def _place(self, modules, lessons, questions, choices) -> None:
+    def _place(self, modules, lessons, questions, choices) -> bool:
         """Give every row its new position without ever breaking a unique (parent, position).
 
         Rows that move are parked on free negative positions first and flushed; rows that stay
-        put are never touched, so a re-import writes nothing.
+        put are never touched, so a re-import writes nothing. Returns whether anything moved.
         """
         moves = []
         for row, position in modules:
@@ -338,6 +339,7 @@ class _Importer:
         self.session.flush()
         for row, position in moves:
             row.position = position
+        return bool(moves)
 
 
 def course_import(session: Session, spec: CourseSpec, *, dry_run: bool = False) -> ImportReport:

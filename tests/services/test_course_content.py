@@ -1,7 +1,9 @@
 """The per-version cache of what learners see of a course (app/services/course_content.py)."""
 
+import copy
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Course
@@ -11,7 +13,7 @@ from app.services.course_import import course_import
 from app.services.progress import course_by_slug, course_outline
 from app.services.quizzes import quiz_questions
 from tests.conftest import count_queries
-from tests.factories import write_course
+from tests.factories import COURSE, write_course
 from tests.services.test_course_import import edited_course, learner_with_history  # noqa: F401 - a fixture
 
 
@@ -66,6 +68,35 @@ def test_an_import_bumps_the_version_only_when_something_changed(session, tmp_pa
 
     course_import(session, load_course(edited_course(tmp_path)))
     assert session.scalar(select(Course.content_version)) == first + 1
+
+
+def test_a_new_order_alone_is_a_new_version_learners_see(app, session, tmp_path):
+    course_import(session, load_course(write_course(tmp_path / "v1")))
+    row = session.scalar(select(Course))
+    before = course_content(session, row.id, row.content_version)
+    reordered = copy.deepcopy(COURSE)
+    reordered["modules"][0]["lessons"] = ["two", "one"]
+
+    report = course_import(session, load_course(write_course(tmp_path / "v2", course=reordered)))
+    session.expire_all()
+    after = course_content(session, row.id, row.content_version)
+
+    assert after.version == before.version + 1, report.summary()
+    assert [lesson.slug for lesson in before.lessons] == ["one", "two", "three"]
+    assert [lesson.slug for lesson in after.lessons] == ["two", "one", "three"]
+
+
+def test_a_lower_version_than_the_cached_one_is_loaded_again(app, session, course):
+    """A database restored from a backup goes back to an older version: never serve the newer one."""
+    row = course_by_slug(session, course)
+    cache = CourseContentCache()
+    cache.get(session, row.id, row.content_version)
+    session.execute(update(Course).where(Course.id == row.id).values(title="Restored title", content_version=0))
+    session.commit()
+
+    restored = cache.get(session, row.id, 0)
+
+    assert (restored.version, restored.title) == (0, "Restored title")
 
 
 def test_a_version_is_loaded_once_then_served_from_memory(app, session, course):
