@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from weakref import WeakKeyDictionary
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
@@ -70,7 +71,9 @@ def read_rows(session: Session | scoped_session, statement: Executable, params: 
     if isinstance(session, scoped_session):
         session = session()  # the request's own session
     engine = session.get_bind()
-    if engine.dialect.driver != "psycopg" or not _session_is_idle(session):
+    # Tools that time statements (after_cursor_execute: query recording, tracing) need the
+    # Connection and context this path does not have: they get the ordinary one.
+    if engine.dialect.driver != "psycopg" or engine.dispatch.after_cursor_execute or not _session_is_idle(session):
         return [tuple(row) for row in session.execute(statement, params)]
     sql, literals = _sql(engine, statement)
     rows = _run_outside(engine, sql, {**literals, **params})
@@ -80,26 +83,23 @@ def read_rows(session: Session | scoped_session, statement: Executable, params: 
 def _run_outside(engine: Engine, sql: str, params: dict) -> list[tuple]:
     """Run SQL on a pooled psycopg connection switched to autocommit for the one statement.
 
-    psycopg switches autocommit on the client alone (no round trip), and the connection goes
-    back to the pool as it came out. Straight on the driver: SQLAlchemy's Connection and
-    result objects were a fifth of a lesson request's CPU. Engine listeners for
-    ``before_cursor_execute`` still see the statement (with no Connection or context), and
-    errors come out as SQLAlchemy's, like every other query's.
+    psycopg switches autocommit on the client alone (no round trip). Straight on the driver:
+    SQLAlchemy's Connection and result objects were a fifth of a lesson request's CPU. Engine
+    listeners for ``before_cursor_execute`` still see the statement, with no Connection or
+    context (read_rows does not come here when statement-timing listeners are registered).
+    Errors come out as SQLAlchemy's, like every other query's.
     """
     dbapi_error = engine.dialect.loaded_dbapi.Error
     raw = engine.raw_connection()
+    driver = raw.driver_connection
     cursor = None
     try:
-        driver = raw.driver_connection
         cursor = driver.cursor()
         for listener in engine.dispatch.before_cursor_execute:
             listener(None, cursor, sql, params, None, False)
         driver.autocommit = True
-        try:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-        finally:
-            driver.autocommit = False
+        cursor.execute(sql, params)
+        return cursor.fetchall()
     except dbapi_error as error:
         if engine.dialect.is_disconnect(error, raw.dbapi_connection, cursor):
             # Likely a restarted database: every pooled connection is as dead as this one.
@@ -107,6 +107,26 @@ def _run_outside(engine: Engine, sql: str, params: dict) -> list[tuple]:
             engine.dispose()
         raise DBAPIError.instance(sql, params, error, dbapi_error) from error
     finally:
-        if cursor is not None and not cursor.closed:
+        _hand_back(raw, driver, cursor)
+
+
+def _hand_back(raw, driver, cursor) -> None:
+    """Return the connection to the pool exactly as it came out, or discard it.
+
+    A connection left in autocommit would make the next request's transaction commit each
+    statement on its own; one that cannot be switched back (broken, or interrupted mid-query)
+    is thrown away instead.
+    """
+    if raw.dbapi_connection is None:  # already invalidated
+        raw.close()
+        return
+    try:
+        if cursor is not None:
             cursor.close()
-        raw.close()  # back to the pool (or discarded, when invalidated)
+        driver.autocommit = False
+        clean = driver.info.transaction_status == TransactionStatus.IDLE
+    except Exception:  # noqa: BLE001 - whatever went wrong, the connection must not be reused
+        clean = False
+    if not clean:
+        raw.invalidate()
+    raw.close()

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import bindparam, select
 
 from app.extensions import db
@@ -74,3 +75,52 @@ def test_a_user_read_outside_can_still_be_changed_and_saved(app, learner):
         db.session.commit()
         db.session.remove()
         assert db.session.get(User, learner).display_name == "Renamed"
+
+
+def postgresql_only():
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the reads outside a transaction are PostgreSQL's")
+
+
+def test_the_connection_goes_back_to_the_pool_out_of_autocommit(app, session, course, learner):
+    postgresql_only()
+    session.close()
+    read_rows(db.session, PROGRESS, {"user_id": learner})
+
+    raw = db.engine.raw_connection()  # the pool hands back the connection just used
+    try:
+        assert raw.driver_connection.autocommit is False
+    finally:
+        raw.close()
+
+
+def test_a_connection_that_cannot_be_handed_back_clean_is_discarded(ctx):
+    from app.services.reads import _hand_back
+
+    postgresql_only()
+    raw = db.engine.raw_connection()
+    raw.driver_connection.execute("SELECT 1")  # leaves a transaction open, as an interrupted read might
+
+    _hand_back(raw, raw.driver_connection, None)
+
+    assert raw.dbapi_connection is None  # invalidated, never reused
+
+
+def test_statement_timing_listeners_get_the_ordinary_path(app, session, course, learner):
+    from sqlalchemy import event
+
+    postgresql_only()
+    session.close()
+    timed = []
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        timed.append(context)
+
+    event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        read_rows(db.session, PROGRESS, {"user_id": learner})
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after)
+
+    assert len(timed) == 1 and timed[0] is not None
+    assert db.session().in_transaction()
