@@ -77,15 +77,44 @@ def _greatest(*values):
 _COMBINED_SORTS = ("last_active", "flags")
 
 
-def _per_client(viewer: User, course: Course, query: DashboardQuery):
+def _searched(stmt: Select, query: DashboardQuery) -> Select:
+    """Narrow ``stmt`` (over users) to names containing the search text, if any."""
+    if not query.search.strip():
+        return stmt
+    escaped = query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return stmt.where(User.display_name.ilike(f"%{escaped}%", escape="\\"))
+
+
+def _sorted_by_name(query: DashboardQuery) -> bool:
+    return query.sort == "name" or query.sort not in SORTS  # an unknown sort falls back to name
+
+
+def _name_order(column, descending: bool):
+    key = func.lower(column)
+    return key.desc() if descending else key.asc()
+
+
+def _page_by_name(viewer: User, query: DashboardQuery, page: int) -> Select:
+    """The ids of one page of clients in name order: choosing them needs no figures."""
+    stmt = _searched(select(User.id).where(User.id.in_(visible_learner_ids(viewer))), query)
+    return (
+        stmt.order_by(_name_order(User.display_name, query.descending), User.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+
+
+def _per_client(viewer: User, course: Course, query: DashboardQuery, only: Select | None = None):
     """Each visible client's raw figures, each a correlated subquery the planner can use indexes for.
 
-    The flags and sort keys are built on top of these columns. When the page is sorted or
-    filtered by a figure that combines several of them (last active, the flags), the
-    subquery is fenced (``OFFSET 0`` stops PostgreSQL merging it into the outer query), so
-    each figure is computed once per client: merged, the combined expressions repeated every
-    subquery several times per client (2.5-4.4 s for 3,356 clients, 250-350 ms fenced;
-    bench/PLANS.md). Unfenced, a page sorted by name computes the figures for its 50 rows only.
+    ``only``, a query of user ids, limits the rows to those clients (one page in name order).
+    The flags and sort keys are built on top of these columns. The subquery is fenced
+    (``OFFSET 0`` stops PostgreSQL merging it into the outer query) so that each figure is
+    computed once per client: merged, the expressions combining them (last active, the flags)
+    repeated every subquery several times per client (2.5-4.4 s for 3,356 clients sorted by
+    flags, 250-350 ms fenced; 36 subqueries a row instead of 7; bench/PLANS.md). Only a sort
+    by a single figure, without a flag filter, is left unfenced: PostgreSQL then computes the
+    figures for the rows of the page alone.
     """
     course_lessons = select(Lesson.id).where(Lesson.course_id == course.id).scalar_subquery()
     mine = and_(LessonProgress.user_id == User.id, LessonProgress.lesson_id.in_(course_lessons))
@@ -119,17 +148,20 @@ def _per_client(viewer: User, course: Course, query: DashboardQuery):
         .label("attempted"),
         select(func.avg(QuizAttempt.score)).where(my_attempts).scalar_subquery().label("quiz_average"),
         struggling.label("struggling"),
-    ).where(User.id.in_(visible_learner_ids(viewer)))
-    if query.search.strip():
-        escaped = query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(User.display_name.ilike(f"%{escaped}%", escape="\\"))
-    if query.flag in FLAGS or query.sort in _COMBINED_SORTS:
+    )
+    if only is not None:
+        stmt = stmt.where(User.id.in_(only))
+    else:
+        stmt = _searched(stmt.where(User.id.in_(visible_learner_ids(viewer))), query)
+    if only is not None or query.flag in FLAGS or query.sort in _COMBINED_SORTS:
         stmt = stmt.offset(0)
     return stmt.subquery("client")
 
 
-def _client_select(viewer: User, course: Course, lesson_count: int, query: DashboardQuery, now: datetime) -> Select:
-    client = _per_client(viewer, course, query)
+def _client_select(
+    viewer: User, course: Course, lesson_count: int, query: DashboardQuery, now: datetime, only: Select | None = None
+) -> Select:
+    client = _per_client(viewer, course, query, only)
     floor = literal(_NEVER)
     last_active = _greatest(client.c.opened, client.c.done, client.c.attempted)
     finished = client.c.completed >= lesson_count if lesson_count else literal(False)
@@ -148,8 +180,9 @@ def _client_select(viewer: User, course: Course, lesson_count: int, query: Dashb
     )
     if query.flag in FLAGS:
         stmt = stmt.where(columns[query.flag])
+    if _sorted_by_name(query):
+        return stmt.order_by(_name_order(client.c.display_name, query.descending), client.c.id)
     sort_column = {
-        "name": func.lower(client.c.display_name),
         "progress": client.c.completed,
         # Lessons are taken in order, so how many are complete places the current lesson.
         "current_lesson": client.c.completed,
@@ -157,7 +190,7 @@ def _client_select(viewer: User, course: Course, lesson_count: int, query: Dashb
         # Most in need of attention first when descending: struggling, then inactive, then finished.
         "flags": case((client.c.struggling, 3), (inactive, 2), (finished, 1), else_=0),
         "quiz_average": func.coalesce(client.c.quiz_average, -1.0),
-    }.get(query.sort, func.lower(client.c.display_name))
+    }[query.sort]
     order = sort_column.desc() if query.descending else sort_column.asc()
     return stmt.order_by(order, func.lower(client.c.display_name), client.c.id)
 
@@ -206,15 +239,30 @@ def _add_current_lessons(session: Session, rows: list[ClientRow], lessons: list[
         row.current_lesson = current.title if current else None
 
 
+def _page_select(viewer: User, course: Course, lesson_count: int, query: DashboardQuery, now: datetime, page: int):
+    """One page of clients with their figures (1 query).
+
+    In name order without a flag filter (the usual view), the page's clients are chosen by name
+    first and the figures worked out for those rows alone, each once; otherwise every client's
+    figures are needed to sort or filter by them.
+    """
+    if query.flag not in FLAGS and _sorted_by_name(query):
+        return _client_select(viewer, course, lesson_count, query, now, only=_page_by_name(viewer, query, page))
+    return _client_select(viewer, course, lesson_count, query, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+
+
 def dashboard_page(session: Session, *, viewer: User, course: Course, query: DashboardQuery) -> DashboardPage:
     """Load one page of the viewer's clients with their progress figures and flags."""
     now = utcnow()
     lessons = _course_lessons(session, course)
-    stmt = _client_select(viewer, course, len(lessons), query, now)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    if query.flag in FLAGS:
+        counted = _client_select(viewer, course, len(lessons), query, now).order_by(None)
+    else:  # every visible client matching the search: no figures needed to count them
+        counted = _searched(visible_learner_ids(viewer), query)
+    total = session.scalar(select(func.count()).select_from(counted.subquery()))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, query.page), pages)
-    records = session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    records = session.execute(_page_select(viewer, course, len(lessons), query, now, page)).all()
     rows = [_row(record, len(lessons)) for record in records]
     _add_current_lessons(session, rows, lessons)
     return DashboardPage(rows=rows, total=total, page=page, pages=pages)

@@ -304,20 +304,20 @@ def subplan_count(node: dict) -> int:
 
 
 @pytest.mark.parametrize(
-    ("sort", "flag"), [("flags", ""), ("last_active", ""), ("name", "inactive"), ("flags", "struggling")]
+    ("sort", "flag"), [("name", ""), ("flags", ""), ("last_active", ""), ("name", "inactive"), ("flags", "struggling")]
 )
-def test_sorting_or_filtering_by_a_combined_figure_computes_each_figure_once(session, course, counsellor, sort, flag):
+def test_each_figure_is_computed_once_per_client_on_the_page(session, course, counsellor, sort, flag):
     """The flags and last active combine several per-client subqueries; PostgreSQL must run
-    each once per client (seven in all), not once per mention (60-81 before the fence)."""
+    each once per client (seven in all), not once per mention (36-81 before the fence)."""
     from sqlalchemy import text
 
-    from app.services.dashboard import _client_select
+    from app.services.dashboard import _page_select
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the plan shape is PostgreSQL's; SQLite has no EXPLAIN (FORMAT JSON)")
     add_clients(session, counsellor, ["Ann", "Bob"])
     viewer, row = session.get(User, counsellor), course_by_slug(session, course)
-    stmt = _client_select(viewer, row, 6, DashboardQuery(sort=sort, flag=flag), utcnow())
+    stmt = _page_select(viewer, row, 6, DashboardQuery(sort=sort, flag=flag), utcnow(), page=1)
     sql = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
 
     plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()
