@@ -112,7 +112,7 @@ def _per_client(viewer: User, course: Course, query: DashboardQuery, only: Selec
     (``OFFSET 0`` stops PostgreSQL merging it into the outer query) so that each figure is
     computed once per client: merged, the expressions combining them (last active, the flags)
     repeated every subquery several times per client (2.5-4.4 s for 3,356 clients sorted by
-    flags, 250-350 ms fenced; 36 subqueries a row instead of 7; bench/PLANS.md). Only a sort
+    flags, 0.2-0.32 s fenced; 36 subqueries a row instead of 7; bench/PLANS.md). Only a sort
     by a single figure, without a flag filter, is left unfenced: PostgreSQL then computes the
     figures for the rows of the page alone.
     """
