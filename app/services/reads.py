@@ -17,7 +17,7 @@ that changes per call; the SQL text is compiled once per engine and reused.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from psycopg.pq import TransactionStatus
@@ -25,6 +25,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import Executable
+
+from app.models.types import as_utc
 
 _compiled: WeakKeyDictionary[Engine, dict[int, tuple[Executable, str, dict]]] = WeakKeyDictionary()
 _USING_DATABASE = "reads.using_database"
@@ -57,9 +59,7 @@ def _session_is_idle(session: Session) -> bool:
 
 
 def _utc(value):
-    if not isinstance(value, datetime):
-        return value
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return as_utc(value) if isinstance(value, datetime) else value
 
 
 def read_rows(session: Session | scoped_session, statement: Executable, params: dict) -> list[tuple]:
