@@ -16,6 +16,7 @@ from app.services.accounts import user_create
 from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
 from app.services.course_files import load_course, load_course_zip
 from app.services.course_import import course_import
+from app.services.course_quality import course_warnings
 from app.services.demo import DEMO_PASSWORD, demo_create
 from app.services.errors import CourseInvalid, ValidationError
 from app.services.progress import course_by_slug
@@ -36,7 +37,11 @@ def _echo_problems(error: CourseInvalid, folder: Path) -> None:
 @courses_cli.command("validate")
 @click.argument("path", type=COURSE_PATH)
 def courses_validate(path: Path) -> None:
-    """Check a course folder and report every problem with its file and field."""
+    """Check a course folder and report every problem with its file and field.
+
+    Problems fail the check; quality warnings (give-away answers, missing sources, an overdue
+    review) are listed after it and leave the exit status at 0.
+    """
     try:
         spec = load_course(path)
     except CourseInvalid as error:
@@ -44,6 +49,11 @@ def courses_validate(path: Path) -> None:
         raise SystemExit(1) from None
     questions = sum(len(lesson.quiz) for lesson in spec.lessons.values())
     click.echo(f"{spec.slug}: valid ({len(spec.modules)} modules, {len(spec.lessons)} lessons, {questions} questions).")
+    warnings = course_warnings(spec)
+    for warning in warnings:
+        click.echo(f"warning: {warning}")
+    if warnings:
+        click.echo(f"{len(warnings)} warning(s): the course works, but fix these before learners rely on it.")
 
 
 @courses_cli.command("import")

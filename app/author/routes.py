@@ -88,7 +88,8 @@ def index():
         data = authoring.draft_data(db.session, course)
         preview = authoring.publish_preview(db.session, course=course)
         last = authoring.last_publication(db.session, course=course)
-        overviews.append({"slug": course.slug, "data": data, "preview": preview, "last": last})
+        warnings = authoring.quality_warnings(db.session, course=course, preview=preview)
+        overviews.append({"slug": course.slug, "data": data, "preview": preview, "last": last, "warnings": warnings})
     return render_template("author/index.html", overviews=overviews)
 
 

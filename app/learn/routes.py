@@ -18,7 +18,14 @@ from app.services.progress import (
     lesson_record_opened,
     require_unlocked,
 )
-from app.services.quizzes import attempt_for_learner, quiz_questions, quiz_submit_attempt
+from app.services.pass_rule import pass_rule_text
+from app.services.quizzes import (
+    SUBMISSION_KEY_PATTERN,
+    attempt_for_learner,
+    quiz_presentation,
+    quiz_questions,
+    quiz_submit_attempt,
+)
 
 
 def _outline_or_404(course_slug: str) -> CourseOutline:
@@ -108,7 +115,7 @@ def quiz(course_slug: str, lesson_slug: str):
         return locked
     if not entry.lesson.has_quiz:
         abort(404)
-    error, status, chosen = None, 200, {}
+    error, status, chosen, submission_key = None, 200, {}, fresh_submission_key()
     if request.method == "POST":  # CSRFProtect has checked the token already
         try:
             answers = parse_answers(request.form)
@@ -127,17 +134,21 @@ def quiz(course_slug: str, lesson_slug: str):
             error, status = problem, (400 if problem.tampered else 200)
             if problem.tampered:
                 chosen = {}
+            elif SUBMISSION_KEY_PATTERN.match(request.form.get("submission_key", "")):
+                # Nothing was recorded: the same key shows the choices in the same order again.
+                submission_key = request.form["submission_key"]
         else:
             return redirect(
                 url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt.id)
             )
+    questions = entry.lesson.questions
     return render_template(
         "learn/quiz.html",
         outline=outline,
         entry=entry,
-        questions=entry.lesson.questions,
-        # Nothing was recorded, so the next try gets a new one-time key.
-        submission_key=fresh_submission_key(),
+        questions=quiz_presentation(questions, submission_key),
+        pass_rule=pass_rule_text(outline.course.pass_mark, len(questions)),
+        submission_key=submission_key,
         error=error,
         chosen=chosen,
     ), status
@@ -160,6 +171,7 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
         outline=outline,
         entry=entry,
         attempt=recorded,
+        pass_rule=pass_rule_text(recorded.pass_mark, recorded.question_count),
         following=following,
         LessonState=LessonState,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Integer,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,6 +41,13 @@ class Course(db.Model):
     # Bumped by every import or publish that changes what learners see: workers cache the
     # content per version (app/services/course_content.py), so a change must never skip it.
     content_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The content review shown on every lesson (UK patient-information practice): who, when, next.
+    reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    next_review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # "Where to get help", written once for the course and shown after every lesson.
+    help_markdown: Mapped[str] = mapped_column(Text, default="")
+    help_html: Mapped[str] = mapped_column(Text, default="")
 
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
@@ -54,8 +64,12 @@ class Misconception(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(80))
+    # A short name for the counsellor's talking points; empty means "show the code".
+    title: Mapped[str] = mapped_column(String(80), default="")
     learner_text: Mapped[str] = mapped_column(Text)
     counsellor_text: Mapped[str] = mapped_column(Text)
+    # A belief that could kill or seriously harm: listed first for counsellors.
+    safety_critical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     course: Mapped[Course] = relationship(back_populates="misconceptions")
 
@@ -105,6 +119,8 @@ class Lesson(db.Model):
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     body_markdown: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
+    # [{"title": ..., "url": ... or None}]: where the lesson's facts come from, shown under it.
+    sources: Mapped[list[dict]] = mapped_column(JSON, default=list)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     course: Mapped[Course] = relationship()
@@ -141,6 +157,8 @@ class Question(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     prompt: Mapped[str] = mapped_column(Text)
     explanation: Mapped[str] = mapped_column(Text)
+    # Each attempt shows the choices in an order drawn for it, unless the author pinned the order.
+    shuffle: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     lesson: Mapped[Lesson] = relationship(back_populates="questions")
@@ -171,6 +189,8 @@ class Choice(db.Model):
     text: Mapped[str] = mapped_column(Text)
     is_correct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     feedback: Mapped[str] = mapped_column(Text)
+    # Picking it could kill or seriously harm in real life: its feedback is shown as a warning.
+    safety_critical: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     misconception_id: Mapped[int | None] = mapped_column(
         ForeignKey("misconceptions.id", ondelete="SET NULL"), nullable=True
     )

@@ -31,6 +31,7 @@ from app.models.types import utcnow
 from app.services.course_export import course_to_data
 from app.services.course_files import SLUG_PATTERN, CourseSpec, parse_course_data
 from app.services.course_import import course_import
+from app.services.course_quality import course_warnings
 from app.services.errors import CourseInvalid, DomainError, Problem
 from app.services.markdown import render_markdown, sanitise_text
 
@@ -126,6 +127,8 @@ class PublishPreview:
     summary: str = ""
     problems: list[Problem] = field(default_factory=list)
     spec: CourseSpec | None = field(default=None, repr=False)
+    # Quality warnings (app/services/course_quality.py): shown, never blocking.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def can_publish(self) -> bool:
@@ -667,7 +670,9 @@ def _preview(session: Session, course: Course, data: dict) -> PublishPreview:
     summary = report.summary() if report.changed else f"{report.course_slug}:"
     if moves:
         summary = summary.rstrip(".:") + ("; " if report.changed else " ") + f"reordered {len(moves)} item(s)."
-    return PublishPreview(has_draft=True, changes=report.changes + moves, summary=summary, spec=spec)
+    return PublishPreview(
+        has_draft=True, changes=report.changes + moves, summary=summary, spec=spec, warnings=course_warnings(spec)
+    )
 
 
 def publish_preview(session: Session, *, course: Course) -> PublishPreview:
@@ -705,6 +710,18 @@ def publish(session: Session, *, course: Course, user_id: int | None = None) -> 
     session.add(publication)
     course_import(session, preview.spec)  # commits the import, the record and the draft's removal together
     return publication
+
+
+def quality_warnings(session: Session, *, course: Course, preview: PublishPreview) -> list[Problem]:
+    """The quality warnings of the valid draft in ``preview``, or else of the published course."""
+    if preview.spec is not None:
+        return preview.warnings
+    if preview.problems:
+        return []  # the draft's problems come first; its warnings follow once it is valid
+    try:
+        return course_warnings(parse_course_data(course_to_data(session, course)))
+    except CourseInvalid:
+        return []
 
 
 def last_publication(session: Session, *, course: Course) -> CoursePublication | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app
 from sqlalchemy import and_, select
@@ -39,6 +40,7 @@ class QuestionView:
     id: int
     kind: str
     prompt: str
+    shuffle: bool
     live_choices: tuple[ChoiceView, ...]
 
 
@@ -52,6 +54,14 @@ class ModuleView:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceView:
+    """A source the lesson's facts come from."""
+
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class LessonView:
     """A live lesson with its sanitised HTML and its live quiz questions."""
 
@@ -60,6 +70,7 @@ class LessonView:
     title: str
     minutes: int
     body_html: str
+    sources: tuple[SourceView, ...]
     module: ModuleView
     questions: tuple[QuestionView, ...]
 
@@ -84,6 +95,13 @@ class CourseContent:
     version: int
     modules: tuple[ModuleView, ...]
     lessons: tuple[LessonView, ...]
+    reviewed_by: str | None = None
+    reviewed_on: date | None = None
+    next_review_on: date | None = None
+    help_html: str = ""
+
+
+COURSE_FIELDS = 10  # the course's own columns, first in every row of _content_rows
 
 
 def _content_rows(session: Session, course_id: int):
@@ -99,6 +117,10 @@ def _content_rows(session: Session, course_id: int):
             Course.summary,
             Course.pass_mark,
             Course.content_version,
+            Course.reviewed_by,
+            Course.reviewed_on,
+            Course.next_review_on,
+            Course.help_html,
             Module.id,
             Module.slug,
             Module.title,
@@ -107,9 +129,11 @@ def _content_rows(session: Session, course_id: int):
             Lesson.title,
             Lesson.minutes,
             Lesson.body_html,
+            Lesson.sources,
             Question.id,
             Question.kind,
             Question.prompt,
+            Question.shuffle,
             Choice.id,
             Choice.text,
         )
@@ -132,18 +156,25 @@ def load_course_content(session: Session, course_id: int) -> CourseContent | Non
     modules: dict[int, ModuleView] = {}
     lessons: dict[int, tuple] = {}  # lesson id -> (fields, module, {question id -> (fields, choices)})
     for row in rows:
-        (_, _, _, _, _, _, module_id, module_slug, module_title, lesson_id, *lesson_fields) = row
+        (module_id, module_slug, module_title, lesson_id, *lesson_fields) = row[COURSE_FIELDS:]
         if lesson_id is None:
             continue  # a course with no lessons yet
         module = modules.setdefault(module_id, ModuleView(module_id, module_slug, module_title))
-        slug, title, minutes, body_html, question_id, kind, prompt, choice_id, choice_text = lesson_fields
-        _, _, questions = lessons.setdefault(lesson_id, ((slug, title, minutes, body_html), module, {}))
+        slug, title, minutes, body_html, sources, question_id, kind, prompt, shuffle, choice_id, choice_text = (
+            lesson_fields
+        )
+        if lesson_id not in lessons:
+            source_views = tuple(SourceView(source["title"], source.get("url")) for source in sources or ())
+            lessons[lesson_id] = ((slug, title, minutes, body_html, source_views), module, {})
+        _, _, questions = lessons[lesson_id]
         if question_id is None:
             continue
-        _, choices = questions.setdefault(question_id, ((kind, prompt), []))
+        _, choices = questions.setdefault(question_id, ((kind, prompt, shuffle), []))
         if choice_id is not None:
             choices.append(ChoiceView(choice_id, choice_text))
-    course_id, slug, title, summary, pass_mark, version = rows[0][:6]
+    (course_id, slug, title, summary, pass_mark, version, reviewed_by, reviewed_on, next_review_on, help_html) = rows[
+        0
+    ][:COURSE_FIELDS]
     return CourseContent(
         id=course_id,
         slug=slug,
@@ -158,12 +189,16 @@ def load_course_content(session: Session, course_id: int) -> CourseContent | Non
                 *fields,
                 module=module,
                 questions=tuple(
-                    QuestionView(question_id, kind, prompt, tuple(choices))
-                    for question_id, ((kind, prompt), choices) in questions.items()
+                    QuestionView(question_id, *fields, tuple(choices))
+                    for question_id, (fields, choices) in questions.items()
                 ),
             )
             for lesson_id, (fields, module, questions) in lessons.items()
         ),
+        reviewed_by=reviewed_by,
+        reviewed_on=reviewed_on,
+        next_review_on=next_review_on,
+        help_html=help_html,
     )
 
 

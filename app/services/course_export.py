@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 
 import yaml
 from sqlalchemy import select
@@ -44,15 +45,32 @@ def course_to_data(session: Session, course: Course, *, with_ids: bool = False) 
             for m in modules
             if by_module.get(m.id)
         ],
-        "misconceptions": {
-            m.code: {"learner": m.learner_text, "counsellor": m.counsellor_text}
-            for m in sorted(course.misconceptions, key=lambda m: m.id)
-        },
+        "misconceptions": {m.code: _misconception_data(m) for m in sorted(course.misconceptions, key=lambda m: m.id)},
     }
+    if course.reviewed_by and course.reviewed_on and course.next_review_on:
+        # Dates as text, so a draft (JSON) can hold them; files get real YAML dates back.
+        course_raw["review"] = {
+            "reviewed_by": course.reviewed_by,
+            "reviewed_on": course.reviewed_on.isoformat(),
+            "next_review_on": course.next_review_on.isoformat(),
+        }
+    if course.help_markdown:
+        course_raw["help"] = course.help_markdown
     return {
         "course": course_raw,
         "lessons": {lesson.slug: _lesson_data(lesson, with_ids) for lesson in lessons},
     }
+
+
+def _misconception_data(misconception) -> dict:
+    raw = {}
+    if misconception.title:
+        raw["title"] = misconception.title
+    if misconception.safety_critical:
+        raw["safety_critical"] = True
+    raw["learner"] = misconception.learner_text
+    raw["counsellor"] = misconception.counsellor_text
+    return raw
 
 
 def _lesson_data(lesson: Lesson, with_ids: bool) -> dict:
@@ -63,22 +81,27 @@ def _lesson_data(lesson: Lesson, with_ids: bool) -> dict:
             raw = {"text": choice.text}
             if choice.is_correct:
                 raw["correct"] = True
+            if choice.safety_critical:
+                raw["safety_critical"] = True
             raw["feedback"] = choice.feedback
             if choice.misconception is not None:
                 raw["misconception"] = choice.misconception.code
             if with_ids:
                 raw["id"] = choice.id
             choices.append(raw)
-        raw_question = {
-            "kind": question.kind,
-            "prompt": question.prompt,
-            "explanation": question.explanation,
-            "choices": choices,
-        }
+        raw_question = {"kind": question.kind}
+        if not question.shuffle:
+            raw_question["shuffle"] = False
+        raw_question |= {"prompt": question.prompt, "explanation": question.explanation, "choices": choices}
         if with_ids:
             raw_question["id"] = question.id
         quiz.append(raw_question)
     front = {"title": lesson.title, "minutes": lesson.minutes}
+    if lesson.sources:
+        front["sources"] = [
+            {"title": source["title"], **({"url": source["url"]} if source.get("url") else {})}
+            for source in lesson.sources
+        ]
     if quiz:
         front["quiz"] = quiz
     return {"front": front, "body": lesson.body_markdown}
@@ -96,9 +119,18 @@ def _dump(data) -> str:
     return yaml.safe_dump(_without_ids(data), sort_keys=False, allow_unicode=True, width=100)
 
 
+def _with_dates(course_raw: dict) -> dict:
+    """The course fields with the review's ISO dates as dates, so YAML writes them unquoted."""
+    review = course_raw.get("review")
+    if not review:
+        return course_raw
+    dates = {key: date.fromisoformat(review[key]) for key in ("reviewed_on", "next_review_on")}
+    return {**course_raw, "review": {**review, **dates}}
+
+
 def course_data_to_files(data: dict) -> dict[str, str]:
     """Render course data as the files of a course folder: {relative path: text}."""
-    files = {"course.yaml": _dump(data["course"])}
+    files = {"course.yaml": _dump(_with_dates(data["course"]))}
     for slug, lesson in data["lessons"].items():
         body = lesson["body"].strip() + "\n"
         files[f"lessons/{slug}.md"] = f"---\n{_dump(lesson['front'])}---\n{body}"

@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,15 @@ from app.models.course import QUESTION_KINDS
 from app.services.errors import CourseInvalid, Problem
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-COURSE_KEYS = {"slug", "title", "summary", "pass_mark", "modules", "misconceptions"}
+COURSE_KEYS = {"slug", "title", "summary", "pass_mark", "modules", "misconceptions", "review", "help"}
+REVIEW_KEYS = {"reviewed_by", "reviewed_on", "next_review_on"}
 MODULE_KEYS = {"slug", "title", "lessons"}
-MISCONCEPTION_KEYS = {"learner", "counsellor"}
-LESSON_KEYS = {"title", "minutes", "quiz"}
-QUESTION_KEYS = {"kind", "prompt", "explanation", "choices"}
-CHOICE_KEYS = {"text", "correct", "feedback", "misconception"}
+MISCONCEPTION_KEYS = {"title", "learner", "counsellor", "safety_critical"}
+LESSON_KEYS = {"title", "minutes", "sources", "quiz"}
+SOURCE_KEYS = {"title", "url"}
+QUESTION_KEYS = {"kind", "prompt", "explanation", "shuffle", "choices"}
+CHOICE_KEYS = {"text", "correct", "feedback", "misconception", "safety_critical"}
+SOURCE_URL_PATTERN = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
 
 
 @dataclass
@@ -34,6 +38,8 @@ class ChoiceSpec:
     feedback: str
     misconception: str | None = None
     id: int | None = None  # set only in drafts made from the database, never in files
+    # A wrong choice that could kill or seriously harm if believed: its feedback is a warning.
+    safety_critical: bool = False
 
 
 @dataclass
@@ -43,6 +49,16 @@ class QuestionSpec:
     explanation: str
     choices: list[ChoiceSpec]
     id: int | None = None  # set only in drafts made from the database, never in files
+    # False pins the written order (True/False, "none of these"); otherwise each attempt draws one.
+    shuffle: bool = True
+
+
+@dataclass
+class SourceSpec:
+    """Where a lesson's facts come from: a title, and an address where one exists."""
+
+    title: str
+    url: str | None = None
 
 
 @dataclass
@@ -52,6 +68,7 @@ class LessonSpec:
     minutes: int
     body: str
     quiz: list[QuestionSpec]
+    sources: list[SourceSpec] = field(default_factory=list)
 
 
 @dataclass
@@ -65,6 +82,17 @@ class ModuleSpec:
 class MisconceptionSpec:
     learner: str
     counsellor: str
+    title: str = ""  # a short name for counsellors' talking points
+    safety_critical: bool = False
+
+
+@dataclass
+class ReviewSpec:
+    """Who last reviewed the course's content, when, and when it is next due."""
+
+    reviewed_by: str
+    reviewed_on: date
+    next_review_on: date
 
 
 @dataclass
@@ -76,6 +104,8 @@ class CourseSpec:
     modules: list[ModuleSpec]
     lessons: dict[str, LessonSpec]
     misconceptions: dict[str, MisconceptionSpec] = field(default_factory=dict)
+    review: ReviewSpec | None = None
+    help: str = ""  # Markdown shown after every lesson under "Where to get help"
     # A draft made from the database names its rows by id; a row without an id is new.
     from_draft: bool = False
 
@@ -101,6 +131,26 @@ class _Collector:
             self.add(where + key, "must be text")
             return ""
         return str(value).strip()
+
+    def flag(self, data: dict, key: str, where: str, *, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.add(where + key, "must be true or false")
+            return default
+        return value
+
+    def day(self, data: dict, key: str, where: str) -> date | None:
+        """A calendar date, written as YYYY-MM-DD (YAML reads it as a date; drafts keep text)."""
+        value = data.get(key)
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.add(where + key, "must be a date written as YYYY-MM-DD" if value is not None else "is required")
+        return None
 
     def unknown_keys(self, data: dict, allowed: set[str], where: str) -> None:
         if self.allow_ids:
@@ -162,12 +212,16 @@ def _read_choice(raw: Any, c: _Collector, where: str, codes: set[str]) -> Choice
             c.add(where + "misconception", f"unknown misconception code {code!r} (define it in course.yaml)")
         if correct:
             c.add(where + "misconception", "a correct choice cannot reveal a misconception")
+    safety_critical = c.flag(raw, "safety_critical", where, default=False)
+    if safety_critical and correct:
+        c.add(where + "safety_critical", "only a wrong choice can be marked safety-critical")
     return ChoiceSpec(
         text=c.text(raw, "text", where),
         correct=correct,
         feedback=c.text(raw, "feedback", where),
         misconception=code or None,
         id=c.row_id(raw, where),
+        safety_critical=safety_critical,
     )
 
 
@@ -204,7 +258,29 @@ def _read_question(raw: Any, c: _Collector, where: str, codes: set[str]) -> Ques
         explanation=c.text(raw, "explanation", where),
         choices=choices,
         id=c.row_id(raw, where),
+        shuffle=c.flag(raw, "shuffle", where, default=True),
     )
+
+
+def _read_sources(raw: Any, c: _Collector) -> list[SourceSpec]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        c.add("sources", "must be a list of sources, each with a title and an optional url")
+        return []
+    sources = []
+    for index, raw_source in enumerate(raw):
+        where = f"sources[{index + 1}]."
+        if not isinstance(raw_source, dict):
+            c.add(where.rstrip("."), "must be a mapping with a title and an optional url")
+            continue
+        c.unknown_keys(raw_source, SOURCE_KEYS, where)
+        url = c.text(raw_source, "url", where, required=False) or None
+        if url and not SOURCE_URL_PATTERN.match(url):
+            c.add(where + "url", "must be a web address starting with https:// or http://")
+            url = None
+        sources.append(SourceSpec(title=c.text(raw_source, "title", where), url=url))
+    return sources
 
 
 def _read_lesson_text(text: str, c: _Collector) -> tuple[dict, str] | None:
@@ -247,7 +323,14 @@ def _read_lesson(slug: str, front: dict, body: str, c: _Collector, codes: set[st
     if not isinstance(body, str) or not body.strip():
         c.add("body", "the lesson needs some Markdown text after the front matter")
         body = ""
-    return LessonSpec(slug=slug, title=c.text(front, "title", ""), minutes=minutes, body=body.strip() + "\n", quiz=quiz)
+    return LessonSpec(
+        slug=slug,
+        title=c.text(front, "title", ""),
+        minutes=minutes,
+        body=body.strip() + "\n",
+        quiz=quiz,
+        sources=_read_sources(front.get("sources"), c),
+    )
 
 
 def _read_misconceptions(raw: Any, c: _Collector) -> dict[str, MisconceptionSpec]:
@@ -265,10 +348,42 @@ def _read_misconceptions(raw: Any, c: _Collector) -> dict[str, MisconceptionSpec
             c.add(where.rstrip("."), "needs learner and counsellor texts")
             continue
         c.unknown_keys(texts, MISCONCEPTION_KEYS, where)
+        title = c.text(texts, "title", where, required=False)
+        if len(title) > 80:
+            c.add(where + "title", "must be 80 characters or fewer (it is a short name)")
         result[str(code)] = MisconceptionSpec(
-            learner=c.text(texts, "learner", where), counsellor=c.text(texts, "counsellor", where)
+            learner=c.text(texts, "learner", where),
+            counsellor=c.text(texts, "counsellor", where),
+            title=title,
+            safety_critical=c.flag(texts, "safety_critical", where, default=False),
         )
     return result
+
+
+def _read_review(raw: Any, c: _Collector) -> ReviewSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        c.add("review", "must be a mapping with reviewed_by, reviewed_on and next_review_on")
+        return None
+    c.unknown_keys(raw, REVIEW_KEYS, "review.")
+    reviewed_by = c.text(raw, "reviewed_by", "review.")
+    reviewed_on = c.day(raw, "reviewed_on", "review.")
+    next_review_on = c.day(raw, "next_review_on", "review.")
+    if reviewed_on and next_review_on and next_review_on <= reviewed_on:
+        c.add("review.next_review_on", "must be after reviewed_on")
+    if not (reviewed_by and reviewed_on and next_review_on):
+        return None
+    return ReviewSpec(reviewed_by=reviewed_by, reviewed_on=reviewed_on, next_review_on=next_review_on)
+
+
+def _read_help(raw: Any, c: _Collector) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        c.add("help", "must be Markdown text")
+        return ""
+    return raw.strip() + "\n" if raw.strip() else ""
 
 
 def _read_modules(raw: Any, c: _Collector) -> list[ModuleSpec]:
@@ -362,6 +477,8 @@ def parse_course_data(data: dict, *, allow_ids: bool = False, problems: list[Pro
         modules=modules,
         lessons=lessons,
         misconceptions=misconceptions,
+        review=_read_review(raw.get("review"), c),
+        help=_read_help(raw.get("help"), c),
         from_draft=allow_ids,
     )
     if problems:

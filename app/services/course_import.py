@@ -151,7 +151,18 @@ class _Importer:
             .where(Course.slug == spec.slug)
             .options(selectinload(Course.modules), selectinload(Course.misconceptions))
         )
-        values = dict(title=self._clean(spec.title), summary=self._clean(spec.summary), pass_mark=spec.pass_mark)
+        review = spec.review
+        help_markdown = sanitise_markdown(spec.help) if spec.help else ""
+        values = dict(
+            title=self._clean(spec.title),
+            summary=self._clean(spec.summary),
+            pass_mark=spec.pass_mark,
+            reviewed_by=self._clean(review.reviewed_by) if review else None,
+            reviewed_on=review.reviewed_on if review else None,
+            next_review_on=review.next_review_on if review else None,
+            help_markdown=help_markdown,
+            help_html=render_markdown(help_markdown) if help_markdown else "",
+        )
         if course is None:
             course = Course(slug=spec.slug, **values)
             self.session.add(course)
@@ -163,7 +174,12 @@ class _Importer:
     def misconceptions(self, course: Course) -> dict[str, Misconception]:
         by_code = {m.code: m for m in course.misconceptions}
         for code, texts in self.spec.misconceptions.items():
-            values = dict(learner_text=self._clean(texts.learner), counsellor_text=self._clean(texts.counsellor))
+            values = dict(
+                title=self._clean(texts.title),
+                learner_text=self._clean(texts.learner),
+                counsellor_text=self._clean(texts.counsellor),
+                safety_critical=texts.safety_critical,
+            )
             misconception = by_code.get(code)
             if misconception is None:
                 by_code[code] = Misconception(code=code, **values)
@@ -190,6 +206,7 @@ class _Importer:
                 is_correct=spec.correct,
                 feedback=self._clean(spec.feedback),
                 misconception=codes.get(spec.misconception) if spec.misconception else None,
+                safety_critical=spec.safety_critical,
                 retired_at=None,
             )
             if choice is None:
@@ -217,6 +234,7 @@ class _Importer:
                 kind=spec.kind,
                 prompt=self._clean(spec.prompt),
                 explanation=self._clean(spec.explanation),
+                shuffle=spec.shuffle,
                 retired_at=None,
             )
             if question is None:
@@ -279,6 +297,7 @@ class _Importer:
                     minutes=lesson_spec.minutes,
                     body_markdown=body,
                     body_html=render_markdown(body),
+                    sources=[{"title": self._clean(source.title), "url": source.url} for source in lesson_spec.sources],
                     retired_at=None,
                 )
                 if lesson is None:

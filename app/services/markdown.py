@@ -7,8 +7,54 @@ import re
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+# Phone numbers as UK readers write them: 0300 123 1110, 020 7946 0000, 07700 900123, the short
+# lines 116 123 and 116 117, and 999, 111 and 112 standing alone. "text 82111" is an SMS line.
+_PHONE = re.compile(
+    r"(?<![\w£$€.,/-])(?:0\d{2,4}(?: ?\d{3,4}){2}|116 ?\d{3}|999|111|112)(?![\w.,/-]?\d)"
+    r"|(?<=\btext )(?P<sms>\d{5})\b",
+    re.IGNORECASE,
+)
+
+
+def _phone_links(state) -> None:
+    """Make every phone number in lesson text a tap-to-call (or tap-to-text) link.
+
+    A core rule, so every course gets it and numbers inside links or code are left alone.
+    """
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children, inside_link = [], 0
+        for token in block.children:
+            inside_link += {"link_open": 1, "link_close": -1}.get(token.type, 0)
+            if token.type != "text" or inside_link or not _PHONE.search(token.content):
+                children.append(token)
+                continue
+            text, start = token.content, 0
+            for match in _PHONE.finditer(text):
+                if match.start() > start:
+                    children.append(_text_token(text[start : match.start()]))
+                number = match.group(0)
+                scheme = "sms:" if match.group("sms") else "tel:"
+                link = Token("link_open", "a", 1)
+                link.attrs = {"href": scheme + number.replace(" ", "")}
+                children += [link, _text_token(number), Token("link_close", "a", -1)]
+                start = match.end()
+            if start < len(text):
+                children.append(_text_token(text[start:]))
+        block.children = children
+
+
+def _text_token(content: str):
+    token = Token("text", "", 0)
+    token.content = content
+    return token
+
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+_markdown.core.ruler.push("phone_links", _phone_links)
 
 ALLOWED_TAGS = {
     "p",
@@ -35,7 +81,7 @@ ALLOWED_TAGS = {
     "img",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
-ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel", "sms"}
 
 
 def render_markdown(markdown_text: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,11 +21,41 @@ from app.models import (
     QuizAttempt,
     User,
 )
-from app.services.course_content import LessonView
+from app.services.course_content import LessonView, QuestionView
 from app.services.errors import QuizInputError
+from app.services.pass_rule import is_pass
 from app.services.progress import lesson_record_completion
 
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+ChoiceT = TypeVar("ChoiceT")
+
+
+def shown_order(choices: Sequence[ChoiceT], *, question_id: int, shuffle: bool, submission_key: str) -> list[ChoiceT]:
+    """The order a question's choices are shown in for one attempt.
+
+    Drawn from the attempt's one-time submission key, so the quiz page and the grading of its
+    submission agree without storing anything until the attempt is recorded, and every new
+    attempt gets a new order. A question whose author pinned the order keeps the written one.
+    """
+    ordered = list(choices)
+    if shuffle and len(ordered) > 1:
+        # Not a secret: only the order of the choices depends on it.
+        random.Random(f"{submission_key}:{question_id}").shuffle(ordered)  # noqa: S311
+    return ordered
+
+
+def quiz_presentation(questions: Iterable[QuestionView], submission_key: str) -> list[tuple[QuestionView, list]]:
+    """Each question of a quiz page with its choices in the order this attempt shows them."""
+    return [
+        (
+            question,
+            shown_order(
+                question.live_choices, question_id=question.id, shuffle=question.shuffle, submission_key=submission_key
+            ),
+        )
+        for question in questions
+    ]
 
 
 @dataclass(frozen=True)
@@ -86,9 +118,11 @@ def check_answers(questions: list[Question], answers: dict[int, list[int]]) -> d
 
 
 def choices_snapshot(choices: list[Choice], chosen_ids: set[int] | frozenset[int]) -> list[dict]:
-    """The choices of a question as the learner saw them, for an answer's permanent record.
+    """The choices of a question as the learner saw them, in that order, for an answer's record.
 
     The one definition of the snapshot format: attempts and the seeding code both use it.
+    Attempts recorded before choices were shuffled or marked safety-critical lack that key:
+    their list is in the order they were shown, and nothing in them was marked.
     """
     return [
         {
@@ -100,9 +134,17 @@ def choices_snapshot(choices: list[Choice], chosen_ids: set[int] | frozenset[int
             "misconception": choice.misconception.code if choice.misconception else None,
             # What the learner was told about it, kept as it was then.
             "misconception_text": choice.misconception.learner_text if choice.misconception else None,
+            "safety_critical": is_safety_critical(choice),
         }
         for choice in choices
     ]
+
+
+def is_safety_critical(choice: Choice) -> bool:
+    """Whether picking this choice could kill or seriously harm: marked so, or its misconception is."""
+    if choice.is_correct:
+        return False
+    return choice.safety_critical or bool(choice.misconception and choice.misconception.safety_critical)
 
 
 @dataclass(frozen=True)
@@ -154,8 +196,12 @@ def quiz_submit_attempt(
     correct_count = 0
     for position, question in enumerate(questions, start=1):
         chosen_ids = chosen[question.id]
+        # Graded by identity; the order only records what this learner saw.
         is_right = GRADERS[question.kind].is_right(question.live_choices, chosen_ids)
         correct_count += is_right
+        shown = shown_order(
+            question.live_choices, question_id=question.id, shuffle=question.shuffle, submission_key=submission_key
+        )
         answer = AttemptAnswer(
             question_id=question.id,
             position=position,
@@ -163,23 +209,22 @@ def quiz_submit_attempt(
             prompt=question.prompt,
             explanation=question.explanation,
             is_correct=is_right,
-            choices_shown=choices_snapshot(question.live_choices, chosen_ids),
+            choices_shown=choices_snapshot(shown, chosen_ids),
         )
         answer.selections = [
             AnswerSelection(
                 choice_id=choice.id,
-                position=index,
+                position=index,  # where the learner saw it
                 is_correct=choice.is_correct,
                 misconception_code=choice.misconception.code if choice.misconception else None,
             )
-            for index, choice in enumerate(question.live_choices, start=1)
+            for index, choice in enumerate(shown, start=1)
             if choice.id in chosen_ids
         ]
         attempt.answers.append(answer)
     attempt.correct_count = correct_count
     attempt.score = correct_count / len(questions)
-    # Compare in whole questions so 0.8 of 5 is not lost to floating point.
-    attempt.passed = correct_count >= round(pass_mark * len(questions), 9)
+    attempt.passed = is_pass(correct_count, len(questions), pass_mark)
     session.add(attempt)
     try:
         session.flush()

@@ -45,8 +45,9 @@ from app.models import (
     User,
 )
 from app.services.errors import DomainError
+from app.services.pass_rule import is_pass, questions_needed
 from app.services.progress import course_outline
-from app.services.quizzes import GRADERS, choices_snapshot
+from app.services.quizzes import GRADERS, choices_snapshot, shown_order
 
 SEED_PASSWORD = "seeded-account-password"  # noqa: S105 - synthetic accounts for development and benchmarks
 SEED_EMAIL_DOMAIN = "seed.example.org"
@@ -107,6 +108,7 @@ class QuizQuestion:
     prompt: str
     explanation: str
     variants: list[AnswerVariant]  # [0] is right; wrong ones follow, misconception-revealing first
+    shuffle: bool = True  # as the question says: each attempt's order is drawn from its key
     base_wrong: float = 0.25  # how often an average learner gets it wrong on a first try
 
 
@@ -179,10 +181,11 @@ def course_shape(session: Session, course: Course) -> CourseShape:
                 prompt=question.prompt,
                 explanation=question.explanation,
                 variants=_question_variants(question),
+                shuffle=question.shuffle,
             )
             for question in quiz_questions(session, entry.lesson)
         ]
-        needed = math.ceil(round(course.pass_mark * len(questions), 9))
+        needed = questions_needed(course.pass_mark, len(questions))
         lessons.append(LessonShape(id=entry.lesson.id, number=entry.number, questions=questions, needed=needed))
     return CourseShape(course_id=course.id, pass_mark=course.pass_mark, lessons=lessons)
 
@@ -280,7 +283,10 @@ class _Sink:
     def add(self, model, row: tuple) -> None:
         raise NotImplementedError
 
-    def answer(self, row_id: int, attempt_id: int, position: int, question: QuizQuestion, variant: AnswerVariant):
+    def answer(
+        self, row_id: int, attempt_id: int, position: int, question: QuizQuestion, variant_index: int, order: tuple
+    ):
+        """Add an answer whose snapshot lists the variant's choices in ``order`` (indexes into them)."""
         raise NotImplementedError
 
     def flush(self) -> None:
@@ -294,24 +300,27 @@ class _CopySink(_Sink):
     def __init__(self, session: Session):
         super().__init__(session)
         self.lines: dict[type, list[str]] = {model: [] for model in _ORDER}
-        self._answer_text: dict[tuple[int, int], str] = {}  # (question id, variant index) -> row tail
+        self._answer_text: dict[tuple, str] = {}  # (question id, variant index, order) -> row tail
 
     def add(self, model, row: tuple) -> None:
         self.lines[model].append("\t".join(map(_copy_value, row)))
 
-    def answer(self, row_id, attempt_id, position, question, variant_index) -> None:
-        # 2 million rows share a few hundred distinct tails: escape each once.
-        key = (question.id, variant_index)
+    def answer(self, row_id, attempt_id, position, question, variant_index, order) -> None:
+        # 2 million rows share a few thousand distinct tails: escape each once.
+        key = (question.id, variant_index, order)
         tail = self._answer_text.get(key)
         if tail is None:
             variant = question.variants[variant_index]
+            shown = variant.choices_shown_json if order == tuple(range(len(order))) else None
+            if shown is None:
+                shown = json.dumps([variant.choices_shown[index] for index in order])
             tail = "\t".join(
                 (
                     _copy_value(question.kind),
                     _copy_value(question.prompt),
                     _copy_value(question.explanation),
                     _copy_value(variant.is_correct),
-                    variant.choices_shown_json.translate(_COPY_ESCAPES),
+                    shown.translate(_COPY_ESCAPES),
                 )
             )
             self._answer_text[key] = tail
@@ -358,7 +367,7 @@ class _ExecutemanySink(_Sink):
                 values[name] = value.value
         self.rows[model].append(values)
 
-    def answer(self, row_id, attempt_id, position, question, variant_index) -> None:
+    def answer(self, row_id, attempt_id, position, question, variant_index, order) -> None:
         variant = question.variants[variant_index]
         self.rows[AttemptAnswer].append(
             {
@@ -370,7 +379,7 @@ class _ExecutemanySink(_Sink):
                 "prompt": question.prompt,
                 "explanation": question.explanation,
                 "is_correct": variant.is_correct,
-                "choices_shown": variant.choices_shown,
+                "choices_shown": [variant.choices_shown[index] for index in order],
             }
         )
 
@@ -411,26 +420,37 @@ def _write_history(
         for attempt in visit.attempts:
             questions = visit.lesson.questions
             attempt_id = sink.take_id(QuizAttempt)
+            submission_key = f"{rng.getrandbits(128):032x}"
             correct = 0
             for position, (question, variant_index) in enumerate(zip(questions, attempt.variants, strict=True), 1):
                 variant = question.variants[variant_index]
                 correct += variant.is_correct
                 answer_id = sink.take_id(AttemptAnswer)
-                sink.answer(answer_id, attempt_id, position, question, variant_index)
-                for choice_id, choice_position, is_correct, code in variant.selections:
+                # The order quiz_submit_attempt would have shown for this key.
+                order = tuple(
+                    shown_order(
+                        range(len(variant.choices_shown)),
+                        question_id=question.id,
+                        shuffle=question.shuffle,
+                        submission_key=submission_key,
+                    )
+                )
+                sink.answer(answer_id, attempt_id, position, question, variant_index, order)
+                for choice_id, written_position, is_correct, code in variant.selections:
+                    shown_position = order.index(written_position - 1) + 1
                     sink.add(
                         AnswerSelection,
-                        (sink.take_id(AnswerSelection), answer_id, choice_id, choice_position, is_correct, code),
+                        (sink.take_id(AnswerSelection), answer_id, choice_id, shown_position, is_correct, code),
                     )
                     counts.selections += 1
-            passed = correct >= round(shape.pass_mark * len(questions), 9)
+            passed = is_pass(correct, len(questions), shape.pass_mark)
             sink.add(
                 QuizAttempt,
                 (
                     attempt_id,
                     learner_id,
                     visit.lesson.id,
-                    f"{rng.getrandbits(128):032x}",
+                    submission_key,
                     attempt.at,
                     len(questions),
                     correct,

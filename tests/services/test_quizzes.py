@@ -94,7 +94,8 @@ def test_attempt_keeps_a_snapshot_of_what_was_shown_and_chosen(session, tiny):
     attempt = submit(session, user, lesson, questions, {q.id: wrong(q) for q in questions}).attempt
     first = attempt.answers[0]
     assert first.prompt == questions[0].prompt and first.explanation == questions[0].explanation
-    assert [c["text"] for c in first.choices_shown] == [c.text for c in questions[0].choices]
+    # Every choice, in the order this attempt drew (tests/services/test_choice_order.py checks the order).
+    assert sorted(c["text"] for c in first.choices_shown) == sorted(c.text for c in questions[0].choices)
     chosen = [c for c in first.choices_shown if c["chosen"]]
     assert chosen == [
         {
@@ -105,6 +106,7 @@ def test_attempt_keeps_a_snapshot_of_what_was_shown_and_chosen(session, tiny):
             "feedback": "No: it blocks.",
             "misconception": "blocks-are-boosts",
             "misconception_text": "A blocker does not boost.",
+            "safety_critical": False,
         }
     ]
     selection = session.scalar(select(AnswerSelection).where(AnswerSelection.answer_id == first.id))

@@ -32,7 +32,7 @@ from app.services.analytics import course_analytics
 from app.services.client_report import client_report
 from app.services.dashboard import DashboardQuery, dashboard_page
 from app.services.progress import LessonState, course_by_slug, course_outline
-from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.quizzes import quiz_questions, quiz_submit_attempt, shown_order
 from app.services.seeding import SEED_PASSWORD, SeedError, seed_population
 from app.services.sharing import visible_learner_ids
 
@@ -66,7 +66,7 @@ def live_quizzes(session, course_slug: str) -> dict[int, list[Question]]:
     return {entry.lesson.id: quiz_questions(session, entry.lesson) for entry in outline.entries}
 
 
-def snapshot(question: Question, chosen: set[int]) -> list[dict]:
+def snapshot(choices: list[Choice], chosen: set[int]) -> list[dict]:
     """The choices_shown a real submission records, written out independently of the seeder."""
     return [
         {
@@ -77,8 +77,10 @@ def snapshot(question: Question, chosen: set[int]) -> list[dict]:
             "feedback": choice.feedback,
             "misconception": choice.misconception.code if choice.misconception else None,
             "misconception_text": choice.misconception.learner_text if choice.misconception else None,
+            "safety_critical": not choice.is_correct
+            and (choice.safety_critical or bool(choice.misconception and choice.misconception.safety_critical)),
         }
-        for choice in question.live_choices
+        for choice in choices
     ]
 
 
@@ -138,13 +140,19 @@ def test_every_attempt_is_recorded_as_a_real_submission_would_be(session, course
                 question.prompt,
                 question.explanation,
             )
-            assert answer.choices_shown == snapshot(question, chosen)
+            shown = shown_order(
+                question.live_choices,
+                question_id=question.id,
+                shuffle=question.shuffle,
+                submission_key=attempt.submission_key,
+            )
+            assert answer.choices_shown == snapshot(shown, chosen)
             assert answer.is_correct == (chosen == {c.id for c in question.live_choices if c.is_correct})
-            expected = [
+            expected = sorted(
                 (choice.id, index, choice.is_correct, choice.misconception.code if choice.misconception else None)
-                for index, choice in enumerate(question.live_choices, start=1)
+                for index, choice in enumerate(shown, start=1)
                 if choice.id in chosen
-            ]
+            )
             got = sorted((s.choice_id, s.position, s.is_correct, s.misconception_code) for s in answer.selections)
             assert got == expected
         correct = sum(answer.is_correct for answer in attempt.answers)
@@ -175,7 +183,8 @@ def test_rows_match_what_quiz_submit_attempt_writes(app, session, course, seeded
         lesson=lesson,
         questions=quiz_questions(session, lesson),
         answers=answers,
-        submission_key="f" * 32,
+        # The same key draws the same order of choices, so the snapshots must match exactly.
+        submission_key=seeded_attempt.submission_key,
         pass_mark=seeded_attempt.pass_mark,
     ).attempt
 

@@ -47,7 +47,7 @@ def test_lesson_page_shows_sanitised_body_and_navigation(learner_client, app):
     response = learner_client.get(f"/courses/naltrexone/lessons/{first}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<h2>Where to get help</h2>" in page
+    assert '<h2 id="where-to-get-help">Where to get help</h2>' in page
     assert "Take the quiz" in page
     assert "Next (locked until you pass this quiz)" in page
     submit_quiz(learner_client, first, quiz_form(app, first))

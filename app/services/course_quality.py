@@ -1,0 +1,155 @@
+"""Warnings about a course's assessment quality and upkeep: things that do not stop a course
+from working, but let learners pass without learning or leave health content unreviewed.
+
+``flask courses validate``, the publish page and the authoring overview all report these, so
+every course an author writes is held to them, not just the one we ship. Each warning names
+its file and field, like the format's problems (app/services/course_files.py), but never
+blocks an import or a publication.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+from app.models.types import utcnow
+from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec
+from app.services.errors import Problem
+
+MIN_QUESTIONS = 3  # fewer, and a quiz cannot tell learning from luck
+MIN_FOR_PATTERN = 3  # single-answer questions needed before a pattern in them means anything
+MOSTLY = 2 / 3  # "mostly one way": more than this share
+
+
+def _single_answer(questions: Iterable[QuestionSpec]) -> list[QuestionSpec]:
+    return [question for question in questions if question.kind == "single" and question.choices]
+
+
+def _correct_index(question: QuestionSpec) -> int | None:
+    return next((index for index, choice in enumerate(question.choices) if choice.correct), None)
+
+
+def _correct_is_longest(question: QuestionSpec) -> bool:
+    """Whether the correct choice is strictly longer than every other: a give-away."""
+    index = _correct_index(question)
+    if index is None:
+        return False
+    right = len(question.choices[index].text)
+    return all(len(choice.text) < right for number, choice in enumerate(question.choices) if number != index)
+
+
+def _true_false_answer(question: QuestionSpec) -> str | None:
+    index = _correct_index(question)
+    return None if index is None else question.choices[index].text.strip().lower()
+
+
+def _ordinal(index: int) -> str:
+    return {0: "first", 1: "second", 2: "third", 3: "fourth", 4: "fifth"}.get(index, f"number {index + 1}")
+
+
+def _pattern_warnings(questions: list[QuestionSpec], *, everywhere: bool) -> list[tuple[str, str]]:
+    """Give-aways across a set of questions: (field, message) pairs.
+
+    ``everywhere`` is true for the whole course, false for one lesson's quiz.
+    """
+    warnings = []
+    scope = "across the course" if everywhere else "in this quiz"
+    singles = _single_answer(questions)
+    if len(singles) >= MIN_FOR_PATTERN:
+        positions = Counter(index for q in singles if (index := _correct_index(q)) is not None)
+        index, count = positions.most_common(1)[0] if positions else (0, 0)
+        if count > len(singles) / 2:
+            warnings.append(
+                (
+                    "quiz",
+                    f"the correct choice is the {_ordinal(index)} one in {count} of {len(singles)} single-answer "
+                    f"questions {scope}: vary its place so its position does not give it away",
+                )
+            )
+        longest = sum(_correct_is_longest(question) for question in singles)
+        if longest > len(singles) / 2:
+            warnings.append(
+                (
+                    "quiz",
+                    f"the correct choice is the longest in {longest} of {len(singles)} single-answer questions "
+                    f"{scope}: make the wrong choices as full and careful as the right one",
+                )
+            )
+    answers = Counter(
+        answer for question in questions if question.kind == "true_false" and (answer := _true_false_answer(question))
+    )
+    total = sum(answers.values())
+    if total >= 2:
+        answer, count = answers.most_common(1)[0]
+        all_one_way = count == total and not everywhere
+        if all_one_way or (total >= MIN_FOR_PATTERN and count / total > MOSTLY):
+            warnings.append(
+                (
+                    "quiz",
+                    f"{count} of {total} true/false questions {scope} are answered “{answer.title()}”: "
+                    "mix true and false statements so guessing one way does not pass",
+                )
+            )
+    return warnings
+
+
+def _lesson_warnings(lesson: LessonSpec) -> list[Problem]:
+    file = f"lessons/{lesson.slug}.md"
+    problems = []
+    if not lesson.sources:
+        problems.append(Problem(file, "sources", "the lesson lists no sources: say where its facts come from"))
+    if 0 < len(lesson.quiz) < MIN_QUESTIONS:
+        problems.append(
+            Problem(
+                file,
+                "quiz",
+                f"the quiz has only {len(lesson.quiz)} question(s): {MIN_QUESTIONS} or more tell learning from luck",
+            )
+        )
+    for number, question in enumerate(lesson.quiz, start=1):
+        if question.kind == "multiple" and question.choices and all(choice.correct for choice in question.choices):
+            problems.append(
+                Problem(
+                    file,
+                    f"quiz[{number}].choices",
+                    "a multiple question with no wrong choice is passed by ticking everything: add a wrong one",
+                )
+            )
+    problems += [Problem(file, field, message) for field, message in _pattern_warnings(lesson.quiz, everywhere=False)]
+    return problems
+
+
+def _review_warnings(spec: CourseSpec, today: date) -> list[Problem]:
+    if spec.review is None:
+        return [
+            Problem(
+                "course.yaml",
+                "review",
+                "no review is recorded: say who reviewed the content, when, and when it is next due",
+            )
+        ]
+    due = spec.review.next_review_on
+    if due < today:
+        return [
+            Problem(
+                "course.yaml",
+                "review.next_review_on",
+                f"the content review was due on {due.isoformat()}: review the course and update the dates",
+            )
+        ]
+    return []
+
+
+def course_warnings(spec: CourseSpec, *, today: date | None = None) -> list[Problem]:
+    """Every quality warning for a valid course spec, course-wide ones first, then per lesson."""
+    today = today or utcnow().date()
+    lessons = [spec.lessons[slug] for module in spec.modules for slug in module.lesson_slugs if slug in spec.lessons]
+    every_question = [question for lesson in lessons for question in lesson.quiz]
+    problems = _review_warnings(spec, today)
+    problems += [
+        Problem("course.yaml", field, message) for field, message in _pattern_warnings(every_question, everywhere=True)
+    ]
+    for lesson in lessons:
+        problems += _lesson_warnings(lesson)
+    return problems
