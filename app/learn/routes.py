@@ -9,6 +9,7 @@ from app.extensions import db
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
 from app.services.errors import LessonLocked, QuizInputError
+from app.services.pass_rule import pass_rule_text
 from app.services.progress import (
     CourseOutline,
     LessonNeedsQuiz,
@@ -18,7 +19,6 @@ from app.services.progress import (
     lesson_record_opened,
     require_unlocked,
 )
-from app.services.pass_rule import pass_rule_text
 from app.services.quizzes import (
     SUBMISSION_KEY_PATTERN,
     attempt_for_learner,
