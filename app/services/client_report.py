@@ -19,6 +19,8 @@ class MisconceptionInsight:
     code: str
     counsellor_text: str
     learner_text: str
+    title: str = ""
+    safety_critical: bool = False
     times: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
@@ -28,6 +30,11 @@ class MisconceptionInsight:
     @property
     def still_present(self) -> bool:
         return self.open_questions > 0
+
+    @property
+    def heading(self) -> str:
+        """The short title the author gave it, or its code made readable."""
+        return self.title or self.code.replace("-", " ").capitalize()
 
 
 @dataclass
@@ -44,7 +51,9 @@ class ClientReport:
 def misconception_insights(attempts: list[QuizAttempt], known: dict[str, Misconception]) -> list[MisconceptionInsight]:
     """Group the misconceptions revealed by wrong choices, each marked as still present or corrected.
 
-    An occurrence is corrected when a later attempt answered the same question right.
+    An occurrence is corrected when a later attempt answered the same question right. The
+    order is the order to talk about them in: safety-critical ones first, then the rest;
+    within each, those still present before those corrected, the most frequent first.
     """
     answers: list[tuple[datetime, AttemptAnswer]] = sorted(
         ((attempt.submitted_at, answer) for attempt in attempts for answer in attempt.answers),
@@ -68,6 +77,8 @@ def misconception_insights(attempts: list[QuizAttempt], known: dict[str, Misconc
                     code=code,
                     counsellor_text=misconception.counsellor_text if misconception else "",
                     learner_text=misconception.learner_text if misconception else "",
+                    title=misconception.title if misconception else "",
+                    safety_critical=bool(misconception and misconception.safety_critical),
                 ),
             )
             insight.times += 1
@@ -84,7 +95,7 @@ def misconception_insights(attempts: list[QuizAttempt], known: dict[str, Misconc
                 open_set.add(question_key)
     for code, insight in insights.items():
         insight.open_questions = len(open_by_code.get(code, ()))
-    return sorted(insights.values(), key=lambda i: (not i.still_present, -(i.times), i.code))
+    return sorted(insights.values(), key=lambda i: (not i.safety_critical, not i.still_present, -(i.times), i.code))
 
 
 def client_report(session: Session, *, learner: User, course: Course) -> ClientReport:

@@ -18,8 +18,11 @@ from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec
 from app.services.errors import Problem
 
 MIN_QUESTIONS = 3  # fewer, and a quiz cannot tell learning from luck
-MIN_FOR_PATTERN = 3  # single-answer questions needed before a pattern in them means anything
-MOSTLY = 2 / 3  # "mostly one way": more than this share
+MIN_FOR_PATTERN = 3  # questions needed before a pattern in them means anything
+# "Most" of a course's questions is a majority. One quiz has only a few, where chance alone often
+# puts two of three answers in one place, so a quiz is flagged only when it is more than 2/3.
+MOST_IN_COURSE = 1 / 2
+MOST_IN_QUIZ = 2 / 3
 
 
 def _single_answer(questions: Iterable[QuestionSpec]) -> list[QuestionSpec]:
@@ -55,11 +58,12 @@ def _pattern_warnings(questions: list[QuestionSpec], *, everywhere: bool) -> lis
     """
     warnings = []
     scope = "across the course" if everywhere else "in this quiz"
+    most = MOST_IN_COURSE if everywhere else MOST_IN_QUIZ
     singles = _single_answer(questions)
     if len(singles) >= MIN_FOR_PATTERN:
         positions = Counter(index for q in singles if (index := _correct_index(q)) is not None)
         index, count = positions.most_common(1)[0] if positions else (0, 0)
-        if count > len(singles) / 2:
+        if count > len(singles) * most:
             warnings.append(
                 (
                     "quiz",
@@ -68,7 +72,7 @@ def _pattern_warnings(questions: list[QuestionSpec], *, everywhere: bool) -> lis
                 )
             )
         longest = sum(_correct_is_longest(question) for question in singles)
-        if longest > len(singles) / 2:
+        if longest > len(singles) * most:
             warnings.append(
                 (
                     "quiz",
@@ -83,7 +87,7 @@ def _pattern_warnings(questions: list[QuestionSpec], *, everywhere: bool) -> lis
     if total >= 2:
         answer, count = answers.most_common(1)[0]
         all_one_way = count == total and not everywhere
-        if all_one_way or (total >= MIN_FOR_PATTERN and count / total > MOSTLY):
+        if all_one_way or (total >= MIN_FOR_PATTERN and count / total > MOST_IN_QUIZ):
             warnings.append(
                 (
                     "quiz",

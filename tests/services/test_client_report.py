@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from app.models import LessonProgress, QuizAttempt, User
+from app.models import LessonProgress, Misconception, QuizAttempt, User
 from app.models.types import utcnow
 from app.services.client_report import client_report
 from app.services.course_files import load_course
@@ -185,3 +185,23 @@ def test_other_learners_attempts_do_not_leak_in(session, course, lessons, learne
     assert result.attempts_for(lessons["two"]) == []
     assert [(i.code, i.still_present) for i in result.misconceptions] == [("code-a", True)]
     assert [e.opened_at is not None for e in result.outline.entries] == [False, False, False]
+
+
+def test_safety_critical_misconceptions_come_first_with_their_short_titles(session, course, lessons, learner):
+    # code-a shows twice, code-b once: by frequency alone, code-a would lead.
+    attempt(session, learner, lessons["one"], {"Q1?": "Boost", "Q2?": "Month"}, day=1)
+    attempt(session, learner, lessons["two"], {"Q3?": "Boost"}, day=2)
+    assert [i.code for i in report(session, learner, course).misconceptions] == ["code-a", "code-b"]
+
+    session.execute(
+        update(Misconception)
+        .where(Misconception.code == "code-b")
+        .values(safety_critical=True, title="Thinks one dose lasts a month")
+    )
+    session.commit()
+
+    found = report(session, learner, course).misconceptions
+    assert [(i.code, i.safety_critical, i.heading) for i in found] == [
+        ("code-b", True, "Thinks one dose lasts a month"),
+        ("code-a", False, "Code a"),  # no title given: the code, made readable
+    ]
