@@ -68,3 +68,119 @@ def test_downgrade_to_base_removes_every_table(empty_database_url):
         downgrade(revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_the_review_and_safety_revision_keeps_every_past_attempt_as_it_was(empty_database_url):
+    """Upgrading a database with history fills the new columns with defaults and rewrites no attempt."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, select
+
+    app = create_app(make_test_config(empty_database_url))
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    shown = [
+        {"choice_id": 1, "text": "Right", "correct": True, "chosen": False, "feedback": "Yes."},
+        {"choice_id": 2, "text": "Wrong", "correct": False, "chosen": True, "feedback": "No."},
+    ]
+    with app.app_context():
+        upgrade(revision="3b7e5d2a9c41")
+        tables = MetaData()
+        tables.reflect(db.engine)
+        t = tables.tables
+        with db.engine.begin() as connection:
+            connection.execute(
+                t["users"].insert(),
+                {
+                    "id": 1,
+                    "email": "a@example.org",
+                    "display_name": "A",
+                    "password_hash": "x",
+                    "role": "learner",
+                    "is_active": True,
+                    "created_at": now,
+                    "session_version": 1,
+                },
+            )
+            connection.execute(
+                t["courses"].insert(),
+                {"id": 1, "slug": "c", "title": "C", "summary": "S", "pass_mark": 0.8, "updated_at": now},
+            )
+            connection.execute(
+                t["modules"].insert(), {"id": 1, "course_id": 1, "slug": "m", "title": "M", "position": 1}
+            )
+            connection.execute(
+                t["lessons"].insert(),
+                {
+                    "id": 1,
+                    "course_id": 1,
+                    "module_id": 1,
+                    "slug": "l",
+                    "title": "L",
+                    "minutes": 3,
+                    "position": 1,
+                    "body_markdown": "B",
+                    "body_html": "<p>B</p>",
+                },
+            )
+            connection.execute(
+                t["misconceptions"].insert(),
+                {"id": 1, "course_id": 1, "code": "x", "learner_text": "L", "counsellor_text": "C"},
+            )
+            connection.execute(
+                t["questions"].insert(),
+                {"id": 1, "lesson_id": 1, "position": 1, "kind": "single", "prompt": "P?", "explanation": "E"},
+            )
+            connection.execute(
+                t["choices"].insert(),
+                [
+                    {"id": 1, "question_id": 1, "position": 1, "text": "Right", "is_correct": True, "feedback": "Yes."},
+                    {"id": 2, "question_id": 1, "position": 2, "text": "Wrong", "is_correct": False, "feedback": "No."},
+                ],
+            )
+            connection.execute(
+                t["quiz_attempts"].insert(),
+                {
+                    "id": 1,
+                    "user_id": 1,
+                    "lesson_id": 1,
+                    "submission_key": "k" * 32,
+                    "submitted_at": now,
+                    "question_count": 1,
+                    "correct_count": 0,
+                    "score": 0.0,
+                    "pass_mark": 0.8,
+                    "passed": False,
+                },
+            )
+            connection.execute(
+                t["attempt_answers"].insert(),
+                {
+                    "id": 1,
+                    "attempt_id": 1,
+                    "question_id": 1,
+                    "position": 1,
+                    "kind": "single",
+                    "prompt": "P?",
+                    "explanation": "E",
+                    "is_correct": False,
+                    "choices_shown": shown,
+                },
+            )
+            before = connection.execute(select(t["attempt_answers"])).mappings().one()
+
+        upgrade()
+
+        tables = MetaData()
+        tables.reflect(db.engine)
+        t = tables.tables
+        with db.engine.connect() as connection:
+            assert connection.execute(select(t["attempt_answers"])).mappings().one() == before
+            assert connection.execute(select(t["questions"].c.shuffle)).scalar_one() is True
+            assert set(connection.execute(select(t["choices"].c.safety_critical)).scalars()) == {False}
+            misconception = connection.execute(select(t["misconceptions"])).mappings().one()
+            assert (misconception["title"], misconception["safety_critical"]) == ("", False)
+            lesson = connection.execute(select(t["lessons"].c.sources)).scalar_one()
+            assert lesson is None  # read as "no sources"
+            course = connection.execute(select(t["courses"])).mappings().one()
+            assert (course["help_markdown"], course["reviewed_on"]) == ("", None)
+        db.engine.dispose()

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,8 +47,8 @@ class Course(db.Model):
     reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     next_review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # "Where to get help", written once for the course and shown after every lesson.
-    help_markdown: Mapped[str] = mapped_column(Text, default="")
-    help_html: Mapped[str] = mapped_column(Text, default="")
+    help_markdown: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    help_html: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
 
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
@@ -65,7 +66,7 @@ class Misconception(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(80))
     # A short name for the counsellor's talking points; empty means "show the code".
-    title: Mapped[str] = mapped_column(String(80), default="")
+    title: Mapped[str] = mapped_column(String(80), default="", server_default=text("''"))
     learner_text: Mapped[str] = mapped_column(Text)
     counsellor_text: Mapped[str] = mapped_column(Text)
     # A belief that could kill or seriously harm: listed first for counsellors.
@@ -120,7 +121,8 @@ class Lesson(db.Model):
     body_markdown: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     # [{"title": ..., "url": ... or None}]: where the lesson's facts come from, shown under it.
-    sources: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # NULL (lessons from before sources existed) reads as none: a JSON column has no portable default.
+    sources: Mapped[list[dict] | None] = mapped_column(JSON, nullable=True)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     course: Mapped[Course] = relationship()

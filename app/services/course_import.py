@@ -297,7 +297,9 @@ class _Importer:
                     minutes=lesson_spec.minutes,
                     body_markdown=body,
                     body_html=render_markdown(body),
-                    sources=[{"title": self._clean(source.title), "url": source.url} for source in lesson_spec.sources],
+                    # None, not [], for no sources: what lessons from before sources existed hold.
+                    sources=[{"title": self._clean(source.title), "url": source.url} for source in lesson_spec.sources]
+                    or None,
                     retired_at=None,
                 )
                 if lesson is None:
