@@ -163,3 +163,25 @@ def test_users_create_refuses_an_unknown_role(app, runner):
     assert result.exit_code == 2
     assert "Invalid value for '--role'" in result.output
     assert row_count(app, User) == 0
+
+
+def test_validate_lists_quality_warnings_and_still_succeeds(runner, tmp_path):
+    lessons = default_lessons()
+    lessons["one"]["front"]["quiz"] = lessons["one"]["front"]["quiz"][:2]  # a 2-question quiz
+    folder = write_course(tmp_path / "warned", lessons=lessons)
+
+    result = runner.invoke(args=["courses", "validate", str(folder)])
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "tiny: valid (2 modules, 3 lessons, 8 questions)."
+    assert "warning: course.yaml: review: no review is recorded" in result.output
+    assert "warning: lessons/one.md: quiz: the quiz has only 2 question(s): 3 or more tell learning from luck" in lines
+    assert "warning: lessons/two.md: sources: the lesson lists no sources: say where its facts come from" in lines
+    assert lines[-1].endswith("warning(s): the course works, but fix these before learners rely on it.")
+
+
+def test_validate_says_nothing_more_for_a_course_without_warnings(runner, tmp_path):
+    result = runner.invoke(args=["courses", "validate", str(COURSE_DIR)])
+
+    assert "warning" not in result.output

@@ -1,0 +1,60 @@
+"""Quality warnings over HTTP: /author/ and the publish page list them; they never block publishing."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from app.models import Role
+from app.services import authoring
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.progress import course_by_slug
+from tests.conftest import create_user, csrf_token, login
+from tests.factories import COURSE, default_lessons, write_course
+
+SOURCES_WARNING = "lessons/one.md: sources: the lesson lists no sources: say where its facts come from"
+
+
+@pytest.fixture
+def admin(app, client, tmp_path):
+    """An admin with the factory course published: it has no review and no sources, so it draws warnings."""
+    with app.app_context():
+        course_import(db.session, load_course(write_course(tmp_path / "tiny", dict(COURSE), default_lessons())))
+        db.session.remove()
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    assert login(client, "admin@example.org").status_code == 302
+    return client
+
+
+def test_the_overview_lists_the_published_courses_warnings(admin):
+    page = admin.get("/author/").get_data(as_text=True)
+
+    assert "Quality warnings (6)" in page
+    assert "course.yaml: review: no review is recorded" in page
+    assert SOURCES_WARNING in page
+
+
+def test_the_publish_page_lists_the_drafts_warnings_and_publishing_still_works(admin, app):
+    with app.app_context():
+        course = course_by_slug(db.session, "tiny")
+        authoring.course_update(db.session, course=course, title="A renamed course", summary="Words.", pass_mark=0.8)
+        db.session.remove()
+
+    page = admin.get("/author/courses/tiny/publish").get_data(as_text=True)
+    assert "Quality warnings (6)" in page and SOURCES_WARNING in page
+    assert "Publish these changes" in page
+
+    response = admin.post("/author/courses/tiny/publish", data={"csrf_token": csrf_token(admin, "/author/")})
+
+    assert response.status_code == 302
+    with app.app_context():
+        assert course_by_slug(db.session, "tiny").title == "A renamed course"
+        db.session.remove()
+
+
+def test_a_course_without_warnings_shows_no_warning_panel(app, client, course):
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    assert login(client, "admin@example.org").status_code == 302
+
+    assert "Quality warnings" not in client.get("/author/").get_data(as_text=True)

@@ -1,0 +1,229 @@
+"""Over HTTP with CSRF on: the pass rule in words, choices shuffled per attempt and kept, a warning
+for a dangerous choice, and a lesson's sources, review dates and shared help."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AttemptAnswer, Choice, Course, Lesson, Question, QuizAttempt
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.pass_rule import pass_rule_text
+from app.services.quizzes import quiz_questions
+from tests.conftest import csrf_token, login
+from tests.factories import COURSE, default_lessons, write_course
+
+QUIZ = "/courses/tiny/lessons/one/quiz"
+LETTERS = "ABCDEF"
+
+
+def six_choices(n: int) -> dict:
+    choices = [{"text": f"Q{n} choice {x}", "feedback": f"About {x}."} for x in LETTERS]
+    choices[1]["correct"] = True
+    choices[4] |= {"safety_critical": True, "feedback": "This could stop someone's breathing."}
+    return {"kind": "single", "prompt": f"Question {n}?", "explanation": "B.", "choices": choices}
+
+
+@pytest.fixture
+def tiny(app, tmp_path):
+    """The factory course with sources, a review, help, and a six-choice question with a dangerous choice."""
+    course = {
+        **COURSE,
+        "review": {"reviewed_by": "Dr A. Reviewer", "reviewed_on": "2026-11-01", "next_review_on": "2027-11-01"},
+        "help": "- Urgent advice: call NHS 111\n- Samaritans: 116 123, free, 24 hours\n",
+    }
+    lessons = default_lessons()
+    front = lessons["one"]["front"]
+    front["sources"] = [
+        {"title": "NICE TA115", "url": "https://www.nice.org.uk/guidance/ta115"},
+        {"title": "A leaflet"},
+    ]
+    front["quiz"] = [six_choices(1), six_choices(2), {**front["quiz"][2], "shuffle": False}, front["quiz"][1]]
+    with app.app_context():
+        course_import(db.session, load_course(write_course(tmp_path / "tiny", course, lessons)))
+        db.session.remove()
+
+
+@pytest.fixture
+def learner_in(client, learner, tiny):
+    assert login(client).status_code == 302
+    return client
+
+
+def choice_order(page: str, question_id: int) -> list[int]:
+    return [int(x) for x in re.findall(rf'name="question-{question_id}" value="(\d+)"', page)]
+
+
+def questions(app) -> list[tuple[int, list[int], list[int], int]]:
+    """(id, choice ids in written order, right ids, dangerous id) per question of lesson one."""
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "one"))
+        found = []
+        for question in quiz_questions(db.session, lesson):
+            ids = [c.id for c in question.live_choices]
+            right = [c.id for c in question.live_choices if c.is_correct]
+            dangerous = next((c.id for c in question.live_choices if c.safety_critical), None)
+            found.append((question.id, ids, right, dangerous))
+        db.session.remove()
+        return found
+
+
+def key_of(page: str) -> str:
+    return re.search(r'name="submission_key" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+
+
+def test_the_quiz_page_states_the_pass_rule_grading_uses(learner_in, app):
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+
+    with app.app_context():
+        pass_mark = db.session.scalar(select(Course.pass_mark).where(Course.slug == "tiny"))
+    assert f"4 questions. To pass, {pass_rule_text(pass_mark, 4)}." in page
+    assert "To pass, get all 4 right." in page  # 0.8 of 4 is 3.2: 3 right would be 75%
+
+
+def test_choices_come_in_a_new_order_for_each_attempt_and_pinned_ones_stay(learner_in, app):
+    (q1, written, _, _), _, (pinned, pinned_written, _, _), _ = questions(app)
+
+    orders = [tuple(choice_order(learner_in.get(QUIZ).get_data(as_text=True), q1)) for _ in range(4)]
+
+    assert all(sorted(order) == sorted(written) for order in orders)
+    assert len(set(orders)) > 1, "four quiz pages showed the same order (1 chance in 720^3 by luck)"
+    assert choice_order(learner_in.get(QUIZ).get_data(as_text=True), pinned) == pinned_written
+
+
+def test_the_result_and_the_record_keep_the_order_the_learner_saw(learner_in, app):
+    qs = questions(app)
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    seen = {qid: choice_order(page, qid) for qid, *_ in qs}
+    form = {f"question-{qid}": [str(i) for i in right] for qid, _, right, _ in qs}
+
+    response = learner_in.post(
+        QUIZ, data={**form, "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
+    )
+
+    assert response.status_code == 302
+    result = learner_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You passed: 4 of 4 right" in result and "To pass, get all 4 right." in result
+    with app.app_context():
+        answers = db.session.scalars(select(AttemptAnswer).order_by(AttemptAnswer.position)).all()
+        assert {a.question_id: [c["choice_id"] for c in a.choices_shown] for a in answers} == seen
+        db.session.remove()
+
+
+def test_an_unanswered_question_shows_the_same_order_again(learner_in, app):
+    (q1, _, right, _), (q2, *_), *_ = questions(app)
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    before = [choice_order(page, q1), choice_order(page, q2)]
+
+    response = learner_in.post(
+        QUIZ,
+        data={
+            f"question-{q1}": [str(i) for i in right],
+            "csrf_token": csrf_token(learner_in, QUIZ),
+            "submission_key": key_of(page),
+        },
+    )
+
+    again = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Answer every question before you submit." in again
+    assert [choice_order(again, q1), choice_order(again, q2)] == before
+    assert key_of(again) == key_of(page)
+    assert re.search(rf'value="{right[0]}"\s+checked', again), "the answer given is kept"
+
+
+def test_a_dangerous_choice_is_answered_with_a_warning_not_not_quite(learner_in, app):
+    qs = questions(app)
+    (q1, _, _, dangerous), *rest = qs
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    form = {f"question-{q1}": [str(dangerous)]} | {f"question-{qid}": [str(i) for i in right] for qid, _, right, _ in rest}
+
+    response = learner_in.post(
+        QUIZ, data={**form, "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
+    )
+    result = learner_in.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "Warning: this answer could be dangerous" in result
+    warning = re.search(
+        r'<div class="safety-warning" role="note" aria-label="Safety warning">(.*?)</div>', result, re.S
+    )
+    assert warning and "This could stop someone&#39;s breathing." in warning.group(1)
+    assert result.count("Warning: this answer could be dangerous") == 1  # the other answers were right
+    assert "Not right this time" not in result
+
+
+def test_an_attempt_recorded_before_safety_marks_shows_as_it_did(learner_in, app):
+    """Old snapshots have no safety_critical key: no warning is made up for them."""
+    qs = questions(app)
+    (q1, _, _, dangerous), *rest = qs
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    form = {f"question-{q1}": [str(dangerous)]} | {f"question-{qid}": [str(i) for i in right] for qid, _, right, _ in rest}
+    location = learner_in.post(
+        QUIZ, data={**form, "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
+    ).headers["Location"]
+    with app.app_context():
+        answer = db.session.scalar(select(AttemptAnswer).where(AttemptAnswer.question_id == q1))
+        answer.choices_shown = [{k: v for k, v in c.items() if k != "safety_critical"} for c in answer.choices_shown]
+        db.session.commit()
+
+    result = learner_in.get(location).get_data(as_text=True)
+
+    assert "Warning: this answer could be dangerous" not in result and "Not right this time" in result
+
+
+def test_the_lesson_shows_its_sources_the_review_and_the_shared_help(learner_in):
+    page = learner_in.get("/courses/tiny/lessons/one").get_data(as_text=True)
+
+    assert '<h2 id="lesson-sources">Sources</h2>' in page
+    assert '<a href="https://www.nice.org.uk/guidance/ta115" rel="noopener noreferrer">NICE TA115</a>' in page
+    assert "<li>A leaflet</li>" in page
+    assert re.search(
+        r"Reviewed <time datetime=\"2026-11-01\">1 November 2026</time> by Dr A. Reviewer · "
+        r"next review <time datetime=\"2027-11-01\">1 November 2027</time>",
+        page,
+    )
+    help_block = re.search(r'<section class="help-block".*?</section>', page, re.S).group(0)
+    assert "Where to get help" in help_block
+    assert '<a href="tel:111" rel="noopener noreferrer">111</a>' in help_block
+    assert '<a href="tel:116123" rel="noopener noreferrer">116 123</a>' in help_block
+
+
+def test_a_lesson_without_sources_shows_no_empty_heading(learner_in, app):
+    with app.app_context():
+        db.session.execute(Lesson.__table__.update().values(sources=None))
+        db.session.execute(Course.__table__.update().values(content_version=Course.content_version + 1))
+        db.session.commit()
+
+    page = learner_in.get("/courses/tiny/lessons/one").get_data(as_text=True)
+
+    assert 'lesson-sources">Sources' not in page and "Reviewed" in page
+
+
+def test_the_quiz_page_loads_in_the_same_queries_with_shuffling(learner_in, app):
+    """Drawing the order needs no query: the page costs what it did."""
+    from app.extensions import db as database
+    from tests.conftest import count_queries
+
+    learner_in.get(QUIZ)  # warm the content cache
+    with app.app_context():
+        engine = database.engine
+    with count_queries(engine) as queries:
+        learner_in.get(QUIZ)
+    assert queries() <= 3
+
+
+def test_choices_are_graded_by_identity_not_place(learner_in, app):
+    """Whatever order a page showed, picking the right choice's id is right."""
+    qs = questions(app)
+    for _ in range(3):
+        page = learner_in.get(QUIZ).get_data(as_text=True)
+        form = {f"question-{qid}": [str(i) for i in right] for qid, _, right, _ in qs}
+        learner_in.post(QUIZ, data={**form, "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)})
+    with app.app_context():
+        assert [a.passed for a in db.session.scalars(select(QuizAttempt))] == [True, True, True]
+        assert db.session.scalar(select(Question.shuffle).where(Question.position == 3)) is False
+        assert db.session.scalar(select(Choice).where(Choice.safety_critical.is_(True))) is not None
+        db.session.remove()
