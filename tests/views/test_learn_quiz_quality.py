@@ -72,6 +72,10 @@ def questions(app) -> list[tuple[int, list[int], list[int], int]]:
         return found
 
 
+def all_right(qs) -> dict[str, list[str]]:
+    return {f"question-{qid}": [str(i) for i in right] for qid, _, right, _ in qs}
+
+
 def key_of(page: str) -> str:
     return re.search(r'name="submission_key" type="hidden" value="([0-9a-f]{32})"', page).group(1)
 
@@ -139,7 +143,7 @@ def test_a_dangerous_choice_is_answered_with_a_warning_not_not_quite(learner_in,
     qs = questions(app)
     (q1, _, _, dangerous), *rest = qs
     page = learner_in.get(QUIZ).get_data(as_text=True)
-    form = {f"question-{q1}": [str(dangerous)]} | {f"question-{qid}": [str(i) for i in right] for qid, _, right, _ in rest}
+    form = {f"question-{q1}": [str(dangerous)]} | all_right(rest)
 
     response = learner_in.post(
         QUIZ, data={**form, "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
@@ -160,7 +164,7 @@ def test_an_attempt_recorded_before_safety_marks_shows_as_it_did(learner_in, app
     qs = questions(app)
     (q1, _, _, dangerous), *rest = qs
     page = learner_in.get(QUIZ).get_data(as_text=True)
-    form = {f"question-{q1}": [str(dangerous)]} | {f"question-{qid}": [str(i) for i in right] for qid, _, right, _ in rest}
+    form = {f"question-{q1}": [str(dangerous)]} | all_right(rest)
     location = learner_in.post(
         QUIZ, data={**form, "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
     ).headers["Location"]
