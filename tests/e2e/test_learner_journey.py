@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from app.services.pass_rule import pass_rule_text
 from tests.e2e.conftest import (
     answer_quiz,
     lesson_url,
@@ -16,6 +17,12 @@ from tests.e2e.conftest import (
 )
 
 pytestmark = pytest.mark.e2e
+
+
+def is_dangerous(spec, choice) -> bool:
+    """Marked safety-critical itself, or pointing at a safety-critical misconception."""
+    misconception = spec.misconceptions.get(choice.misconception or "")
+    return choice.safety_critical or bool(misconception and misconception.safety_critical)
 
 
 def first_heading(markdown: str) -> str:
@@ -43,11 +50,27 @@ def test_learner_journey(page, course_spec):
     expect(page.get_by_role("heading", name=first_heading(first.body))).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("Nia Learner")
 
-    # The first try at the quiz: every answer wrong.
+    # Under the lesson: the shared help with tap-to-call numbers, its sources, and when it was reviewed.
+    help_block = page.get_by_role("region", name="Where to get help")
+    expect(help_block.get_by_role("link", name="111", exact=True).first).to_have_attribute("href", "tel:111")
+    sources = page.get_by_role("list", name="Sources")
+    expect(sources.get_by_role("listitem")).to_have_count(len(first.sources))
+    expect(sources).to_contain_text(first.sources[0].title)
+    review = course_spec.review
+    reviewed, due = (f"{day:%-d %B %Y}" for day in (review.reviewed_on, review.next_review_on))
+    expect(page.get_by_text(re.compile(r"^Reviewed .* · next review "))).to_have_text(
+        f"Reviewed {reviewed} · next review {due}"
+    )
+    expect(page.get_by_text(f"Reviewed by {review.reviewed_by}")).to_be_visible()
+
+    # The first try at the quiz: every answer wrong. The page says the real pass rule.
     page.get_by_role("link", name="Take the quiz").click()
     expect(page).to_have_url(re.compile(re.escape(lesson_url(course_spec, first, "/quiz")) + "$"))
     expect(page.get_by_role("group")).to_have_count(len(first.quiz))
+    needed = pass_rule_text(course_spec.pass_mark, len(first.quiz))
+    expect(page.get_by_text(f"To pass, {needed}.")).to_be_visible()
     answer_quiz(page, first, wrong_choices)
+    warned = 0
 
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text("Not passed yet")
@@ -58,10 +81,17 @@ def test_learner_journey(page, course_spec):
         title = f"Question {number} {question.prompt}"
         prompt = page.get_by_role("heading", name=title, exact=True)
         item = feedback.get_by_role("listitem").filter(has=prompt)
-        expect(item).to_contain_text("Not quite")
+        if is_dangerous(course_spec, chosen):
+            # A choice that could kill is answered with a plain warning, not "not right".
+            expect(item).to_contain_text("Warning: this answer could be dangerous")
+            expect(item.get_by_role("note", name="Safety warning")).to_contain_text(chosen.feedback)
+            warned += 1
+        else:
+            expect(item).to_contain_text("Not right this time")
+            expect(item).to_contain_text(chosen.feedback)
         expect(item).to_contain_text(f"You chose {chosen.text}")
-        expect(item).to_contain_text(chosen.feedback)
         expect(item).to_contain_text(question.explanation)
+    assert warned, "the first quiz's wrong answers should include a safety-critical one"
 
     # The second lesson stays locked after a failed attempt.
     page.goto(lesson_url(course_spec, second))
