@@ -10,9 +10,10 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 # Phone numbers as UK readers write them: 0300 123 1110, 020 7946 0000, 07700 900123, the short
-# lines 116 123 and 116 117, and 999, 111 and 112 standing alone. "text 82111" is an SMS line.
+# lines 116 123 and 116 117, and 999, 111 (or "NHS 111", linked whole) and 112 standing alone.
+# "text 82111" is an SMS line.
 _PHONE = re.compile(
-    r"(?<![\w£$€.,/-])(?:0\d{2,4}(?: ?\d{3,4}){2}|116 ?\d{3}|999|111|112)(?![\w.,/-]?\d)"
+    r"(?<![\w£$€.,/-])(?:0\d{2,4}(?: ?\d{3,4}){2}|116 ?\d{3}|999|(?:NHS )?111|112)(?![\w.,/-]?\d)"
     r"|(?<=\btext )(?P<sms>\d{5})\b",
     re.IGNORECASE,
 )
@@ -39,7 +40,7 @@ def _phone_links(state) -> None:
                 number = match.group(0)
                 scheme = "sms:" if match.group("sms") else "tel:"
                 link = Token("link_open", "a", 1)
-                link.attrs = {"href": scheme + number.replace(" ", "")}
+                link.attrs = {"href": scheme + re.sub(r"\D", "", number)}
                 children += [link, _text_token(number), Token("link_close", "a", -1)]
                 start = match.end()
             if start < len(text):

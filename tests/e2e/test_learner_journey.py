@@ -52,7 +52,7 @@ def test_learner_journey(page, course_spec):
 
     # Under the lesson: the shared help with tap-to-call numbers, its sources, and when it was reviewed.
     help_block = page.get_by_role("region", name="Where to get help")
-    expect(help_block.get_by_role("link", name="111", exact=True).first).to_have_attribute("href", "tel:111")
+    expect(help_block.get_by_role("link", name="NHS 111", exact=True)).to_have_attribute("href", "tel:111")
     sources = page.get_by_role("list", name="Sources")
     expect(sources.get_by_role("listitem")).to_have_count(len(first.sources))
     expect(sources).to_contain_text(first.sources[0].title)

@@ -15,6 +15,7 @@ from app.services.markdown import render_markdown
         ("116 123", "tel:116123"),
         ("999", "tel:999"),
         ("111", "tel:111"),
+        ("NHS 111", "tel:111"),
         ("020 7946 0000", "tel:02079460000"),
         ("07700 900123", "tel:07700900123"),
     ],

@@ -192,7 +192,7 @@ def test_the_lesson_shows_its_sources_the_review_and_the_shared_help(learner_in)
     assert "Reviewed by Dr A. Reviewer" in page
     help_block = re.search(r'<section class="help-block".*?</section>', page, re.S).group(0)
     assert "Where to get help" in help_block
-    assert '<a href="tel:111" rel="noopener noreferrer">111</a>' in help_block
+    assert '<a href="tel:111" rel="noopener noreferrer">NHS 111</a>' in help_block
     assert '<a href="tel:116123" rel="noopener noreferrer">116 123</a>' in help_block
 
 
