@@ -19,9 +19,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import DateInput, HiddenInput
 
-from app.services.authoring import DIRECTIONS, ChoiceInput, QuestionInput
+from app.services.authoring import DIRECTIONS, ChoiceInput, QuestionInput, ReviewInput, SourceInput
 
 KIND_CHOICES = [
     SelectChoice("single", "Single: one right answer"),
@@ -39,8 +39,16 @@ class MoveForm(FlaskForm):
     direction = HiddenField(validators=[AnyOf(DIRECTIONS, message="Move up or down.")])
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class CourseForm(FlaskForm):
-    """The course's title, summary and pass mark."""
+    """The course's title, summary, pass mark, content review and shared help text.
+
+    The review dates are taken as text (a date picker where the browser has one) and judged by
+    the course rules, so a bad date gets the same message as in the course files.
+    """
 
     title = StringField("Title", validators=TITLE)
     summary = TextAreaField("Summary", validators=[DataRequired(message="Say in a sentence or two what it is.")])
@@ -49,6 +57,44 @@ class CourseForm(FlaskForm):
         places=None,
         validators=[InputRequired(message="Give a number from 1 to 100."), NumberRange(min=1, max=100)],
     )
+    reviewed_by = StringField("Reviewed by", validators=[Length(max=200)], filters=[_strip])
+    reviewed_on = StringField("Reviewed on", widget=DateInput(), validators=[Length(max=40)], filters=[_strip])
+    next_review_on = StringField("Next review due", widget=DateInput(), validators=[Length(max=40)], filters=[_strip])
+    help = TextAreaField("Where to get help (Markdown)", validators=[Length(max=20_000)], render_kw={"rows": 10})
+
+    def review_input(self) -> ReviewInput:
+        """The review as the authoring service takes it (all empty: no review recorded)."""
+        return ReviewInput(
+            reviewed_by=self.reviewed_by.data or "",
+            reviewed_on=self.reviewed_on.data or None,
+            next_review_on=self.next_review_on.data or None,
+        )
+
+
+def sources_text(sources: list[dict] | None) -> str:
+    """A lesson's sources as the sources box shows them: one “Title | address” a line."""
+    lines = []
+    for source in sources or []:
+        title, url = source.get("title") or "", source.get("url") or ""
+        # A title with a bar in it and no address gets a closing bar, so it reads back whole.
+        lines.append(f"{title} | {url}" if url else (f"{title} |" if "|" in title else title))
+    return "\n".join(lines)
+
+
+def parse_sources(text: str | None) -> list[tuple[int, SourceInput]]:
+    """(line number, source) for every non-blank line of the sources box.
+
+    The address follows the last “|” on the line; a line without one is a title alone.
+    """
+    sources = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        title, bar, url = line.rpartition("|")
+        if not bar:
+            title, url = line, ""
+        sources.append((number, SourceInput(title=title.strip(), url=url.strip())))
+    return sources
 
 
 class ModuleForm(FlaskForm):
@@ -69,6 +115,7 @@ class LessonForm(FlaskForm):
     )
     module = SelectField("Module", validate_choice=True)
     body = TextAreaField("Lesson text (Markdown)", validators=[Length(max=100_000)], render_kw={"rows": 18})
+    sources = TextAreaField("Sources, one a line", validators=[Length(max=20_000)], render_kw={"rows": 4})
     save = SubmitField("Save to draft")
     preview = SubmitField("Preview")
 
@@ -83,6 +130,7 @@ class ChoiceForm(Form):
     choice_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
     text = StringField("Text", validators=[Length(max=1000)])
     correct = BooleanField("Correct")
+    safety_critical = BooleanField("Safety-critical (could cause harm if believed)")
     feedback = TextAreaField("Feedback when chosen", validators=[Length(max=5000)], render_kw={"rows": 2})
     misconception = SelectField("Misconception it reveals", validate_choice=True)
     order = IntegerField("Order", validators=[Optional(), NumberRange(min=1, max=99)])
@@ -93,6 +141,7 @@ class ChoiceForm(Form):
             (self.text.data or "").strip()
             or (self.feedback.data or "").strip()
             or self.correct.data
+            or self.safety_critical.data
             or self.misconception.data
         )
 
@@ -107,6 +156,7 @@ class QuestionForm(FlaskForm):
         validators=[DataRequired(message="Explain the right answer.")],
         render_kw={"rows": 3},
     )
+    shuffle = BooleanField("Shuffle the choices for each attempt", default=True)
     choices = FieldList(FormField(ChoiceForm), max_entries=30)
 
     def set_codes(self, codes: list[str]) -> None:
@@ -133,9 +183,11 @@ class QuestionForm(FlaskForm):
                     correct=bool(entry.correct.data),
                     misconception=entry.misconception.data or None,
                     id=entry.choice_id.data,
+                    safety_critical=bool(entry.safety_critical.data),
                 )
                 for entry in (self.choices[i].form for i in rows)
             ],
+            shuffle=bool(self.shuffle.data),
         )
 
 
@@ -147,6 +199,7 @@ def question_form_data(question: dict | None) -> dict:
             "choice_id": choice.get("id"),
             "text": choice.get("text", ""),
             "correct": bool(choice.get("correct")),
+            "safety_critical": bool(choice.get("safety_critical")),
             "feedback": choice.get("feedback", ""),
             "misconception": choice.get("misconception") or "",
             "order": number,
@@ -158,14 +211,18 @@ def question_form_data(question: dict | None) -> dict:
         "kind": question.get("kind"),
         "prompt": question.get("prompt"),
         "explanation": question.get("explanation"),
+        "shuffle": question.get("shuffle", True) is not False,
         "choices": rows,
     }
 
 
 class MisconceptionForm(FlaskForm):
-    """A misconception's code (only when adding one) and its two texts."""
+    """A misconception's code (only when adding one), short title, safety mark and two texts."""
 
     code = StringField("Code", validators=SLUG)
+    # Its 80-character limit is a course rule, checked (with its message) by the authoring service.
+    title = StringField("Short title", validators=[Length(max=1000)])
+    safety_critical = BooleanField("Safety-critical: believing it could cause serious harm")
     learner = TextAreaField(
         "What the learner is told", validators=[DataRequired(message="Write what the learner is told.")]
     )

@@ -7,6 +7,7 @@ has already checked that the user is an admin.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -23,7 +24,9 @@ from app.author.forms import (
     QuestionForm,
     apply_errors,
     error_links,
+    parse_sources,
     question_form_data,
+    sources_text,
 )
 from app.errors import render_error
 from app.extensions import db
@@ -129,11 +132,12 @@ def draft_discard(course_slug: str):
 
 @bp.route("/courses/<course_slug>/edit", methods=["GET", "POST"])
 def course_edit(course_slug: str):
-    """Edit the course's title, summary and pass mark."""
+    """Edit the course's title, summary, pass mark, content review and shared help text."""
     course = _course_or_404(course_slug)
     raw = authoring.draft_data(db.session, course)["course"]
     percent = Decimal(f"{raw['pass_mark'] * 100:g}")
-    form = CourseForm(data={**raw, "pass_mark": percent}) if request.method == "GET" else CourseForm()
+    initial = {**raw, **(raw.get("review") or {}), "pass_mark": percent}
+    form = CourseForm(data=initial) if request.method == "GET" else CourseForm()
     other = []
     if form.validate_on_submit():
         try:
@@ -143,17 +147,22 @@ def course_edit(course_slug: str):
                 title=form.title.data,
                 summary=form.summary.data,
                 pass_mark=float(form.pass_mark.data) / 100,
+                review=form.review_input(),
+                help=form.help.data or "",
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
-            other = (
-                apply_errors(
-                    form,
-                    invalid.field_errors,
-                    {"title": form.title, "summary": form.summary, "pass_mark": form.pass_mark},
-                )
-                + invalid.other
-            )
+            names = {
+                "title": form.title,
+                "summary": form.summary,
+                "pass_mark": form.pass_mark,
+                "review": form.reviewed_by,
+                "review.reviewed_by": form.reviewed_by,
+                "review.reviewed_on": form.reviewed_on,
+                "review.next_review_on": form.next_review_on,
+                "help": form.help,
+            }
+            other = apply_errors(form, invalid.field_errors, names) + invalid.other
         else:
             flash("Course details saved to the draft.", "success")
             return redirect(url_for("author.index"))
@@ -243,6 +252,10 @@ def _lesson_page(form: LessonForm, *, course_slug: str, data: dict, lesson_slug:
     unsaved = bool(form.preview.data)
     # An unsaved preview shows what is in the form; otherwise the saved draft, title included.
     body = form.body.data if unsaved else (lesson or {}).get("body", "")
+    if unsaved:
+        sources = authoring.sources_preview([source for _, source in parse_sources(form.sources.data)])
+    else:
+        sources = saved.get("sources") or []
     preview = {
         "html": authoring.lesson_preview_html(body or ""),
         "unsaved": unsaved,
@@ -250,6 +263,10 @@ def _lesson_page(form: LessonForm, *, course_slug: str, data: dict, lesson_slug:
         "total": len(order) + (0 if lesson_slug in order else 1),
         "title": (form.title.data if unsaved else saved.get("title")) or "",
         "minutes": form.minutes.data if unsaved else saved.get("minutes"),
+        # The rest of the learner's page: this lesson's sources, the course's help and review.
+        "sources": sources,
+        "help_html": authoring.draft_help_html(data),
+        "review": authoring.draft_review(data),
     }
     return _form_page(
         "author/lesson_edit.html",
@@ -276,6 +293,29 @@ def _lesson_fields(form: LessonForm) -> dict:
     return names
 
 
+_SOURCE_FIELD = re.compile(r"^sources\[(\d+)\](?:\.(title|url))?$")
+_SOURCE_PART = {"title": "the title", "url": "the address", None: "the source"}
+
+
+def _lesson_errors(form: LessonForm, invalid: DraftInvalid, lines: list[int]) -> list[str]:
+    """Put the service's errors beside the lesson's fields; a source's error names its line in the box."""
+    field_errors = {}
+    for name, messages in invalid.field_errors.items():
+        match = _SOURCE_FIELD.match(name)
+        if match is None and name != "sources":
+            field_errors[name] = messages
+            continue
+        prefix = ""
+        if match:
+            index = int(match.group(1)) - 1
+            line = lines[index] if index < len(lines) else index + 1
+            prefix = f"Line {line}: {_SOURCE_PART[match.group(2)]} "
+        for message in messages:
+            text = prefix + (message[:1].lower() + message[1:] if prefix else message)
+            form.sources.errors = [*form.sources.errors, text]
+    return apply_errors(form, field_errors, _lesson_fields(form)) + invalid.other
+
+
 @bp.route("/courses/<course_slug>/lessons/new", methods=["GET", "POST"])
 def lesson_new(course_slug: str):
     """Add a lesson at the end of a module."""
@@ -286,6 +326,7 @@ def lesson_new(course_slug: str):
     if form.preview.data:
         return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=None, status=200)
     if form.validate_on_submit():
+        numbered = parse_sources(form.sources.data)
         try:
             authoring.lesson_add(
                 db.session,
@@ -295,10 +336,11 @@ def lesson_new(course_slug: str):
                 title=form.title.data,
                 minutes=form.minutes.data,
                 body=form.body.data,
+                sources=[source for _, source in numbered],
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
-            other = apply_errors(form, invalid.field_errors, _lesson_fields(form)) + invalid.other
+            other = _lesson_errors(form, invalid, [line for line, _ in numbered])
         else:
             flash(f"Lesson “{form.title.data}” added to the draft.", "success")
             return redirect(url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=form.slug.data))
@@ -311,13 +353,19 @@ def lesson_edit(course_slug: str, lesson_slug: str):
     course = _course_or_404(course_slug)
     data = authoring.draft_data(db.session, course)
     lesson = authoring.draft_lesson(data, lesson_slug)
-    initial = {**lesson["front"], "body": lesson["body"], "module": authoring.draft_lesson_module(data, lesson_slug)}
+    initial = {
+        **lesson["front"],
+        "body": lesson["body"],
+        "module": authoring.draft_lesson_module(data, lesson_slug),
+        "sources": sources_text(lesson["front"].get("sources")),
+    }
     form = _lesson_form(data, initial)
     del form.slug
     other = []
     if form.preview.data:
         return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=lesson_slug, status=200)
     if form.validate_on_submit():
+        numbered = parse_sources(form.sources.data)
         try:
             authoring.lesson_update(
                 db.session,
@@ -327,10 +375,11 @@ def lesson_edit(course_slug: str, lesson_slug: str):
                 minutes=form.minutes.data,
                 body=form.body.data,
                 module_slug=form.module.data,
+                sources=[source for _, source in numbered],
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
-            other = apply_errors(form, invalid.field_errors, _lesson_fields(form)) + invalid.other
+            other = _lesson_errors(form, invalid, [line for line, _ in numbered])
         else:
             flash("Lesson saved to the draft. Learners see it once you publish.", "success")
             return redirect(url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=lesson_slug))
@@ -387,9 +436,10 @@ def _question_view(course: Course, lesson_slug: str, position: int | None):
             names = {"kind": form.kind, "prompt": form.prompt, "explanation": form.explanation}
             for number, row in enumerate(rows, start=1):
                 row_form = form.choices[row].form
-                for name in ("text", "feedback", "correct", "misconception"):
+                for name in ("text", "feedback", "correct", "safety_critical", "misconception"):
                     names[f"choices[{number}].{name}"] = row_form[name]
                 names[f"choices[{number}].id"] = row_form.choice_id
+            names["shuffle"] = form.shuffle
             choice_errors = invalid.field_errors.pop("choices", [])
             other = apply_errors(form, invalid.field_errors, names) + invalid.other
         else:
@@ -469,10 +519,13 @@ def misconception_new(course_slug: str):
                 code=form.code.data,
                 learner=form.learner.data,
                 counsellor=form.counsellor.data,
+                title=form.title.data or "",
+                safety_critical=bool(form.safety_critical.data),
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
             names = {"code": form.code, "": form.code, "learner": form.learner, "counsellor": form.counsellor}
+            names |= {"title": form.title, "safety_critical": form.safety_critical}
             other = apply_errors(form, invalid.field_errors, names) + invalid.other
         else:
             flash(f"Misconception “{form.code.data}” added to the draft.", "success")
@@ -482,7 +535,7 @@ def misconception_new(course_slug: str):
 
 @bp.route("/courses/<course_slug>/misconceptions/<misconception_code>/edit", methods=["GET", "POST"])
 def misconception_edit(course_slug: str, misconception_code: str):
-    """Edit what the learner and the counsellor are told about a misconception."""
+    """Edit a misconception's short title, safety mark, and what the learner and the counsellor are told."""
     course = _course_or_404(course_slug)
     texts = authoring.draft_data(db.session, course)["course"].get("misconceptions", {}).get(misconception_code)
     if texts is None:
@@ -498,10 +551,13 @@ def misconception_edit(course_slug: str, misconception_code: str):
                 code=misconception_code,
                 learner=form.learner.data,
                 counsellor=form.counsellor.data,
+                title=form.title.data or "",
+                safety_critical=bool(form.safety_critical.data),
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
             names = {"learner": form.learner, "counsellor": form.counsellor}
+            names |= {"title": form.title, "safety_critical": form.safety_critical}
             other = apply_errors(form, invalid.field_errors, names) + invalid.other
         else:
             flash(f"Misconception “{misconception_code}” saved to the draft.", "success")

@@ -18,9 +18,11 @@ none yet). The draft keeps it; publishing refuses until the module has a lesson 
 from __future__ import annotations
 
 import copy
+import enum
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +31,7 @@ from sqlalchemy.orm import Session
 from app.models import Course, CourseDraft, CoursePublication
 from app.models.types import utcnow
 from app.services.course_export import course_to_data
-from app.services.course_files import SLUG_PATTERN, CourseSpec, parse_course_data
+from app.services.course_files import SLUG_PATTERN, SOURCE_URL_PATTERN, CourseSpec, ReviewSpec, parse_course_data
 from app.services.course_import import course_import
 from app.services.course_quality import course_warnings
 from app.services.errors import CourseInvalid, DomainError, Problem
@@ -97,6 +99,14 @@ def _sentence(message: str) -> str:
 # --- inputs ------------------------------------------------------------------------------------
 
 
+class _Keep(enum.Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP
+"""Default of an optional edit argument: leave that part of the draft as it is."""
+
+
 @dataclass
 class ChoiceInput:
     """One choice as an admin typed it; ``id`` links it to the published choice it edits."""
@@ -106,6 +116,8 @@ class ChoiceInput:
     correct: bool = False
     misconception: str | None = None
     id: int | None = None
+    # Believing it could kill or seriously harm: learners who pick it see its feedback as a warning.
+    safety_critical: bool = False
 
 
 @dataclass
@@ -116,6 +128,28 @@ class QuestionInput:
     prompt: str
     explanation: str
     choices: list[ChoiceInput] = field(default_factory=list)
+    # False pins the choices in the order written (True/False, "none of these").
+    shuffle: bool = True
+
+
+@dataclass
+class SourceInput:
+    """One of a lesson's sources: a title, and a web address where there is one."""
+
+    title: str
+    url: str = ""
+
+
+@dataclass
+class ReviewInput:
+    """The course's content review as typed; dates as ``date`` or YYYY-MM-DD text.
+
+    All three left empty means no review is recorded.
+    """
+
+    reviewed_by: str = ""
+    reviewed_on: date | str | None = None
+    next_review_on: date | str | None = None
 
 
 @dataclass
@@ -152,6 +186,51 @@ def clean_body(markdown_text: str) -> str:
 def lesson_preview_html(markdown_text: str) -> str:
     """The lesson body's HTML exactly as learners will get it once published."""
     return render_markdown(clean_body(markdown_text))
+
+
+def _day_text(value: date | str | None) -> str:
+    """A date as the draft stores it (YYYY-MM-DD); text that is no date is kept for the rules to judge."""
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value or "").strip()
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return text
+
+
+def _review_data(review: ReviewInput | None) -> dict | None:
+    """The review as draft data, or None when nothing was given; a missing part is left out."""
+    if review is None:
+        return None
+    raw = {
+        "reviewed_by": _clean(review.reviewed_by),
+        "reviewed_on": _day_text(review.reviewed_on),
+        "next_review_on": _day_text(review.next_review_on),
+    }
+    raw = {key: value for key, value in raw.items() if value}
+    return raw or None
+
+
+def _sources_data(sources: list[SourceInput]) -> list[dict]:
+    """Sources as draft data: a title, and an address only where one was given."""
+    result = []
+    for source in sources:
+        raw = {"title": _clean(source.title)}
+        url = str(source.url or "").strip()
+        if url:
+            raw["url"] = url
+        result.append(raw)
+    return result
+
+
+def sources_preview(sources: list[SourceInput]) -> list[dict]:
+    """Unsaved sources as a lesson would list them: cleaned titles, and only addresses the rules accept."""
+    return [
+        {"title": raw["title"], "url": raw.get("url") if SOURCE_URL_PATTERN.match(raw.get("url", "")) else None}
+        for raw in _sources_data(sources)
+        if raw["title"]
+    ]
 
 
 # --- the draft ---------------------------------------------------------------------------------
@@ -333,12 +412,56 @@ def _move(items: list, index: int, direction: str, what: str) -> None:
 
 
 def course_update(
-    session: Session, *, course: Course, title: str, summary: str, pass_mark: float, user_id: int | None = None
+    session: Session,
+    *,
+    course: Course,
+    title: str,
+    summary: str,
+    pass_mark: float,
+    review: ReviewInput | None | _Keep = KEEP,
+    help: str | _Keep = KEEP,
+    user_id: int | None = None,
 ) -> None:
-    """Change the course's title, summary and pass mark (a share of questions right, above 0, at most 1)."""
+    """Change the course's title, summary and pass mark (a share of questions right, above 0, at most 1).
+
+    ``review`` (None or all parts empty: no review recorded) and ``help`` (Markdown shown after
+    every lesson; empty: none) change too when given.
+    """
     with _editing(session, course, user_id) as (draft, data):
-        data["course"].update(title=_clean(title), summary=_clean(summary), pass_mark=pass_mark)
+        raw = data["course"]
+        raw.update(title=_clean(title), summary=_clean(summary), pass_mark=pass_mark)
+        if review is not KEEP:
+            review_raw = _review_data(review)
+            if review_raw is None:
+                raw.pop("review", None)
+            else:
+                raw["review"] = review_raw
+        if help is not KEEP:
+            help_text = clean_body(help)
+            if help_text:
+                raw["help"] = help_text
+            else:
+                raw.pop("help", None)
         _save(session, course, draft, data, user_id=user_id)
+
+
+def draft_review(data: dict) -> ReviewSpec | None:
+    """The draft's review with real dates, as a lesson shows it; None if there is no complete one."""
+    raw = data["course"].get("review") or {}
+    try:
+        return ReviewSpec(
+            reviewed_by=raw["reviewed_by"],
+            reviewed_on=date.fromisoformat(raw["reviewed_on"]),
+            next_review_on=date.fromisoformat(raw["next_review_on"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def draft_help_html(data: dict) -> str:
+    """The draft's "Where to get help" text as HTML, exactly as learners will get it once published."""
+    help_text = data["course"].get("help") or ""
+    return render_markdown(help_text) if help_text else ""
 
 
 # --- modules -----------------------------------------------------------------------------------
@@ -393,6 +516,7 @@ def lesson_add(
     title: str,
     minutes: int,
     body: str,
+    sources: list[SourceInput] | None = None,
     user_id: int | None = None,
 ) -> None:
     """Add a lesson at the end of a module. Its slug (its address) cannot change later."""
@@ -400,8 +524,21 @@ def lesson_add(
         index = _module_index(data, module_slug)
         slug = _check_new_slug(data, slug)
         _modules(data)[index]["lessons"].append(slug)
-        data["lessons"][slug] = {"front": {"title": _clean(title), "minutes": minutes}, "body": clean_body(body)}
+        front = {"title": _clean(title), "minutes": minutes}
+        if sources:
+            front["sources"] = _sources_data(sources)
+        data["lessons"][slug] = {"front": front, "body": clean_body(body)}
         _save(session, course, draft, data, user_id=user_id, file=f"lessons/{slug}.md")
+
+
+def _set_sources(lesson: dict, sources: list[SourceInput]) -> None:
+    """Replace the lesson's sources, kept before its quiz as in the files; none: no sources key."""
+    front = {key: value for key, value in lesson["front"].items() if key not in ("sources", "quiz")}
+    if sources:
+        front["sources"] = _sources_data(sources)
+    if "quiz" in lesson["front"]:
+        front["quiz"] = lesson["front"]["quiz"]
+    lesson["front"] = front
 
 
 def lesson_update(
@@ -413,12 +550,15 @@ def lesson_update(
     minutes: int,
     body: str,
     module_slug: str | None = None,
+    sources: list[SourceInput] | _Keep = KEEP,
     user_id: int | None = None,
 ) -> None:
-    """Change a lesson's title, reading time and body, and move it to the end of another module."""
+    """Change a lesson's title, reading time, body and (when given) sources; move it to the end of another module."""
     with _editing(session, course, user_id) as (draft, data):
         lesson = draft_lesson(data, lesson_slug)
         lesson["front"].update(title=_clean(title), minutes=minutes)
+        if sources is not KEEP:
+            _set_sources(lesson, sources)
         lesson["body"] = clean_body(body)
         module_index, index = _lesson_place(data, lesson_slug)
         if module_slug is not None and module_slug != _modules(data)[module_index]["slug"]:
@@ -472,6 +612,8 @@ def _question_data(question: QuestionInput, known_ids: set[int], question_id: in
         raw: dict = {"text": _clean(choice.text)}
         if choice.correct:
             raw["correct"] = True
+        if choice.safety_critical:
+            raw["safety_critical"] = True
         raw["feedback"] = _clean(choice.feedback)
         if choice.misconception:
             raw["misconception"] = choice.misconception
@@ -479,8 +621,10 @@ def _question_data(question: QuestionInput, known_ids: set[int], question_id: in
             raw["id"] = choice.id
             known_ids.discard(choice.id)  # one row, one choice: a repeated id makes a new choice
         choices.append(raw)
-    raw_question = {
-        "kind": question.kind,
+    raw_question: dict = {"kind": question.kind}
+    if not question.shuffle:
+        raw_question["shuffle"] = False
+    raw_question |= {
         "prompt": _clean(question.prompt),
         "explanation": _clean(question.explanation),
         "choices": choices,
@@ -523,7 +667,7 @@ def question_update(
     question: QuestionInput,
     user_id: int | None = None,
 ) -> None:
-    """Replace a question's kind, prompt, explanation and whole list of choices.
+    """Replace a question's kind, prompt, explanation, shuffling and whole list of choices.
 
     Choices keep their ids, so learners' answers stay linked; a choice left out is removed
     (retired on publish if a learner picked it).
@@ -572,10 +716,28 @@ def _misconceptions(data: dict) -> dict:
     return data["course"].setdefault("misconceptions", {})
 
 
+def _misconception_data(learner: str, counsellor: str, title: str, safety_critical: bool) -> dict:
+    """A misconception as draft data; an empty title and a false mark are left out, as in the files."""
+    raw: dict = {}
+    if title := _clean(title):
+        raw["title"] = title
+    if safety_critical:
+        raw["safety_critical"] = True
+    return raw | {"learner": _clean(learner), "counsellor": _clean(counsellor)}
+
+
 def misconception_add(
-    session: Session, *, course: Course, code: str, learner: str, counsellor: str, user_id: int | None = None
+    session: Session,
+    *,
+    course: Course,
+    code: str,
+    learner: str,
+    counsellor: str,
+    title: str = "",
+    safety_critical: bool = False,
+    user_id: int | None = None,
 ) -> None:
-    """Define a misconception that wrong choices can point to."""
+    """Define a misconception that wrong choices can point to; ``title`` is its short name (80 characters at most)."""
     with _editing(session, course, user_id) as (draft, data):
         code = (code or "").strip()
         if not SLUG_PATTERN.match(code):
@@ -584,18 +746,33 @@ def misconception_add(
             )
         if code in _misconceptions(data):
             raise DraftInvalid.on_field("code", f"“{code}” is already defined.")
-        _misconceptions(data)[code] = {"learner": _clean(learner), "counsellor": _clean(counsellor)}
+        _misconceptions(data)[code] = _misconception_data(learner, counsellor, title, safety_critical)
         _save(session, course, draft, data, user_id=user_id, prefix=f"misconceptions.{code}.")
 
 
 def misconception_update(
-    session: Session, *, course: Course, code: str, learner: str, counsellor: str, user_id: int | None = None
+    session: Session,
+    *,
+    course: Course,
+    code: str,
+    learner: str,
+    counsellor: str,
+    title: str | _Keep = KEEP,
+    safety_critical: bool | _Keep = KEEP,
+    user_id: int | None = None,
 ) -> None:
-    """Change what the learner and the counsellor are told about a misconception."""
+    """Change what the learner and the counsellor are told about a misconception, and (when given)
+    its short title and whether believing it is safety-critical."""
     with _editing(session, course, user_id) as (draft, data):
         if code not in _misconceptions(data):
             raise NotInDraft(f"There is no misconception “{code}” in the draft.")
-        _misconceptions(data)[code] = {"learner": _clean(learner), "counsellor": _clean(counsellor)}
+        old = _misconceptions(data)[code] if isinstance(_misconceptions(data)[code], dict) else {}
+        _misconceptions(data)[code] = _misconception_data(
+            learner,
+            counsellor,
+            (old.get("title") or "") if title is KEEP else title,
+            bool(old.get("safety_critical")) if safety_critical is KEEP else safety_critical,
+        )
         _save(session, course, draft, data, user_id=user_id, prefix=f"misconceptions.{code}.")
 
 

@@ -5,14 +5,26 @@ Preview and publish are in test_authoring_publish.py."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from app.models import Course, CourseDraft
 from app.services import authoring
-from app.services.authoring import ChoiceInput, DraftError, DraftInvalid, NotInDraft, QuestionInput
+from app.services.authoring import (
+    ChoiceInput,
+    DraftError,
+    DraftInvalid,
+    NotInDraft,
+    QuestionInput,
+    ReviewInput,
+    SourceInput,
+)
 from app.services.course_export import course_to_data
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from tests.factories import write_course
 
 FIRST = "receptors-and-blockers"
 
@@ -22,16 +34,32 @@ def naltrexone(session, course) -> Course:
     return session.scalar(select(Course).where(Course.slug == course))
 
 
+@pytest.fixture
+def tiny(session, tmp_path) -> Course:
+    """The small factory course: no review, no help, no sources, nothing pinned or safety-critical."""
+    course_import(session, load_course(write_course(tmp_path)))
+    return session.scalar(select(Course).where(Course.slug == "tiny"))
+
+
 def draft(session, course) -> dict:
     return authoring.draft_data(session, course)
 
 
 def as_input(question: dict) -> QuestionInput:
     choices = [
-        ChoiceInput(c["text"], c["feedback"], c.get("correct", False), c.get("misconception"), c.get("id"))
+        ChoiceInput(
+            c["text"],
+            c["feedback"],
+            c.get("correct", False),
+            c.get("misconception"),
+            c.get("id"),
+            safety_critical=c.get("safety_critical", False),
+        )
         for c in question["choices"]
     ]
-    return QuestionInput(question["kind"], question["prompt"], question["explanation"], choices)
+    return QuestionInput(
+        question["kind"], question["prompt"], question["explanation"], choices, shuffle=question.get("shuffle", True)
+    )
 
 
 def first_question(session, course, position: int = 1) -> dict:
@@ -254,3 +282,217 @@ def test_discard_throws_the_draft_away(session, naltrexone):
 
     assert authoring.draft_discard(session, course=naltrexone) is True
     assert "starting-safely" in authoring.draft_lesson_order(draft(session, naltrexone))
+
+
+# --- the review, help, sources, pinned order and safety-critical marks -------------------------
+
+
+def update_tiny(session, tiny, **changes) -> None:
+    """course_update on the factory course, keeping its title, summary and pass mark."""
+    base = {"title": tiny.title, "summary": tiny.summary, "pass_mark": tiny.pass_mark}
+    authoring.course_update(session, course=tiny, **(base | changes))
+
+
+def test_course_update_saves_the_review_and_the_help(session, tiny):
+    update_tiny(
+        session,
+        tiny,
+        review=ReviewInput("Dr A. Reviewer <b>MRCP</b>", date(2026, 12, 4), " 2027-12-04 "),
+        help="- Call **NHS 111**.<script>alert(1)</script>\r\n- Or 999.\n\n",
+    )
+
+    raw = draft(session, tiny)["course"]
+    assert raw["review"] == {
+        "reviewed_by": "Dr A. Reviewer MRCP",
+        "reviewed_on": "2026-12-04",
+        "next_review_on": "2027-12-04",
+    }
+    assert raw["help"] == "- Call **NHS 111**.\n- Or 999.\n"
+    assert authoring.draft_review(draft(session, tiny)).reviewed_on == date(2026, 12, 4)
+    # As learners will get it: Markdown rendered, phone numbers as tap-to-call links.
+    help_html = authoring.draft_help_html(draft(session, tiny))
+    assert help_html.startswith("<ul>\n<li>Call <strong>") and 'href="tel:111"' in help_html
+
+
+def test_course_update_keeps_the_review_and_help_unless_given_and_empty_clears_them(session, tiny):
+    update_tiny(session, tiny, review=ReviewInput("Panel", "2026-12-04", "2027-12-04"), help="Ask your GP.")
+
+    update_tiny(session, tiny, title="Renamed")
+    assert {"review", "help"} <= set(draft(session, tiny)["course"])
+
+    update_tiny(session, tiny, review=ReviewInput("", None, ""), help="  \n ")
+    raw = draft(session, tiny)["course"]
+    assert "review" not in raw and "help" not in raw
+    assert authoring.draft_review(draft(session, tiny)) is None
+    assert authoring.draft_help_html(draft(session, tiny)) == ""
+
+
+@pytest.mark.parametrize(
+    "review, field, message",
+    [
+        (
+            ReviewInput("Panel", "2026-13-01", "2027-12-04"),
+            "review.reviewed_on",
+            "Must be a date written as YYYY-MM-DD",
+        ),
+        (ReviewInput("Panel", "4/12/2026", "2027-12-04"), "review.reviewed_on", "Must be a date written as YYYY-MM-DD"),
+        (ReviewInput("Panel", "2026-12-04", "2026-12-04"), "review.next_review_on", "Must be after reviewed_on"),
+        (ReviewInput("", "2026-12-04", "2027-12-04"), "review.reviewed_by", "Is required"),
+        (ReviewInput("Panel", "2026-12-04", None), "review.next_review_on", "Is required"),
+    ],
+)
+def test_a_bad_review_is_refused_at_its_field(session, tiny, review, field, message):
+    with pytest.raises(DraftInvalid) as raised:
+        update_tiny(session, tiny, review=review)
+
+    assert [(p.file, p.field) for p in raised.value.problems] == [("course.yaml", field)]
+    assert raised.value.field_errors == {field: [message]}
+    assert authoring.draft_get(session, tiny) is None
+
+
+def test_lesson_update_saves_sources_before_the_quiz(session, tiny):
+    sources = [SourceInput("NICE <i>TA115</i>", " https://www.nice.org.uk/guidance/ta115 "), SourceInput("A leaflet")]
+
+    authoring.lesson_update(
+        session, course=tiny, lesson_slug="one", title="Lesson one", minutes=5, body="Words.", sources=sources
+    )
+
+    front = draft(session, tiny)["lessons"]["one"]["front"]
+    assert front["sources"] == [
+        {"title": "NICE TA115", "url": "https://www.nice.org.uk/guidance/ta115"},
+        {"title": "A leaflet"},
+    ]
+    assert list(front) == ["title", "minutes", "sources", "quiz"]
+
+
+def test_lesson_update_keeps_sources_unless_given_and_an_empty_list_removes_them(session, tiny):
+    edit = {"course": tiny, "lesson_slug": "one", "title": "Lesson one", "minutes": 5, "body": "Words."}
+    authoring.lesson_update(session, **edit, sources=[SourceInput("A leaflet")])
+
+    authoring.lesson_update(session, **(edit | {"minutes": 6}))
+    assert draft(session, tiny)["lessons"]["one"]["front"]["sources"] == [{"title": "A leaflet"}]
+
+    authoring.lesson_update(session, **edit, sources=[])
+    assert "sources" not in draft(session, tiny)["lessons"]["one"]["front"]
+
+
+@pytest.mark.parametrize(
+    "bad, field, message",
+    [
+        (SourceInput("FTP site", "ftp://example.org/x"), "sources[2].url", "Must be a web address starting with"),
+        (SourceInput("Bare name", "example.org"), "sources[2].url", "Must be a web address starting with"),
+        (SourceInput("", "https://example.org"), "sources[2].title", "Is required"),
+    ],
+)
+def test_a_bad_source_is_refused_naming_the_lesson_and_the_source(session, tiny, bad, field, message):
+    sources = [SourceInput("Good", "https://example.org"), bad]
+
+    with pytest.raises(DraftInvalid) as raised:
+        authoring.lesson_update(
+            session, course=tiny, lesson_slug="two", title="Lesson two", minutes=5, body="Words.", sources=sources
+        )
+
+    assert [(p.file, p.field) for p in raised.value.problems] == [("lessons/two.md", field)]
+    assert raised.value.field_errors[field][0].startswith(message)
+    assert authoring.draft_get(session, tiny) is None
+
+
+def test_lesson_add_takes_sources(session, tiny):
+    authoring.lesson_add(
+        session,
+        course=tiny,
+        module_slug="second-part",
+        slug="four",
+        title="Four",
+        minutes=3,
+        body="Words.",
+        sources=[SourceInput("A book")],
+    )
+
+    assert draft(session, tiny)["lessons"]["four"]["front"]["sources"] == [{"title": "A book"}]
+
+
+def test_question_update_saves_a_pinned_order_and_safety_critical_choices(session, tiny):
+    question = as_input(authoring.draft_question(draft(session, tiny), "one", 1))
+    question.shuffle = False
+    question.choices[1] = replace(question.choices[1], safety_critical=True)
+
+    authoring.question_update(session, course=tiny, lesson_slug="one", position=1, question=question)
+
+    saved = authoring.draft_question(draft(session, tiny), "one", 1)
+    assert saved["shuffle"] is False
+    assert [c.get("safety_critical", False) for c in saved["choices"]] == [False, True, False]
+    # Shuffled (the default) and unmarked choices are left out, as in the files.
+    authoring.question_update(
+        session, course=tiny, lesson_slug="one", position=1, question=replace(question, shuffle=True)
+    )
+    assert "shuffle" not in authoring.draft_question(draft(session, tiny), "one", 1)
+
+
+def test_question_add_can_pin_the_order(session, tiny):
+    new = QuestionInput(
+        "single",
+        "Which one?",
+        "The last.",
+        [ChoiceInput("This", "No."), ChoiceInput("None of these", "Right.", True)],
+        shuffle=False,
+    )
+
+    position = authoring.question_add(session, course=tiny, lesson_slug="one", question=new)
+
+    assert authoring.draft_question(draft(session, tiny), "one", position)["shuffle"] is False
+
+
+def test_a_correct_choice_cannot_be_safety_critical(session, tiny):
+    question = as_input(authoring.draft_question(draft(session, tiny), "one", 1))
+    question.choices[0] = replace(question.choices[0], safety_critical=True)
+
+    with pytest.raises(DraftInvalid) as raised:
+        authoring.question_update(session, course=tiny, lesson_slug="one", position=1, question=question)
+
+    assert [(p.file, p.field) for p in raised.value.problems] == [
+        ("lessons/one.md", "quiz[1].choices[1].safety_critical")
+    ]
+    assert raised.value.field_errors == {
+        "choices[1].safety_critical": ["Only a wrong choice can be marked safety-critical"]
+    }
+
+
+def test_misconceptions_take_a_title_and_a_safety_mark(session, tiny):
+    authoring.misconception_add(
+        session,
+        course=tiny,
+        code="more-is-safe",
+        learner="L.",
+        counsellor="C.",
+        title="Thinks more is safe",
+        safety_critical=True,
+    )
+    assert draft(session, tiny)["course"]["misconceptions"]["more-is-safe"] == {
+        "title": "Thinks more is safe",
+        "safety_critical": True,
+        "learner": "L.",
+        "counsellor": "C.",
+    }
+
+    authoring.misconception_update(session, course=tiny, code="more-is-safe", learner="L2.", counsellor="C2.")
+    kept = draft(session, tiny)["course"]["misconceptions"]["more-is-safe"]
+    assert (kept["title"], kept["safety_critical"], kept["learner"]) == ("Thinks more is safe", True, "L2.")
+
+    authoring.misconception_update(
+        session, course=tiny, code="more-is-safe", learner="L2.", counsellor="C2.", title="", safety_critical=False
+    )
+    assert draft(session, tiny)["course"]["misconceptions"]["more-is-safe"] == {"learner": "L2.", "counsellor": "C2."}
+
+
+def test_a_long_misconception_title_is_refused_at_its_field(session, tiny):
+    with pytest.raises(DraftInvalid) as raised:
+        authoring.misconception_update(
+            session, course=tiny, code="blocks-are-boosts", learner="L.", counsellor="C.", title="x" * 81
+        )
+
+    assert [(p.file, p.field) for p in raised.value.problems] == [
+        ("course.yaml", "misconceptions.blocks-are-boosts.title")
+    ]
+    assert list(raised.value.field_errors) == ["title"]
+    assert authoring.draft_get(session, tiny) is None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -11,8 +13,12 @@ from app.extensions import db
 from app.models import Choice, Course, CoursePublication, Lesson, Question, User
 from app.services import authoring
 from app.services.accounts import user_create
-from app.services.authoring import NothingToPublish
+from app.services.authoring import NothingToPublish, ReviewInput, SourceInput
+from app.services.course_export import course_to_data
+from app.services.course_files import load_course
+from app.services.course_import import course_import
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from tests.factories import write_course
 
 FIRST = "receptors-and-blockers"
 CONTENT = ("courses", "modules", "lessons", "questions", "choices", "misconceptions")
@@ -158,3 +164,113 @@ def test_a_draft_that_replaces_every_question_retires_the_answered_ones(app, ses
         old = session.get(Question, question_id)
         assert old.prompt == prompt and old.retired_at is not None
     assert all(q.prompt.startswith("New: ") for q in quiz_questions(session, lesson))
+
+
+@pytest.fixture
+def tiny(session, tmp_path) -> Course:
+    """The small factory course: no review, help, sources, pinned order or safety-critical marks."""
+    course_import(session, load_course(write_course(tmp_path)))
+    return session.scalar(select(Course).where(Course.slug == "tiny"))
+
+
+def edit_every_new_field(session, course: Course) -> None:
+    """Set the review, help, a lesson's sources, a pinned order and the safety-critical marks."""
+    authoring.course_update(
+        session,
+        course=course,
+        title=course.title,
+        summary=course.summary,
+        pass_mark=course.pass_mark,
+        review=ReviewInput("Clinical panel", "2026-12-04", date(2027, 12, 4)),
+        help="Call **NHS 111** for urgent advice.",
+    )
+    authoring.lesson_update(
+        session,
+        course=course,
+        lesson_slug="one",
+        title="Lesson one",
+        minutes=5,
+        body="## Lesson one\n\nSome plain words about one.\n",
+        sources=[SourceInput("NICE TA115", "https://www.nice.org.uk/guidance/ta115"), SourceInput("A leaflet")],
+    )
+    question = authoring.draft_question(authoring.draft_data(session, course), "one", 1)
+    choices = [
+        authoring.ChoiceInput(c["text"], c["feedback"], c.get("correct", False), c.get("misconception"), c["id"])
+        for c in question["choices"]
+    ]
+    choices[1] = replace(choices[1], safety_critical=True)
+    authoring.question_update(
+        session,
+        course=course,
+        lesson_slug="one",
+        position=1,
+        question=authoring.QuestionInput(
+            question["kind"], question["prompt"], question["explanation"], choices, shuffle=False
+        ),
+    )
+    authoring.misconception_update(
+        session,
+        course=course,
+        code="blocks-are-boosts",
+        learner="A blocker does not boost.",
+        counsellor="Client may think blockers boost.",
+        title="Thinks blockers boost",
+        safety_critical=True,
+    )
+
+
+def test_publish_brings_every_new_field_to_the_live_rows(session, tiny):
+    edit_every_new_field(session, tiny)
+    preview = authoring.publish_preview(session, course=tiny)
+    assert preview.can_publish, preview.problems
+
+    authoring.publish(session, course=tiny)
+
+    session.expire_all()
+    course = session.scalar(select(Course).where(Course.slug == "tiny"))
+    assert (course.reviewed_by, course.reviewed_on, course.next_review_on) == (
+        "Clinical panel",
+        date(2026, 12, 4),
+        date(2027, 12, 4),
+    )
+    assert course.help_markdown == "Call **NHS 111** for urgent advice.\n"
+    assert course.help_html.startswith("<p>Call <strong>") and 'href="tel:111"' in course.help_html
+    lesson = session.scalar(select(Lesson).where(Lesson.course_id == course.id, Lesson.slug == "one"))
+    assert lesson.sources == [
+        {"title": "NICE TA115", "url": "https://www.nice.org.uk/guidance/ta115"},
+        {"title": "A leaflet", "url": None},
+    ]
+    question = lesson.live_questions[0]
+    assert question.shuffle is False
+    assert [choice.safety_critical for choice in question.live_choices] == [False, True, False]
+    misconception = next(m for m in course.misconceptions if m.code == "blocks-are-boosts")
+    assert (misconception.title, misconception.safety_critical) == ("Thinks blockers boost", True)
+    assert authoring.draft_get(session, course) is None
+
+
+def test_the_new_fields_round_trip_so_the_same_edits_again_leave_nothing_to_publish(session, tiny):
+    edit_every_new_field(session, tiny)
+    drafted = authoring.draft_data(session, tiny)
+    authoring.publish(session, course=tiny)
+    session.expire_all()
+
+    assert course_to_data(session, tiny, with_ids=True) == drafted
+    edit_every_new_field(session, tiny)
+    assert authoring.draft_get(session, tiny) is None
+
+
+def test_the_preview_review_and_help_are_what_learners_get(session, tiny):
+    edit_every_new_field(session, tiny)
+    data = authoring.draft_data(session, tiny)
+    review, help_html = authoring.draft_review(data), authoring.draft_help_html(data)
+
+    authoring.publish(session, course=tiny)
+
+    session.expire_all()
+    course = session.scalar(select(Course).where(Course.slug == "tiny"))
+    assert (review.reviewed_by, review.reviewed_on, review.next_review_on) == (
+        course.reviewed_by,
+        course.reviewed_on,
+        course.next_review_on,
+    )
+    assert help_html == course.help_html

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
+from markupsafe import escape
 
 from app.extensions import db
 from app.models import Role
@@ -55,35 +57,54 @@ def published_quiz(app) -> list[dict]:
 def lesson_form(admin, **changes) -> dict:
     """The first lesson's edit form as the page fills it, with some fields changed."""
     page = admin.get(EDIT_FIRST).get_data(as_text=True)
-    body = re.search(r'<textarea[^>]*name="body"[^>]*>\r?\n?(.*?)</textarea>', page, re.S).group(1)
     data = {
         "csrf_token": csrf_token(admin, EDIT_FIRST),
         "title": re.search(r'name="title"[^>]*value="([^"]*)"', page).group(1),
         "minutes": "7",
         "module": "how-it-works",
-        "body": body.replace("&#39;", "'").replace("&quot;", '"').replace("&amp;", "&"),
+        "body": textarea(page, "body"),
+        "sources": textarea(page, "sources"),
     }
     return {**data, **changes}
 
 
+def textarea(page: str, name: str) -> str:
+    """The text a page's textarea holds, as a browser would submit it."""
+    return html.unescape(
+        re.search(rf'<textarea[^>]*name="{re.escape(name)}"[^>]*>\r?\n?(.*?)</textarea>', page, re.S).group(1)
+    )
+
+
 def question_form(admin, position: int = 1, **changes) -> dict:
     """A question's edit form as the page fills it (hidden ids included), with some fields changed."""
-    url = f"{BASE}/lessons/{FIRST}/questions/{position}/edit"
+    return form_values(admin, f"{BASE}/lessons/{FIRST}/questions/{position}/edit", **changes)
+
+
+def form_values(admin, url: str, **changes) -> dict:
+    """An edit page's form as a browser would submit it untouched (ticked boxes only), with some fields changed."""
     page = admin.get(url).get_data(as_text=True)
     data = {"csrf_token": csrf_token(admin, url)}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page):
-        if name != "csrf_token" and not re.search(rf'name="{re.escape(name)}"[^>]*type="checkbox"', page):
-            data[name] = value
-    for name in re.findall(r'<input checked[^>]*name="([^"]+)"', page) + re.findall(
-        r'<input[^>]*name="([^"]+)"[^>]*checked', page
-    ):
-        data[name] = "y"
-    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\r?\n?(.*?)</textarea>', page, re.S):
-        data[name] = text.replace("&#39;", "'").replace("&quot;", '"').replace("&amp;", "&")
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        if name is None or name.group(1) == "csrf_token":
+            continue
+        if 'type="checkbox"' in tag:
+            if re.search(r"\schecked[\s>]", tag):
+                data[name.group(1)] = "y"
+        elif value := re.search(r'value="([^"]*)"', tag):
+            data[name.group(1)] = html.unescape(value.group(1))
+    for name in re.findall(r'<textarea[^>]*name="([^"]+)"', page):
+        data[name] = textarea(page, name)
     for name, block in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
         selected = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', block)
         data[name] = next((v for v in selected.groups() if v is not None), "") if selected else ""
     return {**data, **changes}
+
+
+def checked(page: str, name: str) -> bool:
+    """Whether the page's checkbox ``name`` is ticked."""
+    tag = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*>', page).group(0)
+    return 'type="checkbox"' in tag and bool(re.search(r"\schecked[\s>]", tag))
 
 
 def article(page: str) -> str:
@@ -262,3 +283,244 @@ def test_course_details_take_the_pass_mark_in_percent(admin, app):
     assert admin.post(url, data=form).status_code == 302
 
     assert draft(app)["course"]["pass_mark"] == 0.75
+
+
+# --- the review, help, sources, pinned order and safety-critical marks -------------------------
+
+
+def publish_draft(admin) -> None:
+    response = admin.post(f"{BASE}/publish", data={"csrf_token": csrf_token(admin, f"{BASE}/publish")})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def published(app) -> dict:
+    with app.app_context():
+        data = course_to_data(db.session, course_by_slug(db.session, "naltrexone"), with_ids=True)
+        db.session.remove()
+        return data
+
+
+def test_course_review_and_help_are_shown_back_and_reach_learners_after_publishing(admin, learner, app):
+    url = f"{BASE}/edit"
+    form = form_values(
+        admin,
+        url,
+        reviewed_by="Dr Test Reviewer",
+        reviewed_on="2026-11-02",
+        next_review_on="2027-05-03",
+        help="Ring **Test Helpline** on 0300 123 4567.",
+    )
+
+    assert admin.post(url, data=form).status_code == 302
+
+    page = admin.get(url).get_data(as_text=True)
+    assert re.search(r'id="reviewed_by"[^>]*value="Dr Test Reviewer"', page)
+    assert re.search(r'id="reviewed_on"[^>]*type="date" value="2026-11-02"', page)
+    assert re.search(r'id="next_review_on"[^>]*type="date" value="2027-05-03"', page)
+    assert textarea(page, "help") == "Ring **Test Helpline** on 0300 123 4567.\n"
+    assert "Test Helpline" not in learner.get(LEARNER_FIRST).get_data(as_text=True)
+
+    publish_draft(admin)
+
+    lesson = article(learner.get(LEARNER_FIRST).get_data(as_text=True))
+    assert re.search(
+        r'Reviewed <time datetime="2026-11-02">2 November 2026</time>.{0,40}'
+        r'next review <time datetime="2027-05-03">3 May 2027</time>',
+        lesson,
+    )
+    assert "Dr Test Reviewer" in lesson
+    assert "Where to get help" in lesson and "<strong>Test Helpline</strong>" in lesson
+    assert 'href="tel:03001234567"' in lesson
+
+
+def test_a_bad_review_date_is_shown_beside_its_field(admin, app):
+    url = f"{BASE}/edit"
+
+    response = admin.post(url, data=form_values(admin, url, reviewed_on="2026-02-30"))
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="reviewed_on-error">Must be a date written as YYYY-MM-DD<' in page
+    assert re.search(r'aria-invalid="true"[^>]*id="reviewed_on"', page)
+    assert '<a href="#reviewed_on">Must be a date written as YYYY-MM-DD</a>' in page
+    assert draft(app) is None
+
+
+def test_a_half_filled_review_names_the_missing_part(admin, app):
+    url = f"{BASE}/edit"
+
+    response = admin.post(url, data=form_values(admin, url, reviewed_by=""))
+
+    assert response.status_code == 400
+    assert 'id="reviewed_by-error">Is required<' in response.get_data(as_text=True)
+    assert draft(app) is None
+
+
+def test_an_empty_review_means_none_recorded(admin, learner, app):
+    url = f"{BASE}/edit"
+    form = form_values(admin, url, reviewed_by="", reviewed_on="", next_review_on="")
+
+    assert admin.post(url, data=form).status_code == 302
+
+    assert "review" not in draft(app)["course"]
+    assert "no review is recorded" in admin.get("/author/").get_data(as_text=True)
+    publish_draft(admin)
+    assert "Reviewed <time" not in learner.get(LEARNER_FIRST).get_data(as_text=True)
+
+
+SOURCES = "Test source one | https://example.org/one\n\nA book without an address"
+
+
+def test_sources_are_shown_back_and_reach_learners_after_publishing(admin, learner, app):
+    response = admin.post(EDIT_FIRST, data=lesson_form(admin, sources=SOURCES, save="Save"))
+    assert response.status_code == 302
+
+    page = admin.get(EDIT_FIRST).get_data(as_text=True)
+    assert textarea(page, "sources") == "Test source one | https://example.org/one\nA book without an address"
+    assert '<a href="https://example.org/one" rel="noopener noreferrer">Test source one</a>' in article(page)
+    assert draft(app)["lessons"][FIRST]["front"]["sources"] == [
+        {"title": "Test source one", "url": "https://example.org/one"},
+        {"title": "A book without an address"},
+    ]
+
+    publish_draft(admin)
+
+    lesson = article(learner.get(LEARNER_FIRST).get_data(as_text=True))
+    assert '<h2 id="lesson-sources">Sources</h2>' in lesson
+    assert '<a href="https://example.org/one" rel="noopener noreferrer">Test source one</a>' in lesson
+    assert "<li>A book without an address</li>" in lesson
+
+
+def test_a_bad_source_line_is_named_beside_the_sources_field(admin, app):
+    sources = "Good | https://example.org\n\nBad one | www.example.org\n | https://example.org/untitled"
+
+    response = admin.post(EDIT_FIRST, data=lesson_form(admin, sources=sources, save="Save"))
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    error = re.search(r'<p class="error-text" id="sources-error">(.*?)</p>', page, re.S).group(1)
+    assert "Line 3: the address must be a web address starting with https:// or http://" in error
+    assert "Line 4: the title is required" in error
+    tag = re.search(r'<textarea[^>]*name="sources"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in tag and 'aria-describedby="sources-error sources-hint"' in tag
+    assert '<a href="#sources">Line 3: the address' in page
+    assert draft(app) is None
+
+
+def test_the_unsaved_preview_shows_the_typed_sources(admin, app):
+    sources = "Typed <b>source</b> | https://example.org/typed\nScript | javascript:alert(1)"
+    form = lesson_form(admin, sources=sources, preview="Preview")
+
+    response = admin.post(EDIT_FIRST, data=form)
+
+    preview = article(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert '<a href="https://example.org/typed" rel="noopener noreferrer">Typed source</a>' in preview
+    assert "<li>Script</li>" in preview and "javascript" not in preview
+    assert draft(app) is None
+
+
+def test_a_new_question_shuffles_by_default(admin):
+    page = admin.get(f"{BASE}/lessons/{FIRST}/questions/new").get_data(as_text=True)
+
+    assert checked(page, "shuffle")
+    assert '<label for="shuffle">Shuffle the choices for each attempt</label>' in page
+    assert '<label for="choices-0-safety_critical">Safety-critical (could cause harm if believed)</label>' in page
+
+
+def test_a_pinned_order_and_a_safety_mark_are_shown_back_and_reach_learners(admin, learner, app):
+    url = f"{BASE}/lessons/{FIRST}/questions/1/edit"
+    form = question_form(admin)
+    rows = [i for i in range(30) if form.get(f"choices-{i}-text")]
+    wrong = next(i for i in rows if f"choices-{i}-correct" not in form)
+    form[f"choices-{wrong}-safety_critical"] = "y"
+    form.pop("shuffle", None)
+
+    assert admin.post(url, data=form).status_code == 302
+
+    page = admin.get(url).get_data(as_text=True)
+    assert not checked(page, "shuffle") and checked(page, f"choices-{wrong}-safety_critical")
+    question = draft(app)["lessons"][FIRST]["front"]["quiz"][0]
+    assert question["shuffle"] is False and question["choices"][wrong]["safety_critical"] is True
+
+    publish_draft(admin)
+
+    question = published_quiz(app)[0]
+    assert question["shuffle"] is False and question["choices"][wrong]["safety_critical"] is True
+    page = admin.get(url).get_data(as_text=True)
+    assert not checked(page, "shuffle") and checked(page, f"choices-{wrong}-safety_critical")
+    # Pinned: the learner's quiz shows the choices in the order written.
+    quiz = learner.get(f"/courses/naltrexone/lessons/{FIRST}/quiz").get_data(as_text=True)
+    places = [quiz.index(str(escape(choice["text"]))) for choice in question["choices"]]
+    assert places == sorted(places)
+
+
+def test_a_correct_choice_marked_safety_critical_is_refused_beside_it(admin, app):
+    form = question_form(admin)
+    right = next(i for i in range(30) if f"choices-{i}-correct" in form)
+    form[f"choices-{right}-safety_critical"] = "y"
+
+    response = admin.post(f"{BASE}/lessons/{FIRST}/questions/1/edit", data=form)
+
+    assert response.status_code == 400
+    assert (
+        f'id="choices-{right}-safety_critical-error">Only a wrong choice can be marked safety-critical<'
+        in response.get_data(as_text=True)
+    )
+    assert draft(app) is None
+
+
+def first_code(app) -> str:
+    return next(iter(published(app)["course"]["misconceptions"]))
+
+
+def test_a_misconception_title_and_safety_mark_are_shown_back_and_published(admin, app):
+    code = first_code(app)
+    url = f"{BASE}/misconceptions/{code}/edit"
+    form = form_values(admin, url, title="Short test title", safety_critical="y")
+
+    assert admin.post(url, data=form).status_code == 302
+
+    page = admin.get(url).get_data(as_text=True)
+    assert re.search(r'id="title"[^>]*value="Short test title"', page) and checked(page, "safety_critical")
+
+    publish_draft(admin)
+
+    saved = published(app)["course"]["misconceptions"][code]
+    assert (saved["title"], saved["safety_critical"]) == ("Short test title", True)
+    form = form_values(admin, url, title="")
+    form.pop("safety_critical", None)
+    assert admin.post(url, data=form).status_code == 302
+    page = admin.get(url).get_data(as_text=True)
+    assert re.search(r'id="title"[^>]*value=""', page) and not checked(page, "safety_critical")
+
+
+def test_a_new_misconception_takes_a_title_and_safety_mark(admin, app):
+    url = f"{BASE}/misconceptions/new"
+    form = {
+        "csrf_token": csrf_token(admin, url),
+        "code": "test-idea",
+        "title": "A test idea",
+        "safety_critical": "y",
+        "learner": "L.",
+        "counsellor": "C.",
+    }
+
+    assert admin.post(url, data=form).status_code == 302
+
+    assert draft(app)["course"]["misconceptions"]["test-idea"] == {
+        "title": "A test idea",
+        "safety_critical": True,
+        "learner": "L.",
+        "counsellor": "C.",
+    }
+
+
+def test_a_long_misconception_title_is_refused_beside_it(admin, app):
+    url = f"{BASE}/misconceptions/{first_code(app)}/edit"
+
+    response = admin.post(url, data=form_values(admin, url, title="x" * 81))
+
+    assert response.status_code == 400
+    assert 'id="title-error">Must be 80 characters or fewer (it is a short name)<' in response.get_data(as_text=True)
+    assert draft(app) is None
