@@ -368,6 +368,9 @@ def _read_review(raw: Any, c: _Collector) -> ReviewSpec | None:
         return None
     c.unknown_keys(raw, REVIEW_KEYS, "review.")
     reviewed_by = c.text(raw, "reviewed_by", "review.")
+    if len(reviewed_by) > 200:
+        c.add("review.reviewed_by", "must be 200 characters or fewer")
+        reviewed_by = ""
     reviewed_on = c.day(raw, "reviewed_on", "review.")
     next_review_on = c.day(raw, "next_review_on", "review.")
     if reviewed_on and next_review_on and next_review_on <= reviewed_on:

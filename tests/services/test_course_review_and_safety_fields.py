@@ -144,3 +144,10 @@ def test_changing_a_safety_mark_or_the_order_rule_is_a_new_version(session, tmp_
     report = course_import(session, load_course(write_course(tmp_path / "b", course, lessons)))
 
     assert report.changed and course_by_slug(session, "tiny").content_version == version + 1
+
+
+def test_a_reviewer_name_longer_than_the_column_is_reported(tmp_path):
+    course, lessons = full_course()
+    course["review"]["reviewed_by"] = "x" * 201
+
+    assert problems(tmp_path, course, lessons) == ["course.yaml: review.reviewed_by: must be 200 characters or fewer"]
