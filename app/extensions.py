@@ -1,5 +1,7 @@
 """Extension objects, created unbound and bound to the app in create_app()."""
 
+import logging
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,3 +33,6 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Storage (memory, or Redis when REDIS_URL is set) comes from RATELIMIT_STORAGE_URI in config.
 limiter = Limiter(key_func=get_remote_address)
+# Flask-Limiter's own logger has only a NullHandler, so "Rate limit storage unreachable -
+# falling back to in-memory storage" would go nowhere; log it with the app's messages instead.
+limiter.logger = logging.getLogger("app.rate_limits")

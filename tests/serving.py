@@ -1,0 +1,148 @@
+"""Real servers for the serving tests: redis-server, gunicorn and nginx on free loopback ports.
+
+Each is a subprocess the test starts and stops itself; nothing listens beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import redis
+
+from config import TestConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf"
+# CI installs these, so there a missing one fails the run instead of skipping tests.
+REQUIRED = TestConfig.E2E_REQUIRED or os.environ.get("CI") == "true"
+
+
+def find_binary(name: str) -> str | None:
+    """The program on PATH, or in /usr/sbin and /usr/bin (Debian's nginx is in /usr/sbin)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    return next((str(path) for path in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if path.exists()), None)
+
+
+NGINX = find_binary("nginx")
+REDIS_SERVER = find_binary("redis-server")
+
+
+def require(binary: str | None, reason: str) -> None:
+    """Skip the test when a program is missing, or fail it under CI."""
+    if binary is None:
+        if REQUIRED:
+            pytest.fail(f"{reason} (required under CI: .ci/run installs it)")
+        pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a process the test started: politely, then for certain."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    if process.stdout:
+        process.stdout.close()
+
+
+def output_of(process: subprocess.Popen) -> str:
+    return process.stdout.read().decode(errors="replace") if process.stdout else ""
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    """Poll ``url`` until it answers 200; fail with the process's output if it exits first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited: {output_of(process)}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+class RedisServer:
+    """A throwaway redis-server on a free loopback port that saves nothing; can be stopped and started again."""
+
+    def __init__(self, binary: str, directory: Path):
+        self.binary = binary
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        command += ["--daemonize", "no", "--dir", str(self.directory)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start: {output_of(self.process)}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
+
+
+def start_gunicorn(port: int, env: dict[str, str], *extra: str) -> subprocess.Popen:
+    """gunicorn with the production gunicorn.conf.py, bound to 127.0.0.1:port, quiet access log."""
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"]
+    command += ["--access-logfile", "/dev/null", *extra, "app:create_app()"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+def render_nginx_config(*, listen: str, app_server: str, state_dir: Path) -> str:
+    """deploy/nginx.conf with its placeholders filled in, as `envsubst` would in production."""
+    values = {
+        "NGINX_USER": getpass.getuser(),  # ignored by nginx unless it runs as root
+        "LISTEN": listen,
+        "APP_SERVER": app_server,
+        "PID_FILE": str(state_dir / "nginx.pid"),
+        "STATE_DIR": str(state_dir),
+        "LOG_DIR": str(state_dir),
+    }
+    text = NGINX_TEMPLATE.read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    return text
+
+
+def start_nginx(port: int, app_server: str, directory: Path) -> subprocess.Popen:
+    """nginx in the foreground with the repository's config, listening on 127.0.0.1:port."""
+    state_dir = directory / "nginx"
+    state_dir.mkdir()
+    config = directory / "nginx.conf"
+    config.write_text(render_nginx_config(listen=f"127.0.0.1:{port}", app_server=app_server, state_dir=state_dir))
+    command = [NGINX, "-c", str(config), "-p", str(state_dir), "-e", "stderr", "-g", "daemon off;"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
