@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -39,6 +40,14 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Login sessions live on the server (user_sessions): a session with no request for
+    # SESSION_IDLE_DAYS ends, unless "keep me logged in" was ticked; none outlives
+    # REMEMBER_DAYS from its login. Flask's cookie limits match, so no cookie outlasts its row.
+    SESSION_IDLE_DAYS = int(os.environ.get("SESSION_IDLE_DAYS", "14"))
+    REMEMBER_DAYS = int(os.environ.get("REMEMBER_DAYS", "30"))
+    SESSION_TOUCH_SECONDS = 300  # a session's last-seen time is written at most this often
+    PERMANENT_SESSION_LIFETIME = timedelta(days=SESSION_IDLE_DAYS)
+    REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_DAYS)
     WTF_CSRF_TIME_LIMIT = None  # a learner may read a lesson for hours before submitting
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link stays valid
     ANALYTICS_MAX_AGE = int(os.environ.get("ANALYTICS_MAX_AGE", "600"))  # seconds before a report is redone

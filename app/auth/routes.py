@@ -10,7 +10,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from app.auth import bp
 from app.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
-from app.models import User
+from app.models import User, UserSession
+from app.models.types import utcnow
 from app.services.accounts import (
     normalise_email,
     password_reset_token,
@@ -23,6 +24,15 @@ from app.services.accounts import (
 from app.services.errors import ValidationError
 from app.services.mail import send_mail
 from app.services.reads import read_rows
+from app.services.user_sessions import (
+    SessionLimits,
+    session_token_hash,
+    user_session_end,
+    user_session_is_live,
+    user_session_needs_touch,
+    user_session_start,
+    user_session_touch,
+)
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
@@ -30,27 +40,51 @@ login_manager.login_message_category = "info"
 
 
 _USER_COLUMNS = [column.key for column in User.__table__.columns]
-_USER_BY_ID = select(*User.__table__.columns).where(User.id == bindparam("user_id"))
+# The user and the login session in one read: checking the session costs no extra round trip.
+_USER_BY_SESSION = (
+    select(
+        *User.__table__.columns,
+        UserSession.id.label("login_session_id"),
+        UserSession.remember,
+        UserSession.last_seen_at,
+        UserSession.expires_at,
+    )
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
 
 
 @login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """Load the session's user; a deactivated account, or a session from before a password
-    reset, is logged out on its next request."""
-    user_id, _, version = session_id.partition(".")
-    if not user_id.isdigit() or not version.isdigit():
+def load_user(token: str) -> User | None:
+    """Load the user of the login session the cookie names; an ended, expired or idle session,
+    or a deactivated account, is logged out on its next request (app/services/user_sessions.py)."""
+    if not token or len(token) > 100:
         return None
     # Every page needs this, so it is one autocommit read; the row then joins the session as
     # if the session had loaded it, so views and services can change and save it as usual.
-    rows = read_rows(db.session, _USER_BY_ID, {"user_id": int(user_id)})
+    request_session = db.session()
+    nothing_under_way = not (request_session.in_transaction() or request_session.new or request_session.dirty)
+    rows = read_rows(db.session, _USER_BY_SESSION, {"token_hash": session_token_hash(token)})
     if not rows:
         return None
-    values = dict(zip(_USER_COLUMNS, rows[0], strict=True))
-    if not values["is_active"] or values["session_version"] != int(version):
+    *user_values, login_session_id, remember, last_seen_at, expires_at = rows[0]
+    values = dict(zip(_USER_COLUMNS, user_values, strict=True))
+    now = utcnow()
+    limits = SessionLimits.from_config(current_app.config)
+    if not values["is_active"] or not user_session_is_live(
+        remember=remember, last_seen_at=last_seen_at, expires_at=expires_at, now=now, limits=limits
+    ):
         return None
+    if user_session_needs_touch(last_seen_at=last_seen_at, now=now, limits=limits):
+        # At most every few minutes; re-signing the cookie then keeps Flask's own limit on its
+        # age (PERMANENT_SESSION_LIFETIME, the idle time) counting from the last use too.
+        user_session_touch(db.session, session_id=login_session_id, now=now, commit=nothing_under_way)
+        session.modified = True
     user = User(**values)
     make_transient_to_detached(user)
-    return db.session.merge(user, load=False)
+    user = db.session.merge(user, load=False)
+    user.session_token = token
+    return user
 
 
 def safe_next(target: str | None) -> str | None:
@@ -64,8 +98,11 @@ def safe_next(target: str | None) -> str | None:
 
 
 def start_session(user: User, *, remember: bool = False) -> None:
-    """Log in on a brand-new session: nothing from before the login carries over."""
+    """Log in on a brand-new session, recorded on the server: nothing from before carries over."""
     session.clear()
+    user.session_token = user_session_start(
+        db.session, user=user, remember=remember, now=utcnow(), limits=SessionLimits.from_config(current_app.config)
+    )
     login_user(user, remember=remember)
 
 
@@ -123,8 +160,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (POST only, so a link elsewhere cannot log anyone out)."""
+    """Log out (POST only, so a link elsewhere cannot log anyone out): this session ends on the
+    server, so a copy of its cookies no longer works either."""
     # CSRFProtect has already checked the token of this POST.
+    user_session_end(db.session, token=current_user.session_token)
     logout_user()
     flash("You have logged out.", "info")
     return redirect(url_for("main.index"))

@@ -22,6 +22,7 @@ from app.services.sharing import (
     learner_sharing_overview,
     link_revoke,
 )
+from app.services.user_sessions import user_log_out_everywhere
 
 
 def _signed_in_account() -> str | None:
@@ -80,6 +81,17 @@ def stop_sharing(link_id: int):
         abort(404)
     flash(f"You have stopped sharing your progress with {link.counsellor.display_name}.", "success")
     return redirect(url_for("me.home"))
+
+
+@bp.post("/me/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of the account, on every device, this one included."""
+    # CSRFProtect has already checked the token of this POST.
+    user_log_out_everywhere(db.session, user=current_user)
+    logout_user()
+    flash("You have logged out everywhere: on every device, you need to log in again.", "info")
+    return redirect(url_for("main.index"))
 
 
 @bp.get("/join/")

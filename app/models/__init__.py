@@ -4,7 +4,7 @@ from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublicati
 from app.models.course import QUESTION_KINDS, Choice, Course, Lesson, Misconception, Module, Question
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
-from app.models.user import Role, User
+from app.models.user import Role, User, UserSession
 
 __all__ = [
     "AnalyticsSnapshot",
@@ -27,4 +27,5 @@ __all__ = [
     "QuizAttempt",
     "Role",
     "User",
+    "UserSession",
 ]

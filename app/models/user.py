@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -40,12 +40,48 @@ class User(UserMixin, db.Model):
     # Flask-Login refuses inactive accounts; deactivation keeps the person's history.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Part of every session and remember-me cookie; bumping it (a password reset) ends them all.
+    # Part of every password-reset link; a new password bumps it, so each link works once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
+    # The login session this object was loaded for (the cookie's token, see UserSession);
+    # set by the login code, never stored on the row.
+    session_token = None
+
     def get_id(self) -> str:
-        """The id Flask-Login keeps in the session and the remember cookie."""
-        return f"{self.id}.{self.session_version}"
+        """The id Flask-Login keeps in the session and the remember cookie: the session's token."""
+        if self.session_token is None:
+            raise RuntimeError("Log users in through start_session, which creates their session record.")
+        return self.session_token
+
+    def __eq__(self, other: object) -> bool:
+        # UserMixin compares get_id(), which is now per login session: compare accounts instead.
+        return isinstance(other, User) and other.id == self.id
+
+    __hash__ = object.__hash__
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One login on one browser, from logging in until it ends.
+
+    The session and remember-me cookies carry a random token; only its SHA-256 is stored, so
+    the table cannot be replayed as cookies. Deleting the row ends the session at once:
+    every request looks its row up (app/services/user_sessions.py).
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "Keep me logged in on this device": no idle limit, only the absolute one.
+    remember: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most every SESSION_TOUCH_SECONDS, not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user {self.user_id}>"

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Role, User
 from app.services.errors import EmailTaken, ValidationError
+from app.services.user_sessions import user_sessions_end_all
 
 # Checked against when no account matches, so a wrong e-mail costs as long as a wrong password.
 _NO_SUCH_USER_HASH = generate_password_hash("no such user", method="scrypt:1024:8:1")
@@ -97,11 +98,15 @@ def password_reset_user(session: Session, *, token: str, secret_key: str, max_ag
 def password_set(
     session: Session, *, user: User, password: str, hash_method: str = "scrypt", min_password_length: int = 10
 ) -> None:
-    """Set a new password, end every session of the account (remember-me cookies too), commit."""
+    """Set a new password, end every session of the account (remember-me cookies too), commit.
+
+    Bumping the session version also makes the reset link used for this one work only once.
+    """
     if len(password) < min_password_length:
         raise ValidationError("password", f"Use at least {min_password_length} characters.")
     user.password_hash = generate_password_hash(password, method=hash_method)
     user.session_version += 1
+    user_sessions_end_all(session, user=user)
     session.commit()
 
 

@@ -24,6 +24,7 @@ from app.models import (
     QuizAttempt,
     Role,
     User,
+    UserSession,
 )
 from app.services.errors import ValidationError
 from app.services.user_admin import lock_active_admins
@@ -43,6 +44,7 @@ USER_REFERENCES = {
     ("audit_events", "actor_id"): ("admin_actions_i_took", "unlinked: an anonymous record stays"),
     ("course_drafts", "updated_by_id"): ("course_drafts_i_edited", "unlinked"),
     ("course_publications", "published_by_id"): ("course_publications_i_made", "unlinked"),
+    ("user_sessions", "user_id"): ("login_sessions", "erased"),
 }
 
 
@@ -189,14 +191,26 @@ def personal_data_export(session: Session, *, user: User) -> dict:
         {"course_id": p.course_id, "published_at": _when(p.published_at), "summary": p.summary}
         for p in session.scalars(select(CoursePublication).where(CoursePublication.published_by_id == user.id))
     ]
+    # The token's hash stays out: it is of no use to the person and is best kept on the server.
+    data["login_sessions"] = [
+        {
+            "started_at": _when(s.created_at),
+            "last_seen_at": _when(s.last_seen_at),
+            "ends_at": _when(s.expires_at),
+            "kept_logged_in": s.remember,
+        }
+        for s in session.scalars(
+            select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at)
+        )
+    ]
     return data
 
 
 def account_delete(session: Session, *, user: User, password: str) -> None:
     """Erase the account after checking its password again, and commit.
 
-    Progress, attempts (with answers), invitations and sharing links go with it (ON DELETE
-    CASCADE); audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
+    Progress, attempts (with answers), invitations, sharing links and login sessions go with
+    it (ON DELETE CASCADE); audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
     """
     if not check_password_hash(user.password_hash, password):
         raise ValidationError("password", "That password is not right.")

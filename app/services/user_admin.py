@@ -22,6 +22,7 @@ from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.errors import DomainError, ValidationError
 from app.services.sharing import active_link
+from app.services.user_sessions import user_sessions_end_all
 
 PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 80
@@ -223,8 +224,8 @@ def user_role_change(session: Session, *, actor: User, user: User, role: Role | 
 def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
     """Deactivate the account so it can no longer log in, audit it as ``deactivated`` and commit.
 
-    Nothing else changes: progress, attempts and links stay as they were. A session already
-    logged in ends on its next request, because the login manager loads only active accounts.
+    Nothing else changes: progress, attempts and links stay as they were. Every session of the
+    account ends (remember-me cookies too), so none can come back if it is reactivated.
     Returns False when the account was already deactivated. Raises OwnAccountRefused or
     LastAdminRefused.
     """
@@ -242,6 +243,7 @@ def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
         session.rollback()  # nothing to write; release the row locks
         return False
     user.is_active = False
+    user_sessions_end_all(session, user=user)
     _audit(session, actor=actor, subject=user, action="deactivated")
     session.commit()
     return True
@@ -250,13 +252,16 @@ def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
 def user_reactivate(session: Session, *, actor: User, user: User) -> bool:
     """Let a deactivated account log in again, audit it as ``reactivated`` and commit.
 
-    Returns False when the account was already active.
+    The person logs in afresh: any session left from before the deactivation is ended, so an
+    old cookie never comes back with the account. Returns False when the account was already
+    active.
     """
     _require_admin(actor)
     session.refresh(user)
     if user.is_active:
         return False
     user.is_active = True
+    user_sessions_end_all(session, user=user)
     _audit(session, actor=actor, subject=user, action="reactivated")
     session.commit()
     return True

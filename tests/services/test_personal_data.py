@@ -17,6 +17,7 @@ from app.models import (
     ProgressView,
     Role,
     User,
+    UserSession,
 )
 from app.models.types import utcnow
 from app.services.errors import ValidationError
@@ -74,6 +75,7 @@ def person(app, course, session):
             AuditEvent(actor_id=me.id, subject_id=other.id, action="deactivated", details={}),
             CourseDraft(course_id=course_row.id, data={}, updated_by_id=me.id),
             CoursePublication(course_id=course_row.id, published_by_id=me.id, summary="Changed things"),
+            UserSession(user_id=me.id, token_hash=uuid.uuid4().hex, expires_at=now),
         ]
     )
     session.commit()
@@ -86,6 +88,7 @@ def test_the_export_covers_every_reference(session, person):
     for (table, column), (section, _) in USER_REFERENCES.items():
         assert data[section], f"{table}.{column}: export section {section!r} is empty"
     assert data["quiz_attempts"][0]["answers"][0]["question"]
+    assert "token_hash" not in data["login_sessions"][0]  # the secret stays on the server
 
 
 def count_where(session, table, column, value) -> int:

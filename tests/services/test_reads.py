@@ -68,9 +68,19 @@ def test_timestamps_come_back_as_aware_utc(app, session, course, learner):
 
 def test_a_user_read_outside_can_still_be_changed_and_saved(app, learner):
     from app.auth.routes import load_user
+    from app.models.types import utcnow
+    from app.services.user_sessions import SessionLimits, user_session_start
 
     with app.test_request_context():
-        user = load_user(f"{learner}.0")
+        token = user_session_start(
+            db.session,
+            user=db.session.get(User, learner),
+            remember=False,
+            now=utcnow(),
+            limits=SessionLimits.from_config(app.config),
+        )
+        db.session.remove()
+        user = load_user(token)
         user.display_name = "Renamed"
         db.session.commit()
         db.session.remove()

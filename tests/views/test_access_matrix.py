@@ -149,6 +149,7 @@ def matrix(w):
         ("POST", f"{a}/misconceptions/block-is-total/remove"): [LOGIN, 403, 403, 403, 403, 302],  # refused: in use
         ("POST", f"{a}/discard"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", f"{a}/publish"): [LOGIN, 403, 403, 403, 403, 302],  # nothing left to publish
+        ("POST", "/me/logout-everywhere"): [LOGIN, 302, 302, 302, 302, 302],  # ends the session: last
         ("POST", "/auth/logout"): [LOGIN, 302, 302, 302, 302, 302],
     }
 
