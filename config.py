@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
-DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused by ProductionConfig
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "::1"]
 
 
 def normalise_database_url(url: str) -> str:
@@ -19,10 +21,48 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def host_of(url: str) -> str:
+    """The host name of an absolute http(s) URL, or "" if it is not one."""
+    parts = urlsplit(url)
+    return (parts.hostname or "") if parts.scheme in ("http", "https") else ""
+
+
+def trusted_hosts(public_url: str, extra: str = "", *, local: bool = False) -> list[str]:
+    """The Host names the app answers to: PUBLIC_URL's, any listed in ``extra``, and loopback if ``local``."""
+    names = [host_of(public_url)] + [name.strip() for name in extra.split(",")] + (LOCAL_HOSTS if local else [])
+    # Never empty: Flask treats an empty list as "every host".
+    return list(dict.fromkeys(name for name in names if name)) or ["localhost"]
+
+
+def secret_key_from_file(path: Path) -> str:
+    """Read the key kept in ``path``, creating it (random, mode 0600) the first time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: of two processes starting at once, one writes the key and the other reads it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if not key:
+            raise RuntimeError(f"{path} is empty; delete it and a new key will be made.") from None
+        return key
+    key = secrets.token_hex(32)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
 class Config:
     """Settings shared by every environment, read from environment variables."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    # Development only: with no SECRET_KEY, a random key made once and kept here (see create_app).
+    SECRET_KEY_FILE: Path | None = None
+    # Every link in an e-mail starts with this; the request's Host header is never used for one.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    # Other Host names to answer to (comma-separated), such as a load balancer's health check.
+    TRUSTED_HOSTS_EXTRA = os.environ.get("TRUSTED_HOSTS", "")
+    # Requests for any other Host get 400. None: create_app derives it from the two above.
+    TRUSTED_HOSTS: list[str] | None = None
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'naltrexone.db'}")
     )
@@ -50,6 +90,7 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_DAYS)
     WTF_CSRF_TIME_LIMIT = None  # a learner may read a lesson for hours before submitting
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link stays valid
+    REGISTRATION_MAX_AGE = 24 * 60 * 60  # seconds a link to finish registering stays valid
     ANALYTICS_MAX_AGE = int(os.environ.get("ANALYTICS_MAX_AGE", "600"))  # seconds before a report is redone
     # Outgoing mail. With no MAIL_SERVER, messages are written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -76,6 +117,7 @@ class Config:
     RATELIMIT_RESET = "5 per 15 minutes"
     RATELIMIT_RESET_ACCOUNT = "3 per hour"
     RATELIMIT_JOIN = "30 per 15 minutes"  # invitation codes: too few to guess in reach
+    RATELIMIT_INVITE_EMAIL = "20 per hour;50 per day"  # invitation e-mails per counsellor account
     HSTS = False
     # Behind a load balancer, how many proxies in front of the app set X-Forwarded-* headers.
     # Rate limits count per client address, so this must match the deployment (0: none).
@@ -86,6 +128,9 @@ class DevelopmentConfig(Config):
     """Local development on the embedded SQLite database."""
 
     DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
+    SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
+    PUBLIC_URL = Config.PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    TRUSTED_HOSTS = trusted_hosts(PUBLIC_URL, Config.TRUSTED_HOSTS_EXTRA, local=True)
 
 
 class TestConfig(Config):
@@ -93,6 +138,9 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key"  # noqa: S105
+    PUBLIC_URL = "http://localhost"
+    # The test client's default host, and the browser tests' live server on 127.0.0.1.
+    TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
@@ -113,8 +161,10 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls) -> None:
         """Raise if the environment lacks what production needs."""
-        if cls.SECRET_KEY == DEV_SECRET_KEY or len(cls.SECRET_KEY or "") < 32:
+        if len(cls.SECRET_KEY or "") < 32:
             raise RuntimeError("SECRET_KEY must be set to a real secret (32+ characters) in production.")
+        if not host_of(cls.PUBLIC_URL):
+            raise RuntimeError("PUBLIC_URL must be set to the site's address (https://...) in production.")
         if not cls.DATABASE_URL_GIVEN:
             raise RuntimeError("DATABASE_URL must be set in production.")
 

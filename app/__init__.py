@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, ProductionConfig, config_from_environment
+from config import Config, ProductionConfig, config_from_environment, secret_key_from_file, trusted_hosts
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -17,13 +17,20 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         config_class.check()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
+    if not app.config["SECRET_KEY"] and app.config["SECRET_KEY_FILE"]:
+        # Development without SECRET_KEY: a key of this checkout's own, never one in the source.
+        app.config["SECRET_KEY"] = secret_key_from_file(Path(app.config["SECRET_KEY_FILE"]))
+    if not app.config["TRUSTED_HOSTS"]:
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["PUBLIC_URL"], app.config["TRUSTED_HOSTS_EXTRA"])
     database = app.config["SQLALCHEMY_DATABASE_URI"]
     if database.startswith("sqlite:///"):
         # The embedded default lives in instance/, which a fresh clone does not have yet.
         Path(database.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        # No x_host: nothing is built from the request's host (links use PUBLIC_URL), so a
+        # forwarded Host is not believed, and the Host the proxy passes on must be trusted.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
 
     from app import models  # noqa: F401 - register the models with the metadata
     from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -34,7 +41,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from app import assets, auth, author, cli, counsel, errors, learn, main, me, security
+    from app import assets, auth, author, cli, counsel, errors, learn, main, me, security, urls
     from app.permissions import TEMPLATE_GLOBALS
 
     app.register_blueprint(main.bp)
@@ -47,5 +54,6 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     security.register(app)
     assets.register(app)
     cli.register(app)
+    urls.register(app)
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     return app

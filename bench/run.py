@@ -751,6 +751,7 @@ def app_env(database_url: str, secret: str) -> dict[str, str]:
         SECRET_KEY=secret,
         DATABASE_URL=database_url,
         PROXY_HOPS="0",
+        PUBLIC_URL="http://127.0.0.1",  # production requires it; the Host wrk sends must match it
         # The pool logs in through the real form from one address: lift the per-address login limit.
         RATELIMIT_LOGIN="100000 per minute",
         PYTHONUNBUFFERED="1",

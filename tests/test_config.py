@@ -3,7 +3,7 @@
 import pytest
 
 from app import create_app
-from config import DEV_SECRET_KEY, ProductionConfig, normalise_database_url
+from config import ProductionConfig, normalise_database_url
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,12 @@ def test_database_url_accepts_the_usual_forms(given, expected):
 
 
 def production(**overrides):
-    values = {"SECRET_KEY": "s" * 40, "DATABASE_URL_GIVEN": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    values = {
+        "SECRET_KEY": "s" * 40,
+        "DATABASE_URL_GIVEN": True,
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "PUBLIC_URL": "https://learn.example.org",
+    }
     values.update(overrides)
     return type("Prod", (ProductionConfig,), values)
 
@@ -28,10 +33,12 @@ def production(**overrides):
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"SECRET_KEY": DEV_SECRET_KEY},
+        {"SECRET_KEY": "dev-only-not-secret"},  # the old development key, public in the source
         {"SECRET_KEY": "short"},
         {"SECRET_KEY": ""},
         {"DATABASE_URL_GIVEN": False},
+        {"PUBLIC_URL": ""},
+        {"PUBLIC_URL": "learn.example.org"},
     ],
 )
 def test_production_refuses_to_start_without_a_real_secret_and_database(overrides):

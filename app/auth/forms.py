@@ -31,6 +31,9 @@ class RegisterForm(FlaskForm):
         filters=[_strip],
         validators=[DataRequired("Enter the name you would like us to use."), Length(max=80)],
     )
+
+
+class FinishRegistrationForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Choose a password."), _long_enough, Length(max=200)])
 
 

@@ -8,21 +8,24 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from app.auth import bp
-from app.auth.forms import LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
+from app.auth.forms import FinishRegistrationForm, LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
 from app.models import User, UserSession
 from app.models.types import utcnow
 from app.services.accounts import (
+    RegistrationRequest,
     normalise_email,
     password_reset_token,
     password_reset_user,
     password_set,
+    registration_from_token,
+    registration_request,
     user_authenticate,
     user_by_email,
     user_create,
 )
-from app.services.errors import ValidationError
-from app.services.mail import send_mail
+from app.services.errors import EmailTaken, ValidationError
+from app.services.mail import Mail, send_after_response
 from app.services.reads import read_rows
 from app.services.user_sessions import (
     SessionLimits,
@@ -33,6 +36,7 @@ from app.services.user_sessions import (
     user_session_start,
     user_session_touch,
 )
+from app.urls import external_url
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
@@ -115,27 +119,80 @@ def _submitted_account() -> str:
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"], key_func=_submitted_account)
 def register():
-    """Create a learner account and log it in."""
+    """Ask for an address and a name, and mail a link to finish; every address gets the same answer."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
     if form.validate_on_submit():
+        started = registration_request(
+            db.session,
+            email=form.email.data,
+            display_name=form.display_name.data,
+            next_url=safe_next(request.args.get("next")),
+            secret_key=current_app.config["SECRET_KEY"],
+        )
+        send_after_response(current_app.config, *_registration_mail(started))
+        return redirect(url_for("auth.register_sent"))
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+def _registration_mail(started: RegistrationRequest) -> list[Mail]:
+    """A link to finish for a free address, a note to the owner of a taken one (nothing for a
+    deactivated account)."""
+    if started.token:
+        link = external_url("auth.register_finish", token=started.token)
+        body = render_template("auth/register_email.txt", name=started.display_name, link=link)
+        return [Mail(to=started.email, subject="Finish creating your account", body=body)]
+    if started.owner:
+        body = render_template(
+            "auth/register_taken_email.txt",
+            user=started.owner,
+            login=external_url("auth.login"),
+            reset=external_url("auth.reset_request"),
+        )
+        return [Mail(to=started.owner.email, subject="Someone tried to register with your address", body=body)]
+    return []
+
+
+@bp.get("/register/sent")
+def register_sent():
+    """Say that a link is on its way (what everyone is told, whatever the address)."""
+    return render_template("auth/register_sent.html")
+
+
+@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+def register_finish(token: str):
+    """Choose a password from the link in the e-mail; the account is made and logged in."""
+    registration = registration_from_token(
+        db.session,
+        token=token,
+        secret_key=current_app.config["SECRET_KEY"],
+        max_age=current_app.config["REGISTRATION_MAX_AGE"],
+    )
+    if registration is None:
+        return render_template("auth/register_invalid.html"), 400
+    form = FinishRegistrationForm()
+    if form.validate_on_submit():
         try:
             user = user_create(
                 db.session,
-                email=form.email.data,
-                display_name=form.display_name.data,
+                email=registration.email,
+                display_name=registration.display_name,
                 password=form.password.data,
                 hash_method=current_app.config["PASSWORD_HASH_METHOD"],
                 min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
             )
+        except EmailTaken:  # the link was opened twice and the other one finished first
+            return render_template("auth/register_invalid.html"), 400
         except ValidationError as error:
-            getattr(form, error.field).errors.append(error.message)
+            form.password.errors.append(error.message)
         else:
             start_session(user)
             flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
-    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+            return redirect(safe_next(registration.next_url) or url_for("main.index"))
+    return render_template("auth/register_finish.html", form=form, registration=registration), (
+        400 if form.errors else 200
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -147,7 +204,12 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = user_authenticate(db.session, email=form.email.data, password=form.password.data)
+        user = user_authenticate(
+            db.session,
+            email=form.email.data,
+            password=form.password.data,
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        )
         if user is None:
             form.password.errors.append("That e-mail and password do not match an account.")
         else:
@@ -183,14 +245,15 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = user_by_email(db.session, form.email.data)
+        mails = []
         if user is not None and user.is_active:
             token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
-            link = url_for("auth.reset_password", token=token, _external=True)
-            body = render_template("auth/reset_email.txt", user=user, link=link)
-            try:
-                send_mail(current_app.config, to=user.email, subject="Choose a new password", body=body)
-            except OSError:  # smtplib errors are OSErrors; say nothing that tells accounts apart
-                current_app.logger.exception("Password reset e-mail could not be sent")
+            body = render_template(
+                "auth/reset_email.txt", user=user, link=external_url("auth.reset_password", token=token)
+            )
+            mails.append(Mail(to=user.email, subject="Choose a new password", body=body))
+        # Sent after the answer, and the answer is the same, so neither says whether the account exists.
+        send_after_response(current_app.config, *mails)
         flash(RESET_SENT, "info")
         return redirect(url_for("auth.reset_request"))
     return render_template("auth/reset_request.html", form=form), 400 if form.errors else 200

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, current_app, flash, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, render_template, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.counsel import bp
 from app.counsel.forms import DashboardFilterForm, InvitationForm, dashboard_query
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import Course
 from app.services.client_report import client_report
 from app.services.dashboard import dashboard_export_rows, dashboard_page
@@ -22,6 +22,7 @@ from app.services.sharing import (
     progress_view_record,
     viewable_learner,
 )
+from app.urls import external_url
 
 # Spreadsheets run cells that start with these as formulas.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -110,7 +111,20 @@ def client(learner_id: int):
     return render_template("counsel/client.html", course=course, report=report)
 
 
+def _inviting_account() -> str:
+    """Rate-limit key for the counsellor sending invitation e-mails, from whichever address."""
+    return f"invite-email:user:{getattr(current_user, 'id', '')}"
+
+
 @bp.route("/invitations", methods=["GET", "POST"])
+# The app sends these e-mails to any address typed in, so each account may send only so many:
+# a taken-over or careless account cannot use the site to spam people.
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_INVITE_EMAIL"],
+    methods=["POST"],
+    key_func=_inviting_account,
+    exempt_when=lambda: not (current_user.is_authenticated and request.form.get("email", "").strip()),
+)
 def invitations():
     """Create an invitation (POST), optionally e-mail it, and list the ones still waiting."""
     form = InvitationForm()
@@ -121,7 +135,7 @@ def invitations():
         )
         created = {
             "code": code,
-            "url": url_for("me.join", code=code, _external=True),
+            "url": external_url("me.join", code=code),
             "expires_at": invitation.expires_at,
             "emailed_to": None,
         }

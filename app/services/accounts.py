@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,8 +15,15 @@ from app.models import Role, User
 from app.services.errors import EmailTaken, ValidationError
 from app.services.user_sessions import user_sessions_end_all
 
-# Checked against when no account matches, so a wrong e-mail costs as long as a wrong password.
-_NO_SUCH_USER_HASH = generate_password_hash("no such user", method="scrypt:1024:8:1")
+
+@functools.cache
+def _no_such_user_hash(method: str) -> str:
+    """A hash to check when no account matches, so a wrong e-mail costs as long as a wrong password.
+
+    It must use the method real passwords use: a cheaper one made unknown addresses answer ten
+    times faster than known ones. Made once per method, when first needed.
+    """
+    return generate_password_hash("no such user", method=method)
 
 
 def normalise_email(email: str) -> str:
@@ -59,15 +69,83 @@ def user_create(
     return user
 
 
-def user_authenticate(session: Session, *, email: str, password: str) -> User | None:
-    """Return the active user with this e-mail and password, or None."""
+def user_authenticate(session: Session, *, email: str, password: str, hash_method: str = "scrypt") -> User | None:
+    """Return the active user with this e-mail and password, or None.
+
+    An unknown address costs one password check too, with ``hash_method`` (the method new
+    passwords are hashed with), so the time taken does not tell whether an account exists.
+    """
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        check_password_hash(_NO_SUCH_USER_HASH, password)
+        check_password_hash(_no_such_user_hash(hash_method), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
         return None
     return user
+
+
+REGISTRATION_SALT = "registration"
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    """A request to register an address: who to mail, and what.
+
+    ``owner`` is the active account that already uses the address, if any; otherwise ``token``
+    is for the link that finishes registering.
+    """
+
+    email: str
+    display_name: str
+    owner: User | None
+    token: str | None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a link to finish registering was made for."""
+
+    email: str
+    display_name: str
+    next_url: str | None
+
+
+def _registration_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=REGISTRATION_SALT)
+
+
+def registration_request(
+    session: Session, *, email: str, display_name: str, next_url: str | None, secret_key: str
+) -> RegistrationRequest:
+    """Start registering an address; nothing is written until the link in the e-mail is opened.
+
+    The caller answers the same whether or not the address has an account, and mails either a
+    link to finish (a free address) or a note to the owner (a taken one): only whoever reads
+    that mailbox learns which. The token is signed in both cases so both take the same time.
+    """
+    email = normalise_email(email)
+    display_name = display_name.strip()
+    token = _registration_serializer(secret_key).dumps({"email": email, "name": display_name, "next": next_url})
+    user = user_by_email(session, email)
+    owner = user if user is not None and user.is_active else None
+    return RegistrationRequest(email=email, display_name=display_name, owner=owner, token=None if user else token)
+
+
+def registration_from_token(session: Session, *, token: str, secret_key: str, max_age: int) -> Registration | None:
+    """The registration a link is for, or None if it is forged, expired or its address now has an account.
+
+    Once the account is made the address is taken, so a link works once.
+    """
+    try:
+        data = _registration_serializer(secret_key).loads(token, max_age=max_age)
+    except BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(key), str) for key in ("email", "name")):
+        return None
+    if user_by_email(session, data["email"]) is not None:
+        return None
+    next_url = data.get("next") if isinstance(data.get("next"), str) else None
+    return Registration(email=data["email"], display_name=data["name"], next_url=next_url)
 
 
 RESET_SALT = "password-reset"

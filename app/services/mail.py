@@ -5,10 +5,23 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from flask import after_this_request
+
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One plain-text message, ready to send."""
+
+    to: str
+    subject: str
+    body: str
 
 
 def send_mail(config: dict[str, Any], *, to: str, subject: str, body: str) -> None:
@@ -37,3 +50,26 @@ def send_mail(config: dict[str, Any], *, to: str, subject: str, body: str) -> No
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
+
+
+def send_after_response(config: Mapping[str, Any], *mails: Mail) -> None:
+    """Send ``mails`` once the current response has gone out, so its timing does not depend on them.
+
+    Whether a reset or registration sends mail, and to whom, must not show in how long the
+    answer takes. Until a job queue takes this over, the messages go when the WSGI server closes
+    the response; a failure is logged, since nobody is waiting for it any more.
+    """
+    settings = dict(config)  # the app context is gone by the time the response is closed
+
+    @after_this_request
+    def send_on_close(response):
+        response.call_on_close(lambda: _send_all(settings, mails))
+        return response
+
+
+def _send_all(config: dict[str, Any], mails: tuple[Mail, ...]) -> None:
+    for mail in mails:
+        try:
+            send_mail(config, to=mail.to, subject=mail.subject, body=mail.body)
+        except OSError:  # smtplib's errors are OSErrors
+            log.exception("E-mail to be sent after the response could not be sent")

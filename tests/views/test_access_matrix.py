@@ -74,6 +74,8 @@ def matrix(w):
         ("GET", "/assets/css/app.0000000000.css"): [404, 404, 404, 404, 404, 404],  # a stale fingerprint
         ("GET", "/auth/login"): [200, 302, 302, 302, 302, 302],
         ("GET", "/auth/register"): [200, 302, 302, 302, 302, 302],
+        ("GET", "/auth/register/sent"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/auth/register/finish/not-a-token"): [400, 400, 400, 400, 400, 400],
         ("GET", f"{c}/"): [200, 200, 200, 200, 200, 200],
         ("GET", f"{c}/continue"): [LOGIN, 302, 302, 302, 302, 302],
         ("GET", first): [LOGIN, 200, 200, 200, 200, 200],

@@ -1,4 +1,4 @@
-"""Accounts over HTTP with CSRF on: register, log in (remember me), log out, safe redirects."""
+"""Accounts over HTTP with CSRF on: log in (remember me), log out, safe redirects."""
 
 import pytest
 from sqlalchemy import select
@@ -7,36 +7,7 @@ from app.extensions import db
 from app.models import User
 from tests.conftest import PASSWORD, create_user, csrf_token, login
 
-
-def register(client, email="new@example.org", name="New Person", password=PASSWORD, next_url=None):
-    url = "/auth/register" + (f"?next={next_url}" if next_url else "")
-    token = csrf_token(client, url)
-    return client.post(url, data={"email": email, "display_name": name, "password": password, "csrf_token": token})
-
-
-def test_register_creates_a_learner_with_a_memory_hard_hash_and_logs_in(client, app):
-    response = register(client, email="New@Example.org ")
-    assert response.status_code == 302
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == "new@example.org"))
-        assert user.role == "learner"
-        assert user.password_hash.startswith("scrypt:")
-        assert PASSWORD not in user.password_hash
-    assert "New Person" in client.get("/").get_data(as_text=True)
-
-
-def test_register_refuses_a_short_password(client, app):
-    response = register(client, password="short")
-    assert response.status_code == 400
-    assert "Use at least 10 characters." in response.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.scalar(select(User)) is None
-
-
-def test_register_refuses_a_duplicate_email_politely(client, app, learner):
-    response = register(client, email="LEARNER@example.org")
-    assert response.status_code == 400
-    assert "An account with this e-mail already exists. Try logging in." in response.get_data(as_text=True)
+# Registering, by a link sent by e-mail, is in test_registration.py.
 
 
 def test_register_without_csrf_token_is_refused(client, app):

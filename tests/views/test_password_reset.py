@@ -2,20 +2,10 @@
 
 import re
 
-import pytest
-
 from tests.conftest import PASSWORD, csrf_token, login
-from tests.mail_server import body_of, start_inbox
+from tests.mail_server import body_of
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-@pytest.fixture
-def inbox(app):
-    inbox, controller = start_inbox()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
-    yield inbox
-    controller.stop()
 
 
 def wait_for(inbox, count=1):

@@ -65,11 +65,10 @@ def test_registration_and_reset_requests_are_limited(app, database_url):
     client = app.test_client()
     for n in range(2):
         token = csrf_token(client, "/auth/register")
-        data = {"email": f"p{n}@example.org", "display_name": "P", "password": PASSWORD, "csrf_token": token}
+        data = {"email": f"p{n}@example.org", "display_name": "P", "csrf_token": token}
         assert client.post("/auth/register", data=data).status_code == 302
-        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
     token = csrf_token(client, "/auth/register")
-    data = {"email": "p9@example.org", "display_name": "P", "password": PASSWORD, "csrf_token": token}
+    data = {"email": "p9@example.org", "display_name": "P", "csrf_token": token}
     assert client.post("/auth/register", data=data).status_code == 429
     for expected in (302, 302, 429):
         token = csrf_token(client, "/auth/reset")
@@ -141,10 +140,37 @@ def test_registrations_for_one_address_are_limited_across_ip_addresses(app, data
     statuses = []
     for n in range(3):
         token = csrf_token(client, "/auth/register")
-        data = {"email": "same@example.org", "display_name": "P", "password": "short", "csrf_token": token}
+        data = {"email": "same@example.org", "display_name": "", "csrf_token": token}  # refused, but counted
         statuses.append(
             client.post("/auth/register", data=data, environ_base={"REMOTE_ADDR": f"10.6.0.{n}"}).status_code
         )
     assert statuses == [400, 400, 429]
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def test_invitation_emails_are_limited_per_counsellor_account(app, database_url):
+    from app.models import Role
+    from tests.conftest import login
+
+    limited = limited_app(database_url, RATELIMIT_INVITE_EMAIL="2 per hour")
+    create_user(limited, "casey@example.org", role=Role.COUNSELLOR)
+    client = limited.test_client()
+    login(client, "casey@example.org")
+
+    def invite(email="", ip="10.5.0.1"):
+        token = csrf_token(client, "/counsel/invitations")
+        data = {"csrf_token": token, "email": email}
+        return client.post("/counsel/invitations", data=data, environ_base={"REMOTE_ADDR": ip}).status_code
+
+    # A new address each time does not help: the count is per account.
+    statuses = [invite(f"client{n}@example.org", ip=f"10.5.0.{n}") for n in range(3)]
+    assert statuses == [201, 201, 429]
+    assert invite() == 201  # an invitation shown on screen, with no e-mail, is not limited
+    other = limited.test_client()
+    create_user(limited, "olive@example.org", role=Role.COUNSELLOR)
+    login(other, "olive@example.org")
+    token = csrf_token(other, "/counsel/invitations")
+    assert other.post("/counsel/invitations", data={"csrf_token": token, "email": "x@example.org"}).status_code == 201
     with limited.app_context():
         db.engine.dispose()

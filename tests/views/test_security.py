@@ -163,7 +163,12 @@ def test_production_sends_hsts_and_secure_cookies():
     config = type(
         "Prod",
         (ProductionConfig,),
-        {"SECRET_KEY": "s" * 40, "DATABASE_URL_GIVEN": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"},
+        {
+            "SECRET_KEY": "s" * 40,
+            "DATABASE_URL_GIVEN": True,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PUBLIC_URL": "https://localhost",
+        },
     )
     app = create_app(config)
     response = app.test_client().get("/auth/login")

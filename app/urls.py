@@ -1,0 +1,30 @@
+"""Absolute links for e-mails, built from the configured PUBLIC_URL and never from the request.
+
+A link built from the request's Host (``url_for(..., _external=True)``) lets anyone who sends a
+forged Host or X-Forwarded-Host have a victim mailed a real reset or invitation link to their own
+site. Every absolute URL goes through ``external_url`` instead, and requests for a Host other
+than the configured ones (TRUSTED_HOSTS) are refused.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, request, url_for
+from werkzeug.exceptions import SecurityError
+
+
+def external_url(endpoint: str, **values) -> str:
+    """The absolute URL of ``endpoint`` on the public site (PUBLIC_URL + the route's path)."""
+    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def register(app: Flask) -> None:
+    """Answer requests for an unknown Host with a plain 400, before anything else runs."""
+
+    def refuse_unknown_host() -> Response | None:
+        # Flask has refused the Host already (TRUSTED_HOSTS), but only when it routes, after
+        # the other hooks; and with no URL adapter the usual error page cannot be drawn.
+        if isinstance(request.routing_exception, SecurityError):
+            return Response("Unknown host.\n", status=400, mimetype="text/plain")
+        return None
+
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unknown_host)

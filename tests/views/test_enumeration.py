@@ -1,0 +1,126 @@
+"""Login, reset and registration answer the same, doing the same work, whether or not an address
+has an account: same status, same body (but for the CSRF token), same headers, same queries;
+mail goes only to the address's owner, and only after the answer has gone.
+
+Timing is not asserted here (too flaky on shared machines); bench/account_timing.py measures it.
+"""
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.services import accounts, mail
+from tests.conftest import PASSWORD, count_queries, csrf_token
+
+KNOWN = "learner@example.org"
+UNKNOWN = "nobody1@example.org"  # as long as KNOWN, so the echoed form is as long too
+assert len(KNOWN) == len(UNKNOWN)
+
+FORMS = {
+    "login": ("/auth/login", {"password": "not the password"}),
+    "reset": ("/auth/reset", {}),
+    "register": ("/auth/register", {"display_name": "Someone"}),
+}
+
+
+def shape(response, email: str) -> dict:
+    """What a caller can see of a response, less what differs on every request anyway."""
+    body = response.get_data(as_text=True).replace(email, "EMAIL")
+    body = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "CSRF", body)
+    headers = {name: value for name, value in response.headers.items() if name != "Set-Cookie"}
+    # A cookie's name and attributes, not its signed value.
+    cookies = sorted(re.sub(r"=[^;]*", "=VALUE", cookie, count=1) for cookie in response.headers.getlist("Set-Cookie"))
+    return {"status": response.status_code, "body": body, "headers": headers, "cookies": cookies}
+
+
+def send(app, form: str, email: str, client=None):
+    """Send the form for ``email`` (from a fresh client by default); return the response, not yet closed."""
+    url, data = FORMS[form]
+    client = client or app.test_client()
+    token = csrf_token(client, url)
+    return client.post(url, data={**data, "email": email, "csrf_token": token})
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Mail handed to the SMTP layer, recorded instead of sent."""
+    outbox = []
+    monkeypatch.setattr(mail, "send_mail", lambda config, *, to, subject, body: outbox.append(to))
+    return outbox
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_known_and_unknown_addresses_get_the_same_answer(app, learner, sent, form):
+    clients = app.test_client(), app.test_client()
+    known, unknown = send(app, form, KNOWN, clients[0]), send(app, form, UNKNOWN, clients[1])
+    assert shape(known, KNOWN) == shape(unknown, UNKNOWN)
+    if known.status_code == 302:  # and the page it leads to, with its flashed message
+        pages = [
+            client.get(response.headers["Location"]) for client, response in zip(clients, (known, unknown), strict=True)
+        ]
+        assert shape(pages[0], KNOWN) == shape(pages[1], UNKNOWN)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_known_and_unknown_addresses_run_the_same_queries(app, learner, sent, form):
+    counts = []
+    for email in (KNOWN, UNKNOWN):
+        with app.app_context():
+            engine = db.engine
+        with count_queries(engine) as queries:
+            send(app, form, email).close()
+        counts.append(queries())
+    assert counts[0] == counts[1]
+
+
+def test_login_checks_a_password_hash_of_the_configured_method_for_unknown_addresses_too(app, learner, monkeypatch):
+    methods = []
+    real_check = accounts.check_password_hash
+
+    def spy(pwhash, password):
+        methods.append(pwhash.split("$")[0])
+        return real_check(pwhash, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", spy)
+    send(app, "login", KNOWN)
+    send(app, "login", UNKNOWN)
+    assert methods == [app.config["PASSWORD_HASH_METHOD"]] * 2
+
+
+def test_the_dummy_hash_follows_the_method_and_is_made_once():
+    accounts._no_such_user_hash.cache_clear()
+    first = accounts._no_such_user_hash("scrypt:1024:8:1")
+    assert first.startswith("scrypt:1024:8:1$") and accounts._no_such_user_hash("scrypt:1024:8:1") is first
+    assert accounts._no_such_user_hash("pbkdf2:sha256:1000").startswith("pbkdf2:sha256:1000$")
+
+
+@pytest.mark.parametrize(("form", "mailed"), [("reset", [KNOWN]), ("register", [KNOWN, UNKNOWN])])
+def test_mail_goes_only_to_owners_and_only_after_the_answer(app, learner, sent, form, mailed):
+    for email in (KNOWN, UNKNOWN):
+        response = send(app, form, email)
+        assert response.status_code == 302
+        before = list(sent)
+        response.close()  # what the WSGI server does once the answer is out
+        assert before == sent[: len(before)]  # nothing was sent while answering
+    # Reset: the owner only. Register: the owner a note, the free address a link.
+    assert sent == mailed
+
+
+def test_a_failing_mail_server_does_not_change_the_answer(app, learner, monkeypatch, caplog):
+    def refuse(config, **message):
+        raise ConnectionRefusedError("no server")
+
+    monkeypatch.setattr(mail, "send_mail", refuse)
+    response = send(app, "reset", KNOWN)
+    assert response.status_code == 302
+    with caplog.at_level("ERROR", logger="app.services.mail"):
+        response.close()
+    assert "could not be sent" in caplog.text
+
+
+def test_a_real_user_still_logs_in(app, learner):
+    client = app.test_client()
+    token = csrf_token(client, "/auth/login")
+    response = client.post("/auth/login", data={"email": KNOWN, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302

@@ -1,0 +1,118 @@
+"""Registering: an address and a name, then a link by e-mail to choose a password and start.
+
+Mail goes through a real SMTP server on loopback (the ``inbox`` fixture). It is sent when the
+response is closed, as a WSGI server does after sending it, so these helpers close each one.
+"""
+
+import re
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import PASSWORD, csrf_token, login
+from tests.mail_server import body_of
+
+
+def register(client, email="new@example.org", name="New Person", next_url=None):
+    """Fill in the registration form and send it; the response is closed, so its mail goes."""
+    url = "/auth/register" + (f"?next={next_url}" if next_url else "")
+    token = csrf_token(client, url)
+    with client.post(url, data={"email": email, "display_name": name, "csrf_token": token}) as response:
+        return response
+
+
+def finish_link(message) -> str:
+    return re.search(r"http://localhost(/auth/register/finish/\S+)", body_of(message)).group(1)
+
+
+def choose_password(client, path, password=PASSWORD):
+    token = csrf_token(client, path)
+    return client.post(path, data={"password": password, "csrf_token": token})
+
+
+def users(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_registering_mails_a_link_that_makes_the_account_and_logs_in(client, app, inbox):
+    response = register(client, email="New@Example.org ")
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/register/sent"
+    assert "Check your e-mail" in client.get("/auth/register/sent").get_data(as_text=True)
+    assert users(app) == 0  # nothing is made until the link is opened
+    message = inbox.wait_for(1)[0]
+    assert message["To"] == "new@example.org" and message["Subject"] == "Finish creating your account"
+    path = finish_link(message)
+    assert "new@example.org" in client.get(path).get_data(as_text=True)
+    response = choose_password(client, path)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "new@example.org"))
+        assert user.role == "learner" and user.display_name == "New Person"
+        assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
+    page = client.get("/").get_data(as_text=True)
+    assert "Welcome, New Person" in page and "Log out" in page
+
+
+def test_the_link_leads_where_registering_began(client, app, inbox, course):
+    register(client, next_url="/courses/naltrexone/continue")
+    response = choose_password(client, finish_link(inbox.wait_for(1)[0]))
+    assert response.headers["Location"] == "/courses/naltrexone/continue"
+
+
+def test_the_link_works_once(client, app, inbox):
+    register(client)
+    path = finish_link(inbox.wait_for(1)[0])
+    assert choose_password(client, path).status_code == 302
+    other = app.test_client()
+    assert other.get(path).status_code == 400
+    token = csrf_token(other, "/auth/login")
+    assert other.post(path, data={"password": "another long passphrase", "csrf_token": token}).status_code == 400
+    assert login(other, "new@example.org", PASSWORD).status_code == 302  # the first password stands
+
+
+def test_a_short_password_is_refused_and_no_account_is_made(client, app, inbox):
+    register(client)
+    response = choose_password(client, finish_link(inbox.wait_for(1)[0]), "short")
+    assert response.status_code == 400 and "Use at least 10 characters." in response.get_data(as_text=True)
+    assert users(app) == 0
+
+
+def test_forged_and_expired_links_do_not_work(client, app, inbox):
+    assert client.get("/auth/register/finish/not-a-token").status_code == 400
+    register(client)
+    path = finish_link(inbox.wait_for(1)[0])
+    app.config["REGISTRATION_MAX_AGE"] = -1
+    response = client.get(path)
+    assert response.status_code == 400 and "This link no longer works" in response.get_data(as_text=True)
+
+
+def test_a_taken_address_gets_the_same_answer_and_its_owner_a_note(client, app, inbox, learner):
+    response = register(client, email="LEARNER@example.org", name="Someone Else")
+    assert response.status_code == 302 and response.headers["Location"] == "/auth/register/sent"
+    message = inbox.wait_for(1)[0]
+    assert message["To"] == "learner@example.org"
+    assert message["Subject"] == "Someone tried to register with your address"
+    body = body_of(message)
+    assert "http://localhost/auth/login" in body and "http://localhost/auth/reset" in body
+    assert "/auth/register/finish/" not in body
+    assert users(app) == 1
+
+
+def test_a_deactivated_account_is_not_mailed(client, app, inbox, learner):
+    with app.app_context():
+        db.session.get(User, learner).is_active = False
+        db.session.commit()
+    assert register(client, email="learner@example.org").status_code == 302
+    assert inbox.wait_for(1, timeout=0.5) == []
+
+
+def test_the_form_still_checks_its_input(client, app, inbox):
+    token = csrf_token(client, "/auth/register")
+    response = client.post("/auth/register", data={"email": "not an address", "display_name": "", "csrf_token": token})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Enter a valid e-mail address." in page and "Enter the name you would like us to use." in page
+    response.close()
+    assert inbox.wait_for(1, timeout=0.5) == []
