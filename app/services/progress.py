@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, false, func, null, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
@@ -114,6 +114,30 @@ def course_by_slug(session: Session, slug: str) -> Course | None:
     return session.scalar(select(Course).where(Course.slug == slug))
 
 
+def _is_live_lesson_of(course_id: int) -> ColumnElement[bool]:
+    return and_(Lesson.course_id == course_id, Lesson.retired_at.is_(None))
+
+
+def live_lessons(course_id: int) -> Select:
+    """Select the course's live lessons in course order, their modules joined.
+
+    A retired lesson stays in the database for the history that points at it, but it is no
+    longer part of the course: every "n of m lessons" (course page, client page, dashboard,
+    CSV, analytics) counts the lessons this and live_lesson_ids select, and no others.
+    """
+    return (
+        select(Lesson)
+        .join(Lesson.module)
+        .where(_is_live_lesson_of(course_id))
+        .order_by(Module.position, Lesson.position)
+    )
+
+
+def live_lesson_ids(course_id: int) -> Select:
+    """Select the ids of the course's live lessons (the lessons of live_lessons), for ``IN``."""
+    return select(Lesson.id).where(_is_live_lesson_of(course_id))
+
+
 def _outline_rows(session: Session, *, course: Course, learner: User | None) -> list[tuple]:
     """Live lessons in course order, each with its module and the learner's progress: 1 query."""
     if learner is None:
@@ -121,12 +145,10 @@ def _outline_rows(session: Session, *, course: Course, learner: User | None) -> 
     else:
         progress_join = and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == learner.id)
     stmt = (
-        select(Lesson, LessonProgress)
-        .join(Lesson.module)
+        live_lessons(course.id)
+        .add_columns(LessonProgress)
         .outerjoin(LessonProgress, progress_join)
-        .where(Lesson.course_id == course.id, Lesson.retired_at.is_(None))
         .options(contains_eager(Lesson.module))
-        .order_by(Module.position, Lesson.position)
     )
     return [(lesson, progress) for lesson, progress in session.execute(stmt)]
 
