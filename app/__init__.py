@@ -41,9 +41,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
-    from app import assets, auth, author, cli, counsel, errors, learn, main, me, security, urls
+    from app import assets, auth, author, cli, counsel, errors, learn, main, me, parsing, security, urls
     from app.permissions import TEMPLATE_GLOBALS
 
+    parsing.register(app)  # before the blueprints: their routes use <id:...>
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)

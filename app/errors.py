@@ -1,11 +1,21 @@
-"""Friendly error pages in the site's layout; never a traceback."""
+"""Friendly error pages in the site's layout; never a traceback, nor the server's bare 500.
+
+The ordinary pages extend base.html, whose navigation reads the signed-in user. While the
+database is unreachable that read fails again inside the error handler, and the server would
+answer with its own bare 500: so a database error is answered with errors/unavailable.html,
+which reads nothing from the database, and any error page that fails to render falls back to it.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+import sqlite3
+
+import psycopg
+from flask import Flask, current_app, g, redirect, render_template
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
 
@@ -22,12 +32,68 @@ MESSAGES = {
         "We could not reach our database. Nothing you sent was half-saved. Please try again in a minute.",
     ),
 }
+RETRY_AFTER_SECONDS = "30"
+# With the drivers' own errors, for the few paths where SQLAlchemy does not wrap them.
+DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
 
 
 def render_error(status: int, detail: str | None = None):
     """Render the error page for a status code."""
     title, message = MESSAGES.get(status, MESSAGES[500])
-    return render_template("errors/error.html", status=status, title=title, message=detail or message), status
+    message = detail or message
+    if status == 503:
+        return _render_unavailable(status, title, message), status
+    try:
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+    except Exception as failure:  # noqa: BLE001 - the error page itself must not fail
+        current_app.logger.exception("The error page for %s could not be rendered", status)
+        _rollback()
+        if isinstance(failure, DATABASE_ERRORS):
+            # base.html reads the signed-in user: the database is failing too, so say that.
+            title, message = MESSAGES[503]
+            return _render_unavailable(503, title, message), 503, {"Retry-After": RETRY_AFTER_SECONDS}
+        return _render_unavailable(status, title, message), status
+
+
+def _render_unavailable(status: int, title: str, message: str) -> str:
+    """The error page that reads nothing from the database; plain HTML if even that fails."""
+    try:
+        return render_template("errors/unavailable.html", status=status, title=title, message=message)
+    except Exception:  # noqa: BLE001 - last resort: still the site's words, never a traceback
+        current_app.logger.exception("The plain error page could not be rendered")
+        return (
+            f'<!doctype html><html lang="en-GB"><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<h1>{escape(title)}</h1><p>{escape(message)}</p></html>"
+        )
+
+
+def _rollback() -> None:
+    """Undo whatever the request had started; a dead connection is the pool's to discard."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone; the error page must still go out
+        current_app.logger.exception("Rollback failed")
+
+
+def redirect_to_saved(location: str):
+    """Redirect to what the request has just committed (a quiz attempt), and keep to it.
+
+    Once the work is saved, a failure in a later step of the same request (the database
+    going away as the response is finished) must not report it as failed: the error handlers
+    send the user to ``location`` too.
+    """
+    g.saved_location = location
+    return redirect(location)
+
+
+def _saved_location() -> str | None:
+    return g.get("saved_location")
+
+
+def database_unavailable():
+    """The 503 answer for a database error: the site's page with Retry-After."""
+    response, status = render_error(503)
+    return response, status, {"Retry-After": RETRY_AFTER_SECONDS}
 
 
 def register(app: Flask) -> None:
@@ -41,21 +107,31 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, InternalServerError) and isinstance(error.original_exception, DATABASE_ERRORS):
+            # A database error outside a view (after the response was made): still a 503.
+            return database_error(error.original_exception)
         status = error.code or 500
+        if status == 500 and (location := _saved_location()):
+            return redirect(location)
         if status not in MESSAGES:
             return error
         return render_error(status)
 
     @app.errorhandler(SQLAlchemyError)
-    def database_error(error: SQLAlchemyError):
+    @app.errorhandler(sqlite3.Error)
+    @app.errorhandler(psycopg.Error)
+    def database_error(error: Exception):
         # Undo whatever the request had started, so nothing is left half-written.
-        db.session.rollback()
-        app.logger.exception("Database error")
-        response, status = render_error(503)
-        return response, status, {"Retry-After": "30"}
+        _rollback()
+        app.logger.exception("Database error", exc_info=error)
+        if location := _saved_location():
+            return redirect(location)
+        return database_unavailable()
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
-        db.session.rollback()
-        app.logger.exception("Unhandled error")
+        _rollback()
+        app.logger.exception("Unhandled error", exc_info=error)
+        if location := _saved_location():
+            return redirect(location)
         return render_error(500)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, abort, request
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, Response, abort, g, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -37,9 +39,11 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul_characters():
-        # No form of ours can send a NUL; PostgreSQL cannot store one in text either.
-        values = list(request.args.values()) + (list(request.form.values()) if request.method == "POST" else [])
-        if any("\x00" in value for value in values):
+        # No link or form of ours has a NUL, and PostgreSQL cannot compare or store one in text:
+        # a NUL anywhere in the path, query string or form is refused before any query runs.
+        if "\x00" in request.path or b"\x00" in unquote_to_bytes(request.query_string):
+            abort(400)
+        if request.method == "POST" and any("\x00" in key + value for key, value in request.form.items(multi=True)):
             abort(400)
 
     @app.after_request
@@ -51,7 +55,25 @@ def register(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config.get("HSTS"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html":
-            # Pages hold personal progress: never cache them in shared caches.
-            response.headers.setdefault("Cache-Control", "no-store")
+        if is_private(response):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def is_private(response: Response) -> bool:
+    """Whether a response may hold someone's own data, so no cache may keep it.
+
+    Every page (they hold personal progress, and a signed-in user's name), every response
+    built for a signed-in user (their downloads: the user was loaded to answer it), and every
+    response that changes the session or sets a cookie (logging in and out). What never
+    looked at who is asking, such as the fingerprinted assets and the health check, may be
+    cached. (Flask marks the session read on every request, so that flag cannot tell.)
+    """
+    user = g.get("_login_user")  # set once Flask-Login has loaded the request's user
+    return (
+        response.mimetype == "text/html"
+        # is_anonymous, not is_authenticated: that reads is_active, a query once the row expired.
+        or (user is not None and not user.is_anonymous)
+        or session.modified
+        or "Set-Cookie" in response.headers
+    )

@@ -43,6 +43,11 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _finite(value):
+    # "NaN", "sNaN" and "Infinity" parse as decimals; NumberRange cannot compare a signalling NaN.
+    return value if value is None or value.is_finite() else None
+
+
 class CourseForm(FlaskForm):
     """The course's title, summary, pass mark, content review and shared help text.
 
@@ -55,6 +60,7 @@ class CourseForm(FlaskForm):
     pass_mark = DecimalField(
         "Pass mark (% of a quiz's questions right)",
         places=None,
+        filters=[_finite],
         validators=[InputRequired(message="Give a number from 1 to 100."), NumberRange(min=1, max=100)],
     )
     reviewed_by = StringField("Reviewed by", validators=[Length(max=200)], filters=[_strip])

@@ -464,13 +464,13 @@ def question_new(course_slug: str, lesson_slug: str):
     return _question_view(_course_or_404(course_slug), lesson_slug, None)
 
 
-@bp.route("/courses/<course_slug>/lessons/<lesson_slug>/questions/<int:position>/edit", methods=["GET", "POST"])
+@bp.route("/courses/<course_slug>/lessons/<lesson_slug>/questions/<id:position>/edit", methods=["GET", "POST"])
 def question_edit(course_slug: str, lesson_slug: str, position: int):
     """Edit a question and all its choices as one unit."""
     return _question_view(_course_or_404(course_slug), lesson_slug, position)
 
 
-@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<int:position>/move")
+@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<id:position>/move")
 def question_move(course_slug: str, lesson_slug: str, position: int):
     """Move a question up or down in its quiz."""
     course = _course_or_404(course_slug)
@@ -489,7 +489,7 @@ def question_move(course_slug: str, lesson_slug: str, position: int):
     )
 
 
-@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<int:position>/remove")
+@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<id:position>/remove")
 def question_remove(course_slug: str, lesson_slug: str, position: int):
     """Take a question out of the quiz (retired on publish if learners answered it)."""
     course = _course_or_404(course_slug)

@@ -7,6 +7,7 @@ from wtforms import SearchField, SelectChoice, SelectField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, StopValidation
 
 from app.models import Role, User
+from app.parsing import parse_id, parse_page
 from app.services.user_admin import SEARCH_MAX_LENGTH, UserQuery
 
 ROLE_LABELS = {Role.LEARNER: "Learner", Role.COUNSELLOR: "Counsellor", Role.ADMIN: "Admin"}
@@ -28,12 +29,11 @@ class UserSearchForm(FlaskForm):
 
 def user_query(args) -> UserQuery:
     """Read search, role and page from the query string, ignoring nonsense."""
-    page = args.get("page", "1")
     role = args.get("role", "")
     return UserQuery(
         search=args.get("q", "")[:SEARCH_MAX_LENGTH],
         role=role if role in set(Role) else "",
-        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        page=parse_page(args.get("page")),
     )
 
 
@@ -53,8 +53,7 @@ class RoleForm(FlaskForm):
 
 def _id_or_none(value) -> int | None:
     """Read a posted id; anything that is not one becomes None, which the validators refuse."""
-    text = str(value) if value is not None else ""
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return parse_id(value)
 
 
 def _offered(form, field) -> None:

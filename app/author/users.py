@@ -74,13 +74,13 @@ def users():
     return render_template("author/users.html", form=form, query=query, page=page, role_labels=ROLE_LABELS)
 
 
-@bp.get("/users/<int:user_id>")
+@bp.get("/users/<id:user_id>")
 def user_detail(user_id: int):
     """Show one account: its details, the actions on it and its audit trail."""
     return _render_detail(_user_or_404(user_id))
 
 
-@bp.post("/users/<int:user_id>/role")
+@bp.post("/users/<id:user_id>/role")
 def user_role(user_id: int):
     """Change the account's role."""
     user = _user_or_404(user_id)
@@ -99,7 +99,7 @@ def user_role(user_id: int):
     return redirect(url_for("author.user_detail", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 def user_deactivate_view(user_id: int):
     """Deactivate the account: it can no longer log in, and its history stays."""
     user = _user_or_404(user_id)  # CSRF is checked app-wide; the action has no other input
@@ -114,7 +114,7 @@ def user_deactivate_view(user_id: int):
     return redirect(url_for("author.user_detail", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/reactivate")
+@bp.post("/users/<id:user_id>/reactivate")
 def user_reactivate_view(user_id: int):
     """Let a deactivated account log in again."""
     user = _user_or_404(user_id)  # CSRF is checked app-wide; the action has no other input
@@ -125,7 +125,7 @@ def user_reactivate_view(user_id: int):
     return redirect(url_for("author.user_detail", user_id=user.id))
 
 
-@bp.post("/users/<int:user_id>/link")
+@bp.post("/users/<id:user_id>/link")
 def user_link(user_id: int):
     """Link a learner to a counsellor on the learner's behalf."""
     user = _user_or_404(user_id)

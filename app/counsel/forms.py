@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Email, Length, Optional
 
+from app.parsing import parse_page
 from app.services.dashboard import FLAGS, SORTS, DashboardQuery
 
 
@@ -29,13 +30,12 @@ class DashboardFilterForm(FlaskForm):
 def dashboard_query(args) -> DashboardQuery:
     """Read search, flag, sort, direction and page from the query string, ignoring nonsense."""
     sort = args.get("sort", "name")
-    page = args.get("page", "1")
     return DashboardQuery(
         search=args.get("q", "")[:80],
         flag=args.get("flag", "") if args.get("flag", "") in FLAGS else "",
         sort=sort if sort in SORTS else "name",
         descending=args.get("dir") == "desc",
-        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        page=parse_page(args.get("page")),
     )
 
 

@@ -98,7 +98,7 @@ def export():
     return response
 
 
-@bp.get("/clients/<int:learner_id>")
+@bp.get("/clients/<id:learner_id>")
 def client(learner_id: int):
     """Show one client lesson by lesson, every attempt and their misconceptions; audit the view."""
     learner = viewable_learner(db.session, viewer=current_user, learner_id=learner_id)

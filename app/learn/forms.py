@@ -7,9 +7,10 @@ checked by CSRFProtect like every POST's, and its two other kinds of field are r
 import re
 import uuid
 
+from app.parsing import parse_id
 from app.services.errors import QuizInputError
 
-QUESTION_FIELD = re.compile(r"^question-(\d{1,18})$")
+QUESTION_FIELD = re.compile(r"question-([0-9]{1,10})")
 
 
 def fresh_submission_key() -> str:
@@ -26,11 +27,12 @@ def parse_answers(form_data) -> dict[int, list[int]]:
     for key in form_data:
         if key in ("csrf_token", "submission_key"):
             continue
-        match = QUESTION_FIELD.match(key)
-        if not match:
+        match = QUESTION_FIELD.fullmatch(key)
+        question_id = parse_id(match.group(1)) if match else None
+        if question_id is None:
             raise QuizInputError(f"Unexpected field {key[:40]!r} in the quiz.", tampered=True)
-        values = form_data.getlist(key)
-        if not all(value.isdigit() and len(value) <= 18 for value in values):
+        choice_ids = [parse_id(value) for value in form_data.getlist(key)]
+        if None in choice_ids:
             raise QuizInputError("A choice in this submission is not one of the quiz's choices.", tampered=True)
-        answers[int(match.group(1))] = [int(value) for value in values]
+        answers[question_id] = choice_ids
     return answers

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.errors import redirect_to_saved
 from app.extensions import db
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
@@ -138,8 +139,9 @@ def quiz(course_slug: str, lesson_slug: str):
                 # Nothing was recorded: the same key shows the choices in the same order again.
                 submission_key = request.form["submission_key"]
         else:
-            return redirect(
-                url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt.id)
+            # Saved: from here on, whatever fails, the learner is sent to their attempt.
+            return redirect_to_saved(
+                url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt_id)
             )
     questions = entry.lesson.questions
     return render_template(
@@ -154,7 +156,7 @@ def quiz(course_slug: str, lesson_slug: str):
     ), status
 
 
-@bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts/<int:attempt_id>")
+@bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts/<id:attempt_id>")
 @login_required
 def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
     """Show one of the learner's own attempts: score, and per question what they chose and why."""

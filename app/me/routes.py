@@ -71,7 +71,7 @@ def delete_account():
     return render_template("me/delete.html", form=form), 400 if form.errors else 200
 
 
-@bp.post("/me/sharing/<int:link_id>/stop")
+@bp.post("/me/sharing/<id:link_id>/stop")
 @login_required
 def stop_sharing(link_id: int):
     """End a sharing link at once: the counsellor's next request for this learner is a 404."""

@@ -151,6 +151,9 @@ def is_safety_critical(choice: Choice) -> bool:
 class SubmissionResult:
     attempt: QuizAttempt
     newly_recorded: bool
+    # Read before the commit: after it, ``attempt.id`` would be reloaded from the database,
+    # and a database that failed just then would make a saved attempt look lost.
+    attempt_id: int
 
 
 def _existing_attempt(session: Session, learner: User, submission_key: str) -> QuizAttempt | None:
@@ -181,7 +184,7 @@ def quiz_submit_attempt(
     if existing is not None:
         if existing.lesson_id != lesson.id:
             raise QuizInputError("This submission key belongs to another quiz.", tampered=True)
-        return SubmissionResult(existing, newly_recorded=False)
+        return SubmissionResult(existing, newly_recorded=False, attempt_id=existing.id)
     if not questions:
         raise QuizInputError("This lesson has no quiz.", tampered=True)
     chosen = check_answers(questions, answers)
@@ -228,6 +231,7 @@ def quiz_submit_attempt(
     session.add(attempt)
     try:
         session.flush()
+        attempt_id = attempt.id
         if attempt.passed:
             lesson_record_completion(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
         session.commit()
@@ -237,8 +241,8 @@ def quiz_submit_attempt(
         existing = _existing_attempt(session, learner, submission_key)
         if existing is None:
             raise
-        return SubmissionResult(existing, newly_recorded=False)
-    return SubmissionResult(attempt, newly_recorded=True)
+        return SubmissionResult(existing, newly_recorded=False, attempt_id=existing.id)
+    return SubmissionResult(attempt, newly_recorded=True, attempt_id=attempt_id)
 
 
 def attempt_for_learner(

@@ -90,7 +90,11 @@ def _run_outside(engine: Engine, sql: str, params: dict) -> list[tuple]:
     Errors come out as SQLAlchemy's, like every other query's.
     """
     dbapi_error = engine.dialect.loaded_dbapi.Error
-    raw = engine.raw_connection()
+    try:
+        raw = engine.raw_connection()
+    except dbapi_error as error:
+        # The pool hands out the driver's own error when it cannot connect (a stopped server).
+        raise DBAPIError.instance(None, None, error, dbapi_error) from error
     driver = raw.driver_connection
     cursor = None
     try:

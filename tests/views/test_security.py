@@ -211,3 +211,29 @@ def test_the_headers_are_on_every_page_type(client, app, course):
         assert response.headers.get("X-Content-Type-Options") == "nosniff", url
         assert response.headers.get("Referrer-Policy") == "same-origin", url
         response.close()  # static files are streamed from disk
+
+
+@pytest.mark.parametrize("url", ["/", "/me/", "/me/data.json", "/courses/naltrexone/", "/no-such-page"])
+def test_a_signed_in_user_gets_the_sites_503_when_every_query_fails(app, learner_client, monkeypatch, url):
+    """The error page must not need the database (base.html would read the signed-in user)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from app.extensions import db
+
+    def gone(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("database is gone"))
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", gone)
+    try:
+        response = learner_client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", gone)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30", url
+    assert "We are having trouble right now" in page and "database is gone" not in page
+    assert response.headers["Cache-Control"] == "no-store"
+    assert learner_client.get(url).status_code in (200, 404)
