@@ -41,6 +41,11 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
+    if not app.config["MAIL_SERVER"] and not app.testing:
+        from app.services.mail import show_unsent_mail_on_console
+
+        show_unsent_mail_on_console()
+
     from app import assets, auth, author, cli, counsel, errors, learn, main, me, parsing, security, urls
     from app.permissions import TEMPLATE_GLOBALS
 

@@ -95,3 +95,29 @@ def test_production_trusts_the_public_host_and_listed_extras_only(extra, expecte
     client = app.test_client()
     assert client.get("/auth/login", headers={"Host": "learn.example.org"}).status_code == 200
     assert client.get("/auth/login", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_development_without_smtp_prints_each_unsent_email(tmp_path, capsys):
+    """A developer can finish a registration or a reset: the e-mail is printed, link and all."""
+    import logging
+
+    from app import create_app
+    from app.services.mail import log as mail_log
+    from app.services.mail import send_mail
+    from config import DevelopmentConfig
+
+    class Development(DevelopmentConfig):
+        SECRET_KEY = "x" * 40
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'dev.db'}"
+        MAIL_SERVER = ""
+
+    handlers = list(mail_log.handlers)
+    mail_log.handlers[:] = []  # a development app made by another test printed to its own stderr
+    try:
+        app = create_app(Development)
+        send_mail(app.config, to="someone@example.org", subject="Finish registering", body="Open http://x/y")
+        printed = capsys.readouterr().err
+    finally:
+        mail_log.handlers[:] = handlers
+        mail_log.setLevel(logging.NOTSET)
+    assert "Subject: Finish registering" in printed and "Open http://x/y" in printed

@@ -15,6 +15,19 @@ from flask import after_this_request
 log = logging.getLogger(__name__)
 
 
+def show_unsent_mail_on_console() -> None:
+    """Print the messages that would have been sent, for development without an SMTP server.
+
+    Registration and password reset finish through a link in an e-mail, so a developer must be
+    able to read it: the mail log goes to standard error, where `make run` shows it.
+    """
+    if not any(isinstance(handler, logging.StreamHandler) for handler in log.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("\n--- %(message)s\n--- (end of e-mail)\n"))
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
 @dataclass(frozen=True)
 class Mail:
     """One plain-text message, ready to send."""
