@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import importlib.resources
 import os
+import re
 import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec, load_course
 from config import TestConfig
@@ -56,21 +58,35 @@ def pytest_collection_modifyitems(config, items):
 # --- the app, served for real --------------------------------------------------------------
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """Log errors but not every request, so a failing test's output stays readable."""
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """The standard library's WSGI server, a thread per request, as the browser opens several."""
 
-    def log_request(self, code="-", size="-") -> None:
+    daemon_threads = True
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Log errors but not every request, so a failing test's output stays readable.
+
+    The standard library's server, not Werkzeug's: it closes each response as soon as it is
+    written, as gunicorn does, so close callbacks (mail sent after the answer) run at once.
+    Werkzeug's development server first drains the socket, which a browser could hold open.
+    """
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 - the base class's signature
         pass
 
 
 @pytest.fixture
 def live_server(app, course) -> Iterator[str]:
     """Serve the test app (course imported) on 127.0.0.1 and a free port; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
+    server = make_server("127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    # Links in e-mails and on the invitation page come from PUBLIC_URL: here, this server.
+    app.config["PUBLIC_URL"] = base
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
         server.shutdown()
         server.server_close()
@@ -174,6 +190,36 @@ def answer_quiz(page, lesson: LessonSpec, pick) -> None:
         for index in pick(question):
             group.get_by_label(question.choices[index].text, exact=True).check()
     page.get_by_role("button", name="Submit my answers").click()
+
+
+@pytest.fixture
+def inbox(app):
+    """A real SMTP server on loopback that the served app sends its mail to."""
+    from tests.mail_server import start_inbox
+
+    inbox, controller = start_inbox()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
+    yield inbox
+    controller.stop()
+
+
+def register(page, inbox, *, email: str, name: str, password: str) -> None:
+    """Fill in the registration form the page shows, then finish from the link in the e-mail."""
+    from tests.mail_server import body_of
+
+    before = len(inbox.messages)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Your name").fill(name)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    # Mail goes out after the response, so it may land a moment after the page.
+    messages = [m for m in inbox.wait_for(before + 1, timeout=20)[before:] if m["To"] == email]
+    assert messages, f"no registration e-mail reached {email}: {[m['To'] for m in inbox.messages]}"
+    message = messages[0]
+    # The link is on PUBLIC_URL, which the live server sets to its own address.
+    page.goto(re.search(r"https?://\S+/auth/register/finish/\S+", body_of(message)).group(0))
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create account").click()
 
 
 def log_in(page, email: str, password: str) -> None:

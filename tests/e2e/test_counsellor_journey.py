@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
     lesson_url,
     lessons_in_order,
     log_in,
+    register,
 )
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +38,7 @@ def revealing_choices(question: QuestionSpec) -> list[int]:
     return [next(i for i, choice in enumerate(question.choices) if not choice.correct and choice.misconception)]
 
 
-def test_counsellor_journey(page, learner_page, app, course_spec, axe_source):
+def test_counsellor_journey(page, learner_page, app, course_spec, axe_source, inbox):
     audit = Audit(axe_source)
     counsellor, learner = page, learner_page
     first = lessons_in_order(course_spec)[0]
@@ -69,10 +70,7 @@ def test_counsellor_journey(page, learner_page, app, course_spec, axe_source):
     expect(learner.get_by_role("heading", level=1)).to_have_text(f"{COUNSELLOR} would like to see your progress")
     expect(learner.get_by_role("button", name="Yes, share my progress")).to_have_count(0)
     learner.get_by_role("link", name="Create an account").click()
-    learner.get_by_label("E-mail").fill("nia.learner@example.org")
-    learner.get_by_label("Your name").fill(LEARNER)
-    learner.get_by_label("Password").fill("a long enough passphrase")
-    learner.get_by_role("button", name="Create account").click()
+    register(learner, inbox, email="nia.learner@example.org", name=LEARNER, password="a long enough passphrase")
 
     # Back on the consent page, logged in: it says plainly what will and will not be seen.
     expect(learner.get_by_role("status")).to_contain_text(f"Welcome, {LEARNER}")

@@ -12,10 +12,10 @@ from tests.e2e.conftest import (
     answer_quiz,
     lesson_url,
     lessons_in_order,
+    register,
     right_choices,
     wrong_choices,
 )
-from tests.mail_server import body_of, start_inbox
 
 pytestmark = pytest.mark.e2e
 
@@ -31,15 +31,6 @@ def first_heading(markdown: str) -> str:
     return re.search(r"^#{2,3} (.+)$", markdown, re.MULTILINE).group(1).strip()
 
 
-@pytest.fixture
-def inbox(app):
-    """A real SMTP server on loopback that the served app sends its mail to."""
-    inbox, controller = start_inbox()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
-    yield inbox
-    controller.stop()
-
-
 def test_learner_journey(page, course_spec, inbox):
     first, second, third = lessons_in_order(course_spec)[:3]
     course_url = f"/courses/{course_spec.slug}/"
@@ -48,17 +39,7 @@ def test_learner_journey(page, course_spec, inbox):
     page.goto("/")
     page.get_by_role("link", name=re.compile("^Start the course")).click()
     expect(page).to_have_url(re.compile(r"/auth/register"))
-    page.get_by_label("E-mail").fill("new.learner@example.org")
-    page.get_by_label("Your name").fill("Nia Learner")
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
-
-    # The link in the e-mail (on PUBLIC_URL; its path opened on the test server) finishes it.
-    message = inbox.wait_for(1)[0]
-    assert message["To"] == "new.learner@example.org"
-    page.goto(re.search(r"https?://[^/\s]+(/auth/register/finish/\S+)", body_of(message)).group(1))
-    page.get_by_label("Password").fill("a long enough passphrase")
-    page.get_by_role("button", name="Create account").click()
+    register(page, inbox, email="new.learner@example.org", name="Nia Learner", password="a long enough passphrase")
 
     # ... and is taken into the course, at its first lesson.
     expect(page.get_by_role("status")).to_contain_text("Welcome, Nia Learner")
