@@ -3,6 +3,7 @@ TEST_DATABASE_URL is set) on PostgreSQL, plus clients, users and the real course
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
@@ -127,11 +128,17 @@ def create_user(
         return user_id
 
 
+@functools.cache
+def real_course_spec():
+    """The real course's files, read and validated once per test process (import never changes a spec)."""
+    return load_course(COURSE_DIR)
+
+
 @pytest.fixture
 def course(app) -> str:
     """The real naltrexone course, imported; returns its slug."""
     with app.app_context():
-        report = course_import(db.session, load_course(COURSE_DIR))
+        report = course_import(db.session, real_course_spec())
         db.session.remove()
         return report.course_slug
 
