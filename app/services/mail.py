@@ -49,7 +49,8 @@ def send_mail(config: dict[str, Any], *, to: str, subject: str, body: str) -> No
     message["Subject"] = subject
     message.set_content(body)
     if not config.get("MAIL_SERVER"):
-        log.info("E-mail not sent (no MAIL_SERVER configured):\n%s", message)
+        # The body as written, not the MIME text: its encoding would break long links across lines.
+        log.info("E-mail not sent (no MAIL_SERVER configured):\nTo: %s\nSubject: %s\n\n%s", to, subject, body)
         return
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config.get("MAIL_TIMEOUT", 10)
     context = ssl.create_default_context()
