@@ -128,6 +128,17 @@ def create_user(
         return user_id
 
 
+@pytest.fixture
+def inbox(app):
+    """A real SMTP server on loopback (aiosmtpd) that the app sends its mail to."""
+    from tests.mail_server import start_inbox
+
+    inbox, controller = start_inbox()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
+    yield inbox
+    controller.stop()
+
+
 @functools.cache
 def real_course_spec():
     """The real course's files, read and validated once per test process (import never changes a spec)."""

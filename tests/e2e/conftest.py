@@ -192,17 +192,6 @@ def answer_quiz(page, lesson: LessonSpec, pick) -> None:
     page.get_by_role("button", name="Submit my answers").click()
 
 
-@pytest.fixture
-def inbox(app):
-    """A real SMTP server on loopback that the served app sends its mail to."""
-    from tests.mail_server import start_inbox
-
-    inbox, controller = start_inbox()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
-    yield inbox
-    controller.stop()
-
-
 def register(page, inbox, *, email: str, name: str, password: str) -> None:
     """Fill in the registration form the page shows, then finish from the link in the e-mail."""
     from tests.mail_server import body_of
