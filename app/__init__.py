@@ -48,6 +48,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
     from app import assets, auth, author, cli, counsel, errors, learn, main, me, parsing, security, urls
     from app.permissions import TEMPLATE_GLOBALS
+    from app.question_kinds import KINDS
 
     parsing.register(app)  # before the blueprints: their routes use <id:...>
     app.register_blueprint(main.bp)
@@ -62,4 +63,5 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     cli.register(app)
     urls.register(app)
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    app.jinja_env.globals["question_kinds"] = KINDS  # how each kind of question is rendered
     return app

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 import textstat
 
-from app.models import QUESTION_KINDS
+from app.question_kinds import QUESTION_KINDS
 from app.services.course_files import LessonSpec, QuestionSpec, load_course
 from app.services.course_quality import course_warnings
 from app.services.markdown import plain_text

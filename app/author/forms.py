@@ -21,13 +21,10 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateInput, HiddenInput
 
+from app.question_kinds import KINDS
 from app.services.authoring import DIRECTIONS, ChoiceInput, QuestionInput, ReviewInput, SourceInput
 
-KIND_CHOICES = [
-    SelectChoice("single", "Single: one right answer"),
-    SelectChoice("multiple", "Multiple: one or more right answers"),
-    SelectChoice("true_false", "True or false: two choices, one right"),
-]
+KIND_CHOICES = [SelectChoice(kind.name, kind.label) for kind in KINDS.values()]
 BLANK_CHOICE_ROWS = 3
 TITLE = [DataRequired(message="Give it a title."), Length(max=200)]
 SLUG = [DataRequired(message="Give it a short address, e.g. “side-effects”."), Length(max=80)]

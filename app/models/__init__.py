@@ -1,14 +1,13 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
 from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublication
-from app.models.course import QUESTION_KINDS, Choice, Course, Lesson, Misconception, Module, Question
+from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
 from app.models.user import Role, User, UserSession
 
 __all__ = [
     "AnalyticsSnapshot",
-    "QUESTION_KINDS",
     "AnswerSelection",
     "AuditEvent",
     "AttemptAnswer",

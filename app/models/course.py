@@ -23,8 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.types import UTCDateTime, utcnow
-
-QUESTION_KINDS = ("single", "multiple", "true_false")
+from app.question_kinds import sql_kind_check
 
 
 class Course(db.Model):
@@ -149,7 +148,7 @@ class Question(db.Model):
     __tablename__ = "questions"
     __table_args__ = (
         UniqueConstraint("lesson_id", "position"),
-        CheckConstraint("kind IN ('single', 'multiple', 'true_false')", name="kind_known"),
+        CheckConstraint(sql_kind_check("kind"), name="kind_known"),
         CheckConstraint(LIVE_OR_RETIRED, name="placed"),
     )
 

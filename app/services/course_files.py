@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from app.models.course import QUESTION_KINDS
+from app.question_kinds import KINDS, QUESTION_KINDS
 from app.services.errors import CourseInvalid, Problem
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -245,13 +245,10 @@ def _read_question(raw: Any, c: _Collector, where: str, codes: set[str]) -> Ques
         texts = [choice.text for choice in choices if choice.text]
         if len(texts) != len(set(texts)):
             c.add(where + "choices", "two choices have the same text")
-        correct_count = sum(choice.correct for choice in choices)
-        if kind in ("single", "true_false") and correct_count != 1:
-            c.add(where + "choices", f"a {kind} question needs exactly one correct choice, found {correct_count}")
-        if kind == "multiple" and correct_count < 1:
-            c.add(where + "choices", "a multiple question needs at least one correct choice, found 0")
-        if kind == "true_false" and len(raw_choices) != 2:
-            c.add(where + "choices", "a true_false question has exactly 2 choices")
+        if kind in KINDS:
+            correct_count = sum(choice.correct for choice in choices)
+            for problem in KINDS[kind].choice_problems(correct_count=correct_count, choice_count=len(raw_choices)):
+                c.add(where + "choices", problem)
     return QuestionSpec(
         kind=kind,
         prompt=c.text(raw, "prompt", where),
