@@ -9,15 +9,15 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from app.devdata.cli import seed
+from app.devdata.demo import DEMO_PASSWORD, demo_create
 from app.extensions import db
 from app.models import AnalyticsSnapshot, Course, Role
-from app.seed_cli import seed
 from app.services.accounts import user_create
 from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
 from app.services.course_files import load_course, load_course_zip
 from app.services.course_import import course_import
 from app.services.course_quality import course_warnings
-from app.services.demo import DEMO_PASSWORD, demo_create
 from app.services.errors import CourseInvalid, ValidationError
 from app.services.progress import course_by_slug
 

@@ -279,7 +279,7 @@ def prepare_database(settings: Settings, learners: int) -> tuple[str, dict]:
     run_step("importing the course", [*flask, "courses", "import", "courses/naltrexone"], env, timeout=300)
     started = time.monotonic()
     say(f"  seeding {learners:,} learners (progress below)...")
-    command = [str(VENV_BIN / "python"), "-m", "app.seed_cli", "--learners", str(learners), "--seed", str(SEED)]
+    command = [str(VENV_BIN / "python"), "-m", "app.devdata.cli", "--learners", str(learners), "--seed", str(SEED)]
     try:
         process = subprocess.Popen(  # noqa: S603
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -796,7 +796,7 @@ def pick_accounts(url: str, settings: Settings) -> tuple[list[str], str, list[in
 
 
 def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> dict:
-    from app.services.seeding import SEED_PASSWORD
+    from app.devdata.population import SEED_PASSWORD
 
     say(f"\n== {learners:,} learners ==")
     url, seeding = prepare_database(settings, learners)

@@ -6,7 +6,7 @@ from app import create_app
 from app.extensions import db
 from app.models import CounsellorLink, QuizAttempt, Role, User
 from app.services.dashboard import DashboardQuery, dashboard_page
-from app.services.demo import DEMO_ADMIN, DEMO_CLIENTS, DEMO_COUNSELLOR, DEMO_PASSWORD
+from app.devdata.demo import DEMO_ADMIN, DEMO_CLIENTS, DEMO_COUNSELLOR, DEMO_PASSWORD
 from app.services.progress import course_by_slug
 from tests.conftest import login, make_test_config
 

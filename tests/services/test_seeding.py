@@ -26,14 +26,14 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.seed_cli import seed as seed_command
+from app.devdata.cli import seed as seed_command
 from app.services.accounts import user_create
 from app.services.analytics import course_analytics
 from app.services.client_report import client_report
 from app.services.dashboard import DashboardQuery, dashboard_page
 from app.services.progress import LessonState, course_by_slug, course_outline
 from app.services.quizzes import quiz_questions, quiz_submit_attempt, shown_order
-from app.services.seeding import SEED_PASSWORD, SeedError, seed_population
+from app.devdata.population import SEED_PASSWORD, SeedError, seed_population
 from app.services.sharing import visible_learner_ids
 
 LEARNERS = 200

@@ -1,6 +1,6 @@
 """``flask seed``: a synthetic population for development and benchmarks.
 
-Also runnable without registering the command: ``python -m app.seed_cli --learners 1000``.
+Also runnable without registering the command: ``python -m app.devdata.cli --learners 1000``.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.devdata.population import SEED_PASSWORD, SeedError, seed_population
 from app.extensions import db
 from app.models import Course
 from app.models.types import utcnow
 from app.services.progress import course_by_slug
-from app.services.seeding import SEED_PASSWORD, SeedError, seed_population
 
 
 @click.command("seed")
@@ -80,7 +80,7 @@ def main() -> None:
 
     app = create_app()
     with app.app_context():
-        seed.main(prog_name="python -m app.seed_cli")
+        seed.main(prog_name="python -m app.devdata.cli")
 
 
 if __name__ == "__main__":

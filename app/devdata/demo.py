@@ -1,0 +1,105 @@
+"""Demo data for development: an admin, a counsellor and clients at different stages of the
+course, created once and in one transaction (a failure half-way leaves nothing behind, so the
+next ``flask demo`` starts again from nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from app.devdata.history import histories_write, scripted_history
+from app.devdata.shape import course_shape
+from app.models import CounsellorLink, Course, Role, User
+from app.models.types import utcnow
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo accounts exist only in development
+DEMO_ADMIN = "admin@demo.local"
+DEMO_COUNSELLOR = "counsellor@demo.local"
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    """A demo learner: how far they got, how often they failed the next quiz, when last active."""
+
+    email: str
+    name: str
+    lessons_passed: int
+    failed_tries_on_next: int
+    days_since_active: int
+    linked: bool = True
+
+
+DEMO_CLIENTS = (
+    DemoClient("sam@demo.local", "Sam Finished", lessons_passed=99, failed_tries_on_next=0, days_since_active=1),
+    DemoClient("alex@demo.local", "Alex Struggling", lessons_passed=2, failed_tries_on_next=3, days_since_active=0),
+    DemoClient("jo@demo.local", "Jo Quiet", lessons_passed=1, failed_tries_on_next=1, days_since_active=12),
+    DemoClient("priya@demo.local", "Priya New", lessons_passed=0, failed_tries_on_next=0, days_since_active=0),
+    DemoClient(
+        "chris@demo.local", "Chris Private", lessons_passed=3, failed_tries_on_next=0, days_since_active=2, linked=False
+    ),
+)
+
+
+def _account(session: Session, *, email: str, name: str, role: Role, password_hash: str, **columns) -> User:
+    user = User(email=email, display_name=name, password_hash=password_hash, role=role.value, **columns)
+    session.add(user)
+    session.flush()  # its id, for the links and histories below
+    return user
+
+
+def _build(session: Session, *, course: Course, hash_method: str) -> list[str]:
+    """Add every demo row to the session's transaction, without committing; return the addresses."""
+    # One hash for every demo account: they share a password, and scrypt is slow on purpose.
+    password_hash = generate_password_hash(DEMO_PASSWORD, method=hash_method)
+    _account(session, email=DEMO_ADMIN, name="Dana Admin", role=Role.ADMIN, password_hash=password_hash)
+    counsellor = _account(
+        session, email=DEMO_COUNSELLOR, name="Casey Counsellor", role=Role.COUNSELLOR, password_hash=password_hash
+    )
+    shape = course_shape(session, course)
+    now = utcnow()
+    histories = []
+    for client in DEMO_CLIENTS:
+        last_active = now - timedelta(days=client.days_since_active)
+        learner = _account(
+            session,
+            email=client.email,
+            name=client.name,
+            role=Role.LEARNER,
+            password_hash=password_hash,
+            # Registered a few days before their last activity, before any of their history.
+            created_at=last_active - timedelta(days=3),
+        )
+        if client.linked:
+            session.add(CounsellorLink(counsellor_id=counsellor.id, learner_id=learner.id, created_by_id=learner.id))
+        # Lessons passed first time, failed tries at the next one (wrong answers that reveal
+        # misconceptions), the last step days_since_active ago.
+        history = scripted_history(
+            shape,
+            passed=client.lessons_passed,
+            failures_on_next=client.failed_tries_on_next,
+            open_next=client.lessons_passed == 0,
+            last_active=last_active,
+        )
+        histories.append((learner.id, history))
+    session.flush()
+    histories_write(session, course=course, histories=histories, shape=shape)
+    return [DEMO_ADMIN, DEMO_COUNSELLOR, *(client.email for client in DEMO_CLIENTS)]
+
+
+def demo_create(session: Session, *, course: Course, hash_method: str) -> list[str]:
+    """Create the demo admin, counsellor and clients once, in one transaction; return the
+    addresses created (none when the demo exists already). On any error everything is rolled
+    back and the error raised."""
+    if session.scalar(select(User.id).where(User.email == DEMO_COUNSELLOR)) is not None:
+        return []
+    try:
+        created = _build(session, course=course, hash_method=hash_method)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return created

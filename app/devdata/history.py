@@ -1,0 +1,202 @@
+"""A learner's history: what they did, in order. Plans are data; the writer turns them into the
+rows a real learner's submissions would have left, exactly as ``quiz_submit_attempt`` records
+them: an AttemptAnswer per live question with its ``choices_shown`` snapshot in the order that
+attempt's key shows, an AnswerSelection per chosen choice with its misconception code, and a
+LessonProgress row completed at the first passing attempt."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from app.devdata.rows import Prepared, Sink, json_value, sink_for
+from app.devdata.shape import CourseShape, LessonShape, QuizQuestion, course_shape
+from app.models import AnswerSelection, AttemptAnswer, Course, LessonProgress, QuizAttempt
+from app.services.pass_rule import is_pass
+from app.services.quizzes import shown_order
+
+
+@dataclass(frozen=True)
+class PlannedAttempt:
+    """A quiz attempt: when, and per question in quiz order an index into its variants (0 = right)."""
+
+    at: datetime
+    variants: tuple[int, ...]
+
+
+@dataclass
+class LessonVisit:
+    """A lesson opened, and the attempts at its quiz."""
+
+    lesson: LessonShape
+    opened_at: datetime
+    attempts: list[PlannedAttempt] = field(default_factory=list)
+    # Only for a lesson without a quiz (marked done); a quiz lesson completes at its first pass.
+    done_at: datetime | None = None
+
+
+@dataclass
+class HistoryCounts:
+    """Rows written so far."""
+
+    attempts: int = 0
+    answers: int = 0
+    selections: int = 0
+    progress_rows: int = 0
+    completions: int = 0
+
+
+def _answer_columns(sink: Sink, question: QuizQuestion, variant_index: int, order: tuple[int, ...]) -> dict:
+    """The columns of an answer that depend only on the question, the variant and the order
+    shown: millions of answers share a few thousand of these, so each is prepared once."""
+    key = ("answer", question.id, variant_index, order)
+    columns = sink.memo.get(key)
+    if columns is None:
+        variant = question.variants[variant_index]
+        columns = sink.memo[key] = {
+            "kind": Prepared(question.kind),
+            "prompt": Prepared(question.prompt),
+            "explanation": Prepared(question.explanation),
+            "is_correct": variant.is_correct,
+            "choices_shown": json_value([variant.choices_shown[index] for index in order]),
+        }
+    return columns
+
+
+def write_history(
+    sink: Sink,
+    rng: random.Random,
+    shape: CourseShape,
+    learner_id: int,
+    visits: Iterable[LessonVisit],
+    counts: HistoryCounts,
+) -> None:
+    """Queue the rows of one learner's planned visits on ``sink``, counting them in ``counts``."""
+    for visit in visits:
+        completed_at = visit.done_at if not visit.lesson.questions else None
+        questions = visit.lesson.questions
+        for attempt in visit.attempts:
+            attempt_id = sink.take_id(QuizAttempt)
+            submission_key = f"{rng.getrandbits(128):032x}"
+            correct = 0
+            for position, (question, variant_index) in enumerate(zip(questions, attempt.variants, strict=True), 1):
+                variant = question.variants[variant_index]
+                correct += variant.is_correct
+                answer_id = sink.take_id(AttemptAnswer)
+                # The order quiz_submit_attempt would have shown for this key.
+                order = tuple(
+                    shown_order(
+                        range(len(variant.choices_shown)),
+                        question_id=question.id,
+                        shuffle=question.shuffle,
+                        submission_key=submission_key,
+                    )
+                )
+                sink.add(
+                    AttemptAnswer,
+                    {
+                        "id": answer_id,
+                        "attempt_id": attempt_id,
+                        "question_id": question.id,
+                        "position": position,
+                        **_answer_columns(sink, question, variant_index, order),
+                    },
+                )
+                for choice_id, written_position, is_correct, code in variant.selections:
+                    sink.add(
+                        AnswerSelection,
+                        {
+                            "id": sink.take_id(AnswerSelection),
+                            "answer_id": answer_id,
+                            "choice_id": choice_id,
+                            "position": order.index(written_position - 1) + 1,
+                            "is_correct": is_correct,
+                            "misconception_code": code,
+                        },
+                    )
+                    counts.selections += 1
+            passed = is_pass(correct, len(questions), shape.pass_mark)
+            sink.add(
+                QuizAttempt,
+                {
+                    "id": attempt_id,
+                    "user_id": learner_id,
+                    "lesson_id": visit.lesson.id,
+                    "submission_key": submission_key,
+                    "submitted_at": attempt.at,
+                    "question_count": len(questions),
+                    "correct_count": correct,
+                    "score": correct / len(questions),
+                    "pass_mark": shape.pass_mark,
+                    "passed": passed,
+                },
+            )
+            counts.attempts += 1
+            counts.answers += len(questions)
+            if passed and completed_at is None:
+                completed_at = attempt.at
+        sink.add(
+            LessonProgress,
+            {
+                "id": sink.take_id(LessonProgress),
+                "user_id": learner_id,
+                "lesson_id": visit.lesson.id,
+                "opened_at": visit.opened_at,
+                "completed_at": completed_at,
+            },
+        )
+        counts.progress_rows += 1
+        counts.completions += completed_at is not None
+
+
+def histories_write(
+    session: Session,
+    *,
+    course: Course,
+    histories: list[tuple[int, list[LessonVisit]]],
+    seed: int | None = None,
+    shape: CourseShape | None = None,
+) -> HistoryCounts:
+    """Write the planned histories of existing learners, as real submissions would, in the
+    session's transaction; the caller commits.
+
+    ``seed`` makes the submission keys reproducible; by default they are random."""
+    shape = shape or course_shape(session, course)
+    rng = random.Random(seed)  # noqa: S311 - submission keys of synthetic data, not secrets
+    sink = sink_for(session)
+    counts = HistoryCounts()
+    for learner_id, visits in histories:
+        write_history(sink, rng, shape, learner_id, visits, counts)
+    sink.flush()
+    return counts
+
+
+def scripted_history(
+    shape: CourseShape, *, passed: int, failures_on_next: int, open_next: bool, last_active: datetime
+) -> list[LessonVisit]:
+    """A simple history: pass the first ``passed`` lessons first time, then fail the next one's quiz
+    ``failures_on_next`` times (every answer wrong, misconception-revealing where possible), or
+    only open it when ``open_next``. The steps are a minute apart, the last at ``last_active``."""
+    steps: list[tuple[LessonShape, bool]] = [(lesson, True) for lesson in shape.lessons[:passed]]
+    following = shape.lessons[passed] if passed < len(shape.lessons) else None
+    if following is not None:
+        steps += [(following, False)] * failures_on_next
+    opened_only = following is not None and not failures_on_next and open_next
+    times = [last_active - timedelta(minutes=len(steps) - index) for index in range(len(steps) + 1)]
+    visits: dict[int, LessonVisit] = {}
+    for (lesson, right), at in zip(steps, times[1:], strict=True):
+        visit = visits.get(lesson.id)
+        if visit is None:
+            visit = visits[lesson.id] = LessonVisit(lesson, opened_at=at - timedelta(seconds=30))
+        if lesson.questions:
+            variants = tuple(0 if right or len(q.variants) == 1 else 1 for q in lesson.questions)
+            visit.attempts.append(PlannedAttempt(at, variants))
+        else:
+            visit.done_at = at
+    if opened_only and following is not None:
+        visits[following.id] = LessonVisit(following, opened_at=last_active)
+    return list(visits.values())

@@ -1,0 +1,123 @@
+"""The course as the seeder needs it: its live lessons in order, and every answer a learner can
+give to each live question, snapshotted once (the snapshot an attempt records, the selections
+with their misconception codes, whether the answer is right)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy.orm import Session
+
+from app.models import Choice, Course, Question
+from app.services.pass_rule import questions_needed
+from app.services.progress import course_outline
+from app.services.quizzes import GRADERS, choices_snapshot, quiz_questions
+
+
+@dataclass(frozen=True)
+class AnswerVariant:
+    """One answer to a question: the chosen choices and everything an attempt records for it."""
+
+    chosen: frozenset[int]
+    is_correct: bool
+    reveals_misconception: bool
+    choices_shown: list[dict]
+    # (choice id, position among the live choices, is_correct, misconception code) per chosen choice
+    selections: tuple[tuple[int, int, bool, str | None], ...]
+
+
+@dataclass
+class QuizQuestion:
+    """A live question with its answer variants, as the seeder draws from them."""
+
+    id: int
+    kind: str
+    prompt: str
+    explanation: str
+    variants: list[AnswerVariant]  # [0] is right; wrong ones follow, misconception-revealing first
+    shuffle: bool = True  # as the question says: each attempt's order is drawn from its key
+    base_wrong: float = 0.25  # how often an average learner gets it wrong on a first try
+
+
+@dataclass
+class LessonShape:
+    """A live lesson: its id, its number in the course and its quiz's questions."""
+
+    id: int
+    number: int
+    questions: list[QuizQuestion]
+    pass_mark: float = 0.0
+
+    @cached_property
+    def needed(self) -> int:
+        """Questions right to pass this lesson's quiz, by the one pass rule."""
+        return questions_needed(self.pass_mark, len(self.questions))
+
+
+@dataclass
+class CourseShape:
+    """A course's live lessons in order, with every answer variant of every live question."""
+
+    course_id: int
+    pass_mark: float
+    lessons: list[LessonShape]
+
+    @property
+    def question_count(self) -> int:
+        """Live questions over every live lesson."""
+        return sum(len(lesson.questions) for lesson in self.lessons)
+
+
+def _variant(question: Question, live: list[Choice], chosen: frozenset[int]) -> AnswerVariant:
+    selections = tuple(
+        (choice.id, index, choice.is_correct, choice.misconception.code if choice.misconception else None)
+        for index, choice in enumerate(live, start=1)
+        if choice.id in chosen
+    )
+    return AnswerVariant(
+        chosen=chosen,
+        is_correct=GRADERS[question.kind].is_right(live, chosen),
+        reveals_misconception=any(code and not right for _, _, right, code in selections),
+        choices_shown=choices_snapshot(live, chosen),
+        selections=selections,
+    )
+
+
+def _question_variants(question: Question) -> list[AnswerVariant]:
+    """The right answer first, then plausible wrong ones (misconception-revealing first)."""
+    live = list(question.live_choices)
+    correct = [choice for choice in live if choice.is_correct]
+    wrong = [choice for choice in live if not choice.is_correct]
+    # The first wrong choice that reveals a misconception comes first (the demo's wrong answer).
+    singles = [c for c in wrong if c.misconception_id] + [c for c in wrong if not c.misconception_id]
+    chosen_sets = [frozenset(c.id for c in correct)] + [frozenset({c.id}) for c in singles]
+    if question.kind == "multiple":
+        all_correct = frozenset(c.id for c in correct)
+        if len(correct) > 1:  # missed one of the right ones
+            chosen_sets += [all_correct - {c.id} for c in correct]
+        chosen_sets += [all_correct | {c.id} for c in singles]  # the right ones and a wrong one
+    unique = list(dict.fromkeys(chosen_sets))
+    return [_variant(question, live, chosen) for chosen in unique]
+
+
+def course_shape(session: Session, course: Course) -> CourseShape:
+    """Load the course's live lessons and questions, and snapshot every answer variant."""
+    outline = course_outline(session, course=course, learner=None)
+    lessons = []
+    for entry in outline.entries:
+        questions = [
+            QuizQuestion(
+                id=question.id,
+                kind=question.kind,
+                prompt=question.prompt,
+                explanation=question.explanation,
+                variants=_question_variants(question),
+                shuffle=question.shuffle,
+            )
+            for question in quiz_questions(session, entry.lesson)
+        ]
+        lessons.append(
+            LessonShape(id=entry.lesson.id, number=entry.number, questions=questions, pass_mark=course.pass_mark)
+        )
+    return CourseShape(course_id=course.id, pass_mark=course.pass_mark, lessons=lessons)
