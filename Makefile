@@ -2,29 +2,43 @@
 #   make run    create .venv, install, migrate, import the course, add demo accounts (development),
 #               serve on 127.0.0.1:$(PORT)
 #   make test   create .venv, install with dev tools, run the whole suite
+# Both install the exact versions pinned (with hashes) in requirements/; `make lock` rewrites
+# those files from pyproject.toml after a dependency is added or changed.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test lint install install-dev clean bench
+.PHONY: run test lint install install-dev lock clean bench
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed and was not found"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+# The lock pins every package; the project itself is then installed without resolving anything.
+$(VENV)/.installed: $(BIN)/python requirements/main.txt pyproject.toml
+	$(BIN)/pip install --quiet --require-hashes -r requirements/main.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
-	$(BIN)/pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: $(BIN)/python requirements/dev.txt pyproject.toml
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# Re-resolve both lock files from pyproject.toml, for Python 3.11 on every platform. Pins already
+# in the files are kept where pyproject allows them; `make lock UPGRADE=1` moves everything to the
+# newest versions allowed. The runtime lock is constrained by the dev lock, so the two never disagree.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade)
+lock: $(VENV)/.installed-dev
+	$(UV_COMPILE) --extra dev -o requirements/dev.txt
+	$(UV_COMPILE) --extra redis -c requirements/dev.txt -o requirements/main.txt
 
 run: install
 	$(FLASK) db upgrade

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from datetime import timedelta
@@ -49,6 +50,20 @@ def secret_key_from_file(path: Path) -> str:
     with os.fdopen(descriptor, "w") as file:
         file.write(key + "\n")
     return key
+
+
+def check_rate_limit_storage(uri: str) -> None:
+    """Raise a clear error when the rate-limit storage is Redis and the redis package is missing.
+
+    redis is an optional extra (``pip install -e '.[redis]'``): a single process counts in memory
+    and needs none, so a missing package shows up only here, at start-up, not as a traceback from
+    inside Flask-Limiter.
+    """
+    if urlsplit(uri).scheme.startswith("redis") and importlib.util.find_spec("redis") is None:
+        raise RuntimeError(
+            "REDIS_URL is set but the redis package is not installed: install the redis extra "
+            "(pip install -e '.[redis]') or the pinned set (pip install -r requirements/main.txt)."
+        )
 
 
 class Config:

@@ -7,7 +7,14 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, ProductionConfig, config_from_environment, secret_key_from_file, trusted_hosts
+from config import (
+    Config,
+    ProductionConfig,
+    check_rate_limit_storage,
+    config_from_environment,
+    secret_key_from_file,
+    trusted_hosts,
+)
 
 
 def create_app(config_class: type[Config] | None = None) -> Flask:
@@ -39,6 +46,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     migrate.init_app(app, db, render_as_batch=True, compare_server_default=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    check_rate_limit_storage(app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
 
     if not app.config["MAIL_SERVER"] and not app.testing:

@@ -1,9 +1,11 @@
 """Configuration: database URLs, and production refusing to start half-configured."""
 
+import sys
+
 import pytest
 
 from app import create_app
-from config import ProductionConfig, normalise_database_url
+from config import ProductionConfig, TestConfig, normalise_database_url
 
 
 @pytest.mark.parametrize(
@@ -50,3 +52,19 @@ def test_production_starts_when_configured_and_secures_cookies():
     app = create_app(production())
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert not app.debug
+
+
+def rate_limited_by(storage_uri):
+    return type("Limited", (TestConfig,), {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage_uri})
+
+
+@pytest.mark.parametrize("storage_uri", ["redis://127.0.0.1:6379/0", "rediss://redis.example.org:6380/0"])
+def test_redis_storage_without_the_redis_package_is_a_clear_error_at_start_up(monkeypatch, storage_uri):
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if the redis extra were not installed
+    with pytest.raises(RuntimeError, match=r"REDIS_URL is set but the redis package is not installed"):
+        create_app(rate_limited_by(storage_uri))
+
+
+def test_memory_storage_needs_no_redis_package(monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)
+    assert create_app(rate_limited_by("memory://")).config["RATELIMIT_STORAGE_URI"] == "memory://"
