@@ -5,7 +5,7 @@ Each setting can be overridden on the command line or with GUNICORN_CMD_ARGS.
 gunicorn never faces clients itself: a sync worker serves one connection at a time, so a few
 clients sending a request slowly would hold every worker. It listens on loopback (or a private
 address only the proxy can reach) behind nginx, which reads whole requests first
-(deploy/nginx.conf; README, "Production: behind nginx").
+(deploy/nginx.conf; docs/deployment.md, "Production: behind nginx").
 """
 
 import multiprocessing

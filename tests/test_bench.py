@@ -40,7 +40,7 @@ def test_bad_settings_are_refused_with_a_message_naming_the_variable(monkeypatch
 
 
 def test_the_recorded_run_covers_every_page_at_both_sizes_with_the_ceiling_and_memory():
-    """The README's table comes from this file: it must be a whole run (measurements are not
+    """docs/performance.md's table comes from this file: it must be a whole run (measurements are not
     judged here; timing and memory are never asserted in tests)."""
     results = json.loads(LATEST.read_text())
 

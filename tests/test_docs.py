@@ -1,0 +1,136 @@
+"""The documentation stands alone: README and docs/ link only to what the repository holds.
+
+The README once sent readers to a design document kept outside the repository, and its
+sections were named from code comments after they had moved; these tests catch both, and keep
+the README short enough to read (everything else belongs in docs/).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+PAGES = [README, *DOCS]
+README_BUDGET_BYTES = 8 * 1024
+
+# A folder beside the repository: whatever is there, a fresh clone does not have it.
+OUTSIDE = "../" + "shared"  # split, so this file does not match its own search
+# Source and documentation files a reader or a maintainer follows references in.
+SCANNED_SUFFIXES = {".md", ".py", ".html", ".txt", ".toml", ".cfg", ".conf", ".yaml", ".yml", ".lua", ".ini"}
+SCANNED_NAMES = {"Makefile", "run"}
+SKIPPED_DIRS = {
+    ".git",
+    ".venv",
+    "node_modules",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".hypothesis",
+    "instance",
+    "__pycache__",
+    "build",
+    "results",
+}
+
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+# Inline code that names a file or folder of the repository, e.g. `app/services/pass_rule.py`.
+REPO_PATH = re.compile(r"`((?:app|tests|bench|deploy|courses|migrations|docs)/[\w./-]+)`")
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _prose(path: Path) -> str:
+    """A page's text without its fenced code blocks (examples, not references)."""
+    return FENCE.sub("", path.read_text(encoding="utf-8"))
+
+
+def _anchor(heading: str) -> str:
+    """The fragment GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[`*_]", "", heading).strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    return {_anchor(heading) for heading in HEADING.findall(_prose(path))}
+
+
+def _scanned_files() -> list[Path]:
+    """The repository's source and documentation files, without the virtualenv, caches and outputs."""
+    files = []
+    for folder, subfolders, names in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED_DIRS and not name.endswith(".egg-info")]
+        files += [
+            Path(folder) / name for name in names if Path(name).suffix in SCANNED_SUFFIXES or name in SCANNED_NAMES
+        ]
+    return files
+
+
+def test_nothing_in_the_repository_points_outside_it():
+    offenders = [
+        _relative(path)
+        for path in _scanned_files()
+        if path != Path(__file__).resolve() and OUTSIDE in path.read_text(encoding="utf-8", errors="replace")
+    ]
+
+    assert not offenders, f"these refer to {OUTSIDE}, which is not in the repository: {offenders}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_relative)
+def test_every_relative_link_leads_to_a_file_and_heading_that_exist(page):
+    broken = []
+    for target in LINK.findall(_prose(page)):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target):  # https:, mailto: ...: not ours to check
+            continue
+        path_part, _, fragment = target.partition("#")
+        destination = (page.parent / path_part).resolve() if path_part else page
+        if not destination.exists() or ROOT not in (destination, *destination.parents):
+            broken.append(f"{target}: no such file in the repository")
+        elif fragment and destination.suffix == ".md" and fragment not in _anchors(destination):
+            broken.append(f"{target}: no heading #{fragment} in {_relative(destination)}")
+
+    assert not broken, f"{_relative(page)}: " + "; ".join(broken)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_relative)
+def test_every_file_named_in_the_text_exists(page):
+    """Code moves; the docs must move with it."""
+    missing = sorted({name for name in REPO_PATH.findall(_prose(page)) if not (ROOT / name).exists()})
+
+    assert not missing, f"{_relative(page)} names files that do not exist: {missing}"
+
+
+def test_every_page_in_docs_is_linked_from_the_readme():
+    linked = {(ROOT / target.partition("#")[0]).resolve() for target in LINK.findall(README.read_text())}
+
+    assert [_relative(page) for page in DOCS if page.resolve() not in linked] == []
+
+
+def test_the_readme_stays_short():
+    """What the platform is, the two commands, the demo logins and where to read more: the rest is in docs/."""
+    size = len(README.read_bytes())
+
+    assert size <= README_BUDGET_BYTES, (
+        f"README.md is {size} bytes; move detail into docs/ (budget {README_BUDGET_BYTES})"
+    )
+
+
+def test_the_checks_catch_what_they_are_for(tmp_path):
+    """The link, anchor and path patterns find the mistakes they exist for (so the tests above can fail)."""
+    text = "See [x](missing.md), [y](design.md#no-such-heading), `app/services/gone.py` and `/counsel/<id>`."
+
+    assert LINK.findall(text) == ["missing.md", "design.md#no-such-heading"]
+    assert REPO_PATH.findall(text) == ["app/services/gone.py"]
+    assert _anchor("Admins: authoring, publishing, users and analytics") == (
+        "admins-authoring-publishing-users-and-analytics"
+    )
+    assert _prose(README).count("```") == 0
