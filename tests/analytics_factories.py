@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from app.models import AnswerSelection, AttemptAnswer, Lesson, LessonProgress, QuizAttempt, Role, User
+from app.models import AnswerSelection, AttemptAnswer, Course, Lesson, LessonProgress, QuizAttempt, Role, User
 from app.models.types import utcnow
+from app.services.pass_rule import is_pass
 from app.services.quizzes import quiz_questions
 
 
@@ -22,10 +23,12 @@ def add_learners_with_attempts(
     """Insert ``count`` learners who opened ``lesson`` and made one attempt at its quiz.
 
     ``right(learner_index, question_index)`` says whether that learner got that question right;
-    a wrong answer picks the first wrong choice. Commits.
+    a wrong answer picks the first wrong choice. Each attempt passes or fails by the course's
+    pass mark and the one pass rule, as a real submission would. Commits.
     """
     when = when or utcnow() - timedelta(days=1)
     questions = quiz_questions(session, lesson)
+    pass_mark = session.scalar(select(Course.pass_mark).where(Course.id == lesson.course_id))
     user_id = _next_id(session, User.id)
     attempt_id = _next_id(session, QuizAttempt.id)
     answer_id = _next_id(session, AttemptAnswer.id)
@@ -75,7 +78,7 @@ def add_learners_with_attempts(
                 for n, choice in enumerate(chosen, start=1)
             )
             answer_id += 1
-        passed = correct == len(questions)
+        passed = is_pass(correct, len(questions), pass_mark)
         attempts.append(
             {
                 "id": aid,
@@ -86,7 +89,7 @@ def add_learners_with_attempts(
                 "question_count": len(questions),
                 "correct_count": correct,
                 "score": correct / len(questions),
-                "pass_mark": 0.8,
+                "pass_mark": pass_mark,
                 "passed": passed,
             }
         )
