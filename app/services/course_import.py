@@ -363,6 +363,15 @@ class _Importer:
         return bool(moves)
 
 
+def course_import_unsaved(session: Session, spec: CourseSpec) -> ImportReport:
+    """Write the course described by ``spec`` into the session (flushed); return what changed.
+
+    Neither commits nor rolls back: for a caller that owns the transaction, as publishing a
+    draft does (and its preview, inside a savepoint it rolls back).
+    """
+    return _Importer(session, spec).run()
+
+
 def course_import(session: Session, spec: CourseSpec, *, dry_run: bool = False) -> ImportReport:
     """Create or update the course described by ``spec``; return what changed.
 

@@ -1,0 +1,204 @@
+"""Publishing the draft: what it would change (a dry run), and doing it.
+
+Publishing is an import of the draft (course_import), which retires rather than deletes anything
+learners have used. Learners only ever read the published rows.
+
+The preview runs the import inside a SAVEPOINT and rolls that back, so it leaves the caller's
+transaction, and anything pending in it, as it was. ``publish`` owns its transaction: it
+validates, writes, and commits once; on any error it rolls back and raises, so a publish that
+fails leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Course, CoursePublication
+from app.services.authoring.draft import (
+    DraftData,
+    DraftError,
+    DraftInvalid,
+    draft_copy,
+    draft_get,
+    draft_lesson_order,
+    draft_modules,
+    published_data,
+)
+from app.services.course_export import course_to_data
+from app.services.course_files import CourseSpec, parse_course_data
+from app.services.course_import import ImportReport, course_import_unsaved
+from app.services.course_quality import course_warnings
+from app.services.errors import CourseInvalid, Problem
+
+
+class NothingToPublish(DraftError):
+    """The draft does not differ from the published course."""
+
+
+@dataclass
+class PublishPreview:
+    """What publishing the draft would change, or what stops it."""
+
+    has_draft: bool
+    changes: list[str] = field(default_factory=list)
+    summary: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    spec: CourseSpec | None = field(default=None, repr=False)
+    # Quality warnings (app/services/course_quality.py): shown, never blocking.
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def can_publish(self) -> bool:
+        """Whether there is a valid draft that changes something."""
+        return self.has_draft and bool(self.changes) and not self.problems
+
+
+# --- what changed ------------------------------------------------------------------------------
+
+
+def _relative_order(before: Sequence[object], after: Sequence[object]) -> bool:
+    """Whether the items both lists hold come in a different order."""
+    kept = set(before) & set(after)
+    return [item for item in before if item in kept] != [item for item in after if item in kept]
+
+
+def order_changes(published: DraftData, draft: DraftData) -> list[str]:
+    """Moves the import report does not describe: lessons, questions and choices put in a new order."""
+    changes = []
+    old_module = {slug: m["slug"] for m in published["course"]["modules"] for slug in m["lessons"]}
+    titles = {m["slug"]: m["title"] for m in draft_modules(draft)}
+    for module in draft_modules(draft):
+        old_lessons = [slug for slug in draft_lesson_order(published) if old_module.get(slug) == module["slug"]]
+        for slug in module["lessons"]:
+            if slug in old_module and old_module[slug] != module["slug"]:
+                title = draft["lessons"][slug]["front"].get("title", slug)
+                changes.append(f"Lesson “{title}” moved to module “{titles[module['slug']]}”")
+        if _relative_order(old_lessons, module["lessons"]):
+            changes.append(f"Module “{module['title']}”: lessons reordered")
+    for slug in draft_lesson_order(draft):
+        if slug not in published["lessons"]:
+            continue
+        title = draft["lessons"][slug]["front"].get("title", slug)
+        old_quiz = {q["id"]: q for q in published["lessons"][slug]["front"].get("quiz", [])}
+        new_quiz = [q for q in draft["lessons"][slug]["front"].get("quiz", []) if q.get("id") in old_quiz]
+        if _relative_order(list(old_quiz), [q["id"] for q in new_quiz]):
+            changes.append(f"Lesson “{title}”: questions reordered")
+        for question in new_quiz:
+            old_ids = [c["id"] for c in old_quiz[question["id"]]["choices"]]
+            if _relative_order(old_ids, [c.get("id") for c in question["choices"]]):
+                changes.append(f"Lesson “{title}”, question “{question['prompt']}”: choices reordered")
+    return changes
+
+
+def _summary(report: ImportReport, moves: list[str]) -> str:
+    """One line for the publication record: the import's summary, and how many items moved."""
+    summary = report.summary() if report.changed else f"{report.course_slug}:"
+    if moves:
+        summary = summary.rstrip(".:") + ("; " if report.changed else " ") + f"reordered {len(moves)} item(s)."
+    return summary
+
+
+@contextmanager
+def _rolled_back(session: Session) -> Iterator[None]:
+    """Run the block inside a SAVEPOINT that is always rolled back.
+
+    What the block wrote is undone; the caller's transaction, and what it had pending (flushed
+    when the savepoint starts), stay as they were, and the session stays usable.
+    """
+    savepoint = session.begin_nested()
+    try:
+        yield
+    finally:
+        savepoint.rollback()
+
+
+# --- preview and publish -----------------------------------------------------------------------
+
+
+def publish_preview(session: Session, *, course: Course) -> PublishPreview:
+    """Work out what publishing the draft would change, or what stops it.
+
+    The import is dry-run inside a savepoint that is rolled back: the caller's session, with
+    anything pending in it, is left as it was.
+    """
+    draft = draft_get(session, course)
+    if draft is None:
+        return PublishPreview(has_draft=False)
+    data = draft_copy(draft)
+    try:
+        spec = parse_course_data(cast(dict, data), allow_ids=True)
+    except CourseInvalid as invalid:
+        return PublishPreview(has_draft=True, problems=invalid.problems)
+    moves = order_changes(published_data(session, course), data)
+    with _rolled_back(session):
+        report = course_import_unsaved(session, spec)
+    return PublishPreview(
+        has_draft=True,
+        changes=report.changes + moves,
+        summary=_summary(report, moves),
+        spec=spec,
+        warnings=course_warnings(spec),
+    )
+
+
+def publish(session: Session, *, course: Course, user_id: int | None = None) -> CoursePublication:
+    """Publish the draft: import it, record the publication and drop the draft, in one transaction.
+
+    Validates the draft, then writes, then commits once. Raises NothingToPublish when there is
+    no draft or it changes nothing, DraftInvalid when it breaks a rule; on any error the session
+    is rolled back, so the database (the draft included) is as it was.
+    """
+    try:
+        draft = draft_get(session, course)
+        if draft is None:
+            raise NothingToPublish("There are no unpublished changes.")
+        data = draft_copy(draft)
+        try:
+            spec = parse_course_data(cast(dict, data), allow_ids=True)
+        except CourseInvalid as invalid:
+            raise DraftInvalid(invalid.problems, other=[str(problem) for problem in invalid.problems]) from None
+        moves = order_changes(published_data(session, course), data)
+        report = course_import_unsaved(session, spec)
+        changes = report.changes + moves
+        if not changes:
+            raise NothingToPublish("There are no unpublished changes.")
+        publication = CoursePublication(
+            course_id=course.id,
+            published_by_id=user_id,
+            summary=_summary(report, moves) + "\n" + "".join(f"- {change}\n" for change in changes),
+        )
+        session.add(publication)
+        session.delete(draft)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return publication
+
+
+def quality_warnings(session: Session, *, course: Course, preview: PublishPreview) -> list[Problem]:
+    """The quality warnings of the valid draft in ``preview``, or else of the published course."""
+    if preview.spec is not None:
+        return preview.warnings
+    if preview.problems:
+        return []  # the draft's problems come first; its warnings follow once it is valid
+    try:
+        return course_warnings(parse_course_data(course_to_data(session, course)))
+    except CourseInvalid:
+        return []
+
+
+def last_publication(session: Session, *, course: Course) -> CoursePublication | None:
+    """The course's most recent publication, if any."""
+    return session.scalar(
+        select(CoursePublication)
+        .where(CoursePublication.course_id == course.id)
+        .order_by(CoursePublication.published_at.desc(), CoursePublication.id.desc())
+        .limit(1)
+    )
