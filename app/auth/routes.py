@@ -4,13 +4,11 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import make_transient_to_detached
 
 from app.auth import bp
 from app.auth.forms import FinishRegistrationForm, LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
-from app.models import User, UserSession
+from app.models import User
 from app.models.types import utcnow
 from app.services.accounts import (
     RegistrationRequest,
@@ -26,16 +24,8 @@ from app.services.accounts import (
 )
 from app.services.errors import EmailTaken, ValidationError
 from app.services.mail import Mail, send_after_response
-from app.services.reads import read_rows
-from app.services.user_sessions import (
-    SessionLimits,
-    session_token_hash,
-    user_session_end,
-    user_session_is_live,
-    user_session_needs_touch,
-    user_session_start,
-    user_session_touch,
-)
+from app.services.signed_in_user import signed_in_user
+from app.services.user_sessions import SessionLimits, user_session_end, user_session_start
 from app.urls import external_url
 
 login_manager.login_view = "auth.login"
@@ -43,52 +33,22 @@ login_manager.login_message = "Please log in to continue."
 login_manager.login_message_category = "info"
 
 
-_USER_COLUMNS = [column.key for column in User.__table__.columns]
-# The user and the login session in one read: checking the session costs no extra round trip.
-_USER_BY_SESSION = (
-    select(
-        *User.__table__.columns,
-        UserSession.id.label("login_session_id"),
-        UserSession.remember,
-        UserSession.last_seen_at,
-        UserSession.expires_at,
-    )
-    .join(UserSession, UserSession.user_id == User.id)
-    .where(UserSession.token_hash == bindparam("token_hash"))
-)
-
-
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
     """Load the user of the login session the cookie names; an ended, expired or idle session,
-    or a deactivated account, is logged out on its next request (app/services/user_sessions.py)."""
+    or a deactivated account, is logged out on its next request (app/services/signed_in_user.py)."""
     if not token or len(token) > 100:
         return None
-    # Every page needs this, so it is one autocommit read; the row then joins the session as
-    # if the session had loaded it, so views and services can change and save it as usual.
-    request_session = db.session()
-    nothing_under_way = not (request_session.in_transaction() or request_session.new or request_session.dirty)
-    rows = read_rows(db.session, _USER_BY_SESSION, {"token_hash": session_token_hash(token)})
-    if not rows:
+    signed_in = signed_in_user(
+        db.session, token=token, now=utcnow(), limits=SessionLimits.from_config(current_app.config)
+    )
+    if signed_in is None:
         return None
-    *user_values, login_session_id, remember, last_seen_at, expires_at = rows[0]
-    values = dict(zip(_USER_COLUMNS, user_values, strict=True))
-    now = utcnow()
-    limits = SessionLimits.from_config(current_app.config)
-    if not values["is_active"] or not user_session_is_live(
-        remember=remember, last_seen_at=last_seen_at, expires_at=expires_at, now=now, limits=limits
-    ):
-        return None
-    if user_session_needs_touch(last_seen_at=last_seen_at, now=now, limits=limits):
-        # At most every few minutes; re-signing the cookie then keeps Flask's own limit on its
-        # age (PERMANENT_SESSION_LIFETIME, the idle time) counting from the last use too.
-        user_session_touch(db.session, session_id=login_session_id, now=now, commit=nothing_under_way)
+    if signed_in.touched:
+        # Re-signing the cookie when the session's last-seen time is written keeps Flask's own
+        # limit on its age (PERMANENT_SESSION_LIFETIME, the idle time) counting from the last use too.
         session.modified = True
-    user = User(**values)
-    make_transient_to_detached(user)
-    user = db.session.merge(user, load=False)
-    user.session_token = token
-    return user
+    return signed_in.user
 
 
 def safe_next(target: str | None) -> str | None:

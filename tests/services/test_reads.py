@@ -1,14 +1,23 @@
-"""Reads outside the session's transaction (app/services/reads.py), on both databases."""
+"""Reads outside the session's transaction (app/services/reads.py), on SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime, timedelta, timezone
+import gc
+import weakref
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, create_engine, event, literal_column, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from app.extensions import db
-from app.models import Lesson, LessonProgress, User
-from app.services.reads import read_rows
-from tests.conftest import count_queries
+from app.models import Choice, CounsellorLink, Course, Lesson, LessonProgress, ProgressView, Role, User
+from app.models.types import utcnow
+from app.services.progress import _VERSION_AND_PROGRESS
+from app.services.reads import read_in_autocommit, read_rows
+from app.services.sharing import _SHARING_OVERVIEW
+from app.services.signed_in_user import _USER_BY_SESSION
+from app.services.user_sessions import SessionLimits, session_token_hash, user_session_start
+from tests.conftest import count_queries, create_user
 
 PROGRESS = select(LessonProgress.lesson_id, LessonProgress.opened_at).where(
     LessonProgress.user_id == bindparam("user_id")
@@ -19,23 +28,35 @@ def first_lesson_id(session) -> int:
     return session.scalar(select(Lesson.id).order_by(Lesson.id).limit(1))
 
 
-def test_an_idle_session_reads_in_one_statement_and_stays_idle_on_postgresql(app, session, course, learner):
-    session.commit()  # nothing pending: a fresh request
+def fresh_request(session) -> None:
+    """Nothing pending and no transaction, as at the start of a request."""
+    session.commit()
     session.close()
+
+
+def session_is_idle() -> bool:
+    return not db.session().in_transaction()
+
+
+def driver_autocommits(connection) -> bool:
+    """Whether the driver's own connection under a SQLAlchemy Connection is in autocommit now."""
+    driver = connection.connection.driver_connection
+    return driver.isolation_level is None if db.engine.dialect.name == "sqlite" else driver.autocommit
+
+
+def test_an_idle_session_reads_in_one_statement_outside_and_stays_idle(app, session, course, learner):
+    fresh_request(session)
     with count_queries(db.engine) as counted:
         rows = read_rows(db.session, PROGRESS, {"user_id": learner})
 
     assert rows == []
     assert counted() == 1
-    # On PostgreSQL the read happened outside the session, which still has no transaction;
-    # SQLite reads through the session.
-    assert db.session().in_transaction() == (db.engine.dialect.name == "sqlite")
+    assert session_is_idle()  # the read did not open the session's transaction
 
 
 def test_a_read_sees_what_the_request_wrote_but_has_not_committed(app, session, course, learner):
     lesson_id = first_lesson_id(session)
-    session.commit()
-    session.close()
+    fresh_request(session)
     opened = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=opened))  # pending, not flushed
 
@@ -58,18 +79,195 @@ def test_timestamps_come_back_as_aware_utc(app, session, course, learner):
     lesson_id = first_lesson_id(session)
     local = datetime(2026, 6, 1, 14, 0, tzinfo=timezone(timedelta(hours=2)))
     session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=local))
-    session.commit()
-    session.close()
+    fresh_request(session)
 
     [(_, opened_at)] = read_rows(db.session, PROGRESS, {"user_id": learner})
 
     assert opened_at == local and opened_at.tzinfo == UTC and opened_at.hour == 12
 
 
+# --- both paths give the same rows --------------------------------------------------------
+
+
+def the_ordinary_path(session, statement, params) -> list[tuple]:
+    """The same statement through the ORM session, in its transaction (then rolled back)."""
+    rows = [tuple(row) for row in session.execute(statement, params)]
+    session.rollback()
+    return rows
+
+
+def test_every_column_type_comes_back_as_through_the_session(app, session, course, learner):
+    lesson_id = first_lesson_id(session)
+    session.execute(
+        Course.__table__.update().values(reviewed_on=date(2026, 3, 1), next_review_on=date(2027, 3, 1))
+    )
+    session.get(Lesson, lesson_id).sources = [{"title": "A source", "url": None}]
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=utcnow(), completed_at=utcnow()))
+    fresh_request(session)
+    statement = (
+        select(
+            Course.reviewed_on,  # Date
+            Course.pass_mark,  # Float
+            Course.updated_at,  # UTCDateTime (a TypeDecorator)
+            Lesson.sources,  # JSON
+            Lesson.retired_at,  # NULL
+            Choice.is_correct,  # Boolean
+            User.is_active,
+            User.role,
+            LessonProgress.completed_at,
+        )
+        .join(Lesson, Lesson.course_id == Course.id)
+        .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
+        .join(User, User.id == LessonProgress.user_id)
+        .join(Choice, Choice.question_id.is_not(None))  # every choice, for both booleans
+        .where(User.id == bindparam("user_id"))
+        .order_by(Choice.id)
+    )
+
+    fast = read_in_autocommit(db.engine, statement, {"user_id": learner})
+    ordinary = the_ordinary_path(session, statement, {"user_id": learner})
+
+    assert fast == ordinary and len(fast) > 1
+    reviewed_on, pass_mark, updated_at, sources, retired_at, is_correct, is_active, role, completed_at = fast[0]
+    assert type(reviewed_on) is date and reviewed_on == date(2026, 3, 1)
+    assert isinstance(pass_mark, float)
+    assert updated_at.tzinfo == UTC and completed_at.tzinfo == UTC
+    assert sources == [{"title": "A source", "url": None}]
+    assert retired_at is None
+    assert {type(row[5]) for row in fast} == {bool} and {row[5] for row in fast} == {True, False}
+    assert is_active is True and role == "learner"
+
+
+def test_the_apps_registered_reads_give_the_same_rows_both_ways(app, session, course, learner):
+    counsellor = create_user(app, "counsellor@example.org", role=Role.COUNSELLOR)
+    lesson_id = first_lesson_id(session)
+    slug = session.scalar(select(Course.slug))
+    user = session.get(User, learner)
+    token = user_session_start(
+        session, user=user, remember=True, now=utcnow(), limits=SessionLimits.from_config(app.config)
+    )
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=utcnow(), completed_at=utcnow()))
+    session.add(CounsellorLink(counsellor_id=counsellor, learner_id=learner))
+    session.add(ProgressView(viewer_id=counsellor, learner_id=learner, viewer_role=Role.COUNSELLOR))
+    fresh_request(session)
+    reads = [
+        (_USER_BY_SESSION, {"token_hash": session_token_hash(token)}),
+        (_SHARING_OVERVIEW, {"learner_id": learner, "view_limit": 100}),
+        (_VERSION_AND_PROGRESS[(False, True)], {"slug": slug, "learner_id": learner}),
+        (_VERSION_AND_PROGRESS[(True, True)], {"learner_id": learner}),
+        (_VERSION_AND_PROGRESS[(False, False)], {"slug": slug}),
+        (_VERSION_AND_PROGRESS[(True, False)], {}),
+    ]
+
+    for statement, params in reads:
+        fast = read_in_autocommit(db.engine, statement, params)
+        assert fast, statement
+        assert fast == the_ordinary_path(session, statement, params), statement
+
+
+# --- SQLAlchemy's machinery, not a copy of it ---------------------------------------------
+
+
+def test_a_thousand_statements_built_per_call_leave_no_thousand_entries(app, session, course, learner):
+    fresh_request(session)
+    alive = []
+    for n in range(1000):
+        statement = select(literal_column(str(n)).label(f"n{n}"), User.id).where(User.id == bindparam("user_id"))
+        assert read_rows(db.session, statement, {"user_id": learner}) == [(n, learner)]
+        alive.append(weakref.ref(statement))
+        del statement
+    gc.collect()
+
+    still_alive = sum(ref() is not None for ref in alive)
+    cache = db.engine._compiled_cache  # SQLAlchemy's LRU, sized by query_cache_size
+    assert still_alive < 1000, "every statement kept alive"
+    assert len(cache) <= cache.capacity * (1 + cache.threshold) < 1000
+
+
+def test_engine_listeners_see_the_fast_reads_connection_and_context(app, session, course, learner):
+    fresh_request(session)
+    seen = []
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        seen.append((conn, context, driver_autocommits(conn)))
+
+    event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        read_rows(db.session, PROGRESS, {"user_id": learner})
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after)
+
+    [(conn, context, autocommit)] = seen
+    assert conn is not None and context is not None
+    assert autocommit
+    assert session_is_idle()
+
+
+def test_the_connection_goes_back_to_the_pool_out_of_autocommit(app, session, course, learner):
+    lesson_id = first_lesson_id(session)
+    fresh_request(session)
+    db.engine.dispose()  # an empty pool: the read's connection is the one the session gets next
+    read_rows(db.session, PROGRESS, {"user_id": learner})
+
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id))
+    session.flush()
+    assert not driver_autocommits(session.connection())
+    session.rollback()
+
+    assert read_rows(db.session, PROGRESS, {"user_id": learner}) == []  # the write was undone
+
+
+def _drop(connection) -> None:
+    """Cut a pooled connection from the database behind the pool's back, as a restart would."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if db.engine.dialect.name == "sqlite":
+        dbapi_connection.close()
+        return
+    other = create_engine(db.engine.url, poolclass=NullPool)
+    try:
+        with other.connect() as killer:
+            pid = dbapi_connection.info.backend_pid
+            killer.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    finally:
+        other.dispose()
+
+
+def test_a_read_on_a_dropped_connection_is_run_again_on_a_new_one(app, session, course, learner):
+    lesson_id = first_lesson_id(session)
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id))
+    fresh_request(session)
+    attempts = []
+
+    def drop_the_first(conn, cursor, statement, parameters, context, executemany):
+        attempts.append(conn.connection.dbapi_connection)
+        if len(attempts) == 1:
+            _drop(conn)
+
+    event.listen(db.engine, "before_cursor_execute", drop_the_first)
+    try:
+        rows = read_rows(db.session, PROGRESS, {"user_id": learner})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", drop_the_first)
+
+    assert [row[0] for row in rows] == [lesson_id]
+    assert len(attempts) == 2 and attempts[0] is not attempts[1]  # a new connection, not the dead one
+    assert read_rows(db.session, PROGRESS, {"user_id": learner}) == rows  # and the pool works on
+
+
+def test_a_read_that_fails_for_another_reason_is_not_run_again(app, session, course, learner):
+    fresh_request(session)
+    with count_queries(db.engine) as counted, pytest.raises(DBAPIError) as failed:
+        read_rows(db.session, select(literal_column("no_such_column")).select_from(User), {})
+
+    assert not failed.value.connection_invalidated
+    assert counted() == 1
+
+
+# --- the user read outside the session ----------------------------------------------------
+
+
 def test_a_user_read_outside_can_still_be_changed_and_saved(app, learner):
     from app.auth.routes import load_user
-    from app.models.types import utcnow
-    from app.services.user_sessions import SessionLimits, user_session_start
 
     with app.test_request_context():
         token = user_session_start(
@@ -85,52 +283,3 @@ def test_a_user_read_outside_can_still_be_changed_and_saved(app, learner):
         db.session.commit()
         db.session.remove()
         assert db.session.get(User, learner).display_name == "Renamed"
-
-
-def postgresql_only():
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the reads outside a transaction are PostgreSQL's")
-
-
-def test_the_connection_goes_back_to_the_pool_out_of_autocommit(app, session, course, learner):
-    postgresql_only()
-    session.close()
-    read_rows(db.session, PROGRESS, {"user_id": learner})
-
-    raw = db.engine.raw_connection()  # the pool hands back the connection just used
-    try:
-        assert raw.driver_connection.autocommit is False
-    finally:
-        raw.close()
-
-
-def test_a_connection_that_cannot_be_handed_back_clean_is_discarded(ctx):
-    from app.services.reads import _hand_back
-
-    postgresql_only()
-    raw = db.engine.raw_connection()
-    raw.driver_connection.execute("SELECT 1")  # leaves a transaction open, as an interrupted read might
-
-    _hand_back(raw, raw.driver_connection, None)
-
-    assert raw.dbapi_connection is None  # invalidated, never reused
-
-
-def test_statement_timing_listeners_get_the_ordinary_path(app, session, course, learner):
-    from sqlalchemy import event
-
-    postgresql_only()
-    session.close()
-    timed = []
-
-    def after(conn, cursor, statement, parameters, context, executemany):
-        timed.append(context)
-
-    event.listen(db.engine, "after_cursor_execute", after)
-    try:
-        read_rows(db.session, PROGRESS, {"user_id": learner})
-    finally:
-        event.remove(db.engine, "after_cursor_execute", after)
-
-    assert len(timed) == 1 and timed[0] is not None
-    assert db.session().in_transaction()
