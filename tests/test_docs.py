@@ -1,8 +1,8 @@
 """The documentation stands alone: README and docs/ link only to what the repository holds.
 
-The README once sent readers to a design document kept outside the repository, and its
-sections were named from code comments after they had moved; these tests catch both, and keep
-the README short enough to read (everything else belongs in docs/).
+The README once sent readers to a design document kept outside the repository; these tests
+catch that, links and headings that lead nowhere, and files named in the text after they have
+moved, and keep the README short enough to read (everything else belongs in docs/).
 """
 
 from __future__ import annotations
