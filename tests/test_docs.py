@@ -134,3 +134,15 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
         "admins-authoring-publishing-users-and-analytics"
     )
     assert _prose(README).count("```") == 0
+
+
+def test_the_course_format_page_documents_every_key_the_validator_accepts():
+    from app.services import course_files
+
+    key_sets = {name: value for name, value in vars(course_files).items() if name.endswith("_KEYS")}
+    page = (ROOT / "docs" / "course-format.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(\w+)` \|", page, re.MULTILINE))
+
+    assert len(key_sets) >= 8  # course, review, module, misconception, lesson, source, question, choice
+    missing = {name: sorted(keys - documented) for name, keys in key_sets.items() if keys - documented}
+    assert not missing, f"docs/course-format.md has no table row for: {missing}"
