@@ -7,21 +7,15 @@ import io
 
 from flask import Response, abort, current_app, flash, render_template, request, stream_with_context
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.counsel import bp
 from app.counsel.forms import DashboardFilterForm, InvitationForm, dashboard_query
 from app.extensions import db, limiter
 from app.models import Course
-from app.services.client_report import client_report
+from app.services.counselling import client_view, counsellor_course
 from app.services.dashboard import dashboard_export_rows, dashboard_page
 from app.services.mail import send_mail
-from app.services.sharing import (
-    invitation_create,
-    pending_invitations,
-    progress_view_record,
-    viewable_learner,
-)
+from app.services.sharing import invitation_create, pending_invitations
 from app.urls import external_url
 
 # Spreadsheets run cells that start with these as formulas.
@@ -29,11 +23,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _course_or_404() -> Course:
-    slug = request.args.get("course")
-    stmt = select(Course).order_by(Course.id).limit(1)
-    if slug:
-        stmt = select(Course).where(Course.slug == slug)
-    course = db.session.scalar(stmt)
+    course = counsellor_course(db.session, slug=request.args.get("course"))
     if course is None:
         abort(404)
     return course
@@ -101,14 +91,10 @@ def export():
 @bp.get("/clients/<id:learner_id>")
 def client(learner_id: int):
     """Show one client lesson by lesson, every attempt and their misconceptions; audit the view."""
-    learner = viewable_learner(db.session, viewer=current_user, learner_id=learner_id)
-    if learner is None:
+    view = client_view(db.session, viewer=current_user, learner_id=learner_id, course_slug=request.args.get("course"))
+    if view is None:
         abort(404)  # not yours, revoked, or not there: the same answer, so ids cannot be probed
-    course = _course_or_404()
-    report = client_report(db.session, learner=learner, course=course)
-    progress_view_record(db.session, viewer=current_user, learner=learner)
-    db.session.commit()
-    return render_template("counsel/client.html", course=course, report=report)
+    return render_template("counsel/client.html", course=view.course, report=view.report)
 
 
 def _inviting_account() -> str:

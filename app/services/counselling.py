@@ -1,0 +1,49 @@
+"""What the counsellor pages read and record, so their views only present it.
+
+Which course a counsellor page is about, and one client's report, whose every view is
+written to the audit log the client sees on their own page (app/services/sharing.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Course, User
+from app.services.client_report import ClientReport, client_report
+from app.services.sharing import progress_view_record, viewable_learner
+
+
+def counsellor_course(session: Session, *, slug: str | None) -> Course | None:
+    """The course named by ``slug``, or the first course when no slug is given; None if there is none."""
+    if slug:
+        return session.scalar(select(Course).where(Course.slug == slug))
+    return session.scalar(select(Course).order_by(Course.id).limit(1))
+
+
+@dataclass(frozen=True)
+class ClientView:
+    """One client's report in one course, as their counsellor sees it."""
+
+    course: Course
+    report: ClientReport
+
+
+def client_view(session: Session, *, viewer: User, learner_id: int, course_slug: str | None) -> ClientView | None:
+    """The client's report for ``viewer``, the view recorded in the audit log; commits.
+
+    None (and nothing recorded) when the viewer may not see this learner (not theirs, the link
+    revoked, no such account: the same answer, so ids cannot be probed) or the course is unknown.
+    """
+    learner = viewable_learner(session, viewer=viewer, learner_id=learner_id)
+    if learner is None:
+        return None
+    course = counsellor_course(session, slug=course_slug)
+    if course is None:
+        return None
+    report = client_report(session, learner=learner, course=course)
+    progress_view_record(session, viewer=viewer, learner=learner)
+    session.commit()
+    return ClientView(course=course, report=report)
