@@ -18,6 +18,7 @@ from app.models import Course, Lesson, LessonProgress, QuizAttempt, User
 from app.models.types import utcnow
 from app.services.progress import CourseOutline, course_outline, lesson_states, live_lesson_ids
 from app.services.sharing import visible_learner_ids
+from app.services.text_search import contains_text
 
 PAGE_SIZE = 50
 INACTIVE_AFTER = timedelta(days=7)
@@ -81,8 +82,7 @@ def _searched(stmt: Select, query: DashboardQuery) -> Select:
     """Narrow ``stmt`` (over users) to names containing the search text, if any."""
     if not query.search.strip():
         return stmt
-    escaped = query.search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return stmt.where(User.display_name.ilike(f"%{escaped}%", escape="\\"))
+    return stmt.where(contains_text(User.display_name, query.search.strip()))
 
 
 def _sorted_by_name(query: DashboardQuery) -> bool:

@@ -22,6 +22,7 @@ from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.errors import DomainError, ValidationError
 from app.services.sharing import active_link
+from app.services.text_search import contains_text
 from app.services.user_sessions import user_sessions_end_all
 
 PAGE_SIZE = 50
@@ -80,10 +81,6 @@ class AuditRecord:
     counsellor_name: str | None = None
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _require_admin(actor: User) -> None:
     if not can_author(actor) or not actor.is_active:
         raise NotAllowed("Only an admin can manage accounts.")
@@ -138,8 +135,7 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
     stmt = select(User)
     search = query.search.strip()[:SEARCH_MAX_LENGTH]
     if search:
-        pattern = f"%{_escape_like(search)}%"
-        stmt = stmt.where(or_(User.display_name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
+        stmt = stmt.where(or_(contains_text(User.display_name, search), contains_text(User.email, search)))
     if query.role in set(Role):
         stmt = stmt.where(User.role == query.role)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

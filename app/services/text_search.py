@@ -1,0 +1,21 @@
+"""Searching text columns for what a person typed, with SQL LIKE's wildcards taken literally.
+
+The admins' user list and the counsellor's dashboard both search this way; a search for
+"50%" or "a_b" must find those characters, not treat them as "anything".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement
+
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(text: str) -> str:
+    """``text`` with LIKE's wildcards (``%``, ``_``) and the escape character itself escaped."""
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+def contains_text(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """A condition: ``column`` contains ``text``, ignoring case, every character taken literally."""
+    return column.ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE)
