@@ -3,10 +3,11 @@
 from sqlalchemy import func, select
 
 from app import create_app
-from app.extensions import db
-from app.models import CounsellorLink, QuizAttempt, Role, User
-from app.services.dashboard import DashboardQuery, dashboard_page
+from app.devdata import demo
 from app.devdata.demo import DEMO_ADMIN, DEMO_CLIENTS, DEMO_COUNSELLOR, DEMO_PASSWORD
+from app.extensions import db
+from app.models import AnswerSelection, AttemptAnswer, CounsellorLink, LessonProgress, QuizAttempt, Role, User
+from app.services.dashboard import DashboardQuery, dashboard_page
 from app.services.progress import course_by_slug
 from tests.conftest import login, make_test_config
 
@@ -113,3 +114,30 @@ def test_demo_needs_an_imported_course(app):
     result = invoke_demo(app)
     assert result.exit_code != 0
     assert counts(app) == (0, 0, 0)
+
+
+def test_a_failure_half_way_leaves_nothing_behind_and_the_next_run_builds_the_demo(app, course, monkeypatch):
+    """The demo is one transaction: a failure after the accounts, links and histories were
+    written rolls all of them back, so the next run starts again instead of finding the
+    counsellor and skipping a half-built demo for good."""
+    write = demo.histories_write
+
+    def write_then_fail(*args, **kwargs):
+        write(*args, **kwargs)
+        raise RuntimeError("the disk filled up")
+
+    monkeypatch.setattr(demo, "histories_write", write_then_fail)
+    failed = invoke_demo(app)
+    assert failed.exit_code != 0 and isinstance(failed.exception, RuntimeError)
+    with app.app_context():
+        left = {
+            model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (User, CounsellorLink, LessonProgress, QuizAttempt, AttemptAnswer, AnswerSelection)
+        }
+        db.session.remove()
+    assert set(left.values()) == {0}, left
+
+    monkeypatch.undo()
+    run_demo(app)
+    users, links, attempts = counts(app)
+    assert users == 2 + len(DEMO_CLIENTS) and links == len(LINKED) and attempts > 0

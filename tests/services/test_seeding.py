@@ -10,6 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.devdata import rows
+from app.devdata.cli import seed as seed_command
+from app.devdata.population import SEED_PASSWORD, SeedError, seed_population
+from app.devdata.rows import RowError, copy_text, json_value, sink_for
 from app.models import (
     AnswerSelection,
     AttemptAnswer,
@@ -26,15 +30,14 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.devdata.cli import seed as seed_command
 from app.services.accounts import user_create
 from app.services.analytics import course_analytics
 from app.services.client_report import client_report
 from app.services.dashboard import DashboardQuery, dashboard_page
+from app.services.pass_rule import is_pass
 from app.services.progress import LessonState, course_by_slug, course_outline
 from app.services.quizzes import quiz_questions, quiz_submit_attempt, shown_order
-from app.devdata.population import SEED_PASSWORD, SeedError, seed_population
-from app.services.sharing import visible_learner_ids
+from app.services.sharing import INVITATION_LIFETIME, visible_learner_ids
 
 LEARNERS = 200
 COUNSELLORS = 3
@@ -108,6 +111,9 @@ def test_counts_are_in_the_expected_ranges(session, seeded):
     by_learner = count(session, CounsellorLink, CounsellorLink.created_by_id == CounsellorLink.learner_id)
     assert count(session, Invitation, Invitation.accepted.is_(True)) == by_learner
     assert count(session, Invitation, Invitation.used_at.is_(None)) == 2 * COUNSELLORS
+    # Every invitation lasts as long as one a counsellor makes (sharing's rule, not a copy).
+    lifetimes = {row.expires_at - row.created_at for row in session.scalars(select(Invitation))}
+    assert lifetimes == {INVITATION_LIFETIME}
     # A funnel: fewer learners reach each later lesson, and some finish.
     started = [
         count(session, LessonProgress, LessonProgress.lesson_id == lesson_id)
@@ -157,7 +163,7 @@ def test_every_attempt_is_recorded_as_a_real_submission_would_be(session, course
             assert got == expected
         correct = sum(answer.is_correct for answer in attempt.answers)
         assert attempt.correct_count == correct and attempt.score == correct / len(questions)
-        assert attempt.passed == (correct >= round(pass_mark * len(questions), 9))
+        assert attempt.passed == is_pass(correct, len(questions), pass_mark)
 
 
 def test_rows_match_what_quiz_submit_attempt_writes(app, session, course, seeded):
@@ -381,3 +387,82 @@ def test_seed_command_refuses_a_production_like_configuration(app, course, datab
     finally:
         with secure.app_context():
             db.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows by column name: a row that misses or misnames a column is refused, loudly.
+
+
+def user_row(**changes) -> dict:
+    row = {
+        "id": 1,
+        "email": "row@example.org",
+        "display_name": "Row",
+        "password_hash": "x",
+        "role": Role.LEARNER.value,
+        "is_active": True,
+        "created_at": utcnow(),
+        "session_version": 0,
+    }
+    row.update(changes)
+    return row
+
+
+def test_a_row_naming_every_column_is_written(app, session):
+    sink = sink_for(session)
+    user_id = sink.take_id(User)
+
+    sink.add(User, user_row(id=user_id))
+    sink.flush()
+    session.commit()
+
+    assert session.get(User, user_id).email == "row@example.org"
+
+
+def test_a_row_missing_a_column_is_refused_naming_the_table_and_the_column(app, session):
+    row = user_row()
+    del row["session_version"]
+
+    with pytest.raises(RowError, match=r"users row misses session_version\. Its columns are: id, email"):
+        sink_for(session).add(User, row)
+
+
+def test_a_row_misnaming_a_column_is_refused_naming_both(app, session):
+    row = user_row()
+    row["name"] = row.pop("display_name")
+
+    with pytest.raises(RowError) as refused:
+        sink_for(session).add(User, row)
+
+    assert "misses display_name" in str(refused.value)
+    assert "names name, which the table does not have" in str(refused.value)
+
+
+def test_a_column_added_to_a_model_stops_seeding_with_a_clear_message(app, session, course, monkeypatch):
+    """As if a column ``nickname`` had been added to users: seeding fails before writing anything."""
+    real = rows.columns_of
+    monkeypatch.setattr(rows, "columns_of", lambda model: real(model) + (("nickname",) if model is User else ()))
+
+    with pytest.raises(RowError, match="users row misses nickname"):
+        seed_population(
+            session, course=course_by_slug(session, course), learners=3, counsellors=1, seed=9, now=utcnow()
+        )
+    session.rollback()
+    assert count(session, User) == 0
+
+
+def test_copy_text_escapes_what_copy_would_misread_and_refuses_unknown_types():
+    when = utcnow()
+
+    assert [copy_text(value) for value in (None, True, False, 3, 0.5, when)] == [
+        "\\N",
+        "t",
+        "f",
+        "3",
+        "0.5",
+        when.isoformat(),
+    ]
+    assert copy_text("a\tb\nc\\d") == "a\\tb\\nc\\\\d"
+    assert json_value({"text": "line\none"}).copy_text == '{"text": "line\\\\none"}'
+    with pytest.raises(TypeError, match="cannot write a set"):
+        copy_text({1})
