@@ -4,7 +4,7 @@ One package, one concern a module:
 
 - ``draft``: the draft's shape (TypedDicts), loading and saving it, finding things in it, its errors;
 - ``edits``: the edits an admin makes (course details, modules, lessons, questions, misconceptions);
-- ``publish``: the publish preview (a dry run in a savepoint) and publishing.
+- ``publishing``: the publish preview (a dry run in a savepoint) and publishing.
 
 Callers import from here: ``from app.services import authoring`` then ``authoring.lesson_update(...)``.
 """
@@ -63,7 +63,7 @@ from app.services.authoring.edits import (
     question_update,
     sources_preview,
 )
-from app.services.authoring.publish import (
+from app.services.authoring.publishing import (
     NothingToPublish,
     PublishPreview,
     last_publication,

@@ -3,7 +3,7 @@
 Edit functions take the course and plain values, change a copy of the draft, and save it only if
 the edit brought in no new problem; otherwise they raise DraftInvalid, whose ``field_errors``
 name the edited item's fields so a form can show each message beside its field. Each edit is one
-transaction (draft.editing and draft.save): it commits on success and rolls back on failure.
+transaction (draft.editing and draft.draft_save): it commits on success and rolls back on failure.
 """
 
 from __future__ import annotations

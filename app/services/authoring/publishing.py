@@ -111,6 +111,11 @@ def _rolled_back(session: Session) -> Iterator[None]:
     What the block wrote is undone; the caller's transaction, and what it had pending (flushed
     when the savepoint starts), stay as they were, and the session stays usable.
     """
+    # SQLite needs no pysqlite "BEGIN" workaround for this: since Python 3.6 the sqlite3 module
+    # asks SQLite whether a transaction is open instead of guessing, so a SAVEPOINT inside its
+    # transaction, or one that opens it, rolls back correctly. The remaining hazard (RELEASE of
+    # a savepoint that opened the transaction commits it) cannot arise: this one is only ever
+    # rolled back. tests/services/test_authoring_transactions.py checks it on both databases.
     savepoint = session.begin_nested()
     try:
         yield
