@@ -5,7 +5,7 @@ from wtforms import EmailField, SearchField, SelectChoice, SelectField
 from wtforms.validators import Email, Length, Optional
 
 from app.parsing import parse_page
-from app.services.dashboard import FLAGS, SORTS, DashboardQuery
+from app.services.dashboard import FLAGS, INACTIVE_AFTER, SORTS, DashboardQuery
 
 
 class DashboardFilterForm(FlaskForm):
@@ -20,7 +20,7 @@ class DashboardFilterForm(FlaskForm):
         choices=[
             SelectChoice("", "All clients"),
             SelectChoice("struggling", "Struggling"),
-            SelectChoice("inactive", "Inactive over 7 days"),
+            SelectChoice("inactive", f"Inactive over {INACTIVE_AFTER.days} days"),
             SelectChoice("finished", "Finished"),
         ],
         validators=[Optional()],

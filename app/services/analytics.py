@@ -51,6 +51,8 @@ from app.models.types import utcnow
 from app.services.progress import course_outline
 
 MIN_ATTEMPTS = 5
+# Per lesson: started, not passed, nothing done on it for this long. Not the dashboard's
+# INACTIVE_AFTER (services/dashboard.py), which is per person over the whole course.
 GAVE_UP_AFTER = timedelta(days=7)
 # Review thresholds, as shares: outside them a question may be too hard, too easy or not telling.
 HARD_BELOW = 0.30

@@ -21,6 +21,8 @@ from app.services.sharing import visible_learner_ids
 from app.services.text_search import contains_text
 
 PAGE_SIZE = 50
+# A client is inactive with nothing done in the course for longer than this. Analytics' "gave
+# up" (services/analytics.py, GAVE_UP_AFTER) is another rule: per lesson, not per person.
 INACTIVE_AFTER = timedelta(days=7)
 STRUGGLING_FAILS = 3
 FLAGS = ("inactive", "struggling", "finished")
@@ -53,6 +55,15 @@ class DashboardPage:
     total: int
     page: int
     pages: int
+
+    # The flags' thresholds, so the page states the numbers the queries use.
+    @property
+    def inactive_days(self) -> int:
+        return INACTIVE_AFTER.days
+
+    @property
+    def struggling_fails(self) -> int:
+        return STRUGGLING_FAILS
 
 
 @dataclass(frozen=True)
