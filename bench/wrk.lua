@@ -1,4 +1,4 @@
--- wrk script for bench/run.py: many logged-in users at once.
+-- wrk script for bench/load.py: many logged-in users at once.
 --
 --   wrk ... -s bench/wrk.lua http://127.0.0.1:PORT -- REQUESTS_FILE EXPECTED_STATUSES [STOP_AFTER MARKER]
 --
@@ -8,8 +8,8 @@
 -- EXPECTED_STATUSES is a comma-separated list (e.g. "200" or "200,302"); any other status
 -- counts as an error. STOP_AFTER (per thread) stops the thread after that many responses and
 -- creates the file MARKER.<thread>; wrk itself runs for its -d duration unless interrupted, so
--- bench/run.py sends it SIGINT once every thread's marker exists.
--- done() prints one line "WRKJSON {...}" for bench/run.py to read.
+-- bench/load.py sends it SIGINT once every thread's marker exists.
+-- done() prints one line "WRKJSON {...}" for bench/load.py to read.
 
 local threads = {}
 local next_id = 0
