@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -163,7 +163,10 @@ class CopySink(Sink):
         from psycopg import sql
 
         connection = self.session.connection()
-        cursor = connection.connection.driver_connection.cursor()
+        driver = connection.connection.driver_connection
+        if driver is None:  # only after the pool has closed it, which a live session prevents
+            raise RuntimeError("The session's connection is closed; cannot COPY the seeded rows.")
+        cursor = driver.cursor()
         for model in TABLES:
             lines = self.lines[model]
             if not lines:
@@ -201,7 +204,7 @@ class ExecutemanySink(Sink):
         for model in TABLES:
             rows = self.rows[model]
             for start in range(0, len(rows), _INSERT_BATCH):
-                self.session.execute(insert(model.__table__), rows[start : start + _INSERT_BATCH])
+                self.session.execute(insert(cast(Table, model.__table__)), rows[start : start + _INSERT_BATCH])
             self.written[model] += len(rows)
             rows.clear()
 
