@@ -1,6 +1,7 @@
 """Extension objects, created unbound and bound to the app in create_app()."""
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,7 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Stable constraint names so Alembic can alter or drop them later, on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -27,7 +28,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy's extension; it differs only in how a type checker sees ``session``."""
+
+    if TYPE_CHECKING:
+        # db.session is a scoped_session, which passes every call on to the current request's
+        # Session and has all of its methods, so it is what the services' ``session: Session``
+        # parameters take; Flask-SQLAlchemy types it as the proxy, which is no Session subclass.
+        session: Session  # type: ignore[assignment]
+
+
+db = Database(model_class=Base)
+# The base class of every model. A type checker cannot use the attribute db.Model as a base
+# class, so it is told the declarative base that db.Model is built from (same metadata).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from app.models import Role, User
 
 
-def is_authenticated(user) -> bool:
+def is_authenticated(user: object) -> TypeGuard[User]:
+    """A signed-in account, as opposed to None or Flask-Login's anonymous user."""
     return bool(user is not None and getattr(user, "is_authenticated", False))
 
 

@@ -55,8 +55,9 @@ def analytics():
     html, computed_at = None, None
     if course is not None:
         snapshot = db.session.scalar(select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course.id))
-        stale = snapshot is None or snapshot.computed_at < utcnow() - timedelta(seconds=max_age)
-        if request.method == "POST" or stale:  # POST: "Recalculate now" (CSRF-checked globally)
+        stale_before = utcnow() - timedelta(seconds=max_age)
+        # POST: "Recalculate now" (CSRF-checked globally); a GET redoes only a missing or stale report.
+        if request.method == "POST" or snapshot is None or snapshot.computed_at < stale_before:
             html, computed_at = analytics_refresh(db.session, course=course, snapshot=snapshot)
         else:
             html, computed_at = snapshot.html, snapshot.computed_at

@@ -31,8 +31,9 @@ def parse_answers(form_data) -> dict[int, list[int]]:
         question_id = parse_id(match.group(1)) if match else None
         if question_id is None:
             raise QuizInputError(f"Unexpected field {key[:40]!r} in the quiz.", tampered=True)
-        choice_ids = [parse_id(value) for value in form_data.getlist(key)]
-        if None in choice_ids:
+        parsed = [parse_id(value) for value in form_data.getlist(key)]
+        choice_ids = [choice_id for choice_id in parsed if choice_id is not None]
+        if len(choice_ids) != len(parsed):
             raise QuizInputError("A choice in this submission is not one of the quiz's choices.", tampered=True)
         answers[question_id] = choice_ids
     return answers

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 
 
-class CourseDraft(db.Model):
+class CourseDraft(Model):
     """Unpublished edits to a course, kept as course data (the file format, with row ids).
 
     Learners only ever see the published rows; publishing validates this draft with the same
@@ -27,7 +27,7 @@ class CourseDraft(db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
 
 
-class CoursePublication(db.Model):
+class CoursePublication(Model):
     """One publication of a course: when, by whom, and what changed."""
 
     __tablename__ = "course_publications"
@@ -39,7 +39,7 @@ class CoursePublication(db.Model):
     summary: Mapped[str] = mapped_column(Text)
 
 
-class AnalyticsSnapshot(db.Model):
+class AnalyticsSnapshot(Model):
     """The last computed analytics report of a course, kept so the page stays fast at any size.
 
     Aggregating every attempt takes seconds at 100,000 learners; the page shows this snapshot

@@ -21,12 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 from app.question_kinds import sql_kind_check
 
 
-class Course(db.Model):
+class Course(Model):
     """A course, identified by the slug of its folder under courses/."""
 
     __tablename__ = "courses"
@@ -55,7 +55,7 @@ class Course(db.Model):
     misconceptions: Mapped[list[Misconception]] = relationship(back_populates="course", cascade="all, delete-orphan")
 
 
-class Misconception(db.Model):
+class Misconception(Model):
     """A mistaken belief that a wrong choice can reveal, with texts for learner and counsellor."""
 
     __tablename__ = "misconceptions"
@@ -74,7 +74,7 @@ class Misconception(db.Model):
     course: Mapped[Course] = relationship(back_populates="misconceptions")
 
 
-class Module(db.Model):
+class Module(Model):
     """A group of lessons; modules are met in position order."""
 
     __tablename__ = "modules"
@@ -97,7 +97,7 @@ class Module(db.Model):
 LIVE_OR_RETIRED = "(retired_at IS NULL AND position IS NOT NULL) OR (retired_at IS NOT NULL AND position IS NULL)"
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     """A lesson: stored Markdown and its sanitised HTML, placed in a module until retired."""
 
     __tablename__ = "lessons"
@@ -142,7 +142,7 @@ class Lesson(db.Model):
         return bool(self.live_questions)
 
 
-class Question(db.Model):
+class Question(Model):
     """A quiz question of one of the registered kinds."""
 
     __tablename__ = "questions"
@@ -174,7 +174,7 @@ class Question(db.Model):
     )
 
 
-class Choice(db.Model):
+class Choice(Model):
     """One answer a learner can pick, with the feedback that choice earns."""
 
     __tablename__ = "choices"

@@ -22,11 +22,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 
 
-class LessonProgress(db.Model):
+class LessonProgress(Model):
     """When a learner first opened a lesson and when they completed it."""
 
     __tablename__ = "lesson_progress"
@@ -39,7 +39,7 @@ class LessonProgress(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class QuizAttempt(db.Model):
+class QuizAttempt(Model):
     """One graded submission of a lesson's quiz."""
 
     __tablename__ = "quiz_attempts"
@@ -75,7 +75,7 @@ class QuizAttempt(db.Model):
     )
 
 
-class AttemptAnswer(db.Model):
+class AttemptAnswer(Model):
     """The learner's answer to one question in an attempt, with the question as shown."""
 
     __tablename__ = "attempt_answers"
@@ -102,7 +102,7 @@ class AttemptAnswer(db.Model):
     selections: Mapped[list[AnswerSelection]] = relationship(back_populates="answer", cascade="all, delete-orphan")
 
 
-class AnswerSelection(db.Model):
+class AnswerSelection(Model):
     """A choice the learner picked, kept as a row so analytics can count it in SQL."""
 
     __tablename__ = "answer_selections"

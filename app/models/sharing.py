@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import User
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A single-use invitation from a counsellor; only a keyed hash of its code is stored."""
 
     __tablename__ = "invitations"
@@ -31,7 +31,7 @@ class Invitation(db.Model):
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
 
 
-class CounsellorLink(db.Model):
+class CounsellorLink(Model):
     """A learner's consent to share progress with one counsellor, until revoked."""
 
     __tablename__ = "counsellor_links"
@@ -60,7 +60,7 @@ class CounsellorLink(db.Model):
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
 
 
-class ProgressView(db.Model):
+class ProgressView(Model):
     """Audit record: someone other than the learner viewed the learner's progress."""
 
     __tablename__ = "progress_views"
@@ -76,7 +76,7 @@ class ProgressView(db.Model):
     viewer: Mapped[User | None] = relationship(foreign_keys=[viewer_id])
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Audit record of an administrative action on an account (role change, deactivation,
     a link made on a learner's behalf). Keeps ids only, never personal data."""
 

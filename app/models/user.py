@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 
 
@@ -21,7 +22,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """An account: a learner, a counsellor or an admin."""
 
     __tablename__ = "users"
@@ -45,6 +46,8 @@ class User(UserMixin, db.Model):
 
     # The login session this object was loaded for (the cookie's token, see UserSession);
     # set by the login code, never stored on the row.
+    if TYPE_CHECKING:  # declared for the type checker only: SQLAlchemy would map an annotated attribute
+        session_token: str | None
     session_token = None
 
     def get_id(self) -> str:
@@ -63,7 +66,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One login on one browser, from logging in until it ends.
 
     The session and remember-me cookies carry a random token; only its SHA-256 is stored, so

@@ -148,13 +148,20 @@ def _content_rows(session: Session, course_id: int):
     return session.execute(stmt).all()
 
 
+# A lesson's own fields as read (slug, title, minutes, body_html, sources) and a question's (kind, prompt,
+# shuffle), in the order LessonView and QuestionView take them after their id.
+_LessonFields = tuple[str, str, int, str, tuple[SourceView, ...]]
+_QuestionFields = tuple[str, str, bool]
+
+
 def load_course_content(session: Session, course_id: int) -> CourseContent | None:
     """Read a course's live content from the database (1 query); None if there is no such course."""
     rows = _content_rows(session, course_id)
     if not rows:
         return None
     modules: dict[int, ModuleView] = {}
-    lessons: dict[int, tuple] = {}  # lesson id -> (fields, module, {question id -> (fields, choices)})
+    # lesson id -> (fields, module, {question id -> (fields, choices)})
+    lessons: dict[int, tuple[_LessonFields, ModuleView, dict[int, tuple[_QuestionFields, list[ChoiceView]]]]] = {}
     for row in rows:
         (module_id, module_slug, module_title, lesson_id, *lesson_fields) = row[COURSE_FIELDS:]
         if lesson_id is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -486,7 +487,7 @@ def parse_course_data(data: dict, *, allow_ids: bool = False, problems: list[Pro
     return spec
 
 
-def parse_course_files(files: dict[str, str | bytes]) -> CourseSpec:
+def parse_course_files(files: Mapping[str, str | bytes]) -> CourseSpec:
     """Validate a course given as {relative path: text}: course.yaml and lessons/<slug>.md."""
     problems: list[Problem] = []
     c = _Collector(problems, "course.yaml")

@@ -86,8 +86,9 @@ class _History:
     """Which rows learners have used, so they are retired rather than deleted."""
 
     lessons: set[int]
-    questions: set[int]
-    choices: set[int]
+    # Read from answers' nullable references (filtered by IN, so never None in practice).
+    questions: set[int | None]
+    choices: set[int | None]
 
 
 def _history(session: Session, course: Course) -> _History:

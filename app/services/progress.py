@@ -140,6 +140,7 @@ def live_lesson_ids(course_id: int) -> Select:
 
 def _outline_rows(session: Session, *, course: Course, learner: User | None) -> list[tuple]:
     """Live lessons in course order, each with its module and the learner's progress: 1 query."""
+    progress_join: ColumnElement[bool]
     if learner is None:
         progress_join = false()  # nobody's progress: every lesson row comes with None
     else:
@@ -222,7 +223,7 @@ def course_outline_by_slug(session: Session, *, slug: str | None, learner: User 
     from the per-version cache (one more query when a worker has not seen this version yet).
     """
     statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None)]
-    params = {}
+    params: dict[str, str | int] = {}
     if slug is not None:
         params["slug"] = slug
     if learner is not None:
@@ -277,9 +278,9 @@ def lesson_record_completion(
     session.execute(
         _insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": lesson.id, "opened_at": when})
     )
-    row = session.scalar(
+    row = session.scalars(
         select(LessonProgress).where(LessonProgress.user_id == learner.id, LessonProgress.lesson_id == lesson.id)
-    )
+    ).one()  # the insert above made sure it exists
     if row.completed_at is None:
         row.completed_at = when
 

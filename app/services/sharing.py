@@ -12,8 +12,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Select, String, bindparam, false, literal, select, union_all, update
+from sqlalchemy import BindParameter, CursorResult, Select, String, bindparam, false, literal, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import CounsellorLink, Invitation, ProgressView, Role, User
@@ -102,10 +103,14 @@ def invitation_respond(
     invitation = invitation_by_code(session, code=code, secret_key=secret_key)
     now = utcnow()
     # Claim the code with a conditional update so two tabs cannot both use it.
-    claimed = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=now, accepted=accept, used_by_id=learner.id)
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement.
+    claimed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+            .values(used_at=now, accepted=accept, used_by_id=learner.id)
+        ),
     ).rowcount
     if claimed != 1:
         session.rollback()
@@ -215,7 +220,7 @@ class SharingOverview:
 
 def _sharing_overview_statement():
     """The learner's live links and the latest views of their progress, as one UNION ALL."""
-    learner_id = bindparam("learner_id")
+    learner_id: BindParameter[int] = bindparam("learner_id")
     links = (
         select(
             literal("link").label("kind"),

@@ -7,6 +7,7 @@ The admins' user list and the counsellor's dashboard both search this way; a sea
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement
+from sqlalchemy.sql.elements import SQLColumnExpression
 
 LIKE_ESCAPE = "\\"
 
@@ -16,6 +17,6 @@ def escape_like(text: str) -> str:
     return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
 
 
-def contains_text(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+def contains_text(column: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
     """A condition: ``column`` contains ``text``, ignoring case, every character taken literally."""
     return column.ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE)

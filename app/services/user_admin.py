@@ -170,7 +170,7 @@ def user_audit_events(session: Session, *, user: User, limit: int = AUDIT_LIMIT)
         else {}
     )
     return [
-        AuditRecord(action, details or {}, name, when, names.get((details or {}).get("counsellor_id")))
+        AuditRecord(action, details or {}, name, when, names.get(details.get("counsellor_id")) if details else None)
         for action, details, when, name in rows
     ]
 
