@@ -50,6 +50,13 @@ def _digest(path: Path, mtime_ns: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
+def static_folder_of(app: Flask) -> str:
+    """The app's static folder (app/static: create_app keeps Flask's default, so there always is one)."""
+    if app.static_folder is None:
+        raise RuntimeError("The app has no static folder to serve assets from.")
+    return app.static_folder
+
+
 def fingerprint(static_folder: str, filename: str) -> str:
     """The current digest of a static file (cached until the file changes)."""
     path = Path(static_folder) / filename
@@ -69,7 +76,7 @@ def asset_url(filename: str) -> str:
     url = known.get(filename)
     if url is None:
         stem, dot, suffix = filename.rpartition(".")
-        digest = fingerprint(current_app.static_folder, filename)
+        digest = fingerprint(static_folder_of(current_app), filename)
         url = url_for("assets", filename=f"{stem}.{digest}.{suffix}")
         if not current_app.debug:
             known[filename] = url
@@ -86,13 +93,13 @@ def register(app: Flask) -> None:
             abort(404)
         original = match["stem"] + match["suffix"]
         try:
-            current = fingerprint(app.static_folder, original)
+            current = fingerprint(static_folder_of(app), original)
         except LookupError:
             abort(404)
         if current != match["digest"]:
             abort(404)  # an old version: the page that asked for it is stale
         # Static files here are small text; reading them lets the response be compressed.
-        path = safe_join(app.static_folder, original)
+        path = safe_join(static_folder_of(app), original)
         if path is None or not Path(path).is_file():
             abort(404)
         mimetype = mimetypes.guess_type(original)[0] or "application/octet-stream"

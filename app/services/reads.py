@@ -26,7 +26,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
 
 _USING_DATABASE = "reads.using_database"
 _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
@@ -48,7 +48,7 @@ def _session_is_idle(session: Session) -> bool:
     return not session.info.get(_USING_DATABASE) and not (session.new or session.dirty or session.deleted)
 
 
-def read_rows(session: Session | scoped_session, statement: Executable, params: dict) -> list[tuple]:
+def read_rows(session: Session | scoped_session[Session], statement: Executable, params: dict) -> list[tuple]:
     """Run a read-only statement with ``params``; return its rows as tuples.
 
     In autocommit, outside any transaction, when that is safe (see above), otherwise through
@@ -56,11 +56,13 @@ def read_rows(session: Session | scoped_session, statement: Executable, params: 
     Python values. Statements are best built once, at import, with a named ``bindparam`` for
     each value that changes per call: SQLAlchemy then skips compiling them again.
     """
-    if isinstance(session, scoped_session):
-        session = session()  # the request's own session
-    if not _session_is_idle(session):
-        return [tuple(row) for row in session.execute(statement, params)]
-    return read_in_autocommit(session.get_bind(clause=statement), statement, params)
+    own = session() if isinstance(session, scoped_session) else session  # the request's own session
+    if _session_is_idle(own):
+        bind = own.get_bind(clause=statement if isinstance(statement, ClauseElement) else None)
+        # A session bound to one Connection (not an Engine) has no pool to borrow from: it reads as usual.
+        if isinstance(bind, Engine):
+            return read_in_autocommit(bind, statement, params)
+    return [tuple(row) for row in own.execute(statement, params)]
 
 
 def read_in_autocommit(engine: Engine, statement: Executable, params: dict) -> list[tuple]:
