@@ -1,7 +1,10 @@
 """Forms for authoring the course. They check the shape of input; the course rules live in
-app/services/authoring.py, whose errors are put back on these fields."""
+app/services/authoring/, whose errors ``populate_errors`` puts back on these fields."""
 
 from __future__ import annotations
+
+import re
+from typing import ClassVar
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -18,16 +21,61 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.core import Field
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateInput, HiddenInput
 
 from app.question_kinds import KINDS
-from app.services.authoring import DIRECTIONS, ChoiceInput, QuestionInput, ReviewInput, SourceInput
+from app.services.authoring import (
+    DIRECTIONS,
+    ChoiceInput,
+    DraftInvalid,
+    ModuleData,
+    QuestionData,
+    QuestionInput,
+    ReviewInput,
+    SourceInput,
+)
 
 KIND_CHOICES = [SelectChoice(kind.name, kind.label) for kind in KINDS.values()]
 BLANK_CHOICE_ROWS = 3
 TITLE = [DataRequired(message="Give it a title."), Length(max=200)]
 SLUG = [DataRequired(message="Give it a short address, e.g. “side-effects”."), Length(max=80)]
+
+
+class AuthoringForm(FlaskForm):
+    """A form whose fields show the authoring service's errors (see ``populate_errors``).
+
+    The service names an item's inputs (``DraftInvalid.field_errors``); a field of the same
+    name takes them, unless ``error_aliases`` maps the name to another field.
+    """
+
+    error_aliases: ClassVar[dict[str, str]] = {}
+
+    def take_errors(self, name: str, messages: list[str]) -> bool:
+        """Show the service's messages about input ``name`` beside its field; False if no field has it."""
+        target = self.error_field(name)
+        if target is None:
+            return False
+        target.errors = list(target.errors) + list(messages)
+        return True
+
+    def error_field(self, name: str) -> Field | None:
+        """The field that shows the service's errors about input ``name``, if any."""
+        name = self.error_aliases.get(name, name)
+        return None if name == "csrf_token" else self._fields.get(name)
+
+
+def populate_errors(form: AuthoringForm, invalid: DraftInvalid) -> list[str]:
+    """Put the service's errors beside the form's fields; return the rest, for the summary at the top.
+
+    FlaskBB's ``populate_errors``, with one difference: a message no field takes is not lost.
+    """
+    left = []
+    for name, messages in invalid.field_errors.items():
+        if not form.take_errors(name, messages):
+            left += messages
+    return left + invalid.other
 
 
 class MoveForm(FlaskForm):
@@ -45,12 +93,19 @@ def _finite(value):
     return value if value is None or value.is_finite() else None
 
 
-class CourseForm(FlaskForm):
+class CourseForm(AuthoringForm):
     """The course's title, summary, pass mark, content review and shared help text.
 
     The review dates are taken as text (a date picker where the browser has one) and judged by
     the course rules, so a bad date gets the same message as in the course files.
     """
+
+    error_aliases: ClassVar[dict[str, str]] = {
+        "review": "reviewed_by",
+        "review.reviewed_by": "reviewed_by",
+        "review.reviewed_on": "reviewed_on",
+        "review.next_review_on": "next_review_on",
+    }
 
     title = StringField("Title", validators=TITLE)
     summary = TextAreaField("Summary", validators=[DataRequired(message="Say in a sentence or two what it is.")])
@@ -100,14 +155,18 @@ def parse_sources(text: str | None) -> list[tuple[int, SourceInput]]:
     return sources
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(AuthoringForm):
     """A module's slug (only when adding one) and title."""
 
     slug = StringField("Short address (slug)", validators=SLUG)
     title = StringField("Title", validators=TITLE)
 
 
-class LessonForm(FlaskForm):
+_SOURCE_INPUT = re.compile(r"^sources\[(\d+)\](?:\.(title|url))?$")
+_SOURCE_PART = {"title": "the title", "url": "the address", None: "the source"}
+
+
+class LessonForm(AuthoringForm):
     """A lesson's slug (only when adding one), title, reading time, module and Markdown body."""
 
     slug = StringField("Short address (slug)", validators=SLUG)
@@ -122,9 +181,34 @@ class LessonForm(FlaskForm):
     save = SubmitField("Save to draft")
     preview = SubmitField("Preview")
 
-    def set_modules(self, modules: list[dict]) -> None:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.source_lines: list[int] = []  # each parsed source's line in the box (see source_inputs)
+
+    def set_modules(self, modules: list[ModuleData]) -> None:
         """Offer the draft's modules."""
         self.module.choices = [SelectChoice(m["slug"], m["title"]) for m in modules]
+
+    def source_inputs(self) -> list[SourceInput]:
+        """The sources box as the service takes it; each source's line is kept for its error messages."""
+        numbered = parse_sources(self.sources.data)
+        self.source_lines = [line for line, _ in numbered]
+        return [source for _, source in numbered]
+
+    def take_errors(self, name: str, messages: list[str]) -> bool:
+        """A source's errors go under the sources box, naming its line there."""
+        match = _SOURCE_INPUT.match(name)
+        if match is None and name != "sources":
+            return super().take_errors(name, messages)
+        prefix = ""
+        if match:
+            index = int(match.group(1)) - 1
+            line = self.source_lines[index] if index < len(self.source_lines) else index + 1
+            prefix = f"Line {line}: {_SOURCE_PART[match.group(2)]} "
+        for message in messages:
+            text = prefix + (message[:1].lower() + message[1:] if prefix else message)
+            self.sources.errors = [*self.sources.errors, text]
+        return True
 
 
 class ChoiceForm(Form):
@@ -149,8 +233,16 @@ class ChoiceForm(Form):
         )
 
 
-class QuestionForm(FlaskForm):
-    """A question with all its choices, saved as one unit."""
+_CHOICE_INPUT = re.compile(r"^choices\[(\d+)\]\.(\w+)$")
+_CHOICE_FIELDS = {"text", "feedback", "correct", "safety_critical", "misconception", "id"}
+
+
+class QuestionForm(AuthoringForm):
+    """A question with all its choices, saved as one unit.
+
+    The service numbers the saved choices from 1 (``choices[2].text``), in ``kept_rows`` order;
+    errors about the choices as a whole go to ``choice_errors``, shown above the rows.
+    """
 
     kind = SelectField("Kind", choices=KIND_CHOICES, validate_choice=True)
     prompt = TextAreaField("Question", validators=[DataRequired(message="Write the question.")], render_kw={"rows": 2})
@@ -161,6 +253,25 @@ class QuestionForm(FlaskForm):
     )
     shuffle = BooleanField("Shuffle the choices for each attempt", default=True)
     choices = FieldList(FormField(ChoiceForm), max_entries=30)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.choice_errors: list[str] = []
+
+    def take_errors(self, name: str, messages: list[str]) -> bool:
+        """Errors about a choice go beside its row's field; about the choices as a whole, above the rows."""
+        if name == "choices":
+            self.choice_errors += messages
+            return True
+        match = _CHOICE_INPUT.match(name)
+        if match is None:
+            return super().take_errors(name, messages)
+        rows, number, part = self.kept_rows(), int(match.group(1)), match.group(2)
+        if part not in _CHOICE_FIELDS or not 1 <= number <= len(rows):
+            return False
+        target = self.choices[rows[number - 1]].form["choice_id" if part == "id" else part]
+        target.errors = list(target.errors) + list(messages)
+        return True
 
     def set_codes(self, codes: list[str]) -> None:
         """Offer the course's misconception codes in every row."""
@@ -194,7 +305,7 @@ class QuestionForm(FlaskForm):
         )
 
 
-def question_form_data(question: dict | None) -> dict:
+def question_form_data(question: QuestionData | None) -> dict:
     """Initial form data for a question from the draft, with blank rows for new choices."""
     question = question or {"kind": "single", "prompt": "", "explanation": "", "choices": []}
     rows = [
@@ -219,8 +330,10 @@ def question_form_data(question: dict | None) -> dict:
     }
 
 
-class MisconceptionForm(FlaskForm):
+class MisconceptionForm(AuthoringForm):
     """A misconception's code (only when adding one), short title, safety mark and two texts."""
+
+    error_aliases: ClassVar[dict[str, str]] = {"": "code"}  # the misconception as a whole: beside its code
 
     code = StringField("Code", validators=SLUG)
     # Its 80-character limit is a course rule, checked (with its message) by the authoring service.
@@ -232,21 +345,6 @@ class MisconceptionForm(FlaskForm):
     counsellor = TextAreaField(
         "Talking point for the counsellor", validators=[DataRequired(message="Write the counsellor's talking point.")]
     )
-
-
-def apply_errors(form: FlaskForm, field_errors: dict[str, list[str]], names: dict[str, object]) -> list[str]:
-    """Put service errors on the form fields they belong to; return the messages no field took.
-
-    ``names`` maps the service's field names to form fields.
-    """
-    left = []
-    for name, messages in field_errors.items():
-        target = names.get(name)
-        if target is None:
-            left += messages
-        else:
-            target.errors = list(target.errors) + list(messages)
-    return left
 
 
 def error_links(form: FlaskForm) -> list[tuple[str, str]]:

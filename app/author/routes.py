@@ -1,16 +1,16 @@
 """Authoring views: edit the course's draft, preview it, publish it.
 
-Thin: parse the form, call one function of app/services/authoring.py, flash and redirect; on a
-broken rule put the service's errors beside their fields and answer 400. The blueprint guard
-has already checked that the user is an admin.
+Thin: parse the form, call one function of app/services/authoring/, flash and redirect; on a
+broken rule put the service's errors beside their fields (forms.populate_errors) and answer 400.
+The blueprint guard has already checked that the user is an admin, and ``load_course`` has put
+the course named in the URL in ``g.course``.
 """
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,9 +22,8 @@ from app.author.forms import (
     ModuleForm,
     MoveForm,
     QuestionForm,
-    apply_errors,
     error_links,
-    parse_sources,
+    populate_errors,
     question_form_data,
     sources_text,
 )
@@ -33,7 +32,7 @@ from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Course
 from app.services import authoring
-from app.services.authoring import DraftError, DraftInvalid, NothingToPublish, NotInDraft
+from app.services.authoring import DraftData, DraftError, DraftInvalid, NothingToPublish, NotInDraft
 from app.services.progress import course_by_slug
 
 
@@ -43,11 +42,41 @@ def not_in_draft(error: NotInDraft):
     return render_error(404)
 
 
-def _course_or_404(course_slug: str) -> Course:
-    course = course_by_slug(db.session, course_slug)
-    if course is None:
-        abort(404)
-    return course
+# --- the course named in the URL, loaded once per request --------------------------------------
+
+
+@bp.url_value_preprocessor
+def take_course_slug(endpoint: str | None, values: dict | None) -> None:
+    """Take the course's slug out of the URL's values: views (export.py's too) read ``g.course``."""
+    if values and "course_slug" in values:
+        g.course_slug = values.pop("course_slug")
+
+
+@bp.before_request
+def load_course() -> None:
+    """Load the course named in the URL, or answer 404.
+
+    A before_request function rather than the preprocessor itself, so that it runs after the
+    blueprint's guard (registered first, in app/author/__init__.py): a visitor who may not
+    author is sent to log in or refused before any course is looked up, as before.
+    """
+    slug = g.pop("course_slug", None)
+    if slug is not None:
+        course = course_by_slug(db.session, slug)
+        if course is None:
+            abort(404)
+        g.course = course
+
+
+@bp.url_defaults
+def add_course_slug(endpoint: str, values: dict) -> None:
+    """A link from a course's page to another page of the same course need not name the course."""
+    if (
+        "course_slug" not in values
+        and "course" in g
+        and current_app.url_map.is_endpoint_expecting(endpoint, "course_slug")
+    ):
+        values["course_slug"] = g.course.slug
 
 
 def _form_page(template: str, form, *, status: int | None = None, other=(), links=(), **context):
@@ -68,7 +97,7 @@ def _one_click(action, success: str, back: str, *, form_class=EmptyForm):
         abort(400)
     try:
         action(form)
-    except DraftInvalid as invalid:
+    except DraftInvalid as invalid:  # a button has no fields: every message goes in the flash
         flash(" ".join(invalid.other or [m for ms in invalid.field_errors.values() for m in ms]), "error")
     except NotInDraft:
         raise  # a 404 (see not_in_draft), not a message
@@ -97,14 +126,13 @@ def index():
 
 
 @bp.route("/courses/<course_slug>/publish", methods=["GET", "POST"])
-def publish(course_slug: str):
+def publish():
     """GET: list exactly what publishing would change. POST: publish the draft."""
-    course = _course_or_404(course_slug)
     form = EmptyForm()
     status = 200
     if form.validate_on_submit():
         try:
-            authoring.publish(db.session, course=course, user_id=current_user.id)
+            authoring.publish(db.session, course=g.course, user_id=current_user.id)
         except NothingToPublish as nothing:
             flash(str(nothing), "info")
             return redirect(url_for("author.index"))
@@ -115,26 +143,24 @@ def publish(course_slug: str):
             return redirect(url_for("author.index"))
     elif request.method == "POST":
         abort(400)
-    preview = authoring.publish_preview(db.session, course=course)
-    return render_template("author/publish.html", course=course, preview=preview, form=form), status
+    preview = authoring.publish_preview(db.session, course=g.course)
+    return render_template("author/publish.html", course=g.course, preview=preview, form=form), status
 
 
 @bp.post("/courses/<course_slug>/discard")
-def draft_discard(course_slug: str):
+def draft_discard():
     """Throw away every unpublished edit."""
-    course = _course_or_404(course_slug)
     return _one_click(
-        lambda form: authoring.draft_discard(db.session, course=course),
+        lambda form: authoring.draft_discard(db.session, course=g.course),
         "The draft was discarded: the course is as learners see it.",
         url_for("author.index"),
     )
 
 
 @bp.route("/courses/<course_slug>/edit", methods=["GET", "POST"])
-def course_edit(course_slug: str):
+def course_edit():
     """Edit the course's title, summary, pass mark, content review and shared help text."""
-    course = _course_or_404(course_slug)
-    raw = authoring.draft_data(db.session, course)["course"]
+    raw = authoring.draft_data(db.session, g.course)["course"]
     percent = Decimal(f"{raw['pass_mark'] * 100:g}")
     initial = {**raw, **(raw.get("review") or {}), "pass_mark": percent}
     form = CourseForm(data=initial) if request.method == "GET" else CourseForm()
@@ -143,7 +169,7 @@ def course_edit(course_slug: str):
         try:
             authoring.course_update(
                 db.session,
-                course=course,
+                course=g.course,
                 title=form.title.data,
                 summary=form.summary.data,
                 pass_mark=float(form.pass_mark.data) / 100,
@@ -152,50 +178,38 @@ def course_edit(course_slug: str):
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
-            names = {
-                "title": form.title,
-                "summary": form.summary,
-                "pass_mark": form.pass_mark,
-                "review": form.reviewed_by,
-                "review.reviewed_by": form.reviewed_by,
-                "review.reviewed_on": form.reviewed_on,
-                "review.next_review_on": form.next_review_on,
-                "help": form.help,
-            }
-            other = apply_errors(form, invalid.field_errors, names) + invalid.other
+            other = populate_errors(form, invalid)
         else:
             flash("Course details saved to the draft.", "success")
             return redirect(url_for("author.index"))
-    return _form_page("author/course_edit.html", form, other=other, course_slug=course_slug)
+    return _form_page("author/course_edit.html", form, other=other, course_slug=g.course.slug)
 
 
 # --- modules -----------------------------------------------------------------------------------
 
 
 @bp.route("/courses/<course_slug>/modules/new", methods=["GET", "POST"])
-def module_new(course_slug: str):
+def module_new():
     """Add a module at the end of the course."""
-    course = _course_or_404(course_slug)
     form = ModuleForm()
     other = []
     if form.validate_on_submit():
         try:
             authoring.module_add(
-                db.session, course=course, slug=form.slug.data, title=form.title.data, user_id=current_user.id
+                db.session, course=g.course, slug=form.slug.data, title=form.title.data, user_id=current_user.id
             )
         except DraftInvalid as invalid:
-            other = apply_errors(form, invalid.field_errors, {"slug": form.slug, "title": form.title}) + invalid.other
+            other = populate_errors(form, invalid)
         else:
             flash(f"Module “{form.title.data}” added to the draft. Now add its first lesson.", "success")
             return redirect(url_for("author.index"))
-    return _form_page("author/module_edit.html", form, other=other, course_slug=course_slug, module=None)
+    return _form_page("author/module_edit.html", form, other=other, course_slug=g.course.slug, module=None)
 
 
 @bp.route("/courses/<course_slug>/modules/<module_slug>/edit", methods=["GET", "POST"])
-def module_edit(course_slug: str, module_slug: str):
+def module_edit(module_slug: str):
     """Rename a module."""
-    course = _course_or_404(course_slug)
-    data = authoring.draft_data(db.session, course)
+    data = authoring.draft_data(db.session, g.course)
     module = next((m for m in data["course"]["modules"] if m["slug"] == module_slug), None)
     if module is None:
         abort(404)
@@ -205,23 +219,22 @@ def module_edit(course_slug: str, module_slug: str):
     if form.validate_on_submit():
         try:
             authoring.module_rename(
-                db.session, course=course, module_slug=module_slug, title=form.title.data, user_id=current_user.id
+                db.session, course=g.course, module_slug=module_slug, title=form.title.data, user_id=current_user.id
             )
         except DraftInvalid as invalid:
-            other = apply_errors(form, invalid.field_errors, {"title": form.title}) + invalid.other
+            other = populate_errors(form, invalid)
         else:
             flash("Module renamed in the draft.", "success")
             return redirect(url_for("author.index"))
-    return _form_page("author/module_edit.html", form, other=other, course_slug=course_slug, module=module)
+    return _form_page("author/module_edit.html", form, other=other, course_slug=g.course.slug, module=module)
 
 
 @bp.post("/courses/<course_slug>/modules/<module_slug>/move")
-def module_move(course_slug: str, module_slug: str):
+def module_move(module_slug: str):
     """Move a module up or down."""
-    course = _course_or_404(course_slug)
     return _one_click(
         lambda form: authoring.module_move(
-            db.session, course=course, module_slug=module_slug, direction=form.direction.data, user_id=current_user.id
+            db.session, course=g.course, module_slug=module_slug, direction=form.direction.data, user_id=current_user.id
         ),
         "Module moved in the draft.",
         url_for("author.index"),
@@ -230,12 +243,11 @@ def module_move(course_slug: str, module_slug: str):
 
 
 @bp.post("/courses/<course_slug>/modules/<module_slug>/delete")
-def module_delete(course_slug: str, module_slug: str):
+def module_delete(module_slug: str):
     """Delete an empty module."""
-    course = _course_or_404(course_slug)
     return _one_click(
         lambda form: authoring.module_delete(
-            db.session, course=course, module_slug=module_slug, user_id=current_user.id
+            db.session, course=g.course, module_slug=module_slug, user_id=current_user.id
         ),
         "Module deleted from the draft.",
         url_for("author.index"),
@@ -245,17 +257,14 @@ def module_delete(course_slug: str, module_slug: str):
 # --- lessons -----------------------------------------------------------------------------------
 
 
-def _lesson_page(form: LessonForm, *, course_slug: str, data: dict, lesson_slug: str | None, status=None, other=()):
+def _lesson_page(form: LessonForm, *, data: DraftData, lesson_slug: str | None, status=None, other=()):
     order = authoring.draft_lesson_order(data)
     lesson = data["lessons"].get(lesson_slug) if lesson_slug else None
-    saved = (lesson or {}).get("front", {})
+    saved = lesson["front"] if lesson else {}
     unsaved = bool(form.preview.data)
     # An unsaved preview shows what is in the form; otherwise the saved draft, title included.
-    body = form.body.data if unsaved else (lesson or {}).get("body", "")
-    if unsaved:
-        sources = authoring.sources_preview([source for _, source in parse_sources(form.sources.data)])
-    else:
-        sources = saved.get("sources") or []
+    body = form.body.data if unsaved else (lesson["body"] if lesson else "")
+    sources = authoring.sources_preview(form.source_inputs()) if unsaved else (saved.get("sources") or [])
     preview = {
         "html": authoring.lesson_preview_html(body or ""),
         "unsaved": unsaved,
@@ -273,85 +282,52 @@ def _lesson_page(form: LessonForm, *, course_slug: str, data: dict, lesson_slug:
         form,
         status=status,
         other=other,
-        course_slug=course_slug,
+        course_slug=g.course.slug,
         lesson_slug=lesson_slug,
-        quiz=(lesson or {}).get("front", {}).get("quiz", []),
+        quiz=saved.get("quiz", []),
         preview=preview if body else None,
     )
 
 
-def _lesson_form(data: dict, initial: dict | None) -> LessonForm:
+def _lesson_form(data: DraftData, initial: dict | None) -> LessonForm:
     form = LessonForm(data=initial) if request.method == "GET" else LessonForm()
     form.set_modules(data["course"]["modules"])
     return form
 
 
-def _lesson_fields(form: LessonForm) -> dict:
-    names = {"title": form.title, "minutes": form.minutes, "body": form.body, "module": form.module}
-    if "slug" in form:
-        names["slug"] = form.slug
-    return names
-
-
-_SOURCE_FIELD = re.compile(r"^sources\[(\d+)\](?:\.(title|url))?$")
-_SOURCE_PART = {"title": "the title", "url": "the address", None: "the source"}
-
-
-def _lesson_errors(form: LessonForm, invalid: DraftInvalid, lines: list[int]) -> list[str]:
-    """Put the service's errors beside the lesson's fields; a source's error names its line in the box."""
-    field_errors = {}
-    for name, messages in invalid.field_errors.items():
-        match = _SOURCE_FIELD.match(name)
-        if match is None and name != "sources":
-            field_errors[name] = messages
-            continue
-        prefix = ""
-        if match:
-            index = int(match.group(1)) - 1
-            line = lines[index] if index < len(lines) else index + 1
-            prefix = f"Line {line}: {_SOURCE_PART[match.group(2)]} "
-        for message in messages:
-            text = prefix + (message[:1].lower() + message[1:] if prefix else message)
-            form.sources.errors = [*form.sources.errors, text]
-    return apply_errors(form, field_errors, _lesson_fields(form)) + invalid.other
-
-
 @bp.route("/courses/<course_slug>/lessons/new", methods=["GET", "POST"])
-def lesson_new(course_slug: str):
+def lesson_new():
     """Add a lesson at the end of a module."""
-    course = _course_or_404(course_slug)
-    data = authoring.draft_data(db.session, course)
+    data = authoring.draft_data(db.session, g.course)
     form = _lesson_form(data, {"module": request.args.get("module"), "minutes": 5})
     other = []
     if form.preview.data:
-        return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=None, status=200)
+        return _lesson_page(form, data=data, lesson_slug=None, status=200)
     if form.validate_on_submit():
-        numbered = parse_sources(form.sources.data)
         try:
             authoring.lesson_add(
                 db.session,
-                course=course,
+                course=g.course,
                 module_slug=form.module.data,
                 slug=form.slug.data,
                 title=form.title.data,
                 minutes=form.minutes.data,
                 body=form.body.data,
-                sources=[source for _, source in numbered],
+                sources=form.source_inputs(),
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
-            other = _lesson_errors(form, invalid, [line for line, _ in numbered])
+            other = populate_errors(form, invalid)
         else:
             flash(f"Lesson “{form.title.data}” added to the draft.", "success")
-            return redirect(url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=form.slug.data))
-    return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=None, other=other)
+            return redirect(url_for("author.lesson_edit", lesson_slug=form.slug.data))
+    return _lesson_page(form, data=data, lesson_slug=None, other=other)
 
 
 @bp.route("/courses/<course_slug>/lessons/<lesson_slug>/edit", methods=["GET", "POST"])
-def lesson_edit(course_slug: str, lesson_slug: str):
+def lesson_edit(lesson_slug: str):
     """Edit a lesson's text and details, preview it as learners will see it, list its questions."""
-    course = _course_or_404(course_slug)
-    data = authoring.draft_data(db.session, course)
+    data = authoring.draft_data(db.session, g.course)
     lesson = authoring.draft_lesson(data, lesson_slug)
     initial = {
         **lesson["front"],
@@ -363,36 +339,34 @@ def lesson_edit(course_slug: str, lesson_slug: str):
     del form.slug
     other = []
     if form.preview.data:
-        return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=lesson_slug, status=200)
+        return _lesson_page(form, data=data, lesson_slug=lesson_slug, status=200)
     if form.validate_on_submit():
-        numbered = parse_sources(form.sources.data)
         try:
             authoring.lesson_update(
                 db.session,
-                course=course,
+                course=g.course,
                 lesson_slug=lesson_slug,
                 title=form.title.data,
                 minutes=form.minutes.data,
                 body=form.body.data,
                 module_slug=form.module.data,
-                sources=[source for _, source in numbered],
+                sources=form.source_inputs(),
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
-            other = _lesson_errors(form, invalid, [line for line, _ in numbered])
+            other = populate_errors(form, invalid)
         else:
             flash("Lesson saved to the draft. Learners see it once you publish.", "success")
-            return redirect(url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=lesson_slug))
-    return _lesson_page(form, course_slug=course_slug, data=data, lesson_slug=lesson_slug, other=other)
+            return redirect(url_for("author.lesson_edit", lesson_slug=lesson_slug))
+    return _lesson_page(form, data=data, lesson_slug=lesson_slug, other=other)
 
 
 @bp.post("/courses/<course_slug>/lessons/<lesson_slug>/move")
-def lesson_move(course_slug: str, lesson_slug: str):
+def lesson_move(lesson_slug: str):
     """Move a lesson up or down, across into the next module at either end."""
-    course = _course_or_404(course_slug)
     return _one_click(
         lambda form: authoring.lesson_move(
-            db.session, course=course, lesson_slug=lesson_slug, direction=form.direction.data, user_id=current_user.id
+            db.session, course=g.course, lesson_slug=lesson_slug, direction=form.direction.data, user_id=current_user.id
         ),
         "Lesson moved in the draft.",
         url_for("author.index"),
@@ -401,12 +375,11 @@ def lesson_move(course_slug: str, lesson_slug: str):
 
 
 @bp.post("/courses/<course_slug>/lessons/<lesson_slug>/remove")
-def lesson_remove(course_slug: str, lesson_slug: str):
+def lesson_remove(lesson_slug: str):
     """Take a lesson out of the draft (retired on publish if learners have history with it)."""
-    course = _course_or_404(course_slug)
     return _one_click(
         lambda form: authoring.lesson_remove(
-            db.session, course=course, lesson_slug=lesson_slug, user_id=current_user.id
+            db.session, course=g.course, lesson_slug=lesson_slug, user_id=current_user.id
         ),
         "Lesson removed from the draft. Learners' history with it is kept when you publish.",
         url_for("author.index"),
@@ -416,89 +389,80 @@ def lesson_remove(course_slug: str, lesson_slug: str):
 # --- questions ---------------------------------------------------------------------------------
 
 
-def _question_view(course: Course, lesson_slug: str, position: int | None):
+def _question_view(lesson_slug: str, position: int | None):
     """Show or save one question of a lesson's quiz (position None: a new question)."""
-    data = authoring.draft_data(db.session, course)
+    data = authoring.draft_data(db.session, g.course)
     lesson = authoring.draft_lesson(data, lesson_slug)
     question = authoring.draft_question(data, lesson_slug, position) if position else None
     form = QuestionForm(data=question_form_data(question)) if request.method == "GET" else QuestionForm()
     form.set_codes(authoring.draft_codes(data))
-    other, choice_errors = [], []
+    other = []
     if form.validate_on_submit():
-        rows = form.kept_rows()
-        arguments = dict(course=course, lesson_slug=lesson_slug, question=form.to_input(rows), user_id=current_user.id)
+        arguments = dict(
+            course=g.course, lesson_slug=lesson_slug, question=form.to_input(form.kept_rows()), user_id=current_user.id
+        )
         try:
             if position:
                 authoring.question_update(db.session, position=position, **arguments)
             else:
                 position = authoring.question_add(db.session, **arguments)
         except DraftInvalid as invalid:
-            names = {"kind": form.kind, "prompt": form.prompt, "explanation": form.explanation}
-            for number, row in enumerate(rows, start=1):
-                row_form = form.choices[row].form
-                for name in ("text", "feedback", "correct", "safety_critical", "misconception"):
-                    names[f"choices[{number}].{name}"] = row_form[name]
-                names[f"choices[{number}].id"] = row_form.choice_id
-            names["shuffle"] = form.shuffle
-            choice_errors = invalid.field_errors.pop("choices", [])
-            other = apply_errors(form, invalid.field_errors, names) + invalid.other
+            other = populate_errors(form, invalid)
         else:
             flash(f"Question {position} saved to the draft.", "success")
-            return redirect(url_for("author.lesson_edit", course_slug=course.slug, lesson_slug=lesson_slug))
+            return redirect(url_for("author.lesson_edit", lesson_slug=lesson_slug))
     return _form_page(
         "author/question_edit.html",
         form,
         other=other,
-        links=[("choices", message) for message in choice_errors],
-        course_slug=course.slug,
+        links=[("choices", message) for message in form.choice_errors],
+        course_slug=g.course.slug,
         lesson_slug=lesson_slug,
         lesson_title=lesson["front"]["title"],
         position=position if question else None,
-        choice_errors=choice_errors,
+        choice_errors=form.choice_errors,
     )
 
 
 @bp.route("/courses/<course_slug>/lessons/<lesson_slug>/questions/new", methods=["GET", "POST"])
-def question_new(course_slug: str, lesson_slug: str):
+def question_new(lesson_slug: str):
     """Add a question to the end of a lesson's quiz."""
-    return _question_view(_course_or_404(course_slug), lesson_slug, None)
+    return _question_view(lesson_slug, None)
 
 
 @bp.route("/courses/<course_slug>/lessons/<lesson_slug>/questions/<id:position>/edit", methods=["GET", "POST"])
-def question_edit(course_slug: str, lesson_slug: str, position: int):
+def question_edit(lesson_slug: str, position: int):
     """Edit a question and all its choices as one unit."""
-    return _question_view(_course_or_404(course_slug), lesson_slug, position)
+    return _question_view(lesson_slug, position)
 
 
 @bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<id:position>/move")
-def question_move(course_slug: str, lesson_slug: str, position: int):
+def question_move(lesson_slug: str, position: int):
     """Move a question up or down in its quiz."""
-    course = _course_or_404(course_slug)
     return _one_click(
         lambda form: authoring.question_move(
             db.session,
-            course=course,
+            course=g.course,
             lesson_slug=lesson_slug,
             position=position,
             direction=form.direction.data,
             user_id=current_user.id,
         ),
         "Question moved in the draft.",
-        url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=lesson_slug),
+        url_for("author.lesson_edit", lesson_slug=lesson_slug),
         form_class=MoveForm,
     )
 
 
 @bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<id:position>/remove")
-def question_remove(course_slug: str, lesson_slug: str, position: int):
+def question_remove(lesson_slug: str, position: int):
     """Take a question out of the quiz (retired on publish if learners answered it)."""
-    course = _course_or_404(course_slug)
     return _one_click(
         lambda form: authoring.question_remove(
-            db.session, course=course, lesson_slug=lesson_slug, position=position, user_id=current_user.id
+            db.session, course=g.course, lesson_slug=lesson_slug, position=position, user_id=current_user.id
         ),
         "Question removed from the draft. Learners' past answers to it are kept when you publish.",
-        url_for("author.lesson_edit", course_slug=course_slug, lesson_slug=lesson_slug),
+        url_for("author.lesson_edit", lesson_slug=lesson_slug),
     )
 
 
@@ -506,16 +470,15 @@ def question_remove(course_slug: str, lesson_slug: str, position: int):
 
 
 @bp.route("/courses/<course_slug>/misconceptions/new", methods=["GET", "POST"])
-def misconception_new(course_slug: str):
+def misconception_new():
     """Define a misconception that wrong choices can reveal."""
-    course = _course_or_404(course_slug)
     form = MisconceptionForm()
     other = []
     if form.validate_on_submit():
         try:
             authoring.misconception_add(
                 db.session,
-                course=course,
+                course=g.course,
                 code=form.code.data,
                 learner=form.learner.data,
                 counsellor=form.counsellor.data,
@@ -524,20 +487,17 @@ def misconception_new(course_slug: str):
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
-            names = {"code": form.code, "": form.code, "learner": form.learner, "counsellor": form.counsellor}
-            names |= {"title": form.title, "safety_critical": form.safety_critical}
-            other = apply_errors(form, invalid.field_errors, names) + invalid.other
+            other = populate_errors(form, invalid)
         else:
             flash(f"Misconception “{form.code.data}” added to the draft.", "success")
             return redirect(url_for("author.index"))
-    return _form_page("author/misconception_edit.html", form, other=other, course_slug=course_slug, code=None)
+    return _form_page("author/misconception_edit.html", form, other=other, course_slug=g.course.slug, code=None)
 
 
 @bp.route("/courses/<course_slug>/misconceptions/<misconception_code>/edit", methods=["GET", "POST"])
-def misconception_edit(course_slug: str, misconception_code: str):
+def misconception_edit(misconception_code: str):
     """Edit a misconception's short title, safety mark, and what the learner and the counsellor are told."""
-    course = _course_or_404(course_slug)
-    texts = authoring.draft_data(db.session, course)["course"].get("misconceptions", {}).get(misconception_code)
+    texts = authoring.draft_data(db.session, g.course)["course"].get("misconceptions", {}).get(misconception_code)
     if texts is None:
         abort(404)
     form = MisconceptionForm(data=texts) if request.method == "GET" else MisconceptionForm()
@@ -547,7 +507,7 @@ def misconception_edit(course_slug: str, misconception_code: str):
         try:
             authoring.misconception_update(
                 db.session,
-                course=course,
+                course=g.course,
                 code=misconception_code,
                 learner=form.learner.data,
                 counsellor=form.counsellor.data,
@@ -556,24 +516,21 @@ def misconception_edit(course_slug: str, misconception_code: str):
                 user_id=current_user.id,
             )
         except DraftInvalid as invalid:
-            names = {"learner": form.learner, "counsellor": form.counsellor}
-            names |= {"title": form.title, "safety_critical": form.safety_critical}
-            other = apply_errors(form, invalid.field_errors, names) + invalid.other
+            other = populate_errors(form, invalid)
         else:
             flash(f"Misconception “{misconception_code}” saved to the draft.", "success")
             return redirect(url_for("author.index"))
     return _form_page(
-        "author/misconception_edit.html", form, other=other, course_slug=course_slug, code=misconception_code
+        "author/misconception_edit.html", form, other=other, course_slug=g.course.slug, code=misconception_code
     )
 
 
 @bp.post("/courses/<course_slug>/misconceptions/<misconception_code>/remove")
-def misconception_remove(course_slug: str, misconception_code: str):
+def misconception_remove(misconception_code: str):
     """Delete a misconception that no choice uses."""
-    course = _course_or_404(course_slug)
     return _one_click(
         lambda form: authoring.misconception_remove(
-            db.session, course=course, code=misconception_code, user_id=current_user.id
+            db.session, course=g.course, code=misconception_code, user_id=current_user.id
         ),
         f"Misconception “{misconception_code}” removed from the draft.",
         url_for("author.index"),
