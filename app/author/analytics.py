@@ -1,34 +1,28 @@
 """Question analytics for admins: which questions work and where learners drop out.
 
-The report is aggregated over every attempt, which takes seconds at scale, so the page serves
-the last computed snapshot and recalculates it when it is older than ANALYTICS_MAX_AGE.
+The figures and the snapshot that keeps them are app/services/analytics.py's; here is only the
+page, and the rendering of a report (charts included) that the snapshot stores.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import abort, current_app, render_template, request
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.author import bp
 from app.author.charts import choice_chart, funnel_chart, percent
 from app.extensions import db
 from app.models import AnalyticsSnapshot, Course
-from app.models.types import utcnow
 from app.services import analytics as rules
-from app.services.analytics import course_analytics
+from app.services.analytics import CourseAnalytics, analytics_courses, course_report, snapshot_refresh
 
 
-def analytics_refresh(session: Session, *, course: Course, snapshot: AnalyticsSnapshot | None) -> tuple[str, datetime]:
-    """Compute the course's report, render it and keep it as the course's snapshot.
-
-    ``snapshot`` is the course's current one (None if it has none). The caller commits.
-    """
-    report = course_analytics(session, course=course)
-    html = render_template(
+def render_report(report: CourseAnalytics) -> str:
+    """The report as the page shows it: tables and accessible SVG charts."""
+    return render_template(
         "author/_analytics_report.html",
         report=report,
         rules=rules,
@@ -36,17 +30,21 @@ def analytics_refresh(session: Session, *, course: Course, snapshot: AnalyticsSn
         choice_chart=choice_chart,
         percent=percent,
     )
-    if snapshot is None:
-        snapshot = AnalyticsSnapshot(course_id=course.id)
-        session.add(snapshot)
-    snapshot.html, snapshot.computed_at = html, report.computed_at
-    return html, report.computed_at
+
+
+def analytics_refresh(session: Session, *, course: Course, snapshot: AnalyticsSnapshot | None) -> tuple[str, datetime]:
+    """Compute the course's report, render it and keep it as the course's snapshot (for `flask analytics refresh`).
+
+    ``snapshot`` is the course's current one (None if it has none). The caller commits.
+    """
+    snapshot = snapshot_refresh(session, course=course, snapshot=snapshot, render=render_report)
+    return snapshot.html, snapshot.computed_at
 
 
 @bp.route("/analytics", methods=["GET", "POST"])
 def analytics():
     """Show each lesson's funnel and each question's statistics for one course (?course=slug)."""
-    courses = list(db.session.scalars(select(Course).order_by(Course.id)))
+    courses = analytics_courses(db.session)
     slug = request.args.get("course")
     course = next((c for c in courses if c.slug == slug), None) if slug else next(iter(courses), None)
     if slug and course is None:
@@ -54,13 +52,10 @@ def analytics():
     max_age = current_app.config["ANALYTICS_MAX_AGE"]
     html, computed_at = None, None
     if course is not None:
-        snapshot = db.session.scalar(select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course.id))
-        stale_before = utcnow() - timedelta(seconds=max_age)
-        # POST: "Recalculate now" (CSRF-checked globally); a GET redoes only a missing or stale report.
-        if request.method == "POST" or snapshot is None or snapshot.computed_at < stale_before:
-            html, computed_at = analytics_refresh(db.session, course=course, snapshot=snapshot)
-        else:
-            html, computed_at = snapshot.html, snapshot.computed_at
+        # POST: "Recalculate now" (CSRF-checked globally); a GET recalculates only a missing or stale report.
+        html, computed_at = course_report(
+            db.session, course=course, max_age=max_age, render=render_report, refresh=request.method == "POST"
+        )
     page = render_template(
         "author/analytics.html",
         courses=courses,

@@ -24,11 +24,16 @@ Definitions (also shown on the page):
 - **Funnel**: started = opened the lesson or attempted its quiz; passed = completed the
   lesson; gave up = started, not completed, and no activity on the lesson (opening it or
   attempting its quiz) for ``GAVE_UP_AFTER``.
+
+The report is aggregated over every attempt, which takes seconds at scale, so the page serves
+the course's last computed snapshot (``course_report``) and recalculates it when it is older
+than the page's maximum age, or when asked.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -36,6 +41,7 @@ from sqlalchemy import Float, and_, case, cast, distinct, func, literal, select,
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
+    AnalyticsSnapshot,
     AnswerSelection,
     AttemptAnswer,
     Choice,
@@ -406,3 +412,59 @@ def course_analytics(session: Session, *, course: Course, now: datetime | None =
         ],
         computed_at=now,
     )
+
+
+# --- the stored snapshot ------------------------------------------------------------------------
+
+
+def analytics_courses(session: Session) -> list[Course]:
+    """The courses the analytics page offers, oldest first (the first is shown by default)."""
+    return list(session.scalars(select(Course).order_by(Course.id)))
+
+
+def snapshot_get(session: Session, *, course: Course) -> AnalyticsSnapshot | None:
+    """The course's last computed report, if it has one."""
+    return session.scalar(select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course.id))
+
+
+def snapshot_is_fresh(snapshot: AnalyticsSnapshot | None, *, max_age: float, now: datetime | None = None) -> bool:
+    """Whether there is a snapshot and it was computed at most ``max_age`` seconds ago."""
+    return snapshot is not None and snapshot.computed_at >= (now or utcnow()) - timedelta(seconds=max_age)
+
+
+def snapshot_refresh(
+    session: Session,
+    *,
+    course: Course,
+    snapshot: AnalyticsSnapshot | None,
+    render: Callable[[CourseAnalytics], str],
+) -> AnalyticsSnapshot:
+    """Compute the course's report, render it with ``render`` and keep it as the course's snapshot.
+
+    ``snapshot`` is the course's current one (None if it has none). The caller commits.
+    """
+    report = course_analytics(session, course=course)
+    if snapshot is None:
+        snapshot = AnalyticsSnapshot(course_id=course.id)
+        session.add(snapshot)
+    snapshot.html, snapshot.computed_at = render(report), report.computed_at
+    return snapshot
+
+
+def course_report(
+    session: Session,
+    *,
+    course: Course,
+    max_age: float,
+    render: Callable[[CourseAnalytics], str],
+    refresh: bool = False,
+) -> tuple[str, datetime]:
+    """The course's report as rendered HTML, and when it was computed.
+
+    Served from the snapshot while it is fresh; recalculated (and kept) when it is missing,
+    older than ``max_age`` seconds, or ``refresh`` is asked. The caller commits.
+    """
+    snapshot = snapshot_get(session, course=course)
+    if snapshot is None or refresh or not snapshot_is_fresh(snapshot, max_age=max_age):
+        snapshot = snapshot_refresh(session, course=course, snapshot=snapshot, render=render)
+    return snapshot.html, snapshot.computed_at

@@ -7,11 +7,12 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Lesson, LessonProgress, QuizAttempt, Role, User
+from app.models import AnalyticsSnapshot, Lesson, LessonProgress, QuizAttempt, Role, User
 from app.models.types import utcnow
+from app.services import analytics
 from app.services.accounts import user_create
 from app.services.analytics import LessonFunnel, QuestionStats, course_analytics, pearson
 from app.services.course_files import load_course
@@ -262,3 +263,63 @@ def test_the_refresh_reads_attempts_answers_and_selections_through_indexes(sessi
                 scanned.add(node["Relation Name"])
                 assert node["Node Type"] != "Seq Scan", (node["Relation Name"], statement[:80])
     assert scanned == big_tables
+
+
+# --- the stored snapshot ----------------------------------------------------------------------
+
+
+class Renderer:
+    """A stand-in for the page's rendering that counts its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, report) -> str:
+        self.calls += 1
+        return f"<p>report {self.calls}: {len(report.lessons)} lessons</p>"
+
+
+def test_the_first_report_is_computed_rendered_and_kept(session, course):
+    render = Renderer()
+
+    html, computed_at = analytics.course_report(session, course=course, max_age=600, render=render)
+    session.commit()
+
+    snapshot = analytics.snapshot_get(session, course=course)
+    assert render.calls == 1 and html == "<p>report 1: 3 lessons</p>"
+    assert (snapshot.html, snapshot.computed_at) == (html, computed_at)
+
+
+def test_a_fresh_snapshot_is_served_without_recalculating(session, course):
+    render = Renderer()
+    analytics.course_report(session, course=course, max_age=600, render=render)
+    session.commit()
+
+    html, _ = analytics.course_report(session, course=course, max_age=600, render=render)
+
+    assert render.calls == 1 and html == "<p>report 1: 3 lessons</p>"
+
+
+def test_a_stale_snapshot_or_a_refresh_recalculates(session, course):
+    render = Renderer()
+    analytics.course_report(session, course=course, max_age=600, render=render)
+    session.commit()
+    snapshot = analytics.snapshot_get(session, course=course)
+    snapshot.computed_at = utcnow() - timedelta(seconds=601)
+    session.commit()
+
+    stale, _ = analytics.course_report(session, course=course, max_age=600, render=render)
+    asked, _ = analytics.course_report(session, course=course, max_age=600, render=render, refresh=True)
+    session.commit()
+
+    assert (stale, asked) == ("<p>report 2: 3 lessons</p>", "<p>report 3: 3 lessons</p>")
+    assert session.scalar(select(func.count()).select_from(AnalyticsSnapshot)) == 1  # one a course, replaced
+
+
+def test_freshness_is_measured_in_seconds():
+    now = utcnow()
+    just_fresh = AnalyticsSnapshot(computed_at=now - timedelta(seconds=600))
+    just_stale = AnalyticsSnapshot(computed_at=now - timedelta(seconds=601))
+    assert not analytics.snapshot_is_fresh(None, max_age=600, now=now)
+    assert analytics.snapshot_is_fresh(just_fresh, max_age=600, now=now)
+    assert not analytics.snapshot_is_fresh(just_stale, max_age=600, now=now)
