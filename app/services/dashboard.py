@@ -239,7 +239,7 @@ def _row(record, lesson_count: int) -> ClientRow:
 
 
 def _course_lessons(session: Session, course: Course) -> list[Lesson]:
-    outline: CourseOutline = course_outline(session, course=course, learner=None)
+    outline: CourseOutline[Lesson] = course_outline(session, course=course, learner=None)
     return [entry.lesson for entry in outline.entries]
 
 

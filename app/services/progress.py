@@ -6,9 +6,11 @@ when the lesson before it is complete, or when the learner has already completed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,14 +31,16 @@ class LessonState(StrEnum):
     COMPLETED = "completed"
 
 
+# A lesson as an outline holds it: a cached LessonView on learner pages (course_outline_by_slug),
+# a Lesson row for staff services (course_outline). Each outline holds one kind or the other.
+LessonT = TypeVar("LessonT", LessonView, Lesson)
+
+
 @dataclass(frozen=True)
-class LessonEntry:
-    """A lesson in course order with the learner's state for it.
+class LessonEntry(Generic[LessonT]):
+    """A lesson in course order with the learner's state for it."""
 
-    ``lesson`` is a cached LessonView on learner pages and a Lesson row for staff services.
-    """
-
-    lesson: LessonView | Lesson
+    lesson: LessonT
     number: int
     state: LessonState
     opened_at: datetime | None
@@ -44,12 +48,12 @@ class LessonEntry:
 
 
 @dataclass
-class CourseOutline:
+class CourseOutline(Generic[LessonT]):
     """The whole course in order, as one learner sees it; loaded in a fixed number of queries."""
 
     course: CourseContent | Course
     modules: list[ModuleView] | list[Module]
-    entries: list[LessonEntry]
+    entries: list[LessonEntry[LessonT]]
 
     @property
     def completed_count(self) -> int:
@@ -75,26 +79,28 @@ class CourseOutline:
             return None
         return max(entry.completed_at for entry in self.entries if entry.completed_at)
 
-    def entry_for(self, lesson_slug: str) -> LessonEntry | None:
+    def entry_for(self, lesson_slug: str) -> LessonEntry[LessonT] | None:
         """Return the entry for a lesson slug, or None if the course has no such lesson."""
         return next((e for e in self.entries if e.lesson.slug == lesson_slug), None)
 
-    def neighbours(self, entry: LessonEntry) -> tuple[LessonEntry | None, LessonEntry | None]:
+    def neighbours(
+        self, entry: LessonEntry[LessonT]
+    ) -> tuple[LessonEntry[LessonT] | None, LessonEntry[LessonT] | None]:
         """Return the lessons before and after ``entry`` in course order."""
         index = entry.number - 1
         previous = self.entries[index - 1] if index > 0 else None
         following = self.entries[index + 1] if index + 1 < len(self.entries) else None
         return previous, following
 
-    def entries_in(self, module: ModuleView | Module) -> list[LessonEntry]:
+    def entries_in(self, module: ModuleView | Module) -> list[LessonEntry[LessonT]]:
         return [entry for entry in self.entries if entry.lesson.module_id == module.id]
 
-    def continue_entry(self) -> LessonEntry | None:
+    def continue_entry(self) -> LessonEntry[LessonT] | None:
         """Return the first lesson not yet completed, or None when the course is done."""
         return next((e for e in self.entries if e.state is not LessonState.COMPLETED), None)
 
 
-def lesson_states(lessons: list[Lesson], completed_ids: set[int]) -> list[LessonState]:
+def lesson_states(lessons: Sequence[Lesson | LessonView], completed_ids: set[int]) -> list[LessonState]:
     """Apply the unlocking rule to lessons in course order."""
     states = []
     previous_complete = True
@@ -157,7 +163,7 @@ def _outline_rows(session: Session, *, course: Course, learner: User | None) -> 
 Progress = dict[int, tuple[datetime | None, datetime | None]]  # lesson id -> (opened_at, completed_at)
 
 
-def _outline(course, modules: list, lessons: list, progress: Progress) -> CourseOutline:
+def _outline(course, modules: list, lessons: list[LessonT], progress: Progress) -> CourseOutline[LessonT]:
     """Apply the unlocking rule to ``lessons`` (in course order) for one learner's progress."""
     completed = {lesson_id for lesson_id, (_, completed_at) in progress.items() if completed_at}
     states = lesson_states(lessons, completed)
@@ -174,7 +180,7 @@ def _outline(course, modules: list, lessons: list, progress: Progress) -> Course
     return CourseOutline(course=course, modules=modules, entries=entries)
 
 
-def course_outline(session: Session, *, course: Course, learner: User | None) -> CourseOutline:
+def course_outline(session: Session, *, course: Course, learner: User | None) -> CourseOutline[Lesson]:
     """Load a course's modules and lessons as database rows, with the learner's progress (1 query).
 
     For staff pages and jobs that need the rows themselves; learner pages use
@@ -216,7 +222,9 @@ _VERSION_AND_PROGRESS = {
 }
 
 
-def course_outline_by_slug(session: Session, *, slug: str | None, learner: User | None) -> CourseOutline | None:
+def course_outline_by_slug(
+    session: Session, *, slug: str | None, learner: User | None
+) -> CourseOutline[LessonView] | None:
     """The course (the first course when slug is None) as the learner sees it, or None.
 
     One query for the content version and the learner's progress; the content itself comes
