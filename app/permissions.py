@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeGuard
 
-from app.models import Role, User
+from app.models import COUNSELLING_ROLES, Role, User
 
 
 def is_authenticated(user: object) -> TypeGuard[User]:
@@ -19,7 +19,7 @@ def can_author(user: User | None) -> bool:
 
 def can_counsel(user: User | None) -> bool:
     """Counsellors (and admins) can open the counsellor area."""
-    return is_authenticated(user) and user.role in (Role.COUNSELLOR, Role.ADMIN)
+    return is_authenticated(user) and user.role in COUNSELLING_ROLES
 
 
 TEMPLATE_GLOBALS = {"can_author": can_author, "can_counsel": can_counsel}

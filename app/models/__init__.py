@@ -4,9 +4,10 @@ from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublicati
 from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
-from app.models.user import Role, User, UserSession
+from app.models.user import COUNSELLING_ROLES, Role, User, UserSession
 
 __all__ = [
+    "COUNSELLING_ROLES",
     "AnalyticsSnapshot",
     "AnswerSelection",
     "AuditEvent",

@@ -22,22 +22,21 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+# Who may open the counsellor area and invite clients: admins counsel too.
+COUNSELLING_ROLES = frozenset({Role.COUNSELLOR, Role.ADMIN})
+
+
 class User(UserMixin, Model):
     """An account: a learner, a counsellor or an admin."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('learner', 'counsellor', 'admin')",
-            name="role_known",
-        ),
-    )
+    __table_args__ = (CheckConstraint(f"role IN ({', '.join(repr(role.value) for role in Role)})", name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER, server_default="learner")
+    role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER, server_default=Role.LEARNER.value)
     # Flask-Login refuses inactive accounts; deactivation keeps the person's history.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

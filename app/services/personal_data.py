@@ -22,12 +22,11 @@ from app.models import (
     LessonProgress,
     ProgressView,
     QuizAttempt,
-    Role,
     User,
     UserSession,
 )
 from app.services.errors import ValidationError
-from app.services.user_admin import lock_active_admins
+from app.services.user_admin import is_last_active_admin_locked
 
 # (table, column) -> (export section, what erasure does)
 USER_REFERENCES = {
@@ -226,7 +225,7 @@ def account_delete(session: Session, *, user: User, password: str) -> None:
     """
     if not check_password_hash(user.password_hash, password):
         raise ValidationError("password", "That password is not right.")
-    if user.role == Role.ADMIN and user.is_active and lock_active_admins(session, user) == [user.id]:
+    if is_last_active_admin_locked(session, user):
         session.rollback()  # releases the lock at once
         raise ValidationError("password", "You are the only admin. Make someone else an admin first.")
     # A plain DELETE lets the database apply each foreign key's rule, as declared in the schema.

@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import BindParameter, CursorResult, Select, String, bindparam, false, literal, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
-from app.models import CounsellorLink, Invitation, ProgressView, Role, User
+from app.models import COUNSELLING_ROLES, CounsellorLink, Invitation, ProgressView, Role, User
 from app.models.types import utcnow
 from app.services.errors import DomainError
 from app.services.reads import read_rows
@@ -57,7 +57,7 @@ def format_code(code: str) -> str:
 
 def invitation_create(session: Session, *, counsellor: User, secret_key: str) -> tuple[Invitation, str]:
     """Create a single-use invitation and commit; return it with its code (shown only now)."""
-    if counsellor.role not in (Role.COUNSELLOR, Role.ADMIN):
+    if counsellor.role not in COUNSELLING_ROLES:
         raise SharingNotAllowed("Only counsellors can invite clients.")
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     now = utcnow()

@@ -110,6 +110,29 @@ def lock_active_admins(session: Session, user: User) -> list[int]:
     return active_admins
 
 
+def _is_active_admin(user: User) -> bool:
+    return user.role == Role.ADMIN and user.is_active
+
+
+def is_last_active_admin(user: User, active_admins: list[int]) -> bool:
+    """The rule that keeps the site administrable: ``user`` is its only active admin.
+
+    ``active_admins`` is what lock_active_admins returned, so the answer holds until the
+    caller's transaction ends.
+    """
+    return _is_active_admin(user) and active_admins == [user.id]
+
+
+def is_last_active_admin_locked(session: Session, user: User) -> bool:
+    """Whether ``user`` is the only active admin, locking the admins' rows only when it is an admin.
+
+    For changes that are refused for the last admin alone (erasing an account): anyone else
+    goes ahead without waiting on the lock. The caller commits or rolls back.
+    """
+    # Only an active admin can be the last one; lock_active_admins reloads the account too.
+    return _is_active_admin(user) and is_last_active_admin(user, lock_active_admins(session, user))
+
+
 def _refuse_losing_admin(
     session: Session, *, actor: User, user: User, active_admins: list[int], field: str, own_message: str
 ) -> None:
@@ -120,7 +143,7 @@ def _refuse_losing_admin(
     error: AccountChangeRefused | None = None
     if user.id == actor.id:
         error = OwnAccountRefused(field, own_message)
-    elif user.role == Role.ADMIN and user.is_active and active_admins == [user.id]:
+    elif is_last_active_admin(user, active_admins):
         error = LastAdminRefused(field, "This is the only active admin. Make another account an admin first.")
     if error is not None:
         session.rollback()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from app.extensions import db
 from app.models import (
     AnswerSelection,
     AttemptAnswer,
@@ -28,6 +29,8 @@ from app.services.user_admin import (
     NotAllowed,
     OwnAccountRefused,
     UserQuery,
+    is_last_active_admin,
+    is_last_active_admin_locked,
     learner_link_counsellor,
     user_audit_events,
     user_deactivate,
@@ -159,6 +162,33 @@ def test_the_last_active_admin_cannot_be_removed(app, session, admin):
     with pytest.raises(LastAdminRefused):
         user_deactivate(session, actor=actor, user=session.get(User, other))
     assert session.scalar(select(func.count()).where(User.role == "admin", User.is_active.is_(True))) == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "active", "active_admins", "last"),
+    [
+        (Role.ADMIN, True, [1], True),
+        (Role.ADMIN, True, [1, 2], False),
+        (Role.ADMIN, False, [2], False),
+        (Role.COUNSELLOR, True, [2], False),
+        (Role.ADMIN, True, [2], False),  # the committed state says another is the only one
+    ],
+)
+def test_the_last_active_admin_rule(role, active, active_admins, last):
+    user = User(id=1, role=role, is_active=active)
+    assert is_last_active_admin(user, active_admins) is last
+
+
+def test_only_an_active_admin_waits_on_the_admins_lock(app, session, admin, learner):
+    person = session.get(User, learner)
+    with count_queries(db.engine) as counted:
+        assert not is_last_active_admin_locked(session, person)
+    assert counted() == 0
+    assert is_last_active_admin_locked(session, session.get(User, admin))
+    session.rollback()
+    create_user(app, "bo@example.org", role=Role.ADMIN)
+    assert not is_last_active_admin_locked(session, session.get(User, admin))
+    session.rollback()
 
 
 def test_only_admins_manage_accounts(session, counsellor, learner):
