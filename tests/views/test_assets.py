@@ -67,9 +67,7 @@ def test_only_text_is_compressed_and_streams_are_not(app):
     app.add_url_rule("/t/zip", "t_zip", lambda: Response(body, mimetype="application/zip"))
     app.add_url_rule("/t/png", "t_png", lambda: Response(body, mimetype="image/png"))
     app.add_url_rule("/t/csv", "t_csv", lambda: Response(body, mimetype="text/csv"))
-    app.add_url_rule(
-        "/t/stream", "t_stream", lambda: Response(stream_with_context(iter([body])), mimetype="text/csv")
-    )
+    app.add_url_rule("/t/stream", "t_stream", lambda: Response(stream_with_context(iter([body])), mimetype="text/csv"))
     client = app.test_client()
     encodings = {
         url: client.get(url, headers={"Accept-Encoding": BROWSER}).headers.get("Content-Encoding")
