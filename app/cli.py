@@ -18,6 +18,7 @@ from app.services.course_export import course_data_to_files, course_files_zip, c
 from app.services.course_files import load_course, load_course_zip
 from app.services.course_import import course_import
 from app.services.course_quality import course_warnings
+from app.services.default_course import IMPORT_A_COURSE_FIRST, course_or_default
 from app.services.errors import CourseInvalid, ValidationError
 from app.services.progress import course_by_slug
 
@@ -123,9 +124,9 @@ def demo() -> None:
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         click.secho("Refusing to create demo accounts with a production configuration.", fg="red", err=True)
         raise SystemExit(1)
-    course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
+    course = course_or_default(db.session)
     if course is None:
-        click.secho("Import a course first: flask courses import courses/naltrexone", fg="red", err=True)
+        click.secho(IMPORT_A_COURSE_FIRST, fg="red", err=True)
         raise SystemExit(1)
     created = demo_create(db.session, course=course, hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     if not created:

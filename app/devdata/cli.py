@@ -8,13 +8,11 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from app.devdata.population import SEED_PASSWORD, SeedError, seed_population
 from app.extensions import db
-from app.models import Course
 from app.models.types import utcnow
-from app.services.progress import course_by_slug
+from app.services.default_course import IMPORT_A_COURSE_FIRST, course_or_default
 
 
 @click.command("seed")
@@ -45,12 +43,9 @@ def seed(
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         click.secho("Refusing to seed synthetic accounts with a production configuration.", fg="red", err=True)
         raise SystemExit(1)
-    if course_slug:
-        course = course_by_slug(db.session, course_slug)
-    else:
-        course = db.session.scalar(select(Course).order_by(Course.id).limit(1))
+    course = course_or_default(db.session, course_slug)
     if course is None:
-        click.secho("Import a course first: flask courses import courses/naltrexone", fg="red", err=True)
+        click.secho(IMPORT_A_COURSE_FIRST, fg="red", err=True)
         raise SystemExit(1)
     click.echo(f"Seeding {learners:,} learners, {counsellors} counsellors and {admins} admins in {course.slug}...")
     try:

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Course, User
 from app.services.client_report import ClientReport, client_report
+from app.services.default_course import course_or_default
 from app.services.sharing import progress_view_record, viewable_learner
 
 
 def counsellor_course(session: Session, *, slug: str | None) -> Course | None:
-    """The course named by ``slug``, or the first course when no slug is given; None if there is none."""
-    if slug:
-        return session.scalar(select(Course).where(Course.slug == slug))
-    return session.scalar(select(Course).order_by(Course.id).limit(1))
+    """The course named by ``slug``, or the default course when no slug is given; None if there is none."""
+    return course_or_default(session, slug)
 
 
 @dataclass(frozen=True)

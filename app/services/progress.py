@@ -12,13 +12,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, null, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
 from app.models import Course, Lesson, LessonProgress, Module, User
 from app.models.types import utcnow
 from app.services.course_content import CourseContent, LessonView, ModuleView, course_content
+from app.services.default_course import default_course_id
 from app.services.errors import DomainError, LessonLocked
 from app.services.reads import read_rows
 
@@ -194,9 +195,7 @@ def course_outline(session: Session, *, course: Course, learner: User | None) ->
 
 def _version_and_progress_statement(*, first_course: bool, with_learner: bool):
     """The course's id and content version, with each of the learner's progress rows."""
-    course_filter = (
-        Course.id == select(func.min(Course.id)).scalar_subquery() if first_course else Course.slug == bindparam("slug")
-    )
+    course_filter = Course.id == default_course_id() if first_course else Course.slug == bindparam("slug")
     if not with_learner:
         return select(Course.id, Course.content_version, null(), null(), null()).where(course_filter)
     # Every progress row the learner has, whatever the course: a handful, filtered in Python.
