@@ -282,7 +282,7 @@ def dashboard_page(session: Session, *, viewer: User, course: Course, query: Das
         counted = _client_select(viewer, course, len(lessons), query, now).order_by(None)
     else:  # every visible client matching the search: no figures needed to count them
         counted = _searched(visible_learner_ids(viewer), query)
-    total = session.scalar(select(func.count()).select_from(counted.subquery()))
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, query.page), pages)
     records = session.execute(_page_select(viewer, course, len(lessons), query, now, page)).all()
