@@ -4,6 +4,7 @@ app/services/authoring/, whose errors ``populate_errors`` puts back on these fie
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
@@ -34,6 +35,7 @@ from app.services.authoring import (
     QuestionData,
     QuestionInput,
     ReviewInput,
+    SourceData,
     SourceInput,
 )
 
@@ -129,7 +131,7 @@ class CourseForm(AuthoringForm):
         )
 
 
-def sources_text(sources: list[dict] | None) -> str:
+def sources_text(sources: Sequence[SourceData] | None) -> str:
     """A lesson's sources as the sources box shows them: one “Title | address” a line."""
     lines = []
     for source in sources or []:

@@ -8,7 +8,9 @@ the course named in the URL in ``g.course``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -260,7 +262,7 @@ def module_delete(module_slug: str):
 def _lesson_page(form: LessonForm, *, data: DraftData, lesson_slug: str | None, status=None, other=()):
     order = authoring.draft_lesson_order(data)
     lesson = data["lessons"].get(lesson_slug) if lesson_slug else None
-    saved = lesson["front"] if lesson else {}
+    saved: Mapping[str, Any] = lesson["front"] if lesson else {}
     unsaved = bool(form.preview.data)
     # An unsaved preview shows what is in the form; otherwise the saved draft, title included.
     body = form.body.data if unsaved else (lesson["body"] if lesson else "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Choice, Course, Lesson, Module, Question
 
 
-def course_to_data(session: Session, course: Course, *, with_ids: bool = False) -> dict:
+def course_to_data(session: Session, course: Course, *, with_ids: bool = False) -> dict[str, Any]:
     """The live (published) course as course data: {"course": {...}, "lessons": {slug: {...}}}."""
     modules = list(session.scalars(select(Module).where(Module.course_id == course.id).order_by(Module.position)))
     lessons = list(
@@ -32,10 +33,11 @@ def course_to_data(session: Session, course: Course, *, with_ids: bool = False) 
             .order_by(Lesson.position)
         )
     )
-    by_module: dict[int, list[Lesson]] = {}
+    by_module: dict[int | None, list[Lesson]] = {}
     for lesson in lessons:
         by_module.setdefault(lesson.module_id, []).append(lesson)
-    course_raw = {
+    # Plain dicts built key by key in the files' order (the authoring draft names their shape: DraftData).
+    course_raw: dict[str, Any] = {
         "slug": course.slug,
         "title": course.title,
         "summary": course.summary,
@@ -62,8 +64,8 @@ def course_to_data(session: Session, course: Course, *, with_ids: bool = False) 
     }
 
 
-def _misconception_data(misconception) -> dict:
-    raw = {}
+def _misconception_data(misconception) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
     if misconception.title:
         raw["title"] = misconception.title
     if misconception.safety_critical:
@@ -73,12 +75,12 @@ def _misconception_data(misconception) -> dict:
     return raw
 
 
-def _lesson_data(lesson: Lesson, with_ids: bool) -> dict:
+def _lesson_data(lesson: Lesson, with_ids: bool) -> dict[str, Any]:
     quiz = []
     for question in lesson.live_questions:
         choices = []
         for choice in question.live_choices:
-            raw = {"text": choice.text}
+            raw: dict[str, Any] = {"text": choice.text}
             if choice.is_correct:
                 raw["correct"] = True
             if choice.safety_critical:
@@ -89,14 +91,14 @@ def _lesson_data(lesson: Lesson, with_ids: bool) -> dict:
             if with_ids:
                 raw["id"] = choice.id
             choices.append(raw)
-        raw_question = {"kind": question.kind}
+        raw_question: dict[str, Any] = {"kind": question.kind}
         if not question.shuffle:
             raw_question["shuffle"] = False
         raw_question |= {"prompt": question.prompt, "explanation": question.explanation, "choices": choices}
         if with_ids:
             raw_question["id"] = question.id
         quiz.append(raw_question)
-    front = {"title": lesson.title, "minutes": lesson.minutes}
+    front: dict[str, Any] = {"title": lesson.title, "minutes": lesson.minutes}
     if lesson.sources:
         front["sources"] = [
             {"title": source["title"], **({"url": source["url"]} if source.get("url") else {})}
