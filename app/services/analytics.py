@@ -113,12 +113,13 @@ class QuestionStats:
     @property
     def flags(self) -> list[ReviewFlag]:
         """The reasons this question may need review; judged only on enough first attempts."""
-        if self.first_attempts < MIN_ATTEMPTS:
+        facility = self.facility  # None only when nobody has tried, which MIN_ATTEMPTS already rules out
+        if self.first_attempts < MIN_ATTEMPTS or facility is None:
             return []
         flags = []
-        if self.facility < HARD_BELOW:
+        if facility < HARD_BELOW:
             flags.append(ReviewFlag("hard", "Hard", f"under {HARD_BELOW:.0%} right first time"))
-        elif self.facility > EASY_ABOVE:
+        elif facility > EASY_ABOVE:
             flags.append(ReviewFlag("easy", "Easy", f"over {EASY_ABOVE:.0%} right first time"))
         if self.discrimination is not None and self.discrimination < 0:
             flags.append(
@@ -267,7 +268,8 @@ def _choice_picks(session: Session, choice_ids: list[int]) -> dict[int, int]:
         .where(AnswerSelection.choice_id.in_(choice_ids), QuizAttempt.user_id.in_(_learners_only()))
         .group_by(AnswerSelection.choice_id)
     )
-    return {choice_id: picks for choice_id, picks in session.execute(stmt)}
+    # The IN filter leaves no None choice_id (the column is nullable for choices deleted since).
+    return {choice_id: picks for choice_id, picks in session.execute(stmt) if choice_id is not None}
 
 
 def _live_questions(session: Session, lesson_ids: list[int]) -> list[Question]:
