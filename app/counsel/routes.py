@@ -15,7 +15,7 @@ from app.models import Course
 from app.services.counselling import client_view, counsellor_course
 from app.services.dashboard import dashboard_export_rows, dashboard_page
 from app.services.mail import send_mail
-from app.services.sharing import invitation_create, pending_invitations
+from app.services.sharing import INVITATION_LIFETIME, invitation_create, pending_invitations
 from app.urls import external_url
 
 # Spreadsheets run cells that start with these as formulas.
@@ -141,4 +141,5 @@ def invitations():
         form=form,
         created=created,
         pending=pending_invitations(db.session, counsellor=current_user),
+        lifetime_days=INVITATION_LIFETIME.days,
     ), status

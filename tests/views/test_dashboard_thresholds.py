@@ -1,16 +1,17 @@
-"""The dashboard states the flags' thresholds from the same constants its queries use."""
+"""The counsellor's pages state their rules' numbers from the constants the services use."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from app.counsel import routes as counsel_routes
 from app.extensions import db
-from app.models import CounsellorLink, Role, User
+from app.models import CounsellorLink, Invitation, Role, User
 from app.models.types import utcnow
-from app.services import dashboard
-from tests.conftest import create_user, login
+from app.services import dashboard, sharing
+from tests.conftest import create_user, csrf_token, login
 
 
 def test_the_inactive_flag_and_the_key_follow_the_thresholds(client, app, course, learner, monkeypatch):
@@ -30,3 +31,16 @@ def test_the_inactive_flag_and_the_key_follow_the_thresholds(client, app, course
     assert "Inactive 3+ days" in page and "Inactive 7+ days" not in page
     assert "Struggling: 5 or more failed tries" in page
     assert "nothing done in the course for more than 3 days" in page
+
+
+def test_the_invitation_page_states_the_lifetime_invitations_get(client, app, course, monkeypatch):
+    monkeypatch.setattr(sharing, "INVITATION_LIFETIME", timedelta(days=10))
+    monkeypatch.setattr(counsel_routes, "INVITATION_LIFETIME", sharing.INVITATION_LIFETIME)
+    create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+    assert login(client, "casey@example.org").status_code == 302
+    token = csrf_token(client, "/counsel/invitations")
+    page = client.post("/counsel/invitations", data={"csrf_token": token}).get_data(as_text=True)
+    assert "expires after 10 days" in page
+    with app.app_context():
+        invitation = db.session.scalar(select(Invitation))
+        assert invitation.expires_at - invitation.created_at == timedelta(days=10)
