@@ -38,6 +38,13 @@ class Database(SQLAlchemy):
         session: Session  # type: ignore[assignment]
 
 
+# Sessions keep SQLAlchemy's default expire_on_commit=True, on purpose. Measured (issue 12) on
+# the pages of tests/views/test_query_counts.py and every author page and form post: turning it
+# off saved one query, on logging in; every other page ran the same number, because views
+# already render before they commit (or redirect after it). Left on, a commit makes loaded
+# objects read fresh, so code that commits and then reads again (a re-check, a count after a
+# change) never trusts a value another request has changed since; off, each such place would
+# need refresh() or populate_existing(), and forgetting one is a stale-data bug no test sees.
 db = Database(model_class=Base)
 # The base class of every model. A type checker cannot use the attribute db.Model as a base
 # class, so it is told the declarative base that db.Model is built from (same metadata).
