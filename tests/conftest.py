@@ -1,5 +1,9 @@
 """Shared fixtures: an app on a clean database per test, on SQLite and (when
-TEST_DATABASE_URL is set) on PostgreSQL, plus clients, users and the real course."""
+TEST_DATABASE_URL is set) on PostgreSQL, plus clients, users and the courses.
+
+Unit and view tests use the small factory course in tests/fixtures/course (the ``course``
+fixture), and take counts, slugs and text from its spec, so an author editing the real course
+never breaks them. Only the tests about the real course's content use ``real_course``."""
 
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ from app.services.course_files import load_course
 from app.services.course_import import course_import
 from config import BASE_DIR, TestConfig
 
-COURSE_DIR = BASE_DIR / "courses" / "naltrexone"
+REAL_COURSE_DIR = BASE_DIR / "courses" / "naltrexone"
+FACTORY_COURSE_DIR = Path(__file__).parent / "fixtures" / "course"
 PASSWORD = "correct horse battery"
 BACKENDS = ["sqlite"] + (["postgresql"] if TestConfig.TEST_DATABASE_URL else [])
 
@@ -142,16 +147,37 @@ def inbox(app):
 @functools.cache
 def real_course_spec():
     """The real course's files, read and validated once per test process (import never changes a spec)."""
-    return load_course(COURSE_DIR)
+    return load_course(REAL_COURSE_DIR)
+
+
+@functools.cache
+def factory_course_spec():
+    """The factory course's files, read and validated once per test process (import never changes a spec)."""
+    return load_course(FACTORY_COURSE_DIR)
+
+
+# For URLs built before any fixture runs (parametrize); tests with the fixture use its value.
+COURSE_SLUG = factory_course_spec().slug
+
+
+def import_course(app, spec) -> str:
+    """Import a parsed course into the app's database; returns its slug."""
+    with app.app_context():
+        report = course_import(db.session, spec)
+        db.session.remove()
+        return report.course_slug
 
 
 @pytest.fixture
 def course(app) -> str:
-    """The real naltrexone course, imported; returns its slug."""
-    with app.app_context():
-        report = course_import(db.session, real_course_spec())
-        db.session.remove()
-        return report.course_slug
+    """The small factory course (tests/fixtures/course), imported; returns its slug."""
+    return import_course(app, factory_course_spec())
+
+
+@pytest.fixture
+def real_course(app) -> str:
+    """The real naltrexone course, imported, for the tests about its content only; returns its slug."""
+    return import_course(app, real_course_spec())
 
 
 @pytest.fixture
@@ -210,7 +236,7 @@ def pytest_report_header(config):
     return f"databases under test: {databases}{hint}; PID {os.getpid()}"
 
 
-def lesson_slugs(app, course_slug: str = "naltrexone") -> list[str]:
+def lesson_slugs(app, course_slug: str = COURSE_SLUG) -> list[str]:
     """The course's lesson slugs in learning order."""
     from app.services.progress import course_by_slug, course_outline
 
@@ -221,13 +247,17 @@ def lesson_slugs(app, course_slug: str = "naltrexone") -> list[str]:
         return slugs
 
 
-def quiz_form(app, lesson_slug: str, *, right: bool = True, course_slug: str = "naltrexone") -> dict[str, list[str]]:
+def quiz_form(app, lesson_slug: str, *, right: bool = True, course_slug: str = COURSE_SLUG) -> dict[str, list[str]]:
     """Form data answering a lesson's quiz all right, or all wrong (first wrong choice)."""
-    from app.models import Lesson
+    from app.models import Course, Lesson
     from app.services.quizzes import quiz_questions
 
     with app.app_context():
-        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == lesson_slug))
+        lesson = db.session.scalar(
+            select(Lesson)
+            .join(Course, Lesson.course_id == Course.id)
+            .where(Course.slug == course_slug, Lesson.slug == lesson_slug)
+        )
         data = {}
         for question in quiz_questions(db.session, lesson):
             if right:
@@ -239,7 +269,7 @@ def quiz_form(app, lesson_slug: str, *, right: bool = True, course_slug: str = "
         return data
 
 
-def submit_quiz(client, lesson_slug: str, answers: dict, course_slug: str = "naltrexone", key: str | None = None):
+def submit_quiz(client, lesson_slug: str, answers: dict, course_slug: str = COURSE_SLUG, key: str | None = None):
     """GET the quiz (for its CSRF token and one-time key), then POST the answers."""
     url = f"/courses/{course_slug}/lessons/{lesson_slug}/quiz"
     page = client.get(url).get_data(as_text=True)

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import Course, Lesson, LessonProgress, User
-from tests.conftest import COURSE_DIR, PASSWORD, login
+from tests.conftest import FACTORY_COURSE_DIR, PASSWORD, factory_course_spec, login
 from tests.factories import COURSE, default_lessons, write_course
 
 
@@ -33,12 +33,15 @@ def row_count(app, model) -> int:
         return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_validate_real_course_succeeds_with_a_summary(runner):
-    result = runner.invoke(args=["courses", "validate", str(COURSE_DIR)])
+def test_validate_a_course_succeeds_with_a_summary(runner):
+    spec = factory_course_spec()
+    questions = sum(len(lesson.quiz) for lesson in spec.lessons.values())
+
+    result = runner.invoke(args=["courses", "validate", str(FACTORY_COURSE_DIR)])
 
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("naltrexone: valid (3 modules, 6 lessons, ")
-    assert "questions)." in result.output
+    summary = f"{len(spec.modules)} modules, {len(spec.lessons)} lessons, {questions} questions"
+    assert result.output.startswith(f"{spec.slug}: valid ({summary}).")
 
 
 def test_validate_broken_course_lists_each_problem_on_its_own_line(runner, tmp_path):
@@ -75,14 +78,15 @@ def test_validate_a_missing_folder_fails_cleanly(runner, tmp_path):
 
 
 def test_import_twice_second_run_says_nothing_changed(app, runner):
-    first = runner.invoke(args=["courses", "import", str(COURSE_DIR)])
-    second = runner.invoke(args=["courses", "import", str(COURSE_DIR)])
+    spec = factory_course_spec()
+    first = runner.invoke(args=["courses", "import", str(FACTORY_COURSE_DIR)])
+    second = runner.invoke(args=["courses", "import", str(FACTORY_COURSE_DIR)])
 
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("naltrexone: created ")
+    assert first.output.startswith(f"{spec.slug}: created ")
     assert second.exit_code == 0, second.output
-    assert second.output == "naltrexone: already up to date, nothing changed.\n"
-    assert row_count(app, Lesson) == 6
+    assert second.output == f"{spec.slug}: already up to date, nothing changed.\n"
+    assert row_count(app, Lesson) == len(spec.lessons)
 
 
 def test_import_of_a_broken_course_fails_and_writes_nothing(app, runner, tmp_path):
@@ -182,6 +186,6 @@ def test_validate_lists_quality_warnings_and_still_succeeds(runner, tmp_path):
 
 
 def test_validate_says_nothing_more_for_a_course_without_warnings(runner, tmp_path):
-    result = runner.invoke(args=["courses", "validate", str(COURSE_DIR)])
+    result = runner.invoke(args=["courses", "validate", str(FACTORY_COURSE_DIR)])
 
     assert "warning" not in result.output

@@ -14,12 +14,12 @@ import pytest
 import textstat
 
 from app.question_kinds import QUESTION_KINDS
-from app.services.course_files import LessonSpec, QuestionSpec, load_course
+from app.services.course_files import LessonSpec, QuestionSpec
 from app.services.course_quality import course_warnings
 from app.services.markdown import plain_text
-from tests.conftest import COURSE_DIR
+from tests.conftest import real_course_spec
 
-COURSE = load_course(COURSE_DIR)
+COURSE = real_course_spec()
 LESSONS = [COURSE.lessons[slug] for module in COURSE.modules for slug in module.lesson_slugs]
 QUESTIONS = [question for lesson in LESSONS for question in lesson.quiz]
 per_lesson = pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.slug for lesson in LESSONS])

@@ -21,9 +21,8 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from app.models import Role
-from app.services.course_files import load_course
 from app.services.course_import import course_import
-from tests.conftest import COURSE_DIR, create_user, lesson_slugs, login, make_test_config
+from tests.conftest import COURSE_SLUG, create_user, factory_course_spec, lesson_slugs, login, make_test_config
 
 ADMIN = "admin@example.org"
 
@@ -94,7 +93,7 @@ def app_on_own_postgres(own_postgres):
     app = create_app(make_test_config(own_postgres.url, PROPAGATE_EXCEPTIONS=False))
     with app.app_context():
         upgrade()
-        course_import(db.session, load_course(COURSE_DIR))
+        course_import(db.session, factory_course_spec())
         db.session.remove()
     create_user(app, ADMIN, role=Role.ADMIN)
     yield app
@@ -106,9 +105,9 @@ def _pages(app) -> list[str]:
     first = lesson_slugs(app)[0]
     return [
         "/",
-        "/courses/naltrexone/",
-        f"/courses/naltrexone/lessons/{first}",
-        f"/courses/naltrexone/lessons/{first}/quiz",
+        f"/courses/{COURSE_SLUG}/",
+        f"/courses/{COURSE_SLUG}/lessons/{first}",
+        f"/courses/{COURSE_SLUG}/lessons/{first}/quiz",
         "/me/",
         "/me/data.json",
         "/counsel/",
@@ -132,7 +131,7 @@ def test_a_signed_in_user_gets_the_sites_503_while_postgresql_is_down(app_on_own
         assert response.mimetype == "text/html" and "We are having trouble right now" in page, url
         assert "Traceback" not in page and "psycopg" not in page and "Internal Server Error" not in page, url
         assert response.headers.get("Cache-Control") == "no-store", url
-    anonymous = app.test_client().get("/courses/naltrexone/")
+    anonymous = app.test_client().get(f"/courses/{COURSE_SLUG}/")
     assert anonymous.status_code == 503 and "We are having trouble right now" in anonymous.get_data(as_text=True)
 
     own_postgres.start()

@@ -20,9 +20,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from playwright.sync_api import expect
 
-from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec, load_course
+from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec
 from config import TestConfig
-from tests.conftest import COURSE_DIR
+from tests.conftest import factory_course_spec
 
 HERE = Path(__file__).parent
 SCREENSHOT_DIR = HERE / "screenshots"
@@ -163,7 +163,8 @@ def learner_page(browser, live_server):
 
 @pytest.fixture(scope="session")
 def course_spec() -> CourseSpec:
-    return load_course(COURSE_DIR)
+    """The spec of the course the live server serves (the ``course`` fixture): the factory course."""
+    return factory_course_spec()
 
 
 def lessons_in_order(spec: CourseSpec) -> list[LessonSpec]:

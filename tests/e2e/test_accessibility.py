@@ -1,12 +1,17 @@
 """axe-core (WCAG 2.1 A and AA) on every page of the learner's journey, keyboard focus, and
-full-page screenshots at phone and desktop width in tests/e2e/screenshots/ for people to look at."""
+full-page screenshots at phone and desktop width in tests/e2e/screenshots/ for people to look at.
+
+These pages show the real course, not the factory course the other journeys use: the lesson and
+quiz markup learners get comes from its authors' Markdown, and the screenshots are of what
+learners see."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, create_user
+from app.services.course_files import CourseSpec
+from tests.conftest import PASSWORD, create_user, real_course_spec
 from tests.e2e.conftest import (
     answer_quiz,
     axe_violations,
@@ -22,6 +27,17 @@ from tests.e2e.conftest import (
 pytestmark = pytest.mark.e2e
 
 EMAIL = "reader@example.org"
+
+
+@pytest.fixture
+def course(real_course) -> str:
+    """The live server serves the real course here."""
+    return real_course
+
+
+@pytest.fixture(scope="session")
+def course_spec() -> CourseSpec:
+    return real_course_spec()
 
 
 def as_learner(page, app) -> None:

@@ -24,9 +24,16 @@ from app.services.authoring import (
 from app.services.course_export import course_to_data
 from app.services.course_files import load_course
 from app.services.course_import import course_import
+from tests.conftest import factory_course_spec
 from tests.factories import write_course
 
-FIRST = "receptors-and-blockers"
+SPEC = factory_course_spec()
+FIRST_MODULE, SECOND_MODULE = SPEC.modules[:2]
+FIRST = FIRST_MODULE.lesson_slugs[0]
+# A misconception some choice points at, so it cannot be removed.
+USED_CODE = next(
+    c.misconception for lesson in SPEC.lessons.values() for q in lesson.quiz for c in q.choices if c.misconception
+)
 
 
 @pytest.fixture
@@ -86,7 +93,7 @@ def test_course_update_changes_the_draft_only(session, naltrexone):
 
     session.expire_all()
     assert draft(session, naltrexone)["course"]["title"] == "A new title"
-    assert naltrexone.title == "How Naltrexone Works" and naltrexone.pass_mark == 0.8
+    assert naltrexone.title == SPEC.title and naltrexone.pass_mark == SPEC.pass_mark
 
 
 def test_a_broken_rule_names_its_file_and_field_and_saves_nothing(session, naltrexone):
@@ -122,7 +129,7 @@ def test_module_add_keeps_an_empty_module_that_blocks_publishing(session, naltre
     assert draft(session, naltrexone)["course"]["modules"][-1] == {"slug": "extras", "title": "Extras", "lessons": []}
     preview = authoring.publish_preview(session, course=naltrexone)
     assert [(p.field, p.message) for p in preview.problems] == [
-        ("modules[4].lessons", "needs a list of at least one lesson slug")
+        (f"modules[{len(SPEC.modules) + 1}].lessons", "needs a list of at least one lesson slug")
     ]
     with pytest.raises(DraftInvalid):
         authoring.publish(session, course=naltrexone)
@@ -136,29 +143,29 @@ def test_module_add_refuses_a_slug_already_used(session, naltrexone):
 
 
 def test_module_rename_move_and_delete_when_empty(session, naltrexone):
-    authoring.module_rename(session, course=naltrexone, module_slug="staying-safe", title="Safety first")
-    authoring.module_move(session, course=naltrexone, module_slug="staying-safe", direction="up")
+    authoring.module_rename(session, course=naltrexone, module_slug=SECOND_MODULE.slug, title="Safety first")
+    authoring.module_move(session, course=naltrexone, module_slug=SECOND_MODULE.slug, direction="up")
     authoring.module_add(session, course=naltrexone, slug="extras", title="Extras")
     authoring.module_delete(session, course=naltrexone, module_slug="extras")
 
     modules = draft(session, naltrexone)["course"]["modules"]
     assert [(m["slug"], m["title"]) for m in modules][:2] == [
-        ("staying-safe", "Safety first"),
-        ("how-it-works", "How naltrexone works"),
+        (SECOND_MODULE.slug, "Safety first"),
+        (FIRST_MODULE.slug, FIRST_MODULE.title),
     ]
-    assert len(modules) == 3
+    assert len(modules) == len(SPEC.modules)
 
 
 def test_module_with_lessons_cannot_be_deleted(session, naltrexone):
     with pytest.raises(DraftError, match="empty module"):
-        authoring.module_delete(session, course=naltrexone, module_slug="staying-safe")
+        authoring.module_delete(session, course=naltrexone, module_slug=SECOND_MODULE.slug)
 
 
 def test_lesson_add_appends_to_its_module(session, naltrexone):
     authoring.lesson_add(
         session,
         course=naltrexone,
-        module_slug="staying-safe",
+        module_slug=SECOND_MODULE.slug,
         slug="side-effects",
         title="Side effects",
         minutes=4,
@@ -185,22 +192,26 @@ def test_lesson_error_is_located_at_its_field(session, naltrexone):
 
 
 def test_lesson_move_crosses_into_the_next_module(session, naltrexone):
-    authoring.lesson_move(session, course=naltrexone, lesson_slug="naltrexone-and-opioids", direction="down")
+    last = FIRST_MODULE.lesson_slugs[-1]
+    authoring.lesson_move(session, course=naltrexone, lesson_slug=last, direction="down")
 
     modules = draft(session, naltrexone)["course"]["modules"]
-    assert modules[0]["lessons"] == [FIRST, "naltrexone-and-alcohol"]
-    assert modules[1]["lessons"][0] == "naltrexone-and-opioids"
+    assert modules[0]["lessons"] == FIRST_MODULE.lesson_slugs[:-1]
+    assert modules[1]["lessons"][0] == last
     with pytest.raises(DraftError, match="already first"):
         authoring.lesson_move(session, course=naltrexone, lesson_slug=FIRST, direction="up")
 
 
 def test_lesson_remove_takes_it_out_of_the_draft(session, naltrexone):
-    authoring.lesson_remove(session, course=naltrexone, lesson_slug="starting-safely")
+    authoring.lesson_remove(session, course=naltrexone, lesson_slug=SECOND_MODULE.lesson_slugs[0])
 
     data = draft(session, naltrexone)
-    assert "starting-safely" not in authoring.draft_lesson_order(data) and "starting-safely" not in data["lessons"]
+    assert (
+        SECOND_MODULE.lesson_slugs[0] not in authoring.draft_lesson_order(data)
+        and SECOND_MODULE.lesson_slugs[0] not in data["lessons"]
+    )
     with pytest.raises(NotInDraft):
-        authoring.lesson_remove(session, course=naltrexone, lesson_slug="starting-safely")
+        authoring.lesson_remove(session, course=naltrexone, lesson_slug=SECOND_MODULE.lesson_slugs[0])
 
 
 def test_question_add_appends_a_new_question(session, naltrexone):
@@ -274,14 +285,14 @@ def test_misconceptions_add_edit_and_remove(session, naltrexone):
 
 def test_a_misconception_in_use_cannot_be_removed(session, naltrexone):
     with pytest.raises(DraftError, match="still used"):
-        authoring.misconception_remove(session, course=naltrexone, code="block-is-total")
+        authoring.misconception_remove(session, course=naltrexone, code=USED_CODE)
 
 
 def test_discard_throws_the_draft_away(session, naltrexone):
-    authoring.lesson_remove(session, course=naltrexone, lesson_slug="starting-safely")
+    authoring.lesson_remove(session, course=naltrexone, lesson_slug=SECOND_MODULE.lesson_slugs[0])
 
     assert authoring.draft_discard(session, course=naltrexone) is True
-    assert "starting-safely" in authoring.draft_lesson_order(draft(session, naltrexone))
+    assert SECOND_MODULE.lesson_slugs[0] in authoring.draft_lesson_order(draft(session, naltrexone))
 
 
 # --- the review, help, sources, pinned order and safety-critical marks -------------------------

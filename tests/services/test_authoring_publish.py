@@ -18,9 +18,12 @@ from app.services.course_export import course_to_data
 from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from tests.conftest import factory_course_spec
 from tests.factories import write_course
 
-FIRST = "receptors-and-blockers"
+SPEC = factory_course_spec()
+FIRST = SPEC.modules[0].lesson_slugs[0]
+MINUTES = SPEC.lessons[FIRST].minutes  # unchanged, so the previews below list only the changes made
 CONTENT = ("courses", "modules", "lessons", "questions", "choices", "misconceptions")
 
 
@@ -41,7 +44,7 @@ def make_user(session, email: str) -> User:
 def test_edits_never_touch_published_rows(session, naltrexone):
     before = content_rows(session)
     authoring.course_update(session, course=naltrexone, title="Changed", summary="Changed.", pass_mark=0.5)
-    authoring.lesson_remove(session, course=naltrexone, lesson_slug="starting-safely")
+    authoring.lesson_remove(session, course=naltrexone, lesson_slug=SPEC.modules[1].lesson_slugs[0])
     authoring.question_remove(session, course=naltrexone, lesson_slug=FIRST, position=1)
     authoring.publish_preview(session, course=naltrexone)
 
@@ -49,7 +52,9 @@ def test_edits_never_touch_published_rows(session, naltrexone):
 
 
 def test_preview_lists_the_changes(session, naltrexone):
-    authoring.lesson_update(session, course=naltrexone, lesson_slug=FIRST, title="New title", minutes=7, body="New.")
+    authoring.lesson_update(
+        session, course=naltrexone, lesson_slug=FIRST, title="New title", minutes=MINUTES, body="New."
+    )
     authoring.question_move(session, course=naltrexone, lesson_slug=FIRST, position=1, direction="down")
 
     preview = authoring.publish_preview(session, course=naltrexone)
@@ -60,7 +65,9 @@ def test_preview_lists_the_changes(session, naltrexone):
 
 def test_publish_applies_records_and_drops_the_draft(session, naltrexone):
     admin = make_user(session, "a@example.org")
-    authoring.lesson_update(session, course=naltrexone, lesson_slug=FIRST, title="New title", minutes=7, body="## New")
+    authoring.lesson_update(
+        session, course=naltrexone, lesson_slug=FIRST, title="New title", minutes=MINUTES, body="## New"
+    )
 
     publication = authoring.publish(session, course=naltrexone, user_id=admin.id)
 
@@ -116,8 +123,9 @@ def test_answered_question_removed_in_draft_is_retired_on_publish(session, naltr
 
 
 def test_a_draft_back_to_the_published_course_has_no_unpublished_changes(session, naltrexone):
-    authoring.module_rename(session, course=naltrexone, module_slug="staying-safe", title="Other")
-    authoring.module_rename(session, course=naltrexone, module_slug="staying-safe", title="Staying safe")
+    module = SPEC.modules[1]
+    authoring.module_rename(session, course=naltrexone, module_slug=module.slug, title="Other")
+    authoring.module_rename(session, course=naltrexone, module_slug=module.slug, title=module.title)
 
     assert authoring.draft_get(session, naltrexone) is None
     assert authoring.publish_preview(session, course=naltrexone).changes == []
@@ -152,7 +160,7 @@ def test_a_draft_that_replaces_every_question_retires_the_answered_ones(app, ses
         submission_key=uuid.uuid4().hex,
         pass_mark=0.8,
     )
-    data = course_to_data(session, course_by_slug(session, "naltrexone"), with_ids=True)
+    data = course_to_data(session, course_by_slug(session, course), with_ids=True)
     quiz = data["lessons"][lesson.slug]["front"]["quiz"]
     for question in quiz:
         question.pop("id")

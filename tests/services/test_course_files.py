@@ -8,7 +8,7 @@ import pytest
 
 from app.services.course_files import load_course
 from app.services.errors import CourseInvalid, Problem
-from tests.conftest import COURSE_DIR
+from tests.conftest import REAL_COURSE_DIR
 from tests.factories import COURSE, default_lessons, write_course
 
 
@@ -42,7 +42,7 @@ def test_factory_course_loads(tmp_path):
 
 
 def test_real_course_loads():
-    spec = load_course(COURSE_DIR)
+    spec = load_course(REAL_COURSE_DIR)
 
     assert spec.slug == "naltrexone"
     listed = [slug for module in spec.modules for slug in module.lesson_slugs]

@@ -8,10 +8,10 @@ from app.services.course_export import course_data_to_files, course_files_zip, c
 from app.services.course_files import load_course, load_course_zip, read_course_folder
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug
-from tests.conftest import COURSE_DIR, make_test_config
+from tests.conftest import COURSE_SLUG, FACTORY_COURSE_DIR, factory_course_spec, make_test_config, real_course_spec
 
 
-def export_files(session, slug="naltrexone") -> dict[str, str]:
+def export_files(session, slug=COURSE_SLUG) -> dict[str, str]:
     return course_data_to_files(course_to_data(session, course_by_slug(session, slug)))
 
 
@@ -31,22 +31,28 @@ def test_export_then_import_then_export_gives_identical_files(session, course, t
 
 def test_the_export_is_a_valid_course_folder_with_every_lesson(session, course, tmp_path):
     files = export_files(session)
-    originals = read_course_folder(COURSE_DIR)
+    originals = read_course_folder(FACTORY_COURSE_DIR)
     assert set(files) == set(originals)
     spec = load_course(write(tmp_path / "exported", files))
-    assert spec == load_course(COURSE_DIR)
+    assert spec == factory_course_spec()
+
+
+def test_the_real_course_exports_without_loss(session, real_course, tmp_path):
+    """The exporter keeps everything the real course's authors actually write."""
+    files = export_files(session, real_course)
+    assert load_course(write(tmp_path / "exported", files)) == real_course_spec()
 
 
 def test_importing_an_export_into_an_empty_database_reproduces_the_course(session, course, tmp_path):
     from app import create_app
 
     files = export_files(session)
-    data = course_to_data(session, course_by_slug(session, "naltrexone"))
+    data = course_to_data(session, course_by_slug(session, course))
     other = create_app(make_test_config(f"sqlite:///{tmp_path / 'empty.db'}"))
     with other.app_context():
         db.create_all()
         course_import(db.session, load_course(write(tmp_path / "exported", files)))
-        copy = course_by_slug(db.session, "naltrexone")
+        copy = course_by_slug(db.session, course)
         assert course_to_data(db.session, copy) == data
         assert course_data_to_files(course_to_data(db.session, copy)) == files
         db.session.remove()
@@ -55,18 +61,18 @@ def test_importing_an_export_into_an_empty_database_reproduces_the_course(sessio
 
 def test_zip_export_round_trips_and_is_stable(session, course):
     files = export_files(session)
-    archive = course_files_zip(files, "naltrexone")
-    assert course_files_zip(export_files(session), "naltrexone") == archive
+    archive = course_files_zip(files, course)
+    assert course_files_zip(export_files(session), course) == archive
     names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
-    assert "naltrexone/course.yaml" in names
-    assert load_course_zip(archive) == load_course(COURSE_DIR)
+    assert f"{course}/course.yaml" in names
+    assert load_course_zip(archive) == factory_course_spec()
 
 
 def test_cli_export_writes_a_folder_and_a_zip_that_import_back(app, runner, course, tmp_path):
-    result = runner.invoke(args=["courses", "export", "naltrexone", str(tmp_path / "out")])
+    result = runner.invoke(args=["courses", "export", course, str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "course.yaml").is_file()
-    result = runner.invoke(args=["courses", "export", "naltrexone", str(tmp_path / "out.zip")])
+    result = runner.invoke(args=["courses", "export", course, str(tmp_path / "out.zip")])
     assert result.exit_code == 0, result.output
     for path in (tmp_path / "out", tmp_path / "out.zip"):
         result = runner.invoke(args=["courses", "import", str(path)])
@@ -90,7 +96,7 @@ def test_admin_downloads_the_course_as_a_zip(client, app, course):
 
     create_user(app, "admin@example.org", role=Role.ADMIN)
     login(client, "admin@example.org")
-    response = client.get("/author/courses/naltrexone/export.zip")
+    response = client.get(f"/author/courses/{course}/export.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
-    assert 'filename="naltrexone.zip"' in response.headers["Content-Disposition"]
-    assert load_course_zip(response.data) == load_course(COURSE_DIR)
+    assert f'filename="{course}.zip"' in response.headers["Content-Disposition"]
+    assert load_course_zip(response.data) == factory_course_spec()

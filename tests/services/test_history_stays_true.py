@@ -18,9 +18,9 @@ from app.models import Choice, Question
 from app.services import authoring
 from app.services.authoring import ChoiceInput, QuestionInput
 from app.services.progress import course_by_slug
-from tests.conftest import create_user, login, quiz_form, submit_quiz
+from tests.conftest import COURSE_SLUG, create_user, factory_course_spec, login, quiz_form, submit_quiz
 
-FIRST = "receptors-and-blockers"
+FIRST = factory_course_spec().modules[0].lesson_slugs[0]
 HISTORY = ("lesson_progress", "quiz_attempts", "attempt_answers", "answer_selections")
 
 
@@ -77,8 +77,9 @@ def delete_picked(question: QuestionInput) -> QuestionInput:
 def edit_and_publish(app, change) -> tuple[int, int]:
     """Apply ``change`` to the first question in the draft (None: remove it), publish; return (question, picked) ids."""
     with app.app_context():
-        course = course_by_slug(db.session, "naltrexone")
+        course = course_by_slug(db.session, COURSE_SLUG)
         question = authoring.draft_question(authoring.draft_data(db.session, course), FIRST, 1)
+        assert not question["choices"][0].get("correct"), "the learner's pick, choice 1, must be a wrong one"
         ids = (question["id"], question["choices"][0]["id"])
         if change is None:
             authoring.question_remove(db.session, course=course, lesson_slug=FIRST, position=1)
@@ -155,5 +156,5 @@ def test_a_retired_question_is_gone_from_the_quiz_but_not_from_the_attempt(app, 
 
     edit_and_publish(app, None)
 
-    assert prompt not in client.get(f"/courses/naltrexone/lessons/{FIRST}/quiz").get_data(as_text=True)
+    assert prompt not in client.get(f"/courses/{COURSE_SLUG}/lessons/{FIRST}/quiz").get_data(as_text=True)
     assert prompt in client.get(attempt_url).get_data(as_text=True)

@@ -44,6 +44,13 @@ COUNSELLORS = 3
 
 
 @pytest.fixture
+def course(real_course) -> str:
+    """The real course here: the expected ranges below (about 20 answers a learner, 4.7 an attempt)
+    are the shape of the seeded data the benchmarks run on, which depends on its size."""
+    return real_course
+
+
+@pytest.fixture
 def seeded(app, session, course):
     """200 learners, 3 counsellors and an admin in the real course."""
     now = utcnow()

@@ -62,13 +62,13 @@ def test_next_cannot_redirect_off_site(client, learner, target):
     assert response.headers["Location"] == "/"
 
 
-def test_next_on_site_is_followed(client, learner):
+def test_next_on_site_is_followed(client, learner, course):
     token = csrf_token(client, "/auth/login")
     response = client.post(
-        "/auth/login?next=/courses/naltrexone/",
+        f"/auth/login?next=/courses/{course}/",
         data={"email": "learner@example.org", "password": PASSWORD, "csrf_token": token},
     )
-    assert response.headers["Location"] == "/courses/naltrexone/"
+    assert response.headers["Location"] == f"/courses/{course}/"
 
 
 def test_logout_is_post_only_and_needs_csrf(client, learner):

@@ -13,17 +13,19 @@ from app.models import Role
 from app.services import authoring
 from app.services.course_export import course_to_data
 from app.services.progress import course_by_slug
-from tests.conftest import create_user, csrf_token, login
+from tests.conftest import create_user, csrf_token, factory_course_spec, login
 
-BASE = "/author/courses/naltrexone"
-FIRST = "receptors-and-blockers"
+SPEC = factory_course_spec()
+BASE = f"/author/courses/{SPEC.slug}"
+MODULE = SPEC.modules[0].slug
+FIRST = SPEC.modules[0].lesson_slugs[0]
 EDIT_FIRST = f"{BASE}/lessons/{FIRST}/edit"
-LEARNER_FIRST = f"/courses/naltrexone/lessons/{FIRST}"
+LEARNER_FIRST = f"/courses/{SPEC.slug}/lessons/{FIRST}"
 
 
 @pytest.fixture
 def admin(app, client, course):
-    """A client logged in as an admin, with the real course published."""
+    """A client logged in as an admin, with the factory course published."""
     create_user(app, "admin@example.org", role=Role.ADMIN)
     assert login(client, "admin@example.org").status_code == 302
     return client
@@ -40,7 +42,7 @@ def learner(app, course):
 def draft(app) -> dict | None:
     """The draft's data, or None when there are no unpublished edits."""
     with app.app_context():
-        row = authoring.draft_get(db.session, course_by_slug(db.session, "naltrexone"))
+        row = authoring.draft_get(db.session, course_by_slug(db.session, SPEC.slug))
         data = row.data if row else None
         db.session.remove()
         return data
@@ -49,7 +51,7 @@ def draft(app) -> dict | None:
 def published_quiz(app) -> list[dict]:
     """The first lesson's published questions, with their row ids."""
     with app.app_context():
-        data = course_to_data(db.session, course_by_slug(db.session, "naltrexone"), with_ids=True)
+        data = course_to_data(db.session, course_by_slug(db.session, SPEC.slug), with_ids=True)
         db.session.remove()
         return data["lessons"][FIRST]["front"]["quiz"]
 
@@ -60,8 +62,8 @@ def lesson_form(admin, **changes) -> dict:
     data = {
         "csrf_token": csrf_token(admin, EDIT_FIRST),
         "title": re.search(r'name="title"[^>]*value="([^"]*)"', page).group(1),
-        "minutes": "7",
-        "module": "how-it-works",
+        "minutes": re.search(r'name="minutes"[^>]*value="([^"]*)"', page).group(1),
+        "module": MODULE,
         "body": textarea(page, "body"),
         "sources": textarea(page, "sources"),
     }
@@ -221,9 +223,7 @@ def test_buttons_refuse_a_post_without_csrf(admin, app):
 def test_an_invalid_direction_is_400(admin):
     token = csrf_token(admin, EDIT_FIRST)
 
-    assert (
-        admin.post(f"{BASE}/modules/how-it-works/move", data={"csrf_token": token, "direction": "x"}).status_code == 400
-    )
+    assert admin.post(f"{BASE}/modules/{MODULE}/move", data={"csrf_token": token, "direction": "x"}).status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -247,12 +247,12 @@ def test_unknown_slugs_and_positions_are_404(admin, method, url):
 
 def test_a_taken_slug_is_shown_beside_the_slug_field(admin, app):
     url = f"{BASE}/lessons/new"
-    form = {"csrf_token": csrf_token(admin, url), "slug": FIRST, "title": "T", "minutes": "3", "module": "how-it-works"}
+    form = {"csrf_token": csrf_token(admin, url), "slug": FIRST, "title": "T", "minutes": "3", "module": MODULE}
 
     response = admin.post(url, data={**form, "body": "Words.", "save": "Save"})
 
     assert response.status_code == 400
-    assert re.search(r'id="slug-error">“receptors-and-blockers” is already used', response.get_data(as_text=True))
+    assert re.search(rf'id="slug-error">“{FIRST}” is already used', response.get_data(as_text=True))
     assert draft(app) is None
 
 
@@ -271,7 +271,7 @@ def test_discard_returns_to_the_published_course(admin, app):
     assert draft(app) is None
 
 
-def test_course_details_take_the_pass_mark_in_percent(admin, app):
+def test_course_details_take_the_pass_mark_in_percent(admin, app, course):
     url = f"{BASE}/edit"
     form = {
         "csrf_token": csrf_token(admin, url),
@@ -295,7 +295,7 @@ def publish_draft(admin) -> None:
 
 def published(app) -> dict:
     with app.app_context():
-        data = course_to_data(db.session, course_by_slug(db.session, "naltrexone"), with_ids=True)
+        data = course_to_data(db.session, course_by_slug(db.session, SPEC.slug), with_ids=True)
         db.session.remove()
         return data
 
@@ -356,7 +356,7 @@ def test_a_half_filled_review_names_the_missing_part(admin, app):
     assert draft(app) is None
 
 
-def test_an_empty_review_means_none_recorded(admin, learner, app):
+def test_an_empty_review_means_none_recorded(admin, learner, app, course):
     url = f"{BASE}/edit"
     form = form_values(admin, url, reviewed_by="", reviewed_on="", next_review_on="")
 
@@ -428,7 +428,7 @@ def test_a_new_question_shuffles_by_default(admin):
     assert '<label for="choices-0-safety_critical">Safety-critical (could cause harm if believed)</label>' in page
 
 
-def test_a_pinned_order_and_a_safety_mark_are_shown_back_and_reach_learners(admin, learner, app):
+def test_a_pinned_order_and_a_safety_mark_are_shown_back_and_reach_learners(admin, learner, app, course):
     url = f"{BASE}/lessons/{FIRST}/questions/1/edit"
     form = question_form(admin)
     rows = [i for i in range(30) if form.get(f"choices-{i}-text")]
@@ -450,12 +450,12 @@ def test_a_pinned_order_and_a_safety_mark_are_shown_back_and_reach_learners(admi
     page = admin.get(url).get_data(as_text=True)
     assert not checked(page, "shuffle") and checked(page, f"choices-{wrong}-safety_critical")
     # Pinned: the learner's quiz shows the choices in the order written.
-    quiz = learner.get(f"/courses/naltrexone/lessons/{FIRST}/quiz").get_data(as_text=True)
+    quiz = learner.get(f"/courses/{course}/lessons/{FIRST}/quiz").get_data(as_text=True)
     places = [quiz.index(str(escape(choice["text"]))) for choice in question["choices"]]
     assert places == sorted(places)
 
 
-def test_a_correct_choice_marked_safety_critical_is_refused_beside_it(admin, app):
+def test_a_correct_choice_marked_safety_critical_is_refused_beside_it(admin, app, course):
     form = question_form(admin)
     right = next(i for i in range(30) if f"choices-{i}-correct" in form)
     form[f"choices-{right}-safety_critical"] = "y"
@@ -474,7 +474,7 @@ def first_code(app) -> str:
     return next(iter(published(app)["course"]["misconceptions"]))
 
 
-def test_a_misconception_title_and_safety_mark_are_shown_back_and_published(admin, app):
+def test_a_misconception_title_and_safety_mark_are_shown_back_and_published(admin, app, course):
     code = first_code(app)
     url = f"{BASE}/misconceptions/{code}/edit"
     form = form_values(admin, url, title="Short test title", safety_critical="y")
@@ -495,7 +495,7 @@ def test_a_misconception_title_and_safety_mark_are_shown_back_and_published(admi
     assert re.search(r'id="title"[^>]*value=""', page) and not checked(page, "safety_critical")
 
 
-def test_a_new_misconception_takes_a_title_and_safety_mark(admin, app):
+def test_a_new_misconception_takes_a_title_and_safety_mark(admin, app, course):
     url = f"{BASE}/misconceptions/new"
     form = {
         "csrf_token": csrf_token(admin, url),

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from app.models import Role
-from tests.conftest import create_user, lesson_slugs, login
+from tests.conftest import COURSE_SLUG, create_user, lesson_slugs, login
 
 
 @pytest.fixture
@@ -22,25 +22,25 @@ def test_a_page_number_that_is_not_one_shows_the_first_page(admin_client, url, p
 
 
 @pytest.mark.parametrize("bad_id", ["2147483648", "99999999999999999999", "0", "²", "%C2%B2"])
-def test_an_id_out_of_range_in_the_path_is_404(app, admin_client, bad_id):
+def test_an_id_out_of_range_in_the_path_is_404(app, admin_client, bad_id, course):
     first = lesson_slugs(app)[0]
     for url in (
         f"/counsel/clients/{bad_id}",
         f"/author/users/{bad_id}",
-        f"/courses/naltrexone/lessons/{first}/quiz/attempts/{bad_id}",
-        f"/author/courses/naltrexone/lessons/{first}/questions/{bad_id}/edit",
+        f"/courses/{course}/lessons/{first}/quiz/attempts/{bad_id}",
+        f"/author/courses/{course}/lessons/{first}/questions/{bad_id}/edit",
     ):
         assert admin_client.get(url).status_code == 404, url
 
 
-@pytest.mark.parametrize("url", ["/courses/na%00/", "/x%00", "/courses/naltrexone/?q=%00", "/?a%00=1"])
+@pytest.mark.parametrize("url", ["/courses/na%00/", "/x%00", f"/courses/{COURSE_SLUG}/?q=%00", "/?a%00=1"])
 def test_a_nul_anywhere_in_the_path_or_query_is_400(admin_client, url):
     assert admin_client.get(url).status_code == 400
 
 
 @pytest.mark.parametrize("value", ["²", "١", "2147483648", "0", "1 "])
-def test_a_quiz_choice_that_is_not_an_id_is_400(app, admin_client, value):
-    url = f"/courses/naltrexone/lessons/{lesson_slugs(app)[0]}/quiz"
+def test_a_quiz_choice_that_is_not_an_id_is_400(app, admin_client, value, course):
+    url = f"/courses/{course}/lessons/{lesson_slugs(app)[0]}/quiz"
     page = admin_client.get(url).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     key = re.search(r'name="submission_key" type="hidden" value="([^"]*)"', page).group(1)
@@ -50,8 +50,8 @@ def test_a_quiz_choice_that_is_not_an_id_is_400(app, admin_client, value):
 
 
 @pytest.mark.parametrize("pass_mark", ["sNaN", "NaN", "Infinity", "-Infinity"])
-def test_a_pass_mark_that_is_not_a_number_is_refused_on_the_form(admin_client, pass_mark):
-    url = "/author/courses/naltrexone/edit"
+def test_a_pass_mark_that_is_not_a_number_is_refused_on_the_form(admin_client, pass_mark, course):
+    url = f"/author/courses/{course}/edit"
     page = admin_client.get(url).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = admin_client.post(url, data={"csrf_token": token, "title": "T", "summary": "S", "pass_mark": pass_mark})

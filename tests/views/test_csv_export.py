@@ -77,13 +77,13 @@ def rows_of(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
 
 
-def test_export_is_a_csv_attachment(counsellor_client, clients):
+def test_export_is_a_csv_attachment(counsellor_client, clients, course):
     response = counsellor_client.get("/counsel/clients.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
-    assert 'filename="naltrexone-clients.csv"' in disposition
+    assert f'filename="{course}-clients.csv"' in disposition
 
 
 def app_responses(app, client, url: str) -> list:

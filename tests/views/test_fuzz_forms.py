@@ -80,7 +80,7 @@ PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
 def valid_arguments(w) -> dict[str, str]:
     """A real value for every path parameter, from the access matrix's world."""
     return {
-        "course_slug": "naltrexone",
+        "course_slug": w["course"],
         "lesson_slug": w["first"],
         "attempt_id": str(w["attempt"]),
         "learner_id": str(w["ids"]["learner"]),
@@ -88,9 +88,9 @@ def valid_arguments(w) -> dict[str, str]:
         "code": w["code"],
         "token": "not-a-token",
         "user_id": str(w["ids"]["other_learner"]),
-        "module_slug": "how-it-works",
+        "module_slug": w["module"],
         "position": "1",
-        "misconception_code": "block-is-total",
+        "misconception_code": w["misconception"],
     }
 
 

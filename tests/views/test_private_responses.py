@@ -5,18 +5,27 @@ The routes come from the access matrix, so a new route is checked here as soon a
 
 import pytest
 
-from tests.conftest import login
+from tests.conftest import COURSE_SLUG, login
 from tests.views.test_access_matrix import EMAILS, matrix, world  # noqa: F401 - world is a fixture
 
 # Stand-in values, only to list the matrix's rows at collection time; the test uses the real ones.
-_LISTING = {"first": "first", "attempt": 1, "link": 1, "code": "CODE", "ids": dict.fromkeys(EMAILS, 1)}
+_LISTING = {
+    "course": COURSE_SLUG,
+    "module": "module",
+    "misconception": "code",
+    "first": "first",
+    "attempt": 1,
+    "link": 1,
+    "code": "CODE",
+    "ids": dict.fromkeys(EMAILS, 1),
+}
 GET_ROWS = [url for method, url in matrix(_LISTING) if method == "GET"]
 # Answers that never look at who is asking: the health check only.
 SHARED = {"/healthz"}
 DOWNLOADS = {
     "/me/data.json": "learner",
     "/counsel/clients.csv": "counsellor",
-    "/author/courses/naltrexone/export.zip": "admin",
+    f"/author/courses/{COURSE_SLUG}/export.zip": "admin",
 }
 
 
@@ -40,7 +49,7 @@ def test_downloads_are_no_store_for_the_role_that_may_download_them(app, client,
     response.close()  # the CSV is streamed
 
 
-@pytest.mark.parametrize("url", ["/", "/auth/login", "/courses/naltrexone/", "/no-such-page"])
+@pytest.mark.parametrize("url", ["/", "/auth/login", f"/courses/{COURSE_SLUG}/", "/no-such-page"])
 def test_pages_are_no_store_for_visitors_too(client, course, url):
     assert client.get(url).headers["Cache-Control"] == "no-store"
 

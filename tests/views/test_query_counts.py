@@ -43,17 +43,17 @@ LEARNER_PAGES = ["landing", "overview", "lesson", "quiz page", "quiz result", "m
 
 
 @pytest.mark.parametrize("page", LEARNER_PAGES)
-def test_learner_pages_run_at_most_3_queries_whatever_the_history(learner_client, app, learner, page):
+def test_learner_pages_run_at_most_3_queries_whatever_the_history(learner_client, app, learner, page, course):
     first = lesson_slugs(app)[0]
     result = submit_quiz(learner_client, first, quiz_form(app, first, right=False)).headers["Location"]
     url = {
         "landing": "/",
-        "overview": "/courses/naltrexone/",
-        "lesson": f"/courses/naltrexone/lessons/{first}",
-        "quiz page": f"/courses/naltrexone/lessons/{first}/quiz",
+        "overview": f"/courses/{course}/",
+        "lesson": f"/courses/{course}/lessons/{first}",
+        "quiz page": f"/courses/{course}/lessons/{first}/quiz",
         "quiz result": result,
         "my page": "/me/",
-        "certificate": "/courses/naltrexone/certificate",  # not finished yet: a redirect
+        "certificate": f"/courses/{course}/certificate",  # not finished yet: a redirect
     }[page]
     learner_client.get(url)  # a lesson's first visit also records that it was opened
     before = queries_for(app, lambda: learner_client.get(url))
@@ -65,19 +65,19 @@ def test_learner_pages_run_at_most_3_queries_whatever_the_history(learner_client
     assert after <= 3, after
 
 
-def test_opening_a_lesson_for_the_first_time_adds_one_write(learner_client, app):
+def test_opening_a_lesson_for_the_first_time_adds_one_write(learner_client, app, course):
     first = lesson_slugs(app)[0]
-    url = f"/courses/naltrexone/lessons/{first}"
-    learner_client.get("/courses/naltrexone/")  # this worker has now cached the course content
+    url = f"/courses/{course}/lessons/{first}"
+    learner_client.get(f"/courses/{course}/")  # this worker has now cached the course content
     first_visit = queries_for(app, lambda: learner_client.get(url))
     later_visit = queries_for(app, lambda: learner_client.get(url))
     assert first_visit == later_visit + 1
 
 
-def test_quiz_submission_queries_do_not_grow_with_attempts(learner_client, app, learner):
+def test_quiz_submission_queries_do_not_grow_with_attempts(learner_client, app, learner, course):
     first = lesson_slugs(app)[0]
     wrong = quiz_form(app, first, right=False)
-    learner_client.get("/courses/naltrexone/")  # the course content is cached from here on
+    learner_client.get(f"/courses/{course}/")  # the course content is cached from here on
     before = queries_for(app, lambda: submit_quiz(learner_client, first, wrong))
     add_failed_attempts(app, learner, first, 50)
     after = queries_for(app, lambda: submit_quiz(learner_client, first, wrong))

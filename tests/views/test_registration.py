@@ -56,9 +56,9 @@ def test_registering_mails_a_link_that_makes_the_account_and_logs_in(client, app
 
 
 def test_the_link_leads_where_registering_began(client, app, inbox, course):
-    register(client, next_url="/courses/naltrexone/continue")
+    register(client, next_url=f"/courses/{course}/continue")
     response = choose_password(client, finish_link(inbox.wait_for(1)[0]))
-    assert response.headers["Location"] == "/courses/naltrexone/continue"
+    assert response.headers["Location"] == f"/courses/{course}/continue"
 
 
 def test_the_link_works_once(client, app, inbox):

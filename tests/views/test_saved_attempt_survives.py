@@ -18,10 +18,10 @@ def _gone(*args, **kwargs):
 
 @pytest.mark.parametrize("where", ["the next query", "finishing the response"])
 def test_the_database_failing_after_the_commit_still_sends_the_learner_to_their_attempt(
-    app, learner_client, where, monkeypatch
+    app, learner_client, where, monkeypatch, course
 ):
     first = lesson_slugs(app)[0]
-    url = f"/courses/naltrexone/lessons/{first}/quiz"
+    url = f"/courses/{course}/lessons/{first}/quiz"
     page = learner_client.get(url).get_data(as_text=True)
     form = {
         **quiz_form(app, first),
@@ -68,11 +68,11 @@ def test_the_database_failing_after_the_commit_still_sends_the_learner_to_their_
     assert learner_client.get(response.headers["Location"]).status_code == 200
 
 
-def test_the_database_failing_before_the_commit_is_a_503_and_nothing_is_saved(app, learner_client, monkeypatch):
+def test_the_database_failing_before_the_commit_is_a_503_and_nothing_is_saved(app, learner_client, monkeypatch, course):
     import app.services.quizzes as quizzes
 
     first = lesson_slugs(app)[0]
-    url = f"/courses/naltrexone/lessons/{first}/quiz"
+    url = f"/courses/{course}/lessons/{first}/quiz"
     page = learner_client.get(url).get_data(as_text=True)
     form = {
         **quiz_form(app, first),

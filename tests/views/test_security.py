@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from tests.conftest import lesson_slugs
+from tests.conftest import COURSE_SLUG, lesson_slugs
 
 
-@pytest.mark.parametrize("url", ["/", "/auth/login", "/auth/register", "/courses/naltrexone/", "/no-such-page"])
+@pytest.mark.parametrize("url", ["/", "/auth/login", "/auth/register", f"/courses/{COURSE_SLUG}/", "/no-such-page"])
 def test_every_page_carries_the_security_headers(client, course, url):
     response = client.get(url)
     csp = response.headers["Content-Security-Policy"]
@@ -17,13 +17,13 @@ def test_every_page_carries_the_security_headers(client, course, url):
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
-def test_pages_have_no_inline_script_or_style(learner_client, app):
+def test_pages_have_no_inline_script_or_style(learner_client, app, course):
     first = lesson_slugs(app)[0]
     for url in (
         "/",
-        "/courses/naltrexone/",
-        f"/courses/naltrexone/lessons/{first}",
-        f"/courses/naltrexone/lessons/{first}/quiz",
+        f"/courses/{course}/",
+        f"/courses/{course}/lessons/{first}",
+        f"/courses/{course}/lessons/{first}/quiz",
     ):
         page = learner_client.get(url).get_data(as_text=True)
         assert "<script" not in page and "<style" not in page and " style=" not in page, url
@@ -64,7 +64,7 @@ def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkey
     assert "We are having trouble right now" in page and "Traceback" not in page and "database is gone" not in page
 
 
-def test_when_the_database_drops_every_connection_at_most_one_request_fails(learner_client, app):
+def test_when_the_database_drops_every_connection_at_most_one_request_fails(learner_client, app, course):
     """No pre-ping (it would cost a round trip per page): a dead pooled connection fails one
     request with a 503, SQLAlchemy then replaces the pool, and the next request works."""
     import psycopg
@@ -76,7 +76,7 @@ def test_when_the_database_drops_every_connection_at_most_one_request_fails(lear
         if db.engine.dialect.name != "postgresql":
             pytest.skip("a database restart is a PostgreSQL matter; SQLite has no server to restart")
         url = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    page = f"/courses/naltrexone/lessons/{lesson_slugs(app)[0]}"
+    page = f"/courses/{course}/lessons/{lesson_slugs(app)[0]}"
     assert learner_client.get(page).status_code == 200
     with app.app_context():
         held = db.session.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"))
@@ -187,9 +187,9 @@ def test_the_headers_are_on_every_page_type(client, app, course):
         "/",
         "/healthz",
         "/auth/reset",
-        "/courses/naltrexone/",
-        f"/courses/naltrexone/lessons/{first}",
-        f"/courses/naltrexone/lessons/{first}/quiz",
+        f"/courses/{course}/",
+        f"/courses/{course}/lessons/{first}",
+        f"/courses/{course}/lessons/{first}/quiz",
         "/me/",
         "/me/data.json",
         "/join/AAAA-BBBB",
@@ -200,7 +200,7 @@ def test_the_headers_are_on_every_page_type(client, app, course):
         "/author/",
         "/author/analytics",
         "/author/users",
-        "/author/courses/naltrexone/export.zip",
+        f"/author/courses/{course}/export.zip",
         "/static/css/app.css",
         "/nowhere",
     ]
@@ -213,7 +213,7 @@ def test_the_headers_are_on_every_page_type(client, app, course):
         response.close()  # static files are streamed from disk
 
 
-@pytest.mark.parametrize("url", ["/", "/me/", "/me/data.json", "/courses/naltrexone/", "/no-such-page"])
+@pytest.mark.parametrize("url", ["/", "/me/", "/me/data.json", f"/courses/{COURSE_SLUG}/", "/no-such-page"])
 def test_a_signed_in_user_gets_the_sites_503_when_every_query_fails(app, learner_client, monkeypatch, url):
     """The error page must not need the database (base.html would read the signed-in user)."""
     from sqlalchemy import event
