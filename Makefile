@@ -56,6 +56,7 @@ bench: install
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache
