@@ -34,8 +34,9 @@ LEARNER = "Nia Learner"
 
 
 def revealing_choices(question: QuestionSpec) -> list[int]:
-    """One wrong choice that points to a misconception (alone, so ``multiple`` is wrong too)."""
-    return [next(i for i, choice in enumerate(question.choices) if not choice.correct and choice.misconception)]
+    """One wrong choice, alone (so ``multiple`` is wrong too): one that points to a misconception where there is one."""
+    wrong = [i for i, choice in enumerate(question.choices) if not choice.correct]
+    return [next((i for i in wrong if question.choices[i].misconception), wrong[0])]
 
 
 def test_counsellor_journey(page, learner_page, app, course_spec, axe_source, inbox):
@@ -96,7 +97,8 @@ def test_counsellor_journey(page, learner_page, app, course_spec, axe_source, in
             learner.get_by_role("link", name="Try the quiz again").click()
         answer_quiz(learner, first, revealing_choices)
         expect(learner.get_by_role("heading", level=1)).to_contain_text("Not passed yet")
-    revealed = {question.choices[revealing_choices(question)[0]].misconception for question in first.quiz}
+    revealed = {question.choices[revealing_choices(question)[0]].misconception for question in first.quiz} - {None}
+    assert revealed, "the first lesson's quiz should reveal a misconception for this journey"
 
     # The counsellor's dashboard now lists the client, flagged as struggling ...
     counsellor.goto("/counsel/")
