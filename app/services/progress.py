@@ -21,7 +21,7 @@ from app.models.types import utcnow
 from app.services.course_content import CourseContent, LessonView, ModuleView, course_content
 from app.services.default_course import default_course_id
 from app.services.errors import DomainError, LessonLocked
-from app.services.reads import read_rows
+from app.services.reads import Read, read_rows
 
 
 class LessonState(StrEnum):
@@ -215,7 +215,9 @@ def _version_and_progress_statement(*, first_course: bool, with_learner: bool):
 
 # Built once: learner pages run one of these on every request (app/services/reads.py).
 _VERSION_AND_PROGRESS = {
-    (first_course, with_learner): _version_and_progress_statement(first_course=first_course, with_learner=with_learner)
+    (first_course, with_learner): Read(
+        _version_and_progress_statement(first_course=first_course, with_learner=with_learner)
+    )
     for first_course in (False, True)
     for with_learner in (False, True)
 }

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from app.models import COUNSELLING_ROLES, CounsellorLink, Invitation, ProgressView, Role, User
 from app.models.types import utcnow
 from app.services.errors import DomainError
-from app.services.reads import read_rows
+from app.services.reads import Read, read_rows
 
 INVITATION_LIFETIME = timedelta(days=14)
 # No 0/O or 1/I/L, so a code read aloud or copied by hand survives.
@@ -245,7 +245,7 @@ def _sharing_overview_statement():
     return union_all(links, views)
 
 
-_SHARING_OVERVIEW = _sharing_overview_statement()  # built once: /me/ runs it on every visit
+_SHARING_OVERVIEW = Read(_sharing_overview_statement())  # built once: /me/ runs it on every visit
 
 
 def learner_sharing_overview(session: Session, *, learner: User, view_limit: int = 100) -> SharingOverview:

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 
 from app.models import User, UserSession
-from app.services.reads import read_rows
+from app.services.reads import Read, read_rows
 from app.services.user_sessions import (
     SessionLimits,
     session_token_hash,
@@ -27,7 +27,7 @@ from app.services.user_sessions import (
 
 _USER_COLUMNS = [column.key for column in User.__table__.columns]
 # Built once: every signed-in request runs it. Checking the login session costs no extra round trip.
-_USER_BY_SESSION = (
+_USER_BY_SESSION = Read(
     select(
         *User.__table__.columns,
         UserSession.id.label("login_session_id"),

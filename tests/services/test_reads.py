@@ -2,6 +2,8 @@
 
 import gc
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -13,7 +15,7 @@ from app.extensions import db
 from app.models import Choice, CounsellorLink, Course, Lesson, LessonProgress, ProgressView, Role, User
 from app.models.types import utcnow
 from app.services.progress import _VERSION_AND_PROGRESS
-from app.services.reads import read_in_autocommit, read_rows
+from app.services.reads import Read, read_in_autocommit, read_rows
 from app.services.sharing import _SHARING_OVERVIEW
 from app.services.signed_in_user import _USER_BY_SESSION
 from app.services.user_sessions import SessionLimits, session_token_hash, user_session_start
@@ -96,15 +98,43 @@ def the_ordinary_path(session, statement, params) -> list[tuple]:
     return rows
 
 
+@contextmanager
+def connections_opened() -> Iterator[list]:
+    """The SQLAlchemy Connections opened in the block (a Read on the driver's cursor opens none)."""
+    opened: list = []
+
+    def on_connect(connection):
+        opened.append(connection)
+
+    event.listen(db.engine, "engine_connect", on_connect)
+    try:
+        yield opened
+    finally:
+        event.remove(db.engine, "engine_connect", on_connect)
+
+
+def three_ways(session, read: Read, params: dict) -> list[tuple]:
+    """A Read's rows on the driver's cursor, checked against Core in autocommit and the ORM session."""
+    with connections_opened() as opened:
+        on_the_driver = read_rows(db.session, read, params)
+    assert opened == [], "the Read did not run on the driver's cursor"
+    assert session_is_idle()
+    in_core = read_in_autocommit(db.engine, read.statement, params)
+    through_the_session = the_ordinary_path(session, read.statement, params)
+    assert on_the_driver == in_core == through_the_session
+    return on_the_driver
+
+
 def test_every_column_type_comes_back_as_through_the_session(app, session, course, learner):
     lesson_id = first_lesson_id(session)
     session.execute(
         Course.__table__.update().values(reviewed_on=date(2026, 3, 1), next_review_on=date(2027, 3, 1))
     )
     session.get(Lesson, lesson_id).sources = [{"title": "A source", "url": None}]
-    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=utcnow(), completed_at=utcnow()))
+    opened = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=opened, completed_at=utcnow()))
     fresh_request(session)
-    statement = (
+    read = Read(
         select(
             Course.reviewed_on,  # Date
             Course.pass_mark,  # Float
@@ -120,25 +150,29 @@ def test_every_column_type_comes_back_as_through_the_session(app, session, cours
         .join(LessonProgress, LessonProgress.lesson_id == Lesson.id)
         .join(User, User.id == LessonProgress.user_id)
         .join(Choice, Choice.question_id.is_not(None))  # every choice, for both booleans
-        .where(User.id == bindparam("user_id"))
+        .where(
+            User.id == bindparam("user_id"),
+            User.is_active == bindparam("active"),  # parameters go through their types too:
+            LessonProgress.opened_at == bindparam("opened"),  # an aware time, stored in UTC
+        )
         .order_by(Choice.id)
     )
+    in_paris = opened.astimezone(timezone(timedelta(hours=2)))
 
-    fast = read_in_autocommit(db.engine, statement, {"user_id": learner})
-    ordinary = the_ordinary_path(session, statement, {"user_id": learner})
+    rows = three_ways(session, read, {"user_id": learner, "active": True, "opened": in_paris})
 
-    assert fast == ordinary and len(fast) > 1
-    reviewed_on, pass_mark, updated_at, sources, retired_at, is_correct, is_active, role, completed_at = fast[0]
+    assert len(rows) > 1
+    reviewed_on, pass_mark, updated_at, sources, retired_at, is_correct, is_active, role, completed_at = rows[0]
     assert type(reviewed_on) is date and reviewed_on == date(2026, 3, 1)
     assert isinstance(pass_mark, float)
     assert updated_at.tzinfo == UTC and completed_at.tzinfo == UTC
     assert sources == [{"title": "A source", "url": None}]
     assert retired_at is None
-    assert {type(row[5]) for row in fast} == {bool} and {row[5] for row in fast} == {True, False}
+    assert {type(row[5]) for row in rows} == {bool} and {row[5] for row in rows} == {True, False}
     assert is_active is True and role == "learner"
 
 
-def test_the_apps_registered_reads_give_the_same_rows_both_ways(app, session, course, learner):
+def test_the_apps_registered_reads_give_the_same_rows_every_way(app, session, course, learner):
     counsellor = create_user(app, "counsellor@example.org", role=Role.COUNSELLOR)
     lesson_id = first_lesson_id(session)
     slug = session.scalar(select(Course.slug))
@@ -159,10 +193,20 @@ def test_the_apps_registered_reads_give_the_same_rows_both_ways(app, session, co
         (_VERSION_AND_PROGRESS[(True, False)], {}),
     ]
 
-    for statement, params in reads:
-        fast = read_in_autocommit(db.engine, statement, params)
-        assert fast, statement
-        assert fast == the_ordinary_path(session, statement, params), statement
+    for read, params in reads:
+        assert three_ways(session, read, params), read
+
+
+def test_a_read_sqlalchemy_must_render_at_execution_runs_in_core(app, session, course, learner, other_learner):
+    fresh_request(session)
+    read = Read(select(User.id).where(User.id.in_(bindparam("ids", expanding=True))).order_by(User.id))
+
+    with connections_opened() as opened:
+        rows = read_rows(db.session, read, {"ids": [learner, other_learner]})
+
+    assert rows == [(learner,), (other_learner,)]
+    assert len(opened) == 1  # an ordinary Connection, in autocommit
+    assert session_is_idle()
 
 
 # --- SQLAlchemy's machinery, not a copy of it ---------------------------------------------
@@ -184,42 +228,61 @@ def test_a_thousand_statements_built_per_call_leave_no_thousand_entries(app, ses
     assert len(cache) <= cache.capacity * (1 + cache.threshold) < 1000
 
 
-def test_engine_listeners_see_the_fast_reads_connection_and_context(app, session, course, learner):
+def test_reads_made_per_call_leave_nothing_behind(app, session, course, learner):
     fresh_request(session)
+    alive = []
+    for n in range(100):
+        read = Read(select(literal_column(str(n)).label(f"n{n}"), User.id).where(User.id == bindparam("user_id")))
+        assert read_rows(db.session, read, {"user_id": learner}) == [(n, learner)]
+        alive.append((weakref.ref(read), weakref.ref(read.statement)))
+        del read
+    gc.collect()
+
+    assert [(r(), s()) for r, s in alive if r() is not None or s() is not None] == []
+
+
+def listened(statement, params) -> list[tuple]:
+    """Run a read while a statement listener is registered; what the listener saw of each statement."""
     seen = []
 
-    def after(conn, cursor, statement, parameters, context, executemany):
+    def after(conn, cursor, sql, parameters, context, executemany):
         seen.append((conn, context, driver_autocommits(conn)))
 
     event.listen(db.engine, "after_cursor_execute", after)
     try:
-        read_rows(db.session, PROGRESS, {"user_id": learner})
+        read_rows(db.session, statement, params)
     finally:
         event.remove(db.engine, "after_cursor_execute", after)
+    return seen
 
-    [(conn, context, autocommit)] = seen
-    assert conn is not None and context is not None
-    assert autocommit
-    assert session_is_idle()
+
+def test_statement_listeners_see_every_read_with_its_connection_and_context(app, session, course, learner):
+    fresh_request(session)
+
+    for statement in (PROGRESS, Read(PROGRESS)):  # a Read too leaves the driver's cursor to be seen
+        [(conn, context, autocommit)] = listened(statement, {"user_id": learner})
+        assert conn is not None and context is not None
+        assert autocommit
+        assert session_is_idle()
 
 
 def test_the_connection_goes_back_to_the_pool_out_of_autocommit(app, session, course, learner):
     lesson_id = first_lesson_id(session)
     fresh_request(session)
-    db.engine.dispose()  # an empty pool: the read's connection is the one the session gets next
-    read_rows(db.session, PROGRESS, {"user_id": learner})
+    for statement in (PROGRESS, Read(PROGRESS)):
+        db.engine.dispose()  # an empty pool: the read's connection is the one the session gets next
+        read_rows(db.session, statement, {"user_id": learner})
 
-    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id))
-    session.flush()
-    assert not driver_autocommits(session.connection())
-    session.rollback()
+        session.add(LessonProgress(user_id=learner, lesson_id=lesson_id))
+        session.flush()
+        assert not driver_autocommits(session.connection())
+        session.rollback()
 
-    assert read_rows(db.session, PROGRESS, {"user_id": learner}) == []  # the write was undone
+        assert read_rows(db.session, statement, {"user_id": learner}) == []  # the write was undone
 
 
-def _drop(connection) -> None:
+def _drop(dbapi_connection) -> None:
     """Cut a pooled connection from the database behind the pool's back, as a restart would."""
-    dbapi_connection = connection.connection.dbapi_connection
     if db.engine.dialect.name == "sqlite":
         dbapi_connection.close()
         return
@@ -241,7 +304,7 @@ def test_a_read_on_a_dropped_connection_is_run_again_on_a_new_one(app, session, 
     def drop_the_first(conn, cursor, statement, parameters, context, executemany):
         attempts.append(conn.connection.dbapi_connection)
         if len(attempts) == 1:
-            _drop(conn)
+            _drop(conn.connection.dbapi_connection)
 
     event.listen(db.engine, "before_cursor_execute", drop_the_first)
     try:
@@ -252,6 +315,33 @@ def test_a_read_on_a_dropped_connection_is_run_again_on_a_new_one(app, session, 
     assert [row[0] for row in rows] == [lesson_id]
     assert len(attempts) == 2 and attempts[0] is not attempts[1]  # a new connection, not the dead one
     assert read_rows(db.session, PROGRESS, {"user_id": learner}) == rows  # and the pool works on
+
+
+def test_a_read_whose_pooled_connection_was_dropped_is_recovered(app, session, course, learner):
+    lesson_id = first_lesson_id(session)
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id))
+    fresh_request(session)
+    made = []
+
+    def on_connect(dbapi_connection, record):
+        made.append(dbapi_connection)
+
+    db.engine.dispose()
+    event.listen(db.engine, "connect", on_connect)
+    try:
+        read = Read(PROGRESS)
+        first = read_rows(db.session, read, {"user_id": learner})
+        assert len(made) == 1  # the pool holds this one connection now
+
+        _drop(made[0])  # the database restarts while the connection waits in the pool
+        again = read_rows(db.session, read, {"user_id": learner})
+    finally:
+        event.remove(db.engine, "connect", on_connect)
+
+    assert [row[0] for row in first] == [lesson_id]
+    assert again == first
+    assert len(made) >= 2  # a new connection answered; the dead one was discarded
+    assert read_rows(db.session, read, {"user_id": learner}) == first
 
 
 def test_a_read_that_fails_for_another_reason_is_not_run_again(app, session, course, learner):
