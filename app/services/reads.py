@@ -43,7 +43,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.selectable import CompoundSelect, Select
 
 _USING_DATABASE = "reads.using_database"
@@ -118,18 +118,19 @@ def _bind_processor(bind, dialect: Dialect) -> Callable | None:
     return bind.type.dialect_impl(dialect).bind_processor(dialect)
 
 
-def read_rows(session: Session | scoped_session, statement: Read | Executable, params: dict) -> list[tuple]:
+def read_rows(session: Session | scoped_session[Session], statement: Read | Executable, params: dict) -> list[tuple]:
     """Run a read-only statement (a registered Read, or any SELECT) with ``params``; its rows as tuples.
 
     Outside any transaction when that is safe (see above), otherwise through the session.
     Either way the rows are the ones ``session.execute`` would give, with the same Python values.
     """
-    if isinstance(session, scoped_session):
-        session = session()  # the request's own session
+    own = session() if isinstance(session, scoped_session) else session  # the request's own session
     executable = statement.statement if isinstance(statement, Read) else statement
-    if not _session_is_idle(session):
-        return [tuple(row) for row in session.execute(executable, params)]
-    engine = session.get_bind(clause=executable)
+    clause = executable if isinstance(executable, ClauseElement) else None
+    engine = own.get_bind(clause=clause) if _session_is_idle(own) else None
+    # In a transaction, or bound to one Connection (no pool to borrow from): through the session.
+    if not isinstance(engine, Engine):
+        return [tuple(row) for row in own.execute(executable, params)]
     if isinstance(statement, Read) and not _has_statement_listeners(engine):
         plan = statement.plan(engine.dialect)
         if plan is not None:
@@ -179,6 +180,8 @@ def _read_on_the_driver(engine: Engine, read: Read, plan: _Plan, params: dict) -
     clean = False
     try:
         dbapi_connection = pooled.dbapi_connection
+        if dbapi_connection is None:  # only after a detach or invalidation, never fresh from the pool
+            return None
         dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
         cursor = dbapi_connection.cursor()
         cursor.execute(plan.compiled.string, parameters)
