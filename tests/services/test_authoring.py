@@ -37,7 +37,8 @@ USED_CODE = next(
 
 
 @pytest.fixture
-def naltrexone(session, course) -> Course:
+def course_row(session, course) -> Course:
+    """The factory course's row, as published."""
     return session.scalar(select(Course).where(Course.slug == course))
 
 
@@ -73,82 +74,82 @@ def first_question(session, course, position: int = 1) -> dict:
     return authoring.draft_question(draft(session, course), FIRST, position)
 
 
-def test_reading_the_draft_starts_from_the_published_course_and_writes_nothing(session, naltrexone):
-    data = draft(session, naltrexone)
+def test_reading_the_draft_starts_from_the_published_course_and_writes_nothing(session, course_row):
+    data = draft(session, course_row)
 
-    assert data == course_to_data(session, naltrexone, with_ids=True)
+    assert data == course_to_data(session, course_row, with_ids=True)
     assert all("id" in q for q in data["lessons"][FIRST]["front"]["quiz"])
     assert session.scalar(select(func.count()).select_from(CourseDraft)) == 0
 
 
-def test_get_or_create_keeps_one_draft_per_course(session, naltrexone):
-    first = authoring.draft_get_or_create(session, naltrexone)
+def test_get_or_create_keeps_one_draft_per_course(session, course_row):
+    first = authoring.draft_get_or_create(session, course_row)
     session.commit()
 
-    assert authoring.draft_get_or_create(session, naltrexone).id == first.id
+    assert authoring.draft_get_or_create(session, course_row).id == first.id
 
 
-def test_course_update_changes_the_draft_only(session, naltrexone):
-    authoring.course_update(session, course=naltrexone, title="A new title", summary="New words.", pass_mark=0.7)
+def test_course_update_changes_the_draft_only(session, course_row):
+    authoring.course_update(session, course=course_row, title="A new title", summary="New words.", pass_mark=0.7)
 
     session.expire_all()
-    assert draft(session, naltrexone)["course"]["title"] == "A new title"
-    assert naltrexone.title == SPEC.title and naltrexone.pass_mark == SPEC.pass_mark
+    assert draft(session, course_row)["course"]["title"] == "A new title"
+    assert course_row.title == SPEC.title and course_row.pass_mark == SPEC.pass_mark
 
 
-def test_a_broken_rule_names_its_file_and_field_and_saves_nothing(session, naltrexone):
+def test_a_broken_rule_names_its_file_and_field_and_saves_nothing(session, course_row):
     with pytest.raises(DraftInvalid) as raised:
-        authoring.course_update(session, course=naltrexone, title="", summary="Words.", pass_mark=1.5)
+        authoring.course_update(session, course=course_row, title="", summary="Words.", pass_mark=1.5)
 
     assert {(p.file, p.field) for p in raised.value.problems} == {
         ("course.yaml", "title"),
         ("course.yaml", "pass_mark"),
     }
     assert set(raised.value.field_errors) == {"title", "pass_mark"}
-    assert authoring.draft_get(session, naltrexone) is None
+    assert authoring.draft_get(session, course_row) is None
 
 
-def test_text_is_sanitised_on_save(session, naltrexone):
+def test_text_is_sanitised_on_save(session, course_row):
     authoring.lesson_update(
         session,
-        course=naltrexone,
+        course=course_row,
         lesson_slug=FIRST,
         title='Blockers <img src=x onerror="alert(1)">',
         minutes=7,
         body="Hi <script>alert(1)</script>[x](javascript:alert(1))",
     )
 
-    lesson = draft(session, naltrexone)["lessons"][FIRST]
+    lesson = draft(session, course_row)["lessons"][FIRST]
     assert lesson["front"]["title"] == "Blockers"
     assert "script" not in lesson["body"] and "javascript:" not in lesson["body"]
 
 
-def test_module_add_keeps_an_empty_module_that_blocks_publishing(session, naltrexone):
-    authoring.module_add(session, course=naltrexone, slug="extras", title="Extras")
+def test_module_add_keeps_an_empty_module_that_blocks_publishing(session, course_row):
+    authoring.module_add(session, course=course_row, slug="extras", title="Extras")
 
-    assert draft(session, naltrexone)["course"]["modules"][-1] == {"slug": "extras", "title": "Extras", "lessons": []}
-    preview = authoring.publish_preview(session, course=naltrexone)
+    assert draft(session, course_row)["course"]["modules"][-1] == {"slug": "extras", "title": "Extras", "lessons": []}
+    preview = authoring.publish_preview(session, course=course_row)
     assert [(p.field, p.message) for p in preview.problems] == [
         (f"modules[{len(SPEC.modules) + 1}].lessons", "needs a list of at least one lesson slug")
     ]
     with pytest.raises(DraftInvalid):
-        authoring.publish(session, course=naltrexone)
+        authoring.publish(session, course=course_row)
 
 
-def test_module_add_refuses_a_slug_already_used(session, naltrexone):
+def test_module_add_refuses_a_slug_already_used(session, course_row):
     with pytest.raises(DraftInvalid) as raised:
-        authoring.module_add(session, course=naltrexone, slug=FIRST, title="Clash")
+        authoring.module_add(session, course=course_row, slug=FIRST, title="Clash")
 
     assert list(raised.value.field_errors) == ["slug"]
 
 
-def test_module_rename_move_and_delete_when_empty(session, naltrexone):
-    authoring.module_rename(session, course=naltrexone, module_slug=SECOND_MODULE.slug, title="Safety first")
-    authoring.module_move(session, course=naltrexone, module_slug=SECOND_MODULE.slug, direction="up")
-    authoring.module_add(session, course=naltrexone, slug="extras", title="Extras")
-    authoring.module_delete(session, course=naltrexone, module_slug="extras")
+def test_module_rename_move_and_delete_when_empty(session, course_row):
+    authoring.module_rename(session, course=course_row, module_slug=SECOND_MODULE.slug, title="Safety first")
+    authoring.module_move(session, course=course_row, module_slug=SECOND_MODULE.slug, direction="up")
+    authoring.module_add(session, course=course_row, slug="extras", title="Extras")
+    authoring.module_delete(session, course=course_row, module_slug="extras")
 
-    modules = draft(session, naltrexone)["course"]["modules"]
+    modules = draft(session, course_row)["course"]["modules"]
     assert [(m["slug"], m["title"]) for m in modules][:2] == [
         (SECOND_MODULE.slug, "Safety first"),
         (FIRST_MODULE.slug, FIRST_MODULE.title),
@@ -156,15 +157,15 @@ def test_module_rename_move_and_delete_when_empty(session, naltrexone):
     assert len(modules) == len(SPEC.modules)
 
 
-def test_module_with_lessons_cannot_be_deleted(session, naltrexone):
+def test_module_with_lessons_cannot_be_deleted(session, course_row):
     with pytest.raises(DraftError, match="empty module"):
-        authoring.module_delete(session, course=naltrexone, module_slug=SECOND_MODULE.slug)
+        authoring.module_delete(session, course=course_row, module_slug=SECOND_MODULE.slug)
 
 
-def test_lesson_add_appends_to_its_module(session, naltrexone):
+def test_lesson_add_appends_to_its_module(session, course_row):
     authoring.lesson_add(
         session,
-        course=naltrexone,
+        course=course_row,
         module_slug=SECOND_MODULE.slug,
         slug="side-effects",
         title="Side effects",
@@ -172,7 +173,7 @@ def test_lesson_add_appends_to_its_module(session, naltrexone):
         body="Some **text**.",
     )
 
-    data = draft(session, naltrexone)
+    data = draft(session, course_row)
     assert data["course"]["modules"][1]["lessons"][-1] == "side-effects"
     assert data["lessons"]["side-effects"] == {
         "front": {"title": "Side effects", "minutes": 4},
@@ -180,9 +181,9 @@ def test_lesson_add_appends_to_its_module(session, naltrexone):
     }
 
 
-def test_lesson_error_is_located_at_its_field(session, naltrexone):
+def test_lesson_error_is_located_at_its_field(session, course_row):
     with pytest.raises(DraftInvalid) as raised:
-        authoring.lesson_update(session, course=naltrexone, lesson_slug=FIRST, title="T", minutes=0, body="   ")
+        authoring.lesson_update(session, course=course_row, lesson_slug=FIRST, title="T", minutes=0, body="   ")
 
     assert {(p.file, p.field) for p in raised.value.problems} == {
         (f"lessons/{FIRST}.md", "minutes"),
@@ -191,30 +192,30 @@ def test_lesson_error_is_located_at_its_field(session, naltrexone):
     assert set(raised.value.field_errors) == {"minutes", "body"}
 
 
-def test_lesson_move_crosses_into_the_next_module(session, naltrexone):
+def test_lesson_move_crosses_into_the_next_module(session, course_row):
     last = FIRST_MODULE.lesson_slugs[-1]
-    authoring.lesson_move(session, course=naltrexone, lesson_slug=last, direction="down")
+    authoring.lesson_move(session, course=course_row, lesson_slug=last, direction="down")
 
-    modules = draft(session, naltrexone)["course"]["modules"]
+    modules = draft(session, course_row)["course"]["modules"]
     assert modules[0]["lessons"] == FIRST_MODULE.lesson_slugs[:-1]
     assert modules[1]["lessons"][0] == last
     with pytest.raises(DraftError, match="already first"):
-        authoring.lesson_move(session, course=naltrexone, lesson_slug=FIRST, direction="up")
+        authoring.lesson_move(session, course=course_row, lesson_slug=FIRST, direction="up")
 
 
-def test_lesson_remove_takes_it_out_of_the_draft(session, naltrexone):
-    authoring.lesson_remove(session, course=naltrexone, lesson_slug=SECOND_MODULE.lesson_slugs[0])
+def test_lesson_remove_takes_it_out_of_the_draft(session, course_row):
+    authoring.lesson_remove(session, course=course_row, lesson_slug=SECOND_MODULE.lesson_slugs[0])
 
-    data = draft(session, naltrexone)
+    data = draft(session, course_row)
     assert (
         SECOND_MODULE.lesson_slugs[0] not in authoring.draft_lesson_order(data)
         and SECOND_MODULE.lesson_slugs[0] not in data["lessons"]
     )
     with pytest.raises(NotInDraft):
-        authoring.lesson_remove(session, course=naltrexone, lesson_slug=SECOND_MODULE.lesson_slugs[0])
+        authoring.lesson_remove(session, course=course_row, lesson_slug=SECOND_MODULE.lesson_slugs[0])
 
 
-def test_question_add_appends_a_new_question(session, naltrexone):
+def test_question_add_appends_a_new_question(session, course_row):
     new = QuestionInput(
         "true_false",
         "Naltrexone is addictive.",
@@ -222,77 +223,77 @@ def test_question_add_appends_a_new_question(session, naltrexone):
         [ChoiceInput("True", "No."), ChoiceInput("False", "Right.", True)],
     )
 
-    position = authoring.question_add(session, course=naltrexone, lesson_slug=FIRST, question=new)
+    position = authoring.question_add(session, course=course_row, lesson_slug=FIRST, question=new)
 
-    assert first_question(session, naltrexone, position)["prompt"] == "Naltrexone is addictive."
-    assert "id" not in first_question(session, naltrexone, position)
+    assert first_question(session, course_row, position)["prompt"] == "Naltrexone is addictive."
+    assert "id" not in first_question(session, course_row, position)
 
 
-def test_question_update_keeps_ids_and_drops_foreign_ones(session, naltrexone):
-    question = first_question(session, naltrexone)
+def test_question_update_keeps_ids_and_drops_foreign_ones(session, course_row):
+    question = first_question(session, course_row)
     edited = as_input(question)
     edited.choices[0] = replace(edited.choices[0], text="Reworded choice")
-    edited.choices[1] = replace(edited.choices[1], id=first_question(session, naltrexone, 2)["choices"][0]["id"])
+    edited.choices[1] = replace(edited.choices[1], id=first_question(session, course_row, 2)["choices"][0]["id"])
 
-    authoring.question_update(session, course=naltrexone, lesson_slug=FIRST, position=1, question=edited)
+    authoring.question_update(session, course=course_row, lesson_slug=FIRST, position=1, question=edited)
 
-    saved = first_question(session, naltrexone)
+    saved = first_question(session, course_row)
     assert saved["id"] == question["id"]
     assert saved["choices"][0] == {**question["choices"][0], "text": "Reworded choice"}
     assert "id" not in saved["choices"][1]
 
 
-def test_single_question_with_two_correct_choices_is_refused(session, naltrexone):
-    edited = as_input(first_question(session, naltrexone))
+def test_single_question_with_two_correct_choices_is_refused(session, course_row):
+    edited = as_input(first_question(session, course_row))
     edited.choices[0] = replace(edited.choices[0], correct=True, misconception=None)
 
     with pytest.raises(DraftInvalid) as raised:
-        authoring.question_update(session, course=naltrexone, lesson_slug=FIRST, position=1, question=edited)
+        authoring.question_update(session, course=course_row, lesson_slug=FIRST, position=1, question=edited)
 
     assert raised.value.field_errors == {"choices": ["A single question needs exactly one correct choice, found 2"]}
     assert raised.value.problems[0].file == f"lessons/{FIRST}.md"
-    assert authoring.draft_get(session, naltrexone) is None
+    assert authoring.draft_get(session, course_row) is None
 
 
-def test_a_choice_error_names_the_choice(session, naltrexone):
-    edited = as_input(first_question(session, naltrexone))
+def test_a_choice_error_names_the_choice(session, course_row):
+    edited = as_input(first_question(session, course_row))
     edited.choices[2] = replace(edited.choices[2], feedback="")
 
     with pytest.raises(DraftInvalid) as raised:
-        authoring.question_update(session, course=naltrexone, lesson_slug=FIRST, position=1, question=edited)
+        authoring.question_update(session, course=course_row, lesson_slug=FIRST, position=1, question=edited)
 
     assert raised.value.field_errors == {"choices[3].feedback": ["Is required"]}
 
 
-def test_question_move_and_remove(session, naltrexone):
-    ids = [q["id"] for q in draft(session, naltrexone)["lessons"][FIRST]["front"]["quiz"]]
+def test_question_move_and_remove(session, course_row):
+    ids = [q["id"] for q in draft(session, course_row)["lessons"][FIRST]["front"]["quiz"]]
 
-    authoring.question_move(session, course=naltrexone, lesson_slug=FIRST, position=1, direction="down")
-    authoring.question_remove(session, course=naltrexone, lesson_slug=FIRST, position=3)
+    authoring.question_move(session, course=course_row, lesson_slug=FIRST, position=1, direction="down")
+    authoring.question_remove(session, course=course_row, lesson_slug=FIRST, position=3)
 
-    quiz = draft(session, naltrexone)["lessons"][FIRST]["front"]["quiz"]
+    quiz = draft(session, course_row)["lessons"][FIRST]["front"]["quiz"]
     assert [q["id"] for q in quiz] == [ids[1], ids[0]] + ids[3:]
 
 
-def test_misconceptions_add_edit_and_remove(session, naltrexone):
-    authoring.misconception_add(session, course=naltrexone, code="new-idea", learner="L.", counsellor="C.")
-    authoring.misconception_update(session, course=naltrexone, code="new-idea", learner="L2.", counsellor="C2.")
-    assert draft(session, naltrexone)["course"]["misconceptions"]["new-idea"] == {"learner": "L2.", "counsellor": "C2."}
+def test_misconceptions_add_edit_and_remove(session, course_row):
+    authoring.misconception_add(session, course=course_row, code="new-idea", learner="L.", counsellor="C.")
+    authoring.misconception_update(session, course=course_row, code="new-idea", learner="L2.", counsellor="C2.")
+    assert draft(session, course_row)["course"]["misconceptions"]["new-idea"] == {"learner": "L2.", "counsellor": "C2."}
 
-    authoring.misconception_remove(session, course=naltrexone, code="new-idea")
-    assert "new-idea" not in draft(session, naltrexone)["course"]["misconceptions"]
+    authoring.misconception_remove(session, course=course_row, code="new-idea")
+    assert "new-idea" not in draft(session, course_row)["course"]["misconceptions"]
 
 
-def test_a_misconception_in_use_cannot_be_removed(session, naltrexone):
+def test_a_misconception_in_use_cannot_be_removed(session, course_row):
     with pytest.raises(DraftError, match="still used"):
-        authoring.misconception_remove(session, course=naltrexone, code=USED_CODE)
+        authoring.misconception_remove(session, course=course_row, code=USED_CODE)
 
 
-def test_discard_throws_the_draft_away(session, naltrexone):
-    authoring.lesson_remove(session, course=naltrexone, lesson_slug=SECOND_MODULE.lesson_slugs[0])
+def test_discard_throws_the_draft_away(session, course_row):
+    authoring.lesson_remove(session, course=course_row, lesson_slug=SECOND_MODULE.lesson_slugs[0])
 
-    assert authoring.draft_discard(session, course=naltrexone) is True
-    assert SECOND_MODULE.lesson_slugs[0] in authoring.draft_lesson_order(draft(session, naltrexone))
+    assert authoring.draft_discard(session, course=course_row) is True
+    assert SECOND_MODULE.lesson_slugs[0] in authoring.draft_lesson_order(draft(session, course_row))
 
 
 # --- the review, help, sources, pinned order and safety-critical marks -------------------------

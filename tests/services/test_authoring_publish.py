@@ -28,7 +28,8 @@ CONTENT = ("courses", "modules", "lessons", "questions", "choices", "misconcepti
 
 
 @pytest.fixture
-def naltrexone(session, course) -> Course:
+def course_row(session, course) -> Course:
+    """The factory course's row, as published."""
     return session.scalar(select(Course).where(Course.slug == course))
 
 
@@ -41,63 +42,63 @@ def make_user(session, email: str) -> User:
     return user_create(session, email=email, display_name="X", password="long enough pw", hash_method="scrypt:1024:8:1")
 
 
-def test_edits_never_touch_published_rows(session, naltrexone):
+def test_edits_never_touch_published_rows(session, course_row):
     before = content_rows(session)
-    authoring.course_update(session, course=naltrexone, title="Changed", summary="Changed.", pass_mark=0.5)
-    authoring.lesson_remove(session, course=naltrexone, lesson_slug=SPEC.modules[1].lesson_slugs[0])
-    authoring.question_remove(session, course=naltrexone, lesson_slug=FIRST, position=1)
-    authoring.publish_preview(session, course=naltrexone)
+    authoring.course_update(session, course=course_row, title="Changed", summary="Changed.", pass_mark=0.5)
+    authoring.lesson_remove(session, course=course_row, lesson_slug=SPEC.modules[1].lesson_slugs[0])
+    authoring.question_remove(session, course=course_row, lesson_slug=FIRST, position=1)
+    authoring.publish_preview(session, course=course_row)
 
     assert content_rows(session) == before
 
 
-def test_preview_lists_the_changes(session, naltrexone):
+def test_preview_lists_the_changes(session, course_row):
     authoring.lesson_update(
-        session, course=naltrexone, lesson_slug=FIRST, title="New title", minutes=MINUTES, body="New."
+        session, course=course_row, lesson_slug=FIRST, title="New title", minutes=MINUTES, body="New."
     )
-    authoring.question_move(session, course=naltrexone, lesson_slug=FIRST, position=1, direction="down")
+    authoring.question_move(session, course=course_row, lesson_slug=FIRST, position=1, direction="down")
 
-    preview = authoring.publish_preview(session, course=naltrexone)
+    preview = authoring.publish_preview(session, course=course_row)
 
     assert preview.changes == ["Lesson “New title”: title, text changed", "Lesson “New title”: questions reordered"]
     assert preview.can_publish
 
 
-def test_publish_applies_records_and_drops_the_draft(session, naltrexone):
+def test_publish_applies_records_and_drops_the_draft(session, course_row):
     admin = make_user(session, "a@example.org")
     authoring.lesson_update(
-        session, course=naltrexone, lesson_slug=FIRST, title="New title", minutes=MINUTES, body="## New"
+        session, course=course_row, lesson_slug=FIRST, title="New title", minutes=MINUTES, body="## New"
     )
 
-    publication = authoring.publish(session, course=naltrexone, user_id=admin.id)
+    publication = authoring.publish(session, course=course_row, user_id=admin.id)
 
     lesson = session.scalar(select(Lesson).where(Lesson.slug == FIRST))
     assert (lesson.title, lesson.body_html) == ("New title", "<h2>New</h2>\n")
     assert session.scalars(select(CoursePublication)).one().published_by_id == admin.id
     assert "Lesson “New title”: title, text changed" in publication.summary
-    assert authoring.draft_get(session, naltrexone) is None
+    assert authoring.draft_get(session, course_row) is None
 
 
-def test_preview_html_is_what_learners_get(session, naltrexone):
+def test_preview_html_is_what_learners_get(session, course_row):
     body = "## Heading\n\nA [link](https://example.org) and <b>tags</b>.\n"
-    authoring.lesson_update(session, course=naltrexone, lesson_slug=FIRST, title="T", minutes=7, body=body)
-    authoring.publish(session, course=naltrexone)
+    authoring.lesson_update(session, course=course_row, lesson_slug=FIRST, title="T", minutes=7, body=body)
+    authoring.publish(session, course=course_row)
 
     assert session.scalar(select(Lesson.body_html).where(Lesson.slug == FIRST)) == authoring.lesson_preview_html(body)
 
 
-def test_reordering_keeps_row_ids_on_publish(session, naltrexone):
+def test_reordering_keeps_row_ids_on_publish(session, course_row):
     lesson = session.scalar(select(Lesson).where(Lesson.slug == FIRST))
     ids = [q.id for q in lesson.live_questions]
-    authoring.question_move(session, course=naltrexone, lesson_slug=FIRST, position=2, direction="up")
+    authoring.question_move(session, course=course_row, lesson_slug=FIRST, position=2, direction="up")
 
-    authoring.publish(session, course=naltrexone)
+    authoring.publish(session, course=course_row)
 
     session.expire_all()
     assert [q.id for q in lesson.live_questions] == [ids[1], ids[0]] + ids[2:]
 
 
-def test_answered_question_removed_in_draft_is_retired_on_publish(session, naltrexone):
+def test_answered_question_removed_in_draft_is_retired_on_publish(session, course_row):
     learner = make_user(session, "l@example.org")
     lesson = session.scalar(select(Lesson).where(Lesson.slug == FIRST))
     questions = quiz_questions(session, lesson)
@@ -112,9 +113,9 @@ def test_answered_question_removed_in_draft_is_retired_on_publish(session, naltr
         pass_mark=0.8,
     )
     answered = questions[0].id
-    authoring.question_remove(session, course=naltrexone, lesson_slug=FIRST, position=1)
+    authoring.question_remove(session, course=course_row, lesson_slug=FIRST, position=1)
 
-    authoring.publish(session, course=naltrexone)
+    authoring.publish(session, course=course_row)
 
     session.expire_all()
     assert session.get(Question, answered).retired_at is not None
@@ -122,15 +123,15 @@ def test_answered_question_removed_in_draft_is_retired_on_publish(session, naltr
     assert session.scalar(select(func.count()).select_from(Choice).where(Choice.question_id == answered)) > 0
 
 
-def test_a_draft_back_to_the_published_course_has_no_unpublished_changes(session, naltrexone):
+def test_a_draft_back_to_the_published_course_has_no_unpublished_changes(session, course_row):
     module = SPEC.modules[1]
-    authoring.module_rename(session, course=naltrexone, module_slug=module.slug, title="Other")
-    authoring.module_rename(session, course=naltrexone, module_slug=module.slug, title=module.title)
+    authoring.module_rename(session, course=course_row, module_slug=module.slug, title="Other")
+    authoring.module_rename(session, course=course_row, module_slug=module.slug, title=module.title)
 
-    assert authoring.draft_get(session, naltrexone) is None
-    assert authoring.publish_preview(session, course=naltrexone).changes == []
+    assert authoring.draft_get(session, course_row) is None
+    assert authoring.publish_preview(session, course=course_row).changes == []
     with pytest.raises(NothingToPublish):
-        authoring.publish(session, course=naltrexone)
+        authoring.publish(session, course=course_row)
 
 
 def test_a_draft_that_replaces_every_question_retires_the_answered_ones(app, session, course):
