@@ -35,6 +35,7 @@ from app.forms import EmptyForm
 from app.models import Course
 from app.services import authoring
 from app.services.authoring import DraftData, DraftError, DraftInvalid, NothingToPublish, NotInDraft
+from app.services.default_course import DEFAULT_COURSE_FOLDER
 from app.services.progress import course_by_slug
 
 
@@ -124,7 +125,7 @@ def index():
         last = authoring.last_publication(db.session, course=course)
         warnings = authoring.quality_warnings(db.session, course=course, preview=preview)
         overviews.append({"slug": course.slug, "data": data, "preview": preview, "last": last, "warnings": warnings})
-    return render_template("author/index.html", overviews=overviews)
+    return render_template("author/index.html", overviews=overviews, course_folder=DEFAULT_COURSE_FOLDER)
 
 
 @bp.route("/courses/<course_slug>/publish", methods=["GET", "POST"])

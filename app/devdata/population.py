@@ -28,6 +28,7 @@ from app.devdata.rows import TABLES, sink_for
 from app.devdata.shape import course_shape
 from app.models import Course, Role, User
 from app.services.errors import DomainError
+from app.services.text_search import LIKE_ESCAPE, escape_like
 
 SEED_PASSWORD = "seeded-account-password"  # noqa: S105 - synthetic accounts for development and benchmarks
 HISTORY_DAYS = 90
@@ -97,7 +98,8 @@ def seed_population(
     started = time.perf_counter()
     say = progress or (lambda message: None)
     prefix = f"seed{seed}."
-    if session.scalar(select(User.id).where(User.email.like(f"{prefix}%@{SEED_EMAIL_DOMAIN}")).limit(1)) is not None:
+    seeded_address = f"{escape_like(prefix)}%@{escape_like(SEED_EMAIL_DOMAIN)}"
+    if session.scalar(select(User.id).where(User.email.like(seeded_address, escape=LIKE_ESCAPE)).limit(1)) is not None:
         raise SeedError(f"This database already holds accounts seeded with seed {seed}; choose another seed.")
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible from its seed
     shape = course_shape(session, course)

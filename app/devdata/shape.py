@@ -10,9 +10,10 @@ from functools import cached_property
 from sqlalchemy.orm import Session
 
 from app.models import Choice, Course, Question
+from app.question_kinds import KINDS
 from app.services.pass_rule import questions_needed
 from app.services.progress import course_outline
-from app.services.quizzes import GRADERS, choices_snapshot, quiz_questions
+from app.services.quizzes import choices_snapshot, quiz_questions
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def _variant(question: Question, live: list[Choice], chosen: frozenset[int]) -> 
     )
     return AnswerVariant(
         chosen=chosen,
-        is_correct=GRADERS[question.kind].is_right(live, chosen),
+        is_correct=KINDS[question.kind].is_right(live, chosen),
         reveals_misconception=any(code and not right for _, _, right, code in selections),
         choices_shown=choices_snapshot(live, chosen),
         selections=selections,
@@ -92,7 +93,7 @@ def _question_variants(question: Question) -> list[AnswerVariant]:
     # The first wrong choice that reveals a misconception comes first (the demo's wrong answer).
     singles = [c for c in wrong if c.misconception_id] + [c for c in wrong if not c.misconception_id]
     chosen_sets = [frozenset(c.id for c in correct)] + [frozenset({c.id}) for c in singles]
-    if question.kind == "multiple":
+    if KINDS[question.kind].several_right:
         all_correct = frozenset(c.id for c in correct)
         if len(correct) > 1:  # missed one of the right ones
             chosen_sets += [all_correct - {c.id} for c in correct]

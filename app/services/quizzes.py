@@ -59,11 +59,6 @@ def quiz_presentation(questions: Iterable[QuestionView], submission_key: str) ->
     ]
 
 
-# The kinds' grading lives with their other rules in app/question_kinds.py. This name for the
-# registry is kept for the code that grades synthetic attempts (app/devdata/).
-GRADERS = KINDS
-
-
 def quiz_questions(session: Session, lesson: Lesson | LessonView) -> list[Question]:
     """Load a lesson's live questions with their choices and misconceptions (1 query)."""
     return list(

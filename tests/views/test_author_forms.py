@@ -36,6 +36,16 @@ def test_visitors_are_sent_away_before_any_course_is_looked_up(app, client, cour
     assert client.get(f"/author/courses/{course}/edit").status_code == 403
 
 
+def test_with_no_course_the_authoring_home_names_the_import_command(app, client, monkeypatch):
+    # The folder comes from the one default-course rule, not from the template.
+    monkeypatch.setattr("app.author.routes.DEFAULT_COURSE_FOLDER", "courses/elsewhere")
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    login(client, "admin@example.org")
+
+    page = client.get("/author/").get_data(as_text=True)
+    assert "flask courses import courses/elsewhere" in page
+
+
 def test_links_between_a_courses_pages_need_not_name_the_course(app):
     with app.test_request_context("/author/"):
 
