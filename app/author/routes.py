@@ -14,7 +14,6 @@ from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.author import bp
 from app.author.forms import (
@@ -32,7 +31,6 @@ from app.author.forms import (
 from app.errors import render_error
 from app.extensions import db
 from app.forms import EmptyForm
-from app.models import Course
 from app.services import authoring
 from app.services.authoring import DraftData, DraftError, DraftInvalid, NothingToPublish, NotInDraft
 from app.services.default_course import DEFAULT_COURSE_FOLDER
@@ -117,15 +115,9 @@ def _one_click(action, success: str, back: str, *, form_class=EmptyForm):
 @bp.get("/")
 def index():
     """Each course as its draft stands, with what publishing would change."""
-    courses = list(db.session.scalars(select(Course).order_by(Course.title)))
-    overviews = []
-    for course in courses:
-        data = authoring.draft_data(db.session, course)
-        preview = authoring.publish_preview(db.session, course=course)
-        last = authoring.last_publication(db.session, course=course)
-        warnings = authoring.quality_warnings(db.session, course=course, preview=preview)
-        overviews.append({"slug": course.slug, "data": data, "preview": preview, "last": last, "warnings": warnings})
-    return render_template("author/index.html", overviews=overviews, course_folder=DEFAULT_COURSE_FOLDER)
+    return render_template(
+        "author/index.html", overviews=authoring.course_overviews(db.session), course_folder=DEFAULT_COURSE_FOLDER
+    )
 
 
 @bp.route("/courses/<course_slug>/publish", methods=["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import replace
 from datetime import date
@@ -19,7 +20,7 @@ from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from tests.conftest import factory_course_spec
-from tests.factories import write_course
+from tests.factories import COURSE, write_course
 
 SPEC = factory_course_spec()
 FIRST = SPEC.modules[0].lesson_slugs[0]
@@ -283,3 +284,17 @@ def test_the_preview_review_and_help_are_what_learners_get(session, tiny):
         course.next_review_on,
     )
     assert help_html == course.help_html
+
+
+def test_course_overviews_list_each_course_by_title_with_its_pending_changes(session, course_row, tmp_path):
+    other = copy.deepcopy(COURSE) | {"slug": "aardvarks", "title": "Aardvarks first"}
+    course_import(session, load_course(write_course(tmp_path / "other", other)))
+    authoring.course_update(
+        session, course=course_row, title="Zebras last", summary=SPEC.summary, pass_mark=SPEC.pass_mark
+    )
+
+    overviews = authoring.course_overviews(session)
+
+    assert [o.slug for o in overviews] == ["aardvarks", course_row.slug]
+    assert not overviews[0].preview.has_draft and overviews[0].last is None
+    assert overviews[1].data["course"]["title"] == "Zebras last" and overviews[1].preview.can_publish

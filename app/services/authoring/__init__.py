@@ -64,8 +64,10 @@ from app.services.authoring.edits import (
     sources_preview,
 )
 from app.services.authoring.publishing import (
+    CourseOverview,
     NothingToPublish,
     PublishPreview,
+    course_overviews,
     last_publication,
     order_changes,
     publish,
@@ -74,6 +76,8 @@ from app.services.authoring.publishing import (
 )
 
 __all__ = [
+    "CourseOverview",
+    "course_overviews",
     "DIRECTIONS",
     "KEEP",
     "ChoiceData",

@@ -25,6 +25,7 @@ from app.services.authoring.draft import (
     DraftError,
     DraftInvalid,
     draft_copy,
+    draft_data,
     draft_get,
     draft_lesson_order,
     draft_modules,
@@ -207,3 +208,32 @@ def last_publication(session: Session, *, course: Course) -> CoursePublication |
         .order_by(CoursePublication.published_at.desc(), CoursePublication.id.desc())
         .limit(1)
     )
+
+
+@dataclass
+class CourseOverview:
+    """One course as its draft stands: what the authoring home shows for it."""
+
+    slug: str
+    data: DraftData
+    preview: PublishPreview
+    last: CoursePublication | None
+    warnings: list[Problem]
+
+
+def course_overviews(session: Session) -> list[CourseOverview]:
+    """Every course by title, each with its draft, what publishing would change, its last
+    publication and its quality warnings."""
+    overviews = []
+    for course in session.scalars(select(Course).order_by(Course.title)):
+        preview = publish_preview(session, course=course)
+        overviews.append(
+            CourseOverview(
+                slug=course.slug,
+                data=draft_data(session, course),
+                preview=preview,
+                last=last_publication(session, course=course),
+                warnings=quality_warnings(session, course=course, preview=preview),
+            )
+        )
+    return overviews
