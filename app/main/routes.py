@@ -1,11 +1,11 @@
 """Views for the public pages."""
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_login import current_user
-from sqlalchemy import text
 
 from app.extensions import db
 from app.main import bp
+from app.services.health import database_reachable
 from app.services.progress import course_outline_by_slug
 
 
@@ -20,10 +20,6 @@ def index():
 @bp.get("/healthz")
 def healthz():
     """Report whether the app can reach its database."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001 - any failure means unhealthy
-        current_app.logger.exception("Health check failed")
-        db.session.rollback()
+    if not database_reachable(db.session):
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
