@@ -9,13 +9,15 @@ VENV ?= .venv
 PORT ?= 5000
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+# pip itself is pinned too, so every install resolves and checks hashes the same way.
+PIP_VERSION := 26.3
 
 .PHONY: run test lint install install-dev lock clean bench
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed and was not found"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
 
 # The lock pins every package; the project itself is then installed without resolving anything.
 $(VENV)/.installed: $(BIN)/python requirements/main.txt pyproject.toml
