@@ -37,8 +37,11 @@ class Mail:
     body: str
 
 
-def send_mail(config: dict[str, Any], *, to: str, subject: str, body: str) -> None:
-    """Send a plain-text message using the app's MAIL_* settings.
+def send_mail(
+    config: Mapping[str, Any], *, to: str, subject: str, body: str, headers: Mapping[str, str] | None = None
+) -> None:
+    """Send a plain-text message using the app's MAIL_* settings, with any extra ``headers``
+    (e.g. List-Unsubscribe on reminders).
 
     Raises OSError/smtplib.SMTPException if the server refuses; callers decide whether the
     person should know (a password reset must not reveal whether an account exists).
@@ -47,10 +50,15 @@ def send_mail(config: dict[str, Any], *, to: str, subject: str, body: str) -> No
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     if not config.get("MAIL_SERVER"):
+        extra = "".join(f"\n{name}: {value}" for name, value in (headers or {}).items())
         # The body as written, not the MIME text: its encoding would break long links across lines.
-        log.info("E-mail not sent (no MAIL_SERVER configured):\nTo: %s\nSubject: %s\n\n%s", to, subject, body)
+        log.info(
+            "E-mail not sent (no MAIL_SERVER configured):\nTo: %s\nSubject: %s%s\n\n%s", to, subject, extra, body
+        )
         return
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config.get("MAIL_TIMEOUT", 10)
     context = ssl.create_default_context()
