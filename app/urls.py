@@ -8,13 +8,18 @@ than the configured ones (TRUSTED_HOSTS) are refused.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request, url_for
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import SecurityError
 
 
 def external_url(endpoint: str, **values) -> str:
-    """The absolute URL of ``endpoint`` on the public site (PUBLIC_URL + the route's path)."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+    """The absolute URL of ``endpoint`` on the public site (PUBLIC_URL + the route's path).
+
+    Works with or without a request: mail is written by jobs, which have only an app context.
+    """
+    current_app.inject_url_defaults(endpoint, values)
+    # Routed by the URL map alone, so nothing of a request (its Host, its script root) can slip in.
+    return current_app.config["PUBLIC_URL"].rstrip("/") + current_app.url_map.bind("").build(endpoint, values)
 
 
 def register(app: Flask) -> None:
