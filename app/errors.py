@@ -1,9 +1,14 @@
 """Friendly error pages in the site's layout; never a traceback, nor the server's bare 500.
 
+Only the database being unreachable is a 503 with Retry-After (``is_connection_error`` says
+which errors are that): waiting and trying again helps then, and the page says so. Any other
+database error (a broken constraint, bad SQL, a value the column refuses) is a bug: a 500,
+logged with its traceback, and the person sees only the friendly page.
+
 The ordinary pages extend base.html, whose navigation reads the signed-in user. While the
 database is unreachable that read fails again inside the error handler, and the server would
-answer with its own bare 500: so a database error is answered with errors/unavailable.html,
-which reads nothing from the database, and any error page that fails to render falls back to it.
+answer with its own bare 500: so an outage is answered with errors/unavailable.html, which
+reads nothing from the database, and any error page that fails to render falls back to it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import psycopg
 from flask import Flask, current_app, g, redirect, render_template
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -35,6 +41,39 @@ MESSAGES = {
 RETRY_AFTER_SECONDS = "30"
 # With the drivers' own errors, for the few paths where SQLAlchemy does not wrap them.
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
+# PostgreSQL's codes for "no connection": class 08 (connection exception) by prefix, and the server
+# shutting down (57P01 fast shutdown, 57P02 crash), still starting up (57P03) or full (53300).
+# Not the rest of psycopg's OperationalError: a lock or statement timeout, a full disk or a program
+# limit are answered by a server that is up, and waiting 30 seconds is no cure for them.
+POSTGRES_CONNECTION_STATES = ("57P01", "57P02", "57P03", "53300")
+SQLITE_CANTOPEN = 14  # "unable to open database file": the file or its folder is missing or unreadable
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not be reached (a 503), not that a statement failed.
+
+    - SQLAlchemy marks an error ``connection_invalidated`` when the dialect sees the connection
+      die under a statement (psycopg: the connection closed or broken; SQLite: a closed database).
+    - Connecting does not mark it, so the driver's own error (``orig``) is read: psycopg's
+      OperationalError without a SQLSTATE is raised by the client (refused, timed out, lost), one
+      with a SQLSTATE is the server's own words, a connection one only for the codes above; for
+      SQLite only "unable to open database file" (SQLITE_CANTOPEN) means the database is not there.
+    - The pool giving up waiting for a free connection (``TimeoutError``) and a pool event
+      refusing a dead connection (``DisconnectionError``) are no connection either.
+
+    Anything else (IntegrityError, ProgrammingError, DataError, a lock timeout...) is False: a bug
+    or a bad row, which a retry does not cure.
+    """
+    if isinstance(error, (sqlalchemy_exc.TimeoutError, sqlalchemy_exc.DisconnectionError)):
+        return True
+    if isinstance(error, sqlalchemy_exc.DBAPIError):
+        return error.connection_invalidated or (error.orig is not None and is_connection_error(error.orig))
+    if isinstance(error, psycopg.OperationalError):
+        state = error.sqlstate
+        return state is None or state.startswith("08") or state in POSTGRES_CONNECTION_STATES
+    if isinstance(error, sqlite3.OperationalError):
+        return getattr(error, "sqlite_errorcode", None) == SQLITE_CANTOPEN
+    return False
 
 
 def render_error(status: int, detail: str | None = None):
@@ -48,8 +87,8 @@ def render_error(status: int, detail: str | None = None):
     except Exception as failure:  # noqa: BLE001 - the error page itself must not fail
         current_app.logger.exception("The error page for %s could not be rendered", status)
         _rollback()
-        if isinstance(failure, DATABASE_ERRORS):
-            # base.html reads the signed-in user: the database is failing too, so say that.
+        if is_connection_error(failure):
+            # base.html reads the signed-in user: the database is unreachable too, so say that.
             title, message = MESSAGES[503]
             return _render_unavailable(503, title, message), 503, {"Retry-After": RETRY_AFTER_SECONDS}
         return _render_unavailable(status, title, message), status
@@ -91,7 +130,7 @@ def _saved_location() -> str | None:
 
 
 def database_unavailable():
-    """The 503 answer for a database error: the site's page with Retry-After."""
+    """The 503 answer for an unreachable database: the site's page with Retry-After."""
     response, status = render_error(503)
     return response, status, {"Retry-After": RETRY_AFTER_SECONDS}
 
@@ -108,7 +147,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         if isinstance(error, InternalServerError) and isinstance(error.original_exception, DATABASE_ERRORS):
-            # A database error outside a view (after the response was made): still a 503.
+            # A database error outside a view (after the response was made): told apart the same way.
             return database_error(error.original_exception)
         status = error.code or 500
         if status == 500 and (location := _saved_location()):
@@ -123,10 +162,14 @@ def register(app: Flask) -> None:
     def database_error(error: Exception):
         # Undo whatever the request had started, so nothing is left half-written.
         _rollback()
-        app.logger.exception("Database error", exc_info=error)
+        unreachable = is_connection_error(error)
+        app.logger.exception("Database unreachable" if unreachable else "Database error", exc_info=error)
         if location := _saved_location():
             return redirect(location)
-        return database_unavailable()
+        if unreachable:
+            return database_unavailable()
+        # A statement that failed on a working database is a bug: the plain 500, nothing of the SQL shown.
+        return render_error(500)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

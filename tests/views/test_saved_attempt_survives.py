@@ -13,7 +13,7 @@ from tests.conftest import lesson_slugs, quiz_form
 
 
 def _gone(*args, **kwargs):
-    raise OperationalError("SELECT 1", {}, Exception("the database went away"))
+    raise OperationalError("SELECT 1", {}, Exception("the database went away"), connection_invalidated=True)
 
 
 @pytest.mark.parametrize("where", ["the next query", "finishing the response"])

@@ -54,7 +54,8 @@ def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkey
     import app.main.routes as main_routes
 
     def broken(*args, **kwargs):
-        raise OperationalError("SELECT 1", {}, Exception("database is gone"))
+        # What SQLAlchemy raises when the connection dies under a statement.
+        raise OperationalError("SELECT 1", {}, Exception("database is gone"), connection_invalidated=True)
 
     monkeypatch.setattr(main_routes, "course_outline_by_slug", broken)
     response = client.get("/")
@@ -222,7 +223,8 @@ def test_a_signed_in_user_gets_the_sites_503_when_every_query_fails(app, learner
     from app.extensions import db
 
     def gone(*args, **kwargs):
-        raise OperationalError("SELECT 1", {}, Exception("database is gone"))
+        # What SQLAlchemy raises when the connection dies under a statement.
+        raise OperationalError("SELECT 1", {}, Exception("database is gone"), connection_invalidated=True)
 
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
     with app.app_context():
