@@ -125,6 +125,12 @@ class Config:
     # A Redis that does not answer costs at most a second before the fallback takes over.
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     RATELIMIT_HEADERS_ENABLED = True
+    # Background jobs (app/jobs): on Redis when REDIS_URL is set, else in a SQLite file that the
+    # worker started by `make run` reads; "immediate" runs each job inline when it is enqueued.
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "redis" if REDIS_URL else "sqlite")
+    JOBS_SQLITE_PATH = Path(os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_DIR / "jobs.sqlite")))
+    # Several sites on one Redis need a queue name each.
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "naltrexone")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "naltrexone")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")  # per IP address
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"  # per e-mail address tried
@@ -161,6 +167,8 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
     ANALYTICS_MAX_AGE = 0  # always fresh in tests
     RATELIMIT_STORAGE_URI = "memory://"
+    # Jobs run inline, in the test's app; the queue tests switch to a real backend and worker.
+    JOBS_BACKEND = "immediate"
     TEST_DATABASE_URL = normalise_database_url(os.environ.get("TEST_DATABASE_URL", ""))
     # CI sets this so a missing browser fails the run instead of skipping the browser tests.
     E2E_REQUIRED = os.environ.get("E2E_REQUIRED") == "1"

@@ -49,6 +49,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     check_rate_limit_storage(app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
 
+    from app.jobs import init_jobs
+
+    init_jobs(app)
+
     if not app.config["MAIL_SERVER"] and not app.testing:
         from app.services.mail import show_unsent_mail_on_console
 

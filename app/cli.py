@@ -1,4 +1,4 @@
-"""flask sub-commands: ``flask courses validate|import`` and ``flask users create``."""
+"""flask sub-commands: ``flask courses validate|import``, ``flask users create`` and ``flask jobs``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.devdata.cli import seed
 from app.devdata.demo import DEMO_PASSWORD, demo_create
 from app.extensions import db
+from app.jobs.cli import jobs_cli
 from app.models import AnalyticsSnapshot, Course, Role
 from app.services.accounts import user_create
 from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
@@ -160,5 +161,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(analytics_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(seed)
     app.cli.add_command(demo)

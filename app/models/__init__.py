@@ -2,6 +2,7 @@
 
 from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublication
 from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
+from app.models.jobs import JobFailure
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
 from app.models.user import COUNSELLING_ROLES, Role, User, UserSession
@@ -18,6 +19,7 @@ __all__ = [
     "CourseDraft",
     "CoursePublication",
     "Invitation",
+    "JobFailure",
     "Lesson",
     "LessonProgress",
     "Misconception",

@@ -1,0 +1,62 @@
+"""``flask jobs worker`` (run the queue's worker and scheduler) and ``flask jobs failed`` (list failures)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.jobs.queue import describe, huey
+from app.models.types import utcnow
+from app.services.job_failures import failures_since
+
+jobs_cli = AppGroup("jobs", help="Background jobs: run the worker, list failed jobs.")
+
+
+def load_job_modules() -> list[str]:
+    """Import every module of the app.jobs package, so the worker knows every job and schedule."""
+    import app.jobs
+
+    names = [info.name for info in pkgutil.iter_modules(app.jobs.__path__, "app.jobs.")]
+    for name in names:
+        importlib.import_module(name)
+    return names
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once (threads).")
+def jobs_worker(workers: int) -> None:
+    """Run jobs from the queue and the scheduled ones, until stopped (Ctrl-C, or SIGTERM)."""
+    config = current_app.config
+    if config["JOBS_BACKEND"] == "immediate":
+        click.secho("JOBS_BACKEND is immediate: jobs run when enqueued, there is no queue to work.", fg="red", err=True)
+        raise SystemExit(1)
+    load_job_modules()
+    # The consumer reports each job run, retry and failure through the "huey" logger.
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"Jobs: {describe(config)}, worker started ({workers} at once, schedule on).")
+    consumer = huey.create_consumer(workers=workers, periodic=True, worker_type="thread")
+    consumer.run()
+
+
+@jobs_cli.command("failed")
+@click.option("--days", default=1.0, show_default=True, type=click.FloatRange(min=0), help="How far back to look.")
+def jobs_failed(days: float) -> None:
+    """List the jobs that gave up after their last try: time, job, tries, error."""
+    failures = failures_since(db.session, utcnow() - timedelta(days=days))
+    if not failures:
+        click.echo(f"No failed jobs in the last {days:g} day(s).")
+        return
+    for failure in failures:
+        click.echo(
+            f"{failure.failed_at:%Y-%m-%d %H:%M} UTC  {failure.job_name}  {failure.tries} tries  "
+            f"{failure.error_type}: {failure.message}"
+        )
+    click.echo(f"{len(failures)} failed job(s) in the last {days:g} day(s).")

@@ -1,0 +1,45 @@
+"""Recording a job that failed on its last try, from Huey's error signal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from huey import Huey
+from huey.signals import SIGNAL_ERROR
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.services.job_failures import failure_record
+
+logger = logging.getLogger(__name__)
+
+
+def record_final_failure(signal: str, task: Any, error: BaseException | None = None) -> None:
+    """Huey's SIGNAL_ERROR receiver: record the failure when no retries remain.
+
+    Huey sends the signal on every failed try, before it requeues the task and counts its
+    retries down, so ``task.retries`` is the number of tries still to come. The record is
+    written in a session and transaction of its own, so the job's own (rolled back or
+    half-done) session cannot lose it or commit along with it.
+    """
+    if task.retries or error is None:
+        return
+    from app.jobs.queue import _app_for_job
+
+    app = _app_for_job()
+    with app.app_context(), Session(db.engine) as session, session.begin():
+        failure_record(
+            session,
+            job_name=task.name,
+            task_id=str(task.id),
+            tries=type(task).default_retries + 1,
+            error=error,
+        )
+    logger.error("Job %s (%s) failed after its last try: %s", task.name, task.id, type(error).__name__)
+
+
+def connect_failure_recording(huey: Huey) -> None:
+    """Connect the receiver to ``huey`` once, however many apps are created."""
+    if record_final_failure not in huey._signal.receivers.get(SIGNAL_ERROR, ()):
+        huey.signal(SIGNAL_ERROR)(record_final_failure)
