@@ -4,6 +4,7 @@ from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublicati
 from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
 from app.models.jobs import JobFailure
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
+from app.models.reminders import ReminderSettings
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
 from app.models.user import COUNSELLING_ROLES, Role, User, UserSession
 
@@ -27,6 +28,7 @@ __all__ = [
     "ProgressView",
     "Question",
     "QuizAttempt",
+    "ReminderSettings",
     "Role",
     "User",
     "UserSession",

@@ -22,6 +22,7 @@ from app.models import (
     LessonProgress,
     ProgressView,
     QuizAttempt,
+    ReminderSettings,
     User,
     UserSession,
 )
@@ -44,6 +45,7 @@ USER_REFERENCES = {
     ("course_drafts", "updated_by_id"): ("course_drafts_i_edited", "unlinked"),
     ("course_publications", "published_by_id"): ("course_publications_i_made", "unlinked"),
     ("user_sessions", "user_id"): ("login_sessions", "erased"),
+    ("reminder_settings", "user_id"): ("reminders", "erased"),
 }
 
 
@@ -214,13 +216,23 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at)
         )
     ]
+    reminders = session.get(ReminderSettings, user.id)
+    data["reminders"] = (
+        {
+            "away_a_week_with_lessons_left": reminders.away_reminders,
+            "last_reminded_at": _when(reminders.last_reminded_at),
+            "changed_at": _when(reminders.updated_at),
+        }
+        if reminders is not None
+        else {}
+    )
     return data
 
 
 def account_delete(session: Session, *, user: User, password: str) -> None:
     """Erase the account after checking its password again, and commit.
 
-    Progress, attempts (with answers), invitations, sharing links and login sessions go with
+    Progress, attempts (with answers), invitations, sharing links, login sessions and reminder settings go with
     it (ON DELETE CASCADE); audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
     """
     if not check_password_hash(user.password_hash, password):

@@ -15,6 +15,7 @@ from app.models import (
     Invitation,
     Lesson,
     ProgressView,
+    ReminderSettings,
     Role,
     User,
     UserSession,
@@ -76,6 +77,7 @@ def person(app, course, session):
             CourseDraft(course_id=course_row.id, data={}, updated_by_id=me.id),
             CoursePublication(course_id=course_row.id, published_by_id=me.id, summary="Changed things"),
             UserSession(user_id=me.id, token_hash=uuid.uuid4().hex, expires_at=now),
+            ReminderSettings(user_id=me.id, away_reminders=True, last_reminded_at=now),
         ]
     )
     session.commit()

@@ -1,0 +1,345 @@
+"""E-mail reminders people asked for: who gets one, the message, and the link that stops them.
+
+The rule (``reason_not_to_remind``) is a pure function of one person's facts and the time, so it
+is tested with fixed datetimes. A reminder goes to someone who turned reminders on, whose
+account is active and has an address mail can reach, who has live lessons of the course left,
+whose last activity (a lesson opened or completed, a quiz attempt) is at least ``AWAY_AFTER``
+old, and who was not reminded in the last ``AT_MOST_EVERY``. ``reminders_send`` applies it to
+everyone at once in a fixed number of queries and records the reminders with one conditional
+UPDATE before queueing them, so two runs (even at the same time) never send anyone two in a
+week.
+
+Subjects and bodies are discreet: other people may see a person's inbox, so nothing in a
+reminder names the course, a medicine, alcohol or opioids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import ScalarSelect, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.models import LessonProgress, QuizAttempt, ReminderSettings, User
+from app.models.types import as_utc, utcnow
+from app.services.default_course import course_or_default
+from app.services.progress import live_lesson_ids
+
+AWAY_AFTER = timedelta(days=7)  # "when I have been away a week"
+AT_MOST_EVERY = timedelta(days=7)  # at most one reminder a week, whatever happens
+UNSUBSCRIBE_SALT = "reminders-unsubscribe"
+# Long enough for a reminder that sat in an inbox for months; an expired link says how to stop
+# reminders on the settings page instead.
+UNSUBSCRIBE_LINK_LIFETIME = timedelta(days=365)
+# Reserved names that never receive mail (RFC 2606, RFC 6761).
+UNDELIVERABLE_TOP_LEVEL_DOMAINS = frozenset({"invalid", "test", "example", "localhost"})
+
+SUBJECT = "Your course is waiting for you"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the rule needs to know about one person who turned reminders on."""
+
+    user_id: int
+    email: str
+    display_name: str
+    is_active: bool
+    away_reminders: bool
+    live_lessons: int
+    completed_lessons: int
+    last_activity: datetime  # the account's creation when nothing was ever done
+    last_reminded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReminderMessage:
+    """One reminder e-mail, ready to send."""
+
+    to: str
+    subject: str
+    body: str
+    headers: dict[str, str]
+
+
+def has_usable_email(address: str) -> bool:
+    """True when mail could reach ``address``: a local part, a domain, and no reserved name."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
+        return False
+    return domain.rsplit(".", 1)[1].lower() not in UNDELIVERABLE_TOP_LEVEL_DOMAINS
+
+
+def reason_not_to_send(candidate: Candidate) -> str | None:
+    """Why this person should get no reminder at all, whenever it is, or None if they may get one.
+
+    Checked again when the e-mail is about to go out: someone who unsubscribed, was deactivated
+    or finished the course since the reminder was queued gets nothing.
+    """
+    if not candidate.away_reminders:
+        return "reminders are off"
+    if not candidate.is_active:
+        return "the account is deactivated"
+    if not has_usable_email(candidate.email):
+        return "no address mail can reach"
+    if candidate.live_lessons == 0 or candidate.completed_lessons >= candidate.live_lessons:
+        return "no lessons left"
+    return None
+
+
+def reason_not_to_remind(candidate: Candidate, now: datetime) -> str | None:
+    """Why this person gets no reminder at ``now``, or None when one is due."""
+    reason = reason_not_to_send(candidate)
+    if reason is not None:
+        return reason
+    if now - candidate.last_activity < AWAY_AFTER:
+        return "active in the last week"
+    if candidate.last_reminded_at is not None and now - candidate.last_reminded_at < AT_MOST_EVERY:
+        return "reminded in the last week"
+    return None
+
+
+def _latest(column) -> ScalarSelect:
+    """The person's latest value of a timestamp column of their history, as a correlated subquery."""
+    return select(func.max(column)).where(column.table.c.user_id == User.id).scalar_subquery()
+
+
+def _candidate_rows(session: Session, *, user_id: int | None = None, now: datetime | None = None) -> list[Candidate]:
+    """The facts the rule needs, for one person (``user_id``) or for everyone who may be due at ``now``.
+
+    Two queries whatever the number of people: the default course, then one row per person.
+    For the batch the statement already leaves out whoever the rule would refuse for their
+    settings, their account or a recent reminder; the rule decides the rest and checks those
+    again.
+    """
+    course = course_or_default(session)
+    if course is None:
+        return []
+    live = live_lesson_ids(course.id)
+    completed = (
+        select(func.count())
+        .select_from(LessonProgress)
+        .where(
+            LessonProgress.user_id == User.id,
+            LessonProgress.completed_at.is_not(None),
+            LessonProgress.lesson_id.in_(live),
+        )
+        .scalar_subquery()
+    )
+    statement = (
+        select(
+            User.id,
+            User.email,
+            User.display_name,
+            User.is_active,
+            User.created_at,
+            ReminderSettings.away_reminders,
+            ReminderSettings.last_reminded_at,
+            select(func.count()).select_from(live.subquery()).scalar_subquery(),
+            completed,
+            _latest(LessonProgress.opened_at),
+            _latest(LessonProgress.completed_at),
+            _latest(QuizAttempt.submitted_at),
+        )
+        .join(ReminderSettings, ReminderSettings.user_id == User.id)
+        .order_by(User.id)
+    )
+    if user_id is not None:
+        statement = statement.where(User.id == user_id)
+    if now is not None:
+        statement = statement.where(
+            ReminderSettings.away_reminders.is_(True),
+            User.is_active.is_(True),
+            or_(ReminderSettings.last_reminded_at.is_(None), ReminderSettings.last_reminded_at <= now - AT_MOST_EVERY),
+        )
+    candidates = []
+    for row in session.execute(statement):
+        (user, email, name, active, created, away, reminded, live_count, done, opened, finished, attempted) = row
+        activity = [as_utc(when) for when in (opened, finished, attempted) if when is not None]
+        candidates.append(
+            Candidate(
+                user_id=user,
+                email=email,
+                display_name=name,
+                is_active=active,
+                away_reminders=away,
+                live_lessons=live_count,
+                completed_lessons=done,
+                last_activity=max(activity, default=as_utc(created)),
+                last_reminded_at=reminded,
+            )
+        )
+    return candidates
+
+
+def reminder_candidates(session: Session, *, now: datetime) -> list[Candidate]:
+    """Everyone who may be due a reminder at ``now``, with the facts the rule needs (2 queries)."""
+    return _candidate_rows(session, now=now)
+
+
+def _claim(session: Session, user_ids: list[int], now: datetime) -> list[int]:
+    """Record ``now`` as the last reminder of those not reminded in the last week; return their ids.
+
+    One UPDATE for the whole batch. Its condition is checked again on each row as it is
+    written, so when two runs overlap, a row the first one claimed is skipped by the second
+    (on PostgreSQL it waits for the first to commit; SQLite lets one writer in at a time).
+    """
+    if not user_ids:
+        return []
+    statement = (
+        update(ReminderSettings)
+        .where(
+            ReminderSettings.user_id.in_(user_ids),
+            ReminderSettings.away_reminders.is_(True),
+            or_(ReminderSettings.last_reminded_at.is_(None), ReminderSettings.last_reminded_at <= now - AT_MOST_EVERY),
+        )
+        .values(last_reminded_at=now)
+        .returning(ReminderSettings.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(session.scalars(statement))
+
+
+def reminders_send(session: Session, *, now: datetime, enqueue: Callable[[int], object]) -> list[int]:
+    """Queue a reminder for everyone due one at ``now`` and record it; return their ids.
+
+    The reminders are recorded and committed first, then queued (``enqueue(user_id)`` queues
+    one person's e-mail), because a job reads only what is committed. If queueing fails (the
+    broker is down), the people not queued get their previous ``last_reminded_at`` back, so the
+    next run tries them again, and the error is raised. The order keeps the promise that
+    matters most: a failure can delay a reminder, never send two in a week.
+    """
+    candidates = {c.user_id: c for c in reminder_candidates(session, now=now)}
+    due = [user_id for user_id, c in candidates.items() if reason_not_to_remind(c, now) is None]
+    try:
+        claimed = _claim(session, due, now)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    for position, user_id in enumerate(claimed):
+        try:
+            enqueue(user_id)
+        except BaseException:
+            _unclaim(session, {i: candidates[i].last_reminded_at for i in claimed[position:]}, now)
+            raise
+    return claimed
+
+
+def _unclaim(session: Session, previous: dict[int, datetime | None], claimed_at: datetime) -> None:
+    """Give people whose reminder could not be queued their previous ``last_reminded_at`` back, and commit.
+
+    Only on failure, so one UPDATE per person is fine; a row another run has claimed since
+    (a different ``last_reminded_at``) is left alone.
+    """
+    session.rollback()
+    for user_id, when in previous.items():
+        session.execute(
+            update(ReminderSettings)
+            .where(ReminderSettings.user_id == user_id, ReminderSettings.last_reminded_at == claimed_at)
+            .values(last_reminded_at=when)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+
+
+def reminder_settings_of(session: Session, *, user_id: int) -> ReminderSettings:
+    """The person's reminder settings; the defaults (everything off) if they never chose any."""
+    settings = session.get(ReminderSettings, user_id)
+    return settings if settings is not None else ReminderSettings(user_id=user_id, away_reminders=False)
+
+
+def reminder_settings_save(session: Session, *, user_id: int, away_reminders: bool) -> None:
+    """Store the person's choice and commit (two saves at once do not collide: it is an upsert)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    statement = (
+        insert(ReminderSettings)
+        .values(user_id=user_id, away_reminders=away_reminders, updated_at=now)
+        .on_conflict_do_update(index_elements=["user_id"], set_={"away_reminders": away_reminders, "updated_at": now})
+    )
+    session.execute(statement)
+    session.commit()
+
+
+def reminders_turn_off(session: Session, *, user_id: int) -> None:
+    """Turn every reminder off for this person and commit (nothing to do if none was on)."""
+    session.execute(
+        update(ReminderSettings)
+        .where(ReminderSettings.user_id == user_id, ReminderSettings.away_reminders.is_(True))
+        .values(away_reminders=False, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def unsubscribe_token(user_id: int, *, secret_key: str) -> str:
+    """A signed token for the unsubscribe link: it names the person and can only turn reminders off."""
+    return URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).dumps({"user": user_id})
+
+
+def unsubscribe_user_id(token: str, *, secret_key: str, max_age: timedelta = UNSUBSCRIBE_LINK_LIFETIME) -> int | None:
+    """The person an unsubscribe token names, or None if it is forged, mangled or expired."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(
+            token, max_age=int(max_age.total_seconds())
+        )
+    except BadSignature:  # includes SignatureExpired
+        return None
+    if not isinstance(data, dict) or type(data.get("user")) is not int:
+        return None
+    return data["user"]
+
+
+def reminder_message(
+    *, to: str, display_name: str, lessons_left: int, continue_url: str, settings_url: str, unsubscribe_url: str
+) -> ReminderMessage:
+    """The reminder e-mail: kind, short, discreet, with a one-click unsubscribe (RFC 8058).
+
+    The links are absolute (built from PUBLIC_URL by the caller); the continue link goes to the
+    person's own page rather than to the course, whose address names its subject.
+    """
+    lessons = "1 lesson" if lessons_left == 1 else f"{lessons_left} lessons"
+    body = (
+        f"Hello {display_name},\n\n"
+        f"You asked us for a reminder when you had been away for a week. You have {lessons} left,"
+        " and you can pick up where you left off whenever suits you:\n\n"
+        f"{continue_url}\n\n"
+        "You get this e-mail because you turned reminders on, and you get at most one a week."
+        " To stop them, open this link (no need to log in):\n"
+        f"{unsubscribe_url}\n\n"
+        f"You can also change your reminders here: {settings_url}\n"
+    )
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return ReminderMessage(to=to, subject=SUBJECT, body=body, headers=headers)
+
+
+def reminder_email(
+    session: Session, *, user_id: int, secret_key: str, external_url: Callable[..., str]
+) -> ReminderMessage | None:
+    """The reminder to send this person now, or None if they should no longer get one.
+
+    Read again when the queued e-mail goes out, so an unsubscribe, a deactivation or a finished
+    course in the meantime stops it. ``external_url(endpoint, **values)`` makes absolute links
+    (``app.urls.external_url``: jobs have no request to take a host from).
+    """
+    candidate = next(iter(_candidate_rows(session, user_id=user_id)), None)
+    if candidate is None or reason_not_to_send(candidate) is not None:
+        return None
+    token = unsubscribe_token(user_id, secret_key=secret_key)
+    return reminder_message(
+        to=candidate.email,
+        display_name=candidate.display_name,
+        lessons_left=candidate.live_lessons - candidate.completed_lessons,
+        continue_url=external_url("me.home"),
+        settings_url=external_url("me.reminders"),
+        unsubscribe_url=external_url("me.reminders_unsubscribe", token=token),
+    )
