@@ -9,6 +9,7 @@ the course named in the URL in ``g.course``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,9 +32,11 @@ from app.author.forms import (
 from app.errors import render_error
 from app.extensions import db
 from app.forms import EmptyForm
+from app.models.types import utcnow
 from app.services import authoring
 from app.services.authoring import DraftData, DraftError, DraftInvalid, NothingToPublish, NotInDraft
 from app.services.default_course import DEFAULT_COURSE_FOLDER
+from app.services.job_failures import failed_since
 from app.services.progress import course_by_slug
 
 
@@ -114,9 +117,12 @@ def _one_click(action, success: str, back: str, *, form_class=EmptyForm):
 
 @bp.get("/")
 def index():
-    """Each course as its draft stands, with what publishing would change."""
+    """Each course as its draft stands, with what publishing would change, and the last day's failed jobs."""
     return render_template(
-        "author/index.html", overviews=authoring.course_overviews(db.session), course_folder=DEFAULT_COURSE_FOLDER
+        "author/index.html",
+        overviews=authoring.course_overviews(db.session),
+        course_folder=DEFAULT_COURSE_FOLDER,
+        failed_jobs=failed_since(db.session, utcnow() - timedelta(days=1)),
     )
 
 
