@@ -8,25 +8,20 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp
 from app.auth.forms import FinishRegistrationForm, LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
+from app.jobs.mail import send_password_reset, send_registration
 from app.models import User
 from app.models.types import utcnow
 from app.services.accounts import (
-    RegistrationRequest,
     normalise_email,
-    password_reset_token,
     password_reset_user,
     password_set,
     registration_from_token,
-    registration_request,
     user_authenticate,
-    user_by_email,
     user_create,
 )
 from app.services.errors import EmailTaken, ValidationError
-from app.services.mail import Mail, send_after_response
 from app.services.signed_in_user import signed_in_user
 from app.services.user_sessions import SessionLimits, user_session_end, user_session_start
-from app.urls import external_url
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
@@ -84,34 +79,11 @@ def register():
         return redirect(url_for("main.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        started = registration_request(
-            db.session,
-            email=form.email.data,
-            display_name=form.display_name.data,
-            next_url=safe_next(request.args.get("next")),
-            secret_key=current_app.config["SECRET_KEY"],
-        )
-        send_after_response(current_app.config, *_registration_mail(started))
+        # The job looks the address up and writes the mail: this request does the same work,
+        # and sends nothing itself, whether or not the address has an account.
+        send_registration(form.email.data, form.display_name.data, safe_next(request.args.get("next")))
         return redirect(url_for("auth.register_sent"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
-
-
-def _registration_mail(started: RegistrationRequest) -> list[Mail]:
-    """A link to finish for a free address, a note to the owner of a taken one (nothing for a
-    deactivated account)."""
-    if started.token:
-        link = external_url("auth.register_finish", token=started.token)
-        body = render_template("auth/register_email.txt", name=started.display_name, link=link)
-        return [Mail(to=started.email, subject="Finish creating your account", body=body)]
-    if started.owner:
-        body = render_template(
-            "auth/register_taken_email.txt",
-            user=started.owner,
-            login=external_url("auth.login"),
-            reset=external_url("auth.reset_request"),
-        )
-        return [Mail(to=started.owner.email, subject="Someone tried to register with your address", body=body)]
-    return []
 
 
 @bp.get("/register/sent")
@@ -204,16 +176,9 @@ def reset_request():
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     form = ResetRequestForm()
     if form.validate_on_submit():
-        user = user_by_email(db.session, form.email.data)
-        mails = []
-        if user is not None and user.is_active:
-            token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
-            body = render_template(
-                "auth/reset_email.txt", user=user, link=external_url("auth.reset_password", token=token)
-            )
-            mails.append(Mail(to=user.email, subject="Choose a new password", body=body))
-        # Sent after the answer, and the answer is the same, so neither says whether the account exists.
-        send_after_response(current_app.config, *mails)
+        # The same job with the address as typed, known or not: the job looks the account up, so
+        # neither this request's work nor its answer says whether the account exists.
+        send_password_reset(form.email.data)
         flash(RESET_SENT, "info")
         return redirect(url_for("auth.reset_request"))
     return render_template("auth/reset_request.html", form=form), 400 if form.errors else 200

@@ -11,10 +11,10 @@ from flask_login import current_user
 from app.counsel import bp
 from app.counsel.forms import DashboardFilterForm, InvitationForm, dashboard_query
 from app.extensions import db, limiter
+from app.jobs.mail import send_email
 from app.models import Course
 from app.services.counselling import client_view, counsellor_course
 from app.services.dashboard import dashboard_export_rows, dashboard_page
-from app.services.mail import send_mail
 from app.services.sharing import INVITATION_LIFETIME, invitation_create, pending_invitations
 from app.urls import external_url
 
@@ -127,13 +127,12 @@ def invitations():
         }
         if form.email.data:
             body = render_template("counsel/invitation_email.txt", counsellor=current_user, **created)
+            # Sent by a worker, which retries if the SMTP server is down: the page does not wait for it.
             try:
-                send_mail(
-                    current_app.config, to=form.email.data, subject="An invitation to share your progress", body=body
-                )
+                send_email(form.email.data, "An invitation to share your progress", body)
                 created["emailed_to"] = form.email.data
-            except OSError:
-                current_app.logger.exception("Invitation e-mail could not be sent")
+            except Exception:  # the queue itself is unreachable (Redis down): the code below still works
+                current_app.logger.exception("Invitation e-mail could not be queued")
                 flash("We could not send the e-mail. Give your client the code or link below instead.", "warning")
     status = 201 if created else (400 if form.errors else 200)
     return render_template(

@@ -1,4 +1,8 @@
-"""Outgoing e-mail over SMTP; written to the log when no SMTP server is configured."""
+"""Outgoing e-mail over SMTP; written to the log when no SMTP server is configured.
+
+Nothing here is called from a request: the app's messages are sent by jobs (app/jobs/mail.py),
+so a slow or failing SMTP server delays no page.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,9 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
-
-from flask import after_this_request
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,8 @@ def show_unsent_mail_on_console() -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("\n--- %(message)s\n--- (end of e-mail)\n"))
         log.addHandler(handler)
+        # Printed once: a worker that also logs to standard error would print it a second time.
+        log.propagate = False
     log.setLevel(logging.INFO)
 
 
@@ -35,6 +39,7 @@ class Mail:
     to: str
     subject: str
     body: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def send_mail(
@@ -43,8 +48,8 @@ def send_mail(
     """Send a plain-text message using the app's MAIL_* settings, with any extra ``headers``
     (e.g. List-Unsubscribe on reminders).
 
-    Raises OSError/smtplib.SMTPException if the server refuses; callers decide whether the
-    person should know (a password reset must not reveal whether an account exists).
+    Raises OSError (smtplib's errors are OSErrors) if the server refuses, is down or does not
+    answer within MAIL_TIMEOUT seconds; a job that raises is retried.
     """
     message = EmailMessage()
     message["From"] = config["MAIL_SENDER"]
@@ -56,9 +61,7 @@ def send_mail(
     if not config.get("MAIL_SERVER"):
         extra = "".join(f"\n{name}: {value}" for name, value in (headers or {}).items())
         # The body as written, not the MIME text: its encoding would break long links across lines.
-        log.info(
-            "E-mail not sent (no MAIL_SERVER configured):\nTo: %s\nSubject: %s%s\n\n%s", to, subject, extra, body
-        )
+        log.info("E-mail not sent (no MAIL_SERVER configured):\nTo: %s\nSubject: %s%s\n\n%s", to, subject, extra, body)
         return
     host, port, timeout = config["MAIL_SERVER"], config["MAIL_PORT"], config.get("MAIL_TIMEOUT", 10)
     context = ssl.create_default_context()
@@ -72,26 +75,3 @@ def send_mail(
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
-
-
-def send_after_response(config: Mapping[str, Any], *mails: Mail) -> None:
-    """Send ``mails`` once the current response has gone out, so its timing does not depend on them.
-
-    Whether a reset or registration sends mail, and to whom, must not show in how long the
-    answer takes. Until a job queue takes this over, the messages go when the WSGI server closes
-    the response; a failure is logged, since nobody is waiting for it any more.
-    """
-    settings = dict(config)  # the app context is gone by the time the response is closed
-
-    @after_this_request
-    def send_on_close(response):
-        response.call_on_close(lambda: _send_all(settings, mails))
-        return response
-
-
-def _send_all(config: dict[str, Any], mails: tuple[Mail, ...]) -> None:
-    for mail in mails:
-        try:
-            send_mail(config, to=mail.to, subject=mail.subject, body=mail.body)
-        except OSError:  # smtplib's errors are OSErrors
-            log.exception("E-mail to be sent after the response could not be sent")

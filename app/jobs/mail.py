@@ -1,0 +1,84 @@
+"""The jobs that send the app's e-mails: every message goes from a worker, never from a request.
+
+A request only checks its input and enqueues one of these; the job looks up what it needs, writes
+the message and hands it to SMTP (app/services/mail.py). So an SMTP server that is slow, down or
+never answers delays no page, and the job raises and is retried with backoff (app/jobs/queue.py).
+
+The reset and registration jobs take the address as typed and do the lookup themselves: the
+request enqueues the same job with the same arguments whether or not the address has an account,
+so neither its work nor its timing can tell which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import current_app, render_template
+
+from app.extensions import db
+from app.jobs.queue import job
+from app.services.accounts import password_reset_token, registration_request, user_by_email
+from app.services.mail import Mail, send_mail
+from app.urls import external_url
+
+
+def _send(mail: Mail) -> None:
+    send_mail(current_app.config, to=mail.to, subject=mail.subject, body=mail.body, headers=mail.headers)
+
+
+@job()
+def send_email(to: str, subject: str, body: str, headers: Mapping[str, str] | None = None) -> None:
+    """Send one message already written (an invitation, a reminder); raises, and so is retried, if
+    the SMTP server fails."""
+    _send(Mail(to=to, subject=subject, body=body, headers=dict(headers or {})))
+
+
+def password_reset_mail(email: str) -> Mail | None:
+    """The reset link for the active account using ``email``, or None: nobody else is mailed."""
+    user = user_by_email(db.session, email)
+    if user is None or not user.is_active:
+        return None
+    token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
+    body = render_template("auth/reset_email.txt", user=user, link=external_url("auth.reset_password", token=token))
+    return Mail(to=user.email, subject="Choose a new password", body=body)
+
+
+@job()
+def send_password_reset(email: str) -> None:
+    """Mail a reset link if an active account uses ``email`` (as typed); otherwise send nothing."""
+    mail = password_reset_mail(email)
+    if mail is not None:
+        _send(mail)
+
+
+def registration_mail(email: str, display_name: str, next_url: str | None) -> Mail | None:
+    """A link to finish for a free address, a note to the owner of a taken one, nothing for a
+    deactivated account."""
+    started = registration_request(
+        db.session,
+        email=email,
+        display_name=display_name,
+        next_url=next_url,
+        secret_key=current_app.config["SECRET_KEY"],
+    )
+    if started.token:
+        link = external_url("auth.register_finish", token=started.token)
+        body = render_template("auth/register_email.txt", name=started.display_name, link=link)
+        return Mail(to=started.email, subject="Finish creating your account", body=body)
+    if started.owner:
+        body = render_template(
+            "auth/register_taken_email.txt",
+            user=started.owner,
+            login=external_url("auth.login"),
+            reset=external_url("auth.reset_request"),
+        )
+        return Mail(to=started.owner.email, subject="Someone tried to register with your address", body=body)
+    return None
+
+
+@job()
+def send_registration(email: str, display_name: str, next_url: str | None) -> None:
+    """Mail whoever reads ``email`` what registering with it means (see ``registration_mail``)."""
+    mail = registration_mail(email, display_name, next_url)
+    if mail is not None:
+        _send(mail)
