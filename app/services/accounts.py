@@ -21,9 +21,18 @@ def _no_such_user_hash(method: str) -> str:
     """A hash to check when no account matches, so a wrong e-mail costs as long as a wrong password.
 
     It must use the method real passwords use: a cheaper one made unknown addresses answer ten
-    times faster than known ones. Made once per method, when first needed.
+    times faster than known ones. Made once per method and process (see ``password_check_prepare``).
     """
     return generate_password_hash("no such user", method=method)
+
+
+def password_check_prepare(hash_method: str) -> None:
+    """Make the hash unknown addresses are checked against now, when the app starts.
+
+    Made on first use instead, the first unknown address to log in would cost a hash more than
+    a known one (making it, then checking it), and so stand out.
+    """
+    _no_such_user_hash(hash_method)
 
 
 def normalise_email(email: str) -> str:
