@@ -1,0 +1,195 @@
+"""A real worker: Huey's consumer runs jobs from Redis (127.0.0.1:6379) and from the SQLite
+queue, retries with backoff, and records the job that never succeeds; ``flask jobs worker``
+starts, says which queue it works, and stops on a signal.
+
+Each test has a queue name of its own, flushed afterwards. Without Redis the Redis tests are
+skipped, saying why; under CI (E2E_REQUIRED=1 or CI=true) that is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import redis
+from flask import current_app
+
+from app import create_app
+from app.extensions import db
+from app.jobs import huey, job
+from app.jobs.queue import configure_queue
+from app.models import Role
+from app.models.types import utcnow
+from app.services.job_failures import failures_since
+from config import BASE_DIR, TestConfig
+from tests.conftest import create_user, login, make_test_config
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_REQUIRED = TestConfig.E2E_REQUIRED or os.environ.get("CI") == "true"
+
+# label -> one (monotonic time, retry delay of that try, queue name of the app it ran in) per try
+TRIES: dict[str, list[tuple[float, float, str]]] = {}
+_tries_lock = threading.Lock()
+
+
+def _note_try(label: str, retry_delay: float) -> int:
+    with _tries_lock:
+        TRIES.setdefault(label, []).append((time.monotonic(), retry_delay, current_app.config["JOBS_QUEUE_NAME"]))
+        return len(TRIES[label])
+
+
+@job(retries=3, retry_delay=0.05, retry_backoff=2, context=True)
+def fails_twice(label: str, task=None) -> None:
+    if _note_try(label, task.retry_delay) <= 2:
+        raise ConnectionError("the mail server did not answer")
+
+
+@job(retries=2, retry_delay=0.05, retry_backoff=2, context=True)
+def always_fails(label: str, task=None) -> None:
+    _note_try(label, task.retry_delay)
+    raise TimeoutError("the mail server never answers")
+
+
+def redis_or_skip() -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.ConnectionError:
+        if REDIS_REQUIRED:
+            pytest.fail("Redis on 127.0.0.1:6379 is required here (E2E_REQUIRED or CI) but does not answer")
+        pytest.skip("needs Redis on 127.0.0.1:6379")
+
+
+def immediate_again() -> None:
+    configure_queue(
+        {name: getattr(TestConfig, name) for name in dir(TestConfig) if name.startswith(("JOBS_", "REDIS"))}
+    )
+
+
+@pytest.fixture(params=["redis", "sqlite"])
+def queue_app(request, tmp_path):
+    """An app on a SQLite database whose queue is Redis or a SQLite file, with a queue name of its own."""
+    name = f"test-jobs-{uuid.uuid4().hex}"
+    if request.param == "redis":
+        redis_or_skip()
+        overrides = {"JOBS_BACKEND": "redis", "REDIS_URL": REDIS_URL}
+    else:
+        overrides = {"JOBS_BACKEND": "sqlite", "JOBS_SQLITE_PATH": tmp_path / "jobs.sqlite"}
+    app = create_app(make_test_config(f"sqlite:///{tmp_path / 'app.db'}", JOBS_QUEUE_NAME=name, **overrides))
+    with app.app_context():
+        db.create_all()
+    try:
+        yield app
+    finally:
+        huey.flush()
+        if request.param == "redis":
+            assert not redis.Redis.from_url(REDIS_URL).keys(f"*{name}*"), "the test left queue data in Redis"
+        immediate_again()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@contextmanager
+def running_worker(workers: int = 2) -> Iterator[None]:
+    """Huey's consumer in this process: its scheduler and worker threads, without its signal handlers."""
+    consumer = huey.create_consumer(
+        workers=workers, periodic=False, worker_type="thread", initial_delay=0.05, max_delay=0.2
+    )
+    consumer.scheduler.start()
+    for _, thread in consumer.worker_threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        consumer.stop(graceful=True)  # sets the stop flag and joins every thread
+
+
+def wait_for(condition, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the worker did not get there in time"
+        time.sleep(0.05)
+
+
+def test_a_worker_retries_with_backoff_and_records_the_job_that_never_succeeds(queue_app):
+    name = queue_app.config["JOBS_QUEUE_NAME"]
+    flaky, hopeless = f"flaky-{name}", f"hopeless-{name}"
+    assert not huey.immediate
+
+    with running_worker():
+        fails_twice(flaky)
+        always_fails(hopeless)
+        with queue_app.app_context():
+            wait_for(lambda: len(TRIES.get(flaky, ())) == 3 and failures_since(db.session, utcnow().replace(year=2000)))
+            db.session.remove()
+        time.sleep(0.3)  # a wrongly scheduled fourth try would show up here
+
+    # Tried three times, in the app's context; each retry waited longer than the one before.
+    times, delays, queues = zip(*TRIES[flaky], strict=True)
+    assert delays == (0.05, 0.1, 0.2)
+    assert times[1] - times[0] >= 0.05 and times[2] - times[1] >= 0.1
+    assert set(queues) == {name}
+    assert [delay for _, delay, _ in TRIES[hopeless]] == [0.05, 0.1, 0.2]
+    assert huey.pending_count() == 0 and huey.scheduled_count() == 0
+
+    with queue_app.app_context():
+        [failure] = failures_since(db.session, utcnow().replace(year=2000))
+        assert (failure.job_name, failure.tries, failure.error_type) == ("always_fails", 3, "TimeoutError")
+        db.session.remove()
+
+    output = queue_app.test_cli_runner().invoke(args=["jobs", "failed"]).output
+    assert "always_fails  3 tries  TimeoutError: the mail server never answers" in output
+    create_user(queue_app, "admin@example.org", role=Role.ADMIN)
+    admin = queue_app.test_client()
+    assert login(admin, "admin@example.org").status_code == 302
+    assert "1 failed job in the last day" in admin.get("/author/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, backend):
+    name = f"test-jobs-{uuid.uuid4().hex}"
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "SECRET_KEY": "a key for this test only " * 2,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "JOBS_QUEUE_NAME": name,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    if backend == "redis":
+        redis_or_skip()
+        env["REDIS_URL"] = REDIS_URL
+        expected = f"Jobs: Redis at {REDIS_URL}, queue '{name}', worker started (2 at once"
+    else:
+        env["JOBS_SQLITE_PATH"] = str(tmp_path / "jobs.sqlite")
+        expected = f"Jobs: SQLite queue at {tmp_path / 'jobs.sqlite'}, worker started (2 at once"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker", "--workers", "2"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        first_line = worker.stdout.readline()
+        assert expected in first_line
+        time.sleep(0.5)  # let it reach its loop
+        worker.send_signal(signal.SIGINT)  # Ctrl-C: finish the jobs in hand, then stop
+        assert worker.wait(timeout=15) == 0
+        assert "Consumer exiting." in worker.stdout.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        worker.stdout.close()
+        if backend == "redis":
+            assert not redis.Redis.from_url(REDIS_URL).keys(f"*{name}*")
