@@ -13,8 +13,9 @@ from app.devdata.cli import seed
 from app.devdata.demo import DEMO_PASSWORD, demo_create
 from app.extensions import db
 from app.jobs.cli import jobs_cli
-from app.models import AnalyticsSnapshot, Course, Role
+from app.models import Course, Role
 from app.services.accounts import user_create
+from app.services.analytics import snapshot_refresh
 from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
 from app.services.course_files import load_course, load_course_zip
 from app.services.course_import import course_import
@@ -139,21 +140,18 @@ def demo() -> None:
 @analytics_cli.command("refresh")
 @click.option("--course", "slug", help="Only this course (default: every course).")
 def analytics_refresh_command(slug: str | None) -> None:
-    """Recalculate the analytics snapshots (for cron, so no admin waits at scale)."""
-    from app.author.analytics import analytics_refresh  # the report is rendered with the page's templates
-
-    courses = list(db.session.scalars(select(Course).order_by(Course.id)))
+    """Recalculate the analytics snapshots now, in this process (the queue also does it hourly)."""
+    courses = [(c.id, c.slug) for c in db.session.scalars(select(Course).order_by(Course.id))]
     if slug:
-        courses = [c for c in courses if c.slug == slug]
+        courses = [(course_id, s) for course_id, s in courses if s == slug]
         if not courses:
             click.secho(f"No course with slug {slug!r}.", fg="red", err=True)
             raise SystemExit(1)
-    for course in courses:
-        snapshot = db.session.scalar(select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course.id))
-        with current_app.test_request_context():
-            analytics_refresh(db.session, course=course, snapshot=snapshot)
-        db.session.commit()
-        click.echo(f"Recalculated analytics for {course.slug}.")
+    for course_id, course_slug in courses:
+        if snapshot_refresh(db.session, course_id=course_id):
+            click.echo(f"Recalculated analytics for {course_slug}.")
+        else:
+            click.echo(f"Skipped {course_slug}: its analytics are being recalculated already.")
 
 
 def register(app: Flask) -> None:

@@ -40,17 +40,21 @@ class CoursePublication(Model):
 
 
 class AnalyticsSnapshot(Model):
-    """The last computed analytics report of a course, kept so the page stays fast at any size.
+    """The last computed analytics figures of a course, kept so the page stays fast at any size.
 
-    Aggregating every attempt takes seconds at 100,000 learners; the page shows this snapshot
-    and recalculates it when it is older than ANALYTICS_MAX_AGE (or on request, or from cron
-    with `flask analytics refresh`).
+    Aggregating every attempt takes seconds at 100,000 learners, so no request does it: a job
+    (hourly, and on "Recalculate now") or `flask analytics refresh` computes the figures and
+    keeps them here as data, and the page renders them on every request. The row also guards
+    the refresh: ``refreshing_since`` is set while one runs, so a second one skips.
     """
 
     __tablename__ = "analytics_snapshots"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), unique=True)
-    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The rendered report: our own template's autoescaped output.
-    html: Mapped[str] = mapped_column(Text)
+    # None until the first refresh has finished.
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The figures (app/services/analytics.py's report_data), None until the first refresh has finished.
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # When the running refresh started; None when none runs.
+    refreshing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

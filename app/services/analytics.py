@@ -25,19 +25,24 @@ Definitions (also shown on the page):
   lesson; gave up = started, not completed, and no activity on the lesson (opening it or
   attempting its quiz) for ``GAVE_UP_AFTER``.
 
-The report is aggregated over every attempt, which takes seconds at scale, so the page serves
-the course's last computed snapshot (``course_report``) and recalculates it when it is older
-than the page's maximum age, or when asked.
+The report is aggregated over every attempt, which takes seconds at scale, so it is never
+computed in a web request: a job (app/jobs/analytics.py, hourly and on "Recalculate now") or
+`flask analytics refresh` computes it with ``snapshot_refresh`` and keeps its figures as data
+(``report_data``) in the course's ``AnalyticsSnapshot``; the page rebuilds the report from that
+data (``snapshot_report``) and renders it on every request. A refresh first claims the snapshot
+row (``refreshing_since``), so two refreshes of a course never compute at the same time.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import typing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, distinct, func, literal, select, union_all
+from sqlalchemy import CursorResult, Float, and_, case, cast, distinct, func, literal, or_, select, union_all, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
@@ -158,10 +163,20 @@ class LessonFunnel:
 
 
 @dataclass(frozen=True)
+class LessonInfo:
+    """What the report shows of a lesson, as it was when the figures were computed."""
+
+    id: int
+    slug: str
+    title: str
+    module_title: str
+
+
+@dataclass(frozen=True)
 class LessonStats:
     """One live lesson in course order, with its funnel and its questions' statistics."""
 
-    lesson: Lesson
+    lesson: LessonInfo
     number: int
     funnel: LessonFunnel
     questions: list[QuestionStats] = field(default_factory=list)
@@ -405,7 +420,12 @@ def course_analytics(session: Session, *, course: Course, now: datetime | None =
         course=course,
         lessons=[
             LessonStats(
-                lesson=entry.lesson,
+                lesson=LessonInfo(
+                    id=entry.lesson.id,
+                    slug=entry.lesson.slug,
+                    title=entry.lesson.title,
+                    module_title=entry.lesson.module.title if entry.lesson.module else "",
+                ),
                 number=entry.number,
                 funnel=funnels[entry.lesson.id],
                 questions=questions[entry.lesson.id],
@@ -418,55 +438,191 @@ def course_analytics(session: Session, *, course: Course, now: datetime | None =
 
 # --- the stored snapshot ------------------------------------------------------------------------
 
+# The shape of ``report_data``; a snapshot stored in another shape is ignored until recomputed.
+DATA_FORMAT = 1
+# A refresh that has not finished in this long is taken to have died with its worker, so another
+# may start (one takes seconds, 4.5 s at 100,000 learners).
+REFRESH_TIMEOUT = timedelta(minutes=15)
+
+
+def report_data(report: CourseAnalytics) -> dict:
+    """The report's figures as JSON-serialisable data, what a snapshot keeps.
+
+    Only counts and the texts shown beside them are kept; shares, flags and charts are worked
+    out again from them when the page renders, so they follow the current thresholds.
+    """
+    return {
+        "format": DATA_FORMAT,
+        "lessons": [
+            {
+                "lesson": {
+                    "id": item.lesson.id,
+                    "slug": item.lesson.slug,
+                    "title": item.lesson.title,
+                    "module_title": item.lesson.module_title,
+                },
+                "number": item.number,
+                "funnel": {
+                    "started": item.funnel.started,
+                    "passed": item.funnel.passed,
+                    "gave_up": item.funnel.gave_up,
+                },
+                "questions": [
+                    {
+                        "question_id": q.question_id,
+                        "number": q.number,
+                        "prompt": q.prompt,
+                        "kind": q.kind,
+                        "answered": q.answered,
+                        "answers": q.answers,
+                        "first_attempts": q.first_attempts,
+                        "first_right": q.first_right,
+                        "discrimination": q.discrimination,
+                        "discrimination_note": q.discrimination_note,
+                        "choices": [
+                            {
+                                "choice_id": c.choice_id,
+                                "letter": c.letter,
+                                "text": c.text,
+                                "is_correct": c.is_correct,
+                                "picks": c.picks,
+                                "misconception_code": c.misconception_code,
+                                "misconception_text": c.misconception_text,
+                            }
+                            for c in q.choices
+                        ],
+                    }
+                    for q in item.questions
+                ],
+            }
+            for item in report.lessons
+        ],
+    }
+
+
+def _question_from_data(data: dict) -> QuestionStats:
+    answers = data["answers"]
+    choices = [
+        ChoiceStats(**choice, share=choice["picks"] / answers if answers else None) for choice in data["choices"]
+    ]
+    return QuestionStats(**{**data, "choices": choices})
+
+
+def report_from_data(data: dict, *, course: Course, computed_at: datetime) -> CourseAnalytics:
+    """Rebuild the report ``report_data`` stored: the same figures, no query."""
+    return CourseAnalytics(
+        course=course,
+        lessons=[
+            LessonStats(
+                lesson=LessonInfo(**item["lesson"]),
+                number=item["number"],
+                funnel=LessonFunnel(**item["funnel"]),
+                questions=[_question_from_data(question) for question in item["questions"]],
+            )
+            for item in data["lessons"]
+        ],
+        computed_at=computed_at,
+    )
+
 
 def analytics_courses(session: Session) -> list[Course]:
     """The courses the analytics page offers, oldest first (the first is shown by default)."""
     return list(session.scalars(select(Course).order_by(Course.id)))
 
 
-def snapshot_get(session: Session, *, course: Course) -> AnalyticsSnapshot | None:
-    """The course's last computed report, if it has one."""
-    return session.scalar(select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course.id))
+def snapshot_get(session: Session, *, course: Course, reload: bool = False) -> AnalyticsSnapshot | None:
+    """The course's snapshot row, if it has one (1 query).
 
-
-def snapshot_is_fresh(snapshot: AnalyticsSnapshot | None, *, max_age: float, now: datetime | None = None) -> bool:
-    """Whether there is a snapshot and it was computed at most ``max_age`` seconds ago."""
-    return snapshot is not None and snapshot.computed_at >= (now or utcnow()) - timedelta(seconds=max_age)
-
-
-def snapshot_refresh(
-    session: Session,
-    *,
-    course: Course,
-    snapshot: AnalyticsSnapshot | None,
-    render: Callable[[CourseAnalytics], str],
-) -> AnalyticsSnapshot:
-    """Compute the course's report, render it with ``render`` and keep it as the course's snapshot.
-
-    ``snapshot`` is the course's current one (None if it has none). The caller commits.
+    ``reload``: overwrite the row this session already holds with what the database has now
+    (after a refresh that ran in another session).
     """
-    report = course_analytics(session, course=course)
-    if snapshot is None:
-        snapshot = AnalyticsSnapshot(course_id=course.id)
-        session.add(snapshot)
-    snapshot.html, snapshot.computed_at = render(report), report.computed_at
-    return snapshot
+    stmt = select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course.id)
+    if reload:
+        stmt = stmt.execution_options(populate_existing=True)
+    return session.scalar(stmt)
 
 
-def course_report(
-    session: Session,
-    *,
-    course: Course,
-    max_age: float,
-    render: Callable[[CourseAnalytics], str],
-    refresh: bool = False,
-) -> tuple[str, datetime]:
-    """The course's report as rendered HTML, and when it was computed.
+def snapshot_report(snapshot: AnalyticsSnapshot | None, *, course: Course) -> CourseAnalytics | None:
+    """The report the snapshot keeps, or None when there are no figures yet (or only an older format)."""
+    if snapshot is None or snapshot.computed_at is None or not snapshot.data:
+        return None
+    if snapshot.data.get("format") != DATA_FORMAT:
+        return None
+    return report_from_data(snapshot.data, course=course, computed_at=snapshot.computed_at)
 
-    Served from the snapshot while it is fresh; recalculated (and kept) when it is missing,
-    older than ``max_age`` seconds, or ``refresh`` is asked. The caller commits.
+
+def snapshot_is_refreshing(snapshot: AnalyticsSnapshot | None, *, now: datetime | None = None) -> bool:
+    """Whether a refresh of this snapshot has started and is not yet overdue (``REFRESH_TIMEOUT``)."""
+    if snapshot is None or snapshot.refreshing_since is None:
+        return False
+    return snapshot.refreshing_since > (now or utcnow()) - REFRESH_TIMEOUT
+
+
+def _claim(session: Session, *, course_id: int, now: datetime) -> bool:
+    """Mark the course's snapshot as being refreshed since ``now``, unless a live refresh has; commits.
+
+    The conditional UPDATE is the guard: on PostgreSQL a second UPDATE of the row waits for the
+    first to commit and then finds ``refreshing_since`` set; SQLite runs one writer at a time.
     """
-    snapshot = snapshot_get(session, course=course)
-    if snapshot is None or refresh or not snapshot_is_fresh(snapshot, max_age=max_age):
-        snapshot = snapshot_refresh(session, course=course, snapshot=snapshot, render=render)
-    return snapshot.html, snapshot.computed_at
+    if session.scalar(select(AnalyticsSnapshot.id).where(AnalyticsSnapshot.course_id == course_id)) is None:
+        try:
+            with session.begin_nested():
+                session.add(AnalyticsSnapshot(course_id=course_id))
+        except IntegrityError:
+            pass  # another refresh created the row a moment ago; the UPDATE below decides
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement.
+    claimed = typing.cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(AnalyticsSnapshot)
+            .where(
+                AnalyticsSnapshot.course_id == course_id,
+                or_(
+                    AnalyticsSnapshot.refreshing_since.is_(None),
+                    AnalyticsSnapshot.refreshing_since <= now - REFRESH_TIMEOUT,
+                ),
+            )
+            .values(refreshing_since=now)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    session.commit()
+    return claimed == 1
+
+
+def snapshot_refresh(session: Session, *, course_id: int, now: datetime | None = None) -> bool:
+    """Compute the course's report and keep its figures as the course's snapshot; commits.
+
+    Returns False, computing nothing, when the course is gone or another refresh of it is
+    running (its claim is younger than ``REFRESH_TIMEOUT``). A failed computation gives its
+    claim back, so the next try is not kept waiting, and raises.
+    """
+    now = now or utcnow()
+    session.commit()  # end the caller's transaction: the claim must be seen by other refreshes at once
+    course = session.get(Course, course_id)
+    if course is None or not _claim(session, course_id=course_id, now=now):
+        session.rollback()
+        return False
+    try:
+        report = course_analytics(session, course=course, now=now)
+        snapshot = session.scalar(select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course_id))
+        if snapshot is None:  # claimed above: only deleting the course since removes it
+            raise LookupError(f"course {course_id} was deleted during its analytics refresh")
+        snapshot.data, snapshot.computed_at, snapshot.refreshing_since = report_data(report), now, None
+        session.commit()
+    except Exception:
+        session.rollback()
+        _release(session, course_id=course_id, claimed_at=now)
+        raise
+    return True
+
+
+def _release(session: Session, *, course_id: int, claimed_at: datetime) -> None:
+    """Give back a claim this refresh made (only its own: a later one may have taken over); commits."""
+    session.execute(
+        update(AnalyticsSnapshot)
+        .where(AnalyticsSnapshot.course_id == course_id, AnalyticsSnapshot.refreshing_since == claimed_at)
+        .values(refreshing_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()

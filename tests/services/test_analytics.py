@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import math
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.jobs import huey
+from app.jobs.analytics import refresh_all_analytics, refresh_course_analytics
 from app.models import AnalyticsSnapshot, Lesson, LessonProgress, QuizAttempt, Role, User
 from app.models.types import utcnow
 from app.services import analytics
@@ -21,7 +24,7 @@ from app.services.progress import course_by_slug
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from tests.analytics_factories import add_learners_with_attempts
 from tests.conftest import count_queries
-from tests.factories import write_course
+from tests.factories import COURSE, write_course
 
 NOW = utcnow()
 DAYS = timedelta(days=1)
@@ -265,61 +268,163 @@ def test_the_refresh_reads_attempts_answers_and_selections_through_indexes(sessi
     assert scanned == big_tables
 
 
-# --- the stored snapshot ----------------------------------------------------------------------
+# --- the stored snapshot and its refresh ------------------------------------------------------
 
 
-class Renderer:
-    """A stand-in for the page's rendering that counts its calls."""
+def test_the_snapshot_keeps_data_that_rebuilds_the_same_report(session, history):
+    report = course_analytics(session, course=history, now=NOW)
 
-    def __init__(self):
-        self.calls = 0
+    data = analytics.report_data(report)
 
-    def __call__(self, report) -> str:
+    assert json.loads(json.dumps(data)) == data  # plain JSON, what the column stores
+    assert analytics.report_from_data(data, course=history, computed_at=NOW) == report
+
+
+def test_the_snapshot_data_shape(session, history):
+    data = analytics.report_data(course_analytics(session, course=history, now=NOW))
+    one = data["lessons"][0]
+    assert data["format"] == analytics.DATA_FORMAT
+    assert (one["lesson"]["slug"], one["number"]) == ("one", 1)
+    assert set(one["lesson"]) == {"id", "slug", "title", "module_title"}
+    assert one["funnel"] == {"started": 7, "passed": 2, "gave_up": 3}
+    q1 = one["questions"][0]
+    assert (q1["number"], q1["kind"], q1["answered"], q1["answers"]) == (1, "single", 5, 6)
+    assert (q1["first_attempts"], q1["first_right"], q1["discrimination_note"]) == (5, 3, None)
+    assert q1["discrimination"] == pytest.approx(0.3 / math.sqrt(0.84))
+    wrong = q1["choices"][1]
+    assert {key: wrong[key] for key in ("letter", "is_correct", "picks", "misconception_code")} == {
+        "letter": "B",
+        "is_correct": False,
+        "picks": 1,
+        "misconception_code": "blocks-are-boosts",
+    }
+    assert "share" not in wrong  # worked out from picks and answers when the page renders
+
+
+def test_a_refresh_computes_and_keeps_the_figures(session, history):
+    assert analytics.snapshot_refresh(session, course_id=history.id, now=NOW) is True
+
+    snapshot = analytics.snapshot_get(session, course=history)
+    assert (snapshot.computed_at, snapshot.refreshing_since) == (NOW, None)
+    report = analytics.snapshot_report(snapshot, course=history)
+    assert report.computed_at == NOW
+    assert report.lessons[0].funnel == LessonFunnel(started=7, passed=2, gave_up=3)
+    assert [flag.code for flag in report.lessons[0].questions[2].flags] == ["hard"]
+
+
+def test_a_second_refresh_replaces_the_figures_in_the_same_row(session, course):
+    analytics.snapshot_refresh(session, course_id=course.id, now=NOW - DAYS)
+    add_learners_with_attempts(session, lesson(session, "one"), 3)
+
+    assert analytics.snapshot_refresh(session, course_id=course.id, now=NOW) is True
+
+    assert session.scalar(select(func.count()).select_from(AnalyticsSnapshot)) == 1
+    report = analytics.snapshot_report(analytics.snapshot_get(session, course=course), course=course)
+    assert (report.computed_at, report.lessons[0].funnel.started) == (NOW, 3)
+
+
+class Counting:
+    """Stands in for course_analytics, counting the computations a refresh starts."""
+
+    def __init__(self, fail: bool = False):
+        self.calls, self.fail = 0, fail
+
+    def __call__(self, session, *, course, now=None):
         self.calls += 1
-        return f"<p>report {self.calls}: {len(report.lessons)} lessons</p>"
+        if self.fail:
+            raise RuntimeError("the database went away")
+        return analytics.CourseAnalytics(course=course, lessons=[], computed_at=now or utcnow())
 
 
-def test_the_first_report_is_computed_rendered_and_kept(session, course):
-    render = Renderer()
-
-    html, computed_at = analytics.course_report(session, course=course, max_age=600, render=render)
+def hold_the_claim(session, course, since) -> None:
+    """Mark the course's snapshot as being refreshed since ``since``, as a running refresh would."""
+    session.add(AnalyticsSnapshot(course_id=course.id, refreshing_since=since))
     session.commit()
+
+
+def test_a_refresh_while_another_runs_computes_nothing(session, course, monkeypatch):
+    counting = Counting()
+    monkeypatch.setattr(analytics, "course_analytics", counting)
+    hold_the_claim(session, course, utcnow() - timedelta(minutes=1))
+
+    assert analytics.snapshot_refresh(session, course_id=course.id) is False
+
+    assert counting.calls == 0
+    assert analytics.snapshot_report(analytics.snapshot_get(session, course=course), course=course) is None
+
+
+def test_the_job_skips_while_a_refresh_runs_and_computes_once_it_is_done(session, course, monkeypatch):
+    """The job runs in a session of its own (inline here, as on a worker): the claim is in the database."""
+    counting = Counting()
+    monkeypatch.setattr(analytics, "course_analytics", counting)
+    hold_the_claim(session, course, utcnow())
+
+    refresh_course_analytics(course.id)
+    assert counting.calls == 0
 
     snapshot = analytics.snapshot_get(session, course=course)
-    assert render.calls == 1 and html == "<p>report 1: 3 lessons</p>"
-    assert (snapshot.html, snapshot.computed_at) == (html, computed_at)
-
-
-def test_a_fresh_snapshot_is_served_without_recalculating(session, course):
-    render = Renderer()
-    analytics.course_report(session, course=course, max_age=600, render=render)
+    snapshot.refreshing_since = None
     session.commit()
-
-    html, _ = analytics.course_report(session, course=course, max_age=600, render=render)
-
-    assert render.calls == 1 and html == "<p>report 1: 3 lessons</p>"
-
-
-def test_a_stale_snapshot_or_a_refresh_recalculates(session, course):
-    render = Renderer()
-    analytics.course_report(session, course=course, max_age=600, render=render)
-    session.commit()
-    snapshot = analytics.snapshot_get(session, course=course)
-    snapshot.computed_at = utcnow() - timedelta(seconds=601)
-    session.commit()
-
-    stale, _ = analytics.course_report(session, course=course, max_age=600, render=render)
-    asked, _ = analytics.course_report(session, course=course, max_age=600, render=render, refresh=True)
-    session.commit()
-
-    assert (stale, asked) == ("<p>report 2: 3 lessons</p>", "<p>report 3: 3 lessons</p>")
-    assert session.scalar(select(func.count()).select_from(AnalyticsSnapshot)) == 1  # one a course, replaced
+    refresh_course_analytics(course.id)
+    assert counting.calls == 1
+    snapshot = analytics.snapshot_get(session, course=course, reload=True)
+    assert snapshot.computed_at is not None and snapshot.refreshing_since is None
 
 
-def test_freshness_is_measured_in_seconds():
+def test_an_overdue_refresh_is_taken_to_have_died(session, course, monkeypatch):
+    counting = Counting()
+    monkeypatch.setattr(analytics, "course_analytics", counting)
+    hold_the_claim(session, course, NOW - analytics.REFRESH_TIMEOUT)
+
+    assert analytics.snapshot_refresh(session, course_id=course.id, now=NOW) is True
+    assert counting.calls == 1
+
+
+def test_a_failed_refresh_gives_its_claim_back(session, course, monkeypatch):
+    monkeypatch.setattr(analytics, "course_analytics", Counting(fail=True))
+
+    with pytest.raises(RuntimeError):
+        analytics.snapshot_refresh(session, course_id=course.id, now=NOW)
+
+    snapshot = analytics.snapshot_get(session, course=course, reload=True)
+    assert snapshot.refreshing_since is None and snapshot.data is None
+    monkeypatch.setattr(analytics, "course_analytics", Counting())
+    assert analytics.snapshot_refresh(session, course_id=course.id, now=NOW) is True  # the retry is not kept out
+
+
+def test_a_refresh_of_a_course_that_is_gone_does_nothing(session):
+    assert analytics.snapshot_refresh(session, course_id=999_999) is False
+    assert session.scalar(select(func.count()).select_from(AnalyticsSnapshot)) == 0
+
+
+def test_is_refreshing_until_the_timeout():
     now = utcnow()
-    just_fresh = AnalyticsSnapshot(computed_at=now - timedelta(seconds=600))
-    just_stale = AnalyticsSnapshot(computed_at=now - timedelta(seconds=601))
-    assert not analytics.snapshot_is_fresh(None, max_age=600, now=now)
-    assert analytics.snapshot_is_fresh(just_fresh, max_age=600, now=now)
-    assert not analytics.snapshot_is_fresh(just_stale, max_age=600, now=now)
+    assert not analytics.snapshot_is_refreshing(None, now=now)
+    assert not analytics.snapshot_is_refreshing(AnalyticsSnapshot(refreshing_since=None), now=now)
+    running = AnalyticsSnapshot(refreshing_since=now - analytics.REFRESH_TIMEOUT + timedelta(seconds=1))
+    assert analytics.snapshot_is_refreshing(running, now=now)
+    overdue = AnalyticsSnapshot(refreshing_since=now - analytics.REFRESH_TIMEOUT)
+    assert not analytics.snapshot_is_refreshing(overdue, now=now)
+
+
+def test_no_report_without_figures_or_from_another_format(session, course):
+    assert analytics.snapshot_report(None, course=course) is None
+    assert analytics.snapshot_report(AnalyticsSnapshot(computed_at=NOW, data=None), course=course) is None
+    old = AnalyticsSnapshot(computed_at=NOW, data={"format": analytics.DATA_FORMAT - 1, "lessons": []})
+    assert analytics.snapshot_report(old, course=course) is None
+
+
+def test_every_course_is_refreshed_on_the_hour(session, course, tmp_path):
+    course_import(session, load_course(write_course(tmp_path / "second", {**COURSE, "slug": "second"})))
+
+    def scheduled(hour: int, minute: int) -> bool:
+        due = huey.read_periodic(datetime(2026, 12, 4, hour, minute, tzinfo=UTC))
+        return any(isinstance(task, refresh_all_analytics.task_class) for task in due)
+
+    assert scheduled(13, 0) and scheduled(0, 0)
+    assert not scheduled(13, 30) and not scheduled(13, 1)
+
+    refresh_all_analytics()  # inline in tests: it enqueues (so runs) one refresh a course
+
+    snapshots = session.scalars(select(AnalyticsSnapshot).execution_options(populate_existing=True)).all()
+    assert len(snapshots) == 2 and all(s.data and s.computed_at for s in snapshots)

@@ -1,19 +1,23 @@
-"""The admins' analytics page: numbers, accessible charts, access and a fixed query count."""
+"""The admins' analytics page: figures from the snapshot, accessible charts, access, a fixed query count."""
 
 from __future__ import annotations
 
+import copy
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from app.author import analytics as page
+from app.author.analytics import age_in_words
 from app.extensions import db
-from app.models import Lesson, Role
+from app.models import AnalyticsSnapshot, Course, Lesson, Role
 from app.models.types import utcnow
+from app.services.analytics import snapshot_refresh
 from app.services.quizzes import quiz_questions
 from tests.analytics_factories import add_learners_with_attempts
-from tests.conftest import count_queries, create_user, lesson_slugs, login
+from tests.conftest import count_queries, create_user, csrf_token, lesson_slugs, login
 
 URL = "/author/analytics"
 
@@ -41,8 +45,31 @@ def first_question(app):
         return question.id, correct
 
 
-def page_text(client) -> str:
-    response = client.get(URL)
+def refresh(app) -> None:
+    """Recalculate every course's figures, as the hourly job does."""
+    with app.app_context():
+        for course_id in db.session.scalars(select(Course.id)).all():
+            assert snapshot_refresh(db.session, course_id=course_id)
+        db.session.remove()
+
+
+def snapshot_computed_at(app):
+    with app.app_context():
+        computed_at = db.session.scalar(select(AnalyticsSnapshot.computed_at))
+        db.session.remove()
+        return computed_at
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Record the refreshes the page enqueues instead of running them inline."""
+    calls: list[int] = []
+    monkeypatch.setattr(page, "refresh_course_analytics", calls.append)
+    return calls
+
+
+def page_text(client, url: str = URL) -> str:
+    response = client.get(url)
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -50,6 +77,7 @@ def page_text(client) -> str:
 def test_admin_sees_funnels_and_question_numbers(app, admin_client):
     # Six learners, all right first time, opened 8 days ago: all passed, none gave up.
     add_learners(app, 6, when=utcnow() - timedelta(days=8))
+    refresh(app)
     question_id, correct = first_question(app)
     html = page_text(admin_client)
     assert "<h1>Question analytics</h1>" in html
@@ -69,6 +97,7 @@ def test_admin_sees_funnels_and_question_numbers(app, admin_client):
 
 def test_charts_are_accessible_svg(app, admin_client):
     add_learners(app, 3, right=lambda n, q: n == 0)
+    refresh(app)
     html = page_text(admin_client)
     svgs = re.findall(r"<svg\b[^>]*>.*?</svg>", html, re.S)
     assert svgs, "no charts rendered"
@@ -86,6 +115,7 @@ def test_charts_are_accessible_svg(app, admin_client):
 
 def test_page_has_no_inline_styles_or_scripts(app, admin_client):
     add_learners(app, 2)
+    refresh(app)
     html = page_text(admin_client)
     assert "style=" not in html
     assert "<style" not in html
@@ -93,7 +123,8 @@ def test_page_has_no_inline_styles_or_scripts(app, admin_client):
     assert re.search(r"/assets/css/analytics\.[0-9a-f]{10}\.css", html)
 
 
-def test_page_with_no_history_says_so(admin_client):
+def test_page_with_no_history_says_so(app, admin_client):
+    refresh(app)
     html = page_text(admin_client)
     assert "No learner has started this lesson yet." in html
     assert "Nobody has answered this question yet." in html
@@ -124,38 +155,169 @@ def test_anonymous_is_sent_to_log_in(client, course):
 def test_page_queries_do_not_grow_with_learners(app, admin_client):
     pattern = {"right": lambda n, q: n % 2 == 0 or q != 1, "when": utcnow() - timedelta(days=8)}
     add_learners(app, 10, **pattern)
+    refresh(app)
     with app.app_context():
         engine = db.engine
     with count_queries(engine) as few:
         assert admin_client.get(URL).status_code == 200
     add_learners(app, 290, **pattern)
+    refresh(app)
     with count_queries(engine) as many:
         html = page_text(admin_client)
-    assert few() == many() <= 12
+    assert few() == many() <= 3  # the signed-in user, the courses, the snapshot
     assert '<td class="num" data-label="Started">300</td>' in html
 
 
-def test_a_fresh_snapshot_is_served_without_recalculating(app, admin_client):
-    app.config["ANALYTICS_MAX_AGE"] = 600
+def test_a_get_never_computes(app, admin_client, enqueued):
     add_learners(app, 3, right=lambda n, q: True, when=utcnow())
-    first = page_text(admin_client)
-    assert '<td class="num" data-label="Started">3</td>' in first
+    refresh(app)
+    computed_at = snapshot_computed_at(app)
     add_learners(app, 2, right=lambda n, q: True, when=utcnow())
+
+    html = page_text(admin_client)
+
+    assert '<td class="num" data-label="Started">3</td>' in html  # the snapshot's figures, not today's
+    assert snapshot_computed_at(app) == computed_at and enqueued == []
+
+
+def test_the_page_renders_the_stored_figures(app, admin_client):
+    """What is shown comes from the snapshot's data, whatever the attempts say now."""
+    refresh(app)
     with app.app_context():
-        engine = db.engine
-    with count_queries(engine) as counted:
-        cached = page_text(admin_client)
-    assert counted() <= 3  # the user, the courses, the snapshot
-    assert '<td class="num" data-label="Started">3</td>' in cached
-    token = re.search(r'name="csrf_token" value="([^"]+)"', cached).group(1)
-    assert admin_client.post(URL, data={"csrf_token": token}).status_code == 200
+        snapshot = db.session.scalar(select(AnalyticsSnapshot))
+        data = copy.deepcopy(snapshot.data)
+        data["lessons"][0]["funnel"] = {"started": 4242, "passed": 4000, "gave_up": 42}
+        snapshot.data = data
+        db.session.commit()
+        db.session.remove()
+
+    html = page_text(admin_client)
+
+    assert '<td class="num" data-label="Started">4242</td>' in html
+    assert '<td class="num" data-label="Still working">200</td>' in html  # worked out when rendered
+    assert ">Passed: 4000 (94%)</text>" in html
+
+
+def test_the_page_says_how_old_the_figures_are(app, admin_client):
+    refresh(app)
+    three_hours_ago = datetime(2026, 12, 4, 9, 5, tzinfo=UTC)
+    with app.app_context():
+        db.session.scalar(select(AnalyticsSnapshot)).computed_at = three_hours_ago
+        db.session.commit()
+        db.session.remove()
+    page.utcnow, real = (lambda: three_hours_ago + timedelta(hours=3, minutes=20)), page.utcnow
+    try:
+        html = page_text(admin_client)
+    finally:
+        page.utcnow = real
+    assert "Figures from 3 hours ago" in html
+    assert '<time datetime="2026-12-04T09:05:00+00:00">4 Dec 2026, 09:05 UTC</time>' in html
+    assert "Recalculate now" in html
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (0, "less than a minute ago"),
+        (59, "less than a minute ago"),
+        (60, "1 minute ago"),
+        (3599, "59 minutes ago"),
+        (3600, "1 hour ago"),
+        (3 * 3600 + 1200, "3 hours ago"),
+        (86400, "1 day ago"),
+        (50 * 3600, "2 days ago"),
+        (-30, "less than a minute ago"),  # a worker's clock a little ahead
+    ],
+)
+def test_age_in_words(seconds, words):
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    assert age_in_words(now - timedelta(seconds=seconds), now) == words
+
+
+def test_without_figures_the_page_says_they_are_being_prepared(app, admin_client, enqueued):
+    html = page_text(admin_client)
+
+    assert "The figures are being prepared" in html
+    assert "Lessons at a glance" not in html
+    with app.app_context():
+        course_id = db.session.scalar(select(Course.id))
+        db.session.remove()
+    assert enqueued == [course_id]
+
+
+def test_while_a_refresh_runs_the_page_enqueues_no_other(app, admin_client, enqueued):
+    with app.app_context():
+        course_id = db.session.scalar(select(Course.id))
+        db.session.add(AnalyticsSnapshot(course_id=course_id, refreshing_since=utcnow()))
+        db.session.commit()
+        db.session.remove()
+
+    assert "The figures are being prepared" in page_text(admin_client)
+    refresh_running = snapshot_computed_at(app) is None
+    assert enqueued == [] and refresh_running
+
+
+def test_where_jobs_run_inline_the_first_visit_shows_the_figures(app, admin_client):
+    """In tests (immediate mode) the enqueued refresh has run by the time the page reads again."""
+    add_learners(app, 2)
+    assert '<td class="num" data-label="Started">2</td>' in page_text(admin_client)
+
+
+def test_recalculate_now_enqueues_a_refresh_and_comes_back(app, admin_client, enqueued, course):
+    refresh(app)
+    token = csrf_token(admin_client, URL)
+    with app.app_context():
+        course_id, slug = db.session.execute(select(Course.id, Course.slug)).one()
+        db.session.remove()
+
+    response = admin_client.post(f"{URL}?course={slug}", data={"csrf_token": token})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"{URL}?course={slug}"
+    assert enqueued == [course_id]
+    assert "Recalculating: refresh the page in a minute." in page_text(admin_client)
+
+
+def test_recalculate_now_needs_the_csrf_token(app, admin_client, enqueued):
+    refresh(app)
+    assert admin_client.post(URL, data={}).status_code == 400
+    assert enqueued == []
+
+
+def test_recalculate_now_runs_the_job(app, admin_client):
+    """With the real job (inline here): the next visit shows the new figures."""
+    add_learners(app, 3, right=lambda n, q: True, when=utcnow())
+    refresh(app)
+    add_learners(app, 2, right=lambda n, q: True, when=utcnow())
+    token = csrf_token(admin_client, URL)
+
+    assert admin_client.post(URL, data={"csrf_token": token}).status_code == 302
+
     assert '<td class="num" data-label="Started">5</td>' in page_text(admin_client)
 
 
+def test_recalculate_now_for_an_unknown_course_is_404(app, admin_client, enqueued):
+    refresh(app)
+    token = csrf_token(admin_client, URL)
+    assert admin_client.post(f"{URL}?course=nope", data={"csrf_token": token}).status_code == 404
+    assert enqueued == []
+
+
 def test_the_cli_recalculates_every_course(app, runner, admin_client):
-    app.config["ANALYTICS_MAX_AGE"] = 600
+    refresh(app)
     page_text(admin_client)
     add_learners(app, 4, right=lambda n, q: True, when=utcnow())
     result = runner.invoke(args=["analytics", "refresh"])
     assert result.exit_code == 0 and "Recalculated analytics for" in result.output
     assert '<td class="num" data-label="Started">4</td>' in page_text(admin_client)
+
+
+def test_the_cli_skips_a_course_being_recalculated(app, runner, course):
+    with app.app_context():
+        course_id = db.session.scalar(select(Course.id))
+        db.session.add(AnalyticsSnapshot(course_id=course_id, refreshing_since=utcnow()))
+        db.session.commit()
+        db.session.remove()
+    result = runner.invoke(args=["analytics", "refresh"])
+    assert result.exit_code == 0 and "being recalculated already" in result.output
+    assert snapshot_computed_at(app) is None

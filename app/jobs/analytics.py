@@ -1,0 +1,36 @@
+"""The analytics refresh as jobs: hourly for every course, and on an admin's "Recalculate now".
+
+The work and its guard are app/services/analytics.py's ``snapshot_refresh``: a refresh that finds
+another one of the same course running skips, so enqueuing one more is always safe.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs import crontab, job, periodic_job
+from app.models import Course
+from app.services.analytics import snapshot_refresh
+
+logger = logging.getLogger(__name__)
+
+
+@job()
+def refresh_course_analytics(course_id: int) -> bool:
+    """Recalculate one course's analytics snapshot; False when another refresh of it was running."""
+    refreshed = snapshot_refresh(db.session, course_id=course_id)
+    if not refreshed:
+        logger.info("Analytics of course %s not recalculated: another refresh is running, or it is gone.", course_id)
+    return refreshed
+
+
+@periodic_job(crontab(minute="0"))
+def refresh_all_analytics() -> None:
+    """Every hour, on the hour: enqueue a refresh of each course's analytics (one job a course)."""
+    course_ids = list(db.session.scalars(select(Course.id).order_by(Course.id)))
+    db.session.rollback()  # nothing to keep; end the read before the refreshes start
+    for course_id in course_ids:
+        refresh_course_analytics(course_id)
