@@ -42,10 +42,15 @@ lock: $(VENV)/.installed-dev
 	$(UV_COMPILE) --extra dev -o requirements/dev.txt
 	$(UV_COMPILE) --extra redis -c requirements/dev.txt -o requirements/main.txt
 
+# The job worker (e-mails, recalculations, reminders) runs beside the web server and stops with
+# it: on Redis when REDIS_URL is set, else on the SQLite queue in instance/ (nothing to install).
+# Its first line says which.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) courses import courses/naltrexone
 	@if [ "$${APP_ENV:-development}" = "development" ]; then $(FLASK) demo; fi
+	@trap 'kill -INT $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(FLASK) jobs worker & worker=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev
