@@ -111,7 +111,7 @@ def test_development_without_smtp_prints_each_unsent_email(tmp_path, capsys):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'dev.db'}"
         MAIL_SERVER = ""
 
-    handlers = list(mail_log.handlers)
+    handlers, propagate = list(mail_log.handlers), mail_log.propagate
     mail_log.handlers[:] = []  # a development app made by another test printed to its own stderr
     try:
         app = create_app(Development)
@@ -120,5 +120,6 @@ def test_development_without_smtp_prints_each_unsent_email(tmp_path, capsys):
         printed = capsys.readouterr().err
     finally:
         mail_log.handlers[:] = handlers
+        mail_log.propagate = propagate
         mail_log.setLevel(logging.NOTSET)
     assert "Subject: Finish registering" in printed and f"Open {link}\n" in printed

@@ -1,6 +1,30 @@
-"""Outgoing mail: the SMTP layer (app/services/mail.py) and the jobs that send the app's e-mails."""
+"""Outgoing mail: the SMTP layer (app/services/mail.py) and the jobs that send the app's e-mails
+(app/jobs/mail.py): a mail server that is down or never answers delays no request and breaks no
+page, the job raises so the queue retries it, and without MAIL_SERVER the worker prints each
+message, link and all."""
 
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from app import create_app
+from app.extensions import db
+from app.jobs.mail import send_email, send_password_reset, send_registration
+from app.jobs.queue import huey
 from app.services.mail import send_mail
+from config import BASE_DIR
+from tests.conftest import create_user, csrf_token, make_test_config
+from tests.mail_server import body_of
+from tests.queued_jobs import enqueued, queued, run_enqueued
+
+KNOWN = "learner@example.org"
 
 
 def test_extra_headers_reach_the_server(app, inbox):
@@ -12,6 +36,13 @@ def test_extra_headers_reach_the_server(app, inbox):
     assert message["Subject"] == "A reminder"
 
 
+def test_send_email_job_sends_the_message_with_its_headers(app, inbox):
+    send_email("someone@example.org", "Hello", "Body text", {"List-Unsubscribe": "<https://example.org/u/x>"})
+    message = inbox.wait_for(1)[0]
+    assert message["To"] == "someone@example.org" and message["List-Unsubscribe"] == "<https://example.org/u/x>"
+    assert body_of(message).strip() == "Body text"
+
+
 def test_links_are_built_from_public_url_without_a_request(app):
     """A job has an app context and no request; its links still come from PUBLIC_URL."""
     from app.urls import external_url
@@ -21,3 +52,120 @@ def test_links_are_built_from_public_url_without_a_request(app):
         assert external_url("auth.reset_password", token="abc") == "https://learn.example.org/auth/reset/abc"
     with app.test_request_context("/", base_url="http://evil.example"):
         assert external_url("auth.login") == "https://learn.example.org/auth/login"
+
+
+def test_the_jobs_mail_only_active_owners(app, inbox, learner):
+    send_password_reset("nobody@example.org")
+    send_password_reset(" Learner@Example.org ")  # as typed: the job normalises it, as the lookup did
+    send_registration("new@example.org", "New Person", None)
+    messages = inbox.wait_for(2)
+    assert [(m["To"], m["Subject"]) for m in messages] == [
+        (KNOWN, "Choose a new password"),
+        ("new@example.org", "Finish creating your account"),
+    ]
+    assert "http://localhost/auth/reset/" in body_of(messages[0])
+    assert "http://localhost/auth/register/finish/" in body_of(messages[1])
+
+
+def reset(app) -> tuple[int, float]:
+    """Ask for a reset for KNOWN; the status and the seconds the answer took."""
+    client = app.test_client()
+    token = csrf_token(client, "/auth/reset")
+    started = time.perf_counter()
+    response = client.post("/auth/reset", data={"email": KNOWN, "csrf_token": token})
+    return response.status_code, time.perf_counter() - started
+
+
+@pytest.fixture
+def silent_server():
+    """A port that accepts connections and never says a word (a hung mail server)."""
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as server:
+        yield server.getsockname()[1]
+
+
+@pytest.fixture
+def closed_port():
+    """A port nothing listens on (a mail server that is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_hung_mail_server_delays_no_request_and_the_job_raises_to_be_retried(app, learner, silent_server, tmp_path):
+    timeout = 2
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=silent_server, MAIL_USE_TLS=False, MAIL_TIMEOUT=timeout)
+    with queued(app, tmp_path):
+        status, seconds = reset(app)
+        assert status == 302 and seconds < timeout  # the answer does not wait for the mail server
+        assert [name for name, _, _ in enqueued()] == ["send_password_reset"]
+        started = time.perf_counter()
+        with pytest.raises(OSError):  # smtplib's errors are OSErrors: the queue sees a failure
+            send_password_reset.call_local(KNOWN)
+        assert time.perf_counter() - started < timeout + 2  # MAIL_TIMEOUT bounds the wait
+        run_enqueued()  # as the worker: the failure is scheduled again, with one try fewer left
+        retries = [(task.name, task.retries) for task in huey.scheduled()]
+    assert retries == [("send_password_reset", send_password_reset.retries - 1)]
+
+
+def test_a_mail_server_that_is_down_breaks_no_page_even_when_jobs_run_inline(app, learner, closed_port, caplog):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port, MAIL_USE_TLS=False)
+    with caplog.at_level("ERROR", logger="huey"):
+        status, _ = reset(app)
+    assert status == 302
+    assert "send_password_reset" in caplog.text or "ConnectionRefusedError" in caplog.text
+    with pytest.raises(ConnectionRefusedError):
+        send_password_reset.call_local(KNOWN)
+
+
+def test_without_mail_server_the_job_logs_the_message_link_and_all(app, learner, caplog):
+    app.config["MAIL_SERVER"] = ""
+    with caplog.at_level("INFO", logger="app.services.mail"):
+        send_password_reset(KNOWN)
+    assert re.search(r"http://localhost/auth/reset/\S+", caplog.text) and f"To: {KNOWN}" in caplog.text
+
+
+def test_in_development_the_worker_prints_each_unsent_message_link_and_all(tmp_path):
+    """`make run` without MAIL_SERVER: the worker it starts prints the e-mail, so a reset can be finished."""
+    database = f"sqlite:///{tmp_path / 'dev.db'}"
+    setup = create_app(make_test_config(database))
+    with setup.app_context():
+        db.create_all()
+    create_user(setup, KNOWN)
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": database,
+        "MAIL_SERVER": "",
+        "REDIS_URL": "",
+        "JOBS_BACKEND": "sqlite",
+        "JOBS_SQLITE_PATH": str(tmp_path / "jobs.sqlite"),
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+    }
+    with queued(setup, tmp_path):
+        send_password_reset(KNOWN)  # waits in the SQLite queue the worker reads
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker"],
+            cwd=BASE_DIR,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        printed = ""
+        try:
+            deadline = time.monotonic() + 30
+            while "(end of e-mail)" not in printed and time.monotonic() < deadline:
+                line = worker.stderr.readline()
+                if not line and worker.poll() is not None:
+                    break
+                printed += line
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
+            worker.stderr.close()
+    with setup.app_context():
+        db.engine.dispose()
+    assert f"To: {KNOWN}" in printed and "Subject: Choose a new password" in printed, printed
+    assert re.search(r"^http://127\.0\.0\.1:5000/auth/reset/\S+$", printed, re.MULTILINE), printed
+    assert printed.count("Subject: Choose a new password") == 1  # once, not again by the worker's own log
