@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from app.devdata.demo import DEMO_PASSWORD, demo_create
 from app.extensions import db
 from app.jobs.cli import jobs_cli
 from app.models import Course, Role
+from app.models.types import as_utc
 from app.services.accounts import user_create
 from app.services.analytics import snapshot_refresh
 from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
@@ -27,6 +29,7 @@ from app.services.progress import course_by_slug
 courses_cli = AppGroup("courses", help="Validate and import course folders.")
 users_cli = AppGroup("users", help="Manage accounts.")
 analytics_cli = AppGroup("analytics", help="Question analytics.")
+reminders_cli = AppGroup("reminders", help="E-mail reminders learners asked for.")
 
 COURSE_PATH = click.Path(file_okay=False, path_type=Path)
 
@@ -154,11 +157,27 @@ def analytics_refresh_command(slug: str | None) -> None:
             click.echo(f"Skipped {course_slug}: its analytics are being recalculated already.")
 
 
+@reminders_cli.command("send")
+@click.option("--now", "now_text", metavar="ISO", help="Act as if it were this time (ISO 8601; UTC if no offset).")
+def reminders_send_command(now_text: str | None) -> None:
+    """Queue the reminders due now, as the queue's daily 09:00 UTC run does (for cron instead)."""
+    from app.jobs.reminders import queue_due_reminders
+
+    try:
+        now = as_utc(datetime.fromisoformat(now_text)) if now_text else None
+    except ValueError:
+        message = f"{now_text!r} is not an ISO 8601 time, e.g. 2026-12-04T09:00"
+        raise click.BadParameter(message, param_hint="--now") from None
+    sent = queue_due_reminders(now)
+    click.echo(f"Reminders queued: {len(sent)}.")
+
+
 def register(app: Flask) -> None:
     """Add the command groups to the app's CLI."""
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(analytics_cli)
+    app.cli.add_command(reminders_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(seed)
     app.cli.add_command(demo)

@@ -11,10 +11,16 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+# Python folds headers at 78 characters and writes a header it cannot fold (a List-Unsubscribe
+# link has no space to fold at) as RFC 2047 encoded words, which mail clients cannot read as a
+# link. SMTP allows lines of 998 characters (RFC 5322), so nothing we send needs folding.
+MAIL_POLICY = policy.default.clone(max_line_length=998)
 
 
 def show_unsent_mail_on_console() -> None:
@@ -51,7 +57,7 @@ def send_mail(
     Raises OSError (smtplib's errors are OSErrors) if the server refuses, is down or does not
     answer within MAIL_TIMEOUT seconds; a job that raises is retried.
     """
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject

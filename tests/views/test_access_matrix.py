@@ -93,6 +93,8 @@ def matrix(w):
         ("GET", "/me/"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/data.json"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/delete"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/me/reminders"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/reminders/unsubscribe/not-a-token"): [400, 400, 400, 400, 400, 400],  # no login needed; a bad link
         ("GET", "/auth/reset"): [200, 200, 200, 200, 200, 200],
         ("GET", "/auth/reset/not-a-token"): [400, 400, 400, 400, 400, 400],
         ("GET", f"/join/{w['code']}"): [200, 200, 200, 200, 200, 200],
@@ -133,6 +135,8 @@ def matrix(w):
         ("POST", f"/me/sharing/{w['link']}/stop"): [LOGIN, 302, 404, 404, 404, 404],
         ("POST", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 302],  # recalculate now: enqueued, back to the page
         ("POST", "/me/delete"): [LOGIN, 400, 400, 400, 400, 400],  # no password given: nothing deleted
+        ("POST", "/me/reminders"): [LOGIN, 302, 302, 302, 302, 302],  # no box ticked: reminders stay off
+        ("POST", "/reminders/unsubscribe/not-a-token"): [400, 400, 400, 400, 400, 400],
         # Admin actions on the other learner; role and link need a field, so a bare POST is 400.
         ("POST", f"/author/users/{other}/role"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"/author/users/{other}/link"): [LOGIN, 403, 403, 403, 403, 400],

@@ -1,0 +1,174 @@
+"""Reminders over HTTP (CSRF on): the settings page, the e-mail as sent, and the unsubscribe link."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import Lesson, LessonProgress, ReminderSettings, User
+from app.services.reminders import SUBJECT, unsubscribe_token
+from tests.conftest import count_queries, create_user, csrf_token
+from tests.mail_server import body_of
+from tests.services.test_reminders import FORBIDDEN_WORDS
+
+NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def setting(app, user_id: int) -> ReminderSettings | None:
+    with app.app_context():
+        row = db.session.get(ReminderSettings, user_id)
+        db.session.expunge_all()
+        return row
+
+
+def away_reminders(app, user_id: int) -> bool:
+    row = setting(app, user_id)
+    return row is not None and row.away_reminders
+
+
+def test_my_page_links_to_the_reminder_settings(learner_client):
+    page = learner_client.get("/me/").get_data(as_text=True)
+    assert 'href="/me/reminders"' in page
+
+
+def test_reminders_are_off_until_the_learner_turns_them_on(learner_client, app, learner):
+    page = learner_client.get("/me/reminders").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="away_reminders"[^>]*>', page).group(0)
+    assert "checked" not in box
+    assert '<label for="away_reminders">E-mail me when I have been away a week' in page
+    assert 'aria-describedby="away_reminders-hint"' in box  # the hint is tied to the box
+    assert "review" not in page.lower()  # no control for reminders that cannot be sent yet
+    token = csrf_token(learner_client, "/me/reminders")
+
+    response = learner_client.post("/me/reminders", data={"csrf_token": token, "away_reminders": "y"})
+    assert response.status_code == 302
+    assert away_reminders(app, learner)
+    page = learner_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Reminders are on" in page
+    assert "checked" in re.search(r'<input[^>]*name="away_reminders"[^>]*>', page).group(0)
+
+    response = learner_client.post("/me/reminders", data={"csrf_token": token}, follow_redirects=True)
+    assert "Reminders are off" in response.get_data(as_text=True)
+    assert not away_reminders(app, learner)
+
+
+def test_the_settings_form_needs_its_csrf_token(learner_client, app, learner):
+    response = learner_client.post("/me/reminders", data={"away_reminders": "y"})
+    assert response.status_code == 400
+    assert not away_reminders(app, learner)
+
+
+def test_the_settings_page_runs_a_fixed_number_of_queries(learner_client, app):
+    learner_client.get("/me/reminders")
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as counted:
+        assert learner_client.get("/me/reminders").status_code == 200
+    assert counted() <= 2, counted()  # the signed-in user, then the settings
+
+
+# The unsubscribe link, without logging in
+
+
+@pytest.fixture
+def subscribed(app, learner) -> str:
+    """The learner has reminders on; returns the unsubscribe path of their reminders."""
+    with app.app_context():
+        db.session.add(ReminderSettings(user_id=learner, away_reminders=True))
+        db.session.commit()
+    return f"/reminders/unsubscribe/{unsubscribe_token(learner, secret_key=app.config['SECRET_KEY'])}"
+
+
+def test_opening_the_link_only_asks_and_the_button_unsubscribes(client, app, learner, subscribed):
+    page = client.get(subscribed)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert re.search(rf'<form method="post" action="{re.escape(subscribed)}">', html)
+    assert "Stop reminders</button>" in html
+    assert away_reminders(app, learner)  # a link scanner's GET changes nothing
+
+    done = client.post(subscribed)  # the page's button: no login, no CSRF token
+    assert done.status_code == 200
+    assert "You will get no more reminder e-mails" in done.get_data(as_text=True)
+    assert not away_reminders(app, learner)
+
+
+def test_a_mail_clients_one_click_post_unsubscribes(client, app, learner, subscribed):
+    """RFC 8058: the client POSTs List-Unsubscribe=One-Click to the link, with no cookie and no token."""
+    response = client.post(
+        subscribed, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert not away_reminders(app, learner)
+    assert client.post(subscribed).status_code == 200  # once more: still off, still fine
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_bad_or_tampered_link_is_a_clear_400_and_changes_nothing(client, app, learner, subscribed, method):
+    for path in ("/reminders/unsubscribe/not-a-token", subscribed[:-3] + "abc"):
+        response = client.open(path, method=method)
+        assert response.status_code == 400
+        assert "This link does not work" in response.get_data(as_text=True)
+    assert away_reminders(app, learner)
+
+
+def test_the_link_only_turns_reminders_off(client, app, learner, subscribed):
+    with app.app_context():
+        db.session.execute(update(ReminderSettings).values(away_reminders=False))
+        db.session.commit()
+    assert client.post(subscribed).status_code == 200
+    assert not away_reminders(app, learner)
+
+
+# The whole way: cron's command, the job, the message, the link in it
+
+
+def test_flask_reminders_send_mails_a_discreet_reminder_whose_link_unsubscribes(app, client, runner, course, inbox):
+    user_id = create_user(app, "away@example.org", name="Avery Away")
+    stayed = create_user(app, "here@example.org")
+    with app.app_context():
+        first_lesson = db.session.scalar(select(Lesson.id).order_by(Lesson.id))
+        db.session.execute(update(User).values(created_at=NOW - timedelta(days=30)))
+        db.session.add_all(
+            [
+                ReminderSettings(user_id=user_id, away_reminders=True),
+                ReminderSettings(user_id=stayed, away_reminders=True),
+                LessonProgress(user_id=user_id, lesson_id=first_lesson, opened_at=NOW - timedelta(days=8)),
+                LessonProgress(user_id=stayed, lesson_id=first_lesson, opened_at=NOW - timedelta(days=1)),
+            ]
+        )
+        db.session.commit()
+
+    result = runner.invoke(args=["reminders", "send", "--now", "2026-03-10T09:00"])
+    assert result.exit_code == 0, result.output
+    assert "Reminders queued: 1." in result.output
+    message = inbox.wait_for(1)[0]
+    assert message["To"] == "away@example.org"
+    assert message["Subject"] == SUBJECT
+    assert not [word for word in FORBIDDEN_WORDS if word in message["Subject"].lower()]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = re.fullmatch(r"<(.+)>", message["List-Unsubscribe"]).group(1)
+    assert link.startswith(f"{app.config['PUBLIC_URL']}/reminders/unsubscribe/")
+    body = body_of(message)
+    assert link in body
+    assert "Avery Away" in body
+    assert setting(app, user_id).last_reminded_at == NOW
+
+    # Run again: nobody gets a second one.
+    result = runner.invoke(args=["reminders", "send", "--now", "2026-03-11T09:00"])
+    assert "Reminders queued: 0." in result.output
+    assert len(inbox.messages) == 1
+
+    path = link.removeprefix(app.config["PUBLIC_URL"])
+    assert client.get(path).status_code == 200
+    assert away_reminders(app, user_id)
+    assert client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert not away_reminders(app, user_id)
+
+
+def test_flask_reminders_send_refuses_a_time_it_cannot_read(runner):
+    result = runner.invoke(args=["reminders", "send", "--now", "next tuesday"])
+    assert result.exit_code != 0
+    assert "ISO 8601" in result.output
