@@ -85,7 +85,9 @@ def test_init_jobs_points_the_one_huey_at_each_backend(tmp_path, restore_queue):
 
     configure_queue(queue_config(JOBS_BACKEND="redis", REDIS_URL="redis://127.0.0.1:6399/3", JOBS_QUEUE_NAME="q2"))
     assert not huey.immediate and isinstance(huey.storage, RedisStorage)
-    assert huey.storage.conn.connection_pool.connection_kwargs["port"] == 6399
+    pool_settings = huey.storage.conn.connection_pool.connection_kwargs
+    assert (pool_settings["port"], pool_settings["db"]) == (6399, 3)
+    assert (pool_settings["socket_connect_timeout"], pool_settings["socket_timeout"]) == (1, 3)
     assert sqlite_storage._conn is None  # the previous storage was closed
 
     configure_queue(queue_config())

@@ -31,8 +31,15 @@ def load_job_modules() -> list[str]:
 
 @jobs_cli.command("worker")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once (threads).")
-def jobs_worker(workers: int) -> None:
-    """Run jobs from the queue and the scheduled ones, until stopped (Ctrl-C, or SIGTERM)."""
+@click.option(
+    "--schedule/--no-schedule",
+    default=True,
+    show_default=True,
+    help="Enqueue the scheduled jobs; give --no-schedule to every worker process but one.",
+)
+def jobs_worker(workers: int, schedule: bool) -> None:
+    """Run jobs from the queue (and start the scheduled ones) until stopped: Ctrl-C or SIGINT lets
+    the jobs in hand finish, SIGTERM interrupts them."""
     config = current_app.config
     if config["JOBS_BACKEND"] == "immediate":
         click.secho("JOBS_BACKEND is immediate: jobs run when enqueued, there is no queue to work.", fg="red", err=True)
@@ -41,8 +48,8 @@ def jobs_worker(workers: int) -> None:
     # The consumer reports each job run, retry and failure through the "huey" logger.
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    click.echo(f"Jobs: {describe(config)}, worker started ({workers} at once, schedule on).")
-    consumer = huey.create_consumer(workers=workers, periodic=True, worker_type="thread")
+    click.echo(f"Jobs: {describe(config)}, worker started ({workers} at once, schedule {'on' if schedule else 'off'}).")
+    consumer = huey.create_consumer(workers=workers, periodic=schedule, worker_type="thread")
     consumer.run()
 
 

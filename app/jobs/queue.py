@@ -36,6 +36,22 @@ huey = Huey("naltrexone", results=False, immediate=True)
 _jobs_app: Flask | None = None
 
 
+class RedisQueueStorage(RedisStorage):
+    """Huey's Redis storage with timeouts, like the rate limits': a Redis that does not answer
+    costs an enqueue seconds, not a hung request. The read timeout stays above the 1 s the
+    worker's blocking dequeue waits for a job."""
+
+    def __init__(self, name: str, url: str, **options: Any) -> None:
+        from redis import ConnectionPool  # the redis extra: only a Redis queue needs it
+
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=3)
+        super().__init__(name, connection_pool=pool, **options)
+
+    def close(self) -> None:
+        """Drop the pool's connections."""
+        self.pool.disconnect()
+
+
 def _app_for_job() -> Flask:
     """The app a job runs in: the one whose context is active (immediate mode), else the worker's."""
     if has_app_context():
@@ -117,7 +133,7 @@ def _storage_settings(config: dict[str, Any]) -> tuple[str, bool, type | None, d
         raise RuntimeError(f"JOBS_BACKEND must be one of {', '.join(BACKENDS)}; got {backend!r}.")
     name = config["JOBS_QUEUE_NAME"]
     if backend == "redis":
-        return name, False, RedisStorage, {"url": config["REDIS_URL"]}
+        return name, False, RedisQueueStorage, {"url": config["REDIS_URL"]}
     if backend == "sqlite":
         path = Path(config["JOBS_SQLITE_PATH"])
         path.parent.mkdir(parents=True, exist_ok=True)
