@@ -125,12 +125,6 @@ class Config:
     # A Redis that does not answer costs at most a second before the fallback takes over.
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     RATELIMIT_HEADERS_ENABLED = True
-    # Background jobs (app/jobs): on Redis when REDIS_URL is set, else in a SQLite file that the
-    # worker started by `make run` reads; "immediate" runs each job inline when it is enqueued.
-    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "redis" if REDIS_URL else "sqlite")
-    JOBS_SQLITE_PATH = Path(os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_DIR / "jobs.sqlite")))
-    # Several sites on one Redis need a queue name each.
-    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "naltrexone")
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "naltrexone")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")  # per IP address
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"  # per e-mail address tried
@@ -143,6 +137,12 @@ class Config:
     # Behind a load balancer, how many proxies in front of the app set X-Forwarded-* headers.
     # Rate limits count per client address, so this must match the deployment (0: none).
     PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    # Background jobs (app/jobs): on Redis when REDIS_URL is set, else in a SQLite file that the
+    # worker started by `make run` reads; "immediate" runs each job inline when it is enqueued.
+    JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "redis" if REDIS_URL else "sqlite")
+    JOBS_SQLITE_PATH = Path(os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_DIR / "jobs.sqlite")))
+    # Several sites on one Redis need a queue name each.
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "naltrexone")
 
 
 class DevelopmentConfig(Config):
