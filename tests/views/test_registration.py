@@ -1,7 +1,7 @@
 """Registering: an address and a name, then a link by e-mail to choose a password and start.
 
-Mail goes through a real SMTP server on loopback (the ``inbox`` fixture). It is sent when the
-response is closed, as a WSGI server does after sending it, so these helpers close each one.
+Mail goes through a real SMTP server on loopback (the ``inbox`` fixture), sent by the mail job
+(app/jobs/mail.py), which tests run inline when it is enqueued.
 """
 
 import re
@@ -15,7 +15,7 @@ from tests.mail_server import body_of
 
 
 def register(client, email="new@example.org", name="New Person", next_url=None):
-    """Fill in the registration form and send it; the response is closed, so its mail goes."""
+    """Fill in the registration form and send it; its mail job has run by the time it returns."""
     url = "/auth/register" + (f"?next={next_url}" if next_url else "")
     token = csrf_token(client, url)
     with client.post(url, data={"email": email, "display_name": name, "csrf_token": token}) as response:
