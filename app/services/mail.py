@@ -27,7 +27,8 @@ def show_unsent_mail_on_console() -> None:
     """Print the messages that would have been sent, for development without an SMTP server.
 
     Registration and password reset finish through a link in an e-mail, so a developer must be
-    able to read it: the mail log goes to standard error, where `make run` shows it.
+    able to read it: the mail log goes to standard error of the process that sends it, the job
+    worker that `make run` starts beside the web server, and `make run` shows it.
     """
     if not any(isinstance(handler, logging.StreamHandler) for handler in log.handlers):
         handler = logging.StreamHandler()
