@@ -128,9 +128,9 @@ def registration_request(
 ) -> RegistrationRequest:
     """Start registering an address; nothing is written until the link in the e-mail is opened.
 
-    The caller answers the same whether or not the address has an account, and mails either a
-    link to finish (a free address) or a note to the owner (a taken one): only whoever reads
-    that mailbox learns which. The token is signed in both cases so both take the same time.
+    Called by the registration mail job (app/jobs/mail.py), never by the request, which answers
+    the same whatever the address: the job mails either a link to finish (a free address) or a
+    note to the owner (a taken one), so only whoever reads that mailbox learns which.
     """
     email = normalise_email(email)
     display_name = display_name.strip()
