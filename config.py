@@ -106,7 +106,6 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a learner may read a lesson for hours before submitting
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link stays valid
     REGISTRATION_MAX_AGE = 24 * 60 * 60  # seconds a link to finish registering stays valid
-    ANALYTICS_MAX_AGE = int(os.environ.get("ANALYTICS_MAX_AGE", "600"))  # seconds before a report is redone
     # Outgoing mail. With no MAIL_SERVER, messages are written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
@@ -165,7 +164,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
-    ANALYTICS_MAX_AGE = 0  # always fresh in tests
     RATELIMIT_STORAGE_URI = "memory://"
     # Jobs run inline, in the test's app; the queue tests switch to a real backend and worker.
     JOBS_BACKEND = "immediate"
