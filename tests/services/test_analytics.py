@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from app import create_app
 from app.extensions import db
+from app.jobs import analytics as jobs_analytics
 from app.jobs import huey
 from app.jobs.analytics import refresh_all_analytics, refresh_course_analytics
-from app.models import AnalyticsSnapshot, Lesson, LessonProgress, QuizAttempt, Role, User
+from app.models import AnalyticsSnapshot, Course, Lesson, LessonProgress, QuizAttempt, Role, User
 from app.models.types import utcnow
 from app.services import analytics
 from app.services.accounts import user_create
@@ -23,8 +27,9 @@ from app.services.course_import import course_import
 from app.services.progress import course_by_slug
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from tests.analytics_factories import add_learners_with_attempts
-from tests.conftest import count_queries
+from tests.conftest import count_queries, factory_course_spec, import_course, make_test_config
 from tests.factories import COURSE, write_course
+from tests.test_jobs_worker import REDIS_URL, immediate_again, redis_or_skip, running_worker, wait_for
 
 NOW = utcnow()
 DAYS = timedelta(days=1)
@@ -428,3 +433,64 @@ def test_every_course_is_refreshed_on_the_hour(session, course, tmp_path):
 
     snapshots = session.scalars(select(AnalyticsSnapshot).execution_options(populate_existing=True)).all()
     assert len(snapshots) == 2 and all(s.data and s.computed_at for s in snapshots)
+
+
+# --- a real worker --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_app(tmp_path):
+    """An app whose queue is the local Redis, with a queue name of its own, flushed afterwards."""
+    redis_or_skip()
+    app = create_app(
+        make_test_config(
+            f"sqlite:///{tmp_path / 'app.db'}",
+            JOBS_BACKEND="redis",
+            REDIS_URL=REDIS_URL,
+            JOBS_QUEUE_NAME=f"test-analytics-{uuid.uuid4().hex}",
+        )
+    )
+    with app.app_context():
+        db.create_all()
+    try:
+        yield app
+    finally:
+        huey.flush()
+        immediate_again()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_two_workers_given_two_refreshes_at_once_compute_once(redis_app, monkeypatch):
+    """Two refreshes of a course reach two worker threads together: one computes, the other skips."""
+    started = threading.Event()
+
+    def slow(session, *, course, now=None):
+        started.set()
+        time.sleep(1)  # long enough for the other worker to try meanwhile
+        return analytics.CourseAnalytics(course=course, lessons=[], computed_at=now or utcnow())
+
+    outcomes: list[bool] = []
+    real_refresh = jobs_analytics.snapshot_refresh
+
+    def noted(session, *, course_id):
+        outcomes.append(real_refresh(session, course_id=course_id))
+        return outcomes[-1]
+
+    monkeypatch.setattr(analytics, "course_analytics", slow)
+    monkeypatch.setattr(jobs_analytics, "snapshot_refresh", noted)
+    import_course(redis_app, factory_course_spec())
+    with redis_app.app_context():
+        course_id = db.session.scalar(select(Course.id))
+        db.session.remove()
+
+    refresh_course_analytics(course_id)
+    refresh_course_analytics(course_id)
+    assert huey.pending_count() == 2  # queued in Redis, not run inline
+    with running_worker(workers=2):
+        wait_for(lambda: len(outcomes) == 2)
+
+    assert started.is_set() and sorted(outcomes) == [False, True]
+    with redis_app.app_context():
+        snapshot = db.session.scalar(select(AnalyticsSnapshot))
+        assert snapshot.computed_at is not None and snapshot.refreshing_since is None
