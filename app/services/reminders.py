@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import ScalarSelect, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -289,7 +289,7 @@ def unsubscribe_user_id(token: str, *, secret_key: str, max_age: timedelta = UNS
         data = URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(
             token, max_age=int(max_age.total_seconds())
         )
-    except BadSignature:  # includes SignatureExpired
+    except BadData:  # a bad signature, an expired one, or a payload that is not ours
         return None
     if not isinstance(data, dict) or type(data.get("user")) is not int:
         return None

@@ -7,10 +7,13 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.jobs.reminders import queue_due_reminders, send_due_reminders
 from app.models import Lesson, LessonProgress, ReminderSettings, User
-from app.services.reminders import SUBJECT, unsubscribe_token
+from app.models.types import utcnow
+from app.services.reminders import SUBJECT, reminders_turn_off, unsubscribe_token
 from tests.conftest import count_queries, create_user, csrf_token
 from tests.mail_server import body_of
+from tests.queued_jobs import enqueued, queued, run_enqueued
 from tests.services.test_reminders import FORBIDDEN_WORDS
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -172,3 +175,45 @@ def test_flask_reminders_send_refuses_a_time_it_cannot_read(runner):
     result = runner.invoke(args=["reminders", "send", "--now", "next tuesday"])
     assert result.exit_code != 0
     assert "ISO 8601" in result.output
+
+
+def away_a_week(app, course, email: str) -> int:
+    """Someone with reminders on who opened the first lesson 8 days ago (real time) and nothing since."""
+    user_id = create_user(app, email)
+    with app.app_context():
+        first_lesson = db.session.scalar(select(Lesson.id).order_by(Lesson.id))
+        long_ago = utcnow() - timedelta(days=8)
+        db.session.execute(update(User).where(User.id == user_id).values(created_at=long_ago))
+        db.session.add_all(
+            [
+                ReminderSettings(user_id=user_id, away_reminders=True),
+                LessonProgress(user_id=user_id, lesson_id=first_lesson, opened_at=long_ago),
+            ]
+        )
+        db.session.commit()
+    return user_id
+
+
+def test_the_queue_runs_the_reminders_every_day_at_nine_utc(app, course, inbox):
+    schedule = send_due_reminders.task_class()
+    assert schedule.validate_datetime(datetime(2026, 3, 10, 9, 0))
+    assert not schedule.validate_datetime(datetime(2026, 3, 10, 9, 1))
+    assert not schedule.validate_datetime(datetime(2026, 3, 10, 21, 0))
+    away_a_week(app, course, "away@example.org")
+    with app.app_context():
+        send_due_reminders()  # what the scheduler enqueues; jobs run inline in tests
+        send_due_reminders()
+    assert [message["To"] for message in inbox.wait_for(1)] == ["away@example.org"]
+
+
+def test_someone_who_unsubscribes_before_the_queued_email_goes_gets_nothing(app, course, inbox, tmp_path):
+    user_id = away_a_week(app, course, "away@example.org")
+    stays = away_a_week(app, course, "stays@example.org")
+    with queued(app, tmp_path):
+        with app.app_context():
+            assert queue_due_reminders() == sorted([user_id, stays])
+        assert [name for name, _, _ in enqueued()] == ["send_reminder", "send_reminder"]
+        with app.app_context():
+            reminders_turn_off(db.session, user_id=user_id)
+        assert run_enqueued() == 2
+    assert [message["To"] for message in inbox.wait_for(1)] == ["stays@example.org"]
