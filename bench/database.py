@@ -133,6 +133,8 @@ def prepare_database(settings: Settings, learners: int) -> tuple[str, dict]:
         # The code may have moved on since it was seeded: bring schema and course up to date.
         run_step("migrating", [*flask, "db", "upgrade"], env, timeout=600)
         run_step("importing the course", [*flask, "courses", "import", "courses/naltrexone"], env, timeout=300)
+        # The analytics page shows the last computed figures; no request computes them.
+        run_step("computing the question analytics", [*flask, "analytics", "refresh"], env, timeout=600)
         return url, {**facts, "reused": True}
     if seeded or settings.reseed:
         say(f"  resetting database {name} (it held {seeded:,} seeded learners)")
@@ -165,6 +167,8 @@ def prepare_database(settings: Settings, learners: int) -> tuple[str, dict]:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(facts, indent=2))
+    # The analytics page shows the last computed figures; no request computes them.
+    run_step("computing the question analytics", [*flask, "analytics", "refresh"], env, timeout=600)
     return url, {**facts, "reused": False}
 
 
