@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.services.course_files import CourseSpec
+from app.services.reminders import unsubscribe_token
 from tests.conftest import PASSWORD, create_user, real_course_spec
 from tests.e2e.conftest import (
     answer_quiz,
@@ -115,6 +116,21 @@ def quiz_result_passed(page, app, spec):
     expect(page.get_by_role("heading", level=1)).to_contain_text("You passed")
 
 
+def reminder_settings(page, app, spec):
+    as_learner(page, app)
+    page.goto("/me/reminders")
+    page.get_by_label("E-mail me when I have been away a week").check()
+    page.get_by_role("button", name="Save reminder settings").click()
+    expect(page.get_by_role("status")).to_contain_text("Reminders are on")
+
+
+def reminders_unsubscribe(page, app, spec):
+    user_id = create_user(app, EMAIL, name="Robin Reader")
+    page.goto(f"/reminders/unsubscribe/{unsubscribe_token(user_id, secret_key=app.config['SECRET_KEY'])}")
+    page.get_by_role("button", name="Stop reminders").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reminders stopped")
+
+
 PAGES = [
     landing,
     landing_logged_in,
@@ -129,6 +145,8 @@ PAGES = [
     quiz_with_errors,
     quiz_result_failed,
     quiz_result_passed,
+    reminder_settings,
+    reminders_unsubscribe,
 ]
 
 
