@@ -169,3 +169,40 @@ def test_in_development_the_worker_prints_each_unsent_message_link_and_all(tmp_p
     assert f"To: {KNOWN}" in printed and "Subject: Choose a new password" in printed, printed
     assert re.search(r"^http://127\.0\.0\.1:5000/auth/reset/\S+$", printed, re.MULTILINE), printed
     assert printed.count("Subject: Choose a new password") == 1  # once, not again by the worker's own log
+
+
+def invite(app, email: str = "client@example.org"):
+    """A counsellor creates an invitation and asks for it to be e-mailed; the response."""
+    from app.models import Role
+    from tests.conftest import login
+
+    create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+    client = app.test_client()
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    return client.post("/counsel/invitations", data={"csrf_token": token, "email": email})
+
+
+def test_an_invitation_is_mailed_by_a_job_and_the_page_does_not_wait(app, course, inbox, silent_server, tmp_path):
+    inbox_port = app.config["MAIL_PORT"]
+    app.config.update(MAIL_PORT=silent_server, MAIL_TIMEOUT=2)  # a mail server that never answers
+    with queued(app, tmp_path):
+        started = time.perf_counter()
+        response = invite(app)
+        assert response.status_code == 201 and time.perf_counter() - started < 2
+        assert "We are e-mailing the invitation to client@example.org" in response.get_data(as_text=True)
+        assert [(name, args[0]) for name, args, _ in enqueued()] == [("send_email", "client@example.org")]
+        app.config["MAIL_PORT"] = inbox_port  # the server is back: the worker sends it
+        assert run_enqueued() == 1
+    assert inbox.wait_for(1)[0]["To"] == "client@example.org"
+
+
+def test_an_invitation_page_still_answers_when_the_queue_is_unreachable(app, course, monkeypatch):
+    def unreachable(task):
+        raise ConnectionError("the queue's Redis is down")
+
+    monkeypatch.setattr(huey, "enqueue", unreachable)
+    response = invite(app)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 201 and "We could not send the e-mail" in page
+    assert 'id="invitation-code"' in page  # the code to give the client instead

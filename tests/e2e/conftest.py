@@ -68,7 +68,7 @@ class QuietRequestHandler(WSGIRequestHandler):
     """Log errors but not every request, so a failing test's output stays readable.
 
     The standard library's server, not Werkzeug's: it closes each response as soon as it is
-    written, as gunicorn does, so close callbacks (mail sent after the answer) run at once.
+    written, as gunicorn does, so close callbacks run at once.
     Werkzeug's development server first drains the socket, which a browser could hold open.
     """
 
