@@ -113,7 +113,8 @@ class Config:
     MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"  # TLS from the first byte (port 465)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
-    MAIL_SENDER = os.environ.get("MAIL_SENDER", "How Naltrexone Works <no-reply@localhost>")
+    # The sender's name shows in the inbox beside the subject: as discreet as the subject itself.
+    MAIL_SENDER = os.environ.get("MAIL_SENDER", "Online course <no-reply@localhost>")
     MAIL_TIMEOUT = 10
     # Rate limits: counters in memory for one process, in Redis when several share a site.
     REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -151,6 +151,8 @@ def test_flask_reminders_send_mails_a_discreet_reminder_whose_link_unsubscribes(
     assert message["To"] == "away@example.org"
     assert message["Subject"] == SUBJECT
     assert not [word for word in FORBIDDEN_WORDS if word in message["Subject"].lower()]
+    # The sender's name shows beside the subject in an inbox others may see.
+    assert not [word for word in FORBIDDEN_WORDS if word in message["From"].lower()]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = re.fullmatch(r"<(.+)>", message["List-Unsubscribe"]).group(1)
     assert link.startswith(f"{app.config['PUBLIC_URL']}/reminders/unsubscribe/")
