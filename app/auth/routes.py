@@ -11,6 +11,7 @@ from app.extensions import db, limiter, login_manager
 from app.jobs.mail import send_password_reset, send_registration
 from app.models import User
 from app.models.types import utcnow
+from app.permissions import can_author, can_counsel
 from app.services.accounts import (
     normalise_email,
     password_reset_user,
@@ -54,6 +55,15 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
         return None
     return target
+
+
+def landing_url(user: User) -> str:
+    """Where someone lands after logging in with no ``next``: the area they work in."""
+    if can_author(user):
+        return url_for("author.index")
+    if can_counsel(user):
+        return url_for("counsel.dashboard")
+    return url_for("main.index")
 
 
 def start_session(user: User, *, remember: bool = False) -> None:
@@ -147,7 +157,7 @@ def login():
         else:
             start_session(user, remember=form.remember.data)
             flash(f"Welcome back, {user.display_name}.", "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+            return redirect(safe_next(request.args.get("next")) or landing_url(user))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200
 
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User
+from app.models import Role, User
 from tests.conftest import PASSWORD, create_user, csrf_token, login
 
 # Registering, by a link sent by e-mail, is in test_registration.py.
@@ -98,3 +98,37 @@ def test_a_deactivated_account_is_logged_out_on_its_next_request(client, app, le
         db.session.commit()
     response = client.get("/me/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [(Role.LEARNER, "/"), (Role.COUNSELLOR, "/counsel/"), (Role.ADMIN, "/author/")],
+)
+def test_login_lands_each_role_where_it_works(client, app, course, role, landing):
+    create_user(app, "someone@example.org", role=role)
+    response = login(client, email="someone@example.org")
+    assert response.status_code == 302
+    assert response.headers["Location"] == landing
+    assert client.get(landing).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.LEARNER, Role.COUNSELLOR, Role.ADMIN])
+def test_a_safe_next_wins_over_the_landing_of_any_role(client, app, course, role):
+    create_user(app, "someone@example.org", role=role)
+    token = csrf_token(client, "/auth/login")
+    response = client.post(
+        f"/auth/login?next=/courses/{course}/",
+        data={"email": "someone@example.org", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == f"/courses/{course}/"
+
+
+@pytest.mark.parametrize(("role", "landing"), [(Role.COUNSELLOR, "/counsel/"), (Role.ADMIN, "/author/")])
+def test_an_unsafe_next_falls_back_to_the_landing_of_the_role(client, app, role, landing):
+    create_user(app, "someone@example.org", role=role)
+    token = csrf_token(client, "/auth/login")
+    response = client.post(
+        "/auth/login?next=https://evil.example/",
+        data={"email": "someone@example.org", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == landing
