@@ -90,6 +90,8 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     PASSWORD_MIN_LENGTH = 10
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Pages and e-mails show times in this zone (an IANA name, checked at start-up); storage stays UTC.
+    SITE_TIMEZONE = os.environ.get("SITE_TIMEZONE", "Europe/London")
     COURSES_DIR = BASE_DIR / "courses"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
