@@ -60,7 +60,14 @@ def test_a_plain_date_has_no_zone_and_is_shown_as_it_is():
 
 @pytest.mark.parametrize(
     ("hour", "minute", "shown"),
-    [(0, 0, "12:00am"), (0, 5, "12:05am"), (9, 7, "9:07am"), (11, 59, "11:59am"), (12, 0, "12:00pm"), (23, 1, "11:01pm")],
+    [
+        (0, 0, "12:00am"),
+        (0, 5, "12:05am"),
+        (9, 7, "9:07am"),
+        (11, 59, "11:59am"),
+        (12, 0, "12:00pm"),
+        (23, 1, "11:01pm"),
+    ],
 )
 def test_the_clock_reads_the_twelve_hour_way(hour, minute, shown):
     assert clock_time(datetime(2026, 1, 1, hour, minute)) == shown
@@ -77,7 +84,9 @@ def test_the_filters_use_the_configured_zone():
     instant = datetime(2026, 12, 1, 7, 15, tzinfo=UTC)
     london = create_app(make_test_config("sqlite://"))
     tokyo = create_app(make_test_config("sqlite://", SITE_TIMEZONE="Asia/Tokyo"))
-    template = "{{ when | local_datetime }} · {{ when | local_date }} · {{ when | short_date }} · {{ none | local_date }}"
+    template = (
+        "{{ when | local_datetime }} · {{ when | local_date }} · {{ when | short_date }} · {{ none | local_date }}"
+    )
     with london.app_context():
         assert london.jinja_env.from_string(template).render(when=instant, none=None) == (
             "1 Dec 2026, 7:15am · 1 Dec 2026 · 1 Dec · "
