@@ -55,7 +55,7 @@ def test_learner_journey(page, course_spec, inbox):
     expect(sources.get_by_role("listitem")).to_have_count(len(first.sources))
     expect(sources).to_contain_text(first.sources[0].title)
     review = course_spec.review
-    reviewed, due = (f"{day:%-d %B %Y}" for day in (review.reviewed_on, review.next_review_on))
+    reviewed, due = (f"{day.day} {day:%b %Y}" for day in (review.reviewed_on, review.next_review_on))
     expect(page.get_by_text(re.compile(r"^Reviewed .* · next review "))).to_have_text(
         f"Reviewed {reviewed} · next review {due}"
     )

@@ -211,7 +211,7 @@ def test_the_page_says_how_old_the_figures_are(app, admin_client):
     finally:
         page.utcnow = real
     assert "Figures from 3 hours ago" in html
-    assert '<time datetime="2026-12-04T09:05:00+00:00">4 Dec 2026, 09:05 UTC</time>' in html
+    assert '<time datetime="2026-12-04T09:05:00+00:00">4 Dec 2026, 9:05am</time>' in html
     assert "Recalculate now" in html
 
 

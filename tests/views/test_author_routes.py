@@ -324,7 +324,7 @@ def test_course_review_and_help_are_shown_back_and_reach_learners_after_publishi
 
     lesson = article(learner.get(LEARNER_FIRST).get_data(as_text=True))
     assert re.search(
-        r'Reviewed <time datetime="2026-11-02">2 November 2026</time>.{0,40}'
+        r'Reviewed <time datetime="2026-11-02">2 Nov 2026</time>.{0,40}'
         r'next review <time datetime="2027-05-03">3 May 2027</time>',
         lesson,
     )

@@ -185,8 +185,8 @@ def test_the_lesson_shows_its_sources_the_review_and_the_shared_help(learner_in)
     assert '<a href="https://www.nice.org.uk/guidance/ta115" rel="noopener noreferrer">NICE TA115</a>' in page
     assert "<li>A leaflet</li>" in page
     assert re.search(
-        r"Reviewed <time datetime=\"2026-11-01\">1 November 2026</time> · "
-        r"next review <time datetime=\"2027-11-01\">1 November 2027</time>",
+        r"Reviewed <time datetime=\"2026-11-01\">1 Nov 2026</time> · "
+        r"next review <time datetime=\"2027-11-01\">1 Nov 2027</time>",
         page,
     )
     assert "Reviewed by Dr A. Reviewer" in page
