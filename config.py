@@ -118,6 +118,8 @@ class Config:
     # The sender's name shows in the inbox beside the subject: as discreet as the subject itself.
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Online course <no-reply@localhost>")
     MAIL_TIMEOUT = 10
+    # Who issues the certificates: shown on the public verification page and in the PDF.
+    ISSUER_NAME = os.environ.get("ISSUER_NAME", "How Naltrexone Works")
     # Rate limits: counters in memory for one process, in Redis when several share a site.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; import them from here."""
 
 from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublication
+from app.models.certificates import Certificate, NameDisplay
 from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
 from app.models.jobs import JobFailure
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
@@ -14,6 +15,7 @@ __all__ = [
     "AnswerSelection",
     "AuditEvent",
     "AttemptAnswer",
+    "Certificate",
     "Choice",
     "CounsellorLink",
     "Course",
@@ -25,6 +27,7 @@ __all__ = [
     "LessonProgress",
     "Misconception",
     "Module",
+    "NameDisplay",
     "ProgressView",
     "Question",
     "QuizAttempt",

@@ -14,7 +14,9 @@ from werkzeug.security import check_password_hash
 
 from app.models import (
     AuditEvent,
+    Certificate,
     CounsellorLink,
+    Course,
     CourseDraft,
     CoursePublication,
     Invitation,
@@ -46,6 +48,7 @@ USER_REFERENCES = {
     ("course_publications", "published_by_id"): ("course_publications_i_made", "unlinked"),
     ("user_sessions", "user_id"): ("login_sessions", "erased"),
     ("reminder_settings", "user_id"): ("reminders", "erased"),
+    ("certificates", "user_id"): ("certificates", "erased: their codes then verify nothing"),
 }
 
 
@@ -226,14 +229,33 @@ def personal_data_export(session: Session, *, user: User) -> dict:
         if reminders is not None
         else {}
     )
+    # Codes included: they are the person's own, shown to them on their certificate page too.
+    data["certificates"] = [
+        {
+            "course": title,
+            "code": c.code,
+            "issued_at": _when(c.issued_at),
+            "revoked_at": _when(c.revoked_at),
+            "name_at_issue": c.name_at_issue,
+            "name_shown": c.name_display,
+            "public": c.public,
+        }
+        for c, title in session.execute(
+            select(Certificate, Course.title)
+            .join(Course, Course.id == Certificate.course_id)
+            .where(Certificate.user_id == user.id)
+            .order_by(Certificate.id)
+        )
+    ]
     return data
 
 
 def account_delete(session: Session, *, user: User, password: str) -> None:
     """Erase the account after checking its password again, and commit.
 
-    Progress, attempts (with answers), invitations, sharing links, login sessions and reminder settings go with
-    it (ON DELETE CASCADE); audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
+    Progress, attempts (with answers), invitations, sharing links, login sessions, reminder settings and
+    certificates go with it (ON DELETE CASCADE: a deleted account's certificate code verifies nothing);
+    audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
     """
     if not check_password_hash(user.password_hash, password):
         raise ValidationError("password", "That password is not right.")

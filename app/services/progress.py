@@ -292,6 +292,18 @@ def lesson_record_completion(
     ).one()  # the insert above made sure it exists
     if row.completed_at is None:
         row.completed_at = when
+        # Completing the last lesson completes the course: its certificate is issued in this
+        # same transaction. Imported here because certificates reads this module's rules.
+        from app.services.certificates import certificate_issue_if_complete
+
+        session.flush()
+        course_id = (
+            lesson.course_id
+            if isinstance(lesson, Lesson)
+            else session.scalar(select(Lesson.course_id).where(Lesson.id == lesson.id))  # a cached LessonView
+        )
+        if course_id is not None:
+            certificate_issue_if_complete(session, learner=learner, course_id=course_id, when=when)
 
 
 class LessonNeedsQuiz(DomainError):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 from app.extensions import db
 from app.models import (
     AuditEvent,
+    Certificate,
     CounsellorLink,
     Course,
     CourseDraft,
@@ -78,6 +79,7 @@ def person(app, course, session):
             CoursePublication(course_id=course_row.id, published_by_id=me.id, summary="Changed things"),
             UserSession(user_id=me.id, token_hash=uuid.uuid4().hex, expires_at=now),
             ReminderSettings(user_id=me.id, away_reminders=True, last_reminded_at=now),
+            Certificate(user_id=me.id, course_id=course_row.id, code=uuid.uuid4().hex, name_at_issue="Me Myself"),
         ]
     )
     session.commit()
