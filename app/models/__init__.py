@@ -6,6 +6,7 @@ from app.models.course import Choice, Course, Lesson, Misconception, Module, Que
 from app.models.jobs import JobFailure
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
 from app.models.reminders import ReminderSettings
+from app.models.review import ReviewAnswer, ReviewCard
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
 from app.models.user import COUNSELLING_ROLES, Role, User, UserSession
 
@@ -32,6 +33,8 @@ __all__ = [
     "Question",
     "QuizAttempt",
     "ReminderSettings",
+    "ReviewAnswer",
+    "ReviewCard",
     "Role",
     "User",
     "UserSession",

@@ -24,6 +24,8 @@ class ReminderSettings(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     # "E-mail me when I have been away a week with lessons left."
     away_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # "E-mail me when I have questions to review" (spaced review of mistakes, app/services/review.py).
+    review_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Set in the same transaction that queues the e-mail: at most one reminder a week.
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

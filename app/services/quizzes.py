@@ -1,4 +1,8 @@
-"""Quizzes: load a lesson's questions, check and grade a submission, keep every attempt."""
+"""Quizzes: load a lesson's questions, check and grade a submission, keep every attempt.
+
+Recording an attempt also feeds its answers to the learner's review cards, in the same
+transaction (``app/services/review.py``: a wrong answer makes a card, a right one moves it on).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ from app.question_kinds import KINDS
 from app.services.course_content import LessonView, QuestionView
 from app.services.errors import QuizInputError
 from app.services.pass_rule import is_pass
-from app.services.progress import lesson_record_completion
+from app.services.progress import lesson_note_opened, lesson_record_completion
 
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -213,8 +217,20 @@ def quiz_submit_attempt(
     try:
         session.flush()
         attempt_id = attempt.id
+        # Every mistake becomes a review card and every answer moves an existing one, saved with
+        # the attempt (the rules are in app/services/review.py, which imports this module).
+        from app.services.review import cards_record_answers
+
+        cards_record_answers(
+            session,
+            user_id=learner.id,
+            results={answer.question_id: answer.is_correct for answer in attempt.answers if answer.question_id},
+            when=attempt.submitted_at,
+        )
         if attempt.passed:
             lesson_record_completion(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
+        else:  # answering a quiz opens its lesson too (completing records that as well)
+            lesson_note_opened(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
         session.commit()
     except IntegrityError:
         # The same key arrived twice at once: keep the attempt that won the race.
