@@ -23,8 +23,11 @@ from app.models import (
     Lesson,
     LessonProgress,
     ProgressView,
+    Question,
     QuizAttempt,
     ReminderSettings,
+    ReviewAnswer,
+    ReviewCard,
     User,
     UserSession,
 )
@@ -48,6 +51,8 @@ USER_REFERENCES = {
     ("course_publications", "published_by_id"): ("course_publications_i_made", "unlinked"),
     ("user_sessions", "user_id"): ("login_sessions", "erased"),
     ("reminder_settings", "user_id"): ("reminders", "erased"),
+    ("review_cards", "user_id"): ("review_schedule", "erased"),
+    ("review_answers", "user_id"): ("review_answers", "erased"),
     ("certificates", "user_id"): ("certificates", "erased: their codes then verify nothing"),
 }
 
@@ -223,12 +228,49 @@ def personal_data_export(session: Session, *, user: User) -> dict:
     data["reminders"] = (
         {
             "away_a_week_with_lessons_left": reminders.away_reminders,
+            "questions_to_review": reminders.review_reminders,
             "last_reminded_at": _when(reminders.last_reminded_at),
             "changed_at": _when(reminders.updated_at),
         }
         if reminders is not None
         else {}
     )
+    questions = {
+        question_id: prompt
+        for question_id, prompt in session.execute(
+            select(Question.id, Question.prompt)
+            .join(ReviewCard, ReviewCard.question_id == Question.id)
+            .where(ReviewCard.user_id == user.id)
+        )
+    }
+    data["review_schedule"] = [
+        {
+            "question": questions.get(card.question_id),
+            "due": _when(card.due),
+            "state": card.state,
+            "step": card.step,
+            "stability": card.stability,
+            "difficulty": card.difficulty,
+            "last_review": _when(card.last_review),
+            "last_rating": card.last_rating,
+            "created_at": _when(card.created_at),
+        }
+        for card in session.scalars(select(ReviewCard).where(ReviewCard.user_id == user.id).order_by(ReviewCard.id))
+    ]
+    data["review_answers"] = [
+        {
+            "question": answer.prompt,
+            "answered_at": _when(answer.answered_at),
+            "right": answer.is_correct,
+            "rating": answer.rating,
+            "choices": answer.choices_shown,
+        }
+        for answer in session.scalars(
+            select(ReviewAnswer)
+            .where(ReviewAnswer.user_id == user.id)
+            .order_by(ReviewAnswer.answered_at, ReviewAnswer.id)
+        )
+    ]
     # Codes included: they are the person's own, shown to them on their certificate page too.
     data["certificates"] = [
         {
@@ -253,8 +295,9 @@ def personal_data_export(session: Session, *, user: User) -> dict:
 def account_delete(session: Session, *, user: User, password: str) -> None:
     """Erase the account after checking its password again, and commit.
 
-    Progress, attempts (with answers), invitations, sharing links, login sessions, reminder settings and
-    certificates go with it (ON DELETE CASCADE: a deleted account's certificate code verifies nothing);
+    Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
+    reminder settings and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code
+    verifies nothing);
     audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
     """
     if not check_password_hash(user.password_hash, password):

@@ -16,7 +16,9 @@ from app.models import (
     Invitation,
     Lesson,
     ProgressView,
+    Question,
     ReminderSettings,
+    ReviewCard,
     Role,
     User,
     UserSession,
@@ -26,6 +28,7 @@ from app.services.errors import ValidationError
 from app.services.personal_data import USER_REFERENCES, account_delete, personal_data_export
 from app.services.progress import lesson_record_completion
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.review import review_submit
 from tests.conftest import PASSWORD, create_user
 
 
@@ -60,6 +63,18 @@ def person(app, course, session):
         pass_mark=0.8,
     )
     lesson_record_completion(session, learner=me, lesson=lesson)
+    # The quiz above got the "select all" question wrong (one of its two right answers): it has a
+    # review card, answered here once on the review page.
+    card = session.scalar(select(ReviewCard).where(ReviewCard.user_id == me.id))
+    card_question = session.get(Question, card.question_id)
+    review_submit(
+        session,
+        learner=me,
+        course=session.get(Course, lesson.course_id),
+        shown_question_ids=[card.question_id],
+        answers={card.question_id: [card_question.live_choices[0].id]},
+        submission_key=uuid.uuid4().hex,
+    )
     course_row = session.scalar(select(Course))
     now = utcnow()
     session.add_all(
