@@ -12,12 +12,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, null, select
+from sqlalchemy import Boolean, ColumnElement, Integer, Select, and_, bindparam, false, null, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
-from app.models import Course, Lesson, LessonProgress, Module, User
-from app.models.types import utcnow
+from app.models import Course, Lesson, LessonProgress, Module, QuizAttempt, User
+from app.models.types import UTCDateTime, utcnow
+from app.services.attempt_history import AttemptSummary, attempts_by_lesson
 from app.services.course_content import CourseContent, LessonView, ModuleView, course_content
 from app.services.default_course import default_course_id
 from app.services.errors import DomainError, LessonLocked
@@ -46,6 +47,8 @@ class LessonEntry(Generic[LessonT]):
     state: LessonState
     opened_at: datetime | None
     completed_at: datetime | None
+    # The learner's attempts at its quiz, newest first; loaded only when asked for (with_attempts).
+    attempts: tuple[AttemptSummary, ...] = ()
 
 
 @dataclass
@@ -164,8 +167,15 @@ def _outline_rows(session: Session, *, course: Course, learner: User | None) -> 
 Progress = dict[int, tuple[datetime | None, datetime | None]]  # lesson id -> (opened_at, completed_at)
 
 
-def _outline(course, modules: list, lessons: list[LessonT], progress: Progress) -> CourseOutline[LessonT]:
+def _outline(
+    course,
+    modules: list,
+    lessons: list[LessonT],
+    progress: Progress,
+    attempts: dict[int, tuple[AttemptSummary, ...]] | None = None,
+) -> CourseOutline[LessonT]:
     """Apply the unlocking rule to ``lessons`` (in course order) for one learner's progress."""
+    attempts = attempts or {}
     completed = {lesson_id for lesson_id, (_, completed_at) in progress.items() if completed_at}
     states = lesson_states(lessons, completed)
     entries = [
@@ -175,6 +185,7 @@ def _outline(course, modules: list, lessons: list[LessonT], progress: Progress) 
             state=state,
             opened_at=progress.get(lesson.id, (None, None))[0],
             completed_at=progress.get(lesson.id, (None, None))[1],
+            attempts=attempts.get(lesson.id, ()),
         )
         for index, (lesson, state) in enumerate(zip(lessons, states, strict=True), start=1)
     ]
@@ -193,45 +204,86 @@ def course_outline(session: Session, *, course: Course, learner: User | None) ->
     return _outline(course, list(dict.fromkeys(lesson.module for lesson in lessons)), lessons, progress)
 
 
-def _version_and_progress_statement(*, first_course: bool, with_learner: bool):
-    """The course's id and content version, with each of the learner's progress rows."""
+# The attempt columns of a progress row (none): typed, so the UNION's columns read as the attempts' do.
+# Labelled, so the ORM can tell the columns apart when the read runs through the session.
+_NO_ATTEMPT = (
+    type_coerce(null(), Integer).label("attempt_id"),
+    type_coerce(null(), UTCDateTime).label("submitted_at"),
+    type_coerce(null(), Integer).label("correct_count"),
+    type_coerce(null(), Integer).label("question_count"),
+    type_coerce(null(), Boolean).label("passed"),
+)
+
+
+def _version_and_progress_statement(*, first_course: bool, with_learner: bool, with_attempts: bool = False):
+    """The course's id and content version, with each of the learner's progress rows.
+
+    With attempts, the learner's attempts at the course's quizzes follow as rows of their own
+    (lesson id, then the attempt's id, time, score and result), in the same round trip.
+    """
     course_filter = Course.id == default_course_id() if first_course else Course.slug == bindparam("slug")
     if not with_learner:
-        return select(Course.id, Course.content_version, null(), null(), null()).where(course_filter)
+        return select(Course.id, Course.content_version, null(), null(), null(), *_NO_ATTEMPT).where(course_filter)
     # Every progress row the learner has, whatever the course: a handful, filtered in Python.
-    return (
+    progress = (
         select(
             Course.id,
             Course.content_version,
             LessonProgress.lesson_id,
             LessonProgress.opened_at,
             LessonProgress.completed_at,
+            *_NO_ATTEMPT,
         )
         .select_from(Course)
         .outerjoin(LessonProgress, LessonProgress.user_id == bindparam("learner_id"))
         .where(course_filter)
     )
+    if not with_attempts:
+        return progress
+    attempts = (
+        select(
+            Course.id,
+            Course.content_version,
+            QuizAttempt.lesson_id,
+            null(),
+            null(),
+            QuizAttempt.id.label("attempt_id"),
+            QuizAttempt.submitted_at,
+            QuizAttempt.correct_count,
+            QuizAttempt.question_count,
+            QuizAttempt.passed,
+        )
+        .select_from(Course)
+        .join(Lesson, Lesson.course_id == Course.id)
+        .join(QuizAttempt, and_(QuizAttempt.lesson_id == Lesson.id, QuizAttempt.user_id == bindparam("learner_id")))
+        .where(course_filter)
+    )
+    return progress.union_all(attempts)
 
 
 # Built once: learner pages run one of these on every request (app/services/reads.py).
 _VERSION_AND_PROGRESS = {
-    (first_course, with_learner): Read(
-        _version_and_progress_statement(first_course=first_course, with_learner=with_learner)
+    (first_course, with_learner, with_attempts): Read(
+        _version_and_progress_statement(
+            first_course=first_course, with_learner=with_learner, with_attempts=with_attempts
+        )
     )
     for first_course in (False, True)
-    for with_learner in (False, True)
+    for with_learner, with_attempts in ((False, False), (True, False), (True, True))
 }
 
 
 def course_outline_by_slug(
-    session: Session, *, slug: str | None, learner: User | None
+    session: Session, *, slug: str | None, learner: User | None, with_attempts: bool = False
 ) -> CourseOutline[LessonView] | None:
     """The course (the first course when slug is None) as the learner sees it, or None.
 
-    One query for the content version and the learner's progress; the content itself comes
+    One query for the content version and the learner's progress (and, ``with_attempts``, the
+    learner's quiz attempts in this course, each entry's newest first); the content itself comes
     from the per-version cache (one more query when a worker has not seen this version yet).
     """
-    statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None)]
+    with_attempts = with_attempts and learner is not None
+    statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None, with_attempts)]
     params: dict[str, str | int] = {}
     if slug is not None:
         params["slug"] = slug
@@ -244,8 +296,14 @@ def course_outline_by_slug(
     content = course_content(session, course_id, version)
     if content is None:  # deleted between the two queries
         return None
-    progress = {lesson_id: (opened_at, completed_at) for _, _, lesson_id, opened_at, completed_at in rows if lesson_id}
-    return _outline(content, list(content.modules), list(content.lessons), progress)
+    progress: Progress = {}
+    attempts = []
+    for _, _, lesson_id, opened_at, completed_at, attempt_id, *attempt in rows:
+        if attempt_id is not None:
+            attempts.append(AttemptSummary(attempt_id, lesson_id, *attempt))
+        elif lesson_id:
+            progress[lesson_id] = (opened_at, completed_at)
+    return _outline(content, list(content.modules), list(content.lessons), progress, attempts_by_lesson(attempts))
 
 
 def require_unlocked(outline: CourseOutline, lesson_slug: str) -> LessonEntry:
@@ -268,14 +326,22 @@ def _insert_ignoring_conflict(session: Session, values: dict):
     return insert(LessonProgress).values(**values).on_conflict_do_nothing(index_elements=["user_id", "lesson_id"])
 
 
+def lesson_note_opened(session: Session, *, learner: User, lesson: Lesson | LessonView, when: datetime) -> None:
+    """Record that the learner has opened the lesson, unless already recorded; the caller commits.
+
+    Opening a lesson's page or its quiz, or answering the quiz, opens it: a quiz can be reached
+    without the lesson page (a bookmark, a link from a result).
+    """
+    # Two tabs can open the same lesson at once; the unique key makes the second insert a no-op.
+    values = {"user_id": learner.id, "lesson_id": lesson.id, "opened_at": when}
+    session.execute(_insert_ignoring_conflict(session, values))
+
+
 def lesson_record_opened(session: Session, *, learner: User, entry: LessonEntry) -> None:
-    """Record the first time the learner opened the lesson, and commit."""
+    """Record the first time the learner opened the lesson, or its quiz, and commit."""
     if entry.opened_at is not None:
         return
-    # Two tabs can open the same lesson at once; the unique key makes the second insert a no-op.
-    session.execute(
-        _insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": entry.lesson.id, "opened_at": utcnow()})
-    )
+    lesson_note_opened(session, learner=learner, lesson=entry.lesson, when=utcnow())
     session.commit()
 
 
@@ -284,9 +350,7 @@ def lesson_record_completion(
 ) -> None:
     """Mark the lesson complete for the learner (kept if already complete); the caller commits."""
     when = when or utcnow()
-    session.execute(
-        _insert_ignoring_conflict(session, {"user_id": learner.id, "lesson_id": lesson.id, "opened_at": when})
-    )
+    lesson_note_opened(session, learner=learner, lesson=lesson, when=when)
     row = session.scalars(
         select(LessonProgress).where(LessonProgress.user_id == learner.id, LessonProgress.lesson_id == lesson.id)
     ).one()  # the insert above made sure it exists

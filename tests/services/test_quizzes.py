@@ -76,7 +76,9 @@ def test_below_pass_mark_fails_and_leaves_the_lesson_open(session, tiny):
     attempt = submit(session, user, lesson, questions, answers).attempt
     assert not attempt.passed and attempt.correct_count == 2
     assert round(attempt.score, 3) == 0.667
-    assert session.scalar(select(LessonProgress)) is None
+    # Answering opened the lesson, and only that.
+    progress = session.scalar(select(LessonProgress))
+    assert progress.opened_at == attempt.submitted_at and progress.completed_at is None
 
 
 def test_score_equal_to_pass_mark_passes(session, tiny):

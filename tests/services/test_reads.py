@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from app.extensions import db
-from app.models import Choice, CounsellorLink, Course, Lesson, LessonProgress, ProgressView, Role, User
+from app.models import Choice, CounsellorLink, Course, Lesson, LessonProgress, ProgressView, QuizAttempt, Role, User
 from app.models.types import utcnow
 from app.services.progress import _VERSION_AND_PROGRESS
 from app.services.reads import Read, read_in_autocommit, read_rows
@@ -183,18 +183,35 @@ def test_the_apps_registered_reads_give_the_same_rows_every_way(app, session, co
     session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=utcnow(), completed_at=utcnow()))
     session.add(CounsellorLink(counsellor_id=counsellor, learner_id=learner))
     session.add(ProgressView(viewer_id=counsellor, learner_id=learner, viewer_role=Role.COUNSELLOR))
+    session.add(
+        QuizAttempt(
+            user_id=learner,
+            lesson_id=lesson_id,
+            submission_key="a" * 32,
+            question_count=5,
+            correct_count=4,
+            score=0.8,
+            pass_mark=0.8,
+            passed=True,
+        )
+    )
     fresh_request(session)
     reads = [
         (_USER_BY_SESSION, {"token_hash": session_token_hash(token)}),
         (_SHARING_OVERVIEW, {"learner_id": learner, "view_limit": 100}),
-        (_VERSION_AND_PROGRESS[(False, True)], {"slug": slug, "learner_id": learner}),
-        (_VERSION_AND_PROGRESS[(True, True)], {"learner_id": learner}),
-        (_VERSION_AND_PROGRESS[(False, False)], {"slug": slug}),
-        (_VERSION_AND_PROGRESS[(True, False)], {}),
+        (_VERSION_AND_PROGRESS[(False, True, False)], {"slug": slug, "learner_id": learner}),
+        (_VERSION_AND_PROGRESS[(True, True, False)], {"learner_id": learner}),
+        (_VERSION_AND_PROGRESS[(False, False, False)], {"slug": slug}),
+        (_VERSION_AND_PROGRESS[(True, False, False)], {}),
+        (_VERSION_AND_PROGRESS[(False, True, True)], {"slug": slug, "learner_id": learner}),
+        (_VERSION_AND_PROGRESS[(True, True, True)], {"learner_id": learner}),
     ]
 
     for read, params in reads:
         assert three_ways(session, read, params), read
+    # With attempts, the attempt's row comes back typed: an aware time, a boolean.
+    (attempt_row,) = [row for row in three_ways(session, *reads[-1]) if row[5] is not None]
+    assert attempt_row[2] == lesson_id and attempt_row[6].tzinfo is not None and attempt_row[9] is True
 
 
 def test_a_read_sqlalchemy_must_render_at_execution_runs_in_core(app, session, course, learner, other_learner):

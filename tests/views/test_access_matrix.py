@@ -92,6 +92,7 @@ def matrix(w):
         ("GET", f"{c}/certificate"): [LOGIN, 302, 302, 302, 302, 302],
         ("GET", "/me/"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/data.json"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/me/data"): [LOGIN, 200, 200, 200, 200, 200],  # each person's own data: no id in the URL
         ("GET", "/me/delete"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/reminders"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/reminders/unsubscribe/not-a-token"): [400, 400, 400, 400, 400, 400],  # no login needed; a bad link
