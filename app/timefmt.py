@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
+from flask import Flask, current_app
 
 DEFAULT_TIMEZONE = "Europe/London"
 # Not strftime's %b: that follows the process's locale, and the pages are in English whatever it is.
@@ -67,6 +67,12 @@ def format_datetime(value: datetime, zone: ZoneInfo) -> str:
     moment = _local(value, zone)
     assert isinstance(moment, datetime)  # noqa: S101 - a date has no time of day to show
     return f"{format_date(moment, zone)}, {clock_time(moment)}"
+
+
+def current_zone() -> ZoneInfo:
+    """The site's zone, as checked at start-up, for Python that formats times for the current app."""
+    zone: ZoneInfo = current_app.extensions["site_zone"]
+    return zone
 
 
 def register(app: Flask) -> None:

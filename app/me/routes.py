@@ -10,7 +10,9 @@ from flask_login import current_user, login_required, logout_user
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.me import bp
+from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm
+from app.models.types import utcnow
 from app.services.errors import DomainError, ValidationError
 from app.services.personal_data import account_delete, personal_data_export
 from app.services.progress import course_outline_by_slug
@@ -23,6 +25,7 @@ from app.services.sharing import (
     link_revoke,
 )
 from app.services.user_sessions import user_log_out_everywhere
+from app.timefmt import current_zone
 
 
 def _signed_in_account() -> str | None:
@@ -33,8 +36,8 @@ def _signed_in_account() -> str | None:
 @bp.get("/me/")
 @login_required
 def home():
-    """Show the learner's progress, who they share it with, and who has viewed it."""
-    outline = course_outline_by_slug(db.session, slug=None, learner=current_user)
+    """Show the learner's progress and quiz attempts, who they share it with, and who has viewed it."""
+    outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_attempts=True)
     return render_template(
         "me/home.html",
         outline=outline,
@@ -50,6 +53,21 @@ def data_download():
     response = current_app.response_class(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
     return response
+
+
+@bp.get("/me/data")
+@login_required
+def data_page():
+    """Everything held about the signed-in person, as a page to read or print: the JSON download's own data."""
+    data = personal_data_export(db.session, user=current_user)
+    zone = current_zone()
+    return render_template(
+        "me/data.html",
+        sections=data_sections(data),
+        readable=lambda value: readable(value, zone),
+        label_for=label_for,
+        as_of=utcnow(),
+    )
 
 
 @bp.route("/me/delete", methods=["GET", "POST"])
