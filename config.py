@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,8 +36,8 @@ def trusted_hosts(public_url: str, extra: str = "", *, local: bool = False) -> l
     return list(dict.fromkeys(name for name in names if name)) or ["localhost"]
 
 
-def secret_key_from_file(path: Path) -> str:
-    """Read the key kept in ``path``, creating it (random, mode 0600) the first time."""
+def secret_key_from_file(path: Path, make: Callable[[], str] = lambda: secrets.token_hex(32)) -> str:
+    """Read the key kept in ``path``, creating it with ``make`` (random, mode 0600) the first time."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: of two processes starting at once, one writes the key and the other reads it.
@@ -46,7 +47,7 @@ def secret_key_from_file(path: Path) -> str:
         if not key:
             raise RuntimeError(f"{path} is empty; delete it and a new key will be made.") from None
         return key
-    key = secrets.token_hex(32)
+    key = make()
     with os.fdopen(descriptor, "w") as file:
         file.write(key + "\n")
     return key
@@ -147,6 +148,11 @@ class Config:
     JOBS_SQLITE_PATH = Path(os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_DIR / "jobs.sqlite")))
     # Several sites on one Redis need a queue name each.
     JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "naltrexone")
+    # Open Badges credentials (app/credentials), issued as ISSUER_NAME: the site's Ed25519 key as
+    # a Multikey secret key ("z3u2...", from `flask credentials new-key`).
+    CREDENTIAL_SIGNING_KEY = os.environ.get("CREDENTIAL_SIGNING_KEY", "")
+    # Development only: with no CREDENTIAL_SIGNING_KEY, a key made once and kept here.
+    CREDENTIAL_SIGNING_KEY_FILE: Path | None = None
 
 
 class DevelopmentConfig(Config):
@@ -154,6 +160,7 @@ class DevelopmentConfig(Config):
 
     DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
     SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
+    CREDENTIAL_SIGNING_KEY_FILE = INSTANCE_DIR / "credential_signing_key"
     PUBLIC_URL = Config.PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     TRUSTED_HOSTS = trusted_hosts(PUBLIC_URL, Config.TRUSTED_HOSTS_EXTRA, local=True)
 
@@ -168,6 +175,7 @@ class TestConfig(Config):
     TRUSTED_HOSTS = ["localhost", "127.0.0.1"]
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
+    CREDENTIAL_SIGNING_KEY = "z3u2dHefZbkeKUHYg2u2idXnpRNSD8NN7sXaWSLNdWBDokE5"  # noqa: S105 - a test key, public
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
     RATELIMIT_STORAGE_URI = "memory://"
     # Jobs run inline, in the test's app; the queue tests switch to a real backend and worker.
@@ -193,6 +201,11 @@ class ProductionConfig(Config):
             raise RuntimeError("PUBLIC_URL must be set to the site's address (https://...) in production.")
         if not cls.DATABASE_URL_GIVEN:
             raise RuntimeError("DATABASE_URL must be set in production.")
+        if not cls.CREDENTIAL_SIGNING_KEY:
+            raise RuntimeError(
+                "CREDENTIAL_SIGNING_KEY must be set in production: the Ed25519 key that signs certificates' "
+                "credentials (make one with `flask credentials new-key`; keep it as secret as SECRET_KEY)."
+            )
 
 
 CONFIGS = {

@@ -59,6 +59,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         show_unsent_mail_on_console()
 
     from app import assets, auth, author, cli, counsel, errors, learn, main, me, parsing, security, timefmt, urls
+    from app.credentials import issuing as credentials
     from app.permissions import TEMPLATE_GLOBALS
     from app.question_kinds import KINDS
 
@@ -75,6 +76,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     cli.register(app)
     urls.register(app)
     timefmt.register(app)  # checks SITE_TIMEZONE and adds the date filters
+    credentials.init_app(app)  # reads and checks the credential signing key; its public routes
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     app.jinja_env.globals["question_kinds"] = KINDS  # how each kind of question is rendered
     return app

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.credentials.issuing import learner_credential
 from app.errors import redirect_to_saved
 from app.extensions import db
 from app.learn import bp
@@ -188,3 +189,15 @@ def certificate(course_slug: str):
         flash("Your certificate appears here when you have completed every lesson.", "info")
         return redirect(url_for("learn.course", course_slug=course_slug))
     return render_template("learn/certificate.html", outline=outline)
+
+
+@bp.get("/<course_slug>/certificate/credential.json")
+@login_required
+def certificate_credential(course_slug: str):
+    """The learner's certificate as a signed Open Badges 3.0 credential, to download (theirs only)."""
+    credential = learner_credential(db.session, learner=current_user, course_slug=course_slug)
+    if credential is None:
+        abort(404)
+    response = jsonify(credential)
+    response.headers["Content-Disposition"] = f'attachment; filename="certificate-{course_slug}.json"'
+    return response

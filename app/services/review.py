@@ -190,7 +190,7 @@ def _questions_with_cards(session: Session, statement) -> list[DueQuestion]:
 
 
 def reviews_due(
-    session: Session, *, user_id: int, course_id: int, now: datetime | None = None, limit: int = REVIEW_BATCH
+    session: Session, *, user_id: int, course_id: int, now: datetime | None = None, limit: int | None = REVIEW_BATCH
 ) -> list[DueQuestion]:
     """The learner's due questions in this course, the earliest due first, with their live choices (1 query)."""
     now = now or utcnow()
@@ -211,7 +211,7 @@ def reviews_due(
     return _questions_with_cards(session, statement)
 
 
-def _shown_questions(session: Session, *, user_id: int, course_id: int, question_ids: list[int]) -> list[DueQuestion]:
+def reviews_shown(session: Session, *, user_id: int, course_id: int, question_ids: list[int]) -> list[DueQuestion]:
     """The learner's live cards in this course for these questions, in the order given (1 query)."""
     found = {
         due.question.id: due
@@ -266,7 +266,7 @@ def review_submit(
         or len(set(shown_question_ids)) != len(shown_question_ids)
     ):
         raise QuizInputError("This submission does not list the questions it showed.", tampered=True)
-    shown = _shown_questions(session, user_id=learner.id, course_id=course.id, question_ids=shown_question_ids)
+    shown = reviews_shown(session, user_id=learner.id, course_id=course.id, question_ids=shown_question_ids)
     if len(shown) != len(shown_question_ids):
         raise QuizInputError("This submission names questions that are not yours to review.", tampered=True)
     chosen = check_answers([due.question for due in shown], answers)

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CounsellorLink, Lesson, Role, User
+from app.models import CounsellorLink, Course, Lesson, Question, ReviewCard, Role, User
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.review import review_submit
 from app.services.sharing import invitation_create
 from tests.conftest import create_user, csrf_token, factory_course_spec, lesson_slugs, login
 
@@ -53,10 +54,21 @@ def world(app, course):
             submission_key=uuid.uuid4().hex,
             pass_mark=0.8,
         ).attempt
+        # Its wrong answers made review cards; one answered on the review page.
+        card = db.session.scalar(select(ReviewCard).where(ReviewCard.user_id == learner.id))
+        review_key = uuid.uuid4().hex
+        review_submit(
+            db.session,
+            learner=learner,
+            course=db.session.get(Course, lesson.course_id),
+            shown_question_ids=[card.question_id],
+            answers={card.question_id: [db.session.get(Question, card.question_id).live_choices[0].id]},
+            submission_key=review_key,
+        )
         _, code = invitation_create(
             db.session, counsellor=db.session.get(User, ids["counsellor"]), secret_key=app.config["SECRET_KEY"]
         )
-        world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code}
+        world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code, "review": review_key}
         db.session.remove()
     spec = factory_course_spec()
     # A module with lessons, and a misconception a choice outside the first lesson points at, so
@@ -90,6 +102,9 @@ def matrix(w):
         ("GET", f"{first}/quiz"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", f"{first}/quiz/attempts/{w['attempt']}"): [LOGIN, 200, 404, 404, 404, 404],
         ("GET", f"{c}/certificate"): [LOGIN, 302, 302, 302, 302, 302],
+        ("GET", f"{c}/review"): [LOGIN, 200, 200, 200, 200, 200],  # each person's own due questions
+        ("GET", f"{c}/review/answers/{w['review']}"): [LOGIN, 200, 404, 404, 404, 404],
+        ("GET", f"{c}/review/answers/not-a-key"): [LOGIN, 404, 404, 404, 404, 404],
         ("GET", "/me/"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/data.json"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/data"): [LOGIN, 200, 200, 200, 200, 200],  # each person's own data: no id in the URL
@@ -133,6 +148,7 @@ def matrix(w):
         # Mutations last: they change the world for the rows after them.
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
+        ("POST", f"{c}/review"): [LOGIN, 400, 400, 400, 400, 400],  # no form key or questions: nothing recorded
         ("POST", f"/me/sharing/{w['link']}/stop"): [LOGIN, 302, 404, 404, 404, 404],
         ("POST", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 302],  # recalculate now: enqueued, back to the page
         ("POST", "/me/delete"): [LOGIN, 400, 400, 400, 400, 400],  # no password given: nothing deleted
@@ -192,6 +208,7 @@ def test_every_route_is_in_the_matrix(app, world):
         "<course_slug>": world["course"],
         "<lesson_slug>": world["first"],
         "<id:attempt_id>": str(world["attempt"]),
+        "<submission_key>": world["review"],
         "<id:learner_id>": str(world["ids"]["learner"]),
         "<id:link_id>": str(world["link"]),
         "<code>": world["code"],

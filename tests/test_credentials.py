@@ -1,0 +1,188 @@
+"""The certificate's Open Badges 3.0 credential, checked by an independent verifier.
+
+The verifier is the Digital Credentials Consortium's stack in node (tests/credential_verifier,
+pinned by its package-lock.json): its own JSON-LD contexts, RDF canonicalisation and Ed25519, no
+code shared with app/credentials. Everything it reads is fetched from the app over HTTP (the test
+client): the credential as the learner downloads it, the DID document and the status list. It is
+given them as a map of URL to document, standing in for the network, so the run is offline.
+
+Skipped when node is missing, unless E2E_REQUIRED or CI says it must run; node_modules is
+installed here with `npm ci --ignore-scripts` when missing (never at the app's run time).
+"""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from app.extensions import db
+from app.models import Certificate, Course, NameDisplay, User
+from app.services.certificates import certificate_revoke
+from config import TestConfig
+from tests.conftest import COURSE_SLUG, create_user, login
+
+VERIFIER = Path(__file__).parent / "credential_verifier"
+REQUIRED = TestConfig.E2E_REQUIRED or os.environ.get("CI") == "true"
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """The node executable, with the verifier's packages installed (once, under a lock for xdist)."""
+    node = shutil.which("node")
+    npm = shutil.which("npm")
+    if not (node and npm):
+        if REQUIRED:
+            pytest.fail("node and npm are required for the credential verifier (E2E_REQUIRED or CI)")
+        pytest.skip("node/npm not installed: the independent credential verifier cannot run")
+    with open(VERIFIER / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (VERIFIER / "node_modules" / ".package-lock.json").exists():
+            subprocess.run(
+                [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+                cwd=VERIFIER,
+                check=True,
+                capture_output=True,
+                timeout=600,
+            )
+    return node
+
+
+def verify(node: str, credential: dict, web: dict[str, dict], tmp_path: Path) -> dict:
+    """Run the independent verifier; its verdict and log."""
+    credential_file, web_file = tmp_path / "credential.json", tmp_path / "web.json"
+    credential_file.write_text(json.dumps(credential))
+    web_file.write_text(json.dumps(web))
+    run = subprocess.run(
+        [node, "verify.mjs", str(credential_file), str(web_file)],
+        cwd=VERIFIER,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.stdout, run.stderr
+    verdict = json.loads(run.stdout)
+    assert (run.returncode == 0) == verdict["verified"], run.stderr
+    return verdict
+
+
+def fetch_web(client, credential: dict) -> dict[str, dict]:
+    """What a verifier would fetch for this credential, fetched from the app: the DID document and status list."""
+    did = credential["issuer"]["id"]
+    assert did == "did:web:localhost"
+    did_document = client.get("/.well-known/did.json")
+    assert did_document.status_code == 200 and did_document.mimetype == "application/did+json"
+    status_url = credential["credentialStatus"]["statusListCredential"]
+    status_list = client.get(urlsplit(status_url).path)
+    assert status_list.status_code == 200
+    return {"https://localhost/.well-known/did.json": did_document.get_json(), status_url: status_list.get_json()}
+
+
+def give_certificate(app, user_id: int, *, name_display: str = NameDisplay.FULL) -> str:
+    """A live certificate of the test course for the user; its code."""
+    with app.app_context():
+        course_id = db.session.query(Course.id).filter_by(slug=COURSE_SLUG).scalar()
+        code = secrets.token_urlsafe(24)
+        db.session.add(
+            Certificate(
+                user_id=user_id,
+                course_id=course_id,
+                code=code,
+                name_at_issue="Ada King Lovelace",
+                name_display=name_display,
+            )
+        )
+        db.session.commit()
+        return code
+
+
+CREDENTIAL_URL = f"/courses/{COURSE_SLUG}/certificate/credential.json"
+
+
+def test_a_downloaded_credential_verifies_fails_when_tampered_and_after_revocation(
+    app, client, course, learner, node, tmp_path
+):
+    code = give_certificate(app, learner)
+    login(client)
+    download = client.get(CREDENTIAL_URL)
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    credential = download.get_json()
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert credential["id"].endswith(f"/certificates/{code}")
+    assert credential["credentialSubject"]["identifier"][0]["identityHash"] == "Ada King Lovelace"
+    web = fetch_web(client, credential)
+
+    verdict = verify(node, credential, web, tmp_path)
+    assert verdict["verified"], verdict
+    assert {"id": "revocation_status", "valid": True} in verdict["log"]
+
+    # One field changed: the course named is another's.
+    tampered = copy.deepcopy(credential)
+    tampered["credentialSubject"]["achievement"]["name"] = "Another course"
+    assert not verify(node, tampered, web, tmp_path)["verified"]
+    # The holder's name changed.
+    renamed = copy.deepcopy(credential)
+    renamed["credentialSubject"]["identifier"][0]["identityHash"] = "Someone Else"
+    assert not verify(node, renamed, web, tmp_path)["verified"]
+
+    with app.app_context():
+        course_id = db.session.query(Course.id).filter_by(slug=COURSE_SLUG).scalar()
+        certificate_revoke(db.session, learner=db.session.get(User, learner), course_id=course_id)
+    after = verify(node, credential, fetch_web(client, credential), tmp_path)
+    assert not after["verified"]
+    assert {"id": "revocation_status", "valid": False} in after["log"]
+    # Revoked: the download is gone too (a fresh certificate gets a fresh credential).
+    assert client.get(CREDENTIAL_URL).status_code == 404
+
+
+def test_a_name_choice_of_none_names_nobody_and_still_verifies(app, client, course, learner, node, tmp_path):
+    give_certificate(app, learner, name_display=NameDisplay.NONE)
+    login(client)
+    credential = client.get(CREDENTIAL_URL).get_json()
+    assert "identifier" not in credential["credentialSubject"]
+    assert "Ada" not in json.dumps(credential)
+    assert verify(node, credential, fetch_web(client, credential), tmp_path)["verified"]
+
+
+def test_the_credential_is_its_holders_only(app, client, course, learner):
+    give_certificate(app, learner)
+    create_user(app, "fred@example.org")
+    assert client.get(CREDENTIAL_URL).status_code == 302  # anonymous: log in first
+    login(client, "fred@example.org")
+    assert client.get(CREDENTIAL_URL).status_code == 404
+    assert client.get("/courses/no-such-course/certificate/credential.json").status_code == 404
+
+
+def test_the_download_is_not_cached_and_the_public_documents_are(app, client, course, learner):
+    give_certificate(app, learner)
+    login(client)
+    assert client.get(CREDENTIAL_URL).headers["Cache-Control"] == "no-store"
+    client.get("/auth/logout")
+    anonymous = app.test_client()
+    for url in ("/.well-known/did.json", "/credentials/status/0"):
+        assert anonymous.get(url).headers["Cache-Control"].startswith("public")
+
+
+def test_the_did_document_publishes_the_configured_key(app, client):
+    from app.credentials.keys import SigningKey
+
+    document = client.get("/.well-known/did.json").get_json()
+    key = SigningKey.from_text(app.config["CREDENTIAL_SIGNING_KEY"]).public_key_multibase
+    assert document["id"] == "did:web:localhost"
+    (method,) = document["verificationMethod"]
+    assert method == {
+        "id": f"did:web:localhost#{key}",
+        "type": "Multikey",
+        "controller": "did:web:localhost",
+        "publicKeyMultibase": key,
+    }
+    assert document["assertionMethod"] == [method["id"]]
