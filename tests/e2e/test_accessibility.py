@@ -124,6 +124,12 @@ def reminder_settings(page, app, spec):
     expect(page.get_by_role("status")).to_contain_text("Reminders are on")
 
 
+def my_data(page, app, spec):
+    answer_quiz(page, open_quiz(page, app, spec), wrong_choices)
+    page.goto("/me/data")
+    expect(page.get_by_role("heading", level=2, name="Your quiz attempts and answers")).to_be_visible()
+
+
 def reminders_unsubscribe(page, app, spec):
     user_id = create_user(app, EMAIL, name="Robin Reader")
     page.goto(f"/reminders/unsubscribe/{unsubscribe_token(user_id, secret_key=app.config['SECRET_KEY'])}")
@@ -147,6 +153,7 @@ PAGES = [
     quiz_result_passed,
     reminder_settings,
     reminders_unsubscribe,
+    my_data,
 ]
 
 

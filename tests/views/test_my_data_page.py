@@ -61,11 +61,16 @@ def test_a_section_added_to_the_export_later_shows_up_without_touching_the_page(
     from app.me import routes
 
     real = routes.personal_data_export
-    later = {"badges_earned": [{"earned_at": None, "kind_of_badge": "x"}]}
+    later = {
+        "badges_earned": [{"earned_at": None, "kind_of_badge": "x"}],
+        "wide_records": [{"a": 1, "b": 2, "c": 3, "d": 4, "e_field": "five"}],  # too wide for a table
+    }
     monkeypatch.setattr(routes, "personal_data_export", lambda session, user: {**real(session, user=user), **later})
     page = learner_client.get("/me/data").get_data(as_text=True)
     assert '<h2 id="data-badges_earned-title">Badges earned</h2>' in page
     assert '<th scope="col">Earned</th><th scope="col">Kind of badge</th>' in page
+    wide = page.split('id="data-wide_records"', 1)[1].split("</section>", 1)[0]
+    assert '<ol class="data-cards">' in wide and "<dt>E field</dt><dd>five</dd>" in wide
 
 
 def test_it_shows_only_the_signed_in_persons_data(client, app, course, learner):
