@@ -10,6 +10,7 @@ import subprocess  # noqa: S404 - the benchmark runs gunicorn, wrk and flask
 import time
 from pathlib import Path
 
+from app.credentials.keys import new_secret_key_text
 from bench.client import http_request
 from bench.settings import ROOT, VENV_BIN, BenchError
 
@@ -30,6 +31,8 @@ def app_env(database_url: str, secret: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         PROXY_HOPS="0",
         PUBLIC_URL="http://127.0.0.1",  # production requires it; the Host wrk sends must match it
+        # Production requires a signing key for certificates' credentials; a fresh one per run.
+        CREDENTIAL_SIGNING_KEY=new_secret_key_text(),
         # The pool logs in through the real form from one address: lift the per-address login limit.
         RATELIMIT_LOGIN="100000 per minute",
         PYTHONUNBUFFERED="1",

@@ -27,6 +27,7 @@ def production(**overrides):
         "DATABASE_URL_GIVEN": True,
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "PUBLIC_URL": "https://learn.example.org",
+        "CREDENTIAL_SIGNING_KEY": TestConfig.CREDENTIAL_SIGNING_KEY,
     }
     values.update(overrides)
     return type("Prod", (ProductionConfig,), values)
@@ -41,6 +42,8 @@ def production(**overrides):
         {"DATABASE_URL_GIVEN": False},
         {"PUBLIC_URL": ""},
         {"PUBLIC_URL": "learn.example.org"},
+        {"CREDENTIAL_SIGNING_KEY": ""},
+        {"CREDENTIAL_SIGNING_KEY": "not-a-key"},
     ],
 )
 def test_production_refuses_to_start_without_a_real_secret_and_database(overrides):

@@ -17,6 +17,7 @@ def development(tmp_path, **overrides):
     values = {
         "SECRET_KEY": "",
         "SECRET_KEY_FILE": tmp_path / "instance" / "secret_key",
+        "CREDENTIAL_SIGNING_KEY_FILE": tmp_path / "instance" / "credential_signing_key",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'dev.db'}",
     }
     return type("Dev", (DevelopmentConfig,), {**values, **overrides})
@@ -88,6 +89,7 @@ def test_production_trusts_the_public_host_and_listed_extras_only(extra, expecte
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "PUBLIC_URL": "https://learn.example.org",
             "TRUSTED_HOSTS_EXTRA": extra,
+            "CREDENTIAL_SIGNING_KEY": TestConfig.CREDENTIAL_SIGNING_KEY,
         },
     )
     app = create_app(config)

@@ -26,8 +26,8 @@ PUBLIC_KEY_HEADER = b"\xed\x01"
 SECRET_KEY_HEADER = b"\x80\x26"
 
 
-class SigningKeyError(ValueError):
-    """CREDENTIAL_SIGNING_KEY is not an Ed25519 Multikey secret key."""
+class SigningKeyError(RuntimeError):
+    """CREDENTIAL_SIGNING_KEY is not an Ed25519 Multikey secret key (the app refuses to start)."""
 
 
 @dataclass(frozen=True)

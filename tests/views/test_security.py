@@ -159,7 +159,7 @@ def test_logging_out_ends_the_remember_cookie(client, learner):
 
 def test_production_sends_hsts_and_secure_cookies():
     from app import create_app
-    from config import ProductionConfig
+    from config import ProductionConfig, TestConfig
 
     config = type(
         "Prod",
@@ -169,6 +169,7 @@ def test_production_sends_hsts_and_secure_cookies():
             "DATABASE_URL_GIVEN": True,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "PUBLIC_URL": "https://localhost",
+            "CREDENTIAL_SIGNING_KEY": TestConfig.CREDENTIAL_SIGNING_KEY,
         },
     )
     app = create_app(config)
