@@ -34,11 +34,15 @@ TITLES = {
     "admin_actions_i_took": "Changes you made to accounts, as an admin",
     "course_drafts_i_edited": "Course drafts you edited",
     "course_publications_i_made": "Course versions you published",
+    "review_schedule": "Questions you will be asked again, and when",
+    "review_answers": "Your answers in review",
+    "certificates": "Your certificates",
 }
 # Labels whose name alone would read oddly; the others are made from the field name.
 LABELS = {
     "at": "When",
     "away_a_week_with_lessons_left": "Remind me after a week away with lessons left",
+    "questions_to_review": "Remind me of questions to review",
     "course_id": "Course number",
     "kept_logged_in": "Kept logged in",
     "display_name": "Name",

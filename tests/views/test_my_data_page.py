@@ -111,3 +111,20 @@ def test_readable_values():
     assert data_page.readable(0.75, LONDON) == "0.75"
     assert data_page.label_for("last_seen_at") == "Last seen"
     assert data_page.label_for("kept_logged_in") == "Kept logged in"
+
+
+def test_review_answers_show_like_quiz_answers(learner_client, app):
+    from tests.views.test_review import REVIEW, make_all_due, review_page, right_answers, wrong_first_lesson
+
+    wrong_first_lesson(learner_client, app)
+    make_all_due(app)
+    _, fields = review_page(learner_client)
+    assert learner_client.post(REVIEW, data={**fields, **right_answers(app, fields["shown"])}).status_code == 302
+    data = json.loads(learner_client.get("/me/data.json").data)
+    page = learner_client.get("/me/data").get_data(as_text=True)
+    reviews = page.split('id="data-review_answers"', 1)[1].split("</section>", 1)[0]
+    assert len(data["review_answers"]) == len(fields["shown"]) == reviews.count(" · Right</p>")
+    for answer in data["review_answers"]:
+        picked = next(choice for choice in answer["choices"] if choice["chosen"])
+        assert f"{picked['text']} · <strong>you picked this</strong> · a right answer" in reviews
+    assert "choice_id" not in reviews  # the choices read as text, not as the JSON's records
