@@ -21,7 +21,7 @@ def base58btc_encode(data: bytes) -> str:
 
 def base58btc_decode(text: str) -> bytes:
     """The bytes of a multibase base58btc string; ValueError if it is not one."""
-    if not text.startswith("z") or len(text) < 2:
+    if not text.startswith("z"):
         raise ValueError("not a multibase base58btc string (it must start with 'z')")
     body = text[1:]
     number = 0
