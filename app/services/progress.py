@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from app.models import Course, Lesson, LessonProgress, Module, QuizAttempt, User
 from app.models.types import UTCDateTime, utcnow
-from app.services.attempt_history import AttemptSummary, attempts_by_lesson
+from app.services.attempt_history import AttemptSummary, LessonAttemptsSummary, attempts_by_lesson, summarise
 from app.services.course_content import CourseContent, LessonView, ModuleView, course_content
 from app.services.default_course import default_course_id
 from app.services.errors import DomainError, LessonLocked
@@ -49,6 +49,11 @@ class LessonEntry(Generic[LessonT]):
     completed_at: datetime | None
     # The learner's attempts at its quiz, newest first; loaded only when asked for (with_attempts).
     attempts: tuple[AttemptSummary, ...] = ()
+
+    @property
+    def attempts_summary(self) -> LessonAttemptsSummary | None:
+        """How many attempts, the best and the latest; None before the first (or when not loaded)."""
+        return summarise(self.attempts)
 
 
 @dataclass
