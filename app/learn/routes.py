@@ -30,9 +30,9 @@ from app.services.quizzes import (
 )
 
 
-def _outline_or_404(course_slug: str) -> CourseOutline:
+def _outline_or_404(course_slug: str, *, with_attempts: bool = False) -> CourseOutline:
     learner = current_user if current_user.is_authenticated else None
-    outline = course_outline_by_slug(db.session, slug=course_slug, learner=learner)
+    outline = course_outline_by_slug(db.session, slug=course_slug, learner=learner, with_attempts=with_attempts)
     if outline is None:
         abort(404)
     return outline
@@ -70,8 +70,8 @@ def continue_course(course_slug: str):
 @bp.get("/<course_slug>/lessons/<lesson_slug>")
 @login_required
 def lesson(course_slug: str, lesson_slug: str):
-    """Show a lesson's stored, sanitised HTML with previous and next navigation."""
-    outline = _outline_or_404(course_slug)
+    """Show a lesson's stored, sanitised HTML with previous and next navigation, and the learner's attempts."""
+    outline = _outline_or_404(course_slug, with_attempts=True)
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
@@ -110,8 +110,8 @@ def lesson_done(course_slug: str, lesson_slug: str):
 @bp.route("/<course_slug>/lessons/<lesson_slug>/quiz", methods=["GET", "POST"])
 @login_required
 def quiz(course_slug: str, lesson_slug: str):
-    """Show the quiz; on POST grade it, record the attempt and show its feedback."""
-    outline = _outline_or_404(course_slug)
+    """Show the quiz and the learner's past attempts; on POST grade it, record the attempt and show its feedback."""
+    outline = _outline_or_404(course_slug, with_attempts=True)
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
@@ -145,7 +145,7 @@ def quiz(course_slug: str, lesson_slug: str):
                 url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt_id)
             )
     questions = entry.lesson.questions
-    return render_template(
+    page = render_template(
         "learn/quiz.html",
         outline=outline,
         entry=entry,
@@ -154,7 +154,10 @@ def quiz(course_slug: str, lesson_slug: str):
         submission_key=submission_key,
         error=error,
         chosen=chosen,
-    ), status
+    )
+    # Opening a quiz opens its lesson (after rendering, as on the lesson page).
+    lesson_record_opened(db.session, learner=current_user, entry=entry)
+    return page, status
 
 
 @bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts/<id:attempt_id>")

@@ -75,6 +75,16 @@ def test_opening_a_lesson_for_the_first_time_adds_one_write(learner_client, app,
     assert first_visit == later_visit + 1
 
 
+def test_opening_a_quiz_for_the_first_time_adds_one_write(learner_client, app, course):
+    """Opening a quiz opens its lesson: one INSERT, then nothing more on later visits."""
+    first = lesson_slugs(app)[0]
+    url = f"/courses/{course}/lessons/{first}/quiz"
+    learner_client.get(f"/courses/{course}/")  # this worker has now cached the course content
+    first_visit = queries_for(app, lambda: learner_client.get(url))
+    later_visit = queries_for(app, lambda: learner_client.get(url))
+    assert first_visit == later_visit + 1
+
+
 def test_quiz_submission_queries_do_not_grow_with_attempts(learner_client, app, learner, course):
     first = lesson_slugs(app)[0]
     wrong = quiz_form(app, first, right=False)
