@@ -4,13 +4,14 @@ One test per role walks the whole matrix, so a new route without a rule shows up
 missing row (see test_every_route_is_in_the_matrix).
 """
 
+import secrets
 import uuid
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CounsellorLink, Course, Lesson, Question, ReviewCard, Role, User
+from app.models import Certificate, CounsellorLink, Course, Lesson, Question, ReviewCard, Role, User
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.review import review_submit
 from app.services.sharing import invitation_create
@@ -69,6 +70,16 @@ def world(app, course):
             db.session, counsellor=db.session.get(User, ids["counsellor"]), secret_key=app.config["SECRET_KEY"]
         )
         world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code, "review": review_key}
+        # The learner's certificate is public; the other learner's is private (the default).
+        world["certificate"], world["private_certificate"] = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        for holder, code_, public in [
+            (learner.id, world["certificate"], True),
+            (ids["other_learner"], world["private_certificate"], False),
+        ]:
+            db.session.add(
+                Certificate(user_id=holder, course_id=lesson.course_id, code=code_, name_at_issue="A N", public=public)
+            )
+        db.session.commit()
         db.session.remove()
     spec = factory_course_spec()
     # A module with lessons, and a misconception a choice outside the first lesson points at, so
@@ -101,10 +112,21 @@ def matrix(w):
         ("GET", first): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", f"{first}/quiz"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", f"{first}/quiz/attempts/{w['attempt']}"): [LOGIN, 200, 404, 404, 404, 404],
-        ("GET", f"{c}/certificate"): [LOGIN, 302, 302, 302, 302, 302],
+        # Each learner's own certificate (the URL names no one): the two learners have one, nobody else.
+        ("GET", f"{c}/certificate"): [LOGIN, 200, 200, 302, 302, 302],
+        ("GET", f"{c}/certificate.pdf"): [LOGIN, 200, 200, 404, 404, 404],
+        # The check by code needs no login: a public code answers everyone, a private or unknown one nobody.
+        ("GET", f"/certificates/{w['certificate']}"): [200, 200, 200, 200, 200, 200],
+        ("GET", f"/certificates/{w['private_certificate']}"): [404, 404, 404, 404, 404, 404],
+        ("GET", "/certificates/not-a-certificate-code-at-all"): [404, 404, 404, 404, 404, 404],
         ("GET", f"{c}/review"): [LOGIN, 200, 200, 200, 200, 200],  # each person's own due questions
         ("GET", f"{c}/review/answers/{w['review']}"): [LOGIN, 200, 404, 404, 404, 404],
         ("GET", f"{c}/review/answers/not-a-key"): [LOGIN, 404, 404, 404, 404, 404],
+        # Only the holder's own live certificate (both learners hold one here).
+        ("GET", f"{c}/certificate/credential.json"): [LOGIN, 200, 200, 404, 404, 404],
+        # What any verifier fetches: the issuer's key and the revocation list, no login.
+        ("GET", "/.well-known/did.json"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/credentials/status/0"): [200, 200, 200, 200, 200, 200],
         ("GET", "/me/"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/data.json"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/data"): [LOGIN, 200, 200, 200, 200, 200],  # each person's own data: no id in the URL
@@ -149,6 +171,10 @@ def matrix(w):
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
         ("POST", f"{c}/review"): [LOGIN, 400, 400, 400, 400, 400],  # no form key or questions: nothing recorded
+        # A holder's bare POST: no name choice is a 400, and revoke or renew unconfirmed changes nothing.
+        ("POST", f"{c}/certificate/settings"): [LOGIN, 400, 400, 404, 404, 404],
+        ("POST", f"{c}/certificate/revoke"): [LOGIN, 302, 302, 404, 404, 404],
+        ("POST", f"{c}/certificate/reissue"): [LOGIN, 302, 302, 404, 404, 404],
         ("POST", f"/me/sharing/{w['link']}/stop"): [LOGIN, 302, 404, 404, 404, 404],
         ("POST", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 302],  # recalculate now: enqueued, back to the page
         ("POST", "/me/delete"): [LOGIN, 400, 400, 400, 400, 400],  # no password given: nothing deleted
@@ -212,6 +238,8 @@ def test_every_route_is_in_the_matrix(app, world):
         "<id:learner_id>": str(world["ids"]["learner"]),
         "<id:link_id>": str(world["link"]),
         "<code>": world["code"],
+        "<certificate_code>": world["certificate"],
+        "<int:list_number>": "0",
         "<token>": "not-a-token",
         "<id:user_id>": str(world["ids"]["other_learner"]),
         "<module_slug>": world["module"],
