@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import AttemptAnswer, Course, Lesson, Misconception, QuizAttempt, User
+from app.models import AttemptAnswer, Course, Lesson, Misconception, QuizAttempt, ReviewAnswer, User
 from app.services.progress import CourseOutline, course_outline
 
 
@@ -48,15 +49,20 @@ class ClientReport:
         return self.attempts_by_lesson.get(lesson.id, [])
 
 
-def misconception_insights(attempts: list[QuizAttempt], known: dict[str, Misconception]) -> list[MisconceptionInsight]:
+def misconception_insights(
+    attempts: list[QuizAttempt], known: dict[str, Misconception], reviews: Sequence[ReviewAnswer] = ()
+) -> list[MisconceptionInsight]:
     """Group the misconceptions revealed by wrong choices, each marked as still present or corrected.
 
-    An occurrence is corrected when a later attempt answered the same question right. The
-    order is the order to talk about them in: safety-critical ones first, then the rest;
-    within each, those still present before those corrected, the most frequent first.
+    Quiz answers and review answers (the spaced review of mistakes) count alike: an occurrence
+    is corrected when a later answer to the same question, in a quiz or in review, was right,
+    and a wrong review answer is an occurrence too. The order is the order to talk about them
+    in: safety-critical ones first, then the rest; within each, those still present before
+    those corrected, the most frequent first.
     """
-    answers: list[tuple[datetime, AttemptAnswer]] = sorted(
-        ((attempt.submitted_at, answer) for attempt in attempts for answer in attempt.answers),
+    answers: list[tuple[datetime, AttemptAnswer | ReviewAnswer]] = sorted(
+        [(attempt.submitted_at, answer) for attempt in attempts for answer in attempt.answers]
+        + [(review.answered_at, review) for review in reviews],
         key=lambda pair: pair[0],
     )
     last_right: dict[int, datetime] = {}
@@ -111,6 +117,13 @@ def client_report(session: Session, *, learner: User, course: Course) -> ClientR
         )
     )
     known = {m.code: m for m in session.scalars(select(Misconception).where(Misconception.course_id == course.id))}
+    reviews = list(
+        session.scalars(
+            select(ReviewAnswer)
+            .where(ReviewAnswer.user_id == learner.id, ReviewAnswer.course_id == course.id)
+            .order_by(ReviewAnswer.answered_at, ReviewAnswer.id)
+        )
+    )
     by_lesson: dict[int, list[QuizAttempt]] = {}
     for attempt in attempts:
         by_lesson.setdefault(attempt.lesson_id, []).append(attempt)
@@ -118,5 +131,5 @@ def client_report(session: Session, *, learner: User, course: Course) -> ClientR
         learner=learner,
         outline=outline,
         attempts_by_lesson=by_lesson,
-        misconceptions=misconception_insights(attempts, known),
+        misconceptions=misconception_insights(attempts, known, reviews),
     )

@@ -5,15 +5,16 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from app.models import LessonProgress, Misconception, QuizAttempt, User
+from app.models import LessonProgress, Misconception, Question, QuizAttempt, ReviewAnswer, User
 from app.models.types import utcnow
 from app.services.client_report import client_report
 from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug, course_outline
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.review import review_submit
 from tests.factories import COURSE, write_course
 
 COUNSELLOR_A = "Client may think blockers boost."
@@ -205,3 +206,36 @@ def test_safety_critical_misconceptions_come_first_with_their_short_titles(sessi
         ("code-b", True, "Thinks one dose lasts a month"),
         ("code-a", False, "Code a"),  # no title given: the code, made readable
     ]
+
+
+def review(session, learner_id: int, course, prompt: str, pick: str, *, day: int) -> None:
+    """Answer one question on the review page (the spaced review of mistakes), on a given day."""
+    question = session.scalar(select(Question).where(Question.prompt == prompt))
+    key = uuid.uuid4().hex
+    review_submit(
+        session,
+        learner=session.get(User, learner_id),
+        course=course,
+        shown_question_ids=[question.id],
+        answers={question.id: [next(c.id for c in question.live_choices if c.text == pick)]},
+        submission_key=key,
+    )
+    session.execute(
+        update(ReviewAnswer).where(ReviewAnswer.submission_key == key).values(answered_at=START + timedelta(days=day))
+    )
+    session.commit()
+
+
+def test_a_misconception_answered_right_in_review_counts_as_since_corrected(session, course, lessons, learner):
+    attempt(session, learner, lessons["one"], {"Q1?": "Boost", "Q2?": "Month"}, day=1)
+    review(session, learner, course, "Q1?", "Right", day=3)
+    assert insights(session, learner, course) == [("code-b", True), ("code-a", False)]
+
+
+def test_a_wrong_review_answer_keeps_the_misconception_present(session, course, lessons, learner):
+    attempt(session, learner, lessons["one"], {"Q1?": "Boost"}, day=1)
+    attempt(session, learner, lessons["one"], {}, day=2)
+    assert insights(session, learner, course) == [("code-a", False)]
+    review(session, learner, course, "Q1?", "Boost", day=4)
+    found = report(session, learner, course).misconceptions[0]
+    assert (found.code, found.still_present, found.times) == ("code-a", True, 2)
