@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.certificates.routes import verification_url
 from app.credentials.issuing import learner_credential
 from app.errors import redirect_to_saved
 from app.extensions import db
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
+from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.pass_rule import pass_rule_text
 from app.services.progress import (
@@ -186,12 +188,25 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
 @bp.get("/<course_slug>/certificate")
 @login_required
 def certificate(course_slug: str):
-    """Congratulate a learner who has completed every lesson."""
+    """The learner's certificate: its code and verification URL, their choices, the PDF, revoke or renew."""
     outline = _outline_or_404(course_slug)
-    if not outline.is_complete:
+    held = certificate_for(db.session, learner=current_user, course_id=outline.course.id)
+    if held is None and outline.is_complete:
+        # Completed before certificates existed: issued on the first visit, dated at completion.
+        held = certificate_issue_if_complete(
+            db.session, learner=current_user, course_id=outline.course.id, when=outline.completed_at
+        )
+        db.session.commit()
+    if held is None:
         flash("Your certificate appears here when you have completed every lesson.", "info")
         return redirect(url_for("learn.course", course_slug=course_slug))
-    return render_template("learn/certificate.html", outline=outline)
+    return render_template(
+        "learn/certificate.html",
+        outline=outline,
+        certificate=held,
+        verification_url=verification_url(held),
+        name_choices=name_choices(held.name_at_issue),
+    )
 
 
 @bp.get("/<course_slug>/certificate/credential.json")

@@ -23,8 +23,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import CursorResult, and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -66,6 +67,15 @@ def shown_name(name: str, display: str) -> str | None:
     if display == NameDisplay.INITIALS:
         return initials(name) or None
     return None
+
+
+def name_choices(name: str) -> list[tuple[str, str, str | None]]:
+    """The three ways a certificate can show ``name``: (choice, label, how it reads), for the settings form."""
+    return [
+        (NameDisplay.FULL.value, "Full name", shown_name(name, NameDisplay.FULL)),
+        (NameDisplay.INITIALS.value, "Initials only", shown_name(name, NameDisplay.INITIALS)),
+        (NameDisplay.NONE.value, "No name", None),
+    ]
 
 
 def _is_course_complete(session: Session, *, learner_id: int, course_id: int) -> bool:
@@ -163,12 +173,18 @@ def certificate_public_view(session: Session, code: str) -> PublicCertificate | 
 
 def certificate_revoke(session: Session, *, learner: User, course_id: int) -> None:
     """Revoke the learner's live certificate for the course, and commit; LookupError if there is none."""
-    revoked = session.execute(
-        update(Certificate)
-        .where(Certificate.user_id == learner.id, Certificate.course_id == course_id, Certificate.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    if not revoked.rowcount:
+    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement.
+    revoked = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Certificate)
+            .where(
+                Certificate.user_id == learner.id, Certificate.course_id == course_id, Certificate.revoked_at.is_(None)
+            )
+            .values(revoked_at=utcnow())
+        ),
+    ).rowcount
+    if not revoked:
         session.rollback()
         raise LookupError("no live certificate")
     session.commit()
@@ -209,13 +225,13 @@ def certificate_settings_update(
 ) -> Certificate:
     """Set what the learner's live certificate shows and whether it is public; commit.
 
-    Raises ValidationError for an unknown name choice, LookupError if there is no live certificate.
+    Raises LookupError if there is no live certificate, then ValidationError for an unknown name choice.
     """
-    if name_display not in {choice.value for choice in NameDisplay}:
-        raise ValidationError("name_display", "Choose full name, initials or no name.")
     certificate = _live(session, learner_id=learner.id, course_id=course_id)
     if certificate is None:
         raise LookupError("no live certificate")
+    if name_display not in {choice.value for choice in NameDisplay}:
+        raise ValidationError("name_display", "Choose full name, initials or no name.")
     certificate.name_display = name_display
     certificate.public = public
     session.commit()

@@ -1,0 +1,163 @@
+"""Certificate pages over HTTP, CSRF on: the learner's page and actions, the PDF, the public check."""
+
+import io
+import re
+
+import pypdf
+import pytest
+from sqlalchemy import delete, select
+
+from app.extensions import db
+from app.models import Certificate, User
+from tests.conftest import COURSE_SLUG, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+
+PAGE = f"/courses/{COURSE_SLUG}/certificate"
+
+
+def finish_course(client, app):
+    """Complete every lesson through the quiz forms, as the learner would."""
+    for slug in lesson_slugs(app):
+        response = submit_quiz(client, slug, quiz_form(app, slug, right=True))
+        assert response.status_code == 302
+
+
+def the_certificate(app, email="learner@example.org") -> dict:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        row = db.session.scalar(
+            select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.id.desc()).limit(1)
+        )
+        found = {
+            "code": row.code,
+            "revoked": row.revoked_at is not None,
+            "public": row.public,
+            "shows": row.name_display,
+        }
+        db.session.remove()
+        return found
+
+
+def post(client, path, **data):
+    return client.post(f"{PAGE}{path}", data={"csrf_token": csrf_token(client, PAGE), **data})
+
+
+@pytest.fixture
+def finished(learner_client, app):
+    finish_course(learner_client, app)
+    return learner_client
+
+
+def test_before_completing_the_page_sends_the_learner_to_the_course(learner_client):
+    response = learner_client.get(PAGE)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/courses/{COURSE_SLUG}/")
+
+
+def test_finishing_the_course_shows_the_code_and_the_verification_url(finished, app):
+    code = the_certificate(app)["code"]
+    page = finished.get(PAGE).get_data(as_text=True)
+    assert code in page
+    assert f"http://localhost/certificates/{code}" in page  # from PUBLIC_URL, not the request's Host
+    assert "Nobody yet: it is private" in page
+    assert f'href="/courses/{COURSE_SLUG}/certificate.pdf"' in page
+
+
+def test_a_private_certificate_is_the_same_404_as_an_unknown_code(finished, app, client):
+    code = the_certificate(app)["code"]
+    private = finished.get(f"/certificates/{code}")
+    unknown = finished.get(f"/certificates/{'x' * len(code)}")
+    assert private.status_code == unknown.status_code == 404
+    assert private.get_data() == unknown.get_data()
+
+
+def test_made_public_anyone_can_check_it_with_the_name_as_chosen(finished, app):
+    code = the_certificate(app)["code"]
+    assert post(finished, "/settings", name_display="initials", public="yes").status_code == 302
+    with app.test_client() as stranger:
+        page = stranger.get(f"/certificates/{code}")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert "This certificate is valid" in text and "L. L." in text
+        assert "Learner" not in re.sub(r"<header.*?</header>", "", text, flags=re.S)  # initials, not the name
+        assert "How Naltrexone Works" in text  # the issuer (ISSUER_NAME's default)
+        assert page.headers["Cache-Control"] == "no-store"  # a revocation shows at once
+    post(finished, "/settings", name_display="none", public="yes")
+    assert "The holder chose not to show a name" in app.test_client().get(f"/certificates/{code}").get_data(
+        as_text=True
+    )
+    post(finished, "/settings", name_display="full")  # the box unticked: private again
+    assert app.test_client().get(f"/certificates/{code}").status_code == 404
+
+
+def test_settings_refuse_a_choice_no_form_of_ours_sends(finished, app):
+    assert post(finished, "/settings", name_display="nickname", public="yes").status_code == 400
+    assert the_certificate(app)["public"] is False
+
+
+def test_every_action_needs_the_csrf_token(finished, app):
+    for path in ["/settings", "/revoke", "/reissue"]:
+        assert finished.post(f"{PAGE}{path}", data={"confirm": "yes", "name_display": "full"}).status_code == 400
+    assert the_certificate(app)["revoked"] is False
+
+
+def test_revoking_needs_the_box_ticked_and_then_shows_as_revoked(finished, app):
+    code = the_certificate(app)["code"]
+    post(finished, "/settings", name_display="full", public="yes")
+    post(finished, "/revoke")
+    assert the_certificate(app)["revoked"] is False  # not confirmed: nothing happened
+    response = post(finished, "/revoke", confirm="yes")
+    assert response.status_code == 302 and the_certificate(app)["revoked"] is True
+    check = app.test_client().get(f"/certificates/{code}")
+    assert check.status_code == 200 and "This certificate was revoked" in check.get_data(as_text=True)
+    page = finished.get(PAGE).get_data(as_text=True)
+    assert "Your certificate is revoked" in page and "Get a fresh certificate" in page
+    assert finished.get(f"{PAGE}.pdf").status_code == 404  # no PDF of a revoked certificate
+
+
+def test_a_fresh_certificate_has_a_new_code_and_revokes_the_old(finished, app):
+    old = the_certificate(app)["code"]
+    post(finished, "/settings", name_display="initials", public="yes")
+    post(finished, "/reissue")
+    assert the_certificate(app)["code"] == old  # not confirmed
+    post(finished, "/reissue", confirm="yes")
+    fresh = the_certificate(app)
+    assert fresh["code"] != old and not fresh["revoked"] and fresh["public"] and fresh["shows"] == "initials"
+    assert "was revoked" in app.test_client().get(f"/certificates/{old}").get_data(as_text=True)
+    assert "is valid" in app.test_client().get(f"/certificates/{fresh['code']}").get_data(as_text=True)
+
+
+def test_the_pdf_carries_the_verification_url_and_code(finished, app):
+    code = the_certificate(app)["code"]
+    response = finished.get(f"{PAGE}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "attachment" in response.headers["Content-Disposition"]
+    [page] = pypdf.PdfReader(io.BytesIO(response.get_data())).pages
+    text = page.extract_text()
+    assert f"http://localhost/certificates/{code}" in text and "Learner" in text
+
+
+def test_another_learner_reaches_nothing_of_it(finished, app, other_learner, client):
+    finished.post("/auth/logout", data={"csrf_token": csrf_token(finished, "/me/")})
+    assert login(client, "fred@example.org").status_code == 302
+    assert client.get(f"{PAGE}.pdf").status_code == 404
+    token = csrf_token(client, "/me/")
+    for path in ["/settings", "/revoke", "/reissue"]:
+        response = client.post(f"{PAGE}{path}", data={"csrf_token": token, "confirm": "yes", "name_display": "full"})
+        assert response.status_code == 404, path
+    untouched = the_certificate(app)
+    assert untouched["revoked"] is False and untouched["public"] is False
+
+
+def test_a_learner_who_completed_before_certificates_existed_gets_one_on_the_page(finished, app):
+    with app.app_context():
+        db.session.execute(delete(Certificate))
+        db.session.commit()
+        db.session.remove()
+    assert finished.get(PAGE).status_code == 200
+    assert the_certificate(app)["revoked"] is False
+
+
+def test_an_unknown_course_is_404(finished):
+    assert finished.get("/courses/nope/certificate.pdf").status_code == 404
+    token = csrf_token(finished, PAGE)
+    assert finished.post("/courses/nope/certificate/settings", data={"csrf_token": token}).status_code == 404
