@@ -116,6 +116,22 @@ def quiz_result_passed(page, app, spec):
     expect(page.get_by_role("heading", level=1)).to_contain_text("You passed")
 
 
+def lesson_with_attempts(page, app, spec):
+    first = open_quiz(page, app, spec)
+    answer_quiz(page, first, wrong_choices)
+    page.goto(lesson_url(spec, first, "/quiz"))
+    answer_quiz(page, first, right_choices)
+    page.goto(lesson_url(spec, first))
+    expect(page.get_by_role("region", name="Attempts, newest first")).to_be_visible()
+
+
+def my_page_with_attempts(page, app, spec):
+    lesson_with_attempts(page, app, spec)
+    page.goto("/me/")
+    page.get_by_text("All 2 attempts at lesson 1").click()  # unfold the full list
+    expect(page.get_by_role("region", name="Your attempts at lesson 1, newest first")).to_be_visible()
+
+
 def reminder_settings(page, app, spec):
     as_learner(page, app)
     page.goto("/me/reminders")
@@ -151,6 +167,8 @@ PAGES = [
     quiz_with_errors,
     quiz_result_failed,
     quiz_result_passed,
+    lesson_with_attempts,
+    my_page_with_attempts,
     reminder_settings,
     reminders_unsubscribe,
     my_data,

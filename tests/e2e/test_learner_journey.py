@@ -104,6 +104,23 @@ def test_learner_journey(page, course_spec, inbox):
     expect(page.get_by_text("The next lesson is now open.")).to_be_visible()
     expect(page.get_by_role("link", name=f"Next lesson: {second.title}")).to_be_visible()
 
+    # Back on the lesson, both attempts are listed, newest first, passed or not in words; the
+    # passed lesson offers its results beside a retake, and the older attempt's link opens it.
+    asked = len(first.quiz)
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=first.title).click()
+    history = page.get_by_role("region", name="Attempts, newest first")
+    newest, oldest = history.get_by_role("row").nth(1), history.get_by_role("row").nth(2)
+    expect(history.get_by_role("row")).to_have_count(3)  # the header and two attempts
+    expect(newest).to_contain_text(f"{asked} of {asked}")
+    expect(newest.get_by_role("cell", name="Passed", exact=True)).to_be_visible()
+    expect(oldest).to_contain_text(f"0 of {asked}")
+    expect(oldest.get_by_role("cell", name="Not passed", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="See your results")).to_be_visible()
+    expect(page.get_by_role("link", name="Retake the quiz")).to_be_visible()
+    history.get_by_role("link", name="See result of attempt 1").click()
+    expect(heading).to_contain_text("Not passed yet")
+    expect(heading).to_contain_text(f"0 of {asked} right")
+
     # The overview: lesson 1 passed, lesson 2 open, lesson 3 still locked.
     breadcrumb = page.get_by_role("navigation", name="Breadcrumb")
     breadcrumb.get_by_role("link", name=course_spec.title).click()
