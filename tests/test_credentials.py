@@ -186,3 +186,21 @@ def test_the_did_document_publishes_the_configured_key(app, client):
         "publicKeyMultibase": key,
     }
     assert document["assertionMethod"] == [method["id"]]
+
+
+def test_a_credential_signed_with_another_key_does_not_verify(app, client, course, learner, node, tmp_path):
+    from datetime import UTC, datetime
+
+    from app.credentials import proof
+    from app.credentials.keys import SigningKey, new_secret_key_text
+
+    give_certificate(app, learner)
+    login(client)
+    credential = client.get(CREDENTIAL_URL).get_json()
+    web = fetch_web(client, credential)
+    unsigned = {name: value for name, value in credential.items() if name != "proof"}
+    forger = SigningKey.from_text(new_secret_key_text())
+    site_method = credential["proof"]["verificationMethod"]
+    for method in (site_method, f"did:web:localhost#{forger.public_key_multibase}"):
+        forged = proof.sign(unsigned, forger, verification_method=method, created=datetime.now(UTC))
+        assert not verify(node, forged, web, tmp_path)["verified"], method
