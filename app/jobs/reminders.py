@@ -32,7 +32,7 @@ def send_reminder(user_id: int) -> bool:
     )
     db.session.rollback()  # only read; end the transaction before talking to the mail server
     if message is None:
-        logger.info("Reminder for user %s not sent: reminders off, account inactive or course finished.", user_id)
+        logger.info("Reminder for user %s not sent: reminders off, account inactive or nothing left to do.", user_id)
         return False
     send_mail(current_app.config, to=message.to, subject=message.subject, body=message.body, headers=message.headers)
     return True

@@ -16,6 +16,5 @@ class DeleteAccountForm(FlaskForm):
 class ReminderSettingsForm(FlaskForm):
     """The e-mail reminders a person asks for; one checkbox per kind of reminder."""
 
-    # A kind added later (review questions due, issue 14) is one more BooleanField here, shown
-    # only once that kind of reminder can be sent.
     away_reminders = BooleanField("E-mail me when I have been away a week and have lessons left")
+    review_reminders = BooleanField("E-mail me when I have questions to review")

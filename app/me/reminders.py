@@ -27,11 +27,23 @@ from app.services.reminders import (
 def reminders():
     """Let the learner turn e-mail reminders on or off (off until they choose)."""
     settings = reminder_settings_of(db.session, user_id=current_user.id)
-    form = ReminderSettingsForm(data={"away_reminders": settings.away_reminders})
+    form = ReminderSettingsForm(
+        data={"away_reminders": settings.away_reminders, "review_reminders": settings.review_reminders}
+    )
     if form.validate_on_submit():
-        reminder_settings_save(db.session, user_id=current_user.id, away_reminders=form.away_reminders.data)
+        reminder_settings_save(
+            db.session,
+            user_id=current_user.id,
+            away_reminders=form.away_reminders.data,
+            review_reminders=form.review_reminders.data,
+        )
         if form.away_reminders.data:
             flash("Reminders are on: after a week away, we will e-mail you, at most once a week.", "success")
+        elif form.review_reminders.data:
+            flash(
+                "Reminders are on: when you have questions to review, we will e-mail you, at most once a week.",
+                "success",
+            )
         else:
             flash("Reminders are off: we will not e-mail you reminders.", "success")
         return redirect(url_for("me.reminders"))

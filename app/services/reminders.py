@@ -4,7 +4,10 @@ The rule (``reason_not_to_remind``) is a pure function of one person's facts and
 is tested with fixed datetimes. A reminder goes to someone who turned reminders on, whose
 account is active and has an address mail can reach, who has live lessons of the course left,
 whose last activity (a lesson opened or completed, a quiz attempt) is at least ``AWAY_AFTER``
-old, and who was not reminded in the last ``AT_MOST_EVERY``. ``reminders_send`` applies it to
+old, and who was not reminded in the last ``AT_MOST_EVERY``. Someone who turned on the other
+kind, questions to review (the spaced review of mistakes, ``app/services/review.py``), gets one
+when questions of the course are due for them, away or not; both kinds share the one reminder a
+week, and one e-mail says what applies. ``reminders_send`` applies it to
 everyone at once in a fixed number of queries and records the reminders with one conditional
 UPDATE before queueing them, so two runs (even at the same time) never send anyone two in a
 week.
@@ -24,7 +27,7 @@ from sqlalchemy import ScalarSelect, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.models import LessonProgress, QuizAttempt, ReminderSettings, User
+from app.models import Lesson, LessonProgress, Question, QuizAttempt, ReminderSettings, ReviewCard, User
 from app.models.types import as_utc, utcnow
 from app.services.default_course import course_or_default
 from app.services.progress import live_lesson_ids
@@ -54,6 +57,8 @@ class Candidate:
     completed_lessons: int
     last_activity: datetime  # the account's creation when nothing was ever done
     last_reminded_at: datetime | None
+    review_reminders: bool = False
+    reviews_due: int = 0  # questions of the course due for review when the facts were read
 
 
 @dataclass(frozen=True)
@@ -80,15 +85,32 @@ def reason_not_to_send(candidate: Candidate) -> str | None:
     Checked again when the e-mail is about to go out: someone who unsubscribed, was deactivated
     or finished the course since the reminder was queued gets nothing.
     """
-    if not candidate.away_reminders:
+    if not candidate.away_reminders and not candidate.review_reminders:
         return "reminders are off"
     if not candidate.is_active:
         return "the account is deactivated"
     if not has_usable_email(candidate.email):
         return "no address mail can reach"
-    if candidate.live_lessons == 0 or candidate.completed_lessons >= candidate.live_lessons:
-        return "no lessons left"
+    if not _lessons_left(candidate) and not _reviews_due(candidate):
+        if not candidate.review_reminders:
+            return "no lessons left"
+        return "no questions to review" if not candidate.away_reminders else "no lessons left or questions to review"
     return None
+
+
+def _lessons_left(candidate: Candidate) -> bool:
+    """Whether the away reminder applies at all: turned on, with live lessons not completed."""
+    return candidate.away_reminders and 0 < candidate.live_lessons > candidate.completed_lessons
+
+
+def _reviews_due(candidate: Candidate) -> bool:
+    """Whether the review reminder applies: turned on, with questions due for review."""
+    return candidate.review_reminders and candidate.reviews_due > 0
+
+
+def _away(candidate: Candidate, now: datetime) -> bool:
+    """Whether the away reminder is due at ``now``: it applies and the person has been away long enough."""
+    return _lessons_left(candidate) and now - candidate.last_activity >= AWAY_AFTER
 
 
 def reason_not_to_remind(candidate: Candidate, now: datetime) -> str | None:
@@ -96,7 +118,7 @@ def reason_not_to_remind(candidate: Candidate, now: datetime) -> str | None:
     reason = reason_not_to_send(candidate)
     if reason is not None:
         return reason
-    if now - candidate.last_activity < AWAY_AFTER:
+    if not _away(candidate, now) and not _reviews_due(candidate):
         return "active in the last week"
     if candidate.last_reminded_at is not None and now - candidate.last_reminded_at < AT_MOST_EVERY:
         return "reminded in the last week"
@@ -130,6 +152,21 @@ def _candidate_rows(session: Session, *, user_id: int | None = None, now: dateti
         )
         .scalar_subquery()
     )
+    # The questions due for review: the same rule as the review page (reviews_due_count), in SQL.
+    reviews_due = (
+        select(func.count())
+        .select_from(ReviewCard)
+        .join(Question, Question.id == ReviewCard.question_id)
+        .join(Lesson, Lesson.id == Question.lesson_id)
+        .where(
+            ReviewCard.user_id == User.id,
+            ReviewCard.due <= (now or utcnow()),
+            Question.retired_at.is_(None),
+            Lesson.retired_at.is_(None),
+            Lesson.course_id == course.id,
+        )
+        .scalar_subquery()
+    )
     statement = (
         select(
             User.id,
@@ -144,6 +181,8 @@ def _candidate_rows(session: Session, *, user_id: int | None = None, now: dateti
             _latest(LessonProgress.opened_at),
             _latest(LessonProgress.completed_at),
             _latest(QuizAttempt.submitted_at),
+            ReminderSettings.review_reminders,
+            reviews_due,
         )
         .join(ReminderSettings, ReminderSettings.user_id == User.id)
         .order_by(User.id)
@@ -152,13 +191,14 @@ def _candidate_rows(session: Session, *, user_id: int | None = None, now: dateti
         statement = statement.where(User.id == user_id)
     if now is not None:
         statement = statement.where(
-            ReminderSettings.away_reminders.is_(True),
+            _any_reminder_on(),
             User.is_active.is_(True),
             or_(ReminderSettings.last_reminded_at.is_(None), ReminderSettings.last_reminded_at <= now - AT_MOST_EVERY),
         )
     candidates = []
     for row in session.execute(statement):
-        (user, email, name, active, created, away, reminded, live_count, done, opened, finished, attempted) = row
+        (user, email, name, active, created, away, reminded, live_count, done, opened, finished, attempted) = row[:12]
+        review, due_count = row[12:]
         activity = [as_utc(when) for when in (opened, finished, attempted) if when is not None]
         candidates.append(
             Candidate(
@@ -171,9 +211,16 @@ def _candidate_rows(session: Session, *, user_id: int | None = None, now: dateti
                 completed_lessons=done,
                 last_activity=max(activity, default=as_utc(created)),
                 last_reminded_at=reminded,
+                review_reminders=review,
+                reviews_due=due_count,
             )
         )
     return candidates
+
+
+def _any_reminder_on():
+    """SQL: the person turned on at least one kind of reminder."""
+    return or_(ReminderSettings.away_reminders.is_(True), ReminderSettings.review_reminders.is_(True))
 
 
 def reminder_candidates(session: Session, *, now: datetime) -> list[Candidate]:
@@ -194,7 +241,7 @@ def _claim(session: Session, user_ids: list[int], now: datetime) -> list[int]:
         update(ReminderSettings)
         .where(
             ReminderSettings.user_id.in_(user_ids),
-            ReminderSettings.away_reminders.is_(True),
+            _any_reminder_on(),
             or_(ReminderSettings.last_reminded_at.is_(None), ReminderSettings.last_reminded_at <= now - AT_MOST_EVERY),
         )
         .values(last_reminded_at=now)
@@ -250,18 +297,23 @@ def _unclaim(session: Session, previous: dict[int, datetime | None], claimed_at:
 def reminder_settings_of(session: Session, *, user_id: int) -> ReminderSettings:
     """The person's reminder settings; the defaults (everything off) if they never chose any."""
     settings = session.get(ReminderSettings, user_id)
-    return settings if settings is not None else ReminderSettings(user_id=user_id, away_reminders=False)
+    if settings is not None:
+        return settings
+    return ReminderSettings(user_id=user_id, away_reminders=False, review_reminders=False)
 
 
-def reminder_settings_save(session: Session, *, user_id: int, away_reminders: bool) -> None:
-    """Store the person's choice and commit (two saves at once do not collide: it is an upsert)."""
+def reminder_settings_save(
+    session: Session, *, user_id: int, away_reminders: bool, review_reminders: bool = False
+) -> None:
+    """Store the person's choices and commit (two saves at once do not collide: it is an upsert)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
+    chosen = {"away_reminders": away_reminders, "review_reminders": review_reminders, "updated_at": now}
     statement = (
         insert(ReminderSettings)
-        .values(user_id=user_id, away_reminders=away_reminders, updated_at=now)
-        .on_conflict_do_update(index_elements=["user_id"], set_={"away_reminders": away_reminders, "updated_at": now})
+        .values(user_id=user_id, **chosen)
+        .on_conflict_do_update(index_elements=["user_id"], set_=chosen)
     )
     session.execute(statement)
     session.commit()
@@ -271,8 +323,8 @@ def reminders_turn_off(session: Session, *, user_id: int) -> None:
     """Turn every reminder off for this person and commit (nothing to do if none was on)."""
     session.execute(
         update(ReminderSettings)
-        .where(ReminderSettings.user_id == user_id, ReminderSettings.away_reminders.is_(True))
-        .values(away_reminders=False, updated_at=utcnow())
+        .where(ReminderSettings.user_id == user_id, _any_reminder_on())
+        .values(away_reminders=False, review_reminders=False, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -297,18 +349,37 @@ def unsubscribe_user_id(token: str, *, secret_key: str, max_age: timedelta = UNS
 
 
 def reminder_message(
-    *, to: str, display_name: str, lessons_left: int, continue_url: str, settings_url: str, unsubscribe_url: str
+    *,
+    to: str,
+    display_name: str,
+    lessons_left: int,
+    continue_url: str,
+    settings_url: str,
+    unsubscribe_url: str,
+    reviews_due: int = 0,
 ) -> ReminderMessage:
     """The reminder e-mail: kind, short, discreet, with a one-click unsubscribe (RFC 8058).
 
-    The links are absolute (built from PUBLIC_URL by the caller); the continue link goes to the
-    person's own page rather than to the course, whose address names its subject.
+    It says what applies: lessons left after a week away (``lessons_left`` > 0), questions to
+    review (``reviews_due`` > 0), or both. The links are absolute (built from PUBLIC_URL by the
+    caller); the continue link goes to the person's own page rather than to the course, whose
+    address names its subject.
     """
-    lessons = "1 lesson" if lessons_left == 1 else f"{lessons_left} lessons"
+    reasons = []
+    if lessons_left:
+        lessons = "1 lesson" if lessons_left == 1 else f"{lessons_left} lessons"
+        reasons.append(
+            f"You asked us for a reminder when you had been away for a week. You have {lessons} left,"
+            " and you can pick up where you left off whenever suits you"
+        )
+    if reviews_due:
+        questions = "1 question" if reviews_due == 1 else f"{reviews_due} questions"
+        reasons.append(
+            f"You asked us for a reminder when you had questions to review. You have {questions} ready to"
+            " look at again; going over them as they start to fade is what makes them stick"
+        )
     body = (
-        f"Hello {display_name},\n\n"
-        f"You asked us for a reminder when you had been away for a week. You have {lessons} left,"
-        " and you can pick up where you left off whenever suits you:\n\n"
+        f"Hello {display_name},\n\n" + ".\n\n".join(reasons) + ":\n\n"
         f"{continue_url}\n\n"
         "You get this e-mail because you turned reminders on, and you get at most one a week."
         " To stop them, open this link (no need to log in):\n"
@@ -335,10 +406,15 @@ def reminder_email(
     if candidate is None or reason_not_to_send(candidate) is not None:
         return None
     token = unsubscribe_token(user_id, secret_key=secret_key)
+    now = utcnow()
     return reminder_message(
         to=candidate.email,
         display_name=candidate.display_name,
-        lessons_left=candidate.live_lessons - candidate.completed_lessons,
+        # What is true now; the run that queued it checked that the e-mail was due.
+        lessons_left=candidate.live_lessons - candidate.completed_lessons
+        if _lessons_left(candidate) and (_away(candidate, now) or not _reviews_due(candidate))
+        else 0,
+        reviews_due=candidate.reviews_due if _reviews_due(candidate) else 0,
         continue_url=external_url("me.home"),
         settings_url=external_url("me.reminders"),
         unsubscribe_url=external_url("me.reminders_unsubscribe", token=token),

@@ -42,7 +42,9 @@ def test_reminders_are_off_until_the_learner_turns_them_on(learner_client, app, 
     assert "checked" not in box
     assert '<label for="away_reminders">E-mail me when I have been away a week' in page
     assert 'aria-describedby="away_reminders-hint"' in box  # the hint is tied to the box
-    assert "review" not in page.lower()  # no control for reminders that cannot be sent yet
+    review_box = re.search(r'<input[^>]*name="review_reminders"[^>]*>', page).group(0)
+    assert "checked" not in review_box  # off too, until chosen
+    assert '<label for="review_reminders">E-mail me when I have questions to review' in page
     token = csrf_token(learner_client, "/me/reminders")
 
     response = learner_client.post("/me/reminders", data={"csrf_token": token, "away_reminders": "y"})
@@ -219,3 +221,17 @@ def test_someone_who_unsubscribes_before_the_queued_email_goes_gets_nothing(app,
             reminders_turn_off(db.session, user_id=user_id)
         assert run_enqueued() == 2
     assert [message["To"] for message in inbox.wait_for(1)] == ["stays@example.org"]
+
+
+def test_review_reminders_are_a_separate_choice(learner_client, app, learner):
+    token = csrf_token(learner_client, "/me/reminders")
+    response = learner_client.post(
+        "/me/reminders", data={"csrf_token": token, "review_reminders": "y"}, follow_redirects=True
+    )
+    page = response.get_data(as_text=True)
+    assert "Reminders are on: when you have questions to review" in page
+    assert "checked" in re.search(r'<input[^>]*name="review_reminders"[^>]*>', page).group(0)
+    assert "checked" not in re.search(r'<input[^>]*name="away_reminders"[^>]*>', page).group(0)
+    with app.app_context():
+        settings = db.session.get(ReminderSettings, learner)
+        assert settings.review_reminders and not settings.away_reminders
