@@ -146,6 +146,50 @@ def my_data(page, app, spec):
     expect(page.get_by_role("heading", level=2, name="Your quiz attempts and answers")).to_be_visible()
 
 
+def finish_the_course(app, spec) -> None:
+    """Complete every lesson for the reader in the database (the journey does it in the browser)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
+    from app.services.progress import course_by_slug, course_outline, lesson_record_completion
+
+    with app.app_context():
+        reader = db.session.scalar(select(User).where(User.email == EMAIL))
+        for entry in course_outline(db.session, course=course_by_slug(db.session, spec.slug), learner=None).entries:
+            lesson_record_completion(db.session, learner=reader, lesson=entry.lesson)
+        db.session.commit()
+        db.session.remove()
+
+
+def certificate(page, app, spec):
+    as_learner(page, app)
+    finish_the_course(app, spec)
+    page.goto(f"/courses/{spec.slug}/certificate")
+    page.get_by_text("Revoke this certificate").click()  # unfold the confirmation, so axe sees its form
+
+
+def certificate_check(page, app, spec):
+    certificate(page, app, spec)
+    page.get_by_label("Let anyone with the link or code check it").check()
+    page.get_by_role("button", name="Save these choices").click()
+    page.get_by_role("link", name="See what others see").click()
+    expect(page.get_by_role("heading", level=1, name="This certificate is valid", exact=True)).to_be_visible()
+
+
+def certificate_revoked_check(page, app, spec):
+    certificate(page, app, spec)
+    page.get_by_label("Let anyone with the link or code check it").check()
+    page.get_by_role("button", name="Save these choices").click()
+    check = page.get_by_role("link", name="See what others see").get_attribute("href")
+    page.get_by_text("Revoke this certificate").click()
+    page.get_by_label("Yes, revoke my certificate").check()
+    page.get_by_role("button", name="Revoke my certificate").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your certificate is revoked")
+    page.goto(check)
+    expect(page.get_by_role("heading", level=1, name="This certificate was revoked", exact=True)).to_be_visible()
+
+
 def reminders_unsubscribe(page, app, spec):
     user_id = create_user(app, EMAIL, name="Robin Reader")
     page.goto(f"/reminders/unsubscribe/{unsubscribe_token(user_id, secret_key=app.config['SECRET_KEY'])}")
@@ -172,6 +216,9 @@ PAGES = [
     reminder_settings,
     reminders_unsubscribe,
     my_data,
+    certificate,
+    certificate_check,
+    certificate_revoked_check,
 ]
 
 

@@ -149,3 +149,24 @@ def test_learner_journey(page, course_spec, inbox):
     open_.get_by_role("link", name=second.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
     expect(page.get_by_role("heading", name=first_heading(second.body))).to_be_visible()
+
+    # Finishing the course: the rest passed, the certificate is private until the learner chooses.
+    for later in (second, third):
+        page.goto(lesson_url(course_spec, later))
+        if later.quiz:
+            page.get_by_role("link", name="Take the quiz").click()
+            answer_quiz(page, later, right_choices)
+            expect(page.get_by_role("heading", level=1)).to_contain_text("You passed")
+        else:
+            page.get_by_role("button", name="Mark this lesson as done").click()
+    page.goto("/me/")
+    page.get_by_role("link", name="See your certificate").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Well done, Nia Learner")
+    expect(page.get_by_text("Nobody yet: it is private")).to_be_visible()
+    page.get_by_label("Initials only: “N. L.”").check()
+    page.get_by_label("Let anyone with the link or code check it").check()
+    page.get_by_role("button", name="Save these choices").click()
+    expect(page.get_by_role("status")).to_contain_text("Your certificate settings are saved.")
+    page.get_by_role("link", name="See what others see").click()
+    expect(page.get_by_role("heading", level=1, name="This certificate is valid", exact=True)).to_be_visible()
+    expect(page.get_by_role("definition").filter(has_text="N. L.")).to_be_visible()
