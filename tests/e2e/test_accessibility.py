@@ -7,6 +7,8 @@ learners see."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -24,6 +26,7 @@ from tests.e2e.conftest import (
     save_screenshots,
     wrong_choices,
 )
+from tests.e2e.test_review_journey import answer_review, make_reviews_due
 
 pytestmark = pytest.mark.e2e
 
@@ -197,6 +200,32 @@ def reminders_unsubscribe(page, app, spec):
     expect(page.get_by_role("heading", level=1)).to_have_text("Reminders stopped")
 
 
+def review_nothing_due(page, app, spec):
+    quiz_result_failed(page, app, spec)
+    page.goto(f"/courses/{spec.slug}/review")
+    expect(page.get_by_text(re.compile(r"^Nothing to review now; next review on "))).to_be_visible()
+
+
+def review_due(page, app, spec):
+    quiz_result_failed(page, app, spec)
+    make_reviews_due(app)
+    page.goto(f"/courses/{spec.slug}/")
+    page.get_by_role("link", name=re.compile(r"^\d+ questions? to review$")).click()
+    expect(page.get_by_role("button", name="Check my answers")).to_be_visible()
+
+
+def review_with_errors(page, app, spec):
+    review_due(page, app, spec)
+    page.get_by_role("button", name="Check my answers").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+
+
+def review_result(page, app, spec):
+    review_due(page, app, spec)
+    answer_review(page, spec, wrong_choices)  # "not right" and safety warnings, as on the quiz result
+    expect(page.get_by_role("heading", level=1)).to_contain_text("0 of")
+
+
 PAGES = [
     landing,
     landing_logged_in,
@@ -211,6 +240,10 @@ PAGES = [
     quiz_with_errors,
     quiz_result_failed,
     quiz_result_passed,
+    review_nothing_due,
+    review_due,
+    review_with_errors,
+    review_result,
     lesson_with_attempts,
     my_page_with_attempts,
     reminder_settings,
