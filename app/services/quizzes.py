@@ -10,7 +10,7 @@ import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +26,7 @@ from app.models import (
     User,
 )
 from app.question_kinds import KINDS
-from app.services.course_content import LessonView, QuestionView
+from app.services.course_content import LessonView
 from app.services.errors import QuizInputError
 from app.services.pass_rule import is_pass
 from app.services.progress import lesson_note_opened, lesson_record_completion
@@ -50,8 +50,24 @@ def shown_order(choices: Sequence[ChoiceT], *, question_id: int, shuffle: bool, 
     return ordered
 
 
-def quiz_presentation(questions: Iterable[QuestionView], submission_key: str) -> list[tuple[QuestionView, list]]:
-    """Each question of a quiz page with its choices in the order this attempt shows them."""
+class PresentedQuestion(Protocol):
+    """What showing a question needs: the course content's QuestionView and a due review question both fit."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def shuffle(self) -> bool: ...
+
+    @property
+    def live_choices(self) -> Sequence[Any]: ...
+
+
+PresentedT = TypeVar("PresentedT", bound=PresentedQuestion)
+
+
+def quiz_presentation(questions: Iterable[PresentedT], submission_key: str) -> list[tuple[PresentedT, list]]:
+    """Each question of a quiz (or review) page with its choices in the order this submission shows them."""
     return [
         (
             question,
