@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import LessonProgress, ProgressView, QuizAttempt, Role
-from tests.conftest import create_user, lesson_slugs, login, quiz_form, submit_quiz
+from app.models import Certificate, LessonProgress, ProgressView, QuizAttempt, Role
+from tests.conftest import COURSE_SLUG, create_user, lesson_slugs, login, quiz_form, submit_quiz
 from tests.views.test_counsel import answer, invite, log_in_as
 
 # Half past eleven at night in UTC, in summer: half past midnight the next day in London (BST).
@@ -56,3 +56,18 @@ def test_the_learner_and_the_counsellor_read_the_same_local_time(client, app, co
     my_page = client.get("/me/").get_data(as_text=True)
     assert f'<time datetime="2026-07-01T23:30:00+00:00">{AS_READ}</time>' in my_page
     assert "UTC" not in my_page
+
+
+def test_a_certificate_is_dated_by_the_day_in_london(learner_client, app):
+    from tests.views.test_certificates import finish_course, post, the_certificate
+
+    finish_course(learner_client, app)
+    assert post(learner_client, "/settings", name_display="initials", public="yes").status_code == 302
+    with app.app_context():
+        db.session.execute(update(Certificate).values(issued_at=LATE_SUMMER_EVENING))
+        db.session.commit()
+        db.session.remove()
+    own = learner_client.get(f"/courses/{COURSE_SLUG}/certificate").get_data(as_text=True)
+    public = app.test_client().get(f"/certificates/{the_certificate(app)['code']}").get_data(as_text=True)
+    assert "on 2 Jul 2026." in own
+    assert '<time datetime="2026-07-01T23:30:00+00:00">2 Jul 2026</time>' in public
