@@ -83,6 +83,7 @@ def valid_arguments(w) -> dict[str, str]:
         "course_slug": w["course"],
         "lesson_slug": w["first"],
         "attempt_id": str(w["attempt"]),
+        "submission_key": w["review"],
         "learner_id": str(w["ids"]["learner"]),
         "link_id": str(w["link"]),
         "code": w["code"],
