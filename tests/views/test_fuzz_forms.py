@@ -87,11 +87,13 @@ def valid_arguments(w) -> dict[str, str]:
         "learner_id": str(w["ids"]["learner"]),
         "link_id": str(w["link"]),
         "code": w["code"],
+        "certificate_code": w["certificate"],
         "token": "not-a-token",
         "user_id": str(w["ids"]["other_learner"]),
         "module_slug": w["module"],
         "position": "1",
         "misconception_code": w["misconception"],
+        "list_number": "0",
     }
 
 

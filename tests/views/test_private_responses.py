@@ -17,6 +17,9 @@ _LISTING = {
     "attempt": 1,
     "link": 1,
     "code": "CODE",
+    "review": "KEY",
+    "certificate": "CERTIFICATE",
+    "private_certificate": "PRIVATE",
     "ids": dict.fromkeys(EMAILS, 1),
 }
 GET_ROWS = [url for method, url in matrix(_LISTING) if method == "GET"]
@@ -24,6 +27,7 @@ GET_ROWS = [url for method, url in matrix(_LISTING) if method == "GET"]
 SHARED = {"/healthz"}
 DOWNLOADS = {
     "/me/data.json": "learner",
+    f"/courses/{COURSE_SLUG}/certificate.pdf": "learner",
     "/counsel/clients.csv": "counsellor",
     f"/author/courses/{COURSE_SLUG}/export.zip": "admin",
 }
