@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Certificate, User
-from tests.conftest import COURSE_SLUG, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+from tests.conftest import COURSE_SLUG, count_queries, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
 
 PAGE = f"/courses/{COURSE_SLUG}/certificate"
 
@@ -67,6 +67,21 @@ def test_a_private_certificate_is_the_same_404_as_an_unknown_code(finished, app,
     unknown = finished.get(f"/certificates/{'x' * len(code)}")
     assert private.status_code == unknown.status_code == 404
     assert private.get_data() == unknown.get_data()
+
+
+def test_private_and_unknown_codes_take_the_same_path(finished, app):
+    """Same status, body, headers and queries: nothing tells a private code from one never issued."""
+    code = the_certificate(app)["code"]
+    stranger = app.test_client()
+    with app.app_context():
+        engine = db.engine
+    answers = []
+    for asked in (code, code[::-1]):
+        with count_queries(engine) as counted:
+            response = stranger.get(f"/certificates/{asked}")
+        answers.append((response.status_code, response.get_data(), sorted(response.headers.items()), counted()))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404 and answers[0][3] == 1
 
 
 def test_made_public_anyone_can_check_it_with_the_name_as_chosen(finished, app):
@@ -161,3 +176,13 @@ def test_an_unknown_course_is_404(finished):
     assert finished.get("/courses/nope/certificate.pdf").status_code == 404
     token = csrf_token(finished, PAGE)
     assert finished.post("/courses/nope/certificate/settings", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_certificate_page_runs_three_queries(finished, app):
+    """The signed-in user, the course version with the learner's progress, and the certificate."""
+    finished.get(PAGE)  # the course content is cached from here on
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as counted:
+        assert finished.get(PAGE).status_code == 200
+    assert counted() == 3
