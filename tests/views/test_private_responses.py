@@ -23,8 +23,9 @@ _LISTING = {
     "ids": dict.fromkeys(EMAILS, 1),
 }
 GET_ROWS = [url for method, url in matrix(_LISTING) if method == "GET"]
-# Answers that never look at who is asking: the health check only.
-SHARED = {"/healthz"}
+# Answers that never look at who is asking: the health check, and what credential verifiers fetch
+# (the site's DID document and the revocation list, the same for everyone and meant to be cached).
+SHARED = {"/healthz", "/.well-known/did.json", "/credentials/status/0"}
 DOWNLOADS = {
     "/me/data.json": "learner",
     f"/courses/{COURSE_SLUG}/certificate.pdf": "learner",
@@ -40,6 +41,8 @@ def test_every_response_to_a_signed_in_user_is_no_store(app, client, world, row)
     response = client.get(url)
     if url in SHARED:
         assert "no-store" not in response.headers.get("Cache-Control", ""), url
+        # A cache may keep it, so it must carry nothing of this person's session.
+        assert "Set-Cookie" not in response.headers, url
     else:
         assert response.headers.get("Cache-Control") == "no-store", (url, response.status_code)
 
