@@ -7,7 +7,6 @@ from flask_login import current_user, login_required
 
 from app.certificates import bp
 from app.extensions import db
-from app.models import Certificate
 from app.services.certificate_pdf import CertificateText, certificate_pdf
 from app.services.certificates import (
     certificate_for,
@@ -16,11 +15,11 @@ from app.services.certificates import (
     certificate_revoke,
     certificate_settings_update,
     shown_name,
+    verification_url,
 )
 from app.services.errors import ValidationError
 from app.services.progress import course_by_slug
 from app.timefmt import current_zone, format_date
-from app.urls import external_url
 
 
 @bp.get("/certificates/<certificate_code>")
@@ -33,11 +32,6 @@ def verify(certificate_code: str):
     if shown is None:
         abort(404)
     return render_template("certificates/verify.html", certificate=shown, issuer=current_app.config["ISSUER_NAME"])
-
-
-def verification_url(certificate: Certificate) -> str:
-    """The absolute address of the certificate's verification page (from PUBLIC_URL)."""
-    return external_url("certificates.verify", certificate_code=certificate.code)
 
 
 def _course_id_or_404(course_slug: str) -> int:
@@ -129,7 +123,7 @@ def pdf(course_slug: str):
         course_title=course.title,
         issued_on=format_date(certificate.issued_at, current_zone()),
         issuer=current_app.config["ISSUER_NAME"],
-        url=verification_url(certificate),
+        url=verification_url(certificate.code),
         code=certificate.code,
     )
     response = current_app.response_class(certificate_pdf(text), mimetype="application/pdf")

@@ -19,7 +19,7 @@ from app.credentials import documents, proof, status_list
 from app.credentials.keys import SigningKey, issuer_did, new_secret_key_text, verification_method_id
 from app.models import Course, User
 from app.models.types import utcnow
-from app.services.certificates import certificate_for, shown_name
+from app.services.certificates import certificate_for, shown_name, verification_url
 from app.urls import external_url
 from config import secret_key_from_file
 
@@ -65,15 +65,6 @@ def _key_and_issuer() -> tuple[SigningKey, documents.Issuer]:
 def did_document() -> dict[str, Any]:
     """The site's DID document (public; no secret in it)."""
     return documents.did_document(_key_and_issuer()[1])
-
-
-def verification_url(code: str) -> str:
-    """The certificate's public page, /certificates/<code>: the credential's id.
-
-    Written out rather than routed: the address is printed on certificates and in credentials
-    already handed out, so it is a promise that must not move with a route's name.
-    """
-    return current_app.config["PUBLIC_URL"].rstrip("/") + "/certificates/" + code
 
 
 def _status_list_url(list_number: int) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.certificates.routes import verification_url
 from app.credentials.issuing import learner_credential
 from app.errors import redirect_to_saved
 from app.extensions import db
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
-from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices
+from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.pass_rule import pass_rule_text
 from app.services.progress import (
@@ -204,7 +203,7 @@ def certificate(course_slug: str):
         "learn/certificate.html",
         outline=outline,
         certificate=held,
-        verification_url=verification_url(held),
+        verification_url=verification_url(held.code),
         name_choices=name_choices(held.name_at_issue),
     )
 

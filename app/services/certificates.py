@@ -33,6 +33,7 @@ from app.models import Certificate, Course, Lesson, LessonProgress, NameDisplay,
 from app.models.types import utcnow
 from app.services.errors import ValidationError
 from app.services.progress import live_lesson_ids
+from app.urls import external_url
 
 CODE_BYTES = 24  # 192 bits; token_urlsafe writes them as 32 characters
 # What a code can look like: anything else is refused before any query (and answers as unknown).
@@ -236,3 +237,12 @@ def certificate_settings_update(
     certificate.public = public
     session.commit()
     return certificate
+
+
+def verification_url(code: str) -> str:
+    """The absolute address of a certificate's public check page, ``/certificates/<code>``.
+
+    Printed on PDFs and written into credentials already handed out, so it is a promise: the
+    path must never move (a test pins it), and it is built from PUBLIC_URL, never a request.
+    """
+    return external_url("certificates.verify", certificate_code=code)

@@ -235,3 +235,12 @@ def test_shown_name_follows_the_choice():
     assert shown_name("Ada Lovelace", "initials") == "A. L."
     assert shown_name("Ada Lovelace", "none") is None
     assert shown_name("!!", "initials") is None  # no letters: no name rather than an empty one
+
+
+def test_the_verification_url_is_the_promised_public_path(app):
+    # Printed on PDFs and signed into credentials: the path must never move with a route's name.
+    from app.services.certificates import verification_url
+
+    app.config["PUBLIC_URL"] = "https://course.example.org/"
+    with app.app_context():
+        assert verification_url("abc_DEF-123") == "https://course.example.org/certificates/abc_DEF-123"
