@@ -127,9 +127,7 @@ def three_ways(session, read: Read, params: dict) -> list[tuple]:
 
 def test_every_column_type_comes_back_as_through_the_session(app, session, course, learner):
     lesson_id = first_lesson_id(session)
-    session.execute(
-        Course.__table__.update().values(reviewed_on=date(2026, 3, 1), next_review_on=date(2027, 3, 1))
-    )
+    session.execute(Course.__table__.update().values(reviewed_on=date(2026, 3, 1), next_review_on=date(2027, 3, 1)))
     session.get(Lesson, lesson_id).sources = [{"title": "A source", "url": None}]
     opened = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
     session.add(LessonProgress(user_id=learner, lesson_id=lesson_id, opened_at=opened, completed_at=utcnow()))
