@@ -184,3 +184,91 @@ def test_the_review_and_safety_revision_keeps_every_past_attempt_as_it_was(empty
             course = connection.execute(select(t["courses"])).mappings().one()
             assert (course["help_markdown"], course["reviewed_on"]) == ("", None)
         db.engine.dispose()
+
+
+def test_lessons_with_attempts_but_no_progress_row_are_opened_at_the_first_attempt(empty_database_url):
+    """The data migration a14000000003: a quiz attempted straight away counts as its lesson opened."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import MetaData, select
+
+    app = create_app(make_test_config(empty_database_url))
+    first = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        upgrade(revision="a14000000002")
+        tables = MetaData()
+        tables.reflect(db.engine)
+        t = tables.tables
+        with db.engine.begin() as connection:
+            for user_id in (1, 2):
+                connection.execute(
+                    t["users"].insert(),
+                    {
+                        "id": user_id,
+                        "email": f"u{user_id}@example.org",
+                        "display_name": "U",
+                        "password_hash": "x",
+                        "role": "learner",
+                        "is_active": True,
+                        "created_at": first,
+                        "session_version": 1,
+                    },
+                )
+            connection.execute(
+                t["courses"].insert(),
+                {"id": 1, "slug": "c", "title": "C", "summary": "S", "pass_mark": 0.8, "updated_at": first},
+            )
+            connection.execute(
+                t["modules"].insert(), {"id": 1, "course_id": 1, "slug": "m", "title": "M", "position": 1}
+            )
+            connection.execute(
+                t["lessons"].insert(),
+                {
+                    "id": 1,
+                    "course_id": 1,
+                    "module_id": 1,
+                    "slug": "l",
+                    "title": "L",
+                    "minutes": 3,
+                    "position": 1,
+                    "body_markdown": "B",
+                    "body_html": "<p>B</p>",
+                },
+            )
+            attempt = {
+                "lesson_id": 1,
+                "question_count": 1,
+                "correct_count": 0,
+                "score": 0.0,
+                "pass_mark": 0.8,
+                "passed": False,
+            }
+            connection.execute(
+                t["quiz_attempts"].insert(),
+                [
+                    attempt
+                    | {"id": 1, "user_id": 1, "submission_key": "a" * 32, "submitted_at": first + timedelta(hours=1)},
+                    attempt | {"id": 2, "user_id": 1, "submission_key": "b" * 32, "submitted_at": first},
+                    attempt | {"id": 3, "user_id": 2, "submission_key": "c" * 32, "submitted_at": first},
+                ],
+            )
+            # Learner 2 opened the lesson properly: their row stays as it is.
+            connection.execute(
+                t["lesson_progress"].insert(),
+                {"user_id": 2, "lesson_id": 1, "opened_at": first - timedelta(days=1), "completed_at": None},
+            )
+
+        upgrade()
+
+        with db.engine.connect() as connection:
+            progress = t["lesson_progress"]
+            rows = connection.execute(
+                select(progress.c.user_id, progress.c.opened_at, progress.c.completed_at).order_by(progress.c.user_id)
+            ).all()
+        opened = {
+            user_id: (opened_at.replace(tzinfo=UTC) if opened_at.tzinfo is None else opened_at)
+            for user_id, opened_at, _ in rows
+        }
+        assert opened == {1: first, 2: first - timedelta(days=1)}
+        assert [completed for _, _, completed in rows] == [None, None]
+        db.engine.dispose()
