@@ -1,7 +1,7 @@
 """Forms and query parsing for the counsellor's pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SearchField, SelectChoice, SelectField
+from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
 from app.parsing import parse_page
@@ -46,4 +46,10 @@ class InvitationForm(FlaskForm):
         "Client's e-mail address (optional)",
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[Optional(), Email("Enter a valid e-mail address, or leave it empty."), Length(max=254)],
+    )
+    # The counsellor's own note of whom the invitation is for (LABEL_MAX_LENGTH in the sharing service).
+    label = StringField(
+        "Who is it for? (optional, only you see this)",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[Optional(), Length(max=80, message="Keep the label to 80 characters or fewer.")],
     )

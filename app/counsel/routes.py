@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, current_app, flash, render_template, request, stream_with_context
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
 from app.counsel import bp
@@ -15,7 +15,13 @@ from app.jobs.mail import send_email
 from app.models import Course
 from app.services.counselling import client_view, counsellor_course
 from app.services.dashboard import dashboard_export_rows, dashboard_page
-from app.services.sharing import INVITATION_LIFETIME, invitation_create, pending_invitations
+from app.services.sharing import (
+    INVITATION_LIFETIME,
+    InvitationUnusable,
+    invitation_cancel,
+    invitation_create,
+    pending_invitations,
+)
 from app.urls import external_url
 
 # Spreadsheets run cells that start with these as formulas.
@@ -117,12 +123,13 @@ def invitations():
     created = None
     if form.validate_on_submit():
         invitation, code = invitation_create(
-            db.session, counsellor=current_user, secret_key=current_app.config["SECRET_KEY"]
+            db.session, counsellor=current_user, secret_key=current_app.config["SECRET_KEY"], label=form.label.data
         )
         created = {
             "code": code,
             "url": external_url("me.join", code=code),
             "expires_at": invitation.expires_at,
+            "label": invitation.label,
             "emailed_to": None,
         }
         if form.email.data:
@@ -142,3 +149,19 @@ def invitations():
         pending=pending_invitations(db.session, counsellor=current_user),
         lifetime_days=INVITATION_LIFETIME.days,
     ), status
+
+
+@bp.post("/invitations/<id:invitation_id>/cancel")
+def cancel_invitation(invitation_id: int):
+    """Cancel one of the counsellor's waiting invitations: its code stops working at once."""
+    # CSRFProtect has already checked the token of this POST.
+    try:
+        invitation = invitation_cancel(db.session, counsellor=current_user, invitation_id=invitation_id)
+    except LookupError:
+        abort(404)  # not yours or not there: the same answer, so ids cannot be probed
+    except InvitationUnusable as problem:
+        flash(problem.message, "warning")
+        return redirect(url_for("counsel.invitations"))
+    what = f"The invitation for {invitation.label}" if invitation.label else "The invitation"
+    flash(f"{what} is cancelled: its code and link no longer work.", "success")
+    return redirect(url_for("counsel.invitations"))

@@ -27,6 +27,10 @@ class Invitation(Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     accepted: Mapped[bool | None] = mapped_column(nullable=True)
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # The counsellor's private note of whom the invitation is for; never shown to the client.
+    label: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # Set when the counsellor cancels an unused invitation: the code then answers "cancelled".
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
 

@@ -168,6 +168,9 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             "expires_at": _when(i.expires_at),
             "used_at": _when(i.used_at),
             "accepted": i.accepted,
+            # The counsellor's own note: theirs to download, never in the client's export below.
+            "label": i.label,
+            "cancelled_at": _when(i.cancelled_at),
         }
         for i in invitations
         if i.counsellor_id == user.id

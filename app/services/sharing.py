@@ -19,17 +19,21 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.models import COUNSELLING_ROLES, CounsellorLink, Invitation, ProgressView, Role, User
 from app.models.types import utcnow
-from app.services.errors import DomainError
+from app.services.errors import DomainError, ValidationError
 from app.services.reads import Read, read_rows
 
 INVITATION_LIFETIME = timedelta(days=14)
 # No 0/O or 1/I/L, so a code read aloud or copied by hand survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+LABEL_MAX_LENGTH = 80
+
+UNKNOWN_MESSAGE = "We could not find that invitation. Check the code and try again."
+USED_MESSAGE = "This invitation has already been used. Ask your counsellor for a new one."
 
 
 class InvitationUnusable(DomainError):
-    """The code is unknown, expired or already used; ``reason`` says which."""
+    """The code is unknown, cancelled, expired or already used; ``reason`` says which."""
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -55,10 +59,24 @@ def format_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def invitation_create(session: Session, *, counsellor: User, secret_key: str) -> tuple[Invitation, str]:
-    """Create a single-use invitation and commit; return it with its code (shown only now)."""
+def invitation_label(label: str | None) -> str | None:
+    """The label as stored: trimmed, None when empty. Raises ValidationError when too long."""
+    label = (label or "").strip()
+    if len(label) > LABEL_MAX_LENGTH:
+        raise ValidationError("label", f"Keep the label to {LABEL_MAX_LENGTH} characters or fewer.")
+    return label or None
+
+
+def invitation_create(
+    session: Session, *, counsellor: User, secret_key: str, label: str | None = None
+) -> tuple[Invitation, str]:
+    """Create a single-use invitation and commit; return it with its code (shown only now).
+
+    ``label`` is the counsellor's private note of whom it is for; the client never sees it.
+    """
     if counsellor.role not in COUNSELLING_ROLES:
         raise SharingNotAllowed("Only counsellors can invite clients.")
+    label = invitation_label(label)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     now = utcnow()
     invitation = Invitation(
@@ -66,6 +84,7 @@ def invitation_create(session: Session, *, counsellor: User, secret_key: str) ->
         code_hash=code_hash(code, secret_key),
         created_at=now,
         expires_at=now + INVITATION_LIFETIME,
+        label=label,
     )
     session.add(invitation)
     session.commit()
@@ -76,16 +95,20 @@ def invitation_by_code(session: Session, *, code: str, secret_key: str, now: dat
     """Return the usable invitation for a code, or raise InvitationUnusable saying why."""
     now = now or utcnow()
     if len(normalise_code(code)) != CODE_LENGTH:
-        raise InvitationUnusable("unknown", "We could not find that invitation. Check the code and try again.")
+        raise InvitationUnusable("unknown", UNKNOWN_MESSAGE)
     invitation = session.scalar(
         select(Invitation)
         .where(Invitation.code_hash == code_hash(code, secret_key))
         .options(joinedload(Invitation.counsellor))
     )
     if invitation is None:
-        raise InvitationUnusable("unknown", "We could not find that invitation. Check the code and try again.")
+        raise InvitationUnusable("unknown", UNKNOWN_MESSAGE)
     if invitation.used_at is not None:
-        raise InvitationUnusable("used", "This invitation has already been used. Ask your counsellor for a new one.")
+        raise InvitationUnusable("used", USED_MESSAGE)
+    if invitation.cancelled_at is not None:
+        raise InvitationUnusable(
+            "cancelled", "Your counsellor has cancelled this invitation. Ask your counsellor for a new code."
+        )
     if invitation.expires_at <= now:
         raise InvitationUnusable("expired", "This invitation has expired. Ask your counsellor for a new one.")
     return invitation
@@ -102,19 +125,21 @@ def invitation_respond(
         raise SharingNotAllowed("Only learner accounts can share their progress with a counsellor.")
     invitation = invitation_by_code(session, code=code, secret_key=secret_key)
     now = utcnow()
-    # Claim the code with a conditional update so two tabs cannot both use it.
+    # Claim the code with a conditional update so two tabs cannot both use it, and a cancel
+    # made since the check above still wins.
     # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement.
     claimed = cast(
         "CursorResult[Any]",
         session.execute(
             update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.cancelled_at.is_(None))
             .values(used_at=now, accepted=accept, used_by_id=learner.id)
         ),
     ).rowcount
     if claimed != 1:
         session.rollback()
-        raise InvitationUnusable("used", "This invitation has already been used. Ask your counsellor for a new one.")
+        invitation_by_code(session, code=code, secret_key=secret_key)  # raises: used or cancelled meanwhile
+        raise InvitationUnusable("used", USED_MESSAGE)  # pragma: no cover - the line above has raised
     link = None
     if accept:
         link = active_link(session, counsellor_id=invitation.counsellor_id, learner_id=learner.id)
@@ -263,15 +288,46 @@ def learner_sharing_overview(session: Session, *, learner: User, view_limit: int
 
 
 def pending_invitations(session: Session, *, counsellor: User) -> list[Invitation]:
-    """The counsellor's invitations not yet used and not expired, newest first."""
+    """The counsellor's invitations not yet used, cancelled or expired, newest first."""
     return list(
         session.scalars(
             select(Invitation)
             .where(
                 Invitation.counsellor_id == counsellor.id,
                 Invitation.used_at.is_(None),
+                Invitation.cancelled_at.is_(None),
                 Invitation.expires_at > utcnow(),
             )
             .order_by(Invitation.created_at.desc())
         )
     )
+
+
+def invitation_cancel(session: Session, *, counsellor: User, invitation_id: int) -> Invitation:
+    """Cancel one of the counsellor's unused invitations, and commit; its code then stops working.
+
+    Raises LookupError when the invitation is not this counsellor's (callers answer 404, so ids
+    cannot be probed) and InvitationUnusable("used") when the client has already answered it.
+    Cancelling twice is harmless: the first time stands.
+    """
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.counsellor_id == counsellor.id)
+    )
+    if invitation is None:
+        raise LookupError(invitation_id)
+    if invitation.cancelled_at is not None:
+        return invitation
+    # Conditional, like accepting: a client answering at the same moment and this cancel cannot both win.
+    cancelled = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.cancelled_at.is_(None))
+            .values(cancelled_at=utcnow())
+        ),
+    ).rowcount
+    session.commit()
+    session.refresh(invitation)
+    if cancelled != 1 and invitation.cancelled_at is None:
+        raise InvitationUnusable("used", "Your client has already answered this invitation, so it cannot be cancelled.")
+    return invitation

@@ -69,7 +69,12 @@ def world(app, course):
         _, code = invitation_create(
             db.session, counsellor=db.session.get(User, ids["counsellor"]), secret_key=app.config["SECRET_KEY"]
         )
+        # A second invitation of the counsellor's, for the cancel row (the first stays usable for /join/).
+        to_cancel, _ = invitation_create(
+            db.session, counsellor=db.session.get(User, ids["counsellor"]), secret_key=app.config["SECRET_KEY"]
+        )
         world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code, "review": review_key}
+        world["invitation"] = to_cancel.id
         # The learner's certificate is public; the other learner's is private (the default).
         world["certificate"], world["private_certificate"] = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         for holder, code_, public in [
@@ -169,6 +174,8 @@ def matrix(w):
         ("GET", f"{a}/misconceptions/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
         # Mutations last: they change the world for the rows after them.
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
+        # Only the counsellor who made it may cancel it; to anyone else it is not there.
+        ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 302, 404, 404],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
         ("POST", f"{c}/review"): [LOGIN, 400, 400, 400, 400, 400],  # no form key or questions: nothing recorded
         # A holder's bare POST: no name choice is a 400, and revoke or renew unconfirmed changes nothing.
@@ -237,6 +244,7 @@ def test_every_route_is_in_the_matrix(app, world):
         "<submission_key>": world["review"],
         "<id:learner_id>": str(world["ids"]["learner"]),
         "<id:link_id>": str(world["link"]),
+        "<id:invitation_id>": str(world["invitation"]),
         "<code>": world["code"],
         "<certificate_code>": world["certificate"],
         "<int:list_number>": "0",
