@@ -1,0 +1,136 @@
+"""The data pages (counsellor dashboard, client page, question analytics, users) fit their data.
+
+With the demo accounts (``flask demo``: clients finished, struggling, quiet and new, with attempts
+and misconceptions), each data page is opened at a desktop's 1280 px and a small phone's 375 px:
+nothing scrolls sideways, no table cell clips its text or hides it in a scrolling box, and on the
+desktop a table's date stays on one line and the page uses more than the 46rem reading column,
+which a lesson keeps. axe-core checks each page at both widths; screenshots of each go to
+tests/e2e/screenshots/data-<page>-<width>.png for people to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.devdata.demo import DEMO_ADMIN, DEMO_COUNSELLOR, DEMO_PASSWORD
+from tests.e2e.conftest import SCREENSHOT_DIR, axe_violations, describe_violations, lesson_url, lessons_in_order, log_in
+
+pytestmark = pytest.mark.e2e
+
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+READING_COLUMN_PX = 46 * 16
+
+# Everything wider than the page or the viewport, every table cell (or text inside one) whose
+# content is wider than its box, every table region that scrolls sideways, and every date in a
+# table laid out on more than one line.
+MEASURE = """() => {
+    const brief = el => el.outerHTML.slice(0, 140);
+    // Text for screen readers only (.visually-hidden, a phone's table header) sits in a 1px box on purpose.
+    const srOnly = el => {
+        for (let box = el; box; box = box.parentElement) {
+            const rect = box.getBoundingClientRect();
+            if (rect.width <= 1 || rect.height <= 1) return true;
+        }
+        return false;
+    };
+    const clipped = [...document.querySelectorAll('table th, table td, table th *, table td *')]
+        .filter(el => !srOnly(el))
+        .filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1);
+    const scrolled = [...document.querySelectorAll('.table-wrap')]
+        .filter(el => el.scrollWidth > el.clientWidth + 1);
+    const wrapped = [...document.querySelectorAll('table time')]
+        .filter(el => el.getClientRects().length > 1
+            || el.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(el).lineHeight));
+    return {
+        scrollWidth: document.scrollingElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        mainWidth: document.querySelector('main').getBoundingClientRect().width,
+        clipped: clipped.slice(0, 5).map(brief),
+        scrolled: scrolled.slice(0, 5).map(brief),
+        wrappedDates: wrapped.slice(0, 5).map(brief),
+        dates: document.querySelectorAll('table time').length,
+    };
+}"""
+
+
+def client_page(page) -> None:
+    page.goto("/counsel/")
+    page.get_by_role("link", name="Alex Struggling").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alex Struggling")
+
+
+def analytics(page) -> None:
+    page.goto("/author/analytics")
+    # The figures are computed by a job (inline in tests) on the first visit; then they are there.
+    if page.get_by_role("heading", name="The figures are being prepared").count():
+        page.reload()
+    expect(page.get_by_role("heading", level=2, name="Lessons at a glance")).to_be_visible()
+
+
+DATA_PAGES = [
+    ("counsel-dashboard", DEMO_COUNSELLOR, lambda page: page.goto("/counsel/")),
+    ("counsel-client", DEMO_COUNSELLOR, client_page),
+    ("author-analytics", DEMO_ADMIN, analytics),
+    ("author-users", DEMO_ADMIN, lambda page: page.goto("/author/users")),
+]
+
+
+@pytest.fixture
+def demo(app, course) -> None:
+    """The demo admin, counsellor and clients, with their progress, attempts and misconceptions."""
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOT_DIR.mkdir(exist_ok=True)
+    target = SCREENSHOT_DIR / f"{name}.png"
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(page.screenshot(full_page=True, animations="disabled"))
+    os.replace(partial, target)  # tests on both databases may write the same name at once
+
+
+@pytest.mark.parametrize(("name", "who", "open_page"), DATA_PAGES, ids=[name for name, *_ in DATA_PAGES])
+def test_data_page_fits_desktop_and_phone(page, demo, axe_source, name, who, open_page):
+    log_in(page, who, DEMO_PASSWORD)
+    open_page(page)
+    problems = []
+    for label, viewport in WIDTHS.items():
+        page.set_viewport_size(viewport)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        found = page.evaluate(MEASURE)
+        where = f"{name} at {viewport['width']}px"
+        if found["scrollWidth"] > found["innerWidth"]:
+            problems.append(f"{where} scrolls sideways: {found['scrollWidth']} > {found['innerWidth']}")
+        if found["clipped"] or found["scrolled"]:
+            problems.append(f"{where} clips table text: {found['clipped'] + found['scrolled']}")
+        if label == "desktop":
+            if found["wrappedDates"]:
+                problems.append(f"{where} wraps dates over lines: {found['wrappedDates']}")
+            if found["mainWidth"] <= READING_COLUMN_PX:
+                problems.append(f"{where} keeps the reading column ({found['mainWidth']}px) instead of the full width")
+        violations = axe_violations(page, axe_source)
+        if violations:
+            problems.append(describe_violations(where, violations))
+        screenshot(page, f"data-{name}-{viewport['width']}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_dashboard_writes_dates_short_and_on_one_line(page, demo):
+    log_in(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
+    page.goto("/counsel/")
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Alex Struggling"))
+    # "19 Nov": the year is plain on a list of recent activity, and the column stays narrow.
+    expect(row.locator("time")).to_have_text(re.compile(r"^\d{1,2} [A-Z][a-z]{2}$"))
+
+
+def test_a_lesson_keeps_the_reading_column(page, demo, course_spec):
+    log_in(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
+    page.goto(lesson_url(course_spec, lessons_in_order(course_spec)[0]))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    width = page.evaluate("document.querySelector('main').getBoundingClientRect().width")
+    assert width <= READING_COLUMN_PX, f"a lesson's column is {width}px wide, more than the 46rem reading column"
