@@ -22,6 +22,7 @@ from app.services.accounts import (
 )
 from app.services.errors import EmailTaken, ValidationError
 from app.services.signed_in_user import signed_in_user
+from app.services.user_admin import password_not_chosen
 from app.services.user_sessions import SessionLimits, user_session_end, user_session_start
 
 login_manager.login_view = "auth.login"
@@ -217,4 +218,6 @@ def reset_password(token: str):
         start_session(user)
         flash("Your password has been changed, and you have been logged out everywhere else.", "success")
         return redirect(url_for("main.index"))
-    return render_template("auth/reset_password.html", form=form), 400 if form.errors else 200
+    # An account an admin created has no password yet: its owner chooses a first one, not a new one.
+    first = password_not_chosen(user)
+    return render_template("auth/reset_password.html", form=form, first=first), 400 if form.errors else 200

@@ -1,14 +1,21 @@
-"""Forms for the admins' user pages: search, role change and linking to a counsellor."""
+"""Forms for the admins' user pages: search, creating an account, role change and linking to a counsellor."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SearchField, SelectChoice, SelectField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional, StopValidation
+from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional, StopValidation
 
 from app.models import Role, User
 from app.parsing import parse_id, parse_page
-from app.services.user_admin import SEARCH_MAX_LENGTH, UserQuery
+from app.services.user_admin import (
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    SEARCH_MAX_LENGTH,
+    SORTS,
+    STATUSES,
+    UserQuery,
+)
 
 ROLE_LABELS = {Role.LEARNER: "Learner", Role.COUNSELLOR: "Counsellor", Role.ADMIN: "Admin"}
 
@@ -25,15 +32,66 @@ class UserSearchForm(FlaskForm):
         choices=[SelectChoice("", "All roles")] + [SelectChoice(r.value, name) for r, name in ROLE_LABELS.items()],
         validators=[Optional()],
     )
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "Any status"),
+            SelectChoice("active", "Active"),
+            SelectChoice("deactivated", "Deactivated"),
+        ],
+        validators=[Optional()],
+    )
+    sort = SelectField(
+        "Sort by",
+        choices=[SelectChoice("name", "Name"), SelectChoice("last_login", "Last login"), SelectChoice("role", "Role")],
+        validators=[Optional()],
+    )
 
 
 def user_query(args) -> UserQuery:
-    """Read search, role and page from the query string, ignoring nonsense."""
+    """Read search, role, status, order and page from the query string, ignoring nonsense."""
     role = args.get("role", "")
+    status = args.get("status", "")
+    sort = args.get("sort", "")
     return UserQuery(
         search=args.get("q", "")[:SEARCH_MAX_LENGTH],
         role=role if role in set(Role) else "",
+        status=status if status in STATUSES else "",
+        sort=sort if sort in SORTS else "name",
         page=parse_page(args.get("page")),
+    )
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class NewUserForm(FlaskForm):
+    """Create an account for someone; they choose their own password from an e-mailed link."""
+
+    display_name = StringField(
+        "Name",
+        filters=[_strip],
+        validators=[DataRequired("Enter the person's name."), Length(max=NAME_MAX_LENGTH)],
+    )
+    email = EmailField(
+        "E-mail",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter their e-mail address."),
+            Email("Enter an e-mail address, like name@example.org."),
+            Length(max=EMAIL_MAX_LENGTH),
+        ],
+    )
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
+        default=Role.LEARNER.value,
+        validators=[
+            InputRequired(message="Choose a role."),
+            AnyOf([role.value for role in Role], message="Choose learner, counsellor or admin."),
+        ],
+        validate_choice=False,  # AnyOf says it in plainer words
     )
 
 

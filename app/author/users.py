@@ -1,4 +1,5 @@
-"""User administration for admins: list and search, one account's page, and its actions.
+"""User administration for admins: list and search, creating an account, one account's page,
+and its actions.
 
 The blueprint guard has already checked that the caller is an admin. Every action is a
 POST with a CSRF token that calls one service, then flashes and redirects; a refused or
@@ -12,18 +13,29 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.author import bp
-from app.author.user_forms import ROLE_LABELS, LinkCounsellorForm, RoleForm, UserSearchForm, user_query
+from app.author.user_forms import (
+    ROLE_LABELS,
+    LinkCounsellorForm,
+    NewUserForm,
+    RoleForm,
+    UserSearchForm,
+    user_query,
+)
 from app.extensions import db
 from app.forms import EmptyForm
+from app.jobs.mail import send_password_reset, send_welcome
 from app.models import Role, User
 from app.services.errors import ValidationError
 from app.services.sharing import learner_links
 from app.services.user_admin import (
     counsellor_choices,
     learner_link_counsellor,
+    password_not_chosen,
     user_audit_events,
     user_deactivate,
+    user_onboard,
     user_reactivate,
+    user_reset_link_audit,
     user_role_change,
     users_search,
 )
@@ -39,6 +51,7 @@ def _render_detail(
     role_form: RoleForm | None = None,
     link_form: LinkCounsellorForm | None = None,
     active_error: str | None = None,
+    reset_error: str | None = None,
     status: int = 200,
 ):
     """Render an account's page; forms passed in keep what was sent and its errors."""
@@ -53,6 +66,8 @@ def _render_detail(
         role_form=role_form or RoleForm(formdata=None, role=user.role),
         active_form=EmptyForm(formdata=None),
         active_error=active_error,
+        reset_error=reset_error,
+        password_not_chosen=password_not_chosen(user),
         link_form=link_form,
         links=learner_links(db.session, learner=user) if user.role == Role.LEARNER else [],
         events=user_audit_events(db.session, user=user),
@@ -67,11 +82,37 @@ def _show_beside_field(form: FlaskForm, error: ValidationError) -> None:
 
 @bp.get("/users")
 def users():
-    """List and search accounts, filtered by role, 50 a page."""
+    """List and search accounts, filtered by role and status, sorted by name, last login or role, 50 a page."""
     query = user_query(request.args)
     form = UserSearchForm(request.args)
     page = users_search(db.session, query=query)
     return render_template("author/users.html", form=form, query=query, page=page, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    """Create an account and e-mail its owner a link to choose their password."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = user_onboard(
+                db.session,
+                actor=current_user,
+                email=form.email.data,
+                display_name=form.display_name.data,
+                role=form.role.data,
+            )
+        except ValidationError as error:
+            _show_beside_field(form, error)
+        else:
+            send_welcome(user.id)  # after the commit, so the worker finds the account
+            flash(
+                f"Account created for {user.display_name}. We have e-mailed {user.email} a link to choose "
+                "their password; it works once, within an hour.",
+                "success",
+            )
+            return redirect(url_for("author.user_detail", user_id=user.id))
+    return render_template("author/user_new.html", form=form), 400 if form.errors else 200
 
 
 @bp.get("/users/<id:user_id>")
@@ -144,4 +185,17 @@ def user_link(user_id: int):
         flash(f"{user.display_name} now shares their progress with {name}.", "success")
     else:
         flash(f"{user.display_name} already shares their progress with {name}; nothing changed.", "info")
+    return redirect(url_for("author.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<id:user_id>/reset-link")
+def user_reset_link(user_id: int):
+    """E-mail the account a link to choose a new password (the one the login page's "forgotten" link sends)."""
+    user = _user_or_404(user_id)  # CSRF is checked app-wide; the action has no other input
+    try:
+        user_reset_link_audit(db.session, actor=current_user, user=user)
+    except ValidationError as error:
+        return _render_detail(user, reset_error=error.message, status=400)
+    send_password_reset(user.email)
+    flash(f"We have e-mailed {user.email} a link to choose a password; it works once, within an hour.", "success")
     return redirect(url_for("author.user_detail", user_id=user.id))

@@ -17,6 +17,7 @@ from flask import current_app, render_template
 
 from app.extensions import db
 from app.jobs.queue import job
+from app.models import User
 from app.services.accounts import password_reset_token, registration_request, user_by_email
 from app.services.mail import Mail, send_mail
 from app.urls import external_url
@@ -74,6 +75,25 @@ def registration_mail(email: str, display_name: str, next_url: str | None) -> Ma
         )
         return Mail(to=started.owner.email, subject="Someone tried to register with your address", body=body)
     return None
+
+
+def welcome_mail(user_id: int) -> Mail | None:
+    """The set-password link for an account an admin created, or None once it is gone or deactivated."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
+    link = external_url("auth.reset_password", token=token)
+    body = render_template("author/user_welcome_email.txt", user=user, link=link, login=external_url("auth.login"))
+    return Mail(to=user.email, subject="Your account on How Naltrexone Works: choose your password", body=body)
+
+
+@job()
+def send_welcome(user_id: int) -> None:
+    """Mail an account an admin created the link to choose its password (by id: the admin knows it exists)."""
+    mail = welcome_mail(user_id)
+    if mail is not None:
+        _send(mail)
 
 
 @job()

@@ -1,5 +1,5 @@
-"""User administration by admins: find accounts, change roles, deactivate and reactivate,
-and link a learner to a counsellor on the learner's behalf.
+"""User administration by admins: find accounts, create them, send a reset link, change roles,
+deactivate and reactivate, and link a learner to a counsellor on the learner's behalf.
 
 Every change is one transaction that also writes an ``AuditEvent`` (ids only, never
 personal data). Two rules protect the site: an admin never demotes or deactivates their
@@ -13,14 +13,17 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, null, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from app.models import AuditEvent, CounsellorLink, Role, User
+from app.models import AuditEvent, CounsellorLink, LessonProgress, Role, User, UserSession
 from app.models.types import utcnow
 from app.permissions import can_author
+from app.services.accounts import normalise_email, user_by_email
+from app.services.default_course import course_or_default
 from app.services.errors import DomainError, ValidationError
+from app.services.progress import live_lesson_ids
 from app.services.sharing import active_link
 from app.services.text_search import contains_text
 from app.services.user_sessions import user_sessions_end_all
@@ -28,6 +31,17 @@ from app.services.user_sessions import user_sessions_end_all
 PAGE_SIZE = 50
 SEARCH_MAX_LENGTH = 80
 AUDIT_LIMIT = 100
+NAME_MAX_LENGTH = 80
+EMAIL_MAX_LENGTH = 254
+
+# The stored "hash" of an account an admin created, until its owner chooses a password from the
+# e-mailed link. It is no hash at all (no "$"), so no password ever matches it and nobody, the
+# admin included, knows a password for the account.
+NO_PASSWORD_YET = "!no-password-yet"  # noqa: S105 -- a marker that matches no password
+
+# The list's orders, by the name the query string uses.
+SORTS = ("name", "last_login", "role")
+STATUSES = ("active", "deactivated")
 
 
 class NotAllowed(DomainError):
@@ -50,23 +64,51 @@ class LinkRefused(AccountChangeRefused):
     """The accounts cannot be linked (wrong roles, or a deactivated account)."""
 
 
+class EmailInUse(AccountChangeRefused):
+    """An account already uses the address (admins may see every account, so saying so leaks nothing)."""
+
+
+class ResetLinkRefused(AccountChangeRefused):
+    """A deactivated account cannot be sent a reset link: the link would not work."""
+
+
 @dataclass(frozen=True)
 class UserQuery:
-    """What the admin asked for: free-text search, role filter and page (from 1)."""
+    """What the admin asked for: free-text search, role and status filters, order and page (from 1)."""
 
     search: str = ""
     role: str = ""
+    status: str = ""
+    sort: str = "name"
     page: int = 1
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One account in the list, with when it was last seen and how far it is through the course."""
+
+    user: User
+    # The latest activity of its sessions (a login, or a later request); None if it has none now.
+    last_login: datetime | None
+    # Live lessons of the default course completed; None when there is no course.
+    completed: int | None
 
 
 @dataclass(frozen=True)
 class UserPage:
     """One page of accounts and where it sits in the whole result."""
 
-    users: list[User]
+    rows: list[UserRow]
     total: int
     page: int
     pages: int
+    # How many live lessons the default course has; None when there is no course.
+    live_lessons: int | None = None
+
+    @property
+    def users(self) -> list[User]:
+        """The page's accounts, in order."""
+        return [row.user for row in self.rows]
 
 
 @dataclass(frozen=True)
@@ -151,9 +193,12 @@ def _refuse_losing_admin(
 
 
 def users_search(session: Session, *, query: UserQuery) -> UserPage:
-    """Return one page of accounts matching the search (name or e-mail, any case) and role.
+    """Return one page of accounts matching the search (name or e-mail, any case), role and status,
+    each with its last login and its progress through the default course's live lessons.
 
-    Runs two queries (count and page), whatever the number of accounts.
+    Runs four queries (the count, the default course, its live lessons and the page; three when
+    there is no course), whatever the number of accounts: the last login and progress are
+    subqueries of the page's query.
     """
     stmt = select(User)
     search = query.search.strip()[:SEARCH_MAX_LENGTH]
@@ -161,15 +206,49 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
         stmt = stmt.where(or_(contains_text(User.display_name, search), contains_text(User.email, search)))
     if query.role in set(Role):
         stmt = stmt.where(User.role == query.role)
+    if query.status in STATUSES:
+        stmt = stmt.where(User.is_active.is_(query.status == "active"))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, query.page), pages)
-    users = list(
-        session.scalars(
-            stmt.order_by(func.lower(User.display_name), User.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        )
+
+    course = course_or_default(session)
+    last_login = (
+        select(func.max(UserSession.last_seen_at))
+        .where(UserSession.user_id == User.id)
+        .correlate(User)
+        .scalar_subquery()
     )
-    return UserPage(users=users, total=total, page=page, pages=pages)
+    live_total: int | None = None
+    completed: ColumnElement[int | None] = null()
+    if course is not None:
+        live = live_lesson_ids(course.id)
+        live_total = session.scalar(select(func.count()).select_from(live.subquery())) or 0
+        completed = (
+            select(func.count(LessonProgress.id))
+            .where(
+                LessonProgress.user_id == User.id,
+                LessonProgress.completed_at.is_not(None),
+                LessonProgress.lesson_id.in_(live),
+            )
+            .correlate(User)
+            .scalar_subquery()
+        )
+    by_name = (func.lower(User.display_name), User.id)
+    order = {
+        "last_login": (last_login.desc().nulls_last(), *by_name),
+        "role": (User.role, *by_name),
+    }.get(query.sort, by_name)
+    rows = session.execute(
+        stmt.add_columns(last_login, completed).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return UserPage(
+        rows=[UserRow(user=user, last_login=seen, completed=done) for user, seen, done in rows],
+        total=total,
+        page=page,
+        pages=pages,
+        live_lessons=live_total,
+    )
 
 
 def user_audit_events(session: Session, *, user: User, limit: int = AUDIT_LIMIT) -> list[AuditRecord]:
@@ -324,3 +403,53 @@ def learner_link_counsellor(
             raise
         return existing, False
     return link, True
+
+
+def password_not_chosen(user: User) -> bool:
+    """Whether the account was created by an admin and its owner has not chosen a password yet."""
+    return user.password_hash == NO_PASSWORD_YET
+
+
+def user_onboard(session: Session, *, actor: User, email: str, display_name: str, role: Role | str) -> User:
+    """Create an account with no password, audit it as ``created`` and commit.
+
+    Its owner chooses the password from a link the caller e-mails (app/jobs/mail.py); until then
+    no password logs in to it. Raises ValidationError for an empty or too long name or address or
+    an unknown role, and EmailInUse (field ``email``) when an account already uses the address.
+    """
+    _require_admin(actor)
+    name = display_name.strip()
+    address = normalise_email(email)
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise ValidationError("display_name", f"Enter a name of at most {NAME_MAX_LENGTH} characters.")
+    if "@" not in address or len(address) > EMAIL_MAX_LENGTH:
+        raise ValidationError("email", "Enter an e-mail address, like name@example.org.")
+    if role not in set(Role):
+        raise ValidationError("role", f"Choose one of: {', '.join(Role)}.")
+    taken = EmailInUse("email", "An account already uses this e-mail address. Find it in the list instead.")
+    if user_by_email(session, address) is not None:
+        raise taken
+    user = User(email=address, display_name=name, role=Role(role).value, password_hash=NO_PASSWORD_YET)
+    session.add(user)
+    try:
+        session.flush()  # the id, for the audit row; a twin created a moment ago fails here
+    except IntegrityError:
+        session.rollback()
+        raise taken from None
+    _audit(session, actor=actor, subject=user, action="created", details={"role": user.role})
+    session.commit()
+    return user
+
+
+def user_reset_link_audit(session: Session, *, actor: User, user: User) -> None:
+    """Record that an admin sent the account a link to choose a password (``reset_link_sent``), commit.
+
+    The caller enqueues the e-mail after this returns. Raises ResetLinkRefused (field ``reset``)
+    for a deactivated account, whose link would not work.
+    """
+    _require_admin(actor)
+    session.refresh(user)
+    if not user.is_active:
+        raise ResetLinkRefused("reset", "This account is deactivated. Reactivate it before sending a link.")
+    _audit(session, actor=actor, subject=user, action="reset_link_sent")
+    session.commit()

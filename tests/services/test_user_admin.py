@@ -111,7 +111,7 @@ def test_search_runs_the_same_queries_for_10_or_200_users(app, session):
     few = [queries_for(UserQuery()), queries_for(UserQuery(search="few", role="learner", page=2))]
     add_users(session, 190, prefix="many")
     many = [queries_for(UserQuery()), queries_for(UserQuery(search="many", role="learner", page=2))]
-    assert few == many == [2, 2]
+    assert few == many == [3, 3]  # the course (none here), the count and the page
 
 
 def test_role_change_is_audited_with_from_and_to(session, admin, learner):

@@ -155,6 +155,7 @@ def matrix(w):
         ("GET", "/author/users"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"/author/users/{other}"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/users/999999"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", "/author/users/new"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/export.zip"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/courses/nope/export.zip"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", f"{a}/edit"): [LOGIN, 403, 403, 403, 403, 200],
@@ -190,6 +191,8 @@ def matrix(w):
         # Admin actions on the other learner; role and link need a field, so a bare POST is 400.
         ("POST", f"/author/users/{other}/role"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"/author/users/{other}/link"): [LOGIN, 403, 403, 403, 403, 400],
+        ("POST", "/author/users/new"): [LOGIN, 403, 403, 403, 403, 400],  # no name, e-mail or role
+        ("POST", f"/author/users/{other}/reset-link"): [LOGIN, 403, 403, 403, 403, 302],  # before deactivate
         ("POST", f"/author/users/{other}/deactivate"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", f"/author/users/{other}/reactivate"): [LOGIN, 403, 403, 403, 403, 302],
         # Authoring: a bare POST lacks the form's fields (400); the one-click removals change only
