@@ -3,6 +3,7 @@
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -19,22 +20,29 @@ from app.models import (
     QuizAttempt,
     Role,
     User,
+    UserSession,
 )
+from app.models.types import utcnow
 from app.services.accounts import user_authenticate
 from app.services.errors import ValidationError
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.user_admin import (
+    EmailInUse,
     LastAdminRefused,
     LinkRefused,
     NotAllowed,
     OwnAccountRefused,
+    ResetLinkRefused,
     UserQuery,
     is_last_active_admin,
     is_last_active_admin_locked,
     learner_link_counsellor,
+    password_not_chosen,
     user_audit_events,
     user_deactivate,
+    user_onboard,
     user_reactivate,
+    user_reset_link_audit,
     user_role_change,
     users_search,
 )
@@ -308,3 +316,124 @@ def test_two_admins_demoting_each_other_at_once_leave_one(app, session, admin):
         with pytest.raises(LastAdminRefused):
             waiting.result(timeout=10)
     assert session.scalar(select(func.count()).where(User.role == "admin")) == 1
+
+
+# Onboarding: accounts an admin creates, reset links, and the list's extra columns and orders.
+
+
+def test_admin_creates_an_account_without_a_password(session, admin):
+    actor = session.get(User, admin)
+    user = user_onboard(
+        session, actor=actor, email="  New.Person@Example.org ", display_name=" Nia New ", role="counsellor"
+    )
+    assert (user.email, user.display_name, user.role, user.is_active) == (
+        "new.person@example.org",
+        "Nia New",
+        Role.COUNSELLOR,
+        True,
+    )
+    assert password_not_chosen(user)
+    assert user_authenticate(session, email="new.person@example.org", password="") is None
+    assert user_authenticate(session, email="new.person@example.org", password="!no-password-yet") is None
+    assert audit_rows(session, user.id) == [("created", {"role": "counsellor"}, admin)]
+
+
+def test_an_address_in_use_is_refused_beside_the_email_field(session, admin, learner):
+    actor = session.get(User, admin)
+    with pytest.raises(EmailInUse) as refused:
+        user_onboard(session, actor=actor, email="LEARNER@example.org", display_name="Twin", role="learner")
+    assert refused.value.field == "email"
+    assert session.scalar(select(func.count()).select_from(User)) == 2
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+@pytest.mark.parametrize(
+    ("email", "name", "role", "field"),
+    [
+        ("no-at-sign", "Nia", "learner", "email"),
+        ("n@example.org", "  ", "learner", "display_name"),
+        ("n@example.org", "Nia", "wizard", "role"),
+    ],
+)
+def test_bad_input_is_refused(session, admin, email, name, role, field):
+    with pytest.raises(ValidationError) as refused:
+        user_onboard(session, actor=session.get(User, admin), email=email, display_name=name, role=role)
+    assert refused.value.field == field
+
+
+def test_only_an_admin_creates_accounts_or_sends_links(session, learner, counsellor):
+    actor = session.get(User, counsellor)
+    with pytest.raises(NotAllowed):
+        user_onboard(session, actor=actor, email="n@example.org", display_name="Nia", role="admin")
+    with pytest.raises(NotAllowed):
+        user_reset_link_audit(session, actor=actor, user=session.get(User, learner))
+
+
+def test_a_reset_link_is_audited_and_refused_for_a_deactivated_account(session, admin, learner):
+    actor, user = session.get(User, admin), session.get(User, learner)
+    user_reset_link_audit(session, actor=actor, user=user)
+    assert audit_rows(session, learner) == [("reset_link_sent", {}, admin)]
+    assert not password_not_chosen(user)
+    user_deactivate(session, actor=actor, user=user)
+    with pytest.raises(ResetLinkRefused) as refused:
+        user_reset_link_audit(session, actor=actor, user=user)
+    assert refused.value.field == "reset"
+    assert [row[0] for row in audit_rows(session, learner)] == ["reset_link_sent", "deactivated"]
+
+
+def test_status_filter_and_sorts(session, admin, learner, other_learner, counsellor):
+    user_deactivate(session, actor=session.get(User, admin), user=session.get(User, other_learner))
+    names = lambda **q: [u.display_name for u in users_search(session, query=UserQuery(**q)).users]  # noqa: E731
+    assert "Fred Other" not in names(status="active") and names(status="deactivated") == ["Fred Other"]
+    assert names(sort="role") == ["Ada Admin", "Casey Counsellor", "Fred Other", "Lee Learner"]
+    now = utcnow()
+    session.add_all(
+        [
+            UserSession(user_id=counsellor, token_hash="a" * 64, last_seen_at=now - timedelta(days=3), expires_at=now),
+            UserSession(user_id=learner, token_hash="b" * 64, last_seen_at=now - timedelta(days=9), expires_at=now),
+            UserSession(user_id=learner, token_hash="c" * 64, last_seen_at=now - timedelta(days=1), expires_at=now),
+        ]
+    )
+    session.commit()
+    assert names(sort="last_login") == ["Lee Learner", "Casey Counsellor", "Ada Admin", "Fred Other"]  # never last
+    rows = {row.user.id: row for row in users_search(session, query=UserQuery(sort="last_login")).rows}
+    assert rows[learner].last_login == now - timedelta(days=1)
+    assert rows[admin].last_login is None
+
+
+def test_progress_counts_completed_live_lessons_of_the_default_course(app, session, course, admin, learner):
+    lessons = list(session.scalars(select(Lesson).order_by(Lesson.id)))
+    now = utcnow()
+    session.add_all(
+        [
+            LessonProgress(user_id=learner, lesson_id=lessons[0].id, opened_at=now, completed_at=now),
+            LessonProgress(user_id=learner, lesson_id=lessons[1].id, opened_at=now, completed_at=now),
+            LessonProgress(user_id=learner, lesson_id=lessons[2].id, opened_at=now),  # opened only
+        ]
+    )
+    session.commit()
+    page = users_search(session, query=UserQuery())
+    assert page.live_lessons == len(lessons)
+    progress = {row.user.id: row.completed for row in page.rows}
+    assert progress == {admin: 0, learner: 2}
+    session.execute(
+        update(Lesson).where(Lesson.id == lessons[0].id).values(retired_at=now, position=None, module_id=None)
+    )
+    session.commit()
+    session.expunge_all()
+    page = users_search(session, query=UserQuery())
+    assert page.live_lessons == len(lessons) - 1
+    assert {row.user.id: row.completed for row in page.rows}[learner] == 1  # a retired lesson no longer counts
+
+
+def test_search_with_a_course_runs_the_same_queries_for_10_or_200_users(app, session, course):
+    def queries_for(query: UserQuery) -> int:
+        session.expunge_all()
+        with count_queries(session.get_bind()) as counted:
+            users_search(session, query=query)
+        return counted()
+
+    add_users(session, 10, prefix="few")
+    few = queries_for(UserQuery(sort="last_login", status="active"))
+    add_users(session, 190, prefix="many")
+    assert few == queries_for(UserQuery(sort="last_login", status="active")) == 4
