@@ -7,10 +7,12 @@ written to the audit log the client sees on their own page (app/services/sharing
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import Course, User
+from app.models import Course, ProgressView, User
 from app.services.client_report import ClientReport, client_report
 from app.services.default_course import course_or_default
 from app.services.sharing import progress_view_record, viewable_learner
@@ -19,6 +21,18 @@ from app.services.sharing import progress_view_record, viewable_learner
 def counsellor_course(session: Session, *, slug: str | None) -> Course | None:
     """The course named by ``slug``, or the default course when no slug is given; None if there is none."""
     return course_or_default(session, slug)
+
+
+def previous_look(session: Session, *, viewer: User, learner: User) -> datetime | None:
+    """When ``viewer`` last viewed this learner's progress, from the view log; None if never.
+
+    Read before the current view is recorded, so it is the view before this one.
+    """
+    return session.scalar(
+        select(func.max(ProgressView.viewed_at)).where(
+            ProgressView.viewer_id == viewer.id, ProgressView.learner_id == learner.id
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -30,7 +44,7 @@ class ClientView:
 
 
 def client_view(session: Session, *, viewer: User, learner_id: int, course_slug: str | None) -> ClientView | None:
-    """The client's report for ``viewer``, the view recorded in the audit log; commits.
+    """The client's report for ``viewer``, with what changed since their last view; records this view; commits.
 
     None (and nothing recorded) when the viewer may not see this learner (not theirs, the link
     revoked, no such account: the same answer, so ids cannot be probed) or the course is unknown.
@@ -41,7 +55,11 @@ def client_view(session: Session, *, viewer: User, learner_id: int, course_slug:
     course = counsellor_course(session, slug=course_slug)
     if course is None:
         return None
-    report = client_report(session, learner=learner, course=course)
+    # Read before this view is recorded: "since you last looked" means since the view before this one.
+    previous = previous_look(session, viewer=viewer, learner=learner)
     progress_view_record(session, viewer=viewer, learner=learner)
     session.commit()
+    # Loaded after the commit, which expires every loaded object: loaded before it, each attempt
+    # and its answers were read again one by one while the page was drawn.
+    report = client_report(session, learner=learner, course=course, previous_look=previous)
     return ClientView(course=course, report=report)

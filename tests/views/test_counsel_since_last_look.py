@@ -1,0 +1,71 @@
+"""The client page over HTTP: "Since you last looked", its print stylesheet, and a fixed number of queries."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import lesson_slugs, quiz_form, submit_quiz
+from tests.views.test_counsel import counsellor, linked, log_in_as  # noqa: F401 - fixtures
+from tests.views.test_counsel_talking_points import wrong_answers_revealing
+from tests.views.test_query_counts import add_failed_attempts, queries_for
+
+__all__ = ["counsellor", "linked"]
+
+
+def client_url(client) -> str:
+    return re.search(r'href="(/counsel/clients/\d+)"', client.get("/counsel/").get_data(as_text=True)).group(1)
+
+
+def since_section(page: str) -> str:
+    """The text of the "Since you last looked" section, tags stripped and spaces collapsed."""
+    section = re.search(r'<section class="since-last-look".*?</section>', page, re.S).group(0)
+    return " ".join(re.sub(r"<[^>]+>", " ", section).split())
+
+
+def test_the_client_page_says_what_changed_since_this_counsellors_last_look(linked, app):
+    log_in_as(linked, "casey@example.org")
+    url = client_url(linked)
+    first_look = since_section(linked.get(url).get_data(as_text=True))
+    assert "This is your first look" in first_look
+
+    first = lesson_slugs(app)[0]
+    form, revealed = wrong_answers_revealing(app, first)
+    log_in_as(linked, "learner@example.org")
+    submit_quiz(linked, first, form)
+    log_in_as(linked, "casey@example.org")
+
+    second_look = since_section(linked.get(url).get_data(as_text=True))
+    assert "first look" not in second_look and "You last looked" in second_look
+    assert "1 new quiz attempt:" in second_look and "not passed" in second_look
+    assert "Misconceptions newly shown:" in second_look
+    for _, title, _ in revealed:
+        assert title in second_look, title
+    assert "Lesson finished" not in second_look and "since corrected" not in second_look
+
+    third_look = since_section(linked.get(url).get_data(as_text=True))
+    assert "Nothing new since then" in third_look
+
+
+def test_the_print_stylesheet_is_linked_from_the_client_page_only(linked, app):
+    log_in_as(linked, "casey@example.org")
+    client_page = linked.get(client_url(linked)).get_data(as_text=True)
+    stylesheet = re.search(r'href="(/assets/css/client-summary\.[0-9a-f]{10}\.css)"', client_page).group(1)
+    css = linked.get(stylesheet).get_data(as_text=True)
+    assert "@media print" in css and ".client-history" in css
+    assert "client-summary" not in linked.get("/counsel/").get_data(as_text=True)
+
+
+def test_the_client_page_runs_a_fixed_number_of_queries_whatever_the_history(linked, app, learner):
+    first = lesson_slugs(app)[0]
+    submit_quiz(linked, first, quiz_form(app, first, right=False))
+    log_in_as(linked, "casey@example.org")
+    url = client_url(linked)
+    linked.get(url)
+    before = queries_for(app, lambda: linked.get(url))
+    add_failed_attempts(app, learner, first, 20)
+    after = queries_for(app, lambda: linked.get(url))
+    assert before == after
+    # The signed-in user, the check that the learner is theirs, the course, the previous look and
+    # this one's record, the objects that commit expires, and the report's own few (outline, attempts
+    # with their answers, misconceptions, reviews): never one per attempt.
+    assert after == 13, after
