@@ -132,6 +132,7 @@ def invitations():
             "label": invitation.label,
             "emailed_to": None,
         }
+        form.label.data = None  # the next invitation is for someone else: start its label empty
         if form.email.data:
             body = render_template("counsel/invitation_email.txt", counsellor=current_user, **created)
             # Sent by a worker, which retries if the SMTP server is down: the page does not wait for it.

@@ -1,0 +1,151 @@
+"""Invitations a counsellor can manage: a private label, and cancelling one before it is used."""
+
+import pytest
+from sqlalchemy import update
+
+import app.services.sharing as sharing
+from app.models import CounsellorLink, Invitation, Role, User
+from app.models.types import utcnow
+from app.services.errors import ValidationError
+from app.services.personal_data import personal_data_export
+from app.services.sharing import (
+    InvitationUnusable,
+    invitation_by_code,
+    invitation_cancel,
+    invitation_create,
+    invitation_respond,
+    pending_invitations,
+)
+from tests.conftest import create_user
+
+SECRET = "test-secret-key"
+
+
+@pytest.fixture
+def counsellor(app) -> int:
+    return create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+
+
+@pytest.fixture
+def other_counsellor(app) -> int:
+    return create_user(app, "robin@example.org", role=Role.COUNSELLOR, name="Robin Counsellor")
+
+
+def invite(session, counsellor_id: int, label: str | None = None) -> tuple[Invitation, str]:
+    return invitation_create(session, counsellor=session.get(User, counsellor_id), secret_key=SECRET, label=label)
+
+
+def cancel(session, counsellor_id: int, invitation_id: int) -> Invitation:
+    return invitation_cancel(session, counsellor=session.get(User, counsellor_id), invitation_id=invitation_id)
+
+
+def respond(session, code: str, learner_id: int, *, accept: bool = True):
+    return invitation_respond(
+        session, code=code, learner=session.get(User, learner_id), accept=accept, secret_key=SECRET
+    )
+
+
+def test_the_label_is_kept_trimmed_and_an_empty_one_is_none(session, counsellor):
+    labelled, _ = invite(session, counsellor, "  Sam, Tuesday group ")
+    unlabelled, _ = invite(session, counsellor, "   ")
+    assert (labelled.label, unlabelled.label) == ("Sam, Tuesday group", None)
+
+
+def test_a_label_over_eighty_characters_is_refused_and_nothing_is_created(session, counsellor):
+    invite(session, counsellor, "x" * 80)
+    with pytest.raises(ValidationError) as caught:
+        invite(session, counsellor, "x" * 81)
+    assert caught.value.field == "label"
+    assert len(list(session.query(Invitation))) == 1
+
+
+def test_a_cancelled_code_answers_cancelled_and_cannot_be_accepted(session, counsellor, learner):
+    invitation, code = invite(session, counsellor)
+    cancelled = cancel(session, counsellor, invitation.id)
+    assert cancelled.cancelled_at is not None
+    with pytest.raises(InvitationUnusable) as caught:
+        respond(session, code, learner)
+    assert caught.value.reason == "cancelled"
+    assert "Ask your counsellor for a new code" in caught.value.message
+    assert session.query(CounsellorLink).count() == 0
+
+
+def test_cancelled_invitations_are_no_longer_waiting(session, counsellor):
+    kept, _ = invite(session, counsellor, "Kept")
+    dropped, _ = invite(session, counsellor, "Dropped")
+    cancel(session, counsellor, dropped.id)
+    assert [i.label for i in pending_invitations(session, counsellor=session.get(User, counsellor))] == ["Kept"]
+
+
+def test_only_the_counsellor_who_made_it_can_cancel_it(session, counsellor, other_counsellor, learner):
+    invitation, code = invite(session, counsellor)
+    with pytest.raises(LookupError):
+        cancel(session, other_counsellor, invitation.id)
+    with pytest.raises(LookupError):
+        cancel(session, counsellor, invitation.id + 1000)
+    assert respond(session, code, learner) is not None  # still works
+
+
+def test_a_used_invitation_cannot_be_cancelled(session, counsellor, learner):
+    invitation, code = invite(session, counsellor)
+    respond(session, code, learner)
+    with pytest.raises(InvitationUnusable) as caught:
+        cancel(session, counsellor, invitation.id)
+    assert caught.value.reason == "used"
+    session.refresh(invitation)
+    assert invitation.cancelled_at is None and invitation.accepted is True
+
+
+def test_cancelling_twice_keeps_the_first_time(session, counsellor):
+    invitation, _ = invite(session, counsellor)
+    first = cancel(session, counsellor, invitation.id).cancelled_at
+    assert cancel(session, counsellor, invitation.id).cancelled_at == first
+
+
+def test_a_cancel_made_while_the_client_answers_wins(session, counsellor, learner, monkeypatch):
+    """The client's page has checked the code; the counsellor cancels before the claim: no link."""
+    invitation, code = invite(session, counsellor)
+    original = sharing.invitation_by_code
+    calls = []
+
+    def check_then_cancel(*args, **kwargs):
+        found = original(*args, **kwargs)  # the second call, after the refused claim, raises
+        if not calls:
+            calls.append(found)
+            session.execute(update(Invitation).where(Invitation.id == invitation.id).values(cancelled_at=utcnow()))
+            session.commit()
+        return found
+
+    monkeypatch.setattr(sharing, "invitation_by_code", check_then_cancel)
+    with pytest.raises(InvitationUnusable) as caught:
+        respond(session, code, learner)
+    assert caught.value.reason == "cancelled"
+    assert session.query(CounsellorLink).count() == 0
+    session.refresh(invitation)
+    assert invitation.used_at is None
+
+
+def test_an_expired_code_still_says_expired_and_a_cancelled_one_cancelled(session, counsellor):
+    expired, expired_code = invite(session, counsellor)
+    expired.expires_at = utcnow()
+    session.commit()
+    cancelled, cancelled_code = invite(session, counsellor)
+    cancel(session, counsellor, cancelled.id)
+    reasons = []
+    for code in (expired_code, cancelled_code):
+        with pytest.raises(InvitationUnusable) as caught:
+            invitation_by_code(session, code=code, secret_key=SECRET)
+        reasons.append(caught.value.reason)
+    assert reasons == ["expired", "cancelled"]
+
+
+def test_the_label_is_in_the_counsellors_export_and_never_in_the_clients(session, counsellor, learner):
+    invitation, code = invite(session, counsellor, "Sam from the Tuesday group")
+    respond(session, code, learner)
+    other, _ = invite(session, counsellor, "Someone else")
+    cancel(session, counsellor, other.id)
+    mine = personal_data_export(session, user=session.get(User, counsellor))["invitations_created"]
+    assert {row["label"] for row in mine} == {"Sam from the Tuesday group", "Someone else"}
+    assert [row["cancelled_at"] is not None for row in sorted(mine, key=lambda row: row["label"])] == [False, True]
+    clients = personal_data_export(session, user=session.get(User, learner))
+    assert "Tuesday group" not in repr(clients)

@@ -1,0 +1,144 @@
+"""Managing invitations over HTTP with CSRF on: label, expiry, cancel, copy buttons, and the client's answer."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import CounsellorLink, Invitation, Role
+from tests.conftest import create_user, csrf_token, login
+
+
+@pytest.fixture
+def counsellor(app):
+    return create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+
+
+def log_in_as(client, email):
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert login(client, email).status_code == 302
+
+
+def invite(client, label: str = "") -> tuple[str, str]:
+    """Create an invitation; return its code and the page that showed it."""
+    token = csrf_token(client, "/counsel/invitations")
+    response = client.post("/counsel/invitations", data={"csrf_token": token, "label": label})
+    assert response.status_code == 201
+    page = response.get_data(as_text=True)
+    return re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1), page
+
+
+def invitation_id(app, label: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Invitation.id).where(Invitation.label == label))
+
+
+def cancel(client, invitation: int, token: str | None = None):
+    token = token if token is not None else csrf_token(client, "/counsel/invitations")
+    return client.post(f"/counsel/invitations/{invitation}/cancel", data={"csrf_token": token})
+
+
+def test_the_label_tells_waiting_invitations_apart_with_their_expiry(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    _, page = invite(client, "Sam, Tuesday group")
+    assert "Your new invitation for Sam, Tuesday group" in page
+    assert 'value="Sam, Tuesday group"' not in page  # the form is ready for the next one
+    invite(client, "Alex")
+    listing = client.get("/counsel/invitations").get_data(as_text=True)
+    waiting = listing.split('id="pending"')[1]
+    assert "Sam, Tuesday group" in waiting and "Alex" in waiting
+    # Dates as "19 Nov", on one line with their words.
+    assert len(re.findall(r"Expires \d{1,2} [A-Z][a-z]{2}<", waiting)) == 2
+
+
+def test_a_label_too_long_is_refused_and_nothing_is_created(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    response = client.post("/counsel/invitations", data={"csrf_token": token, "label": "x" * 81})
+    assert response.status_code == 400
+    assert "Keep the label to 80 characters or fewer" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Invitation)) == 0
+
+
+def test_the_client_never_sees_the_label(client, app, course, counsellor, learner):
+    login(client, "casey@example.org")
+    code, _ = invite(client, "Sam who drinks on Fridays")
+    log_in_as(client, "learner@example.org")
+    assert "Fridays" not in client.get(f"/join/{code}").get_data(as_text=True)
+    token = csrf_token(client, f"/join/{code}")
+    client.post(f"/join/{code}", data={"csrf_token": token, "decision": "accept"})
+    assert "Fridays" not in client.get("/me/").get_data(as_text=True)
+    assert "Fridays" not in client.get("/me/data.json").get_data(as_text=True)
+    assert "Fridays" not in client.get("/me/data").get_data(as_text=True)
+
+
+def test_cancel_stops_the_code_and_the_client_gets_a_clear_page(client, app, course, counsellor, learner):
+    login(client, "casey@example.org")
+    code, _ = invite(client, "Sam")
+    response = cancel(client, invitation_id(app, "Sam"))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/counsel/invitations")
+    page = client.get("/counsel/invitations").get_data(as_text=True)
+    assert "The invitation for Sam is cancelled" in page
+    assert "No invitations are waiting." in page
+    log_in_as(client, "learner@example.org")
+    response = client.get(f"/join/{code}")
+    text = response.get_data(as_text=True)
+    # 410 Gone, like a used or expired code (an unknown one is 404).
+    assert response.status_code == 410
+    assert "This invitation was cancelled" in text and "Ask your counsellor for a new code" in text
+    token = csrf_token(client, "/me/")
+    assert client.post(f"/join/{code}", data={"csrf_token": token, "decision": "accept"}).status_code == 410
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CounsellorLink)) == 0
+
+
+def test_cancel_needs_the_csrf_token(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    invite(client, "Sam")
+    assert cancel(client, invitation_id(app, "Sam"), token="").status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(Invitation.cancelled_at)) is None
+
+
+def test_another_counsellor_cannot_cancel_it(client, app, course, counsellor, learner):
+    create_user(app, "olive@example.org", role=Role.COUNSELLOR)
+    login(client, "casey@example.org")
+    code, _ = invite(client, "Sam")
+    log_in_as(client, "olive@example.org")
+    assert cancel(client, invitation_id(app, "Sam")).status_code == 404
+    log_in_as(client, "learner@example.org")
+    assert client.get(f"/join/{code}").status_code == 200
+
+
+def test_a_used_invitation_cannot_be_cancelled(client, app, course, counsellor, learner):
+    login(client, "casey@example.org")
+    code, _ = invite(client, "Sam")
+    ident = invitation_id(app, "Sam")
+    log_in_as(client, "learner@example.org")
+    client.post(f"/join/{code}", data={"csrf_token": csrf_token(client, f"/join/{code}"), "decision": "accept"})
+    log_in_as(client, "casey@example.org")
+    response = cancel(client, ident)
+    assert response.status_code == 302
+    assert "already answered this invitation" in client.get("/counsel/invitations").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CounsellorLink)) == 1
+
+
+def test_copy_buttons_come_from_a_served_script_and_the_page_works_without_it(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    code, page = invite(client)
+    # Without script the code and link are plain text, and the buttons are hidden until the script shows them.
+    assert f'id="invitation-code">{code}<' in page and f"/join/{code}</span>" in page
+    assert len(re.findall(r'<button type="button"[^>]*data-copy="invitation-(?:code|link)" hidden>', page)) == 2
+    # One external script of our own and no inline script, which the policy would block.
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert len(scripts) == 1
+    src = re.search(r'src="(/assets/js/copy\.[0-9a-f]{10}\.js)"', scripts[0]).group(1)
+    assert "script-src 'self'" in client.get("/counsel/invitations").headers["Content-Security-Policy"]
+    script = client.get(src)
+    assert script.status_code == 200 and script.mimetype in ("text/javascript", "application/javascript")
+    assert "navigator.clipboard" in script.get_data(as_text=True)
+    # The list page has nothing to copy, so no script.
+    assert "<script" not in client.get("/counsel/invitations").get_data(as_text=True)
