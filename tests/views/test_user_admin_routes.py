@@ -1,13 +1,16 @@
 """The admins' user pages over HTTP, with CSRF on: list, search, and each action."""
 
 import html
+import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, CounsellorLink, Role, User
+from app.models import AuditEvent, CounsellorLink, Lesson, LessonProgress, Role, User
+from app.models.types import utcnow
 from tests.conftest import count_queries, create_user, csrf_token, login
+from tests.mail_server import body_of
 
 ADMIN = "ada@example.org"
 COUNSELLOR = "casey@example.org"
@@ -209,3 +212,143 @@ def test_anonymous_visitors_are_sent_to_log_in(client, learner):
     for url in ("/author/users", f"/author/users/{learner}"):
         response = client.get(url)
         assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+# Onboarding: creating an account, the e-mailed link, reset links, and the list's columns and orders.
+
+
+def create(client, **data):
+    token = csrf_token(client, "/author/users/new")
+    return client.post("/author/users/new", data={"csrf_token": token, **data})
+
+
+def link_in(message) -> str:
+    return re.search(r"http://localhost(/auth/reset/\S+)", body_of(message)).group(1)
+
+
+def test_admin_creates_an_account_whose_owner_chooses_the_password_from_the_email(app, admin_client, inbox):
+    assert "New account" in text(admin_client.get("/author/users"))
+    response = create(admin_client, display_name="Nia New", email="Nia@Example.org", role="counsellor")
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "nia@example.org"))
+        assert (user.display_name, user.role) == ("Nia New", Role.COUNSELLOR)
+        new_id = user.id
+    assert response.headers["Location"].endswith(f"/author/users/{new_id}")
+    page = text(admin_client.get(f"/author/users/{new_id}"))
+    assert "We have e-mailed nia@example.org a link to choose their password" in page
+    assert "Account created as Counsellor" in page and "has not chosen a password yet" in page
+    assert audit_actions(app, new_id) == ["created"]
+    # Nobody knows a password for it until its owner chooses one.
+    admin_client.post("/auth/logout", data={"csrf_token": csrf_token(admin_client, "/")})
+    assert login(admin_client, "nia@example.org", password="").status_code == 400
+
+    message = inbox.wait_for(1)[0]
+    assert message["To"] == "nia@example.org" and "choose your password" in message["Subject"]
+    owner = app.test_client()
+    path = link_in(message)
+    form = text(owner.get(path))
+    assert "<h1>Choose your password</h1>" in form
+    token = csrf_token(owner, path)
+    chosen = "my own long passphrase"
+    response = owner.post(path, data={"password": chosen, "confirm": chosen, "csrf_token": token})
+    assert response.status_code == 302
+    assert owner.get(path).status_code == 400  # the link works once
+    assert login(app.test_client(), "nia@example.org", password=chosen).status_code == 302
+
+
+def test_an_address_in_use_is_a_400_beside_the_email_field(app, admin_client, learner):
+    response = create(admin_client, display_name="Twin", email="LEARNER@example.org", role="learner")
+    assert response.status_code == 400
+    page = text(response)
+    assert 'id="email-error">An account already uses this e-mail address.' in page
+    assert 'value="Twin"' in page  # what was typed stays
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.display_name == "Twin")) == 0
+
+
+def test_creating_needs_a_name_an_address_a_role_and_the_csrf_token(app, admin_client):
+    response = create(admin_client, display_name="", email="not an address", role="wizard")
+    assert response.status_code == 400
+    page = text(response)
+    assert 'id="display_name-error">' in page and 'id="email-error">' in page and 'id="role-error">' in page
+    no_token = admin_client.post("/author/users/new", data={"display_name": "N", "email": "n@example.org"})
+    assert no_token.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_admin_sends_a_reset_link_that_works(app, admin_client, learner, inbox):
+    response = post(admin_client, learner, "reset-link")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/author/users/{learner}")
+    page = text(admin_client.get(f"/author/users/{learner}"))
+    assert "We have e-mailed learner@example.org a link" in page
+    assert "A link to choose a password was e-mailed" in page
+    assert audit_actions(app, learner) == ["reset_link_sent"]
+    message = inbox.wait_for(1)[0]
+    assert message["To"] == "learner@example.org"
+    other = app.test_client()
+    assert "<h1>Choose a new password</h1>" in text(other.get(link_in(message)))
+    no_token = admin_client.post(f"/author/users/{learner}/reset-link")
+    assert no_token.status_code == 400
+    assert audit_actions(app, learner) == ["reset_link_sent"]
+
+
+def test_no_reset_link_for_a_deactivated_account(app, admin_client, learner, inbox):
+    assert post(admin_client, learner, "deactivate").status_code == 302
+    response = post(admin_client, learner, "reset-link")
+    assert response.status_code == 400
+    assert 'id="reset-error">This account is deactivated.' in text(response)
+    assert audit_actions(app, learner) == ["deactivated"]
+    assert inbox.messages == []
+
+
+def test_list_shows_last_login_and_progress_and_sorts_and_filters(app, admin_client, learner, counsellor, course):
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).order_by(Lesson.id))
+        now = utcnow()
+        db.session.add(LessonProgress(user_id=learner, lesson_id=lesson.id, opened_at=now, completed_at=now))
+        db.session.commit()
+        live = db.session.scalar(select(func.count()).select_from(Lesson).where(Lesson.retired_at.is_(None)))
+    assert post(admin_client, counsellor, "deactivate").status_code == 302
+    page = text(admin_client.get("/author/users"))
+    assert '<th scope="col">Last login</th>' in page and '<th scope="col">Progress</th>' in page
+    assert f"1 of {live} lessons" in page and f"0 of {live} lessons" in page
+    assert "No record" in page  # the learner and counsellor have no session; the admin has this one
+
+    def order(query: str) -> list[str]:
+        """The names the table lists, in its order (the page header names the admin too)."""
+        table = text(admin_client.get(f"/author/users?{query}")).split("<tbody>")[-1]
+        names = ("Ada Admin", "Casey Counsellor", "Lee Learner", "Zoe Zed")
+        return [name for _, name in sorted((table.index(n), n) for n in names if n in table)]
+
+    create_user(app, "zoe@example.org", role=Role.COUNSELLOR, name="Zoe Zed")
+    assert order("") == ["Ada Admin", "Casey Counsellor", "Lee Learner", "Zoe Zed"]
+    assert order("sort=role") == ["Ada Admin", "Casey Counsellor", "Zoe Zed", "Lee Learner"]
+    assert login(app.test_client()).status_code == 302  # the learner logs in after the admin
+    assert order("sort=last_login")[:2] == ["Lee Learner", "Ada Admin"]
+    assert order("status=deactivated") == ["Casey Counsellor"]
+    assert order("status=active&role=learner&q=lee") == ["Lee Learner"]
+    assert admin_client.get("/author/users?sort=wizard&status=gone").status_code == 200
+
+
+def test_sorted_filtered_list_runs_the_same_queries_for_10_or_200_users(app, admin_client, course):
+    def add(n: int, prefix: str) -> None:
+        with app.app_context():
+            db.session.add_all(
+                User(email=f"{prefix}{i}@example.org", display_name=f"{prefix} {i}", password_hash="x")
+                for i in range(n)
+            )
+            db.session.commit()
+
+    def queries() -> int:
+        with app.app_context():
+            engine = db.engine
+        with count_queries(engine) as counted:
+            assert admin_client.get("/author/users?sort=last_login&status=active&page=2").status_code == 200
+        return counted()
+
+    add(10, "few")
+    few = queries()
+    add(190, "many")
+    assert queries() == few
