@@ -1,0 +1,93 @@
+"""The counsellor's client page: "Since you last looked" on the screen, and printed as a one-page session summary."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD, create_user
+from tests.e2e.conftest import axe_violations, describe_violations, log_in, save_screenshots
+from tests.e2e.test_certificate_print import SITE_CHROME, printed
+
+pytestmark = pytest.mark.e2e
+
+COUNSELLOR = "casey@example.org"
+CLIENT = "Lee Learner"
+
+
+def linked_client(app) -> int:
+    """A learner who shares their progress with the counsellor; their id."""
+    from app.extensions import db
+    from app.models import CounsellorLink, Role
+
+    counsellor_id = create_user(app, COUNSELLOR, role=Role.COUNSELLOR, name="Casey Counsellor")
+    learner_id = create_user(app, "lee@example.org", name=CLIENT)
+    with app.app_context():
+        db.session.add(CounsellorLink(counsellor_id=counsellor_id, learner_id=learner_id))
+        db.session.commit()
+        db.session.remove()
+    return learner_id
+
+
+def fail_the_first_quiz(app, learner_id: int) -> list[str]:
+    """The learner fails the first quiz with answers that show misconceptions; their short titles."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Course, User
+    from app.services.progress import course_outline
+    from app.services.quizzes import quiz_questions, quiz_submit_attempt
+
+    with app.app_context():
+        course = db.session.scalar(select(Course))
+        lesson = course_outline(db.session, course=course, learner=None).entries[0].lesson
+        questions = quiz_questions(db.session, lesson)
+        answers, titles = {}, []
+        for question in questions:
+            wrong = [c for c in question.live_choices if not c.is_correct]
+            pick = next((c for c in wrong if c.misconception is not None), wrong[0])
+            answers[question.id] = [pick.id]
+            if pick.misconception is not None:
+                titles.append(pick.misconception.title or pick.misconception.code)
+        quiz_submit_attempt(
+            db.session,
+            learner=db.session.get(User, learner_id),
+            lesson=lesson,
+            questions=questions,
+            answers=answers,
+            submission_key=uuid.uuid4().hex,
+            pass_mark=course.pass_mark,
+        )
+        db.session.commit()
+        db.session.remove()
+    assert titles, "the first lesson's quiz should reveal a misconception for this test"
+    return titles
+
+
+def test_the_client_page_prints_a_one_page_session_summary(page, app, axe_source):
+    learner_id = linked_client(app)
+    log_in(page, COUNSELLOR, PASSWORD)
+    page.goto(f"/counsel/clients/{learner_id}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(CLIENT)
+    since = page.get_by_role("region", name="Since you last looked")
+    expect(since).to_contain_text("This is your first look")
+
+    titles = fail_the_first_quiz(app, learner_id)
+    page.reload()  # the second look: what the client did after the first
+    expect(since).to_contain_text("1 new quiz attempt")
+    for title in titles:
+        expect(since).to_contain_text(title)
+    violations = axe_violations(page, axe_source)
+    assert not violations, describe_violations("the client page", violations)
+    save_screenshots(page, "counsel-client-since-last-look")
+
+    [summary] = printed(page)  # one page
+    for words in [CLIENT, "Course progress", "Since you last looked", "1 new quiz attempt", "What to talk about"]:
+        assert words in summary, words
+    for title in titles:
+        assert summary.count(title) == 2, title  # newly shown, and a talking point
+    # Left out: the site around the page, the way back, the questions behind each point, the long history.
+    for words in [*SITE_CHROME, "Your clients", "Questions where it showed", "Lesson by lesson", "Not opened yet"]:
+        assert words not in summary, words
