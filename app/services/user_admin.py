@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, null, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -220,7 +221,7 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
         .scalar_subquery()
     )
     live_total: int | None = None
-    completed: ColumnElement[int | None] = null()
+    completed: ColumnElement[Any] = null()  # no course: nobody has progress to show
     if course is not None:
         live = live_lesson_ids(course.id)
         live_total = session.scalar(select(func.count()).select_from(live.subquery())) or 0
