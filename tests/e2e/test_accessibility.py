@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from app.models import Role
 from app.services.course_files import CourseSpec
 from app.services.reminders import unsubscribe_token
 from tests.conftest import PASSWORD, create_user, real_course_spec
@@ -226,6 +227,26 @@ def review_result(page, app, spec):
     expect(page.get_by_role("heading", level=1)).to_contain_text("0 of")
 
 
+def as_admin(page, app) -> None:
+    create_user(app, "admin-reader@example.org", name="Ada Admin", role=Role.ADMIN)
+    create_user(app, EMAIL, name="Robin Reader")
+    log_in(page, "admin-reader@example.org", PASSWORD)
+
+
+def admin_users(page, app, spec):
+    as_admin(page, app)
+    page.goto("/author/users?sort=last_login")
+
+
+def admin_new_user_with_errors(page, app, spec):
+    as_admin(page, app)
+    page.goto("/author/users/new")
+    page.get_by_label("Name").fill("Robin Again")
+    page.get_by_label("E-mail").fill(EMAIL)
+    page.get_by_role("button", name="Create account and send the link").click()
+    expect(page.get_by_role("alert")).to_contain_text("Please check the form")
+
+
 PAGES = [
     landing,
     landing_logged_in,
@@ -252,6 +273,8 @@ PAGES = [
     certificate,
     certificate_check,
     certificate_revoked_check,
+    admin_users,
+    admin_new_user_with_errors,
 ]
 
 
