@@ -94,6 +94,7 @@ def valid_arguments(w) -> dict[str, str]:
         "position": "1",
         "misconception_code": w["misconception"],
         "list_number": "0",
+        "invitation_id": str(w["invitation"]),
     }
 
 
