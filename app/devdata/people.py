@@ -94,6 +94,8 @@ def add_invitation(
             "used_at": used_at,
             "accepted": True if used_by is not None else None,
             "used_by_id": used_by,
+            "label": None,  # a counsellor's private note: seeded invitations have none
+            "cancelled_at": None,
         },
     )
 

@@ -17,6 +17,7 @@ _LISTING = {
     "attempt": 1,
     "link": 1,
     "code": "CODE",
+    "invitation": 1,
     "review": "KEY",
     "certificate": "CERTIFICATE",
     "private_certificate": "PRIVATE",
