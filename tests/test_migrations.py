@@ -21,6 +21,43 @@ def empty_database_url(request, tmp_path):
             yield url
 
 
+def learner_row(user_id: int, email: str, name: str, created_at) -> dict:
+    """A learner's users row as the early revisions shape it."""
+    return {
+        "id": user_id,
+        "email": email,
+        "display_name": name,
+        "password_hash": "x",
+        "role": "learner",
+        "is_active": True,
+        "created_at": created_at,
+        "session_version": 1,
+    }
+
+
+def insert_one_lesson_course(connection, t, now) -> None:
+    """Course 1 with module 1 and lesson 1, written straight into reflected tables."""
+    connection.execute(
+        t["courses"].insert(),
+        {"id": 1, "slug": "c", "title": "C", "summary": "S", "pass_mark": 0.8, "updated_at": now},
+    )
+    connection.execute(t["modules"].insert(), {"id": 1, "course_id": 1, "slug": "m", "title": "M", "position": 1})
+    connection.execute(
+        t["lessons"].insert(),
+        {
+            "id": 1,
+            "course_id": 1,
+            "module_id": 1,
+            "slug": "l",
+            "title": "L",
+            "minutes": 3,
+            "position": 1,
+            "body_markdown": "B",
+            "body_html": "<p>B</p>",
+        },
+    )
+
+
 def test_upgrade_from_empty_to_head_matches_the_models(empty_database_url):
     app = create_app(make_test_config(empty_database_url))
     with app.app_context():
@@ -88,40 +125,8 @@ def test_the_review_and_safety_revision_keeps_every_past_attempt_as_it_was(empty
         tables.reflect(db.engine)
         t = tables.tables
         with db.engine.begin() as connection:
-            connection.execute(
-                t["users"].insert(),
-                {
-                    "id": 1,
-                    "email": "a@example.org",
-                    "display_name": "A",
-                    "password_hash": "x",
-                    "role": "learner",
-                    "is_active": True,
-                    "created_at": now,
-                    "session_version": 1,
-                },
-            )
-            connection.execute(
-                t["courses"].insert(),
-                {"id": 1, "slug": "c", "title": "C", "summary": "S", "pass_mark": 0.8, "updated_at": now},
-            )
-            connection.execute(
-                t["modules"].insert(), {"id": 1, "course_id": 1, "slug": "m", "title": "M", "position": 1}
-            )
-            connection.execute(
-                t["lessons"].insert(),
-                {
-                    "id": 1,
-                    "course_id": 1,
-                    "module_id": 1,
-                    "slug": "l",
-                    "title": "L",
-                    "minutes": 3,
-                    "position": 1,
-                    "body_markdown": "B",
-                    "body_html": "<p>B</p>",
-                },
-            )
+            connection.execute(t["users"].insert(), learner_row(1, "a@example.org", "A", now))
+            insert_one_lesson_course(connection, t, now)
             connection.execute(
                 t["misconceptions"].insert(),
                 {"id": 1, "course_id": 1, "code": "x", "learner_text": "L", "counsellor_text": "C"},
@@ -201,40 +206,8 @@ def test_lessons_with_attempts_but_no_progress_row_are_opened_at_the_first_attem
         t = tables.tables
         with db.engine.begin() as connection:
             for user_id in (1, 2):
-                connection.execute(
-                    t["users"].insert(),
-                    {
-                        "id": user_id,
-                        "email": f"u{user_id}@example.org",
-                        "display_name": "U",
-                        "password_hash": "x",
-                        "role": "learner",
-                        "is_active": True,
-                        "created_at": first,
-                        "session_version": 1,
-                    },
-                )
-            connection.execute(
-                t["courses"].insert(),
-                {"id": 1, "slug": "c", "title": "C", "summary": "S", "pass_mark": 0.8, "updated_at": first},
-            )
-            connection.execute(
-                t["modules"].insert(), {"id": 1, "course_id": 1, "slug": "m", "title": "M", "position": 1}
-            )
-            connection.execute(
-                t["lessons"].insert(),
-                {
-                    "id": 1,
-                    "course_id": 1,
-                    "module_id": 1,
-                    "slug": "l",
-                    "title": "L",
-                    "minutes": 3,
-                    "position": 1,
-                    "body_markdown": "B",
-                    "body_html": "<p>B</p>",
-                },
-            )
+                connection.execute(t["users"].insert(), learner_row(user_id, f"u{user_id}@example.org", "U", first))
+            insert_one_lesson_course(connection, t, first)
             attempt = {
                 "lesson_id": 1,
                 "question_count": 1,
