@@ -8,11 +8,13 @@ from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, 
 from app.models.reminders import ReminderSettings
 from app.models.review import ReviewAnswer, ReviewCard
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
+from app.models.tokens import ApiToken
 from app.models.user import COUNSELLING_ROLES, Role, User, UserSession
 
 __all__ = [
     "COUNSELLING_ROLES",
     "AnalyticsSnapshot",
+    "ApiToken",
     "AnswerSelection",
     "AuditEvent",
     "AttemptAnswer",

@@ -1,0 +1,42 @@
+"""Personal access tokens: how a script or another system uses the JSON API as a person."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import Model
+from app.models.types import UTCDateTime, utcnow
+from app.models.user import User
+
+
+class ApiToken(Model):
+    """A token its owner made on /me/tokens, with the scopes it grants.
+
+    Only the SHA-256 of the token is stored (app/services/api_tokens.py says why a fast hash
+    is enough), so the table cannot be replayed as tokens. Revoking deletes the row.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # Space-separated scope names (app/services/api_tokens.py SCOPES); a handful at most.
+    scopes: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most every LAST_USED_EVERY, not on every request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        """The scopes this token grants."""
+        return frozenset(self.scopes.split())
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} user {self.user_id}>"
