@@ -4,6 +4,7 @@ from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublicati
 from app.models.certificates import Certificate, NameDisplay
 from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
 from app.models.jobs import JobFailure
+from app.models.media import CourseMedia
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
 from app.models.reminders import ReminderSettings
 from app.models.review import ReviewAnswer, ReviewCard
@@ -23,6 +24,7 @@ __all__ = [
     "CounsellorLink",
     "Course",
     "CourseDraft",
+    "CourseMedia",
     "CoursePublication",
     "Invitation",
     "JobFailure",
