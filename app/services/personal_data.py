@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
 from app.models import (
+    ApiToken,
     AuditEvent,
     Certificate,
     CounsellorLink,
@@ -54,6 +55,7 @@ USER_REFERENCES = {
     ("review_cards", "user_id"): ("review_schedule", "erased"),
     ("review_answers", "user_id"): ("review_answers", "erased"),
     ("certificates", "user_id"): ("certificates", "erased: their codes then verify nothing"),
+    ("api_tokens", "user_id"): ("api_tokens", "erased: the tokens stop working"),
 }
 
 
@@ -227,6 +229,16 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             select(UserSession).where(UserSession.user_id == user.id).order_by(UserSession.created_at)
         )
     ]
+    # Names, scopes and dates only: the token's hash stays on the server, like the sessions' above.
+    data["api_tokens"] = [
+        {
+            "name": t.name,
+            "scopes": sorted(t.scope_set),
+            "created_at": _when(t.created_at),
+            "last_used_at": _when(t.last_used_at),
+        }
+        for t in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+    ]
     reminders = session.get(ReminderSettings, user.id)
     data["reminders"] = (
         {
@@ -299,7 +311,7 @@ def account_delete(session: Session, *, user: User, password: str) -> None:
     """Erase the account after checking its password again, and commit.
 
     Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
-    reminder settings and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code
+    API tokens, reminder settings and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code
     verifies nothing);
     audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
     """

@@ -1,12 +1,14 @@
 """Your data: every table that points at an account is exported and erased (or unlinked)."""
 
 import uuid
+from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import (
+    ApiToken,
     AuditEvent,
     Certificate,
     CounsellorLink,
@@ -95,6 +97,7 @@ def person(app, course, session):
             UserSession(user_id=me.id, token_hash=uuid.uuid4().hex, expires_at=now),
             ReminderSettings(user_id=me.id, away_reminders=True, last_reminded_at=now),
             Certificate(user_id=me.id, course_id=course_row.id, code=uuid.uuid4().hex, name_at_issue="Me Myself"),
+            ApiToken(user_id=me.id, name="Clinic dashboard", scopes="read:progress", token_hash=uuid.uuid4().hex),
         ]
     )
     session.commit()
@@ -108,6 +111,9 @@ def test_the_export_covers_every_reference(session, person):
         assert data[section], f"{table}.{column}: export section {section!r} is empty"
     assert data["quiz_attempts"][0]["answers"][0]["question"]
     assert "token_hash" not in data["login_sessions"][0]  # the secret stays on the server
+    assert data["api_tokens"] == [
+        {"name": "Clinic dashboard", "scopes": ["read:progress"], "created_at": ANY, "last_used_at": None}
+    ]
 
 
 def count_where(session, table, column, value) -> int:
