@@ -37,6 +37,9 @@ TITLES = {
     "review_schedule": "Questions you will be asked again, and when",
     "review_answers": "Your answers in review",
     "certificates": "Your certificates",
+    "contact_requests": "Your requests for the clinic to contact you",
+    "contact_requests_i_picked_up": "Contact requests you picked up, as clinic staff",
+    "contact_request_actions_i_took": "What you did to contact requests, as clinic staff",
 }
 # Labels whose name alone would read oddly; the others are made from the field name.
 LABELS = {

@@ -2,6 +2,7 @@
 
 from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublication
 from app.models.certificates import Certificate, NameDisplay
+from app.models.contact import ContactMethod, ContactRequest, ContactRequestEvent, ContactStatus, ContactTopic
 from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
 from app.models.jobs import JobFailure
 from app.models.media import CourseMedia
@@ -21,6 +22,11 @@ __all__ = [
     "AttemptAnswer",
     "Certificate",
     "Choice",
+    "ContactMethod",
+    "ContactRequest",
+    "ContactRequestEvent",
+    "ContactStatus",
+    "ContactTopic",
     "CounsellorLink",
     "Course",
     "CourseDraft",

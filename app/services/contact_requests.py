@@ -1,0 +1,543 @@
+"""Requests to be contacted by the clinic: asking, the clinic's queue, withdrawing, and forgetting.
+
+Anyone may ask, with or without an account. A request keeps only what a call-back needs, and
+only the contact detail for the method the person chose. The clinic's staff (counsellors and
+admins, ``COUNSELLING_ROLES``) all see the queue; each pick-up, release, status change and
+change of the private notes is one transaction that also writes a ``ContactRequestEvent``
+(who, when, what; never what the request said).
+
+Attached progress never widens who may see it: the queue links a request to the client page
+only for a viewer who may already open it under the one sharing rule
+(``visible_learner_ids`` in app/services/sharing.py: a counsellor with a live link from the
+learner, or an admin). Anyone else sees that progress was attached, and nothing of it.
+
+Withdrawing marks the request withdrawn and empties, at once, everything it said about the
+person (contact details, name, times, subject, note, the staff's notes) and detaches the
+progress. We keep the empty record, rather than deleting it, so that a counsellor who has
+picked the request up sees that the person withdrew (and does not call from a number noted
+down earlier) instead of finding it gone; it is deleted with the closed ones once the retention
+period has passed (``contact_requests_purge``), or at once with the account.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.models import (
+    COUNSELLING_ROLES,
+    ContactMethod,
+    ContactRequest,
+    ContactRequestEvent,
+    ContactStatus,
+    ContactTopic,
+    Role,
+    User,
+)
+from app.models.types import utcnow
+from app.services.errors import DomainError, ValidationError
+from app.services.sharing import visible_learner_ids
+
+NAME_MAX_LENGTH = 80
+PHONE_MAX_LENGTH = 32
+EMAIL_MAX_LENGTH = 254
+GOOD_TIMES_MAX_LENGTH = 120
+NOTE_MAX_LENGTH = 500
+STAFF_NOTE_MAX_LENGTH = 2000
+QUEUE_PAGE_SIZE = 50
+DEFAULT_RETENTION = timedelta(days=90)
+
+TOPIC_LABELS = {
+    ContactTopic.ALCOHOL: "Alcohol",
+    ContactTopic.OPIOIDS: "Opioids",
+    ContactTopic.FAMILY: "For a family member or friend",
+    ContactTopic.OTHER: "Something else",
+}
+METHOD_LABELS = {ContactMethod.PHONE: "Phone", ContactMethod.EMAIL: "E-mail"}
+# What the staff read in the queue.
+STATUS_LABELS = {
+    ContactStatus.NEW: "New",
+    ContactStatus.CONTACTED: "Contacted",
+    ContactStatus.CLOSED: "Closed",
+    ContactStatus.WITHDRAWN: "Withdrawn",
+}
+# What the person who asked reads on /me/.
+REQUESTER_STATUS_LABELS = {
+    ContactStatus.NEW: "Waiting for the clinic",
+    ContactStatus.CONTACTED: "The clinic has been in touch",
+    ContactStatus.CLOSED: "Closed",
+    ContactStatus.WITHDRAWN: "Withdrawn: what you told us is erased",
+}
+# Everything /me/ needs to describe a person's own requests.
+REQUESTER_LABELS = {"topics": TOPIC_LABELS, "methods": METHOD_LABELS, "statuses": REQUESTER_STATUS_LABELS}
+# The statuses staff set; "withdrawn" is the person's alone.
+STAFF_STATUSES = (ContactStatus.NEW, ContactStatus.CONTACTED, ContactStatus.CLOSED)
+OPEN_STATUSES = (ContactStatus.NEW, ContactStatus.CONTACTED)
+ENDED_STATUSES = (ContactStatus.CLOSED, ContactStatus.WITHDRAWN)
+QUEUE_VIEWS = ("open", "ended")
+
+# Digits with the usual separators and an optional leading +: 7 to 15 digits (E.164's most).
+_PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-.]+")
+
+
+class ContactRequestRefused(DomainError):
+    """A change the request's state does not allow (withdrawn, already picked up, same status)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotClinicStaff(DomainError):
+    """Only counsellors and admins work the clinic's queue."""
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """What the person typed into the request form, before it is checked."""
+
+    contact_by: str
+    topic: str
+    phone: str = ""
+    email: str = ""
+    name: str = ""
+    good_times: str = ""
+    note: str = ""
+    attach_progress: bool = False
+
+
+def _trimmed(value: str | None, field: str, limit: int, what: str) -> str | None:
+    value = " ".join((value or "").split()) if field != "note" else (value or "").strip()
+    if len(value) > limit:
+        raise ValidationError(field, f"Keep {what} to {limit} characters or fewer.")
+    return value or None
+
+
+def normalise_phone(value: str | None) -> str:
+    """The number as typed, spaces tidied; raises ValidationError unless it looks like a phone number."""
+    phone = " ".join((value or "").split())
+    if not phone:
+        raise ValidationError("phone", "Enter a phone number we can call, or choose e-mail instead.")
+    digits = sum(ch.isdigit() for ch in phone)
+    if len(phone) > PHONE_MAX_LENGTH or not _PHONE_CHARACTERS.fullmatch(phone) or not 7 <= digits <= 15:
+        raise ValidationError("phone", "Enter a phone number using digits, such as 07700 900123 or +44 20 7946 0000.")
+    return phone
+
+
+def normalise_email(value: str | None) -> str:
+    """The address with its domain in lower case; raises ValidationError unless it is a valid address."""
+    email = (value or "").strip()
+    if not email:
+        raise ValidationError("email", "Enter an e-mail address we can write to, or choose phone instead.")
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError("email", f"Keep the e-mail address to {EMAIL_MAX_LENGTH} characters or fewer.")
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError("email", "Enter an e-mail address like name@example.com.") from None
+
+
+def tel_href(phone: str) -> str:
+    """A phone number as a tel: link wants it: its digits, with a leading + kept."""
+    phone = phone.strip()
+    return ("+" if phone.startswith("+") else "") + "".join(ch for ch in phone if ch.isdigit())
+
+
+def contact_request_create(session: Session, *, details: ContactDetails, requester: User | None) -> ContactRequest:
+    """Record a request to be contacted and commit; raise ValidationError (with its field) on bad input.
+
+    Only the detail for the chosen method is kept. A signed-in person's request is kept with
+    their account (for /me/); ``attach_progress`` counts only for a learner's account.
+    """
+    if details.contact_by not in set(ContactMethod):
+        raise ValidationError("contact_by", "Choose how you would like us to contact you.")
+    if details.topic not in set(ContactTopic):
+        raise ValidationError("topic", "Choose what it is about.")
+    phone = normalise_phone(details.phone) if details.contact_by == ContactMethod.PHONE else None
+    email = normalise_email(details.email) if details.contact_by == ContactMethod.EMAIL else None
+    request = ContactRequest(
+        requester_id=requester.id if requester is not None else None,
+        progress_attached=bool(details.attach_progress and requester is not None and requester.role == Role.LEARNER),
+        contact_by=details.contact_by,
+        phone=phone,
+        email=email,
+        name=_trimmed(details.name, "name", NAME_MAX_LENGTH, "the name"),
+        good_times=_trimmed(details.good_times, "good_times", GOOD_TIMES_MAX_LENGTH, "the times"),
+        topic=details.topic,
+        note=_trimmed(details.note, "note", NOTE_MAX_LENGTH, "the note"),
+        status=ContactStatus.NEW,
+    )
+    session.add(request)
+    session.commit()
+    return request
+
+
+def _event(
+    session: Session, request: ContactRequest, *, actor: User | None, action: str, to_status: str | None = None
+) -> None:
+    session.add(
+        ContactRequestEvent(
+            request_id=request.id,
+            actor_id=actor.id if actor is not None else None,
+            action=action,
+            from_status=request.status if to_status else None,
+            to_status=to_status,
+        )
+    )
+
+
+def _staff_request(session: Session, staff: User, request_id: int) -> ContactRequest:
+    """The request, locked for this change; LookupError if there is none, NotClinicStaff for anyone else."""
+    if staff.role not in COUNSELLING_ROLES:
+        raise NotClinicStaff("Only the clinic's counsellors and admins can work on requests.")
+    request = session.scalar(select(ContactRequest).where(ContactRequest.id == request_id).with_for_update())
+    if request is None:
+        raise LookupError(request_id)
+    if request.status == ContactStatus.WITHDRAWN:
+        session.rollback()
+        raise ContactRequestRefused("The person withdrew this request: it cannot be changed.")
+    return request
+
+
+def _take(session: Session, request: ContactRequest, staff: User, now: datetime) -> None:
+    request.picked_up_by_id = staff.id
+    request.picked_up_at = now
+    _event(session, request, actor=staff, action="picked_up")
+
+
+def contact_request_pick_up(session: Session, *, staff: User, request_id: int) -> ContactRequest:
+    """Make ``staff`` the one who deals with the request, audited, and commit.
+
+    Refused when someone already has it (they release it first), so two people do not both call.
+    """
+    request = _staff_request(session, staff, request_id)
+    if request.picked_up_by_id is not None:
+        holder = "you" if request.picked_up_by_id == staff.id else "someone else"
+        session.rollback()
+        raise ContactRequestRefused(f"This request is already picked up by {holder}.")
+    _take(session, request, staff, utcnow())
+    session.commit()
+    return request
+
+
+def may_release(staff: User, request: ContactRequest) -> bool:
+    """Whether ``staff`` may hand a picked-up request back to the queue: whoever has it, or an admin."""
+    return request.picked_up_by_id is not None and (request.picked_up_by_id == staff.id or staff.role == Role.ADMIN)
+
+
+def contact_request_release(session: Session, *, staff: User, request_id: int) -> ContactRequest:
+    """Hand the request back to the queue, audited, and commit: by whoever has it, or an admin."""
+    request = _staff_request(session, staff, request_id)
+    if request.picked_up_by_id is None:
+        session.rollback()
+        raise ContactRequestRefused("Nobody has picked this request up.")
+    if not may_release(staff, request):
+        session.rollback()
+        raise ContactRequestRefused("Only whoever picked it up, or an admin, can hand it back.")
+    request.picked_up_by_id = None
+    request.picked_up_at = None
+    _event(session, request, actor=staff, action="released")
+    session.commit()
+    return request
+
+
+def contact_request_set_status(session: Session, *, staff: User, request_id: int, status: str) -> ContactRequest:
+    """Move the request to ``status`` (new, contacted or closed), audited, and commit.
+
+    Marking it contacted while nobody has it picks it up for ``staff``: whoever made contact
+    holds it. Closing starts the retention period; reopening stops it.
+    """
+    if status not in STAFF_STATUSES:
+        raise ValidationError("status", "Choose new, contacted or closed.")
+    request = _staff_request(session, staff, request_id)
+    if request.status == status:
+        session.rollback()
+        raise ContactRequestRefused(f"This request is already {STATUS_LABELS[ContactStatus(status)].lower()}.")
+    now = utcnow()
+    if status == ContactStatus.CONTACTED and request.picked_up_by_id is None:
+        _take(session, request, staff, now)
+    _event(session, request, actor=staff, action="status", to_status=status)
+    request.status = status
+    request.status_changed_at = now
+    request.ended_at = now if status == ContactStatus.CLOSED else None
+    session.commit()
+    return request
+
+
+def contact_request_set_staff_note(session: Session, *, staff: User, request_id: int, note: str) -> ContactRequest:
+    """Replace the staff's private notes (never shown to the person), audited, and commit."""
+    value = (note or "").strip()
+    if len(value) > STAFF_NOTE_MAX_LENGTH:
+        raise ValidationError("staff_note", f"Keep the notes to {STAFF_NOTE_MAX_LENGTH} characters or fewer.")
+    request = _staff_request(session, staff, request_id)
+    if (request.staff_note or "") == value:
+        session.rollback()
+        raise ContactRequestRefused("The notes are unchanged.")
+    request.staff_note = value or None
+    _event(session, request, actor=staff, action="noted")
+    session.commit()
+    return request
+
+
+def contact_request_withdraw(session: Session, *, requester: User, request_id: int) -> ContactRequest:
+    """Withdraw the person's own request and commit: everything it said is erased at once.
+
+    LookupError when it is not theirs (or not there), so ids cannot be probed.
+    """
+    request = session.scalar(
+        select(ContactRequest)
+        .where(ContactRequest.id == request_id, ContactRequest.requester_id == requester.id)
+        .with_for_update()
+    )
+    if request is None:
+        raise LookupError(request_id)
+    if request.status == ContactStatus.WITHDRAWN:
+        session.rollback()
+        raise ContactRequestRefused("You have already withdrawn this request.")
+    now = utcnow()
+    # The person is never named as the actor: the record says only that they withdrew it.
+    _event(session, request, actor=None, action="withdrawn", to_status=ContactStatus.WITHDRAWN)
+    request.status = ContactStatus.WITHDRAWN
+    request.status_changed_at = request.ended_at = now
+    request.phone = request.email = request.name = request.good_times = request.topic = request.note = None
+    request.staff_note = None
+    request.progress_attached = False
+    session.commit()
+    return request
+
+
+def contact_requests_purge(session: Session, *, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:
+    """Delete the requests closed or withdrawn more than ``retention`` before ``now``; commit; return how many.
+
+    Their audit events stay, unlinked (ON DELETE SET NULL), and keep nothing of the request.
+    """
+    result = session.execute(
+        delete(ContactRequest).where(
+            ContactRequest.status.in_(ENDED_STATUSES),
+            ContactRequest.ended_at.is_not(None),
+            ContactRequest.ended_at < now - retention,
+        )
+    )
+    session.commit()
+    return result.rowcount  # type: ignore[attr-defined]
+
+
+def requester_contact_requests(session: Session, *, requester: User) -> list[ContactRequest]:
+    """The person's own requests, newest first, for /me/ (one query)."""
+    return list(
+        session.scalars(
+            select(ContactRequest)
+            .where(ContactRequest.requester_id == requester.id)
+            .order_by(ContactRequest.created_at.desc(), ContactRequest.id.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a request's audit trail, as the staff read it."""
+
+    at: datetime
+    who: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+
+    @property
+    def text(self) -> str:
+        if self.action == "status" and self.to_status:
+            return f"marked it {STATUS_LABELS[ContactStatus(self.to_status)].lower()}"
+        return {
+            "picked_up": "picked it up",
+            "released": "handed it back to the queue",
+            "noted": "changed the notes",
+            "withdrawn": "withdrew it",
+        }.get(self.action, self.action)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A request as one staff member sees it in the queue."""
+
+    request: ContactRequest
+    picked_up_by_name: str | None
+    # Set only when this viewer may open the learner's progress under the sharing rule.
+    client_id: int | None
+    client_name: str | None
+    history: list[HistoryEntry]
+    # Whether this viewer may hand it back to the queue (``may_release``).
+    can_release: bool = False
+
+    @property
+    def phone_href(self) -> str:
+        """The number the person gave, as a tel: link's digits (and a leading +)."""
+        return tel_href(self.request.phone or "")
+
+    @property
+    def progress_hidden(self) -> bool:
+        """Progress is attached but this viewer may not open it (no live sharing link to them)."""
+        return self.request.progress_attached and self.client_id is None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    entries: list[QueueEntry]
+    view: str
+    page: int
+    has_more: bool
+    counts: dict[str, int]
+
+
+def _entries(session: Session, *, viewer: User, requests: list[ContactRequest]) -> list[QueueEntry]:
+    """Names, audit trails and client links for these requests, in three queries whatever their number."""
+    ids = [r.id for r in requests]
+    attached = {r.requester_id for r in requests if r.progress_attached and r.requester_id is not None}
+    holders = {r.picked_up_by_id for r in requests if r.picked_up_by_id is not None}
+    history: dict[int, list[HistoryEntry]] = {i: [] for i in ids}
+    names: dict[int, str] = {}
+    if ids:
+        actor = aliased(User)
+        for event, actor_name in session.execute(
+            select(ContactRequestEvent, actor.display_name)
+            .outerjoin(actor, actor.id == ContactRequestEvent.actor_id)
+            .where(ContactRequestEvent.request_id.in_(ids))
+            .order_by(ContactRequestEvent.created_at, ContactRequestEvent.id)
+        ):
+            who = "The person who asked" if event.action == "withdrawn" else actor_name or "A removed account"
+            history[event.request_id].append(
+                HistoryEntry(event.created_at, who, event.action, event.from_status, event.to_status)
+            )
+    if holders or attached:
+        # The holders' names, and which of the attached learners this viewer may see: the sharing rule.
+        visible = visible_learner_ids(viewer).where(User.id.in_(attached))
+        rows = session.execute(
+            select(User.id, User.display_name, User.id.in_(visible).label("visible")).where(
+                User.id.in_(holders | attached)
+            )
+        )
+        clients: set[int] = set()
+        for user_id, name, is_visible in rows:
+            names[user_id] = name
+            if is_visible:
+                clients.add(user_id)
+    else:
+        clients = set()
+    return [
+        QueueEntry(
+            request=r,
+            picked_up_by_name=(names.get(r.picked_up_by_id) or "A removed account") if r.picked_up_by_id else None,
+            client_id=r.requester_id if r.progress_attached and r.requester_id in clients else None,
+            client_name=names.get(r.requester_id) if r.progress_attached and r.requester_id in clients else None,
+            history=history[r.id],
+            can_release=may_release(viewer, r),
+        )
+        for r in requests
+    ]
+
+
+def contact_queue(session: Session, *, viewer: User, view: str = "open", page: int = 1) -> QueuePage:
+    """One page of the clinic's queue for ``viewer``: open requests (new first, oldest first), or ended ones
+    (most recently ended first); with the number in each view. A fixed number of queries."""
+    if viewer.role not in COUNSELLING_ROLES:
+        raise NotClinicStaff("Only the clinic's counsellors and admins see the queue.")
+    view = view if view in QUEUE_VIEWS else "open"
+    statement = select(ContactRequest)
+    if view == "open":
+        rank = case((ContactRequest.status == ContactStatus.NEW, 0), else_=1)
+        statement = statement.where(ContactRequest.status.in_(OPEN_STATUSES)).order_by(
+            rank, ContactRequest.created_at, ContactRequest.id
+        )
+    else:
+        statement = statement.where(ContactRequest.status.in_(ENDED_STATUSES)).order_by(
+            ContactRequest.ended_at.desc(), ContactRequest.id.desc()
+        )
+    page = max(page, 1)
+    requests = list(session.scalars(statement.limit(QUEUE_PAGE_SIZE + 1).offset((page - 1) * QUEUE_PAGE_SIZE)))
+    counts = {str(status): 0 for status in ContactStatus}
+    for status, count in session.execute(select(ContactRequest.status, func.count()).group_by(ContactRequest.status)):
+        counts[status] = count
+    return QueuePage(
+        entries=_entries(session, viewer=viewer, requests=requests[:QUEUE_PAGE_SIZE]),
+        view=view,
+        page=page,
+        has_more=len(requests) > QUEUE_PAGE_SIZE,
+        counts=counts,
+    )
+
+
+def contact_queue_entry(session: Session, *, viewer: User, request_id: int) -> QueueEntry | None:
+    """One request as ``viewer`` sees it in the queue, or None when there is no such request."""
+    if viewer.role not in COUNSELLING_ROLES:
+        raise NotClinicStaff("Only the clinic's counsellors and admins see the queue.")
+    request = session.get(ContactRequest, request_id)
+    if request is None:
+        return None
+    return _entries(session, viewer=viewer, requests=[request])[0]
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def contact_requests_export(session: Session, *, user: User) -> dict[str, list[dict]]:
+    """The contact-request sections of the person's data download.
+
+    Their own requests as they gave them, with status (never the staff's private notes, as an
+    invitation's label stays out of the client's export); the requests they picked up, and
+    what they did to requests, as staff: ids, statuses and times, never what the request said.
+    """
+    own = list(
+        session.scalars(
+            select(ContactRequest).where(ContactRequest.requester_id == user.id).order_by(ContactRequest.created_at)
+        )
+    )
+    picked = list(
+        session.scalars(
+            select(ContactRequest)
+            .where(ContactRequest.picked_up_by_id == user.id)
+            .order_by(ContactRequest.picked_up_at)
+        )
+    )
+    events = list(
+        session.scalars(
+            select(ContactRequestEvent)
+            .where(ContactRequestEvent.actor_id == user.id)
+            .order_by(ContactRequestEvent.created_at, ContactRequestEvent.id)
+        )
+    )
+    return {
+        "contact_requests": [
+            {
+                "asked_at": _when(r.created_at),
+                "contact_by": r.contact_by,
+                "phone": r.phone,
+                "email": r.email,
+                "name": r.name,
+                "good_times": r.good_times,
+                "about": r.topic,
+                "note": r.note,
+                "progress_attached": r.progress_attached,
+                "status": r.status,
+                "status_changed_at": _when(r.status_changed_at),
+            }
+            for r in own
+        ],
+        "contact_requests_i_picked_up": [
+            {"request": r.id, "picked_up_at": _when(r.picked_up_at), "status": r.status} for r in picked
+        ],
+        "contact_request_actions_i_took": [
+            {
+                "request": e.request_id,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "at": _when(e.created_at),
+            }
+            for e in events
+        ],
+    }
