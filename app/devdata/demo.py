@@ -72,6 +72,7 @@ def _build(session: Session, *, course: Course, hash_method: str) -> list[str]:
             password_hash=password_hash,
             # Registered a few days before their last activity, before any of their history.
             created_at=last_active - timedelta(days=3),
+            last_login_at=last_active,
         )
         if client.linked:
             session.add(CounsellorLink(counsellor_id=counsellor.id, learner_id=learner.id, created_by_id=learner.id))

@@ -45,8 +45,17 @@ def seed_email(prefix: str, role: Role, n: int) -> str:
     return f"{prefix}{role.value}{n}@{SEED_EMAIL_DOMAIN}"
 
 
-def add_user(sink: Sink, *, email: str, name: str, password_hash: str, role: Role, created_at: datetime) -> int:
-    """Queue an active account and return its id."""
+def add_user(
+    sink: Sink,
+    *,
+    email: str,
+    name: str,
+    password_hash: str,
+    role: Role,
+    created_at: datetime,
+    last_login_at: datetime | None = None,
+) -> int:
+    """Queue an active account and return its id; it last logged in at ``last_login_at``, else at registration."""
     user_id = sink.take_id(User)
     sink.add(
         User,
@@ -58,6 +67,7 @@ def add_user(sink: Sink, *, email: str, name: str, password_hash: str, role: Rol
             "role": role.value,
             "is_active": True,
             "created_at": created_at,
+            "last_login_at": last_login_at or created_at,
             "session_version": 0,
         },
     )

@@ -130,17 +130,20 @@ def seed_population(
     for n in range(1, learners + 1):
         created_at = start + timedelta(seconds=rng.uniform(0, HISTORY_DAYS * 86_400 - 600))
         email = seed_email(prefix, Role.LEARNER, n)
+        name = random_name(rng)
+        visits = planner.plan(created_at)
         user_id = add_user(
             sink,
             email=email,
-            name=random_name(rng),
+            name=name,
             password_hash=password_hash,
             role=Role.LEARNER,
             created_at=created_at,
+            # Each visit to a lesson starts with a login, in this model of a learner.
+            last_login_at=visits[-1].opened_at if visits else created_at,
         )
         first_learner = first_learner or user_id
         last_learner = user_id
-        visits = planner.plan(created_at)
         before = counts.completions
         write_history(sink, rng, shape, user_id, visits, counts)
         report.finished += counts.completions - before == lesson_count

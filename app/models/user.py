@@ -40,6 +40,9 @@ class User(UserMixin, Model):
     # Flask-Login refuses inactive accounts; deactivation keeps the person's history.
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set at each login. Kept on the account because login sessions are deleted at logout and
+    # expiry, and the admins' user list must still know when someone last came in.
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Part of every password-reset link; a new password bumps it, so each link works once.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

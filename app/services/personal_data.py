@@ -89,6 +89,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             "role": user.role,
             "active": user.is_active,
             "created_at": _when(user.created_at),
+            "last_login_at": _when(user.last_login_at),
         },
         "progress": [
             {

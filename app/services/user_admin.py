@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, null, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from app.models import AuditEvent, CounsellorLink, LessonProgress, Role, User, UserSession
+from app.models import AuditEvent, CounsellorLink, LessonProgress, Role, User
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.accounts import normalise_email, user_by_email
@@ -198,8 +198,8 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
     each with its last login and its progress through the default course's live lessons.
 
     Runs four queries (the count, the default course, its live lessons and the page; three when
-    there is no course), whatever the number of accounts: the last login and progress are
-    subqueries of the page's query.
+    there is no course), whatever the number of accounts: progress is a subquery of the page's
+    query, the last login a column of the account.
     """
     stmt = select(User)
     search = query.search.strip()[:SEARCH_MAX_LENGTH]
@@ -214,12 +214,7 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
     page = min(max(1, query.page), pages)
 
     course = course_or_default(session)
-    last_login = (
-        select(func.max(UserSession.last_seen_at))
-        .where(UserSession.user_id == User.id)
-        .correlate(User)
-        .scalar_subquery()
-    )
+    last_login = User.last_login_at
     live_total: int | None = None
     completed: ColumnElement[Any] = null()  # no course: nobody has progress to show
     if course is not None:

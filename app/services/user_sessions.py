@@ -99,6 +99,7 @@ def user_session_start(
             expires_at=now + limits.lifetime,
         )
     )
+    user.last_login_at = now
     session.commit()
     return token
 

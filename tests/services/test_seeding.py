@@ -409,6 +409,7 @@ def user_row(**changes) -> dict:
         "role": Role.LEARNER.value,
         "is_active": True,
         "created_at": utcnow(),
+        "last_login_at": None,
         "session_version": 0,
     }
     row.update(changes)

@@ -20,7 +20,6 @@ from app.models import (
     QuizAttempt,
     Role,
     User,
-    UserSession,
 )
 from app.models.types import utcnow
 from app.services.accounts import user_authenticate
@@ -387,13 +386,8 @@ def test_status_filter_and_sorts(session, admin, learner, other_learner, counsel
     assert "Fred Other" not in names(status="active") and names(status="deactivated") == ["Fred Other"]
     assert names(sort="role") == ["Ada Admin", "Casey Counsellor", "Fred Other", "Lee Learner"]
     now = utcnow()
-    session.add_all(
-        [
-            UserSession(user_id=counsellor, token_hash="a" * 64, last_seen_at=now - timedelta(days=3), expires_at=now),
-            UserSession(user_id=learner, token_hash="b" * 64, last_seen_at=now - timedelta(days=9), expires_at=now),
-            UserSession(user_id=learner, token_hash="c" * 64, last_seen_at=now - timedelta(days=1), expires_at=now),
-        ]
-    )
+    session.get(User, counsellor).last_login_at = now - timedelta(days=3)
+    session.get(User, learner).last_login_at = now - timedelta(days=1)
     session.commit()
     assert names(sort="last_login") == ["Lee Learner", "Casey Counsellor", "Ada Admin", "Fred Other"]  # never last
     rows = {row.user.id: row for row in users_search(session, query=UserQuery(sort="last_login")).rows}

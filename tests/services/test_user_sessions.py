@@ -116,6 +116,18 @@ def test_logging_out_everywhere_ends_every_session_of_the_account_only(app, sess
     assert rows(session, user.id) == [] and len(rows(session, other.id)) == 1
 
 
+def test_the_last_login_outlives_the_session_it_started(session, user):
+    assert user.last_login_at is None
+    user_session_start(session, user=user, remember=False, now=T0, limits=LIMITS)
+    token = user_session_start(session, user=user, remember=False, now=T0 + timedelta(days=2), limits=LIMITS)
+    assert user.last_login_at == T0 + timedelta(days=2)
+    user_session_end(session, token=token)
+    user_log_out_everywhere(session, user=user)
+    session.expire_all()
+    assert rows(session, user.id) == []
+    assert session.get(User, user.id).last_login_at == T0 + timedelta(days=2)
+
+
 def test_a_new_password_ends_every_session(session, user):
     start(session, user)
     start(session, user, remember=True)

@@ -325,7 +325,10 @@ def test_list_shows_last_login_and_progress_and_sorts_and_filters(app, admin_cli
     create_user(app, "zoe@example.org", role=Role.COUNSELLOR, name="Zoe Zed")
     assert order("") == ["Ada Admin", "Casey Counsellor", "Lee Learner", "Zoe Zed"]
     assert order("sort=role") == ["Ada Admin", "Casey Counsellor", "Zoe Zed", "Lee Learner"]
-    assert login(app.test_client()).status_code == 302  # the learner logs in after the admin
+    learner_client = app.test_client()
+    assert login(learner_client).status_code == 302  # the learner logs in after the admin...
+    token = csrf_token(learner_client, "/me/")
+    assert learner_client.post("/auth/logout", data={"csrf_token": token}).status_code == 302  # ...and out
     assert order("sort=last_login")[:2] == ["Lee Learner", "Ada Admin"]
     assert order("status=deactivated") == ["Casey Counsellor"]
     assert order("status=active&role=learner&q=lee") == ["Lee Learner"]
