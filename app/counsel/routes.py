@@ -132,13 +132,15 @@ def invitations():
             "label": invitation.label,
             "emailed_to": None,
         }
-        form.label.data = None  # the next invitation is for someone else: start its label empty
-        if form.email.data:
+        # The next invitation is for someone else: start its label and address empty.
+        form.label.data = None
+        email, form.email.data = form.email.data, None
+        if email:
             body = render_template("counsel/invitation_email.txt", counsellor=current_user, **created)
             # Sent by a worker, which retries if the SMTP server is down: the page does not wait for it.
             try:
-                send_email(form.email.data, "An invitation to share your progress", body)
-                created["emailed_to"] = form.email.data
+                send_email(email, "An invitation to share your progress", body)
+                created["emailed_to"] = email
             except Exception:  # the queue itself is unreachable (Redis down): the code below still works
                 current_app.logger.exception("Invitation e-mail could not be queued")
                 flash("We could not send the e-mail. Give your client the code or link below instead.", "warning")

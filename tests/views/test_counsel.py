@@ -197,6 +197,7 @@ def test_an_invitation_can_be_emailed_to_the_client(client, app, course, counsel
         page = response.get_data(as_text=True)
         code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1)
         assert "We are e-mailing the invitation to client@example.org" in page
+        assert 'value="client@example.org"' not in page  # the form is ready for the next client
         message = inbox.wait_for(1)[0]
         assert message["To"] == "client@example.org"
         assert f"/join/{code}" in body_of(message) and "Casey Counsellor" in body_of(message)
