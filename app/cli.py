@@ -18,7 +18,7 @@ from app.models import Course, Role
 from app.models.types import as_utc
 from app.services.accounts import user_create
 from app.services.analytics import snapshot_refresh
-from app.services.course_export import course_data_to_files, course_files_zip, course_to_data
+from app.services.course_export import course_export_files, course_files_zip
 from app.services.course_files import load_course, load_course_zip
 from app.services.course_import import course_import
 from app.services.course_quality import course_warnings
@@ -79,24 +79,29 @@ def courses_import(path: Path) -> None:
 @click.argument("slug")
 @click.argument("path", type=click.Path(path_type=Path))
 def courses_export(slug: str, path: Path) -> None:
-    """Write the published course SLUG to PATH as a course folder (or a .zip if PATH ends in .zip)."""
+    """Write the published course SLUG to PATH as a course folder, images included (or a .zip if PATH ends in .zip)."""
     course = course_by_slug(db.session, slug)
     if course is None:
         click.secho(f"No course with slug {slug!r}.", fg="red", err=True)
         raise SystemExit(1)
-    files = course_data_to_files(course_to_data(db.session, course))
+    files = course_export_files(db.session, course)
     if path.suffix == ".zip":
         path.write_bytes(course_files_zip(files, slug))
     else:
-        for relative, text in files.items():
+        for relative, content in files.items():
             target = path / relative
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        # Lessons no longer in the course must not linger in the folder and be re-imported.
-        for stale in sorted((path / "lessons").glob("*.md")):
-            if f"lessons/{stale.name}" not in files:
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        # Lessons and images no longer in the course must not linger in the folder and be re-imported.
+        for stale in sorted([*(path / "lessons").glob("*.md"), *(path / "media").glob("*")]):
+            if stale.is_file() and not stale.name.startswith(".") and stale.relative_to(path).as_posix() not in files:
                 stale.unlink()
-    click.echo(f"Exported {slug} ({len(files) - 1} lessons) to {path}.")
+    lessons = sum(1 for relative in files if relative.startswith("lessons/"))
+    images = sum(1 for relative in files if relative.startswith("media/"))
+    click.echo(f"Exported {slug} ({lessons} lessons, {images} images) to {path}.")
 
 
 @users_cli.command("create")

@@ -9,12 +9,16 @@ course the database carries them easily. Why in docs/course-format.md ("Images")
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.course import Course
 
 
 class CourseMedia(Model):
@@ -45,6 +49,9 @@ class CourseMedia(Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
     )
+
+    # For an import that adds a new course and its images in one go (the course has no id yet).
+    course: Mapped[Course] = relationship()
 
     def __repr__(self) -> str:
         return f"<CourseMedia {self.id} course {self.course_id} {self.name}>"

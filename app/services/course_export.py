@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Choice, Course, Lesson, Module, Question
+from app.services.course_media import media_files
 
 
 def course_to_data(session: Session, course: Course, *, with_ids: bool = False) -> dict[str, Any]:
@@ -139,8 +141,15 @@ def course_data_to_files(data: dict) -> dict[str, str]:
     return files
 
 
-def course_files_zip(files: dict[str, str], folder: str) -> bytes:
-    """Pack course files into a zip whose entries sit under ``folder/``."""
+def course_export_files(session: Session, course: Course) -> dict[str, str | bytes]:
+    """The published course as a whole course folder: course.yaml and lessons/ (text), media/ (bytes)."""
+    files: dict[str, str | bytes] = dict(course_data_to_files(course_to_data(session, course)))
+    files.update(media_files(session, course))
+    return files
+
+
+def course_files_zip(files: Mapping[str, str | bytes], folder: str) -> bytes:
+    """Pack course files (text, or an image's bytes) into a zip whose entries sit under ``folder/``."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, text in sorted(files.items()):

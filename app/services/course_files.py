@@ -1,4 +1,4 @@
-"""Read and validate a course folder (course.yaml + lessons/*.md) into plain specs.
+"""Read and validate a course folder (course.yaml + lessons/*.md + media/*) into plain specs.
 
 Validation collects every problem, each located by file and field, instead of stopping at the
 first, so an author can fix a course in one pass.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,7 +18,9 @@ from typing import Any
 import yaml
 
 from app.question_kinds import KINDS, QUESTION_KINDS
+from app.services.course_media import EXTENSIONS, MediaRefused, image_check, name_problem
 from app.services.errors import CourseInvalid, Problem
+from app.services.markdown import MEDIA_PREFIX, markdown_images
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 COURSE_KEYS = {"slug", "title", "summary", "pass_mark", "modules", "misconceptions", "review", "help"}
@@ -97,6 +99,18 @@ class ReviewSpec:
 
 
 @dataclass
+class MediaSpec:
+    """An image of the course (media/<name>), checked by its content and stripped of metadata."""
+
+    name: str
+    content_type: str
+    data: bytes = field(repr=False)
+    width: int
+    height: int
+    sha256: str
+
+
+@dataclass
 class CourseSpec:
     slug: str
     title: str
@@ -109,6 +123,8 @@ class CourseSpec:
     help: str = ""  # Markdown shown after every lesson under "Where to get help"
     # A draft made from the database names its rows by id; a row without an id is new.
     from_draft: bool = False
+    # The images of a course folder by name; a draft's images are already in the database.
+    media: dict[str, MediaSpec] = field(default_factory=dict)
 
 
 class _Collector:
@@ -301,7 +317,40 @@ def _read_lesson_text(text: str, c: _Collector) -> tuple[dict, str] | None:
     return front, body
 
 
-def _read_lesson(slug: str, front: dict, body: str, c: _Collector, codes: set[str]) -> LessonSpec:
+def _check_images(text: str, c: _Collector, where: str, media_names: Collection[str] | None) -> None:
+    """Report each image in the Markdown without alt text, from another site, or not among the course's images.
+
+    ``media_names`` None skips the last check (for callers that only read the text's shape).
+    """
+    for image in markdown_images(text):
+        shown = image.src if len(image.src) <= 80 else image.src[:77] + "..."
+        if re.match(r"(?i)^(?:[a-z][a-z0-9+.-]*:|//)", image.src):
+            c.add(
+                where,
+                f"image “{shown}” is on another site: pages load nothing from elsewhere, so upload the image "
+                f"to the course and write {MEDIA_PREFIX}<its name>",
+            )
+            continue
+        if not image.src.startswith(MEDIA_PREFIX):
+            c.add(where, f"image “{shown}” must be one of the course's images, written {MEDIA_PREFIX}<its name>")
+            continue
+        if media_names is not None and image.src[len(MEDIA_PREFIX) :] not in media_names:
+            c.add(
+                where,
+                f"image “{shown}” is not among the course's images: upload it first "
+                f"(in a course folder, put it in {MEDIA_PREFIX})",
+            )
+        if not image.alt:
+            c.add(
+                where,
+                f"image “{shown}” needs alt text for people who cannot see it: write what it shows "
+                f"between the square brackets, as in ![A box of tablets]({image.src})",
+            )
+
+
+def _read_lesson(
+    slug: str, front: dict, body: str, c: _Collector, codes: set[str], media_names: Collection[str] | None = None
+) -> LessonSpec:
     c.unknown_keys(front, LESSON_KEYS, "")
     minutes = front.get("minutes")
     if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
@@ -321,6 +370,7 @@ def _read_lesson(slug: str, front: dict, body: str, c: _Collector, codes: set[st
     if not isinstance(body, str) or not body.strip():
         c.add("body", "the lesson needs some Markdown text after the front matter")
         body = ""
+    _check_images(body, c, "body", media_names)
     return LessonSpec(
         slug=slug,
         title=c.text(front, "title", ""),
@@ -378,12 +428,13 @@ def _read_review(raw: Any, c: _Collector) -> ReviewSpec | None:
     return ReviewSpec(reviewed_by=reviewed_by, reviewed_on=reviewed_on, next_review_on=next_review_on)
 
 
-def _read_help(raw: Any, c: _Collector) -> str:
+def _read_help(raw: Any, c: _Collector, media_names: Collection[str] | None = None) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
         c.add("help", "must be Markdown text")
         return ""
+    _check_images(raw, c, "help", media_names)
     return raw.strip() + "\n" if raw.strip() else ""
 
 
@@ -431,11 +482,20 @@ def _check_unique_slugs(modules: list[ModuleSpec], c: _Collector) -> None:
                 seen[slug] = where
 
 
-def parse_course_data(data: dict, *, allow_ids: bool = False, problems: list[Problem] | None = None) -> CourseSpec:
+def parse_course_data(
+    data: dict,
+    *,
+    allow_ids: bool = False,
+    problems: list[Problem] | None = None,
+    media_names: Collection[str] | None = None,
+) -> CourseSpec:
     """Validate course data ({"course": {...}, "lessons": {slug: {"front": {...}, "body": str}}}).
 
     This is the one place the format's rules live: files, zip uploads and the authoring
     drafts all pass through it. Raises CourseInvalid listing every problem.
+    ``media_names`` are the course's images (a folder's media/, or a draft course's uploads):
+    an image the text shows must be one of them. None skips that check only (every other image
+    rule still applies), for callers that check the text's shape alone.
     """
     problems = [] if problems is None else problems
     c = _Collector(problems, "course.yaml", allow_ids=allow_ids)
@@ -464,7 +524,7 @@ def parse_course_data(data: dict, *, allow_ids: bool = False, problems: list[Pro
             continue
         lesson_c = _Collector(problems, f"lessons/{slug}.md", allow_ids=allow_ids)
         lessons[slug] = _read_lesson(
-            slug, lesson_raw.get("front") or {}, lesson_raw.get("body", ""), lesson_c, set(misconceptions)
+            slug, lesson_raw.get("front") or {}, lesson_raw.get("body", ""), lesson_c, set(misconceptions), media_names
         )
     for slug in sorted(set(lessons_raw) | unreadable):
         if slug not in listed:
@@ -479,7 +539,7 @@ def parse_course_data(data: dict, *, allow_ids: bool = False, problems: list[Pro
         lessons=lessons,
         misconceptions=misconceptions,
         review=_read_review(raw.get("review"), c),
-        help=_read_help(raw.get("help"), c),
+        help=_read_help(raw.get("help"), c, media_names),
         from_draft=allow_ids,
     )
     if problems:
@@ -487,8 +547,33 @@ def parse_course_data(data: dict, *, allow_ids: bool = False, problems: list[Pro
     return spec
 
 
+def _read_media(files: Mapping[str, str | bytes], problems: list[Problem]) -> tuple[dict[str, MediaSpec], set[str]]:
+    """The folder's images (media/<name>), each checked as an upload is; and every name present."""
+    media: dict[str, MediaSpec] = {}
+    names: set[str] = set()
+    for path, content in sorted(files.items()):
+        if not path.startswith(MEDIA_PREFIX):
+            continue
+        name = path[len(MEDIA_PREFIX) :]
+        names.add(name)
+        if problem := name_problem(name):
+            problems.append(Problem(path, "", problem))
+            continue
+        try:
+            checked = image_check(content if isinstance(content, bytes) else content.encode("utf-8"))
+        except MediaRefused as refused:
+            problems.append(Problem(path, "", refused.message))
+            continue
+        if EXTENSIONS[name.rsplit(".", 1)[1]] != checked.content_type:
+            kind = checked.content_type.removeprefix("image/").upper()
+            problems.append(Problem(path, "", f"is a {kind} image: its name must end in .{checked.extension}"))
+            continue
+        media[name] = MediaSpec(name, checked.content_type, checked.data, checked.width, checked.height, checked.sha256)
+    return media, names
+
+
 def parse_course_files(files: Mapping[str, str | bytes]) -> CourseSpec:
-    """Validate a course given as {relative path: text}: course.yaml and lessons/<slug>.md."""
+    """Validate a course given as {relative path: text or bytes}: course.yaml, lessons/<slug>.md, media/<name>."""
     problems: list[Problem] = []
     c = _Collector(problems, "course.yaml")
     if "course.yaml" not in files:
@@ -522,11 +607,16 @@ def parse_course_files(files: Mapping[str, str | bytes]) -> CourseSpec:
             unreadable.append(slug)
             continue
         lessons[slug] = {"front": parts[0], "body": parts[1]}
-    return parse_course_data({"course": raw, "lessons": lessons, "unreadable": unreadable}, problems=problems)
+    media, media_names = _read_media(files, problems)
+    spec = parse_course_data(
+        {"course": raw, "lessons": lessons, "unreadable": unreadable}, problems=problems, media_names=media_names
+    )
+    spec.media = media
+    return spec
 
 
 def read_course_folder(folder: Path | str) -> dict[str, bytes]:
-    """Read course.yaml and lessons/*.md from a folder into {relative path: bytes}."""
+    """Read course.yaml, lessons/*.md and media/* from a folder into {relative path: bytes}."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CourseInvalid([Problem(str(folder), "", "is not a course folder")])
@@ -537,10 +627,17 @@ def read_course_folder(folder: Path | str) -> dict[str, bytes]:
     if lessons_dir.is_dir():
         for path in sorted(lessons_dir.glob("*.md")):
             files[f"lessons/{path.name}"] = path.read_bytes()
+    media_dir = folder / "media"
+    if media_dir.is_dir():
+        for path in sorted(media_dir.iterdir()):
+            # Hidden files (.gitkeep, .DS_Store) are not the course's.
+            if path.is_file() and not path.name.startswith("."):
+                files[f"{MEDIA_PREFIX}{path.name}"] = path.read_bytes()
     return files
 
 
-MAX_ZIP_BYTES = 20 * 1024 * 1024  # unpacked; a course is text, so this is generous
+# Unpacked: a course is text and a few images of at most 2 MB each, so this is generous.
+MAX_ZIP_BYTES = 100 * 1024 * 1024
 
 
 def read_course_zip(data: bytes) -> dict[str, bytes]:
@@ -552,14 +649,14 @@ def read_course_zip(data: bytes) -> dict[str, bytes]:
     with archive:
         infos = [info for info in archive.infolist() if not info.is_dir()]
         if sum(info.file_size for info in infos) > MAX_ZIP_BYTES:
-            raise CourseInvalid([Problem("upload", "", "unpacks to more than 20 MB")])
+            raise CourseInvalid([Problem("upload", "", f"unpacks to more than {MAX_ZIP_BYTES // (1024 * 1024)} MB")])
         names = [info.filename for info in infos]
         tops = {name.split("/", 1)[0] for name in names if "/" in name}
         prefix = f"{tops.pop()}/" if len(tops) == 1 and "course.yaml" not in names else ""
         files = {}
         for info in infos:
             relative = info.filename[len(prefix) :] if info.filename.startswith(prefix) else info.filename
-            if relative == "course.yaml" or re.fullmatch(r"lessons/[^/]+\.md", relative):
+            if relative == "course.yaml" or re.fullmatch(r"lessons/[^/]+\.md|media/[^/.][^/]*", relative):
                 files[relative] = archive.read(info)
     return files
 

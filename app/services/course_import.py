@@ -22,6 +22,7 @@ from app.models import (
     AttemptAnswer,
     Choice,
     Course,
+    CourseMedia,
     Lesson,
     LessonProgress,
     Misconception,
@@ -31,7 +32,8 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services.course_files import ChoiceSpec, CourseSpec, QuestionSpec
-from app.services.markdown import render_markdown, sanitise_markdown, sanitise_text
+from app.services.course_media import media_url
+from app.services.markdown import ImageSource, render_markdown, sanitise_markdown, sanitise_text
 
 PARKED = -1000  # free positions, below any real one, for rows on the move
 
@@ -117,6 +119,8 @@ class _Importer:
         self.spec = spec
         self.report = ImportReport(spec.slug)
         self.now = utcnow()
+        # The course's images by name once imported, for rendering its Markdown (set by course()).
+        self.images: dict[str, ImageSource] = {}
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -152,6 +156,8 @@ class _Importer:
             .where(Course.slug == spec.slug)
             .options(selectinload(Course.modules), selectinload(Course.misconceptions))
         )
+        media = self._media_rows(course)
+        self.images = self._image_sources(media)
         review = spec.review
         help_markdown = sanitise_markdown(spec.help) if spec.help else ""
         values = dict(
@@ -162,7 +168,7 @@ class _Importer:
             reviewed_on=review.reviewed_on if review else None,
             next_review_on=review.next_review_on if review else None,
             help_markdown=help_markdown,
-            help_html=render_markdown(help_markdown) if help_markdown else "",
+            help_html=render_markdown(help_markdown, media=self.images) if help_markdown else "",
         )
         if course is None:
             course = Course(slug=spec.slug, **values)
@@ -170,7 +176,50 @@ class _Importer:
             self.report.note(self.report.created, "courses", f"New course “{course.title}”")
         elif changed := _assign(course, **values):
             self.report.note(self.report.updated, "courses", f"Course: {', '.join(changed)} changed")
+        self._store_media(course, media)
         return course
+
+    # --- images ---------------------------------------------------------------------------------
+
+    def _media_rows(self, course: Course | None) -> dict[str, CourseMedia]:
+        """The course's images in the database by name (their bytes are not loaded)."""
+        if course is None:
+            return {}
+        rows = self.session.scalars(select(CourseMedia).where(CourseMedia.course_id == course.id))
+        return {row.name: row for row in rows}
+
+    def _image_sources(self, rows: dict[str, CourseMedia]) -> dict[str, ImageSource]:
+        """Every image lessons may show once imported: the spec's, and those already in the course."""
+        sources = {
+            name: ImageSource(media_url(self.spec.slug, name, row.sha256), row.width, row.height)
+            for name, row in rows.items()
+        }
+        for name, image in self.spec.media.items():
+            sources[name] = ImageSource(media_url(self.spec.slug, name, image.sha256), image.width, image.height)
+        return sources
+
+    def _store_media(self, course: Course, rows: dict[str, CourseMedia]) -> None:
+        """Add the spec's new images and replace changed ones.
+
+        An image in the database but not in the spec stays: drafts carry no images (they are
+        uploaded straight to the course), and a folder without one must not break a lesson that
+        shows it. Unused images are deleted on the course's images page.
+        """
+        for name, image in self.spec.media.items():
+            values = dict(
+                content_type=image.content_type,
+                sha256=image.sha256,
+                size_bytes=len(image.data),
+                width=image.width,
+                height=image.height,
+            )
+            row = rows.get(name)
+            if row is None:
+                self.session.add(CourseMedia(course=course, name=name, data=image.data, **values))
+                self.report.note(self.report.created, "images", f"New image “{name}”")
+            elif row.sha256 != image.sha256:
+                _assign(row, data=image.data, **values)
+                self.report.note(self.report.updated, "images", f"Image “{name}” replaced")
 
     def misconceptions(self, course: Course) -> dict[str, Misconception]:
         by_code = {m.code: m for m in course.misconceptions}
@@ -297,7 +346,7 @@ class _Importer:
                     title=self._clean(lesson_spec.title),
                     minutes=lesson_spec.minutes,
                     body_markdown=body,
-                    body_html=render_markdown(body),
+                    body_html=render_markdown(body, media=self.images),
                     # None, not [], for no sources: what lessons from before sources existed hold.
                     sources=[{"title": self._clean(source.title), "url": source.url} for source in lesson_spec.sources]
                     or None,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 
 # Phone numbers as UK readers write them: 0300 123 1110, 020 7946 0000, 07700 900123, the short
@@ -54,8 +57,61 @@ def _text_token(content: str):
     return token
 
 
+@dataclass(frozen=True)
+class ImageSource:
+    """Where a course image is served from, and its size in pixels (so the page keeps its room)."""
+
+    url: str
+    width: int
+    height: int
+
+
+# Lessons name their images as the files format does, ``media/<name>``.
+MEDIA_PREFIX = "media/"
+# The only image URLs a rendered page may hold: the course's own images, served by this site.
+SERVED_MEDIA_PREFIX = "/media/"
+
+
+def _course_images(state) -> None:
+    """Point each ``media/<name>`` image at the course image's URL; any other image becomes its alt text.
+
+    ``state.env["media"]`` maps the course's image names to ImageSource. A remote image would
+    make the learner's browser ask a third party for it, and an unknown name would show a broken
+    image, so neither reaches the page (the course rules refuse both before saving anyway).
+    """
+    if "media" not in state.env:
+        return  # parsed, not rendered (markdown_images): images stay as written
+    media: Mapping[str, ImageSource] = state.env["media"]
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children = []
+        for token in block.children:
+            if token.type == "image":
+                src = str(token.attrGet("src") or "")
+                source = media.get(src[len(MEDIA_PREFIX) :]) if src.startswith(MEDIA_PREFIX) else None
+                if source is None:
+                    alt = _image_alt(token)
+                    if alt:
+                        children.append(_text_token(alt))
+                    continue
+                token.attrSet("src", source.url)
+                token.attrSet("width", str(source.width))
+                token.attrSet("height", str(source.height))
+                token.attrSet("loading", "lazy")
+            children.append(token)
+        block.children = children
+
+
+def _image_alt(token) -> str:
+    """An image token's alt text as plain text (emphasis and code in it kept as their words)."""
+    return _PLAIN.renderInlineAsText(token.children or [], _markdown.options, {}).strip()
+
+
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+_PLAIN = RendererHTML()  # for an image's alt text as plain text
 _markdown.core.ruler.push("phone_links", _phone_links)
+_markdown.core.ruler.push("course_images", _course_images)
 
 ALLOWED_TAGS = {
     "p",
@@ -81,24 +137,53 @@ ALLOWED_TAGS = {
     "td",
     "img",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height", "loading"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel", "sms"}
 
 
-def render_markdown(markdown_text: str) -> str:
+def _same_site_images(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's last word on attributes: an image's source must be one of the course images served here."""
+    if tag == "img" and attribute == "src" and not value.startswith(SERVED_MEDIA_PREFIX):
+        return None
+    return value
+
+
+def render_markdown(markdown_text: str, *, media: Mapping[str, ImageSource] | None = None) -> str:
     """Render Markdown to HTML that is safe to serve as-is.
 
     Raw HTML and script URLs are removed from the source first (not merely escaped), then the
     output is sanitised again with an allow-list, so nothing executable can reach a page.
+    ``media`` maps the course's image names to where they are served: ``![alt](media/name.png)``
+    becomes that image; any other image (remote, or not in ``media``) is left out, its alt text
+    kept, so no page ever asks another site for an image.
     """
-    rendered = _markdown.render(sanitise_markdown(markdown_text))
+    rendered = _markdown.render(sanitise_markdown(markdown_text), {"media": media or {}})
     return nh3.clean(
         rendered,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
+        attribute_filter=_same_site_images,
     )
+
+
+@dataclass(frozen=True)
+class MarkdownImage:
+    """An image written in Markdown: its source as written, and its alt text as plain text."""
+
+    src: str
+    alt: str
+
+
+def markdown_images(markdown_text: str) -> list[MarkdownImage]:
+    """Every image in the Markdown, in order (images shown as code are not images)."""
+    images = []
+    for block in _markdown.parse(markdown_text, {}):
+        for token in block.children or []:
+            if token.type == "image":
+                images.append(MarkdownImage(src=str(token.attrGet("src") or ""), alt=_image_alt(token)))
+    return images
 
 
 def plain_text(markdown_text: str) -> str:

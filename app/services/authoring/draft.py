@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from typing import NotRequired, TypedDict, cast
@@ -27,8 +27,9 @@ from app.models import Course, CourseDraft
 from app.models.types import utcnow
 from app.services.course_export import course_to_data
 from app.services.course_files import ReviewSpec, parse_course_data
+from app.services.course_media import media_names
 from app.services.errors import CourseInvalid, DomainError, Problem
-from app.services.markdown import render_markdown
+from app.services.markdown import ImageSource, render_markdown
 
 _MODULE_LESSONS = re.compile(r"^modules\[(\d+)\]\.lessons$")
 
@@ -234,10 +235,14 @@ def draft_discard(session: Session, *, course: Course) -> bool:
     return True
 
 
-def draft_problems(data: DraftData) -> list[Problem]:
-    """Every rule the data breaks, except an empty module (allowed while editing)."""
+def draft_problems(data: DraftData, images: Collection[str] | None = None) -> list[Problem]:
+    """Every rule the data breaks, except an empty module (allowed while editing).
+
+    ``images`` are the names of the course's images (``course_media.media_names``): a lesson may
+    show only those.
+    """
     try:
-        parse_course_data(cast(dict, data), allow_ids=True)
+        parse_course_data(cast(dict, data), allow_ids=True, media_names=images)
     except CourseInvalid as invalid:
         empty = {
             index + 1
@@ -286,8 +291,9 @@ def draft_save(
     A draft that ends up equal to the published course is dropped, so "unpublished changes"
     always means real ones. Commits.
     """
-    before = set(draft_problems(cast(DraftData, draft.data)))
-    added = [problem for problem in draft_problems(data) if problem not in before]
+    images = media_names(session, course)
+    before = set(draft_problems(cast(DraftData, draft.data), images))
+    added = [problem for problem in draft_problems(data, images) if problem not in before]
     if added:
         raise DraftInvalid.located(added, file=file, prefix=prefix)
     if data == published_data(session, course):
@@ -368,7 +374,11 @@ def draft_review(data: DraftData) -> ReviewSpec | None:
         return None
 
 
-def draft_help_html(data: DraftData) -> str:
-    """The draft's "Where to get help" text as HTML, exactly as learners will get it once published."""
+def draft_help_html(data: DraftData, media: Mapping[str, ImageSource] | None = None) -> str:
+    """The draft's "Where to get help" text as HTML, exactly as learners will get it once published.
+
+    ``media`` is the course's images (``course_media.media_sources``); without it, an image shows
+    as its alt text.
+    """
     help_text = data["course"].get("help") or ""
-    return render_markdown(help_text) if help_text else ""
+    return render_markdown(help_text, media=media) if help_text else ""

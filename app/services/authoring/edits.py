@@ -9,6 +9,7 @@ transaction (draft.editing and draft.draft_save): it commits on success and roll
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import cast
@@ -38,7 +39,7 @@ from app.services.authoring.draft import (
     module_index,
 )
 from app.services.course_files import SLUG_PATTERN, SOURCE_URL_PATTERN
-from app.services.markdown import render_markdown, sanitise_text
+from app.services.markdown import ImageSource, render_markdown, sanitise_text
 
 DIRECTIONS = ("up", "down")
 
@@ -113,9 +114,13 @@ def clean_body(markdown_text: str) -> str:
     return cleaned + "\n" if cleaned else ""
 
 
-def lesson_preview_html(markdown_text: str) -> str:
-    """The lesson body's HTML exactly as learners will get it once published."""
-    return render_markdown(clean_body(markdown_text))
+def lesson_preview_html(markdown_text: str, media: Mapping[str, ImageSource] | None = None) -> str:
+    """The lesson body's HTML exactly as learners will get it once published.
+
+    ``media`` is the course's images (``course_media.media_sources``); without it, an image shows
+    as its alt text.
+    """
+    return render_markdown(clean_body(markdown_text), media=media)
 
 
 def _day_text(value: date | str | None) -> str:
