@@ -28,7 +28,11 @@ class CourseDraft(Model):
 
 
 class CoursePublication(Model):
-    """One publication of a course: when, by whom, and what changed."""
+    """One publication of a course: when, by whom, what changed, and the course it published.
+
+    Publications made before versions were kept (migration a15000000003) have no ``data`` and
+    no ``changes``: they are listed in the history but cannot be restored.
+    """
 
     __tablename__ = "course_publications"
 
@@ -37,6 +41,15 @@ class CoursePublication(Model):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     summary: Mapped[str] = mapped_column(Text)
+    # The course as this publication left it: course data with row ids, as the draft keeps it, so
+    # an admin can restore this version later. Deferred: a list of publications never loads it.
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
+    # What it changed, one sentence an item: the publish preview's list.
+    changes: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The earlier publication this one restored, if it was a rollback.
+    restored_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_publications.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class AnalyticsSnapshot(Model):

@@ -4,7 +4,8 @@ One package, one concern a module:
 
 - ``draft``: the draft's shape (TypedDicts), loading and saving it, finding things in it, its errors;
 - ``edits``: the edits an admin makes (course details, modules, lessons, questions, misconceptions);
-- ``publishing``: the publish preview (a dry run in a savepoint) and publishing.
+- ``publishing``: the publish preview (a dry run in a savepoint) and publishing;
+- ``history``: the publication history, and restoring an earlier version as a new publication.
 
 Callers import from here: ``from app.services import authoring`` then ``authoring.lesson_update(...)``.
 """
@@ -63,19 +64,41 @@ from app.services.authoring.edits import (
     question_update,
     sources_preview,
 )
+from app.services.authoring.history import (
+    CannotRestore,
+    PublicationEntry,
+    PublicationHistory,
+    RestorePreview,
+    publication_get,
+    publication_history,
+    publication_restore,
+    restore_preview,
+)
 from app.services.authoring.publishing import (
     CourseOverview,
     NothingToPublish,
     PublishPreview,
     course_overviews,
+    data_preview,
     last_publication,
     order_changes,
     publish,
+    publish_data,
     publish_preview,
     quality_warnings,
 )
 
 __all__ = [
+    "CannotRestore",
+    "PublicationEntry",
+    "PublicationHistory",
+    "RestorePreview",
+    "data_preview",
+    "publication_get",
+    "publication_history",
+    "publication_restore",
+    "publish_data",
+    "restore_preview",
     "CourseOverview",
     "course_overviews",
     "DIRECTIONS",

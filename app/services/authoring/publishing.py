@@ -7,6 +7,10 @@ The preview runs the import inside a SAVEPOINT and rolls that back, so it leaves
 transaction, and anything pending in it, as it was. ``publish`` owns its transaction: it
 validates, writes, and commits once; on any error it rolls back and raises, so a publish that
 fails leaves the database as it was.
+
+Each publication keeps the course it published (``CoursePublication.data``, read back from the
+database after the import, so new rows have their ids) and its list of changes, so an earlier
+version can be restored (app/services/authoring/history.py) through the same ``publish_data``.
 """
 
 from __future__ import annotations
@@ -127,6 +131,15 @@ def _rolled_back(session: Session) -> Iterator[None]:
 # --- preview and publish -----------------------------------------------------------------------
 
 
+def _spec(course: Course, data: DraftData) -> CourseSpec:
+    """Check ``data`` by the course files' rules (row ids allowed); raise CourseInvalid with every problem."""
+    spec = parse_course_data(cast(dict, data), allow_ids=True)
+    if spec.slug != course.slug:
+        # The importer finds its course by slug: other data would change (or create) another course.
+        raise CourseInvalid([Problem("course.yaml", "slug", f"must be “{course.slug}”, the course being published")])
+    return spec
+
+
 def publish_preview(session: Session, *, course: Course) -> PublishPreview:
     """Work out what publishing the draft would change, or what stops it.
 
@@ -136,9 +149,17 @@ def publish_preview(session: Session, *, course: Course) -> PublishPreview:
     draft = draft_get(session, course)
     if draft is None:
         return PublishPreview(has_draft=False)
-    data = draft_copy(draft)
+    return data_preview(session, course=course, data=draft_copy(draft))
+
+
+def data_preview(session: Session, *, course: Course, data: DraftData) -> PublishPreview:
+    """Work out what publishing ``data`` (course data with row ids) would change, or what stops it.
+
+    The draft's preview, and an earlier version's before it is restored. Dry-runs the import in
+    a savepoint that is rolled back, leaving the caller's session as it was.
+    """
     try:
-        spec = parse_course_data(cast(dict, data), allow_ids=True)
+        spec = _spec(course, data)
     except CourseInvalid as invalid:
         return PublishPreview(has_draft=True, problems=invalid.problems)
     moves = order_changes(published_data(session, course), data)
@@ -164,27 +185,54 @@ def publish(session: Session, *, course: Course, user_id: int | None = None) -> 
         draft = draft_get(session, course)
         if draft is None:
             raise NothingToPublish("There are no unpublished changes.")
-        data = draft_copy(draft)
-        try:
-            spec = parse_course_data(cast(dict, data), allow_ids=True)
-        except CourseInvalid as invalid:
-            raise DraftInvalid(invalid.problems, other=[str(problem) for problem in invalid.problems]) from None
-        moves = order_changes(published_data(session, course), data)
-        report = course_import_unsaved(session, spec)
-        changes = report.changes + moves
-        if not changes:
-            raise NothingToPublish("There are no unpublished changes.")
-        publication = CoursePublication(
-            course_id=course.id,
-            published_by_id=user_id,
-            summary=_summary(report, moves) + "\n" + "".join(f"- {change}\n" for change in changes),
-        )
-        session.add(publication)
+        publication = publish_data(session, course=course, data=draft_copy(draft), user_id=user_id)
         session.delete(draft)
         session.commit()
     except Exception:
         session.rollback()
         raise
+    return publication
+
+
+def publish_data(
+    session: Session,
+    *,
+    course: Course,
+    data: DraftData,
+    user_id: int | None,
+    headline: str = "",
+    restored_from_id: int | None = None,
+) -> CoursePublication:
+    """Import ``data`` (course data with row ids) as the published course and record the publication.
+
+    Neither commits nor rolls back, for a caller that owns the transaction (``publish``, and
+    restoring an earlier version). Raises DraftInvalid when the data breaks a rule and
+    NothingToPublish when it changes nothing, leaving what it wrote for the caller to roll back.
+    ``headline`` starts the summary (a restore says which version it brought back).
+    """
+    try:
+        spec = _spec(course, data)
+    except CourseInvalid as invalid:
+        raise DraftInvalid(invalid.problems, other=[str(problem) for problem in invalid.problems]) from None
+    moves = order_changes(published_data(session, course), data)
+    report = course_import_unsaved(session, spec)
+    changes = report.changes + moves
+    if not changes:
+        raise NothingToPublish("There are no unpublished changes.")
+    # The snapshot is read back from the rows just written (flushed), so rows the import created
+    # carry their new ids. Loaded objects are expired first: collections loaded before the import
+    # (the live questions order_changes read, a deleted misconception) would otherwise be stale.
+    session.expire_all()
+    publication = CoursePublication(
+        course_id=course.id,
+        published_by_id=user_id,
+        summary="".join(f"{line}\n" for line in (headline, _summary(report, moves)) if line)
+        + "".join(f"- {change}\n" for change in changes),
+        data=cast(dict, published_data(session, course)),
+        changes=changes,
+        restored_from_id=restored_from_id,
+    )
+    session.add(publication)
     return publication
 
 

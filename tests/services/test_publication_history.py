@@ -1,0 +1,171 @@
+"""Each publication keeps the course it published and its changes; the history lists them all."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Course, CoursePublication, Question, User
+from app.services import authoring
+from app.services.accounts import user_create
+from app.services.authoring import ChoiceInput, QuestionInput
+from app.services.authoring.draft import published_data
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.personal_data import account_delete, personal_data_export
+from app.services.progress import course_by_slug
+from tests.conftest import FACTORY_COURSE_DIR, count_queries, factory_course_spec
+
+SPEC = factory_course_spec()
+FIRST = SPEC.modules[0].lesson_slugs[0]
+PASSWORD = "long enough pw"
+
+
+@pytest.fixture
+def course_row(session, course) -> Course:
+    return course_by_slug(session, course)
+
+
+def make_admin(session, email: str = "ada@example.org", name: str = "Ada Admin") -> int:
+    user = user_create(session, email=email, display_name=name, password=PASSWORD, hash_method="scrypt:1024:8:1")
+    return user.id
+
+
+def publish_body(session, course: Course, body: str, user_id: int | None = None) -> CoursePublication:
+    """Give the first lesson a new body in the draft and publish it."""
+    lesson = SPEC.lessons[FIRST]
+    authoring.lesson_update(
+        session, course=course, lesson_slug=FIRST, title=lesson.title, minutes=lesson.minutes, body=body
+    )
+    return authoring.publish(session, course=course, user_id=user_id)
+
+
+def new_question(prompt: str) -> QuestionInput:
+    choices = [ChoiceInput("Yes", "Right.", True, None, None), ChoiceInput("No", "Not so.", False, None, None)]
+    return QuestionInput("single", prompt, "Because.", choices)
+
+
+def test_a_publication_keeps_the_course_it_published_with_every_row_id(session, course_row):
+    authoring.question_add(session, course=course_row, lesson_slug=FIRST, question=new_question("Is it new?"))
+    preview = authoring.publish_preview(session, course=course_row)
+
+    publication = authoring.publish(session, course=course_row)
+    publication_id = publication.id
+    db.session.remove()
+
+    stored = db.session.get(CoursePublication, publication_id)
+    course = course_by_slug(db.session, SPEC.slug)
+    assert stored.data == published_data(db.session, course)
+    assert stored.changes == preview.changes
+    added = next(q for q in stored.data["lessons"][FIRST]["front"]["quiz"] if q["prompt"] == "Is it new?")
+    # The question the draft added has its new row's id, so a later restore finds that row.
+    row = db.session.get(Question, added["id"])
+    assert row.prompt == "Is it new?" and [c["id"] for c in added["choices"]] == [c.id for c in row.live_choices]
+
+
+def test_a_misconception_removed_on_publish_is_not_in_the_copy(session, course_row):
+    code = next(iter(SPEC.misconceptions))
+    data = authoring.draft_data(session, course_row)
+    for lesson in data["lessons"].values():
+        for question in lesson["front"].get("quiz", []):
+            for choice in question["choices"]:
+                choice.pop("misconception", None)
+    del data["course"]["misconceptions"][code]
+    draft = authoring.draft_get_or_create(session, course_row)
+    draft.data = data
+    session.commit()
+
+    publication = authoring.publish(session, course=course_row)
+
+    assert code not in publication.data["course"]["misconceptions"]
+    assert publication.data == published_data(session, course_row)
+
+
+def test_history_lists_newest_first_with_who_when_and_what_changed(session, course_row):
+    ada, bo = make_admin(session), make_admin(session, "bo@example.org", "Bo Builder")
+    first = publish_body(session, course_row, "Version one.", ada)
+    second = publish_body(session, course_row, "Version two.", bo)
+    first_id, second_id, first_changes = first.id, second.id, first.changes
+
+    history = authoring.publication_history(session, course=course_row)
+
+    assert [e.id for e in history.entries] == [second_id, first_id]
+    assert [e.published_by for e in history.entries] == ["Bo Builder", "Ada Admin"]
+    assert history.entries[1].changes == first_changes == [f"Lesson “{SPEC.lessons[FIRST].title}”: text changed"]
+    # The newest is what learners see, so only the earlier one can be restored.
+    assert history.newest_is_live and history.entries[0].is_live and not history.entries[0].restorable
+    assert history.entries[1].restorable and not history.has_draft
+
+
+def test_a_publishers_deleted_account_leaves_the_entry_without_a_name(session, course_row):
+    ada = make_admin(session)
+    publish_body(session, course_row, "Version one.", ada)
+
+    account_delete(session, user=session.get(User, ada), password=PASSWORD)
+
+    [entry] = authoring.publication_history(session, course=course_row).entries
+    assert entry.published_by is None and entry.has_snapshot
+
+
+def test_publications_from_before_copies_were_kept_are_listed_but_not_restorable(session, course_row):
+    session.add(
+        CoursePublication(
+            course_id=course_row.id, summary="making-tea: updated 1 lessons.\n- Lesson “Old”: text changed\n"
+        )
+    )
+    session.commit()
+
+    [entry] = authoring.publication_history(session, course=course_row).entries
+    assert entry.changes == ["Lesson “Old”: text changed"]
+    assert not entry.has_snapshot and not entry.restorable and not entry.is_live
+
+
+def test_after_an_import_from_files_no_version_is_marked_as_what_learners_see(session, course_row, tmp_path):
+    publish_body(session, course_row, "Version one.")
+    publish_body(session, course_row, "Version two.")
+    course_import(session, load_course(FACTORY_COURSE_DIR))  # back to the files' text
+
+    history = authoring.publication_history(session, course=course_row)
+
+    assert not history.newest_is_live
+    assert all(entry.restorable for entry in history.entries)
+
+
+def test_another_courses_publication_is_not_found(session, course_row):
+    other = replace(SPEC, slug="other-course")
+    course_import(session, other)
+    other_row = course_by_slug(session, "other-course")
+    publication = publish_body(session, course_row, "Version one.")
+
+    assert authoring.publication_get(session, course=other_row, publication_id=publication.id) is None
+    assert authoring.publication_get(session, course=course_row, publication_id=publication.id) is not None
+
+
+def test_the_history_is_read_in_a_fixed_number_of_queries(app, session, course_row):
+    publish_body(session, course_row, "Version one.")
+    publish_body(session, course_row, "Version two.")
+    session.expire_all()
+    with count_queries(db.engine) as few:
+        authoring.publication_history(session, course=course_row)
+    for n in range(3, 9):
+        publish_body(session, course_row, f"Version {n}.")
+    session.expire_all()
+    with count_queries(db.engine) as many:
+        authoring.publication_history(session, course=course_row)
+    assert few() == many()
+
+
+def test_the_publish_record_still_names_its_publisher_in_their_data_download(session, course_row):
+
+    ada = make_admin(session)
+    publish_body(session, course_row, "Version one.", ada)
+
+    export = personal_data_export(session, user=session.get(User, ada))
+
+    [record] = export["course_publications_i_made"]
+    assert record["course_id"] == course_row.id and "text changed" in record["summary"]
+    assert "data" not in record  # the course content is not the publisher's personal data
+    assert session.scalars(select(CoursePublication.published_by_id)).all() == [ada]
