@@ -59,6 +59,8 @@ def test_restoring_brings_the_earlier_content_back_as_a_new_publication(session,
     entries = authoring.publication_history(session, course=course_row).entries
     assert [e.id for e in entries] == [restored.id, second_id, first_id]
     assert entries[0].is_live and entries[0].restored_from_at == entries[2].published_at
+    # The version it restored is what learners see too; the one in between can be restored.
+    assert [e.restorable for e in entries] == [False, True, False]
 
 
 def test_a_second_restore_goes_forward_again(session, course_row):

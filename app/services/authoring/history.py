@@ -69,7 +69,8 @@ class PublicationEntry:
     restored_from_id: int | None
     # When it restored an earlier publication: when that one was published (None if unknown).
     restored_from_at: datetime | None = None
-    # Learners see exactly this version now (checked for the newest publication only).
+    # Learners see this version now: the newest publication when the live course matches its
+    # copy, and the version that one restored (the same course, published again).
     is_live: bool = False
 
     @property
@@ -150,6 +151,8 @@ def publication_history(session: Session, *, course: Course) -> PublicationHisto
     if entries and entries[0].has_snapshot:
         newest = session.scalar(select(CoursePublication.data).where(CoursePublication.id == entries[0].id))
         history.newest_is_live = entries[0].is_live = newest == published_data(session, course)
+        for entry in entries[1:]:
+            entry.is_live = history.newest_is_live and entry.id == entries[0].restored_from_id
     return history
 
 
