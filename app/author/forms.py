@@ -4,7 +4,7 @@ app/services/authoring/, whose errors ``populate_errors`` puts back on these fie
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
@@ -16,6 +16,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -26,11 +27,12 @@ from wtforms.fields.core import Field
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import DateInput, HiddenInput
 
-from app.question_kinds import KINDS
+from app.question_kinds import KINDS, QuestionKind
 from app.services.authoring import (
     DIRECTIONS,
     ChoiceInput,
     DraftInvalid,
+    MisconceptionData,
     ModuleData,
     QuestionData,
     QuestionInput,
@@ -41,6 +43,10 @@ from app.services.authoring import (
 
 KIND_CHOICES = [SelectChoice(kind.name, kind.label) for kind in KINDS.values()]
 BLANK_CHOICE_ROWS = 3
+# The longest lesson text the editor takes; the live preview refuses a longer one with 413.
+BODY_MAX_LENGTH = 100_000
+# A misconception's learner text, shortened to this many characters where a title would go.
+PICKER_TEXT_LENGTH = 90
 TITLE = [DataRequired(message="Give it a title."), Length(max=200)]
 SLUG = [DataRequired(message="Give it a short address, e.g. “side-effects”."), Length(max=80)]
 
@@ -178,7 +184,7 @@ class LessonForm(AuthoringForm):
         validators=[InputRequired(message="Give a whole number of minutes."), NumberRange(min=1, max=600)],
     )
     module = SelectField("Module", validate_choice=True)
-    body = TextAreaField("Lesson text (Markdown)", validators=[Length(max=100_000)], render_kw={"rows": 18})
+    body = TextAreaField("Lesson text (Markdown)", validators=[Length(max=BODY_MAX_LENGTH)], render_kw={"rows": 18})
     sources = TextAreaField("Sources, one a line", validators=[Length(max=20_000)], render_kw={"rows": 4})
     save = SubmitField("Save to draft")
     preview = SubmitField("Preview")
@@ -218,7 +224,9 @@ class ChoiceForm(Form):
 
     choice_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
     text = StringField("Text", validators=[Length(max=1000)])
-    correct = BooleanField("Correct")
+    # The checkbox of a question with several right answers; one with a single right answer
+    # shows QuestionForm.correct (radio buttons) instead. Either way this holds the answer.
+    correct = BooleanField("A right answer")
     safety_critical = BooleanField("Safety-critical (could cause harm if believed)")
     feedback = TextAreaField("Feedback when chosen", validators=[Length(max=5000)], render_kw={"rows": 2})
     misconception = SelectField("Misconception it reveals", validate_choice=True)
@@ -244,9 +252,16 @@ class QuestionForm(AuthoringForm):
 
     The service numbers the saved choices from 1 (``choices[2].text``), in ``kept_rows`` order;
     errors about the choices as a whole go to ``choice_errors``, shown above the rows.
+
+    The right answer is picked with a radio button per row (``correct``, whose value is the
+    row's index) when the kind has one right answer, and with each row's checkbox when it may
+    have several (``QuestionKind.input_type``, as on the quiz). Both are read, and folded into
+    the rows' ``correct`` on the way in: a page whose kind was changed before it was sent still
+    says what the admin ticked, and the kind's rules (the service) judge the result.
     """
 
     kind = SelectField("Kind", choices=KIND_CHOICES, validate_choice=True)
+    correct = RadioField("The right answer", validate_choice=False)
     prompt = TextAreaField("Question", validators=[DataRequired(message="Write the question.")], render_kw={"rows": 2})
     explanation = TextAreaField(
         "Explanation (shown after answering)",
@@ -255,10 +270,22 @@ class QuestionForm(AuthoringForm):
     )
     shuffle = BooleanField("Shuffle the choices for each attempt", default=True)
     choices = FieldList(FormField(ChoiceForm), max_entries=30)
+    preview = SubmitField("Preview")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.choice_errors: list[str] = []
+        self.correct.choices = [SelectChoice(str(row), "The right answer") for row in range(len(self.choices))]
+        for row, entry in enumerate(self.choices):
+            if self.correct.data == str(row):
+                entry.form.correct.data = True
+        right = [row for row, entry in enumerate(self.choices) if entry.form.correct.data]
+        # The radio buttons can show one right answer; several (from checkboxes) stay on the rows.
+        self.correct.data = str(right[0]) if len(right) == 1 else None
+
+    def question_kind(self) -> QuestionKind:
+        """The kind chosen on the form (a single-answer one until a known kind is chosen)."""
+        return KINDS.get(self.kind.data or "", KINDS["single"])
 
     def take_errors(self, name: str, messages: list[str]) -> bool:
         """Errors about a choice go beside its row's field; about the choices as a whole, above the rows."""
@@ -275,9 +302,11 @@ class QuestionForm(AuthoringForm):
         target.errors = list(target.errors) + list(messages)
         return True
 
-    def set_codes(self, codes: list[str]) -> None:
-        """Offer the course's misconception codes in every row."""
-        options = [SelectChoice("", "None")] + [SelectChoice(code, code) for code in codes]
+    def set_misconceptions(self, misconceptions: Mapping[str, MisconceptionData]) -> None:
+        """Offer the course's misconceptions in every row, each named as authors know it (the code is the value)."""
+        options = [SelectChoice("", "None")] + [
+            SelectChoice(code, misconception_label(code, texts)) for code, texts in misconceptions.items()
+        ]
         for entry in self.choices:
             entry.form.misconception.choices = options
 
@@ -305,6 +334,24 @@ class QuestionForm(AuthoringForm):
             ],
             shuffle=bool(self.shuffle.data),
         )
+
+
+def shorten(text: str, length: int) -> str:
+    """``text`` on one line, cut at a word break before ``length`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def misconception_label(code: str, texts: MisconceptionData) -> str:
+    """How the question editor names a misconception: its short title, or else the start of
+    what the learner is told; the code only when it has neither."""
+    label = (texts.get("title") or "").strip() or shorten(texts.get("learner") or "", PICKER_TEXT_LENGTH) or code
+    return f"{label} (safety-critical)" if texts.get("safety_critical") else label
 
 
 def question_form_data(question: QuestionData | None) -> dict:

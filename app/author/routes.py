@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from app.author import bp
 from app.author.forms import (
+    BODY_MAX_LENGTH,
     CourseForm,
     LessonForm,
     MisconceptionForm,
@@ -35,6 +36,8 @@ from app.forms import EmptyForm
 from app.models.types import utcnow
 from app.services import authoring
 from app.services.authoring import DraftData, DraftError, DraftInvalid, NothingToPublish, NotInDraft
+from app.services.authoring.question_preview import question_preview
+from app.services.course_media import media_sources
 from app.services.default_course import DEFAULT_COURSE_FOLDER
 from app.services.job_failures import failed_since
 from app.services.progress import course_by_slug
@@ -259,25 +262,9 @@ def module_delete(module_slug: str):
 
 
 def _lesson_page(form: LessonForm, *, data: DraftData, lesson_slug: str | None, status=None, other=()):
-    order = authoring.draft_lesson_order(data)
     lesson = data["lessons"].get(lesson_slug) if lesson_slug else None
     saved: Mapping[str, Any] = lesson["front"] if lesson else {}
-    unsaved = bool(form.preview.data)
-    # An unsaved preview shows what is in the form; otherwise the saved draft, title included.
-    body = form.body.data if unsaved else (lesson["body"] if lesson else "")
-    sources = authoring.sources_preview(form.source_inputs()) if unsaved else (saved.get("sources") or [])
-    preview = {
-        "html": authoring.lesson_preview_html(body or ""),
-        "unsaved": unsaved,
-        "number": order.index(lesson_slug) + 1 if lesson_slug in order else len(order) + 1,
-        "total": len(order) + (0 if lesson_slug in order else 1),
-        "title": (form.title.data if unsaved else saved.get("title")) or "",
-        "minutes": form.minutes.data if unsaved else saved.get("minutes"),
-        # The rest of the learner's page: this lesson's sources, the course's help and review.
-        "sources": sources,
-        "help_html": authoring.draft_help_html(data),
-        "review": authoring.draft_review(data),
-    }
+    preview = _lesson_preview(form, data=data, lesson_slug=lesson_slug, unsaved=bool(form.preview.data))
     return _form_page(
         "author/lesson_edit.html",
         form,
@@ -286,8 +273,52 @@ def _lesson_page(form: LessonForm, *, data: DraftData, lesson_slug: str | None, 
         course_slug=g.course.slug,
         lesson_slug=lesson_slug,
         quiz=saved.get("quiz", []),
-        preview=preview if body else None,
+        preview=preview if preview["body"] else None,
     )
+
+
+def _lesson_preview(form: LessonForm, *, data: DraftData, lesson_slug: str | None, unsaved: bool) -> dict:
+    """The lesson's page as learners will see it: of the form's text (unsaved) or of the saved draft."""
+    order = authoring.draft_lesson_order(data)
+    lesson = data["lessons"].get(lesson_slug) if lesson_slug else None
+    saved: Mapping[str, Any] = lesson["front"] if lesson else {}
+    # An unsaved preview shows what is in the form; otherwise the saved draft, title included.
+    body = form.body.data if unsaved else (lesson["body"] if lesson else "")
+    sources = authoring.sources_preview(form.source_inputs()) if unsaved else (saved.get("sources") or [])
+    images = media_sources(db.session, g.course)  # the course's images, shown as learners will see them
+    return {
+        "body": body,
+        "html": authoring.lesson_preview_html(body or "", media=images),
+        "unsaved": unsaved,
+        "number": order.index(lesson_slug) + 1 if lesson_slug in order else len(order) + 1,
+        "total": len(order) + (0 if lesson_slug in order else 1),
+        "title": (form.title.data if unsaved else saved.get("title")) or "",
+        "minutes": form.minutes.data if unsaved else saved.get("minutes"),
+        # The rest of the learner's page: this lesson's sources, the course's help and review.
+        "sources": sources,
+        "help_html": authoring.draft_help_html(data, media=images),
+        "review": authoring.draft_review(data),
+    }
+
+
+@bp.post("/courses/<course_slug>/lessons/preview")
+def lesson_live_preview():
+    """The lesson editor's form as learners would see it, as an HTML fragment for the live preview.
+
+    static/js/author-preview.js posts the whole form (CSRF token included) as the admin types;
+    ``?lesson=`` names the lesson being edited (none: a new one). Saves nothing.
+    """
+    form = LessonForm()
+    if "body" not in request.form:
+        abort(400)
+    if len(form.body.data or "") > BODY_MAX_LENGTH:
+        abort(413)  # longer than the editor would save: not worth rendering
+    data = authoring.draft_data(db.session, g.course)
+    lesson_slug = request.args.get("lesson") or None
+    if lesson_slug is not None:
+        authoring.draft_lesson(data, lesson_slug)  # an unknown lesson is a 404 (NotInDraft)
+    preview = _lesson_preview(form, data=data, lesson_slug=lesson_slug, unsaved=True)
+    return render_template("author/_lesson_preview.html", preview=preview)
 
 
 def _lesson_form(data: DraftData, initial: dict | None) -> LessonForm:
@@ -396,9 +427,11 @@ def _question_view(lesson_slug: str, position: int | None):
     lesson = authoring.draft_lesson(data, lesson_slug)
     question = authoring.draft_question(data, lesson_slug, position) if position else None
     form = QuestionForm(data=question_form_data(question)) if request.method == "GET" else QuestionForm()
-    form.set_codes(authoring.draft_codes(data))
+    misconceptions = data["course"].get("misconceptions") or {}
+    form.set_misconceptions(misconceptions)
     other = []
-    if form.validate_on_submit():
+    # "Preview" shows the form's question as learners would see it, and saves nothing.
+    if not form.preview.data and form.validate_on_submit():
         arguments = dict(
             course=g.course, lesson_slug=lesson_slug, question=form.to_input(form.kept_rows()), user_id=current_user.id
         )
@@ -415,13 +448,17 @@ def _question_view(lesson_slug: str, position: int | None):
     return _form_page(
         "author/question_edit.html",
         form,
+        status=200 if form.preview.data else None,
         other=other,
         links=[("choices", message) for message in form.choice_errors],
         course_slug=g.course.slug,
         lesson_slug=lesson_slug,
         lesson_title=lesson["front"]["title"],
         position=position if question else None,
+        number=position or len(lesson["front"].get("quiz") or []) + 1,
         choice_errors=form.choice_errors,
+        preview=question_preview(form.to_input(form.kept_rows()), misconceptions),
+        preview_unsaved=request.method == "POST",  # a POST shown again saved nothing
     )
 
 

@@ -118,7 +118,42 @@ def check_answers(questions: list[Question], answers: dict[int, list[int]]) -> d
     return chosen
 
 
-def choices_snapshot(choices: list[Choice], chosen_ids: set[int] | frozenset[int]) -> list[dict]:
+class ShownMisconception(Protocol):
+    """What an answer's record keeps of a choice's misconception (the model's, or an unsaved one)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def learner_text(self) -> str: ...
+
+    @property
+    def safety_critical(self) -> bool: ...
+
+
+class ShownChoice(Protocol):
+    """What an answer's record keeps of a choice: a saved Choice, or the question editor's preview of one."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def is_correct(self) -> bool: ...
+
+    @property
+    def feedback(self) -> str: ...
+
+    @property
+    def safety_critical(self) -> bool: ...
+
+    @property
+    def misconception(self) -> ShownMisconception | None: ...
+
+
+def choices_snapshot(choices: Sequence[ShownChoice], chosen_ids: set[int] | frozenset[int]) -> list[dict]:
     """The choices of a question as the learner saw them, in that order, for an answer's record.
 
     The one definition of the snapshot format: attempts and the seeding code both use it.
@@ -141,7 +176,7 @@ def choices_snapshot(choices: list[Choice], chosen_ids: set[int] | frozenset[int
     ]
 
 
-def is_safety_critical(choice: Choice) -> bool:
+def is_safety_critical(choice: ShownChoice) -> bool:
     """Whether picking this choice could kill or seriously harm: marked so, or its misconception is."""
     if choice.is_correct:
         return False

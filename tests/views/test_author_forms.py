@@ -114,7 +114,7 @@ def test_a_choices_errors_go_to_its_row_as_saved():
             "choices-2-text": "Second kept",
         },
     )
-    question.set_codes([])
+    question.set_misconceptions({})
 
     left = populate_errors(
         question,

@@ -88,12 +88,14 @@ def form_values(admin, url: str, **changes) -> dict:
     data = {"csrf_token": csrf_token(admin, url)}
     for tag in re.findall(r"<input[^>]*>", page):
         name = re.search(r'name="([^"]+)"', tag)
-        if name is None or name.group(1) == "csrf_token":
+        # Like a browser: no disabled control, and no button but the one clicked (none here).
+        if name is None or name.group(1) == "csrf_token" or re.search(r'\sdisabled[\s>]|type="submit"', tag):
             continue
-        if 'type="checkbox"' in tag:
+        value = re.search(r'value="([^"]*)"', tag)
+        if 'type="checkbox"' in tag or 'type="radio"' in tag:
             if re.search(r"\schecked[\s>]", tag):
-                data[name.group(1)] = "y"
-        elif value := re.search(r'value="([^"]*)"', tag):
+                data[name.group(1)] = html.unescape(value.group(1)) if value else "y"
+        elif value:
             data[name.group(1)] = html.unescape(value.group(1))
     for name in re.findall(r'<textarea[^>]*name="([^"]+)"', page):
         data[name] = textarea(page, name)
@@ -101,6 +103,12 @@ def form_values(admin, url: str, **changes) -> dict:
         selected = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', block)
         data[name] = next((v for v in selected.groups() if v is not None), "") if selected else ""
     return {**data, **changes}
+
+
+def right_rows(form: dict) -> set[int]:
+    """The rows a question form marks right: by its radio buttons (one right answer) or checkboxes (several)."""
+    ticked = {i for i in range(30) if f"choices-{i}-correct" in form}
+    return ticked | ({int(form["correct"])} if form.get("correct") else set())
 
 
 def checked(page: str, name: str) -> bool:
@@ -432,7 +440,7 @@ def test_a_pinned_order_and_a_safety_mark_are_shown_back_and_reach_learners(admi
     url = f"{BASE}/lessons/{FIRST}/questions/1/edit"
     form = question_form(admin)
     rows = [i for i in range(30) if form.get(f"choices-{i}-text")]
-    wrong = next(i for i in rows if f"choices-{i}-correct" not in form)
+    wrong = next(i for i in rows if i not in right_rows(form))
     form[f"choices-{wrong}-safety_critical"] = "y"
     form.pop("shuffle", None)
 
@@ -457,7 +465,7 @@ def test_a_pinned_order_and_a_safety_mark_are_shown_back_and_reach_learners(admi
 
 def test_a_correct_choice_marked_safety_critical_is_refused_beside_it(admin, app, course):
     form = question_form(admin)
-    right = next(i for i in range(30) if f"choices-{i}-correct" in form)
+    (right,) = right_rows(form)
     form[f"choices-{right}-safety_critical"] = "y"
 
     response = admin.post(f"{BASE}/lessons/{FIRST}/questions/1/edit", data=form)

@@ -1,0 +1,135 @@
+"""The lesson and question editors in a real browser, with their scripts running.
+
+The lesson editor puts the learner's page beside the form on a desktop and below it on a phone,
+and the preview follows what is typed (the server renders it; nothing is saved). The question
+editor asks for the right answer as the quiz does (radio buttons for one, checkboxes for several),
+swaps them when the kind changes, and shows the question and each choice's feedback as learners
+see them. axe-core checks each page at 1280 and 375 px; screenshots go to tests/e2e/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.models import Role
+from tests.conftest import PASSWORD, create_user
+from tests.e2e.conftest import DESKTOP, axe_violations, describe_violations, lessons_in_order, log_in, save_screenshots
+
+pytestmark = pytest.mark.e2e
+
+ADMIN_EMAIL = "ada.admin@example.org"
+PHONE = {"width": 375, "height": 812}
+TYPED = "Typed in the browser: **the preview follows** as you type."
+TYPED_SENTENCE = "Typed in the browser: the preview follows as you type."
+
+
+def audit(page, axe_source: str, name: str) -> None:
+    """axe-core at a desktop's and a small phone's width, then screenshots of both."""
+    failures = []
+    for label, viewport in (("1280 px", DESKTOP), ("375 px", PHONE)):
+        page.set_viewport_size(viewport)
+        violations = axe_violations(page, axe_source)
+        if violations:
+            failures.append(describe_violations(f"{name} at {label}", violations))
+    save_screenshots(page, name)
+    assert not failures, "\n\n".join(failures)
+
+
+@pytest.fixture
+def admin(page, app):
+    create_user(app, ADMIN_EMAIL, role=Role.ADMIN, name="Ada Admin")
+    log_in(page, ADMIN_EMAIL, PASSWORD)
+    return page
+
+
+def test_the_lesson_preview_follows_the_typing(admin, app, course_spec, axe_source):
+    page = admin
+    lesson = lessons_in_order(course_spec)[0]
+    page.goto(f"/author/courses/{course_spec.slug}/lessons/{lesson.slug}/edit")
+    form = page.locator("form.editor-form")
+    preview = page.get_by_role("region", name=re.compile("^Preview"))
+    expect(preview).to_contain_text("Preview: what learners will see once published")
+
+    # On a desktop the learner's page sits beside the form, not under it.
+    form_box, preview_box = form.bounding_box(), preview.bounding_box()
+    assert preview_box["x"] >= form_box["x"] + form_box["width"], (form_box, preview_box)
+    assert abs(preview_box["y"] - form_box["y"]) < 50
+
+    body = page.get_by_label("Lesson text (Markdown)")
+    body.click()
+    body.press("Control+End")
+    body.press_sequentially("\n\n" + TYPED, delay=5)
+
+    expect(preview.get_by_role("heading", level=2).first).to_have_text("Preview of your text (not saved yet)")
+    expect(preview.get_by_role("paragraph").filter(has_text=TYPED_SENTENCE)).to_have_count(1)
+    expect(preview.locator("strong").filter(has_text="the preview follows")).to_have_count(1)
+    expect(page.get_by_role("status").filter(has_text="Preview updated.")).to_have_count(1)
+    expect(body).to_be_focused()  # the update never takes the cursor away
+
+    page.get_by_label("Title", exact=True).fill("A title typed live")
+    expect(preview.get_by_role("heading", level=1)).to_have_text("A title typed live")
+    audit(page, axe_source, "author-lesson-live-preview")
+
+    # On a phone the preview follows the form.
+    page.set_viewport_size(PHONE)
+    form_box, preview_box = form.bounding_box(), preview.bounding_box()
+    assert preview_box["y"] >= form_box["y"] + form_box["height"], (form_box, preview_box)
+    page.set_viewport_size(DESKTOP)
+
+    # Nothing was saved: the page opened afresh shows the saved text.
+    page.reload()
+    expect(body).not_to_have_value(re.compile("Typed in the browser"))
+
+
+def test_the_question_editor_asks_for_the_right_answer_as_the_quiz_does(admin, app, course_spec, axe_source):
+    page = admin
+    lesson = lessons_in_order(course_spec)[0]
+    number, question = next((n, q) for n, q in enumerate(lesson.quiz, start=1) if q.kind == "single")
+    right = next(i for i, choice in enumerate(question.choices) if choice.correct)
+    page.goto(f"/author/courses/{course_spec.slug}/lessons/{lesson.slug}/questions/{number}/edit")
+    choices = page.get_by_role("group", name="Choices", exact=True)
+
+    # One right answer: a radio button in each row, the right one picked; no checkbox shown.
+    radios = choices.get_by_role("radio", name="The right answer")
+    expect(radios).to_have_count(len(question.choices) + 3)  # three blank rows to add choices
+    expect(radios.nth(right)).to_be_checked()
+    expect(choices.get_by_role("checkbox", name="A right answer")).to_have_count(0)
+
+    # The question as learners see it, and what each choice tells them.
+    shown = page.get_by_role("region", name="Preview: the question as learners see it")
+    asked = shown.get_by_role("group", name=f"Question {number} {question.prompt}", exact=True)
+    for choice in question.choices:
+        expect(asked.get_by_role("radio", name=choice.text, exact=True)).to_be_visible()
+    told = page.get_by_role("region", name="After answering: what each choice shows")
+    each = told.get_by_role("heading", name=f"Question {number} {question.prompt}", exact=True)
+    expect(each).to_have_count(len(question.choices))
+    expect(told).to_contain_text(question.choices[right].feedback)
+    audit(page, axe_source, "author-question-single")
+
+    # Made a multiple question: checkboxes at once, the right answer still ticked.
+    page.get_by_label("Kind").select_option("multiple")
+    boxes = choices.get_by_role("checkbox", name="A right answer")
+    expect(boxes).to_have_count(len(question.choices) + 3)
+    expect(choices.get_by_role("radio")).to_have_count(0)
+    expect(boxes.nth(right)).to_be_checked()
+    other = (right + 1) % len(question.choices)
+    boxes.nth(other).check()
+    audit(page, axe_source, "author-question-multiple")
+
+    # Back to one right answer: radio buttons again, the first ticked row picked.
+    page.get_by_label("Kind").select_option("single")
+    expect(radios.nth(min(right, other))).to_be_checked()
+    expect(radios.nth(max(right, other))).not_to_be_checked()
+
+    # Saved as a multiple question with two right answers, it comes back with both ticked.
+    page.get_by_label("Kind").select_option("multiple")
+    expect(boxes.nth(max(right, other))).not_to_be_checked()  # carried over from the radio buttons
+    boxes.nth(max(right, other)).check()
+    page.get_by_role("button", name="Save to draft").click()
+    expect(page.get_by_role("status").filter(has_text=f"Question {number} saved to the draft")).to_be_visible()
+    page.goto(f"/author/courses/{course_spec.slug}/lessons/{lesson.slug}/questions/{number}/edit")
+    expect(boxes.nth(right)).to_be_checked()
+    expect(boxes.nth(other)).to_be_checked()
