@@ -34,6 +34,7 @@ TITLES = {
     "admin_actions_i_took": "Changes you made to accounts, as an admin",
     "course_drafts_i_edited": "Course drafts you edited",
     "course_publications_i_made": "Course versions you published",
+    "course_images_i_uploaded": "Course images you uploaded",
     "review_schedule": "Questions you will be asked again, and when",
     "review_answers": "Your answers in review",
     "certificates": "Your certificates",

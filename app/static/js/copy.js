@@ -1,4 +1,5 @@
-// Copy buttons for the invitation code and link (counsel/invitations.html).
+// Copy buttons for the invitation code and link (counsel/invitations.html) and for each course
+// image's Markdown (author/media.html).
 // Progressive enhancement: the code and link are plain text anyone can select; the buttons
 // stay hidden unless this script runs and the browser offers the clipboard.
 (function () {
