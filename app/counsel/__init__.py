@@ -1,4 +1,4 @@
-"""The counsellor's area: dashboard, one client, invitations. Guarded once, here."""
+"""The counsellor's area: dashboard, one client, invitations, the clinic's contact requests. Guarded once, here."""
 
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
@@ -18,4 +18,4 @@ def require_counsellor():
     return None
 
 
-from app.counsel import routes  # noqa: E402,F401
+from app.counsel import requests, routes  # noqa: E402,F401

@@ -13,6 +13,7 @@ from app.me import bp
 from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm
 from app.models.types import utcnow
+from app.services.contact_requests import REQUESTER_LABELS, requester_contact_requests
 from app.services.errors import DomainError, ValidationError
 from app.services.personal_data import account_delete, personal_data_export
 from app.services.progress import course_outline_by_slug
@@ -42,6 +43,8 @@ def home():
         "me/home.html",
         outline=outline,
         sharing=learner_sharing_overview(db.session, learner=current_user),
+        contact_requests=requester_contact_requests(db.session, requester=current_user),
+        contact_labels=REQUESTER_LABELS,
     )
 
 

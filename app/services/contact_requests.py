@@ -409,7 +409,7 @@ def _entries(session: Session, *, viewer: User, requests: list[ContactRequest]) 
             .order_by(ContactRequestEvent.created_at, ContactRequestEvent.id)
         ):
             who = "The person who asked" if event.action == "withdrawn" else actor_name or "A removed account"
-            history[event.request_id].append(
+            history.setdefault(event.request_id or 0, []).append(
                 HistoryEntry(event.created_at, who, event.action, event.from_status, event.to_status)
             )
     if holders or attached:

@@ -1,0 +1,164 @@
+"""The clinic's queue of contact requests, for counsellors and admins (the blueprint guard checks the role).
+
+Every change is the service's (app/services/contact_requests.py), audited there; these views
+only read the form, call it, and say what happened.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
+
+from app.counsel import bp
+from app.extensions import db
+from app.forms import EmptyForm
+from app.parsing import parse_page
+from app.services.contact_requests import (
+    METHOD_LABELS,
+    QUEUE_VIEWS,
+    STAFF_NOTE_MAX_LENGTH,
+    STAFF_STATUSES,
+    STATUS_LABELS,
+    TOPIC_LABELS,
+    ContactRequestRefused,
+    contact_queue,
+    contact_queue_entry,
+    contact_request_pick_up,
+    contact_request_release,
+    contact_request_set_staff_note,
+    contact_request_set_status,
+)
+from app.services.errors import ValidationError
+
+LABELS = {"topics": TOPIC_LABELS, "methods": METHOD_LABELS, "statuses": STATUS_LABELS}
+
+
+class BackForm(FlaskForm):
+    """Where to return after a one-click action: the request's own page, or the queue (and which view)."""
+
+    back = HiddenField(validators=[Optional(), AnyOf(["detail", *QUEUE_VIEWS])])
+
+
+class StatusForm(BackForm):
+    """The status a button sets (its name and value: status=contacted)."""
+
+    status = StringField(validators=[InputRequired(), AnyOf([str(s) for s in STAFF_STATUSES])])
+
+
+class StaffNoteForm(FlaskForm):
+    """The staff's private notes on one request."""
+
+    staff_note = TextAreaField(
+        "Private notes (only the clinic's staff see these)",
+        validators=[
+            Length(max=STAFF_NOTE_MAX_LENGTH, message=f"Keep the notes to {STAFF_NOTE_MAX_LENGTH} characters.")
+        ],
+    )
+
+
+def _back(form: BackForm, request_id: int):
+    if form.back.data == "detail":
+        return redirect(url_for("counsel.contact_request", request_id=request_id))
+    view = form.back.data if form.back.data in QUEUE_VIEWS and form.back.data != "open" else None
+    return redirect(url_for("counsel.contact_requests", show=view, _anchor=f"request-{request_id}"))
+
+
+@bp.get("/requests")
+def contact_requests():
+    """The clinic's queue: open requests, new ones first (or, with ?show=ended, closed and withdrawn ones)."""
+    view = request.args.get("show", "open")
+    page = contact_queue(db.session, viewer=current_user, view=view, page=parse_page(request.args.get("page")))
+    return render_template("counsel/requests.html", queue=page, labels=LABELS, form=EmptyForm())
+
+
+@bp.get("/requests/<id:request_id>")
+def contact_request(request_id: int):
+    """One request with its audit trail, its status buttons and the staff's private notes."""
+    entry = contact_queue_entry(db.session, viewer=current_user, request_id=request_id)
+    if entry is None:
+        abort(404)
+    note_form = StaffNoteForm(staff_note=entry.request.staff_note)
+    return render_template("counsel/request.html", entry=entry, labels=LABELS, note_form=note_form, form=EmptyForm())
+
+
+def _refused_or_404(action, request_id: int, form: BackForm, done: str):
+    try:
+        action()
+    except LookupError:
+        abort(404)
+    except ContactRequestRefused as refused:
+        flash(refused.message, "warning")
+    else:
+        flash(done, "success")
+    return _back(form, request_id)
+
+
+@bp.post("/requests/<id:request_id>/pick-up")
+def pick_up_request(request_id: int):
+    """Pick the request up: the queue shows who is dealing with it (audited)."""
+    form = BackForm()
+    if not form.validate():
+        abort(400)
+    return _refused_or_404(
+        lambda: contact_request_pick_up(db.session, staff=current_user, request_id=request_id),
+        request_id,
+        form,
+        "You picked the request up.",
+    )
+
+
+@bp.post("/requests/<id:request_id>/release")
+def release_request(request_id: int):
+    """Hand the request back to the queue (audited)."""
+    form = BackForm()
+    if not form.validate():
+        abort(400)
+    return _refused_or_404(
+        lambda: contact_request_release(db.session, staff=current_user, request_id=request_id),
+        request_id,
+        form,
+        "The request is back in the queue for anyone to pick up.",
+    )
+
+
+@bp.post("/requests/<id:request_id>/status")
+def set_request_status(request_id: int):
+    """Mark the request new, contacted or closed (audited)."""
+    form = StatusForm()
+    if not form.validate():
+        abort(400)
+    status = form.status.data
+    return _refused_or_404(
+        lambda: contact_request_set_status(db.session, staff=current_user, request_id=request_id, status=status),
+        request_id,
+        form,
+        f"The request is marked {STATUS_LABELS[status].lower()}.",
+    )
+
+
+@bp.post("/requests/<id:request_id>/notes")
+def save_request_notes(request_id: int):
+    """Save the staff's private notes on the request (audited)."""
+    form = StaffNoteForm()
+    if form.validate():
+        try:
+            contact_request_set_staff_note(
+                db.session, staff=current_user, request_id=request_id, note=form.staff_note.data or ""
+            )
+        except LookupError:
+            abort(404)
+        except ValidationError as error:
+            form.staff_note.errors.append(error.message)
+        except ContactRequestRefused as refused:
+            flash(refused.message, "info")
+            return redirect(url_for("counsel.contact_request", request_id=request_id))
+        else:
+            flash("Notes saved.", "success")
+            return redirect(url_for("counsel.contact_request", request_id=request_id))
+    entry = contact_queue_entry(db.session, viewer=current_user, request_id=request_id)
+    if entry is None:
+        abort(404)
+    return render_template("counsel/request.html", entry=entry, labels=LABELS, note_form=form, form=EmptyForm()), 400

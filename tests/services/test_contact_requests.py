@@ -1,0 +1,307 @@
+"""Contact requests: what is kept, who may change what, the audit trail, withdrawal and retention."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import ContactRequest, ContactRequestEvent, CounsellorLink, Role, User
+from app.models.types import utcnow
+from app.services.contact_requests import (
+    ContactDetails,
+    ContactRequestRefused,
+    NotClinicStaff,
+    contact_queue,
+    contact_queue_entry,
+    contact_request_create,
+    contact_request_pick_up,
+    contact_request_release,
+    contact_request_set_staff_note,
+    contact_request_set_status,
+    contact_request_withdraw,
+    contact_requests_purge,
+    requester_contact_requests,
+)
+from app.services.errors import ValidationError
+from app.services.sharing import link_revoke
+from tests.conftest import create_user
+
+PHONE = ContactDetails(contact_by="phone", phone="07700 900123", topic="alcohol", name="Sam", note="Evenings only")
+
+
+@pytest.fixture
+def people(app, session):
+    ids = {
+        "learner": create_user(app, "learner@example.org", name="Lee Learner"),
+        "other": create_user(app, "fred@example.org"),
+        "counsellor": create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey"),
+        "colleague": create_user(app, "olive@example.org", role=Role.COUNSELLOR, name="Olive"),
+        "admin": create_user(app, "admin@example.org", role=Role.ADMIN, name="Ada"),
+    }
+    return {key: session.get(User, user_id) for key, user_id in ids.items()}
+
+
+def ask(session, requester=None, details=PHONE):
+    return contact_request_create(session, details=details, requester=requester)
+
+
+def events(session, request_id):
+    return [
+        (e.actor_id, e.action, e.from_status, e.to_status)
+        for e in session.scalars(
+            select(ContactRequestEvent)
+            .where(ContactRequestEvent.request_id == request_id)
+            .order_by(ContactRequestEvent.id)
+        )
+    ]
+
+
+# Asking
+
+
+def test_only_the_chosen_contact_detail_is_kept(session):
+    phone = ask(
+        session, details=ContactDetails(contact_by="phone", phone=" 07700  900123 ", email="a@b.org", topic="other")
+    )
+    email = ask(
+        session,
+        details=ContactDetails(contact_by="email", phone="07700 900123", email="Sam@Example.ORG", topic="family"),
+    )
+    assert (phone.phone, phone.email) == ("07700 900123", None)
+    assert (email.phone, email.email) == (None, "Sam@example.org")
+    assert phone.status == email.status == "new" and phone.requester_id is None
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        (ContactDetails(contact_by="phone", phone="", topic="alcohol"), "phone"),
+        (ContactDetails(contact_by="phone", phone="call me maybe", topic="alcohol"), "phone"),
+        (ContactDetails(contact_by="phone", phone="12345", topic="alcohol"), "phone"),  # too few digits
+        (ContactDetails(contact_by="email", email="", topic="alcohol"), "email"),
+        (ContactDetails(contact_by="email", email="not an address", topic="alcohol"), "email"),
+        (ContactDetails(contact_by="pigeon", phone="07700 900123", topic="alcohol"), "contact_by"),
+        (ContactDetails(contact_by="phone", phone="07700 900123", topic="weather"), "topic"),
+        (ContactDetails(contact_by="phone", phone="07700 900123", topic="other", note="x" * 501), "note"),
+        (ContactDetails(contact_by="phone", phone="07700 900123", topic="other", name="x" * 81), "name"),
+    ],
+)
+def test_bad_input_is_refused_beside_its_field_and_nothing_is_kept(session, details, field):
+    with pytest.raises(ValidationError) as refused:
+        ask(session, details=details)
+    assert refused.value.field == field
+    assert session.scalar(select(func.count()).select_from(ContactRequest)) == 0
+
+
+def test_progress_is_attached_only_for_a_learner_who_asks_for_it(session, people):
+    attach = ContactDetails(contact_by="phone", phone="07700 900123", topic="alcohol", attach_progress=True)
+    assert ask(session, people["learner"], attach).progress_attached
+    assert not ask(session, people["learner"]).progress_attached  # not ticked
+    assert not ask(session, people["counsellor"], attach).progress_attached  # staff have no course progress to share
+    assert not ask(session, None, attach).progress_attached  # no account, nothing to attach
+
+
+# The clinic's work: pick-up, status, notes, each audited
+
+
+def test_picking_up_is_audited_and_refused_while_someone_has_it(session, people):
+    request = ask(session)
+    contact_request_pick_up(session, staff=people["counsellor"], request_id=request.id)
+    assert request.picked_up_by_id == people["counsellor"].id and request.picked_up_at is not None
+    with pytest.raises(ContactRequestRefused, match="someone else"):
+        contact_request_pick_up(session, staff=people["colleague"], request_id=request.id)
+    with pytest.raises(ContactRequestRefused, match="by you"):
+        contact_request_pick_up(session, staff=people["counsellor"], request_id=request.id)
+    assert events(session, request.id) == [(people["counsellor"].id, "picked_up", None, None)]
+
+
+def test_only_the_holder_or_an_admin_hands_a_request_back(session, people):
+    request = ask(session)
+    with pytest.raises(ContactRequestRefused, match="Nobody"):
+        contact_request_release(session, staff=people["counsellor"], request_id=request.id)
+    contact_request_pick_up(session, staff=people["counsellor"], request_id=request.id)
+    with pytest.raises(ContactRequestRefused, match="Only whoever"):
+        contact_request_release(session, staff=people["colleague"], request_id=request.id)
+    contact_request_release(session, staff=people["admin"], request_id=request.id)
+    assert request.picked_up_by_id is None
+    assert events(session, request.id)[-1] == (people["admin"].id, "released", None, None)
+
+
+def test_status_changes_are_audited_with_from_and_to(session, people):
+    request = ask(session)
+    contact_request_set_status(session, staff=people["counsellor"], request_id=request.id, status="contacted")
+    contact_request_set_status(session, staff=people["colleague"], request_id=request.id, status="closed")
+    assert request.status == "closed" and request.ended_at is not None
+    contact_request_set_status(session, staff=people["colleague"], request_id=request.id, status="new")
+    assert request.ended_at is None  # reopened: the retention clock stops
+    counsellor, colleague = people["counsellor"].id, people["colleague"].id
+    assert events(session, request.id) == [
+        # Marking it contacted while nobody had it picks it up for whoever made contact.
+        (counsellor, "picked_up", None, None),
+        (counsellor, "status", "new", "contacted"),
+        (colleague, "status", "contacted", "closed"),
+        (colleague, "status", "closed", "new"),
+    ]
+    assert request.picked_up_by_id == counsellor
+
+
+@pytest.mark.parametrize("status", ["withdrawn", "deleted", ""])
+def test_staff_cannot_set_a_status_of_their_own_making(session, people, status):
+    request = ask(session)
+    with pytest.raises(ValidationError):
+        contact_request_set_status(session, staff=people["counsellor"], request_id=request.id, status=status)
+    assert request.status == "new" and events(session, request.id) == []
+
+
+def test_setting_the_same_status_again_is_refused_and_not_audited(session, people):
+    request = ask(session)
+    with pytest.raises(ContactRequestRefused, match="already new"):
+        contact_request_set_status(session, staff=people["counsellor"], request_id=request.id, status="new")
+    assert events(session, request.id) == []
+
+
+def test_learners_cannot_work_the_queue(session, people):
+    request = ask(session)
+    with pytest.raises(NotClinicStaff):
+        contact_request_pick_up(session, staff=people["learner"], request_id=request.id)
+    with pytest.raises(NotClinicStaff):
+        contact_request_set_status(session, staff=people["learner"], request_id=request.id, status="closed")
+    with pytest.raises(NotClinicStaff):
+        contact_queue(session, viewer=people["learner"])
+    with pytest.raises(LookupError):
+        contact_request_pick_up(session, staff=people["counsellor"], request_id=request.id + 1)
+
+
+def test_private_notes_are_audited_without_their_text(session, people):
+    request = ask(session)
+    contact_request_set_staff_note(
+        session, staff=people["counsellor"], request_id=request.id, note=" Left a voicemail "
+    )
+    assert request.staff_note == "Left a voicemail"
+    with pytest.raises(ContactRequestRefused, match="unchanged"):
+        contact_request_set_staff_note(
+            session, staff=people["counsellor"], request_id=request.id, note="Left a voicemail"
+        )
+    with pytest.raises(ValidationError):
+        contact_request_set_staff_note(session, staff=people["counsellor"], request_id=request.id, note="x" * 2001)
+    assert events(session, request.id) == [(people["counsellor"].id, "noted", None, None)]
+
+
+# The person's control: their list, withdrawal
+
+
+def test_withdrawing_erases_what_the_request_said_and_freezes_it(session, people):
+    attach = ContactDetails(
+        contact_by="phone", phone="07700 900123", topic="opioids", name="Sam", note="A note", attach_progress=True
+    )
+    request = ask(session, people["learner"], attach)
+    contact_request_set_staff_note(session, staff=people["counsellor"], request_id=request.id, note="Called once")
+    contact_request_withdraw(session, requester=people["learner"], request_id=request.id)
+    session.expire_all()
+    request = session.get(ContactRequest, request.id)
+    assert request.status == "withdrawn" and request.ended_at is not None
+    said = (request.phone, request.email, request.name, request.good_times, request.topic, request.note)
+    assert said == (None,) * 6 and request.staff_note is None and not request.progress_attached
+    # The person is never named in the audit trail.
+    assert events(session, request.id)[-1] == (None, "withdrawn", "new", "withdrawn")
+    for change in (
+        lambda: contact_request_pick_up(session, staff=people["counsellor"], request_id=request.id),
+        lambda: contact_request_set_status(session, staff=people["admin"], request_id=request.id, status="closed"),
+        lambda: contact_request_set_staff_note(session, staff=people["admin"], request_id=request.id, note="x"),
+        lambda: contact_request_withdraw(session, requester=people["learner"], request_id=request.id),
+    ):
+        with pytest.raises(ContactRequestRefused):
+            change()
+
+
+def test_only_the_person_who_asked_can_withdraw_or_list_it(session, people):
+    mine = ask(session, people["learner"])
+    anonymous = ask(session)
+    for who, request_id in [(people["other"], mine.id), (people["learner"], anonymous.id), (people["admin"], mine.id)]:
+        with pytest.raises(LookupError):
+            contact_request_withdraw(session, requester=who, request_id=request_id)
+    assert [r.id for r in requester_contact_requests(session, requester=people["learner"])] == [mine.id]
+    assert requester_contact_requests(session, requester=people["other"]) == []
+
+
+# Retention
+
+
+def ended_at(session, request, when):
+    request.ended_at = when
+    session.commit()
+
+
+def test_the_purge_deletes_only_requests_ended_longer_ago_than_the_retention(session, people):
+    now = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+    old_closed, recent_closed, old_withdrawn, old_open = (ask(session, people["learner"]) for _ in range(4))
+    for request in (old_closed, recent_closed):
+        contact_request_set_status(session, staff=people["counsellor"], request_id=request.id, status="closed")
+    contact_request_withdraw(session, requester=people["learner"], request_id=old_withdrawn.id)
+    ended_at(session, old_closed, now - timedelta(days=90, seconds=1))
+    ended_at(session, recent_closed, now - timedelta(days=89, hours=23))
+    ended_at(session, old_withdrawn, now - timedelta(days=200))
+    old_open.created_at = now - timedelta(days=400)  # open requests stay, however old
+    session.commit()
+    kept_ids = {recent_closed.id, old_open.id}
+    deleted_id = old_closed.id
+    audit_rows = session.scalar(select(func.count()).select_from(ContactRequestEvent))
+    assert contact_requests_purge(session, now=now, retention=timedelta(days=90)) == 2
+    assert set(session.scalars(select(ContactRequest.id))) == kept_ids
+    # The staff's actions stay on record, unlinked from the deleted request.
+    assert session.scalar(select(func.count()).select_from(ContactRequestEvent)) == audit_rows
+    assert events(session, deleted_id) == []
+    assert contact_requests_purge(session, now=now + timedelta(days=1), retention=timedelta(days=90)) == 1
+
+
+# The queue, and the one sharing rule for attached progress
+
+
+def test_the_queue_puts_new_requests_first_oldest_first_and_counts_each_status(session, people):
+    first, second, third = ask(session), ask(session), ask(session)
+    for request, minutes in ((first, 30), (second, 20), (third, 10)):
+        request.created_at = utcnow() - timedelta(minutes=minutes)
+    session.commit()
+    contact_request_set_status(session, staff=people["counsellor"], request_id=first.id, status="contacted")
+    closed = ask(session)
+    contact_request_set_status(session, staff=people["counsellor"], request_id=closed.id, status="closed")
+    page = contact_queue(session, viewer=people["colleague"])
+    assert [e.request.id for e in page.entries] == [second.id, third.id, first.id]
+    assert page.counts == {"new": 2, "contacted": 1, "closed": 1, "withdrawn": 0}
+    assert [e.request.id for e in contact_queue(session, viewer=people["colleague"], view="ended").entries] == [
+        closed.id
+    ]
+    holder = page.entries[2]
+    assert holder.picked_up_by_name == "Casey"
+    assert [h.text for h in holder.history] == ["picked it up", "marked it contacted"]
+
+
+def test_attached_progress_links_to_the_client_page_only_under_the_sharing_rule(session, people):
+    learner, counsellor, colleague, admin = (
+        people["learner"],
+        people["counsellor"],
+        people["colleague"],
+        people["admin"],
+    )
+    session.add(CounsellorLink(counsellor_id=counsellor.id, learner_id=learner.id, created_by_id=learner.id))
+    session.commit()
+    attach = ContactDetails(contact_by="phone", phone="07700 900123", topic="alcohol", attach_progress=True)
+    attached = ask(session, learner, attach)
+    unattached = ask(session, learner)
+
+    def seen_by(viewer, request):
+        entry = contact_queue_entry(session, viewer=viewer, request_id=request.id)
+        return entry.client_id, entry.client_name, entry.progress_hidden
+
+    assert seen_by(counsellor, attached) == (learner.id, "Lee Learner", False)  # the learner shares with them
+    assert seen_by(admin, attached) == (learner.id, "Lee Learner", False)  # admins see every learner already
+    assert seen_by(colleague, attached) == (None, None, True)  # no link: attached, nothing of it shown
+    # Not attached: nobody is shown the account, not even the counsellor who could open it elsewhere.
+    assert seen_by(counsellor, unattached) == (None, None, False)
+    # Consent ends: the link goes at once.
+    link = session.scalar(select(CounsellorLink))
+    link_revoke(session, learner=learner, link_id=link.id)
+    assert seen_by(counsellor, attached) == (None, None, True)
+    # The queue page applies the same rule, for every request at once.
+    entries = {e.request.id: e for e in contact_queue(session, viewer=admin).entries}
+    assert entries[attached.id].client_id == learner.id and entries[unattached.id].client_id is None

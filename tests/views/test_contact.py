@@ -1,0 +1,213 @@
+"""/contact over HTTP with CSRF on: the clinic's details, the request form and its refusals, the
+acknowledgement and notice e-mails, rate limits, and the person's requests on /me/."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ContactRequest, Role
+from tests.conftest import create_user, csrf_token, login
+from tests.mail_server import body_of
+from tests.views.test_rate_limits import limited_app
+
+GOOD = {"contact_by": "phone", "phone": "07700 900123", "topic": "alcohol"}
+
+
+def ask(client, **fields):
+    token = csrf_token(client, "/contact")
+    return client.post("/contact", data={"csrf_token": token, **fields})
+
+
+def requests_in(app) -> list[ContactRequest]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(ContactRequest).order_by(ContactRequest.id)))
+        db.session.expunge_all()
+        return rows
+
+
+def error_beside(page: str, field: str) -> str:
+    """The error message shown beside a field (its id + "-error"), or ""."""
+    match = re.search(rf'id="{field}-error">([^<]*)<', page)
+    return match.group(1) if match else ""
+
+
+def test_the_page_shows_the_clinic_as_configured(app, client):
+    app.config.update(CLINIC_NAME="Riverside Clinic", CLINIC_PHONE="+44 20 7946 0000", CLINIC_HOURS="Mon to Fri 9-5")
+    page = client.get("/contact").get_data(as_text=True)
+    assert "Ask Riverside Clinic to contact you" in page
+    assert 'href="tel:+442079460000"' in page and "Mon to Fri 9-5" in page
+    assert "<dt>Address</dt>" not in page  # not configured: left out, not shown empty
+    assert "Who sees this, and for how long" in page and "deleted 90 days after" in page
+
+
+def test_with_nothing_configured_the_page_still_takes_requests(app, client):
+    page = client.get("/contact").get_data(as_text=True)
+    assert "Ask the clinic to contact you" in page
+    assert "not on this site yet" in page and "tel:" not in page.split("site-footer")[0]
+    assert ask(client, **GOOD).status_code == 302
+
+
+def test_anyone_can_ask_without_an_account(app, client):
+    response = ask(client, **GOOD, name="Sam", good_times="Mornings", note="Please call")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/contact/sent")
+    [request] = requests_in(app)
+    assert (request.requester_id, request.phone, request.name, request.topic) == (
+        None,
+        "07700 900123",
+        "Sam",
+        "alcohol",
+    )
+    sent = client.get("/contact/sent").get_data(as_text=True)
+    assert "07700" not in sent and "your page" not in sent  # repeats nothing, offers no /me/ to a visitor
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"topic": "alcohol"}, "contact_by", "Choose how you would like us to contact you."),
+        ({"contact_by": "phone", "topic": "alcohol"}, "phone", "Enter a phone number we can call"),
+        ({"contact_by": "phone", "phone": "not a number", "topic": "alcohol"}, "phone", "Enter a phone number using"),
+        ({"contact_by": "email", "email": "nobody", "topic": "alcohol"}, "email", "Enter an e-mail address like"),
+        ({"contact_by": "phone", "phone": "07700 900123"}, "topic", "Choose what it is about."),
+        ({**GOOD, "note": "x" * 501}, "note", "Keep the note to 500 characters."),
+        ({**GOOD, "name": "x" * 81}, "name", "Keep the name to 80 characters."),
+    ],
+)
+def test_each_mistake_is_shown_beside_its_field_and_nothing_is_kept(app, client, fields, field, message):
+    response = ask(client, **fields)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in error_beside(page, field)
+    assert f'href="#{field}"' in page  # and listed in the summary at the top, linking to it
+    assert requests_in(app) == []
+
+
+def test_a_post_without_the_csrf_token_is_refused(app, client):
+    assert client.post("/contact", data=GOOD).status_code == 400
+    assert requests_in(app) == []
+
+
+def test_a_signed_in_learner_may_attach_progress_and_sees_the_request_on_their_page(app, client, learner):
+    login(client)
+    assert "Attach my course progress" in client.get("/contact").get_data(as_text=True)
+    ask(client, **GOOD, attach_progress="y")
+    [request] = requests_in(app)
+    assert request.requester_id == learner and request.progress_attached
+    page = client.get("/me/").get_data(as_text=True)
+    assert "Waiting for the clinic" in page and "by phone on 07700 900123" in page and "progress attached" in page
+    assert "/contact/sent" in ask(client, **GOOD).headers["Location"]
+
+
+def test_staff_are_not_offered_progress_to_attach_and_a_forged_tick_attaches_nothing(app, client):
+    create_user(app, "casey@example.org", role=Role.COUNSELLOR)
+    login(client, "casey@example.org")
+    assert "Attach my course progress" not in client.get("/contact").get_data(as_text=True)
+    ask(client, **GOOD, attach_progress="y")
+    assert not requests_in(app)[0].progress_attached
+
+
+def test_the_learner_can_withdraw_their_own_request_and_nobody_else_can(app, client, learner, other_learner):
+    login(client)
+    ask(client, **GOOD, note="Private note")
+    [request] = requests_in(app)
+    other = app.test_client()
+    login(other, "fred@example.org")
+    url = f"/me/contact-requests/{request.id}/withdraw"
+    assert other.post(url, data={"csrf_token": csrf_token(other, "/me/")}).status_code == 404
+    assert app.test_client().post(url).status_code in (302, 400)  # anonymous: no session, nothing changes
+    assert requests_in(app)[0].status == "new"
+    response = client.post(url, data={"csrf_token": csrf_token(client, "/me/")})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/me/#contact-requests")
+    [withdrawn] = requests_in(app)
+    assert withdrawn.status == "withdrawn" and withdrawn.phone is None and withdrawn.note is None
+    page = client.get("/me/").get_data(as_text=True)
+    assert "Withdrawn: what you told us is erased" in page and "07700" not in page
+    assert f'action="{url}"' not in page  # nothing left to withdraw
+
+
+def test_anonymous_withdrawal_is_sent_to_log_in(app, client):
+    token = csrf_token(client, "/contact")
+    response = client.post("/me/contact-requests/1/withdraw", data={"csrf_token": token})
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_the_data_download_has_the_request_but_never_the_staff_notes(app, client, learner):
+    login(client)
+    ask(client, **GOOD, note="My note")
+    [request] = requests_in(app)
+    with app.app_context():
+        row = db.session.get(ContactRequest, request.id)
+        row.staff_note = "Staff only: sounded unsure"
+        db.session.commit()
+    data = client.get("/me/data.json").get_json()
+    assert data["contact_requests"][0]["note"] == "My note"
+    assert "sounded unsure" not in client.get("/me/data.json").get_data(as_text=True)
+    assert "sounded unsure" not in client.get("/me/data").get_data(as_text=True)
+    assert "sounded unsure" not in client.get("/me/").get_data(as_text=True)
+
+
+# E-mails: jobs run inline in tests, so the request sends them to the test's SMTP server.
+
+
+def test_the_clinic_is_told_and_the_person_acknowledged_without_any_detail(app, client, inbox):
+    app.config["CLINIC_INTAKE_EMAIL"] = "intake@clinic.example.org"
+    ask(client, contact_by="email", email="sam.private@example.org", topic="opioids", name="Samantha", note="Relapsed")
+    messages = {m["To"]: m for m in inbox.wait_for(2)}
+    notice, acknowledgement = messages["intake@clinic.example.org"], messages["sam.private@example.org"]
+    [request] = requests_in(app)
+    assert f"http://localhost/counsel/requests/{request.id}" in body_of(notice)
+    for message in (notice, acknowledgement):
+        text = (message["Subject"] + body_of(message)).lower()
+        for secret in ("samantha", "sam.private", "opioid", "relapsed", "naltrexone", "alcohol"):
+            assert secret not in text, (message["To"], secret)
+
+
+def test_a_phone_request_gets_no_acknowledgement_and_no_intake_address_means_no_notice(app, client, inbox):
+    ask(client, **GOOD, name="Samantha")
+    assert inbox.wait_for(1, timeout=0.5) == []
+    app.config["CLINIC_INTAKE_EMAIL"] = "intake@clinic.example.org"
+    ask(client, **GOOD, name="Samantha")
+    [notice] = inbox.wait_for(1)
+    assert notice["To"] == "intake@clinic.example.org"
+    assert "07700" not in body_of(notice) and "Samantha" not in body_of(notice)
+
+
+# Rate limits
+
+
+@pytest.fixture
+def limited(app, database_url):
+    app = limited_app(database_url, RATELIMIT_CONTACT="3 per minute", RATELIMIT_CONTACT_ACCOUNT="2 per minute")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_one_address_is_limited(limited):
+    client = limited.test_client()
+    phones = ["07700 900001", "07700 900002", "07700 900003", "07700 900004"]
+    statuses = [ask(client, contact_by="phone", phone=phone, topic="other").status_code for phone in phones]
+    assert statuses == [302, 302, 302, 429]
+    response = ask(client, contact_by="phone", phone="07700 900005", topic="other")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+
+
+def test_one_account_and_one_phone_number_are_limited_across_addresses(limited):
+    create_user(limited, "learner@example.org")
+    client = limited.test_client()
+    login(client)
+
+    def ask_from(ip, phone):
+        token = csrf_token(client, "/contact")
+        data = {"csrf_token": token, "contact_by": "phone", "phone": phone, "topic": "other"}
+        return client.post("/contact", data=data, environ_base={"REMOTE_ADDR": ip}).status_code
+
+    assert [ask_from(f"10.0.3.{n}", f"07700 90000{n}") for n in range(3)] == [302, 302, 429]
+    # The same number typed from anywhere, by anyone, is limited too: nobody can mail or call-flood one person.
+    visitor = limited.test_client()
+    for n, expected in enumerate([302, 302, 429]):
+        token = csrf_token(visitor, "/contact")
+        data = {"csrf_token": token, "contact_by": "phone", "phone": "07700 911111", "topic": "other"}
+        assert visitor.post("/contact", data=data, environ_base={"REMOTE_ADDR": f"10.0.4.{n}"}).status_code == expected
