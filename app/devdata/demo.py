@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from app.devdata.history import histories_write, scripted_history
 from app.devdata.shape import course_shape
-from app.models import CounsellorLink, Course, Role, User
+from app.models import ContactRequest, ContactRequestEvent, CounsellorLink, Course, Role, User
 from app.models.types import utcnow
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo accounts exist only in development
@@ -88,7 +88,72 @@ def _build(session: Session, *, course: Course, hash_method: str) -> list[str]:
         histories.append((learner.id, history))
     session.flush()
     histories_write(session, course=course, histories=histories, shape=shape)
+    _contact_requests(session, counsellor=counsellor, now=now)
     return [DEMO_ADMIN, DEMO_COUNSELLOR, *(client.email for client in DEMO_CLIENTS)]
+
+
+def _contact_requests(session: Session, *, counsellor: User, now) -> None:
+    """A small queue for the clinic: a visitor's call-back, two learners' requests with progress
+    attached (one shared with the demo counsellor, one not), and one the counsellor has dealt with."""
+    learners = {
+        u.email: u for u in session.scalars(select(User).where(User.email.in_([c.email for c in DEMO_CLIENTS])))
+    }
+    asked = [
+        ContactRequest(
+            contact_by="phone",
+            phone="07700 900461",
+            name="Robin",
+            good_times="After 6pm",
+            topic="family",
+            created_at=now - timedelta(hours=20),
+            status_changed_at=now - timedelta(hours=20),
+        ),
+        ContactRequest(
+            requester_id=learners["alex@demo.local"].id,
+            progress_attached=True,
+            contact_by="email",
+            email="alex@demo.local",
+            topic="alcohol",
+            note="I keep getting the same quiz wrong. Can we talk?",
+            created_at=now - timedelta(hours=3),
+            status_changed_at=now - timedelta(hours=3),
+        ),
+        ContactRequest(
+            requester_id=learners["chris@demo.local"].id,
+            progress_attached=True,
+            contact_by="phone",
+            phone="07700 900462",
+            topic="opioids",
+            good_times="Weekday mornings",
+            created_at=now - timedelta(days=1),
+            status_changed_at=now - timedelta(days=1),
+        ),
+    ]
+    dealt_with = ContactRequest(
+        requester_id=learners["sam@demo.local"].id,
+        contact_by="phone",
+        phone="07700 900463",
+        topic="alcohol",
+        status="contacted",
+        picked_up_by_id=counsellor.id,
+        picked_up_at=now - timedelta(days=2),
+        staff_note="Spoke on the phone; first appointment booked.",
+        created_at=now - timedelta(days=3),
+        status_changed_at=now - timedelta(days=2),
+    )
+    session.add_all([*asked, dealt_with])
+    session.flush()
+    for action, to_status in (("picked_up", None), ("status", "contacted"), ("noted", None)):
+        session.add(
+            ContactRequestEvent(
+                request_id=dealt_with.id,
+                actor_id=counsellor.id,
+                action=action,
+                from_status="new" if to_status else None,
+                to_status=to_status,
+                created_at=now - timedelta(days=2),
+            )
+        )
 
 
 def demo_create(session: Session, *, course: Course, hash_method: str) -> list[str]:
