@@ -38,6 +38,7 @@ from app.services.authoring.draft import (
 from app.services.course_export import course_to_data
 from app.services.course_files import CourseSpec, parse_course_data
 from app.services.course_import import ImportReport, course_import_unsaved
+from app.services.course_media import media_names
 from app.services.course_quality import course_warnings
 from app.services.errors import CourseInvalid, Problem
 
@@ -131,9 +132,10 @@ def _rolled_back(session: Session) -> Iterator[None]:
 # --- preview and publish -----------------------------------------------------------------------
 
 
-def _spec(course: Course, data: DraftData) -> CourseSpec:
+def _spec(session: Session, course: Course, data: DraftData) -> CourseSpec:
     """Check ``data`` by the course files' rules (row ids allowed); raise CourseInvalid with every problem."""
-    spec = parse_course_data(cast(dict, data), allow_ids=True)
+    # Its lessons may show only images the course has (app/services/course_media.py).
+    spec = parse_course_data(cast(dict, data), allow_ids=True, media_names=media_names(session, course))
     if spec.slug != course.slug:
         # The importer finds its course by slug: other data would change (or create) another course.
         raise CourseInvalid([Problem("course.yaml", "slug", f"must be “{course.slug}”, the course being published")])
@@ -159,7 +161,7 @@ def data_preview(session: Session, *, course: Course, data: DraftData) -> Publis
     a savepoint that is rolled back, leaving the caller's session as it was.
     """
     try:
-        spec = _spec(course, data)
+        spec = _spec(session, course, data)
     except CourseInvalid as invalid:
         return PublishPreview(has_draft=True, problems=invalid.problems)
     moves = order_changes(published_data(session, course), data)
@@ -211,7 +213,7 @@ def publish_data(
     ``headline`` starts the summary (a restore says which version it brought back).
     """
     try:
-        spec = _spec(course, data)
+        spec = _spec(session, course, data)
     except CourseInvalid as invalid:
         raise DraftInvalid(invalid.problems, other=[str(problem) for problem in invalid.problems]) from None
     moves = order_changes(published_data(session, course), data)
