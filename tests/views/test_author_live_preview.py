@@ -10,6 +10,7 @@ import pytest
 from app.models import Role
 from tests.conftest import create_user, csrf_token, login
 from tests.views.test_author_routes import BASE, EDIT_FIRST, FIRST, LEARNER_FIRST, article, draft, lesson_form
+from tests.views.test_query_counts import queries_for
 
 LIVE = f"{BASE}/lessons/preview"
 LIVE_FIRST = f"{LIVE}?lesson={FIRST}"
@@ -159,3 +160,16 @@ def test_learners_never_see_a_previewed_text(admin, learner):
     admin.post(LIVE_FIRST, data=lesson_form(admin, body="## Only previewed"))
 
     assert "Only previewed" not in learner.get(LEARNER_FIRST).get_data(as_text=True)
+
+
+def test_a_preview_runs_the_same_few_queries_for_any_text(admin, app):
+    # The signed-in user and session, the course, its draft (or the published course) and its images.
+    short = lesson_form(admin, body="Words.")
+    long = lesson_form(
+        admin,
+        body="\n\n".join(f"## Part {n}\n\nMore **words** with a [link](https://example.org)." for n in range(300)),
+    )
+
+    counts = [queries_for(app, lambda form=form: admin.post(LIVE_FIRST, data=form)) for form in (short, long)]
+
+    assert counts[0] == counts[1] <= 12, counts
