@@ -5,6 +5,7 @@ and the preview follows what is typed (the server renders it; nothing is saved).
 editor asks for the right answer as the quiz does (radio buttons for one, checkboxes for several),
 swaps them when the kind changes, and shows the question and each choice's feedback as learners
 see them. axe-core checks each page at 1280 and 375 px; screenshots go to tests/e2e/screenshots/.
+With script switched off, both still work through their "Preview" buttons.
 """
 
 from __future__ import annotations
@@ -133,3 +134,41 @@ def test_the_question_editor_asks_for_the_right_answer_as_the_quiz_does(admin, a
     page.goto(f"/author/courses/{course_spec.slug}/lessons/{lesson.slug}/questions/{number}/edit")
     expect(boxes.nth(right)).to_be_checked()
     expect(boxes.nth(other)).to_be_checked()
+
+
+def test_both_editors_work_without_script(browser, live_server, app, course_spec):
+    create_user(app, ADMIN_EMAIL, role=Role.ADMIN, name="Ada Admin")
+    context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        log_in(page, ADMIN_EMAIL, PASSWORD)
+        lesson = lessons_in_order(course_spec)[0]
+        base = f"/author/courses/{course_spec.slug}/lessons/{lesson.slug}"
+
+        # The lesson: typing changes nothing until "Preview" posts the form.
+        page.goto(f"{base}/edit")
+        body = page.get_by_label("Lesson text (Markdown)")
+        body.fill(body.input_value() + "\n\n" + TYPED)
+        expect(page.get_by_text(TYPED_SENTENCE)).to_have_count(0)
+        page.get_by_role("button", name="Preview").click()
+        preview = page.get_by_role("region", name="Preview of your text (not saved yet)")
+        expect(preview.get_by_role("paragraph").filter(has_text=TYPED_SENTENCE)).to_have_count(1)
+
+        # The question: made a multiple one, "Preview" brings the checkboxes, the right answer ticked.
+        number, question = next((n, q) for n, q in enumerate(lesson.quiz, start=1) if q.kind == "single")
+        right = next(i for i, choice in enumerate(question.choices) if choice.correct)
+        page.goto(f"{base}/questions/{number}/edit")
+        choices = page.get_by_role("group", name="Choices", exact=True)
+        expect(choices.get_by_role("checkbox", name="A right answer")).to_have_count(0)
+        page.get_by_label("Kind").select_option("multiple")
+        page.get_by_role("button", name="Preview").click()
+        boxes = choices.get_by_role("checkbox", name="A right answer")
+        expect(boxes.nth(right)).to_be_checked()
+        expect(choices.get_by_role("radio")).to_have_count(0)
+        shown = page.get_by_role("region", name="Preview of your question (not saved yet)")
+        asked = shown.get_by_role("group", name=f"Question {number} {question.prompt}", exact=True)
+        expect(asked.get_by_role("checkbox")).to_have_count(len(question.choices))
+        expect(asked).to_contain_text("Select all that apply.")
+    finally:
+        context.close()
