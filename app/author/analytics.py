@@ -1,26 +1,44 @@
 """Question analytics for admins: which questions work and where learners drop out.
 
 The figures and the snapshot that keeps them are app/services/analytics.py's, and a job
-(app/jobs/analytics.py) computes them; here is only the page, which renders the latest snapshot's
-figures (charts included) on every request and never computes them, and its "Recalculate now".
+(app/jobs/analytics.py) computes them; here are only the page, which renders the latest
+snapshot's figures for one date range (charts included) on every request and never computes
+them, its "Recalculate now", and the same figures as a CSV download.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from app.author import bp
-from app.author.charts import choice_chart, funnel_chart, percent
+from app.author.charts import choice_chart, passed_chart, percent
+from app.errors import render_error
 from app.extensions import db
 from app.jobs.analytics import refresh_course_analytics
 from app.models import Course
 from app.models.types import utcnow
 from app.services import analytics as rules
-from app.services.analytics import analytics_courses, snapshot_get, snapshot_is_refreshing, snapshot_report
+from app.services.analytics import (
+    RANGES,
+    DateRange,
+    analytics_courses,
+    date_range_for,
+    question_editor_places,
+    report_table,
+    snapshot_get,
+    snapshot_is_refreshing,
+    snapshot_report,
+)
+from app.spreadsheet import neutralise
 
 RECALCULATING = "Recalculating: refresh the page in a minute."
+NO_FIGURES_YET = (
+    "These figures have not been calculated yet. Open the analytics page, wait a minute for them, then download again."
+)
 
 # Largest unit first: "2 days ago", not "50 hours ago".
 AGE_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
@@ -47,36 +65,65 @@ def _chosen_course(courses: list[Course]) -> Course | None:
     return course
 
 
+class UnknownRange(Exception):
+    """The query string names a date range the page does not offer."""
+
+
+def _chosen_range() -> DateRange:
+    """The date range named by ?range=key (all time when none is named); UnknownRange for any other."""
+    date_range = date_range_for(request.args.get("range"))
+    if date_range is None:
+        raise UnknownRange()
+    return date_range
+
+
+@bp.errorhandler(UnknownRange)
+def unknown_range(error: UnknownRange):
+    """A range the page does not offer (an old or edited link) is a 400 that lists the ones it does."""
+    choices = ", ".join(f"{date_range.label.lower()} ({date_range.key})" for date_range in RANGES)
+    return render_error(400, f"There is no such date range. The figures cover {choices}.")
+
+
 @bp.get("/analytics")
 def analytics():
-    """Show the latest computed funnels and question statistics of one course (?course=slug).
+    """Show the latest computed funnels and question statistics of one course (?course=slug) and range.
 
     A fixed number of queries whatever the data size: the figures are read from the snapshot.
-    With none yet, a refresh is enqueued and the page says the figures are being prepared.
+    With none yet for the range, a refresh is enqueued and the page says the figures are being
+    prepared.
     """
     courses = analytics_courses(db.session)
     course = _chosen_course(courses)
-    report, refreshing = None, False
+    date_range = _chosen_range()
+    report, refreshing, places = None, False, {}
     if course is not None:
         snapshot = snapshot_get(db.session, course=course)
-        report, refreshing = snapshot_report(snapshot, course=course), snapshot_is_refreshing(snapshot)
+        report = snapshot_report(snapshot, course=course, date_range=date_range)
+        refreshing = snapshot_is_refreshing(snapshot)
         if report is None and not refreshing:
             # Nothing has been written here, so the job (a session of its own) sees what we see.
             refresh_course_analytics(course.id)
             refreshing = True
             # Where jobs run inline (tests, immediate mode) the figures are there already.
             snapshot = snapshot_get(db.session, course=course, reload=True)
-            report = snapshot_report(snapshot, course=course)
+            report = snapshot_report(snapshot, course=course, date_range=date_range)
+        if report is not None:
+            places = question_editor_places(
+                db.session, course=course, question_ids=[question.question_id for _, question in report.questions]
+            )
     now = utcnow()
     return render_template(
         "author/analytics.html",
         courses=courses,
         course=course,
+        date_range=date_range,
+        ranges=RANGES,
         report=report,
         refreshing=refreshing,
+        places=places,
         age=age_in_words(report.computed_at, now) if report else None,
         rules=rules,
-        funnel_chart=funnel_chart,
+        passed_chart=passed_chart,
         choice_chart=choice_chart,
         percent=percent,
     )
@@ -88,6 +135,31 @@ def analytics_recalculate():
     course = _chosen_course(analytics_courses(db.session))
     if course is None:
         return redirect(url_for("author.analytics"))
+    date_range = date_range_for(request.args.get("range")) or rules.DEFAULT_RANGE
     refresh_course_analytics(course.id)
     flash(RECALCULATING, "info")
-    return redirect(url_for("author.analytics", course=course.slug))
+    # Back to the range the admin was looking at; all time, the default, needs no parameter.
+    range_key = None if date_range is rules.DEFAULT_RANGE else date_range.key
+    return redirect(url_for("author.analytics", course=course.slug, range=range_key))
+
+
+@bp.get("/analytics.csv")
+def analytics_csv():
+    """Download one course's figures for one date range as CSV: the page's numbers, one row a question."""
+    course = _chosen_course(analytics_courses(db.session))
+    date_range = _chosen_range()
+    report = None
+    if course is not None:
+        report = snapshot_report(snapshot_get(db.session, course=course), course=course, date_range=date_range)
+    if course is None or report is None:
+        return render_error(404, NO_FIGURES_YET)
+    header, rows = report_table(report)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    # Text cells are neutralised (a prompt may start with "="); numbers stay numbers, minus signs included.
+    writer.writerows([neutralise(cell) if isinstance(cell, str) else cell for cell in row] for row in rows)
+    name = f"{course.slug}-analytics-{date_range.key}-{report.computed_at:%Y-%m-%d}.csv"
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -7,10 +7,9 @@ the same without colour; fills are patterns as well as colours. The template
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from app.services.analytics import LessonStats, QuestionStats
+from app.services.analytics import CourseAnalytics, QuestionStats, whole_percent
 
 # viewBox units; CSS scales the chart to about this many pixels wide on a phone.
 CHART_WIDTH = 340
@@ -23,11 +22,12 @@ MIN_BAR = 3
 
 
 def percent(share: float | None) -> str:
-    """A share as a whole percentage, rounded half away from zero ("63%"), or "–" when unknown."""
-    if share is None:
-        return "–"
-    value = 100 * share
-    return f"{int(math.copysign(math.floor(abs(value) + 0.5), value))}%"
+    """A share as a whole percentage, rounded half away from zero ("63%"), or "–" when unknown.
+
+    The rounding is the CSV's too (``whole_percent``), so the download matches the page.
+    """
+    value = whole_percent(share)
+    return "–" if value is None else f"{value}%"
 
 
 @dataclass(frozen=True)
@@ -73,21 +73,18 @@ def bar_chart(chart_id: str, title: str, rows: list[tuple[str, int, str]], scale
     return BarChart(id=chart_id, title=title, bars=bars)
 
 
-def funnel_chart(item: LessonStats) -> BarChart:
-    """Started, passed, gave up and still working for one lesson, as shares of those who started."""
-    funnel = item.funnel
-    stages = [
-        ("Started", funnel.started, "solid", None),
-        ("Passed", funnel.passed, "dots", funnel.share(funnel.passed)),
-        ("Gave up", funnel.gave_up, "hatch", funnel.share(funnel.gave_up)),
-        ("Still working", funnel.in_progress, "outline", funnel.share(funnel.in_progress)),
-    ]
-    rows = [
-        (f"{name}: {value}" + (f" ({percent(share)})" if share is not None else ""), value, pattern)
-        for name, value, pattern, share in stages
-    ]
-    title = f"Lesson {item.number}, {item.lesson.title}: " + ", ".join(label for label, _, _ in rows) + "."
-    return bar_chart(f"funnel-{item.lesson.id}", title, rows, funnel.started)
+def passed_chart(report: CourseAnalytics) -> BarChart:
+    """For each lesson, the share of the learners who started it that passed it."""
+    rows = []
+    for item in report.lessons:
+        funnel = item.funnel
+        share = funnel.share(funnel.passed)
+        words = f"{funnel.passed} of {funnel.started} passed ({percent(share)})" if funnel.started else "nobody started"
+        rows.append((f"Lesson {item.number}: {words}", whole_percent(share) or 0, "dots"))
+    title = (
+        "Learners who passed each lesson, of those who started it: " + "; ".join(label for label, _, _ in rows) + "."
+    )
+    return bar_chart("passed-by-lesson", title, rows, 100)
 
 
 def choice_chart(question: QuestionStats, lesson_number: int) -> BarChart:

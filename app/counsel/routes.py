@@ -22,10 +22,8 @@ from app.services.sharing import (
     invitation_create,
     pending_invitations,
 )
+from app.spreadsheet import neutralise
 from app.urls import external_url
-
-# Spreadsheets run cells that start with these as formulas.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _course_or_404() -> Course:
@@ -43,12 +41,6 @@ def dashboard():
     form = DashboardFilterForm(request.args)
     page = dashboard_page(db.session, viewer=current_user, course=course, query=query)
     return render_template("counsel/dashboard.html", course=course, page=page, query=query, form=form)
-
-
-def neutralise(value) -> str:
-    """Make a CSV cell safe to open in a spreadsheet: never a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 @bp.get("/clients.csv")

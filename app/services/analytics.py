@@ -1,24 +1,30 @@
 """Question and lesson analytics for admins: which questions work, where learners drop out.
 
-Every figure is an SQL aggregate (GROUP BY, COUNT, SUM, a ROW_NUMBER window), so
+Every figure is an SQL aggregate (GROUP BY, COUNT, SUM, ROW_NUMBER and COUNT windows), so
 ``course_analytics`` runs the same number of queries for 10 learners as for 10,000.
 Only accounts with the learner role are counted: admins trying a quiz and counsellors
 looking round do not skew the numbers.
 
 Definitions (also shown on the page):
 
-- **Answered**: learners who answered the question in any attempt.
-- **First attempt**: a learner's earliest attempt at the lesson's quiz. Facility and
-  discrimination use first attempts only, before feedback and retries teach the answer,
-  as Moodle's quiz statistics do by default. A learner whose first attempt came before the
+- **Date range** (``RANGES``): the last 30 days, 90 days, 12 months, or all time, counted back
+  from when the figures were computed. Answers and choice picks count when the attempt was
+  made in the range; first tries when the learner's first attempt at the quiz was; a lesson's
+  funnel counts the learners who started it in the range (and follows them to now).
+- **Answers**: every answer to the question, over every attempt.
+- **First try**: a learner's earliest attempt at the lesson's quiz. % right (facility) and
+  discrimination use first tries only, before feedback and retries teach the answer, as
+  Moodle's quiz statistics do by default. A learner whose first attempt came before the
   question was added is left out of both.
-- **Facility**: the share of those first attempts that got the question right.
-- **Discrimination index**: the Pearson correlation, over first attempts, between the
-  score on this question (1 right, 0 wrong) and the score on the rest of the quiz (the
-  share of the other questions right). It runs from -100% to 100%: high means learners who
-  do well on the rest of the quiz also get this one right. It is left out (None, with the
-  reason) when there are fewer than ``MIN_ATTEMPTS`` first attempts, when the quiz has no
-  other question, or when either score does not vary.
+- **% right** (facility): the share of those first tries that got the question right.
+- **Discrimination index**: the Pearson correlation, over first tries, between the score on
+  this question (1 right, 0 wrong) and the score on the rest of the quiz (the share of the other
+  questions right). It runs from -100% to 100%: high means learners who do well on the rest of
+  the quiz also get this one right. It is left out (None, with the reason) when there are fewer
+  than two first tries, when the quiz has no other question, or when either score does not vary.
+- **Too few to judge**: fewer than ``MIN_ANSWERS_TO_JUDGE`` first tries. The figures are shown
+  with that caution and the question is never flagged for review on them (why 30: see the
+  constant).
 - **Picks**: how often each choice was picked, over every attempt; the share is of all
   answers to the question (a multiple-answer question's shares can add up to over 100%).
 - **Funnel**: started = opened the lesson or attempted its quiz; passed = completed the
@@ -28,20 +34,27 @@ Definitions (also shown on the page):
 The report is aggregated over every attempt, which takes seconds at scale, so it is never
 computed in a web request: a job (app/jobs/analytics.py, hourly and on "Recalculate now") or
 `flask analytics refresh` computes it with ``snapshot_refresh`` and keeps its figures as data
-(``report_data``) in the course's ``AnalyticsSnapshot``; the page rebuilds the report from that
-data (``snapshot_report``) and renders it on every request. A refresh first claims the snapshot
-row (``refreshing_since``), so two refreshes of a course never compute at the same time.
+(``report_data``, every date range at once) in the course's ``AnalyticsSnapshot``; the page
+rebuilds one range's report from that data (``snapshot_report``) and renders it on every request.
+A refresh first claims the snapshot row (``refreshing_since``), so two refreshes of a course never
+compute at the same time.
+
+The date ranges are nested, so each query groups its rows by *band* (the narrowest range an
+event falls in: the last 30 days, 30 to 90 days ago, 90 to 365 days ago, older) and a range's
+figures are the sums of its bands: one scan of the attempts serves all four ranges. Every figure
+kept is a count or a sum for that reason; discrimination is worked out from a range's sums.
 """
 
 from __future__ import annotations
 
 import math
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, Float, and_, case, cast, distinct, func, literal, or_, select, union_all, update
+from sqlalchemy import CursorResult, Float, and_, case, cast, func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -59,9 +72,17 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
-from app.services.progress import course_outline
+from app.services.authoring.draft import draft_get
+from app.services.progress import course_outline, live_lesson_ids
 
-MIN_ATTEMPTS = 5
+# Below this many first tries a question's % right and discrimination are shown with a caution,
+# "too few to judge", and never flagged for review. Why 30: with n first tries one learner more
+# or less moves % right by up to 100/n points (17 points at 6, 3 at 30), and the usual error of
+# a share is up to 50/sqrt(n) points (20 at 6, 9 at 30); a discrimination index near zero has a
+# standard error of about 1/sqrt(n) (41 points at 6, 18 at 30), so below 30 it cannot tell a
+# weak question (under 20%) from a good one. 30 is also where classical item analysis usually
+# starts; more is better, and the figures say how many there were.
+MIN_ANSWERS_TO_JUDGE = 30
 # Per lesson: started, not passed, nothing done on it for this long. Not the dashboard's
 # INACTIVE_AFTER (services/dashboard.py), which is per person over the whole course.
 GAVE_UP_AFTER = timedelta(days=7)
@@ -69,6 +90,69 @@ GAVE_UP_AFTER = timedelta(days=7)
 HARD_BELOW = 0.30
 EASY_ABOVE = 0.95
 DISCRIMINATION_BELOW = 0.20
+
+
+# --- date ranges --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A span of time the figures can be limited to, counted back from when they were computed."""
+
+    key: str
+    label: str
+    days: int | None  # None: all time
+
+    def since(self, now: datetime) -> datetime | None:
+        """The start of the range for figures computed at ``now``; None for all time."""
+        return None if self.days is None else now - timedelta(days=self.days)
+
+
+# Narrowest first, all time last: an event's band is the first range that holds it (see _band).
+RANGES = (
+    DateRange("30d", "Last 30 days", 30),
+    DateRange("90d", "Last 90 days", 90),
+    DateRange("12m", "Last 12 months", 365),
+    DateRange("all", "All time", None),
+)
+RANGES_BY_KEY = {date_range.key: date_range for date_range in RANGES}
+DEFAULT_RANGE = RANGES_BY_KEY["all"]
+
+
+def date_range_for(key: str | None) -> DateRange | None:
+    """The range a query string names (the default when it names none), or None for an unknown one."""
+    if not key:
+        return DEFAULT_RANGE
+    return RANGES_BY_KEY.get(key)
+
+
+def _band(column, now: datetime):
+    """SQL for the index (in RANGES) of the narrowest range that holds the time in ``column``."""
+    whens = [
+        (column >= now - timedelta(days=date_range.days), index)
+        for index, date_range in enumerate(RANGES)
+        if date_range.days is not None
+    ]
+    return case(*whens, else_=len(RANGES) - 1)
+
+
+def _upto(by_band: dict[int, Any], range_index: int) -> list[Any]:
+    """The rows of the bands a range is made of: its own and every narrower one."""
+    return [by_band[band] for band in range(range_index + 1) if band in by_band]
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def whole_percent(share: float | None) -> int | None:
+    """A share as a whole percentage, rounded half away from zero (0.625 -> 63), or None when unknown.
+
+    The page and the CSV both round with this, so they give the same numbers.
+    """
+    if share is None:
+        return None
+    value = 100 * share
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
 @dataclass(frozen=True)
@@ -102,7 +186,6 @@ class QuestionStats:
     number: int
     prompt: str
     kind: str
-    answered: int
     answers: int
     first_attempts: int
     first_right: int
@@ -112,14 +195,31 @@ class QuestionStats:
 
     @property
     def facility(self) -> float | None:
-        """Share of learners right on their first attempt, or None before anyone tried."""
+        """Share of learners right on their first try, or None before anyone tried."""
         return self.first_right / self.first_attempts if self.first_attempts else None
 
     @property
+    def too_few(self) -> bool:
+        """Whether there are too few first tries to judge the question (``MIN_ANSWERS_TO_JUDGE``)."""
+        return self.first_attempts < MIN_ANSWERS_TO_JUDGE
+
+    @property
+    def caution(self) -> str | None:
+        """The caution shown beside figures from too few first tries, or None when there are enough."""
+        if not self.too_few:
+            return None
+        tries = "first try" if self.first_attempts == 1 else "first tries"
+        return f"Too few to judge: {self.first_attempts} {tries}, fewer than {MIN_ANSWERS_TO_JUDGE}"
+
+    @property
+    def correct_letters(self) -> list[str]:
+        return [choice.letter for choice in self.choices if choice.is_correct]
+
+    @property
     def flags(self) -> list[ReviewFlag]:
-        """The reasons this question may need review; judged only on enough first attempts."""
-        facility = self.facility  # None only when nobody has tried, which MIN_ATTEMPTS already rules out
-        if self.first_attempts < MIN_ATTEMPTS or facility is None:
+        """The reasons this question may need review; judged only on enough first tries."""
+        facility = self.facility  # None only when nobody has tried, which too_few already rules out
+        if self.too_few or facility is None:
             return []
         flags = []
         if facility < HARD_BELOW:
@@ -188,14 +288,49 @@ class LessonStats:
 
 @dataclass(frozen=True)
 class CourseAnalytics:
+    """One date range's figures for a course, as computed at ``computed_at``."""
+
     course: Course
     lessons: list[LessonStats]
     computed_at: datetime
+    date_range: DateRange = DEFAULT_RANGE
+
+    @property
+    def since(self) -> datetime | None:
+        """When the range starts (None for all time)."""
+        return self.date_range.since(self.computed_at)
+
+    @property
+    def questions(self) -> list[tuple[LessonStats, QuestionStats]]:
+        """Every question with its lesson, in course order."""
+        return [(item, question) for item in self.lessons for question in item.questions]
 
     @property
     def flagged(self) -> list[tuple[LessonStats, QuestionStats]]:
         """Every question that may need review, with its lesson, in course order."""
-        return [(item, question) for item in self.lessons for question in item.questions if question.flags]
+        return [(item, question) for item, question in self.questions if question.flags]
+
+    @property
+    def flag_kinds(self) -> list[ReviewFlag]:
+        """Each kind of flag raised on some question, once, in the order first met."""
+        kinds: dict[str, ReviewFlag] = {}
+        for _, question in self.flagged:
+            for flag in question.flags:
+                kinds.setdefault(flag.code, flag)
+        return list(kinds.values())
+
+    @property
+    def too_few_count(self) -> int:
+        """How many questions have too few first tries to judge."""
+        return sum(1 for _, question in self.questions if question.too_few)
+
+    @property
+    def most_choices(self) -> int:
+        """The largest number of choices of any question (the CSV's choice columns)."""
+        return max((len(question.choices) for _, question in self.questions), default=0)
+
+
+# --- computing the figures ----------------------------------------------------------------------
 
 
 def pearson(n: int, sum_x: float, sum_y: float, sum_xy: float, sum_xx: float, sum_yy: float) -> float | None:
@@ -209,20 +344,35 @@ def pearson(n: int, sum_x: float, sum_y: float, sum_xy: float, sum_xx: float, su
     return max(-1.0, min(1.0, covariance / math.sqrt(spread_x * spread_y)))
 
 
-def _discrimination(row) -> tuple[float | None, str | None]:
-    """The discrimination index for one question's aggregate row, or None and why not."""
-    if row is None or row.first_attempts < MIN_ATTEMPTS:
-        have = 0 if row is None else row.first_attempts
-        return None, f"Needs at least {MIN_ATTEMPTS} first attempts; has {have}."
-    if row.pairs < MIN_ATTEMPTS:
-        return None, "The quiz has no other questions to compare with."
-    sum_x, sum_y = float(row.sum_x), float(row.sum_y)
-    if row.sum_x in (0, row.pairs):
-        everyone = "right" if row.sum_x else "wrong"
-        return None, f"Every first attempt got it {everyone}, so it cannot separate learners."
-    r = pearson(row.pairs, sum_x, sum_y, float(row.sum_xy), sum_x, float(row.sum_yy))
+# The additive figures of one question (per band in SQL, per range once summed).
+_SUMS = ("answers", "first_attempts", "first_right", "pairs", "sum_x", "sum_y", "sum_xy", "sum_yy")
+
+
+def _sum_rows(rows: Iterable[Any]) -> dict[str, float]:
+    """Add up the per-band rows of one question into its range's sums."""
+    totals: dict[str, float] = dict.fromkeys(_SUMS, 0)
+    for row in rows:
+        for name in _SUMS:
+            totals[name] += float(getattr(row, name) or 0)  # PostgreSQL may sum integers as numeric
+    return totals
+
+
+def _discrimination(sums: dict[str, float]) -> tuple[float | None, str | None]:
+    """The discrimination index from one range's sums, or None and why not."""
+    first, pairs = int(sums["first_attempts"]), int(sums["pairs"])
+    if first == 0:
+        return None, "No first tries yet."
+    if pairs < 2:
+        if first >= 2:
+            return None, "The quiz has no other questions to compare with."
+        return None, "Needs at least 2 first tries; has 1."
+    sum_x, sum_y = float(sums["sum_x"]), float(sums["sum_y"])
+    if sum_x in (0, pairs):
+        everyone = "right" if sum_x else "wrong"
+        return None, f"Every first try got it {everyone}, so it cannot separate learners."
+    r = pearson(pairs, sum_x, sum_y, float(sums["sum_xy"]), sum_x, float(sums["sum_yy"]))
     if r is None:
-        return None, "Every first attempt scored the same on the rest of the quiz."
+        return None, "Every first try scored the same on the rest of the quiz."
     return r, None
 
 
@@ -230,14 +380,16 @@ def _learners_only():
     return select(User.id).where(User.role == Role.LEARNER)
 
 
-def _question_rows(session: Session, lesson_ids: list[int], question_ids: list[int]) -> dict[int, object]:
-    """One aggregate row per question: answered, first-attempt counts and correlation sums (1 query)."""
+def _question_rows(
+    session: Session, lesson_ids: list[int], question_ids: list[int], now: datetime
+) -> dict[tuple[int, int], Any]:
+    """One row of sums per question and band: answers, first-try counts, correlation sums (1 query)."""
     ranked = (
         select(
             QuizAttempt.id.label("attempt_id"),
-            QuizAttempt.user_id,
             QuizAttempt.correct_count,
             QuizAttempt.question_count,
+            _band(QuizAttempt.submitted_at, now).label("band"),
             func.row_number()
             .over(
                 partition_by=(QuizAttempt.user_id, QuizAttempt.lesson_id),
@@ -257,7 +409,7 @@ def _question_rows(session: Session, lesson_ids: list[int], question_ids: list[i
     stmt = (
         select(
             AttemptAnswer.question_id,
-            func.count(distinct(ranked.c.user_id)).label("answered"),
+            ranked.c.band,
             func.count().label("answers"),
             func.sum(case((first, 1), else_=0)).label("first_attempts"),
             func.sum(case((and_(first, AttemptAnswer.is_correct), 1), else_=0)).label("first_right"),
@@ -269,22 +421,25 @@ def _question_rows(session: Session, lesson_ids: list[int], question_ids: list[i
         )
         .join(ranked, ranked.c.attempt_id == AttemptAnswer.attempt_id)
         .where(AttemptAnswer.question_id.in_(question_ids))
-        .group_by(AttemptAnswer.question_id)
+        .group_by(AttemptAnswer.question_id, ranked.c.band)
     )
-    return {row.question_id: row for row in session.execute(stmt)}
+    return {(row.question_id, row.band): row for row in session.execute(stmt)}
 
 
-def _choice_picks(session: Session, choice_ids: list[int]) -> dict[int, int]:
-    """How many times each choice was picked, over every learner attempt (1 query)."""
-    stmt = (
-        select(AnswerSelection.choice_id, func.count().label("picks"))
+def _choice_picks(session: Session, choice_ids: list[int], now: datetime) -> dict[tuple[int, int], int]:
+    """How many times each choice was picked in each band, over every learner attempt (1 query)."""
+    picked = (
+        select(AnswerSelection.choice_id, _band(QuizAttempt.submitted_at, now).label("band"))
         .join(AttemptAnswer, AttemptAnswer.id == AnswerSelection.answer_id)
         .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
         .where(AnswerSelection.choice_id.in_(choice_ids), QuizAttempt.user_id.in_(_learners_only()))
-        .group_by(AnswerSelection.choice_id)
+        .subquery()
+    )
+    stmt = select(picked.c.choice_id, picked.c.band, func.count().label("picks")).group_by(
+        picked.c.choice_id, picked.c.band
     )
     # The IN filter leaves no None choice_id (the column is nullable for choices deleted since).
-    return {choice_id: picks for choice_id, picks in session.execute(stmt) if choice_id is not None}
+    return {(row.choice_id, row.band): row.picks for row in session.execute(stmt) if row.choice_id is not None}
 
 
 def _live_questions(session: Session, lesson_ids: list[int]) -> list[Question]:
@@ -299,9 +454,9 @@ def _live_questions(session: Session, lesson_ids: list[int]) -> list[Question]:
     )
 
 
-def _question_stats(question: Question, number: int, row, picks: dict[int, int]) -> QuestionStats:
-    answers = row.answers if row else 0
-    discrimination, note = _discrimination(row)
+def _question_stats(question: Question, number: int, sums: dict[str, float], picks: dict[int, int]) -> QuestionStats:
+    answers = int(sums["answers"])
+    discrimination, note = _discrimination(sums)
     choices = [
         ChoiceStats(
             choice_id=choice.id,
@@ -320,37 +475,59 @@ def _question_stats(question: Question, number: int, row, picks: dict[int, int])
         number=number,
         prompt=question.prompt,
         kind=question.kind,
-        answered=row.answered if row else 0,
         answers=answers,
-        first_attempts=row.first_attempts if row else 0,
-        first_right=row.first_right if row else 0,
+        first_attempts=int(sums["first_attempts"]),
+        first_right=int(sums["first_right"]),
         discrimination=discrimination,
         discrimination_note=note,
         choices=choices,
     )
 
 
-def question_statistics(session: Session, *, lessons: list[Lesson]) -> dict[int, list[QuestionStats]]:
-    """Statistics for the live questions of these lessons, by lesson id, in quiz order (5 queries)."""
+def question_statistics(
+    session: Session, *, lessons: list[Lesson], now: datetime | None = None
+) -> dict[str, dict[int, list[QuestionStats]]]:
+    """Statistics for the live questions of these lessons: by range key, by lesson id, in quiz order (5 queries)."""
+    now = now or utcnow()
     lesson_ids = [lesson.id for lesson in lessons]
     questions = _live_questions(session, lesson_ids) if lesson_ids else []
     question_ids = [question.id for question in questions]
     choice_ids = [choice.id for question in questions for choice in question.live_choices]
-    rows = _question_rows(session, lesson_ids, question_ids) if question_ids else {}
-    picks = _choice_picks(session, choice_ids) if choice_ids else {}
-    by_lesson: dict[int, list[QuestionStats]] = {lesson_id: [] for lesson_id in lesson_ids}
-    for question in questions:
-        in_lesson = by_lesson[question.lesson_id]
-        in_lesson.append(_question_stats(question, len(in_lesson) + 1, rows.get(question.id), picks))
-    return by_lesson
+    rows = _question_rows(session, lesson_ids, question_ids, now) if question_ids else {}
+    picks = _choice_picks(session, choice_ids, now) if choice_ids else {}
+    rows_by_question: dict[int, dict[int, Any]] = {}
+    for (question_id, band), row in rows.items():
+        rows_by_question.setdefault(question_id, {})[band] = row
+    picks_by_choice: dict[int, dict[int, int]] = {}
+    for (choice_id, band), count in picks.items():
+        picks_by_choice.setdefault(choice_id, {})[band] = count
+    result: dict[str, dict[int, list[QuestionStats]]] = {}
+    for index, date_range in enumerate(RANGES):
+        by_lesson: dict[int, list[QuestionStats]] = {lesson_id: [] for lesson_id in lesson_ids}
+        for question in questions:
+            sums = _sum_rows(_upto(rows_by_question.get(question.id, {}), index))
+            range_picks = {
+                choice.id: sum(_upto(picks_by_choice.get(choice.id, {}), index)) for choice in question.live_choices
+            }
+            in_lesson = by_lesson[question.lesson_id]
+            in_lesson.append(_question_stats(question, len(in_lesson) + 1, sums, range_picks))
+        result[date_range.key] = by_lesson
+    return result
 
 
-def lesson_funnels(session: Session, *, lessons: list[Lesson], now: datetime | None = None) -> dict[int, LessonFunnel]:
-    """Started, passed and gave-up counts for each lesson, by lesson id (1 query)."""
+def lesson_funnels(
+    session: Session, *, lessons: list[Lesson], now: datetime | None = None
+) -> dict[str, dict[int, LessonFunnel]]:
+    """Started, passed and gave-up counts for each lesson: by range key, by lesson id (1 query).
+
+    A range counts the learners who started the lesson in it, and where they are now.
+    """
     lesson_ids = [lesson.id for lesson in lessons]
+    empty = {date_range.key: {lesson_id: LessonFunnel() for lesson_id in lesson_ids} for date_range in RANGES}
     if not lesson_ids:
-        return {}
-    cutoff = (now or utcnow()) - GAVE_UP_AFTER
+        return empty
+    now = now or utcnow()
+    cutoff = now - GAVE_UP_AFTER
     learners = _learners_only()
     # Opening the lesson and attempting its quiz both count as starting it and as activity.
     activity = union_all(
@@ -362,32 +539,51 @@ def lesson_funnels(session: Session, *, lessons: list[Lesson], now: datetime | N
         ),
     ).subquery()
     per_learner = (
-        select(activity.c.user_id, activity.c.lesson_id, func.max(activity.c.at).label("last_at"))
+        select(
+            activity.c.user_id,
+            activity.c.lesson_id,
+            func.min(activity.c.at).label("first_at"),
+            func.max(activity.c.at).label("last_at"),
+        )
         .group_by(activity.c.user_id, activity.c.lesson_id)
         .subquery()
     )
+    # The band is a column of its own, so the GROUP BY below names a column, not an expression
+    # with parameters (which PostgreSQL would not match with the same expression in the SELECT).
+    banded = select(
+        per_learner.c.user_id,
+        per_learner.c.lesson_id,
+        per_learner.c.last_at,
+        _band(per_learner.c.first_at, now).label("band"),
+    ).subquery()
     not_completed = LessonProgress.completed_at.is_(None)
     stmt = (
         select(
-            per_learner.c.lesson_id,
+            banded.c.lesson_id,
+            banded.c.band,
             func.count().label("started"),
             func.count(LessonProgress.completed_at).label("passed"),
-            func.sum(case((and_(not_completed, per_learner.c.last_at < cutoff), 1), else_=0)).label("gave_up"),
+            func.sum(case((and_(not_completed, banded.c.last_at < cutoff), 1), else_=0)).label("gave_up"),
         )
-        .select_from(per_learner)
+        .select_from(banded)
         .outerjoin(
             LessonProgress,
-            and_(
-                LessonProgress.user_id == per_learner.c.user_id,
-                LessonProgress.lesson_id == per_learner.c.lesson_id,
-            ),
+            and_(LessonProgress.user_id == banded.c.user_id, LessonProgress.lesson_id == banded.c.lesson_id),
         )
-        .group_by(per_learner.c.lesson_id)
+        .group_by(banded.c.lesson_id, banded.c.band)
     )
-    funnels = {lesson_id: LessonFunnel() for lesson_id in lesson_ids}
+    by_lesson: dict[int, dict[int, Any]] = {}
     for row in session.execute(stmt):
-        funnels[row.lesson_id] = LessonFunnel(started=row.started, passed=row.passed, gave_up=row.gave_up or 0)
-    return funnels
+        by_lesson.setdefault(row.lesson_id, {})[row.band] = row
+    for index, date_range in enumerate(RANGES):
+        for lesson_id, bands in by_lesson.items():
+            rows = _upto(bands, index)
+            empty[date_range.key][lesson_id] = LessonFunnel(
+                started=sum(row.started for row in rows),
+                passed=sum(row.passed for row in rows),
+                gave_up=sum(row.gave_up or 0 for row in rows),
+            )
+    return empty
 
 
 def _read_through_indexes(session: Session) -> None:
@@ -404,55 +600,180 @@ def _read_through_indexes(session: Session) -> None:
         session.execute(select(func.set_config("enable_seqscan", "off", True), func.set_config("jit", "off", True)))
 
 
-def course_analytics(session: Session, *, course: Course, now: datetime | None = None) -> CourseAnalytics:
-    """Funnels and question statistics for every live lesson of a course, in course order.
+def course_analytics_by_range(
+    session: Session, *, course: Course, now: datetime | None = None
+) -> dict[str, CourseAnalytics]:
+    """Funnels and question statistics for every live lesson of a course, for every date range.
 
     Runs a fixed number of queries (8, and one more on PostgreSQL), whatever the number of
-    learners or attempts.
+    learners or attempts, and reads the attempts once for all the ranges.
     """
     now = now or utcnow()
     _read_through_indexes(session)
     outline = course_outline(session, course=course, learner=None)
     lessons = [entry.lesson for entry in outline.entries]
-    questions = question_statistics(session, lessons=lessons)
+    questions = question_statistics(session, lessons=lessons, now=now)
     funnels = lesson_funnels(session, lessons=lessons, now=now)
-    return CourseAnalytics(
-        course=course,
-        lessons=[
-            LessonStats(
-                lesson=LessonInfo(
-                    id=entry.lesson.id,
-                    slug=entry.lesson.slug,
-                    title=entry.lesson.title,
-                    module_title=entry.lesson.module.title if entry.lesson.module else "",
-                ),
-                number=entry.number,
-                funnel=funnels[entry.lesson.id],
-                questions=questions[entry.lesson.id],
-            )
-            for entry in outline.entries
-        ],
-        computed_at=now,
-    )
+    infos = {
+        entry.lesson.id: LessonInfo(
+            id=entry.lesson.id,
+            slug=entry.lesson.slug,
+            title=entry.lesson.title,
+            module_title=entry.lesson.module.title if entry.lesson.module else "",
+        )
+        for entry in outline.entries
+    }
+    return {
+        date_range.key: CourseAnalytics(
+            course=course,
+            lessons=[
+                LessonStats(
+                    lesson=infos[entry.lesson.id],
+                    number=entry.number,
+                    funnel=funnels[date_range.key][entry.lesson.id],
+                    questions=questions[date_range.key][entry.lesson.id],
+                )
+                for entry in outline.entries
+            ],
+            computed_at=now,
+            date_range=date_range,
+        )
+        for date_range in RANGES
+    }
+
+
+def course_analytics(
+    session: Session, *, course: Course, now: datetime | None = None, date_range: DateRange = DEFAULT_RANGE
+) -> CourseAnalytics:
+    """One date range's report (all time unless told), computed as ``course_analytics_by_range`` does."""
+    return course_analytics_by_range(session, course=course, now=now)[date_range.key]
+
+
+# --- links to the editor ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditorPlace:
+    """Where the editor has a question now: its lesson and position in the draft, or why nowhere."""
+
+    lesson_slug: str | None = None
+    position: int | None = None
+    missing: str | None = None  # "Retired" or "Removed in the draft": shown instead of a link
+
+
+RETIRED = EditorPlace(missing="Retired")
+REMOVED_IN_DRAFT = EditorPlace(missing="Removed in the draft")
+
+
+def question_editor_places(session: Session, *, course: Course, question_ids: Iterable[int]) -> dict[int, EditorPlace]:
+    """Where each question is in the course's editor now (2 queries).
+
+    The editor names a question by its lesson and position in the draft, which can differ from
+    the published course, and the figures may be an hour old: a question may have moved, been
+    taken out of the draft, or been retired since. Without a draft the editor starts from the
+    published course, where a live question's position is its place among its lesson's live ones.
+    """
+    live = session.execute(
+        select(Question.id, Lesson.slug)
+        .join(Lesson, Lesson.id == Question.lesson_id)
+        .where(Question.lesson_id.in_(live_lesson_ids(course.id)), Question.retired_at.is_(None))
+        .order_by(Lesson.id, Question.position, Question.id)
+    ).all()
+    draft = draft_get(session, course)
+    places: dict[int, EditorPlace] = {}
+    if draft is None:
+        counts: dict[str, int] = {}
+        for question_id, lesson_slug in live:
+            counts[lesson_slug] = counts.get(lesson_slug, 0) + 1
+            places[question_id] = EditorPlace(lesson_slug=lesson_slug, position=counts[lesson_slug])
+    else:
+        for lesson_slug, lesson in draft.data.get("lessons", {}).items():
+            for position, question in enumerate(lesson.get("front", {}).get("quiz", []), start=1):
+                if "id" in question:
+                    places[question["id"]] = EditorPlace(lesson_slug=lesson_slug, position=position)
+    live_ids = {question_id for question_id, _ in live}
+    return {
+        question_id: places.get(question_id) or (REMOVED_IN_DRAFT if question_id in live_ids else RETIRED)
+        for question_id in question_ids
+    }
+
+
+# --- the CSV ------------------------------------------------------------------------------------
+
+
+def report_table(report: CourseAnalytics) -> tuple[list[str], list[list[str | int | None]]]:
+    """The report's per-question figures as a header and rows, for the CSV download.
+
+    The same figures as the page, rounded by the same rule (``whole_percent``): one row per
+    question, in course order, with a share column per choice letter.
+    """
+    letters = [chr(ord("A") + index) if index < 26 else str(index + 1) for index in range(report.most_choices)]
+    header = [
+        "Lesson",
+        "Lesson title",
+        "Question",
+        "Prompt",
+        "Kind",
+        "Answers",
+        "First tries",
+        "Right first time",
+        "% right",
+        "Discrimination (%)",
+        "Correct choices",
+        *(f"{letter} picked (% of answers)" for letter in letters),
+        "Review flags",
+        "Caution",
+    ]
+    rows: list[list[str | int | None]] = []
+    for item, question in report.questions:
+        shares = [whole_percent(choice.share) for choice in question.choices]
+        rows.append(
+            [
+                item.number,
+                item.lesson.title,
+                question.number,
+                question.prompt,
+                question.kind,
+                question.answers,
+                question.first_attempts,
+                question.first_right,
+                whole_percent(question.facility),
+                whole_percent(question.discrimination),
+                " ".join(question.correct_letters),
+                *shares,
+                *([None] * (len(letters) - len(shares))),
+                "; ".join(flag.label for flag in question.flags),
+                question.caution,
+            ]
+        )
+    return header, rows
 
 
 # --- the stored snapshot ------------------------------------------------------------------------
 
-# The shape of ``report_data``; a snapshot stored in another shape is ignored until recomputed.
-DATA_FORMAT = 1
+# The shape of ``report_data``; a snapshot stored in another shape is ignored until recomputed,
+# except format 1 (before date ranges), whose figures are read as all time.
+DATA_FORMAT = 2
 # A refresh that has not finished in this long is taken to have died with its worker, so another
 # may start (one takes seconds, 4.5 s at 100,000 learners).
 REFRESH_TIMEOUT = timedelta(minutes=15)
+# A question's figures per range, as a snapshot keeps them (with the picks of each choice).
+_FIGURE_KEYS = ("answers", "first_attempts", "first_right", "discrimination", "discrimination_note")
 
 
-def report_data(report: CourseAnalytics) -> dict:
-    """The report's figures as JSON-serialisable data, what a snapshot keeps.
+def report_data(reports: dict[str, CourseAnalytics]) -> dict:
+    """Every range's figures as JSON-serialisable data, what a snapshot keeps.
 
-    Only counts and the texts shown beside them are kept; shares, flags and charts are worked
-    out again from them when the page renders, so they follow the current thresholds.
+    The lessons, questions and choices are kept once, with each range's counts beside them.
+    Only counts and the texts shown beside them are kept; shares, flags, cautions and charts are
+    worked out again from them when the page renders, so they follow the current thresholds.
     """
+    keys = [date_range.key for date_range in RANGES if date_range.key in reports]
+    shape = reports[keys[-1]]
+    by_range = {key: {item.lesson.id: item for item in reports[key].lessons} for key in keys}
     return {
         "format": DATA_FORMAT,
+        "ranges": keys,
         "lessons": [
             {
                 "lesson": {
@@ -463,9 +784,12 @@ def report_data(report: CourseAnalytics) -> dict:
                 },
                 "number": item.number,
                 "funnel": {
-                    "started": item.funnel.started,
-                    "passed": item.funnel.passed,
-                    "gave_up": item.funnel.gave_up,
+                    key: {
+                        "started": by_range[key][item.lesson.id].funnel.started,
+                        "passed": by_range[key][item.lesson.id].funnel.passed,
+                        "gave_up": by_range[key][item.lesson.id].funnel.gave_up,
+                    }
+                    for key in keys
                 },
                 "questions": [
                     {
@@ -473,55 +797,105 @@ def report_data(report: CourseAnalytics) -> dict:
                         "number": q.number,
                         "prompt": q.prompt,
                         "kind": q.kind,
-                        "answered": q.answered,
-                        "answers": q.answers,
-                        "first_attempts": q.first_attempts,
-                        "first_right": q.first_right,
-                        "discrimination": q.discrimination,
-                        "discrimination_note": q.discrimination_note,
                         "choices": [
                             {
                                 "choice_id": c.choice_id,
                                 "letter": c.letter,
                                 "text": c.text,
                                 "is_correct": c.is_correct,
-                                "picks": c.picks,
                                 "misconception_code": c.misconception_code,
                                 "misconception_text": c.misconception_text,
                             }
                             for c in q.choices
                         ],
+                        "figures": {key: _figures(by_range[key][item.lesson.id].questions[index]) for key in keys},
                     }
-                    for q in item.questions
+                    for index, q in enumerate(item.questions)
                 ],
             }
-            for item in report.lessons
+            for item in shape.lessons
         ],
     }
 
 
-def _question_from_data(data: dict) -> QuestionStats:
-    answers = data["answers"]
+def _figures(question: QuestionStats) -> dict:
+    return {
+        "answers": question.answers,
+        "first_attempts": question.first_attempts,
+        "first_right": question.first_right,
+        "discrimination": question.discrimination,
+        "discrimination_note": question.discrimination_note,
+        "picks": [choice.picks for choice in question.choices],
+    }
+
+
+def _format_1_as_2(data: dict) -> dict:
+    """A snapshot from before date ranges, read as the all-time figures it holds."""
+    return {
+        "format": DATA_FORMAT,
+        "ranges": [DEFAULT_RANGE.key],
+        "lessons": [
+            {
+                **item,
+                "funnel": {DEFAULT_RANGE.key: item["funnel"]},
+                "questions": [
+                    {
+                        **{key: q[key] for key in ("question_id", "number", "prompt", "kind")},
+                        "choices": [{k: v for k, v in c.items() if k != "picks"} for c in q["choices"]],
+                        "figures": {
+                            DEFAULT_RANGE.key: {
+                                **{key: q[key] for key in _FIGURE_KEYS},
+                                "picks": [c["picks"] for c in q["choices"]],
+                            }
+                        },
+                    }
+                    for q in item["questions"]
+                ],
+            }
+            for item in data["lessons"]
+        ],
+    }
+
+
+def _question_from_data(data: dict, key: str) -> QuestionStats:
+    figures = data["figures"][key]
+    answers = figures["answers"]
     choices = [
-        ChoiceStats(**choice, share=choice["picks"] / answers if answers else None) for choice in data["choices"]
+        ChoiceStats(**choice, picks=picks, share=picks / answers if answers else None)
+        for choice, picks in zip(data["choices"], figures["picks"], strict=True)
     ]
-    return QuestionStats(**{**data, "choices": choices})
+    return QuestionStats(
+        question_id=data["question_id"],
+        number=data["number"],
+        prompt=data["prompt"],
+        kind=data["kind"],
+        choices=choices,
+        **{name: figures[name] for name in _FIGURE_KEYS},
+    )
 
 
-def report_from_data(data: dict, *, course: Course, computed_at: datetime) -> CourseAnalytics:
-    """Rebuild the report ``report_data`` stored: the same figures, no query."""
+def report_from_data(
+    data: dict, *, course: Course, computed_at: datetime, date_range: DateRange = DEFAULT_RANGE
+) -> CourseAnalytics | None:
+    """Rebuild one range's report from what ``report_data`` stored (no query); None if it holds no such range."""
+    if data.get("format") == 1:
+        data = _format_1_as_2(data)
+    if data.get("format") != DATA_FORMAT or date_range.key not in data.get("ranges", []):
+        return None
+    key = date_range.key
     return CourseAnalytics(
         course=course,
         lessons=[
             LessonStats(
                 lesson=LessonInfo(**item["lesson"]),
                 number=item["number"],
-                funnel=LessonFunnel(**item["funnel"]),
-                questions=[_question_from_data(question) for question in item["questions"]],
+                funnel=LessonFunnel(**item["funnel"][key]),
+                questions=[_question_from_data(question, key) for question in item["questions"]],
             )
             for item in data["lessons"]
         ],
         computed_at=computed_at,
+        date_range=date_range,
     )
 
 
@@ -542,13 +916,17 @@ def snapshot_get(session: Session, *, course: Course, reload: bool = False) -> A
     return session.scalar(stmt)
 
 
-def snapshot_report(snapshot: AnalyticsSnapshot | None, *, course: Course) -> CourseAnalytics | None:
-    """The report the snapshot keeps, or None when there are no figures yet (or only an older format)."""
+def snapshot_report(
+    snapshot: AnalyticsSnapshot | None, *, course: Course, date_range: DateRange = DEFAULT_RANGE
+) -> CourseAnalytics | None:
+    """The range's report the snapshot keeps, or None when it has no figures for it yet.
+
+    None too for a snapshot in an unknown format, or from before date ranges (format 1) for any
+    range but all time: the page then asks for a recalculation.
+    """
     if snapshot is None or snapshot.computed_at is None or not snapshot.data:
         return None
-    if snapshot.data.get("format") != DATA_FORMAT:
-        return None
-    return report_from_data(snapshot.data, course=course, computed_at=snapshot.computed_at)
+    return report_from_data(snapshot.data, course=course, computed_at=snapshot.computed_at, date_range=date_range)
 
 
 def snapshot_is_refreshing(snapshot: AnalyticsSnapshot | None, *, now: datetime | None = None) -> bool:
@@ -591,7 +969,7 @@ def _claim(session: Session, *, course_id: int, now: datetime) -> bool:
 
 
 def snapshot_refresh(session: Session, *, course_id: int, now: datetime | None = None) -> bool:
-    """Compute the course's report and keep its figures as the course's snapshot; commits.
+    """Compute the course's report for every date range and keep its figures as the course's snapshot; commits.
 
     Returns False, computing nothing, when the course is gone or another refresh of it is
     running (its claim is younger than ``REFRESH_TIMEOUT``). A failed computation gives its
@@ -604,11 +982,11 @@ def snapshot_refresh(session: Session, *, course_id: int, now: datetime | None =
         session.rollback()
         return False
     try:
-        report = course_analytics(session, course=course, now=now)
+        reports = course_analytics_by_range(session, course=course, now=now)
         snapshot = session.scalar(select(AnalyticsSnapshot).where(AnalyticsSnapshot.course_id == course_id))
         if snapshot is None:  # claimed above: only deleting the course since removes it
             raise LookupError(f"course {course_id} was deleted during its analytics refresh")
-        snapshot.data, snapshot.computed_at, snapshot.refreshing_since = report_data(report), now, None
+        snapshot.data, snapshot.computed_at, snapshot.refreshing_since = report_data(reports), now, None
         session.commit()
     except Exception:
         session.rollback()

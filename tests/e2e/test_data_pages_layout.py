@@ -39,6 +39,8 @@ MEASURE = """() => {
     };
     const clipped = [...document.querySelectorAll('table th, table td, table th *, table td *')]
         .filter(el => !srOnly(el))
+        // A chart's SVG text is placed by its viewBox and never clipped; its box sizes mean nothing here.
+        .filter(el => !(el instanceof SVGElement))
         .filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1);
     const scrolled = [...document.querySelectorAll('.table-wrap')]
         .filter(el => el.scrollWidth > el.clientWidth + 1);

@@ -119,10 +119,10 @@ def test_lessons_and_questions_come_in_course_order(session, history):
     assert [q.kind for q in report.lessons[0].questions] == ["single", "multiple", "true_false"]
 
 
-def test_answered_counts_learners_not_attempts_or_staff(session, history):
+def test_answers_count_every_learner_attempt_not_staff(session, history):
     one = report_for(session, history)["one"]
-    assert [q.answered for q in one.questions] == [5, 5, 5]
-    assert [q.answers for q in one.questions] == [6, 6, 6]
+    assert [q.answers for q in one.questions] == [6, 6, 6]  # five first tries and one retry
+    assert [q.first_attempts for q in one.questions] == [5, 5, 5]
 
 
 def test_facility_uses_first_attempts_only(session, history):
@@ -142,15 +142,16 @@ def test_discrimination_is_the_correlation_with_the_rest_of_the_quiz(session, hi
     assert q1.discrimination_note is None
 
 
-def test_discrimination_needs_enough_first_attempts(session, history):
+def test_discrimination_needs_two_first_tries(session, history):
     two, three = report_for(session, history)["two"], report_for(session, history)["three"]
     q1 = two.questions[0]
-    assert (q1.answered, q1.first_attempts, q1.facility) == (1, 1, 1.0)
+    assert (q1.answers, q1.first_attempts, q1.facility) == (1, 1, 1.0)
     assert q1.discrimination is None
-    assert q1.discrimination_note == "Needs at least 5 first attempts; has 1."
+    assert q1.discrimination_note == "Needs at least 2 first tries; has 1."
     assert q1.flags == []
     untouched = three.questions[0]
-    assert (untouched.answered, untouched.answers, untouched.facility, untouched.discrimination) == (0, 0, None, None)
+    assert (untouched.answers, untouched.facility, untouched.discrimination) == (0, None, None)
+    assert untouched.discrimination_note == "No first tries yet."
     assert [c.share for c in untouched.choices] == [None, None, None]
 
 
@@ -184,10 +185,20 @@ def test_gave_up_counts_only_a_week_without_opening_or_attempting(session, histo
     assert later.lessons[0].funnel == LessonFunnel(started=7, passed=2, gave_up=4)
 
 
-def test_flags_mark_questions_that_may_need_review(session, history):
+def test_five_first_tries_are_too_few_to_flag_anything(session, history):
+    q1, q2, q3 = report_for(session, history)["one"].questions
+    assert q3.facility == 0.2  # hard, by the figure
+    assert all(q.too_few and q.flags == [] for q in (q1, q2, q3))
+    assert q3.caution == "Too few to judge: 5 first tries, fewer than 30"
+
+
+def test_flags_mark_questions_that_may_need_review(session, history, monkeypatch):
+    """With the threshold lowered (one constant), the same five first tries are judged."""
+    monkeypatch.setattr(analytics, "MIN_ANSWERS_TO_JUDGE", 5)
     q1, q2, q3 = report_for(session, history)["one"].questions
     assert q1.flags == [] and q2.flags == []
     assert [flag.code for flag in q3.flags] == ["hard"]
+    assert q3.caution is None
 
 
 @pytest.mark.parametrize(
@@ -205,12 +216,21 @@ def test_flags_mark_questions_that_may_need_review(session, history):
 )
 def test_review_thresholds(right, discrimination, codes):
     """Flag facility under 30% or over 95%, and discrimination under 20% (or below zero)."""
-    stats = QuestionStats(1, 1, "Q?", "single", 100, 100, 100, right, discrimination, None, [])
+    stats = QuestionStats(1, 1, "Q?", "single", 100, 100, right, discrimination, None, [])
     assert [flag.code for flag in stats.flags] == codes
 
 
-def test_no_flags_before_enough_first_attempts():
-    assert QuestionStats(1, 1, "Q?", "single", 4, 4, 4, 0, None, "too few", []).flags == []
+def test_no_flags_and_a_caution_below_the_threshold():
+    """29 first tries, all wrong and negatively discriminating: shown with a caution, never flagged."""
+    few = QuestionStats(1, 1, "Q?", "single", 29, 29, 0, -0.5, None, [])
+    assert few.too_few and few.flags == []
+    assert few.caution == "Too few to judge: 29 first tries, fewer than 30"
+    enough = QuestionStats(1, 1, "Q?", "single", 30, 30, 0, -0.5, None, [])
+    assert not enough.too_few and enough.caution is None
+    assert [flag.code for flag in enough.flags] == ["hard", "negative"]
+    assert QuestionStats(1, 1, "Q?", "single", 1, 1, 1, None, None, []).caution == (
+        "Too few to judge: 1 first try, fewer than 30"
+    )
 
 
 def test_pearson_is_none_without_variance():
@@ -232,7 +252,7 @@ def test_query_count_does_not_grow_with_learners(session, course, app):
     assert few() == many() <= limit
     assert small.lessons[0].funnel.started == 10
     assert large.lessons[0].funnel == LessonFunnel(started=300, passed=150, gave_up=150)
-    assert large.lessons[0].questions[0].answered == 300
+    assert large.lessons[0].questions[0].answers == 300
 
 
 def plan_nodes(node: dict):
@@ -277,33 +297,39 @@ def test_the_refresh_reads_attempts_answers_and_selections_through_indexes(sessi
 
 
 def test_the_snapshot_keeps_data_that_rebuilds_the_same_report(session, history):
-    report = course_analytics(session, course=history, now=NOW)
+    reports = analytics.course_analytics_by_range(session, course=history, now=NOW)
 
-    data = analytics.report_data(report)
+    data = analytics.report_data(reports)
 
     assert json.loads(json.dumps(data)) == data  # plain JSON, what the column stores
-    assert analytics.report_from_data(data, course=history, computed_at=NOW) == report
+    for date_range in analytics.RANGES:
+        rebuilt = analytics.report_from_data(data, course=history, computed_at=NOW, date_range=date_range)
+        assert rebuilt == reports[date_range.key]
 
 
 def test_the_snapshot_data_shape(session, history):
-    data = analytics.report_data(course_analytics(session, course=history, now=NOW))
+    data = analytics.report_data(analytics.course_analytics_by_range(session, course=history, now=NOW))
     one = data["lessons"][0]
-    assert data["format"] == analytics.DATA_FORMAT
+    assert data["format"] == analytics.DATA_FORMAT == 2
+    assert data["ranges"] == ["30d", "90d", "12m", "all"]
     assert (one["lesson"]["slug"], one["number"]) == ("one", 1)
     assert set(one["lesson"]) == {"id", "slug", "title", "module_title"}
-    assert one["funnel"] == {"started": 7, "passed": 2, "gave_up": 3}
+    assert one["funnel"]["all"] == {"started": 7, "passed": 2, "gave_up": 3}
     q1 = one["questions"][0]
-    assert (q1["number"], q1["kind"], q1["answered"], q1["answers"]) == (1, "single", 5, 6)
-    assert (q1["first_attempts"], q1["first_right"], q1["discrimination_note"]) == (5, 3, None)
-    assert q1["discrimination"] == pytest.approx(0.3 / math.sqrt(0.84))
+    assert (q1["number"], q1["kind"]) == (1, "single")
+    figures = q1["figures"]["all"]
+    assert (figures["answers"], figures["first_attempts"], figures["first_right"]) == (6, 5, 3)
+    assert figures["discrimination"] == pytest.approx(0.3 / math.sqrt(0.84))
+    assert figures["picks"] == [4, 1, 1]  # per choice, in the order of q1["choices"]
     wrong = q1["choices"][1]
-    assert {key: wrong[key] for key in ("letter", "is_correct", "picks", "misconception_code")} == {
+    assert wrong == {
+        "choice_id": wrong["choice_id"],
         "letter": "B",
+        "text": wrong["text"],
         "is_correct": False,
-        "picks": 1,
         "misconception_code": "blocks-are-boosts",
-    }
-    assert "share" not in wrong  # worked out from picks and answers when the page renders
+        "misconception_text": "Client may think blockers boost.",
+    }  # no share: worked out from picks and answers when the page renders
 
 
 def test_a_refresh_computes_and_keeps_the_figures(session, history):
@@ -314,7 +340,7 @@ def test_a_refresh_computes_and_keeps_the_figures(session, history):
     report = analytics.snapshot_report(snapshot, course=history)
     assert report.computed_at == NOW
     assert report.lessons[0].funnel == LessonFunnel(started=7, passed=2, gave_up=3)
-    assert [flag.code for flag in report.lessons[0].questions[2].flags] == ["hard"]
+    assert report.lessons[0].questions[2].facility == 0.2
 
 
 def test_a_second_refresh_replaces_the_figures_in_the_same_row(session, course):
@@ -329,7 +355,7 @@ def test_a_second_refresh_replaces_the_figures_in_the_same_row(session, course):
 
 
 class Counting:
-    """Stands in for course_analytics, counting the computations a refresh starts."""
+    """Stands in for course_analytics_by_range, counting the computations a refresh starts."""
 
     def __init__(self, fail: bool = False):
         self.calls, self.fail = 0, fail
@@ -338,7 +364,14 @@ class Counting:
         self.calls += 1
         if self.fail:
             raise RuntimeError("the database went away")
-        return analytics.CourseAnalytics(course=course, lessons=[], computed_at=now or utcnow())
+        return empty_reports(course, now)
+
+
+def empty_reports(course, now=None) -> dict:
+    return {
+        r.key: analytics.CourseAnalytics(course=course, lessons=[], computed_at=now or utcnow(), date_range=r)
+        for r in analytics.RANGES
+    }
 
 
 def hold_the_claim(session, course, since) -> None:
@@ -349,7 +382,7 @@ def hold_the_claim(session, course, since) -> None:
 
 def test_a_refresh_while_another_runs_computes_nothing(session, course, monkeypatch):
     counting = Counting()
-    monkeypatch.setattr(analytics, "course_analytics", counting)
+    monkeypatch.setattr(analytics, "course_analytics_by_range", counting)
     hold_the_claim(session, course, utcnow() - timedelta(minutes=1))
 
     assert analytics.snapshot_refresh(session, course_id=course.id) is False
@@ -361,7 +394,7 @@ def test_a_refresh_while_another_runs_computes_nothing(session, course, monkeypa
 def test_the_job_skips_while_a_refresh_runs_and_computes_once_it_is_done(session, course, monkeypatch):
     """The job runs in a session of its own (inline here, as on a worker): the claim is in the database."""
     counting = Counting()
-    monkeypatch.setattr(analytics, "course_analytics", counting)
+    monkeypatch.setattr(analytics, "course_analytics_by_range", counting)
     hold_the_claim(session, course, utcnow())
 
     refresh_course_analytics(course.id)
@@ -378,7 +411,7 @@ def test_the_job_skips_while_a_refresh_runs_and_computes_once_it_is_done(session
 
 def test_an_overdue_refresh_is_taken_to_have_died(session, course, monkeypatch):
     counting = Counting()
-    monkeypatch.setattr(analytics, "course_analytics", counting)
+    monkeypatch.setattr(analytics, "course_analytics_by_range", counting)
     hold_the_claim(session, course, NOW - analytics.REFRESH_TIMEOUT)
 
     assert analytics.snapshot_refresh(session, course_id=course.id, now=NOW) is True
@@ -386,14 +419,14 @@ def test_an_overdue_refresh_is_taken_to_have_died(session, course, monkeypatch):
 
 
 def test_a_failed_refresh_gives_its_claim_back(session, course, monkeypatch):
-    monkeypatch.setattr(analytics, "course_analytics", Counting(fail=True))
+    monkeypatch.setattr(analytics, "course_analytics_by_range", Counting(fail=True))
 
     with pytest.raises(RuntimeError):
         analytics.snapshot_refresh(session, course_id=course.id, now=NOW)
 
     snapshot = analytics.snapshot_get(session, course=course, reload=True)
     assert snapshot.refreshing_since is None and snapshot.data is None
-    monkeypatch.setattr(analytics, "course_analytics", Counting())
+    monkeypatch.setattr(analytics, "course_analytics_by_range", Counting())
     assert analytics.snapshot_refresh(session, course_id=course.id, now=NOW) is True  # the retry is not kept out
 
 
@@ -415,8 +448,8 @@ def test_is_refreshing_until_the_timeout():
 def test_no_report_without_figures_or_from_another_format(session, course):
     assert analytics.snapshot_report(None, course=course) is None
     assert analytics.snapshot_report(AnalyticsSnapshot(computed_at=NOW, data=None), course=course) is None
-    old = AnalyticsSnapshot(computed_at=NOW, data={"format": analytics.DATA_FORMAT - 1, "lessons": []})
-    assert analytics.snapshot_report(old, course=course) is None
+    unknown = AnalyticsSnapshot(computed_at=NOW, data={"format": 99, "lessons": []})
+    assert analytics.snapshot_report(unknown, course=course) is None
 
 
 def test_every_course_is_refreshed_on_the_hour(session, course, tmp_path):
@@ -468,7 +501,7 @@ def test_two_workers_given_two_refreshes_at_once_compute_once(redis_app, monkeyp
     def slow(session, *, course, now=None):
         started.set()
         time.sleep(1)  # long enough for the other worker to try meanwhile
-        return analytics.CourseAnalytics(course=course, lessons=[], computed_at=now or utcnow())
+        return empty_reports(course, now)
 
     outcomes: list[bool] = []
     real_refresh = jobs_analytics.snapshot_refresh
@@ -477,7 +510,7 @@ def test_two_workers_given_two_refreshes_at_once_compute_once(redis_app, monkeyp
         outcomes.append(real_refresh(session, course_id=course_id))
         return outcomes[-1]
 
-    monkeypatch.setattr(analytics, "course_analytics", slow)
+    monkeypatch.setattr(analytics, "course_analytics_by_range", slow)
     monkeypatch.setattr(jobs_analytics, "snapshot_refresh", noted)
     import_course(redis_app, factory_course_spec())
     with redis_app.app_context():
