@@ -21,4 +21,4 @@ def require_admin():
     return None
 
 
-from app.author import analytics, export, routes, users  # noqa: E402,F401
+from app.author import analytics, export, publications, routes, users  # noqa: E402,F401
