@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Certificate, CounsellorLink, Course, Lesson, Question, ReviewCard, Role, User
+from app.models import Certificate, CounsellorLink, Course, CoursePublication, Lesson, Question, ReviewCard, Role, User
+from app.services.authoring.draft import published_data
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.review import review_submit
 from app.services.sharing import invitation_create
@@ -75,6 +76,13 @@ def world(app, course):
         )
         world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code, "review": review_key}
         world["invitation"] = to_cancel.id
+        # An earlier version in the publication history (another title), for the restore rows.
+        earlier = published_data(db.session, db.session.get(Course, lesson.course_id))
+        earlier["course"]["title"] = "An earlier title"
+        publication = CoursePublication(course_id=lesson.course_id, summary="Earlier.", data=earlier, changes=[])
+        db.session.add(publication)
+        db.session.flush()
+        world["publication"] = publication.id
         # The learner's certificate is public; the other learner's is private (the default).
         world["certificate"], world["private_certificate"] = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         for holder, code_, public in [
@@ -161,6 +169,9 @@ def matrix(w):
         ("GET", f"{a}/edit"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/courses/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", f"{a}/publish"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/publications"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/publications/{w['publication']}/restore"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/publications/999999/restore"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", f"{a}/modules/new"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/modules/{module}/edit"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/modules/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
@@ -216,6 +227,8 @@ def matrix(w):
         ("POST", f"{a}/misconceptions/{misconception}/remove"): [LOGIN, 403, 403, 403, 403, 302],  # refused: in use
         ("POST", f"{a}/discard"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", f"{a}/publish"): [LOGIN, 403, 403, 403, 403, 302],  # nothing left to publish
+        # With no draft left, the earlier version is published again; back to the history.
+        ("POST", f"{a}/publications/{w['publication']}/restore"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", "/me/logout-everywhere"): [LOGIN, 302, 302, 302, 302, 302],  # ends the session: last
         ("POST", "/auth/logout"): [LOGIN, 302, 302, 302, 302, 302],
     }
@@ -248,6 +261,7 @@ def test_every_route_is_in_the_matrix(app, world):
         "<id:learner_id>": str(world["ids"]["learner"]),
         "<id:link_id>": str(world["link"]),
         "<id:invitation_id>": str(world["invitation"]),
+        "<id:publication_id>": str(world["publication"]),
         "<code>": world["code"],
         "<certificate_code>": world["certificate"],
         "<int:list_number>": "0",

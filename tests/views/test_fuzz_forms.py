@@ -95,6 +95,7 @@ def valid_arguments(w) -> dict[str, str]:
         "misconception_code": w["misconception"],
         "list_number": "0",
         "invitation_id": str(w["invitation"]),
+        "publication_id": str(w["publication"]),
     }
 
 

@@ -18,6 +18,7 @@ _LISTING = {
     "link": 1,
     "code": "CODE",
     "invitation": 1,
+    "publication": 1,
     "review": "KEY",
     "certificate": "CERTIFICATE",
     "private_certificate": "PRIVATE",
