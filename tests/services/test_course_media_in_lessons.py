@@ -8,15 +8,17 @@ import io
 import re
 import zipfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from app.extensions import db
-from app.models import Course, CourseMedia, Lesson
+from app.models import Course, CourseMedia, CoursePublication, Lesson
 from app.services import authoring
 from app.services.authoring import DraftInvalid
+from app.services.authoring.history import publication_restore, restore_preview
 from app.services.course_export import course_export_files, course_files_zip
 from app.services.course_files import load_course, load_course_zip, parse_course_data
 from app.services.course_import import course_import
@@ -298,3 +300,21 @@ def test_the_cli_exports_images_to_the_folder_and_removes_stale_ones(app, runner
         db.session.remove()
     result = runner.invoke(args=["courses", "import", str(out)])
     assert result.exit_code == 0 and "nothing changed" in result.output, result.output
+
+
+def test_restoring_a_version_that_showed_an_image_since_deleted_is_refused(session, tmp_path):
+    course_import(
+        session,
+        load_course(course_folder(tmp_path, images={"receptor.png": png_bytes(), "old.png": png_bytes((9, 9))})),
+    )
+    course = course_by_slug(session, "tiny")
+    for body in ("![The old diagram](media/old.png)", "No image any more."):
+        authoring.lesson_update(session, course=course, lesson_slug="two", title="Lesson two", minutes=5, body=body)
+        authoring.publish(session, course=course)
+    with_image = session.scalars(select(CoursePublication).order_by(CoursePublication.id)).first()
+    media_delete(session, course=course, name="old.png")  # no lesson shows it now
+
+    preview = restore_preview(session, course=course, publication=with_image).preview
+    assert any("“media/old.png” is not among the course's images" in p.message for p in preview.problems)
+    with pytest.raises(DraftInvalid):
+        publication_restore(session, course=course, publication=with_image, user_id=None, zone=ZoneInfo("UTC"))
