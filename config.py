@@ -138,6 +138,7 @@ class Config:
     RATELIMIT_RESET_ACCOUNT = "3 per hour"
     RATELIMIT_JOIN = "30 per 15 minutes"  # invitation codes: too few to guess in reach
     RATELIMIT_INVITE_EMAIL = "20 per hour;50 per day"  # invitation e-mails per counsellor account
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute;3000 per hour")  # per API token (or address)
     HSTS = False
     # Behind a load balancer, how many proxies in front of the app set X-Forwarded-* headers.
     # Rate limits count per client address, so this must match the deployment (0: none).

@@ -58,7 +58,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
         show_unsent_mail_on_console()
 
-    from app import assets, auth, author, cli, counsel, errors, learn, main, me, parsing, security, timefmt, urls
+    from app import api, assets, auth, author, cli, counsel, errors, learn, main, me, parsing, security, timefmt, urls
     from app.certificates import bp as certificates_bp
     from app.credentials import issuing as credentials
     from app.permissions import TEMPLATE_GLOBALS
@@ -72,6 +72,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(counsel.bp)
     app.register_blueprint(author.bp)
     app.register_blueprint(certificates_bp)
+    api.init_app(app)  # the JSON API (/api/v1), its OpenAPI description and docs page
     errors.register(app)
     security.register(app)
     assets.register(app)

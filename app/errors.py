@@ -1,5 +1,8 @@
 """Friendly error pages in the site's layout; never a traceback, nor the server's bare 500.
 
+Requests for the JSON API (/api/) get the same statuses as problem documents instead of pages
+(app/api/problems.py).
+
 Only the database being unreachable is a 503 with Retry-After (``is_connection_error`` says
 which errors are that): waiting and trying again helps then, and the page says so. Any other
 database error (a broken constraint, bad SQL, a value the column refuses) is a bug: a 500,
@@ -23,6 +26,7 @@ from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from app.api.problems import is_api_request, problem_for, problem_response
 from app.extensions import db
 
 MESSAGES = {
@@ -77,9 +81,11 @@ def is_connection_error(error: BaseException) -> bool:
 
 
 def render_error(status: int, detail: str | None = None):
-    """Render the error page for a status code."""
+    """Render the error page for a status code (a problem document for the API)."""
     title, message = MESSAGES.get(status, MESSAGES[500])
     message = detail or message
+    if is_api_request():
+        return problem_response(status, message), status
     if status == 503:
         return _render_unavailable(status, title, message), status
     try:
@@ -149,6 +155,8 @@ def register(app: Flask) -> None:
         if isinstance(error, InternalServerError) and isinstance(error.original_exception, DATABASE_ERRORS):
             # A database error outside a view (after the response was made): told apart the same way.
             return database_error(error.original_exception)
+        if is_api_request():
+            return problem_for(error)
         status = error.code or 500
         if status == 500 and (location := _saved_location()):
             return redirect(location)

@@ -17,9 +17,14 @@ def can_author(user: User | None) -> bool:
     return is_authenticated(user) and user.role == Role.ADMIN
 
 
+def is_learner(user: User | None) -> bool:
+    """Learners have progress of their own to share with a counsellor or read through the API."""
+    return is_authenticated(user) and user.role == Role.LEARNER
+
+
 def can_counsel(user: User | None) -> bool:
     """Counsellors (and admins) can open the counsellor area."""
     return is_authenticated(user) and user.role in COUNSELLING_ROLES
 
 
-TEMPLATE_GLOBALS = {"can_author": can_author, "can_counsel": can_counsel}
+TEMPLATE_GLOBALS = {"can_author": can_author, "can_counsel": can_counsel, "is_learner": is_learner}

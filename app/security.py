@@ -72,6 +72,8 @@ def is_private(response: Response) -> bool:
     user = g.get("_login_user")  # set once Flask-Login has loaded the request's user
     return (
         response.mimetype == "text/html"
+        # The API's answers to a token: its owner's data, as a signed-in user's pages are.
+        or g.get("api_token") is not None
         # is_anonymous, not is_authenticated: that reads is_active, a query once the row expired.
         or (user is not None and not user.is_anonymous)
         or session.modified

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Certificate, CounsellorLink, Course, CoursePublication, Lesson, Question, ReviewCard, Role, User
 from app.services.authoring.draft import published_data
+from app.services.api_tokens import token_create
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.review import review_submit
 from app.services.sharing import invitation_create
@@ -76,6 +77,8 @@ def world(app, course):
         )
         world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code, "review": review_key}
         world["invitation"] = to_cancel.id
+        # The learner's API token, for the revoke row (the API's own matrix is test_api_access_matrix.py).
+        world["api_token"] = token_create(db.session, user=learner, name="Matrix", scopes=["read:progress"])[0].id
         # An earlier version in the publication history (another title), for the restore rows.
         earlier = published_data(db.session, db.session.get(Course, lesson.course_id))
         earlier["course"]["title"] = "An earlier title"
@@ -145,6 +148,10 @@ def matrix(w):
         ("GET", "/me/data"): [LOGIN, 200, 200, 200, 200, 200],  # each person's own data: no id in the URL
         ("GET", "/me/delete"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/reminders"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/me/tokens"): [LOGIN, 200, 200, 200, 200, 200],
+        # The API's description and docs are public; its operations ignore the cookie (test_api_access_matrix.py).
+        ("GET", "/api/v1/openapi.json"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/api/v1/docs"): [200, 200, 200, 200, 200, 200],
         ("GET", "/reminders/unsubscribe/not-a-token"): [400, 400, 400, 400, 400, 400],  # no login needed; a bad link
         ("GET", "/auth/reset"): [200, 200, 200, 200, 200, 200],
         ("GET", "/auth/reset/not-a-token"): [400, 400, 400, 400, 400, 400],
@@ -198,6 +205,8 @@ def matrix(w):
         ("POST", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 302],  # recalculate now: enqueued, back to the page
         ("POST", "/me/delete"): [LOGIN, 400, 400, 400, 400, 400],  # no password given: nothing deleted
         ("POST", "/me/reminders"): [LOGIN, 302, 302, 302, 302, 302],  # no box ticked: reminders stay off
+        ("POST", "/me/tokens"): [LOGIN, 400, 400, 400, 400, 400],  # no name, no scope: nothing made
+        ("POST", f"/me/tokens/{w['api_token']}/revoke"): [LOGIN, 302, 404, 404, 404, 404],  # the learner's own
         ("POST", "/reminders/unsubscribe/not-a-token"): [400, 400, 400, 400, 400, 400],
         # Admin actions on the other learner; role and link need a field, so a bare POST is 400.
         ("POST", f"/author/users/{other}/role"): [LOGIN, 403, 403, 403, 403, 400],
@@ -252,7 +261,9 @@ def test_each_route_answers_each_role_as_it_must(app, client, world, role):
 
 def test_every_route_is_in_the_matrix(app, world):
     """A new route must get a row here, so nobody forgets to decide who may use it."""
-    covered = {url.split("?")[0] for _, url in matrix(world)}
+    from tests.views.test_api_access_matrix import api_matrix
+
+    covered = {url.split("?")[0] for _, url in [*matrix(world), *api_matrix(world)]}
     placeholders = {
         "<course_slug>": world["course"],
         "<lesson_slug>": world["first"],
@@ -261,6 +272,7 @@ def test_every_route_is_in_the_matrix(app, world):
         "<id:learner_id>": str(world["ids"]["learner"]),
         "<id:link_id>": str(world["link"]),
         "<id:invitation_id>": str(world["invitation"]),
+        "<id:token_id>": str(world["api_token"]),
         "<id:publication_id>": str(world["publication"]),
         "<code>": world["code"],
         "<certificate_code>": world["certificate"],

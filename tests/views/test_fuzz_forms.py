@@ -95,6 +95,7 @@ def valid_arguments(w) -> dict[str, str]:
         "misconception_code": w["misconception"],
         "list_number": "0",
         "invitation_id": str(w["invitation"]),
+        "token_id": str(w["api_token"]),
         "publication_id": str(w["publication"]),
     }
 

@@ -18,6 +18,7 @@ _LISTING = {
     "link": 1,
     "code": "CODE",
     "invitation": 1,
+    "api_token": 1,
     "publication": 1,
     "review": "KEY",
     "certificate": "CERTIFICATE",
@@ -26,8 +27,9 @@ _LISTING = {
 }
 GET_ROWS = [url for method, url in matrix(_LISTING) if method == "GET"]
 # Answers that never look at who is asking: the health check, and what credential verifiers fetch
-# (the site's DID document and the revocation list, the same for everyone and meant to be cached).
-SHARED = {"/healthz", "/.well-known/did.json", "/credentials/status/0"}
+# (the site's DID document and the revocation list, the same for everyone and meant to be cached),
+# and the API's OpenAPI description.
+SHARED = {"/healthz", "/.well-known/did.json", "/credentials/status/0", "/api/v1/openapi.json"}
 DOWNLOADS = {
     "/me/data.json": "learner",
     f"/courses/{COURSE_SLUG}/certificate.pdf": "learner",

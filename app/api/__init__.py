@@ -1,0 +1,224 @@
+"""The JSON API, /api/v1: the published outline, a learner's own progress, a counsellor's clients,
+and for admins the analytics and the course draft. Described by /api/v1/openapi.json, shown at
+/api/v1/docs.
+
+Built with flask-smorest: each view declares its arguments and responses as marshmallow schemas
+(app/api/schemas.py), which validate the request and make the OpenAPI description. The views
+are thin, like the pages': they call the same services, under the same permission rules
+(app/permissions.py, through the token's scopes in app/services/api_tokens.py, and
+``visible_learner_ids`` for clients). Tokens only, never the session cookie (app/api/auth.py);
+every error is a problem document (app/api/problems.py); every successful read has an ETag and
+answers If-None-Match with 304; lists come a page at a time with links to the others.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from apispec import BasePlugin
+from flask import Flask, Response, current_app, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from app.api import authoring, clients, courses, me
+from app.api.auth import REALM, SECURITY_SCHEME, authenticate, rate_limit_key
+from app.api.docs import bp as docs_bp
+from app.api.problems import PROBLEM_JSON, ApiError
+from app.api.schemas import ProblemSchema
+from app.extensions import csrf, limiter
+from app.parsing import ID_MAX, IdConverter
+from app.services.api_tokens import SCOPES, TOKEN_PREFIX
+
+BLUEPRINTS = (courses.blp, me.blp, clients.blp, authoring.blp)
+# Statuses every operation may answer: input no database can take (a NUL), a token that does not
+# work (even where none is needed), an unsupported method, the rate limit, and the database down.
+EVERY_OPERATION = {
+    "400": "BAD_REQUEST",
+    "401": "UNAUTHORIZED",
+    "405": "METHOD_NOT_ALLOWED",
+    "429": "TOO_MANY_REQUESTS",
+    "503": "SERVICE_UNAVAILABLE",
+}
+# And those that take a JSON body: too large, or not JSON.
+WITH_A_BODY = {"413": "REQUEST_ENTITY_TOO_LARGE", "415": "UNSUPPORTED_MEDIA_TYPE"}
+DESCRIPTION = f"""\
+Read a course's outline, your own progress, your clients' progress with their consent, and the
+analytics; change the course draft and publish it. Each operation uses the same rules as the
+site's pages.
+
+**Tokens.** Make a personal access token on your page (/me/tokens) with the scopes you need, and
+send it as `Authorization: Bearer {TOKEN_PREFIX}...`. Cookies are not accepted. The course outline
+needs no token.
+
+**Errors** are `{PROBLEM_JSON}` (RFC 9457); a refused request body or query lists each problem
+in `errors`, at a JSON Pointer into the body (`pointer`) or by parameter name (`parameter`).
+
+**Reads** send an `ETag`; send it back in `If-None-Match` to get `304 Not Modified` when nothing
+changed. **Lists** come a page at a time, with links to the other pages in `links` and in the
+`Link` header. Requests are limited per token (429 with `Retry-After` beyond it).
+"""
+
+
+class ApiConventions(BasePlugin):
+    """Adds to every operation what they all share: the errors any of them can answer, the
+    scope errors of those that need a token, and ETag, If-None-Match and 304 on reads."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            for status, name in EVERY_OPERATION.items():
+                responses.setdefault(status, name)
+            if any(scopes for requirement in operation.get("security", []) for scopes in requirement.values()):
+                responses.setdefault("403", "FORBIDDEN")
+            names_something = "{" in (path or "") or any(
+                isinstance(p, dict) and p.get("name") == "course" for p in operation.get("parameters", [])
+            )
+            if names_something:  # a course, lesson or client that may not be there (or not yours)
+                responses.setdefault("404", "NOT_FOUND")
+            if "requestBody" in operation:
+                for status, name in WITH_A_BODY.items():
+                    responses.setdefault(status, name)
+            if method == "get":
+                operation.setdefault("parameters", []).append("IF_NONE_MATCH")
+                responses.setdefault("304", "NOT_MODIFIED")
+                ok = responses.get("200")
+                if isinstance(ok, dict):
+                    ok.setdefault("headers", {})["ETag"] = "ETAG"
+
+
+class PlatformApi(Api):
+    """flask-smorest's Api, answering errors the platform's way.
+
+    The site's error handlers (app/errors.py) already answer every error, and answer those of
+    /api/ requests as problem documents, so flask-smorest's own handler (JSON in its own shape,
+    for the whole app, pages included) is not registered; nor is its catch-all "default"
+    response, since every status an operation can answer is listed.
+    """
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self):
+        return None
+
+    def _register_responses(self):
+        """Every error status as a problem document; 304 with its ETag."""
+        for status in HTTPStatus:
+            if status < 400:
+                continue
+            response: dict[str, Any] = {"description": status.phrase, "schema": ProblemSchema}
+            if status == HTTPStatus.UNAUTHORIZED:
+                response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+            if status in (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE):
+                response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "NOT_MODIFIED", {"description": "Not Modified: the ETag sent still matches", "headers": {"ETag": "ETAG"}}
+        )
+
+
+def _idconverter2paramschema(converter: IdConverter) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": ID_MAX}
+
+
+def check_the_body() -> None:
+    """A change must come as a JSON body (415 otherwise, 400 when empty), and hold only storable text.
+
+    A NUL or a lone surrogate in a string is refused (400): no database can store either in text.
+    """
+    if request.method not in ("POST", "PUT", "PATCH") or request.url_rule is None:
+        return
+    documented = getattr(current_app.view_functions.get(request.endpoint or ""), "_apidoc", {})
+    if not any(argument["in"] == "json" for argument in documented.get("arguments", {}).get("parameters", [])):
+        return
+    if not request.is_json:
+        raise ApiError(415, "Send the change as JSON, with “Content-Type: application/json”.")
+    if not request.content_length and not request.get_data():
+        raise ApiError(400, "Send a JSON object with the fields to change.")
+    body = request.get_json(silent=True)  # None for a body that is not JSON: the view's arguments say so
+
+    def bad(value: Any) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value or _has_surrogate(value)
+        if isinstance(value, dict):
+            return any(bad(key) or bad(item) for key, item in value.items())
+        if isinstance(value, list):
+            return any(bad(item) for item in value)
+        return False
+
+    if bad(body):
+        raise ApiError(400, "Text in the request may not contain NUL characters or unpaired surrogates.")
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def conditional_read(response: Response) -> Response:
+    """Give a successful read its ETag, and answer an If-None-Match that holds it with 304.
+
+    Flask-Compress, which runs after this, sends a gzipped body's ETag as "<etag>:gzip" (the
+    strong validator of that encoding), so a client that got the gzipped body sends that back:
+    it names the same data and matches too.
+    """
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and response.is_json:
+        response.add_etag()
+        etag = response.get_etag()[0] or ""  # add_etag has just set it
+        held = request.if_none_match
+        # A tag werkzeug cannot read (If-None-Match: "") comes back as None: it matches nothing.
+        if held.star_tag or any(tag and (tag == etag or tag.startswith(f"{etag}:")) for tag in held.as_set()):
+            not_modified = current_app.response_class(status=304)
+            not_modified.set_etag(etag)
+            for name in ("Cache-Control", "Vary"):
+                if name in response.headers:
+                    not_modified.headers[name] = response.headers[name]
+            response = not_modified
+    if response.is_json or response.mimetype == PROBLEM_JSON:
+        # Data, never a page: nothing in it may run or be framed (the docs page keeps the site's policy).
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    return response
+
+
+for _blueprint in BLUEPRINTS:
+    _blueprint.before_request(authenticate)
+    _blueprint.before_request(check_the_body)
+    _blueprint.after_request(conditional_read)
+    # Tokens in a header, never cookies: there is no cross-site request to forge.
+    csrf.exempt(_blueprint)
+    # One budget per token (per address without one), shared by every operation.
+    limiter.limit(lambda: current_app.config["RATELIMIT_API"], key_func=rate_limit_key)(_blueprint)
+
+
+def init_app(app: Flask) -> None:
+    """Register the API's blueprints, its description and its docs page."""
+    api = PlatformApi(
+        spec_kwargs={
+            "title": "How Naltrexone Works API",
+            "version": "1",
+            "openapi_version": "3.1.0",
+            "info": {"description": DESCRIPTION},
+            "extra_plugins": [ApiConventions()],
+        }
+    )
+    # No doc blueprint of flask-smorest's (its UIs load from a CDN): app/api/docs.py serves both.
+    app.config.setdefault("OPENAPI_URL_PREFIX", None)
+    api.init_app(app)
+    api.register_converter(IdConverter, _idconverter2paramschema)
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": f"A personal access token from /me/tokens ({TOKEN_PREFIX}...), realm {REALM!r}; "
+            + "scopes: "
+            + "; ".join(f"{scope.name}: {scope.label}" for scope in SCOPES.values()),
+        },
+    )
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs_bp)

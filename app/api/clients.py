@@ -1,0 +1,150 @@
+"""A counsellor's clients: the dashboard's list and one client's report, on the pages' own services.
+
+Who may be seen is ``visible_learner_ids`` (app/services/sharing.py), through ``dashboard_page``
+and ``client_view``: a counsellor sees the learners with a live link to them, an admin every
+learner; a revoked link is a 404 on the next request. Reading a client's report writes the
+same audit record as the client page (``client_view``), which the client sees on /me/.
+"""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from werkzeug.datastructures import MultiDict
+
+from app.api.auth import token_user
+from app.api.common import course_named, link_header, page_links, scoped
+from app.api.problems import ApiError
+from app.api.schemas import ClientReportSchema, ClientsPageSchema, ClientsQuerySchema, CourseQuerySchema
+from app.counsel.forms import dashboard_query
+from app.extensions import db
+from app.services.counselling import client_view
+from app.services.dashboard import INACTIVE_AFTER, PAGE_SIZE, STRUGGLING_FAILS, dashboard_page
+
+blp = Blueprint("api_clients", __name__, url_prefix="/api/v1/clients", description="A counsellor's clients")
+
+NOT_VISIBLE = "There is no such client or course: the client may have stopped sharing their progress with you."
+
+
+@blp.route("")
+@scoped(blp, "read:clients")
+@blp.arguments(ClientsQuerySchema, location="query")
+@blp.response(200, ClientsPageSchema)
+def clients(query: dict):
+    """My clients, with the dashboard's figures
+
+    One page of the clients who share their progress with me (every learner, for an admin):
+    lessons complete, current lesson, last activity, quiz average and flags (inactive,
+    struggling, finished), filtered by name (``q``) and ``flag``, sorted by ``sort`` and ``dir``,
+    as on the counsellor dashboard.
+    """
+    course = course_named(query.get("course"))
+    # The dashboard's own reading of its query string, so both take the same filters the same way.
+    asked = dashboard_query(
+        MultiDict(
+            {
+                "q": query["q"],
+                "flag": query.get("flag", ""),
+                "sort": query["sort"],
+                "dir": query["dir"],
+                "page": str(query["page"]),
+            }
+        )
+    )
+    page = dashboard_page(db.session, viewer=token_user(), course=course, query=asked)
+    links = page_links(page.page, page.pages)
+    data = {
+        "course": {"slug": course.slug, "title": course.title},
+        "thresholds": {"inactive_days": INACTIVE_AFTER.days, "struggling_fails": STRUGGLING_FAILS},
+        "items": [
+            {
+                "learner_id": row.learner_id,
+                "name": row.name,
+                "completed": row.completed,
+                "total": row.total,
+                "percent": row.percent,
+                "current_lesson": row.current_lesson,
+                "last_active": row.last_active,
+                "quiz_average": row.quiz_average,
+                "flags": sorted(row.flags),
+            }
+            for row in page.rows
+        ],
+        "page": page.page,
+        "pages": page.pages,
+        "per_page": PAGE_SIZE,
+        "total": page.total,
+        "links": links,
+    }
+    return data, {"Link": link_header(links)}
+
+
+@blp.route("/<id:learner_id>")
+@scoped(blp, "read:clients")
+@blp.arguments(CourseQuerySchema, location="query")
+@blp.response(200, ClientReportSchema)
+def client(query: dict, learner_id: int):
+    """One client's report
+
+    Lesson by lesson with every quiz attempt and answer, and the misconceptions their wrong
+    answers showed, in the order to talk about them: the client page's report. Each read is
+    recorded in the client's view log, as a visit to the client page is. A client who is not
+    mine, or has stopped sharing, is a 404.
+    """
+    view = client_view(db.session, viewer=token_user(), learner_id=learner_id, course_slug=query.get("course"))
+    if view is None:
+        raise ApiError(404, NOT_VISIBLE)
+    report = view.report
+    outline = report.outline
+    return {
+        "client": {"id": report.learner.id, "name": report.learner.display_name},
+        "course": {"slug": view.course.slug, "title": view.course.title},
+        "completed": outline.completed_count,
+        "total": len(outline.entries),
+        "lessons": [
+            {
+                "number": entry.number,
+                "slug": entry.lesson.slug,
+                "title": entry.lesson.title,
+                "state": entry.state.value,
+                "opened_at": entry.opened_at,
+                "completed_at": entry.completed_at,
+                "attempts": [
+                    {
+                        "id": attempt.id,
+                        "submitted_at": attempt.submitted_at,
+                        "correct": attempt.correct_count,
+                        "questions": attempt.question_count,
+                        "passed": attempt.passed,
+                        "answers": [
+                            {
+                                "prompt": answer.prompt,
+                                "right": answer.is_correct,
+                                "chosen": [c.get("text", "") for c in answer.choices_shown if c.get("chosen")],
+                                "safety_critical": any(
+                                    c.get("chosen") and c.get("safety_critical") for c in answer.choices_shown
+                                ),
+                            }
+                            for answer in attempt.answers
+                        ],
+                    }
+                    for attempt in report.attempts_for(entry.lesson)
+                ],
+            }
+            for entry in outline.entries
+        ],
+        "misconceptions": [
+            {
+                "code": insight.code,
+                "title": insight.heading,
+                "talking_point": insight.counsellor_text,
+                "safety_critical": insight.safety_critical,
+                "times": insight.times,
+                "first_seen": insight.first_seen,
+                "last_seen": insight.last_seen,
+                "still_present": insight.still_present,
+                "corrected_at": insight.corrected_at,
+                "questions": insight.questions,
+            }
+            for insight in report.misconceptions
+        ],
+    }

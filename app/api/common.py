@@ -1,0 +1,79 @@
+"""What every API view shares: documenting an operation, the course it names, pages of a list."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import request
+from flask_smorest import Blueprint
+
+from app.api.auth import SECURITY_SCHEME, require_scope, require_token
+from app.api.problems import ApiError
+from app.extensions import db
+from app.models import Course
+from app.services.default_course import course_or_default
+from app.urls import external_url
+
+F = TypeVar("F", bound=Callable[..., Any])
+NO_SUCH_COURSE = "There is no such course."
+
+
+def scoped(blp: Blueprint, scope: str) -> Callable[[F], F]:
+    """Require ``scope`` of the request's token, and say so in the OpenAPI description.
+
+    Put it just under ``blp.route``: the token is checked before the request's arguments, so
+    nobody without the right token learns which arguments would have been accepted.
+    """
+
+    def decorator(view: F) -> F:
+        view = require_scope(scope)(view)
+        return blp.doc(security=[{SECURITY_SCHEME: [scope]}], **{"x-required-scope": scope})(view)
+
+    return decorator
+
+
+def signed_in(blp: Blueprint) -> Callable[[F], F]:
+    """Require a working token, whatever its scopes, and say so in the OpenAPI description."""
+
+    def decorator(view: F) -> F:
+        view = require_token(view)
+        return blp.doc(security=[{SECURITY_SCHEME: []}])(view)
+
+    return decorator
+
+
+def course_named(slug: str | None) -> Course:
+    """The course ``slug`` names (the first course when None), or a 404 problem."""
+    course = course_or_default(db.session, slug)
+    if course is None:
+        raise ApiError(404, NO_SUCH_COURSE)
+    return course
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages ``total`` items fill (at least one, which may be empty)."""
+    return max(1, math.ceil(total / per_page))
+
+
+def page_links(page: int, pages: int) -> dict[str, str]:
+    """Absolute links to this list's self, first, last, previous and next pages, keeping its query."""
+    args = request.args.to_dict()
+    values = {**(request.view_args or {}), **args}
+    endpoint = request.endpoint or ""
+
+    def to(number: int) -> str:
+        return external_url(endpoint, **{**values, "page": number})
+
+    links = {"self": to(page), "first": to(1), "last": to(pages)}
+    if page > 1:
+        links["prev"] = to(min(page - 1, pages))
+    if page < pages:
+        links["next"] = to(page + 1)
+    return links
+
+
+def link_header(links: dict[str, str]) -> str:
+    """The same links as an RFC 8288 Link header."""
+    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if rel != "self")

@@ -1,0 +1,28 @@
+"""The form for making a personal access token on /me/tokens."""
+
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.services.api_tokens import NAME_MAX_LENGTH
+
+
+class TokenForm(FlaskForm):
+    """A name for the token and the scopes it gets; the choices are the ones the account may give."""
+
+    name = StringField(
+        "Name",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired("Give the token a name, such as the program that will use it."),
+            Length(max=NAME_MAX_LENGTH, message=f"Keep the name to {NAME_MAX_LENGTH} characters or fewer."),
+        ],
+    )
+    scopes = SelectMultipleField(
+        "What may it do?",
+        choices=[],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validators=[DataRequired("Choose at least one thing the token may do.")],
+    )

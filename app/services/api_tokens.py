@@ -1,0 +1,175 @@
+"""Personal access tokens for the JSON API: making, listing, revoking and checking them.
+
+A token is ``nlt_`` and 43 URL-safe characters (32 random bytes); the prefix lets a person, a
+log filter or a secret scanner recognise one. Only its SHA-256 is stored, like the login
+sessions' tokens (app/services/user_sessions.py), and for the same reason: with 256 random bits
+nothing can be guessed, so a slow hash (bcrypt, scrypt) would add nothing but its cost, paid on
+every API request; and a salted slow hash could not be looked up by index, as this one is. It is
+not keyed with SECRET_KEY either (invitation codes are, being short): a leaked table is useless
+without the tokens, and a new key would otherwise end every token.
+
+What a token may do is the intersection of its scopes and what its owner may do now, checked
+on every request (``token_allows``): each scope names the permission rule of app/permissions.py
+it needs, so a counsellor made a learner, or an admin made a counsellor, loses those scopes at
+once, and a deactivated account's tokens stop working at once (``token_authenticate``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, contains_eager
+
+from app.models import ApiToken, User
+from app.models.types import utcnow
+from app.permissions import can_author, can_counsel, is_learner
+from app.services.errors import ValidationError
+
+TOKEN_PREFIX = "nlt_"  # noqa: S105 - the public prefix of every token, not a secret
+TOKEN_BYTES = 32
+# token_urlsafe(32) is 43 characters of [A-Za-z0-9_-]; anything else is not one of ours.
+_TOKEN_LENGTH = len(TOKEN_PREFIX) + 43
+_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+NAME_MAX_LENGTH = 80
+# Enough for every script and dashboard a person runs; a list of hundreds helps nobody revoke the right one.
+TOKENS_PER_ACCOUNT = 20
+# "Last used" is written at most this often, not on every request.
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One thing a token may be allowed to do, and who may give a token that power."""
+
+    name: str
+    label: str
+    allowed: Callable[[User], bool]
+
+
+SCOPES: dict[str, Scope] = {
+    scope.name: scope
+    for scope in (
+        Scope("read:progress", "Read my own progress and quiz attempts", is_learner),
+        Scope("read:clients", "Read my clients' progress (those who share it with me)", can_counsel),
+        Scope("read:course", "Read the course draft and what publishing it would change", can_author),
+        Scope("read:analytics", "Read the question and lesson analytics", can_author),
+        Scope("write:draft", "Change the course draft and publish it", can_author),
+    )
+}
+
+
+def scopes_for(user: User) -> list[Scope]:
+    """The scopes this person may put on a token, in the order the page lists them."""
+    return [scope for scope in SCOPES.values() if scope.allowed(user)]
+
+
+def token_hash(token: str) -> str:
+    """What the table stores for a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def looks_like_token(text: str) -> bool:
+    """Whether ``text`` has a token's shape (prefix, length, characters): anything else is refused unread."""
+    return (
+        len(text) == _TOKEN_LENGTH
+        and text.startswith(TOKEN_PREFIX)
+        and _TOKEN_CHARACTERS.issuperset(text[len(TOKEN_PREFIX) :])
+    )
+
+
+def token_create(session: Session, *, user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
+    """Make a token for ``user`` with a name and scopes, and commit; return it with the token itself.
+
+    The token is returned only now: only its hash is kept. Raises ValidationError (``name`` or
+    ``scopes``) for an empty or long name, no scope, or a scope this person may not give.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("name", "Give the token a name, such as the program that will use it.")
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError("name", f"Keep the name to {NAME_MAX_LENGTH} characters or fewer.")
+    chosen = list(dict.fromkeys(scopes))
+    if not chosen:
+        raise ValidationError("scopes", "Choose at least one thing the token may do.")
+    allowed = {scope.name for scope in scopes_for(user)}
+    if any(scope not in allowed for scope in chosen):
+        raise ValidationError("scopes", "Your account cannot give a token that permission.")
+    held = session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)) or 0
+    if held >= TOKENS_PER_ACCOUNT:
+        raise ValidationError("name", f"You have {TOKENS_PER_ACCOUNT} tokens already: revoke one you no longer use.")
+    text = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        # In SCOPES order, so the page and the data download list them alike.
+        scopes=" ".join(scope for scope in SCOPES if scope in chosen),
+        token_hash=token_hash(text),
+        created_at=utcnow(),
+    )
+    session.add(token)
+    session.commit()
+    return token, text
+
+
+def tokens_of(session: Session, *, user: User) -> list[ApiToken]:
+    """The person's tokens, newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def token_revoke(session: Session, *, user: User, token_id: int) -> ApiToken:
+    """Delete one of the person's tokens, and commit: it stops working at once.
+
+    Raises LookupError when the token is not theirs (callers answer 404, so ids cannot be probed).
+    Returns the deleted token (its name, for the message).
+    """
+    token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if token is None:
+        raise LookupError(token_id)
+    session.delete(token)
+    session.commit()
+    return token
+
+
+def token_authenticate(session: Session, *, text: str, now: datetime | None = None) -> ApiToken | None:
+    """The token ``text`` is, with its owner loaded, or None if it is unknown or its owner is deactivated.
+
+    One query; and, at most every LAST_USED_EVERY, a conditional UPDATE of its last use, committed.
+    """
+    if not looks_like_token(text):
+        return None
+    token = session.scalar(
+        select(ApiToken)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(text), User.is_active.is_(True))
+        .options(contains_eager(ApiToken.user))
+    )
+    if token is None:
+        return None
+    now = now or utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+        stale = ApiToken.last_used_at.is_(None) | (ApiToken.last_used_at <= now - LAST_USED_EVERY)
+        # Conditional, so two requests at once write it once. The commit expires the loaded
+        # token and owner, read again when next used: a cost paid once a minute at most.
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token.id, stale)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    return token
+
+
+def token_allows(token: ApiToken, scope: str) -> bool:
+    """Whether the token has ``scope`` and its owner may still do what the scope allows."""
+    known = SCOPES.get(scope)
+    return known is not None and scope in token.scope_set and known.allowed(token.user)

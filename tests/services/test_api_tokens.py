@@ -1,0 +1,139 @@
+"""Personal access tokens: who may give which scope, only a hash kept, and when a token stops working."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.models import ApiToken, Role, User
+from app.models.types import utcnow
+from app.services.api_tokens import (
+    LAST_USED_EVERY,
+    TOKEN_PREFIX,
+    TOKENS_PER_ACCOUNT,
+    looks_like_token,
+    scopes_for,
+    token_allows,
+    token_authenticate,
+    token_create,
+    token_hash,
+    token_revoke,
+    tokens_of,
+)
+from app.services.errors import ValidationError
+from app.services.user_admin import user_deactivate, user_reactivate, user_role_change
+from tests.conftest import create_user
+
+
+@pytest.fixture
+def people(app, session):
+    """A learner, a counsellor and an admin."""
+    return {
+        role: session.get(User, create_user(app, f"{role.value}@example.org", role=role))
+        for role in (Role.LEARNER, Role.COUNSELLOR, Role.ADMIN)
+    }
+
+
+def test_each_role_may_give_only_the_scopes_of_what_it_may_do(people):
+    assert [s.name for s in scopes_for(people[Role.LEARNER])] == ["read:progress"]
+    assert [s.name for s in scopes_for(people[Role.COUNSELLOR])] == ["read:clients"]
+    assert [s.name for s in scopes_for(people[Role.ADMIN])] == [
+        "read:clients",
+        "read:course",
+        "read:analytics",
+        "write:draft",
+    ]
+
+
+def test_a_learner_cannot_make_a_token_that_reads_clients(session, people):
+    with pytest.raises(ValidationError) as refused:
+        token_create(session, user=people[Role.LEARNER], name="Mine", scopes=["read:progress", "read:clients"])
+    assert refused.value.field == "scopes"
+    assert session.scalar(select(ApiToken)) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "scopes", "field"),
+    [("", ["read:progress"], "name"), ("x" * 81, ["read:progress"], "name"), ("Mine", [], "scopes")],
+)
+def test_a_token_needs_a_name_and_a_scope(session, people, name, scopes, field):
+    with pytest.raises(ValidationError) as refused:
+        token_create(session, user=people[Role.LEARNER], name=name, scopes=scopes)
+    assert refused.value.field == field
+
+
+def test_only_the_hash_is_kept_and_the_token_is_recognisable(session, people):
+    token, text = token_create(session, user=people[Role.ADMIN], name=" Clinic ", scopes=["write:draft", "read:course"])
+    assert text.startswith(TOKEN_PREFIX) and looks_like_token(text)
+    stored = session.get(ApiToken, token.id)
+    assert stored.token_hash == token_hash(text) != text
+    assert text not in {stored.name, stored.scopes, stored.token_hash}
+    assert stored.name == "Clinic"
+    assert stored.scopes == "read:course write:draft"  # in the scopes' own order
+
+
+def test_tokens_are_different_each_time(session, people):
+    texts = {
+        token_create(session, user=people[Role.LEARNER], name=f"T{n}", scopes=["read:progress"])[1] for n in range(5)
+    }
+    assert len(texts) == 5
+
+
+def test_an_account_may_hold_only_so_many_tokens(session, people):
+    for n in range(TOKENS_PER_ACCOUNT):
+        token_create(session, user=people[Role.LEARNER], name=f"T{n}", scopes=["read:progress"])
+    with pytest.raises(ValidationError, match="revoke one"):
+        token_create(session, user=people[Role.LEARNER], name="One more", scopes=["read:progress"])
+
+
+def test_a_token_finds_its_owner_and_anything_else_finds_nobody(session, people):
+    token, text = token_create(session, user=people[Role.COUNSELLOR], name="Dash", scopes=["read:clients"])
+    found = token_authenticate(session, text=text)
+    assert found.id == token.id and found.user.id == people[Role.COUNSELLOR].id
+    for wrong in ["", text[:-1], text + "x", text.replace(TOKEN_PREFIX, "abc_"), TOKEN_PREFIX + "!" * 43]:
+        assert token_authenticate(session, text=wrong) is None
+    unknown = TOKEN_PREFIX + "A" * 43
+    assert looks_like_token(unknown) and token_authenticate(session, text=unknown) is None
+
+
+def test_last_use_is_written_at_most_every_minute(session, people):
+    token, text = token_create(session, user=people[Role.LEARNER], name="T", scopes=["read:progress"])
+    start = utcnow()
+    token_authenticate(session, text=text, now=start)
+    assert session.get(ApiToken, token.id).last_used_at == start
+    token_authenticate(session, text=text, now=start + LAST_USED_EVERY - timedelta(seconds=1))
+    assert session.get(ApiToken, token.id).last_used_at == start
+    later = start + LAST_USED_EVERY
+    token_authenticate(session, text=text, now=later)
+    session.expire_all()
+    assert session.get(ApiToken, token.id).last_used_at == later
+
+
+def test_a_deactivated_accounts_tokens_stop_working_at_once(session, people):
+    _, text = token_create(session, user=people[Role.LEARNER], name="T", scopes=["read:progress"])
+    user_deactivate(session, actor=people[Role.ADMIN], user=people[Role.LEARNER])
+    assert token_authenticate(session, text=text) is None
+    user_reactivate(session, actor=people[Role.ADMIN], user=people[Role.LEARNER])
+    assert token_authenticate(session, text=text) is not None
+
+
+def test_a_scope_works_only_while_its_owner_may_still_do_it(session, people):
+    counsellor = people[Role.COUNSELLOR]
+    _, text = token_create(session, user=counsellor, name="Dash", scopes=["read:clients"])
+    assert token_allows(token_authenticate(session, text=text), "read:clients")
+    user_role_change(session, actor=people[Role.ADMIN], user=counsellor, role=Role.LEARNER)
+    token = token_authenticate(session, text=text)
+    assert token is not None and not token_allows(token, "read:clients")
+    assert not token_allows(token, "read:progress")  # a scope the token never had
+    assert not token_allows(token, "no:such-scope")
+
+
+def test_revoking_deletes_only_ones_own_token(session, people):
+    mine, text = token_create(session, user=people[Role.LEARNER], name="Mine", scopes=["read:progress"])
+    theirs, _ = token_create(session, user=people[Role.COUNSELLOR], name="Theirs", scopes=["read:clients"])
+    with pytest.raises(LookupError):
+        token_revoke(session, user=people[Role.LEARNER], token_id=theirs.id)
+    assert token_revoke(session, user=people[Role.LEARNER], token_id=mine.id).name == "Mine"
+    assert token_authenticate(session, text=text) is None
+    assert [t.name for t in tokens_of(session, user=people[Role.COUNSELLOR])] == ["Theirs"]
+    assert tokens_of(session, user=people[Role.LEARNER]) == []

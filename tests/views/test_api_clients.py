@@ -1,0 +1,136 @@
+"""The counsellor's API: the dashboard's list and one client's report, under the pages' consent rules."""
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import CounsellorLink, ProgressView, Role, User
+from app.services.sharing import link_revoke
+from tests.api_support import bearer, make_token
+from tests.conftest import count_queries, create_user, lesson_slugs, login, quiz_form, submit_quiz
+
+
+@pytest.fixture
+def caseload(app, course, learner, other_learner):
+    """A counsellor with one client (the learner, who failed the first quiz once); Fred is not theirs."""
+    counsellor = create_user(app, "casey@example.org", role=Role.COUNSELLOR)
+    with app.app_context():
+        db.session.add(CounsellorLink(counsellor_id=counsellor, learner_id=learner, created_by_id=learner))
+        db.session.commit()
+        db.session.remove()
+    browser = app.test_client()
+    login(browser)
+    first = lesson_slugs(app)[0]
+    assert submit_quiz(browser, first, quiz_form(app, first, right=False)).status_code == 302
+    return {"counsellor": counsellor, "learner": learner, "other": other_learner}
+
+
+@pytest.fixture
+def casey(app, caseload):
+    return bearer(make_token(app, caseload["counsellor"], "read:clients"))
+
+
+def test_the_list_has_the_dashboards_figures(client, caseload, casey):
+    body = client.get("/api/v1/clients", headers=casey).get_json()
+    assert body["total"] == 1 and [row["id"] for row in body["items"]] == [caseload["learner"]]
+    row = body["items"][0]
+    assert row["name"] == "Lee Learner" and row["completed"] == 0 and row["total"] == 3
+    assert row["current_lesson"] and row["last_active"] and 0 <= row["quiz_average"] < 1
+    assert body["thresholds"] == {"inactive_days": 7, "struggling_fails": 3}
+
+
+def test_the_list_takes_the_dashboards_filters(client, app, caseload, casey):
+    assert client.get("/api/v1/clients?q=lee", headers=casey).get_json()["total"] == 1
+    assert client.get("/api/v1/clients?q=nobody", headers=casey).get_json()["total"] == 0
+    assert client.get("/api/v1/clients?flag=finished", headers=casey).get_json()["total"] == 0
+    refused = client.get("/api/v1/clients?flag=sleepy&dir=sideways", headers=casey)
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert {e["parameter"] for e in refused.get_json()["errors"]} == {"flag", "dir"}
+
+
+def test_pages_link_to_each_other(client, app, caseload):
+    admin = create_user(app, "admin@example.org", role=Role.ADMIN)
+    with app.app_context():
+        db.session.add_all(
+            User(email=f"l{n}@example.org", display_name=f"Learner {n:03}", password_hash="x") for n in range(60)
+        )
+        db.session.commit()
+    token = bearer(make_token(app, admin, "read:clients"))
+    first = client.get("/api/v1/clients?sort=name", headers=token)
+    body = first.get_json()
+    assert (body["page"], body["pages"], body["per_page"], body["total"]) == (1, 2, 50, 62)
+    assert body["links"]["next"] == "http://localhost/api/v1/clients?sort=name&page=2" and "prev" not in body["links"]
+    assert '<http://localhost/api/v1/clients?sort=name&page=2>; rel="next"' in first.headers["Link"]
+    second = client.get(body["links"]["next"], headers=token).get_json()
+    assert len(second["items"]) == 12 and "next" not in second["links"]
+    assert not {r["id"] for r in body["items"]} & {r["id"] for r in second["items"]}
+    beyond = client.get("/api/v1/clients?page=9", headers=token).get_json()
+    assert beyond["page"] == 2  # past the end: the last page, as on the dashboard
+
+
+def test_a_report_read_is_audited_like_a_page_visit(client, app, caseload, casey):
+    response = client.get(f"/api/v1/clients/{caseload['learner']}", headers=casey)
+    assert response.status_code == 200
+    report = response.get_json()
+    assert report["client"] == {"id": caseload["learner"], "name": "Lee Learner"}
+    attempt = report["lessons"][0]["attempts"][0]
+    assert not attempt["passed"] and attempt["answers"][0]["chosen"]
+    with app.app_context():
+        views = db.session.scalars(select(ProgressView)).all()
+        assert [(v.viewer_id, v.learner_id, v.viewer_role) for v in views] == [
+            (caseload["counsellor"], caseload["learner"], "counsellor")
+        ]
+    # The client sees it on their own page, as for a visit.
+    browser = app.test_client()
+    login(browser)
+    assert "Casey" in browser.get("/me/").get_data(as_text=True)
+
+
+def test_a_conditional_read_is_audited_too(client, app, caseload, casey):
+    url = f"/api/v1/clients/{caseload['learner']}"
+    etag = client.get(url, headers=casey).headers["ETag"]
+    again = client.get(url, headers={**casey, "If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag and not again.data
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProgressView)) == 2
+
+
+def test_another_counsellors_client_is_404_and_not_audited(client, app, caseload, casey):
+    response = client.get(f"/api/v1/clients/{caseload['other']}", headers=casey)
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProgressView)) == 0
+
+
+def test_a_revoked_link_is_404_at_once(client, app, caseload, casey):
+    url = f"/api/v1/clients/{caseload['learner']}"
+    assert client.get(url, headers=casey).status_code == 200
+    with app.app_context():
+        link = db.session.scalar(select(CounsellorLink))
+        link_revoke(db.session, learner=db.session.get(User, caseload["learner"]), link_id=link.id)
+    assert client.get(url, headers=casey).status_code == 404
+    assert client.get("/api/v1/clients", headers=casey).get_json()["items"] == []
+
+
+def test_an_unknown_course_is_404(client, caseload, casey):
+    assert client.get("/api/v1/clients?course=nope", headers=casey).status_code == 404
+    assert client.get(f"/api/v1/clients/{caseload['learner']}?course=nope", headers=casey).status_code == 404
+
+
+def _list_queries(app, client, token) -> int:
+    client.get("/api/v1/clients", headers=token)  # the token's last use is written on the first request
+    with app.app_context(), count_queries(db.engine) as queries:
+        assert client.get("/api/v1/clients", headers=token).status_code == 200
+        return queries()
+
+
+def test_the_list_runs_the_same_queries_for_1_or_40_clients(client, app, caseload, casey):
+    with_one = _list_queries(app, client, casey)
+    with app.app_context():
+        for n in range(39):
+            user = User(email=f"c{n}@example.org", display_name=f"Client {n}", password_hash="x")
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(CounsellorLink(counsellor_id=caseload["counsellor"], learner_id=user.id))
+        db.session.commit()
+    assert _list_queries(app, client, casey) == with_one

@@ -1,0 +1,67 @@
+"""A learner's own data through the API: what their own pages show, and nobody else's."""
+
+import pytest
+
+from tests.api_support import bearer, make_token
+from tests.conftest import COURSE_SLUG, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+
+
+@pytest.fixture
+def learner_token(app, course, learner):
+    return bearer(make_token(app, learner, "read:progress", name="My tracker"))
+
+
+@pytest.fixture
+def attempts(app, client, course, learner):
+    """The learner fails the first quiz, then passes it: two attempts, the first lesson complete."""
+    login(client)
+    first = lesson_slugs(app)[0]
+    submit_quiz(client, first, quiz_form(app, first, right=False))
+    submit_quiz(client, first, quiz_form(app, first, right=True))
+    return first
+
+
+def test_who_am_i(client, learner_token):
+    body = client.get("/api/v1/me", headers=learner_token).get_json()
+    assert body["display_name"] == "Lee Learner" and body["role"] == "learner"
+    assert body["token"] == "My tracker" and body["scopes"] == ["read:progress"]
+
+
+def test_progress_is_what_the_course_page_shows(client, app, learner_token, attempts):
+    body = client.get(f"/api/v1/me/progress?course={COURSE_SLUG}", headers=learner_token).get_json()
+    assert (body["completed"], body["total"], body["percent"]) == (1, 3, 33)
+    states = [lesson["state"] for lesson in body["lessons"]]
+    assert states == ["completed", "available", "locked"]
+    first = body["lessons"][0]
+    assert first["slug"] == attempts and first["completed_at"] and first["opened_at"]
+    assert first["attempts"]["count"] == 2 and first["attempts"]["latest"]["passed"]
+    assert first["attempts"]["best"]["correct"] == first["attempts"]["best"]["questions"]
+    assert body["lessons"][1]["attempts"] is None
+
+
+def test_attempts_are_listed_newest_first(client, learner_token, attempts):
+    body = client.get("/api/v1/me/attempts", headers=learner_token).get_json()
+    assert body["total"] == 2 and [a["passed"] for a in body["items"]] == [True, False]
+    assert all(a["lesson"] == attempts for a in body["items"])
+    assert body["links"]["self"].endswith("/api/v1/me/attempts?page=1") and "next" not in body["links"]
+
+
+def test_another_learners_token_sees_only_their_own(client, app, other_learner, attempts):
+    theirs = bearer(make_token(app, other_learner, "read:progress"))
+    assert client.get("/api/v1/me/attempts", headers=theirs).get_json()["items"] == []
+    assert client.get("/api/v1/me/progress", headers=theirs).get_json()["completed"] == 0
+
+
+def test_an_unknown_course_is_404(client, learner_token):
+    response = client.get("/api/v1/me/progress?course=nope", headers=learner_token)
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_a_revoked_token_stops_at_once(client, app, learner, learner_token):
+    assert client.get("/api/v1/me", headers=learner_token).status_code == 200
+    login(client)
+    page = client.get("/me/tokens").get_data(as_text=True)
+    token_id = page.split("/me/tokens/")[1].split("/revoke")[0]
+    response = client.post(f"/me/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(client, "/me/tokens")})
+    assert response.status_code == 302
+    assert client.get("/api/v1/me", headers=learner_token).status_code == 401

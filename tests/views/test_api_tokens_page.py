@@ -1,0 +1,108 @@
+"""/me/tokens over HTTP with CSRF on: make a token (shown once), see it listed with its last use, revoke it."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ApiToken, Role
+from tests.api_support import bearer, make_token
+from tests.conftest import create_user, csrf_token, login
+
+URL = "/me/tokens"
+
+
+def make(client, name="Clinic dashboard", scopes=("read:progress",), **extra):
+    data = {"csrf_token": csrf_token(client, URL), "name": name, "scopes": list(scopes), **extra}
+    return client.post(URL, data=data)
+
+
+def shown_token(response) -> str:
+    return re.search(r'id="new-token">(nlt_[A-Za-z0-9_-]+)<', response.get_data(as_text=True)).group(1)
+
+
+def test_a_token_is_shown_once_and_only_its_hash_kept(client, app, learner):
+    login(client)
+    response = make(client)
+    assert response.status_code == 201
+    token = shown_token(response)
+    with app.app_context():
+        stored = db.session.scalar(select(ApiToken))
+        assert stored.name == "Clinic dashboard" and stored.scopes == "read:progress"
+        assert token not in stored.token_hash
+    page = client.get(URL).get_data(as_text=True)
+    assert token not in page and "Clinic dashboard" in page and "never used" in page
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert "last used" in client.get(URL).get_data(as_text=True)
+
+
+def test_a_learner_is_offered_only_their_own_progress(client, learner):
+    login(client)
+    page = client.get(URL).get_data(as_text=True)
+    assert 'value="read:progress"' in page and "read:clients" not in page
+
+
+def test_a_learner_cannot_give_a_token_the_clients(client, app, learner):
+    login(client)
+    response = make(client, scopes=["read:progress", "read:clients"])
+    assert response.status_code == 400 and "nlt_" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken)) is None
+
+
+def test_an_admin_is_offered_each_admin_scope(client, app):
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    login(client, "admin@example.org")
+    page = client.get(URL).get_data(as_text=True)
+    for scope in ("read:clients", "read:course", "read:analytics", "write:draft"):
+        assert f'value="{scope}"' in page
+    assert 'value="read:progress"' not in page
+
+
+@pytest.mark.parametrize(
+    ("name", "scopes", "message"),
+    [("", ["read:progress"], "Give the token a name"), ("Mine", [], "Choose at least one")],
+)
+def test_a_name_and_a_scope_are_needed(client, learner, name, scopes, message):
+    login(client)
+    response = make(client, name=name, scopes=scopes)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_without_the_csrf_token_nothing_is_made(client, app, learner):
+    login(client)
+    response = client.post(URL, data={"name": "Sneaky", "scopes": ["read:progress"]})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(ApiToken)) is None
+
+
+def test_revoking_someone_elses_token_is_404(client, app, learner, other_learner):
+    theirs = make_token(app, other_learner, "read:progress")
+    with app.app_context():
+        their_id = db.session.scalar(select(ApiToken.id))
+    login(client)
+    response = client.post(f"{URL}/{their_id}/revoke", data={"csrf_token": csrf_token(client, URL)})
+    assert response.status_code == 404
+    assert client.get("/api/v1/me", headers=bearer(theirs)).status_code == 200
+
+
+def test_revoking_needs_the_csrf_token(client, app, learner):
+    make_token(app, learner, "read:progress")
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id))
+    login(client)
+    assert client.post(f"{URL}/{token_id}/revoke").status_code == 400
+    with app.app_context():
+        assert db.session.get(ApiToken, token_id) is not None
+
+
+def test_visitors_are_asked_to_log_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_the_page_is_linked_from_me(client, learner):
+    login(client)
+    assert f'href="{URL}"' in client.get("/me/").get_data(as_text=True)
