@@ -36,9 +36,7 @@ from app.services.analytics import (
 from app.spreadsheet import neutralise
 
 RECALCULATING = "Recalculating: refresh the page in a minute."
-NO_FIGURES_YET = (
-    "These figures have not been calculated yet. Open the analytics page, wait a minute for them, then download again."
-)
+NO_FIGURES_YET = "These figures are being calculated now. Please try the download again in a minute."
 
 # Largest unit first: "2 days ago", not "50 hours ago".
 AGE_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
@@ -84,6 +82,25 @@ def unknown_range(error: UnknownRange):
     return render_error(400, f"There is no such date range. The figures cover {choices}.")
 
 
+def _stored_report(course: Course, date_range: DateRange) -> tuple[rules.CourseAnalytics | None, bool]:
+    """The range's figures from the course's snapshot, and whether a refresh is running.
+
+    With none yet (or only from before date ranges), a refresh is enqueued: the page and the
+    download never compute, but they start the computation.
+    """
+    snapshot = snapshot_get(db.session, course=course)
+    report = snapshot_report(snapshot, course=course, date_range=date_range)
+    refreshing = snapshot_is_refreshing(snapshot)
+    if report is None and not refreshing:
+        # Nothing has been written here, so the job (a session of its own) sees what we see.
+        refresh_course_analytics(course.id)
+        refreshing = True
+        # Where jobs run inline (tests, immediate mode) the figures are there already.
+        snapshot = snapshot_get(db.session, course=course, reload=True)
+        report = snapshot_report(snapshot, course=course, date_range=date_range)
+    return report, refreshing
+
+
 @bp.get("/analytics")
 def analytics():
     """Show the latest computed funnels and question statistics of one course (?course=slug) and range.
@@ -97,16 +114,7 @@ def analytics():
     date_range = _chosen_range()
     report, refreshing, places = None, False, {}
     if course is not None:
-        snapshot = snapshot_get(db.session, course=course)
-        report = snapshot_report(snapshot, course=course, date_range=date_range)
-        refreshing = snapshot_is_refreshing(snapshot)
-        if report is None and not refreshing:
-            # Nothing has been written here, so the job (a session of its own) sees what we see.
-            refresh_course_analytics(course.id)
-            refreshing = True
-            # Where jobs run inline (tests, immediate mode) the figures are there already.
-            snapshot = snapshot_get(db.session, course=course, reload=True)
-            report = snapshot_report(snapshot, course=course, date_range=date_range)
+        report, refreshing = _stored_report(course, date_range)
         if report is not None:
             places = question_editor_places(
                 db.session, course=course, question_ids=[question.question_id for _, question in report.questions]
@@ -148,10 +156,10 @@ def analytics_csv():
     """Download one course's figures for one date range as CSV: the page's numbers, one row a question."""
     course = _chosen_course(analytics_courses(db.session))
     date_range = _chosen_range()
-    report = None
-    if course is not None:
-        report = snapshot_report(snapshot_get(db.session, course=course), course=course, date_range=date_range)
-    if course is None or report is None:
+    if course is None:
+        abort(404)
+    report, _ = _stored_report(course, date_range)
+    if report is None:
         return render_error(404, NO_FIGURES_YET)
     header, rows = report_table(report)
     buffer = io.StringIO()

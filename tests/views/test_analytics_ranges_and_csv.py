@@ -251,11 +251,17 @@ def test_negative_figures_stay_numbers_in_the_csv(app, admin_client, course, mon
     assert first["Review flags"] == "Negative discrimination"
 
 
-def test_the_csv_before_any_figures_is_a_404_that_says_why(admin_client, enqueued):
+def test_the_csv_before_any_figures_starts_them_and_says_to_come_back(app, admin_client, enqueued):
     response = admin_client.get(CSV_URL)
     assert response.status_code == 404
-    assert "have not been calculated yet" in html_lib.unescape(response.get_data(as_text=True))
-    assert enqueued == []  # a download never starts a computation
+    assert "being calculated now. Please try the download again in a minute." in response.get_data(as_text=True)
+    assert len(enqueued) == 1  # queued, not computed in the request
+
+
+def test_where_jobs_run_inline_the_first_download_has_the_figures(app, admin_client):
+    add_learners(app, 2)
+    _, rows = download(admin_client)
+    assert rows[1][rows[0].index("Answers")] == "2"
 
 
 def test_the_csv_of_an_unknown_course_is_404(admin_client, recent_and_old):
