@@ -19,7 +19,7 @@ def outline(course_slug: str):
     """The published course's outline
 
     Its modules and lessons in order, with each lesson's reading time and how many questions
-    its quiz has: what the course page shows anyone. No token needed.
+    its quiz has: what the course page shows anyone.
     """
     found = course_outline_by_slug(db.session, slug=course_slug, learner=None)
     if found is None or not isinstance(found.course, CourseContent):

@@ -2,8 +2,9 @@
 
 import pytest
 
+from app.extensions import db
 from tests.api_support import bearer, make_token
-from tests.conftest import COURSE_SLUG, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+from tests.conftest import COURSE_SLUG, count_queries, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
 
 
 @pytest.fixture
@@ -65,3 +66,18 @@ def test_a_revoked_token_stops_at_once(client, app, learner, learner_token):
     response = client.post(f"/me/tokens/{token_id}/revoke", data={"csrf_token": csrf_token(client, "/me/tokens")})
     assert response.status_code == 302
     assert client.get("/api/v1/me", headers=learner_token).status_code == 401
+
+
+def _attempts_queries(app, client, token) -> int:
+    client.get("/api/v1/me/attempts", headers=token)  # the token's last use is written on the first request
+    with app.app_context(), count_queries(db.engine) as queries:
+        assert client.get("/api/v1/me/attempts", headers=token).status_code == 200
+        return queries()
+
+
+def test_the_attempts_list_runs_the_same_queries_for_2_or_12_attempts(client, app, learner_token, attempts):
+    with_two = _attempts_queries(app, client, learner_token)
+    for _ in range(10):
+        submit_quiz(client, attempts, quiz_form(app, attempts, right=False))
+    assert client.get("/api/v1/me/attempts", headers=learner_token).get_json()["total"] == 12
+    assert _attempts_queries(app, client, learner_token) == with_two
