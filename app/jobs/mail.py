@@ -37,7 +37,7 @@ def send_email(to: str, subject: str, body: str, headers: Mapping[str, str] | No
 def password_reset_mail(email: str) -> Mail | None:
     """The reset link for the active account using ``email``, or None: nobody else is mailed."""
     user = user_by_email(db.session, email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.email is None:
         return None
     token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
     body = render_template("auth/reset_email.txt", user=user, link=external_url("auth.reset_password", token=token))
@@ -66,7 +66,7 @@ def registration_mail(email: str, display_name: str, next_url: str | None) -> Ma
         link = external_url("auth.register_finish", token=started.token)
         body = render_template("auth/register_email.txt", name=started.display_name, link=link)
         return Mail(to=started.email, subject="Finish creating your account", body=body)
-    if started.owner:
+    if started.owner and started.owner.email:
         body = render_template(
             "auth/register_taken_email.txt",
             user=started.owner,
@@ -80,7 +80,8 @@ def registration_mail(email: str, display_name: str, next_url: str | None) -> Ma
 def welcome_mail(user_id: int) -> Mail | None:
     """The set-password link for an account an admin created, or None once it is gone or deactivated."""
     user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
+    # An account an LTI launch made has no address: its platform signs it in.
+    if user is None or not user.is_active or user.email is None:
         return None
     token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
     link = external_url("auth.reset_password", token=token)

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from app.credentials.issuing import learner_credential
 from app.errors import redirect_to_saved
 from app.extensions import db
+from app.jobs.lti import lti_scores_enqueue
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
@@ -104,6 +105,7 @@ def lesson_done(course_slug: str, lesson_slug: str):
     except LessonNeedsQuiz as error:
         flash(str(error), "warning")
         return redirect(url_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug))
+    lti_scores_enqueue(user_id=current_user.id, lesson_id=entry.lesson.id)
     flash(f"You completed “{entry.lesson.title}”.", "success")
     return redirect(url_for("learn.continue_course", course_slug=course_slug))
 
@@ -141,6 +143,8 @@ def quiz(course_slug: str, lesson_slug: str):
                 # Nothing was recorded: the same key shows the choices in the same order again.
                 submission_key = request.form["submission_key"]
         else:
+            if result.passed:
+                lti_scores_enqueue(user_id=current_user.id, lesson_id=entry.lesson.id)
             # Saved: from here on, whatever fails, the learner is sent to their attempt.
             return redirect_to_saved(
                 url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt_id)

@@ -5,6 +5,7 @@ from app.models.certificates import Certificate, NameDisplay
 from app.models.contact import ContactMethod, ContactRequest, ContactRequestEvent, ContactStatus, ContactTopic
 from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
 from app.models.jobs import JobFailure
+from app.models.lti import LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform
 from app.models.media import CourseMedia
 from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
 from app.models.reminders import ReminderSettings
@@ -12,6 +13,7 @@ from app.models.review import ReviewAnswer, ReviewCard
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
 from app.models.tokens import ApiToken
 from app.models.user import COUNSELLING_ROLES, Role, User, UserSession
+from app.models.xapi import XapiActor, XapiStatement
 
 __all__ = [
     "COUNSELLING_ROLES",
@@ -36,6 +38,10 @@ __all__ = [
     "JobFailure",
     "Lesson",
     "LessonProgress",
+    "LtiGradeTarget",
+    "LtiIdentity",
+    "LtiLaunchState",
+    "LtiPlatform",
     "Misconception",
     "Module",
     "NameDisplay",
@@ -48,4 +54,6 @@ __all__ = [
     "Role",
     "User",
     "UserSession",
+    "XapiActor",
+    "XapiStatement",
 ]

@@ -33,7 +33,8 @@ class User(UserMixin, Model):
     __table_args__ = (CheckConstraint(f"role IN ({', '.join(repr(role.value) for role in Role)})", name="role_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # None for an account an LTI launch made (app/services/lti.py): the platform vouches for it.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, nullable=True)
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), default=Role.LEARNER, server_default=Role.LEARNER.value)

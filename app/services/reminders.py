@@ -49,7 +49,7 @@ class Candidate:
     """What the rule needs to know about one person who turned reminders on."""
 
     user_id: int
-    email: str
+    email: str | None  # None: an account an LTI launch made
     display_name: str
     is_active: bool
     away_reminders: bool
@@ -71,8 +71,10 @@ class ReminderMessage:
     headers: dict[str, str]
 
 
-def has_usable_email(address: str) -> bool:
+def has_usable_email(address: str | None) -> bool:
     """True when mail could reach ``address``: a local part, a domain, and no reserved name."""
+    if address is None:  # an account an LTI launch made has no address
+        return False
     local, at, domain = address.strip().rpartition("@")
     if not at or not local or "." not in domain or domain.startswith(".") or domain.endswith("."):
         return False
@@ -403,7 +405,8 @@ def reminder_email(
     (``app.urls.external_url``: jobs have no request to take a host from).
     """
     candidate = next(iter(_candidate_rows(session, user_id=user_id)), None)
-    if candidate is None or reason_not_to_send(candidate) is not None:
+    # reason_not_to_send refuses an account without an address too; the type checker needs it said.
+    if candidate is None or candidate.email is None or reason_not_to_send(candidate) is not None:
         return None
     token = unsubscribe_token(user_id, secret_key=secret_key)
     now = utcnow()

@@ -204,7 +204,7 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
     stmt = select(User)
     search = query.search.strip()[:SEARCH_MAX_LENGTH]
     if search:
-        stmt = stmt.where(or_(contains_text(User.display_name, search), contains_text(User.email, search)))
+        stmt = stmt.where(or_(contains_text(User.display_name, search), contains_text(User.email, search)))  # type: ignore[arg-type]
     if query.role in set(Role):
         stmt = stmt.where(User.role == query.role)
     if query.status in STATUSES:
@@ -447,5 +447,7 @@ def user_reset_link_audit(session: Session, *, actor: User, user: User) -> None:
     session.refresh(user)
     if not user.is_active:
         raise ResetLinkRefused("reset", "This account is deactivated. Reactivate it before sending a link.")
+    if user.email is None:
+        raise ResetLinkRefused("reset", "This account has no e-mail address: it signs in through an LMS (LTI).")
     _audit(session, actor=actor, subject=user, action="reset_link_sent")
     session.commit()

@@ -1,0 +1,61 @@
+"""The LTI 1.3 tool: /lti/login, /lti/launch, /lti/jwks, deep linking, and framing by the platform.
+
+A launch inside the LMS's iframe is a third-party context: the browser sends a cookie there only
+if it is ``SameSite=None; Secure``. So the state cookie of the login always is, and the session
+cookie becomes so once a launch asked for an iframe (its ``launch_presentation.document_target``);
+a launch into a new window keeps the site's ``SameSite=Lax``. The pages of such a session allow
+the launching platform, and only it, as a frame ancestor (CSP ``frame-ancestors``); every other
+page keeps ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, session
+from flask.sessions import SecureCookieSessionInterface
+
+from app.security import CONTENT_SECURITY_POLICY
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+# The session key a launch sets: the platform's origin, and whether it framed the tool.
+FRAME_KEY = "lti_frame_origin"
+
+
+class LtiSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, made ``SameSite=None; Secure`` for a session framed by an LMS."""
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        """``None`` (sent in the LMS's iframe) for a framed session, else the site's setting."""
+        if session.get(FRAME_KEY):
+            return "None"
+        return super().get_cookie_samesite(app)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Browsers take ``SameSite=None`` only with ``Secure``."""
+        return bool(session.get(FRAME_KEY)) or super().get_cookie_secure(app)
+
+
+def framing_headers(response: Response) -> Response:
+    """Let the launching platform frame the pages of its session; nobody else frames anything."""
+    origin = session.get(FRAME_KEY)
+    if origin:
+        policy = response.headers.get("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["Content-Security-Policy"] = policy.replace(
+            "frame-ancestors 'none'", f"frame-ancestors {origin}"
+        )
+        response.headers.pop("X-Frame-Options", None)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the LTI pages, the session cookie rule and the framing headers.
+
+    Call before app.security.register: after_request functions run last-registered first, so the
+    framing headers then replace the ones security sets by default.
+    """
+    app.session_interface = LtiSessionInterface()
+    app.after_request(framing_headers)
+    app.register_blueprint(bp)
+
+
+from app.lti import routes  # noqa: E402,F401

@@ -1,0 +1,73 @@
+"""/author/lti: admins register the LMS platforms that may launch the course, and see the tool's URLs.
+
+Registered on the author blueprint, whose guard lets only admins in.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from app.author import bp
+from app.extensions import db
+from app.services.errors import ValidationError
+from app.services.lti import PlatformDetails, lti_platform_delete, lti_platform_register, lti_platforms
+
+NEEDED = "This is needed."
+
+
+class PlatformForm(FlaskForm):
+    """The details the LMS shows when the tool is added to it."""
+
+    name = StringField("Name (for you)", validators=[DataRequired(NEEDED), Length(max=120)])
+    issuer = StringField("Issuer (iss)", validators=[DataRequired(NEEDED), Length(max=255)])
+    client_id = StringField("Client id", validators=[DataRequired(NEEDED), Length(max=255)])
+    auth_login_url = StringField("Authorisation (OIDC auth) URL", validators=[DataRequired(NEEDED), Length(max=500)])
+    auth_token_url = StringField("Access token URL", validators=[DataRequired(NEEDED), Length(max=500)])
+    key_set_url = StringField("Public key set (JWKS) URL", validators=[DataRequired(NEEDED), Length(max=500)])
+    deployment_ids = TextAreaField("Deployment ids, one per line", validators=[DataRequired(NEEDED), Length(max=2000)])
+    submit = SubmitField("Register the platform")
+
+
+@bp.route("/lti", methods=["GET", "POST"])
+def lti_platforms_page():
+    """List the registered platforms and register another."""
+    form = PlatformForm()
+    status = 200
+    if form.validate_on_submit():
+        details = PlatformDetails(
+            name=form.name.data,
+            issuer=form.issuer.data,
+            client_id=form.client_id.data,
+            auth_login_url=form.auth_login_url.data,
+            auth_token_url=form.auth_token_url.data,
+            key_set_url=form.key_set_url.data,
+            deployment_ids=form.deployment_ids.data.splitlines(),
+        )
+        try:
+            platform = lti_platform_register(db.session, details=details)
+        except ValidationError as error:
+            form[error.field].errors = [error.message]
+        else:
+            flash(f"{platform.name} is registered: its launches are accepted from now on.", "success")
+            return redirect(url_for("author.lti_platforms_page"))
+    if form.errors:
+        status = 400
+    tool = {
+        "Login initiation URL": url_for("lti.login", _external=True),
+        "Redirect (launch) URL": url_for("lti.launch", _external=True),
+        "Deep linking URL": url_for("lti.launch", _external=True),
+        "Public key set (JWKS) URL": url_for("lti.jwks", _external=True),
+    }
+    return render_template("author/lti.html", form=form, platforms=lti_platforms(db.session), tool=tool), status
+
+
+@bp.post("/lti/<id:platform_id>/delete")
+def lti_platform_remove(platform_id: int):
+    """Remove a platform: its launches stop; the accounts it made stay, unlinked from it."""
+    if not lti_platform_delete(db.session, platform_id=platform_id):
+        abort(404)
+    flash("The platform is removed: its launches are refused from now on.", "success")
+    return redirect(url_for("author.lti_platforms_page"))

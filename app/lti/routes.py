@@ -1,0 +1,173 @@
+"""LTI views: thin, the checks are in app/services/lti.py.
+
+/lti/login and /lti/launch take the platform's cross-site requests, so they are exempt from CSRF:
+the state (in a cookie and in the platform's answer) and the signed id_token do that job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, SubmitField, widgets
+
+from app.auth.routes import start_session
+from app.extensions import csrf, db
+from app.lti import FRAME_KEY, bp
+from app.models import LtiPlatform
+from app.security import CONTENT_SECURITY_POLICY
+from app.services.lti import (
+    DEEP_LINKING,
+    DeepLinkChoice,
+    LtiLaunchError,
+    deep_link_response,
+    lti_launch,
+    lti_login_start,
+    platform_origin,
+    tool_jwks,
+)
+from app.services.lti_keys import configured_tool_key
+from app.services.lti_picker import deep_link_options
+
+STATE_COOKIE = "lti_state"
+# The deep-linking request being answered, kept in the session between the launch and the pick.
+DEEP_LINK_KEY = "lti_deep_link"
+
+
+def _key_or_404():
+    key = configured_tool_key(current_app.config)
+    if key is None:
+        abort(404)
+    return key
+
+
+def _refused(error: LtiLaunchError):
+    return render_template("lti/error.html", message=str(error)), 400
+
+
+@bp.get("/jwks")
+def jwks():
+    """The tool's public key set, which platforms use to check what the tool signs."""
+    response = jsonify(tool_jwks(_key_or_404()))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt
+def login():
+    """OIDC login initiation: record a state and nonce, then send the browser to the platform."""
+    _key_or_404()
+    params = request.values
+    try:
+        url, state = lti_login_start(
+            db.session,
+            issuer=params.get("iss", ""),
+            login_hint=params.get("login_hint", ""),
+            target_link_uri=params.get("target_link_uri", ""),
+            client_id=params.get("client_id", ""),
+            lti_message_hint=params.get("lti_message_hint", ""),
+            launch_url=url_for("lti.launch", _external=True),
+        )
+    except LtiLaunchError as error:
+        return _refused(error)
+    response = redirect(url, code=302)
+    # SameSite=None; Secure: the launch comes back as a cross-site POST, often inside an iframe.
+    response.set_cookie(
+        STATE_COOKIE, state, max_age=600, secure=True, httponly=True, samesite="None", path=url_for("lti.launch")
+    )
+    return response
+
+
+@bp.post("/launch")
+@csrf.exempt
+def launch():
+    """Check the platform's id_token, sign the person in, and open the course, lesson or picker."""
+    _key_or_404()
+    try:
+        result = lti_launch(
+            db.session,
+            id_token=request.form.get("id_token", ""),
+            state=request.form.get("state", ""),
+            browser_state=request.cookies.get(STATE_COOKIE),
+            hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        )
+    except LtiLaunchError as error:
+        response = make_response(_refused(error))
+        response.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"), secure=True, samesite="None")
+        return response
+    start_session(result.user)
+    if result.document_target in ("iframe", "frame"):
+        session[FRAME_KEY] = platform_origin(result.platform)
+    if result.message_type == DEEP_LINKING:
+        session[DEEP_LINK_KEY] = {
+            "platform_id": result.platform.id,
+            "deployment_id": result.deployment_id,
+            "return_url": result.deep_link_return_url,
+            "data": result.deep_link_data,
+        }
+        target = url_for("lti.deep_link")
+    elif result.lesson_slug:
+        target = url_for("learn.lesson", course_slug=result.course_slug, lesson_slug=result.lesson_slug)
+    else:
+        target = url_for("learn.course", course_slug=result.course_slug)
+    # A 303 turns the platform's POST into a GET of the page.
+    moved = redirect(target, code=303)
+    moved.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"), secure=True, samesite="None")
+    return moved
+
+
+class DeepLinkForm(FlaskForm):
+    """The course and lessons an instructor places in the LMS."""
+
+    items = SelectMultipleField(
+        "What to add to the LMS",
+        choices=[],
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+    )
+    submit = SubmitField("Add to the LMS")
+
+
+@bp.route("/deep-link", methods=["GET", "POST"])
+@login_required
+def deep_link():
+    """Let an instructor pick the course or lessons; on POST, sign the answer and send it back."""
+    key = _key_or_404()
+    pending: dict[str, Any] | None = session.get(DEEP_LINK_KEY)
+    if not pending:
+        abort(404)
+    platform = db.session.get(LtiPlatform, pending["platform_id"])
+    if platform is None:
+        abort(404)
+    options = deep_link_options(db.session)
+    form = DeepLinkForm()
+    form.items.choices = [(option.value, option.label) for option in options]
+    if form.validate_on_submit():
+        by_value = {option.value: option for option in options}
+        chosen = [by_value[value] for value in form.items.data or []]
+        if not chosen:
+            form.items.errors = ["Choose the course or at least one lesson."]
+        else:
+            token = deep_link_response(
+                key,
+                platform=platform,
+                deployment_id=pending["deployment_id"],
+                data=pending["data"],
+                launch_url=url_for("lti.launch", _external=True),
+                choices=[DeepLinkChoice(o.title, o.course_slug, o.lesson_slug, graded=o.graded) for o in chosen],
+            )
+            session.pop(DEEP_LINK_KEY, None)
+            return_url = pending["return_url"]
+            response = make_response(render_template("lti/deep_link_return.html", return_url=return_url, token=token))
+            # This page's form posts to the platform: allow that origin, and only on this page.
+            parts = urlsplit(return_url)
+            response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+                "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+            )
+            return response
+    status = 400 if form.errors else 200
+    return render_template("lti/deep_link.html", form=form, platform=platform, user=current_user), status
