@@ -12,7 +12,7 @@ FLASK := $(BIN)/flask --app app
 # pip itself is pinned too, so every install resolves and checks hashes the same way.
 PIP_VERSION := 26.3
 
-.PHONY: run test lint install install-dev lock clean bench
+.PHONY: run test lint install install-dev lock lock-peers peers clean bench
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed and was not found"; exit 1; }
@@ -53,7 +53,34 @@ run: install
 	$(FLASK) jobs worker & worker=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: install-dev
+# The real counterparts the tests start on loopback, each in a venv of its own under .peers/ (their
+# pins clash with ours), installed from hash-pinned files like ours: Ralph, a learning record store.
+PEERS := .peers
+$(PEERS)/ralph/.installed: requirements/ralph.txt
+	rm -rf $(PEERS)/ralph
+	$(PYTHON) -m venv $(PEERS)/ralph
+	$(PEERS)/ralph/bin/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(PEERS)/ralph/bin/pip install --quiet --require-hashes -r requirements/ralph.txt
+	@touch $@
+
+# lti1p3platform, an LTI 1.3 platform the LTI tests run (tests/lti_platform).
+$(PEERS)/lti/.installed: requirements/lti-platform.txt
+	rm -rf $(PEERS)/lti
+	$(PYTHON) -m venv $(PEERS)/lti
+	$(PEERS)/lti/bin/python -m pip install --quiet pip==$(PIP_VERSION)
+	$(PEERS)/lti/bin/pip install --quiet --require-hashes -r requirements/lti-platform.txt
+	@touch $@
+
+peers: $(PEERS)/ralph/.installed
+peers: $(PEERS)/lti/.installed
+
+lock-peers: $(VENV)/.installed-dev
+	$(BIN)/uv pip compile requirements/ralph.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock-peers" --quiet $(if $(UPGRADE),--upgrade) -o requirements/ralph.txt
+	$(BIN)/uv pip compile requirements/lti-platform.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock-peers" --quiet $(if $(UPGRADE),--upgrade) -o requirements/lti-platform.txt
+
+test: install-dev peers
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 # Seeds PostgreSQL (BENCH_DATABASE_URL, or databases on the local server), serves the app with
@@ -66,4 +93,4 @@ lint: install-dev
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) instance/*.db .pytest_cache
+	rm -rf $(VENV) $(PEERS) instance/*.db .pytest_cache

@@ -41,6 +41,8 @@ TITLES = {
     "contact_requests": "Your requests for the clinic to contact you",
     "contact_requests_i_picked_up": "Contact requests you picked up, as clinic staff",
     "contact_request_actions_i_took": "What you did to contact requests, as clinic staff",
+    "learning_record_store_id": "The random id the learning record store knows you by",
+    "learning_record_store_waiting": "Learning records not yet sent to the learning record store",
 }
 # Labels whose name alone would read oddly; the others are made from the field name.
 LABELS = {

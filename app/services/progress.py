@@ -23,6 +23,7 @@ from app.services.course_content import CourseContent, LessonView, ModuleView, c
 from app.services.default_course import default_course_id
 from app.services.errors import DomainError, LessonLocked
 from app.services.reads import Read, read_rows
+from app.services.xapi import xapi_course_completed, xapi_lesson_opened
 
 
 class LessonState(StrEnum):
@@ -346,7 +347,9 @@ def lesson_record_opened(session: Session, *, learner: User, entry: LessonEntry)
     """Record the first time the learner opened the lesson, or its quiz, and commit."""
     if entry.opened_at is not None:
         return
-    lesson_note_opened(session, learner=learner, lesson=entry.lesson, when=utcnow())
+    when = utcnow()
+    lesson_note_opened(session, learner=learner, lesson=entry.lesson, when=when)
+    xapi_lesson_opened(session, learner_id=learner.id, lesson_id=entry.lesson.id, when=when)
     session.commit()
 
 
@@ -371,8 +374,13 @@ def lesson_record_completion(
             if isinstance(lesson, Lesson)
             else session.scalar(select(Lesson.course_id).where(Lesson.id == lesson.id))  # a cached LessonView
         )
-        if course_id is not None:
+        issued = (
             certificate_issue_if_complete(session, learner=learner, course_id=course_id, when=when)
+            if course_id is not None
+            else None
+        )
+        if issued is not None:  # the course is complete for the first time
+            xapi_course_completed(session, learner_id=learner.id, lesson_id=lesson.id, when=when)
 
 
 class LessonNeedsQuiz(DomainError):

@@ -30,6 +30,7 @@ from app.services.course_content import LessonView
 from app.services.errors import QuizInputError
 from app.services.pass_rule import is_pass
 from app.services.progress import lesson_note_opened, lesson_record_completion
+from app.services.xapi import xapi_quiz_submitted
 
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -190,6 +191,8 @@ class SubmissionResult:
     # Read before the commit: after it, ``attempt.id`` would be reloaded from the database,
     # and a database that failed just then would make a saved attempt look lost.
     attempt_id: int
+    # Whether a newly recorded attempt passed (read before the commit too): LTI posts a score then.
+    passed: bool = False
 
 
 def _existing_attempt(session: Session, learner: User, submission_key: str) -> QuizAttempt | None:
@@ -263,7 +266,7 @@ def quiz_submit_attempt(
         attempt.answers.append(answer)
     attempt.correct_count = correct_count
     attempt.score = correct_count / len(questions)
-    attempt.passed = is_pass(correct_count, len(questions), pass_mark)
+    attempt.passed = passed = is_pass(correct_count, len(questions), pass_mark)
     session.add(attempt)
     try:
         session.flush()
@@ -278,6 +281,17 @@ def quiz_submit_attempt(
             results={answer.question_id: answer.is_correct for answer in attempt.answers if answer.question_id},
             when=attempt.submitted_at,
         )
+        xapi_quiz_submitted(
+            session,
+            learner_id=learner.id,
+            lesson_id=lesson.id,
+            questions=questions,
+            chosen=chosen,
+            results={answer.question_id: answer.is_correct for answer in attempt.answers if answer.question_id},
+            correct_count=correct_count,
+            passed=attempt.passed,
+            when=attempt.submitted_at,
+        )
         if attempt.passed:
             lesson_record_completion(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
         else:  # answering a quiz opens its lesson too (completing records that as well)
@@ -290,7 +304,7 @@ def quiz_submit_attempt(
         if existing is None:
             raise
         return SubmissionResult(existing, newly_recorded=False, attempt_id=existing.id)
-    return SubmissionResult(attempt, newly_recorded=True, attempt_id=attempt_id)
+    return SubmissionResult(attempt, newly_recorded=True, attempt_id=attempt_id, passed=passed)
 
 
 def attempt_for_learner(
