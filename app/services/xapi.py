@@ -83,6 +83,10 @@ def xapi_store(config: Mapping[str, Any]) -> XapiStore | None:
     endpoint = (config.get("XAPI_ENDPOINT") or "").strip()
     if not endpoint:
         return None
+    if urllib.parse.urlsplit(endpoint).scheme not in ("http", "https"):
+        # A typo must not turn learners' pages into errors: statements stay off, and the log says why.
+        logger.error("XAPI_ENDPOINT is not an http(s) URL; xAPI statements are off: %r", endpoint)
+        return None
     return XapiStore(
         endpoint=endpoint,
         username=config.get("XAPI_USERNAME") or "",
