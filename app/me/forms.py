@@ -13,6 +13,15 @@ class DeleteAccountForm(FlaskForm):
     )
 
 
+class DeleteLmsAccountForm(FlaskForm):
+    """Deleting an account an LMS made (LTI): it has no password to give again, so the box alone confirms."""
+
+    understood = BooleanField(
+        "I understand this cannot be undone",
+        validators=[DataRequired("Tick the box to confirm you understand.")],
+    )
+
+
 class ReminderSettingsForm(FlaskForm):
     """The e-mail reminders a person asks for; one checkbox per kind of reminder."""
 

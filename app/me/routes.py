@@ -11,7 +11,7 @@ from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.me import bp
 from app.me.data_page import data_sections, label_for, readable
-from app.me.forms import DeleteAccountForm
+from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.models.types import utcnow
 from app.services.contact_requests import REQUESTER_LABELS, requester_contact_requests
 from app.services.errors import DomainError, ValidationError
@@ -78,10 +78,12 @@ def data_page():
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def delete_account():
     """Erase the account and everything in it, after the password is entered again."""
-    form = DeleteAccountForm()
+    # An account an LTI launch made has no e-mail and no password anyone knows.
+    form = DeleteLmsAccountForm() if current_user.email is None else DeleteAccountForm()
     if form.validate_on_submit():
         try:
-            account_delete(db.session, user=current_user, password=form.password.data)
+            password = form.password.data if isinstance(form, DeleteAccountForm) else None
+            account_delete(db.session, user=current_user, password=password)
         except ValidationError as error:
             form.password.errors.append(error.message)
         else:

@@ -492,3 +492,42 @@ def deep_link_response(
     if data:
         claims[DEEP_LINKING_CLAIM + "data"] = data
     return tool_sign(key, claims)
+
+
+# ---------------------------------------------------------------- personal data
+
+
+def lti_export(session: Session, *, user_id: int) -> dict[str, Any]:
+    """The person's links to LMS platforms, for the data download: which platform, the id it uses
+    for them, when, and where their scores go (two queries)."""
+    identities = session.execute(
+        select(LtiIdentity, LtiPlatform.name, LtiPlatform.issuer)
+        .join(LtiPlatform, LtiPlatform.id == LtiIdentity.platform_id)
+        .where(LtiIdentity.user_id == user_id)
+        .order_by(LtiIdentity.id)
+    ).all()
+    targets = session.execute(
+        select(LtiGradeTarget.identity_id, Course.title, Lesson.title, LtiGradeTarget.lineitem_url)
+        .join(LtiIdentity, LtiIdentity.id == LtiGradeTarget.identity_id)
+        .join(Course, Course.id == LtiGradeTarget.course_id)
+        .outerjoin(Lesson, Lesson.id == LtiGradeTarget.lesson_id)
+        .where(LtiIdentity.user_id == user_id)
+        .order_by(LtiGradeTarget.id)
+    ).all()
+    return {
+        "lms_links": [
+            {
+                "platform": name,
+                "issuer": issuer,
+                "your_id_there": identity.subject,
+                "first_launch": identity.created_at.isoformat(),
+                "last_launch": identity.last_launch_at.isoformat(),
+                "scores_sent_to": [
+                    {"course": course, "lesson": lesson, "line_item": url}
+                    for identity_id, course, lesson, url in targets
+                    if identity_id == identity.id
+                ],
+            }
+            for identity, name, issuer in identities
+        ]
+    }

@@ -1,0 +1,193 @@
+"""LTI launch rules with small data: each check refuses on its own, accounts link by (platform, sub).
+
+The platform's signature is made here with a key of the test's own; the platform's key set is
+looked up through ``platform_signing_key``, replaced by that key (tests/test_lti_platform.py
+runs the same flow against a real platform over HTTP).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from app.models import LtiGradeTarget, LtiIdentity, LtiLaunchState, User
+from app.services import lti
+from app.services.errors import ValidationError
+from app.services.lti import (
+    AGS_ENDPOINT_CLAIM,
+    AGS_SCORE_SCOPE,
+    CLAIM,
+    LtiLaunchError,
+    PlatformDetails,
+    lti_export,
+    lti_launch,
+    lti_login_start,
+    lti_platform_register,
+)
+from app.services.personal_data import account_delete, personal_data_export
+from tests.conftest import lesson_slugs
+from tests.lti_platform import rsa_pair
+
+ISSUER = "https://lms.example.org"
+PLATFORM_KEY, PLATFORM_PUBLIC = rsa_pair()
+
+
+def details(**changes) -> PlatformDetails:
+    values = {
+        "name": "Clinic Moodle",
+        "issuer": ISSUER,
+        "client_id": "tool-1",
+        "auth_login_url": f"{ISSUER}/auth",
+        "auth_token_url": f"{ISSUER}/token",
+        "key_set_url": f"{ISSUER}/jwks",
+        "deployment_ids": ["dep-1", "dep-2"],
+    }
+    return PlatformDetails(**{**values, **changes})
+
+
+@pytest.fixture
+def platform(session, monkeypatch):
+    monkeypatch.setattr(lti, "platform_signing_key", lambda platform, token: PLATFORM_PUBLIC)
+    return lti_platform_register(session, details=details())
+
+
+def login(session) -> LtiLaunchState:
+    _, state = lti_login_start(
+        session, issuer=ISSUER, login_hint="u", target_link_uri="https://tool/x", launch_url="https://tool/lti/launch"
+    )
+    return session.get(LtiLaunchState, state)
+
+
+def claims(row: LtiLaunchState, **changes) -> dict:
+    now = int(time.time())
+    values = {
+        "iss": ISSUER,
+        "aud": "tool-1",
+        "iat": now,
+        "exp": now + 300,
+        "nonce": row.nonce,
+        "sub": "sub-1",
+        "name": "Pat Example",
+        CLAIM + "deployment_id": "dep-1",
+        CLAIM + "version": "1.3.0",
+        CLAIM + "message_type": "LtiResourceLinkRequest",
+        CLAIM + "resource_link": {"id": "link-1"},
+    }
+    values.update(changes)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def launch(session, row: LtiLaunchState, key: str = PLATFORM_KEY, **changes):
+    token = jwt.encode(claims(row, **changes), key, algorithm="RS256")
+    return lti_launch(session, id_token=token, state=row.state, browser_state=row.state, hash_method="scrypt:1024:8:1")
+
+
+def test_a_first_launch_makes_an_account_without_email_linked_to_the_platforms_user(session, platform, course):
+    result = launch(session, login(session))
+    assert result.user.email is None and result.user.display_name == "Pat Example"
+    assert result.course_slug == course and result.lesson_slug is None
+    identity = session.scalar(select(LtiIdentity))
+    assert (identity.platform_id, identity.subject, identity.user_id) == (platform.id, "sub-1", result.user.id)
+
+
+def test_the_same_subject_signs_in_to_the_same_account_and_another_gets_its_own(session, platform, course):
+    first = launch(session, login(session)).user.id
+    assert launch(session, login(session)).user.id == first
+    assert launch(session, login(session), sub="sub-2").user.id != first
+
+
+def test_a_lesson_named_in_the_custom_parameters_is_opened(app, session, platform, course):
+    lesson = lesson_slugs(app, course)[1]
+    result = launch(session, login(session), **{CLAIM + "custom": {"course": course, "lesson": lesson}})
+    assert (result.course_slug, result.lesson_slug) == (course, lesson)
+
+
+@pytest.mark.parametrize(
+    ("changes", "check"),
+    [
+        ({"aud": "another-tool"}, "Audience"),
+        ({"iss": "https://other.example.org"}, "Issuer"),
+        ({"exp": int(time.time()) - 3600}, "Expiry"),
+        ({"nonce": "not-the-nonce"}, "Nonce"),
+        ({CLAIM + "deployment_id": "dep-9"}, "Deployment"),
+        ({CLAIM + "version": "1.1"}, "Version"),
+        ({CLAIM + "message_type": "LtiSubmissionReviewRequest"}, "Message type"),
+        ({"sub": None}, "anonymous launches"),
+        ({CLAIM + "custom": {"course": "no-such-course"}}, "course this site does not have"),
+    ],
+)
+def test_each_check_refuses_on_its_own(session, platform, course, changes, check):
+    with pytest.raises(LtiLaunchError, match=check):
+        launch(session, login(session), **changes)
+    assert session.scalar(select(User)) is None  # nobody was made
+
+
+def test_a_token_signed_by_another_key_is_refused(session, platform, course):
+    other, _ = rsa_pair()
+    with pytest.raises(LtiLaunchError, match="Signature"):
+        launch(session, login(session), key=other)
+
+
+def test_a_state_works_once_so_a_replayed_token_is_refused(session, platform, course):
+    row = login(session)
+    state, token = row.state, jwt.encode(claims(row), PLATFORM_KEY, algorithm="RS256")
+    lti_launch(session, id_token=token, state=state, browser_state=state)
+    with pytest.raises(LtiLaunchError, match="used already"):
+        lti_launch(session, id_token=token, state=state, browser_state=state)
+
+
+def test_a_launch_from_another_browser_is_refused(session, platform, course):
+    row = login(session)
+    token = jwt.encode(claims(row), PLATFORM_KEY, algorithm="RS256")
+    with pytest.raises(LtiLaunchError, match="did not start in this browser"):
+        lti_launch(session, id_token=token, state=row.state, browser_state=None)
+
+
+def test_a_deactivated_account_is_refused(session, platform, course):
+    user = launch(session, login(session)).user
+    user.is_active = False
+    session.commit()
+    with pytest.raises(LtiLaunchError, match="deactivated"):
+        launch(session, login(session))
+
+
+def test_an_unregistered_issuer_cannot_start_a_login(session, platform):
+    with pytest.raises(LtiLaunchError, match="not registered"):
+        lti_login_start(session, issuer="https://x.example", login_hint="u", target_link_uri="t", launch_url="l")
+
+
+def test_a_launch_with_a_score_line_item_records_where_scores_go(session, platform, course):
+    endpoint = {"lineitem": f"{ISSUER}/lineitems/7", "scope": [AGS_SCORE_SCOPE]}
+    launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint})
+    launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint})  # the same item again: one row
+    targets = session.scalars(select(LtiGradeTarget)).all()
+    assert [(t.lineitem_url, t.lesson_id) for t in targets] == [(f"{ISSUER}/lineitems/7", None)]
+
+
+def test_registration_refuses_bad_addresses_duplicates_and_no_deployment(session):
+    with pytest.raises(ValidationError) as bad:
+        lti_platform_register(session, details=details(key_set_url="not a url"))
+    assert bad.value.field == "key_set_url"
+    with pytest.raises(ValidationError) as none:
+        lti_platform_register(session, details=details(deployment_ids=[" "]))
+    assert none.value.field == "deployment_ids"
+    lti_platform_register(session, details=details())
+    with pytest.raises(ValidationError, match="registered already"):
+        lti_platform_register(session, details=details(name="Again"))
+
+
+def test_the_data_download_shows_the_lms_link_and_erasure_removes_it(session, platform, course):
+    endpoint = {"lineitem": f"{ISSUER}/lineitems/{uuid.uuid4().hex}", "scope": [AGS_SCORE_SCOPE]}
+    user = launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint}).user
+    links = personal_data_export(session, user=user)["lms_links"]
+    assert links == lti_export(session, user_id=user.id)["lms_links"]
+    assert [(link["platform"], link["your_id_there"]) for link in links] == [("Clinic Moodle", "sub-1")]
+    assert links[0]["scores_sent_to"][0]["line_item"] == endpoint["lineitem"]
+    # An LMS account has no password anyone knows: being signed in and confirming erases it.
+    account_delete(session, user=user, password=None)
+    assert session.scalar(select(LtiIdentity)) is None
+    assert session.scalar(select(LtiGradeTarget)) is None

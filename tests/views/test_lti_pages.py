@@ -1,0 +1,187 @@
+"""LTI pages over HTTP: the admins' /author/lti, the key set, and accounts an LMS made (no e-mail)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import LtiIdentity, LtiPlatform, Role, User
+from app.models.types import utcnow
+from app.services.lti import PlatformDetails, lti_platform_register
+from app.services.lti_keys import configured_tool_key
+from app.services.user_sessions import SessionLimits, user_session_start
+from tests.conftest import count_queries, create_user, csrf_token, login
+
+FORM = {
+    "name": "Clinic Moodle",
+    "issuer": "https://moodle.example.org",
+    "client_id": "abc123",
+    "auth_login_url": "https://moodle.example.org/mod/lti/auth.php",
+    "auth_token_url": "https://moodle.example.org/mod/lti/token.php",
+    "key_set_url": "https://moodle.example.org/mod/lti/certs.php",
+    "deployment_ids": "1\n2",
+}
+
+
+@pytest.fixture
+def admin_client(app, client):
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    assert login(client, "admin@example.org").status_code == 302
+    return client
+
+
+def register(app, n: int, first: int = 0) -> None:
+    with app.app_context():
+        for i in range(first, first + n):
+            lti_platform_register(
+                db.session,
+                details=PlatformDetails(
+                    name=f"LMS {i}",
+                    issuer=f"https://lms{i}.example.org",
+                    client_id="c",
+                    auth_login_url=f"https://lms{i}.example.org/auth",
+                    auth_token_url=f"https://lms{i}.example.org/token",
+                    key_set_url=f"https://lms{i}.example.org/jwks",
+                    deployment_ids=["1"],
+                ),
+            )
+        db.session.remove()
+
+
+def test_an_admin_registers_a_platform_and_sees_it_listed(app, admin_client):
+    token = csrf_token(admin_client, "/author/lti")
+    answer = admin_client.post("/author/lti", data={**FORM, "csrf_token": token})
+    assert answer.status_code == 302
+    page = admin_client.get("/author/lti").get_data(as_text=True)
+    assert "Clinic Moodle" in page and "https://moodle.example.org" in page and "1, 2" in page
+    # The page gives the LMS the tool's addresses.
+    assert "http://localhost/lti/login" in page and "http://localhost/lti/jwks" in page
+    with app.app_context():
+        assert db.session.scalar(select(LtiPlatform.deployment_ids)) == "1\n2"
+
+
+def test_missing_or_bad_fields_are_shown_beside_them_and_nothing_is_registered(app, admin_client):
+    token = csrf_token(admin_client, "/author/lti")
+    answer = admin_client.post("/author/lti", data={**FORM, "key_set_url": "certs.php", "csrf_token": token})
+    assert answer.status_code == 400
+    assert 'id="key_set_url-error"' in answer.get_data(as_text=True)
+    answer = admin_client.post("/author/lti", data={"csrf_token": token})
+    assert answer.status_code == 400
+    assert "This is needed." in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(LtiPlatform.id)) is None
+
+
+def test_the_same_issuer_and_client_id_twice_is_refused_with_a_message(app, admin_client):
+    token = csrf_token(admin_client, "/author/lti")
+    admin_client.post("/author/lti", data={**FORM, "csrf_token": token})
+    again = admin_client.post("/author/lti", data={**FORM, "name": "Again", "csrf_token": token})
+    assert again.status_code == 400
+    assert "registered already" in again.get_data(as_text=True)
+
+
+def test_the_admin_page_runs_the_same_queries_whatever_the_number_of_platforms(app, admin_client):
+    with app.app_context():
+        engine = db.engine
+    register(app, 1)
+    admin_client.get("/author/lti")
+    with count_queries(engine) as one:
+        assert admin_client.get("/author/lti").status_code == 200
+    register(app, 5, first=1)
+    with count_queries(engine) as six:
+        assert admin_client.get("/author/lti").status_code == 200
+    assert one() == six() <= 4
+
+
+def test_removing_a_platform_keeps_the_accounts_it_made(app, admin_client):
+    register(app, 1)
+    with app.app_context():
+        platform_id = db.session.scalar(select(LtiPlatform.id))
+        user = User(email=None, display_name="From the LMS", password_hash="x", role="learner")
+        db.session.add(user)
+        db.session.flush()
+        db.session.add(LtiIdentity(platform_id=platform_id, subject="s", user_id=user.id))
+        db.session.commit()
+        db.session.remove()
+    token = csrf_token(admin_client, "/author/lti")
+    assert admin_client.post(f"/author/lti/{platform_id}/delete", data={"csrf_token": token}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(LtiIdentity.id)) is None
+        assert db.session.scalar(select(User.id).where(User.display_name == "From the LMS")) is not None
+
+
+def test_the_key_set_publishes_the_public_half_only(app, client):
+    keys = client.get("/lti/jwks").get_json()["keys"]
+    with app.app_context():
+        key = configured_tool_key(app.config)
+    assert [k["kid"] for k in keys] == [key.kid]
+    assert keys[0]["alg"] == "RS256" and keys[0]["use"] == "sig"
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(keys[0])
+
+
+def test_a_bare_login_or_launch_is_a_clear_400(client):
+    login_answer = client.get("/lti/login")
+    assert login_answer.status_code == 400
+    assert "lacks iss, login_hint or target_link_uri" in login_answer.get_data(as_text=True)
+    launch_answer = client.post("/lti/launch", data={"id_token": "x.y.z", "state": "nope"})
+    assert launch_answer.status_code == 400
+    assert "State" in launch_answer.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- accounts without e-mail
+
+
+def lms_account(app) -> int:
+    with app.app_context():
+        user = User(email=None, display_name="Pat From Moodle", password_hash="!", role="learner")
+        db.session.add(user)
+        db.session.commit()
+        user_id = user.id
+        db.session.remove()
+        return user_id
+
+
+def test_the_users_list_and_page_say_an_lms_account_has_no_address(app, admin_client):
+    user_id = lms_account(app)
+    assert "None (signs in through an LMS)" in admin_client.get("/author/users").get_data(as_text=True)
+    assert "None (signs in through an LMS)" in admin_client.get(f"/author/users/{user_id}").get_data(as_text=True)
+    assert admin_client.get("/author/users?search=example").status_code == 200
+
+
+def test_no_password_link_can_be_sent_to_an_lms_account(app, admin_client):
+    user_id = lms_account(app)
+    token = csrf_token(admin_client, "/author/users")
+    answer = admin_client.post(f"/author/users/{user_id}/reset-link", data={"csrf_token": token})
+    assert answer.status_code == 400
+    assert "no e-mail address" in answer.get_data(as_text=True)
+
+
+def sign_in_as(app, client, user_id: int) -> None:
+    """Sign the client in to an account with no password, as a launch does (a recorded session)."""
+    with app.app_context():
+        token = user_session_start(
+            db.session,
+            user=db.session.get(User, user_id),
+            remember=False,
+            now=utcnow(),
+            limits=SessionLimits.from_config(app.config),
+        )
+        db.session.remove()
+    with client.session_transaction() as stored:
+        stored["_user_id"] = token
+        stored["_fresh"] = True
+
+
+def test_an_lms_account_deletes_itself_without_a_password(app, client):
+    """Its password is unknown to everyone, so the page asks only for the confirmation."""
+    user_id = lms_account(app)
+    sign_in_as(app, client, user_id)
+    page = client.get("/me/delete")
+    assert page.status_code == 200
+    assert 'name="password"' not in page.get_data(as_text=True)
+    csrf = csrf_token(client, "/me/delete")
+    assert client.post("/me/delete", data={"csrf_token": csrf}).status_code == 400  # the box not ticked
+    assert client.post("/me/delete", data={"csrf_token": csrf, "understood": "y"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user_id) is None
