@@ -25,12 +25,11 @@ With no store configured nothing is written at all, so the learner pages run no 
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import logging
 import secrets
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -279,25 +278,30 @@ Put = Callable[[XapiStore, str, dict], tuple[int, str]]
 
 def put_statement(store: XapiStore, statement_id: str, statement: dict) -> tuple[int, str]:
     """PUT one statement under its id; the store's status and body (raises StoreUnavailable if
-    it cannot be reached). The standard library is enough for one JSON request."""
+    it cannot be reached). The standard library is enough for one JSON request; http.client
+    speaks only HTTP and HTTPS, whatever the configured URL says."""
+    url = urllib.parse.urlsplit(store.statements_url)
+    connection_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
     credentials = base64.b64encode(f"{store.username}:{store.password}".encode()).decode()
-    request = urllib.request.Request(  # noqa: S310 - the admin's configured https/http endpoint
-        store.statements_url + "?" + urllib.parse.urlencode({"statementId": statement_id}),
-        data=json.dumps(statement).encode(),
-        method="PUT",
-        headers={
-            "Authorization": f"Basic {credentials}",
-            "Content-Type": "application/json",
-            "X-Experience-API-Version": XAPI_VERSION,
-        },
-    )
+    path = (url.path or "/") + "?" + urllib.parse.urlencode({"statementId": statement_id})
+    connection = connection_class(url.netloc, timeout=store.timeout)
     try:
-        with urllib.request.urlopen(request, timeout=store.timeout) as response:  # noqa: S310
-            return response.status, response.read(1000).decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(1000).decode(errors="replace")
-    except (OSError, ValueError) as error:  # refused, timed out, bad address
+        connection.request(
+            "PUT",
+            path,
+            body=json.dumps(statement).encode(),
+            headers={
+                "Authorization": f"Basic {credentials}",
+                "Content-Type": "application/json",
+                "X-Experience-API-Version": XAPI_VERSION,
+            },
+        )
+        response = connection.getresponse()
+        return response.status, response.read(1000).decode(errors="replace")
+    except (OSError, http.client.HTTPException) as error:  # refused, timed out, reset, garbled
         raise StoreUnavailable(f"The learning record store is unreachable: {error}") from error
+    finally:
+        connection.close()
 
 
 @dataclass(frozen=True)
