@@ -23,16 +23,10 @@ from app.api.schemas import (
     PublicationSchema,
 )
 from app.extensions import db
-from app.jobs.analytics import refresh_course_analytics
+from app.jobs.analytics import stored_report
 from app.models import Course
 from app.services import authoring
-from app.services.analytics import (
-    CourseAnalytics,
-    date_range_for,
-    snapshot_get,
-    snapshot_is_refreshing,
-    snapshot_report,
-)
+from app.services.analytics import CourseAnalytics, date_range_for
 from app.services.authoring import DraftError, DraftInvalid, NothingToPublish, NotInDraft, ReviewInput, SourceInput
 from app.services.errors import Problem
 from app.services.progress import course_by_slug
@@ -261,14 +255,7 @@ def analytics(query: dict, course_slug: str):
     date_range = date_range_for(query.get("range"))
     if date_range is None:  # pragma: no cover - the schema accepts only the ranges there are
         raise ApiError(422, "There is no such date range.")
-    snapshot = snapshot_get(db.session, course=course)
-    report = snapshot_report(snapshot, course=course, date_range=date_range)
-    if report is None and not snapshot_is_refreshing(snapshot):
-        # As the page does: nothing is written here, so the job (a session of its own) sees what we see.
-        refresh_course_analytics(course.id)
-        # Where jobs run inline (tests, immediate mode) the figures are there already.
-        snapshot = snapshot_get(db.session, course=course, reload=True)
-        report = snapshot_report(snapshot, course=course, date_range=date_range)
+    report, _ = stored_report(course, date_range)  # with none yet, as the page does, starts their computation
     return {
         "course": {"slug": course.slug, "title": course.title},
         "range": date_range.key,

@@ -18,7 +18,7 @@ from app.author import bp
 from app.author.charts import choice_chart, passed_chart, percent
 from app.errors import render_error
 from app.extensions import db
-from app.jobs.analytics import refresh_course_analytics
+from app.jobs.analytics import refresh_course_analytics, stored_report
 from app.models import Course
 from app.models.types import utcnow
 from app.services import analytics as rules
@@ -29,9 +29,6 @@ from app.services.analytics import (
     date_range_for,
     question_editor_places,
     report_table,
-    snapshot_get,
-    snapshot_is_refreshing,
-    snapshot_report,
 )
 from app.spreadsheet import neutralise
 
@@ -82,25 +79,6 @@ def unknown_range(error: UnknownRange):
     return render_error(400, f"There is no such date range. The figures cover {choices}.")
 
 
-def _stored_report(course: Course, date_range: DateRange) -> tuple[rules.CourseAnalytics | None, bool]:
-    """The range's figures from the course's snapshot, and whether a refresh is running.
-
-    With none yet (or only from before date ranges), a refresh is enqueued: the page and the
-    download never compute, but they start the computation.
-    """
-    snapshot = snapshot_get(db.session, course=course)
-    report = snapshot_report(snapshot, course=course, date_range=date_range)
-    refreshing = snapshot_is_refreshing(snapshot)
-    if report is None and not refreshing:
-        # Nothing has been written here, so the job (a session of its own) sees what we see.
-        refresh_course_analytics(course.id)
-        refreshing = True
-        # Where jobs run inline (tests, immediate mode) the figures are there already.
-        snapshot = snapshot_get(db.session, course=course, reload=True)
-        report = snapshot_report(snapshot, course=course, date_range=date_range)
-    return report, refreshing
-
-
 @bp.get("/analytics")
 def analytics():
     """Show the latest computed funnels and question statistics of one course (?course=slug) and range.
@@ -114,7 +92,7 @@ def analytics():
     date_range = _chosen_range()
     report, refreshing, places = None, False, {}
     if course is not None:
-        report, refreshing = _stored_report(course, date_range)
+        report, refreshing = stored_report(course, date_range)
         if report is not None:
             places = question_editor_places(
                 db.session, course=course, question_ids=[question.question_id for _, question in report.questions]
@@ -158,7 +136,7 @@ def analytics_csv():
     date_range = _chosen_range()
     if course is None:
         abort(404)
-    report, _ = _stored_report(course, date_range)
+    report, _ = stored_report(course, date_range)
     if report is None:
         return render_error(404, NO_FIGURES_YET)
     header, rows = report_table(report)

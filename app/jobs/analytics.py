@@ -1,7 +1,9 @@
 """The analytics refresh as jobs: hourly for every course, and on an admin's "Recalculate now".
 
 The work and its guard are app/services/analytics.py's ``snapshot_refresh``: a refresh that finds
-another one of the same course running skips, so enqueuing one more is always safe.
+another one of the same course running skips, so enqueuing one more is always safe. Readers of the
+figures (the page, its CSV, the API) go through ``stored_report``, which starts a refresh when
+there are none yet.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import crontab, job, periodic_job
 from app.models import Course
-from app.services.analytics import snapshot_refresh
+from app.services.analytics import (
+    CourseAnalytics,
+    DateRange,
+    snapshot_get,
+    snapshot_is_refreshing,
+    snapshot_refresh,
+    snapshot_report,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,3 +43,22 @@ def refresh_all_analytics() -> None:
     db.session.rollback()  # nothing to keep; end the read before the refreshes start
     for course_id in course_ids:
         refresh_course_analytics(course_id)
+
+
+def stored_report(course: Course, date_range: DateRange) -> tuple[CourseAnalytics | None, bool]:
+    """The range's figures from the course's snapshot, and whether a refresh is running.
+
+    With none yet (or only from before date ranges), a refresh is enqueued: the page, the download
+    and the API never compute, but they start the computation.
+    """
+    snapshot = snapshot_get(db.session, course=course)
+    report = snapshot_report(snapshot, course=course, date_range=date_range)
+    refreshing = snapshot_is_refreshing(snapshot)
+    if report is None and not refreshing:
+        # Nothing has been written here, so the job (a session of its own) sees what we see.
+        refresh_course_analytics(course.id)
+        refreshing = True
+        # Where jobs run inline (tests, immediate mode) the figures are there already.
+        snapshot = snapshot_get(db.session, course=course, reload=True)
+        report = snapshot_report(snapshot, course=course, date_range=date_range)
+    return report, refreshing

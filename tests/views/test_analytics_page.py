@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.author import analytics as page
 from app.author.analytics import age_in_words
 from app.extensions import db
+from app.jobs import analytics as analytics_jobs
 from app.models import AnalyticsSnapshot, Course, Lesson, Role
 from app.models.types import utcnow
 from app.services import authoring
@@ -66,7 +67,8 @@ def snapshot_computed_at(app):
 def enqueued(monkeypatch):
     """Record the refreshes the page enqueues instead of running them inline."""
     calls: list[int] = []
-    monkeypatch.setattr(page, "refresh_course_analytics", calls.append)
+    monkeypatch.setattr(page, "refresh_course_analytics", calls.append)  # "Recalculate now"
+    monkeypatch.setattr(analytics_jobs, "refresh_course_analytics", calls.append)  # no figures yet
     return calls
 
 
