@@ -96,6 +96,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # The app switches SQLite's foreign keys on for every connection (app/security.py), but a
+            # batch migration rebuilds a table by copying and dropping it, and with foreign keys on
+            # the drop would cascade: rebuilding ``users`` would delete everyone's progress. As
+            # Alembic advises, they are off while migrating (the PRAGMA only works outside a
+            # transaction, hence before it begins); PostgreSQL alters tables in place.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end SQLAlchemy's autobegun transaction, so Alembic's own commits
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
