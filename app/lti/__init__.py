@@ -2,10 +2,10 @@
 
 A launch inside the LMS's iframe is a third-party context: the browser sends a cookie there only
 if it is ``SameSite=None; Secure``. So the state cookie of the login always is, and the session
-cookie becomes so once a launch asked for an iframe (its ``launch_presentation.document_target``);
-a launch into a new window keeps the site's ``SameSite=Lax``. The pages of such a session allow
-the launching platform, and only it, as a frame ancestor (CSP ``frame-ancestors``); every other
-page keeps ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
+cookie becomes so after a launch, unless the platform said it opened a new window
+(``launch_presentation.document_target`` "window"), which keeps the site's ``SameSite=Lax``.
+The pages of a framed session allow the launching platform, and only it, as a frame ancestor
+(CSP ``frame-ancestors``); every other page keeps ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
 """
 
 from __future__ import annotations

@@ -100,7 +100,9 @@ def launch():
         response.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"), secure=True, samesite="None")
         return response
     start_session(result.user)
-    if result.document_target in ("iframe", "frame"):
+    # Framed unless the platform said it opened a new window: LMSs embed tools by default, and a
+    # framed session whose cookie stayed SameSite=Lax would lose its login on the next click.
+    if result.document_target != "window":
         session[FRAME_KEY] = platform_origin(result.platform)
     if result.message_type == DEEP_LINKING:
         session[DEEP_LINK_KEY] = {
