@@ -100,12 +100,13 @@ def lesson_done(course_slug: str, lesson_slug: str):
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
+    learner_id, lesson_id = current_user.id, entry.lesson.id  # before the commit expires them
     try:
         lesson_mark_done(db.session, learner=current_user, entry=entry)
     except LessonNeedsQuiz as error:
         flash(str(error), "warning")
         return redirect(url_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug))
-    lti_scores_enqueue(user_id=current_user.id, lesson_id=entry.lesson.id)
+    lti_scores_enqueue(user_id=learner_id, lesson_id=lesson_id)
     flash(f"You completed “{entry.lesson.title}”.", "success")
     return redirect(url_for("learn.continue_course", course_slug=course_slug))
 
@@ -125,6 +126,8 @@ def quiz(course_slug: str, lesson_slug: str):
         try:
             answers = parse_answers(request.form)
             chosen = answers
+            # Read before the commit, which expires them: after it, reading them is a query.
+            learner_id, lesson_id = current_user.id, entry.lesson.id
             result = quiz_submit_attempt(
                 db.session,
                 learner=current_user,
@@ -144,7 +147,7 @@ def quiz(course_slug: str, lesson_slug: str):
                 submission_key = request.form["submission_key"]
         else:
             if result.passed:
-                lti_scores_enqueue(user_id=current_user.id, lesson_id=entry.lesson.id)
+                lti_scores_enqueue(user_id=learner_id, lesson_id=lesson_id)
             # Saved: from here on, whatever fails, the learner is sent to their attempt.
             return redirect_to_saved(
                 url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt_id)
