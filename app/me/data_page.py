@@ -38,6 +38,7 @@ TITLES = {
     "review_schedule": "Questions you will be asked again, and when",
     "review_answers": "Your answers in review",
     "certificates": "Your certificates",
+    "api_tokens": "Your API tokens (their names, what they may do and when used; never the tokens)",
     "contact_requests": "Your requests for the clinic to contact you",
     "contact_requests_i_picked_up": "Contact requests you picked up, as clinic staff",
     "contact_request_actions_i_took": "What you did to contact requests, as clinic staff",

@@ -40,7 +40,6 @@ def tokens():
         created=created,
         tokens=tokens_of(db.session, user=current_user),
         scope_labels={name: scope.label for name, scope in SCOPES.items()},
-        revoke_form=EmptyForm(),
     ), status
 
 
