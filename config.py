@@ -91,6 +91,9 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     PASSWORD_MIN_LENGTH = 10
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # A course image's upload limit in bytes; the upload page alone takes a body this big (plus
+    # its form), and deploy/nginx.conf lets it through.
+    MEDIA_MAX_BYTES = int(os.environ.get("MEDIA_MAX_BYTES", str(2 * 1024 * 1024)))
     # Pages and e-mails show times in this zone (an IANA name, checked at start-up); storage stays UTC.
     SITE_TIMEZONE = os.environ.get("SITE_TIMEZONE", "Europe/London")
     COURSES_DIR = BASE_DIR / "courses"
@@ -149,11 +152,34 @@ class Config:
     JOBS_SQLITE_PATH = Path(os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_DIR / "jobs.sqlite")))
     # Several sites on one Redis need a queue name each.
     JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "naltrexone")
+    # The clinic that runs the course, shown on /contact; each may be left empty, and the page
+    # then leaves that detail out. Intake e-mail: where a new contact request is announced (the
+    # message holds only a link); empty, nobody is e-mailed and requests wait in the queue.
+    CLINIC_NAME = os.environ.get("CLINIC_NAME", "")
+    CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "")
+    CLINIC_HOURS = os.environ.get("CLINIC_HOURS", "")
+    CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "")
+    CLINIC_INTAKE_EMAIL = os.environ.get("CLINIC_INTAKE_EMAIL", "")
+    # Closed and withdrawn contact requests are deleted this many days after they ended.
+    CONTACT_REQUEST_RETENTION_DAYS = int(os.environ.get("CONTACT_REQUEST_RETENTION_DAYS", "90"))
+    RATELIMIT_CONTACT = "5 per hour;20 per day"  # contact requests per address
+    RATELIMIT_CONTACT_ACCOUNT = "5 per day"  # per signed-in account, and per phone number or e-mail given
     # Open Badges credentials (app/credentials), issued as ISSUER_NAME: the site's Ed25519 key as
     # a Multikey secret key ("z3u2...", from `flask credentials new-key`).
     CREDENTIAL_SIGNING_KEY = os.environ.get("CREDENTIAL_SIGNING_KEY", "")
     # Development only: with no CREDENTIAL_SIGNING_KEY, a key made once and kept here.
     CREDENTIAL_SIGNING_KEY_FILE: Path | None = None
+    # xAPI (app/services/xapi.py): the clinic's learning record store, its xAPI base URL (the
+    # Statements resource is XAPI_ENDPOINT + "statements") and the key and secret it gave this
+    # site (HTTP basic auth). Empty: no statement is written or sent.
+    XAPI_ENDPOINT = os.environ.get("XAPI_ENDPOINT", "")
+    XAPI_USERNAME = os.environ.get("XAPI_USERNAME", "")
+    XAPI_PASSWORD = os.environ.get("XAPI_PASSWORD", "")
+    XAPI_TIMEOUT = float(os.environ.get("XAPI_TIMEOUT", "10"))  # seconds per request to the store
+    # The LTI 1.3 tool's RSA key (PEM), published at /lti/jwks. Without it (and no file below) the
+    # LTI pages answer 404. Development and tests make one once in the file.
+    LTI_PRIVATE_KEY = os.environ.get("LTI_PRIVATE_KEY", "")
+    LTI_PRIVATE_KEY_FILE: Path | None = None
 
 
 class DevelopmentConfig(Config):
@@ -162,6 +188,7 @@ class DevelopmentConfig(Config):
     DEBUG = os.environ.get("FLASK_DEBUG", "0") == "1"
     SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
     CREDENTIAL_SIGNING_KEY_FILE = INSTANCE_DIR / "credential_signing_key"
+    LTI_PRIVATE_KEY_FILE = INSTANCE_DIR / "lti_private_key.pem"
     PUBLIC_URL = Config.PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     TRUSTED_HOSTS = trusted_hosts(PUBLIC_URL, Config.TRUSTED_HOSTS_EXTRA, local=True)
 
@@ -177,6 +204,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - cheap hashing for tests only
     CREDENTIAL_SIGNING_KEY = "z3u2dHefZbkeKUHYg2u2idXnpRNSD8NN7sXaWSLNdWBDokE5"  # noqa: S105 - a test key, public
+    LTI_PRIVATE_KEY_FILE = INSTANCE_DIR / "lti_test_key.pem"
     RATELIMIT_ENABLED = False  # the rate-limit tests switch it on
     RATELIMIT_STORAGE_URI = "memory://"
     # Jobs run inline, in the test's app; the queue tests switch to a real backend and worker.

@@ -58,8 +58,25 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
 
         show_unsent_mail_on_console()
 
-    from app import api, assets, auth, author, cli, counsel, errors, learn, main, me, parsing, security, timefmt, urls
+    from app import (
+        api,
+        assets,
+        auth,
+        author,
+        cli,
+        counsel,
+        errors,
+        learn,
+        lti,
+        main,
+        me,
+        parsing,
+        security,
+        timefmt,
+        urls,
+    )
     from app.certificates import bp as certificates_bp
+    from app.contact import bp as contact_bp
     from app.credentials import issuing as credentials
     from app.permissions import TEMPLATE_GLOBALS
     from app.question_kinds import KINDS
@@ -69,11 +86,13 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(me.bp)
+    app.register_blueprint(contact_bp)
     app.register_blueprint(counsel.bp)
     app.register_blueprint(author.bp)
     app.register_blueprint(certificates_bp)
     api.init_app(app)  # the JSON API (/api/v1), its OpenAPI description and docs page
     errors.register(app)
+    lti.init_app(app)  # LTI 1.3 tool; before security: its framing headers replace the defaults
     security.register(app)
     assets.register(app)
     cli.register(app)

@@ -27,6 +27,7 @@ SCANNED_NAMES = {"Makefile", "run"}
 SKIPPED_DIRS = {
     ".git",
     ".venv",
+    ".peers",  # the test peers' own virtualenvs (make peers)
     "node_modules",
     ".pytest_cache",
     ".ruff_cache",

@@ -132,6 +132,9 @@ class LinkCounsellorForm(FlaskForm):
     def set_counsellors(self, counsellors: list[User]) -> LinkCounsellorForm:
         """Offer these counsellors, by name and e-mail so two people with one name can be told apart."""
         self.counsellor_id.choices = [
-            SelectChoice(counsellor.id, f"{counsellor.display_name} ({counsellor.email or 'no e-mail: signs in through an LMS'})") for counsellor in counsellors
+            SelectChoice(
+                counsellor.id, f"{counsellor.display_name} ({counsellor.email or 'no e-mail: signs in through an LMS'})"
+            )
+            for counsellor in counsellors
         ]
         return self

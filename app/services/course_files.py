@@ -324,7 +324,7 @@ def _check_images(text: str, c: _Collector, where: str, media_names: Collection[
     """
     for image in markdown_images(text):
         shown = image.src if len(image.src) <= 80 else image.src[:77] + "..."
-        if re.match(r"(?i)^(?:[a-z][a-z0-9+.-]*:|//)", image.src):
+        if re.match(r"(?i)^(?:https?:)?//", image.src):
             c.add(
                 where,
                 f"image “{shown}” is on another site: pages load nothing from elsewhere, so upload the image "

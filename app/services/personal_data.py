@@ -19,6 +19,7 @@ from app.models import (
     CounsellorLink,
     Course,
     CourseDraft,
+    CourseMedia,
     CoursePublication,
     Invitation,
     Lesson,
@@ -32,8 +33,11 @@ from app.models import (
     User,
     UserSession,
 )
+from app.services.contact_requests import contact_requests_export
 from app.services.errors import ValidationError
+from app.services.lti import lti_export
 from app.services.user_admin import is_last_active_admin_locked
+from app.services.xapi import xapi_export
 
 # (table, column) -> (export section, what erasure does)
 USER_REFERENCES = {
@@ -50,12 +54,19 @@ USER_REFERENCES = {
     ("audit_events", "actor_id"): ("admin_actions_i_took", "unlinked: an anonymous record stays"),
     ("course_drafts", "updated_by_id"): ("course_drafts_i_edited", "unlinked"),
     ("course_publications", "published_by_id"): ("course_publications_i_made", "unlinked"),
+    ("course_media", "uploaded_by_id"): ("course_images_i_uploaded", "unlinked: the image stays in the course"),
     ("user_sessions", "user_id"): ("login_sessions", "erased"),
     ("reminder_settings", "user_id"): ("reminders", "erased"),
     ("review_cards", "user_id"): ("review_schedule", "erased"),
     ("review_answers", "user_id"): ("review_answers", "erased"),
     ("certificates", "user_id"): ("certificates", "erased: their codes then verify nothing"),
     ("api_tokens", "user_id"): ("api_tokens", "erased: the tokens stop working"),
+    ("contact_requests", "requester_id"): ("contact_requests", "erased"),
+    ("contact_requests", "picked_up_by_id"): ("contact_requests_i_picked_up", "unlinked"),
+    ("contact_request_events", "actor_id"): ("contact_request_actions_i_took", "unlinked: an anonymous record stays"),
+    ("xapi_actors", "user_id"): ("learning_record_store_id", "erased: the store's statements lead to nobody"),
+    ("xapi_statements", "user_id"): ("learning_record_store_waiting", "erased: never sent"),
+    ("lti_identities", "user_id"): ("lms_links", "erased, with where scores went: a new launch makes a new account"),
 }
 
 
@@ -218,6 +229,16 @@ def personal_data_export(session: Session, *, user: User) -> dict:
         {"course_id": p.course_id, "published_at": _when(p.published_at), "summary": p.summary}
         for p in session.scalars(select(CoursePublication).where(CoursePublication.published_by_id == user.id))
     ]
+    # Which images, not the images: they are course content, not the person's data.
+    data["course_images_i_uploaded"] = [
+        {"course": title, "name": m.name, "uploaded_at": _when(m.uploaded_at)}
+        for m, title in session.execute(
+            select(CourseMedia, Course.title)
+            .join(Course, Course.id == CourseMedia.course_id)
+            .where(CourseMedia.uploaded_by_id == user.id)
+            .order_by(CourseMedia.id)
+        )
+    ]
     # The token's hash stays out: it is of no use to the person and is best kept on the server.
     data["login_sessions"] = [
         {
@@ -305,18 +326,27 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             .order_by(Certificate.id)
         )
     ]
+    # Requests to be contacted by the clinic: the person's own, and what they did to others' as staff.
+    data.update(contact_requests_export(session, user=user))
+    # The pseudonym the site's learning record store knows them by, and what still waits to go there.
+    data.update(xapi_export(session, user_id=user.id))
+    # The LMSs (LTI) that launch the course for them, and where their scores go.
+    data.update(lti_export(session, user_id=user.id))
     return data
 
 
-def account_delete(session: Session, *, user: User, password: str) -> None:
+def account_delete(session: Session, *, user: User, password: str | None) -> None:
     """Erase the account after checking its password again, and commit.
 
     Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
-    API tokens, reminder settings and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code
-    verifies nothing);
+    API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent
+    and certificates go with it (ON DELETE CASCADE:
+    a deleted account's certificate code verifies nothing);
     audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
     """
-    if not check_password_hash(user.password_hash, password):
+    # An account an LTI launch made has no password anyone knows (its LMS signs it in): being signed
+    # in, and the confirmation, must do. Every other account gives its password again.
+    if user.email is not None and not check_password_hash(user.password_hash, password or ""):
         raise ValidationError("password", "That password is not right.")
     if is_last_active_admin_locked(session, user):
         session.rollback()  # releases the lock at once

@@ -11,12 +11,17 @@ from app.models import (
     ApiToken,
     AuditEvent,
     Certificate,
+    ContactRequest,
+    ContactRequestEvent,
     CounsellorLink,
     Course,
     CourseDraft,
+    CourseMedia,
     CoursePublication,
     Invitation,
     Lesson,
+    LtiIdentity,
+    LtiPlatform,
     ProgressView,
     Question,
     ReminderSettings,
@@ -24,6 +29,8 @@ from app.models import (
     Role,
     User,
     UserSession,
+    XapiActor,
+    XapiStatement,
 )
 from app.models.types import utcnow
 from app.services.errors import ValidationError
@@ -94,12 +101,51 @@ def person(app, course, session):
             AuditEvent(actor_id=me.id, subject_id=other.id, action="deactivated", details={}),
             CourseDraft(course_id=course_row.id, data={}, updated_by_id=me.id),
             CoursePublication(course_id=course_row.id, published_by_id=me.id, summary="Changed things"),
+            CourseMedia(
+                course_id=course_row.id,
+                name="chart.png",
+                content_type="image/png",
+                sha256="0" * 64,
+                data=b"\x89PNG",
+                size_bytes=4,
+                width=1,
+                height=1,
+                uploaded_by_id=me.id,
+            ),
             UserSession(user_id=me.id, token_hash=uuid.uuid4().hex, expires_at=now),
             ReminderSettings(user_id=me.id, away_reminders=True, last_reminded_at=now),
             Certificate(user_id=me.id, course_id=course_row.id, code=uuid.uuid4().hex, name_at_issue="Me Myself"),
             ApiToken(user_id=me.id, name="Clinic dashboard", scopes="read:progress", token_hash=uuid.uuid4().hex),
+            ContactRequest(requester_id=me.id, contact_by="phone", phone="07700 900123", topic="alcohol"),
+            XapiActor(user_id=me.id, name="0" * 32),
+            XapiStatement(
+                id=str(uuid.uuid4()),
+                user_id=me.id,
+                statement={"verb": {"display": {"en": "experienced"}}, "object": {"id": "http://localhost/x"}},
+                created_at=now,
+            ),
         ]
     )
+    # An LMS (LTI) that launches the course for this person.
+    lms = LtiPlatform(
+        name="Moodle",
+        issuer="https://lms.example.org",
+        client_id="c",
+        auth_login_url="https://lms.example.org/auth",
+        auth_token_url="https://lms.example.org/token",
+        key_set_url="https://lms.example.org/jwks",
+        deployment_ids="1",
+    )
+    session.add(lms)
+    session.flush()
+    session.add(LtiIdentity(platform_id=lms.id, subject="moodle-user-7", user_id=me.id))
+    # A request someone else made, which this person picked up as clinic staff.
+    picked = ContactRequest(
+        requester_id=other.id, contact_by="email", email="o@example.org", topic="other", picked_up_by_id=me.id
+    )
+    session.add(picked)
+    session.flush()
+    session.add(ContactRequestEvent(request_id=picked.id, actor_id=me.id, action="picked_up"))
     session.commit()
     return me
 
@@ -124,6 +170,7 @@ def test_deletion_clears_every_reference_and_keeps_anonymous_audit(session, pers
     person_id = person.id
     audit_rows = session.scalar(select(func.count()).select_from(AuditEvent))
     view_rows = session.scalar(select(func.count()).select_from(ProgressView))
+    contact_event_rows = session.scalar(select(func.count()).select_from(ContactRequestEvent))
     account_delete(session, user=person, password=PASSWORD)
     session.expire_all()
     assert session.get(User, person_id) is None
@@ -131,6 +178,7 @@ def test_deletion_clears_every_reference_and_keeps_anonymous_audit(session, pers
         assert count_where(session, table, column, person_id) == 0, f"{table}.{column} still points at the account"
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_rows
     assert session.scalar(select(func.count()).select_from(ProgressView)) == view_rows
+    assert session.scalar(select(func.count()).select_from(ContactRequestEvent)) == contact_event_rows
     assert session.scalar(text("SELECT count(*) FROM quiz_attempts")) == 0
     assert session.scalar(text("SELECT count(*) FROM attempt_answers")) == 0
 

@@ -12,12 +12,16 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Certificate, CounsellorLink, Course, CoursePublication, Lesson, Question, ReviewCard, Role, User
-from app.services.authoring.draft import published_data
 from app.services.api_tokens import token_create
+from app.services.authoring.draft import published_data
+from app.services.contact_requests import ContactDetails, contact_request_create
+from app.services.course_media import media_upload, media_version
+from app.services.lti import PlatformDetails, lti_platform_register
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.review import review_submit
 from app.services.sharing import invitation_create
 from tests.conftest import create_user, csrf_token, factory_course_spec, lesson_slugs, login
+from tests.images import png_bytes
 
 ROLES = ["anonymous", "learner", "other_learner", "counsellor", "other_counsellor", "admin"]
 EMAILS = {
@@ -77,6 +81,17 @@ def world(app, course):
         )
         world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code, "review": review_key}
         world["invitation"] = to_cancel.id
+        # The learner's request to be contacted, with progress attached (the counsellor's link shows it).
+        world["contact_request"] = contact_request_create(
+            db.session,
+            details=ContactDetails(contact_by="phone", phone="07700 900123", topic="alcohol", attach_progress=True),
+            requester=learner,
+        ).id
+        # A course image no lesson shows: its page, its public URL, and the delete row.
+        image = media_upload(
+            db.session, course=db.session.get(Course, lesson.course_id), data=png_bytes(), filename="diagram.png"
+        )
+        world["media"], world["media_version"] = image.name, media_version(image.sha256)
         # The learner's API token, for the revoke row (the API's own matrix is test_api_access_matrix.py).
         world["api_token"] = token_create(db.session, user=learner, name="Matrix", scopes=["read:progress"])[0].id
         # An earlier version in the publication history (another title), for the restore rows.
@@ -86,6 +101,19 @@ def world(app, course):
         db.session.add(publication)
         db.session.flush()
         world["publication"] = publication.id
+        # A registered LMS (LTI), for its remove row.
+        world["lti_platform"] = lti_platform_register(
+            db.session,
+            details=PlatformDetails(
+                name="Matrix LMS",
+                issuer="https://lms.example.org",
+                client_id="matrix",
+                auth_login_url="https://lms.example.org/auth",
+                auth_token_url="https://lms.example.org/token",
+                key_set_url="https://lms.example.org/jwks",
+                deployment_ids=["1"],
+            ),
+        ).id
         # The learner's certificate is public; the other learner's is private (the default).
         world["certificate"], world["private_certificate"] = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         for holder, code_, public in [
@@ -165,8 +193,22 @@ def matrix(w):
         ("GET", f"/counsel/clients/{other}"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", "/counsel/clients/999999"): [LOGIN, 403, 403, 404, 404, 404],
+        # The clinic's queue: every counsellor and admin sees every request; nobody else sees any.
+        ("GET", "/counsel/requests"): [LOGIN, 403, 403, 200, 200, 200],
+        ("GET", "/counsel/requests?show=ended"): [LOGIN, 403, 403, 200, 200, 200],
+        ("GET", f"/counsel/requests/{w['contact_request']}"): [LOGIN, 403, 403, 200, 200, 200],
+        ("GET", "/counsel/requests/999999"): [LOGIN, 403, 403, 404, 404, 404],
+        # Anyone may ask the clinic to contact them, with or without an account.
+        ("GET", "/contact"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/contact/sent"): [200, 200, 200, 200, 200, 200],
         ("GET", "/author/"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/analytics?range=30d"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/analytics?range=7d"): [LOGIN, 403, 403, 403, 403, 400],  # no such range
+        ("GET", "/author/analytics.csv"): [LOGIN, 403, 403, 403, 403, 200],  # jobs run inline here: figures at once
+        ("GET", "/author/analytics.csv?range=90d"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/analytics.csv?range=7d"): [LOGIN, 403, 403, 403, 403, 400],
+        ("GET", "/author/analytics.csv?course=nope"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", "/author/users"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"/author/users/{other}"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/users/999999"): [LOGIN, 403, 403, 403, 403, 404],
@@ -179,7 +221,18 @@ def matrix(w):
         ("GET", f"{a}/publications"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/publications/{w['publication']}/restore"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/publications/999999/restore"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"{a}/media"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/courses/nope/media"): [LOGIN, 403, 403, 403, 403, 404],
+        # A course image is course content, the same for everyone, at a URL naming its version.
+        ("GET", f"/media/{w['course']}/{w['media_version']}/{w['media']}"): [200, 200, 200, 200, 200, 200],
+        ("GET", f"/media/{w['course']}/0000000000000000/{w['media']}"): [404, 404, 404, 404, 404, 404],
         ("GET", f"{a}/modules/new"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/lti"): [LOGIN, 403, 403, 403, 403, 200],
+        # The LTI tool: its key set is public; login and launch take only a platform's requests
+        # (a bare one is refused with the check that failed); the picker needs a deep-linking launch.
+        ("GET", "/lti/jwks"): [200, 200, 200, 200, 200, 200],
+        ("GET", "/lti/login"): [400, 400, 400, 400, 400, 400],
+        ("GET", "/lti/deep-link"): [LOGIN, 404, 404, 404, 404, 404],
         ("GET", f"{a}/modules/{module}/edit"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/modules/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", f"{a}/lessons/new"): [LOGIN, 403, 403, 403, 403, 200],
@@ -202,6 +255,15 @@ def matrix(w):
         ("POST", f"{c}/certificate/revoke"): [LOGIN, 302, 302, 404, 404, 404],
         ("POST", f"{c}/certificate/reissue"): [LOGIN, 302, 302, 404, 404, 404],
         ("POST", f"/me/sharing/{w['link']}/stop"): [LOGIN, 302, 404, 404, 404, 404],
+        ("POST", "/contact"): [400, 400, 400, 400, 400, 400],  # nothing chosen: shown again with the errors
+        # Staff actions on the learner's request: a pick-up (refused, with a message, once taken), a
+        # hand-back, a bare status change (400: no status), unchanged notes (refused with a message).
+        ("POST", f"/counsel/requests/{w['contact_request']}/pick-up"): [LOGIN, 403, 403, 302, 302, 302],
+        ("POST", f"/counsel/requests/{w['contact_request']}/release"): [LOGIN, 403, 403, 302, 302, 302],
+        ("POST", f"/counsel/requests/{w['contact_request']}/status"): [LOGIN, 403, 403, 400, 400, 400],
+        ("POST", f"/counsel/requests/{w['contact_request']}/notes"): [LOGIN, 403, 403, 302, 302, 302],
+        # Only the person who asked may withdraw it; to anyone else it is not there.
+        ("POST", f"/me/contact-requests/{w['contact_request']}/withdraw"): [LOGIN, 302, 404, 404, 404, 404],
         ("POST", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 302],  # recalculate now: enqueued, back to the page
         ("POST", "/me/delete"): [LOGIN, 400, 400, 400, 400, 400],  # no password given: nothing deleted
         ("POST", "/me/reminders"): [LOGIN, 302, 302, 302, 302, 302],  # no box ticked: reminders stay off
@@ -222,6 +284,8 @@ def matrix(w):
         ("POST", f"{a}/modules/{module}/edit"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a}/modules/{module}/move"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a}/lessons/new"): [LOGIN, 403, 403, 403, 403, 400],
+        # The lesson editor's live preview: saves nothing; a bare POST has no text to preview.
+        ("POST", f"{a}/lessons/preview"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a_first}/edit"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a_first}/move"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a_first}/questions/new"): [LOGIN, 403, 403, 403, 403, 400],
@@ -234,7 +298,15 @@ def matrix(w):
         ("POST", f"{a_first}/remove"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", f"{a}/modules/{module}/delete"): [LOGIN, 403, 403, 403, 403, 302],  # refused: has lessons
         ("POST", f"{a}/misconceptions/{misconception}/remove"): [LOGIN, 403, 403, 403, 403, 302],  # refused: in use
+        ("POST", f"{a}/media"): [LOGIN, 403, 403, 403, 403, 400],  # no file chosen: nothing uploaded
+        ("POST", f"{a}/media/nope.png/delete"): [LOGIN, 403, 403, 403, 403, 404],
+        ("POST", f"{a}/media/{w['media']}/delete"): [LOGIN, 403, 403, 403, 403, 302],  # no lesson shows it: deleted
         ("POST", f"{a}/discard"): [LOGIN, 403, 403, 403, 403, 302],
+        ("POST", "/lti/launch"): [400, 400, 400, 400, 400, 400],  # no id_token or state
+        ("POST", "/lti/deep-link"): [LOGIN, 404, 404, 404, 404, 404],
+        ("POST", "/author/lti"): [LOGIN, 403, 403, 403, 403, 400],  # no fields: nothing registered
+        ("POST", "/author/lti/999999/delete"): [LOGIN, 403, 403, 403, 403, 404],
+        ("POST", f"/author/lti/{w['lti_platform']}/delete"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", f"{a}/publish"): [LOGIN, 403, 403, 403, 403, 302],  # nothing left to publish
         # With no draft left, the earlier version is published again; back to the history.
         ("POST", f"{a}/publications/{w['publication']}/restore"): [LOGIN, 403, 403, 403, 403, 302],
@@ -272,7 +344,9 @@ def test_every_route_is_in_the_matrix(app, world):
         "<id:learner_id>": str(world["ids"]["learner"]),
         "<id:link_id>": str(world["link"]),
         "<id:invitation_id>": str(world["invitation"]),
+        "<id:request_id>": str(world["contact_request"]),
         "<id:token_id>": str(world["api_token"]),
+        "<id:platform_id>": str(world["lti_platform"]),
         "<id:publication_id>": str(world["publication"]),
         "<code>": world["code"],
         "<certificate_code>": world["certificate"],
@@ -282,6 +356,8 @@ def test_every_route_is_in_the_matrix(app, world):
         "<module_slug>": world["module"],
         "<id:position>": "1",
         "<misconception_code>": world["misconception"],
+        "<media_name>": world["media"],
+        "<version>": world["media_version"],
         "<path:filename>": "css/app.0000000000.css",
     }
     missing = []

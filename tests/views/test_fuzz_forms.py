@@ -45,11 +45,16 @@ ODD_VALUES = [
 ]
 values = st.one_of(st.text(max_size=300), st.sampled_from(ODD_VALUES))
 path_values = st.one_of(st.text(min_size=1, max_size=40), st.sampled_from([v for v in ODD_VALUES if v]))
-QUERY_KEYS = ["page", "q", "flag", "sort", "dir", "role", "module", "code", "next", "lesson", "course"]
+QUERY_KEYS = ["page", "q", "flag", "sort", "dir", "role", "module", "code", "next", "lesson", "course", "range"]
 # Ending the admin's session would leave the rest of the run signed out.
 SIGNS_OUT = re.compile(r"logout")
 # POST-only routes: the fields of the button that posts them.
-POST_ONLY_FIELDS = {"move": ["direction"], "role": ["role"], "link": ["counsellor_id"]}
+POST_ONLY_FIELDS = {
+    "move": ["direction"],
+    "role": ["role"],
+    "link": ["counsellor_id"],
+    "preview": ["body", "title", "minutes", "sources"],  # the lesson editor's live preview
+}
 
 
 def fuzz_settings(examples: int):
@@ -95,8 +100,12 @@ def valid_arguments(w) -> dict[str, str]:
         "misconception_code": w["misconception"],
         "list_number": "0",
         "invitation_id": str(w["invitation"]),
+        "request_id": str(w["contact_request"]),
+        "media_name": w["media"],
+        "version": w["media_version"],
         "token_id": str(w["api_token"]),
         "publication_id": str(w["publication"]),
+        "platform_id": str(w["lti_platform"]),
     }
 
 
