@@ -104,11 +104,16 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path: Path) -> str:
-    if request.param == "sqlite":
+def backend_url(request, backend: str, tmp_path: Path) -> str:
+    """The database URL of a test on ``backend``: a new SQLite file, or this worker's PostgreSQL database."""
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'test.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path: Path) -> str:
+    return backend_url(request, request.param, tmp_path)
 
 
 def make_test_config(database_url: str, **overrides) -> type[TestConfig]:

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 from app.services.course_files import CourseSpec, LessonSpec, QuestionSpec
 from config import TestConfig
-from tests.conftest import factory_course_spec
+from tests.conftest import backend_url, factory_course_spec
 
 HERE = Path(__file__).parent
 SCREENSHOT_DIR = HERE / "screenshots"
@@ -41,6 +41,18 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+# Browser tests check pages, which are the same on either database; what differs between the
+# databases is tested on both by the service and HTTP tests. So each browser test runs once, on
+# PostgreSQL (production's database) when TEST_DATABASE_URL is set, else on SQLite: on both it
+# cost CI about a minute.
+E2E_BACKEND = "postgresql" if TestConfig.TEST_DATABASE_URL else "sqlite"
+
+
+@pytest.fixture(params=[E2E_BACKEND])
+def database_url(request, tmp_path: Path) -> str:
+    return backend_url(request, request.param, tmp_path)
 
 
 def pytest_collection_modifyitems(config, items):
