@@ -163,6 +163,8 @@ class Config:
     # Closed and withdrawn contact requests are deleted this many days after they ended.
     CONTACT_REQUEST_RETENTION_DAYS = int(os.environ.get("CONTACT_REQUEST_RETENTION_DAYS", "90"))
     RATELIMIT_CONTACT = "5 per hour;20 per day"  # contact requests per address
+    # LTI login initiations per address: a class behind one school address launches at once.
+    RATELIMIT_LTI_LOGIN = "120 per minute;2000 per hour"
     RATELIMIT_CONTACT_ACCOUNT = "5 per day"  # per signed-in account, and per phone number or e-mail given
     # Open Badges credentials (app/credentials), issued as ISSUER_NAME: the site's Ed25519 key as
     # a Multikey secret key ("z3u2...", from `flask credentials new-key`).

@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, SubmitField, widgets
 
 from app.auth.routes import start_session
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.lti import FRAME_KEY, bp
 from app.models import LtiPlatform
 from app.security import CONTENT_SECURITY_POLICY
@@ -58,6 +58,8 @@ def jwks():
 
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt
+# Each call writes a state row (kept 10 minutes), so anyone could otherwise fill the table.
+@limiter.limit(lambda: current_app.config["RATELIMIT_LTI_LOGIN"])
 def login():
     """OIDC login initiation: record a state and nonce, then send the browser to the platform."""
     _key_or_404()

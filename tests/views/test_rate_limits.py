@@ -86,6 +86,18 @@ def test_invitation_codes_cannot_be_guessed_quickly(app, database_url):
         db.engine.dispose()
 
 
+def test_lti_login_initiations_are_limited_per_address(app, database_url):
+    # Each initiation writes a state row, so a flood would fill the table: refused past the limit.
+    app = limited_app(database_url, RATELIMIT_LTI_LOGIN="3 per minute")
+    client = app.test_client()
+    statuses = [client.get("/lti/login?iss=https://nowhere.example").status_code for _ in range(4)]
+    assert statuses == [400] * 3 + [429]
+    other_address = client.get("/lti/login?iss=https://nowhere.example", environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    assert other_address.status_code == 400
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_counters_live_in_redis_when_configured(app, database_url):
     server = redis.Redis.from_url("redis://127.0.0.1:6379/0")
     try:
