@@ -78,8 +78,7 @@ def data_page():
 @limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
 def delete_account():
     """Erase the account and everything in it, after the password is entered again."""
-    # An account an LTI launch made has no e-mail and no password anyone knows.
-    form = DeleteLmsAccountForm() if current_user.email is None else DeleteAccountForm()
+    form = DeleteAccountForm() if current_user.signs_in_with_password else DeleteLmsAccountForm()
     if form.validate_on_submit():
         try:
             password = form.password.data if isinstance(form, DeleteAccountForm) else None

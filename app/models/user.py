@@ -59,6 +59,14 @@ class User(UserMixin, Model):
             raise RuntimeError("Log users in through start_session, which creates their session record.")
         return self.session_token
 
+    @property
+    def signs_in_with_password(self) -> bool:
+        """Whether the person logs in with an e-mail and a password they know.
+
+        An account an LTI launch made has neither: its LMS signs it in (app/services/lti.py).
+        """
+        return self.email is not None
+
     def __eq__(self, other: object) -> bool:
         # UserMixin compares get_id(), which is now per login session: compare accounts instead.
         return isinstance(other, User) and other.id == self.id

@@ -339,14 +339,14 @@ def account_delete(session: Session, *, user: User, password: str | None) -> Non
     """Erase the account after checking its password again, and commit.
 
     Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
-    API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent
-    and certificates go with it (ON DELETE CASCADE:
-    a deleted account's certificate code verifies nothing);
+    API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent,
+    LMS links and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code verifies
+    nothing);
     audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
     """
-    # An account an LTI launch made has no password anyone knows (its LMS signs it in): being signed
-    # in, and the confirmation, must do. Every other account gives its password again.
-    if user.email is not None and not check_password_hash(user.password_hash, password or ""):
+    # An account with no password anyone knows (an LMS signs it in): being signed in, and the
+    # confirmation, must do. Every other account gives its password again.
+    if user.signs_in_with_password and not check_password_hash(user.password_hash, password or ""):
         raise ValidationError("password", "That password is not right.")
     if is_last_active_admin_locked(session, user):
         session.rollback()  # releases the lock at once
