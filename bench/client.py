@@ -12,9 +12,12 @@ from urllib.parse import urlencode, urlsplit
 from bench.settings import COURSE, USER_AGENT, BenchError
 
 
-def http_request(port: int, method: str, path: str, *, cookies=None, body: dict | None = None, timeout=30):
+def http_request(
+    port: int, method: str, path: str, *, cookies=None, body: dict | None = None, timeout=30, headers_out=None
+):
     """One request on a fresh connection: (status, Location, body). When ``cookies`` is a dict it
-    is sent, and updated from Set-Cookie like a browser would."""
+    is sent, and updated from Set-Cookie like a browser would; ``headers_out``, a dict, receives
+    the response's headers."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     headers = {"User-Agent": USER_AGENT}
     if cookies:
@@ -27,6 +30,8 @@ def http_request(port: int, method: str, path: str, *, cookies=None, body: dict 
         connection.request(method, path, body=data, headers=headers)
         response = connection.getresponse()
         content = response.read().decode("utf-8", errors="replace")
+        if headers_out is not None:
+            headers_out.update(response.getheaders())
         if cookies is not None:
             for header in response.msg.get_all("Set-Cookie") or []:
                 name, _, rest = header.partition("=")
@@ -52,6 +57,7 @@ class UserSession:
     lesson_path: str = ""
     quiz_body: dict = field(default_factory=dict)
     lesson_html: str = ""
+    lesson_headers: dict = field(default_factory=dict)
 
     @property
     def cookie_header(self) -> str:
@@ -88,7 +94,7 @@ def prepare_learner(port: int, user: UserSession) -> None:
         lessons = re.findall(rf'href="(/courses/{COURSE}/lessons/[^"/]+)"', course_page)
         path = lessons[-1]
     user.lesson_path = path
-    status, _, user.lesson_html = http_request(port, "GET", path, cookies=user.cookies)
+    status, _, user.lesson_html = http_request(port, "GET", path, cookies=user.cookies, headers_out=user.lesson_headers)
     if status != 200:
         raise BenchError(f"The lesson page {path} answered {status} for {user.email}")
     status, _, quiz = http_request(port, "GET", path + "/quiz", cookies=user.cookies)

@@ -149,7 +149,7 @@ def prepare_database(settings: Settings, learners: int) -> tuple[str, dict]:
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         output = []
-        for line in process.stdout:
+        for line in process.stdout or ():
             output.append(line)
             say("    " + line.rstrip())
         process.wait(timeout=3600)

@@ -172,9 +172,19 @@ def wrk_numbers(stdout: str, *, page_name: str, exit_code: int | None) -> dict:
     }
 
 
-def measure(wrk: str, settings: Settings, server: Server, page: Page, workdir: Path, database_url: str | None):
-    """Warm up, time a few requests alone, then load the page; settle the server after each run."""
-    if settings.warmup:
+def measure(
+    wrk: str,
+    settings: Settings,
+    server: Server,
+    page: Page,
+    workdir: Path,
+    database_url: str | None,
+    *,
+    warm_up: bool = True,
+):
+    """Warm up (unless told not to: a later round of a page already warmed), time a few requests
+    alone, then load the page; settle the server after each run."""
+    if settings.warmup and warm_up:
         run_wrk(wrk, settings, server.port, page, workdir, settings.warmup)
         settle(server, database_url)
     alone = time_alone(server.port, page)

@@ -1,9 +1,11 @@
-"""The printed report: one line per measurement, the table per population size, and the p99
-growth from the smaller size to the larger."""
+"""The printed report: one line per measurement, the table per population size with the ratios
+to the reference and the ceiling, the storage, and the p99 growth from the smaller size to the
+larger."""
 
 from __future__ import annotations
 
 from bench.settings import say
+from bench.storage import size_text
 
 
 def one_line(numbers: dict) -> str:
@@ -17,9 +19,49 @@ def one_line(numbers: dict) -> str:
     )
 
 
+def ratio_text(numbers: dict) -> str:
+    """A page's ratios to what it was measured beside, as printed after its median."""
+    parts = []
+    for key, label in (("reference", "reference"), ("write_reference", "write reference"), ("ceiling", "ceiling")):
+        if numbers.get(f"x_{key}") is not None:
+            p99 = numbers.get(f"p99_x_{key}")
+            parts.append(f"{numbers[f'x_{key}']:.2f}x the {label}" + (f" (p99 {p99:.2f}x)" if p99 is not None else ""))
+    return "; " + ", ".join(parts) if parts else ""
+
+
+def storage_line(storage: dict, seeding: dict) -> str:
+    """The database's size, the seeding time and the bytes per answer, in one line."""
+    seeded = f"seeded in {seeding['seconds']:.0f} s" if seeding.get("seconds") else "seeding time unknown"
+    if seeding.get("reused"):
+        seeded += " (earlier run; reused)"
+    per_answer = storage.get("bytes_per_answer")
+    answers = (
+        f"{per_answer:,.0f} bytes per answer ({storage['answers']:,} answers; {', '.join(storage['answer_tables'])})"
+        if per_answer is not None
+        else "no answers stored"
+    )
+    return f"database {size_text(storage['database_bytes'])}, {seeded}; {answers}"
+
+
+def print_storage(storage: dict, seeding: dict) -> None:
+    """The storage line and the largest tables (table + indexes + TOAST)."""
+    say("\nstorage: " + storage_line(storage, seeding))
+    say(f"  {'largest tables':<28}{'total':>12}{'table':>12}{'indexes':>12}{'rows (est.)':>14}")
+    for table in storage["largest_tables"]:
+        say(
+            f"  {table['table']:<28}{size_text(table['total_bytes']):>12}{size_text(table['table_bytes']):>12}"
+            f"{size_text(table['index_bytes']):>12}{table['rows_estimate']:>14,}"
+        )
+
+
+def _cell(value: float | None, form: str) -> str:
+    return format(value, form) if value is not None else "-"
+
+
 def print_report(run: dict) -> None:
-    """The table of one population size's run: a row per page and the ceiling, then errors,
-    tracebacks and the memory check."""
+    """The table of one population size's run: a row per page (medians of its rounds) with its
+    ratios to the reference (the write reference for the submission) and the ceiling, rows for
+    the comparisons themselves, then errors, tracebacks, storage and the memory check."""
     say(
         f"\n{run['learners']:,} learners ({run['workers']} gunicorn workers, {run['sessions']} learner sessions, "
         f"counsellor with {run['counsellor_clients']} clients)"
@@ -28,36 +70,52 @@ def print_report(run: dict) -> None:
     if seeding.get("seconds"):
         again = " (earlier run; database reused)" if seeding.get("reused") else ""
         say(f"seeding: {seeding['seconds']:.0f} s{again}")
-    columns = ("req/s", "p50 ms", "p99 ms", "errors", "x ceiling", "alone ms", "busy before")
-    header = f"{'page':<22}" + "".join(f"{column:>12}" for column in columns)
+    columns = ("req/s", "p50 ms", "p99 ms", "errors", "x ref", "p99 x ref", "x ceiling", "alone ms", "busy before")
+    header = f"{'page':<26}" + "".join(f"{column:>11}" for column in columns)
     say(header)
     say("-" * len(header))
-    rows = [*run["pages"].items(), ("ceiling (bare Flask)", {**run["ceiling"], "x_ceiling": 1.0})]
+    rows = list(run["pages"].items())
+    for key, label in (
+        ("reference", "reference (1 query)"),
+        ("write_reference", "write reference"),
+        ("ceiling", "ceiling (bare Flask)"),
+    ):
+        if run.get(key):  # every round of it, whichever page it was measured beside
+            rows.append((label, run[key]))
     for name, n in rows:
         answered = n["requests"] > 0
+        x_ref = n.get("x_reference", n.get("x_write_reference"))
+        p99_ref = n.get("p99_x_reference", n.get("p99_x_write_reference"))
         cells = (
             f"{n['rps']:.1f}" if answered else "none",
             f"{n['p50_ms']:.1f}" if answered else "-",
             f"{n['p99_ms']:.1f}" if answered else "-",
             str(n["errors"]),
-            f"{n['x_ceiling']:.2f}" if n.get("x_ceiling") is not None else "-",
-            f"{n['alone_ms']:.1f}" if n.get("alone_ms") is not None else "-",
-            f"{n['background_cpu']:.0%}",
+            _cell(x_ref, ".2f"),
+            _cell(p99_ref, ".2f"),
+            _cell(n.get("x_ceiling"), ".2f"),
+            _cell(n.get("alone_ms"), ".1f"),
+            _cell(n.get("background_cpu"), ".0%"),
         )
-        say(f"{name:<22}" + "".join(f"{cell:>12}" for cell in cells))
-    say("(alone ms: median of 5 requests sent one at a time; busy before: CPU in use by other processes")
-    say(" just before the run, with the benchmark idle: above a few percent, something else competed)")
+        say(f"{name:<26}" + "".join(f"{cell:>11}" for cell in cells))
+    rounds = max((len(n.get("rounds", [])) for _, n in rows), default=1)
+    say(f"(medians of {rounds} interleaved rounds; x ref: the page's req/s over the reference's, the submission's")
+    say(" over the write reference's; p99 x ref: its p99 over theirs; alone ms: median of 5 requests sent one at a")
+    say(" time; busy before: CPU in use by other processes just before a run: above a few percent, something")
+    say(" else competed)")
     for name, n in rows:
         if not n["requests"]:
             say(f"{name}: no request completed within the {n['seconds']:.0f} s run")
         if n["errors"]:
             detail = {
-                **n["error_detail"],
-                **({"worker_timeouts": n["worker_timeouts"]} if n["worker_timeouts"] else {}),
+                **n.get("error_detail", {}),
+                **({"worker_timeouts": n["worker_timeouts"]} if n.get("worker_timeouts") else {}),
             }
             say(f"errors on {name}: {detail}")
     for trace in run.get("tracebacks", []):
         say("\nerror in the app log:\n" + trace)
+    if run.get("storage"):
+        print_storage(run["storage"], seeding)
     memory = run.get("memory")
     if memory is None:
         return

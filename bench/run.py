@@ -1,4 +1,5 @@
-"""``make bench``: the app under load at a given population, against the framework's own ceiling.
+"""``make bench``: the app under load at a given population, against a minimal reference and the
+framework's own ceiling.
 
 For each population size in BENCH_LEARNERS (default "1000,100000"), on loopback only:
 
@@ -6,13 +7,18 @@ For each population size in BENCH_LEARNERS (default "1000,100000"), on loopback 
    the next run when it already holds exactly that population);
 2. serve the app with gunicorn, gunicorn.conf.py and the production configuration;
 3. log in a pool of seeded learners, a counsellor and an admin through the real login form;
-4. drive each page with wrk (a second process) for BENCH_DURATION seconds, spreading the
-   requests over every session, and read requests/s, p50, p99 and errors;
-5. serve bench/ceiling.py (the lesson page's HTML, no database) under the same gunicorn
-   settings and measure it the same way: each page's ratio to it is printed;
-6. measure each worker's memory (RSS) after 2,000 and after 20,000 requests.
+4. serve, under the same gunicorn settings, bench/reference.py (one query and one template of
+   the lesson pages captured from the app; its POST inserts a submission's rows in one
+   transaction) and bench/ceiling.py (the lesson page's HTML, no database);
+5. drive each page with wrk (a second process) for BENCH_DURATION seconds in BENCH_ROUNDS
+   interleaved rounds with what it is compared to (app page, reference, ceiling; the submission
+   and the write reference), spreading the requests over every session; report each target's
+   median requests/s, p50, p99 and errors, and the page's ratios;
+6. record the database's size, its largest tables and the bytes per stored answer;
+7. measure each worker's memory (RSS) after 2,000 and after 20,000 requests.
 
-Results are printed and written to bench/results/<timestamp>.json and bench/results/latest.json.
+Results are printed and written to bench/results/<timestamp>.json and .svg (a chart;
+``python -m bench.chart`` draws one from any saved JSON), and to latest.json and latest.svg.
 Settings come from environment variables; see bench/README.md. The parts live beside this file:
 settings, database (prepare and seed), server (gunicorn), client (HTTP and login), load (wrk)
 and report (printing).
@@ -25,6 +31,7 @@ import json
 import os
 import platform
 import random
+import re
 import secrets
 import shutil
 import subprocess  # noqa: S404 - the benchmark runs gunicorn, wrk and flask
@@ -35,17 +42,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.client import http_request, log_in, prepare_learner
+from bench.chart import write_chart
+from bench.client import UserSession, http_request, log_in, prepare_learner
 from bench.database import connect, pick_accounts, prepare_database, quiesce_database, with_database
-from bench.load import Page, build_pages, ensure_wrk, measure, run_wrk
-from bench.report import growth, one_line, print_report
+from bench.load import Page, build_pages, ensure_wrk, measure, request_line, run_wrk
+from bench.reference import sign_session
+from bench.report import growth, one_line, print_report, ratio_text, storage_line
+from bench.rounds import (
+    APP,
+    CEILING,
+    REFERENCE,
+    WRITE_REFERENCE,
+    page_result,
+    run_rounds,
+    size_comparisons,
+    targets_for,
+)
 from bench.server import Server, app_env, rss_kib, tracebacks
-from bench.settings import PAGE_NAMES, RESULTS, SEED, VENV_BIN, BenchError, Settings, say
+from bench.settings import COURSE, PAGE_NAMES, RESULTS, SEED, SUBMISSION, VENV_BIN, BenchError, Settings, say
+from bench.storage import storage_facts
 
 
 def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> dict:
-    """One population size, start to finish: prepare the database, load every page, the
-    ceiling, then the memory run; return its results."""
+    """One population size, start to finish: prepare the database, serve the app, the reference
+    and the ceiling, load every page in interleaved rounds, record the storage, then the memory
+    run; return its results."""
     from app.devdata.population import SEED_PASSWORD
 
     say(f"\n== {learners:,} learners ==")
@@ -55,6 +76,7 @@ def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> di
     log = workdir / f"app-{learners}.log"
     say(f"  serving the app with gunicorn (log: {log})")
     server = Server("app:create_app()", env, log, extra)
+    servers = [server]
     result: dict = {"learners": learners, "database": urlsplit(url).path.lstrip("/"), "seeding": seeding}
     try:
         result["workers"] = len(server.workers())
@@ -70,47 +92,118 @@ def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> di
         pages = build_pages(sessions, counsellor, clients, admin)
         assert [page.name for page in pages] == list(PAGE_NAMES)
         for page in pages:  # every page answers once before it is loaded
-            method, path, cookie, _ = page.lines[0].split("\t")
-            if method == "GET":
-                jar = dict(part.split("=", 1) for part in cookie.split("; ") if "=" in part)
-                status, _, _ = http_request(server.port, "GET", path, cookies=jar)
-                if str(status) not in page.expected.split(","):
-                    raise BenchError(f"{page.name} ({path}) answered {status}.\n" + "\n".join(tracebacks(log)))
-        lesson_html = next(user.lesson_html for user in sessions if user.lesson_html)
+            check_page(server, page, log)
         result["counsellor_clients"] = len(client_ids)
         result["sessions"] = len(sessions)
+
+        # The reference (one query, one template, the lesson pages captured just now) and the
+        # ceiling (the lesson page's HTML, no database), under the same gunicorn settings.
+        users = learner_rows(url, [user.email for user in sessions])
+        reference_file = workdir / "reference.json"
+        reference_file.write_text(json.dumps(reference_capture(sessions, users)))
+        reference_secret = secrets.token_urlsafe(48)
+        say("  reference: bench/reference.py under the same gunicorn settings...")
+        reference_env = {**env, "BENCH_REFERENCE": str(reference_file), "SECRET_KEY": reference_secret}
+        reference = Server("bench.reference:create_app()", reference_env, workdir / f"reference-{learners}.log", extra)
+        servers.append(reference)
+        html_file = workdir / "lesson.html"
+        html_file.write_text(next(user.lesson_html for user in sessions if user.lesson_html))
+        say("  ceiling: bench/ceiling.py under the same gunicorn settings...")
+        ceiling_env = {**env, "BENCH_CEILING_HTML": str(html_file)}
+        ceiling = Server("bench.ceiling:create_app()", ceiling_env, workdir / f"ceiling-{learners}.log", extra)
+        servers.append(ceiling)
+        lesson_page = next(page for page in pages if page.name == "lesson")
+        submission = next(page for page in pages if page.name == SUBMISSION)
+        compared = {
+            REFERENCE: (reference, reference_page(lesson_page, sessions, users, reference_secret, "reference"), url),
+            WRITE_REFERENCE: (
+                reference,
+                reference_page(submission, sessions, users, reference_secret, "write reference"),
+                url,
+            ),
+            CEILING: (ceiling, lesson_page, None),
+        }
+        check_page(reference, compared[REFERENCE][1], reference.log)
+        check_page(ceiling, lesson_page, ceiling.log)
+
         result["pages"] = {}
         for page in pages:
             if settings.pages and page.name not in settings.pages:
                 continue
-            say(f"  {page.name}: {settings.warmup} s warm-up, {settings.duration} s measured...")
-            numbers = {"what": page.what, **measure(wrk, settings, server, page, workdir, url)}
-            result["pages"][page.name] = numbers
-            say("    " + one_line(numbers))
-        result["tracebacks"] = tracebacks(log)
-    finally:
-        server.stop()
-        quiesce_database(url, wait=10)
+            targets = targets_for(page.name)
+            say(
+                f"  {page.name}: {settings.rounds} rounds of {' / '.join(targets)}, {settings.duration} s each "
+                f"({settings.warmup} s warm-up in the first)..."
+            )
 
-    # The ceiling: the same HTML, the same gunicorn settings, no database.
-    html_file = workdir / "lesson.html"
-    html_file.write_text(lesson_html)
-    ceiling_log = workdir / f"ceiling-{learners}.log"
-    ceiling_env = {**env, "BENCH_CEILING_HTML": str(html_file)}
-    say("  ceiling: bench/ceiling.py under the same gunicorn settings...")
-    ceiling = Server("bench.ceiling:create_app()", ceiling_env, ceiling_log, extra)
-    try:
-        lesson_page = next(page for page in pages if page.name == "lesson")
-        result["ceiling"] = measure(wrk, settings, ceiling, lesson_page, workdir, None)
-        say("    " + one_line(result["ceiling"]))
+            def one(target: str, first: bool, page: Page = page) -> dict:
+                target_server, target_page, database = (server, page, url) if target == APP else compared[target]
+                numbers = measure(wrk, settings, target_server, target_page, workdir, database, warm_up=first)
+                say(f"    {target:<16}" + one_line(numbers))
+                return numbers
+
+            numbers = {"what": page.what, **page_result(page.name, run_rounds(targets, settings.rounds, one))}
+            result["pages"][page.name] = numbers
+            say("    median: " + one_line(numbers) + ratio_text(numbers))
+        result["tracebacks"] = tracebacks(log) + tracebacks(reference.log)
     finally:
-        ceiling.stop()
-    for numbers in result["pages"].values():
-        numbers["x_ceiling"] = round(numbers["rps"] / result["ceiling"]["rps"], 3) if result["ceiling"]["rps"] else None
+        for each in reversed(servers):
+            each.stop()
+        quiesce_database(url, wait=10)
+    result.update(size_comparisons(result["pages"]))
+
+    with connect(url) as conn:
+        result["storage"] = storage_facts(conn)
+    say("  " + storage_line(result["storage"], seeding))
 
     if settings.memory:
         result["memory"] = memory_run(wrk, settings, env, extra, pages, workdir, learners)
     return result
+
+
+def check_page(server: Server, page: Page, log: Path) -> None:
+    """The page's first request answers as expected (a GET), or a BenchError with the log's errors."""
+    method, path, cookie, _ = page.lines[0].split("\t")
+    if method != "GET":
+        return
+    jar = dict(part.split("=", 1) for part in cookie.split("; ") if "=" in part)
+    status, _, _ = http_request(server.port, "GET", path, cookies=jar)
+    if str(status) not in page.expected.split(","):
+        raise BenchError(f"{page.name} ({path}) answered {status}.\n" + "\n".join(tracebacks(log)))
+
+
+def learner_rows(url: str, emails: list[str]) -> dict[str, tuple[int, str]]:
+    """Each learner's (id, display name) by address."""
+    with connect(url) as conn:
+        rows = conn.execute("SELECT email, id, display_name FROM users WHERE email = ANY(%s)", (emails,)).fetchall()
+    return {email: (user_id, name) for email, user_id, name in rows}
+
+
+LESSON_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def reference_capture(sessions: list[UserSession], users: dict[str, tuple[int, str]]) -> dict:
+    """What bench/reference.py serves: each current lesson's page as a learner saw it, with the
+    name and form token to make holes of, and the app's response headers."""
+    pages = {}
+    for user in sessions:
+        slug = user.lesson_path.rstrip("/").rsplit("/", 1)[-1]
+        token = LESSON_CSRF.search(user.lesson_html)
+        if slug not in pages and token:
+            pages[slug] = {"html": user.lesson_html, "display_name": users[user.email][1], "csrf_token": token.group(1)}
+    headers = next(user.lesson_headers for user in sessions if user.lesson_headers)
+    return {"course": COURSE, "headers": headers, "pages": pages}
+
+
+def reference_page(page: Page, sessions: list[UserSession], users: dict, secret: str, name: str) -> Page:
+    """The page's requests as the reference takes them: the same paths and bodies, each learner's
+    cookie one the reference signed (their id, and the form token their quiz body carries)."""
+    lines = []
+    for user, line in zip(sessions, page.lines, strict=True):
+        method, path, _, body = line.split("\t")
+        cookie = "session=" + sign_session(secret, {"uid": users[user.email][0], "csrf": user.quiz_body["csrf_token"]})
+        lines.append(request_line(method, path, cookie, body))
+    return Page(name, page.expected, lines, f"{page.name}, served by bench/reference.py")
 
 
 def memory_run(wrk, settings: Settings, env, extra, pages: list[Page], workdir: Path, learners: int) -> dict:
@@ -205,6 +298,7 @@ def main() -> int:
                 "learners": settings.learners,
                 "duration_s": settings.duration,
                 "warmup_s": settings.warmup,
+                "rounds": settings.rounds,
                 "connections": settings.connections,
                 "wrk_threads": settings.threads,
                 "learner_sessions": settings.sessions,
@@ -219,11 +313,13 @@ def main() -> int:
         stamp = started.strftime("%Y%m%dT%H%M%SZ")
         text = json.dumps(result, indent=2)
         (RESULTS / f"{stamp}.json").write_text(text)
+        write_chart(result, RESULTS / f"{stamp}.svg")
         if settings.pages or not settings.memory:  # a partial run does not replace the full one
-            say(f"\nResults: bench/results/{stamp}.json (a partial run: latest.json is left alone)")
+            say(f"\nResults: bench/results/{stamp}.json and .svg (a partial run: latest.json is left alone)")
         else:
             (RESULTS / "latest.json").write_text(text)
-            say(f"\nResults: bench/results/{stamp}.json (and latest.json); logs in bench/results/logs/")
+            write_chart(result, RESULTS / "latest.svg")
+            say(f"\nResults: bench/results/{stamp}.json and .svg (and latest.*); logs in bench/results/logs/")
         return 0
     except BenchError as error:
         say(f"\nbench: {error}")

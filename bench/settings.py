@@ -46,6 +46,13 @@ PAGE_NAMES = (
 )
 
 
+# The pages a learner sees: each is measured against the reference and the ceiling.
+LEARNER_PAGES = ("landing", "course overview", "lesson", "quiz page", "/me/")
+
+
+SUBMISSION = "quiz submission"  # measured against the write reference
+
+
 class BenchError(Exception):
     """A problem the person running the benchmark can fix; printed without a traceback."""
 
@@ -67,6 +74,7 @@ class Settings:
     database_url: str | None
     duration: int
     warmup: int
+    rounds: int
     connections: int
     threads: int
     sessions: int
@@ -94,11 +102,15 @@ class Settings:
         if unknown:
             raise BenchError(f"BENCH_PAGES names unknown pages {sorted(unknown)}; known: {', '.join(PAGE_NAMES)}.")
         workers = os.environ.get("WEB_CONCURRENCY")
+        for name, default in (("BENCH_DURATION", 5), ("BENCH_ROUNDS", 3)):
+            if env_int(name, default) < 1:
+                raise BenchError(f"{name} must be at least 1.")
         return cls(
             learners=[int(size) for size in sizes],
             database_url=os.environ.get("BENCH_DATABASE_URL") or None,
-            duration=env_int("BENCH_DURATION", 10),
+            duration=env_int("BENCH_DURATION", 5),
             warmup=env_int("BENCH_WARMUP", 2),
+            rounds=env_int("BENCH_ROUNDS", 3),
             connections=env_int("BENCH_CONNECTIONS", 32),
             threads=env_int("BENCH_THREADS", 1),
             sessions=env_int("BENCH_SESSIONS", 100),

@@ -11,6 +11,7 @@ import pytest
 from bench.client import UserSession
 from bench.load import build_pages, quiz_post_body, request_line, wrk_numbers
 from bench.report import growth, one_line, print_report
+from bench.rounds import Run, interleaved, median_of, page_result, size_comparisons
 from bench.server import tracebacks
 from bench.settings import PAGE_NAMES, BenchError, Settings
 
@@ -22,6 +23,7 @@ SETTINGS = (
     "BENCH_DATABASE_URL",
     "BENCH_DURATION",
     "BENCH_WARMUP",
+    "BENCH_ROUNDS",
     "BENCH_RESEED",
     "WEB_CONCURRENCY",
 )
@@ -42,7 +44,7 @@ def test_settings_default_to_the_two_sizes_every_page_and_the_memory_check(envir
     assert settings.pages == [] and settings.memory is True
     assert settings.memory_checkpoints == (2000, 20000)
     assert settings.database_url is None and settings.workers is None and settings.reseed is False
-    assert (settings.duration, settings.warmup) == (10, 2)
+    assert (settings.duration, settings.warmup, settings.rounds) == (5, 2, 3)
 
 
 def test_settings_are_read_from_the_environment(environment):
@@ -51,6 +53,7 @@ def test_settings_are_read_from_the_environment(environment):
     environment.setenv("BENCH_MEMORY", "0")
     environment.setenv("BENCH_MEMORY_REQUESTS", "100, 900")
     environment.setenv("BENCH_DURATION", "3")
+    environment.setenv("BENCH_ROUNDS", "5")
     environment.setenv("BENCH_RESEED", "1")
     environment.setenv("WEB_CONCURRENCY", "2")
     environment.setenv("BENCH_DATABASE_URL", "postgresql://bench@127.0.0.1:5432/mine")
@@ -60,7 +63,7 @@ def test_settings_are_read_from_the_environment(environment):
     assert settings.learners == [500, 2000]
     assert settings.pages == ["lesson", "quiz page"] and settings.memory is False
     assert settings.memory_checkpoints == (100, 900)
-    assert (settings.duration, settings.reseed, settings.workers) == (3, True, 2)
+    assert (settings.duration, settings.rounds, settings.reseed, settings.workers) == (3, 5, True, 2)
     assert settings.database_url == "postgresql://bench@127.0.0.1:5432/mine"
 
 
@@ -72,6 +75,8 @@ def test_settings_are_read_from_the_environment(environment):
         ("BENCH_MEMORY_REQUESTS", "2000", "BENCH_MEMORY_REQUESTS must be two counts"),
         ("BENCH_PAGES", "lesson,checkout", "BENCH_PAGES names unknown pages ['checkout']"),
         ("BENCH_DURATION", "ten", "BENCH_DURATION must be a whole number"),
+        ("BENCH_DURATION", "0", "BENCH_DURATION must be at least 1"),
+        ("BENCH_ROUNDS", "0", "BENCH_ROUNDS must be at least 1"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message_naming_the_variable(environment, name, value, message):
@@ -227,18 +232,29 @@ def numbers(rps: float, p99: float, **changes) -> dict:
     return found
 
 
+def measured(name: str, app: list[tuple[float, float]], **others: list[tuple[float, float]]) -> dict:
+    """A page's result from its rounds, each (req/s, p99) per target, measured interleaved as
+    bench.run does it (``reference``, ``write_reference``, ``ceiling`` name the others)."""
+    rounds = {"app": app, **{target.replace("_", " "): values for target, values in others.items()}}
+    order = interleaved(list(rounds), len(app))
+    runs = [Run(number, target, numbers(*rounds[target][number - 1])) for number, target in order]
+    return page_result(name, runs)
+
+
 def run(learners: int, pages: dict, *, memory: dict | None = None) -> dict:
-    """One population size's result, as bench.run.bench_size returns it."""
+    """One population size's result, as bench.run.bench_size returns it: a page given as one
+    measurement is a page measured alone (a staff page)."""
+    pages = {name: n if "rounds" in n else median_of([n]) for name, n in pages.items()}
     result = {
         "learners": learners,
         "workers": 2,
         "sessions": 100,
         "counsellor_clients": 12,
         "seeding": {"seconds": 42.0, "reused": True},
-        "pages": {name: {**n, "x_ceiling": round(n["rps"] / 2000, 3)} for name, n in pages.items()},
-        "ceiling": numbers(2000.0, 5.0),
+        "pages": pages,
         "tracebacks": [],
     }
+    result.update(size_comparisons(pages))
     if memory is not None:
         result["memory"] = memory
     return result
@@ -259,19 +275,52 @@ def memory(*growths: float) -> dict:
     }
 
 
-def test_the_report_has_a_row_per_page_and_the_ceiling_with_its_numbers(capsys):
-    print_report(run(1000, {"lesson": numbers(812.3, 40.0), "quiz page": numbers(640.0, 55.5)}, memory=memory(0.01)))
+def test_the_report_has_a_row_per_page_with_its_ratios_and_rows_for_what_it_was_measured_beside(capsys):
+    pages = {
+        "lesson": measured(
+            "lesson",
+            [(800.0, 40.0), (812.3, 42.0), (700.0, 38.0)],
+            reference=[(2000.0, 10.0), (1900.0, 11.0), (2100.0, 9.0)],
+            ceiling=[(4000.0, 5.0), (4100.0, 5.0), (3900.0, 6.0)],
+        ),
+        "quiz submission": measured(
+            "quiz submission",
+            [(190.0, 100.0), (200.0, 90.0), (180.0, 95.0)],
+            write_reference=[(400.0, 30.0), (380.0, 20.0), (420.0, 25.0)],
+        ),
+        "one client": numbers(100.0, 80.0),
+    }
+
+    print_report(run(1000, pages, memory=memory(0.01)))
 
     out = capsys.readouterr().out
     assert "1,000 learners (2 gunicorn workers, 100 learner sessions, counsellor with 12 clients)" in out
     assert "seeding: 42 s (earlier run; database reused)" in out
-    rows = {
-        line.split()[0]: line.split() for line in out.splitlines() if line.startswith(("lesson", "quiz", "ceiling"))
-    }
-    assert rows["lesson"][1:5] == ["812.3", "10.0", "40.0", "0"]
-    assert rows["lesson"][5] == "0.41"  # 812.3 / 2000 requests/s
-    assert rows["quiz"][2:6] == ["640.0", "13.9", "55.5", "0"]
-    assert rows["ceiling"][3:6] == ["2000.0", "1.2", "5.0"]
+    rows = {line[:26].strip(): line[26:].split() for line in out.splitlines() if line[:1].isalpha() or line[:1] == "/"}
+    # req/s, p50, p99, errors, x ref, p99 x ref, x ceiling, alone, busy: medians of the 3 rounds
+    assert rows["lesson"][:7] == ["800.0", "10.0", "40.0", "0", "0.40", "4.00", "0.20"]
+    assert rows["quiz submission"][:7] == [
+        "190.0",
+        "23.8",
+        "95.0",
+        "0",
+        "0.47",
+        "3.80",
+        "0.05",
+    ]  # 190 / 400; 190 / 4000
+    assert rows["one client"][:7] == [
+        "100.0",
+        "20.0",
+        "80.0",
+        "0",
+        "-",
+        "-",
+        "0.03",
+    ]  # 100 / 4000, the ceiling's median
+    assert rows["reference (1 query)"][:4] == ["2000.0", "2.5", "10.0", "0"]
+    assert rows["write reference"][:4] == ["400.0", "6.2", "25.0", "0"]
+    assert rows["ceiling (bare Flask)"][:4] == ["4000.0", "1.2", "5.0", "0"]
+    assert "medians of 3 interleaved rounds" in out
     assert "worker 100: 50000 -> 50500 (+1.0%)" in out and "every worker within 10%: yes" in out
 
 
