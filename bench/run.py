@@ -185,14 +185,15 @@ LESSON_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def reference_capture(sessions: list[UserSession], users: dict[str, tuple[int, str]]) -> dict:
     """What bench/reference.py serves: each current lesson's page as a learner saw it, with the
     name and form token to make holes of, and the app's response headers."""
-    pages = {}
+    pages, course = {}, COURSE
     for user in sessions:
-        slug = user.lesson_path.rstrip("/").rsplit("/", 1)[-1]
+        parts = user.lesson_path.strip("/").split("/")  # courses/<course>/lessons/<lesson>
+        course, slug = parts[1], parts[-1]
         token = LESSON_CSRF.search(user.lesson_html)
         if slug not in pages and token:
             pages[slug] = {"html": user.lesson_html, "display_name": users[user.email][1], "csrf_token": token.group(1)}
     headers = next(user.lesson_headers for user in sessions if user.lesson_headers)
-    return {"course": COURSE, "headers": headers, "pages": pages}
+    return {"course": course, "headers": headers, "pages": pages}
 
 
 def reference_page(page: Page, sessions: list[UserSession], users: dict, secret: str, name: str) -> Page:

@@ -5,15 +5,28 @@ Every run and every wrk output here is built in the test; the committed results 
 bench/results/ are records of past runs and no test reads them."""
 
 import json
+from collections.abc import Iterator
+from xml.etree import ElementTree
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
+from bench.chart import draw
+from bench.chart import main as chart_main
 from bench.client import UserSession
 from bench.load import build_pages, quiz_post_body, request_line, wrk_numbers
+from bench.reference import create_app as create_reference
+from bench.reference import sign_session
 from bench.report import growth, one_line, print_report
-from bench.rounds import Run, interleaved, median_of, page_result, size_comparisons
+from bench.rounds import Run, interleaved, median_of, page_result, run_rounds, size_comparisons, targets_for
+from bench.run import reference_capture
 from bench.server import tracebacks
 from bench.settings import PAGE_NAMES, BenchError, Settings
+from bench.storage import storage_facts
+from bench.write_reference import insert_submission, read_pattern, submission_shape
+from config import TestConfig
+from tests.conftest import COURSE_SLUG, lesson_slugs, quiz_form, scratch_postgres_database, submit_quiz
 
 SETTINGS = (
     "BENCH_LEARNERS",
@@ -368,3 +381,477 @@ def test_growth_needs_two_sizes_and_says_when_a_page_had_no_response_at_the_larg
 def test_one_line_sums_up_a_measurement():
     assert one_line(numbers(812.3, 40.0)) == "812 req/s, p50 10.0 ms, p99 40.0 ms, 0 errors, 4 ms alone"
     assert one_line(numbers(0.0, 0.0, requests=0, errors=3, alone_ms=None)) == "no request completed in 10 s; 3 errors"
+
+
+# ---------------------------------------------------------------------------------------------
+# Interleaved rounds and medians
+
+
+def test_each_page_is_measured_beside_what_it_is_compared_to():
+    assert targets_for("lesson") == targets_for("/me/") == ("app", "reference", "ceiling")
+    assert targets_for("quiz submission") == ("app", "write reference")
+    assert targets_for("counsellor dashboard") == ("app",)
+
+
+def test_rounds_interleave_the_targets_and_warm_each_up_in_its_first_round_only():
+    calls = []
+
+    def measure(target: str, first: bool) -> dict:
+        calls.append((target, first))
+        return numbers(100.0 * len(calls), 10.0)
+
+    runs = run_rounds(("app", "reference", "ceiling"), 2, measure)
+
+    assert calls == [
+        ("app", True),
+        ("reference", True),
+        ("ceiling", True),
+        ("app", False),
+        ("reference", False),
+        ("ceiling", False),
+    ]
+    assert [(one.round, one.target, one.numbers["rps"]) for one in runs] == [
+        (1, "app", 100.0),
+        (1, "reference", 200.0),
+        (1, "ceiling", 300.0),
+        (2, "app", 400.0),
+        (2, "reference", 500.0),
+        (2, "ceiling", 600.0),
+    ]
+
+
+def test_the_median_of_rounds_takes_middle_rates_and_latencies_and_sums_counts_and_errors():
+    rounds = [
+        numbers(900.0, 30.0, errors=1, error_detail={"timeouts": 1}),
+        numbers(500.0, 90.0, errors=2, error_detail={"statuses": {"500": 2}}),
+        numbers(700.0, 50.0, errors=3, error_detail={"timeouts": 1, "statuses": {"500": 1, "502": 1}}),
+    ]
+
+    median = median_of(rounds)
+
+    assert (median["rps"], median["p99_ms"], median["p50_ms"]) == (700.0, 50.0, 12.5)  # not the mean (700, 56.7)
+    assert median["requests"] == 9000 + 5000 + 7000 and median["seconds"] == 30.0
+    assert median["errors"] == 6 and median["error_detail"] == {"timeouts": 2, "statuses": {"500": 3, "502": 1}}
+    assert [one["rps"] for one in median["rounds"]] == [900.0, 500.0, 700.0]
+    assert median_of(rounds[:2])["rps"] == 700.0  # an even count: the mean of the middle two
+
+
+def test_a_page_is_compared_by_the_medians_of_its_own_rounds():
+    page = measured(
+        "lesson",
+        [(800.0, 40.0), (400.0, 90.0), (900.0, 30.0)],
+        reference=[(1000.0, 20.0), (2000.0, 10.0), (1600.0, 12.0)],
+        ceiling=[(4000.0, 4.0), (4000.0, 8.0), (2000.0, 5.0)],
+    )
+
+    assert (page["rps"], page["p99_ms"]) == (800.0, 40.0)
+    assert (page["reference"]["rps"], page["reference"]["p99_ms"]) == (1600.0, 12.0)
+    assert (page["x_reference"], page["p99_x_reference"]) == (0.5, 3.333)
+    assert (page["x_ceiling"], page["p99_x_ceiling"]) == (0.2, 8.0)
+
+    submission = measured("quiz submission", [(200.0, 50.0)], write_reference=[(400.0, 25.0)])
+    assert (submission["x_write_reference"], submission["p99_x_write_reference"]) == (0.5, 2.0)
+    assert "reference" not in submission and "x_ceiling" not in submission
+
+
+def test_a_page_with_no_response_has_no_ratio():
+    page = measured("lesson", [(0.0, 0.0)], reference=[(1000.0, 10.0)], ceiling=[(2000.0, 5.0)])
+
+    assert page["x_reference"] is None and page["p99_x_ceiling"] is None
+
+
+def test_the_sizes_comparisons_pool_every_round_and_staff_pages_are_compared_to_that_ceiling():
+    pages = {
+        "lesson": measured("lesson", [(800.0, 40.0)], reference=[(1600.0, 10.0)], ceiling=[(4000.0, 4.0)]),
+        "/me/": measured("/me/", [(600.0, 40.0)], reference=[(1400.0, 12.0)], ceiling=[(3000.0, 6.0)]),
+        "one client": median_of([numbers(150.0, 100.0)]),
+    }
+
+    found = size_comparisons(pages)
+
+    assert found["reference"]["rps"] == 1500.0 and found["reference"]["runs"] == 2
+    assert found["ceiling"]["rps"] == 3500.0 and found["ceiling"]["p99_ms"] == 5.0
+    assert found["write_reference"] is None
+    assert (pages["one client"]["x_ceiling"], pages["one client"]["p99_x_ceiling"]) == (0.043, 20.0)
+    assert pages["lesson"]["x_ceiling"] == 0.2  # its own rounds' ceiling, not the pooled one
+
+
+# ---------------------------------------------------------------------------------------------
+# The chart
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart_result() -> dict:
+    """A results file of two sizes, the larger without the submission."""
+    small = run(
+        1000,
+        {
+            "lesson": measured("lesson", [(812.0, 40.0)], reference=[(1898.0, 12.5)], ceiling=[(4528.0, 6.0)]),
+            "quiz submission": measured("quiz submission", [(190.0, 170.0)], write_reference=[(420.0, 31.0)]),
+            "one client": numbers(110.0, 300.0),
+        },
+    )
+    large = run(
+        100000, {"lesson": measured("lesson", [(0.0, 0.0)], reference=[(1700.0, 14.0)], ceiling=[(4400.0, 6.5)])}
+    )
+    return {"started_at": "2026-12-05T01:00:00+00:00", "runs": [small, large]}
+
+
+def parse(svg: str) -> ElementTree.Element:
+    """The chart's XML tree."""
+    return ElementTree.fromstring(svg)  # noqa: S314 - an SVG the test itself just drew
+
+
+def bars(svg: str) -> dict[str, float]:
+    """Each bar's tooltip (``page, target: N req/s``) and width."""
+    root = parse(svg)
+    return {
+        rect.find(f"{SVG}title").text: float(rect.get("width"))
+        for rect in root.iter(f"{SVG}rect")
+        if rect.find(f"{SVG}title") is not None
+    }
+
+
+def test_the_chart_has_a_bar_per_target_per_page_and_size_with_req_s_and_p99_in_its_text():
+    svg = draw(chart_result())
+
+    root = parse(svg)
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "chart-title chart-desc"
+    assert "requests/s per page" in root.find(f"{SVG}title").text
+    description = root.find(f"{SVG}desc").text
+    assert "1,000 learners, lesson, app: 812 req/s, p99 40.0 ms (0.43x ref, 0.18x ceiling)" in description
+    assert "1,000 learners, quiz submission, write reference: 420 req/s, p99 31.0 ms" in description
+    found = bars(svg)
+    assert set(found) == {
+        "lesson, app: 812 req/s",
+        "lesson, reference: 1,898 req/s",
+        "lesson, ceiling: 4,528 req/s",
+        "quiz submission, app: 190 req/s",
+        "quiz submission, write reference: 420 req/s",
+        "one client, app: 110 req/s",
+        "lesson, app: 0 req/s",
+        "lesson, reference: 1,700 req/s",
+        "lesson, ceiling: 4,400 req/s",
+    }
+    # Bars of a size share a scale: the longest is that size's fastest.
+    assert found["lesson, ceiling: 4,528 req/s"] == 400.0
+    assert found["lesson, app: 812 req/s"] == pytest.approx(400 * 812 / 4528, abs=0.1)
+    texts = [text.text for text in root.iter(f"{SVG}text")]
+    assert "1,000 learners, 2 gunicorn workers" in texts and "100,000 learners, 2 gunicorn workers" in texts
+    assert "812 req/s (0.43x ref, 0.18x ceiling)" in texts and "40.0 ms" in texts
+    assert "190 req/s (0.45x write ref, 0.04x ceiling)" in texts and "170.0 ms" in texts
+    assert "none completed" in texts  # the page with no response at 100,000
+
+
+def test_the_chart_draws_an_older_results_file_with_its_one_ceiling():
+    older = {
+        "started_at": "2026-11-25T03:14:16+00:00",
+        "runs": [
+            {
+                "learners": 1000,
+                "pages": {"lesson": {**numbers(1149.0, 45.0), "x_ceiling": 0.229}},
+                "ceiling": numbers(5026.0, 18.6),
+            }
+        ],
+    }
+
+    found = bars(draw(older))
+
+    assert found == {
+        "lesson, app: 1,149 req/s": pytest.approx(400 * 1149 / 5026, abs=0.1),
+        "ceiling (bare Flask), ceiling: 5,026 req/s": 400.0,
+    }
+
+
+def test_the_chart_command_draws_a_saved_results_file_beside_it(tmp_path, capsys):
+    saved = tmp_path / "20261205T010000Z.json"
+    saved.write_text(json.dumps(chart_result()))
+
+    assert chart_main([str(saved)]) == 0
+
+    drawn = tmp_path / "20261205T010000Z.svg"
+    assert capsys.readouterr().out.strip() == str(drawn)
+    assert "lesson, reference: 1,898 req/s" in bars(drawn.read_text())
+    assert (
+        chart_main([str(saved), "-o", str(tmp_path / "elsewhere.svg")]) == 0 and (tmp_path / "elsewhere.svg").exists()
+    )
+
+
+def test_the_chart_command_refuses_a_missing_or_broken_file_with_a_message(tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+
+    assert chart_main([str(tmp_path / "missing.json")]) == 2
+    assert chart_main([str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "no results file" in err and "is not a results file" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# On PostgreSQL (the benchmark runs only there): storage, the reference and the write reference
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL as psycopg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def scratch_database() -> Iterator[str]:
+    """An empty PostgreSQL database of the test's own, dropped afterwards."""
+    if not TestConfig.TEST_DATABASE_URL:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    with scratch_postgres_database(TestConfig.TEST_DATABASE_URL) as url:
+        yield libpq_url(url)
+
+
+def test_storage_gives_the_largest_tables_and_bytes_per_answer_over_the_answer_tables_that_exist(scratch_database):
+    with psycopg.connect(scratch_database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE attempt_answers (id serial PRIMARY KEY, note text)")
+        conn.execute("CREATE TABLE shown_questions (id serial PRIMARY KEY, body text)")
+        conn.execute("CREATE TABLE lessons (id serial PRIMARY KEY, body text)")
+        conn.execute("INSERT INTO attempt_answers (note) SELECT repeat('x', 50) FROM generate_series(1, 200)")
+        conn.execute("INSERT INTO shown_questions (body) VALUES ('a question as shown')")
+        conn.execute("INSERT INTO lessons (body) SELECT md5(n::text) FROM generate_series(1, 5000) n")
+        conn.execute("ANALYZE")
+        answer_bytes = conn.execute(
+            "SELECT pg_total_relation_size('attempt_answers') + pg_total_relation_size('shown_questions')"
+        ).fetchone()[0]
+
+        facts = storage_facts(conn, largest=2)
+
+    assert facts["answer_tables"] == ["attempt_answers", "shown_questions"]  # no answer_selections here
+    assert facts["answers"] == 200 and facts["answer_tables_bytes"] == answer_bytes
+    assert facts["bytes_per_answer"] == round(answer_bytes / 200, 1)
+    assert [table["table"] for table in facts["largest_tables"]] == ["lessons", "attempt_answers"]
+    lessons = facts["largest_tables"][0]
+    assert (
+        lessons["rows_estimate"] == 5000 and lessons["total_bytes"] >= lessons["table_bytes"] + lessons["index_bytes"]
+    )
+    assert facts["database_bytes"] > answer_bytes
+
+
+def test_the_printed_storage_names_the_size_seeding_time_and_largest_tables(capsys):
+    storage = {
+        "database_bytes": 3 * 1024**3,
+        "largest_tables": [
+            {
+                "table": "attempt_answers",
+                "total_bytes": 500 * 1024**2,
+                "table_bytes": 400 * 1024**2,
+                "index_bytes": 100 * 1024**2,
+                "rows_estimate": 2_000_000,
+            },
+        ],
+        "answer_tables": ["attempt_answers", "shown_questions"],
+        "answer_tables_bytes": 500 * 1024**2,
+        "answers": 2_000_000,
+        "bytes_per_answer": 262.1,
+    }
+
+    print_report({**run(100000, {"lesson": numbers(800.0, 40.0)}), "storage": storage})
+
+    out = capsys.readouterr().out
+    assert (
+        "storage: database 3.0 GB, seeded in 42 s (earlier run; reused); 262 bytes per answer "
+        "(2,000,000 answers; attempt_answers, shown_questions)"
+    ) in out
+    assert "  attempt_answers                 500.0 MB    400.0 MB    100.0 MB     2,000,000" in out
+
+
+def test_the_write_reference_copies_a_submission_whatever_the_keys_of_its_tables(scratch_database):
+    """Answers keyed by (attempt, position) and picks pointing at both: the copy follows the keys
+    the catalog names, so a schema change in the app needs no change here."""
+    with psycopg.connect(scratch_database, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE quiz_attempts (id serial PRIMARY KEY, user_id int NOT NULL, lesson_id int NOT NULL, "
+            "submission_key text NOT NULL, submitted_at timestamptz NOT NULL, passed boolean NOT NULL, "
+            "UNIQUE (user_id, submission_key))"
+        )
+        conn.execute(
+            "CREATE TABLE attempt_answers (attempt_id int REFERENCES quiz_attempts (id), position int, "
+            "chosen int[] NOT NULL, shown jsonb, PRIMARY KEY (attempt_id, position))"
+        )
+        conn.execute(
+            "CREATE TABLE answer_selections (attempt_id int, position int, pick int, "
+            "FOREIGN KEY (attempt_id, position) REFERENCES attempt_answers (attempt_id, position))"
+        )
+        conn.execute(
+            "CREATE TABLE lesson_progress (id serial PRIMARY KEY, user_id int, lesson_id int, "
+            "opened_at timestamptz, completed_at timestamptz, UNIQUE (user_id, lesson_id))"
+        )
+        conn.execute("INSERT INTO quiz_attempts VALUES (1, 7, 3, 'first', now(), true)")
+        conn.execute("INSERT INTO attempt_answers VALUES (1, 1, '{1,2}', '{\"order\": [2, 1]}'), (1, 2, '{3}', NULL)")
+        conn.execute("INSERT INTO answer_selections VALUES (1, 1, 5), (1, 1, 6), (1, 2, 7)")
+        conn.execute("SELECT setval('quiz_attempts_id_seq', 1)")
+
+        shapes = submission_shape(conn)
+        pattern = read_pattern(conn, shapes, lesson_id=3)
+        attempt_id = insert_submission(conn, shapes, pattern, user_id=9, submission_key="b" * 32)
+        again = insert_submission(conn, shapes, pattern, user_id=9, submission_key="b" * 32)
+
+        assert [shape.name for shape in shapes] == ["quiz_attempts", "attempt_answers", "answer_selections"]
+        assert read_pattern(conn, shapes, lesson_id=4) is None  # nothing to copy yet
+        assert attempt_id == again == 2
+        assert conn.execute(
+            "SELECT user_id, lesson_id, submission_key, passed FROM quiz_attempts WHERE id = 2"
+        ).fetchone() == (
+            9,
+            3,
+            "b" * 32,
+            True,
+        )
+        assert conn.execute("SELECT * FROM attempt_answers WHERE attempt_id = 2 ORDER BY position").fetchall() == [
+            (2, 1, [1, 2], {"order": [2, 1]}),
+            (2, 2, [3], None),
+        ]
+        assert conn.execute("SELECT * FROM answer_selections WHERE attempt_id = 2 ORDER BY pick").fetchall() == [
+            (2, 1, 5),
+            (2, 1, 6),
+            (2, 2, 7),
+        ]
+        assert conn.execute("SELECT count(*) FROM answer_selections").fetchone()[0] == 6  # the same key: no copy
+        progress = conn.execute("SELECT user_id, lesson_id, completed_at IS NOT NULL FROM lesson_progress").fetchall()
+        assert progress == [(9, 3, True)]
+
+
+def submission_rows(conn, attempt_id: int) -> dict[str, list]:
+    """An attempt's rows in every answer table there is, without their own keys and the attempt's."""
+    found = {}
+    for shape in submission_shape(conn)[1:]:
+        rows = conn.execute(
+            f"SELECT to_jsonb(t) - 'id' - 'attempt_id' - 'answer_id' FROM {shape.name} t "  # noqa: S608 - names from the catalog
+            + (
+                "WHERE attempt_id = %s"
+                if shape.name == "attempt_answers"
+                else "WHERE answer_id IN (SELECT id FROM attempt_answers WHERE attempt_id = %s)"
+            ),
+            (attempt_id,),
+        ).fetchall()
+        found[shape.name] = sorted(json.dumps(row[0], sort_keys=True) for row in rows)
+    return found
+
+
+@pytest.fixture
+def reference_setup(app, learner_client, learner, other_learner, tmp_path):
+    """The app's lesson page for the learner, captured as bench.run does, and the reference
+    serving it from the same PostgreSQL database; (reference app, lesson path, learner's token)."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("the reference runs on PostgreSQL only")
+    slug = lesson_slugs(app)[0]
+    path = f"/courses/{COURSE_SLUG}/lessons/{slug}"
+    page = learner_client.get(path)
+    assert page.status_code == 200
+    user = UserSession("learner@example.org", lesson_path=path, lesson_html=page.get_data(as_text=True))
+    user.lesson_headers = dict(page.headers)
+    capture = reference_capture([user], {"learner@example.org": (learner, "Lee Learner")})
+    (tmp_path / "reference.json").write_text(json.dumps(capture))
+    reference = create_reference(
+        {
+            "BENCH_REFERENCE": str(tmp_path / "reference.json"),
+            "DATABASE_URL": libpq_url(app.config["SQLALCHEMY_DATABASE_URI"]),
+            "SECRET_KEY": "the reference's secret",
+        }
+    )
+    token = capture["pages"][slug]["csrf_token"]
+    yield reference, path, token, page
+    database = reference.extensions["bench_reference"]["database"]
+    if database.connection is not None:
+        database.connection.close()
+
+
+def signed_in(reference, user_id: int, token: str, secret: str = "the reference's secret"):
+    """A test client of the reference with a session cookie it signed."""
+    client = reference.test_client()
+    client.set_cookie("session", sign_session(secret, {"uid": user_id, "csrf": token}))
+    return client
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_reference_serves_the_apps_lesson_page_with_one_query_and_its_headers(
+    reference_setup, learner, other_learner
+):
+    reference, path, token, app_page = reference_setup
+    client = signed_in(reference, learner, token)
+
+    first = client.get(path)
+    assert first.status_code == 200
+    assert first.get_data(as_text=True) == app_page.get_data(as_text=True)  # the same HTML, byte for byte
+    for header in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cache-Control",
+    ):
+        assert first.headers.get(header) == app_page.headers.get(header), header
+
+    database = reference.extensions["bench_reference"]["database"]
+    real, statements = database.get(), []
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def execute(self, query, *args, **kwargs):
+            statements.append(query)
+            return real.execute(query, *args, **kwargs)
+
+    database.connection = Counting()
+    assert client.get(path).status_code == 200
+    assert len(statements) == 1  # the user and their progress, nothing else
+    database.connection = real
+
+    other = signed_in(reference, other_learner, "fred's token").get(path).get_data(as_text=True)
+    assert "Fred Other" in other and "Lee Learner" not in other and 'value="fred\'s token"' not in other
+    assert 'value="fred&#39;s token"' in other  # escaped like the app's templates
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_reference_lets_in_only_a_session_it_signed_for_an_active_learner(reference_setup, learner):
+    reference, path, token, _ = reference_setup
+
+    assert reference.test_client().get(path).headers["Location"] == "/auth/login"
+    assert signed_in(reference, learner, token, secret="another secret").get(path).status_code == 302
+    assert signed_in(reference, 999_999, token).get(path).status_code == 302  # no such user
+    assert signed_in(reference, learner, token).get(f"/courses/{COURSE_SLUG}/lessons/no-such-lesson").status_code == 404
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_write_reference_inserts_the_rows_the_app_stores_for_a_submission(
+    reference_setup, app, learner, learner_client
+):
+    reference, path, token, _ = reference_setup
+    slug = path.rsplit("/", 1)[-1]
+    answers = quiz_form(app, slug)
+    assert submit_quiz(learner_client, slug, answers).status_code == 302  # the app's own attempt: the pattern
+    client = signed_in(reference, learner, token)
+    form = {**answers, "csrf_token": token, "submission_key": "c" * 32}
+
+    response = client.post(path + "/quiz", data=form)
+
+    assert response.status_code == 302
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    assert response.headers["Location"] == f"{path}/quiz/attempts/{attempt_id}"
+    with psycopg.connect(libpq_url(app.config["SQLALCHEMY_DATABASE_URI"])) as conn:
+        pattern_id = conn.execute("SELECT min(id) FROM quiz_attempts").fetchone()[0]
+        assert submission_rows(conn, attempt_id) == submission_rows(conn, pattern_id)
+        assert submission_rows(conn, attempt_id)["attempt_answers"]  # not an empty copy
+        assert conn.execute(
+            "SELECT user_id, submission_key FROM quiz_attempts WHERE id = %s", (attempt_id,)
+        ).fetchone() == (learner, "c" * 32)
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM quiz_attempts), (SELECT count(*) FROM attempt_answers)"
+        ).fetchone()
+
+        assert client.post(path + "/quiz", data=form).headers["Location"] == response.headers["Location"]
+        assert client.post(path + "/quiz", data={**form, "csrf_token": "forged"}).status_code == 400
+        assert client.post(path + "/quiz", data={**form, "submission_key": "short"}).status_code == 400
+        assert (
+            conn.execute(
+                "SELECT (SELECT count(*) FROM quiz_attempts), (SELECT count(*) FROM attempt_answers)"
+            ).fetchone()
+            == counts
+        )  # the same key again, or a refused POST, records nothing
