@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from app.models import AnswerSelection, AttemptAnswer, Course, Lesson, LessonProgress, QuizAttempt, Role, User
+from app.models import AttemptAnswer, Course, Lesson, LessonProgress, QuizAttempt, Role, User
 from app.models.types import utcnow
 from app.services.pass_rule import is_pass
-from app.services.quizzes import quiz_questions
+from app.services.quizzes import answer_columns, question_version, quiz_questions, shown_question_ids
 
 
 def _next_id(session: Session, column) -> int:
@@ -32,7 +32,8 @@ def add_learners_with_attempts(
     user_id = _next_id(session, User.id)
     attempt_id = _next_id(session, QuizAttempt.id)
     answer_id = _next_id(session, AttemptAnswer.id)
-    users, progress, attempts, answers, selections = [], [], [], [], []
+    versions = shown_question_ids(session, [question_version(question) for question in questions])
+    users, progress, attempts, answers = [], [], [], []
     for index in range(count):
         uid, aid = user_id + index, attempt_id + index
         users.append(
@@ -47,6 +48,7 @@ def add_learners_with_attempts(
         )
         correct = 0
         for position, question in enumerate(questions, start=1):
+            live_ids = [c.id for c in question.live_choices]
             is_right = right(index, position - 1)
             correct += is_right
             chosen = (
@@ -60,22 +62,11 @@ def add_learners_with_attempts(
                     "attempt_id": aid,
                     "question_id": question.id,
                     "position": position,
-                    "kind": question.kind,
-                    "prompt": question.prompt,
-                    "explanation": question.explanation,
+                    "shown_question_id": versions[position - 1],
                     "is_correct": is_right,
-                    "choices_shown": [],
+                    # Shown in the author's order.
+                    **answer_columns(live_ids, live_ids, [c.id for c in chosen]),
                 }
-            )
-            selections.extend(
-                {
-                    "answer_id": answer_id,
-                    "choice_id": choice.id,
-                    "position": n,
-                    "is_correct": choice.is_correct,
-                    "misconception_code": choice.misconception.code if choice.misconception else None,
-                }
-                for n, choice in enumerate(chosen, start=1)
             )
             answer_id += 1
         passed = is_pass(correct, len(questions), pass_mark)
@@ -101,7 +92,6 @@ def add_learners_with_attempts(
         (LessonProgress, progress),
         (QuizAttempt, attempts),
         (AttemptAnswer, answers),
-        (AnswerSelection, selections),
     ):
         if rows:
             session.execute(insert(model), rows)

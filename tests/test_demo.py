@@ -6,7 +6,7 @@ from app import create_app
 from app.devdata import demo
 from app.devdata.demo import DEMO_ADMIN, DEMO_CLIENTS, DEMO_COUNSELLOR, DEMO_PASSWORD
 from app.extensions import db
-from app.models import AnswerSelection, AttemptAnswer, CounsellorLink, LessonProgress, QuizAttempt, Role, User
+from app.models import AttemptAnswer, CounsellorLink, LessonProgress, QuizAttempt, Role, ShownQuestion, User
 from app.services.dashboard import DashboardQuery, dashboard_page
 from app.services.progress import course_by_slug
 from tests.conftest import login, make_test_config
@@ -132,7 +132,7 @@ def test_a_failure_half_way_leaves_nothing_behind_and_the_next_run_builds_the_de
     with app.app_context():
         left = {
             model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (User, CounsellorLink, LessonProgress, QuizAttempt, AttemptAnswer, AnswerSelection)
+            for model in (User, CounsellorLink, LessonProgress, QuizAttempt, AttemptAnswer, ShownQuestion)
         }
         db.session.remove()
     assert set(left.values()) == {0}, left

@@ -1,8 +1,8 @@
 """A learner's history: what they did, in order. Plans are data; the writer turns them into the
 rows a real learner's submissions would have left, exactly as ``quiz_submit_attempt`` records
-them: an AttemptAnswer per live question with its ``choices_shown`` snapshot in the order that
-attempt's key shows, an AnswerSelection per chosen choice with its misconception code, and a
-LessonProgress row completed at the first passing attempt."""
+them: an AttemptAnswer per live question pointing at its shown version, with the order that
+attempt's key shows and the picks, and a LessonProgress row completed at the first passing
+attempt."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.devdata.rows import Prepared, Sink, json_value, sink_for
+from app.devdata.rows import Sink, sink_for
 from app.devdata.shape import CourseShape, LessonShape, QuizQuestion, course_shape
-from app.models import AnswerSelection, AttemptAnswer, Course, LessonProgress, QuizAttempt
+from app.models import AttemptAnswer, Course, LessonProgress, QuizAttempt
+from app.models.progress import indexes_text
 from app.services.pass_rule import is_pass
 from app.services.quizzes import shown_order
 
@@ -45,7 +46,6 @@ class HistoryCounts:
 
     attempts: int = 0
     answers: int = 0
-    selections: int = 0
     progress_rows: int = 0
     completions: int = 0
 
@@ -58,11 +58,10 @@ def _answer_columns(sink: Sink, question: QuizQuestion, variant_index: int, orde
     if columns is None:
         variant = question.variants[variant_index]
         columns = sink.memo[key] = {
-            "kind": Prepared(question.kind),
-            "prompt": Prepared(question.prompt),
-            "explanation": Prepared(question.explanation),
+            "shown_question_id": question.version_id,
             "is_correct": variant.is_correct,
-            "choices_shown": json_value([variant.choices_shown[index] for index in order]),
+            "choice_order": None if order == tuple(range(len(order))) else indexes_text(order),
+            "chosen": variant.chosen_text,
         }
     return columns
 
@@ -84,13 +83,11 @@ def write_history(
             submission_key = f"{rng.getrandbits(128):032x}"
             correct = 0
             for position, (question, variant_index) in enumerate(zip(questions, attempt.variants, strict=True), 1):
-                variant = question.variants[variant_index]
-                correct += variant.is_correct
-                answer_id = sink.take_id(AttemptAnswer)
+                correct += question.variants[variant_index].is_correct
                 # The order quiz_submit_attempt would have shown for this key.
                 order = tuple(
                     shown_order(
-                        range(len(variant.choices_shown)),
+                        range(question.choice_count),
                         question_id=question.id,
                         shuffle=question.shuffle,
                         submission_key=submission_key,
@@ -99,26 +96,13 @@ def write_history(
                 sink.add(
                     AttemptAnswer,
                     {
-                        "id": answer_id,
+                        "id": sink.take_id(AttemptAnswer),
                         "attempt_id": attempt_id,
                         "question_id": question.id,
                         "position": position,
                         **_answer_columns(sink, question, variant_index, order),
                     },
                 )
-                for choice_id, written_position, is_correct, code in variant.selections:
-                    sink.add(
-                        AnswerSelection,
-                        {
-                            "id": sink.take_id(AnswerSelection),
-                            "answer_id": answer_id,
-                            "choice_id": choice_id,
-                            "position": order.index(written_position - 1) + 1,
-                            "is_correct": is_correct,
-                            "misconception_code": code,
-                        },
-                    )
-                    counts.selections += 1
             passed = is_pass(correct, len(questions), shape.pass_mark)
             sink.add(
                 QuizAttempt,

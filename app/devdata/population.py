@@ -47,7 +47,6 @@ class SeedReport:
     admins: int = 0
     attempts: int = 0
     answers: int = 0
-    selections: int = 0
     progress_rows: int = 0
     completions: int = 0
     finished: int = 0
@@ -66,7 +65,7 @@ class SeedReport:
         return (
             f"{self.learners:,} learners ({self.finished:,} finished the course), {self.counsellors} counsellors, "
             f"{self.admins} admins; {self.attempts:,} attempts, {self.answers:,} answers, "
-            f"{self.selections:,} selections, {self.progress_rows:,} lesson progress rows; {self.links:,} links, "
+            f"{self.progress_rows:,} lesson progress rows; {self.links:,} links, "
             f"{self.invitations:,} invitations, {self.progress_views:,} progress views, "
             f"{self.audit_events:,} audit events; in {self.seconds:.1f} s"
         )
@@ -164,7 +163,7 @@ def seed_population(
         session.commit()
     report.learners = learners
     report.learner_ids = (first_learner, last_learner)
-    report.attempts, report.answers, report.selections = counts.attempts, counts.answers, counts.selections
+    report.attempts, report.answers = counts.attempts, counts.answers
     report.progress_rows, report.completions = counts.progress_rows, counts.completions
     report.seconds = time.perf_counter() - started
     return report

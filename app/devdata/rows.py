@@ -23,7 +23,6 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from app.models import (
-    AnswerSelection,
     AttemptAnswer,
     AuditEvent,
     CounsellorLink,
@@ -40,7 +39,6 @@ TABLES = (
     LessonProgress,
     QuizAttempt,
     AttemptAnswer,
-    AnswerSelection,
     Invitation,
     CounsellorLink,
     ProgressView,

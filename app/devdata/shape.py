@@ -1,6 +1,7 @@
-"""The course as the seeder needs it: its live lessons in order, and every answer a learner can
-give to each live question, snapshotted once (the snapshot an attempt records, the selections
-with their misconception codes, whether the answer is right)."""
+"""The course as the seeder needs it: its live lessons in order, each live question's stored
+version as shown (a ShownQuestion row, found or stored once), and every answer a learner can
+give to it, prepared once (the picks an answer records, whether it is right, whether it reveals
+a misconception)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from app.models import Choice, Course, Question
 from app.question_kinds import KINDS
 from app.services.pass_rule import questions_needed
 from app.services.progress import course_outline
-from app.services.quizzes import choices_snapshot, quiz_questions
+from app.services.quizzes import answer_columns, question_version, quiz_questions, shown_question_ids
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,8 @@ class AnswerVariant:
     chosen: frozenset[int]
     is_correct: bool
     reveals_misconception: bool
-    choices_shown: list[dict]
-    # (choice id, position among the live choices, is_correct, misconception code) per chosen choice
-    selections: tuple[tuple[int, int, bool, str | None], ...]
+    # The picks as an answer's ``chosen`` column stores them (canonical indexes, see indexes_text).
+    chosen_text: str
 
 
 @dataclass
@@ -37,6 +37,8 @@ class QuizQuestion:
     prompt: str
     explanation: str
     variants: list[AnswerVariant]  # [0] is right; wrong ones follow, misconception-revealing first
+    choice_count: int
+    version_id: int  # the ShownQuestion every answer to it points at
     shuffle: bool = True  # as the question says: each attempt's order is drawn from its key
     base_wrong: float = 0.25  # how often an average learner gets it wrong on a first try
 
@@ -71,17 +73,11 @@ class CourseShape:
 
 
 def _variant(question: Question, live: list[Choice], chosen: frozenset[int]) -> AnswerVariant:
-    selections = tuple(
-        (choice.id, index, choice.is_correct, choice.misconception.code if choice.misconception else None)
-        for index, choice in enumerate(live, start=1)
-        if choice.id in chosen
-    )
     return AnswerVariant(
         chosen=chosen,
         is_correct=KINDS[question.kind].is_right(live, chosen),
-        reveals_misconception=any(code and not right for _, _, right, code in selections),
-        choices_shown=choices_snapshot(live, chosen),
-        selections=selections,
+        reveals_misconception=any(c.misconception and not c.is_correct for c in live if c.id in chosen),
+        chosen_text=answer_columns([c.id for c in live], [c.id for c in live], chosen)["chosen"],
     )
 
 
@@ -103,10 +99,18 @@ def _question_variants(question: Question) -> list[AnswerVariant]:
 
 
 def course_shape(session: Session, course: Course) -> CourseShape:
-    """Load the course's live lessons and questions, and snapshot every answer variant."""
+    """Load the course's live lessons and questions, and prepare every answer variant.
+
+    Each live question's version as shown is found, or stored in the session's transaction
+    (the caller commits), exactly as a real submission would store it."""
     outline = course_outline(session, course=course, learner=None)
+    by_lesson = [(entry, quiz_questions(session, entry.lesson)) for entry in outline.entries]
+    versions = shown_question_ids(
+        session, [question_version(question) for _, questions in by_lesson for question in questions]
+    )
+    version_of = dict(zip((q.id for _, questions in by_lesson for q in questions), versions, strict=True))
     lessons = []
-    for entry in outline.entries:
+    for entry, live_questions in by_lesson:
         questions = [
             QuizQuestion(
                 id=question.id,
@@ -114,9 +118,11 @@ def course_shape(session: Session, course: Course) -> CourseShape:
                 prompt=question.prompt,
                 explanation=question.explanation,
                 variants=_question_variants(question),
+                choice_count=len(question.live_choices),
+                version_id=version_of[question.id],
                 shuffle=question.shuffle,
             )
-            for question in quiz_questions(session, entry.lesson)
+            for question in live_questions
         ]
         lessons.append(
             LessonShape(id=entry.lesson.id, number=entry.number, questions=questions, pass_mark=course.pass_mark)

@@ -7,7 +7,7 @@ from app.models.course import Choice, Course, Lesson, Misconception, Module, Que
 from app.models.jobs import JobFailure
 from app.models.lti import LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform
 from app.models.media import CourseMedia
-from app.models.progress import AnswerSelection, AttemptAnswer, LessonProgress, QuizAttempt
+from app.models.progress import AttemptAnswer, LessonProgress, QuizAttempt, ShownQuestion
 from app.models.reminders import ReminderSettings
 from app.models.review import ReviewAnswer, ReviewCard
 from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
@@ -19,7 +19,6 @@ __all__ = [
     "COUNSELLING_ROLES",
     "AnalyticsSnapshot",
     "ApiToken",
-    "AnswerSelection",
     "AuditEvent",
     "AttemptAnswer",
     "Certificate",
@@ -52,6 +51,7 @@ __all__ = [
     "ReviewAnswer",
     "ReviewCard",
     "Role",
+    "ShownQuestion",
     "User",
     "UserSession",
     "XapiActor",

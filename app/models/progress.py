@@ -1,11 +1,14 @@
 """A learner's history: lessons opened and completed, quiz attempts and their answers.
 
-Attempts are snapshots: each answer keeps the prompt and choices as the learner saw them,
-so editing or re-importing the course never rewrites what an earlier attempt recorded.
+Attempts are snapshots: each answer points at the version of its question as the learner saw
+it (a ShownQuestion, stored once however many answers share it) and keeps the order shown and
+the choices picked, so editing or re-importing the course never rewrites what an earlier
+attempt recorded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -75,47 +78,123 @@ class QuizAttempt(Model):
     )
 
 
+# An answer's choices are stored as canonical indexes: index i (0-based, into the shown version's
+# ``choices``) is the one character chr(ORDER_BASE + i), so "0" is the first choice, "1" the second,
+# and any number of choices fits. A short string costs a byte or two in a PostgreSQL row, where an
+# integer costs four and an array at least two dozen.
+ORDER_BASE = ord("0")
+
+
+def indexes_text(indexes: Iterable[int]) -> str:
+    """Canonical choice indexes as stored in ``choice_order`` and ``chosen``."""
+    return "".join(chr(ORDER_BASE + index) for index in indexes)
+
+
+def text_indexes(text: str) -> list[int]:
+    """The canonical choice indexes a ``choice_order`` or ``chosen`` string holds."""
+    return [ord(character) - ORDER_BASE for character in text]
+
+
+class ShownQuestion(Model):
+    """One version of a question exactly as learners were shown it, stored once for every answer to it.
+
+    ``choices`` holds the choices in the version's canonical order (the author's order for versions
+    recorded by quizzes; the choice ids' order for versions converted from old snapshots), each as
+    the snapshot format without "chosen": {"choice_id", "text", "correct", "feedback", "misconception",
+    "misconception_text", "safety_critical"}. Versions converted from attempts recorded before a key
+    existed lack that key, as their snapshots did. ``content_hash`` identifies the whole content
+    (question id included), so identical content is stored once however many answers point at it.
+    """
+
+    __tablename__ = "shown_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The live question may later be edited or removed; this version stays true.
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    prompt: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[dict]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def with_chosen(choice: dict, chosen: bool) -> dict:
+    """A stored choice as the answer's snapshot shows it: "chosen" placed after "correct", as recorded."""
+    shown: dict = {}
+    for key, value in choice.items():
+        shown[key] = value
+        if key == "correct":
+            shown["chosen"] = chosen
+    shown.setdefault("chosen", chosen)
+    return shown
+
+
 class AttemptAnswer(Model):
-    """The learner's answer to one question in an attempt, with the question as shown."""
+    """The learner's answer to one question in an attempt, pointing at the question as shown.
+
+    The question's version (prompt, explanation, kind, choices) is a ShownQuestion shared by every
+    answer to it; the answer keeps only what was its own: the order its choices were shown in and
+    which were chosen, as canonical indexes (see ``indexes_text``).
+    """
 
     __tablename__ = "attempt_answers"
     __table_args__ = (
         UniqueConstraint("attempt_id", "position"),
-        # The analytics refresh reads every answer's question, attempt and result: from this
-        # index alone instead of rows that carry a whole snapshot each (bench/PLANS.md).
-        Index("ix_attempt_answers_question_id", "question_id", postgresql_include=["attempt_id", "is_correct", "id"]),
+        # The analytics refresh reads every answer's question, attempt, result and picks: from
+        # this index alone (bench/PLANS.md).
+        Index(
+            "ix_attempt_answers_question_id",
+            "question_id",
+            postgresql_include=["attempt_id", "is_correct", "id", "shown_question_id", "chosen"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
-    # The live question may later be edited or removed; the snapshot below stays true.
+    # The live question may later be edited or removed; the shown version stays true.
     question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"), nullable=True)
     position: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20))
-    prompt: Mapped[str] = mapped_column(Text)
-    explanation: Mapped[str] = mapped_column(Text)
+    shown_question_id: Mapped[int] = mapped_column(ForeignKey("shown_questions.id", ondelete="RESTRICT"))
     is_correct: Mapped[bool] = mapped_column(Boolean)
-    # [{"choice_id", "text", "correct", "chosen", "feedback", "misconception"}] in display order
-    choices_shown: Mapped[list[dict]] = mapped_column(JSON)
+    # The canonical indexes in the order shown, or NULL when shown in the canonical order.
+    choice_order: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The canonical indexes of the chosen choices, ascending.
+    chosen: Mapped[str] = mapped_column(String(255))
 
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
-    selections: Mapped[list[AnswerSelection]] = relationship(back_populates="answer", cascade="all, delete-orphan")
+    # Loaded in the same query as the answers, so reading an attempt costs no extra query.
+    shown_question: Mapped[ShownQuestion] = relationship(lazy="joined", innerjoin=True)
 
+    @property
+    def kind(self) -> str:
+        """The question's kind as shown."""
+        return self.shown_question.kind
 
-class AnswerSelection(Model):
-    """A choice the learner picked, kept as a row so analytics can count it in SQL."""
+    @property
+    def prompt(self) -> str:
+        """The prompt as shown."""
+        return self.shown_question.prompt
 
-    __tablename__ = "answer_selections"
-    __table_args__ = (
-        UniqueConstraint("answer_id", "position"),
-        Index("ix_answer_selections_choice_id", "choice_id", postgresql_include=["answer_id"]),  # analytics' picks
-    )
+    @property
+    def explanation(self) -> str:
+        """The explanation as shown."""
+        return self.shown_question.explanation
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    answer_id: Mapped[int] = mapped_column(ForeignKey("attempt_answers.id", ondelete="CASCADE"))
-    choice_id: Mapped[int | None] = mapped_column(ForeignKey("choices.id", ondelete="SET NULL"), nullable=True)
-    position: Mapped[int] = mapped_column(Integer)
-    is_correct: Mapped[bool] = mapped_column(Boolean)
-    misconception_code: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    @property
+    def shown_indexes(self) -> list[int]:
+        """The canonical indexes of the choices in the order this learner saw them."""
+        if self.choice_order is None:
+            return list(range(len(self.shown_question.choices)))
+        return text_indexes(self.choice_order)
 
-    answer: Mapped[AttemptAnswer] = relationship(back_populates="selections")
+    @property
+    def choices_shown(self) -> list[dict]:
+        """The snapshot: [{"choice_id", "text", "correct", "chosen", "feedback", "misconception",
+        "misconception_text", "safety_critical"}] in the order shown (older versions lack the keys
+        their snapshots lacked). Rebuilt on each read; a new list each time."""
+        choices = self.shown_question.choices
+        chosen = set(text_indexes(self.chosen))
+        return [with_chosen(choices[index], index in chosen) for index in self.shown_indexes]

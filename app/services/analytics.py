@@ -60,7 +60,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
     AnalyticsSnapshot,
-    AnswerSelection,
     AttemptAnswer,
     Choice,
     Course,
@@ -69,8 +68,10 @@ from app.models import (
     Question,
     QuizAttempt,
     Role,
+    ShownQuestion,
     User,
 )
+from app.models.progress import text_indexes
 from app.models.types import utcnow
 from app.services.authoring.draft import draft_get
 from app.services.progress import course_outline, live_lesson_ids
@@ -426,20 +427,42 @@ def _question_rows(
     return {(row.question_id, row.band): row for row in session.execute(stmt)}
 
 
-def _choice_picks(session: Session, choice_ids: list[int], now: datetime) -> dict[tuple[int, int], int]:
-    """How many times each choice was picked in each band, over every learner attempt (1 query)."""
+def _choice_picks(
+    session: Session, question_ids: list[int], choice_ids: list[int], now: datetime
+) -> dict[tuple[int, int], int]:
+    """How many times each choice was picked in each band, over every learner attempt (1 query).
+
+    Answers keep their picks as indexes into their question's shown version: they are counted
+    per (version, picks, band) in SQL, a few rows per question, and each group's count is then
+    credited to the choices its picks name.
+    """
     picked = (
-        select(AnswerSelection.choice_id, _band(QuizAttempt.submitted_at, now).label("band"))
-        .join(AttemptAnswer, AttemptAnswer.id == AnswerSelection.answer_id)
+        select(
+            AttemptAnswer.shown_question_id,
+            AttemptAnswer.chosen,
+            _band(QuizAttempt.submitted_at, now).label("band"),
+        )
         .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
-        .where(AnswerSelection.choice_id.in_(choice_ids), QuizAttempt.user_id.in_(_learners_only()))
+        .where(AttemptAnswer.question_id.in_(question_ids), QuizAttempt.user_id.in_(_learners_only()))
         .subquery()
     )
-    stmt = select(picked.c.choice_id, picked.c.band, func.count().label("picks")).group_by(
-        picked.c.choice_id, picked.c.band
+    groups = (
+        select(picked.c.shown_question_id, picked.c.chosen, picked.c.band, func.count().label("picks"))
+        .group_by(picked.c.shown_question_id, picked.c.chosen, picked.c.band)
+        .subquery()
     )
-    # The IN filter leaves no None choice_id (the column is nullable for choices deleted since).
-    return {(row.choice_id, row.band): row.picks for row in session.execute(stmt) if row.choice_id is not None}
+    stmt = select(groups.c.chosen, groups.c.band, groups.c.picks, ShownQuestion.choices).join(
+        ShownQuestion, ShownQuestion.id == groups.c.shown_question_id
+    )
+    wanted = set(choice_ids)
+    picks: dict[tuple[int, int], int] = {}
+    for row in session.execute(stmt):
+        for index in text_indexes(row.chosen):
+            # Choices deleted since (or missing from an old version) are not among the live ones.
+            choice_id = row.choices[index].get("choice_id")
+            if choice_id in wanted:
+                picks[(choice_id, row.band)] = picks.get((choice_id, row.band), 0) + row.picks
+    return picks
 
 
 def _live_questions(session: Session, lesson_ids: list[int]) -> list[Question]:
@@ -494,7 +517,7 @@ def question_statistics(
     question_ids = [question.id for question in questions]
     choice_ids = [choice.id for question in questions for choice in question.live_choices]
     rows = _question_rows(session, lesson_ids, question_ids, now) if question_ids else {}
-    picks = _choice_picks(session, choice_ids, now) if choice_ids else {}
+    picks = _choice_picks(session, question_ids, choice_ids, now) if choice_ids else {}
     rows_by_question: dict[int, dict[int, Any]] = {}
     for (question_id, band), row in rows.items():
         rows_by_question.setdefault(question_id, {})[band] = row

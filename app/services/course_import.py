@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
-    AnswerSelection,
     AttemptAnswer,
     Choice,
     Course,
@@ -29,7 +28,9 @@ from app.models import (
     Module,
     Question,
     QuizAttempt,
+    ShownQuestion,
 )
+from app.models.progress import text_indexes
 from app.models.types import utcnow
 from app.services.course_files import ChoiceSpec, CourseSpec, QuestionSpec
 from app.services.course_media import media_url
@@ -101,13 +102,20 @@ def _history(session: Session, course: Course) -> _History:
     questions = set(
         session.scalars(select(AttemptAnswer.question_id).where(AttemptAnswer.question_id.in_(question_ids)))
     )
-    choices = set(
-        session.scalars(
-            select(AnswerSelection.choice_id).where(
-                AnswerSelection.choice_id.in_(select(Choice.id).where(Choice.question_id.in_(question_ids)))
-            )
-        )
+    # A choice was used when an answer picked it: answers keep picks as indexes into their
+    # question's shown version, so read each distinct (version, picks) pair and look them up.
+    picked = (
+        select(AttemptAnswer.shown_question_id, AttemptAnswer.chosen)
+        .where(AttemptAnswer.question_id.in_(question_ids))
+        .distinct()
+        .subquery()
     )
+    choices: set[int | None] = set()
+    versions = select(picked.c.chosen, ShownQuestion.choices).join(
+        ShownQuestion, ShownQuestion.id == picked.c.shown_question_id
+    )
+    for chosen, shown in session.execute(versions):
+        choices.update(shown[index].get("choice_id") for index in text_indexes(chosen))
     return _History(lessons, questions, choices)
 
 

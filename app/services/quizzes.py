@@ -6,6 +6,8 @@ transaction (``app/services/review.py``: a wrong answer makes a card, a right on
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -13,18 +15,22 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
-    AnswerSelection,
     AttemptAnswer,
     Choice,
     Lesson,
     Question,
     QuizAttempt,
+    ShownQuestion,
     User,
 )
+from app.models.progress import indexes_text, with_chosen
+from app.models.types import utcnow
 from app.question_kinds import KINDS
 from app.services.course_content import LessonView
 from app.services.errors import QuizInputError
@@ -154,27 +160,100 @@ class ShownChoice(Protocol):
     def misconception(self) -> ShownMisconception | None: ...
 
 
+def choice_record(choice: ShownChoice) -> dict:
+    """What a question's version keeps of one choice: the snapshot format without "chosen"."""
+    return {
+        "choice_id": choice.id,
+        "text": choice.text,
+        "correct": choice.is_correct,
+        "feedback": choice.feedback,
+        "misconception": choice.misconception.code if choice.misconception else None,
+        # What the learner was told about it, kept as it was then.
+        "misconception_text": choice.misconception.learner_text if choice.misconception else None,
+        "safety_critical": is_safety_critical(choice),
+    }
+
+
 def choices_snapshot(choices: Sequence[ShownChoice], chosen_ids: set[int] | frozenset[int]) -> list[dict]:
     """The choices of a question as the learner saw them, in that order, for an answer's record.
 
-    The one definition of the snapshot format: attempts and the seeding code both use it.
-    Attempts recorded before choices were shuffled or marked safety-critical lack that key:
-    their list is in the order they were shown, and nothing in them was marked.
+    The one definition of the snapshot format: attempt answers rebuild it from their question's
+    version (``AttemptAnswer.choices_shown``), review answers and previews store it. Attempts
+    recorded before choices were shuffled or marked safety-critical lack that key: their list is
+    in the order they were shown, and nothing in them was marked.
     """
-    return [
-        {
-            "choice_id": choice.id,
-            "text": choice.text,
-            "correct": choice.is_correct,
-            "chosen": choice.id in chosen_ids,
-            "feedback": choice.feedback,
-            "misconception": choice.misconception.code if choice.misconception else None,
-            # What the learner was told about it, kept as it was then.
-            "misconception_text": choice.misconception.learner_text if choice.misconception else None,
-            "safety_critical": is_safety_critical(choice),
-        }
-        for choice in choices
-    ]
+    return [with_chosen(choice_record(choice), choice.id in chosen_ids) for choice in choices]
+
+
+class VersionedQuestion(Protocol):
+    """What storing a question's version needs (a saved Question)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def prompt(self) -> str: ...
+
+    @property
+    def explanation(self) -> str: ...
+
+    @property
+    def live_choices(self) -> Sequence[Any]: ...
+
+
+def question_version(question: VersionedQuestion) -> dict:
+    """The content of a question as shown, choices in the author's order: a ShownQuestion's columns."""
+    return {
+        "question_id": question.id,
+        "kind": question.kind,
+        "prompt": question.prompt,
+        "explanation": question.explanation,
+        "choices": [choice_record(choice) for choice in question.live_choices],
+    }
+
+
+def content_hash(version: dict) -> str:
+    """The identity of a version's content: sha256 of its canonical JSON (keys sorted, no spaces)."""
+    canonical = json.dumps(version, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def shown_question_ids(session: Session, versions: Sequence[dict]) -> list[int]:
+    """The ShownQuestion id of each version (``question_version``'s dicts), storing the new ones.
+
+    One SELECT by hash when every version is stored already (the usual case); otherwise one
+    INSERT ... ON CONFLICT DO NOTHING and one more SELECT. Two transactions storing the same
+    version at once both succeed: the second waits for the first and then finds its row.
+    """
+    hashes = [content_hash(version) for version in versions]
+    found = _ids_by_hash(session, set(hashes))
+    missing = {h: version for h, version in zip(hashes, versions, strict=True) if h not in found}
+    if missing:
+        rows = [{**version, "content_hash": h, "created_at": utcnow()} for h, version in missing.items()]
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(ShownQuestion).values(rows).on_conflict_do_nothing(index_elements=["content_hash"]))
+        found.update(_ids_by_hash(session, set(missing)))
+    return [found[h] for h in hashes]
+
+
+def _ids_by_hash(session: Session, hashes: set[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(ShownQuestion.content_hash, ShownQuestion.id).where(ShownQuestion.content_hash.in_(hashes))
+    )
+    return {content: version_id for content, version_id in rows}
+
+
+def answer_columns(live_ids: Sequence[int], shown_ids: Sequence[int], chosen_ids: Iterable[int]) -> dict[str, Any]:
+    """An answer's own columns: the order shown (None when the author's) and the picks, as indexes."""
+    index_of = {choice_id: index for index, choice_id in enumerate(live_ids)}
+    order = [index_of[choice_id] for choice_id in shown_ids]
+    return {
+        "choice_order": None if order == sorted(order) else indexes_text(order),
+        "chosen": indexes_text(sorted(index_of[choice_id] for choice_id in chosen_ids)),
+    }
 
 
 def is_safety_critical(choice: ShownChoice) -> bool:
@@ -236,7 +315,8 @@ def quiz_submit_attempt(
         pass_mark=pass_mark,
     )
     correct_count = 0
-    for position, question in enumerate(questions, start=1):
+    version_ids = shown_question_ids(session, [question_version(question) for question in questions])
+    for position, (question, version_id) in enumerate(zip(questions, version_ids, strict=True), start=1):
         chosen_ids = chosen[question.id]
         # Graded by identity; the order only records what this learner saw.
         is_right = KINDS[question.kind].is_right(question.live_choices, chosen_ids)
@@ -244,26 +324,15 @@ def quiz_submit_attempt(
         shown = shown_order(
             question.live_choices, question_id=question.id, shuffle=question.shuffle, submission_key=submission_key
         )
-        answer = AttemptAnswer(
-            question_id=question.id,
-            position=position,
-            kind=question.kind,
-            prompt=question.prompt,
-            explanation=question.explanation,
-            is_correct=is_right,
-            choices_shown=choices_snapshot(shown, chosen_ids),
-        )
-        answer.selections = [
-            AnswerSelection(
-                choice_id=choice.id,
-                position=index,  # where the learner saw it
-                is_correct=choice.is_correct,
-                misconception_code=choice.misconception.code if choice.misconception else None,
+        attempt.answers.append(
+            AttemptAnswer(
+                question_id=question.id,
+                position=position,
+                shown_question_id=version_id,
+                is_correct=is_right,
+                **answer_columns([c.id for c in question.live_choices], [c.id for c in shown], chosen_ids),
             )
-            for index, choice in enumerate(shown, start=1)
-            if choice.id in chosen_ids
-        ]
-        attempt.answers.append(answer)
+        )
     attempt.correct_count = correct_count
     attempt.score = correct_count / len(questions)
     attempt.passed = passed = is_pass(correct_count, len(questions), pass_mark)

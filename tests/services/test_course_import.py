@@ -18,7 +18,7 @@ from app.services.progress import course_by_slug, course_outline, lesson_record_
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from tests.factories import COURSE, default_lessons, question_single, write_course
 
-HISTORY_TABLES = ("lesson_progress", "quiz_attempts", "attempt_answers", "answer_selections")
+HISTORY_TABLES = ("lesson_progress", "quiz_attempts", "attempt_answers", "shown_questions")
 
 
 def dump(session, table_names=None) -> dict[str, list[dict]]:
@@ -173,9 +173,9 @@ def test_edited_course_updates_lessons(session, tmp_path):
 
 def test_edited_course_keeps_progress_and_past_attempts_exactly(session, tmp_path, learner_with_history):
     before = dump(session, HISTORY_TABLES)
-    snapshot = before["attempt_answers"][0]
+    snapshot = before["shown_questions"][before["attempt_answers"][0]["shown_question_id"] - 1]
     assert snapshot["prompt"] == "Single question 1?"
-    assert sorted(c["text"] for c in snapshot["choices_shown"]) == [
+    assert sorted(c["text"] for c in snapshot["choices"]) == [
         "Other wrong answer",
         "Right answer",
         "Wrong answer",

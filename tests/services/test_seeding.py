@@ -15,7 +15,6 @@ from app.devdata.cli import seed as seed_command
 from app.devdata.population import SEED_PASSWORD, SeedError, seed_population
 from app.devdata.rows import RowError, copy_text, json_value, sink_for
 from app.models import (
-    AnswerSelection,
     AttemptAnswer,
     AuditEvent,
     Choice,
@@ -27,6 +26,7 @@ from app.models import (
     Question,
     QuizAttempt,
     Role,
+    ShownQuestion,
     User,
 )
 from app.models.types import utcnow
@@ -94,7 +94,7 @@ def snapshot(choices: list[Choice], chosen: set[int]) -> list[dict]:
     ]
 
 
-def test_counts_are_in_the_expected_ranges(session, seeded):
+def test_counts_are_in_the_expected_ranges(session, course, seeded):
     report, _ = seeded
     assert count(session, User, User.role == Role.LEARNER) == LEARNERS
     assert count(session, User, User.role == Role.COUNSELLOR) == COUNSELLORS
@@ -105,7 +105,8 @@ def test_counts_are_in_the_expected_ranges(session, seeded):
     assert 12 * LEARNERS <= answers <= 30 * LEARNERS
     attempts = count(session, QuizAttempt)
     assert attempts == report.attempts and answers / attempts == pytest.approx(4.7, abs=0.4)
-    assert count(session, AnswerSelection) == report.selections >= answers
+    # Each live question's version as shown is stored once, whatever the number of answers.
+    assert count(session, ShownQuestion) == sum(len(questions) for questions in live_quizzes(session, course).values())
     assert count(session, LessonProgress) == report.progress_rows
     assert count(session, QuizAttempt, QuizAttempt.passed.is_(False)) > LEARNERS / 4  # failures before passing
     links = count(session, CounsellorLink)
@@ -133,9 +134,7 @@ def test_counts_are_in_the_expected_ranges(session, seeded):
 def test_every_attempt_is_recorded_as_a_real_submission_would_be(session, course, seeded):
     quizzes = live_quizzes(session, course)
     pass_mark = course_by_slug(session, course).pass_mark
-    attempts = session.scalars(
-        select(QuizAttempt).options(selectinload(QuizAttempt.answers).selectinload(AttemptAnswer.selections))
-    ).all()
+    attempts = session.scalars(select(QuizAttempt).options(selectinload(QuizAttempt.answers))).all()
     assert attempts
     for attempt in attempts:
         questions = quizzes[attempt.lesson_id]
@@ -161,13 +160,6 @@ def test_every_attempt_is_recorded_as_a_real_submission_would_be(session, course
             )
             assert answer.choices_shown == snapshot(shown, chosen)
             assert answer.is_correct == (chosen == {c.id for c in question.live_choices if c.is_correct})
-            expected = sorted(
-                (choice.id, index, choice.is_correct, choice.misconception.code if choice.misconception else None)
-                for index, choice in enumerate(shown, start=1)
-                if choice.id in chosen
-            )
-            got = sorted((s.choice_id, s.position, s.is_correct, s.misconception_code) for s in answer.selections)
-            assert got == expected
         correct = sum(answer.is_correct for answer in attempt.answers)
         assert attempt.correct_count == correct and attempt.score == correct / len(questions)
         assert attempt.passed == is_pass(correct, len(questions), pass_mark)
@@ -179,7 +171,7 @@ def test_rows_match_what_quiz_submit_attempt_writes(app, session, course, seeded
         select(QuizAttempt)
         .where(QuizAttempt.passed.is_(False))
         .order_by(QuizAttempt.id)
-        .options(selectinload(QuizAttempt.answers).selectinload(AttemptAnswer.selections))
+        .options(selectinload(QuizAttempt.answers))
         .limit(1)
     )
     lesson = session.get(Lesson, seeded_attempt.lesson_id)
@@ -211,7 +203,8 @@ def test_rows_match_what_quiz_submit_attempt_writes(app, session, course, seeded
                 a.explanation,
                 a.is_correct,
                 a.choices_shown,
-                sorted((s.choice_id, s.position, s.is_correct, s.misconception_code) for s in a.selections),
+                # The same version row and the same stored order and picks, not only equal renderings.
+                (a.shown_question_id, a.choice_order, a.chosen),
             )
             for a in attempt.answers
         ] + [(attempt.question_count, attempt.correct_count, attempt.score, attempt.passed)]
@@ -309,12 +302,12 @@ def test_counsellor_dashboard_and_client_page_work(session, course, seeded):
 
 def test_client_page_finds_misconceptions(session, course, seeded):
     course_row = course_by_slug(session, course)
-    learner_id = session.scalar(
-        select(QuizAttempt.user_id)
-        .join(AttemptAnswer, AttemptAnswer.attempt_id == QuizAttempt.id)
-        .join(AnswerSelection, AnswerSelection.answer_id == AttemptAnswer.id)
-        .where(AnswerSelection.misconception_code.is_not(None), AnswerSelection.is_correct.is_(False))
-        .limit(1)
+    learner_id = next(
+        attempt.user_id
+        for attempt in session.scalars(select(QuizAttempt).options(selectinload(QuizAttempt.answers)))
+        if any(
+            c["chosen"] and c["misconception"] and not c["correct"] for a in attempt.answers for c in a.choices_shown
+        )
     )
     report = client_report(session, learner=session.get(User, learner_id), course=course_row)
     assert report.misconceptions and all(insight.times > 0 for insight in report.misconceptions)
