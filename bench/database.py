@@ -104,6 +104,12 @@ def reset_database(settings: Settings, url: str, *, own: bool) -> None:
         conn.execute("CREATE SCHEMA public")
 
 
+def scaled(learners: int) -> int:
+    """Seconds a step over the whole population may take: 10 minutes, and 5 more per 100,000
+    learners (a million: 60 minutes)."""
+    return 600 + learners * 3 // 1000
+
+
 def prepare_database(settings: Settings, learners: int) -> tuple[str, dict]:
     """Return the database URL holding exactly ``learners`` seeded learners, and the seeding facts."""
     base = settings.database_url or "postgresql://postgres@127.0.0.1:5432/bench"
@@ -130,11 +136,12 @@ def prepare_database(settings: Settings, learners: int) -> tuple[str, dict]:
         say(f"  database {name} was changed by an earlier run (quiz submissions, views): seeding it again")
     if untouched and not settings.reseed:
         say(f"  reusing database {name} with {learners:,} seeded learners (BENCH_RESEED=1 seeds it again)")
-        # The code may have moved on since it was seeded: bring schema and course up to date.
-        run_step("migrating", [*flask, "db", "upgrade"], env, timeout=600)
+        # The code may have moved on since it was seeded: bring schema and course up to date (a
+        # migration converting a million learners' rows, or the analytics over them, takes a while).
+        run_step("migrating", [*flask, "db", "upgrade"], env, timeout=scaled(learners))
         run_step("importing the course", [*flask, "courses", "import", "courses/naltrexone"], env, timeout=300)
         # The analytics page shows the last computed figures; no request computes them.
-        run_step("computing the question analytics", [*flask, "analytics", "refresh"], env, timeout=600)
+        run_step("computing the question analytics", [*flask, "analytics", "refresh"], env, timeout=scaled(learners))
         return url, {**facts, "reused": True}
     if seeded or settings.reseed:
         say(f"  resetting database {name} (it held {seeded:,} seeded learners)")
@@ -152,10 +159,10 @@ def prepare_database(settings: Settings, learners: int) -> tuple[str, dict]:
         for line in process.stdout or ():
             output.append(line)
             say("    " + line.rstrip())
-        process.wait(timeout=3600)
+        process.wait(timeout=scaled(learners))
     except subprocess.TimeoutExpired:
         process.kill()
-        raise BenchError("Seeding took over an hour; stopped.") from None
+        raise BenchError(f"Seeding took over {scaled(learners) // 60} minutes; stopped.") from None
     if process.returncode != 0:
         raise BenchError("Seeding failed:\n" + "".join(output[-40:]))
     facts = {
@@ -168,7 +175,7 @@ def prepare_database(settings: Settings, learners: int) -> tuple[str, dict]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(facts, indent=2))
     # The analytics page shows the last computed figures; no request computes them.
-    run_step("computing the question analytics", [*flask, "analytics", "refresh"], env, timeout=600)
+    run_step("computing the question analytics", [*flask, "analytics", "refresh"], env, timeout=scaled(learners))
     return url, {**facts, "reused": False}
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from bench.chart import draw
 from bench.chart import main as chart_main
 from bench.client import UserSession
+from bench.database import scaled
 from bench.load import build_pages, quiz_post_body, request_line, wrk_numbers
 from bench.reference import create_app as create_reference
 from bench.reference import sign_session
@@ -367,6 +368,24 @@ def test_growth_is_each_pages_p99_at_the_larger_size_over_the_smaller(capsys):
     out = capsys.readouterr().out
     assert "(target: within 2x)" in out
     assert "lesson                  1.25x\n" in out and "one client              4.50x  over 2x" in out
+
+
+def test_growth_works_for_any_two_sizes_in_any_order_and_takes_the_extremes_of_more(environment, capsys):
+    environment.setenv("BENCH_LEARNERS", "1000,1000000")
+    assert Settings.from_environment().learners == [1000, 1_000_000]
+    small = run(1000, {"lesson": numbers(800.0, 40.0)})
+    middle = run(100000, {"lesson": numbers(700.0, 200.0)})
+    million = run(1_000_000, {"lesson": numbers(600.0, 70.0)})
+
+    assert growth([million, small])["p99_ratio"] == {"lesson": 1.75}
+    assert growth([small, middle, million]) == {"small": 1000, "large": 1_000_000, "p99_ratio": {"lesson": 1.75}}
+    assert "p99 at 1,000,000 / p99 at 1,000 learners" in capsys.readouterr().out
+
+
+def test_steps_over_the_whole_population_get_time_in_proportion_to_it():
+    assert scaled(1000) == 603  # ten minutes
+    assert scaled(100_000) == 900
+    assert scaled(1_000_000) == 3600  # seeding a million may take 20 minutes: an hour at most
 
 
 def test_growth_needs_two_sizes_and_says_when_a_page_had_no_response_at_the_larger(capsys):
