@@ -11,9 +11,11 @@ created them in), so answers to the same question in different shuffles share on
 choice is kept exactly as the snapshot had it without "chosen": snapshots recorded before a key
 existed (``safety_critical``, ``misconception_text``) still lack it, and read as they did.
 
-Batches of 5,000 answers by id range, each committed on its own (the answers' table is never
-locked for long); only answers not yet converted are read, so an interrupted run resumes where
-it stopped. Progress is printed.
+Batches of 5,000 answers by id range; on PostgreSQL each batch commits on its own (one INSERT
+of its new versions, one UPDATE ... FROM VALUES of its answers), so no lock is held for long and
+the schema change before it is committed first. Only answers not yet converted are read, so an
+interrupted run resumes where it stopped. Progress is printed. (SQLite, which locks the whole
+database for any write, converts in the migration's one transaction.)
 
 Revision ID: a19000000002
 Revises: a19000000001
@@ -120,42 +122,67 @@ def _convert(bind, first: int, last: int) -> int:
         ids.update(
             bind.execute(sa.select(shown.c.content_hash, shown.c.id).where(shown.c.content_hash.in_(missing))).all()
         )
-    values = sa.values(
-        sa.column("answer_id", sa.Integer()),
-        sa.column("version_id", sa.Integer()),
-        sa.column("shown_order", sa.String()),
-        sa.column("picked", sa.String()),
-        name="converted",
-    ).data(
+    _write(
+        bind,
         [
             (answer_id, ids[_content_hash(version)], order, chosen)
             for answer_id, (version, order, chosen) in parts.items()
-        ]
-    )
-    # One statement per batch: in the autocommit block that is one short transaction.
-    bind.execute(
-        answers.update()
-        .values(shown_question_id=values.c.version_id, choice_order=values.c.shown_order, chosen=values.c.picked)
-        .where(answers.c.id == values.c.answer_id)
+        ],
     )
     return len(rows)
 
 
+def _write(bind, converted: list[tuple[int, int, str | None, str]]) -> None:
+    """Point each (answer id, version id, order, picks) at its version."""
+    if bind.dialect.name == "postgresql":
+        values = sa.values(
+            sa.column("answer_id", sa.Integer()),
+            sa.column("version_id", sa.Integer()),
+            sa.column("shown_order", sa.String()),
+            sa.column("picked", sa.String()),
+            name="converted",
+        ).data(converted)
+        # One statement per batch: in the autocommit block, that is one short transaction.
+        bind.execute(
+            answers.update()
+            .values(shown_question_id=values.c.version_id, choice_order=values.c.shown_order, chosen=values.c.picked)
+            .where(answers.c.id == values.c.answer_id)
+        )
+    else:  # SQLite has no VALUES with column names; the batch is one executemany
+        bind.execute(
+            answers.update()
+            .where(answers.c.id == sa.bindparam("b_id"))
+            .values(
+                shown_question_id=sa.bindparam("b_version"),
+                choice_order=sa.bindparam("b_order"),
+                chosen=sa.bindparam("b_chosen"),
+            ),
+            [{"b_id": a, "b_version": v, "b_order": o, "b_chosen": c} for a, v, o, c in converted],
+        )
+
+
+def _convert_all(bind) -> None:
+    top = bind.scalar(sa.select(sa.func.max(answers.c.id))) or 0
+    total = bind.scalar(sa.select(sa.func.count()).select_from(answers).where(answers.c.shown_question_id.is_(None)))
+    done = 0
+    for first in range(1, top + 1, BATCH):
+        done += _convert(bind, first, first + BATCH - 1)
+        if done and (first // BATCH) % 20 == 0:
+            print(f"  a19000000002: {done:,}/{total:,} answers converted", flush=True)
+    if total:
+        print(f"  a19000000002: {done:,}/{total:,} answers converted", flush=True)
+
+
 def upgrade():
     bind = op.get_bind()
-    # Commits the schema change before it, then each batch commits on its own.
+    if bind.dialect.name != "postgresql":
+        # SQLite locks the whole database for any write, and its migrations run with foreign
+        # keys off in one transaction (migrations/env.py): committing batch by batch gains nothing.
+        _convert_all(bind)
+        return
+    # Commits the schema change before it (releasing its lock), then each batch commits on its own.
     with op.get_context().autocommit_block():
-        top = bind.scalar(sa.select(sa.func.max(answers.c.id))) or 0
-        total = bind.scalar(
-            sa.select(sa.func.count()).select_from(answers).where(answers.c.shown_question_id.is_(None))
-        )
-        done = 0
-        for first in range(1, top + 1, BATCH):
-            done += _convert(bind, first, first + BATCH - 1)
-            if done and (first // BATCH) % 20 == 0:
-                print(f"  a19000000002: {done:,}/{total:,} answers converted", flush=True)
-        if total:
-            print(f"  a19000000002: {done:,}/{total:,} answers converted", flush=True)
+        _convert_all(bind)
 
 
 def _restore(bind, first: int, last: int, next_selection: int) -> int:
