@@ -41,6 +41,8 @@ def scratch_postgres_database(base_url: str) -> Iterator[str]:
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # A test run's data is thrown away: commits need not wait for the disk.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -140,10 +142,31 @@ def app(request, database_url: str):
     with app.app_context():
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                for statement in _postgres_emptying_statements(connection):
+                    connection.execute(text(statement))
         db.engine.dispose()
+
+
+_EMPTYING: dict[str, tuple[str, ...]] = {}
+
+
+def _postgres_emptying_statements(connection) -> tuple[str, ...]:
+    """Statements that empty every table of a worker's PostgreSQL database and restart its ids.
+
+    DELETE, children first, then each id sequence set back to 1: about 15 ms for a test's few
+    rows, where ``TRUNCATE ... RESTART IDENTITY`` took about 190 ms (it makes new files for all
+    34 tables and their indexes, however empty they are). Ids restart as TRUNCATE's did.
+    """
+    url = connection.engine.url.render_as_string(hide_password=False)
+    if url not in _EMPTYING:
+        deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]  # noqa: S608 - our own table names
+        sequences = connection.scalars(
+            text("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences")
+        ).all()
+        restart = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
+        _EMPTYING[url] = (*deletes, f"SELECT {restart}") if restart else tuple(deletes)
+    return _EMPTYING[url]
 
 
 @pytest.fixture
