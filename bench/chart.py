@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from bench.report import storage_line
 from bench.settings import BENCH
 
 # Dark fills on white: each passes WCAG's 3:1 for graphics; the text is near-black.
@@ -89,6 +90,11 @@ def draw(result: dict) -> str:
         workers = f", {run['workers']} gunicorn workers" if run.get("workers") else ""
         body.append(_text(LABEL_X, y, f"{run['learners']:,} learners{workers}", weight="bold", size=16))
         body.append(_text(P99_X, y, "p99", anchor="end", weight="bold"))
+        if run.get("storage"):  # what the population takes on disk, as printed
+            y += 20
+            line = storage_line(run["storage"], run.get("seeding") or {})
+            body.append(_text(LABEL_X, y, line[:1].upper() + line[1:]))
+            summary.append(f"{run['learners']:,} learners: {line}")
         y += 10
         for name, bars in groups:
             y += 10

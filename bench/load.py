@@ -190,7 +190,7 @@ def measure(
     alone = time_alone(server.port, page)
     settle(server, database_url)
     # With the server idle, whatever keeps the CPUs busy belongs to someone else: record it.
-    background = background_cpu()
+    background = background_cpu(0.5)
     log_start = server.log_size()
     numbers = run_wrk(wrk, settings, server.port, page, workdir, settings.duration)
     numbers["worker_timeouts"] = server.worker_timeouts(log_start)

@@ -71,7 +71,7 @@ def print_report(run: dict) -> None:
         again = " (earlier run; database reused)" if seeding.get("reused") else ""
         say(f"seeding: {seeding['seconds']:.0f} s{again}")
     columns = ("req/s", "p50 ms", "p99 ms", "errors", "x ref", "p99 x ref", "x ceiling", "alone ms", "busy before")
-    header = f"{'page':<26}" + "".join(f"{column:>11}" for column in columns)
+    header = f"{'page':<26}" + "".join(f"{column:>12}" for column in columns)
     say(header)
     say("-" * len(header))
     rows = list(run["pages"].items())
@@ -97,7 +97,7 @@ def print_report(run: dict) -> None:
             _cell(n.get("alone_ms"), ".1f"),
             _cell(n.get("background_cpu"), ".0%"),
         )
-        say(f"{name:<26}" + "".join(f"{cell:>11}" for cell in cells))
+        say(f"{name:<26}" + "".join(f"{cell:>12}" for cell in cells))
     rounds = max((len(n.get("rounds", [])) for _, n in rows), default=1)
     say(f"(medians of {rounds} interleaved rounds; x ref: the page's req/s over the reference's, the submission's")
     say(" over the write reference's; p99 x ref: its p99 over theirs; alone ms: median of 5 requests sent one at a")

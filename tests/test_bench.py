@@ -502,6 +502,24 @@ def test_the_sizes_comparisons_pool_every_round_and_staff_pages_are_compared_to_
 SVG = "{http://www.w3.org/2000/svg}"
 
 
+STORAGE = {
+    "database_bytes": 3 * 1024**3,
+    "largest_tables": [
+        {
+            "table": "attempt_answers",
+            "total_bytes": 500 * 1024**2,
+            "table_bytes": 400 * 1024**2,
+            "index_bytes": 100 * 1024**2,
+            "rows_estimate": 2_000_000,
+        },
+    ],
+    "answer_tables": ["attempt_answers", "shown_questions"],
+    "answer_tables_bytes": 500 * 1024**2,
+    "answers": 2_000_000,
+    "bytes_per_answer": 262.1,
+}
+
+
 def chart_result() -> dict:
     """A results file of two sizes, the larger without the submission."""
     small = run(
@@ -515,6 +533,7 @@ def chart_result() -> dict:
     large = run(
         100000, {"lesson": measured("lesson", [(0.0, 0.0)], reference=[(1700.0, 14.0)], ceiling=[(4400.0, 6.5)])}
     )
+    large["storage"] = STORAGE
     return {"started_at": "2026-12-05T01:00:00+00:00", "runs": [small, large]}
 
 
@@ -562,6 +581,8 @@ def test_the_chart_has_a_bar_per_target_per_page_and_size_with_req_s_and_p99_in_
     assert "812 req/s (0.43x ref, 0.18x ceiling)" in texts and "40.0 ms" in texts
     assert "190 req/s (0.45x write ref, 0.04x ceiling)" in texts and "170.0 ms" in texts
     assert "none completed" in texts  # the page with no response at 100,000
+    storage = "Database 3.0 GB, seeded in 42 s (earlier run; reused); 262 bytes per answer"
+    assert f"{storage} (2,000,000 answers; attempt_answers, shown_questions)" in texts
 
 
 def test_the_chart_draws_an_older_results_file_with_its_one_ceiling():
@@ -653,24 +674,7 @@ def test_storage_gives_the_largest_tables_and_bytes_per_answer_over_the_answer_t
 
 
 def test_the_printed_storage_names_the_size_seeding_time_and_largest_tables(capsys):
-    storage = {
-        "database_bytes": 3 * 1024**3,
-        "largest_tables": [
-            {
-                "table": "attempt_answers",
-                "total_bytes": 500 * 1024**2,
-                "table_bytes": 400 * 1024**2,
-                "index_bytes": 100 * 1024**2,
-                "rows_estimate": 2_000_000,
-            },
-        ],
-        "answer_tables": ["attempt_answers", "shown_questions"],
-        "answer_tables_bytes": 500 * 1024**2,
-        "answers": 2_000_000,
-        "bytes_per_answer": 262.1,
-    }
-
-    print_report({**run(100000, {"lesson": numbers(800.0, 40.0)}), "storage": storage})
+    print_report({**run(100000, {"lesson": numbers(800.0, 40.0)}), "storage": STORAGE})
 
     out = capsys.readouterr().out
     assert (
