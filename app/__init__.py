@@ -40,7 +40,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
 
     from app import models  # noqa: F401 - register the models with the metadata
-    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.extensions import csrf, db, limiter, login_manager, migrate, skip_rate_limit_checks_where_none_apply
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_server_default=True)
@@ -48,6 +48,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     login_manager.init_app(app)
     check_rate_limit_storage(app.config["RATELIMIT_STORAGE_URI"])
     limiter.init_app(app)
+    skip_rate_limit_checks_where_none_apply(app)
 
     from app.jobs import init_jobs
 
@@ -80,6 +81,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from app.credentials import issuing as credentials
     from app.permissions import TEMPLATE_GLOBALS
     from app.question_kinds import KINDS
+    from app.template_urls import remembered_url_for
 
     parsing.register(app)  # before the blueprints: their routes use <id:...>
     app.register_blueprint(main.bp)
@@ -101,4 +103,5 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     credentials.init_app(app)  # reads and checks the credential signing key; its public routes
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     app.jinja_env.globals["question_kinds"] = KINDS  # how each kind of question is rendered
+    app.jinja_env.globals["url_for"] = remembered_url_for(app)  # after every blueprint's url_defaults
     return app

@@ -1,0 +1,55 @@
+"""``url_for`` in templates, remembered: a page's links come from the route map once per worker.
+
+Building a URL walks Werkzeug's route map (its builder, converters and quoting) and costs
+about 30 microseconds; a lesson page asks for a dozen links, the same ones on every request
+(issue 19 measured url_for at a quarter of a lesson request's CPU with a learner's attempts
+listed). A link's path depends only on the endpoint, its values and the request's script
+root, so this keeps the answers in a bounded LRU keyed by exactly those, and hands anything
+else to Flask's own ``url_for`` unchanged:
+
+- options (``_external``, ``_anchor``, ``_method``, ``_scheme``): the answer depends on more;
+- endpoints relative to the request's blueprint (``.name``): they depend on the blueprint;
+- endpoints whose blueprint has ``url_defaults`` functions (authoring adds the course from
+  ``g``), or with app-wide ones: their values come from the request;
+- values other than text and whole numbers (None, lists, objects): not safe keys;
+- outside a request (mail rendered by a job): there is no script root to key by.
+
+A URL that cannot be built raises as before (errors are not remembered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from flask import Flask, has_request_context, request, url_for
+
+# Every distinct link a worker builds, up to this many, least recently used dropped first.
+CACHED_URLS = 4096
+
+
+def remembered_url_for(app: Flask) -> Callable[..., str]:
+    """The ``url_for`` templates get: Flask's, with plain links remembered (see the module)."""
+    url_default_functions = app.url_default_functions
+
+    @lru_cache(maxsize=256)  # endpoints: as many as the app has routes
+    def cacheable(endpoint: str) -> bool:
+        if endpoint.startswith(".") or url_default_functions.get(None):
+            return False
+        parts = endpoint.split(".")[:-1]
+        blueprints = {".".join(parts[: index + 1]) for index in range(len(parts))}
+        return not any(url_default_functions.get(name) for name in blueprints)
+
+    @lru_cache(maxsize=CACHED_URLS)
+    def built(script_root: str, endpoint: str, values: tuple) -> str:
+        return url_for(endpoint, **dict(values))
+
+    def template_url_for(endpoint: str, /, **values) -> str:
+        if values and not all(type(value) in (str, int) and not key.startswith("_") for key, value in values.items()):
+            return url_for(endpoint, **values)
+        if not cacheable(endpoint) or not has_request_context():
+            return url_for(endpoint, **values)
+        return built(request.script_root, endpoint, tuple(values.items()))
+
+    template_url_for.cache_info = built.cache_info  # type: ignore[attr-defined]
+    return template_url_for

@@ -1,0 +1,112 @@
+"""The learner pages' request path stays correct when its per-request work is skipped or remembered.
+
+Links come from a remembered ``url_for`` (app/template_urls.py), and Flask-Limiter's check runs
+only where a limit applies (app/extensions.py): neither may change a link or let a request
+past a limit.
+"""
+
+import pytest
+from flask import g, render_template_string, url_for
+
+from app import create_app
+from app.extensions import db, limiter
+from tests.conftest import lesson_slugs, make_test_config, quiz_form, submit_quiz
+
+
+def test_remembered_links_are_flasks_own(app, course):
+    template = "{{ url_for('learn.lesson', course_slug=c, lesson_slug='one') }}|{{ url_for('me.home') }}"
+    with app.test_request_context("/"):
+        expected = f"{url_for('learn.lesson', course_slug=course, lesson_slug='one')}|{url_for('me.home')}"
+        first = render_template_string(template, c=course)
+        again = render_template_string(template, c=course)
+    assert first == again == expected
+
+
+def test_a_link_under_another_script_root_is_built_for_it(app, course):
+    template = "{{ url_for('learn.course', course_slug=c) }}"
+    with app.test_request_context("/"):
+        at_root = render_template_string(template, c=course)
+    with app.test_request_context("/", base_url="http://localhost/school/"):
+        mounted = render_template_string(template, c=course)
+        assert mounted == url_for("learn.course", course_slug=course)
+    assert at_root == f"/courses/{course}/"
+    assert mounted == f"/school/courses/{course}/"
+
+
+def test_links_with_options_or_other_values_are_built_each_time(app, course):
+    with app.test_request_context("/"):
+        anchored = render_template_string("{{ url_for('learn.course', course_slug=c, _anchor='top') }}", c=course)
+        with_none = render_template_string("{{ url_for('learn.course', course_slug=c, next=None) }}", c=course)
+    assert anchored == f"/courses/{course}/#top"
+    assert with_none == f"/courses/{course}/"
+
+
+def test_links_filled_in_from_the_request_are_not_remembered(app, course):
+    """Authoring pages name their course from ``g`` (a url_defaults function): each request's own."""
+    template = "{{ url_for('author.publications') }}"
+
+    class Course:
+        def __init__(self, slug):
+            self.slug = slug
+
+    with app.test_request_context("/"):
+        g.course = Course("first-course")
+        first = render_template_string(template)
+    with app.test_request_context("/"):
+        g.course = Course("second-course")
+        second = render_template_string(template)
+    assert "first-course" in first
+    assert "second-course" in second
+
+
+def test_every_attempt_in_the_history_links_to_its_own_result(learner_client, app, course):
+    first = lesson_slugs(app)[0]
+    results = [
+        submit_quiz(learner_client, first, quiz_form(app, first, right=False)).headers["Location"] for _ in range(3)
+    ]
+    page = learner_client.get(f"/courses/{course}/lessons/{first}").get_data(as_text=True)
+    for result in results:
+        attempt_id = int(result.rstrip("/").rsplit("/", 1)[1])
+        with app.test_request_context("/"):
+            expected = url_for("learn.attempt", course_slug=course, lesson_slug=first, attempt_id=attempt_id)
+        assert f'href="{expected}"' in page
+        assert learner_client.get(expected).status_code == 200
+
+
+@pytest.fixture
+def limited(database_url, app):
+    """Build an app with rate limits on, given settings; emptied after the test through ``app``."""
+    made = []
+
+    def make(**overrides):
+        limited_app = create_app(make_test_config(database_url, RATELIMIT_ENABLED=True, **overrides))
+        with limited_app.app_context():
+            db.create_all()
+        made.append(limited_app)
+        return limited_app
+
+    yield make
+    # Flask-Limiter keeps the first app's default limits on its one (global) extension object.
+    limiter.limit_manager.set_default_limits([])
+    for each in made:
+        with each.app_context():
+            db.engine.dispose()
+
+
+def test_an_app_wide_default_limit_still_covers_the_learner_pages(limited, course):
+    client = limited(RATELIMIT_DEFAULT="3 per minute").test_client()
+    statuses = [client.get(f"/courses/{course}/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_a_limited_route_is_still_counted_after_unlimited_pages(limited, course):
+    client = limited(RATELIMIT_LOGIN="2 per minute").test_client()
+    for _ in range(3):
+        assert client.get(f"/courses/{course}/").status_code == 200  # no limit: not counted
+    statuses = []
+    for _ in range(3):
+        token = client.get("/auth/login").get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
+        token = token.split('"')[0]
+        form = {"email": "nobody@example.org", "password": "wrong password!", "csrf_token": token}
+        statuses.append(client.post("/auth/login", data=form).status_code)
+    assert statuses == [400, 400, 429]
