@@ -70,25 +70,30 @@ def sign_session(secret: str, data: dict) -> str:
 def page_template(environment: Environment, html: str, *, display_name: str, csrf_token: str) -> Template:
     """The captured lesson page as a compiled template: the learner's name, the form token and the
     lesson's badge become variables; everything else is literal text (kept out of Jinja's syntax)."""
-    holes = [(str(escape(display_name)), "{{ display_name }}"), (csrf_token, "{{ csrf_token }}")]
-    pattern = "|".join(re.escape(text) for text, _ in holes if text)
-    pattern = f"{pattern}|{BADGE.pattern}" if pattern else BADGE.pattern
-    names = dict(holes)
-    parts, last = [], 0
+    # Only where the page shows them: the name as a whole text node, the token as an attribute value.
+    holes = {
+        "display_name": rf"(?<=>){re.escape(str(escape(display_name)))}(?=<)" if display_name else None,
+        "csrf_token": rf'(?<=value="){re.escape(csrf_token)}(?=")' if csrf_token else None,
+        "badge": BADGE.pattern,
+    }
+    pattern = "|".join(f"(?P<{name}>{hole})" for name, hole in holes.items() if hole)
+    parts, last, verbatim = [], 0, {}
     for found in re.finditer(pattern, html):
-        parts.append(_literal(html[last : found.start()]))
-        parts.append(names.get(found.group(0), "{{ badge }}"))
+        parts.append(_literal(html[last : found.start()], verbatim))
+        parts.append("{{ " + str(found.lastgroup) + " }}")
         last = found.end()
-    parts.append(_literal(html[last:]))
-    return environment.from_string("".join(parts))
+    parts.append(_literal(html[last:], verbatim))
+    return environment.from_string("".join(parts), globals=verbatim)
 
 
-def _literal(text: str) -> str:
-    """Text Jinja outputs as it is."""
+def _literal(text: str, verbatim: dict[str, Markup]) -> str:
+    """Template source that outputs ``text`` as it is."""
     if not text:
         return ""
-    if "{% endraw %}" in text:  # cannot be raw: an expression gives it back verbatim
-        return "{{ " + json.dumps(text) + " }}"
+    if "{% endraw %}" in text:  # cannot sit in a raw block: output it from a variable instead
+        name = f"verbatim_{len(verbatim)}"
+        verbatim[name] = Markup(text)  # noqa: S704 - the app's own HTML, already escaped
+        return "{{ " + name + " }}"
     return "{% raw %}" + text + "{% endraw %}"
 
 

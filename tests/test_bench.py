@@ -4,12 +4,15 @@ output, the request lines per page, the gunicorn log's tracebacks and the printe
 Every run and every wrk output here is built in the test; the committed results in
 bench/results/ are records of past runs and no test reads them."""
 
+import hashlib
 import json
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
 import psycopg
 import pytest
+from itsdangerous import URLSafeTimedSerializer
+from jinja2 import Environment
 from sqlalchemy.engine import make_url
 
 from bench.chart import draw
@@ -17,11 +20,11 @@ from bench.chart import main as chart_main
 from bench.client import UserSession
 from bench.database import scaled
 from bench.load import build_pages, quiz_post_body, request_line, wrk_numbers
+from bench.reference import BADGES, page_template, sign_session
 from bench.reference import create_app as create_reference
-from bench.reference import sign_session
 from bench.report import growth, one_line, print_report
 from bench.rounds import Run, interleaved, median_of, page_result, run_rounds, size_comparisons, targets_for
-from bench.run import reference_capture
+from bench.run import reference_capture, reference_page
 from bench.server import tracebacks
 from bench.settings import PAGE_NAMES, BenchError, Settings
 from bench.storage import storage_facts
@@ -765,6 +768,7 @@ def reference_setup(app, learner_client, learner, other_learner, tmp_path):
         pytest.skip("the reference runs on PostgreSQL only")
     slug = lesson_slugs(app)[0]
     path = f"/courses/{COURSE_SLUG}/lessons/{slug}"
+    learner_client.get("/")  # shows (and clears) the welcome, as bench.client.log_in does
     page = learner_client.get(path)
     assert page.status_code == 200
     user = UserSession("learner@example.org", lesson_path=path, lesson_html=page.get_data(as_text=True))
@@ -878,3 +882,41 @@ def test_the_write_reference_inserts_the_rows_the_app_stores_for_a_submission(
             ).fetchone()
             == counts
         )  # the same key again, or a refused POST, records nothing
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference's requests and templates (no database)
+
+
+def test_the_references_requests_are_the_pages_own_with_a_cookie_it_signed_per_learner():
+    sessions = [learner(1), learner(2)]
+    submission = next(
+        page for page in build_pages(sessions, learner(9), [], learner(10)) if page.name == "quiz submission"
+    )
+    users = {"learner1@example.org": (11, "One"), "learner2@example.org": (12, "Two")}
+
+    page = reference_page(submission, sessions, users, "secret", "write reference")
+
+    assert (page.name, page.expected) == ("write reference", "302")
+    serializer = URLSafeTimedSerializer(
+        "secret", salt="cookie-session", signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1}
+    )
+    for line, original, user_id, token in zip(page.lines, submission.lines, (11, 12), ("t1", "t2"), strict=True):
+        method, path, cookie, body = line.split("\t")
+        assert [method, path, body] == [part for index, part in enumerate(original.split("\t")) if index != 2]
+        name, _, value = cookie.partition("=")
+        assert name == "session" and serializer.loads(value) == {"uid": user_id, "csrf": token}
+
+
+def test_a_captured_page_becomes_a_template_whose_other_text_stays_literal():
+    html = (
+        '<a class="nav-user">O&#39;Neil &amp; Co</a><input name="csrf_token" value="tok">'
+        '<span class="badge badge-open"><span aria-hidden="true">→</span> Open</span>'
+        "<p>{{ not a variable }} {% raw %} {% endraw %} {# nor a comment #}</p>"
+    )
+    template = page_template(Environment(autoescape=True), html, display_name="O'Neil & Co", csrf_token="tok")
+
+    assert template.render(display_name="O'Neil & Co", csrf_token="tok", badge=BADGES[False]) == html
+    again = template.render(display_name="<Ann>", csrf_token="new", badge=BADGES[True])
+    assert again.startswith('<a class="nav-user">&lt;Ann&gt;</a><input name="csrf_token" value="new">')
+    assert "badge-done" in again and "{{ not a variable }} {% raw %} {% endraw %} {# nor a comment #}" in again
