@@ -9,6 +9,7 @@ from app.auth import bp
 from app.auth.forms import FinishRegistrationForm, LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
 from app.jobs.mail import send_password_reset, send_registration
+from app.learn.page_reads import outline_wanted, outline_was_read
 from app.models import User
 from app.models.types import utcnow
 from app.permissions import can_author, can_counsel
@@ -36,11 +37,15 @@ def load_user(token: str) -> User | None:
     or a deactivated account, is logged out on its next request (app/services/signed_in_user.py)."""
     if not token or len(token) > 100:
         return None
+    # A learner page asks for its course rows with the user: one query for both (app/learn/page_reads.py).
+    wanted = outline_wanted()
     signed_in = signed_in_user(
-        db.session, token=token, now=utcnow(), limits=SessionLimits.from_config(current_app.config)
+        db.session, token=token, now=utcnow(), limits=SessionLimits.from_config(current_app.config), outline=wanted
     )
     if signed_in is None:
         return None
+    if wanted is not None and signed_in.outline_rows is not None:
+        outline_was_read(wanted, signed_in.outline_rows)
     if signed_in.touched:
         # Re-signing the cookie when the session's last-seen time is written keeps Flask's own
         # limit on its age (PERMANENT_SESSION_LIFETIME, the idle time) counting from the last use too.

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.jobs.lti import lti_scores_enqueue
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
+from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.pass_rule import pass_rule_text
@@ -34,7 +35,11 @@ from app.services.quizzes import (
 
 def _outline_or_404(course_slug: str, *, with_attempts: bool = False) -> CourseOutline:
     learner = current_user if current_user.is_authenticated else None
-    outline = course_outline_by_slug(db.session, slug=course_slug, learner=learner, with_attempts=with_attempts)
+    # Read with the user when the view asked (@reads_outline_with_user): then no query here.
+    rows = outline_rows(course_slug, with_attempts=with_attempts) if learner is not None else None
+    outline = course_outline_by_slug(
+        db.session, slug=course_slug, learner=learner, with_attempts=with_attempts, rows=rows
+    )
     if outline is None:
         abort(404)
     return outline
@@ -52,6 +57,7 @@ def _open_entry(outline: CourseOutline, lesson_slug: str):
 
 
 @bp.get("/<course_slug>/")
+@reads_outline_with_user()
 def course(course_slug: str):
     """Show the modules and lessons, each lesson's state, and overall progress."""
     outline = _outline_or_404(course_slug)
@@ -59,6 +65,7 @@ def course(course_slug: str):
 
 
 @bp.get("/<course_slug>/continue")
+@reads_outline_with_user()
 @login_required
 def continue_course(course_slug: str):
     """Take the learner to the first lesson they have not completed."""
@@ -70,6 +77,7 @@ def continue_course(course_slug: str):
 
 
 @bp.get("/<course_slug>/lessons/<lesson_slug>")
+@reads_outline_with_user(with_attempts=True)
 @login_required
 def lesson(course_slug: str, lesson_slug: str):
     """Show a lesson's stored, sanitised HTML with previous and next navigation, and the learner's attempts."""
@@ -93,6 +101,7 @@ def lesson(course_slug: str, lesson_slug: str):
 
 
 @bp.post("/<course_slug>/lessons/<lesson_slug>/done")
+@reads_outline_with_user()
 @login_required
 def lesson_done(course_slug: str, lesson_slug: str):
     """Complete a lesson that has no quiz."""
@@ -112,6 +121,7 @@ def lesson_done(course_slug: str, lesson_slug: str):
 
 
 @bp.route("/<course_slug>/lessons/<lesson_slug>/quiz", methods=["GET", "POST"])
+@reads_outline_with_user(with_attempts=True)
 @login_required
 def quiz(course_slug: str, lesson_slug: str):
     """Show the quiz and the learner's past attempts; on POST grade it, record the attempt and show its feedback."""
@@ -169,6 +179,7 @@ def quiz(course_slug: str, lesson_slug: str):
 
 
 @bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts/<id:attempt_id>")
+@reads_outline_with_user()
 @login_required
 def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
     """Show one of the learner's own attempts: score, and per question what they chose and why."""
@@ -192,6 +203,7 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
 
 
 @bp.get("/<course_slug>/certificate")
+@reads_outline_with_user()
 @login_required
 def certificate(course_slug: str):
     """The learner's certificate: its code and verification URL, their choices, the PDF, revoke or renew."""

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, logout_user
 
 from app.extensions import db, limiter
 from app.forms import EmptyForm
+from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.me import bp
 from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
@@ -35,10 +36,12 @@ def _signed_in_account() -> str | None:
 
 
 @bp.get("/me/")
+@reads_outline_with_user(with_attempts=True)
 @login_required
 def home():
     """Show the learner's progress and quiz attempts, who they share it with, and who has viewed it."""
-    outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_attempts=True)
+    rows = outline_rows(None, with_attempts=True)  # read with the user (app/learn/page_reads.py)
+    outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_attempts=True, rows=rows)
     return render_template(
         "me/home.html",
         outline=outline,

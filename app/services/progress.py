@@ -12,7 +12,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from sqlalchemy import Boolean, ColumnElement, Integer, Select, and_, bindparam, false, null, select, type_coerce
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    false,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
@@ -221,18 +233,35 @@ _NO_ATTEMPT = (
 )
 
 
-def _version_and_progress_statement(*, first_course: bool, with_learner: bool, with_attempts: bool = False):
-    """The course's id and content version, with each of the learner's progress rows.
+def outline_selects(
+    *,
+    first_course: bool,
+    with_learner: bool,
+    with_attempts: bool = False,
+    learner_id: ColumnElement[int] | None = None,
+    leading: Sequence[ColumnElement] = (),
+) -> list[Select]:
+    """The SELECTs (UNION ALL'd in this order) of the course's id and content version with the learner's rows.
 
-    With attempts, the learner's attempts at the course's quizzes follow as rows of their own
-    (lesson id, then the attempt's id, time, score and result), in the same round trip.
+    Each row: the course's id and content version, then a progress row's lesson id, opened and
+    completed times (the course alone, with NULLs, when the learner has none); with attempts,
+    the learner's attempts at the course's quizzes follow as rows of their own (lesson id, then
+    the attempt's id, time, score and result). ``learner_id`` is the learner's id (a bound
+    ``learner_id`` parameter unless given: signed_in_user.py gives the login session's user),
+    and ``leading`` columns come first in each SELECT (that module's typed NULLs).
     """
     course_filter = Course.id == default_course_id() if first_course else Course.slug == bindparam("slug")
     if not with_learner:
-        return select(Course.id, Course.content_version, null(), null(), null(), *_NO_ATTEMPT).where(course_filter)
+        return [
+            select(*leading, Course.id, Course.content_version, null(), null(), null(), *_NO_ATTEMPT).where(
+                course_filter
+            )
+        ]
+    learner = bindparam("learner_id") if learner_id is None else learner_id
     # Every progress row the learner has, whatever the course: a handful, filtered in Python.
     progress = (
         select(
+            *leading,
             Course.id,
             Course.content_version,
             LessonProgress.lesson_id,
@@ -241,13 +270,14 @@ def _version_and_progress_statement(*, first_course: bool, with_learner: bool, w
             *_NO_ATTEMPT,
         )
         .select_from(Course)
-        .outerjoin(LessonProgress, LessonProgress.user_id == bindparam("learner_id"))
+        .outerjoin(LessonProgress, LessonProgress.user_id == learner)
         .where(course_filter)
     )
     if not with_attempts:
-        return progress
+        return [progress]
     attempts = (
         select(
+            *leading,
             Course.id,
             Course.content_version,
             QuizAttempt.lesson_id,
@@ -261,10 +291,16 @@ def _version_and_progress_statement(*, first_course: bool, with_learner: bool, w
         )
         .select_from(Course)
         .join(Lesson, Lesson.course_id == Course.id)
-        .join(QuizAttempt, and_(QuizAttempt.lesson_id == Lesson.id, QuizAttempt.user_id == bindparam("learner_id")))
+        .join(QuizAttempt, and_(QuizAttempt.lesson_id == Lesson.id, QuizAttempt.user_id == learner))
         .where(course_filter)
     )
-    return progress.union_all(attempts)
+    return [progress, attempts]
+
+
+def _version_and_progress_statement(*, first_course: bool, with_learner: bool, with_attempts: bool = False):
+    """The course's id and content version, with each of the learner's progress rows (outline_selects)."""
+    selects = outline_selects(first_course=first_course, with_learner=with_learner, with_attempts=with_attempts)
+    return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
 # Built once: learner pages run one of these on every request (app/services/reads.py).
@@ -280,22 +316,30 @@ _VERSION_AND_PROGRESS = {
 
 
 def course_outline_by_slug(
-    session: Session, *, slug: str | None, learner: User | None, with_attempts: bool = False
+    session: Session,
+    *,
+    slug: str | None,
+    learner: User | None,
+    with_attempts: bool = False,
+    rows: list[tuple] | None = None,
 ) -> CourseOutline[LessonView] | None:
     """The course (the first course when slug is None) as the learner sees it, or None.
 
     One query for the content version and the learner's progress (and, ``with_attempts``, the
     learner's quiz attempts in this course, each entry's newest first); the content itself comes
     from the per-version cache (one more query when a worker has not seen this version yet).
+    ``rows``: that query's rows, already read with the signed-in user (signed_in_user.py), so
+    none is run here.
     """
     with_attempts = with_attempts and learner is not None
-    statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None, with_attempts)]
-    params: dict[str, str | int] = {}
-    if slug is not None:
-        params["slug"] = slug
-    if learner is not None:
-        params["learner_id"] = learner.id
-    rows = read_rows(session, statement, params)
+    if rows is None:
+        statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None, with_attempts)]
+        params: dict[str, str | int] = {}
+        if slug is not None:
+            params["slug"] = slug
+        if learner is not None:
+            params["learner_id"] = learner.id
+        rows = read_rows(session, statement, params)
     if not rows:
         return None
     course_id, version = rows[0][0], rows[0][1]

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, cast, null, select, union_all
 from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 
 from app.models import User, UserSession
+from app.services.progress import outline_selects
 from app.services.reads import Read, read_rows
 from app.services.user_sessions import (
     SessionLimits,
@@ -26,40 +27,103 @@ from app.services.user_sessions import (
 )
 
 _USER_COLUMNS = [column.key for column in User.__table__.columns]
+_SIGNED_IN = [
+    *User.__table__.columns,
+    UserSession.id.label("login_session_id"),
+    UserSession.remember,
+    UserSession.last_seen_at,
+    UserSession.expires_at,
+]
 # Built once: every signed-in request runs it. Checking the login session costs no extra round trip.
 _USER_BY_SESSION = Read(
-    select(
-        *User.__table__.columns,
-        UserSession.id.label("login_session_id"),
-        UserSession.remember,
-        UserSession.last_seen_at,
-        UserSession.expires_at,
-    )
+    select(*_SIGNED_IN)
     .join(UserSession, UserSession.user_id == User.id)
     .where(UserSession.token_hash == bindparam("token_hash"))
 )
 
 
+def _user_with_outline(*, first_course: bool, with_attempts: bool) -> Read:
+    """The user of the login session and a learner page's course rows (progress.outline_selects), in one query.
+
+    A UNION ALL: first the user's row (none for an unknown token), then the course's rows for
+    the session's user. Each row carries both sets of columns, the other set NULL, every NULL
+    typed so that each database gives every column the type of its values.
+    """
+    learner_id = select(UserSession.user_id).where(UserSession.token_hash == bindparam("token_hash"))
+    selects = outline_selects(
+        first_course=first_course,
+        with_learner=True,
+        with_attempts=with_attempts,
+        learner_id=learner_id.scalar_subquery(),
+        leading=[cast(null(), column.type).label(f"signed_in_{index}") for index, column in enumerate(_SIGNED_IN)],
+    )
+    outline_types = [column.type for column in selects[0].selected_columns][len(_SIGNED_IN) :]
+    user_row = (
+        select(*_SIGNED_IN, *(cast(null(), kind).label(f"outline_{index}") for index, kind in enumerate(outline_types)))
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+    )
+    return Read(union_all(user_row, *selects))
+
+
+# Learner pages' one query: (the first course rather than a slug, with the learner's attempts) -> Read.
+_USER_WITH_OUTLINE = {
+    (first_course, with_attempts): _user_with_outline(first_course=first_course, with_attempts=with_attempts)
+    for first_course in (False, True)
+    for with_attempts in (False, True)
+}
+
+
+@dataclass(frozen=True)
+class OutlineWanted:
+    """The course rows a learner page will need: its course's slug (None: the first course), and attempts or not."""
+
+    slug: str | None
+    with_attempts: bool
+
+
 @dataclass(frozen=True)
 class SignedIn:
-    """The user of a live login session; ``touched``: its last-seen time was just written."""
+    """The user of a live login session; ``touched``: its last-seen time was just written.
+
+    ``outline_rows``: the course rows asked for with ``outline`` (progress.course_outline_by_slug's
+    ``rows``), None when not asked for.
+    """
 
     user: User
     touched: bool
+    outline_rows: list[tuple] | None = None
 
 
 def signed_in_user(
-    session: Session | scoped_session, *, token: str, now: datetime, limits: SessionLimits
+    session: Session | scoped_session,
+    *,
+    token: str,
+    now: datetime,
+    limits: SessionLimits,
+    outline: OutlineWanted | None = None,
 ) -> SignedIn | None:
     """The active user whose live login session ``token`` names, or None.
 
     An ended, expired or idle session, or a deactivated account, gives None: the request is
     logged out. The session's last-seen time is written at most every ``limits.touch_every``;
     committed at once when the ORM session holds no other work, else saved with that work.
+    With ``outline``, the same query also reads that course's rows for the user (a learner
+    page's second read, saved).
     """
     request_session = session() if isinstance(session, scoped_session) else session
     nothing_under_way = not (request_session.in_transaction() or request_session.new or request_session.dirty)
-    rows = read_rows(request_session, _USER_BY_SESSION, {"token_hash": session_token_hash(token)})
+    params = {"token_hash": session_token_hash(token)}
+    if outline is None:
+        rows = read_rows(request_session, _USER_BY_SESSION, params)
+        outline_rows = None
+    else:
+        if outline.slug is not None:
+            params["slug"] = outline.slug
+        both = read_rows(request_session, _USER_WITH_OUTLINE[(outline.slug is None, outline.with_attempts)], params)
+        signed = len(_SIGNED_IN)
+        rows = [row[:signed] for row in both if row[signed - 4] is not None]  # login_session_id: the user's row
+        outline_rows = [row[signed:] for row in both if row[signed - 4] is None]
     if not rows:
         return None
     *user_values, login_session_id, remember, last_seen_at, expires_at = rows[0]
@@ -75,4 +139,4 @@ def signed_in_user(
     make_transient_to_detached(user)
     user = request_session.merge(user, load=False)
     user.session_token = token
-    return SignedIn(user=user, touched=touched)
+    return SignedIn(user=user, touched=touched, outline_rows=outline_rows)

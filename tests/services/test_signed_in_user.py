@@ -5,9 +5,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import User, UserSession
+from app.models import Lesson, QuizAttempt, User, UserSession
 from app.models.types import utcnow
-from app.services.signed_in_user import signed_in_user
+from app.services.progress import course_outline_by_slug, lesson_note_opened, lesson_record_completion
+from app.services.signed_in_user import OutlineWanted, signed_in_user
 from app.services.user_sessions import SessionLimits, user_session_start
 
 LIMITS = SessionLimits(idle=timedelta(days=14), lifetime=timedelta(days=30), touch_every=timedelta(minutes=5))
@@ -78,3 +79,63 @@ def test_with_work_under_way_the_touch_waits_for_that_work(session, learner):
 
     assert last_seen(session) == started
     assert db.session.get(User, learner).display_name != "Unsaved"
+
+
+def outline_of(session, *, slug, learner_id, with_attempts):
+    """The course as course_outline_by_slug reads it itself, entry by entry."""
+    learner = session.get(User, learner_id)
+    outline = course_outline_by_slug(session, slug=slug, learner=learner, with_attempts=with_attempts)
+    return [(e.lesson.id, e.state, e.opened_at, e.completed_at, e.attempts) for e in outline.entries]
+
+
+def test_the_course_rows_read_with_the_user_give_the_outline_the_course_reads_itself(
+    session, learner, other_learner, course
+):
+    """Progress and attempts are the session's user's, for the course named, as the plain read gives them."""
+    first = session.scalar(select(Lesson).order_by(Lesson.id))
+    lesson_note_opened(session, learner=session.get(User, learner), lesson=first, when=utcnow())
+    lesson_note_opened(session, learner=session.get(User, other_learner), lesson=first, when=utcnow())
+    session.add(
+        QuizAttempt(
+            user_id=learner,
+            lesson_id=first.id,
+            submission_key="k" * 32,
+            submitted_at=utcnow(),
+            question_count=2,
+            correct_count=1,
+            score=0.5,
+            pass_mark=0.8,
+            passed=False,
+        )
+    )
+    lesson_record_completion(session, learner=session.get(User, other_learner), lesson=first)
+    session.commit()
+    token = log_in(session, learner)
+    for slug, with_attempts in [(course, True), (course, False), (None, True), (None, False)]:
+        wanted = OutlineWanted(slug=slug, with_attempts=with_attempts)
+        signed_in = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=wanted)
+        assert signed_in is not None and signed_in.user.id == learner
+        rows = signed_in.outline_rows
+        session.remove()
+        read_with_user = course_outline_by_slug(
+            session, slug=slug, learner=session.get(User, learner), with_attempts=with_attempts, rows=rows
+        )
+        entries = [(e.lesson.id, e.state, e.opened_at, e.completed_at, e.attempts) for e in read_with_user.entries]
+        assert entries == outline_of(session, slug=slug, learner_id=learner, with_attempts=with_attempts)
+        assert entries[0][2] is not None and entries[0][3] is None  # opened, not the other learner's completion
+        assert len(entries[0][4]) == (1 if with_attempts else 0)
+        session.remove()
+
+
+def test_with_course_rows_an_unknown_course_still_gives_the_user_and_no_one_gives_no_rows(session, learner, course):
+    token = log_in(session, learner)
+    unknown = OutlineWanted(slug="no-such-course", with_attempts=True)
+    signed_in = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=unknown)
+    assert signed_in is not None and signed_in.user.id == learner
+    assert signed_in.outline_rows == []  # the page answers 404, as the plain read would have it
+    known = OutlineWanted(slug=course, with_attempts=False)
+    assert signed_in_user(session, token="no-such-token", now=utcnow(), limits=LIMITS, outline=known) is None
+    session.remove()
+    session.execute(update(User).values(is_active=False))
+    session.commit()
+    assert signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=known) is None

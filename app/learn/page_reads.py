@@ -1,0 +1,60 @@
+"""A learner page's two reads in one: the signed-in user and the course's rows for them.
+
+A learner page needs the signed-in user (read by Flask-Login's user loader the first time
+anything looks at ``current_user``) and then its course's content version with the learner's
+progress (progress.course_outline_by_slug). Both are keyed by the login session, so the
+loader reads them together (signed_in_user.py) when the view said beforehand which course
+rows it will want: ``@reads_outline_with_user`` goes above ``@login_required``, which is
+where the user is first looked at. The view takes the rows with ``outline_rows``.
+
+Whatever goes differently (no one signed in, a view that did not ask, a user loaded earlier
+by something else) the rows are simply not there and the page reads them itself, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import g
+
+from app.services.signed_in_user import OutlineWanted
+
+_WANTED = "outline_wanted"  # set by the decorator, read by the user loader (app/auth/routes.py)
+_READ = "outline_read"  # (what was wanted, its rows), set by the user loader
+
+
+def reads_outline_with_user(*, with_attempts: bool = False) -> Callable:
+    """Have the user loader read this view's course rows with the user.
+
+    The rows of the view's ``course_slug``, or of the first course when it has none.
+    """
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):
+            setattr(g, _WANTED, OutlineWanted(slug=kwargs.get("course_slug"), with_attempts=with_attempts))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def outline_wanted() -> OutlineWanted | None:
+    """What the view said it will want, if it said (for the user loader)."""
+    return g.get(_WANTED)
+
+
+def outline_was_read(wanted: OutlineWanted, rows: list[tuple]) -> None:
+    """Keep the rows the user loader read for the view."""
+    setattr(g, _READ, (wanted, rows))
+
+
+def outline_rows(slug: str | None, *, with_attempts: bool) -> list[tuple] | None:
+    """The course rows read with the user for exactly this slug and attempts choice, once; else None."""
+    read = g.pop(_READ, None)
+    if read is None or read[0] != OutlineWanted(slug=slug, with_attempts=with_attempts):
+        return None
+    return read[1]
