@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -106,14 +106,19 @@ def cards_record_answers(
     """
     if not results:
         return {}
+    # The cards as plain rows, moved on as detached copies and written back in one statement:
+    # loaded into the session, each card's flush would be an UPDATE of the columns that
+    # changed, so cards that moved differently took one UPDATE statement each kind.
+    table = ReviewCard.__table__
     cards = {
-        card.question_id: card
-        for card in session.scalars(
-            select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.question_id.in_(list(results)))
+        row.question_id: ReviewCard(**row._mapping)
+        for row in session.execute(
+            select(table).where(table.c.user_id == user_id, table.c.question_id.in_(list(results)))
         )
     }
     ratings: dict[int, Rating] = {}
     new_cards = []
+    moved = []
     for question_id, is_correct in results.items():
         card = cards.get(question_id)
         if card is None:
@@ -124,12 +129,22 @@ def cards_record_answers(
         rating = answer_rating(is_correct=is_correct, previous_rating=card.last_rating)
         card_schedule(card, rating, when)
         ratings[question_id] = rating
+        moved.append(card)
+    if moved:
+        # One UPDATE for them all (by primary key, every scheduling column), one round trip.
+        session.execute(
+            update(ReviewCard), [{key: getattr(card, key) for key in ("id", *_SCHEDULE_COLUMNS)} for card in moved]
+        )
     if new_cards:
         # One INSERT for them all, as the changed cards are one UPDATE: a submission runs the
         # same number of statements whether its mistakes are new or made before.
-        columns = [column.key for column in ReviewCard.__table__.columns if column.key != "id"]
+        columns = [column.key for column in table.columns if column.key != "id"]
         session.execute(insert(ReviewCard), [{key: getattr(card, key) for key in columns} for card in new_cards])
     return ratings
+
+
+# What card_schedule changes on a card.
+_SCHEDULE_COLUMNS = ("due", "state", "step", "stability", "difficulty", "last_review", "last_rating")
 
 
 def _live_cards_of(user_id: int, course_id: int):
