@@ -5,11 +5,16 @@ only where a limit applies (app/extensions.py): neither may change a link or let
 past a limit.
 """
 
+from datetime import UTC, datetime
+
 import pytest
 from flask import g, render_template_string, url_for
 
 from app import create_app
 from app.extensions import db, limiter
+from app.learn.attempt_rows import attempt_rows
+from app.services.attempt_history import AttemptSummary
+from app.timefmt import current_zone, format_datetime
 from tests.conftest import lesson_slugs, make_test_config, quiz_form, submit_quiz
 
 
@@ -110,3 +115,20 @@ def test_a_limited_route_is_still_counted_after_unlimited_pages(limited, course)
         form = {"email": "nobody@example.org", "password": "wrong password!", "csrf_token": token}
         statuses.append(client.post("/auth/login", data=form).status_code)
     assert statuses == [400, 400, 429]
+
+
+def test_attempt_rows_show_each_attempt_newest_first_with_escaped_values(app):
+    when = datetime(2026, 12, 1, 19, 15, tzinfo=UTC)
+    attempts = [
+        AttemptSummary(id=12, lesson_id=1, submitted_at=when, correct_count=3, question_count=3, passed=True),
+        AttemptSummary(id=7, lesson_id=1, submitted_at=when, correct_count=0, question_count=3, passed=False),
+    ]
+    with app.test_request_context("/"):
+        html = str(attempt_rows(attempts, '/courses/a"b/lessons/c/quiz/attempts/'))
+        local = format_datetime(when, current_zone())
+    newest, oldest = html.strip().split("\n")
+    assert f'<time datetime="{when.isoformat()}">{local}</time>' in newest
+    assert "<td>3 of 3</td>" in newest and "✓</span> Passed" in newest
+    assert 'href="/courses/a&#34;b/lessons/c/quiz/attempts/12"' in newest  # escaped, never raw
+    assert "of attempt 2</span>" in newest and "of attempt 1</span>" in oldest
+    assert "<td>0 of 3</td>" in oldest and "Not passed" in oldest and "/attempts/7" in oldest
