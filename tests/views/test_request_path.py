@@ -5,6 +5,7 @@ only where a limit applies (app/extensions.py): neither may change a link or let
 past a limit.
 """
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -132,3 +133,20 @@ def test_attempt_rows_show_each_attempt_newest_first_with_escaped_values(app):
     assert 'href="/courses/a&#34;b/lessons/c/quiz/attempts/12"' in newest  # escaped, never raw
     assert "of attempt 2</span>" in newest and "of attempt 1</span>" in oldest
     assert "<td>0 of 3</td>" in oldest and "Not passed" in oldest and "/attempts/7" in oldest
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def test_a_session_keeps_one_signed_csrf_token_and_it_is_accepted(learner_client, client, app, course):
+    """Pages sign a session's CSRF secret once; the token still logs out, and another session's is its own."""
+    first = lesson_slugs(app)[0]
+    pages = [f"/courses/{course}/", f"/courses/{course}/lessons/{first}", f"/courses/{course}/lessons/{first}/quiz"]
+    tokens = {CSRF_FIELD.search(learner_client.get(url).get_data(as_text=True)).group(1) for url in pages}
+    assert len(tokens) == 1
+    with app.test_request_context("/"):
+        anonymous = render_template_string("{{ csrf_token() }}")
+    assert anonymous not in tokens
+    response = learner_client.post("/auth/logout", data={"csrf_token": tokens.pop()})
+    assert response.status_code == 302
+    assert learner_client.get(f"/courses/{course}/lessons/{first}").status_code == 302  # logged out
