@@ -78,7 +78,11 @@ def remembered_csrf_token(app: Flask):
 
 def register(app: Flask) -> None:
     """Refuse input no browser form sends, add the security headers to every response, remember CSRF tokens."""
-    app.jinja_env.globals["csrf_token"] = remembered_csrf_token(app)
+    csrf_token = remembered_csrf_token(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    # Flask-WTF hands templates its own through a context processor, which globals cannot
+    # override; one registered later replaces it.
+    app.context_processor(lambda: {"csrf_token": csrf_token})
 
     @app.before_request
     def refuse_nul_characters():
