@@ -58,19 +58,18 @@ def remembered_csrf_token(app: Flask):
         if app.config.get("WTF_CSRF_TIME_LIMIT") is not None or field in g:
             return generate_csrf()
         secret = session.get(field)
-        token = signed.get(secret) if isinstance(secret, str) else None
-        if token is None:
-            token = generate_csrf()  # makes the session's secret when it has none
-            secret = session.get(field)
-            if isinstance(secret, str):
-                signed[secret] = token
-                if len(signed) > SIGNED_CSRF_TOKENS:
-                    with suppress(KeyError):  # another thread of a threaded server emptied it first
-                        signed.popitem(last=False)
-        else:
+        if isinstance(secret, str) and (remembered := signed.get(secret)) is not None:
             with suppress(KeyError):  # dropped by another thread meanwhile: still a good token
                 signed.move_to_end(secret)
-            setattr(g, field, token)  # the token forms on this page get from generate_csrf()
+            setattr(g, field, remembered)  # the token forms on this page get from generate_csrf()
+            return remembered
+        token: str = generate_csrf()  # makes the session's secret when it has none
+        secret = session.get(field)
+        if isinstance(secret, str):
+            signed[secret] = token
+            if len(signed) > SIGNED_CSRF_TOKENS:
+                with suppress(KeyError):  # another thread of a threaded server emptied it first
+                    signed.popitem(last=False)
         return token
 
     return csrf_token
