@@ -3,7 +3,8 @@ seeded population at scale (``flask seed``). Nothing here is a business rule: ev
 data follows (passing a quiz, the order choices are shown in, an invitation's lifetime) is
 imported from ``app.services``, so seeded rows are what real use would have written.
 
-- ``shape``: a course's live lessons and every answer a learner can give, snapshotted once;
+- ``shape``: a course's live lessons, each question's stored version as shown, and every answer
+  a learner can give, prepared once;
 - ``rows``: rows keyed by column name, written in bulk (COPY on PostgreSQL, executemany elsewhere);
 - ``history``: a learner's planned history turned into attempts, answers and progress rows;
 - ``planner``: how seeded learners behave (drop-off, failed attempts, gaps between visits);

@@ -77,7 +77,7 @@ def row_problem(model, row: dict) -> str | None:
 
 
 class Prepared:
-    """A value that repeats over many rows (a prompt, a choices snapshot), with its COPY text
+    """A value that repeats over many rows (a prompt, a JSON document), with its COPY text
     escaped once. ``value`` is what executemany writes; ``copy_text`` what COPY writes."""
 
     __slots__ = ("value", "copy_text")

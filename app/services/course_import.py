@@ -1,7 +1,8 @@
 """Bring a validated course spec into the database: create what is new, update what changed.
 
 Import is idempotent (a second import of the same files changes nothing) and never touches a
-learner's progress or attempts: attempts keep their own snapshot of every question they showed.
+learner's progress or attempts: attempts point at their own stored version of every question
+they showed (shown_questions).
 
 Lessons and modules are matched by slug. Questions and choices are matched by their row id when
 the spec carries ids (an authoring draft), otherwise by position (files). A lesson, question or
