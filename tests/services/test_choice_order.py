@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from app.models import AnswerSelection, User
+from app.models import AttemptAnswer, User
 from app.services.analytics import course_analytics
 from app.services.course_files import load_course
 from app.services.course_import import course_import
@@ -117,14 +117,16 @@ def test_grading_is_by_identity_whatever_the_order(session, quiz):
         assert not submit(session, user, lesson, questions, uuid.uuid4().hex, [wrong, wrong, wrong]).passed
 
 
-def test_a_selection_records_where_the_learner_saw_the_choice(session, quiz):
+def test_a_stored_answer_keeps_its_order_and_where_the_learner_saw_the_choice(session, quiz):
     user, lesson, questions = quiz
-    attempt = submit(session, user, lesson, questions, uuid.uuid4().hex, [right, right, right])
+    key = uuid.uuid4().hex
+    answer_id = submit(session, user, lesson, questions, key, [right, right, right]).answers[0].id
 
-    selection = session.scalar(select(AnswerSelection).where(AnswerSelection.answer_id == attempt.answers[0].id))
-    shown_ids = [c["choice_id"] for c in attempt.answers[0].choices_shown]
-    assert selection.choice_id == right(questions[0])
-    assert selection.position == shown_ids.index(selection.choice_id) + 1
+    session.expire_all()  # read back from the database: the order and picks are stored, not remembered
+    answer = session.scalar(select(AttemptAnswer).where(AttemptAnswer.id == answer_id))
+    expected = shown_order(questions[0].live_choices, question_id=questions[0].id, shuffle=True, submission_key=key)
+    assert [c["choice_id"] for c in answer.choices_shown] == [c.id for c in expected]
+    assert [c["choice_id"] for c in answer.choices_shown if c["chosen"]] == [right(questions[0])]
 
 
 def test_analytics_count_picks_by_choice_whatever_order_each_learner_saw(session, quiz):

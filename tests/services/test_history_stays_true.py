@@ -15,13 +15,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Choice, Question
+from app.models.progress import text_indexes
 from app.services import authoring
 from app.services.authoring import ChoiceInput, QuestionInput
 from app.services.progress import course_by_slug
 from tests.conftest import COURSE_SLUG, create_user, factory_course_spec, login, quiz_form, submit_quiz
 
 FIRST = factory_course_spec().modules[0].lesson_slugs[0]
-HISTORY = ("lesson_progress", "quiz_attempts", "attempt_answers", "answer_selections")
+HISTORY = ("lesson_progress", "quiz_attempts", "attempt_answers", "shown_questions")
 
 
 @pytest.fixture
@@ -140,8 +141,10 @@ def test_attempt_page_shows_what_the_learner_saw(app, client, attempt_url, chang
 
 
 def test_attempt_page_keeps_the_old_wording_after_a_text_edit(app, client, attempt_url):
-    old = history_rows(app)["attempt_answers"][0]
-    picked = next(c for c in old["choices_shown"] if c["chosen"])
+    rows = history_rows(app)
+    answer = rows["attempt_answers"][0]
+    old = next(version for version in rows["shown_questions"] if version["id"] == answer["shown_question_id"])
+    picked = old["choices"][text_indexes(answer["chosen"])[0]]
 
     edit_and_publish(app, reword)
 
@@ -152,7 +155,11 @@ def test_attempt_page_keeps_the_old_wording_after_a_text_edit(app, client, attem
 
 
 def test_a_retired_question_is_gone_from_the_quiz_but_not_from_the_attempt(app, client, attempt_url):
-    prompt = history_rows(app)["attempt_answers"][0]["prompt"]
+    rows = history_rows(app)
+    answer = rows["attempt_answers"][0]
+    prompt = next(
+        version["prompt"] for version in rows["shown_questions"] if version["id"] == answer["shown_question_id"]
+    )
 
     edit_and_publish(app, None)
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import (
-    AnswerSelection,
     AttemptAnswer,
     AuditEvent,
     CounsellorLink,
@@ -19,6 +18,7 @@ from app.models import (
     LessonProgress,
     QuizAttempt,
     Role,
+    ShownQuestion,
     User,
 )
 from app.models.types import utcnow
@@ -237,7 +237,7 @@ def test_deactivation_leaves_history_untouched(app, session, admin, learner, cou
         session.expire_all()
         return [
             sorted(tuple(row) for row in session.execute(select(*model.__table__.columns)))
-            for model in (LessonProgress, QuizAttempt, AttemptAnswer, AnswerSelection, CounsellorLink)
+            for model in (LessonProgress, QuizAttempt, AttemptAnswer, ShownQuestion, CounsellorLink)
         ]
 
     before = history()

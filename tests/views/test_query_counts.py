@@ -104,6 +104,8 @@ def test_quiz_submission_queries_do_not_grow_with_attempts(learner_client, app, 
     wrong = quiz_form(app, first, right=False)
     learner_client.get(f"/courses/{course}/")  # the course content is cached from here on
     learner_client.get(f"/courses/{course}/lessons/{first}/quiz")  # its first visit records the lesson opened
+    # The first answers to a question store its version as shown (app/services/quizzes.py); later ones find it.
+    submit_quiz(learner_client, first, wrong)
     before = queries_for(app, lambda: submit_quiz(learner_client, first, wrong))
     add_failed_attempts(app, learner, first, 50)
     after = queries_for(app, lambda: submit_quiz(learner_client, first, wrong))
