@@ -323,6 +323,27 @@ def test_analytics_work_on_the_population(session, course, seeded):
     assert measured and sum(d > 0 for d in measured) > len(measured) / 2
 
 
+def test_every_seeded_reference_points_at_a_row(session, seeded):
+    """On PostgreSQL seeding switches the foreign-key triggers off (app/devdata/rows.py), so the
+    references are checked here instead, every one of every table seeding writes."""
+    from sqlalchemy import and_
+
+    dangling = {}
+    for model in rows.TABLES:
+        for key in model.__table__.foreign_keys:
+            child, parent = key.parent, key.column
+            target = parent.table.alias()
+            orphans = session.scalar(
+                select(func.count())
+                .select_from(model.__table__.outerjoin(target, target.c[parent.name] == child))
+                .where(and_(child.is_not(None), target.c[parent.name].is_(None)))
+            )
+            if orphans:
+                dangling[f"{model.__tablename__}.{child.name}"] = orphans
+    assert not dangling, dangling
+    assert session.scalar(select(func.count()).select_from(AttemptAnswer)) > 0
+
+
 def test_normal_inserts_continue_after_seeding(app, session, course, seeded):
     maxima = {model: session.scalar(select(func.max(model.id))) for model in (User, QuizAttempt, AttemptAnswer)}
     learner = user_create(
