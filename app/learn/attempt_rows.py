@@ -10,6 +10,9 @@ The table around the rows stays in templates/learn/_attempts.html.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
@@ -30,6 +33,16 @@ _ROW = (
 )
 
 
+@lru_cache(maxsize=4096)
+def _shown_time(moment: datetime, zone: ZoneInfo) -> tuple[Markup, Markup]:
+    """An attempt's time, machine-readable and as people read it, escaped.
+
+    Remembered (bounded): an attempt's time never changes, a learner's page lists the same
+    ones on every visit, and the conversion to the site's zone was most of a row's cost.
+    """
+    return escape(moment.isoformat()), escape(format_datetime(moment, zone))
+
+
 def attempt_rows(attempts: Sequence[AttemptSummary], results_url: str) -> Markup:
     """One table row per attempt, newest first as given: when, score, result, and a link to it.
 
@@ -39,17 +52,19 @@ def attempt_rows(attempts: Sequence[AttemptSummary], results_url: str) -> Markup
     zone = current_zone()
     url = escape(results_url)
     total = len(attempts)
-    rows = "".join(
-        _ROW.format(
-            iso=escape(attempt.submitted_at.isoformat()),
-            when=escape(format_datetime(attempt.submitted_at, zone)),
-            correct=int(attempt.correct_count),
-            count=int(attempt.question_count),
-            result=_PASSED if attempt.passed else _NOT_PASSED,
-            url=url,
-            id=int(attempt.id),
-            number=total - index,
-        )
-        for index, attempt in enumerate(attempts)
+    rows = "".join(_row(attempt, total - index, url, zone) for index, attempt in enumerate(attempts))
+    return Markup(rows)  # noqa: S704 - every value in a row is escaped, a whole number or one of the marks
+
+
+def _row(attempt: AttemptSummary, number: int, url: Markup, zone: ZoneInfo) -> str:
+    iso, when = _shown_time(attempt.submitted_at, zone)
+    return _ROW.format(
+        iso=iso,
+        when=when,
+        correct=int(attempt.correct_count),
+        count=int(attempt.question_count),
+        result=_PASSED if attempt.passed else _NOT_PASSED,
+        url=url,
+        id=int(attempt.id),
+        number=number,
     )
-    return Markup(rows)  # noqa: S704 - every value above is escaped, a whole number or one of the marks
