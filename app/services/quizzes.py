@@ -306,7 +306,31 @@ def quiz_submit_attempt(
     if not questions:
         raise QuizInputError("This lesson has no quiz.", tampered=True)
     chosen = check_answers(questions, answers)
+    try:
+        return _record_attempt(session, learner, lesson, questions, chosen, submission_key, pass_mark)
+    except _LostRace:
+        # Another submission of this learner's (another key, another tab) made a row this one
+        # made too, a review card or the lesson's progress, and committed first: everything was
+        # rolled back, and recording again now finds that row and moves it on.
+        return _record_attempt(session, learner, lesson, questions, chosen, submission_key, pass_mark, last_try=True)
 
+
+class _LostRace(Exception):
+    """A concurrent submission committed a row this one also inserted; nothing was saved."""
+
+
+def _record_attempt(
+    session: Session,
+    learner: User,
+    lesson: Lesson | LessonView,
+    questions: list[Question],
+    chosen: dict[int, set[int]],
+    submission_key: str,
+    pass_mark: float,
+    *,
+    last_try: bool = False,
+) -> SubmissionResult:
+    """Record a checked submission as a new attempt (see ``quiz_submit_attempt``); commits once."""
     attempt = QuizAttempt(
         user_id=learner.id,
         lesson_id=lesson.id,
@@ -367,11 +391,14 @@ def quiz_submit_attempt(
             lesson_note_opened(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
         session.commit()
     except IntegrityError:
-        # The same key arrived twice at once: keep the attempt that won the race.
+        # The same key arrived twice at once: keep the attempt that won the race (another
+        # conflict, with a submission under another key, is tried once more by the caller).
         session.rollback()
         existing = _existing_attempt(session, learner, submission_key)
         if existing is None:
-            raise
+            if last_try:
+                raise
+            raise _LostRace from None
         return SubmissionResult(existing, newly_recorded=False, attempt_id=existing.id)
     return SubmissionResult(attempt, newly_recorded=True, attempt_id=attempt_id, passed=passed)
 

@@ -171,3 +171,38 @@ def test_a_bad_submission_key_is_refused(session, tiny):
     with pytest.raises(QuizInputError):
         submit(session, user, lesson, questions, {q.id: right(q) for q in questions}, key="x' OR 1=1")
     assert count(session, QuizAttempt) == 0
+
+
+def test_a_submission_racing_another_of_the_learners_records_its_attempt(session, tiny, monkeypatch):
+    """Two submissions of one learner at once (two tabs, two keys): the other one commits the
+    review card this one was about to make; this one is recorded all the same, not a 500."""
+    from sqlalchemy.orm import Session
+
+    from app.models import ReviewCard
+    from app.services import review
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: the other submission would wait for this one")
+    user, lesson, questions = tiny
+    real_card_new = review.card_new
+    calls = []
+
+    def the_other_submission_commits_first(**kwargs):
+        # Between this submission's look for cards and its insert of the new ones.
+        if not calls:
+            with Session(session.get_bind()) as other:
+                other.add(real_card_new(**kwargs))
+                other.commit()
+        calls.append(kwargs["question_id"])
+        return real_card_new(**kwargs)
+
+    monkeypatch.setattr(review, "card_new", the_other_submission_commits_first)
+    result = submit(session, user, lesson, questions, {q.id: wrong(q) for q in questions})
+
+    # Rolled back once (3 new cards tried), then recorded: 2 new cards, the other's moved on.
+    assert result.newly_recorded and len(calls) == 3 + 2
+    assert count(session, QuizAttempt) == 1
+    cards = session.scalars(select(ReviewCard).where(ReviewCard.user_id == user.id)).all()
+    assert sorted(card.question_id for card in cards) == sorted(q.id for q in questions)
+    moved = next(card for card in cards if card.question_id == questions[0].id)
+    assert moved.last_review is not None  # the other's card, moved on by this answer
