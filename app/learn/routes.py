@@ -147,6 +147,7 @@ def quiz(course_slug: str, lesson_slug: str):
                 answers=answers,
                 submission_key=request.form.get("submission_key", ""),
                 pass_mark=outline.course.pass_mark,
+                lesson_opened=entry.opened_at is not None,
             )
         except QuizInputError as problem:
             error, status = problem, (400 if problem.tampered else 200)

@@ -4,16 +4,20 @@ from flask import render_template
 from flask_login import current_user
 
 from app.extensions import db
+from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.main import bp
 from app.services.health import database_reachable
 from app.services.progress import course_outline_by_slug
 
 
 @bp.get("/")
+@reads_outline_with_user()
 def index():
     """Explain the course and offer Start or Continue."""
     learner = current_user if current_user.is_authenticated else None
-    outline = course_outline_by_slug(db.session, slug=None, learner=learner)
+    # Read with the user (app/learn/page_reads.py): then no query here.
+    rows = outline_rows(None, with_attempts=False) if learner is not None else None
+    outline = course_outline_by_slug(db.session, slug=None, learner=learner, rows=rows)
     return render_template("main/index.html", course=outline.course if outline else None, outline=outline)
 
 

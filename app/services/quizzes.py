@@ -289,8 +289,12 @@ def quiz_submit_attempt(
     answers: dict[int, list[int]],
     submission_key: str,
     pass_mark: float,
+    lesson_opened: bool = False,
 ) -> SubmissionResult:
     """Grade a submission, record it as a new attempt and, if passed, complete the lesson.
+
+    ``lesson_opened``: the learner's progress already records the lesson opened (the page's
+    outline says so), so a failed attempt need not write that again (one statement fewer).
 
     The submission key comes from the quiz form; sending the same key again (a double click
     or a refresh) returns the attempt already recorded instead of recording another.
@@ -307,12 +311,14 @@ def quiz_submit_attempt(
         raise QuizInputError("This lesson has no quiz.", tampered=True)
     chosen = check_answers(questions, answers)
     try:
-        return _record_attempt(session, learner, lesson, questions, chosen, submission_key, pass_mark)
+        return _record_attempt(session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened)
     except _LostRace:
         # Another submission of this learner's (another key, another tab) made a row this one
         # made too, a review card or the lesson's progress, and committed first: everything was
         # rolled back, and recording again now finds that row and moves it on.
-        return _record_attempt(session, learner, lesson, questions, chosen, submission_key, pass_mark, last_try=True)
+        return _record_attempt(
+            session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened, last_try=True
+        )
 
 
 class _LostRace(Exception):
@@ -327,6 +333,7 @@ def _record_attempt(
     chosen: dict[int, set[int]],
     submission_key: str,
     pass_mark: float,
+    lesson_opened: bool,
     *,
     last_try: bool = False,
 ) -> SubmissionResult:
@@ -387,7 +394,7 @@ def _record_attempt(
         )
         if attempt.passed:
             lesson_record_completion(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
-        else:  # answering a quiz opens its lesson too (completing records that as well)
+        elif not lesson_opened:  # answering a quiz opens its lesson too (completing records that as well)
             lesson_note_opened(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
         session.commit()
     except IntegrityError:
