@@ -105,7 +105,8 @@ def print_report(run: dict) -> None:
     say(" else competed)")
     for name, n in rows:
         if not n["requests"]:
-            say(f"{name}: no request completed within the {n['seconds']:.0f} s run")
+            seconds = n.get("seconds")  # a median of rounds has none: each round had its own
+            say(f"{name}: no request completed within the " + (f"{seconds:.0f} s run" if seconds else "run"))
         if n["errors"]:
             detail = {
                 **n.get("error_detail", {}),

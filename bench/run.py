@@ -288,8 +288,6 @@ def main() -> int:
                 keep.mkdir(exist_ok=True)
                 for log in workdir.glob("*.log"):
                     shutil.copy(log, keep / log.name)
-        for run in runs:
-            print_report(run)
         result = {
             "started_at": started.isoformat(timespec="seconds"),
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -313,8 +311,11 @@ def main() -> int:
         }
         stamp = started.strftime("%Y%m%dT%H%M%SZ")
         text = json.dumps(result, indent=2)
+        # Written before the report is printed: a run of half an hour is never lost to the printing.
         (RESULTS / f"{stamp}.json").write_text(text)
         write_chart(result, RESULTS / f"{stamp}.svg")
+        for run in runs:
+            print_report(run)
         if settings.pages or not settings.memory:  # a partial run does not replace the full one
             say(f"\nResults: bench/results/{stamp}.json and .svg (a partial run: latest.json is left alone)")
         else:

@@ -108,7 +108,9 @@ def read_pattern(conn, shapes: list[TableShape], lesson_id: int) -> Pattern | No
             wanted = [_pick(key, by_name[parent].keys, theirs) for key in keys[parent]]
             found = []
             if wanted:
-                match = "(" + ", ".join(f"{quoted(column)}::text" for column in mine) + ")"
+                # The columns as they are (the text values are cast to their types), so the
+                # lookup uses the table's index: cast to text, it read every row (a million learners' answers).
+                match = "(" + ", ".join(quoted(column) for column in mine) + ")"
                 places = ", ".join("(" + ", ".join(["%s"] * len(mine)) + ")" for _ in wanted)
                 query = f"SELECT {selected} FROM {table} WHERE {match} IN ({places}) ORDER BY 1, 2"  # noqa: S608
                 found = conn.execute(query, [value for key in wanted for value in key]).fetchall()

@@ -355,6 +355,15 @@ def test_the_report_names_errors_pages_without_responses_and_memory_growth(capsy
     assert "worker 101: 50000 -> 57500 (+15.0%)" in out and "every worker within 10%: NO" in out
 
 
+def test_a_median_of_rounds_without_responses_is_reported_not_a_key_error(capsys):
+    # A median of rounds has no one duration (each round had its own): a million learners' run
+    # once ended in a KeyError here, before its results were written.
+    measured = run(1000000, {"lesson": numbers(10.0, 900.0), "write reference": numbers(0.0, 0.0, requests=0)})
+    del measured["pages"]["write reference"]["seconds"]
+    print_report(measured)
+    assert "write reference: no request completed within the run" in capsys.readouterr().out
+
+
 def test_the_report_without_a_memory_run_stops_after_the_table(capsys):
     print_report(run(1000, {"lesson": numbers(800.0, 40.0)}))
 
