@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, func, select
 
@@ -14,21 +13,11 @@ from app import create_app
 from app.extensions import db
 from app.models import AttemptAnswer, ShownQuestion, User
 from app.services.personal_data import personal_data_export
-from config import TestConfig
-from tests.conftest import BACKENDS, make_test_config, scratch_postgres_database
-from tests.test_migrations import insert_one_lesson_course, learner_row
+from tests.conftest import make_test_config
+from tests.test_migrations import empty_database_url, insert_one_lesson_course, learner_row  # noqa: F401 - a fixture
 
 BEFORE = "a18000000002"
 NOW = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-    else:
-        with scratch_postgres_database(TestConfig.TEST_DATABASE_URL) as url:
-            yield url
 
 
 def choice(choice_id, text, *, correct=False, chosen=False, code=None, safety=False, legacy=False) -> dict:
@@ -186,7 +175,7 @@ def download_answers(user_id: int) -> list[dict]:
     return [answer for attempt in export["quiz_attempts"] for answer in attempt["answers"]]
 
 
-def test_every_attempt_reads_the_same_after_the_conversion_and_back(empty_database_url):
+def test_every_attempt_reads_the_same_after_the_conversion_and_back(empty_database_url):  # noqa: F811
     app = create_app(make_test_config(empty_database_url))
     with app.app_context():
         before = seed_old_schema(app)
