@@ -74,13 +74,6 @@ def build_pages(learners: list[UserSession], counsellor: UserSession, client_ids
         Page("course overview", "200", each("GET", lambda u: f"/courses/{COURSE}/"), "the course page"),
         Page("lesson", "200", each("GET", lambda u: u.lesson_path), "each learner's current lesson"),
         Page("quiz page", "200", each("GET", lambda u: u.lesson_path + "/quiz"), "that lesson's quiz"),
-        Page(
-            "quiz submission",
-            "302",
-            each("POST", lambda u: u.lesson_path + "/quiz", quiz_post_body),
-            "POST of every question's first choice, a valid CSRF token and a fresh submission key "
-            "per request (each records a new attempt); 302 to the attempt",
-        ),
         Page("/me/", "200", each("GET", lambda u: "/me/"), "the learner's own page"),
         Page("counsellor dashboard", "200", counsellor_get, "/counsel/, first page, sorted by name"),
         Page("one client", "200", client_gets, "/counsel/clients/<id> over up to 100 of the counsellor's clients"),
@@ -89,6 +82,13 @@ def build_pages(learners: list[UserSession], counsellor: UserSession, client_ids
             "200",
             [request_line("GET", "/author/analytics", admin.cookie_header)],
             "/author/analytics as the admin",
+        ),
+        Page(
+            "quiz submission",
+            "302",
+            each("POST", lambda u: u.lesson_path + "/quiz", quiz_post_body),
+            "POST of every question's first choice, a valid CSRF token and a fresh submission key "
+            "per request (each records a new attempt); 302 to the attempt",
         ),
     ]
 

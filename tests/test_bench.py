@@ -26,7 +26,7 @@ from bench.report import growth, one_line, print_report
 from bench.rounds import Run, interleaved, median_of, page_result, run_rounds, size_comparisons, targets_for
 from bench.run import reference_capture, reference_page
 from bench.server import tracebacks
-from bench.settings import PAGE_NAMES, BenchError, Settings
+from bench.settings import PAGE_NAMES, SUBMISSION, BenchError, Settings
 from bench.storage import storage_facts
 from bench.write_reference import insert_submission, read_pattern, submission_shape
 from config import TestConfig
@@ -207,6 +207,17 @@ def test_every_page_is_built_in_order_with_a_line_per_learner_session():
         "/counsel/clients/33",
     ]
     assert by_name["question analytics"].lines == [request_line("GET", "/author/analytics", "session=a")]
+
+
+def test_the_quiz_submission_is_measured_after_every_page_that_reads():
+    """Its requests record new attempts: a page measured after it would read them, not the seeded history."""
+    counsellor = UserSession("c@example.org", cookies={"session": "c"})
+    admin = UserSession("a@example.org", cookies={"session": "a"})
+
+    pages = build_pages([learner(1)], counsellor, [31], admin)
+
+    assert pages[-1].name == SUBMISSION == PAGE_NAMES[-1]
+    assert all(page.lines[0].startswith("GET\t") for page in pages[:-1])
 
 
 def test_tracebacks_in_the_log_leave_out_workers_the_benchmark_stopped(tmp_path):
