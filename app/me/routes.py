@@ -14,8 +14,9 @@ from app.me import bp
 from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.models.types import utcnow
-from app.services.contact_requests import REQUESTER_LABELS, requester_contact_requests
+from app.services.contact_requests import REQUESTER_LABELS
 from app.services.errors import DomainError, ValidationError
+from app.services.my_page import my_page
 from app.services.personal_data import account_delete, personal_data_export
 from app.services.progress import course_outline_by_slug
 from app.services.sharing import (
@@ -23,7 +24,6 @@ from app.services.sharing import (
     SharingNotAllowed,
     invitation_by_code,
     invitation_respond,
-    learner_sharing_overview,
     link_revoke,
 )
 from app.services.user_sessions import user_log_out_everywhere
@@ -36,17 +36,24 @@ def _signed_in_account() -> str | None:
 
 
 @bp.get("/me/")
-@reads_outline_with_user(with_attempts=True)
+@reads_outline_with_user()
 @login_required
 def home():
-    """Show the learner's progress and quiz attempts, who they share it with, and who has viewed it."""
-    rows = outline_rows(None, with_attempts=True)  # read with the user (app/learn/page_reads.py)
-    outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_attempts=True, rows=rows)
+    """Show the learner's progress, their quiz attempts lesson by lesson, whom they share it with, who has viewed it
+    and their requests to the clinic.
+
+    Two reads besides the reviews due: the user with the course outline (app/learn/page_reads.py), then the
+    rest of the page (app/services/my_page.py). Each lesson's full attempt history is on its own pages.
+    """
+    rows = outline_rows(None, with_attempts=False)  # read with the user (app/learn/page_reads.py)
+    outline = course_outline_by_slug(db.session, slug=None, learner=current_user, rows=rows)
+    page = my_page(db.session, learner_id=current_user.id, course_id=outline.course.id if outline else None)
     return render_template(
         "me/home.html",
         outline=outline,
-        sharing=learner_sharing_overview(db.session, learner=current_user),
-        contact_requests=requester_contact_requests(db.session, requester=current_user),
+        attempts=page.attempts,
+        sharing=page.sharing,
+        contact_requests=page.contact_requests,
         contact_labels=REQUESTER_LABELS,
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, CursorResult, Select, String, bindparam, false, literal, select, union_all, update
+from sqlalchemy import ColumnElement, CursorResult, Select, String, bindparam, false, literal, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import COUNSELLING_ROLES, CounsellorLink, Invitation, ProgressView, Role, User
@@ -243,9 +243,13 @@ class SharingOverview:
     views: list[ViewRecord]
 
 
-def _sharing_overview_statement():
-    """The learner's live links and the latest views of their progress, as one UNION ALL."""
-    learner_id: BindParameter[int] = bindparam("learner_id")
+def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Select]:
+    """The learner's live links and the latest views of their progress: two SELECTs to UNION ALL.
+
+    Each row: its kind ("link" or "view"), the link's or view's id, the counsellor's or viewer's
+    name, the viewer's role (None for a link) and when. The views are the ``view_limit``
+    (a bound parameter) latest.
+    """
     links = (
         select(
             literal("link").label("kind"),
@@ -267,15 +271,11 @@ def _sharing_overview_statement():
     views = select(literal("view"), recent.c.id, User.display_name, recent.c.viewer_role, recent.c.viewed_at).outerjoin(
         User, User.id == recent.c.viewer_id
     )
-    return union_all(links, views)
+    return links, views
 
 
-_SHARING_OVERVIEW = Read(_sharing_overview_statement())  # built once: /me/ runs it on every visit
-
-
-def learner_sharing_overview(session: Session, *, learner: User, view_limit: int = 100) -> SharingOverview:
-    """The learner's live links and the log of views of their progress, in one query."""
-    rows = read_rows(session, _SHARING_OVERVIEW, {"learner_id": learner.id, "view_limit": view_limit})
+def sharing_overview_from_rows(rows: list[tuple]) -> SharingOverview:
+    """The overview from the rows of sharing_overview_selects, in the page's order."""
     links = [(ref, name, at) for kind, ref, name, _, at in rows if kind == "link"]
     views = [(at, ref, name, role) for kind, ref, name, role, at in rows if kind == "view"]
     return SharingOverview(
@@ -285,6 +285,16 @@ def learner_sharing_overview(session: Session, *, learner: User, view_limit: int
             for at, _, name, role in sorted(views, key=lambda view: (view[0], view[1]), reverse=True)
         ],
     )
+
+
+# Built once (the /me/ page reads the same parts with its others: app/services/my_page.py).
+_SHARING_OVERVIEW = Read(union_all(*sharing_overview_selects(bindparam("learner_id"))))
+
+
+def learner_sharing_overview(session: Session, *, learner: User, view_limit: int = 100) -> SharingOverview:
+    """The learner's live links and the log of views of their progress, in one query."""
+    rows = read_rows(session, _SHARING_OVERVIEW, {"learner_id": learner.id, "view_limit": view_limit})
+    return sharing_overview_from_rows(rows)
 
 
 def pending_invitations(session: Session, *, counsellor: User) -> list[Invitation]:

@@ -90,14 +90,14 @@ def test_another_learners_attempts_are_never_listed(learner_client, app, course,
     assert result_links(page, course, first) == [theirs]
 
 
-def test_my_page_sums_up_each_lessons_attempts_with_the_full_list_folded(learner_client, app, course):
+def test_my_page_sums_up_each_lessons_attempts_and_links_to_the_full_list(learner_client, app, course):
     first, second = lesson_slugs(app)[:2]
     questions = len(quiz_form(app, first))
     page = learner_client.get("/me/").get_data(as_text=True)
     assert "You have not taken a quiz yet." in page
 
     failed, passed = fail_then_pass(learner_client, app, first)
-    submit_quiz(learner_client, first, quiz_form(app, first, right=False))
+    latest_first = submit_quiz(learner_client, first, quiz_form(app, first, right=False)).headers["Location"]
     latest = submit_quiz(learner_client, second, quiz_form(app, second, right=False)).headers["Location"]
     page = learner_client.get("/me/").get_data(as_text=True)
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
@@ -105,9 +105,15 @@ def test_my_page_sums_up_each_lessons_attempts_with_the_full_list_folded(learner
     assert "You have not taken a quiz yet." not in page
     assert f"3 attempts · best {questions} of {questions} · latest:" in text
     assert f"1 attempt · best 0 of {len(quiz_form(app, second))} · latest:" in text
-    assert "All 3 attempts at lesson 1" in page  # the full list, in a <details>
-    assert passed in page and failed in page
-    assert f'href="{latest}"' in page and "All 1 attempts" not in page
+    assert f'href="{latest_first}"' in page and f'href="{latest}"' in page
+    # The full list is the lesson page's, linked: /me/ draws no history table, however long.
+    assert history_table(page) == "" and passed not in page and failed not in page
+    full_list = f"/courses/{course}/lessons/{first}#your-attempts"
+    assert f'<a href="{full_list}">All 3 attempts at lesson 1</a>' in page
+    assert "All 1 attempts" not in page
+    lesson_page = learner_client.get(full_list.split("#")[0]).get_data(as_text=True)
+    assert 'id="your-attempts"' in lesson_page
+    assert result_links(lesson_page, course, first) == [latest_first, passed, failed]
     # In course order: the first lesson's summary before the second's.
     assert page.index("Lesson 1:") < page.index("Lesson 2:")
 
