@@ -71,6 +71,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         lti,
         main,
         me,
+        page_fragments,
         parsing,
         security,
         timefmt,
@@ -102,6 +103,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     timefmt.register(app)  # checks SITE_TIMEZONE and adds the date filters
     credentials.init_app(app)  # reads and checks the credential signing key; its public routes
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
+    page_fragments.register(app)  # the parts of learner pages drawn once per course content
     app.jinja_env.globals["question_kinds"] = KINDS  # how each kind of question is rendered
     app.jinja_env.globals["url_for"] = remembered_url_for(app)  # after every blueprint's url_defaults
     return app

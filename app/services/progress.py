@@ -78,6 +78,11 @@ class CourseOutline(Generic[LessonT]):
     entries: list[LessonEntry[LessonT]]
 
     @property
+    def states(self) -> tuple[LessonState, ...]:
+        """Each lesson's state, in course order (with the content, all the lesson list shows)."""
+        return tuple(entry.state for entry in self.entries)
+
+    @property
     def completed_count(self) -> int:
         return sum(entry.state is LessonState.COMPLETED for entry in self.entries)
 
