@@ -6,32 +6,29 @@ transaction (``app/services/review.py``: a wrong answer makes a card, a right on
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import (
-    AttemptAnswer,
     Choice,
     Lesson,
     Question,
     QuizAttempt,
-    ShownQuestion,
     User,
 )
 from app.models.progress import indexes_text, with_chosen
 from app.models.types import utcnow
 from app.question_kinds import KINDS
+from app.services.attempt_insert import NewAnswer, attempt_insert
+from app.services.attempt_insert import content_hash as content_hash  # where it was defined first
+from app.services.attempt_insert import shown_question_ids as shown_question_ids
 from app.services.course_content import LessonView
 from app.services.errors import QuizInputError
 from app.services.pass_rule import is_pass
@@ -215,37 +212,6 @@ def question_version(question: VersionedQuestion) -> dict:
     }
 
 
-def content_hash(version: dict) -> str:
-    """The identity of a version's content: sha256 of its canonical JSON (keys sorted, no spaces)."""
-    canonical = json.dumps(version, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def shown_question_ids(session: Session, versions: Sequence[dict]) -> list[int]:
-    """The ShownQuestion id of each version (``question_version``'s dicts), storing the new ones.
-
-    One SELECT by hash when every version is stored already (the usual case); otherwise one
-    INSERT ... ON CONFLICT DO NOTHING and one more SELECT. Two transactions storing the same
-    version at once both succeed: the second waits for the first and then finds its row.
-    """
-    hashes = [content_hash(version) for version in versions]
-    found = _ids_by_hash(session, set(hashes))
-    missing = {h: version for h, version in zip(hashes, versions, strict=True) if h not in found}
-    if missing:
-        rows = [{**version, "content_hash": h, "created_at": utcnow()} for h, version in missing.items()]
-        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(ShownQuestion).values(rows).on_conflict_do_nothing(index_elements=["content_hash"]))
-        found.update(_ids_by_hash(session, set(missing)))
-    return [found[h] for h in hashes]
-
-
-def _ids_by_hash(session: Session, hashes: set[str]) -> dict[str, int]:
-    rows = session.execute(
-        select(ShownQuestion.content_hash, ShownQuestion.id).where(ShownQuestion.content_hash.in_(hashes))
-    )
-    return {content: version_id for content, version_id in rows}
-
-
 def answer_columns(live_ids: Sequence[int], shown_ids: Sequence[int], chosen_ids: Iterable[int]) -> dict[str, Any]:
     """An answer's own columns: the order shown (None when the author's) and the picks, as indexes."""
     index_of = {choice_id: index for index, choice_id in enumerate(live_ids)}
@@ -265,19 +231,36 @@ def is_safety_critical(choice: ShownChoice) -> bool:
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    attempt: QuizAttempt
-    newly_recorded: bool
-    # Read before the commit: after it, ``attempt.id`` would be reloaded from the database,
-    # and a database that failed just then would make a saved attempt look lost.
+    """What recording a submission did: the attempt's id, whether it is new, whether it passed."""
+
+    # Read before the commit: after it, an ORM attempt's ``id`` would be reloaded from the
+    # database, and a database that failed just then would make a saved attempt look lost.
     attempt_id: int
+    newly_recorded: bool
     # Whether a newly recorded attempt passed (read before the commit too): LTI posts a score then.
     passed: bool = False
+    session: Session | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def attempt(self) -> QuizAttempt:
+        """The attempt as a model (one query the first time): the submission itself never needs it."""
+        assert self.session is not None, "a SubmissionResult from quiz_submit_attempt has its session"
+        attempt = self.session.get(QuizAttempt, self.attempt_id)
+        assert attempt is not None
+        return attempt
 
 
 def _existing_attempt(session: Session, learner: User, submission_key: str) -> QuizAttempt | None:
     return session.scalar(
         select(QuizAttempt).where(QuizAttempt.user_id == learner.id, QuizAttempt.submission_key == submission_key)
     )
+
+
+def _already_recorded(session: Session, existing: QuizAttempt, lesson: Lesson | LessonView) -> SubmissionResult:
+    """The result for a key sent again: the attempt recorded with it, if it is this quiz's."""
+    if existing.lesson_id != lesson.id:
+        raise QuizInputError("This submission key belongs to another quiz.", tampered=True)
+    return SubmissionResult(existing.id, newly_recorded=False, session=session)
 
 
 def quiz_submit_attempt(
@@ -297,19 +280,24 @@ def quiz_submit_attempt(
     outline says so), so a failed attempt need not write that again (one statement fewer).
 
     The submission key comes from the quiz form; sending the same key again (a double click
-    or a refresh) returns the attempt already recorded instead of recording another.
+    or a refresh) returns the attempt already recorded instead of recording another: the
+    attempt's insert does nothing for a key already used (the unique key on user and
+    submission key decides, under any concurrency), and the recorded one is read then.
     Commits once. Raises QuizInputError before recording anything if the input is bad.
     """
     if not SUBMISSION_KEY_PATTERN.match(submission_key or ""):
         raise QuizInputError("This submission is missing its form key; reload the quiz and try again.", tampered=True)
-    existing = _existing_attempt(session, learner, submission_key)
-    if existing is not None:
-        if existing.lesson_id != lesson.id:
-            raise QuizInputError("This submission key belongs to another quiz.", tampered=True)
-        return SubmissionResult(existing, newly_recorded=False, attempt_id=existing.id)
-    if not questions:
-        raise QuizInputError("This lesson has no quiz.", tampered=True)
-    chosen = check_answers(questions, answers)
+    try:
+        if not questions:
+            raise QuizInputError("This lesson has no quiz.", tampered=True)
+        chosen = check_answers(questions, answers)
+    except QuizInputError:
+        # A form sent again after its quiz changed (a refresh after an edit): the attempt its key
+        # recorded stands, as for any key sent again. Looked for only here, on the rare error.
+        existing = _existing_attempt(session, learner, submission_key)
+        if existing is None:
+            raise
+        return _already_recorded(session, existing, lesson)
     try:
         return _record_attempt(session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened)
     except _LostRace:
@@ -338,64 +326,64 @@ def _record_attempt(
     last_try: bool = False,
 ) -> SubmissionResult:
     """Record a checked submission as a new attempt (see ``quiz_submit_attempt``); commits once."""
-    attempt = QuizAttempt(
-        user_id=learner.id,
-        lesson_id=lesson.id,
-        submission_key=submission_key,
-        question_count=len(questions),
-        pass_mark=pass_mark,
-    )
-    correct_count = 0
-    version_ids = shown_question_ids(session, [question_version(question) for question in questions])
-    for position, (question, version_id) in enumerate(zip(questions, version_ids, strict=True), start=1):
+    when = utcnow()
+    results: dict[int, bool] = {}
+    answers = []
+    for position, question in enumerate(questions, start=1):
         chosen_ids = chosen[question.id]
         # Graded by identity; the order only records what this learner saw.
-        is_right = KINDS[question.kind].is_right(question.live_choices, chosen_ids)
-        correct_count += is_right
+        results[question.id] = is_right = KINDS[question.kind].is_right(question.live_choices, chosen_ids)
         shown = shown_order(
             question.live_choices, question_id=question.id, shuffle=question.shuffle, submission_key=submission_key
         )
-        attempt.answers.append(
-            AttemptAnswer(
+        answers.append(
+            NewAnswer(
                 question_id=question.id,
                 position=position,
-                shown_question_id=version_id,
+                version=question_version(question),
                 is_correct=is_right,
                 **answer_columns([c.id for c in question.live_choices], [c.id for c in shown], chosen_ids),
             )
         )
-    attempt.correct_count = correct_count
-    attempt.score = correct_count / len(questions)
-    attempt.passed = passed = is_pass(correct_count, len(questions), pass_mark)
-    session.add(attempt)
+    correct_count = sum(results.values())
+    passed = is_pass(correct_count, len(questions), pass_mark)
+    attempt = {
+        "user_id": learner.id,
+        "lesson_id": lesson.id,
+        "submission_key": submission_key,
+        "submitted_at": when,
+        "question_count": len(questions),
+        "correct_count": correct_count,
+        "score": correct_count / len(questions),
+        "pass_mark": pass_mark,
+        "passed": passed,
+    }
     try:
-        session.flush()
-        attempt_id = attempt.id
+        recorded = attempt_insert(session, attempt, answers)
+        if recorded is None:  # the key was used already (a double click, a refresh)
+            existing = _existing_attempt(session, learner, submission_key)
+            assert existing is not None, "the insert found the key taken"
+            return _already_recorded(session, existing, lesson)
         # Every mistake becomes a review card and every answer moves an existing one, saved with
         # the attempt (the rules are in app/services/review.py, which imports this module).
         from app.services.review import cards_record_answers
 
-        cards_record_answers(
-            session,
-            user_id=learner.id,
-            results={answer.question_id: answer.is_correct for answer in attempt.answers if answer.question_id},
-            when=attempt.submitted_at,
-        )
+        cards_record_answers(session, user_id=learner.id, results=results, when=when, cards=recorded.cards)
         xapi_quiz_submitted(
             session,
             learner_id=learner.id,
             lesson_id=lesson.id,
             questions=questions,
             chosen=chosen,
-            results={answer.question_id: answer.is_correct for answer in attempt.answers if answer.question_id},
+            results=results,
             correct_count=correct_count,
-            passed=attempt.passed,
-            when=attempt.submitted_at,
+            passed=passed,
+            when=when,
         )
-        if attempt.passed:
-            lesson_record_completion(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
+        if passed:
+            lesson_record_completion(session, learner=learner, lesson=lesson, when=when)
         elif not lesson_opened:  # answering a quiz opens its lesson too (completing records that as well)
-            lesson_note_opened(session, learner=learner, lesson=lesson, when=attempt.submitted_at)
+            lesson_note_opened(session, learner=learner, lesson=lesson, when=when)
         session.commit()
     except IntegrityError:
         # The same key arrived twice at once: keep the attempt that won the race (another
@@ -406,8 +394,8 @@ def _record_attempt(
             if last_try:
                 raise
             raise _LostRace from None
-        return SubmissionResult(existing, newly_recorded=False, attempt_id=existing.id)
-    return SubmissionResult(attempt, newly_recorded=True, attempt_id=attempt_id, passed=passed)
+        return _already_recorded(session, existing, lesson)
+    return SubmissionResult(recorded.attempt_id, newly_recorded=True, passed=passed, session=session)
 
 
 def attempt_for_learner(

@@ -3,7 +3,7 @@
 How answers feed the cards (one card per learner and question, ``app/models/review.py``):
 
 - Quiz attempts: ``quiz_submit_attempt`` calls ``cards_record_answers`` for every answer of the
-  new attempt, after the attempt is flushed and before its one commit, so the attempt and the
+  new attempt, after the attempt is inserted and before its one commit, so the attempt and the
   cards it moves are saved together or not at all (a double submission records nothing twice,
   since the attempt already recorded is returned before grading).
 - Review answers: ``review_submit`` grades the review page's answers with the same grader
@@ -99,12 +99,20 @@ def card_new(*, user_id: int, question_id: int, when: datetime) -> ReviewCard:
 
 
 def cards_record_answers(
-    session: Session, *, user_id: int, results: Mapping[int, bool], when: datetime
+    session: Session,
+    *,
+    user_id: int,
+    results: Mapping[int, bool],
+    when: datetime,
+    cards: Mapping[int, ReviewCard] | None = None,
 ) -> dict[int, Rating]:
     """Feed one attempt's answers ({question id: right?}) to the learner's cards; return the ratings given.
 
     Adds to the session without committing (the caller commits with the attempt): makes a card
     for each question answered wrong that had none, and moves the existing cards on.
+    ``cards``: the learner's cards for these questions by question id, as detached copies, when
+    the caller has read them in this transaction already (the quiz reads them with the attempt's
+    insert, app/services/attempt_insert.py); otherwise they are read here (1 query).
     """
     if not results:
         return {}
@@ -112,12 +120,13 @@ def cards_record_answers(
     # loaded into the session, each card's flush would be an UPDATE of the columns that
     # changed, so cards that moved differently took one UPDATE statement each kind.
     table = ReviewCard.__table__
-    cards = {
-        row.question_id: ReviewCard(**row._mapping)
-        for row in session.execute(
-            select(table).where(table.c.user_id == user_id, table.c.question_id.in_(list(results)))
-        )
-    }
+    if cards is None:
+        cards = {
+            row.question_id: ReviewCard(**row._mapping)
+            for row in session.execute(
+                select(table).where(table.c.user_id == user_id, table.c.question_id.in_(list(results)))
+            )
+        }
     ratings: dict[int, Rating] = {}
     new_cards = []
     moved = []

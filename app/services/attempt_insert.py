@@ -1,0 +1,214 @@
+"""Writing a graded quiz attempt: its row, its answers' rows, and the question versions they point at.
+
+A submission is the site's busiest write, and on PostgreSQL its cost is mostly round trips, so
+there the attempt, its answers and the read of the learner's review cards for its questions are
+one statement (``_INSERT_WITH_ANSWERS``):
+
+- the attempt's INSERT ... ON CONFLICT (user_id, submission_key) DO NOTHING is the one-attempt-
+  per-key rule: a key used already inserts nothing (a second transaction with the same key waits
+  for the first and then does nothing), so no look for an earlier attempt comes first;
+- each answer finds the ShownQuestion of its question's version by content hash in the same
+  INSERT, so the versions cost no query of their own. A version not stored yet (the first answer
+  after an edit, or one another transaction has not committed) matches nothing: its answers are
+  inserted after storing it (``shown_question_ids``), in the same transaction;
+- the final SELECT returns the learner's cards for the quiz's questions, which
+  ``app/services/review.py`` moves on (read in the transaction, as its own read would be).
+
+SQLite runs the same steps one statement each (its round trips cost nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Boolean, Integer, String, bindparam, column, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.models import AttemptAnswer, QuizAttempt, ReviewCard, ShownQuestion
+from app.models.types import UTCDateTime, utcnow
+
+
+@dataclass(frozen=True)
+class NewAnswer:
+    """One graded answer of an attempt about to be recorded."""
+
+    question_id: int
+    position: int
+    # The question as shown (quizzes.question_version): found or stored as a ShownQuestion.
+    version: dict
+    is_correct: bool
+    # quizzes.answer_columns: the order shown (None when the author's) and the picks, as indexes.
+    choice_order: str | None
+    chosen: str
+
+
+@dataclass(frozen=True)
+class RecordedAttempt:
+    """A newly inserted attempt, and the learner's review cards for its questions when read with it."""
+
+    attempt_id: int
+    # By question id; None when not read here (review.cards_record_answers reads them then).
+    cards: dict[int, ReviewCard] | None = None
+
+
+def content_hash(version: dict) -> str:
+    """The identity of a version's content: sha256 of its canonical JSON (keys sorted, no spaces)."""
+    canonical = json.dumps(version, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def shown_question_ids(session: Session, versions: Sequence[dict]) -> list[int]:
+    """The ShownQuestion id of each version (``question_version``'s dicts), storing the new ones.
+
+    One SELECT by hash when every version is stored already (the usual case); otherwise one
+    INSERT ... ON CONFLICT DO NOTHING and one more SELECT. Two transactions storing the same
+    version at once both succeed: the second waits for the first and then finds its row.
+    """
+    hashes = [content_hash(version) for version in versions]
+    found = _ids_by_hash(session, set(hashes))
+    missing = {h: version for h, version in zip(hashes, versions, strict=True) if h not in found}
+    if missing:
+        rows = [{**version, "content_hash": h, "created_at": utcnow()} for h, version in missing.items()]
+        insert_into = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert_into(ShownQuestion).values(rows).on_conflict_do_nothing(index_elements=["content_hash"]))
+        found.update(_ids_by_hash(session, set(missing)))
+    return [found[h] for h in hashes]
+
+
+def _ids_by_hash(session: Session, hashes: set[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(ShownQuestion.content_hash, ShownQuestion.id).where(ShownQuestion.content_hash.in_(hashes))
+    )
+    return {content: version_id for content, version_id in rows}
+
+
+def attempt_insert(session: Session, attempt: dict, answers: Sequence[NewAnswer]) -> RecordedAttempt | None:
+    """Insert an attempt and its answers, without committing.
+
+    ``attempt`` holds every column of QuizAttempt but its id: user_id, lesson_id, submission_key,
+    submitted_at, question_count, correct_count, score, pass_mark and passed.
+
+    None when the learner has an attempt with this submission key already: then nothing was
+    inserted, and the caller reads that attempt.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_in_one_statement(session, attempt, answers)
+    return _insert_step_by_step(session, attempt, answers)
+
+
+_CARD_COLUMNS = tuple(ReviewCard.__table__.columns)
+_ANSWERS = AttemptAnswer.__table__
+
+# The answers travel as one array per column (unnest makes them rows), so the statement's text
+# is the same for any number of questions and SQLAlchemy compiles it once.
+_INSERT_WITH_ANSWERS = (
+    text(
+        f"""
+WITH new_attempt AS (
+    INSERT INTO quiz_attempts (user_id, lesson_id, submission_key, submitted_at,
+                               question_count, correct_count, score, pass_mark, passed)
+    VALUES (:user_id, :lesson_id, :submission_key, :submitted_at,
+            :question_count, :correct_count, :score, :pass_mark, :passed)
+    ON CONFLICT (user_id, submission_key) DO NOTHING
+    RETURNING id
+), new_answers AS (
+    INSERT INTO attempt_answers (attempt_id, question_id, position, shown_question_id, is_correct, choice_order, chosen)
+    SELECT new_attempt.id, answer.question_id, answer.position, shown.id,
+           answer.is_correct, answer.choice_order, answer.chosen
+    FROM new_attempt
+    CROSS JOIN unnest(:question_ids, :positions, :content_hashes, :corrects, :choice_orders, :chosens)
+        AS answer (question_id, position, content_hash, is_correct, choice_order, chosen)
+    JOIN shown_questions AS shown ON shown.content_hash = answer.content_hash
+    RETURNING attempt_answers.position
+)
+SELECT new_attempt.id, ARRAY(SELECT position FROM new_answers),
+       {", ".join(f"card.{column.name}" for column in _CARD_COLUMNS)}
+FROM new_attempt
+LEFT JOIN review_cards AS card ON card.user_id = :user_id AND card.question_id = ANY(:question_ids)
+"""  # noqa: S608 - the names are the models' own columns
+    )
+    .bindparams(
+        bindparam("submitted_at", type_=UTCDateTime()),
+        bindparam("question_ids", type_=ARRAY(Integer)),
+        bindparam("positions", type_=ARRAY(Integer)),
+        bindparam("content_hashes", type_=ARRAY(String)),
+        bindparam("corrects", type_=ARRAY(Boolean)),
+        bindparam("choice_orders", type_=ARRAY(String)),
+        bindparam("chosens", type_=ARRAY(String)),
+    )
+    .columns(
+        column("attempt_id", Integer),
+        column("positions", ARRAY(Integer)),
+        *(column(f"card_{card_column.name}", card_column.type) for card_column in _CARD_COLUMNS),
+    )
+)
+
+
+def _insert_in_one_statement(session: Session, attempt: dict, answers: Sequence[NewAnswer]) -> RecordedAttempt | None:
+    rows = session.execute(
+        _INSERT_WITH_ANSWERS,
+        {
+            **attempt,
+            "question_ids": [answer.question_id for answer in answers],
+            "positions": [answer.position for answer in answers],
+            "content_hashes": [content_hash(answer.version) for answer in answers],
+            "corrects": [answer.is_correct for answer in answers],
+            "choice_orders": [answer.choice_order for answer in answers],
+            "chosens": [answer.chosen for answer in answers],
+        },
+    ).all()
+    if not rows:
+        return None
+    attempt_id, inserted = rows[0][0], set(rows[0][1])
+    # A row per card (one row, its card columns NULL, when the learner has none of them).
+    cards = {
+        card.question_id: card
+        for card in (
+            ReviewCard(**{name.key: value for name, value in zip(_CARD_COLUMNS, row[2:], strict=True)})
+            for row in rows
+            if row[2] is not None
+        )
+    }
+    _insert_answers(session, attempt_id, [answer for answer in answers if answer.position not in inserted])
+    return RecordedAttempt(attempt_id, cards)
+
+
+def _insert_step_by_step(session: Session, attempt: dict, answers: Sequence[NewAnswer]) -> RecordedAttempt | None:
+    attempt_id = session.scalar(
+        sqlite_insert(QuizAttempt.__table__)
+        .values(**attempt)
+        .on_conflict_do_nothing(index_elements=["user_id", "submission_key"])
+        .returning(QuizAttempt.__table__.c.id)
+    )
+    if attempt_id is None:
+        return None
+    _insert_answers(session, attempt_id, answers)
+    return RecordedAttempt(attempt_id)
+
+
+def _insert_answers(session: Session, attempt_id: int, answers: Sequence[NewAnswer]) -> None:
+    """Insert answers, storing the versions they show that are not stored yet."""
+    if not answers:
+        return
+    version_ids = shown_question_ids(session, [answer.version for answer in answers])
+    session.execute(
+        insert(_ANSWERS),
+        [
+            {
+                "attempt_id": attempt_id,
+                "question_id": answer.question_id,
+                "position": answer.position,
+                "shown_question_id": version_id,
+                "is_correct": answer.is_correct,
+                "choice_order": answer.choice_order,
+                "chosen": answer.chosen,
+            }
+            for answer, version_id in zip(answers, version_ids, strict=True)
+        ],
+    )
