@@ -33,12 +33,16 @@ from app.services.quizzes import (
 )
 
 
-def _outline_or_404(course_slug: str, *, with_attempts: bool = False) -> CourseOutline:
+def _outline_or_404(course_slug: str, *, attempts_of: str | None = None) -> CourseOutline:
+    """The course as the learner sees it; ``attempts_of``: with the attempts at this lesson (its slug)."""
     learner = current_user if current_user.is_authenticated else None
+    with_attempts = attempts_of is not None
     # Read with the user when the view asked (@reads_outline_with_user): then no query here.
-    rows = outline_rows(course_slug, with_attempts=with_attempts) if learner is not None else None
+    rows = (
+        outline_rows(course_slug, with_attempts=with_attempts, attempts_of=attempts_of) if learner is not None else None
+    )
     outline = course_outline_by_slug(
-        db.session, slug=course_slug, learner=learner, with_attempts=with_attempts, rows=rows
+        db.session, slug=course_slug, learner=learner, with_attempts=with_attempts, attempts_of=attempts_of, rows=rows
     )
     if outline is None:
         abort(404)
@@ -77,11 +81,11 @@ def continue_course(course_slug: str):
 
 
 @bp.get("/<course_slug>/lessons/<lesson_slug>")
-@reads_outline_with_user(with_attempts=True)
+@reads_outline_with_user(with_attempts=True, lesson_attempts_only=True)
 @login_required
 def lesson(course_slug: str, lesson_slug: str):
     """Show a lesson's stored, sanitised HTML with previous and next navigation, and the learner's attempts."""
-    outline = _outline_or_404(course_slug, with_attempts=True)
+    outline = _outline_or_404(course_slug, attempts_of=lesson_slug)
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
@@ -121,11 +125,11 @@ def lesson_done(course_slug: str, lesson_slug: str):
 
 
 @bp.route("/<course_slug>/lessons/<lesson_slug>/quiz", methods=["GET", "POST"])
-@reads_outline_with_user(with_attempts=True)
+@reads_outline_with_user(with_attempts=True, lesson_attempts_only=True)
 @login_required
 def quiz(course_slug: str, lesson_slug: str):
     """Show the quiz and the learner's past attempts; on POST grade it, record the attempt and show its feedback."""
-    outline = _outline_or_404(course_slug, with_attempts=True)
+    outline = _outline_or_404(course_slug, attempts_of=lesson_slug)
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked

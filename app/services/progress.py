@@ -243,6 +243,7 @@ def outline_selects(
     first_course: bool,
     with_learner: bool,
     with_attempts: bool = False,
+    one_lesson: bool = False,
     learner_id: ColumnElement[int] | None = None,
     leading: Sequence[ColumnElement] = (),
 ) -> list[Select]:
@@ -251,9 +252,10 @@ def outline_selects(
     Each row: the course's id and content version, then a progress row's lesson id, opened and
     completed times (the course alone, with NULLs, when the learner has none); with attempts,
     the learner's attempts at the course's quizzes follow as rows of their own (lesson id, then
-    the attempt's id, time, score and result). ``learner_id`` is the learner's id (a bound
-    ``learner_id`` parameter unless given: signed_in_user.py gives the login session's user),
-    and ``leading`` columns come first in each SELECT (that module's typed NULLs).
+    the attempt's id, time, score and result), with ``one_lesson`` only those at the lesson
+    whose slug is the bound ``lesson_slug`` parameter. ``learner_id`` is the learner's id (a
+    bound ``learner_id`` parameter unless given: signed_in_user.py gives the login session's
+    user), and ``leading`` columns come first in each SELECT (that module's typed NULLs).
     """
     course_filter = Course.id == default_course_id() if first_course else Course.slug == bindparam("slug")
     if not with_learner:
@@ -299,24 +301,36 @@ def outline_selects(
         .join(QuizAttempt, and_(QuizAttempt.lesson_id == Lesson.id, QuizAttempt.user_id == learner))
         .where(course_filter)
     )
+    if one_lesson:
+        attempts = attempts.where(Lesson.slug == bindparam("lesson_slug"))
     return [progress, attempts]
 
 
-def _version_and_progress_statement(*, first_course: bool, with_learner: bool, with_attempts: bool = False):
+def _version_and_progress_statement(
+    *, first_course: bool, with_learner: bool, with_attempts: bool = False, one_lesson: bool = False
+):
     """The course's id and content version, with each of the learner's progress rows (outline_selects)."""
-    selects = outline_selects(first_course=first_course, with_learner=with_learner, with_attempts=with_attempts)
+    selects = outline_selects(
+        first_course=first_course, with_learner=with_learner, with_attempts=with_attempts, one_lesson=one_lesson
+    )
     return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
 # Built once: learner pages run one of these on every request (app/services/reads.py).
+# Keyed by (the first course rather than a slug, with a learner, with attempts, one lesson's only).
 _VERSION_AND_PROGRESS = {
-    (first_course, with_learner, with_attempts): Read(
+    (first_course, with_learner, with_attempts, one_lesson): Read(
         _version_and_progress_statement(
-            first_course=first_course, with_learner=with_learner, with_attempts=with_attempts
+            first_course=first_course, with_learner=with_learner, with_attempts=with_attempts, one_lesson=one_lesson
         )
     )
     for first_course in (False, True)
-    for with_learner, with_attempts in ((False, False), (True, False), (True, True))
+    for with_learner, with_attempts, one_lesson in (
+        (False, False, False),
+        (True, False, False),
+        (True, True, False),
+        (True, True, True),
+    )
 }
 
 
@@ -326,24 +340,29 @@ def course_outline_by_slug(
     slug: str | None,
     learner: User | None,
     with_attempts: bool = False,
+    attempts_of: str | None = None,
     rows: list[tuple] | None = None,
 ) -> CourseOutline[LessonView] | None:
     """The course (the first course when slug is None) as the learner sees it, or None.
 
     One query for the content version and the learner's progress (and, ``with_attempts``, the
-    learner's quiz attempts in this course, each entry's newest first); the content itself comes
-    from the per-version cache (one more query when a worker has not seen this version yet).
-    ``rows``: that query's rows, already read with the signed-in user (signed_in_user.py), so
-    none is run here.
+    learner's quiz attempts in this course, each entry's newest first; with ``attempts_of``, a
+    lesson's slug, only that lesson's, what a lesson or quiz page shows: every other entry then
+    has none); the content itself comes from the per-version cache (one more query when a
+    worker has not seen this version yet). ``rows``: that query's rows, already read with the
+    signed-in user (signed_in_user.py), so none is run here.
     """
     with_attempts = with_attempts and learner is not None
+    one_lesson = with_attempts and attempts_of is not None
     if rows is None:
-        statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None, with_attempts)]
+        statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None, with_attempts, one_lesson)]
         params: dict[str, str | int] = {}
         if slug is not None:
             params["slug"] = slug
         if learner is not None:
             params["learner_id"] = learner.id
+        if one_lesson and attempts_of is not None:
+            params["lesson_slug"] = attempts_of
         rows = read_rows(session, statement, params)
     if not rows:
         return None

@@ -42,7 +42,7 @@ _USER_BY_SESSION = Read(
 )
 
 
-def _user_with_outline(*, first_course: bool, with_attempts: bool) -> Read:
+def _user_with_outline(*, first_course: bool, with_attempts: bool, one_lesson: bool = False) -> Read:
     """The user of the login session and a learner page's course rows (progress.outline_selects), in one query.
 
     A UNION ALL: first the user's row (none for an unknown token), then the course's rows for
@@ -54,6 +54,7 @@ def _user_with_outline(*, first_course: bool, with_attempts: bool) -> Read:
         first_course=first_course,
         with_learner=True,
         with_attempts=with_attempts,
+        one_lesson=one_lesson,
         learner_id=learner_id.scalar_subquery(),
         leading=[cast(null(), column.type).label(f"signed_in_{index}") for index, column in enumerate(_SIGNED_IN)],
     )
@@ -66,20 +67,27 @@ def _user_with_outline(*, first_course: bool, with_attempts: bool) -> Read:
     return Read(union_all(user_row, *selects))
 
 
-# Learner pages' one query: (the first course rather than a slug, with the learner's attempts) -> Read.
+# Learner pages' one query: (the first course rather than a slug, with the learner's attempts,
+# only one lesson's attempts) -> Read.
 _USER_WITH_OUTLINE = {
-    (first_course, with_attempts): _user_with_outline(first_course=first_course, with_attempts=with_attempts)
+    (first_course, with_attempts, one_lesson): _user_with_outline(
+        first_course=first_course, with_attempts=with_attempts, one_lesson=one_lesson
+    )
     for first_course in (False, True)
-    for with_attempts in (False, True)
+    for with_attempts, one_lesson in ((False, False), (True, False), (True, True))
 }
 
 
 @dataclass(frozen=True)
 class OutlineWanted:
-    """The course rows a learner page will need: its course's slug (None: the first course), and attempts or not."""
+    """The course rows a learner page will need: its course's slug (None: the first course), and attempts or not.
+
+    ``attempts_of``: with attempts, only those at the lesson of this slug (a lesson or quiz page's own).
+    """
 
     slug: str | None
     with_attempts: bool
+    attempts_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +128,11 @@ def signed_in_user(
     else:
         if outline.slug is not None:
             params["slug"] = outline.slug
-        both = read_rows(request_session, _USER_WITH_OUTLINE[(outline.slug is None, outline.with_attempts)], params)
+        one_lesson = outline.with_attempts and outline.attempts_of is not None
+        if one_lesson and outline.attempts_of is not None:
+            params["lesson_slug"] = outline.attempts_of
+        read = _USER_WITH_OUTLINE[(outline.slug is None, outline.with_attempts, one_lesson)]
+        both = read_rows(request_session, read, params)
         signed = len(_SIGNED_IN)
         rows = [row[:signed] for row in both if row[signed - 4] is not None]  # login_session_id: the user's row
         outline_rows = [row[signed:] for row in both if row[signed - 4] is None]

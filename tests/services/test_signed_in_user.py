@@ -81,10 +81,12 @@ def test_with_work_under_way_the_touch_waits_for_that_work(session, learner):
     assert db.session.get(User, learner).display_name != "Unsaved"
 
 
-def outline_of(session, *, slug, learner_id, with_attempts):
+def outline_of(session, *, slug, learner_id, with_attempts, attempts_of=None):
     """The course as course_outline_by_slug reads it itself, entry by entry."""
     learner = session.get(User, learner_id)
-    outline = course_outline_by_slug(session, slug=slug, learner=learner, with_attempts=with_attempts)
+    outline = course_outline_by_slug(
+        session, slug=slug, learner=learner, with_attempts=with_attempts, attempts_of=attempts_of
+    )
     return [(e.lesson.id, e.state, e.opened_at, e.completed_at, e.attempts) for e in outline.entries]
 
 
@@ -93,6 +95,7 @@ def test_the_course_rows_read_with_the_user_give_the_outline_the_course_reads_it
 ):
     """Progress and attempts are the session's user's, for the course named, as the plain read gives them."""
     first = session.scalar(select(Lesson).order_by(Lesson.id))
+    first_slug = first.slug
     lesson_note_opened(session, learner=session.get(User, learner), lesson=first, when=utcnow())
     lesson_note_opened(session, learner=session.get(User, other_learner), lesson=first, when=utcnow())
     session.add(
@@ -111,17 +114,31 @@ def test_the_course_rows_read_with_the_user_give_the_outline_the_course_reads_it
     lesson_record_completion(session, learner=session.get(User, other_learner), lesson=first)
     session.commit()
     token = log_in(session, learner)
-    for slug, with_attempts in [(course, True), (course, False), (None, True), (None, False)]:
-        wanted = OutlineWanted(slug=slug, with_attempts=with_attempts)
+    for slug, with_attempts, attempts_of in [
+        (course, True, None),
+        (course, False, None),
+        (None, True, None),
+        (None, False, None),
+        (course, True, first_slug),
+        (None, True, first_slug),
+    ]:
+        wanted = OutlineWanted(slug=slug, with_attempts=with_attempts, attempts_of=attempts_of)
         signed_in = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=wanted)
         assert signed_in is not None and signed_in.user.id == learner
         rows = signed_in.outline_rows
         session.remove()
         read_with_user = course_outline_by_slug(
-            session, slug=slug, learner=session.get(User, learner), with_attempts=with_attempts, rows=rows
+            session,
+            slug=slug,
+            learner=session.get(User, learner),
+            with_attempts=with_attempts,
+            attempts_of=attempts_of,
+            rows=rows,
         )
         entries = [(e.lesson.id, e.state, e.opened_at, e.completed_at, e.attempts) for e in read_with_user.entries]
-        assert entries == outline_of(session, slug=slug, learner_id=learner, with_attempts=with_attempts)
+        assert entries == outline_of(
+            session, slug=slug, learner_id=learner, with_attempts=with_attempts, attempts_of=attempts_of
+        )
         assert entries[0][2] is not None and entries[0][3] is None  # opened, not the other learner's completion
         assert len(entries[0][4]) == (1 if with_attempts else 0)
         session.remove()
@@ -139,3 +156,47 @@ def test_with_course_rows_an_unknown_course_still_gives_the_user_and_no_one_give
     session.execute(update(User).values(is_active=False))
     session.commit()
     assert signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=known) is None
+
+
+def test_a_lesson_pages_read_has_the_attempts_at_its_lesson_only(session, learner, course):
+    """A lesson or quiz page shows its own lesson's attempts: the read leaves out the others', however many."""
+    first, second = session.execute(select(Lesson.id, Lesson.slug).order_by(Lesson.id).limit(2)).all()
+    for lesson, count in ((first, 3), (second, 2)):  # (id, slug) rows
+        for n in range(count):
+            session.add(
+                QuizAttempt(
+                    user_id=learner,
+                    lesson_id=lesson.id,
+                    submission_key=f"{lesson.id}-{n}".ljust(32, "k"),
+                    submitted_at=utcnow() - timedelta(minutes=n),
+                    question_count=2,
+                    correct_count=1,
+                    score=0.5,
+                    pass_mark=0.8,
+                    passed=False,
+                )
+            )
+    session.commit()
+    token = log_in(session, learner)
+    every = {
+        entry.lesson.id: entry.attempts
+        for entry in course_outline_by_slug(
+            session, slug=course, learner=session.get(User, learner), with_attempts=True
+        ).entries
+    }
+    assert len(every[first.id]) == 3 and len(every[second.id]) == 2
+    wanted = OutlineWanted(slug=course, with_attempts=True, attempts_of=second.slug)
+    signed_in = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=wanted)
+    rows = signed_in.outline_rows
+    session.remove()
+    learner_row = session.get(User, learner)
+    for read in (
+        course_outline_by_slug(session, slug=course, learner=learner_row, with_attempts=True, attempts_of=second.slug),
+        course_outline_by_slug(
+            session, slug=course, learner=learner_row, with_attempts=True, attempts_of=second.slug, rows=rows
+        ),
+    ):
+        attempts = {entry.lesson.id: entry.attempts for entry in read.entries}
+        assert attempts[second.id] == every[second.id]  # newest first, as the whole course's read has them
+        assert attempts[first.id] == ()
+        assert all(not found for lesson_id, found in attempts.items() if lesson_id != second.id)
