@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, Subquery, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import Course, Lesson, LessonProgress, QuizAttempt, User
 from app.models.types import utcnow
 from app.services.progress import CourseOutline, course_outline, lesson_states, live_lesson_ids
-from app.services.sharing import visible_learner_ids
+from app.services.sharing import visible_learner_names
 from app.services.text_search import contains_text
 
 PAGE_SIZE = 50
@@ -89,11 +89,10 @@ def _greatest(*values):
 _COMBINED_SORTS = ("last_active", "flags")
 
 
-def _searched(stmt: Select, query: DashboardQuery) -> Select:
-    """Narrow ``stmt`` (over users) to names containing the search text, if any."""
-    if not query.search.strip():
-        return stmt
-    return stmt.where(contains_text(User.display_name, query.search.strip()))
+def _clients(viewer: User, query: DashboardQuery) -> Subquery:
+    """The viewer's clients matching the search, if any, as (id, name_key): read from the caseload alone."""
+    text = query.search.strip()
+    return visible_learner_names(viewer, matching=contains_text(User.display_name, text) if text else None)
 
 
 def _sorted_by_name(query: DashboardQuery) -> bool:
@@ -106,10 +105,12 @@ def _name_order(column, descending: bool):
 
 
 def _page_by_name(viewer: User, query: DashboardQuery, page: int) -> Select:
-    """The ids of one page of clients in name order: choosing them needs no figures."""
-    stmt = _searched(select(User.id).where(User.id.in_(visible_learner_ids(viewer))), query)
+    """The ids of one page of clients in name order: choosing them needs no figures, nor any other user."""
+    clients = _clients(viewer, query)
+    key = clients.c.name_key
     return (
-        stmt.order_by(_name_order(User.display_name, query.descending), User.id)
+        select(clients.c.id)
+        .order_by(key.desc() if query.descending else key.asc(), clients.c.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
@@ -153,7 +154,7 @@ def _per_client(viewer: User, course: Course, query: DashboardQuery, only: Selec
         .having(func.count() >= STRUGGLING_FAILS)
         .exists()
     )
-    stmt = select(
+    columns = (
         User.id.label("id"),
         User.display_name.label("display_name"),
         User.created_at.label("created_at"),
@@ -175,9 +176,10 @@ def _per_client(viewer: User, course: Course, query: DashboardQuery, only: Selec
         struggling.label("struggling"),
     )
     if only is not None:
-        stmt = stmt.where(User.id.in_(only))
+        stmt = select(*columns).where(User.id.in_(only))
     else:
-        stmt = _searched(stmt.where(User.id.in_(visible_learner_ids(viewer))), query)
+        clients = _clients(viewer, query)
+        stmt = select(*columns).join(clients, clients.c.id == User.id)
     if only is not None or query.flag in FLAGS or query.sort in _COMBINED_SORTS:
         stmt = stmt.offset(0)
     return stmt.subquery("client")
@@ -279,10 +281,10 @@ def dashboard_page(session: Session, *, viewer: User, course: Course, query: Das
     now = utcnow()
     lessons = _course_lessons(session, course)
     if query.flag in FLAGS:
-        counted = _client_select(viewer, course, len(lessons), query, now).order_by(None)
+        counted = _client_select(viewer, course, len(lessons), query, now).order_by(None).subquery()
     else:  # every visible client matching the search: no figures needed to count them
-        counted = _searched(visible_learner_ids(viewer), query)
-    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+        counted = _clients(viewer, query)
+    total = session.scalar(select(func.count()).select_from(counted)) or 0
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, query.page), pages)
     records = session.execute(_page_select(viewer, course, len(lessons), query, now, page)).all()

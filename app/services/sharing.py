@@ -14,7 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Select, String, bindparam, false, literal, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Select,
+    String,
+    Subquery,
+    bindparam,
+    false,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import COUNSELLING_ROLES, CounsellorLink, Invitation, ProgressView, Role, User
@@ -204,6 +217,40 @@ def visible_learner_ids(viewer: User) -> Select:
             )
         )
     return learners.where(false())
+
+
+def visible_learner_names(viewer: User, *, matching: ColumnElement[bool] | None = None) -> Subquery:
+    """The learners the viewer may see (``visible_learner_ids``' rule) as rows of (id, name_key).
+
+    ``name_key`` is the lowercased display name, to count and page a caseload in name order;
+    ``matching``, a condition on ``User`` (a search), keeps only the learners meeting it.
+
+    A counsellor's rows start from their live links and read each client's name by its key, in
+    a correlated subquery, which both databases run once per link: the cost grows with the
+    caseload, never with the number of users. Written as a join or ``IN``, PostgreSQL's cheapest
+    plan read every user (a whole-table scan, about 0.5 s on every dashboard page at a million
+    learners). Fenced (``OFFSET 0``) so that each name is read once, not again for the sort.
+    Each learner comes once: a pair has at most one live link.
+    """
+    wanted = [User.role == Role.LEARNER, *([matching] if matching is not None else [])]
+    if viewer.role == Role.ADMIN:
+        return select(User.id.label("id"), func.lower(User.display_name).label("name_key")).where(*wanted).subquery()
+    if viewer.role != Role.COUNSELLOR:
+        return select(User.id.label("id"), func.lower(User.display_name).label("name_key")).where(false()).subquery()
+    name_key = (
+        select(func.lower(User.display_name))
+        .where(User.id == CounsellorLink.learner_id, *wanted)
+        .correlate(CounsellorLink)
+        .scalar_subquery()
+    )
+    links = (
+        select(CounsellorLink.learner_id.label("id"), name_key.label("name_key"))
+        .where(CounsellorLink.counsellor_id == viewer.id, CounsellorLink.revoked_at.is_(None))
+        .offset(0)
+        .subquery("caseload")
+    )
+    # No name: not a learner (any more), or not matching.
+    return select(links.c.id, links.c.name_key).where(links.c.name_key.is_not(None)).subquery("clients")
 
 
 def viewable_learner(session: Session, *, viewer: User, learner_id: int) -> User | None:

@@ -20,6 +20,7 @@ from app.services.sharing import (
     progress_view_record,
     viewable_learner,
     visible_learner_ids,
+    visible_learner_names,
 )
 from tests.conftest import create_user
 
@@ -210,6 +211,28 @@ def test_a_learner_sees_nobody(session, counsellor, learner, other_learner):
     respond(session, invite(session, counsellor)[1], learner)
     assert visible(session, learner) == set()
     assert viewable_learner(session, viewer=session.get(User, learner), learner_id=learner) is None
+
+
+def test_the_caseload_by_name_follows_the_same_rule(session, app, admin, counsellor, other_counsellor, learner):
+    """visible_learner_names (the dashboard's count and name order) lets each viewer see exactly
+    whom visible_learner_ids does, each once, with the lowercased name to sort by."""
+    moved, revoked, theirs = (create_user(app, f"{n}@example.org", name=f"Zed {n.title()}") for n in ("m", "r", "t"))
+    for someone in (learner, moved, revoked):
+        respond(session, invite(session, counsellor)[1], someone)
+    link_revoke(session, learner=session.get(User, revoked), link_id=live_links(session, revoked)[0].id)
+    respond(session, invite(session, other_counsellor)[1], theirs)
+    session.get(User, moved).role = Role.COUNSELLOR  # no longer a learner: no longer anyone's client
+    session.commit()
+
+    def names(viewer: int, **options) -> dict[int, str]:
+        clients = visible_learner_names(session.get(User, viewer), **options)
+        return dict(session.execute(select(clients.c.id, clients.c.name_key)).all())
+
+    for viewer in (admin, counsellor, other_counsellor, learner):
+        assert set(names(viewer)) == visible(session, viewer)
+    assert names(counsellor) == {learner: session.get(User, learner).display_name.lower()}
+    assert names(admin, matching=User.display_name.ilike("%zed%")) == {revoked: "zed r", theirs: "zed t"}
+    assert names(other_counsellor, matching=User.display_name.ilike("%nobody%")) == {}
 
 
 def record_views(session, learner_id: int, viewers: list[tuple[int, timedelta]]) -> None:
