@@ -41,6 +41,22 @@ def test_a_live_session_gives_its_user_in_the_orm_session(session, learner):
     assert session.get(User, learner).display_name == "Renamed"
 
 
+def test_the_user_reads_as_loaded_with_nothing_to_save(session, learner):
+    """Every column as the database has it, no change pending; a session holding the user keeps its own."""
+    token = log_in(session, learner)
+    row = session.execute(select(User.__table__).where(User.id == learner)).one()._asdict()
+    session.remove()
+
+    user = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS).user
+
+    assert {key: getattr(user, key) for key in row} == row
+    assert not (session.dirty or session.new) and not session.is_modified(user)
+    session.remove()
+    held = session.get(User, learner)
+    assert signed_in_user(session, token=token, now=utcnow(), limits=LIMITS).user is held
+    session.remove()
+
+
 def test_an_unknown_token_an_idle_session_or_a_deactivated_account_gives_no_one(session, learner):
     assert signed_in_user(session, token="no-such-token", now=utcnow(), limits=LIMITS) is None
 
