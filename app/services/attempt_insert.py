@@ -12,7 +12,8 @@ one statement (``_INSERT_WITH_ANSWERS``):
   after an edit, or one another transaction has not committed) matches nothing: its answers are
   inserted after storing it (``shown_question_ids``), in the same transaction;
 - the final SELECT returns the learner's cards for the quiz's questions, which
-  ``app/services/review.py`` moves on (read in the transaction, as its own read would be).
+  ``app/services/review.py`` moves on (read in the transaction, as its own read would be), and
+  whether the learner completed the lesson before: a pass then has nothing to complete.
 
 SQLite runs the same steps one statement each (its round trips cost nothing).
 """
@@ -50,11 +51,13 @@ class NewAnswer:
 
 @dataclass(frozen=True)
 class RecordedAttempt:
-    """A newly inserted attempt, and the learner's review cards for its questions when read with it."""
+    """A newly inserted attempt, and what was read with it: the learner's cards and progress."""
 
     attempt_id: int
     # By question id; None when not read here (review.cards_record_answers reads them then).
     cards: dict[int, ReviewCard] | None = None
+    # Whether the learner had completed the attempt's lesson already; None when not read here.
+    lesson_completed: bool | None = None
 
 
 def content_hash(version: dict) -> str:
@@ -127,9 +130,10 @@ WITH new_attempt AS (
     JOIN shown_questions AS shown ON shown.content_hash = answer.content_hash
     RETURNING attempt_answers.position
 )
-SELECT new_attempt.id, ARRAY(SELECT position FROM new_answers),
+SELECT new_attempt.id, ARRAY(SELECT position FROM new_answers), progress.completed_at IS NOT NULL,
        {", ".join(f"card.{column.name}" for column in _CARD_COLUMNS)}
 FROM new_attempt
+LEFT JOIN lesson_progress AS progress ON progress.user_id = :user_id AND progress.lesson_id = :lesson_id
 LEFT JOIN review_cards AS card ON card.user_id = :user_id AND card.question_id = ANY(:question_ids)
 """  # noqa: S608 - the names are the models' own columns
     )
@@ -145,6 +149,7 @@ LEFT JOIN review_cards AS card ON card.user_id = :user_id AND card.question_id =
     .columns(
         column("attempt_id", Integer),
         column("positions", ARRAY(Integer)),
+        column("lesson_completed", Boolean),
         *(column(f"card_{card_column.name}", card_column.type) for card_column in _CARD_COLUMNS),
     )
 )
@@ -165,18 +170,18 @@ def _insert_in_one_statement(session: Session, attempt: dict, answers: Sequence[
     ).all()
     if not rows:
         return None
-    attempt_id, inserted = rows[0][0], set(rows[0][1])
+    attempt_id, inserted, lesson_completed = rows[0][0], set(rows[0][1]), rows[0][2]
     # A row per card (one row, its card columns NULL, when the learner has none of them).
     cards = {
         card.question_id: card
         for card in (
-            ReviewCard(**{name.key: value for name, value in zip(_CARD_COLUMNS, row[2:], strict=True)})
+            ReviewCard(**{name.key: value for name, value in zip(_CARD_COLUMNS, row[3:], strict=True)})
             for row in rows
-            if row[2] is not None
+            if row[3] is not None
         )
     }
     _insert_answers(session, attempt_id, [answer for answer in answers if answer.position not in inserted])
-    return RecordedAttempt(attempt_id, cards)
+    return RecordedAttempt(attempt_id, cards, lesson_completed)
 
 
 def _insert_step_by_step(session: Session, attempt: dict, answers: Sequence[NewAnswer]) -> RecordedAttempt | None:

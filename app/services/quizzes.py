@@ -381,7 +381,8 @@ def _record_attempt(
             when=when,
         )
         if passed:
-            lesson_record_completion(session, learner=learner, lesson=lesson, when=when)
+            if not recorded.lesson_completed:  # a lesson completed before stays as it was
+                lesson_record_completion(session, learner=learner, lesson=lesson, when=when)
         elif not lesson_opened:  # answering a quiz opens its lesson too (completing records that as well)
             lesson_note_opened(session, learner=learner, lesson=lesson, when=when)
         session.commit()

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import BindParameter
@@ -141,21 +142,60 @@ def cards_record_answers(
         card_schedule(card, rating, when)
         ratings[question_id] = rating
         moved.append(card)
+    _cards_write(session, moved, new_cards)
+    return ratings
+
+
+def _cards_write(session: Session, moved: list[ReviewCard], new_cards: list[ReviewCard]) -> None:
+    """Write back the cards moved on and insert the new ones.
+
+    A submission runs the same number of statements whether its mistakes are new or made before:
+    on PostgreSQL one (``_WRITE_CARDS``: the UPDATE and the INSERT, each card's values an element
+    of one array per column); elsewhere one UPDATE by primary key for the moved and one INSERT
+    for the new (each one round trip).
+    """
+    if not moved and not new_cards:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        params = {f"moved_{key}": [getattr(card, key) for card in moved] for key in ("id", *_SCHEDULE_COLUMNS)}
+        params |= {f"new_{key}": [getattr(card, key) for card in new_cards] for key in _NEW_CARD_COLUMNS}
+        session.execute(_WRITE_CARDS, params)
+        return
     if moved:
-        # One UPDATE for them all (by primary key, every scheduling column), one round trip.
         session.execute(
             update(ReviewCard), [{key: getattr(card, key) for key in ("id", *_SCHEDULE_COLUMNS)} for card in moved]
         )
     if new_cards:
-        # One INSERT for them all, as the changed cards are one UPDATE: a submission runs the
-        # same number of statements whether its mistakes are new or made before.
-        columns = [column.key for column in table.columns if column.key != "id"]
-        session.execute(insert(ReviewCard), [{key: getattr(card, key) for key in columns} for card in new_cards])
-    return ratings
+        session.execute(
+            insert(ReviewCard), [{key: getattr(card, key) for key in _NEW_CARD_COLUMNS} for card in new_cards]
+        )
 
 
 # What card_schedule changes on a card.
 _SCHEDULE_COLUMNS = ("due", "state", "step", "stability", "difficulty", "last_review", "last_rating")
+# What a new card's INSERT writes.
+_NEW_CARD_COLUMNS = tuple(column.key for column in ReviewCard.__table__.columns if column.key != "id")
+
+
+def _card_arrays(prefix: str, keys: Iterable[str]) -> list[BindParameter]:
+    """One array parameter per card column, typed as the column (so its values are converted alike)."""
+    return [bindparam(f"{prefix}_{key}", type_=ARRAY(ReviewCard.__table__.c[key].type)) for key in keys]
+
+
+# unnest turns the arrays into rows, so the text is the same for any number of cards (compiled once).
+_WRITE_CARDS = text(
+    f"""
+WITH moved AS (
+    UPDATE review_cards AS card
+    SET {", ".join(f"{key} = moved.{key}" for key in _SCHEDULE_COLUMNS)}
+    FROM unnest({", ".join(f":moved_{key}" for key in ("id", *_SCHEDULE_COLUMNS))})
+        AS moved ({", ".join(("id", *_SCHEDULE_COLUMNS))})
+    WHERE card.id = moved.id
+)
+INSERT INTO review_cards ({", ".join(_NEW_CARD_COLUMNS)})
+SELECT * FROM unnest({", ".join(f":new_{key}" for key in _NEW_CARD_COLUMNS)})
+"""  # noqa: S608 - the names are the model's own columns
+).bindparams(*_card_arrays("moved", ("id", *_SCHEDULE_COLUMNS)), *_card_arrays("new", _NEW_CARD_COLUMNS))
 
 
 def _live_cards_of(user_id: int | BindParameter[int], course_id: int | BindParameter[int]):

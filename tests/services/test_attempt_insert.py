@@ -1,0 +1,208 @@
+"""Recording an attempt's rows (app/services/attempt_insert.py): one attempt per submission key
+under concurrency, every answer pointing at its question's version as shown, and a key sent
+again finding its attempt whatever the form now holds."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import AttemptAnswer, Question, QuizAttempt, ReviewCard, ShownQuestion, User
+from app.models.types import utcnow
+from app.services.attempt_insert import NewAnswer, attempt_insert, content_hash
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.progress import course_by_slug, course_outline
+from app.services.quizzes import question_version, quiz_questions, quiz_submit_attempt
+from tests.factories import write_course
+
+
+@pytest.fixture
+def tiny(session, tmp_path, learner):
+    """The factory course's first quiz and a learner."""
+    course_import(session, load_course(write_course(tmp_path)))
+    lesson = course_outline(session, course=course_by_slug(session, "tiny"), learner=None).entries[0].lesson
+    return lesson, quiz_questions(session, lesson), learner
+
+
+def every_wrong(questions) -> dict[int, list[int]]:
+    return {q.id: [next(c.id for c in q.live_choices if not c.is_correct)] for q in questions}
+
+
+def submit(session, learner_id, lesson, questions, answers, key):
+    return quiz_submit_attempt(
+        session,
+        learner=session.get(User, learner_id),
+        lesson=lesson,
+        questions=questions,
+        answers=answers,
+        submission_key=key,
+        pass_mark=0.8,
+    )
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("first_ends", ["commits", "rolls back"])
+def test_the_same_key_sent_twice_at_once_records_one_attempt(app, session, tiny, first_ends):
+    """PostgreSQL: the second submission waits on the first's uncommitted attempt; if that one
+    commits, the second returns it (nothing of its own recorded), and if it rolls back, the second
+    records its own."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
+    lesson, questions, learner = tiny
+    key = uuid.uuid4().hex
+    submit(session, learner, lesson, questions, every_wrong(questions), uuid.uuid4().hex)  # versions stored
+    session.commit()
+    engine = session.get_bind()
+    with Session(engine) as first, Session(engine) as second, ThreadPoolExecutor(1) as pool:
+        first_attempt = attempt_insert(
+            first,
+            {
+                "user_id": learner,
+                "lesson_id": lesson.id,
+                "submission_key": key,
+                "submitted_at": utcnow(),
+                "question_count": len(questions),
+                "correct_count": 0,
+                "score": 0.0,
+                "pass_mark": 0.8,
+                "passed": False,
+            },
+            [
+                NewAnswer(q.id, position, question_version(q), False, None, "0")
+                for position, q in enumerate(questions, start=1)
+            ],
+        )
+        assert first_attempt is not None  # inserted, not committed yet
+        second_questions = quiz_questions(second, lesson)
+
+        def second_submits():
+            with app.app_context():
+                return submit(second, learner, lesson, second_questions, every_wrong(second_questions), key)
+
+        waiting = pool.submit(second_submits)
+        time.sleep(0.3)
+        assert not waiting.done()  # blocked on the first transaction's attempt with this key
+        if first_ends == "commits":
+            first.commit()
+        else:
+            first.rollback()
+        result = waiting.result(timeout=10)
+
+    attempts = session.scalars(select(QuizAttempt).where(QuizAttempt.submission_key == key)).all()
+    assert len(attempts) == 1
+    (attempt,) = attempts
+    answers = session.scalar(select(func.count()).where(AttemptAnswer.attempt_id == attempt.id))
+    assert answers == len(questions)
+    if first_ends == "commits":
+        assert not result.newly_recorded and result.attempt_id == first_attempt.attempt_id
+    else:
+        assert result.newly_recorded and result.attempt_id == attempt.id != first_attempt.attempt_id
+
+
+def test_every_answer_points_at_its_own_questions_version_when_only_one_is_new(session, tiny):
+    """An edit makes one question's version new: its answer is stored after the version, the
+    others find theirs in the attempt's insert; each answer shows its own question as it was."""
+    lesson, questions, learner = tiny
+    submit(session, learner, lesson, questions, every_wrong(questions), uuid.uuid4().hex)
+    edited = session.get(Question, questions[1].id)
+    edited.prompt = "A reworded second question?"
+    session.commit()
+    live = quiz_questions(session, lesson)
+
+    result = submit(session, learner, lesson, live, every_wrong(live), uuid.uuid4().hex)
+
+    answers = session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == result.attempt_id).order_by(AttemptAnswer.position)
+    ).all()
+    assert [answer.position for answer in answers] == list(range(1, len(live) + 1))
+    assert [answer.question_id for answer in answers] == [q.id for q in live]
+    for answer, question in zip(answers, live, strict=True):
+        assert answer.shown_question.content_hash == content_hash(question_version(question))
+    assert answers[1].prompt == "A reworded second question?"
+    assert count(session, ShownQuestion) == len(questions) + 1
+
+
+def test_a_key_sent_again_with_a_form_that_no_longer_checks_returns_its_attempt(session, tiny):
+    """A refresh after the quiz changed (or a form sent again half empty): the attempt its key
+    recorded stands; nothing new is recorded, no error is shown."""
+    lesson, questions, learner = tiny
+    key = uuid.uuid4().hex
+    first = submit(session, learner, lesson, questions, every_wrong(questions), key)
+    again = submit(session, learner, lesson, questions, {}, key)
+    assert again.attempt_id == first.attempt_id and not again.newly_recorded
+    assert count(session, QuizAttempt) == 1
+
+
+def test_a_new_keys_answers_move_the_cards_read_with_the_attempt(session, tiny):
+    """The cards come back with the attempt's insert (PostgreSQL) or are read after it (SQLite):
+    either way a second wrong attempt moves the cards the first made, and makes no others."""
+    lesson, questions, learner = tiny
+    submit(session, learner, lesson, questions, every_wrong(questions), uuid.uuid4().hex)
+    made = {card.question_id: (card.id, card.last_review) for card in session.scalars(select(ReviewCard))}
+    assert set(made) == {q.id for q in questions}
+
+    later = submit(session, learner, lesson, questions, every_wrong(questions), uuid.uuid4().hex)
+    session.expire_all()
+    cards = {card.question_id: card for card in session.scalars(select(ReviewCard))}
+    assert {question_id: card.id for question_id, card in cards.items()} == {q: ids[0] for q, ids in made.items()}
+    submitted_at = session.get(QuizAttempt, later.attempt_id).submitted_at
+    assert all(card.last_review == submitted_at for card in cards.values())
+
+
+def test_one_submission_both_moves_a_card_and_makes_one(session, tiny):
+    """Cards moved and cards made by the same attempt are written together (one statement on
+    PostgreSQL): the earlier card keeps its id and moves on, the new one starts then."""
+    lesson, questions, learner = tiny
+    right = {q.id: [c.id for c in q.live_choices if c.is_correct] for q in questions}
+    wrong = every_wrong(questions)
+    submit(session, learner, lesson, questions, {**right, questions[0].id: wrong[questions[0].id]}, uuid.uuid4().hex)
+    (earlier,) = session.scalars(select(ReviewCard)).all()
+    earlier_id = earlier.id
+
+    answers = {**right, questions[0].id: wrong[questions[0].id], questions[1].id: wrong[questions[1].id]}
+    later = submit(session, learner, lesson, questions, answers, uuid.uuid4().hex)
+    session.expire_all()
+    when = session.get(QuizAttempt, later.attempt_id).submitted_at
+    cards = {card.question_id: card for card in session.scalars(select(ReviewCard))}
+    assert set(cards) == {questions[0].id, questions[1].id}
+    assert cards[questions[0].id].id == earlier_id and cards[questions[0].id].last_review == when
+    assert cards[questions[1].id].created_at == when and cards[questions[1].id].last_review == when
+
+
+def test_passing_again_keeps_the_first_completion_and_on_postgresql_is_one_statement(session, tiny):
+    """A pass of a lesson completed before changes nothing of its progress: on PostgreSQL the
+    attempt's insert has read that, so recording it (no mistakes, no cards) is that one statement."""
+    from app.models import LessonProgress
+    from tests.conftest import count_queries
+
+    lesson, questions, learner = tiny
+    right = {q.id: [c.id for c in q.live_choices if c.is_correct] for q in questions}
+    first = submit(session, learner, lesson, questions, right, uuid.uuid4().hex)
+    completed_at = session.get(QuizAttempt, first.attempt_id).submitted_at
+    user, live, _ = session.get(User, learner), quiz_questions(session, lesson), lesson.id  # loaded, not counted
+    with count_queries(session.get_bind()) as counted:
+        again = quiz_submit_attempt(
+            session,
+            learner=user,
+            lesson=lesson,
+            questions=live,
+            answers=right,
+            submission_key=uuid.uuid4().hex,
+            pass_mark=0.8,
+        )
+    assert again.newly_recorded and again.passed
+    if session.get_bind().dialect.name == "postgresql":
+        assert counted() == 1
+    progress = session.scalar(
+        select(LessonProgress).where(LessonProgress.user_id == learner, LessonProgress.lesson_id == lesson.id)
+    )
+    assert progress.completed_at == completed_at
