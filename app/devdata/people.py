@@ -160,6 +160,7 @@ def link_learner(
     *,
     now: datetime,
     learner_id: int,
+    name: str,
     created_at: datetime,
     cumulative: list[float],
 ) -> None:
@@ -191,6 +192,8 @@ def link_learner(
             "created_at": linked_at,
             "revoked_at": revoked_at,
             "created_by_id": admin_id if by_admin else learner_id,
+            # The database's triggers write their own (app/models/caseload_names.py): the same, lowercased.
+            "client_name_key": name.lower(),
         },
     )
     report.links += 1

@@ -147,7 +147,9 @@ def seed_population(
         write_history(sink, rng, shape, user_id, visits, counts)
         report.finished += counts.completions - before == lesson_count
         if report.counsellor_ids and rng.random() < linked_share:
-            link_learner(sink, rng, report, now=now, learner_id=user_id, created_at=created_at, cumulative=cumulative)
+            link_learner(
+                sink, rng, report, now=now, learner_id=user_id, name=name, created_at=created_at, cumulative=cumulative
+            )
         if n % batch_size == 0 or n == learners:
             sink.flush()
             session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
+from app.models.caseload_names import attach as attach_caseload_names
 from app.models.types import UTCDateTime, utcnow
 from app.models.user import User
 
@@ -50,6 +51,15 @@ class CounsellorLink(Model):
             postgresql_where=text("revoked_at IS NULL"),
         ),
         Index("ix_counsellor_links_learner_id", "learner_id"),
+        # A counsellor's caseload in name order, counted and paged from here alone (app/models/caseload_names.py).
+        Index(
+            "ix_counsellor_links_caseload_by_name",
+            "counsellor_id",
+            "client_name_key",
+            "learner_id",
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,9 +69,15 @@ class CounsellorLink(Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Who made the link: the learner through an invitation, or an admin on their behalf.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # The learner's lowercased name while they are a learner, else NULL: written by the database's
+    # triggers only (app/models/caseload_names.py), never by the app.
+    client_name_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+
+
+attach_caseload_names(CounsellorLink.__table__)
 
 
 class ProgressView(Model):

@@ -18,7 +18,6 @@ from app.models import Course, Lesson, LessonProgress, QuizAttempt, User
 from app.models.types import utcnow
 from app.services.progress import CourseOutline, course_outline, lesson_states, live_lesson_ids
 from app.services.sharing import visible_learner_names
-from app.services.text_search import contains_text
 
 PAGE_SIZE = 50
 # A client is inactive with nothing done in the course for longer than this. Analytics' "gave
@@ -91,8 +90,7 @@ _COMBINED_SORTS = ("last_active", "flags")
 
 def _clients(viewer: User, query: DashboardQuery) -> Subquery:
     """The viewer's clients matching the search, if any, as (id, name_key): read from the caseload alone."""
-    text = query.search.strip()
-    return visible_learner_names(viewer, matching=contains_text(User.display_name, text) if text else None)
+    return visible_learner_names(viewer, search=query.search.strip())
 
 
 def _sorted_by_name(query: DashboardQuery) -> bool:

@@ -308,8 +308,7 @@ def subplan_count(node: dict) -> int:
 )
 def test_each_figure_is_computed_once_per_client_on_the_page(session, course, counsellor, sort, flag):
     """The flags and last active combine several per-client subqueries; PostgreSQL must run
-    each once per client (seven in all), not once per mention (36-81 before the fence). One
-    more reads each client's name from the caseload (sharing.visible_learner_names), once."""
+    each once per client (seven in all), not once per mention (36-81 before the fence)."""
     from sqlalchemy import text
 
     from app.services.dashboard import _page_select
@@ -323,4 +322,4 @@ def test_each_figure_is_computed_once_per_client_on_the_page(session, course, co
 
     plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()
 
-    assert subplan_count(plan[0]["Plan"]) == 7 + 1
+    assert subplan_count(plan[0]["Plan"]) == 7

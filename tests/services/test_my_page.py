@@ -124,3 +124,25 @@ def test_it_is_one_query_whatever_the_history(app, session, people):
         page = my_page(session, learner_id=learner_id, course_id=course_id)
     assert sum(summary.count for summary in page.attempts.values()) == 30 and len(page.contact_requests) == 1
     assert counted() == 1
+
+
+def test_the_read_gives_the_same_rows_on_the_driver_in_core_and_through_the_session(session, people):
+    """A Read of every part (app/services/reads.py): each column typed as the ORM would give it."""
+    from app.services.my_page import _MY_PAGE
+    from tests.services.test_reads import fresh_request, three_ways
+
+    course_id, lessons = course_and_lessons(session)
+    learner, counsellor = people["learner"], people["counsellor"]
+    _, code = invitation_create(session, counsellor=counsellor, secret_key=SECRET)
+    invitation_respond(session, code=code, learner=learner, accept=True, secret_key=SECRET)
+    session.add(ProgressView(viewer_id=counsellor.id, learner_id=learner.id, viewer_role=counsellor.role))
+    attempt(session, learner, lessons[0], 4, 5, minutes_ago=3)
+    contact_request_create(session, details=PHONE, requester=learner)
+    learner_id = learner.id
+    fresh_request(session)
+
+    rows = three_ways(session, _MY_PAGE, {"learner_id": learner_id, "course_id": course_id, "view_limit": 100})
+
+    assert sorted(row[0] for row in rows) == ["attempt", "contact", "sharing", "sharing"]
+    (attempt_row,) = [row for row in rows if row[0] == "attempt"]
+    assert attempt_row[-7].tzinfo is not None and attempt_row[-4] is True  # submitted_at aware, passed a bool

@@ -224,15 +224,36 @@ def test_the_caseload_by_name_follows_the_same_rule(session, app, admin, counsel
     session.get(User, moved).role = Role.COUNSELLOR  # no longer a learner: no longer anyone's client
     session.commit()
 
-    def names(viewer: int, **options) -> dict[int, str]:
-        clients = visible_learner_names(session.get(User, viewer), **options)
-        return dict(session.execute(select(clients.c.id, clients.c.name_key)).all())
-
     for viewer in (admin, counsellor, other_counsellor, learner):
-        assert set(names(viewer)) == visible(session, viewer)
-    assert names(counsellor) == {learner: session.get(User, learner).display_name.lower()}
-    assert names(admin, matching=User.display_name.ilike("%zed%")) == {revoked: "zed r", theirs: "zed t"}
-    assert names(other_counsellor, matching=User.display_name.ilike("%nobody%")) == {}
+        assert set(caseload(session, viewer)) == visible(session, viewer)
+    assert caseload(session, counsellor) == {learner: session.get(User, learner).display_name.lower()}
+    assert caseload(session, admin, search="ZED") == {revoked: "zed r", theirs: "zed t"}
+    assert caseload(session, other_counsellor, search="zed t") == {theirs: "zed t"}
+    assert caseload(session, other_counsellor, search="%") == {}  # taken literally
+
+
+def caseload(session, viewer: int, search: str = "") -> dict[int, str]:
+    clients = visible_learner_names(session.get(User, viewer), search=search)
+    return dict(session.execute(select(clients.c.id, clients.c.name_key)).all())
+
+
+def test_a_links_copy_of_its_clients_name_follows_renames_and_roles(session, app, counsellor, learner):
+    """The database keeps each link's client name (app/models/caseload_names.py): whatever changes
+    a name or a role, by the ORM or plain SQL, the counsellor's caseload shows it at once."""
+    respond(session, invite(session, counsellor)[1], learner)
+    assert caseload(session, counsellor) == {learner: session.get(User, learner).display_name.lower()}
+
+    session.get(User, learner).display_name = "Ann McKay"
+    session.commit()
+    assert caseload(session, counsellor) == {learner: "ann mckay"}
+    assert caseload(session, counsellor, search="ann") == caseload(session, counsellor)
+
+    session.execute(text("UPDATE users SET role = 'admin' WHERE id = :id"), {"id": learner})
+    session.commit()
+    assert caseload(session, counsellor) == {}
+    session.execute(text("UPDATE users SET role = 'learner', display_name = 'Bea' WHERE id = :id"), {"id": learner})
+    session.commit()
+    assert caseload(session, counsellor) == {learner: "bea"}
 
 
 def record_views(session, learner_id: int, viewers: list[tuple[int, timedelta]]) -> None:
