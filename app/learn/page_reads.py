@@ -25,19 +25,26 @@ _WANTED = "outline_wanted"  # set by the decorator, read by the user loader (app
 _READ = "outline_read"  # (what was wanted, its rows), set by the user loader
 
 
-def reads_outline_with_user(*, with_attempts: bool = False, lesson_attempts_only: bool = False) -> Callable:
+def reads_outline_with_user(
+    *, with_attempts: bool = False, lesson_attempts_only: bool = False, with_reviews_due: bool = False
+) -> Callable:
     """Have the user loader read this view's course rows with the user.
 
     The rows of the view's ``course_slug``, or of the first course when it has none; with
     ``lesson_attempts_only``, only the attempts at the view's ``lesson_slug`` (all a lesson or
-    quiz page shows of them).
+    quiz page shows of them); ``with_reviews_due``, the count of questions due for review too.
     """
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any):
             attempts_of = kwargs.get("lesson_slug") if lesson_attempts_only else None
-            wanted = OutlineWanted(slug=kwargs.get("course_slug"), with_attempts=with_attempts, attempts_of=attempts_of)
+            wanted = OutlineWanted(
+                slug=kwargs.get("course_slug"),
+                with_attempts=with_attempts,
+                attempts_of=attempts_of,
+                with_reviews_due=with_reviews_due,
+            )
             setattr(g, _WANTED, wanted)
             return view(*args, **kwargs)
 
@@ -56,9 +63,14 @@ def outline_was_read(wanted: OutlineWanted, rows: list[tuple]) -> None:
     setattr(g, _READ, (wanted, rows))
 
 
-def outline_rows(slug: str | None, *, with_attempts: bool, attempts_of: str | None = None) -> list[tuple] | None:
+def outline_rows(
+    slug: str | None, *, with_attempts: bool, attempts_of: str | None = None, with_reviews_due: bool = False
+) -> list[tuple] | None:
     """The course rows read with the user for exactly this slug and attempts choice, once; else None."""
     read = g.pop(_READ, None)
-    if read is None or read[0] != OutlineWanted(slug=slug, with_attempts=with_attempts, attempts_of=attempts_of):
+    wanted = OutlineWanted(
+        slug=slug, with_attempts=with_attempts, attempts_of=attempts_of, with_reviews_due=with_reviews_due
+    )
+    if read is None or read[0] != wanted:
         return None
     return read[1]

@@ -33,16 +33,29 @@ from app.services.quizzes import (
 )
 
 
-def _outline_or_404(course_slug: str, *, attempts_of: str | None = None) -> CourseOutline:
-    """The course as the learner sees it; ``attempts_of``: with the attempts at this lesson (its slug)."""
+def _outline_or_404(
+    course_slug: str, *, attempts_of: str | None = None, with_reviews_due: bool = False
+) -> CourseOutline:
+    """The course as the learner sees it; ``attempts_of``: with the attempts at this lesson (its slug);
+    ``with_reviews_due``: with the count of questions due for review."""
     learner = current_user if current_user.is_authenticated else None
     with_attempts = attempts_of is not None
     # Read with the user when the view asked (@reads_outline_with_user): then no query here.
     rows = (
-        outline_rows(course_slug, with_attempts=with_attempts, attempts_of=attempts_of) if learner is not None else None
+        outline_rows(
+            course_slug, with_attempts=with_attempts, attempts_of=attempts_of, with_reviews_due=with_reviews_due
+        )
+        if learner is not None
+        else None
     )
     outline = course_outline_by_slug(
-        db.session, slug=course_slug, learner=learner, with_attempts=with_attempts, attempts_of=attempts_of, rows=rows
+        db.session,
+        slug=course_slug,
+        learner=learner,
+        with_attempts=with_attempts,
+        attempts_of=attempts_of,
+        with_reviews_due=with_reviews_due,
+        rows=rows,
     )
     if outline is None:
         abort(404)
@@ -61,10 +74,10 @@ def _open_entry(outline: CourseOutline, lesson_slug: str):
 
 
 @bp.get("/<course_slug>/")
-@reads_outline_with_user()
+@reads_outline_with_user(with_reviews_due=True)
 def course(course_slug: str):
     """Show the modules and lessons, each lesson's state, and overall progress."""
-    outline = _outline_or_404(course_slug)
+    outline = _outline_or_404(course_slug, with_reviews_due=True)
     return render_template("learn/course.html", outline=outline, LessonState=LessonState)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
+    func,
     null,
     select,
     type_coerce,
@@ -28,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
-from app.models import Course, Lesson, LessonProgress, Module, QuizAttempt, User
+from app.models import Course, Lesson, LessonProgress, Module, Question, QuizAttempt, ReviewCard, User
 from app.models.types import UTCDateTime, utcnow
 from app.services.attempt_history import AttemptSummary, LessonAttemptsSummary, attempts_by_lesson, summarise
 from app.services.course_content import CourseContent, LessonView, ModuleView, course_content
@@ -76,6 +77,8 @@ class CourseOutline(Generic[LessonT]):
     course: CourseContent | Course
     modules: list[ModuleView] | list[Module]
     entries: list[LessonEntry[LessonT]]
+    # How many of the learner's questions are due for review; None when not read (with_reviews_due).
+    reviews_due: int | None = None
 
     @property
     def states(self) -> tuple[LessonState, ...]:
@@ -196,6 +199,7 @@ def _outline(
     lessons: list[LessonT],
     progress: Progress,
     attempts: dict[int, tuple[AttemptSummary, ...]] | None = None,
+    reviews_due: int | None = None,
 ) -> CourseOutline[LessonT]:
     """Apply the unlocking rule to ``lessons`` (in course order) for one learner's progress."""
     attempts = attempts or {}
@@ -212,7 +216,7 @@ def _outline(
         )
         for index, (lesson, state) in enumerate(zip(lessons, states, strict=True), start=1)
     ]
-    return CourseOutline(course=course, modules=modules, entries=entries)
+    return CourseOutline(course=course, modules=modules, entries=entries, reviews_due=reviews_due)
 
 
 def course_outline(session: Session, *, course: Course, learner: User | None) -> CourseOutline[Lesson]:
@@ -236,6 +240,30 @@ _NO_ATTEMPT = (
     type_coerce(null(), Integer).label("question_count"),
     type_coerce(null(), Boolean).label("passed"),
 )
+# The last column of every row: the count of questions due for review, in its own row only.
+_NO_COUNT = type_coerce(null(), Integer).label("reviews_due")
+
+
+def _reviews_due(learner: ColumnElement[int]) -> ColumnElement[int]:
+    """How many of the learner's questions in the enclosing SELECT's course are due at the bound ``now``.
+
+    The rule of review.reviews_due_count (cards whose question and lesson are live in the
+    course, due by now), in SQL here as reminders.py has it: review.py imports this module.
+    """
+    return (
+        select(func.count())
+        .select_from(ReviewCard)
+        .join(Question, Question.id == ReviewCard.question_id)
+        .join(Lesson, Lesson.id == Question.lesson_id)
+        .where(
+            ReviewCard.user_id == learner,
+            ReviewCard.due <= bindparam("now", type_=ReviewCard.due.type),
+            Question.retired_at.is_(None),
+            Lesson.retired_at.is_(None),
+            Lesson.course_id == Course.id,
+        )
+        .scalar_subquery()
+    )
 
 
 def outline_selects(
@@ -244,6 +272,7 @@ def outline_selects(
     with_learner: bool,
     with_attempts: bool = False,
     one_lesson: bool = False,
+    with_reviews_due: bool = False,
     learner_id: ColumnElement[int] | None = None,
     leading: Sequence[ColumnElement] = (),
 ) -> list[Select]:
@@ -253,14 +282,16 @@ def outline_selects(
     completed times (the course alone, with NULLs, when the learner has none); with attempts,
     the learner's attempts at the course's quizzes follow as rows of their own (lesson id, then
     the attempt's id, time, score and result), with ``one_lesson`` only those at the lesson
-    whose slug is the bound ``lesson_slug`` parameter. ``learner_id`` is the learner's id (a
-    bound ``learner_id`` parameter unless given: signed_in_user.py gives the login session's
-    user), and ``leading`` columns come first in each SELECT (that module's typed NULLs).
+    whose slug is the bound ``lesson_slug`` parameter. Every row ends in a count, NULL but in
+    the one row ``with_reviews_due`` adds: how many of the learner's questions in the course
+    are due for review at the bound ``now``. ``learner_id`` is the learner's id (a bound
+    ``learner_id`` parameter unless given: signed_in_user.py gives the login session's user),
+    and ``leading`` columns come first in each SELECT (that module's typed NULLs).
     """
     course_filter = Course.id == default_course_id() if first_course else Course.slug == bindparam("slug")
     if not with_learner:
         return [
-            select(*leading, Course.id, Course.content_version, null(), null(), null(), *_NO_ATTEMPT).where(
+            select(*leading, Course.id, Course.content_version, null(), null(), null(), *_NO_ATTEMPT, _NO_COUNT).where(
                 course_filter
             )
         ]
@@ -275,13 +306,27 @@ def outline_selects(
             LessonProgress.opened_at,
             LessonProgress.completed_at,
             *_NO_ATTEMPT,
+            _NO_COUNT,
         )
         .select_from(Course)
         .outerjoin(LessonProgress, LessonProgress.user_id == learner)
         .where(course_filter)
     )
+    selects = [progress]
+    if with_reviews_due:
+        due = select(
+            *leading,
+            Course.id,
+            Course.content_version,
+            null(),
+            null(),
+            null(),
+            *_NO_ATTEMPT,
+            _reviews_due(learner).label("reviews_due"),
+        ).where(course_filter)
+        selects.append(due)
     if not with_attempts:
-        return [progress]
+        return selects
     attempts = (
         select(
             *leading,
@@ -295,6 +340,7 @@ def outline_selects(
             QuizAttempt.correct_count,
             QuizAttempt.question_count,
             QuizAttempt.passed,
+            _NO_COUNT,
         )
         .select_from(Course)
         .join(Lesson, Lesson.course_id == Course.id)
@@ -303,33 +349,48 @@ def outline_selects(
     )
     if one_lesson:
         attempts = attempts.where(Lesson.slug == bindparam("lesson_slug"))
-    return [progress, attempts]
+    return [*selects, attempts]
 
 
 def _version_and_progress_statement(
-    *, first_course: bool, with_learner: bool, with_attempts: bool = False, one_lesson: bool = False
+    *,
+    first_course: bool,
+    with_learner: bool,
+    with_attempts: bool = False,
+    one_lesson: bool = False,
+    with_reviews_due: bool = False,
 ):
     """The course's id and content version, with each of the learner's progress rows (outline_selects)."""
     selects = outline_selects(
-        first_course=first_course, with_learner=with_learner, with_attempts=with_attempts, one_lesson=one_lesson
+        first_course=first_course,
+        with_learner=with_learner,
+        with_attempts=with_attempts,
+        one_lesson=one_lesson,
+        with_reviews_due=with_reviews_due,
     )
     return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
 # Built once: learner pages run one of these on every request (app/services/reads.py).
-# Keyed by (the first course rather than a slug, with a learner, with attempts, one lesson's only).
+# Keyed by (the first course rather than a slug, with a learner, with attempts, one lesson's only,
+# with the count of reviews due).
 _VERSION_AND_PROGRESS = {
-    (first_course, with_learner, with_attempts, one_lesson): Read(
+    (first_course, with_learner, with_attempts, one_lesson, with_reviews_due): Read(
         _version_and_progress_statement(
-            first_course=first_course, with_learner=with_learner, with_attempts=with_attempts, one_lesson=one_lesson
+            first_course=first_course,
+            with_learner=with_learner,
+            with_attempts=with_attempts,
+            one_lesson=one_lesson,
+            with_reviews_due=with_reviews_due,
         )
     )
     for first_course in (False, True)
-    for with_learner, with_attempts, one_lesson in (
-        (False, False, False),
-        (True, False, False),
-        (True, True, False),
-        (True, True, True),
+    for with_learner, with_attempts, one_lesson, with_reviews_due in (
+        (False, False, False, False),
+        (True, False, False, False),
+        (True, False, False, True),
+        (True, True, False, False),
+        (True, True, True, False),
     )
 }
 
@@ -341,6 +402,7 @@ def course_outline_by_slug(
     learner: User | None,
     with_attempts: bool = False,
     attempts_of: str | None = None,
+    with_reviews_due: bool = False,
     rows: list[tuple] | None = None,
 ) -> CourseOutline[LessonView] | None:
     """The course (the first course when slug is None) as the learner sees it, or None.
@@ -348,21 +410,26 @@ def course_outline_by_slug(
     One query for the content version and the learner's progress (and, ``with_attempts``, the
     learner's quiz attempts in this course, each entry's newest first; with ``attempts_of``, a
     lesson's slug, only that lesson's, what a lesson or quiz page shows: every other entry then
-    has none); the content itself comes from the per-version cache (one more query when a
-    worker has not seen this version yet). ``rows``: that query's rows, already read with the
-    signed-in user (signed_in_user.py), so none is run here.
+    has none; ``with_reviews_due``, a learner's count of questions due for review now, as
+    review.reviews_due_count gives it, in ``reviews_due``); the content itself comes from the
+    per-version cache (one more query when a worker has not seen this version yet). ``rows``:
+    that query's rows, already read with the signed-in user (signed_in_user.py), so none is run here.
     """
     with_attempts = with_attempts and learner is not None
     one_lesson = with_attempts and attempts_of is not None
+    with_reviews_due = with_reviews_due and learner is not None
     if rows is None:
-        statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None, with_attempts, one_lesson)]
-        params: dict[str, str | int] = {}
+        key = (slug is None, learner is not None, with_attempts, one_lesson, with_reviews_due)
+        statement = _VERSION_AND_PROGRESS[key]
+        params: dict[str, str | int | datetime] = {}
         if slug is not None:
             params["slug"] = slug
         if learner is not None:
             params["learner_id"] = learner.id
         if one_lesson and attempts_of is not None:
             params["lesson_slug"] = attempts_of
+        if with_reviews_due:
+            params["now"] = utcnow()
         rows = read_rows(session, statement, params)
     if not rows:
         return None
@@ -372,12 +439,17 @@ def course_outline_by_slug(
         return None
     progress: Progress = {}
     attempts = []
-    for _, _, lesson_id, opened_at, completed_at, attempt_id, *attempt in rows:
-        if attempt_id is not None:
+    reviews_due = None
+    for _, _, lesson_id, opened_at, completed_at, attempt_id, *attempt, due in rows:
+        if due is not None:
+            reviews_due = due
+        elif attempt_id is not None:
             attempts.append(AttemptSummary(attempt_id, lesson_id, *attempt))
         elif lesson_id:
             progress[lesson_id] = (opened_at, completed_at)
-    return _outline(content, list(content.modules), list(content.lessons), progress, attempts_by_lesson(attempts))
+    return _outline(
+        content, list(content.modules), list(content.lessons), progress, attempts_by_lesson(attempts), reviews_due
+    )
 
 
 def require_unlocked(outline: CourseOutline, lesson_slug: str) -> LessonEntry:

@@ -45,7 +45,9 @@ _USER_BY_SESSION = Read(
 )
 
 
-def _user_with_outline(*, first_course: bool, with_attempts: bool, one_lesson: bool = False) -> Read:
+def _user_with_outline(
+    *, first_course: bool, with_attempts: bool, one_lesson: bool = False, with_reviews_due: bool = False
+) -> Read:
     """The user of the login session and a learner page's course rows (progress.outline_selects), in one query.
 
     A UNION ALL: first the user's row (none for an unknown token), then the course's rows for
@@ -58,6 +60,7 @@ def _user_with_outline(*, first_course: bool, with_attempts: bool, one_lesson: b
         with_learner=True,
         with_attempts=with_attempts,
         one_lesson=one_lesson,
+        with_reviews_due=with_reviews_due,
         learner_id=learner_id.scalar_subquery(),
         leading=[cast(null(), column.type).label(f"signed_in_{index}") for index, column in enumerate(_SIGNED_IN)],
     )
@@ -71,13 +74,18 @@ def _user_with_outline(*, first_course: bool, with_attempts: bool, one_lesson: b
 
 
 # Learner pages' one query: (the first course rather than a slug, with the learner's attempts,
-# only one lesson's attempts) -> Read.
+# only one lesson's attempts, with the count of reviews due) -> Read.
 _USER_WITH_OUTLINE = {
-    (first_course, with_attempts, one_lesson): _user_with_outline(
-        first_course=first_course, with_attempts=with_attempts, one_lesson=one_lesson
+    (first_course, with_attempts, one_lesson, with_reviews_due): _user_with_outline(
+        first_course=first_course, with_attempts=with_attempts, one_lesson=one_lesson, with_reviews_due=with_reviews_due
     )
     for first_course in (False, True)
-    for with_attempts, one_lesson in ((False, False), (True, False), (True, True))
+    for with_attempts, one_lesson, with_reviews_due in (
+        (False, False, False),
+        (False, False, True),
+        (True, False, False),
+        (True, True, False),
+    )
 }
 
 
@@ -103,11 +111,13 @@ class OutlineWanted:
     """The course rows a learner page will need: its course's slug (None: the first course), and attempts or not.
 
     ``attempts_of``: with attempts, only those at the lesson of this slug (a lesson or quiz page's own).
+    ``with_reviews_due``: and the count of the learner's questions due for review (the overview's).
     """
 
     slug: str | None
     with_attempts: bool
     attempts_of: str | None = None
+    with_reviews_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,7 +151,7 @@ def signed_in_user(
     """
     request_session = session() if isinstance(session, scoped_session) else session
     nothing_under_way = not (request_session.in_transaction() or request_session.new or request_session.dirty)
-    params = {"token_hash": session_token_hash(token)}
+    params: dict[str, str | datetime] = {"token_hash": session_token_hash(token)}
     if outline is None:
         rows = read_rows(request_session, _USER_BY_SESSION, params)
         outline_rows = None
@@ -151,7 +161,9 @@ def signed_in_user(
         one_lesson = outline.with_attempts and outline.attempts_of is not None
         if one_lesson and outline.attempts_of is not None:
             params["lesson_slug"] = outline.attempts_of
-        read = _USER_WITH_OUTLINE[(outline.slug is None, outline.with_attempts, one_lesson)]
+        if outline.with_reviews_due:
+            params["now"] = now
+        read = _USER_WITH_OUTLINE[(outline.slug is None, outline.with_attempts, one_lesson, outline.with_reviews_due)]
         both = read_rows(request_session, read, params)
         signed = len(_SIGNED_IN)
         rows = [row[:signed] for row in both if row[signed - 4] is not None]  # login_session_id: the user's row

@@ -5,9 +5,10 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Lesson, QuizAttempt, User, UserSession
+from app.models import Course, Lesson, Question, QuizAttempt, ReviewCard, User, UserSession
 from app.models.types import utcnow
 from app.services.progress import course_outline_by_slug, lesson_note_opened, lesson_record_completion
+from app.services.review import reviews_due_count
 from app.services.signed_in_user import OutlineWanted, signed_in_user
 from app.services.user_sessions import SessionLimits, user_session_start
 
@@ -216,3 +217,44 @@ def test_a_lesson_pages_read_has_the_attempts_at_its_lesson_only(session, learne
         assert attempts[second.id] == every[second.id]  # newest first, as the whole course's read has them
         assert attempts[first.id] == ()
         assert all(not found for lesson_id, found in attempts.items() if lesson_id != second.id)
+
+
+def test_the_reviews_due_read_with_the_outline_are_the_review_pages_count(session, learner, other_learner, course):
+    """Due by now, of a live question in this course, the learner's own: as review.reviews_due_count counts."""
+    questions = session.scalars(select(Question).order_by(Question.id).limit(4)).all()
+    now = utcnow()
+
+    def card(user_id, question, due):
+        session.add(
+            ReviewCard(
+                user_id=user_id,
+                question_id=question.id,
+                due=due,
+                state=1,
+                last_rating=1,
+                created_at=now - timedelta(days=2),
+            )
+        )
+
+    card(learner, questions[0], now - timedelta(hours=1))  # due
+    card(learner, questions[1], now - timedelta(minutes=1))  # due
+    card(learner, questions[2], now + timedelta(hours=1))  # not yet
+    card(learner, questions[3], now - timedelta(hours=1))  # due, but its question is retired below
+    card(other_learner, questions[1], now - timedelta(hours=1))  # someone else's
+    questions[3].retired_at, questions[3].position = now, None
+    session.commit()
+    course_id = session.scalar(select(Course.id).where(Course.slug == course))
+    expected = reviews_due_count(session, user_id=learner, course_id=course_id)
+    assert expected == 2
+    token = log_in(session, learner)
+    wanted = OutlineWanted(slug=course, with_attempts=False, with_reviews_due=True)
+    rows = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=wanted).outline_rows
+    session.remove()
+    user = session.get(User, learner)
+    with_user = course_outline_by_slug(session, slug=course, learner=user, with_reviews_due=True, rows=rows)
+    alone = course_outline_by_slug(session, slug=course, learner=user, with_reviews_due=True)
+    assert with_user.reviews_due == alone.reviews_due == expected
+    assert course_outline_by_slug(session, slug=course, learner=user).reviews_due is None  # not asked for
+    plain = course_outline_by_slug(session, slug=course, learner=user, rows=None)
+    assert [e.state for e in with_user.entries] == [e.state for e in plain.entries]
+    session.remove()
