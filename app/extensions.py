@@ -1,9 +1,11 @@
 """Extension objects, created unbound and bound to the app in create_app()."""
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, request
+from flask.globals import request_ctx
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_login import LoginManager
@@ -89,6 +91,34 @@ def skip_rate_limit_checks_where_none_apply(app: Flask) -> None:
             unlimited.add(endpoint)
 
     functions[functions.index(check)] = check_rate_limits
+    _skip_where_unused(app.after_request_funcs.get(None, []), "Limiter.__inject_headers")
+    _skip_where_unused(app.teardown_request_funcs.get(None, []), "Limiter.__release_context")
+
+
+# Where Flask-Limiter keeps a request's state, made on the request context the first time it is used.
+_LIMITER_STATE = "_limiter_request_context"
+
+
+def _skip_where_unused(functions: list, name: str) -> None:
+    """Replace Flask-Limiter's hook ``name`` in ``functions`` by one that returns at once when no limit was used.
+
+    Its after-request hook adds the headers of the limits checked during the request (and
+    counts the limits that deduct by response), its teardown resets that state: a request
+    whose limits were never checked (the learner pages, above) has none, and each hook only
+    looked for it (about 2% of a lesson request's CPU). A route's own ``@limiter.limit``
+    makes the state, and its hooks then run as before.
+    """
+    for index, function in enumerate(functions):
+        hook = getattr(function, "func", function)  # the header hook is registered as a partial
+        if getattr(hook, "__qualname__", "") != name:
+            continue
+
+        def skipping(*args: Any, _hook: Callable = function) -> Any:
+            if not hasattr(request_ctx, _LIMITER_STATE):
+                return args[0]  # the response, or the teardown's error (whose return Flask ignores)
+            return _hook(*args)
+
+        functions[index] = skipping
 
 
 def _no_limit_covers(endpoint: str) -> bool:

@@ -119,6 +119,21 @@ def test_a_limited_route_is_still_counted_after_unlimited_pages(limited, course)
     assert statuses == [400, 400, 429]
 
 
+def test_a_limited_route_still_says_its_limit_and_unlimited_pages_do_not(limited, course):
+    """Flask-Limiter's headers hook and teardown are skipped only where no limit was checked."""
+    client = limited(RATELIMIT_LOGIN="5 per minute").test_client()
+    for _ in range(2):
+        page = client.get(f"/courses/{course}/")
+        assert page.status_code == 200 and "X-RateLimit-Limit" not in page.headers
+    login_page = client.get("/auth/login").get_data(as_text=True)
+    token = login_page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    form = {"email": "nobody@example.org", "password": "wrong password!", "csrf_token": token}
+    counted = client.post("/auth/login", data=form)
+    # The limit that is nearest to running out (per address or per account), one try used.
+    assert int(counted.headers["X-RateLimit-Remaining"]) == int(counted.headers["X-RateLimit-Limit"]) - 1
+    assert "X-RateLimit-Limit" not in client.get(f"/courses/{course}/").headers  # nothing left over
+
+
 def test_attempt_rows_show_each_attempt_newest_first_with_escaped_values(app):
     when = datetime(2026, 12, 1, 19, 15, tzinfo=UTC)
     attempts = [
