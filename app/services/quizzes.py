@@ -31,11 +31,16 @@ from app.services.attempt_insert import content_hash as content_hash  # where it
 from app.services.attempt_insert import shown_question_ids as shown_question_ids
 from app.services.course_content import LessonView
 from app.services.errors import QuizInputError
+from app.services.live_questions import LiveQuestion
 from app.services.pass_rule import is_pass
 from app.services.progress import lesson_note_opened, lesson_record_completion
 from app.services.xapi import xapi_quiz_submitted
 
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+
+# What a submission is graded against: the live questions as models (quiz_questions) or as the
+# plain values the quiz page's POST reads without a transaction (live_questions.live_questions).
+GradedQuestion = Question | LiveQuestion
 
 ChoiceT = TypeVar("ChoiceT")
 
@@ -95,7 +100,7 @@ def quiz_questions(session: Session, lesson: Lesson | LessonView) -> list[Questi
     )
 
 
-def check_answers(questions: list[Question], answers: dict[int, list[int]]) -> dict[int, set[int]]:
+def check_answers(questions: Sequence[GradedQuestion], answers: dict[int, list[int]]) -> dict[int, set[int]]:
     """Check a parsed submission against the questions; return chosen choice ids per question.
 
     Raises QuizInputError: tampered for ids the form could not have sent, otherwise naming
@@ -268,7 +273,7 @@ def quiz_submit_attempt(
     *,
     learner: User,
     lesson: Lesson | LessonView,
-    questions: list[Question],
+    questions: Sequence[GradedQuestion],
     answers: dict[int, list[int]],
     submission_key: str,
     pass_mark: float,
@@ -317,7 +322,7 @@ def _record_attempt(
     session: Session,
     learner: User,
     lesson: Lesson | LessonView,
-    questions: list[Question],
+    questions: Sequence[GradedQuestion],
     chosen: dict[int, set[int]],
     submission_key: str,
     pass_mark: float,

@@ -1,0 +1,88 @@
+"""The live questions read as values for grading (app/services/live_questions.py) are the models'
+live questions: the same order, choices, misconceptions, versions as shown and grades."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from app.models import AttemptAnswer, Choice, Question, User
+from app.models.types import utcnow
+from app.question_kinds import KINDS
+from app.services.attempt_insert import content_hash
+from app.services.course_files import load_course
+from app.services.course_import import course_import
+from app.services.live_questions import live_questions
+from app.services.progress import course_by_slug, course_outline
+from app.services.quizzes import question_version, quiz_questions, quiz_submit_attempt
+from tests.factories import write_course
+
+
+@pytest.fixture
+def lesson(session, tmp_path):
+    """The factory course's first lesson (single, multiple and true_false questions, misconceptions)."""
+    course_import(session, load_course(write_course(tmp_path)))
+    return course_outline(session, course=course_by_slug(session, "tiny"), learner=None).entries[0].lesson
+
+
+def test_the_values_are_the_models_live_questions(session, lesson):
+    models = quiz_questions(session, lesson)
+    values = live_questions(session, lesson)
+    assert [q.id for q in values] == [q.id for q in models]
+    for value, model in zip(values, models, strict=True):
+        assert (value.kind, value.prompt, value.explanation, value.shuffle) == (
+            model.kind,
+            model.prompt,
+            model.explanation,
+            model.shuffle,
+        )
+        assert [c.id for c in value.live_choices] == [c.id for c in model.live_choices]
+        # The stored version (every choice's text, feedback, misconception) is the same one.
+        assert content_hash(question_version(value)) == content_hash(question_version(model))
+    assert any(c.misconception is not None for q in values for c in q.live_choices)
+
+
+def test_retired_choices_and_questions_are_left_out_as_the_models_leave_them(session, lesson):
+    first, second = quiz_questions(session, lesson)[:2]
+    retired_choice = session.get(Choice, first.live_choices[-1].id)
+    retired_choice.retired_at, retired_choice.position = utcnow(), None
+    retired_question = session.get(Question, second.id)
+    retired_question.retired_at, retired_question.position = utcnow(), None
+    session.commit()
+
+    values = live_questions(session, lesson)
+    assert [q.id for q in values] == [q.id for q in quiz_questions(session, lesson)]
+    assert second.id not in [q.id for q in values]
+    assert retired_choice.id not in [c.id for c in values[0].live_choices]
+    assert [c.id for c in values[0].live_choices] == [c.id for c in session.get(Question, first.id).live_choices]
+
+
+@pytest.mark.parametrize("answer", ["right", "wrong"])
+def test_grading_the_values_records_what_grading_the_models_records(session, lesson, learner, other_learner, answer):
+    def pick(question):
+        right = [c.id for c in question.live_choices if c.is_correct]
+        return right if answer == "right" else [next(c.id for c in question.live_choices if not c.is_correct)]
+
+    recorded = []
+    graded_as = {learner: quiz_questions(session, lesson), other_learner: live_questions(session, lesson)}
+    for learner_id, questions in graded_as.items():
+        result = quiz_submit_attempt(
+            session,
+            learner=session.get(User, learner_id),
+            lesson=lesson,
+            questions=questions,
+            answers={q.id: pick(q) for q in questions},
+            submission_key=uuid.uuid4().hex,
+            pass_mark=0.8,
+        )
+        answers = session.scalars(
+            select(AttemptAnswer).where(AttemptAnswer.attempt_id == result.attempt_id).order_by(AttemptAnswer.position)
+        ).all()
+        rows = [(a.question_id, a.shown_question_id, a.is_correct, a.chosen) for a in answers]
+        recorded.append((result.passed, rows))
+    assert recorded[0] == recorded[1]
+    assert recorded[0][0] is (answer == "right")
+    values = live_questions(session, lesson)
+    assert all(KINDS[q.kind].is_right(q.live_choices, pick(q)) is (answer == "right") for q in values)
