@@ -2,7 +2,10 @@
 
 The rule is written once, as a query (``visible_learner_ids``): an admin may see every learner;
 a counsellor may see exactly the learners with a live link to them; nobody else sees anyone.
-Views, the dashboard, the export and the tests all go through it.
+A client's page, the contact queue and the tests go through it. The dashboard, its CSV export
+and the API's client list read the caseload with ``visible_learner_names``: the same rule, from
+the links' copy of their client's name (NULL once the client is no longer a learner); a test
+holds the two to the same answers.
 """
 
 from __future__ import annotations
