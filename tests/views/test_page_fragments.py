@@ -9,6 +9,7 @@ with a quiz and one without, with a message flashed, for the learner and for ano
 from __future__ import annotations
 
 import re
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -47,7 +48,11 @@ def drawn_in_full(app):
         app.jinja_env.globals["fragment"] = kept
 
 
-PAGES = [f"/courses/{COURSE_SLUG}/"] + [f"/courses/{COURSE_SLUG}/lessons/{slug}" for slug in LESSONS]
+PAGES = (
+    [f"/courses/{COURSE_SLUG}/"]
+    + [f"/courses/{COURSE_SLUG}/lessons/{slug}" for slug in LESSONS]
+    + [f"/courses/{COURSE_SLUG}/lessons/{slug}/quiz" for slug in ("one", "three")]
+)
 
 
 def assert_pages_as_drawn_in_full(app, client, urls=tuple(PAGES)) -> list[str]:
@@ -65,7 +70,15 @@ def assert_pages_as_drawn_in_full(app, client, urls=tuple(PAGES)) -> list[str]:
     return pages
 
 
-def test_pages_are_the_same_drawn_from_kept_fragments_in_every_state(app, client, tiny_course):
+@pytest.fixture
+def submission_key(monkeypatch) -> list[str]:
+    """Quiz pages give the key held here (so two fetches show the choices in one order) until it is changed."""
+    key = ["a" * 32]
+    monkeypatch.setattr("app.learn.routes.fresh_submission_key", lambda: key[0])
+    return key
+
+
+def test_pages_are_the_same_drawn_from_kept_fragments_in_every_state(app, client, tiny_course, submission_key):
     create_user(app, "ada@example.org", name="Ada Ahead")
     create_user(app, "bo@example.org", name="Bo Behind")
     ahead, behind, visitor = client, app.test_client(), app.test_client()
@@ -74,11 +87,16 @@ def test_pages_are_the_same_drawn_from_kept_fragments_in_every_state(app, client
     one = f"/courses/{COURSE_SLUG}/lessons/one"
 
     def answer(learner, slug: str, *, right: bool = True) -> None:
+        submission_key[0] = uuid.uuid4().hex  # each submission its own key, as the page gives
         form = quiz_form(app, slug, right=right, course_slug=COURSE_SLUG)
         assert submit_quiz(learner, slug, form, course_slug=COURSE_SLUG).status_code == 302
 
     def both() -> tuple[list[str], list[str]]:
-        return assert_pages_as_drawn_in_full(app, ahead), assert_pages_as_drawn_in_full(app, behind)
+        # Each learner's quiz pages with a key of their own: choices in another order.
+        submission_key[0] = uuid.uuid4().hex
+        ahead_pages = assert_pages_as_drawn_in_full(app, ahead)
+        submission_key[0] = uuid.uuid4().hex
+        return ahead_pages, assert_pages_as_drawn_in_full(app, behind)
 
     # Nobody signed in: the overview (a lesson sends a visitor to the login form, whose token is
     # signed afresh to the second on every page, so two fetches of it may differ).
@@ -88,6 +106,19 @@ def test_pages_are_the_same_drawn_from_kept_fragments_in_every_state(app, client
     pages, _ = both()  # the first lesson open, the rest locked: a locked one flashes why
     assert "opens when you complete the lesson before it" in pages[2]
     assert "Ada Ahead" in pages[1] and "Take the quiz" in pages[1]
+    assert "Submit my answers" in pages[4]
+
+    # A quiz sent back with an error keeps what was chosen: drawn in full whatever is kept.
+    quiz_one = f"/courses/{COURSE_SLUG}/lessons/one/quiz"
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', pages[4]).group(1)
+    partly = dict(list(quiz_form(app, "one", course_slug=COURSE_SLUG).items())[1:])
+    form = {**partly, "csrf_token": token, "submission_key": submission_key[0]}
+    refused = ahead.post(quiz_one, data=form)
+    with drawn_in_full(app):
+        refused_in_full = ahead.post(quiz_one, data=form)
+    assert refused.status_code == refused_in_full.status_code == 200
+    assert "Not quite ready" in refused.get_data(as_text=True) and " checked" in refused.get_data(as_text=True)
+    assert refused.get_data(as_text=True) == refused_in_full.get_data(as_text=True)
 
     answer(ahead, "one", right=False)
     pages, behind_pages = both()  # open, with a failed attempt
