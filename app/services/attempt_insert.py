@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Boolean, Integer, String, bindparam, column, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -54,8 +55,8 @@ class RecordedAttempt:
     """A newly inserted attempt, and what was read with it: the learner's cards and progress."""
 
     attempt_id: int
-    # By question id; None when not read here (review.cards_record_answers reads them then).
-    cards: dict[int, ReviewCard] | None = None
+    # Each card's columns by name; None when not read here (review.cards_record_answers reads them then).
+    card_rows: list[dict[str, Any]] | None = None
     # Whether the learner had completed the attempt's lesson already; None when not read here.
     lesson_completed: bool | None = None
 
@@ -106,6 +107,7 @@ def attempt_insert(session: Session, attempt: dict, answers: Sequence[NewAnswer]
 
 
 _CARD_COLUMNS = tuple(ReviewCard.__table__.columns)
+_CARD_KEYS = tuple(column.key for column in _CARD_COLUMNS)
 _ANSWERS = AttemptAnswer.__table__
 
 # The answers travel as one array per column (unnest makes them rows), so the statement's text
@@ -172,16 +174,9 @@ def _insert_in_one_statement(session: Session, attempt: dict, answers: Sequence[
         return None
     attempt_id, inserted, lesson_completed = rows[0][0], set(rows[0][1]), rows[0][2]
     # A row per card (one row, its card columns NULL, when the learner has none of them).
-    cards = {
-        card.question_id: card
-        for card in (
-            ReviewCard(**{name.key: value for name, value in zip(_CARD_COLUMNS, row[3:], strict=True)})
-            for row in rows
-            if row[3] is not None
-        )
-    }
+    card_rows = [dict(zip(_CARD_KEYS, row[3:], strict=True)) for row in rows if row[3] is not None]
     _insert_answers(session, attempt_id, [answer for answer in answers if answer.position not in inserted])
-    return RecordedAttempt(attempt_id, cards, lesson_completed)
+    return RecordedAttempt(attempt_id, card_rows, lesson_completed)
 
 
 def _insert_step_by_step(session: Session, attempt: dict, answers: Sequence[NewAnswer]) -> RecordedAttempt | None:

@@ -373,7 +373,7 @@ def _record_attempt(
         # the attempt (the rules are in app/services/review.py, which imports this module).
         from app.services.review import cards_record_answers
 
-        cards_record_answers(session, user_id=learner.id, results=results, when=when, cards=recorded.cards)
+        cards_record_answers(session, user_id=learner.id, results=results, when=when, card_rows=recorded.card_rows)
         xapi_quiz_submitted(
             session,
             learner_id=learner.id,

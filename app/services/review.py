@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -60,7 +61,7 @@ def answer_rating(*, is_correct: bool, previous_rating: int | None) -> Rating:
     return Rating.Good
 
 
-def card_schedule(card: ReviewCard, rating: Rating, when: datetime) -> None:
+def card_schedule(card: ReviewCard | CardRow, rating: Rating, when: datetime) -> None:
     """Move ``card`` on by one answer rated ``rating`` at ``when`` (aware UTC), as FSRS schedules it."""
     scheduled, _ = SCHEDULER.review_card(
         Card(
@@ -99,35 +100,57 @@ def card_new(*, user_id: int, question_id: int, when: datetime) -> ReviewCard:
     return card
 
 
+@dataclass
+class CardRow:
+    """A card's columns as plain values: the copies ``cards_record_answers`` moves on and writes back.
+
+    A detached ReviewCard model would do as well, at the cost of the ORM's instrumentation on each
+    of its attributes; ``card_schedule`` reads and sets the same attributes on either.
+    """
+
+    id: int
+    user_id: int
+    question_id: int
+    due: datetime
+    stability: float | None
+    difficulty: float | None
+    state: int
+    step: int | None
+    last_review: datetime | None
+    last_rating: int
+    created_at: datetime
+
+
 def cards_record_answers(
     session: Session,
     *,
     user_id: int,
     results: Mapping[int, bool],
     when: datetime,
-    cards: Mapping[int, ReviewCard] | None = None,
+    card_rows: Iterable[Mapping[str, Any]] | None = None,
 ) -> dict[int, Rating]:
     """Feed one attempt's answers ({question id: right?}) to the learner's cards; return the ratings given.
 
     Adds to the session without committing (the caller commits with the attempt): makes a card
     for each question answered wrong that had none, and moves the existing cards on.
-    ``cards``: the learner's cards for these questions by question id, as detached copies, when
-    the caller has read them in this transaction already (the quiz reads them with the attempt's
-    insert, app/services/attempt_insert.py); otherwise they are read here (1 query).
+    ``card_rows``: the learner's cards for these questions (each a mapping of ReviewCard's
+    columns) when the caller has read them in this transaction already (the quiz reads them with
+    the attempt's insert, app/services/attempt_insert.py); otherwise they are read here (1 query).
     """
     if not results:
         return {}
-    # The cards as plain rows, moved on as detached copies and written back in one statement:
-    # loaded into the session, each card's flush would be an UPDATE of the columns that
-    # changed, so cards that moved differently took one UPDATE statement each kind.
-    table = ReviewCard.__table__
-    if cards is None:
-        cards = {
-            row.question_id: ReviewCard(**row._mapping)
+    # The cards as plain rows, moved on as copies and written back in one statement: loaded
+    # into the session, each card's flush would be an UPDATE of the columns that changed, so
+    # cards that moved differently took one UPDATE statement each kind.
+    if card_rows is None:
+        table = ReviewCard.__table__
+        card_rows = (
+            row._mapping
             for row in session.execute(
                 select(table).where(table.c.user_id == user_id, table.c.question_id.in_(list(results)))
             )
-        }
+        )
+    cards = {card.question_id: card for card in (CardRow(**row) for row in card_rows)}
     ratings: dict[int, Rating] = {}
     new_cards = []
     moved = []
@@ -146,7 +169,7 @@ def cards_record_answers(
     return ratings
 
 
-def _cards_write(session: Session, moved: list[ReviewCard], new_cards: list[ReviewCard]) -> None:
+def _cards_write(session: Session, moved: list[CardRow], new_cards: list[ReviewCard]) -> None:
     """Write back the cards moved on and insert the new ones.
 
     A submission runs the same number of statements whether its mistakes are new or made before:
