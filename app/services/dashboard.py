@@ -274,21 +274,35 @@ def _page_select(viewer: User, course: Course, lesson_count: int, query: Dashboa
     return _client_select(viewer, course, lesson_count, query, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
 
 
+def _count(session: Session, counted) -> int:
+    return session.scalar(select(func.count()).select_from(counted)) or 0
+
+
 def dashboard_page(session: Session, *, viewer: User, course: Course, query: DashboardQuery) -> DashboardPage:
     """Load one page of the viewer's clients with their progress figures and flags."""
     now = utcnow()
     lessons = _course_lessons(session, course)
     if query.flag in FLAGS:
-        counted = _client_select(viewer, course, len(lessons), query, now).order_by(None).subquery()
+        # The filter needs every client's figures: the page's query counts the matches in the same
+        # pass (a window count, taken before the LIMIT), where counting first took a pass of its own.
+        # Asked past the last page, it finds none: count, then read the last page.
+        page = max(1, query.page)
+        counting = func.count().over().label("matching")
+        records = session.execute(
+            _page_select(viewer, course, len(lessons), query, now, page).add_columns(counting)
+        ).all()
+        total = records[0].matching if records else 0
+        if not records and page > 1:
+            total = _count(session, _client_select(viewer, course, len(lessons), query, now).order_by(None).subquery())
+            page = max(1, math.ceil(total / PAGE_SIZE))
+            records = session.execute(_page_select(viewer, course, len(lessons), query, now, page)).all()
     else:  # every visible client matching the search: no figures needed to count them
-        counted = _clients(viewer, query)
-    total = session.scalar(select(func.count()).select_from(counted)) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, query.page), pages)
-    records = session.execute(_page_select(viewer, course, len(lessons), query, now, page)).all()
+        total = _count(session, _clients(viewer, query))
+        page = min(max(1, query.page), max(1, math.ceil(total / PAGE_SIZE)))
+        records = session.execute(_page_select(viewer, course, len(lessons), query, now, page)).all()
     rows = [_row(record, len(lessons)) for record in records]
     _add_current_lessons(session, rows, lessons)
-    return DashboardPage(rows=rows, total=total, page=page, pages=pages)
+    return DashboardPage(rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PAGE_SIZE)))
 
 
 def dashboard_export_rows(

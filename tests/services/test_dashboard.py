@@ -232,6 +232,25 @@ def test_a_page_out_of_range_shows_the_nearest_page(session, course, counsellor,
     assert len(page.rows) == (5 if asked > 1 else 50)
 
 
+@pytest.mark.parametrize("asked", [1, 2, 3, 999999, 0, -1])
+def test_a_flag_filter_counts_its_matches_and_keeps_to_the_nearest_page(session, course, counsellor, asked):
+    """Filtered by a flag, the page's own query counts the matches: out of range, the last page."""
+    add_clients(session, counsellor, [f"Client {i:03}" for i in range(PAGE_SIZE + 5)], days_old=30)  # inactive
+    add_clients(session, counsellor, ["Active one"])
+
+    page = page_for(session, counsellor, course, flag="inactive", page=asked)
+
+    assert (page.total, page.pages, page.page) == (55, 2, 2 if asked > 1 else 1)
+    assert [r.name for r in page.rows] == [f"Client {i:03}" for i in range(55)][(page.page - 1) * 50 :][:50]
+
+
+def test_a_flag_filter_matching_nobody_is_one_empty_page(session, course, counsellor):
+    add_clients(session, counsellor, ["Active one"])
+    for asked in (1, 5):
+        page = page_for(session, counsellor, course, flag="inactive", page=asked)
+        assert (page.rows, page.total, page.pages, page.page) == ([], 0, 1, 1)
+
+
 def test_a_counsellor_sees_only_their_own_clients(session, app, course, counsellor):
     other = create_user(app, "robin@example.org", role=Role.COUNSELLOR)
     add_clients(session, counsellor, ["Mine"])
