@@ -244,6 +244,13 @@ def test_a_flag_filter_counts_its_matches_and_keeps_to_the_nearest_page(session,
     assert [r.name for r in page.rows] == [f"Client {i:03}" for i in range(55)][(page.page - 1) * 50 :][:50]
 
 
+def test_a_flag_filter_sorted_by_a_figure_counts_and_pages_too(session, course, counsellor, one_of_each):
+    page = page_for(session, counsellor, course, flag="inactive", sort="flags", descending=True, page=7)
+    assert (page.total, page.pages, page.page, [r.name for r in page.rows]) == (1, 1, 1, ["Quiet"])
+    page = page_for(session, counsellor, course, flag="finished", sort="progress")
+    assert (page.total, [r.name for r in page.rows], page.rows[0].flags) == (1, ["Done"], {"finished"})
+
+
 def test_a_flag_filter_matching_nobody_is_one_empty_page(session, course, counsellor):
     add_clients(session, counsellor, ["Active one"])
     for asked in (1, 5):
