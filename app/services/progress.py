@@ -372,26 +372,31 @@ def _version_and_progress_statement(
 
 
 # Built once: learner pages run one of these on every request (app/services/reads.py).
-# Keyed by (the first course rather than a slug, with a learner, with attempts, one lesson's only,
-# with the count of reviews due).
+# Keyed by (the first course rather than a slug, with a learner, with attempts).
 _VERSION_AND_PROGRESS = {
-    (first_course, with_learner, with_attempts, one_lesson, with_reviews_due): Read(
+    (first_course, with_learner, with_attempts): Read(
         _version_and_progress_statement(
-            first_course=first_course,
-            with_learner=with_learner,
-            with_attempts=with_attempts,
-            one_lesson=one_lesson,
-            with_reviews_due=with_reviews_due,
+            first_course=first_course, with_learner=with_learner, with_attempts=with_attempts
         )
     )
     for first_course in (False, True)
-    for with_learner, with_attempts, one_lesson, with_reviews_due in (
-        (False, False, False, False),
-        (True, False, False, False),
-        (True, False, False, True),
-        (True, True, False, False),
-        (True, True, True, False),
+    for with_learner, with_attempts in ((False, False), (True, False), (True, True))
+}
+# A learner's, keyed by the first course rather than a slug: with the attempts at one lesson only
+# (a lesson or quiz page's), and with the count of reviews due (the overview's).
+_ONE_LESSONS_ATTEMPTS = {
+    first_course: Read(
+        _version_and_progress_statement(
+            first_course=first_course, with_learner=True, with_attempts=True, one_lesson=True
+        )
     )
+    for first_course in (False, True)
+}
+_WITH_REVIEWS_DUE = {
+    first_course: Read(
+        _version_and_progress_statement(first_course=first_course, with_learner=True, with_reviews_due=True)
+    )
+    for first_course in (False, True)
 }
 
 
@@ -411,16 +416,22 @@ def course_outline_by_slug(
     learner's quiz attempts in this course, each entry's newest first; with ``attempts_of``, a
     lesson's slug, only that lesson's, what a lesson or quiz page shows: every other entry then
     has none; ``with_reviews_due``, a learner's count of questions due for review now, as
-    review.reviews_due_count gives it, in ``reviews_due``); the content itself comes from the
+    review.reviews_due_count gives it, in ``reviews_due``, without attempts); the content itself comes from the
     per-version cache (one more query when a worker has not seen this version yet). ``rows``:
     that query's rows, already read with the signed-in user (signed_in_user.py), so none is run here.
     """
     with_attempts = with_attempts and learner is not None
     one_lesson = with_attempts and attempts_of is not None
     with_reviews_due = with_reviews_due and learner is not None
+    if with_reviews_due and with_attempts:
+        raise ValueError("the count of reviews due is read without attempts (no page shows both)")
     if rows is None:
-        key = (slug is None, learner is not None, with_attempts, one_lesson, with_reviews_due)
-        statement = _VERSION_AND_PROGRESS[key]
+        if one_lesson:
+            statement = _ONE_LESSONS_ATTEMPTS[slug is None]
+        elif with_reviews_due:
+            statement = _WITH_REVIEWS_DUE[slug is None]
+        else:
+            statement = _VERSION_AND_PROGRESS[(slug is None, learner is not None, with_attempts)]
         params: dict[str, str | int | datetime] = {}
         if slug is not None:
             params["slug"] = slug

@@ -7,10 +7,17 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import Course, Lesson, Question, QuizAttempt, ReviewCard, User, UserSession
 from app.models.types import utcnow
-from app.services.progress import course_outline_by_slug, lesson_note_opened, lesson_record_completion
+from app.services.progress import (
+    _ONE_LESSONS_ATTEMPTS,
+    _WITH_REVIEWS_DUE,
+    course_outline_by_slug,
+    lesson_note_opened,
+    lesson_record_completion,
+)
 from app.services.review import reviews_due_count
-from app.services.signed_in_user import OutlineWanted, signed_in_user
-from app.services.user_sessions import SessionLimits, user_session_start
+from app.services.signed_in_user import _USER_WITH_OUTLINE, OutlineWanted, signed_in_user
+from app.services.user_sessions import SessionLimits, session_token_hash, user_session_start
+from tests.services.test_reads import fresh_request, three_ways
 
 LIMITS = SessionLimits(idle=timedelta(days=14), lifetime=timedelta(days=30), touch_every=timedelta(minutes=5))
 
@@ -258,3 +265,48 @@ def test_the_reviews_due_read_with_the_outline_are_the_review_pages_count(sessio
     plain = course_outline_by_slug(session, slug=course, learner=user, rows=None)
     assert [e.state for e in with_user.entries] == [e.state for e in plain.entries]
     session.remove()
+
+
+def test_the_learner_pages_new_reads_give_the_same_rows_every_way(session, learner, course):
+    """On the driver's cursor, in Core and through the ORM alike (tests/services/test_reads.py's check)."""
+    lesson_id, lesson_slug = session.execute(select(Lesson.id, Lesson.slug).order_by(Lesson.id).limit(1)).one()
+    question_id = session.scalar(select(Question.id).where(Question.lesson_id == lesson_id).limit(1))
+    session.add(
+        QuizAttempt(
+            user_id=learner,
+            lesson_id=lesson_id,
+            submission_key="b" * 32,
+            submitted_at=utcnow(),
+            question_count=5,
+            correct_count=4,
+            score=0.8,
+            pass_mark=0.8,
+            passed=True,
+        )
+    )
+    session.add(
+        ReviewCard(user_id=learner, question_id=question_id, due=utcnow() - timedelta(hours=1), state=1, last_rating=1)
+    )
+    token = log_in(session, learner)
+    fresh_request(session)
+    now = utcnow()
+    mine = {"learner_id": learner}
+    reads = [
+        (_ONE_LESSONS_ATTEMPTS[False], {**mine, "slug": course, "lesson_slug": lesson_slug}),
+        (_ONE_LESSONS_ATTEMPTS[True], {**mine, "lesson_slug": lesson_slug}),
+        (_WITH_REVIEWS_DUE[False], {**mine, "slug": course, "now": now}),
+        (_WITH_REVIEWS_DUE[True], {**mine, "now": now}),
+        (
+            _USER_WITH_OUTLINE[(False, True, True, False)],
+            {"token_hash": session_token_hash(token), "slug": course, "lesson_slug": lesson_slug},
+        ),
+        (
+            _USER_WITH_OUTLINE[(False, False, False, True)],
+            {"token_hash": session_token_hash(token), "slug": course, "now": now},
+        ),
+    ]
+    for read, params in reads:
+        rows = three_ways(session, read, params)
+        assert rows, read
+    due = [row[-1] for row in three_ways(session, *reads[2]) if row[-1] is not None]
+    assert due == [1]
