@@ -283,11 +283,11 @@ def _count(session: Session, counted) -> int:
     return session.scalar(select(func.count()).select_from(counted)) or 0
 
 
-def _flagged_by_name(viewer: User, course: Course, lesson_count: int, query: DashboardQuery, now: datetime, page: int):
-    """The ids of one page of the clients with the flag, in name order, each with how many have it (1 query).
+def _chosen(viewer: User, course: Course, lesson_count: int, query: DashboardQuery, now: datetime, page: int):
+    """The ids of one page of clients in the query's order, each with how many match it (1 query).
 
-    Choosing them needs only the figures the flag is made of (PostgreSQL leaves out the ones
-    nobody reads); the page's 50 rows then get all of theirs.
+    Choosing them needs only the figures the filter and the sort are made of (PostgreSQL leaves
+    out the ones nobody reads); the page's 50 rows then get all of theirs.
     """
     chosen = (
         _client_select(viewer, course, lesson_count, query, now)
@@ -303,36 +303,28 @@ def dashboard_page(session: Session, *, viewer: User, course: Course, query: Das
     """Load one page of the viewer's clients with their progress figures and flags."""
     now = utcnow()
     lessons = _course_lessons(session, course)
-    if query.flag in FLAGS:
-        # The filter needs every client's figures it is made of: the query choosing the page counts
-        # the matches in the same pass, where counting first took a pass of its own. Asked past
-        # the last page, it finds none: count, then read the last page.
-        by_name = _sorted_by_name(query)
-
-        def choose(page: int) -> list:
-            if by_name:
-                return session.execute(_flagged_by_name(viewer, course, len(lessons), query, now, page)).all()
-            counting = func.count().over().label("matching")
-            return session.execute(
-                _page_select(viewer, course, len(lessons), query, now, page).add_columns(counting)
-            ).all()
-
-        page = max(1, query.page)
-        chosen = choose(page)
-        total = chosen[0].matching if chosen else 0
-        if not chosen and page > 1:
-            total = _count(session, _client_select(viewer, course, len(lessons), query, now).order_by(None).subquery())
-            page = max(1, math.ceil(total / PAGE_SIZE))
-            chosen = choose(page)
-        records = chosen
-        if by_name and chosen:  # the chosen clients' figures, all of them
-            only = [row.id for row in chosen]
-            records = session.execute(_client_select(viewer, course, len(lessons), query, now, only=only)).all()
-    else:  # every visible client matching the search: no figures needed to count them
+    count = len(lessons)
+    if query.flag not in FLAGS and query.sort not in _COMBINED_SORTS:
+        # By name, or by one figure (computed for every client, the others for the page's rows
+        # only): every visible client matching the search, counted without any figures.
         total = _count(session, _clients(viewer, query))
         page = min(max(1, query.page), max(1, math.ceil(total / PAGE_SIZE)))
-        records = session.execute(_page_select(viewer, course, len(lessons), query, now, page)).all()
-    rows = [_row(record, len(lessons)) for record in records]
+        records = session.execute(_page_select(viewer, course, count, query, now, page)).all()
+    else:
+        # Filtered by a flag or sorted by figures that combine several: the page's clients are
+        # chosen first, with only the figures that takes, and counted in the same pass; then the
+        # chosen get all their figures. Asked past the last page, the choice finds none: count,
+        # then choose from the last page.
+        page = max(1, query.page)
+        chosen = session.execute(_chosen(viewer, course, count, query, now, page)).all()
+        total = chosen[0].matching if chosen else 0
+        if not chosen and page > 1:
+            total = _count(session, _client_select(viewer, course, count, query, now).order_by(None).subquery())
+            page = max(1, math.ceil(total / PAGE_SIZE))
+            chosen = session.execute(_chosen(viewer, course, count, query, now, page)).all()
+        only = [row.id for row in chosen]
+        records = session.execute(_client_select(viewer, course, count, query, now, only=only)).all() if only else []
+    rows = [_row(record, count) for record in records]
     _add_current_lessons(session, rows, lessons)
     return DashboardPage(rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PAGE_SIZE)))
 

@@ -251,6 +251,16 @@ def test_a_flag_filter_sorted_by_a_figure_counts_and_pages_too(session, course, 
     assert (page.total, [r.name for r in page.rows], page.rows[0].flags) == (1, ["Done"], {"finished"})
 
 
+@pytest.mark.parametrize("sort", ["last_active", "flags"])
+def test_a_sort_by_combined_figures_counts_every_client_and_keeps_to_the_nearest_page(
+    session, course, counsellor, sort
+):
+    add_clients(session, counsellor, [f"Client {i:03}" for i in range(PAGE_SIZE + 5)])
+    for asked, shown, rows in ((1, 1, 50), (2, 2, 5), (999, 2, 5)):
+        page = page_for(session, counsellor, course, sort=sort, page=asked)
+        assert (page.total, page.pages, page.page, len(page.rows)) == (55, 2, shown, rows)
+
+
 def test_a_flag_filter_matching_nobody_is_one_empty_page(session, course, counsellor):
     add_clients(session, counsellor, ["Active one"])
     for asked in (1, 5):
