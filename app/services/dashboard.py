@@ -271,8 +271,9 @@ def _page_select(viewer: User, course: Course, lesson_count: int, query: Dashboa
     """One page of clients with their figures (1 query).
 
     In name order without a flag filter (the usual view), the page's clients are chosen by name
-    first and the figures worked out for those rows alone, each once; otherwise every client's
-    figures are needed to sort or filter by them.
+    first and the figures worked out for those rows alone, each once. Sorted by one figure,
+    PostgreSQL computes that one for every client and the others for the page's rows. (Filtered
+    by a flag or sorted by combined figures, dashboard_page chooses the rows first: ``_chosen``.)
     """
     if query.flag not in FLAGS and _sorted_by_name(query):
         return _client_select(viewer, course, lesson_count, query, now, only=_page_by_name(viewer, query, page))
