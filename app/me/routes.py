@@ -36,17 +36,18 @@ def _signed_in_account() -> str | None:
 
 
 @bp.get("/me/")
-@reads_outline_with_user()
+@reads_outline_with_user(with_reviews_due=True)
 @login_required
 def home():
     """Show the learner's progress, their quiz attempts lesson by lesson, whom they share it with, who has viewed it
     and their requests to the clinic.
 
-    Two reads besides the reviews due: the user with the course outline (app/learn/page_reads.py), then the
-    rest of the page (app/services/my_page.py). Each lesson's full attempt history is on its own pages.
+    Two reads: the user with the course outline and the count of questions due for review
+    (app/learn/page_reads.py), then the rest of the page (app/services/my_page.py). Each lesson's
+    full attempt history is on its own pages.
     """
-    rows = outline_rows(None, with_attempts=False)  # read with the user (app/learn/page_reads.py)
-    outline = course_outline_by_slug(db.session, slug=None, learner=current_user, rows=rows)
+    rows = outline_rows(None, with_attempts=False, with_reviews_due=True)  # read with the user
+    outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_reviews_due=True, rows=rows)
     page = my_page(db.session, learner_id=current_user.id, course_id=outline.course.id if outline else None)
     return render_template(
         "me/home.html",
