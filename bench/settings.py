@@ -34,7 +34,7 @@ SEED_DOMAIN = "seed.example.org"
 
 
 # In the order they are measured. The quiz submission comes last: each of its requests records a
-# new attempt (some 2,000 a run), and a page measured after it would read those too (/me/ lists
+# new attempt (some 2,000 a run), and a page measured after it would read those too (/me/ sums up
 # every lesson's attempts, the dashboard and analytics count them), not the seeded history.
 PAGE_NAMES = (
     "landing",
