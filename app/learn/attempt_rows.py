@@ -1,10 +1,10 @@
 """The rows of a learner's attempt history table, written in Python rather than a Jinja loop.
 
-A learner who retakes a quiz often has dozens of attempts, and every lesson page, quiz page
-and /me/ lists them all; drawn by the template's loop, each row cost some forty Jinja calls
-(escaping, attribute lookups, the date filter) and a long history was the biggest part of a
-lesson request (issue 19's profile). Each row here is one format of already-safe values.
-The table around the rows stays in templates/learn/_attempts.html.
+A learner who retakes a quiz often has dozens of attempts, and the lesson and quiz pages list
+every attempt at their lesson (/me/ sums them up per lesson); drawn by the template's loop,
+each row cost some forty Jinja calls (escaping, attribute lookups, the date filter) and a long
+history was the biggest part of a lesson request (issue 19's profile). Each row here is one
+format of already-safe values. The table around the rows stays in templates/learn/_attempts.html.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from app.learn.forms import fresh_submission_key, parse_answers
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
+from app.services.live_questions import live_questions
 from app.services.pass_rule import pass_rule_text
 from app.services.progress import (
     CourseOutline,
@@ -28,7 +29,6 @@ from app.services.quizzes import (
     SUBMISSION_KEY_PATTERN,
     attempt_for_learner,
     quiz_presentation,
-    quiz_questions,
     quiz_submit_attempt,
 )
 
@@ -160,7 +160,7 @@ def quiz(course_slug: str, lesson_slug: str):
                 learner=current_user,
                 lesson=entry.lesson,
                 # Graded against the live rows, never the page cache.
-                questions=quiz_questions(db.session, entry.lesson),
+                questions=live_questions(db.session, entry.lesson),
                 answers=answers,
                 submission_key=request.form.get("submission_key", ""),
                 pass_mark=outline.course.pass_mark,

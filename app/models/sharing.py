@@ -4,8 +4,9 @@ log of every time someone looked at a learner's progress."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import JSON, ForeignKey, Index, String, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -77,7 +78,7 @@ class CounsellorLink(Model):
     learner: Mapped[User] = relationship(foreign_keys=[learner_id])
 
 
-attach_caseload_names(CounsellorLink.__table__)
+attach_caseload_names(cast(Table, CounsellorLink.__table__))
 
 
 class ProgressView(Model):

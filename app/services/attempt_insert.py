@@ -24,9 +24,9 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Boolean, Integer, String, bindparam, column, insert, select, text
+from sqlalchemy import Boolean, Integer, String, Table, bindparam, column, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -108,7 +108,7 @@ def attempt_insert(session: Session, attempt: dict, answers: Sequence[NewAnswer]
 
 _CARD_COLUMNS = tuple(ReviewCard.__table__.columns)
 _CARD_KEYS = tuple(column.key for column in _CARD_COLUMNS)
-_ANSWERS = AttemptAnswer.__table__
+_ANSWERS = cast(Table, AttemptAnswer.__table__)
 
 # The answers travel as one array per column (unnest makes them rows), so the statement's text
 # is the same for any number of questions and SQLAlchemy compiles it once.
@@ -137,7 +137,7 @@ SELECT new_attempt.id, ARRAY(SELECT position FROM new_answers), progress.complet
 FROM new_attempt
 LEFT JOIN lesson_progress AS progress ON progress.user_id = :user_id AND progress.lesson_id = :lesson_id
 LEFT JOIN review_cards AS card ON card.user_id = :user_id AND card.question_id = ANY(:question_ids)
-"""  # noqa: S608 - the names are the models' own columns
+"""  # noqa: S608 - the names are the models' own columns  # nosec B608
     )
     .bindparams(
         bindparam("submitted_at", type_=UTCDateTime()),
@@ -181,7 +181,7 @@ def _insert_in_one_statement(session: Session, attempt: dict, answers: Sequence[
 
 def _insert_step_by_step(session: Session, attempt: dict, answers: Sequence[NewAnswer]) -> RecordedAttempt | None:
     attempt_id = session.scalar(
-        sqlite_insert(QuizAttempt.__table__)
+        sqlite_insert(cast(Table, QuizAttempt.__table__))
         .values(**attempt)
         .on_conflict_do_nothing(index_elements=["user_id", "submission_key"])
         .returning(QuizAttempt.__table__.c.id)

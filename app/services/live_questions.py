@@ -78,6 +78,11 @@ _LIVE_QUESTIONS = Read(
 )
 
 
+def _question(values: tuple, choices: list[LiveChoice]) -> LiveQuestion:
+    """A question from its row's first five values (id, kind, prompt, explanation, shuffle)."""
+    return LiveQuestion(values[0], values[1], values[2], values[3], values[4], tuple(choices))
+
+
 def live_questions(session: Session, lesson: Lesson | LessonView) -> list[LiveQuestion]:
     """The lesson's live questions in order, with their live choices and misconceptions (1 query).
 
@@ -90,11 +95,11 @@ def live_questions(session: Session, lesson: Lesson | LessonView) -> list[LiveQu
     for row in read_rows(session, _LIVE_QUESTIONS, {"lesson_id": lesson.id}):
         if current is None or row[0] != current[0]:
             if current is not None:
-                questions.append(LiveQuestion(*current, live_choices=tuple(choices)))
+                questions.append(_question(current, choices))
             current, choices = row[:5], []
         if row[5] is not None:
             misconception = LiveMisconception(*row[10:13]) if row[10] is not None else None
-            choices.append(LiveChoice(*row[5:10], misconception=misconception))
+            choices.append(LiveChoice(row[5], row[6], row[7], row[8], row[9], misconception))
     if current is not None:
-        questions.append(LiveQuestion(*current, live_choices=tuple(choices)))
+        questions.append(_question(current, choices))
     return questions

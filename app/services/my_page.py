@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from app.models import ContactRequest, Lesson, QuizAttempt
 from app.services.attempt_history import AttemptSummary, LessonAttemptsSummary
@@ -65,7 +67,7 @@ class MyPage:
     attempts: dict[int, LessonAttemptsSummary]
 
 
-_CONTACT_COLUMNS: tuple[ColumnElement, ...] = (
+_CONTACT_COLUMNS: tuple[Any, ...] = (  # model attributes, read as columns
     ContactRequest.id,
     ContactRequest.status,
     ContactRequest.topic,
@@ -113,7 +115,7 @@ def _ranked_attempts(learner_id, course_id):
 
 def _statement():
     """The UNION ALL: sharing links and views, contact requests, then the attempt summaries."""
-    learner_id = bindparam("learner_id")
+    learner_id: BindParameter[int] = bindparam("learner_id")
     links, views = sharing_overview_selects(learner_id)
     ranked = _ranked_attempts(learner_id, bindparam("course_id"))
     attempt_columns = (

@@ -31,7 +31,7 @@ from app.services.attempt_insert import content_hash as content_hash  # where it
 from app.services.attempt_insert import shown_question_ids as shown_question_ids
 from app.services.course_content import LessonView
 from app.services.errors import QuizInputError
-from app.services.live_questions import LiveQuestion
+from app.services.live_questions import LiveChoice, LiveQuestion
 from app.services.pass_rule import is_pass
 from app.services.progress import lesson_note_opened, lesson_record_completion
 from app.services.xapi import xapi_quiz_submitted
@@ -337,17 +337,17 @@ def _record_attempt(
     for position, question in enumerate(questions, start=1):
         chosen_ids = chosen[question.id]
         # Graded by identity; the order only records what this learner saw.
-        results[question.id] = is_right = KINDS[question.kind].is_right(question.live_choices, chosen_ids)
-        shown = shown_order(
-            question.live_choices, question_id=question.id, shuffle=question.shuffle, submission_key=submission_key
-        )
+        # Models' choices or LiveChoice values: both have the id the answer records.
+        live: Sequence[Choice | LiveChoice] = question.live_choices
+        results[question.id] = is_right = KINDS[question.kind].is_right(live, chosen_ids)
+        shown = shown_order(live, question_id=question.id, shuffle=question.shuffle, submission_key=submission_key)
         answers.append(
             NewAnswer(
                 question_id=question.id,
                 position=position,
                 version=question_version(question),
                 is_correct=is_right,
-                **answer_columns([c.id for c in question.live_choices], [c.id for c in shown], chosen_ids),
+                **answer_columns([c.id for c in live], [c.id for c in shown], chosen_ids),
             )
         )
     correct_count = sum(results.values())

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from fsrs import Card, Rating, Scheduler, State
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -145,7 +145,7 @@ def cards_record_answers(
     if card_rows is None:
         table = ReviewCard.__table__
         card_rows = (
-            row._mapping
+            cast(Mapping[str, Any], row._mapping)
             for row in session.execute(
                 select(table).where(table.c.user_id == user_id, table.c.question_id.in_(list(results)))
             )
@@ -217,7 +217,7 @@ WITH moved AS (
 )
 INSERT INTO review_cards ({", ".join(_NEW_CARD_COLUMNS)})
 SELECT * FROM unnest({", ".join(f":new_{key}" for key in _NEW_CARD_COLUMNS)})
-"""  # noqa: S608 - the names are the model's own columns
+"""  # noqa: S608 - the names are the model's own columns  # nosec B608
 ).bindparams(*_card_arrays("moved", ("id", *_SCHEDULE_COLUMNS)), *_card_arrays("new", _NEW_CARD_COLUMNS))
 
 

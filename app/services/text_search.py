@@ -17,6 +17,6 @@ def escape_like(text: str) -> str:
     return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
 
 
-def contains_text(column: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
+def contains_text(column: SQLColumnExpression[str] | SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
     """A condition: ``column`` contains ``text``, ignoring case, every character taken literally."""
     return column.ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE)

@@ -204,7 +204,7 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
     stmt = select(User)
     search = query.search.strip()[:SEARCH_MAX_LENGTH]
     if search:
-        stmt = stmt.where(or_(contains_text(User.display_name, search), contains_text(User.email, search)))  # type: ignore[arg-type]
+        stmt = stmt.where(or_(contains_text(User.display_name, search), contains_text(User.email, search)))
     if query.role in set(Role):
         stmt = stmt.where(User.role == query.role)
     if query.status in STATUSES:

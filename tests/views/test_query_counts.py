@@ -64,18 +64,19 @@ def test_learner_pages_run_a_fixed_few_queries_whatever_the_history(learner_clie
 
 
 # One query loads the signed-in user with the course version and the learner's progress on the
-# learner's pages (app/learn/page_reads.py), and the course content comes from the cache; then
-# a page's own data: the overview's second query counts the learner's questions due for review,
-# the result's reads the attempt, the certificate's reads the certificate, and /me/'s three list
-# whom the learner shares with, their requests to the clinic and their reviews due. The landing
-# page's outline comes with the user too.
+# learner's pages (app/learn/page_reads.py), and the course content comes from the cache; the
+# overview's and /me/'s count of questions due for review comes with it. Then a page's own data:
+# the result's reads the attempt, the certificate's reads the certificate, and /me/'s reads the
+# rest of the page together (whom the learner shares with, their requests to the clinic, their
+# attempts summed up per lesson: app/services/my_page.py). The landing page's outline comes with
+# the user too.
 MOST_QUERIES = {
     "landing": 1,
-    "overview": 2,
+    "overview": 1,
     "lesson": 1,
     "quiz page": 1,
     "quiz result": 2,
-    "my page": 4,
+    "my page": 2,
     "certificate": 2,
 }
 
@@ -110,4 +111,9 @@ def test_quiz_submission_queries_do_not_grow_with_attempts(learner_client, app, 
     add_failed_attempts(app, learner, first, 50)
     after = queries_for(app, lambda: submit_quiz(learner_client, first, wrong))
     assert before == after
-    assert after <= 30, after
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    # The quiz page's GET (1), then the POST: the user with the outline, the live questions, and on
+    # PostgreSQL one statement for the attempt, its answers and the learner's cards
+    # (app/services/attempt_insert.py), the cards' update; SQLite takes four for what that one does.
+    assert after <= (5 if dialect == "postgresql" else 8), after
