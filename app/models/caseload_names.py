@@ -10,6 +10,9 @@ The copy is written by triggers, so that every way a link is made or a name or r
 (the sharing and admin services, LTI, the seeding, plain SQL) keeps it true: one when a link
 is inserted, one when a user's name or role changes. The same statements serve ``create_all``
 (tests, new databases: attached to the table below) and the migration that adds the column.
+A later migration that rebuilds counsellor_links or users on SQLite (Alembic's batch mode
+copies a table to alter it, and the copy has no triggers) must create these again:
+tests/test_migration_caseload_names.py migrates to the head and would find them gone.
 """
 
 from __future__ import annotations
