@@ -20,7 +20,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
-    func,
     null,
     select,
     type_coerce,
@@ -29,13 +28,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, contains_eager
 
-from app.models import Course, Lesson, LessonProgress, Module, Question, QuizAttempt, ReviewCard, User
+from app.models import Course, Lesson, LessonProgress, Module, QuizAttempt, ReviewCard, User
 from app.models.types import UTCDateTime, utcnow
 from app.services.attempt_history import AttemptSummary, LessonAttemptsSummary, attempts_by_lesson, summarise
 from app.services.course_content import CourseContent, LessonView, ModuleView, course_content
 from app.services.default_course import default_course_id
 from app.services.errors import DomainError, LessonLocked
 from app.services.reads import Read, read_rows
+from app.services.review_due import due_count_of
 from app.services.xapi import xapi_course_completed, xapi_lesson_opened
 
 
@@ -245,25 +245,9 @@ _NO_COUNT = type_coerce(null(), Integer).label("reviews_due")
 
 
 def _reviews_due(learner: ColumnElement[int]) -> ColumnElement[int]:
-    """How many of the learner's questions in the enclosing SELECT's course are due at the bound ``now``.
-
-    The rule of review.reviews_due_count (cards whose question and lesson are live in the
-    course, due by now), in SQL here as reminders.py has it: review.py imports this module.
-    """
-    return (
-        select(func.count())
-        .select_from(ReviewCard)
-        .join(Question, Question.id == ReviewCard.question_id)
-        .join(Lesson, Lesson.id == Question.lesson_id)
-        .where(
-            ReviewCard.user_id == learner,
-            ReviewCard.due <= bindparam("now", type_=ReviewCard.due.type),
-            Question.retired_at.is_(None),
-            Lesson.retired_at.is_(None),
-            Lesson.course_id == Course.id,
-        )
-        .scalar_subquery()
-    )
+    """How many of the learner's questions in the enclosing SELECT's course are due at the bound ``now``
+    (review_due's rule, as review.reviews_due_count counts it)."""
+    return due_count_of(learner, Course.id, bindparam("now", type_=ReviewCard.due.type)).scalar_subquery()
 
 
 def outline_selects(

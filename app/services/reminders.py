@@ -27,10 +27,11 @@ from sqlalchemy import ScalarSelect, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.models import Lesson, LessonProgress, Question, QuizAttempt, ReminderSettings, ReviewCard, User
+from app.models import LessonProgress, QuizAttempt, ReminderSettings, User
 from app.models.types import as_utc, utcnow
 from app.services.default_course import course_or_default
 from app.services.progress import live_lesson_ids
+from app.services.review_due import due_count_of
 
 AWAY_AFTER = timedelta(days=7)  # "when I have been away a week"
 AT_MOST_EVERY = timedelta(days=7)  # at most one reminder a week, whatever happens
@@ -155,20 +156,7 @@ def _candidate_rows(session: Session, *, user_id: int | None = None, now: dateti
         .scalar_subquery()
     )
     # The questions due for review: the same rule as the review page (reviews_due_count), in SQL.
-    reviews_due = (
-        select(func.count())
-        .select_from(ReviewCard)
-        .join(Question, Question.id == ReviewCard.question_id)
-        .join(Lesson, Lesson.id == Question.lesson_id)
-        .where(
-            ReviewCard.user_id == User.id,
-            ReviewCard.due <= (now or utcnow()),
-            Question.retired_at.is_(None),
-            Lesson.retired_at.is_(None),
-            Lesson.course_id == course.id,
-        )
-        .scalar_subquery()
-    )
+    reviews_due = due_count_of(User.id, course.id, now or utcnow()).scalar_subquery()
     statement = (
         select(
             User.id,

@@ -36,12 +36,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.elements import BindParameter
 
-from app.models import Choice, Course, Lesson, Question, ReviewAnswer, ReviewCard, User
+from app.models import Choice, Course, Question, ReviewAnswer, ReviewCard, User
 from app.models.types import utcnow
 from app.question_kinds import KINDS
 from app.services.errors import QuizInputError
 from app.services.quizzes import SUBMISSION_KEY_PATTERN, check_answers, choices_snapshot, shown_order
 from app.services.reads import Read, read_rows
+from app.services.review_due import due_count_of, live_cards_of
 
 SCHEDULER = Scheduler(
     learning_steps=(timedelta(days=1),),
@@ -221,27 +222,10 @@ SELECT * FROM unnest({", ".join(f":new_{key}" for key in _NEW_CARD_COLUMNS)})
 ).bindparams(*_card_arrays("moved", ("id", *_SCHEDULE_COLUMNS)), *_card_arrays("new", _NEW_CARD_COLUMNS))
 
 
-def _live_cards_of(user_id: int | BindParameter[int], course_id: int | BindParameter[int]):
-    """The learner's cards whose question and lesson are live in this course, as a select of ReviewCard."""
-    return (
-        select(ReviewCard)
-        .join(Question, Question.id == ReviewCard.question_id)
-        .join(Lesson, Lesson.id == Question.lesson_id)
-        .where(
-            ReviewCard.user_id == user_id,
-            Question.retired_at.is_(None),
-            Lesson.retired_at.is_(None),
-            Lesson.course_id == course_id,
-        )
-    )
-
-
 # Built once: the course overview and /me/ count on every request, as a Read (app/services/reads.py):
 # one round trip outside any transaction, where the ORM's took three (BEGIN, the query, ROLLBACK).
 _DUE_COUNT = Read(
-    _live_cards_of(bindparam("user_id"), bindparam("course_id"))
-    .where(ReviewCard.due <= bindparam("now", type_=ReviewCard.due.type))
-    .with_only_columns(func.count())
+    due_count_of(bindparam("user_id"), bindparam("course_id"), bindparam("now", type_=ReviewCard.due.type))
 )
 
 
@@ -253,7 +237,7 @@ def reviews_due_count(session: Session, *, user_id: int, course_id: int, now: da
 
 def reviews_next_due(session: Session, *, user_id: int, course_id: int) -> datetime | None:
     """When the learner's next review in this course falls due, or None if they have no card (1 query)."""
-    return session.scalar(_live_cards_of(user_id, course_id).with_only_columns(func.min(ReviewCard.due)))
+    return session.scalar(live_cards_of(user_id, course_id).with_only_columns(func.min(ReviewCard.due)))
 
 
 @dataclass(frozen=True)
@@ -298,7 +282,7 @@ def reviews_due(
     """The learner's due questions in this course, the earliest due first, with their live choices (1 query)."""
     now = now or utcnow()
     card_ids = (
-        _live_cards_of(user_id, course_id)
+        live_cards_of(user_id, course_id)
         .where(ReviewCard.due <= now)
         .order_by(ReviewCard.due, ReviewCard.id)
         .limit(limit)
@@ -319,7 +303,7 @@ def reviews_shown(session: Session, *, user_id: int, course_id: int, question_id
     found = {
         due.question.id: due
         for due in _questions_with_cards(
-            session, _live_cards_of(user_id, course_id).where(ReviewCard.question_id.in_(question_ids))
+            session, live_cards_of(user_id, course_id).where(ReviewCard.question_id.in_(question_ids))
         )
     }
     return [found[question_id] for question_id in question_ids if question_id in found]
