@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from app.question_kinds import KINDS
 from app.services.authoring.draft import MisconceptionData
 from app.services.authoring.edits import QuestionInput
+from app.services.live_questions import LiveChoice, LiveMisconception
 from app.services.markdown import sanitise_text
 from app.services.quizzes import choices_snapshot
 
@@ -23,25 +24,10 @@ from app.services.quizzes import choices_snapshot
 PREVIEW_QUESTION_ID = 0
 
 
-@dataclass(frozen=True)
-class PreviewMisconception:
-    """A choice's misconception as the draft defines it."""
-
-    code: str
-    learner_text: str
-    safety_critical: bool
-
-
-@dataclass(frozen=True)
-class PreviewChoice:
-    """A choice as the quiz shows it; ``id`` is its place in the question (from 1), for the markup."""
-
-    id: int
-    text: str
-    is_correct: bool
-    feedback: str
-    safety_critical: bool
-    misconception: PreviewMisconception | None
+# A draft's choices and misconceptions are the values grading reads of live ones; a preview
+# choice's ``id`` is its place in the question (from 1), for the markup.
+PreviewMisconception = LiveMisconception
+PreviewChoice = LiveChoice
 
 
 @dataclass(frozen=True)
