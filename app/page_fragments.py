@@ -25,8 +25,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextlib import suppress
+from typing import Any, TypeVar
 
 from flask import Flask, has_request_context, request
+
+T = TypeVar("T")
 
 EXTENSION_KEY = "page_fragments"
 # Fragments kept per course (and for parts of no course): enough for every lesson in each of its
@@ -40,31 +43,35 @@ class PageFragments:
     def __init__(self, size: int = FRAGMENTS_PER_COURSE) -> None:
         self.size = size
         # course id (None: no course) -> (the content drawn from, {key: html})
-        self._by_course: dict[object, tuple[object, OrderedDict[tuple, str]]] = {}
+        self._by_course: dict[object, tuple[object, OrderedDict[tuple, Any]]] = {}
 
     def __call__(self, name: str, content: object, *key: Hashable, caller: Callable[[], str]) -> str:
         """The fragment ``name`` of ``content`` for ``key``: drawn by ``caller`` the first time, then kept."""
         if not has_request_context():  # no script root to key by (mail drawn by a job)
             return caller()
+        # Kept as the body gave it: Markup from an autoescaped template, whose values it escaped.
+        return self.kept(name, content, *key, make=caller)
+
+    def kept(self, name: str, content: object, *key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make`` gives for ``name`` of ``content`` and ``key`` (in a request): made once, then kept."""
         course_id = getattr(content, "id", None)
         kept = self._by_course.get(course_id)
         if kept is None or kept[0] is not content:
             kept = (content, OrderedDict())
             self._by_course[course_id] = kept
-        drawn = kept[1]
+        made = kept[1]
         full_key = (name, request.script_root, *key)
-        html = drawn.get(full_key)
-        if html is not None:
+        value = made.get(full_key)
+        if value is not None:
             with suppress(KeyError):  # dropped by another thread meanwhile
-                drawn.move_to_end(full_key)
-            return html
-        # Kept as the body gave it: Markup from an autoescaped template, whose values it escaped.
-        html = caller()
-        drawn[full_key] = html
-        if len(drawn) > self.size:
+                made.move_to_end(full_key)
+            return value
+        value = make()
+        made[full_key] = value
+        if len(made) > self.size:
             with suppress(KeyError):  # another thread emptied it first
-                drawn.popitem(last=False)
-        return html
+                made.popitem(last=False)
+        return value
 
     def clear(self) -> None:
         """Forget every fragment (the next page draws afresh)."""

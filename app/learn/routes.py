@@ -11,6 +11,7 @@ from app.extensions import db
 from app.jobs.lti import lti_scores_enqueue
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
+from app.learn.lesson_page import lesson_page
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
@@ -102,16 +103,7 @@ def lesson(course_slug: str, lesson_slug: str):
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
-    previous, following = outline.neighbours(entry)
-    page = render_template(
-        "learn/lesson.html",
-        outline=outline,
-        entry=entry,
-        previous=previous,
-        following=following,
-        has_quiz=entry.lesson.has_quiz,
-        LessonState=LessonState,
-    )
+    page = lesson_page(outline, entry)
     # Recorded after rendering: the commit would otherwise make the page reload what it shows.
     lesson_record_opened(db.session, learner=current_user, entry=entry)
     return page

@@ -39,13 +39,16 @@ def tiny_course(app, tmp_path) -> str:
 
 @contextmanager
 def drawn_in_full(app):
-    """Every fragment drawn afresh on each page, as if none were kept."""
+    """Every fragment and page shell drawn afresh on each page, as if none were kept."""
     kept = app.jinja_env.globals["fragment"]
+    store = app.extensions[EXTENSION_KEY]
     app.jinja_env.globals["fragment"] = lambda name, content, *key, caller: Markup(caller())  # noqa: S704 - the template's output
+    app.extensions[EXTENSION_KEY] = PageFragments(size=0)  # keeps nothing (app/page_shells.py draws through it)
     try:
         yield
     finally:
         app.jinja_env.globals["fragment"] = kept
+        app.extensions[EXTENSION_KEY] = store
 
 
 PAGES = (

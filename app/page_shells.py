@@ -1,0 +1,71 @@
+"""Whole learner pages kept per course content, with holes for the learner's own parts.
+
+A lesson page is the same for every learner in the same state, but for a few parts: their
+name in the header, the form token of the log-out form, and the part below the article
+(what to do next, their attempts). Drawing the whole page through Jinja for every request
+costs more than everything else the page does. So the page is drawn once per key with a
+marker in each hole (``holes()``), cut at the markers into a ``Shell``, and each request
+joins the shell's text with its own values (``Shell.fill``): the same bytes the template
+would give, by construction, since the template is what drew the shell.
+
+A marker is a NUL character around the hole's name. No text of ours holds a NUL (the course
+files are checked, requests with one are refused: app/security.py), so a marker cannot be
+confused with content; a shell whose markers do not pair up is refused as a bug. The values
+put in are HTML already escaped (Markup), as the template would have output them.
+
+Shells live in the app's PageFragments (app/page_fragments.py) under the course content they
+were drawn from, so a publish or a restore draws them afresh, and the store stays bounded.
+A page whose learner has a flashed message is drawn in full (the message is theirs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+
+from flask import current_app
+from markupsafe import Markup
+
+from app.page_fragments import EXTENSION_KEY, PageFragments
+
+MARK = "\x00"
+
+
+def holes(*names: str) -> dict[str, Markup]:
+    """A marker per hole name, to draw a shell with in place of each value."""
+    return {name: Markup(f"{MARK}{name}{MARK}") for name in names}  # noqa: S704 - our own fixed text  # nosec B704
+
+
+@dataclass(frozen=True)
+class Shell:
+    """A page cut at its holes: text, hole name, text, hole name, ..., text."""
+
+    parts: tuple[str, ...]
+
+    @classmethod
+    def cut(cls, html: str, names: frozenset[str]) -> Shell:
+        """The shell of a page drawn with ``holes(*names)``; ValueError if a marker is unpaired or unknown."""
+        parts = tuple(html.split(MARK))
+        if len(parts) % 2 != 1 or not set(parts[1::2]) <= names:
+            raise ValueError("a page shell's hole markers do not pair up")
+        return cls(parts)
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """The page with each hole's value put in (a KeyError names a hole left without one)."""
+        parts = list(self.parts)
+        for index in range(1, len(parts), 2):
+            parts[index] = values[parts[index]]
+        return "".join(parts)
+
+
+def page_shell(
+    name: str, content: object, *key: Hashable, names: frozenset[str], draw: Callable[[], str]
+) -> Shell | None:
+    """The shell of page ``name`` for ``key``, drawn by ``draw`` (with ``holes(*names)``) the first time.
+
+    None when the app keeps nothing (a PageFragments of size 0): the caller draws the page in full.
+    """
+    fragments: PageFragments = current_app.extensions[EXTENSION_KEY]
+    if fragments.size == 0:
+        return None
+    return fragments.kept(f"shell:{name}", content, *key, make=lambda: Shell.cut(draw(), names))

@@ -1,0 +1,73 @@
+"""Whole pages kept with holes (app/page_shells.py): the lesson page from its shell is the page drawn in full."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from markupsafe import Markup
+
+from app.models import Role
+from app.page_fragments import EXTENSION_KEY
+from app.page_shells import Shell, holes
+from tests.conftest import create_user, login
+from tests.views.test_page_fragments import COURSE_SLUG, assert_pages_as_drawn_in_full, tiny_course  # noqa: F401
+
+LESSON = f"/courses/{COURSE_SLUG}/lessons/one"
+# The factory's three-lesson course (its fixture imported above), for the tests that serve pages.
+needs_course = pytest.mark.usefixtures("tiny_course")
+
+
+def kept_shells(app) -> list[tuple]:
+    """The keys of the shells the app keeps now."""
+    store = app.extensions[EXTENSION_KEY]
+    return [key for _, made in store._by_course.values() for key in made if key[0].startswith("shell:")]
+
+
+def test_a_shell_is_cut_at_its_holes_and_filled_with_each_requests_values():
+    marks = holes("name", "token")
+    shell = Shell.cut(f"<p>{marks['name']}</p><i>{marks['token']}</i>{marks['name']}", frozenset({"name", "token"}))
+    assert shell.fill({"name": Markup("A &amp; B"), "token": "t1"}) == "<p>A &amp; B</p><i>t1</i>A &amp; B"
+    assert shell.fill({"name": "C", "token": "t2"}) == "<p>C</p><i>t2</i>C"
+    with pytest.raises(KeyError):
+        shell.fill({"name": "only one"})
+
+
+@pytest.mark.parametrize("html", ["<p>\x00name</p>", "<p>\x00other\x00</p>"])
+def test_a_shell_whose_markers_do_not_pair_up_or_are_unknown_is_refused(html):
+    with pytest.raises(ValueError, match="pair up"):
+        Shell.cut(html, frozenset({"name"}))
+
+
+@needs_course
+@pytest.mark.parametrize(
+    ("role", "header_links"),
+    [(Role.LEARNER, set()), (Role.COUNSELLOR, {"Clients"}), (Role.ADMIN, {"Authoring", "Clients"})],
+)
+def test_the_lesson_page_from_its_shell_is_the_page_drawn_in_full_for_each_role(app, client, role, header_links):
+    # A name that must be escaped, shown where the shell has its hole.
+    name = 'Ann <b>"&" Lee</b>'
+    create_user(app, "ann@example.org", role=role, name=name)
+    assert login(client, "ann@example.org").status_code == 302
+    page = assert_pages_as_drawn_in_full(app, client, (LESSON,))[0]
+    assert kept_shells(app), "the lesson page was not served from a kept shell"
+    assert "Ann &lt;b&gt;&#34;&amp;&#34; Lee&lt;/b&gt;" in page and name not in page
+    assert "\x00" not in page
+    for link in ("Clients", "Authoring"):
+        assert (f">{link}</a>" in page) == (link in header_links)
+
+
+@needs_course
+def test_two_learners_in_the_same_state_share_a_shell_but_see_their_own_name_and_token(app):
+    pages = []
+    for email, name in (("ada@example.org", "Ada Ahead"), ("bo@example.org", "Bo Behind")):
+        create_user(app, email, name=name)
+        learner = app.test_client()
+        assert login(learner, email).status_code == 302
+        learner.get(LESSON)
+        pages.append(learner.get(LESSON).get_data(as_text=True))
+    assert len([key for key in kept_shells(app) if key[0] == "shell:lesson"]) == 1
+    assert "Ada Ahead" in pages[0] and "Bo Behind" not in pages[0]
+    assert "Bo Behind" in pages[1] and "Ada Ahead" not in pages[1]
+    tokens = [re.findall(r'name="csrf_token" value="([^"]+)"', page) for page in pages]
+    assert tokens[0] and tokens[1] and set(tokens[0]).isdisjoint(tokens[1])
