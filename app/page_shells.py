@@ -16,6 +16,11 @@ put in are HTML already escaped (Markup), as the template would have output them
 Shells live in the app's PageFragments (app/page_fragments.py) under the course content they
 were drawn from, so a publish or a restore draws them afresh, and the store stays bounded.
 A page whose learner has a flashed message is drawn in full (the message is theirs).
+
+``signed_in_page`` serves a page this way; the page's template outputs each learner part as a
+variable (drawn by the caller with ``draw_part``), and everything else it shows must follow
+from its context and the key the caller gives (the equality tests in
+tests/views/test_page_shells.py and test_page_fragments.py hold each page to it).
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
-from flask import current_app
-from markupsafe import Markup
+from flask import current_app, render_template, session
+from flask_login import current_user
+from markupsafe import Markup, escape
 
 from app.page_fragments import EXTENSION_KEY, PageFragments
 
@@ -69,3 +75,58 @@ def page_shell(
     if fragments.size == 0:
         return None
     return fragments.kept(f"shell:{name}", content, *key, make=lambda: Shell.cut(draw(), names))
+
+
+# Every signed-in page's header shows the user's name and a log-out form with its token.
+_HEADER_HOLES = ("display_name", "csrf_token")
+
+
+@dataclass(frozen=True)
+class _ShellUser:
+    """Whom a shell's header is drawn for: a signed-in user of this role, named by a hole."""
+
+    role: object
+    display_name: Markup
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+
+def _csrf_token() -> str:
+    """The form token as templates' ``csrf_token()`` gives it (app/security.py's)."""
+    make: Callable[[], str] = current_app.jinja_env.globals["csrf_token"]  # type: ignore[assignment]
+    return make()
+
+
+def draw_part(template: str, context: Mapping) -> Markup:
+    """A learner's own part of a page, drawn for this request from ``context`` and the app's template globals."""
+    return Markup(current_app.jinja_env.get_template(template).render(context))  # noqa: S704  # nosec B704 - autoescaped
+
+
+def signed_in_page(
+    template: str, context: Mapping, *, content: object, key: tuple[Hashable, ...], parts: Mapping[str, Markup]
+) -> str:
+    """``render_template(template, **context, **parts)`` for the signed-in user, from a kept shell when it can be.
+
+    ``parts``: the learner's own parts, drawn for this request; the rest of the page must follow
+    from ``content`` (the course content drawn from), ``key`` and the user's role: the shell is
+    kept per those and filled with the parts, the user's name and the form token. With a flashed
+    message waiting, or an app that keeps nothing, the page is drawn in full.
+    """
+    if "_flashes" not in session:
+        role = current_user.role
+        names = frozenset((*_HEADER_HOLES, *parts))
+
+        def draw() -> str:
+            marks = holes(*names)
+            shown_as = _ShellUser(role=role, display_name=marks["display_name"])
+            parts_marked = {name: marks[name] for name in parts}
+            token = marks["csrf_token"]
+            return render_template(template, **context, **parts_marked, current_user=shown_as, csrf_token=lambda: token)
+
+        shell = page_shell(template, content, *key, role, names=names, draw=draw)
+        if shell is not None:
+            return shell.fill(
+                {"display_name": escape(current_user.display_name), "csrf_token": escape(_csrf_token()), **parts}
+            )
+    return render_template(template, **context, **parts)

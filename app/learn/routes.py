@@ -13,6 +13,7 @@ from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
 from app.learn.lesson_page import lesson_page
 from app.learn.page_reads import outline_rows, reads_outline_with_user
+from app.page_shells import draw_part, signed_in_page
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.live_questions import live_questions
@@ -79,7 +80,18 @@ def _open_entry(outline: CourseOutline, lesson_slug: str):
 def course(course_slug: str):
     """Show the modules and lessons, each lesson's state, and overall progress."""
     outline = _outline_or_404(course_slug, with_reviews_due=True)
-    return render_template("learn/course.html", outline=outline, LessonState=LessonState)
+    page = {"outline": outline, "LessonState": LessonState}
+    if not current_user.is_authenticated:
+        return render_template("learn/course.html", **page, reviews_due_part="")
+    # The same for every learner with these lessons' states but their name, token and reviews due.
+    reviews_due = draw_part("learn/_review_due.html", {"course": outline.course, "reviews_due": outline.reviews_due})
+    return signed_in_page(
+        "learn/course.html",
+        page,
+        content=outline.course,
+        key=(outline.states, outline.has_started),
+        parts={"reviews_due_part": reviews_due},
+    )
 
 
 @bp.get("/<course_slug>/continue")

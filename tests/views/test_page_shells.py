@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from markupsafe import Markup
+from sqlalchemy import func, select, update
 
-from app.models import Role
+from app.extensions import db
+from app.models import ReviewCard, Role
 from app.page_fragments import EXTENSION_KEY
 from app.page_shells import Shell, holes
-from tests.conftest import create_user, login
-from tests.views.test_page_fragments import COURSE_SLUG, assert_pages_as_drawn_in_full, tiny_course  # noqa: F401
+from tests.conftest import create_user, login, quiz_form, submit_quiz
+from tests.views.test_page_fragments import (  # noqa: F401 - tiny_course and submission_key are fixtures
+    COURSE_SLUG,
+    assert_pages_as_drawn_in_full,
+    submission_key,
+    tiny_course,
+)
 
 LESSON = f"/courses/{COURSE_SLUG}/lessons/one"
 # The factory's three-lesson course (its fixture imported above), for the tests that serve pages.
@@ -66,8 +75,38 @@ def test_two_learners_in_the_same_state_share_a_shell_but_see_their_own_name_and
         assert login(learner, email).status_code == 302
         learner.get(LESSON)
         pages.append(learner.get(LESSON).get_data(as_text=True))
-    assert len([key for key in kept_shells(app) if key[0] == "shell:lesson"]) == 1
+    assert len([key for key in kept_shells(app) if key[0] == "shell:learn/lesson.html"]) == 1
     assert "Ada Ahead" in pages[0] and "Bo Behind" not in pages[0]
     assert "Bo Behind" in pages[1] and "Ada Ahead" not in pages[1]
     tokens = [re.findall(r'name="csrf_token" value="([^"]+)"', page) for page in pages]
     assert tokens[0] and tokens[1] and set(tokens[0]).isdisjoint(tokens[1])
+
+
+@needs_course
+def test_the_overview_from_its_shell_shows_each_learners_own_count_of_questions_to_review(app, submission_key):  # noqa: F811
+    """Two learners with the same lessons' states share the overview's shell; the count due is each one's."""
+    overview = f"/courses/{COURSE_SLUG}/"
+    learners = {}
+    for email, name in (("ada@example.org", "Ada Ahead"), ("bo@example.org", "Bo Behind")):
+        user_id = create_user(app, email, name=name)
+        learner = app.test_client()
+        assert login(learner, email).status_code == 302
+        submission_key[0] = uuid.uuid4().hex
+        form = quiz_form(app, "one", right=False, course_slug=COURSE_SLUG)
+        assert submit_quiz(learner, "one", form, course_slug=COURSE_SLUG).status_code == 302
+        learners[user_id] = learner
+    ada, bo = learners
+    with app.app_context():  # all of Ada's cards due now, one of Bo's
+        past = datetime.now(UTC) - timedelta(days=1)
+        db.session.execute(update(ReviewCard).where(ReviewCard.user_id == ada).values(due=past))
+        first = db.session.scalars(select(ReviewCard.id).where(ReviewCard.user_id == bo).limit(1)).one()
+        db.session.execute(update(ReviewCard).where(ReviewCard.id == first).values(due=past))
+        due = {ada: db.session.scalar(select(func.count()).where(ReviewCard.user_id == ada))}
+        db.session.commit()
+    assert due[ada] > 1
+    pages = assert_pages_as_drawn_in_full(app, learners[ada], (overview,)) + assert_pages_as_drawn_in_full(
+        app, learners[bo], (overview,)
+    )
+    assert len([key for key in kept_shells(app) if key[0] == "shell:learn/course.html"]) == 1
+    assert f"{due[ada]} questions to review" in pages[0] and "Ada Ahead" in pages[0]
+    assert "1 question to review" in pages[1] and "Bo Behind" in pages[1]
