@@ -141,49 +141,83 @@ def lesson_done(course_slug: str, lesson_slug: str):
     return redirect(url_for("learn.continue_course", course_slug=course_slug))
 
 
-@bp.route("/<course_slug>/lessons/<lesson_slug>/quiz", methods=["GET", "POST"])
+@bp.get("/<course_slug>/lessons/<lesson_slug>/quiz")
 @reads_outline_with_user(with_attempts=True, lesson_attempts_only=True)
 @login_required
 def quiz(course_slug: str, lesson_slug: str):
-    """Show the quiz and the learner's past attempts; on POST grade it, record the attempt and show its feedback."""
+    """Show the quiz and the learner's past attempts (a submission is ``quiz_submit``, on the same URL)."""
     outline = _outline_or_404(course_slug, attempts_of=lesson_slug)
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
     if not entry.lesson.has_quiz:
         abort(404)
-    error, status, chosen, submission_key = None, 200, {}, fresh_submission_key()
-    if request.method == "POST":  # CSRFProtect has checked the token already
-        try:
-            answers = parse_answers(request.form)
-            chosen = answers
-            # Read before the commit, which expires them: after it, reading them is a query.
-            learner_id, lesson_id = current_user.id, entry.lesson.id
-            result = quiz_submit_attempt(
-                db.session,
-                learner=current_user,
-                lesson=entry.lesson,
-                # Graded against the live rows, never the page cache.
-                questions=live_questions(db.session, entry.lesson),
-                answers=answers,
-                submission_key=request.form.get("submission_key", ""),
-                pass_mark=outline.course.pass_mark,
-                lesson_opened=entry.opened_at is not None,
-            )
-        except QuizInputError as problem:
-            error, status = problem, (400 if problem.tampered else 200)
-            if problem.tampered:
-                chosen = {}
-            elif SUBMISSION_KEY_PATTERN.match(request.form.get("submission_key", "")):
-                # Nothing was recorded: the same key shows the choices in the same order again.
-                submission_key = request.form["submission_key"]
-        else:
-            if result.passed:
-                lti_scores_enqueue(user_id=learner_id, lesson_id=lesson_id)
-            # Saved: from here on, whatever fails, the learner is sent to their attempt.
-            return redirect_to_saved(
-                url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt_id)
-            )
+    return _quiz_page(outline, entry, fresh_submission_key())
+
+
+# Without the attempts: a recorded submission only redirects; the page shown again on an error
+# reads the outline with them then (one query more, on that rarer path).
+@bp.post("/<course_slug>/lessons/<lesson_slug>/quiz")
+@reads_outline_with_user()
+@login_required
+def quiz_submit(course_slug: str, lesson_slug: str):
+    """Grade a submission of the quiz, record the attempt and send the learner to its feedback.
+
+    Input the learner can fix (a question left unanswered) shows the quiz again with their
+    choices and the error; input no form of ours could send is refused with 400.
+    """
+    outline = _outline_or_404(course_slug)
+    entry, locked = _open_entry(outline, lesson_slug)
+    if locked:
+        return locked
+    if not entry.lesson.has_quiz:
+        abort(404)
+    # CSRFProtect has checked the token already.
+    form = request.form
+    sent_key = form.get("submission_key", "")
+    answers: dict[int, list[int]] = {}
+    try:
+        answers = parse_answers(form)
+        # Read before the commit, which expires them: after it, reading them is a query.
+        learner_id, lesson_id = current_user.id, entry.lesson.id
+        result = quiz_submit_attempt(
+            db.session,
+            learner=current_user,
+            lesson=entry.lesson,
+            # Graded against the live rows, never the page cache.
+            questions=live_questions(db.session, entry.lesson),
+            answers=answers,
+            submission_key=sent_key,
+            pass_mark=outline.course.pass_mark,
+            lesson_opened=entry.opened_at is not None,
+        )
+    except QuizInputError as problem:
+        return _quiz_input_refused(course_slug, lesson_slug, problem, sent_key, answers)
+    if result.passed:
+        lti_scores_enqueue(user_id=learner_id, lesson_id=lesson_id)
+    # Saved: from here on, whatever fails, the learner is sent to their attempt.
+    return redirect_to_saved(
+        url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt_id)
+    )
+
+
+def _quiz_input_refused(
+    course_slug: str, lesson_slug: str, problem: QuizInputError, sent_key: str, answers: dict[int, list[int]]
+):
+    """The quiz shown again with the problem: 200 with the learner's choices, or 400 when tampered."""
+    outline = _outline_or_404(course_slug, attempts_of=lesson_slug)  # the page lists the attempts
+    entry, locked = _open_entry(outline, lesson_slug)
+    if locked:
+        return locked
+    if problem.tampered:
+        return _quiz_page(outline, entry, fresh_submission_key(), error=problem, status=400)
+    # Nothing was recorded: the same key shows the choices in the same order again.
+    submission_key = sent_key if SUBMISSION_KEY_PATTERN.match(sent_key) else fresh_submission_key()
+    return _quiz_page(outline, entry, submission_key, error=problem, chosen=answers)
+
+
+def _quiz_page(outline: CourseOutline, entry, submission_key: str, *, error=None, chosen=None, status: int = 200):
+    """Render the quiz page for ``entry``, and note the lesson opened (opening its quiz opens it)."""
     questions = entry.lesson.questions
     page = render_template(
         "learn/quiz.html",
@@ -193,9 +227,9 @@ def quiz(course_slug: str, lesson_slug: str):
         pass_rule=pass_rule_text(outline.course.pass_mark, len(questions)),
         submission_key=submission_key,
         error=error,
-        chosen=chosen,
+        chosen=chosen or {},
     )
-    # Opening a quiz opens its lesson (after rendering, as on the lesson page).
+    # After rendering, as on the lesson page.
     lesson_record_opened(db.session, learner=current_user, entry=entry)
     return page, status
 

@@ -10,6 +10,7 @@ import random
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
@@ -217,6 +218,26 @@ def question_version(question: VersionedQuestion) -> dict:
     }
 
 
+def _version_of(question: GradedQuestion) -> tuple[dict, str | None]:
+    """A graded question's version (``question_version``) and, for live values, its content hash.
+
+    The hash (sha256 of the version's canonical JSON) is what the attempt's insert matches the
+    stored version by; a lesson's questions are graded again and again unchanged, so for the
+    frozen values of live_questions both are kept, keyed by the whole value (any edit is another key).
+    A model's version is built every time: its attributes can change under the same object.
+    """
+    if isinstance(question, LiveQuestion):
+        return _live_version(question)
+    return question_version(question), None
+
+
+@lru_cache(maxsize=1024)
+def _live_version(question: LiveQuestion) -> tuple[dict, str]:
+    # Shared by every submission that hits it: the dict is only read (shown_question_ids copies it).
+    version = question_version(question)
+    return version, content_hash(version)
+
+
 def answer_columns(live_ids: Sequence[int], shown_ids: Sequence[int], chosen_ids: Iterable[int]) -> dict[str, Any]:
     """An answer's own columns: the order shown (None when the author's) and the picks, as indexes."""
     index_of = {choice_id: index for index, choice_id in enumerate(live_ids)}
@@ -341,13 +362,15 @@ def _record_attempt(
         live: Sequence[Choice | LiveChoice] = question.live_choices
         results[question.id] = is_right = KINDS[question.kind].is_right(live, chosen_ids)
         shown = shown_order(live, question_id=question.id, shuffle=question.shuffle, submission_key=submission_key)
+        version, version_hash = _version_of(question)
         answers.append(
             NewAnswer(
                 question_id=question.id,
                 position=position,
-                version=question_version(question),
+                version=version,
                 is_correct=is_right,
                 **answer_columns([c.id for c in live], [c.id for c in shown], chosen_ids),
+                content_hash=version_hash,
             )
         )
     correct_count = sum(results.values())
