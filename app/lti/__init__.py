@@ -11,9 +11,9 @@ The pages of a framed session allow the launching platform, and only it, as a fr
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, session
-from flask.sessions import SecureCookieSessionInterface
 
 from app.security import CONTENT_SECURITY_POLICY
+from app.session_cookie import RememberingCookieSessionInterface
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
@@ -21,8 +21,13 @@ bp = Blueprint("lti", __name__, url_prefix="/lti")
 FRAME_KEY = "lti_frame_origin"
 
 
-class LtiSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, made ``SameSite=None; Secure`` for a session framed by an LMS."""
+class LtiSessionInterface(RememberingCookieSessionInterface):
+    """Flask's signed-cookie session, made ``SameSite=None; Secure`` for a session framed by an LMS.
+
+    The cookie settings below read the session, which marks it accessed (``Vary: Cookie``);
+    ``framing_headers`` reads it on every response before the session is saved, so that header
+    is the same when no cookie is written and these are not called.
+    """
 
     def get_cookie_samesite(self, app: Flask) -> str | None:
         """``None`` (sent in the LMS's iframe) for a framed session, else the site's setting."""
