@@ -13,6 +13,7 @@ from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
 from app.learn.lesson_page import lesson_page
 from app.learn.page_reads import outline_rows, reads_outline_with_user
+from app.learn.quiz_page import quiz_page
 from app.page_shells import draw_part, signed_in_page
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
@@ -219,15 +220,14 @@ def _quiz_input_refused(
 def _quiz_page(outline: CourseOutline, entry, submission_key: str, *, error=None, chosen=None, status: int = 200):
     """Render the quiz page for ``entry``, and note the lesson opened (opening its quiz opens it)."""
     questions = entry.lesson.questions
-    page = render_template(
-        "learn/quiz.html",
-        outline=outline,
-        entry=entry,
+    page = quiz_page(
+        outline,
+        entry,
         questions=quiz_presentation(questions, submission_key),
         pass_rule=pass_rule_text(outline.course.pass_mark, len(questions)),
         submission_key=submission_key,
         error=error,
-        chosen=chosen or {},
+        chosen=chosen,
     )
     # After rendering, as on the lesson page.
     lesson_record_opened(db.session, learner=current_user, entry=entry)

@@ -110,3 +110,20 @@ def test_the_overview_from_its_shell_shows_each_learners_own_count_of_questions_
     assert len([key for key in kept_shells(app) if key[0] == "shell:learn/course.html"]) == 1
     assert f"{due[ada]} questions to review" in pages[0] and "Ada Ahead" in pages[0]
     assert "1 question to review" in pages[1] and "Bo Behind" in pages[1]
+
+
+@needs_course
+def test_the_quiz_page_from_its_shell_has_each_requests_own_key_and_order(app, submission_key):  # noqa: F811
+    """One shell per lesson's quiz; each page has its own submission key and choices in that key's order."""
+    quiz = f"/courses/{COURSE_SLUG}/lessons/one/quiz"
+    create_user(app, "ada@example.org", name="Ada Ahead")
+    learner = app.test_client()
+    assert login(learner, "ada@example.org").status_code == 302
+    orders = set()
+    for key in ("a" * 32, "b" * 32, "c" * 32):
+        submission_key[0] = key
+        page = assert_pages_as_drawn_in_full(app, learner, (quiz,))[0]
+        assert f'name="submission_key" type="hidden" value="{key}"' in page
+        orders.add(tuple(re.findall(r'id="choice-(\d+)"', page)))
+    assert len([key for key in kept_shells(app) if key[0] == "shell:learn/quiz.html"]) == 1
+    assert len(orders) > 1, "every key showed the choices in one order"
