@@ -14,6 +14,7 @@ from app.me import bp
 from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.models.types import utcnow
+from app.page_shells import draw_part, signed_in_page
 from app.services.contact_requests import REQUESTER_LABELS
 from app.services.errors import DomainError, ValidationError
 from app.services.my_page import my_page
@@ -49,13 +50,18 @@ def home():
     rows = outline_rows(None, with_attempts=False, with_reviews_due=True)  # read with the user
     outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_reviews_due=True, rows=rows)
     page = my_page(db.session, learner_id=current_user.id, course_id=outline.course.id if outline else None)
-    return render_template(
-        "me/home.html",
-        outline=outline,
-        attempts=page.attempts,
-        sharing=page.sharing,
-        contact_requests=page.contact_requests,
-        contact_labels=REQUESTER_LABELS,
+    own = {
+        "outline": outline,
+        "attempts": page.attempts,
+        "sharing": page.sharing,
+        "contact_requests": page.contact_requests,
+        "contact_labels": REQUESTER_LABELS,
+        "current_user": current_user,
+        "config": current_app.config,
+    }
+    # The rest of the page is the same for everyone of the learner's role (which links it shows).
+    return signed_in_page(
+        "me/home.html", {}, content=None, key=(), parts={"own_part": draw_part("me/_home_own.html", own)}
     )
 
 

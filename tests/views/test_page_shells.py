@@ -127,3 +127,21 @@ def test_the_quiz_page_from_its_shell_has_each_requests_own_key_and_order(app, s
         orders.add(tuple(re.findall(r'id="choice-(\d+)"', page)))
     assert len([key for key in kept_shells(app) if key[0] == "shell:learn/quiz.html"]) == 1
     assert len(orders) > 1, "every key showed the choices in one order"
+
+
+@needs_course
+@pytest.mark.parametrize("role", [Role.LEARNER, Role.COUNSELLOR])
+def test_my_page_from_its_shell_is_the_page_drawn_in_full(app, submission_key, role):  # noqa: F811
+    create_user(app, "ann@example.org", role=role, name='Ann <i>"A"</i>')
+    learner = app.test_client()
+    assert login(learner, "ann@example.org").status_code == 302
+    if role == Role.LEARNER:  # with an attempt: its summary links to the lesson and the result
+        form = quiz_form(app, "one", right=False, course_slug=COURSE_SLUG)
+        assert submit_quiz(learner, "one", form, course_slug=COURSE_SLUG).status_code == 302
+    page = assert_pages_as_drawn_in_full(app, learner, ("/me/",))[0]
+    assert [key for key in kept_shells(app) if key[0] == "shell:me/home.html"]
+    assert "Hello, Ann &lt;i&gt;&#34;A&#34;&lt;/i&gt;" in page
+    assert ("read your progress through" in page) == (role == Role.LEARNER)
+    if role == Role.LEARNER:
+        lesson = f"/courses/{COURSE_SLUG}/lessons/one"
+        assert f'href="{lesson}"' in page and re.search(rf'href="{lesson}/quiz/attempts/\d+"', page)
