@@ -18,6 +18,8 @@ The fragments of a course are kept with the content object they were drawn from
 version changes, a lower one included): given another object, the course's fragments are
 dropped, so a publish or a restore shows at once. ``None`` as the content: a part that reads
 no course at all (the site footer). Bounded: the least recently used fragment goes first.
+Whole pages kept with holes for the learner's parts (app/page_shells.py) are kept here too,
+through ``PageFragments.kept``, under the same rules.
 """
 
 from __future__ import annotations
