@@ -25,6 +25,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, or_, update
@@ -46,11 +47,17 @@ class SessionLimits:
     @classmethod
     def from_config(cls, config: Any) -> SessionLimits:
         """The limits set by SESSION_IDLE_DAYS, REMEMBER_DAYS and SESSION_TOUCH_SECONDS."""
-        return cls(
-            idle=timedelta(days=config["SESSION_IDLE_DAYS"]),
-            lifetime=timedelta(days=config["REMEMBER_DAYS"]),
-            touch_every=timedelta(seconds=config["SESSION_TOUCH_SECONDS"]),
-        )
+        # Read on every signed-in request: the same settings give the same (frozen) limits.
+        return _limits(config["SESSION_IDLE_DAYS"], config["REMEMBER_DAYS"], config["SESSION_TOUCH_SECONDS"])
+
+
+@lru_cache(maxsize=8)
+def _limits(idle_days: float, remember_days: float, touch_seconds: float) -> SessionLimits:
+    return SessionLimits(
+        idle=timedelta(days=idle_days),
+        lifetime=timedelta(days=remember_days),
+        touch_every=timedelta(seconds=touch_seconds),
+    )
 
 
 def session_token_hash(token: str) -> str:
