@@ -108,6 +108,18 @@ class RememberingCookieSessionInterface(SecureCookieSessionInterface):
             # (A subclass whose settings read the session marks it accessed there; the caller's
             # hooks have read it by then all the same, see app/lti's framing_headers.)
             if session.accessed:
-                response.vary.add("Cookie")
+                _vary_on_cookie(response)
             return
         super().save_session(app, session, response)
+
+
+def _vary_on_cookie(response: Response) -> None:
+    """``response.vary.add("Cookie")``, without parsing a Vary header the response does not have.
+
+    Looking a missing header up in werkzeug's Headers raises and catches an exception (about
+    4 us); one pass over the few names finds out instead.
+    """
+    if any(name.lower() == "vary" for name, _ in response.headers):
+        response.vary.add("Cookie")
+    else:
+        response.headers.add("Vary", "Cookie")  # what vary.add writes when there is none

@@ -42,6 +42,10 @@ def small_app(interface: SecureCookieSessionInterface | None = None) -> Flask:
     def read():
         return dict(session)
 
+    @app.get("/vary")
+    def read_varying():
+        return dict(session), {"Vary": "Accept-Encoding"}
+
     return app
 
 
@@ -144,7 +148,7 @@ def test_at_most_so_many_cookies_are_remembered(clock, monkeypatch):
     assert remembered_cookies(app) == cookies[1:]
 
 
-@pytest.mark.parametrize("path", ["/read", "/set", "/flash"])
+@pytest.mark.parametrize("path", ["/read", "/vary", "/set", "/flash"])
 @pytest.mark.parametrize("permanent", [False, True])
 def test_the_response_headers_are_flasks(clock, path, permanent):
     """Vary and Set-Cookie as Flask's own interface writes them, for a session unchanged or changed."""
