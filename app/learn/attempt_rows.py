@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from flask import url_for
 from markupsafe import Markup, escape
 
 from app.services.attempt_history import AttemptSummary
@@ -55,6 +56,15 @@ def attempt_rows(attempts: Sequence[AttemptSummary], results_url: str) -> Markup
     rows = "".join(_row(attempt, total - index, url, zone) for index, attempt in enumerate(attempts))
     # Every value in a row is escaped, a whole number or one of the two marks above.
     return Markup(rows)  # noqa: S704  # nosec B704
+
+
+def attempt_rows_of(attempts: Sequence[AttemptSummary], *, course_slug: str, lesson_slug: str) -> Markup:
+    """``attempt_rows`` for a lesson's attempts, each linking to its result (learn/_attempts.html's URL)."""
+    if not attempts:
+        return Markup("")
+    return attempt_rows(
+        attempts, url_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug) + "/attempts/"
+    )
 
 
 def _row(attempt: AttemptSummary, number: int, url: Markup, zone: ZoneInfo) -> str:

@@ -1,18 +1,20 @@
-"""The lesson page, served from its kept shell (app/page_shells.py) with the learner's part put in.
+"""The lesson page, served from its kept shell (app/page_shells.py) with the learner's values put in.
 
-Everything on a lesson page but the learner's name, the log-out form's token and the part
-below the article (learn/_lesson_learner_part.html: what to do next, their attempts) follows
-from the course content, the lesson, its state, the next lesson's state and the learner's
-role. So the page is kept per those, and each request draws only its learner part.
+Everything on a lesson page but the learner's name, the form token, their latest attempt's id
+and their attempts' rows follows from the course content, the lesson, its state, the next
+lesson's state, whether the learner has attempts and their role. So the page is kept per
+those, and a request draws only its attempts' rows (in Python: app/learn/attempt_rows.py).
 """
 
 from __future__ import annotations
 
-from app.page_shells import draw_part, signed_in_page
+from markupsafe import Markup
+
+from app.learn.attempt_rows import attempt_rows_of
+from app.page_shells import signed_in_page
 from app.services.progress import CourseOutline, LessonEntry, LessonState
 
 TEMPLATE = "learn/lesson.html"
-LEARNER_PART = "learn/_lesson_learner_part.html"
 
 
 def lesson_page(outline: CourseOutline, entry: LessonEntry) -> str:
@@ -26,10 +28,16 @@ def lesson_page(outline: CourseOutline, entry: LessonEntry) -> str:
         "has_quiz": entry.lesson.has_quiz,
         "LessonState": LessonState,
     }
+    attempts = entry.attempts
     return signed_in_page(
         TEMPLATE,
         page,
         content=outline.course,
-        key=(entry.lesson.id, entry.state, following.state if following else None),
-        parts={"learner_part": draw_part(LEARNER_PART, page)},
+        key=(entry.lesson.id, entry.state, following.state if following else None, bool(attempts)),
+        parts={
+            "latest_attempt_id": Markup(int(attempts[0].id)) if attempts else Markup(""),  # noqa: S704  # nosec B704 - a number
+            "attempt_rows_drawn": attempt_rows_of(
+                attempts, course_slug=outline.course.slug, lesson_slug=entry.lesson.slug
+            ),
+        },
     )

@@ -2,8 +2,9 @@
 
 A quiz page as first shown is the same for every learner at that lesson but for their name,
 the form token, the submission key, the order of the choices (which the key gives) and their
-past attempts. So it is kept per lesson, and each request draws only its questions (each one
-a kept fragment for its order) and its attempts. A page shown again with an error or with the
+past attempts. So it is kept per lesson (and whether the learner has attempts), and each
+request draws only its questions (each one a kept fragment for its order) and its attempts'
+rows (in Python: app/learn/attempt_rows.py). A page shown again with an error or with the
 learner's choices is drawn in full.
 """
 
@@ -14,12 +15,12 @@ from collections.abc import Mapping
 from flask import render_template
 from markupsafe import Markup, escape
 
+from app.learn.attempt_rows import attempt_rows_of
 from app.page_shells import draw_part, signed_in_page
 from app.services.progress import CourseOutline, LessonEntry
 
 TEMPLATE = "learn/quiz.html"
 QUESTIONS_PART = "learn/_quiz_questions.html"
-ATTEMPTS_PART = "learn/_attempt_history.html"
 
 
 def quiz_page(
@@ -38,10 +39,14 @@ def quiz_page(
     chosen = chosen or {}
     parts = {
         "questions_part": draw_part(QUESTIONS_PART, {**page, "chosen": chosen}),
-        "attempts_part": draw_part(ATTEMPTS_PART, {"entry": entry, "course_slug": outline.course.slug}),
+        "attempt_rows_drawn": attempt_rows_of(
+            entry.attempts, course_slug=outline.course.slug, lesson_slug=entry.lesson.slug
+        ),
         # The key as the template would output it: escaped (it is a hex string anyway).
         "submission_key": Markup(escape(submission_key)),  # noqa: S704  # nosec B704 - escaped
     }
     if error is not None or chosen:  # shown again with what this learner sent: drawn in full
         return render_template(TEMPLATE, **page, **parts)
-    return signed_in_page(TEMPLATE, page, content=outline.course, key=(entry.lesson.id,), parts=parts)
+    return signed_in_page(
+        TEMPLATE, page, content=outline.course, key=(entry.lesson.id, bool(entry.attempts)), parts=parts
+    )

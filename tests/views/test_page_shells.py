@@ -145,3 +145,21 @@ def test_my_page_from_its_shell_is_the_page_drawn_in_full(app, submission_key, r
     if role == Role.LEARNER:
         lesson = f"/courses/{COURSE_SLUG}/lessons/one"
         assert f'href="{lesson}"' in page and re.search(rf'href="{lesson}/quiz/attempts/\d+"', page)
+
+
+@needs_course
+def test_a_completed_lessons_page_links_to_the_learners_latest_result(app, submission_key):  # noqa: F811
+    """The latest attempt's id is a hole: each learner's page links to their own result."""
+    links = []
+    for email in ("ada@example.org", "bo@example.org"):
+        create_user(app, email)
+        learner = app.test_client()
+        assert login(learner, email).status_code == 302
+        submission_key[0] = uuid.uuid4().hex
+        form = quiz_form(app, "one", right=True, course_slug=COURSE_SLUG)
+        result = submit_quiz(learner, "one", form, course_slug=COURSE_SLUG).location
+        page = assert_pages_as_drawn_in_full(app, learner, (LESSON,))[0]
+        assert f'<a class="button" href="{result}">See your results</a>' in page
+        assert learner.get(result).status_code == 200
+        links.append(result)
+    assert links[0] != links[1]
