@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from app.credentials.issuing import learner_credential
 from app.errors import redirect_to_saved
@@ -14,7 +15,7 @@ from app.learn.forms import fresh_submission_key, parse_answers
 from app.learn.lesson_page import lesson_page
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.learn.quiz_page import quiz_page
-from app.page_shells import draw_part, signed_in_page
+from app.page_shells import signed_in_page
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.live_questions import live_questions
@@ -81,17 +82,22 @@ def _open_entry(outline: CourseOutline, lesson_slug: str):
 def course(course_slug: str):
     """Show the modules and lessons, each lesson's state, and overall progress."""
     outline = _outline_or_404(course_slug, with_reviews_due=True)
+    due = outline.reviews_due or 0
     page = {"outline": outline, "LessonState": LessonState}
     if not current_user.is_authenticated:
-        return render_template("learn/course.html", **page, reviews_due_part="")
-    # The same for every learner with these lessons' states but their name, token and reviews due.
-    reviews_due = draw_part("learn/_review_due.html", {"course": outline.course, "reviews_due": outline.reviews_due})
+        return render_template("learn/course.html", **page, reviews_due_count=due)
+    # The same for every learner with these lessons' states but their name, token and count due:
+    # none and one are drawn into the kept page (one question, not questions), more is a hole.
+    if due < 2:
+        page["reviews_due_count"], holes = due, {}
+    else:
+        holes = {"reviews_due_count": Markup(int(due))}  # noqa: S704  # nosec B704 - a number
     return signed_in_page(
         "learn/course.html",
         page,
         content=outline.course,
-        key=(outline.states, outline.has_started),
-        parts={"reviews_due_part": reviews_due},
+        key=(outline.states, outline.has_started, min(due, 2)),
+        parts=holes,
     )
 
 
