@@ -11,16 +11,18 @@ learner's choices is drawn in full.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
+from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from markupsafe import Markup, escape
 
 from app.learn.attempt_rows import attempt_rows_of
-from app.page_shells import draw_part, signed_in_page
+from app.page_fragments import EXTENSION_KEY, PageFragments
+from app.page_shells import signed_in_page
 from app.services.progress import CourseOutline, LessonEntry
 
 TEMPLATE = "learn/quiz.html"
-QUESTIONS_PART = "learn/_quiz_questions.html"
 
 
 def quiz_page(
@@ -38,7 +40,7 @@ def quiz_page(
     page = {"outline": outline, "entry": entry, "questions": questions, "pass_rule": pass_rule, "error": error}
     chosen = chosen or {}
     parts = {
-        "questions_part": draw_part(QUESTIONS_PART, {**page, "chosen": chosen}),
+        "questions_part": _questions(outline, questions, error=error, chosen=chosen),
         "attempt_rows_drawn": attempt_rows_of(
             entry.attempts, course_slug=outline.course.slug, lesson_slug=entry.lesson.slug
         ),
@@ -50,3 +52,33 @@ def quiz_page(
     return signed_in_page(
         TEMPLATE, page, content=outline.course, key=(entry.lesson.id, bool(entry.attempts)), parts=parts
     )
+
+
+def _questions(outline: CourseOutline, questions: list, *, error: Any, chosen: Mapping) -> Markup:
+    """Each question's fieldset (_macros/answers.html) in this page's order, one per line.
+
+    A question as first shown (nothing chosen, no error) is kept per course content, question,
+    number and choice order (app/page_fragments.py); one shown again with the learner's choices
+    or an error is drawn afresh.
+    """
+    fieldset = current_app.jinja_env.get_template("_macros/answers.html").module.question_fieldset  # type: ignore[attr-defined]
+    if error is not None or chosen:
+        errors = getattr(error, "question_errors", {})
+        drawn = [
+            fieldset(question, choices, number, errors.get(question.id), chosen)
+            for number, (question, choices) in enumerate(questions, start=1)
+        ]
+    else:
+        kept: PageFragments = current_app.extensions[EXTENSION_KEY]
+        drawn = [
+            kept.kept(
+                "quiz-question",
+                outline.course,
+                question.id,
+                number,
+                *choices,
+                make=partial(fieldset, question, choices, number),
+            )
+            for number, (question, choices) in enumerate(questions, start=1)
+        ]
+    return Markup("\n".join(drawn))  # noqa: S704  # nosec B704 - the macro's autoescaped output
