@@ -6,6 +6,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.main import bp
+from app.page_shells import signed_in_page
 from app.services.health import database_reachable
 from app.services.progress import course_outline_by_slug
 
@@ -18,7 +19,13 @@ def index():
     # Read with the user (app/learn/page_reads.py): then no query here.
     rows = outline_rows(None, with_attempts=False) if learner is not None else None
     outline = course_outline_by_slug(db.session, slug=None, learner=learner, rows=rows)
-    return render_template("main/index.html", course=outline.course if outline else None, outline=outline)
+    if learner is None or outline is None:
+        return render_template("main/index.html", course=outline.course if outline else None, outline=outline)
+    # The same for every learner with these lessons' states but their name and form token.
+    page = {"course": outline.course, "outline": outline}
+    return signed_in_page(
+        "main/index.html", page, content=outline.course, key=(outline.states, outline.has_started), parts={}
+    )
 
 
 @bp.get("/healthz")

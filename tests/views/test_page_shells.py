@@ -169,3 +169,19 @@ def test_a_completed_lessons_page_links_to_the_learners_latest_result(app, submi
         assert learner.get(result).status_code == 200
         links.append(result)
     assert links[0] != links[1]
+
+
+@needs_course
+def test_the_landing_page_from_its_shell_follows_the_learners_progress(app, submission_key):  # noqa: F811
+    create_user(app, "ada@example.org", name="Ada Ahead")
+    learner = app.test_client()
+    assert login(learner, "ada@example.org").status_code == 302
+    before = assert_pages_as_drawn_in_full(app, learner, ("/",))[0]
+    assert "Start the course" in before and "Ada Ahead" in before
+    learner.get(LESSON)  # started
+    submission_key[0] = uuid.uuid4().hex
+    form = quiz_form(app, "one", right=True, course_slug=COURSE_SLUG)
+    assert submit_quiz(learner, "one", form, course_slug=COURSE_SLUG).status_code == 302
+    after = assert_pages_as_drawn_in_full(app, learner, ("/",))[0]
+    assert "Continue where you left off" in after and 'class="progress' in after
+    assert len([key for key in kept_shells(app) if key[0] == "shell:main/index.html"]) == 2
