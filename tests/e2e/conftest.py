@@ -51,8 +51,8 @@ E2E_BACKEND = "postgresql" if TestConfig.TEST_DATABASE_URL else "sqlite"
 
 
 @pytest.fixture(params=[E2E_BACKEND])
-def database_url(request, tmp_path: Path) -> str:
-    return backend_url(request, request.param, tmp_path)
+def database_url(request) -> str:
+    return backend_url(request, request.param)
 
 
 def pytest_collection_modifyitems(config, items):
