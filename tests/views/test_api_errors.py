@@ -176,3 +176,33 @@ def test_the_description_and_the_docs_page_are_served_by_the_app(client, course)
     assert "<script" not in page and "style=" not in page and 'src="http' not in page
     for path in spec.get_json()["paths"]:
         assert path in page
+
+
+def _references(node) -> list[str]:
+    """Every "$ref" in a JSON document."""
+    if isinstance(node, dict):
+        own = [node["$ref"]] if "$ref" in node else []
+        return own + [ref for value in node.values() for ref in _references(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _references(value)]
+    return []
+
+
+def test_every_reference_in_the_description_names_a_component_it_holds(client):
+    """A tool reading the description can follow each $ref: the ETag header of 304s was once
+    referenced but never written (it was registered after the response naming it)."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    references = set(_references(spec))
+    assert "#/components/headers/ETAG" in references
+    for reference in references:
+        node = spec
+        for part in reference.removeprefix("#/").split("/"):
+            assert part in node, f"{reference} names nothing in the description"
+            node = node[part]
+
+
+def test_the_description_is_the_same_each_time_it_is_read(app, client):
+    """It is written when first asked for (PlatformApi.description), and only once."""
+    first = client.get("/api/v1/openapi.json").get_data()
+    assert client.get("/api/v1/openapi.json").get_data() == first
+    assert app.test_client().get("/api/v1/openapi.json").get_data() == first
