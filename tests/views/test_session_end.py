@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.models import Role, User, UserSession
 from app.services.accounts import password_reset_token
+from tests.api_support import bearer, make_token
 from tests.conftest import create_user, csrf_token, login
 
 COOKIES = ("session", "remember_token")
@@ -88,6 +89,19 @@ def test_log_out_everywhere_ends_every_device(app, learner, other_learner, cours
     assert not any_copy_works(app, phone_cookies) and not any_copy_works(app, laptop_cookies)
     assert signed_in(someone_else)
     assert login(phone).status_code == 302 and signed_in(phone)  # logging in again works
+
+
+def test_log_out_everywhere_leaves_api_tokens_working_and_says_so(app, learner, course):
+    """Tokens are for programs, managed on /me/tokens; the page tells the person before they press."""
+    token = make_token(app, learner, "read:progress")
+    phone = logged_in_browser(app)
+    page = phone.get("/me/").get_data(as_text=True)
+    assert "API tokens you made for programs keep working until you revoke them" in page
+
+    assert phone.post("/me/logout-everywhere", data={"csrf_token": csrf_token(phone, "/me/")}).status_code == 302
+
+    assert not signed_in(phone)
+    assert app.test_client().get("/api/v1/me/progress", headers=bearer(token)).status_code == 200
 
 
 def test_log_out_everywhere_needs_the_csrf_token(app, learner, course):
