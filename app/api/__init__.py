@@ -98,18 +98,43 @@ class PlatformApi(Api):
     for the whole app, pages included) is not registered; nor is its catch-all "default"
     response, since every status an operation can answer is listed.
 
-    The description is written when it is first read (``description``), not as the app
-    starts: flask-smorest describes each blueprint as it registers it, most of the time a new
-    app takes (about 14 of 25 ms), and a worker may never be asked for it. The routes are
-    registered at once, as before.
+    The description is written when it is first read, not as the app starts: flask-smorest
+    describes each blueprint as it registers it, most of the time a new app takes (about 14 of
+    25 ms), and a worker may never be asked for it. The routes are registered at once, as
+    before. Once ``ready`` is called (when the app is set up), reading ``spec`` (the docs page,
+    ``flask openapi print``) first writes what is still undescribed, once, whichever thread asks.
     """
 
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._undescribed: list[Callable[[], None]] = []  # before super(): its init_app queues the responses
-        self._describing = threading.Lock()
+        self._ready = False
+        self._describing = threading.RLock()
+        self._describer: int | None = None  # the thread writing the description, which reads spec as it goes
+        self._spec: Any = None
         super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self) -> Any:
+        """The APISpec, with every registered blueprint described once the app is ``ready``."""
+        if self._undescribed and self._ready and self._describer != threading.get_ident():
+            with self._describing:  # two threads of a worker asking at once describe it once
+                self._describer = threading.get_ident()
+                try:
+                    while self._undescribed:
+                        self._undescribed.pop(0)()
+                finally:
+                    self._describer = None
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:  # flask-smorest sets it in init_app
+        self._spec = value
+
+    def ready(self) -> None:
+        """Everything is registered: reading ``spec`` from now on writes the description first."""
+        self._ready = True
 
     def _register_error_handlers(self):
         return None
@@ -128,13 +153,6 @@ class PlatformApi(Api):
     def _describe_blueprint(self, blp, name: str, parameters) -> None:
         blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
         self.spec.tag({"name": name, "description": blp.description})
-
-    def description(self) -> dict[str, Any]:
-        """The OpenAPI description, written in full the first time it is asked for."""
-        with self._describing:  # two threads of a worker asking at once describe it once
-            while self._undescribed:
-                self._undescribed.pop(0)()
-        return self.spec.to_dict()
 
     def _describe_responses(self):
         """Every error status as a problem document; 304 with its ETag."""
@@ -256,4 +274,5 @@ def init_app(app: Flask) -> None:
     )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    api.ready()
     app.register_blueprint(docs_bp)

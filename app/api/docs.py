@@ -20,7 +20,7 @@ METHOD_ORDER = ("get", "post", "put", "patch", "delete")
 
 def openapi_description() -> dict[str, Any]:
     """The OpenAPI description of the running app's API."""
-    return current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"].description()
+    return current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
 
 
 @bp.get("/openapi.json")

@@ -1,5 +1,7 @@
 """How the API answers: tokens only, problem documents for every error, ETags, and its own headers."""
 
+import json
+
 import psycopg
 import pytest
 from sqlalchemy import exc as sqlalchemy_exc
@@ -202,7 +204,16 @@ def test_every_reference_in_the_description_names_a_component_it_holds(client):
 
 
 def test_the_description_is_the_same_each_time_it_is_read(app, client):
-    """It is written when first asked for (PlatformApi.description), and only once."""
+    """It is written when first asked for (PlatformApi.spec), and only once."""
     first = client.get("/api/v1/openapi.json").get_data()
     assert client.get("/api/v1/openapi.json").get_data() == first
     assert app.test_client().get("/api/v1/openapi.json").get_data() == first
+
+
+def test_flask_openapi_print_gives_the_whole_description(app, runner):
+    """flask-smorest's own command reads the spec directly: it too gets every operation."""
+    printed = runner.invoke(args=["openapi", "print"])
+    assert printed.exit_code == 0, printed.output
+    served = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert json.loads(printed.output) == served
+    assert "/api/v1/me/progress" in served["paths"]
