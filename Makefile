@@ -12,7 +12,7 @@ FLASK := $(BIN)/flask --app app
 # pip itself is pinned too, so every install resolves and checks hashes the same way.
 PIP_VERSION := 26.3
 
-.PHONY: run test lint install install-dev lock lock-peers peers clean bench
+.PHONY: run test lint install install-dev lock lock-peers peers clean bench bench-cpu
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed and was not found"; exit 1; }
@@ -87,6 +87,11 @@ test: install-dev peers
 # gunicorn and drives it with wrk; see bench/README.md. BENCH_LEARNERS defaults to "1000,100000".
 bench: install
 	$(BIN)/python -m bench.run
+
+# CPU per request in process (the app's and PostgreSQL's) beside the reference's, in about a
+# minute, on the first size of BENCH_LEARNERS; see bench/cpu.py.
+bench-cpu: install
+	$(BIN)/python -m bench.cpu
 
 lint: install-dev
 	$(BIN)/ruff check .

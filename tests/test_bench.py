@@ -6,6 +6,8 @@ bench/results/ are records of past runs and no test reads them."""
 
 import hashlib
 import json
+import os
+import time
 from collections.abc import Iterator
 from xml.etree import ElementTree
 
@@ -13,8 +15,12 @@ import psycopg
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import Environment
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from app.extensions import db
+from app.models import QuizAttempt
+from bench import cpu
 from bench.chart import draw
 from bench.chart import main as chart_main
 from bench.client import UserSession
@@ -30,7 +36,7 @@ from bench.settings import PAGE_NAMES, SUBMISSION, BenchError, Settings
 from bench.storage import storage_facts
 from bench.write_reference import insert_submission, read_pattern, submission_shape
 from config import TestConfig
-from tests.conftest import COURSE_SLUG, lesson_slugs, quiz_form, scratch_postgres_database, submit_quiz
+from tests.conftest import COURSE_SLUG, PASSWORD, lesson_slugs, quiz_form, scratch_postgres_database, submit_quiz
 
 SETTINGS = (
     "BENCH_LEARNERS",
@@ -960,3 +966,66 @@ def test_a_captured_page_becomes_a_template_whose_other_text_stays_literal():
     again = template.render(display_name="<Ann>", csrf_token="new", badge=BADGES[True])
     assert again.startswith('<a class="nav-user">&lt;Ann&gt;</a><input name="csrf_token" value="new">')
     assert "badge-done" in again and "{{ not a variable }} {% raw %} {% endraw %} {# nor a comment #}" in again
+
+
+# --- bench/cpu.py: CPU per request, in process -----------------------------------------------
+
+
+def test_postgres_cpu_is_the_user_and_system_time_of_processes_named_postgres(tmp_path):
+    def process(pid: int, name: str, utime: int, stime: int) -> None:
+        (tmp_path / str(pid)).mkdir()
+        # stat(5): pid (comm) state, then fields 4.. ; utime and stime are fields 14 and 15.
+        fields = ["S", "1", *["0"] * 9, str(utime), str(stime), *["0"] * 10]
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} ({name}) {' '.join(fields)}\n")
+
+    process(10, "postgres", 300, 100)
+    process(11, "postgres", 50, 50)
+    process(12, "python3", 9000, 9000)
+    process(13, "my postgres) x", 7000, 7000)  # a name that only looks like it
+    (tmp_path / "self").mkdir()
+
+    assert cpu.postgres_cpu_seconds(tmp_path) == pytest.approx(500 / os.sysconf("SC_CLK_TCK"))
+
+
+def test_the_cost_per_request_is_the_median_batchs_app_and_database_cpu_per_call():
+    database_clock = [0.0]
+
+    def request():
+        database_clock[0] += 0.002  # 2 ms of the database's CPU per request
+        deadline = time.process_time() + 0.001
+        while time.process_time() < deadline:  # at least 1 ms of this process's CPU
+            pass
+
+    cost = cpu.cost_per_request(request, count=20, batches=3, database=lambda: database_clock[0])
+
+    assert cost.database_ms == pytest.approx(2.0)
+    assert 1.0 <= cost.app_ms < 50
+    assert cost.total_ms == pytest.approx(cost.app_ms + cost.database_ms)
+    assert cost.wall_ms >= 1.0
+
+
+def test_the_cpu_report_gives_each_pages_costs_beside_its_references_and_their_ratio():
+    page, reference = cpu.Cost(3.0, 1.0, 4.5), cpu.Cost(1.5, 0.5, 2.2)
+
+    table = cpu.report([("quiz submission", page, reference)]).splitlines()
+
+    header = ["page", "app", "database", "total", "wall", "ref", "app", "ref", "db", "ref", "total", "x", "ref"]
+    assert table[0].split() == header
+    assert table[1].split() == ["quiz", "submission", "3.00", "1.00", "4.00", "4.50", "1.50", "0.50", "2.00", "0.50"]
+
+
+def test_the_cpu_measurement_signs_in_reads_the_learners_lesson_and_submits_its_quiz(app, course, learner):
+    client = cpu.signed_in_client(app, "learner@example.org", PASSWORD)
+    lesson = cpu.current_lesson(client, course)
+    assert lesson == f"/courses/{course}/lessons/{lesson_slugs(app, course)[0]}"
+    body = cpu.quiz_body(client, lesson)
+    assert body["csrf_token"] and any(name.startswith("question-") for name in body)
+
+    assert cpu.getting(client, lesson)().status_code == 200
+    submit = cpu.submitting(client, lesson, body)
+    submit(), submit()  # a fresh key each time: two attempts
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 2
+    with pytest.raises(BenchError, match="answered 404"):
+        cpu.getting(client, "/courses/no-such-course/")()
