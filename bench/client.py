@@ -46,6 +46,8 @@ def http_request(
 
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+# A page's form token in any of the ways a page writes the hidden field (attributes in any order).
+ANY_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @dataclass

@@ -34,10 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.client import ANY_CSRF as CSRF
+from bench.client import QUESTION_INPUT
 from bench.settings import COURSE, BenchError, Settings, say
 
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-QUESTION_INPUT = re.compile(r'name="question-(\d+)" value="(\d+)"')
 MEASURE = "BENCH_CPU_DATABASE_URL"  # set for the measuring process: the database main() prepared
 BASE_URL = "https://localhost"  # production's cookies are Secure: the test client must ask over https
 
@@ -202,9 +202,10 @@ def _reference_app(database_url: str, lesson_html: str, lesson_path: str, name: 
             }
         },
     }
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
-        json.dump(capture, file)
-    app = create_app({"BENCH_REFERENCE": file.name, "DATABASE_URL": database_url, "SECRET_KEY": secret})
+    with tempfile.TemporaryDirectory() as folder:  # read once, as the app is made
+        captured = Path(folder) / "reference.json"
+        captured.write_text(json.dumps(capture))
+        app = create_app({"BENCH_REFERENCE": str(captured), "DATABASE_URL": database_url, "SECRET_KEY": secret})
     return app, secret
 
 
@@ -239,10 +240,11 @@ def measure(url: str) -> None:
     lesson, written = current_lesson(reader), current_lesson(writer)
     body = quiz_body(writer, written)
     with connect(url) as conn:
-        ids = dict(
-            conn.execute("SELECT email, id FROM users WHERE email IN (%s, %s)", (reader_email, writer_email)).fetchall()
-        )
-        name = conn.execute("SELECT display_name FROM users WHERE email = %s", (reader_email,)).fetchone()[0]
+        rows = conn.execute(
+            "SELECT email, id, display_name FROM users WHERE email IN (%s, %s)", (reader_email, writer_email)
+        ).fetchall()
+    ids = {email: user_id for email, user_id, _ in rows}
+    name = next(display_name for email, _, display_name in rows if email == reader_email)
     lesson_html = reader.get(lesson, base_url=BASE_URL).get_data(as_text=True)
     reference, secret = _reference_app(url, lesson_html, lesson, name)
     reference_reader, reference_writer = reference.test_client(), reference.test_client()

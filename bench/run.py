@@ -31,7 +31,6 @@ import json
 import os
 import platform
 import random
-import re
 import secrets
 import shutil
 import subprocess  # noqa: S404 - the benchmark runs gunicorn, wrk and flask
@@ -43,7 +42,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.chart import write_chart
-from bench.client import UserSession, http_request, log_in, prepare_learner
+from bench.client import ANY_CSRF, UserSession, http_request, log_in, prepare_learner
 from bench.database import connect, pick_accounts, prepare_database, quiesce_database, with_database
 from bench.load import Page, build_pages, ensure_wrk, measure, request_line, run_wrk
 from bench.reference import sign_session
@@ -179,9 +178,6 @@ def learner_rows(url: str, emails: list[str]) -> dict[str, tuple[int, str]]:
     return {email: (user_id, name) for email, user_id, name in rows}
 
 
-LESSON_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
 def reference_capture(sessions: list[UserSession], users: dict[str, tuple[int, str]]) -> dict:
     """What bench/reference.py serves: each current lesson's page as a learner saw it, with the
     name and form token to make holes of, and the app's response headers."""
@@ -189,7 +185,7 @@ def reference_capture(sessions: list[UserSession], users: dict[str, tuple[int, s
     for user in sessions:
         parts = user.lesson_path.strip("/").split("/")  # courses/<course>/lessons/<lesson>
         course, slug = parts[1], parts[-1]
-        token = LESSON_CSRF.search(user.lesson_html)
+        token = ANY_CSRF.search(user.lesson_html)
         if slug not in pages and token:
             pages[slug] = {"html": user.lesson_html, "display_name": users[user.email][1], "csrf_token": token.group(1)}
     headers = next(user.lesson_headers for user in sessions if user.lesson_headers)
