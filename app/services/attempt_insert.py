@@ -11,9 +11,13 @@ one statement (``_INSERT_WITH_ANSWERS``):
   INSERT, so the versions cost no query of their own. A version not stored yet (the first answer
   after an edit, or one another transaction has not committed) matches nothing: its answers are
   inserted after storing it (``shown_question_ids``), in the same transaction;
-- the final SELECT returns the learner's cards for the quiz's questions, which
-  ``app/services/review.py`` moves on (read in the transaction, as its own read would be), and
-  whether the learner completed the lesson before: a pass then has nothing to complete.
+- the learner's review cards: when the caller has them moved on already (the quiz page's
+  submission reads them with the live questions, before the transaction), the same statement
+  writes them (``_INSERT_WITH_ANSWERS_AND_CARDS``), only if it inserted the attempt; otherwise
+  its final SELECT returns the learner's cards for the quiz's questions, which
+  ``app/services/review.py`` moves on and writes (one statement more);
+- the final SELECT says whether the learner completed the lesson before: a pass then has
+  nothing to complete.
 
 SQLite runs the same steps one statement each (its round trips cost nothing).
 """
@@ -34,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AttemptAnswer, QuizAttempt, ReviewCard, ShownQuestion
 from app.models.types import UTCDateTime, utcnow
+from app.services.card_write import CardChanges, cards_write, move_and_make_cards_sql
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,8 @@ class RecordedAttempt:
     card_rows: list[dict[str, Any]] | None = None
     # Whether the learner had completed the attempt's lesson already; None when not read here.
     lesson_completed: bool | None = None
+    # The cards given to attempt_insert were written with the attempt.
+    cards_written: bool = False
 
 
 def content_hash(version: dict) -> str:
@@ -94,18 +101,27 @@ def _ids_by_hash(session: Session, hashes: set[str]) -> dict[str, int]:
     return {content: version_id for content, version_id in rows}
 
 
-def attempt_insert(session: Session, attempt: dict, answers: Sequence[NewAnswer]) -> RecordedAttempt | None:
+def attempt_insert(
+    session: Session, attempt: dict, answers: Sequence[NewAnswer], cards: CardChanges | None = None
+) -> RecordedAttempt | None:
     """Insert an attempt and its answers, without committing.
 
     ``attempt`` holds every column of QuizAttempt but its id: user_id, lesson_id, submission_key,
     submitted_at, question_count, correct_count, score, pass_mark and passed.
+    ``cards``: the learner's review cards this attempt moves on and makes, written with it (on
+    PostgreSQL in the same statement); None: the learner's cards for its questions are read
+    instead (``RecordedAttempt.card_rows``) for the caller to move on and write.
 
     None when the learner has an attempt with this submission key already: then nothing was
-    inserted, and the caller reads that attempt.
+    inserted (no card written either), and the caller reads that attempt.
     """
     if session.get_bind().dialect.name == "postgresql":
-        return _insert_in_one_statement(session, attempt, answers)
-    return _insert_step_by_step(session, attempt, answers)
+        return _insert_in_one_statement(session, attempt, answers, cards)
+    recorded = _insert_step_by_step(session, attempt, answers)
+    if recorded is not None and cards is not None:
+        cards_write(session, cards)
+        return RecordedAttempt(recorded.attempt_id, cards_written=True)
+    return recorded
 
 
 _CARD_COLUMNS = tuple(ReviewCard.__table__.columns)
@@ -116,9 +132,7 @@ _ANSWERS = cast(Table, AttemptAnswer.__table__)
 # is the same for any number of questions and SQLAlchemy compiles it once; one string costs the
 # driver far less than an array per column (each element dumped on its own: about 0.3 ms a
 # submission of five questions, profiled on bench_1000).
-_INSERT_WITH_ANSWERS = (
-    text(
-        f"""
+_ATTEMPT_AND_ANSWERS = """
 WITH answer AS (
     SELECT * FROM json_to_recordset(CAST(:answers AS json))
         AS answer (question_id integer, position integer, content_hash text,
@@ -138,21 +152,49 @@ WITH answer AS (
     CROSS JOIN answer
     JOIN shown_questions AS shown ON shown.content_hash = answer.content_hash
     RETURNING attempt_answers.position
-)
-SELECT new_attempt.id, ARRAY(SELECT position FROM new_answers), progress.completed_at IS NOT NULL,
-       {", ".join(f"card.{column.name}" for column in _CARD_COLUMNS)}
+)"""
+_RECORDED = """
+SELECT new_attempt.id, ARRAY(SELECT position FROM new_answers), progress.completed_at IS NOT NULL{cards}
 FROM new_attempt
-LEFT JOIN lesson_progress AS progress ON progress.user_id = :user_id AND progress.lesson_id = :lesson_id
+LEFT JOIN lesson_progress AS progress ON progress.user_id = :user_id AND progress.lesson_id = :lesson_id"""
+_RECORDED_COLUMNS = (
+    column("attempt_id", Integer),
+    column("positions", ARRAY(Integer)),
+    column("lesson_completed", Boolean),
+)
+_ATTEMPT_BINDS = (bindparam("submitted_at", type_=UTCDateTime()), bindparam("answers", type_=String()))
+
+# The cards unknown: the final SELECT reads them, for review.py to move on.
+_INSERT_WITH_ANSWERS = (
+    text(
+        _ATTEMPT_AND_ANSWERS  # noqa: S608 - the names are the models' own columns  # nosec B608
+        + _RECORDED.format(cards="".join(f", card.{column.name}" for column in _CARD_COLUMNS))
+        + """
 LEFT JOIN review_cards AS card ON card.user_id = :user_id AND card.question_id IN (SELECT question_id FROM answer)
-"""  # noqa: S608 - the names are the models' own columns  # nosec B608
+"""
     )
-    .bindparams(bindparam("submitted_at", type_=UTCDateTime()), bindparam("answers", type_=String()))
+    .bindparams(*_ATTEMPT_BINDS)
     .columns(
-        column("attempt_id", Integer),
-        column("positions", ARRAY(Integer)),
-        column("lesson_completed", Boolean),
+        *_RECORDED_COLUMNS,
         *(column(f"card_{card_column.name}", card_column.type) for card_column in _CARD_COLUMNS),
     )
+)
+
+# The cards moved on already (read with the live questions): written in the same statement, and
+# only when the attempt is (a key used already writes nothing at all).
+_MOVING, _MAKING = move_and_make_cards_sql(only_if="EXISTS (SELECT FROM new_attempt)")
+_INSERT_WITH_ANSWERS_AND_CARDS = (
+    text(
+        _ATTEMPT_AND_ANSWERS
+        + f""", moved_cards AS (
+    {_MOVING}
+), new_cards AS (
+    {_MAKING}
+)"""
+        + _RECORDED.format(cards="")
+    )
+    .bindparams(*_ATTEMPT_BINDS, bindparam("moved", type_=String()), bindparam("new", type_=String()))
+    .columns(*_RECORDED_COLUMNS)
 )
 
 
@@ -174,17 +216,22 @@ def _answers_json(answers: Sequence[NewAnswer]) -> str:
     )
 
 
-def _insert_in_one_statement(session: Session, attempt: dict, answers: Sequence[NewAnswer]) -> RecordedAttempt | None:
-    rows = session.execute(
-        _INSERT_WITH_ANSWERS,
-        {**attempt, "answers": _answers_json(answers)},
-    ).all()
+def _insert_in_one_statement(
+    session: Session, attempt: dict, answers: Sequence[NewAnswer], cards: CardChanges | None
+) -> RecordedAttempt | None:
+    params = {**attempt, "answers": _answers_json(answers)}
+    if cards is None:
+        rows = session.execute(_INSERT_WITH_ANSWERS, params).all()
+    else:
+        rows = session.execute(_INSERT_WITH_ANSWERS_AND_CARDS, {**params, **cards.as_json()}).all()
     if not rows:
         return None
     attempt_id, inserted, lesson_completed = rows[0][0], set(rows[0][1]), rows[0][2]
+    _insert_answers(session, attempt_id, [answer for answer in answers if answer.position not in inserted])
+    if cards is not None:
+        return RecordedAttempt(attempt_id, lesson_completed=lesson_completed, cards_written=True)
     # A row per card (one row, its card columns NULL, when the learner has none of them).
     card_rows = [dict(zip(_CARD_KEYS, row[3:], strict=True)) for row in rows if row[3] is not None]
-    _insert_answers(session, attempt_id, [answer for answer in answers if answer.position not in inserted])
     return RecordedAttempt(attempt_id, card_rows, lesson_completed)
 
 

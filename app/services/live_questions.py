@@ -6,16 +6,19 @@ the moment it is saved). ``quizzes.quiz_questions`` reads them as models, which 
 misconception: about 1.3 ms of CPU on bench_1000. Grading only reads, so here the same rows are one
 registered Read (app/services/reads.py: one round trip outside any transaction, about 0.1 ms),
 turned into frozen values with the attributes grading, the stored versions and xAPI use.
+``live_quiz`` reads the learner's review cards for the questions in the same query, so that the
+submission can write them with its attempt (app/services/attempt_insert.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.models import Choice, Lesson, Misconception, Question
+from app.models import Choice, Lesson, Misconception, Question, ReviewCard
 from app.services.course_content import LessonView
 from app.services.reads import Read, read_rows
 
@@ -55,7 +58,7 @@ class LiveQuestion:
 
 # Questions in position order, each with its live choices in position order (a question without
 # one still comes, with no choices, as the models would have it).
-_LIVE_QUESTIONS = Read(
+_QUESTIONS = (
     select(
         Question.id,
         Question.kind,
@@ -76,6 +79,23 @@ _LIVE_QUESTIONS = Read(
     .where(Question.lesson_id == bindparam("lesson_id"), Question.retired_at.is_(None))
     .order_by(Question.position, Choice.position)
 )
+_QUESTION_COLUMNS = len(_QUESTIONS.selected_columns)
+_LIVE_QUESTIONS = Read(_QUESTIONS)
+# The same, each question's row carrying the learner's review card for it (NULLs for none).
+_CARD_KEYS = tuple(column.key for column in ReviewCard.__table__.columns)
+_LIVE_QUESTIONS_AND_CARDS = Read(
+    _QUESTIONS.add_columns(*ReviewCard.__table__.columns).outerjoin(
+        ReviewCard, and_(ReviewCard.question_id == Question.id, ReviewCard.user_id == bindparam("user_id"))
+    )
+)
+
+
+@dataclass(frozen=True)
+class LiveQuiz:
+    """A lesson's live questions, and the learner's review cards for them (each a mapping of ReviewCard's columns)."""
+
+    questions: list[LiveQuestion]
+    card_rows: list[dict[str, Any]]
 
 
 def _question(values: tuple, choices: list[LiveChoice]) -> LiveQuestion:
@@ -89,10 +109,33 @@ def live_questions(session: Session, lesson: Lesson | LessonView) -> list[LiveQu
     The same content as ``quizzes.quiz_questions`` gives, as values: grading them, storing their
     versions and telling xAPI about them come out the same.
     """
+    return _questions(read_rows(session, _LIVE_QUESTIONS, {"lesson_id": lesson.id}))
+
+
+def live_quiz(session: Session, lesson: Lesson | LessonView, *, learner_id: int) -> LiveQuiz:
+    """``live_questions`` and the learner's review cards for those questions, in the same query.
+
+    Read before a submission's transaction, the cards are moved on in Python and written with the
+    attempt (attempt_insert.py): one statement fewer than reading them with the attempt's insert.
+    """
+    rows = read_rows(session, _LIVE_QUESTIONS_AND_CARDS, {"lesson_id": lesson.id, "user_id": learner_id})
+    cards: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        card = row[_QUESTION_COLUMNS:]
+        if card[0] is not None:
+            cards[card[0]] = dict(zip(_CARD_KEYS, card, strict=True))  # once per card: each choice's row repeats it
+    return LiveQuiz(_questions(rows), list(cards.values()))
+
+
+def _questions(rows: list[tuple]) -> list[LiveQuestion]:
+    """The questions of the live questions' rows (one per question and live choice), in order.
+
+    Only each row's first ``_QUESTION_COLUMNS`` values are read (``live_quiz``'s carry a card after them).
+    """
     questions: list[LiveQuestion] = []
     current: tuple | None = None
     choices: list[LiveChoice] = []
-    for row in read_rows(session, _LIVE_QUESTIONS, {"lesson_id": lesson.id}):
+    for row in rows:
         if current is None or row[0] != current[0]:
             if current is not None:
                 questions.append(_question(current, choices))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar
@@ -299,11 +299,15 @@ def quiz_submit_attempt(
     submission_key: str,
     pass_mark: float,
     lesson_opened: bool = False,
+    card_rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> SubmissionResult:
     """Grade a submission, record it as a new attempt and, if passed, complete the lesson.
 
     ``lesson_opened``: the learner's progress already records the lesson opened (the page's
     outline says so), so a failed attempt need not write that again (one statement fewer).
+    ``card_rows``: the learner's review cards for these questions, read with them
+    (live_questions.live_quiz): moved on before the insert and written with it (one statement
+    fewer). None: they are read with the attempt's insert.
 
     The submission key comes from the quiz form; sending the same key again (a double click
     or a refresh) returns the attempt already recorded instead of recording another: the
@@ -325,13 +329,16 @@ def quiz_submit_attempt(
             raise
         return _already_recorded(session, existing, lesson)
     try:
-        return _record_attempt(session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened)
+        return _record_attempt(
+            session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened, card_rows
+        )
     except _LostRace:
         # Another submission of this learner's (another key, another tab) made a row this one
         # made too, a review card or the lesson's progress, and committed first: everything was
-        # rolled back, and recording again now finds that row and moves it on.
+        # rolled back, and recording again now finds that row and moves it on (the cards read
+        # before are out of date: read again with the insert).
         return _record_attempt(
-            session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened, last_try=True
+            session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened, None, last_try=True
         )
 
 
@@ -348,10 +355,15 @@ def _record_attempt(
     submission_key: str,
     pass_mark: float,
     lesson_opened: bool,
+    card_rows: Sequence[Mapping[str, Any]] | None,
     *,
     last_try: bool = False,
 ) -> SubmissionResult:
     """Record a checked submission as a new attempt (see ``quiz_submit_attempt``); commits once."""
+    # Every mistake becomes a review card and every answer moves an existing one, saved with the
+    # attempt (the rules are in app/services/review.py, which imports this module).
+    from app.services.review import cards_moves, cards_record_answers
+
     when = utcnow()
     results: dict[int, bool] = {}
     answers = []
@@ -386,17 +398,17 @@ def _record_attempt(
         "pass_mark": pass_mark,
         "passed": passed,
     }
+    cards = None
+    if card_rows is not None:
+        _, cards = cards_moves(user_id=learner.id, results=results, when=when, card_rows=card_rows)
     try:
-        recorded = attempt_insert(session, attempt, answers)
+        recorded = attempt_insert(session, attempt, answers, cards)
         if recorded is None:  # the key was used already (a double click, a refresh)
             existing = _existing_attempt(session, learner, submission_key)
             assert existing is not None, "the insert found the key taken"
             return _already_recorded(session, existing, lesson)
-        # Every mistake becomes a review card and every answer moves an existing one, saved with
-        # the attempt (the rules are in app/services/review.py, which imports this module).
-        from app.services.review import cards_record_answers
-
-        cards_record_answers(session, user_id=learner.id, results=results, when=when, card_rows=recorded.card_rows)
+        if not recorded.cards_written:
+            cards_record_answers(session, user_id=learner.id, results=results, when=when, card_rows=recorded.card_rows)
         xapi_quiz_submitted(
             session,
             learner_id=learner.id,

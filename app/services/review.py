@@ -24,21 +24,20 @@ testable with fixed datetimes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import String, bindparam, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.models import Choice, Course, Question, ReviewAnswer, ReviewCard, User
 from app.models.types import utcnow
 from app.question_kinds import KINDS
+from app.services.card_write import CardChanges, cards_write
 from app.services.errors import QuizInputError
 from app.services.quizzes import SUBMISSION_KEY_PATTERN, check_answers, choices_snapshot, shown_order
 from app.services.reads import Read, read_rows
@@ -122,6 +121,33 @@ class CardRow:
     created_at: datetime
 
 
+def cards_moves(
+    *, user_id: int, results: Mapping[int, bool], when: datetime, card_rows: Iterable[Mapping[str, Any]]
+) -> tuple[dict[int, Rating], CardChanges]:
+    """What one attempt's answers ({question id: right?}) do to the learner's cards; nothing is written.
+
+    ``card_rows``: the learner's cards for these questions (each a mapping of ReviewCard's
+    columns). Returns the rating each answer gave and the cards to save: every card answered
+    moved on, and a new card for each question answered wrong that had none.
+    """
+    cards = {card.question_id: card for card in (CardRow(**row) for row in card_rows)}
+    ratings: dict[int, Rating] = {}
+    new_cards = []
+    moved = []
+    for question_id, is_correct in results.items():
+        card = cards.get(question_id)
+        if card is None:
+            if not is_correct:
+                new_cards.append(card_new(user_id=user_id, question_id=question_id, when=when))
+                ratings[question_id] = Rating.Again
+            continue
+        rating = answer_rating(is_correct=is_correct, previous_rating=card.last_rating)
+        card_schedule(card, rating, when)
+        ratings[question_id] = rating
+        moved.append(card)
+    return ratings, CardChanges(moved, new_cards)
+
+
 def cards_record_answers(
     session: Session,
     *,
@@ -151,90 +177,9 @@ def cards_record_answers(
                 select(table).where(table.c.user_id == user_id, table.c.question_id.in_(list(results)))
             )
         )
-    cards = {card.question_id: card for card in (CardRow(**row) for row in card_rows)}
-    ratings: dict[int, Rating] = {}
-    new_cards = []
-    moved = []
-    for question_id, is_correct in results.items():
-        card = cards.get(question_id)
-        if card is None:
-            if not is_correct:
-                new_cards.append(card_new(user_id=user_id, question_id=question_id, when=when))
-                ratings[question_id] = Rating.Again
-            continue
-        rating = answer_rating(is_correct=is_correct, previous_rating=card.last_rating)
-        card_schedule(card, rating, when)
-        ratings[question_id] = rating
-        moved.append(card)
-    _cards_write(session, moved, new_cards)
+    ratings, changes = cards_moves(user_id=user_id, results=results, when=when, card_rows=card_rows)
+    cards_write(session, changes)
     return ratings
-
-
-def _cards_write(session: Session, moved: list[CardRow], new_cards: list[ReviewCard]) -> None:
-    """Write back the cards moved on and insert the new ones.
-
-    A submission runs the same number of statements whether its mistakes are new or made before:
-    on PostgreSQL one (``_WRITE_CARDS``: the UPDATE and the INSERT, the cards as two JSON
-    texts); elsewhere one UPDATE by primary key for the moved and one INSERT
-    for the new (each one round trip).
-    """
-    if not moved and not new_cards:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        moved_rows = [{key: getattr(card, key) for key in _MOVED_KEYS} for card in moved]
-        new_rows = [{key: getattr(card, key) for key in _NEW_CARD_COLUMNS} for card in new_cards]
-        params = {"moved": json.dumps(moved_rows, default=_json_time), "new": json.dumps(new_rows, default=_json_time)}
-        session.execute(_WRITE_CARDS, params)
-        return
-    if moved:
-        session.execute(
-            update(ReviewCard), [{key: getattr(card, key) for key in ("id", *_SCHEDULE_COLUMNS)} for card in moved]
-        )
-    if new_cards:
-        session.execute(
-            insert(ReviewCard), [{key: getattr(card, key) for key in _NEW_CARD_COLUMNS} for card in new_cards]
-        )
-
-
-# What card_schedule changes on a card.
-_SCHEDULE_COLUMNS = ("due", "state", "step", "stability", "difficulty", "last_review", "last_rating")
-# What a new card's INSERT writes.
-_NEW_CARD_COLUMNS = tuple(column.key for column in ReviewCard.__table__.columns if column.key != "id")
-
-
-_MOVED_KEYS = ("id", *_SCHEDULE_COLUMNS)
-
-
-def _recordset_columns(keys: Iterable[str]) -> str:
-    """``name type, ...`` for json_to_recordset: each card column with its own PostgreSQL type."""
-    dialect = postgresql.dialect()
-    return ", ".join(f"{key} {ReviewCard.__table__.c[key].type.compile(dialect=dialect)}" for key in keys)
-
-
-def _json_time(value: Any) -> str:
-    """A card's time in the write's JSON: ISO 8601 with its offset, the same instant for timestamptz."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.isoformat()
-    raise TypeError(f"not a card value for the JSON write: {value!r}")
-
-
-# The cards travel as two JSON texts (json_to_recordset makes them rows), so the text is the same
-# for any number of cards (compiled once), and the driver converts two strings instead of an array
-# per column, each element on its own: 0.52 -> 0.30 ms of CPU for a submission moving four cards
-# and making one (A/B on bench_1000, the same rows written).
-_WRITE_CARDS = text(
-    f"""
-WITH moved AS (
-    UPDATE review_cards AS card
-    SET {", ".join(f"{key} = moved.{key}" for key in _SCHEDULE_COLUMNS)}
-    FROM json_to_recordset(CAST(:moved AS json)) AS moved ({_recordset_columns(_MOVED_KEYS)})
-    WHERE card.id = moved.id
-)
-INSERT INTO review_cards ({", ".join(_NEW_CARD_COLUMNS)})
-SELECT {", ".join(_NEW_CARD_COLUMNS)}
-FROM json_to_recordset(CAST(:new AS json)) AS new ({_recordset_columns(_NEW_CARD_COLUMNS)})
-"""  # noqa: S608 - the names are the model's own columns  # nosec B608
-).bindparams(bindparam("moved", type_=String()), bindparam("new", type_=String()))
 
 
 # Built once: the course overview and /me/ count on every request, as a Read (app/services/reads.py):

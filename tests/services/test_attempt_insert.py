@@ -206,3 +206,100 @@ def test_passing_again_keeps_the_first_completion_and_on_postgresql_is_one_state
         select(LessonProgress).where(LessonProgress.user_id == learner, LessonProgress.lesson_id == lesson.id)
     )
     assert progress.completed_at == completed_at
+
+
+def submit_with_cards(session, learner_id, lesson, answers, key, *, card_rows=None, lesson_opened=False):
+    """Submit as the quiz page does: the live questions and the learner's cards read together first
+    (``card_rows`` given: cards read earlier, as a page whose read was overtaken)."""
+    from app.services.live_questions import live_quiz
+
+    live = live_quiz(session, lesson, learner_id=learner_id)
+    return quiz_submit_attempt(
+        session,
+        learner=session.get(User, learner_id),
+        lesson=lesson,
+        questions=live.questions,
+        answers=answers,
+        submission_key=key,
+        pass_mark=0.8,
+        lesson_opened=lesson_opened,
+        card_rows=live.card_rows if card_rows is None else card_rows,
+    )
+
+
+def cards_by_question(session) -> dict[int, tuple]:
+    session.expire_all()
+    return {
+        card.question_id: (card.id, card.state, card.step, card.due, card.last_review, card.last_rating)
+        for card in session.scalars(select(ReviewCard))
+    }
+
+
+def test_cards_read_with_the_live_questions_are_moved_and_written_with_the_attempt(session, tiny):
+    """The quiz page's way: the cards come with the live questions, are moved on before the insert
+    and written by it; on PostgreSQL a failed attempt at an opened lesson is that one statement."""
+    from tests.conftest import count_queries
+
+    lesson, questions, learner = tiny
+    first = submit_with_cards(session, learner, lesson, every_wrong(questions), uuid.uuid4().hex)
+    made = cards_by_question(session)
+    assert set(made) == {q.id for q in questions}
+    assert all(card[4] == session.get(QuizAttempt, first.attempt_id).submitted_at for card in made.values())
+
+    from app.services.live_questions import live_quiz
+
+    live = live_quiz(session, lesson, learner_id=learner)  # read outside the count, as the page reads it
+    user = session.get(User, learner)
+    with count_queries(session.get_bind()) as counted:
+        later = quiz_submit_attempt(
+            session,
+            learner=user,
+            lesson=lesson,
+            questions=live.questions,
+            answers=every_wrong(questions),
+            submission_key=uuid.uuid4().hex,
+            pass_mark=0.8,
+            lesson_opened=True,
+            card_rows=live.card_rows,
+        )
+    if session.get_bind().dialect.name == "postgresql":
+        assert counted() == 1
+    moved = cards_by_question(session)
+    when = session.get(QuizAttempt, later.attempt_id).submitted_at
+    assert {q: card[0] for q, card in moved.items()} == {q: card[0] for q, card in made.items()}  # the same cards
+    assert all(card[4] == when and card[3] > made[q][3] for q, card in moved.items())  # each moved on, later due
+
+
+def test_a_key_sent_again_with_the_cards_moves_none_of_them(session, tiny):
+    """A double click: the second submission finds its attempt and writes no card (a moved card
+    would count the same answers twice)."""
+    lesson, questions, learner = tiny
+    key = uuid.uuid4().hex
+    first = submit_with_cards(session, learner, lesson, every_wrong(questions), key)
+    before = cards_by_question(session)
+
+    again = submit_with_cards(session, learner, lesson, every_wrong(questions), key)
+
+    assert again.attempt_id == first.attempt_id and not again.newly_recorded
+    assert cards_by_question(session) == before
+    assert count(session, QuizAttempt) == 1
+
+
+def test_cards_made_meanwhile_by_another_submission_are_moved_not_made_again(session, tiny):
+    """The cards were read before another tab's submission made them: the insert of the same
+    cards fails, everything is rolled back, and the attempt is recorded again moving them on."""
+    lesson, questions, learner = tiny
+    from app.services.live_questions import live_quiz
+
+    stale = live_quiz(session, lesson, learner_id=learner).card_rows
+    assert stale == []
+    submit_with_cards(session, learner, lesson, every_wrong(questions), uuid.uuid4().hex)
+    made = cards_by_question(session)
+
+    later = submit_with_cards(session, learner, lesson, every_wrong(questions), uuid.uuid4().hex, card_rows=stale)
+
+    assert later.newly_recorded and count(session, QuizAttempt) == 2
+    moved = cards_by_question(session)
+    when = session.get(QuizAttempt, later.attempt_id).submitted_at
+    assert {q: card[0] for q, card in moved.items()} == {q: card[0] for q, card in made.items()}
+    assert all(card[4] == when for card in moved.values())

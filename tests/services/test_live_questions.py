@@ -86,3 +86,38 @@ def test_grading_the_values_records_what_grading_the_models_records(session, les
     assert recorded[0][0] is (answer == "right")
     values = live_questions(session, lesson)
     assert all(KINDS[q.kind].is_right(q.live_choices, pick(q)) is (answer == "right") for q in values)
+
+
+def test_live_quiz_has_the_live_questions_and_only_this_learners_cards_for_them(
+    session, lesson, learner, other_learner
+):
+    """The submission's one read: the same questions as live_questions, with the learner's own cards
+    for them (another learner's, and a card for another lesson's question, are not theirs to move)."""
+    from app.models import Lesson, ReviewCard
+    from app.services.live_questions import live_quiz
+    from app.services.review import card_new
+
+    questions = live_questions(session, lesson)
+    elsewhere = session.scalars(
+        select(Question).join(Lesson).where(Question.lesson_id != lesson.id, Question.retired_at.is_(None))
+    ).first()
+    assert elsewhere is not None  # the factory course has another lesson with a quiz
+    now = utcnow()
+    session.add_all(
+        [
+            card_new(user_id=learner, question_id=questions[0].id, when=now),
+            card_new(user_id=learner, question_id=elsewhere.id, when=now),
+            card_new(user_id=other_learner, question_id=questions[1].id, when=now),
+        ]
+    )
+    session.commit()
+
+    quiz = live_quiz(session, lesson, learner_id=learner)
+
+    assert quiz.questions == questions
+    (card,) = quiz.card_rows
+    stored = session.scalar(
+        select(ReviewCard).where(ReviewCard.user_id == learner, ReviewCard.question_id == questions[0].id)
+    )
+    assert card == {column.key: getattr(stored, column.key) for column in ReviewCard.__table__.columns}
+    assert live_quiz(session, lesson, learner_id=other_learner).card_rows[0]["question_id"] == questions[1].id
