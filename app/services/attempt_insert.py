@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from app.models import AttemptAnswer, QuizAttempt, ReviewCard, ShownQuestion
 from app.models.types import UTCDateTime, utcnow
 from app.services.card_write import CardChanges, cards_write, move_and_make_cards_sql
+from app.services.writes import Write, write_rows
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ LEFT JOIN review_cards AS card ON card.user_id = :user_id AND card.question_id I
 # The cards moved on already (read with the live questions): written in the same statement, and
 # only when the attempt is (a key used already writes nothing at all).
 _MOVING, _MAKING = move_and_make_cards_sql(only_if="EXISTS (SELECT FROM new_attempt)")
-_INSERT_WITH_ANSWERS_AND_CARDS = (
+_INSERT_WITH_ANSWERS_AND_CARDS = Write(
     text(
         _ATTEMPT_AND_ANSWERS
         + f""", moved_cards AS (
@@ -220,10 +221,11 @@ def _insert_in_one_statement(
     session: Session, attempt: dict, answers: Sequence[NewAnswer], cards: CardChanges | None
 ) -> RecordedAttempt | None:
     params = {**attempt, "answers": _answers_json(answers)}
+    rows: Sequence[Sequence[Any]]
     if cards is None:
         rows = session.execute(_INSERT_WITH_ANSWERS, params).all()
     else:
-        rows = session.execute(_INSERT_WITH_ANSWERS_AND_CARDS, {**params, **cards.as_json()}).all()
+        rows = write_rows(session, _INSERT_WITH_ANSWERS_AND_CARDS, {**params, **cards.as_json()})
     if not rows:
         return None
     attempt_id, inserted, lesson_completed = rows[0][0], set(rows[0][1]), rows[0][2]

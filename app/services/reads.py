@@ -44,7 +44,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.sql import ClauseElement, Executable
-from sqlalchemy.sql.selectable import CompoundSelect, Select
+from sqlalchemy.sql.selectable import CompoundSelect, Select, TextualSelect
 
 _USING_DATABASE = "reads.using_database"
 _AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
@@ -92,7 +92,7 @@ class Read:
     Build its statement with a named ``bindparam`` for each value that changes per call.
     """
 
-    statement: Select | CompoundSelect
+    statement: Select | CompoundSelect | TextualSelect  # a text() with .columns(): writes.Write's
     _plans: WeakKeyDictionary[Dialect, _Plan | None] = field(default_factory=WeakKeyDictionary, init=False, repr=False)
 
     def plan(self, dialect: Dialect) -> _Plan | None:
@@ -132,7 +132,7 @@ def read_rows(session: Session | scoped_session[Session], statement: Read | Exec
     # In a transaction, or bound to one Connection (no pool to borrow from): through the session.
     if not isinstance(engine, Engine):
         return [tuple(row) for row in own.execute(executable, params)]
-    if isinstance(statement, Read) and not _has_statement_listeners(engine):
+    if isinstance(statement, Read) and not has_statement_listeners(engine):
         plan = statement.plan(engine.dialect)
         if plan is not None:
             rows = _read_on_the_driver(engine, statement, plan, params)
@@ -141,7 +141,8 @@ def read_rows(session: Session | scoped_session[Session], statement: Read | Exec
     return read_in_autocommit(engine, executable, params)
 
 
-def _has_statement_listeners(engine: Engine) -> bool:
+def has_statement_listeners(engine: Engine) -> bool:
+    """Whether anything listens to the engine's statements (query counting, tracing): they need SQLAlchemy's path."""
     return bool(engine.dispatch.before_cursor_execute or engine.dispatch.after_cursor_execute)
 
 
@@ -199,10 +200,10 @@ def _read_on_the_driver(engine: Engine, read: Read, plan: _Plan, params: dict) -
         if not clean:
             pooled.invalidate()
         pooled.close()
-    return _converted(rows, plan.converted)
+    return converted_rows(rows, plan.converted)
 
 
-def _converted(rows: Sequence, converted: tuple[tuple[int, Callable], ...]) -> list[tuple]:
+def converted_rows(rows: Sequence, converted: tuple[tuple[int, Callable], ...]) -> list[tuple]:
     """The driver's rows with each column that has a result processor converted, as tuples.
 
     Only those columns are visited (7 of the 24 in signed_in_user.py's user-and-course read,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.services.reads import _converted
+from app.services.reads import converted_rows
 from app.services.user_sessions import SessionLimits
 
 
@@ -16,12 +16,12 @@ def test_only_the_converted_columns_are_changed_and_null_stays_none():
         return value * 2
 
     rows = [(1, None, "a", 3), (2, 5, None, None)]
-    assert _converted(rows, ((1, doubled), (3, str))) == [(1, None, "a", "3"), (2, 10, None, None)]
+    assert converted_rows(rows, ((1, doubled), (3, str))) == [(1, None, "a", "3"), (2, 10, None, None)]
     assert calls == [5]  # a NULL never reaches a processor
 
 
 def test_rows_with_nothing_to_convert_come_back_as_tuples():
-    assert _converted([[1, "a"], (2, None)], ()) == [(1, "a"), (2, None)]
+    assert converted_rows([[1, "a"], (2, None)], ()) == [(1, "a"), (2, None)]
 
 
 def test_the_session_limits_follow_the_configuration_each_time_they_are_read():

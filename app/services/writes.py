@@ -1,0 +1,78 @@
+"""A registered statement that writes, run on the driver's cursor in the session's transaction.
+
+The quiz submission is the busiest write, and its one statement (the attempt, its answers and
+the learner's review cards: app/services/attempt_insert.py) cost as much CPU in SQLAlchemy's
+execution and result objects as in the driver (profiled on bench_1000: about 40% of the
+statement's share of a submission was SQLAlchemy's Connection, execution context and result).
+Here it is run as reads.py runs a ``Read``: compiled once per database, its parameters passed
+through each type's bind processor and its columns through each type's result processor, on the
+driver's cursor of the Connection the ORM session holds for its transaction. The transaction
+is the session's: it commits or rolls back with it.
+
+SQLAlchemy's own path is taken whenever the fast one would hide something: while the engine has
+statement listeners (query counting, tracing) and for a statement whose parameters SQLAlchemy
+renders at execution. A driver error is raised as SQLAlchemy raises it (``IntegrityError`` for
+a unique key, ``DBAPIError`` otherwise), and a dropped connection is invalidated as SQLAlchemy
+would, so callers catch the same exceptions either way.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, scoped_session
+
+from app.services.reads import Read, converted_rows, has_statement_listeners
+
+
+class Write(Read):
+    """A statement that writes (and may return rows), registered once at import for ``write_rows``.
+
+    Build it with a named ``bindparam`` for each value that changes per call; a ``text()``
+    statement says its result's columns with ``.columns(...)``.
+    """
+
+
+def write_rows(session: Session | scoped_session[Session], write: Write, params: dict) -> list[tuple]:
+    """Run ``write`` with ``params`` in the session's transaction (begun if none is); its rows as tuples.
+
+    The rows and the database's changes are those ``session.execute(write.statement, params)``
+    gives. Like that call, it does not flush the session first.
+    """
+    own = session() if isinstance(session, scoped_session) else session
+    connection = own.connection()  # the session's transaction, as session.execute would begin it
+    dialect = connection.dialect
+    plan = None if has_statement_listeners(connection.engine) else write.plan(dialect)
+    if plan is None:
+        return [tuple(row) for row in own.execute(write.statement, params)]
+    parameters = plan.parameters(params)  # a missing parameter raises here, as SQLAlchemy's would
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is None:  # only after a detach or invalidation: SQLAlchemy's path says so
+        return [tuple(row) for row in own.execute(write.statement, params)]
+    cursor = None
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(plan.compiled.string, parameters)
+        description = cursor.description  # None for a statement that returns no rows
+        rows = cursor.fetchall() if description is not None else []
+        if plan.converted is None and description is not None:
+            processors = write.result_processors(dialect, description)
+            plan.converted = tuple((index, process) for index, process in enumerate(processors) if process is not None)
+    except dialect.loaded_dbapi.Error as error:
+        dropped = dialect.is_disconnect(error, dbapi_connection, cursor)
+        if dropped:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            plan.compiled.string,
+            parameters,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=dropped,
+            dialect=dialect,
+        ) from error
+    finally:
+        if cursor is not None:
+            with suppress(dialect.loaded_dbapi.Error):  # a dropped connection's cursor: reported above
+                cursor.close()
+    return converted_rows(rows, plan.converted or ())
