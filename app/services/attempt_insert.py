@@ -225,7 +225,7 @@ def _insert_in_one_statement(
     if cards is None:
         rows = session.execute(_INSERT_WITH_ANSWERS, params).all()
     else:
-        rows = write_rows(session, _INSERT_WITH_ANSWERS_AND_CARDS, {**params, **cards.as_json()})
+        rows = write_rows(session, _INSERT_WITH_ANSWERS_AND_CARDS, {**params, **cards.params()})
     if not rows:
         return None
     attempt_id, inserted, lesson_completed = rows[0][0], set(rows[0][1]), rows[0][2]

@@ -145,7 +145,7 @@ def cards_moves(
         card_schedule(card, rating, when)
         ratings[question_id] = rating
         moved.append(card)
-    return ratings, CardChanges(moved, new_cards)
+    return ratings, CardChanges(user_id, moved, new_cards)
 
 
 def cards_record_answers(

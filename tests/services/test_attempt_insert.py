@@ -303,3 +303,25 @@ def test_cards_made_meanwhile_by_another_submission_are_moved_not_made_again(ses
     when = session.get(QuizAttempt, later.attempt_id).submitted_at
     assert {q: card[0] for q, card in moved.items()} == {q: card[0] for q, card in made.items()}
     assert all(card[4] == when for card in moved.values())
+
+
+def test_a_card_write_moves_only_the_given_learners_cards(session, tiny, other_learner):
+    """The write finds moved cards among the learner's own: another learner's card id sent with
+    this learner's changes is left as it was (on either database)."""
+    from app.services.card_write import CardChanges, cards_write
+    from app.services.review import CardRow
+
+    lesson, questions, learner = tiny
+    submit(session, learner, lesson, questions, every_wrong(questions), uuid.uuid4().hex)
+    before = cards_by_question(session)
+    theirs = session.scalars(select(ReviewCard).where(ReviewCard.user_id == learner)).first()
+    moved = CardRow(**{column.key: getattr(theirs, column.key) for column in ReviewCard.__table__.columns})
+    moved.due, moved.last_rating = moved.due.replace(year=moved.due.year + 1), 4
+
+    cards_write(session, CardChanges(other_learner, [moved], []))
+    session.commit()
+    assert cards_by_question(session) == before
+
+    cards_write(session, CardChanges(learner, [moved], []))
+    session.commit()
+    assert cards_by_question(session)[moved.question_id][3] == moved.due
