@@ -1,8 +1,10 @@
 """A learner's history: what they did, in order. Plans are data; the writer turns them into the
 rows a real learner's submissions would have left, exactly as ``quiz_submit_attempt`` records
 them: an AttemptAnswer per live question pointing at its shown version, with the order that
-attempt's key shows and the picks, and a LessonProgress row completed at the first passing
-attempt."""
+attempt's key shows and the picks, a LessonProgress row completed at the first passing
+attempt, and a ReviewCard for each question they ever answered wrong, moved on by each of
+their answers to it since, as FSRS schedules it (app/services/review.py). Reviews themselves
+are not planned: no ReviewAnswer rows."""
 
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from app.devdata.rows import Sink, sink_for
 from app.devdata.shape import CourseShape, LessonShape, QuizQuestion, course_shape
-from app.models import AttemptAnswer, Course, LessonProgress, QuizAttempt
+from app.models import AttemptAnswer, Course, LessonProgress, QuizAttempt, ReviewCard
 from app.models.progress import indexes_text
 from app.services.pass_rule import is_pass
 from app.services.quizzes import shown_order
+from app.services.review import CardRow, answer_rating, card_row_new, card_schedule
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class HistoryCounts:
     answers: int = 0
     progress_rows: int = 0
     completions: int = 0
+    cards: int = 0
 
 
 def _answer_columns(sink: Sink, question: QuizQuestion, variant_index: int, order: tuple[int, ...]) -> dict:
@@ -75,6 +79,7 @@ def write_history(
     counts: HistoryCounts,
 ) -> None:
     """Queue the rows of one learner's planned visits on ``sink``, counting them in ``counts``."""
+    cards: dict[int, CardRow] = {}  # by question: made at its first wrong answer, then moved on by each
     for visit in visits:
         completed_at = visit.done_at if not visit.lesson.questions else None
         questions = visit.lesson.questions
@@ -83,7 +88,9 @@ def write_history(
             submission_key = f"{rng.getrandbits(128):032x}"
             correct = 0
             for position, (question, variant_index) in enumerate(zip(questions, attempt.variants, strict=True), 1):
-                correct += question.variants[variant_index].is_correct
+                is_correct = question.variants[variant_index].is_correct
+                correct += is_correct
+                _card_answered(sink, cards, learner_id, question.id, is_correct, attempt.at)
                 # The order quiz_submit_attempt would have shown for this key.
                 order = tuple(
                     shown_order(
@@ -135,6 +142,25 @@ def write_history(
         )
         counts.progress_rows += 1
         counts.completions += completed_at is not None
+    for card in cards.values():
+        sink.add(ReviewCard, {column: getattr(card, column) for column in _CARD_COLUMNS})
+    counts.cards += len(cards)
+
+
+_CARD_COLUMNS = tuple(column.key for column in ReviewCard.__table__.columns)
+
+
+def _card_answered(
+    sink: Sink, cards: dict[int, CardRow], learner_id: int, question_id: int, is_correct: bool, at: datetime
+) -> None:
+    """What one answer does to the learner's card for its question, as cards_moves does it for an attempt."""
+    card = cards.get(question_id)
+    if card is not None:
+        card_schedule(card, answer_rating(is_correct=is_correct, previous_rating=card.last_rating), at)
+    elif not is_correct:
+        cards[question_id] = card_row_new(
+            card_id=sink.take_id(ReviewCard), user_id=learner_id, question_id=question_id, when=at
+        )
 
 
 def histories_write(

@@ -49,6 +49,7 @@ class SeedReport:
     answers: int = 0
     progress_rows: int = 0
     completions: int = 0
+    review_cards: int = 0
     finished: int = 0
     links: int = 0
     invitations: int = 0
@@ -65,7 +66,7 @@ class SeedReport:
         return (
             f"{self.learners:,} learners ({self.finished:,} finished the course), {self.counsellors} counsellors, "
             f"{self.admins} admins; {self.attempts:,} attempts, {self.answers:,} answers, "
-            f"{self.progress_rows:,} lesson progress rows; {self.links:,} links, "
+            f"{self.progress_rows:,} lesson progress rows, {self.review_cards:,} review cards; {self.links:,} links, "
             f"{self.invitations:,} invitations, {self.progress_views:,} progress views, "
             f"{self.audit_events:,} audit events; in {self.seconds:.1f} s"
         )
@@ -167,5 +168,6 @@ def seed_population(
     report.learner_ids = (first_learner, last_learner)
     report.attempts, report.answers = counts.attempts, counts.answers
     report.progress_rows, report.completions = counts.progress_rows, counts.completions
+    report.review_cards = counts.cards
     report.seconds = time.perf_counter() - started
     return report

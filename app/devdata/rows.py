@@ -30,6 +30,7 @@ from app.models import (
     LessonProgress,
     ProgressView,
     QuizAttempt,
+    ReviewCard,
     User,
 )
 
@@ -39,6 +40,7 @@ TABLES = (
     LessonProgress,
     QuizAttempt,
     AttemptAnswer,
+    ReviewCard,
     Invitation,
     CounsellorLink,
     ProgressView,

@@ -100,6 +100,25 @@ def card_new(*, user_id: int, question_id: int, when: datetime) -> ReviewCard:
     return card
 
 
+def card_row_new(*, card_id: int, user_id: int, question_id: int, when: datetime) -> CardRow:
+    """``card_new`` as a plain CardRow with the id given (made in bulk without the ORM: seeded histories)."""
+    card = CardRow(
+        id=card_id,
+        user_id=user_id,
+        question_id=question_id,
+        due=when,
+        stability=None,
+        difficulty=None,
+        state=int(State.Learning),
+        step=0,
+        last_review=None,
+        last_rating=int(Rating.Again),
+        created_at=when,
+    )
+    card_schedule(card, Rating.Again, when)
+    return card
+
+
 @dataclass
 class CardRow:
     """A card's columns as plain values: the copies ``cards_record_answers`` moves on and writes back.

@@ -213,6 +213,47 @@ def test_rows_match_what_quiz_submit_attempt_writes(app, session, course, seeded
     assert rows(session.get(QuizAttempt, real.id)) == rows(session.get(QuizAttempt, seeded_attempt.id))
 
 
+def test_review_cards_are_what_the_learners_answers_would_have_made(session, course, seeded):
+    """Each learner's cards are those their attempts, replayed in order through the quiz's own card
+    rules (review.cards_moves), make: one per question ever answered wrong, moved on by each
+    answer since; a learner who never answered wrong has none."""
+    from app.models import ReviewCard
+    from app.services.review import cards_moves
+
+    report, _ = seeded
+    columns = [column.key for column in ReviewCard.__table__.columns if column.key != "id"]
+    stored: dict[int, dict[int, tuple]] = defaultdict(dict)
+    for card in session.scalars(select(ReviewCard)):
+        stored[card.user_id][card.question_id] = tuple(getattr(card, key) for key in columns)
+    assert sum(len(cards) for cards in stored.values()) == report.review_cards > 0
+
+    attempts = session.scalars(
+        select(QuizAttempt)
+        .options(selectinload(QuizAttempt.answers))
+        .order_by(QuizAttempt.submitted_at, QuizAttempt.id)
+    ).all()
+    replayed: dict[int, dict[int, dict]] = defaultdict(dict)
+    for attempt in attempts:
+        cards = replayed[attempt.user_id]
+        results = {answer.question_id: answer.is_correct for answer in attempt.answers}
+        _, changes = cards_moves(
+            user_id=attempt.user_id,
+            results=results,
+            when=attempt.submitted_at,
+            card_rows=[cards[question_id] for question_id in results if question_id in cards],
+        )
+        for card in [*changes.moved, *changes.new]:
+            cards[card.question_id] = {"id": 0, **{key: getattr(card, key) for key in columns}}
+    expected = {
+        user_id: {question_id: tuple(card[key] for key in columns) for question_id, card in cards.items()}
+        for user_id, cards in replayed.items()
+        if cards
+    }
+    assert stored == expected
+    wrong_answerers = {attempt.user_id for attempt in attempts if any(not a.is_correct for a in attempt.answers)}
+    assert set(stored) == wrong_answerers
+
+
 def test_progress_rows_agree_with_the_attempts_and_the_unlocking_rule(session, course, seeded):
     report, now = seeded
     quizzes = live_quizzes(session, course)
