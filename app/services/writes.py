@@ -52,8 +52,7 @@ def write_rows(session: Session | scoped_session[Session], write: Write, params:
         return [tuple(row) for row in own.execute(write.statement, params)]
     cursor = None
     try:
-        cursor = dbapi_connection.cursor()
-        cursor.execute(plan.compiled.string, parameters)
+        cursor = plan.execute(dbapi_connection, parameters)
         description = cursor.description  # None for a statement that returns no rows
         rows = cursor.fetchall() if description is not None else []
         if plan.converted is None and description is not None:

@@ -388,3 +388,22 @@ def test_a_user_read_outside_can_still_be_changed_and_saved(app, learner):
         db.session.commit()
         db.session.remove()
         assert db.session.get(User, learner).display_name == "Renamed"
+
+
+def test_a_read_with_a_percent_sign_and_a_value_used_twice_gives_sqlalchemys_rows(app, session, course, learner):
+    """The driver's way converts the placeholders once (PostgreSQL's $n on psycopg): a literal %
+    and a parameter named twice come out as through SQLAlchemy."""
+    create_user(app, "percent%sign@example.org", name="Per Cent")
+    fresh_request(session)
+    read = Read(
+        select(User.email, literal_column("'100%'"))
+        .where((User.email.like("%\\%%", escape="\\")) | (User.id == bindparam("user_id")))
+        .where(User.id != bindparam("user_id") + 1000000)
+        .order_by(User.email)
+    )
+    through_driver = read_rows(db.session, read, {"user_id": learner})
+    with count_queries(db.engine):  # listened to: SQLAlchemy's own path
+        through_sqlalchemy = read_rows(db.session, read, {"user_id": learner})
+    assert through_driver == through_sqlalchemy
+    assert [row[0] for row in through_driver] == sorted(["learner@example.org", "percent%sign@example.org"])
+    assert {row[1] for row in through_driver} == {"100%"}

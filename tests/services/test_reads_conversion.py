@@ -31,3 +31,19 @@ def test_the_session_limits_follow_the_configuration_each_time_they_are_read():
     )
     config["SESSION_IDLE_DAYS"] = 1
     assert SessionLimits.from_config(config).idle == timedelta(days=1)
+
+
+def test_pyformat_becomes_postgresqls_own_placeholders_once_per_name():
+    from app.services.reads import native_placeholders
+
+    sql = "SELECT %(a)s, %(b)s WHERE x LIKE 'a%%' AND y = %(a)s"
+    assert native_placeholders(sql) == ("SELECT $1, $2 WHERE x LIKE 'a%' AND y = $1", ("a", "b"))
+    assert native_placeholders("SELECT 1") == ("SELECT 1", ())
+
+
+def test_sql_it_does_not_know_how_to_convert_is_left_to_the_driver():
+    from app.services.reads import native_placeholders
+
+    assert native_placeholders("SELECT %s") is None  # a placeholder without a name
+    assert native_placeholders("SELECT 100 % 7") is None  # a lone percent sign
+    assert native_placeholders("SELECT $$text$$") is None  # dollar quoting
