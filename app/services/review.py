@@ -2,10 +2,11 @@
 
 How answers feed the cards (one card per learner and question, ``app/models/review.py``):
 
-- Quiz attempts: ``quiz_submit_attempt`` calls ``cards_record_answers`` for every answer of the
-  new attempt, after the attempt is inserted and before its one commit, so the attempt and the
-  cards it moves are saved together or not at all (a double submission records nothing twice,
-  since the attempt already recorded is returned before grading).
+- Quiz attempts: every answer of a new attempt moves its card on (``cards_moves``), saved in the
+  attempt's own transaction and, on the quiz page's path, in the attempt's own statement
+  (app/services/attempt_insert.py), so the attempt and the cards it moves are saved together or
+  not at all: a key sent twice records the attempt once and moves no card twice. Without cards
+  read beforehand, ``cards_record_answers`` reads them after the insert and writes them.
 - Review answers: ``review_submit`` grades the review page's answers with the same grader
   (``app/question_kinds.py``), records them and moves their cards, in one commit.
 - The rating of an answer: wrong is Again; right just after a wrong answer to the same
