@@ -36,25 +36,11 @@ from pathlib import Path
 
 from bench.client import ANY_CSRF as CSRF
 from bench.client import QUESTION_INPUT
+from bench.proc import postgres_cpu_seconds
 from bench.settings import COURSE, BenchError, Settings, say
 
 MEASURE = "BENCH_CPU_DATABASE_URL"  # set for the measuring process: the database main() prepared
 BASE_URL = "https://localhost"  # production's cookies are Secure: the test client must ask over https
-
-
-def postgres_cpu_seconds(proc: Path = Path("/proc")) -> float:
-    """CPU time (user and system) used so far by every process named postgres on this machine."""
-    ticks = 0
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        name, _, rest = text.rpartition(") ")  # the last: a command name may hold ") " itself
-        if name.endswith("(postgres"):
-            fields = rest.split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from bench.client import UserSession, http_request
 from bench.database import quiesce_database
+from bench.proc import CpuSample, cpu_per_request
 from bench.server import Server, background_cpu
 from bench.settings import BENCH, COURSE, BenchError, Settings, say
 
@@ -192,7 +193,10 @@ def measure(
     # With the server idle, whatever keeps the CPUs busy belongs to someone else: record it.
     background = background_cpu(0.5)
     log_start = server.log_size()
+    before = CpuSample.of(server.process.pid)
     numbers = run_wrk(wrk, settings, server.port, page, workdir, settings.duration)
+    # Read at once: settling below sends requests of its own.
+    numbers["cpu_ms"] = cpu_per_request(before, CpuSample.of(server.process.pid), numbers["requests"])
     numbers["worker_timeouts"] = server.worker_timeouts(log_start)
     numbers["errors"] += numbers["worker_timeouts"]
     settle(server, database_url)

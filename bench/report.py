@@ -58,6 +58,21 @@ def _cell(value: float | None, form: str) -> str:
     return format(value, form) if value is not None else "-"
 
 
+def print_cpu(rows: list[tuple[str, dict]]) -> None:
+    """What a request cost the machine's CPU over HTTP, per page and comparison (medians of the rounds)."""
+    measured = [(name, n["cpu_ms"]) for name, n in rows if n.get("cpu_ms")]
+    if not measured:
+        return
+    say("\nCPU per request over HTTP (ms, medians of the rounds):")
+    columns = ("app", "database", "rest", "total")
+    say(f"{'page':<26}" + "".join(f"{column:>12}" for column in columns))
+    for name, cpu in measured:
+        cells = [cpu["app"], cpu["database"], cpu["rest"], cpu["app"] + cpu["database"] + cpu["rest"]]
+        say(f"{name:<26}" + "".join(f"{cell:>12.2f}" for cell in cells))
+    say("(app: the gunicorn server's processes; database: PostgreSQL's; rest: the rest of the machine,")
+    say(" wrk and the kernel's networking included, so anything else running counts there too)")
+
+
 def print_report(run: dict) -> None:
     """The table of one population size's run: a row per page (medians of its rounds) with its
     ratios to the reference (the write reference for the submission) and the ceiling, rows for
@@ -103,6 +118,7 @@ def print_report(run: dict) -> None:
     say(" over the write reference's; p99 x ref: its p99 over theirs; alone ms: median of 5 requests sent one at a")
     say(" time; busy before: CPU in use by other processes just before a run: above a few percent, something")
     say(" else competed)")
+    print_cpu(rows)
     for name, n in rows:
         if not n["requests"]:
             seconds = n.get("seconds")  # a median of rounds has none: each round had its own

@@ -81,11 +81,23 @@ def median_of(runs: Sequence[dict]) -> dict:
         "kib_per_response": median("kib_per_response"),
         "alone_ms": median("alone_ms"),
         "background_cpu": max((run.get("background_cpu") or 0.0) for run in runs),
+        "cpu_ms": median_cpu([run.get("cpu_ms") for run in runs]),
         "rounds": [
-            {key: run.get(key) for key in ("requests", "rps", "p50_ms", "p99_ms", "errors", "background_cpu")}
+            {key: run.get(key) for key in ("requests", "rps", "p50_ms", "p99_ms", "errors", "background_cpu", "cpu_ms")}
             for run in runs
         ],
     }
+
+
+CPU_PARTS = ("app", "database", "rest")
+
+
+def median_cpu(splits: Sequence[dict | None]) -> dict | None:
+    """The median of each part of rounds' CPU per request (bench/proc.py), or None if no round has one."""
+    measured = [split for split in splits if split]
+    if not measured:
+        return None
+    return {part: round(statistics.median(split[part] for split in measured), 3) for part in CPU_PARTS}
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -124,6 +136,7 @@ def pooled(pages: dict, target: str) -> dict | None:
         "p50_ms": round(statistics.median(one["p50_ms"] for one in rounds), 2),
         "errors": sum(one["errors"] for one in rounds),
         "background_cpu": max((one.get("background_cpu") or 0.0) for one in rounds),
+        "cpu_ms": median_cpu([one.get("cpu_ms") for one in rounds]),
         "runs": len(rounds),
     }
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models import QuizAttempt
-from bench import cpu
+from bench import cpu, proc
 from bench.chart import draw
 from bench.chart import main as chart_main
 from bench.client import UserSession
@@ -968,6 +968,63 @@ def test_a_captured_page_becomes_a_template_whose_other_text_stays_literal():
     assert "badge-done" in again and "{{ not a variable }} {% raw %} {% endraw %} {# nor a comment #}" in again
 
 
+# --- bench/proc.py: CPU per request over HTTP, from /proc --------------------------------------
+
+
+def fake_process(proc_dir, pid: int, name: str, *, ppid: int = 1, own=(0, 0), children=(0, 0)) -> None:
+    """A /proc/<pid>/stat as stat(5) lays it out: utime, stime, cutime, cstime are fields 14-17."""
+    (proc_dir / str(pid)).mkdir()
+    fields = ["S", str(ppid), *["0"] * 9, str(own[0]), str(own[1]), str(children[0]), str(children[1]), *["0"] * 8]
+    (proc_dir / str(pid) / "stat").write_text(f"{pid} ({name}) {' '.join(fields)}\n")
+
+
+def test_a_servers_cpu_is_its_masters_with_ended_workers_and_its_live_workers(tmp_path):
+    fake_process(tmp_path, 100, "gunicorn", own=(10, 5), children=(200, 100))  # two workers ended
+    fake_process(tmp_path, 101, "gunicorn", ppid=100, own=(50, 50))
+    fake_process(tmp_path, 102, "gunicorn: worker) x", ppid=100, own=(30, 20))
+    fake_process(tmp_path, 103, "python3", ppid=1, own=(9000, 9000), children=(5, 5))
+    fake_process(tmp_path, 104, "wrk", ppid=101, own=(7000, 7000))  # a grandchild: not the server's
+
+    assert proc.server_cpu_seconds(100, tmp_path) == pytest.approx(465 / os.sysconf("SC_CLK_TCK"))
+    assert proc.server_cpu_seconds(999, tmp_path) == 0.0  # a server that has ended
+
+
+def test_the_machines_cpu_is_every_cpus_time_but_idle_and_io_wait(tmp_path):
+    (tmp_path / "stat").write_text("cpu  100 7 50 1000 20 3 5 0 0 0\ncpu0 50 3 25 500 10 1 2 0 0 0\n")
+    assert proc.machine_cpu_seconds(tmp_path) == pytest.approx(165 / os.sysconf("SC_CLK_TCK"))
+
+
+def test_a_requests_cpu_is_split_into_the_app_the_database_and_the_rest():
+    before, after = proc.CpuSample(1.0, 2.0, 10.0), proc.CpuSample(3.0, 3.0, 14.0)
+    assert proc.cpu_per_request(before, after, 1000) == {"app": 2.0, "database": 1.0, "rest": 1.0}
+    assert proc.cpu_per_request(before, after, 0) is None  # no request: no cost per request
+    # Counters read a moment apart can disagree: the rest is never below nothing.
+    assert proc.cpu_per_request(before, proc.CpuSample(3.0, 3.0, 12.5), 1000)["rest"] == 0.0
+
+
+def test_the_rounds_cpu_is_the_median_of_each_part_and_the_report_prints_it(capsys):
+    split = [{"app": 2.0, "database": 1.0, "rest": 0.2}, {"app": 3.0, "database": 0.5, "rest": 0.3}, None]
+    rounds = [numbers(800.0, 40.0, cpu_ms=one) for one in split]
+    assert median_of(rounds)["cpu_ms"] == {"app": 2.5, "database": 0.75, "rest": 0.25}  # rounds that have one
+    assert median_of([numbers(800.0, 40.0)])["cpu_ms"] is None
+
+    cpu_of = {"app": 2.0, "database": 1.0, "rest": 0.25}
+    page = measured("lesson", [(800.0, 40.0)] * 3, reference=[(2000.0, 10.0)] * 3, ceiling=[(4000.0, 5.0)] * 3)
+    page["cpu_ms"] = cpu_of
+    pages = {"lesson": page}
+    pages["lesson"]["reference"]["rounds"][0]["cpu_ms"] = {"app": 0.5, "database": 0.25, "rest": 0.25}
+    result = run(1000, pages)
+    print_report(result)
+
+    out = capsys.readouterr().out
+    assert "CPU per request over HTTP (ms, medians of the rounds):" in out
+    table = out.split("CPU per request over HTTP")[1]
+    lines = {line[:26].strip(): line[26:].split() for line in table.splitlines()[1:] if line[:1].isalpha()}
+    assert lines["lesson"] == ["2.00", "1.00", "0.25", "3.25"]
+    assert lines["reference (1 query)"] == ["0.50", "0.25", "0.25", "1.00"]
+    assert "ceiling (bare Flask)" not in lines  # no round of it measured CPU
+
+
 # --- bench/cpu.py: CPU per request, in process -----------------------------------------------
 
 
@@ -984,7 +1041,7 @@ def test_postgres_cpu_is_the_user_and_system_time_of_processes_named_postgres(tm
     process(13, "my postgres) x", 7000, 7000)  # a name that only looks like it
     (tmp_path / "self").mkdir()
 
-    assert cpu.postgres_cpu_seconds(tmp_path) == pytest.approx(500 / os.sysconf("SC_CLK_TCK"))
+    assert proc.postgres_cpu_seconds(tmp_path) == pytest.approx(500 / os.sysconf("SC_CLK_TCK"))
 
 
 def test_the_cost_per_request_is_the_median_batchs_app_and_database_cpu_per_call():
