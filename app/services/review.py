@@ -86,17 +86,22 @@ def card_schedule(card: ReviewCard | CardRow, rating: Rating, when: datetime) ->
     card.last_rating = int(rating)
 
 
+def _new_card_values(*, user_id: int, question_id: int, when: datetime) -> dict[str, Any]:
+    """A new card's columns before its first answer is scheduled (``card_schedule`` sets the rest)."""
+    return {
+        "user_id": user_id,
+        "question_id": question_id,
+        "due": when,
+        "state": int(State.Learning),
+        "step": 0,
+        "created_at": when,
+        "last_rating": int(Rating.Again),
+    }
+
+
 def card_new(*, user_id: int, question_id: int, when: datetime) -> ReviewCard:
     """A card for a question just answered wrong at ``when``, already scheduled for its first review."""
-    card = ReviewCard(
-        user_id=user_id,
-        question_id=question_id,
-        due=when,
-        state=int(State.Learning),
-        step=0,
-        created_at=when,
-        last_rating=int(Rating.Again),
-    )
+    card = ReviewCard(**_new_card_values(user_id=user_id, question_id=question_id, when=when))
     card_schedule(card, Rating.Again, when)
     return card
 
@@ -105,16 +110,10 @@ def card_row_new(*, card_id: int, user_id: int, question_id: int, when: datetime
     """``card_new`` as a plain CardRow with the id given (made in bulk without the ORM: seeded histories)."""
     card = CardRow(
         id=card_id,
-        user_id=user_id,
-        question_id=question_id,
-        due=when,
         stability=None,
         difficulty=None,
-        state=int(State.Learning),
-        step=0,
         last_review=None,
-        last_rating=int(Rating.Again),
-        created_at=when,
+        **_new_card_values(user_id=user_id, question_id=question_id, when=when),
     )
     card_schedule(card, Rating.Again, when)
     return card
