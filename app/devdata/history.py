@@ -21,7 +21,7 @@ from app.models import AttemptAnswer, Course, LessonProgress, QuizAttempt, Revie
 from app.models.progress import indexes_text
 from app.services.pass_rule import is_pass
 from app.services.quizzes import shown_order
-from app.services.review import CardRow, answer_rating, card_row_new, card_schedule
+from app.services.review import AnyCard, CardRow, card_answered, card_row_new
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def write_history(
     counts: HistoryCounts,
 ) -> None:
     """Queue the rows of one learner's planned visits on ``sink``, counting them in ``counts``."""
-    cards: dict[int, CardRow] = {}  # by question: made at its first wrong answer, then moved on by each
+    cards: dict[int, AnyCard] = {}  # by question: made at its first wrong answer, then moved on by each
     for visit in visits:
         completed_at = visit.done_at if not visit.lesson.questions else None
         questions = visit.lesson.questions
@@ -151,16 +151,16 @@ _CARD_COLUMNS = tuple(column.key for column in ReviewCard.__table__.columns)
 
 
 def _card_answered(
-    sink: Sink, cards: dict[int, CardRow], learner_id: int, question_id: int, is_correct: bool, at: datetime
+    sink: Sink, cards: dict[int, AnyCard], learner_id: int, question_id: int, is_correct: bool, at: datetime
 ) -> None:
-    """What one answer does to the learner's card for its question, as cards_moves does it for an attempt."""
-    card = cards.get(question_id)
+    """What one answer does to the learner's card for its question (review.card_answered, as a quiz does it)."""
+
+    def new_card() -> CardRow:
+        return card_row_new(card_id=sink.take_id(ReviewCard), user_id=learner_id, question_id=question_id, when=at)
+
+    card, _ = card_answered(cards.get(question_id), is_correct=is_correct, when=at, make=new_card)
     if card is not None:
-        card_schedule(card, answer_rating(is_correct=is_correct, previous_rating=card.last_rating), at)
-    elif not is_correct:
-        cards[question_id] = card_row_new(
-            card_id=sink.take_id(ReviewCard), user_id=learner_id, question_id=question_id, when=at
-        )
+        cards[question_id] = card
 
 
 def histories_write(

@@ -25,9 +25,10 @@ testable with fixed datetimes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from fsrs import Card, Rating, Scheduler, State
@@ -140,6 +141,10 @@ class CardRow:
     created_at: datetime
 
 
+# A card as a model or as plain values: card_schedule reads and sets the same attributes on either.
+AnyCard = ReviewCard | CardRow
+
+
 def cards_moves(
     *, user_id: int, results: Mapping[int, bool], when: datetime, card_rows: Iterable[Mapping[str, Any]]
 ) -> tuple[dict[int, Rating], CardChanges]:
@@ -151,20 +156,40 @@ def cards_moves(
     """
     cards = {card.question_id: card for card in (CardRow(**row) for row in card_rows)}
     ratings: dict[int, Rating] = {}
-    new_cards = []
-    moved = []
+    new_cards: list[AnyCard] = []
+    moved: list[AnyCard] = []
     for question_id, is_correct in results.items():
-        card = cards.get(question_id)
-        if card is None:
-            if not is_correct:
-                new_cards.append(card_new(user_id=user_id, question_id=question_id, when=when))
-                ratings[question_id] = Rating.Again
+        existing = cards.get(question_id)
+        card, rating = card_answered(
+            existing,
+            is_correct=is_correct,
+            when=when,
+            make=partial(card_new, user_id=user_id, question_id=question_id, when=when),
+        )
+        if card is None or rating is None:
             continue
-        rating = answer_rating(is_correct=is_correct, previous_rating=card.last_rating)
-        card_schedule(card, rating, when)
         ratings[question_id] = rating
-        moved.append(card)
+        if existing is None:
+            new_cards.append(card)
+        else:
+            moved.append(card)
     return ratings, CardChanges(user_id, moved, new_cards)
+
+
+def card_answered(
+    card: AnyCard | None, *, is_correct: bool, when: datetime, make: Callable[[], AnyCard]
+) -> tuple[AnyCard | None, Rating | None]:
+    """One answer to a question, and the learner's card for it (None: they have none); the card after it and the rating.
+
+    An existing card is moved on by every answer (``answer_rating``). A wrong answer to a question
+    with no card makes one (``make``: card_new or card_row_new, scheduled already); a right
+    answer to it makes none (None, None): only mistakes are reviewed.
+    """
+    if card is None:
+        return (make(), Rating.Again) if not is_correct else (None, None)
+    rating = answer_rating(is_correct=is_correct, previous_rating=card.last_rating)
+    card_schedule(card, rating, when)
+    return card, rating
 
 
 def cards_record_answers(
