@@ -325,3 +325,61 @@ def test_a_card_write_moves_only_the_given_learners_cards(session, tiny, other_l
     cards_write(session, CardChanges(learner, [moved], []))
     session.commit()
     assert cards_by_question(session)[moved.question_id][3] == moved.due
+
+
+def test_the_same_key_sent_twice_at_once_with_the_cards_moves_them_once(app, session, tiny):
+    """The quiz page's path under a race (PostgreSQL), its statement on the driver with the cards:
+    the second submission with the key waits on the first's uncommitted attempt and, once that
+    commits, returns it: one attempt for the key, the cards as the first moved them. (That no
+    card is written without its attempt is held by the test of a key sent again, above.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
+    from app.services.live_questions import live_quiz
+    from app.services.review import cards_moves
+
+    lesson, questions, learner = tiny
+    submit_with_cards(session, learner, lesson, every_wrong(questions), uuid.uuid4().hex)  # cards made
+    session.commit()
+    key = uuid.uuid4().hex
+    engine = session.get_bind()
+    with Session(engine) as first, Session(engine) as second, ThreadPoolExecutor(1) as pool:
+        live = live_quiz(first, lesson, learner_id=learner)
+        when = utcnow()
+        _, changes = cards_moves(
+            user_id=learner, results={q.id: False for q in live.questions}, when=when, card_rows=live.card_rows
+        )
+        first_attempt = attempt_insert(
+            first,
+            {
+                "user_id": learner,
+                "lesson_id": lesson.id,
+                "submission_key": key,
+                "submitted_at": when,
+                "question_count": len(questions),
+                "correct_count": 0,
+                "score": 0.0,
+                "pass_mark": 0.8,
+                "passed": False,
+            },
+            [
+                NewAnswer(q.id, position, question_version(q), False, None, "0")
+                for position, q in enumerate(live.questions, start=1)
+            ],
+            changes,
+        )
+        assert first_attempt is not None and first_attempt.cards_written
+
+        def second_submits():
+            with app.app_context():
+                return submit_with_cards(second, learner, lesson, every_wrong(questions), key)
+
+        waiting = pool.submit(second_submits)
+        time.sleep(0.3)
+        assert not waiting.done()  # blocked on the first transaction's attempt with this key
+        first.commit()
+        result = waiting.result(timeout=10)
+
+    assert not result.newly_recorded and result.attempt_id == first_attempt.attempt_id
+    cards = cards_by_question(session)
+    assert all(card[4] == when for card in cards.values())  # as the first moved them
+    assert count(session, QuizAttempt) == 2
