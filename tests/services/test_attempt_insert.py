@@ -50,6 +50,25 @@ def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
+def failed_attempt(learner_id, lesson, questions, key, when) -> tuple[dict, list[NewAnswer]]:
+    """attempt_insert's attempt row and answers for a submission with every answer wrong."""
+    attempt = {
+        "user_id": learner_id,
+        "lesson_id": lesson.id,
+        "submission_key": key,
+        "submitted_at": when,
+        "question_count": len(questions),
+        "correct_count": 0,
+        "score": 0.0,
+        "pass_mark": 0.8,
+        "passed": False,
+    }
+    answers = [
+        NewAnswer(q.id, position, question_version(q), False, None, "0") for position, q in enumerate(questions, 1)
+    ]
+    return attempt, answers
+
+
 @pytest.mark.parametrize("first_ends", ["commits", "rolls back"])
 def test_the_same_key_sent_twice_at_once_records_one_attempt(app, session, tiny, first_ends):
     """PostgreSQL: the second submission waits on the first's uncommitted attempt; if that one
@@ -63,24 +82,7 @@ def test_the_same_key_sent_twice_at_once_records_one_attempt(app, session, tiny,
     session.commit()
     engine = session.get_bind()
     with Session(engine) as first, Session(engine) as second, ThreadPoolExecutor(1) as pool:
-        first_attempt = attempt_insert(
-            first,
-            {
-                "user_id": learner,
-                "lesson_id": lesson.id,
-                "submission_key": key,
-                "submitted_at": utcnow(),
-                "question_count": len(questions),
-                "correct_count": 0,
-                "score": 0.0,
-                "pass_mark": 0.8,
-                "passed": False,
-            },
-            [
-                NewAnswer(q.id, position, question_version(q), False, None, "0")
-                for position, q in enumerate(questions, start=1)
-            ],
-        )
+        first_attempt = attempt_insert(first, *failed_attempt(learner, lesson, questions, key, utcnow()))
         assert first_attempt is not None  # inserted, not committed yet
         second_questions = quiz_questions(second, lesson)
 
@@ -348,25 +350,7 @@ def test_the_same_key_sent_twice_at_once_with_the_cards_moves_them_once(app, ses
         _, changes = cards_moves(
             user_id=learner, results={q.id: False for q in live.questions}, when=when, card_rows=live.card_rows
         )
-        first_attempt = attempt_insert(
-            first,
-            {
-                "user_id": learner,
-                "lesson_id": lesson.id,
-                "submission_key": key,
-                "submitted_at": when,
-                "question_count": len(questions),
-                "correct_count": 0,
-                "score": 0.0,
-                "pass_mark": 0.8,
-                "passed": False,
-            },
-            [
-                NewAnswer(q.id, position, question_version(q), False, None, "0")
-                for position, q in enumerate(live.questions, start=1)
-            ],
-            changes,
-        )
+        first_attempt = attempt_insert(first, *failed_attempt(learner, lesson, live.questions, key, when), changes)
         assert first_attempt is not None and first_attempt.cards_written
 
         def second_submits():
