@@ -198,6 +198,7 @@ def quiz_submit(course_slug: str, lesson_slug: str):
             submission_key=sent_key,
             pass_mark=outline.course.pass_mark,
             lesson_opened=entry.opened_at is not None,
+            lesson_completed=entry.completed_at is not None,
             card_rows=live.card_rows,
         )
     except QuizInputError as problem:

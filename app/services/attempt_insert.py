@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from app.models import AttemptAnswer, QuizAttempt, ReviewCard, ShownQuestion
 from app.models.types import UTCDateTime, utcnow
 from app.services.card_write import CardChanges, cards_write, move_and_make_cards_sql
-from app.services.writes import Write, write_rows
+from app.services.writes import Write, write_alone, write_rows
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ class RecordedAttempt:
     lesson_completed: bool | None = None
     # The cards given to attempt_insert were written with the attempt.
     cards_written: bool = False
+    # The attempt, its answers and cards are committed already (attempt_insert's ``alone``).
+    committed: bool = False
 
 
 def content_hash(version: dict) -> str:
@@ -103,9 +105,14 @@ def _ids_by_hash(session: Session, hashes: set[str]) -> dict[str, int]:
 
 
 def attempt_insert(
-    session: Session, attempt: dict, answers: Sequence[NewAnswer], cards: CardChanges | None = None
+    session: Session,
+    attempt: dict,
+    answers: Sequence[NewAnswer],
+    cards: CardChanges | None = None,
+    *,
+    alone: bool = False,
 ) -> RecordedAttempt | None:
-    """Insert an attempt and its answers, without committing.
+    """Insert an attempt and its answers, without committing (but see ``alone``).
 
     ``attempt`` holds every column of QuizAttempt but its id: user_id, lesson_id, submission_key,
     submitted_at, question_count, correct_count, score, pass_mark and passed.
@@ -115,9 +122,14 @@ def attempt_insert(
 
     None when the learner has an attempt with this submission key already: then nothing was
     inserted (no card written either), and the caller reads that attempt.
+
+    ``alone``: the caller writes nothing else with this attempt. On PostgreSQL, with ``cards``,
+    the statement is then committed by itself when it can be (``writes.write_alone``: while the
+    session has nothing under way, and every answer's version is stored already), saving the
+    transaction's two round trips; ``RecordedAttempt.committed`` says it was.
     """
     if session.get_bind().dialect.name == "postgresql":
-        return _insert_in_one_statement(session, attempt, answers, cards)
+        return _insert_in_one_statement(session, attempt, answers, cards, alone=alone)
     recorded = _insert_step_by_step(session, attempt, answers)
     if recorded is not None and cards is not None:
         cards_write(session, cards)
@@ -141,8 +153,7 @@ WITH answer AS (
 ), new_attempt AS (
     INSERT INTO quiz_attempts (user_id, lesson_id, submission_key, submitted_at,
                                question_count, correct_count, score, pass_mark, passed)
-    VALUES (:user_id, :lesson_id, :submission_key, :submitted_at,
-            :question_count, :correct_count, :score, :pass_mark, :passed)
+    {attempt}
     ON CONFLICT (user_id, submission_key) DO NOTHING
     RETURNING id
 ), new_answers AS (
@@ -154,8 +165,21 @@ WITH answer AS (
     JOIN shown_questions AS shown ON shown.content_hash = answer.content_hash
     RETURNING attempt_answers.position
 )"""
+_ATTEMPT_VALUES = """VALUES (:user_id, :lesson_id, :submission_key, :submitted_at,
+            :question_count, :correct_count, :score, :pass_mark, :passed)"""
+# For a statement that is the whole write (committed alone, in autocommit): the attempt only when
+# every answer's version is stored already, since an answer it could not insert would be missing
+# from a committed attempt. Otherwise nothing is written, as for a key used already.
+_ATTEMPT_IF_VERSIONS_STORED = """SELECT :user_id, :lesson_id, :submission_key, :submitted_at,
+           :question_count, :correct_count, :score, :pass_mark, :passed
+    WHERE NOT EXISTS (
+        SELECT FROM answer LEFT JOIN shown_questions AS stored ON stored.content_hash = answer.content_hash
+        WHERE stored.id IS NULL
+    )"""
+# The positions of the answers inserted; NULL where every answer is (the statement run alone).
+_INSERTED_POSITIONS = "ARRAY(SELECT position FROM new_answers)"
 _RECORDED = """
-SELECT new_attempt.id, ARRAY(SELECT position FROM new_answers), progress.completed_at IS NOT NULL{cards}
+SELECT new_attempt.id, {positions}, progress.completed_at IS NOT NULL{cards}
 FROM new_attempt
 LEFT JOIN lesson_progress AS progress ON progress.user_id = :user_id AND progress.lesson_id = :lesson_id"""
 _RECORDED_COLUMNS = (
@@ -168,8 +192,10 @@ _ATTEMPT_BINDS = (bindparam("submitted_at", type_=UTCDateTime()), bindparam("ans
 # The cards unknown: the final SELECT reads them, for review.py to move on.
 _INSERT_WITH_ANSWERS = (
     text(
-        _ATTEMPT_AND_ANSWERS  # noqa: S608 - the names are the models' own columns  # nosec B608
-        + _RECORDED.format(cards="".join(f", card.{column.name}" for column in _CARD_COLUMNS))
+        _ATTEMPT_AND_ANSWERS.format(attempt=_ATTEMPT_VALUES)  # noqa: S608 - the models' own columns  # nosec B608
+        + _RECORDED.format(
+            positions=_INSERTED_POSITIONS, cards="".join(f", card.{column.name}" for column in _CARD_COLUMNS)
+        )
         + """
 LEFT JOIN review_cards AS card ON card.user_id = :user_id AND card.question_id IN (SELECT question_id FROM answer)
 """
@@ -184,19 +210,27 @@ LEFT JOIN review_cards AS card ON card.user_id = :user_id AND card.question_id I
 # The cards moved on already (read with the live questions): written in the same statement, and
 # only when the attempt is (a key used already writes nothing at all).
 _MOVING, _MAKING = move_and_make_cards_sql(only_if="EXISTS (SELECT FROM new_attempt)")
-_INSERT_WITH_ANSWERS_AND_CARDS = Write(
-    text(
-        _ATTEMPT_AND_ANSWERS
-        + f""", moved_cards AS (
+
+
+def _with_cards(attempt: str, positions: str) -> Write:
+    """The attempt (inserted from ``attempt``), its answers and the moved-on cards, in one statement."""
+    return Write(
+        text(
+            _ATTEMPT_AND_ANSWERS.format(attempt=attempt)
+            + f""", moved_cards AS (
     {_MOVING}
 ), new_cards AS (
     {_MAKING}
 )"""
-        + _RECORDED.format(cards="")
+            + _RECORDED.format(positions=positions, cards="")
+        )
+        .bindparams(*_ATTEMPT_BINDS, bindparam("moved", type_=String()), bindparam("new", type_=String()))
+        .columns(*_RECORDED_COLUMNS)
     )
-    .bindparams(*_ATTEMPT_BINDS, bindparam("moved", type_=String()), bindparam("new", type_=String()))
-    .columns(*_RECORDED_COLUMNS)
-)
+
+
+_INSERT_WITH_ANSWERS_AND_CARDS = _with_cards(_ATTEMPT_VALUES, _INSERTED_POSITIONS)
+_INSERT_ALONE = _with_cards(_ATTEMPT_IF_VERSIONS_STORED, "NULL")
 
 
 def _answers_json(answers: Sequence[NewAnswer]) -> str:
@@ -218,14 +252,21 @@ def _answers_json(answers: Sequence[NewAnswer]) -> str:
 
 
 def _insert_in_one_statement(
-    session: Session, attempt: dict, answers: Sequence[NewAnswer], cards: CardChanges | None
+    session: Session, attempt: dict, answers: Sequence[NewAnswer], cards: CardChanges | None, *, alone: bool
 ) -> RecordedAttempt | None:
     params = {**attempt, "answers": _answers_json(answers)}
-    rows: Sequence[Sequence[Any]]
+    rows: Sequence[Sequence[Any]] | None = None
     if cards is None:
         rows = session.execute(_INSERT_WITH_ANSWERS, params).all()
     else:
-        rows = write_rows(session, _INSERT_WITH_ANSWERS_AND_CARDS, {**params, **cards.params()})
+        params.update(cards.params())
+        if alone:
+            # Nothing written (a key used already, a version not stored yet) or the session busy:
+            # the statement below, in a transaction, sorts out which.
+            rows = write_alone(session, _INSERT_ALONE, params) or None
+            if rows is not None:
+                return RecordedAttempt(rows[0][0], lesson_completed=rows[0][2], cards_written=True, committed=True)
+        rows = write_rows(session, _INSERT_WITH_ANSWERS_AND_CARDS, params)
     if not rows:
         return None
     attempt_id, inserted, lesson_completed = rows[0][0], set(rows[0][1]), rows[0][2]

@@ -35,7 +35,7 @@ from app.services.errors import QuizInputError
 from app.services.live_questions import LiveChoice, LiveQuestion
 from app.services.pass_rule import is_pass
 from app.services.progress import lesson_note_opened, lesson_record_completion
-from app.services.xapi import xapi_quiz_submitted
+from app.services.xapi import xapi_quiz_submitted, xapi_records
 
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -299,12 +299,14 @@ def quiz_submit_attempt(
     submission_key: str,
     pass_mark: float,
     lesson_opened: bool = False,
+    lesson_completed: bool = False,
     card_rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> SubmissionResult:
     """Grade a submission, record it as a new attempt and, if passed, complete the lesson.
 
-    ``lesson_opened``: the learner's progress already records the lesson opened (the page's
-    outline says so), so a failed attempt need not write that again (one statement fewer).
+    ``lesson_opened``, ``lesson_completed``: the learner's progress already records the lesson
+    opened, or completed (the page's outline says so; neither is ever undone), so a failed
+    attempt need not write the opening again, nor a pass the completion (a statement fewer).
     ``card_rows``: the learner's review cards for these questions, read with them
     (live_questions.live_quiz): moved on before the insert and written with it (one statement
     fewer). None: they are read with the attempt's insert.
@@ -330,7 +332,8 @@ def quiz_submit_attempt(
         return _already_recorded(session, existing, lesson)
     try:
         return _record_attempt(
-            session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened, card_rows
+            session, learner, lesson, questions, chosen, submission_key, pass_mark, card_rows,
+            lesson_opened=lesson_opened, lesson_completed=lesson_completed,
         )
     except _LostRace:
         # Another submission of this learner's (another key, another tab) made a row this one
@@ -338,7 +341,8 @@ def quiz_submit_attempt(
         # rolled back, and recording again now finds that row and moves it on (the cards read
         # before are out of date: read again with the insert).
         return _record_attempt(
-            session, learner, lesson, questions, chosen, submission_key, pass_mark, lesson_opened, None, last_try=True
+            session, learner, lesson, questions, chosen, submission_key, pass_mark, None,
+            lesson_opened=lesson_opened, lesson_completed=lesson_completed, last_try=True,
         )
 
 
@@ -354,9 +358,10 @@ def _record_attempt(
     chosen: dict[int, set[int]],
     submission_key: str,
     pass_mark: float,
-    lesson_opened: bool,
     card_rows: Sequence[Mapping[str, Any]] | None,
     *,
+    lesson_opened: bool,
+    lesson_completed: bool,
     last_try: bool = False,
 ) -> SubmissionResult:
     """Record a checked submission as a new attempt (see ``quiz_submit_attempt``); commits once."""
@@ -401,12 +406,17 @@ def _record_attempt(
     cards = None
     if card_rows is not None:
         _, cards = cards_moves(user_id=learner.id, results=results, when=when, card_rows=card_rows)
+    # The attempt's insert is all there is to write when its cards go with it, no statement is
+    # queued for xAPI and the lesson's progress has nothing to add (opened, or completed by a pass).
+    alone = cards is not None and (lesson_completed if passed else lesson_opened) and not xapi_records()
     try:
-        recorded = attempt_insert(session, attempt, answers, cards)
+        recorded = attempt_insert(session, attempt, answers, cards, alone=alone)
         if recorded is None:  # the key was used already (a double click, a refresh)
             existing = _existing_attempt(session, learner, submission_key)
             assert existing is not None, "the insert found the key taken"
             return _already_recorded(session, existing, lesson)
+        if recorded.committed:  # saved by itself: nothing else to write
+            return SubmissionResult(recorded.attempt_id, newly_recorded=True, passed=passed, session=session)
         if not recorded.cards_written:
             cards_record_answers(session, user_id=learner.id, results=results, when=when, card_rows=recorded.card_rows)
         xapi_quiz_submitted(

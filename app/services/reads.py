@@ -62,7 +62,7 @@ def _note_transaction_end(session: Session, transaction) -> None:
         session.info.pop(_USING_DATABASE, None)
 
 
-def _session_is_idle(session: Session) -> bool:
+def session_is_idle(session: Session) -> bool:
     """True when the session holds no database transaction and no unsaved change."""
     return not session.info.get(_USING_DATABASE) and not (session.new or session.dirty or session.deleted)
 
@@ -101,7 +101,7 @@ def native_placeholders(sql: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 @dataclass
-class _Plan:
+class ReadPlan:
     """A Read compiled for one database: its SQL, how to pass parameters, how to read columns."""
 
     compiled: Any  # SQLAlchemy's Compiled
@@ -143,9 +143,11 @@ class Read:
     """
 
     statement: Select | CompoundSelect | TextualSelect  # a text() with .columns(): writes.Write's
-    _plans: WeakKeyDictionary[Dialect, _Plan | None] = field(default_factory=WeakKeyDictionary, init=False, repr=False)
+    _plans: WeakKeyDictionary[Dialect, ReadPlan | None] = field(
+        default_factory=WeakKeyDictionary, init=False, repr=False
+    )
 
-    def plan(self, dialect: Dialect) -> _Plan | None:
+    def plan(self, dialect: Dialect) -> ReadPlan | None:
         """The statement compiled for this database, or None when it must run the ordinary way."""
         if dialect not in self._plans:
             compiled = self.statement.compile(dialect=dialect)
@@ -155,7 +157,7 @@ class Read:
             else:
                 processors = {name: _bind_processor(bind, dialect) for bind, name in binds.items()}
                 native = native_placeholders(compiled.string) if dialect.driver == "psycopg" else None
-                self._plans[dialect] = _Plan(
+                self._plans[dialect] = ReadPlan(
                     compiled, {name: p for name, p in processors.items() if p is not None}, native
                 )
         return self._plans[dialect]
@@ -181,7 +183,7 @@ def read_rows(session: Session | scoped_session[Session], statement: Read | Exec
     own = session() if isinstance(session, scoped_session) else session  # the request's own session
     executable = statement.statement if isinstance(statement, Read) else statement
     clause = executable if isinstance(executable, ClauseElement) else None
-    engine = own.get_bind(clause=clause) if _session_is_idle(own) else None
+    engine = own.get_bind(clause=clause) if session_is_idle(own) else None
     # In a transaction, or bound to one Connection (no pool to borrow from): through the session.
     if not isinstance(engine, Engine):
         return [tuple(row) for row in own.execute(executable, params)]
@@ -207,20 +209,22 @@ def read_in_autocommit(engine: Engine, statement: Executable, params: dict) -> l
     SQLAlchemy has already invalidated the pool's connections from before the failure.
     """
     try:
-        return _read_once(engine, statement, params)
+        return run_in_autocommit(engine, statement, params)
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-    return _read_once(engine, statement, params)
+    return run_in_autocommit(engine, statement, params)
 
 
-def _read_once(engine: Engine, statement: Executable, params: dict) -> list[tuple]:
+def run_in_autocommit(engine: Engine, statement: Executable, params: dict) -> list[tuple]:
+    """Run a Core statement once on a pooled Connection in autocommit (its own transaction); its rows as tuples."""
     with engine.connect() as connection:
         connection.execution_options(**_AUTOCOMMIT)
-        return [tuple(row) for row in connection.execute(statement, params)]
+        result = connection.execute(statement, params)
+        return [tuple(row) for row in result] if result.returns_rows else []
 
 
-def _read_on_the_driver(engine: Engine, read: Read, plan: _Plan, params: dict) -> list[tuple] | None:
+def _read_on_the_driver(engine: Engine, read: Read, plan: ReadPlan, params: dict) -> list[tuple] | None:
     """Run a Read's SQL on the driver's cursor of a pooled connection in autocommit.
 
     None when anything went wrong: the connection is then discarded (never handed back in
@@ -237,14 +241,14 @@ def _read_on_the_driver(engine: Engine, read: Read, plan: _Plan, params: dict) -
         dbapi_connection = pooled.dbapi_connection
         if dbapi_connection is None:  # only after a detach or invalidation, never fresh from the pool
             return None
-        dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
+        autocommit(dialect, dbapi_connection, on=True)
         cursor = plan.execute(dbapi_connection, parameters)
         rows = cursor.fetchall()
         if plan.converted is None:
             processors = read.result_processors(dialect, cursor.description)
             plan.converted = tuple((index, process) for index, process in enumerate(processors) if process is not None)
         cursor.close()
-        dialect.reset_isolation_level(dbapi_connection)
+        autocommit(dialect, dbapi_connection, on=False)
         clean = True
     except Exception:  # noqa: BLE001 - SQLAlchemy's ordinary path reports whatever it was
         return None
@@ -253,6 +257,20 @@ def _read_on_the_driver(engine: Engine, read: Read, plan: _Plan, params: dict) -
             pooled.invalidate()
         pooled.close()
     return converted_rows(rows, plan.converted)
+
+
+def autocommit(dialect: Dialect, dbapi_connection, *, on: bool) -> None:
+    """Switch a pooled driver connection into autocommit, or back to the pool's usual isolation level.
+
+    On psycopg only its autocommit flag changes (the isolation level stays as the pool set it):
+    a third of SQLAlchemy's switching, which also sets and checks the isolation level both ways.
+    """
+    if dialect.driver == "psycopg":
+        dbapi_connection.autocommit = on
+    elif on:
+        dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
+    else:
+        dialect.reset_isolation_level(dbapi_connection)
 
 
 def converted_rows(rows: Sequence, converted: tuple[tuple[int, Callable], ...]) -> list[tuple]:

@@ -98,6 +98,11 @@ def _store() -> XapiStore | None:
     return xapi_store(current_app.config) if has_app_context() else None
 
 
+def xapi_records() -> bool:
+    """Whether statements are queued for a learning record store (one is configured)."""
+    return _store() is not None
+
+
 def _activity(activity_id: str, kind: str, name: str, **definition: Any) -> dict:
     return {
         "objectType": "Activity",

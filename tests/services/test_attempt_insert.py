@@ -9,10 +9,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from app.models import AttemptAnswer, Question, QuizAttempt, ReviewCard, ShownQuestion, User
+from app.models import AttemptAnswer, Lesson, LessonProgress, Question, QuizAttempt, ReviewCard, ShownQuestion, User
 from app.models.types import utcnow
 from app.services.attempt_insert import NewAnswer, attempt_insert, content_hash
 from app.services.course_files import load_course
@@ -367,3 +367,172 @@ def test_the_same_key_sent_twice_at_once_with_the_cards_moves_them_once(app, ses
     cards = cards_by_question(session)
     assert all(card[4] == when for card in cards.values())  # as the first moved them
     assert count(session, QuizAttempt) == 2
+
+
+def idle(session, learner_id: int, lesson_id: int) -> tuple[User, Lesson]:
+    """The learner and the lesson loaded, the session then holding no transaction: as a request has them."""
+    user, lesson = session.get(User, learner_id), session.get(Lesson, lesson_id)
+    assert (user.id, lesson.id, lesson.course_id) == (learner_id, lesson_id, lesson.course_id)  # loaded
+    session.close()  # lets go of them as they are, loaded
+    return user, lesson
+
+
+class Transactions:
+    """Counts the ORM transactions the session begins on the database."""
+
+    def __init__(self, session):
+        self.session, self.begun = session(), 0
+
+    def __enter__(self):
+        event.listen(self.session, "after_begin", self._begun)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.session, "after_begin", self._begun)
+
+    def _begun(self, *args):
+        self.begun += 1
+
+
+def committed_rows(learner_id: int) -> tuple[int, int, int]:
+    """The learner's attempts, answers and review cards as another connection sees them: only what is committed."""
+    from app.extensions import db
+
+    with db.engine.connect() as other:
+        attempts = other.scalar(select(func.count()).where(QuizAttempt.user_id == learner_id))
+        answers = other.scalar(
+            select(func.count()).select_from(AttemptAnswer).join(QuizAttempt).where(QuizAttempt.user_id == learner_id)
+        )
+        cards = other.scalar(select(func.count()).where(ReviewCard.user_id == learner_id))
+    return attempts, answers, cards
+
+
+def submit_as_a_request(session, learner_id, lesson_id, answers, key, *, opened: bool, completed: bool):
+    """Submit as the quiz page does, with the session idle as the request has it when it submits."""
+    from app.services.live_questions import live_quiz
+
+    user, lesson = idle(session, learner_id, lesson_id)
+    live = live_quiz(session, lesson, learner_id=learner_id)
+    with Transactions(session) as transactions:
+        result = quiz_submit_attempt(
+            session,
+            learner=user,
+            lesson=lesson,
+            questions=live.questions,
+            answers=answers,
+            submission_key=key,
+            pass_mark=0.8,
+            lesson_opened=opened,
+            lesson_completed=completed,
+            card_rows=live.card_rows,
+        )
+    return result, transactions.begun
+
+
+@pytest.mark.parametrize(
+    ("answered", "opened", "completed", "alone"),
+    [
+        ("wrong", True, False, True),  # a failed attempt at an opened lesson: only the insert
+        ("wrong", False, False, False),  # the attempt opens the lesson too
+        ("right", True, True, True),  # a pass of a completed lesson: only the insert
+        ("right", True, False, False),  # the first pass completes the lesson
+    ],
+)
+def test_a_submission_whose_insert_is_all_it_writes_is_committed_by_itself_on_postgresql(
+    session, tiny, answered, opened, completed, alone
+):
+    """No BEGIN or COMMIT when the attempt's one statement is the whole write (PostgreSQL runs it
+    as its own transaction); otherwise the session's transaction holds the rest. Either way
+    everything is committed when the submission returns, the cards moved with the attempt."""
+    lesson, questions, learner = tiny
+    lesson_id, question_count = lesson.id, len(questions)
+    right = {q.id: [c.id for c in q.live_choices if c.is_correct] for q in questions}
+    wrong = every_wrong(questions)
+    if opened:  # the state the page's outline reported, made true first
+        submit(session, learner, lesson, questions, right if completed else wrong, uuid.uuid4().hex)
+        session.commit()
+    before = committed_rows(learner)
+
+    result, begun = submit_as_a_request(
+        session,
+        learner,
+        lesson_id,
+        right if answered == "right" else wrong,
+        uuid.uuid4().hex,
+        opened=opened,
+        completed=completed,
+    )
+
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    assert begun == (0 if alone and postgresql else 1)
+    assert result.newly_recorded and result.passed == (answered == "right")
+    attempts, answer_rows, cards = committed_rows(learner)
+    assert (attempts, answer_rows) == (before[0] + 1, before[1] + question_count)
+    assert cards == (question_count if answered == "wrong" or before[2] else 0)
+    when = session.get(QuizAttempt, result.attempt_id).submitted_at
+    assert all(card[4] == when for card in cards_by_question(session).values())  # each moved by this attempt
+    progress = session.scalar(
+        select(LessonProgress).where(LessonProgress.user_id == learner, LessonProgress.lesson_id == lesson_id)
+    )
+    assert progress is not None and (progress.completed_at is not None) == (answered == "right" or completed)
+
+
+def test_a_submission_alone_with_a_version_not_stored_yet_is_written_in_a_transaction(session, tiny):
+    """An answer to a question edited since any attempt has no stored version to point at: the
+    statement run alone writes nothing (an attempt missing that answer must never be committed),
+    and the attempt is recorded in a transaction that stores the version first."""
+    lesson, questions, learner = tiny
+    lesson_id, edited_id, question_count, wrong = lesson.id, questions[0].id, len(questions), every_wrong(questions)
+    submit(session, learner, lesson, questions, wrong, uuid.uuid4().hex)
+    session.get(Question, edited_id).prompt = "An edited prompt, never shown before?"
+    session.commit()
+    stored = count(session, ShownQuestion)
+
+    result, begun = submit_as_a_request(
+        session, learner, lesson_id, wrong, uuid.uuid4().hex, opened=True, completed=False
+    )
+
+    assert begun == 1 and result.newly_recorded
+    assert count(session, ShownQuestion) == stored + 1
+    assert committed_rows(learner)[:2] == (2, 2 * question_count)
+    answers = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == result.attempt_id)).all()
+    edited = next(answer for answer in answers if answer.question_id == edited_id)
+    assert session.get(ShownQuestion, edited.shown_question_id).prompt == "An edited prompt, never shown before?"
+
+
+def test_a_key_sent_again_alone_returns_its_attempt_and_writes_nothing(session, tiny):
+    """A double click on a failed attempt: the second statement alone inserts nothing, the key's
+    attempt is found and returned, and no card moves twice."""
+    lesson, questions, learner = tiny
+    lesson_id, question_count, wrong = lesson.id, len(questions), every_wrong(questions)
+    submit(session, learner, lesson, questions, wrong, uuid.uuid4().hex)
+    session.commit()
+    key = uuid.uuid4().hex
+    first, _ = submit_as_a_request(session, learner, lesson_id, wrong, key, opened=True, completed=False)
+    cards = cards_by_question(session)
+
+    again, _ = submit_as_a_request(session, learner, lesson_id, wrong, key, opened=True, completed=False)
+
+    assert again.attempt_id == first.attempt_id and not again.newly_recorded
+    assert committed_rows(learner)[:2] == (2, 2 * question_count)
+    assert cards_by_question(session) == cards
+
+
+def test_a_submission_with_statements_for_the_record_store_is_written_in_a_transaction(app, session, tiny):
+    """With a learning record store configured the submission queues its xAPI statements: they
+    are written with the attempt, in one transaction, not after an attempt committed alone."""
+    from app.models import XapiStatement
+
+    app.config.update(XAPI_ENDPOINT="http://127.0.0.1:9/xapi", XAPI_USERNAME="site", XAPI_PASSWORD="secret")
+    lesson, questions, learner = tiny
+    lesson_id, wrong = lesson.id, every_wrong(questions)
+    submit(session, learner, lesson, questions, wrong, uuid.uuid4().hex)
+    session.commit()
+    queued = count(session, XapiStatement)
+
+    result, begun = submit_as_a_request(
+        session, learner, lesson_id, wrong, uuid.uuid4().hex, opened=True, completed=False
+    )
+
+    assert begun == 1 and result.newly_recorded
+    assert count(session, XapiStatement) > queued
