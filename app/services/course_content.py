@@ -7,7 +7,7 @@ it needs anyway) and takes the course's modules, lessons, questions and choices 
 as small immutable objects. A worker that sees a newer version loads it again (1 query).
 
 The cache lives on the Flask app (one per worker process), so two apps, such as tests, never
-share one. Grading never uses it: a quiz submission loads the live rows from the database.
+share one. Grading keeps its own per-version questions, with what this leaves out (live_questions.py).
 """
 
 from __future__ import annotations
@@ -99,6 +99,11 @@ class CourseContent:
     reviewed_on: date | None = None
     next_review_on: date | None = None
     help_html: str = ""
+
+    @property
+    def content_version(self) -> int:
+        """The version, by the name the Course model gives it."""
+        return self.version
 
 
 COURSE_FIELDS = 10  # the course's own columns, first in every row of _content_rows

@@ -1,24 +1,31 @@
-"""A lesson's live questions as plain values, read for grading a quiz submission.
+"""A lesson's live questions as plain values, for grading a quiz submission.
 
-A submission is graded against the live rows, never the page cache (an author's edit counts from
-the moment it is saved). ``quizzes.quiz_questions`` reads them as models, which costs a transaction
-(BEGIN, and a ROLLBACK or the write's commit) and the ORM's work for every question, choice and
-misconception: about 1.3 ms of CPU on bench_1000. Grading only reads, so here the same rows are one
-registered Read (app/services/reads.py: one round trip outside any transaction, about 0.1 ms),
-turned into frozen values with the attributes grading, the stored versions and xAPI use.
-``live_quiz`` reads the learner's review cards for the questions in the same query, so that the
-submission can write them with its attempt (app/services/attempt_insert.py).
+A submission is graded against the live questions as they are in the version of the course the
+request read, with its learner's state, in its first query: ``Course.content_version``, which
+every change to the live questions bumps (an import or a publication: course_import.py). Read
+as models (``quizzes.quiz_questions``) they cost a transaction and the ORM's work for every
+question, choice and misconception (about 1.3 ms of CPU on bench_1000); read per submission as
+values, one round trip and 0.13 ms of PostgreSQL's time. So each worker keeps every course's
+live questions for the version it last read (``graded_questions``: one query per worker per
+version, with the version read in the same statement, so rows are never kept under another
+version), as course_content.py keeps what learners see, which leaves out what grading needs
+(which choices are right, the feedback, the misconceptions).
+
+``learner_cards`` reads a learner's review cards for a lesson's questions, which the submission
+moves on in Python and writes with its attempt (app/services/attempt_insert.py).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, null, select
+from flask import current_app
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.models import Choice, Lesson, Misconception, Question, ReviewCard
+from app.models import Choice, Course, Lesson, Misconception, Question, ReviewCard
 from app.services.course_content import LessonView
 from app.services.reads import Read, read_rows
 
@@ -56,51 +63,57 @@ class LiveQuestion:
     live_choices: tuple[LiveChoice, ...]
 
 
-# Questions in position order, each with its live choices in position order (a question without
-# one still comes, with no choices, as the models would have it).
-_QUESTIONS = (
-    select(
-        Question.id,
-        Question.kind,
-        Question.prompt,
-        Question.explanation,
-        Question.shuffle,
-        Choice.id,
-        Choice.text,
-        Choice.is_correct,
-        Choice.feedback,
-        Choice.safety_critical,
-        Misconception.code,
-        Misconception.learner_text,
-        Misconception.safety_critical,
-    )
-    .outerjoin(Choice, and_(Choice.question_id == Question.id, Choice.retired_at.is_(None)))
+# What grading reads of a live question and each live choice (a question without one still
+# comes, once, with NULL choice columns, as the models would have it).
+_GRADED = (
+    Question.id,
+    Question.kind,
+    Question.prompt,
+    Question.explanation,
+    Question.shuffle,
+    Choice.id,
+    Choice.text,
+    Choice.is_correct,
+    Choice.feedback,
+    Choice.safety_critical,
+    Misconception.code,
+    Misconception.learner_text,
+    Misconception.safety_critical,
+)
+_LIVE_CHOICE = and_(Choice.question_id == Question.id, Choice.retired_at.is_(None))
+# One lesson's, in position order.
+_LIVE_QUESTIONS = Read(
+    select(*_GRADED)
+    .outerjoin(Choice, _LIVE_CHOICE)
     .outerjoin(Misconception, Misconception.id == Choice.misconception_id)
     .where(Question.lesson_id == bindparam("lesson_id"), Question.retired_at.is_(None))
     .order_by(Question.position, Choice.position)
 )
-_QUESTION_COLUMNS = len(_QUESTIONS.selected_columns)
-_LIVE_QUESTIONS = Read(_QUESTIONS)
-# The same, each question's first row carrying the learner's review card for it (NULLs for none,
-# and on its other choices' rows: a card repeated on every choice's row cost 60% more CPU to read).
+# A whole course's (its live lessons'), lesson by lesson, after the course's content version: a
+# course whose lessons have no questions still gives its version (with NULLs for the rest).
+_COURSE_QUESTIONS = Read(
+    select(Course.content_version, Lesson.id, *_GRADED)
+    .select_from(Course)
+    .outerjoin(Lesson, and_(Lesson.course_id == Course.id, Lesson.retired_at.is_(None)))
+    .outerjoin(Question, and_(Question.lesson_id == Lesson.id, Question.retired_at.is_(None)))
+    .outerjoin(Choice, _LIVE_CHOICE)
+    .outerjoin(Misconception, Misconception.id == Choice.misconception_id)
+    .where(Course.id == bindparam("course_id"))
+    .order_by(Lesson.id, Question.position, Choice.position)
+)
+# A learner's review cards for a lesson's live questions.
 _CARD_KEYS = tuple(column.key for column in ReviewCard.__table__.columns)
-_FIRST_ROW = func.row_number().over(partition_by=Question.id, order_by=Choice.position) == 1
-_LIVE_QUESTIONS_AND_CARDS = Read(
-    _QUESTIONS.add_columns(
-        *(
-            case((_FIRST_ROW, column), else_=null()).label(f"card_{column.key}")
-            for column in ReviewCard.__table__.columns
-        )
-    ).outerjoin(ReviewCard, and_(ReviewCard.question_id == Question.id, ReviewCard.user_id == bindparam("user_id")))
+_LEARNER_CARDS = Read(
+    select(*ReviewCard.__table__.columns)
+    .join(Question, Question.id == ReviewCard.question_id)
+    .where(
+        ReviewCard.user_id == bindparam("user_id"),
+        Question.lesson_id == bindparam("lesson_id"),
+        Question.retired_at.is_(None),
+    )
 )
 
-
-@dataclass(frozen=True)
-class LiveQuiz:
-    """A lesson's live questions, and the learner's review cards for them (each a mapping of ReviewCard's columns)."""
-
-    questions: list[LiveQuestion]
-    card_rows: list[dict[str, Any]]
+GRADING_CACHE_KEY = "graded_questions"
 
 
 def _question(values: tuple, choices: list[LiveChoice]) -> LiveQuestion:
@@ -109,7 +122,7 @@ def _question(values: tuple, choices: list[LiveChoice]) -> LiveQuestion:
 
 
 def live_questions(session: Session, lesson: Lesson | LessonView) -> list[LiveQuestion]:
-    """The lesson's live questions in order, with their live choices and misconceptions (1 query).
+    """The lesson's live questions in order, with their live choices and misconceptions, read now (1 query).
 
     The same content as ``quizzes.quiz_questions`` gives, as values: grading them, storing their
     versions and telling xAPI about them come out the same.
@@ -117,26 +130,58 @@ def live_questions(session: Session, lesson: Lesson | LessonView) -> list[LiveQu
     return _questions(read_rows(session, _LIVE_QUESTIONS, {"lesson_id": lesson.id}))
 
 
-def live_quiz(session: Session, lesson: Lesson | LessonView, *, learner_id: int) -> LiveQuiz:
-    """``live_questions`` and the learner's review cards for those questions, in the same query.
+class GradedQuestionsCache:
+    """Each course's live questions by lesson, for the content version last read (per worker)."""
 
-    Read before a submission's transaction, the cards are moved on in Python and written with the
-    attempt (attempt_insert.py): one statement fewer than reading them with the attempt's insert.
-    """
-    rows = read_rows(session, _LIVE_QUESTIONS_AND_CARDS, {"lesson_id": lesson.id, "user_id": learner_id})
-    cards: dict[int, dict[str, Any]] = {}
+    def __init__(self) -> None:
+        self._by_course: dict[int, tuple[int, dict[int, list[LiveQuestion]]]] = {}
+        self._lock = threading.Lock()  # gunicorn's threaded workers may share one app
+
+    def get(self, session: Session, course_id: int, version: int) -> dict[int, list[LiveQuestion]]:
+        """The course's live questions by lesson id at ``version``, read again when the kept ones differ.
+
+        The read gives the version it saw with the rows: they are kept under that one. If an
+        author's change has landed since the caller read ``version``, these are the newer
+        questions, as a read of the live rows would give.
+        """
+        kept = self._by_course.get(course_id)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        read_version, by_lesson = _course_questions(session, course_id)
+        if read_version is not None:
+            with self._lock:
+                self._by_course[course_id] = (read_version, by_lesson)
+        return by_lesson
+
+
+def graded_questions(session: Session, *, course_id: int, version: int, lesson_id: int) -> list[LiveQuestion]:
+    """The lesson's live questions, as in the course's content ``version`` (kept per worker; 1 query on a miss)."""
+    cache = current_app.extensions.setdefault(GRADING_CACHE_KEY, GradedQuestionsCache())
+    return cache.get(session, course_id, version).get(lesson_id, [])
+
+
+def _course_questions(session: Session, course_id: int) -> tuple[int | None, dict[int, list[LiveQuestion]]]:
+    """The course's content version and its live lessons' live questions by lesson id (None, {}: no such course)."""
+    rows = read_rows(session, _COURSE_QUESTIONS, {"course_id": course_id})
+    if not rows:
+        return None, {}
+    by_lesson: dict[int, list[tuple]] = {}
     for row in rows:
-        card = row[_QUESTION_COLUMNS:]
-        if card[0] is not None:
-            cards[card[0]] = dict(zip(_CARD_KEYS, card, strict=True))
-    return LiveQuiz(_questions(rows), list(cards.values()))
+        if row[2] is not None:  # a lesson without questions has one row of NULLs
+            by_lesson.setdefault(row[1], []).append(row[2:])
+    return rows[0][0], {lesson_id: _questions(lesson_rows) for lesson_id, lesson_rows in by_lesson.items()}
+
+
+def learner_cards(session: Session, *, lesson_id: int, learner_id: int) -> list[dict[str, Any]]:
+    """The learner's review cards for the lesson's live questions, each a mapping of ReviewCard's columns (1 query)."""
+    return [
+        dict(zip(_CARD_KEYS, row, strict=True))
+        for row in read_rows(session, _LEARNER_CARDS, {"user_id": learner_id, "lesson_id": lesson_id})
+    ]
 
 
 def _questions(rows: list[tuple]) -> list[LiveQuestion]:
-    """The questions of the live questions' rows (one per question and live choice), in order.
-
-    Only each row's first ``_QUESTION_COLUMNS`` values are read (``live_quiz``'s carry a card after them).
-    """
+    """The questions of the live questions' rows (one per question and live choice, ``_GRADED``), in order."""
     questions: list[LiveQuestion] = []
     current: tuple | None = None
     choices: list[LiveChoice] = []

@@ -40,7 +40,7 @@ from app.services.xapi import xapi_quiz_submitted, xapi_records
 SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 # What a submission is graded against: the live questions as models (quiz_questions) or as the
-# plain values the quiz page's POST reads without a transaction (live_questions.live_questions).
+# plain values the quiz page's POST keeps per course version (live_questions.graded_questions).
 GradedQuestion = Question | LiveQuestion
 
 ChoiceT = TypeVar("ChoiceT")
@@ -307,8 +307,8 @@ def quiz_submit_attempt(
     ``lesson_opened``, ``lesson_completed``: the learner's progress already records the lesson
     opened, or completed (the page's outline says so; neither is ever undone), so a failed
     attempt need not write the opening again, nor a pass the completion (a statement fewer).
-    ``card_rows``: the learner's review cards for these questions, read with them
-    (live_questions.live_quiz): moved on before the insert and written with it (one statement
+    ``card_rows``: the learner's review cards for these questions, read before
+    (live_questions.learner_cards): moved on before the insert and written with it (one statement
     fewer). None: they are read with the attempt's insert.
 
     The submission key comes from the quiz form; sending the same key again (a double click

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event, func, select
@@ -17,6 +18,7 @@ from app.models.types import utcnow
 from app.services.attempt_insert import NewAnswer, attempt_insert, content_hash
 from app.services.course_files import load_course
 from app.services.course_import import course_import
+from app.services.live_questions import learner_cards, live_questions
 from app.services.progress import course_by_slug, course_outline
 from app.services.quizzes import question_version, quiz_questions, quiz_submit_attempt
 from tests.factories import write_course
@@ -28,6 +30,14 @@ def tiny(session, tmp_path, learner):
     course_import(session, load_course(write_course(tmp_path)))
     lesson = course_outline(session, course=course_by_slug(session, "tiny"), learner=None).entries[0].lesson
     return lesson, quiz_questions(session, lesson), learner
+
+
+def live_quiz(session, lesson, *, learner_id: int) -> SimpleNamespace:
+    """The questions to grade against and the learner's cards for them, as the quiz page reads them first."""
+    return SimpleNamespace(
+        questions=live_questions(session, lesson),
+        card_rows=learner_cards(session, lesson_id=lesson.id, learner_id=learner_id),
+    )
 
 
 def every_wrong(questions) -> dict[int, list[int]]:
@@ -213,8 +223,6 @@ def test_passing_again_keeps_the_first_completion_and_on_postgresql_is_one_state
 def submit_with_cards(session, learner_id, lesson, answers, key, *, card_rows=None, lesson_opened=False):
     """Submit as the quiz page does: the live questions and the learner's cards read together first
     (``card_rows`` given: cards read earlier, as a page whose read was overtaken)."""
-    from app.services.live_questions import live_quiz
-
     live = live_quiz(session, lesson, learner_id=learner_id)
     return quiz_submit_attempt(
         session,
@@ -247,8 +255,6 @@ def test_cards_read_with_the_live_questions_are_moved_and_written_with_the_attem
     made = cards_by_question(session)
     assert set(made) == {q.id for q in questions}
     assert all(card[4] == session.get(QuizAttempt, first.attempt_id).submitted_at for card in made.values())
-
-    from app.services.live_questions import live_quiz
 
     live = live_quiz(session, lesson, learner_id=learner)  # read outside the count, as the page reads it
     user = session.get(User, learner)
@@ -291,8 +297,6 @@ def test_cards_made_meanwhile_by_another_submission_are_moved_not_made_again(ses
     """The cards were read before another tab's submission made them: the insert of the same
     cards fails, everything is rolled back, and the attempt is recorded again moving them on."""
     lesson, questions, learner = tiny
-    from app.services.live_questions import live_quiz
-
     stale = live_quiz(session, lesson, learner_id=learner).card_rows
     assert stale == []
     submit_with_cards(session, learner, lesson, every_wrong(questions), uuid.uuid4().hex)
@@ -336,7 +340,6 @@ def test_the_same_key_sent_twice_at_once_with_the_cards_moves_them_once(app, ses
     card is written without its attempt is held by the test of a key sent again, above.)"""
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
-    from app.services.live_questions import live_quiz
     from app.services.review import cards_moves
 
     lesson, questions, learner = tiny
@@ -409,8 +412,6 @@ def committed_rows(learner_id: int) -> tuple[int, int, int]:
 
 def submit_as_a_request(session, learner_id, lesson_id, answers, key, *, opened: bool, completed: bool):
     """Submit as the quiz page does, with the session idle as the request has it when it submits."""
-    from app.services.live_questions import live_quiz
-
     user, lesson = idle(session, learner_id, lesson_id)
     live = live_quiz(session, lesson, learner_id=learner_id)
     with Transactions(session) as transactions:

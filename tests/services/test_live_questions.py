@@ -8,15 +8,16 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from app.models import AttemptAnswer, Choice, Question, User
+from app.models import AttemptAnswer, Choice, Course, Question, User
 from app.models.types import utcnow
 from app.question_kinds import KINDS
 from app.services.attempt_insert import content_hash
 from app.services.course_files import load_course
 from app.services.course_import import course_import
-from app.services.live_questions import live_questions
+from app.services.live_questions import graded_questions, learner_cards, live_questions
 from app.services.progress import course_by_slug, course_outline
 from app.services.quizzes import question_version, quiz_questions, quiz_submit_attempt
+from tests.conftest import count_queries
 from tests.factories import write_course
 
 
@@ -88,13 +89,12 @@ def test_grading_the_values_records_what_grading_the_models_records(session, les
     assert all(KINDS[q.kind].is_right(q.live_choices, pick(q)) is (answer == "right") for q in values)
 
 
-def test_live_quiz_has_the_live_questions_and_only_this_learners_cards_for_them(
+def test_learner_cards_are_only_this_learners_cards_for_the_lessons_live_questions(
     session, lesson, learner, other_learner
 ):
-    """The submission's one read: the same questions as live_questions, with the learner's own cards
-    for them (another learner's, and a card for another lesson's question, are not theirs to move)."""
+    """The submission's read of the cards it moves on: the learner's own for this lesson's live
+    questions (another learner's, and a card for another lesson's question, are not theirs to move)."""
     from app.models import Lesson, ReviewCard
-    from app.services.live_questions import live_quiz
     from app.services.review import card_new
 
     questions = live_questions(session, lesson)
@@ -112,12 +112,79 @@ def test_live_quiz_has_the_live_questions_and_only_this_learners_cards_for_them(
     )
     session.commit()
 
-    quiz = live_quiz(session, lesson, learner_id=learner)
+    (card,) = learner_cards(session, lesson_id=lesson.id, learner_id=learner)
 
-    assert quiz.questions == questions
-    (card,) = quiz.card_rows
     stored = session.scalar(
         select(ReviewCard).where(ReviewCard.user_id == learner, ReviewCard.question_id == questions[0].id)
     )
     assert card == {column.key: getattr(stored, column.key) for column in ReviewCard.__table__.columns}
-    assert live_quiz(session, lesson, learner_id=other_learner).card_rows[0]["question_id"] == questions[1].id
+    assert learner_cards(session, lesson_id=lesson.id, learner_id=other_learner)[0]["question_id"] == questions[1].id
+
+
+def course_version(session, lesson) -> tuple[int, int]:
+    course = session.get(Course, lesson.course_id)
+    return course.id, course.content_version
+
+
+def test_graded_questions_are_the_live_questions_kept_per_content_version(app, session, lesson, tmp_path):
+    """Graded against the same questions as the live rows give, read once per worker per version;
+    a new version (an author's change published) is read again and graded against at once."""
+    course_id, version = course_version(session, lesson)
+    lesson_id = lesson.id
+    session.commit()
+
+    assert graded_questions(session, course_id=course_id, version=version, lesson_id=lesson_id) == live_questions(
+        session, lesson
+    )
+    with count_queries(session.get_bind()) as counted:
+        kept = graded_questions(session, course_id=course_id, version=version, lesson_id=lesson_id)
+    assert counted() == 0 and kept == live_questions(session, lesson)
+
+    # An author rewrites the first question and publishes: a new content version.
+    spec = load_course(write_course(tmp_path))
+    spec.lessons[lesson.slug].quiz[0].prompt = "Which of these is true, now that the question is rewritten?"
+    course_import(session, spec)
+    _, newer = course_version(session, lesson)
+    assert newer == version + 1
+    with count_queries(session.get_bind()) as counted:
+        regraded = graded_questions(session, course_id=course_id, version=newer, lesson_id=lesson_id)
+    assert counted() == 1
+    assert regraded == live_questions(session, lesson)
+    assert regraded[0].prompt == "Which of these is true, now that the question is rewritten?"
+
+
+def test_graded_questions_asked_for_an_older_version_are_the_live_ones_kept_under_theirs(
+    app, session, lesson, tmp_path
+):
+    """A request that read the version just before an author's change landed is graded against the
+    live questions, as a read of the live rows would be, and they are kept under their own
+    version: never under the one asked for."""
+    course_id, version = course_version(session, lesson)
+    lesson_id = lesson.id
+    spec = load_course(write_course(tmp_path))
+    spec.lessons[lesson.slug].quiz[0].prompt = "A prompt changed between the request's first read and its grading?"
+    course_import(session, spec)
+    session.commit()
+
+    graded = graded_questions(session, course_id=course_id, version=version, lesson_id=lesson_id)
+
+    assert graded[0].prompt == "A prompt changed between the request's first read and its grading?"
+    with count_queries(session.get_bind()) as counted:
+        graded_questions(session, course_id=course_id, version=version + 1, lesson_id=lesson_id)
+        graded_questions(session, course_id=course_id, version=version, lesson_id=lesson_id)
+    assert counted() == 1  # the newer version was kept; the older one is read again
+
+
+def test_graded_questions_of_a_lesson_without_a_quiz_or_an_unknown_course_are_none(app, session, lesson, tmp_path):
+    from app.models import Lesson
+
+    course_id, version = course_version(session, lesson)
+    spec = load_course(write_course(tmp_path))
+    spec.lessons["three"].quiz = []  # its questions go (retired or deleted), the lesson stays
+    course_import(session, spec)
+    three = session.scalar(select(Lesson.id).where(Lesson.course_id == course_id, Lesson.slug == "three"))
+    session.commit()
+
+    assert graded_questions(session, course_id=course_id, version=version + 1, lesson_id=three) == []
+    assert graded_questions(session, course_id=course_id, version=version + 1, lesson_id=lesson.id)  # the others stay
+    assert graded_questions(session, course_id=course_id + 1000, version=1, lesson_id=lesson.id) == []

@@ -236,3 +236,38 @@ def test_choices_are_graded_by_identity_not_place(learner_in, app):
         assert db.session.scalars(third).all() == [False]
         assert db.session.scalar(select(Choice).where(Choice.safety_critical.is_(True))) is not None
         db.session.remove()
+
+
+def test_a_submission_after_an_authors_change_is_graded_against_the_changed_quiz(learner_in, app, tmp_path):
+    """The worker keeps the questions it grades against per course version: a change published
+    between two submissions (here, which choice of question 1 is right) counts from the next one."""
+    qs = questions(app)
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    learner_in.post(
+        QUIZ, data={**all_right(qs), "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
+    )
+
+    # The author makes choice A of question 1 the right one instead of B, and publishes.
+    course = {**COURSE, "help": "- Urgent advice: call NHS 111\n"}
+    lessons = default_lessons()
+    changed = six_choices(1)
+    changed["choices"][1]["correct"], changed["choices"][0]["correct"] = False, True
+    front = lessons["one"]["front"]
+    front["quiz"] = [changed, six_choices(2), {**front["quiz"][2], "shuffle": False}, front["quiz"][1]]
+    with app.app_context():
+        course_import(db.session, load_course(write_course(tmp_path / "edited", course, lessons)))
+        db.session.remove()
+
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    learner_in.post(
+        QUIZ, data={**all_right(qs), "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
+    )
+
+    with app.app_context():
+        attempts = db.session.scalars(select(QuizAttempt).order_by(QuizAttempt.id)).all()
+        assert [a.passed for a in attempts] == [True, False]  # B was right before the change, not after
+        first_question = {
+            a.attempt_id: a.is_correct for a in db.session.scalars(select(AttemptAnswer)) if a.question_id == qs[0][0]
+        }
+        assert first_question == {attempts[0].id: True, attempts[1].id: False}
+        db.session.remove()
