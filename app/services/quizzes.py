@@ -332,8 +332,16 @@ def quiz_submit_attempt(
         return _already_recorded(session, existing, lesson)
     try:
         return _record_attempt(
-            session, learner, lesson, questions, chosen, submission_key, pass_mark, card_rows,
-            lesson_opened=lesson_opened, lesson_completed=lesson_completed,
+            session,
+            learner,
+            lesson,
+            questions,
+            chosen,
+            submission_key,
+            pass_mark,
+            card_rows,
+            lesson_opened=lesson_opened,
+            lesson_completed=lesson_completed,
         )
     except _LostRace:
         # Another submission of this learner's (another key, another tab) made a row this one
@@ -341,8 +349,17 @@ def quiz_submit_attempt(
         # rolled back, and recording again now finds that row and moves it on (the cards read
         # before are out of date: read again with the insert).
         return _record_attempt(
-            session, learner, lesson, questions, chosen, submission_key, pass_mark, None,
-            lesson_opened=lesson_opened, lesson_completed=lesson_completed, last_try=True,
+            session,
+            learner,
+            lesson,
+            questions,
+            chosen,
+            submission_key,
+            pass_mark,
+            None,
+            lesson_opened=lesson_opened,
+            lesson_completed=lesson_completed,
+            last_try=True,
         )
 
 
