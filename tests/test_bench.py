@@ -7,6 +7,7 @@ bench/results/ are records of past runs and no test reads them."""
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from xml.etree import ElementTree
@@ -1029,19 +1030,20 @@ def test_the_rounds_cpu_is_the_median_of_each_part_and_the_report_prints_it(caps
 
 
 def test_postgres_cpu_is_the_user_and_system_time_of_processes_named_postgres(tmp_path):
-    def process(pid: int, name: str, utime: int, stime: int) -> None:
-        (tmp_path / str(pid)).mkdir()
-        # stat(5): pid (comm) state, then fields 4.. ; utime and stime are fields 14 and 15.
-        fields = ["S", "1", *["0"] * 9, str(utime), str(stime), *["0"] * 10]
-        (tmp_path / str(pid) / "stat").write_text(f"{pid} ({name}) {' '.join(fields)}\n")
-
-    process(10, "postgres", 300, 100)
-    process(11, "postgres", 50, 50)
-    process(12, "python3", 9000, 9000)
-    process(13, "my postgres) x", 7000, 7000)  # a name that only looks like it
+    fake_process(tmp_path, 10, "postgres", own=(300, 100))  # the postmaster
+    fake_process(tmp_path, 11, "postgres", ppid=10, own=(50, 50))  # a backend
+    fake_process(tmp_path, 12, "python3", own=(9000, 9000), children=(10, 10))
+    fake_process(tmp_path, 13, "my postgres) x", own=(7000, 7000))  # a name that only looks like it
     (tmp_path / "self").mkdir()
+    before = proc.postgres_cpu_seconds(tmp_path)
+    assert before == pytest.approx(500 / os.sysconf("SC_CLK_TCK"))
 
-    assert proc.postgres_cpu_seconds(tmp_path) == pytest.approx(500 / os.sysconf("SC_CLK_TCK"))
+    # The backend works on, then its client disconnects: it ends and the postmaster reaps it.
+    shutil.rmtree(tmp_path / "11")
+    shutil.rmtree(tmp_path / "10")
+    fake_process(tmp_path, 10, "postgres", own=(300, 100), children=(80, 70))
+
+    assert proc.postgres_cpu_seconds(tmp_path) - before == pytest.approx(50 / os.sysconf("SC_CLK_TCK"))
 
 
 def test_the_cost_per_request_is_the_median_batchs_app_and_database_cpu_per_call():

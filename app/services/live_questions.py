@@ -134,10 +134,10 @@ class GradedQuestionsCache:
     """Each course's live questions by lesson, for the content version last read (per worker)."""
 
     def __init__(self) -> None:
-        self._by_course: dict[int, tuple[int, dict[int, list[LiveQuestion]]]] = {}
+        self._by_course: dict[int, tuple[int, dict[int, tuple[LiveQuestion, ...]]]] = {}
         self._lock = threading.Lock()  # gunicorn's threaded workers may share one app
 
-    def get(self, session: Session, course_id: int, version: int) -> dict[int, list[LiveQuestion]]:
+    def get(self, session: Session, course_id: int, version: int) -> dict[int, tuple[LiveQuestion, ...]]:
         """The course's live questions by lesson id at ``version``, read again when the kept ones differ.
 
         The read gives the version it saw with the rows: they are kept under that one. If an
@@ -154,13 +154,13 @@ class GradedQuestionsCache:
         return by_lesson
 
 
-def graded_questions(session: Session, *, course_id: int, version: int, lesson_id: int) -> list[LiveQuestion]:
+def graded_questions(session: Session, *, course_id: int, version: int, lesson_id: int) -> tuple[LiveQuestion, ...]:
     """The lesson's live questions, as in the course's content ``version`` (kept per worker; 1 query on a miss)."""
     cache = current_app.extensions.setdefault(GRADING_CACHE_KEY, GradedQuestionsCache())
-    return cache.get(session, course_id, version).get(lesson_id, [])
+    return cache.get(session, course_id, version).get(lesson_id, ())
 
 
-def _course_questions(session: Session, course_id: int) -> tuple[int | None, dict[int, list[LiveQuestion]]]:
+def _course_questions(session: Session, course_id: int) -> tuple[int | None, dict[int, tuple[LiveQuestion, ...]]]:
     """The course's content version and its live lessons' live questions by lesson id (None, {}: no such course)."""
     rows = read_rows(session, _COURSE_QUESTIONS, {"course_id": course_id})
     if not rows:
@@ -169,7 +169,8 @@ def _course_questions(session: Session, course_id: int) -> tuple[int | None, dic
     for row in rows:
         if row[2] is not None:  # a lesson without questions has one row of NULLs
             by_lesson.setdefault(row[1], []).append(row[2:])
-    return rows[0][0], {lesson_id: _questions(lesson_rows) for lesson_id, lesson_rows in by_lesson.items()}
+    # Tuples: every submission of this version shares them.
+    return rows[0][0], {lesson_id: tuple(_questions(lesson_rows)) for lesson_id, lesson_rows in by_lesson.items()}
 
 
 def learner_cards(session: Session, *, lesson_id: int, learner_id: int) -> list[dict[str, Any]]:

@@ -133,12 +133,12 @@ def test_graded_questions_are_the_live_questions_kept_per_content_version(app, s
     lesson_id = lesson.id
     session.commit()
 
-    assert graded_questions(session, course_id=course_id, version=version, lesson_id=lesson_id) == live_questions(
-        session, lesson
+    assert list(graded_questions(session, course_id=course_id, version=version, lesson_id=lesson_id)) == (
+        live_questions(session, lesson)
     )
     with count_queries(session.get_bind()) as counted:
         kept = graded_questions(session, course_id=course_id, version=version, lesson_id=lesson_id)
-    assert counted() == 0 and kept == live_questions(session, lesson)
+    assert counted() == 0 and list(kept) == live_questions(session, lesson)
 
     # An author rewrites the first question and publishes: a new content version.
     spec = load_course(write_course(tmp_path))
@@ -149,7 +149,7 @@ def test_graded_questions_are_the_live_questions_kept_per_content_version(app, s
     with count_queries(session.get_bind()) as counted:
         regraded = graded_questions(session, course_id=course_id, version=newer, lesson_id=lesson_id)
     assert counted() == 1
-    assert regraded == live_questions(session, lesson)
+    assert list(regraded) == live_questions(session, lesson)
     assert regraded[0].prompt == "Which of these is true, now that the question is rewritten?"
 
 
@@ -185,6 +185,6 @@ def test_graded_questions_of_a_lesson_without_a_quiz_or_an_unknown_course_are_no
     three = session.scalar(select(Lesson.id).where(Lesson.course_id == course_id, Lesson.slug == "three"))
     session.commit()
 
-    assert graded_questions(session, course_id=course_id, version=version + 1, lesson_id=three) == []
+    assert graded_questions(session, course_id=course_id, version=version + 1, lesson_id=three) == ()
     assert graded_questions(session, course_id=course_id, version=version + 1, lesson_id=lesson.id)  # the others stay
-    assert graded_questions(session, course_id=course_id + 1000, version=1, lesson_id=lesson.id) == []
+    assert graded_questions(session, course_id=course_id + 1000, version=1, lesson_id=lesson.id) == ()
