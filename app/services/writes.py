@@ -77,7 +77,8 @@ def write_alone(session: Session | scoped_session[Session], write: Write, params
     For a statement that is all a request writes: its rows as tuples, as ``write_rows`` gives
     them. None, having run nothing, while the session has a transaction or unsaved changes of
     its own: the caller then writes in the session's transaction as usual. Errors are raised
-    as ``write_rows`` raises them; after one, nothing of the statement was saved.
+    as ``write_rows`` raises them: after the database refused the statement nothing of it was
+    saved; after a dropped connection whether it was is unknown, as for any commit.
     """
     own = session() if isinstance(session, scoped_session) else session
     engine = own.get_bind() if session_is_idle(own) else None
