@@ -10,7 +10,7 @@ import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
@@ -330,37 +330,26 @@ def quiz_submit_attempt(
         if existing is None:
             raise
         return _already_recorded(session, existing, lesson)
+    record = partial(
+        _record_attempt,
+        session,
+        learner,
+        lesson,
+        questions,
+        chosen,
+        submission_key,
+        pass_mark,
+        lesson_opened=lesson_opened,
+        lesson_completed=lesson_completed,
+    )
     try:
-        return _record_attempt(
-            session,
-            learner,
-            lesson,
-            questions,
-            chosen,
-            submission_key,
-            pass_mark,
-            card_rows,
-            lesson_opened=lesson_opened,
-            lesson_completed=lesson_completed,
-        )
+        return record(card_rows)
     except _LostRace:
         # Another submission of this learner's (another key, another tab) made a row this one
         # made too, a review card or the lesson's progress, and committed first: everything was
         # rolled back, and recording again now finds that row and moves it on (the cards read
         # before are out of date: read again with the insert).
-        return _record_attempt(
-            session,
-            learner,
-            lesson,
-            questions,
-            chosen,
-            submission_key,
-            pass_mark,
-            None,
-            lesson_opened=lesson_opened,
-            lesson_completed=lesson_completed,
-            last_try=True,
-        )
+        return record(None, last_try=True)
 
 
 class _LostRace(Exception):
