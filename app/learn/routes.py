@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 
 from app.credentials.issuing import learner_credential
 from app.errors import redirect_to_saved
@@ -18,7 +21,7 @@ from app.learn.quiz_page import quiz_page
 from app.page_shells import signed_in_page
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
-from app.services.live_questions import graded_questions, learner_cards
+from app.services.live_questions import graded_questions, learner_cards, live_questions
 from app.services.pass_rule import pass_rule_text
 from app.services.progress import (
     CourseOutline,
@@ -187,23 +190,32 @@ def quiz_submit(course_slug: str, lesson_slug: str):
         answers = parse_answers(form)
         # Read before the commit, which expires them: after it, reading them is a query.
         learner_id, lesson_id = current_user.id, entry.lesson.id
-        # Graded against the live questions of the course's version this request read with the learner.
-        course = outline.course
-        questions = graded_questions(
-            db.session, course_id=course.id, version=course.content_version, lesson_id=lesson_id
-        )
-        result = quiz_submit_attempt(
+        submit = partial(
+            quiz_submit_attempt,
             db.session,
             learner=current_user,
             lesson=entry.lesson,
-            questions=questions,
             answers=answers,
             submission_key=sent_key,
             pass_mark=outline.course.pass_mark,
             lesson_opened=entry.opened_at is not None,
             lesson_completed=entry.completed_at is not None,
-            card_rows=learner_cards(db.session, lesson_id=lesson_id, learner_id=learner_id),
         )
+        # Graded against the live questions of the course's version this request read with the learner.
+        course = outline.course
+        questions = graded_questions(
+            db.session, course_id=course.id, version=course.content_version, lesson_id=lesson_id
+        )
+        try:
+            result = submit(
+                questions=questions, card_rows=learner_cards(db.session, lesson_id=lesson_id, learner_id=learner_id)
+            )
+        except IntegrityError:
+            # An author's change published since this request's first read removed a row the
+            # attempt points at (a question nobody had answered yet is deleted, not retired):
+            # graded again against the live rows, the submission meets the quiz as it is now.
+            db.session.rollback()
+            result = submit(questions=live_questions(db.session, entry.lesson))
     except QuizInputError as problem:
         return _quiz_input_refused(course_slug, lesson_slug, problem, sent_key, answers)
     if result.passed:

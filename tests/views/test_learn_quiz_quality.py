@@ -271,3 +271,30 @@ def test_a_submission_after_an_authors_change_is_graded_against_the_changed_quiz
         }
         assert first_question == {attempts[0].id: True, attempts[1].id: False}
         db.session.remove()
+
+
+def test_a_question_removed_while_a_submission_is_graded_gives_the_quiz_again_not_an_error(learner_in, app):
+    """The race an author's publication can win: the worker graded against the questions it keeps
+    for the version this request read, and one of them is gone by the time the attempt is
+    written (the content version is left as it was here, to hold the request in that moment).
+    The insert's foreign key refuses the answer; graded again against the live rows, the
+    submission names a question no longer in the quiz: refused with 400, nothing recorded."""
+    qs = questions(app)
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    learner_in.post(
+        QUIZ, data={**all_right(qs), "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
+    )
+    with app.app_context():
+        db.session.delete(db.session.get(Question, qs[0][0]))
+        db.session.commit()
+
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    response = learner_in.post(
+        QUIZ, data={**all_right(qs), "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
+    )
+
+    assert response.status_code == 400
+    assert "This submission names questions that are not in this quiz." in response.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(QuizAttempt)).all()) == 1
+        db.session.remove()
