@@ -13,8 +13,10 @@ share one. Grading keeps its own per-version questions, with what this leaves ou
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Generic, TypeVar
 
 from flask import current_app
 from sqlalchemy import and_, select
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.models import Choice, Course, Lesson, Module, Question
 
 CACHE_KEY = "course_content"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,33 +217,49 @@ def load_course_content(session: Session, course_id: int) -> CourseContent | Non
     )
 
 
-class CourseContentCache:
-    """The latest content seen for each course, replaced when a newer version is asked for."""
+class KeptPerVersion(Generic[T]):
+    """What a worker keeps of each course, read from its rows, for the content version last read.
 
-    def __init__(self) -> None:
-        self._by_course: dict[int, CourseContent] = {}
+    ``load(session, course_id)`` reads it with the version it was read at (None: no such
+    course); it is kept under that version, so never under another. Asked for a different
+    version, the course is read again: a newer one, or a lower one too (a database restored
+    from a backup).
+    """
+
+    def __init__(self, load: Callable[[Session, int], tuple[int, T] | None]) -> None:
+        self._load = load
+        self._by_course: dict[int, tuple[int, T]] = {}
         self._lock = threading.Lock()  # gunicorn's threaded workers may share one app
 
-    def get(self, session: Session, course_id: int, version: int) -> CourseContent | None:
-        """Return the course's content at ``version``, loading it when the cached one differs.
-
-        Any difference reloads, a lower version too (a database restored from a backup).
-        """
-        content = self._by_course.get(course_id)
-        if content is not None and content.version == version:
-            return content
-        loaded = load_course_content(session, course_id)
+    def get(self, session: Session, course_id: int, version: int) -> T | None:
+        """The course's at ``version``, read when the kept one is of another version (None: no such course)."""
+        kept = self._by_course.get(course_id)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        loaded = self._load(session, course_id)
         with self._lock:
             if loaded is None:
                 self._by_course.pop(course_id, None)
             else:
                 self._by_course[course_id] = loaded
-        return loaded
+        return None if loaded is None else loaded[1]
 
     def clear(self) -> None:
         """Forget every course (the next request loads afresh)."""
         with self._lock:
             self._by_course.clear()
+
+
+def _versioned_content(session: Session, course_id: int) -> tuple[int, CourseContent] | None:
+    content = load_course_content(session, course_id)
+    return None if content is None else (content.version, content)
+
+
+class CourseContentCache(KeptPerVersion[CourseContent]):
+    """The latest content seen for each course, replaced when another version is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__(_versioned_content)
 
 
 def course_content(session: Session, course_id: int, version: int) -> CourseContent | None:

@@ -17,7 +17,6 @@ moves on in Python and writes with its attempt (app/services/attempt_insert.py).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.models import Choice, Course, Lesson, Misconception, Question, ReviewCard
-from app.services.course_content import LessonView
+from app.services.course_content import KeptPerVersion, LessonView
 from app.services.reads import Read, read_rows
 
 
@@ -130,41 +129,22 @@ def live_questions(session: Session, lesson: Lesson | LessonView) -> list[LiveQu
     return _questions(read_rows(session, _LIVE_QUESTIONS, {"lesson_id": lesson.id}))
 
 
-class GradedQuestionsCache:
-    """Each course's live questions by lesson, for the content version last read (per worker)."""
-
-    def __init__(self) -> None:
-        self._by_course: dict[int, tuple[int, dict[int, tuple[LiveQuestion, ...]]]] = {}
-        self._lock = threading.Lock()  # gunicorn's threaded workers may share one app
-
-    def get(self, session: Session, course_id: int, version: int) -> dict[int, tuple[LiveQuestion, ...]]:
-        """The course's live questions by lesson id at ``version``, read again when the kept ones differ.
-
-        The read gives the version it saw with the rows: they are kept under that one. If an
-        author's change has landed since the caller read ``version``, these are the newer
-        questions, as a read of the live rows would give.
-        """
-        kept = self._by_course.get(course_id)
-        if kept is not None and kept[0] == version:
-            return kept[1]
-        read_version, by_lesson = _course_questions(session, course_id)
-        if read_version is not None:
-            with self._lock:
-                self._by_course[course_id] = (read_version, by_lesson)
-        return by_lesson
-
-
 def graded_questions(session: Session, *, course_id: int, version: int, lesson_id: int) -> tuple[LiveQuestion, ...]:
     """The lesson's live questions, as in the course's content ``version`` (kept per worker; 1 query on a miss)."""
-    cache = current_app.extensions.setdefault(GRADING_CACHE_KEY, GradedQuestionsCache())
-    return cache.get(session, course_id, version).get(lesson_id, ())
+    cache = current_app.extensions.setdefault(GRADING_CACHE_KEY, KeptPerVersion(_course_questions))
+    by_lesson = cache.get(session, course_id, version)
+    return by_lesson.get(lesson_id, ()) if by_lesson is not None else ()
 
 
-def _course_questions(session: Session, course_id: int) -> tuple[int | None, dict[int, tuple[LiveQuestion, ...]]]:
-    """The course's content version and its live lessons' live questions by lesson id (None, {}: no such course)."""
+def _course_questions(session: Session, course_id: int) -> tuple[int, dict[int, tuple[LiveQuestion, ...]]] | None:
+    """The course's content version and its live lessons' live questions by lesson id (None: no such course).
+
+    Kept under the version read with them: if an author's change has landed since the caller
+    read its version, these are the newer questions, as a read of the live rows would give.
+    """
     rows = read_rows(session, _COURSE_QUESTIONS, {"course_id": course_id})
     if not rows:
-        return None, {}
+        return None
     by_lesson: dict[int, list[tuple]] = {}
     for row in rows:
         if row[2] is not None:  # a lesson without questions has one row of NULLs

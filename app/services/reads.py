@@ -162,12 +162,19 @@ class Read:
                 )
         return self._plans[dialect]
 
-    def result_processors(self, dialect: Dialect, description) -> list[Callable | None]:
-        """Each column's conversion from the driver's value, as SQLAlchemy's result would apply it."""
-        return [
-            column.type.dialect_impl(dialect).result_processor(dialect, type_code)
-            for column, (_, type_code, *_) in zip(self.statement.selected_columns, description, strict=True)
-        ]
+    def conversions(self, plan: ReadPlan, dialect: Dialect, description) -> tuple[tuple[int, Callable], ...]:
+        """The columns that need converting from the driver's values, as SQLAlchemy's result would convert them.
+
+        As (position, conversion), for ``converted_rows``. Worked out from the driver's column
+        types (``description``) on the plan's first run, and kept on the plan.
+        """
+        if plan.converted is None:
+            processors = (
+                column.type.dialect_impl(dialect).result_processor(dialect, type_code)
+                for column, (_, type_code, *_) in zip(self.statement.selected_columns, description, strict=True)
+            )
+            plan.converted = tuple((index, process) for index, process in enumerate(processors) if process is not None)
+        return plan.converted
 
 
 def _bind_processor(bind, dialect: Dialect) -> Callable | None:
@@ -244,9 +251,7 @@ def _read_on_the_driver(engine: Engine, read: Read, plan: ReadPlan, params: dict
         autocommit(dialect, dbapi_connection, on=True)
         cursor = plan.execute(dbapi_connection, parameters)
         rows = cursor.fetchall()
-        if plan.converted is None:
-            processors = read.result_processors(dialect, cursor.description)
-            plan.converted = tuple((index, process) for index, process in enumerate(processors) if process is not None)
+        conversions = read.conversions(plan, dialect, cursor.description)
         cursor.close()
         autocommit(dialect, dbapi_connection, on=False)
         clean = True
@@ -256,7 +261,7 @@ def _read_on_the_driver(engine: Engine, read: Read, plan: ReadPlan, params: dict
         if not clean:
             pooled.invalidate()
         pooled.close()
-    return converted_rows(rows, plan.converted)
+    return converted_rows(rows, conversions)
 
 
 def autocommit(dialect: Dialect, dbapi_connection, *, on: bool) -> None:

@@ -121,13 +121,14 @@ def _run(
 ) -> list[tuple]:
     """Execute a Write's plan on a driver connection; its rows converted, driver errors raised as SQLAlchemy's."""
     cursor = None
+    rows: list = []
+    conversions: tuple[tuple[int, Callable], ...] = ()
     try:
         cursor = plan.execute(dbapi_connection, parameters)
         description = cursor.description  # None for a statement that returns no rows
-        rows = cursor.fetchall() if description is not None else []
-        if plan.converted is None and description is not None:
-            processors = write.result_processors(dialect, description)
-            plan.converted = tuple((index, process) for index, process in enumerate(processors) if process is not None)
+        if description is not None:
+            rows = cursor.fetchall()
+            conversions = write.conversions(plan, dialect, description)
     except dialect.loaded_dbapi.Error as error:
         dropped = dialect.is_disconnect(error, dbapi_connection, cursor)
         if dropped:
@@ -144,4 +145,4 @@ def _run(
         if cursor is not None:
             with suppress(dialect.loaded_dbapi.Error):  # a dropped connection's cursor: reported above
                 cursor.close()
-    return converted_rows(rows, plan.converted or ())
+    return converted_rows(rows, conversions)
