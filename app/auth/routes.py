@@ -30,6 +30,8 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
 login_manager.login_message_category = "info"
 
+_ONLY_READING = frozenset({"GET", "HEAD"})
+
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
@@ -40,7 +42,13 @@ def load_user(token: str) -> User | None:
     # A learner page asks for its course rows with the user: one query for both (app/learn/page_reads.py).
     wanted = outline_wanted()
     signed_in = signed_in_user(
-        db.session, token=token, now=utcnow(), limits=SessionLimits.from_config(current_app.config), outline=wanted
+        db.session,
+        token=token,
+        now=utcnow(),
+        limits=SessionLimits.from_config(current_app.config),
+        outline=wanted,
+        # Showing a learner page only reads the user: it need not join the ORM session.
+        attach=wanted is None or request.method not in _ONLY_READING,
     )
     if signed_in is None:
         return None

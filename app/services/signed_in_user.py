@@ -96,13 +96,23 @@ def _as_loaded(session: Session, values: dict) -> User:
     about half what a constructed User merged costs. A session that holds this user already
     (a request that loaded them before) gets the row merged into its own, as before.
     """
-    user = _USER_MANAGER.new_instance()
-    instance_state(user).dict.update(values)
-    make_transient_to_detached(user)  # its values become the committed ones, its identity the row's
+    user = _as_detached(values)
     identity = instance_state(user).key
     if identity is None or identity in session.identity_map:
         return session.merge(user, load=False)
     session.add(user)
+    return user
+
+
+def _as_detached(values: dict) -> User:
+    """The user's row as a detached User: the values of a loaded one, in no session.
+
+    Reading it needs no session (User has no relationships to load); a session it is added
+    to (directly or by a cascade) takes it as persistent, unchanged, without reading it again.
+    """
+    user = _USER_MANAGER.new_instance()
+    instance_state(user).dict.update(values)
+    make_transient_to_detached(user)  # its values become the committed ones, its identity the row's
     return user
 
 
@@ -140,6 +150,7 @@ def signed_in_user(
     now: datetime,
     limits: SessionLimits,
     outline: OutlineWanted | None = None,
+    attach: bool = True,
 ) -> SignedIn | None:
     """The active user whose live login session ``token`` names, or None.
 
@@ -148,6 +159,11 @@ def signed_in_user(
     committed at once when the ORM session holds no other work, else saved with that work.
     With ``outline``, the same query also reads that course's rows for the user (a learner
     page's second read, saved).
+
+    The user is in the ORM session, to be changed and saved like any loaded row; with
+    ``attach=False`` it is a detached value instead, for a request that only reads it (a
+    learner page): adding it to the session costs a twentieth of a lesson page's CPU, and a
+    commit would expire it, so the page would read it again.
     """
     request_session = session() if isinstance(session, scoped_session) else session
     nothing_under_way = not (request_session.in_transaction() or request_session.new or request_session.dirty)
@@ -179,6 +195,6 @@ def signed_in_user(
     touched = user_session_needs_touch(last_seen_at=last_seen_at, now=now, limits=limits)
     if touched:
         user_session_touch(request_session, session_id=login_session_id, now=now, commit=nothing_under_way)
-    user = _as_loaded(request_session, values)
+    user = _as_loaded(request_session, values) if attach else _as_detached(values)
     user.session_token = token
     return SignedIn(user=user, touched=touched, outline_rows=outline_rows)

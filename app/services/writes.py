@@ -125,10 +125,9 @@ def _run(
     conversions: tuple[tuple[int, Callable], ...] = ()
     try:
         cursor = plan.execute(dbapi_connection, parameters)
-        description = cursor.description  # None for a statement that returns no rows
-        if description is not None:
+        if write.statement.selected_columns:  # a statement without .columns(...) returns no rows
             rows = cursor.fetchall()
-            conversions = write.conversions(plan, dialect, description)
+            conversions = write.conversions(plan, dialect, cursor)
     except dialect.loaded_dbapi.Error as error:
         dropped = dialect.is_disconnect(error, dbapi_connection, cursor)
         if dropped:

@@ -17,6 +17,7 @@ from app.services.progress import (
 from app.services.review import reviews_due_count
 from app.services.signed_in_user import _USER_WITH_OUTLINE, OutlineWanted, signed_in_user
 from app.services.user_sessions import SessionLimits, session_token_hash, user_session_start
+from tests.conftest import count_queries
 from tests.services.test_reads import fresh_request, three_ways
 
 LIMITS = SessionLimits(idle=timedelta(days=14), lifetime=timedelta(days=30), touch_every=timedelta(minutes=5))
@@ -44,6 +45,26 @@ def test_a_live_session_gives_its_user_in_the_orm_session(session, learner):
     assert signed_in.user.id == learner and signed_in.user.session_token == token
     assert signed_in.user in session()  # changes to it are saved like any loaded row's
     signed_in.user.display_name = "Renamed"
+    session.commit()
+    session.remove()
+    assert session.get(User, learner).display_name == "Renamed"
+
+
+def test_a_user_only_read_stays_out_of_the_orm_session_and_outlives_its_commits(session, learner):
+    token = log_in(session, learner)
+    row = session.execute(select(User.__table__).where(User.id == learner)).one()._asdict()
+    session.remove()
+
+    user = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, attach=False).user
+    session.commit()  # a page that records something: its commit expires nothing of the user
+
+    assert user not in session()
+    with count_queries(db.engine) as counted:
+        assert {key: getattr(user, key) for key in row} == row
+    assert counted() == 0
+    session.add(user)  # a cascade or a view that does take it in: persistent, as loaded, no query
+    assert not session.is_modified(user)
+    user.display_name = "Renamed"
     session.commit()
     session.remove()
     assert session.get(User, learner).display_name == "Renamed"

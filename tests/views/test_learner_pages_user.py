@@ -1,0 +1,67 @@
+"""A learner page's GET reads the signed-in user as a value: it never joins the ORM session."""
+
+import pytest
+from flask import request, request_finished
+
+from app.extensions import db
+from app.models import User
+from app.services.signed_in_user import signed_in_user
+from tests.conftest import lesson_slugs, quiz_form, submit_quiz
+
+
+def users_in_the_orm_session(app, get):
+    """The response to ``get()`` and the users its request's ORM session held when it answered."""
+    held: list[list[User]] = []
+
+    def note(sender, response, **extra):
+        held.append([row for row in db.session().identity_map.values() if isinstance(row, User)])
+
+    request_finished.connect(note, app)
+    try:
+        response = get()
+    finally:
+        request_finished.disconnect(note, app)
+    return response, held[0]
+
+
+@pytest.mark.parametrize("page", ["landing", "overview", "lesson", "lesson opened again", "quiz page", "my page"])
+def test_showing_a_learner_page_leaves_the_user_out_of_the_orm_session(learner_client, app, course, page):
+    first = lesson_slugs(app)[0]
+    url = {
+        "landing": "/",
+        "overview": f"/courses/{course}/",
+        "lesson": f"/courses/{course}/lessons/{first}",  # its first visit writes and commits
+        "lesson opened again": f"/courses/{course}/lessons/{first}",
+        "quiz page": f"/courses/{course}/lessons/{first}/quiz",
+        "my page": "/me/",
+    }[page]
+    if page == "lesson opened again":
+        learner_client.get(url)
+
+    response, users = users_in_the_orm_session(app, lambda: learner_client.get(url))
+
+    assert response.status_code == 200
+    assert "Lee Learner" in response.get_data(as_text=True)  # the user's values, shown all the same
+    assert users == []
+
+
+def test_a_learner_post_loads_the_user_into_the_orm_session(learner_client, app, course, learner, monkeypatch):
+    """A view that may change the user (any POST) gets it in the ORM session, to be saved with its work."""
+    import app.auth.routes as auth_routes
+
+    first = lesson_slugs(app)[0]
+    learner_client.get(f"/courses/{course}/lessons/{first}/quiz")
+    form = quiz_form(app, first)
+    loaded = []
+
+    def noting(*args, **kwargs):
+        signed_in = signed_in_user(*args, **kwargs)
+        loaded.append((request.method, signed_in.user in db.session()))
+        return signed_in
+
+    monkeypatch.setattr(auth_routes, "signed_in_user", noting)
+    response = submit_quiz(learner_client, first, form)
+
+    assert response.status_code == 302
+    assert ("POST", True) in loaded
+    assert all(in_session == (method == "POST") for method, in_session in loaded)
