@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.application import App
 from config import (
     Config,
     ProductionConfig,
@@ -22,7 +23,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     config_class = config_class or config_from_environment()
     if issubclass(config_class, ProductionConfig):
         config_class.check()
-    app = Flask(__name__, instance_relative_config=True)
+    app = App(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
     if not app.config["SECRET_KEY"] and app.config["SECRET_KEY_FILE"]:
         # Development without SECRET_KEY: a key of this checkout's own, never one in the source.
