@@ -12,8 +12,10 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from app.services.reads import reads_before_a_session
 
 # Stable constraint names so Alembic can alter or drop them later, on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -49,6 +51,16 @@ class Database(SQLAlchemy):
 # change) never trusts a value another request has changed since; off, each such place would
 # need refresh() or populate_existing(), and forgetting one is a stale-data bug no test sees.
 db = Database(model_class=Base)
+
+
+def _the_only_engine() -> Engine | None:
+    """The app's engine, when it has no other (no SQLALCHEMY_BINDS): every table is read from it."""
+    engines = db.engines
+    return engines.get(None) if len(engines) == 1 else None
+
+
+# A read made before a request has started its ORM session then starts none (app/services/reads.py).
+reads_before_a_session(db.session, _the_only_engine)  # type: ignore[arg-type] # db.session is the scoped_session
 # The base class of every model. A type checker cannot use the attribute db.Model as a base
 # class, so it is told the declarative base that db.Model is built from (same metadata).
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import instance_state
 
 from app.models import User, UserSession
 from app.services.progress import outline_selects
-from app.services.reads import Read, read_rows
+from app.services.reads import Read, engine_before_a_session, read_rows
 from app.services.user_sessions import (
     SessionLimits,
     session_token_hash,
@@ -165,11 +165,14 @@ def signed_in_user(
     learner page): adding it to the session costs a twentieth of a lesson page's CPU, and a
     commit would expire it, so the page would read it again.
     """
-    request_session = session() if isinstance(session, scoped_session) else session
-    nothing_under_way = not (request_session.in_transaction() or request_session.new or request_session.dirty)
+    if engine_before_a_session(session) is not None:
+        nothing_under_way = True  # the request has not started its ORM session: reads start none
+    else:
+        started = session() if isinstance(session, scoped_session) else session
+        nothing_under_way = not (started.in_transaction() or started.new or started.dirty)
     params: dict[str, str | datetime] = {"token_hash": session_token_hash(token)}
     if outline is None:
-        rows = read_rows(request_session, _USER_BY_SESSION, params)
+        rows = read_rows(session, _USER_BY_SESSION, params)
         outline_rows = None
     else:
         if outline.slug is not None:
@@ -180,7 +183,7 @@ def signed_in_user(
         if outline.with_reviews_due:
             params["now"] = now
         read = _USER_WITH_OUTLINE[(outline.slug is None, outline.with_attempts, one_lesson, outline.with_reviews_due)]
-        both = read_rows(request_session, read, params)
+        both = read_rows(session, read, params)
         signed = len(_SIGNED_IN)
         rows = [row[:signed] for row in both if row[signed - 4] is not None]  # login_session_id: the user's row
         outline_rows = [row[signed:] for row in both if row[signed - 4] is None]
@@ -194,7 +197,10 @@ def signed_in_user(
         return None
     touched = user_session_needs_touch(last_seen_at=last_seen_at, now=now, limits=limits)
     if touched:
-        user_session_touch(request_session, session_id=login_session_id, now=now, commit=nothing_under_way)
-    user = _as_loaded(request_session, values) if attach else _as_detached(values)
+        user_session_touch(session, session_id=login_session_id, now=now, commit=nothing_under_way)
+    if not attach:
+        user = _as_detached(values)
+    else:
+        user = _as_loaded(session() if isinstance(session, scoped_session) else session, values)
     user.session_token = token
     return SignedIn(user=user, touched=touched, outline_rows=outline_rows)

@@ -407,3 +407,39 @@ def test_a_read_with_a_percent_sign_and_a_value_used_twice_gives_sqlalchemys_row
     assert through_driver == through_sqlalchemy
     assert [row[0] for row in through_driver] == sorted(["learner@example.org", "percent%sign@example.org"])
     assert {row[1] for row in through_driver} == {"100%"}
+
+
+# --- reads before the request's session has started ----------------------------------------
+
+
+def test_a_read_before_any_session_starts_none(app, session, course, learner):
+    lesson_id = first_lesson_id(session)
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson_id))
+    session.commit()
+    db.session.remove()  # as at the start of a request
+
+    for statement in (PROGRESS, Read(PROGRESS)):
+        rows = read_rows(db.session, statement, {"user_id": learner})
+        assert [row[0] for row in rows] == [lesson_id]
+        assert not db.session.registry.has()  # no ORM session made, none to close at the end
+
+
+def test_without_an_engine_to_read_from_a_read_starts_the_session_as_before(app, session, course, learner, monkeypatch):
+    from app.services import reads
+
+    monkeypatch.setitem(reads._ENGINE_FINDERS, db.session, lambda: None)  # as with several binds
+    db.session.remove()
+
+    assert read_rows(db.session, PROGRESS, {"user_id": learner}) == []
+    assert db.session.registry.has()
+    assert session_is_idle()  # started, but no transaction: still read outside one
+
+
+def test_an_app_with_other_binds_names_no_engine_to_read_from(app, session, monkeypatch):
+    from app.extensions import Database, _the_only_engine
+
+    assert _the_only_engine() is db.engine
+    engines = {None: db.engine, "archive": db.engine}
+    monkeypatch.setattr(Database, "engines", property(lambda self: engines))
+
+    assert _the_only_engine() is None  # a table might live elsewhere: reads start the session

@@ -1,4 +1,5 @@
-"""A learner page's GET reads the signed-in user as a value: it never joins the ORM session."""
+"""A learner page's GET reads the signed-in user as a value: it never joins the ORM session, and a
+page that only reads starts none."""
 
 import pytest
 from flask import request, request_finished
@@ -10,10 +11,13 @@ from tests.conftest import lesson_slugs, quiz_form, submit_quiz
 
 
 def users_in_the_orm_session(app, get):
-    """The response to ``get()`` and the users its request's ORM session held when it answered."""
+    """The response to ``get()``, the users its request's ORM session held when it answered, and
+    whether the request had started an ORM session at all."""
     held: list[list[User]] = []
+    started: list[bool] = []
 
     def note(sender, response, **extra):
+        started.append(db.session.registry.has())
         held.append([row for row in db.session().identity_map.values() if isinstance(row, User)])
 
     request_finished.connect(note, app)
@@ -21,7 +25,7 @@ def users_in_the_orm_session(app, get):
         response = get()
     finally:
         request_finished.disconnect(note, app)
-    return response, held[0]
+    return response, held[0], started[0]
 
 
 @pytest.mark.parametrize("page", ["landing", "overview", "lesson", "lesson opened again", "quiz page", "my page"])
@@ -35,14 +39,17 @@ def test_showing_a_learner_page_leaves_the_user_out_of_the_orm_session(learner_c
         "quiz page": f"/courses/{course}/lessons/{first}/quiz",
         "my page": "/me/",
     }[page]
+    learner_client.get(f"/courses/{course}/")  # this worker has now read the course content into its cache
     if page == "lesson opened again":
         learner_client.get(url)
 
-    response, users = users_in_the_orm_session(app, lambda: learner_client.get(url))
+    response, users, started = users_in_the_orm_session(app, lambda: learner_client.get(url))
 
     assert response.status_code == 200
     assert "Lee Learner" in response.get_data(as_text=True)  # the user's values, shown all the same
     assert users == []
+    # Reading alone starts no ORM session (app/services/reads.py); a lesson's or quiz's first visit writes.
+    assert started == (page in ("lesson", "quiz page"))
 
 
 def test_a_learner_post_loads_the_user_into_the_orm_session(learner_client, app, course, learner, monkeypatch):
