@@ -4,12 +4,15 @@ Every learner page reads the signed-in user, then the course version with the le
 progress. Through the ORM session each such read costs three round trips to PostgreSQL
 (BEGIN, the query, and a ROLLBACK when the request ends) and SQLAlchemy's ORM work; profiled
 under load that was over half of a lesson request (bench/PLANS.md). Here a read is one round
-trip on a pooled connection in autocommit (switched on the client alone by psycopg and sqlite3).
+trip in autocommit: on psycopg on a connection kept for reads (app/services/read_connections.py),
+otherwise on a pooled connection switched into autocommit on the client alone (sqlite3).
 
 The rule that keeps this safe: a read goes outside only while the session has neither a
 database transaction nor unsaved changes, so it can never miss what the request has written.
+A read made before the request has started its session at all starts none, when the scoped
+session was told its engine (``reads_before_a_session``).
 
-Two ways out, both on SQLAlchemy's pool, dialect and types:
+Two ways out, both with SQLAlchemy's dialect and types:
 
 - A ``Read`` is a statement registered once, at import, for a page that runs it on every
   request. It owns its SQL (compiled by SQLAlchemy once per database) and its result types
@@ -74,7 +77,7 @@ def reads_before_a_session(session: scoped_session, engine: Callable[[], Engine 
     (``engine_before_a_session``).
 
     A page that only reads (a learner's lesson) then never makes an ORM session, nor closes
-    one at the end of the request: about 5% of its CPU.
+    one at the end of the request: 9% of a lesson's CPU, 17% of /me/'s (docs/performance.md).
     """
     _ENGINE_FINDERS[session] = engine
 
