@@ -30,8 +30,6 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
 login_manager.login_message_category = "info"
 
-_ONLY_READING = frozenset({"GET", "HEAD"})
-
 
 @login_manager.user_loader
 def load_user(token: str) -> User | None:
@@ -47,8 +45,9 @@ def load_user(token: str) -> User | None:
         now=utcnow(),
         limits=SessionLimits.from_config(current_app.config),
         outline=wanted,
-        # Showing a learner page only reads the user: it need not join the ORM session.
-        attach=wanted is None or request.method not in _ONLY_READING,
+        # A learner page (shown, or a lesson done or a quiz submitted) only reads the user: it
+        # need not join the ORM session. Every other view may change the user and save it.
+        attach=wanted is None,
     )
     if signed_in is None:
         return None

@@ -10,8 +10,10 @@ where the user is first looked at. The view takes the rows with ``outline_rows``
 Whatever goes differently (no one signed in, a view that did not ask, a user loaded earlier
 by something else) the rows are simply not there and the page reads them itself, as before.
 
-A GET or HEAD of such a view only shows the user, so the loader reads it as a detached value,
-outside the ORM session (app/auth/routes.py, signed_in_user.py's ``attach``).
+Such a view (a learner page, a lesson done, a quiz submitted) only reads the user, never
+changes it, so the loader reads it as a detached value, outside the ORM session
+(app/auth/routes.py, signed_in_user.py's ``attach``). A view that changes the user must not
+use this decorator.
 """
 
 from __future__ import annotations

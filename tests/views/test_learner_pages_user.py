@@ -7,7 +7,7 @@ from flask import request, request_finished
 from app.extensions import db
 from app.models import User
 from app.services.signed_in_user import signed_in_user
-from tests.conftest import lesson_slugs, quiz_form, submit_quiz
+from tests.conftest import csrf_token, lesson_slugs, quiz_form, submit_quiz
 
 
 def users_in_the_orm_session(app, get):
@@ -52,13 +52,14 @@ def test_showing_a_learner_page_leaves_the_user_out_of_the_orm_session(learner_c
     assert started == (page in ("lesson", "quiz page"))
 
 
-def test_a_learner_post_loads_the_user_into_the_orm_session(learner_client, app, course, learner, monkeypatch):
-    """A view that may change the user (any POST) gets it in the ORM session, to be saved with its work."""
+@pytest.mark.parametrize("done_by", ["quiz submitted", "lesson done"])
+def test_a_learner_post_reads_the_user_as_a_value_too(learner_client, app, course, learner, monkeypatch, done_by):
+    """Submitting a quiz or marking a lesson done changes progress, never the user: no ORM session for it."""
     import app.auth.routes as auth_routes
 
-    first = lesson_slugs(app)[0]
-    learner_client.get(f"/courses/{course}/lessons/{first}/quiz")
-    form = quiz_form(app, first)
+    slugs = lesson_slugs(app)
+    learner_client.get(f"/courses/{course}/lessons/{slugs[0]}/quiz")
+    form = quiz_form(app, slugs[0])
     loaded = []
 
     def noting(*args, **kwargs):
@@ -67,8 +68,30 @@ def test_a_learner_post_loads_the_user_into_the_orm_session(learner_client, app,
         return signed_in
 
     monkeypatch.setattr(auth_routes, "signed_in_user", noting)
-    response = submit_quiz(learner_client, first, form)
+    if done_by == "quiz submitted":
+        response = submit_quiz(learner_client, slugs[0], form)
+    else:  # every lesson of the factory course has a quiz: "done" sends the learner to it
+        lesson = f"/courses/{course}/lessons/{slugs[0]}"
+        response = learner_client.post(f"{lesson}/done", data={"csrf_token": csrf_token(learner_client, lesson)})
 
     assert response.status_code == 302
-    assert ("POST", True) in loaded
-    assert all(in_session == (method == "POST") for method, in_session in loaded)
+    assert ("POST", False) in loaded
+    assert all(not in_session for _, in_session in loaded)
+
+
+def test_a_view_that_changes_the_user_has_it_in_the_orm_session(learner_client, app, learner, monkeypatch):
+    """Any view not marked as a learner page (here: the account's own pages) gets the user to change and save."""
+    import app.auth.routes as auth_routes
+
+    loaded = []
+
+    def noting(*args, **kwargs):
+        signed_in = signed_in_user(*args, **kwargs)
+        loaded.append(signed_in.user in db.session())
+        return signed_in
+
+    monkeypatch.setattr(auth_routes, "signed_in_user", noting)
+    response = learner_client.get("/me/data")
+
+    assert response.status_code == 200
+    assert loaded == [True]
