@@ -1,5 +1,5 @@
-"""A learner page's GET reads the signed-in user as a value: it never joins the ORM session, and a
-page that only reads starts none."""
+"""A learner page (shown, a lesson done, a quiz submitted) reads the signed-in user as a value: it
+never joins the ORM session, and a page that only reads starts none."""
 
 import pytest
 from flask import request, request_finished
