@@ -1,8 +1,8 @@
 """Connections kept in autocommit for the Reads run on psycopg (app/services/reads.py).
 
 A Read run on one of the pool's connections pays for the checkout and the check-in, for
-switching the connection into autocommit and back, and for a new cursor: about 20 us of a
-lesson's CPU, against 40 us for the query itself (docs/performance.md). Reads instead take a
+switching the connection into autocommit and back, and for a new cursor: more CPU than the
+query itself (35-40 us), and 11.5% of a lesson's in all (docs/performance.md). Reads instead take a
 connection from a small stack of their own, always in autocommit, each with one cursor that
 is used again, and put it back when done.
 
