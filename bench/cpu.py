@@ -14,13 +14,24 @@ whether to look in Python or in SQL.
 It seeds (or reuses) the database as ``make bench`` does, builds the app with the production
 configuration, logs two seeded learners in through the form (one reads, one submits: the
 submissions add attempts to the writer's history, which the reader's pages would show), and
-takes the median of five batches per page. PostgreSQL's CPU is read from /proc for every
-process named postgres, so anything else using the database server meanwhile counts too:
-run it on a quiet machine, and not beside ``make bench``.
+measures the targets in turn, a batch of each per round (reference, lesson, quiz page, ...,
+then again), taking each one's median over the rounds: the machine's speed drifts by a third
+within an hour here, and interleaving makes the drift hit every target alike. PostgreSQL's CPU
+is read from /proc for every process named postgres, so anything else using the database
+server meanwhile counts too: run it on a quiet machine, and not beside ``make bench``.
+
+To measure what a change saves, A/B in one process:
+
+    BENCH_LEARNERS=1000 BENCH_VARIANT=variant.py python -m bench.cpu
+
+``variant.py`` defines ``on()`` and ``off()``, which switch the change in and out of the
+running app (monkeypatching, say). Every round measures each page with the change off and
+with it on, in alternating order, and the report gives both medians and the difference.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -62,10 +73,13 @@ def cost_per_request(
     *,
     count: int = 200,
     batches: int = 5,
+    warm: bool = True,
     database: Callable[[], float] = postgres_cpu_seconds,
 ) -> Cost:
-    """The median over ``batches`` batches of ``count`` calls of each one's cost, after one call to warm up."""
-    call()
+    """The median over ``batches`` batches of ``count`` calls of each one's cost, after one call to warm up
+    (unless ``warm`` is False)."""
+    if warm:
+        call()
     app, db, wall = [], [], []
     for _ in range(batches):
         db_before, cpu_before, wall_before = database(), time.process_time(), time.perf_counter()
@@ -75,6 +89,94 @@ def cost_per_request(
         app.append((time.process_time() - cpu_before) * 1000 / count)
         db.append((database() - db_before) * 1000 / count)
     return Cost(statistics.median(app), statistics.median(db), statistics.median(wall))
+
+
+def interleaved_costs(
+    calls: dict[str, Callable[[], object]],
+    *,
+    count: int = 200,
+    rounds: int = 7,
+    database: Callable[[], float] = postgres_cpu_seconds,
+    between: Callable[[int], None] | None = None,
+) -> dict[str, Cost]:
+    """Each call's median cost over ``rounds`` rounds, every round a batch of ``count`` of each call in turn.
+
+    One call of each warms up first. ``between(n)``, if given, runs before round ``n``'s
+    batches (an A/B run switches a change there).
+    """
+    for call in calls.values():
+        call()
+    seen: dict[str, list[Cost]] = {name: [] for name in calls}
+    for number in range(rounds):
+        if between is not None:
+            between(number)
+        for name, call in calls.items():
+            seen[name].append(cost_per_request(call, count=count, batches=1, warm=False, database=database))
+    return {
+        name: Cost(
+            statistics.median(cost.app_ms for cost in costs),
+            statistics.median(cost.database_ms for cost in costs),
+            statistics.median(cost.wall_ms for cost in costs),
+        )
+        for name, costs in seen.items()
+    }
+
+
+def ab_costs(
+    calls: dict[str, Callable[[], object]],
+    switch: Callable[[bool], None],
+    *,
+    count: int = 200,
+    rounds: int = 10,
+    database: Callable[[], float] = postgres_cpu_seconds,
+) -> dict[str, tuple[Cost, Cost]]:
+    """Each call's median cost with a change off and on: (off, on).
+
+    Every round switches the change (``switch(False)``, ``switch(True)``) and measures a batch of
+    each call in both states, off first in even rounds and on first in odd ones, so neither
+    state always runs on a warmer or a colder process.
+    """
+    seen: dict[tuple[str, bool], list[Cost]] = {(name, state): [] for name in calls for state in (False, True)}
+    for number in range(rounds):
+        for state in (False, True) if number % 2 == 0 else (True, False):
+            switch(state)
+            for name, call in calls.items():
+                seen[(name, state)].append(cost_per_request(call, count=count, batches=1, database=database))
+    medians = {
+        key: Cost(
+            statistics.median(cost.app_ms for cost in costs),
+            statistics.median(cost.database_ms for cost in costs),
+            statistics.median(cost.wall_ms for cost in costs),
+        )
+        for key, costs in seen.items()
+    }
+    return {name: (medians[(name, False)], medians[(name, True)]) for name in calls}
+
+
+def ab_report(costs: dict[str, tuple[Cost, Cost]]) -> str:
+    """A table of each call's CPU with the change off and on, and what the change saved (us and %)."""
+    lines = [f"{'page':<18} {'off app':>8} {'on app':>8} {'off db':>7} {'on db':>7} {'saved us':>9} {'saved':>7}"]
+    for name, (off, on) in costs.items():
+        saved = (off.total_ms - on.total_ms) * 1000
+        share = saved / (off.total_ms * 1000) * 100 if off.total_ms else float("nan")
+        lines.append(
+            f"{name:<18} {off.app_ms:8.3f} {on.app_ms:8.3f} {off.database_ms:7.3f} {on.database_ms:7.3f}"
+            f" {saved:9.0f} {share:6.1f}%"
+        )
+    lines.append("(medians of the rounds, ms per request; saved: the total CPU, app and database, off minus on)")
+    return "\n".join(lines)
+
+
+def load_variant(path: str) -> Callable[[bool], None]:
+    """The switch of the variant file at ``path``: its ``on()`` for True, its ``off()`` for False."""
+    spec = importlib.util.spec_from_file_location("bench_variant", path)
+    if spec is None or spec.loader is None:
+        raise BenchError(f"BENCH_VARIANT: {path} is not a Python file.")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "on", None)) or not callable(getattr(module, "off", None)):
+        raise BenchError(f"BENCH_VARIANT: {path} must define on() and off().")
+    return lambda state: module.on() if state else module.off()
 
 
 def signed_in_client(app, email: str, password: str):
@@ -205,7 +307,7 @@ def main() -> None:
 
     settings = Settings.from_environment()
     url, _ = prepare_database(settings, settings.learners[0])
-    say(f"CPU per request at {settings.learners[0]:,} learners (median of 5 batches; ms):")
+    say(f"CPU per request at {settings.learners[0]:,} learners (medians of interleaved rounds; ms):")
     subprocess.run([sys.executable, "-m", "bench.cpu"], env=_production_environment(url), check=True)  # noqa: S603
 
 
@@ -241,15 +343,25 @@ def measure(url: str) -> None:
         "session", sign_session(secret, {"uid": ids[writer_email], "csrf": body["csrf_token"]}), domain="localhost"
     )
 
-    reference_read = cost_per_request(getting(reference_reader, lesson))
-    reference_write = cost_per_request(submitting(reference_writer, written, body), count=100)
-    rows = [
-        ("lesson", cost_per_request(getting(reader, lesson)), reference_read),
-        ("quiz page", cost_per_request(getting(reader, lesson + "/quiz")), reference_read),
-        ("course overview", cost_per_request(getting(reader, f"/courses/{COURSE}/")), reference_read),
-        ("/me/", cost_per_request(getting(reader, "/me/")), reference_read),
-        ("quiz submission", cost_per_request(submitting(writer, written, body), count=100), reference_write),
-    ]
+    pages = {
+        "lesson": getting(reader, lesson),
+        "quiz page": getting(reader, lesson + "/quiz"),
+        "course overview": getting(reader, f"/courses/{COURSE}/"),
+        "/me/": getting(reader, "/me/"),
+    }
+    submission = submitting(writer, written, body)
+    variant = os.environ.get("BENCH_VARIANT")
+    if variant:  # the change off and on, in this one process
+        switch = load_variant(variant)
+        costs = ab_costs(pages, switch) | ab_costs({"quiz submission": submission}, switch, count=100)
+        print(ab_report(costs))
+        return
+    read = interleaved_costs({"reference": getting(reference_reader, lesson), **pages})
+    write = interleaved_costs(
+        {"write reference": submitting(reference_writer, written, body), "quiz submission": submission}, count=100
+    )
+    rows = [(name, read[name], read["reference"]) for name in pages]
+    rows.append(("quiz submission", write["quiz submission"], write["write reference"]))
     print(report(rows))
 
 

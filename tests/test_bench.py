@@ -1063,6 +1063,68 @@ def test_the_cost_per_request_is_the_median_batchs_app_and_database_cpu_per_call
     assert cost.wall_ms >= 1.0
 
 
+def test_interleaved_costs_measure_each_call_once_per_round_in_turn_and_take_medians():
+    order, database_clock = [], [0.0]
+
+    def call(name, database_ms):
+        def request():
+            order.append(name)
+            database_clock[0] += database_ms / 1000
+
+        return request
+
+    costs = cpu.interleaved_costs(
+        {"a": call("a", 1.0), "b": call("b", 3.0)}, count=2, rounds=3, database=lambda: database_clock[0]
+    )
+
+    # One warm-up call each, then a batch of each per round, in turn: a drift hits both alike.
+    assert order == ["a", "b"] + ["a", "a", "b", "b"] * 3
+    assert costs["a"].database_ms == pytest.approx(1.0)
+    assert costs["b"].database_ms == pytest.approx(3.0)
+
+
+def test_an_ab_run_measures_every_call_with_the_change_off_and_on_in_alternating_order():
+    state, seen, database_clock = {"on": None}, [], [0.0]
+
+    def request():
+        seen.append(state["on"])
+        database_clock[0] += 0.001 if state["on"] else 0.003  # the change saves 2 ms of the database's CPU
+
+    costs = cpu.ab_costs(
+        {"page": request},
+        lambda on: state.update(on=on),
+        count=3,
+        rounds=4,
+        database=lambda: database_clock[0],
+    )
+
+    off, on = costs["page"]
+    assert off.database_ms == pytest.approx(3.0) and on.database_ms == pytest.approx(1.0)
+    # Each batch is 1 warm-up call and 3 measured; the states alternate which goes first.
+    batches = [seen[i] for i in range(0, len(seen), 4)]
+    assert batches == [False, True, True, False, False, True, True, False]
+    report = cpu.ab_report(costs).splitlines()
+    assert report[1].split() == ["page", *report[1].split()[1:5], "2000", "66.7%"]
+
+
+def test_a_variant_file_gives_the_switch_and_a_file_without_on_and_off_is_refused(tmp_path):
+    log = tmp_path / "switched"
+    variant = tmp_path / "variant.py"
+    variant.write_text(
+        f"from pathlib import Path\nLOG = Path({str(log)!r})\n"
+        "def on():\n    LOG.write_text(LOG.read_text() + 'on ' if LOG.exists() else 'on ')\n"
+        "def off():\n    LOG.write_text(LOG.read_text() + 'off ' if LOG.exists() else 'off ')\n"
+    )
+    switch = cpu.load_variant(str(variant))
+    switch(True), switch(False)
+    assert log.read_text() == "on off "
+
+    wrong = tmp_path / "wrong.py"
+    wrong.write_text("def on():\n    pass\n")
+    with pytest.raises(BenchError, match=r"must define on\(\) and off\(\)"):
+        cpu.load_variant(str(wrong))
+
+
 def test_the_cpu_report_gives_each_pages_costs_beside_its_references_and_their_ratio():
     page, reference = cpu.Cost(3.0, 1.0, 4.5), cpu.Cost(1.5, 0.5, 2.2)
 
