@@ -1104,7 +1104,7 @@ def test_an_ab_run_measures_every_call_with_the_change_off_and_on_in_alternating
     batches = [seen[i] for i in range(0, len(seen), 4)]
     assert batches == [False, True, True, False, False, True, True, False]
     report = cpu.ab_report(costs).splitlines()
-    assert report[1].split() == ["page", *report[1].split()[1:5], "2000", "66.7%"]
+    assert report[1].split()[6] == "2000"  # the database's 3 ms less 1 ms, in us
 
 
 def test_a_variant_file_gives_the_switch_and_a_file_without_on_and_off_is_refused(tmp_path):

@@ -76,7 +76,7 @@ def _questions(outline: CourseOutline, questions: list, *, error: Any, chosen: M
                 outline.course,
                 question.id,
                 number,
-                *choices,
+                *[choice.id for choice in choices],  # the content gives each id's text: hashing ids is cheaper
                 make=partial(fieldset, question, choices, number),
             )
             for number, (question, choices) in enumerate(questions, start=1)

@@ -82,6 +82,18 @@ def test_the_same_key_draws_the_same_order_and_other_keys_draw_others():
     assert all(sorted(order) == items for order in orders)
 
 
+def test_every_order_is_drawn_and_each_choice_is_as_likely_in_every_place():
+    items = list(range(4))
+    keys = [f"{n:032x}" for n in range(4800)]  # keys are 32 hex digits
+    orders = [tuple(shown_order(items, question_id=3, shuffle=True, submission_key=key)) for key in keys]
+
+    assert len(set(orders)) == 24  # all 4! orders occur
+    for place in range(4):
+        counts = [sum(order[place] == item for order in orders) for item in items]
+        # 1,200 expected each; a fair shuffle stays within about 4 standard deviations (27 each).
+        assert all(1090 <= count <= 1310 for count in counts), (place, counts)
+
+
 def test_each_question_of_an_attempt_draws_its_own_order():
     items = list(range(6))
     orders = {tuple(shown_order(items, question_id=n, shuffle=True, submission_key="a" * 32)) for n in range(5)}
