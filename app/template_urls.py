@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 # Every distinct link a worker builds, up to this many, least recently used dropped first.
 CACHED_URLS = 4096
@@ -53,3 +53,9 @@ def remembered_url_for(app: Flask) -> Callable[..., str]:
 
     template_url_for.cache_info = built.cache_info  # type: ignore[attr-defined]
     return template_url_for
+
+
+def link_for(endpoint: str, /, **values) -> str:
+    """The app's remembered ``url_for`` (the one its templates use), for HTML written in Python."""
+    build: Callable[..., str] = current_app.jinja_env.globals["url_for"]  # type: ignore[assignment]
+    return build(endpoint, **values)

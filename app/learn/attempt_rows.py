@@ -14,10 +14,10 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import url_for
 from markupsafe import Markup, escape
 
 from app.services.attempt_history import AttemptSummary
+from app.template_urls import link_for
 from app.timefmt import current_zone, format_datetime
 
 _PASSED = Markup('<span aria-hidden="true">✓</span> Passed')
@@ -35,7 +35,7 @@ _ROW = (
 
 
 @lru_cache(maxsize=4096)
-def _shown_time(moment: datetime, zone: ZoneInfo) -> tuple[Markup, Markup]:
+def shown_time(moment: datetime, zone: ZoneInfo) -> tuple[Markup, Markup]:
     """An attempt's time, machine-readable and as people read it, escaped.
 
     Remembered (bounded): an attempt's time never changes, a learner's page lists the same
@@ -63,12 +63,12 @@ def attempt_rows_of(attempts: Sequence[AttemptSummary], *, course_slug: str, les
     if not attempts:
         return Markup("")
     return attempt_rows(
-        attempts, url_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug) + "/attempts/"
+        attempts, link_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug) + "/attempts/"
     )
 
 
 def _row(attempt: AttemptSummary, number: int, url: Markup, zone: ZoneInfo) -> str:
-    iso, when = _shown_time(attempt.submitted_at, zone)
+    iso, when = shown_time(attempt.submitted_at, zone)
     return _ROW.format(
         iso=iso,
         when=when,

@@ -6,11 +6,13 @@ import json
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
+from markupsafe import Markup
 
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.me import bp
+from app.me.attempt_summaries import attempt_summaries
 from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.models.types import utcnow
@@ -50,19 +52,36 @@ def home():
     rows = outline_rows(None, with_attempts=False, with_reviews_due=True)  # read with the user
     outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_reviews_due=True, rows=rows)
     page = my_page(db.session, learner_id=current_user.id, course_id=outline.course.id if outline else None)
-    own = {
-        "outline": outline,
-        "attempts": page.attempts,
-        "sharing": page.sharing,
-        "contact_requests": page.contact_requests,
-        "contact_labels": REQUESTER_LABELS,
-        "current_user": current_user,
-        "config": current_app.config,
+    due = (outline.reviews_due or 0) if outline else 0
+    # The page is kept per what decides its text: the lesson states, a count due of none, one or
+    # more (more is a hole, as on the overview), and which lists are empty. Each list that is
+    # not is drawn now and put in.
+    drawn = {
+        "attempts_drawn": attempt_summaries(outline, page.attempts) if outline else Markup(""),
+        "links_drawn": _drawn("me/_sharing_links.html", sharing=page.sharing) if page.sharing.links else Markup(""),
+        "views_drawn": _drawn("me/_progress_views.html", sharing=page.sharing) if page.sharing.views else Markup(""),
+        "requests_drawn": _drawn(
+            "me/_contact_requests.html", contact_requests=page.contact_requests, contact_labels=REQUESTER_LABELS
+        )
+        if page.contact_requests
+        else Markup(""),
     }
-    # The rest of the page is the same for everyone of the learner's role (which links it shows).
+    context: dict = {"outline": outline}
+    if due < 2:
+        context["reviews_due_count"] = due
+    else:
+        drawn["reviews_due_count"] = Markup(int(due))  # noqa: S704  # nosec B704 - a number
+    context.update({name: part for name, part in drawn.items() if not part})
+    parts = {name: part for name, part in drawn.items() if part}
+    key = (outline.states, outline.has_started, min(due, 2)) if outline else ()
     return signed_in_page(
-        "me/home.html", {}, content=None, key=(), parts={"own_part": draw_part("me/_home_own.html", own)}
+        "me/home.html", context, content=outline.course if outline else None, key=(*key, *sorted(parts)), parts=parts
     )
+
+
+def _drawn(template: str, **context) -> Markup:
+    """One of /me/'s lists, drawn for this request (only when it has something to list)."""
+    return draw_part(template, context)
 
 
 @bp.get("/me/data.json")

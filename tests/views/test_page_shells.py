@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from markupsafe import Markup
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import ReviewCard, Role
+from app.models import ContactRequest, CounsellorLink, ProgressView, ReviewCard, Role
 from app.page_fragments import EXTENSION_KEY
 from app.page_shells import Shell, holes
 from tests.conftest import create_user, login, quiz_form, submit_quiz
@@ -151,6 +151,48 @@ def test_my_page_from_its_shell_is_the_page_drawn_in_full(app, submission_key, r
     if role == Role.LEARNER:
         lesson = f"/courses/{COURSE_SLUG}/lessons/one"
         assert f'href="{lesson}"' in page and re.search(rf'href="{lesson}/quiz/attempts/\d+"', page)
+
+
+@needs_course
+def test_my_page_from_its_shell_shows_each_learners_own_lists_and_counts(app, submission_key):  # noqa: F811
+    """Two learners in the same lesson states: one shares, was looked at, asked the clinic, tried a
+    quiz twice and has questions due; the other has none of it. Each /me/ is the page drawn in
+    full, and neither shows the other's lists or empty-list sentences."""
+    counsellor = create_user(app, "cat@example.org", role=Role.COUNSELLOR, name="Cat <Counsellor>")
+    busy, idle = create_user(app, "ada@example.org", name="Ada"), create_user(app, "bo@example.org", name="Bo")
+    clients = {}
+    for user_id, email in ((busy, "ada@example.org"), (idle, "bo@example.org")):
+        clients[user_id] = app.test_client()
+        assert login(clients[user_id], email).status_code == 302
+    for _ in range(2):  # two wrong attempts at lesson one: its cards become due below
+        submission_key[0] = uuid.uuid4().hex
+        form = quiz_form(app, "one", right=False, course_slug=COURSE_SLUG)
+        assert submit_quiz(clients[busy], "one", form, course_slug=COURSE_SLUG).status_code == 302
+    with app.app_context():
+        db.session.add(CounsellorLink(counsellor_id=counsellor, learner_id=busy, created_by_id=busy))
+        db.session.add(ProgressView(viewer_id=counsellor, learner_id=busy, viewer_role="counsellor"))
+        db.session.add(
+            ContactRequest(requester_id=busy, contact_by="phone", phone="01234 567890", topic="alcohol", status="new")
+        )
+        past = datetime.now(UTC) - timedelta(days=1)
+        db.session.execute(update(ReviewCard).where(ReviewCard.user_id == busy).values(due=past))
+        due = db.session.scalar(select(func.count()).select_from(ReviewCard).where(ReviewCard.user_id == busy))
+        db.session.commit()
+    assert due >= 2
+
+    pages = {user_id: assert_pages_as_drawn_in_full(app, client, ("/me/",))[0] for user_id, client in clients.items()}
+
+    ada, bo = pages[busy], pages[idle]
+    assert "Stop sharing with Cat &lt;Counsellor&gt;" in ada and "You are not sharing" not in ada
+    assert "<td>Cat &lt;Counsellor&gt;</td>" in ada and "Nobody has looked" not in ada
+    assert "by phone on 01234 567890" in ada and "You have not asked the clinic" not in ada
+    assert f"deleted {app.config['CONTACT_REQUEST_RETENTION_DAYS']} days after they end" in ada
+    assert "2 attempts" in ada and "All 2 attempts at lesson 1" in ada and "You have not taken a quiz" not in ada
+    assert f"{due} questions to review" in ada
+    for empty in ("You are not sharing", "Nobody has looked", "You have not asked the clinic", "You have not taken"):
+        assert empty in bo
+    assert "Cat &lt;Counsellor&gt;" not in bo and "questions to review" not in bo and "attempt-summary" not in bo
+    assert len([key for key in kept_shells(app) if key[0] == "shell:me/home.html"]) == 2
 
 
 @needs_course
