@@ -92,7 +92,7 @@ class _ShellUser:
     is_anonymous: bool = False
 
 
-def _csrf_token() -> str:
+def form_token() -> str:
     """The form token as templates' ``csrf_token()`` gives it (app/security.py's)."""
     make: Callable[[], str] = current_app.jinja_env.globals["csrf_token"]  # type: ignore[assignment]
     return make()
@@ -127,6 +127,6 @@ def signed_in_page(
         shell = page_shell(template, content, *key, role, names=names, draw=draw)
         if shell is not None:
             return shell.fill(
-                {"display_name": escape(current_user.display_name), "csrf_token": escape(_csrf_token()), **parts}
+                {"display_name": escape(current_user.display_name), "csrf_token": escape(form_token()), **parts}
             )
     return render_template(template, **context, **parts)

@@ -12,11 +12,11 @@ from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.me import bp
-from app.me.attempt_summaries import attempt_summaries
 from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
+from app.me.page_lists import attempt_summaries, progress_views, sharing_links
 from app.models.types import utcnow
-from app.page_shells import draw_part, signed_in_page
+from app.page_shells import draw_part, form_token, signed_in_page
 from app.services.contact_requests import REQUESTER_LABELS
 from app.services.errors import DomainError, ValidationError
 from app.services.my_page import my_page
@@ -58,10 +58,10 @@ def home():
     # not is drawn now and put in.
     drawn = {
         "attempts_drawn": attempt_summaries(outline, page.attempts) if outline else Markup(""),
-        "links_drawn": _drawn("me/_sharing_links.html", sharing=page.sharing) if page.sharing.links else Markup(""),
-        "views_drawn": _drawn("me/_progress_views.html", sharing=page.sharing) if page.sharing.views else Markup(""),
-        "requests_drawn": _drawn(
-            "me/_contact_requests.html", contact_requests=page.contact_requests, contact_labels=REQUESTER_LABELS
+        "links_drawn": sharing_links(page.sharing, form_token()) if page.sharing.links else Markup(""),
+        "views_drawn": progress_views(page.sharing),
+        "requests_drawn": draw_part(
+            "me/_contact_requests.html", {"contact_requests": page.contact_requests, "contact_labels": REQUESTER_LABELS}
         )
         if page.contact_requests
         else Markup(""),
@@ -77,11 +77,6 @@ def home():
     return signed_in_page(
         "me/home.html", context, content=outline.course if outline else None, key=(*key, *sorted(parts)), parts=parts
     )
-
-
-def _drawn(template: str, **context) -> Markup:
-    """One of /me/'s lists, drawn for this request (only when it has something to list)."""
-    return draw_part(template, context)
 
 
 @bp.get("/me/data.json")

@@ -1,0 +1,130 @@
+"""/me/'s lists of the learner's own, written in Python: their quiz attempts lesson by lesson,
+whom they share their progress with, and who has looked at it.
+
+As with the attempt rows of the lesson pages (app/learn/attempt_rows.py), one format of
+already-escaped values per item costs a fraction of the template loop it replaces: drawing
+these lists in Jinja was most of /me/'s CPU, and four learners in ten have views to list.
+The page around them (headings, and the sentence when a list is empty) stays in
+templates/me/home.html; the rarer requests to the clinic stay a template (me/_contact_requests.html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from markupsafe import Markup, escape
+
+from app.learn.attempt_rows import shown_time
+from app.services.attempt_history import LessonAttemptsSummary
+from app.services.progress import CourseOutline
+from app.services.sharing import SharingOverview
+from app.template_urls import link_for
+from app.timefmt import current_zone, format_date
+
+# A plain str template, every value put in escaped or a whole number (see attempt_rows.py).
+_ITEM = (
+    '<li class="attempt-summary">\n'
+    '  <h3><a href="{lesson_url}">Lesson {number}: {title}</a></h3>\n'
+    "  <p>{count} attempt{plural} · best {best_correct} of {best_count} · latest: "
+    '<a href="{lesson_url}/quiz/attempts/{latest_id}"><time datetime="{iso}">{when}</time>, '
+    "{latest_correct} of {latest_count}, {result}</a></p>\n"
+    "{all_attempts}"
+    "</li>\n"
+)
+_ALL_ATTEMPTS = '  <p><a href="{lesson_url}#your-attempts">All {count} attempts at lesson {number}</a></p>\n'
+
+
+def attempt_summaries(outline: CourseOutline, attempts: Mapping[int, LessonAttemptsSummary]) -> Markup:
+    """One list item per lesson of ``outline`` the learner has tried, in the course's order;
+    empty when they have tried none. ``attempts``: the summaries by lesson id (my_page.MyPage's)."""
+    tried = [entry for entry in outline.entries if entry.lesson.id in attempts]
+    if not tried:
+        return Markup("")
+    zone = current_zone()
+    # learn.lesson's URL is the course's followed by lessons/<slug> (app/learn/routes.py): built once, not per lesson.
+    lessons_url = link_for("learn.course", course_slug=outline.course.slug) + "lessons/"
+    items = []
+    for entry in tried:
+        summary = attempts[entry.lesson.id]
+        latest, best, count = summary.latest, summary.best, int(summary.count)
+        lesson_url = escape(lessons_url + entry.lesson.slug)
+        iso, when = shown_time(latest.submitted_at, zone)
+        number = int(entry.number)
+        items.append(
+            _ITEM.format(
+                lesson_url=lesson_url,
+                number=number,
+                title=escape(entry.lesson.title),
+                count=count,
+                plural="" if count == 1 else "s",
+                best_correct=int(best.correct_count),
+                best_count=int(best.question_count),
+                latest_id=int(latest.id),
+                iso=iso,
+                when=when,
+                latest_correct=int(latest.correct_count),
+                latest_count=int(latest.question_count),
+                result="passed" if latest.passed else "not passed",
+                all_attempts=_ALL_ATTEMPTS.format(lesson_url=lesson_url, count=count, number=number)
+                if count > 1
+                else "",
+            )
+        )
+    return Markup("".join(items))  # noqa: S704  # nosec B704 - every value escaped or a whole number
+
+
+_LINK = (
+    '<li class="share-item">\n'
+    "  <div>\n"
+    "    <strong>{name}</strong>\n"
+    '    <span class="hint">since {since}</span>\n'
+    "  </div>\n"
+    '  <form method="post" action="{stop_url}">\n'
+    '    <input name="csrf_token" type="hidden" value="{token}">\n'
+    '    <button type="submit" class="button button-secondary">Stop sharing with {name}</button>\n'
+    "  </form>\n"
+    "</li>\n"
+)
+
+
+def sharing_links(sharing: SharingOverview, csrf_token: str) -> Markup:
+    """The learner's live sharing links as a list, each with its form to stop sharing (``csrf_token``
+    its token); empty when there are none."""
+    if not sharing.links:
+        return Markup("")
+    zone, token = current_zone(), escape(csrf_token)
+    items = "".join(
+        _LINK.format(
+            name=escape(link.counsellor_name),
+            since=escape(format_date(link.since, zone)),
+            stop_url=escape(link_for("me.stop_sharing", link_id=int(link.id))),
+            token=token,
+        )
+        for link in sharing.links
+    )
+    return Markup(f'<ul class="share-list">\n{items}</ul>')  # noqa: S704  # nosec B704 - every value escaped
+
+
+_VIEWS = (
+    '<div class="table-wrap" role="region" aria-label="Views of your progress" tabindex="0">\n'
+    '  <table class="data-table">\n'
+    '    <thead><tr><th scope="col">Who</th><th scope="col">Role</th><th scope="col">When</th></tr></thead>\n'
+    "    <tbody>\n{rows}    </tbody>\n"
+    "  </table>\n"
+    "</div>"
+)
+_VIEW = '      <tr><td>{name}</td><td>{role}</td><td><time datetime="{iso}">{when}</time></td></tr>\n'
+
+
+def progress_views(sharing: SharingOverview) -> Markup:
+    """Who has looked at the learner's progress, newest first, as a table; empty when nobody has."""
+    if not sharing.views:
+        return Markup("")
+    zone = current_zone()
+    rows = []
+    for view in sharing.views:
+        iso, when = shown_time(view.viewed_at, zone)
+        rows.append(
+            _VIEW.format(name=escape(view.viewer_name), role=escape(view.viewer_role.capitalize()), iso=iso, when=when)
+        )
+    return Markup(_VIEWS.format(rows="".join(rows)))  # noqa: S704  # nosec B704 - every value escaped

@@ -1,0 +1,79 @@
+"""/me/'s lists written in Python (app/me/page_lists.py): what each item says and links to, escaped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+from app.me.page_lists import attempt_summaries, progress_views, sharing_links
+from app.services.attempt_history import AttemptSummary, LessonAttemptsSummary
+from app.services.sharing import LinkRecord, SharingOverview, ViewRecord
+
+WHEN = datetime(2026, 7, 1, 13, 5, tzinfo=UTC)  # 2:05pm in London (summer time)
+
+
+def outline_of(*lessons):
+    """A stand-in outline of a course "c<1>" with these (id, slug, title) lessons, numbered in order."""
+    entries = [
+        SimpleNamespace(lesson=SimpleNamespace(id=id_, slug=slug, title=title), number=number)
+        for number, (id_, slug, title) in enumerate(lessons, start=1)
+    ]
+    return SimpleNamespace(course=SimpleNamespace(slug="c<1>"), entries=entries)
+
+
+def attempt(id_, lesson_id, correct, passed, at=WHEN):
+    return AttemptSummary(id_, lesson_id, at, correct, 5, passed)
+
+
+def test_each_tried_lesson_says_its_attempts_best_and_latest_in_course_order(app):
+    outline = outline_of((1, "one", "Receptors & <blockers>"), (2, "two", "Untried"), (3, "three", "Three"))
+    attempts = {
+        3: LessonAttemptsSummary(count=1, best=attempt(30, 3, 5, True), latest=attempt(30, 3, 5, True)),
+        1: LessonAttemptsSummary(count=2, best=attempt(11, 1, 4, True), latest=attempt(12, 1, 2, False)),
+    }
+    with app.test_request_context("/"):
+        html = str(attempt_summaries(outline, attempts))
+
+    items = html.split("</li>")[:-1]
+    assert len(items) == 2 and "Lesson 1:" in items[0] and "Lesson 3:" in items[1] and "Untried" not in html
+    lesson_url = "/courses/c%3C1%3E/lessons/one"
+    assert f'<a href="{lesson_url}">Lesson 1: Receptors &amp; &lt;blockers&gt;</a>' in items[0]
+    assert "2 attempts · best 4 of 5 · latest:" in items[0]
+    assert f'<a href="{lesson_url}/quiz/attempts/12"><time datetime="2026-07-01T13:05:00+00:00">' in items[0]
+    assert "1 Jul 2026, 2:05pm</time>, 2 of 5, not passed</a>" in items[0]
+    assert f'<a href="{lesson_url}#your-attempts">All 2 attempts at lesson 1</a>' in items[0]
+    assert "1 attempt · best 5 of 5" in items[1] and "5 of 5, passed" in items[1] and "All 1" not in items[1]
+
+
+def test_no_attempts_no_links_and_no_views_draw_nothing(app):
+    with app.test_request_context("/"):
+        assert str(attempt_summaries(outline_of((1, "one", "One")), {})) == ""
+        assert str(sharing_links(SharingOverview(links=[], views=[]), "token")) == ""
+        assert str(progress_views(SharingOverview(links=[], views=[]))) == ""
+
+
+def test_each_sharing_link_names_its_counsellor_and_has_its_own_form_to_stop(app):
+    sharing = SharingOverview(links=[LinkRecord(7, "Cat <Counsellor>", WHEN), LinkRecord(9, "Dan", WHEN)], views=[])
+    with app.test_request_context("/"):
+        html = str(sharing_links(sharing, 'tok"en'))
+
+    assert html.startswith('<ul class="share-list">') and html.endswith("</ul>")
+    assert "<strong>Cat &lt;Counsellor&gt;</strong>" in html and "since 1 Jul 2026" in html
+    assert '<form method="post" action="/me/sharing/7/stop">' in html and 'action="/me/sharing/9/stop"' in html
+    assert html.count('<input name="csrf_token" type="hidden" value="tok&#34;en">') == 2
+    assert ">Stop sharing with Cat &lt;Counsellor&gt;</button>" in html
+
+
+def test_each_view_says_who_in_what_role_and_when_in_a_table(app):
+    views = [ViewRecord("Cat <Counsellor>", "counsellor", WHEN), ViewRecord("A removed account", "admin", WHEN)]
+    with app.test_request_context("/"):
+        html = str(progress_views(SharingOverview(links=[], views=views)))
+
+    assert 'role="region" aria-label="Views of your progress"' in html and '<th scope="col">Who</th>' in html
+    rows = [row.strip() for row in html.split("<tbody>")[1].split("</tbody>")[0].strip().splitlines()]
+    assert rows == [
+        '<tr><td>Cat &lt;Counsellor&gt;</td><td>Counsellor</td><td><time datetime="2026-07-01T13:05:00+00:00">'
+        "1 Jul 2026, 2:05pm</time></td></tr>",
+        '<tr><td>A removed account</td><td>Admin</td><td><time datetime="2026-07-01T13:05:00+00:00">'
+        "1 Jul 2026, 2:05pm</time></td></tr>",
+    ]
