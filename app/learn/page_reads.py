@@ -27,17 +27,23 @@ from flask import g
 from app.services.signed_in_user import OutlineWanted
 
 _WANTED = "outline_wanted"  # set by the decorator, read by the user loader (app/auth/routes.py)
-_READ = "outline_read"  # (what was wanted, its rows), set by the user loader
+_READ = "outline_read"  # (what was wanted, its rows, /me/'s rows), set by the user loader
+_MINE = "my_page_read"  # /me/'s other rows, once outline_rows has taken the course's
 
 
 def reads_outline_with_user(
-    *, with_attempts: bool = False, lesson_attempts_only: bool = False, with_reviews_due: bool = False
+    *,
+    with_attempts: bool = False,
+    lesson_attempts_only: bool = False,
+    with_reviews_due: bool = False,
+    with_my_page: bool = False,
 ) -> Callable:
     """Have the user loader read this view's course rows with the user.
 
     The rows of the view's ``course_slug``, or of the first course when it has none; with
     ``lesson_attempts_only``, only the attempts at the view's ``lesson_slug`` (all a lesson or
-    quiz page shows of them); ``with_reviews_due``, the count of questions due for review too.
+    quiz page shows of them); ``with_reviews_due``, the count of questions due for review too;
+    ``with_my_page``, /me/'s other rows as well (``my_page_rows``).
     """
 
     def decorate(view: Callable) -> Callable:
@@ -49,6 +55,7 @@ def reads_outline_with_user(
                 with_attempts=with_attempts,
                 attempts_of=attempts_of,
                 with_reviews_due=with_reviews_due,
+                with_my_page=with_my_page,
             )
             setattr(g, _WANTED, wanted)
             return view(*args, **kwargs)
@@ -63,19 +70,38 @@ def outline_wanted() -> OutlineWanted | None:
     return g.get(_WANTED)
 
 
-def outline_was_read(wanted: OutlineWanted, rows: list[tuple]) -> None:
-    """Keep the rows the user loader read for the view."""
-    setattr(g, _READ, (wanted, rows))
+def outline_was_read(wanted: OutlineWanted, rows: list[tuple], my_page_rows: list[tuple] | None = None) -> None:
+    """Keep the rows the user loader read for the view (and /me/'s other rows, when it asked for them)."""
+    setattr(g, _READ, (wanted, rows, my_page_rows))
 
 
 def outline_rows(
-    slug: str | None, *, with_attempts: bool, attempts_of: str | None = None, with_reviews_due: bool = False
+    slug: str | None,
+    *,
+    with_attempts: bool,
+    attempts_of: str | None = None,
+    with_reviews_due: bool = False,
+    with_my_page: bool = False,
 ) -> list[tuple] | None:
-    """The course rows read with the user for exactly this slug and attempts choice, once; else None."""
+    """The course rows read with the user for exactly this slug and attempts choice, once; else None.
+
+    With ``with_my_page``, /me/'s other rows read with them are kept for ``my_page_rows``.
+    """
     read = g.pop(_READ, None)
     wanted = OutlineWanted(
-        slug=slug, with_attempts=with_attempts, attempts_of=attempts_of, with_reviews_due=with_reviews_due
+        slug=slug,
+        with_attempts=with_attempts,
+        attempts_of=attempts_of,
+        with_reviews_due=with_reviews_due,
+        with_my_page=with_my_page,
     )
     if read is None or read[0] != wanted:
         return None
+    if with_my_page:
+        setattr(g, _MINE, read[2])
     return read[1]
+
+
+def my_page_rows() -> list[tuple] | None:
+    """/me/'s other rows, read with the user, once ``outline_rows(..., with_my_page=True)`` took the rest; else None."""
+    return g.pop(_MINE, None)

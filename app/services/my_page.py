@@ -113,11 +113,16 @@ def _ranked_attempts(learner_id, course_id):
     )
 
 
-def _statement():
-    """The UNION ALL: sharing links and views, contact requests, then the attempt summaries."""
-    learner_id: BindParameter[int] = bindparam("learner_id")
+def my_page_selects(learner_id: ColumnElement[int], course_id: ColumnElement[int]) -> list[Select]:
+    """The SELECTs to UNION ALL (in this order): sharing links and views, contact requests, then
+    the attempt summaries of ``learner_id`` in ``course_id`` (each a bound parameter or an
+    expression: signed_in_user.py reads them with the user, by the login session's token).
+
+    Each row has the same columns: the part's name, then every part's own columns in turn,
+    the other parts' typed NULLs. A ``view_limit`` parameter caps the views listed.
+    """
     links, views = sharing_overview_selects(learner_id)
-    ranked = _ranked_attempts(learner_id, bindparam("course_id"))
+    ranked = _ranked_attempts(learner_id, course_id)
     attempt_columns = (
         ranked.c.id,
         ranked.c.lesson_id,
@@ -157,23 +162,49 @@ def _statement():
         sharing_types + contact_types,
         [],
     )
+    return [*sharing_parts, contact, attempts]
+
+
+def _statement():
+    """my_page_selects for bound ``learner_id`` and ``course_id``, as one UNION ALL."""
+    learner_id: BindParameter[int] = bindparam("learner_id")
+    course_id: BindParameter[int] = bindparam("course_id")
     # A UNION ALL keeps no order: my_page sorts the contact requests, sharing_overview_from_rows the rest.
-    return union_all(*sharing_parts, contact, attempts)
+    return union_all(*my_page_selects(learner_id, course_id))
 
 
 _MY_PAGE = Read(_statement())  # built once: /me/ runs it on every visit
+VIEW_LIMIT = 100  # the views of the learner's progress /me/ lists, newest first
 _SHARING_WIDTH = 5  # the sharing part's columns (sharing_overview_selects)
 _CONTACT_WIDTH = len(_CONTACT_COLUMNS)
 
 
-def my_page(session: Session, *, learner_id: int, course_id: int | None, view_limit: int = 100) -> MyPage:
+def my_page(
+    session: Session,
+    *,
+    learner_id: int,
+    course_id: int | None,
+    view_limit: int = VIEW_LIMIT,
+    rows: list[tuple] | None = None,
+) -> MyPage:
     """Whom the learner shares with and who looked, their requests to the clinic, and their
-    attempts at the course's quizzes summarised per lesson (1 query).
+    attempts at the course's quizzes summarised per lesson (1 query; none given ``rows``).
 
     ``course_id``: the course whose attempts to summarise (None: no course, no attempts).
+    ``rows``: the rows of my_page_selects, already read (with the signed-in user).
     """
-    params = {"learner_id": learner_id, "course_id": -1 if course_id is None else course_id, "view_limit": view_limit}
-    rows = read_rows(session, _MY_PAGE, params)
+    if rows is None:
+        params = {
+            "learner_id": learner_id,
+            "course_id": -1 if course_id is None else course_id,
+            "view_limit": view_limit,
+        }
+        rows = read_rows(session, _MY_PAGE, params)
+    return my_page_from_rows(rows)
+
+
+def my_page_from_rows(rows: list[tuple]) -> MyPage:
+    """The parts of /me/ from the rows of my_page_selects, in the page's order."""
     sharing_rows, requests, newest, best, counts = [], [], {}, {}, {}
     contact_start = 1 + _SHARING_WIDTH
     attempt_start = contact_start + _CONTACT_WIDTH

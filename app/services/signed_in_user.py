@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, make_transient_to_detached, scoped_session
 from sqlalchemy.orm.attributes import instance_state
 
 from app.models import User, UserSession
+from app.services.default_course import default_course_id
+from app.services.my_page import VIEW_LIMIT, my_page_selects
 from app.services.progress import outline_selects
 from app.services.reads import Read, read_rows
 from app.services.user_sessions import (
@@ -46,15 +48,22 @@ _USER_BY_SESSION = Read(
 
 
 def _user_with_outline(
-    *, first_course: bool, with_attempts: bool, one_lesson: bool = False, with_reviews_due: bool = False
+    *,
+    first_course: bool,
+    with_attempts: bool,
+    one_lesson: bool = False,
+    with_reviews_due: bool = False,
+    with_my_page: bool = False,
 ) -> Read:
     """The user of the login session and a learner page's course rows (progress.outline_selects), in one query.
 
     A UNION ALL: first the user's row (none for an unknown token), then the course's rows for
-    the session's user. Each row carries both sets of columns, the other set NULL, every NULL
-    typed so that each database gives every column the type of its values.
+    the session's user; ``with_my_page`` (the first course's), then /me/'s other rows for them
+    (my_page.my_page_selects). Each row carries every set of columns, the others NULL, every
+    NULL typed so that each database gives every column the type of its values.
     """
     learner_id = select(UserSession.user_id).where(UserSession.token_hash == bindparam("token_hash"))
+    signed_in_nulls = [cast(null(), column.type).label(f"signed_in_{index}") for index, column in enumerate(_SIGNED_IN)]
     selects = outline_selects(
         first_course=first_course,
         with_learner=True,
@@ -62,21 +71,30 @@ def _user_with_outline(
         one_lesson=one_lesson,
         with_reviews_due=with_reviews_due,
         learner_id=learner_id.scalar_subquery(),
-        leading=[cast(null(), column.type).label(f"signed_in_{index}") for index, column in enumerate(_SIGNED_IN)],
+        leading=signed_in_nulls,
     )
     outline_types = [column.type for column in selects[0].selected_columns][len(_SIGNED_IN) :]
+    outline_nulls = [cast(null(), kind).label(f"outline_{index}") for index, kind in enumerate(outline_types)]
+    mine = my_page_selects(learner_id.scalar_subquery(), default_course_id()) if with_my_page else []
+    mine_nulls = (
+        [cast(null(), column.type).label(f"mine_{index}") for index, column in enumerate(mine[0].selected_columns)]
+        if mine
+        else []
+    )
     user_row = (
-        select(*_SIGNED_IN, *(cast(null(), kind).label(f"outline_{index}") for index, kind in enumerate(outline_types)))
+        select(*_SIGNED_IN, *outline_nulls, *mine_nulls)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.token_hash == bindparam("token_hash"))
     )
-    return Read(union_all(user_row, *selects))
+    selects = [part.add_columns(*mine_nulls) for part in selects]
+    mine = [part.with_only_columns(*signed_in_nulls, *outline_nulls, *part.selected_columns) for part in mine]
+    return Read(union_all(user_row, *selects, *mine))
 
 
 # Learner pages' one query: (the first course rather than a slug, with the learner's attempts,
-# only one lesson's attempts, with the count of reviews due) -> Read.
+# only one lesson's attempts, with the count of reviews due, with /me/'s other rows) -> Read.
 _USER_WITH_OUTLINE = {
-    (first_course, with_attempts, one_lesson, with_reviews_due): _user_with_outline(
+    (first_course, with_attempts, one_lesson, with_reviews_due, False): _user_with_outline(
         first_course=first_course, with_attempts=with_attempts, one_lesson=one_lesson, with_reviews_due=with_reviews_due
     )
     for first_course in (False, True)
@@ -87,6 +105,12 @@ _USER_WITH_OUTLINE = {
         (True, True, False),
     )
 }
+# /me/'s: the first course's rows with the count due, and the page's other rows.
+_USER_WITH_OUTLINE[(True, False, False, True, True)] = _user_with_outline(
+    first_course=True, with_attempts=False, with_reviews_due=True, with_my_page=True
+)
+# Where /me/'s own columns start in a row of its read (after the user's and the course's).
+_MINE_START = len(_USER_WITH_OUTLINE[(True, False, False, False, False)].statement.selected_columns)
 
 
 def _as_loaded(session: Session, values: dict) -> User:
@@ -122,12 +146,15 @@ class OutlineWanted:
 
     ``attempts_of``: with attempts, only those at the lesson of this slug (a lesson or quiz page's own).
     ``with_reviews_due``: and the count of the learner's questions due for review (the overview's).
+    ``with_my_page``: and /me/'s other rows (my_page.my_page_selects'), for the first course with
+    the count due and no attempts, as /me/ asks.
     """
 
     slug: str | None
     with_attempts: bool
     attempts_of: str | None = None
     with_reviews_due: bool = False
+    with_my_page: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,12 +162,13 @@ class SignedIn:
     """The user of a live login session; ``touched``: its last-seen time was just written.
 
     ``outline_rows``: the course rows asked for with ``outline`` (progress.course_outline_by_slug's
-    ``rows``), None when not asked for.
+    ``rows``), None when not asked for; ``my_page_rows`` likewise /me/'s other rows (my_page.my_page's).
     """
 
     user: User
     touched: bool
     outline_rows: list[tuple] | None = None
+    my_page_rows: list[tuple] | None = None
 
 
 def signed_in_user(
@@ -169,10 +197,10 @@ def signed_in_user(
     if isinstance(session, scoped_session) and session.registry.has():
         started = session()  # one not started yet holds nothing; asking it would start it (reads.py starts none)
     nothing_under_way = started is None or not (started.in_transaction() or started.new or started.dirty)
-    params: dict[str, str | datetime] = {"token_hash": session_token_hash(token)}
+    params: dict[str, str | datetime | int] = {"token_hash": session_token_hash(token)}
+    outline_rows = my_page_rows = None
     if outline is None:
         rows = read_rows(session, _USER_BY_SESSION, params)
-        outline_rows = None
     else:
         if outline.slug is not None:
             params["slug"] = outline.slug
@@ -181,11 +209,19 @@ def signed_in_user(
             params["lesson_slug"] = outline.attempts_of
         if outline.with_reviews_due:
             params["now"] = now
-        read = _USER_WITH_OUTLINE[(outline.slug is None, outline.with_attempts, one_lesson, outline.with_reviews_due)]
-        both = read_rows(session, read, params)
-        signed = len(_SIGNED_IN)
-        rows = [row[:signed] for row in both if row[signed - 4] is not None]  # login_session_id: the user's row
-        outline_rows = [row[signed:] for row in both if row[signed - 4] is None]
+        if outline.with_my_page:
+            params["view_limit"] = VIEW_LIMIT
+        read = _USER_WITH_OUTLINE[
+            (outline.slug is None, outline.with_attempts, one_lesson, outline.with_reviews_due, outline.with_my_page)
+        ]
+        every = read_rows(session, read, params)
+        signed, mine = len(_SIGNED_IN), _MINE_START
+        rows = [row[:signed] for row in every if row[signed - 4] is not None]  # login_session_id: the user's row
+        # The rest: the course's rows, then (asked for) /me/'s, which name their part in their first column.
+        rest = [row for row in every if row[signed - 4] is None]
+        outline_rows = [row[signed:mine] for row in rest if len(row) == mine or row[mine] is None]
+        if outline.with_my_page:
+            my_page_rows = [row[mine:] for row in rest if row[mine] is not None]
     if not rows:
         return None
     *user_values, login_session_id, remember, last_seen_at, expires_at = rows[0]
@@ -202,4 +238,4 @@ def signed_in_user(
     else:
         user = _as_loaded(session() if isinstance(session, scoped_session) else session, values)
     user.session_token = token
-    return SignedIn(user=user, touched=touched, outline_rows=outline_rows)
+    return SignedIn(user=user, touched=touched, outline_rows=outline_rows, my_page_rows=my_page_rows)

@@ -5,8 +5,21 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Course, Lesson, Question, QuizAttempt, ReviewCard, User, UserSession
+from app.models import (
+    ContactRequest,
+    CounsellorLink,
+    Course,
+    Lesson,
+    ProgressView,
+    Question,
+    QuizAttempt,
+    ReviewCard,
+    Role,
+    User,
+    UserSession,
+)
 from app.models.types import utcnow
+from app.services.my_page import my_page
 from app.services.progress import (
     _ONE_LESSONS_ATTEMPTS,
     _WITH_REVIEWS_DUE,
@@ -17,7 +30,7 @@ from app.services.progress import (
 from app.services.review import reviews_due_count
 from app.services.signed_in_user import _USER_WITH_OUTLINE, OutlineWanted, signed_in_user
 from app.services.user_sessions import SessionLimits, session_token_hash, user_session_start
-from tests.conftest import count_queries
+from tests.conftest import count_queries, create_user
 from tests.services.test_reads import fresh_request, three_ways
 
 LIMITS = SessionLimits(idle=timedelta(days=14), lifetime=timedelta(days=30), touch_every=timedelta(minutes=5))
@@ -318,12 +331,16 @@ def test_the_learner_pages_new_reads_give_the_same_rows_every_way(session, learn
         (_WITH_REVIEWS_DUE[False], {**mine, "slug": course, "now": now}),
         (_WITH_REVIEWS_DUE[True], {**mine, "now": now}),
         (
-            _USER_WITH_OUTLINE[(False, True, True, False)],
+            _USER_WITH_OUTLINE[(False, True, True, False, False)],
             {"token_hash": session_token_hash(token), "slug": course, "lesson_slug": lesson_slug},
         ),
         (
-            _USER_WITH_OUTLINE[(False, False, False, True)],
+            _USER_WITH_OUTLINE[(False, False, False, True, False)],
             {"token_hash": session_token_hash(token), "slug": course, "now": now},
+        ),
+        (
+            _USER_WITH_OUTLINE[(True, False, False, True, True)],
+            {"token_hash": session_token_hash(token), "now": now, "view_limit": 100},
         ),
     ]
     for read, params in reads:
@@ -331,3 +348,59 @@ def test_the_learner_pages_new_reads_give_the_same_rows_every_way(session, learn
         assert rows, read
     due = [row[-1] for row in three_ways(session, *reads[2]) if row[-1] is not None]
     assert due == [1]
+
+
+def test_my_pages_rows_read_with_the_user_are_the_ones_my_page_reads_alone(app, session, learner, course):
+    """/me/ reads the user, its outline and the rest of the page in one query: the same rows as its own two reads."""
+    counsellor = create_user(app, "cat@example.org", role=Role.COUNSELLOR, name="Cat Counsellor")
+    lesson_id = session.scalar(select(Lesson.id).order_by(Lesson.id).limit(1))
+    for key, correct in (("a", 2), ("b", 5)):
+        session.add(
+            QuizAttempt(
+                user_id=learner,
+                lesson_id=lesson_id,
+                submission_key=key * 32,
+                submitted_at=utcnow(),
+                question_count=5,
+                correct_count=correct,
+                score=correct / 5,
+                pass_mark=0.8,
+                passed=correct == 5,
+            )
+        )
+    session.add(CounsellorLink(counsellor_id=counsellor, learner_id=learner, created_by_id=learner))
+    session.add(ProgressView(viewer_id=counsellor, learner_id=learner, viewer_role="counsellor"))
+    session.add(ContactRequest(requester_id=learner, contact_by="email", email="l@example.org", topic="other"))
+    session.commit()
+    token = log_in(session, learner)
+    fresh_request(session)
+
+    wanted = OutlineWanted(slug=None, with_attempts=False, with_reviews_due=True, with_my_page=True)
+    with count_queries(db.engine) as queries:
+        signed_in = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=wanted, attach=False)
+    assert signed_in is not None and signed_in.user.id == learner and queries() == 1
+
+    course_id = session.scalar(select(Course.id).where(Course.slug == course))
+    together = my_page(session, learner_id=learner, course_id=course_id, rows=signed_in.my_page_rows)
+    alone = my_page(session, learner_id=learner, course_id=course_id)
+    assert together == alone
+    assert [link.counsellor_name for link in together.sharing.links] and together.sharing.views
+    assert [request.email for request in together.contact_requests] == ["l@example.org"]
+    assert together.attempts[lesson_id].count == 2 and together.attempts[lesson_id].best.correct_count == 5
+    user = session.get(User, learner)
+    with_user = course_outline_by_slug(
+        session, slug=None, learner=user, with_reviews_due=True, rows=signed_in.outline_rows
+    )
+    plain = course_outline_by_slug(session, slug=None, learner=user, with_reviews_due=True)
+    assert [e.state for e in with_user.entries] == [e.state for e in plain.entries]
+    assert with_user.reviews_due == plain.reviews_due
+    session.remove()
+
+
+def test_an_unknown_session_reads_no_one_and_none_of_my_pages_rows(app, session, learner):
+    counsellor = create_user(app, "cat@example.org", role=Role.COUNSELLOR, name="Cat Counsellor")
+    session.add(ProgressView(viewer_id=counsellor, learner_id=learner, viewer_role="counsellor"))
+    session.commit()
+    wanted = OutlineWanted(slug=None, with_attempts=False, with_reviews_due=True, with_my_page=True)
+
+    assert signed_in_user(session, token="not-a-token", now=utcnow(), limits=LIMITS, outline=wanted) is None
