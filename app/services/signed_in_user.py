@@ -63,6 +63,9 @@ def _user_with_outline(
     NULL typed so that each database gives every column the type of its values.
     """
     learner_id = select(UserSession.user_id).where(UserSession.token_hash == bindparam("token_hash"))
+    if with_my_page:  # asked for in six places: found once (a CTE PostgreSQL does not inline), not six times
+        found = learner_id.cte("signed_in_learner").prefix_with("MATERIALIZED", dialect="postgresql")
+        learner_id = select(found.c.user_id)
     signed_in_nulls = [cast(null(), column.type).label(f"signed_in_{index}") for index, column in enumerate(_SIGNED_IN)]
     selects = outline_selects(
         first_course=first_course,
