@@ -2,8 +2,8 @@
 whom they share their progress with, and who has looked at it.
 
 As with the attempt rows of the lesson pages (app/learn/attempt_rows.py), one format of
-already-escaped values per item costs a fraction of the template loop it replaces: drawing
-these lists in Jinja was most of /me/'s CPU, and four learners in ten have views to list.
+already-escaped values per item costs a fraction of the template loop it replaces: /me/'s
+own part drawn in Jinja was a quarter of its CPU, and four learners in ten have views to list.
 The page around them (headings, and the sentence when a list is empty) stays in
 templates/me/home.html; the rarer requests to the clinic stay a template (me/_contact_requests.html).
 """
