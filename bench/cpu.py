@@ -12,13 +12,14 @@ whether to look in Python or in SQL.
     BENCH_LEARNERS=1000 python -m bench.cpu      # make bench-cpu
 
 It seeds (or reuses) the database as ``make bench`` does, builds the app with the production
-configuration, logs two seeded learners in through the form (one reads, one submits: the
-submissions add attempts to the writer's history, which the reader's pages would show), and
-measures the targets in turn, a batch of each per round (reference, lesson, quiz page, ...,
-then again), taking each one's median over the rounds: the machine's speed drifts by a third
-within an hour here, and interleaving makes the drift hit every target alike. PostgreSQL's CPU
-is read from /proc for every process named postgres, so anything else using the database
-server meanwhile counts too: run it on a quiet machine, and not beside ``make bench``.
+configuration and logs seeded learners in through the form: 20 read (``BENCH_CPU_READERS`` to
+change it), each page of each reader in turn, and one submits (its attempts add to its own
+history, which a reader's pages would show). It measures the targets in turn, a batch of each
+per round (reference, lesson, quiz page, ..., then again), taking each one's median over the
+rounds: the machine's speed drifts by a third within an hour here, and interleaving makes the
+drift hit every target alike. PostgreSQL's CPU is read from /proc for every process named
+postgres, so anything else using the database server meanwhile counts too: run it on a quiet
+machine, and not beside ``make bench``.
 
 To measure what a change saves, A/B in one process:
 
@@ -32,6 +33,7 @@ with it on, in alternating order, and the report gives both medians and the diff
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -51,6 +53,7 @@ from bench.proc import postgres_cpu_seconds
 from bench.settings import COURSE, BenchError, Settings, say
 
 MEASURE = "BENCH_CPU_DATABASE_URL"  # set for the measuring process: the database main() prepared
+READERS = "BENCH_CPU_READERS"  # how many seeded learners' pages are read, in turn (20 unless set)
 BASE_URL = "https://localhost"  # production's cookies are Secure: the test client must ask over https
 
 
@@ -184,6 +187,12 @@ def load_variant(path: str) -> Callable[[bool], None]:
     if not callable(getattr(module, "on", None)) or not callable(getattr(module, "off", None)):
         raise BenchError(f"BENCH_VARIANT: {path} must define on() and off().")
     return lambda state: module.on() if state else module.off()
+
+
+def in_turn(calls: list[Callable[[], object]]) -> Callable[[], object]:
+    """A call that makes the next of ``calls`` each time, the first again after the last."""
+    turn = itertools.cycle(calls)
+    return lambda: next(turn)()
 
 
 def signed_in_client(app, email: str, password: str):
@@ -327,12 +336,12 @@ def measure(url: str) -> None:
 
     pool, _, _, _ = pick_accounts(url, Settings.from_environment())
     reader_email, writer_email = pool[0], pool[1]
+    count = max(1, int(os.environ.get(READERS, "20")))
     app = create_app()
-    reader, writer = (
-        signed_in_client(app, reader_email, SEED_PASSWORD),
-        signed_in_client(app, writer_email, SEED_PASSWORD),
-    )
-    lesson, written = current_lesson(reader), current_lesson(writer)
+    readers = [signed_in_client(app, email, SEED_PASSWORD) for email in [reader_email, *pool[2 : count + 1]]]
+    reader, writer = readers[0], signed_in_client(app, writer_email, SEED_PASSWORD)
+    lessons, written = [current_lesson(client) for client in readers], current_lesson(writer)
+    lesson = lessons[0]
     body = quiz_body(writer, written)
     with connect(url) as conn:
         rows = conn.execute(
@@ -350,12 +359,19 @@ def measure(url: str) -> None:
         "session", sign_session(secret, {"uid": ids[writer_email], "csrf": body["csrf_token"]}), domain="localhost"
     )
 
+    # Each page read for every reader in turn: learners' pages differ (their lists, their state),
+    # and one learner's page alone would miss what the others' cost. A first visit records the
+    # lesson as opened: each is made once here, before anything is measured.
     pages = {
-        "lesson": getting(reader, lesson),
-        "quiz page": getting(reader, lesson + "/quiz"),
-        "course overview": getting(reader, f"/courses/{COURSE}/"),
-        "/me/": getting(reader, "/me/"),
+        "lesson": [getting(client, path) for client, path in zip(readers, lessons, strict=True)],
+        "quiz page": [getting(client, path + "/quiz") for client, path in zip(readers, lessons, strict=True)],
+        "course overview": [getting(client, f"/courses/{COURSE}/") for client in readers],
+        "/me/": [getting(client, "/me/") for client in readers],
     }
+    for calls in pages.values():
+        for call in calls:
+            call()
+    pages = {page: in_turn(calls) for page, calls in pages.items()}
     submission = submitting(writer, written, body)
     variant = os.environ.get("BENCH_VARIANT")
     if variant:  # the change off and on, in this one process

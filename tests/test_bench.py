@@ -1083,6 +1083,14 @@ def test_interleaved_costs_measure_each_call_once_per_round_in_turn_and_take_med
     assert costs["b"].database_ms == pytest.approx(3.0)
 
 
+def test_in_turn_makes_each_call_in_order_and_starts_again_after_the_last():
+    made = []
+    call = cpu.in_turn([lambda: made.append("a") or "A", lambda: made.append("b") or "B"])
+
+    assert [call() for _ in range(5)] == ["A", "B", "A", "B", "A"]
+    assert made == ["a", "b", "a", "b", "a"]
+
+
 def test_an_ab_run_measures_every_call_with_the_change_off_and_on_in_alternating_order():
     state, seen, database_clock = {"on": None}, [], [0.0]
 
