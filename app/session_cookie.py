@@ -114,12 +114,17 @@ class RememberingCookieSessionInterface(SecureCookieSessionInterface):
 
 
 def _vary_on_cookie(response: Response) -> None:
-    """``response.vary.add("Cookie")``, without parsing a Vary header the response does not have.
+    """``response.vary.add("Cookie")``, without werkzeug's parsing and rewriting of the header.
 
     Looking a missing header up in werkzeug's Headers raises and catches an exception (about
-    4 us); one pass over the few names finds out instead.
+    4 us), and ``response.vary`` parses the header into a set and writes it back (about 11 us
+    when Flask-Compress has already put ``Accept-Encoding`` there, as on every page): one pass
+    over the few names, and a split of the value found, do the same.
     """
-    if any(name.lower() == "vary" for name, _ in response.headers):
-        response.vary.add("Cookie")
-    else:
-        response.headers.add("Vary", "Cookie")  # what vary.add writes when there is none
+    headers = response.headers
+    for name, value in headers:
+        if name.lower() == "vary":  # the first, as response.vary reads it
+            if "cookie" not in (part.strip().lower() for part in value.split(",")):
+                headers["Vary"] = f"{value}, Cookie" if value.strip() else "Cookie"
+            return
+    headers.add("Vary", "Cookie")  # what vary.add writes when there is none

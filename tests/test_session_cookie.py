@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from flask import Flask, request, session
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.wrappers import Response
 
 from app import session_cookie
-from app.session_cookie import RememberingCookieSessionInterface
+from app.session_cookie import RememberingCookieSessionInterface, _vary_on_cookie
 
 START = 1_800_000_000.0  # a fixed "now" for the signing times
 
@@ -166,3 +167,28 @@ def test_the_response_headers_are_flasks(clock, path, permanent):
         response = get(app, path, cookie)
         headers.append(sorted((name, value) for name, value in response.headers if name != "Content-Length"))
     assert headers[0] == headers[1]
+
+
+@pytest.mark.parametrize(
+    "vary",
+    [
+        None,
+        [],
+        ["Accept-Encoding"],
+        ["accept-encoding, cookie"],
+        ["*"],
+        [""],
+        ["Origin", "Accept-Encoding"],
+        ["COOKIE"],
+    ],
+)
+def test_vary_cookie_is_added_as_werkzeugs_vary_add_adds_it(vary):
+    ours, werkzeugs = Response("x"), Response("x")
+    for response in (ours, werkzeugs):
+        for value in vary or []:
+            response.headers.add("Vary", value)
+
+    _vary_on_cookie(ours)
+    werkzeugs.vary.add("Cookie")
+
+    assert ours.headers.getlist("Vary") == werkzeugs.headers.getlist("Vary")
