@@ -103,6 +103,18 @@ def draw_part(template: str, context: Mapping) -> Markup:
     return Markup(current_app.jinja_env.get_template(template).render(context))  # noqa: S704  # nosec B704 - autoescaped
 
 
+def count_due_shown(due: int) -> tuple[dict[str, int], dict[str, Markup], int]:
+    """How a kept page shows the learner's count of questions due for review (``reviews_due_count``).
+
+    None and one are drawn into the kept page (one reads "question", not "questions"); more is a
+    hole. Gives the template's value when drawn in (else nothing), the hole's value when a hole
+    (else nothing), and the part of the page's key that tells them apart (0, 1 or 2).
+    """
+    if due < 2:
+        return {"reviews_due_count": due}, {}, due
+    return {}, {"reviews_due_count": Markup(int(due))}, 2  # noqa: S704  # nosec B704 - a number
+
+
 def signed_in_page(
     template: str, context: Mapping, *, content: object, key: tuple[Hashable, ...], parts: Mapping[str, Markup]
 ) -> str:

@@ -6,7 +6,6 @@ from functools import partial
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from app.credentials.issuing import learner_credential
@@ -18,7 +17,7 @@ from app.learn.forms import fresh_submission_key, parse_answers
 from app.learn.lesson_page import lesson_page
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.learn.quiz_page import quiz_page
-from app.page_shells import signed_in_page
+from app.page_shells import count_due_shown, signed_in_page
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.live_questions import graded_questions, learner_cards, live_questions
@@ -89,17 +88,13 @@ def course(course_slug: str):
     page = {"outline": outline, "LessonState": LessonState}
     if not current_user.is_authenticated:
         return render_template("learn/course.html", **page, reviews_due_count=due)
-    # The same for every learner with these lessons' states but their name, token and count due:
-    # none and one are drawn into the kept page (one question, not questions), more is a hole.
-    if due < 2:
-        page["reviews_due_count"], holes = due, {}
-    else:
-        holes = {"reviews_due_count": Markup(int(due))}  # noqa: S704  # nosec B704 - a number
+    # The same for every learner with these lessons' states but their name, token and count due.
+    shown, holes, due_key = count_due_shown(due)
     return signed_in_page(
         "learn/course.html",
-        page,
+        {**page, **shown},
         content=outline.course,
-        key=(outline.states, outline.has_started, min(due, 2)),
+        key=(outline.states, outline.has_started, due_key),
         parts=holes,
     )
 

@@ -16,7 +16,7 @@ from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.me.page_lists import attempt_summaries, progress_views, sharing_links
 from app.models.types import utcnow
-from app.page_shells import draw_part, form_token, signed_in_page
+from app.page_shells import count_due_shown, draw_part, form_token, signed_in_page
 from app.services.contact_requests import REQUESTER_LABELS
 from app.services.errors import DomainError, ValidationError
 from app.services.my_page import my_page
@@ -67,14 +67,10 @@ def home():
         if page.contact_requests
         else Markup(""),
     }
-    context: dict = {"outline": outline}
-    if due < 2:
-        context["reviews_due_count"] = due
-    else:
-        drawn["reviews_due_count"] = Markup(int(due))  # noqa: S704  # nosec B704 - a number
-    context.update({name: part for name, part in drawn.items() if not part})
-    parts = {name: part for name, part in drawn.items() if part}
-    key = (outline.states, outline.has_started, min(due, 2)) if outline else ()
+    shown, due_hole, due_key = count_due_shown(due)
+    context = {"outline": outline, **shown, **{name: part for name, part in drawn.items() if not part}}
+    parts = {**due_hole, **{name: part for name, part in drawn.items() if part}}
+    key = (outline.states, outline.has_started, due_key) if outline else ()
     return signed_in_page(
         "me/home.html", context, content=outline.course if outline else None, key=(*key, *sorted(parts)), parts=parts
     )
