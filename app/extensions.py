@@ -68,7 +68,28 @@ if TYPE_CHECKING:
 else:
     Model = db.Model
 migrate = Migrate()
-login_manager = LoginManager()
+
+
+class _LoginManager(LoginManager):
+    """Flask-Login's, with its session protection off, and not worked out on every request then.
+
+    Its "basic" protection only marks a login not fresh when the address or browser changes,
+    and no view here asks for a fresh login (there is no ``fresh_login_required``); "strong"
+    would log out a phone that moves between networks. Logins are guarded by the app's own
+    login sessions instead (app/services/user_sessions.py: ended by logging out, expiry,
+    idleness, a new password, "log out everywhere"). Flask-Login hashes the address and browser
+    before it looks at the mode, about 15 us of every signed-in page (issue 19): with the mode
+    off, this skips the hash.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        if not current_app.config.get("SESSION_PROTECTION", self.session_protection):
+            return False
+        return super()._session_protection_failed()
+
+
+login_manager = _LoginManager()
+login_manager.session_protection = None  # see _LoginManager
 csrf = CSRFProtect()
 # Storage (memory, or Redis when REDIS_URL is set) comes from RATELIMIT_STORAGE_URI in config.
 limiter = Limiter(key_func=get_remote_address)

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 
 from app.extensions import db
 from app.models import (
@@ -72,6 +72,7 @@ def test_a_user_only_read_stays_out_of_the_orm_session_and_outlives_its_commits(
     session.commit()  # a page that records something: its commit expires nothing of the user
 
     assert user not in session()
+    assert inspect(user).detached and inspect(user).identity == (learner,)
     with count_queries(db.engine) as counted:
         assert {key: getattr(user, key) for key in row} == row
     assert counted() == 0

@@ -132,3 +132,22 @@ def test_an_unsafe_next_falls_back_to_the_landing_of_the_role(client, app, role,
         data={"email": "someone@example.org", "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == landing
+
+
+def test_a_login_carries_on_from_a_new_address_and_browser_without_rewriting_the_cookie(
+    client, app, learner, course, monkeypatch
+):
+    """Flask-Login's session protection is off (app/extensions.py): moving between networks
+    keeps the login as it is, and no page works out the address-and-browser hash it would use."""
+    assert login(client).status_code == 302
+    client.get(f"/courses/{course}/")  # the first page after logging in may still write the cookie
+
+    def hashed():
+        raise AssertionError("a page worked out Flask-Login's session identifier")
+
+    monkeypatch.setattr(app.login_manager, "_session_identifier_generator", hashed)
+    moved = {"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": "Another browser/1.0"}
+    response = client.get(f"/courses/{course}/", environ_overrides=moved)
+
+    assert response.status_code == 200 and "Log out" in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
