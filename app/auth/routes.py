@@ -52,7 +52,7 @@ def load_user(token: str) -> User | None:
     if signed_in is None:
         return None
     if wanted is not None and signed_in.outline_rows is not None:
-        outline_was_read(wanted, signed_in.outline_rows, signed_in.my_page_rows)
+        outline_was_read(wanted, signed_in.outline_rows, signed_in.own_rows)
     if signed_in.touched:
         # Re-signing the cookie when the session's last-seen time is written keeps Flask's own
         # limit on its age (PERMANENT_SESSION_LIFETIME, the idle time) counting from the last use too.

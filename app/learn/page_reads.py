@@ -27,8 +27,8 @@ from flask import g
 from app.services.signed_in_user import OutlineWanted
 
 _WANTED = "outline_wanted"  # set by the decorator, read by the user loader (app/auth/routes.py)
-_READ = "outline_read"  # (what was wanted, its rows, /me/'s rows), set by the user loader
-_MINE = "my_page_read"  # /me/'s other rows, once outline_rows has taken the course's
+_READ = "outline_read"  # (what was wanted, its rows, the page's own rows), set by the user loader
+_OWN = "own_rows_read"  # the page's own rows (/me/'s lists, a submission's cards), once outline_rows ran
 
 
 def reads_outline_with_user(
@@ -37,13 +37,15 @@ def reads_outline_with_user(
     lesson_attempts_only: bool = False,
     with_reviews_due: bool = False,
     with_my_page: bool = False,
+    with_cards: bool = False,
 ) -> Callable:
     """Have the user loader read this view's course rows with the user.
 
     The rows of the view's ``course_slug``, or of the first course when it has none; with
     ``lesson_attempts_only``, only the attempts at the view's ``lesson_slug`` (all a lesson or
     quiz page shows of them); ``with_reviews_due``, the count of questions due for review too;
-    ``with_my_page``, /me/'s other rows as well (``my_page_rows``).
+    ``with_my_page``, /me/'s other rows as well; ``with_cards``, the learner's review cards for
+    the live questions of the view's ``lesson_slug`` (a quiz submission's). Those two: ``own_rows``.
     """
 
     def decorate(view: Callable) -> Callable:
@@ -56,6 +58,7 @@ def reads_outline_with_user(
                 attempts_of=attempts_of,
                 with_reviews_due=with_reviews_due,
                 with_my_page=with_my_page,
+                cards_of=kwargs.get("lesson_slug") if with_cards else None,
             )
             setattr(g, _WANTED, wanted)
             return view(*args, **kwargs)
@@ -70,9 +73,9 @@ def outline_wanted() -> OutlineWanted | None:
     return g.get(_WANTED)
 
 
-def outline_was_read(wanted: OutlineWanted, rows: list[tuple], my_page_rows: list[tuple] | None = None) -> None:
-    """Keep the rows the user loader read for the view (and /me/'s other rows, when it asked for them)."""
-    setattr(g, _READ, (wanted, rows, my_page_rows))
+def outline_was_read(wanted: OutlineWanted, rows: list[tuple], own_rows: list[tuple] | None = None) -> None:
+    """Keep the rows the user loader read for the view (and the page's own rows, when it asked for them)."""
+    setattr(g, _READ, (wanted, rows, own_rows))
 
 
 def outline_rows(
@@ -82,10 +85,12 @@ def outline_rows(
     attempts_of: str | None = None,
     with_reviews_due: bool = False,
     with_my_page: bool = False,
+    cards_of: str | None = None,
 ) -> list[tuple] | None:
     """The course rows read with the user for exactly this slug and attempts choice, once; else None.
 
-    With ``with_my_page``, /me/'s other rows read with them are kept for ``my_page_rows``.
+    With ``with_my_page`` or ``cards_of`` (a lesson's slug), the page's own rows read with them
+    are kept for ``own_rows``.
     """
     read = g.pop(_READ, None)
     wanted = OutlineWanted(
@@ -94,14 +99,16 @@ def outline_rows(
         attempts_of=attempts_of,
         with_reviews_due=with_reviews_due,
         with_my_page=with_my_page,
+        cards_of=cards_of,
     )
     if read is None or read[0] != wanted:
         return None
-    if with_my_page:
-        setattr(g, _MINE, read[2])
+    if wanted.own is not None:
+        setattr(g, _OWN, read[2])
     return read[1]
 
 
-def my_page_rows() -> list[tuple] | None:
-    """/me/'s other rows, read with the user, once ``outline_rows(..., with_my_page=True)`` took the rest; else None."""
-    return g.pop(_MINE, None)
+def own_rows() -> list[tuple] | None:
+    """The page's own rows read with the user, once ``outline_rows`` took the course's (asked with
+    ``with_my_page`` or ``cards_of``); else None."""
+    return g.pop(_OWN, None)

@@ -15,12 +15,12 @@ from app.jobs.lti import lti_scores_enqueue
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
 from app.learn.lesson_page import lesson_page
-from app.learn.page_reads import outline_rows, reads_outline_with_user
+from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
 from app.learn.quiz_page import quiz_page
 from app.page_shells import count_due_shown, signed_in_page
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
-from app.services.live_questions import graded_questions, learner_cards, live_questions
+from app.services.live_questions import graded_questions, learner_cards, learner_cards_from_rows, live_questions
 from app.services.pass_rule import pass_rule_text
 from app.services.progress import (
     CourseOutline,
@@ -40,16 +40,21 @@ from app.services.quizzes import (
 
 
 def _outline_or_404(
-    course_slug: str, *, attempts_of: str | None = None, with_reviews_due: bool = False
+    course_slug: str, *, attempts_of: str | None = None, with_reviews_due: bool = False, cards_of: str | None = None
 ) -> CourseOutline:
     """The course as the learner sees it; ``attempts_of``: with the attempts at this lesson (its slug);
-    ``with_reviews_due``: with the count of questions due for review."""
+    ``with_reviews_due``: with the count of questions due for review; ``cards_of``: the view asked
+    for the learner's cards of this lesson with the user (``own_rows`` then gives them)."""
     learner = current_user if current_user.is_authenticated else None
     with_attempts = attempts_of is not None
     # Read with the user when the view asked (@reads_outline_with_user): then no query here.
     rows = (
         outline_rows(
-            course_slug, with_attempts=with_attempts, attempts_of=attempts_of, with_reviews_due=with_reviews_due
+            course_slug,
+            with_attempts=with_attempts,
+            attempts_of=attempts_of,
+            with_reviews_due=with_reviews_due,
+            cards_of=cards_of,
         )
         if learner is not None
         else None
@@ -163,7 +168,7 @@ def quiz(course_slug: str, lesson_slug: str):
 # Without the attempts: a recorded submission only redirects; the page shown again on an error
 # reads the outline with them then (one query more, on that rarer path).
 @bp.post("/<course_slug>/lessons/<lesson_slug>/quiz")
-@reads_outline_with_user()
+@reads_outline_with_user(with_cards=True)
 @login_required
 def quiz_submit(course_slug: str, lesson_slug: str):
     """Grade a submission of the quiz, record the attempt and send the learner to its feedback.
@@ -171,7 +176,8 @@ def quiz_submit(course_slug: str, lesson_slug: str):
     Input the learner can fix (a question left unanswered) shows the quiz again with their
     choices and the error; input no form of ours could send is refused with 400.
     """
-    outline = _outline_or_404(course_slug)
+    outline = _outline_or_404(course_slug, cards_of=lesson_slug)
+    cards_read = own_rows()  # the learner's cards for the lesson's questions, read with the user
     entry, locked = _open_entry(outline, lesson_slug)
     if locked:
         return locked
@@ -201,10 +207,13 @@ def quiz_submit(course_slug: str, lesson_slug: str):
         questions = graded_questions(
             db.session, course_id=course.id, version=course.content_version, lesson_id=lesson_id
         )
+        cards = (
+            learner_cards_from_rows(cards_read)
+            if cards_read is not None
+            else learner_cards(db.session, lesson_id=lesson_id, learner_id=learner_id)
+        )
         try:
-            result = submit(
-                questions=questions, card_rows=learner_cards(db.session, lesson_id=lesson_id, learner_id=learner_id)
-            )
+            result = submit(questions=questions, card_rows=cards)
         except IntegrityError:
             # An author's change published since this request's first read removed a row the
             # attempt points at (a question nobody had answered yet is deleted, not retired):

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from app.extensions import db, limiter
 from app.forms import EmptyForm
-from app.learn.page_reads import my_page_rows, outline_rows, reads_outline_with_user
+from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
 from app.me import bp
 from app.me.data_page import data_sections, label_for, readable
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
@@ -52,7 +52,7 @@ def home():
     rows = outline_rows(None, with_attempts=False, with_reviews_due=True, with_my_page=True)  # read with the user
     outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_reviews_due=True, rows=rows)
     course_id = outline.course.id if outline else None
-    page = my_page(db.session, learner_id=current_user.id, course_id=course_id, rows=my_page_rows())
+    page = my_page(db.session, learner_id=current_user.id, course_id=course_id, rows=own_rows())
     due = (outline.reviews_due or 0) if outline else 0
     # The page is kept per what decides its text: the lesson states, a count due of none, one or
     # more (more is a hole, as on the overview), and which lists are empty. Each list that is

@@ -17,11 +17,12 @@ moves on in Python and writes with its attempt (app/services/attempt_insert.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.models import Choice, Course, Lesson, Misconception, Question, ReviewCard
@@ -100,17 +101,21 @@ _COURSE_QUESTIONS = Read(
     .where(Course.id == bindparam("course_id"))
     .order_by(Lesson.id, Question.position, Choice.position)
 )
-# A learner's review cards for a lesson's live questions.
 _CARD_KEYS = tuple(column.key for column in ReviewCard.__table__.columns)
-_LEARNER_CARDS = Read(
-    select(*ReviewCard.__table__.columns)
-    .join(Question, Question.id == ReviewCard.question_id)
-    .where(
-        ReviewCard.user_id == bindparam("user_id"),
-        Question.lesson_id == bindparam("lesson_id"),
-        Question.retired_at.is_(None),
+
+
+def learner_cards_select(learner_id: ColumnElement[int], lesson_id: ColumnElement[int]) -> Select:
+    """The SELECT of a learner's review cards for a lesson's live questions, ReviewCard's columns
+    in the table's order (each argument a bound parameter or an expression: signed_in_user.py
+    reads them with the user, for a quiz submission)."""
+    return (
+        select(*ReviewCard.__table__.columns)
+        .join(Question, Question.id == ReviewCard.question_id)
+        .where(ReviewCard.user_id == learner_id, Question.lesson_id == lesson_id, Question.retired_at.is_(None))
     )
-)
+
+
+_LEARNER_CARDS = Read(learner_cards_select(bindparam("user_id"), bindparam("lesson_id")))
 
 GRADING_CACHE_KEY = "graded_questions"
 
@@ -155,10 +160,12 @@ def _course_questions(session: Session, course_id: int) -> tuple[int, dict[int, 
 
 def learner_cards(session: Session, *, lesson_id: int, learner_id: int) -> list[dict[str, Any]]:
     """The learner's review cards for the lesson's live questions, each a mapping of ReviewCard's columns (1 query)."""
-    return [
-        dict(zip(_CARD_KEYS, row, strict=True))
-        for row in read_rows(session, _LEARNER_CARDS, {"user_id": learner_id, "lesson_id": lesson_id})
-    ]
+    return learner_cards_from_rows(read_rows(session, _LEARNER_CARDS, {"user_id": learner_id, "lesson_id": lesson_id}))
+
+
+def learner_cards_from_rows(rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """``learner_cards`` from the rows of ``learner_cards_select``, already read."""
+    return [dict(zip(_CARD_KEYS, row, strict=True)) for row in rows]
 
 
 def _questions(rows: list[tuple]) -> list[LiveQuestion]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, cast, null, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, cast, null, select, union_all
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import instance_state
 
-from app.models import User, UserSession
+from app.models import Course, Lesson, User, UserSession
 from app.services.default_course import default_course_id
+from app.services.live_questions import learner_cards_select
 from app.services.my_page import VIEW_LIMIT, my_page_selects
 from app.services.progress import outline_selects
 from app.services.reads import Read, read_rows
@@ -48,23 +49,30 @@ _USER_BY_SESSION = Read(
 )
 
 
+# The page's own rows a learner page can ask to read with the user and its course (OutlineWanted.own).
+MY_PAGE = "my page"  # /me/'s lists: my_page.my_page_selects
+CARDS = "cards"  # a quiz submission's: the learner's review cards for the lesson's live questions
+
+
 def _user_with_outline(
     *,
     first_course: bool,
     with_attempts: bool,
     one_lesson: bool = False,
     with_reviews_due: bool = False,
-    with_my_page: bool = False,
+    own: str | None = None,
 ) -> Read:
     """The user of the login session and a learner page's course rows (progress.outline_selects), in one query.
 
     A UNION ALL: first the user's row (none for an unknown token), then the course's rows for
-    the session's user; ``with_my_page`` (the first course's), then /me/'s other rows for them
-    (my_page.my_page_selects). Each row carries every set of columns, the others NULL, every
-    NULL typed so that each database gives every column the type of its values.
+    the session's user, then the page's ``own`` rows for them: ``MY_PAGE``, /me/'s other rows
+    (the first course's); ``CARDS``, their review cards for the live questions of the lesson
+    whose slug is the bound ``lesson_slug`` (live_questions.learner_cards_select). Each row
+    carries every set of columns, the others NULL, every NULL typed so that each database gives
+    every column the type of its values.
     """
     learner_id = select(UserSession.user_id).where(UserSession.token_hash == bindparam("token_hash"))
-    if with_my_page:  # asked for in six places: found once (a CTE PostgreSQL does not inline), not six times
+    if own == MY_PAGE:  # asked for in six places: found once (a CTE PostgreSQL does not inline), not six times
         found = learner_id.cte("signed_in_learner").prefix_with("MATERIALIZED", dialect="postgresql")
         learner_id = select(found.c.user_id)
     signed_in_nulls = [cast(null(), column.type).label(f"signed_in_{index}") for index, column in enumerate(_SIGNED_IN)]
@@ -79,7 +87,7 @@ def _user_with_outline(
     )
     outline_types = [column.type for column in selects[0].selected_columns][len(_SIGNED_IN) :]
     outline_nulls = [cast(null(), kind).label(f"outline_{index}") for index, kind in enumerate(outline_types)]
-    mine = my_page_selects(learner_id.scalar_subquery(), default_course_id()) if with_my_page else []
+    mine = _own_selects(own, learner_id.scalar_subquery(), first_course=first_course)
     mine_nulls = (
         [cast(null(), column.type).label(f"mine_{index}") for index, column in enumerate(mine[0].selected_columns)]
         if mine
@@ -95,10 +103,27 @@ def _user_with_outline(
     return Read(union_all(user_row, *selects, *mine))
 
 
+def _own_selects(own: str | None, learner_id: ColumnElement[int], *, first_course: bool) -> list[Select]:
+    """The SELECTs of the page's ``own`` rows for ``learner_id`` (see _user_with_outline); none for None.
+
+    Each row's first column is never NULL (a part's name, a card's id): it tells them from the rest.
+    """
+    if own == MY_PAGE:
+        return my_page_selects(learner_id, default_course_id())
+    if own == CARDS:
+        # A course's lesson slugs are unique, retired lessons' included (the lessons table's key).
+        course_id = default_course_id() if first_course else _COURSE_BY_SLUG
+        lesson_id = select(Lesson.id).where(Lesson.course_id == course_id, Lesson.slug == bindparam("lesson_slug"))
+        return [learner_cards_select(learner_id, lesson_id.scalar_subquery())]
+    return []
+
+
+_COURSE_BY_SLUG = select(Course.id).where(Course.slug == bindparam("slug")).scalar_subquery()
+
 # Learner pages' one query: (the first course rather than a slug, with the learner's attempts,
-# only one lesson's attempts, with the count of reviews due, with /me/'s other rows) -> Read.
-_USER_WITH_OUTLINE = {
-    (first_course, with_attempts, one_lesson, with_reviews_due, False): _user_with_outline(
+# only one lesson's attempts, with the count of reviews due, the page's own rows) -> Read.
+_USER_WITH_OUTLINE: dict[tuple[bool, bool, bool, bool, str | None], Read] = {
+    (first_course, with_attempts, one_lesson, with_reviews_due, None): _user_with_outline(
         first_course=first_course, with_attempts=with_attempts, one_lesson=one_lesson, with_reviews_due=with_reviews_due
     )
     for first_course in (False, True)
@@ -110,11 +135,16 @@ _USER_WITH_OUTLINE = {
     )
 }
 # /me/'s: the first course's rows with the count due, and the page's other rows.
-_USER_WITH_OUTLINE[(True, False, False, True, True)] = _user_with_outline(
-    first_course=True, with_attempts=False, with_reviews_due=True, with_my_page=True
+_USER_WITH_OUTLINE[(True, False, False, True, MY_PAGE)] = _user_with_outline(
+    first_course=True, with_attempts=False, with_reviews_due=True, own=MY_PAGE
 )
-# Where /me/'s own columns start in a row of its read (after the user's and the course's).
-_MINE_START = len(_USER_WITH_OUTLINE[(True, False, False, False, False)].statement.selected_columns)
+# A quiz submission's: the course's rows and the learner's cards for the lesson's questions.
+for _first_course in (False, True):
+    _USER_WITH_OUTLINE[(_first_course, False, False, False, CARDS)] = _user_with_outline(
+        first_course=_first_course, with_attempts=False, own=CARDS
+    )
+# Where the page's own columns start in a row of its read (after the user's and the course's).
+_MINE_START = len(_USER_WITH_OUTLINE[(True, False, False, False, None)].statement.selected_columns)
 
 
 def _as_loaded(session: Session, values: dict) -> User:
@@ -156,6 +186,8 @@ class OutlineWanted:
     ``with_reviews_due``: and the count of the learner's questions due for review (the overview's).
     ``with_my_page``: and /me/'s other rows (my_page.my_page_selects'), for the first course with
     the count due and no attempts, as /me/ asks.
+    ``cards_of``: and the learner's review cards for the live questions of the lesson of this
+    slug, with no attempts or count due, as a quiz submission asks.
     """
 
     slug: str | None
@@ -163,6 +195,12 @@ class OutlineWanted:
     attempts_of: str | None = None
     with_reviews_due: bool = False
     with_my_page: bool = False
+    cards_of: str | None = None
+
+    @property
+    def own(self) -> str | None:
+        """Which of the page's own rows are read with the course's (MY_PAGE, CARDS or None)."""
+        return MY_PAGE if self.with_my_page else CARDS if self.cards_of is not None else None
 
 
 @dataclass(frozen=True)
@@ -170,13 +208,14 @@ class SignedIn:
     """The user of a live login session; ``touched``: its last-seen time was just written.
 
     ``outline_rows``: the course rows asked for with ``outline`` (progress.course_outline_by_slug's
-    ``rows``), None when not asked for; ``my_page_rows`` likewise /me/'s other rows (my_page.my_page's).
+    ``rows``), None when not asked for; ``own_rows`` likewise the page's own rows asked for
+    (/me/'s other rows: my_page.my_page's ``rows``; review cards: live_questions.learner_cards_from_rows').
     """
 
     user: User
     touched: bool
     outline_rows: list[tuple] | None = None
-    my_page_rows: list[tuple] | None = None
+    own_rows: list[tuple] | None = None
 
 
 def signed_in_user(
@@ -206,7 +245,7 @@ def signed_in_user(
         started = session()  # one not started yet holds nothing; asking it would start it (reads.py starts none)
     nothing_under_way = started is None or not (started.in_transaction() or started.new or started.dirty)
     params: dict[str, str | datetime | int] = {"token_hash": session_token_hash(token)}
-    outline_rows = my_page_rows = None
+    outline_rows = own_rows = None
     if outline is None:
         rows = read_rows(session, _USER_BY_SESSION, params)
     else:
@@ -215,21 +254,23 @@ def signed_in_user(
         one_lesson = outline.with_attempts and outline.attempts_of is not None
         if one_lesson and outline.attempts_of is not None:
             params["lesson_slug"] = outline.attempts_of
+        if outline.cards_of is not None:
+            params["lesson_slug"] = outline.cards_of
         if outline.with_reviews_due:
             params["now"] = now
         if outline.with_my_page:
             params["view_limit"] = VIEW_LIMIT
         read = _USER_WITH_OUTLINE[
-            (outline.slug is None, outline.with_attempts, one_lesson, outline.with_reviews_due, outline.with_my_page)
+            (outline.slug is None, outline.with_attempts, one_lesson, outline.with_reviews_due, outline.own)
         ]
         every = read_rows(session, read, params)
         signed, mine = len(_SIGNED_IN), _MINE_START
         rows = [row[:signed] for row in every if row[signed - 4] is not None]  # login_session_id: the user's row
-        # The rest: the course's rows, then (asked for) /me/'s, which name their part in their first column.
+        # The rest: the course's rows, then (asked for) the page's own, whose first column is never NULL.
         rest = [row for row in every if row[signed - 4] is None]
         outline_rows = [row[signed:mine] for row in rest if len(row) == mine or row[mine] is None]
-        if outline.with_my_page:
-            my_page_rows = [row[mine:] for row in rest if row[mine] is not None]
+        if outline.own is not None:
+            own_rows = [row[mine:] for row in rest if row[mine] is not None]
     if not rows:
         return None
     *user_values, login_session_id, remember, last_seen_at, expires_at = rows[0]
@@ -246,4 +287,4 @@ def signed_in_user(
     else:
         user = _as_loaded(session() if isinstance(session, scoped_session) else session, values)
     user.session_token = token
-    return SignedIn(user=user, touched=touched, outline_rows=outline_rows, my_page_rows=my_page_rows)
+    return SignedIn(user=user, touched=touched, outline_rows=outline_rows, own_rows=own_rows)

@@ -19,6 +19,7 @@ from app.models import (
     UserSession,
 )
 from app.models.types import utcnow
+from app.services.live_questions import learner_cards, learner_cards_from_rows
 from app.services.my_page import my_page
 from app.services.progress import (
     _ONE_LESSONS_ATTEMPTS,
@@ -28,7 +29,7 @@ from app.services.progress import (
     lesson_record_completion,
 )
 from app.services.review import reviews_due_count
-from app.services.signed_in_user import _USER_WITH_OUTLINE, OutlineWanted, signed_in_user
+from app.services.signed_in_user import _USER_WITH_OUTLINE, CARDS, MY_PAGE, OutlineWanted, signed_in_user
 from app.services.user_sessions import SessionLimits, session_token_hash, user_session_start
 from tests.conftest import count_queries, create_user
 from tests.services.test_reads import fresh_request, three_ways
@@ -332,16 +333,24 @@ def test_the_learner_pages_new_reads_give_the_same_rows_every_way(session, learn
         (_WITH_REVIEWS_DUE[False], {**mine, "slug": course, "now": now}),
         (_WITH_REVIEWS_DUE[True], {**mine, "now": now}),
         (
-            _USER_WITH_OUTLINE[(False, True, True, False, False)],
+            _USER_WITH_OUTLINE[(False, True, True, False, None)],
             {"token_hash": session_token_hash(token), "slug": course, "lesson_slug": lesson_slug},
         ),
         (
-            _USER_WITH_OUTLINE[(False, False, False, True, False)],
+            _USER_WITH_OUTLINE[(False, False, False, True, None)],
             {"token_hash": session_token_hash(token), "slug": course, "now": now},
         ),
         (
-            _USER_WITH_OUTLINE[(True, False, False, True, True)],
+            _USER_WITH_OUTLINE[(True, False, False, True, MY_PAGE)],
             {"token_hash": session_token_hash(token), "now": now, "view_limit": 100},
+        ),
+        (
+            _USER_WITH_OUTLINE[(False, False, False, False, CARDS)],
+            {"token_hash": session_token_hash(token), "slug": course, "lesson_slug": lesson_slug},
+        ),
+        (
+            _USER_WITH_OUTLINE[(True, False, False, False, CARDS)],
+            {"token_hash": session_token_hash(token), "lesson_slug": lesson_slug},
         ),
     ]
     for read, params in reads:
@@ -382,7 +391,7 @@ def test_my_pages_rows_read_with_the_user_are_the_ones_my_page_reads_alone(app, 
     assert signed_in is not None and signed_in.user.id == learner and queries() == 1
 
     course_id = session.scalar(select(Course.id).where(Course.slug == course))
-    together = my_page(session, learner_id=learner, course_id=course_id, rows=signed_in.my_page_rows)
+    together = my_page(session, learner_id=learner, course_id=course_id, rows=signed_in.own_rows)
     alone = my_page(session, learner_id=learner, course_id=course_id)
     assert together == alone
     assert [link.counsellor_name for link in together.sharing.links] and together.sharing.views
@@ -395,6 +404,48 @@ def test_my_pages_rows_read_with_the_user_are_the_ones_my_page_reads_alone(app, 
     plain = course_outline_by_slug(session, slug=None, learner=user, with_reviews_due=True)
     assert [e.state for e in with_user.entries] == [e.state for e in plain.entries]
     assert with_user.reviews_due == plain.reviews_due
+    session.remove()
+
+
+def test_a_submissions_cards_read_with_the_user_are_the_ones_it_reads_alone(session, learner, other_learner, course):
+    """A quiz submission reads the user, the outline and the learner's cards for the lesson in one
+    query: the same cards as live_questions.learner_cards (theirs, this lesson's live questions)."""
+    from app.services.review import card_new
+
+    first, second = session.execute(select(Lesson.id, Lesson.slug).order_by(Lesson.id).limit(2)).all()
+    asked = session.scalars(select(Question).where(Question.lesson_id == first.id).order_by(Question.position)).all()
+    elsewhere = session.scalar(select(Question.id).where(Question.lesson_id == second.id).limit(1))
+    now = utcnow()
+    session.add_all(
+        [
+            card_new(user_id=learner, question_id=asked[0].id, when=now),
+            card_new(user_id=learner, question_id=asked[1].id, when=now),
+            card_new(user_id=learner, question_id=asked[2].id, when=now),
+            card_new(user_id=learner, question_id=elsewhere, when=now),  # another lesson's
+            card_new(user_id=other_learner, question_id=asked[0].id, when=now),  # another learner's
+        ]
+    )
+    asked[2].retired_at, asked[2].position = now, None  # a retired question's card is not moved on
+    session.commit()
+    live_ids = {asked[0].id, asked[1].id}
+    token = log_in(session, learner)
+    fresh_request(session)
+
+    wanted = OutlineWanted(slug=course, with_attempts=False, cards_of=first.slug)
+    with count_queries(db.engine) as queries:
+        signed_in = signed_in_user(session, token=token, now=utcnow(), limits=LIMITS, outline=wanted, attach=False)
+    assert signed_in is not None and signed_in.user.id == learner and queries() == 1
+
+    together = learner_cards_from_rows(signed_in.own_rows)
+    alone = learner_cards(session, lesson_id=first.id, learner_id=learner)
+    assert sorted(together, key=lambda card: card["id"]) == sorted(alone, key=lambda card: card["id"])
+    assert {card["question_id"] for card in together} == live_ids
+    assert all(card["user_id"] == learner for card in together)
+    plain = course_outline_by_slug(session, slug=course, learner=session.get(User, learner))
+    with_cards = course_outline_by_slug(
+        session, slug=course, learner=session.get(User, learner), rows=signed_in.outline_rows
+    )
+    assert [e.state for e in with_cards.entries] == [e.state for e in plain.entries]
     session.remove()
 
 
