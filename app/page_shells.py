@@ -126,7 +126,8 @@ def signed_in_page(
     message waiting, or an app that keeps nothing, the page is drawn in full.
     """
     if "_flashes" not in session:
-        role = current_user.role
+        user = current_user._get_current_object()  # looked up once: through the proxy, each use loads it again
+        role = user.role
         names = frozenset((*_HEADER_HOLES, *parts))
 
         def draw() -> str:
@@ -138,7 +139,5 @@ def signed_in_page(
 
         shell = page_shell(template, content, *key, role, names=names, draw=draw)
         if shell is not None:
-            return shell.fill(
-                {"display_name": escape(current_user.display_name), "csrf_token": escape(form_token()), **parts}
-            )
+            return shell.fill({"display_name": escape(user.display_name), "csrf_token": escape(form_token()), **parts})
     return render_template(template, **context, **parts)

@@ -105,9 +105,11 @@ def register(app: Flask) -> None:
     def refuse_nul_characters():
         # No link or form of ours has a NUL, and PostgreSQL cannot compare or store one in text:
         # a NUL anywhere in the path, query string or form is refused before any query runs.
-        if "\x00" in request.path or b"\x00" in unquote_to_bytes(request.query_string):
+        # The request once, not through the proxy three times (typed as the Request it stands for).
+        current = request._get_current_object()  # type: ignore[attr-defined]
+        if "\x00" in current.path or b"\x00" in unquote_to_bytes(current.query_string):
             abort(400)
-        if request.method == "POST" and any("\x00" in key + value for key, value in request.form.items(multi=True)):
+        if current.method == "POST" and any("\x00" in key + value for key, value in current.form.items(multi=True)):
             abort(400)
 
     @app.after_request

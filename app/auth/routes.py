@@ -86,6 +86,9 @@ def start_session(user: User, *, remember: bool = False) -> None:
         db.session, user=user, remember=remember, now=utcnow(), limits=SessionLimits.from_config(current_app.config)
     )
     login_user(user, remember=remember)
+    # Flask-Login keeps a hash of the address and browser for its session protection, which is
+    # off (app/extensions.py): not kept in the cookie, which then carries nothing unused.
+    session.pop("_id", None)
 
 
 def _submitted_account() -> str:

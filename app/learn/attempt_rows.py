@@ -62,9 +62,16 @@ def attempt_rows_of(attempts: Sequence[AttemptSummary], *, course_slug: str, les
     """``attempt_rows`` for a lesson's attempts, each linking to its result (learn/_attempts.html's URL)."""
     if not attempts:
         return Markup("")
-    return attempt_rows(
-        attempts, link_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug) + "/attempts/"
-    )
+    return attempt_rows(attempts, attempts_url(course_slug, lesson_slug))
+
+
+def attempts_url(course_slug: str, lesson_slug: str) -> str:
+    """The URL of a lesson's attempts (``learn.attempt``'s) without the attempt's id, which follows it.
+
+    One remembered link per lesson: every attempt ever made has its own URL, and building each
+    with ``url_for`` costs some 30 us, or would fill the remembered links with one-off ones.
+    """
+    return link_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug) + "/attempts/"
 
 
 def _row(attempt: AttemptSummary, number: int, url: Markup, zone: ZoneInfo) -> str:

@@ -61,8 +61,8 @@ def _questions(outline: CourseOutline, questions: list, *, error: Any, chosen: M
     number and choice order (app/page_fragments.py); one shown again with the learner's choices
     or an error is drawn afresh.
     """
-    fieldset = current_app.jinja_env.get_template("_macros/answers.html").module.question_fieldset  # type: ignore[attr-defined]
     if error is not None or chosen:
+        fieldset = _question_fieldset()
         errors = getattr(error, "question_errors", {})
         drawn = [
             fieldset(question, choices, number, errors.get(question.id), chosen)
@@ -77,8 +77,18 @@ def _questions(outline: CourseOutline, questions: list, *, error: Any, chosen: M
                 question.id,
                 number,
                 *[choice.id for choice in choices],  # the content gives each id's text: hashing ids is cheaper
-                make=partial(fieldset, question, choices, number),
+                make=partial(_draw_question, question, choices, number),
             )
             for number, (question, choices) in enumerate(questions, start=1)
         ]
     return Markup("\n".join(drawn))  # noqa: S704  # nosec B704 - the macro's autoescaped output
+
+
+def _question_fieldset() -> Any:
+    """The macro that draws one question's fieldset (_macros/answers.html's ``question_fieldset``)."""
+    return current_app.jinja_env.get_template("_macros/answers.html").module.question_fieldset  # type: ignore[attr-defined]
+
+
+def _draw_question(question: Any, choices: list, number: int) -> str:
+    """A question as first shown, for the kept fragment: the macro is looked up only when one is drawn."""
+    return _question_fieldset()(question, choices, number)

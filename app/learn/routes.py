@@ -13,6 +13,7 @@ from app.errors import redirect_to_saved
 from app.extensions import db
 from app.jobs.lti import lti_scores_enqueue
 from app.learn import bp
+from app.learn.attempt_rows import attempts_url
 from app.learn.forms import fresh_submission_key, parse_answers
 from app.learn.lesson_page import lesson_page
 from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
@@ -45,7 +46,8 @@ def _outline_or_404(
     """The course as the learner sees it; ``attempts_of``: with the attempts at this lesson (its slug);
     ``with_reviews_due``: with the count of questions due for review; ``cards_of``: the view asked
     for the learner's cards of this lesson with the user (``own_rows`` then gives them)."""
-    learner = current_user if current_user.is_authenticated else None
+    user = current_user._get_current_object()  # looked up once: through the proxy, each use loads it again
+    learner = user if user.is_authenticated else None
     with_attempts = attempts_of is not None
     # Read with the user when the view asked (@reads_outline_with_user): then no query here.
     rows = (
@@ -225,9 +227,7 @@ def quiz_submit(course_slug: str, lesson_slug: str):
     if result.passed:
         lti_scores_enqueue(user_id=learner_id, lesson_id=lesson_id)
     # Saved: from here on, whatever fails, the learner is sent to their attempt.
-    return redirect_to_saved(
-        url_for("learn.attempt", course_slug=course_slug, lesson_slug=lesson_slug, attempt_id=result.attempt_id)
-    )
+    return redirect_to_saved(f"{attempts_url(course_slug, lesson_slug)}{int(result.attempt_id)}")
 
 
 def _quiz_input_refused(

@@ -151,3 +151,13 @@ def test_a_login_carries_on_from_a_new_address_and_browser_without_rewriting_the
 
     assert response.status_code == 200 and "Log out" in response.get_data(as_text=True)
     assert "Set-Cookie" not in response.headers
+
+
+def test_the_session_cookie_carries_no_hash_of_the_address_and_browser(client, app, learner):
+    """Flask-Login writes one for session protection, which is off: the login leaves it out."""
+    assert login(client).status_code == 302
+
+    with app.test_request_context():
+        serializer = app.session_interface.get_signing_serializer(app)
+    values = serializer.loads(client.get_cookie("session").value)
+    assert values["_user_id"] and "_id" not in values

@@ -2,6 +2,7 @@
 
 import re
 
+from flask import url_for
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -114,6 +115,17 @@ def test_failed_quiz_shows_feedback_and_keeps_the_next_lesson_locked(learner_cli
     assert "Try the quiz again" in page
     assert "A common mix-up:" in page  # the course's learner text for a misconception the answer revealed
     assert learner_client.get(f"/courses/{course}/lessons/{second}").status_code == 302
+
+
+def test_a_submission_sends_the_learner_to_the_url_of_the_attempt_it_recorded(learner_client, app, course):
+    first = lesson_slugs(app)[0]
+    response = submit_quiz(learner_client, first, quiz_form(app, first, right=False))
+
+    with app.app_context():
+        latest = db.session.scalar(select(func.max(QuizAttempt.id)))
+    with app.test_request_context():
+        expected = url_for("learn.attempt", course_slug=course, lesson_slug=first, attempt_id=latest)
+    assert response.status_code == 302 and response.headers["Location"] == expected
 
 
 def test_passing_completes_the_lesson_and_opens_the_next(learner_client, app, course):
