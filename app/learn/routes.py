@@ -168,7 +168,8 @@ def quiz(course_slug: str, lesson_slug: str):
 
 
 # Without the attempts: a recorded submission only redirects; the page shown again on an error
-# reads the outline with them then (one query more, on that rarer path).
+# reads the outline with them then (one query more, on that rarer path). With the learner's
+# review cards for the lesson's questions, which the attempt moves on: no query of their own.
 @bp.post("/<course_slug>/lessons/<lesson_slug>/quiz")
 @reads_outline_with_user(with_cards=True)
 @login_required
