@@ -111,7 +111,7 @@ def _own_selects(own: str | None, learner_id: ColumnElement[int], *, first_cours
     if own == MY_PAGE:
         return my_page_selects(learner_id, default_course_id())
     if own == CARDS:
-        # A course's lesson slugs are unique, retired lessons' included (the lessons table's key).
+        # A course's lesson slugs are unique, retired lessons' included (a constraint of lessons).
         course_id = default_course_id() if first_course else _COURSE_BY_SLUG
         lesson_id = select(Lesson.id).where(Lesson.course_id == course_id, Lesson.slug == bindparam("lesson_slug"))
         return [learner_cards_select(learner_id, lesson_id.scalar_subquery())]
@@ -173,7 +173,7 @@ def _as_detached(values: dict) -> User:
     state.dict.update(values)  # loaded values: no attribute events, no history
     # What make_transient_to_detached does for a new instance: its identity becomes the row's.
     # The rest of that function undoes an earlier life (changes, expired attributes, a delete)
-    # that a new instance has not had; in a page it cost 15 us, three times this (issue 19).
+    # that a new instance has not had (15 us in a page, measured in issue 19).
     state.key = _USER_MAPPER.identity_key_from_primary_key((values["id"],))
     return user
 
