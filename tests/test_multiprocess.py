@@ -1,7 +1,8 @@
 """Many processes, one site: two gunicorn processes on one PostgreSQL and one Redis.
 
-A login made through one process is valid on the other, and a rate limit counts the
-requests made to both. Needs TEST_DATABASE_URL (PostgreSQL) and Redis on 127.0.0.1:6379.
+A login made through one process is valid on the other, a rate limit counts the requests made
+to both, and a quiz submission sent to both at once records one attempt. Needs
+TEST_DATABASE_URL (PostgreSQL) and Redis on 127.0.0.1:6379.
 """
 
 from __future__ import annotations
@@ -17,16 +18,27 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import redis
 from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db
 from config import TestConfig
-from tests.conftest import PASSWORD, create_user, make_test_config, scratch_postgres_database
+from tests.conftest import (
+    PASSWORD,
+    create_user,
+    factory_course_spec,
+    import_course,
+    lesson_slugs,
+    make_test_config,
+    quiz_form,
+    scratch_postgres_database,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -54,7 +66,8 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def site():
-    """A scratch PostgreSQL database with one learner, served by two gunicorn processes."""
+    """A scratch PostgreSQL database with one learner and the factory course, served by two gunicorn
+    processes: (their base URLs, the database's URL, the course's first lesson and its quiz's right answers)."""
     if not TestConfig.TEST_DATABASE_URL:
         pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
     try:
@@ -66,6 +79,9 @@ def site():
         with app.app_context():
             upgrade(directory=str(ROOT / "migrations"))
         create_user(app, "learner@example.org")
+        course = import_course(app, factory_course_spec())
+        first = lesson_slugs(app, course)[0]
+        answers = quiz_form(app, first, course_slug=course)
         with app.app_context():
             db.engine.dispose()
         prefix = f"multi-{uuid.uuid4().hex}"
@@ -101,7 +117,7 @@ def site():
                 bases.append(f"http://127.0.0.1:{port}")
             for base, process in zip(bases, processes, strict=True):
                 wait_until_up(base, process)
-            yield bases
+            yield bases, database_url, f"/courses/{course}/lessons/{first}", answers
         finally:
             for process in processes:
                 process.terminate()
@@ -141,7 +157,7 @@ class Browser:
 
 
 def test_a_login_through_one_process_is_valid_on_the_other(site):
-    first, second = site
+    (first, second), *_ = site
     browser = Browser()
     assert browser.login(first, PASSWORD) == 302
     status, page = browser.request(f"{second}/me/")
@@ -149,8 +165,42 @@ def test_a_login_through_one_process_is_valid_on_the_other(site):
 
 
 def test_a_rate_limit_counts_requests_to_both_processes(site):
-    first, second = site
+    (first, second), *_ = site
     browser = Browser()
     statuses = [browser.login(base, "a wrong password!") for base in (first, second, first)]
     assert statuses == [400, 400, 400]
     assert browser.login(second, "a wrong password!") == 429
+
+
+def test_a_quiz_sent_to_both_processes_at_once_records_one_attempt(site):
+    """A double click that two processes answer: one attempt under the key, both sent to it."""
+    (first, second), database_url, lesson, answers = site
+    browser = Browser()
+    assert browser.login(first, PASSWORD) == 302
+    _, page = browser.request(f"{first}{lesson}/quiz")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="submission_key" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    form = [(name, value) for name, values in answers.items() for value in values]
+    form += [("csrf_token", token), ("submission_key", key)]
+
+    def submit(base: str) -> tuple[int, str]:
+        try:
+            with browser.opener.open(f"{base}{lesson}/quiz", data=urllib.parse.urlencode(form).encode()) as response:
+                return response.status, response.headers.get("Location", "")
+        except urllib.error.HTTPError as error:  # the redirect, which the browser does not follow
+            return error.code, error.headers.get("Location", "")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answered = list(pool.map(submit, [first, second]))
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            ids = connection.scalars(
+                text("SELECT id FROM quiz_attempts WHERE submission_key = :key"), {"key": key}
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(ids) == 1
+    assert [status for status, _ in answered] == [302, 302]
+    assert {location.rsplit("/", 1)[-1] for _, location in answered} == {str(ids[0])}
