@@ -28,6 +28,11 @@ To measure what a change saves, A/B in one process:
 ``variant.py`` defines ``on()`` and ``off()``, which switch the change in and out of the
 running app (monkeypatching, say). Every round measures each page with the change off and
 with it on, in alternating order, and the report gives both medians and the difference.
+
+To see which functions spend a page's CPU (bench/pieces.py), name them:
+
+    BENCH_LEARNERS=1000 BENCH_CPU_PIECES=app.auth.routes:signed_in_user,flask.app:Flask.process_response \\
+        python -m bench.cpu
 """
 
 from __future__ import annotations
@@ -49,11 +54,13 @@ from pathlib import Path
 
 from bench.client import ANY_CSRF as CSRF
 from bench.client import QUESTION_INPUT
+from bench.pieces import pieces_report, targets_from, timed
 from bench.proc import postgres_cpu_seconds
 from bench.settings import COURSE, BenchError, Settings, say
 
 MEASURE = "BENCH_CPU_DATABASE_URL"  # set for the measuring process: the database main() prepared
 READERS = "BENCH_CPU_READERS"  # how many seeded learners' pages are read, in turn (20 unless set)
+PIECES = "BENCH_CPU_PIECES"  # functions to time inside each page instead (bench/pieces.py)
 BASE_URL = "https://localhost"  # production's cookies are Secure: the test client must ask over https
 
 
@@ -195,6 +202,19 @@ def in_turn(calls: list[Callable[[], object]]) -> Callable[[], object]:
     return lambda: next(turn)()
 
 
+def time_pieces(page: str, call: Callable[[], object], targets: list[str], *, count: int) -> str:
+    """``bench.pieces``' report of ``count`` calls of ``call`` (after a tenth as many to warm up)."""
+    with timed(targets) as spent:
+        for _ in range(max(1, count // 10)):
+            call()
+        spent.clear()
+        started = time.process_time()
+        for _ in range(count):
+            call()
+        total = time.process_time() - started
+    return pieces_report(page, targets, spent, count, total)
+
+
 def signed_in_client(app, email: str, password: str):
     """A test client of ``app`` logged in through the login form, CSRF token and all."""
     client = app.test_client()
@@ -324,7 +344,9 @@ def main() -> None:
     settings = Settings.from_environment()
     url, _ = prepare_database(settings, settings.learners[0])
     say(f"CPU per request at {settings.learners[0]:,} learners (medians of interleaved rounds; ms):")
-    subprocess.run([sys.executable, "-m", "bench.cpu"], env=_production_environment(url), check=True)  # noqa: S603
+    measured = subprocess.run([sys.executable, "-m", "bench.cpu"], env=_production_environment(url), check=False)  # noqa: S603
+    if measured.returncode:
+        sys.exit(measured.returncode)  # the measuring process said why
 
 
 def measure(url: str) -> None:
@@ -373,6 +395,11 @@ def measure(url: str) -> None:
             call()
     pages = {page: in_turn(calls) for page, calls in pages.items()}
     submission = submitting(writer, written, body)
+    pieces = targets_from(os.environ.get(PIECES, ""))
+    if pieces:  # where each page's CPU goes, function by function
+        for page, call in {**pages, "quiz submission": submission}.items():
+            print(time_pieces(page, call, pieces, count=300 if page == "quiz submission" else 2000))
+        return
     variant = os.environ.get("BENCH_VARIANT")
     if variant:  # the change off and on, in this one process
         switch = load_variant(variant)
@@ -389,7 +416,10 @@ def measure(url: str) -> None:
 
 
 if __name__ == "__main__":
-    if os.environ.get(MEASURE):
-        measure(os.environ[MEASURE])
-    else:
-        main()
+    try:
+        if os.environ.get(MEASURE):
+            measure(os.environ[MEASURE])
+        else:
+            main()
+    except BenchError as error:
+        sys.exit(f"bench.cpu: {error}")

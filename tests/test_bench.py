@@ -7,6 +7,7 @@ bench/results/ are records of past runs and no test reads them."""
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from app.models import QuizAttempt
-from bench import cpu, proc
+from bench import cpu, pieces, proc
 from bench.chart import draw
 from bench.chart import main as chart_main
 from bench.client import UserSession
@@ -1113,6 +1114,86 @@ def test_an_ab_run_measures_every_call_with_the_change_off_and_on_in_alternating
     assert batches == [False, True, True, False, False, True, True, False]
     report = cpu.ab_report(costs).splitlines()
     assert report[1].split()[6] == "2000"  # the database's 3 ms less 1 ms, in us
+
+
+def _busy(rounds: int) -> int:
+    """Some CPU to count (a target of the pieces tests below)."""
+    return sum(hashlib.sha256(str(n).encode()).digest()[0] for n in range(rounds))
+
+
+class _Page:
+    """A class whose own method and inherited method the pieces tests time."""
+
+    def draw(self, rounds: int) -> int:
+        return _busy(rounds)
+
+    @staticmethod
+    def fixed() -> int:
+        return 1
+
+
+class _KeptPage(_Page):
+    pass
+
+
+def test_pieces_counts_the_cpu_and_calls_inside_each_target_and_puts_every_function_back():
+    own, inherited = _Page.draw, _Page.__dict__["draw"]
+    targets = ["tests.test_bench:_busy", "tests.test_bench:_Page.draw", "tests.test_bench:_KeptPage.draw"]
+
+    with pieces.timed(targets) as spent:
+        _Page().draw(2000)  # _busy inside it counts as well
+        _KeptPage().draw(2000)
+        _KeptPage().draw(2000)
+
+    assert spent.calls == {
+        "tests.test_bench:_busy": 3,
+        "tests.test_bench:_Page.draw": 1,
+        "tests.test_bench:_KeptPage.draw": 2,
+    }
+    assert spent.seconds["tests.test_bench:_busy"] > 0
+    assert spent.seconds["tests.test_bench:_KeptPage.draw"] > spent.seconds["tests.test_bench:_Page.draw"]
+    assert not hasattr(globals()["_busy"], "pieces_original") and "draw" not in vars(_KeptPage)  # all put back
+    assert _Page.draw is own and _Page.__dict__["draw"] is inherited
+
+    with pytest.raises(ZeroDivisionError), pieces.timed(["tests.test_bench:_busy"]):
+        _busy(1) / 0
+    assert not hasattr(globals()["_busy"], "pieces_original")  # put back after an error too
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("tests.test_bench", "is not module:attribute"),
+        ("no_such_module:f", "cannot import 'no_such_module'"),
+        ("tests.test_bench:_Nothing.draw", "has no '_Nothing.draw'"),
+        ("tests.test_bench:PAGE_NAMES", "is not a function"),
+        ("tests.test_bench:_Page.fixed", "static or class method"),
+    ],
+)
+def test_pieces_refuses_a_target_it_cannot_time_and_says_why(target, message):
+    with pytest.raises(BenchError, match=re.escape(message)), pieces.timed([target]):
+        pass
+    assert vars(_Page)["fixed"].__class__ is staticmethod
+
+
+def test_the_pieces_report_lists_the_costliest_first_and_the_targets_never_called():
+    spent = pieces.Spent(seconds={"a:cheap": 0.001, "a:dear": 0.003}, calls={"a:cheap": 10, "a:dear": 20})
+
+    lines = pieces.pieces_report("lesson", ["a:cheap", "a:dear", "a:idle"], spent, 10, 0.006).splitlines()
+
+    assert lines[0] == "lesson: 600.0 us of CPU a request, in process (10 requests)"
+    assert lines[1].split() == ["a:dear", "300.0", "us", "2.00", "calls"]
+    assert lines[2].split() == ["a:cheap", "100.0", "us", "1.00", "calls"]
+    assert lines[3].split() == ["a:idle", "never", "called"]
+    assert pieces.targets_from(" a:b, ,c:d ") == ["a:b", "c:d"]
+
+
+def test_bench_cpu_times_the_pieces_of_a_page_after_a_warm_up():
+    made = []
+    report = cpu.time_pieces("page", lambda: made.append(_busy(50)), ["tests.test_bench:_busy"], count=40)
+
+    assert len(made) == 44  # 4 to warm up, 40 counted
+    assert report.splitlines()[1].split()[1:] != [] and report.splitlines()[1].split()[-2] == "1.00"
 
 
 def test_a_variant_file_gives_the_switch_and_a_file_without_on_and_off_is_refused(tmp_path):
