@@ -70,17 +70,18 @@ def _questions(outline: CourseOutline, questions: list, *, error: Any, chosen: M
         ]
     else:
         kept: PageFragments = current_app.extensions[EXTENSION_KEY]
-        drawn = [
-            kept.kept(
-                "quiz-question",
-                outline.course,
-                question.id,
-                number,
-                *[choice.id for choice in choices],  # the content gives each id's text: hashing ids is cheaper
-                make=partial(_draw_question, question, choices, number),
-            )
-            for number, (question, choices) in enumerate(questions, start=1)
-        ]
+        drawn = kept.kept_each(
+            "quiz-question",
+            outline.course,
+            (
+                # The content gives each choice id's text: hashing the ids is cheaper than the choices.
+                (
+                    (question.id, number, *[choice.id for choice in choices]),
+                    partial(_draw_question, question, choices, number),
+                )
+                for number, (question, choices) in enumerate(questions, start=1)
+            ),
+        )
     return Markup("\n".join(drawn))  # noqa: S704  # nosec B704 - the macro's autoescaped output
 
 

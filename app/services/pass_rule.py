@@ -9,6 +9,7 @@ The product of the mark and the count is rounded to 9 places first, so 0.7 x 10,
 
 from __future__ import annotations
 
+import functools
 import math
 
 
@@ -24,6 +25,7 @@ def is_pass(correct_count: int, question_count: int, pass_mark: float) -> bool:
     return correct_count >= questions_needed(pass_mark, question_count)
 
 
+@functools.lru_cache(maxsize=256)  # a quiz page states it on every visit; a course has a few quiz lengths
 def pass_rule_text(pass_mark: float, question_count: int) -> str:
     """The rule in words, as the quiz and result pages state it: "get at least 4 of 5 right"."""
     needed = questions_needed(pass_mark, question_count)

@@ -169,6 +169,27 @@ def test_a_kept_fragment_is_drawn_once_for_its_key(app):
         assert fragments("part", content, "c", caller=caller("c2")) == "<p>c</p>"
 
 
+def test_several_keys_kept_at_once_are_the_fragments_kept_one_by_one(app):
+    """A quiz page finds its questions' fragments together (kept_each): same store, same rules."""
+    fragments = PageFragments(size=3)
+    drawn: list[str] = []
+
+    def make(text: str):
+        return lambda: drawn.append(text) or text
+
+    content = type("Content", (), {"id": 1})()
+    with app.test_request_context("/"):
+        assert fragments.kept("q", content, 1, make=make("one")) == "one"
+        wanted = [((1,), make("one again")), ((2,), make("two")), ((3,), make("three"))]
+        assert fragments.kept_each("q", content, wanted) == ["one", "two", "three"]
+        assert drawn == ["one", "two", "three"]
+        assert fragments.kept("q", content, 2, make=make("two again")) == "two"
+        fragments.kept("q", content, 4, make=make("four"))  # over the bound: the least recent (1) goes
+        assert fragments.kept_each("q", content, [((1,), make("one anew"))]) == ["one anew"]
+    with app.test_request_context("/", base_url="http://localhost/school/"):
+        assert fragments.kept_each("q", content, [((2,), make("two at school"))]) == ["two at school"]
+
+
 def test_new_course_content_draws_its_fragments_afresh(app):
     """A publish or restore gives a new content object: nothing drawn from the old one is shown."""
     fragments = PageFragments()
