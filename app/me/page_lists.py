@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 
-from app.learn.attempt_rows import shown_time
+from app.learn.attempt_rows import attempts_url, shown_time
 from app.services.attempt_history import LessonAttemptsSummary
 from app.services.progress import CourseOutline
 from app.services.sharing import SharingOverview
@@ -26,7 +26,7 @@ _ITEM = (
     '<li class="attempt-summary">\n'
     '  <h3><a href="{lesson_url}">Lesson {number}: {title}</a></h3>\n'
     "  <p>{count} attempt{plural} · best {best_correct} of {best_count} · latest: "
-    '<a href="{lesson_url}/quiz/attempts/{latest_id}"><time datetime="{iso}">{when}</time>, '
+    '<a href="{attempts_url}{latest_id}"><time datetime="{iso}">{when}</time>, '
     "{latest_correct} of {latest_count}, {result}</a></p>\n"
     "{all_attempts}"
     "</li>\n"
@@ -48,11 +48,13 @@ def attempt_summaries(outline: CourseOutline, attempts: Mapping[int, LessonAttem
         summary = attempts[entry.lesson.id]
         latest, best, count = summary.latest, summary.best, int(summary.count)
         lesson_url = escape(lessons_url + entry.lesson.slug)
+        attempts_link = escape(attempts_url(outline.course.slug, entry.lesson.slug))
         iso, when = shown_time(latest.submitted_at, zone)
         number = int(entry.number)
         items.append(
             _ITEM.format(
                 lesson_url=lesson_url,
+                attempts_url=attempts_link,
                 number=number,
                 title=escape(entry.lesson.title),
                 count=count,
