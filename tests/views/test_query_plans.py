@@ -1,12 +1,12 @@
 """Learner pages' reads run on plans PostgreSQL keeps, not planned afresh on every request.
 
-psycopg prepares a statement on the server from its fifth run on a connection, and PostgreSQL
+psycopg prepares a statement on the server from its sixth run on a connection, and PostgreSQL
 then plans it once for every run ("generic"), unless it judges a plan for each run's values
 ("custom") cheaper. For the signed-in read of a learner page, planning costs several times what
 running it does (measured at 1,000 learners: a lesson's read 0.37 ms of PostgreSQL's CPU when
-planned every time, against 0.09 ms on the kept plan; /me/'s 1.1 ms against 0.24), so a change
-that tipped it to custom plans would cost a third of a page's time without any test failing.
-This test fails then.
+planned every time, against 0.09 ms on the kept plan; /me/'s 1.1 ms against 0.24). A change
+that tipped a read to custom plans would add a third to its page's time, and no other test
+would notice; this one fails.
 """
 
 import pytest
@@ -16,8 +16,9 @@ from app.services import read_connections
 from tests.conftest import lesson_slugs
 
 PAGES = ["lesson", "quiz page", "overview", "my page"]
-# psycopg prepares a statement at its fifth run; PostgreSQL plans the prepared statement's
-# first five runs for their values and, from the sixth, keeps a generic plan if it is no dearer.
+# psycopg runs a statement five times unprepared and prepares it on the sixth; PostgreSQL plans
+# the prepared statement's first five runs for their values and, from its sixth (the eleventh
+# in all), keeps a generic plan if that is no dearer.
 RUNS = 14
 KEPT_PLAN_FROM = 11
 
