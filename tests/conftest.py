@@ -407,6 +407,17 @@ def lesson_slugs(app, course_slug: str = COURSE_SLUG) -> list[str]:
         return slugs
 
 
+def learner_page_urls(course: str, lesson: str) -> dict[str, str]:
+    """The learner pages a signed-in learner reads, by name: ``lesson`` is the lesson (and quiz) shown."""
+    return {
+        "landing": "/",
+        "overview": f"/courses/{course}/",
+        "lesson": f"/courses/{course}/lessons/{lesson}",
+        "quiz page": f"/courses/{course}/lessons/{lesson}/quiz",
+        "my page": "/me/",
+    }
+
+
 def quiz_form(app, lesson_slug: str, *, right: bool = True, course_slug: str = COURSE_SLUG) -> dict[str, list[str]]:
     """Form data answering a lesson's quiz all right, or all wrong (first wrong choice)."""
     from app.models import Course, Lesson

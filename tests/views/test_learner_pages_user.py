@@ -7,7 +7,7 @@ from flask import request, request_finished
 from app.extensions import db
 from app.models import User
 from app.services.signed_in_user import signed_in_user
-from tests.conftest import csrf_token, lesson_slugs, quiz_form, submit_quiz
+from tests.conftest import csrf_token, learner_page_urls, lesson_slugs, quiz_form, submit_quiz
 
 
 def users_in_the_orm_session(app, get):
@@ -31,14 +31,8 @@ def users_in_the_orm_session(app, get):
 @pytest.mark.parametrize("page", ["landing", "overview", "lesson", "lesson opened again", "quiz page", "my page"])
 def test_showing_a_learner_page_leaves_the_user_out_of_the_orm_session(learner_client, app, course, page):
     first = lesson_slugs(app)[0]
-    url = {
-        "landing": "/",
-        "overview": f"/courses/{course}/",
-        "lesson": f"/courses/{course}/lessons/{first}",  # its first visit writes and commits
-        "lesson opened again": f"/courses/{course}/lessons/{first}",
-        "quiz page": f"/courses/{course}/lessons/{first}/quiz",
-        "my page": "/me/",
-    }[page]
+    urls = learner_page_urls(course, first)  # the lesson's first visit writes and commits
+    url = {**urls, "lesson opened again": urls["lesson"]}[page]
     learner_client.get(f"/courses/{course}/")  # this worker has now read the course content into its cache
     if page == "lesson opened again":
         learner_client.get(url)

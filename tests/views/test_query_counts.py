@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Lesson, User
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
-from tests.conftest import count_queries, lesson_slugs, quiz_form, submit_quiz
+from tests.conftest import count_queries, learner_page_urls, lesson_slugs, quiz_form, submit_quiz
 
 
 def add_failed_attempts(app, user_id: int, lesson_slug: str, n: int) -> None:
@@ -47,12 +47,8 @@ def test_learner_pages_run_a_fixed_few_queries_whatever_the_history(learner_clie
     first = lesson_slugs(app)[0]
     result = submit_quiz(learner_client, first, quiz_form(app, first, right=False)).headers["Location"]
     url = {
-        "landing": "/",
-        "overview": f"/courses/{course}/",
-        "lesson": f"/courses/{course}/lessons/{first}",
-        "quiz page": f"/courses/{course}/lessons/{first}/quiz",
+        **learner_page_urls(course, first),
         "quiz result": result,
-        "my page": "/me/",
         "certificate": f"/courses/{course}/certificate",  # not finished yet: a redirect
     }[page]
     learner_client.get(url)  # a lesson's first visit also records that it was opened

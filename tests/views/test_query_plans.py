@@ -13,7 +13,7 @@ import pytest
 
 from app.extensions import db
 from app.services import read_connections
-from tests.conftest import lesson_slugs
+from tests.conftest import learner_page_urls, lesson_slugs
 
 PAGES = ["lesson", "quiz page", "overview", "my page"]
 # psycopg runs a statement five times unprepared and prepares it on the sixth; PostgreSQL plans
@@ -42,13 +42,7 @@ def test_a_learner_pages_read_runs_on_a_kept_plan(learner_client, app, page, cou
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("prepared statements and their plans are PostgreSQL's")
-    first = lesson_slugs(app)[0]
-    url = {
-        "lesson": f"/courses/{course}/lessons/{first}",
-        "quiz page": f"/courses/{course}/lessons/{first}/quiz",
-        "overview": f"/courses/{course}/",
-        "my page": "/me/",
-    }[page]
+    url = learner_page_urls(course, lesson_slugs(app)[0])[page]
     for _ in range(RUNS):
         assert learner_client.get(url).status_code == 200
 
