@@ -91,6 +91,13 @@ def engine_before_a_session(session: Session | scoped_session) -> Engine | None:
     return None if finder is None else finder()
 
 
+def dialect_name(session: Session | scoped_session) -> str:
+    """The name of the database ``session`` reads from ("postgresql", "sqlite"), without starting a session."""
+    engine = engine_before_a_session(session)
+    bind = engine if engine is not None else (session() if isinstance(session, scoped_session) else session).get_bind()
+    return bind.dialect.name
+
+
 def session_is_idle(session: Session) -> bool:
     """True when the session holds no database transaction and no unsaved change."""
     return not session.info.get(_USING_DATABASE) and not (session.new or session.dirty or session.deleted)

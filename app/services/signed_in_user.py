@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, bindparam, cast, null, select, union_all
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.attributes import instance_state
 
 from app.models import Course, Lesson, User, UserSession
 from app.services.default_course import default_course_id
+from app.services.json_parts import PartReader, json_part
 from app.services.live_questions import learner_cards_select
 from app.services.my_page import VIEW_LIMIT, my_page_selects
 from app.services.progress import outline_selects
-from app.services.reads import Read, read_rows
+from app.services.reads import Read, dialect_name, read_rows
 from app.services.user_sessions import (
     SessionLimits,
     session_token_hash,
@@ -71,10 +73,7 @@ def _user_with_outline(
     carries every set of columns, the others NULL, every NULL typed so that each database gives
     every column the type of its values.
     """
-    learner_id = select(UserSession.user_id).where(UserSession.token_hash == bindparam("token_hash"))
-    if own == MY_PAGE:  # asked for in six places: found once (a CTE PostgreSQL does not inline), not six times
-        found = learner_id.cte("signed_in_learner").prefix_with("MATERIALIZED", dialect="postgresql")
-        learner_id = select(found.c.user_id)
+    learner_id = _learner_id(own)
     signed_in_nulls = [cast(null(), column.type).label(f"signed_in_{index}") for index, column in enumerate(_SIGNED_IN)]
     selects = outline_selects(
         first_course=first_course,
@@ -101,6 +100,64 @@ def _user_with_outline(
     selects = [part.add_columns(*mine_nulls) for part in selects]
     mine = [part.with_only_columns(*signed_in_nulls, *outline_nulls, *part.selected_columns) for part in mine]
     return Read(union_all(user_row, *selects, *mine))
+
+
+def _learner_id(own: str | None) -> Select:
+    """The SELECT of the id of the login session's user, for the parts of a read with ``own`` rows."""
+    learner_id = select(UserSession.user_id).where(UserSession.token_hash == bindparam("token_hash"))
+    if own == MY_PAGE:  # asked for in six places: found once (a CTE PostgreSQL does not inline), not six times
+        found = learner_id.cte("signed_in_learner").prefix_with("MATERIALIZED", dialect="postgresql")
+        learner_id = select(found.c.user_id)
+    return learner_id
+
+
+@dataclass(frozen=True)
+class _OneRow:
+    """A read of _user_with_outline's as PostgreSQL runs it for /me/: the user's row with each
+    of the UNION ALL's other parts as a JSON column (json_parts.py); ``outline`` and ``own``
+    read those columns back into the course's rows and the page's own."""
+
+    read: Read
+    outline: tuple[PartReader, ...]
+    own: tuple[PartReader, ...]
+
+
+# The one row reads the user and login session under names of their own, so that no part's
+# subquery (the sharing part joins users, say) is taken as correlated with them.
+_SIGNED_USER = User.__table__.alias("signed_user")
+_SIGNED_SESSION = UserSession.__table__.alias("signed_session")
+
+
+def _my_page_one_row() -> _OneRow:
+    """/me/'s read (_user_with_outline's with ``MY_PAGE``) as one row, for PostgreSQL.
+
+    Its seven parts as a UNION ALL cost PostgreSQL 50-100 us more a page than as JSON columns
+    of one row. The other pages' reads have two or three parts: as one row they saved nothing
+    measurable there, and cost Python 10-35 us more (JSON, timestamps parsed from text), so
+    they stay a UNION ALL (docs/performance.md, round eight of issue 19).
+    """
+    learner_id = _learner_id(MY_PAGE).scalar_subquery()
+    outline = outline_selects(first_course=True, with_learner=True, with_reviews_due=True, learner_id=learner_id)
+    own = _own_selects(MY_PAGE, learner_id, first_course=True)
+    parts = [json_part(part).label(f"part_{index}") for index, part in enumerate([*outline, *own])]
+    statement = (
+        select(
+            *_SIGNED_USER.columns,
+            _SIGNED_SESSION.c.id.label("login_session_id"),
+            _SIGNED_SESSION.c.remember,
+            _SIGNED_SESSION.c.last_seen_at,
+            _SIGNED_SESSION.c.expires_at,
+            *parts,
+        )
+        .select_from(_SIGNED_USER.join(_SIGNED_SESSION, _SIGNED_SESSION.c.user_id == _SIGNED_USER.c.id))
+        .where(_SIGNED_SESSION.c.token_hash == bindparam("token_hash"))
+    )
+    dialect = postgresql.dialect()
+    return _OneRow(
+        Read(statement),
+        tuple(PartReader(part, dialect) for part in outline),
+        tuple(PartReader(part, dialect) for part in own),
+    )
 
 
 def _own_selects(own: str | None, learner_id: ColumnElement[int], *, first_course: bool) -> list[Select]:
@@ -143,7 +200,11 @@ for _first_course in (False, True):
     _USER_WITH_OUTLINE[(_first_course, False, False, False, CARDS)] = _user_with_outline(
         first_course=_first_course, with_attempts=False, own=CARDS
     )
-# Where the page's own columns start in a row of its read (after the user's and the course's).
+# PostgreSQL's form of /me/'s, by the same key (see _my_page_one_row).
+_ONE_ROW: dict[tuple[bool, bool, bool, bool, str | None], _OneRow] = {
+    (True, False, False, True, MY_PAGE): _my_page_one_row()
+}
+# Where the page's own columns start in a row of a UNION ALL (after the user's and the course's).
 _MINE_START = len(_USER_WITH_OUTLINE[(True, False, False, False, None)].statement.selected_columns)
 
 
@@ -260,17 +321,14 @@ def signed_in_user(
             params["now"] = now
         if outline.with_my_page:
             params["view_limit"] = VIEW_LIMIT
-        read = _USER_WITH_OUTLINE[
-            (outline.slug is None, outline.with_attempts, one_lesson, outline.with_reviews_due, outline.own)
-        ]
-        every = read_rows(session, read, params)
-        signed, mine = len(_SIGNED_IN), _MINE_START
-        rows = [row[:signed] for row in every if row[signed - 4] is not None]  # login_session_id: the user's row
-        # The rest: the course's rows, then (asked for) the page's own, whose first column is never NULL.
-        rest = [row for row in every if row[signed - 4] is None]
-        outline_rows = [row[signed:mine] for row in rest if len(row) == mine or row[mine] is None]
-        if outline.own is not None:
-            own_rows = [row[mine:] for row in rest if row[mine] is not None]
+        key = (outline.slug is None, outline.with_attempts, one_lesson, outline.with_reviews_due, outline.own)
+        one_row = _ONE_ROW.get(key)
+        if one_row is not None and dialect_name(session) == "postgresql":
+            rows, outline_rows, own_rows = _read_one_row(session, one_row, params)
+        else:
+            rows, outline_rows, own_rows = _read_union(session, _USER_WITH_OUTLINE[key], params)
+        if outline.own is None:
+            own_rows = None
     if not rows:
         return None
     *user_values, login_session_id, remember, last_seen_at, expires_at = rows[0]
@@ -288,3 +346,29 @@ def signed_in_user(
         user = _as_loaded(session() if isinstance(session, scoped_session) else session, values)
     user.session_token = token
     return SignedIn(user=user, touched=touched, outline_rows=outline_rows, own_rows=own_rows)
+
+
+def _read_union(session: Session | scoped_session, read: Read, params: dict) -> tuple[list, list, list]:
+    """The user's row (or none), the course's rows and the page's own rows, read as a UNION ALL."""
+    every = read_rows(session, read, params)
+    signed, mine = len(_SIGNED_IN), _MINE_START
+    users = [row[:signed] for row in every if row[signed - 4] is not None]  # login_session_id: the user's row
+    # The rest: the course's rows, then (asked for) the page's own, whose first column is never NULL.
+    rest = [row for row in every if row[signed - 4] is None]
+    outline_rows = [row[signed:mine] for row in rest if len(row) == mine or row[mine] is None]
+    own_rows = [row[mine:] for row in rest if len(row) > mine and row[mine] is not None]
+    return users, outline_rows, own_rows
+
+
+def _read_one_row(session: Session | scoped_session, one_row: _OneRow, params: dict) -> tuple[list, list, list]:
+    """The same as _read_union's, read as one row (none for an unknown token)."""
+    found = read_rows(session, one_row.read, params)
+    if not found:
+        return [], [], []
+    row, signed = found[0], len(_SIGNED_IN)
+    outline_values, own_values = row[signed : signed + len(one_row.outline)], row[signed + len(one_row.outline) :]
+    outline_rows = [
+        values for part, value in zip(one_row.outline, outline_values, strict=True) for values in part.rows(value)
+    ]
+    own_rows = [values for part, value in zip(one_row.own, own_values, strict=True) for values in part.rows(value)]
+    return [row[:signed]], outline_rows, own_rows
