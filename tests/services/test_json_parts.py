@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Question, QuizAttempt, ReviewCard
 from app.models.types import UTCDateTime, utcnow
 from app.services.json_parts import PartReader, json_part
+from tests.services.test_attempt_history import attempt
 
 
 def postgresql_only(session) -> None:
@@ -66,21 +67,8 @@ def test_a_parts_rows_come_back_from_json_as_the_database_reads_them(session, le
 def test_a_part_with_a_limit_is_aggregated_over_its_own_rows(session, learner, course):
     postgresql_only(session)
     lesson_id = session.scalar(select(Question.lesson_id).limit(1))
-    for key, passed in (("a", False), ("b", True), ("c", True)):
-        session.add(
-            QuizAttempt(
-                user_id=learner,
-                lesson_id=lesson_id,
-                submission_key=key * 32,
-                submitted_at=utcnow(),
-                question_count=5,
-                correct_count=5 if passed else 1,
-                score=1.0 if passed else 0.2,
-                pass_mark=0.8,
-                passed=passed,
-            )
-        )
-    session.commit()
+    for right in (1, 5, 5):
+        attempt(session, learner, lesson_id, at=utcnow(), right=right)
     newest_two = (
         select(QuizAttempt.id, QuizAttempt.passed, QuizAttempt.submitted_at)
         .where(QuizAttempt.user_id == learner)
