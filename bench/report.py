@@ -22,7 +22,13 @@ def one_line(numbers: dict) -> str:
 def ratio_text(numbers: dict) -> str:
     """A page's ratios to what it was measured beside, as printed after its median."""
     parts = []
-    for key, label in (("reference", "reference"), ("write_reference", "write reference"), ("ceiling", "ceiling")):
+    labels = (
+        ("compared", "compared commit"),
+        ("reference", "reference"),
+        ("write_reference", "write reference"),
+        ("ceiling", "ceiling"),
+    )
+    for key, label in labels:
         if numbers.get(f"x_{key}") is not None:
             p99 = numbers.get(f"p99_x_{key}")
             parts.append(f"{numbers[f'x_{key}']:.2f}x the {label}" + (f" (p99 {p99:.2f}x)" if p99 is not None else ""))

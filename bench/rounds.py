@@ -12,19 +12,22 @@ from typing import Any
 from bench.settings import LEARNER_PAGES, SUBMISSION
 
 APP = "app"
+COMPARED = "compared"  # the app at the commit BENCH_COMPARE names, beside this tree's
 REFERENCE = "reference"
 WRITE_REFERENCE = "write reference"
 CEILING = "ceiling"
 
 
-def targets_for(page: str) -> tuple[str, ...]:
+def targets_for(page: str, *, compared: bool = False) -> tuple[str, ...]:
     """What a page is measured beside in each round: a learner page with the reference and the
-    ceiling, the submission with the write reference, a staff page alone."""
+    ceiling, the submission with the write reference, a staff page alone; with ``compared``,
+    each also beside the app at the compared commit, right after this tree's."""
+    mine = (APP, COMPARED) if compared else (APP,)
     if page in LEARNER_PAGES:
-        return (APP, REFERENCE, CEILING)
+        return (*mine, REFERENCE, CEILING)
     if page == SUBMISSION:
-        return (APP, WRITE_REFERENCE)
-    return (APP,)
+        return (*mine, WRITE_REFERENCE)
+    return mine
 
 
 def interleaved(targets: Sequence[str], rounds: int) -> list[tuple[int, str]]:
@@ -110,9 +113,11 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 def page_result(page: str, runs: Sequence[Run]) -> dict:
     """A page's medians, its comparisons' medians, and its ratios to them: ``x_reference`` (req/s)
     and ``p99_x_reference`` (p99) beside ``x_ceiling`` and ``p99_x_ceiling`` for a learner page,
-    ``x_write_reference`` and ``p99_x_write_reference`` for the submission."""
+    ``x_write_reference`` and ``p99_x_write_reference`` for the submission; ``x_compared`` and
+    ``p99_x_compared`` beside the compared commit's app when it ran."""
     by_target = {
-        target: median_of([run.numbers for run in runs if run.target == target]) for target in targets_for(page)
+        target: median_of([run.numbers for run in runs if run.target == target])
+        for target in targets_for(page, compared=any(run.target == COMPARED for run in runs))
     }
     result = by_target.pop(APP)
     for target, numbers in by_target.items():

@@ -9,11 +9,12 @@ For each population size in BENCH_LEARNERS (default "1000,100000"), on loopback 
 3. log in a pool of seeded learners, a counsellor and an admin through the real login form;
 4. serve, under the same gunicorn settings, bench/reference.py (one query and one template of
    the lesson pages captured from the app; its POST inserts a submission's rows in one
-   transaction) and bench/ceiling.py (the lesson page's HTML, no database);
+   transaction) and bench/ceiling.py (the lesson page's HTML, no database); with BENCH_COMPARE
+   (a commit), the app at that commit too, from a worktree, on the same database and cookies;
 5. drive each page with wrk (a second process) for BENCH_DURATION seconds in BENCH_ROUNDS
-   interleaved rounds with what it is compared to (app page, reference, ceiling; the submission
-   and the write reference), spreading the requests over every session; report each target's
-   median requests/s, p50, p99 and errors, and the page's ratios;
+   interleaved rounds with what it is compared to (app page, compared commit, reference,
+   ceiling; the submission and the write reference), spreading the requests over every session;
+   report each target's median requests/s, p50, p99 and errors, and the page's ratios;
 6. record the database's size, its largest tables and the bytes per stored answer;
 7. measure each worker's memory (RSS) after 2,000 and after 20,000 requests.
 
@@ -27,6 +28,7 @@ and report (printing).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import platform
@@ -50,6 +52,7 @@ from bench.report import growth, one_line, print_report, ratio_text, storage_lin
 from bench.rounds import (
     APP,
     CEILING,
+    COMPARED,
     REFERENCE,
     WRITE_REFERENCE,
     page_result,
@@ -57,7 +60,7 @@ from bench.rounds import (
     size_comparisons,
     targets_for,
 )
-from bench.server import Server, app_env, rss_kib, tracebacks
+from bench.server import Server, app_env, checkout, rss_kib, tracebacks
 from bench.settings import COURSE, PAGE_NAMES, RESULTS, SEED, SUBMISSION, VENV_BIN, BenchError, Settings, say
 from bench.storage import storage_facts
 
@@ -76,6 +79,8 @@ def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> di
     say(f"  serving the app with gunicorn (log: {log})")
     server = Server("app:create_app()", env, log, extra)
     servers = [server]
+    stack = contextlib.ExitStack()
+    other: Server | None = None  # the app at the compared commit (BENCH_COMPARE)
     result: dict = {"learners": learners, "database": urlsplit(url).path.lstrip("/"), "seeding": seeding}
     try:
         result["workers"] = len(server.workers())
@@ -124,19 +129,31 @@ def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> di
         }
         check_page(reference, compared[REFERENCE][1], reference.log)
         check_page(ceiling, lesson_page, ceiling.log)
+        if settings.compare:  # the app at another commit, on the same database, cookies and settings
+            say(f"  compared: the app at {settings.compare[:12]} under the same gunicorn settings...")
+            tree = stack.enter_context(checkout(settings.compare, workdir / f"compared-{learners}"))
+            other = Server("app:create_app()", env, workdir / f"compared-{learners}.log", extra, root=tree)
+            servers.append(other)
+            for page in pages:
+                check_page(other, page, other.log)
 
         result["pages"] = {}
         for page in pages:
             if settings.pages and page.name not in settings.pages:
                 continue
-            targets = targets_for(page.name)
+            targets = targets_for(page.name, compared=bool(settings.compare))
             say(
                 f"  {page.name}: {settings.rounds} rounds of {' / '.join(targets)}, {settings.duration} s each "
                 f"({settings.warmup} s warm-up in the first)..."
             )
 
             def one(target: str, first: bool, page: Page = page) -> dict:
-                target_server, target_page, database = (server, page, url) if target == APP else compared[target]
+                if target == APP:
+                    target_server, target_page, database = server, page, url
+                elif target == COMPARED and other is not None:  # the same page, from the compared commit's app
+                    target_server, target_page, database = other, page, url
+                else:
+                    target_server, target_page, database = compared[target]
                 numbers = measure(wrk, settings, target_server, target_page, workdir, database, warm_up=first)
                 say(f"    {target:<16}" + one_line(numbers))
                 return numbers
@@ -148,6 +165,7 @@ def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> di
     finally:
         for each in reversed(servers):
             each.stop()
+        stack.close()  # the compared commit's checkout, once its server has stopped
         quiesce_database(url, wait=10)
     result.update(size_comparisons(result["pages"]))
 
@@ -301,6 +319,7 @@ def main() -> int:
                 "quiz_submission": "a fresh submission key per request (each POST records a new attempt)",
                 "pages": settings.pages or list(PAGE_NAMES),
                 "memory": settings.memory,
+                "compare": settings.compare,
             },
             "runs": runs,
             "growth": growth(runs),
@@ -312,7 +331,8 @@ def main() -> int:
         write_chart(result, RESULTS / f"{stamp}.svg")
         for run in runs:
             print_report(run)
-        if settings.pages or not settings.memory:  # a partial run does not replace the full one
+        # A partial run does not replace the full one, nor does a run beside another commit.
+        if settings.pages or not settings.memory or settings.compare:
             say(f"\nResults: bench/results/{stamp}.json and .svg (a partial run: latest.json is left alone)")
         else:
             (RESULTS / "latest.json").write_text(text)

@@ -8,11 +8,29 @@ import signal
 import socket
 import subprocess  # noqa: S404 - the benchmark runs gunicorn, wrk and flask
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.credentials.keys import new_secret_key_text
 from bench.client import http_request
 from bench.settings import ROOT, VENV_BIN, BenchError
+
+
+@contextmanager
+def checkout(commit: str, where: Path) -> Iterator[Path]:
+    """A checkout of ``commit`` at ``where`` (a detached git worktree of this repository), removed afterwards.
+
+    Served with this tree's virtualenv: a compared commit whose requirements differ needs them installed.
+    """
+    git = ["git", "-C", str(ROOT), "worktree"]
+    added = subprocess.run([*git, "add", "--detach", "--force", str(where), commit], capture_output=True, text=True)  # noqa: S603,S607
+    if added.returncode:
+        raise BenchError(f"could not check out {commit[:12]} to compare with: {added.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run([*git, "remove", "--force", str(where)], capture_output=True, check=False)  # noqa: S603,S607
 
 
 def free_port() -> int:
@@ -43,17 +61,19 @@ def app_env(database_url: str, secret: str) -> dict[str, str]:
 class Server:
     """gunicorn with an app, on a free loopback port, in its own process group."""
 
-    def __init__(self, app: str, env: dict[str, str], log: Path, extra: tuple[str, ...] = ()):
+    def __init__(self, app: str, env: dict[str, str], log: Path, extra: tuple[str, ...] = (), *, root: Path = ROOT):
+        """``root``: the tree whose app and gunicorn.conf.py are served (another commit's checkout, say)."""
         self.port = free_port()
         self.log = log
         self.env = env
+        self.root = root
         # As gunicorn.conf.py decides, unless --workers or WEB_CONCURRENCY says otherwise.
         workers = extra[extra.index("--workers") + 1] if "--workers" in extra else env.get("WEB_CONCURRENCY")
         self.expected_workers = int(workers) if workers else (os.cpu_count() or 1) * 2 + 1
         self.command = [
             str(VENV_BIN / "gunicorn"),
             "-c",
-            str(ROOT / "gunicorn.conf.py"),
+            str(root / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
             *extra,
@@ -65,7 +85,12 @@ class Server:
         """Start gunicorn and wait until every worker is ready."""
         self.handle = self.log.open("ab")
         self.process = subprocess.Popen(  # noqa: S603
-            self.command, cwd=ROOT, env=self.env, stdout=self.handle, stderr=subprocess.STDOUT, start_new_session=True
+            self.command,
+            cwd=self.root,
+            env=self.env,
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.wait_ready()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess  # noqa: S404 - git, to find the commit BENCH_COMPARE names
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,7 @@ class Settings:
     workers: int | None
     pages: list[str]  # empty: every page
     memory: bool
+    compare: str | None = None  # a commit whose app is measured beside this tree's (BENCH_COMPARE)
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -105,6 +107,9 @@ class Settings:
         if unknown:
             raise BenchError(f"BENCH_PAGES names unknown pages {sorted(unknown)}; known: {', '.join(PAGE_NAMES)}.")
         workers = os.environ.get("WEB_CONCURRENCY")
+        compare = os.environ.get("BENCH_COMPARE", "").strip() or None
+        if compare is not None:
+            compare = commit_of(compare)
         for name, default in (("BENCH_DURATION", 5), ("BENCH_ROUNDS", 3)):
             if env_int(name, default) < 1:
                 raise BenchError(f"{name} must be at least 1.")
@@ -123,7 +128,21 @@ class Settings:
             workers=int(workers) if workers else None,
             pages=pages,
             memory=os.environ.get("BENCH_MEMORY", "1") != "0",
+            compare=compare,
         )
+
+
+def commit_of(ref: str) -> str:
+    """The full hash of the commit ``ref`` names in this repository; a BenchError if it names none."""
+    found = subprocess.run(  # noqa: S603
+        ["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode or not found.stdout.strip():
+        raise BenchError(f"BENCH_COMPARE names no commit of this repository: {ref!r}.")
+    return found.stdout.strip()
 
 
 def say(message: str = "") -> None:

@@ -30,10 +30,10 @@ from bench.database import scaled, settle
 from bench.load import build_pages, quiz_post_body, request_line, wrk_numbers
 from bench.reference import BADGES, page_template, sign_session
 from bench.reference import create_app as create_reference
-from bench.report import growth, one_line, print_report
+from bench.report import growth, one_line, print_report, ratio_text
 from bench.rounds import Run, interleaved, median_of, page_result, run_rounds, size_comparisons, targets_for
 from bench.run import reference_capture, reference_page
-from bench.server import tracebacks
+from bench.server import checkout, tracebacks
 from bench.settings import PAGE_NAMES, SUBMISSION, BenchError, Settings
 from bench.storage import storage_facts
 from bench.write_reference import insert_submission, read_pattern, submission_shape
@@ -50,6 +50,7 @@ SETTINGS = (
     "BENCH_WARMUP",
     "BENCH_ROUNDS",
     "BENCH_RESEED",
+    "BENCH_COMPARE",
     "WEB_CONCURRENCY",
 )
 
@@ -102,6 +103,7 @@ def test_settings_are_read_from_the_environment(environment):
         ("BENCH_DURATION", "ten", "BENCH_DURATION must be a whole number"),
         ("BENCH_DURATION", "0", "BENCH_DURATION must be at least 1"),
         ("BENCH_ROUNDS", "0", "BENCH_ROUNDS must be at least 1"),
+        ("BENCH_COMPARE", "no-such-branch-anywhere", "BENCH_COMPARE names no commit of this repository"),
     ],
 )
 def test_bad_settings_are_refused_with_a_message_naming_the_variable(environment, name, value, message):
@@ -502,6 +504,38 @@ def test_a_page_is_compared_by_the_medians_of_its_own_rounds():
     submission = measured("quiz submission", [(200.0, 50.0)], write_reference=[(400.0, 25.0)])
     assert (submission["x_write_reference"], submission["p99_x_write_reference"]) == (0.5, 2.0)
     assert "reference" not in submission and "x_ceiling" not in submission
+
+
+def test_a_compared_commit_is_measured_right_after_the_app_on_every_page():
+    assert targets_for("lesson", compared=True) == ("app", "compared", "reference", "ceiling")
+    assert targets_for("quiz submission", compared=True) == ("app", "compared", "write reference")
+    assert targets_for("counsellor dashboard", compared=True) == ("app", "compared")
+
+
+def test_a_page_beside_a_compared_commit_has_its_ratio_to_it_too():
+    page = measured(
+        "/me/",
+        [(1200.0, 30.0), (1100.0, 36.0), (1300.0, 33.0)],
+        compared=[(1000.0, 40.0), (900.0, 44.0), (1000.0, 42.0)],
+        reference=[(2000.0, 20.0)] * 3,
+        ceiling=[(4000.0, 5.0)] * 3,
+    )
+
+    assert page["compared"]["rps"] == 1000.0
+    assert (page["x_compared"], page["p99_x_compared"]) == (1.2, 0.786)
+    assert page["x_reference"] == 0.6
+    assert ratio_text(page).startswith("; 1.20x the compared commit (p99 0.79x), 0.60x the reference")
+
+
+def test_the_commit_to_compare_is_found_and_checked_out_for_the_run_then_removed(environment, tmp_path):
+    environment.setenv("BENCH_COMPARE", "HEAD")
+    commit = Settings.from_environment().compare
+    assert commit is not None and re.fullmatch(r"[0-9a-f]{40}", commit)
+
+    where = tmp_path / "compared"
+    with checkout(commit, where) as tree:
+        assert (tree / "app" / "__init__.py").is_file() and (tree / "gunicorn.conf.py").is_file()
+    assert not where.exists()
 
 
 def test_a_page_with_no_response_has_no_ratio():

@@ -132,10 +132,10 @@ def _my_page_one_row() -> _OneRow:
     """/me/'s read (_user_with_outline's with ``MY_PAGE``) as one row, for PostgreSQL.
 
     Its seven parts as a UNION ALL cost PostgreSQL about 60 us more a page than as JSON columns
-    of one row measured alone, and 0.14 ms more under load; /me/ served a fifth more requests
-    a second. The other pages' reads have two or three parts: as one row they saved nothing
-    measurable, and cost Python 10-30 us more (JSON, timestamps parsed from text), so they stay
-    a UNION ALL (docs/performance.md, round eight of issue 19).
+    of one row, measured alone; /me/ served about 8% more requests a second, before and after
+    measured in one run. The other pages' reads have two or three parts: as one row they saved
+    nothing measurable, and cost Python 10-30 us more (JSON, timestamps parsed from text), so
+    they stay a UNION ALL (docs/performance.md, round eight of issue 19).
     """
     learner_id = _learner_id(MY_PAGE).scalar_subquery()
     outline = outline_selects(first_course=True, with_learner=True, with_reviews_due=True, learner_id=learner_id)
