@@ -31,7 +31,10 @@ def ratio_text(numbers: dict) -> str:
     for key, label in labels:
         if numbers.get(f"x_{key}") is not None:
             p99 = numbers.get(f"p99_x_{key}")
-            parts.append(f"{numbers[f'x_{key}']:.2f}x the {label}" + (f" (p99 {p99:.2f}x)" if p99 is not None else ""))
+            notes = [f"p99 {p99:.2f}x"] if p99 is not None else []
+            if numbers.get(f"x_{key}_by_round") is not None:
+                notes.insert(0, f"by round {numbers[f'x_{key}_by_round']:.2f}x")
+            parts.append(f"{numbers[f'x_{key}']:.2f}x the {label}" + (f" ({', '.join(notes)})" if notes else ""))
     return "; " + ", ".join(parts) if parts else ""
 
 

@@ -125,7 +125,23 @@ def page_result(page: str, runs: Sequence[Run]) -> dict:
         result[key] = numbers
         result[f"x_{key}"] = ratio(result["rps"], numbers["rps"]) if result["requests"] else None
         result[f"p99_x_{key}"] = ratio(result["p99_ms"], numbers["p99_ms"]) if result["requests"] else None
+    if COMPARED in by_target:
+        result["x_compared_by_round"] = paired_ratio(runs, COMPARED)
     return result
+
+
+def paired_ratio(runs: Sequence[Run], target: str) -> float | None:
+    """The median over the rounds of the app's req/s over ``target``'s in the same round.
+
+    Each round's two runs follow each other, so they meet the machine at the same speed. The
+    ratio of the two medians can pair one's round with the other's from another time: one slow
+    round of the app made /me/ 1.04x its commit before, where its rounds said 0.74x, 1.13x and
+    1.11x (docs/performance.md, round eight).
+    """
+    app = {run.round: run.numbers["rps"] for run in runs if run.target == APP}
+    other = {run.round: run.numbers["rps"] for run in runs if run.target == target}
+    ratios = [app[number] / other[number] for number in app if app[number] and other.get(number)]
+    return round(statistics.median(ratios), 3) if ratios else None
 
 
 def pooled(pages: dict, target: str) -> dict | None:

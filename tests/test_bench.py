@@ -523,8 +523,23 @@ def test_a_page_beside_a_compared_commit_has_its_ratio_to_it_too():
 
     assert page["compared"]["rps"] == 1000.0
     assert (page["x_compared"], page["p99_x_compared"]) == (1.2, 0.786)
+    assert page["x_compared_by_round"] == 1.222  # 1.2, 1.222 and 1.3, each round's own
     assert page["x_reference"] == 0.6
-    assert ratio_text(page).startswith("; 1.20x the compared commit (p99 0.79x), 0.60x the reference")
+    assert ratio_text(page).startswith("; 1.20x the compared commit (by round 1.22x, p99 0.79x), 0.60x the reference")
+
+
+def test_by_round_one_odd_round_does_not_pair_the_app_with_another_rounds_comparison():
+    # A real run's /me/ (20261206T015138Z): the app's first round was slow.
+    page = measured(
+        "/me/",
+        [(792.0, 69.0), (1117.0, 39.4), (1230.0, 44.2)],
+        compared=[(1074.0, 40.3), (986.0, 45.3), (1110.0, 57.1)],
+        reference=[(1783.0, 27.2), (1742.0, 26.5), (1958.0, 22.8)],
+        ceiling=[(4000.0, 5.0)] * 3,
+    )
+
+    assert page["x_compared"] == 1.04  # the app's round 2 over the compared commit's round 1
+    assert page["x_compared_by_round"] == 1.108  # 0.737, 1.133 and 1.108: the rounds' middle one
 
 
 def test_the_commit_to_compare_is_found_and_checked_out_for_the_run_then_removed(environment, tmp_path):
