@@ -84,8 +84,9 @@ def print_cpu(rows: list[tuple[str, dict]]) -> None:
 
 def print_report(run: dict) -> None:
     """The table of one population size's run: a row per page (medians of its rounds) with its
-    ratios to the reference (the write reference for the submission) and the ceiling, rows for
-    the comparisons themselves, then errors, tracebacks, storage and the memory check."""
+    ratios to the reference (the write reference for the submission) and the ceiling (under it,
+    the compared commit's own row, when one ran), rows for the comparisons themselves, then
+    errors, tracebacks, storage and the memory check."""
     say(
         f"\n{run['learners']:,} learners ({run['workers']} gunicorn workers, {run['sessions']} learner sessions, "
         f"counsellor with {run['counsellor_clients']} clients)"
@@ -98,7 +99,11 @@ def print_report(run: dict) -> None:
     header = f"{'page':<26}" + "".join(f"{column:>12}" for column in columns)
     say(header)
     say("-" * len(header))
-    rows = list(run["pages"].items())
+    rows = []
+    for name, n in run["pages"].items():
+        rows.append((name, n))
+        if n.get("compared"):  # the same page from the app at the compared commit (BENCH_COMPARE)
+            rows.append(("  compared commit", n["compared"]))
     for key, label in (
         ("reference", "reference (1 query)"),
         ("write_reference", "write reference"),

@@ -362,6 +362,26 @@ def test_the_report_has_a_row_per_page_with_its_ratios_and_rows_for_what_it_was_
     assert "worker 100: 50000 -> 50500 (+1.0%)" in out and "every worker within 10%: yes" in out
 
 
+def test_the_report_has_the_compared_commits_row_under_each_page_and_its_cpu(capsys):
+    page = measured(
+        "lesson",
+        [(800.0, 40.0)],
+        compared=[(1000.0, 30.0)],
+        reference=[(2000.0, 10.0)],
+        ceiling=[(4000.0, 5.0)],
+    )
+    page["cpu_ms"] = {"app": 1.0, "database": 0.2, "rest": 0.1}
+    page["compared"]["cpu_ms"] = {"app": 0.8, "database": 0.15, "rest": 0.1}
+
+    print_report(run(1000, {"lesson": page}))
+
+    lines = capsys.readouterr().out.splitlines()
+    table = [line for line in lines if line.startswith(("lesson", "  compared commit"))]
+    assert [line[:26].strip() for line in table] == ["lesson", "compared commit"] * 2  # req/s table, CPU table
+    assert table[1][26:].split()[:3] == ["1000.0", "7.5", "30.0"]
+    assert table[3][26:].split() == ["0.80", "0.15", "0.10", "1.05"]
+
+
 def test_the_report_names_errors_pages_without_responses_and_memory_growth(capsys):
     pages = {
         "lesson": numbers(10.0, 900.0, errors=5, error_detail={"timeouts": 3}, worker_timeouts=2),
