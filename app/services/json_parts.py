@@ -86,8 +86,9 @@ class PartReader:
         # Where each value of a JSON row goes in the part's row: None if they are the same.
         positions = [index for index, column in enumerate(columns) if not _is_null(column)]
         self._positions = None if len(positions) == self._width else positions
-        readers = ((index, _from_json(column.type, dialect)) for index, column in enumerate(columns))
-        self._converted = tuple((index, read) for index, read in readers if read is not None and index in positions)
+        # Only the values sent need reading back: a NULL padding's type never meets a value.
+        readers = ((index, _from_json(columns[index].type, dialect)) for index in positions)
+        self._converted = tuple((index, read) for index, read in readers if read is not None)
 
     def rows(self, value: Sequence[list] | None) -> list[tuple]:
         """The rows of the JSON ``value`` read (none for NULL)."""
