@@ -1,16 +1,17 @@
 """The lesson page, served from its kept shell (app/page_shells.py) with the learner's values put in.
 
-Everything on a lesson page but the learner's name, the form token, their latest attempt's id
-and their attempts' rows follows from the course content, the lesson, its state, the next
-lesson's state, whether the learner has attempts and their role. So the page is kept per
-those, and a request draws only its attempts' rows (in Python: app/learn/attempt_rows.py).
+Everything on a lesson page but the learner's name, the form token, their latest attempt's id,
+their latest attempts' rows and the note when there are more follows from the course content,
+the lesson, its state, the next lesson's state, whether the learner has attempts and their
+role. So the page is kept per those, and a request draws only its attempts' parts (in Python:
+app/learn/attempt_rows.py).
 """
 
 from __future__ import annotations
 
 from markupsafe import Markup
 
-from app.learn.attempt_rows import attempt_rows_of
+from app.learn.attempt_rows import attempt_parts
 from app.page_shells import signed_in_page
 from app.services.progress import CourseOutline, LessonEntry, LessonState
 
@@ -36,8 +37,6 @@ def lesson_page(outline: CourseOutline, entry: LessonEntry) -> str:
         key=(entry.lesson.id, entry.state, following.state if following else None, bool(attempts)),
         parts={
             "latest_attempt_id": Markup(int(attempts[0].id)) if attempts else Markup(""),  # noqa: S704  # nosec B704 - a number
-            "attempt_rows_drawn": attempt_rows_of(
-                attempts, course_slug=outline.course.slug, lesson_slug=entry.lesson.slug
-            ),
+            **attempt_parts(entry, course_slug=outline.course.slug),
         },
     )

@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 
-from app.learn.attempt_rows import attempt_rows_of
+from app.learn.attempt_rows import attempt_parts
 from app.page_fragments import EXTENSION_KEY, PageFragments
 from app.page_shells import signed_in_page
 from app.services.progress import CourseOutline, LessonEntry
@@ -41,9 +41,7 @@ def quiz_page(
     chosen = chosen or {}
     parts = {
         "questions_part": _questions(outline, questions, error=error, chosen=chosen),
-        "attempt_rows_drawn": attempt_rows_of(
-            entry.attempts, course_slug=outline.course.slug, lesson_slug=entry.lesson.slug
-        ),
+        **attempt_parts(entry, course_slug=outline.course.slug),
         # The key as the template would output it: escaped (it is a hex string anyway).
         "submission_key": Markup(escape(submission_key)),  # noqa: S704  # nosec B704 - escaped
     }

@@ -13,12 +13,14 @@ from app.errors import redirect_to_saved
 from app.extensions import db
 from app.jobs.lti import lti_scores_enqueue
 from app.learn import bp
-from app.learn.attempt_rows import attempts_url
+from app.learn.attempt_rows import attempt_rows, attempts_url
 from app.learn.forms import fresh_submission_key, parse_answers
 from app.learn.lesson_page import lesson_page
 from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
 from app.learn.quiz_page import quiz_page
 from app.page_shells import count_due_shown, signed_in_page
+from app.parsing import parse_page
+from app.services.attempt_history import attempts_page
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.live_questions import graded_questions, learner_cards, learner_cards_from_rows, live_questions
@@ -261,6 +263,30 @@ def _quiz_page(outline: CourseOutline, entry, submission_key: str, *, error=None
     # After rendering, as on the lesson page.
     lesson_record_opened(db.session, learner=current_user, entry=entry)
     return page, status
+
+
+@bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts")
+@reads_outline_with_user()
+@login_required
+def attempts(course_slug: str, lesson_slug: str):
+    """List all the learner's own attempts at a lesson's quiz, newest first, a page at a time.
+
+    The lesson and quiz pages list the latest few and link here. A page past the last is 404;
+    a page number that is not one shows the first page.
+    """
+    outline = _outline_or_404(course_slug)
+    entry = outline.entry_for(lesson_slug)
+    if entry is None:
+        abort(404)
+    listed = attempts_page(
+        db.session, learner_id=current_user.id, lesson_id=entry.lesson.id, number=parse_page(request.args.get("page"))
+    )
+    if listed is None:
+        abort(404)
+    rows = attempt_rows(listed.attempts, attempts_url(course_slug, lesson_slug), first_number=listed.first_number)
+    return render_template(
+        "learn/attempts.html", outline=outline, entry=entry, listed=listed, rows=rows, LessonState=LessonState
+    )
 
 
 @bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts/<id:attempt_id>")

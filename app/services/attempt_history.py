@@ -1,8 +1,9 @@
-"""A learner's past quiz attempts, as their lesson, quiz and /me/ pages list them.
+"""A learner's past quiz attempts, as their lesson, quiz, attempts and /me/ pages list them.
 
 The attempts come with the learner's progress, in the same read (``course_outline_by_slug``
 with ``with_attempts=True`` in ``progress.py``): these are the shapes they take there and the
-per-lesson summary /me/ shows.
+per-lesson summary /me/ shows. A lesson or quiz page reads only the ATTEMPTS_SHOWN latest, and
+links to the lesson's attempts page, which lists them all a page at a time (``attempts_page``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import QuizAttempt
+
+# How many of a lesson's attempts its lesson and quiz pages list, the latest; the rest are a link away.
+ATTEMPTS_SHOWN = 10
+# How many attempts a page of the lesson's attempts page lists.
+ATTEMPTS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -55,3 +66,53 @@ def summarise(attempts: tuple[AttemptSummary, ...]) -> LessonAttemptsSummary | N
         return None
     best = max(reversed(attempts), key=_share_right)
     return LessonAttemptsSummary(count=len(attempts), best=best, latest=attempts[0])
+
+
+@dataclass(frozen=True)
+class AttemptsPage:
+    """One page of a learner's attempts at a lesson, newest first, and where it lies in them all."""
+
+    attempts: tuple[AttemptSummary, ...]
+    total: int  # attempts at the lesson in all
+    number: int  # this page's, from 1
+    pages: int  # how many pages there are (1 when there are no attempts)
+
+    @property
+    def first_number(self) -> int:
+        """The attempt number of the first listed (attempts count from 1, the earliest)."""
+        return self.total - (self.number - 1) * ATTEMPTS_PER_PAGE
+
+
+def attempts_page(session: Session, *, learner_id: int, lesson_id: int, number: int) -> AttemptsPage | None:
+    """Page ``number`` (from 1) of the learner's attempts at the lesson, ATTEMPTS_PER_PAGE newest first.
+
+    One query, whatever the history: the page's rows with the count of all (taken before the
+    LIMIT). None for a page past the last; page 1 always exists, empty before the first attempt.
+    """
+    if number < 1:
+        return None
+    rows = session.execute(
+        select(
+            QuizAttempt.id,
+            QuizAttempt.lesson_id,
+            QuizAttempt.submitted_at,
+            QuizAttempt.correct_count,
+            QuizAttempt.question_count,
+            QuizAttempt.passed,
+            func.count().over(),
+        )
+        .where(QuizAttempt.user_id == learner_id, QuizAttempt.lesson_id == lesson_id)
+        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+        .limit(ATTEMPTS_PER_PAGE)
+        .offset((number - 1) * ATTEMPTS_PER_PAGE)
+    ).all()
+    if not rows:
+        # Past the last page, or no attempts at all: page 1 is the empty list, any other is none.
+        return AttemptsPage(attempts=(), total=0, number=1, pages=1) if number == 1 else None
+    total = rows[0][-1]
+    return AttemptsPage(
+        attempts=tuple(AttemptSummary(*row[:-1]) for row in rows),
+        total=total,
+        number=number,
+        pages=-(-total // ATTEMPTS_PER_PAGE),
+    )

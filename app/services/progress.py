@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     false,
+    func,
     null,
     select,
     type_coerce,
@@ -30,7 +31,13 @@ from sqlalchemy.orm import Session, contains_eager
 
 from app.models import Course, Lesson, LessonProgress, Module, QuizAttempt, ReviewCard, User
 from app.models.types import UTCDateTime, utcnow
-from app.services.attempt_history import AttemptSummary, LessonAttemptsSummary, attempts_by_lesson, summarise
+from app.services.attempt_history import (
+    ATTEMPTS_SHOWN,
+    AttemptSummary,
+    LessonAttemptsSummary,
+    attempts_by_lesson,
+    summarise,
+)
 from app.services.course_content import CourseContent, LessonView, ModuleView, course_content
 from app.services.default_course import default_course_id
 from app.services.errors import DomainError, LessonLocked
@@ -63,10 +70,23 @@ class LessonEntry(Generic[LessonT]):
     completed_at: datetime | None
     # The learner's attempts at its quiz, newest first; loaded only when asked for (with_attempts).
     attempts: tuple[AttemptSummary, ...] = ()
+    # How many attempts the learner has made in all, when ``attempts`` holds only the latest (a
+    # lesson or quiz page's read: ATTEMPTS_SHOWN of them); None when it holds every one.
+    attempt_count: int | None = None
+
+    @property
+    def attempts_in_all(self) -> int:
+        """How many attempts the learner has made at this lesson's quiz (of those loaded, when all are)."""
+        return len(self.attempts) if self.attempt_count is None else self.attempt_count
 
     @property
     def attempts_summary(self) -> LessonAttemptsSummary | None:
-        """How many attempts, the best and the latest; None before the first (or when not loaded)."""
+        """How many attempts, the best and the latest; None before the first (or when not loaded).
+
+        Raises ValueError when only the latest attempts were loaded: their best need not be the best.
+        """
+        if self.attempt_count is not None:
+            raise ValueError("only the latest attempts were read; the summary needs them all")
         return summarise(self.attempts)
 
 
@@ -200,9 +220,15 @@ def _outline(
     progress: Progress,
     attempts: dict[int, tuple[AttemptSummary, ...]] | None = None,
     reviews_due: int | None = None,
+    attempt_counts: dict[int, int] | None = None,
 ) -> CourseOutline[LessonT]:
-    """Apply the unlocking rule to ``lessons`` (in course order) for one learner's progress."""
+    """Apply the unlocking rule to ``lessons`` (in course order) for one learner's progress.
+
+    ``attempt_counts``: per lesson id, how many attempts there are in all, where ``attempts``
+    holds only the latest.
+    """
     attempts = attempts or {}
+    attempt_counts = attempt_counts or {}
     completed = {lesson_id for lesson_id, (_, completed_at) in progress.items() if completed_at}
     states = lesson_states(lessons, completed)
     entries = [
@@ -213,6 +239,7 @@ def _outline(
             opened_at=progress.get(lesson.id, (None, None))[0],
             completed_at=progress.get(lesson.id, (None, None))[1],
             attempts=attempts.get(lesson.id, ()),
+            attempt_count=attempt_counts.get(lesson.id),
         )
         for index, (lesson, state) in enumerate(zip(lessons, states, strict=True), start=1)
     ]
@@ -240,7 +267,8 @@ _NO_ATTEMPT = (
     type_coerce(null(), Integer).label("question_count"),
     type_coerce(null(), Boolean).label("passed"),
 )
-# The last column of every row: the count of questions due for review, in its own row only.
+# The last column of every row: a count. In the row with_reviews_due adds, the questions due for
+# review; in an attempt's row of a one-lesson read, how many attempts there are in all.
 _NO_COUNT = type_coerce(null(), Integer).label("reviews_due")
 
 
@@ -265,12 +293,14 @@ def outline_selects(
     Each row: the course's id and content version, then a progress row's lesson id, opened and
     completed times (the course alone, with NULLs, when the learner has none); with attempts,
     the learner's attempts at the course's quizzes follow as rows of their own (lesson id, then
-    the attempt's id, time, score and result), with ``one_lesson`` only those at the lesson
-    whose slug is the bound ``lesson_slug`` parameter. Every row ends in a count, NULL but in
-    the one row ``with_reviews_due`` adds: how many of the learner's questions in the course
-    are due for review at the bound ``now``. ``learner_id`` is the learner's id (a bound
-    ``learner_id`` parameter unless given: signed_in_user.py gives the login session's user),
-    and ``leading`` columns come first in each SELECT (that module's typed NULLs).
+    the attempt's id, time, score and result), with ``one_lesson`` only the ATTEMPTS_SHOWN
+    latest at the lesson whose slug is the bound ``lesson_slug`` parameter. Every row ends in a
+    count, NULL but in the one row ``with_reviews_due`` adds (how many of the learner's
+    questions in the course are due for review at the bound ``now``) and, with ``one_lesson``,
+    in each attempt's row (how many attempts the learner has made at the lesson in all).
+    ``learner_id`` is the learner's id (a bound ``learner_id`` parameter unless given:
+    signed_in_user.py gives the login session's user), and ``leading`` columns come first in
+    each SELECT (that module's typed NULLs).
     """
     course_filter = Course.id == default_course_id() if first_course else Course.slug == bindparam("slug")
     if not with_learner:
@@ -311,6 +341,8 @@ def outline_selects(
         selects.append(due)
     if not with_attempts:
         return selects
+    if one_lesson:
+        return [*selects, _latest_attempts_at_one_lesson(course_filter, learner, leading)]
     attempts = (
         select(
             *leading,
@@ -331,9 +363,54 @@ def outline_selects(
         .join(QuizAttempt, and_(QuizAttempt.lesson_id == Lesson.id, QuizAttempt.user_id == learner))
         .where(course_filter)
     )
-    if one_lesson:
-        attempts = attempts.where(Lesson.slug == bindparam("lesson_slug"))
     return [*selects, attempts]
+
+
+def _latest_attempts_at_one_lesson(
+    course_filter: ColumnElement[bool], learner: ColumnElement[int], leading: Sequence[ColumnElement]
+) -> Select:
+    """The learner's ATTEMPTS_SHOWN latest attempts at the lesson of the bound ``lesson_slug``, as
+    outline_selects' rows, each ending in how many attempts there are in all.
+
+    A lesson or quiz page lists these, not the whole history: a learner who retakes a quiz
+    hundreds of times would otherwise make every visit read and draw hundreds of rows. The
+    count is taken before the LIMIT (a window over the index's entries), so the page can say
+    how many more there are and link to them all.
+    """
+    latest = (
+        select(
+            Course.id.label("course_id"),
+            Course.content_version,
+            QuizAttempt.lesson_id,
+            QuizAttempt.id,
+            QuizAttempt.submitted_at,
+            QuizAttempt.correct_count,
+            QuizAttempt.question_count,
+            QuizAttempt.passed,
+            func.count().over().label("in_all"),
+        )
+        .select_from(Course)
+        .join(Lesson, Lesson.course_id == Course.id)
+        .join(QuizAttempt, and_(QuizAttempt.lesson_id == Lesson.id, QuizAttempt.user_id == learner))
+        .where(course_filter, Lesson.slug == bindparam("lesson_slug"))
+        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+        .limit(ATTEMPTS_SHOWN)
+        .subquery("latest_attempts")
+    )
+    return select(
+        *leading,
+        latest.c.course_id,
+        latest.c.content_version,
+        latest.c.lesson_id,
+        null(),
+        null(),
+        latest.c.id.label("attempt_id"),
+        latest.c.submitted_at,
+        latest.c.correct_count,
+        latest.c.question_count,
+        latest.c.passed,
+        type_coerce(latest.c.in_all, Integer).label("reviews_due"),
+    )
 
 
 def _version_and_progress_statement(
@@ -398,11 +475,13 @@ def course_outline_by_slug(
 
     One query for the content version and the learner's progress (and, ``with_attempts``, the
     learner's quiz attempts in this course, each entry's newest first; with ``attempts_of``, a
-    lesson's slug, only that lesson's, what a lesson or quiz page shows: every other entry then
-    has none; ``with_reviews_due``, a learner's count of questions due for review now, as
-    review.reviews_due_count gives it, in ``reviews_due``, without attempts); the content itself comes from the
-    per-version cache (one more query when a worker has not seen this version yet). ``rows``:
-    that query's rows, already read with the signed-in user (signed_in_user.py), so none is run here.
+    lesson's slug, only that lesson's ATTEMPTS_SHOWN latest, what a lesson or quiz page shows,
+    with how many there are in its entry's ``attempt_count``: every other entry then has none;
+    ``with_reviews_due``, a learner's count of questions due for review now, as
+    review.reviews_due_count gives it, in ``reviews_due``, without attempts); the content itself
+    comes from the per-version cache (one more query when a worker has not seen this version
+    yet). ``rows``: that query's rows, already read with the signed-in user (signed_in_user.py),
+    so none is run here.
     """
     with_attempts = with_attempts and learner is not None
     one_lesson = with_attempts and attempts_of is not None
@@ -434,16 +513,25 @@ def course_outline_by_slug(
         return None
     progress: Progress = {}
     attempts = []
+    attempt_counts: dict[int, int] = {}
     reviews_due = None
-    for _, _, lesson_id, opened_at, completed_at, attempt_id, *attempt, due in rows:
-        if due is not None:
-            reviews_due = due
-        elif attempt_id is not None:
+    for _, _, lesson_id, opened_at, completed_at, attempt_id, *attempt, count in rows:
+        if attempt_id is not None:
             attempts.append(AttemptSummary(attempt_id, lesson_id, *attempt))
+            if count is not None:  # only the latest were read: this is how many there are in all
+                attempt_counts[lesson_id] = count
+        elif count is not None:
+            reviews_due = count
         elif lesson_id:
             progress[lesson_id] = (opened_at, completed_at)
     return _outline(
-        content, list(content.modules), list(content.lessons), progress, attempts_by_lesson(attempts), reviews_due
+        content,
+        list(content.modules),
+        list(content.lessons),
+        progress,
+        attempts_by_lesson(attempts),
+        reviews_due,
+        attempt_counts,
     )
 
 

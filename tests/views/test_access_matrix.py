@@ -156,6 +156,9 @@ def matrix(w):
         ("GET", first): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", f"{first}/quiz"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", f"{first}/quiz/attempts/{w['attempt']}"): [LOGIN, 200, 404, 404, 404, 404],
+        # Each person's own attempts at the lesson (the URL names no one); a page past the last is none.
+        ("GET", f"{first}/quiz/attempts"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", f"{first}/quiz/attempts?page=2"): [LOGIN, 404, 404, 404, 404, 404],
         # Each learner's own certificate (the URL names no one): the two learners have one, nobody else.
         ("GET", f"{c}/certificate"): [LOGIN, 200, 200, 302, 302, 302],
         ("GET", f"{c}/certificate.pdf"): [LOGIN, 200, 200, 404, 404, 404],
