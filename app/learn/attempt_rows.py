@@ -91,7 +91,7 @@ def more_attempts_note(shown: int, in_all: int, *, course_slug: str, lesson_slug
     are listed, and a link to the lesson's attempts page, which lists them all. Else nothing."""
     if in_all <= shown:
         return Markup("")
-    url = escape(link_for("learn.attempts", course_slug=course_slug, lesson_slug=lesson_slug))
+    url = escape(all_attempts_url(course_slug, lesson_slug))
     return Markup(  # noqa: S704  # nosec B704 - whole numbers and an escaped URL
         f'<p class="attempts-more">Your {int(shown)} latest attempts of {int(in_all)} are listed here. '
         f'<a href="{url}">See all your attempts at this quiz</a></p>'
@@ -104,7 +104,12 @@ def attempts_url(course_slug: str, lesson_slug: str) -> str:
     One remembered link per lesson: every attempt ever made has its own URL, and building each
     with ``url_for`` costs some 30 us, or would fill the remembered links with one-off ones.
     """
-    return link_for("learn.quiz", course_slug=course_slug, lesson_slug=lesson_slug) + "/attempts/"
+    return all_attempts_url(course_slug, lesson_slug) + "/"
+
+
+def all_attempts_url(course_slug: str, lesson_slug: str) -> str:
+    """The URL of the page listing all the learner's attempts at a lesson (``learn.attempts``)."""
+    return link_for("learn.attempts", course_slug=course_slug, lesson_slug=lesson_slug)
 
 
 def _row(attempt: AttemptSummary, number: int, url: Markup, zone: ZoneInfo) -> str:

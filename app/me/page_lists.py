@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from markupsafe import Markup, escape
 
-from app.learn.attempt_rows import attempts_url, shown_time
+from app.learn.attempt_rows import all_attempts_url, shown_time
 from app.services.attempt_history import LessonAttemptsSummary
 from app.services.progress import CourseOutline
 from app.services.sharing import SharingOverview
@@ -31,7 +31,7 @@ _ITEM = (
     "{all_attempts}"
     "</li>\n"
 )
-_ALL_ATTEMPTS = '  <p><a href="{lesson_url}#your-attempts">All {count} attempts at lesson {number}</a></p>\n'
+_ALL_ATTEMPTS = '  <p><a href="{all_url}">All {count} attempts at lesson {number}</a></p>\n'
 
 
 def attempt_summaries(outline: CourseOutline, attempts: Mapping[int, LessonAttemptsSummary]) -> Markup:
@@ -48,7 +48,8 @@ def attempt_summaries(outline: CourseOutline, attempts: Mapping[int, LessonAttem
         summary = attempts[entry.lesson.id]
         latest, best, count = summary.latest, summary.best, int(summary.count)
         lesson_url = escape(lessons_url + entry.lesson.slug)
-        attempts_link = escape(attempts_url(outline.course.slug, entry.lesson.slug))
+        all_url = all_attempts_url(outline.course.slug, entry.lesson.slug)
+        attempts_link = escape(all_url + "/")  # each attempt's result is at this URL followed by its id
         iso, when = shown_time(latest.submitted_at, zone)
         number = int(entry.number)
         items.append(
@@ -67,7 +68,7 @@ def attempt_summaries(outline: CourseOutline, attempts: Mapping[int, LessonAttem
                 latest_correct=int(latest.correct_count),
                 latest_count=int(latest.question_count),
                 result="passed" if latest.passed else "not passed",
-                all_attempts=_ALL_ATTEMPTS.format(lesson_url=lesson_url, count=count, number=number)
+                all_attempts=_ALL_ATTEMPTS.format(all_url=escape(all_url), count=count, number=number)
                 if count > 1
                 else "",
             )

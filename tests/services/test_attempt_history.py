@@ -7,7 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from app.models import LessonProgress, QuizAttempt, User
-from app.services.attempt_history import AttemptSummary, attempts_by_lesson, summarise
+from app.services.attempt_history import (
+    ATTEMPTS_PER_PAGE,
+    ATTEMPTS_SHOWN,
+    AttemptSummary,
+    attempts_by_lesson,
+    attempts_page,
+    summarise,
+)
 from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug, course_outline, course_outline_by_slug
@@ -178,3 +185,84 @@ def test_a_submission_keeps_the_first_opening(session, course, learner, first_op
     rows = session.scalars(select(LessonProgress)).all()
     assert len(rows) == 1
     assert (rows[0].opened_at == T0) is first_opened
+
+
+def many_attempts(session, user_id: int, lesson_id: int, n: int, *, right: int = 1) -> list[int]:
+    """``n`` attempts a minute apart from T0, committed together; their ids, oldest first."""
+    rows = [
+        QuizAttempt(
+            user_id=user_id,
+            lesson_id=lesson_id,
+            submission_key=uuid.uuid4().hex,
+            submitted_at=T0 + timedelta(minutes=index),
+            question_count=5,
+            correct_count=right,
+            score=right / 5,
+            pass_mark=0.8,
+            passed=right / 5 >= 0.8,
+        )
+        for index in range(n)
+    ]
+    session.add_all(rows)
+    session.commit()
+    return [row.id for row in rows]
+
+
+def one_lessons_outline(session, slug: str, user_id: int, lesson_slug: str):
+    """The outline as a lesson or quiz page reads it: only the attempts at ``lesson_slug``."""
+    user = session.get(User, user_id)
+    return course_outline_by_slug(session, slug=slug, learner=user, with_attempts=True, attempts_of=lesson_slug)
+
+
+def test_a_lesson_page_reads_only_the_latest_attempts_and_how_many_there_are(session, course, learner):
+    first, second, _ = lesson_ids(session, course)
+    made = many_attempts(session, learner, first, ATTEMPTS_SHOWN + 7)
+    many_attempts(session, learner, second, 3)
+    first_slug = course_outline(session, course=course_by_slug(session, course), learner=None).entries[0].lesson.slug
+
+    entry = one_lessons_outline(session, course, learner, first_slug).entries[0]
+
+    assert [a.id for a in entry.attempts] == made[::-1][:ATTEMPTS_SHOWN]  # the latest, newest first
+    assert entry.attempt_count == entry.attempts_in_all == ATTEMPTS_SHOWN + 7
+    with pytest.raises(ValueError, match="latest"):
+        entry.attempts_summary  # noqa: B018 - a summary of the latest alone would be wrong
+
+
+def test_a_short_history_is_read_whole_with_its_count(session, course, learner):
+    first, *_ = lesson_ids(session, course)
+    made = many_attempts(session, learner, first, 2)
+    first_slug = course_outline(session, course=course_by_slug(session, course), learner=None).entries[0].lesson.slug
+
+    entry = one_lessons_outline(session, course, learner, first_slug).entries[0]
+
+    assert [a.id for a in entry.attempts] == made[::-1]
+    assert entry.attempts_in_all == 2
+    # Read for every lesson (the API's), the count is of what was read, and the summary is there.
+    every = course_outline_by_slug(session, slug=course, learner=session.get(User, learner), with_attempts=True)
+    assert every.entries[0].attempt_count is None and every.entries[0].attempts_in_all == 2
+    assert every.entries[0].attempts_summary.count == 2
+
+
+def test_the_attempts_page_lists_every_attempt_a_page_at_a_time(session, course, learner, other_learner):
+    first, second, _ = lesson_ids(session, course)
+    made = many_attempts(session, learner, first, ATTEMPTS_PER_PAGE + 3)
+    many_attempts(session, other_learner, first, 4)  # never theirs to list
+    many_attempts(session, learner, second, 2)  # another lesson's
+
+    page_one = attempts_page(session, learner_id=learner, lesson_id=first, number=1)
+    page_two = attempts_page(session, learner_id=learner, lesson_id=first, number=2)
+
+    assert page_one.total == page_two.total == ATTEMPTS_PER_PAGE + 3 and page_one.pages == 2
+    assert [a.id for a in page_one.attempts] == made[::-1][:ATTEMPTS_PER_PAGE]
+    assert [a.id for a in page_two.attempts] == made[::-1][ATTEMPTS_PER_PAGE:]
+    # Attempts are numbered from the earliest: the newest is the last number, page two goes on from page one.
+    assert page_one.first_number == ATTEMPTS_PER_PAGE + 3 and page_two.first_number == 3
+    assert attempts_page(session, learner_id=learner, lesson_id=first, number=3) is None
+    assert attempts_page(session, learner_id=learner, lesson_id=first, number=0) is None
+
+
+def test_before_the_first_attempt_the_attempts_page_is_one_empty_page(session, course, learner):
+    first, *_ = lesson_ids(session, course)
+    empty = attempts_page(session, learner_id=learner, lesson_id=first, number=1)
+    assert empty.attempts == () and empty.total == 0 and empty.pages == 1
+    assert attempts_page(session, learner_id=learner, lesson_id=first, number=2) is None

@@ -41,7 +41,7 @@ def test_each_tried_lesson_says_its_attempts_best_and_latest_in_course_order(app
     assert "2 attempts · best 4 of 5 · latest:" in items[0]
     assert f'<a href="{lesson_url}/quiz/attempts/12"><time datetime="2026-07-01T13:05:00+00:00">' in items[0]
     assert "1 Jul 2026, 2:05pm</time>, 2 of 5, not passed</a>" in items[0]
-    assert f'<a href="{lesson_url}#your-attempts">All 2 attempts at lesson 1</a>' in items[0]
+    assert f'<a href="{lesson_url}/quiz/attempts">All 2 attempts at lesson 1</a>' in items[0]
     assert "1 attempt · best 5 of 5" in items[1] and "5 of 5, passed" in items[1] and "All 1" not in items[1]
 
 

@@ -39,7 +39,7 @@ def queries_for(app, request) -> int:
     return counted()
 
 
-LEARNER_PAGES = ["landing", "overview", "lesson", "quiz page", "quiz result", "my page", "certificate"]
+LEARNER_PAGES = ["landing", "overview", "lesson", "quiz page", "quiz result", "attempts", "my page", "certificate"]
 
 
 @pytest.mark.parametrize("page", LEARNER_PAGES)
@@ -49,6 +49,7 @@ def test_learner_pages_run_a_fixed_few_queries_whatever_the_history(learner_clie
     url = {
         **learner_page_urls(course, first),
         "quiz result": result,
+        "attempts": f"/courses/{course}/lessons/{first}/quiz/attempts",
         "certificate": f"/courses/{course}/certificate",  # not finished yet: a redirect
     }[page]
     learner_client.get(url)  # a lesson's first visit also records that it was opened
@@ -62,16 +63,17 @@ def test_learner_pages_run_a_fixed_few_queries_whatever_the_history(learner_clie
 # One query loads the signed-in user with the course version and the learner's progress on the
 # learner's pages (app/learn/page_reads.py), and the course content comes from the cache; the
 # overview's and /me/'s count of questions due for review comes with it. Then a page's own data:
-# the result's reads the attempt, the certificate's reads the certificate, and /me/'s reads the
-# rest of the page together (whom the learner shares with, their requests to the clinic, their
-# attempts summed up per lesson: app/services/my_page.py). The landing page's outline comes with
-# the user too.
+# the result's reads the attempt, the attempts page reads a page of them with their count, the
+# certificate's reads the certificate, and /me/'s reads the rest of the page together (whom the
+# learner shares with, their requests to the clinic, their attempts summed up per lesson:
+# app/services/my_page.py). The landing page's outline comes with the user too.
 MOST_QUERIES = {
     "landing": 1,
     "overview": 1,
     "lesson": 1,
     "quiz page": 1,
     "quiz result": 2,
+    "attempts": 2,
     "my page": 2,
     "certificate": 2,
 }
