@@ -136,6 +136,56 @@ def my_page_with_attempts(page, app, spec):
     expect(page.get_by_role("link", name="All 2 attempts at lesson 1")).to_be_visible()
 
 
+def add_failed_attempts(app, spec, n: int) -> None:
+    """``n`` failed attempts at the first lesson's quiz for the reader, in the database, a minute apart."""
+    import uuid
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import QuizAttempt, User
+    from app.models.types import utcnow
+    from app.services.progress import course_by_slug, course_outline
+
+    with app.app_context():
+        reader_id = db.session.scalar(select(User.id).where(User.email == EMAIL))
+        outline = course_outline(db.session, course=course_by_slug(db.session, spec.slug), learner=None)
+        lesson_id, start = outline.entries[0].lesson.id, utcnow() - timedelta(days=2)
+        db.session.add_all(
+            QuizAttempt(
+                user_id=reader_id,
+                lesson_id=lesson_id,
+                submission_key=uuid.uuid4().hex,
+                submitted_at=start + timedelta(minutes=index),
+                question_count=5,
+                correct_count=2,
+                score=0.4,
+                pass_mark=0.8,
+                passed=False,
+            )
+            for index in range(n)
+        )
+        db.session.commit()
+        db.session.remove()
+
+
+def lesson_with_a_long_history(page, app, spec):
+    as_learner(page, app)
+    add_failed_attempts(app, spec, 55)
+    page.goto(lesson_url(spec, lessons_in_order(spec)[0]))
+    expect(page.get_by_text("Your 10 latest attempts of 55 are listed here.")).to_be_visible()
+
+
+def all_attempts_older_page(page, app, spec):
+    lesson_with_a_long_history(page, app, spec)
+    page.get_by_role("link", name="See all your attempts at this quiz").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your attempts at this quiz")
+    page.get_by_role("link", name="Older →").click()
+    expect(page.get_by_text("Page 2 of 2")).to_be_visible()
+    expect(page.get_by_role("link", name="See result of attempt 1", exact=True)).to_be_visible()
+
+
 def reminder_settings(page, app, spec):
     as_learner(page, app)
     page.goto("/me/reminders")
@@ -267,6 +317,8 @@ PAGES = [
     review_result,
     lesson_with_attempts,
     my_page_with_attempts,
+    lesson_with_a_long_history,
+    all_attempts_older_page,
     reminder_settings,
     reminders_unsubscribe,
     my_data,
