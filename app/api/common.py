@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -50,11 +49,6 @@ def course_named(slug: str | None) -> Course:
     if course is None:
         raise ApiError(404, NO_SUCH_COURSE)
     return course
-
-
-def page_count(total: int, per_page: int) -> int:
-    """How many pages ``total`` items fill (at least one, which may be empty)."""
-    return max(1, math.ceil(total / per_page))
 
 
 def page_links(page: int, pages: int) -> dict[str, str]:

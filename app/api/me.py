@@ -1,7 +1,8 @@
 """The token owner's own data: who the token acts for, and a learner's progress and quiz attempts.
 
-The same read as /me/ and the course page (``course_outline_by_slug`` with attempts), so the
-API shows what the learner's own pages show.
+The same reads as the learner's own pages (``course_outline_by_slug``; the per-lesson attempt
+summaries /me/ shows; the attempts a page at a time, as the lesson's attempts page lists them),
+so the API shows what those pages show, in a fixed number of queries whatever the history.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from app.api.auth import request_token, token_user
-from app.api.common import link_header, page_count, page_links, scoped, signed_in
+from app.api.common import link_header, page_links, scoped, signed_in
 from app.api.problems import ApiError
 from app.api.schemas import AttemptsPageSchema, CourseQuerySchema, PageQuerySchema, ProgressSchema, WhoAmISchema
 from app.extensions import db
 from app.services.api_tokens import token_allows
-from app.services.attempt_history import AttemptSummary
+from app.services.attempt_history import AttemptsPage, AttemptSummary, attempts_page
+from app.services.my_page import lesson_attempt_summaries
 from app.services.progress import CourseOutline, course_outline_by_slug
 
 blp = Blueprint("api_me", __name__, url_prefix="/api/v1/me", description="The token owner's own account and progress")
@@ -34,7 +36,7 @@ def _attempt(summary: AttemptSummary, lesson_slugs: dict[int, str]) -> dict:
 
 
 def _own_outline(course: str | None) -> CourseOutline:
-    outline = course_outline_by_slug(db.session, slug=course, learner=token_user(), with_attempts=True)
+    outline = course_outline_by_slug(db.session, slug=course, learner=token_user())
     if outline is None:
         raise ApiError(404, "There is no such course.")
     return outline
@@ -73,9 +75,10 @@ def progress(query: dict):
     """
     outline = _own_outline(query.get("course"))
     slugs = {entry.lesson.id: entry.lesson.slug for entry in outline.entries}
+    summaries = lesson_attempt_summaries(db.session, learner_id=token_user().id, course_id=outline.course.id)
     lessons = []
     for entry in outline.entries:
-        summary = entry.attempts_summary
+        summary = summaries.get(entry.lesson.id)
         lessons.append(
             {
                 "number": entry.number,
@@ -116,22 +119,34 @@ def attempts(query: dict):
     """
     outline = _own_outline(query.get("course"))
     slugs = {entry.lesson.id: entry.lesson.slug for entry in outline.entries}
-    every = sorted(
-        (attempt for entry in outline.entries for attempt in entry.attempts),
-        key=lambda attempt: (attempt.submitted_at, attempt.id),
-        reverse=True,
-    )
-    pages = page_count(len(every), ATTEMPTS_PER_PAGE)
-    page = min(query["page"], pages)
-    links = page_links(page, pages)
-    start = (page - 1) * ATTEMPTS_PER_PAGE
+    listed = _attempts_page(token_user().id, list(slugs), query["page"])
+    links = page_links(listed.number, listed.pages)
     data = {
         "course": {"slug": outline.course.slug, "title": outline.course.title},
-        "items": [_attempt(attempt, slugs) for attempt in every[start : start + ATTEMPTS_PER_PAGE]],
-        "page": page,
-        "pages": pages,
+        "items": [_attempt(attempt, slugs) for attempt in listed.attempts],
+        "page": listed.number,
+        "pages": listed.pages,
         "per_page": ATTEMPTS_PER_PAGE,
-        "total": len(every),
+        "total": listed.total,
         "links": links,
     }
     return data, {"Link": link_header(links)}
+
+
+def _attempts_page(learner_id: int, lesson_ids: list[int], number: int) -> AttemptsPage:
+    """Page ``number`` of the learner's attempts at these lessons; past the last, the last page.
+
+    One query; a page past the last takes two more (the count, then the last page).
+    """
+
+    def page(wanted: int) -> AttemptsPage | None:
+        return attempts_page(
+            db.session, learner_id=learner_id, lesson_ids=lesson_ids, number=wanted, per_page=ATTEMPTS_PER_PAGE
+        )
+
+    listed = page(number)
+    if listed is not None:
+        return listed
+    first = page(1) or AttemptsPage(attempts=(), total=0, number=1, pages=1, per_page=ATTEMPTS_PER_PAGE)
+    # An attempt erased meanwhile (an account deleted) could empty the last page: then page 1.
+    return (page(first.pages) if first.pages > 1 else None) or first

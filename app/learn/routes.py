@@ -279,7 +279,10 @@ def attempts(course_slug: str, lesson_slug: str):
     if entry is None:
         abort(404)
     listed = attempts_page(
-        db.session, learner_id=current_user.id, lesson_id=entry.lesson.id, number=parse_page(request.args.get("page"))
+        db.session,
+        learner_id=current_user.id,
+        lesson_ids=[entry.lesson.id],
+        number=parse_page(request.args.get("page")),
     )
     if listed is None:
         abort(404)

@@ -8,7 +8,7 @@ links to the lesson's attempts page, which lists them all a page at a time (``at
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,21 +70,29 @@ def summarise(attempts: tuple[AttemptSummary, ...]) -> LessonAttemptsSummary | N
 
 @dataclass(frozen=True)
 class AttemptsPage:
-    """One page of a learner's attempts at a lesson, newest first, and where it lies in them all."""
+    """One page of a learner's attempts at a lesson (or lessons), newest first, and where it lies in them all."""
 
     attempts: tuple[AttemptSummary, ...]
-    total: int  # attempts at the lesson in all
+    total: int  # attempts at the lessons in all
     number: int  # this page's, from 1
     pages: int  # how many pages there are (1 when there are no attempts)
+    per_page: int = ATTEMPTS_PER_PAGE
 
     @property
     def first_number(self) -> int:
         """The attempt number of the first listed (attempts count from 1, the earliest)."""
-        return self.total - (self.number - 1) * ATTEMPTS_PER_PAGE
+        return self.total - (self.number - 1) * self.per_page
 
 
-def attempts_page(session: Session, *, learner_id: int, lesson_id: int, number: int) -> AttemptsPage | None:
-    """Page ``number`` (from 1) of the learner's attempts at the lesson, ATTEMPTS_PER_PAGE newest first.
+def attempts_page(
+    session: Session,
+    *,
+    learner_id: int,
+    lesson_ids: Collection[int],
+    number: int,
+    per_page: int = ATTEMPTS_PER_PAGE,
+) -> AttemptsPage | None:
+    """Page ``number`` (from 1) of the learner's attempts at these lessons, ``per_page`` newest first.
 
     One query, whatever the history: the page's rows with the count of all (taken before the
     LIMIT). None for a page past the last; page 1 always exists, empty before the first attempt.
@@ -101,18 +109,19 @@ def attempts_page(session: Session, *, learner_id: int, lesson_id: int, number: 
             QuizAttempt.passed,
             func.count().over(),
         )
-        .where(QuizAttempt.user_id == learner_id, QuizAttempt.lesson_id == lesson_id)
+        .where(QuizAttempt.user_id == learner_id, QuizAttempt.lesson_id.in_(lesson_ids))
         .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
-        .limit(ATTEMPTS_PER_PAGE)
-        .offset((number - 1) * ATTEMPTS_PER_PAGE)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
     ).all()
     if not rows:
         # Past the last page, or no attempts at all: page 1 is the empty list, any other is none.
-        return AttemptsPage(attempts=(), total=0, number=1, pages=1) if number == 1 else None
+        return AttemptsPage(attempts=(), total=0, number=1, pages=1, per_page=per_page) if number == 1 else None
     total = rows[0][-1]
     return AttemptsPage(
         attempts=tuple(AttemptSummary(*row[:-1]) for row in rows),
         total=total,
         number=number,
-        pages=-(-total // ATTEMPTS_PER_PAGE),
+        pages=-(-total // per_page),
+        per_page=per_page,
     )

@@ -113,17 +113,9 @@ def _ranked_attempts(learner_id, course_id):
     )
 
 
-def my_page_selects(learner_id: ColumnElement[int], course_id: ColumnElement[int]) -> list[Select]:
-    """The SELECTs to UNION ALL (in this order): sharing links and views, contact requests, then
-    the attempt summaries of ``learner_id`` in ``course_id`` (each a bound parameter or an
-    expression: signed_in_user.py reads them with the user, by the login session's token).
-
-    Each row has the same columns: the part's name, then every part's own columns in turn,
-    the other parts' typed NULLs. A ``view_limit`` parameter caps the views listed.
-    """
-    links, views = sharing_overview_selects(learner_id)
-    ranked = _ranked_attempts(learner_id, course_id)
-    attempt_columns = (
+def _ranked_columns(ranked) -> tuple[Any, ...]:
+    """The columns of _ranked_attempts' rows a summary is made from, in _summaries' order."""
+    return (
         ranked.c.id,
         ranked.c.lesson_id,
         ranked.c.submitted_at,
@@ -134,6 +126,19 @@ def my_page_selects(learner_id: ColumnElement[int], course_id: ColumnElement[int
         ranked.c.newest,
         ranked.c.best,
     )
+
+
+def my_page_selects(learner_id: ColumnElement[int], course_id: ColumnElement[int]) -> list[Select]:
+    """The SELECTs to UNION ALL (in this order): sharing links and views, contact requests, then
+    the attempt summaries of ``learner_id`` in ``course_id`` (each a bound parameter or an
+    expression: signed_in_user.py reads them with the user, by the login session's token).
+
+    Each row has the same columns: the part's name, then every part's own columns in turn,
+    the other parts' typed NULLs. A ``view_limit`` parameter caps the views listed.
+    """
+    links, views = sharing_overview_selects(learner_id)
+    ranked = _ranked_attempts(learner_id, course_id)
+    attempt_columns = _ranked_columns(ranked)
     sharing_types = [column.type for column in links.selected_columns]
     contact_types = [column.type for column in _CONTACT_COLUMNS]
     attempt_types = [column.type for column in attempt_columns]
@@ -205,7 +210,7 @@ def my_page(
 
 def my_page_from_rows(rows: list[tuple]) -> MyPage:
     """The parts of /me/ from the rows of my_page_selects, in the page's order."""
-    sharing_rows, requests, newest, best, counts = [], [], {}, {}, {}
+    sharing_rows, requests, attempt_rows = [], [], []
     contact_start = 1 + _SHARING_WIDTH
     attempt_start = contact_start + _CONTACT_WIDTH
     for row in rows:
@@ -214,21 +219,37 @@ def my_page_from_rows(rows: list[tuple]) -> MyPage:
         elif row[0] == "contact":
             requests.append(MyContactRequest(*row[contact_start:attempt_start]))
         else:
-            attempt_id, lesson_id, submitted_at, correct, questions, passed, count, is_newest, is_best = row[
-                attempt_start:
-            ]
-            attempt = AttemptSummary(attempt_id, lesson_id, submitted_at, correct, questions, bool(passed))
-            counts[lesson_id] = count
-            if is_newest == 1:
-                newest[lesson_id] = attempt
-            if is_best == 1:
-                best[lesson_id] = attempt
+            attempt_rows.append(row[attempt_start:])
     requests.sort(key=lambda request: (request.created_at, request.id), reverse=True)
     return MyPage(
         sharing=sharing_overview_from_rows(sharing_rows),
         contact_requests=requests,
-        attempts={
-            lesson_id: LessonAttemptsSummary(count=counts[lesson_id], best=best[lesson_id], latest=newest[lesson_id])
-            for lesson_id in counts
-        },
+        attempts=_summaries(attempt_rows),
     )
+
+
+def _summaries(rows: Sequence[Sequence]) -> dict[int, LessonAttemptsSummary]:
+    """Per lesson id, the summary from _ranked_attempts' rows of the newest and the best attempts."""
+    newest, best, counts = {}, {}, {}
+    for attempt_id, lesson_id, submitted_at, correct, questions, passed, count, is_newest, is_best in rows:
+        attempt = AttemptSummary(attempt_id, lesson_id, submitted_at, correct, questions, bool(passed))
+        counts[lesson_id] = count
+        if is_newest == 1:
+            newest[lesson_id] = attempt
+        if is_best == 1:
+            best[lesson_id] = attempt
+    return {
+        lesson_id: LessonAttemptsSummary(count=counts[lesson_id], best=best[lesson_id], latest=newest[lesson_id])
+        for lesson_id in counts
+    }
+
+
+def lesson_attempt_summaries(session: Session, *, learner_id: int, course_id: int) -> dict[int, LessonAttemptsSummary]:
+    """Per lesson of the course the learner has tried, how many attempts, the best and the latest.
+
+    One query of two rows a lesson at most, whatever the history: the window /me/ reads with
+    its other parts (the API's progress reads it alone).
+    """
+    ranked = _ranked_attempts(learner_id, course_id)
+    statement = select(*_ranked_columns(ranked)).where(or_(ranked.c.newest == 1, ranked.c.best == 1))
+    return _summaries(session.execute(statement).all())

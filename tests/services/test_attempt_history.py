@@ -249,20 +249,20 @@ def test_the_attempts_page_lists_every_attempt_a_page_at_a_time(session, course,
     many_attempts(session, other_learner, first, 4)  # never theirs to list
     many_attempts(session, learner, second, 2)  # another lesson's
 
-    page_one = attempts_page(session, learner_id=learner, lesson_id=first, number=1)
-    page_two = attempts_page(session, learner_id=learner, lesson_id=first, number=2)
+    page_one = attempts_page(session, learner_id=learner, lesson_ids=[first], number=1)
+    page_two = attempts_page(session, learner_id=learner, lesson_ids=[first], number=2)
 
     assert page_one.total == page_two.total == ATTEMPTS_PER_PAGE + 3 and page_one.pages == 2
     assert [a.id for a in page_one.attempts] == made[::-1][:ATTEMPTS_PER_PAGE]
     assert [a.id for a in page_two.attempts] == made[::-1][ATTEMPTS_PER_PAGE:]
     # Attempts are numbered from the earliest: the newest is the last number, page two goes on from page one.
     assert page_one.first_number == ATTEMPTS_PER_PAGE + 3 and page_two.first_number == 3
-    assert attempts_page(session, learner_id=learner, lesson_id=first, number=3) is None
-    assert attempts_page(session, learner_id=learner, lesson_id=first, number=0) is None
+    assert attempts_page(session, learner_id=learner, lesson_ids=[first], number=3) is None
+    assert attempts_page(session, learner_id=learner, lesson_ids=[first], number=0) is None
 
 
 def test_before_the_first_attempt_the_attempts_page_is_one_empty_page(session, course, learner):
     first, *_ = lesson_ids(session, course)
-    empty = attempts_page(session, learner_id=learner, lesson_id=first, number=1)
+    empty = attempts_page(session, learner_id=learner, lesson_ids=[first], number=1)
     assert empty.attempts == () and empty.total == 0 and empty.pages == 1
-    assert attempts_page(session, learner_id=learner, lesson_id=first, number=2) is None
+    assert attempts_page(session, learner_id=learner, lesson_ids=[first], number=2) is None

@@ -81,3 +81,35 @@ def test_the_attempts_list_runs_the_same_queries_for_2_or_12_attempts(client, ap
         submit_quiz(client, attempts, quiz_form(app, attempts, right=False))
     assert client.get("/api/v1/me/attempts", headers=learner_token).get_json()["total"] == 12
     assert _attempts_queries(app, client, learner_token) == with_two
+
+
+def test_a_long_history_is_listed_a_page_at_a_time(client, app, learner, learner_token, attempts):
+    from tests.views.test_learn_all_attempts import add_attempts
+
+    older = add_attempts(app, learner, attempts, 51)  # dated before the two submitted just now
+    first_page = client.get("/api/v1/me/attempts", headers=learner_token).get_json()
+    second_page = client.get("/api/v1/me/attempts?page=2", headers=learner_token).get_json()
+
+    assert first_page["total"] == second_page["total"] == 53
+    assert (first_page["pages"], len(first_page["items"]), len(second_page["items"])) == (2, 50, 3)
+    assert [item["id"] for item in second_page["items"]] == older[::-1][48:]  # the oldest last
+    assert first_page["links"]["next"].endswith("/api/v1/me/attempts?page=2")
+    # Past the last page, the last page, as before.
+    past = client.get("/api/v1/me/attempts?page=9", headers=learner_token).get_json()
+    assert past["page"] == 2 and [item["id"] for item in past["items"]] == older[::-1][48:]
+
+
+def test_progress_sums_up_a_long_history_and_its_queries_stay_the_same(client, app, learner, learner_token, attempts):
+    from tests.views.test_learn_all_attempts import add_attempts
+
+    url = f"/api/v1/me/progress?course={COURSE_SLUG}"
+    client.get(url, headers=learner_token)  # the token's last use is written on the first request
+    with app.app_context(), count_queries(db.engine) as before:
+        client.get(url, headers=learner_token)
+        queries_before = before()
+    add_attempts(app, learner, attempts, 30)  # failed, and older than the pass
+    with app.app_context(), count_queries(db.engine) as after:
+        body = client.get(url, headers=learner_token).get_json()
+        assert after() == queries_before
+    summary = body["lessons"][0]["attempts"]
+    assert summary["count"] == 32 and summary["latest"]["passed"] and summary["best"]["passed"]
