@@ -23,6 +23,18 @@ ATTEMPTS_SHOWN = 10
 ATTEMPTS_PER_PAGE = 50
 
 
+def summary_columns() -> tuple:
+    """The quiz_attempts columns an AttemptSummary is made of, in its fields' order."""
+    return (
+        QuizAttempt.id,
+        QuizAttempt.lesson_id,
+        QuizAttempt.submitted_at,
+        QuizAttempt.correct_count,
+        QuizAttempt.question_count,
+        QuizAttempt.passed,
+    )
+
+
 @dataclass(frozen=True)
 class AttemptSummary:
     """One past attempt as a history line shows it: when, the score, passed or not."""
@@ -100,15 +112,7 @@ def attempts_page(
     if number < 1:
         return None
     rows = session.execute(
-        select(
-            QuizAttempt.id,
-            QuizAttempt.lesson_id,
-            QuizAttempt.submitted_at,
-            QuizAttempt.correct_count,
-            QuizAttempt.question_count,
-            QuizAttempt.passed,
-            func.count().over(),
-        )
+        select(*summary_columns(), func.count().over())
         .where(QuizAttempt.user_id == learner_id, QuizAttempt.lesson_id.in_(lesson_ids))
         .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
         .limit(per_page)

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 from app.models import ContactRequest, Lesson, QuizAttempt
-from app.services.attempt_history import AttemptSummary, LessonAttemptsSummary
+from app.services.attempt_history import AttemptSummary, LessonAttemptsSummary, summary_columns
 from app.services.reads import Read, read_rows
 from app.services.sharing import SharingOverview, sharing_overview_from_rows, sharing_overview_selects
 
@@ -93,12 +93,7 @@ def _ranked_attempts(learner_id, course_id):
     by_lesson = QuizAttempt.lesson_id
     return (
         select(
-            QuizAttempt.id,
-            QuizAttempt.lesson_id,
-            QuizAttempt.submitted_at,
-            QuizAttempt.correct_count,
-            QuizAttempt.question_count,
-            QuizAttempt.passed,
+            *summary_columns(),
             func.count().over(partition_by=by_lesson).label("attempts"),
             func.row_number(type_=Integer)
             .over(partition_by=by_lesson, order_by=(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc()))

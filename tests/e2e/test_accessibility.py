@@ -138,34 +138,21 @@ def my_page_with_attempts(page, app, spec):
 
 def add_failed_attempts(app, spec, n: int) -> None:
     """``n`` failed attempts at the first lesson's quiz for the reader, in the database, a minute apart."""
-    import uuid
     from datetime import timedelta
 
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models import QuizAttempt, User
+    from app.models import User
     from app.models.types import utcnow
     from app.services.progress import course_by_slug, course_outline
+    from tests.attempt_factories import quiz_attempts
 
     with app.app_context():
         reader_id = db.session.scalar(select(User.id).where(User.email == EMAIL))
         outline = course_outline(db.session, course=course_by_slug(db.session, spec.slug), learner=None)
         lesson_id, start = outline.entries[0].lesson.id, utcnow() - timedelta(days=2)
-        db.session.add_all(
-            QuizAttempt(
-                user_id=reader_id,
-                lesson_id=lesson_id,
-                submission_key=uuid.uuid4().hex,
-                submitted_at=start + timedelta(minutes=index),
-                question_count=5,
-                correct_count=2,
-                score=0.4,
-                pass_mark=0.8,
-                passed=False,
-            )
-            for index in range(n)
-        )
+        db.session.add_all(quiz_attempts(reader_id, lesson_id, n, start=start, correct=2))
         db.session.commit()
         db.session.remove()
 

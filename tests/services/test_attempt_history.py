@@ -19,6 +19,7 @@ from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug, course_outline, course_outline_by_slug
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from tests.attempt_factories import quiz_attempts
 from tests.factories import write_course
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -187,22 +188,9 @@ def test_a_submission_keeps_the_first_opening(session, course, learner, first_op
     assert (rows[0].opened_at == T0) is first_opened
 
 
-def many_attempts(session, user_id: int, lesson_id: int, n: int, *, right: int = 1) -> list[int]:
+def many_attempts(session, user_id: int, lesson_id: int, n: int) -> list[int]:
     """``n`` attempts a minute apart from T0, committed together; their ids, oldest first."""
-    rows = [
-        QuizAttempt(
-            user_id=user_id,
-            lesson_id=lesson_id,
-            submission_key=uuid.uuid4().hex,
-            submitted_at=T0 + timedelta(minutes=index),
-            question_count=5,
-            correct_count=right,
-            score=right / 5,
-            pass_mark=0.8,
-            passed=right / 5 >= 0.8,
-        )
-        for index in range(n)
-    ]
+    rows = quiz_attempts(user_id, lesson_id, n, start=T0)
     session.add_all(rows)
     session.commit()
     return [row.id for row in rows]

@@ -2,15 +2,15 @@
 a page at a time (/courses/<c>/lessons/<l>/quiz/attempts), over HTTP with CSRF on."""
 
 import re
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Lesson, QuizAttempt
+from app.models import Lesson
 from app.services.attempt_history import ATTEMPTS_PER_PAGE, ATTEMPTS_SHOWN
+from tests.attempt_factories import quiz_attempts
 from tests.conftest import lesson_slugs, login
 from tests.views.test_learn_attempt_history import history_rows, log_in_as_fred, result_links
 
@@ -21,20 +21,7 @@ def add_attempts(app, user_id: int, lesson_slug: str, n: int) -> list[int]:
     """``n`` failed attempts at the lesson, a minute apart from T0; their ids, oldest first."""
     with app.app_context():
         lesson_id = db.session.scalar(select(Lesson.id).where(Lesson.slug == lesson_slug))
-        rows = [
-            QuizAttempt(
-                user_id=user_id,
-                lesson_id=lesson_id,
-                submission_key=uuid.uuid4().hex,
-                submitted_at=T0 + timedelta(minutes=index),
-                question_count=4,
-                correct_count=1,
-                score=0.25,
-                pass_mark=0.8,
-                passed=False,
-            )
-            for index in range(n)
-        ]
+        rows = quiz_attempts(user_id, lesson_id, n, start=T0, correct=1, of=4)
         db.session.add_all(rows)
         db.session.commit()
         ids = [row.id for row in rows]
