@@ -61,6 +61,7 @@ from bench.settings import COURSE, BenchError, Settings, say
 MEASURE = "BENCH_CPU_DATABASE_URL"  # set for the measuring process: the database main() prepared
 READERS = "BENCH_CPU_READERS"  # how many seeded learners' pages are read, in turn (20 unless set)
 PIECES = "BENCH_CPU_PIECES"  # functions to time inside each page instead (bench/pieces.py)
+PROFILE = "BENCH_CPU_PROFILE"  # pages to profile with cProfile instead (comma-separated, or "all")
 BASE_URL = "https://localhost"  # production's cookies are Secure: the test client must ask over https
 
 
@@ -213,6 +214,32 @@ def time_pieces(page: str, call: Callable[[], object], targets: list[str], *, co
             call()
         total = time.process_time() - started
     return pieces_report(page, targets, spent, count, total)
+
+
+def profile_report(page: str, call: Callable[[], object], *, count: int, saved: Path, limit: int = 30) -> str:
+    """cProfile's table of ``count`` calls of ``call`` (after a tenth as many to warm up): the
+    functions that spend the most CPU of their own, with what each spends inclusive of its callees.
+    The whole profile is written to ``saved``, for ``pstats`` (sorted by what it includes, say).
+
+    cProfile's own overhead inflates functions that make many small calls, so read it for where
+    to look, and measure a change with BENCH_VARIANT.
+    """
+    import cProfile
+    import io
+    import pstats
+
+    for _ in range(max(1, count // 10)):
+        call()
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for _ in range(count):
+        call()
+    profiler.disable()
+    profiler.dump_stats(saved)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(limit)
+    return f"== {page}: {count} requests (all of it in {saved}, for pstats)\n" + out.getvalue()
 
 
 def signed_in_client(app, email: str, password: str):
@@ -399,6 +426,17 @@ def measure(url: str) -> None:
     if pieces:  # where each page's CPU goes, function by function
         for page, call in {**pages, "quiz submission": submission}.items():
             print(time_pieces(page, call, pieces, count=300 if page == "quiz submission" else 2000))
+        return
+    profiled = os.environ.get(PROFILE, "")
+    if profiled:  # cProfile's view of each named page
+        targets = {**pages, "quiz submission": submission}
+        names = list(targets) if profiled == "all" else [name.strip() for name in profiled.split(",")]
+        unknown = [name for name in names if name not in targets]
+        if unknown:
+            raise BenchError(f"{PROFILE}: no page named {', '.join(unknown)} (pages: {', '.join(targets)}).")
+        for name in names:
+            saved = Path(tempfile.gettempdir()) / f"bench-cpu-{re.sub(r'[^a-z]+', '-', name).strip('-') or 'me'}.prof"
+            print(profile_report(name, targets[name], count=300 if name == "quiz submission" else 2000, saved=saved))
         return
     variant = os.environ.get("BENCH_VARIANT")
     if variant:  # the change off and on, in this one process

@@ -1265,6 +1265,20 @@ def test_bench_cpu_times_the_pieces_of_a_page_after_a_warm_up():
     assert report.splitlines()[1].split()[1:] != [] and report.splitlines()[1].split()[-2] == "1.00"
 
 
+def test_bench_cpu_profiles_a_page_after_a_warm_up_and_keeps_the_whole_profile(tmp_path):
+    import pstats
+
+    made = []
+    saved = tmp_path / "page.prof"
+    report = cpu.profile_report("page", lambda: made.append(_busy(50)), count=40, saved=saved)
+
+    assert len(made) == 44  # 4 to warm up, 40 profiled
+    assert report.splitlines()[0] == f"== page: 40 requests (all of it in {saved}, for pstats)"
+    assert "(_busy)" in report
+    calls = {function[2]: row[1] for function, row in pstats.Stats(str(saved)).stats.items()}
+    assert calls["_busy"] == 40
+
+
 def test_a_variant_file_gives_the_switch_and_a_file_without_on_and_off_is_refused(tmp_path):
     log = tmp_path / "switched"
     variant = tmp_path / "variant.py"
