@@ -85,8 +85,9 @@ def clients(query: dict):
 def client(query: dict, learner_id: int):
     """One client's report
 
-    Lesson by lesson with every quiz attempt and answer, and the misconceptions their wrong
-    answers showed, in the order to talk about them: the client page's report. Each read is
+    Lesson by lesson with the latest quiz attempts and their answers (at most 10 a lesson) and
+    how many attempts there are in all, and the misconceptions all their wrong answers showed,
+    in the order to talk about them: the client page's report. Each read is
     recorded in the client's view log, as a visit to the client page is. A client who is not
     mine, or has stopped sharing, is a 404.
     """
@@ -127,8 +128,9 @@ def client(query: dict, learner_id: int):
                             for answer in attempt.answers
                         ],
                     }
-                    for attempt in report.attempts_for(entry.lesson)
+                    for attempt in report.attempts_for(entry.lesson).shown
                 ],
+                "attempt_count": report.attempts_for(entry.lesson).in_all,
             }
             for entry in outline.entries
         ],

@@ -11,6 +11,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from app.services.analytics import RANGES
+from app.services.attempt_history import ATTEMPTS_SHOWN
 from app.services.dashboard import FLAGS, SORTS
 from app.services.progress import LessonState
 
@@ -236,7 +237,14 @@ class ReportLessonSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf([state.value for state in LessonState]))
     opened_at = fields.DateTime(required=True, allow_none=True)
     completed_at = fields.DateTime(required=True, allow_none=True)
-    attempts = fields.List(fields.Nested(ReportAttemptSchema), required=True)
+    attempts = fields.List(
+        fields.Nested(ReportAttemptSchema),
+        required=True,
+        metadata={"description": f"The latest attempts at the lesson (at most {ATTEMPTS_SHOWN}), oldest of them first"},
+    )
+    attempt_count = fields.Integer(
+        required=True, metadata={"description": "How many attempts the client has made at the lesson in all"}
+    )
 
 
 class MisconceptionSchema(Schema):

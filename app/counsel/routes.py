@@ -88,7 +88,7 @@ def export():
 
 @bp.get("/clients/<id:learner_id>")
 def client(learner_id: int):
-    """Show one client lesson by lesson, every attempt and their misconceptions; audit the view."""
+    """Show one client lesson by lesson, the latest attempts and their misconceptions; audit the view."""
     view = client_view(db.session, viewer=current_user, learner_id=learner_id, course_slug=request.args.get("course"))
     if view is None:
         abort(404)  # not yours, revoked, or not there: the same answer, so ids cannot be probed

@@ -116,10 +116,11 @@ def test_attempts_are_listed_per_lesson_in_order_with_each_choice(session, cours
     second = attempt(session, learner, lessons["one"], {}, day=2)
     third = attempt(session, learner, lessons["two"], {}, day=3)
     result = report(session, learner, course)
-    assert [a.id for a in result.attempts_for(lessons["one"])] == [first.id, second.id]
-    assert [a.id for a in result.attempts_for(lessons["two"])] == [third.id]
-    assert result.attempts_for(lessons["three"]) == []
-    shown = result.attempts_for(lessons["one"])[0]
+    assert [a.id for a in result.attempts_for(lessons["one"]).shown] == [first.id, second.id]
+    assert [a.id for a in result.attempts_for(lessons["two"]).shown] == [third.id]
+    assert result.attempts_for(lessons["three"]).shown == []
+    assert [result.attempts_for(lessons[slug]).in_all for slug in LESSONS] == [2, 1, 0]
+    shown = result.attempts_for(lessons["one"]).shown[0]
     assert (shown.score, shown.passed) == (0.0, False)
     assert [a.prompt for a in shown.answers] == ["Q1?", "Q2?"]
     assert sorted((c["text"], c["chosen"]) for c in shown.answers[0].choices_shown) == [
@@ -182,8 +183,9 @@ def test_other_learners_attempts_do_not_leak_in(session, course, lessons, learne
     attempt(session, other_learner, lessons["two"], {}, day=3)
     attempt(session, other_learner, lessons["one"], {}, day=4)  # would correct Q1 if it leaked in
     result = report(session, learner, course)
-    assert [a.id for a in result.attempts_for(lessons["one"])] == [mine.id]
-    assert result.attempts_for(lessons["two"]) == []
+    assert [a.id for a in result.attempts_for(lessons["one"]).shown] == [mine.id]
+    assert result.attempts_for(lessons["one"]).in_all == 1
+    assert result.attempts_for(lessons["two"]).shown == [] and result.attempts_for(lessons["two"]).in_all == 0
     assert [(i.code, i.still_present) for i in result.misconceptions] == [("code-a", True)]
     # Their own attempt opened lesson one; the other learner's attempt at lesson two opens nothing here.
     assert [e.opened_at is not None for e in result.outline.entries] == [True, False, False]

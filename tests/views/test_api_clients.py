@@ -5,9 +5,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CounsellorLink, ProgressView, Role, User
+from app.services.attempt_history import ATTEMPTS_SHOWN
 from app.services.sharing import link_revoke
 from tests.api_support import bearer, make_token
 from tests.conftest import count_queries, create_user, lesson_slugs, login, quiz_form, submit_quiz
+from tests.views.test_query_counts import add_failed_attempts
 
 
 @pytest.fixture
@@ -84,6 +86,19 @@ def test_a_report_read_is_audited_like_a_page_visit(client, app, caseload, casey
     browser = app.test_client()
     login(browser)
     assert "Casey" in browser.get("/me/").get_data(as_text=True)
+
+
+def test_a_report_lists_each_lessons_latest_attempts_and_counts_them_all(client, app, caseload, casey):
+    add_failed_attempts(app, caseload["learner"], lesson_slugs(app)[0], ATTEMPTS_SHOWN + 2)
+    report = client.get(f"/api/v1/clients/{caseload['learner']}", headers=casey).get_json()
+    first, second = report["lessons"][:2]
+    assert first["attempt_count"] == ATTEMPTS_SHOWN + 3  # the fixture's failed attempt too
+    assert len(first["attempts"]) == ATTEMPTS_SHOWN
+    times = [attempt["submitted_at"] for attempt in first["attempts"]]
+    assert times == sorted(times)  # the latest, oldest of them first
+    assert (second["attempt_count"], second["attempts"]) == (0, [])
+    # The misconceptions count every wrong answer, listed or not.
+    assert all(insight["times"] >= 1 for insight in report["misconceptions"])
 
 
 def test_a_conditional_read_is_audited_too(client, app, caseload, casey):

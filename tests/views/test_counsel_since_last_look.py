@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app.services.attempt_history import ATTEMPTS_SHOWN
 from tests.conftest import lesson_slugs, quiz_form, submit_quiz
 from tests.views.test_counsel import counsellor, linked, log_in_as  # noqa: F401 - fixtures
 from tests.views.test_counsel_talking_points import wrong_answers_revealing
@@ -46,6 +47,25 @@ def test_the_client_page_says_what_changed_since_this_counsellors_last_look(link
     assert "Nothing new since then" in third_look
 
 
+def test_a_long_history_lists_each_lessons_latest_attempts_and_counts_the_new_ones(linked, app, learner):
+    first = lesson_slugs(app)[0]
+    submit_quiz(linked, first, quiz_form(app, first, right=False))
+    log_in_as(linked, "casey@example.org")
+    url = client_url(linked)
+    linked.get(url)
+    add_failed_attempts(app, learner, first, ATTEMPTS_SHOWN + 3)
+
+    page = linked.get(url).get_data(as_text=True)
+    in_all = ATTEMPTS_SHOWN + 4
+    assert f"{in_all} quiz attempts</summary>" in page
+    assert f"The {ATTEMPTS_SHOWN} latest are shown here; “What to talk about” above counts all {in_all}." in page
+    numbers = [int(n) for n in re.findall(r"<strong>Attempt (\d+)</strong>", page)]
+    assert numbers == list(range(in_all - ATTEMPTS_SHOWN + 1, in_all + 1))
+    new = since_section(page)
+    assert f"{ATTEMPTS_SHOWN + 3} new quiz attempts:" in new
+    assert new.count("not passed") == ATTEMPTS_SHOWN and "; and 3 earlier, not listed" in new
+
+
 def test_the_print_stylesheet_is_linked_from_the_client_page_only(linked, app):
     log_in_as(linked, "casey@example.org")
     client_page = linked.get(client_url(linked)).get_data(as_text=True)
@@ -66,6 +86,7 @@ def test_the_client_page_runs_a_fixed_number_of_queries_whatever_the_history(lin
     after = queries_for(app, lambda: linked.get(url))
     assert before == after
     # The signed-in user, the check that the learner is theirs, the course, the previous look and
-    # this one's record, the objects that commit expires, and the report's own few (outline, attempts
-    # with their answers, misconceptions, reviews): never one per attempt.
-    assert after == 13, after
+    # this one's record, the objects that commit expires, and the report's own few (outline, the
+    # latest attempts with their answers, all answers summed up, misconceptions, reviews): never
+    # one per attempt.
+    assert after == 14, after
