@@ -249,7 +249,10 @@ def misconception_insights(
     asked = first_right_after(unknown) if unknown else {}
     for code in corrected:
         insights[code].corrected_at = max(
-            cast(datetime, wrong.next_right if wrong.next_right_known else asked[(wrong.question_id, wrong.last)])
+            cast(
+                datetime,
+                wrong.next_right if wrong.next_right_known else asked[(cast(int, wrong.question_id), wrong.last)],
+            )
             for wrong in last_wrong[code].values()
         )
     return sorted(insights.values(), key=lambda i: (not i.safety_critical, not i.still_present, -(i.times), i.code))
@@ -389,7 +392,7 @@ def _answers_alike_statement() -> Select:
             AttemptAnswer.shown_question_id,
             AttemptAnswer.is_correct,
             AttemptAnswer.chosen,
-            func.count().label("count"),
+            func.count().label("times"),
             func.min(QuizAttempt.submitted_at).label("first"),
             func.max(QuizAttempt.submitted_at).label("last"),
         )
@@ -434,7 +437,7 @@ def _quiz_answers_alike(session: Session, mine: dict, reviews: Sequence[_Review]
             prompt=row.prompt or "",
             is_correct=row.is_correct,
             codes=() if row.is_correct else wrong_codes(row.choices[index] for index in text_indexes(row.chosen)),
-            count=row.count,
+            count=row.times,
             first=row.first,
             last=row.last,
             next_right=None
