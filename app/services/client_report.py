@@ -13,13 +13,15 @@ attempts took 670 ms and 2.8 MB). Now:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, null, select
+from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, case, func, null, select
+from sqlalchemy import cast as cast_as
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from app.models import AttemptAnswer, Course, Lesson, Misconception, QuizAttempt, ReviewAnswer, ShownQuestion, User
@@ -158,9 +160,8 @@ class AnswersAlike:
     choices picked; how many there were, and when the first and the last were given.
 
     ``codes``: the misconception code of each wrong choice picked (a right answer picks none).
-    ``next_right``: the first right answer to the question, in a quiz or in review, after the
-    last of these (None when there is none); left out (``next_right_known`` False) where the
-    reader could not tell, for ``misconception_insights`` to ask for when it needs it.
+    ``next_right``: for wrong answers, the first right answer to the question, in a quiz or in
+    review, after the last of these (None when there is none).
     """
 
     question_id: int | None
@@ -171,7 +172,6 @@ class AnswersAlike:
     first: datetime
     last: datetime
     next_right: datetime | None = None
-    next_right_known: bool = True
 
 
 def wrong_codes(picked: Iterable[dict]) -> tuple[str, ...]:
@@ -181,13 +181,8 @@ def wrong_codes(picked: Iterable[dict]) -> tuple[str, ...]:
     )
 
 
-# For ``misconception_insights``: the first right answer to each (question id, time) after that
-# time, where the answers it was given do not say.
-FirstRightAfter = Callable[[set[tuple[int, datetime]]], dict[tuple[int, datetime], datetime]]
-
-
 def misconception_insights(
-    answers: Sequence[AnswersAlike], known: dict[str, Misconception], first_right_after: FirstRightAfter
+    answers: Sequence[AnswersAlike], known: dict[str, Misconception]
 ) -> list[MisconceptionInsight]:
     """Group the misconceptions revealed by wrong choices, each marked as still present or corrected.
 
@@ -239,22 +234,9 @@ def misconception_insights(
         )
         if not insight.still_present:
             corrected.append(code)
-    # Corrected: every question has an id, and a right answer after its latest wrong one.
-    unknown = {
-        (cast(int, wrong.question_id), wrong.last)
-        for code in corrected
-        for wrong in last_wrong[code].values()
-        if not wrong.next_right_known
-    }
-    asked = first_right_after(unknown) if unknown else {}
     for code in corrected:
-        insights[code].corrected_at = max(
-            cast(
-                datetime,
-                wrong.next_right if wrong.next_right_known else asked[(cast(int, wrong.question_id), wrong.last)],
-            )
-            for wrong in last_wrong[code].values()
-        )
+        # Every question of a corrected one has an id, and a right answer after its latest wrong one.
+        insights[code].corrected_at = max(cast(datetime, wrong.next_right) for wrong in last_wrong[code].values())
     return sorted(insights.values(), key=lambda i: (not i.safety_critical, not i.still_present, -(i.times), i.code))
 
 
@@ -267,7 +249,11 @@ def client_report(
     the report's ``since_last_look`` lists what happened after it.
     """
     outline = course_outline(session, course=course, learner=learner)
-    mine = {"learner_id": learner.id, "lesson_ids": [entry.lesson.id for entry in outline.entries]}
+    mine = {
+        "learner_id": learner.id,
+        "lesson_ids": [entry.lesson.id for entry in outline.entries],
+        "course_id": course.id,
+    }
     report = ClientReport(
         learner=learner,
         outline=outline,
@@ -275,60 +261,13 @@ def client_report(
         misconceptions=[],
     )
     known = {m.code: m for m in session.scalars(select(Misconception).where(Misconception.course_id == course.id))}
-    reviews = [
-        _Review(*row)
-        for row in session.execute(
-            select(
-                ReviewAnswer.question_id,
-                ReviewAnswer.prompt,
-                ReviewAnswer.is_correct,
-                ReviewAnswer.choices_shown,
-                ReviewAnswer.answered_at,
-            ).where(ReviewAnswer.user_id == learner.id, ReviewAnswer.course_id == course.id)
-        )
-    ]
-    answers = _quiz_answers_alike(session, mine, reviews) + [
-        AnswersAlike(
-            question_id=review.question_id,
-            prompt=review.prompt,
-            is_correct=review.is_correct,
-            codes=() if review.is_correct else wrong_codes(c for c in review.choices_shown if c.get("chosen")),
-            count=1,
-            first=review.answered_at,
-            last=review.answered_at,
-            # A right quiz answer may come after it: asked for only if the misconception was corrected.
-            next_right_known=False,
-        )
-        for review in reviews
-    ]
-    report.misconceptions = misconception_insights(
-        answers, known, lambda pairs: _first_right_after(session, mine, pairs, reviews)
+    answers = _answers_alike(session, _quiz_answers_alike_statement(), mine) + _answers_alike(
+        session, _review_answers_alike_statement(), mine
     )
+    # In time order (each read is; the sort is stable): a misconception lists its questions as first revealed.
+    report.misconceptions = misconception_insights(sorted(answers, key=lambda alike: alike.first), known)
     report.since_last_look = since_last_look(report, previous_look)
     return report
-
-
-@dataclass(frozen=True)
-class _Review:
-    """A review answer, as the report reads it."""
-
-    question_id: int | None
-    prompt: str
-    is_correct: bool
-    choices_shown: list[dict]
-    answered_at: datetime
-
-
-def _first_right_in_review(reviews: Sequence[_Review], question_id: int | None, after: datetime) -> datetime | None:
-    """The client's first right review answer to the question after ``after``, if any."""
-    return min(
-        (r.answered_at for r in reviews if r.is_correct and r.question_id == question_id and r.answered_at > after),
-        default=None,
-    )
-
-
-def _earliest(*moments: datetime | None) -> datetime | None:
-    return min((moment for moment in moments if moment is not None), default=None)
 
 
 # The client's attempts at the outline's lessons (bound: learner_id, lesson_ids).
@@ -382,10 +321,42 @@ def _latest_attempts(session: Session, mine: dict, previous: datetime | None) ->
     return by_lesson
 
 
+def _next_right_answer(question_id: Any, after: Any) -> tuple[ColumnElement, ColumnElement]:
+    """The client's first right answer to ``question_id`` after ``after``: in a quiz at the
+    outline's lessons, and in review in the bound course (correlated subqueries on their indexes)."""
+    attempt, answer = aliased(QuizAttempt), aliased(AttemptAnswer)
+    in_quiz = (
+        select(func.min(attempt.submitted_at))
+        .join(answer, answer.attempt_id == attempt.id)
+        .where(
+            _their_attempts(attempt), answer.question_id == question_id, answer.is_correct, attempt.submitted_at > after
+        )
+        .scalar_subquery()
+    )
+    review = aliased(ReviewAnswer)
+    in_review = (
+        select(func.min(review.answered_at))
+        .where(
+            review.user_id == bindparam("learner_id"),
+            review.course_id == bindparam("course_id"),
+            review.question_id == question_id,
+            review.is_correct,
+            review.answered_at > after,
+        )
+        .scalar_subquery()
+    )
+    return in_quiz, in_review
+
+
+def _only_wrong(is_correct: Any, value: Any) -> ColumnElement:
+    """``value`` for wrong answers, NULL for right ones: a right answer reveals no misconception."""
+    return case((is_correct, null()), else_=value)
+
+
 @cache
-def _answers_alike_statement() -> Select:
-    """The client's quiz answers summed up, a row per version of a question, result and choices
-    picked, oldest first; for wrong answers, the first right quiz answer to the question after them."""
+def _quiz_answers_alike_statement() -> Select:
+    """The client's quiz answers at the outline's lessons summed up: a row per version of a
+    question, result and choices picked, with what ``AnswersAlike`` needs of it."""
     alike = (
         select(
             AttemptAnswer.question_id,
@@ -395,6 +366,7 @@ def _answers_alike_statement() -> Select:
             func.count().label("times"),
             func.min(QuizAttempt.submitted_at).label("first"),
             func.max(QuizAttempt.submitted_at).label("last"),
+            func.min(AttemptAnswer.position).label("position"),
         )
         .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
         .where(_their_attempts())
@@ -403,79 +375,74 @@ def _answers_alike_statement() -> Select:
         )
         .subquery("alike")
     )
-    later, later_answer = aliased(QuizAttempt), aliased(AttemptAnswer)
-    next_right = (
-        select(func.min(later.submitted_at))
-        .join(later_answer, later_answer.attempt_id == later.id)
-        .where(
-            _their_attempts(later),
-            later_answer.question_id == alike.c.question_id,
-            later_answer.is_correct,
-            later.submitted_at > alike.c.last,
-        )
-        .scalar_subquery()
-    )
+    in_quiz, in_review = _next_right_answer(alike.c.question_id, alike.c.last)
     return (
         select(
-            alike,
-            # What only wrong answers need: a right answer reveals no misconception.
-            case((alike.c.is_correct, null()), else_=ShownQuestion.prompt).label("prompt"),
-            case((alike.c.is_correct, null()), else_=ShownQuestion.choices).label("choices"),
-            case((alike.c.is_correct, null()), else_=next_right).label("next_right"),
+            alike.c.question_id,
+            alike.c.is_correct,
+            alike.c.times,
+            alike.c.first,
+            alike.c.last,
+            _only_wrong(alike.c.is_correct, ShownQuestion.prompt).label("prompt"),
+            _only_wrong(alike.c.is_correct, ShownQuestion.choices).label("choices"),
+            _only_wrong(alike.c.is_correct, alike.c.chosen).label("chosen"),
+            _only_wrong(alike.c.is_correct, in_quiz).label("next_right_in_quiz"),
+            _only_wrong(alike.c.is_correct, in_review).label("next_right_in_review"),
         )
         .join(ShownQuestion, ShownQuestion.id == alike.c.shown_question_id)
-        .order_by(alike.c.first, alike.c.shown_question_id, alike.c.chosen)
+        .order_by(alike.c.first, alike.c.position, alike.c.shown_question_id, alike.c.chosen)
     )
 
 
-def _quiz_answers_alike(session: Session, mine: dict, reviews: Sequence[_Review]) -> list[AnswersAlike]:
-    """The client's quiz answers summed up in SQL (``_answers_alike_statement``), each wrong one's
-    next right answer found among the quiz answers there and the ``reviews`` here."""
-    return [
-        AnswersAlike(
-            question_id=row.question_id,
-            prompt=row.prompt or "",
-            is_correct=row.is_correct,
-            codes=() if row.is_correct else wrong_codes(row.choices[index] for index in text_indexes(row.chosen)),
-            count=row.times,
-            first=row.first,
-            last=row.last,
-            next_right=None
-            if row.is_correct
-            else _earliest(
-                row.next_right and as_utc(row.next_right),
-                _first_right_in_review(reviews, row.question_id, row.last),
-            ),
-        )
-        for row in session.execute(_answers_alike_statement(), mine)
-    ]
-
-
-def _first_right_after(
-    session: Session, mine: dict, pairs: set[tuple[int, datetime]], reviews: Sequence[_Review]
-) -> dict[tuple[int, datetime], datetime]:
-    """For each (question id, time), the client's first right answer to the question after that
-    time, in a quiz (one query, whatever the history) or in review (``reviews``, as read)."""
-    ordered = sorted(pairs)
-    firsts = session.execute(
+@cache
+def _review_answers_alike_statement() -> Select:
+    """The client's review answers in the course summed up: a row per question, result and
+    snapshot (which holds the choices picked), with what ``AnswersAlike`` needs of it."""
+    snapshot = _only_wrong(ReviewAnswer.is_correct, cast_as(ReviewAnswer.choices_shown, Text))
+    prompt = _only_wrong(ReviewAnswer.is_correct, ReviewAnswer.prompt)
+    alike = (
         select(
-            *(
-                select(func.min(QuizAttempt.submitted_at))
-                .join(AttemptAnswer, AttemptAnswer.attempt_id == QuizAttempt.id)
-                .where(
-                    _their_attempts(),
-                    AttemptAnswer.question_id == question,
-                    AttemptAnswer.is_correct,
-                    QuizAttempt.submitted_at > wrong,
-                )
-                .scalar_subquery()
-                for question, wrong in ordered
+            ReviewAnswer.question_id,
+            ReviewAnswer.is_correct,
+            func.count().label("times"),
+            func.min(ReviewAnswer.answered_at).label("first"),
+            func.max(ReviewAnswer.answered_at).label("last"),
+            prompt.label("prompt"),
+            snapshot.label("snapshot"),
+        )
+        .where(ReviewAnswer.user_id == bindparam("learner_id"), ReviewAnswer.course_id == bindparam("course_id"))
+        .group_by(ReviewAnswer.question_id, ReviewAnswer.is_correct, prompt, snapshot)
+        .subquery("alike")
+    )
+    in_quiz, in_review = _next_right_answer(alike.c.question_id, alike.c.last)
+    return select(
+        alike,
+        _only_wrong(alike.c.is_correct, in_quiz).label("next_right_in_quiz"),
+        _only_wrong(alike.c.is_correct, in_review).label("next_right_in_review"),
+    ).order_by(alike.c.first, alike.c.question_id, alike.c.snapshot)
+
+
+def _answers_alike(session: Session, statement: Select, bound: dict) -> list[AnswersAlike]:
+    """The rows of a summed-up answers statement (quiz or review) as ``AnswersAlike``."""
+    found = []
+    for row in session.execute(statement, bound).mappings():
+        if row["is_correct"]:
+            codes: tuple[str, ...] = ()
+        elif "snapshot" in row:  # a review answer's snapshot marks the choices picked
+            codes = wrong_codes(choice for choice in json.loads(row["snapshot"]) if choice.get("chosen"))
+        else:  # a quiz answer points at the version shown and keeps the picks as indexes
+            codes = wrong_codes(row["choices"][index] for index in text_indexes(row["chosen"]))
+        next_right = [as_utc(row[name]) for name in ("next_right_in_quiz", "next_right_in_review") if row[name]]
+        found.append(
+            AnswersAlike(
+                question_id=row["question_id"],
+                prompt=row["prompt"] or "",
+                is_correct=row["is_correct"],
+                codes=codes,
+                count=row["times"],
+                first=row["first"],
+                last=row["last"],
+                next_right=min(next_right, default=None),
             )
-        ),
-        mine,
-    ).one()
-    found = {}
-    for (question, wrong), first in zip(ordered, firsts, strict=True):
-        earliest = _earliest(first and as_utc(first), _first_right_in_review(reviews, question, wrong))
-        found[(question, wrong)] = cast(datetime, earliest)  # asked only for questions answered right since
+        )
     return found

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.models import QuizAttempt, ReviewAnswer
 from app.services.attempt_history import ATTEMPTS_SHOWN
+from tests.conftest import count_queries
 from tests.services.test_client_report import (  # noqa: F401 - fixtures
     LESSONS,
     START,
@@ -77,6 +78,26 @@ def test_a_wrong_quiz_answer_then_a_right_review_answer_dates_the_correction(ses
 
     [insight] = report(session, learner, course).misconceptions
     assert insight.corrected_at == START + timedelta(days=2)
+
+
+def test_the_report_reads_as_much_for_a_long_history_of_quizzes_and_reviews_as_for_one_answer(
+    session, course, lessons, learner
+):
+    attempt(session, learner, lessons["one"], {"Q1?": "Boost"}, day=1)
+    with count_queries(session.get_bind()) as short:
+        report(session, learner, course)
+
+    for day in range(2, 30, 2):
+        review(session, learner, course, "Q1?", "Boost", day=day)  # the latest wrong answers are in review
+        attempt(session, learner, lessons[("one", "two")[day % 4 // 2]], {"Q3?": "Boost"}, day=day + 1)
+    attempt(session, learner, lessons["one"], {}, day=40)  # corrects code-a on Q1
+    attempt(session, learner, lessons["two"], {}, day=41)  # and on Q3
+    session.expire_all()
+    with count_queries(session.get_bind()) as long:
+        [insight] = report(session, learner, course).misconceptions
+
+    assert (insight.code, insight.still_present, insight.corrected_at) == ("code-a", False, START + timedelta(days=41))
+    assert long() == short()
 
 
 # Each question's choices by text, as test_client_report's course has them.
