@@ -91,3 +91,29 @@ def test_the_client_page_prints_a_one_page_session_summary(page, app, axe_source
     # Left out: the site around the page, the way back, the questions behind each point, the long history.
     for words in [*SITE_CHROME, "Your clients", "Questions where it showed", "Lesson by lesson", "Not opened yet"]:
         assert words not in summary, words
+
+
+def test_a_client_with_a_long_history_shows_the_latest_attempts_and_still_prints_one_page(page, app, axe_source):
+    from app.services.attempt_history import ATTEMPTS_SHOWN
+
+    learner_id = linked_client(app)
+    log_in(page, COUNSELLOR, PASSWORD)
+    page.goto(f"/counsel/clients/{learner_id}")
+    attempts = ATTEMPTS_SHOWN + 3
+    for _ in range(attempts):
+        fail_the_first_quiz(app, learner_id)
+    page.reload()
+
+    since = page.get_by_role("region", name="Since you last looked")
+    expect(since).to_contain_text(f"{attempts} new quiz attempts")
+    expect(since).to_contain_text("and 3 earlier, not listed")
+    page.get_by_text(f"{attempts} quiz attempts", exact=True).click()  # unfold the lesson's attempts
+    expect(page.get_by_text(f"The {ATTEMPTS_SHOWN} latest are shown here")).to_be_visible()
+    expect(page.get_by_text(f"Attempt {attempts}", exact=True)).to_be_visible()
+    expect(page.get_by_text("Attempt 3", exact=True)).to_have_count(0)
+    violations = axe_violations(page, axe_source)
+    assert not violations, describe_violations("the client page with a long history", violations)
+    save_screenshots(page, "counsel-client-long-history")
+
+    [summary] = printed(page)  # still one page
+    assert f"{attempts} new quiz attempts" in summary
