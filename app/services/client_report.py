@@ -2,13 +2,14 @@
 
 What the page reads is bounded whatever the client's history. A client who retakes a quiz
 hundreds of times made the page read and draw every attempt with every answer (issue 19: 1,400
-attempts took 670 ms and 2.8 MB). Now:
+attempts took about 630 ms and 2.8 MB). Now:
 
 - each lesson lists its ATTEMPTS_SHOWN latest attempts in full, with how many there are in all
   and how many came after the counsellor's last look (one read, a window over the attempts);
-- the misconception figures come from the client's answers summed up in SQL: one row per
-  version of a question and choices picked (``AnswersAlike``), however often they were given.
-  Review answers are read one by one, as they were.
+- the misconception figures come from the client's answers summed up in SQL (``AnswersAlike``):
+  quiz answers one row per version of a question, result and choices picked, review answers one
+  row per question, result and snapshot, however often each was given. Each wrong row comes with
+  the first right answer after it, so whether and when it was corrected needs no other row.
 """
 
 from __future__ import annotations
