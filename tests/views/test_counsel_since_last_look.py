@@ -23,6 +23,16 @@ def since_section(page: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", section).split())
 
 
+def looked_after_a_failed_quiz(linked, app) -> tuple[str, str]:
+    """The learner fails the first quiz, then the counsellor looks at their page: the lesson and the page's URL."""
+    first = lesson_slugs(app)[0]
+    submit_quiz(linked, first, quiz_form(app, first, right=False))
+    log_in_as(linked, "casey@example.org")
+    url = client_url(linked)
+    linked.get(url)
+    return first, url
+
+
 def test_the_client_page_says_what_changed_since_this_counsellors_last_look(linked, app):
     log_in_as(linked, "casey@example.org")
     url = client_url(linked)
@@ -48,11 +58,7 @@ def test_the_client_page_says_what_changed_since_this_counsellors_last_look(link
 
 
 def test_a_long_history_lists_each_lessons_latest_attempts_and_counts_the_new_ones(linked, app, learner):
-    first = lesson_slugs(app)[0]
-    submit_quiz(linked, first, quiz_form(app, first, right=False))
-    log_in_as(linked, "casey@example.org")
-    url = client_url(linked)
-    linked.get(url)
+    first, url = looked_after_a_failed_quiz(linked, app)
     add_failed_attempts(app, learner, first, ATTEMPTS_SHOWN + 3)
 
     page = linked.get(url).get_data(as_text=True)
@@ -76,11 +82,7 @@ def test_the_print_stylesheet_is_linked_from_the_client_page_only(linked, app):
 
 
 def test_the_client_page_runs_a_fixed_number_of_queries_whatever_the_history(linked, app, learner):
-    first = lesson_slugs(app)[0]
-    submit_quiz(linked, first, quiz_form(app, first, right=False))
-    log_in_as(linked, "casey@example.org")
-    url = client_url(linked)
-    linked.get(url)
+    first, url = looked_after_a_failed_quiz(linked, app)
     before = queries_for(app, lambda: linked.get(url))
     add_failed_attempts(app, learner, first, 20)
     after = queries_for(app, lambda: linked.get(url))
