@@ -13,7 +13,8 @@ from app.counsel.forms import DashboardFilterForm, InvitationForm, dashboard_que
 from app.extensions import db, limiter
 from app.jobs.mail import send_email
 from app.models import Course
-from app.services.counselling import client_view, counsellor_course
+from app.parsing import parse_page
+from app.services.counselling import client_attempts_view, client_view, counsellor_course
 from app.services.dashboard import dashboard_export_rows, dashboard_page
 from app.services.sharing import (
     INVITATION_LIFETIME,
@@ -93,6 +94,26 @@ def client(learner_id: int):
     if view is None:
         abort(404)  # not yours, revoked, or not there: the same answer, so ids cannot be probed
     return render_template("counsel/client.html", course=view.course, report=view.report)
+
+
+@bp.get("/clients/<id:learner_id>/lessons/<lesson_slug>/attempts")
+def client_attempts(learner_id: int, lesson_slug: str):
+    """Every attempt of one client at one lesson, newest first, a page at a time; audit the view.
+
+    The client page lists each lesson's latest attempts and links here. Not theirs, an unknown
+    lesson or a page past the last is 404; a page number that is not one shows the first page.
+    """
+    view = client_attempts_view(
+        db.session,
+        viewer=current_user,
+        learner_id=learner_id,
+        course_slug=request.args.get("course"),
+        lesson_slug=lesson_slug,
+        number=parse_page(request.args.get("page")),
+    )
+    if view is None:
+        abort(404)
+    return render_template("counsel/client_attempts.html", view=view)
 
 
 def _inviting_account() -> str:

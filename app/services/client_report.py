@@ -271,6 +271,48 @@ def client_report(
     return report
 
 
+@dataclass(frozen=True)
+class ClientAttemptsPage:
+    """One page of a client's attempts at a lesson, newest first, each with its answers."""
+
+    attempts: list[QuizAttempt]
+    total: int
+    number: int
+    pages: int
+    per_page: int
+
+    def attempt_number(self, index: int) -> int:
+        """The number of the page's ``index``-th attempt (from 0): attempts count from 1, the client's first."""
+        return self.total - (self.number - 1) * self.per_page - index
+
+
+def client_attempts_page(
+    session: Session, *, learner_id: int, lesson_id: int, number: int, per_page: int = ATTEMPTS_SHOWN
+) -> ClientAttemptsPage | None:
+    """Page ``number`` (from 1) of the client's attempts at the lesson, ``per_page`` newest first,
+    each with its answers: the client page lists the latest, this every one a page at a time.
+
+    One read and its answers', whatever the history: the page's attempts with the count of all
+    (a window taken before the LIMIT). None for a page past the last; page 1 always exists.
+    """
+    if number < 1:
+        return None
+    rows = session.execute(
+        select(QuizAttempt, func.count().over())
+        .where(QuizAttempt.user_id == learner_id, QuizAttempt.lesson_id == lesson_id)
+        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+        .options(selectinload(QuizAttempt.answers))
+    ).all()
+    if not rows:
+        return ClientAttemptsPage([], total=0, number=1, pages=1, per_page=per_page) if number == 1 else None
+    total = int(rows[0][1])
+    return ClientAttemptsPage(
+        [attempt for attempt, _ in rows], total=total, number=number, pages=-(-total // per_page), per_page=per_page
+    )
+
+
 # The client's attempts at the outline's lessons (bound: learner_id, lesson_ids).
 def _their_attempts(attempt: type[QuizAttempt] | Any = QuizAttempt) -> ColumnElement[bool]:
     return and_(

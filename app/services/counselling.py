@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Course, ProgressView, User
-from app.services.client_report import ClientReport, client_report
+from app.services.client_report import ClientAttemptsPage, ClientReport, client_attempts_page, client_report
 from app.services.default_course import course_or_default
+from app.services.progress import LessonEntry, course_outline
 from app.services.sharing import progress_view_record, viewable_learner
 
 
@@ -63,3 +64,40 @@ def client_view(session: Session, *, viewer: User, learner_id: int, course_slug:
     # and its answers were read again one by one while the page was drawn.
     report = client_report(session, learner=learner, course=course, previous_look=previous)
     return ClientView(course=course, report=report)
+
+
+@dataclass(frozen=True)
+class ClientAttemptsView:
+    """A page of one client's attempts at one lesson, as their counsellor sees it."""
+
+    course: Course
+    learner: User
+    entry: LessonEntry
+    listed: ClientAttemptsPage
+
+
+def client_attempts_view(
+    session: Session, *, viewer: User, learner_id: int, course_slug: str | None, lesson_slug: str, number: int
+) -> ClientAttemptsView | None:
+    """Page ``number`` of the client's attempts at the lesson for ``viewer``; records this view; commits.
+
+    None (and nothing recorded) as for ``client_view``, and for a lesson the course does not
+    have. A page past the last is None too, after the view is recorded: the counsellor asked to
+    see the client's progress, and the log says so.
+    """
+    learner = viewable_learner(session, viewer=viewer, learner_id=learner_id)
+    if learner is None:
+        return None
+    course = counsellor_course(session, slug=course_slug)
+    if course is None:
+        return None
+    entry = course_outline(session, course=course, learner=learner).entry_for(lesson_slug)
+    if entry is None:
+        return None
+    progress_view_record(session, viewer=viewer, learner=learner)
+    session.commit()
+    # Read after the commit, which expires every loaded object (see client_view).
+    listed = client_attempts_page(session, learner_id=learner.id, lesson_id=entry.lesson.id, number=number)
+    if listed is None:
+        return None
+    return ClientAttemptsView(course=course, learner=learner, entry=entry, listed=listed)

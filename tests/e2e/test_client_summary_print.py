@@ -117,3 +117,13 @@ def test_a_client_with_a_long_history_shows_the_latest_attempts_and_still_prints
 
     [summary] = printed(page)  # still one page
     assert f"{attempts} new quiz attempts" in summary
+
+    # Every attempt, a page at a time.
+    page.get_by_role("link", name=f"See all {attempts} attempts at lesson 1").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"{CLIENT}’s attempts at lesson 1")
+    page.get_by_role("link", name="Older →").click()
+    expect(page.get_by_text("Page 2 of 2")).to_be_visible()
+    expect(page.get_by_text("Attempt 1", exact=True)).to_be_visible()
+    violations = axe_violations(page, axe_source)
+    assert not violations, describe_violations("a client's older attempts", violations)
+    save_screenshots(page, "counsel-client-attempts-older")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.models import QuizAttempt, ReviewAnswer
 from app.services.attempt_history import ATTEMPTS_SHOWN
+from app.services.client_report import client_attempts_page
 from tests.conftest import count_queries
 from tests.services.test_client_report import (  # noqa: F401 - fixtures
     LESSONS,
@@ -42,6 +43,24 @@ def test_each_lesson_lists_its_latest_attempts_and_counts_them_all(session, cour
     assert all(len(a.answers) == 2 for a in one.shown)  # each shown in full
     two = result.attempts_for(lessons["two"])
     assert (len(two.shown), two.in_all, two.not_shown, two.first_number) == (1, 1, 0, 1)
+
+
+def test_a_clients_attempts_at_a_lesson_come_a_page_at_a_time_newest_first(session, course, lessons, learner):
+    made = [attempt(session, learner, lessons["one"], {}, day=day) for day in range(7)]
+    attempt(session, learner, lessons["two"], {}, day=8)  # another lesson's: not listed
+    lesson_id = lessons["one"].id
+
+    first = client_attempts_page(session, learner_id=learner, lesson_id=lesson_id, number=1, per_page=3)
+    last = client_attempts_page(session, learner_id=learner, lesson_id=lesson_id, number=3, per_page=3)
+
+    assert [a.id for a in first.attempts] == [a.id for a in reversed(made[-3:])]
+    assert (first.total, first.pages, [first.attempt_number(i) for i in range(3)]) == (7, 3, [7, 6, 5])
+    assert [a.id for a in last.attempts] == [made[0].id] and last.attempt_number(0) == 1
+    assert all(len(a.answers) == 2 for a in first.attempts)  # each with its answers
+    assert client_attempts_page(session, learner_id=learner, lesson_id=lesson_id, number=4, per_page=3) is None
+    assert client_attempts_page(session, learner_id=learner, lesson_id=lesson_id, number=0) is None
+    never = client_attempts_page(session, learner_id=learner, lesson_id=lessons["three"].id, number=1)
+    assert (never.attempts, never.total, never.pages) == ([], 0, 1)
 
 
 def test_the_misconception_figures_count_answers_the_page_does_not_list(session, course, lessons, learner):

@@ -196,6 +196,11 @@ def matrix(w):
         ("GET", f"/counsel/clients/{other}"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", "/counsel/clients/999999"): [LOGIN, 403, 403, 404, 404, 404],
+        # A client's attempts at a lesson: as the client page; an unknown lesson or a page past the last is none.
+        ("GET", f"/counsel/clients/{learner}/lessons/{w['first']}/attempts"): [LOGIN, 403, 403, 200, 404, 200],
+        ("GET", f"/counsel/clients/{other}/lessons/{w['first']}/attempts"): [LOGIN, 403, 403, 404, 404, 200],
+        ("GET", f"/counsel/clients/{learner}/lessons/no-such-lesson/attempts"): [LOGIN, 403, 403, 404, 404, 404],
+        ("GET", f"/counsel/clients/{learner}/lessons/{w['first']}/attempts?page=2"): [LOGIN, 403, 403, 404, 404, 404],
         # The clinic's queue: every counsellor and admin sees every request; nobody else sees any.
         ("GET", "/counsel/requests"): [LOGIN, 403, 403, 200, 200, 200],
         ("GET", "/counsel/requests?show=ended"): [LOGIN, 403, 403, 200, 200, 200],
