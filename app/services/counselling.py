@@ -36,6 +36,19 @@ def previous_look(session: Session, *, viewer: User, learner: User) -> datetime 
     )
 
 
+def _visible_client(
+    session: Session, *, viewer: User, learner_id: int, course_slug: str | None
+) -> tuple[User, Course] | None:
+    """The client and the course a counsellor page about them shows, or None when the viewer may
+    not see this learner (not theirs, the link revoked, no such account: the same answer, so ids
+    cannot be probed) or the course is unknown."""
+    learner = viewable_learner(session, viewer=viewer, learner_id=learner_id)
+    if learner is None:
+        return None
+    course = counsellor_course(session, slug=course_slug)
+    return None if course is None else (learner, course)
+
+
 @dataclass(frozen=True)
 class ClientView:
     """One client's report in one course, as their counsellor sees it."""
@@ -50,12 +63,10 @@ def client_view(session: Session, *, viewer: User, learner_id: int, course_slug:
     None (and nothing recorded) when the viewer may not see this learner (not theirs, the link
     revoked, no such account: the same answer, so ids cannot be probed) or the course is unknown.
     """
-    learner = viewable_learner(session, viewer=viewer, learner_id=learner_id)
-    if learner is None:
+    visible = _visible_client(session, viewer=viewer, learner_id=learner_id, course_slug=course_slug)
+    if visible is None:
         return None
-    course = counsellor_course(session, slug=course_slug)
-    if course is None:
-        return None
+    learner, course = visible
     # Read before this view is recorded: "since you last looked" means since the view before this one.
     previous = previous_look(session, viewer=viewer, learner=learner)
     progress_view_record(session, viewer=viewer, learner=learner)
@@ -85,12 +96,10 @@ def client_attempts_view(
     have. A page past the last is None too, after the view is recorded: the counsellor asked to
     see the client's progress, and the log says so.
     """
-    learner = viewable_learner(session, viewer=viewer, learner_id=learner_id)
-    if learner is None:
+    visible = _visible_client(session, viewer=viewer, learner_id=learner_id, course_slug=course_slug)
+    if visible is None:
         return None
-    course = counsellor_course(session, slug=course_slug)
-    if course is None:
-        return None
+    learner, course = visible
     entry = course_outline(session, course=course, learner=learner).entry_for(lesson_slug)
     if entry is None:
         return None

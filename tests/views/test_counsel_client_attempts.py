@@ -1,4 +1,5 @@
-"""A client's attempts at a lesson, a page at a time, for their counsellor, over HTTP with CSRF on."""
+"""A client's attempts at a lesson, a page at a time, for their counsellor, over HTTP with CSRF on; and the
+pagination the page shares with the dashboard (_macros/pagination.html)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,27 @@ def test_the_attempts_page_runs_a_fixed_number_of_queries_whatever_the_history(l
     # As the client page (test_counsel_since_last_look.py), less the previous look and the report:
     # the outline, then the page's attempts with the count of all, and their answers.
     assert after == 11, after
+
+
+def test_the_dashboard_pages_its_clients_with_previous_and_next_links(client, app, course, counsellor):
+    from app.models import CounsellorLink, User
+    from tests.conftest import login
+
+    with app.app_context():
+        learners = [
+            User(email=f"c{n}@example.org", display_name=f"Client {n:03}", password_hash="x") for n in range(55)
+        ]
+        db.session.add_all(learners)
+        db.session.flush()
+        db.session.add_all(
+            CounsellorLink(counsellor_id=counsellor, learner_id=learner.id, created_by_id=learner.id)
+            for learner in learners
+        )
+        db.session.commit()
+    login(client, "casey@example.org")
+
+    first = client.get("/counsel/?sort=name&dir=desc").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "Client 054" in first and "← Previous" not in first
+    second = client.get(link_named(first, "Next →")).get_data(as_text=True)
+    assert "Page 2 of 2" in second and "Client 000" in second and "Client 054" not in second
+    assert "Next →" not in second and "sort=name" in link_named(second, "← Previous")
