@@ -14,15 +14,27 @@ from werkzeug.datastructures import MultiDict
 from app.api.auth import token_user
 from app.api.common import course_named, link_header, page_links, scoped
 from app.api.problems import ApiError
-from app.api.schemas import ClientReportSchema, ClientsPageSchema, ClientsQuerySchema, CourseQuerySchema
+from app.api.schemas import (
+    ClientAttemptsPageSchema,
+    ClientReportSchema,
+    ClientsPageSchema,
+    ClientsQuerySchema,
+    CourseQuerySchema,
+    PageQuerySchema,
+)
 from app.counsel.forms import dashboard_query
 from app.extensions import db
-from app.services.counselling import client_view
+from app.models import QuizAttempt
+from app.services.client_report import ClientAttemptsPage, client_attempts_page
+from app.services.counselling import client_attempts_view, client_view
 from app.services.dashboard import INACTIVE_AFTER, PAGE_SIZE, STRUGGLING_FAILS, dashboard_page
 
 blp = Blueprint("api_clients", __name__, url_prefix="/api/v1/clients", description="A counsellor's clients")
 
 NOT_VISIBLE = "There is no such client or course: the client may have stopped sharing their progress with you."
+NOT_VISIBLE_LESSON = (
+    "There is no such client, course or lesson: the client may have stopped sharing their progress with you."
+)
 
 
 @blp.route("")
@@ -109,27 +121,7 @@ def client(query: dict, learner_id: int):
                 "state": entry.state.value,
                 "opened_at": entry.opened_at,
                 "completed_at": entry.completed_at,
-                "attempts": [
-                    {
-                        "id": attempt.id,
-                        "submitted_at": attempt.submitted_at,
-                        "correct": attempt.correct_count,
-                        "questions": attempt.question_count,
-                        "passed": attempt.passed,
-                        "answers": [
-                            {
-                                "prompt": answer.prompt,
-                                "right": answer.is_correct,
-                                "chosen": [c.get("text", "") for c in answer.choices_shown if c.get("chosen")],
-                                "safety_critical": any(
-                                    c.get("chosen") and c.get("safety_critical") for c in answer.choices_shown
-                                ),
-                            }
-                            for answer in attempt.answers
-                        ],
-                    }
-                    for attempt in report.attempts_for(entry.lesson).shown
-                ],
+                "attempts": [_attempt(attempt) for attempt in report.attempts_for(entry.lesson).shown],
                 "attempt_count": report.attempts_for(entry.lesson).in_all,
             }
             for entry in outline.entries
@@ -148,5 +140,74 @@ def client(query: dict, learner_id: int):
                 "questions": insight.questions,
             }
             for insight in report.misconceptions
+        ],
+    }
+
+
+@blp.route("/<id:learner_id>/lessons/<lesson_slug>/attempts")
+@scoped(blp, "read:clients")
+@blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, ClientAttemptsPageSchema)
+def client_attempts(query: dict, learner_id: int, lesson_slug: str):
+    """One client's attempts at a lesson
+
+    Every attempt, newest first, each with its answers, a page at a time (the report lists
+    each lesson's latest). Each read is recorded in the client's view log, as the report's is.
+    A client who is not mine, or has stopped sharing, and a lesson the course does not have are
+    404; a page past the last answers with the last page.
+    """
+    view = client_attempts_view(
+        db.session,
+        viewer=token_user(),
+        learner_id=learner_id,
+        course_slug=query.get("course"),
+        lesson_slug=lesson_slug,
+        number=query["page"],
+    )
+    if view is None:
+        raise ApiError(404, NOT_VISIBLE_LESSON)
+    listed = view.listed or _last_page(view.learner.id, view.entry.lesson.id)
+    links = page_links(listed.number, listed.pages)
+    data = {
+        "client": {"id": view.learner.id, "name": view.learner.display_name},
+        "course": {"slug": view.course.slug, "title": view.course.title},
+        "lesson": {"number": view.entry.number, "slug": view.entry.lesson.slug, "title": view.entry.lesson.title},
+        "items": [
+            {**_attempt(attempt), "number": listed.attempt_number(index)}
+            for index, attempt in enumerate(listed.attempts)
+        ],
+        "page": listed.number,
+        "pages": listed.pages,
+        "per_page": listed.per_page,
+        "total": listed.total,
+        "links": links,
+    }
+    return data, {"Link": link_header(links)}
+
+
+def _last_page(learner_id: int, lesson_id: int) -> ClientAttemptsPage:
+    """The last page of the client's attempts at the lesson (asked for a page past it): two queries more."""
+    first = client_attempts_page(db.session, learner_id=learner_id, lesson_id=lesson_id, number=1)
+    assert first is not None  # page 1 always exists
+    last = client_attempts_page(db.session, learner_id=learner_id, lesson_id=lesson_id, number=first.pages)
+    return last or first  # an attempt erased meanwhile could empty the last page
+
+
+def _attempt(attempt: QuizAttempt) -> dict:
+    """A quiz attempt with its answers, as the report and the attempts pages give it."""
+    return {
+        "id": attempt.id,
+        "submitted_at": attempt.submitted_at,
+        "correct": attempt.correct_count,
+        "questions": attempt.question_count,
+        "passed": attempt.passed,
+        "answers": [
+            {
+                "prompt": answer.prompt,
+                "right": answer.is_correct,
+                "chosen": [c.get("text", "") for c in answer.choices_shown if c.get("chosen")],
+                "safety_critical": any(c.get("chosen") and c.get("safety_critical") for c in answer.choices_shown),
+            }
+            for answer in attempt.answers
         ],
     }

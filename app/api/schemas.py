@@ -230,6 +230,16 @@ class ReportAttemptSchema(Schema):
     answers = fields.List(fields.Nested(AnswerSchema), required=True)
 
 
+class NumberedAttemptSchema(ReportAttemptSchema):
+    number = fields.Integer(required=True, metadata={"description": "Attempts count from 1, the client's first"})
+
+
+class LessonRefSchema(Schema):
+    number = fields.Integer(required=True)
+    slug = fields.String(required=True)
+    title = fields.String(required=True)
+
+
 class ReportLessonSchema(Schema):
     number = fields.Integer(required=True)
     slug = fields.String(required=True)
@@ -278,6 +288,15 @@ class ClientReportSchema(Schema):
         required=True,
         metadata={"description": "In the order to talk about them: safety-critical, still present, most frequent"},
     )
+
+
+class ClientAttemptsPageSchema(PagedSchema):
+    """One page of a client's attempts at a lesson, newest first, each with its answers (the view is audited)."""
+
+    client = fields.Nested(ClientSchema, required=True)
+    course = fields.Nested(CourseRefSchema, required=True)
+    lesson = fields.Nested(LessonRefSchema, required=True)
+    items = fields.List(fields.Nested(NumberedAttemptSchema), required=True)
 
 
 # --- analytics ---------------------------------------------------------------------------------

@@ -111,9 +111,9 @@ def client_attempts(learner_id: int, lesson_slug: str):
         lesson_slug=lesson_slug,
         number=parse_page(request.args.get("page")),
     )
-    if view is None:
+    if view is None or view.listed is None:
         abort(404)
-    return render_template("counsel/client_attempts.html", view=view)
+    return render_template("counsel/client_attempts.html", view=view, listed=view.listed)
 
 
 def _inviting_account() -> str:

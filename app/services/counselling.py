@@ -84,7 +84,7 @@ class ClientAttemptsView:
     course: Course
     learner: User
     entry: LessonEntry
-    listed: ClientAttemptsPage
+    listed: ClientAttemptsPage | None  # None: a page past the last
 
 
 def client_attempts_view(
@@ -93,8 +93,8 @@ def client_attempts_view(
     """Page ``number`` of the client's attempts at the lesson for ``viewer``; records this view; commits.
 
     None (and nothing recorded) as for ``client_view``, and for a lesson the course does not
-    have. A page past the last is None too, after the view is recorded: the counsellor asked to
-    see the client's progress, and the log says so.
+    have. A page past the last is recorded too, with ``listed`` None: the counsellor asked to
+    see the client's progress, and the log says so (the page answers 404, the API the last page).
     """
     visible = _visible_client(session, viewer=viewer, learner_id=learner_id, course_slug=course_slug)
     if visible is None:
@@ -107,6 +107,4 @@ def client_attempts_view(
     session.commit()
     # Read after the commit, which expires every loaded object (see client_view).
     listed = client_attempts_page(session, learner_id=learner.id, lesson_id=entry.lesson.id, number=number)
-    if listed is None:
-        return None
     return ClientAttemptsView(course=course, learner=learner, entry=entry, listed=listed)

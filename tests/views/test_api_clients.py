@@ -101,6 +101,37 @@ def test_a_report_lists_each_lessons_latest_attempts_and_counts_them_all(client,
     assert all(insight["times"] >= 1 for insight in report["misconceptions"])
 
 
+def test_a_clients_attempts_at_a_lesson_come_a_page_at_a_time_and_each_read_is_audited(client, app, caseload, casey):
+    first = lesson_slugs(app)[0]
+    add_failed_attempts(app, caseload["learner"], first, ATTEMPTS_SHOWN + 2)  # 13 with the fixture's
+    url = f"/api/v1/clients/{caseload['learner']}/lessons/{first}/attempts"
+
+    newest = client.get(url, headers=casey)
+    body = newest.get_json()
+    assert newest.status_code == 200
+    assert (body["page"], body["pages"], body["per_page"], body["total"]) == (1, 2, ATTEMPTS_SHOWN, 13)
+    assert [item["number"] for item in body["items"]] == list(range(13, 13 - ATTEMPTS_SHOWN, -1))
+    assert body["lesson"] == {"number": 1, "slug": first, "title": body["lesson"]["title"]}
+    assert all(item["answers"] and not item["passed"] for item in body["items"])
+    assert body["links"]["next"].endswith("/attempts?page=2") and "prev" not in body["links"]
+    assert 'rel="next"' in newest.headers["Link"]
+
+    oldest = client.get(body["links"]["next"], headers=casey).get_json()
+    assert [item["number"] for item in oldest["items"]] == [3, 2, 1] and "next" not in oldest["links"]
+    beyond = client.get(f"{url}?page=9", headers=casey).get_json()
+    assert beyond["page"] == 2 and [item["number"] for item in beyond["items"]] == [3, 2, 1]  # the last page
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProgressView)) == 3  # every read is logged
+
+
+def test_a_lesson_the_course_lacks_is_404_and_not_audited(client, app, caseload, casey):
+    response = client.get(f"/api/v1/clients/{caseload['learner']}/lessons/nope/attempts", headers=casey)
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProgressView)) == 0
+
+
 def test_a_conditional_read_is_audited_too(client, app, caseload, casey):
     url = f"/api/v1/clients/{caseload['learner']}"
     etag = client.get(url, headers=casey).headers["ETag"]
