@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from werkzeug.datastructures import MultiDict
 
 from app.api.auth import token_user
-from app.api.common import course_named, link_header, page_links, scoped
+from app.api.common import course_named, last_page, link_header, page_links, scoped
 from app.api.problems import ApiError
 from app.api.schemas import (
     ClientAttemptsPageSchema,
@@ -25,7 +25,7 @@ from app.api.schemas import (
 from app.counsel.forms import dashboard_query
 from app.extensions import db
 from app.models import QuizAttempt
-from app.services.client_report import ClientAttemptsPage, client_attempts_page
+from app.services.client_report import client_attempts_page
 from app.services.counselling import client_attempts_view, client_view
 from app.services.dashboard import INACTIVE_AFTER, PAGE_SIZE, STRUGGLING_FAILS, dashboard_page
 
@@ -166,7 +166,11 @@ def client_attempts(query: dict, learner_id: int, lesson_slug: str):
     )
     if view is None:
         raise ApiError(404, NOT_VISIBLE_LESSON)
-    listed = view.listed or _last_page(view.learner.id, view.entry.lesson.id)
+    listed = view.listed or last_page(
+        lambda number: client_attempts_page(
+            db.session, learner_id=view.learner.id, lesson_id=view.entry.lesson.id, number=number
+        )
+    )
     links = page_links(listed.number, listed.pages)
     data = {
         "client": {"id": view.learner.id, "name": view.learner.display_name},
@@ -183,14 +187,6 @@ def client_attempts(query: dict, learner_id: int, lesson_slug: str):
         "links": links,
     }
     return data, {"Link": link_header(links)}
-
-
-def _last_page(learner_id: int, lesson_id: int) -> ClientAttemptsPage:
-    """The last page of the client's attempts at the lesson (asked for a page past it): two queries more."""
-    first = client_attempts_page(db.session, learner_id=learner_id, lesson_id=lesson_id, number=1)
-    assert first is not None  # page 1 always exists
-    last = client_attempts_page(db.session, learner_id=learner_id, lesson_id=lesson_id, number=first.pages)
-    return last or first  # an attempt erased meanwhile could empty the last page
 
 
 def _attempt(attempt: QuizAttempt) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import request
 from flask_smorest import Blueprint
@@ -17,6 +17,23 @@ from app.urls import external_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 NO_SUCH_COURSE = "There is no such course."
+
+
+class _Paged(Protocol):
+    @property
+    def pages(self) -> int: ...
+
+
+P = TypeVar("P", bound=_Paged)
+
+
+def last_page(page: Callable[[int], P | None]) -> P:
+    """The last page of a list that ``page`` reads a page of (None past the last; page 1 always
+    exists): what a list answers for a page asked past its end. Two reads: page 1 says how many."""
+    first = page(1)
+    assert first is not None, "page 1 always exists"
+    # An item erased meanwhile (an account deleted) could empty the last page: then page 1.
+    return (page(first.pages) if first.pages > 1 else None) or first
 
 
 def scoped(blp: Blueprint, scope: str) -> Callable[[F], F]:

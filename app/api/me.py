@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from app.api.auth import request_token, token_user
-from app.api.common import link_header, page_links, scoped, signed_in
+from app.api.common import last_page, link_header, page_links, scoped, signed_in
 from app.api.problems import ApiError
 from app.api.schemas import AttemptsPageSchema, CourseQuerySchema, PageQuerySchema, ProgressSchema, WhoAmISchema
 from app.extensions import db
@@ -144,9 +144,4 @@ def _attempts_page(learner_id: int, lesson_ids: list[int], number: int) -> Attem
             db.session, learner_id=learner_id, lesson_ids=lesson_ids, number=wanted, per_page=ATTEMPTS_PER_PAGE
         )
 
-    listed = page(number)
-    if listed is not None:
-        return listed
-    first = page(1) or AttemptsPage(attempts=(), total=0, number=1, pages=1, per_page=ATTEMPTS_PER_PAGE)
-    # An attempt erased meanwhile (an account deleted) could empty the last page: then page 1.
-    return (page(first.pages) if first.pages > 1 else None) or first
+    return page(number) or last_page(page)
