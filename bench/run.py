@@ -47,6 +47,7 @@ from bench.chart import write_chart
 from bench.client import ANY_CSRF, UserSession, http_request, log_in, prepare_learner
 from bench.database import connect, pick_accounts, prepare_database, quiesce_database, with_database
 from bench.load import Page, build_pages, ensure_wrk, measure, request_line, run_wrk
+from bench.pyspy import PYSPY_PREFIX, profile_run
 from bench.reference import sign_session
 from bench.report import growth, one_line, print_report, ratio_text, storage_line
 from bench.rounds import (
@@ -147,13 +148,16 @@ def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> di
                 f"({settings.warmup} s warm-up in the first)..."
             )
 
-            def one(target: str, first: bool, page: Page = page) -> dict:
+            def served(target: str, page: Page = page) -> tuple[Server, Page, str | None]:
+                """The server of one of the page's targets, the requests it is sent and its database."""
                 if target == APP:
-                    target_server, target_page, database = server, page, url
-                elif target == COMPARED and other is not None:  # the same page, from the compared commit's app
-                    target_server, target_page, database = other, page, url
-                else:
-                    target_server, target_page, database = compared[target]
+                    return server, page, url
+                if target == COMPARED and other is not None:  # the same page, from the compared commit's app
+                    return other, page, url
+                return compared[target]
+
+            def one(target: str, first: bool) -> dict:
+                target_server, target_page, database = served(target)
                 numbers = measure(wrk, settings, target_server, target_page, workdir, database, warm_up=first)
                 say(f"    {target:<16}" + one_line(numbers))
                 return numbers
@@ -161,6 +165,12 @@ def bench_size(wrk: str, settings: Settings, learners: int, workdir: Path) -> di
             numbers = {"what": page.what, **page_result(page.name, run_rounds(targets, settings.rounds, one))}
             result["pages"][page.name] = numbers
             say("    median: " + one_line(numbers) + ratio_text(numbers))
+            if settings.pyspy:  # one more run of the app and its reference each, watched by py-spy
+                profiled = [target for target in targets if target in (APP, REFERENCE, WRITE_REFERENCE)]
+                numbers["pyspy"] = {
+                    target: profile_run(wrk, settings, *served(target), workdir, f"{page.name}, {target}, {learners:,}")
+                    for target in profiled
+                }
         result["tracebacks"] = tracebacks(log) + tracebacks(reference.log)
     finally:
         for each in reversed(servers):
@@ -300,7 +310,7 @@ def main() -> int:
                     runs.append(bench_size(wrk, settings, learners, workdir))
             finally:
                 keep.mkdir(exist_ok=True)
-                for log in workdir.glob("*.log"):
+                for log in [*workdir.glob("*.log"), *workdir.glob(f"{PYSPY_PREFIX}*")]:
                     shutil.copy(log, keep / log.name)
         result = {
             "started_at": started.isoformat(timespec="seconds"),
@@ -320,6 +330,7 @@ def main() -> int:
                 "pages": settings.pages or list(PAGE_NAMES),
                 "memory": settings.memory,
                 "compare": settings.compare,
+                "pyspy": settings.pyspy,
             },
             "runs": runs,
             "growth": growth(runs),

@@ -89,6 +89,7 @@ class Settings:
     pages: list[str]  # empty: every page
     memory: bool
     compare: str | None = None  # a commit whose app is measured beside this tree's (BENCH_COMPARE)
+    pyspy: bool = False  # after each page's rounds, profile the app and its reference with py-spy (BENCH_PYSPY)
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -129,6 +130,7 @@ class Settings:
             pages=pages,
             memory=os.environ.get("BENCH_MEMORY", "1") != "0",
             compare=compare,
+            pyspy=os.environ.get("BENCH_PYSPY") == "1",
         )
 
 

@@ -51,6 +51,7 @@ SETTINGS = (
     "BENCH_ROUNDS",
     "BENCH_RESEED",
     "BENCH_COMPARE",
+    "BENCH_PYSPY",
     "WEB_CONCURRENCY",
 )
 
@@ -71,6 +72,7 @@ def test_settings_default_to_the_two_sizes_every_page_and_the_memory_check(envir
     assert settings.memory_checkpoints == (2000, 20000)
     assert settings.database_url is None and settings.workers is None and settings.reseed is False
     assert (settings.duration, settings.warmup, settings.rounds) == (5, 2, 3)
+    assert settings.pyspy is False
 
 
 def test_settings_are_read_from_the_environment(environment):
@@ -83,6 +85,7 @@ def test_settings_are_read_from_the_environment(environment):
     environment.setenv("BENCH_RESEED", "1")
     environment.setenv("WEB_CONCURRENCY", "2")
     environment.setenv("BENCH_DATABASE_URL", "postgresql://bench@127.0.0.1:5432/mine")
+    environment.setenv("BENCH_PYSPY", "1")
 
     settings = Settings.from_environment()
 
@@ -91,6 +94,7 @@ def test_settings_are_read_from_the_environment(environment):
     assert settings.memory_checkpoints == (100, 900)
     assert (settings.duration, settings.rounds, settings.reseed, settings.workers) == (3, 5, True, 2)
     assert settings.database_url == "postgresql://bench@127.0.0.1:5432/mine"
+    assert settings.pyspy is True
 
 
 @pytest.mark.parametrize(
