@@ -7,8 +7,13 @@ rounds (so the sampling never slows a measured run), and the samples are summed 
 the share of samples in which a function was on the stack (inclusive) and at its top (self),
 and the share in each part of a request (``PARTS``).
 
-py-spy samples threads that are running or waiting in a system call, so a worker waiting for
-PostgreSQL's answer counts: the shares are of the workers' busy time, not of their CPU alone.
+py-spy samples a worker only when it is running or ready to run: a worker asleep on a socket,
+waiting for PostgreSQL's answer or for the next request, is not sampled (a process blocked in
+``recv`` gives no samples at all). A worker ready to run still waits for one of the machine's
+cores, and under load that wait is part of its samples, wherever it happens (just after
+PostgreSQL answers, often). So a share is of the workers' time running or ready to run, which
+is more than their CPU, and the database driver's share includes the wait for a core after
+each answer.
 """
 
 from __future__ import annotations
@@ -56,12 +61,12 @@ class Profile:
     inclusive: list[tuple[float, str]]
     self_time: list[tuple[float, str]]
     parts: list[tuple[float, str]]
-    requests: int | None = None  # served while recording: gives each share in busy ms a request
+    requests: int | None = None  # served while recording: gives each share in ms a request
 
     def ms_per_request(self, share: float) -> float | None:
-        """A share of the samples as a worker's busy milliseconds per request (each sample stands
-        for 1/SAMPLES_A_SECOND s of one worker), so two servers' profiles compare in time, not
-        only in shares of their own totals."""
+        """A share of the samples as a worker's milliseconds running or ready to run, per request
+        (each sample stands for 1/SAMPLES_A_SECOND s of one worker), so two servers' profiles
+        compare in time, not only in shares of their own totals."""
         if not self.requests:
             return None
         return share * self.samples * 1000 / SAMPLES_A_SECOND / self.requests
@@ -156,7 +161,7 @@ def summarise(raw: str, limit: int = 25) -> Profile:
 def profile_lines(page: str, profile: Profile, shown: int = 12) -> list[str]:
     """The profile as the benchmark prints it: the parts, then the top functions both ways."""
     served = f", {profile.requests:,} requests" if profile.requests else ""
-    lines = [f"    py-spy, {page}: {profile.samples:,} samples of the busy workers{served}"]
+    lines = [f"    py-spy, {page}: {profile.samples:,} samples of the workers running or ready to run{served}"]
     for share, part in profile.parts:
         ms = profile.ms_per_request(share)
         lines.append(f"      {share:6.1%}  " + (f"{ms:5.2f} ms a request  " if ms is not None else "") + part)
