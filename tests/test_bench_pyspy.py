@@ -117,8 +117,13 @@ def test_py_spy_records_a_running_python_process_and_its_busiest_function_comes_
     try:
         assert spinning.stdout is not None and spinning.stdout.readline().strip() == "ready"
         out = tmp_path / "stacks.txt"
-        recording = record(spinning.pid, 2, out)
-        profile = summarise(finish(recording, out, timeout=30))
+        try:
+            profile = summarise(finish(record(spinning.pid, 2, out), out, timeout=30))
+        except BenchError as refused:
+            # A container without CAP_SYS_PTRACE: py-spy says so, and BENCH_PYSPY cannot run there.
+            if "permission" in str(refused).lower():
+                pytest.skip(f"py-spy may not trace processes on this machine: {refused}")
+            raise
     finally:
         spinning.kill()
         spinning.communicate()  # reaps it and closes its pipe
