@@ -172,6 +172,33 @@ def profile_lines(page: str, profile: Profile, shown: int = 12) -> list[str]:
     return lines
 
 
+def profiles_table(pages: dict[str, dict]) -> list[str]:
+    """The report's table of every profiled page: each part's share of the workers' time, the
+    app's beside its reference's (from the results file's ``pyspy``); nothing when none ran."""
+    profiled = {name: numbers["pyspy"] for name, numbers in pages.items() if numbers.get("pyspy")}
+    if not profiled:
+        return []
+    heads = ("driver", "own code", "Flask", "gunicorn")  # PARTS, in order
+    lines = ["", "py-spy: share of the workers' time running or ready to run, app / its reference, by part:"]
+    lines.append(f"{'page':<26}" + "".join(f"{head:>16}" for head in heads))
+    for name, profiles in profiled.items():
+        app = profiles.get("app")
+        reference = next((profile for target, profile in profiles.items() if target != "app"), None)
+        cells = [f"{_share(app, part)} / {_share(reference, part)}" for part, _ in PARTS]
+        lines.append(f"{name:<26}" + "".join(f"{cell:>16}" for cell in cells))
+    lines.append("(driver: the database driver, sending, waiting for a core and reading; own code: the page's")
+    lines.append(" code and what it calls; Flask: Flask, Werkzeug and the extensions; gunicorn: around the request)")
+    return lines
+
+
+def _share(profile: dict | None, part: str) -> str:
+    """One part's share in a profile as the results file keeps it ("-" without the profile)."""
+    if not profile:
+        return "-"
+    shares = {name: share for share, name, *_ in profile["parts"]}
+    return f"{shares.get(part, 0):.0%}"
+
+
 def profile_run(
     wrk: str, settings: Settings, server: Server, page: Page, database_url: str | None, workdir: Path, name: str
 ) -> dict:

@@ -4,6 +4,7 @@ larger."""
 
 from __future__ import annotations
 
+from bench.pyspy import profiles_table
 from bench.settings import say
 from bench.storage import size_text
 
@@ -133,6 +134,8 @@ def print_report(run: dict) -> None:
     say(" time; busy before: CPU in use by other processes just before a run: above a few percent, something")
     say(" else competed)")
     print_cpu(rows)
+    for line in profiles_table(run["pages"]):
+        say(line)
     for name, n in rows:
         if not n["requests"]:
             seconds = n.get("seconds")  # a median of rounds has none: each round had its own

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from bench.pyspy import OTHER, PARTS, finish, profile_lines, record, short_name, summarise
+from bench.pyspy import OTHER, PARTS, finish, profile_lines, profiles_table, record, short_name, summarise
 from bench.settings import BenchError
 
 DRIVER, APP_CODE, FLASK, GUNICORN = (part for part, _ in PARTS)
@@ -143,3 +143,18 @@ def test_py_spy_failing_to_record_is_an_error_with_its_own_words(tmp_path):
     with pytest.raises(BenchError, match="py-spy recorded nothing") as refused:
         finish(record(finished.pid, 1, out), out, timeout=30)
     assert str(finished.pid) in str(refused.value) or "process" in str(refused.value).lower()
+
+
+def test_the_report_sets_each_profiled_pages_parts_beside_its_references_and_skips_pages_without():
+    app = dataclasses.replace(summarise(raw((IN_APP, 60), (REQUEST, 40))), requests=10).as_json()
+    reference = summarise(raw(([*IN_FLASK, frame("w", "psycopg/c.py")], 50), (REQUEST, 50))).as_json()
+    pages = {"lesson": {"pyspy": {"app": app, "reference": reference}}, "landing": {"rps": 1.0}}
+
+    lines = profiles_table(pages)
+
+    assert lines[1].startswith("py-spy: share of the workers' time")
+    assert [line.split()[0] for line in lines[3:4]] == ["lesson"]
+    # driver, own code, Flask, gunicorn: the app's then the reference's share
+    assert lines[3].split()[1:] == ["0%", "/", "50%", "60%", "/", "0%", "0%", "/", "0%", "40%", "/", "50%"]
+    assert not [line for line in lines if line.startswith("landing")]
+    assert profiles_table({"landing": {"rps": 1.0}}) == []
