@@ -69,8 +69,8 @@ def test_samples_are_summed_up_by_function_inclusive_and_self_and_by_part_of_the
     assert [share for share, _ in profile.inclusive] == sorted((share for share, _ in profile.inclusive), reverse=True)
 
 
-def test_with_the_requests_served_a_share_is_busy_milliseconds_a_request_printed_beside_it():
-    served = 5  # 100 samples at 200 a second: half a second of busy workers over 5 requests
+def test_with_the_requests_served_a_share_is_milliseconds_a_request_printed_beside_it():
+    served = 5  # 100 samples at 200 a second: half a second of workers running, over 5 requests
     profile = dataclasses.replace(summarise(raw((IN_APP, 60), (REQUEST, 40))), requests=served)
 
     assert profile.ms_per_request(1.0) == pytest.approx(100.0)
