@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from bench.load import Page, run_wrk, settle
+from bench.rounds import APP
 from bench.server import Server
 from bench.settings import VENV_BIN, BenchError, Settings, say
 
@@ -182,8 +183,8 @@ def profiles_table(pages: dict[str, dict]) -> list[str]:
     lines = ["", "py-spy: share of the workers' time running or ready to run, app / its reference, by part:"]
     lines.append(f"{'page':<26}" + "".join(f"{head:>16}" for head in heads))
     for name, profiles in profiled.items():
-        app = profiles.get("app")
-        reference = next((profile for target, profile in profiles.items() if target != "app"), None)
+        app = profiles.get(APP)
+        reference = next((profile for target, profile in profiles.items() if target != APP), None)
         cells = [f"{_share(app, part)} / {_share(reference, part)}" for part, _ in PARTS]
         lines.append(f"{name:<26}" + "".join(f"{cell:>16}" for cell in cells))
     lines.append("(driver: the database driver, sending, waiting for a core and reading; own code: the page's")
