@@ -396,6 +396,12 @@ def pytest_report_header(config):
     return f"databases under test: {databases}{hint}; PID {os.getpid()}"
 
 
+def visible_text(html: str) -> str:
+    """What a page says, without its markup. The tags go with their attributes, whose values
+    include the random form token: a token can spell any short word ("UTC", say)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
 def lesson_slugs(app, course_slug: str = COURSE_SLUG) -> list[str]:
     """The course's lesson slugs in learning order."""
     from app.services.progress import course_by_slug, course_outline
