@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from app.services.attempt_history import ATTEMPTS_SHOWN
-from tests.conftest import lesson_slugs, quiz_form, submit_quiz
+from tests.conftest import lesson_slugs, quiz_form, submit_quiz, visible_text
 from tests.views.test_counsel import counsellor, linked, log_in_as  # noqa: F401 - fixtures
 from tests.views.test_counsel_talking_points import wrong_answers_revealing
 from tests.views.test_query_counts import add_failed_attempts, queries_for
@@ -20,7 +20,7 @@ def client_url(client) -> str:
 def since_section(page: str) -> str:
     """The text of the "Since you last looked" section, tags stripped and spaces collapsed."""
     section = re.search(r'<section class="since-last-look".*?</section>', page, re.S).group(0)
-    return " ".join(re.sub(r"<[^>]+>", " ", section).split())
+    return visible_text(section)
 
 
 def looked_after_a_failed_quiz(linked, app) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Lesson
 from app.services.attempt_history import ATTEMPTS_PER_PAGE, ATTEMPTS_SHOWN
 from tests.attempt_factories import quiz_attempts
-from tests.conftest import lesson_slugs, login
+from tests.conftest import lesson_slugs, login, visible_text
 from tests.views.test_learn_attempt_history import history_rows, log_in_as_fred, result_links
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -36,7 +36,7 @@ def numbers(page: str) -> list[int]:
 
 def more_note(page: str) -> str:
     found = re.search(r'<p class="attempts-more">(.*?)</p>', page, re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+    return visible_text(found.group(1)) if found else ""
 
 
 @pytest.mark.parametrize("suffix", ["", "/quiz"])

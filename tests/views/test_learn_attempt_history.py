@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import LessonProgress, QuizAttempt
-from tests.conftest import csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+from tests.conftest import csrf_token, lesson_slugs, login, quiz_form, submit_quiz, visible_text
 
 
 def history_table(page: str) -> str:
@@ -20,7 +20,7 @@ def history_rows(page: str) -> list[str]:
     if not history_table(page):
         return []
     rows = re.findall(r"<tr>(.*?)</tr>", history_table(page).split("<tbody>")[1], re.S)
-    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
+    return [visible_text(row) for row in rows]
 
 
 def result_links(page: str, course: str, lesson: str) -> list[str]:
@@ -100,7 +100,7 @@ def test_my_page_sums_up_each_lessons_attempts_and_links_to_the_full_list(learne
     latest_first = submit_quiz(learner_client, first, quiz_form(app, first, right=False)).headers["Location"]
     latest = submit_quiz(learner_client, second, quiz_form(app, second, right=False)).headers["Location"]
     page = learner_client.get("/me/").get_data(as_text=True)
-    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    text = visible_text(page)
 
     assert "You have not taken a quiz yet." not in page
     assert f"3 attempts · best {questions} of {questions} · latest:" in text
