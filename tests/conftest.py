@@ -8,6 +8,7 @@ never breaks them. Only the tests about the real course's content use ``real_cou
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import re
 import shutil
@@ -118,6 +119,35 @@ class _SharedTemplateCode(BytecodeCache):
 
 
 Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _SharedTemplateCode()}
+
+
+# Young collections after 20,000 new objects, not Python's 700: with the freezes below, the view
+# tests spent 11 s in the collector in one process, against 17 s with the freezes alone.
+GC_THRESHOLDS = (20_000, 10, 10)
+# Tests between two freezes of what the process keeps (``pytest_runtest_protocol``).
+GC_FREEZE_EVERY = 100
+_tests_since_freeze = 0
+gc.set_threshold(*GC_THRESHOLDS)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Every ``GC_FREEZE_EVERY`` tests, collect the garbage and freeze what is left.
+
+    A test process keeps some 500,000 objects for good after its first tests (modules, the
+    shared engines' compiled SQL, templates' code, URL builders), and each full collection
+    walked every one of them: 0.4 s each, 94 times in the view tests, 13% of their run in one
+    process. Frozen (``gc.freeze``), they are left out of every later collection; reference
+    counting still frees them. Only what is alive between two tests is frozen: the test
+    before has been torn down and its cycles collected first.
+    """
+    global _tests_since_freeze
+    yield
+    _tests_since_freeze += 1
+    if _tests_since_freeze >= GC_FREEZE_EVERY:
+        _tests_since_freeze = 0
+        gc.collect()
+        gc.freeze()
 
 
 _ENGINES: dict[tuple[str, str], Engine] = {}
