@@ -109,6 +109,12 @@ def run_migrations_online():
         with context.begin_transaction():
             context.run_migrations()
 
+        if connection.dialect.name == "sqlite":
+            # The connection goes back to the pool: whatever uses it next in this process (a test,
+            # a command that migrates and then writes) must have foreign keys on again.
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
 
 if context.is_offline_mode():
     run_migrations_offline()

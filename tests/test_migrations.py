@@ -72,6 +72,7 @@ def test_upgrade_from_empty_to_head_matches_the_models(empty_database_url):
             )
             assert compare_metadata(context, db.metadata) == []
         assert _included_columns(db.engine) == _included_columns_in_models(db.engine.dialect.name)
+        assert _autoincrement_tables(db.engine) == _autoincrement_tables_in_models(db.engine.dialect.name)
         db.engine.dispose()
 
 
@@ -85,6 +86,21 @@ def _included_columns(engine) -> dict[str, list[str]]:
             if include:
                 found[index["name"]] = list(include)
     return found
+
+
+def _autoincrement_tables(engine) -> set[str]:
+    """SQLite's tables that never reuse a row id (autogenerate does not compare it)."""
+    if engine.dialect.name != "sqlite":
+        return set()
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
+    return {name for name, sql in rows if "AUTOINCREMENT" in (sql or "").upper()}
+
+
+def _autoincrement_tables_in_models(dialect: str) -> set[str]:
+    if dialect != "sqlite":
+        return set()
+    return {name for name, table in db.metadata.tables.items() if table.dialect_options["sqlite"]["autoincrement"]}
 
 
 def _included_columns_in_models(dialect: str) -> dict[str, list[str]]:
@@ -245,3 +261,61 @@ def test_lessons_with_attempts_but_no_progress_row_are_opened_at_the_first_attem
         assert opened == {1: first, 2: first - timedelta(days=1)}
         assert [completed for _, _, completed in rows] == [None, None]
         db.engine.dispose()
+
+
+def test_content_rows_keep_their_ids_and_never_give_a_deleted_one_again(empty_database_url):
+    """a19000000011 rebuilds lessons, questions and choices on SQLite as AUTOINCREMENT tables,
+    keeping every row, its id and what points at it; PostgreSQL's sequences already never reuse."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, text
+
+    app = create_app(make_test_config(empty_database_url))
+    with app.app_context():
+        upgrade(revision="a19000000010")
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        reflected = MetaData()
+        reflected.reflect(db.engine)
+        t = reflected.tables
+        with db.engine.begin() as connection:
+            insert_one_lesson_course(connection, t, now)
+            question_ids = []
+            for number in (1, 2):
+                question_ids.append(
+                    connection.execute(
+                        t["questions"].insert().returning(t["questions"].c.id),
+                        {"lesson_id": 1, "position": number, "kind": "single"}
+                        | {"prompt": f"Q{number}?", "explanation": "E", "shuffle": True},
+                    ).scalar_one()
+                )
+                for position in (1, 2):
+                    connection.execute(
+                        t["choices"].insert(),
+                        {"question_id": question_ids[-1], "position": position}
+                        | {"text": "C", "is_correct": position == 1, "feedback": "F", "safety_critical": False},
+                    )
+        before = {name: _rows(name) for name in ("lessons", "questions", "choices")}
+
+        upgrade()
+
+        assert {name: _rows(name) for name in before} == before
+        with db.engine.begin() as connection:
+            # The newest question goes (its choices with it: the app's connections keep SQLite's
+            # foreign keys on, app/security.py), and a new one is added.
+            newest = question_ids[-1]
+            connection.execute(text("DELETE FROM questions WHERE id = :id"), {"id": newest})
+            assert connection.scalar(text("SELECT count(*) FROM choices WHERE question_id = :id"), {"id": newest}) == 0
+            connection.execute(
+                text(
+                    "INSERT INTO questions (lesson_id, position, kind, prompt, explanation, shuffle) "
+                    "VALUES (1, 2, 'single', 'New?', 'E', true)"
+                )
+            )
+            new_id = connection.scalar(text("SELECT id FROM questions WHERE prompt = 'New?'"))
+        assert new_id > newest
+        db.engine.dispose()
+
+
+def _rows(table: str) -> list[tuple]:
+    with db.engine.connect() as connection:
+        return [tuple(row) for row in connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]  # noqa: S608

@@ -25,6 +25,12 @@ from app.extensions import Model
 from app.models.types import UTCDateTime, utcnow
 from app.question_kinds import sql_kind_check
 
+# Drafts, publications and restores name lessons, questions and choices by row id, so an id must
+# never be given twice: a question deleted unused and restored later would otherwise land on the
+# row of one added since, which learners may have answered. PostgreSQL's sequences never reuse an
+# id; SQLite reuses the highest one once its row is deleted, unless the table is AUTOINCREMENT.
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
 
 class Course(Model):
     """A course, identified by the slug of its folder under courses/."""
@@ -106,6 +112,7 @@ class Lesson(Model):
         UniqueConstraint("module_id", "position"),
         CheckConstraint("minutes > 0", name="minutes_positive"),
         CheckConstraint(f"({LIVE_OR_RETIRED}) AND (retired_at IS NOT NULL OR module_id IS NOT NULL)", name="placed"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,6 +157,7 @@ class Question(Model):
         UniqueConstraint("lesson_id", "position"),
         CheckConstraint(sql_kind_check("kind"), name="kind_known"),
         CheckConstraint(LIVE_OR_RETIRED, name="placed"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,6 +189,7 @@ class Choice(Model):
     __table_args__ = (
         UniqueConstraint("question_id", "position"),
         CheckConstraint(LIVE_OR_RETIRED, name="placed"),
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -223,3 +223,45 @@ def test_a_restore_that_fails_half_way_leaves_the_database_as_it_was(session, co
     assert content_rows(session) == before
     assert session.scalars(select(LessonProgress.id)).all() == progress
     assert session.scalar(select(func.count()).select_from(CoursePublication)) == 2
+
+
+def test_a_question_made_after_a_deletion_never_takes_the_deleted_ones_row(session, course_row, learner):
+    """Row ids are never given twice, on SQLite too: a restore names rows by id, so a question
+    deleted unused, restored later, must not land on the row of a question added since."""
+    from tests.services.test_publication_history import new_question
+
+    first_id = publish_body(session, course_row, "Version one.").id
+    newest = session.scalar(select(Question).order_by(Question.id.desc()).limit(1))
+    deleted_id, slug, deleted_prompt = newest.id, newest.lesson.slug, newest.prompt
+    newest_choice_id = session.scalar(select(func.max(Choice.id)))
+    position = [q.id for q in newest.lesson.live_questions].index(deleted_id) + 1
+    authoring.question_remove(session, course=course_row, lesson_slug=slug, position=position)
+    authoring.publish(session, course=course_row)
+    assert session.get(Question, deleted_id) is None  # nobody had answered it: deleted, not retired
+
+    authoring.question_add(session, course=course_row, lesson_slug=slug, question=new_question("Added since?"))
+    authoring.publish(session, course=course_row)
+    added = session.scalar(select(Question).where(Question.prompt == "Added since?"))
+    assert added.id > deleted_id
+    assert min(c.id for c in added.choices) > newest_choice_id
+    # A learner answers the new question, so the restore must retire it, keeping what they saw.
+    lesson = added.lesson
+    questions = quiz_questions(session, lesson)
+    quiz_submit_attempt(
+        session,
+        learner=session.get(User, learner),
+        lesson=lesson,
+        questions=questions,
+        answers={q.id: [q.live_choices[0].id] for q in questions},
+        submission_key=uuid.uuid4().hex,
+        pass_mark=0.8,
+    )
+    added_id = added.id
+
+    restore(session, course_row, first_id)
+
+    session.expire_all()
+    kept = session.get(Question, added_id)
+    assert kept.prompt == "Added since?" and kept.retired_at is not None
+    remade = session.scalar(select(Question).where(Question.prompt == deleted_prompt, Question.retired_at.is_(None)))
+    assert remade is not None and remade.id not in (deleted_id, added_id)
