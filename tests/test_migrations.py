@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import check, downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, inspect, text
 
 from app import create_app
 from app.extensions import db
@@ -267,8 +267,6 @@ def test_content_rows_keep_their_ids_and_never_give_a_deleted_one_again(empty_da
     """a19000000011 rebuilds lessons, questions and choices on SQLite as AUTOINCREMENT tables,
     keeping every row, its id and what points at it; PostgreSQL's sequences already never reuse."""
     from datetime import UTC, datetime
-
-    from sqlalchemy import MetaData, text
 
     app = create_app(make_test_config(empty_database_url))
     with app.app_context():

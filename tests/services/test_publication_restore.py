@@ -19,7 +19,7 @@ from app.services.progress import LessonState, course_by_slug, course_outline, l
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from tests.conftest import factory_course_spec
 from tests.services.test_authoring_publish import content_rows
-from tests.services.test_publication_history import make_admin, publish_body
+from tests.services.test_publication_history import make_admin, new_question, publish_body
 
 SPEC = factory_course_spec()
 FIRST = SPEC.modules[0].lesson_slugs[0]
@@ -228,8 +228,6 @@ def test_a_restore_that_fails_half_way_leaves_the_database_as_it_was(session, co
 def test_a_question_made_after_a_deletion_never_takes_the_deleted_ones_row(session, course_row, learner):
     """Row ids are never given twice, on SQLite too: a restore names rows by id, so a question
     deleted unused, restored later, must not land on the row of a question added since."""
-    from tests.services.test_publication_history import new_question
-
     first_id = publish_body(session, course_row, "Version one.").id
     newest = session.scalar(select(Question).order_by(Question.id.desc()).limit(1))
     deleted_id, slug, deleted_prompt = newest.id, newest.lesson.slug, newest.prompt
