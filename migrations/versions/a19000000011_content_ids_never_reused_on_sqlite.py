@@ -10,7 +10,7 @@ sequences never reuse ids: nothing to do there.
 
 Revision ID: a19000000011
 Revises: a19000000010
-Create Date: 2026-12-06 10:30:00.000000
+Create Date: 2026-12-06 09:30:00.000000
 
 """
 
