@@ -89,6 +89,17 @@ def _included_columns(engine) -> dict[str, list[str]]:
     return found
 
 
+def _included_columns_in_models(dialect: str) -> dict[str, list[str]]:
+    if dialect != "postgresql":
+        return {}  # SQLite has no INCLUDE
+    return {
+        index.name: list(index.dialect_options["postgresql"]["include"])
+        for table in db.metadata.tables.values()
+        for index in table.indexes
+        if index.dialect_options["postgresql"]["include"]
+    }
+
+
 def _check_constraints(engine) -> dict[str, set[str]]:
     """Each table's CHECK constraints in the database, by name (autogenerate does not compare
     them, and SQLite's batch migrations rebuild tables, which could drop one unseen)."""
@@ -116,17 +127,6 @@ def _autoincrement_tables_in_models(dialect: str) -> set[str]:
     if dialect != "sqlite":
         return set()
     return {name for name, table in db.metadata.tables.items() if table.dialect_options["sqlite"]["autoincrement"]}
-
-
-def _included_columns_in_models(dialect: str) -> dict[str, list[str]]:
-    if dialect != "postgresql":
-        return {}  # SQLite has no INCLUDE
-    return {
-        index.name: list(index.dialect_options["postgresql"]["include"])
-        for table in db.metadata.tables.values()
-        for index in table.indexes
-        if index.dialect_options["postgresql"]["include"]
-    }
 
 
 def test_downgrade_to_base_removes_every_table(empty_database_url):
