@@ -108,7 +108,9 @@ def personal_data_export(session: Session, *, user: User) -> dict:
                 "opened_at": _when(row.opened_at),
                 "completed_at": _when(row.completed_at),
             }
-            for row in session.scalars(select(LessonProgress).where(LessonProgress.user_id == user.id))
+            for row in session.scalars(
+                select(LessonProgress).where(LessonProgress.user_id == user.id).order_by(LessonProgress.id)
+            )
         ],
         "quiz_attempts": [
             {
@@ -126,16 +128,20 @@ def personal_data_export(session: Session, *, user: User) -> dict:
     }
     links = list(
         session.scalars(
-            select(CounsellorLink).where(
+            select(CounsellorLink)
+            .where(
                 (CounsellorLink.learner_id == user.id)
                 | (CounsellorLink.counsellor_id == user.id)
                 | (CounsellorLink.created_by_id == user.id)
             )
+            .order_by(CounsellorLink.created_at, CounsellorLink.id)
         )
     )
     invitations = list(
         session.scalars(
-            select(Invitation).where((Invitation.counsellor_id == user.id) | (Invitation.used_by_id == user.id))
+            select(Invitation)
+            .where((Invitation.counsellor_id == user.id) | (Invitation.used_by_id == user.id))
+            .order_by(Invitation.created_at, Invitation.id)
         )
     )
     views = list(
@@ -223,11 +229,17 @@ def personal_data_export(session: Session, *, user: User) -> dict:
     ]
     data["course_drafts_i_edited"] = [
         {"course_id": d.course_id, "updated_at": _when(d.updated_at)}
-        for d in session.scalars(select(CourseDraft).where(CourseDraft.updated_by_id == user.id))
+        for d in session.scalars(
+            select(CourseDraft).where(CourseDraft.updated_by_id == user.id).order_by(CourseDraft.id)
+        )
     ]
     data["course_publications_i_made"] = [
         {"course_id": p.course_id, "published_at": _when(p.published_at), "summary": p.summary}
-        for p in session.scalars(select(CoursePublication).where(CoursePublication.published_by_id == user.id))
+        for p in session.scalars(
+            select(CoursePublication)
+            .where(CoursePublication.published_by_id == user.id)
+            .order_by(CoursePublication.published_at, CoursePublication.id)
+        )
     ]
     # Which images, not the images: they are course content, not the person's data.
     data["course_images_i_uploaded"] = [

@@ -20,6 +20,7 @@ from app.models import (
     CoursePublication,
     Invitation,
     Lesson,
+    LessonProgress,
     LtiIdentity,
     LtiPlatform,
     ProgressView,
@@ -193,3 +194,37 @@ def test_the_only_admin_cannot_delete_their_account(app, session):
     admin = session.get(User, create_user(app, "admin@example.org", role=Role.ADMIN))
     with pytest.raises(ValidationError, match="only admin"):
         account_delete(session, user=admin, password=PASSWORD)
+
+
+def test_the_export_lists_rows_in_the_order_they_were_made(app, session, course):
+    """Not in whatever order the database keeps them: on PostgreSQL a row changed later (a
+    lesson completed, a link stopped) moves to the end of its table."""
+    counsellor = session.get(User, create_user(app, "casey@example.org", name="Casey", role=Role.COUNSELLOR))
+    first, second = (create_user(app, f"{name}@example.org", name=name) for name in ("Ann", "Bea"))
+    lessons = session.scalars(select(Lesson).order_by(Lesson.id).limit(2)).all()
+    now = utcnow()
+    for learner in (first, second):
+        session.add(CounsellorLink(counsellor_id=counsellor.id, learner_id=learner, created_by_id=counsellor.id))
+        session.add(
+            Invitation(counsellor_id=counsellor.id, code_hash=uuid.uuid4().hex, expires_at=now, label=str(learner))
+        )
+        session.commit()
+    opened = lessons[::-1]  # the second lesson first (an index on lesson ids would list them the other way)
+    for lesson in opened:
+        session.add(LessonProgress(user_id=first, lesson_id=lesson.id, opened_at=now))
+        session.commit()
+    session.execute(
+        text("UPDATE counsellor_links SET revoked_at = :now WHERE learner_id = :id"), {"now": now, "id": first}
+    )
+    session.execute(text("UPDATE invitations SET label = 'made first' WHERE label = :label"), {"label": str(first)})
+    session.execute(
+        text("UPDATE lesson_progress SET completed_at = :now WHERE lesson_id = :id"), {"now": now, "id": opened[0].id}
+    )
+    session.commit()
+
+    for_counsellor = personal_data_export(session, user=counsellor)
+    for_learner = personal_data_export(session, user=session.get(User, first))
+
+    assert [client["client"] for client in for_counsellor["clients"]] == ["Ann", "Bea"]
+    assert [invitation["label"] for invitation in for_counsellor["invitations_created"]] == ["made first", str(second)]
+    assert [row["lesson"] for row in for_learner["progress"]] == [lesson.slug for lesson in opened]

@@ -17,6 +17,7 @@ PROGRESS = Read(select(LessonProgress.lesson_id).where(LessonProgress.user_id ==
 def _postgresql_only(ctx):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("connections are kept for psycopg only; SQLite reads on the pool's")
+    db.engine.dispose()  # each test starts with no connection kept (the tests before leave theirs)
 
 
 def backend_pid() -> int:
@@ -34,7 +35,6 @@ def kill(connection) -> None:
 
 
 def test_reads_use_one_kept_connection_in_autocommit_outside_the_pool(app, learner):
-    db.engine.dispose()
     pids = {backend_pid() for _ in range(5)}
 
     assert len(pids) == 1  # one connection, used again and again
