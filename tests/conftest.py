@@ -30,8 +30,8 @@ from app.models import Role
 from app.services import read_connections
 from app.services.accounts import user_create
 from app.services.course_files import load_course
-from app.services.course_import import course_import
 from config import BASE_DIR, TestConfig
+from tests.course_replay import course_imported
 
 REAL_COURSE_DIR = BASE_DIR / "courses" / "naltrexone"
 FACTORY_COURSE_DIR = Path(__file__).parent / "fixtures" / "course"
@@ -387,11 +387,12 @@ COURSE_SLUG = factory_course_spec().slug
 
 
 def import_course(app, spec) -> str:
-    """Import a parsed course into the app's database; returns its slug."""
+    """Import a parsed course into the app's database (replayed after the first time:
+    tests/course_replay.py); returns its slug."""
     with app.app_context():
-        report = course_import(db.session, spec)
+        slug = course_imported(db.session, spec)
         db.session.remove()
-        return report.course_slug
+        return slug
 
 
 @pytest.fixture
