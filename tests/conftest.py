@@ -194,6 +194,16 @@ def _share_engines() -> None:
 _share_engines()
 
 
+@event.listens_for(Engine, "connect")
+def _sqlite_commits_skip_the_disk(dbapi_connection, connection_record) -> None:
+    """A test's SQLite file is thrown away, so its commits need not wait for the disk (as the
+    PostgreSQL scratch database's ``synchronous_commit = off``): 1.0 to 0.13 ms a commit here."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.close()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """An SQLite file holding the empty schema, made once per test process.

@@ -53,7 +53,7 @@ def course(session, tmp_path):
 
 def make_user(session, email: str, role: Role = Role.LEARNER) -> User:
     return user_create(
-        session, email=email, display_name=email, password="x" * 12, role=role, hash_method="scrypt:1024:8:1"
+        session, email=email, display_name=email, password="x" * 12, role=role, hash_method="scrypt:128:8:1"
     )
 
 

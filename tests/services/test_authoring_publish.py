@@ -40,7 +40,7 @@ def content_rows(session) -> dict:
 
 
 def make_user(session, email: str) -> User:
-    return user_create(session, email=email, display_name="X", password="long enough pw", hash_method="scrypt:1024:8:1")
+    return user_create(session, email=email, display_name="X", password="long enough pw", hash_method="scrypt:128:8:1")
 
 
 def test_edits_never_touch_published_rows(session, course_row):

@@ -65,7 +65,7 @@ def learner_with_history(session, tmp_path) -> User:
         email="lee@example.org",
         display_name="Lee",
         password="long enough password",
-        hash_method="scrypt:1024:8:1",
+        hash_method="scrypt:128:8:1",
     )
     take_quiz(session, learner, "one", right=False)
     take_quiz(session, learner, "one", right=True)

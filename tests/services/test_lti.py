@@ -83,7 +83,7 @@ def claims(row: LtiLaunchState, **changes) -> dict:
 
 def launch(session, row: LtiLaunchState, key: str = PLATFORM_KEY, **changes):
     token = jwt.encode(claims(row, **changes), key, algorithm="RS256")
-    return lti_launch(session, id_token=token, state=row.state, browser_state=row.state, hash_method="scrypt:1024:8:1")
+    return lti_launch(session, id_token=token, state=row.state, browser_state=row.state, hash_method="scrypt:128:8:1")
 
 
 def test_a_first_launch_makes_an_account_without_email_linked_to_the_platforms_user(session, platform, course):

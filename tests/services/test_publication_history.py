@@ -30,7 +30,7 @@ def course_row(session, course) -> Course:
 
 
 def make_admin(session, email: str = "ada@example.org", name: str = "Ada Admin") -> int:
-    user = user_create(session, email=email, display_name=name, password=PASSWORD, hash_method="scrypt:1024:8:1")
+    user = user_create(session, email=email, display_name=name, password=PASSWORD, hash_method="scrypt:128:8:1")
     return user.id
 
 

@@ -176,7 +176,7 @@ def test_rows_match_what_quiz_submit_attempt_writes(app, session, course, seeded
     )
     lesson = session.get(Lesson, seeded_attempt.lesson_id)
     learner = user_create(
-        session, email="replay@example.org", display_name="Replay", password="x" * 12, hash_method="scrypt:1024:8:1"
+        session, email="replay@example.org", display_name="Replay", password="x" * 12, hash_method="scrypt:128:8:1"
     )
     answers = {
         answer.question_id: [c["choice_id"] for c in answer.choices_shown if c["chosen"]]
@@ -388,7 +388,7 @@ def test_every_seeded_reference_points_at_a_row(session, seeded):
 def test_normal_inserts_continue_after_seeding(app, session, course, seeded):
     maxima = {model: session.scalar(select(func.max(model.id))) for model in (User, QuizAttempt, AttemptAnswer)}
     learner = user_create(
-        session, email="after@example.org", display_name="After", password="x" * 12, hash_method="scrypt:1024:8:1"
+        session, email="after@example.org", display_name="After", password="x" * 12, hash_method="scrypt:128:8:1"
     )
     lesson = session.scalar(select(Lesson).order_by(Lesson.module_id, Lesson.position).limit(1))
     questions = quiz_questions(session, lesson)

@@ -131,7 +131,7 @@ def test_the_last_login_outlives_the_session_it_started(session, user):
 def test_a_new_password_ends_every_session(session, user):
     start(session, user)
     start(session, user, remember=True)
-    password_set(session, user=user, password="a brand new passphrase", hash_method="scrypt:1024:8:1")
+    password_set(session, user=user, password="a brand new passphrase", hash_method="scrypt:128:8:1")
     assert rows(session, user.id) == []
 
 
