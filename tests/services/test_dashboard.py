@@ -9,6 +9,8 @@ from sqlalchemy import insert, select, update
 from app.extensions import db
 from app.models import CounsellorLink, LessonProgress, QuizAttempt, Role, User
 from app.models.types import utcnow
+from app.services.course_content import CACHE_KEY as CONTENT_CACHE_KEY
+from app.services.course_content import course_content
 from app.services.dashboard import PAGE_SIZE, DashboardQuery, dashboard_export_rows, dashboard_page
 from app.services.progress import course_by_slug, course_outline
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
@@ -301,10 +303,14 @@ def add_history(session, user_ids: list[int], lessons) -> None:
     session.commit()
 
 
-def counted_page(app, counsellor_id: int, course: str, **query):
+def counted_page(app, counsellor_id: int, course: str, *, lessons_kept: bool = True, **query):
     with app.app_context():
         viewer = db.session.get(User, counsellor_id)
         course_row = course_by_slug(db.session, course)
+        # Counted as every view but the first after a publish runs: the course's lessons kept.
+        app.extensions.pop(CONTENT_CACHE_KEY, None)
+        if lessons_kept:
+            course_content(db.session, course_row.id, course_row.content_version)
         with count_queries(db.engine) as counted:
             page = dashboard_page(db.session, viewer=viewer, course=course_row, query=DashboardQuery(**query))
         db.session.remove()
@@ -319,6 +325,16 @@ def test_page_runs_the_same_queries_for_five_clients_as_for_many(app, session, c
     assert (len(small.rows), len(large.rows), large.total) == (5, 50, 120)
     assert few == many, (few, many)
     assert counted_page(app, counsellor, course, sort="last_active", descending=True, page=2)[0] == few
+
+
+def test_the_page_reads_the_lessons_the_learner_pages_keep(app, session, course, counsellor, lessons):
+    """The course's lessons come from the per-version cache: a query only when it lacks this version."""
+    add_history(session, add_clients(session, counsellor, ["Ann"]), lessons)
+    kept, page = counted_page(app, counsellor, course)
+    not_kept, same = counted_page(app, counsellor, course, lessons_kept=False)
+    assert not_kept == kept + 1
+    assert page.rows[0].total == same.rows[0].total == len(lessons)
+    assert page.rows[0].current_lesson == same.rows[0].current_lesson
 
 
 def test_export_yields_every_matching_client_across_pages(session, course, counsellor, lessons):
