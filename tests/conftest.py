@@ -297,14 +297,15 @@ def _idle_connections_alive(engine: Engine, alive: set[int]) -> bool:
     restart would: tests/views/test_security.py) leaves a dead connection idle, which would
     fail the next test's first statement: then the pool is disposed of, as before.
     """
-    pool = engine.pool
-    entries = list(getattr(getattr(pool, "_pool", None), "queue", ()))  # QueuePool's idle entries
-    connections = [entry.dbapi_connection for entry in entries]
+    idle = getattr(getattr(engine.pool, "_pool", None), "queue", None)  # a QueuePool's idle entries
+    if idle is None:
+        return False  # another kind of pool, whose connections cannot be looked at: disposed of
+    connections = [entry.dbapi_connection for entry in list(idle)]
     connections += [kept.connection for kept in read_connections.idle(engine)]
-    for connection in connections:
-        if connection is None or connection.closed or connection.info.backend_pid not in alive:
-            return False
-    return len(entries) == pool.checkedin()  # a pool whose idle entries could not be read: dispose
+    return all(
+        connection is not None and not connection.closed and connection.info.backend_pid in alive
+        for connection in connections
+    )
 
 
 _EMPTYING: dict[str, tuple[str, ...]] = {}

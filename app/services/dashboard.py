@@ -246,7 +246,7 @@ def _row(record, lesson_count: int) -> ClientRow:
 
 def _course_lessons(session: Session, course: Course) -> tuple[LessonView, ...]:
     """The course's live lessons in order, from the per-version cache the learner pages read
-    (no query once it holds this version; the outline's rows had cost a query and a tenth of the
+    (no query once it holds this version; the outline's rows had cost a query and a fifth of the
     page's CPU)."""
     content = course_content(session, course.id, course.content_version)
     return content.lessons if content is not None else ()
