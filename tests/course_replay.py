@@ -40,8 +40,9 @@ class ImportedRows:
     ids_moved_on: str | None  # PostgreSQL: every id sequence set to its table's largest id
 
 
-# (database, course spec) -> its import's rows, or None where an import cannot be replayed.
-_KEPT: dict[tuple[str, int], ImportedRows | None] = {}
+# (database, id of the course spec) -> the spec, kept alive so that its id is never another's,
+# and its import's rows, or None where an import cannot be replayed.
+_KEPT: dict[tuple[str, int], tuple[CourseSpec, ImportedRows | None]] = {}
 
 
 def course_imported(session: Session, spec: CourseSpec) -> str:
@@ -49,9 +50,9 @@ def course_imported(session: Session, spec: CourseSpec) -> str:
 
     Returns the course's slug.
     """
-    key = (session.get_bind().url.render_as_string(hide_password=False), id(spec))
+    key = (session.get_bind().engine.url.render_as_string(hide_password=False), id(spec))
     if key in _KEPT:
-        kept = _KEPT[key]
+        _, kept = _KEPT[key]
         if kept is not None and session.scalar(text(kept.as_found)):
             _replay(session, kept)
             return kept.slug
@@ -62,10 +63,10 @@ def course_imported(session: Session, spec: CourseSpec) -> str:
     after = _row_counts(session)
     written = [table for table in db.metadata.sorted_tables if after[table.name] != before[table.name]]
     if any(before[table.name] or table.name in used for table in written):
-        _KEPT[key] = None  # not an import into new, empty tables: nothing to replay
+        _KEPT[key] = (spec, None)  # not an import into new, empty tables: nothing to replay
     else:
         rows = tuple((table, _rows(session, table)) for table in written)
-        _KEPT[key] = ImportedRows(slug, rows, made_at, *_replay_sql(session, rows))
+        _KEPT[key] = (spec, ImportedRows(slug, rows, made_at, *_replay_sql(session, rows)))
     return slug
 
 
@@ -110,9 +111,11 @@ def _replay_sql(session: Session, rows: tuple[tuple[Table, tuple[dict, ...]], ..
     tables = [table for table, _ in rows]
     empty = [f'NOT EXISTS (SELECT 1 FROM "{table.name}")' for table in tables]  # noqa: S608 - our own names
     if session.get_bind().dialect.name != "postgresql":
-        names = ", ".join(f"'{table.name}'" for table in tables)
-        fresh = f"NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name IN ({names}) AND seq > 0)"  # noqa: S608
-        return "SELECT " + " AND ".join([*empty, fresh]), None
+        fresh = []
+        if session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")):
+            names = ", ".join(f"'{table.name}'" for table in tables)
+            fresh.append(f"NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name IN ({names}) AND seq > 0)")  # noqa: S608
+        return "SELECT " + " AND ".join([*empty, *fresh]), None
     sequences = dict(_sequences(session, tables))
     fresh = [f"pg_sequence_last_value('{sequence}') IS NULL" for sequence in sequences.values()]
     largest = {table.name: max((row["id"] for row in kept), default=0) for table, kept in rows}

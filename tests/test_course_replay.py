@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select, text
@@ -12,7 +13,7 @@ from tests import course_replay
 from tests.conftest import _postgres_emptying_statements, factory_course_spec
 
 
-def snapshot(session) -> dict[str, object]:
+def snapshot(session) -> dict[str, Any]:
     """Every table's rows in id order, and where each id sequence stands."""
     tables = {
         table.name: [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
