@@ -26,7 +26,7 @@ from app.counsel.forms import dashboard_query
 from app.extensions import db
 from app.models import QuizAttempt
 from app.services.client_report import client_attempts_page
-from app.services.counselling import client_attempts_view, client_view
+from app.services.counselling import ClientAttemptsView, ClientView, client_attempts_view, client_view
 from app.services.dashboard import INACTIVE_AFTER, PAGE_SIZE, STRUGGLING_FAILS, dashboard_page
 
 blp = Blueprint("api_clients", __name__, url_prefix="/api/v1/clients", description="A counsellor's clients")
@@ -103,9 +103,16 @@ def client(query: dict, learner_id: int):
     recorded in the client's view log, as a visit to the client page is. A client who is not
     mine, or has stopped sharing, is a 404.
     """
-    view = client_view(db.session, viewer=token_user(), learner_id=learner_id, course_slug=query.get("course"))
-    if view is None:
+    body = client_view(
+        db.session, viewer=token_user(), learner_id=learner_id, course_slug=query.get("course"), draw=_report_body
+    )
+    if body is None:
         raise ApiError(404, NOT_VISIBLE)
+    return body
+
+
+def _report_body(view: ClientView) -> dict:
+    """The client endpoint's body: the client page's report, drawn before the view is committed."""
     report = view.report
     outline = report.outline
     return {
@@ -156,16 +163,23 @@ def client_attempts(query: dict, learner_id: int, lesson_slug: str):
     A client who is not mine, or has stopped sharing, and a lesson the course does not have are
     404; a page past the last answers with the last page.
     """
-    view = client_attempts_view(
+    answer = client_attempts_view(
         db.session,
         viewer=token_user(),
         learner_id=learner_id,
         course_slug=query.get("course"),
         lesson_slug=lesson_slug,
         number=query["page"],
+        draw=_attempts_page_answer,
     )
-    if view is None:
+    if answer is None:
         raise ApiError(404, NOT_VISIBLE_LESSON)
+    return answer
+
+
+def _attempts_page_answer(view: ClientAttemptsView) -> tuple[dict, dict[str, str]]:
+    """The attempts endpoint's body and Link header, drawn before the view is committed; a page
+    past the last answers with the last page."""
     listed = view.listed or last_page(
         lambda number: client_attempts_page(
             db.session, learner_id=view.learner.id, lesson_id=view.entry.lesson.id, number=number

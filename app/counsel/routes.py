@@ -90,10 +90,16 @@ def export():
 @bp.get("/clients/<id:learner_id>")
 def client(learner_id: int):
     """Show one client lesson by lesson, the latest attempts and their misconceptions; audit the view."""
-    view = client_view(db.session, viewer=current_user, learner_id=learner_id, course_slug=request.args.get("course"))
-    if view is None:
+    page = client_view(
+        db.session,
+        viewer=current_user,
+        learner_id=learner_id,
+        course_slug=request.args.get("course"),
+        draw=lambda view: render_template("counsel/client.html", course=view.course, report=view.report),
+    )
+    if page is None:
         abort(404)  # not yours, revoked, or not there: the same answer, so ids cannot be probed
-    return render_template("counsel/client.html", course=view.course, report=view.report)
+    return page
 
 
 @bp.get("/clients/<id:learner_id>/lessons/<lesson_slug>/attempts")
@@ -103,17 +109,23 @@ def client_attempts(learner_id: int, lesson_slug: str):
     The client page lists each lesson's latest attempts and links here. Not theirs, an unknown
     lesson or a page past the last is 404; a page number that is not one shows the first page.
     """
-    view = client_attempts_view(
+    page = client_attempts_view(
         db.session,
         viewer=current_user,
         learner_id=learner_id,
         course_slug=request.args.get("course"),
         lesson_slug=lesson_slug,
         number=parse_page(request.args.get("page")),
+        # A page past the last is recorded as a view, and answered with a 404 below.
+        draw=lambda view: (
+            None
+            if view.listed is None
+            else render_template("counsel/client_attempts.html", view=view, listed=view.listed)
+        ),
     )
-    if view is None or view.listed is None:
+    if page is None:
         abort(404)
-    return render_template("counsel/client_attempts.html", view=view, listed=view.listed)
+    return page
 
 
 def _inviting_account() -> str:

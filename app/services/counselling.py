@@ -6,8 +6,10 @@ written to the audit log the client sees on their own page (app/services/sharing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +19,8 @@ from app.services.client_report import ClientAttemptsPage, ClientReport, client_
 from app.services.default_course import course_or_default
 from app.services.progress import LessonEntry, course_outline
 from app.services.sharing import progress_view_record, viewable_learner
+
+T = TypeVar("T")  # what a caller draws from a view: a page, an API body
 
 
 def counsellor_course(session: Session, *, slug: str | None) -> Course | None:
@@ -57,11 +61,18 @@ class ClientView:
     report: ClientReport
 
 
-def client_view(session: Session, *, viewer: User, learner_id: int, course_slug: str | None) -> ClientView | None:
-    """The client's report for ``viewer``, with what changed since their last view; records this view; commits.
+def client_view(
+    session: Session, *, viewer: User, learner_id: int, course_slug: str | None, draw: Callable[[ClientView], T]
+) -> T | None:
+    """The client's report for ``viewer`` drawn by ``draw``, with what changed since their last view;
+    records this view; commits.
 
-    None (and nothing recorded) when the viewer may not see this learner (not theirs, the link
-    revoked, no such account: the same answer, so ids cannot be probed) or the course is unknown.
+    ``draw`` makes what the caller answers with (the page, the API's body) from the view, and is
+    called before the commit: a commit expires every loaded object, so drawing after it would
+    read the client, the course and the viewer again (3 queries a view). If ``draw`` raises,
+    nothing is recorded: the counsellor was shown nothing. None (and nothing recorded, ``draw``
+    not called) when the viewer may not see this learner (not theirs, the link revoked, no such
+    account: the same answer, so ids cannot be probed) or the course is unknown.
     """
     visible = _visible_client(session, viewer=viewer, learner_id=learner_id, course_slug=course_slug)
     if visible is None:
@@ -70,11 +81,10 @@ def client_view(session: Session, *, viewer: User, learner_id: int, course_slug:
     # Read before this view is recorded: "since you last looked" means since the view before this one.
     previous = previous_look(session, viewer=viewer, learner=learner)
     progress_view_record(session, viewer=viewer, learner=learner)
-    session.commit()
-    # Loaded after the commit, which expires every loaded object: loaded before it, each attempt
-    # and its answers were read again one by one while the page was drawn.
     report = client_report(session, learner=learner, course=course, previous_look=previous)
-    return ClientView(course=course, report=report)
+    drawn = draw(ClientView(course=course, report=report))
+    session.commit()
+    return drawn
 
 
 @dataclass(frozen=True)
@@ -88,13 +98,22 @@ class ClientAttemptsView:
 
 
 def client_attempts_view(
-    session: Session, *, viewer: User, learner_id: int, course_slug: str | None, lesson_slug: str, number: int
-) -> ClientAttemptsView | None:
-    """Page ``number`` of the client's attempts at the lesson for ``viewer``; records this view; commits.
+    session: Session,
+    *,
+    viewer: User,
+    learner_id: int,
+    course_slug: str | None,
+    lesson_slug: str,
+    number: int,
+    draw: Callable[[ClientAttemptsView], T],
+) -> T | None:
+    """Page ``number`` of the client's attempts at the lesson for ``viewer``, drawn by ``draw``
+    before the commit (see ``client_view``); records this view; commits.
 
     None (and nothing recorded) as for ``client_view``, and for a lesson the course does not
-    have. A page past the last is recorded too, with ``listed`` None: the counsellor asked to
-    see the client's progress, and the log says so (the page answers 404, the API the last page).
+    have. A page past the last is drawn and recorded too, with ``listed`` None: the counsellor
+    asked to see the client's progress, and the log says so (the page answers 404, the API the
+    last page).
     """
     visible = _visible_client(session, viewer=viewer, learner_id=learner_id, course_slug=course_slug)
     if visible is None:
@@ -104,7 +123,7 @@ def client_attempts_view(
     if entry is None:
         return None
     progress_view_record(session, viewer=viewer, learner=learner)
-    session.commit()
-    # Read after the commit, which expires every loaded object (see client_view).
     listed = client_attempts_page(session, learner_id=learner.id, lesson_id=entry.lesson.id, number=number)
-    return ClientAttemptsView(course=course, learner=learner, entry=entry, listed=listed)
+    drawn = draw(ClientAttemptsView(course=course, learner=learner, entry=entry, listed=listed))
+    session.commit()
+    return drawn

@@ -15,6 +15,7 @@ from app.services.counselling import client_view
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from tests.conftest import create_user
 from tests.services.test_client_report import course, lessons  # noqa: F401 - fixtures
+from tests.services.test_counselling import the_view
 
 __all__ = ["course", "lessons"]
 
@@ -119,7 +120,9 @@ def counsellors(app, learner) -> tuple[int, int]:
 
 
 def look(session, viewer_id: int, learner_id: int, course):  # noqa: F811 - the fixture's name
-    view = client_view(session, viewer=session.get(User, viewer_id), learner_id=learner_id, course_slug=course.slug)
+    view = client_view(
+        session, viewer=session.get(User, viewer_id), learner_id=learner_id, course_slug=course.slug, draw=the_view
+    )
     assert view is not None
     return view.report.since_last_look
 
