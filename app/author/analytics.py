@@ -12,7 +12,8 @@ import csv
 import io
 from datetime import datetime
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from app.author import bp
 from app.author.charts import choice_chart, passed_chart, percent
@@ -24,7 +25,9 @@ from app.models.types import utcnow
 from app.services import analytics as rules
 from app.services.analytics import (
     RANGES,
+    CourseAnalytics,
     DateRange,
+    EditorPlace,
     analytics_courses,
     date_range_for,
     question_editor_places,
@@ -34,6 +37,9 @@ from app.spreadsheet import neutralise
 
 RECALCULATING = "Recalculating: refresh the page in a minute."
 NO_FIGURES_YET = "These figures are being calculated now. Please try the download again in a minute."
+
+# Where each app keeps the drawn report bodies (``_report_body``).
+KEPT_REPORT_BODIES = "analytics_report_bodies"
 
 # Largest unit first: "2 days ago", not "50 hours ago".
 AGE_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
@@ -105,14 +111,40 @@ def analytics():
         date_range=date_range,
         ranges=RANGES,
         report=report,
+        report_body=_report_body(course, report, places) if course is not None and report is not None else None,
         refreshing=refreshing,
-        places=places,
         age=age_in_words(report.computed_at, now) if report else None,
+    )
+
+
+def _report_body(course: Course, report: CourseAnalytics, places: dict[int, EditorPlace]) -> Markup:
+    """The report's tables and charts, drawn once per computed figures and kept by the worker.
+
+    Drawing them was nine tenths of the page's CPU (a chart and a table row per question), the
+    same for every view of the same figures. A body is kept per course and date range, the
+    latest only, and drawn again when the figures were computed again or the editor links
+    changed (a question moved in the draft, the course renamed): it reads nothing else that can
+    change. Kept per app, by script root, as every drawn fragment is (app/page_fragments.py).
+    """
+    kept: dict[tuple, tuple[tuple, Markup]] = current_app.extensions.setdefault(KEPT_REPORT_BODIES, {})
+    key = (request.script_root, course.id, report.date_range.key)
+    stamp = (report.computed_at, course.slug, tuple(sorted(places.items())))
+    found = kept.get(key)
+    if found is not None and found[0] == stamp:
+        return found[1]
+    drawn = render_template(
+        "author/_analytics_report.html",
+        course=course,
+        report=report,
+        places=places,
         rules=rules,
         passed_chart=passed_chart,
         choice_chart=choice_chart,
         percent=percent,
     )
+    body = Markup(drawn)  # noqa: S704  # nosec B704 - drawn by an autoescaped template
+    kept[key] = (stamp, body)
+    return body
 
 
 @bp.post("/analytics")

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import template_rendered
 from sqlalchemy import select
 
 from app.author import analytics as page
@@ -23,6 +24,7 @@ from tests.analytics_factories import add_learners_with_attempts
 from tests.conftest import count_queries, create_user, csrf_token, lesson_slugs, login
 
 URL = "/author/analytics"
+REPORT_BODY = "author/_analytics_report.html"  # the tables and charts, drawn once per figures
 
 
 @pytest.fixture
@@ -221,6 +223,30 @@ def test_the_page_renders_the_stored_figures(app, admin_client):
     assert '<td class="num" data-label="Started">4242</td>' in html
     assert '<td class="num" data-label="Still working">200</td>' in html  # worked out when rendered
     assert ">Lesson 1: 4000 of 4242 passed (94%)</text>" in html
+
+
+def test_the_figures_are_drawn_once_until_they_are_recalculated(app, admin_client):
+    """The tables and charts are drawn on the first view of a snapshot's figures and kept for the
+    next; recalculated figures are drawn afresh, and shown at once."""
+    add_learners(app, 3)
+    refresh(app)
+    drawn: list[str] = []
+
+    def record(sender, template, context, **extra):
+        drawn.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        first, again = page_text(admin_client), page_text(admin_client)
+        assert drawn.count(REPORT_BODY) == 1
+        add_learners(app, 2)
+        refresh(app)
+        recalculated = page_text(admin_client)
+    finally:
+        template_rendered.disconnect(record, app)
+    assert drawn.count(REPORT_BODY) == 2
+    assert '<td class="num" data-label="Started">3</td>' in first and first.count("<svg") == again.count("<svg") > 1
+    assert '<td class="num" data-label="Started">5</td>' in recalculated
 
 
 def test_the_page_says_how_old_the_figures_are(app, admin_client):
