@@ -28,6 +28,7 @@ from app.services.sharing import (
     invitation_by_code,
     invitation_respond,
     link_revoke,
+    own_answer,
 )
 from app.services.user_sessions import user_log_out_everywhere
 from app.timefmt import current_zone
@@ -167,7 +168,9 @@ def join(code: str):
         invitation = invitation_by_code(db.session, code=code, secret_key=secret_key)
     except InvitationUnusable as problem:
         status = 404 if problem.reason == "unknown" else 410
-        return render_template("me/join_unusable.html", problem=problem), status
+        signed_in = current_user.is_authenticated
+        mine = own_answer(db.session, invitation=problem.invitation, viewer=current_user) if signed_in else None
+        return render_template("me/join_unusable.html", problem=problem, mine=mine, code=code), status
     if not current_user.is_authenticated:
         return render_template("me/join.html", invitation=invitation, code=code, form=None)
     form = EmptyForm()

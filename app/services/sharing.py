@@ -50,12 +50,48 @@ USED_MESSAGE = "This invitation has already been used. Ask your counsellor for a
 
 
 class InvitationUnusable(DomainError):
-    """The code is unknown, cancelled, expired or already used; ``reason`` says which."""
+    """The code is unknown, cancelled, expired or already used; ``reason`` says which.
 
-    def __init__(self, reason: str, message: str):
+    ``invitation``: the invitation found, when there is one (cancelled, expired or used).
+    """
+
+    def __init__(self, reason: str, message: str, invitation: Invitation | None = None):
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.invitation = invitation
+
+
+@dataclass(frozen=True)
+class OwnAnswer:
+    """How the viewer answered an invitation they used themselves, and whether they still share."""
+
+    counsellor_name: str
+    answered_at: datetime
+    accepted: bool
+    sharing_now: bool  # a live link to that counsellor now (they may have stopped since, or shared again)
+
+
+def own_answer(session: Session, *, invitation: Invitation | None, viewer: User) -> OwnAnswer | None:
+    """The viewer's own answer to a used invitation (1 query); None if someone else used it, or nobody.
+
+    Someone who opens the link again after accepting must not be told that nothing is shared.
+    """
+    if invitation is None or invitation.used_at is None or invitation.used_by_id != viewer.id:
+        return None
+    live = session.scalar(
+        select(CounsellorLink.id).where(
+            CounsellorLink.counsellor_id == invitation.counsellor_id,
+            CounsellorLink.learner_id == viewer.id,
+            CounsellorLink.revoked_at.is_(None),
+        )
+    )
+    return OwnAnswer(
+        counsellor_name=invitation.counsellor.display_name,
+        answered_at=invitation.used_at,
+        accepted=bool(invitation.accepted),
+        sharing_now=live is not None,
+    )
 
 
 class SharingNotAllowed(DomainError):
@@ -121,13 +157,14 @@ def invitation_by_code(session: Session, *, code: str, secret_key: str, now: dat
     if invitation is None:
         raise InvitationUnusable("unknown", UNKNOWN_MESSAGE)
     if invitation.used_at is not None:
-        raise InvitationUnusable("used", USED_MESSAGE)
+        raise InvitationUnusable("used", USED_MESSAGE, invitation)
     if invitation.cancelled_at is not None:
-        raise InvitationUnusable(
-            "cancelled", "Your counsellor has cancelled this invitation. Ask your counsellor for a new code."
-        )
+        cancelled = "Your counsellor has cancelled this invitation. Ask your counsellor for a new code."
+        raise InvitationUnusable("cancelled", cancelled, invitation)
     if invitation.expires_at <= now:
-        raise InvitationUnusable("expired", "This invitation has expired. Ask your counsellor for a new one.")
+        raise InvitationUnusable(
+            "expired", "This invitation has expired. Ask your counsellor for a new one.", invitation
+        )
     return invitation
 
 

@@ -119,6 +119,43 @@ def test_used_expired_and_unknown_codes_get_clear_pages(client, app, course, cou
     assert count(app, CounsellorLink) == 1
 
 
+def test_opening_a_used_invitation_again_says_what_you_answered(
+    client, app, course, counsellor, learner, other_learner
+):
+    login(client, "casey@example.org")
+    accepted, declined = invite(client), invite(client)
+    log_in_as(client, "learner@example.org")
+    answer(client, accepted, "accept")
+    answer(client, declined, "decline")
+
+    page = client.get(f"/join/{accepted}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 410
+    assert "You have already answered this invitation" in text
+    assert "You are sharing your course progress with Casey Counsellor" in text
+    assert "Nothing has been shared" not in text
+    declined_text = client.get(f"/join/{declined}").get_data(as_text=True)
+    assert "You declined it on" in declined_text
+    assert "You are sharing your course progress with Casey Counsellor through another invitation" in declined_text
+
+    with app.app_context():
+        link_id = db.session.scalar(select(CounsellorLink.id))
+    stop = client.post(f"/me/sharing/{link_id}/stop", data={"csrf_token": csrf_token(client, "/me/")})
+    assert stop.status_code == 302
+    text = client.get(f"/join/{accepted}").get_data(as_text=True)
+    assert "You are not sharing your progress with Casey Counsellor now" in text
+    assert "Casey Counsellor cannot see your progress" in client.get(f"/join/{declined}").get_data(as_text=True)
+
+    # Anyone else is told only that it was used: not who used it, nor with whom they share.
+    log_in_as(client, "fred@example.org")
+    text = client.get(f"/join/{accepted}").get_data(as_text=True)
+    assert "This invitation has already been used" in text and "Casey Counsellor" not in text
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    text = client.get(f"/join/{accepted}").get_data(as_text=True)
+    assert "This invitation has already been used" in text and "Casey Counsellor" not in text
+    assert f"/auth/login?next=/join/{accepted}" in text
+
+
 def answer_status(client, code):
     token = csrf_token(client, "/me/")
     return client.post(f"/join/{code}", data={"csrf_token": token, "decision": "accept"}).status_code
