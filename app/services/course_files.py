@@ -23,6 +23,12 @@ from app.services.errors import CourseInvalid, Problem
 from app.services.markdown import MEDIA_PREFIX, markdown_images
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# What the columns hold (app/models/course.py): a draft or file over them is refused with a
+# problem named, never left to fail (or be cut short) when it is saved.
+SLUG_LONGEST = 80
+TITLE_LONGEST = 200
+# The lesson form's limit too: a lesson of more than ten hours is a typing slip.
+MOST_LESSON_MINUTES = 600
 COURSE_KEYS = {"slug", "title", "summary", "pass_mark", "modules", "misconceptions", "review", "help"}
 REVIEW_KEYS = {"reviewed_by", "reviewed_on", "next_review_on"}
 MODULE_KEYS = {"slug", "title", "lessons"}
@@ -138,7 +144,8 @@ class _Collector:
     def add(self, field_name: str, message: str) -> None:
         self.problems.append(Problem(self.file, field_name, message))
 
-    def text(self, data: dict, key: str, where: str, *, required: bool = True) -> str:
+    def text(self, data: dict, key: str, where: str, *, required: bool = True, longest: int | None = None) -> str:
+        """The text at ``key``, stripped; ``longest``: the most characters its column holds."""
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -147,7 +154,10 @@ class _Collector:
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             self.add(where + key, "must be text")
             return ""
-        return str(value).strip()
+        text = str(value).strip()
+        if longest is not None and len(text) > longest:
+            self.add(where + key, f"must be {longest} characters or fewer (it has {len(text)})")
+        return text
 
     def flag(self, data: dict, key: str, where: str, *, default: bool) -> bool:
         value = data.get(key, default)
@@ -187,7 +197,7 @@ class _Collector:
         return value
 
     def slug(self, data: dict, where: str) -> str:
-        value = self.text(data, "slug", where)
+        value = self.text(data, "slug", where, longest=SLUG_LONGEST)
         if value and not SLUG_PATTERN.match(value):
             self.add(where + "slug", f"{value!r} must be lower-case letters, digits and hyphens")
         return value
@@ -353,8 +363,8 @@ def _read_lesson(
 ) -> LessonSpec:
     c.unknown_keys(front, LESSON_KEYS, "")
     minutes = front.get("minutes")
-    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 1:
-        c.add("minutes", "must be a whole number of minutes, 1 or more")
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MOST_LESSON_MINUTES:
+        c.add("minutes", f"must be a whole number of minutes, from 1 to {MOST_LESSON_MINUTES}")
         minutes = 1
     quiz: list[QuestionSpec] = []
     raw_quiz = front.get("quiz", [])
@@ -373,7 +383,7 @@ def _read_lesson(
     _check_images(body, c, "body", media_names)
     return LessonSpec(
         slug=slug,
-        title=c.text(front, "title", ""),
+        title=c.text(front, "title", "", longest=TITLE_LONGEST),
         minutes=minutes,
         body=body.strip() + "\n",
         quiz=quiz,
@@ -392,6 +402,8 @@ def _read_misconceptions(raw: Any, c: _Collector) -> dict[str, MisconceptionSpec
         where = f"misconceptions.{code}."
         if not SLUG_PATTERN.match(str(code)):
             c.add(where.rstrip("."), "a code must be lower-case letters, digits and hyphens")
+        elif len(str(code)) > SLUG_LONGEST:
+            c.add(where.rstrip("."), f"a code must be {SLUG_LONGEST} characters or fewer")
         if not isinstance(texts, dict):
             c.add(where.rstrip("."), "needs learner and counsellor texts")
             continue
@@ -458,11 +470,15 @@ def _read_modules(raw: Any, c: _Collector) -> list[ModuleSpec]:
             lesson_slug = str(lesson_slug)
             if not SLUG_PATTERN.match(lesson_slug):
                 c.add(where + "lessons", f"{lesson_slug!r} must be lower-case letters, digits and hyphens")
+            elif len(lesson_slug) > SLUG_LONGEST:
+                c.add(where + "lessons", f"a lesson slug must be {SLUG_LONGEST} characters or fewer")
             else:
                 lesson_slugs.append(lesson_slug)
         modules.append(
             ModuleSpec(
-                slug=c.slug(raw_module, where), title=c.text(raw_module, "title", where), lesson_slugs=lesson_slugs
+                slug=c.slug(raw_module, where),
+                title=c.text(raw_module, "title", where, longest=TITLE_LONGEST),
+                lesson_slugs=lesson_slugs,
             )
         )
     return modules
@@ -532,7 +548,7 @@ def parse_course_data(
 
     spec = CourseSpec(
         slug=c.slug(raw, ""),
-        title=c.text(raw, "title", ""),
+        title=c.text(raw, "title", "", longest=TITLE_LONGEST),
         summary=c.text(raw, "summary", ""),
         pass_mark=float(pass_mark),
         modules=modules,

@@ -199,14 +199,30 @@ def test_bad_pass_mark_is_reported(tmp_path, pass_mark):
     assert "must be a number above 0 and at most 1" in problem.message
 
 
-@pytest.mark.parametrize("minutes", ["five", 2.5, 0, True, None])
-def test_non_integer_minutes_are_reported(tmp_path, minutes):
+@pytest.mark.parametrize("minutes", ["five", 2.5, 0, True, None, 601, 10**23])
+def test_minutes_that_are_not_a_whole_number_from_1_to_600_are_reported(tmp_path, minutes):
     lessons = default_lessons()
     lessons["three"]["front"]["minutes"] = minutes
 
     problem = only_problem(write_course(tmp_path, lessons=lessons))
 
-    assert problem == Problem("lessons/three.md", "minutes", "must be a whole number of minutes, 1 or more")
+    assert problem == Problem("lessons/three.md", "minutes", "must be a whole number of minutes, from 1 to 600")
+
+
+def test_titles_and_slugs_longer_than_their_columns_are_reported(tmp_path):
+    lessons = default_lessons()
+    lessons["three"]["front"]["title"] = "t" * 201
+    course = course_with(title="c" * 201)
+    course["modules"][0]["title"] = "m" * 201
+
+    problems = problems_in(write_course(tmp_path, course=course, lessons=lessons))
+
+    assert {(p.file, p.field) for p in problems} == {
+        ("lessons/three.md", "title"),
+        ("course.yaml", "title"),
+        ("course.yaml", "modules[1].title"),
+    }
+    assert all(p.message == "must be 200 characters or fewer (it has 201)" for p in problems)
 
 
 def test_every_problem_in_a_folder_is_reported_not_just_the_first(tmp_path):

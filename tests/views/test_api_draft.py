@@ -82,6 +82,33 @@ def test_a_lesson_changes_and_its_errors_point_at_its_fields(client, app, editor
     assert client.patch(f"{DRAFT}/lessons/nope", json={}, headers=editor).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("where", "change", "pointer"),
+    [
+        ("lesson", {"minutes": 10**23}, "#/minutes"),  # more than any integer column holds
+        ("lesson", {"minutes": 2**31}, "#/minutes"),
+        ("lesson", {"minutes": 601}, "#/minutes"),  # the lesson form's limit
+        ("lesson", {"title": "y" * 201}, "#/title"),  # lessons.title is 200 characters
+        ("course", {"title": "x" * 201}, "#/title"),
+    ],
+)
+def test_a_value_the_course_cannot_hold_is_refused_and_nothing_is_saved(client, app, editor, where, change, pointer):
+    url = DRAFT if where == "course" else f"{DRAFT}/lessons/{lesson_slugs(app)[0]}"
+    assert pointer in errors_of(client.patch(url, json=change, headers=editor))
+    draft = client.get(DRAFT, headers=editor)
+    assert draft.status_code == 200 and draft.get_json()["has_draft"] is False  # nothing half-saved
+    assert client.patch(url, json={"title": "Still editable"}, headers=editor).status_code == 200
+
+
+def test_the_longest_values_the_course_holds_are_kept(client, app, editor):
+    url = f"{DRAFT}/lessons/{lesson_slugs(app)[0]}"
+    response = client.patch(url, json={"minutes": 600, "title": "t" * 200}, headers=editor)
+    assert response.status_code == 200
+    front = response.get_json()["data"]["lessons"][lesson_slugs(app)[0]]["front"]
+    assert front["minutes"] == 600 and front["title"] == "t" * 200
+    assert client.post(PUBLISH, headers=editor).status_code == 201
+
+
 def test_publishing_makes_the_draft_what_learners_see(client, editor):
     version = client.get(f"/api/v1/courses/{COURSE_SLUG}").get_json()["version"]
     client.patch(DRAFT, json={"title": "Making Better Tea"}, headers=editor)
