@@ -175,6 +175,12 @@ def _idconverter2paramschema(converter: IdConverter) -> dict[str, Any]:
     return {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 
 
+# No change the API takes is nested more than a few levels (a draft's lesson: front, quiz, a
+# question, its choices, one choice); far deeper is no course, and only costs the checks.
+DEEPEST_BODY = 32
+TOO_DEEP = f"The JSON is nested too deeply: at most {DEEPEST_BODY} levels of objects and lists."
+
+
 def check_the_body() -> None:
     """A change must come as a JSON body (415 otherwise, 400 when empty), and hold only storable text.
 
@@ -189,19 +195,22 @@ def check_the_body() -> None:
         raise ApiError(415, "Send the change as JSON, with “Content-Type: application/json”.")
     if not request.content_length and not request.get_data():
         raise ApiError(400, "Send a JSON object with the fields to change.")
-    body = request.get_json(silent=True)  # None for a body that is not JSON: the view's arguments say so
-
-    def bad(value: Any) -> bool:
+    try:
+        body = request.get_json(silent=True)  # None for a body that is not JSON: the view's arguments say so
+    except RecursionError:  # the parser gives up on thousands of nested brackets; silent= covers only ValueError
+        raise ApiError(400, TOO_DEEP) from None
+    # Looked through without recursion, so no depth of nesting the parser takes can overflow the stack.
+    waiting: list[tuple[Any, int]] = [(body, 0)]
+    while waiting:
+        value, depth = waiting.pop()
         if isinstance(value, str):
-            return "\x00" in value or _has_surrogate(value)
-        if isinstance(value, dict):
-            return any(bad(key) or bad(item) for key, item in value.items())
-        if isinstance(value, list):
-            return any(bad(item) for item in value)
-        return False
-
-    if bad(body):
-        raise ApiError(400, "Text in the request may not contain NUL characters or unpaired surrogates.")
+            if "\x00" in value or _has_surrogate(value):
+                raise ApiError(400, "Text in the request may not contain NUL characters or unpaired surrogates.")
+        elif isinstance(value, dict | list):
+            if depth >= DEEPEST_BODY:
+                raise ApiError(400, TOO_DEEP)
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            waiting.extend((item, depth + 1) for item in items)
 
 
 def _has_surrogate(text: str) -> bool:

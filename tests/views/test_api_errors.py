@@ -116,6 +116,23 @@ def test_text_no_database_can_store_is_400(client, app, course, text):
     assert_problem(response, 400)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[" * 5000 + "]" * 5000,  # deeper than the JSON parser goes
+        '{"title": ' + "[" * 900 + "]" * 900 + "}",  # parsed, but far deeper than any change
+    ],
+    ids=["past-the-parser", "past-the-checks"],
+)
+def test_json_nested_too_deeply_is_a_400_problem(client, app, course, body):
+    admin = create_user(app, "admin@example.org", role=Role.ADMIN)
+    token = bearer(make_token(app, admin, "write:draft"))
+    response = client.patch(
+        f"/api/v1/courses/{COURSE_SLUG}/draft", data=body, content_type="application/json", headers=token
+    )
+    assert "nested too deeply" in assert_problem(response, 400)["detail"]
+
+
 def test_bad_json_is_a_400_problem(client, app, course):
     admin = create_user(app, "admin@example.org", role=Role.ADMIN)
     token = bearer(make_token(app, admin, "write:draft"))
