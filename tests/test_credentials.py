@@ -174,6 +174,22 @@ def test_the_download_is_not_cached_and_the_public_documents_are(app, client, co
         assert anonymous.get(url).headers["Cache-Control"].startswith("public")
 
 
+def test_only_the_status_lists_a_certificate_can_be_on_are_served(app, client, course, learner):
+    from app.credentials.status_list import LIST_SIZE
+
+    def status(number) -> int:
+        return client.get(f"/credentials/status/{number}").status_code
+
+    assert status(0) == 200  # the first list, even before any certificate
+    assert [status(n) for n in (1, 2, 16383, 99999999999, 10**30)] == [404] * 5
+    code = give_certificate(app, learner)
+    with app.app_context():
+        # A certificate far along the table, as after many issued: its list, and the ones before it, exist.
+        db.session.query(Certificate).filter_by(code=code).update({"id": 2 * LIST_SIZE + 7})
+        db.session.commit()
+    assert [status(n) for n in (0, 1, 2, 3, 10**30)] == [200, 200, 200, 404, 404]
+
+
 def test_the_did_document_publishes_the_configured_key(app, client):
     from app.credentials.keys import SigningKey
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, json
+from flask import Blueprint, Response, abort, json
 
 from app.credentials import issuing
+from app.credentials.status_list import list_in_use
 from app.extensions import db
 
 bp = Blueprint("credentials", __name__)
@@ -29,5 +30,9 @@ def did_document():
 
 @bp.get("/credentials/status/<int:list_number>")
 def status_list(list_number: int):
-    """A signed Bitstring Status List: which certificates are revoked (a set bit), as of now."""
+    """A signed Bitstring Status List: which certificates are revoked (a set bit), as of now.
+
+    A list no certificate can be on yet is not found (404), however large its number."""
+    if not list_in_use(db.session, list_number):
+        abort(404)
     return _json(issuing.status_list_credential(db.session, list_number), "application/vc+ld+json")

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import gzip
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.credentials.multibase import base64url_encode
 from app.models import Certificate
+from app.parsing import ID_MAX
 
 # The specification's minimum length (16 KiB of bits), which hides any one holder in the crowd.
 LIST_SIZE = 131072
+LAST_LIST = ID_MAX // LIST_SIZE  # the list of the largest id a certificate can have
 
 
 def status_position(certificate_id: int) -> tuple[int, int]:
@@ -36,6 +38,18 @@ def encode_bits(clear: set[int]) -> str:
         bits[index // 8] &= ~(0x80 >> (index % 8)) & 0xFF
     # mtime=0: the same list always encodes (and so signs) to the same bytes.
     return base64url_encode(gzip.compress(bytes(bits), mtime=0))
+
+
+def list_in_use(session: Session, list_number: int) -> bool:
+    """Whether list ``list_number`` can hold a certificate issued so far: the first always, a later
+    one once an id has reached it (1 query). Any other number is no list: asking for one must
+    not make the site sign lists nobody is on."""
+    if list_number == 0:
+        return True
+    if not 0 < list_number <= LAST_LIST:  # past the largest id the table can hold
+        return False
+    highest = session.scalar(select(func.max(Certificate.id)))
+    return highest is not None and highest // LIST_SIZE >= list_number
 
 
 def valid_indexes(session: Session, list_number: int) -> set[int]:
