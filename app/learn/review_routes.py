@@ -98,7 +98,7 @@ def review(course_slug: str):
 def review_result(course_slug: str, submission_key: str):
     """Show the feedback on one review page's answers (the learner's own only) and what comes next."""
     course = _course_or_404(course_slug)
-    if not SUBMISSION_KEY_PATTERN.match(submission_key):
+    if not SUBMISSION_KEY_PATTERN.fullmatch(submission_key):
         abort(404)
     answers = review_answers_for(
         db.session, user_id=current_user.id, course_id=course.id, submission_key=submission_key

@@ -244,7 +244,7 @@ def _quiz_input_refused(
     if problem.tampered:
         return _quiz_page(outline, entry, fresh_submission_key(), error=problem, status=400)
     # Nothing was recorded: the same key shows the choices in the same order again.
-    submission_key = sent_key if SUBMISSION_KEY_PATTERN.match(sent_key) else fresh_submission_key()
+    submission_key = sent_key if SUBMISSION_KEY_PATTERN.fullmatch(sent_key) else fresh_submission_key()
     return _quiz_page(outline, entry, submission_key, error=problem, chosen=answers)
 
 

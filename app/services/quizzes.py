@@ -37,7 +37,7 @@ from app.services.pass_rule import is_pass
 from app.services.progress import lesson_note_opened, lesson_record_completion
 from app.services.xapi import xapi_quiz_submitted, xapi_records
 
-SUBMISSION_KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
+SUBMISSION_KEY_PATTERN = re.compile(r"[0-9a-f]{32}")  # whole: fullmatch, as "$" would let a newline follow
 
 # What a submission is graded against: the live questions as models (quiz_questions) or as the
 # plain values the quiz page's POST keeps per course version (live_questions.graded_questions).
@@ -333,7 +333,7 @@ def quiz_submit_attempt(
     submission key decides, under any concurrency), and the recorded one is read then.
     Commits once. Raises QuizInputError before recording anything if the input is bad.
     """
-    if not SUBMISSION_KEY_PATTERN.match(submission_key or ""):
+    if not SUBMISSION_KEY_PATTERN.fullmatch(submission_key or ""):
         raise QuizInputError("This submission is missing its form key; reload the quiz and try again.", tampered=True)
     try:
         if not questions:

@@ -347,7 +347,7 @@ def review_submit(
     foreign choices or several choices for a single-answer question; otherwise naming the
     questions left unanswered. Sending the same key again returns the answers already recorded.
     """
-    if not SUBMISSION_KEY_PATTERN.match(submission_key or ""):
+    if not SUBMISSION_KEY_PATTERN.fullmatch(submission_key or ""):
         raise QuizInputError("This submission is missing its form key; reload the page and try again.", tampered=True)
     if _already_recorded(session, user_id=learner.id, submission_key=submission_key):
         return ReviewResult(submission_key, newly_recorded=False)

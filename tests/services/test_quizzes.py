@@ -166,10 +166,13 @@ def test_unanswered_questions_are_named(tiny):
         check_answers(questions, {})
 
 
-def test_a_bad_submission_key_is_refused(session, tiny):
+@pytest.mark.parametrize("key", ["x' OR 1=1", "0" * 32 + "\n", "0" * 31, "0" * 33, "A" * 32])
+def test_a_bad_submission_key_is_refused(session, tiny, key):
+    """Only 32 lower-case hex digits: a key with a newline after them would be a second key
+    for the same form, and record its answers twice."""
     user, lesson, questions = tiny
     with pytest.raises(QuizInputError):
-        submit(session, user, lesson, questions, {q.id: right(q) for q in questions}, key="x' OR 1=1")
+        submit(session, user, lesson, questions, {q.id: right(q) for q in questions}, key=key)
     assert count(session, QuizAttempt) == 0
 
 
