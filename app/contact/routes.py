@@ -69,13 +69,21 @@ def _contact_detail_key() -> str:
     return f"contact:detail:{digest.hexdigest()}"
 
 
+def _request_recorded(response) -> bool:
+    """Whether the POST recorded a request (the redirect to "sent"): only those count against the
+    limits. A form sent back with a mistake to mend records and mails nothing, and counting it
+    locked out someone who took a few tries, or everyone behind one clinic's address."""
+    return response.status_code == 302
+
+
 @bp.route("/contact", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_CONTACT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_CONTACT"], methods=["POST"], deduct_when=_request_recorded)
 @limiter.limit(
     lambda: current_app.config["RATELIMIT_CONTACT_ACCOUNT"],
     methods=["POST"],
     key_func=_signed_in_account,
     exempt_when=lambda: not current_user.is_authenticated,  # visitors are counted by address above
+    deduct_when=_request_recorded,
 )
 # So nobody can have the clinic's acknowledgements sent to a stranger's inbox over and over.
 @limiter.limit(
@@ -83,6 +91,7 @@ def _contact_detail_key() -> str:
     methods=["POST"],
     key_func=_contact_detail_key,
     exempt_when=lambda: not _contact_detail(),
+    deduct_when=_request_recorded,
 )
 def request_form():
     """Show the clinic's details and the request form; record a request (POST) and announce it by e-mail."""

@@ -194,6 +194,18 @@ def test_one_address_is_limited(limited):
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
 
 
+def test_forms_sent_back_with_a_mistake_do_not_count_against_the_limits(limited):
+    create_user(limited, "learner@example.org")
+    client = limited.test_client()
+    login(client)
+    mistakes = [ask(client, contact_by="phone", phone="not a number", topic="other").status_code for _ in range(6)]
+    assert mistakes == [400] * 6
+    # Each limit (3 per address, 2 per account and per number) still has all its requests left.
+    assert ask(client, contact_by="phone", phone="07700 900001", topic="other").status_code == 302
+    assert ask(client, contact_by="phone", phone="07700 900002", topic="other").status_code == 302
+    assert ask(client, contact_by="phone", phone="07700 900003", topic="other").status_code == 429
+
+
 def test_one_account_and_one_phone_number_are_limited_across_addresses(limited):
     create_user(limited, "learner@example.org")
     client = limited.test_client()
