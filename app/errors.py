@@ -17,9 +17,10 @@ reads nothing from the database, and any error page that fails to render falls b
 from __future__ import annotations
 
 import sqlite3
+from urllib.parse import urlsplit
 
 import psycopg
-from flask import Flask, current_app, g, redirect, render_template
+from flask import Flask, current_app, g, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy import exc as sqlalchemy_exc
@@ -80,16 +81,20 @@ def is_connection_error(error: BaseException) -> bool:
     return False
 
 
-def render_error(status: int, detail: str | None = None):
-    """Render the error page for a status code (a problem document for the API)."""
-    title, message = MESSAGES.get(status, MESSAGES[500])
-    message = detail or message
+def render_error(status: int, detail: str | None = None, *, title: str | None = None, back: str | None = None):
+    """Render the error page for a status code (a problem document for the API).
+
+    ``title`` and ``detail`` replace the status's own words; ``back``: a page of this site to
+    offer going back to.
+    """
+    default_title, message = MESSAGES.get(status, MESSAGES[500])
+    title, message = title or default_title, detail or message
     if is_api_request():
         return problem_response(status, message), status
     if status == 503:
         return _render_unavailable(status, title, message), status
     try:
-        return render_template("errors/error.html", status=status, title=title, message=message), status
+        return render_template("errors/error.html", status=status, title=title, message=message, back=back), status
     except Exception as failure:  # noqa: BLE001 - the error page itself must not fail
         current_app.logger.exception("The error page for %s could not be rendered", status)
         _rollback()
@@ -120,6 +125,25 @@ def _rollback() -> None:
         current_app.logger.exception("Rollback failed")
 
 
+FORM_NOT_SENT = (
+    "The page had been open a long time, you were logged out meanwhile, or the form came from another "
+    "site, so nothing was saved. Go back to the page and send the form again; you may be asked to log in first, "
+    "and anything you had typed or chosen will need doing again."
+)
+
+
+def _page_the_form_was_on() -> str | None:
+    """The page of this site the refused form was sent from (its Referer, which the Referrer-Policy
+    sends for this site's pages only), as a path and query; None when it is not known or not ours."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def redirect_to_saved(location: str):
     """Redirect to what the request has just committed (a quiz attempt), and keep to it.
 
@@ -146,9 +170,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        return render_error(
-            400, "This form had expired or was sent from elsewhere. Please reload the page and try again."
-        )
+        # Back to the page the form was on, where it can be sent again: a page that needs a login
+        # asks for one first and then comes back, so this helps whether or not they are still logged in.
+        return render_error(400, FORM_NOT_SENT, title="This form was not sent", back=_page_the_form_was_on())
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

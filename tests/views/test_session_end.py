@@ -4,7 +4,9 @@ Each test saves the session and remember-me cookies from a browser's cookie jar 
 action, then replays them on fresh clients, over HTTP with CSRF on.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import event, select
@@ -108,6 +110,31 @@ def test_log_out_everywhere_needs_the_csrf_token(app, learner, course):
     browser = logged_in_browser(app)
     assert browser.post("/me/logout-everywhere").status_code == 400
     assert signed_in(browser)
+
+
+def test_a_quiz_sent_after_the_session_ended_says_so_and_leads_back_through_the_login(app, learner, course):
+    from tests.conftest import lesson_slugs, quiz_form
+
+    client = app.test_client()
+    assert login(client).status_code == 302
+    url = f"/courses/{course}/lessons/{lesson_slugs(app)[0]}/quiz"
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    key = re.search(r'name="submission_key" type="hidden" value="([^"]*)"', page).group(1)
+    client.delete_cookie("session")  # logged out meanwhile (another tab, an idle day)
+    form = {**quiz_form(app, lesson_slugs(app)[0]), "csrf_token": token, "submission_key": key}
+
+    refused = client.post(url, data=form, headers={"Referer": f"http://localhost{url}"})
+
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "This form was not sent" in text and "you may be asked to log in first" in text
+    assert f'<a class="button" href="{url}">Back to the page</a>' in text
+    back = client.get(url)
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/auth/login?next={quote(url, safe='')}")
+    # A Referer from elsewhere is no page to send anyone back to.
+    elsewhere = client.post(url, data=form, headers={"Referer": f"https://elsewhere.example{url}"})
+    assert elsewhere.status_code == 400 and "Back to the page" not in elsewhere.get_data(as_text=True)
 
 
 def test_a_password_reset_ends_every_earlier_session(app, learner, course):
