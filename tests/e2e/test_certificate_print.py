@@ -63,3 +63,18 @@ def test_both_certificate_pages_print_on_one_page_without_the_site_around_them(p
     assert "This certificate is valid" in check and "Pat Printer" in check and code in check
     for words in SITE_CHROME:
         assert words not in check, words
+
+
+def test_on_a_phone_each_fact_sits_under_its_label_at_the_full_width(page, app, course):
+    """Beside their labels, the code and the address to check it at got a few characters a line."""
+    create_user(app, EMAIL, name="Pat Printer")
+    log_in(page, EMAIL, PASSWORD)
+    finish_the_course(app, EMAIL)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/courses/{course}/certificate")
+    facts = page.locator(".certificate-facts")
+    width = facts.bounding_box()["width"]
+    for label, value in zip(facts.locator("dt").all(), facts.locator("dd").all(), strict=True):
+        label_box, value_box = label.bounding_box(), value.bounding_box()
+        assert value_box["y"] >= label_box["y"] + label_box["height"] - 1  # under it, not beside it
+        assert value_box["width"] >= width - 1
