@@ -49,3 +49,16 @@ def test_the_quiz_page_and_its_post_share_one_url(learner_client, app, course):
     url = f"/courses/{course}/lessons/{first}/quiz"
     assert learner_client.get(url).status_code == 200
     assert learner_client.put(url).status_code == 405
+
+
+def test_a_pass_says_it_opened_the_next_lesson_only_when_it_did(learner_client, app, course):
+    first = lesson_slugs(app)[0]
+    passed = learner_client.get(submit_quiz(learner_client, first, quiz_form(app, first)).headers["Location"])
+    assert "The next lesson is now open." in passed.get_data(as_text=True)
+
+    again = learner_client.get(submit_quiz(learner_client, first, quiz_form(app, first)).headers["Location"])
+    text = again.get_data(as_text=True)
+    assert "You had passed this quiz before" in text and "the next lesson was already open" in text
+    assert "is now open" not in text
+    # The first pass's own page still says what it did.
+    assert "The next lesson is now open." in learner_client.get(passed.request.path).get_data(as_text=True)
