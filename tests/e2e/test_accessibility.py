@@ -241,7 +241,7 @@ def reminders_unsubscribe(page, app, spec):
 def review_nothing_due(page, app, spec):
     quiz_result_failed(page, app, spec)
     page.goto(f"/courses/{spec.slug}/review")
-    expect(page.get_by_text(re.compile(r"^Nothing to review now; next review on "))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Your next question comes back on "))).to_be_visible()
 
 
 def review_due(page, app, spec):

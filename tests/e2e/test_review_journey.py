@@ -51,7 +51,7 @@ def test_mistakes_come_back_for_review(page, app, course_spec):
     answer_quiz(page, first, wrong_choices)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Not passed yet")
     page.goto(review_url)
-    expect(page.get_by_text(re.compile(r"^Nothing to review now; next review on "))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Your next question comes back on "))).to_be_visible()
 
     # Days later: the course page and /me/ say how many are due, and link to them.
     make_reviews_due(app)

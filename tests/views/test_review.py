@@ -57,11 +57,11 @@ def wrong_first_lesson(client, app) -> str:
 
 def test_nothing_due_says_when_the_next_review_is(learner_client, app):
     page = learner_client.get(REVIEW).get_data(as_text=True)
-    assert "Nothing to review now" in page and "next review on" not in page
+    assert "Nothing to review now" in page and "next question comes back" not in page
     wrong_first_lesson(learner_client, app)
     page = learner_client.get(REVIEW).get_data(as_text=True)
     # Mistakes come back a day later, not at once.
-    assert "Nothing to review now; next review on" in page
+    assert "Nothing to review now" in page and "Your next question comes back on" in page
     assert 'name="shown"' not in page
     assert "to review" not in learner_client.get(f"/courses/{COURSE_SLUG}/").get_data(as_text=True)
 
@@ -183,3 +183,12 @@ def test_retired_questions_are_not_reviewed(learner_client, app):
     assert str(retired_id) not in fields["shown"] and len(fields["shown"]) == 2
     assert "2 questions to review" in learner_client.get(f"/courses/{COURSE_SLUG}/").get_data(as_text=True)
     del page
+
+
+def test_a_result_with_mistakes_says_they_come_back_for_review(learner_client, app):
+    first = lesson_slugs(app)[0]
+    failed = submit_quiz(learner_client, first, quiz_form(app, first, right=False))
+    wrong = learner_client.get(failed.headers["Location"])
+    assert f'come back in <a href="{REVIEW}">your review</a> from tomorrow' in wrong.get_data(as_text=True)
+    right = learner_client.get(submit_quiz(learner_client, first, quiz_form(app, first)).headers["Location"])
+    assert "your review</a>" not in right.get_data(as_text=True)  # nothing wrong, nothing comes back
