@@ -44,6 +44,7 @@ TITLES = {
     "contact_request_actions_i_took": "What you did to contact requests, as clinic staff",
     "learning_record_store_id": "The random id the learning record store knows you by",
     "learning_record_store_waiting": "Learning records not yet sent to the learning record store",
+    "lms_links": "Your accounts on other learning sites that open this course (LTI)",
 }
 # Labels whose name alone would read oddly; the others are made from the field name.
 LABELS = {
@@ -106,6 +107,8 @@ def readable(value: Any, zone: ZoneInfo) -> str:
         return "None"
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    if isinstance(value, float):  # a review card's stability, say: two decimals say all a reader can use
+        return f"{value:.2f}".rstrip("0").rstrip(".")
     if isinstance(value, str) and _ISO_UTC.fullmatch(value):
         return format_datetime(datetime.fromisoformat(value), zone)
     if isinstance(value, dict):
