@@ -18,9 +18,9 @@ from app.models import Course, Role
 from app.models.types import as_utc
 from app.services.accounts import user_create
 from app.services.analytics import snapshot_refresh
+from app.services.authoring import import_from_files
 from app.services.course_export import course_export_files, course_files_zip
 from app.services.course_files import load_course, load_course_zip
-from app.services.course_import import course_import
 from app.services.course_quality import course_warnings
 from app.services.default_course import IMPORT_A_COURSE_FIRST, course_or_default
 from app.services.errors import CourseInvalid, ValidationError
@@ -68,7 +68,7 @@ def courses_import(path: Path) -> None:
     """Import a course folder or an exported .zip: create what is new, update what changed, keep all progress."""
     try:
         spec = load_course_zip(path.read_bytes()) if path.suffix == ".zip" and path.is_file() else load_course(path)
-        report = course_import(db.session, spec)
+        report = import_from_files(db.session, spec)
     except CourseInvalid as error:
         _echo_problems(error, path)
         raise SystemExit(1) from None

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
-from app.models import Course, Lesson, LessonProgress, User
+from app.models import Course, CoursePublication, Lesson, LessonProgress, User
 from tests.conftest import FACTORY_COURSE_DIR, PASSWORD, factory_course_spec, login
 from tests.factories import COURSE, default_lessons, write_course
 
@@ -87,6 +87,11 @@ def test_import_twice_second_run_says_nothing_changed(app, runner):
     assert second.exit_code == 0, second.output
     assert second.output == f"{spec.slug}: already up to date, nothing changed.\n"
     assert row_count(app, Lesson) == len(spec.lessons)
+    # The first import is a version in the course's history (nobody published it: the files did);
+    # the second changed nothing and adds none.
+    with app.app_context():
+        [publication] = db.session.scalars(select(CoursePublication)).all()
+        assert publication.from_files and publication.published_by_id is None and publication.data
 
 
 def test_import_of_a_broken_course_fails_and_writes_nothing(app, runner, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Text
+from sqlalchemy import JSON, ForeignKey, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
@@ -50,6 +50,10 @@ class CoursePublication(Model):
     restored_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("course_publications.id", ondelete="SET NULL"), nullable=True
     )
+    # Imported from the course's files on the server (``flask courses import``), not published
+    # from a draft by an admin: nobody published it, which a NULL ``published_by_id`` alone
+    # (also left by a deleted account) cannot say.
+    from_files: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class AnalyticsSnapshot(Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -132,6 +133,33 @@ def test_after_an_import_from_files_no_version_is_marked_as_what_learners_see(se
 
     assert not history.newest_is_live
     assert all(entry.restorable for entry in history.entries)
+
+
+def test_an_import_from_files_is_in_the_history_and_the_first_publish_can_be_undone(session, course_row):
+    """The course as imported is a version in the history: restoring it undoes the first publication."""
+    assert authoring.import_from_files(session, load_course(FACTORY_COURSE_DIR)).changed is False
+    [imported] = authoring.publication_history(session, course=course_row).entries  # none was restorable yet
+    assert imported.from_files and imported.published_by is None and imported.is_live
+
+    publish_body(session, course_row, "Version one.", user_id=make_admin(session))
+    newest, imported = authoring.publication_history(session, course=course_row).entries
+    assert not newest.from_files and newest.published_by == "Ada Admin" and newest.is_live
+    assert imported.from_files and imported.restorable
+
+    publication = session.get(CoursePublication, imported.id)
+    authoring.publication_restore(
+        session, course=course_row, publication=publication, user_id=None, zone=ZoneInfo("Europe/London")
+    )
+    assert published_data(session, course_row) == session.get(CoursePublication, imported.id).data
+
+
+def test_an_import_that_changes_nothing_adds_nothing_once_a_version_can_be_restored(session, course_row):
+    publish_body(session, course_row, "Version one.")
+    authoring.import_from_files(session, load_course(FACTORY_COURSE_DIR))  # back to the files' text: a change
+    authoring.import_from_files(session, load_course(FACTORY_COURSE_DIR))  # nothing new
+    entries = authoring.publication_history(session, course=course_row).entries
+    assert [entry.from_files for entry in entries] == [True, False]
+    assert entries[0].is_live and entries[0].changes == [f"Lesson “{SPEC.lessons[FIRST].title}”: text changed"]
 
 
 def test_another_courses_publication_is_not_found(session, course_row):

@@ -65,6 +65,19 @@ def test_history_lists_each_publication_and_offers_the_earlier_ones(admin, app):
     assert f'href="{HISTORY}"' in admin.get("/author/").get_data(as_text=True)
 
 
+def test_the_course_as_imported_from_files_is_a_version_to_go_back_to(admin, app):
+    with app.app_context():
+        authoring.import_from_files(db.session, SPEC)  # as `flask courses import` on a deploy
+        db.session.remove()
+    published = publish_body(app, "Version one.")
+
+    page = admin.get(HISTORY).get_data(as_text=True)
+
+    imported = page.split('id="publication-', 2)[2]  # the older entry
+    assert "Imported from the course files on the server." in imported and "Published by" not in imported
+    assert f'href="{restore_url(published)}"' not in page and f'href="{restore_url(published - 1)}"' in page
+
+
 def test_a_publication_from_before_copies_is_shown_and_why_it_cannot_be_restored(admin, app):
     with app.app_context():
         course = course_by_slug(db.session, SPEC.slug)

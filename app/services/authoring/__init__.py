@@ -80,6 +80,7 @@ from app.services.authoring.publishing import (
     PublishPreview,
     course_overviews,
     data_preview,
+    import_from_files,
     last_publication,
     order_changes,
     publish,
@@ -89,6 +90,7 @@ from app.services.authoring.publishing import (
 )
 
 __all__ = [
+    "import_from_files",
     "CannotRestore",
     "PublicationEntry",
     "PublicationHistory",

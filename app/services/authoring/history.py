@@ -67,6 +67,8 @@ class PublicationEntry:
     changes: list[str]
     has_snapshot: bool
     restored_from_id: int | None
+    # Imported from the course's files on the server, not published from a draft by anybody.
+    from_files: bool = False
     # When it restored an earlier publication: when that one was published (None if unknown).
     restored_from_at: datetime | None = None
     # Learners see this version now: the newest publication when the live course matches its
@@ -127,6 +129,7 @@ def publication_history(session: Session, *, course: Course) -> PublicationHisto
             CoursePublication.summary,
             CoursePublication.data.is_not(None),
             CoursePublication.restored_from_id,
+            CoursePublication.from_files,
         )
         .outerjoin(User, User.id == CoursePublication.published_by_id)
         .where(CoursePublication.course_id == course.id)
@@ -140,6 +143,7 @@ def publication_history(session: Session, *, course: Course) -> PublicationHisto
             changes=_changes(row[3], row[4]),
             has_snapshot=bool(row[5]),
             restored_from_id=row[6],
+            from_files=bool(row[7]),
         )
         for row in rows
     ]

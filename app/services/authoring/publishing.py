@@ -238,6 +238,46 @@ def publish_data(
     return publication
 
 
+IMPORTED_HEADLINE = "Imported from the course files."
+
+
+def import_from_files(session: Session, spec: CourseSpec) -> ImportReport:
+    """Import a course from its files (``flask courses import``) and record it in the course's
+    publication history, as publishing a draft does; commits, or rolls back on any error.
+
+    Recorded when the import changed the course, and also when the history has no version an
+    admin could restore (a new course, or one imported before imports were recorded): so the
+    version learners see is always in the history, and the first publication from a draft can
+    be undone by restoring the imported one.
+    """
+    try:
+        report = course_import_unsaved(session, spec)
+        course = session.scalars(select(Course).where(Course.slug == spec.slug)).one()
+        restorable = session.scalar(
+            select(CoursePublication.id)
+            .where(CoursePublication.course_id == course.id, CoursePublication.data.is_not(None))
+            .limit(1)
+        )
+        if report.changed or restorable is None:
+            session.expire_all()  # read back what the import wrote, new rows with their ids (as publish_data)
+            session.add(
+                CoursePublication(
+                    course_id=course.id,
+                    published_by_id=None,
+                    from_files=True,
+                    summary=f"{IMPORTED_HEADLINE}\n{_summary(report, [])}\n"
+                    + "".join(f"- {change}\n" for change in report.changes),
+                    data=cast(dict, published_data(session, course)),
+                    changes=report.changes,
+                )
+            )
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return report
+
+
 def quality_warnings(session: Session, *, course: Course, preview: PublishPreview) -> list[Problem]:
     """The quality warnings of the valid draft in ``preview``, or else of the published course."""
     if preview.spec is not None:
