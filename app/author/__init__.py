@@ -3,9 +3,10 @@
 Guarded once, here: every route needs an admin account.
 """
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort
 from flask_login import current_user
 
+from app.extensions import login_manager
 from app.permissions import can_author
 
 bp = Blueprint("author", __name__, url_prefix="/author")
@@ -15,7 +16,8 @@ bp = Blueprint("author", __name__, url_prefix="/author")
 def require_admin():
     """Every route in this blueprint needs an admin account."""
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        # As @login_required does: to the login page and back, with its "Please log in" message.
+        return login_manager.unauthorized()
     if not can_author(current_user):
         abort(403)
     return None

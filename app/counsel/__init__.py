@@ -1,8 +1,9 @@
 """The counsellor's area: dashboard, one client, invitations, the clinic's contact requests. Guarded once, here."""
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort
 from flask_login import current_user
 
+from app.extensions import login_manager
 from app.permissions import can_counsel
 
 bp = Blueprint("counsel", __name__, url_prefix="/counsel")
@@ -12,7 +13,8 @@ bp = Blueprint("counsel", __name__, url_prefix="/counsel")
 def require_counsellor():
     """Every route in this blueprint needs a counsellor (or admin) account."""
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        # As @login_required does: to the login page and back, with its "Please log in" message.
+        return login_manager.unauthorized()
     if not can_counsel(current_user):
         abort(403)
     return None

@@ -1,5 +1,7 @@
 """Accounts over HTTP with CSRF on: log in (remember me), log out, safe redirects."""
 
+from urllib.parse import quote
+
 import pytest
 from sqlalchemy import select
 
@@ -161,3 +163,12 @@ def test_the_session_cookie_carries_no_hash_of_the_address_and_browser(client, a
         serializer = app.session_interface.get_signing_serializer(app)
     values = serializer.loads(client.get_cookie("session").value)
     assert values["_user_id"] and "_id" not in values
+
+
+@pytest.mark.parametrize("area", ["/me/", "/counsel/", "/author/"])
+def test_every_area_sends_a_visitor_to_log_in_saying_why_and_back(client, app, course, area):
+    response = client.get(area)
+    assert response.status_code == 302
+    login_page = client.get(response.headers["Location"])
+    assert "Please log in to continue." in login_page.get_data(as_text=True)
+    assert response.headers["Location"] == f"/auth/login?next={quote(area, safe='')}"
