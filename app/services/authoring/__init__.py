@@ -90,7 +90,6 @@ from app.services.authoring.publishing import (
 )
 
 __all__ = [
-    "import_from_files",
     "CannotRestore",
     "PublicationEntry",
     "PublicationHistory",
@@ -137,6 +136,7 @@ __all__ = [
     "draft_lesson_order",
     "draft_question",
     "draft_review",
+    "import_from_files",
     "last_publication",
     "lesson_add",
     "lesson_move",
