@@ -83,6 +83,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from app.credentials import issuing as credentials
     from app.permissions import TEMPLATE_GLOBALS
     from app.question_kinds import KINDS
+    from app.services.markdown import phone_links
     from app.template_urls import remembered_url_for
 
     parsing.register(app)  # before the blueprints: their routes use <id:...>
@@ -106,5 +107,6 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     page_fragments.register(app)  # the parts of learner pages drawn once per course content
     app.jinja_env.globals["question_kinds"] = KINDS  # how each kind of question is rendered
+    app.jinja_env.filters["phone_links"] = phone_links  # feedback's numbers tap-to-call, as lessons' are
     app.jinja_env.globals["url_for"] = remembered_url_for(app)  # after every blueprint's url_defaults
     return app

@@ -11,6 +11,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
+from markupsafe import Markup, escape
 
 # Phone numbers as UK readers write them: 0300 123 1110, 020 7946 0000, 07700 900123, the short
 # lines 116 123 and 116 117, and 999, 111 (or "NHS 111", linked whole) and 112 standing alone.
@@ -49,6 +50,20 @@ def _phone_links(state) -> None:
             if start < len(text):
                 children.append(_text_token(text[start:]))
         block.children = children
+
+
+def phone_links(text: str) -> Markup:
+    """Plain text (a quiz choice's feedback, an explanation) as HTML, escaped, with each phone
+    number a tap-to-call (or tap-to-text) link, as lesson text has them (``_phone_links``)."""
+    parts, start = [], 0
+    for match in _PHONE.finditer(text):
+        number = match.group(0)
+        scheme = "sms:" if match.group("sms") else "tel:"
+        link = Markup('<a href="{}">{}</a>').format(scheme + re.sub(r"\D", "", number), number)
+        parts += [escape(text[start : match.start()]), link]
+        start = match.end()
+    parts.append(escape(text[start:]))
+    return Markup("").join(parts)
 
 
 def _text_token(content: str):
