@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Role, User
+from app.models.types import as_utc
 from app.services.errors import EmailTaken, ValidationError
 from app.services.user_sessions import user_sessions_end_all
 
@@ -161,8 +162,16 @@ RESET_SALT = "password-reset"
 
 
 def password_reset_token(user: User, *, secret_key: str) -> str:
-    """A signed token for a reset link; it names the account and its current session version."""
-    return URLSafeTimedSerializer(secret_key, salt=RESET_SALT).dumps({"user": user.id, "version": user.session_version})
+    """A signed token for a reset link; it names the account (its id and when it was made) and its
+    current session version."""
+    payload = {"user": user.id, "since": _made_at(user), "version": user.session_version}
+    return URLSafeTimedSerializer(secret_key, salt=RESET_SALT).dumps(payload)
+
+
+def _made_at(user: User) -> str:
+    """When the account was made, as a token records it: with its id, this names one account for
+    good. An id alone can name a later one: SQLite gives a deleted account's id to the next."""
+    return as_utc(user.created_at).isoformat()
 
 
 def password_reset_user(session: Session, *, token: str, secret_key: str, max_age: int) -> User | None:
@@ -178,6 +187,8 @@ def password_reset_user(session: Session, *, token: str, secret_key: str, max_ag
         return None
     user = session.get(User, data["user"])
     if user is None or not user.is_active or user.session_version != data.get("version"):
+        return None
+    if data.get("since") != _made_at(user):  # a deleted account's link, its id now another's
         return None
     return user
 

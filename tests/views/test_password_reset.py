@@ -88,3 +88,31 @@ def test_without_smtp_the_email_is_written_to_the_log(client, app, learner, capl
     with caplog.at_level("INFO", logger="app.services.mail"):
         request_reset(client)
     assert "/auth/reset/" in caplog.text and "learner@example.org" in caplog.text
+
+
+def test_a_deleted_accounts_link_never_opens_the_account_that_gets_its_id(client, app, inbox, learner):
+    """SQLite gives a deleted account's id to the next one made: the old link must not open it."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import User
+    from app.services.personal_data import account_delete
+    from tests.conftest import create_user
+
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    with app.app_context():
+        account_delete(db.session, user=db.session.get(User, learner), password=PASSWORD)
+        db.session.remove()
+    newcomer = create_user(app, "newcomer@example.org")
+    with app.app_context():  # on PostgreSQL, whose ids are never reused, give it the id as SQLite would
+        db.session.execute(User.__table__.update().where(User.id == newcomer).values(id=learner))
+        db.session.commit()
+        assert db.session.scalar(select(User.email).where(User.id == learner)) == "newcomer@example.org"
+        db.session.remove()
+
+    assert client.get(path).status_code == 400  # the page for a link that does not work
+    token = csrf_token(client, "/auth/reset")
+    sent = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": token})
+    assert sent.status_code == 400
+    assert login(client, "newcomer@example.org", NEW_PASSWORD).status_code != 302
