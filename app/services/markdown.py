@@ -218,17 +218,57 @@ def plain_text(markdown_text: str) -> str:
 _DANGEROUS_SCHEME = re.compile(r"(?i)(?:javascript|vbscript|data)\s*:(?=\S)")
 
 
+# The elements of HTML, SVG and MathML: text that opens or closes one of these is markup to strip.
+_ELEMENTS = (  # noqa: SIM905 - the names as text, a space apart
+    "a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound big blink "
+    "blockquote body br button canvas caption center cite code col colgroup data datalist dd del details "
+    "dfn dialog dir div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 "
+    "h3 h4 h5 h6 head header hgroup hr html i iframe image img input ins isindex kbd keygen label legend "
+    "li link listing main map mark marquee menu menuitem meta meter nav nobr noembed noframes noscript "
+    "object ol optgroup option output p param picture plaintext portal pre progress q rb rp rt rtc ruby "
+    "s samp script search section select slot small source spacer span strike strong style sub summary "
+    "sup table tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr xmp "
+    "svg animate animatemotion animatetransform circle clippath defs desc ellipse feimage filter "
+    "foreignobject g line lineargradient marker mask path pattern polygon polyline radialgradient rect "
+    "set stop switch symbol text textpath tspan use view "
+    "math annotation annotation-xml maction menclose merror mfenced mfrac mi mmultiscripts mn mo mover "
+    "mpadded mphantom mroot mrow ms mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder "
+    "munderover semantics"
+).split()
+# Where a "<" starts markup: a comment or declaration, one of those elements, or any tag that
+# sets an attribute ("<x onclick=...>"). Any other "<" is the author's writing.
+_ELEMENT_NAMES = "|".join(sorted(_ELEMENTS, key=len, reverse=True))  # longest first: "summary" before "sub"
+_MARKUP = re.compile(
+    rf"<(?:[!?]|/?(?:{_ELEMENT_NAMES})(?=[\s/>]|$)|/?[a-z][\w:-]*[^<>]*=[^<>]*>)",
+    re.IGNORECASE,
+)
+# A Markdown autolink, <https://www.nhs.uk/> or <help@clinic.example>: a link, not markup.
+_AUTOLINK = re.compile(r"<(?:[a-z][a-z0-9+.-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>@]+)>", re.IGNORECASE)
+
+
+def _writing_kept(text: str) -> str:
+    """``text`` with every "<" that starts no markup written as ``&lt;``, so the sanitiser keeps it as
+    text: it dropped "food <or milk>", "x<y and more" and "<https://www.nhs.uk/>" with what followed."""
+
+    def written(found: re.Match) -> str:
+        at = found.start()
+        return "<" if _MARKUP.match(text, at) and not _AUTOLINK.match(text, at) else "&lt;"
+
+    return re.sub("<", written, text)
+
+
 def sanitise_text(text: str, *, keep_lines: bool = False) -> str:
     """Strip every HTML tag (and script/style contents) and script URL schemes from author text.
 
-    Repeats until stable, so nested or entity-encoded tricks cannot survive a pass.
-    Templates escape text anyway; this keeps stored content clean for every later use
-    (exports, CSV, other clients of the data).
+    Repeats until stable, so nested or entity-encoded tricks cannot survive a pass. A "<" that
+    starts no markup is the author's writing and stays ("5 < 6", "food <or milk>", a Markdown
+    autolink). Templates escape text anyway; this keeps stored content clean for every later
+    use (exports, CSV, other clients of the data).
     """
     previous = None
     while previous != text:
         previous = text
-        text = html.unescape(nh3.clean(text, tags=set(), strip_comments=True))
+        text = html.unescape(nh3.clean(_writing_kept(text), tags=set(), strip_comments=True))
         text = _DANGEROUS_SCHEME.sub("", text)
     return text.rstrip() + "\n" if keep_lines else text.strip()
 

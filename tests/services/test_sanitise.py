@@ -56,6 +56,24 @@ def test_plain_text_keeps_ordinary_writing():
     assert sanitise_text(text) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Visit <https://www.nhs.uk/> or e-mail <help@clinic.example>.",  # Markdown autolinks
+        "Take it with food <or milk> if you feel sick.",
+        "If x<y and more follows, it stays.",
+        "Write to <your prescriber's name> at the surgery.",
+    ],
+)
+def test_writing_with_angle_brackets_that_is_not_markup_is_kept_whole(text):
+    """The sanitiser once took everything from such a "<" on: the author saw their words gone."""
+    assert sanitise_text(text) == text
+
+
+def test_markup_beside_kept_writing_still_goes():
+    assert sanitise_text("Food <or milk> <b>now</b> <x onclick=alert(1)>ok") == "Food <or milk> now ok"
+
+
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_import_sanitises_the_body_and_every_text_field(session, tmp_path, payload):
     course = copy.deepcopy(COURSE)
