@@ -298,3 +298,30 @@ def test_course_overviews_list_each_course_by_title_with_its_pending_changes(ses
     assert [o.slug for o in overviews] == ["aardvarks", course_row.slug]
     assert not overviews[0].preview.has_draft and overviews[0].last is None
     assert overviews[1].data["course"]["title"] == "Zebras last" and overviews[1].preview.can_publish
+
+
+def test_a_publish_that_loses_a_race_for_the_draft_says_so_and_writes_nothing(session, course_row, monkeypatch):
+    """A double click on Publish, or two admins: the draft the second one read is gone by the time it
+    writes. It is told so (not a 500), and nothing of it is written."""
+    from sqlalchemy import delete
+
+    from app.models import CourseDraft
+    from app.services.authoring import publishing
+
+    authoring.lesson_update(session, course=course_row, lesson_slug=FIRST, title="Raced", minutes=MINUTES, body="New.")
+    before = content_rows(session)
+    real_copy = publishing.draft_copy
+
+    def copied_while_another_publishes(draft):
+        data = real_copy(draft)
+        with db.engine.connect() as other:  # the other request's publish commits first
+            other.execute(delete(CourseDraft))
+            other.commit()
+        return data
+
+    monkeypatch.setattr(publishing, "draft_copy", copied_while_another_publishes)
+    with pytest.raises(NothingToPublish, match="a moment ago"):
+        authoring.publish(session, course=course_row)
+
+    assert content_rows(session) == before
+    assert session.scalar(select(func.count()).select_from(CoursePublication)) == 0

@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from app.models import Course, CoursePublication
+from app.models import Course, CourseDraft, CoursePublication
 from app.services.authoring.draft import (
     DraftData,
     DraftError,
@@ -176,6 +176,9 @@ def data_preview(session: Session, *, course: Course, data: DraftData) -> Publis
     )
 
 
+PUBLISHED_MEANWHILE = "These changes were published, or discarded, a moment ago: there is nothing left to publish."
+
+
 def publish(session: Session, *, course: Course, user_id: int | None = None) -> CoursePublication:
     """Publish the draft: import it, record the publication and drop the draft, in one transaction.
 
@@ -187,8 +190,14 @@ def publish(session: Session, *, course: Course, user_id: int | None = None) -> 
         draft = draft_get(session, course)
         if draft is None:
             raise NothingToPublish("There are no unpublished changes.")
-        publication = publish_data(session, course=course, data=draft_copy(draft), user_id=user_id)
-        session.delete(draft)
+        data = draft_copy(draft)
+        # Claim the draft before writing anything: a second publish of it at the same moment (a
+        # double click, another admin) waits here for this one, then finds it gone. Deleted later,
+        # it failed at the commit instead, a 500.
+        claimed = cast("CursorResult[Any]", session.execute(delete(CourseDraft).where(CourseDraft.id == draft.id)))
+        if claimed.rowcount != 1:
+            raise NothingToPublish(PUBLISHED_MEANWHILE)
+        publication = publish_data(session, course=course, data=data, user_id=user_id)
         session.commit()
     except Exception:
         session.rollback()
