@@ -39,6 +39,7 @@ from app.services.authoring import (
     ReviewInput,
     SourceData,
     SourceInput,
+    question_fingerprint,
 )
 
 KIND_CHOICES = [SelectChoice(kind.name, kind.label) for kind in KINDS.values()]
@@ -271,6 +272,8 @@ class QuestionForm(AuthoringForm):
     shuffle = BooleanField("Shuffle the choices for each attempt", default=True)
     choices = FieldList(FormField(ChoiceForm), max_entries=30)
     preview = SubmitField("Preview")
+    # The question as the page was opened on it (``question_fingerprint``): a save checks it is still that one.
+    opened_as = HiddenField()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -356,6 +359,7 @@ def misconception_label(code: str, texts: MisconceptionData) -> str:
 
 def question_form_data(question: QuestionData | None) -> dict:
     """Initial form data for a question from the draft, with blank rows for new choices."""
+    opened_as = question_fingerprint(question) if question is not None else ""
     question = question or {"kind": "single", "prompt": "", "explanation": "", "choices": []}
     rows = [
         {
@@ -371,6 +375,7 @@ def question_form_data(question: QuestionData | None) -> dict:
     ]
     rows += [{"order": len(rows) + n} for n in range(1, BLANK_CHOICE_ROWS + 1)]
     return {
+        "opened_as": opened_as,
         "kind": question.get("kind"),
         "prompt": question.get("prompt"),
         "explanation": question.get("explanation"),

@@ -437,7 +437,8 @@ def _question_view(lesson_slug: str, position: int | None):
         )
         try:
             if position:
-                authoring.question_update(db.session, position=position, **arguments)
+                opened_as = form.opened_as.data or None
+                authoring.question_update(db.session, position=position, opened_as=opened_as, **arguments)
             else:
                 position = authoring.question_add(db.session, **arguments)
         except DraftInvalid as invalid:

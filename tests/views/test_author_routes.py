@@ -181,6 +181,27 @@ def test_single_question_with_two_correct_choices_is_refused_beside_the_choices(
     assert draft(app) is None
 
 
+def test_a_question_saved_from_a_page_opened_before_the_quiz_changed_is_refused(admin, app):
+    """The page names its question by place: once another admin removes the one before it, the
+    second place holds the third question, which a save from the old page would overwrite."""
+    form = question_form(admin, 2, prompt="My edit of the second question")
+    with app.app_context():
+        course = course_by_slug(db.session, SPEC.slug)
+        authoring.question_remove(db.session, course=course, lesson_slug=FIRST, position=1)
+        third = authoring.draft_question(authoring.draft_data(db.session, course), FIRST, 2)
+        db.session.remove()
+
+    response = admin.post(f"{BASE}/lessons/{FIRST}/questions/2/edit", data=form)
+
+    assert response.status_code == 400
+    assert "changed in the draft after you opened it" in response.get_data(as_text=True)
+    assert "My edit of the second question" in response.get_data(as_text=True)  # the admin's text is kept
+    assert draft(app)["lessons"][FIRST]["front"]["quiz"][1] == third  # the third question is untouched
+    # Opened again, the page saves.
+    again = admin.post(f"{BASE}/lessons/{FIRST}/questions/2/edit", data=question_form(admin, 2, prompt="Now saved"))
+    assert again.status_code == 302 and draft(app)["lessons"][FIRST]["front"]["quiz"][1]["prompt"] == "Now saved"
+
+
 def test_a_choice_error_sits_beside_its_row(admin, app):
     response = admin.post(
         f"{BASE}/lessons/{FIRST}/questions/1/edit", data=question_form(admin, **{"choices-1-feedback": ""})

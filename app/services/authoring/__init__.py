@@ -35,6 +35,7 @@ from app.services.authoring.draft import (
     draft_lesson_order,
     draft_question,
     draft_review,
+    question_fingerprint,
 )
 from app.services.authoring.edits import (
     DIRECTIONS,
@@ -137,6 +138,7 @@ __all__ = [
     "draft_question",
     "draft_review",
     "import_from_files",
+    "question_fingerprint",
     "last_publication",
     "lesson_add",
     "lesson_move",

@@ -13,6 +13,8 @@ module has a lesson or is deleted.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -349,6 +351,13 @@ def draft_question(data: DraftData, lesson_slug: str, position: int) -> Question
     if not 1 <= position <= len(quiz):
         raise NotInDraft(f"The lesson has no question {position}.")
     return quiz[position - 1]
+
+
+def question_fingerprint(question: QuestionData) -> str:
+    """A short digest of a question as the draft holds it: a form opened on it carries this, so a
+    save can tell that the question at that place has changed since (moved, removed, edited)."""
+    text = json.dumps(question, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def draft_codes(data: DraftData) -> list[str]:

@@ -37,6 +37,7 @@ from app.services.authoring.draft import (
     editing,
     lesson_place,
     module_index,
+    question_fingerprint,
 )
 from app.services.course_files import SLUG_PATTERN, SOURCE_URL_PATTERN
 from app.services.markdown import ImageSource, render_markdown, sanitise_text
@@ -437,19 +438,32 @@ def question_update(
     position: int,
     question: QuestionInput,
     user_id: int | None = None,
+    opened_as: str | None = None,
 ) -> None:
     """Replace a question's kind, prompt, explanation, shuffling and whole list of choices.
 
     Choices keep their ids, so learners' answers stay linked; a choice left out is removed
-    (retired on publish if a learner picked it).
+    (retired on publish if a learner picked it). ``opened_as``: the question's fingerprint when
+    the form was opened (``question_fingerprint``); if the question at ``position`` is no longer
+    that one, DraftInvalid, and nothing changes: an edit made on another question's page, or on
+    a version of it another admin has changed since, would overwrite it.
     """
     with editing(session, course, user_id) as (draft, data):
         existing = draft_question(data, lesson_slug, position)
+        if opened_as is not None and question_fingerprint(existing) != opened_as:
+            raise DraftInvalid([], other=[QUESTION_CHANGED])
         known = {c["id"] for c in existing.get("choices", []) if isinstance(c, dict) and "id" in c}
         _quiz(draft_lesson(data, lesson_slug))[position - 1] = _question_data(question, known, existing.get("id"))
         draft_save(
             session, course, draft, data, user_id=user_id, file=f"lessons/{lesson_slug}.md", prefix=f"quiz[{position}]."
         )
+
+
+QUESTION_CHANGED = (
+    "This question was moved, removed or changed in the draft after you opened it, so your changes "
+    "were not saved: they would have overwritten it. Your text is still in the form below. Open the "
+    "question again from its lesson, then make your changes there."
+)
 
 
 def question_move(
