@@ -25,6 +25,11 @@ class CourseDraft(Model):
     data: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # Counts the saves: each UPDATE is made only if the row is still the version read, so of two
+    # edits saved at once one is refused, not silently lost (SQLAlchemy's version counter).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class CoursePublication(Model):

@@ -19,11 +19,12 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
-from typing import NotRequired, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import Course, CourseDraft
 from app.models.types import utcnow
@@ -229,12 +230,9 @@ def draft_get_or_create(session: Session, course: Course, *, user_id: int | None
 
 def draft_discard(session: Session, *, course: Course) -> bool:
     """Throw away every unpublished edit; return whether there was a draft."""
-    draft = draft_get(session, course)
-    if draft is None:
-        return False
-    session.delete(draft)
+    gone = cast("CursorResult[Any]", session.execute(delete(CourseDraft).where(CourseDraft.course_id == course.id)))
     session.commit()
-    return True
+    return gone.rowcount > 0
 
 
 def draft_problems(data: DraftData, images: Collection[str] | None = None) -> list[Problem]:
@@ -263,6 +261,12 @@ def draft_problems(data: DraftData, images: Collection[str] | None = None) -> li
     return []
 
 
+SAVED_MEANWHILE = (
+    "Another admin saved a change to the draft at the same moment, so yours was not saved. "
+    "Your text is still in the form: send it again."
+)
+
+
 @contextmanager
 def editing(session: Session, course: Course, user_id: int | None) -> Iterator[tuple[CourseDraft, DraftData]]:
     """One edit: yield the draft row and a copy of its data; roll back if the edit fails.
@@ -271,8 +275,15 @@ def editing(session: Session, course: Course, user_id: int | None) -> Iterator[t
     draft started for this edit goes too).
     """
     draft = draft_get_or_create(session, course, user_id=user_id)
+    # Read again, locked where the database can (PostgreSQL): an edit saved by another admin
+    # meanwhile is built on, not overwritten. Where it cannot (SQLite), the version counter
+    # refuses the second of two saves made at once.
+    session.refresh(draft, with_for_update=True)
     try:
         yield draft, draft_copy(draft)
+    except StaleDataError:
+        session.rollback()
+        raise DraftInvalid([], other=[SAVED_MEANWHILE]) from None
     except Exception:
         session.rollback()
         raise
