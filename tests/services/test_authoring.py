@@ -508,3 +508,25 @@ def test_a_long_misconception_title_is_refused_at_its_field(session, tiny):
     ]
     assert list(raised.value.field_errors) == ["title"]
     assert authoring.draft_get(session, tiny) is None
+
+
+def test_a_removed_lesson_learners_used_keeps_its_slug_from_a_new_lesson(session, course_row, learner):
+    """Its slug names the retired row and their progress on it: a new lesson there would take it over."""
+    from app.models import Lesson, User
+    from app.services.progress import lesson_record_completion
+
+    used = FIRST_MODULE.lesson_slugs[-1]
+    lesson = session.scalar(select(Lesson).where(Lesson.slug == used))
+    lesson_record_completion(session, learner=session.get(User, learner), lesson=lesson)
+    session.commit()
+    authoring.lesson_remove(session, course=course_row, lesson_slug=used)
+    authoring.publish(session, course=course_row)
+    assert session.scalar(select(Lesson.retired_at).where(Lesson.slug == used)) is not None
+
+    with pytest.raises(DraftInvalid) as refused:
+        authoring.lesson_add(
+            session, course=course_row, module_slug=SECOND_MODULE.slug, slug=used, title="New", minutes=3, body="New."
+        )
+    assert "A removed lesson had the address" in refused.value.field_errors["slug"][0]
+    assert used not in draft(session, course_row)["lessons"]  # nothing was added
+    assert session.scalar(select(func.count()).select_from(CourseDraft)) == 0

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import cast
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Course
+from app.models import Course, Lesson
 from app.services.authoring.draft import (
     ChoiceData,
     DraftData,
@@ -186,6 +187,23 @@ def _check_new_slug(data: DraftData, slug: str) -> str:
     return slug
 
 
+# A lesson's slug names its row, and so learners' progress on it: publishing a new lesson under a
+# removed one's slug brings that row back, marking it passed for everyone who had passed the old one.
+RETIRED_SLUG = (
+    "A removed lesson had the address “{slug}”, and learners' progress on it is kept: a new lesson there "
+    "would take that progress over. Choose another slug, or restore the removed lesson from the "
+    "publication history."
+)
+
+
+def _retired_lesson(session: Session, course: Course, slug: str) -> bool:
+    """Whether the course has a removed (retired) lesson with this slug."""
+    found = session.scalar(
+        select(Lesson.id).where(Lesson.course_id == course.id, Lesson.slug == slug, Lesson.retired_at.is_not(None))
+    )
+    return found is not None
+
+
 def _move(items: list, index: int, direction: str, what: str) -> None:
     if direction not in DIRECTIONS:
         raise DraftError("Move up or down.")
@@ -291,6 +309,8 @@ def lesson_add(
     with editing(session, course, user_id) as (draft, data):
         index = module_index(data, module_slug)
         slug = _check_new_slug(data, slug)
+        if _retired_lesson(session, course, slug):
+            raise DraftInvalid.on_field("slug", RETIRED_SLUG.format(slug=slug))
         draft_modules(data)[index]["lessons"].append(slug)
         front: LessonFront = {"title": _clean(title), "minutes": minutes}
         if sources:
