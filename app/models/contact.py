@@ -83,8 +83,15 @@ class ContactRequest(Model):
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When it was closed or withdrawn: the retention period counts from here.
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Counts the changes: each UPDATE is made only if the row is still the version read. Staff
+    # changes read the row locked (FOR UPDATE), which SQLite ignores; there this is what refuses
+    # the second of two changes made at once (two people picking it up), where both were told
+    # they had it.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     picked_up_by: Mapped[User | None] = relationship(foreign_keys=[picked_up_by_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ContactRequestEvent(Model):

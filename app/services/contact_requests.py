@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import (
     COUNSELLING_ROLES,
@@ -204,6 +205,19 @@ def _staff_request(session: Session, staff: User, request_id: int) -> ContactReq
     return request
 
 
+CHANGED_MEANWHILE = "Someone else changed this request at the same moment, so your change was not made: look again."
+
+
+def _commit_change(session: Session) -> None:
+    """Commit a change to a request; ContactRequestRefused if another change to it was committed
+    since it was read (its version moved on), with nothing of this one saved."""
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise ContactRequestRefused(CHANGED_MEANWHILE) from None
+
+
 def _take(session: Session, request: ContactRequest, staff: User, now: datetime) -> None:
     request.picked_up_by_id = staff.id
     request.picked_up_at = now
@@ -221,7 +235,7 @@ def contact_request_pick_up(session: Session, *, staff: User, request_id: int) -
         session.rollback()
         raise ContactRequestRefused(f"This request is already picked up by {holder}.")
     _take(session, request, staff, utcnow())
-    session.commit()
+    _commit_change(session)
     return request
 
 
@@ -242,7 +256,7 @@ def contact_request_release(session: Session, *, staff: User, request_id: int) -
     request.picked_up_by_id = None
     request.picked_up_at = None
     _event(session, request, actor=staff, action="released")
-    session.commit()
+    _commit_change(session)
     return request
 
 
@@ -265,7 +279,7 @@ def contact_request_set_status(session: Session, *, staff: User, request_id: int
     request.status = status
     request.status_changed_at = now
     request.ended_at = now if status == ContactStatus.CLOSED else None
-    session.commit()
+    _commit_change(session)
     return request
 
 
@@ -280,7 +294,7 @@ def contact_request_set_staff_note(session: Session, *, staff: User, request_id:
         raise ContactRequestRefused("The notes are unchanged.")
     request.staff_note = value or None
     _event(session, request, actor=staff, action="noted")
-    session.commit()
+    _commit_change(session)
     return request
 
 
@@ -307,7 +321,7 @@ def contact_request_withdraw(session: Session, *, requester: User, request_id: i
     request.phone = request.email = request.name = request.good_times = request.topic = request.note = None
     request.staff_note = None
     request.progress_attached = False
-    session.commit()
+    _commit_change(session)
     return request
 
 

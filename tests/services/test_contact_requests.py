@@ -305,3 +305,64 @@ def test_attached_progress_links_to_the_client_page_only_under_the_sharing_rule(
     # The queue page applies the same rule, for every request at once.
     entries = {e.request.id: e for e in contact_queue(session, viewer=admin).entries}
     assert entries[attached.id].client_id == learner.id and entries[unattached.id].client_id is None
+
+
+def test_two_people_picking_a_request_up_at_once_leaves_one_holder_and_tells_the_other(app, session, people):
+    """PostgreSQL makes the second wait for the first (the row is read locked); SQLite reads it
+    unlocked, and the row's version refuses the second change. Both were once told they had it."""
+    import threading
+
+    from app.extensions import db
+    from app.services import contact_requests
+
+    request_id = ask(session).id
+    staff_ids = {"A": people["counsellor"].id, "B": people["admin"].id}
+    session.close()
+    b_has_read, a_has_saved = threading.Event(), threading.Event()
+    real_take, real_commit = contact_requests._take, contact_requests._commit_change
+
+    def take_in_turn(*args):
+        if threading.current_thread().name == "A":
+            b_has_read.wait(timeout=0.5)  # B reads meanwhile where nothing locks the row
+        else:
+            b_has_read.set()
+            a_has_saved.wait(timeout=10)
+        return real_take(*args)
+
+    def commit_and_say(session_):
+        try:
+            return real_commit(session_)
+        finally:
+            if threading.current_thread().name == "A":
+                a_has_saved.set()
+
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(contact_requests, "_take", take_in_turn)
+    monkeypatch.setattr(contact_requests, "_commit_change", commit_and_say)
+    outcome: dict[str, str] = {}
+
+    def pick_up(name: str) -> None:
+        with app.app_context():
+            try:
+                staff = db.session.get(User, staff_ids[name])
+                contact_request_pick_up(db.session, staff=staff, request_id=request_id)
+                outcome[name] = "picked up"
+            except ContactRequestRefused as refused:
+                outcome[name] = refused.message
+            finally:
+                db.session.remove()
+
+    try:
+        threads = [threading.Thread(target=pick_up, args=(name,), name=name) for name in ("A", "B")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        monkeypatch.undo()
+
+    assert outcome["A"] == "picked up"
+    assert outcome["B"] in ("This request is already picked up by someone else.", contact_requests.CHANGED_MEANWHILE)
+    request = session.get(ContactRequest, request_id)
+    assert request.picked_up_by_id == staff_ids["A"]
+    assert events(session, request_id) == [(staff_ids["A"], "picked_up", None, None)]
