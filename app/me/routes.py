@@ -180,7 +180,11 @@ def join(code: str):
             abort(400)
         try:
             invitation_respond(db.session, code=code, learner=current_user, accept=accept, secret_key=secret_key)
-        except (InvitationUnusable, SharingNotAllowed) as problem:
+        except InvitationUnusable:
+            # Used, or cancelled, since this page was shown (another tab answered it): its page says
+            # how, and to this learner how they answered.
+            return redirect(url_for("me.join", code=code))
+        except SharingNotAllowed as problem:
             flash(str(problem), "warning")
             return redirect(url_for("me.home"))
         except DomainError:  # pragma: no cover - every DomainError here is listed above

@@ -156,6 +156,30 @@ def test_opening_a_used_invitation_again_says_what_you_answered(
     assert f"/auth/login?next=/join/{accepted}" in text
 
 
+def test_answering_in_a_second_tab_after_the_first_shows_how_it_was_answered(
+    client, app, course, counsellor, learner, monkeypatch
+):
+    from app.me import routes
+
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "learner@example.org")
+    token = csrf_token(client, f"/join/{code}")  # both tabs open the consent page
+    assert client.post(f"/join/{code}", data={"csrf_token": token, "decision": "accept"}).status_code == 302
+    with app.app_context():
+        invitation = db.session.scalar(select(Invitation))
+        db.session.expunge(invitation)
+    with monkeypatch.context() as patched:
+        # The second tab's page checked the code before the first tab's answer was saved.
+        patched.setattr(routes, "invitation_by_code", lambda session, **kwargs: invitation)
+        second = client.post(f"/join/{code}", data={"csrf_token": token, "decision": "decline"})
+
+    assert second.status_code == 302 and second.headers["Location"] == f"/join/{code}"
+    page = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "You are sharing your course progress with Casey Counsellor" in page
+    assert count(app, CounsellorLink) == 1
+
+
 def answer_status(client, code):
     token = csrf_token(client, "/me/")
     return client.post(f"/join/{code}", data={"csrf_token": token, "decision": "accept"}).status_code
