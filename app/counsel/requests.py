@@ -30,6 +30,7 @@ from app.services.contact_requests import (
     contact_request_release,
     contact_request_set_staff_note,
     contact_request_set_status,
+    staff_note_fingerprint,
 )
 from app.services.errors import ValidationError
 
@@ -57,6 +58,8 @@ class StaffNoteForm(FlaskForm):
             Length(max=STAFF_NOTE_MAX_LENGTH, message=f"Keep the notes to {STAFF_NOTE_MAX_LENGTH} characters.")
         ],
     )
+    # The notes as the page was opened on them (``staff_note_fingerprint``): a save checks they still are.
+    opened_as = HiddenField()
 
 
 def _back(form: BackForm, request_id: int):
@@ -80,7 +83,8 @@ def contact_request(request_id: int):
     entry = contact_queue_entry(db.session, viewer=current_user, request_id=request_id)
     if entry is None:
         abort(404)
-    note_form = StaffNoteForm(staff_note=entry.request.staff_note)
+    note = entry.request.staff_note
+    note_form = StaffNoteForm(staff_note=note, opened_as=staff_note_fingerprint(note))
     return render_template("counsel/request.html", entry=entry, labels=LABELS, note_form=note_form, form=EmptyForm())
 
 
@@ -146,7 +150,11 @@ def save_request_notes(request_id: int):
     if form.validate():
         try:
             contact_request_set_staff_note(
-                db.session, staff=current_user, request_id=request_id, note=form.staff_note.data or ""
+                db.session,
+                staff=current_user,
+                request_id=request_id,
+                note=form.staff_note.data or "",
+                opened_as=form.opened_as.data or None,
             )
         except LookupError:
             abort(404)

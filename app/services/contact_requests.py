@@ -21,6 +21,7 @@ period has passed (``contact_requests_purge``), or at once with the account.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -283,12 +284,32 @@ def contact_request_set_status(session: Session, *, staff: User, request_id: int
     return request
 
 
-def contact_request_set_staff_note(session: Session, *, staff: User, request_id: int, note: str) -> ContactRequest:
-    """Replace the staff's private notes (never shown to the person), audited, and commit."""
+def staff_note_fingerprint(note: str | None) -> str:
+    """A short digest of the notes as they stand: the notes form carries it from when it was opened."""
+    return hashlib.sha256((note or "").encode()).hexdigest()[:16]
+
+
+NOTES_CHANGED = (
+    "Someone else changed these notes after you opened them, so yours were not saved: saving would have "
+    "replaced theirs. Copy your text from below, open the request again, and add it to theirs."
+)
+
+
+def contact_request_set_staff_note(
+    session: Session, *, staff: User, request_id: int, note: str, opened_as: str | None = None
+) -> ContactRequest:
+    """Replace the staff's private notes (never shown to the person), audited, and commit.
+
+    ``opened_as``: the notes' fingerprint when the form was opened (``staff_note_fingerprint``);
+    if they have changed since, ValidationError on ``staff_note`` and nothing is saved.
+    """
     value = (note or "").strip()
     if len(value) > STAFF_NOTE_MAX_LENGTH:
         raise ValidationError("staff_note", f"Keep the notes to {STAFF_NOTE_MAX_LENGTH} characters or fewer.")
     request = _staff_request(session, staff, request_id)
+    if opened_as is not None and staff_note_fingerprint(request.staff_note) != opened_as:
+        session.rollback()
+        raise ValidationError("staff_note", NOTES_CHANGED)
     if (request.staff_note or "") == value:
         session.rollback()
         raise ContactRequestRefused("The notes are unchanged.")

@@ -121,6 +121,30 @@ def test_private_notes_are_saved_and_too_long_ones_are_refused_beside_the_field(
     assert "voicemail" not in learner_client.get("/me/").get_data(as_text=True)
 
 
+def test_notes_saved_from_a_page_opened_before_someone_else_saved_theirs_are_refused(app, learner, staff):
+    """Two staff open the notes; one saves. The other's save would replace those notes unseen."""
+    import re
+
+    request_id = make_request(app, learner)
+    page_url = f"/counsel/requests/{request_id}"
+    casey, ada = client_as(app, "casey@example.org"), client_as(app, "admin@example.org")
+    opened = {
+        who: re.search(r'name="opened_as" type="hidden" value="([^"]*)"', c.get(page_url).get_data(as_text=True))
+        for who, c in (("casey", casey), ("ada", ada))
+    }
+    assert (
+        post(casey, f"{page_url}/notes", staff_note="Left a voicemail", opened_as=opened["casey"].group(1)).status_code
+        == 302
+    )
+
+    late = post(ada, f"{page_url}/notes", staff_note="Rang twice", opened_as=opened["ada"].group(1))
+
+    assert late.status_code == 400
+    assert "Someone else changed these notes after you opened them" in late.get_data(as_text=True)
+    assert "Rang twice" in late.get_data(as_text=True)  # Ada's text is kept in the form
+    assert "Left a voicemail" in casey.get(page_url).get_data(as_text=True)  # Casey's notes stand
+
+
 def test_attached_progress_links_to_the_client_page_only_for_whom_the_learner_shares_with(app, learner, staff):
     request_id = make_request(app, learner, attach_progress=True)
     link = f'href="/counsel/clients/{learner}"'
