@@ -188,6 +188,8 @@ class LessonForm(AuthoringForm):
     body = TextAreaField("Lesson text (Markdown)", validators=[Length(max=BODY_MAX_LENGTH)], render_kw={"rows": 18})
     sources = TextAreaField("Sources, one a line", validators=[Length(max=20_000)], render_kw={"rows": 4})
     save = SubmitField("Save to draft")
+    # The lesson as its page was opened on it (``lesson_fingerprint``): a save checks it still is.
+    opened_as = HiddenField()
     preview = SubmitField("Preview")
 
     def __init__(self, *args, **kwargs) -> None:

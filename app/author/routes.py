@@ -366,6 +366,7 @@ def lesson_edit(lesson_slug: str):
         "body": lesson["body"],
         "module": authoring.draft_lesson_module(data, lesson_slug),
         "sources": sources_text(lesson["front"].get("sources")),
+        "opened_as": authoring.lesson_fingerprint(data, lesson_slug),
     }
     form = _lesson_form(data, initial)
     del form.slug
@@ -384,6 +385,7 @@ def lesson_edit(lesson_slug: str):
                 module_slug=form.module.data,
                 sources=form.source_inputs(),
                 user_id=current_user.id,
+                opened_as=form.opened_as.data or None,
             )
         except DraftInvalid as invalid:
             other = populate_errors(form, invalid)

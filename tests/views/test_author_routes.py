@@ -66,6 +66,7 @@ def lesson_form(admin, **changes) -> dict:
         "module": MODULE,
         "body": textarea(page, "body"),
         "sources": textarea(page, "sources"),
+        "opened_as": re.search(r'name="opened_as" type="hidden" value="([^"]*)"', page).group(1),
     }
     return {**data, **changes}
 
@@ -179,6 +180,30 @@ def test_single_question_with_two_correct_choices_is_refused_beside_the_choices(
     assert response.status_code == 400
     assert re.search(r'id="choices-error">A single question needs exactly one correct choice, found 2<', page)
     assert draft(app) is None
+
+
+def test_a_lesson_saved_from_a_page_opened_before_another_admins_save_is_refused(admin, app):
+    form = lesson_form(admin, title="My title")
+    with app.app_context():
+        course = course_by_slug(db.session, SPEC.slug)
+        # A question edited meanwhile is on a page of its own: it does not stop the lesson's save.
+        authoring.question_move(db.session, course=course, lesson_slug=FIRST, position=1, direction="down")
+        db.session.remove()
+    assert admin.post(EDIT_FIRST, data=form).status_code == 302
+    form = lesson_form(admin, title="My second title")
+    with app.app_context():
+        course = course_by_slug(db.session, SPEC.slug)
+        lesson = SPEC.lessons[FIRST]
+        authoring.lesson_update(
+            db.session, course=course, lesson_slug=FIRST, title="Theirs", minutes=lesson.minutes, body="Their text."
+        )
+        db.session.remove()
+
+    response = admin.post(EDIT_FIRST, data=form)
+
+    assert response.status_code == 400
+    assert "Someone else changed this lesson in the draft after you opened it" in response.get_data(as_text=True)
+    assert draft(app)["lessons"][FIRST]["front"]["title"] == "Theirs"  # their change stands
 
 
 def test_a_question_saved_from_a_page_opened_before_the_quiz_changed_is_refused(admin, app):

@@ -35,6 +35,7 @@ from app.services.authoring.draft import (
     draft_lesson_order,
     draft_question,
     draft_review,
+    lesson_fingerprint,
     question_fingerprint,
 )
 from app.services.authoring.edits import (
@@ -138,6 +139,7 @@ __all__ = [
     "draft_question",
     "draft_review",
     "import_from_files",
+    "lesson_fingerprint",
     "question_fingerprint",
     "last_publication",
     "lesson_add",

@@ -371,6 +371,15 @@ def question_fingerprint(question: QuestionData) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def lesson_fingerprint(data: DraftData, lesson_slug: str) -> str:
+    """A short digest of what a lesson's edit page changes (title, reading time, sources, text and
+    module; not its questions, which have pages of their own), as ``question_fingerprint``."""
+    lesson = draft_lesson(data, lesson_slug)
+    edited = {"front": {key: value for key, value in lesson["front"].items() if key != "quiz"}, "body": lesson["body"]}
+    text = json.dumps({**edited, "module": draft_lesson_module(data, lesson_slug)}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def draft_codes(data: DraftData) -> list[str]:
     """The misconception codes defined in the draft, in order."""
     return list(data["course"].get("misconceptions") or {})

@@ -36,6 +36,7 @@ from app.services.authoring.draft import (
     draft_question,
     draft_save,
     editing,
+    lesson_fingerprint,
     lesson_place,
     module_index,
     question_fingerprint,
@@ -341,10 +342,17 @@ def lesson_update(
     module_slug: str | None = None,
     sources: list[SourceInput] | _Keep = KEEP,
     user_id: int | None = None,
+    opened_as: str | None = None,
 ) -> None:
-    """Change a lesson's title, reading time, body and (when given) sources; move it to the end of another module."""
+    """Change a lesson's title, reading time, body and (when given) sources; move it to the end of another module.
+
+    ``opened_as``: the lesson's fingerprint when its page was opened (``lesson_fingerprint``); if
+    another admin has changed it since, DraftInvalid and nothing changes.
+    """
     with editing(session, course, user_id) as (draft, data):
         lesson = draft_lesson(data, lesson_slug)
+        if opened_as is not None and lesson_fingerprint(data, lesson_slug) != opened_as:
+            raise DraftInvalid([], other=[LESSON_CHANGED])
         lesson["front"]["title"], lesson["front"]["minutes"] = _clean(title), minutes
         if sources is not KEEP:
             _set_sources(lesson, sources)
@@ -479,6 +487,11 @@ def question_update(
         )
 
 
+LESSON_CHANGED = (
+    "Someone else changed this lesson in the draft after you opened it, so your changes were not saved: "
+    "they would have overwritten theirs. Your text is still in the form below. Open the lesson again, "
+    "then make your changes there."
+)
 QUESTION_CHANGED = (
     "This question was moved, removed or changed in the draft after you opened it, so your changes "
     "were not saved: they would have overwritten it. Your text is still in the form below. Open the "
