@@ -364,20 +364,23 @@ def draft_question(data: DraftData, lesson_slug: str, position: int) -> Question
     return quiz[position - 1]
 
 
+def _fingerprint(value: object) -> str:
+    """A short digest of draft data (JSON, keys in order): equal data, equal digests."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
 def question_fingerprint(question: QuestionData) -> str:
     """A short digest of a question as the draft holds it: a form opened on it carries this, so a
     save can tell that the question at that place has changed since (moved, removed, edited)."""
-    text = json.dumps(question, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return _fingerprint(question)
 
 
 def lesson_fingerprint(data: DraftData, lesson_slug: str) -> str:
     """A short digest of what a lesson's edit page changes (title, reading time, sources, text and
     module; not its questions, which have pages of their own), as ``question_fingerprint``."""
     lesson = draft_lesson(data, lesson_slug)
-    edited = {"front": {key: value for key, value in lesson["front"].items() if key != "quiz"}, "body": lesson["body"]}
-    text = json.dumps({**edited, "module": draft_lesson_module(data, lesson_slug)}, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    front = {key: value for key, value in lesson["front"].items() if key != "quiz"}
+    return _fingerprint({"front": front, "body": lesson["body"], "module": draft_lesson_module(data, lesson_slug)})
 
 
 def draft_codes(data: DraftData) -> list[str]:
