@@ -126,9 +126,9 @@ def _rollback() -> None:
 
 
 FORM_NOT_SENT = (
-    "The page had been open a long time, you were logged out meanwhile, or the form came from another "
-    "site, so nothing was saved. Go back to the page and send the form again; you may be asked to log in first, "
-    "and anything you had typed or chosen will need doing again."
+    "Nothing was saved. The page may have been open a long time, you may have been logged out, or the "
+    "form came from another site. Go back to the page and send the form again. You may need to log in "
+    "first, and to fill the form in again."
 )
 
 

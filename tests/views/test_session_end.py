@@ -128,7 +128,7 @@ def test_a_quiz_sent_after_the_session_ended_says_so_and_leads_back_through_the_
 
     text = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert "This form was not sent" in text and "you may be asked to log in first" in text
+    assert "This form was not sent" in text and "You may need to log in first" in text
     assert f'<a class="button" href="{url}">Back to the page</a>' in text
     back = client.get(url)
     assert back.status_code == 302 and back.headers["Location"].endswith(f"/auth/login?next={quote(url, safe='')}")
