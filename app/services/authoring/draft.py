@@ -210,9 +210,20 @@ def draft_data(session: Session, course: Course) -> DraftData:
     return draft_copy(draft) if draft else published_data(session, course)
 
 
+def _draft_locked(session: Session, course: Course) -> CourseDraft | None:
+    """The course's draft read afresh, locked for this transaction where the database can (PostgreSQL)."""
+    return session.scalar(
+        select(CourseDraft)
+        .where(CourseDraft.course_id == course.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def draft_get_or_create(session: Session, course: Course, *, user_id: int | None = None) -> CourseDraft:
-    """Return the course's draft, starting one from the published course if there is none (not committed)."""
-    draft = draft_get(session, course)
+    """Return the course's draft, read afresh and locked (``_draft_locked``), starting one from the
+    published course if there is none (not committed)."""
+    draft = _draft_locked(session, course)
     if draft is not None:
         return draft
     draft = CourseDraft(course_id=course.id, data=published_data(session, course), updated_by_id=user_id)
@@ -274,11 +285,10 @@ def editing(session: Session, course: Course, user_id: int | None) -> Iterator[t
     Each edit is one transaction: ``draft_save`` commits it; any exception rolls it back (a
     draft started for this edit goes too).
     """
+    # Read locked where the database can (PostgreSQL): an edit saved by another admin meanwhile is
+    # built on, not overwritten. Where it cannot (SQLite), the version counter refuses the second
+    # of two saves made at once.
     draft = draft_get_or_create(session, course, user_id=user_id)
-    # Read again, locked where the database can (PostgreSQL): an edit saved by another admin
-    # meanwhile is built on, not overwritten. Where it cannot (SQLite), the version counter
-    # refuses the second of two saves made at once.
-    session.refresh(draft, with_for_update=True)
     try:
         yield draft, draft_copy(draft)
     except StaleDataError:
