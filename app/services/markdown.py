@@ -23,6 +23,11 @@ _PHONE = re.compile(
 )
 
 
+def _phone_href(match: re.Match) -> str:
+    """The link a matched number dials (tel:) or texts (sms:): its digits."""
+    return ("sms:" if match.group("sms") else "tel:") + re.sub(r"\D", "", match.group(0))
+
+
 def _phone_links(state) -> None:
     """Make every phone number in lesson text a tap-to-call (or tap-to-text) link.
 
@@ -42,9 +47,8 @@ def _phone_links(state) -> None:
                 if match.start() > start:
                     children.append(_text_token(text[start : match.start()]))
                 number = match.group(0)
-                scheme = "sms:" if match.group("sms") else "tel:"
                 link = Token("link_open", "a", 1)
-                link.attrs = {"href": scheme + re.sub(r"\D", "", number)}
+                link.attrs = {"href": _phone_href(match)}
                 children += [link, _text_token(number), Token("link_close", "a", -1)]
                 start = match.end()
             if start < len(text):
@@ -58,8 +62,7 @@ def phone_links(text: str) -> Markup:
     parts, start = [], 0
     for match in _PHONE.finditer(text):
         number = match.group(0)
-        scheme = "sms:" if match.group("sms") else "tel:"
-        link = Markup('<a href="{}">{}</a>').format(scheme + re.sub(r"\D", "", number), number)
+        link = Markup('<a href="{}">{}</a>').format(_phone_href(match), number)
         parts += [escape(text[start : match.start()]), link]
         start = match.end()
     parts.append(escape(text[start:]))
