@@ -20,7 +20,7 @@ from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
 from app.learn.quiz_page import quiz_page
 from app.page_shells import count_due_shown, signed_in_page
 from app.parsing import parse_page
-from app.services.attempt_history import attempts_page
+from app.services.attempt_history import attempts_page, removed_lesson
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
 from app.services.errors import LessonLocked, QuizInputError
 from app.services.live_questions import graded_questions, learner_cards, learner_cards_from_rows, live_questions
@@ -272,43 +272,59 @@ def attempts(course_slug: str, lesson_slug: str):
     """List all the learner's own attempts at a lesson's quiz, newest first, a page at a time.
 
     The lesson and quiz pages list the latest few and link here. A page past the last is 404;
-    a page number that is not one shows the first page.
+    a page number that is not one shows the first page. A lesson since removed from the course
+    keeps this page for the learners who tried it (/me/ links to it).
     """
     outline = _outline_or_404(course_slug)
     entry = outline.entry_for(lesson_slug)
-    if entry is None:
-        abort(404)
+    lesson = entry.lesson if entry is not None else _removed_lesson_or_404(outline, lesson_slug)
     listed = attempts_page(
         db.session,
         learner_id=current_user.id,
-        lesson_ids=[entry.lesson.id],
+        lesson_ids=[lesson.id],
         number=parse_page(request.args.get("page")),
     )
-    if listed is None:
+    # A removed lesson's page is for those who tried it: to anyone else the lesson is gone.
+    if listed is None or (entry is None and not listed.total):
         abort(404)
     rows = attempt_rows(listed.attempts, attempts_url(course_slug, lesson_slug), first_number=listed.first_number)
     return render_template(
-        "learn/attempts.html", outline=outline, entry=entry, listed=listed, rows=rows, LessonState=LessonState
+        "learn/attempts.html",
+        outline=outline,
+        entry=entry,
+        lesson=lesson,
+        listed=listed,
+        rows=rows,
+        LessonState=LessonState,
     )
+
+
+def _removed_lesson_or_404(outline: CourseOutline, lesson_slug: str):
+    """The course's lesson of this slug since removed from it (its learners' attempts stay theirs to read), or 404."""
+    lesson = removed_lesson(db.session, course_id=outline.course.id, slug=lesson_slug)
+    if lesson is None:
+        abort(404)
+    return lesson
 
 
 @bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts/<id:attempt_id>")
 @reads_outline_with_user()
 @login_required
 def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
-    """Show one of the learner's own attempts: score, and per question what they chose and why."""
+    """Show one of the learner's own attempts: score, and per question what they chose and why
+    (at a lesson since removed from the course too: the attempt is kept as it was shown)."""
     outline = _outline_or_404(course_slug)
     entry = outline.entry_for(lesson_slug)
-    if entry is None:
-        abort(404)
-    recorded = attempt_for_learner(db.session, learner=current_user, lesson=entry.lesson, attempt_id=attempt_id)
+    lesson = entry.lesson if entry is not None else _removed_lesson_or_404(outline, lesson_slug)
+    recorded = attempt_for_learner(db.session, learner=current_user, lesson=lesson, attempt_id=attempt_id)
     if recorded is None:
         abort(404)
-    _, following = outline.neighbours(entry)
+    following = outline.neighbours(entry)[1] if entry is not None else None
     return render_template(
         "learn/attempt.html",
         outline=outline,
         entry=entry,
+        lesson=lesson,
         attempt=recorded,
         pass_rule=pass_rule_text(recorded.pass_mark, recorded.question_count),
         following=following,

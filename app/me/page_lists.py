@@ -10,11 +10,13 @@ templates/me/home.html; the rarer requests to the clinic stay a template (me/_co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
 from app.learn.attempt_rows import all_attempts_url, shown_time
+from app.models import Lesson
 from app.services.attempt_history import LessonAttemptsSummary
 from app.services.progress import CourseOutline
 from app.services.sharing import SharingOverview
@@ -24,56 +26,69 @@ from app.timefmt import current_zone, format_date
 # A plain str template, every value put in escaped or a whole number (see attempt_rows.py).
 _ITEM = (
     '<li class="attempt-summary">\n'
-    '  <h3><a href="{lesson_url}">Lesson {number}: {title}</a></h3>\n'
+    "  <h3>{heading}</h3>\n"
     "  <p>{count} attempt{plural} · best {best_correct} of {best_count} · latest: "
     '<a href="{attempts_url}{latest_id}"><time datetime="{iso}">{when}</time>, '
     "{latest_correct} of {latest_count}, {result}</a></p>\n"
     "{all_attempts}"
     "</li>\n"
 )
-_ALL_ATTEMPTS = '  <p><a href="{all_url}">All {count} attempts at lesson {number}</a></p>\n'
+_ALL_ATTEMPTS = '  <p><a href="{all_url}">All {count} attempts at {which}</a></p>\n'
+# A live lesson's heading links to it; a lesson since removed from the course has no page but its attempts'.
+_LIVE_HEADING = '<a href="{lesson_url}">Lesson {number}: {title}</a>'
+_REMOVED_HEADING = "{title} <small>(no longer in the course)</small>"
 
 
-def attempt_summaries(outline: CourseOutline, attempts: Mapping[int, LessonAttemptsSummary]) -> Markup:
-    """One list item per lesson of ``outline`` the learner has tried, in the course's order;
+def attempt_summaries(
+    outline: CourseOutline, attempts: Mapping[int, LessonAttemptsSummary], removed: Sequence[Lesson] = ()
+) -> Markup:
+    """One list item per lesson the learner has tried: those of ``outline`` in the course's order,
+    then ``removed`` (lessons since taken out of the course, whose attempts stay theirs to read);
     empty when they have tried none. ``attempts``: the summaries by lesson id (my_page.MyPage's)."""
     tried = [entry for entry in outline.entries if entry.lesson.id in attempts]
-    if not tried:
+    gone = [lesson for lesson in removed if lesson.id in attempts]
+    if not tried and not gone:
         return Markup("")
     zone = current_zone()
+    course_slug = outline.course.slug
     # learn.lesson's URL is the course's followed by lessons/<slug> (app/learn/routes.py): built once, not per lesson.
-    lessons_url = link_for("learn.course", course_slug=outline.course.slug) + "lessons/"
+    lessons_url = link_for("learn.course", course_slug=course_slug) + "lessons/"
     items = []
     for entry in tried:
-        summary = attempts[entry.lesson.id]
-        latest, best, count = summary.latest, summary.best, int(summary.count)
-        lesson_url = escape(lessons_url + entry.lesson.slug)
-        all_url = all_attempts_url(outline.course.slug, entry.lesson.slug)
-        attempts_link = escape(all_url + "/")  # each attempt's result is at this URL followed by its id
-        iso, when = shown_time(latest.submitted_at, zone)
         number = int(entry.number)
-        items.append(
-            _ITEM.format(
-                lesson_url=lesson_url,
-                attempts_url=attempts_link,
-                number=number,
-                title=escape(entry.lesson.title),
-                count=count,
-                plural="" if count == 1 else "s",
-                best_correct=int(best.correct_count),
-                best_count=int(best.question_count),
-                latest_id=int(latest.id),
-                iso=iso,
-                when=when,
-                latest_correct=int(latest.correct_count),
-                latest_count=int(latest.question_count),
-                result="passed" if latest.passed else "not passed",
-                all_attempts=_ALL_ATTEMPTS.format(all_url=escape(all_url), count=count, number=number)
-                if count > 1
-                else "",
-            )
+        heading = _LIVE_HEADING.format(
+            lesson_url=escape(lessons_url + entry.lesson.slug), number=number, title=escape(entry.lesson.title)
         )
+        summary = attempts[entry.lesson.id]
+        items.append(_item(summary, course_slug, entry.lesson.slug, heading, f"lesson {number}", zone))
+    for lesson in gone:
+        heading = _REMOVED_HEADING.format(title=escape(lesson.title))
+        items.append(_item(attempts[lesson.id], course_slug, lesson.slug, heading, "this lesson", zone))
     return Markup("".join(items))  # noqa: S704  # nosec B704 - every value escaped or a whole number
+
+
+def _item(
+    summary: LessonAttemptsSummary, course_slug: str, lesson_slug: str, heading: str, which: str, zone: ZoneInfo
+) -> str:
+    """One lesson's item: ``heading`` (escaped already), its count, best and latest, and a link to them all."""
+    latest, best, count = summary.latest, summary.best, int(summary.count)
+    all_url = all_attempts_url(course_slug, lesson_slug)
+    iso, when = shown_time(latest.submitted_at, zone)
+    return _ITEM.format(
+        heading=heading,
+        attempts_url=escape(all_url + "/"),  # each attempt's result is at this URL followed by its id
+        count=count,
+        plural="" if count == 1 else "s",
+        best_correct=int(best.correct_count),
+        best_count=int(best.question_count),
+        latest_id=int(latest.id),
+        iso=iso,
+        when=when,
+        latest_correct=int(latest.correct_count),
+        latest_count=int(latest.question_count),
+        result="passed" if latest.passed else "not passed",
+        all_attempts=_ALL_ATTEMPTS.format(all_url=escape(all_url), count=count, which=which) if count > 1 else "",
+    )
 
 
 _LINK = (

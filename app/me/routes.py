@@ -17,6 +17,7 @@ from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.me.page_lists import attempt_summaries, progress_views, sharing_links
 from app.models.types import utcnow
 from app.page_shells import count_due_shown, draw_part, form_token, signed_in_page
+from app.services.attempt_history import removed_lessons
 from app.services.contact_requests import REQUESTER_LABELS
 from app.services.errors import DomainError, ValidationError
 from app.services.my_page import my_page
@@ -54,12 +55,15 @@ def home():
     outline = course_outline_by_slug(db.session, slug=None, learner=current_user, with_reviews_due=True, rows=rows)
     course_id = outline.course.id if outline else None
     page = my_page(db.session, learner_id=current_user.id, course_id=course_id, rows=own_rows())
+    # Attempts at lessons since removed from the course stay listed (one query, only when there are any).
+    gone = page.attempts.keys() - {entry.lesson.id for entry in outline.entries} if outline else set()
+    removed = removed_lessons(db.session, lesson_ids=gone)
     due = (outline.reviews_due or 0) if outline else 0
     # The page is kept per what decides its text: the lesson states, a count due of none, one or
     # more (more is a hole, as on the overview), and which lists are empty. Each list that is
     # not is drawn now and put in.
     drawn = {
-        "attempts_drawn": attempt_summaries(outline, page.attempts) if outline else Markup(""),
+        "attempts_drawn": attempt_summaries(outline, page.attempts, removed) if outline else Markup(""),
         "links_drawn": sharing_links(page.sharing, form_token()) if page.sharing.links else Markup(""),
         "views_drawn": progress_views(page.sharing),
         "requests_drawn": draw_part(

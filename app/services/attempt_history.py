@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import QuizAttempt
+from app.models import Lesson, QuizAttempt
 
 # How many of a lesson's attempts its lesson and quiz pages list, the latest; the rest are a link away.
 ATTEMPTS_SHOWN = 10
@@ -128,4 +128,29 @@ def attempts_page(
         number=number,
         pages=-(-total // per_page),
         per_page=per_page,
+    )
+
+
+def removed_lesson(session: Session, *, course_id: int, slug: str) -> Lesson | None:
+    """The course's lesson of this slug when it has been removed from the course, else None.
+
+    A removed lesson is retired, not deleted, while anyone has history with it: its learners'
+    attempts at it stay theirs to read, at the lesson's own addresses (app/learn/routes.py).
+    """
+    return session.execute(
+        select(Lesson).where(Lesson.course_id == course_id, Lesson.slug == slug, Lesson.retired_at.is_not(None))
+    ).scalar_one_or_none()
+
+
+def removed_lessons(session: Session, *, lesson_ids: Collection[int]) -> list[Lesson]:
+    """Those of these lessons that have been removed from their course, the latest removed first
+    (one query; none when given no ids)."""
+    if not lesson_ids:
+        return []
+    return list(
+        session.execute(
+            select(Lesson)
+            .where(Lesson.id.in_(lesson_ids), Lesson.retired_at.is_not(None))
+            .order_by(Lesson.retired_at.desc(), Lesson.id.desc())
+        ).scalars()
     )

@@ -77,3 +77,25 @@ def test_each_view_says_who_in_what_role_and_when_in_a_table(app):
         '<tr><td>A removed account</td><td>Admin</td><td><time datetime="2026-07-01T13:05:00+00:00">'
         "1 Jul 2026, 2:05pm</time></td></tr>",
     ]
+
+
+def test_a_lesson_since_removed_is_listed_after_the_live_ones_without_a_lesson_link(app):
+    outline = outline_of((1, "one", "One"))
+    gone = SimpleNamespace(id=7, slug="old<one>", title="Old & <gone>")
+    never_tried = SimpleNamespace(id=8, slug="other", title="Never tried")
+    attempts = {
+        7: LessonAttemptsSummary(count=3, best=attempt(71, 7, 3, False), latest=attempt(73, 7, 1, False)),
+        1: LessonAttemptsSummary(count=1, best=attempt(11, 1, 5, True), latest=attempt(11, 1, 5, True)),
+    }
+    with app.test_request_context("/"):
+        html = str(attempt_summaries(outline, attempts, [gone, never_tried]))
+        only_removed = str(attempt_summaries(outline, {7: attempts[7]}, [gone]))
+
+    items = html.split("</li>")[:-1]
+    assert len(items) == 2 and "Lesson 1: One" in items[0] and "Never tried" not in html
+    assert "<h3>Old &amp; &lt;gone&gt; <small>(no longer in the course)</small></h3>" in items[1]
+    attempts_url = "/courses/c%3C1%3E/lessons/old%3Cone%3E/quiz/attempts"
+    assert f'<a href="{attempts_url}/73">' in items[1] and "1 of 5, not passed" in items[1]
+    assert f'<a href="{attempts_url}">All 3 attempts at this lesson</a>' in items[1]
+    assert '/lessons/old%3Cone%3E"' not in html  # no link to the lesson itself
+    assert only_removed.count("<li") == 1  # a learner who tried only removed lessons still has a list
