@@ -173,6 +173,38 @@ def all_attempts_older_page(page, app, spec):
     expect(page.get_by_role("link", name="See result of attempt 1", exact=True)).to_be_visible()
 
 
+def remove_first_lesson(app) -> None:
+    """Take the course's first lesson out of it, as a publish without it does (kept for its history)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Course, Lesson
+    from app.models.types import utcnow
+
+    with app.app_context():
+        lesson = db.session.scalars(select(Lesson).order_by(Lesson.module_id, Lesson.position)).first()
+        lesson.retired_at, lesson.position, lesson.module_id = utcnow(), None, None
+        db.session.get(Course, lesson.course_id).content_version += 1
+        db.session.commit()
+        db.session.remove()
+
+
+def removed_lesson_attempts(page, app, spec):
+    as_learner(page, app)
+    add_failed_attempts(app, spec, 2)
+    remove_first_lesson(app)
+    page.goto("/me/")
+    page.get_by_role("link", name="All 2 attempts at this lesson").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your attempts at this quiz")
+    expect(page.get_by_text("has been removed from the course")).to_be_visible()
+
+
+def removed_lesson_result(page, app, spec):
+    removed_lesson_attempts(page, app, spec)
+    page.get_by_role("link", name="See result of attempt 2", exact=True).click()
+    expect(page.get_by_text("This lesson has since been removed from the course")).to_be_visible()
+
+
 def reminder_settings(page, app, spec):
     as_learner(page, app)
     page.goto("/me/reminders")
@@ -306,6 +338,8 @@ PAGES = [
     my_page_with_attempts,
     lesson_with_a_long_history,
     all_attempts_older_page,
+    removed_lesson_attempts,
+    removed_lesson_result,
     reminder_settings,
     reminders_unsubscribe,
     my_data,
