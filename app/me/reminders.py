@@ -18,7 +18,7 @@ from app.services.reminders import (
     reminder_settings_of,
     reminder_settings_save,
     reminders_turn_off,
-    unsubscribe_user_id,
+    unsubscribe_account,
 )
 
 
@@ -54,7 +54,7 @@ def reminders():
 @csrf.exempt
 def reminders_unsubscribe(token: str):
     """Turn reminders off for the person the link names: GET asks, POST does it (no login needed)."""
-    user_id = unsubscribe_user_id(token, secret_key=current_app.config["SECRET_KEY"])
+    user_id = unsubscribe_account(db.session, token, secret_key=current_app.config["SECRET_KEY"])
     if user_id is None:
         days = UNSUBSCRIBE_LINK_LIFETIME.days
         return render_template("me/reminders_unsubscribe_invalid.html", days=days), 400

@@ -327,15 +327,41 @@ def unsubscribe_token(user_id: int, *, secret_key: str) -> str:
 
 def unsubscribe_user_id(token: str, *, secret_key: str, max_age: timedelta = UNSUBSCRIBE_LINK_LIFETIME) -> int | None:
     """The person an unsubscribe token names, or None if it is forged, mangled or expired."""
+    claim = _unsubscribe_claim(token, secret_key=secret_key, max_age=max_age)
+    return claim[0] if claim else None
+
+
+def unsubscribe_account(
+    session: Session, token: str, *, secret_key: str, max_age: timedelta = UNSUBSCRIBE_LINK_LIFETIME
+) -> int | None:
+    """The account an unsubscribe link was made for, if it still exists; else None (also when
+    the token is forged, mangled or expired).
+
+    A link names the account by id, and on SQLite a deleted account's id can be given to the
+    next one: a link signed before the account it names was created was made for another,
+    deleted account, so it is refused. (The token's time is whole seconds: compared as such.)
+    """
+    claim = _unsubscribe_claim(token, secret_key=secret_key, max_age=max_age)
+    if claim is None:
+        return None
+    user_id, signed_at = claim
+    created_at = session.scalar(select(User.created_at).where(User.id == user_id))
+    if created_at is None or as_utc(created_at).replace(microsecond=0) > signed_at:
+        return None
+    return user_id
+
+
+def _unsubscribe_claim(token: str, *, secret_key: str, max_age: timedelta) -> tuple[int, datetime] | None:
+    """The id an unsubscribe token names and when it was signed, or None if it is not a good one."""
     try:
-        data = URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(
-            token, max_age=int(max_age.total_seconds())
+        data, signed_at = URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(
+            token, max_age=int(max_age.total_seconds()), return_timestamp=True
         )
     except BadData:  # a bad signature, an expired one, or a payload that is not ours
         return None
     if not isinstance(data, dict) or type(data.get("user")) is not int:
         return None
-    return data["user"]
+    return data["user"], signed_at
 
 
 def reminder_message(

@@ -26,6 +26,7 @@ from app.services.reminders import (
     reminder_settings_save,
     reminders_send,
     reminders_turn_off,
+    unsubscribe_account,
     unsubscribe_token,
     unsubscribe_user_id,
 )
@@ -300,6 +301,19 @@ def test_the_unsubscribe_token_names_the_person_and_nothing_else_works():
     assert unsubscribe_user_id(token, secret_key="secret", max_age=timedelta(seconds=-1)) is None  # expired
     other = URLSafeTimedSerializer("secret", salt=RESET_SALT).dumps({"user": 42})  # another purpose, same key
     assert unsubscribe_user_id(other, secret_key="secret") is None
+
+
+def test_an_unsubscribe_link_names_only_the_account_it_was_made_for(app, session):
+    user_id = create_user(app, "lee@example.org")
+    token = unsubscribe_token(user_id, secret_key="secret")
+
+    assert unsubscribe_account(session, token, secret_key="secret") == user_id
+    assert unsubscribe_account(session, token, secret_key="another secret") is None
+    no_such_account = unsubscribe_token(user_id + 1, secret_key="secret")
+    assert unsubscribe_account(session, no_such_account, secret_key="secret") is None
+    # An account made after the link was signed got a deleted account's id: the link is not its.
+    session.execute(update(User).where(User.id == user_id).values(created_at=datetime.now(UTC) + timedelta(hours=1)))
+    assert unsubscribe_account(session, token, secret_key="secret") is None
 
 
 def message(**changes):

@@ -10,8 +10,9 @@ from app.extensions import db
 from app.jobs.reminders import queue_due_reminders, send_due_reminders
 from app.models import Lesson, LessonProgress, ReminderSettings, User
 from app.models.types import utcnow
+from app.services.personal_data import account_delete
 from app.services.reminders import SUBJECT, reminders_turn_off, unsubscribe_token
-from tests.conftest import count_queries, create_user, csrf_token
+from tests.conftest import PASSWORD, count_queries, create_user, csrf_token
 from tests.mail_server import body_of
 from tests.queued_jobs import enqueued, queued, run_enqueued
 from tests.services.test_reminders import FORBIDDEN_WORDS
@@ -117,6 +118,26 @@ def test_a_bad_or_tampered_link_is_a_clear_400_and_changes_nothing(client, app, 
         assert response.status_code == 400
         assert "This link does not work" in response.get_data(as_text=True)
     assert away_reminders(app, learner)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_link_made_before_its_account_existed_is_refused(client, app, learner, subscribed, method):
+    """On SQLite a deleted account's id can be the next account's: its old links must not name the new one."""
+    with app.app_context():
+        later = utcnow() + timedelta(minutes=5)  # as if this account came after the link was signed
+        db.session.execute(update(User).where(User.id == learner).values(created_at=later))
+        db.session.commit()
+
+    response = client.open(subscribed, method=method)
+
+    assert response.status_code == 400 and "This link does not work" in response.get_data(as_text=True)
+    assert away_reminders(app, learner)
+
+
+def test_a_deleted_accounts_link_is_refused(client, app, learner, subscribed):
+    with app.app_context():
+        account_delete(db.session, user=db.session.get(User, learner), password=PASSWORD)
+    assert client.post(subscribed).status_code == 400
 
 
 def test_the_link_only_turns_reminders_off(client, app, learner, subscribed):
