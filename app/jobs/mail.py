@@ -86,7 +86,7 @@ def welcome_mail(user_id: int) -> Mail | None:
     token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
     link = external_url("auth.reset_password", token=token)
     body = render_template("author/user_welcome_email.txt", user=user, link=link, login=external_url("auth.login"))
-    return Mail(to=user.email, subject="Your account on How Naltrexone Works: choose your password", body=body)
+    return Mail(to=user.email, subject="Your course account: choose your password", body=body)
 
 
 @job()

@@ -1,0 +1,63 @@
+"""Every e-mail the site sends a person is as discreet as the reminders: others may see an inbox
+or a lock-screen preview, so no subject or body names the course, a medicine, alcohol or opioids.
+
+Each message is made the way a user makes it (over HTTP, CSRF on) and read as the real SMTP
+server on loopback received it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.models import Role
+from tests.conftest import PASSWORD, create_user, csrf_token, login
+from tests.mail_server import body_of
+from tests.services.test_reminders import FORBIDDEN_WORDS
+
+
+def register_new(app, client) -> None:
+    token = csrf_token(client, "/auth/register")
+    data = {"email": "new@example.org", "display_name": "Nell New", "csrf_token": token}
+    assert client.post("/auth/register", data=data).status_code == 302
+
+
+def register_taken(app, client) -> None:
+    create_user(app, "taken@example.org")
+    token = csrf_token(client, "/auth/register")
+    data = {"email": "taken@example.org", "display_name": "Tay", "csrf_token": token}
+    assert client.post("/auth/register", data=data).status_code == 302
+
+
+def password_reset(app, client) -> None:
+    create_user(app, "lee@example.org")
+    token = csrf_token(client, "/auth/reset")
+    assert client.post("/auth/reset", data={"email": "lee@example.org", "csrf_token": token}).status_code == 302
+
+
+def account_made_by_an_admin(app, client) -> None:
+    create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
+    assert login(client, "ada@example.org", PASSWORD).status_code == 302
+    token = csrf_token(client, "/author/users/new")
+    data = {"csrf_token": token, "display_name": "Nia New", "email": "nia@example.org", "role": "learner"}
+    assert client.post("/author/users/new", data=data).status_code == 302
+
+
+def counsellors_invitation(app, client) -> None:
+    create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+    assert login(client, "casey@example.org", PASSWORD).status_code == 302
+    token = csrf_token(client, "/counsel/invitations")
+    data = {"csrf_token": token, "email": "client@example.org"}
+    assert client.post("/counsel/invitations", data=data).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "send", [register_new, register_taken, password_reset, account_made_by_an_admin, counsellors_invitation]
+)
+def test_the_email_says_nothing_about_what_the_course_is_about(app, client, course, inbox, send):
+    send(app, client)
+
+    [message] = inbox.wait_for(1)
+    subject, body = message["Subject"].lower(), body_of(message).lower()
+    for word in FORBIDDEN_WORDS:
+        assert word not in subject, f"{send.__name__}: the subject names {word!r}"
+        assert word not in body, f"{send.__name__}: the body names {word!r}"
