@@ -223,7 +223,7 @@ def reset_password(token: str):
         return render_template("auth/reset_invalid.html"), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
-        password_set(
+        revoked = password_set(
             db.session,
             user=user,
             password=form.password.data,
@@ -231,7 +231,11 @@ def reset_password(token: str):
             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
         )
         start_session(user)
-        flash("Your password has been changed, and you have been logged out everywhere else.", "success")
+        message = "Your password has been changed, and you have been logged out everywhere else."
+        if revoked:
+            tokens = "your API token was" if revoked == 1 else f"your {revoked} API tokens were"
+            message += f" For the same reason {tokens} revoked: make new ones on your page if you need them."
+        flash(message, "success")
         return redirect(url_for("main.index"))
     # An account an admin created has no password yet: its owner chooses a first one, not a new one.
     first = password_not_chosen(user)

@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.models import Role, User
 from app.models.types import as_utc
+from app.services.api_tokens import tokens_revoke_all
 from app.services.errors import EmailTaken, ValidationError
 from app.services.user_sessions import user_sessions_end_all
 
@@ -195,17 +196,22 @@ def password_reset_user(session: Session, *, token: str, secret_key: str, max_ag
 
 def password_set(
     session: Session, *, user: User, password: str, hash_method: str = "scrypt", min_password_length: int = 10
-) -> None:
-    """Set a new password, end every session of the account (remember-me cookies too), commit.
+) -> int:
+    """Set a new password, end every session of the account (remember-me cookies too) and revoke
+    its API tokens, commit; how many tokens were revoked.
 
-    Bumping the session version also makes the reset link used for this one work only once.
+    A new password is what someone does who fears another got in: whatever that other made with
+    the old one (a session, a token) ends with it. Bumping the session version also makes the
+    reset link used for this one work only once.
     """
     if len(password) < min_password_length:
         raise ValidationError("password", f"Use at least {min_password_length} characters.")
     user.password_hash = generate_password_hash(password, method=hash_method)
     user.session_version += 1
     user_sessions_end_all(session, user=user)
+    revoked = tokens_revoke_all(session, user=user)
     session.commit()
+    return revoked
 
 
 def user_by_email(session: Session, email: str) -> User | None:

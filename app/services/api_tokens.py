@@ -21,8 +21,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from app.models import ApiToken, User
@@ -137,6 +138,18 @@ def token_revoke(session: Session, *, user: User, token_id: int) -> ApiToken:
     session.delete(token)
     session.commit()
     return token
+
+
+def tokens_revoke_all(session: Session, *, user: User) -> int:
+    """Delete every token of the account, as part of the caller's change (it does not commit);
+    how many there were.
+
+    For a new password and for deactivation: a token someone else made while they had the
+    account must not outlive the password that let them in, nor come back with a reactivation.
+    """
+    # A DELETE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement.
+    deleted = cast("CursorResult[Any]", session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)))
+    return deleted.rowcount or 0
 
 
 def token_authenticate(session: Session, *, text: str, now: datetime | None = None) -> ApiToken | None:

@@ -22,6 +22,7 @@ from app.models import AuditEvent, CounsellorLink, LessonProgress, Role, User
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.accounts import normalise_email, user_by_email
+from app.services.api_tokens import tokens_revoke_all
 from app.services.default_course import course_or_default
 from app.services.errors import DomainError, ValidationError
 from app.services.progress import live_lesson_ids
@@ -318,8 +319,9 @@ def user_role_change(session: Session, *, actor: User, user: User, role: Role | 
 def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
     """Deactivate the account so it can no longer log in, audit it as ``deactivated`` and commit.
 
-    Nothing else changes: progress, attempts and links stay as they were. Every session of the
-    account ends (remember-me cookies too), so none can come back if it is reactivated.
+    Progress, attempts and links stay as they were. Every session of the account ends
+    (remember-me cookies too) and its API tokens are revoked, so none can come back if it is
+    reactivated.
     Returns False when the account was already deactivated. Raises OwnAccountRefused or
     LastAdminRefused.
     """
@@ -338,6 +340,7 @@ def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
         return False
     user.is_active = False
     user_sessions_end_all(session, user=user)
+    tokens_revoke_all(session, user=user)
     _audit(session, actor=actor, subject=user, action="deactivated")
     session.commit()
     return True

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.models import ApiToken, Role, User
 from app.models.types import utcnow
+from app.services.accounts import password_set
 from app.services.api_tokens import (
     LAST_USED_EVERY,
     TOKEN_PREFIX,
@@ -109,12 +110,27 @@ def test_last_use_is_written_at_most_every_minute(session, people):
     assert session.get(ApiToken, token.id).last_used_at == later
 
 
-def test_a_deactivated_accounts_tokens_stop_working_at_once(session, people):
+def test_a_deactivated_accounts_tokens_stop_working_at_once_and_never_come_back(session, people):
     _, text = token_create(session, user=people[Role.LEARNER], name="T", scopes=["read:progress"])
+    _, counsellors = token_create(session, user=people[Role.COUNSELLOR], name="C", scopes=["read:clients"])
     user_deactivate(session, actor=people[Role.ADMIN], user=people[Role.LEARNER])
     assert token_authenticate(session, text=text) is None
     user_reactivate(session, actor=people[Role.ADMIN], user=people[Role.LEARNER])
-    assert token_authenticate(session, text=text) is not None
+    assert token_authenticate(session, text=text) is None  # revoked, as its sessions ended
+    assert tokens_of(session, user=people[Role.LEARNER]) == []
+    assert token_authenticate(session, text=counsellors) is not None  # nobody else's
+
+
+def test_a_new_password_revokes_every_token_of_the_account_and_says_how_many(session, people):
+    learner = people[Role.LEARNER]
+    texts = [token_create(session, user=learner, name=f"T{n}", scopes=["read:progress"])[1] for n in range(2)]
+    _, counsellors = token_create(session, user=people[Role.COUNSELLOR], name="C", scopes=["read:clients"])
+
+    assert password_set(session, user=learner, password="a brand new passphrase", hash_method="pbkdf2:sha256:1") == 2
+
+    assert [token_authenticate(session, text=text) for text in texts] == [None, None]
+    assert token_authenticate(session, text=counsellors) is not None
+    assert password_set(session, user=learner, password="another new passphrase", hash_method="pbkdf2:sha256:1") == 0
 
 
 def test_a_scope_works_only_while_its_owner_may_still_do_it(session, people):

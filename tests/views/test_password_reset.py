@@ -116,3 +116,25 @@ def test_a_deleted_accounts_link_never_opens_the_account_that_gets_its_id(client
     sent = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "csrf_token": token})
     assert sent.status_code == 400
     assert login(client, "newcomer@example.org", NEW_PASSWORD).status_code != 302
+
+
+def test_a_new_password_revokes_the_accounts_api_tokens_and_says_so(client, app, inbox, learner):
+    """Someone who got in with the old password may have made a token: it must not outlive it."""
+    from app.extensions import db
+    from app.models import User
+    from app.services.api_tokens import token_create
+
+    with app.app_context():
+        user = db.session.get(User, learner)
+        texts = [token_create(db.session, user=user, name=f"T{n}", scopes=["read:progress"])[1] for n in range(2)]
+        db.session.remove()
+    api = app.test_client()
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {texts[0]}"}).status_code == 200
+
+    request_reset(client)
+    assert choose(client, link_from(wait_for(inbox)[0])).status_code == 302
+
+    said = " ".join(client.get("/").get_data(as_text=True).split())
+    assert "your 2 API tokens were revoked" in said
+    for text in texts:
+        assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {text}"}).status_code == 401
