@@ -8,7 +8,7 @@ invalid action re-renders the account's page with the message beside its control
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -23,7 +23,7 @@ from app.author.user_forms import (
 )
 from app.extensions import db
 from app.forms import EmptyForm
-from app.jobs.mail import send_password_reset, send_welcome
+from app.jobs.mail import send_email, send_password_reset, send_welcome
 from app.models import Role, User
 from app.services.errors import ValidationError
 from app.services.sharing import learner_links
@@ -39,6 +39,7 @@ from app.services.user_admin import (
     user_role_change,
     users_search,
 )
+from app.urls import external_url
 
 
 def _user_or_404(user_id: int) -> User:
@@ -182,10 +183,28 @@ def user_link(user_id: int):
         return _render_detail(user, link_form=form, status=400)
     name = link.counsellor.display_name
     if created:
+        _tell_the_learner(user, counsellor_name=name)
         flash(f"{user.display_name} now shares their progress with {name}.", "success")
     else:
         flash(f"{user.display_name} already shares their progress with {name}; nothing changed.", "info")
     return redirect(url_for("author.user_detail", user_id=user.id))
+
+
+def _tell_the_learner(learner: User, *, counsellor_name: str) -> None:
+    """E-mail the learner that sharing was set up for them, and where to stop it (an LMS's account
+    has no address: it sees the link on /me/ only). Queued; a queue that is down loses only this notice."""
+    if not learner.email:
+        return
+    body = render_template(
+        "author/link_made_email.txt",
+        learner=learner,
+        counsellor_name=counsellor_name,
+        my_page=external_url("me.home"),
+    )
+    try:
+        send_email(learner.email, "Sharing your course progress", body)
+    except Exception:  # the queue itself is unreachable (Redis down): the link stands, shown on /me/
+        current_app.logger.exception("The e-mail telling a learner of a link made for them could not be queued")
 
 
 @bp.post("/users/<id:user_id>/reset-link")

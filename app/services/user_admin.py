@@ -372,7 +372,9 @@ def learner_link_counsellor(
 
     Returns the live link and whether it was made now; an existing live link is returned
     unchanged, with no new audit row. Raises LinkRefused (field ``counsellor_id``) when the
-    learner is not an active learner or the counsellor not an active counsellor.
+    learner is not an active learner or the counsellor not an active counsellor, and when the
+    learner stopped sharing with this counsellor before: that was their choice, which only they
+    can undo (by accepting an invitation from the counsellor), never an admin for them.
     """
     _require_admin(actor)
     if learner.role != Role.LEARNER:
@@ -387,6 +389,12 @@ def learner_link_counsellor(
     existing = active_link(session, counsellor_id=counsellor.id, learner_id=learner.id)
     if existing is not None:
         return existing, False
+    if _stopped_sharing(session, counsellor_id=counsellor.id, learner_id=learner.id):
+        raise LinkRefused(
+            "counsellor_id",
+            f"{learner.display_name} stopped sharing with {counsellor.display_name}, so only they can share "
+            f"again: by accepting an invitation from {counsellor.display_name}.",
+        )
     link = CounsellorLink(
         counsellor_id=counsellor.id, learner_id=learner.id, created_at=utcnow(), created_by_id=actor.id
     )
@@ -402,6 +410,16 @@ def learner_link_counsellor(
             raise
         return existing, False
     return link, True
+
+
+def _stopped_sharing(session: Session, *, counsellor_id: int, learner_id: int) -> bool:
+    """Whether the learner once shared with this counsellor and stopped (only a learner ends a link)."""
+    stopped = select(CounsellorLink.id).where(
+        CounsellorLink.counsellor_id == counsellor_id,
+        CounsellorLink.learner_id == learner_id,
+        CounsellorLink.revoked_at.is_not(None),
+    )
+    return session.scalar(stopped.limit(1)) is not None
 
 
 def password_not_chosen(user: User) -> bool:

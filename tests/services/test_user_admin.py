@@ -25,6 +25,7 @@ from app.models.types import utcnow
 from app.services.accounts import user_authenticate
 from app.services.errors import ValidationError
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.sharing import active_link, link_revoke
 from app.services.user_admin import (
     EmailInUse,
     LastAdminRefused,
@@ -56,6 +57,11 @@ def admin(app) -> int:
 @pytest.fixture
 def counsellor(app) -> int:
     return create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+
+
+@pytest.fixture
+def other_counsellor(app) -> int:
+    return create_user(app, "dana@example.org", role=Role.COUNSELLOR, name="Dana Counsellor")
 
 
 def audit_rows(session, subject_id: int) -> list[tuple[str, dict, int]]:
@@ -259,6 +265,23 @@ def test_link_on_learners_behalf_is_audited_and_idempotent(session, admin, learn
     again, created_again = learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=counsellor)
     assert (again.id, created_again) == (link.id, False)
     assert audit_rows(session, learner) == [("link_created", {"counsellor_id": counsellor}, admin)]
+
+
+def test_an_admin_cannot_undo_a_learners_choice_to_stop_sharing(session, admin, learner, counsellor, other_counsellor):
+    """Stopping is the learner's choice: only they can share with that counsellor again (an invitation)."""
+    actor, user = session.get(User, admin), session.get(User, learner)
+    link, _ = learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=counsellor)
+    link_revoke(session, learner=user, link_id=link.id)
+
+    with pytest.raises(LinkRefused) as refused:
+        learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=counsellor)
+
+    assert refused.value.field == "counsellor_id"
+    assert "Lee Learner stopped sharing with Casey Counsellor, so only they can share again" in refused.value.message
+    assert active_link(session, counsellor_id=counsellor, learner_id=learner) is None
+    assert [row[0] for row in audit_rows(session, learner)] == ["link_created"]  # the refusal wrote nothing
+    # Another counsellor, whom the learner never stopped sharing with, can still be linked.
+    assert learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=other_counsellor)[1] is True
 
 
 @pytest.mark.parametrize("case", ["learner is a counsellor", "counsellor is a learner", "no such account"])

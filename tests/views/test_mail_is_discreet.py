@@ -50,8 +50,26 @@ def counsellors_invitation(app, client) -> None:
     assert client.post("/counsel/invitations", data=data).status_code == 201
 
 
+def link_made_for_the_learner(app, client) -> None:
+    learner = create_user(app, "lee@example.org", name="Lee Learner")
+    counsellor = create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+    create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
+    assert login(client, "ada@example.org", PASSWORD).status_code == 302
+    token = csrf_token(client, f"/author/users/{learner}")
+    data = {"csrf_token": token, "counsellor_id": str(counsellor)}
+    assert client.post(f"/author/users/{learner}/link", data=data).status_code == 302
+
+
 @pytest.mark.parametrize(
-    "send", [register_new, register_taken, password_reset, account_made_by_an_admin, counsellors_invitation]
+    "send",
+    [
+        register_new,
+        register_taken,
+        password_reset,
+        account_made_by_an_admin,
+        counsellors_invitation,
+        link_made_for_the_learner,
+    ],
 )
 def test_the_email_says_nothing_about_what_the_course_is_about(app, client, course, inbox, send):
     send(app, client)

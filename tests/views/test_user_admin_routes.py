@@ -2,6 +2,7 @@
 
 import html
 import re
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, CounsellorLink, Lesson, LessonProgress, Role, User
 from app.models.types import utcnow
+from app.services.sharing import link_revoke
 from tests.conftest import count_queries, create_user, csrf_token, login
 from tests.mail_server import body_of
 
@@ -173,6 +175,33 @@ def test_admin_links_a_learner_to_a_counsellor(app, admin_client, admin, learner
         links = db.session.execute(select(CounsellorLink.learner_id, CounsellorLink.created_by_id)).all()
     assert [tuple(link) for link in links] == [(learner, admin)]
     assert audit_actions(app, learner) == ["link_created"]
+
+
+def test_the_learner_is_emailed_about_a_link_made_for_them_once(app, admin_client, learner, counsellor, inbox):
+    assert post(admin_client, learner, "link", counsellor_id=str(counsellor)).status_code == 302
+    assert post(admin_client, learner, "link", counsellor_id=str(counsellor)).status_code == 302  # nothing new
+
+    [message] = inbox.wait_for(1)
+    body = " ".join(body_of(message).split())
+    assert message["To"] == "learner@example.org" and message["Subject"] == "Sharing your course progress"
+    assert "set up sharing of your progress on the online course with Casey Counsellor" in body
+    assert "http://localhost/me/" in body and "If you did not ask for this, stop sharing there" in body
+    time.sleep(0.2)
+    assert len(inbox.messages) == 1
+
+
+def test_an_admin_cannot_relink_a_learner_who_stopped_sharing(app, admin_client, learner, counsellor):
+    assert post(admin_client, learner, "link", counsellor_id=str(counsellor)).status_code == 302
+    with app.app_context():
+        link_id = db.session.scalar(select(CounsellorLink.id))
+        link_revoke(db.session, learner=db.session.get(User, learner), link_id=link_id)
+
+    response = post(admin_client, learner, "link", counsellor_id=str(counsellor))
+
+    assert response.status_code == 400
+    assert "stopped sharing with Casey Counsellor, so only they can share again" in text(response)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(CounsellorLink.revoked_at.is_(None))) == 0
 
 
 def test_linking_needs_a_real_counsellor(app, admin_client, learner, other_learner, counsellor):
