@@ -81,6 +81,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from app.certificates import bp as certificates_bp
     from app.contact import bp as contact_bp
     from app.credentials import issuing as credentials
+    from app.learn.forms import unanswered_links
     from app.permissions import TEMPLATE_GLOBALS
     from app.question_kinds import KINDS
     from app.services.markdown import phone_links
@@ -107,6 +108,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.jinja_env.globals.update(TEMPLATE_GLOBALS)
     page_fragments.register(app)  # the parts of learner pages drawn once per course content
     app.jinja_env.globals["question_kinds"] = KINDS  # how each kind of question is rendered
+    app.jinja_env.globals["unanswered_links"] = unanswered_links  # a quiz's error summary, linked to each question
     app.jinja_env.filters["phone_links"] = phone_links  # feedback's numbers tap-to-call, as lessons' are
     app.jinja_env.globals["url_for"] = remembered_url_for(app)  # after every blueprint's url_defaults
     return app

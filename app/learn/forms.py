@@ -37,3 +37,16 @@ def parse_answers(form_data) -> dict[int, list[int]]:
             raise QuizInputError("A choice in this submission is not one of the quiz's choices.", tampered=True)
         answers[question_id] = choice_ids
     return answers
+
+
+def unanswered_links(questions: list, error: object) -> list[tuple[str, str]]:
+    """The error summary's links to the questions a submission left unanswered, in the page's order:
+    ("choice-<id>", "Question N: <what to do>") for each, pointing at its first choice (a
+    fieldset cannot take focus, a choice can). ``questions``: the page's (question, choices)
+    pairs; ``error``: the QuizInputError shown (none for anything else)."""
+    missing = getattr(error, "question_errors", None) or {}
+    return [
+        (f"choice-{choices[0].id}", f"Question {number}: {missing[question.id]}")
+        for number, (question, choices) in enumerate(questions, start=1)
+        if question.id in missing and choices
+    ]

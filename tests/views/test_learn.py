@@ -154,7 +154,16 @@ def test_quiz_with_no_answers_shows_a_message_and_records_nothing(learner_client
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "You have not answered any questions yet." in page
-    assert page.count("Choose an answer for this question.") == len(quiz_form(app, first))
+    questions = len(quiz_form(app, first))
+    # Said beside each question, and listed at the top, each linked to its question's first choice.
+    assert page.count('<p class="error-text" id="question-') == questions
+    summary = page.split('class="error-summary"')[1].split("</div>")[0]
+    links = re.findall(
+        r'<li><a href="#choice-(\d+)">Question (\d+): Choose an answer for this question\.</a></li>', summary
+    )
+    assert [int(number) for _, number in links] == list(range(1, questions + 1))
+    for choice_id, _ in links:
+        assert f'id="choice-{choice_id}"' in page
     assert attempts(app) == 0
 
 

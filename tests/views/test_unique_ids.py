@@ -4,6 +4,7 @@ A repeated id makes a label, a skip link or an error link point at the wrong ele
 one), and a screen reader then reads one progress bar's label for another.
 """
 
+import re
 from collections import Counter
 from html.parser import HTMLParser
 
@@ -92,7 +93,9 @@ def test_the_error_summary_links_each_error_to_its_field(app):
             template, form=form, links=[("sources", "Line 2 is not a link")], messages=["Try again"], id="top"
         )
         nothing = render_template_string(template, form=_NameForm(), links=[], messages=[], id=None)
-    assert '<div class="error-summary" role="alert" id="top" tabindex="-1">' in html
+    assert '<div class="error-summary" role="alert" tabindex="-1" id="top">' in html
+    # Focus goes to the box when the page loads (the page's own script: the CSP allows no inline one).
+    assert re.search(r'<script src="/assets/js/error-focus\.[0-9a-f]+\.js" defer></script>', html)
     assert "<h2>Nothing was saved</h2>" in html
     assert '<li><a href="#name">Enter a name</a></li>' in html
     assert '<li><a href="#sources">Line 2 is not a link</a></li>' in html

@@ -1,0 +1,44 @@
+"""What a keyboard or screen-reader user meets when a form comes back with errors, in Chromium:
+focus on the box that says what stopped it, a link there to each question left unanswered that
+takes focus to it, and quiz choices that answer a click anywhere on their card."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD, create_user
+from tests.e2e.conftest import lesson_url, lessons_in_order, log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_an_empty_quiz_sends_focus_to_the_summary_whose_links_reach_each_question(page, app, course_spec):
+    create_user(app, "kay@example.org", name="Kay Keys")
+    log_in(page, "kay@example.org", PASSWORD)
+    first = lessons_in_order(course_spec)[0]
+    page.goto(lesson_url(course_spec, first, "/quiz"))
+
+    page.get_by_role("button", name="Submit my answers").click()
+
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("You have not answered any questions yet.")
+    links = summary.get_by_role("link")
+    expect(links).to_have_count(len(first.quiz))
+    links.nth(1).click()
+    second = page.get_by_role("group", name=f"Question 2 {first.quiz[1].prompt}", exact=True)
+    expect(second.locator("input").first).to_be_focused()
+
+
+def test_a_click_on_a_choice_cards_edge_picks_it(page, app, course_spec):
+    create_user(app, "kay@example.org", name="Kay Keys")
+    log_in(page, "kay@example.org", PASSWORD)
+    page.goto(lesson_url(course_spec, lessons_in_order(course_spec)[0], "/quiz"))
+    card = page.locator(".choice").first
+    box = card.bounding_box()
+    assert box is not None
+
+    page.mouse.click(box["x"] + box["width"] - 3, box["y"] + 3)  # the card's top right corner, in its padding
+
+    expect(card.locator("input")).to_be_checked()
