@@ -206,3 +206,30 @@ def test_an_invitation_page_still_answers_when_the_queue_is_unreachable(app, cou
     page = response.get_data(as_text=True)
     assert response.status_code == 201 and "We could not send the e-mail" in page
     assert 'id="invitation-code"' in page  # the code to give the client instead
+
+
+def test_a_message_the_server_took_is_sent_once_even_if_saying_goodbye_fails(app):
+    """A server that answers QUIT with 421 after taking the message: the job must not fail (and be retried)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
+
+    from tests.mail_server import Inbox, free_port
+
+    class RudeGoodbye(SMTP):
+        async def smtp_QUIT(self, arg):
+            await self.push("421 closing anyway")
+            self.transport.close()
+
+    class RudeController(Controller):
+        def factory(self):
+            return RudeGoodbye(self.handler)
+
+    inbox = Inbox()
+    controller = RudeController(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
+        send_mail(app.config, to=KNOWN, subject="Once", body="Only once, please.")  # raises nothing
+        assert [message["Subject"] for message in inbox.wait_for(1)] == ["Once"]
+    finally:
+        controller.stop()

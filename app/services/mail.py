@@ -76,9 +76,19 @@ def send_mail(
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
-    with smtp:
+    try:
         if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
             smtp.starttls(context=context)
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
+    except BaseException:
+        smtp.close()
+        raise
+    # The server has taken the message: an error saying goodbye must not fail the job, which
+    # would be retried and send it again (a server answering QUIT with 421 sent six copies).
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        log.warning("The mail server took a message to %s, then failed to close the connection.", to.split("@")[-1])
+        smtp.close()
