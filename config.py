@@ -23,6 +23,16 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def whole_number(name: str, default: str) -> int:
+    """The environment variable ``name`` as a whole number (``default`` when unset), or an error
+    that names it: a bare ValueError from int() at start-up says nothing of which setting is wrong."""
+    text = os.environ.get(name, default)
+    try:
+        return int(text)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {text!r}.") from None
+
+
 def host_of(url: str) -> str:
     """The host name of an absolute http(s) URL, or "" if it is not one."""
     parts = urlsplit(url)
@@ -93,7 +103,7 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     # A course image's upload limit in bytes; the upload page alone takes a body this big (plus
     # its form), and deploy/nginx.conf lets it through.
-    MEDIA_MAX_BYTES = int(os.environ.get("MEDIA_MAX_BYTES", str(2 * 1024 * 1024)))
+    MEDIA_MAX_BYTES = whole_number("MEDIA_MAX_BYTES", str(2 * 1024 * 1024))
     # Pages and e-mails show times in this zone (an IANA name, checked at start-up); storage stays UTC.
     SITE_TIMEZONE = os.environ.get("SITE_TIMEZONE", "Europe/London")
     COURSES_DIR = BASE_DIR / "courses"
@@ -104,8 +114,8 @@ class Config:
     # Login sessions live on the server (user_sessions): a session with no request for
     # SESSION_IDLE_DAYS ends, unless "keep me logged in" was ticked; none outlives
     # REMEMBER_DAYS from its login. Flask's cookie limits match, so no cookie outlasts its row.
-    SESSION_IDLE_DAYS = int(os.environ.get("SESSION_IDLE_DAYS", "14"))
-    REMEMBER_DAYS = int(os.environ.get("REMEMBER_DAYS", "30"))
+    SESSION_IDLE_DAYS = whole_number("SESSION_IDLE_DAYS", "14")
+    REMEMBER_DAYS = whole_number("REMEMBER_DAYS", "30")
     SESSION_TOUCH_SECONDS = 300  # a session's last-seen time is written at most this often
     PERMANENT_SESSION_LIFETIME = timedelta(days=SESSION_IDLE_DAYS)
     REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_DAYS)
@@ -114,7 +124,7 @@ class Config:
     REGISTRATION_MAX_AGE = 24 * 60 * 60  # seconds a link to finish registering stays valid
     # Outgoing mail. With no MAIL_SERVER, messages are written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_PORT = whole_number("MAIL_PORT", "587")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"  # STARTTLS
     MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"  # TLS from the first byte (port 465)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
@@ -145,7 +155,7 @@ class Config:
     HSTS = False
     # Behind a load balancer, how many proxies in front of the app set X-Forwarded-* headers.
     # Rate limits count per client address, so this must match the deployment (0: none).
-    PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+    PROXY_HOPS = whole_number("PROXY_HOPS", "0")
     # Background jobs (app/jobs): on Redis when REDIS_URL is set, else in a SQLite file that the
     # worker started by `make run` reads; "immediate" runs each job inline when it is enqueued.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "redis" if REDIS_URL else "sqlite")
@@ -161,7 +171,7 @@ class Config:
     CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "")
     CLINIC_INTAKE_EMAIL = os.environ.get("CLINIC_INTAKE_EMAIL", "")
     # Closed and withdrawn contact requests are deleted this many days after they ended.
-    CONTACT_REQUEST_RETENTION_DAYS = int(os.environ.get("CONTACT_REQUEST_RETENTION_DAYS", "90"))
+    CONTACT_REQUEST_RETENTION_DAYS = whole_number("CONTACT_REQUEST_RETENTION_DAYS", "90")
     RATELIMIT_CONTACT = "5 per hour;20 per day"  # contact requests per address
     # LTI login initiations per address: a class behind one school address launches at once.
     RATELIMIT_LTI_LOGIN = "120 per minute;2000 per hour"
@@ -232,6 +242,20 @@ class ProductionConfig(Config):
             raise RuntimeError("SECRET_KEY must be set to a real secret (32+ characters) in production.")
         if not host_of(cls.PUBLIC_URL):
             raise RuntimeError("PUBLIC_URL must be set to the site's address (https://...) in production.")
+        # Sign-in links go out in e-mails under PUBLIC_URL, and the cookies are Secure-only: plain
+        # http is for a server on this machine only (a local benchmark).
+        if urlsplit(cls.PUBLIC_URL).scheme != "https" and host_of(cls.PUBLIC_URL) not in LOCAL_HOSTS:
+            raise RuntimeError("PUBLIC_URL must start with https:// in production (plain http only on loopback).")
+        if not cls.MAIL_SERVER:
+            raise RuntimeError(
+                "MAIL_SERVER must be set in production: registration and password-reset links go out by "
+                "e-mail, and without a mail server they would be written to the log instead."
+            )
+        if cls.JOBS_BACKEND == "immediate":
+            raise RuntimeError(
+                "JOBS_BACKEND=immediate is for tests: in production a failed e-mail would be neither retried "
+                "nor recorded. Use redis (with a worker) or sqlite."
+            )
         if not cls.DATABASE_URL_GIVEN:
             raise RuntimeError("DATABASE_URL must be set in production.")
         if not cls.CREDENTIAL_SIGNING_KEY:

@@ -49,6 +49,9 @@ def app_env(database_url: str, secret: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         PROXY_HOPS="0",
         PUBLIC_URL="http://127.0.0.1",  # production requires it; the Host wrk sends must match it
+        # Production requires a mail server; nothing a run does sends mail, and this port is closed.
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(free_port()),
         # Production requires a signing key for certificates' credentials; a fresh one per run.
         CREDENTIAL_SIGNING_KEY=new_secret_key_text(),
         # The pool logs in through the real form from one address: lift the per-address login limit.

@@ -28,6 +28,7 @@ def production(**overrides):
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "PUBLIC_URL": "https://learn.example.org",
         "CREDENTIAL_SIGNING_KEY": TestConfig.CREDENTIAL_SIGNING_KEY,
+        "MAIL_SERVER": "smtp.example.org",
     }
     values.update(overrides)
     return type("Prod", (ProductionConfig,), values)
@@ -44,6 +45,9 @@ def production(**overrides):
         {"PUBLIC_URL": "learn.example.org"},
         {"CREDENTIAL_SIGNING_KEY": ""},
         {"CREDENTIAL_SIGNING_KEY": "not-a-key"},
+        {"PUBLIC_URL": "http://learn.example.org"},  # sign-in links in e-mails, Secure-only cookies
+        {"MAIL_SERVER": ""},  # reset links would be written to the log
+        {"JOBS_BACKEND": "immediate"},  # a failed e-mail neither retried nor recorded
     ],
 )
 def test_production_refuses_to_start_without_a_real_secret_and_database(overrides):
@@ -71,3 +75,17 @@ def test_redis_storage_without_the_redis_package_is_a_clear_error_at_start_up(mo
 def test_memory_storage_needs_no_redis_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis", None)
     assert create_app(rate_limited_by("memory://")).config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_production_allows_plain_http_on_loopback_only():
+    assert create_app(production(PUBLIC_URL="http://127.0.0.1")).config["PUBLIC_URL"] == "http://127.0.0.1"
+
+
+def test_a_setting_that_is_no_number_is_named(monkeypatch):
+    from config import whole_number
+
+    monkeypatch.setenv("MAIL_PORT", "abc")
+    with pytest.raises(RuntimeError, match=r"MAIL_PORT must be a whole number, not 'abc'"):
+        whole_number("MAIL_PORT", "587")
+    monkeypatch.delenv("MAIL_PORT")
+    assert whole_number("MAIL_PORT", "587") == 587

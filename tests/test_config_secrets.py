@@ -90,6 +90,7 @@ def test_production_trusts_the_public_host_and_listed_extras_only(extra, expecte
             "PUBLIC_URL": "https://learn.example.org",
             "TRUSTED_HOSTS_EXTRA": extra,
             "CREDENTIAL_SIGNING_KEY": TestConfig.CREDENTIAL_SIGNING_KEY,
+            "MAIL_SERVER": "smtp.example.org",
         },
     )
     app = create_app(config)

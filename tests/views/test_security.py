@@ -170,6 +170,7 @@ def test_production_sends_hsts_and_secure_cookies():
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "PUBLIC_URL": "https://localhost",
             "CREDENTIAL_SIGNING_KEY": TestConfig.CREDENTIAL_SIGNING_KEY,
+            "MAIL_SERVER": "smtp.example.org",
         },
     )
     app = create_app(config)
