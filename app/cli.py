@@ -15,7 +15,7 @@ from app.devdata.demo import DEMO_PASSWORD, demo_create
 from app.extensions import db
 from app.jobs.cli import jobs_cli
 from app.models import Course, Role
-from app.models.types import as_utc
+from app.models.types import as_utc, utcnow
 from app.services.accounts import user_create
 from app.services.analytics import snapshot_refresh
 from app.services.authoring import import_from_files
@@ -163,17 +163,32 @@ def analytics_refresh_command(slug: str | None) -> None:
 
 
 @reminders_cli.command("send")
-@click.option("--now", "now_text", metavar="ISO", help="Act as if it were this time (ISO 8601; UTC if no offset).")
-def reminders_send_command(now_text: str | None) -> None:
+@click.option("--dry-run", is_flag=True, help="Only count who is due a reminder: send nothing, record nothing.")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO",
+    help="With --dry-run: count as if it were this time (ISO 8601; UTC if no offset).",
+)
+def reminders_send_command(dry_run: bool, now_text: str | None) -> None:
     """Queue the reminders due now, as the queue's daily 09:00 UTC run does (for cron instead)."""
     from app.jobs.reminders import queue_due_reminders
+    from app.services.reminders import reminders_due
 
     try:
         now = as_utc(datetime.fromisoformat(now_text)) if now_text else None
     except ValueError:
         message = f"{now_text!r} is not an ISO 8601 time, e.g. 2026-12-04T09:00"
         raise click.BadParameter(message, param_hint="--now") from None
-    sent = queue_due_reminders(now)
+    if dry_run:
+        due = reminders_due(db.session, now=now or utcnow())
+        click.echo(f"Due a reminder{f' at {now.isoformat()}' if now else ' now'}: {len(due)}. Nothing was sent.")
+        return
+    if now is not None:
+        # A send records each reminder at its time: a time to come would hold everyone's next one
+        # back until then, one past would let a second go out within the week.
+        raise click.UsageError("--now is for --dry-run only: reminders are sent, and recorded, at the real time.")
+    sent = queue_due_reminders()
     click.echo(f"Reminders queued: {len(sent)}.")
 
 

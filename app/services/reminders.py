@@ -241,6 +241,11 @@ def _claim(session: Session, user_ids: list[int], now: datetime) -> list[int]:
     return sorted(session.scalars(statement))
 
 
+def reminders_due(session: Session, *, now: datetime) -> list[int]:
+    """The ids of everyone the rule would remind at ``now``, changing nothing (a dry run)."""
+    return sorted(c.user_id for c in reminder_candidates(session, now=now) if reason_not_to_remind(c, now) is None)
+
+
 def reminders_send(session: Session, *, now: datetime, enqueue: Callable[[int], object]) -> list[int]:
     """Queue a reminder for everyone due one at ``now`` and record it; return their ids.
 
