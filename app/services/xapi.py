@@ -244,7 +244,13 @@ def _after_commit(session: Session) -> None:
     if session.info.pop("xapi_queued", False):
         from app.jobs.xapi import send_statements  # the job module imports this one
 
-        send_statements()
+        try:
+            send_statements()
+        except (
+            Exception
+        ):  # the queue is unreachable (Redis down): raised here, it failed a request whose work was saved
+            # The statements wait in their table; the five-minute run (send_statements_regularly) sends them.
+            logging.getLogger(__name__).warning("xAPI statements wait for the next run: the queue is unreachable.")
 
 
 def _after_rollback(session: Session) -> None:
