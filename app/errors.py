@@ -43,6 +43,11 @@ MESSAGES = {
         "We could not reach our database. Nothing you sent was half-saved. Please try again in a minute.",
     ),
 }
+# The job queue (Redis) not answering: what was saved before it stays saved, so say only what to do.
+QUEUE_UNAVAILABLE = (
+    "Part of our system is not answering, so we could not finish that. If you were sending something, "
+    "check whether it went through before sending it again. Please try again in a minute."
+)
 RETRY_AFTER_SECONDS = "30"
 # With the drivers' own errors, for the few paths where SQLAlchemy does not wrap them.
 DATABASE_ERRORS = (SQLAlchemyError, sqlite3.Error, psycopg.Error)
@@ -203,6 +208,18 @@ def register(app: Flask) -> None:
         # A statement that failed on a working database is a bug: the plain 500, nothing of the SQL shown.
         return render_error(500)
 
+    for queue_error in _queue_errors():
+
+        @app.errorhandler(queue_error)
+        def queue_unreachable(error: Exception):
+            # The queue (Redis) refused or timed out: waiting helps, as for the database, so a 503.
+            _rollback()
+            app.logger.exception("Job queue unreachable", exc_info=error)
+            if location := _saved_location():
+                return redirect(location)
+            response, status = render_error(503, QUEUE_UNAVAILABLE)
+            return response, status, {"Retry-After": RETRY_AFTER_SECONDS}
+
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         _rollback()
@@ -210,3 +227,13 @@ def register(app: Flask) -> None:
         if location := _saved_location():
             return redirect(location)
         return render_error(500)
+
+
+def _queue_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean the job queue's Redis could not be reached (none without the redis extra)."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # the redis extra is not installed: the queue is SQLite's, its errors are the database's
+        return ()
+    return (RedisConnectionError, RedisTimeoutError)
