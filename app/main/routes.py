@@ -4,10 +4,11 @@ from flask import render_template
 from flask_login import current_user
 
 from app.extensions import db
+from app.jobs.queue import huey
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.main import bp
 from app.page_shells import signed_in_page
-from app.services.health import database_reachable
+from app.services.health import database_reachable, queue_reachable
 from app.services.progress import course_outline_by_slug
 
 
@@ -30,7 +31,13 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    """Report whether the app can reach its database."""
+    """Report whether the app can reach its database (else 503) and, unless jobs run inline, its job queue."""
     if not database_reachable(db.session):
         return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+    report = {"status": "ok", "database": "ok"}
+    queue = queue_reachable(huey)
+    if queue is not None:
+        report["queue"] = "ok" if queue else "unreachable"
+        if not queue:  # pages still load, e-mails wait: not a reason to take this server out of service
+            report["status"] = "degraded"
+    return report

@@ -48,6 +48,17 @@ def test_healthz_checks_the_database(client):
     assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
 
 
+@pytest.mark.parametrize(("reachable", "status"), [(True, "ok"), (False, "degraded")])
+def test_healthz_reports_the_job_queue_without_failing_for_it(client, monkeypatch, reachable, status):
+    import app.main.routes as main_routes
+
+    monkeypatch.setattr(main_routes, "queue_reachable", lambda queue: reachable)
+    response = client.get("/healthz")
+    # Pages still load while e-mails wait: a load balancer keeps this server, a monitor sees the queue.
+    assert response.status_code == 200
+    assert response.json == {"status": status, "database": "ok", "queue": "ok" if reachable else "unreachable"}
+
+
 def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
