@@ -152,8 +152,9 @@ def test_a_worker_retries_with_backoff_and_records_the_job_that_never_succeeds(q
     assert "1 failed job in the last day" in admin.get("/author/").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, backend):
+def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, backend, stop):
     name = f"test-jobs-{uuid.uuid4().hex}"
     env = {
         **os.environ,
@@ -183,9 +184,11 @@ def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, back
         first_line = worker.stdout.readline()
         assert expected in first_line
         time.sleep(0.5)  # let it reach its loop
-        worker.send_signal(signal.SIGINT)  # Ctrl-C: finish the jobs in hand, then stop
+        # Ctrl-C, or what systemd, Docker and Kubernetes send: either finishes the jobs in hand, then stops.
+        worker.send_signal(stop)
         assert worker.wait(timeout=15) == 0
-        assert "Consumer exiting." in worker.stdout.read()
+        said = worker.stdout.read()
+        assert "Shutting down gracefully" in said and "Consumer exiting." in said
     finally:
         if worker.poll() is None:
             worker.kill()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import signal
 from datetime import timedelta
 
 import click
@@ -38,8 +39,9 @@ def load_job_modules() -> list[str]:
     help="Enqueue the scheduled jobs; give --no-schedule to every worker process but one.",
 )
 def jobs_worker(workers: int, schedule: bool) -> None:
-    """Run jobs from the queue (and start the scheduled ones) until stopped: Ctrl-C or SIGINT lets
-    the jobs in hand finish, SIGTERM interrupts them."""
+    """Run jobs from the queue (and start the scheduled ones) until stopped: SIGTERM (what systemd,
+    Docker, Kubernetes and supervisord send) and Ctrl-C (SIGINT) both let the jobs in hand finish;
+    a second one while it waits interrupts them."""
     config = current_app.config
     if config["JOBS_BACKEND"] == "immediate":
         click.secho("JOBS_BACKEND is immediate: jobs run when enqueued, there is no queue to work.", fg="red", err=True)
@@ -50,6 +52,9 @@ def jobs_worker(workers: int, schedule: bool) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     click.echo(f"Jobs: {describe(config)}, worker started ({workers} at once, schedule {'on' if schedule else 'off'}).")
     consumer = huey.create_consumer(workers=workers, periodic=schedule, worker_type="thread")
+    # Huey interrupts the jobs in hand on SIGTERM and loses them (a reminder whose week was already
+    # claimed, a reset link never sent): make it as graceful as SIGINT. (restart, graceful) per signal.
+    consumer._signal_actions[signal.SIGTERM] = (False, True)
     consumer.run()
 
 
