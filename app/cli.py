@@ -30,6 +30,7 @@ courses_cli = AppGroup("courses", help="Validate and import course folders.")
 users_cli = AppGroup("users", help="Manage accounts.")
 analytics_cli = AppGroup("analytics", help="Question analytics.")
 reminders_cli = AppGroup("reminders", help="E-mail reminders learners asked for.")
+xapi_cli = AppGroup("xapi", help="Statements for the learning record store (XAPI_ENDPOINT).")
 
 COURSE_PATH = click.Path(file_okay=False, path_type=Path)
 
@@ -192,12 +193,36 @@ def reminders_send_command(dry_run: bool, now_text: str | None) -> None:
     click.echo(f"Reminders queued: {len(sent)}.")
 
 
+@xapi_cli.command("status")
+def xapi_status_command() -> None:
+    """How many statements wait to be sent, how many the store refused, and the store's answers."""
+    from app.services.xapi import xapi_outbox_status
+
+    status = xapi_outbox_status(db.session)
+    oldest = f", the oldest from {status.oldest_waiting:%Y-%m-%d %H:%M} UTC" if status.oldest_waiting else ""
+    click.echo(f"Waiting to be sent: {status.waiting}{oldest}.")
+    click.echo(f"Refused by the store (set aside): {status.refused}.")
+    for reason, count in status.reasons:
+        click.echo(f"  {count} x {reason}")
+    if status.refused:
+        click.echo("Once the store or the app is fixed, `flask xapi retry-refused` sends them again.")
+
+
+@xapi_cli.command("retry-refused")
+def xapi_retry_refused_command() -> None:
+    """Put the statements the store refused back in the send order (the five-minute run sends them)."""
+    from app.services.xapi import xapi_retry_refused
+
+    click.echo(f"Statements to send again: {xapi_retry_refused(db.session)}.")
+
+
 def register(app: Flask) -> None:
     """Add the command groups to the app's CLI."""
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(analytics_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(xapi_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(seed)
     app.cli.add_command(demo)

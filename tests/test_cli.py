@@ -194,3 +194,38 @@ def test_validate_says_nothing_more_for_a_course_without_warnings(runner, tmp_pa
     result = runner.invoke(args=["courses", "validate", str(FACTORY_COURSE_DIR)])
 
     assert "warning" not in result.output
+
+
+def test_xapi_status_counts_the_outbox_and_retry_refused_puts_them_back(app, runner, learner):
+    """What an operator has when the store refuses statements: how many, why, and a way to resend."""
+    import uuid as uuid_module
+    from datetime import UTC, datetime
+
+    from app.extensions import db
+    from app.models import XapiStatement
+
+    refused_at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        for n in range(3):
+            db.session.add(
+                XapiStatement(
+                    id=str(uuid_module.uuid4()),
+                    user_id=learner,
+                    statement={"verb": {"id": "x"}},
+                    created_at=datetime(2026, 12, 1, 8, n, tzinfo=UTC),
+                    attempts=1 if n < 2 else 0,
+                    last_error="HTTP 400: bad statement" if n < 2 else None,
+                    refused_at=refused_at if n < 2 else None,
+                )
+            )
+        db.session.commit()
+
+    status = runner.invoke(args=["xapi", "status"])
+    assert status.exit_code == 0, status.output
+    assert "Waiting to be sent: 1, the oldest from 2026-12-01 08:02 UTC." in status.output
+    assert "Refused by the store (set aside): 2." in status.output
+    assert "2 x HTTP 400: bad statement" in status.output and "flask xapi retry-refused" in status.output
+
+    again = runner.invoke(args=["xapi", "retry-refused"])
+    assert "Statements to send again: 2." in again.output
+    assert "Waiting to be sent: 3" in runner.invoke(args=["xapi", "status"]).output

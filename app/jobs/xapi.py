@@ -2,8 +2,7 @@
 
 The rules (what a statement says, who the actor is, what counts as stored) are
 app/services/xapi.py's. Here is only when sending runs: right after the commit that queued a
-statement, again with backoff when the store was down, and every five minutes in case the
-retries ran out before it came back.
+statement, and every five minutes, which is the retry while the store is down.
 """
 
 from __future__ import annotations
@@ -32,10 +31,18 @@ def send_waiting_statements() -> SendReport | None:
     return report
 
 
-@job()
+@job(retries=0)
 def send_statements() -> None:
-    """Send the statements waiting for the learning record store (retried while it is down)."""
-    send_waiting_statements()
+    """Send the statements waiting for the learning record store, right after an event.
+
+    Not retried: while the store is down, every event's job retrying and then failing filled the
+    failed jobs with one row per event; the statements wait in the outbox, and the five-minute
+    run (below) is the retry.
+    """
+    try:
+        send_waiting_statements()
+    except StoreUnavailable as error:
+        logger.warning("xAPI statements wait for the next run: %s", error)
 
 
 @periodic_job(crontab(minute="*/5"))

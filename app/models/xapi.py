@@ -50,6 +50,9 @@ class XapiStatement(Model):
     # Failed sends so far, and the last reason (shown by `flask xapi status`, for the admin).
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # When the store refused it as malformed (400, 413): set aside, out of the send order, so the
+    # oldest statements cannot block every later one; `flask xapi retry-refused` puts them back.
+    refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     def __repr__(self) -> str:
         return f"<XapiStatement {self.id} user {self.user_id}>"

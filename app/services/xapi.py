@@ -34,15 +34,15 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import CursorResult, delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.models import Course, Lesson, XapiActor, XapiStatement
-from app.models.types import utcnow
+from app.models.types import as_utc, utcnow
 from app.urls import external_url
 
 logger = logging.getLogger(__name__)
@@ -250,7 +250,7 @@ def _after_commit(session: Session) -> None:
             Exception
         ):  # the queue is unreachable (Redis down): raised here, it failed a request whose work was saved
             # The statements wait in their table; the five-minute run (send_statements_regularly) sends them.
-            logging.getLogger(__name__).warning("xAPI statements wait for the next run: the queue is unreachable.")
+            logger.warning("xAPI statements wait for the next run: the queue is unreachable.")
 
 
 def _after_rollback(session: Session) -> None:
@@ -328,41 +328,105 @@ def xapi_send_pending(session: Session, store: XapiStore, *, put: Put = put_stat
 
     Raises StoreUnavailable when the store cannot be reached or answers with a server error
     (the rows stay, with their attempt count and the reason, for the next try). A statement the
-    store rejects as malformed (400, 413) is logged and left for the admin; the others go on.
+    store rejects as malformed (400, 413) is logged and set aside (``refused_at``): it leaves the
+    send order, so refused statements can never fill a batch and hold back the ones after them
+    (`flask xapi status` counts them, `flask xapi retry-refused` puts them back); the others go on.
     """
-    oldest_first = select(XapiStatement).order_by(XapiStatement.created_at, XapiStatement.id)
-    rows = session.scalars(oldest_first.limit(BATCH)).all()
+    # Plain values, not ORM rows: another run sending at the same time may delete a row under
+    # this one, and a deleted ORM row raises when read again after a commit (ObjectDeletedError).
+    oldest_first = (
+        select(XapiStatement.id, XapiStatement.user_id, XapiStatement.statement)
+        .where(XapiStatement.refused_at.is_(None))
+        .order_by(XapiStatement.created_at, XapiStatement.id)
+    )
+    rows = session.execute(oldest_first.limit(BATCH)).all()
     names: dict[int, str] = {}
     sent = 0
-    for row in rows:
-        if row.user_id not in names:
-            names[row.user_id] = xapi_actor_name(session, user_id=row.user_id)
-        statement = {**row.statement, "actor": xapi_actor(names[row.user_id])}
+    for statement_id, user_id, stored in rows:
+        if user_id not in names:
+            names[user_id] = xapi_actor_name(session, user_id=user_id)
+        statement = {**stored, "actor": xapi_actor(names[user_id])}
         try:
-            status, body = put(store, row.id, statement)
+            status, body = put(store, statement_id, statement)
         except StoreUnavailable as error:
-            _note_failure(session, row, str(error))
+            _note_failure(session, statement_id, str(error))
             raise
         # 204: stored now; 409: the store has a statement with this id already (sent before).
         if status in (200, 204, 409):
-            session.execute(delete(XapiStatement).where(XapiStatement.id == row.id))
+            session.execute(delete(XapiStatement).where(XapiStatement.id == statement_id))
             session.commit()
             sent += 1
             continue
-        _note_failure(session, row, f"HTTP {status}: {body[:150]}")
         if status in (400, 413):
-            logger.error("The learning record store refused statement %s: %s", row.id, body[:500])
+            logger.error("The learning record store refused statement %s: %s", statement_id, body[:500])
+            _note_failure(session, statement_id, f"HTTP {status}: {body[:150]}", refused=True)
             continue
+        _note_failure(session, statement_id, f"HTTP {status}: {body[:150]}")
         raise StoreUnavailable(f"The learning record store answered {status}.")
-    waiting = session.scalar(select(func.count()).select_from(XapiStatement)) or 0
+    waiting = session.scalar(select(func.count()).where(XapiStatement.refused_at.is_(None))) or 0
     session.commit()
     return SendReport(sent=sent, waiting=waiting)
 
 
-def _note_failure(session: Session, row: XapiStatement, reason: str) -> None:
-    row.attempts += 1
-    row.last_error = reason[:200]
+def _note_failure(session: Session, statement_id: str, reason: str, *, refused: bool = False) -> None:
+    """Count a failed send and keep its reason (a statement another run deleted meanwhile: nothing); commits."""
+    values: dict[str, Any] = {"attempts": XapiStatement.attempts + 1, "last_error": reason[:200]}
+    if refused:
+        values["refused_at"] = utcnow()
+    session.execute(
+        update(XapiStatement)
+        .where(XapiStatement.id == statement_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    """The outbox in brief, for the operator: how many wait, how many the store refused, the
+    oldest waiting and the latest reasons the store gave."""
+
+    waiting: int
+    refused: int
+    oldest_waiting: datetime | None
+    reasons: list[tuple[str, int]]  # (the store's answer, how many statements got it), most first
+
+
+def xapi_outbox_status(session: Session) -> OutboxStatus:
+    """What ``flask xapi status`` prints (three queries)."""
+    waiting_rows = XapiStatement.refused_at.is_(None)
+    waiting, oldest = session.execute(
+        select(func.count(), func.min(XapiStatement.created_at)).where(waiting_rows)
+    ).one()
+    refused = session.scalar(select(func.count()).where(XapiStatement.refused_at.is_not(None))) or 0
+    reasons = session.execute(
+        select(XapiStatement.last_error, func.count())
+        .where(XapiStatement.last_error.is_not(None))
+        .group_by(XapiStatement.last_error)
+        .order_by(func.count().desc(), XapiStatement.last_error)
+        .limit(5)
+    ).all()
+    return OutboxStatus(
+        waiting=waiting or 0,
+        refused=refused,
+        oldest_waiting=as_utc(oldest) if oldest is not None else None,
+        reasons=[(reason or "", count) for reason, count in reasons],
+    )
+
+
+def xapi_retry_refused(session: Session) -> int:
+    """Put every refused statement back in the send order (once the store or the app is fixed);
+    how many; commits."""
+    statement = (
+        update(XapiStatement)
+        .where(XapiStatement.refused_at.is_not(None))
+        .values(refused_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    count = cast("CursorResult[Any]", session.execute(statement)).rowcount or 0
+    session.commit()
+    return count
 
 
 def xapi_export(session: Session, *, user_id: int) -> dict:

@@ -6,13 +6,19 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.models import Lesson, User, XapiActor, XapiStatement
 from app.services.personal_data import account_delete, personal_data_export
 from app.services.progress import course_by_slug, course_outline, lesson_record_completion, lesson_record_opened
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
-from app.services.xapi import StoreUnavailable, xapi_send_pending, xapi_store
+from app.services.xapi import (
+    StoreUnavailable,
+    xapi_outbox_status,
+    xapi_retry_refused,
+    xapi_send_pending,
+    xapi_store,
+)
 from tests.conftest import PASSWORD
 from tests.queued_jobs import enqueued, queued
 
@@ -195,7 +201,50 @@ def test_a_statement_the_store_refuses_is_kept_and_the_rest_still_go(session, me
         return (400, "bad") if statement_id == refused else fake.put(store, statement_id, statement)
 
     report = xapi_send_pending(session, store_on, put=refuse_one)
-    assert report.waiting == 1 and refused not in fake.received and report.sent == len(fake.received)
+    assert report.waiting == 0 and refused not in fake.received and report.sent == len(fake.received)
+    kept = session.get(XapiStatement, refused)
+    assert kept is not None and kept.refused_at is not None and kept.last_error == "HTTP 400: bad"
+
+
+def test_refused_statements_never_hold_back_the_ones_after_them(session, me, course, store_on, held, monkeypatch):
+    """Refused statements are the oldest: once they filled a batch, nothing newer was ever sent."""
+    from app.services import xapi as rules
+
+    monkeypatch.setattr(rules, "BATCH", 2)
+    open_lesson(session, me, course)
+    submit(session, me, first_lesson(session), right=True)
+    ordered = list(session.scalars(select(XapiStatement.id).order_by(XapiStatement.created_at, XapiStatement.id)))
+    assert len(ordered) > 2
+    bad, fake = set(ordered[:2]), FakeStore()
+
+    def refuse_the_oldest(store, statement_id, statement):
+        return (400, "bad") if statement_id in bad else fake.put(store, statement_id, statement)
+
+    for _ in range(len(ordered)):
+        xapi_send_pending(session, store_on, put=refuse_the_oldest)
+
+    assert set(fake.received) == set(ordered[2:])
+    status = xapi_outbox_status(session)
+    assert (status.waiting, status.refused, status.reasons) == (0, 2, [("HTTP 400: bad", 2)])
+
+    assert xapi_retry_refused(session) == 2  # the store was fixed: they go again
+    bad.clear()
+    assert xapi_send_pending(session, store_on, put=refuse_the_oldest).sent == 2
+    assert xapi_outbox_status(session).refused == 0 and set(fake.received) == set(ordered)
+
+
+def test_a_statement_another_run_sent_meanwhile_fails_nothing(session, me, course, store_on, held):
+    """Two runs at once: the other deletes a row this one is sending; its failure note is a no-op."""
+    open_lesson(session, me, course)
+    [only] = session.scalars(select(XapiStatement.id)).all()
+
+    def the_other_run_sent_it_first(store, statement_id, statement):
+        session.execute(delete(XapiStatement).where(XapiStatement.id == statement_id))
+        session.commit()
+        return 400, "bad"
+
+    report = xapi_send_pending(session, store_on, put=the_other_run_sent_it_first)
+    assert (report.sent, report.waiting) == (0, 0)
 
 
 def test_the_pseudonym_stays_the_same_and_differs_between_learners(session, me, course, store_on, held, other_learner):
