@@ -85,6 +85,11 @@ def courses_export(slug: str, path: Path) -> None:
     if course is None:
         click.secho(f"No course with slug {slug!r}.", fg="red", err=True)
         raise SystemExit(1)
+    if path.suffix != ".zip" and path.exists() and not path.is_dir():
+        click.secho(
+            f"{path} is a file: give a folder to write the course into, or a path ending in .zip.", fg="red", err=True
+        )
+        raise SystemExit(1)
     files = course_export_files(db.session, course)
     if path.suffix == ".zip":
         path.write_bytes(course_files_zip(files, slug))

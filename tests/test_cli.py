@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import Course, CoursePublication, Lesson, LessonProgress, User
-from tests.conftest import FACTORY_COURSE_DIR, PASSWORD, factory_course_spec, login
+from tests.conftest import COURSE_SLUG, FACTORY_COURSE_DIR, PASSWORD, factory_course_spec, login
 from tests.factories import COURSE, default_lessons, write_course
 
 
@@ -229,3 +229,14 @@ def test_xapi_status_counts_the_outbox_and_retry_refused_puts_them_back(app, run
     again = runner.invoke(args=["xapi", "retry-refused"])
     assert "Statements to send again: 2." in again.output
     assert "Waiting to be sent: 3" in runner.invoke(args=["xapi", "status"]).output
+
+
+def test_export_onto_a_file_that_is_no_folder_says_so_without_a_traceback(app, runner, tmp_path):
+    assert runner.invoke(args=["courses", "import", str(FACTORY_COURSE_DIR)]).exit_code == 0
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+
+    result = runner.invoke(args=["courses", "export", COURSE_SLUG, str(taken)])
+
+    assert result.exit_code == 1 and "is a file: give a folder" in result.output
+    assert "Traceback" not in result.output and taken.read_text() == "mine"
