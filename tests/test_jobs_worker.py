@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import threading
@@ -56,6 +57,13 @@ def fails_twice(label: str, task=None) -> None:
 def always_fails(label: str, task=None) -> None:
     _note_try(label, task.retry_delay)
     raise TimeoutError("the mail server never answers")
+
+
+@job(retries=3, retry_delay=0.05, retry_backoff=2, context=True)
+def mailbox_unknown(label: str, temporary: bool, task=None) -> None:
+    _note_try(label, task.retry_delay)
+    code = 451 if temporary else 550
+    raise smtplib.SMTPRecipientsRefused({"nobody@example.org": (code, b"mailbox unavailable")})
 
 
 def redis_or_skip() -> None:
@@ -150,6 +158,27 @@ def test_a_worker_retries_with_backoff_and_records_the_job_that_never_succeeds(q
     admin = queue_app.test_client()
     assert login(admin, "admin@example.org").status_code == 302
     assert "1 failed job in the last day" in admin.get("/author/").get_data(as_text=True)
+
+
+def test_a_refusal_for_good_is_not_tried_again_and_is_recorded_at_once(queue_app):
+    """An SMTP 550 (no such mailbox) gets the same answer every time: one try, then the record.
+    A 451 (try later) is retried as before."""
+    name = queue_app.config["JOBS_QUEUE_NAME"]
+    for_good, for_now = f"for-good-{name}", f"for-now-{name}"
+
+    with running_worker():
+        mailbox_unknown(for_good, False)
+        mailbox_unknown(for_now, True)
+        with queue_app.app_context():
+            wait_for(lambda: len(failures_since(db.session, utcnow().replace(year=2000))) == 2)
+            db.session.remove()
+        time.sleep(0.3)  # a wrongly scheduled retry would show up here
+
+    assert len(TRIES[for_good]) == 1 and len(TRIES[for_now]) == 4
+    with queue_app.app_context():
+        tries = sorted(failure.tries for failure in failures_since(db.session, utcnow().replace(year=2000)))
+        db.session.remove()
+    assert tries == [1, 4]
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])

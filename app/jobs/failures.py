@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 from typing import Any
 
 from huey import Huey
@@ -19,11 +20,19 @@ def record_final_failure(signal: str, task: Any, error: BaseException | None = N
     """Huey's SIGNAL_ERROR receiver: record the failure when no retries remain.
 
     Huey sends the signal on every failed try, before it requeues the task and counts its
-    retries down, so ``task.retries`` is the number of tries still to come. The record is
+    retries down, so ``task.retries`` is the number of tries still to come. A failure no retry
+    can cure (``no_retry_can_cure``) is made the last try here: five more refusals of a mailbox
+    that does not exist would only delay the record by a quarter of an hour. The record is
     written in a session and transaction of its own, so the job's own (rolled back or
     half-done) session cannot lose it or commit along with it.
     """
-    if task.retries or error is None:
+    if error is None:
+        return
+    tries = type(task).default_retries + 1
+    if task.retries and no_retry_can_cure(error):
+        tries -= task.retries
+        task.retries = 0  # read by Huey after this signal: no requeue, this try is the last
+    if task.retries:
         return
     from app.jobs.queue import _app_for_job
 
@@ -33,10 +42,18 @@ def record_final_failure(signal: str, task: Any, error: BaseException | None = N
             session,
             job_name=task.name,
             task_id=str(task.id),
-            tries=type(task).default_retries + 1,
+            tries=tries,
             error=error,
         )
     logger.error("Job %s (%s) failed after its last try: %s", task.name, task.id, type(error).__name__)
+
+
+def no_retry_can_cure(error: BaseException) -> bool:
+    """Whether the mail server refused for good (an SMTP 5xx: no such mailbox, a message refused,
+    a login refused), not for now (4xx) or by not answering: trying again gets the same answer."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(500 <= code < 600 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600
 
 
 def connect_failure_recording(huey: Huey) -> None:
