@@ -17,6 +17,7 @@ from app.models import ContactMethod, Role
 from app.services.contact_requests import (
     ContactDetails,
     ContactRequestRefused,
+    contact_emails_pending,
     contact_request_create,
     contact_request_withdraw,
     tel_href,
@@ -115,12 +116,14 @@ def request_form():
         except ValidationError as error:
             form[error.field].errors.append(error.message)
         else:
-            # The request is saved: a queue that cannot be reached (Redis down) delays only the e-mails.
+            # The request is saved: a queue that cannot be reached (Redis down) delays only the
+            # e-mails, which the worker's ten-minute run queues once it is back.
             try:
                 send_clinic_notice(contact.id)
                 send_acknowledgement(contact.id)
             except Exception:
-                current_app.logger.exception("Contact request %s: its e-mails could not be queued", contact.id)
+                current_app.logger.exception("Contact request %s: its e-mails wait for the queue", contact.id)
+                contact_emails_pending(db.session, request_id=contact.id)
             return redirect(url_for("contact.sent"))
     return render_template(
         "contact/form.html",

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.jobs import crontab, job, periodic_job
 from app.models import ContactMethod, ContactRequest, ContactStatus
 from app.models.types import utcnow
-from app.services.contact_requests import contact_requests_purge
+from app.services.contact_requests import contact_emails_queued, contact_emails_waiting, contact_requests_purge
 from app.services.mail import Mail, send_mail
 from app.urls import external_url
 
@@ -69,6 +69,28 @@ def send_clinic_notice(request_id: int) -> bool:
 def send_acknowledgement(request_id: int) -> bool:
     """E-mail the person that their request arrived, if they asked for replies by e-mail; False otherwise."""
     return _send(acknowledgement_mail(request_id))
+
+
+def queue_waiting_contact_emails() -> int:
+    """Queue the e-mails of the requests made while the queue was down; how many requests.
+
+    A request is marked done once both its jobs are queued: if the queue fails again half-way,
+    the next run queues the request's e-mails again (a notice twice is better than none).
+    """
+    waiting = contact_emails_waiting(db.session)
+    for request_id in waiting:
+        send_clinic_notice(request_id)
+        send_acknowledgement(request_id)
+        contact_emails_queued(db.session, request_id=request_id)
+    return len(waiting)
+
+
+@periodic_job(crontab(minute="*/10"))
+def send_waiting_contact_emails() -> None:
+    """Every ten minutes: queue the e-mails of requests made while the queue was down."""
+    queued = queue_waiting_contact_emails()
+    if queued:
+        logger.info("Contact requests whose e-mails waited for the queue: %d.", queued)
 
 
 def purge_ended_requests(now: datetime | None = None) -> int:

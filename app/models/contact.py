@@ -88,6 +88,9 @@ class ContactRequest(Model):
     # the second of two changes made at once (two people picking it up), where both were told
     # they had it.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Its e-mails (the clinic's notice, the acknowledgement) could not be queued when it was made
+    # (Redis down): the worker's ten-minute run queues them once the queue is back.
+    emails_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     picked_up_by: Mapped[User | None] = relationship(foreign_keys=[picked_up_by_id])
 

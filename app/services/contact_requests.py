@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -177,6 +177,37 @@ def contact_request_create(session: Session, *, details: ContactDetails, request
     session.add(request)
     session.commit()
     return request
+
+
+def contact_emails_pending(session: Session, *, request_id: int) -> None:
+    """Mark the request's e-mails as not queued yet (the queue could not be reached); commits."""
+    session.execute(
+        update(ContactRequest)
+        .where(ContactRequest.id == request_id)
+        .values(emails_pending=True)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def contact_emails_waiting(session: Session) -> list[int]:
+    """The ids of the requests whose e-mails are still to be queued, oldest first."""
+    return list(
+        session.scalars(
+            select(ContactRequest.id).where(ContactRequest.emails_pending.is_(True)).order_by(ContactRequest.id)
+        )
+    )
+
+
+def contact_emails_queued(session: Session, *, request_id: int) -> None:
+    """Note that the request's e-mails are queued now; commits."""
+    session.execute(
+        update(ContactRequest)
+        .where(ContactRequest.id == request_id)
+        .values(emails_pending=False)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def _event(

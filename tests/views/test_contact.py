@@ -174,6 +174,29 @@ def test_a_phone_request_gets_no_acknowledgement_and_no_intake_address_means_no_
     assert "07700" not in body_of(notice) and "Samantha" not in body_of(notice)
 
 
+def test_e_mails_the_queue_could_not_take_go_out_on_the_workers_next_run(app, client, inbox, monkeypatch):
+    """Redis down as someone asks: the request is saved, and its e-mails are kept for later, not lost."""
+    import app.contact.routes as contact_routes
+    from app.jobs.contact import queue_waiting_contact_emails, send_clinic_notice
+
+    app.config["CLINIC_INTAKE_EMAIL"] = "intake@clinic.example.org"
+
+    def unreachable(request_id):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(contact_routes, "send_clinic_notice", unreachable)
+    assert ask(client, contact_by="email", email="sam.private@example.org", topic="alcohol").status_code == 302
+    [request] = requests_in(app)
+    assert request.emails_pending and inbox.wait_for(1, timeout=0.5) == []
+
+    monkeypatch.setattr(contact_routes, "send_clinic_notice", send_clinic_notice)  # the queue is back
+    with app.app_context():
+        assert queue_waiting_contact_emails() == 1
+        assert queue_waiting_contact_emails() == 0  # once
+    assert sorted(m["To"] for m in inbox.wait_for(2)) == ["intake@clinic.example.org", "sam.private@example.org"]
+    assert not requests_in(app)[0].emails_pending
+
+
 # Rate limits
 
 
