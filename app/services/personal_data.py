@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
@@ -44,7 +44,10 @@ USER_REFERENCES = {
     ("lesson_progress", "user_id"): ("progress", "erased"),
     ("quiz_attempts", "user_id"): ("quiz_attempts", "erased, with their answers"),
     ("invitations", "counsellor_id"): ("invitations_created", "erased"),
-    ("invitations", "used_by_id"): ("invitations_answered", "unlinked"),
+    ("invitations", "used_by_id"): (
+        "invitations_answered",
+        "unlinked, the counsellor's label of whom it was for cleared",
+    ),
     ("counsellor_links", "learner_id"): ("sharing", "erased"),
     ("counsellor_links", "counsellor_id"): ("clients", "erased"),
     ("counsellor_links", "created_by_id"): ("links_made_for_others", "unlinked"),
@@ -354,7 +357,8 @@ def account_delete(session: Session, *, user: User, password: str | None) -> Non
     API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent,
     LMS links and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code verifies
     nothing);
-    audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL).
+    audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL), and so do
+    the invitations the person answered, with the counsellor's label of whom each was for cleared.
     """
     # An account with no password anyone knows (an LMS signs it in): being signed in, and the
     # confirmation, must do. Every other account gives its password again.
@@ -363,6 +367,15 @@ def account_delete(session: Session, *, user: User, password: str | None) -> Non
     if is_last_active_admin_locked(session, user):
         session.rollback()  # releases the lock at once
         raise ValidationError("password", "You are the only admin. Make someone else an admin first.")
+    # The label a counsellor wrote on an invitation this person used says whom it was for (a name,
+    # a group): it is about them, so it goes with them; the invitation stays, unlinked, as the
+    # counsellor's record that one was used.
+    session.execute(
+        update(Invitation)
+        .where(Invitation.used_by_id == user.id)
+        .values(label=None)
+        .execution_options(synchronize_session=False)
+    )
     # A plain DELETE lets the database apply each foreign key's rule, as declared in the schema.
     session.execute(delete(User).where(User.id == user.id))
     session.commit()

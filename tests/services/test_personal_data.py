@@ -91,7 +91,12 @@ def person(app, course, session):
         [
             Invitation(counsellor_id=me.id, code_hash=uuid.uuid4().hex, expires_at=now),
             Invitation(
-                counsellor_id=other.id, code_hash=uuid.uuid4().hex, expires_at=now, used_at=now, used_by_id=me.id
+                counsellor_id=other.id,
+                code_hash=uuid.uuid4().hex,
+                expires_at=now,
+                used_at=now,
+                used_by_id=me.id,
+                label="Lee, the Tuesday group",
             ),
             CounsellorLink(counsellor_id=other.id, learner_id=me.id, created_by_id=me.id),
             CounsellorLink(counsellor_id=me.id, learner_id=other.id, created_by_id=other.id),
@@ -182,6 +187,9 @@ def test_deletion_clears_every_reference_and_keeps_anonymous_audit(session, pers
     assert session.scalar(select(func.count()).select_from(ContactRequestEvent)) == contact_event_rows
     assert session.scalar(text("SELECT count(*) FROM quiz_attempts")) == 0
     assert session.scalar(text("SELECT count(*) FROM attempt_answers")) == 0
+    # The invitation they answered stays the counsellor's record, without the label saying whom it was for.
+    labels = session.scalars(text("SELECT label FROM invitations WHERE used_at IS NOT NULL AND used_by_id IS NULL"))
+    assert list(labels) == [None]
 
 
 def test_a_wrong_password_deletes_nothing(session, person):
