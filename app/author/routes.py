@@ -241,7 +241,8 @@ def module_move(module_slug: str):
             db.session, course=g.course, module_slug=module_slug, direction=form.direction.data, user_id=current_user.id
         ),
         "Module moved in the draft.",
-        url_for("author.index"),
+        # Back to the module moved, not the page's top: the keyboard carries on from there.
+        url_for("author.index", _anchor=f"tools-module-{module_slug}"),
         form_class=MoveForm,
     )
 
@@ -403,7 +404,8 @@ def lesson_move(lesson_slug: str):
             db.session, course=g.course, lesson_slug=lesson_slug, direction=form.direction.data, user_id=current_user.id
         ),
         "Lesson moved in the draft.",
-        url_for("author.index"),
+        # Back to the lesson moved, not the page's top: the keyboard carries on from there.
+        url_for("author.index", _anchor=f"tools-lesson-{lesson_slug}"),
         form_class=MoveForm,
     )
 

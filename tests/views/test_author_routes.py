@@ -269,6 +269,21 @@ def test_move_buttons_move_and_say_so(admin, app):
     assert draft(app)["lessons"][FIRST]["front"]["quiz"][1]["id"] == published_quiz(app)[0]["id"]
 
 
+@pytest.mark.parametrize("what", ["lesson", "module"])
+def test_a_move_comes_back_to_what_was_moved_not_the_top_of_the_page(admin, app, what):
+    """Keyboard users carry on from the lesson or module they moved, not from the page's first link."""
+    token = csrf_token(admin, "/author/")
+    slug, url = (
+        (FIRST, f"{BASE}/lessons/{FIRST}/move") if what == "lesson" else (MODULE, f"{BASE}/modules/{MODULE}/move")
+    )
+
+    response = admin.post(url, data={"csrf_token": token, "direction": "down"})
+
+    assert (response.status_code, response.headers["Location"]) == (302, f"/author/#tools-{what}-{slug}")
+    page = admin.get("/author/").get_data(as_text=True)
+    assert f'id="tools-{what}-{slug}" tabindex="-1"' in page and f"{what.title()} moved in the draft." in page
+
+
 def test_buttons_refuse_a_post_without_csrf(admin, app):
     assert admin.post(f"{BASE}/lessons/{FIRST}/remove").status_code == 400
     assert draft(app) is None
