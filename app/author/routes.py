@@ -492,7 +492,12 @@ def question_move(lesson_slug: str, position: int):
             user_id=current_user.id,
         ),
         "Question moved in the draft.",
-        url_for("author.lesson_edit", lesson_slug=lesson_slug),
+        # Back to the question at its new place (a move past either end leaves the page's top).
+        url_for(
+            "author.lesson_edit",
+            lesson_slug=lesson_slug,
+            _anchor=f"tools-question-{max(1, position + (1 if request.form.get('direction') == 'down' else -1))}",
+        ),
         form_class=MoveForm,
     )
 

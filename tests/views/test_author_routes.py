@@ -264,8 +264,10 @@ def test_move_buttons_move_and_say_so(admin, app):
 
     response = admin.post(f"{BASE}/lessons/{FIRST}/questions/1/move", data={"csrf_token": token, "direction": "down"})
 
-    assert (response.status_code, response.headers["Location"]) == (302, EDIT_FIRST)
-    assert "Question moved in the draft." in admin.get(EDIT_FIRST).get_data(as_text=True)
+    # Back to the question at its new place, second, where the keyboard carries on.
+    assert (response.status_code, response.headers["Location"]) == (302, f"{EDIT_FIRST}#tools-question-2")
+    page = admin.get(EDIT_FIRST).get_data(as_text=True)
+    assert "Question moved in the draft." in page and 'id="tools-question-2" tabindex="-1"' in page
     assert draft(app)["lessons"][FIRST]["front"]["quiz"][1]["id"] == published_quiz(app)[0]["id"]
 
 
