@@ -18,7 +18,7 @@ from app.extensions import db
 from app.jobs import crontab, job, periodic_job
 from app.models import ContactMethod, ContactRequest, ContactStatus
 from app.models.types import utcnow
-from app.services.contact_requests import contact_emails_queued, contact_emails_waiting, contact_requests_purge
+from app.services.contact_requests import contact_emails_pending, contact_emails_waiting, contact_requests_purge
 from app.services.mail import Mail, send_mail
 from app.urls import external_url
 
@@ -81,7 +81,7 @@ def queue_waiting_contact_emails() -> int:
     for request_id in waiting:
         send_clinic_notice(request_id)
         send_acknowledgement(request_id)
-        contact_emails_queued(db.session, request_id=request_id)
+        contact_emails_pending(db.session, request_id=request_id, pending=False)
     return len(waiting)
 
 

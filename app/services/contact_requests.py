@@ -179,12 +179,13 @@ def contact_request_create(session: Session, *, details: ContactDetails, request
     return request
 
 
-def contact_emails_pending(session: Session, *, request_id: int) -> None:
-    """Mark the request's e-mails as not queued yet (the queue could not be reached); commits."""
+def contact_emails_pending(session: Session, *, request_id: int, pending: bool = True) -> None:
+    """Mark the request's e-mails as not queued yet (the queue could not be reached), or with
+    ``pending=False`` as queued now; commits."""
     session.execute(
         update(ContactRequest)
         .where(ContactRequest.id == request_id)
-        .values(emails_pending=True)
+        .values(emails_pending=pending)
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -197,17 +198,6 @@ def contact_emails_waiting(session: Session) -> list[int]:
             select(ContactRequest.id).where(ContactRequest.emails_pending.is_(True)).order_by(ContactRequest.id)
         )
     )
-
-
-def contact_emails_queued(session: Session, *, request_id: int) -> None:
-    """Note that the request's e-mails are queued now; commits."""
-    session.execute(
-        update(ContactRequest)
-        .where(ContactRequest.id == request_id)
-        .values(emails_pending=False)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
 
 
 def _event(
