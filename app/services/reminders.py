@@ -330,12 +330,6 @@ def unsubscribe_token(user_id: int, *, secret_key: str) -> str:
     return URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).dumps({"user": user_id})
 
 
-def unsubscribe_user_id(token: str, *, secret_key: str, max_age: timedelta = UNSUBSCRIBE_LINK_LIFETIME) -> int | None:
-    """The person an unsubscribe token names, or None if it is forged, mangled or expired."""
-    claim = _unsubscribe_claim(token, secret_key=secret_key, max_age=max_age)
-    return claim[0] if claim else None
-
-
 def unsubscribe_account(
     session: Session, token: str, *, secret_key: str, max_age: timedelta = UNSUBSCRIBE_LINK_LIFETIME
 ) -> int | None:

@@ -28,7 +28,6 @@ from app.services.reminders import (
     reminders_turn_off,
     unsubscribe_account,
     unsubscribe_token,
-    unsubscribe_user_id,
 )
 from app.services.user_admin import user_deactivate
 from app.urls import external_url
@@ -293,14 +292,15 @@ def test_reminders_are_off_until_chosen_and_can_be_turned_off(app, session):
 # The message and its unsubscribe link
 
 
-def test_the_unsubscribe_token_names_the_person_and_nothing_else_works():
-    token = unsubscribe_token(42, secret_key="secret")
-    assert unsubscribe_user_id(token, secret_key="secret") == 42
-    assert unsubscribe_user_id(token, secret_key="another secret") is None
-    assert unsubscribe_user_id(token[:-2], secret_key="secret") is None
-    assert unsubscribe_user_id(token, secret_key="secret", max_age=timedelta(seconds=-1)) is None  # expired
-    other = URLSafeTimedSerializer("secret", salt=RESET_SALT).dumps({"user": 42})  # another purpose, same key
-    assert unsubscribe_user_id(other, secret_key="secret") is None
+def test_the_unsubscribe_token_names_the_person_and_nothing_else_works(app, session):
+    user_id = create_user(app, "lee@example.org")
+    token = unsubscribe_token(user_id, secret_key="secret")
+    assert unsubscribe_account(session, token, secret_key="secret") == user_id
+    assert unsubscribe_account(session, token, secret_key="another secret") is None
+    assert unsubscribe_account(session, token[:-2], secret_key="secret") is None
+    assert unsubscribe_account(session, token, secret_key="secret", max_age=timedelta(seconds=-1)) is None  # expired
+    other = URLSafeTimedSerializer("secret", salt=RESET_SALT).dumps({"user": user_id})  # another purpose, same key
+    assert unsubscribe_account(session, other, secret_key="secret") is None
 
 
 def test_an_unsubscribe_link_names_only_the_account_it_was_made_for(app, session):
@@ -355,7 +355,7 @@ def test_the_email_links_to_the_public_site_and_stops_once_unsubscribed(app, ses
     link = re.search(r"<(.+)>", mail.headers["List-Unsubscribe"]).group(1)
     assert link.startswith(f"{app.config['PUBLIC_URL']}/reminders/unsubscribe/")
     token = link.rsplit("/", 1)[1]
-    assert unsubscribe_user_id(token, secret_key=app.config["SECRET_KEY"]) == user_id
+    assert unsubscribe_account(session, token, secret_key=app.config["SECRET_KEY"]) == user_id
     reminders_turn_off(session, user_id=user_id)
     assert reminder_email(session, user_id=user_id, secret_key="k", external_url=external_url) is None
     assert reminder_email(session, user_id=people["finished"], secret_key="k", external_url=external_url) is None
