@@ -18,7 +18,7 @@ reminder names the course, a medicine, alcohol or opioids.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -243,7 +243,12 @@ def _claim(session: Session, user_ids: list[int], now: datetime) -> list[int]:
 
 def reminders_due(session: Session, *, now: datetime) -> list[int]:
     """The ids of everyone the rule would remind at ``now``, changing nothing (a dry run)."""
-    return sorted(c.user_id for c in reminder_candidates(session, now=now) if reason_not_to_remind(c, now) is None)
+    return _due(reminder_candidates(session, now=now), now)
+
+
+def _due(candidates: Iterable[Candidate], now: datetime) -> list[int]:
+    """The ids of the candidates the rule reminds at ``now``."""
+    return sorted(c.user_id for c in candidates if reason_not_to_remind(c, now) is None)
 
 
 def reminders_send(session: Session, *, now: datetime, enqueue: Callable[[int], object]) -> list[int]:
@@ -256,7 +261,7 @@ def reminders_send(session: Session, *, now: datetime, enqueue: Callable[[int], 
     matters most: a failure can delay a reminder, never send two in a week.
     """
     candidates = {c.user_id: c for c in reminder_candidates(session, now=now)}
-    due = [user_id for user_id, c in candidates.items() if reason_not_to_remind(c, now) is None]
+    due = _due(candidates.values(), now)
     try:
         claimed = _claim(session, due, now)
         session.commit()
