@@ -21,10 +21,13 @@ from tests.e2e.conftest import SCREENSHOT_DIR, axe_violations, describe_violatio
 
 pytestmark = pytest.mark.e2e
 
-# 700 px: a tablet held upright, or a 1,400 px desktop at 200% zoom, between the two layouts.
+# Between the desktop and the phone, where layouts change: a small laptop (960 px), a tablet held
+# upright or a 1,400 px desktop at 200% zoom (700 px), a large phone held sideways (620 px).
 WIDTHS = {
     "desktop": {"width": 1280, "height": 900},
+    "small desktop": {"width": 960, "height": 900},
     "tablet": {"width": 700, "height": 900},
+    "large phone": {"width": 620, "height": 900},
     "phone": {"width": 375, "height": 812},
 }
 READING_COLUMN_PX = 46 * 16
