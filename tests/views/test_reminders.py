@@ -154,20 +154,8 @@ def test_the_link_only_turns_reminders_off(client, app, learner, subscribed):
 
 def test_flask_reminders_send_mails_a_discreet_reminder_whose_link_unsubscribes(app, client, runner, course, inbox):
     now = utcnow()
-    user_id = create_user(app, "away@example.org", name="Avery Away")
-    stayed = create_user(app, "here@example.org")
-    with app.app_context():
-        first_lesson = db.session.scalar(select(Lesson.id).order_by(Lesson.id))
-        db.session.execute(update(User).values(created_at=now - timedelta(days=30)))
-        db.session.add_all(
-            [
-                ReminderSettings(user_id=user_id, away_reminders=True),
-                ReminderSettings(user_id=stayed, away_reminders=True),
-                LessonProgress(user_id=user_id, lesson_id=first_lesson, opened_at=now - timedelta(days=8)),
-                LessonProgress(user_id=stayed, lesson_id=first_lesson, opened_at=now - timedelta(days=1)),
-            ]
-        )
-        db.session.commit()
+    user_id = reminders_on(app, "away@example.org", last_seen=now - timedelta(days=8), name="Avery Away")
+    reminders_on(app, "here@example.org", last_seen=now - timedelta(days=1))
 
     result = runner.invoke(args=["reminders", "send"])
     assert result.exit_code == 0, result.output
@@ -206,17 +194,7 @@ def test_flask_reminders_send_refuses_a_time_it_cannot_read(runner):
 
 def test_another_time_only_counts_who_would_be_due_and_sends_and_records_nothing(app, runner, course, inbox):
     """A send at a made-up time recorded it as everyone's last reminder: one to come held all back."""
-    user_id = create_user(app, "away@example.org")
-    with app.app_context():
-        first_lesson = db.session.scalar(select(Lesson.id).order_by(Lesson.id))
-        db.session.execute(update(User).values(created_at=NOW - timedelta(days=30)))
-        db.session.add_all(
-            [
-                ReminderSettings(user_id=user_id, away_reminders=True),
-                LessonProgress(user_id=user_id, lesson_id=first_lesson, opened_at=NOW - timedelta(days=8)),
-            ]
-        )
-        db.session.commit()
+    user_id = reminders_on(app, "away@example.org", last_seen=NOW - timedelta(days=8))
 
     refused = runner.invoke(args=["reminders", "send", "--now", "2026-03-10T09:00"])
     dry = runner.invoke(args=["reminders", "send", "--dry-run", "--now", "2026-03-10T09:00"])
@@ -230,21 +208,26 @@ def test_another_time_only_counts_who_would_be_due_and_sends_and_records_nothing
     assert inbox.messages == []
 
 
-def away_a_week(app, course, email: str) -> int:
-    """Someone with reminders on who opened the first lesson 8 days ago (real time) and nothing since."""
-    user_id = create_user(app, email)
+def reminders_on(app, email: str, *, last_seen, name: str | None = None) -> int:
+    """Someone with away reminders on, whose account was made when they opened the first lesson,
+    ``last_seen``, and who has done nothing since."""
+    user_id = create_user(app, email, name=name)
     with app.app_context():
         first_lesson = db.session.scalar(select(Lesson.id).order_by(Lesson.id))
-        long_ago = utcnow() - timedelta(days=8)
-        db.session.execute(update(User).where(User.id == user_id).values(created_at=long_ago))
+        db.session.execute(update(User).where(User.id == user_id).values(created_at=last_seen))
         db.session.add_all(
             [
                 ReminderSettings(user_id=user_id, away_reminders=True),
-                LessonProgress(user_id=user_id, lesson_id=first_lesson, opened_at=long_ago),
+                LessonProgress(user_id=user_id, lesson_id=first_lesson, opened_at=last_seen),
             ]
         )
         db.session.commit()
     return user_id
+
+
+def away_a_week(app, course, email: str) -> int:
+    """Someone with reminders on who opened the first lesson 8 days ago (real time) and nothing since."""
+    return reminders_on(app, email, last_seen=utcnow() - timedelta(days=8))
 
 
 def test_the_queue_runs_the_reminders_every_day_at_nine_utc(app, course, inbox):

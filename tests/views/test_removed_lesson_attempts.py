@@ -9,7 +9,6 @@ for them and for no one else. Lesson two is no longer a lesson to take: no retak
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from sqlalchemy import select
@@ -20,10 +19,10 @@ from app.services.attempt_history import removed_lesson, removed_lessons
 from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug, lesson_record_completion
-from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.services.quizzes import quiz_questions
 from tests.conftest import count_queries, login
 from tests.factories import write_course
-from tests.services.test_retired_lessons import without_lesson_two
+from tests.services.test_retired_lessons import fail_quiz, without_lesson_two
 
 TWO = "/courses/tiny/lessons/two/quiz/attempts"
 
@@ -40,20 +39,9 @@ def removed(app, tmp_path, learner) -> dict:
         one = session.scalar(select(Lesson).where(Lesson.slug == "one"))
         lesson_record_completion(session, learner=user, lesson=one)
         two = session.scalar(select(Lesson).where(Lesson.slug == "two"))
-        questions = quiz_questions(session, two)
-        wrong = {q.id: [next(c.id for c in q.choices if not c.is_correct)] for q in questions}
-        for _ in range(2):
-            quiz_submit_attempt(
-                session,
-                learner=user,
-                lesson=two,
-                questions=questions,
-                answers=wrong,
-                submission_key=uuid.uuid4().hex,
-                pass_mark=0.8,
-            )
+        fail_quiz(session, user, two, times=2)
         session.commit()
-        prompts = [q.prompt for q in questions]
+        prompts = [q.prompt for q in quiz_questions(session, two)]
         newest_first = select(QuizAttempt.id).where(QuizAttempt.lesson_id == two.id).order_by(QuizAttempt.id.desc())
         ids = list(session.scalars(newest_first))
         assert course_import(session, load_course(without_lesson_two(tmp_path / "v2"))).retired["lessons"] == 1
