@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 from dataclasses import dataclass
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -121,8 +126,19 @@ class Registration:
     next_url: str | None
 
 
-def _registration_serializer(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt=REGISTRATION_SALT)
+@functools.cache
+def _registration_cipher(secret_key: str) -> Fernet:
+    """The cipher of registration links, its key derived from the app's secret key.
+
+    The link carries the address and name until the account exists, and nothing is stored
+    before then. A signed link would carry them readable to anyone who sees the URL (access
+    logs, a proxy, browser history); encrypted, the link tells nothing without the key, and
+    Fernet's authentication and timestamp still make it unforgeable and let it expire.
+    """
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=REGISTRATION_SALT.encode()).derive(
+        secret_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(key))
 
 
 def registration_request(
@@ -136,7 +152,8 @@ def registration_request(
     """
     email = normalise_email(email)
     display_name = display_name.strip()
-    token = _registration_serializer(secret_key).dumps({"email": email, "name": display_name, "next": next_url})
+    payload = json.dumps({"email": email, "name": display_name, "next": next_url}).encode()
+    token = _registration_cipher(secret_key).encrypt(payload).decode("ascii")
     user = user_by_email(session, email)
     owner = user if user is not None and user.is_active else None
     return RegistrationRequest(email=email, display_name=display_name, owner=owner, token=None if user else token)
@@ -148,8 +165,8 @@ def registration_from_token(session: Session, *, token: str, secret_key: str, ma
     Once the account is made the address is taken, so a link works once.
     """
     try:
-        data = _registration_serializer(secret_key).loads(token, max_age=max_age)
-    except BadSignature:  # includes SignatureExpired
+        data = json.loads(_registration_cipher(secret_key).decrypt(token.encode("ascii"), ttl=max_age))
+    except (InvalidToken, UnicodeEncodeError, ValueError):  # forged, altered, expired or not ours
         return None
     if not isinstance(data, dict) or not all(isinstance(data.get(key), str) for key in ("email", "name")):
         return None

@@ -4,7 +4,11 @@ Mail goes through a real SMTP server on loopback (the ``inbox`` fixture), sent b
 (app/jobs/mail.py), which tests run inline when it is enqueued.
 """
 
+import base64
+import binascii
+import contextlib
 import re
+import zlib
 
 from sqlalchemy import func, select
 
@@ -53,6 +57,44 @@ def test_registering_mails_a_link_that_makes_the_account_and_logs_in(client, app
         assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
     page = client.get("/").get_data(as_text=True)
     assert "Welcome, New Person" in page and "Log out" in page
+
+
+def readable_forms(token: str) -> list[bytes]:
+    """What anyone who sees the link can make of it without a key: each part base64-decoded,
+    and inflated where it was compressed (as a signed-only token would be)."""
+    forms = [token.encode()]
+    for part in token.lstrip(".").split("."):
+        try:
+            decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        forms.append(decoded)
+        with contextlib.suppress(zlib.error):
+            forms.append(zlib.decompress(decoded))
+    return forms
+
+
+def test_the_link_does_not_give_away_the_address_or_name(client, app, inbox):
+    """Links end up in access logs and browser history: the address and name in one are
+    encrypted, not just signed, so only the server can read them."""
+    register(client, email="private.person@example.org", name="Private Person")
+    path = finish_link(inbox.wait_for(1)[0])
+    token = path.rsplit("/", 1)[1]
+    for form in readable_forms(token):
+        assert b"private.person" not in form.lower() and b"Private Person" not in form
+    assert "private.person@example.org" in client.get(path).get_data(as_text=True)  # the server can
+
+
+def test_an_altered_link_does_not_work(client, app, inbox):
+    register(client)
+    path = finish_link(inbox.wait_for(1)[0])
+    head, token = path.rsplit("/", 1)
+    middle = len(token) // 2
+    altered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
+    response = client.get(f"{head}/{altered}")
+    assert response.status_code == 400 and "This link no longer works" in response.get_data(as_text=True)
+    assert client.get(f"{head}/{token[:-4]}").status_code == 400
+    assert client.get(f"{head}/{token}\u00e9").status_code == 400
 
 
 def test_the_link_leads_where_registering_began(client, app, inbox, course):
