@@ -31,6 +31,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 analytics_cli = AppGroup("analytics", help="Question analytics.")
 reminders_cli = AppGroup("reminders", help="E-mail reminders learners asked for.")
 xapi_cli = AppGroup("xapi", help="Statements for the learning record store (XAPI_ENDPOINT).")
+lti_cli = AppGroup("lti", help="LTI 1.3 platforms (LMSs): the scores sent back to them.")
 
 COURSE_PATH = click.Path(file_okay=False, path_type=Path)
 
@@ -221,6 +222,28 @@ def xapi_retry_refused_command() -> None:
     click.echo(f"Statements to send again: {xapi_retry_refused(db.session)}.")
 
 
+@lti_cli.command("scores")
+@click.option("--send", is_flag=True, help="Send them now, in this process, and say which a platform did not take.")
+def lti_scores_command(send: bool) -> None:
+    """List the scores a platform has not accepted yet (the worker's hourly run sends them)."""
+    from app.jobs.lti import resend_scores_not_accepted, scores_not_accepted
+
+    if send:
+        accepted, failures = resend_scores_not_accepted()
+        click.echo(f"Scores accepted: {accepted}.")
+        for failure in failures:
+            click.secho(f"  not accepted: {failure}", fg="red", err=True)
+        if failures:
+            raise SystemExit(1)
+        return
+    due = scores_not_accepted()
+    click.echo(f"Scores not accepted yet: {len(due)}.")
+    for score in due:
+        click.echo(f"  {score.endpoint.name}  {score.lineitem_url}  {score.score:g}")
+    if due:
+        click.echo("The worker sends them hourly; `flask lti scores --send` sends them now.")
+
+
 def register(app: Flask) -> None:
     """Add the command groups to the app's CLI."""
     app.cli.add_command(courses_cli)
@@ -228,6 +251,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(analytics_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(xapi_cli)
+    app.cli.add_command(lti_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(seed)
     app.cli.add_command(demo)

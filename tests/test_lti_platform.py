@@ -170,6 +170,33 @@ def test_a_course_link_gets_the_share_of_lessons_complete(world):
         db.session.remove()
 
 
+def test_an_accepted_score_is_remembered_and_a_lost_one_sent_again(world):
+    from app.jobs.lti import resend_scores_not_accepted
+
+    first = lesson_slugs(world.app, world.course)[0]
+    who, link = someone(), f"link-{uuid.uuid4().hex[:8]}"
+    lms = browser(world)
+    assert lms.launch(kind="launch", user=who, course=world.course, lesson=first, link=link).status_code == 303
+    _pass_quiz(world, lms, first)
+
+    def received() -> list[dict]:
+        return [s["score"] for s in world.platform.received()["scores"] if s["lineitem"] == link]
+
+    with world.app.app_context():
+        target = db.session.query(LtiGradeTarget).filter(LtiGradeTarget.lineitem_url.endswith(link)).one()
+        assert target.sent_score == 1.0 and target.sent_at is not None
+        target_id = target.id
+        resend_scores_not_accepted()  # the platform has it: nothing is sent again
+        assert len(received()) == 1
+        db.session.get(LtiGradeTarget, target_id).sent_score = None  # as a passback lost for good leaves it
+        db.session.commit()
+        sent, failures = resend_scores_not_accepted()
+        assert len(received()) == 2 and failures == []
+        assert received()[1]["userId"] == who and received()[1]["scoreGiven"] == 1.0
+        assert db.session.get(LtiGradeTarget, target_id).sent_score == 1.0
+        db.session.remove()
+
+
 def test_deep_linking_returns_the_chosen_lesson_signed_by_the_tool(world):
     first = lesson_slugs(world.app, world.course)[0]
     lms = browser(world)

@@ -10,6 +10,11 @@ line item the person's launches named for that lesson or its course:
 
 A platform that is down or refuses makes the job raise, so the queue retries it (app/jobs/queue.py:
 five times, backing off); scores are absolute, so a retry or a later score never double-counts.
+
+Each line item remembers the last score its platform accepted (``LtiGradeTarget.sent_score``).
+A passback lost anyway (the platform down past the retries, the queue down when the lesson was
+completed) leaves the person's score and the one accepted apart, and the hourly run sends it;
+``flask lti scores`` lists them, and ``--send`` sends them at once.
 """
 
 from __future__ import annotations
@@ -19,14 +24,15 @@ import logging
 import secrets
 import time
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.jobs import job
+from app.jobs import crontab, job, periodic_job
 from app.models import LessonProgress, LtiGradeTarget, LtiIdentity, LtiPlatform, QuizAttempt
 from app.models.course import Lesson
 from app.models.types import utcnow
@@ -72,15 +78,41 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> bytes:
         return response.read()
 
 
-def access_token(key: ToolKey, platform: LtiPlatform) -> str:
+@dataclass(frozen=True)
+class TokenEndpoint:
+    """What getting an access token from a platform takes, read before talking to it."""
+
+    platform_id: int
+    name: str
+    client_id: str
+    auth_token_url: str
+
+
+@dataclass(frozen=True)
+class DueScore:
+    """One score to post: to which line item, for whom (their ``sub`` there), and what."""
+
+    target_id: int
+    lineitem_url: str
+    endpoint: TokenEndpoint
+    subject: str
+    score: float
+    complete: bool
+
+
+def _endpoint(platform: LtiPlatform) -> TokenEndpoint:
+    return TokenEndpoint(platform.id, platform.name, platform.client_id, platform.auth_token_url)
+
+
+def access_token(key: ToolKey, endpoint: TokenEndpoint) -> str:
     """An access token for posting scores, from the platform's token URL (a signed client assertion)."""
     now = int(time.time())
     assertion = tool_sign(
         key,
         {
-            "iss": platform.client_id,
-            "sub": platform.client_id,
-            "aud": platform.auth_token_url,
+            "iss": endpoint.client_id,
+            "sub": endpoint.client_id,
+            "aud": endpoint.auth_token_url,
             "iat": now,
             "exp": now + 300,
             "jti": secrets.token_urlsafe(16),
@@ -93,7 +125,7 @@ def access_token(key: ToolKey, platform: LtiPlatform) -> str:
         "scope": AGS_SCORE_SCOPE,
     }
     answer = _post(
-        platform.auth_token_url, urlencode(form).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
+        endpoint.auth_token_url, urlencode(form).encode(), {"Content-Type": "application/x-www-form-urlencoded"}
     )
     return str(json.loads(answer)["access_token"])
 
@@ -107,10 +139,15 @@ def _course_share(user_id: int, course_id: int) -> tuple[float, bool]:
             )
         )
     )
+    return _share(live, done)
+
+
+def _share(live: set[int], done: set[int]) -> tuple[float, bool]:
+    """The share of the live lessons done, and whether that is all of them."""
     if not live:
         return 0.0, False
     complete = len(live & done)
-    return complete / len(live), complete == len(live)
+    return round(complete / len(live), 4), complete == len(live)
 
 
 def _lesson_score(user_id: int, lesson_id: int) -> float:
@@ -119,11 +156,15 @@ def _lesson_score(user_id: int, lesson_id: int) -> float:
             QuizAttempt.user_id == user_id, QuizAttempt.lesson_id == lesson_id, QuizAttempt.passed.is_(True)
         )
     )
-    return float(best) if best is not None else 1.0  # a lesson without a quiz, marked done
+    return _best_or_done(best)
 
 
-def score_payloads(user_id: int, lesson_id: int) -> list[tuple[LtiGradeTarget, LtiPlatform, str, dict[str, Any]]]:
-    """Each line item to post to for this person and lesson, with its platform, their ``sub`` and the score."""
+def _best_or_done(best: float | None) -> float:
+    return round(float(best), 4) if best is not None else 1.0  # 1: a lesson without a quiz, marked done
+
+
+def score_payloads(user_id: int, lesson_id: int) -> list[DueScore]:
+    """Each line item to post to for this person and the lesson they just completed, with the score."""
     course_id = db.session.scalar(select(Lesson.course_id).where(Lesson.id == lesson_id))
     rows = db.session.execute(
         select(LtiGradeTarget, LtiPlatform, LtiIdentity.subject)
@@ -136,30 +177,133 @@ def score_payloads(user_id: int, lesson_id: int) -> list[tuple[LtiGradeTarget, L
         )
         .order_by(LtiGradeTarget.id)
     ).all()
-    now = utcnow().isoformat().replace("+00:00", "Z")
-    payloads = []
+    due = []
     for target, platform, subject in rows:
         if target.lesson_id is None:
             share, complete = _course_share(user_id, target.course_id)
-            progress = ("Completed", "FullyGraded") if complete else ("InProgress", "Pending")
         else:
-            share, progress = _lesson_score(user_id, lesson_id), ("Completed", "FullyGraded")
-        payloads.append(
-            (
-                target,
-                platform,
-                subject,
-                {
-                    "userId": subject,
-                    "scoreGiven": round(share, 4),
-                    "scoreMaximum": 1,
-                    "activityProgress": progress[0],
-                    "gradingProgress": progress[1],
-                    "timestamp": now,
-                },
-            )
+            share, complete = _lesson_score(user_id, lesson_id), True
+        due.append(DueScore(target.id, target.lineitem_url, _endpoint(platform), subject, share, complete))
+    return due
+
+
+def scores_not_accepted() -> list[DueScore]:
+    """Every line item whose platform lacks the person's score now: none accepted yet though there
+    is one to send, or an older one. Scores are only ever sent for work done (a completed lesson,
+    a course with a lesson complete), as the passback after each completion sends them.
+
+    A fixed number of queries, whatever the number of people: the targets, the completions and
+    best passing scores of everyone with an LMS link, and each course's live lessons.
+    """
+    linked = select(LtiIdentity.user_id)
+    targets = db.session.execute(
+        select(LtiGradeTarget, LtiPlatform, LtiIdentity.subject, LtiIdentity.user_id)
+        .join(LtiIdentity, LtiIdentity.id == LtiGradeTarget.identity_id)
+        .join(LtiPlatform, LtiPlatform.id == LtiIdentity.platform_id)
+        .order_by(LtiGradeTarget.id)
+    ).all()
+    if not targets:
+        return []
+    done: dict[int, set[int]] = {}
+    for user_id, lesson_id in db.session.execute(
+        select(LessonProgress.user_id, LessonProgress.lesson_id).where(
+            LessonProgress.completed_at.is_not(None), LessonProgress.user_id.in_(linked)
         )
-    return payloads
+    ):
+        done.setdefault(user_id, set()).add(lesson_id)
+    best = {
+        (user_id, lesson_id): score
+        for user_id, lesson_id, score in db.session.execute(
+            select(QuizAttempt.user_id, QuizAttempt.lesson_id, func.max(QuizAttempt.score))
+            .where(QuizAttempt.passed.is_(True), QuizAttempt.user_id.in_(linked))
+            .group_by(QuizAttempt.user_id, QuizAttempt.lesson_id)
+        )
+    }
+    courses = {target.course_id for target, *_ in targets if target.lesson_id is None}
+    live = {course_id: set(db.session.scalars(live_lesson_ids(course_id))) for course_id in sorted(courses)}
+    due = []
+    for target, platform, subject, user_id in targets:
+        finished = done.get(user_id, set())
+        if target.lesson_id is None:
+            score, complete = _share(live[target.course_id], finished)
+            if not live[target.course_id] & finished:
+                continue  # nothing done yet: nothing was ever due
+        elif target.lesson_id in finished:
+            score, complete = _best_or_done(best.get((user_id, target.lesson_id))), True
+        else:
+            continue
+        if target.sent_score is None or abs(target.sent_score - score) > 1e-9:
+            due.append(DueScore(target.id, target.lineitem_url, _endpoint(platform), subject, score, complete))
+    return due
+
+
+def _score_body(due: DueScore, timestamp: str) -> dict[str, Any]:
+    progress = ("Completed", "FullyGraded") if due.complete else ("InProgress", "Pending")
+    return {
+        "userId": due.subject,
+        "scoreGiven": due.score,
+        "scoreMaximum": 1,
+        "activityProgress": progress[0],
+        "gradingProgress": progress[1],
+        "timestamp": timestamp,
+    }
+
+
+def _record_accepted(accepted: list[DueScore]) -> None:
+    """Remember the scores the platforms took, so the hourly run does not send them again."""
+    if not accepted:
+        return
+    now = utcnow()
+    for due in accepted:
+        db.session.execute(
+            update(LtiGradeTarget).where(LtiGradeTarget.id == due.target_id).values(sent_score=due.score, sent_at=now)
+        )
+    db.session.commit()
+
+
+def _token_or_note(key: ToolKey, endpoint: TokenEndpoint, unreachable: set[int]) -> str:
+    try:
+        return access_token(key, endpoint)
+    except Exception:
+        unreachable.add(endpoint.platform_id)
+        raise
+
+
+def post_scores(key: ToolKey, scores: list[DueScore], *, stop_at_first_error: bool) -> tuple[int, list[str]]:
+    """Post each score to its line item, one access token per platform, and record those accepted.
+
+    With ``stop_at_first_error`` the first failure is raised (after recording what went before),
+    so a job is retried; otherwise each failure is reported by platform and line item, and the
+    rest are still sent. Returns how many were accepted and the failures' descriptions.
+    """
+    timestamp = utcnow().isoformat().replace("+00:00", "Z")
+    tokens: dict[int, str] = {}
+    unreachable: set[int] = set()  # no token from it: its other scores are not tried this time
+    accepted: list[DueScore] = []
+    failures: list[str] = []
+    try:
+        for due in scores:
+            endpoint = due.endpoint
+            if endpoint.platform_id in unreachable:
+                continue
+            try:
+                if endpoint.platform_id not in tokens:
+                    tokens[endpoint.platform_id] = _token_or_note(key, endpoint, unreachable)
+                _post(
+                    scores_url(due.lineitem_url),
+                    json.dumps(_score_body(due, timestamp)).encode(),
+                    {"Content-Type": SCORE_MEDIA_TYPE, "Authorization": f"Bearer {tokens[endpoint.platform_id]}"},
+                )
+            except (OSError, ValueError, KeyError) as error:  # URLError and HTTPError are OSErrors
+                if stop_at_first_error:
+                    raise
+                where = "its token endpoint" if endpoint.platform_id in unreachable else due.lineitem_url
+                failures.append(f"{endpoint.name}: {where}: {type(error).__name__}: {error}")
+            else:
+                accepted.append(due)
+    finally:
+        _record_accepted(accepted)
+    return len(accepted), failures
 
 
 @job()
@@ -173,13 +317,27 @@ def lti_post_scores(user_id: int, lesson_id: int) -> int:
     if key is None:
         logger.warning("LTI scores not sent: no LTI_PRIVATE_KEY is configured.")
         return 0
-    tokens: dict[int, str] = {}
-    for target, platform, _subject, score in payloads:
-        if platform.id not in tokens:
-            tokens[platform.id] = access_token(key, platform)
-        _post(
-            scores_url(target.lineitem_url),
-            json.dumps(score).encode(),
-            {"Content-Type": SCORE_MEDIA_TYPE, "Authorization": f"Bearer {tokens[platform.id]}"},
-        )
-    return len(payloads)
+    accepted, _ = post_scores(key, payloads, stop_at_first_error=True)
+    return accepted
+
+
+def resend_scores_not_accepted() -> tuple[int, list[str]]:
+    """Send every score a platform still lacks (``scores_not_accepted``); how many it took, and what failed."""
+    scores = scores_not_accepted()
+    db.session.rollback()
+    if not scores:
+        return 0, []
+    key = configured_tool_key(current_app.config)
+    if key is None:
+        return 0, [f"{len(scores)} score(s) not sent: no LTI_PRIVATE_KEY is configured."]
+    return post_scores(key, scores, stop_at_first_error=False)
+
+
+@periodic_job(crontab(minute="25"))
+def lti_resend_lost_scores() -> int:
+    """Hourly: send the scores whose passback was lost (the platform down past the job's retries,
+    or the queue down when the lesson was completed)."""
+    accepted, failures = resend_scores_not_accepted()
+    if failures:
+        logger.warning("LTI scores still not accepted: %s", "; ".join(failures[:20]))
+    return accepted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -80,5 +80,10 @@ class LtiGradeTarget(Model):
     lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), nullable=True)
     lineitem_url: Mapped[str] = mapped_column(String(1000))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The last score the platform accepted for this line item, and when: a score the person has
+    # now that differs (or none sent yet) is one the platform still lacks, and is sent again
+    # (app/jobs/lti.py), whatever lost it (the platform down past the job's retries, the queue down).
+    sent_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     identity: Mapped[LtiIdentity] = relationship()

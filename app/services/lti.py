@@ -507,7 +507,14 @@ def lti_export(session: Session, *, user_id: int) -> dict[str, Any]:
         .order_by(LtiIdentity.id)
     ).all()
     targets = session.execute(
-        select(LtiGradeTarget.identity_id, Course.title, Lesson.title, LtiGradeTarget.lineitem_url)
+        select(
+            LtiGradeTarget.identity_id,
+            Course.title,
+            Lesson.title,
+            LtiGradeTarget.lineitem_url,
+            LtiGradeTarget.sent_score,
+            LtiGradeTarget.sent_at,
+        )
         .join(LtiIdentity, LtiIdentity.id == LtiGradeTarget.identity_id)
         .join(Course, Course.id == LtiGradeTarget.course_id)
         .outerjoin(Lesson, Lesson.id == LtiGradeTarget.lesson_id)
@@ -523,8 +530,14 @@ def lti_export(session: Session, *, user_id: int) -> dict[str, Any]:
                 "first_launch": identity.created_at.isoformat(),
                 "last_launch": identity.last_launch_at.isoformat(),
                 "scores_sent_to": [
-                    {"course": course, "lesson": lesson, "line_item": url}
-                    for identity_id, course, lesson, url in targets
+                    {
+                        "course": course,
+                        "lesson": lesson,
+                        "line_item": url,
+                        "last_score_sent": sent_score,
+                        "sent_at": sent_at.isoformat() if sent_at else None,
+                    }
+                    for identity_id, course, lesson, url, sent_score, sent_at in targets
                     if identity_id == identity.id
                 ],
             }

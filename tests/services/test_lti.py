@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -187,6 +188,12 @@ def test_the_data_download_shows_the_lms_link_and_erasure_removes_it(session, pl
     assert links == lti_export(session, user_id=user.id)["lms_links"]
     assert [(link["platform"], link["your_id_there"]) for link in links] == [("Clinic Moodle", "sub-1")]
     assert links[0]["scores_sent_to"][0]["line_item"] == endpoint["lineitem"]
+    assert links[0]["scores_sent_to"][0]["last_score_sent"] is None  # nothing done yet, nothing sent
+    target = session.scalar(select(LtiGradeTarget))
+    target.sent_score, target.sent_at = 0.75, datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    session.commit()
+    sent = personal_data_export(session, user=user)["lms_links"][0]["scores_sent_to"][0]
+    assert (sent["last_score_sent"], sent["sent_at"]) == (0.75, "2026-12-01T09:30:00+00:00")
     # An LMS account has no password anyone knows: being signed in and confirming erases it.
     account_delete(session, user=user, password=None)
     assert session.scalar(select(LtiIdentity)) is None

@@ -1,0 +1,169 @@
+"""Lost score passbacks are found and sent again: each line item remembers the score its platform
+last accepted, and a score the person has now that differs is one the platform still lacks.
+
+Small factory data: people linked to a platform on a closed port (nothing listens), with lessons
+completed and attempts made straight in the database. tests/test_lti_platform.py sends them
+to a real platform.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs.lti import lti_post_scores, resend_scores_not_accepted, scores_not_accepted
+from app.models import Lesson, LessonProgress, LtiGradeTarget, LtiIdentity, LtiPlatform, User
+from tests.attempt_factories import quiz_attempts
+from tests.conftest import count_queries
+from tests.serving import free_port
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def lessons(ctx, course) -> list[Lesson]:
+    """The factory course's lessons, in course order."""
+    return list(db.session.scalars(select(Lesson).order_by(Lesson.position, Lesson.id)))
+
+
+@pytest.fixture
+def platform(ctx) -> LtiPlatform:
+    base = f"http://127.0.0.1:{free_port()}"  # nothing listens there: the platform is down
+    platform = LtiPlatform(
+        name="Clinic LMS",
+        issuer=base,
+        client_id="c",
+        auth_login_url=f"{base}/auth",
+        auth_token_url=f"{base}/token",
+        key_set_url=f"{base}/jwks",
+        deployment_ids="1",
+    )
+    db.session.add(platform)
+    db.session.commit()
+    return platform
+
+
+def linked_person(platform: LtiPlatform, course_id: int, *, lesson_id: int | None = None) -> tuple[int, int]:
+    """A person the platform launched, with one line item: the course's, or one lesson's.
+    Returns their user id and the line item's id."""
+    user = User(email=None, display_name="Pat", password_hash="!", role="learner")
+    db.session.add(user)
+    db.session.flush()
+    identity = LtiIdentity(platform_id=platform.id, subject=uuid.uuid4().hex, user_id=user.id)
+    db.session.add(identity)
+    db.session.flush()
+    target = LtiGradeTarget(
+        identity_id=identity.id,
+        course_id=course_id,
+        lesson_id=lesson_id,
+        lineitem_url=f"{platform.issuer}/lineitems/{uuid.uuid4().hex[:8]}",
+    )
+    db.session.add(target)
+    db.session.commit()
+    return user.id, target.id
+
+
+def complete(user_id: int, lesson: Lesson, *, scores: tuple[int, ...] = ()) -> None:
+    """Mark the lesson complete for the person, after quiz attempts scoring each of ``scores`` of 5."""
+    for correct in scores:
+        db.session.add_all(quiz_attempts(user_id, lesson.id, 1, start=START, correct=correct))
+    db.session.add(LessonProgress(user_id=user_id, lesson_id=lesson.id, completed_at=START))
+    db.session.commit()
+
+
+def accepted(target_id: int, score: float) -> None:
+    """As if the platform had accepted ``score`` for the line item."""
+    db.session.get(LtiGradeTarget, target_id).sent_score = score
+    db.session.commit()
+
+
+def due_scores() -> dict[int, tuple[float, bool]]:
+    return {due.target_id: (due.score, due.complete) for due in scores_not_accepted()}
+
+
+def test_a_lesson_not_completed_owes_its_line_item_nothing(platform, lessons):
+    linked_person(platform, lessons[0].course_id, lesson_id=lessons[0].id)
+    assert due_scores() == {}
+
+
+def test_a_completed_lessons_best_passing_score_is_owed_until_accepted(platform, lessons):
+    lesson = lessons[0]
+    user_id, target = linked_person(platform, lesson.course_id, lesson_id=lesson.id)
+    complete(user_id, lesson, scores=(3, 4, 5, 4))  # passes at 4 of 5: the best pass is 5/5
+    assert due_scores() == {target: (1.0, True)}
+    accepted(target, 0.8)  # an earlier pass was accepted, the best one lost
+    assert due_scores() == {target: (1.0, True)}
+    accepted(target, 1.0)
+    assert due_scores() == {}
+
+
+def test_a_lesson_without_a_quiz_done_is_owed_full_marks(platform, lessons):
+    lesson = lessons[0]
+    user_id, target = linked_person(platform, lesson.course_id, lesson_id=lesson.id)
+    complete(user_id, lesson)
+    assert due_scores() == {target: (1.0, True)}
+
+
+def test_a_course_line_item_is_owed_the_share_done_once_something_is_done(platform, lessons):
+    course_id = lessons[0].course_id
+    user_id, target = linked_person(platform, course_id)
+    assert due_scores() == {}  # nothing done: nothing was ever sent, nothing lost
+    complete(user_id, lessons[0])
+    assert due_scores() == {target: (round(1 / len(lessons), 4), False)}
+    accepted(target, round(1 / len(lessons), 4))
+    assert due_scores() == {}
+    for lesson in lessons[1:]:
+        complete(user_id, lesson)
+    assert due_scores() == {target: (1.0, True)}
+
+
+def test_finding_them_takes_the_same_queries_for_one_person_or_many(platform, lessons):
+    def queries() -> int:
+        with count_queries(db.engine) as counted:
+            scores_not_accepted()
+        return counted()
+
+    user_id, _ = linked_person(platform, lessons[0].course_id)
+    complete(user_id, lessons[0])
+    one = queries()
+    for _ in range(6):
+        user_id, _ = linked_person(platform, lessons[0].course_id)
+        complete(user_id, lessons[0], scores=(5,))
+        other, _ = linked_person(platform, lessons[0].course_id, lesson_id=lessons[1].id)
+        complete(other, lessons[1], scores=(4,))
+    assert queries() == one
+
+
+def test_a_passback_that_failed_is_still_owed_and_the_resend_says_which_platform(platform, lessons):
+    lesson = lessons[0]
+    user_id, target = linked_person(platform, lesson.course_id, lesson_id=lesson.id)
+    course_user, course_target = linked_person(platform, lesson.course_id)
+    complete(user_id, lesson, scores=(5,))
+    complete(course_user, lesson)
+    with pytest.raises(OSError):  # the job raises, so the queue retries it
+        lti_post_scores.call_local(user_id, lesson.id)
+    assert db.session.get(LtiGradeTarget, target).sent_score is None
+    sent, failures = resend_scores_not_accepted()
+    # One try for the platform's token, not one a score: both scores wait for the next run.
+    assert sent == 0 and len(failures) == 1
+    assert failures[0].startswith("Clinic LMS: its token endpoint: URLError")
+    assert set(due_scores()) == {target, course_target}
+
+
+def test_the_command_lists_and_sends_what_is_owed(app, runner, platform, lessons):
+    lesson = lessons[0]
+    user_id, target = linked_person(platform, lesson.course_id, lesson_id=lesson.id)
+    complete(user_id, lesson, scores=(4,))
+    url = db.session.get(LtiGradeTarget, target).lineitem_url
+    listed = runner.invoke(args=["lti", "scores"])
+    assert listed.exit_code == 0
+    assert "Scores not accepted yet: 1." in listed.output and f"Clinic LMS  {url}  0.8" in listed.output
+    sent = runner.invoke(args=["lti", "scores", "--send"])
+    assert sent.exit_code == 1 and "Scores accepted: 0." in sent.output
+    assert "not accepted: Clinic LMS: its token endpoint" in sent.output
+    accepted(target, 0.8)
+    assert "Scores not accepted yet: 0." in runner.invoke(args=["lti", "scores"]).output
