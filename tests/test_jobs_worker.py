@@ -32,6 +32,7 @@ from app.models.types import utcnow
 from app.services.job_failures import failures_since
 from config import BASE_DIR, TestConfig
 from tests.conftest import create_user, login, make_test_config
+from tests.serving import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIS_REQUIRED = TestConfig.E2E_REQUIRED or os.environ.get("CI") == "true"
@@ -225,3 +226,37 @@ def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, back
         worker.stdout.close()
         if backend == "redis":
             assert not redis.Redis.from_url(REDIS_URL).keys(f"*{name}*")
+
+
+def test_a_worker_whose_redis_is_down_says_so_in_one_line_not_a_traceback_a_second(tmp_path):
+    """Huey logs each failed read of the queue with its traceback, about a hundred lines a second;
+    the worker's log says it once (app/jobs/outage_log.py) and still stops cleanly."""
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "SECRET_KEY": "a key for this test only " * 2,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+        "PYTHONUNBUFFERED": "1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        time.sleep(3)  # the scheduler reads every second, the worker backs off: several failed reads
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=15) == 0
+        said = worker.stdout.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        worker.stdout.close()
+    assert "Traceback" not in said, said
+    assert said.count("The job queue's Redis cannot be reached") == 1, said
+    assert "Consumer exiting." in said

@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.jobs.outage_log import QueueOutageFilter
 from app.jobs.queue import describe, huey
 from app.models.types import utcnow
 from app.services.job_failures import failures_since
@@ -50,6 +51,8 @@ def jobs_worker(workers: int, schedule: bool) -> None:
     # The consumer reports each job run, retry and failure through the "huey" logger.
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(QueueOutageFilter())  # Redis down: one line a minute, not tracebacks a second
     click.echo(f"Jobs: {describe(config)}, worker started ({workers} at once, schedule {'on' if schedule else 'off'}).")
     consumer = huey.create_consumer(workers=workers, periodic=schedule, worker_type="thread")
     # Huey interrupts the jobs in hand on SIGTERM and loses them (a reminder whose week was already
