@@ -247,12 +247,19 @@ def test_a_worker_whose_redis_is_down_says_so_in_one_line_not_a_traceback_a_seco
         stderr=subprocess.STDOUT,
         text=True,
     )
+    deadline = threading.Timer(60, worker.kill)  # readline must not wait for ever on a silent worker
+    deadline.start()
     try:
-        time.sleep(3)  # the scheduler reads every second, the worker backs off: several failed reads
+        lines = []
+        while not any("cannot be reached" in line for line in lines):  # the first failed read
+            lines.append(worker.stdout.readline())
+            assert lines[-1], "".join(lines)  # the worker stopped without saying so
+        time.sleep(2.5)  # the scheduler reads every second, the worker backs off: more failed reads
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=15) == 0
-        said = worker.stdout.read()
+        said = "".join(lines) + worker.stdout.read()
     finally:
+        deadline.cancel()
         if worker.poll() is None:
             worker.kill()
             worker.wait()
