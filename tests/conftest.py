@@ -531,3 +531,12 @@ def submit_quiz(client, lesson_slug: str, answers: dict, course_slug: str = COUR
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     found_key = re.search(r'name="submission_key" type="hidden" value="([^"]*)"', page).group(1)
     return client.post(url, data={**answers, "csrf_token": token, "submission_key": key or found_key})
+
+
+@pytest.fixture
+def rules_let_markup_through(monkeypatch):
+    """The course rules as if they found no markup in any text (``markup_removed``), to test that
+    importing sanitises whatever reaches it all the same."""
+    from app.services import course_files
+
+    monkeypatch.setattr(course_files, "markup_removed", lambda text, markdown=False: None)

@@ -20,7 +20,7 @@ import yaml
 from app.question_kinds import KINDS, QUESTION_KINDS
 from app.services.course_media import EXTENSIONS, MediaRefused, image_check, name_problem
 from app.services.errors import CourseInvalid, Problem
-from app.services.markdown import MEDIA_PREFIX, markdown_images
+from app.services.markdown import MEDIA_PREFIX, markdown_images, markup_removed
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # What the columns hold (app/models/course.py): a draft or file over them is refused with a
@@ -144,8 +144,11 @@ class _Collector:
     def add(self, field_name: str, message: str) -> None:
         self.problems.append(Problem(self.file, field_name, message))
 
-    def text(self, data: dict, key: str, where: str, *, required: bool = True, longest: int | None = None) -> str:
-        """The text at ``key``, stripped; ``longest``: the most characters its column holds."""
+    def text(
+        self, data: dict, key: str, where: str, *, required: bool = True, longest: int | None = None, prose: bool = True
+    ) -> str:
+        """The text at ``key``, stripped; ``longest``: the most characters its column holds;
+        ``prose``: text for people, checked for markup (not a kind or an address, which have rules of their own)."""
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -157,7 +160,16 @@ class _Collector:
         text = str(value).strip()
         if longest is not None and len(text) > longest:
             self.add(where + key, f"must be {longest} characters or fewer (it has {len(text)})")
+        if prose:
+            self.markup(text, where + key)
         return text
+
+    def markup(self, text: str, where: str, *, markdown: bool = False) -> None:
+        """Report text the sanitiser would change: it would be stored without what it removes."""
+        removed = markup_removed(text, markdown=markdown)
+        if removed is not None:
+            kept = "write Markdown instead (**bold**, [a link](https://...))" if markdown else "write plain text"
+            self.add(where, f"“{removed}” would be removed: HTML tags and script links are not kept, so {kept}")
 
     def flag(self, data: dict, key: str, where: str, *, default: bool) -> bool:
         value = data.get(key, default)
@@ -257,7 +269,7 @@ def _read_question(raw: Any, c: _Collector, where: str, codes: set[str]) -> Ques
         c.add(where.rstrip("."), "must be a mapping with kind, prompt, explanation and choices")
         return None
     c.unknown_keys(raw, QUESTION_KEYS, where)
-    kind = c.text(raw, "kind", where)
+    kind = c.text(raw, "kind", where, prose=False)
     if kind and kind not in QUESTION_KINDS:
         c.add(where + "kind", f"{kind!r} is not one of {', '.join(QUESTION_KINDS)}")
     raw_choices = raw.get("choices")
@@ -299,7 +311,7 @@ def _read_sources(raw: Any, c: _Collector) -> list[SourceSpec]:
             c.add(where.rstrip("."), "must be a mapping with a title and an optional url")
             continue
         c.unknown_keys(raw_source, SOURCE_KEYS, where)
-        url = c.text(raw_source, "url", where, required=False) or None
+        url = c.text(raw_source, "url", where, required=False, prose=False) or None
         if url and not SOURCE_URL_PATTERN.match(url):
             c.add(where + "url", "must be a web address starting with https:// or http://")
             url = None
@@ -381,6 +393,7 @@ def _read_lesson(
         c.add("body", "the lesson needs some Markdown text after the front matter")
         body = ""
     _check_images(body, c, "body", media_names)
+    c.markup(body, "body", markdown=True)
     return LessonSpec(
         slug=slug,
         title=c.text(front, "title", "", longest=TITLE_LONGEST),
@@ -447,6 +460,7 @@ def _read_help(raw: Any, c: _Collector, media_names: Collection[str] | None = No
         c.add("help", "must be Markdown text")
         return ""
     _check_images(raw, c, "help", media_names)
+    c.markup(raw, "help", markdown=True)
     return raw.strip() + "\n" if raw.strip() else ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 from collections.abc import Mapping
@@ -238,11 +239,13 @@ _ELEMENTS = (  # noqa: SIM905 - the names as text, a space apart
     "mpadded mphantom mroot mrow ms mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder "
     "munderover semantics"
 ).split()
-# Where a "<" starts markup: a comment or declaration, one of those elements, or any tag that
-# sets an attribute ("<x onclick=...>"). Any other "<" is the author's writing.
+# Where a "<" starts markup: a comment or declaration, one of those elements closed by a ">" on
+# its line, or any tag that sets an attribute ("<x onclick=...>"). Any other "<" is the author's
+# writing. The ">" matters: "in <a few weeks." or "a<b" is no tag, and the sanitiser, taking it
+# for one, dropped everything after it to the end of the text.
 _ELEMENT_NAMES = "|".join(sorted(_ELEMENTS, key=len, reverse=True))  # longest first: "summary" before "sub"
 _MARKUP = re.compile(
-    rf"<(?:[!?]|/?(?:{_ELEMENT_NAMES})(?=[\s/>]|$)|/?[a-z][\w:-]*[^<>]*=[^<>]*>)",
+    rf"<(?:[!?]|/?(?:{_ELEMENT_NAMES})(?=[\s/>])[^<>\n]*>|/?[a-z][\w:-]*[^<>]*=[^<>]*>)",
     re.IGNORECASE,
 )
 # A Markdown autolink, <https://www.nhs.uk/> or <help@clinic.example>: a link, not markup.
@@ -287,3 +290,29 @@ def sanitise_markdown(markdown_text: str) -> str:
         previous = markdown_text
         markdown_text = _DANGEROUS_LINK.sub(r"\1", markdown_text)
     return sanitise_text(markdown_text, keep_lines=True)
+
+
+def markup_removed(text: str, *, markdown: bool = False) -> str | None:
+    """What sanitising ``text`` would take out beyond spacing, as the author wrote it (its first
+    stretch, shortened), or None when nothing would go.
+
+    The course rules refuse such text (app/services/course_files.py) rather than let it be
+    changed without a word: an author who wrote a tag, a script link or something the sanitiser
+    takes for one sees what would be lost and can write it otherwise. ``markdown``: lesson text,
+    whose links to script URLs keep only their text.
+    """
+    written = html.unescape(text).strip()
+    kept = (sanitise_markdown(text) if markdown else sanitise_text(text)).strip()
+    if kept == written:
+        return None
+    link = _DANGEROUS_LINK.search(text) if markdown else None
+    if link:
+        return _shortened(link.group(0))
+    for tag, start, end, _, _ in difflib.SequenceMatcher(None, written, kept, autojunk=False).get_opcodes():
+        if tag in ("delete", "replace"):
+            return _shortened(written[start:end].strip() or written[start:end])
+    return None  # only added characters (none are): nothing of the author's was lost
+
+
+def _shortened(text: str, longest: int = 60) -> str:
+    return text if len(text) <= longest else text[: longest - 3] + "..."

@@ -81,7 +81,7 @@ def test_publish_applies_records_and_drops_the_draft(session, course_row):
 
 
 def test_preview_html_is_what_learners_get(session, course_row):
-    body = "## Heading\n\nA [link](https://example.org) and <b>tags</b>.\n"
+    body = "## Heading\n\nA [link](https://example.org), **bold**, 0300 123 1110 and <https://www.nhs.uk/>.\n"
     authoring.lesson_update(session, course=course_row, lesson_slug=FIRST, title="T", minutes=7, body=body)
     authoring.publish(session, course=course_row)
 

@@ -295,7 +295,9 @@ class _TagCollector(HTMLParser):
         self.tags.append((tag, dict(attrs)))
 
 
-def test_stored_body_html_is_sanitised(session, tmp_path):
+def test_stored_body_html_is_sanitised(session, tmp_path, rules_let_markup_through):
+    """Defence in depth: the course rules refuse markup, and were they to let some through,
+    importing still stores none of it."""
     lessons = default_lessons()
     lessons["one"]["body"] = (
         "## Safe heading\n\n"

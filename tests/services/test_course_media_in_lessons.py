@@ -79,8 +79,8 @@ def test_a_course_folder_with_its_images_is_valid(tmp_path):
 )
 def test_each_image_problem_is_reported_at_the_lessons_body(tmp_path, body, says):
     found = problems(course_folder(tmp_path, body=body))
-    assert [(file, field) for file, field, _ in found] == [("lessons/one.md", "body")]
-    assert says in found[0][2]
+    assert {(file, field) for file, field, _ in found} == {("lessons/one.md", "body")}
+    assert says in found[0][2]  # first; a data: URL is also named as a script link that would go
 
 
 def test_an_image_shown_as_code_is_not_an_image(tmp_path):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.models import Choice, Course, Lesson, Misconception, Module, Question
 from app.services.course_files import load_course
 from app.services.course_import import course_import
+from app.services.errors import CourseInvalid
 from app.services.markdown import render_markdown, sanitise_text
 from tests.factories import COURSE, default_lessons, write_course
 
@@ -63,6 +64,11 @@ def test_plain_text_keeps_ordinary_writing():
         "Take it with food <or milk> if you feel sick.",
         "If x<y and more follows, it stays.",
         "Write to <your prescriber's name> at the surgery.",
+        "Most people notice the effect in <a few weeks. Keep taking it.",
+        "The block fades within <a day or two. Opioids taken then act more strongly.",
+        "If a<b, b is the larger.",
+        "Take <u then v, every day.",
+        "Line one <b\n\nand a later line > with more.",
     ],
 )
 def test_writing_with_angle_brackets_that_is_not_markup_is_kept_whole(text):
@@ -74,8 +80,8 @@ def test_markup_beside_kept_writing_still_goes():
     assert sanitise_text("Food <or milk> <b>now</b> <x onclick=alert(1)>ok") == "Food <or milk> now ok"
 
 
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_import_sanitises_the_body_and_every_text_field(session, tmp_path, payload):
+def course_with(tmp_path, payload: str):
+    """The factory course files with ``payload`` added to the body and every text field."""
     course = copy.deepcopy(COURSE)
     course["title"] += payload
     course["summary"] += payload
@@ -90,8 +96,35 @@ def test_import_sanitises_the_body_and_every_text_field(session, tmp_path, paylo
     question["explanation"] += " " + payload
     question["choices"][0]["text"] += " " + payload
     question["choices"][0]["feedback"] += " " + payload
+    return write_course(tmp_path, course=course, lessons=lessons)
 
-    course_import(session, load_course(write_course(tmp_path, course=course, lessons=lessons)))
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_course_files_with_markup_are_refused_naming_every_field(tmp_path, payload):
+    """`flask courses validate` and an import say where: the text would not be stored as written."""
+    with pytest.raises(CourseInvalid) as refused:
+        load_course(course_with(tmp_path, payload))
+    problems = refused.value.problems
+    flagged = {(problem.file, problem.field) for problem in problems if "would be removed" in problem.message}
+    assert flagged == {
+        ("course.yaml", "title"),
+        ("course.yaml", "summary"),
+        ("course.yaml", "modules[1].title"),
+        ("course.yaml", "misconceptions.blocks-are-boosts.learner"),
+        ("course.yaml", "misconceptions.blocks-are-boosts.counsellor"),
+        ("lessons/one.md", "title"),
+        ("lessons/one.md", "body"),
+        ("lessons/one.md", "quiz[1].prompt"),
+        ("lessons/one.md", "quiz[1].explanation"),
+        ("lessons/one.md", "quiz[1].choices[1].text"),
+        ("lessons/one.md", "quiz[1].choices[1].feedback"),
+    }
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_import_sanitises_the_body_and_every_text_field(session, tmp_path, payload, rules_let_markup_through):
+    """Defence in depth: were the rules to let markup through, importing still stores none of it."""
+    course_import(session, load_course(course_with(tmp_path, payload)))
 
     stored = {
         "course": [(c.title, c.summary) for c in session.scalars(select(Course))],

@@ -327,10 +327,26 @@ def test_a_taken_slug_is_shown_beside_the_slug_field(admin, app):
     assert draft(app) is None
 
 
-def test_learner_text_stays_plain(admin, app):
-    admin.post(EDIT_FIRST, data=lesson_form(admin, title="<b>Bold</b> title", save="Save"))
+def test_markup_is_refused_beside_its_field_and_the_typed_text_kept(admin, app):
+    body = "Before.\n\n<script>alert(1)</script>\n\nThe rest of a long lesson."
+    response = admin.post(EDIT_FIRST, data=lesson_form(admin, title="<b>Bold</b> title", body=body, save="Save"))
 
-    assert draft(app)["lessons"][FIRST]["front"]["title"] == "Bold title"
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "“&lt;b&gt;” would be removed: HTML tags and script links are not kept, so write plain text" in page
+    assert "“&lt;script&gt;alert(1)&lt;/script&gt;” would be removed" in page
+    assert textarea(page, "body") == body  # nothing typed is lost: the author can mend it
+    assert 'value="&lt;b&gt;Bold&lt;/b&gt; title"' in page
+    assert draft(app) is None
+
+
+def test_writing_that_only_looks_like_markup_is_saved_whole(admin, app):
+    """The sanitiser once took "<a few weeks." for a tag and kept nothing after it."""
+    body = "Most people notice the effect in <a few weeks.\n\nThe rest of a long lesson, kept."
+    response = admin.post(EDIT_FIRST, data=lesson_form(admin, body=body, save="Save"))
+
+    assert response.status_code == 302
+    assert draft(app)["lessons"][FIRST]["body"] == body + "\n"
 
 
 def test_discard_returns_to_the_published_course(admin, app):

@@ -107,13 +107,18 @@ class ReviewInput:
 
 
 def _clean(text: object) -> str:
-    """Author text as stored: every tag and script URL removed (learners see plain text)."""
-    return sanitise_text(str(text or ""))
+    """Author text as the draft keeps it: trimmed, otherwise as written.
+
+    Nothing is taken out here: the course rules refuse text the sanitiser would change
+    (``markup_removed``), naming what would go, so an edit is saved as written or not at all.
+    Publishing sanitises every text again before learners get it.
+    """
+    return str(text or "").strip()
 
 
 def clean_body(markdown_text: str) -> str:
-    """A lesson body as the draft stores it: sanitised Markdown, trimmed, one final newline."""
-    cleaned = sanitise_text(str(markdown_text or "").replace("\r\n", "\n"), keep_lines=True).strip()
+    """A lesson body as the draft stores it: as written (see ``_clean``), trimmed, one final newline."""
+    cleaned = str(markdown_text or "").replace("\r\n", "\n").strip()
     return cleaned + "\n" if cleaned else ""
 
 
@@ -165,7 +170,10 @@ def _sources_data(sources: list[SourceInput]) -> list[SourceData]:
 def sources_preview(sources: list[SourceInput]) -> list[dict[str, str | None]]:
     """Unsaved sources as a lesson would list them: cleaned titles, and only addresses the rules accept."""
     return [
-        {"title": raw["title"], "url": raw.get("url") if SOURCE_URL_PATTERN.match(raw.get("url", "")) else None}
+        {
+            "title": sanitise_text(raw["title"]),  # as publishing would store it
+            "url": raw.get("url") if SOURCE_URL_PATTERN.match(raw.get("url", "")) else None,
+        }
         for raw in _sources_data(sources)
         if raw["title"]
     ]
