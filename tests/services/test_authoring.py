@@ -124,7 +124,7 @@ def test_text_the_sanitiser_would_change_is_refused_beside_each_field_and_nothin
         )
     assert refused.value.field_errors == {
         "title": [
-            "“<img src=x onerror=\"alert(1)\">” would be removed: HTML tags and script links are not kept, "
+            '“<img src=x onerror="alert(1)">” would be removed: HTML tags and script links are not kept, '
             "so write plain text"
         ],
         "body": [
