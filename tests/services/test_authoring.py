@@ -547,3 +547,27 @@ def test_a_removed_lesson_learners_used_keeps_its_slug_from_a_new_lesson(session
     assert "A removed lesson had the address" in refused.value.field_errors["slug"][0]
     assert used not in draft(session, course_row)["lessons"]  # nothing was added
     assert session.scalar(select(func.count()).select_from(CourseDraft)) == 0
+
+
+def test_a_lesson_removed_in_the_draft_keeps_its_slug_from_a_new_lesson_before_publishing(session, course_row, learner):
+    """Publishing would make the new lesson an edit of the removed one: its learners' progress
+    and attempts would show against a different lesson."""
+    from app.models import Lesson, User
+    from app.services.progress import lesson_record_completion
+
+    used = FIRST_MODULE.lesson_slugs[-1]
+    lesson = session.scalar(select(Lesson).where(Lesson.slug == used))
+    lesson_record_completion(session, learner=session.get(User, learner), lesson=lesson)
+    session.commit()
+    authoring.lesson_remove(session, course=course_row, lesson_slug=used)
+    before = draft(session, course_row)
+
+    with pytest.raises(DraftInvalid) as refused:
+        authoring.lesson_add(
+            session, course=course_row, module_slug=SECOND_MODULE.slug, slug=used, title="Reuse", minutes=3, body="New."
+        )
+    assert refused.value.field_errors["slug"] == [
+        f"“{lesson.title}”, which this draft removes, has the address “{used}”: a new lesson there would take "
+        "over learners' progress and attempts on it. Choose another slug."
+    ]
+    assert draft(session, course_row) == before  # nothing was added

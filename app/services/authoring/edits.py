@@ -203,14 +203,24 @@ RETIRED_SLUG = (
     "would take that progress over. Choose another slug, or restore the removed lesson from the "
     "publication history."
 )
+# The same harm before publishing: the lesson removed in this draft is still live, and publishing
+# a new lesson under its slug would make it an edit of that lesson, progress, attempts and all.
+REMOVED_IN_DRAFT_SLUG = (
+    "“{title}”, which this draft removes, has the address “{slug}”: a new lesson there would take over "
+    "learners' progress and attempts on it. Choose another slug."
+)
 
 
-def _retired_lesson(session: Session, course: Course, slug: str) -> bool:
-    """Whether the course has a removed (retired) lesson with this slug."""
-    found = session.scalar(
-        select(Lesson.id).where(Lesson.course_id == course.id, Lesson.slug == slug, Lesson.retired_at.is_not(None))
-    )
-    return found is not None
+def _lesson_slug_in_use(session: Session, course: Course, slug: str) -> str | None:
+    """Why a new lesson cannot have this slug though the draft does not use it: a published lesson
+    has it, retired or removed in the draft (the message to show), else None."""
+    found = session.execute(
+        select(Lesson.title, Lesson.retired_at).where(Lesson.course_id == course.id, Lesson.slug == slug)
+    ).first()
+    if found is None:
+        return None
+    title, retired_at = found
+    return RETIRED_SLUG.format(slug=slug) if retired_at else REMOVED_IN_DRAFT_SLUG.format(title=title, slug=slug)
 
 
 def _move(items: list, index: int, direction: str, what: str) -> None:
@@ -318,8 +328,8 @@ def lesson_add(
     with editing(session, course, user_id) as (draft, data):
         index = module_index(data, module_slug)
         slug = _check_new_slug(data, slug)
-        if _retired_lesson(session, course, slug):
-            raise DraftInvalid.on_field("slug", RETIRED_SLUG.format(slug=slug))
+        if in_use := _lesson_slug_in_use(session, course, slug):
+            raise DraftInvalid.on_field("slug", in_use)
         draft_modules(data)[index]["lessons"].append(slug)
         front: LessonFront = {"title": _clean(title), "minutes": minutes}
         if sources:
