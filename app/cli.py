@@ -18,7 +18,7 @@ from app.models import Course, Role
 from app.models.types import as_utc, utcnow
 from app.services.accounts import user_create
 from app.services.analytics import snapshot_refresh
-from app.services.authoring import import_from_files
+from app.services.authoring import DraftInTheWay, import_from_files
 from app.services.course_export import course_export_files, course_files_zip
 from app.services.course_files import load_course, load_course_zip
 from app.services.course_quality import course_warnings
@@ -66,13 +66,19 @@ def courses_validate(path: Path) -> None:
 
 @courses_cli.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
-def courses_import(path: Path) -> None:
+@click.option(
+    "--discard-draft", is_flag=True, help="Throw away the course's unpublished draft, which would undo the import."
+)
+def courses_import(path: Path, discard_draft: bool) -> None:
     """Import a course folder or an exported .zip: create what is new, update what changed, keep all progress."""
     try:
         spec = load_course_zip(path.read_bytes()) if path.suffix == ".zip" and path.is_file() else load_course(path)
-        report = import_from_files(db.session, spec)
+        report = import_from_files(db.session, spec, discard_draft=discard_draft)
     except CourseInvalid as error:
         _echo_problems(error, path)
+        raise SystemExit(1) from None
+    except DraftInTheWay as error:
+        click.secho(str(error), fg="red", err=True)
         raise SystemExit(1) from None
     click.echo(report.summary())
 

@@ -121,6 +121,38 @@ def test_import_retires_a_dropped_lesson_learners_have_started(app, runner, tmp_
     assert row_count(app, Lesson) == 3  # kept, for the learner's history
 
 
+def test_import_over_an_unpublished_draft_is_refused_unless_the_draft_is_discarded(app, runner, tmp_path):
+    """Publishing a draft made before an import put back everything the import changed."""
+    from app.services import authoring
+
+    assert runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v1"))]).exit_code == 0
+    with app.app_context():
+        course = db.session.scalar(select(Course))
+        authoring.module_rename(db.session, course=course, module_slug=COURSE["modules"][0]["slug"], title="Edited")
+        db.session.remove()
+    unchanged = runner.invoke(args=["courses", "import", str(tmp_path / "v1")])
+    assert unchanged.exit_code == 0 and "nothing changed" in unchanged.output  # `make run` does this each time
+    lessons = default_lessons()
+    lessons["one"]["front"]["minutes"] = 11
+
+    refused = runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v2", lessons=lessons))])
+
+    assert_failed_cleanly(refused)
+    assert "has unpublished changes in its draft. Publish or discard them first" in refused.stderr
+    with app.app_context():
+        assert db.session.scalar(select(Lesson.minutes).where(Lesson.slug == "one")) != 11  # nothing imported
+        assert authoring.draft_get(db.session, db.session.scalar(select(Course))) is not None  # the draft kept
+
+    done = runner.invoke(
+        args=["courses", "import", "--discard-draft", str(write_course(tmp_path / "v3", lessons=lessons))]
+    )
+
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        assert db.session.scalar(select(Lesson.minutes).where(Lesson.slug == "one")) == 11
+        assert authoring.draft_get(db.session, db.session.scalar(select(Course))) is None
+
+
 def test_users_create_admin_who_can_log_in(app, runner, client):
     result = runner.invoke(args=["users", "create", "Boss@Example.org", "--role", "admin", "--password", PASSWORD])
 

@@ -78,6 +78,7 @@ from app.services.authoring.history import (
 )
 from app.services.authoring.publishing import (
     CourseOverview,
+    DraftInTheWay,
     NothingToPublish,
     PublishPreview,
     course_overviews,
@@ -117,6 +118,7 @@ __all__ = [
     "MisconceptionData",
     "ModuleData",
     "NotInDraft",
+    "DraftInTheWay",
     "NothingToPublish",
     "PublishPreview",
     "QuestionData",

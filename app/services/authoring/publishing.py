@@ -250,9 +250,23 @@ def publish_data(
 IMPORTED_HEADLINE = "Imported from the course files."
 
 
-def import_from_files(session: Session, spec: CourseSpec) -> ImportReport:
+class DraftInTheWay(DraftError):
+    """The course has unpublished edits, and importing over them would be undone by publishing them."""
+
+
+IMPORT_DRAFT_IN_THE_WAY = (
+    "The course “{slug}” has unpublished changes in its draft. Publish or discard them first (at /author/), "
+    "or import with --discard-draft: the draft was made from the course as it is now, so publishing it "
+    "after the import would put back everything the import changed."
+)
+
+
+def import_from_files(session: Session, spec: CourseSpec, *, discard_draft: bool = False) -> ImportReport:
     """Import a course from its files (``flask courses import``) and record it in the course's
     publication history, as publishing a draft does; commits, or rolls back on any error.
+
+    A draft in the way (unpublished edits) stops an import that changes the course
+    (DraftInTheWay), unless ``discard_draft``: then it is thrown away in the same transaction.
 
     Recorded when the import changed the course, and also when the history has no version an
     admin could restore (a new course, or one imported before imports were recorded): so the
@@ -262,6 +276,10 @@ def import_from_files(session: Session, spec: CourseSpec) -> ImportReport:
     try:
         report = course_import_unsaved(session, spec)
         course = session.scalars(select(Course).where(Course.slug == spec.slug)).one()
+        if report.changed and draft_get(session, course) is not None:
+            if not discard_draft:  # an import that changes nothing leaves the draft as true as it was
+                raise DraftInTheWay(IMPORT_DRAFT_IN_THE_WAY.format(slug=spec.slug))
+            session.execute(delete(CourseDraft).where(CourseDraft.course_id == course.id))
         restorable = session.scalar(
             select(CoursePublication.id)
             .where(CoursePublication.course_id == course.id, CoursePublication.data.is_not(None))
