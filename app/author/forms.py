@@ -117,6 +117,7 @@ class CourseForm(AuthoringForm):
     }
 
     title = StringField("Title", validators=TITLE)
+    opened_as = HiddenField()  # course_fingerprint when the page was opened
     summary = TextAreaField("Summary", validators=[DataRequired(message="Say in a sentence or two what it is.")])
     pass_mark = DecimalField(
         "Pass mark (% of a quiz's questions right)",
@@ -169,6 +170,7 @@ class ModuleForm(AuthoringForm):
 
     slug = StringField("Short address (slug)", validators=SLUG)
     title = StringField("Title", validators=TITLE)
+    opened_as = HiddenField()  # module_fingerprint when a module's page was opened (none when adding)
 
 
 _SOURCE_INPUT = re.compile(r"^sources\[(\d+)\](?:\.(title|url))?$")
@@ -392,6 +394,7 @@ class MisconceptionForm(AuthoringForm):
     error_aliases: ClassVar[dict[str, str]] = {"": "code"}  # the misconception as a whole: beside its code
 
     code = StringField("Code", validators=SLUG)
+    opened_as = HiddenField()  # misconception_fingerprint when its page was opened (none when adding)
     # Its 80-character limit is a course rule, checked (with its message) by the authoring service.
     title = StringField("Short title", validators=[Length(max=1000)])
     safety_critical = BooleanField("Safety-critical: believing it could cause serious harm")

@@ -164,9 +164,15 @@ def draft_discard():
 @bp.route("/courses/<course_slug>/edit", methods=["GET", "POST"])
 def course_edit():
     """Edit the course's title, summary, pass mark, content review and shared help text."""
-    raw = authoring.draft_data(db.session, g.course)["course"]
+    data = authoring.draft_data(db.session, g.course)
+    raw = data["course"]
     percent = Decimal(f"{raw['pass_mark'] * 100:g}")
-    initial = {**raw, **(raw.get("review") or {}), "pass_mark": percent}
+    initial = {
+        **raw,
+        **(raw.get("review") or {}),
+        "pass_mark": percent,
+        "opened_as": authoring.course_fingerprint(data),
+    }
     form = CourseForm(data=initial) if request.method == "GET" else CourseForm()
     other = []
     if form.validate_on_submit():
@@ -180,6 +186,7 @@ def course_edit():
                 review=form.review_input(),
                 help=form.help.data or "",
                 user_id=current_user.id,
+                opened_as=form.opened_as.data or None,
             )
         except DraftInvalid as invalid:
             other = populate_errors(form, invalid)
@@ -217,13 +224,19 @@ def module_edit(module_slug: str):
     module = next((m for m in data["course"]["modules"] if m["slug"] == module_slug), None)
     if module is None:
         abort(404)
-    form = ModuleForm(data=module) if request.method == "GET" else ModuleForm()
+    opened_as = authoring.module_fingerprint(data, module_slug)
+    form = ModuleForm(data={**module, "opened_as": opened_as}) if request.method == "GET" else ModuleForm()
     del form.slug
     other = []
     if form.validate_on_submit():
         try:
             authoring.module_rename(
-                db.session, course=g.course, module_slug=module_slug, title=form.title.data, user_id=current_user.id
+                db.session,
+                course=g.course,
+                module_slug=module_slug,
+                title=form.title.data,
+                user_id=current_user.id,
+                opened_as=form.opened_as.data or None,
             )
         except DraftInvalid as invalid:
             other = populate_errors(form, invalid)
@@ -545,10 +558,12 @@ def misconception_new():
 @bp.route("/courses/<course_slug>/misconceptions/<misconception_code>/edit", methods=["GET", "POST"])
 def misconception_edit(misconception_code: str):
     """Edit a misconception's short title, safety mark, and what the learner and the counsellor are told."""
-    texts = authoring.draft_data(db.session, g.course)["course"].get("misconceptions", {}).get(misconception_code)
+    data = authoring.draft_data(db.session, g.course)
+    texts = data["course"].get("misconceptions", {}).get(misconception_code)
     if texts is None:
         abort(404)
-    form = MisconceptionForm(data=texts) if request.method == "GET" else MisconceptionForm()
+    opened_as = authoring.misconception_fingerprint(data, misconception_code)
+    form = MisconceptionForm(data={**texts, "opened_as": opened_as}) if request.method == "GET" else MisconceptionForm()
     del form.code
     other = []
     if form.validate_on_submit():
@@ -562,6 +577,7 @@ def misconception_edit(misconception_code: str):
                 title=form.title.data or "",
                 safety_critical=bool(form.safety_critical.data),
                 user_id=current_user.id,
+                opened_as=form.opened_as.data or None,
             )
         except DraftInvalid as invalid:
             other = populate_errors(form, invalid)

@@ -611,3 +611,44 @@ def test_a_long_misconception_title_is_refused_beside_it(admin, app):
     assert response.status_code == 400
     assert 'id="title-error">Must be 80 characters or fewer (it is a short name)<' in response.get_data(as_text=True)
     assert draft(app) is None
+
+
+@pytest.mark.parametrize(
+    ("page", "first", "second", "read"),
+    [
+        (
+            f"{BASE}/edit",
+            {"pass_mark": "90"},
+            {"summary": "My summary."},
+            lambda data: data["course"]["pass_mark"],
+        ),
+        (
+            f"{BASE}/modules/{MODULE}/edit",
+            {"title": "Their module title"},
+            {"title": "My module title"},
+            lambda data: data["course"]["modules"][0]["title"],
+        ),
+        (
+            f"{BASE}/misconceptions/full-kettle-is-quicker/edit",
+            {"learner": "Their words for the learner."},
+            {"counsellor": "My talking point."},
+            lambda data: data["course"]["misconceptions"]["full-kettle-is-quicker"]["learner"],
+        ),
+    ],
+    ids=["course details", "module", "misconception"],
+)
+def test_a_save_from_a_page_opened_before_another_admins_save_is_refused(admin, app, page, first, second, read):
+    """Two tabs (or two admins) on one page: the later save used to overwrite the earlier one's
+    change without a word, as lessons and questions no longer do."""
+    theirs = form_values(admin, page, **first)
+    mine = form_values(admin, page, **second)
+
+    assert admin.post(page, data=theirs).status_code == 302
+    kept = read(draft(app))
+    response = admin.post(page, data=mine)
+
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "in the draft after you opened the page, so your changes were not saved" in text
+    assert read(draft(app)) == kept  # their change stands
+    assert html.escape(next(iter(second.values())), quote=False) in text  # mine is still in the form

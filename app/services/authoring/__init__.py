@@ -24,6 +24,7 @@ from app.services.authoring.draft import (
     QuestionData,
     ReviewData,
     SourceData,
+    course_fingerprint,
     draft_codes,
     draft_data,
     draft_discard,
@@ -36,6 +37,8 @@ from app.services.authoring.draft import (
     draft_question,
     draft_review,
     lesson_fingerprint,
+    misconception_fingerprint,
+    module_fingerprint,
     question_fingerprint,
 )
 from app.services.authoring.edits import (
@@ -141,7 +144,10 @@ __all__ = [
     "draft_question",
     "draft_review",
     "import_from_files",
+    "course_fingerprint",
     "lesson_fingerprint",
+    "misconception_fingerprint",
+    "module_fingerprint",
     "question_fingerprint",
     "last_publication",
     "lesson_add",

@@ -393,6 +393,25 @@ def lesson_fingerprint(data: DraftData, lesson_slug: str) -> str:
     return _fingerprint({"front": front, "body": lesson["body"], "module": draft_lesson_module(data, lesson_slug)})
 
 
+# What the course details page edits (course_update): not the modules, lessons or misconceptions.
+COURSE_DETAILS = ("title", "summary", "pass_mark", "review", "help")
+
+
+def course_fingerprint(data: DraftData) -> str:
+    """A short digest of what the course details page changes, as ``question_fingerprint``."""
+    return _fingerprint({key: data["course"].get(key) for key in COURSE_DETAILS})
+
+
+def module_fingerprint(data: DraftData, module_slug: str) -> str:
+    """A short digest of what a module's page changes (its title), as ``question_fingerprint``."""
+    return _fingerprint(draft_modules(data)[module_index(data, module_slug)]["title"])
+
+
+def misconception_fingerprint(data: DraftData, code: str) -> str:
+    """A short digest of a misconception's texts, title and mark, as ``question_fingerprint``."""
+    return _fingerprint((data["course"].get("misconceptions") or {}).get(code))
+
+
 def draft_codes(data: DraftData) -> list[str]:
     """The misconception codes defined in the draft, in order."""
     return list(data["course"].get("misconceptions") or {})

@@ -30,6 +30,7 @@ from app.services.authoring.draft import (
     QuestionData,
     ReviewData,
     SourceData,
+    course_fingerprint,
     draft_lesson,
     draft_lesson_order,
     draft_modules,
@@ -38,6 +39,8 @@ from app.services.authoring.draft import (
     editing,
     lesson_fingerprint,
     lesson_place,
+    misconception_fingerprint,
+    module_fingerprint,
     module_index,
     question_fingerprint,
 )
@@ -245,13 +248,16 @@ def course_update(
     review: ReviewInput | None | _Keep = KEEP,
     help: str | _Keep = KEEP,
     user_id: int | None = None,
+    opened_as: str | None = None,
 ) -> None:
     """Change the course's title, summary and pass mark (a share of questions right, above 0, at most 1).
 
     ``review`` (None or all parts empty: no review recorded) and ``help`` (Markdown shown after
-    every lesson; empty: none) change too when given.
+    every lesson; empty: none) change too when given. ``opened_as``: the details' fingerprint
+    when the page was opened (``course_fingerprint``), as ``lesson_update``'s.
     """
     with editing(session, course, user_id) as (draft, data):
+        _unchanged_since_opened(opened_as, course_fingerprint(data), "the course details")
         raw = data["course"]
         raw["title"], raw["summary"], raw["pass_mark"] = _clean(title), _clean(summary), pass_mark
         if review is not KEEP:
@@ -281,11 +287,18 @@ def module_add(session: Session, *, course: Course, slug: str, title: str, user_
 
 
 def module_rename(
-    session: Session, *, course: Course, module_slug: str, title: str, user_id: int | None = None
+    session: Session,
+    *,
+    course: Course,
+    module_slug: str,
+    title: str,
+    user_id: int | None = None,
+    opened_as: str | None = None,
 ) -> None:
-    """Change a module's title."""
+    """Change a module's title; ``opened_as`` as ``lesson_update``'s (``module_fingerprint``)."""
     with editing(session, course, user_id) as (draft, data):
         index = module_index(data, module_slug)
+        _unchanged_since_opened(opened_as, module_fingerprint(data, module_slug), "this module")
         draft_modules(data)[index]["title"] = _clean(title)
         draft_save(session, course, draft, data, user_id=user_id, prefix=f"modules[{index + 1}].")
 
@@ -510,6 +523,19 @@ LESSON_CHANGED = (
     "they would have overwritten theirs. Your text is still in the form below. Open the lesson again, "
     "then make your changes there."
 )
+CHANGED_SINCE_OPENED = (
+    "Someone else changed {what} in the draft after you opened the page, so your changes were not saved: "
+    "they would have overwritten theirs. Your text is still in the form below. Open the page again, then "
+    "make your changes there."
+)
+
+
+def _unchanged_since_opened(opened_as: str | None, now: str, what: str) -> None:
+    """Refuse a save whose page was opened on data another admin has changed since (DraftInvalid)."""
+    if opened_as is not None and opened_as != now:
+        raise DraftInvalid([], other=[CHANGED_SINCE_OPENED.format(what=what)])
+
+
 QUESTION_CHANGED = (
     "This question was moved, removed or changed in the draft after you opened it, so your changes "
     "were not saved: they would have overwritten it. Your text is still in the form below. Open the "
@@ -596,12 +622,15 @@ def misconception_update(
     title: str | _Keep = KEEP,
     safety_critical: bool | _Keep = KEEP,
     user_id: int | None = None,
+    opened_as: str | None = None,
 ) -> None:
     """Change what the learner and the counsellor are told about a misconception, and (when given)
-    its short title and whether believing it is safety-critical."""
+    its short title and whether believing it is safety-critical; ``opened_as`` as
+    ``lesson_update``'s (``misconception_fingerprint``)."""
     with editing(session, course, user_id) as (draft, data):
         if code not in _misconceptions(data):
             raise NotInDraft(f"There is no misconception “{code}” in the draft.")
+        _unchanged_since_opened(opened_as, misconception_fingerprint(data, code), "this misconception")
         current = _misconceptions(data)[code]
         old: MisconceptionData | dict[str, object] = current if isinstance(current, dict) else {}
         _misconceptions(data)[code] = _misconception_data(
