@@ -27,7 +27,7 @@ class RegisterForm(FlaskForm):
         ],
     )
     display_name = StringField(
-        "Your name (shown only to you and anyone you choose to share with)",
+        "Your name (shown to you, to anyone you choose to share with, and to the site's administrators)",
         filters=[_strip],
         validators=[DataRequired("Enter the name you would like us to use."), Length(max=80)],
     )

@@ -26,6 +26,7 @@ from app.services.progress import course_outline_by_slug
 from app.services.sharing import (
     InvitationUnusable,
     SharingNotAllowed,
+    active_link,
     invitation_by_code,
     invitation_respond,
     link_revoke,
@@ -196,6 +197,13 @@ def join(code: str):
         name = invitation.counsellor.display_name
         if accept:
             flash(f"You are now sharing your course progress with {name}. You can stop at any time here.", "success")
+        elif active_link(db.session, counsellor_id=invitation.counsellor_id, learner_id=current_user.id):
+            # An earlier invitation's sharing goes on: declining this one does not end it.
+            flash(
+                f"You declined this invitation, but you still share your progress with {name} through an "
+                "earlier one. To stop, choose Stop sharing below.",
+                "warning",
+            )
         else:
             flash(f"You declined. {name} cannot see your progress.", "info")
         return redirect(url_for("me.home"))

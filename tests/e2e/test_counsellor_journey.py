@@ -157,7 +157,7 @@ def test_counsellor_journey(page, learner_page, app, course_spec, axe_source, in
     # ... and stops sharing.
     sharing.get_by_role("button", name=f"Stop sharing with {COUNSELLOR}").click()
     expect(learner.get_by_role("status")).to_contain_text(f"You have stopped sharing your progress with {COUNSELLOR}")
-    expect(learner.get_by_text("You are not sharing your progress with anyone.")).to_be_visible()
+    expect(learner.get_by_text("You are not sharing your progress with a counsellor.")).to_be_visible()
 
     # At once, the counsellor's next look at the client is a 404, and the dashboard forgets them.
     response = counsellor.reload()

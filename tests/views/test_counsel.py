@@ -100,6 +100,43 @@ def test_decline_makes_no_link_and_uses_the_code(client, app, course, counsellor
     assert client.get(f"/join/{code}").status_code == 410
 
 
+def test_declining_a_new_invitation_while_sharing_says_the_sharing_goes_on(linked, app):
+    """The page said "X cannot see your progress" while X still could, through the first invitation."""
+    log_in_as(linked, "casey@example.org")
+    code = invite(linked)
+    log_in_as(linked, "learner@example.org")
+
+    answer(linked, code, "decline")
+
+    page = " ".join(linked.get("/me/").get_data(as_text=True).split())
+    assert "You declined this invitation, but you still share your progress with Casey Counsellor" in page
+    assert "cannot see your progress" not in page
+    assert count(app, CounsellorLink, CounsellorLink.revoked_at.is_(None)) == 1
+
+
+def test_learners_are_told_the_sites_administrators_can_open_their_progress(client, app, course, counsellor, learner):
+    register = " ".join(client.get("/auth/register").get_data(as_text=True).split())
+    assert "The clinic's site administrators can also open it" in register
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "learner@example.org")
+    consent = " ".join(client.get(f"/join/{code}").get_data(as_text=True).split())
+    assert "can open your progress whether or not you share it" in consent
+    home = " ".join(client.get("/me/").get_data(as_text=True).split())
+    assert "and so can the clinic's site administrators" in home
+
+
+def test_an_admins_dashboard_says_it_lists_every_learner(client, app, course, counsellor, learner):
+    create_user(app, "admin@example.org", role=Role.ADMIN, name="Ada Admin")
+    login(client, "admin@example.org")
+    page = " ".join(client.get("/counsel/").get_data(as_text=True).split())
+    assert "<h1>All learners</h1>" in page and "you see every learner, whether or not they share" in page
+    assert "Lee Learner" in page
+    log_in_as(client, "casey@example.org")
+    page = " ".join(client.get("/counsel/").get_data(as_text=True).split())
+    assert "<h1>Your clients</h1>" in page and "<title>Your clients" in page
+
+
 def test_used_expired_and_unknown_codes_get_clear_pages(client, app, course, counsellor, learner, other_learner):
     login(client, "casey@example.org")
     used, expired = invite(client), invite(client)
