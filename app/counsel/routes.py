@@ -179,6 +179,8 @@ def invitations():
                 counsellor=current_user,
                 code=code,
                 url=external_url("me.join", code=code),
+                # Where to type the code, for a client who cannot open the link (a mail read on another device).
+                code_page=external_url("me.join_with_code"),
                 expires_at=invitation.expires_at,
             )
             # Sent by a worker, which retries if the SMTP server is down: the page does not wait for it.

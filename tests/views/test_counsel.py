@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import CounsellorLink, Invitation, ProgressView, Role
 from tests.conftest import create_user, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+from tests.mail_server import body_of
 
 
 @pytest.fixture
@@ -270,6 +271,20 @@ def test_an_invitation_can_be_emailed_to_the_client(client, app, course, counsel
         controller.stop()
     with app.app_context():
         assert "client@example.org" not in repr(db.session.scalar(select(Invitation)).__dict__)
+
+
+def test_the_invitation_email_says_where_to_enter_the_code(client, app, course, counsellor, learner, inbox):
+    """A client who cannot open the link is told the site's page for the code, and it works."""
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    client.post("/counsel/invitations", data={"csrf_token": token, "email": "client@example.org"})
+    body = " ".join(body_of(inbox.wait_for(1)[0]).split())
+    found = re.search(r"Or go to http://localhost(/join/) and enter this code: ([A-Z0-9]{4}-[A-Z0-9]{4})", body)
+    assert found, body
+    page, code = found.groups()
+    log_in_as(client, "learner@example.org")
+    response = client.get(page, query_string={"code": code})
+    assert response.status_code == 302 and client.get(response.headers["Location"]).status_code == 200
 
 
 def test_a_bad_invitation_email_is_refused_and_nothing_is_created(client, app, course, counsellor):
