@@ -47,6 +47,7 @@ LABEL_MAX_LENGTH = 80
 
 UNKNOWN_MESSAGE = "We could not find that invitation. Check the code and try again."
 USED_MESSAGE = "This invitation has already been used. Ask your counsellor for a new one."
+LEARNERS_ONLY_MESSAGE = "Only learner accounts can share their progress with a counsellor."
 
 
 class InvitationUnusable(DomainError):
@@ -176,7 +177,7 @@ def invitation_respond(
     Returns the live link on accept. Raises InvitationUnusable or SharingNotAllowed.
     """
     if learner.role != Role.LEARNER:
-        raise SharingNotAllowed("Only learner accounts can share their progress with a counsellor.")
+        raise SharingNotAllowed(LEARNERS_ONLY_MESSAGE)
     invitation = invitation_by_code(session, code=code, secret_key=secret_key)
     now = utcnow()
     # Claim the code with a conditional update so two tabs cannot both use it, and a cancel

@@ -189,6 +189,22 @@ def answer_status(client, code):
     return client.post(f"/join/{code}", data={"csrf_token": token, "decision": "accept"}).status_code
 
 
+@pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.ADMIN])
+def test_staff_opening_an_invitation_are_told_at_once_that_only_learners_share(client, app, course, counsellor, role):
+    """No Yes or No buttons that could only be refused: the page says why at once, and uses nothing up."""
+    create_user(app, "staff@example.org", role=role)
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "staff@example.org")
+    response = client.get(f"/join/{code}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Only learner accounts can share their progress with a counsellor." in page
+    assert "Yes, share my progress" not in page and 'name="decision"' not in page
+    assert "Casey Counsellor would like to see your progress" in page  # what a client would be asked
+    assert count(app, CounsellorLink) == 0 and count(app, Invitation, Invitation.used_at.is_not(None)) == 0
+
+
 def test_a_counsellor_cannot_accept_an_invitation(client, app, course, counsellor):
     create_user(app, "olive@example.org", role=Role.COUNSELLOR)
     login(client, "casey@example.org")
