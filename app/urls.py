@@ -4,9 +4,14 @@ A link built from the request's Host (``url_for(..., _external=True)``) lets any
 forged Host or X-Forwarded-Host have a victim mailed a real reset or invitation link to their own
 site. Every absolute URL goes through ``external_url`` instead, and requests for a Host other
 than the configured ones (TRUSTED_HOSTS) are refused.
+
+A ``next`` path from a request is checked with ``safe_next`` before it is followed or put in a
+link, so no link of ours sends anyone off the site.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import SecurityError
@@ -20,6 +25,16 @@ def external_url(endpoint: str, **values) -> str:
     current_app.inject_url_defaults(endpoint, values)
     # Routed by the URL map alone, so nothing of a request (its Host, its script root) can slip in.
     return current_app.config["PUBLIC_URL"].rstrip("/") + current_app.url_map.bind("").build(endpoint, values)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
 
 
 def register(app: Flask) -> None:

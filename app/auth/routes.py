@@ -1,7 +1,5 @@
 """Views for accounts."""
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -25,6 +23,7 @@ from app.services.errors import EmailTaken, ValidationError
 from app.services.signed_in_user import signed_in_user
 from app.services.user_admin import password_not_chosen
 from app.services.user_sessions import SessionLimits, user_session_end, user_session_start
+from app.urls import safe_next
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to continue."
@@ -58,16 +57,6 @@ def load_user(token: str) -> User | None:
         # limit on its age (PERMANENT_SESSION_LIFETIME, the idle time) counting from the last use too.
         session.modified = True
     return signed_in.user
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
-        return None
-    return target
 
 
 def landing_url(user: User) -> str:
@@ -204,7 +193,7 @@ def reset_request():
     if form.validate_on_submit():
         # The same job with the address as typed, known or not: the job looks the account up, so
         # neither this request's work nor its answer says whether the account exists.
-        send_password_reset(form.email.data)
+        send_password_reset(form.email.data, safe_next(request.args.get("next")))
         flash(RESET_SENT, "info")
         return redirect(url_for("auth.reset_request"))
     return render_template("auth/reset_request.html", form=form), 400 if form.errors else 200
@@ -236,7 +225,8 @@ def reset_password(token: str):
             tokens = "your API token was" if revoked == 1 else f"your {revoked} API tokens were"
             message += f" For the same reason {tokens} revoked: make new ones on your page if you need them."
         flash(message, "success")
-        return redirect(url_for("main.index"))
+        # Back to where the learner was going when they found they had forgotten it (an invitation).
+        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     # An account an admin created has no password yet: its owner chooses a first one, not a new one.
     first = password_not_chosen(user)
     return render_template("auth/reset_password.html", form=form, first=first), 400 if form.errors else 200

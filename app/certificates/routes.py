@@ -111,7 +111,7 @@ def reissue(course_slug: str):
 @bp.get("/courses/<course_slug>/certificate.pdf")
 @login_required
 def pdf(course_slug: str):
-    """Download the learner's live certificate as a PDF with its verification URL and QR code."""
+    """Download the learner's live certificate as a PDF, with its verification URL and QR code if it is public."""
     course = course_by_slug(db.session, course_slug)
     if course is None:
         abort(404)
@@ -123,7 +123,8 @@ def pdf(course_slug: str):
         course_title=course.title,
         issued_on=format_date(certificate.issued_at, current_zone()),
         issuer=current_app.config["ISSUER_NAME"],
-        url=verification_url(certificate.code),
+        # The verification page of a private certificate is a 404: no link to it on paper.
+        url=verification_url(certificate.code) if certificate.public else None,
         code=certificate.code,
     )
     response = current_app.response_class(certificate_pdf(text), mimetype="application/pdf")

@@ -5,7 +5,18 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from app.counsel import bp
@@ -19,8 +30,10 @@ from app.services.dashboard import dashboard_export_rows, dashboard_page
 from app.services.sharing import (
     INVITATION_LIFETIME,
     InvitationUnusable,
+    counsellor_invitation,
     invitation_cancel,
     invitation_create,
+    invitation_is_waiting,
     pending_invitations,
 )
 from app.spreadsheet import neutralise
@@ -128,6 +141,10 @@ def client_attempts(learner_id: int, lesson_slug: str):
     return page
 
 
+# The session key of the invitation this counsellor made last: "<id>:<code>".
+NEW_INVITATION = "new_invitation"
+
+
 def _inviting_account() -> str:
     """Rate-limit key for the counsellor sending invitation e-mails, from whichever address."""
     return f"invite-email:user:{getattr(current_user, 'id', '')}"
@@ -143,40 +160,70 @@ def _inviting_account() -> str:
     exempt_when=lambda: not (current_user.is_authenticated and request.form.get("email", "").strip()),
 )
 def invitations():
-    """Create an invitation (POST), optionally e-mail it, and list the ones still waiting."""
+    """Create an invitation (POST), optionally e-mail it, and list the ones still waiting.
+
+    After creating, redirect to the new invitation's page: reloading that page shows it again,
+    where reloading this POST's answer would have made (and e-mailed) a second invitation.
+    """
     form = InvitationForm()
-    created = None
     if form.validate_on_submit():
         invitation, code = invitation_create(
             db.session, counsellor=current_user, secret_key=current_app.config["SECRET_KEY"], label=form.label.data
         )
-        created = {
-            "code": code,
-            "url": external_url("me.join", code=code),
-            "expires_at": invitation.expires_at,
-            "label": invitation.label,
-            "emailed_to": None,
-        }
-        # The next invitation is for someone else: start its label and address empty.
-        form.label.data = None
-        email, form.email.data = form.email.data, None
-        if email:
-            body = render_template("counsel/invitation_email.txt", counsellor=current_user, **created)
+        # The database keeps only the code's hash, so the page after the redirect reads the code
+        # from this counsellor's own session; each new invitation replaces the last one's.
+        session[NEW_INVITATION] = f"{invitation.id}:{code}"
+        if form.email.data:
+            body = render_template(
+                "counsel/invitation_email.txt",
+                counsellor=current_user,
+                code=code,
+                url=external_url("me.join", code=code),
+                # Where to type the code, for a client who cannot open the link (a mail read on another device).
+                code_page=external_url("me.join_with_code"),
+                expires_at=invitation.expires_at,
+            )
             # Sent by a worker, which retries if the SMTP server is down: the page does not wait for it.
             try:
-                send_email(email, "An invitation to share your progress", body)
-                created["emailed_to"] = email
+                send_email(form.email.data, "An invitation to share your progress", body)
+                flash(f"We are e-mailing the invitation to {form.email.data}.", "info")
             except Exception:  # the queue itself is unreachable (Redis down): the code below still works
                 current_app.logger.exception("Invitation e-mail could not be queued")
                 flash("We could not send the e-mail. Give your client the code or link below instead.", "warning")
-    status = 201 if created else (400 if form.errors else 200)
+        return redirect(url_for("counsel.show_invitation", invitation_id=invitation.id))
+    return _invitations_page(form, created=None), 400 if form.errors else 200
+
+
+@bp.get("/invitations/<id:invitation_id>")
+def show_invitation(invitation_id: int):
+    """Show an invitation the counsellor made, with its code while their session still holds it."""
+    invitation = counsellor_invitation(db.session, counsellor=current_user, invitation_id=invitation_id)
+    if invitation is None:
+        abort(404)  # not yours or not there: the same answer, so ids cannot be probed
+    held_id, _, code = session.get(NEW_INVITATION, "").partition(":")
+    waiting = invitation_is_waiting(invitation)
+    if held_id != str(invitation.id) or not waiting:
+        if held_id == str(invitation.id):
+            session.pop(NEW_INVITATION)  # answered, cancelled or expired: the code is of no more use
+        code = ""
+    created = {
+        "code": code,
+        "url": external_url("me.join", code=code) if code else None,
+        "expires_at": invitation.expires_at,
+        "label": invitation.label,
+        "waiting": waiting,
+    }
+    return _invitations_page(InvitationForm(formdata=None), created=created)
+
+
+def _invitations_page(form: InvitationForm, *, created: dict | None) -> str:
     return render_template(
         "counsel/invitations.html",
         form=form,
         created=created,
         pending=pending_invitations(db.session, counsellor=current_user),
         lifetime_days=INVITATION_LIFETIME.days,
-    ), status
+    )
 
 
 @bp.post("/invitations/<id:invitation_id>/cancel")

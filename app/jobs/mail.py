@@ -20,7 +20,7 @@ from app.jobs.queue import job
 from app.models import User
 from app.services.accounts import password_reset_token, registration_request, user_by_email
 from app.services.mail import Mail, send_mail
-from app.urls import external_url
+from app.urls import external_url, safe_next
 
 
 def _send(mail: Mail) -> None:
@@ -34,20 +34,24 @@ def send_email(to: str, subject: str, body: str, headers: Mapping[str, str] | No
     _send(Mail(to=to, subject=subject, body=body, headers=dict(headers or {})))
 
 
-def password_reset_mail(email: str) -> Mail | None:
-    """The reset link for the active account using ``email``, or None: nobody else is mailed."""
+def password_reset_mail(email: str, next_url: str | None = None) -> Mail | None:
+    """The reset link for the active account using ``email``, or None: nobody else is mailed.
+
+    ``next_url``: where to go once the password is chosen (a path on this site; anything else is dropped).
+    """
     user = user_by_email(db.session, email)
     if user is None or not user.is_active or user.email is None:
         return None
     token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
-    body = render_template("auth/reset_email.txt", user=user, link=external_url("auth.reset_password", token=token))
+    link = external_url("auth.reset_password", token=token, next=safe_next(next_url))
+    body = render_template("auth/reset_email.txt", user=user, link=link)
     return Mail(to=user.email, subject="Choose a new password", body=body)
 
 
 @job()
-def send_password_reset(email: str) -> None:
+def send_password_reset(email: str, next_url: str | None = None) -> None:
     """Mail a reset link if an active account uses ``email`` (as typed); otherwise send nothing."""
-    mail = password_reset_mail(email)
+    mail = password_reset_mail(email, next_url)
     if mail is not None:
         _send(mail)
 
@@ -67,11 +71,13 @@ def registration_mail(email: str, display_name: str, next_url: str | None) -> Ma
         body = render_template("auth/register_email.txt", name=started.display_name, link=link)
         return Mail(to=started.email, subject="Finish creating your account", body=body)
     if started.owner and started.owner.email:
+        # The owner who forgot they had an account goes on where registering began (an invitation).
+        back_to = safe_next(next_url)
         body = render_template(
             "auth/register_taken_email.txt",
             user=started.owner,
-            login=external_url("auth.login"),
-            reset=external_url("auth.reset_request"),
+            login=external_url("auth.login", next=back_to),
+            reset=external_url("auth.reset_request", next=back_to),
         )
         return Mail(to=started.owner.email, subject="Someone tried to register with your address", body=body)
     return None

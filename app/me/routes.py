@@ -17,6 +17,7 @@ from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.me.page_lists import attempt_summaries, progress_views, sharing_links
 from app.models.types import utcnow
 from app.page_shells import count_due_shown, draw_part, form_token, signed_in_page
+from app.permissions import is_learner
 from app.services.attempt_history import removed_lessons
 from app.services.contact_requests import REQUESTER_LABELS
 from app.services.errors import DomainError, ValidationError
@@ -24,6 +25,7 @@ from app.services.my_page import my_page
 from app.services.personal_data import account_delete, personal_data_export
 from app.services.progress import course_outline_by_slug
 from app.services.sharing import (
+    LEARNERS_ONLY_MESSAGE,
     InvitationUnusable,
     SharingNotAllowed,
     active_link,
@@ -178,6 +180,11 @@ def join(code: str):
         return render_template("me/join_unusable.html", problem=problem, mine=mine, code=code), status
     if not current_user.is_authenticated:
         return render_template("me/join.html", invitation=invitation, code=code, form=None)
+    if request.method == "GET" and not is_learner(current_user):
+        # Say so now, rather than offer Yes and No buttons that can only be refused.
+        return render_template(
+            "me/join.html", invitation=invitation, code=code, form=None, refusal=LEARNERS_ONLY_MESSAGE
+        )
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
         accept = request.form.get("decision") == "accept"

@@ -1,5 +1,8 @@
 """The certificate as a PDF: one landscape A4 page with the verification URL and its QR code.
 
+A private certificate's URL answers "Page not found", so its PDF leaves the URL and QR code out
+and says that online checking is off; it prints only the code.
+
 Drawn with fpdf2 and segno, both pure Python: nothing is fetched at render time. The text is set
 in DejaVu Sans, a free font kept in the repository (app/fonts) and embedded as a subset, so names
 in Latin, Greek and Cyrillic scripts print as written. A name with letters the font does not
@@ -26,6 +29,10 @@ FONT = "DejaVu"
 QR_ERROR = "m"  # medium error correction: survives a crease or a smudge on paper
 QR_SCALE = 8  # pixels per module: a sharp image however the viewer scales it
 QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
+PRIVATE_NOTE = (
+    "Its holder keeps this certificate private, so it cannot be checked online. "
+    "To check it, ask them to switch checking on and send a fresh copy."
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,7 @@ class CertificateText:
     course_title: str
     issued_on: str  # the date as people read it, e.g. "1 Dec 2026"
     issuer: str
-    url: str  # the verification URL
+    url: str | None  # the verification URL; None while the certificate is private (the URL is a 404 then)
     code: str
 
 
@@ -102,12 +109,17 @@ def certificate_pdf(text: CertificateText) -> bytes:
     # Bottom: how to check it, with the QR code beside the words.
     qr_size = 42
     top = pdf.h - 25 - qr_size
-    pdf.image(io.BytesIO(qr_png(text.url)), x=pdf.w - 25 - qr_size, y=top, w=qr_size, h=qr_size)
     pdf.set_xy(25, top + 8)
     width = pdf.w - 50 - qr_size - 8
     pdf.set_font(FONT, size=11)
-    pdf.multi_cell(width, 6, "Check this certificate at:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(FONT, size=10)
-    pdf.multi_cell(width, 6, text.url, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if text.url:
+        pdf.image(io.BytesIO(qr_png(text.url)), x=pdf.w - 25 - qr_size, y=top, w=qr_size, h=qr_size)
+        pdf.multi_cell(width, 6, "Check this certificate at:", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(width, 6, text.url, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        # Whoever reads the paper (an employer) must not be sent to a link that says "Page not found".
+        pdf.multi_cell(width, 6, PRIVATE_NOTE, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(FONT, size=10)
     pdf.multi_cell(width, 6, f"Code: {text.code}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -47,6 +47,7 @@ LABEL_MAX_LENGTH = 80
 
 UNKNOWN_MESSAGE = "We could not find that invitation. Check the code and try again."
 USED_MESSAGE = "This invitation has already been used. Ask your counsellor for a new one."
+LEARNERS_ONLY_MESSAGE = "Only learner accounts can share their progress with a counsellor."
 
 
 class InvitationUnusable(DomainError):
@@ -176,7 +177,7 @@ def invitation_respond(
     Returns the live link on accept. Raises InvitationUnusable or SharingNotAllowed.
     """
     if learner.role != Role.LEARNER:
-        raise SharingNotAllowed("Only learner accounts can share their progress with a counsellor.")
+        raise SharingNotAllowed(LEARNERS_ONLY_MESSAGE)
     invitation = invitation_by_code(session, code=code, secret_key=secret_key)
     now = utcnow()
     # Claim the code with a conditional update so two tabs cannot both use it, and a cancel
@@ -393,6 +394,18 @@ def pending_invitations(session: Session, *, counsellor: User) -> list[Invitatio
     )
 
 
+def counsellor_invitation(session: Session, *, counsellor: User, invitation_id: int) -> Invitation | None:
+    """One of the counsellor's own invitations, or None when it is someone else's or not there."""
+    return session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.counsellor_id == counsellor.id)
+    )
+
+
+def invitation_is_waiting(invitation: Invitation, *, now: datetime | None = None) -> bool:
+    """Whether the invitation can still be answered: not used, cancelled or expired."""
+    return invitation.used_at is None and invitation.cancelled_at is None and invitation.expires_at > (now or utcnow())
+
+
 def invitation_cancel(session: Session, *, counsellor: User, invitation_id: int) -> Invitation:
     """Cancel one of the counsellor's unused invitations, and commit; its code then stops working.
 
@@ -400,9 +413,7 @@ def invitation_cancel(session: Session, *, counsellor: User, invitation_id: int)
     cannot be probed) and InvitationUnusable("used") when the client has already answered it.
     Cancelling twice is harmless: the first time stands.
     """
-    invitation = session.scalar(
-        select(Invitation).where(Invitation.id == invitation_id, Invitation.counsellor_id == counsellor.id)
-    )
+    invitation = counsellor_invitation(session, counsellor=counsellor, invitation_id=invitation_id)
     if invitation is None:
         raise LookupError(invitation_id)
     if invitation.cancelled_at is not None:

@@ -144,3 +144,48 @@ def test_a_lesson_keeps_the_reading_column(page, demo, course_spec):
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     width = page.evaluate("document.querySelector('main').getBoundingClientRect().width")
     assert width <= READING_COLUMN_PX, f"a lesson's column is {width}px wide, more than the 46rem reading column"
+
+
+# A name people type with no spaces (a handle, or letters run together), as long as a word can get.
+LONG_NAME = "Maximiliana" + "x" * 49
+# How wide the page is against the viewport, and every element with the name whose text runs out of its box.
+OVERFLOW = """(name) => ({
+    scrollWidth: document.scrollingElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    spilled: [...document.querySelectorAll('main *')]
+        .filter(el => el.textContent.includes(name) && el.getBoundingClientRect().width > 1)
+        .filter(el => el.scrollWidth > el.clientWidth + 1 || el.getBoundingClientRect().right > window.innerWidth)
+        .map(el => el.outerHTML.slice(0, 100)),
+})"""
+
+
+def test_a_long_name_without_spaces_fits_a_phone(page, learner_page, app):
+    """A 60-letter name wraps in "Hello, <name>" on /me/ and in the client page's heading at 375 px."""
+    from app.extensions import db
+    from app.models import CounsellorLink, Role
+    from tests.conftest import PASSWORD, create_user
+
+    assert len(LONG_NAME) == 60
+    counsellor = create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+    learner = create_user(app, "long@example.org", name=LONG_NAME)
+    with app.app_context():
+        db.session.add(CounsellorLink(counsellor_id=counsellor, learner_id=learner, created_by_id=learner))
+        db.session.commit()
+        db.session.remove()
+    phone = WIDTHS["phone"]
+    problems = []
+    for who, browser_page, path in [
+        ("long@example.org", learner_page, "/me/"),
+        ("casey@example.org", page, f"/counsel/clients/{learner}"),
+    ]:
+        browser_page.set_viewport_size(phone)
+        log_in(browser_page, who, PASSWORD)
+        browser_page.goto(path)
+        expect(browser_page.get_by_role("heading", level=1)).to_contain_text(LONG_NAME)
+        found = browser_page.evaluate(OVERFLOW, LONG_NAME)
+        if found["scrollWidth"] > found["innerWidth"]:
+            problems.append(f"{path} scrolls sideways: {found['scrollWidth']} > {found['innerWidth']}")
+        if found["spilled"]:
+            problems.append(f"{path} lets the name run out of its box: {found['spilled'][:3]}")
+        screenshot(browser_page, f"long-name-{path.strip('/').split('/')[0]}-{phone['width']}")
+    assert not problems, "\n".join(problems)

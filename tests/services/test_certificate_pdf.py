@@ -75,6 +75,14 @@ def test_segno_encodes_the_whole_url():
     assert len(URL.encode()) <= {3: 42, 4: 62, 5: 84}[qr.version]
 
 
+def test_without_a_url_the_pdf_says_checking_is_off_and_has_no_qr_code():
+    pdf = certificate_pdf(text(url=None))
+    written = " ".join(page_text(pdf).split())
+    assert "Check this certificate at" not in written and "/certificates/" not in written
+    assert "cannot be checked online" in written and f"Code: {CODE}" in written
+    assert len(read(pdf).images) == 0
+
+
 def test_no_name_reads_as_a_certificate_without_one():
     written = page_text(certificate_pdf(text(holder_name=None)))
     assert "This certifies the completion of the course" in written and "This certifies that" not in written

@@ -192,6 +192,9 @@ def matrix(w):
         ("GET", "/counsel/"): [LOGIN, 403, 403, 200, 200, 200],
         ("GET", "/counsel/clients.csv"): [LOGIN, 403, 403, 200, 200, 200],
         ("GET", "/counsel/invitations"): [LOGIN, 403, 403, 200, 200, 200],
+        # One invitation's page: only the counsellor who made it may open it; to anyone else it is not there.
+        ("GET", f"/counsel/invitations/{w['invitation']}"): [LOGIN, 403, 403, 200, 404, 404],
+        ("GET", "/counsel/invitations/999999"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", f"/counsel/clients/{learner}"): [LOGIN, 403, 403, 200, 404, 200],
         ("GET", f"/counsel/clients/{other}"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
@@ -253,7 +256,8 @@ def matrix(w):
         ("GET", f"{a}/misconceptions/{misconception}/edit"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/misconceptions/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
         # Mutations last: they change the world for the rows after them.
-        ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
+        # Made, then sent to the new invitation's page (Post/Redirect/Get).
+        ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 302, 302, 302],
         # Only the counsellor who made it may cancel it; to anyone else it is not there.
         ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 302, 404, 404],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz

@@ -140,15 +140,34 @@ def test_a_fresh_certificate_has_a_new_code_and_revokes_the_old(finished, app):
     assert "is valid" in app.test_client().get(f"/certificates/{fresh['code']}").get_data(as_text=True)
 
 
+def pdf_text(client) -> str:
+    """The text of the learner's certificate PDF, as a PDF reader extracts it."""
+    response = client.get(f"{PAGE}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    [page] = pypdf.PdfReader(io.BytesIO(response.get_data())).pages
+    return page.extract_text()
+
+
 def test_the_pdf_carries_the_verification_url_and_code(finished, app):
     code = the_certificate(app)["code"]
+    assert post(finished, "/settings", name_display="full", public="yes").status_code == 302
     response = finished.get(f"{PAGE}.pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "no-store"
     assert "attachment" in response.headers["Content-Disposition"]
-    [page] = pypdf.PdfReader(io.BytesIO(response.get_data())).pages
-    text = page.extract_text()
+    text = pdf_text(finished)
     assert f"http://localhost/certificates/{code}" in text and "Learner" in text
+    assert "Check this certificate at" in text
+
+
+def test_a_private_certificate_s_pdf_sends_nobody_to_a_page_not_found(finished, app):
+    """While checking is off the link is a 404, so the PDF leaves it out and says checking is off."""
+    code = the_certificate(app)["code"]
+    text = " ".join(pdf_text(finished).split())
+    assert "/certificates/" not in text and "Check this certificate at" not in text
+    assert "cannot be checked online" in text and f"Code: {code}" in text
+    [page] = pypdf.PdfReader(io.BytesIO(finished.get(f"{PAGE}.pdf").get_data())).pages
+    assert len(page.images) == 0  # no QR code of the link either
+    assert app.test_client().get(f"/certificates/{code}").status_code == 404
 
 
 def test_another_learner_reaches_nothing_of_it(finished, app, other_learner, client):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import CounsellorLink, Invitation, ProgressView, Role
 from tests.conftest import create_user, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+from tests.mail_server import body_of
 
 
 @pytest.fixture
@@ -24,8 +25,8 @@ def log_in_as(client, email):
 
 def invite(client) -> str:
     token = csrf_token(client, "/counsel/invitations")
-    response = client.post("/counsel/invitations", data={"csrf_token": token})
-    assert response.status_code == 201
+    response = client.post("/counsel/invitations", data={"csrf_token": token}, follow_redirects=True)
+    assert [r.status_code for r in response.history] == [302] and response.status_code == 200
     return re.search(r'id="invitation-code">([A-Z0-9-]+)<', response.get_data(as_text=True)).group(1)
 
 
@@ -52,7 +53,7 @@ def linked(client, app, course, counsellor, learner):
 def test_invitation_shows_a_code_and_link_once_and_stores_only_a_hash(client, app, course, counsellor):
     login(client, "casey@example.org")
     token = csrf_token(client, "/counsel/invitations")
-    page = client.post("/counsel/invitations", data={"csrf_token": token}).get_data(as_text=True)
+    page = client.post("/counsel/invitations", data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
     code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1)
     assert f"/join/{code}" in page
     with app.app_context():
@@ -225,6 +226,22 @@ def answer_status(client, code):
     return client.post(f"/join/{code}", data={"csrf_token": token, "decision": "accept"}).status_code
 
 
+@pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.ADMIN])
+def test_staff_opening_an_invitation_are_told_at_once_that_only_learners_share(client, app, course, counsellor, role):
+    """No Yes or No buttons that could only be refused: the page says why at once, and uses nothing up."""
+    create_user(app, "staff@example.org", role=role)
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "staff@example.org")
+    response = client.get(f"/join/{code}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Only learner accounts can share their progress with a counsellor." in page
+    assert "Yes, share my progress" not in page and 'name="decision"' not in page
+    assert "Casey Counsellor would like to see your progress" in page  # what a client would be asked
+    assert count(app, CounsellorLink) == 0 and count(app, Invitation, Invitation.used_at.is_not(None)) == 0
+
+
 def test_a_counsellor_cannot_accept_an_invitation(client, app, course, counsellor):
     create_user(app, "olive@example.org", role=Role.COUNSELLOR)
     login(client, "casey@example.org")
@@ -293,8 +310,9 @@ def test_an_invitation_can_be_emailed_to_the_client(client, app, course, counsel
     try:
         login(client, "casey@example.org")
         token = csrf_token(client, "/counsel/invitations")
-        response = client.post("/counsel/invitations", data={"csrf_token": token, "email": "client@example.org"})
-        assert response.status_code == 201
+        data = {"csrf_token": token, "email": "client@example.org"}
+        response = client.post("/counsel/invitations", data=data, follow_redirects=True)
+        assert response.status_code == 200
         page = response.get_data(as_text=True)
         code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1)
         assert "We are e-mailing the invitation to client@example.org" in page
@@ -306,6 +324,20 @@ def test_an_invitation_can_be_emailed_to_the_client(client, app, course, counsel
         controller.stop()
     with app.app_context():
         assert "client@example.org" not in repr(db.session.scalar(select(Invitation)).__dict__)
+
+
+def test_the_invitation_email_says_where_to_enter_the_code(client, app, course, counsellor, learner, inbox):
+    """A client who cannot open the link is told the site's page for the code, and it works."""
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    client.post("/counsel/invitations", data={"csrf_token": token, "email": "client@example.org"})
+    body = " ".join(body_of(inbox.wait_for(1)[0]).split())
+    found = re.search(r"Or go to http://localhost(/join/) and enter this code: ([A-Z0-9]{4}-[A-Z0-9]{4})", body)
+    assert found, body
+    page, code = found.groups()
+    log_in_as(client, "learner@example.org")
+    response = client.get(page, query_string={"code": code})
+    assert response.status_code == 302 and client.get(response.headers["Location"]).status_code == 200
 
 
 def test_a_bad_invitation_email_is_refused_and_nothing_is_created(client, app, course, counsellor):

@@ -39,7 +39,7 @@ def test_the_invitation_page_states_the_lifetime_invitations_get(client, app, co
     create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
     assert login(client, "casey@example.org").status_code == 302
     token = csrf_token(client, "/counsel/invitations")
-    page = client.post("/counsel/invitations", data={"csrf_token": token}).get_data(as_text=True)
+    page = client.post("/counsel/invitations", data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
     assert "expires after 10 days" in page
     with app.app_context():
         invitation = db.session.scalar(select(Invitation))

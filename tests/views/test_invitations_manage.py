@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import CounsellorLink, Invitation, Role
 from tests.conftest import create_user, csrf_token, login
+from tests.mail_server import body_of
 
 
 @pytest.fixture
@@ -23,8 +24,8 @@ def log_in_as(client, email):
 def invite(client, label: str = "") -> tuple[str, str]:
     """Create an invitation; return its code and the page that showed it."""
     token = csrf_token(client, "/counsel/invitations")
-    response = client.post("/counsel/invitations", data={"csrf_token": token, "label": label})
-    assert response.status_code == 201
+    response = client.post("/counsel/invitations", data={"csrf_token": token, "label": label}, follow_redirects=True)
+    assert [r.status_code for r in response.history] == [302] and response.status_code == 200
     page = response.get_data(as_text=True)
     return re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1), page
 
@@ -50,6 +51,39 @@ def test_the_label_tells_waiting_invitations_apart_with_their_expiry(client, app
     assert "Sam, Tuesday group" in waiting and "Alex" in waiting
     # Dates as "19 Nov", on one line with their words.
     assert len(re.findall(r"Expires \d{1,2} [A-Z][a-z]{2}<", waiting)) == 2
+
+
+def test_reloading_the_new_invitation_shows_its_code_and_makes_no_other(client, app, course, counsellor, inbox):
+    """Post/Redirect/Get: reloading the page after creating sends no second invitation or e-mail."""
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    data = {"csrf_token": token, "label": "Sam", "email": "client@example.org"}
+    response = client.post("/counsel/invitations", data=data)
+    ident = invitation_id(app, "Sam")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/counsel/invitations/{ident}")
+    first = client.get(response.headers["Location"]).get_data(as_text=True)
+    code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', first).group(1)
+    assert "We are e-mailing the invitation to client@example.org" in first
+    again = client.get(f"/counsel/invitations/{ident}")  # the browser's reload
+    assert again.status_code == 200 and f'id="invitation-code">{code}<' in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Invitation)) == 1
+    [message] = inbox.wait_for(1)
+    assert code in body_of(message)
+    assert len(inbox.wait_for(2, timeout=0.5)) == 1
+
+
+def test_only_the_counsellor_who_made_it_opens_an_invitation_s_page(client, app, course, counsellor):
+    create_user(app, "olive@example.org", role=Role.COUNSELLOR)
+    login(client, "casey@example.org")
+    code, _ = invite(client, "Sam")
+    ident = invitation_id(app, "Sam")
+    log_in_as(client, "olive@example.org")
+    assert client.get(f"/counsel/invitations/{ident}").status_code == 404
+    # Back as its maker on a new session: the page is there, but the code was only in the old session.
+    log_in_as(client, "casey@example.org")
+    page = client.get(f"/counsel/invitations/{ident}").get_data(as_text=True)
+    assert code not in page and "we cannot show it again" in page
 
 
 def test_a_label_too_long_is_refused_and_nothing_is_created(client, app, course, counsellor):

@@ -78,8 +78,8 @@ def test_invitation_links_use_public_url_whatever_the_request_says(proxied):
     client = app.test_client()
     forged_post(client, "/auth/login", {"email": "casey@example.org", "password": PASSWORD})
     response = forged_post(client, "/counsel/invitations", {"email": "client@example.org"})
-    assert response.status_code == 201
-    page = response.get_data(as_text=True)
+    assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
+    page = client.get(response.headers["Location"], headers=FORGED).get_data(as_text=True)
     code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1)
     assert f"{PUBLIC_URL}/join/{code}" in page and "evil.example" not in page
     body = body_of(inbox.wait_for(1)[0])
