@@ -336,7 +336,7 @@ def test_learner_text_stays_plain(admin, app):
 def test_discard_returns_to_the_published_course(admin, app):
     admin.post(EDIT_FIRST, data=lesson_form(admin, title="Changed", save="Save"))
 
-    response = admin.post(f"{BASE}/discard", data={"csrf_token": csrf_token(admin, "/author/")})
+    response = admin.post(f"{BASE}/discard", data={"csrf_token": csrf_token(admin, "/author/"), "confirm": "yes"})
 
     assert response.status_code == 302
     assert draft(app) is None
