@@ -393,6 +393,18 @@ def pending_invitations(session: Session, *, counsellor: User) -> list[Invitatio
     )
 
 
+def own_invitation(session: Session, *, counsellor: User, invitation_id: int) -> Invitation | None:
+    """One of the counsellor's invitations, whatever its state; None when it is not theirs or not there."""
+    return session.scalar(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.counsellor_id == counsellor.id)
+    )
+
+
+def invitation_waiting(invitation: Invitation) -> bool:
+    """Whether the invitation still waits for an answer: not used, cancelled or expired."""
+    return invitation.used_at is None and invitation.cancelled_at is None and invitation.expires_at > utcnow()
+
+
 def invitation_cancel(session: Session, *, counsellor: User, invitation_id: int) -> Invitation:
     """Cancel one of the counsellor's unused invitations, and commit; its code then stops working.
 
@@ -400,9 +412,7 @@ def invitation_cancel(session: Session, *, counsellor: User, invitation_id: int)
     cannot be probed) and InvitationUnusable("used") when the client has already answered it.
     Cancelling twice is harmless: the first time stands.
     """
-    invitation = session.scalar(
-        select(Invitation).where(Invitation.id == invitation_id, Invitation.counsellor_id == counsellor.id)
-    )
+    invitation = own_invitation(session, counsellor=counsellor, invitation_id=invitation_id)
     if invitation is None:
         raise LookupError(invitation_id)
     if invitation.cancelled_at is not None:

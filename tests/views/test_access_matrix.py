@@ -192,6 +192,8 @@ def matrix(w):
         ("GET", "/counsel/"): [LOGIN, 403, 403, 200, 200, 200],
         ("GET", "/counsel/clients.csv"): [LOGIN, 403, 403, 200, 200, 200],
         ("GET", "/counsel/invitations"): [LOGIN, 403, 403, 200, 200, 200],
+        # Cancelling asks first; only the counsellor who made the invitation sees the page.
+        ("GET", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 200, 404, 404],
         ("GET", f"/counsel/clients/{learner}"): [LOGIN, 403, 403, 200, 404, 200],
         ("GET", f"/counsel/clients/{other}"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
@@ -260,8 +262,9 @@ def matrix(w):
         ("GET", f"{a_first}/questions/99/remove"): [LOGIN, 403, 403, 403, 403, 404],
         # Mutations last: they change the world for the rows after them.
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 201, 201, 201],
-        # Only the counsellor who made it may cancel it; to anyone else it is not there.
-        ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 302, 404, 404],
+        # Only the counsellor who made it may cancel it; to anyone else it is not there. Unconfirmed
+        # (a bare POST), it only asks: 200, and the invitation still waits.
+        ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 200, 404, 404],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
         ("POST", f"{c}/review"): [LOGIN, 400, 400, 400, 400, 400],  # no form key or questions: nothing recorded
         # A holder's bare POST: no name choice is a 400, and revoke or renew unconfirmed changes nothing.
