@@ -294,6 +294,16 @@ class QuestionForm(AuthoringForm):
         """The kind chosen on the form (a single-answer one until a known kind is chosen)."""
         return KINDS.get(self.kind.data or "", KINDS["single"])
 
+    def answer_input_type(self) -> str:
+        """How the page asks for the right answers: as the kind asks, but on checkboxes while several are ticked.
+
+        Radio buttons can show only one tick, so a question made single-answer with two ticked
+        keeps its checkboxes and both ticks: the admin sees what was ticked, and saving refuses
+        it with the kind's rule until one is left.
+        """
+        ticked = sum(bool(entry.form.correct.data) for entry in self.choices)
+        return "checkbox" if ticked > 1 else self.question_kind().input_type
+
     def take_errors(self, name: str, messages: list[str]) -> bool:
         """Errors about a choice go beside its row's field; about the choices as a whole, above the rows."""
         if name == "choices":

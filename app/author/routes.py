@@ -115,6 +115,14 @@ def _one_click(action, success: str, back: str, *, form_class=EmptyForm):
     return redirect(back)
 
 
+def _confirmed() -> bool:
+    """Whether this is the POST of a confirmation page, which alone may throw work away.
+
+    A GET, or a bare POST (a button on a page served before the confirmation step), only asks.
+    """
+    return request.method == "POST" and request.form.get("confirm") == "yes"
+
+
 # --- overview and publishing -------------------------------------------------------------------
 
 
@@ -151,14 +159,25 @@ def publish():
     return render_template("author/publish.html", course=g.course, preview=preview, form=form), status
 
 
-@bp.post("/courses/<course_slug>/discard")
+@bp.route("/courses/<course_slug>/discard", methods=["GET", "POST"])
 def draft_discard():
-    """Throw away every unpublished edit."""
-    return _one_click(
-        lambda form: authoring.draft_discard(db.session, course=g.course),
-        "The draft was discarded: the course is as learners see it.",
-        url_for("author.index"),
+    """Ask first, listing every unpublished change; once confirmed, throw them all away."""
+    draft = authoring.draft_get(db.session, g.course)
+    version = str(draft.version) if draft else ""
+    # The confirmation names the draft's version it listed: a draft saved again since (another
+    # admin's edit) is listed afresh rather than thrown away unseen.
+    changed = _confirmed() and request.form.get("version", version) != version
+    if _confirmed() and not changed:
+        return _one_click(
+            lambda form: authoring.draft_discard(db.session, course=g.course),
+            "The draft was discarded: the course is as learners see it.",
+            url_for("author.index"),
+        )
+    preview = authoring.publish_preview(db.session, course=g.course)
+    page = render_template(
+        "author/draft_discard.html", course=g.course, draft=draft, version=version, preview=preview, changed=changed
     )
+    return page, 409 if changed else 200
 
 
 @bp.route("/courses/<course_slug>/edit", methods=["GET", "POST"])
@@ -423,16 +442,22 @@ def lesson_move(lesson_slug: str):
     )
 
 
-@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/remove")
+@bp.route("/courses/<course_slug>/lessons/<lesson_slug>/remove", methods=["GET", "POST"])
 def lesson_remove(lesson_slug: str):
-    """Take a lesson out of the draft (retired on publish if learners have history with it)."""
-    return _one_click(
-        lambda form: authoring.lesson_remove(
-            db.session, course=g.course, lesson_slug=lesson_slug, user_id=current_user.id
-        ),
-        "Lesson removed from the draft. Learners' history with it is kept when you publish.",
-        url_for("author.index"),
-    )
+    """Ask first, naming the lesson; once confirmed, take it out of the draft.
+
+    On publish it is retired if learners have history with it, which is kept.
+    """
+    if _confirmed():
+        return _one_click(
+            lambda form: authoring.lesson_remove(
+                db.session, course=g.course, lesson_slug=lesson_slug, user_id=current_user.id
+            ),
+            "Lesson removed from the draft. Learners' history with it is kept when you publish.",
+            url_for("author.index"),
+        )
+    lesson = authoring.draft_lesson(authoring.draft_data(db.session, g.course), lesson_slug)
+    return render_template("author/lesson_remove.html", lesson_slug=lesson_slug, front=lesson["front"])
 
 
 # --- questions ---------------------------------------------------------------------------------
@@ -515,16 +540,37 @@ def question_move(lesson_slug: str, position: int):
     )
 
 
-@bp.post("/courses/<course_slug>/lessons/<lesson_slug>/questions/<id:position>/remove")
+@bp.route("/courses/<course_slug>/lessons/<lesson_slug>/questions/<id:position>/remove", methods=["GET", "POST"])
 def question_remove(lesson_slug: str, position: int):
-    """Take a question out of the quiz (retired on publish if learners answered it)."""
-    return _one_click(
-        lambda form: authoring.question_remove(
-            db.session, course=g.course, lesson_slug=lesson_slug, position=position, user_id=current_user.id
-        ),
-        "Question removed from the draft. Learners' past answers to it are kept when you publish.",
-        url_for("author.lesson_edit", lesson_slug=lesson_slug),
+    """Ask first, showing the question; once confirmed, take it out of the quiz.
+
+    On publish it is retired if learners answered it; their answers are kept.
+    """
+    data = authoring.draft_data(db.session, g.course)
+    lesson = authoring.draft_lesson(data, lesson_slug)
+    question = authoring.draft_question(data, lesson_slug, position)
+    fingerprint = authoring.question_fingerprint(question)
+    # A question is named by its place: the confirmation says which question it showed, so that
+    # one removed meanwhile by another admin does not make this remove the next one instead.
+    changed = _confirmed() and request.form.get("opened_as", fingerprint) != fingerprint
+    if _confirmed() and not changed:
+        return _one_click(
+            lambda form: authoring.question_remove(
+                db.session, course=g.course, lesson_slug=lesson_slug, position=position, user_id=current_user.id
+            ),
+            "Question removed from the draft. Learners' past answers to it are kept when you publish.",
+            url_for("author.lesson_edit", lesson_slug=lesson_slug),
+        )
+    page = render_template(
+        "author/question_remove.html",
+        lesson_slug=lesson_slug,
+        lesson_title=lesson["front"]["title"],
+        position=position,
+        question=question,
+        fingerprint=fingerprint,
+        changed=changed,
     )
+    return page, 409 if changed else 200
 
 
 # --- misconceptions ----------------------------------------------------------------------------

@@ -226,9 +226,19 @@ def _invitations_page(form: InvitationForm, *, created: dict | None) -> str:
     )
 
 
-@bp.post("/invitations/<id:invitation_id>/cancel")
+@bp.route("/invitations/<id:invitation_id>/cancel", methods=["GET", "POST"])
 def cancel_invitation(invitation_id: int):
-    """Cancel one of the counsellor's waiting invitations: its code stops working at once."""
+    """Ask first, naming the invitation; once confirmed, cancel it: its code stops working at once.
+
+    A GET, or a bare POST (the button of a page served before this step), only asks.
+    """
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        invitation = counsellor_invitation(db.session, counsellor=current_user, invitation_id=invitation_id)
+        if invitation is None:
+            abort(404)  # not yours or not there: the same answer, so ids cannot be probed
+        return render_template(
+            "counsel/invitation_cancel.html", invitation=invitation, waiting=invitation_is_waiting(invitation)
+        )
     # CSRFProtect has already checked the token of this POST.
     try:
         invitation = invitation_cancel(db.session, counsellor=current_user, invitation_id=invitation_id)

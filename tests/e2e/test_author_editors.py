@@ -3,9 +3,9 @@
 The lesson editor puts the learner's page beside the form on a desktop and below it on a phone,
 and the preview follows what is typed (the server renders it; nothing is saved). The question
 editor asks for the right answer as the quiz does (radio buttons for one, checkboxes for several),
-swaps them when the kind changes, and shows the question and each choice's feedback as learners
-see them. axe-core checks each page at 1280 and 375 px; screenshots go to tests/e2e/screenshots/.
-With script switched off, both still work through their "Preview" buttons.
+swaps them when the kind changes without dropping a tick, and shows the question and each
+choice's feedback as learners see them. axe-core checks each page at 1280 and 375 px;
+screenshots go to tests/e2e/screenshots/. With script switched off, both still work through their "Preview" buttons.
 """
 
 from __future__ import annotations
@@ -120,15 +120,37 @@ def test_the_question_editor_asks_for_the_right_answer_as_the_quiz_does(admin, a
     boxes.nth(other).check()
     audit(page, axe_source, "author-question-multiple")
 
-    # Back to one right answer: radio buttons again, the first ticked row picked.
+    # Back to one right answer with two ticked: no tick is dropped. A radio button holds one,
+    # so the checkboxes stay, both ticked, and the hint says to leave one.
     page.get_by_label("Kind").select_option("single")
-    expect(radios.nth(min(right, other))).to_be_checked()
-    expect(radios.nth(max(right, other))).not_to_be_checked()
+    expect(boxes.nth(right)).to_be_checked()
+    expect(boxes.nth(other)).to_be_checked()
+    expect(choices.get_by_role("radio")).to_have_count(0)
+    expect(choices.get_by_text("This kind of question has one right answer, and several are ticked")).to_be_visible()
+    expect(choices.get_by_text("Tick “A right answer” on every right answer.")).to_be_hidden()
+
+    # Saving it so is refused, with the kind's rule beside the choices; the form keeps both ticks.
+    page.get_by_role("textbox", name="Question").fill("Edited before the refused save?")
+    page.get_by_role("button", name="Save to draft").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
+    expect(choices).to_contain_text("A single question needs exactly one correct choice, found 2")
+    expect(page.get_by_label("Kind")).to_have_value("single")
+    expect(page.get_by_role("textbox", name="Question")).to_have_value("Edited before the refused save?")
+    expect(boxes.nth(right)).to_be_checked()
+    expect(boxes.nth(other)).to_be_checked()
+    expect(choices.get_by_role("radio")).to_have_count(0)
+
+    # With one tick left, the kinds swap controls again, carrying it across.
+    boxes.nth(other).uncheck()
+    page.get_by_label("Kind").select_option("multiple")
+    page.get_by_label("Kind").select_option("single")
+    expect(radios.nth(right)).to_be_checked()
+    expect(choices.get_by_role("checkbox", name="A right answer")).to_have_count(0)
 
     # Saved as a multiple question with two right answers, it comes back with both ticked.
+    page.get_by_role("textbox", name="Question").fill(question.prompt)
     page.get_by_label("Kind").select_option("multiple")
-    expect(boxes.nth(max(right, other))).not_to_be_checked()  # carried over from the radio buttons
-    boxes.nth(max(right, other)).check()
+    boxes.nth(other).check()
     page.get_by_role("button", name="Save to draft").click()
     expect(page.get_by_role("status").filter(has_text=f"Question {number} saved to the draft")).to_be_visible()
     page.goto(f"/author/courses/{course_spec.slug}/lessons/{lesson.slug}/questions/{number}/edit")

@@ -46,8 +46,16 @@ def test_label_copy_and_cancel(page, learner_page, app, axe_source):
     expect(page.locator("#copy-status")).to_have_text("Copied the link.")
     audit(page, "counsel-invitations-labelled")
 
-    # Cancel it: it leaves the list, and the page says so.
-    waiting.get_by_role("button", name="Cancel the invitation for Sam, Tuesday group").click()
+    # Cancel it: a page asks first, saying what the client will see; "Keep it" changes nothing.
+    waiting.get_by_role("link", name="Cancel the invitation for Sam, Tuesday group").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cancel the invitation for Sam, Tuesday group?")
+    expect(page.get_by_text("Its code and link stop working at once")).to_be_visible()
+    audit(page, "counsel-invitation-cancel")
+    page.get_by_role("link", name="Keep it").click()
+    expect(waiting).to_have_count(1)
+    waiting.get_by_role("link", name="Cancel the invitation for Sam, Tuesday group").click()
+    # Confirmed, it leaves the list, and the page says so.
+    page.get_by_role("button", name="Cancel the invitation").click()
     expect(page.get_by_role("status").first).to_contain_text("The invitation for Sam, Tuesday group is cancelled")
     expect(page.get_by_text("No invitations are waiting.")).to_be_visible()
 

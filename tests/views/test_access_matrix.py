@@ -127,7 +127,7 @@ def world(app, course):
         db.session.remove()
     spec = factory_course_spec()
     # A module with lessons, and a misconception a choice outside the first lesson points at, so
-    # their removal is refused even after the matrix has removed the first lesson from the draft.
+    # their removal is refused whatever the rows before them do to the first lesson.
     later_questions = [q for slug in lesson_slugs(app)[1:] for q in spec.lessons[slug].quiz]
     world["course"] = course
     world["module"] = spec.modules[0].slug
@@ -195,6 +195,8 @@ def matrix(w):
         # One invitation's page: only the counsellor who made it may open it; to anyone else it is not there.
         ("GET", f"/counsel/invitations/{w['invitation']}"): [LOGIN, 403, 403, 200, 404, 404],
         ("GET", "/counsel/invitations/999999"): [LOGIN, 403, 403, 404, 404, 404],
+        # Cancelling asks first; only the counsellor who made the invitation sees the page.
+        ("GET", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 200, 404, 404],
         ("GET", f"/counsel/clients/{learner}"): [LOGIN, 403, 403, 200, 404, 200],
         ("GET", f"/counsel/clients/{other}"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
@@ -255,11 +257,18 @@ def matrix(w):
         ("GET", f"{a}/misconceptions/new"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/misconceptions/{misconception}/edit"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/misconceptions/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
+        # What discarding or a removal would lose, asked before it happens.
+        ("GET", f"{a}/discard"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a_first}/remove"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a}/lessons/nope/remove"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"{a_first}/questions/1/remove"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", f"{a_first}/questions/99/remove"): [LOGIN, 403, 403, 403, 403, 404],
         # Mutations last: they change the world for the rows after them.
         # Made, then sent to the new invitation's page (Post/Redirect/Get).
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 302, 302, 302],
-        # Only the counsellor who made it may cancel it; to anyone else it is not there.
-        ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 302, 404, 404],
+        # Only the counsellor who made it may cancel it; to anyone else it is not there. Unconfirmed
+        # (a bare POST), it only asks: 200, and the invitation still waits.
+        ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 200, 404, 404],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
         ("POST", f"{c}/review"): [LOGIN, 400, 400, 400, 400, 400],  # no form key or questions: nothing recorded
         # A holder's bare POST: no name choice is a 400, and revoke or renew unconfirmed changes nothing.
@@ -290,7 +299,8 @@ def matrix(w):
         ("POST", f"/author/users/{other}/deactivate"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", f"/author/users/{other}/reactivate"): [LOGIN, 403, 403, 403, 403, 302],
         # Authoring: a bare POST lacks the form's fields (400); the one-click removals change only
-        # the draft (or are refused with a message), and discard then throws the draft away.
+        # the draft (or are refused with a message); a lesson's or question's removal and discarding
+        # the draft need their confirmation, so a bare POST only shows it (200) and changes nothing.
         ("POST", f"{a}/edit"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a}/modules/new"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a}/modules/{module}/edit"): [LOGIN, 403, 403, 403, 403, 400],
@@ -306,14 +316,14 @@ def matrix(w):
         ("POST", f"{a}/misconceptions/new"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a}/misconceptions/{misconception}/edit"): [LOGIN, 403, 403, 403, 403, 400],
         ("POST", f"{a_first}/questions/99/remove"): [LOGIN, 403, 403, 403, 403, 404],
-        ("POST", f"{a_first}/questions/1/remove"): [LOGIN, 403, 403, 403, 403, 302],
-        ("POST", f"{a_first}/remove"): [LOGIN, 403, 403, 403, 403, 302],
+        ("POST", f"{a_first}/questions/1/remove"): [LOGIN, 403, 403, 403, 403, 200],
+        ("POST", f"{a_first}/remove"): [LOGIN, 403, 403, 403, 403, 200],
         ("POST", f"{a}/modules/{module}/delete"): [LOGIN, 403, 403, 403, 403, 302],  # refused: has lessons
         ("POST", f"{a}/misconceptions/{misconception}/remove"): [LOGIN, 403, 403, 403, 403, 302],  # refused: in use
         ("POST", f"{a}/media"): [LOGIN, 403, 403, 403, 403, 400],  # no file chosen: nothing uploaded
         ("POST", f"{a}/media/nope.png/delete"): [LOGIN, 403, 403, 403, 403, 404],
         ("POST", f"{a}/media/{w['media']}/delete"): [LOGIN, 403, 403, 403, 403, 302],  # no lesson shows it: deleted
-        ("POST", f"{a}/discard"): [LOGIN, 403, 403, 403, 403, 302],
+        ("POST", f"{a}/discard"): [LOGIN, 403, 403, 403, 403, 200],
         ("POST", "/lti/launch"): [400, 400, 400, 400, 400, 400],  # no id_token or state
         ("POST", "/lti/deep-link"): [LOGIN, 404, 404, 404, 404, 404],
         ("POST", "/author/lti"): [LOGIN, 403, 403, 403, 403, 400],  # no fields: nothing registered

@@ -118,8 +118,26 @@ def test_two_ticked_answers_for_a_single_answer_kind_are_refused_by_the_kinds_ru
     assert response.status_code == 400
     assert 'id="choices-error">A single question needs exactly one correct choice, found 2<' in page
     assert draft(app) is None
-    # Shown again as the kind asks, with radio buttons: the admin picks the one.
-    assert not any(is_on(tag, "disabled") or is_on(tag, "checked") for tag in inputs(page, "correct"))
+    # Shown again with both ticks, on their checkboxes (a radio button holds one): none is lost,
+    # and the hint says to leave one. The radio buttons are hidden and send nothing.
+    boxes = [inputs(page, f"choices-{row}-correct")[0] for row in range(3)]
+    assert [is_on(tag, "checked") for tag in boxes] == [True, True, False]
+    assert not any(is_on(tag, "disabled") for tag in boxes)
+    assert all(is_on(tag, "disabled") for tag in inputs(page, "correct"))
+    assert '<span data-for="one-of-several">This kind of question has one right answer' in page
+    assert '<span data-for="checkbox" hidden>' in page and '<span data-for="radio" hidden>' in page
+    assert '<option selected value="single">' in page
+
+
+def test_a_single_answer_question_saves_once_one_of_the_checkboxes_is_left(admin, app):
+    form = form_values(admin, MULTIPLE, kind="single")
+    del form["choices-1-correct"]
+
+    assert admin.post(MULTIPLE, data=form).status_code == 302
+
+    question = draft(app)["lessons"][SECOND]["front"]["quiz"][1]
+    assert question["kind"] == "single"
+    assert [bool(choice.get("correct")) for choice in question["choices"]] == [True, False, False]
 
 
 def test_a_true_false_question_needs_its_one_right_answer(admin, app):

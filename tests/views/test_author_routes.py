@@ -352,7 +352,7 @@ def test_writing_that_only_looks_like_markup_is_saved_whole(admin, app):
 def test_discard_returns_to_the_published_course(admin, app):
     admin.post(EDIT_FIRST, data=lesson_form(admin, title="Changed", save="Save"))
 
-    response = admin.post(f"{BASE}/discard", data={"csrf_token": csrf_token(admin, "/author/")})
+    response = admin.post(f"{BASE}/discard", data={"csrf_token": csrf_token(admin, "/author/"), "confirm": "yes"})
 
     assert response.status_code == 302
     assert draft(app) is None

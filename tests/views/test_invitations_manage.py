@@ -35,9 +35,16 @@ def invitation_id(app, label: str) -> int:
         return db.session.scalar(select(Invitation.id).where(Invitation.label == label))
 
 
-def cancel(client, invitation: int, token: str | None = None):
+def cancel(client, invitation: int, token: str | None = None, confirm: str = "yes"):
+    """Press the confirmation page's button (``confirm=""``: a bare POST, as an old page's button sent)."""
     token = token if token is not None else csrf_token(client, "/counsel/invitations")
-    return client.post(f"/counsel/invitations/{invitation}/cancel", data={"csrf_token": token})
+    data = {"csrf_token": token} | ({"confirm": confirm} if confirm else {})
+    return client.post(f"/counsel/invitations/{invitation}/cancel", data=data)
+
+
+def cancelled_at(app, label: str):
+    with app.app_context():
+        return db.session.scalar(select(Invitation.cancelled_at).where(Invitation.label == label))
 
 
 def test_the_label_tells_waiting_invitations_apart_with_their_expiry(client, app, course, counsellor):
@@ -128,6 +135,47 @@ def test_cancel_stops_the_code_and_the_client_gets_a_clear_page(client, app, cou
         assert db.session.scalar(select(func.count()).select_from(CounsellorLink)) == 0
 
 
+def test_cancel_asks_first_naming_the_invitation_and_what_the_client_will_see(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    invite(client, "Sam")
+    url = f"/counsel/invitations/{invitation_id(app, 'Sam')}/cancel"
+    listing = client.get("/counsel/invitations").get_data(as_text=True)
+    assert f'<a class="button button-secondary" href="{url}">Cancel<' in listing and f'action="{url}"' not in listing
+
+    response = client.get(url)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>Cancel the invitation for Sam?</h1>" in page
+    assert "Its code and link stop working at once" in page and "This cannot be undone" in page
+    assert '<input type="hidden" name="confirm" value="yes">' in page and ">Keep it</a>" in page
+    assert cancelled_at(app, "Sam") is None
+
+
+def test_a_bare_post_only_asks_and_the_code_still_works(client, app, course, counsellor, learner):
+    login(client, "casey@example.org")
+    code, _ = invite(client, "Sam")
+
+    response = cancel(client, invitation_id(app, "Sam"), confirm="")
+
+    assert response.status_code == 200
+    assert "Cancel the invitation for Sam?" in response.get_data(as_text=True)
+    assert cancelled_at(app, "Sam") is None
+    log_in_as(client, "learner@example.org")
+    assert client.get(f"/join/{code}").status_code == 200
+
+
+def test_an_invitation_no_longer_waiting_has_nothing_to_cancel(client, app, course, counsellor):
+    login(client, "casey@example.org")
+    invite(client, "Sam")
+    ident = invitation_id(app, "Sam")
+    assert cancel(client, ident).status_code == 302
+
+    page = client.get(f"/counsel/invitations/{ident}/cancel").get_data(as_text=True)
+
+    assert "It is no longer waiting for an answer" in page and 'name="confirm"' not in page
+
+
 def test_cancel_needs_the_csrf_token(client, app, course, counsellor):
     login(client, "casey@example.org")
     invite(client, "Sam")
@@ -142,6 +190,8 @@ def test_another_counsellor_cannot_cancel_it(client, app, course, counsellor, le
     code, _ = invite(client, "Sam")
     log_in_as(client, "olive@example.org")
     assert cancel(client, invitation_id(app, "Sam")).status_code == 404
+    assert client.get(f"/counsel/invitations/{invitation_id(app, 'Sam')}/cancel").status_code == 404
+    assert cancel(client, invitation_id(app, "Sam"), confirm="").status_code == 404
     log_in_as(client, "learner@example.org")
     assert client.get(f"/join/{code}").status_code == 200
 

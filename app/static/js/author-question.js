@@ -4,6 +4,8 @@
 // hidden and disabled. When the kind is changed here, this swaps them at once, carrying the
 // ticks across; without script the server shows the right control after "Preview" or a save,
 // and checks the answer against the kind's rules either way.
+// No tick is ever dropped: radio buttons hold one, so while several rows are ticked the
+// checkboxes stay, with a hint to leave one, and saving refuses the question until then.
 (function () {
   "use strict";
   var kind = document.getElementById("kind");
@@ -19,15 +21,20 @@
     });
   }
 
-  function show(type) {
+  // Show the controls of ``type``, and the hint for them and for the kind, which wants ``wanted``.
+  function show(type, wanted) {
+    var hint = type === wanted ? type : "one-of-several";
     ["radio", "checkbox"].forEach(function (each) {
       var shown = each === type;
-      choices.querySelectorAll('[data-correct="' + each + '"], [data-for="' + each + '"]').forEach(function (element) {
+      choices.querySelectorAll('[data-correct="' + each + '"]').forEach(function (element) {
         element.hidden = !shown;
       });
       controls(each).forEach(function (input) {
         input.disabled = !shown;
       });
+    });
+    choices.querySelectorAll("[data-for]").forEach(function (element) {
+      element.hidden = element.getAttribute("data-for") !== hint;
     });
   }
 
@@ -36,20 +43,21 @@
   }
 
   kind.addEventListener("change", function () {
-    var type = inputTypes[kind.value];
-    var from = current();
-    if (!type || type === from) {
+    var wanted = inputTypes[kind.value];
+    if (!wanted) {
       return;
     }
+    var from = current();
     var ticked = controls(from).map(function (input) {
       return input.checked;
     });
-    var seen = false;
-    controls(type).forEach(function (input, row) {
-      // Radio buttons hold one answer: the first ticked row keeps it.
-      input.checked = ticked[row] && !(type === "radio" && seen);
-      seen = seen || input.checked;
-    });
-    show(type);
+    var several = ticked.filter(Boolean).length > 1;
+    var type = wanted === "radio" && several ? "checkbox" : wanted;
+    if (type !== from) {
+      controls(type).forEach(function (input, row) {
+        input.checked = ticked[row];
+      });
+    }
+    show(type, wanted);
   });
 })();
