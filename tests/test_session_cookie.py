@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from flask import Flask, request, session
@@ -166,7 +168,24 @@ def test_the_response_headers_are_flasks(clock, path, permanent):
         cookie = signed_cookie(app)
         response = get(app, path, cookie)
         headers.append(sorted((name, value) for name, value in response.headers if name != "Content-Length"))
+    expiries = [_expiry_taken_out(cookie_headers) for cookie_headers in headers]
     assert headers[0] == headers[1]
+    # Expires is now plus the session's lifetime, read from the wall clock: two requests made a
+    # moment apart may straddle a second.
+    assert (expiries[0] is None) == (expiries[1] is None)
+    if expiries[0] is not None:
+        assert abs((expiries[0] - expiries[1]).total_seconds()) <= 2
+
+
+def _expiry_taken_out(headers: list[tuple[str, str]]) -> datetime | None:
+    """The Set-Cookie's Expires, taken out of ``headers`` in place (None if it has none)."""
+    found = None
+    for index, (name, value) in enumerate(headers):
+        match = re.search(r"; Expires=([^;]+)", value) if name == "Set-Cookie" else None
+        if match:
+            found = parsedate_to_datetime(match.group(1))
+            headers[index] = (name, value.replace(match.group(0), "; Expires=<when>"))
+    return found
 
 
 @pytest.mark.parametrize(
