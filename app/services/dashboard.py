@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Select, Subquery, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from app.models import Course, Lesson, LessonProgress, QuizAttempt, User
+from app.models import Course, Lesson, LessonProgress, QuizAttempt, ReviewAnswer, User
 from app.models.types import utcnow
 from app.services.course_content import LessonView, course_content
 from app.services.progress import lesson_states, live_lesson_ids
@@ -171,6 +171,12 @@ def _per_client(viewer: User, course: Course, query: DashboardQuery, only: Selec
         .where(my_attempts)
         .scalar_subquery()
         .label("attempted"),
+        # A review of their mistakes is work in the course too (it was not counted: someone who
+        # only reviewed was flagged inactive).
+        select(func.coalesce(func.max(ReviewAnswer.answered_at), floor))
+        .where(ReviewAnswer.user_id == User.id, ReviewAnswer.course_id == course.id)
+        .scalar_subquery()
+        .label("reviewed"),
         select(func.avg(QuizAttempt.score)).where(my_attempts).scalar_subquery().label("quiz_average"),
         struggling.label("struggling"),
     )
@@ -194,7 +200,7 @@ def _client_select(
 ) -> Select:
     client = _per_client(viewer, course, query, only)
     floor = literal(_NEVER)
-    last_active = _greatest(client.c.opened, client.c.done, client.c.attempted)
+    last_active = _greatest(client.c.opened, client.c.done, client.c.attempted, client.c.reviewed)
     finished = client.c.completed >= lesson_count if lesson_count else literal(False)
     seen = case((last_active > floor, last_active), else_=client.c.created_at)  # never active: since joining
     inactive = and_(seen < now - INACTIVE_AFTER, ~finished)

@@ -3,7 +3,7 @@
 The rule (``reason_not_to_remind``) is a pure function of one person's facts and the time, so it
 is tested with fixed datetimes. A reminder goes to someone who turned reminders on, whose
 account is active and has an address mail can reach, who has live lessons of the course left,
-whose last activity (a lesson opened or completed, a quiz attempt) is at least ``AWAY_AFTER``
+whose last activity (a lesson opened or completed, a quiz attempt, a review) is at least ``AWAY_AFTER``
 old, and who was not reminded in the last ``AT_MOST_EVERY``. Someone who turned on the other
 kind, questions to review (the spaced review of mistakes, ``app/services/review.py``), gets one
 when questions of the course are due for them, away or not; both kinds share the one reminder a
@@ -27,7 +27,7 @@ from sqlalchemy import ScalarSelect, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.models import LessonProgress, QuizAttempt, ReminderSettings, User
+from app.models import LessonProgress, QuizAttempt, ReminderSettings, ReviewAnswer, User
 from app.models.types import as_utc, utcnow
 from app.services.default_course import course_or_default
 from app.services.progress import live_lesson_ids
@@ -173,6 +173,7 @@ def _candidate_rows(session: Session, *, user_id: int | None = None, now: dateti
             _latest(QuizAttempt.submitted_at),
             ReminderSettings.review_reminders,
             reviews_due,
+            _latest(ReviewAnswer.answered_at),  # reviewing mistakes is being there too
         )
         .join(ReminderSettings, ReminderSettings.user_id == User.id)
         .order_by(User.id)
@@ -188,8 +189,8 @@ def _candidate_rows(session: Session, *, user_id: int | None = None, now: dateti
     candidates = []
     for row in session.execute(statement):
         (user, email, name, active, created, away, reminded, live_count, done, opened, finished, attempted) = row[:12]
-        review, due_count = row[12:]
-        activity = [as_utc(when) for when in (opened, finished, attempted) if when is not None]
+        review, due_count, reviewed = row[12:]
+        activity = [as_utc(when) for when in (opened, finished, attempted, reviewed) if when is not None]
         candidates.append(
             Candidate(
                 user_id=user,

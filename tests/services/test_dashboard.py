@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from app.extensions import db
-from app.models import CounsellorLink, LessonProgress, QuizAttempt, Role, User
+from app.models import CounsellorLink, LessonProgress, QuizAttempt, ReviewAnswer, Role, User
 from app.models.types import utcnow
 from app.services.course_content import CACHE_KEY as CONTENT_CACHE_KEY
 from app.services.course_content import course_content
@@ -126,6 +126,49 @@ def test_inactive_is_no_activity_for_more_than_seven_days(session, course, couns
     take_quiz(session, lee, lessons[0], right=True)
     set_last_active(session, lee, days_ago=days)
     assert ("inactive" in flags_of(session, counsellor, course)["Lee"]) is inactive
+
+
+def reviewed(session, user_id: int, course: str, *, days_ago: float):
+    """One review answer by the learner, ``days_ago``: a review of their mistakes."""
+    when = utcnow() - timedelta(days=days_ago)
+    session.add(
+        ReviewAnswer(
+            user_id=user_id,
+            course_id=course_by_slug(session, course).id,
+            submission_key=uuid.uuid4().hex,
+            position=1,
+            answered_at=when,
+            kind="single",
+            prompt="Which?",
+            explanation="Because.",
+            is_correct=True,
+            rating=2,
+            choices_shown=[],
+        )
+    )
+    session.commit()
+    return when
+
+
+def test_reviewing_mistakes_is_activity(session, course, counsellor, lessons):
+    """Someone who only did their reviews, as the reminders ask, was flagged inactive."""
+    [lee] = add_clients(session, counsellor, ["Lee"])
+    take_quiz(session, lee, lessons[0], right=False)
+    set_last_active(session, lee, days_ago=9)
+    assert flags_of(session, counsellor, course)["Lee"] == {"inactive"}
+    when = reviewed(session, lee, course, days_ago=1)
+    [row] = page_for(session, counsellor, course).rows
+    assert row.flags == set() and abs(row.last_active - when) < timedelta(seconds=1)
+    [exported] = [
+        r
+        for r in dashboard_export_rows(
+            session,
+            viewer=session.get(User, counsellor),
+            course=course_by_slug(session, course),
+            query=DashboardQuery(),
+        )
+    ]
+    assert abs(exported.last_active - when) < timedelta(seconds=1)
 
 
 def test_a_never_active_client_is_inactive_once_the_account_is_a_week_old(session, course, counsellor):
@@ -360,7 +403,7 @@ def subplan_count(node: dict) -> int:
 )
 def test_each_figure_is_computed_once_per_client_on_the_page(session, course, counsellor, sort, flag):
     """The flags and last active combine several per-client subqueries; PostgreSQL must run
-    each once per client (seven in all), not once per mention (36-81 before the fence). Sorted
+    each once per client (eight figures, nine subplans in all), not once per mention (36-81 before the fence). Sorted
     or filtered by them, the query choosing the page runs each it needs once, and no more."""
     from sqlalchemy import text
 
@@ -377,11 +420,12 @@ def test_each_figure_is_computed_once_per_client_on_the_page(session, course, co
         return subplan_count(session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()[0]["Plan"])
 
     if sort == "name" and not flag:
-        assert subplans(_page_select(viewer, row, 6, query, now, page=1)) == 7
+        assert subplans(_page_select(viewer, row, 6, query, now, page=1)) == 9
     else:
-        # Last active is three figures (last opened, completed, attempted); inactive adds the
-        # lessons complete; the flags add struggling (two subplans: it reads the completed
+        # Last active is four figures (last opened, completed, attempted, reviewed: two subplans,
+        # its max read off the index on (user_id, answered_at) by an InitPlan of its own); inactive
+        # adds the lessons complete; the flags add struggling (two subplans: it reads the completed
         # lessons in one of its own). The quiz average is never needed.
-        needed = {("flags", ""): 6, ("last_active", ""): 3, ("name", "inactive"): 4, ("flags", "struggling"): 6}
+        needed = {("flags", ""): 8, ("last_active", ""): 5, ("name", "inactive"): 6, ("flags", "struggling"): 8}
         assert subplans(_chosen(viewer, row, 6, query, now, page=1)) == needed[(sort, flag)]
-        assert subplans(_client_select(viewer, row, 6, query, now, only=[ann, bob])) == 7
+        assert subplans(_client_select(viewer, row, 6, query, now, only=[ann, bob])) == 9

@@ -9,7 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Lesson, LessonProgress, QuizAttempt, ReminderSettings, Role, User
+from app.models import Lesson, LessonProgress, QuizAttempt, ReminderSettings, ReviewAnswer, Role, User
 from app.services import reminders as rules
 from app.services.accounts import RESET_SALT
 from app.services.progress import live_lessons
@@ -159,6 +159,24 @@ def attempted(session, user_id: int, lesson_id: int, when: datetime) -> None:
     )
 
 
+def reviewed(session, user_id: int, when: datetime) -> None:
+    session.add(
+        ReviewAnswer(
+            user_id=user_id,
+            course_id=session.scalar(select(Lesson.course_id)),
+            submission_key=uuid.uuid4().hex,
+            position=1,
+            answered_at=when,
+            kind="single",
+            prompt="Which?",
+            explanation="Because.",
+            is_correct=True,
+            rating=2,
+            choices_shown=[],
+        )
+    )
+
+
 @pytest.fixture
 def people(app, course, session):
     """One person per case, all registered a month before NOW; returns their ids by case."""
@@ -170,6 +188,7 @@ def people(app, course, session):
         "finished",
         "active_recently",
         "attempted_recently",
+        "reviewed_recently",
         "reminded_3_days_ago",
         "reminded_8_days_ago",
         "deactivated",
@@ -196,6 +215,7 @@ def people(app, course, session):
         opened(session, ids["finished"], lesson_id, NOW - 10 * DAY, completed=True)
     opened(session, ids["active_recently"], lessons[1], NOW - 2 * DAY)
     attempted(session, ids["attempted_recently"], lessons[0], NOW - 2 * DAY)
+    reviewed(session, ids["reviewed_recently"], NOW - 2 * DAY)  # only a review of mistakes: still there
     session.commit()
     user_deactivate(session, actor=session.get(User, admin), user=session.get(User, ids["deactivated"]))
     return ids
@@ -218,7 +238,14 @@ def test_nobody_gets_two_in_a_week_even_when_the_job_runs_twice(session, people)
     assert reminders_send(session, now=NOW, enqueue=queued.append) == []
     # Six days on, others are due by now (their week away is up), but nobody reminded at NOW.
     later = reminders_send(session, now=NOW + 6 * DAY, enqueue=queued.append)
-    assert later == sorted([people["active_recently"], people["attempted_recently"], people["reminded_3_days_ago"]])
+    assert later == sorted(
+        [
+            people["active_recently"],
+            people["attempted_recently"],
+            people["reviewed_recently"],
+            people["reminded_3_days_ago"],
+        ]
+    )
     assert sorted(queued) == sorted(first + later)  # each person queued once
     # A week on, still away with lessons left: the next weekly reminder.
     assert reminders_send(session, now=NOW + AT_MOST_EVERY, enqueue=queued.append) == first
@@ -271,7 +298,7 @@ def test_the_batch_runs_a_fixed_number_of_queries(app, session, people):
     with count_queries(db.engine) as counted:
         sent = reminders_send(session, now=NOW + AT_MOST_EVERY, enqueue=lambda user_id: None)
     assert set(more) <= set(sent)
-    assert len(sent) == 11  # the 3 reminded a week ago, the 3 whose week away is up since, and 5 more
+    assert len(sent) == 12  # the 3 reminded a week ago, the 4 whose week away is up since, and 5 more
     assert counted() == few
 
 

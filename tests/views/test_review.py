@@ -192,3 +192,26 @@ def test_a_result_with_mistakes_says_they_come_back_for_review(learner_client, a
     assert f'come back in <a href="{REVIEW}">your review</a> from tomorrow' in wrong.get_data(as_text=True)
     right = learner_client.get(submit_quiz(learner_client, first, quiz_form(app, first)).headers["Location"])
     assert "your review</a>" not in right.get_data(as_text=True)  # nothing wrong, nothing comes back
+
+
+def test_what_the_result_says_of_when_questions_come_back_is_what_happens(learner_client, app):
+    """It said right answers "come back later" while a reviewer saw no difference: the wrong ones
+    come back a day on, the right ones half a day after them."""
+    wrong_first_lesson(learner_client, app)
+    make_all_due(app)
+    _, fields = review_page(learner_client)
+    answers = right_answers(app, fields["shown"])
+    missed = fields["shown"][0]
+    answers[f"question-{missed}"] = []  # left wrong: the first choice that is not right
+    with app.app_context():
+        question = db.session.get(Question, int(missed))
+        answers[f"question-{missed}"] = [str(next(c.id for c in question.live_choices if not c.is_correct))]
+    answered_at = utcnow()
+    response = learner_client.post(REVIEW, data={**fields, **answers})
+
+    result = " ".join(learner_client.get(response.headers["Location"]).get_data(as_text=True).split())
+    assert "Questions you got wrong come back tomorrow, the ones you got right a day or so later" in result
+    due = {card.question_id: card.due for card in cards(app)}
+    wrong_due = due.pop(int(missed))
+    assert timedelta(hours=23) < wrong_due - answered_at < timedelta(hours=25)
+    assert all(when - wrong_due >= timedelta(hours=11) for when in due.values())
