@@ -27,6 +27,16 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # problem named, never left to fail (or be cut short) when it is saved.
 SLUG_LONGEST = 80
 TITLE_LONGEST = 200
+# The most characters of the longer texts: far beyond what any of them needs (the shipped course's
+# longest are a fifth of these or less), low enough that a paste gone wrong (a whole document in a
+# summary) is refused with its field named instead of saved and shown on every page.
+SUMMARY_LONGEST = 1_000
+PROMPT_LONGEST = 1_000
+CHOICE_LONGEST = 500
+EXPLANATION_LONGEST = 2_000  # also a choice's feedback and a misconception's texts
+SOURCE_TITLE_LONGEST = 300
+BODY_LONGEST = 50_000
+HELP_LONGEST = 10_000
 # The lesson form's limit too: a lesson of more than ten hours is a typing slip.
 MOST_LESSON_MINUTES = 600
 COURSE_KEYS = {"slug", "title", "summary", "pass_mark", "modules", "misconceptions", "review", "help"}
@@ -158,11 +168,16 @@ class _Collector:
             self.add(where + key, "must be text")
             return ""
         text = str(value).strip()
-        if longest is not None and len(text) > longest:
-            self.add(where + key, f"must be {longest} characters or fewer (it has {len(text)})")
+        if longest is not None:
+            self.longest(text, where + key, longest)
         if prose:
             self.markup(text, where + key)
         return text
+
+    def longest(self, text: str, where: str, longest: int) -> None:
+        """Report text longer than ``longest`` characters (spaces at its ends not counted)."""
+        if len(text.strip()) > longest:
+            self.add(where, f"must be {longest:,} characters or fewer (it has {len(text.strip()):,})")
 
     def markup(self, text: str, where: str, *, markdown: bool = False) -> None:
         """Report text the sanitiser would change: it would be stored without what it removes."""
@@ -255,9 +270,9 @@ def _read_choice(raw: Any, c: _Collector, where: str, codes: set[str]) -> Choice
     if safety_critical and correct:
         c.add(where + "safety_critical", "only a wrong choice can be marked safety-critical")
     return ChoiceSpec(
-        text=c.text(raw, "text", where),
+        text=c.text(raw, "text", where, longest=CHOICE_LONGEST),
         correct=correct,
-        feedback=c.text(raw, "feedback", where),
+        feedback=c.text(raw, "feedback", where, longest=EXPLANATION_LONGEST),
         misconception=code or None,
         id=c.row_id(raw, where),
         safety_critical=safety_critical,
@@ -290,8 +305,8 @@ def _read_question(raw: Any, c: _Collector, where: str, codes: set[str]) -> Ques
                 c.add(where + "choices", problem)
     return QuestionSpec(
         kind=kind,
-        prompt=c.text(raw, "prompt", where),
-        explanation=c.text(raw, "explanation", where),
+        prompt=c.text(raw, "prompt", where, longest=PROMPT_LONGEST),
+        explanation=c.text(raw, "explanation", where, longest=EXPLANATION_LONGEST),
         choices=choices,
         id=c.row_id(raw, where),
         shuffle=c.flag(raw, "shuffle", where, default=True),
@@ -315,7 +330,7 @@ def _read_sources(raw: Any, c: _Collector) -> list[SourceSpec]:
         if url and not SOURCE_URL_PATTERN.match(url):
             c.add(where + "url", "must be a web address starting with https:// or http://")
             url = None
-        sources.append(SourceSpec(title=c.text(raw_source, "title", where), url=url))
+        sources.append(SourceSpec(title=c.text(raw_source, "title", where, longest=SOURCE_TITLE_LONGEST), url=url))
     return sources
 
 
@@ -394,6 +409,7 @@ def _read_lesson(
         body = ""
     _check_images(body, c, "body", media_names)
     c.markup(body, "body", markdown=True)
+    c.longest(body, "body", BODY_LONGEST)
     return LessonSpec(
         slug=slug,
         title=c.text(front, "title", "", longest=TITLE_LONGEST),
@@ -425,8 +441,8 @@ def _read_misconceptions(raw: Any, c: _Collector) -> dict[str, MisconceptionSpec
         if len(title) > 80:
             c.add(where + "title", "must be 80 characters or fewer (it is a short name)")
         result[str(code)] = MisconceptionSpec(
-            learner=c.text(texts, "learner", where),
-            counsellor=c.text(texts, "counsellor", where),
+            learner=c.text(texts, "learner", where, longest=EXPLANATION_LONGEST),
+            counsellor=c.text(texts, "counsellor", where, longest=EXPLANATION_LONGEST),
             title=title,
             safety_critical=c.flag(texts, "safety_critical", where, default=False),
         )
@@ -461,6 +477,7 @@ def _read_help(raw: Any, c: _Collector, media_names: Collection[str] | None = No
         return ""
     _check_images(raw, c, "help", media_names)
     c.markup(raw, "help", markdown=True)
+    c.longest(raw, "help", HELP_LONGEST)
     return raw.strip() + "\n" if raw.strip() else ""
 
 
@@ -563,7 +580,7 @@ def parse_course_data(
     spec = CourseSpec(
         slug=c.slug(raw, ""),
         title=c.text(raw, "title", "", longest=TITLE_LONGEST),
-        summary=c.text(raw, "summary", ""),
+        summary=c.text(raw, "summary", "", longest=SUMMARY_LONGEST),
         pass_mark=float(pass_mark),
         modules=modules,
         lessons=lessons,

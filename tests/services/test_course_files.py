@@ -225,6 +225,35 @@ def test_titles_and_slugs_longer_than_their_columns_are_reported(tmp_path):
     assert all(p.message == "must be 200 characters or fewer (it has 201)" for p in problems)
 
 
+def test_texts_far_longer_than_any_needs_are_reported_at_their_field(tmp_path):
+    """An 840 KB summary was saved and shown on every authoring page; now each text has a limit."""
+    course = course_with(summary="s" * 1_001, help="h" * 10_001)
+    course["misconceptions"]["blocks-are-boosts"] = {"learner": "l" * 2_001, "counsellor": "Fine."}
+    lessons = default_lessons()
+    front = lessons["one"]["front"]
+    front["sources"] = [{"title": "t" * 301}]
+    question = front["quiz"][0]
+    question["prompt"], question["explanation"] = "p" * 1_001, "e" * 2_001
+    question["choices"][0]["text"], question["choices"][0]["feedback"] = "c" * 501, "f" * 2_001
+    lessons["one"]["body"] = "b" * 50_001
+
+    problems = {
+        (p.file, p.field): p.message for p in problems_in(write_course(tmp_path, course=course, lessons=lessons))
+    }
+
+    assert problems == {
+        ("course.yaml", "summary"): "must be 1,000 characters or fewer (it has 1,001)",
+        ("course.yaml", "help"): "must be 10,000 characters or fewer (it has 10,001)",
+        ("course.yaml", "misconceptions.blocks-are-boosts.learner"): "must be 2,000 characters or fewer (it has 2,001)",
+        ("lessons/one.md", "sources[1].title"): "must be 300 characters or fewer (it has 301)",
+        ("lessons/one.md", "quiz[1].prompt"): "must be 1,000 characters or fewer (it has 1,001)",
+        ("lessons/one.md", "quiz[1].explanation"): "must be 2,000 characters or fewer (it has 2,001)",
+        ("lessons/one.md", "quiz[1].choices[1].text"): "must be 500 characters or fewer (it has 501)",
+        ("lessons/one.md", "quiz[1].choices[1].feedback"): "must be 2,000 characters or fewer (it has 2,001)",
+        ("lessons/one.md", "body"): "must be 50,000 characters or fewer (it has 50,001)",
+    }
+
+
 def test_every_problem_in_a_folder_is_reported_not_just_the_first(tmp_path):
     course = course_with(pass_mark=2, colour="blue")
     lessons = default_lessons()

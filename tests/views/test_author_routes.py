@@ -652,3 +652,16 @@ def test_a_save_from_a_page_opened_before_another_admins_save_is_refused(admin, 
     assert "in the draft after you opened the page, so your changes were not saved" in text
     assert read(draft(app)) == kept  # their change stands
     assert html.escape(next(iter(second.values())), quote=False) in text  # mine is still in the form
+
+
+def test_a_summary_far_too_long_is_refused_beside_it_and_kept_in_the_form(admin, app):
+    page = f"{BASE}/edit"
+    long = "A summary pasted twice. " * 50  # 1,200 characters
+
+    response = admin.post(page, data=form_values(admin, page, summary=long))
+
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "must be 1,000 characters or fewer (it has 1,199)" in text.replace("Must", "must")
+    assert long.strip() in html.unescape(text)
+    assert draft(app) is None
