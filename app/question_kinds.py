@@ -40,6 +40,8 @@ class QuestionKind:
     name: str
     label: str
     several_right: bool
+    # How a message names the kind: in words, then as the course files write it.
+    plain: str = ""
     choice_count: int | None = None
     grade: Callable[[Iterable[GradedChoice], Iterable[int]], bool] = exactly_the_correct_set
 
@@ -52,24 +54,35 @@ class QuestionKind:
         """Whether picking ``chosen_ids`` among ``choices`` answers the question right."""
         return self.grade(choices, chosen_ids)
 
+    @property
+    def called(self) -> str:
+        """The kind in a message, for an admin in the editor and an author of course files alike."""
+        return f"{self.plain} question (kind: {self.name})"
+
     def choice_problems(self, *, correct_count: int, choice_count: int) -> list[str]:
         """What is wrong with a written question's choices for this kind, in the course files' words."""
         problems = []
         if self.several_right and correct_count < 1:
-            problems.append(f"a {self.name} question needs at least one correct choice, found {correct_count}")
+            problems.append(f"{self.called} needs at least one correct choice, found {correct_count}")
         if not self.several_right and correct_count != 1:
-            problems.append(f"a {self.name} question needs exactly one correct choice, found {correct_count}")
+            problems.append(f"{self.called} needs exactly one correct choice, found {correct_count}")
         if self.choice_count is not None and choice_count != self.choice_count:
-            problems.append(f"a {self.name} question has exactly {self.choice_count} choices")
+            problems.append(f"{self.called} has exactly {self.choice_count} choices")
         return problems
 
 
 KINDS: dict[str, QuestionKind] = {
     kind.name: kind
     for kind in (
-        QuestionKind("single", "Single: one right answer", several_right=False),
-        QuestionKind("multiple", "Multiple: one or more right answers", several_right=True),
-        QuestionKind("true_false", "True or false: two choices, one right", several_right=False, choice_count=2),
+        QuestionKind("single", "Single: one right answer", several_right=False, plain="a one-answer"),
+        QuestionKind("multiple", "Multiple: one or more right answers", several_right=True, plain="a multiple-answer"),
+        QuestionKind(
+            "true_false",
+            "True or false: two choices, one right",
+            several_right=False,
+            choice_count=2,
+            plain="a true-or-false",
+        ),
     )
 }
 QUESTION_KINDS = tuple(KINDS)

@@ -54,7 +54,8 @@ def test_validate_broken_course_lists_each_problem_on_its_own_line(runner, tmp_p
     assert lines[0] == f"{folder}: 3 problem(s) found:"
     assert sorted(lines[1:]) == [
         "course.yaml: pass_mark: must be a number above 0 and at most 1 (the share of questions right)",
-        "lessons/one.md: quiz[1].choices: a single question needs exactly one correct choice, found 0",
+        "lessons/one.md: quiz[1].choices: a one-answer question (kind: single) needs exactly one correct choice, "
+        "found 0",
         "lessons/two.md: quiz[2].choices[3].misconception: unknown misconception code 'made-up' "
         "(define it in course.yaml)",
     ]

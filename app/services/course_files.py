@@ -11,7 +11,7 @@ import re
 import zipfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -462,8 +462,11 @@ def _read_review(raw: Any, c: _Collector) -> ReviewSpec | None:
         reviewed_by = ""
     reviewed_on = c.day(raw, "reviewed_on", "review.")
     next_review_on = c.day(raw, "next_review_on", "review.")
+    # A day's grace: the reviewer's today may be the server's tomorrow.
+    if reviewed_on and reviewed_on > date.today() + timedelta(days=1):
+        c.add("review.reviewed_on", "is in the future: give the day the content was last reviewed")
     if reviewed_on and next_review_on and next_review_on <= reviewed_on:
-        c.add("review.next_review_on", "must be after reviewed_on")
+        c.add("review.next_review_on", "must be after the day it was reviewed (reviewed_on)")
     if not (reviewed_by and reviewed_on and next_review_on):
         return None
     return ReviewSpec(reviewed_by=reviewed_by, reviewed_on=reviewed_on, next_review_on=next_review_on)

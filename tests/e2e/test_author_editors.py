@@ -133,7 +133,7 @@ def test_the_question_editor_asks_for_the_right_answer_as_the_quiz_does(admin, a
     page.get_by_role("textbox", name="Question").fill("Edited before the refused save?")
     page.get_by_role("button", name="Save to draft").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
-    expect(choices).to_contain_text("A single question needs exactly one correct choice, found 2")
+    expect(choices).to_contain_text("A one-answer question (kind: single) needs exactly one correct choice, found 2")
     expect(page.get_by_label("Kind")).to_have_value("single")
     expect(page.get_by_role("textbox", name="Question")).to_have_value("Edited before the refused save?")
     expect(boxes.nth(right)).to_be_checked()

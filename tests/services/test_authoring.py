@@ -267,7 +267,9 @@ def test_single_question_with_two_correct_choices_is_refused(session, course_row
     with pytest.raises(DraftInvalid) as raised:
         authoring.question_update(session, course=course_row, lesson_slug=FIRST, position=1, question=edited)
 
-    assert raised.value.field_errors == {"choices": ["A single question needs exactly one correct choice, found 2"]}
+    assert raised.value.field_errors == {
+        "choices": ["A one-answer question (kind: single) needs exactly one correct choice, found 2"]
+    }
     assert raised.value.problems[0].file == f"lessons/{FIRST}.md"
     assert authoring.draft_get(session, course_row) is None
 
@@ -365,7 +367,11 @@ def test_course_update_keeps_the_review_and_help_unless_given_and_empty_clears_t
             "Must be a date written as YYYY-MM-DD",
         ),
         (ReviewInput("Panel", "4/12/2026", "2027-12-04"), "review.reviewed_on", "Must be a date written as YYYY-MM-DD"),
-        (ReviewInput("Panel", "2026-12-04", "2026-12-04"), "review.next_review_on", "Must be after reviewed_on"),
+        (
+            ReviewInput("Panel", "2026-12-04", "2026-12-04"),
+            "review.next_review_on",
+            "Must be after the day it was reviewed (reviewed_on)",
+        ),
         (ReviewInput("", "2026-12-04", "2027-12-04"), "review.reviewed_by", "Is required"),
         (ReviewInput("Panel", "2026-12-04", None), "review.next_review_on", "Is required"),
     ],

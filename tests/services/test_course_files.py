@@ -53,9 +53,9 @@ def test_real_course_loads():
 @pytest.mark.parametrize(
     ("question", "kind", "expected"),
     [
-        (0, "single", "a single question needs exactly one correct choice, found 0"),
-        (1, "multiple", "a multiple question needs at least one correct choice, found 0"),
-        (2, "true_false", "a true_false question needs exactly one correct choice, found 0"),
+        (0, "single", "a one-answer question (kind: single) needs exactly one correct choice, found 0"),
+        (1, "multiple", "a multiple-answer question (kind: multiple) needs at least one correct choice, found 0"),
+        (2, "true_false", "a true-or-false question (kind: true_false) needs exactly one correct choice, found 0"),
     ],
 )
 def test_missing_correct_answer_is_reported(tmp_path, question, kind, expected):
@@ -76,7 +76,9 @@ def test_two_correct_answers_on_a_single_question_are_reported(tmp_path):
     problem = only_problem(write_course(tmp_path, lessons=lessons))
 
     assert problem == Problem(
-        "lessons/one.md", "quiz[1].choices", "a single question needs exactly one correct choice, found 2"
+        "lessons/one.md",
+        "quiz[1].choices",
+        "a one-answer question (kind: single) needs exactly one correct choice, found 2",
     )
 
 

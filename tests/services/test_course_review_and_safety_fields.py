@@ -4,7 +4,7 @@ imported to the live rows and exported back without loss."""
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -83,7 +83,22 @@ def test_next_review_must_come_after_the_review(tmp_path):
     course, lessons = full_course()
     course["review"]["next_review_on"] = course["review"]["reviewed_on"]
 
-    assert problems(tmp_path, course, lessons) == ["course.yaml: review.next_review_on: must be after reviewed_on"]
+    assert problems(tmp_path, course, lessons) == [
+        "course.yaml: review.next_review_on: must be after the day it was reviewed (reviewed_on)"
+    ]
+
+
+def test_a_review_dated_in_the_future_is_reported(tmp_path):
+    """Learners read "Reviewed on": a date to come would claim a review nobody has done."""
+    course, lessons = full_course()
+    course["review"] = {"reviewed_by": "Panel", "reviewed_on": date.today() + timedelta(days=30)}
+    course["review"]["next_review_on"] = date.today() + timedelta(days=400)
+
+    assert problems(tmp_path, course, lessons) == [
+        "course.yaml: review.reviewed_on: is in the future: give the day the content was last reviewed"
+    ]
+    course["review"]["reviewed_on"] = date.today()
+    assert load_course(write_course(tmp_path / "today", course, lessons)).review.reviewed_on == date.today()
 
 
 def test_bad_sources_and_flags_are_reported(tmp_path):

@@ -116,7 +116,7 @@ def test_two_ticked_answers_for_a_single_answer_kind_are_refused_by_the_kinds_ru
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert 'id="choices-error">A single question needs exactly one correct choice, found 2<' in page
+    assert 'id="choices-error">A one-answer question (kind: single) needs exactly one correct choice, found 2<' in page
     assert draft(app) is None
     # Shown again with both ticks, on their checkboxes (a radio button holds one): none is lost,
     # and the hint says to leave one. The radio buttons are hidden and send nothing.
@@ -147,7 +147,9 @@ def test_a_true_false_question_needs_its_one_right_answer(admin, app):
     response = admin.post(TRUE_FALSE, data=form)
 
     assert response.status_code == 400
-    assert "A true_false question needs exactly one correct choice, found 0" in response.get_data(as_text=True)
+    assert "A true-or-false question (kind: true_false) needs exactly one correct choice, found 0" in response.get_data(
+        as_text=True
+    )
 
 
 # --- misconceptions, picked by their title or learner text ----------------------------------

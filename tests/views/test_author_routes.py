@@ -178,7 +178,10 @@ def test_single_question_with_two_correct_choices_is_refused_beside_the_choices(
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert re.search(r'id="choices-error">A single question needs exactly one correct choice, found 2<', page)
+    assert re.search(
+        re.escape('id="choices-error">A one-answer question (kind: single) needs exactly one correct choice, found 2<'),
+        page,
+    )
     assert draft(app) is None
 
 
