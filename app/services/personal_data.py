@@ -89,7 +89,10 @@ def _names(session: Session, user_ids: set[int | None]) -> dict[int | None, str]
 
 def personal_data_export(session: Session, *, user: User) -> dict:
     """Everything held about this account, as plain JSON-ready data."""
-    lessons = {lesson.id: lesson.slug for lesson in session.scalars(select(Lesson))}
+    # Each lesson by its address (slug, stable for programs) and its title (for people).
+    all_lessons = list(session.scalars(select(Lesson)))
+    lessons = {lesson.id: lesson.slug for lesson in all_lessons}
+    titles = {lesson.id: lesson.title for lesson in all_lessons}
     attempts = session.scalars(
         select(QuizAttempt)
         .where(QuizAttempt.user_id == user.id)
@@ -108,6 +111,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
         "progress": [
             {
                 "lesson": lessons.get(row.lesson_id),
+                "lesson_title": titles.get(row.lesson_id),
                 "opened_at": _when(row.opened_at),
                 "completed_at": _when(row.completed_at),
             }
@@ -118,6 +122,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
         "quiz_attempts": [
             {
                 "lesson": lessons.get(attempt.lesson_id),
+                "lesson_title": titles.get(attempt.lesson_id),
                 "submitted_at": _when(attempt.submitted_at),
                 "score": attempt.score,
                 "passed": attempt.passed,
