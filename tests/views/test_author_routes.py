@@ -668,3 +668,15 @@ def test_a_summary_far_too_long_is_refused_beside_it_and_kept_in_the_form(admin,
     assert "must be 1,000 characters or fewer (it has 1,199)" in text.replace("Must", "must")
     assert long.strip() in html.unescape(text)
     assert draft(app) is None
+
+
+def test_the_publish_page_says_what_learners_will_notice(admin, app):
+    with app.app_context():
+        course = course_by_slug(db.session, SPEC.slug)
+        authoring.question_remove(db.session, course=course, lesson_slug=FIRST, position=1)
+        db.session.remove()
+
+    page = " ".join(admin.get(f"{BASE}/publish").get_data(as_text=True).split())
+
+    assert '<h3 id="for-learners">What learners will notice</h3>' in page
+    assert f"“{escape(SPEC.lessons[FIRST].title)}”: passing its quiz will need" in page

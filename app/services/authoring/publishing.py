@@ -35,6 +35,7 @@ from app.services.authoring.draft import (
     draft_modules,
     published_data,
 )
+from app.services.authoring.learner_impact import learner_impact
 from app.services.course_export import course_to_data
 from app.services.course_files import CourseSpec, parse_course_data
 from app.services.course_import import ImportReport, course_import_unsaved
@@ -58,6 +59,8 @@ class PublishPreview:
     spec: CourseSpec | None = field(default=None, repr=False)
     # Quality warnings (app/services/course_quality.py): shown, never blocking.
     warnings: list[Problem] = field(default_factory=list)
+    # What learners will notice (app/services/authoring/learner_impact.py), in sentences.
+    for_learners: list[str] = field(default_factory=list)
 
     @property
     def can_publish(self) -> bool:
@@ -164,7 +167,9 @@ def data_preview(session: Session, *, course: Course, data: DraftData) -> Publis
         spec = _spec(session, course, data)
     except CourseInvalid as invalid:
         return PublishPreview(has_draft=True, problems=invalid.problems)
-    moves = order_changes(published_data(session, course), data)
+    published = published_data(session, course)
+    moves = order_changes(published, data)
+    for_learners = learner_impact(session, course=course, published=published, coming=data)
     with _rolled_back(session):
         report = course_import_unsaved(session, spec)
     return PublishPreview(
@@ -173,6 +178,7 @@ def data_preview(session: Session, *, course: Course, data: DraftData) -> Publis
         summary=_summary(report, moves),
         spec=spec,
         warnings=course_warnings(spec),
+        for_learners=for_learners,
     )
 
 
