@@ -85,6 +85,34 @@ def _assign(obj, **values) -> list[str]:
     return changed
 
 
+# What each changed column is called in the list of changes an admin reads before publishing.
+_CHANGE_WORDS = {
+    "pass_mark": "pass mark",
+    "reviewed_by": "reviewer",
+    "reviewed_on": "review date",
+    "next_review_on": "next review date",
+    "help_markdown": "help text",
+    "help_html": "help text",
+    "minutes": "reading time",
+    "body_markdown": "text",
+    "body_html": "text",
+    "prompt": "question",
+    "shuffle": "shuffling",
+    "text": "wording",
+    "is_correct": "whether it is right",
+    "safety_critical": "safety mark",
+}
+
+
+def described(changed: list[str]) -> str:
+    """What changed in a row, in words: "title, text changed", "brought back" (a retired row)."""
+    words = list(dict.fromkeys(_CHANGE_WORDS.get(name, name) for name in changed if name != "retired_at"))
+    parts = ["brought back"] if "retired_at" in changed else []
+    if words:
+        parts.append(f"{', '.join(words)} changed")
+    return "; ".join(parts)
+
+
 @dataclass
 class _History:
     """Which rows learners have used, so they are retired rather than deleted."""
@@ -184,7 +212,7 @@ class _Importer:
             self.session.add(course)
             self.report.note(self.report.created, "courses", f"New course “{course.title}”")
         elif changed := _assign(course, **values):
-            self.report.note(self.report.updated, "courses", f"Course: {', '.join(changed)} changed")
+            self.report.note(self.report.updated, "courses", f"Course: {described(changed)}")
         self._store_media(course, media)
         return course
 
@@ -273,9 +301,7 @@ class _Importer:
                 question.choices.append(choice)
                 self.report.note(self.report.created, "choices", f"{label}: new choice “{choice.text}”")
             elif changed := _assign(choice, **values):
-                self.report.note(
-                    self.report.updated, "choices", f"{label}, choice {position}: {', '.join(changed)} changed"
-                )
+                self.report.note(self.report.updated, "choices", f"{label}, choice {position}: {described(changed)}")
             placed.append((choice, position))
         for choice in live:
             if choice not in matched:
@@ -301,7 +327,7 @@ class _Importer:
                 lesson.questions.append(question)
                 self.report.note(self.report.created, "questions", f"{label}: new question")
             elif changed := _assign(question, **values):
-                self.report.note(self.report.updated, "questions", f"{label}: {', '.join(changed)} changed")
+                self.report.note(self.report.updated, "questions", f"{label}: {described(changed)}")
             placed.append((question, position))
             choices += self.choices(question, spec.choices, codes, label)
         for question in live:
@@ -367,9 +393,7 @@ class _Importer:
                     lessons[slug] = lesson
                     self.report.note(self.report.created, "lessons", f"New lesson “{lesson.title}”")
                 elif changed := _assign(lesson, **values):
-                    names = {"body_markdown": "text", "body_html": "text", "retired_at": "restored"}
-                    what = ", ".join(dict.fromkeys(names.get(name, name) for name in changed))
-                    self.report.note(self.report.updated, "lessons", f"Lesson “{lesson.title}”: {what} changed")
+                    self.report.note(self.report.updated, "lessons", f"Lesson “{lesson.title}”: {described(changed)}")
                 placed_lessons.append((lesson, module, position))
 
         placed_questions, placed_choices = [], []

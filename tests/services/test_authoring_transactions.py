@@ -72,7 +72,7 @@ def test_the_preview_keeps_the_callers_pending_changes_and_writes_nothing(sessio
 
     preview = authoring.publish_preview(session, course=tiny)
 
-    assert preview.can_publish and preview.changes == ["Lesson “New title”: title, minutes, text changed"]
+    assert preview.can_publish and preview.changes == ["Lesson “New title”: title, reading time, text changed"]
     # The caller's change is still pending in its session, not rolled back or expired ...
     assert user.display_name == "Changed, not yet committed"
     session.commit()

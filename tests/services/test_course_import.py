@@ -317,3 +317,25 @@ def test_stored_body_html_is_sanitised(session, tmp_path, rules_let_markup_throu
     hrefs = [attrs.get("href", "") for tag, attrs in parser.tags if tag == "a"]
     assert hrefs == ["https://example.org/help"]
     assert "<h2>Safe heading</h2>" in html
+
+
+def test_changes_are_listed_in_words_an_admin_reads_not_column_names():
+    from app.services.course_import import described
+
+    assert described(["is_correct", "feedback"]) == "whether it is right, feedback changed"
+    assert described(["retired_at", "body_markdown", "body_html"]) == "brought back; text changed"
+    assert described(["retired_at"]) == "brought back"
+    assert described(["pass_mark", "help_markdown", "help_html"]) == "pass mark, help text changed"
+
+
+def test_a_reimport_names_what_changed_in_words(session, tmp_path):
+    import_folder(session, write_course(tmp_path / "v1"))
+    course = copy.deepcopy(COURSE)
+    course["pass_mark"] = 0.7
+    lessons = default_lessons()
+    lessons["one"]["front"]["minutes"] = 9
+
+    report = import_folder(session, write_course(tmp_path / "v2", course=course, lessons=lessons))
+
+    assert "Course: pass mark changed" in report.changes
+    assert any(change.endswith(": reading time changed") for change in report.changes)

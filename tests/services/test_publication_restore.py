@@ -107,7 +107,7 @@ def test_retired_rows_come_back_and_deleted_ones_are_made_again(session, course_
 
     restored = restore(session, course_row, first_id)
 
-    assert f"Lesson “{SPEC.lessons[SECOND].title}”: restored changed" in restored.changes
+    assert f"Lesson “{SPEC.lessons[SECOND].title}”: brought back" in restored.changes
     back = lesson_row(session, SECOND)
     assert back.id == second_id and back.retired_at is None and back.position is not None
     # Its questions are the same rows as before, so past answers and analytics still point at them.

@@ -122,7 +122,7 @@ def test_a_draft_saved_again_after_the_page_was_opened_is_listed_again_not_disca
 
     text = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "Nothing was discarded" in text and "Lesson “Changed”: title, minutes changed" in text
+    assert "Nothing was discarded" in text and "Lesson “Changed”: title, reading time changed" in text
     assert draft(app)["lessons"][FIRST]["front"]["minutes"] == 11
     assert confirm(admin, DISCARD).status_code == 302 and draft(app) is None  # confirmed again, it goes
 
