@@ -65,6 +65,18 @@ def test_history_lists_each_publication_and_offers_the_earlier_ones(admin, app):
     assert f'href="{HISTORY}"' in admin.get("/author/").get_data(as_text=True)
 
 
+def test_versions_published_within_a_minute_are_told_apart_by_their_number(admin, app):
+    """Their headings and "Restore this version" links read the same: the time, to the minute."""
+    first, second = publish_body(app, "Version one."), publish_body(app, "Version two.")
+
+    page = admin.get(HISTORY).get_data(as_text=True)
+
+    newest, older = page.split(f'id="publication-{second}"', 1)[1].split(f'id="publication-{first}"', 1)
+    assert '<h2 class="publication-when">Version 2 · <time' in newest
+    assert '<h2 class="publication-when">Version 1 · <time' in older
+    assert '<span class="visually-hidden"> (version 1, ' in older
+
+
 def test_the_course_as_imported_from_files_is_a_version_to_go_back_to(admin, app):
     with app.app_context():
         authoring.import_from_files(db.session, SPEC)  # as `flask courses import` on a deploy

@@ -74,6 +74,9 @@ class PublicationEntry:
     # Learners see this version now: the newest publication when the live course matches its
     # copy, and the version that one restored (the same course, published again).
     is_live: bool = False
+    # Its place in the course's history, the first publication 1: two published within the same
+    # minute are told apart by it.
+    number: int = 0
 
     @property
     def restorable(self) -> bool:
@@ -147,6 +150,8 @@ def publication_history(session: Session, *, course: Course) -> PublicationHisto
         )
         for row in rows
     ]
+    for place, entry in enumerate(reversed(entries), start=1):
+        entry.number = place
     when = {entry.id: entry.published_at for entry in entries}
     for entry in entries:
         if entry.restored_from_id is not None:
