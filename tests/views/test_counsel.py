@@ -118,6 +118,8 @@ def test_declining_a_new_invitation_while_sharing_says_the_sharing_goes_on(linke
 def test_learners_are_told_the_sites_administrators_can_open_their_progress(client, app, course, counsellor, learner):
     register = " ".join(client.get("/auth/register").get_data(as_text=True).split())
     assert "The clinic's site administrators can also open it" in register
+    landing = " ".join(client.get("/").get_data(as_text=True).split())
+    assert "the clinic's site administrators can open it to run the service" in landing
     login(client, "casey@example.org")
     code = invite(client)
     log_in_as(client, "learner@example.org")
