@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from app.models import QuizAttempt
+from app.models import QuizAttempt, ReviewAnswer
 
 
 def quiz_attempts(
@@ -29,3 +29,20 @@ def quiz_attempts(
         )
         for index in range(n)
     ]
+
+
+def review_answer(user_id: int, course_id: int, *, when: datetime) -> ReviewAnswer:
+    """One right answer in a review of mistakes at ``when``, not yet added: activity in the course."""
+    return ReviewAnswer(
+        user_id=user_id,
+        course_id=course_id,
+        submission_key=uuid.uuid4().hex,
+        position=1,
+        answered_at=when,
+        kind="single",
+        prompt="Which?",
+        explanation="Because.",
+        is_correct=True,
+        rating=2,
+        choices_shown=[],
+    )

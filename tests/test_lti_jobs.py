@@ -2,45 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs import huey
 from app.jobs.lti import lti_post_scores, lti_scores_enqueue, scores_url
-from app.models import Lesson, LtiGradeTarget, LtiIdentity, LtiPlatform, User
+from app.models import Lesson
 from tests.conftest import lesson_slugs
+from tests.lti_factories import down_platform, linked_person
 from tests.queued_jobs import enqueued, queued, run_enqueued
-from tests.serving import free_port
 
 
-def person_with_a_line_item(app, course: str, lineitem_port: int) -> tuple[int, int]:
-    """An LMS account whose course launch named a line item on a platform at ``lineitem_port``."""
+def person_with_a_line_item(app, course: str) -> tuple[int, int]:
+    """An LMS account whose course launch named a line item on a platform that is down."""
     first = lesson_slugs(app, course)[0]
-    base = f"http://127.0.0.1:{lineitem_port}"
     with app.app_context():
         lesson = db.session.scalar(select(Lesson).where(Lesson.slug == first))
-        platform = LtiPlatform(
-            name="Down",
-            issuer=base,
-            client_id="c",
-            auth_login_url=f"{base}/auth",
-            auth_token_url=f"{base}/token",
-            key_set_url=f"{base}/jwks",
-            deployment_ids="1",
-        )
-        user = User(email=None, display_name="Pat", password_hash="!", role="learner")
-        db.session.add_all([platform, user])
-        db.session.flush()
-        identity = LtiIdentity(platform_id=platform.id, subject=uuid.uuid4().hex, user_id=user.id)
-        db.session.add(identity)
-        db.session.flush()
-        db.session.add(
-            LtiGradeTarget(identity_id=identity.id, course_id=lesson.course_id, lineitem_url=f"{base}/lineitems/1")
-        )
-        db.session.commit()
-        ids = (user.id, lesson.id)
+        user_id, _ = linked_person(down_platform("Down"), lesson.course_id)
+        ids = (user_id, lesson.id)
         db.session.remove()
         return ids
 
@@ -50,7 +29,7 @@ def test_the_scores_endpoint_keeps_the_line_items_query():
 
 
 def test_the_queue_holds_only_ids_and_a_platform_that_is_down_is_retried(app, course, tmp_path):
-    user_id, lesson_id = person_with_a_line_item(app, course, free_port())
+    user_id, lesson_id = person_with_a_line_item(app, course)
     with app.app_context(), queued(app, tmp_path):
         lti_scores_enqueue(user_id=user_id, lesson_id=lesson_id)
         assert enqueued() == [("lti_post_scores", (user_id, lesson_id), {})]

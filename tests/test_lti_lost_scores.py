@@ -8,7 +8,6 @@ to a real platform.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -16,10 +15,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs.lti import lti_post_scores, resend_scores_not_accepted, scores_not_accepted
-from app.models import Lesson, LessonProgress, LtiGradeTarget, LtiIdentity, LtiPlatform, User
+from app.models import Lesson, LessonProgress, LtiGradeTarget, LtiPlatform
 from tests.attempt_factories import quiz_attempts
 from tests.conftest import count_queries
-from tests.serving import free_port
+from tests.lti_factories import down_platform, linked_person
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -32,39 +31,7 @@ def lessons(ctx, course) -> list[Lesson]:
 
 @pytest.fixture
 def platform(ctx) -> LtiPlatform:
-    base = f"http://127.0.0.1:{free_port()}"  # nothing listens there: the platform is down
-    platform = LtiPlatform(
-        name="Clinic LMS",
-        issuer=base,
-        client_id="c",
-        auth_login_url=f"{base}/auth",
-        auth_token_url=f"{base}/token",
-        key_set_url=f"{base}/jwks",
-        deployment_ids="1",
-    )
-    db.session.add(platform)
-    db.session.commit()
-    return platform
-
-
-def linked_person(platform: LtiPlatform, course_id: int, *, lesson_id: int | None = None) -> tuple[int, int]:
-    """A person the platform launched, with one line item: the course's, or one lesson's.
-    Returns their user id and the line item's id."""
-    user = User(email=None, display_name="Pat", password_hash="!", role="learner")
-    db.session.add(user)
-    db.session.flush()
-    identity = LtiIdentity(platform_id=platform.id, subject=uuid.uuid4().hex, user_id=user.id)
-    db.session.add(identity)
-    db.session.flush()
-    target = LtiGradeTarget(
-        identity_id=identity.id,
-        course_id=course_id,
-        lesson_id=lesson_id,
-        lineitem_url=f"{platform.issuer}/lineitems/{uuid.uuid4().hex[:8]}",
-    )
-    db.session.add(target)
-    db.session.commit()
-    return user.id, target.id
+    return down_platform()
 
 
 def complete(user_id: int, lesson: Lesson, *, scores: tuple[int, ...] = ()) -> None:

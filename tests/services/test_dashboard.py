@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from app.extensions import db
-from app.models import CounsellorLink, LessonProgress, QuizAttempt, ReviewAnswer, Role, User
+from app.models import CounsellorLink, LessonProgress, QuizAttempt, Role, User
 from app.models.types import utcnow
 from app.services.course_content import CACHE_KEY as CONTENT_CACHE_KEY
 from app.services.course_content import course_content
@@ -15,6 +15,7 @@ from app.services.dashboard import PAGE_SIZE, DashboardQuery, dashboard_export_r
 from app.services.progress import course_by_slug, course_outline
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.sharing import link_revoke
+from tests.attempt_factories import review_answer
 from tests.conftest import count_queries, create_user
 
 
@@ -131,21 +132,7 @@ def test_inactive_is_no_activity_for_more_than_seven_days(session, course, couns
 def reviewed(session, user_id: int, course: str, *, days_ago: float):
     """One review answer by the learner, ``days_ago``: a review of their mistakes."""
     when = utcnow() - timedelta(days=days_ago)
-    session.add(
-        ReviewAnswer(
-            user_id=user_id,
-            course_id=course_by_slug(session, course).id,
-            submission_key=uuid.uuid4().hex,
-            position=1,
-            answered_at=when,
-            kind="single",
-            prompt="Which?",
-            explanation="Because.",
-            is_correct=True,
-            rating=2,
-            choices_shown=[],
-        )
-    )
+    session.add(review_answer(user_id, course_by_slug(session, course).id, when=when))
     session.commit()
     return when
 

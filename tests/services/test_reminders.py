@@ -9,7 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Lesson, LessonProgress, QuizAttempt, ReminderSettings, ReviewAnswer, Role, User
+from app.models import Lesson, LessonProgress, QuizAttempt, ReminderSettings, Role, User
 from app.services import reminders as rules
 from app.services.accounts import RESET_SALT
 from app.services.progress import live_lessons
@@ -31,6 +31,7 @@ from app.services.reminders import (
 )
 from app.services.user_admin import user_deactivate
 from app.urls import external_url
+from tests.attempt_factories import review_answer
 from tests.conftest import count_queries, create_user
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -160,21 +161,7 @@ def attempted(session, user_id: int, lesson_id: int, when: datetime) -> None:
 
 
 def reviewed(session, user_id: int, when: datetime) -> None:
-    session.add(
-        ReviewAnswer(
-            user_id=user_id,
-            course_id=session.scalar(select(Lesson.course_id)),
-            submission_key=uuid.uuid4().hex,
-            position=1,
-            answered_at=when,
-            kind="single",
-            prompt="Which?",
-            explanation="Because.",
-            is_correct=True,
-            rating=2,
-            choices_shown=[],
-        )
-    )
+    session.add(review_answer(user_id, session.scalar(select(Lesson.course_id)), when=when))
 
 
 @pytest.fixture
