@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from app.models import Role
@@ -42,8 +43,18 @@ class NarrowAudit(Audit):
 
 
 def loaded(image) -> bool:
-    """Whether the browser fetched and decoded the image (a broken one has no natural width)."""
-    return image.evaluate("img => img.complete && img.naturalWidth > 0")
+    """Whether the browser fetched and decoded the image (a broken one has no natural width).
+
+    Waits for it, up to ten seconds: on a loaded machine the check can come before the image's
+    request is answered (a lazy image, once scrolled to)."""
+    image.scroll_into_view_if_needed()
+    try:
+        image.page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=10_000
+        )
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_upload_an_image_show_it_in_a_lesson_and_publish(page, learner_page, app, course_spec, axe_source):
