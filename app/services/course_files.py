@@ -168,16 +168,19 @@ class _Collector:
             self.add(where + key, "must be text")
             return ""
         text = str(value).strip()
-        if longest is not None:
-            self.longest(text, where + key, longest)
+        if longest is not None and not self.at_most(text, where + key, longest):
+            return text  # one problem is enough: the markup check would only read the excess
         if prose:
             self.markup(text, where + key)
         return text
 
-    def longest(self, text: str, where: str, longest: int) -> None:
-        """Report text longer than ``longest`` characters (spaces at its ends not counted)."""
-        if len(text.strip()) > longest:
-            self.add(where, f"must be {longest:,} characters or fewer (it has {len(text.strip()):,})")
+    def at_most(self, text: str, where: str, longest: int) -> bool:
+        """Whether the text has at most ``longest`` characters (spaces at its ends not counted);
+        reported if not."""
+        if len(text.strip()) <= longest:
+            return True
+        self.add(where, f"must be {longest:,} characters or fewer (it has {len(text.strip()):,})")
+        return False
 
     def markup(self, text: str, where: str, *, markdown: bool = False) -> None:
         """Report text the sanitiser would change: it would be stored without what it removes."""
@@ -408,8 +411,8 @@ def _read_lesson(
         c.add("body", "the lesson needs some Markdown text after the front matter")
         body = ""
     _check_images(body, c, "body", media_names)
-    c.markup(body, "body", markdown=True)
-    c.longest(body, "body", BODY_LONGEST)
+    if c.at_most(body, "body", BODY_LONGEST):
+        c.markup(body, "body", markdown=True)
     return LessonSpec(
         slug=slug,
         title=c.text(front, "title", "", longest=TITLE_LONGEST),
@@ -479,8 +482,8 @@ def _read_help(raw: Any, c: _Collector, media_names: Collection[str] | None = No
         c.add("help", "must be Markdown text")
         return ""
     _check_images(raw, c, "help", media_names)
-    c.markup(raw, "help", markdown=True)
-    c.longest(raw, "help", HELP_LONGEST)
+    if c.at_most(raw, "help", HELP_LONGEST):
+        c.markup(raw, "help", markdown=True)
     return raw.strip() + "\n" if raw.strip() else ""
 
 

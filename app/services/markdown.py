@@ -1,8 +1,8 @@
-"""Turn lesson Markdown into sanitised HTML, stored at import or save time."""
+"""Turn lesson Markdown into sanitised HTML (stored at import and publish), and tell what sanitising
+author text would take out (``markup_removed``: the course rules refuse such text)."""
 
 from __future__ import annotations
 
-import difflib
 import html
 import re
 from collections.abc import Mapping
@@ -239,13 +239,15 @@ _ELEMENTS = (  # noqa: SIM905 - the names as text, a space apart
     "mpadded mphantom mroot mrow ms mspace msqrt mstyle msub msubsup msup mtable mtd mtext mtr munder "
     "munderover semantics"
 ).split()
-# Where a "<" starts markup: a comment or declaration, one of those elements closed by a ">" on
-# its line, or any tag that sets an attribute ("<x onclick=...>"). Any other "<" is the author's
-# writing. The ">" matters: "in <a few weeks." or "a<b" is no tag, and the sanitiser, taking it
-# for one, dropped everything after it to the end of the text.
+# Where a "<" starts markup: a comment or declaration; one of those elements followed by a space,
+# "/" or ">" and then by a ">" or an "=" before any other "<" (a tag, even one broken over lines or
+# left unclosed with an attribute: "<script\n>", "<img src=x onerror=...", "<svg/onload=..."); or
+# any tag that sets an attribute ("<x onclick=..."). Any other "<" is the author's writing: "in <a
+# few weeks." or "a<b" is no tag, and the sanitiser, taking it for one, dropped everything after it
+# to the end of the text.
 _ELEMENT_NAMES = "|".join(sorted(_ELEMENTS, key=len, reverse=True))  # longest first: "summary" before "sub"
 _MARKUP = re.compile(
-    rf"<(?:[!?]|/?(?:{_ELEMENT_NAMES})(?=[\s/>])[^<>\n]*>|/?[a-z][\w:-]*[^<>]*=[^<>]*>)",
+    rf"<(?:[!?]|/?(?:{_ELEMENT_NAMES})(?=[\s/>])[^<>=]*[>=]|/?[a-z][\w:-]*[\s/][^<>]*=)",
     re.IGNORECASE,
 )
 # A Markdown autolink, <https://www.nhs.uk/> or <help@clinic.example>: a link, not markup.
@@ -301,6 +303,8 @@ def markup_removed(text: str, *, markdown: bool = False) -> str | None:
     takes for one sees what would be lost and can write it otherwise. ``markdown``: lesson text,
     whose links to script URLs keep only their text.
     """
+    if "\r" in text:  # a browser sends a textarea's lines ending "\r\n": spacing, not markup
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     written = html.unescape(text).strip()
     kept = (sanitise_markdown(text) if markdown else sanitise_text(text)).strip()
     if kept == written:
@@ -308,10 +312,27 @@ def markup_removed(text: str, *, markdown: bool = False) -> str | None:
     link = _DANGEROUS_LINK.search(text) if markdown else None
     if link:
         return _shortened(link.group(0))
-    for tag, start, end, _, _ in difflib.SequenceMatcher(None, written, kept, autojunk=False).get_opcodes():
-        if tag in ("delete", "replace"):
-            return _shortened(written[start:end].strip() or written[start:end])
-    return None  # only added characters (none are): nothing of the author's was lost
+    return _shortened(_first_removed(written, kept))
+
+
+def _first_removed(written: str, kept: str) -> str:
+    """The first stretch of ``written`` that ``kept`` lacks (``kept`` being ``written`` with parts
+    taken out). Linear in the text's length: a 50,000-character lesson is checked on every save."""
+    start = 0
+    while start < len(kept) and written[start] == kept[start]:
+        start += 1
+    # Where the text picks up again: the next few characters kept, found further on.
+    for size in (12, 6, 3):
+        anchor = kept[start : start + size]
+        if len(anchor) == size:
+            found = written.find(anchor, start + 1)
+            if found > start:
+                return written[start:found].strip() or written[start:found]
+    end = 0  # else everything between what both keep at the start and at the end
+    while end < len(kept) - start and written[-1 - end] == kept[-1 - end]:
+        end += 1
+    removed = written[start : len(written) - end]
+    return removed.strip() or removed
 
 
 def _shortened(text: str, longest: int = 60) -> str:

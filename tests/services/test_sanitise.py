@@ -32,6 +32,11 @@ PAYLOADS = [
     '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     '<object data="javascript:alert(1)"></object>',
     "javascript:alert(1)",
+    # Tags left unclosed, or broken over lines: still tags to a browser or another system.
+    "<img src=x onerror=alert(1)",
+    "<svg/onload=alert(1)",
+    "<script\n>alert(1)</script>",
+    "<iframe\n>",
 ]
 FORBIDDEN = ["<script", "onerror", "onload", "javascript:", "vbscript:", "data:", "<iframe", "style=", "<object"]
 
@@ -68,7 +73,6 @@ def test_plain_text_keeps_ordinary_writing():
         "The block fades within <a day or two. Opioids taken then act more strongly.",
         "If a<b, b is the larger.",
         "Take <u then v, every day.",
-        "Line one <b\n\nand a later line > with more.",
     ],
 )
 def test_writing_with_angle_brackets_that_is_not_markup_is_kept_whole(text):

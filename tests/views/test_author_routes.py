@@ -680,3 +680,22 @@ def test_the_publish_page_says_what_learners_will_notice(admin, app):
 
     assert '<h3 id="for-learners">What learners will notice</h3>' in page
     assert f"“{escape(SPEC.lessons[FIRST].title)}”: passing its quiz will need" in page
+
+
+def test_lines_a_browser_sends_ending_in_crlf_are_saved_not_taken_for_markup(admin, app):
+    """A textarea's lines come as "\\r\\n": the sanitiser's "\\n" once read as a removed "\\r"."""
+    page = f"{BASE}/edit"
+    response = admin.post(page, data=form_values(admin, page, summary="First line.\r\nSecond line."))
+
+    assert response.status_code == 302
+    assert draft(app)["course"]["summary"] == "First line.\nSecond line."
+
+
+def test_a_long_lesson_with_a_tag_is_refused_naming_the_tag(admin, app):
+    body = ("A plain sentence of the lesson. " * 1_500) + "\n\n<b>bold</b> and more.\n"  # 48,000 characters
+
+    response = admin.post(EDIT_FIRST, data=lesson_form(admin, body=body, save="Save"))
+
+    assert response.status_code == 400
+    assert "“&lt;b&gt;” would be removed" in response.get_data(as_text=True)
+    assert draft(app) is None

@@ -116,7 +116,7 @@ def _clean(text: object) -> str:
     (``markup_removed``), naming what would go, so an edit is saved as written or not at all.
     Publishing sanitises every text again before learners get it.
     """
-    return str(text or "").strip()
+    return str(text or "").replace("\r\n", "\n").replace("\r", "\n").strip()  # a browser's textarea sends "\r\n"
 
 
 def clean_body(markdown_text: str) -> str:
