@@ -173,6 +173,9 @@ def logout():
     server, so a copy of its cookies no longer works either."""
     # CSRFProtect has already checked the token of this POST.
     user_session_end(db.session, token=current_user.session_token)
+    # Nothing of the account's stays in the cookie (an invitation's code, messages); cleared first,
+    # as logout_user then marks the remember-me cookie for deletion in the session.
+    session.clear()
     logout_user()
     flash("You have logged out.", "info")
     return redirect(url_for("main.index"))

@@ -27,6 +27,7 @@ from app.models import Course
 from app.parsing import parse_page
 from app.services.counselling import client_attempts_view, client_view, counsellor_course
 from app.services.dashboard import dashboard_export_rows, dashboard_page
+from app.services.sealing import seal, unseal
 from app.services.sharing import (
     INVITATION_LIFETIME,
     InvitationUnusable,
@@ -141,8 +142,10 @@ def client_attempts(learner_id: int, lesson_slug: str):
     return page
 
 
-# The session key of the invitation this counsellor made last: "<id>:<code>".
+# The session key of the invitation this counsellor made last: "<id>:<code>", sealed (the session
+# cookie is only signed, and the code is what lets a client share: it must not be readable there).
 NEW_INVITATION = "new_invitation"
+_SEALED_FOR = "new-invitation-code"
 
 
 def _inviting_account() -> str:
@@ -171,8 +174,9 @@ def invitations():
             db.session, counsellor=current_user, secret_key=current_app.config["SECRET_KEY"], label=form.label.data
         )
         # The database keeps only the code's hash, so the page after the redirect reads the code
-        # from this counsellor's own session; each new invitation replaces the last one's.
-        session[NEW_INVITATION] = f"{invitation.id}:{code}"
+        # from this counsellor's own session, sealed; each new invitation replaces the last one's.
+        secret_key = current_app.config["SECRET_KEY"]
+        session[NEW_INVITATION] = seal(f"{invitation.id}:{code}", secret_key=secret_key, purpose=_SEALED_FOR)
         if form.email.data:
             body = render_template(
                 "counsel/invitation_email.txt",
@@ -186,7 +190,8 @@ def invitations():
             # Sent by a worker, which retries if the SMTP server is down: the page does not wait for it.
             try:
                 send_email(form.email.data, "An invitation to share your progress", body)
-                flash(f"We are e-mailing the invitation to {form.email.data}.", "info")
+                # Not the address itself: a flash message travels in the session cookie.
+                flash("We are e-mailing the invitation to the address you gave.", "info")
             except Exception:  # the queue itself is unreachable (Redis down): the code below still works
                 current_app.logger.exception("Invitation e-mail could not be queued")
                 flash("We could not send the e-mail. Give your client the code or link below instead.", "warning")
@@ -200,11 +205,12 @@ def show_invitation(invitation_id: int):
     invitation = counsellor_invitation(db.session, counsellor=current_user, invitation_id=invitation_id)
     if invitation is None:
         abort(404)  # not yours or not there: the same answer, so ids cannot be probed
-    held_id, _, code = session.get(NEW_INVITATION, "").partition(":")
+    held = unseal(session.get(NEW_INVITATION, ""), secret_key=current_app.config["SECRET_KEY"], purpose=_SEALED_FOR)
+    held_id, _, code = (held or "").partition(":")
     waiting = invitation_is_waiting(invitation)
     if held_id != str(invitation.id) or not waiting:
         if held_id == str(invitation.id):
-            session.pop(NEW_INVITATION)  # answered, cancelled or expired: the code is of no more use
+            session.pop(NEW_INVITATION, None)  # answered, cancelled or expired: the code is of no more use
         code = ""
     created = {
         "code": code,

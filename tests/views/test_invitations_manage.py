@@ -70,7 +70,7 @@ def test_reloading_the_new_invitation_shows_its_code_and_makes_no_other(client, 
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/counsel/invitations/{ident}")
     first = client.get(response.headers["Location"]).get_data(as_text=True)
     code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', first).group(1)
-    assert "We are e-mailing the invitation to client@example.org" in first
+    assert "We are e-mailing the invitation to the address you gave." in first
     again = client.get(f"/counsel/invitations/{ident}")  # the browser's reload
     assert again.status_code == 200 and f'id="invitation-code">{code}<' in again.get_data(as_text=True)
     with app.app_context():
@@ -78,6 +78,28 @@ def test_reloading_the_new_invitation_shows_its_code_and_makes_no_other(client, 
     [message] = inbox.wait_for(1)
     assert code in body_of(message)
     assert len(inbox.wait_for(2, timeout=0.5)) == 1
+
+
+def session_cookie_contents(client, app) -> str:
+    """What anyone holding the session cookie can read of it without the key: it is only signed."""
+    cookie = client.get_cookie("session")
+    return repr(app.session_interface.get_signing_serializer(app).loads(cookie.value)) if cookie else ""
+
+
+def test_the_new_code_is_sealed_in_the_session_and_gone_at_logout(client, app, course, counsellor):
+    """The code lets a client share with the counsellor: the database keeps only its hash, and the
+    cookie must not hold it readable either (nor the client's address, in a message)."""
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    client.post("/counsel/invitations", data={"csrf_token": token, "label": "Sam", "email": "client@example.org"})
+    held = session_cookie_contents(client, app)
+    page = client.get(f"/counsel/invitations/{invitation_id(app, 'Sam')}").get_data(as_text=True)
+    code = re.search(r'id="invitation-code">([A-Z0-9-]+)<', page).group(1)
+    assert "new_invitation" in held
+    for form in (code, code.replace("-", ""), "client@example.org"):
+        assert form not in held
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert "new_invitation" not in session_cookie_contents(client, app)
 
 
 def test_only_the_counsellor_who_made_it_opens_an_invitation_s_page(client, app, course, counsellor):
