@@ -7,18 +7,23 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import huey
 from app.jobs.lti import lti_post_scores, lti_scores_enqueue, scores_url
-from app.models import Lesson
+from app.models import Lesson, LessonProgress
+from app.models.types import utcnow
 from tests.conftest import lesson_slugs
 from tests.lti_factories import down_platform, linked_person
 from tests.queued_jobs import enqueued, queued, run_enqueued
 
 
 def person_with_a_line_item(app, course: str) -> tuple[int, int]:
-    """An LMS account whose course launch named a line item on a platform that is down."""
+    """An LMS account whose course launch named a line item on a platform that is down, and who
+    has just completed the course's first lesson."""
     first = lesson_slugs(app, course)[0]
     with app.app_context():
         lesson = db.session.scalar(select(Lesson).where(Lesson.slug == first))
         user_id, _ = linked_person(down_platform("Down"), lesson.course_id)
+        # The passback follows a completion: the course's line item is owed its share.
+        db.session.add(LessonProgress(user_id=user_id, lesson_id=lesson.id, completed_at=utcnow()))
+        db.session.commit()
         ids = (user_id, lesson.id)
         db.session.remove()
         return ids

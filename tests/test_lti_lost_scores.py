@@ -134,3 +134,18 @@ def test_the_command_lists_and_sends_what_is_owed(app, runner, platform, lessons
     assert "not accepted: Clinic LMS: its token endpoint" in sent.output
     accepted(target, 0.8)
     assert "Scores not accepted yet: 0." in runner.invoke(args=["lti", "scores"]).output
+
+
+def test_a_line_item_sent_to_before_scores_were_remembered_is_not_sent_again_until_its_next_passback(platform, lessons):
+    """The migration marks old line items as sent to (no score): the first hourly run must not
+    resend every old score, undoing grades an instructor changed in the LMS. Their next passback
+    makes them owed again, so a lost one is still found."""
+    lesson = lessons[0]
+    user_id, target = linked_person(platform, lesson.course_id, lesson_id=lesson.id)
+    complete(user_id, lesson, scores=(5,))
+    db.session.get(LtiGradeTarget, target).sent_at = START  # as the migration leaves it
+    db.session.commit()
+    assert due_scores() == {}
+    with pytest.raises(OSError):  # the next passback, lost: the platform is down
+        lti_post_scores.call_local(user_id, lesson.id)
+    assert due_scores() == {target: (1.0, True)}

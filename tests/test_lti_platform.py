@@ -188,7 +188,8 @@ def test_an_accepted_score_is_remembered_and_a_lost_one_sent_again(world):
         target_id = target.id
         resend_scores_not_accepted()  # the platform has it: nothing is sent again
         assert len(received()) == 1
-        db.session.get(LtiGradeTarget, target_id).sent_score = None  # as a passback lost for good leaves it
+        lost = db.session.get(LtiGradeTarget, target_id)
+        lost.sent_score = lost.sent_at = None  # as a first passback lost for good leaves it
         db.session.commit()
         sent, failures = resend_scores_not_accepted()
         assert len(received()) == 2 and failures == []

@@ -25,11 +25,13 @@ import secrets
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 
 from app.extensions import db
 from app.jobs import crontab, job, periodic_job
@@ -130,18 +132,6 @@ def access_token(key: ToolKey, endpoint: TokenEndpoint) -> str:
     return str(json.loads(answer)["access_token"])
 
 
-def _course_share(user_id: int, course_id: int) -> tuple[float, bool]:
-    live = set(db.session.scalars(live_lesson_ids(course_id)))
-    done = set(
-        db.session.scalars(
-            select(LessonProgress.lesson_id).where(
-                LessonProgress.user_id == user_id, LessonProgress.completed_at.is_not(None)
-            )
-        )
-    )
-    return _share(live, done)
-
-
 def _share(live: set[int], done: set[int]) -> tuple[float, bool]:
     """The share of the live lessons done, and whether that is all of them."""
     if not live:
@@ -150,91 +140,109 @@ def _share(live: set[int], done: set[int]) -> tuple[float, bool]:
     return round(complete / len(live), 4), complete == len(live)
 
 
-def _lesson_score(user_id: int, lesson_id: int) -> float:
-    best = db.session.scalar(
-        select(func.max(QuizAttempt.score)).where(
-            QuizAttempt.user_id == user_id, QuizAttempt.lesson_id == lesson_id, QuizAttempt.passed.is_(True)
-        )
-    )
-    return _best_or_done(best)
-
-
 def _best_or_done(best: float | None) -> float:
     return round(float(best), 4) if best is not None else 1.0  # 1: a lesson without a quiz, marked done
 
 
-def score_payloads(user_id: int, lesson_id: int) -> list[DueScore]:
-    """Each line item to post to for this person and the lesson they just completed, with the score."""
-    course_id = db.session.scalar(select(Lesson.course_id).where(Lesson.id == lesson_id))
-    rows = db.session.execute(
-        select(LtiGradeTarget, LtiPlatform, LtiIdentity.subject)
-        .join(LtiIdentity, LtiIdentity.id == LtiGradeTarget.identity_id)
-        .join(LtiPlatform, LtiPlatform.id == LtiIdentity.platform_id)
-        .where(
-            LtiIdentity.user_id == user_id,
-            LtiGradeTarget.course_id == course_id,
-            (LtiGradeTarget.lesson_id == lesson_id) | LtiGradeTarget.lesson_id.is_(None),
-        )
-        .order_by(LtiGradeTarget.id)
-    ).all()
-    due = []
-    for target, platform, subject in rows:
-        if target.lesson_id is None:
-            share, complete = _course_share(user_id, target.course_id)
-        else:
-            share, complete = _lesson_score(user_id, lesson_id), True
-        due.append(DueScore(target.id, target.lineitem_url, _endpoint(platform), subject, share, complete))
-    return due
+@dataclass(frozen=True)
+class _Owed:
+    """A line item's score now, beside what its platform last accepted (``sent_score``, ``sent_at``)."""
+
+    due: DueScore
+    sent_score: float | None
+    sent_at: datetime | None
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the platform has this score already. A line item sent to before scores were
+        remembered (``sent_at`` set by the migration, no score) counts as having it, until its
+        next passback: sending every old score again would undo grades an instructor changed."""
+        if self.sent_score is None:
+            return self.sent_at is not None
+        return abs(self.sent_score - self.due.score) <= 1e-9
 
 
-def scores_not_accepted() -> list[DueScore]:
-    """Every line item whose platform lacks the person's score now: none accepted yet though there
-    is one to send, or an older one. Scores are only ever sent for work done (a completed lesson,
-    a course with a lesson complete), as the passback after each completion sends them.
+def _scores(*, user_id: int | None = None, lesson_id: int | None = None) -> list[_Owed]:
+    """Each line item's score now, for one person (``user_id``) and the lesson they completed
+    (``lesson_id``: that lesson's line items and its course's), or for everyone with an LMS link.
 
-    A fixed number of queries, whatever the number of people: the targets, the completions and
-    best passing scores of everyone with an LMS link, and each course's live lessons.
+    One rule for the passback and the hourly run: a lesson's line item is owed the best passing
+    score once the lesson is complete (1 for a lesson without a quiz); a course's, the share of its
+    live lessons complete once one is. A fixed number of queries whatever the number of people:
+    the line items, the completions, the best passing scores, and each course's live lessons.
     """
-    linked = select(LtiIdentity.user_id)
-    targets = db.session.execute(
+    people = select(LtiIdentity.user_id) if user_id is None else select(literal(user_id))
+    targets = (
         select(LtiGradeTarget, LtiPlatform, LtiIdentity.subject, LtiIdentity.user_id)
         .join(LtiIdentity, LtiIdentity.id == LtiGradeTarget.identity_id)
         .join(LtiPlatform, LtiPlatform.id == LtiIdentity.platform_id)
         .order_by(LtiGradeTarget.id)
-    ).all()
-    if not targets:
+    )
+    if user_id is not None:
+        targets = targets.where(LtiIdentity.user_id == user_id)
+    if lesson_id is not None:
+        course_id = select(Lesson.course_id).where(Lesson.id == lesson_id).scalar_subquery()
+        targets = targets.where(
+            LtiGradeTarget.course_id == course_id,
+            (LtiGradeTarget.lesson_id == lesson_id) | LtiGradeTarget.lesson_id.is_(None),
+        )
+    rows = db.session.execute(targets).all()
+    if not rows:
         return []
     done: dict[int, set[int]] = {}
-    for user_id, lesson_id in db.session.execute(
+    for person, completed in db.session.execute(
         select(LessonProgress.user_id, LessonProgress.lesson_id).where(
-            LessonProgress.completed_at.is_not(None), LessonProgress.user_id.in_(linked)
+            LessonProgress.completed_at.is_not(None), LessonProgress.user_id.in_(people)
         )
     ):
-        done.setdefault(user_id, set()).add(lesson_id)
+        done.setdefault(person, set()).add(completed)
     best = {
-        (user_id, lesson_id): score
-        for user_id, lesson_id, score in db.session.execute(
+        (person, lesson): score
+        for person, lesson, score in db.session.execute(
             select(QuizAttempt.user_id, QuizAttempt.lesson_id, func.max(QuizAttempt.score))
-            .where(QuizAttempt.passed.is_(True), QuizAttempt.user_id.in_(linked))
+            .where(QuizAttempt.passed.is_(True), QuizAttempt.user_id.in_(people))
             .group_by(QuizAttempt.user_id, QuizAttempt.lesson_id)
         )
     }
-    courses = {target.course_id for target, *_ in targets if target.lesson_id is None}
-    live = {course_id: set(db.session.scalars(live_lesson_ids(course_id))) for course_id in sorted(courses)}
-    due = []
-    for target, platform, subject, user_id in targets:
-        finished = done.get(user_id, set())
+    courses = sorted({target.course_id for target, *_ in rows if target.lesson_id is None})
+    live = {course_id: set(db.session.scalars(live_lesson_ids(course_id))) for course_id in courses}
+    owed = []
+    for target, platform, subject, person in rows:
+        finished = done.get(person, set())
         if target.lesson_id is None:
-            score, complete = _share(live[target.course_id], finished)
             if not live[target.course_id] & finished:
-                continue  # nothing done yet: nothing was ever due
+                continue  # nothing done yet: nothing is owed
+            score, complete = _share(live[target.course_id], finished)
         elif target.lesson_id in finished:
-            score, complete = _best_or_done(best.get((user_id, target.lesson_id))), True
+            score, complete = _best_or_done(best.get((person, target.lesson_id))), True
         else:
             continue
-        if target.sent_score is None or abs(target.sent_score - score) > 1e-9:
-            due.append(DueScore(target.id, target.lineitem_url, _endpoint(platform), subject, score, complete))
-    return due
+        due = DueScore(target.id, target.lineitem_url, _endpoint(platform), subject, score, complete)
+        owed.append(_Owed(due, target.sent_score, target.sent_at))
+    return owed
+
+
+def score_payloads(user_id: int, lesson_id: int) -> list[DueScore]:
+    """Each line item to post to for this person and the lesson they just completed, with the score."""
+    return [owed.due for owed in _scores(user_id=user_id, lesson_id=lesson_id)]
+
+
+def scores_not_accepted() -> list[DueScore]:
+    """Every line item whose platform lacks the person's score now: none accepted yet though there
+    is one to send, or an older one (``_scores``'s rule, in its fixed number of queries)."""
+    return [owed.due for owed in _scores() if not owed.accepted]
+
+
+def _mark_owed(scores: list[DueScore]) -> None:
+    """Forget that line items sent to before scores were remembered have their score, now that a
+    new one is on its way: if it is lost, the hourly run sends it."""
+    ids = [due.target_id for due in scores]
+    db.session.execute(
+        update(LtiGradeTarget)
+        .where(LtiGradeTarget.id.in_(ids), LtiGradeTarget.sent_score.is_(None))
+        .values(sent_at=None)
+    )
+    db.session.commit()
 
 
 def _score_body(due: DueScore, timestamp: str) -> dict[str, Any]:
@@ -294,7 +302,7 @@ def post_scores(key: ToolKey, scores: list[DueScore], *, stop_at_first_error: bo
                     json.dumps(_score_body(due, timestamp)).encode(),
                     {"Content-Type": SCORE_MEDIA_TYPE, "Authorization": f"Bearer {tokens[endpoint.platform_id]}"},
                 )
-            except (OSError, ValueError, KeyError) as error:  # URLError and HTTPError are OSErrors
+            except (OSError, HTTPException, ValueError, KeyError) as error:  # URLError, HTTPError: OSErrors
                 if stop_at_first_error:
                     raise
                 where = "its token endpoint" if endpoint.platform_id in unreachable else due.lineitem_url
@@ -310,9 +318,10 @@ def post_scores(key: ToolKey, scores: list[DueScore], *, stop_at_first_error: bo
 def lti_post_scores(user_id: int, lesson_id: int) -> int:
     """Post this person's scores for the lesson and its course to their platforms' line items."""
     payloads = score_payloads(user_id, lesson_id)
-    db.session.rollback()  # only read; end the transaction before talking to other servers
     if not payloads:
+        db.session.rollback()
         return 0
+    _mark_owed(payloads)  # commits: the transaction ends before talking to other servers
     key = configured_tool_key(current_app.config)
     if key is None:
         logger.warning("LTI scores not sent: no LTI_PRIVATE_KEY is configured.")
