@@ -49,6 +49,7 @@ class QueueOutageFilter(logging.Filter):
         self._held_back = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Let ``record`` through as it is, rewritten (an outage's first error, a reminder), or not at all."""
         now = self._clock()
         if is_queue_outage(record):
             error = record.exc_info[1] if record.exc_info else None
@@ -70,8 +71,9 @@ class QueueOutageFilter(logging.Filter):
         if self._since is not None and record.name == "huey" and record.getMessage().startswith("Executing "):
             # A job was read from the queue: Redis answers again. (Other lines prove nothing: the
             # scheduler says it is enqueueing a periodic job just before failing to.)
-            outage, self._since = now - self._since, None
-            logger.info("The job queue's Redis answers again: jobs run (it could not be reached for %d s).", outage)
+            # From the first failed read to the last: the queue may have sat idle for hours after.
+            outage, self._since = self._last_error - self._since, None
+            logger.info("The job queue's Redis answers again: jobs run (failed reads went on for %d s).", outage)
         return True
 
     @staticmethod
