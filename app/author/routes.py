@@ -32,7 +32,7 @@ from app.author.forms import (
 )
 from app.errors import render_error
 from app.extensions import db
-from app.forms import EmptyForm
+from app.forms import EmptyForm, confirmed
 from app.models.types import utcnow
 from app.services import authoring
 from app.services.authoring import DraftData, DraftError, DraftInvalid, NothingToPublish, NotInDraft
@@ -115,14 +115,6 @@ def _one_click(action, success: str, back: str, *, form_class=EmptyForm):
     return redirect(back)
 
 
-def _confirmed() -> bool:
-    """Whether this is the POST of a confirmation page, which alone may throw work away.
-
-    A GET, or a bare POST (a button on a page served before the confirmation step), only asks.
-    """
-    return request.method == "POST" and request.form.get("confirm") == "yes"
-
-
 # --- overview and publishing -------------------------------------------------------------------
 
 
@@ -166,8 +158,8 @@ def draft_discard():
     version = str(draft.version) if draft else ""
     # The confirmation names the draft's version it listed: a draft saved again since (another
     # admin's edit) is listed afresh rather than thrown away unseen.
-    changed = _confirmed() and request.form.get("version", version) != version
-    if _confirmed() and not changed:
+    changed = confirmed() and request.form.get("version", version) != version
+    if confirmed() and not changed:
         return _one_click(
             lambda form: authoring.draft_discard(db.session, course=g.course),
             "The draft was discarded: the course is as learners see it.",
@@ -448,7 +440,7 @@ def lesson_remove(lesson_slug: str):
 
     On publish it is retired if learners have history with it, which is kept.
     """
-    if _confirmed():
+    if confirmed():
         return _one_click(
             lambda form: authoring.lesson_remove(
                 db.session, course=g.course, lesson_slug=lesson_slug, user_id=current_user.id
@@ -552,8 +544,8 @@ def question_remove(lesson_slug: str, position: int):
     fingerprint = authoring.question_fingerprint(question)
     # A question is named by its place: the confirmation says which question it showed, so that
     # one removed meanwhile by another admin does not make this remove the next one instead.
-    changed = _confirmed() and request.form.get("opened_as", fingerprint) != fingerprint
-    if _confirmed() and not changed:
+    changed = confirmed() and request.form.get("opened_as", fingerprint) != fingerprint
+    if confirmed() and not changed:
         return _one_click(
             lambda form: authoring.question_remove(
                 db.session, course=g.course, lesson_slug=lesson_slug, position=position, user_id=current_user.id

@@ -22,6 +22,7 @@ from flask_login import current_user
 from app.counsel import bp
 from app.counsel.forms import DashboardFilterForm, InvitationForm, dashboard_query
 from app.extensions import db, limiter
+from app.forms import confirmed
 from app.jobs.mail import send_email
 from app.models import Course
 from app.parsing import parse_page
@@ -238,7 +239,7 @@ def cancel_invitation(invitation_id: int):
 
     A GET, or a bare POST (the button of a page served before this step), only asks.
     """
-    if request.method == "GET" or request.form.get("confirm") != "yes":
+    if not confirmed():
         invitation = counsellor_invitation(db.session, counsellor=current_user, invitation_id=invitation_id)
         if invitation is None:
             abort(404)  # not yours or not there: the same answer, so ids cannot be probed

@@ -573,7 +573,8 @@ def test_a_lesson_removed_in_the_draft_keeps_its_slug_from_a_new_lesson_before_p
             session, course=course_row, module_slug=SECOND_MODULE.slug, slug=used, title="Reuse", minutes=3, body="New."
         )
     assert refused.value.field_errors["slug"] == [
-        f"“{lesson.title}”, which this draft removes, has the address “{used}”: a new lesson there would take "
-        "over learners' progress and attempts on it. Choose another slug."
+        f"“{lesson.title}”, which this draft removes, keeps the address “{used}” until you publish: a new "
+        "lesson there would become that lesson again, with any progress and attempts learners have on it. "
+        "Choose another slug."
     ]
     assert draft(session, course_row) == before  # nothing was added

@@ -209,8 +209,9 @@ RETIRED_SLUG = (
 # The same harm before publishing: the lesson removed in this draft is still live, and publishing
 # a new lesson under its slug would make it an edit of that lesson, progress, attempts and all.
 REMOVED_IN_DRAFT_SLUG = (
-    "“{title}”, which this draft removes, has the address “{slug}”: a new lesson there would take over "
-    "learners' progress and attempts on it. Choose another slug."
+    "“{title}”, which this draft removes, keeps the address “{slug}” until you publish: a new lesson "
+    "there would become that lesson again, with any progress and attempts learners have on it. "
+    "Choose another slug."
 )
 
 
