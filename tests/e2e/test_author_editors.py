@@ -161,7 +161,7 @@ def test_the_question_editor_asks_for_the_right_answer_as_the_quiz_does(admin, a
 def test_both_editors_work_without_script(browser, live_server, app, course_spec):
     create_user(app, ADMIN_EMAIL, role=Role.ADMIN, name="Ada Admin")
     context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB", java_script_enabled=False)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # as the page fixture's (conftest.py)
     page = context.new_page()
     try:
         log_in(page, ADMIN_EMAIL, PASSWORD)
