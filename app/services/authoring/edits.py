@@ -258,7 +258,9 @@ def course_update(
     when the page was opened (``course_fingerprint``), as ``lesson_update``'s.
     """
     with editing(session, course, user_id) as (draft, data):
-        _unchanged_since_opened(opened_as, course_fingerprint(data), "the course details")
+        _unchanged_since_opened(
+            opened_as, course_fingerprint(data), CHANGED_SINCE_OPENED.format(what="the course details")
+        )
         raw = data["course"]
         raw["title"], raw["summary"], raw["pass_mark"] = _clean(title), _clean(summary), pass_mark
         if review is not KEEP:
@@ -299,7 +301,9 @@ def module_rename(
     """Change a module's title; ``opened_as`` as ``lesson_update``'s (``module_fingerprint``)."""
     with editing(session, course, user_id) as (draft, data):
         index = module_index(data, module_slug)
-        _unchanged_since_opened(opened_as, module_fingerprint(data, module_slug), "this module")
+        _unchanged_since_opened(
+            opened_as, module_fingerprint(data, module_slug), CHANGED_SINCE_OPENED.format(what="this module")
+        )
         draft_modules(data)[index]["title"] = _clean(title)
         draft_save(session, course, draft, data, user_id=user_id, prefix=f"modules[{index + 1}].")
 
@@ -383,8 +387,7 @@ def lesson_update(
     """
     with editing(session, course, user_id) as (draft, data):
         lesson = draft_lesson(data, lesson_slug)
-        if opened_as is not None and lesson_fingerprint(data, lesson_slug) != opened_as:
-            raise DraftInvalid([], other=[LESSON_CHANGED])
+        _unchanged_since_opened(opened_as, lesson_fingerprint(data, lesson_slug), LESSON_CHANGED)
         lesson["front"]["title"], lesson["front"]["minutes"] = _clean(title), minutes
         if sources is not KEEP:
             _set_sources(lesson, sources)
@@ -510,8 +513,7 @@ def question_update(
     """
     with editing(session, course, user_id) as (draft, data):
         existing = draft_question(data, lesson_slug, position)
-        if opened_as is not None and question_fingerprint(existing) != opened_as:
-            raise DraftInvalid([], other=[QUESTION_CHANGED])
+        _unchanged_since_opened(opened_as, question_fingerprint(existing), QUESTION_CHANGED)
         known = {c["id"] for c in existing.get("choices", []) if isinstance(c, dict) and "id" in c}
         _quiz(draft_lesson(data, lesson_slug))[position - 1] = _question_data(question, known, existing.get("id"))
         draft_save(
@@ -531,10 +533,11 @@ CHANGED_SINCE_OPENED = (
 )
 
 
-def _unchanged_since_opened(opened_as: str | None, now: str, what: str) -> None:
-    """Refuse a save whose page was opened on data another admin has changed since (DraftInvalid)."""
+def _unchanged_since_opened(opened_as: str | None, now: str, message: str) -> None:
+    """Refuse a save whose page was opened on data another admin has changed since (DraftInvalid,
+    saying ``message``): ``opened_as`` the fingerprint the page was opened with, ``now`` the data's."""
     if opened_as is not None and opened_as != now:
-        raise DraftInvalid([], other=[CHANGED_SINCE_OPENED.format(what=what)])
+        raise DraftInvalid([], other=[message])
 
 
 QUESTION_CHANGED = (
@@ -631,7 +634,9 @@ def misconception_update(
     with editing(session, course, user_id) as (draft, data):
         if code not in _misconceptions(data):
             raise NotInDraft(f"There is no misconception “{code}” in the draft.")
-        _unchanged_since_opened(opened_as, misconception_fingerprint(data, code), "this misconception")
+        _unchanged_since_opened(
+            opened_as, misconception_fingerprint(data, code), CHANGED_SINCE_OPENED.format(what="this misconception")
+        )
         current = _misconceptions(data)[code]
         old: MisconceptionData | dict[str, object] = current if isinstance(current, dict) else {}
         _misconceptions(data)[code] = _misconception_data(
