@@ -182,18 +182,35 @@ def test_a_refusal_for_good_is_not_tried_again_and_is_recorded_at_once(queue_app
     assert tries == [1, 4]
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
-@pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, backend, stop):
-    name = f"test-jobs-{uuid.uuid4().hex}"
-    env = {
+def worker_env(tmp_path, **changes: str) -> dict[str, str]:
+    """The environment of a `flask jobs worker` started by a test: development, its own database."""
+    return {
         **os.environ,
         "APP_ENV": "development",
         "SECRET_KEY": "a key for this test only " * 2,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-        "JOBS_QUEUE_NAME": name,
         "PYTHONUNBUFFERED": "1",
+        **changes,
     }
+
+
+def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """`flask jobs worker` in a process of its own, its output (stderr too) read as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker", *args],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, backend, stop):
+    name = f"test-jobs-{uuid.uuid4().hex}"
+    env = worker_env(tmp_path, JOBS_QUEUE_NAME=name)
     env.pop("REDIS_URL", None)
     if backend == "redis":
         redis_or_skip()
@@ -202,14 +219,7 @@ def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, back
     else:
         env["JOBS_SQLITE_PATH"] = str(tmp_path / "jobs.sqlite")
         expected = f"Jobs: SQLite queue at {tmp_path / 'jobs.sqlite'}, worker started (2 at once"
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker", "--workers", "2"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_worker(env, "--workers", "2")
     try:
         first_line = worker.stdout.readline()
         assert expected in first_line
@@ -231,22 +241,7 @@ def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, back
 def test_a_worker_whose_redis_is_down_says_so_in_one_line_not_a_traceback_a_second(tmp_path):
     """Huey logs each failed read of the queue with its traceback, about a hundred lines a second;
     the worker's log says it once (app/jobs/outage_log.py) and still stops cleanly."""
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "SECRET_KEY": "a key for this test only " * 2,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
-        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
-        "PYTHONUNBUFFERED": "1",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "jobs", "worker"],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_worker(worker_env(tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0"))  # nothing listens
     deadline = threading.Timer(60, worker.kill)  # readline must not wait for ever on a silent worker
     deadline.start()
     try:
