@@ -31,12 +31,14 @@ from app.services.dashboard import dashboard_export_rows, dashboard_page
 from app.services.sealing import seal, unseal
 from app.services.sharing import (
     INVITATION_LIFETIME,
+    OUTCOMES_KEPT,
     InvitationUnusable,
     counsellor_invitation,
     invitation_cancel,
     invitation_create,
     invitation_is_waiting,
     pending_invitations,
+    recent_invitation_outcomes,
 )
 from app.spreadsheet import neutralise
 from app.urls import external_url
@@ -229,6 +231,8 @@ def _invitations_page(form: InvitationForm, *, created: dict | None) -> str:
         form=form,
         created=created,
         pending=pending_invitations(db.session, counsellor=current_user),
+        outcomes=recent_invitation_outcomes(db.session, counsellor=current_user),
+        outcomes_days=OUTCOMES_KEPT.days,
         lifetime_days=INVITATION_LIFETIME.days,
     )
 

@@ -212,6 +212,6 @@ def join(code: str):
                 "warning",
             )
         else:
-            flash(f"You declined. {name} cannot see your progress.", "info")
+            flash(f"You declined. {name} cannot see your progress, only that this invitation was declined.", "info")
         return redirect(url_for("me.home"))
     return render_template("me/join.html", invitation=invitation, code=code, form=form)

@@ -44,6 +44,9 @@ INVITATION_LIFETIME = timedelta(days=14)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 LABEL_MAX_LENGTH = 80
+# A counsellor's invitations page lists how invitations ended for this long, this many at most.
+OUTCOMES_KEPT = timedelta(days=30)
+OUTCOMES_SHOWN = 50
 
 UNKNOWN_MESSAGE = "We could not find that invitation. Check the code and try again."
 USED_MESSAGE = "This invitation has already been used. Ask your counsellor for a new one."
@@ -392,6 +395,59 @@ def pending_invitations(session: Session, *, counsellor: User) -> list[Invitatio
             .order_by(Invitation.created_at.desc())
         )
     )
+
+
+@dataclass(frozen=True)
+class InvitationOutcome:
+    """How one of a counsellor's invitations ended: accepted, declined, cancelled or expired, and when.
+
+    ``client_id``: the client who accepted it, while they still share their progress with this
+    counsellor (their page can be linked); None otherwise. Who declined is never said: the
+    counsellor learns only that their invitation was answered no.
+    """
+
+    invitation: Invitation
+    outcome: str
+    at: datetime
+    client_id: int | None
+
+
+def recent_invitation_outcomes(
+    session: Session, *, counsellor: User, now: datetime | None = None
+) -> list[InvitationOutcome]:
+    """The counsellor's invitations that ended within ``OUTCOMES_KEPT``, latest first, at most
+    ``OUTCOMES_SHOWN``: so an invitation does not just vanish from their page when it is answered.
+    """
+    now = now or utcnow()
+    since = now - OUTCOMES_KEPT
+    sharing = (
+        select(CounsellorLink.learner_id)
+        .where(
+            CounsellorLink.counsellor_id == Invitation.counsellor_id,
+            CounsellorLink.learner_id == Invitation.used_by_id,
+            CounsellorLink.revoked_at.is_(None),
+        )
+        .correlate(Invitation)
+        .scalar_subquery()
+    )
+    # When it ended: answered, cancelled, or else its expiry (in the past for all that qualify).
+    ended = func.coalesce(Invitation.used_at, Invitation.cancelled_at, Invitation.expires_at)
+    rows = session.execute(
+        select(Invitation, sharing)
+        .where(Invitation.counsellor_id == counsellor.id, ended >= since, ended <= now)
+        .order_by(ended.desc(), Invitation.id.desc())
+        .limit(OUTCOMES_SHOWN)
+    ).all()
+    outcomes = []
+    for invitation, client_id in rows:
+        if invitation.used_at is not None:
+            outcome, at = ("accepted" if invitation.accepted else "declined"), invitation.used_at
+        elif invitation.cancelled_at is not None:
+            outcome, at = "cancelled", invitation.cancelled_at
+        else:
+            outcome, at = "expired", invitation.expires_at
+        outcomes.append(InvitationOutcome(invitation, outcome, at, client_id if outcome == "accepted" else None))
+    return outcomes
 
 
 def counsellor_invitation(session: Session, *, counsellor: User, invitation_id: int) -> Invitation | None:

@@ -1,5 +1,7 @@
 """Invitations a counsellor can manage: a private label, and cancelling one before it is used."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 
@@ -9,12 +11,15 @@ from app.models.types import utcnow
 from app.services.errors import ValidationError
 from app.services.personal_data import personal_data_export
 from app.services.sharing import (
+    OUTCOMES_KEPT,
     InvitationUnusable,
     invitation_by_code,
     invitation_cancel,
     invitation_create,
     invitation_respond,
+    link_revoke,
     pending_invitations,
+    recent_invitation_outcomes,
 )
 from tests.conftest import create_user
 
@@ -149,3 +154,54 @@ def test_the_label_is_in_the_counsellors_export_and_never_in_the_clients(session
     assert [row["cancelled_at"] is not None for row in sorted(mine, key=lambda row: row["label"])] == [False, True]
     clients = personal_data_export(session, user=session.get(User, learner))
     assert "Tuesday group" not in repr(clients)
+
+
+def outcomes(session, counsellor_id: int, now=None) -> list[tuple[str | None, str, int | None]]:
+    found = recent_invitation_outcomes(session, counsellor=session.get(User, counsellor_id), now=now)
+    return [(ended.invitation.label, ended.outcome, ended.client_id) for ended in found]
+
+
+def test_invitations_that_ended_are_listed_with_how_latest_first(
+    session, counsellor, other_counsellor, learner, other_learner
+):
+    waiting, _ = invite(session, counsellor, "Waiting")
+    accepted, accepted_code = invite(session, counsellor, "Accepted")
+    respond(session, accepted_code, learner)
+    declined, declined_code = invite(session, counsellor, "Declined")
+    respond(session, declined_code, other_learner, accept=False)
+    cancelled, _ = invite(session, counsellor, "Cancelled")
+    cancel(session, counsellor, cancelled.id)
+    expired, _ = invite(session, counsellor, "Expired")
+    # Each ended a day apart, oldest first, so the order is how they ended, not how they were made.
+    now = utcnow()
+    for days_ago, (invitation, column) in zip(
+        range(5, 1, -1),
+        [(expired, "expires_at"), (accepted, "used_at"), (declined, "used_at"), (cancelled, "cancelled_at")],
+        strict=True,
+    ):
+        setattr(invitation, column, now - timedelta(days=days_ago))
+    invite(session, other_counsellor, "Not theirs")[0].expires_at = now - timedelta(days=1)
+    session.commit()
+    assert outcomes(session, counsellor, now) == [
+        ("Cancelled", "cancelled", None),
+        ("Declined", "declined", None),  # never who declined
+        ("Accepted", "accepted", learner),
+        ("Expired", "expired", None),
+    ]
+
+
+def test_an_accepted_invitation_links_its_client_only_while_they_share(session, counsellor, learner):
+    invitation, code = invite(session, counsellor, "Sam")
+    link = respond(session, code, learner)
+    assert outcomes(session, counsellor) == [("Sam", "accepted", learner)]
+    link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+    assert outcomes(session, counsellor) == [("Sam", "accepted", None)]
+
+
+def test_outcomes_older_than_the_window_are_left_off(session, counsellor):
+    old, _ = invite(session, counsellor, "Old")
+    old.expires_at = utcnow() - OUTCOMES_KEPT - timedelta(minutes=1)
+    recent, _ = invite(session, counsellor, "Recent")
+    recent.expires_at = utcnow() - OUTCOMES_KEPT + timedelta(minutes=1)
+    session.commit()
+    assert outcomes(session, counsellor) == [("Recent", "expired", None)]

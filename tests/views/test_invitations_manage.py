@@ -248,3 +248,37 @@ def test_copy_buttons_come_from_a_served_script_and_the_page_works_without_it(cl
     assert "navigator.clipboard" in script.get_data(as_text=True)
     # The list page has nothing to copy, so no script.
     assert "<script" not in client.get("/counsel/invitations").get_data(as_text=True)
+
+
+def test_answered_invitations_stay_on_the_page_saying_how_without_naming_who_declined(
+    client, app, course, counsellor, learner, other_learner
+):
+    login(client, "casey@example.org")
+    accepted_code, _ = invite(client, "Sam")
+    declined_code, _ = invite(client, "Robin")
+    for code, who, decision in [
+        (accepted_code, "learner@example.org", "accept"),
+        (declined_code, "fred@example.org", "decline"),
+    ]:
+        log_in_as(client, who)
+        client.post(f"/join/{code}", data={"csrf_token": csrf_token(client, f"/join/{code}"), "decision": decision})
+    # The one who declined is told what the counsellor will see.
+    assert "only that this invitation was declined" in client.get("/me/").get_data(as_text=True)
+    log_in_as(client, "casey@example.org")
+    page = client.get("/counsel/invitations").get_data(as_text=True)
+    waiting, ended = page.split('id="pending"')[1].split('id="ended"')
+    assert "Sam" not in waiting and "Robin" not in waiting
+    items = ended.split("<li")[1:]
+    sam, robin = (next(item for item in items if name in item) for name in ("Sam", "Robin"))
+    assert "Accepted" in sam and f'href="/counsel/clients/{learner}"' in sam
+    assert "Declined" in robin and "href" not in robin
+    assert "Fred" not in page and "fred@example.org" not in page
+    assert client.get(f"/counsel/clients/{learner}").status_code == 200  # the link leads somewhere
+
+
+def test_the_consent_page_says_what_declining_tells_the_counsellor(client, app, course, counsellor, learner):
+    login(client, "casey@example.org")
+    code, _ = invite(client)
+    log_in_as(client, "learner@example.org")
+    page = client.get(f"/join/{code}").get_data(as_text=True)
+    assert "If you say no, Casey Counsellor sees only that this invitation was declined" in page
