@@ -12,8 +12,15 @@ from wtforms.validators import DataRequired, Length
 
 from app.author import bp
 from app.extensions import db
+from app.forms import confirmed
 from app.services.errors import ValidationError
-from app.services.lti import PlatformDetails, lti_platform_delete, lti_platform_register, lti_platforms
+from app.services.lti import (
+    PlatformDetails,
+    lti_platform_delete,
+    lti_platform_register,
+    lti_platform_usage,
+    lti_platforms,
+)
 
 NEEDED = "This is needed."
 
@@ -64,10 +71,20 @@ def lti_platforms_page():
     return render_template("author/lti.html", form=form, platforms=lti_platforms(db.session), tool=tool), status
 
 
-@bp.post("/lti/<id:platform_id>/delete")
+@bp.route("/lti/<id:platform_id>/delete", methods=["GET", "POST"])
 def lti_platform_remove(platform_id: int):
-    """Remove a platform: its launches stop; the accounts it made stay, unlinked from it."""
-    if not lti_platform_delete(db.session, platform_id=platform_id):
+    """Ask first, saying what removing the platform cuts; once confirmed, remove it.
+
+    Its launches stop; the accounts it made stay, unlinked from it, so if it is registered again
+    its people's next launches make new accounts. A GET, or a bare POST (the button of a page
+    served before this step), only asks.
+    """
+    if confirmed():
+        if not lti_platform_delete(db.session, platform_id=platform_id):
+            abort(404)
+        flash("The platform is removed: its launches are refused from now on.", "success")
+        return redirect(url_for("author.lti_platforms_page"))
+    usage = lti_platform_usage(db.session, platform_id=platform_id)
+    if usage is None:
         abort(404)
-    flash("The platform is removed: its launches are refused from now on.", "success")
-    return redirect(url_for("author.lti_platforms_page"))
+    return render_template("author/lti_remove.html", usage=usage)

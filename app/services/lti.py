@@ -33,7 +33,7 @@ from urllib.parse import urlencode, urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
@@ -158,6 +158,29 @@ def lti_platform_register(session: Session, *, details: PlatformDetails) -> LtiP
         session.rollback()
         raise ValidationError("client_id", "This issuer and client id are registered already.") from None
     return platform
+
+
+@dataclass(frozen=True)
+class PlatformUsage:
+    """What removing a platform would cut: the people it launched and the grades it takes."""
+
+    platform: LtiPlatform
+    people: int  # accounts linked to the platform's users; they stay, unlinked
+    line_items: int  # grade columns the course's scores are sent to; no score goes there again
+
+
+def lti_platform_usage(session: Session, *, platform_id: int) -> PlatformUsage | None:
+    """The platform and how many people and line items hang on it (one query), or None if unknown."""
+    people = select(func.count()).where(LtiIdentity.platform_id == LtiPlatform.id).scalar_subquery()
+    line_items = (
+        select(func.count())
+        .select_from(LtiGradeTarget)
+        .join(LtiIdentity, LtiGradeTarget.identity_id == LtiIdentity.id)
+        .where(LtiIdentity.platform_id == LtiPlatform.id)
+        .scalar_subquery()
+    )
+    row = session.execute(select(LtiPlatform, people, line_items).where(LtiPlatform.id == platform_id)).first()
+    return PlatformUsage(*row) if row else None
 
 
 def lti_platform_delete(session: Session, *, platform_id: int) -> bool:

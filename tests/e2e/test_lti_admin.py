@@ -1,5 +1,5 @@
 """An admin registers an LMS platform at /author/lti in a real browser: the tool's addresses to give
-the LMS, an error beside a bad field, the platform listed, then removed.
+the LMS, an error beside a bad field, the platform listed, then removed after a page that asks.
 
 axe-core checks the page empty, with the error and with a platform, at 1280 px and 375 px.
 """
@@ -50,6 +50,14 @@ def test_register_and_remove_a_platform(page, app, axe_source):
     expect(row).to_contain_text("1, 2")
     audit(page, "lti-admin-listed")
 
-    row.get_by_role("button", name=re.compile("Remove")).click()
+    # Remove asks first, on a page saying what stops; "Keep it" goes back with nothing removed.
+    row.get_by_role("link", name=re.compile("Remove")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove the platform “Clinic Moodle”?")
+    expect(page.get_by_text("Nobody has launched the course from it yet.")).to_be_visible()
+    audit(page, "lti-admin-remove")
+    page.get_by_role("link", name="Keep it").click()
+    row = page.locator(".lti-platform", has_text="Clinic Moodle")
+    row.get_by_role("link", name=re.compile("Remove")).click()
+    page.get_by_role("button", name="Remove the platform").click()
     expect(page.get_by_text("No platform is registered yet")).to_be_visible()
     audit.check()

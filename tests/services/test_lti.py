@@ -15,7 +15,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from app.models import LtiGradeTarget, LtiIdentity, LtiLaunchState, User
+from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, User
 from app.services import lti
 from app.services.errors import ValidationError
 from app.services.lti import (
@@ -28,9 +28,11 @@ from app.services.lti import (
     lti_launch,
     lti_login_start,
     lti_platform_register,
+    lti_platform_usage,
 )
 from app.services.personal_data import account_delete, personal_data_export
 from tests.conftest import lesson_slugs
+from tests.lti_factories import down_platform, linked_person
 from tests.lti_platform import rsa_pair
 
 ISSUER = "https://lms.example.org"
@@ -198,3 +200,18 @@ def test_the_data_download_shows_the_lms_link_and_erasure_removes_it(session, pl
     account_delete(session, user=user, password=None)
     assert session.scalar(select(LtiIdentity)) is None
     assert session.scalar(select(LtiGradeTarget)) is None
+
+
+def test_a_platforms_usage_counts_its_people_and_their_line_items_and_no_one_elses(app, session, course):
+    course_id = session.scalar(select(Course.id))
+    lesson_ids = list(session.scalars(select(Lesson.id).order_by(Lesson.id)))
+    mine, other = down_platform("Mine"), down_platform("Other")
+    linked_person(mine, course_id)
+    linked_person(mine, course_id, lesson_id=lesson_ids[0])
+    linked_person(other, course_id)
+    unused = down_platform("Unused")
+    usage = lti_platform_usage(session, platform_id=mine.id)
+    assert (usage.platform.name, usage.people, usage.line_items) == ("Mine", 2, 2)
+    empty = lti_platform_usage(session, platform_id=unused.id)
+    assert (empty.people, empty.line_items) == (0, 0)
+    assert lti_platform_usage(session, platform_id=unused.id + 100) is None

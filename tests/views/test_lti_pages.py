@@ -104,11 +104,23 @@ def test_removing_a_platform_keeps_the_accounts_it_made(app, admin_client):
         db.session.add(LtiIdentity(platform_id=platform_id, subject="s", user_id=user.id))
         db.session.commit()
         db.session.remove()
+    url = f"/author/lti/{platform_id}/delete"
     token = csrf_token(admin_client, "/author/lti")
-    assert admin_client.post(f"/author/lti/{platform_id}/delete", data={"csrf_token": token}).status_code == 302
+    # The list's Remove is a link to a page that says what stops, and asks.
+    assert f'href="{url}"' in admin_client.get("/author/lti").get_data(as_text=True)
+    page = admin_client.get(url).get_data(as_text=True)
+    assert "Remove the platform “LMS 0”?" in page
+    assert "The 1 person it launched keeps their" in page and "makes a new, empty account" in page
+    # A bare POST (a button from a page served before the question) asks too, and removes nothing.
+    assert admin_client.post(url, data={"csrf_token": token}).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(LtiIdentity.id)) is not None
+    assert admin_client.post(url, data={"csrf_token": token, "confirm": "yes"}).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(LtiIdentity.id)) is None
         assert db.session.scalar(select(User.id).where(User.display_name == "From the LMS")) is not None
+    # Removed already (another admin, another tab): nothing to remove.
+    assert admin_client.post(url, data={"csrf_token": token, "confirm": "yes"}).status_code == 404
 
 
 def test_the_key_set_publishes_the_public_half_only(app, client):
