@@ -14,7 +14,7 @@ import pytest
 import textstat
 
 from app.question_kinds import QUESTION_KINDS
-from app.services.course_files import LessonSpec, QuestionSpec
+from app.services.course_files import ChoiceSpec, LessonSpec, QuestionSpec
 from app.services.course_quality import course_warnings
 from app.services.markdown import plain_text
 from tests.conftest import real_course_spec
@@ -34,7 +34,8 @@ TREATMENT = COURSE.lessons["treatment-and-support-in-the-uk"]
 HELP_HEADING = "Where to get help"
 QUESTIONS_PER_LESSON = 5
 # Scenario questions name a person from this list at the very start of the prompt.
-SCENARIO_NAMES = ("Sam", "Alex", "Jo", "Priya", "Dev", "Chris", "Mo", "Kim", "Lee", "Ruth")
+# Each name tells one story across the course, so a new story takes a new name.
+SCENARIO_NAMES = ("Sam", "Alex", "Jo", "Priya", "Dev", "Chris", "Mo", "Kim", "Lee", "Ruth", "Ana", "Ben", "Nia", "Tom")
 SCENARIO = re.compile(rf"^(?:{'|'.join(SCENARIO_NAMES)})\b")
 EVERYDAY_OPIOIDS = [
     "co-codamol",
@@ -63,7 +64,18 @@ DEADLY_BELIEFS = [
     "everyday-painkillers-not-opioids",
     "can-start-any-time",
     "checks-are-optional",
+    "block-ends-when-you-stop",
+    "changes-medicine-alone",
 ]
+# Feedback on a wrong choice that says this warns of harm, so the choice must show the red warning.
+WARNS_OF_HARM = re.compile(r"\b(never|not safe|unsafe|dangerous|(could|can) kill)\b", re.I)
+# Words a learner may not know: where the course first uses one, it explains it nearby.
+JARGON = {
+    "product information": r"official leaflet for doctors",
+    "shared care plan": r"agreement between the specialist and your GP",
+    "Cochrane review": r"Cochrane is .{0,40}group",
+    "high-risk levels": r"more than about 7\.5 units .{0,40}men",
+}
 
 
 def sections(lesson: LessonSpec) -> list[tuple[str, str]]:
@@ -91,6 +103,23 @@ def all_learner_text() -> list[tuple[str, str]]:
     texts += [(f"{lesson.slug} quiz", quiz_text(lesson)) for lesson in LESSONS]
     texts += [(f"misconception {code}", item.learner) for code, item in COURSE.misconceptions.items()]
     return texts
+
+
+def reading_order() -> list[tuple[str, str]]:
+    """What a learner reads, in order: each lesson's body, then its quiz."""
+    return [text for lesson in LESSONS for text in [(lesson.slug, lesson.body), (lesson.slug, quiz_text(lesson))]]
+
+
+def question_text(question: QuestionSpec) -> str:
+    """One question as a learner reads it: prompt, choices, feedback and explanation, each ending a sentence."""
+    parts = [question.prompt, *(part for c in question.choices for part in (c.text, c.feedback)), question.explanation]
+    return " ".join(plain_text(part) for part in parts)
+
+
+def shows_warning(choice: ChoiceSpec) -> bool:
+    """Whether the app shows the red warning for this choice (as app/services/quizzes.py decides)."""
+    misconception = COURSE.misconceptions.get(choice.misconception) if choice.misconception else None
+    return choice.safety_critical or bool(misconception and misconception.safety_critical)
 
 
 def correct_index(question: QuestionSpec) -> int:
@@ -202,6 +231,43 @@ def test_lesson_body_reads_easily(lesson):
 @per_lesson
 def test_lesson_body_is_at_grade_eight_or_below(lesson):
     assert textstat.flesch_kincaid_grade(plain_text(lesson.body)) <= 8
+
+
+# The same targets for every other text a learner reads. A quiz question is measured whole
+# (prompt, choices, feedback, explanation), as a body is, since a single choice is too short to score.
+@pytest.mark.parametrize(
+    "question", QUESTIONS, ids=[f"{lesson.slug}-q{n}" for lesson in LESSONS for n in range(1, len(lesson.quiz) + 1)]
+)
+def test_quiz_question_reads_easily(question):
+    text = question_text(question)
+
+    assert textstat.flesch_reading_ease(text) >= 60, question.prompt
+    assert textstat.flesch_kincaid_grade(text) <= 8, question.prompt
+
+
+@pytest.mark.parametrize("code", COURSE.misconceptions)
+def test_misconception_text_for_learners_reads_easily(code):
+    text = plain_text(COURSE.misconceptions[code].learner)
+
+    assert textstat.flesch_reading_ease(text) >= 60
+    assert textstat.flesch_kincaid_grade(text) <= 8
+
+
+def test_course_summary_reads_easily():
+    text = plain_text(COURSE.summary)
+
+    assert textstat.flesch_reading_ease(text) >= 60
+    assert textstat.flesch_kincaid_grade(text) <= 8
+
+
+@pytest.mark.parametrize("term", JARGON)
+def test_jargon_is_explained_where_the_course_first_uses_it(term):
+    where, text = next(
+        (where, " ".join(text.split())) for where, text in reading_order() if term.lower() in text.lower()
+    )
+    at = text.lower().index(term.lower())
+
+    assert re.search(JARGON[term], text[max(0, at - 200) : at + 250]), f"{where}: {term!r} is not explained"
 
 
 # --- Safety content, where it belongs -------------------------------------------------------
@@ -366,6 +432,17 @@ def test_safety_critical_choices_are_wrong_and_warn_plainly():
     for choice in flagged:
         assert not choice.correct, choice.text
         assert not re.match(r"(not quite|no\b|nope|wrong)", choice.feedback, re.I), choice.feedback
+
+
+def test_wrong_choice_whose_feedback_warns_of_harm_shows_the_warning():
+    unmarked = [
+        choice.text
+        for question in QUESTIONS
+        for choice in question.choices
+        if not choice.correct and WARNS_OF_HARM.search(choice.feedback) and not shows_warning(choice)
+    ]
+
+    assert not unmarked, unmarked
 
 
 def test_not_quite_is_used_rarely():
