@@ -45,7 +45,19 @@ from app.services.progress import course_by_slug
 
 @bp.errorhandler(NotInDraft)
 def not_in_draft(error: NotInDraft):
-    """An unknown module, lesson, question position or misconception is a plain 404."""
+    """An unknown module, lesson, question position or misconception is a 404.
+
+    Confirming a removal of something no longer there (another admin, or another tab, removed
+    it first) says so, rather than the bare "page not found".
+    """
+    if confirmed():
+        return render_error(
+            404,
+            "Nothing was removed: it is no longer in the draft. Perhaps another admin, or you in another tab, "
+            "removed it first.",
+            title="Already removed",
+            back=url_for("author.index"),
+        )
     return render_error(404)
 
 

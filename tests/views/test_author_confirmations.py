@@ -218,3 +218,15 @@ def test_a_question_moved_into_its_place_since_is_shown_not_removed(admin, app):
 @pytest.mark.parametrize("url", [f"{BASE}/lessons/nope/remove", f"{BASE}/lessons/{FIRST}/questions/99/remove"])
 def test_the_confirmation_of_something_not_in_the_draft_is_404(admin, url):
     assert admin.get(url).status_code == 404
+
+
+def test_confirming_a_removal_someone_else_made_first_says_nothing_was_removed(admin, app):
+    page = admin.get(REMOVE_LESSON).get_data(as_text=True)
+    assert confirm(admin, REMOVE_LESSON).status_code == 302  # another tab removes it first
+    again = admin.post(REMOVE_LESSON, data=hidden(page))  # this tab's button, pressed after
+    assert again.status_code == 404
+    body = again.get_data(as_text=True)
+    assert "Already removed" in body and "Nothing was removed: it is no longer in the draft" in body
+    assert 'href="/author/"' in body
+    # Opening a page for something that is not there is still the plain 404.
+    assert "Already removed" not in admin.get(REMOVE_LESSON).get_data(as_text=True)
