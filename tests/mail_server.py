@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import socket
 import time
+import zlib
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
@@ -43,3 +47,18 @@ def body_of(message) -> str:
     if message.is_multipart():
         return message.get_payload(0).get_payload(decode=True).decode()
     return message.get_payload(decode=True).decode()
+
+
+def readable_forms(token: str) -> list[bytes]:
+    """What anyone who sees the link can make of it without a key: each part base64-decoded,
+    and inflated where it was compressed (as a signed-only token would be)."""
+    forms = [token.encode()]
+    for part in token.lstrip(".").split("."):
+        try:
+            decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        forms.append(decoded)
+        with contextlib.suppress(zlib.error):
+            forms.append(zlib.decompress(decoded))
+    return forms

@@ -1,9 +1,16 @@
 """Password reset by e-mail, through a real SMTP server on loopback (aiosmtpd)."""
 
 import re
+import time
 
+from itsdangerous import URLSafeTimedSerializer
+
+from app.extensions import db
+from app.models import User
+from app.models.types import as_utc
+from app.services.accounts import RESET_SALT
 from tests.conftest import PASSWORD, csrf_token, login
-from tests.mail_server import body_of
+from tests.mail_server import body_of, readable_forms
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -19,6 +26,19 @@ def request_reset(client, email="learner@example.org"):
 
 def link_from(message) -> str:
     return re.search(r"http://localhost(/auth/reset/\S+)", body_of(message)).group(1)
+
+
+def invalid_page_text(response) -> str:
+    """What the page for a link that no longer works says, its words on one line."""
+    assert response.status_code == 400
+    section = re.search(r'<section class="panel narrow">(.*?)</section>', response.get_data(as_text=True), re.S)
+    return " ".join(section.group(1).split())
+
+
+USED_OR_NOT = (
+    "If you have already used this one, your password is the one you chose then: log in with it. "
+    "If not, this link has changed nothing: ask for a new one."
+)
 
 
 def choose(client, path, password=NEW_PASSWORD):
@@ -48,6 +68,45 @@ def test_the_link_from_the_email_sets_a_new_password_once(client, app, inbox, le
     assert login(client, password=NEW_PASSWORD).status_code == 302
 
 
+def test_a_used_link_does_not_say_that_nothing_was_changed(client, app, inbox, learner):
+    """Whoever reopens the e-mail after choosing a password must not think it did not take; the
+    page cannot tell them from someone with an expired link, so it says what is true of both."""
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    assert choose(client, path).status_code == 302
+    said = invalid_page_text(app.test_client().get(path))
+    assert "This link no longer works" in said and USED_OR_NOT in said
+    assert "Nothing has been changed" not in said
+    assert 'href="/auth/login"' in said and 'href="/auth/reset"' in said
+
+
+def test_the_link_does_not_give_away_the_account(client, app, inbox, learner):
+    """Links end up in access logs and browser history: the account's id and when it was made
+    are sealed in the token (encrypted), not just signed, so only the server can read them."""
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    token = path.rsplit("/", 1)[1].split("?")[0]
+    with app.app_context():
+        made = db.session.get(User, learner).created_at
+    for form in readable_forms(token):
+        for field in (b'"user"', b'"since"', b'"version"', f"{made:%Y-%m-%d}".encode(), f"{made:%H:%M:%S}".encode()):
+            assert field not in form
+    assert client.get(path).status_code == 200  # the server can
+
+
+def test_a_link_works_within_the_hour_and_not_after(client, app, inbox, learner, monkeypatch):
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    sent = time.time()
+    monkeypatch.setattr("time.time", lambda: sent + 59 * 60)
+    assert client.get(path).status_code == 200
+    monkeypatch.setattr("time.time", lambda: sent + 61 * 60)
+    said = invalid_page_text(client.get(path))
+    assert "This link no longer works" in said and USED_OR_NOT in said
+    monkeypatch.undo()
+    assert choose(client, path).status_code == 302  # it was the clock: the link had not been spent
+
+
 def test_an_expired_link_does_not_work(client, app, inbox, learner):
     request_reset(client)
     path = link_from(wait_for(inbox)[0])
@@ -58,6 +117,28 @@ def test_an_expired_link_does_not_work(client, app, inbox, learner):
 
 def test_a_forged_token_does_not_work(client, learner):
     assert client.get("/auth/reset/not-a-real-token").status_code == 400
+
+
+def test_an_altered_link_shows_the_page_for_links_that_do_not_work(client, app, inbox, learner):
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    head, token = path.rsplit("/", 1)
+    middle = len(token) // 2
+    altered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
+    for wrong in (altered, token[:-4], f"{token}\u00e9", "x" * 400):
+        assert "This link no longer works" in invalid_page_text(client.get(f"{head}/{wrong}"))
+    assert client.get(path).status_code == 200  # the real one still works
+
+
+def test_a_signed_link_mailed_before_links_were_sealed_is_refused_as_expired(client, app, learner):
+    """Such a link lasted an hour: whoever holds one gets the ordinary page, and asks again."""
+    with app.app_context():
+        user = db.session.get(User, learner)
+        payload = {"user": user.id, "since": as_utc(user.created_at).isoformat(), "version": user.session_version}
+        db.session.remove()
+    signed = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt=RESET_SALT).dumps(payload)
+    said = invalid_page_text(client.get(f"/auth/reset/{signed}"))
+    assert "This link no longer works" in said and USED_OR_NOT in said
 
 
 def test_a_new_password_ends_every_other_session_and_remember_cookie(app, inbox, learner):

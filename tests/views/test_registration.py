@@ -4,18 +4,14 @@ Mail goes through a real SMTP server on loopback (the ``inbox`` fixture), sent b
 (app/jobs/mail.py), which tests run inline when it is enqueued.
 """
 
-import base64
-import binascii
-import contextlib
 import re
-import zlib
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User
 from tests.conftest import PASSWORD, csrf_token, login
-from tests.mail_server import body_of
+from tests.mail_server import body_of, readable_forms
 
 
 def register(client, email="new@example.org", name="New Person", next_url=None):
@@ -57,21 +53,6 @@ def test_registering_mails_a_link_that_makes_the_account_and_logs_in(client, app
         assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
     page = client.get("/").get_data(as_text=True)
     assert "Welcome, New Person" in page and "Log out" in page
-
-
-def readable_forms(token: str) -> list[bytes]:
-    """What anyone who sees the link can make of it without a key: each part base64-decoded,
-    and inflated where it was compressed (as a signed-only token would be)."""
-    forms = [token.encode()]
-    for part in token.lstrip(".").split("."):
-        try:
-            decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        except (binascii.Error, ValueError):
-            continue
-        forms.append(decoded)
-        with contextlib.suppress(zlib.error):
-            forms.append(zlib.decompress(decoded))
-    return forms
 
 
 def test_the_link_does_not_give_away_the_address_or_name(client, app, inbox):
