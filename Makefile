@@ -47,7 +47,7 @@ lock: $(VENV)/.installed-dev
 # Its first line says which.
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) courses import courses/naltrexone
+	$(FLASK) courses import --keep-published courses/naltrexone
 	@if [ "$${APP_ENV:-development}" = "development" ]; then $(FLASK) demo; fi
 	@trap 'kill -INT $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(FLASK) jobs worker & worker=$$!; \

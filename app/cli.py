@@ -18,7 +18,7 @@ from app.models import Course, Role
 from app.models.types import as_utc, utcnow
 from app.services.accounts import user_create
 from app.services.analytics import snapshot_refresh
-from app.services.authoring import DraftInTheWay, import_from_files
+from app.services.authoring import DraftInTheWay, PublishedInTheWay, import_from_files
 from app.services.course_export import course_export_files, course_files_zip
 from app.services.course_files import load_course, load_course_zip
 from app.services.course_quality import course_warnings
@@ -69,13 +69,37 @@ def courses_validate(path: Path) -> None:
 @click.option(
     "--discard-draft", is_flag=True, help="Throw away the course's unpublished draft, which would undo the import."
 )
-def courses_import(path: Path, discard_draft: bool) -> None:
-    """Import a course folder or an exported .zip: create what is new, update what changed, keep all progress."""
+@click.option(
+    "--overwrite-published",
+    is_flag=True,
+    help="Replace what an admin published since the last import with the files (it stays in the history).",
+)
+@click.option(
+    "--keep-published",
+    is_flag=True,
+    help="If an admin published since the last import, leave the course as they published it and say so (make run).",
+)
+def courses_import(path: Path, discard_draft: bool, overwrite_published: bool, keep_published: bool) -> None:
+    """Import a course folder or an exported .zip: create what is new, update what changed, keep all progress.
+
+    A course an admin published (at /author/) since the files were last imported is not replaced
+    unless --overwrite-published says so: the files would undo their changes without a word.
+    """
+    if overwrite_published and keep_published:
+        raise click.UsageError("Give --overwrite-published or --keep-published, not both.")
     try:
         spec = load_course_zip(path.read_bytes()) if path.suffix == ".zip" and path.is_file() else load_course(path)
-        report = import_from_files(db.session, spec, discard_draft=discard_draft)
+        report = import_from_files(
+            db.session, spec, discard_draft=discard_draft, overwrite_published=overwrite_published
+        )
     except CourseInvalid as error:
         _echo_problems(error, path)
+        raise SystemExit(1) from None
+    except PublishedInTheWay as error:
+        if keep_published:
+            click.echo(f"{spec.slug}: not imported, kept as an admin published it (the files differ from it).")
+            return
+        click.secho(str(error), fg="red", err=True)
         raise SystemExit(1) from None
     except DraftInTheWay as error:
         click.secho(str(error), fg="red", err=True)

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from app.extensions import db
-from app.models import Course, CoursePublication, Lesson, LessonProgress, User
-from tests.conftest import COURSE_SLUG, FACTORY_COURSE_DIR, PASSWORD, factory_course_spec, login
+from app.models import Course, CoursePublication, Lesson, LessonProgress, Module, Role, User
+from tests.conftest import COURSE_SLUG, FACTORY_COURSE_DIR, PASSWORD, create_user, factory_course_spec, login
 from tests.factories import COURSE, default_lessons, write_course
 
 
@@ -152,6 +152,52 @@ def test_import_over_an_unpublished_draft_is_refused_unless_the_draft_is_discard
     with app.app_context():
         assert db.session.scalar(select(Lesson.minutes).where(Lesson.slug == "one")) == 11
         assert authoring.draft_get(db.session, db.session.scalar(select(Course))) is None
+
+
+def test_import_over_what_an_admin_published_is_refused_unless_told_to_keep_or_overwrite(app, runner, tmp_path):
+    """An upgrade's `flask courses import` silently undid a fix an admin had published at /author/."""
+    from app.services import authoring
+
+    files = write_course(tmp_path / "v1")
+    first_module = COURSE["modules"][0]
+    assert runner.invoke(args=["courses", "import", str(files)]).exit_code == 0
+    admin = create_user(app, "dana@example.org", role=Role.ADMIN, name="Dana Admin")
+    with app.app_context():
+        course = db.session.scalar(select(Course))
+        authoring.module_rename(db.session, course=course, module_slug=first_module["slug"], title="Fixed")
+        authoring.publish(db.session, course=course, user_id=admin)
+        db.session.commit()
+        db.session.remove()
+
+    def module_title() -> str:
+        with app.app_context():
+            return db.session.scalar(select(Module.title).where(Module.slug == first_module["slug"]))
+
+    refused = runner.invoke(args=["courses", "import", str(files)])
+    assert_failed_cleanly(refused)
+    assert "was last published by Dana Admin on" in refused.stderr
+    assert "flask courses export tiny PATH" in refused.stderr and "--overwrite-published" in refused.stderr
+    assert module_title() == "Fixed"
+
+    kept = runner.invoke(args=["courses", "import", "--keep-published", str(files)])  # as `make run` does
+    assert kept.exit_code == 0 and "not imported, kept as an admin published it" in kept.output
+    assert module_title() == "Fixed"
+
+    # The published course written back out to the files imports cleanly: nothing to undo.
+    exported = tmp_path / "exported"
+    assert runner.invoke(args=["courses", "export", "tiny", str(exported)]).exit_code == 0
+    assert runner.invoke(args=["courses", "import", str(exported)]).exit_code == 0
+    assert module_title() == "Fixed"
+
+    with app.app_context():
+        course = db.session.scalar(select(Course))
+        authoring.module_rename(db.session, course=course, module_slug=first_module["slug"], title="Fixed again")
+        authoring.publish(db.session, course=course, user_id=admin)
+        db.session.commit()
+        db.session.remove()
+    overwritten = runner.invoke(args=["courses", "import", "--overwrite-published", str(files)])
+    assert overwritten.exit_code == 0, overwritten.output
+    assert module_title() == first_module["title"]
 
 
 def test_users_create_admin_who_can_log_in(app, runner, client):

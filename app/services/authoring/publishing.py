@@ -23,7 +23,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
-from app.models import Course, CourseDraft, CoursePublication
+from app.models import Course, CourseDraft, CoursePublication, User
 from app.services.authoring.draft import (
     DraftData,
     DraftError,
@@ -267,12 +267,40 @@ IMPORT_DRAFT_IN_THE_WAY = (
 )
 
 
-def import_from_files(session: Session, spec: CourseSpec, *, discard_draft: bool = False) -> ImportReport:
+class PublishedInTheWay(DraftError):
+    """An admin published the course (from a draft, or by restoring a version) after its files were
+    last imported, and importing the files would replace what they published without a word."""
+
+
+IMPORT_PUBLISHED_IN_THE_WAY = (
+    "The course “{slug}” was last published by {who} on {when}, after its files were last imported, and "
+    "these files differ from it: importing them would undo those changes for learners. Write the published "
+    "course out first (flask courses export {slug} PATH), bring its changes into the files, then import; or "
+    "import with --overwrite-published to replace it with the files as they are."
+)
+
+
+def _published_since_import(session: Session, course: Course) -> CoursePublication | None:
+    """The course's latest publication, when an admin made it rather than an import of the files."""
+    latest = session.scalar(
+        select(CoursePublication)
+        .where(CoursePublication.course_id == course.id)
+        .order_by(CoursePublication.id.desc())
+        .limit(1)
+    )
+    return latest if latest is not None and not latest.from_files else None
+
+
+def import_from_files(
+    session: Session, spec: CourseSpec, *, discard_draft: bool = False, overwrite_published: bool = False
+) -> ImportReport:
     """Import a course from its files (``flask courses import``) and record it in the course's
     publication history, as publishing a draft does; commits, or rolls back on any error.
 
     A draft in the way (unpublished edits) stops an import that changes the course
     (DraftInTheWay), unless ``discard_draft``: then it is thrown away in the same transaction.
+    So does a publication an admin made since the files were last imported (PublishedInTheWay),
+    unless ``overwrite_published``: the files would otherwise silently undo what they published.
 
     Recorded when the import changed the course, and also when the history has no version an
     admin could restore (a new course, or one imported before imports were recorded): so the
@@ -286,6 +314,11 @@ def import_from_files(session: Session, spec: CourseSpec, *, discard_draft: bool
             if not discard_draft:  # an import that changes nothing leaves the draft as true as it was
                 raise DraftInTheWay(IMPORT_DRAFT_IN_THE_WAY.format(slug=spec.slug))
             session.execute(delete(CourseDraft).where(CourseDraft.course_id == course.id))
+        if report.changed and not overwrite_published and (published := _published_since_import(session, course)):
+            publisher = session.get(User, published.published_by_id) if published.published_by_id else None
+            who = publisher.display_name if publisher else "an admin"
+            when = published.published_at.date().isoformat()
+            raise PublishedInTheWay(IMPORT_PUBLISHED_IN_THE_WAY.format(slug=spec.slug, who=who, when=when))
         restorable = session.scalar(
             select(CoursePublication.id)
             .where(CoursePublication.course_id == course.id, CoursePublication.data.is_not(None))
