@@ -27,7 +27,7 @@ from app.timefmt import current_zone, format_date
 _ITEM = (
     '<li class="attempt-summary">\n'
     "  <h3>{heading}</h3>\n"
-    "  <p>{count} attempt{plural} · best {best_correct} of {best_count} · latest: "
+    "  <p>{passed}{count} attempt{plural} · best {best_correct} of {best_count} · latest: "
     '<a href="{attempts_url}{latest_id}"><time datetime="{iso}">{when}</time>, '
     "{latest_correct} of {latest_count}, {result}</a></p>\n"
     "{all_attempts}"
@@ -60,15 +60,24 @@ def attempt_summaries(
             lesson_url=escape(lessons_url + entry.lesson.slug), number=number, title=escape(entry.lesson.title)
         )
         summary = attempts[entry.lesson.id]
-        items.append(_item(summary, course_slug, entry.lesson.slug, heading, f"lesson {number}", zone))
+        # Passed once, passed for good (a later failed retake changes nothing): said first, as
+        # the course page says it, so a "not passed" latest does not read as the lesson undone.
+        passed = entry.completed_at is not None
+        items.append(_item(summary, course_slug, entry.lesson.slug, heading, f"lesson {number}", zone, passed))
     for lesson in gone:
         heading = _REMOVED_HEADING.format(title=escape(lesson.title))
-        items.append(_item(attempts[lesson.id], course_slug, lesson.slug, heading, "this lesson", zone))
+        items.append(_item(attempts[lesson.id], course_slug, lesson.slug, heading, "this lesson", zone, False))
     return Markup("".join(items))  # noqa: S704  # nosec B704 - every value escaped or a whole number
 
 
 def _item(
-    summary: LessonAttemptsSummary, course_slug: str, lesson_slug: str, heading: str, which: str, zone: ZoneInfo
+    summary: LessonAttemptsSummary,
+    course_slug: str,
+    lesson_slug: str,
+    heading: str,
+    which: str,
+    zone: ZoneInfo,
+    passed: bool,
 ) -> str:
     """One lesson's item: ``heading`` (escaped already), its count, best and latest, and a link to them all."""
     latest, best, count = summary.latest, summary.best, int(summary.count)
@@ -76,6 +85,7 @@ def _item(
     iso, when = shown_time(latest.submitted_at, zone)
     return _ITEM.format(
         heading=heading,
+        passed="<strong>Passed</strong> · " if passed else "",
         attempts_url=escape(all_url + "/"),  # each attempt's result is at this URL followed by its id
         count=count,
         plural="" if count == 1 else "s",

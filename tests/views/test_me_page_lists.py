@@ -12,10 +12,15 @@ from app.services.sharing import LinkRecord, SharingOverview, ViewRecord
 WHEN = datetime(2026, 7, 1, 13, 5, tzinfo=UTC)  # 2:05pm in London (summer time)
 
 
-def outline_of(*lessons):
-    """A stand-in outline of a course "c<1>" with these (id, slug, title) lessons, numbered in order."""
+def outline_of(*lessons, completed=()):
+    """A stand-in outline of a course "c<1>" with these (id, slug, title) lessons, numbered in order;
+    those whose ids are in ``completed`` complete."""
     entries = [
-        SimpleNamespace(lesson=SimpleNamespace(id=id_, slug=slug, title=title), number=number)
+        SimpleNamespace(
+            lesson=SimpleNamespace(id=id_, slug=slug, title=title),
+            number=number,
+            completed_at=WHEN if id_ in completed else None,
+        )
         for number, (id_, slug, title) in enumerate(lessons, start=1)
     ]
     return SimpleNamespace(course=SimpleNamespace(slug="c<1>"), entries=entries)
@@ -26,7 +31,9 @@ def attempt(id_, lesson_id, correct, passed, at=WHEN):
 
 
 def test_each_tried_lesson_says_its_attempts_best_and_latest_in_course_order(app):
-    outline = outline_of((1, "one", "Receptors & <blockers>"), (2, "two", "Untried"), (3, "three", "Three"))
+    outline = outline_of(
+        (1, "one", "Receptors & <blockers>"), (2, "two", "Untried"), (3, "three", "Three"), completed=(1, 3)
+    )
     attempts = {
         3: LessonAttemptsSummary(count=1, best=attempt(30, 3, 5, True), latest=attempt(30, 3, 5, True)),
         1: LessonAttemptsSummary(count=2, best=attempt(11, 1, 4, True), latest=attempt(12, 1, 2, False)),
@@ -38,11 +45,16 @@ def test_each_tried_lesson_says_its_attempts_best_and_latest_in_course_order(app
     assert len(items) == 2 and "Lesson 1:" in items[0] and "Lesson 3:" in items[1] and "Untried" not in html
     lesson_url = "/courses/c%3C1%3E/lessons/one"
     assert f'<a href="{lesson_url}">Lesson 1: Receptors &amp; &lt;blockers&gt;</a>' in items[0]
-    assert "2 attempts · best 4 of 5 · latest:" in items[0]
+    # Passed before, then a retake failed: still said to be passed, first.
+    assert "<p><strong>Passed</strong> · 2 attempts · best 4 of 5 · latest:" in items[0]
     assert f'<a href="{lesson_url}/quiz/attempts/12"><time datetime="2026-07-01T13:05:00+00:00">' in items[0]
     assert "1 Jul 2026, 2:05pm</time>, 2 of 5, not passed</a>" in items[0]
     assert f'<a href="{lesson_url}/quiz/attempts">All 2 attempts at lesson 1</a>' in items[0]
-    assert "1 attempt · best 5 of 5" in items[1] and "5 of 5, passed" in items[1] and "All 1" not in items[1]
+    assert (
+        "<p><strong>Passed</strong> · 1 attempt · best 5 of 5" in items[1]
+        and "5 of 5, passed" in items[1]
+        and "All 1" not in items[1]
+    )
 
 
 def test_no_attempts_no_links_and_no_views_draw_nothing(app):
@@ -99,3 +111,4 @@ def test_a_lesson_since_removed_is_listed_after_the_live_ones_without_a_lesson_l
     assert f'<a href="{attempts_url}">All 3 attempts at this lesson</a>' in items[1]
     assert '/lessons/old%3Cone%3E"' not in html  # no link to the lesson itself
     assert only_removed.count("<li") == 1  # a learner who tried only removed lessons still has a list
+    assert "Passed</strong>" not in html  # lesson one not complete in this outline; a removed one never
