@@ -31,7 +31,10 @@ def verify(certificate_code: str):
     shown = certificate_public_view(db.session, certificate_code)
     if shown is None:
         abort(404)
-    return render_template("certificates/verify.html", certificate=shown, issuer=current_app.config["ISSUER_NAME"])
+    page = render_template("certificates/verify.html", certificate=shown, issuer=current_app.config["ISSUER_NAME"])
+    # A person's name beside an addiction-medicine course: a link they shared is for the one who
+    # checks it, never for a search engine's index.
+    return page, {"X-Robots-Tag": "noindex, nofollow, noarchive"}
 
 
 def _course_id_or_404(course_slug: str) -> int:

@@ -56,7 +56,12 @@ SCOPES: dict[str, Scope] = {
     scope.name: scope
     for scope in (
         Scope("read:progress", "Read my own progress and quiz attempts", is_learner),
-        Scope("read:clients", "Read my clients' progress (those who share it with me)", can_counsel),
+        # An admin may read every learner (sharing.visible_learner_ids): the label says so, not "consent only".
+        Scope(
+            "read:clients",
+            "Read learners' progress: a counsellor's clients who share it with them, or every learner for an admin",
+            can_counsel,
+        ),
         Scope("read:course", "Read the course draft and what publishing it would change", can_author),
         Scope("read:analytics", "Read the question and lesson analytics", can_author),
         Scope("write:draft", "Change the course draft and publish it", can_author),

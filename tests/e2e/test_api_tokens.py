@@ -36,7 +36,7 @@ def test_a_counsellor_makes_uses_and_revokes_a_token(page, app, axe_source):
     audit(page, "me-tokens-errors")
 
     page.get_by_label("Name").fill("Clinic dashboard")
-    page.get_by_label("Read my clients' progress (those who share it with me)").check()
+    page.get_by_label(re.compile(r"^Read learners' progress: a counsellor's clients")).check()
     page.get_by_role("button", name="Make the token").click()
     created = page.get_by_role("status").filter(has=page.get_by_role("heading", name="Your new token"))
     expect(created).to_contain_text("shown only this once")

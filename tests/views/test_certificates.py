@@ -95,6 +95,7 @@ def test_made_public_anyone_can_check_it_with_the_name_as_chosen(finished, app):
         assert "Learner" not in re.sub(r"<header.*?</header>", "", text, flags=re.S)  # initials, not the name
         assert "How Naltrexone Works" in text  # the issuer (ISSUER_NAME's default)
         assert page.headers["Cache-Control"] == "no-store"  # a revocation shows at once
+        assert page.headers["X-Robots-Tag"] == "noindex, nofollow, noarchive"  # a name, never in a search index
     post(finished, "/settings", name_display="none", public="yes")
     assert "The holder chose not to show a name" in app.test_client().get(f"/certificates/{code}").get_data(
         as_text=True

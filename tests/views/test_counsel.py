@@ -158,6 +158,8 @@ def test_used_expired_and_unknown_codes_get_clear_pages(client, app, course, cou
     ]:
         response = client.get(f"/join/{code}")
         assert response.status_code == status and text in response.get_data(as_text=True), code
+        # A code not found is most often mistyped: the page leads back to where codes are typed.
+        assert ('href="/join/">Enter the code again</a>' in response.get_data(as_text=True)) == (status == 404)
         assert answer_status(client, code) == status
     assert count(app, CounsellorLink) == 1
 

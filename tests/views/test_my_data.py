@@ -29,6 +29,12 @@ def test_delete_needs_the_password_and_the_confirmation(learner_client):
     assert learner_client.get("/me/").status_code == 200
 
 
+def test_the_delete_page_names_what_else_goes_with_the_account(learner_client):
+    page = learner_client.get("/me/delete").get_data(as_text=True)
+    assert "Your certificate goes too" in page  # its link stops checking out (test_certificates.py)
+    assert "A request for the clinic to contact you is withdrawn" in page
+
+
 def test_deleting_logs_out_and_the_account_is_gone(learner_client):
     response = delete(learner_client, PASSWORD)
     assert response.status_code == 302
