@@ -124,9 +124,12 @@ def test_learners_are_told_the_sites_administrators_can_open_their_progress(clie
     code = invite(client)
     log_in_as(client, "learner@example.org")
     consent = " ".join(client.get(f"/join/{code}").get_data(as_text=True).split())
-    assert "can open your progress whether or not you share it" in consent
+    assert "can open your full progress whether or not you share it" in consent
+    # The lists of learners (and their download) are not logged view by view: said, not implied.
+    assert "Their list of all learners, which they can download," in consent
     home = " ".join(client.get("/me/").get_data(as_text=True).split())
     assert "and so can the clinic's site administrators" in home
+    assert "Their lists of people, which show how far you have got, your quiz average" in home
 
 
 def test_an_admins_dashboard_says_it_lists_every_learner(client, app, course, counsellor, learner):
