@@ -5,21 +5,25 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
+from app.services.accounts import DISPLAY_NAME_MAX_LENGTH, password_problem
 
-def _strip(value):
+
+def strip_text(value):
+    """A filter: the text without the spaces around it."""
     return value.strip() if isinstance(value, str) else value
 
 
-def _long_enough(form, field):
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(field.data or "") < minimum:
-        raise ValidationError(f"Use at least {minimum} characters.")
+def password_long_enough(form, field):
+    """A validator: the password rule every form that sets a password applies (``password_problem``)."""
+    problem = password_problem(field.data or "", min_password_length=current_app.config["PASSWORD_MIN_LENGTH"])
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 class RegisterForm(FlaskForm):
     email = EmailField(
         "E-mail",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[
             DataRequired("Enter your e-mail address."),
             Email("Enter a valid e-mail address."),
@@ -28,18 +32,20 @@ class RegisterForm(FlaskForm):
     )
     display_name = StringField(
         "Your name (shown to you, to anyone you choose to share with, and to the site's administrators)",
-        filters=[_strip],
-        validators=[DataRequired("Enter the name you would like us to use."), Length(max=80)],
+        filters=[strip_text],
+        validators=[DataRequired("Enter the name you would like us to use."), Length(max=DISPLAY_NAME_MAX_LENGTH)],
     )
 
 
 class FinishRegistrationForm(FlaskForm):
-    password = PasswordField("Password", validators=[DataRequired("Choose a password."), _long_enough, Length(max=200)])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Choose a password."), password_long_enough, Length(max=200)]
+    )
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "E-mail", filters=[_strip], validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
+        "E-mail", filters=[strip_text], validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
     )
     password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
     remember = BooleanField("Keep me logged in on this device")
@@ -47,13 +53,13 @@ class LoginForm(FlaskForm):
 
 class ResetRequestForm(FlaskForm):
     email = EmailField(
-        "E-mail", filters=[_strip], validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
+        "E-mail", filters=[strip_text], validators=[DataRequired("Enter your e-mail address."), Length(max=254)]
     )
 
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password", validators=[DataRequired("Choose a password."), _long_enough, Length(max=200)]
+        "New password", validators=[DataRequired("Choose a password."), password_long_enough, Length(max=200)]
     )
     confirm = PasswordField(
         "New password again",

@@ -109,3 +109,22 @@ def send_registration(email: str, display_name: str, next_url: str | None) -> No
     mail = registration_mail(email, display_name, next_url)
     if mail is not None:
         _send(mail)
+
+
+def password_changed_mail(user_id: int) -> Mail | None:
+    """A notice that the account's password was changed, or None for an account with no address
+    (an LMS signs it in), one deleted or one deactivated since."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.email is None:
+        return None
+    body = render_template("me/password_changed_email.txt", user=user, reset=external_url("auth.reset_request"))
+    return Mail(to=user.email, subject="Your password was changed", body=body)
+
+
+@job()
+def send_password_changed(user_id: int) -> None:
+    """Tell the account's address that its password was changed while logged in, so that a change
+    its owner did not make does not go unnoticed (by id: the account asked for it)."""
+    mail = password_changed_mail(user_id)
+    if mail is not None:
+        _send(mail)

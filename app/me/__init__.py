@@ -1,7 +1,8 @@
-"""The learner's own area: /me/ (progress, sharing, who viewed, reminders, API tokens) and /join/<code> (consent)."""
+"""The learner's own area: /me/ (progress, sharing, who viewed, reminders, API tokens, password, name)
+and /join/<code> (consent)."""
 
 from flask import Blueprint
 
 bp = Blueprint("me", __name__)
 
-from app.me import reminders, routes, tokens  # noqa: E402,F401
+from app.me import account, reminders, routes, tokens  # noqa: E402,F401

@@ -1,8 +1,11 @@
 """Forms for the learner's own page."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.auth.forms import password_long_enough, strip_text
+from app.services.accounts import DISPLAY_NAME_MAX_LENGTH
 
 
 class DeleteAccountForm(FlaskForm):
@@ -27,3 +30,34 @@ class ReminderSettingsForm(FlaskForm):
 
     away_reminders = BooleanField("E-mail me when I have been away a week and have lessons left")
     review_reminders = BooleanField("E-mail me when I have questions to review")
+
+
+class ChangePasswordForm(FlaskForm):
+    """A new password for a signed-in account: the current one first, then the new one twice."""
+
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password."), Length(max=200)]
+    )
+    password = PasswordField(
+        "New password", validators=[DataRequired("Choose a new password."), password_long_enough, Length(max=200)]
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired("Type the new password again."), EqualTo("password", "The two new passwords differ.")],
+    )
+
+
+class ChangeNameForm(FlaskForm):
+    """The name the account holder goes by on the site: the rules registration uses."""
+
+    display_name = StringField(
+        "Your name",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Enter the name you would like us to use."),
+            Length(
+                max=DISPLAY_NAME_MAX_LENGTH,
+                message=f"Keep the name to {DISPLAY_NAME_MAX_LENGTH} characters or fewer.",
+            ),
+        ],
+    )

@@ -1,4 +1,4 @@
-"""Accounts: creating users and checking passwords."""
+"""Accounts: creating users, checking and changing passwords, and the account holder's own name."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from app.models.types import as_utc
 from app.services.api_tokens import tokens_revoke_all
 from app.services.errors import EmailTaken, ValidationError
 from app.services.sealing import seal, unseal
-from app.services.user_sessions import user_sessions_end_all
+from app.services.user_sessions import user_sessions_end_all, user_sessions_end_others
+
+# What registration allows (the form's Length and the users.display_name column).
+DISPLAY_NAME_MAX_LENGTH = 80
 
 
 @functools.cache
@@ -43,6 +46,29 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def password_problem(password: str, *, min_password_length: int) -> str | None:
+    """Why a new password is refused, or None: the one rule registration, reset and change share."""
+    if len(password) < min_password_length:
+        return f"Use at least {min_password_length} characters."
+    return None
+
+
+def _check_new_password(password: str, min_password_length: int) -> None:
+    problem = password_problem(password, min_password_length=min_password_length)
+    if problem is not None:
+        raise ValidationError("password", problem)
+
+
+def display_name_checked(display_name: str) -> str:
+    """The name as it will be kept (trimmed); ValidationError if it is empty or too long."""
+    name = display_name.strip()
+    if not name:
+        raise ValidationError("display_name", "Enter the name you would like us to use.")
+    if len(name) > DISPLAY_NAME_MAX_LENGTH:
+        raise ValidationError("display_name", f"Keep the name to {DISPLAY_NAME_MAX_LENGTH} characters or fewer.")
+    return name
+
+
 def user_create(
     session: Session,
     *,
@@ -55,13 +81,10 @@ def user_create(
 ) -> User:
     """Create an account and commit; raise EmailTaken or ValidationError on bad input."""
     email = normalise_email(email)
-    display_name = display_name.strip()
     if not email or "@" not in email:
         raise ValidationError("email", "Enter a valid e-mail address.")
-    if not display_name:
-        raise ValidationError("display_name", "Enter the name you would like us to use.")
-    if len(password) < min_password_length:
-        raise ValidationError("password", f"Use at least {min_password_length} characters.")
+    display_name = display_name_checked(display_name)
+    _check_new_password(password, min_password_length)
     if role not in set(Role):
         raise ValidationError("role", f"Role must be one of {', '.join(Role)}.")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -212,14 +235,66 @@ def password_set(
     the old one (a session, a token) ends with it. Bumping the session version also makes the
     reset link used for this one work only once.
     """
-    if len(password) < min_password_length:
-        raise ValidationError("password", f"Use at least {min_password_length} characters.")
+    _check_new_password(password, min_password_length)
     user.password_hash = generate_password_hash(password, method=hash_method)
     user.session_version += 1
     user_sessions_end_all(session, user=user)
     revoked = tokens_revoke_all(session, user=user)
     session.commit()
     return revoked
+
+
+class PasswordNotChangeable(ValidationError):
+    """The account has no password its owner knows: an LMS signs it in (LTI)."""
+
+
+def password_change(
+    session: Session,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep_session_token: str | None,
+    hash_method: str = "scrypt",
+    min_password_length: int = 10,
+) -> int:
+    """Change a signed-in account's password after checking its current one; commit; how many API
+    tokens were revoked.
+
+    As a reset does (``password_set``), every other login session of the account ends and its API
+    tokens are revoked: someone who changes their password fears another knows the old one. The
+    session ``keep_session_token`` names (the browser that asked) stays logged in. Bumping the
+    session version makes any reset link mailed before the change stop working.
+
+    Raises PasswordNotChangeable (field ``current_password``) for an account an LMS signs in,
+    ValidationError on ``current_password`` when it is wrong and on ``password`` when the new one
+    breaks the rule; nothing is changed then.
+    """
+    if not user.signs_in_with_password:
+        raise PasswordNotChangeable(
+            "current_password", "You sign in through your learning platform (LMS): this site has no password for you."
+        )
+    if not check_password_hash(user.password_hash, current_password):
+        raise ValidationError("current_password", "That is not your current password.")
+    _check_new_password(new_password, min_password_length)
+    user.password_hash = generate_password_hash(new_password, method=hash_method)
+    user.session_version += 1
+    user_sessions_end_others(session, user=user, keep_token=keep_session_token)
+    revoked = tokens_revoke_all(session, user=user)
+    session.commit()
+    return revoked
+
+
+def display_name_change(session: Session, *, user: User, display_name: str) -> str:
+    """Set the account holder's name (the rules registration uses), commit; the name as kept.
+
+    Counsellors' caseloads follow at once: the database copies the name into each counsellor link
+    (app/models/caseload_names.py). Certificates already issued keep the name they were issued with.
+    Raises ValidationError (field ``display_name``) for an empty or too long name.
+    """
+    user.display_name = display_name_checked(display_name)
+    session.commit()
+    return user.display_name
 
 
 def user_by_email(session: Session, email: str) -> User | None:

@@ -143,6 +143,26 @@ def certificate_for(session: Session, *, learner: User, course_id: int) -> Certi
     )
 
 
+@dataclass(frozen=True)
+class IssuedName:
+    """A live certificate of the learner's and the name it was issued with (for the name page)."""
+
+    course_slug: str
+    course_title: str
+    name_at_issue: str
+
+
+def certificates_issued_names(session: Session, *, learner_id: int) -> list[IssuedName]:
+    """The learner's live certificates, each with the name frozen on it at issue (1 query)."""
+    rows = session.execute(
+        select(Course.slug, Course.title, Certificate.name_at_issue)
+        .join(Course, Course.id == Certificate.course_id)
+        .where(Certificate.user_id == learner_id, Certificate.revoked_at.is_(None))
+        .order_by(Course.title, Course.id)
+    ).all()
+    return [IssuedName(*row) for row in rows]
+
+
 def certificate_by_code(session: Session, code: str) -> Certificate | None:
     """Any certificate by its code, public or not, live or revoked (for the site's own checks)."""
     if not CODE_PATTERN.fullmatch(code or ""):

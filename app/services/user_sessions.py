@@ -10,8 +10,9 @@ stops working on its very next request.
 What ends sessions:
 
 - logging out ends that session;
-- "Log out everywhere", a new password, deactivation and reactivation end every session
-  of the account (reactivation too, so no cookie from before the deactivation comes back);
+- "Log out everywhere", a new password by a reset link, deactivation and reactivation end
+  every session of the account (reactivation too, so no cookie from before the deactivation
+  comes back); a password changed while logged in (/me/password) ends every other one;
 - a session that is not remembered ends after ``idle`` with no request; no session
   outlives ``lifetime`` from its login (the remember-me cookie lasts as long).
 
@@ -135,6 +136,16 @@ def user_sessions_end_all(session: Session | scoped_session, *, user: User) -> N
     For a new password, deactivation and reactivation, which commit this with their change.
     """
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+def user_sessions_end_others(session: Session | scoped_session, *, user: User, keep_token: str | None) -> None:
+    """End every session of the account but the one ``keep_token`` names, as part of the caller's
+    change (it does not commit). For a password changed while logged in: the browser that changed
+    it stays logged in, every other one is logged out. With no token, every session ends."""
+    ending = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_token is not None:
+        ending = ending.where(UserSession.token_hash != session_token_hash(keep_token))
+    session.execute(ending)
 
 
 def user_log_out_everywhere(session: Session | scoped_session, *, user: User) -> None:

@@ -180,6 +180,9 @@ def matrix(w):
         ("GET", "/me/delete"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/reminders"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/tokens"): [LOGIN, 200, 200, 200, 200, 200],
+        # Each person's own account settings: no id in the URL.
+        ("GET", "/me/password"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/me/name"): [LOGIN, 200, 200, 200, 200, 200],
         # The API's description and docs are public; its operations ignore the cookie (test_api_access_matrix.py).
         ("GET", "/api/v1/openapi.json"): [200, 200, 200, 200, 200, 200],
         ("GET", "/api/v1/docs"): [200, 200, 200, 200, 200, 200],
@@ -291,6 +294,8 @@ def matrix(w):
         ("POST", "/me/delete"): [LOGIN, 400, 400, 400, 400, 400],  # no password given: nothing deleted
         ("POST", "/me/reminders"): [LOGIN, 302, 302, 302, 302, 302],  # no box ticked: reminders stay off
         ("POST", "/me/tokens"): [LOGIN, 400, 400, 400, 400, 400],  # no name, no scope: nothing made
+        ("POST", "/me/password"): [LOGIN, 400, 400, 400, 400, 400],  # no passwords given: nothing changed
+        ("POST", "/me/name"): [LOGIN, 400, 400, 400, 400, 400],  # no name given: nothing changed
         ("POST", f"/me/tokens/{w['api_token']}/revoke"): [LOGIN, 302, 404, 404, 404, 404],  # the learner's own
         ("POST", "/reminders/unsubscribe/not-a-token"): [400, 400, 400, 400, 400, 400],
         # Admin actions on the other learner; role and link need a field, so a bare POST is 400.

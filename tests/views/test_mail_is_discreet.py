@@ -34,6 +34,19 @@ def password_reset(app, client) -> None:
     assert client.post("/auth/reset", data={"email": "lee@example.org", "csrf_token": token}).status_code == 302
 
 
+def password_changed(app, client) -> None:
+    create_user(app, "lee@example.org")
+    assert login(client, "lee@example.org", PASSWORD).status_code == 302
+    token = csrf_token(client, "/me/password")
+    data = {
+        "csrf_token": token,
+        "current_password": PASSWORD,
+        "password": "a new passphrase",
+        "confirm": "a new passphrase",
+    }
+    assert client.post("/me/password", data=data).status_code == 302
+
+
 def account_made_by_an_admin(app, client) -> None:
     create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
     assert login(client, "ada@example.org", PASSWORD).status_code == 302
@@ -66,6 +79,7 @@ def link_made_for_the_learner(app, client) -> None:
         register_new,
         register_taken,
         password_reset,
+        password_changed,
         account_made_by_an_admin,
         counsellors_invitation,
         link_made_for_the_learner,
