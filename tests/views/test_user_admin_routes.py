@@ -121,9 +121,15 @@ def test_invalid_role_is_a_400_beside_the_field(app, admin_client, learner):
 
 
 def test_admin_cannot_demote_or_deactivate_themselves(app, admin_client, admin):
+    # Their own page offers neither: it says another admin can.
+    own = admin_client.get(f"/author/users/{admin}").get_data(as_text=True)
+    assert "This is your own account: another admin can change its role." in own
+    assert "another admin can deactivate it." in own
+    assert "Change role</button>" not in own and "Deactivate account</button>" not in own
+    # A POST all the same (a page from before) is refused, and says why.
     demote = post(admin_client, admin, "role", role="learner")
     assert demote.status_code == 400
-    assert 'id="role-error">You cannot remove your own admin role.' in text(demote)
+    assert "You cannot remove your own admin role." in text(demote)
     deactivate = post(admin_client, admin, "deactivate")
     assert deactivate.status_code == 400
     assert 'id="active-error">You cannot deactivate your own account.' in text(deactivate)
