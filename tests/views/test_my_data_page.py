@@ -114,6 +114,7 @@ def test_the_page_has_a_print_stylesheet_that_leaves_out_navigation_and_buttons(
     for hidden in (".site-header", ".site-footer", ".data-no-print"):
         assert hidden in print_rules.split("display: none", 1)[0]
     assert 'class="actions data-no-print"' in page and 'class="data-contents data-no-print"' in page
+    assert ".data-technical::details-content" in print_rules  # the scheduling details print, even closed
 
 
 def test_readable_values():
