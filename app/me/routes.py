@@ -12,7 +12,7 @@ from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
 from app.me import bp
-from app.me.data_page import data_sections, label_for, readable
+from app.me.data_page import data_sections, label_for, readable, review_card_view, shown
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.me.page_lists import attempt_summaries, progress_views, sharing_links
 from app.models.types import utcnow
@@ -100,12 +100,15 @@ def data_page():
     """Everything held about the signed-in person, as a page to read or print: the JSON download's own data."""
     data = personal_data_export(db.session, user=current_user)
     zone = current_zone()
+    now = utcnow()
     return render_template(
         "me/data.html",
         sections=data_sections(data),
         readable=lambda value: readable(value, zone),
+        shown=lambda section, field, value: shown(section, field, value, zone),
+        review_card=lambda card: review_card_view(card, zone, now),
         label_for=label_for,
-        as_of=utcnow(),
+        as_of=now,
     )
 
 

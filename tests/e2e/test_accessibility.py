@@ -217,6 +217,13 @@ def my_data(page, app, spec):
     answer_quiz(page, open_quiz(page, app, spec), wrong_choices)
     page.goto("/me/data")
     expect(page.get_by_role("heading", level=2, name="Your quiz attempts and answers")).to_be_visible()
+    # The wrong answers made review questions: each says when it comes back, in words; its
+    # scheduler numbers open from a disclosure, checked open with the rest of the page.
+    schedule = page.locator("#data-review_schedule")
+    expect(schedule.get_by_text("Due again").first).to_be_visible()
+    expect(schedule.get_by_text("Stability").first).to_be_hidden()
+    schedule.get_by_text("Scheduling details (for the technically minded)").first.click()
+    expect(schedule.get_by_text("Stability").first).to_be_visible()
 
 
 def finish_the_course(app, spec) -> None:
