@@ -45,3 +45,23 @@ def pre_fork(server, worker):
     into the worker. Frozen (gc.freeze), a worker's full collections see only its own objects.
     """
     gc.freeze()
+
+
+def on_starting(server):
+    """Say loudly, first thing, when the app is not on its production settings.
+
+    Without APP_ENV=production, config.py picks the development settings: none of production's
+    checks (a real SECRET_KEY, DATABASE_URL, https PUBLIC_URL, a mail server), a secret key made
+    in instance/, cookies without Secure, no HSTS, and a SQLite database in instance/ unless
+    DATABASE_URL is set. Only a warning: benchmarks and tests serve other settings on purpose.
+    """
+    name = os.environ.get("APP_ENV", "")
+    if name != "production":
+        shown = f"APP_ENV is {name!r}" if name else "APP_ENV is not set"
+        server.log.warning(
+            "%s: gunicorn is serving the %s settings, not production's (no checks of SECRET_KEY, "
+            "DATABASE_URL, PUBLIC_URL or MAIL_SERVER; cookies without Secure; no HSTS). "
+            "For a real site set APP_ENV=production (docs/deployment.md).",
+            shown,
+            name or "development",
+        )

@@ -147,3 +147,65 @@ def test_the_course_format_page_documents_every_key_the_validator_accepts():
     assert len(key_sets) >= 8  # course, review, module, misconception, lesson, source, question, choice
     missing = {name: sorted(keys - documented) for name, keys in key_sets.items() if keys - documented}
     assert not missing, f"docs/course-format.md has no table row for: {missing}"
+
+
+DEPLOY = ROOT / "deploy"
+FLASK_COMMAND = re.compile(r"flask --app app ([a-z][\w-]*)(?: ([a-z][\w-]*))?")
+
+
+def test_every_flask_command_in_the_docs_exists():
+    """Backup, upgrade and rollback steps are followed under pressure: a command renamed in the code
+    and not in the docs fails then."""
+    from app import create_app
+    from config import TestConfig
+
+    commands = create_app(TestConfig).cli.commands
+    texts = [page.read_text(encoding="utf-8") for page in PAGES] + [
+        path.read_text(encoding="utf-8") for path in sorted(DEPLOY.iterdir()) if path.is_file()
+    ]
+    named = {match for text in texts for match in FLASK_COMMAND.findall(text)}
+    assert ("db", "downgrade") in named and ("db", "check") in named and ("jobs", "worker") in named
+    unknown = []
+    for group, sub in sorted(named):
+        command = commands.get(group)
+        subcommands = getattr(command, "commands", None)
+        if command is None or (sub and subcommands is not None and sub not in subcommands):
+            unknown.append(f"flask {group} {sub}".strip())
+    assert not unknown, f"the docs name commands the app does not have: {unknown}"
+
+
+def _unit(name: str) -> dict[str, str]:
+    """A systemd unit's settings (one value each; comments and section headers left out)."""
+    lines = (DEPLOY / name).read_text(encoding="utf-8").splitlines()
+    pairs = [line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#")]
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def test_the_web_and_worker_units_run_alike_from_one_environment_file():
+    """The worker's unit read "the same file gunicorn's unit reads", and there was no gunicorn unit."""
+    web, jobs = _unit("naltrexone-web.service"), _unit("naltrexone-jobs.service")
+    for setting in ("User", "Group", "WorkingDirectory", "EnvironmentFile"):
+        assert web[setting] == jobs[setting], setting
+    venv = web["WorkingDirectory"] + "/.venv/bin/"
+    assert web["ExecStart"].startswith(venv + "gunicorn -c gunicorn.conf.py ")
+    assert jobs["ExecStart"].startswith(venv + "flask --app app jobs worker")
+    assert (ROOT / "gunicorn.conf.py").exists()
+    # The example environment file is production's, and the docs' cron lines read the same file.
+    example = (DEPLOY / "env.example").read_text(encoding="utf-8")
+    assert re.search(r"^APP_ENV=production$", example, re.MULTILINE)
+    assert web["EnvironmentFile"] in (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+
+
+def test_the_backup_section_names_every_key_file_the_app_makes():
+    """A key file added to config.py must be added to what the operators back up."""
+    from config import DevelopmentConfig
+
+    page = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    section = page[page.index("## Backups, restore and rollback") :]
+    key_files = {
+        Path(value).name for name, value in vars(DevelopmentConfig).items() if name.endswith("_FILE") and value
+    }
+    assert key_files >= {"secret_key", "credential_signing_key", "lti_private_key.pem"}
+    assert not {name for name in key_files if f"`{name}`" not in section}
+    for command in ("pg_dump --format=custom", "pg_restore", "flask --app app db check", "db downgrade"):
+        assert command in section

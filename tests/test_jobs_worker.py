@@ -1,6 +1,7 @@
 """A real worker: Huey's consumer runs jobs from Redis (127.0.0.1:6379) and from the SQLite
 queue, retries with backoff, and records the job that never succeeds; ``flask jobs worker``
-starts, says which queue it works, and stops on a signal.
+starts, says which queue it works, beats (app/jobs/heartbeat.py), and stops on a signal; jobs
+waiting with no worker running are shown to admins and on /healthz.
 
 Each test has a queue name of its own, flushed afterwards. Without Redis the Redis tests are
 skipped, saying why; under CI (E2E_REQUIRED=1 or CI=true) that is a failure instead.
@@ -26,12 +27,13 @@ from flask import current_app
 from app import create_app
 from app.extensions import db
 from app.jobs import huey, job
+from app.jobs.heartbeat import GONE_AFTER, beat, start_heartbeat, worker_last_seen
 from app.jobs.queue import configure_queue
 from app.models import Role
 from app.models.types import utcnow
 from app.services.job_failures import failures_since
 from config import BASE_DIR, TestConfig
-from tests.conftest import create_user, login, make_test_config
+from tests.conftest import count_queries, create_user, login, make_test_config, visible_text
 from tests.serving import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -65,6 +67,11 @@ def mailbox_unknown(label: str, temporary: bool, task=None) -> None:
     _note_try(label, task.retry_delay)
     code = 451 if temporary else 550
     raise smtplib.SMTPRecipientsRefused({"nobody@example.org": (code, b"mailbox unavailable")})
+
+
+@job()
+def waits_for_a_worker(label: str) -> None:
+    _note_try(label, 0.0)
 
 
 def redis_or_skip() -> None:
@@ -182,6 +189,99 @@ def test_a_refusal_for_good_is_not_tried_again_and_is_recorded_at_once(queue_app
     assert tries == [1, 4]
 
 
+STALLED = "E-mails are not going out"
+
+
+def test_jobs_waiting_with_no_worker_are_shown_to_admins_and_on_healthz_without_failing_it(queue_app):
+    """Six e-mails queued and no worker: /healthz said "ok" and /author/ nothing. Now both say so,
+    /healthz still with a 200 (pages load; a load balancer must keep the server), and neither
+    once a worker runs, nor while one that beat a moment ago is busy."""
+    label = f"waiting-{queue_app.config['JOBS_QUEUE_NAME']}"
+    create_user(queue_app, "admin@example.org", role=Role.ADMIN)
+    admin = queue_app.test_client()
+    assert login(admin, "admin@example.org").status_code == 302
+    health = queue_app.test_client()
+    with queue_app.app_context():
+        engine = db.engine
+
+    def author_page() -> tuple[str, int]:
+        with count_queries(engine) as queries:
+            response = admin.get("/author/")
+        assert response.status_code == 200
+        return visible_text(response.get_data(as_text=True)), queries()
+
+    quiet_page, quiet_queries = author_page()
+    assert STALLED not in quiet_page
+    assert health.get("/healthz").json == {
+        "status": "ok",
+        "database": "ok",
+        "queue": "ok",
+        "jobs_waiting": 0,
+        "worker": "not seen",
+        "worker_last_seen": None,
+    }
+
+    for _ in range(6):
+        waits_for_a_worker(label)
+
+    # No worker has ever run on this queue.
+    page, queries = author_page()
+    assert f"{STALLED}: 6 jobs are waiting and no job worker has been seen." in page
+    assert "flask jobs worker" in page and "docs/deployment.md" in page
+    assert queries == quiet_queries  # read from the queue, not the database
+    response = health.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {
+        "status": "degraded",
+        "database": "ok",
+        "queue": "ok",
+        "jobs_waiting": 6,
+        "worker": "not seen",
+        "worker_last_seen": None,
+    }
+
+    # The worker stopped ten minutes ago.
+    stopped = time.time() - 600
+    beat(huey, at=stopped)
+    with queue_app.test_request_context():
+        shown = queue_app.jinja_env.filters["local_datetime"](worker_last_seen(huey))
+    page = author_page()[0]
+    assert f"{STALLED}: 6 jobs are waiting and no job worker has run since {shown}" in page
+    assert health.get("/healthz").json["worker_last_seen"] == worker_last_seen(huey).isoformat(timespec="seconds")
+    assert health.get("/healthz").json["status"] == "degraded"
+
+    # A worker beat just now (its threads busy with long jobs, say): nothing is wrong yet.
+    beat(huey, at=time.time() - GONE_AFTER.total_seconds() + 60)
+    assert STALLED not in author_page()[0]
+    assert health.get("/healthz").json | {"worker_last_seen": None} == {
+        "status": "ok",
+        "database": "ok",
+        "queue": "ok",
+        "jobs_waiting": 6,
+        "worker": "ok",
+        "worker_last_seen": None,
+    }
+
+    # Stale again, then a real worker with its heartbeat: it takes the jobs, and all is well.
+    beat(huey, at=stopped)
+    assert STALLED in author_page()[0]
+    stop_heartbeat = start_heartbeat(huey, every=0.05)
+    try:
+        with running_worker():
+            wait_for(lambda: len(TRIES.get(label, ())) == 6 and huey.pending_count() == 0)
+    finally:
+        stop_heartbeat()
+    assert STALLED not in author_page()[0]
+    assert health.get("/healthz").json | {"worker_last_seen": None} == {
+        "status": "ok",
+        "database": "ok",
+        "queue": "ok",
+        "jobs_waiting": 0,
+        "worker": "ok",
+        "worker_last_seen": None,
+    }
+
+
 def worker_env(tmp_path, **changes: str) -> dict[str, str]:
     """The environment of a `flask jobs worker` started by a test: development, its own database."""
     return {
@@ -219,10 +319,21 @@ def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, back
     else:
         env["JOBS_SQLITE_PATH"] = str(tmp_path / "jobs.sqlite")
         expected = f"Jobs: SQLite queue at {tmp_path / 'jobs.sqlite'}, worker started (2 at once"
+    # This process reads the worker's queue, to see its heartbeat.
+    configure_queue(
+        {
+            "JOBS_BACKEND": backend,
+            "REDIS_URL": env.get("REDIS_URL", ""),
+            "JOBS_SQLITE_PATH": tmp_path / "jobs.sqlite",
+            "JOBS_QUEUE_NAME": name,
+        }
+    )
     worker = start_worker(env, "--workers", "2")
     try:
         first_line = worker.stdout.readline()
         assert expected in first_line
+        wait_for(lambda: worker_last_seen(huey) is not None, timeout=10)  # it beats as it starts
+        assert abs((utcnow() - worker_last_seen(huey)).total_seconds()) < 10
         time.sleep(0.5)  # let it reach its loop
         # Ctrl-C, or what systemd, Docker and Kubernetes send: either finishes the jobs in hand, then stops.
         worker.send_signal(stop)
@@ -234,6 +345,8 @@ def test_flask_jobs_worker_says_which_queue_and_stops_on_a_signal(tmp_path, back
             worker.kill()
             worker.wait()
         worker.stdout.close()
+        huey.flush()  # the heartbeat, kept in the queue's store
+        immediate_again()
         if backend == "redis":
             assert not redis.Redis.from_url(REDIS_URL).keys(f"*{name}*")
 

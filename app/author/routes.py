@@ -33,12 +33,14 @@ from app.author.forms import (
 from app.errors import render_error
 from app.extensions import db
 from app.forms import EmptyForm, confirmed
+from app.jobs.queue import huey
 from app.models.types import utcnow
 from app.services import authoring
 from app.services.authoring import DraftData, DraftError, DraftInvalid, NothingToPublish, NotInDraft
 from app.services.authoring.question_preview import question_preview
 from app.services.course_media import media_sources
 from app.services.default_course import DEFAULT_COURSE_FOLDER
+from app.services.health import queue_state
 from app.services.job_failures import failed_since
 from app.services.progress import course_by_slug
 
@@ -132,12 +134,14 @@ def _one_click(action, success: str, back: str, *, form_class=EmptyForm):
 
 @bp.get("/")
 def index():
-    """Each course as its draft stands, with what publishing would change, and the last day's failed jobs."""
+    """Each course as its draft stands, with what publishing would change, the last day's failed
+    jobs, and a warning when jobs wait with no worker running (read from the queue, not the database)."""
     return render_template(
         "author/index.html",
         overviews=authoring.course_overviews(db.session),
         course_folder=DEFAULT_COURSE_FOLDER,
         failed_jobs=failed_since(db.session, utcnow() - timedelta(days=1)),
+        queue=queue_state(huey),
     )
 
 

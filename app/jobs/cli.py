@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.jobs.heartbeat import start_heartbeat
 from app.jobs.outage_log import QueueOutageFilter
 from app.jobs.queue import describe, huey
 from app.models.types import utcnow
@@ -58,7 +59,12 @@ def jobs_worker(workers: int, schedule: bool) -> None:
     # Huey interrupts the jobs in hand on SIGTERM and loses them (a reminder whose week was already
     # claimed, a reset link never sent): make it as graceful as SIGINT. (restart, graceful) per signal.
     consumer._signal_actions[signal.SIGTERM] = (False, True)
-    consumer.run()
+    # "A worker is running", for /author/ and /healthz (app/jobs/heartbeat.py): now, then every 30 s.
+    stop_heartbeat = start_heartbeat(huey)
+    try:
+        consumer.run()
+    finally:
+        stop_heartbeat()
 
 
 @jobs_cli.command("failed")

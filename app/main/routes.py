@@ -8,7 +8,7 @@ from app.jobs.queue import huey
 from app.learn.page_reads import outline_rows, reads_outline_with_user
 from app.main import bp
 from app.page_shells import signed_in_page
-from app.services.health import database_reachable, queue_reachable
+from app.services.health import database_reachable, queue_state
 from app.services.progress import course_outline_by_slug
 
 
@@ -31,13 +31,28 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    """Report whether the app can reach its database (else 503) and, unless jobs run inline, its job queue."""
+    """Report whether the app can reach its database (else 503) and, unless jobs run inline, its job queue.
+
+    Only the database fails the check: with the queue down, or no job worker running, pages still
+    load and e-mails wait, so a load balancer must keep this server. Those say "degraded", with a
+    200, for a monitor to see: ``jobs_waiting`` and ``worker_last_seen`` (app/jobs/heartbeat.py),
+    and ``worker`` "not seen" when no worker beat in the last minutes.
+    """
     if not database_reachable(db.session):
         return {"status": "error", "database": "unreachable"}, 503
-    report = {"status": "ok", "database": "ok"}
-    queue = queue_reachable(huey)
-    if queue is not None:
-        report["queue"] = "ok" if queue else "unreachable"
-        if not queue:  # pages still load, e-mails wait: not a reason to take this server out of service
-            report["status"] = "degraded"
+    report: dict[str, object] = {"status": "ok", "database": "ok"}
+    queue = queue_state(huey)
+    if queue is None:
+        return report
+    if not queue.reachable:
+        report.update(status="degraded", queue="unreachable")
+        return report
+    report.update(
+        queue="ok",
+        jobs_waiting=queue.waiting,
+        worker="ok" if queue.worker_running else "not seen",
+        worker_last_seen=queue.worker_seen.isoformat(timespec="seconds") if queue.worker_seen else None,
+    )
+    if queue.stalled:  # e-mails are not going out; pages are fine
+        report["status"] = "degraded"
     return report

@@ -1,9 +1,11 @@
 """Security headers, error pages and the health check."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.services.health import QueueState
 from tests.conftest import COURSE_SLUG, lesson_slugs
 
 
@@ -48,15 +50,47 @@ def test_healthz_checks_the_database(client):
     assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
 
 
-@pytest.mark.parametrize(("reachable", "status"), [(True, "ok"), (False, "degraded")])
-def test_healthz_reports_the_job_queue_without_failing_for_it(client, monkeypatch, reachable, status):
+SEEN = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+NOW = SEEN + timedelta(minutes=2)
+LATER = SEEN + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("queue", "expected"),
+    [
+        (QueueState(reachable=False), {"status": "degraded", "queue": "unreachable"}),
+        (
+            QueueState(reachable=True, waiting=0, worker_seen=SEEN, now=NOW),
+            {"status": "ok", "queue": "ok", "jobs_waiting": 0, "worker": "ok", "worker_last_seen": SEEN.isoformat()},
+        ),
+        (  # a worker busy with long jobs: it beat a moment ago
+            QueueState(reachable=True, waiting=6, worker_seen=SEEN, now=NOW),
+            {"status": "ok", "queue": "ok", "jobs_waiting": 6, "worker": "ok", "worker_last_seen": SEEN.isoformat()},
+        ),
+        (  # nothing waits, no worker runs: nothing is held back yet
+            QueueState(reachable=True, waiting=0, worker_seen=None, now=NOW),
+            {"status": "ok", "queue": "ok", "jobs_waiting": 0, "worker": "not seen", "worker_last_seen": None},
+        ),
+        (  # e-mails are not going out
+            QueueState(reachable=True, waiting=6, worker_seen=SEEN, now=LATER),
+            {
+                "status": "degraded",
+                "queue": "ok",
+                "jobs_waiting": 6,
+                "worker": "not seen",
+                "worker_last_seen": SEEN.isoformat(),
+            },
+        ),
+    ],
+)
+def test_healthz_reports_the_job_queue_and_its_worker_without_failing_for_them(client, monkeypatch, queue, expected):
     import app.main.routes as main_routes
 
-    monkeypatch.setattr(main_routes, "queue_reachable", lambda queue: reachable)
+    monkeypatch.setattr(main_routes, "queue_state", lambda huey: queue)
     response = client.get("/healthz")
     # Pages still load while e-mails wait: a load balancer keeps this server, a monitor sees the queue.
     assert response.status_code == 200
-    assert response.json == {"status": status, "database": "ok", "queue": "ok" if reachable else "unreachable"}
+    assert response.json == {"database": "ok", **expected}
 
 
 def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkeypatch):
