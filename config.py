@@ -258,6 +258,10 @@ class Config:
     # LTI pages answer 404. Development and tests make one once in the file.
     LTI_PRIVATE_KEY = os.environ.get("LTI_PRIVATE_KEY", "")
     LTI_PRIVATE_KEY_FILE: Path | None = None
+    # A platform's addresses must be https://, since an id_token is trusted by the key set fetched
+    # from one of them; plain http:// is accepted for loopback (localhost, 127.0.0.1, ::1), which
+    # nobody on the network can tamper with, for development and the tests' platform. Not in production.
+    LTI_LOOPBACK_HTTP = True
 
 
 class DevelopmentConfig(Config):
@@ -300,6 +304,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    # A real LMS is never on the site's own loopback: its login page is where learners' browsers go.
+    LTI_LOOPBACK_HTTP = False
 
     @classmethod
     def check(cls) -> None:
