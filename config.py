@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+import limits
+from flask_limiter.constants import ConfigVars as LimiterSettings
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -23,14 +28,34 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def whole_number(name: str, default: str) -> int:
+def whole_number(name: str, default: str, *, minimum: int = 0) -> int:
     """The environment variable ``name`` as a whole number (``default`` when unset), or an error
-    that names it: a bare ValueError from int() at start-up says nothing of which setting is wrong."""
+    that names it: a bare ValueError from int() at start-up says nothing of which setting is wrong.
+
+    None of these settings means anything below ``minimum`` (a negative PROXY_HOPS would even make
+    ProxyFix believe a client-written X-Forwarded-For entry), so such a value is refused too.
+    """
     text = os.environ.get(name, default)
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise RuntimeError(f"{name} must be a whole number, not {text!r}.") from None
+    if value < minimum:
+        raise RuntimeError(f"{name} must be at least {minimum}, not {text!r}.")
+    return value
+
+
+def positive_number(name: str, default: str) -> float:
+    """The environment variable ``name`` as a number above zero, decimals allowed (``default``
+    when unset), or an error that names it; ``nan`` and ``inf`` are refused as well."""
+    text = os.environ.get(name, default)
+    try:
+        value = float(text)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a number, not {text!r}.") from None
+    if not math.isfinite(value) or value <= 0:
+        raise RuntimeError(f"{name} must be a number above zero, not {text!r}.")
+    return value
 
 
 def host_of(url: str) -> str:
@@ -77,6 +102,47 @@ def check_rate_limit_storage(uri: str) -> None:
         )
 
 
+# Flask-Limiter's own settings that hold limits; its other RATELIMIT_* settings (storage, key
+# prefix, headers, strategy...) are not limits. Every other RATELIMIT_* setting is one of this app's.
+FLASK_LIMITER_LIMIT_SETTINGS = {
+    LimiterSettings.DEFAULT_LIMITS,
+    LimiterSettings.APPLICATION_LIMITS,
+    LimiterSettings.META_LIMITS,
+    LimiterSettings.IN_MEMORY_FALLBACK,
+}
+FLASK_LIMITER_OTHER_SETTINGS = {
+    value
+    for name, value in vars(LimiterSettings).items()
+    if not name.startswith("_") and value not in FLASK_LIMITER_LIMIT_SETTINGS
+}
+
+
+def check_rate_limits(config: Mapping[str, Any]) -> None:
+    """Refuse to start with a rate limit that the limits library cannot read.
+
+    Flask-Limiter reads a route's limit only when the route is requested, and a string it cannot
+    parse then means no limit at all, silently: ``RATELIMIT_LOGIN=lots`` would switch off the
+    login limit. So every limit setting (each RATELIMIT_* of this app's, and Flask-Limiter's
+    default, application, meta and fallback limits when given as text) is parsed here, in every
+    environment, and a bad one stops start-up with its name and value.
+    """
+    for name in sorted(config):
+        if not name.startswith("RATELIMIT_") or name in FLASK_LIMITER_OTHER_SETTINGS:
+            continue
+        value = config[name]
+        if name in FLASK_LIMITER_LIMIT_SETTINGS and (value is None or callable(value)):
+            continue  # unset, or worked out per request by Flask-Limiter
+        try:
+            if not isinstance(value, str):
+                raise TypeError(value)
+            limits.parse_many(value)
+        except (TypeError, ValueError):
+            raise RuntimeError(
+                f'{name} is not a rate limit: {value!r}. Write it like "10 per minute;50 per hour" '
+                "(one or more limits, separated by ; with nothing after the last)."
+            ) from None
+
+
 class Config:
     """Settings shared by every environment, read from environment variables."""
 
@@ -103,7 +169,7 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     # A course image's upload limit in bytes; the upload page alone takes a body this big (plus
     # its form), and deploy/nginx.conf lets it through.
-    MEDIA_MAX_BYTES = whole_number("MEDIA_MAX_BYTES", str(2 * 1024 * 1024))
+    MEDIA_MAX_BYTES = whole_number("MEDIA_MAX_BYTES", str(2 * 1024 * 1024), minimum=1)
     # Pages and e-mails show times in this zone (an IANA name, checked at start-up); storage stays UTC.
     SITE_TIMEZONE = os.environ.get("SITE_TIMEZONE", "Europe/London")
     COURSES_DIR = BASE_DIR / "courses"
@@ -114,8 +180,8 @@ class Config:
     # Login sessions live on the server (user_sessions): a session with no request for
     # SESSION_IDLE_DAYS ends, unless "keep me logged in" was ticked; none outlives
     # REMEMBER_DAYS from its login. Flask's cookie limits match, so no cookie outlasts its row.
-    SESSION_IDLE_DAYS = whole_number("SESSION_IDLE_DAYS", "14")
-    REMEMBER_DAYS = whole_number("REMEMBER_DAYS", "30")
+    SESSION_IDLE_DAYS = whole_number("SESSION_IDLE_DAYS", "14", minimum=1)
+    REMEMBER_DAYS = whole_number("REMEMBER_DAYS", "30", minimum=1)
     SESSION_TOUCH_SECONDS = 300  # a session's last-seen time is written at most this often
     PERMANENT_SESSION_LIFETIME = timedelta(days=SESSION_IDLE_DAYS)
     REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_DAYS)
@@ -124,7 +190,7 @@ class Config:
     REGISTRATION_MAX_AGE = 24 * 60 * 60  # seconds a link to finish registering stays valid
     # Outgoing mail. With no MAIL_SERVER, messages are written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
-    MAIL_PORT = whole_number("MAIL_PORT", "587")
+    MAIL_PORT = whole_number("MAIL_PORT", "587", minimum=1)
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "1") == "1"  # STARTTLS
     MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"  # TLS from the first byte (port 465)
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
@@ -187,11 +253,15 @@ class Config:
     XAPI_ENDPOINT = os.environ.get("XAPI_ENDPOINT", "")
     XAPI_USERNAME = os.environ.get("XAPI_USERNAME", "")
     XAPI_PASSWORD = os.environ.get("XAPI_PASSWORD", "")
-    XAPI_TIMEOUT = float(os.environ.get("XAPI_TIMEOUT", "10"))  # seconds per request to the store
+    XAPI_TIMEOUT = positive_number("XAPI_TIMEOUT", "10")  # seconds per request to the store
     # The LTI 1.3 tool's RSA key (PEM), published at /lti/jwks. Without it (and no file below) the
     # LTI pages answer 404. Development and tests make one once in the file.
     LTI_PRIVATE_KEY = os.environ.get("LTI_PRIVATE_KEY", "")
     LTI_PRIVATE_KEY_FILE: Path | None = None
+    # A platform's addresses must be https://, since an id_token is trusted by the key set fetched
+    # from one of them; plain http:// is accepted for loopback (localhost, 127.0.0.1, ::1), which
+    # nobody on the network can tamper with, for development and the tests' platform. Not in production.
+    LTI_LOOPBACK_HTTP = True
 
 
 class DevelopmentConfig(Config):
@@ -234,6 +304,8 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    # A real LMS is never on the site's own loopback: its login page is where learners' browsers go.
+    LTI_LOOPBACK_HTTP = False
 
     @classmethod
     def check(cls) -> None:

@@ -12,6 +12,7 @@ from config import (
     Config,
     ProductionConfig,
     check_rate_limit_storage,
+    check_rate_limits,
     config_from_environment,
     secret_key_from_file,
     trusted_hosts,
@@ -48,6 +49,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     check_rate_limit_storage(app.config["RATELIMIT_STORAGE_URI"])
+    check_rate_limits(app.config)  # a mistyped limit would otherwise be no limit, silently
     limiter.init_app(app)
     skip_rate_limit_checks_where_none_apply(app)
 

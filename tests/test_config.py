@@ -1,5 +1,8 @@
 """Configuration: database URLs, and production refusing to start half-configured."""
 
+import os
+import re
+import subprocess
 import sys
 
 import pytest
@@ -89,3 +92,101 @@ def test_a_setting_that_is_no_number_is_named(monkeypatch):
         whole_number("MAIL_PORT", "587")
     monkeypatch.delenv("MAIL_PORT")
     assert whole_number("MAIL_PORT", "587") == 587
+
+
+def test_a_setting_below_its_minimum_is_named(monkeypatch):
+    from config import whole_number
+
+    monkeypatch.setenv("PROXY_HOPS", "-1")  # ProxyFix would believe a client-written X-Forwarded-For entry
+    with pytest.raises(RuntimeError, match=r"PROXY_HOPS must be at least 0, not '-1'"):
+        whole_number("PROXY_HOPS", "0")
+    monkeypatch.setenv("MAIL_PORT", "0")
+    with pytest.raises(RuntimeError, match=r"MAIL_PORT must be at least 1, not '0'"):
+        whole_number("MAIL_PORT", "587", minimum=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("ten", "XAPI_TIMEOUT must be a number, not 'ten'"),
+        ("", "XAPI_TIMEOUT must be a number, not ''"),
+        ("0", "XAPI_TIMEOUT must be a number above zero, not '0'"),
+        ("-5", "XAPI_TIMEOUT must be a number above zero, not '-5'"),
+        ("nan", "XAPI_TIMEOUT must be a number above zero, not 'nan'"),
+        ("inf", "XAPI_TIMEOUT must be a number above zero, not 'inf'"),
+    ],
+)
+def test_a_timeout_that_is_no_number_above_zero_is_named(monkeypatch, text, message):
+    from config import positive_number
+
+    monkeypatch.setenv("XAPI_TIMEOUT", text)
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        positive_number("XAPI_TIMEOUT", "10")
+    monkeypatch.setenv("XAPI_TIMEOUT", "2.5")
+    assert positive_number("XAPI_TIMEOUT", "10") == 2.5
+
+
+def start_up(**environment) -> subprocess.CompletedProcess:
+    """Start the test configuration's app in a new interpreter (settings are read on import)."""
+    env = {**os.environ, "APP_ENV": "testing", **environment}
+    code = "from app import create_app; create_app()"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
+    )  # noqa: S603
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("XAPI_TIMEOUT", "ten", "RuntimeError: XAPI_TIMEOUT must be a number, not 'ten'."),
+        ("SESSION_IDLE_DAYS", "two weeks", "RuntimeError: SESSION_IDLE_DAYS must be a whole number, not 'two weeks'."),
+        ("RATELIMIT_LOGIN", "lots", "RuntimeError: RATELIMIT_LOGIN is not a rate limit: 'lots'."),
+        ("RATELIMIT_API", "120 per minit", "RuntimeError: RATELIMIT_API is not a rate limit: '120 per minit'."),
+    ],
+)
+def test_a_bad_setting_in_the_environment_stops_start_up_naming_it(name, value, message):
+    started = start_up(**{name: value})
+    assert started.returncode != 0
+    assert started.stderr.strip().splitlines()[-1].startswith(message), started.stderr[-2000:]
+
+
+def test_the_environment_limits_are_read_when_good():
+    assert start_up(RATELIMIT_LOGIN="5 per minute;20 per hour", RATELIMIT_API="60/minute").returncode == 0
+
+
+def configured(base, **overrides):
+    return type("Configured", (base,), overrides)
+
+
+@pytest.mark.parametrize("base", ["testing", "production"])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RATELIMIT_LOGIN", "lots"),  # before: no login limit at all, silently
+        ("RATELIMIT_LOGIN", ""),
+        ("RATELIMIT_LOGIN", "10 per minute;"),
+        ("RATELIMIT_API", "120 per minit"),
+        ("RATELIMIT_CONTACT_ACCOUNT", "5 a day"),
+        ("RATELIMIT_LTI_LOGIN", 120),
+        ("RATELIMIT_DEFAULT", "lots"),  # Flask-Limiter's own limit settings are checked too
+        ("RATELIMIT_IN_MEMORY_FALLBACK", "lots"),
+    ],
+)
+def test_a_rate_limit_the_limits_library_cannot_read_stops_start_up_in_every_environment(base, name, value):
+    config = configured(TestConfig if base == "testing" else production(), **{name: value})
+    with pytest.raises(RuntimeError, match=rf"^{name} is not a rate limit: {re.escape(repr(value))}\."):
+        create_app(config)
+
+
+def test_every_rate_limit_of_every_environment_reads():
+    """The shipped limits themselves, and the settings that are no limits (storage, prefix...) left alone."""
+    import limits
+
+    from config import FLASK_LIMITER_OTHER_SETTINGS, check_rate_limits
+
+    app = create_app(production())
+    mine = [name for name in app.config if name.startswith("RATELIMIT_") and name not in FLASK_LIMITER_OTHER_SETTINGS]
+    assert {"RATELIMIT_LOGIN", "RATELIMIT_API", "RATELIMIT_LTI_LOGIN"} <= set(mine)
+    for name in mine:
+        assert limits.parse_many(app.config[name]), name
+    check_rate_limits({"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_KEY_PREFIX": "x", "RATELIMIT_DEFAULT": None})

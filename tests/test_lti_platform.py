@@ -60,6 +60,7 @@ def world(tmp_path_factory, sqlite_template) -> Iterator[SimpleNamespace]:
                     key_set_url=f"{platform.base_url}/jwks",
                     deployment_ids=[platform.deployment_id],
                 ),
+                loopback_http=True,  # the platform serves plain http on loopback, as the test config allows
             )
             db.session.remove()
         yield SimpleNamespace(app=app, tool_url=tool_url, platform=platform, course=course)

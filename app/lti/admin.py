@@ -1,11 +1,16 @@
 """/author/lti: admins register the LMS platforms that may launch the course, and see the tool's URLs.
 
 Registered on the author blueprint, whose guard lets only admins in.
+
+Without the tool's key (LTI_PRIVATE_KEY; production makes no key file) every /lti/ page answers
+404, so the page says launches are switched off and what turns them on, and shows no address to
+give an LMS. Platforms can still be registered then: a registration is only a row, used by nothing
+until the key is set, so an admin can prepare everything before the key goes in.
 """
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -16,11 +21,14 @@ from app.forms import confirmed
 from app.services.errors import ValidationError
 from app.services.lti import (
     PlatformDetails,
+    address_rule,
     lti_platform_delete,
     lti_platform_register,
     lti_platform_usage,
     lti_platforms,
 )
+from app.services.lti_keys import configured_tool_key
+from app.urls import external_url
 
 NEEDED = "This is needed."
 
@@ -40,9 +48,11 @@ class PlatformForm(FlaskForm):
 
 @bp.route("/lti", methods=["GET", "POST"])
 def lti_platforms_page():
-    """List the registered platforms and register another."""
+    """List the registered platforms and register another; say so if launches are switched off."""
     form = PlatformForm()
     status = 200
+    launches_on = configured_tool_key(current_app.config) is not None
+    loopback_http = current_app.config["LTI_LOOPBACK_HTTP"]
     if form.validate_on_submit():
         details = PlatformDetails(
             name=form.name.data,
@@ -54,21 +64,41 @@ def lti_platforms_page():
             deployment_ids=form.deployment_ids.data.splitlines(),
         )
         try:
-            platform = lti_platform_register(db.session, details=details)
+            platform = lti_platform_register(db.session, details=details, loopback_http=loopback_http)
         except ValidationError as error:
             form[error.field].errors = [error.message]
         else:
-            flash(f"{platform.name} is registered: its launches are accepted from now on.", "success")
+            if launches_on:
+                flash(f"{platform.name} is registered: its launches are accepted from now on.", "success")
+            else:
+                flash(
+                    f"{platform.name} is registered. LMS launches are switched off on this site, so its launches "
+                    "are refused until LTI_PRIVATE_KEY is set.",
+                    "success",
+                )
             return redirect(url_for("author.lti_platforms_page"))
     if form.errors:
         status = 400
-    tool = {
-        "Login initiation URL": url_for("lti.login", _external=True),
-        "Redirect (launch) URL": url_for("lti.launch", _external=True),
-        "Deep linking URL": url_for("lti.launch", _external=True),
-        "Public key set (JWKS) URL": url_for("lti.jwks", _external=True),
-    }
-    return render_template("author/lti.html", form=form, platforms=lti_platforms(db.session), tool=tool), status
+    # From PUBLIC_URL, as the LMS must be given them, never from the Host this request came by.
+    tool = (
+        {
+            "Login initiation URL": external_url("lti.login"),
+            "Redirect (launch) URL": external_url("lti.launch"),
+            "Deep linking URL": external_url("lti.launch"),
+            "Public key set (JWKS) URL": external_url("lti.jwks"),
+        }
+        if launches_on
+        else {}
+    )
+    page = render_template(
+        "author/lti.html",
+        form=form,
+        platforms=lti_platforms(db.session),
+        tool=tool,
+        launches_on=launches_on,
+        address_hint=address_rule(loopback_http=loopback_http),
+    )
+    return page, status
 
 
 @bp.route("/lti/<id:platform_id>/delete", methods=["GET", "POST"])

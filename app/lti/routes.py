@@ -31,6 +31,7 @@ from app.services.lti import (
 )
 from app.services.lti_keys import configured_tool_key
 from app.services.lti_picker import deep_link_options
+from app.urls import external_url
 
 STATE_COOKIE = "lti_state"
 # The deep-linking request being answered, kept in the session between the launch and the pick.
@@ -72,7 +73,8 @@ def login():
             target_link_uri=params.get("target_link_uri", ""),
             client_id=params.get("client_id", ""),
             lti_message_hint=params.get("lti_message_hint", ""),
-            launch_url=url_for("lti.launch", _external=True),
+            # PUBLIC_URL's, as registered in the LMS, whichever trusted Host the request came by.
+            launch_url=external_url("lti.launch"),
         )
     except LtiLaunchError as error:
         return _refused(error)
@@ -96,6 +98,7 @@ def launch():
             state=request.form.get("state", ""),
             browser_state=request.cookies.get(STATE_COOKIE),
             hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            loopback_http=current_app.config["LTI_LOOPBACK_HTTP"],
         )
     except LtiLaunchError as error:
         response = make_response(_refused(error))
@@ -161,7 +164,7 @@ def deep_link():
                 platform=platform,
                 deployment_id=pending["deployment_id"],
                 data=pending["data"],
-                launch_url=url_for("lti.launch", _external=True),
+                launch_url=external_url("lti.launch"),  # the content items' URL: PUBLIC_URL's, as above
                 choices=[DeepLinkChoice(o.title, o.course_slug, o.lesson_slug, graded=o.graded) for o in chosen],
             )
             session.pop(DEEP_LINK_KEY, None)

@@ -121,10 +121,40 @@ class PlatformDetails:
     deployment_ids: list[str] = field(default_factory=list)
 
 
-def _check_url(field_name: str, value: str) -> None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise ValidationError(field_name, "Enter a full address starting with https://.")
+# Plain http:// is taken for these hosts only (when allowed): traffic to them never leaves the machine.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def address_rule(*, loopback_http: bool) -> str:
+    """What a platform address may be, as the registration form says it beside each field."""
+    if loopback_http:
+        return (
+            "Enter a full address starting with https://. Plain http:// is accepted only for this "
+            "machine (localhost, 127.0.0.1 or [::1])."
+        )
+    return "Enter a full address starting with https://."
+
+
+def address_accepted(value: str, *, loopback_http: bool) -> bool:
+    """Whether ``value`` is an https address, or (if ``loopback_http``) an http one on loopback.
+
+    Launches are trusted by the key set fetched from the platform's key set address, and scores go
+    with a token from its token address: over plain http across a network, anyone on the path could
+    put in a key of their own and sign in as any of the platform's people.
+    """
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # an unclosed [ in the host, for instance
+        return False
+    if not parts.netloc or not host:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and loopback_http and host in LOOPBACK_HOSTS)
+
+
+def _check_url(field_name: str, value: str, *, loopback_http: bool) -> None:
+    if not address_accepted(value, loopback_http=loopback_http):
+        raise ValidationError(field_name, address_rule(loopback_http=loopback_http))
 
 
 def lti_platforms(session: Session) -> list[LtiPlatform]:
@@ -132,13 +162,17 @@ def lti_platforms(session: Session) -> list[LtiPlatform]:
     return list(session.scalars(select(LtiPlatform).order_by(LtiPlatform.name, LtiPlatform.id)))
 
 
-def lti_platform_register(session: Session, *, details: PlatformDetails) -> LtiPlatform:
-    """Register a platform and commit; ValidationError (with its field) for bad or duplicate input."""
+def lti_platform_register(session: Session, *, details: PlatformDetails, loopback_http: bool = False) -> LtiPlatform:
+    """Register a platform and commit; ValidationError (with its field) for bad or duplicate input.
+
+    Every address must be https://; ``loopback_http`` (config LTI_LOOPBACK_HTTP: development and
+    tests) lets http:// through for localhost, 127.0.0.1 and ::1 as well.
+    """
     for name in ("name", "issuer", "client_id"):
         if not getattr(details, name).strip():
             raise ValidationError(name, "This is needed.")
     for name in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
-        _check_url(name, getattr(details, name).strip())
+        _check_url(name, getattr(details, name).strip(), loopback_http=loopback_http)
     deployments = [d.strip() for d in details.deployment_ids if d.strip()]
     if not deployments:
         raise ValidationError("deployment_ids", "Give at least one deployment id, one per line.")
@@ -400,11 +434,19 @@ def _record_grade_target(
 
 
 def lti_launch(
-    session: Session, *, id_token: str, state: str, browser_state: str | None, hash_method: str = "scrypt"
+    session: Session,
+    *,
+    id_token: str,
+    state: str,
+    browser_state: str | None,
+    hash_method: str = "scrypt",
+    loopback_http: bool = False,
 ) -> Launch:
     """Check a launch (every check the standard asks for), sign-in account and grade target; commit.
 
     ``browser_state`` is the state cookie set at login initiation; the launch must carry the same.
+    A platform registered before plain http:// was refused, with a key set address over http (off
+    loopback, or anywhere unless ``loopback_http``), is refused: its key set could be anyone's.
     Raises LtiLaunchError naming the check that failed; nothing is written then, except that the
     state is spent.
     """
@@ -426,6 +468,11 @@ def lti_launch(
     platform = session.get(LtiPlatform, row.platform_id)
     if platform is None:
         raise LtiLaunchError("This platform is no longer registered.")
+    if not address_accepted(platform.key_set_url, loopback_http=loopback_http):
+        raise LtiLaunchError(
+            "Signature: the platform's key set address is not https://, so its keys cannot be trusted. "
+            "Register the platform again with its https:// addresses."
+        )
     claims = _decode(platform, id_token)
     if not secrets.compare_digest(str(claims.get("nonce")), row.nonce):
         raise LtiLaunchError("Nonce: the id_token does not answer this login.")

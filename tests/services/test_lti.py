@@ -215,3 +215,68 @@ def test_a_platforms_usage_counts_its_people_and_their_line_items_and_no_one_els
     empty = lti_platform_usage(session, platform_id=unused.id)
     assert (empty.people, empty.line_items) == (0, 0)
     assert lti_platform_usage(session, platform_id=unused.id + 100) is None
+
+
+# ---------------------------------------------------------------- platform addresses: https only
+
+
+HTTPS_ONLY = "Enter a full address starting with https://."
+LOOPBACK_TOO = "Plain http:// is accepted only for this machine (localhost, 127.0.0.1 or [::1])."
+ADDRESSES = ("issuer", "auth_login_url", "auth_token_url", "key_set_url")
+
+
+@pytest.mark.parametrize("name", ADDRESSES)
+@pytest.mark.parametrize("loopback_http", [False, True])
+def test_a_plain_http_address_off_this_machine_is_refused(session, name, loopback_http):
+    """Over plain http, anyone on the path could hand the tool a key set of their own and sign in as anyone."""
+    with pytest.raises(ValidationError) as refused:
+        lti_platform_register(
+            session, details=details(**{name: "http://lms.example.org/x"}), loopback_http=loopback_http
+        )
+    assert refused.value.field == name
+    assert refused.value.message.startswith(HTTPS_ONLY)
+    assert (LOOPBACK_TOO in refused.value.message) == loopback_http
+    assert session.scalar(select(lti.LtiPlatform.id)) is None
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ftp://lms.example.org/jwks",
+        "https:///jwks",
+        "https://[::1/jwks",  # no closing bracket: refused, not a crash
+        "http://localhost.evil.example/jwks",
+        "http://127.0.0.1.evil.example/jwks",
+        "http://evil.example/?localhost",
+        "http://10.0.0.5/jwks",
+    ],
+)
+def test_addresses_that_are_not_https_or_loopback_are_refused_even_where_loopback_http_is_allowed(session, address):
+    with pytest.raises(ValidationError) as refused:
+        lti_platform_register(session, details=details(key_set_url=address), loopback_http=True)
+    assert refused.value.field == "key_set_url"
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]"])
+def test_plain_http_on_loopback_is_taken_only_where_allowed(session, host):
+    """Development and the tests' real platform (plain http on loopback); never in production."""
+    loopback = {name: f"http://{host}:8000/{name}" for name in ADDRESSES}
+    with pytest.raises(ValidationError) as refused:
+        lti_platform_register(session, details=details(**loopback))
+    assert refused.value.message == HTTPS_ONLY  # the default, and production's rule
+    platform = lti_platform_register(session, details=details(**loopback), loopback_http=True)
+    assert platform.key_set_url == f"http://{host}:8000/key_set_url"
+
+
+def test_a_platform_kept_from_before_with_a_plain_http_key_set_cannot_launch(session, platform, course, monkeypatch):
+    """Registrations made before http was refused: the key set is not even fetched."""
+
+    def never(platform, token):
+        raise AssertionError("the key set was fetched over plain http")
+
+    monkeypatch.setattr(lti, "platform_signing_key", never)
+    platform.key_set_url = "http://lms.example.org/jwks"
+    session.commit()
+    with pytest.raises(LtiLaunchError, match=r"Signature: the platform's key set address is not https://"):
+        launch(session, login(session))
+    assert session.scalar(select(LtiIdentity)) is None

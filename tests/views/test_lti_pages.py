@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.extensions import db
@@ -197,3 +198,96 @@ def test_an_lms_account_deletes_itself_without_a_password(app, client):
     assert client.post("/me/delete", data={"csrf_token": csrf, "understood": "y"}).status_code == 302
     with app.app_context():
         assert db.session.get(User, user_id) is None
+
+
+# ---------------------------------------------------------------- https addresses, launches off, PUBLIC_URL
+
+
+def test_each_platform_address_says_what_it_takes_and_plain_http_elsewhere_is_refused(app, admin_client):
+    rule = "Enter a full address starting with https://. Plain http:// is accepted only for this machine"
+    page = admin_client.get("/author/lti").get_data(as_text=True)
+    for name in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
+        hint = page.split(f'id="{name}-hint">', 1)[1].split("</p>", 1)[0]
+        assert rule in hint, name
+    token = csrf_token(admin_client, "/author/lti")
+    answer = admin_client.post(
+        "/author/lti", data={**FORM, "key_set_url": "http://moodle.example.org/certs.php", "csrf_token": token}
+    )
+    assert answer.status_code == 400
+    error = answer.get_data(as_text=True).split('id="key_set_url-error">', 1)[1].split("</p>", 1)[0]
+    assert rule in error
+    loopback = {**FORM, "key_set_url": "http://127.0.0.1:8000/certs.php", "csrf_token": token}
+    assert admin_client.post("/author/lti", data=loopback).status_code == 302  # development and tests
+    with app.app_context():
+        assert db.session.scalar(select(LtiPlatform.key_set_url)) == "http://127.0.0.1:8000/certs.php"
+
+
+def test_production_takes_https_platform_addresses_only_even_on_loopback(app, admin_client):
+    app.config["LTI_LOOPBACK_HTTP"] = False  # as ProductionConfig
+    page = admin_client.get("/author/lti").get_data(as_text=True)
+    assert "Plain http://" not in page
+    token = csrf_token(admin_client, "/author/lti")
+    loopback = {**FORM, "key_set_url": "http://127.0.0.1:8000/certs.php", "csrf_token": token}
+    answer = admin_client.post("/author/lti", data=loopback)
+    assert answer.status_code == 400
+    error = answer.get_data(as_text=True).split('id="key_set_url-error">', 1)[1].split("</p>", 1)[0]
+    assert error == "Enter a full address starting with https://."
+    with app.app_context():
+        assert db.session.scalar(select(LtiPlatform.id)) is None
+
+
+def test_production_config_refuses_loopback_http_and_other_configs_take_it():
+    from config import DevelopmentConfig, ProductionConfig, TestConfig
+
+    assert not ProductionConfig.LTI_LOOPBACK_HTTP
+    assert DevelopmentConfig.LTI_LOOPBACK_HTTP and TestConfig.LTI_LOOPBACK_HTTP
+
+
+def test_without_the_tool_key_the_page_says_launches_are_off_and_shows_no_address(app, admin_client):
+    """Production without LTI_PRIVATE_KEY: /lti/* answers 404, and the page must not pretend otherwise."""
+    app.config.update(LTI_PRIVATE_KEY="", LTI_PRIVATE_KEY_FILE=None)
+    assert admin_client.get("/lti/jwks").status_code == 404
+    page = admin_client.get("/author/lti").get_data(as_text=True)
+    assert "LMS launches are switched off on this site." in page
+    assert "<code>LTI_PRIVATE_KEY</code>" in page and "docs/integrations.md" in page
+    assert "/lti/login" not in page and "/lti/launch" not in page and "/lti/jwks" not in page
+    # Registering still works, ready for the key; the message says its launches wait for it.
+    token = csrf_token(admin_client, "/author/lti")
+    answer = admin_client.post("/author/lti", data={**FORM, "csrf_token": token}, follow_redirects=True)
+    assert answer.status_code == 200
+    text = answer.get_data(as_text=True)
+    assert "Clinic Moodle is registered." in text and "refused until LTI_PRIVATE_KEY is set" in text
+    assert "accepted from now on" not in text
+
+
+def test_with_the_tool_key_the_page_says_nothing_of_launches_being_off(admin_client):
+    page = admin_client.get("/author/lti").get_data(as_text=True)
+    assert "switched off" not in page and "http://localhost/lti/jwks" in page
+
+
+class InternalHostClient(FlaskClient):
+    """A test client whose requests come by Host 10.0.0.5 (unless a test says otherwise)."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", "http://10.0.0.5")
+        return super().open(*args, **kwargs)
+
+
+def test_the_tool_addresses_come_from_public_url_whatever_host_the_request_used(app):
+    """Another trusted Host (a health check's, an internal address) must not change what the LMS is told."""
+    app.config.update(PUBLIC_URL="https://learn.example.org", TRUSTED_HOSTS=["learn.example.org", "10.0.0.5"])
+    client = InternalHostClient(app, app.response_class, use_cookies=True)
+    assert client.get("/auth/login", base_url="http://evil.example").status_code == 400  # hosts are checked
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    assert login(client, "admin@example.org").status_code == 302
+    page = client.get("/author/lti").get_data(as_text=True)
+    for path in ("/lti/login", "/lti/launch", "/lti/jwks"):
+        assert f"<code>https://learn.example.org{path}</code>" in page
+    assert "10.0.0.5" not in page
+    # The redirect_uri sent to the platform at login is PUBLIC_URL's too, as registered in the LMS.
+    register(app, 1)
+    answer = client.get(
+        "/lti/login", query_string={"iss": "https://lms0.example.org", "login_hint": "u", "target_link_uri": "x"}
+    )
+    assert answer.status_code == 302
+    assert "redirect_uri=https%3A%2F%2Flearn.example.org%2Flti%2Flaunch" in answer.headers["Location"]
