@@ -22,7 +22,7 @@ from app.author.user_forms import (
     user_query,
 )
 from app.extensions import db
-from app.forms import EmptyForm
+from app.forms import EmptyForm, confirmed
 from app.jobs.mail import send_email, send_password_reset, send_welcome
 from app.models import Role, User
 from app.services.errors import ValidationError
@@ -129,6 +129,9 @@ def user_role(user_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         return _render_detail(user, role_form=form, status=400)
+    if form.role.data == Role.ADMIN and user.role != Role.ADMIN and not confirmed():
+        # An admin can open every learner's health information: the page says so and asks first.
+        return render_template("author/user_make_admin.html", user=user)
     try:
         changed = user_role_change(db.session, actor=current_user, user=user, role=form.role.data)
     except ValidationError as error:

@@ -390,3 +390,20 @@ def test_sorted_filtered_list_runs_the_same_queries_for_10_or_200_users(app, adm
     few = queries()
     add(190, "many")
     assert queries() == few
+
+
+def test_making_someone_an_admin_asks_first_saying_what_the_role_opens(app, admin_client, learner):
+    asked = post(admin_client, learner, "role", role="admin")
+    assert asked.status_code == 200
+    page = text(asked)
+    assert "an admin?" in page and "Open every learner's full progress and quiz answers" in page
+    assert account(app, learner).role == Role.LEARNER and audit_actions(app, learner) == []
+    # The page's button says confirm; only then is the role changed and recorded.
+    confirmed = post(admin_client, learner, "role", role="admin", confirm="yes")
+    assert confirmed.status_code == 302
+    assert account(app, learner).role == Role.ADMIN and audit_actions(app, learner) == ["role_changed"]
+
+
+def test_other_role_changes_need_no_confirmation(app, admin_client, learner):
+    assert post(admin_client, learner, "role", role="counsellor").status_code == 302
+    assert account(app, learner).role == Role.COUNSELLOR
