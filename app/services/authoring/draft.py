@@ -210,8 +210,9 @@ def draft_data(session: Session, course: Course) -> DraftData:
     return draft_copy(draft) if draft else published_data(session, course)
 
 
-def _draft_locked(session: Session, course: Course) -> CourseDraft | None:
-    """The course's draft read afresh, locked for this transaction where the database can (PostgreSQL)."""
+def draft_locked(session: Session, course: Course) -> CourseDraft | None:
+    """The course's draft read afresh, locked for this transaction where the database can (PostgreSQL),
+    or None: what the caller checks of it now stays so until its edit commits or rolls back."""
     return session.scalar(
         select(CourseDraft)
         .where(CourseDraft.course_id == course.id)
@@ -221,9 +222,9 @@ def _draft_locked(session: Session, course: Course) -> CourseDraft | None:
 
 
 def draft_get_or_create(session: Session, course: Course, *, user_id: int | None = None) -> CourseDraft:
-    """Return the course's draft, read afresh and locked (``_draft_locked``), starting one from the
+    """Return the course's draft, read afresh and locked (``draft_locked``), starting one from the
     published course if there is none (not committed)."""
-    draft = _draft_locked(session, course)
+    draft = draft_locked(session, course)
     if draft is not None:
         return draft
     draft = CourseDraft(course_id=course.id, data=published_data(session, course), updated_by_id=user_id)
