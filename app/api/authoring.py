@@ -87,10 +87,10 @@ def _conditional() -> bool:
 
 
 def _hold_the_draft(course: Course) -> None:
-    """For a conditional change, lock the draft (where the database can) before anything is read
+    """For a conditional change, hold the draft (``authoring.draft_hold``) before anything is read
     of it: what ``_unchanged_since_read`` compares is then what the change is made to."""
     if _conditional():
-        authoring.draft_locked(db.session, course)
+        authoring.draft_hold(db.session, course)
 
 
 def _unchanged_since_read(course: Course) -> None:

@@ -1,5 +1,7 @@
 """The admins' API: read and change the draft with the authoring rules and messages, publish it, analytics."""
 
+import threading
+
 import pytest
 
 from app.extensions import db
@@ -295,3 +297,45 @@ def test_the_description_says_the_draft_changes_take_if_match_and_may_answer_412
     assert client.get("/api/v1/openapi.json").get_json()["components"]["parameters"]["IF_MATCH"]["required"] is False
     assert "ETag" in paths[draft]["patch"]["responses"]["200"]["headers"]
     assert "ETag" in paths[draft]["get"]["responses"]["200"]["headers"]
+
+
+@pytest.mark.parametrize("started", [True, False], ids=["a-draft", "no-draft-yet"])
+def test_two_changes_sent_at_once_with_the_same_etag_one_is_refused(app, editor, started, request):
+    """Both clients read the same draft; the second's check waits for the first's change, then
+    finds the draft changed (412). The draft's hold is PostgreSQL's: SQLite has no such locks."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite has no row or advisory locks: a change may come in between check and save")
+    client = app.test_client()
+    if started:
+        assert client.patch(DRAFT, json={"title": "Making Better Tea"}, headers=editor).status_code == 200
+    read = client.get(DRAFT, headers=editor).headers["ETag"]
+    first_checked, second_started = threading.Event(), threading.Event()
+    real_update = authoring.course_update
+
+    def update_in_turn(*args, **kwargs):
+        """The first change, its If-Match checked, waits for the second to start (which cannot get
+        past the draft's hold: a moment, then on) before it saves."""
+        if threading.current_thread().name == "first":
+            first_checked.set()
+            second_started.wait(timeout=1)
+        return real_update(*args, **kwargs)
+
+    request.getfixturevalue("monkeypatch").setattr(authoring, "course_update", update_in_turn)
+    answers: dict[str, int] = {}
+
+    def change(name: str) -> None:
+        if name == "second":
+            first_checked.wait(timeout=10)
+            second_started.set()
+        response = app.test_client().patch(
+            DRAFT, json={"summary": f"Summary by {name}"}, headers={**editor, "If-Match": read}
+        )
+        answers[name] = response.status_code
+
+    threads = [threading.Thread(target=change, args=(name,), name=name) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == {"first": 200, "second": 412}
+    assert client.get(DRAFT, headers=editor).get_json()["data"]["course"]["summary"] == "Summary by first"

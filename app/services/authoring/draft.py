@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -210,9 +210,8 @@ def draft_data(session: Session, course: Course) -> DraftData:
     return draft_copy(draft) if draft else published_data(session, course)
 
 
-def draft_locked(session: Session, course: Course) -> CourseDraft | None:
-    """The course's draft read afresh, locked for this transaction where the database can (PostgreSQL),
-    or None: what the caller checks of it now stays so until its edit commits or rolls back."""
+def _draft_locked(session: Session, course: Course) -> CourseDraft | None:
+    """The course's draft read afresh, locked for this transaction where the database can (PostgreSQL)."""
     return session.scalar(
         select(CourseDraft)
         .where(CourseDraft.course_id == course.id)
@@ -221,10 +220,25 @@ def draft_locked(session: Session, course: Course) -> CourseDraft | None:
     )
 
 
+# The key space of PostgreSQL's advisory locks that hold a course's draft (``draft_hold``); the course's id is the key.
+_DRAFT_HOLD = 0x64726166  # "draf"
+
+
+def draft_hold(session: Session, course: Course) -> None:
+    """Hold the course's draft for the rest of this transaction, where the database can
+    (PostgreSQL), so that what the caller checks of it now is what its edit is made to: the
+    draft row locked as an edit locks it, and a lock that every other holder waits for even
+    while there is no draft row to lock (two holders finding none would both start one).
+    SQLite takes no such locks: there another save could still come in between check and edit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _DRAFT_HOLD, "key": course.id})
+    _draft_locked(session, course)
+
+
 def draft_get_or_create(session: Session, course: Course, *, user_id: int | None = None) -> CourseDraft:
-    """Return the course's draft, read afresh and locked (``draft_locked``), starting one from the
+    """Return the course's draft, read afresh and locked (``_draft_locked``), starting one from the
     published course if there is none (not committed)."""
-    draft = draft_locked(session, course)
+    draft = _draft_locked(session, course)
     if draft is not None:
         return draft
     draft = CourseDraft(course_id=course.id, data=published_data(session, course), updated_by_id=user_id)
