@@ -72,7 +72,7 @@ CHANGED_SINCE_READ = (
     "was changed: your change would have overwritten the other one. GET the draft again, make your "
     "change to what it holds now, and send its new ETag."
 )
-# The 412 as each change's description says it.
+# The 412 in each change's description (the document shows the shared PRECONDITION_FAILED response, as for 409).
 PRECONDITION_FAILED = "The draft has changed since you read it: the ETag in If-Match is not its ETag now"
 
 
