@@ -8,7 +8,8 @@ are thin, like the pages': they call the same services, under the same permissio
 (app/permissions.py, through the token's scopes in app/services/api_tokens.py, and
 ``visible_learner_ids`` for clients). Tokens only, never the session cookie (app/api/auth.py);
 every error is a problem document (app/api/problems.py); every successful read has an ETag and
-answers If-None-Match with 304; lists come a page at a time with links to the others.
+answers If-None-Match with 304, and the draft's changes honour If-Match with 412 (app/api/authoring.py);
+lists come a page at a time with links to the others.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from flask_smorest.utils import prepare_response
 
 from app.api import authoring, clients, courses, me
 from app.api.auth import REALM, SECURITY_SCHEME, authenticate, rate_limit_key
+from app.api.common import names_etag
 from app.api.docs import bp as docs_bp
 from app.api.problems import PROBLEM_JSON, ApiError
 from app.api.schemas import ProblemSchema
@@ -45,6 +47,13 @@ EVERY_OPERATION = {
 }
 # And those that take a JSON body: too large, or not JSON.
 WITH_A_BODY = {"413": "REQUEST_ENTITY_TOO_LARGE", "415": "UNSUPPORTED_MEDIA_TYPE"}
+IF_MATCH = {
+    "name": "If-Match",
+    "required": False,
+    "description": "The ETag you read, or `*`. The change is made only if it still matches: otherwise "
+    "412 Precondition Failed, and nothing is changed. Without it the change is made whatever changed meanwhile.",
+    "schema": {"type": "string"},
+}
 DESCRIPTION = f"""\
 Read a course's outline, your own progress, your clients' progress with their consent, and the
 analytics; change the course draft and publish it. Each operation uses the same rules as the
@@ -60,12 +69,19 @@ in `errors`, at a JSON Pointer into the body (`pointer`) or by parameter name (`
 **Reads** send an `ETag`; send it back in `If-None-Match` to get `304 Not Modified` when nothing
 changed. **Lists** come a page at a time, with links to the other pages in `links` and in the
 `Link` header. Requests are limited per token (429 with `Retry-After` beyond it).
+
+**Changes to the draft** take the draft's `ETag` (from `GET /api/v1/courses/{{course_slug}}/draft`,
+or from your last change's answer, which has the new one) in `If-Match`: if the draft has changed
+since you read it, the change is refused with `412 Precondition Failed` and nothing is changed, so
+you never overwrite someone else's edit; read it again and make your change to that. Without
+`If-Match` a change is made whatever changed meanwhile.
 """
 
 
 class ApiConventions(BasePlugin):
     """Adds to every operation what they all share: the errors any of them can answer, the
-    scope errors of those that need a token, and ETag, If-None-Match and 304 on reads."""
+    scope errors of those that need a token, ETag, If-None-Match and 304 on reads, ETag on the
+    200 of a PATCH, and If-Match on those that may answer 412 (the draft's changes, app/api/authoring.py)."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for method, operation in (operations or {}).items():
@@ -85,9 +101,11 @@ class ApiConventions(BasePlugin):
             if method == "get":
                 operation.setdefault("parameters", []).append("IF_NONE_MATCH")
                 responses.setdefault("304", "NOT_MODIFIED")
-                ok = responses.get("200")
-                if isinstance(ok, dict):
-                    ok.setdefault("headers", {})["ETag"] = "ETAG"
+            if "412" in responses or 412 in responses:  # a change made only if what was read is unchanged
+                operation.setdefault("parameters", []).append("IF_MATCH")
+            ok = responses.get(200, responses.get("200"))  # flask-smorest's own keys are still numbers here
+            if method in ("get", "patch") and isinstance(ok, dict):  # conditional_read's ETag
+                ok.setdefault("headers", {})["ETag"] = "ETAG"
 
 
 class PlatformApi(Api):
@@ -169,6 +187,9 @@ class PlatformApi(Api):
         self.spec.components.response(
             "NOT_MODIFIED", {"description": "Not Modified: the ETag sent still matches", "headers": {"ETag": "ETAG"}}
         )
+        # flask-smorest's own IF_MATCH (registered lazily, unused until now) says the header is
+        # required; here it is not: without it a change is made as before, whatever changed meanwhile.
+        self.spec.components.parameter("IF_MATCH", "header", IF_MATCH, lazy=True)
 
 
 def _idconverter2paramschema(converter: IdConverter) -> dict[str, Any]:
@@ -222,18 +243,18 @@ def _has_surrogate(text: str) -> bool:
 
 
 def conditional_read(response: Response) -> Response:
-    """Give a successful read its ETag, and answer an If-None-Match that holds it with 304.
+    """Give a successful read its ETag, and answer an If-None-Match that names it with 304.
 
-    Flask-Compress, which runs after this, sends a gzipped body's ETag as "<etag>:gzip" (the
-    strong validator of that encoding), so a client that got the gzipped body sends that back:
-    it names the same data and matches too.
+    A successful PATCH answers with the new state of what it changed (the draft's, as a read of
+    it would), so it gets that ETag too: the client's next If-Match. A tag Flask-Compress gave a
+    gzipped body ("<etag>:gzip") matches as well (``names_etag``).
     """
-    if request.method in ("GET", "HEAD") and response.status_code == 200 and response.is_json:
+    if request.method in ("GET", "HEAD", "PATCH") and response.status_code == 200 and response.is_json:
         response.add_etag()
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and response.is_json:
         etag = response.get_etag()[0] or ""  # add_etag has just set it
         held = request.if_none_match
-        # A tag werkzeug cannot read (If-None-Match: "") comes back as None: it matches nothing.
-        if held.star_tag or any(tag and (tag == etag or tag.startswith(f"{etag}:")) for tag in held.as_set()):
+        if held.star_tag or names_etag(held, etag):
             not_modified = current_app.response_class(status=304)
             not_modified.set_etag(etag)
             for name in ("Cache-Control", "Vary"):

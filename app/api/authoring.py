@@ -3,16 +3,21 @@
 The authoring pages' own services (app/services/authoring): the same edits, checked by the same
 course rules, refused with the same messages, each beside the field it is about (here a JSON
 Pointer into the request body); what is left out of a change stays as it is.
+
+Each change honours If-Match (RFC 9110) as the editor's pages refuse a save when what they show
+was changed meanwhile: sent, it must name the ETag of the draft as GET /draft sends it now, or
+the change is refused with 412 and nothing changed. Without it a change is made as before.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_smorest import Blueprint
 
 from app.api.auth import token_user
-from app.api.common import scoped
+from app.api.common import body_etag, names_etag, scoped
 from app.api.problems import ApiError, field_pointer
 from app.api.schemas import (
     AnalyticsQuerySchema,
@@ -62,6 +67,43 @@ def draft_state(course: Course) -> dict[str, Any]:
     }
 
 
+CHANGED_SINCE_READ = (
+    "The draft has changed since you read it (its ETag is no longer the one in If-Match), so nothing "
+    "was changed: your change would have overwritten the other one. GET the draft again, make your "
+    "change to what it holds now, and send its new ETag."
+)
+# The 412 in each change's description (the document shows the shared PRECONDITION_FAILED response, as for 409).
+PRECONDITION_FAILED = "The draft has changed since you read it: the ETag in If-Match is not its ETag now"
+
+
+def draft_etag(course: Course) -> str:
+    """The ETag GET /draft sends now (without Flask-Compress's ":gzip")."""
+    return body_etag(DraftSchema(), draft_state(course))
+
+
+def _conditional() -> bool:
+    """Whether the request sent If-Match naming tags (``*`` matches any draft: there always is one)."""
+    return "If-Match" in request.headers and not request.if_match.star_tag
+
+
+def _hold_the_draft(course: Course) -> None:
+    """For a conditional change, hold the draft (``authoring.draft_hold``) before anything is read
+    of it: what ``_unchanged_since_read`` compares is then what the change is made to."""
+    if _conditional():
+        authoring.draft_hold(db.session, course)
+
+
+def _unchanged_since_read(course: Course) -> None:
+    """Honour If-Match: refuse (412, nothing changed) a change whose If-Match names no ETag the
+    draft has now. Its strong comparison (RFC 9110 13.1.1), so a weak tag never matches."""
+    if not _conditional():
+        return
+    _hold_the_draft(course)
+    if not names_etag(request.if_match, draft_etag(course)):
+        db.session.rollback()  # nothing was written: let the lock go at once
+        raise ApiError(412, CHANGED_SINCE_READ)
+
+
 def _refused(invalid: DraftInvalid, prefix: tuple[str, ...] = ()) -> ApiError:
     """The service's errors, each at the body's field it is about; the rest without a place."""
     errors = [
@@ -90,14 +132,17 @@ def draft(course_slug: str):
 @scoped(blp, "write:draft")
 @blp.arguments(CourseDetailsInputSchema)
 @blp.response(200, DraftSchema)
+@blp.alt_response(412, response="PRECONDITION_FAILED", description=PRECONDITION_FAILED)
 def draft_update(changes: dict, course_slug: str):
     """Change the course's details in the draft
 
     Title, summary, pass mark (a share: 0.8 is 80%), content review and the help text shown
     after every lesson; what is left out stays as it is. Refused (422, nothing changed) when a
-    course rule is broken, with each message at its field.
+    course rule is broken, with each message at its field. Send the draft's ETag in If-Match so
+    as not to overwrite a change made since you read it (412 then); the answer has the new ETag.
     """
     course = _course(course_slug)
+    _unchanged_since_read(course)
     current = authoring.draft_data(db.session, course)["course"]
     review: ReviewInput | None | Any = authoring.KEEP
     if "review" in changes:
@@ -123,19 +168,24 @@ def draft_update(changes: dict, course_slug: str):
 @scoped(blp, "write:draft")
 @blp.arguments(LessonInputSchema)
 @blp.response(200, DraftSchema)
+@blp.alt_response(412, response="PRECONDITION_FAILED", description=PRECONDITION_FAILED)
 def lesson_update(changes: dict, course_slug: str, lesson_slug: str):
     """Change a lesson in the draft
 
     Its title, reading time, Markdown body and sources, or move it to the end of another
     module; what is left out stays as it is. A lesson the draft does not have is a 404; a
-    broken course rule is refused (422, nothing changed) with each message at its field.
+    broken course rule is refused (422, nothing changed) with each message at its field. Send
+    the draft's ETag (GET /draft's) in If-Match so as not to overwrite a change made since you
+    read it (412 then); the answer, the whole draft, has its new ETag.
     """
     course = _course(course_slug)
+    _hold_the_draft(course)
     data = authoring.draft_data(db.session, course)
     try:
         lesson = authoring.draft_lesson(data, lesson_slug)
     except NotInDraft:
         raise ApiError(404, "The draft has no such lesson.") from None
+    _unchanged_since_read(course)  # after the 404: a precondition is for a change that could be made (RFC 9110 13.2.1)
     front = lesson["front"]
     sources: list[SourceInput] | Any = authoring.KEEP
     if "sources" in changes:
@@ -167,15 +217,18 @@ def lesson_update(changes: dict, course_slug: str, lesson_slug: str):
 @scoped(blp, "write:draft")
 @blp.response(201, PublicationSchema)
 @blp.alt_response(409, response="CONFLICT", description="There is nothing to publish")
+@blp.alt_response(412, response="PRECONDITION_FAILED", description=PRECONDITION_FAILED)
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="The draft breaks a course rule")
 def publish(course_slug: str):
     """Publish the draft
 
     Learners see the new version on their next page; their past attempts are unchanged. 409
     when there is nothing to publish; 422, with every problem by file and field, when the
-    draft breaks a course rule (nothing is published then).
+    draft breaks a course rule (nothing is published then). Send the draft's ETag in If-Match
+    to publish only what you read (412, nothing published, when it has changed since).
     """
     course = _course(course_slug)
+    _unchanged_since_read(course)
     try:
         publication = authoring.publish(db.session, course=course, user_id=token_user().id)
     except NothingToPublish as nothing:

@@ -1,12 +1,15 @@
-"""What every API view shares: documenting an operation, the course it names, pages of a list."""
+"""What every API view shares: documenting an operation, the course it names, pages of a list,
+and the ETags of what it answers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from flask import request
+from flask import jsonify, request
 from flask_smorest import Blueprint
+from marshmallow import Schema
+from werkzeug.datastructures import ETags
 
 from app.api.auth import SECURITY_SCHEME, require_scope, require_token
 from app.api.problems import ApiError
@@ -58,6 +61,25 @@ def signed_in(blp: Blueprint) -> Callable[[F], F]:
         return blp.doc(security=[{SECURITY_SCHEME: []}])(view)
 
     return decorator
+
+
+def body_etag(schema: Schema, data: Any) -> str:
+    """The ETag a read answering ``data`` with ``schema`` sends: the digest ``conditional_read``
+    takes of the body, written as flask-smorest writes it (the schema's dump, as Flask's JSON)."""
+    response = jsonify(schema.dump(data))
+    response.add_etag()
+    return response.get_etag()[0] or ""
+
+
+def names_etag(tags: ETags, etag: str) -> bool:
+    """Whether If-None-Match's or If-Match's ``tags`` name ``etag`` (strong comparison: a weak tag never does).
+
+    Flask-Compress, which runs after ``conditional_read``, sends a compressed body's ETag as
+    "<etag>:gzip" (the strong validator of that encoding), so a client that got the gzipped
+    body sends that back: it names the same data, and matches too. "*" is the caller's to judge.
+    """
+    # A tag werkzeug cannot read (If-None-Match: "") comes back as None: it names nothing.
+    return any(tag and (tag == etag or tag.startswith(f"{etag}:")) for tag in tags.as_set())
 
 
 def course_named(slug: str | None) -> Course:

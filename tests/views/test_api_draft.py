@@ -1,5 +1,7 @@
 """The admins' API: read and change the draft with the authoring rules and messages, publish it, analytics."""
 
+import threading
+
 import pytest
 
 from app.extensions import db
@@ -149,3 +151,191 @@ def test_analytics_are_the_snapshots_figures(client, app, admin):
     assert lesson["questions"][0]["too_few_to_judge"] and lesson["questions"][0]["choices"]
     bad = client.get(f"/api/v1/courses/{COURSE_SLUG}/analytics?range=forever", headers=token)
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["parameter"] == "range"
+
+
+# --- If-Match: a change made only to the draft as the client read it ---------------------------
+
+
+def _lesson_url(app) -> str:
+    return f"{DRAFT}/lessons/{lesson_slugs(app)[0]}"
+
+
+def _change(client, app, editor, operation: str, **headers):
+    """One of the draft's three changes, with ``headers`` besides the token."""
+    headers = {**editor, **headers}
+    if operation == "course":
+        return client.patch(DRAFT, json={"summary": "A summary sent with If-Match"}, headers=headers)
+    if operation == "lesson":
+        return client.patch(_lesson_url(app), json={"title": "A title sent with If-Match"}, headers=headers)
+    return client.post(PUBLISH, headers=headers)
+
+
+def _someone_else_changes_the_draft(client, editor) -> None:
+    assert client.patch(DRAFT, json={"title": "Changed by someone else"}, headers=editor).status_code == 200
+
+
+CHANGES = ["course", "lesson", "publish"]
+
+
+@pytest.fixture
+def a_draft(client, editor):
+    """A draft with a change in it, so that publishing it would succeed."""
+    assert client.patch(DRAFT, json={"title": "Making Better Tea"}, headers=editor).status_code == 200
+
+
+@pytest.mark.usefixtures("a_draft")
+@pytest.mark.parametrize("operation", CHANGES)
+def test_a_change_with_a_stale_if_match_is_refused_and_changes_nothing(client, app, editor, operation):
+    read = client.get(DRAFT, headers=editor).headers["ETag"]
+    _someone_else_changes_the_draft(client, editor)
+    before = client.get(DRAFT, headers=editor)
+    version = client.get(f"/api/v1/courses/{COURSE_SLUG}").get_json()["version"]
+
+    response = _change(client, app, editor, operation, **{"If-Match": read})
+
+    assert response.status_code == 412 and response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 412 and problem["title"] == "Precondition Failed"
+    assert "changed since you read it" in problem["detail"] and "GET the draft again" in problem["detail"]
+    after = client.get(DRAFT, headers=editor)
+    assert after.get_json() == before.get_json() and after.headers["ETag"] == before.headers["ETag"]
+    assert client.get(f"/api/v1/courses/{COURSE_SLUG}").get_json()["version"] == version  # nothing published
+
+
+@pytest.mark.usefixtures("a_draft")
+@pytest.mark.parametrize("operation", CHANGES)
+def test_a_change_with_the_current_etag_is_made(client, app, editor, operation):
+    current = client.get(DRAFT, headers=editor).headers["ETag"]
+    response = _change(client, app, editor, operation, **{"If-Match": current})
+    assert response.status_code == (201 if operation == "publish" else 200), response.data[:300]
+    after = client.get(DRAFT, headers=editor).headers["ETag"]
+    assert after != current
+    if operation != "publish":  # a PATCH answers with the draft's new state, and its ETag: the next If-Match
+        assert response.headers["ETag"] == after
+        again = _change(client, app, editor, "course", **{"If-Match": response.headers["ETag"]})
+        assert again.status_code == 200
+
+
+@pytest.mark.parametrize("operation", CHANGES)
+def test_if_match_star_matches_any_draft(client, app, editor, operation):
+    _someone_else_changes_the_draft(client, editor)
+    response = _change(client, app, editor, operation, **{"If-Match": "*"})
+    assert response.status_code == (201 if operation == "publish" else 200)
+
+
+def test_if_match_star_matches_the_draft_nobody_has_edited_yet(client, editor):
+    assert client.get(DRAFT, headers=editor).get_json()["has_draft"] is False
+    assert client.patch(DRAFT, json={"title": "First edit"}, headers={**editor, "If-Match": "*"}).status_code == 200
+
+
+def test_the_etag_of_the_draft_nobody_has_edited_yet_matches(client, editor):
+    current = client.get(DRAFT, headers=editor).headers["ETag"]
+    response = client.patch(DRAFT, json={"title": "First edit"}, headers={**editor, "If-Match": current})
+    assert response.status_code == 200 and response.get_json()["has_draft"]
+
+
+@pytest.mark.parametrize("operation", CHANGES)
+def test_the_gzipped_bodys_etag_matches_too(client, app, editor, operation):
+    """Flask-Compress sends a gzipped body's ETag as "<etag>:gzip": a client that got that sends it back."""
+    _someone_else_changes_the_draft(client, editor)
+    read = client.get(DRAFT, headers={**editor, "Accept-Encoding": "gzip"})
+    assert read.headers["Content-Encoding"] == "gzip" and read.headers["ETag"].endswith(':gzip"')
+    response = _change(client, app, editor, operation, **{"If-Match": read.headers["ETag"]})
+    assert response.status_code == (201 if operation == "publish" else 200), response.data[:300]
+
+
+def test_a_stale_gzipped_etag_is_refused(client, editor):
+    read = client.get(DRAFT, headers={**editor, "Accept-Encoding": "gzip"}).headers["ETag"]
+    _someone_else_changes_the_draft(client, editor)
+    assert client.patch(DRAFT, json={"summary": "Late"}, headers={**editor, "If-Match": read}).status_code == 412
+
+
+def test_a_gzipped_patch_answer_has_the_gzip_form_of_the_new_etag(client, editor):
+    response = client.patch(DRAFT, json={"title": "Zipped"}, headers={**editor, "Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    plain = client.get(DRAFT, headers=editor).headers["ETag"]
+    assert response.headers["ETag"] == plain[:-1] + ':gzip"'
+    assert (
+        client.patch(
+            DRAFT, json={"summary": "Next"}, headers={**editor, "If-Match": response.headers["ETag"]}
+        ).status_code
+        == 200
+    )
+
+
+def test_if_match_compares_strongly_and_takes_a_list(client, editor):
+    current = client.get(DRAFT, headers=editor).headers["ETag"]
+    weak = client.patch(DRAFT, json={"title": "Weak"}, headers={**editor, "If-Match": f"W/{current}"})
+    assert weak.status_code == 412  # a weak tag never matches (RFC 9110 13.1.1)
+    listed = client.patch(DRAFT, json={"title": "Listed"}, headers={**editor, "If-Match": f'"other", {current}'})
+    assert listed.status_code == 200
+    for unreadable in ("", "not-quoted"):
+        assert client.patch(DRAFT, json={"title": "No"}, headers={**editor, "If-Match": unreadable}).status_code == 412
+
+
+def test_without_if_match_a_change_is_made_as_before_whatever_changed(client, app, editor):
+    client.get(DRAFT, headers=editor)
+    _someone_else_changes_the_draft(client, editor)
+    assert client.patch(DRAFT, json={"summary": "Last write wins"}, headers=editor).status_code == 200
+    assert client.patch(_lesson_url(app), json={"title": "Still"}, headers=editor).status_code == 200
+    assert client.post(PUBLISH, headers=editor).status_code == 201
+
+
+def test_a_lesson_the_draft_lacks_is_a_404_whatever_if_match_says(client, editor):
+    """A precondition is for a change that could be made (RFC 9110 13.2.1)."""
+    response = client.patch(f"{DRAFT}/lessons/nope", json={}, headers={**editor, "If-Match": '"stale"'})
+    assert response.status_code == 404
+
+
+def test_the_description_says_the_draft_changes_take_if_match_and_may_answer_412(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    draft = "/api/v1/courses/{course_slug}/draft"
+    for path, method in ((draft, "patch"), (f"{draft}/lessons/{{lesson_slug}}", "patch"), (f"{draft}/publish", "post")):
+        operation = paths[path][method]
+        assert {"$ref": "#/components/parameters/IF_MATCH"} in operation["parameters"]
+        assert "412" in operation["responses"]
+    assert client.get("/api/v1/openapi.json").get_json()["components"]["parameters"]["IF_MATCH"]["required"] is False
+    assert "ETag" in paths[draft]["patch"]["responses"]["200"]["headers"]
+    assert "ETag" in paths[draft]["get"]["responses"]["200"]["headers"]
+
+
+@pytest.mark.parametrize("started", [True, False], ids=["a-draft", "no-draft-yet"])
+def test_two_changes_sent_at_once_with_the_same_etag_one_is_refused(app, editor, started, request):
+    """Both clients read the same draft; the second's check waits for the first's change, then
+    finds the draft changed (412). The draft's hold is PostgreSQL's: SQLite has no such locks."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite has no row or advisory locks: a change may come in between check and save")
+    client = app.test_client()
+    if started:
+        assert client.patch(DRAFT, json={"title": "Making Better Tea"}, headers=editor).status_code == 200
+    read = client.get(DRAFT, headers=editor).headers["ETag"]
+    first_checked, second_started = threading.Event(), threading.Event()
+    real_update = authoring.course_update
+
+    def update_in_turn(*args, **kwargs):
+        """The first change, its If-Match checked, waits for the second to start (which cannot get
+        past the draft's hold: a moment, then on) before it saves."""
+        if threading.current_thread().name == "first":
+            first_checked.set()
+            second_started.wait(timeout=1)
+        return real_update(*args, **kwargs)
+
+    request.getfixturevalue("monkeypatch").setattr(authoring, "course_update", update_in_turn)
+    answers: dict[str, int] = {}
+
+    def change(name: str) -> None:
+        if name == "second":
+            first_checked.wait(timeout=10)
+            second_started.set()
+        response = app.test_client().patch(
+            DRAFT, json={"summary": f"Summary by {name}"}, headers={**editor, "If-Match": read}
+        )
+        answers[name] = response.status_code
+
+    threads = [threading.Thread(target=change, args=(name,), name=name) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == {"first": 200, "second": 412}
+    assert client.get(DRAFT, headers=editor).get_json()["data"]["course"]["summary"] == "Summary by first"

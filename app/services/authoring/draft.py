@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any, NotRequired, TypedDict, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -218,6 +218,21 @@ def _draft_locked(session: Session, course: Course) -> CourseDraft | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+
+
+# The key space of PostgreSQL's advisory locks that hold a course's draft (``draft_hold``); the course's id is the key.
+_DRAFT_HOLD = 0x64726166  # "draf"
+
+
+def draft_hold(session: Session, course: Course) -> None:
+    """Hold the course's draft for the rest of this transaction, where the database can
+    (PostgreSQL), so that what the caller checks of it now is what its edit is made to: the
+    draft row locked as an edit locks it, and a lock that every other holder waits for even
+    while there is no draft row to lock (two holders finding none would both start one).
+    SQLite takes no such locks: there another save could still come in between check and edit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": _DRAFT_HOLD, "key": course.id})
+    _draft_locked(session, course)
 
 
 def draft_get_or_create(session: Session, course: Course, *, user_id: int | None = None) -> CourseDraft:
