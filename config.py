@@ -58,6 +58,13 @@ def positive_number(name: str, default: str) -> float:
     return value
 
 
+def _looks_like_a_placeholder(secret: str | None) -> bool:
+    """Whether a secret is an example's stand-in ("replace-with-…", "changeme"), not a real one:
+    a key copied from a public example signs every link and cookie for anyone who reads it."""
+    lowered = (secret or "").lower()
+    return lowered.startswith(("replace", "change", "example", "your-", "xxx")) or "placeholder" in lowered
+
+
 def host_of(url: str) -> str:
     """The host name of an absolute http(s) URL, or "" if it is not one."""
     parts = urlsplit(url)
@@ -310,7 +317,7 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls) -> None:
         """Raise if the environment lacks what production needs."""
-        if len(cls.SECRET_KEY or "") < 32:
+        if len(cls.SECRET_KEY or "") < 32 or _looks_like_a_placeholder(cls.SECRET_KEY):
             raise RuntimeError("SECRET_KEY must be set to a real secret (32+ characters) in production.")
         if not host_of(cls.PUBLIC_URL):
             raise RuntimeError("PUBLIC_URL must be set to the site's address (https://...) in production.")

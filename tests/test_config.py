@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -43,6 +44,8 @@ def production(**overrides):
         {"SECRET_KEY": "dev-only-not-secret"},  # the old development key, public in the source
         {"SECRET_KEY": "short"},
         {"SECRET_KEY": ""},
+        # A long placeholder copied from an example file: public, so no secret at all.
+        {"SECRET_KEY": "replace-with-64-random-hex-characters-from-python-secrets-token-hex-32"},
         {"DATABASE_URL_GIVEN": False},
         {"PUBLIC_URL": ""},
         {"PUBLIC_URL": "learn.example.org"},
@@ -190,3 +193,11 @@ def test_every_rate_limit_of_every_environment_reads():
     for name in mine:
         assert limits.parse_many(app.config[name]), name
     check_rate_limits({"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_KEY_PREFIX": "x", "RATELIMIT_DEFAULT": None})
+
+
+def test_the_example_settings_file_cannot_start_production_until_its_secret_is_set():
+    """deploy/env.example is public: its SECRET_KEY line must be one production refuses."""
+    example = (Path(__file__).resolve().parents[1] / "deploy" / "env.example").read_text(encoding="utf-8")
+    secret = next(line.split("=", 1)[1] for line in example.splitlines() if line.startswith("SECRET_KEY="))
+    with pytest.raises(RuntimeError):
+        create_app(production(SECRET_KEY=secret))
