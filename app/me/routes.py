@@ -76,9 +76,16 @@ def home():
         else Markup(""),
     }
     shown, due_hole, due_key = count_due_shown(due)
-    context = {"outline": outline, **shown, **{name: part for name, part in drawn.items() if not part}}
+    # An account an LMS signs in has no password to change: the page says so, kept apart by the key.
+    with_password = bool(current_user.signs_in_with_password)
+    context = {
+        "outline": outline,
+        "with_password": with_password,
+        **shown,
+        **{name: part for name, part in drawn.items() if not part},
+    }
     parts = {**due_hole, **{name: part for name, part in drawn.items() if part}}
-    key = (outline.states, outline.has_started, due_key) if outline else ()
+    key = ((outline.states, outline.has_started, due_key) if outline else ()) + (with_password,)
     return signed_in_page(
         "me/home.html", context, content=outline.course if outline else None, key=(*key, *sorted(parts)), parts=parts
     )

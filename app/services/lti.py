@@ -145,10 +145,11 @@ def address_accepted(value: str, *, loopback_http: bool) -> bool:
     try:
         parts = urlsplit(value)
         host = parts.hostname
-    except ValueError:  # an unclosed [ in the host, for instance
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:  # an unclosed [ in the host, a port of 99999, for instance
         return False
-    if not parts.netloc or not host:
-        return False
+    if not parts.netloc or not host or parts.username is not None or parts.password is not None:
+        return False  # no credentials in an address shown on the admin page and sent in requests
     return parts.scheme == "https" or (parts.scheme == "http" and loopback_http and host in LOOPBACK_HOSTS)
 
 

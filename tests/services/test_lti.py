@@ -249,6 +249,9 @@ def test_a_plain_http_address_off_this_machine_is_refused(session, name, loopbac
         "http://127.0.0.1.evil.example/jwks",
         "http://evil.example/?localhost",
         "http://10.0.0.5/jwks",
+        "https://lms.example.org:99999/jwks",  # no such port: refused, not a crash when used
+        "https://lms.example.org:port/jwks",
+        "https://user:secret@lms.example.org/jwks",  # credentials in an address shown on a page
     ],
 )
 def test_addresses_that_are_not_https_or_loopback_are_refused_even_where_loopback_http_is_allowed(session, address):
