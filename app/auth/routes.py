@@ -3,7 +3,7 @@
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.auth import bp
+from app.auth import bp, guessing
 from app.auth.forms import FinishRegistrationForm, LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
 from app.jobs.mail import send_password_reset, send_registration
@@ -143,8 +143,8 @@ def register_finish(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"], methods=["POST"], key_func=_submitted_account)
+@guessing.per_address
+@guessing.per_account
 def login():
     """Log in with e-mail and password, optionally remembered on this device."""
     if current_user.is_authenticated:

@@ -16,6 +16,7 @@ from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.author import bp
+from app.errors import render_error
 from app.extensions import db
 from app.forms import confirmed
 from app.services.errors import ValidationError
@@ -111,7 +112,14 @@ def lti_platform_remove(platform_id: int):
     """
     if confirmed():
         if not lti_platform_delete(db.session, platform_id=platform_id):
-            abort(404)
+            # Removed meanwhile (another admin, another tab): say so, as the draft's removals do.
+            return render_error(
+                404,
+                "Nothing was removed: that platform is no longer registered. Perhaps another admin, or you in "
+                "another tab, removed it first.",
+                title="Already removed",
+                back=url_for("author.lti_platforms_page"),
+            )
         flash("The platform is removed: its launches are refused from now on.", "success")
         return redirect(url_for("author.lti_platforms_page"))
     usage = lti_platform_usage(db.session, platform_id=platform_id)

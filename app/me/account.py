@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.extensions import db, limiter
+from app.auth import guessing
+from app.extensions import db
 from app.jobs.mail import send_password_changed
 from app.me import bp
 from app.me.forms import ChangeNameForm, ChangePasswordForm
-from app.me.routes import _signed_in_account
 from app.services.accounts import DISPLAY_NAME_MAX_LENGTH, display_name_change, password_change
 from app.services.certificates import certificates_issued_names
 from app.services.errors import ValidationError
@@ -17,15 +17,10 @@ from app.services.errors import ValidationError
 
 @bp.route("/me/password", methods=["GET", "POST"])
 @login_required
-# Guessing the current password from a session left open is limited as guessing at login is:
-# per address, and per account whatever the address.
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"],
-    methods=["POST"],
-    key_func=lambda: _signed_in_account() or "",
-    exempt_when=lambda: not current_user.is_authenticated,
-)
+# Guessing the current password from a session left open is counted with the guesses at login:
+# per address, and per account whatever the address (app/auth/guessing.py).
+@guessing.per_address
+@guessing.per_account
 def change_password():
     """Choose a new password after giving the current one; every other session of the account ends."""
     if not current_user.signs_in_with_password:

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, logout_user
 from markupsafe import Markup
 
+from app.auth import guessing
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
@@ -121,7 +122,8 @@ def data_page():
 
 @bp.route("/me/delete", methods=["GET", "POST"])
 @login_required
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@guessing.per_address  # its password is counted with the guesses at login (app/auth/guessing.py)
+@guessing.per_account
 def delete_account():
     """Erase the account and everything in it, after the password is entered again."""
     form = DeleteAccountForm() if current_user.signs_in_with_password else DeleteLmsAccountForm()

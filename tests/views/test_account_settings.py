@@ -140,13 +140,28 @@ def test_an_account_an_lms_signs_in_is_told_so_and_shown_no_form(app, learner_cl
     assert response.status_code == 400
 
 
-def test_wrong_current_passwords_are_rate_limited_like_logins(app, database_url, learner, course):
+def test_wrong_current_passwords_count_with_the_guesses_at_login(app, database_url, learner, course):
+    """One count per account for every form that checks its password: the login that opened this
+    session is one attempt, two guesses here make three, and then neither form takes another."""
     limited = limited_app(database_url, RATELIMIT_LOGIN="50 per minute", RATELIMIT_LOGIN_ACCOUNT="3 per minute")
     client = limited.test_client()
     assert login(client).status_code == 302
-    statuses = [post_password(client, current=f"guess number {n}").status_code for n in range(4)]
-    assert statuses == [400, 400, 400, 429]
+    statuses = [post_password(client, current=f"guess number {n}").status_code for n in range(3)]
+    assert statuses == [400, 400, 429]
     assert client.get("/me/password").status_code == 200  # only the attempts count
+    elsewhere = limited.test_client()  # the account's own login, from another device, is held too
+    assert login(elsewhere).status_code == 429
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def test_guesses_from_one_address_count_once_across_login_and_the_password_page(app, database_url, learner, course):
+    limited = limited_app(database_url, RATELIMIT_LOGIN="3 per minute", RATELIMIT_LOGIN_ACCOUNT="50 per minute")
+    client = limited.test_client()
+    assert login(client).status_code == 302
+    assert [post_password(client, current=f"guess {n}").status_code for n in range(2)] == [400, 400]
+    other_account = limited.test_client()  # the same address (the test client's), another account
+    assert login(other_account, "someone@example.org").status_code == 429
     with limited.app_context():
         db.engine.dispose()
 

@@ -120,8 +120,9 @@ def test_removing_a_platform_keeps_the_accounts_it_made(app, admin_client):
     with app.app_context():
         assert db.session.scalar(select(LtiIdentity.id)) is None
         assert db.session.scalar(select(User.id).where(User.display_name == "From the LMS")) is not None
-    # Removed already (another admin, another tab): nothing to remove.
-    assert admin_client.post(url, data={"csrf_token": token, "confirm": "yes"}).status_code == 404
+    # Removed already (another admin, another tab): nothing to remove, and the page says so.
+    again = admin_client.post(url, data={"csrf_token": token, "confirm": "yes"})
+    assert again.status_code == 404 and "Already removed" in again.get_data(as_text=True)
 
 
 def test_the_key_set_publishes_the_public_half_only(app, client):

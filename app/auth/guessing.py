@@ -1,0 +1,35 @@
+"""The limits on guessing a password, one count for every form that checks one.
+
+Logging in, changing the password while logged in and deleting the account each check a
+password. Limited separately, each gave a guesser the whole allowance again (a session left
+open on a shared computer could try the login's allowance on /me/password, then more). So they
+share two counts (Flask-Limiter's shared limits): one per address (RATELIMIT_LOGIN) and one per
+account, whichever address it comes from (RATELIMIT_LOGIN_ACCOUNT): the account typed at the
+login form, or the account signed in.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+from app.extensions import limiter
+from app.services.accounts import normalise_email
+
+
+def guessed_account() -> str:
+    """Rate-limit key for the account whose password is being tried: typed, or signed in."""
+    if current_user.is_authenticated:
+        return f"account:{normalise_email(current_user.email)}" if current_user.email else f"user:{current_user.id}"
+    return "account:" + normalise_email(request.form.get("email", ""))
+
+
+per_address = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_LOGIN"], scope="password-guess", methods=["POST"]
+)
+per_account = limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_LOGIN_ACCOUNT"],
+    scope="password-guess-account",
+    key_func=guessed_account,
+    methods=["POST"],
+)
