@@ -93,6 +93,21 @@ def test_healthz_reports_the_job_queue_and_its_worker_without_failing_for_them(c
     assert response.json == {"database": "ok", **expected}
 
 
+def test_healthz_gives_the_queue_counts_only_to_this_machine(client, monkeypatch):
+    """How many e-mails wait tells how busy the site is: for the server's own monitor only."""
+    import app.main.routes as main_routes
+
+    monkeypatch.setattr(
+        main_routes, "queue_state", lambda huey: QueueState(reachable=True, waiting=6, worker_seen=SEEN, now=LATER)
+    )
+    outside = client.get("/healthz", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert outside.status_code == 200
+    assert outside.json == {"status": "degraded", "database": "ok", "queue": "ok", "worker": "not seen"}
+    assert outside.headers["Cache-Control"] == "no-store"  # differs by who asks: no cache may keep it
+    for local in ("127.0.0.1", "::1"):
+        assert client.get("/healthz", environ_base={"REMOTE_ADDR": local}).json["jobs_waiting"] == 6
+
+
 def test_a_database_error_rolls_back_and_answers_503(client, app, course, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
