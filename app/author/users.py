@@ -95,6 +95,16 @@ def user_new():
     """Create an account and e-mail its owner a link to choose their password."""
     form = NewUserForm()
     if form.validate_on_submit():
+        if form.role.data == Role.ADMIN and not confirmed():
+            # A new admin can open every learner's health information from their first login: ask first.
+            return render_template(
+                "author/user_make_admin.html",
+                name=form.display_name.data,
+                action=url_for("author.user_new"),
+                hidden={"display_name": form.display_name.data, "email": form.email.data, "role": Role.ADMIN.value},
+                back=url_for("author.users"),
+                back_text="Do not create it",
+            )
         try:
             user = user_onboard(
                 db.session,
@@ -131,7 +141,14 @@ def user_role(user_id: int):
         return _render_detail(user, role_form=form, status=400)
     if form.role.data == Role.ADMIN and user.role != Role.ADMIN and not confirmed():
         # An admin can open every learner's health information: the page says so and asks first.
-        return render_template("author/user_make_admin.html", user=user)
+        return render_template(
+            "author/user_make_admin.html",
+            name=user.display_name,
+            action=url_for("author.user_role", user_id=user.id),
+            hidden={"role": Role.ADMIN.value},
+            back=url_for("author.user_detail", user_id=user.id),
+            back_text="Keep their role",
+        )
     try:
         changed = user_role_change(db.session, actor=current_user, user=user, role=form.role.data)
     except ValidationError as error:

@@ -407,3 +407,23 @@ def test_making_someone_an_admin_asks_first_saying_what_the_role_opens(app, admi
 def test_other_role_changes_need_no_confirmation(app, admin_client, learner):
     assert post(admin_client, learner, "role", role="counsellor").status_code == 302
     assert account(app, learner).role == Role.COUNSELLOR
+
+
+def test_creating_an_admin_asks_first_and_then_creates_it_as_typed(app, admin_client, inbox):
+    asked = create(admin_client, display_name='Nell "Quote" Admin', email="nell@example.org", role="admin")
+    assert asked.status_code == 200
+    page = text(asked)
+    assert "an admin?" in page and "Open every learner's full progress and quiz answers" in page
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "nell@example.org")) is None
+    # The question's form carries what was typed (escaped), and says confirm.
+    raw = asked.get_data(as_text=True)
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', raw))
+    assert hidden["display_name"] == "Nell &#34;Quote&#34; Admin" and hidden["confirm"] == "yes"
+    done = create(
+        admin_client, display_name='Nell "Quote" Admin', email="nell@example.org", role="admin", confirm="yes"
+    )
+    assert done.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "nell@example.org"))
+        assert (user.display_name, user.role) == ('Nell "Quote" Admin', Role.ADMIN)
