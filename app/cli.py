@@ -82,8 +82,8 @@ def courses_validate(path: Path) -> None:
 def courses_import(path: Path, discard_draft: bool, overwrite_published: bool, keep_published: bool) -> None:
     """Import a course folder or an exported .zip: create what is new, update what changed, keep all progress.
 
-    A course an admin published (at /author/) since the files were last imported is not replaced
-    unless --overwrite-published says so: the files would undo their changes without a word.
+    Changes an admin published (at /author/) since the files were last imported are not undone
+    unless --overwrite-published says so: files that hold them, or leave them be, import as usual.
     """
     if overwrite_published and keep_published:
         raise click.UsageError("Give --overwrite-published or --keep-published, not both.")
@@ -97,7 +97,7 @@ def courses_import(path: Path, discard_draft: bool, overwrite_published: bool, k
         raise SystemExit(1) from None
     except PublishedInTheWay as error:
         if keep_published:
-            click.echo(f"{spec.slug}: not imported, kept as an admin published it (the files differ from it).")
+            click.echo(f"{spec.slug}: not imported, kept as admins published it (the files would undo their changes).")
             return
         click.secho(str(error), fg="red", err=True)
         raise SystemExit(1) from None

@@ -162,42 +162,57 @@ def test_import_over_what_an_admin_published_is_refused_unless_told_to_keep_or_o
     first_module = COURSE["modules"][0]
     assert runner.invoke(args=["courses", "import", str(files)]).exit_code == 0
     admin = create_user(app, "dana@example.org", role=Role.ADMIN, name="Dana Admin")
-    with app.app_context():
-        course = db.session.scalar(select(Course))
-        authoring.module_rename(db.session, course=course, module_slug=first_module["slug"], title="Fixed")
-        authoring.publish(db.session, course=course, user_id=admin)
-        db.session.commit()
-        db.session.remove()
 
-    def module_title() -> str:
+    def rename_and_publish(title: str) -> None:
         with app.app_context():
-            return db.session.scalar(select(Module.title).where(Module.slug == first_module["slug"]))
+            course = db.session.scalar(select(Course))
+            authoring.module_rename(db.session, course=course, module_slug=first_module["slug"], title=title)
+            authoring.publish(db.session, course=course, user_id=admin)
+            db.session.commit()
+            db.session.remove()
 
+    def published() -> tuple[str, str]:
+        with app.app_context():
+            title = db.session.scalar(select(Module.title).where(Module.slug == first_module["slug"]))
+            return title, db.session.scalar(select(Course.summary))
+
+    rename_and_publish("Fixed")
     refused = runner.invoke(args=["courses", "import", str(files)])
     assert_failed_cleanly(refused)
     assert "was last published by Dana Admin on" in refused.stderr
+    assert "would undo what admins changed since the files were last imported: the modules." in refused.stderr
     assert "flask courses export tiny PATH" in refused.stderr and "--overwrite-published" in refused.stderr
-    assert module_title() == "Fixed"
+    assert published()[0] == "Fixed"
 
     kept = runner.invoke(args=["courses", "import", "--keep-published", str(files)])  # as `make run` does
-    assert kept.exit_code == 0 and "not imported, kept as an admin published it" in kept.output
-    assert module_title() == "Fixed"
+    assert kept.exit_code == 0 and "not imported, kept as admins published it" in kept.output
+    assert published()[0] == "Fixed"
 
-    # The published course written back out to the files imports cleanly: nothing to undo.
-    exported = tmp_path / "exported"
-    assert runner.invoke(args=["courses", "export", "tiny", str(exported)]).exit_code == 0
-    assert runner.invoke(args=["courses", "import", str(exported)]).exit_code == 0
-    assert module_title() == "Fixed"
+    # The published course written out, a change of the files' own made to it: the admin's fix is in
+    # the files, so the import goes through, and brings the new change.
+    merged = tmp_path / "merged"
+    assert runner.invoke(args=["courses", "export", "tiny", str(merged)]).exit_code == 0
+    course_yaml = merged / "course.yaml"
+    course_yaml.write_text(
+        course_yaml.read_text(encoding="utf-8").replace(COURSE["summary"], "A new summary."), encoding="utf-8"
+    )
+    imported = runner.invoke(args=["courses", "import", str(merged)])
+    assert imported.exit_code == 0, imported.stderr
+    assert published() == ("Fixed", "A new summary.")
 
-    with app.app_context():
-        course = db.session.scalar(select(Course))
-        authoring.module_rename(db.session, course=course, module_slug=first_module["slug"], title="Fixed again")
-        authoring.publish(db.session, course=course, user_id=admin)
-        db.session.commit()
-        db.session.remove()
+    # An admin's change put back as the files have it: nothing of theirs left to undo.
+    rename_and_publish("Fixed again")
+    rename_and_publish("Fixed")
+    course_yaml.write_text(
+        course_yaml.read_text(encoding="utf-8").replace("A new summary.", "Another summary."), encoding="utf-8"
+    )
+    assert runner.invoke(args=["courses", "import", str(merged)]).exit_code == 0
+    assert published() == ("Fixed", "Another summary.")
+
+    rename_and_publish("Fixed again")
     overwritten = runner.invoke(args=["courses", "import", "--overwrite-published", str(files)])
     assert overwritten.exit_code == 0, overwritten.output
-    assert module_title() == first_module["title"]
+    assert published() == (first_module["title"], COURSE["summary"])
 
 
 def test_users_create_admin_who_can_log_in(app, runner, client):

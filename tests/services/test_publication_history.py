@@ -198,3 +198,27 @@ def test_the_publish_record_still_names_its_publisher_in_their_data_download(ses
     assert record["course_id"] == course_row.id and "text changed" in record["summary"]
     assert "data" not in record  # the course content is not the publisher's personal data
     assert session.scalars(select(CoursePublication.published_by_id)).all() == [ada]
+
+
+def test_an_import_undoes_only_what_admins_changed_and_the_files_do_not_have():
+    def data(title: str, body: str, summary: str = "S", lesson_id: int = 1) -> dict:
+        return {
+            "course": {"title": "C", "summary": summary, "modules": [{"slug": "m", "lessons": ["one"]}]},
+            "lessons": {"one": {"front": {"title": title, "id": lesson_id}, "body": body}},
+        }
+
+    last_import = data("Title", "Body")
+    published = data("Title", "Body fixed by an admin", lesson_id=7)  # ids are not what the files say
+    assert authoring.admin_changes_undone(last_import, published, data("Title", "Body")) == ["lesson “one”"]
+    assert authoring.admin_changes_undone(last_import, published, data("Title", "Body fixed by an admin")) == []
+    # A lesson is compared whole: the files changing its title beside the admin's body is refused too.
+    assert authoring.admin_changes_undone(last_import, published, data("New", "Body fixed by an admin")) != []
+    # With nothing changed by admins since the last import, every change of the files goes in.
+    assert authoring.admin_changes_undone(last_import, last_import, data("New", "New", summary="New")) == []
+    # A part only the files changed is theirs: the summary here, beside the admin's lesson kept.
+    assert (
+        authoring.admin_changes_undone(
+            last_import, published, data("Title", published["lessons"]["one"]["body"], summary="New")
+        )
+        == []
+    )

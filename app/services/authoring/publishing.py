@@ -15,7 +15,7 @@ version can be restored (app/services/authoring/history.py) through the same ``p
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -268,27 +268,98 @@ IMPORT_DRAFT_IN_THE_WAY = (
 
 
 class PublishedInTheWay(DraftError):
-    """An admin published the course (from a draft, or by restoring a version) after its files were
-    last imported, and importing the files would replace what they published without a word."""
+    """Importing the files would undo, without a word, what an admin published (from a draft, or
+    by restoring a version) since the files were last imported."""
 
 
 IMPORT_PUBLISHED_IN_THE_WAY = (
-    "The course “{slug}” was last published by {who} on {when}, after its files were last imported, and "
-    "these files differ from it: importing them would undo those changes for learners. Write the published "
-    "course out first (flask courses export {slug} PATH), bring its changes into the files, then import; or "
-    "import with --overwrite-published to replace it with the files as they are."
+    "The course “{slug}” was last published by {who} on {when}, and these files would undo what admins "
+    "changed since the files were last imported: {parts}. Write the published course out (flask courses "
+    "export {slug} PATH), bring those changes into the files, then import again; or import with "
+    "--overwrite-published to replace them with the files as they are (they stay in the course's history)."
 )
 
 
-def _published_since_import(session: Session, course: Course) -> CoursePublication | None:
-    """The course's latest publication, when an admin made it rather than an import of the files."""
-    latest = session.scalar(
+def _without_ids(value: Any) -> Any:
+    """Course data with its row ids taken out: what the files can say, and nothing else."""
+    if isinstance(value, dict):
+        return {key: _without_ids(item) for key, item in value.items() if key != "id"}
+    if isinstance(value, list):
+        return [_without_ids(item) for item in value]
+    return value
+
+
+def _parts(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Course data cut into the parts an admin edits apart, each named as the message names it."""
+    course = dict(data["course"])
+    modules = course.pop("modules", None)
+    misconceptions = course.pop("misconceptions", None) or {}
+    parts: dict[str, Any] = {"the course's details": course, "the modules": modules}
+    parts |= {f"misconception “{code}”": item for code, item in misconceptions.items()}
+    parts |= {f"lesson “{slug}”": lesson for slug, lesson in data["lessons"].items()}
+    return parts
+
+
+def admin_changes_undone(
+    last_import: Mapping[str, Any], published: Mapping[str, Any], files: Mapping[str, Any]
+) -> list[str]:
+    """The parts an admin changed since the files were last imported (``last_import`` differs from
+    ``published`` there) that ``files`` would change again (it differs from ``published`` there):
+    what the import would undo. A three-way comparison, so files that took the admins' changes in
+    (exported, merged) import without a word, and so do files after an admin restored their version.
+    """
+    base, now, new = (_parts(_without_ids(data)) for data in (last_import, published, files))
+    names = base.keys() | now.keys() | new.keys()
+    return sorted(name for name in names if base.get(name) != now.get(name) and new.get(name) != now.get(name))
+
+
+def _last_import(session: Session, course: Course) -> CoursePublication | None:
+    """The course's latest publication from its files that kept what it published, if any."""
+    return session.scalar(
+        select(CoursePublication)
+        .where(
+            CoursePublication.course_id == course.id,
+            CoursePublication.from_files.is_(True),
+            CoursePublication.data.is_not(None),
+        )
+        .order_by(CoursePublication.id.desc())
+        .limit(1)
+    )
+
+
+def _latest_publication(session: Session, course: Course) -> CoursePublication | None:
+    return session.scalar(
         select(CoursePublication)
         .where(CoursePublication.course_id == course.id)
         .order_by(CoursePublication.id.desc())
         .limit(1)
     )
-    return latest if latest is not None and not latest.from_files else None
+
+
+def _refuse_undoing_admins(session: Session, course: Course, published: Mapping[str, Any] | None) -> None:
+    """Raise PublishedInTheWay if the import just made (not committed) undoes an admin's changes.
+
+    ``published``: the course as learners saw it before the import. With no import on record to
+    compare with (a course imported before imports kept their data), any change over an admin's
+    latest publication is refused: nothing tells which parts were theirs.
+    """
+    latest = _latest_publication(session, course)
+    if published is None or latest is None or latest.from_files:
+        return  # nothing published by an admin since the last import
+    base = _last_import(session, course)
+    session.expire_all()  # read back what the import wrote
+    files = published_data(session, course)
+    undone = admin_changes_undone(base.data, published, files) if base is not None and base.data else ["the course"]
+    if undone:
+        publisher = session.get(User, latest.published_by_id) if latest.published_by_id else None
+        raise PublishedInTheWay(
+            IMPORT_PUBLISHED_IN_THE_WAY.format(
+                slug=course.slug,
+                who=publisher.display_name if publisher else "an admin",
+                when=latest.published_at.date().isoformat(),
+                parts=", ".join(undone),
+            )
+        )
 
 
 def import_from_files(
@@ -308,17 +379,17 @@ def import_from_files(
     be undone by restoring the imported one.
     """
     try:
+        existing = session.scalars(select(Course).where(Course.slug == spec.slug)).first()
+        # The course as learners see it now, to tell which admins' changes the files would undo.
+        published = published_data(session, existing) if existing is not None and not overwrite_published else None
         report = course_import_unsaved(session, spec)
         course = session.scalars(select(Course).where(Course.slug == spec.slug)).one()
         if report.changed and draft_get(session, course) is not None:
             if not discard_draft:  # an import that changes nothing leaves the draft as true as it was
                 raise DraftInTheWay(IMPORT_DRAFT_IN_THE_WAY.format(slug=spec.slug))
             session.execute(delete(CourseDraft).where(CourseDraft.course_id == course.id))
-        if report.changed and not overwrite_published and (published := _published_since_import(session, course)):
-            publisher = session.get(User, published.published_by_id) if published.published_by_id else None
-            who = publisher.display_name if publisher else "an admin"
-            when = published.published_at.date().isoformat()
-            raise PublishedInTheWay(IMPORT_PUBLISHED_IN_THE_WAY.format(slug=spec.slug, who=who, when=when))
+        if report.changed:
+            _refuse_undoing_admins(session, course, published)
         restorable = session.scalar(
             select(CoursePublication.id)
             .where(CoursePublication.course_id == course.id, CoursePublication.data.is_not(None))
