@@ -8,10 +8,11 @@ import pytest
 from tests.conftest import COURSE_SLUG, login
 from tests.views.test_access_matrix import EMAILS, matrix, world  # noqa: F401 - world is a fixture
 
-# Answers that never look at who is asking: the health check, and what credential verifiers fetch
-# (the site's DID document and the revocation list, the same for everyone and meant to be cached),
-# and the API's OpenAPI description, and the LTI tool's public key set.
-SHARED = {"/healthz", "/.well-known/did.json", "/credentials/status/0", "/api/v1/openapi.json", "/lti/jwks"}
+# Answers that never look at who is asking: what credential verifiers fetch (the site's DID
+# document and the revocation list, the same for everyone and meant to be cached), the API's
+# OpenAPI description, and the LTI tool's public key set. (The health check looks at where the
+# request comes from, so it is no-store like a private page.)
+SHARED = {"/.well-known/did.json", "/credentials/status/0", "/api/v1/openapi.json", "/lti/jwks"}
 DOWNLOADS = {
     "/me/data.json": "learner",
     f"/courses/{COURSE_SLUG}/certificate.pdf": "learner",
