@@ -17,11 +17,16 @@ from app.extensions import limiter
 from app.services.accounts import normalise_email
 
 
+def submitted_account() -> str:
+    """Rate-limit key for the account typed into a form, whichever address it comes from."""
+    return "account:" + normalise_email(request.form.get("email", ""))
+
+
 def guessed_account() -> str:
     """Rate-limit key for the account whose password is being tried: typed, or signed in."""
     if current_user.is_authenticated:
         return f"account:{normalise_email(current_user.email)}" if current_user.email else f"user:{current_user.id}"
-    return "account:" + normalise_email(request.form.get("email", ""))
+    return submitted_account()
 
 
 per_address = limiter.shared_limit(

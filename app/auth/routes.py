@@ -12,7 +12,6 @@ from app.models import User
 from app.models.types import utcnow
 from app.permissions import can_author, can_counsel
 from app.services.accounts import (
-    normalise_email,
     password_reset_user,
     password_set,
     registration_from_token,
@@ -80,14 +79,9 @@ def start_session(user: User, *, remember: bool = False) -> None:
     session.pop("_id", None)
 
 
-def _submitted_account() -> str:
-    """Rate-limit key for the account being tried, whichever address it comes from."""
-    return "account:" + normalise_email(request.form.get("email", ""))
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"], key_func=_submitted_account)
+@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"], key_func=guessing.submitted_account)
 def register():
     """Ask for an address and a name, and mail a link to finish; every address gets the same answer."""
     if current_user.is_authenticated:
@@ -189,7 +183,9 @@ RESET_SENT = (
 
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_RESET"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_RESET_ACCOUNT"], methods=["POST"], key_func=_submitted_account)
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_RESET_ACCOUNT"], methods=["POST"], key_func=guessing.submitted_account
+)
 def reset_request():
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     form = ResetRequestForm()

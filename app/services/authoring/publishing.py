@@ -327,15 +327,6 @@ def _last_import(session: Session, course: Course) -> CoursePublication | None:
     )
 
 
-def _latest_publication(session: Session, course: Course) -> CoursePublication | None:
-    return session.scalar(
-        select(CoursePublication)
-        .where(CoursePublication.course_id == course.id)
-        .order_by(CoursePublication.id.desc())
-        .limit(1)
-    )
-
-
 def _refuse_undoing_admins(session: Session, course: Course, published: Mapping[str, Any] | None) -> None:
     """Raise PublishedInTheWay if the import just made (not committed) undoes an admin's changes.
 
@@ -343,7 +334,7 @@ def _refuse_undoing_admins(session: Session, course: Course, published: Mapping[
     compare with (a course imported before imports kept their data), any change over an admin's
     latest publication is refused: nothing tells which parts were theirs.
     """
-    latest = _latest_publication(session, course)
+    latest = last_publication(session, course=course)
     if published is None or latest is None or latest.from_files:
         return  # nothing published by an admin since the last import
     base = _last_import(session, course)
