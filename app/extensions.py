@@ -124,7 +124,9 @@ def skip_rate_limit_checks_where_none_apply(app: Flask) -> None:
             unlimited.add(endpoint)
 
     functions[functions.index(check)] = check_rate_limits
-    _skip_where_unused(app.after_request_funcs.get(None, []), "Limiter.__inject_headers")
+    _skip_where_unused(
+        app.after_request_funcs.get(None, []), "Limiter.__inject_headers", then=_retry_after_only_if_refused
+    )
     _skip_where_unused(app.teardown_request_funcs.get(None, []), "Limiter.__release_context")
 
 
@@ -132,14 +134,28 @@ def skip_rate_limit_checks_where_none_apply(app: Flask) -> None:
 _LIMITER_STATE = "_limiter_request_context"
 
 
-def _skip_where_unused(functions: list, name: str) -> None:
+def _retry_after_only_if_refused(response: Any, retry_after_before: str | None) -> Any:
+    """Take back the Retry-After that Flask-Limiter's header hook puts on every limited answer.
+
+    The hook sets it to when the limit's window ends, on a 200 as on a 429, but the header
+    means "ask again after this" (RFC 9110, 10.2.3): on an answer that was given it tells a
+    client's retry logic to wait for nothing. It stays on a 429 and on an answer that had its
+    own (the 503 of an unreachable database, app/errors.py).
+    """
+    if response.status_code != 429 and retry_after_before is None:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
+def _skip_where_unused(functions: list, name: str, *, then: Callable | None = None) -> None:
     """Replace Flask-Limiter's hook ``name`` in ``functions`` by one that returns at once when no limit was used.
 
     Its after-request hook adds the headers of the limits checked during the request (and
     counts the limits that deduct by response), its teardown resets that state: a request
     whose limits were never checked (the learner pages, above) has none, and each hook only
     looked for it (about 2% of a lesson request's CPU). A route's own ``@limiter.limit``
-    makes the state, and its hooks then run as before.
+    makes the state, and its hooks then run as before. ``then(response, its Retry-After before
+    the hook)`` mends the header hook's answer.
     """
     for index, function in enumerate(functions):
         hook = getattr(function, "func", function)  # the header hook is registered as a partial
@@ -149,7 +165,10 @@ def _skip_where_unused(functions: list, name: str) -> None:
         def skipping(*args: Any, _hook: Callable = function) -> Any:
             if not hasattr(request_ctx, _LIMITER_STATE):
                 return args[0]  # the response, or the teardown's error (whose return Flask ignores)
-            return _hook(*args)
+            if then is None:
+                return _hook(*args)
+            before = args[0].headers.get("Retry-After")  # the header hook's only argument is the response
+            return then(_hook(*args), before)
 
         functions[index] = skipping
 

@@ -234,3 +234,21 @@ def test_flask_openapi_print_gives_the_whole_description(app, runner):
     served = app.test_client().get("/api/v1/openapi.json").get_json()
     assert json.loads(printed.output) == served
     assert "/api/v1/me/progress" in served["paths"]
+
+
+def test_retry_after_only_on_a_refused_request(app, database_url, course, learner):
+    """An answer that was given carries the limit's X-RateLimit-* headers but no Retry-After
+    (RFC 9110: it means "ask again after this"); the 429 beyond the limit does."""
+    limited = create_app(make_test_config(database_url, RATELIMIT_ENABLED=True, RATELIMIT_API="2 per minute"))
+    token = make_token(limited, learner, "read:progress")
+    client = limited.test_client()
+    given = client.get("/api/v1/me/progress", headers=bearer(token))
+    assert given.status_code == 200
+    assert given.headers["X-RateLimit-Remaining"] == "1"
+    assert "Retry-After" not in given.headers
+    client.get("/api/v1/me/progress", headers=bearer(token))
+    refused = client.get("/api/v1/me/progress", headers=bearer(token))
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    with limited.app_context():
+        db.engine.dispose()
