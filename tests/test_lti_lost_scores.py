@@ -149,3 +149,35 @@ def test_a_line_item_sent_to_before_scores_were_remembered_is_not_sent_again_unt
     with pytest.raises(OSError):  # the next passback, lost: the platform is down
         lti_post_scores.call_local(user_id, lesson.id)
     assert due_scores() == {target: (1.0, True)}
+
+
+def test_no_score_goes_to_an_address_in_the_clear(platform, lessons, monkeypatch):
+    """A platform registered before https was required, or a line item a launch named over plain
+    http, gets no bearer token and no grade: the score is reported and stays owed, and the job
+    does not raise (a retry would not mend it)."""
+    sent_to: list[str] = []
+    monkeypatch.setattr("app.jobs.lti._post", lambda url, *args: sent_to.append(url))
+    lesson = lessons[0]
+    old = LtiPlatform(
+        name="Old LMS",
+        issuer="http://lms.example.org",
+        client_id="c",
+        auth_login_url="http://lms.example.org/auth",
+        auth_token_url="http://lms.example.org/token",
+        key_set_url="http://lms.example.org/jwks",
+        deployment_ids="1",
+    )
+    db.session.add(old)
+    db.session.commit()
+    user_id, target = linked_person(old, lesson.course_id, lesson_id=lesson.id)
+    complete(user_id, lesson, scores=(5,))
+    assert lti_post_scores.call_local(user_id, lesson.id) == 0
+    # A secure token endpoint does not make a line item in the clear acceptable.
+    old.auth_token_url = "https://lms.example.org/token"
+    db.session.commit()
+    sent, failures = resend_scores_not_accepted()
+    assert sent_to == [] and sent == 0
+    assert len(failures) == 1
+    assert failures[0].startswith("Old LMS: http://lms.example.org/lineitems/")
+    assert failures[0].endswith("not https://, so no score was sent there")
+    assert target in due_scores()

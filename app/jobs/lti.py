@@ -38,7 +38,7 @@ from app.jobs import crontab, job, periodic_job
 from app.models import LessonProgress, LtiGradeTarget, LtiIdentity, LtiPlatform, QuizAttempt
 from app.models.course import Lesson
 from app.models.types import utcnow
-from app.services.lti import AGS_SCORE_SCOPE, ToolKey, tool_sign
+from app.services.lti import AGS_SCORE_SCOPE, ToolKey, address_accepted, tool_sign
 from app.services.lti_keys import configured_tool_key
 from app.services.progress import live_lesson_ids
 
@@ -277,22 +277,43 @@ def _token_or_note(key: ToolKey, endpoint: TokenEndpoint, unreachable: set[int])
         raise
 
 
+def _insecure_address(due: DueScore, *, loopback_http: bool) -> str | None:
+    """The address a score would go to in the clear (its platform's token endpoint or its line
+    item), if any. A bearer token and a learner's grade in a health course go only over https
+    (plain http only to loopback where LTI_LOOPBACK_HTTP allows it): platforms registered before
+    registration required https, and line items a launch named, are checked here."""
+    for address in (due.endpoint.auth_token_url, due.lineitem_url):
+        if not address_accepted(address, loopback_http=loopback_http):
+            return address
+    return None
+
+
 def post_scores(key: ToolKey, scores: list[DueScore], *, stop_at_first_error: bool) -> tuple[int, list[str]]:
     """Post each score to its line item, one access token per platform, and record those accepted.
 
     With ``stop_at_first_error`` the first failure is raised (after recording what went before),
     so a job is retried; otherwise each failure is reported by platform and line item, and the
-    rest are still sent. Returns how many were accepted and the failures' descriptions.
+    rest are still sent. A score whose addresses are not https (``_insecure_address``) is never
+    sent, and reported as a failure without raising. Returns how many were accepted and the
+    failures' descriptions.
     """
     timestamp = utcnow().isoformat().replace("+00:00", "Z")
     tokens: dict[int, str] = {}
     unreachable: set[int] = set()  # no token from it: its other scores are not tried this time
     accepted: list[DueScore] = []
     failures: list[str] = []
+    loopback_http = bool(current_app.config.get("LTI_LOOPBACK_HTTP"))
     try:
         for due in scores:
             endpoint = due.endpoint
             if endpoint.platform_id in unreachable:
+                continue
+            insecure = _insecure_address(due, loopback_http=loopback_http)
+            if insecure:
+                # Not an error a retry mends: reported, never raised, and the score stays owed
+                # until the platform is registered again with https:// addresses.
+                failures.append(f"{endpoint.name}: {insecure}: not https://, so no score was sent there")
+                logger.warning("LTI score not sent to %s: %s is not https://", endpoint.name, insecure)
                 continue
             try:
                 if endpoint.platform_id not in tokens:
