@@ -115,6 +115,7 @@ def test_private_notes_are_saved_and_too_long_ones_are_refused_beside_the_field(
     response = post(casey, f"/counsel/requests/{request_id}/notes", staff_note="x" * 2001)
     assert response.status_code == 400
     assert 'id="staff_note-error">Keep the notes to 2000 characters.' in response.get_data(as_text=True)
+    assert "<title>Error: Contact request" in response.get_data(as_text=True)  # said first, for a screen reader
     assert post(casey, f"/counsel/requests/{request_id}/notes", staff_note="Left a voicemail").status_code == 302
     assert "Left a voicemail" in casey.get(f"/counsel/requests/{request_id}").get_data(as_text=True)
     learner_client = client_as(app, "learner@example.org")
