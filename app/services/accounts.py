@@ -109,14 +109,23 @@ def user_authenticate(session: Session, *, email: str, password: str, hash_metho
 
     An unknown address costs one password check too, with ``hash_method`` (the method new
     passwords are hashed with), so the time taken does not tell whether an account exists.
+    So does an account with no password to check: an admin-created one whose owner has not
+    chosen one yet stores a marker, not a hash, and checking a marker takes no time at all,
+    which would tell anyone that the address belongs to a client the clinic enrolled.
     """
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
+    if user is None or not _is_a_hash(user.password_hash):
         check_password_hash(_no_such_user_hash(hash_method), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
         return None
     return user
+
+
+def _is_a_hash(stored: str) -> bool:
+    """Whether ``stored`` is a password hash (werkzeug's ``method$salt$hash``), not a marker
+    such as user_admin.NO_PASSWORD_YET, which starts with "!" and matches no password."""
+    return not stored.startswith("!") and stored.count("$") == 2
 
 
 REGISTRATION_SALT = "registration"

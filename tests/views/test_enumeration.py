@@ -16,6 +16,7 @@ from app import create_app
 from app.extensions import db
 from app.models import User
 from app.services import accounts
+from app.services.user_admin import NO_PASSWORD_YET
 from tests.conftest import PASSWORD, count_queries, csrf_token, make_test_config
 from tests.queued_jobs import enqueued, queued, run_enqueued
 
@@ -189,6 +190,24 @@ def test_a_deactivated_account_logs_in_like_an_unknown_address(app, learner, has
         client = app.test_client()
         token = csrf_token(client, url)
         response = client.post(url, data={"email": email, "password": PASSWORD, "csrf_token": token})
+        answers.append(shape(response, email))
+    assert answers[0] == answers[1] and answers[0]["status"] == 400
+    assert hashing["checked"] == [app.config["PASSWORD_HASH_METHOD"]] * 2
+
+
+def test_an_account_an_admin_created_logs_in_like_an_unknown_address(app, learner, hashing):
+    """Its owner has not chosen a password, so it stores a marker, not a hash. Checking the
+    marker took no time, which told anyone that the address was a client the clinic enrolled."""
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == KNOWN)).one()
+        user.password_hash = NO_PASSWORD_YET
+        db.session.commit()
+        db.session.remove()
+    answers = []
+    for email in (KNOWN, UNKNOWN):
+        client = app.test_client()
+        token = csrf_token(client, "/auth/login")
+        response = client.post("/auth/login", data={"email": email, "password": NO_PASSWORD_YET, "csrf_token": token})
         answers.append(shape(response, email))
     assert answers[0] == answers[1] and answers[0]["status"] == 400
     assert hashing["checked"] == [app.config["PASSWORD_HASH_METHOD"]] * 2
