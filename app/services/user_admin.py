@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, null, or_, select
+from sqlalchemy import ColumnElement, case, exists, func, null, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from app.models import AuditEvent, CounsellorLink, LessonProgress, Role, User
+from app.models import AuditEvent, CounsellorLink, Invitation, LessonProgress, Role, User
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.accounts import normalise_email, user_by_email
@@ -373,8 +373,9 @@ def learner_link_counsellor(
     Returns the live link and whether it was made now; an existing live link is returned
     unchanged, with no new audit row. Raises LinkRefused (field ``counsellor_id``) when the
     learner is not an active learner or the counsellor not an active counsellor, and when the
-    learner stopped sharing with this counsellor before: that was their choice, which only they
-    can undo (by accepting an invitation from the counsellor), never an admin for them.
+    learner stopped sharing with this counsellor before, or declined their invitation: that was
+    their choice, which only they can undo (by accepting an invitation from the counsellor),
+    never an admin for them.
     """
     _require_admin(actor)
     if learner.role != Role.LEARNER:
@@ -389,10 +390,11 @@ def learner_link_counsellor(
     existing = active_link(session, counsellor_id=counsellor.id, learner_id=learner.id)
     if existing is not None:
         return existing, False
-    if _stopped_sharing(session, counsellor_id=counsellor.id, learner_id=learner.id):
+    said_no = _said_no(session, counsellor_id=counsellor.id, learner_id=learner.id)
+    if said_no is not None:
         raise LinkRefused(
             "counsellor_id",
-            f"{learner.display_name} stopped sharing with {counsellor.display_name}, so only they can share "
+            f"{learner.display_name} {said_no} {counsellor.display_name}, so only they can share "
             f"again: by accepting an invitation from {counsellor.display_name}.",
         )
     link = CounsellorLink(
@@ -412,14 +414,22 @@ def learner_link_counsellor(
     return link, True
 
 
-def _stopped_sharing(session: Session, *, counsellor_id: int, learner_id: int) -> bool:
-    """Whether the learner once shared with this counsellor and stopped (only a learner ends a link)."""
-    stopped = select(CounsellorLink.id).where(
+def _said_no(session: Session, *, counsellor_id: int, learner_id: int) -> str | None:
+    """How the learner said no to sharing with this counsellor, if they did: "stopped sharing
+    with" (they shared, and ended it: only a learner ends a link) or "declined sharing with"
+    (they declined the counsellor's invitation, which the consent page promised would leave the
+    counsellor seeing nothing of their progress). None if they never said no. One query."""
+    stopped = exists().where(
         CounsellorLink.counsellor_id == counsellor_id,
         CounsellorLink.learner_id == learner_id,
         CounsellorLink.revoked_at.is_not(None),
     )
-    return session.scalar(stopped.limit(1)) is not None
+    declined = exists().where(
+        Invitation.counsellor_id == counsellor_id,
+        Invitation.used_by_id == learner_id,
+        Invitation.accepted.is_(False),
+    )
+    return session.scalar(select(case((stopped, "stopped sharing with"), (declined, "declined sharing with"))))
 
 
 def password_not_chosen(user: User) -> bool:

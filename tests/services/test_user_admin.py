@@ -25,7 +25,7 @@ from app.models.types import utcnow
 from app.services.accounts import user_authenticate
 from app.services.errors import ValidationError
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
-from app.services.sharing import active_link, link_revoke
+from app.services.sharing import active_link, invitation_create, invitation_respond, link_revoke
 from app.services.user_admin import (
     EmailInUse,
     LastAdminRefused,
@@ -454,3 +454,26 @@ def test_search_with_a_course_runs_the_same_queries_for_10_or_200_users(app, ses
     few = queries_for(UserQuery(sort="last_login", status="active"))
     add_users(session, 190, prefix="many")
     assert few == queries_for(UserQuery(sort="last_login", status="active")) == 4
+
+
+def test_an_admin_cannot_undo_a_learners_no_to_an_invitation(
+    app, session, admin, learner, counsellor, other_counsellor
+):
+    """Declining promised the counsellor would see nothing of their progress: an admin's link
+    would break that, so only the learner can change it (by accepting a new invitation)."""
+    actor, user = session.get(User, admin), session.get(User, learner)
+    secret = app.config["SECRET_KEY"]
+    _, code = invitation_create(session, counsellor=session.get(User, counsellor), secret_key=secret)
+    invitation_respond(session, code=code, learner=user, accept=False, secret_key=secret)
+
+    with pytest.raises(LinkRefused) as refused:
+        learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=counsellor)
+
+    assert "Lee Learner declined sharing with Casey Counsellor, so only they can share again" in refused.value.message
+    assert active_link(session, counsellor_id=counsellor, learner_id=learner) is None
+    assert audit_rows(session, learner) == []  # the refusal wrote nothing
+    # Another counsellor, whose invitation the learner never declined, can still be linked.
+    assert learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=other_counsellor)[1] is True
+    # Accepting a new invitation from the first counsellor is the learner's own way back.
+    _, again = invitation_create(session, counsellor=session.get(User, counsellor), secret_key=secret)
+    assert invitation_respond(session, code=again, learner=user, accept=True, secret_key=secret) is not None
