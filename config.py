@@ -195,6 +195,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a learner may read a lesson for hours before submitting
     PASSWORD_RESET_MAX_AGE = 60 * 60  # seconds a reset link stays valid
     REGISTRATION_MAX_AGE = 24 * 60 * 60  # seconds a link to finish registering stays valid
+    EMAIL_CHANGE_MAX_AGE = 24 * 60 * 60  # seconds a link to confirm a new e-mail address stays valid
     # Outgoing mail. With no MAIL_SERVER, messages are written to the log (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = whole_number("MAIL_PORT", "587", minimum=1)
@@ -224,6 +225,7 @@ class Config:
     RATELIMIT_RESET_ACCOUNT = "3 per hour"
     RATELIMIT_JOIN = "30 per 15 minutes"  # invitation codes: too few to guess in reach
     RATELIMIT_INVITE_EMAIL = "20 per hour;50 per day"  # invitation e-mails per counsellor account
+    RATELIMIT_EMAIL_CHANGE = "5 per hour;10 per day"  # requests to change one's address (each mails it), per account
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "120 per minute;3000 per hour")  # per API token (or address)
     HSTS = False
     # Behind a load balancer, how many proxies in front of the app set X-Forwarded-* headers.

@@ -1,7 +1,7 @@
 """The limits on guessing a password, one count for every form that checks one.
 
-Logging in, changing the password while logged in and deleting the account each check a
-password. Limited separately, each gave a guesser the whole allowance again (a session left
+Logging in, changing the password or the e-mail address while logged in and deleting the
+account each check a password. Limited separately, each gave a guesser the whole allowance again (a session left
 open on a shared computer could try the login's allowance on /me/password, then more). So they
 share two counts (Flask-Limiter's shared limits): one per address (RATELIMIT_LOGIN) and one per
 account, whichever address it comes from (RATELIMIT_LOGIN_ACCOUNT): the account typed at the

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp, guessing
 from app.auth.forms import FinishRegistrationForm, LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
-from app.jobs.mail import send_password_reset, send_registration
+from app.jobs.mail import send_password_changed, send_password_reset, send_registration
 from app.learn.page_reads import outline_wanted, outline_was_read
 from app.models import User
 from app.models.types import utcnow
@@ -209,6 +209,8 @@ def reset_password(token: str):
     )
     if user is None:
         return render_template("auth/reset_invalid.html"), 400
+    # An account an admin created has no password yet: its owner chooses a first one, not a new one.
+    first = password_not_chosen(user)
     form = NewPasswordForm()
     if form.validate_on_submit():
         revoked = password_set(
@@ -219,6 +221,9 @@ def reset_password(token: str):
             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
         )
         start_session(user)
+        if not first:
+            # The notice /me/password sends, so that a reset by someone else who reads the mailbox is noticed.
+            send_password_changed(user.id, by_link=True)
         message = "Your password has been changed, and you have been logged out everywhere else."
         if revoked:
             tokens = "your API token was" if revoked == 1 else f"your {revoked} API tokens were"
@@ -226,6 +231,4 @@ def reset_password(token: str):
         flash(message, "success")
         # Back to where the learner was going when they found they had forgotten it (an invitation).
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
-    # An account an admin created has no password yet: its owner chooses a first one, not a new one.
-    first = password_not_chosen(user)
     return render_template("auth/reset_password.html", form=form, first=first), 400 if form.errors else 200

@@ -19,6 +19,7 @@ from app.extensions import db
 from app.jobs.queue import job
 from app.models import User
 from app.services.accounts import password_reset_token, registration_request, user_by_email
+from app.services.email_change import email_change_offer
 from app.services.mail import Mail, send_mail
 from app.urls import external_url, safe_next
 
@@ -111,20 +112,96 @@ def send_registration(email: str, display_name: str, next_url: str | None) -> No
         _send(mail)
 
 
-def password_changed_mail(user_id: int) -> Mail | None:
-    """A notice that the account's password was changed, or None for an account with no address
-    (an LMS signs it in), one deleted or one deactivated since."""
+def password_changed_mail(user_id: int, by_link: bool = False) -> Mail | None:
+    """A notice that the account's password was changed (``by_link``: through a reset link, else
+    while logged in), or None for an account with no address (an LMS signs it in), one deleted or
+    one deactivated since."""
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or user.email is None:
         return None
-    body = render_template("me/password_changed_email.txt", user=user, reset=external_url("auth.reset_request"))
+    reset = external_url("auth.reset_request")
+    body = render_template("me/password_changed_email.txt", user=user, reset=reset, by_link=by_link)
     return Mail(to=user.email, subject="Your password was changed", body=body)
 
 
 @job()
-def send_password_changed(user_id: int) -> None:
-    """Tell the account's address that its password was changed while logged in, so that a change
-    its owner did not make does not go unnoticed (by id: the account asked for it)."""
-    mail = password_changed_mail(user_id)
+def send_password_changed(user_id: int, by_link: bool = False) -> None:
+    """Tell the account's address that its password was changed, while logged in or through a
+    reset link, so that a change its owner did not make does not go unnoticed (by id: the account
+    asked for it)."""
+    mail = password_changed_mail(user_id, by_link)
+    if mail is not None:
+        _send(mail)
+
+
+def email_change_mail(user_id: int, new_email: str) -> Mail | None:
+    """For the new address: the link that finishes the change when it is free, a note to its owner
+    when an account uses it; nothing for a deactivated account's address (see ``email_change_offer``)."""
+    offer = email_change_offer(
+        db.session, user_id=user_id, new_email=new_email, secret_key=current_app.config["SECRET_KEY"]
+    )
+    if offer is None:
+        return None
+    if offer.token:
+        link = external_url("me.confirm_email_change", token=offer.token)
+        body = render_template("me/email_change_email.txt", user=offer.user, link=link)
+        return Mail(to=offer.new_email, subject="Confirm your new e-mail address", body=body)
+    if offer.owner and offer.owner.email:
+        body = render_template(
+            "me/email_change_taken_email.txt",
+            user=offer.owner,
+            login=external_url("auth.login"),
+            reset=external_url("auth.reset_request"),
+        )
+        return Mail(to=offer.owner.email, subject="Someone tried to use your address", body=body)
+    return None
+
+
+@job()
+def send_email_change_link(user_id: int, new_email: str) -> None:
+    """Mail whoever reads ``new_email`` what moving the account there means (see ``email_change_mail``).
+
+    Enqueued alike whether or not the address has an account: only that mailbox learns which.
+    """
+    mail = email_change_mail(user_id, new_email)
+    if mail is not None:
+        _send(mail)
+
+
+def email_change_requested_mail(user_id: int) -> Mail | None:
+    """A notice to the account's address now that a move to another was asked for; no link that
+    changes anything, nor the other address. None once the account is gone or deactivated."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.email is None:
+        return None
+    body = render_template("me/email_change_requested_email.txt", user=user, reset=external_url("auth.reset_request"))
+    return Mail(to=user.email, subject="A change of e-mail address was asked for", body=body)
+
+
+@job()
+def send_email_change_requested(user_id: int) -> None:
+    """Tell the account's address that someone logged in asked to move the account to another,
+    so that a request its owner did not make does not go unnoticed."""
+    mail = email_change_requested_mail(user_id)
+    if mail is not None:
+        _send(mail)
+
+
+def email_changed_mail(user_id: int, to: str) -> Mail | None:
+    """A confirmation that the account moved, for ``to``: its new address, or the old one, which
+    is told it no longer receives the account's mail. None once the account is gone or deactivated."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.email is None:
+        return None
+    to_new = to == user.email
+    contact = external_url("contact.request_form")
+    body = render_template("me/email_changed_email.txt", user=user, to_new=to_new, contact=contact)
+    return Mail(to=to, subject="Your e-mail address was changed", body=body)
+
+
+@job()
+def send_email_changed(user_id: int, to: str) -> None:
+    """Confirm to ``to`` (the old or the new address) that the account's address was changed."""
+    mail = email_changed_mail(user_id, to)
     if mail is not None:
         _send(mail)

@@ -1,4 +1,4 @@
-"""The learner's own area: /me/ (progress, sharing, who viewed, reminders, API tokens, password, name)
+"""The learner's own area: /me/ (progress, sharing, who viewed, reminders, API tokens, password, e-mail, name)
 and /join/<code> (consent)."""
 
 from flask import Blueprint

@@ -1,4 +1,5 @@
-"""The account holder's own settings: a new password while logged in, and the name the site uses."""
+"""The account holder's own settings: a new password while logged in, a new e-mail address
+(confirmed from a link sent to it), and the name the site uses."""
 
 from __future__ import annotations
 
@@ -6,12 +7,20 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required
 
 from app.auth import guessing
-from app.extensions import db
-from app.jobs.mail import send_password_changed
+from app.extensions import db, limiter
+from app.forms import EmptyForm
+from app.jobs.mail import send_email_change_link, send_email_change_requested, send_email_changed, send_password_changed
 from app.me import bp
-from app.me.forms import ChangeNameForm, ChangePasswordForm
+from app.me.forms import ChangeEmailForm, ChangeNameForm, ChangePasswordForm
 from app.services.accounts import DISPLAY_NAME_MAX_LENGTH, display_name_change, password_change
 from app.services.certificates import certificates_issued_names
+from app.services.email_change import (
+    EmailChangeTaken,
+    email_change_address_free,
+    email_change_check,
+    email_change_confirm,
+    email_change_from_link,
+)
 from app.services.errors import ValidationError
 
 
@@ -71,3 +80,84 @@ def change_name():
     return render_template(
         "me/name.html", form=form, certificates=certificates, max_length=DISPLAY_NAME_MAX_LENGTH
     ), 400 if form.errors else 200
+
+
+def _email_change_account() -> str:
+    """Rate-limit key for the account asking to move, whatever address it asks from."""
+    return f"email-change:user:{getattr(current_user, 'id', '')}"
+
+
+@bp.route("/me/email", methods=["GET", "POST"])
+@login_required
+@guessing.per_address  # its password is counted with the guesses at login (app/auth/guessing.py)
+@guessing.per_account
+# Each request mails an address typed in, so an account may send only so many (only requests that
+# send count: a mistyped password is the guessing limits' business).
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_EMAIL_CHANGE"],
+    methods=["POST"],
+    key_func=_email_change_account,
+    deduct_when=lambda response: response.status_code == 302,
+)
+def change_email():
+    """Ask to move the account to a new address, after giving the password; a link to finish goes there."""
+    if not current_user.signs_in_with_password:
+        # An account an LMS made has no address here: its LMS keeps it.
+        return render_template("me/email.html", form=None), 400 if request.method == "POST" else 200
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        try:
+            new_email = email_change_check(
+                user=current_user, current_password=form.current_password.data, new_email=form.new_email.data
+            )
+        except ValidationError as error:
+            form[error.field].errors.append(error.message)
+        else:
+            # The job looks the new address up and writes its mail (a link, or a note to the account
+            # that has it): this request does the same work, and answers the same, either way.
+            send_email_change_link(current_user.id, new_email)
+            send_email_change_requested(current_user.id)
+            flash(
+                "Check your new inbox: we have sent a message to the address you gave. Open the link in it within "
+                "a day, while logged in here, to finish the change. Until then your address stays as it was.",
+                "info",
+            )
+            return redirect(url_for("me.home"))
+    return render_template("me/email.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/me/email/confirm/<token>", methods=["GET", "POST"])
+@login_required
+def confirm_email_change(token: str):
+    """Show the change a link is for, and make it with the button; every other session of the account ends.
+
+    Logging in is asked for first, so that a link mailed to a mistyped address moves nobody's account.
+    """
+    change = email_change_from_link(
+        db.session,
+        token=token,
+        secret_key=current_app.config["SECRET_KEY"],
+        max_age=current_app.config["EMAIL_CHANGE_MAX_AGE"],
+    )
+    if change is None or change.user.id != current_user.id:
+        other_account = change is not None
+        return render_template("me/email_invalid.html", other_account=other_account), 400
+    if not email_change_address_free(db.session, change=change):
+        # Said at once, rather than offer a button that can only be refused.
+        return render_template("me/email_taken.html"), 409
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            email_change_confirm(db.session, change=change, keep_session_token=current_user.session_token)
+        except EmailChangeTaken:  # taken between this page and its button
+            return render_template("me/email_taken.html"), 409
+        # After the commit, so the worker finds the new address.
+        send_email_changed(current_user.id, change.old_email)
+        send_email_changed(current_user.id, change.new_email)
+        flash(
+            "Your e-mail address has been changed: log in with the new one from now on. Every other device "
+            "logged in to your account was logged out.",
+            "success",
+        )
+        return redirect(url_for("me.home"))
+    return render_template("me/email_confirm.html", form=form, change=change), 400 if request.method == "POST" else 200

@@ -1,8 +1,8 @@
 """Forms for the learner's own page."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from app.auth.forms import password_long_enough, strip_text
 from app.services.accounts import DISPLAY_NAME_MAX_LENGTH
@@ -60,4 +60,21 @@ class ChangeNameForm(FlaskForm):
                 message=f"Keep the name to {DISPLAY_NAME_MAX_LENGTH} characters or fewer.",
             ),
         ],
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    """A new address for a signed-in account, with its current password: the link goes to the new address."""
+
+    new_email = EmailField(
+        "New e-mail address",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Enter your new e-mail address."),
+            Email("Enter an e-mail address, like name@example.org."),
+            Length(max=254),
+        ],
+    )
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired("Enter your current password."), Length(max=200)]
     )

@@ -12,7 +12,8 @@ What ends sessions:
 - logging out ends that session;
 - "Log out everywhere", a new password by a reset link, deactivation and reactivation end
   every session of the account (reactivation too, so no cookie from before the deactivation
-  comes back); a password changed while logged in (/me/password) ends every other one;
+  comes back); a password changed while logged in (/me/password) and a new e-mail address
+  (/me/email) end every other one;
 - a session that is not remembered ends after ``idle`` with no request; no session
   outlives ``lifetime`` from its login (the remember-me cookie lasts as long).
 

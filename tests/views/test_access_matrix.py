@@ -183,6 +183,9 @@ def matrix(w):
         # Each person's own account settings: no id in the URL.
         ("GET", "/me/password"): [LOGIN, 200, 200, 200, 200, 200],
         ("GET", "/me/name"): [LOGIN, 200, 200, 200, 200, 200],
+        ("GET", "/me/email"): [LOGIN, 200, 200, 200, 200, 200],
+        # A link that changes an address: logging in first, then the page for links that do not work.
+        ("GET", "/me/email/confirm/not-a-token"): [LOGIN, 400, 400, 400, 400, 400],
         # The API's description and docs are public; its operations ignore the cookie (test_api_access_matrix.py).
         ("GET", "/api/v1/openapi.json"): [200, 200, 200, 200, 200, 200],
         ("GET", "/api/v1/docs"): [200, 200, 200, 200, 200, 200],
@@ -296,6 +299,8 @@ def matrix(w):
         ("POST", "/me/tokens"): [LOGIN, 400, 400, 400, 400, 400],  # no name, no scope: nothing made
         ("POST", "/me/password"): [LOGIN, 400, 400, 400, 400, 400],  # no passwords given: nothing changed
         ("POST", "/me/name"): [LOGIN, 400, 400, 400, 400, 400],  # no name given: nothing changed
+        ("POST", "/me/email"): [LOGIN, 400, 400, 400, 400, 400],  # no address or password given: nothing sent
+        ("POST", "/me/email/confirm/not-a-token"): [LOGIN, 400, 400, 400, 400, 400],
         ("POST", f"/me/tokens/{w['api_token']}/revoke"): [LOGIN, 302, 404, 404, 404, 404],  # the learner's own
         ("POST", "/reminders/unsubscribe/not-a-token"): [400, 400, 400, 400, 400, 400],
         # Admin actions on the other learner; role and link need a field, so a bare POST is 400.

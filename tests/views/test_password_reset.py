@@ -241,3 +241,30 @@ def test_a_next_off_the_site_is_dropped_from_the_reset_link(client, app, inbox, 
     body = body_of(wait_for(inbox)[0])
     assert "evil.example" not in body and "next=" not in body
     assert choose(client, link_from(wait_for(inbox)[0])).headers["Location"] == "/"
+
+
+def test_a_password_set_by_link_mails_the_notice_a_change_while_logged_in_sends(client, app, inbox, learner):
+    """Whoever else reads the mailbox could have used the link: the owner hears of it."""
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    assert choose(client, path).status_code == 302
+    notice = wait_for(inbox, 2)[1]
+    assert notice["To"] == "learner@example.org" and notice["Subject"] == "Your password was changed"
+    body = " ".join(body_of(notice).split())
+    assert "with a link to choose a new one that was sent to this address" in body
+    assert "by someone logged in" not in body
+    assert "http://localhost/auth/reset" in body and "/auth/reset/" not in body  # the form, no link that sets one
+
+
+def test_a_first_password_chosen_from_an_admins_welcome_link_sends_no_notice(client, app, inbox, learner):
+    from sqlalchemy import update
+
+    from app.services.user_admin import NO_PASSWORD_YET
+
+    with app.app_context():  # as an admin makes an account: no password chosen yet
+        db.session.execute(update(User).where(User.id == learner).values(password_hash=NO_PASSWORD_YET))
+        db.session.commit()
+    request_reset(client)
+    path = link_from(wait_for(inbox)[0])
+    assert choose(client, path).status_code == 302
+    assert len(inbox.wait_for(2, timeout=0.5)) == 1
