@@ -5,11 +5,14 @@ the field), then the right one. axe-core checks each page at 1280 and 375 px, wi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
 from tests.e2e.conftest import DESKTOP, axe_violations, describe_violations, log_in
+from tests.mail_server import body_of
 
 pytestmark = pytest.mark.e2e
 
@@ -105,5 +108,52 @@ def test_a_learner_changes_their_password_by_keyboard(page, app, browser, live_s
     try:
         other = context.new_page()
         log_in(other, EMAIL, NEW)
+    finally:
+        context.close()
+
+
+def test_a_learner_moves_their_account_to_a_new_address_by_keyboard(page, app, browser, live_server, axe_source, inbox):
+    """Ask with the password (a wrong one first: the title says "Error:"), get the link at the new
+    address and a note at the old one, open it while logged in, press its button; then the new
+    address logs in."""
+    audit = WidthsAudit(axe_source)
+    create_user(app, EMAIL, name="Kay Keys")
+    log_in(page, EMAIL, PASSWORD)
+    page.goto("/me/")
+    page.get_by_role("link", name="Change my e-mail address").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change your e-mail address")
+    audit(page, "me-email")
+
+    page.get_by_label("New e-mail address").focus()
+    type_into_focused(page, "Kay.New@Example.org")
+    expect(page.get_by_label("Current password")).to_be_focused()
+    page.keyboard.type("not my password")
+    page.keyboard.press("Enter")
+    expect(page.locator(".error-summary")).to_be_focused()
+    assert page.title().startswith("Error: Change your e-mail address")
+    audit(page, "me-email-wrong")
+
+    page.get_by_label("Current password").focus()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Check your new inbox")).to_be_visible()
+    messages = inbox.wait_for(2, timeout=20)
+    by_address = {m["To"]: m for m in messages}
+    assert set(by_address) == {EMAIL, "kay.new@example.org"}
+    assert "/me/email/confirm/" not in body_of(by_address[EMAIL])  # the old address gets no link
+    link = re.search(r"https?://\S+/me/email/confirm/\S+", body_of(by_address["kay.new@example.org"])).group(0)
+
+    page.goto("/me/" + link.split("/me/", 1)[1])  # the live server's, whatever PUBLIC_URL says
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your new e-mail address")
+    audit(page, "me-email-confirm")
+    page.get_by_role("button", name="Use my new address").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Your e-mail address has been changed")).to_be_visible()
+    audit.check()
+
+    context = browser.new_context(base_url=live_server, viewport=DESKTOP, locale="en-GB")
+    try:
+        log_in(context.new_page(), "kay.new@example.org", PASSWORD)
     finally:
         context.close()
