@@ -104,6 +104,7 @@ def world(app, course):
         # A registered LMS (LTI), for its remove row.
         world["lti_platform"] = lti_platform_register(
             db.session,
+            actor=db.session.get(User, ids["admin"]),
             details=PlatformDetails(
                 name="Matrix LMS",
                 issuer="https://lms.example.org",
