@@ -1,12 +1,14 @@
-"""The newly audited admin actions through their pages, with CSRF on: each done writes one record;
-each refused, or only asked about, writes none."""
+"""The newly audited admin actions through their pages, with CSRF on: each done writes one record
+(and shows in the activity log); each refused, or only asked about, writes none."""
+
+import html
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, Course, Role
-from tests.conftest import create_user, csrf_token, login
+from tests.conftest import create_user, csrf_token, login, visible_text
 
 ADMIN = "sam@example.org"
 ISSUER = "https://moodle.example.org"
@@ -53,6 +55,8 @@ def test_registering_and_removing_a_platform_are_recorded_once_each(app, admin_c
     assert len(records(app)) == 1
     assert admin_client.post(remove, data={"csrf_token": token, "confirm": "yes"}).status_code == 302
     assert records(app)[1] == (admin, None, "lti_platform_removed", details)
+    said = visible_text(admin_client.get("/author/activity?kind=lms").get_data(as_text=True))
+    assert f"Sam Admin removed an LMS platform (removed; its issuer was {ISSUER})." in said
 
 
 @pytest.mark.parametrize("bad", [{"key_set_url": "http://moodle.example.org/jwks"}, {"name": ""}])
@@ -75,6 +79,8 @@ def test_an_admins_download_of_learners_is_recorded_and_a_counsellors_is_not(app
     ]
     assert client.get("/counsel/clients.csv?course=no-such-course").status_code == 404
     assert len(records(app)) == 1
+    said = visible_text(client.get("/author/activity?kind=downloads").get_data(as_text=True))
+    assert "Sam Admin downloaded the list of learners of" in said and "only those flagged inactive" in said
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/me/")})
     create_user(app, "cas@example.org", role=Role.COUNSELLOR)
     login(client, "cas@example.org")
@@ -96,3 +102,5 @@ def test_an_admins_token_is_recorded_when_made_and_revoked_and_a_refused_one_not
         (admin, None, "api_token_created", details),
         (admin, None, "api_token_revoked", details),
     ]
+    said = html.unescape(visible_text(admin_client.get("/author/activity?kind=tokens").get_data(as_text=True)))
+    assert "Sam Admin revoked an API token that could read every learner's progress." in said
