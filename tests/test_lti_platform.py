@@ -20,7 +20,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.models import LtiGradeTarget, LtiIdentity, LtiPlatform, User
+from app.models import LtiGradeTarget, LtiIdentity, LtiPlatform, Role, User
 from app.services.lti import PlatformDetails, lti_platform_register
 from tests.conftest import factory_course_spec, import_course, lesson_slugs, make_test_config, quiz_form
 from tests.e2e.conftest import QuietRequestHandler, ThreadingWSGIServer
@@ -49,8 +49,12 @@ def world(tmp_path_factory, sqlite_template) -> Iterator[SimpleNamespace]:
     platform = start_platform(folder, tool_url=tool_url)
     try:
         with app.app_context():
+            admin = User(email="lti-admin@example.org", display_name="Lti Admin", password_hash="x", role=Role.ADMIN)
+            db.session.add(admin)
+            db.session.flush()
             lti_platform_register(
                 db.session,
+                actor=admin,
                 details=PlatformDetails(
                     name="Test LMS",
                     issuer=platform.issuer,

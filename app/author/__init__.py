@@ -23,5 +23,5 @@ def require_admin():
     return None
 
 
-from app.author import analytics, export, media, publications, routes, users  # noqa: E402,F401
+from app.author import activity, analytics, export, media, publications, routes, users  # noqa: E402,F401
 from app.lti import admin as lti_admin  # noqa: E402,F401 - /author/lti

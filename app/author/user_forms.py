@@ -1,4 +1,5 @@
-"""Forms for the admins' user pages: search, creating an account, role change and linking to a counsellor."""
+"""Forms for the admins' user pages (search, creating an account, role change and linking to a
+counsellor) and for the filter of their activity log."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length
 
 from app.models import Role, User
 from app.parsing import parse_id, parse_page
+from app.services.admin_activity import KINDS
 from app.services.user_admin import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -138,3 +140,17 @@ class LinkCounsellorForm(FlaskForm):
             for counsellor in counsellors
         ]
         return self
+
+
+class ActivityFilterForm(FlaskForm):
+    """The activity log's GET filter by kind of action; no CSRF needed for a read-only filter."""
+
+    class Meta:
+        csrf = False
+
+    kind = SelectField(
+        "Show",
+        choices=[SelectChoice("", "Every kind of action")]
+        + [SelectChoice(key, label) for key, (label, _) in KINDS.items()],
+        validators=[Optional()],
+    )

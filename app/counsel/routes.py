@@ -27,7 +27,7 @@ from app.jobs.mail import send_email
 from app.models import Course
 from app.parsing import parse_page
 from app.services.counselling import client_attempts_view, client_view, counsellor_course
-from app.services.dashboard import dashboard_export_rows, dashboard_page
+from app.services.dashboard import dashboard_export_audit, dashboard_export_rows, dashboard_page
 from app.services.sealing import seal, unseal
 from app.services.sharing import (
     INVITATION_LIFETIME,
@@ -63,9 +63,10 @@ def dashboard():
 
 @bp.get("/clients.csv")
 def export():
-    """Download the dashboard (same filters, every page) as CSV, streamed."""
+    """Download the dashboard (same filters, every page) as CSV, streamed; an admin's download is audited."""
     course = _course_or_404()
     query = dashboard_query(request.args)
+    dashboard_export_audit(db.session, viewer=current_user, course=course, query=query)
     rows = dashboard_export_rows(db.session, viewer=current_user, course=course, query=query)
 
     def generate():

@@ -11,6 +11,7 @@ until the key is set, so an admin can prepare everything before the key goes in.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -65,7 +66,9 @@ def lti_platforms_page():
             deployment_ids=form.deployment_ids.data.splitlines(),
         )
         try:
-            platform = lti_platform_register(db.session, details=details, loopback_http=loopback_http)
+            platform = lti_platform_register(
+                db.session, actor=current_user, details=details, loopback_http=loopback_http
+            )
         except ValidationError as error:
             form[error.field].errors = [error.message]
         else:
@@ -111,7 +114,7 @@ def lti_platform_remove(platform_id: int):
     served before this step), only asks.
     """
     if confirmed():
-        if not lti_platform_delete(db.session, platform_id=platform_id):
+        if not lti_platform_delete(db.session, actor=current_user, platform_id=platform_id):
             # Removed meanwhile (another admin, another tab): say so, as the draft's removals do.
             return render_error(
                 404,

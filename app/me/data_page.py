@@ -41,7 +41,7 @@ TITLES = {
     "invitations_answered": "Invitations you answered",
     "progress_i_viewed": "Progress you looked at",
     "admin_actions_on_my_account": "Changes an admin made to your account",
-    "admin_actions_i_took": "Changes you made to accounts, as an admin",
+    "admin_actions_i_took": "What you did as an admin: accounts, LMS platforms, API tokens and downloads",
     "course_drafts_i_edited": "Course drafts you edited",
     "course_publications_i_made": "Course versions you published",
     "course_images_i_uploaded": "Course images you uploaded",
@@ -79,7 +79,7 @@ EMPTY_NAMES = {
     "links_made_for_others": "Sharing you set up between other people",
     "invitations_created": "Invitations you sent to clients",
     "progress_i_viewed": "Clients' progress you looked at",
-    "admin_actions_i_took": "Changes you made to other accounts",
+    "admin_actions_i_took": "What you did as an admin",
     "course_drafts_i_edited": "Course drafts you edited",
     "course_publications_i_made": "Course versions you published",
     "course_images_i_uploaded": "Course images you uploaded",
@@ -122,6 +122,10 @@ LABELS = {
     "verb": "What you did",
     "your_id_there": "Your id there",
     "line_item": "Where the score goes",
+    "platform_id": "LMS platform number",
+    "issuer": "LMS address (issuer)",
+    "token_id": "Token number",
+    "searched": "Narrowed by a name search",
 }
 # Labels that differ by section: a field name that means something else there.
 SECTION_LABELS = {
@@ -130,6 +134,7 @@ SECTION_LABELS = {
     ("contact_request_actions_i_took", "request"): "Request number",
     ("contact_requests_i_picked_up", "request"): "Request number",
     ("review_answers", "rating"): "Counted as",
+    ("admin_actions_i_took", "flag"): "Which learners",
 }
 
 # The words for each enumerated value, by section and field. A value with no words (one added to
@@ -148,7 +153,7 @@ STAFF_STATUS_WORDS: Mapping[Any, str] = {
     ContactStatus.CLOSED: "Closed",
     ContactStatus.WITHDRAWN: "Withdrawn by the person who asked",
 }
-# What app/services/user_admin.py records an admin did (AuditEvent.action).
+# What an admin's action was (AuditEvent.action; every one is named in app/services/audit.py).
 AUDIT_ACTION_WORDS: Mapping[Any, str] = {
     "created": "Account created",
     "role_changed": "Role changed",
@@ -156,6 +161,17 @@ AUDIT_ACTION_WORDS: Mapping[Any, str] = {
     "reactivated": "Account reactivated: it could log in again",
     "reset_link_sent": "A link to choose a password was e-mailed",
     "link_created": "Linked to a counsellor, on the learner's behalf",
+    "lti_platform_registered": "An LMS platform (LTI) registered",
+    "lti_platform_removed": "An LMS platform (LTI) removed",
+    "learners_downloaded": "A list of learners with their progress downloaded (CSV)",
+    "api_token_created": "An API token made with staff permissions",
+    "api_token_revoked": "An API token with staff permissions revoked",
+}
+# The dashboard's flags a download of learners was narrowed to (app/services/dashboard.py FLAGS).
+FLAG_WORDS: Mapping[Any, str] = {
+    "inactive": "Inactive learners only",
+    "struggling": "Struggling learners only",
+    "finished": "Learners who finished only",
 }
 # What app/services/contact_requests.py records staff did to a request (ContactRequestEvent.action).
 CONTACT_ACTION_WORDS: Mapping[Any, str] = {
@@ -198,12 +214,15 @@ VALUE_WORDS: dict[tuple[str, str], Mapping[Any, str]] = {
     ("views_of_my_progress", "role"): ROLE_WORDS,
     ("admin_actions_on_my_account", "action"): AUDIT_ACTION_WORDS,
     ("admin_actions_i_took", "action"): AUDIT_ACTION_WORDS,
-    # An audit record's details: the roles a change went from and to, or the role made with.
+    # An audit record's details: the roles a change went from and to, or the role made with; a
+    # token's scopes; the flag a download was narrowed to.
     **{
         (section, key): ROLE_WORDS
         for section in ("admin_actions_on_my_account", "admin_actions_i_took")
         for key in ("from", "to", "role")
     },
+    ("admin_actions_i_took", "scopes"): {name: scope.label for name, scope in SCOPES.items()},
+    ("admin_actions_i_took", "flag"): FLAG_WORDS,
     ("certificates", "name_shown"): NAME_SHOWN_WORDS,
     ("api_tokens", "scopes"): {name: scope.label for name, scope in SCOPES.items()},
     ("contact_requests", "contact_by"): CONTACT_BY_WORDS,

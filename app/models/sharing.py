@@ -98,11 +98,17 @@ class ProgressView(Model):
 
 
 class AuditEvent(Model):
-    """Audit record of an administrative action on an account (role change, deactivation,
-    a link made on a learner's behalf). Keeps ids only, never personal data."""
+    """Audit record of an admin's action (app/services/audit.py): on an account (role change,
+    deactivation, a link made on a learner's behalf), or on no one account (an LMS platform, a
+    download of learners' data, an API token; ``subject_id`` NULL). Keeps ids only, never
+    personal data."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_subject_created", "subject_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_subject_created", "subject_id", "created_at"),
+        # The site-wide activity log (/author/activity), newest first, a page at a time.
+        Index("ix_audit_events_created", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, contains_eager
 from app.models import ApiToken, User
 from app.models.types import utcnow
 from app.permissions import can_author, can_counsel, is_learner
+from app.services.audit import audit_record
 from app.services.errors import ValidationError
 
 TOKEN_PREFIX = "nlt_"  # noqa: S105 - the public prefix of every token, not a secret
@@ -50,12 +51,14 @@ class Scope:
     name: str
     label: str
     allowed: Callable[[User], bool]
+    # Reads or changes more than its holder's own data: an admin's token with one is audited.
+    staff: bool = True
 
 
 SCOPES: dict[str, Scope] = {
     scope.name: scope
     for scope in (
-        Scope("read:progress", "Read my own progress and quiz attempts", is_learner),
+        Scope("read:progress", "Read my own progress and quiz attempts", is_learner, staff=False),
         # An admin may read every learner (sharing.visible_learner_ids): the label says so, not "consent only".
         Scope(
             "read:clients",
@@ -72,6 +75,17 @@ SCOPES: dict[str, Scope] = {
 def scopes_for(user: User) -> list[Scope]:
     """The scopes this person may put on a token, in the order the page lists them."""
     return [scope for scope in SCOPES.values() if scope.allowed(user)]
+
+
+def _audited(user: User, scopes: str) -> bool:
+    """Whether making or revoking this token is an admin action the audit log keeps: an admin's
+    token with a staff scope (one that reaches learners' data or the course)."""
+    return can_author(user) and any(SCOPES[name].staff for name in scopes.split() if name in SCOPES)
+
+
+def _token_details(token: ApiToken) -> dict[str, Any]:
+    """What an audit record keeps of a token: its id and scopes, never its name (free text) nor hash."""
+    return {"token_id": token.id, "scopes": token.scopes.split()}
 
 
 def token_hash(token: str) -> str:
@@ -91,8 +105,9 @@ def looks_like_token(text: str) -> bool:
 def token_create(session: Session, *, user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
     """Make a token for ``user`` with a name and scopes, and commit; return it with the token itself.
 
-    The token is returned only now: only its hash is kept. Raises ValidationError (``name`` or
-    ``scopes``) for an empty or long name, no scope, or a scope this person may not give.
+    The token is returned only now: only its hash is kept. An admin's token with a staff scope
+    is audited as ``api_token_created``. Raises ValidationError (``name`` or ``scopes``) for an
+    empty or long name, no scope, or a scope this person may not give; nothing is recorded then.
     """
     name = (name or "").strip()
     if not name:
@@ -118,6 +133,9 @@ def token_create(session: Session, *, user: User, name: str, scopes: list[str]) 
         created_at=utcnow(),
     )
     session.add(token)
+    if _audited(user, token.scopes):
+        session.flush()  # the id, for the audit record
+        audit_record(session, actor=user, action="api_token_created", details=_token_details(token))
     session.commit()
     return token, text
 
@@ -132,7 +150,8 @@ def tokens_of(session: Session, *, user: User) -> list[ApiToken]:
 
 
 def token_revoke(session: Session, *, user: User, token_id: int) -> ApiToken:
-    """Delete one of the person's tokens, and commit: it stops working at once.
+    """Delete one of the person's tokens, and commit: it stops working at once. An admin's token
+    with a staff scope is audited as ``api_token_revoked``.
 
     Raises LookupError when the token is not theirs (callers answer 404, so ids cannot be probed).
     Returns the deleted token (its name, for the message).
@@ -140,6 +159,8 @@ def token_revoke(session: Session, *, user: User, token_id: int) -> ApiToken:
     token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
         raise LookupError(token_id)
+    if _audited(user, token.scopes):
+        audit_record(session, actor=user, action="api_token_revoked", details=_token_details(token))
     session.delete(token)
     session.commit()
     return token

@@ -10,12 +10,15 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, Subquery, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import Course, Lesson, LessonProgress, QuizAttempt, ReviewAnswer, User
 from app.models.types import utcnow
+from app.permissions import can_author
+from app.services.audit import audit_record
 from app.services.course_content import LessonView, course_content
 from app.services.progress import lesson_states, live_lesson_ids
 from app.services.sharing import visible_learner_names
@@ -343,10 +346,18 @@ def dashboard_page(session: Session, *, viewer: User, course: Course, query: Das
 def dashboard_export_rows(
     session: Session, *, viewer: User, course: Course, query: DashboardQuery
 ) -> Iterator[ClientRow]:
-    """Every client matching the query (all pages), streamed in batches for the CSV export."""
+    """Every client matching the query (all pages), streamed in batches for the CSV export.
+
+    The query is made now, while the caller's session holds ``viewer`` and ``course``; the rows
+    are read as the response streams them, after the request's session has ended.
+    """
     now = utcnow()
     lessons = _course_lessons(session, course)
     stmt = _client_select(viewer, course, len(lessons), query, now)
+    return _export_batches(session, stmt, lessons)
+
+
+def _export_batches(session: Session, stmt: Select, lessons: Sequence[LessonView]) -> Iterator[ClientRow]:
     batch: list[ClientRow] = []
     for record in session.execute(stmt.execution_options(yield_per=500)):
         batch.append(_row(record, len(lessons)))
@@ -356,3 +367,22 @@ def dashboard_export_rows(
             batch = []
     _add_current_lessons(session, batch, lessons)
     yield from batch
+
+
+def dashboard_export_audit(session: Session, *, viewer: User, course: Course, query: DashboardQuery) -> None:
+    """Record an admin's download of the learners' list (``learners_downloaded``) and commit,
+    before the first row goes out; a counsellor's download of their own clients is not an admin
+    action and records nothing.
+
+    The record keeps the course's id and the flag filtered by; a name search only as the fact
+    that there was one, never its text (it may be someone's name).
+    """
+    if not can_author(viewer):
+        return
+    details: dict[str, Any] = {"course_id": course.id}
+    if query.flag in FLAGS:
+        details["flag"] = query.flag
+    if query.search.strip():
+        details["searched"] = True
+    audit_record(session, actor=viewer, action="learners_downloaded", details=details)
+    session.commit()

@@ -40,6 +40,7 @@ from werkzeug.security import generate_password_hash
 
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform, Role, User
 from app.models.types import utcnow
+from app.services.audit import audit_record
 from app.services.errors import DomainError, ValidationError
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -163,8 +164,11 @@ def lti_platforms(session: Session) -> list[LtiPlatform]:
     return list(session.scalars(select(LtiPlatform).order_by(LtiPlatform.name, LtiPlatform.id)))
 
 
-def lti_platform_register(session: Session, *, details: PlatformDetails, loopback_http: bool = False) -> LtiPlatform:
-    """Register a platform and commit; ValidationError (with its field) for bad or duplicate input.
+def lti_platform_register(
+    session: Session, *, actor: User, details: PlatformDetails, loopback_http: bool = False
+) -> LtiPlatform:
+    """Register a platform, audit it as ``lti_platform_registered`` and commit; ValidationError
+    (with its field) for bad or duplicate input, which records nothing.
 
     Every address must be https://; ``loopback_http`` (config LTI_LOOPBACK_HTTP: development and
     tests) lets http:// through for localhost, 127.0.0.1 and ::1 as well.
@@ -188,11 +192,19 @@ def lti_platform_register(session: Session, *, details: PlatformDetails, loopbac
     )
     session.add(platform)
     try:
-        session.commit()
+        session.flush()  # the id, for the audit record; a twin registered a moment ago fails here
     except IntegrityError:
         session.rollback()
         raise ValidationError("client_id", "This issuer and client id are registered already.") from None
+    audit_record(session, actor=actor, action="lti_platform_registered", details=_platform_details(platform))
+    session.commit()
     return platform
+
+
+def _platform_details(platform: LtiPlatform) -> dict[str, Any]:
+    """What an audit record keeps of a platform: its id, and its issuer (the LMS's address, no
+    person's), so the record still says which LMS it was once the registration is removed."""
+    return {"platform_id": platform.id, "issuer": platform.issuer}
 
 
 @dataclass(frozen=True)
@@ -218,11 +230,13 @@ def lti_platform_usage(session: Session, *, platform_id: int) -> PlatformUsage |
     return PlatformUsage(*row) if row else None
 
 
-def lti_platform_delete(session: Session, *, platform_id: int) -> bool:
-    """Remove a platform and its people's links (their accounts stay); commit. False if unknown."""
+def lti_platform_delete(session: Session, *, actor: User, platform_id: int) -> bool:
+    """Remove a platform and its people's links (their accounts stay), audit it as
+    ``lti_platform_removed`` and commit. False, recording nothing, if unknown."""
     platform = session.get(LtiPlatform, platform_id)
     if platform is None:
         return False
+    audit_record(session, actor=actor, action="lti_platform_removed", details=_platform_details(platform))
     session.delete(platform)
     session.commit()
     return True

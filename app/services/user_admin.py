@@ -23,6 +23,7 @@ from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.accounts import normalise_email, user_by_email
 from app.services.api_tokens import tokens_revoke_all
+from app.services.audit import audit_record
 from app.services.default_course import course_or_default
 from app.services.errors import DomainError, ValidationError
 from app.services.progress import live_lesson_ids
@@ -131,9 +132,7 @@ def _require_admin(actor: User) -> None:
 
 
 def _audit(session: Session, *, actor: User, subject: User, action: str, details: dict | None = None) -> AuditEvent:
-    event = AuditEvent(actor_id=actor.id, subject_id=subject.id, action=action, details=details or {})
-    session.add(event)
-    return event
+    return audit_record(session, actor=actor, subject=subject, action=action, details=details)
 
 
 def lock_active_admins(session: Session, user: User) -> list[int]:

@@ -314,6 +314,22 @@ def admin_users(page, app, spec):
     page.goto("/author/users?sort=last_login")
 
 
+def admin_activity(page, app, spec):
+    """The activity log with an account line (links to both accounts) and the course's import."""
+    from app.extensions import db
+    from app.models import User
+    from app.services.user_admin import user_role_change
+
+    as_admin(page, app)
+    with app.app_context():
+        admin = db.session.scalar(db.select(User).where(User.email == "admin-reader@example.org"))
+        reader = db.session.scalar(db.select(User).where(User.email == EMAIL))
+        user_role_change(db.session, actor=admin, user=reader, role=Role.COUNSELLOR)
+        db.session.remove()
+    page.goto("/author/activity")
+    expect(page.get_by_role("cell", name="Ada Admin made Robin Reader a counsellor")).to_be_visible()
+
+
 def admin_new_user_with_errors(page, app, spec):
     as_admin(page, app)
     page.goto("/author/users/new")
@@ -355,6 +371,7 @@ PAGES = [
     certificate_revoked_check,
     admin_users,
     admin_new_user_with_errors,
+    admin_activity,
 ]
 
 

@@ -86,6 +86,7 @@ DATA_PAGES = [
     ("counsel-client", DEMO_COUNSELLOR, client_page),
     ("author-analytics", DEMO_ADMIN, analytics),
     ("author-users", DEMO_ADMIN, lambda page: page.goto("/author/users")),
+    ("author-activity", DEMO_ADMIN, lambda page: page.goto("/author/activity")),
 ]
 
 

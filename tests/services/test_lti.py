@@ -15,7 +15,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, User
+from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, Role, User
 from app.services import lti
 from app.services.errors import ValidationError
 from app.services.lti import (
@@ -52,10 +52,20 @@ def details(**changes) -> PlatformDetails:
     return PlatformDetails(**{**values, **changes})
 
 
+def an_admin(session) -> User:
+    """The admin who registers the platforms (made on first use)."""
+    admin = session.scalar(select(User).where(User.role == Role.ADMIN))
+    if admin is None:
+        admin = User(email="lti-admin@example.org", display_name="Lti Admin", password_hash="x", role=Role.ADMIN)
+        session.add(admin)
+        session.flush()
+    return admin
+
+
 @pytest.fixture
 def platform(session, monkeypatch):
     monkeypatch.setattr(lti, "platform_signing_key", lambda platform, token: PLATFORM_PUBLIC)
-    return lti_platform_register(session, details=details())
+    return lti_platform_register(session, actor=an_admin(session), details=details())
 
 
 def login(session) -> LtiLaunchState:
@@ -126,7 +136,7 @@ def test_a_lesson_named_in_the_custom_parameters_is_opened(app, session, platfor
 def test_each_check_refuses_on_its_own(session, platform, course, changes, check):
     with pytest.raises(LtiLaunchError, match=check):
         launch(session, login(session), **changes)
-    assert session.scalar(select(User)) is None  # nobody was made
+    assert session.scalar(select(User).where(User.role != Role.ADMIN)) is None  # nobody was made (but the admin)
 
 
 def test_a_token_signed_by_another_key_is_refused(session, platform, course):
@@ -173,14 +183,14 @@ def test_a_launch_with_a_score_line_item_records_where_scores_go(session, platfo
 
 def test_registration_refuses_bad_addresses_duplicates_and_no_deployment(session):
     with pytest.raises(ValidationError) as bad:
-        lti_platform_register(session, details=details(key_set_url="not a url"))
+        lti_platform_register(session, actor=an_admin(session), details=details(key_set_url="not a url"))
     assert bad.value.field == "key_set_url"
     with pytest.raises(ValidationError) as none:
-        lti_platform_register(session, details=details(deployment_ids=[" "]))
+        lti_platform_register(session, actor=an_admin(session), details=details(deployment_ids=[" "]))
     assert none.value.field == "deployment_ids"
-    lti_platform_register(session, details=details())
+    lti_platform_register(session, actor=an_admin(session), details=details())
     with pytest.raises(ValidationError, match="registered already"):
-        lti_platform_register(session, details=details(name="Again"))
+        lti_platform_register(session, actor=an_admin(session), details=details(name="Again"))
 
 
 def test_the_data_download_shows_the_lms_link_and_erasure_removes_it(session, platform, course):
@@ -231,7 +241,10 @@ def test_a_plain_http_address_off_this_machine_is_refused(session, name, loopbac
     """Over plain http, anyone on the path could hand the tool a key set of their own and sign in as anyone."""
     with pytest.raises(ValidationError) as refused:
         lti_platform_register(
-            session, details=details(**{name: "http://lms.example.org/x"}), loopback_http=loopback_http
+            session,
+            actor=an_admin(session),
+            details=details(**{name: "http://lms.example.org/x"}),
+            loopback_http=loopback_http,
         )
     assert refused.value.field == name
     assert refused.value.message.startswith(HTTPS_ONLY)
@@ -256,7 +269,9 @@ def test_a_plain_http_address_off_this_machine_is_refused(session, name, loopbac
 )
 def test_addresses_that_are_not_https_or_loopback_are_refused_even_where_loopback_http_is_allowed(session, address):
     with pytest.raises(ValidationError) as refused:
-        lti_platform_register(session, details=details(key_set_url=address), loopback_http=True)
+        lti_platform_register(
+            session, actor=an_admin(session), details=details(key_set_url=address), loopback_http=True
+        )
     assert refused.value.field == "key_set_url"
 
 
@@ -265,9 +280,9 @@ def test_plain_http_on_loopback_is_taken_only_where_allowed(session, host):
     """Development and the tests' real platform (plain http on loopback); never in production."""
     loopback = {name: f"http://{host}:8000/{name}" for name in ADDRESSES}
     with pytest.raises(ValidationError) as refused:
-        lti_platform_register(session, details=details(**loopback))
+        lti_platform_register(session, actor=an_admin(session), details=details(**loopback))
     assert refused.value.message == HTTPS_ONLY  # the default, and production's rule
-    platform = lti_platform_register(session, details=details(**loopback), loopback_http=True)
+    platform = lti_platform_register(session, actor=an_admin(session), details=details(**loopback), loopback_http=True)
     assert platform.key_set_url == f"http://{host}:8000/key_set_url"
 
 

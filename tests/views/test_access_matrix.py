@@ -104,6 +104,7 @@ def world(app, course):
         # A registered LMS (LTI), for its remove row.
         world["lti_platform"] = lti_platform_register(
             db.session,
+            actor=db.session.get(User, ids["admin"]),
             details=PlatformDetails(
                 name="Matrix LMS",
                 issuer="https://lms.example.org",
@@ -232,6 +233,11 @@ def matrix(w):
         ("GET", f"/author/users/{other}"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/users/999999"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", "/author/users/new"): [LOGIN, 403, 403, 403, 403, 200],
+        # The site-wide activity log; a kind it does not have, or a page cursor it did not make, is a 400.
+        ("GET", "/author/activity"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/activity?kind=accounts"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/activity?kind=nope"): [LOGIN, 403, 403, 403, 403, 400],
+        ("GET", "/author/activity?before=not-a-cursor"): [LOGIN, 403, 403, 403, 403, 400],
         ("GET", f"{a}/export.zip"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/courses/nope/export.zip"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", f"{a}/edit"): [LOGIN, 403, 403, 403, 403, 200],

@@ -34,9 +34,11 @@ def admin_client(app, client):
 
 def register(app, n: int, first: int = 0) -> None:
     with app.app_context():
+        admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
         for i in range(first, first + n):
             lti_platform_register(
                 db.session,
+                actor=admin,
                 details=PlatformDetails(
                     name=f"LMS {i}",
                     issuer=f"https://lms{i}.example.org",

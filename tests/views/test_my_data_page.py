@@ -275,18 +275,31 @@ def test_every_value_the_app_can_store_has_words():
 
     from app.models import ContactMethod, ContactStatus, ContactTopic, NameDisplay, Role
     from app.services.api_tokens import SCOPES
+    from app.services.audit import ACTIONS
+    from app.services.dashboard import FLAGS
     from app.services.xapi import VERBS
 
     words = data_page.VALUE_WORDS
-    audit_actions = literal_actions("app/services/user_admin.py", "_audit")
+    # Every action recorded anywhere is one audit_record names (it refuses any other), so ACTIONS is all of them.
+    root = Path(__file__).parents[2]
+    recorded = literal_actions("app/services/user_admin.py", "_audit") | {
+        action
+        for path in sorted(root.glob("app/**/*.py"))
+        for action in literal_actions(str(path.relative_to(root)), "audit_record")
+    }
+    audit_actions = set(ACTIONS)
+    assert recorded == audit_actions
+    assert {"role_changed", "lti_platform_removed", "learners_downloaded", "api_token_created"} <= audit_actions
     contact_actions = literal_actions("app/services/contact_requests.py", "_event")
-    assert {"role_changed", "deactivated", "created"} <= audit_actions and {"picked_up", "withdrawn"} <= contact_actions
+    assert {"picked_up", "withdrawn"} <= contact_actions
     stored = {
         ("profile", "role"): set(Role),
         ("views_of_my_progress", "role"): set(Role),
         ("admin_actions_on_my_account", "action"): audit_actions,
         ("admin_actions_i_took", "action"): audit_actions,
         ("admin_actions_on_my_account", "to"): set(Role),
+        ("admin_actions_i_took", "scopes"): set(SCOPES),
+        ("admin_actions_i_took", "flag"): set(FLAGS),
         ("certificates", "name_shown"): set(NameDisplay),
         ("api_tokens", "scopes"): set(SCOPES),
         ("contact_requests", "contact_by"): set(ContactMethod),

@@ -1,0 +1,43 @@
+"""The audit log of what admins do: one ``AuditEvent`` per action, written in the action's own
+transaction, with ids and non-personal details only (never a name, an e-mail address or text a
+learner wrote).
+
+Every action the app records is named here, by kind, so the site-wide activity page
+(app/services/admin_activity.py), its filter and the "Read my data" page's words
+(app/me/data_page.py) cover every one; ``audit_record`` refuses any other name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.models import AuditEvent, User
+
+# Actions on one account (app/services/user_admin.py): the event's subject is that account.
+ACCOUNT_ACTIONS = ("created", "role_changed", "deactivated", "reactivated", "reset_link_sent", "link_created")
+# LMS (LTI) platforms registered and removed (app/services/lti.py): details name the platform's id.
+LTI_ACTIONS = ("lti_platform_registered", "lti_platform_removed")
+# A list of learners with their progress downloaded by an admin (app/services/dashboard.py).
+DOWNLOAD_ACTIONS = ("learners_downloaded",)
+# API tokens with staff scopes an admin made or revoked (app/services/api_tokens.py).
+TOKEN_ACTIONS = ("api_token_created", "api_token_revoked")
+ACTIONS = frozenset(ACCOUNT_ACTIONS + LTI_ACTIONS + DOWNLOAD_ACTIONS + TOKEN_ACTIONS)
+
+
+def audit_record(
+    session: Session, *, actor: User, action: str, subject: User | None = None, details: dict[str, Any] | None = None
+) -> AuditEvent:
+    """Add a record of ``actor``'s action to the caller's transaction; the caller commits.
+
+    ``subject`` is the account the action was on, None when it was on no one account (a
+    platform, a download, a token). Raises ValueError for an action not named in ACTIONS.
+    """
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown audit action {action!r}: name it in app/services/audit.py")
+    event = AuditEvent(
+        actor_id=actor.id, subject_id=subject.id if subject is not None else None, action=action, details=details or {}
+    )
+    session.add(event)
+    return event
