@@ -85,7 +85,11 @@ class ProgressView(Model):
     """Audit record: someone other than the learner viewed the learner's progress."""
 
     __tablename__ = "progress_views"
-    __table_args__ = (Index("ix_progress_views_learner_viewed", "learner_id", "viewed_at"),)
+    __table_args__ = (
+        Index("ix_progress_views_learner_viewed", "learner_id", "viewed_at"),
+        # The admins' views, newest first, for the site-wide activity log (/author/activity).
+        Index("ix_progress_views_role_viewed", "viewer_role", "viewed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # SET NULL, not CASCADE: an erased account leaves an anonymous audit trail.

@@ -1,6 +1,7 @@
-"""The site-wide activity log for admins: every audited admin action (``AuditEvent``) and every
-course publication (published, restored, imported from files), newest first, merged in time
-order, a page at a time.
+"""The site-wide activity log for admins: every audited admin action (``AuditEvent``), every
+course publication (published, restored, imported from files) and every time an admin opened
+one learner's progress (``ProgressView``, which the learner also sees on /me/), newest first,
+merged in time order, a page at a time.
 
 Pages are cut by a cursor (the last entry's time, source and id), not by page number: an
 auditor reading older pages while admins keep working sees each entry once, and a deep page
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, Text, and_, cast, literal_column, null, or_, select
+from sqlalchemy import JSON, ColumnElement, Integer, Select, String, Text, and_, cast, literal_column, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.models import AuditEvent, Course, CoursePublication, LtiPlatform, User
+from app.models import AuditEvent, Course, CoursePublication, LtiPlatform, ProgressView, Role, User
 from app.models.types import UTCDateTime
 from app.services.audit import ACCOUNT_ACTIONS, DOWNLOAD_ACTIONS, LTI_ACTIONS, TOKEN_ACTIONS
 
@@ -32,7 +33,10 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "lms": ("LMS platforms (LTI)", LTI_ACTIONS),
     "downloads": ("Downloads of learners' data", DOWNLOAD_ACTIONS),
     "tokens": ("API tokens", TOKEN_ACTIONS),
+    "views": ("Learners' progress opened", ()),
 }
+# The kinds whose entries are rows of their own table, not audit records.
+_OWN_TABLES = ("publications", "views")
 # What an API token's scope lets it do, as a clause of a sentence (app/services/api_tokens.py SCOPES).
 SCOPE_WORDS = {
     "read:progress": "read its owner's own progress",
@@ -42,9 +46,9 @@ SCOPE_WORDS = {
     "write:draft": "change and publish the course draft",
 }
 
-# Where an entry comes from; at the same instant an audit record sorts before a publication.
-PUBLICATION, AUDIT = 0, 1
-_CURSOR = re.compile(r"([0-9]{1,18})-([01])-([0-9]{1,10})")
+# Where an entry comes from; at the same instant they sort in this order, newest first.
+PUBLICATION, AUDIT, VIEW = 0, 1, 2
+_CURSOR = re.compile(r"([0-9]{1,18})-([012])-([0-9]{1,10})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -86,12 +90,12 @@ class ActivityEntry:
     """One admin action as the page says it."""
 
     at: datetime
-    # An audit action (app/services/audit.py), or "published", "restored" or "imported".
+    # An audit action (app/services/audit.py), "published", "restored", "imported" or "viewed".
     action: str
     kind: str
     # Who did it; None when nobody did (the server imported the course from its files).
     actor: Person | None
-    # The account it was on (account actions only).
+    # The account it was on (account actions, and the learner whose progress was opened).
     subject: Person | None = None
     details: dict[str, Any] = field(default_factory=dict)
     # The course it was about (publications and downloads); None if removed since.
@@ -128,6 +132,8 @@ def kind_of(action: str) -> str:
     """The kind (a key of KINDS) an action belongs to; "" for one the app no longer records."""
     if action in ("published", "restored", "imported"):
         return "publications"
+    if action == "viewed":
+        return "views"
     return next((kind for kind, (_, actions) in KINDS.items() if action in actions), "")
 
 
@@ -201,12 +207,43 @@ def _publication_rows(cursor: Cursor | None, older: bool) -> Select:
     return stmt
 
 
+def _view_rows(cursor: Cursor | None, older: bool) -> Select:
+    """Admins' openings of one learner's progress (a counsellor's are their own clients', and
+    not an admin's action); by ``ix_progress_views_role_viewed``."""
+    viewer, learner = aliased(User), aliased(User)
+    stmt = (
+        select(
+            literal_column(str(VIEW), Integer).label("source"),
+            ProgressView.id.label("id"),
+            ProgressView.viewed_at.label("at"),
+            cast(literal_column("'viewed'"), String).label("action"),
+            ProgressView.viewer_id.label("actor_id"),
+            viewer.display_name.label("actor_name"),
+            ProgressView.learner_id.label("subject_id"),
+            learner.display_name.label("subject_name"),
+            cast(null(), JSON).label("details"),
+            cast(null(), String).label("course_title"),
+            cast(null(), Text).label("summary"),
+            cast(null(), UTCDateTime).label("restored_from_at"),
+            cast(null(), Integer).label("from_files"),
+        )
+        .outerjoin(viewer, viewer.id == ProgressView.viewer_id)
+        .outerjoin(learner, learner.id == ProgressView.learner_id)
+        .where(ProgressView.viewer_role == Role.ADMIN.value)
+    )
+    if cursor is not None:
+        stmt = stmt.where(_beyond(ProgressView.viewed_at, ProgressView.id, VIEW, cursor, older=older))
+    return stmt
+
+
 def _rows(session: Session, *, kind: str, cursor: Cursor | None, older: bool, limit: int) -> list[Any]:
     """Up to ``limit`` rows past the cursor, nearest it first: older ones newest first, newer ones oldest first."""
     branches: list[Select] = []
     if kind in ("", "publications"):
         branches.append(_publication_rows(cursor, older))
-    if kind != "publications":
+    if kind in ("", "views"):
+        branches.append(_view_rows(cursor, older))
+    if kind not in _OWN_TABLES:
         branches.append(_audit_rows(KINDS[kind][1] if kind else None, cursor, older))
     log = (branches[0].union_all(*branches[1:]) if len(branches) > 1 else branches[0]).subquery()
     keys = (log.c.at, log.c.source, log.c.id)
@@ -261,6 +298,18 @@ def _entries(session: Session, rows: list[Any]) -> list[ActivityEntry]:
                     course_title=row.course_title,
                     changes=_changes(row.details, row.summary),
                     restored_from_at=row.restored_from_at,
+                    cursor=cursor,
+                )
+            )
+            continue
+        if row.source == VIEW:
+            entries.append(
+                ActivityEntry(
+                    at=row.at,
+                    action="viewed",
+                    kind="views",
+                    actor=Person(row.actor_id, row.actor_name),
+                    subject=Person(row.subject_id, row.subject_name),
                     cursor=cursor,
                 )
             )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import AuditEvent, Course, CoursePublication, LtiPlatform, Role, User
+from app.models import AuditEvent, Course, CoursePublication, LtiPlatform, ProgressView, Role, User
 from app.services.admin_activity import KINDS, Cursor, UnknownKind, activity_page
 from tests.conftest import count_queries
 
@@ -57,6 +57,13 @@ def publication(session, course_id: int, at: datetime, by: User | None = None, *
     return row
 
 
+def view(session, viewer: User, learner: User, at: datetime) -> ProgressView:
+    row = ProgressView(viewer_id=viewer.id, learner_id=learner.id, viewer_role=viewer.role, viewed_at=at)
+    session.add(row)
+    session.commit()
+    return row
+
+
 def test_records_and_publications_merge_newest_first_in_words_ready_for_the_page(session, people, course_id):
     sam, jo, cam = people["sam"], people["jo"], people["cam"]
     publication(session, course_id, minutes(0), from_files=True, changes=["x", "y"])
@@ -65,10 +72,13 @@ def test_records_and_publications_merge_newest_first_in_words_ready_for_the_page
     publication(session, course_id, minutes(3), by=sam, changes=["d"], restored_from_id=first.id)
     event(session, sam, "link_created", minutes(4), subject=jo, counsellor_id=cam.id)
     event(session, sam, "learners_downloaded", minutes(5), course_id=course_id, flag="struggling")
+    view(session, sam, jo, minutes(6))
+    view(session, cam, jo, minutes(7))  # a counsellor's look at a client is theirs, not an admin's action
 
     entries = activity_page(session).entries
 
     assert [entry.action for entry in entries] == [
+        "viewed",
         "learners_downloaded",
         "link_created",
         "restored",
@@ -76,7 +86,8 @@ def test_records_and_publications_merge_newest_first_in_words_ready_for_the_page
         "published",
         "imported",
     ]
-    download, link, restored, role, published, imported = entries
+    viewed, download, link, restored, role, published, imported = entries
+    assert (viewed.actor.name, viewed.subject.name, viewed.kind) == ("Sam Admin", "Jo Learner", "views")
     title = session.get(Course, course_id).title
     assert download.course_title == title and download.details["flag"] == "struggling"
     assert download.subject is None and download.kind == "downloads"
@@ -88,21 +99,26 @@ def test_records_and_publications_merge_newest_first_in_words_ready_for_the_page
 
 
 def test_pages_meet_without_a_gap_or_a_repeat_even_at_one_instant(session, people, course_id):
-    """Entries at the very same time, from both sources, are cut by (time, source, id)."""
+    """Entries at the very same time, from every source, are cut by (time, source, id)."""
     sam = people["sam"]
     for _ in range(3):
         event(session, sam, "reset_link_sent", T0, subject=people["jo"])
         publication(session, course_id, T0, by=sam)
+        view(session, sam, people["jo"], T0)
     page = activity_page(session, limit=4)
     pages = [page]
     while page.older:
         page = activity_page(session, before=Cursor.parse(page.older), limit=4)
         pages.append(page)
     seen = [entry.cursor for page in pages for entry in page.entries]
-    assert [len(page.entries) for page in pages] == [4, 2]
-    assert len(seen) == len(set(seen)) == 6
-    assert [entry.action for entry in pages[0].entries[:3]] == ["reset_link_sent"] * 3  # audit first at one instant
-    assert pages[0].is_first and pages[0].newer is None and pages[1].older is None
+    assert [len(page.entries) for page in pages] == [4, 4, 1]
+    assert len(seen) == len(set(seen)) == 9
+    actions = [entry.action for page in pages for entry in page.entries]
+    assert actions == ["viewed"] * 3 + ["reset_link_sent"] * 3 + ["published"] * 3  # by source at one instant
+    # And back again, newer page by newer page, to the first.
+    back = activity_page(session, after=Cursor.parse(pages[2].newer), limit=4)
+    assert [e.cursor for e in back.entries] == [e.cursor for e in pages[1].entries]
+    assert pages[0].is_first and pages[0].newer is None and pages[2].older is None
 
 
 def test_newer_goes_back_a_page_and_from_the_second_page_to_the_first(session, people, course_id):
@@ -130,6 +146,8 @@ def test_a_kind_shows_only_its_own_actions(session, people, course_id):
     event(session, sam, "api_token_created", minutes(4), token_id=5, scopes=["read:clients", "write:draft"])
     publication(session, course_id, minutes(5), by=sam)
     publication(session, course_id, minutes(0), from_files=True)
+    view(session, sam, people["jo"], minutes(6))
+    view(session, people["cam"], people["jo"], minutes(7))
     kinds = {kind: [e.action for e in activity_page(session, kind=kind).entries] for kind in KINDS}
     assert kinds == {
         "accounts": ["created"],
@@ -137,6 +155,7 @@ def test_a_kind_shows_only_its_own_actions(session, people, course_id):
         "lms": ["lti_platform_registered"],
         "downloads": ["learners_downloaded"],
         "tokens": ["api_token_created"],
+        "views": ["viewed"],
     }
     token = activity_page(session, kind="tokens").entries[0]
     assert token.scopes == ["read every learner's progress", "change and publish the course draft"]
@@ -178,7 +197,7 @@ def test_a_deleted_account_and_a_removed_platform_read_as_gone(session, people, 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "1-2-3", "1-1-0", "1-1-2147483648", "-1-1-1", "1-1-1-1", "9" * 19 + "-1-1", "1.5-1-1", "１-1-1"],
+    ["", "abc", "1-3-3", "1-1-0", "1-1-2147483648", "-1-1-1", "1-1-1-1", "9" * 19 + "-1-1", "1.5-1-1", "１-1-1"],
 )
 def test_a_cursor_this_site_did_not_make_is_none(text):
     assert Cursor.parse(text) is None
@@ -198,6 +217,7 @@ def test_the_page_runs_the_same_queries_for_a_few_entries_or_many(app, session, 
             event(session, sam, "learners_downloaded", minutes(i), course_id=course_id)
             event(session, sam, "lti_platform_removed", minutes(i), platform_id=i, issuer="https://x.example.org")
             publication(session, course_id, minutes(i), by=sam, changes=["x"])
+            view(session, sam, people["jo"], minutes(i))
 
     def queries(**cursor) -> int:
         session.expire_all()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Course, CoursePublication, Role, User
+from app.models import AuditEvent, Course, CoursePublication, ProgressView, Role, User
 from app.services.user_admin import user_role_change
 from tests.conftest import count_queries, create_user, csrf_token, factory_course_spec, login, visible_text
 
@@ -214,6 +214,12 @@ def test_the_page_runs_the_same_queries_for_a_few_entries_or_many(app, admin_cli
                 )
                 for i in range(n)
             )
+            db.session.add_all(
+                ProgressView(
+                    viewer_id=sam, learner_id=jo, viewer_role="admin", viewed_at=T0 + timedelta(minutes=start + i)
+                )
+                for i in range(n)
+            )
             db.session.commit()
         publish(app, course, by=sam, changes=["x"])
 
@@ -231,3 +237,14 @@ def test_the_page_runs_the_same_queries_for_a_few_entries_or_many(app, admin_cli
     many = queries()
     assert few == many
     assert queries(link_with(admin_client.get(URL).get_data(as_text=True), "before")) == many
+
+
+def test_an_admin_opening_a_learners_progress_is_in_the_log(app, admin_client, sam, jo, course):
+    """Admins may open any learner's page (the learner sees each view on /me/); the log lists the
+    admins' views among their other actions, under a kind of their own. (A counsellor's views of
+    their own clients are left out: tests/services/test_admin_activity.py.)"""
+    assert admin_client.get(f"/counsel/clients/{jo}").status_code == 200
+    said = page_text(admin_client)
+    assert "Sam Admin opened the progress of Jo Learner" in said
+    assert page_text(admin_client, f"{URL}?kind=views").count("opened the progress of") == 1
+    assert "opened the progress" not in page_text(admin_client, f"{URL}?kind=accounts")
