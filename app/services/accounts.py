@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -202,8 +203,37 @@ def password_reset_token(user: User, *, secret_key: str) -> str:
     Sealed, not just signed: the link travels in e-mail, access logs and browser history, and a
     signed token is merely base64 there, giving away the account's id and when it was made.
     """
-    payload = json.dumps({"user": user.id, "since": _made_at(user), "version": user.session_version})
-    return seal(payload, secret_key=secret_key, purpose=RESET_SALT)
+    return account_link_token(user, purpose=RESET_SALT, secret_key=secret_key)
+
+
+def account_link_token(user: User, *, purpose: str, secret_key: str, **extra: str | None) -> str:
+    """The sealed token of a link mailed about ``user`` for ``purpose`` (a reset, a change of
+    address): the account's id, when it was made and its session version, with ``extra`` values.
+    ``account_link_opened`` reads it back while all three still hold."""
+    payload = {"user": user.id, "since": _made_at(user), "version": user.session_version, **extra}
+    return seal(json.dumps(payload), secret_key=secret_key, purpose=purpose)
+
+
+def account_link_opened(
+    session: Session, *, token: str, secret_key: str, purpose: str, max_age: int
+) -> tuple[User, dict[str, Any]] | None:
+    """The active account an ``account_link_token`` names, with the token's values, or None if
+    the token is forged, expired, for another purpose, or spent: the account's session version
+    has moved on (a new password, a new address, being logged out everywhere) or its id now
+    names a later account."""
+    opened = unseal(token, secret_key=secret_key, purpose=purpose, max_age=max_age)
+    try:
+        data = json.loads(opened) if opened is not None else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        return None
+    user = session.get(User, data["user"])
+    if user is None or not user.is_active or user.session_version != data.get("version"):
+        return None
+    if data.get("since") != _made_at(user):  # a deleted account's link, its id now another's
+        return None
+    return user, data
 
 
 def _made_at(user: User) -> str:
@@ -219,19 +249,8 @@ def password_reset_user(session: Session, *, token: str, secret_key: str, max_ag
     """
     # A signed link mailed before links were sealed is refused like an expired one (it would have
     # lasted an hour at most): whoever holds it asks for a new link.
-    opened = unseal(token, secret_key=secret_key, purpose=RESET_SALT, max_age=max_age)
-    try:
-        data = json.loads(opened) if opened is not None else None
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
-        return None
-    user = session.get(User, data["user"])
-    if user is None or not user.is_active or user.session_version != data.get("version"):
-        return None
-    if data.get("since") != _made_at(user):  # a deleted account's link, its id now another's
-        return None
-    return user
+    found = account_link_opened(session, token=token, secret_key=secret_key, purpose=RESET_SALT, max_age=max_age)
+    return found[0] if found is not None else None
 
 
 def password_set(

@@ -14,7 +14,6 @@ another change already made all stop working.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -22,10 +21,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
 from app.models import User
-from app.models.types import as_utc
-from app.services.accounts import normalise_email, user_by_email
+from app.services.accounts import account_link_opened, account_link_token, normalise_email, user_by_email
 from app.services.errors import ValidationError
-from app.services.sealing import seal, unseal
 from app.services.user_sessions import user_sessions_end_others
 
 EMAIL_CHANGE_SALT = "email-change"
@@ -82,22 +79,12 @@ def email_change_check(*, user: User, current_password: str, new_email: str) -> 
     return address
 
 
-def _made_at(user: User) -> str:
-    # With the id, names one account for good (SQLite gives a deleted account's id to the next).
-    return as_utc(user.created_at).isoformat()
-
-
 def email_change_token(user: User, *, new_email: str, secret_key: str) -> str:
     """The token of a link that moves ``user`` from their address now to ``new_email``, sealed
     (app/services/sealing.py): the link travels in e-mail and browser history, and carries both addresses."""
-    payload = {
-        "user": user.id,
-        "since": _made_at(user),
-        "version": user.session_version,
-        "from": user.email,
-        "to": normalise_email(new_email),
-    }
-    return seal(json.dumps(payload), secret_key=secret_key, purpose=EMAIL_CHANGE_SALT)
+    return account_link_token(
+        user, purpose=EMAIL_CHANGE_SALT, secret_key=secret_key, **{"from": user.email, "to": normalise_email(new_email)}
+    )
 
 
 def email_change_offer(session: Session, *, user_id: int, new_email: str, secret_key: str) -> EmailChangeOffer | None:
@@ -118,19 +105,11 @@ def email_change_offer(session: Session, *, user_id: int, new_email: str, secret
 def email_change_from_link(session: Session, *, token: str, secret_key: str, max_age: int) -> EmailChange | None:
     """The change a link is for, or None if it is forged, expired, used or superseded: its account
     gone or deactivated, its password or address changed since the link was made."""
-    opened = unseal(token, secret_key=secret_key, purpose=EMAIL_CHANGE_SALT, max_age=max_age)
-    try:
-        data = json.loads(opened) if opened is not None else None
-    except ValueError:
+    found = account_link_opened(session, token=token, secret_key=secret_key, purpose=EMAIL_CHANGE_SALT, max_age=max_age)
+    if found is None:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
-        return None
-    if not all(isinstance(data.get(key), str) for key in ("since", "from", "to")):
-        return None
-    user = session.get(User, data["user"])
-    if user is None or not user.is_active or user.email is None:
-        return None
-    if data["since"] != _made_at(user) or data.get("version") != user.session_version or data["from"] != user.email:
+    user, data = found
+    if user.email is None or data.get("from") != user.email or not isinstance(data.get("to"), str):
         return None
     return EmailChange(user=user, old_email=user.email, new_email=data["to"])
 
