@@ -332,3 +332,72 @@ def test_content_rows_keep_their_ids_and_never_give_a_deleted_one_again(empty_da
 def _rows(table: str) -> list[tuple]:
     with db.engine.connect() as connection:
         return [tuple(row) for row in connection.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]  # noqa: S608
+
+
+def test_accounts_certificates_and_platforms_keep_their_ids_and_never_give_a_deleted_one_again(empty_database_url):
+    """a19000000020 rebuilds users, certificates and lti_platforms on SQLite as AUTOINCREMENT tables,
+    keeping every row, its id, what points at it and the triggers that keep each counsellor link's
+    client name. Before, an erased account's id went to the next one, so an audit record naming a
+    counsellor by id named the newcomer, and an erased holder's credential read as valid again."""
+    from datetime import UTC, datetime
+
+    app = create_app(make_test_config(empty_database_url))
+    with app.app_context():
+        upgrade(revision="a19000000019")
+        now = datetime(2026, 12, 1, tzinfo=UTC)
+        reflected = MetaData()
+        reflected.reflect(db.engine)
+        t = reflected.tables
+        with db.engine.begin() as connection:
+            insert_one_lesson_course(connection, t, now)
+            connection.execute(t["users"].insert(), learner_row(1, "ann@example.org", "Ann", now))
+            connection.execute(
+                t["users"].insert(), {**learner_row(2, "cas@example.org", "Cas", now), "role": "counsellor"}
+            )
+            connection.execute(t["counsellor_links"].insert(), {"counsellor_id": 2, "learner_id": 1, "created_at": now})
+            connection.execute(
+                t["certificates"].insert(),
+                {"id": 1, "user_id": 1, "course_id": 1, "code": "A1", "issued_at": now, "name_at_issue": "Ann"},
+            )
+            connection.execute(
+                t["lti_platforms"].insert(),
+                {
+                    "id": 1,
+                    "name": "LMS",
+                    "issuer": "https://lms.example.org",
+                    "client_id": "c",
+                    "auth_login_url": "https://lms.example.org/a",
+                    "auth_token_url": "https://lms.example.org/t",
+                    "key_set_url": "https://lms.example.org/k",
+                    "deployment_ids": "1",
+                    "created_at": now,
+                },
+            )
+        tables = ("users", "certificates", "lti_platforms", "counsellor_links")
+        before = {name: _rows(name) for name in tables}
+
+        upgrade()
+
+        assert {name: _rows(name) for name in tables} == before
+        with db.engine.begin() as connection:
+            # The client-name triggers are still there: a rename reaches the counsellor's link.
+            connection.execute(text("UPDATE users SET display_name = 'Annie' WHERE id = 1"))
+            assert connection.scalar(text("SELECT client_name_key FROM counsellor_links")) == "annie"
+        if db.engine.dialect.name != "sqlite":
+            db.engine.dispose()
+            return  # PostgreSQL's sequences never reuse an id (and the rows above were given theirs)
+        with db.engine.begin() as connection:
+            # The newest account, certificate and platform go; new ones never take their ids.
+            connection.execute(text("DELETE FROM certificates WHERE id = 1"))
+            connection.execute(text("DELETE FROM counsellor_links"))
+            connection.execute(text("DELETE FROM users WHERE id = 2"))
+            connection.execute(text("DELETE FROM lti_platforms WHERE id = 1"))
+            connection.execute(t["users"].insert(), {**learner_row(None, "new@example.org", "New", now)})
+            connection.execute(
+                t["certificates"].insert(),
+                {"user_id": 1, "course_id": 1, "code": "B2", "issued_at": now, "name_at_issue": "Annie"},
+            )
+            new_user = connection.scalar(text("SELECT id FROM users WHERE email = 'new@example.org'"))
+            new_certificate = connection.scalar(text("SELECT id FROM certificates WHERE code = 'B2'"))
+        assert new_user > 2 and new_certificate > 1
+        db.engine.dispose()

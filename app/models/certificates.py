@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, fals
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import NEVER_REUSED_IDS, UTCDateTime, utcnow
 
 
 class NameDisplay(StrEnum):
@@ -43,6 +43,9 @@ class Certificate(Model):
             sqlite_where=_LIVE,
             postgresql_where=_LIVE,
         ),
+        # Never reused on SQLite: a credential's revocation bit is its certificate's id, so an
+        # erased holder's credential would read as valid again once a new certificate took it.
+        NEVER_REUSED_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,14 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import NEVER_REUSED_IDS, UTCDateTime, utcnow
 from app.question_kinds import sql_kind_check
 
 # Drafts, publications and restores name lessons, questions and choices by row id, so an id must
 # never be given twice: a question deleted unused and restored later would otherwise land on the
-# row of one added since, which learners may have answered. PostgreSQL's sequences never reuse an
-# id; SQLite reuses the highest one once its row is deleted, unless the table is AUTOINCREMENT.
-NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+# row of one added since, which learners may have answered (NEVER_REUSED_IDS).
 
 
 class Course(Model):

@@ -8,7 +8,7 @@ from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import NEVER_REUSED_IDS, UTCDateTime, utcnow
 from app.models.user import User
 
 
@@ -16,7 +16,9 @@ class LtiPlatform(Model):
     """A platform an admin registered at /author/lti: who it is and where its endpoints are."""
 
     __tablename__ = "lti_platforms"
-    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+    # Never reused on SQLite: audit records name a platform by id, so a removed platform's id given
+    # to a new one would put the new one's name on the old record.
+    __table_args__ = (UniqueConstraint("issuer", "client_id"), NEVER_REUSED_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

@@ -6,6 +6,14 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+# SQLite gives a new row the highest id plus one, so deleting the newest row and adding another
+# gives the new one the old id, unless the table is AUTOINCREMENT (PostgreSQL's sequences never
+# reuse an id). Tables whose ids are named where no foreign key follows them take this: a
+# draft's or publication's content rows, an audit record's details (a counsellor's or a
+# platform's id), a credential's revocation bit (a certificate's id).
+NEVER_REUSED_IDS = {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)

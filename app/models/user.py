@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, fa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import NEVER_REUSED_IDS, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -30,7 +30,12 @@ class User(UserMixin, Model):
     """An account: a learner, a counsellor or an admin."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN ({', '.join(repr(role.value) for role in Role)})", name="role_known"),)
+    # Never reused on SQLite: audit records name a counsellor by id in their details, so an erased
+    # counsellor's id given to a new account would put that account's name on the old record.
+    __table_args__ = (
+        CheckConstraint(f"role IN ({', '.join(repr(role.value) for role in Role)})", name="role_known"),
+        NEVER_REUSED_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None for an account an LTI launch made (app/services/lti.py): the platform vouches for it.
