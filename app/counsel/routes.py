@@ -27,7 +27,7 @@ from app.jobs.mail import send_email
 from app.models import Course
 from app.parsing import parse_page
 from app.services.counselling import client_attempts_view, client_view, counsellor_course
-from app.services.dashboard import dashboard_export_audit, dashboard_export_rows, dashboard_page
+from app.services.dashboard import FLAG_LABELS, dashboard_export_audit, dashboard_export_rows, dashboard_page
 from app.services.sealing import seal, unseal
 from app.services.sharing import (
     INVITATION_LIFETIME,
@@ -70,6 +70,10 @@ def export():
     rows = dashboard_export_rows(db.session, viewer=current_user, course=course, query=query)
 
     def generate():
+        # A byte-order mark first: without it Excel reads UTF-8 as the local code page, and
+        # "Zoë Ångström" comes out as "ZoÃ« Ã…ngstrÃ¶m". Other spreadsheets and csv readers
+        # (utf-8-sig) take it as it is meant.
+        yield "\ufeff"
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(
@@ -90,9 +94,10 @@ def export():
                     f"{row.completed} of {row.total}",
                     row.percent,
                     neutralise(row.current_lesson or "Finished"),
-                    row.last_active.strftime("%Y-%m-%d %H:%M") if row.last_active else "Never",
+                    row.last_active.strftime("%Y-%m-%d %H:%M") if row.last_active else "Not started",
                     "" if row.quiz_average is None else round(100 * row.quiz_average),
-                    neutralise(" ".join(sorted(row.flags))),
+                    # In the page's words and order, not the codes the query string uses.
+                    "; ".join(FLAG_LABELS[flag] for flag in FLAG_LABELS if flag in row.flags),
                 ]
             )
             yield buffer.getvalue()

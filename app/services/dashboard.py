@@ -29,6 +29,8 @@ PAGE_SIZE = 50
 INACTIVE_AFTER = timedelta(days=7)
 STRUGGLING_FAILS = 3
 FLAGS = ("inactive", "struggling", "finished")
+# Each flag in the words the dashboard shows it, and its download too.
+FLAG_LABELS = {"struggling": "Struggling", "inactive": f"Inactive {INACTIVE_AFTER.days}+ days", "finished": "Finished"}
 SORTS = ("name", "progress", "current_lesson", "last_active", "quiz_average", "flags")
 # Never-active learners sort as if last active at the dawn of time.
 _NEVER = datetime(1970, 1, 1)
@@ -67,6 +69,10 @@ class DashboardPage:
     @property
     def struggling_fails(self) -> int:
         return STRUGGLING_FAILS
+
+    @property
+    def flag_labels(self) -> dict[str, str]:
+        return FLAG_LABELS
 
 
 @dataclass(frozen=True)

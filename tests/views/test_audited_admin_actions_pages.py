@@ -73,7 +73,7 @@ def test_an_admins_download_of_learners_is_recorded_and_a_counsellors_is_not(app
         course_id = db.session.scalar(select(Course.id).where(Course.slug == course))
     login(client, ADMIN)
     response = client.get(f"/counsel/clients.csv?course={course}&flag=inactive&q=Lee")
-    assert response.status_code == 200 and response.data.startswith(b"Name,")
+    assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbfName,")
     assert records(app) == [
         (admin, None, "learners_downloaded", {"course_id": course_id, "flag": "inactive", "searched": True})
     ]

@@ -74,7 +74,8 @@ def counsellor_client(client, counsellor):
 
 
 def rows_of(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    """The rows, read as a spreadsheet reads them: the byte-order mark says UTF-8."""
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
 def test_export_is_a_csv_attachment(counsellor_client, clients, course):
@@ -116,8 +117,16 @@ def test_export_rows_carry_the_dashboard_figures(counsellor_client, clients, app
     rows = {row[0]: row for row in rows_of(counsellor_client.get("/counsel/clients.csv"))[1:]}
     total = len(lesson_slugs(app))
     assert rows["Bob Jones"][1:3] == [f"0 of {total}", "0"]
-    assert rows["Bob Jones"][5:] == ["0", "struggling"]
-    assert rows["Ann Smith"][4:] == ["Never", "", ""]
+    assert rows["Bob Jones"][5:] == ["0", "Struggling"]  # in the page's words
+    assert rows["Ann Smith"][4:] == ["Not started", "", ""]
+
+
+def test_excel_reads_accented_names_as_written(counsellor_client, app, counsellor):
+    """Excel takes a CSV without a byte-order mark for the local code page: "Zoë" became "ZoÃ«"."""
+    add_client(app, counsellor, "Zoë Ångström")
+    body = counsellor_client.get("/counsel/clients.csv").get_data()
+    assert body.startswith(b"\xef\xbb\xbfName,")
+    assert rows_of(counsellor_client.get("/counsel/clients.csv"))[1][0] == "Zoë Ångström"
 
 
 @pytest.mark.parametrize(
