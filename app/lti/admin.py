@@ -14,7 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, StopValidation
 
 from app.author import bp
 from app.errors import render_error
@@ -23,6 +23,7 @@ from app.forms import confirmed
 from app.services.errors import ValidationError
 from app.services.lti import (
     PlatformDetails,
+    address_accepted,
     address_rule,
     lti_platform_delete,
     lti_platform_register,
@@ -35,15 +36,29 @@ from app.urls import external_url
 NEEDED = "This is needed."
 
 
+def platform_address(form: FlaskForm, field) -> None:
+    """A platform's address must pass the registration's own rule (``address_accepted``), checked
+    here too so that every wrong address is named in one go; the service checks it again."""
+    loopback_http = current_app.config["LTI_LOOPBACK_HTTP"]
+    if field.data and not address_accepted(field.data.strip(), loopback_http=loopback_http):
+        raise StopValidation(address_rule(loopback_http=loopback_http))
+
+
 class PlatformForm(FlaskForm):
     """The details the LMS shows when the tool is added to it."""
 
     name = StringField("Name (for you)", validators=[DataRequired(NEEDED), Length(max=120)])
-    issuer = StringField("Issuer (iss)", validators=[DataRequired(NEEDED), Length(max=255)])
+    issuer = StringField("Issuer (iss)", validators=[DataRequired(NEEDED), Length(max=255), platform_address])
     client_id = StringField("Client id", validators=[DataRequired(NEEDED), Length(max=255)])
-    auth_login_url = StringField("Authorisation (OIDC auth) URL", validators=[DataRequired(NEEDED), Length(max=500)])
-    auth_token_url = StringField("Access token URL", validators=[DataRequired(NEEDED), Length(max=500)])
-    key_set_url = StringField("Public key set (JWKS) URL", validators=[DataRequired(NEEDED), Length(max=500)])
+    auth_login_url = StringField(
+        "Authorisation (OIDC auth) URL", validators=[DataRequired(NEEDED), Length(max=500), platform_address]
+    )
+    auth_token_url = StringField(
+        "Access token URL", validators=[DataRequired(NEEDED), Length(max=500), platform_address]
+    )
+    key_set_url = StringField(
+        "Public key set (JWKS) URL", validators=[DataRequired(NEEDED), Length(max=500), platform_address]
+    )
     deployment_ids = TextAreaField("Deployment ids, one per line", validators=[DataRequired(NEEDED), Length(max=2000)])
     submit = SubmitField("Register the platform")
 

@@ -76,6 +76,28 @@ def test_missing_or_bad_fields_are_shown_beside_them_and_nothing_is_registered(a
         assert db.session.scalar(select(LtiPlatform.id)) is None
 
 
+def test_every_wrong_field_is_named_in_one_go(app, admin_client):
+    """Before, the addresses were checked one at a time after the rest of the form passed, so an
+    admin fixed one problem per try and a bad key set address hid behind an empty field."""
+    token = csrf_token(admin_client, "/author/lti")
+    form = {
+        **FORM,
+        "issuer": "http://moodle.example.org",
+        "auth_token_url": "not a url",
+        "key_set_url": "ftp://moodle.example.org/certs",
+        "deployment_ids": "",
+        "csrf_token": token,
+    }
+    answer = admin_client.post("/author/lti", data=form)
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    for name in ("issuer", "auth_token_url", "key_set_url", "deployment_ids"):
+        assert f'id="{name}-error"' in page, name
+    assert 'id="auth_login_url-error"' not in page  # a good address is left alone
+    with app.app_context():
+        assert db.session.scalar(select(LtiPlatform.id)) is None
+
+
 def test_the_same_issuer_and_client_id_twice_is_refused_with_a_message(app, admin_client):
     token = csrf_token(admin_client, "/author/lti")
     admin_client.post("/author/lti", data={**FORM, "csrf_token": token})
