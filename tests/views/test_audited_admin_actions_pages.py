@@ -56,7 +56,8 @@ def test_registering_and_removing_a_platform_are_recorded_once_each(app, admin_c
     assert admin_client.post(remove, data={"csrf_token": token, "confirm": "yes"}).status_code == 302
     assert records(app)[1] == (admin, None, "lti_platform_removed", details)
     said = visible_text(admin_client.get("/author/activity?kind=lms").get_data(as_text=True))
-    assert f"Sam Admin removed an LMS platform (removed; its issuer was {ISSUER})." in said
+    assert f"Sam Admin removed the LMS platform at {ISSUER}." in said
+    assert f"Sam Admin registered the LMS platform at {ISSUER} (since removed)." in said
 
 
 @pytest.mark.parametrize("bad", [{"key_set_url": "http://moodle.example.org/jwks"}, {"name": ""}])
