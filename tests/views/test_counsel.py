@@ -352,6 +352,9 @@ def test_a_bad_invitation_email_is_refused_and_nothing_is_created(client, app, c
     token = csrf_token(client, "/counsel/invitations")
     response = client.post("/counsel/invitations", data={"csrf_token": token, "email": "not an address"})
     assert response.status_code == 400 and "Enter a valid e-mail address" in response.get_data(as_text=True)
+    # Listed at the top, linked to the field, where focus goes (as every other form's errors are).
+    assert '<div class="error-summary" role="alert"' in response.get_data(as_text=True)
+    assert '<a href="#email">' in response.get_data(as_text=True)
     assert count(app, Invitation) == 0
 
 
