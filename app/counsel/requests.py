@@ -17,6 +17,7 @@ from app.extensions import db
 from app.forms import EmptyForm
 from app.parsing import parse_page
 from app.services.contact_requests import (
+    ENDED_STATUSES,
     METHOD_LABELS,
     QUEUE_VIEWS,
     STAFF_NOTE_MAX_LENGTH,
@@ -62,11 +63,16 @@ class StaffNoteForm(FlaskForm):
     opened_as = HiddenField()
 
 
-def _back(form: BackForm, request_id: int):
+def _back(form: BackForm, request_id: int, *, status: str | None = None):
+    """Back where the action was taken: the request's page, or its place in the queue's view. A
+    request whose new ``status`` moved it out of that view (closed from the open ones, say) has
+    no place there: back to the top of the view, where the message saying so is."""
     if form.back.data == "detail":
         return redirect(url_for("counsel.contact_request", request_id=request_id))
     view = form.back.data if form.back.data in QUEUE_VIEWS and form.back.data != "open" else None
-    return redirect(url_for("counsel.contact_requests", show=view, _anchor=f"request-{request_id}"))
+    moved_out = status is not None and (status in ENDED_STATUSES) != (view == "ended")
+    anchor = None if moved_out else f"request-{request_id}"
+    return redirect(url_for("counsel.contact_requests", show=view, _anchor=anchor))
 
 
 @bp.get("/requests")
@@ -88,16 +94,17 @@ def contact_request(request_id: int):
     return render_template("counsel/request.html", entry=entry, labels=LABELS, note_form=note_form, form=EmptyForm())
 
 
-def _refused_or_404(action, request_id: int, form: BackForm, done: str):
+def _refused_or_404(action, request_id: int, form: BackForm, done: str, *, status: str | None = None):
     try:
         action()
     except LookupError:
         abort(404)
     except ContactRequestRefused as refused:
         flash(refused.message, "warning")
+        status = None  # nothing moved
     else:
         flash(done, "success")
-    return _back(form, request_id)
+    return _back(form, request_id, status=status)
 
 
 @bp.post("/requests/<id:request_id>/pick-up")
@@ -140,6 +147,7 @@ def set_request_status(request_id: int):
         request_id,
         form,
         f"The request is marked {STATUS_LABELS[status].lower()}.",
+        status=status,
     )
 
 

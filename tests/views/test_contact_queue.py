@@ -83,6 +83,19 @@ def test_a_counsellor_picks_a_request_up_and_marks_it_contacted(app, learner, st
     assert "already picked up by someone else" in olive.get("/counsel/requests").get_data(as_text=True)
 
 
+def test_closing_from_the_queue_goes_back_to_its_top_not_to_a_request_no_longer_there(app, learner, staff):
+    """Closed, the request leaves the open requests: an anchor to it landed nowhere, focus lost.
+    A change that keeps it there goes back to it; reopening from the ended list goes to the top."""
+    request_id = make_request(app)
+    casey = client_as(app, "casey@example.org")
+    contacted = post(casey, f"/counsel/requests/{request_id}/status", status="contacted")
+    assert contacted.headers["Location"].endswith(f"/counsel/requests#request-{request_id}")
+    closed = post(casey, f"/counsel/requests/{request_id}/status", status="closed")
+    assert closed.status_code == 302 and closed.headers["Location"].endswith("/counsel/requests")
+    reopened = post(casey, f"/counsel/requests/{request_id}/status", status="new", back="ended")
+    assert reopened.headers["Location"].endswith("/counsel/requests?show=ended")
+
+
 @pytest.mark.parametrize(
     ("action", "data", "expected"),
     [
