@@ -14,11 +14,19 @@ from aiosmtpd.handlers import Message
 
 
 class Inbox(Message):
-    """Keeps every message the SMTP server receives."""
+    """Keeps every message the SMTP server receives; refuses the recipients in ``refused``."""
 
     def __init__(self):
         super().__init__()
         self.messages = []
+        self.refused: dict[str, int] = {}  # address -> the code refusing it (550 for good, 450 for now)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            # As real servers do, the answer repeats the address.
+            return f"{self.refused[address]} <{address}>: Recipient address rejected"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     def handle_message(self, message):
         self.messages.append(message)

@@ -12,7 +12,7 @@ from app.models import User
 from app.models.types import utcnow
 from app.permissions import can_author, can_counsel
 from app.services.accounts import (
-    password_reset_user,
+    password_reset_opened,
     password_set,
     registration_from_token,
     user_authenticate,
@@ -201,14 +201,15 @@ def reset_request():
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from a reset link; every other session of the account ends."""
-    user = password_reset_user(
+    reset = password_reset_opened(
         db.session,
         token=token,
         secret_key=current_app.config["SECRET_KEY"],
         max_age=current_app.config["PASSWORD_RESET_MAX_AGE"],
     )
-    if user is None:
+    if reset is None:
         return render_template("auth/reset_invalid.html"), 400
+    user = reset.user
     # An account an admin created has no password yet: its owner chooses a first one, not a new one.
     first = password_not_chosen(user)
     form = NewPasswordForm()
@@ -229,6 +230,7 @@ def reset_password(token: str):
             tokens = "your API token was" if revoked == 1 else f"your {revoked} API tokens were"
             message += f" For the same reason {tokens} revoked: make new ones on your page if you need them."
         flash(message, "success")
-        # Back to where the learner was going when they found they had forgotten it (an invitation).
-        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
+        # Back to where the learner was going when they found they had forgotten it (an invitation),
+        # as sealed in the link: a ``next`` beside the token (links mailed before) is not followed.
+        return redirect(safe_next(reset.next_url) or url_for("main.index"))
     return render_template("auth/reset_password.html", form=form, first=first), 400 if form.errors else 200

@@ -43,8 +43,10 @@ def password_reset_mail(email: str, next_url: str | None = None) -> Mail | None:
     user = user_by_email(db.session, email)
     if user is None or not user.is_active or user.email is None:
         return None
-    token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"])
-    link = external_url("auth.reset_password", token=token, next=safe_next(next_url))
+    # Where to go next is sealed in the token: beside it, a course page's path would say in the
+    # inbox what the course is about (the reminders keep it out for the same reason).
+    token = password_reset_token(user, secret_key=current_app.config["SECRET_KEY"], next_url=safe_next(next_url))
+    link = external_url("auth.reset_password", token=token)
     body = render_template("auth/reset_email.txt", user=user, link=link)
     return Mail(to=user.email, subject="Choose a new password", body=body)
 
@@ -72,13 +74,14 @@ def registration_mail(email: str, display_name: str, next_url: str | None) -> Ma
         body = render_template("auth/register_email.txt", name=started.display_name, link=link)
         return Mail(to=started.email, subject="Finish creating your account", body=body)
     if started.owner and started.owner.email:
-        # The owner who forgot they had an account goes on where registering began (an invitation).
-        back_to = safe_next(next_url)
+        # Plain links, without the page registering began on: its path (a course page, an
+        # invitation's code) would be readable in the inbox, and the log-in and reset-request
+        # pages take it only in the clear. An invitation's own e-mail still holds its link.
         body = render_template(
             "auth/register_taken_email.txt",
             user=started.owner,
-            login=external_url("auth.login", next=back_to),
-            reset=external_url("auth.reset_request", next=back_to),
+            login=external_url("auth.login"),
+            reset=external_url("auth.reset_request"),
         )
         return Mail(to=started.owner.email, subject="Someone tried to register with your address", body=body)
     return None

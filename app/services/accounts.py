@@ -196,14 +196,18 @@ def registration_from_token(session: Session, *, token: str, secret_key: str, ma
 RESET_SALT = "password-reset"
 
 
-def password_reset_token(user: User, *, secret_key: str) -> str:
+def password_reset_token(user: User, *, secret_key: str, next_url: str | None = None) -> str:
     """The token of a reset link: it names the account (its id and when it was made) and its
-    current session version, sealed (app/services/sealing.py) so that only the server can read it.
+    current session version, sealed (app/services/sealing.py) so that only the server can read it,
+    with ``next_url``, where to go once the password is chosen.
 
     Sealed, not just signed: the link travels in e-mail, access logs and browser history, and a
-    signed token is merely base64 there, giving away the account's id and when it was made.
+    signed token is merely base64 there, giving away the account's id and when it was made. The
+    page to go on to is sealed in it too, never put beside it: a course page's path names what
+    the course is about, in an inbox that others may see.
     """
-    return account_link_token(user, purpose=RESET_SALT, secret_key=secret_key)
+    extra = {"next": next_url} if next_url else {}
+    return account_link_token(user, purpose=RESET_SALT, secret_key=secret_key, **extra)
 
 
 def account_link_token(user: User, *, purpose: str, secret_key: str, **extra: str | None) -> str:
@@ -242,15 +246,28 @@ def _made_at(user: User) -> str:
     return as_utc(user.created_at).isoformat()
 
 
-def password_reset_user(session: Session, *, token: str, secret_key: str, max_age: int) -> User | None:
-    """Return the account a reset token is for, or None if it is forged, expired or used.
+@dataclass(frozen=True)
+class PasswordReset:
+    """What a reset link was made for: the account, and where to go once its password is chosen."""
+
+    user: User
+    next_url: str | None
+
+
+def password_reset_opened(session: Session, *, token: str, secret_key: str, max_age: int) -> PasswordReset | None:
+    """Return what a reset token is for, or None if it is forged, expired or used.
 
     A token works once: resetting the password bumps the session version it was made with.
+    ``next_url`` is as sealed, not yet checked: the caller passes it through ``safe_next``.
     """
     # A signed link mailed before links were sealed is refused like an expired one (it would have
     # lasted an hour at most): whoever holds it asks for a new link.
     found = account_link_opened(session, token=token, secret_key=secret_key, purpose=RESET_SALT, max_age=max_age)
-    return found[0] if found is not None else None
+    if found is None:
+        return None
+    user, data = found
+    next_url = data.get("next")
+    return PasswordReset(user=user, next_url=next_url if isinstance(next_url, str) else None)
 
 
 def password_set(

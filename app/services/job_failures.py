@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models.jobs import JobFailure
+from app.services.mail import without_addresses
 
 MESSAGE_LENGTH = 500  # the column's length; longer messages are cut, with an ellipsis
 NAME_LENGTH = 200
-# Errors such as a refused recipient quote the address: it is replaced, the rest of the message kept.
-EMAIL_ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
 
 
 def _cut(text: str, length: int) -> str:
@@ -28,7 +26,7 @@ def failure_record(session: Session, *, job_name: str, task_id: str, tries: int,
         tries=tries,
         error_type=_cut(type(error).__qualname__, NAME_LENGTH),
         # The first line only: tracebacks and multi-line reprs can carry data the record must not keep.
-        message=_cut(EMAIL_ADDRESS.sub("[address]", (str(error).strip().splitlines() or [""])[0]), MESSAGE_LENGTH),
+        message=_cut(without_addresses((str(error).strip().splitlines() or [""])[0]), MESSAGE_LENGTH),
     )
     session.add(failure)
     return failure

@@ -7,6 +7,7 @@ so a slow or failing SMTP server delays no page.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -21,6 +22,46 @@ log = logging.getLogger(__name__)
 # link has no space to fold at) as RFC 2047 encoded words, which mail clients cannot read as a
 # link. SMTP allows lines of 998 characters (RFC 5322), so nothing we send needs folding.
 MAIL_POLICY = policy.default.clone(max_line_length=998)
+
+# A refused recipient is quoted by smtplib and often by the server's own answer: blanked wherever
+# an error's text is kept (logs, tracebacks, the record of a failed job).
+EMAIL_ADDRESS = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+")
+
+
+def without_addresses(text: str) -> str:
+    """``text`` with every e-mail address in it replaced by ``[address]``."""
+    return EMAIL_ADDRESS.sub("[address]", text)
+
+
+class MailRefused(smtplib.SMTPResponseException):
+    """The mail server refused a message: its SMTP code, and its answer with no address in it.
+
+    smtplib's own errors carry the addresses (``SMTPRecipientsRefused`` maps each refused one to
+    the answer, which often repeats it; ``SMTPSenderRefused`` and ``SMTPDataError`` may echo them),
+    and Huey writes the traceback of a failed job to the worker's log. This one stands in for them,
+    so that a counsellor's invitation to a client's address does not leave the address in the log.
+    It is still an ``SMTPResponseException`` with the server's code, so the queue retries a 4xx and
+    gives up at once on a 5xx (``no_retry_can_cure``).
+    """
+
+    def __str__(self) -> str:
+        return str(self.smtp_error)
+
+    @classmethod
+    def of(cls, error: smtplib.SMTPRecipientsRefused | smtplib.SMTPResponseException) -> MailRefused:
+        """The refusal ``error`` reports, named by its smtplib type, without the addresses."""
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            answers = list(error.recipients.values())
+            # The lowest code: a 5xx (for good) only when every recipient was refused for good.
+            code = min((answer_code for answer_code, _ in answers), default=0)
+            text = "; ".join(dict.fromkeys(_text(answer) for _, answer in answers))
+        else:
+            code, text = error.smtp_code, _text(error.smtp_error)
+        return cls(code, f"{type(error).__name__}: {code} {without_addresses(text)}".strip())
+
+
+def _text(answer: bytes | str) -> str:
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else answer
 
 
 def show_unsent_mail_on_console() -> None:
@@ -55,8 +96,9 @@ def send_mail(
     """Send a plain-text message using the app's MAIL_* settings, with any extra ``headers``
     (e.g. List-Unsubscribe on reminders).
 
-    Raises OSError (smtplib's errors are OSErrors) if the server refuses, is down or does not
-    answer within MAIL_TIMEOUT seconds; a job that raises is retried.
+    Raises OSError (smtplib's errors are OSErrors) if the server is down or does not answer
+    within MAIL_TIMEOUT seconds, and ``MailRefused`` (one of them) if it refuses; a job that
+    raises is retried.
     """
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config["MAIL_SENDER"]
@@ -76,15 +118,22 @@ def send_mail(
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
+    refused: MailRefused | None = None
     try:
         if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
             smtp.starttls(context=context)
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
+        smtp.close()
+        refused = MailRefused.of(error)
     except BaseException:
         smtp.close()
         raise
+    if refused is not None:
+        # Raised outside the handler, so smtplib's error (and its addresses) is not its context.
+        raise refused from None
     # The server has taken the message: an error saying goodbye must not fail the job, which
     # would be retried and send it again (a server answering QUIT with 421 sent six copies).
     try:

@@ -23,10 +23,13 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    and_,
     bindparam,
+    delete,
     false,
     func,
     literal,
+    not_,
     select,
     union_all,
     update,
@@ -430,8 +433,7 @@ def recent_invitation_outcomes(
         .correlate(Invitation)
         .scalar_subquery()
     )
-    # When it ended: answered, cancelled, or else its expiry (in the past for all that qualify).
-    ended = func.coalesce(Invitation.used_at, Invitation.cancelled_at, Invitation.expires_at)
+    ended = _ended_at()  # in the past for all that qualify
     rows = session.execute(
         select(Invitation, sharing)
         .where(Invitation.counsellor_id == counsellor.id, ended >= since, ended <= now)
@@ -448,6 +450,41 @@ def recent_invitation_outcomes(
             outcome, at = "expired", invitation.expires_at
         outcomes.append(InvitationOutcome(invitation, outcome, at, client_id if outcome == "accepted" else None))
     return outcomes
+
+
+def _ended_at() -> ColumnElement[datetime]:
+    """When an invitation ended, or will: answered, cancelled, or else its expiry."""
+    return func.coalesce(Invitation.used_at, Invitation.cancelled_at, Invitation.expires_at)
+
+
+def invitations_purge(session: Session, *, now: datetime) -> tuple[int, int]:
+    """Delete the invitations that ended (answered, cancelled or expired unused) longer than
+    ``OUTCOMES_KEPT`` before ``now``, and commit; return how many were deleted, and how many
+    kept had their label cleared.
+
+    The counsellor's page no longer shows them, and a label often names a client. A declined
+    invitation whose learner still has an account is kept, its label cleared: it is the record
+    that stops an admin linking that learner to that counsellor (``user_admin._said_no``).
+    """
+    ended_long_ago = _ended_at() < now - OUTCOMES_KEPT
+    declined = and_(Invitation.accepted.is_(False), Invitation.used_by_id.is_not(None))
+    cleared = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Invitation)
+            .where(ended_long_ago, declined, Invitation.label.is_not(None))
+            .values(label=None)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    deleted = cast(
+        "CursorResult[Any]",
+        session.execute(
+            delete(Invitation).where(ended_long_ago, not_(declined)).execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    session.commit()
+    return deleted, cleared
 
 
 def counsellor_invitation(session: Session, *, counsellor: User, invitation_id: int) -> Invitation | None:

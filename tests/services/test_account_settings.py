@@ -12,8 +12,8 @@ from app.services.accounts import (
     PasswordNotChangeable,
     display_name_change,
     password_change,
+    password_reset_opened,
     password_reset_token,
-    password_reset_user,
     user_create,
 )
 from app.services.api_tokens import token_create
@@ -84,9 +84,9 @@ def test_a_change_revokes_the_accounts_api_tokens_and_says_how_many(session, use
 
 def test_a_reset_link_mailed_before_the_change_stops_working(app, session, user):
     token = password_reset_token(user, secret_key="k")
-    assert password_reset_user(session, token=token, secret_key="k", max_age=3600) is not None
+    assert password_reset_opened(session, token=token, secret_key="k", max_age=3600) is not None
     change(session, user)
-    assert password_reset_user(session, token=token, secret_key="k", max_age=3600) is None
+    assert password_reset_opened(session, token=token, secret_key="k", max_age=3600) is None
 
 
 def test_a_wrong_current_password_changes_nothing(session, user):

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app.models import User, UserSession
 from app.services import email_change as email_change_module
-from app.services.accounts import password_change, password_reset_token, password_reset_user
+from app.services.accounts import password_change, password_reset_opened, password_reset_token
 from app.services.email_change import (
     EmailChange,
     EmailChangeTaken,
@@ -118,7 +118,7 @@ def test_a_change_moves_the_account_ends_its_other_sessions_and_voids_its_links(
     assert len(session.scalars(select(UserSession.id).where(UserSession.user_id == fred.id)).all()) == 1
     assert opened(session, token) is None  # used
     assert opened(session, other) is None  # superseded: the account has moved on
-    assert password_reset_user(session, token=reset, secret_key=KEY, max_age=3600) is None  # mailed to the old one
+    assert password_reset_opened(session, token=reset, secret_key=KEY, max_age=3600) is None  # mailed to the old one
 
 
 def test_a_new_password_voids_a_link_mailed_before(session, user):

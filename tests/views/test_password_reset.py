@@ -221,28 +221,6 @@ def test_a_new_password_revokes_the_accounts_api_tokens_and_says_so(client, app,
         assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {text}"}).status_code == 401
 
 
-def test_a_reset_begun_on_the_way_to_an_invitation_ends_there(client, app, inbox, learner):
-    """The log-in page's "Forgotten your password?" keeps its next, through the e-mail, to the end."""
-    join = "/join/ABCD-EFGH"
-    login_page = client.get(f"/auth/login?next={join}").get_data(as_text=True)
-    forgot = re.search(r'href="(/auth/reset[^"]*)">Forgotten your password', login_page).group(1)
-    assert forgot == f"/auth/reset?next={join}"
-    token = csrf_token(client, forgot)
-    assert client.post(forgot, data={"email": "learner@example.org", "csrf_token": token}).status_code == 302
-    path = link_from(wait_for(inbox)[0])
-    assert path.endswith(f"?next={join}")
-    assert choose(client, path).headers["Location"] == join
-
-
-def test_a_next_off_the_site_is_dropped_from_the_reset_link(client, app, inbox, learner):
-    asked = "/auth/reset?next=https://evil.example/"
-    token = csrf_token(client, asked)
-    assert client.post(asked, data={"email": "learner@example.org", "csrf_token": token}).status_code == 302
-    body = body_of(wait_for(inbox)[0])
-    assert "evil.example" not in body and "next=" not in body
-    assert choose(client, link_from(wait_for(inbox)[0])).headers["Location"] == "/"
-
-
 def test_a_password_set_by_link_mails_the_notice_a_change_while_logged_in_sends(client, app, inbox, learner):
     """Whoever else reads the mailbox could have used the link: the owner hears of it."""
     request_reset(client)
