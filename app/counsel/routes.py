@@ -27,7 +27,7 @@ from app.jobs.mail import send_email
 from app.models import Course
 from app.parsing import parse_page
 from app.services.counselling import client_attempts_view, client_view, counsellor_course
-from app.services.dashboard import FLAG_LABELS, dashboard_export_audit, dashboard_export_rows, dashboard_page
+from app.services.dashboard import dashboard_export_audit, dashboard_export_rows, dashboard_page, flag_labels
 from app.services.sealing import seal, unseal
 from app.services.sharing import (
     INVITATION_LIFETIME,
@@ -69,6 +69,8 @@ def export():
     dashboard_export_audit(db.session, viewer=current_user, course=course, query=query)
     rows = dashboard_export_rows(db.session, viewer=current_user, course=course, query=query)
 
+    labels = flag_labels()
+
     def generate():
         # A byte-order mark first: without it Excel reads UTF-8 as the local code page, and
         # "Zoë Ångström" comes out as "ZoÃ« Ã…ngstrÃ¶m". Other spreadsheets and csv readers
@@ -97,7 +99,7 @@ def export():
                     row.last_active.strftime("%Y-%m-%d %H:%M") if row.last_active else "Not started",
                     "" if row.quiz_average is None else round(100 * row.quiz_average),
                     # In the page's words and order, not the codes the query string uses.
-                    "; ".join(FLAG_LABELS[flag] for flag in FLAG_LABELS if flag in row.flags),
+                    "; ".join(label for flag, label in labels.items() if flag in row.flags),
                 ]
             )
             yield buffer.getvalue()

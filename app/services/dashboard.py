@@ -29,8 +29,13 @@ PAGE_SIZE = 50
 INACTIVE_AFTER = timedelta(days=7)
 STRUGGLING_FAILS = 3
 FLAGS = ("inactive", "struggling", "finished")
-# Each flag in the words the dashboard shows it, and its download too.
-FLAG_LABELS = {"struggling": "Struggling", "inactive": f"Inactive {INACTIVE_AFTER.days}+ days", "finished": "Finished"}
+
+
+def flag_labels() -> dict[str, str]:
+    """Each flag in the words the dashboard shows it (its download too), in the order it shows them."""
+    return {"struggling": "Struggling", "inactive": f"Inactive {INACTIVE_AFTER.days}+ days", "finished": "Finished"}
+
+
 SORTS = ("name", "progress", "current_lesson", "last_active", "quiz_average", "flags")
 # Never-active learners sort as if last active at the dawn of time.
 _NEVER = datetime(1970, 1, 1)
@@ -72,7 +77,7 @@ class DashboardPage:
 
     @property
     def flag_labels(self) -> dict[str, str]:
-        return FLAG_LABELS
+        return flag_labels()
 
 
 @dataclass(frozen=True)
