@@ -134,6 +134,8 @@ def test_older_and_newer_pages_50_a_page(app, admin_client, sam, course):
     assert first.count("downloaded the list of learners") == 50 and "Newer" not in first
     second = admin_client.get(link_with(first, "before")).get_data(as_text=True)
     assert second.count("downloaded the list of learners") == 5 and "Older" not in second
+    # The title says which page this is, for a screen reader and a tab's name.
+    assert "<title>Activity log ·" in first and "<title>Activity log (older actions) ·" in second
     back = admin_client.get(link_with(second, "after")).get_data(as_text=True)
     assert back.count("downloaded the list of learners") == 50 and "Newer" not in back
 

@@ -181,3 +181,13 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, course):
     response = client.get("/counsel/clients.csv")
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"]
+
+
+def test_the_dashboards_title_says_which_page_it_is(counsellor_client, app, counsellor):
+    """A screen reader reads the title first, and a tab shows it: page 2 said "Your clients" as page 1 did."""
+    for i in range(51):
+        add_client(app, counsellor, f"Client {i:02}")
+    first = counsellor_client.get("/counsel/").get_data(as_text=True)
+    second = counsellor_client.get("/counsel/?page=2").get_data(as_text=True)
+    assert "<title>Your clients (page 1 of 2) ·" in first
+    assert "<title>Your clients (page 2 of 2) ·" in second
