@@ -392,14 +392,10 @@ def personal_data_export(session: Session, *, user: User) -> dict:
 
 
 def account_delete(session: Session, *, user: User, password: str | None) -> None:
-    """Erase the account after checking its password again, and commit.
+    """Erase the person's own account after checking its password again, and commit.
 
-    Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
-    API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent,
-    LMS links and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code verifies
-    nothing);
-    audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL), and so do
-    the invitations the person answered, with the counsellor's label of whom each was for cleared.
+    What goes and what stays is ``account_erase``'s rule, which an admin's erasure on request
+    (``user_erase`` in app/services/user_admin.py) follows too.
     """
     # An account with no password anyone knows (an LMS signs it in): being signed in, and the
     # confirmation, must do. Every other account gives its password again.
@@ -408,6 +404,21 @@ def account_delete(session: Session, *, user: User, password: str | None) -> Non
     if is_last_active_admin_locked(session, user):
         session.rollback()  # releases the lock at once
         raise ValidationError("password", "You are the only admin. Make someone else an admin first.")
+    account_erase(session, user=user)
+    session.commit()
+
+
+def account_erase(session: Session, *, user: User) -> None:
+    """Erase the account in the caller's transaction; the caller checks who may, and commits.
+
+    Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
+    API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent,
+    LMS links and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code verifies
+    nothing);
+    audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL), and so do
+    the invitations the person answered, with the counsellor's label of whom each was for cleared.
+    The one rule for erasure: the person's own deletion and an admin's both come here.
+    """
     # The label a counsellor wrote on an invitation this person used says whom it was for (a name,
     # a group): it is about them, so it goes with them; the invitation stays, unlinked, as the
     # counsellor's record that one was used.
@@ -419,4 +430,3 @@ def account_delete(session: Session, *, user: User, password: str | None) -> Non
     )
     # A plain DELETE lets the database apply each foreign key's rule, as declared in the schema.
     session.execute(delete(User).where(User.id == user.id))
-    session.commit()
