@@ -4,11 +4,12 @@ and its actions.
 The blueprint guard has already checked that the caller is an admin. Every action is a
 POST with a CSRF token that calls one service, then flashes and redirects; a refused or
 invalid action re-renders the account's page with the message beside its control (400).
+Erasing an account asks first, on a page of its own that says what goes and what stays.
 """
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -21,6 +22,7 @@ from app.author.user_forms import (
     UserSearchForm,
     user_query,
 )
+from app.errors import render_error
 from app.extensions import db
 from app.forms import EmptyForm, confirmed
 from app.jobs.mail import send_email, send_password_reset, send_welcome
@@ -28,11 +30,13 @@ from app.models import Role, User
 from app.services.errors import ValidationError
 from app.services.sharing import learner_links
 from app.services.user_admin import (
+    AccountGone,
     counsellor_choices,
     learner_link_counsellor,
     password_not_chosen,
     user_audit_events,
     user_deactivate,
+    user_erase,
     user_onboard,
     user_reactivate,
     user_reset_link_audit,
@@ -238,3 +242,48 @@ def user_reset_link(user_id: int):
     send_password_reset(user.email)
     flash(f"We have e-mailed {user.email} a link to choose a password; it works once, within an hour.", "success")
     return redirect(url_for("author.user_detail", user_id=user.id))
+
+
+@bp.route("/users/<id:user_id>/erase", methods=["GET", "POST"])
+def user_erase_view(user_id: int):
+    """Ask first, saying what erasing the account removes and what stays; once confirmed, erase it.
+
+    A GET, or a bare POST (the button of a page served before this step), only asks. The
+    erasure is the one the account's owner makes on /me/delete, for a person who asks the
+    clinic, or an account nobody can reach any more.
+    """
+    user = db.session.get(User, user_id)
+    if user is None:
+        if confirmed():
+            return _already_erased()
+        abort(404)
+    if not confirmed():
+        return _render_erase(user)
+    try:
+        user_erase(db.session, actor=current_user, user=user)
+    except AccountGone:
+        return _already_erased()
+    except ValidationError as error:
+        return _render_erase(user, error=error.message, status=400)
+    # No name: the account and its name are gone, and a flash lives in the session cookie.
+    flash(
+        "The account is erased, with everything in it. The activity log records the erasure, "
+        "with the account's role only.",
+        "success",
+    )
+    return redirect(url_for("author.users"))
+
+
+def _render_erase(user: User, *, error: str | None = None, status: int = 200):
+    return render_template("author/user_erase.html", user=user, role_labels=ROLE_LABELS, error=error), status
+
+
+def _already_erased():
+    """Erased meanwhile (another admin, another tab, or its owner): say so, as confirmed removals do."""
+    return render_error(
+        404,
+        "Nothing was erased: that account is no longer here. Perhaps another admin, or you in another tab, "
+        "erased it first, or its owner deleted it.",
+        title="Already erased",
+        back=url_for("author.users"),
+    )

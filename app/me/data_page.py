@@ -161,6 +161,7 @@ AUDIT_ACTION_WORDS: Mapping[Any, str] = {
     "reactivated": "Account reactivated: it could log in again",
     "reset_link_sent": "A link to choose a password was e-mailed",
     "link_created": "Linked to a counsellor, on the learner's behalf",
+    "account_erased": "An account erased, with everything in it",
     "lti_platform_registered": "An LMS platform (LTI) registered",
     "lti_platform_removed": "An LMS platform (LTI) removed",
     "learners_downloaded": "A list of learners with their progress downloaded (CSV)",

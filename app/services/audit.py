@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 from app.models import AuditEvent, User
 
 # Actions on one account (app/services/user_admin.py): the event's subject is that account.
-ACCOUNT_ACTIONS = ("created", "role_changed", "deactivated", "reactivated", "reset_link_sent", "link_created")
+# ``account_erased`` outlives its subject: the erasure unlinks it (SET NULL), so its details hold the role only.
+ACCOUNT_ACTIONS = (
+    "created",
+    "role_changed",
+    "deactivated",
+    "reactivated",
+    "reset_link_sent",
+    "link_created",
+    "account_erased",
+)
 # LMS (LTI) platforms registered and removed (app/services/lti.py): details name the platform's id.
 LTI_ACTIONS = ("lti_platform_registered", "lti_platform_removed")
 # A list of learners with their progress downloaded by an admin (app/services/dashboard.py).

@@ -6,6 +6,7 @@ export covers it and what erasure does to it; a test fails when a new one is lef
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -30,12 +31,14 @@ from app.models import (
     ReminderSettings,
     ReviewAnswer,
     ReviewCard,
+    Role,
     User,
     UserSession,
 )
 from app.services.contact_requests import contact_requests_export
 from app.services.errors import ValidationError
 from app.services.lti import lti_export
+from app.services.sharing import visible_learner_ids
 from app.services.user_admin import is_last_active_admin_locked
 from app.services.xapi import xapi_export
 
@@ -73,11 +76,17 @@ USER_REFERENCES = {
 }
 
 
+# What a person's export says instead of a learner's name it must not give.
+REMOVED_ACCOUNT = "A removed account"
+STOPPED_SHARING = "A client who stopped sharing"
+NOT_SHARED_NOW = "A learner whose progress you can no longer see"
+
+
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _names(session: Session, user_ids: set[int | None]) -> dict[int | None, str]:
+def _names(session: Session, user_ids: AbstractSet[int | None]) -> dict[int | None, str]:
     """The display names of the people the export mentions, in one query whatever their number."""
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
@@ -85,6 +94,28 @@ def _names(session: Session, user_ids: set[int | None]) -> dict[int | None, str]
     return {
         row.id: row.display_name for row in session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
     }
+
+
+def _visible_learner_names(session: Session, *, viewer: User, learner_ids: AbstractSet[int | None]) -> dict[int, str]:
+    """The names of those of these learners the viewer may see now, by sharing's one rule
+    (``visible_learner_ids``: an admin every learner, a counsellor the clients who share with
+    them today), in one query whatever their number."""
+    ids = {learner_id for learner_id in learner_ids if learner_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(User.id, User.display_name).where(User.id.in_(ids), User.id.in_(visible_learner_ids(viewer)))
+    )
+    return {row.id: row.display_name for row in rows}
+
+
+def _viewed_learner(view: ProgressView, learner_names: dict[int, str]) -> str:
+    """Whose progress a view was of, in the viewer's export: a name only while the viewer may see them."""
+    if view.learner_id is None:
+        return REMOVED_ACCOUNT
+    if view.learner_id in learner_names:
+        return learner_names[view.learner_id]
+    return STOPPED_SHARING if view.viewer_role == Role.COUNSELLOR else NOT_SHARED_NOW
 
 
 def personal_data_export(session: Session, *, user: User) -> dict:
@@ -159,13 +190,13 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             .order_by(ProgressView.viewed_at)
         )
     )
-    names = _names(
-        session,
-        {link.learner_id for link in links}
-        | {link.counsellor_id for link in links}
-        | {i.counsellor_id for i in invitations}
-        | {v.viewer_id for v in views}
-        | {v.learner_id for v in views},
+    staff = {link.counsellor_id for link in links} | {i.counsellor_id for i in invitations}
+    names = _names(session, staff | {v.viewer_id for v in views})
+    # Learners this person linked with or looked at are named only while they may see them now:
+    # one who stopped sharing was promised the counsellor sees nothing more, their name included.
+    learners = {link.learner_id for link in links if link.learner_id != user.id}
+    learner_names = _visible_learner_names(
+        session, viewer=user, learner_ids=learners | {v.learner_id for v in views if v.viewer_id == user.id}
     )
     data["sharing"] = [
         {
@@ -176,14 +207,19 @@ def personal_data_export(session: Session, *, user: User) -> dict:
         for link in links
         if link.learner_id == user.id
     ]
+    # A stopped link stays the counsellor's record of when sharing began and ended, under no name.
     data["clients"] = [
-        {"client": names.get(link.learner_id), "since": _when(link.created_at), "stopped": _when(link.revoked_at)}
+        {
+            "client": STOPPED_SHARING if link.revoked_at else learner_names.get(link.learner_id, NOT_SHARED_NOW),
+            "since": _when(link.created_at),
+            "stopped": _when(link.revoked_at),
+        }
         for link in links
         if link.counsellor_id == user.id
     ]
     data["links_made_for_others"] = [
         {
-            "client": names.get(link.learner_id),
+            "client": learner_names.get(link.learner_id, NOT_SHARED_NOW),
             "counsellor": names.get(link.counsellor_id),
             "made_at": _when(link.created_at),
         }
@@ -210,7 +246,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
     ]
     data["views_of_my_progress"] = [
         {
-            "viewer": names.get(v.viewer_id) or "A removed account",
+            "viewer": names.get(v.viewer_id) or REMOVED_ACCOUNT,
             "role": v.viewer_role,
             "viewed_at": _when(v.viewed_at),
         }
@@ -218,7 +254,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
         if v.learner_id == user.id
     ]
     data["progress_i_viewed"] = [
-        {"learner": names.get(v.learner_id) or "A removed account", "viewed_at": _when(v.viewed_at)}
+        {"learner": _viewed_learner(v, learner_names), "viewed_at": _when(v.viewed_at)}
         for v in views
         if v.viewer_id == user.id
     ]
@@ -356,14 +392,10 @@ def personal_data_export(session: Session, *, user: User) -> dict:
 
 
 def account_delete(session: Session, *, user: User, password: str | None) -> None:
-    """Erase the account after checking its password again, and commit.
+    """Erase the person's own account after checking its password again, and commit.
 
-    Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
-    API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent,
-    LMS links and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code verifies
-    nothing);
-    audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL), and so do
-    the invitations the person answered, with the counsellor's label of whom each was for cleared.
+    What goes and what stays is ``account_erase``'s rule, which an admin's erasure on request
+    (``user_erase`` in app/services/user_admin.py) follows too.
     """
     # An account with no password anyone knows (an LMS signs it in): being signed in, and the
     # confirmation, must do. Every other account gives its password again.
@@ -372,6 +404,21 @@ def account_delete(session: Session, *, user: User, password: str | None) -> Non
     if is_last_active_admin_locked(session, user):
         session.rollback()  # releases the lock at once
         raise ValidationError("password", "You are the only admin. Make someone else an admin first.")
+    account_erase(session, user=user)
+    session.commit()
+
+
+def account_erase(session: Session, *, user: User) -> None:
+    """Erase the account in the caller's transaction; the caller checks who may, and commits.
+
+    Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
+    API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent,
+    LMS links and certificates go with it (ON DELETE CASCADE: a deleted account's certificate code verifies
+    nothing);
+    audit records stay, unlinked, so they keep no personal data (ON DELETE SET NULL), and so do
+    the invitations the person answered, with the counsellor's label of whom each was for cleared.
+    The one rule for erasure: the person's own deletion and an admin's both come here.
+    """
     # The label a counsellor wrote on an invitation this person used says whom it was for (a name,
     # a group): it is about them, so it goes with them; the invitation stays, unlinked, as the
     # counsellor's record that one was used.
@@ -383,4 +430,3 @@ def account_delete(session: Session, *, user: User, password: str | None) -> Non
     )
     # A plain DELETE lets the database apply each foreign key's rule, as declared in the schema.
     session.execute(delete(User).where(User.id == user.id))
-    session.commit()

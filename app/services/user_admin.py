@@ -1,8 +1,9 @@
 """User administration by admins: find accounts, create them, send a reset link, change roles,
-deactivate and reactivate, and link a learner to a counsellor on the learner's behalf.
+deactivate and reactivate, link a learner to a counsellor on the learner's behalf, and erase an
+account on its owner's request.
 
 Every change is one transaction that also writes an ``AuditEvent`` (ids only, never
-personal data). Two rules protect the site: an admin never demotes or deactivates their
+personal data). Two rules protect the site: an admin never demotes, deactivates or erases their
 own account, and the last active admin can never be removed, so the site always keeps
 someone who can administer it.
 """
@@ -75,6 +76,10 @@ class ResetLinkRefused(AccountChangeRefused):
     """A deactivated account cannot be sent a reset link: the link would not work."""
 
 
+class AccountGone(DomainError):
+    """The account is no longer there: erased meanwhile, by another admin or by its owner."""
+
+
 @dataclass(frozen=True)
 class UserQuery:
     """What the admin asked for: free-text search, role and status filters, order and page (from 1)."""
@@ -144,13 +149,17 @@ def lock_active_admins(session: Session, user: User) -> list[int]:
     serialises writers anyway. Reloading decides on the committed state, not on what this
     session loaded earlier.
     """
-    active_admins = list(
+    active_admins = _lock_active_admin_ids(session)
+    session.refresh(user)
+    return active_admins
+
+
+def _lock_active_admin_ids(session: Session) -> list[int]:
+    return list(
         session.scalars(
             select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id).with_for_update()
         )
     )
-    session.refresh(user)
-    return active_admins
 
 
 def _is_active_admin(user: User) -> bool:
@@ -480,4 +489,39 @@ def user_reset_link_audit(session: Session, *, actor: User, user: User) -> None:
     if user.email is None:
         raise ResetLinkRefused("reset", "This account has no e-mail address: it signs in through an LMS (LTI).")
     _audit(session, actor=actor, subject=user, action="reset_link_sent")
+    session.commit()
+
+
+def user_erase(session: Session, *, actor: User, user: User) -> None:
+    """Erase the account as its owner's own deletion would, audit it as ``account_erased`` and commit.
+
+    For a person who asks the clinic to erase their data, and for an account its owner can no
+    longer reach (one an LMS made, whose platform was removed). What goes and what stays is the
+    rule the owner's own deletion on /me/delete follows (``account_erase`` in
+    app/services/personal_data.py). The audit record keeps the account's role only, and the
+    erasure itself unlinks it from the account. Raises OwnAccountRefused (field ``erase``: an
+    admin erases their own account on /me/delete, with their password), LastAdminRefused, and
+    AccountGone when the account was erased meanwhile.
+    """
+    from app.services.personal_data import account_erase  # personal_data imports this module
+
+    _require_admin(actor)
+    active_admins = _lock_active_admin_ids(session)
+    # The account's row too, after the admins' (the order every change here locks in): a second
+    # erasure of it waits for the first, then finds nothing to erase.
+    if session.scalar(select(User.id).where(User.id == user.id).with_for_update()) is None:
+        session.rollback()
+        raise AccountGone("That account is no longer here.")
+    session.refresh(user)
+    _refuse_losing_admin(
+        session,
+        actor=actor,
+        user=user,
+        active_admins=active_admins,
+        field="erase",
+        own_message="You cannot erase your own account here. Use “Delete my account” on your own page.",
+    )
+    _audit(session, actor=actor, subject=user, action="account_erased", details={"role": user.role})
+    session.flush()  # written before the account goes, whose deletion then unlinks it (SET NULL)
+    account_erase(session, user=user)
     session.commit()

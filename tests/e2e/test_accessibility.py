@@ -330,6 +330,16 @@ def admin_activity(page, app, spec):
     expect(page.get_by_role("cell", name="Ada Admin made Robin Reader a counsellor")).to_be_visible()
 
 
+def admin_user_erase(page, app, spec):
+    """The page that asks before an admin erases an account: what goes, what stays, and the button."""
+    as_admin(page, app)
+    page.goto("/author/users?q=Robin")
+    page.get_by_role("link", name="Robin Reader").click()
+    page.get_by_role("link", name="Erase the account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Erase the account of Robin Reader?")
+    expect(page.get_by_role("button", name="Erase the account")).to_be_visible()
+
+
 def admin_new_user_with_errors(page, app, spec):
     as_admin(page, app)
     page.goto("/author/users/new")
@@ -372,6 +382,7 @@ PAGES = [
     admin_users,
     admin_new_user_with_errors,
     admin_activity,
+    admin_user_erase,
 ]
 
 

@@ -35,10 +35,11 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services.errors import ValidationError
-from app.services.personal_data import USER_REFERENCES, account_delete, personal_data_export
+from app.services.personal_data import STOPPED_SHARING, USER_REFERENCES, account_delete, personal_data_export
 from app.services.progress import lesson_record_completion
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.review import review_submit
+from app.services.user_admin import user_erase
 from tests.conftest import PASSWORD, create_user
 
 
@@ -172,17 +173,31 @@ def count_where(session, table, column, value) -> int:
     return session.scalar(text(f"SELECT count(*) FROM {table} WHERE {column} = :value"), {"value": value})  # noqa: S608
 
 
-def test_deletion_clears_every_reference_and_keeps_anonymous_audit(session, person):
+def erase_as_an_admin(app, session, person) -> None:
+    """An admin's erasure on the person's request, from /author/users/<id>/erase."""
+    admin = session.get(User, create_user(app, "ada@example.org", role=Role.ADMIN))
+    user_erase(session, actor=admin, user=person)
+
+
+@pytest.mark.parametrize(
+    ("erase", "audit_added"),
+    [
+        pytest.param(lambda app, session, person: account_delete(session, user=person, password=PASSWORD), 0, id="own"),
+        pytest.param(erase_as_an_admin, 1, id="by-an-admin"),  # and records that it did
+    ],
+)
+def test_deletion_clears_every_reference_and_keeps_anonymous_audit(app, session, person, erase, audit_added):
+    """The person's own deletion and an admin's erasure remove the same: one rule (account_erase)."""
     person_id = person.id
     audit_rows = session.scalar(select(func.count()).select_from(AuditEvent))
     view_rows = session.scalar(select(func.count()).select_from(ProgressView))
     contact_event_rows = session.scalar(select(func.count()).select_from(ContactRequestEvent))
-    account_delete(session, user=person, password=PASSWORD)
+    erase(app, session, person)
     session.expire_all()
     assert session.get(User, person_id) is None
     for table, column in USER_REFERENCES:
         assert count_where(session, table, column, person_id) == 0, f"{table}.{column} still points at the account"
-    assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_rows
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_rows + audit_added
     assert session.scalar(select(func.count()).select_from(ProgressView)) == view_rows
     assert session.scalar(select(func.count()).select_from(ContactRequestEvent)) == contact_event_rows
     assert session.scalar(text("SELECT count(*) FROM quiz_attempts")) == 0
@@ -233,6 +248,7 @@ def test_the_export_lists_rows_in_the_order_they_were_made(app, session, course)
     for_counsellor = personal_data_export(session, user=counsellor)
     for_learner = personal_data_export(session, user=session.get(User, first))
 
-    assert [client["client"] for client in for_counsellor["clients"]] == ["Ann", "Bea"]
+    # Ann's link, made first and stopped since, is listed first, under no name (test_personal_data_names.py).
+    assert [client["client"] for client in for_counsellor["clients"]] == [STOPPED_SHARING, "Bea"]
     assert [invitation["label"] for invitation in for_counsellor["invitations_created"]] == ["made first", str(second)]
     assert [row["lesson"] for row in for_learner["progress"]] == [lesson.slug for lesson in opened]

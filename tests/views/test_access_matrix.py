@@ -233,6 +233,9 @@ def matrix(w):
         ("GET", f"/author/users/{other}"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/users/999999"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", "/author/users/new"): [LOGIN, 403, 403, 403, 403, 200],
+        # Erasing an account asks first, saying what goes and what stays.
+        ("GET", f"/author/users/{other}/erase"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/users/999999/erase"): [LOGIN, 403, 403, 403, 403, 404],
         # The site-wide activity log; a kind it does not have, or a page cursor it did not make, is a 400.
         ("GET", "/author/activity"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/activity?kind=accounts"): [LOGIN, 403, 403, 403, 403, 200],
@@ -316,6 +319,9 @@ def matrix(w):
         ("POST", f"/author/users/{other}/reset-link"): [LOGIN, 403, 403, 403, 403, 302],  # before deactivate
         ("POST", f"/author/users/{other}/deactivate"): [LOGIN, 403, 403, 403, 403, 302],
         ("POST", f"/author/users/{other}/reactivate"): [LOGIN, 403, 403, 403, 403, 302],
+        # Unconfirmed (a bare POST), erasing only asks; an unknown account is a 404 either way.
+        ("POST", f"/author/users/{other}/erase"): [LOGIN, 403, 403, 403, 403, 200],
+        ("POST", "/author/users/999999/erase"): [LOGIN, 403, 403, 403, 403, 404],
         # Authoring: a bare POST lacks the form's fields (400); the one-click removals change only
         # the draft (or are refused with a message); a lesson's or question's removal and discarding
         # the draft need their confirmation, so a bare POST only shows it (200) and changes nothing.

@@ -4,12 +4,14 @@ filtered; only admins see it, and a bad filter or page link is a clean 400."""
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Course, CoursePublication, ProgressView, Role, User
+from app.services.audit import ACTIONS
 from app.services.user_admin import user_role_change
 from tests.conftest import count_queries, create_user, csrf_token, factory_course_spec, login, visible_text
 
@@ -250,3 +252,9 @@ def test_an_admin_opening_a_learners_progress_is_in_the_log(app, admin_client, s
     assert "Sam Admin opened the progress of Jo Learner" in said
     assert page_text(admin_client, f"{URL}?kind=views").count("opened the progress of") == 1
     assert "opened the progress" not in page_text(admin_client, f"{URL}?kind=accounts")
+
+
+def test_every_audited_action_has_a_sentence_of_its_own():
+    """Not the fallback's "Sam Admin: account erased": each action app/services/audit.py names is worded."""
+    template = (Path(__file__).parents[2] / "app/templates/author/activity.html").read_text()
+    assert {action for action in ACTIONS if f'action == "{action}"' not in template} == set()
