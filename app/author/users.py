@@ -60,10 +60,13 @@ def _render_detail(
     status: int = 200,
 ):
     """Render an account's page; forms passed in keep what was sent and its errors."""
+    links = learner_links(db.session, learner=user) if user.role == Role.LEARNER else []
     if link_form is None and user.role == Role.LEARNER:
         link_form = LinkCounsellorForm(formdata=None)
     if link_form is not None:
-        link_form.set_counsellors(counsellor_choices(db.session))
+        # Not the counsellors the learner shares with already: linking them again changes nothing.
+        sharing = {link.counsellor_id for link in links}
+        link_form.set_counsellors([c for c in counsellor_choices(db.session) if c.id not in sharing])
     return render_template(
         "author/user_detail.html",
         user=user,
@@ -74,9 +77,16 @@ def _render_detail(
         reset_error=reset_error,
         password_not_chosen=password_not_chosen(user),
         link_form=link_form,
-        links=learner_links(db.session, learner=user) if user.role == Role.LEARNER else [],
+        links=links,
         events=user_audit_events(db.session, user=user),
     ), status
+
+
+def _sharing_counsellors(user: User) -> list[str]:
+    """The names of the counsellors a learner shares their progress with now (none for staff)."""
+    if user.role != Role.LEARNER:
+        return []
+    return [link.counsellor.display_name for link in learner_links(db.session, learner=user)]
 
 
 def _show_beside_field(form: FlaskForm, error: ValidationError) -> None:
@@ -143,6 +153,7 @@ def user_role(user_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         return _render_detail(user, role_form=form, status=400)
+    shares = _sharing_counsellors(user) if form.role.data != Role.LEARNER else []
     if form.role.data == Role.ADMIN and user.role != Role.ADMIN and not confirmed():
         # An admin can open every learner's health information: the page says so and asks first.
         return render_template(
@@ -152,6 +163,16 @@ def user_role(user_id: int):
             hidden={"role": Role.ADMIN.value},
             back=url_for("author.user_detail", user_id=user.id),
             back_text="Keep their role",
+            shares=shares,
+        )
+    if shares and not confirmed():
+        # Staff are nobody's clients: their counsellors stop seeing them. Say so before it happens.
+        return render_template(
+            "author/user_role_clients.html",
+            user=user,
+            role=form.role.data,
+            role_labels=ROLE_LABELS,
+            shares=shares,
         )
     try:
         changed = user_role_change(db.session, actor=current_user, user=user, role=form.role.data)
@@ -167,8 +188,12 @@ def user_role(user_id: int):
 
 @bp.post("/users/<id:user_id>/deactivate")
 def user_deactivate_view(user_id: int):
-    """Deactivate the account: it can no longer log in, and its history stays."""
+    """Deactivate the account, once confirmed: it can no longer log in, and its history stays."""
     user = _user_or_404(user_id)  # CSRF is checked app-wide; the action has no other input
+    if user.is_active and user.id != current_user.id and not confirmed():
+        # It logs the person out at once, wherever they are: ask first, as the other such actions do.
+        # (Your own account, or one already deactivated, goes on to the refusal or the message.)
+        return render_template("author/user_deactivate.html", user=user, shares=_sharing_counsellors(user))
     try:
         changed = user_deactivate(db.session, actor=current_user, user=user)
     except ValidationError as error:

@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-
 # SQLite gives a new row the highest id plus one, so deleting the newest row and adding another
 # gives the new one the old id, unless the table is AUTOINCREMENT (PostgreSQL's sequences never
 # reuse an id). Tables whose ids are named where no foreign key follows them take this: a

@@ -340,6 +340,16 @@ def admin_user_erase(page, app, spec):
     expect(page.get_by_role("button", name="Erase the account")).to_be_visible()
 
 
+def admin_user_deactivate(page, app, spec):
+    """The page that asks before an admin deactivates an account (it logs its owner out at once)."""
+    as_admin(page, app)
+    page.goto("/author/users?q=Robin")
+    page.get_by_role("link", name="Robin Reader").click()
+    page.get_by_role("button", name="Deactivate account").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Deactivate Robin Reader's account?")
+    expect(page.get_by_role("button", name="Deactivate the account")).to_be_visible()
+
+
 def admin_new_user_with_errors(page, app, spec):
     as_admin(page, app)
     page.goto("/author/users/new")
@@ -383,6 +393,7 @@ PAGES = [
     admin_new_user_with_errors,
     admin_activity,
     admin_user_erase,
+    admin_user_deactivate,
 ]
 
 

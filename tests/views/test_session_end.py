@@ -162,7 +162,7 @@ def admin_browser(app):
 
 def admin_action(admin_browser, user_id: int, action: str):
     token = csrf_token(admin_browser, f"/author/users/{user_id}")
-    response = admin_browser.post(f"/author/users/{user_id}/{action}", data={"csrf_token": token})
+    response = admin_browser.post(f"/author/users/{user_id}/{action}", data={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == 302
     return response
 

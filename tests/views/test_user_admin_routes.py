@@ -138,7 +138,7 @@ def test_admin_cannot_demote_or_deactivate_themselves(app, admin_client, admin):
 
 
 def test_deactivated_learner_cannot_log_in_then_can_after_reactivation(app, admin_client, learner):
-    assert post(admin_client, learner, "deactivate").status_code == 302
+    assert post(admin_client, learner, "deactivate", confirm="yes").status_code == 302
     assert account(app, learner).is_active is False
     with app.test_client() as learner_client:
         refused = login(learner_client)
@@ -154,7 +154,7 @@ def test_a_logged_in_learner_is_logged_out_on_their_next_request(app, admin_clie
     learner_client = app.test_client()
     assert login(learner_client).status_code == 302
     assert learner_client.get("/me/").status_code == 200
-    assert post(admin_client, learner, "deactivate").status_code == 302
+    assert post(admin_client, learner, "deactivate", confirm="yes").status_code == 302
     response = learner_client.get("/me/")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
@@ -164,7 +164,7 @@ def test_a_remember_me_cookie_does_not_bring_a_deactivated_learner_back(app, adm
     assert login(learner_client, remember="y").status_code == 302
     learner_client.delete_cookie("session")  # a new browser session: only the remember cookie is left
     assert learner_client.get("/me/").status_code == 200
-    assert post(admin_client, learner, "deactivate").status_code == 302
+    assert post(admin_client, learner, "deactivate", confirm="yes").status_code == 302
     learner_client.delete_cookie("session")
     response = learner_client.get("/me/")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
@@ -330,7 +330,7 @@ def test_admin_sends_a_reset_link_that_works(app, admin_client, learner, inbox):
 
 
 def test_no_reset_link_for_a_deactivated_account(app, admin_client, learner, inbox):
-    assert post(admin_client, learner, "deactivate").status_code == 302
+    assert post(admin_client, learner, "deactivate", confirm="yes").status_code == 302
     response = post(admin_client, learner, "reset-link")
     assert response.status_code == 400
     assert 'id="reset-error">This account is deactivated.' in text(response)
@@ -345,7 +345,7 @@ def test_list_shows_last_login_and_progress_and_sorts_and_filters(app, admin_cli
         db.session.add(LessonProgress(user_id=learner, lesson_id=lesson.id, opened_at=now, completed_at=now))
         db.session.commit()
         live = db.session.scalar(select(func.count()).select_from(Lesson).where(Lesson.retired_at.is_(None)))
-    assert post(admin_client, counsellor, "deactivate").status_code == 302
+    assert post(admin_client, counsellor, "deactivate", confirm="yes").status_code == 302
     page = text(admin_client.get("/author/users"))
     assert '<th scope="col">Last login</th>' in page and '<th scope="col">Progress</th>' in page
     assert f"1 of {live} lessons" in page and f"0 of {live} lessons" in page
@@ -427,3 +427,60 @@ def test_creating_an_admin_asks_first_and_then_creates_it_as_typed(app, admin_cl
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "nell@example.org"))
         assert (user.display_name, user.role) == ('Nell "Quote" Admin', Role.ADMIN)
+
+
+def link(app, learner_id: int, counsellor_id: int) -> None:
+    """The learner shares with the counsellor, as an accepted invitation leaves it."""
+    with app.app_context():
+        db.session.add(CounsellorLink(counsellor_id=counsellor_id, learner_id=learner_id, created_by_id=learner_id))
+        db.session.commit()
+
+
+def test_deactivating_asks_first_and_says_what_it_does(app, admin_client, learner, counsellor):
+    """It logs the person out everywhere at once: one Enter on the account's page did it unasked."""
+    link(app, learner, counsellor)
+    asked = post(admin_client, learner, "deactivate")
+    assert asked.status_code == 200 and account(app, learner).is_active is True
+    said = text(asked)
+    assert "<title>Deactivate Lee Learner" in said and "logged out at once, on every device" in said
+    assert "Casey Counsellor" in said  # who still sees their progress
+    assert audit_actions(app, learner) == []
+    assert post(admin_client, learner, "deactivate", confirm="yes").status_code == 302
+    assert account(app, learner).is_active is False and audit_actions(app, learner) == ["deactivated"]
+
+
+@pytest.mark.parametrize("role", ["counsellor", "admin"])
+def test_making_a_sharing_learner_staff_says_their_counsellors_stop_seeing_them(
+    app, admin_client, learner, counsellor, role
+):
+    """Staff are nobody's clients: the learner silently left their counsellor's list."""
+    link(app, learner, counsellor)
+    asked = post(admin_client, learner, "role", role=role)
+    assert asked.status_code == 200 and account(app, learner).role == Role.LEARNER
+    said = text(asked)
+    assert "Lee Learner shares their progress with Casey Counsellor" in said
+    assert "will no longer see it" in said if role == "admin" else "stop seeing their progress" in said
+    assert post(admin_client, learner, "role", role=role, confirm="yes").status_code == 302
+    assert account(app, learner).role == role
+
+
+def test_a_learner_sharing_with_nobody_changes_role_without_the_question(app, admin_client, learner):
+    assert post(admin_client, learner, "role", role="counsellor").status_code == 302
+    assert account(app, learner).role == Role.COUNSELLOR
+
+
+def test_a_refused_link_says_error_first_in_the_title(app, admin_client, learner):
+    refused = post(admin_client, learner, "link", counsellor_id="999999")
+    assert refused.status_code == 400
+    assert "<title>Error: Lee Learner" in text(refused)
+
+
+def test_the_link_form_offers_only_counsellors_the_learner_does_not_share_with(app, admin_client, learner, counsellor):
+    other = create_user(app, "robin@example.org", role=Role.COUNSELLOR, name="Robin Counsellor")
+    link(app, learner, counsellor)
+    page = text(admin_client.get(f"/author/users/{learner}"))
+    offered = page.split('id="counsellor_id"', 1)[1].split("</select>", 1)[0]
+    assert f'value="{other}"' in offered and f'value="{counsellor}"' not in offered
+    link(app, learner, other)
+    page = text(admin_client.get(f"/author/users/{learner}"))
+    assert 'id="counsellor_id"' not in page and "shares with every active counsellor already" in page
