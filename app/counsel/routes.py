@@ -114,13 +114,17 @@ def export():
 
 @bp.get("/clients/<id:learner_id>")
 def client(learner_id: int):
-    """Show one client lesson by lesson, the latest attempts and their misconceptions; audit the view."""
+    """Show one client at a glance, then lesson by lesson with the latest attempts and their misconceptions;
+    audit the view."""
     page = client_view(
         db.session,
         viewer=current_user,
         learner_id=learner_id,
         course_slug=request.args.get("course"),
-        draw=lambda view: render_template("counsel/client.html", course=view.course, report=view.report),
+        draw=lambda view: render_template(
+            "counsel/client.html", course=view.course, report=view.report, status=view.status
+        ),
+        with_status=True,
     )
     if page is None:
         abort(404)  # not yours, revoked, or not there: the same answer, so ids cannot be probed

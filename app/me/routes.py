@@ -226,4 +226,13 @@ def join(code: str):
         else:
             flash(f"You declined. {name} cannot see your progress, only that this invitation was declined.", "info")
         return redirect(url_for("me.home"))
-    return render_template("me/join.html", invitation=invitation, code=code, form=form)
+    # Already sharing with this counsellor (an earlier invitation, or a link made for them): the
+    # page must not promise that saying no keeps their progress from them.
+    sharing = active_link(db.session, counsellor_id=invitation.counsellor_id, learner_id=current_user.id)
+    return render_template(
+        "me/join.html",
+        invitation=invitation,
+        code=code,
+        form=form,
+        sharing_since=sharing.created_at if sharing else None,
+    )

@@ -116,6 +116,15 @@ class SinceLastLook:
         return not (self.attempt_count or self.lessons_finished or self.newly_shown or self.corrected)
 
 
+@dataclass(frozen=True)
+class StuckLesson:
+    """A lesson the client has tried and not passed: its number in the course, its title, how many tries."""
+
+    number: int
+    title: str
+    tries: int
+
+
 @dataclass
 class ClientReport:
     learner: User
@@ -127,6 +136,22 @@ class ClientReport:
     def attempts_for(self, lesson: Lesson) -> LessonAttempts:
         """The lesson's attempts as the page lists them (none shown when there are none)."""
         return self.attempts_by_lesson.get(lesson.id, LessonAttempts())
+
+    @property
+    def stuck_lessons(self) -> list[StuckLesson]:
+        """The lessons not yet completed that the client has tried, in course order, from what the report read.
+
+        Passing a quiz completes its lesson for good, so every try at a lesson not completed
+        failed; a lesson whose latest tries include a pass (data made otherwise) is left out.
+        Usually there is one, the client's current lesson; a lesson added to the course before
+        ones they had done can make two.
+        """
+        stuck = []
+        for entry in self.outline.entries:
+            attempts = self.attempts_for(entry.lesson)
+            if entry.completed_at is None and attempts.in_all and not any(a.passed for a in attempts.shown):
+                stuck.append(StuckLesson(number=entry.number, title=entry.lesson.title, tries=attempts.in_all))
+        return stuck
 
 
 def since_last_look(report: ClientReport, previous: datetime | None) -> SinceLastLook:

@@ -15,7 +15,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Course, ProgressView, User
-from app.services.client_report import ClientAttemptsPage, ClientReport, client_attempts_page, client_report
+from app.models.types import utcnow
+from app.services import dashboard
+from app.services.client_report import (
+    ClientAttemptsPage,
+    ClientReport,
+    StuckLesson,
+    client_attempts_page,
+    client_report,
+)
+from app.services.dashboard import ClientRow, client_row
 from app.services.default_course import course_or_default
 from app.services.progress import LessonEntry, course_outline
 from app.services.sharing import progress_view_record, viewable_learner
@@ -54,18 +63,71 @@ def _visible_client(
 
 
 @dataclass(frozen=True)
+class ClientStatus:
+    """A client at a glance, for the top of their page: the dashboard's figures and flags for them
+    (``figures``, by the dashboard's own rules), the lessons they have tried and not passed, the
+    lesson they are at, and when this was worked out (the page prints it)."""
+
+    figures: ClientRow
+    stuck: list[StuckLesson]
+    current: LessonEntry | None  # the first lesson not completed; None once they have finished
+    as_of: datetime
+
+    # The flags' thresholds and words, as the dashboard states them (read when asked, as its are).
+    @property
+    def inactive_days(self) -> int:
+        return dashboard.INACTIVE_AFTER.days
+
+    @property
+    def struggling_fails(self) -> int:
+        return dashboard.STRUGGLING_FAILS
+
+    @property
+    def flag_labels(self) -> dict[str, str]:
+        return dashboard.flag_labels()
+
+    @property
+    def days_since_active(self) -> int | None:
+        """Whole days (24 hours each) since they last did anything in the course; None if never."""
+        last = self.figures.last_active
+        return None if last is None else max(0, (self.as_of - last).days)
+
+
+def client_status(session: Session, *, viewer: User, course: Course, report: ClientReport) -> ClientStatus | None:
+    """The client at a glance: their dashboard row (1 query) with where the report shows them stuck.
+
+    None when the learner is not there (the caller has checked that ``viewer`` may see them).
+    """
+    figures = client_row(
+        session, viewer=viewer, course=course, learner_id=report.learner.id, lesson_count=len(report.outline.entries)
+    )
+    if figures is None:
+        return None
+    return ClientStatus(
+        figures=figures, stuck=report.stuck_lessons, current=report.outline.continue_entry(), as_of=utcnow()
+    )
+
+
+@dataclass(frozen=True)
 class ClientView:
-    """One client's report in one course, as their counsellor sees it."""
+    """One client's report in one course, as their counsellor sees it, with their status when asked for."""
 
     course: Course
     report: ClientReport
+    status: ClientStatus | None = None
 
 
 def client_view(
-    session: Session, *, viewer: User, learner_id: int, course_slug: str | None, draw: Callable[[ClientView], T]
+    session: Session,
+    *,
+    viewer: User,
+    learner_id: int,
+    course_slug: str | None,
+    draw: Callable[[ClientView], T],
+    with_status: bool = False,
 ) -> T | None:
-    """The client's report for ``viewer`` drawn by ``draw``, with what changed since their last view;
-    records this view; commits.
+    """The client's report for ``viewer`` drawn by ``draw``, with what changed since their last view
+    (and, ``with_status``, their status at a glance: one query more); records this view; commits.
 
     ``draw`` makes what the caller answers with (the page, the API's body) from the view, and is
     called before the commit: a commit expires every loaded object, so drawing after it would
@@ -82,7 +144,8 @@ def client_view(
     previous = previous_look(session, viewer=viewer, learner=learner)
     progress_view_record(session, viewer=viewer, learner=learner)
     report = client_report(session, learner=learner, course=course, previous_look=previous)
-    drawn = draw(ClientView(course=course, report=report))
+    status = client_status(session, viewer=viewer, course=course, report=report) if with_status else None
+    drawn = draw(ClientView(course=course, report=report, status=status))
     session.commit()
     return drawn
 

@@ -354,6 +354,20 @@ def dashboard_page(session: Session, *, viewer: User, course: Course, query: Das
     return DashboardPage(rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PAGE_SIZE)))
 
 
+def client_row(
+    session: Session, *, viewer: User, course: Course, learner_id: int, lesson_count: int
+) -> ClientRow | None:
+    """One client's dashboard row, for their own page: the same figures and flags, by the same rules (1 query).
+
+    The caller has already checked that ``viewer`` may see this learner; ``lesson_count`` is how
+    many live lessons the course has (the client page's outline holds them). ``current_lesson``
+    is left unset: the client page names it from its outline. None when there is no such user.
+    """
+    stmt = _client_select(viewer, course, lesson_count, DashboardQuery(), utcnow(), only=[learner_id])
+    record = session.execute(stmt).one_or_none()
+    return None if record is None else _row(record, lesson_count)
+
+
 def dashboard_export_rows(
     session: Session, *, viewer: User, course: Course, query: DashboardQuery
 ) -> Iterator[ClientRow]:

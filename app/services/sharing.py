@@ -406,13 +406,23 @@ class InvitationOutcome:
 
     ``client_id``: the client who accepted it, while they still share their progress with this
     counsellor (their page can be linked); None otherwise. Who declined is never said: the
-    counsellor learns only that their invitation was answered no.
+    counsellor learns only that their invitation was answered no and, when whoever declined it
+    shares with them all the same (an earlier invitation, or a link an admin made for them), since
+    when (``shares_since``), so that a "no" is not read as having stopped sharing.
     """
 
     invitation: Invitation
     outcome: str
     at: datetime
     client_id: int | None
+    shares_since: datetime | None = None
+    # Whether that sharing is their own doing (an invitation they accepted), not a link an admin made for them.
+    shares_by_invitation: bool = False
+
+    @property
+    def shared_before_declining(self) -> bool:
+        """Whether whoever declined it was already sharing with this counsellor, and still is."""
+        return self.shares_since is not None and self.shares_since <= self.at
 
 
 def recent_invitation_outcomes(
@@ -423,32 +433,33 @@ def recent_invitation_outcomes(
     """
     now = now or utcnow()
     since = now - OUTCOMES_KEPT
-    sharing = (
-        select(CounsellorLink.learner_id)
-        .where(
-            CounsellorLink.counsellor_id == Invitation.counsellor_id,
-            CounsellorLink.learner_id == Invitation.used_by_id,
-            CounsellorLink.revoked_at.is_(None),
-        )
-        .correlate(Invitation)
-        .scalar_subquery()
+    # Whoever answered: their live link to this counsellor (one at most), since when, and who made it.
+    live_link = select().where(
+        CounsellorLink.counsellor_id == Invitation.counsellor_id,
+        CounsellorLink.learner_id == Invitation.used_by_id,
+        CounsellorLink.revoked_at.is_(None),
     )
+    sharing_since = live_link.add_columns(CounsellorLink.created_at).correlate(Invitation).scalar_subquery()
+    linked_by = live_link.add_columns(CounsellorLink.created_by_id).correlate(Invitation).scalar_subquery()
     ended = _ended_at()  # in the past for all that qualify
     rows = session.execute(
-        select(Invitation, sharing)
+        select(Invitation, sharing_since, linked_by)
         .where(Invitation.counsellor_id == counsellor.id, ended >= since, ended <= now)
         .order_by(ended.desc(), Invitation.id.desc())
         .limit(OUTCOMES_SHOWN)
     ).all()
     outcomes = []
-    for invitation, client_id in rows:
+    for invitation, link_since, link_by in rows:
         if invitation.used_at is not None:
             outcome, at = ("accepted" if invitation.accepted else "declined"), invitation.used_at
         elif invitation.cancelled_at is not None:
             outcome, at = "cancelled", invitation.cancelled_at
         else:
             outcome, at = "expired", invitation.expires_at
-        outcomes.append(InvitationOutcome(invitation, outcome, at, client_id if outcome == "accepted" else None))
+        client_id = invitation.used_by_id if outcome == "accepted" and link_since is not None else None
+        shares_since = link_since if outcome == "declined" else None
+        by_them = shares_since is not None and link_by == invitation.used_by_id
+        outcomes.append(InvitationOutcome(invitation, outcome, at, client_id, shares_since, by_them))
     return outcomes
 
 

@@ -1,7 +1,9 @@
-"""The counsellor's client page: "Since you last looked" on the screen, and printed as a one-page session summary."""
+"""The counsellor's client page: "At a glance" and "Since you last looked" on the screen, and printed as a
+one-page session summary with the client's status and the date."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -66,6 +68,14 @@ def fail_the_first_quiz(app, learner_id: int) -> list[str]:
     return titles
 
 
+def drawn_today(app) -> str:
+    """Today as the page writes a date, in the site's zone."""
+    from app.models.types import utcnow
+    from app.timefmt import format_date, site_zone
+
+    return format_date(utcnow(), site_zone(app.config["SITE_TIMEZONE"]))
+
+
 def test_the_client_page_prints_a_one_page_session_summary(page, app, axe_source):
     learner_id = linked_client(app)
     log_in(page, COUNSELLOR, PASSWORD)
@@ -79,13 +89,28 @@ def test_the_client_page_prints_a_one_page_session_summary(page, app, axe_source
     expect(since).to_contain_text("1 new quiz attempt")
     for title in titles:
         expect(since).to_contain_text(title)
+    glance = page.get_by_role("region", name="At a glance")
+    expect(glance).to_contain_text("1 try at lesson 1")
+    expect(glance).to_contain_text("not passed yet")
+    expect(page.get_by_text("Summary as of")).to_be_hidden()  # on paper only
     violations = axe_violations(page, axe_source)
     assert not violations, describe_violations("the client page", violations)
     save_screenshots(page, "counsel-client-since-last-look")
 
     [summary] = printed(page)  # one page
-    for words in [CLIENT, "Course progress", "Since you last looked", "1 new quiz attempt", "What to talk about"]:
+    for words in [CLIENT, "At a glance", "Since you last looked", "1 new quiz attempt", "What to talk about"]:
         assert words in summary, words
+    # The client at a glance, and the day it was printed from.
+    text = " ".join(summary.split())
+    assert f"Summary as of {drawn_today(app)}, " in text
+    for pattern in [
+        r"Flags None",
+        rf"Last active {drawn_today(app)} \(within the last day\)",
+        r"Lessons passed 0 of \d+ \(0%\)",
+        r"Quiz average \d+%",
+        r"Stuck 1 try at lesson 1, “[^”]+”, not passed yet",
+    ]:
+        assert re.search(pattern, text), pattern
     for title in titles:
         assert summary.count(title) == 2, title  # newly shown, and a talking point
     # Left out: the site around the page, the way back, the questions behind each point, the long history.
@@ -117,6 +142,10 @@ def test_a_client_with_a_long_history_shows_the_latest_attempts_and_still_prints
 
     [summary] = printed(page)  # still one page
     assert f"{attempts} new quiz attempts" in summary
+    text = " ".join(summary.split())
+    assert "Flags Struggling" in text and f"Stuck {attempts} tries at lesson 1" in text and "none passed yet" in text
+    assert "Struggling: 3 or more failed tries at a quiz not yet passed." in text
+    assert f"Summary as of {drawn_today(app)}, " in text
 
     # Every attempt, a page at a time.
     page.get_by_role("link", name=f"See all {attempts} attempts at lesson 1").click()

@@ -205,3 +205,60 @@ def test_outcomes_older_than_the_window_are_left_off(session, counsellor):
     recent.expires_at = utcnow() - OUTCOMES_KEPT + timedelta(minutes=1)
     session.commit()
     assert outcomes(session, counsellor) == [("Recent", "expired", None)]
+
+
+def test_a_decline_from_someone_who_still_shares_says_since_when(session, counsellor, learner, other_learner):
+    _, first_code = invite(session, counsellor, "First")
+    link = respond(session, first_code, learner)
+    _, second_code = invite(session, counsellor, "Second")
+    respond(session, second_code, learner, accept=False)  # declining a second invitation stops nothing
+    _, third_code = invite(session, counsellor, "Not sharing")
+    respond(session, third_code, other_learner, accept=False)
+    found = {
+        ended.invitation.label: ended
+        for ended in recent_invitation_outcomes(session, counsellor=session.get(User, counsellor))
+    }
+
+    assert found["Second"].shares_since == link.created_at and found["Second"].shared_before_declining
+    assert found["Second"].shares_by_invitation
+    assert found["Second"].client_id is None  # still never who declined
+    assert found["Not sharing"].shares_since is None and not found["Not sharing"].shared_before_declining
+    assert found["First"].shares_since is None  # an accepted one links its client instead
+    link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+    [second] = [
+        e
+        for e in recent_invitation_outcomes(session, counsellor=session.get(User, counsellor))
+        if e.invitation.label == "Second"
+    ]
+    assert second.shares_since is None
+
+
+def test_a_decline_before_sharing_through_a_later_invitation_is_not_called_earlier(session, counsellor, learner):
+    _, declined_code = invite(session, counsellor, "Declined first")
+    respond(session, declined_code, learner, accept=False)
+    _, accepted_code = invite(session, counsellor, "Accepted later")
+    link = respond(session, accepted_code, learner)
+    [declined] = [
+        e
+        for e in recent_invitation_outcomes(session, counsellor=session.get(User, counsellor))
+        if e.outcome == "declined"
+    ]
+    assert declined.shares_since == link.created_at and not declined.shared_before_declining
+
+
+@pytest.fixture
+def admin(app) -> int:
+    return create_user(app, "admin@example.org", role=Role.ADMIN, name="Ada Admin")
+
+
+def test_sharing_through_a_link_an_admin_made_is_not_called_an_invitation(admin, session, counsellor, learner):
+    from app.services.user_admin import learner_link_counsellor
+
+    link, _ = learner_link_counsellor(
+        session, actor=session.get(User, admin), learner=session.get(User, learner), counsellor_id=counsellor
+    )
+    _, code = invite(session, counsellor, "Declined")
+    respond(session, code, learner, accept=False)
+    [declined] = recent_invitation_outcomes(session, counsellor=session.get(User, counsellor))
+    assert declined.shares_since == link.created_at and declined.shared_before_declining
+    assert not declined.shares_by_invitation

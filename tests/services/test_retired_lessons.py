@@ -8,6 +8,7 @@ CSV and the client page must all say 1 of 2, 50%, not finished, on lesson three.
 import copy
 import csv
 import io
+import re
 import uuid
 
 import pytest
@@ -83,7 +84,7 @@ def test_course_page_dashboard_csv_and_client_page_agree_on_1_of_2(app, retired)
     client_page = counsellor.get(f"/counsel/clients/{retired}?course=tiny").get_data(as_text=True)
 
     assert "1 of 2 lessons complete (50%)" in learner_page and "See your certificate" not in learner_page
-    assert "1 of 2 lessons complete (50%)" in client_page
+    assert re.search(r"<dt[^>]*>Lessons passed</dt>\s*<dd><span[^>]*>1 of 2 \(50%\)", client_page)
     assert "Lee Learner: 50% complete" in dashboard and "flag-finished" not in dashboard
     [_, row] = list(csv.reader(io.StringIO(exported)))
     assert (row[0], row[1], row[2], row[3], row[6]) == ("Lee Learner", "1 of 2", "50", "Lesson three", "")
