@@ -10,6 +10,9 @@ login form, or the account signed in.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import current_app, request
 from flask_login import current_user
 
@@ -17,15 +20,22 @@ from app.extensions import limiter
 from app.services.accounts import normalise_email
 
 
+def account_key(email: str) -> str:
+    """Rate-limit key for an e-mail address: a keyed hash, so the counters' store (Redis, for the
+    limit's window) never holds the address, as the contact form's keys do not."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), normalise_email(email).encode(), hashlib.sha256)
+    return f"account:{digest.hexdigest()}"
+
+
 def submitted_account() -> str:
     """Rate-limit key for the account typed into a form, whichever address it comes from."""
-    return "account:" + normalise_email(request.form.get("email", ""))
+    return account_key(request.form.get("email", ""))
 
 
 def guessed_account() -> str:
     """Rate-limit key for the account whose password is being tried: typed, or signed in."""
     if current_user.is_authenticated:
-        return f"account:{normalise_email(current_user.email)}" if current_user.email else f"user:{current_user.id}"
+        return account_key(current_user.email) if current_user.email else f"user:{current_user.id}"
     return submitted_account()
 
 
