@@ -82,6 +82,8 @@ def test_asking_changes_nothing_yet_and_mails_a_link_to_the_new_address_and_a_no
     mail = mail_for(inbox, 2)
     assert set(mail) == {NEW, OLD}  # the typed address, normalised as registration does
     assert mail[NEW]["Subject"] == "Confirm your new e-mail address"
+    # Not confirmed yet, and perhaps mistyped: the link's mail names nobody.
+    assert body_of(mail[NEW]).startswith("Hello,\r\n") and "Lee" not in body_of(mail[NEW])
     path = link_from(mail[NEW])
     token = path.rsplit("/", 1)[1]
     for form in readable_forms(token):  # sealed: neither address nor the account readable in the link
