@@ -146,3 +146,26 @@ def test_the_csv_downloads_with_the_page_figures(page, populated, course):
         rows = list(csv.reader(io.StringIO(file.read())))
     assert rows[0][:3] == ["Lesson", "Lesson title", "Question"]
     assert rows[1][rows[0].index("Answers")] == answers
+
+
+# How many lines each one-word column heading of the first questions table takes.
+ONE_WORD_HEADINGS_LINES = """() => [...document.querySelector('.questions-table thead').querySelectorAll('th')]
+  .filter((th) => !th.querySelector('.visually-hidden'))
+  .filter((th) => th.textContent.trim() && !/\\s|\\u00ad/.test(th.textContent.trim()))
+  .map((th) => {
+    const range = document.createRange();
+    range.selectNodeContents(th);
+    const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top)));
+    return [th.textContent.trim(), lines.size];
+  })"""
+
+
+@pytest.mark.parametrize("width", [1280, 1000])
+def test_no_column_heading_breaks_inside_a_word(page, populated, course, width):
+    """ "Answers" read "Answer / s" on a desktop: the figures' columns were a share of the width."""
+    page.set_viewport_size({"width": width, "height": 900})
+    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    open_analytics(page)
+    headings = page.evaluate(ONE_WORD_HEADINGS_LINES)
+    assert ["Answers", 1] in headings
+    assert all(lines == 1 for _, lines in headings), headings
