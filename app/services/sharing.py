@@ -407,8 +407,10 @@ class InvitationOutcome:
     ``client_id``: the client who accepted it, while they still share their progress with this
     counsellor (their page can be linked); None otherwise. Who declined is never said: the
     counsellor learns only that their invitation was answered no and, when whoever declined it
-    shares with them all the same (an earlier invitation, or a link an admin made for them), since
-    when (``shares_since``), so that a "no" is not read as having stopped sharing.
+    was sharing with them already and still is (an earlier invitation, or a link an admin made for
+    them), since when (``shares_since``), so that a "no" is not read as having stopped sharing: the
+    consent page told that learner so before they answered. Sharing begun after the "no" is not
+    said: it would name the one who declined, whom the consent page promised only "declined".
     """
 
     invitation: Invitation
@@ -422,7 +424,7 @@ class InvitationOutcome:
     @property
     def shared_before_declining(self) -> bool:
         """Whether whoever declined it was already sharing with this counsellor, and still is."""
-        return self.shares_since is not None and self.shares_since <= self.at
+        return self.shares_since is not None
 
 
 def recent_invitation_outcomes(
@@ -457,7 +459,7 @@ def recent_invitation_outcomes(
         else:
             outcome, at = "expired", invitation.expires_at
         client_id = invitation.used_by_id if outcome == "accepted" and link_since is not None else None
-        shares_since = link_since if outcome == "declined" else None
+        shares_since = link_since if outcome == "declined" and link_since is not None and link_since <= at else None
         by_them = shares_since is not None and link_by == invitation.used_by_id
         outcomes.append(InvitationOutcome(invitation, outcome, at, client_id, shares_since, by_them))
     return outcomes

@@ -19,7 +19,8 @@ __all__ = ["counsellor"]
 
 ALREADY = (
     "You already share your progress with Casey Counsellor (since {since}). Accepting changes nothing. "
-    "Declining this invitation does not stop that sharing: to stop it, use ‘Stop sharing’ on your page."
+    "Declining this invitation does not stop that sharing: to stop it, use ‘Stop sharing’ on your page. "
+    "If you decline, Casey Counsellor sees that it was declined by someone who shares with them already."
 )
 
 
@@ -154,9 +155,11 @@ def test_the_invitations_page_reads_the_same_queries_however_many_outcomes(clien
     assert more() == few()
 
 
-def test_a_decline_followed_by_sharing_through_a_later_invitation_says_since_when(
+def test_a_decline_followed_by_sharing_through_a_later_invitation_names_nobody(
     client, app, course, counsellor, learner
 ):
+    """When they declined they shared nothing, and the consent page promised the counsellor would see
+    only "declined": "shares now, since ..." beside the later "accepted" named them."""
     login(client, "casey@example.org")
     declined = invite(client)
     log_in_as(client, "learner@example.org")
@@ -169,4 +172,4 @@ def test_a_decline_followed_by_sharing_through_a_later_invitation_says_since_whe
 
     day = format_short_date(utcnow(), site_zone(app.config["SITE_TIMEZONE"]))
     lines = outcome_lines(client.get("/counsel/invitations").get_data(as_text=True))
-    assert lines == [f"Accepted {day} · See their progress", f"Declined {day} — shares now, since {day}"]
+    assert lines == [f"Accepted {day} · See their progress", f"Declined {day}"]
