@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, contains_eager
 from app.models import ApiToken, User
 from app.models.types import utcnow
 from app.permissions import can_author, can_counsel, is_learner
-from app.services.audit import audit_record
+from app.services.audit import audit_record, deleted_by_this
 from app.services.errors import ValidationError
 
 TOKEN_PREFIX = "nlt_"  # noqa: S105 - the public prefix of every token, not a secret
@@ -159,9 +159,12 @@ def token_revoke(session: Session, *, user: User, token_id: int) -> ApiToken:
     token = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
     if token is None:
         raise LookupError(token_id)
+    if not deleted_by_this(session, delete(ApiToken).where(ApiToken.id == token.id)):
+        session.rollback()  # revoked meanwhile, in another tab: as if unknown, and recorded once
+        raise LookupError(token_id)
     if _audited(user, token.scopes):
         audit_record(session, actor=user, action="api_token_revoked", details=_token_details(token))
-    session.delete(token)
+    session.expunge(token)  # gone: its name stays readable for the caller's message
     session.commit()
     return token
 

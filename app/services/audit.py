@@ -9,8 +9,9 @@ Every action the app records is named here, by kind, so the site-wide activity p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Delete
 from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, User
@@ -50,3 +51,15 @@ def audit_record(
     )
     session.add(event)
     return event
+
+
+def deleted_by_this(session: Session, statement: Delete) -> bool:
+    """Run the DELETE ``statement`` in the caller's transaction: whether it removed exactly one row.
+
+    A removal recorded after the ORM's delete was recorded twice when two admins (or two tabs)
+    removed the same row at once: the second found it loaded, deleted nothing and audited all the
+    same. Only the DELETE that took the row may record it. (Rows that point at it go with it by
+    the database's ON DELETE rules, not the ORM's cascades.)
+    """
+    result = cast("CursorResult[Any]", session.execute(statement.execution_options(synchronize_session=False)))
+    return result.rowcount == 1

@@ -40,7 +40,7 @@ from werkzeug.security import generate_password_hash
 
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform, Role, User
 from app.models.types import utcnow
-from app.services.audit import audit_record
+from app.services.audit import audit_record, deleted_by_this
 from app.services.errors import DomainError, ValidationError
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -231,13 +231,18 @@ def lti_platform_usage(session: Session, *, platform_id: int) -> PlatformUsage |
 
 
 def lti_platform_delete(session: Session, *, actor: User, platform_id: int) -> bool:
-    """Remove a platform and its people's links (their accounts stay), audit it as
-    ``lti_platform_removed`` and commit. False, recording nothing, if unknown."""
+    """Remove a platform and its people's links (their accounts stay: the database cascades to the
+    links), audit it as ``lti_platform_removed`` and commit. False, recording nothing, if unknown
+    or removed meanwhile (another admin, another tab): only the removal that took the row records it."""
     platform = session.get(LtiPlatform, platform_id)
     if platform is None:
         return False
-    audit_record(session, actor=actor, action="lti_platform_removed", details=_platform_details(platform))
-    session.delete(platform)
+    details = _platform_details(platform)
+    if not deleted_by_this(session, delete(LtiPlatform).where(LtiPlatform.id == platform_id)):
+        session.rollback()
+        return False
+    audit_record(session, actor=actor, action="lti_platform_removed", details=details)
+    session.expunge(platform)  # gone: not to be refreshed after the commit
     session.commit()
     return True
 

@@ -149,3 +149,43 @@ def test_a_counsellors_download_of_their_own_clients_is_not_an_admin_action(sess
 def test_an_action_not_named_in_the_audit_module_is_refused(session, admin):
     with pytest.raises(ValueError, match="Unknown audit action"):
         audit_record(session, actor=admin, action="looked_around")
+
+
+def removed_meanwhile(session, table: str, row_id: int) -> None:
+    """As another admin's (or tab's) removal committed while this session held the row loaded."""
+    from sqlalchemy import text
+
+    with session.get_bind().engine.begin() as other:
+        other.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": row_id})  # noqa: S608 - a fixed name
+
+
+def test_a_platform_two_admins_remove_at_once_is_recorded_once(session, admin):
+    """The second removal found the platform loaded, deleted nothing, and recorded a removal too."""
+    registered = lti_platform_register(session, actor=admin, details=platform())
+    platform_id = registered.id
+    assert session.get(type(registered), platform_id) is registered  # loaded in this session
+    removed_meanwhile(session, "lti_platforms", platform_id)
+    assert lti_platform_delete(session, actor=admin, platform_id=platform_id) is False
+    assert [action for _, _, action, _ in records(session)] == ["lti_platform_registered"]
+
+
+def test_a_token_revoked_in_two_tabs_at_once_is_recorded_once(session, admin):
+    """The other tab's revocation commits between this one's finding the token and deleting it."""
+    from sqlalchemy import event
+
+    token, _ = token_create(session, user=admin, name="Dashboard", scopes=["read:clients"])
+    token_id = token.id
+
+    def the_other_tab_revokes_it_now(state):
+        if state.is_select and state.statement.column_descriptions[0]["entity"] is ApiToken:
+            found = state.invoke_statement().freeze()
+            removed_meanwhile(session, "api_tokens", token_id)
+            return found()  # a frozen result, called, gives the rows again
+
+    event.listen(session, "do_orm_execute", the_other_tab_revokes_it_now)
+    try:
+        with pytest.raises(LookupError):
+            token_revoke(session, user=admin, token_id=token_id)
+    finally:
+        event.remove(session, "do_orm_execute", the_other_tab_revokes_it_now)
+    assert [action for _, _, action, _ in records(session)] == ["api_token_created"]
