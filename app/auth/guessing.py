@@ -20,11 +20,15 @@ from app.extensions import limiter
 from app.services.accounts import normalise_email
 
 
+def keyed_hash(text: str) -> str:
+    """A keyed hash of ``text`` for a rate-limit key: the counters' store (Redis, for the limit's
+    window) never holds an address or a phone number, only this."""
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
 def account_key(email: str) -> str:
-    """Rate-limit key for an e-mail address: a keyed hash, so the counters' store (Redis, for the
-    limit's window) never holds the address, as the contact form's keys do not."""
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), normalise_email(email).encode(), hashlib.sha256)
-    return f"account:{digest.hexdigest()}"
+    """Rate-limit key for an e-mail address (normalised as accounts keep them), never the address."""
+    return f"account:{keyed_hash(normalise_email(email))}"
 
 
 def submitted_account() -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.auth.guessing import keyed_hash
 from app.contact import bp
 from app.contact.forms import ContactRequestForm
 from app.extensions import db, limiter
@@ -66,8 +65,7 @@ def _contact_detail() -> str:
 
 def _contact_detail_key() -> str:
     """Rate-limit key for one phone number or address: a keyed hash, so the counters' store never holds it."""
-    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), _contact_detail().encode(), hashlib.sha256)
-    return f"contact:detail:{digest.hexdigest()}"
+    return f"contact:detail:{keyed_hash(_contact_detail())}"
 
 
 def _request_recorded(response) -> bool:

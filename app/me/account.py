@@ -87,6 +87,11 @@ def _email_change_account() -> str:
     return f"email-change:user:{getattr(current_user, 'id', '')}"
 
 
+def _email_change_target() -> str:
+    """Rate-limit key for the address typed in (a keyed hash of it), whichever accounts ask."""
+    return "email-change:" + guessing.account_key(request.form.get("new_email", ""))
+
+
 @bp.route("/me/email", methods=["GET", "POST"])
 @login_required
 @guessing.per_address  # its password is counted with the guesses at login (app/auth/guessing.py)
@@ -97,6 +102,15 @@ def _email_change_account() -> str:
     lambda: current_app.config["RATELIMIT_EMAIL_CHANGE"],
     methods=["POST"],
     key_func=_email_change_account,
+    deduct_when=lambda response: response.status_code == 302,
+)
+# And each address only so many, whichever accounts ask: several accounts must not be able to
+# fill a stranger's inbox with links or "someone tried to use your address" (as /contact limits
+# the acknowledgements each address gets).
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_EMAIL_CHANGE"],
+    methods=["POST"],
+    key_func=_email_change_target,
     deduct_when=lambda response: response.status_code == 302,
 )
 def change_email():

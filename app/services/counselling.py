@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from app.models import Course, ProgressView, User
 from app.models.types import utcnow
-from app.services import dashboard
 from app.services.client_report import (
     ClientAttemptsPage,
     ClientReport,
@@ -24,7 +23,7 @@ from app.services.client_report import (
     client_attempts_page,
     client_report,
 )
-from app.services.dashboard import ClientRow, client_row
+from app.services.dashboard import ClientRow, FlagRules, client_row
 from app.services.default_course import course_or_default
 from app.services.progress import LessonEntry, course_outline
 from app.services.sharing import progress_view_record, viewable_learner
@@ -63,7 +62,7 @@ def _visible_client(
 
 
 @dataclass(frozen=True)
-class ClientStatus:
+class ClientStatus(FlagRules):
     """A client at a glance, for the top of their page: the dashboard's figures and flags for them
     (``figures``, by the dashboard's own rules), the lessons they have tried and not passed, the
     lesson they are at, and when this was worked out (the page prints it)."""
@@ -72,19 +71,6 @@ class ClientStatus:
     stuck: list[StuckLesson]
     current: LessonEntry | None  # the first lesson not completed; None once they have finished
     as_of: datetime
-
-    # The flags' thresholds and words, as the dashboard states them (read when asked, as its are).
-    @property
-    def inactive_days(self) -> int:
-        return dashboard.INACTIVE_AFTER.days
-
-    @property
-    def struggling_fails(self) -> int:
-        return dashboard.STRUGGLING_FAILS
-
-    @property
-    def flag_labels(self) -> dict[str, str]:
-        return dashboard.flag_labels()
 
     @property
     def days_since_active(self) -> int | None:

@@ -59,14 +59,10 @@ class ClientRow:
         return round(100 * self.completed / self.total) if self.total else 0
 
 
-@dataclass
-class DashboardPage:
-    rows: list[ClientRow]
-    total: int
-    page: int
-    pages: int
+class FlagRules:
+    """The flags' thresholds and words, for a page that shows flags (the dashboard, a client's
+    status) to state the numbers the queries use; read when asked, so they follow the rules."""
 
-    # The flags' thresholds, so the page states the numbers the queries use.
     @property
     def inactive_days(self) -> int:
         return INACTIVE_AFTER.days
@@ -78,6 +74,14 @@ class DashboardPage:
     @property
     def flag_labels(self) -> dict[str, str]:
         return flag_labels()
+
+
+@dataclass
+class DashboardPage(FlagRules):
+    rows: list[ClientRow]
+    total: int
+    page: int
+    pages: int
 
 
 @dataclass(frozen=True)

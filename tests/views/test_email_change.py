@@ -287,3 +287,18 @@ def test_requests_that_send_mail_are_limited_per_account(app, database_url, lear
     assert statuses == [302, 302, 429]
     with limited.app_context():
         db.engine.dispose()
+
+
+def test_requests_for_one_address_are_limited_whichever_accounts_ask(app, database_url, learner, course):
+    """Several accounts must not fill a stranger's inbox with links or "someone tried to use your address"."""
+    limited = limited_app(database_url, RATELIMIT_EMAIL_CHANGE="2 per hour")
+    statuses = []
+    for n in range(3):
+        email = f"asker{n}@example.org"
+        create_user(limited, email, name=f"Asker {n}")
+        client = limited.test_client()
+        assert login(client, email).status_code == 302
+        statuses.append(ask(client, new_email="Stranger@Example.org").status_code)
+    assert statuses == [302, 302, 429]
+    with limited.app_context():
+        db.engine.dispose()
