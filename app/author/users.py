@@ -26,6 +26,7 @@ from app.errors import render_error
 from app.extensions import db
 from app.forms import EmptyForm, confirmed
 from app.jobs.mail import send_email, send_password_reset, send_welcome
+from app.me.data_page import data_file
 from app.models import Role, User
 from app.services.errors import ValidationError
 from app.services.sharing import learner_links
@@ -35,6 +36,7 @@ from app.services.user_admin import (
     learner_link_counsellor,
     password_not_chosen,
     user_audit_events,
+    user_data_download,
     user_deactivate,
     user_erase,
     user_onboard,
@@ -267,6 +269,21 @@ def user_reset_link(user_id: int):
     send_password_reset(user.email)
     flash(f"We have e-mailed {user.email} a link to choose a password; it works once, within an hour.", "success")
     return redirect(url_for("author.user_detail", user_id=user.id))
+
+
+@bp.post("/users/<id:user_id>/data.json")
+def user_data_json(user_id: int):
+    """Download everything held about the account, the file its owner gets on /me/data.json, for them; recorded.
+
+    A POST (with its CSRF token, checked app-wide), so no link, prefetch or other site can make
+    a download that the activity log and the owner's own data would then show.
+    """
+    user = _user_or_404(user_id)
+    try:
+        data = user_data_download(db.session, actor=current_user, user=user)
+    except AccountGone:  # erased meanwhile (another admin, another tab, or its owner)
+        abort(404)
+    return data_file(data, filename=f"user-{user_id}-data.json")
 
 
 @bp.route("/users/<id:user_id>/erase", methods=["GET", "POST"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, logout_user
 from markupsafe import Markup
@@ -13,7 +11,7 @@ from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
 from app.me import bp
-from app.me.data_page import data_sections, label_for, readable, review_card_view, shown
+from app.me.data_page import data_file, data_sections, label_for, readable, review_card_view, shown
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.me.page_lists import attempt_summaries, progress_views, sharing_links
 from app.models.types import utcnow
@@ -96,10 +94,7 @@ def home():
 @login_required
 def data_download():
     """Download everything held about the signed-in person, as JSON."""
-    data = personal_data_export(db.session, user=current_user)
-    response = current_app.response_class(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json")
-    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
-    return response
+    return data_file(personal_data_export(db.session, user=current_user), filename="my-data.json")
 
 
 @bp.get("/me/data")

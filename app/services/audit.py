@@ -18,6 +18,7 @@ from app.models import AuditEvent, User
 
 # Actions on one account (app/services/user_admin.py): the event's subject is that account.
 # ``account_erased`` outlives its subject: the erasure unlinks it (SET NULL), so its details hold the role only.
+# ``data_downloaded``: an admin downloaded everything held about the account, for its owner; no details.
 ACCOUNT_ACTIONS = (
     "created",
     "role_changed",
@@ -26,6 +27,7 @@ ACCOUNT_ACTIONS = (
     "reset_link_sent",
     "link_created",
     "account_erased",
+    "data_downloaded",
 )
 # LMS (LTI) platforms registered and removed (app/services/lti.py): details name the platform's id.
 LTI_ACTIONS = ("lti_platform_registered", "lti_platform_removed")

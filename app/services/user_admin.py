@@ -492,6 +492,30 @@ def user_reset_link_audit(session: Session, *, actor: User, user: User) -> None:
     session.commit()
 
 
+def user_data_download(session: Session, *, actor: User, user: User) -> dict:
+    """Record that an admin downloaded everything held about the account (``data_downloaded``), commit, and return it.
+
+    For a person who asks the clinic for a copy of their data, and for an account nobody can sign
+    in to any more, before it is erased. The data is the owner's own download on /me/data.json
+    (``personal_data_export``: one rule for what it holds), built after the record is written, so
+    it lists this download among the changes an admin made to the account, as the owner's own
+    download now would. Raises AccountGone when the account was erased meanwhile.
+    """
+    from app.services.personal_data import personal_data_export  # personal_data imports this module
+
+    _require_admin(actor)
+    # The account's row, held until the commit: an erasure meanwhile waits, rather than taking
+    # part of the data away mid-export or leaving the record pointing at nobody.
+    if session.scalar(select(User.id).where(User.id == user.id).with_for_update()) is None:
+        session.rollback()
+        raise AccountGone("That account is no longer here.")
+    _audit(session, actor=actor, subject=user, action="data_downloaded")
+    session.flush()
+    data = personal_data_export(session, user=user)
+    session.commit()
+    return data
+
+
 def user_erase(session: Session, *, actor: User, user: User) -> None:
     """Erase the account as its owner's own deletion would, audit it as ``account_erased`` and commit.
 

@@ -322,6 +322,10 @@ def matrix(w):
         # Unconfirmed (a bare POST), erasing only asks; an unknown account is a 404 either way.
         ("POST", f"/author/users/{other}/erase"): [LOGIN, 403, 403, 403, 403, 200],
         ("POST", "/author/users/999999/erase"): [LOGIN, 403, 403, 403, 403, 404],
+        # Downloading a person's data for them: a POST only (recorded), the file itself for an admin.
+        ("POST", f"/author/users/{other}/data.json"): [LOGIN, 403, 403, 403, 403, 200],
+        ("POST", "/author/users/999999/data.json"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"/author/users/{other}/data.json"): [405, 405, 405, 405, 405, 405],
         # Authoring: a bare POST lacks the form's fields (400); the one-click removals change only
         # the draft (or are refused with a message); a lesson's or question's removal and discarding
         # the draft need their confirmation, so a bare POST only shows it (200) and changes nothing.
