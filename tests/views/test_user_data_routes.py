@@ -94,10 +94,11 @@ def test_only_a_post_with_its_token_downloads(app, admin_client, learner):
     assert audit(app) == []
 
 
-def test_an_unknown_account_is_not_found(app, admin_client):
+def test_an_unknown_account_is_not_found(app, admin_client, learner):
     token = csrf_token(admin_client, "/author/users")
     assert download(admin_client, 999999, token=token).status_code == 404
     assert audit(app) == []
+    assert download(admin_client, learner, token=token).status_code == 200  # the same request, for one that is
 
 
 def test_only_admins_download(app, learner_client, learner, other_learner):
