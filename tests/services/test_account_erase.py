@@ -2,9 +2,6 @@
 test_personal_data.py), audited with the role only, and refused for one's own account and the
 last active admin."""
 
-import time
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -20,6 +17,7 @@ from app.services.user_admin import (
     user_erase,
 )
 from tests.conftest import create_user
+from tests.row_locks import owner_deletes_while_admin_acts
 
 
 @pytest.fixture
@@ -133,17 +131,5 @@ def test_an_account_erased_meanwhile_is_gone_and_nothing_is_recorded(session, ad
 def test_an_owner_deleting_their_account_while_an_admin_erases_it_leaves_nothing_to_erase(session, admin, learner):
     """PostgreSQL: the admin's erasure waits on the account's row, then finds it gone (not a
     broken foreign key on its audit record)."""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers; the row locks matter on PostgreSQL")
-    engine = session.get_bind()
-    with Session(engine) as owner, Session(engine) as admins, ThreadPoolExecutor(1) as pool:
-        actor, target = admins.get(User, admin), admins.get(User, learner)
-        admins.commit()
-        owner.execute(delete(User).where(User.id == learner))  # /me/delete's statement, not yet committed
-        waiting = pool.submit(user_erase, admins, actor=actor, user=target)
-        time.sleep(0.3)
-        assert not waiting.done()  # blocked on the account's row
-        owner.commit()
-        with pytest.raises(AccountGone):
-            waiting.result(timeout=10)
+    owner_deletes_while_admin_acts(session, user_erase, admin=admin, learner=learner)
     assert audit_rows(session) == []

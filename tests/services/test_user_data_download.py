@@ -9,6 +9,7 @@ from app.models import AuditEvent, Role, User
 from app.services.personal_data import personal_data_export
 from app.services.user_admin import AccountGone, NotAllowed, user_data_download
 from tests.conftest import create_user
+from tests.row_locks import owner_deletes_while_admin_acts
 
 
 @pytest.fixture
@@ -70,20 +71,5 @@ def test_an_account_erased_meanwhile_is_gone_and_nothing_is_recorded(session, ad
 def test_an_owner_deleting_their_account_while_an_admin_downloads_it_leaves_nothing_half_read(session, admin, learner):
     """PostgreSQL: the download waits on the account's row, then finds it gone, and records
     nothing (not a record pointing at nobody, nor a file of half the data)."""
-    import time
-    from concurrent.futures import ThreadPoolExecutor
-
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("SQLite serialises writers; the row locks matter on PostgreSQL")
-    engine = session.get_bind()
-    with Session(engine) as owner, Session(engine) as admins, ThreadPoolExecutor(1) as pool:
-        actor, target = admins.get(User, admin), admins.get(User, learner)
-        admins.commit()
-        owner.execute(delete(User).where(User.id == learner))  # /me/delete's statement, not yet committed
-        waiting = pool.submit(user_data_download, admins, actor=actor, user=target)
-        time.sleep(0.3)
-        assert not waiting.done()  # blocked on the account's row
-        owner.commit()
-        with pytest.raises(AccountGone):
-            waiting.result(timeout=10)
+    owner_deletes_while_admin_acts(session, user_data_download, admin=admin, learner=learner)
     assert audit_rows(session) == []
