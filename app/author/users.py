@@ -22,11 +22,11 @@ from app.author.user_forms import (
     UserSearchForm,
     user_query,
 )
+from app.downloads import data_file
 from app.errors import render_error
 from app.extensions import db
 from app.forms import EmptyForm, confirmed
 from app.jobs.mail import send_email, send_password_reset, send_welcome
-from app.me.data_page import data_file
 from app.models import Role, User
 from app.services.errors import ValidationError
 from app.services.sharing import learner_links

@@ -10,14 +10,11 @@ says what they mean: each enumerated value in words (``VALUE_WORDS``; a value wi
 reads as itself, so a new one never breaks the page), each empty value as fits its field
 (``EMPTY_WORDS``: "Not yet", "Not given", never Python's "None"), and the review scheduler's
 numbers under "Scheduling details", after what they mean for the learner.
-
-The JSON file itself is made here too (``data_file``), once for both who download it: the
-person on /me/data.json and an admin for them on /author/users/<id>/data.json.
+The JSON file itself is app/downloads.py's ``data_file``.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,20 +22,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app
-
 from app.models import ContactMethod, ContactStatus, NameDisplay, Role
 from app.services.api_tokens import SCOPES
 from app.services.contact_requests import REQUESTER_STATUS_LABELS, TOPIC_LABELS
 from app.timefmt import format_date, format_datetime
-
-
-def data_file(data: dict, *, filename: str) -> Response:
-    """The export as a JSON file to save, named ``filename`` (the caller's: ASCII, nothing to quote)."""
-    response = current_app.response_class(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
 
 # Plain titles for the sections people have: the rest are titled from their names.
 TITLES = {

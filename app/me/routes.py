@@ -7,11 +7,12 @@ from flask_login import current_user, login_required, logout_user
 from markupsafe import Markup
 
 from app.auth import guessing
+from app.downloads import data_file
 from app.extensions import db, limiter
 from app.forms import EmptyForm
 from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
 from app.me import bp
-from app.me.data_page import data_file, data_sections, label_for, readable, review_card_view, shown
+from app.me.data_page import data_sections, label_for, readable, review_card_view, shown
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.me.page_lists import attempt_summaries, progress_views, sharing_links
 from app.models.types import utcnow
