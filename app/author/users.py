@@ -34,6 +34,7 @@ from app.services.user_admin import (
     AccountGone,
     counsellor_choices,
     learner_link_counsellor,
+    lms_linked,
     password_not_chosen,
     user_audit_events,
     user_data_download,
@@ -78,6 +79,7 @@ def _render_detail(
         active_error=active_error,
         reset_error=reset_error,
         password_not_chosen=password_not_chosen(user),
+        lms_linked=_lms_linked(user),
         link_form=link_form,
         links=links,
         events=user_audit_events(db.session, user=user),
@@ -317,7 +319,14 @@ def user_erase_view(user_id: int):
 
 
 def _render_erase(user: User, *, error: str | None = None, status: int = 200):
-    return render_template("author/user_erase.html", user=user, role_labels=ROLE_LABELS, error=error), status
+    return render_template(
+        "author/user_erase.html", user=user, role_labels=ROLE_LABELS, lms_linked=_lms_linked(user), error=error
+    ), status
+
+
+def _lms_linked(user: User) -> bool:
+    """Whether a registered LMS signs in an account with no e-mail address (no query for one with an address)."""
+    return user.email is None and lms_linked(db.session, user)
 
 
 def _already_erased():

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, null, or_, select
+from sqlalchemy import ColumnElement, case, exists, func, literal, null, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from app.models import AuditEvent, CounsellorLink, Invitation, LessonProgress, Role, User
+from app.models import AuditEvent, CounsellorLink, Invitation, LessonProgress, LtiIdentity, Role, User
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.accounts import normalise_email, user_by_email
@@ -100,6 +100,8 @@ class UserRow:
     last_login: datetime | None
     # Live lessons of the default course completed; None when there is no course.
     completed: int | None
+    # A platform (LMS) that is registered now signs this account in.
+    lms_linked: bool = False
 
 
 @dataclass(frozen=True)
@@ -245,15 +247,34 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
         "role": (User.role, *by_name),
     }.get(query.sort, by_name)
     rows = session.execute(
-        stmt.add_columns(last_login, completed).order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        stmt.add_columns(last_login, completed, _lms_linked(User.id))
+        .order_by(*order)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     return UserPage(
-        rows=[UserRow(user=user, last_login=seen, completed=done) for user, seen, done in rows],
+        rows=[
+            UserRow(user=user, last_login=seen, completed=done, lms_linked=linked) for user, seen, done, linked in rows
+        ],
         total=total,
         page=page,
         pages=pages,
         live_lessons=live_total,
     )
+
+
+def _lms_linked(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether a registered platform signs the account in (its identities go with a removed platform)."""
+    return exists().where(LtiIdentity.user_id == user_id)
+
+
+def lms_linked(session: Session, user: User) -> bool:
+    """Whether a platform (LMS) registered now signs ``user`` in.
+
+    An account with no e-mail address that no platform signs in any more (its platform was
+    removed) can be reached by nobody: the admin's pages say so, since only erasing it is left.
+    """
+    return bool(session.scalar(select(_lms_linked(literal(user.id)))))
 
 
 def user_audit_events(session: Session, *, user: User, limit: int = AUDIT_LIMIT) -> list[AuditRecord]:

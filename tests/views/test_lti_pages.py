@@ -170,20 +170,39 @@ def test_a_bare_login_or_launch_is_a_clear_400(client):
 # ---------------------------------------------------------------- accounts without e-mail
 
 
-def lms_account(app) -> int:
+def lms_account(app, *, platform_id: int | None = None) -> int:
+    """An account with no e-mail address, as a launch makes; signed in by ``platform_id``'s platform if given."""
     with app.app_context():
         user = User(email=None, display_name="Pat From Moodle", password_hash="!", role="learner")
         db.session.add(user)
+        db.session.flush()
+        if platform_id is not None:
+            db.session.add(LtiIdentity(platform_id=platform_id, subject=f"sub-{user.id}", user_id=user.id))
         db.session.commit()
         user_id = user.id
         db.session.remove()
         return user_id
 
 
-def test_the_users_list_and_page_say_an_lms_account_has_no_address(app, admin_client):
-    user_id = lms_account(app)
-    assert "None (signs in through an LMS)" in admin_client.get("/author/users").get_data(as_text=True)
-    assert "None (signs in through an LMS)" in admin_client.get(f"/author/users/{user_id}").get_data(as_text=True)
+def shown_email(html: str) -> list[str]:
+    """The e-mail cells and facts of an admin's page about accounts, in order."""
+    return [part.split(">", 1)[1].split("</", 1)[0] for part in html.split('class="user-email"')[1:]]
+
+
+def test_the_users_pages_say_an_lms_account_has_no_address_and_when_nobody_can_sign_in(app, admin_client):
+    register(app, 1)
+    with app.app_context():
+        platform_id = db.session.scalar(select(LtiPlatform.id))
+        db.session.remove()
+    signed_in_by_lms = lms_account(app, platform_id=platform_id)
+    stranded = lms_account(app)  # its platform was removed: removal takes the identities with it
+    linked, removed = "None (signs in through an LMS)", "None (its LMS was removed: nobody can sign in to this account)"
+    listed = admin_client.get("/author/users?q=Pat").get_data(as_text=True)
+    assert sorted(shown_email(listed)) == sorted([linked, removed])
+    for path in (f"/author/users/{signed_in_by_lms}", f"/author/users/{signed_in_by_lms}/erase"):
+        assert shown_email(admin_client.get(path).get_data(as_text=True)) == [linked], path
+    for path in (f"/author/users/{stranded}", f"/author/users/{stranded}/erase"):
+        assert shown_email(admin_client.get(path).get_data(as_text=True)) == [removed], path
     assert admin_client.get("/author/users?search=example").status_code == 200
 
 

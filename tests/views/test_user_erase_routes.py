@@ -160,6 +160,8 @@ def test_an_account_an_lms_made_can_be_erased_once_its_platform_is_removed(app, 
     assert "an admin can erase any of them, with everything in it, from its page under Users" in said(removal)
     token = csrf_token(admin_client, "/author/lti")
     admin_client.post(f"/author/lti/{platform_id}/delete", data={"csrf_token": token, "confirm": "yes"})
-    assert "None (signs in through an LMS)" in said(admin_client.get(f"/author/users/{person_id}/erase"))
+    assert "None (its LMS was removed: nobody can sign in to this account)" in said(
+        admin_client.get(f"/author/users/{person_id}/erase")
+    )
     assert erase(admin_client, person_id).status_code == 302
     assert not exists(app, person_id)
