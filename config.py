@@ -208,6 +208,8 @@ class Config:
     MAIL_TIMEOUT = 10
     # Who issues the certificates: shown on the public verification page and in the PDF.
     ISSUER_NAME = os.environ.get("ISSUER_NAME", "How Naltrexone Works")
+    # Production must name the clinic: the default (the course's title) names nobody who stands behind a certificate.
+    ISSUER_NAME_GIVEN = bool(os.environ.get("ISSUER_NAME", "").strip())
     # Rate limits: counters in memory for one process, in Redis when several share a site.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
@@ -339,6 +341,11 @@ class ProductionConfig(Config):
             )
         if not cls.DATABASE_URL_GIVEN:
             raise RuntimeError("DATABASE_URL must be set in production.")
+        if not cls.ISSUER_NAME_GIVEN:
+            raise RuntimeError(
+                "ISSUER_NAME must be set in production: the clinic or service that issues the certificates. "
+                "It is signed into every credential and shown on the public check page and in the PDF."
+            )
         if not cls.CREDENTIAL_SIGNING_KEY:
             raise RuntimeError(
                 "CREDENTIAL_SIGNING_KEY must be set in production: the Ed25519 key that signs certificates' "

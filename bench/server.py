@@ -54,6 +54,7 @@ def app_env(database_url: str, secret: str) -> dict[str, str]:
         MAIL_PORT=str(free_port()),
         # Production requires a signing key for certificates' credentials; a fresh one per run.
         CREDENTIAL_SIGNING_KEY=new_secret_key_text(),
+        ISSUER_NAME="Benchmark Clinic",  # production requires the issuer's name
         # The pool logs in through the real form from one address: lift the per-address login limit.
         RATELIMIT_LOGIN="100000 per minute",
         PYTHONUNBUFFERED="1",

@@ -29,6 +29,7 @@ def production(**overrides):
     values = {
         "SECRET_KEY": "s" * 40,
         "DATABASE_URL_GIVEN": True,
+        "ISSUER_NAME_GIVEN": True,
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "PUBLIC_URL": "https://learn.example.org",
         "CREDENTIAL_SIGNING_KEY": TestConfig.CREDENTIAL_SIGNING_KEY,
@@ -47,6 +48,7 @@ def production(**overrides):
         # A long placeholder copied from an example file: public, so no secret at all.
         {"SECRET_KEY": "replace-with-64-random-hex-characters-from-python-secrets-token-hex-32"},
         {"DATABASE_URL_GIVEN": False},
+        {"ISSUER_NAME_GIVEN": False},  # certificates would name the course, not the clinic
         {"PUBLIC_URL": ""},
         {"PUBLIC_URL": "learn.example.org"},
         {"CREDENTIAL_SIGNING_KEY": ""},

@@ -86,6 +86,7 @@ def test_production_trusts_the_public_host_and_listed_extras_only(extra, expecte
         {
             "SECRET_KEY": "s" * 40,
             "DATABASE_URL_GIVEN": True,
+            "ISSUER_NAME_GIVEN": True,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "PUBLIC_URL": "https://learn.example.org",
             "TRUSTED_HOSTS_EXTRA": extra,

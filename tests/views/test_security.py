@@ -227,6 +227,7 @@ def test_production_sends_hsts_and_secure_cookies():
         {
             "SECRET_KEY": "s" * 40,
             "DATABASE_URL_GIVEN": True,
+            "ISSUER_NAME_GIVEN": True,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "PUBLIC_URL": "https://localhost",
             "CREDENTIAL_SIGNING_KEY": TestConfig.CREDENTIAL_SIGNING_KEY,
