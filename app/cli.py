@@ -105,6 +105,8 @@ def courses_import(path: Path, discard_draft: bool, overwrite_published: bool, k
         click.secho(str(error), fg="red", err=True)
         raise SystemExit(1) from None
     click.echo(report.summary())
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}")
 
 
 @courses_cli.command("export")

@@ -334,3 +334,24 @@ def test_export_onto_a_file_that_is_no_folder_says_so_without_a_traceback(app, r
 
     assert result.exit_code == 1 and "is a file: give a folder" in result.output
     assert "Traceback" not in result.output and taken.read_text() == "mine"
+
+
+def test_an_import_that_changes_content_under_the_old_review_date_warns(app, runner, tmp_path):
+    review = {"reviewed_by": "Clinical panel", "reviewed_on": "2026-12-04", "next_review_on": "2099-12-04"}
+    course = {**copy.deepcopy(COURSE), "review": review}
+    assert runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v1", course))]).exit_code == 0
+    lessons = default_lessons()
+    lessons["one"]["body"] = "## Lesson one\n\nChanged words.\n"
+
+    same_date = runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v2", course, lessons))])
+
+    assert same_date.exit_code == 0, same_date.output
+    assert (
+        "warning: course.yaml: review.reviewed_on: the content changes, but its review is still dated 2026-12-04"
+        in (same_date.output)
+    )
+    lessons["one"]["body"] = "## Lesson one\n\nChanged again, and reviewed.\n"
+    reviewed = {**course, "review": {**review, "reviewed_on": "2026-12-07"}}
+    new_date = runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v3", reviewed, lessons))])
+    assert new_date.exit_code == 0 and "updated" in new_date.output
+    assert "warning" not in new_date.output

@@ -35,6 +35,7 @@ from app.models.progress import text_indexes
 from app.models.types import utcnow
 from app.services.course_files import ChoiceSpec, CourseSpec, QuestionSpec
 from app.services.course_media import media_url
+from app.services.errors import Problem
 from app.services.markdown import ImageSource, render_markdown, sanitise_markdown, sanitise_text
 
 PARKED = -1000  # free positions, below any real one, for rows on the move
@@ -50,6 +51,8 @@ class ImportReport:
     retired: Counter = field(default_factory=Counter)
     deleted: Counter = field(default_factory=Counter)
     changes: list[str] = field(default_factory=list)
+    # Quality warnings about the import as a change (the review's date), for the command line.
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:

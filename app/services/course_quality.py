@@ -145,6 +145,25 @@ def _review_warnings(spec: CourseSpec, today: date) -> list[Problem]:
     return []
 
 
+def review_predates_changes(spec: CourseSpec, *, reviewed_before: date | None) -> Problem | None:
+    """A warning for content that changes while its review stays the one it had: None otherwise.
+
+    Every lesson shows learners "Reviewed <date>". Content published with the date it had
+    before (``reviewed_before``, the course's as learners see it now) would claim a review
+    nobody did of the change. Updating the date in the same change says it was reviewed. The
+    caller knows whether the content changes, and asks only then.
+    """
+    if spec.review is None or reviewed_before is None or spec.review.reviewed_on != reviewed_before:
+        return None
+    shown = spec.review.reviewed_on.isoformat()
+    return Problem(
+        "course.yaml",
+        "review.reviewed_on",
+        f"the content changes, but its review is still dated {shown}: every lesson would tell learners it was "
+        f"reviewed on {shown}, before these changes. Have the changes reviewed, then update the review's date",
+    )
+
+
 def course_warnings(spec: CourseSpec, *, today: date | None = None) -> list[Problem]:
     """Every quality warning for a valid course spec, course-wide ones first, then per lesson."""
     today = today or utcnow().date()

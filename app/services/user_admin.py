@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, exists, func, literal, null, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from app.models import AuditEvent, CounsellorLink, Invitation, LessonProgress, LtiIdentity, Role, User
 from app.models.types import utcnow
@@ -263,7 +263,7 @@ def users_search(session: Session, *, query: UserQuery) -> UserPage:
     )
 
 
-def _lms_linked(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+def _lms_linked(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> ColumnElement[bool]:
     """Whether a registered platform signs the account in (its identities go with a removed platform)."""
     return exists().where(LtiIdentity.user_id == user_id)
 

@@ -325,3 +325,41 @@ def test_a_publish_that_loses_a_race_for_the_draft_says_so_and_writes_nothing(se
 
     assert content_rows(session) == before
     assert session.scalar(select(func.count()).select_from(CoursePublication)) == 0
+
+
+REVIEW_WARNING = "review.reviewed_on"
+
+
+def reviewed_and_published(session, course: Course) -> None:
+    """Give the course a review and publish it, so learners see "Reviewed 2026-12-04"."""
+    edit_every_new_field(session, course)
+    authoring.publish(session, course=course)
+
+
+def test_a_draft_that_changes_content_under_the_old_review_date_is_warned_before_publishing(session, tiny):
+    reviewed_and_published(session, tiny)
+    authoring.lesson_update(session, course=tiny, lesson_slug="one", title="Lesson one", minutes=5, body="New words.\n")
+
+    preview = authoring.publish_preview(session, course=tiny)
+
+    assert preview.can_publish
+    assert preview.warnings[0].field == REVIEW_WARNING
+    assert "still dated 2026-12-04" in preview.warnings[0].message
+
+
+def test_a_draft_that_also_dates_a_new_review_is_not_warned(session, tiny):
+    reviewed_and_published(session, tiny)
+    authoring.lesson_update(session, course=tiny, lesson_slug="one", title="Lesson one", minutes=5, body="New words.\n")
+    authoring.course_update(
+        session,
+        course=tiny,
+        title=tiny.title,
+        summary=tiny.summary,
+        pass_mark=tiny.pass_mark,
+        review=ReviewInput("Clinical panel", "2026-12-07", date(2027, 12, 7)),
+    )
+
+    preview = authoring.publish_preview(session, course=tiny)
+
+    assert preview.can_publish
+    assert REVIEW_WARNING not in [warning.field for warning in preview.warnings]

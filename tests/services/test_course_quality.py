@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from app.services.course_files import parse_course_data
-from app.services.course_quality import course_warnings
+from app.services.course_quality import course_warnings, review_predates_changes
 
 TODAY = date(2026, 12, 4)
 REVIEW = {"reviewed_by": "A clinical reviewer", "reviewed_on": "2026-11-01", "next_review_on": "2027-11-01"}
@@ -244,3 +244,21 @@ def test_warnings_never_make_the_course_invalid():
     spec = parse_course_data(data)  # does not raise
 
     assert len(course_warnings(spec, today=TODAY)) == 3
+
+
+# ---------------------------------------------------------------- a review older than the change
+
+
+def test_content_changed_under_the_review_it_had_is_reported_and_a_new_date_clears_it():
+    spec = parse_course_data(clean_data())
+    [warning] = [review_predates_changes(spec, reviewed_before=date(2026, 11, 1))]
+    assert (warning.file, warning.field) == ("course.yaml", "review.reviewed_on")
+    assert "still dated 2026-11-01" in warning.message and "Have the changes reviewed" in warning.message
+    assert review_predates_changes(spec, reviewed_before=date(2026, 10, 1)) is None  # the change updates the date
+    assert review_predates_changes(spec, reviewed_before=None) is None  # a new course, or none reviewed before
+
+
+def test_a_change_to_a_course_with_no_review_is_left_to_the_missing_review_warning():
+    data = clean_data()
+    del data["course"]["review"]
+    assert review_predates_changes(parse_course_data(data), reviewed_before=date(2026, 11, 1)) is None

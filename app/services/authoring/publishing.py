@@ -40,7 +40,7 @@ from app.services.course_export import course_to_data
 from app.services.course_files import CourseSpec, parse_course_data
 from app.services.course_import import ImportReport, course_import_unsaved
 from app.services.course_media import media_names
-from app.services.course_quality import course_warnings
+from app.services.course_quality import course_warnings, review_predates_changes
 from app.services.errors import CourseInvalid, Problem
 
 
@@ -154,7 +154,12 @@ def publish_preview(session: Session, *, course: Course) -> PublishPreview:
     draft = draft_get(session, course)
     if draft is None:
         return PublishPreview(has_draft=False)
-    return data_preview(session, course=course, data=draft_copy(draft))
+    reviewed_before = course.reviewed_on  # as learners see it now
+    preview = data_preview(session, course=course, data=draft_copy(draft))
+    if preview.can_publish and preview.spec is not None:
+        stale_review = review_predates_changes(preview.spec, reviewed_before=reviewed_before)
+        preview.warnings[:0] = [stale_review] if stale_review else []
+    return preview
 
 
 def data_preview(session: Session, *, course: Course, data: DraftData) -> PublishPreview:
@@ -373,6 +378,7 @@ def import_from_files(
         existing = session.scalars(select(Course).where(Course.slug == spec.slug)).first()
         # The course as learners see it now, to tell which admins' changes the files would undo.
         published = published_data(session, existing) if existing is not None and not overwrite_published else None
+        reviewed_before = existing.reviewed_on if existing is not None else None  # before the import changes it
         report = course_import_unsaved(session, spec)
         course = session.scalars(select(Course).where(Course.slug == spec.slug)).one()
         if report.changed and draft_get(session, course) is not None:
@@ -381,6 +387,8 @@ def import_from_files(
             session.execute(delete(CourseDraft).where(CourseDraft.course_id == course.id))
         if report.changed:
             _refuse_undoing_admins(session, course, published)
+            stale_review = review_predates_changes(spec, reviewed_before=reviewed_before)
+            report.warnings.extend([stale_review] if stale_review else [])
         restorable = session.scalar(
             select(CoursePublication.id)
             .where(CoursePublication.course_id == course.id, CoursePublication.data.is_not(None))
