@@ -72,7 +72,11 @@ def test_consent_page_says_what_will_and_will_not_be_seen(client, app, course, c
     assert "each quiz you have taken: your score and the answers you chose" in page
     assert "your e-mail address or your password" in page
     # What is recorded, exactly: opening the full progress is; the dashboard's summary row is not.
-    assert "Each time they open your full progress, with your answers, it is recorded" in " ".join(page.split())
+    said = " ".join(page.split())
+    # The counsellor's part names them, before the administrators' part under its own heading (a review
+    # read "they" in the next paragraph as the administrators).
+    assert "Each time Casey Counsellor opens your full progress, with your answers, it is recorded" in said
+    assert said.index("Casey Counsellor opens your full progress") < said.index("Site administrators, whatever you")
     assert "that list is not recorded each time they open it" in " ".join(page.split())
     assert count(app, CounsellorLink) == 0  # opening the page shares nothing
 
