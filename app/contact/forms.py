@@ -13,7 +13,10 @@ from app.services.contact_requests import (
     NOTE_MAX_LENGTH,
     PHONE_MAX_LENGTH,
     TOPIC_LABELS,
+    normalise_email,
+    normalise_phone,
 )
+from app.services.errors import ValidationError
 
 
 def _strip(value):
@@ -65,3 +68,23 @@ class ContactRequestForm(FlaskForm):
         validators=[Optional(), Length(max=NOTE_MAX_LENGTH, message=f"Keep the note to {NOTE_MAX_LENGTH} characters.")],
     )
     attach_progress = BooleanField("Attach my course progress to this request")
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check the fields, and the chosen way's detail with them, so every problem shows at once.
+
+        The service checks the detail again when it records the request; checked only there, a
+        missing number showed only after the person had fixed everything else and sent it again.
+        """
+        valid = super().validate(extra_validators)
+        if self.phone.errors or self.email.errors:
+            return valid  # too long already: one message is enough
+        check = {ContactMethod.PHONE.value: normalise_phone, ContactMethod.EMAIL.value: normalise_email}.get(
+            self.contact_by.data or ""
+        )
+        try:
+            if check is not None:
+                check(self.phone.data if check is normalise_phone else self.email.data)
+        except ValidationError as problem:
+            self[problem.field].errors.append(problem.message)
+            return False
+        return valid

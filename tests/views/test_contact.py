@@ -84,6 +84,17 @@ def test_each_mistake_is_shown_beside_its_field_and_nothing_is_kept(app, client,
     assert requests_in(app) == []
 
 
+def test_every_mistake_shows_at_once_the_missing_detail_with_the_rest(app, client):
+    """A missing number was shown only once everything else was right, a second refusal for
+    someone reaching out for help."""
+    for fields, detail in (({"contact_by": "phone"}, "phone"), ({"contact_by": "email", "email": "nobody"}, "email")):
+        page = ask(client, **fields).get_data(as_text=True)
+        assert "Choose what it is about." in error_beside(page, "topic")
+        assert error_beside(page, detail), detail
+        assert 'href="#topic"' in page and f'href="#{detail}"' in page
+    assert requests_in(app) == []
+
+
 def test_a_post_without_the_csrf_token_is_refused(app, client):
     assert client.post("/contact", data=GOOD).status_code == 400
     assert requests_in(app) == []
