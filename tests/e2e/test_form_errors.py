@@ -42,3 +42,23 @@ def test_a_click_on_a_choice_cards_edge_picks_it(page, app, course_spec):
     page.mouse.click(box["x"] + box["width"] - 3, box["y"] + 3)  # the card's top right corner, in its padding
 
     expect(card.locator("input")).to_be_checked()
+
+
+def test_a_summary_link_on_a_phone_shows_the_question_and_its_error_above_the_focused_choice(page, app, course_spec):
+    """Followed as a plain link, the choice went to the top of the screen with its question and
+    error message above it, out of sight."""
+    create_user(app, "kay@example.org", name="Kay Keys")
+    page.set_viewport_size({"width": 375, "height": 812})
+    log_in(page, "kay@example.org", PASSWORD)
+    first = lessons_in_order(course_spec)[0]
+    page.goto(lesson_url(course_spec, first, "/quiz"))
+    page.get_by_role("button", name="Submit my answers").click()
+
+    last = len(first.quiz)
+    page.locator(".error-summary").get_by_role("link").nth(last - 1).press("Enter")
+
+    question = page.get_by_role("group", name=f"Question {last} {first.quiz[-1].prompt}", exact=True)
+    expect(question.locator("input").first).to_be_focused()
+    top = "element => element.getBoundingClientRect().top"
+    assert question.locator("legend").evaluate(top) >= 0
+    assert question.locator(".error-text").evaluate(top) >= 0  # "Choose an answer", in view too
