@@ -2,7 +2,7 @@
 
 A quiz page as first shown is the same for every learner at that lesson but for their name,
 the form token, the submission key, the order of the choices (which the key gives) and their
-past attempts. So it is kept per lesson (and whether the learner has attempts), and each
+past attempts. So it is kept per lesson (whether the learner has attempts, and has passed), and each
 request draws only its questions (each one a kept fragment for its order) and its attempts'
 rows (in Python: app/learn/attempt_rows.py). A page shown again with an error or with the
 learner's choices is drawn in full.
@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from app.learn.attempt_rows import attempt_parts
 from app.page_fragments import EXTENSION_KEY, PageFragments
 from app.page_shells import signed_in_page
-from app.services.progress import CourseOutline, LessonEntry
+from app.services.progress import CourseOutline, LessonEntry, LessonState
 
 TEMPLATE = "learn/quiz.html"
 
@@ -37,7 +37,14 @@ def quiz_page(
 ) -> str:
     """The quiz page of ``entry`` for the signed-in learner: ``questions`` (with their choices) in
     this page's order, ``error`` and ``chosen`` when a submission is shown again."""
-    page = {"outline": outline, "entry": entry, "questions": questions, "pass_rule": pass_rule, "error": error}
+    page = {
+        "outline": outline,
+        "entry": entry,
+        "questions": questions,
+        "pass_rule": pass_rule,
+        "error": error,
+        "LessonState": LessonState,
+    }
     chosen = chosen or {}
     parts = {
         "questions_part": _questions(outline, questions, error=error, chosen=chosen),
@@ -48,7 +55,7 @@ def quiz_page(
     if error is not None or chosen:  # shown again with what this learner sent: drawn in full
         return render_template(TEMPLATE, **page, **parts)
     return signed_in_page(
-        TEMPLATE, page, content=outline.course, key=(entry.lesson.id, bool(entry.attempts)), parts=parts
+        TEMPLATE, page, content=outline.course, key=(entry.lesson.id, bool(entry.attempts), entry.state), parts=parts
     )
 
 

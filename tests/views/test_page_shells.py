@@ -214,6 +214,27 @@ def test_a_completed_lessons_page_links_to_the_learners_latest_result(app, submi
 
 
 @needs_course
+def test_a_passed_quiz_reopened_says_it_is_passed_and_a_failed_one_does_not(app, submission_key):  # noqa: F811
+    """A blank quiz reopened after a pass looked untaken (a phone review): the page says it was
+    passed, from a shell kept apart from the not-yet-passed learner's."""
+    quiz = f"{LESSON}/quiz"
+    said = {}
+    for email, right in (("ada@example.org", True), ("bo@example.org", False)):
+        create_user(app, email)
+        learner = app.test_client()
+        assert login(learner, email).status_code == 302
+        submission_key[0] = uuid.uuid4().hex
+        submit_quiz(
+            learner, "one", quiz_form(app, "one", right=right, course_slug=COURSE_SLUG), course_slug=COURSE_SLUG
+        )
+        submission_key[0] = uuid.uuid4().hex
+        said[right] = " ".join(assert_pages_as_drawn_in_full(app, learner, (quiz,))[0].split())
+    assert "You have passed this quiz. You can take it again to practise" in said[True]
+    assert "You have passed this quiz" not in said[False]
+    assert len([key for key in kept_shells(app) if key[0] == "shell:learn/quiz.html"]) == 2
+
+
+@needs_course
 def test_the_landing_page_from_its_shell_follows_the_learners_progress(app, submission_key):  # noqa: F811
     create_user(app, "ada@example.org", name="Ada Ahead")
     learner = app.test_client()
