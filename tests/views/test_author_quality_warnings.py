@@ -58,3 +58,24 @@ def test_a_course_without_warnings_shows_no_warning_panel(app, client, course):
     assert login(client, "admin@example.org").status_code == 302
 
     assert "Quality warnings" not in client.get("/author/").get_data(as_text=True)
+
+
+def test_the_publish_page_warns_when_content_changes_under_the_old_review_date(app, client, tmp_path):
+    reviewed = {
+        **COURSE,
+        "review": {"reviewed_by": "Panel", "reviewed_on": "2026-12-04", "next_review_on": "2099-12-04"},
+    }
+    with app.app_context():
+        course_import(db.session, load_course(write_course(tmp_path / "tiny", reviewed, default_lessons())))
+        course = course_by_slug(db.session, "tiny")
+        authoring.lesson_update(
+            db.session, course=course, lesson_slug="one", title="Lesson one", minutes=5, body="New.\n"
+        )
+        db.session.remove()
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    assert login(client, "admin@example.org").status_code == 302
+
+    page = " ".join(client.get("/author/courses/tiny/publish").get_data(as_text=True).split())
+
+    assert "course.yaml: review.reviewed_on: the content changes, but its review is still dated 2026-12-04" in page
+    assert "Publish these changes" in page  # a warning, never a block
