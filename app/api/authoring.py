@@ -14,10 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_smorest import Blueprint
 
 from app.api.auth import token_user
-from app.api.common import body_etag, names_etag, scoped
+from app.api.common import ApiBlueprint, body_etag, names_etag, scoped
 from app.api.problems import ApiError, field_pointer
 from app.api.schemas import (
     AnalyticsQuerySchema,
@@ -36,7 +35,7 @@ from app.services.authoring import DraftError, DraftInvalid, NothingToPublish, N
 from app.services.errors import Problem
 from app.services.progress import course_by_slug
 
-blp = Blueprint("api_draft", __name__, url_prefix="/api/v1/courses", description="The course draft, for admins")
+blp = ApiBlueprint("api_draft", __name__, url_prefix="/api/v1/courses", description="The course draft, for admins")
 
 UNCHANGED = "The draft was not changed: see errors."
 

@@ -8,11 +8,10 @@ same audit record as the client page (``client_view``), which the client sees on
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from werkzeug.datastructures import MultiDict
 
 from app.api.auth import token_user
-from app.api.common import course_named, last_page, link_header, page_links, scoped
+from app.api.common import ApiBlueprint, course_named, last_page, link_header, page_links, scoped
 from app.api.problems import ApiError
 from app.api.schemas import (
     ClientAttemptsPageSchema,
@@ -29,7 +28,7 @@ from app.services.client_report import client_attempts_page
 from app.services.counselling import ClientAttemptsView, ClientView, client_attempts_view, client_view
 from app.services.dashboard import INACTIVE_AFTER, PAGE_SIZE, STRUGGLING_FAILS, dashboard_page
 
-blp = Blueprint("api_clients", __name__, url_prefix="/api/v1/clients", description="A counsellor's clients")
+blp = ApiBlueprint("api_clients", __name__, url_prefix="/api/v1/clients", description="A counsellor's clients")
 
 NOT_VISIBLE = "There is no such client or course: the client may have stopped sharing their progress with you."
 NOT_VISIBLE_LESSON = (

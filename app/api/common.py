@@ -9,6 +9,7 @@ from typing import Any, Protocol, TypeVar
 from flask import jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema
+from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import ETags
 
 from app.api.auth import SECURITY_SCHEME, require_scope, require_token
@@ -20,6 +21,18 @@ from app.urls import external_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 NO_SUCH_COURSE = "There is no such course."
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest's Blueprint, whose arguments follow each schema's own rule for unknown parameters.
+
+    webargs ignores unknown query parameters whatever a schema says (its default per location
+    wins over ``Meta.unknown``), so ``?sotr=name`` was answered as if unasked, and the typo was
+    copied into the page links. With no default of the parser's, each schema's ``Meta.unknown``
+    decides: the query schemas refuse (422) what they do not name.
+    """
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)
 
 
 class _Paged(Protocol):
@@ -92,8 +105,11 @@ def course_named(slug: str | None) -> Course:
 
 def page_links(page: int, pages: int) -> dict[str, str]:
     """Absolute links to this list's self, first, last, previous and next pages, keeping its query."""
-    args = request.args.to_dict()
-    values = {**(request.view_args or {}), **args}
+    # The path's own values win over the query's: a query parameter named like one (or "endpoint")
+    # must never change where the links point, or reach the URL builder as a path value it cannot take.
+    path = request.view_args or {}
+    args = {name: value for name, value in request.args.items() if name not in path and name != "endpoint"}
+    values = {**args, **path}
     endpoint = request.endpoint or ""
 
     def to(number: int) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from app.api.common import ApiBlueprint
 from app.api.problems import ApiError
 from app.api.schemas import OutlineSchema
 from app.extensions import db
 from app.services.course_content import CourseContent
 from app.services.progress import course_outline_by_slug
 
-blp = Blueprint("api_course", __name__, url_prefix="/api/v1", description="The published course, for anyone")
+blp = ApiBlueprint("api_course", __name__, url_prefix="/api/v1", description="The published course, for anyone")
 
 
 @blp.route("/courses/<course_slug>")

@@ -7,10 +7,8 @@ so the API shows what those pages show, in a fixed number of queries whatever th
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from app.api.auth import request_token, token_user
-from app.api.common import last_page, link_header, page_links, scoped, signed_in
+from app.api.common import ApiBlueprint, last_page, link_header, page_links, scoped, signed_in
 from app.api.problems import ApiError
 from app.api.schemas import AttemptsPageSchema, CourseQuerySchema, PageQuerySchema, ProgressSchema, WhoAmISchema
 from app.extensions import db
@@ -19,7 +17,9 @@ from app.services.attempt_history import AttemptsPage, AttemptSummary, attempts_
 from app.services.my_page import lesson_attempt_summaries
 from app.services.progress import CourseOutline, course_outline_by_slug
 
-blp = Blueprint("api_me", __name__, url_prefix="/api/v1/me", description="The token owner's own account and progress")
+blp = ApiBlueprint(
+    "api_me", __name__, url_prefix="/api/v1/me", description="The token owner's own account and progress"
+)
 
 ATTEMPTS_PER_PAGE = 50
 

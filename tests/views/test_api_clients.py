@@ -3,6 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from app.api.common import page_links
 from app.extensions import db
 from app.models import CounsellorLink, ProgressView, Role, User
 from app.services.attempt_history import ATTEMPTS_SHOWN
@@ -180,3 +181,23 @@ def test_the_list_runs_the_same_queries_for_1_or_40_clients(client, app, caseloa
             db.session.add(CounsellorLink(counsellor_id=caseload["counsellor"], learner_id=user.id))
         db.session.commit()
     assert _list_queries(app, client, casey) == with_one
+
+
+@pytest.mark.parametrize("query", ["sotr=name", "endpoint=x", "learner_id=abc", "lesson_slug=another-lesson"])
+def test_a_parameter_the_endpoint_does_not_take_is_refused_not_ignored_or_a_500(client, app, caseload, casey, query):
+    """webargs ignored unknown query parameters, whatever the schema said: a typo was answered as
+    if unasked, and one named like a path value (or "endpoint") broke or moved the page links."""
+    first = lesson_slugs(app)[0]
+    for path in ("/api/v1/clients", f"/api/v1/clients/{caseload['learner']}/lessons/{first}/attempts"):
+        refused = client.get(f"{path}?{query}", headers=casey)
+        assert refused.status_code == 422 and refused.mimetype == "application/problem+json", (path, query)
+        assert query.split("=")[0] in {e["parameter"] for e in refused.get_json()["errors"]}
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProgressView)) == 0  # a refused read is no visit
+
+
+def test_page_links_keep_the_path_whatever_the_query_says(app, caseload):
+    path = f"/api/v1/clients/{caseload['learner']}/lessons/one/attempts"
+    with app.test_request_context(f"{path}?endpoint=x&learner_id=abc&lesson_slug=two&page=2"):
+        links = page_links(2, 3)
+    assert links["self"] == f"http://localhost{path}?page=2" and links["next"] == f"http://localhost{path}?page=3"

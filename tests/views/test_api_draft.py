@@ -339,3 +339,10 @@ def test_two_changes_sent_at_once_with_the_same_etag_one_is_refused(app, editor,
         thread.join(timeout=30)
     assert answers == {"first": 200, "second": 412}
     assert client.get(DRAFT, headers=editor).get_json()["data"]["course"]["summary"] == "Summary by first"
+
+
+def test_an_analytics_parameter_with_a_typo_is_refused_not_read_as_all_time(client, app, admin):
+    token = bearer(make_token(app, admin, "read:analytics"))
+    refused = client.get(f"/api/v1/courses/{COURSE_SLUG}/analytics?rnage=30d", headers=token)
+    assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+    assert {e["parameter"] for e in refused.get_json()["errors"]} == {"rnage"}
