@@ -155,10 +155,19 @@ class _Collector:
         self.problems.append(Problem(self.file, field_name, message))
 
     def text(
-        self, data: dict, key: str, where: str, *, required: bool = True, longest: int | None = None, prose: bool = True
+        self,
+        data: dict,
+        key: str,
+        where: str,
+        *,
+        required: bool = True,
+        longest: int | None = None,
+        prose: bool = True,
+        one_line: bool = False,
     ) -> str:
         """The text at ``key``, stripped; ``longest``: the most characters its column holds;
-        ``prose``: text for people, checked for markup (not a kind or an address, which have rules of their own)."""
+        ``prose``: text for people, checked for markup (not a kind or an address, which have rules of their own);
+        ``one_line``: a title or a name, which a line break would split in a page's title, a PDF or a CSV."""
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -168,6 +177,9 @@ class _Collector:
             self.add(where + key, "must be text")
             return ""
         text = str(value).strip()
+        if one_line and ("\n" in text or "\r" in text):
+            self.add(where + key, "must be one line: take out the line break")
+            return text
         if longest is not None and not self.at_most(text, where + key, longest):
             return text  # one problem is enough: the markup check would only read the excess
         if prose:
@@ -333,7 +345,9 @@ def _read_sources(raw: Any, c: _Collector) -> list[SourceSpec]:
         if url and not SOURCE_URL_PATTERN.match(url):
             c.add(where + "url", "must be a web address starting with https:// or http://")
             url = None
-        sources.append(SourceSpec(title=c.text(raw_source, "title", where, longest=SOURCE_TITLE_LONGEST), url=url))
+        sources.append(
+            SourceSpec(title=c.text(raw_source, "title", where, longest=SOURCE_TITLE_LONGEST, one_line=True), url=url)
+        )
     return sources
 
 
@@ -415,7 +429,7 @@ def _read_lesson(
         c.markup(body, "body", markdown=True)
     return LessonSpec(
         slug=slug,
-        title=c.text(front, "title", "", longest=TITLE_LONGEST),
+        title=c.text(front, "title", "", longest=TITLE_LONGEST, one_line=True),
         minutes=minutes,
         body=body.strip() + "\n",
         quiz=quiz,
@@ -440,7 +454,7 @@ def _read_misconceptions(raw: Any, c: _Collector) -> dict[str, MisconceptionSpec
             c.add(where.rstrip("."), "needs learner and counsellor texts")
             continue
         c.unknown_keys(texts, MISCONCEPTION_KEYS, where)
-        title = c.text(texts, "title", where, required=False)
+        title = c.text(texts, "title", where, required=False, one_line=True)
         if len(title) > 80:
             c.add(where + "title", "must be 80 characters or fewer (it is a short name)")
         result[str(code)] = MisconceptionSpec(
@@ -459,7 +473,7 @@ def _read_review(raw: Any, c: _Collector) -> ReviewSpec | None:
         c.add("review", "must be a mapping with reviewed_by, reviewed_on and next_review_on")
         return None
     c.unknown_keys(raw, REVIEW_KEYS, "review.")
-    reviewed_by = c.text(raw, "reviewed_by", "review.")
+    reviewed_by = c.text(raw, "reviewed_by", "review.", one_line=True)
     if len(reviewed_by) > 200:
         c.add("review.reviewed_by", "must be 200 characters or fewer")
         reviewed_by = ""
@@ -514,7 +528,7 @@ def _read_modules(raw: Any, c: _Collector) -> list[ModuleSpec]:
         modules.append(
             ModuleSpec(
                 slug=c.slug(raw_module, where),
-                title=c.text(raw_module, "title", where, longest=TITLE_LONGEST),
+                title=c.text(raw_module, "title", where, longest=TITLE_LONGEST, one_line=True),
                 lesson_slugs=lesson_slugs,
             )
         )
@@ -585,7 +599,7 @@ def parse_course_data(
 
     spec = CourseSpec(
         slug=c.slug(raw, ""),
-        title=c.text(raw, "title", "", longest=TITLE_LONGEST),
+        title=c.text(raw, "title", "", longest=TITLE_LONGEST, one_line=True),
         summary=c.text(raw, "summary", "", longest=SUMMARY_LONGEST),
         pass_mark=float(pass_mark),
         modules=modules,

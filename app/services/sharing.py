@@ -120,8 +120,12 @@ def format_code(code: str) -> str:
 
 
 def invitation_label(label: str | None) -> str | None:
-    """The label as stored: trimmed, None when empty. Raises ValidationError when too long."""
-    label = (label or "").strip()
+    """The label as stored: on one line, trimmed, None when empty. Raises ValidationError when too long.
+
+    Its field is one line; a line break sent anyway (a crafted form) becomes a space, as the
+    list would show it, rather than being kept to split the label in the CSV or the data file.
+    """
+    label = " ".join((label or "").split())
     if len(label) > LABEL_MAX_LENGTH:
         raise ValidationError("label", f"Keep the label to {LABEL_MAX_LENGTH} characters or fewer.")
     return label or None

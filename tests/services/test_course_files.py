@@ -227,6 +227,24 @@ def test_titles_and_slugs_longer_than_their_columns_are_reported(tmp_path):
     assert all(p.message == "must be 200 characters or fewer (it has 201)" for p in problems)
 
 
+def test_titles_and_the_reviewers_name_with_a_line_break_are_reported(tmp_path):
+    lessons = default_lessons()
+    lessons["three"]["front"]["title"] = "Two\nlines"
+    course = course_with(title="Two\r\nlines")
+    course["modules"][0]["title"] = "Two\nlines"
+    course["review"] = {"reviewed_by": "A\nB", "reviewed_on": "2026-12-01", "next_review_on": "2027-12-01"}
+
+    problems = problems_in(write_course(tmp_path, course=course, lessons=lessons))
+
+    assert {(p.file, p.field) for p in problems} == {
+        ("lessons/three.md", "title"),
+        ("course.yaml", "title"),
+        ("course.yaml", "modules[1].title"),
+        ("course.yaml", "review.reviewed_by"),
+    }
+    assert all(p.message == "must be one line: take out the line break" for p in problems)
+
+
 def test_texts_far_longer_than_any_needs_are_reported_at_their_field(tmp_path):
     """An 840 KB summary was saved and shown on every authoring page; now each text has a limit."""
     course = course_with(summary="s" * 1_001, help="h" * 10_001)

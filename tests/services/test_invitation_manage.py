@@ -54,6 +54,8 @@ def test_the_label_is_kept_trimmed_and_an_empty_one_is_none(session, counsellor)
     labelled, _ = invite(session, counsellor, "  Sam, Tuesday group ")
     unlabelled, _ = invite(session, counsellor, "   ")
     assert (labelled.label, unlabelled.label) == ("Sam, Tuesday group", None)
+    two_lines, _ = invite(session, counsellor, "Sam\r\nTuesday  group")  # a crafted form: the field is one line
+    assert two_lines.label == "Sam Tuesday group"
 
 
 def test_a_label_over_eighty_characters_is_refused_and_nothing_is_created(session, counsellor):

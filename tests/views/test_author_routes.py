@@ -699,3 +699,14 @@ def test_a_long_lesson_with_a_tag_is_refused_naming_the_tag(admin, app):
     assert response.status_code == 400
     assert "“&lt;b&gt;” would be removed" in response.get_data(as_text=True)
     assert draft(app) is None
+
+
+def test_a_module_title_with_a_line_break_is_refused_beside_it(admin, app):
+    """A title is one line: a line break sent from a crafted form split it in page titles and the certificate."""
+    url = f"{BASE}/modules/{MODULE}/edit"
+
+    response = admin.post(url, data=form_values(admin, url, title="Two\r\nlines"))
+
+    assert response.status_code == 400
+    assert "must be one line: take out the line break" in response.get_data(as_text=True).lower()
+    assert draft(app) is None
