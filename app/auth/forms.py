@@ -5,12 +5,24 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from app.services.accounts import DISPLAY_NAME_MAX_LENGTH, password_problem
+from app.services.accounts import (
+    DISPLAY_NAME_MAX_LENGTH,
+    HIDDEN_MARKS_MESSAGE,
+    name_has_hidden_marks,
+    password_problem,
+)
 
 
 def strip_text(value):
     """A filter: the text without the spaces around it."""
     return value.strip() if isinstance(value, str) else value
+
+
+def no_hidden_marks(form, field):
+    """A validator: the name rule of accounts.display_name_checked, checked before the link is mailed
+    (the account is made only once the link is opened, too late to ask again)."""
+    if name_has_hidden_marks(field.data or ""):
+        raise ValidationError(HIDDEN_MARKS_MESSAGE)
 
 
 def password_long_enough(form, field):
@@ -33,7 +45,11 @@ class RegisterForm(FlaskForm):
     display_name = StringField(
         "Your name (shown to you, to anyone you choose to share with, and to the site's administrators)",
         filters=[strip_text],
-        validators=[DataRequired("Enter the name you would like us to use."), Length(max=DISPLAY_NAME_MAX_LENGTH)],
+        validators=[
+            DataRequired("Enter the name you would like us to use."),
+            Length(max=DISPLAY_NAME_MAX_LENGTH),
+            no_hidden_marks,
+        ],
     )
 
 

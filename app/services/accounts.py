@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,13 +61,33 @@ def _check_new_password(password: str, min_password_length: int) -> None:
         raise ValidationError("password", problem)
 
 
+# Characters that are no text (controls, line breaks) or that reorder the text around them
+# (bidirectional embeddings, overrides and isolates): a name holding one could show on a
+# counsellor's list or an admin's page as if it were someone else's, or split a CSV's row.
+_HIDDEN_MARKS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+HIDDEN_MARKS_MESSAGE = "Take out the hidden character: a name cannot hold line breaks or marks that reorder text."
+
+
+def name_has_hidden_marks(name: str) -> bool:
+    """Whether ``name`` holds a control character or a mark that reorders text (see _HIDDEN_MARKS)."""
+    return _HIDDEN_MARKS.search(name) is not None
+
+
+def name_without_hidden_marks(name: str) -> str:
+    """``name`` with those characters taken out: for a name another system sent (an LMS's), which
+    must not stop its owner signing in."""
+    return " ".join(_HIDDEN_MARKS.sub(" ", name).split())
+
+
 def display_name_checked(display_name: str) -> str:
-    """The name as it will be kept (trimmed); ValidationError if it is empty or too long."""
+    """The name as it will be kept (trimmed); ValidationError if it is empty, too long or holds hidden marks."""
     name = display_name.strip()
     if not name:
         raise ValidationError("display_name", "Enter the name you would like us to use.")
     if len(name) > DISPLAY_NAME_MAX_LENGTH:
         raise ValidationError("display_name", f"Keep the name to {DISPLAY_NAME_MAX_LENGTH} characters or fewer.")
+    if name_has_hidden_marks(name):
+        raise ValidationError("display_name", HIDDEN_MARKS_MESSAGE)
     return name
 
 

@@ -40,6 +40,7 @@ from werkzeug.security import generate_password_hash
 
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform, Role, User
 from app.models.types import utcnow
+from app.services.accounts import name_without_hidden_marks
 from app.services.audit import audit_record, deleted_by_this
 from app.services.errors import DomainError, ValidationError
 
@@ -393,7 +394,7 @@ def _target(session: Session, claims: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def _display_name(claims: dict[str, Any]) -> str:
-    name = str(claims.get("name") or claims.get("given_name") or "").strip()
+    name = name_without_hidden_marks(str(claims.get("name") or claims.get("given_name") or ""))
     return name[:80] or "Learner"
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from app.models import AuditEvent, CounsellorLink, Invitation, LessonProgress, LtiIdentity, Role, User
 from app.models.types import utcnow
 from app.permissions import can_author
-from app.services.accounts import normalise_email, user_by_email
+from app.services.accounts import HIDDEN_MARKS_MESSAGE, name_has_hidden_marks, normalise_email, user_by_email
 from app.services.api_tokens import tokens_revoke_all
 from app.services.audit import audit_record
 from app.services.default_course import course_or_default
@@ -478,6 +478,8 @@ def user_onboard(session: Session, *, actor: User, email: str, display_name: str
     address = normalise_email(email)
     if not name or len(name) > NAME_MAX_LENGTH:
         raise ValidationError("display_name", f"Enter a name of at most {NAME_MAX_LENGTH} characters.")
+    if name_has_hidden_marks(name):
+        raise ValidationError("display_name", HIDDEN_MARKS_MESSAGE)
     if "@" not in address or len(address) > EMAIL_MAX_LENGTH:
         raise ValidationError("email", "Enter an e-mail address, like name@example.org.")
     if role not in set(Role):

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash
 from app.models import ApiToken, Certificate, CounsellorLink, Role, User, UserSession
 from app.services.accounts import (
     DISPLAY_NAME_MAX_LENGTH,
+    HIDDEN_MARKS_MESSAGE,
     PasswordNotChangeable,
     display_name_change,
     password_change,
@@ -137,6 +138,10 @@ def test_a_name_is_kept_trimmed(session, user):
     [
         ("   ", "Enter the name you would like us to use."),
         ("x" * (DISPLAY_NAME_MAX_LENGTH + 1), f"Keep the name to {DISPLAY_NAME_MAX_LENGTH} characters or fewer."),
+        # A right-to-left override shows "Lee\u202eeeL" as another name; a line break splits a CSV's row.
+        ("Lee\u202enroL", HIDDEN_MARKS_MESSAGE),
+        ("Lee\u2066Learner", HIDDEN_MARKS_MESSAGE),
+        ("Lee\nLearner", HIDDEN_MARKS_MESSAGE),
     ],
 )
 def test_an_empty_or_too_long_name_is_refused_and_nothing_changes(session, user, name, message):

@@ -99,6 +99,11 @@ def launch(session, row: LtiLaunchState, key: str = PLATFORM_KEY, **changes):
     return lti_launch(session, id_token=token, state=row.state, browser_state=row.state, hash_method="scrypt:128:8:1")
 
 
+def test_a_name_an_lms_sends_with_hidden_marks_is_kept_without_them_and_the_launch_works(session, platform, course):
+    result = launch(session, login(session), name="Pat\u202e\nExample")
+    assert result.user.display_name == "Pat Example"
+
+
 def test_a_first_launch_makes_an_account_without_email_linked_to_the_platforms_user(session, platform, course):
     result = launch(session, login(session))
     assert result.user.email is None and result.user.display_name == "Pat Example"

@@ -374,6 +374,7 @@ def test_an_address_in_use_is_refused_beside_the_email_field(session, admin, lea
     [
         ("no-at-sign", "Nia", "learner", "email"),
         ("n@example.org", "  ", "learner", "display_name"),
+        ("n@example.org", "Nia\u202eCasey", "learner", "display_name"),  # reorders the text around it
         ("n@example.org", "Nia", "wizard", "role"),
     ],
 )

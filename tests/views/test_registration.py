@@ -155,3 +155,11 @@ def test_the_form_still_checks_its_input(client, app, inbox):
     assert "Enter a valid e-mail address." in page and "Enter the name you would like us to use." in page
     response.close()
     assert inbox.wait_for(1, timeout=0.5) == []
+
+
+def test_a_name_with_a_mark_that_reorders_text_is_refused_before_any_link_is_mailed(client, app, inbox):
+    """The account is made only once the link is opened, too late to ask for the name again."""
+    response = register(client, name="Casey\u202eCounsellor")
+    assert response.status_code == 400
+    assert "Take out the hidden character" in response.get_data(as_text=True)
+    assert inbox.wait_for(1, timeout=0.5) == []
