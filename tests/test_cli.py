@@ -355,3 +355,15 @@ def test_an_import_that_changes_content_under_the_old_review_date_warns(app, run
     new_date = runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v3", reviewed, lessons))])
     assert new_date.exit_code == 0 and "updated" in new_date.output
     assert "warning" not in new_date.output
+
+
+def test_an_import_that_changes_only_the_reviews_details_does_not_warn(app, runner, tmp_path):
+    review = {"reviewed_by": "Clinical panel", "reviewed_on": "2026-12-04", "next_review_on": "2099-12-04"}
+    course = {**copy.deepcopy(COURSE), "review": review}
+    assert runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v1", course))]).exit_code == 0
+    renamed = {**course, "review": {**review, "reviewed_by": "Clinical review panel", "next_review_on": "2098-01-01"}}
+
+    result = runner.invoke(args=["courses", "import", str(write_course(tmp_path / "v2", renamed))])
+
+    assert result.exit_code == 0 and "updated 1 courses" in result.output, result.output
+    assert "warning" not in result.output

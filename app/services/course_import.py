@@ -53,10 +53,17 @@ class ImportReport:
     changes: list[str] = field(default_factory=list)
     # Quality warnings about the import as a change (the review's date), for the command line.
     warnings: list[Problem] = field(default_factory=list)
+    # How many of ``changes`` touch only the course's review (who, when, when next): no content.
+    review_only: int = 0
 
     @property
     def changed(self) -> bool:
         return bool(+self.created or +self.updated or +self.retired or +self.deleted)
+
+    @property
+    def content_changed(self) -> bool:
+        """Whether anything changed but the review's own details (what a review would have to cover)."""
+        return len(self.changes) > self.review_only
 
     def note(self, counter: Counter, kind: str, description: str) -> None:
         counter[kind] += 1
@@ -105,6 +112,10 @@ _CHANGE_WORDS = {
     "is_correct": "whether it is right",
     "safety_critical": "safety mark",
 }
+
+
+# The course's columns of its content review: changing only these changes no content.
+_REVIEW_COLUMNS = {"reviewed_by", "reviewed_on", "next_review_on"}
 
 
 def described(changed: list[str]) -> str:
@@ -216,6 +227,8 @@ class _Importer:
             self.report.note(self.report.created, "courses", f"New course “{course.title}”")
         elif changed := _assign(course, **values):
             self.report.note(self.report.updated, "courses", f"Course: {described(changed)}")
+            if set(changed) <= _REVIEW_COLUMNS:
+                self.report.review_only += 1
         self._store_media(course, media)
         return course
 

@@ -347,17 +347,28 @@ def test_a_draft_that_changes_content_under_the_old_review_date_is_warned_before
     assert "still dated 2026-12-04" in preview.warnings[0].message
 
 
+def test_a_draft_that_changes_only_the_reviews_details_is_not_warned(session, tiny):
+    """Moving the next review's date, or mending the reviewer's name, changes no content."""
+    reviewed_and_published(session, tiny)
+    review_again(session, tiny, ReviewInput("Clinical review panel", "2026-12-04", date(2027, 6, 4)))
+
+    preview = authoring.publish_preview(session, course=tiny)
+
+    assert preview.can_publish and not preview.content_changed
+    assert REVIEW_WARNING not in [warning.field for warning in preview.warnings]
+
+
+def review_again(session, course: Course, review: ReviewInput) -> None:
+    """Put ``review`` in the draft, leaving the course's other details as they are."""
+    authoring.course_update(
+        session, course=course, title=course.title, summary=course.summary, pass_mark=course.pass_mark, review=review
+    )
+
+
 def test_a_draft_that_also_dates_a_new_review_is_not_warned(session, tiny):
     reviewed_and_published(session, tiny)
     authoring.lesson_update(session, course=tiny, lesson_slug="one", title="Lesson one", minutes=5, body="New words.\n")
-    authoring.course_update(
-        session,
-        course=tiny,
-        title=tiny.title,
-        summary=tiny.summary,
-        pass_mark=tiny.pass_mark,
-        review=ReviewInput("Clinical panel", "2026-12-07", date(2027, 12, 7)),
-    )
+    review_again(session, tiny, ReviewInput("Clinical panel", "2026-12-07", date(2027, 12, 7)))
 
     preview = authoring.publish_preview(session, course=tiny)
 

@@ -61,6 +61,8 @@ class PublishPreview:
     warnings: list[Problem] = field(default_factory=list)
     # What learners will notice (app/services/authoring/learner_impact.py), in sentences.
     for_learners: list[str] = field(default_factory=list)
+    # Whether anything changes but the review's own details (ImportReport.content_changed).
+    content_changed: bool = False
 
     @property
     def can_publish(self) -> bool:
@@ -156,7 +158,7 @@ def publish_preview(session: Session, *, course: Course) -> PublishPreview:
         return PublishPreview(has_draft=False)
     reviewed_before = course.reviewed_on  # as learners see it now
     preview = data_preview(session, course=course, data=draft_copy(draft))
-    if preview.can_publish and preview.spec is not None:
+    if preview.can_publish and preview.content_changed and preview.spec is not None:
         stale_review = review_predates_changes(preview.spec, reviewed_before=reviewed_before)
         preview.warnings[:0] = [stale_review] if stale_review else []
     return preview
@@ -184,6 +186,7 @@ def data_preview(session: Session, *, course: Course, data: DraftData) -> Publis
         spec=spec,
         warnings=course_warnings(spec),
         for_learners=for_learners,
+        content_changed=report.content_changed or bool(moves),
     )
 
 
@@ -387,6 +390,7 @@ def import_from_files(
             session.execute(delete(CourseDraft).where(CourseDraft.course_id == course.id))
         if report.changed:
             _refuse_undoing_admins(session, course, published)
+        if report.content_changed:
             stale_review = review_predates_changes(spec, reviewed_before=reviewed_before)
             report.warnings.extend([stale_review] if stale_review else [])
         restorable = session.scalar(
