@@ -62,3 +62,19 @@ def test_a_summary_link_on_a_phone_shows_the_question_and_its_error_above_the_fo
     top = "element => element.getBoundingClientRect().top"
     assert question.locator("legend").evaluate(top) >= 0
     assert question.locator(".error-text").evaluate(top) >= 0  # "Choose an answer", in view too
+
+
+def test_a_summary_link_to_a_group_of_choices_focuses_its_first_choice(page):
+    """The contact form names a group of radios by its fieldset, which takes no focus: followed by
+    script, the link left focus in the summary."""
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto("/contact")
+    page.get_by_role("button", name="Ask the clinic to contact me").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+
+    summary.get_by_role("link", name="Choose what it is about.").press("Enter")
+
+    topic = page.get_by_role("group", name="What is it about?")
+    expect(topic.locator("input").first).to_be_focused()
+    assert topic.locator("legend").evaluate("element => element.getBoundingClientRect().top") >= 0

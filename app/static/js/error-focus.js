@@ -17,7 +17,11 @@
   summary.addEventListener("click", function (event) {
     var link = event.target.closest("a[href^='#']");
     var field = link && document.getElementById(link.getAttribute("href").slice(1));
-    if (!field || typeof field.focus !== "function") {
+    if (field && field.matches("fieldset")) {
+      // A group of choices (radios, boxes) is named by its fieldset, which takes no focus: its first choice does.
+      field = field.querySelector("input, select, textarea") || field;
+    }
+    if (!field || field.matches("fieldset")) {
       return;
     }
     var group = field.closest("fieldset");
