@@ -43,7 +43,7 @@ def quiz_page(
         "questions": questions,
         "pass_rule": pass_rule,
         "error": error,
-        "LessonState": LessonState,
+        "passed_shown": _passed_shown(entry),
     }
     chosen = chosen or {}
     parts = {
@@ -55,8 +55,21 @@ def quiz_page(
     if error is not None or chosen:  # shown again with what this learner sent: drawn in full
         return render_template(TEMPLATE, **page, **parts)
     return signed_in_page(
-        TEMPLATE, page, content=outline.course, key=(entry.lesson.id, bool(entry.attempts), entry.state), parts=parts
+        TEMPLATE,
+        page,
+        content=outline.course,
+        key=(entry.lesson.id, bool(entry.attempts), page["passed_shown"]),
+        parts=parts,
     )
+
+
+def _passed_shown(entry: LessonEntry) -> bool:
+    """Whether the page says the quiz is passed: one of the attempts it lists passed.
+
+    Not the lesson's state alone: a lesson finished with "mark as done" before a quiz was added
+    to it is complete with no pass, and the note links to the attempts listed below it.
+    """
+    return entry.state == LessonState.COMPLETED and any(attempt.passed for attempt in entry.attempts)
 
 
 def _questions(outline: CourseOutline, questions: list, *, error: Any, chosen: Mapping) -> Markup:

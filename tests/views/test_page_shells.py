@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import ContactRequest, CounsellorLink, ProgressView, ReviewCard, Role
+from app.models import ContactRequest, CounsellorLink, LessonProgress, ProgressView, ReviewCard, Role
 from app.page_fragments import EXTENSION_KEY
 from app.page_shells import Shell, holes
 from tests.conftest import create_user, login, quiz_form, submit_quiz
@@ -232,6 +232,13 @@ def test_a_passed_quiz_reopened_says_it_is_passed_and_a_failed_one_does_not(app,
     assert "You have passed this quiz. You can take it again to practise" in said[True]
     assert "You have passed this quiz" not in said[False]
     assert len([key for key in kept_shells(app) if key[0] == "shell:learn/quiz.html"]) == 2
+    # Complete without a pass (marked done before the lesson had a quiz): the page claims none.
+    with app.app_context():
+        db.session.execute(update(LessonProgress).values(completed_at=datetime.now(UTC)))
+        db.session.commit()
+    submission_key[0] = uuid.uuid4().hex
+    again = " ".join(assert_pages_as_drawn_in_full(app, learner, (quiz,))[0].split())
+    assert "You have passed this quiz" not in again
 
 
 @needs_course
