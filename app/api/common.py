@@ -23,16 +23,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 NO_SUCH_COURSE = "There is no such course."
 
 
-class ApiBlueprint(Blueprint):
-    """flask-smorest's Blueprint, whose arguments follow each schema's own rule for unknown parameters.
+class _QueryAsSchemasSay(FlaskParser):
+    """webargs' parser, but a query string's unknown parameters are as its schema's ``Meta.unknown`` says.
 
-    webargs ignores unknown query parameters whatever a schema says (its default per location
-    wins over ``Meta.unknown``), so ``?sotr=name`` was answered as if unasked, and the typo was
-    copied into the page links. With no default of the parser's, each schema's ``Meta.unknown``
-    decides: the query schemas refuse (422) what they do not name.
+    webargs ignores them whatever a schema says (its default for the location wins over
+    ``Meta.unknown``), so ``?sotr=name`` was answered as if unasked, and the typo was copied into
+    the page links. Every other location keeps webargs' default: a headers schema, say, must
+    still ignore the headers it does not name.
     """
 
-    ARGUMENTS_PARSER = FlaskParser(unknown=None)
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None}
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest's Blueprint whose query schemas refuse (422) the parameters they do not name."""
+
+    ARGUMENTS_PARSER = _QueryAsSchemasSay()
 
 
 class _Paged(Protocol):

@@ -58,6 +58,13 @@ def test_an_unknown_course_is_404(client, learner_token):
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/me/progress?cuorse=naltrexone", "/api/v1/me/attempts?endpoint=x"])
+def test_a_parameter_the_endpoint_does_not_take_is_refused(client, learner_token, path):
+    response = client.get(path, headers=learner_token)
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert {e["parameter"] for e in response.get_json()["errors"]} == {path.split("?")[1].split("=")[0]}
+
+
 def test_a_revoked_token_stops_at_once(client, app, learner, learner_token):
     assert client.get("/api/v1/me", headers=learner_token).status_code == 200
     login(client)
