@@ -13,8 +13,7 @@ from app.services.contact_requests import (
     NOTE_MAX_LENGTH,
     PHONE_MAX_LENGTH,
     TOPIC_LABELS,
-    normalise_email,
-    normalise_phone,
+    contact_detail_checked,
 )
 from app.services.errors import ValidationError
 
@@ -76,14 +75,13 @@ class ContactRequestForm(FlaskForm):
         missing number showed only after the person had fixed everything else and sent it again.
         """
         valid = super().validate(extra_validators)
-        if self.phone.errors or self.email.errors:
-            return valid  # too long already: one message is enough
-        check = {ContactMethod.PHONE.value: normalise_phone, ContactMethod.EMAIL.value: normalise_email}.get(
+        chosen = {ContactMethod.PHONE.value: self.phone, ContactMethod.EMAIL.value: self.email}.get(
             self.contact_by.data or ""
         )
+        if chosen is None or chosen.errors:
+            return valid  # no way chosen (said already), or its detail refused already: one message is enough
         try:
-            if check is not None:
-                check(self.phone.data if check is normalise_phone else self.email.data)
+            contact_detail_checked(self.contact_by.data or "", phone=self.phone.data, email=self.email.data)
         except ValidationError as problem:
             self[problem.field].errors.append(problem.message)
             return False

@@ -144,6 +144,16 @@ def normalise_email(value: str | None) -> str:
         raise ValidationError("email", "Enter an e-mail address like name@example.com.") from None
 
 
+def contact_detail_checked(contact_by: str, *, phone: str | None, email: str | None) -> tuple[str | None, str | None]:
+    """The (phone, e-mail) kept for a request by ``contact_by``: the chosen way's detail, checked
+    (ValidationError at its field), and None for the other."""
+    if contact_by == ContactMethod.PHONE:
+        return normalise_phone(phone), None
+    if contact_by == ContactMethod.EMAIL:
+        return None, normalise_email(email)
+    return None, None
+
+
 def tel_href(phone: str) -> str:
     """A phone number as a tel: link wants it: its digits, with a leading + kept."""
     phone = phone.strip()
@@ -160,8 +170,7 @@ def contact_request_create(session: Session, *, details: ContactDetails, request
         raise ValidationError("contact_by", "Choose how you would like us to contact you.")
     if details.topic not in set(ContactTopic):
         raise ValidationError("topic", "Choose what it is about.")
-    phone = normalise_phone(details.phone) if details.contact_by == ContactMethod.PHONE else None
-    email = normalise_email(details.email) if details.contact_by == ContactMethod.EMAIL else None
+    phone, email = contact_detail_checked(details.contact_by, phone=details.phone, email=details.email)
     request = ContactRequest(
         requester_id=requester.id if requester is not None else None,
         progress_attached=bool(details.attach_progress and requester is not None and requester.role == Role.LEARNER),

@@ -95,6 +95,12 @@ def test_every_mistake_shows_at_once_the_missing_detail_with_the_rest(app, clien
     assert requests_in(app) == []
 
 
+def test_a_missing_number_is_shown_even_beside_a_refused_address_it_does_not_need(app, client):
+    page = ask(client, contact_by="phone", topic="alcohol", email="x" * 300).get_data(as_text=True)
+    assert "Enter a phone number we can call" in error_beside(page, "phone")
+    assert requests_in(app) == []
+
+
 def test_a_post_without_the_csrf_token_is_refused(app, client):
     assert client.post("/contact", data=GOOD).status_code == 400
     assert requests_in(app) == []
