@@ -326,7 +326,7 @@ def _render_erase(user: User, *, error: str | None = None, status: int = 200):
 
 def _lms_linked(user: User) -> bool:
     """Whether a registered LMS signs in an account with no e-mail address (no query for one with an address)."""
-    return user.email is None and lms_linked(db.session, user)
+    return user.email is None and lms_linked(db.session, user=user)
 
 
 def _already_erased():

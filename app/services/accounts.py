@@ -64,7 +64,7 @@ def _check_new_password(password: str, min_password_length: int) -> None:
 # Characters that are no text (controls, line breaks) or that reorder the text around them
 # (bidirectional embeddings, overrides and isolates): a name holding one could show on a
 # counsellor's list or an admin's page as if it were someone else's, or split a CSV's row.
-_HIDDEN_MARKS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_HIDDEN_MARKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 HIDDEN_MARKS_MESSAGE = "Take out the hidden character: a name cannot hold line breaks or marks that reorder text."
 
 
@@ -356,7 +356,8 @@ def display_name_change(session: Session, *, user: User, display_name: str) -> s
 
     Counsellors' caseloads follow at once: the database copies the name into each counsellor link
     (app/models/caseload_names.py). Certificates already issued keep the name they were issued with.
-    Raises ValidationError (field ``display_name``) for an empty or too long name.
+    Raises ValidationError (field ``display_name``) for an empty or too long name, or one with
+    hidden marks (control characters, marks that reorder text).
     """
     user.display_name = display_name_checked(display_name)
     session.commit()

@@ -42,6 +42,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
+from app.services.accounts import HIDDEN_MARKS_MESSAGE, name_has_hidden_marks
 from app.services.errors import DomainError, ValidationError
 from app.services.sharing import visible_learner_ids
 
@@ -120,6 +121,15 @@ def _trimmed(value: str | None, field: str, limit: int, what: str) -> str | None
     return value or None
 
 
+def _name(value: str | None) -> str | None:
+    """Whom to ask for, as kept; ValidationError if too long or holding hidden marks (staff read it
+    in the queue, where a mark that reorders text could make it show as another name)."""
+    name = _trimmed(value, "name", NAME_MAX_LENGTH, "the name")
+    if name is not None and name_has_hidden_marks(name):
+        raise ValidationError("name", HIDDEN_MARKS_MESSAGE)
+    return name
+
+
 def normalise_phone(value: str | None) -> str:
     """The number as typed, spaces tidied; raises ValidationError unless it looks like a phone number."""
     phone = " ".join((value or "").split())
@@ -177,7 +187,7 @@ def contact_request_create(session: Session, *, details: ContactDetails, request
         contact_by=details.contact_by,
         phone=phone,
         email=email,
-        name=_trimmed(details.name, "name", NAME_MAX_LENGTH, "the name"),
+        name=_name(details.name),
         good_times=_trimmed(details.good_times, "good_times", GOOD_TIMES_MAX_LENGTH, "the times"),
         topic=details.topic,
         note=_trimmed(details.note, "note", NOTE_MAX_LENGTH, "the note"),

@@ -177,7 +177,7 @@ class _Collector:
             self.add(where + key, "must be text")
             return ""
         text = str(value).strip()
-        if one_line and ("\n" in text or "\r" in text):
+        if one_line and len(text.splitlines()) > 1:  # \n, \r and the rest Python counts as line breaks
             self.add(where + key, "must be one line: take out the line break")
             return text
         if longest is not None and not self.at_most(text, where + key, longest):

@@ -268,7 +268,7 @@ def _lms_linked(user_id: ColumnElement[int] | InstrumentedAttribute[int]) -> Col
     return exists().where(LtiIdentity.user_id == user_id)
 
 
-def lms_linked(session: Session, user: User) -> bool:
+def lms_linked(session: Session, *, user: User) -> bool:
     """Whether a platform (LMS) registered now signs ``user`` in.
 
     An account with no e-mail address that no platform signs in any more (its platform was

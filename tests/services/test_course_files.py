@@ -233,6 +233,8 @@ def test_titles_and_the_reviewers_name_with_a_line_break_are_reported(tmp_path):
     course = course_with(title="Two\r\nlines")
     course["modules"][0]["title"] = "Two\nlines"
     course["review"] = {"reviewed_by": "A\nB", "reviewed_on": "2026-12-01", "next_review_on": "2027-12-01"}
+    course["misconceptions"]["blocks-are-boosts"]["title"] = "Two\u2028lines"  # a line separator is a break too
+    lessons["two"]["front"]["sources"] = [{"title": "NICE\nTA115"}]
 
     problems = problems_in(write_course(tmp_path, course=course, lessons=lessons))
 
@@ -241,6 +243,8 @@ def test_titles_and_the_reviewers_name_with_a_line_break_are_reported(tmp_path):
         ("course.yaml", "title"),
         ("course.yaml", "modules[1].title"),
         ("course.yaml", "review.reviewed_by"),
+        ("course.yaml", "misconceptions.blocks-are-boosts.title"),
+        ("lessons/two.md", "sources[1].title"),
     }
     assert all(p.message == "must be one line: take out the line break" for p in problems)
 

@@ -73,6 +73,7 @@ def test_anyone_can_ask_without_an_account(app, client):
         ({"contact_by": "phone", "phone": "07700 900123"}, "topic", "Choose what it is about."),
         ({**GOOD, "note": "x" * 501}, "note", "Keep the note to 500 characters."),
         ({**GOOD, "name": "x" * 81}, "name", "Keep the name to 80 characters."),
+        ({**GOOD, "name": "Sam\u202eLee"}, "name", "Take out the hidden character"),  # shows as another name
     ],
 )
 def test_each_mistake_is_shown_beside_its_field_and_nothing_is_kept(app, client, fields, field, message):
