@@ -179,7 +179,6 @@ class _Collector:
         text = str(value).strip()
         if one_line and len(text.splitlines()) > 1:  # \n, \r and the rest Python counts as line breaks
             self.add(where + key, "must be one line: take out the line break")
-            return text
         if longest is not None and not self.at_most(text, where + key, longest):
             return text  # one problem is enough: the markup check would only read the excess
         if prose:

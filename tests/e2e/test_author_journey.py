@@ -153,13 +153,16 @@ def test_author_journey(page, learner_page, app, course_spec, axe_source):
     audit(admin, "author-index-draft")
     admin.get_by_role("link", name="Review before publishing").click()
     expect(admin.get_by_role("heading", level=1)).to_have_text(f"Publish “{course_spec.title}”")
-    changes = admin.get_by_role("region", name="What will change").get_by_role("listitem")
-    expect(changes).to_have_text(
+    what_changes = admin.get_by_role("region", name="What will change")
+    expect(what_changes.locator(".change-list").first.get_by_role("listitem")).to_have_text(
         [
             f"Lesson “{lesson.title}”: text changed",
             f"Lesson “{lesson.title}”, question {number}, choice {picked + 1}: feedback changed",
         ]
     )
+    # The content changes under the review date learners see: said, never blocking.
+    warnings = what_changes.get_by_role("region", name="Quality warnings")
+    expect(warnings).to_contain_text("the content changes, but its review is still dated")
     audit(admin, "author-publish")
 
     # Still nothing new for the learner until the admin publishes.

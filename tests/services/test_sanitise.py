@@ -85,15 +85,17 @@ def test_markup_beside_kept_writing_still_goes():
 
 
 def course_with(tmp_path, payload: str):
-    """The factory course files with ``payload`` added to the body and every text field."""
+    """The factory course files with ``payload`` added to the body and every text field (on one
+    line in a title, which the rules keep to one line)."""
+    one_line = " ".join(payload.split())
     course = copy.deepcopy(COURSE)
-    course["title"] += payload
+    course["title"] += one_line
     course["summary"] += payload
-    course["modules"][0]["title"] += payload
+    course["modules"][0]["title"] += one_line
     course["misconceptions"]["blocks-are-boosts"] = {"learner": "L " + payload, "counsellor": "C " + payload}
     lessons = default_lessons()
     lesson = lessons["one"]
-    lesson["front"]["title"] += " " + payload
+    lesson["front"]["title"] += " " + one_line
     lesson["body"] += f"\n\n{payload}\n"
     question = lesson["front"]["quiz"][0]
     question["prompt"] += " " + payload
