@@ -16,7 +16,7 @@ from typing import Any
 from flask import request
 
 from app.api.auth import token_user
-from app.api.common import ApiBlueprint, body_etag, names_etag, scoped
+from app.api.common import ApiBlueprint, body_etag, names_etag, no_query, scoped
 from app.api.problems import ApiError, field_pointer
 from app.api.schemas import (
     AnalyticsQuerySchema,
@@ -116,6 +116,7 @@ def _refused(invalid: DraftInvalid, prefix: tuple[str, ...] = ()) -> ApiError:
 
 @blp.route("/<course_slug>/draft")
 @scoped(blp, "read:course")
+@no_query(blp)
 @blp.response(200, DraftSchema)
 def draft(course_slug: str):
     """The course draft
@@ -129,6 +130,7 @@ def draft(course_slug: str):
 
 @blp.route("/<course_slug>/draft", methods=["PATCH"])
 @scoped(blp, "write:draft")
+@no_query(blp)
 @blp.arguments(CourseDetailsInputSchema)
 @blp.response(200, DraftSchema)
 @blp.alt_response(412, response="PRECONDITION_FAILED", description=PRECONDITION_FAILED)
@@ -165,6 +167,7 @@ def draft_update(changes: dict, course_slug: str):
 
 @blp.route("/<course_slug>/draft/lessons/<lesson_slug>", methods=["PATCH"])
 @scoped(blp, "write:draft")
+@no_query(blp)
 @blp.arguments(LessonInputSchema)
 @blp.response(200, DraftSchema)
 @blp.alt_response(412, response="PRECONDITION_FAILED", description=PRECONDITION_FAILED)
@@ -214,6 +217,7 @@ def lesson_update(changes: dict, course_slug: str, lesson_slug: str):
 
 @blp.route("/<course_slug>/draft/publish", methods=["POST"])
 @scoped(blp, "write:draft")
+@no_query(blp)
 @blp.response(201, PublicationSchema)
 @blp.alt_response(409, response="CONFLICT", description="There is nothing to publish")
 @blp.alt_response(412, response="PRECONDITION_FAILED", description=PRECONDITION_FAILED)

@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 
 from flask import jsonify, request
 from flask_smorest import Blueprint
-from marshmallow import Schema
+from marshmallow import RAISE, Schema
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import ETags
 
@@ -39,6 +39,23 @@ class ApiBlueprint(Blueprint):
     """flask-smorest's Blueprint whose query schemas refuse (422) the parameters they do not name."""
 
     ARGUMENTS_PARSER = _QueryAsSchemasSay()
+
+
+class NoQuerySchema(Schema):
+    """An operation that takes no query parameters: any is refused (422), as a typo would
+    otherwise be answered as if unasked."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def no_query(blp: Blueprint) -> Callable[[F], F]:
+    """Refuse (422, naming each) any query parameter sent to an operation that takes none.
+
+    Put it under ``scoped`` or ``signed_in``, as the other arguments: the token is checked first.
+    The view is given no argument for it.
+    """
+    return blp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 
 
 class _Paged(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.api.common import ApiBlueprint
+from app.api.common import ApiBlueprint, no_query
 from app.api.problems import ApiError
 from app.api.schemas import OutlineSchema
 from app.extensions import db
@@ -13,6 +13,7 @@ blp = ApiBlueprint("api_course", __name__, url_prefix="/api/v1", description="Th
 
 
 @blp.route("/courses/<course_slug>")
+@no_query(blp)
 @blp.response(200, OutlineSchema)
 def outline(course_slug: str):
     """The published course's outline

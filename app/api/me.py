@@ -8,7 +8,7 @@ so the API shows what those pages show, in a fixed number of queries whatever th
 from __future__ import annotations
 
 from app.api.auth import request_token, token_user
-from app.api.common import ApiBlueprint, last_page, link_header, page_links, scoped, signed_in
+from app.api.common import ApiBlueprint, last_page, link_header, no_query, page_links, scoped, signed_in
 from app.api.problems import ApiError
 from app.api.schemas import AttemptsPageSchema, CourseQuerySchema, PageQuerySchema, ProgressSchema, WhoAmISchema
 from app.extensions import db
@@ -44,6 +44,7 @@ def _own_outline(course: str | None) -> CourseOutline:
 
 @blp.route("")
 @signed_in(blp)
+@no_query(blp)
 @blp.response(200, WhoAmISchema)
 def whoami():
     """The account the token acts for

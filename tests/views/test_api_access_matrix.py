@@ -148,3 +148,31 @@ def test_the_matrix_covers_every_api_route(app, world):  # noqa: F811
         if url not in covered:
             missing.append(rule)
     assert not missing, f"API routes missing from the API matrix: {missing}"
+
+
+def test_every_operation_refuses_a_query_parameter_it_does_not_take(app, world, tokens):  # noqa: F811
+    """Each operation, asked by a token it answers, with a parameter nobody takes: a 422 naming it,
+    before the operation runs. Operations without a query schema (the outline, /me, the draft's) ignored
+    it, so ``?cours=other`` read the first course without a word."""
+    client = app.test_client()
+    wrong = []
+    for (method, url), statuses in api_matrix(world).items():
+        if 200 not in statuses and 409 not in statuses:
+            continue
+        holder = COLUMNS[statuses.index(200) if 200 in statuses else statuses.index(409)]
+        asked = f"{url}{'&' if '?' in url else '?'}not_a_parameter=1"
+        response = _call(client, method, asked, tokens.get(holder))
+        named = {entry.get("parameter") for entry in (response.get_json() or {}).get("errors", [])}
+        if response.status_code != 422 or "not_a_parameter" not in named:
+            wrong.append(f"{method} {asked} as {holder}: {response.status_code} {named}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_change_sent_with_a_parameter_nobody_takes_is_not_made(app, world, tokens):  # noqa: F811
+    client = app.test_client()
+    draft = f"/api/v1/courses/{world['course']}/draft"
+    headers = {"Authorization": f"Bearer {tokens['admin_draft']}"}
+    refused = client.patch(f"{draft}?dry_run=1", headers=headers, json={"title": "A title nobody asked for"})
+    assert refused.status_code == 422
+    read = client.get(draft, headers={"Authorization": f"Bearer {tokens['admin_course']}"})
+    assert read.status_code == 200 and "A title nobody asked for" not in read.get_data(as_text=True)
