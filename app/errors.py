@@ -133,7 +133,8 @@ def _rollback() -> None:
 FORM_NOT_SENT = (
     "Nothing was saved. The page may have been open a long time, you may have been logged out, or the "
     "form came from another site. Go back to the page and send the form again. You may need to log in "
-    "first, and to fill the form in again."
+    "first, and to fill the form in again: a quiz or review keeps the answers you ticked in this "
+    "browser tab."
 )
 
 

@@ -474,6 +474,15 @@ def pytest_report_header(config):
     return f"databases under test: {databases}{hint}; PID {os.getpid()}"
 
 
+_OWN_SCRIPT = re.compile(r'<script src="/assets/js/[\w.-]+\.js"(?: defer)?></script>')
+
+
+def inline_scripts(html: str) -> list[str]:
+    """The page's script elements other than an empty one loading a file of our own (which the
+    Content-Security-Policy allows): inline script, which it would block, or another site's."""
+    return [tag for tag in re.findall(r"<script\b.*?</script>", html, re.S) if not _OWN_SCRIPT.fullmatch(tag)]
+
+
 def visible_text(html: str) -> str:
     """What a page says, without its markup. The tags go with their attributes, whose values
     include the random form token: a token can spell any short word ("UTC", say)."""

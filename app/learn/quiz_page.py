@@ -1,7 +1,8 @@
 """The quiz page, served from its kept shell (app/page_shells.py) with the learner's parts put in.
 
 A quiz page as first shown is the same for every learner at that lesson but for their name,
-the form token, the submission key, the order of the choices (which the key gives) and their
+the form token, the submission key, the name their ticks are kept under in the browser
+(app/learn/kept_answers.py), the order of the choices (which the key gives) and their
 past attempts. So it is kept per lesson (whether the learner has attempts, and has passed), and each
 request draws only its questions (each one a kept fragment for its order) and its attempts'
 rows (in Python: app/learn/attempt_rows.py). A page shown again with an error or with the
@@ -15,9 +16,11 @@ from functools import partial
 from typing import Any
 
 from flask import current_app, render_template
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.learn.attempt_rows import attempt_parts
+from app.learn.kept_answers import kept_answers_owner
 from app.page_fragments import EXTENSION_KEY, PageFragments
 from app.page_shells import signed_in_page
 from app.services.progress import CourseOutline, LessonEntry, LessonState
@@ -51,6 +54,7 @@ def quiz_page(
         **attempt_parts(entry, course_slug=outline.course.slug),
         # The key as the template would output it: escaped (it is a hex string anyway).
         "submission_key": Markup(escape(submission_key)),  # noqa: S704  # nosec B704 - escaped
+        "answers_owner": kept_answers_owner(current_user.id),
     }
     if error is not None or chosen:  # shown again with what this learner sent: drawn in full
         return render_template(TEMPLATE, **page, **parts)

@@ -15,6 +15,7 @@ from app.errors import redirect_to_saved
 from app.extensions import db
 from app.learn import bp
 from app.learn.forms import fresh_submission_key, parse_answers
+from app.learn.kept_answers import kept_answers_owner
 from app.models import Course
 from app.parsing import parse_id
 from app.services.default_course import course_or_default
@@ -88,6 +89,7 @@ def review(course_slug: str):
         questions=quiz_presentation(due, submission_key),
         next_due=next_due,
         submission_key=submission_key,
+        answers_owner=kept_answers_owner(current_user.id),
         error=error,
         chosen=chosen,
     ), status
@@ -111,6 +113,7 @@ def review_result(course_slug: str, submission_key: str):
         "learn/review_result.html",
         course=course,
         answers=answers,
+        submission_key=submission_key,
         still_due=still_due,
         next_due=next_due,
     )
