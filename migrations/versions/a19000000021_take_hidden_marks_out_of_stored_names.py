@@ -3,10 +3,13 @@
 Since stop 44 a name holding a control character or a mark that reorders text is refused at
 every form (app/services/accounts.py, ``name_has_hidden_marks``): a right-to-left override could
 make one learner's name show as another's on a counsellor's list. Names stored before then keep
-whatever they held. This takes those characters out of every account's name and every contact
-request's name, as ``name_without_hidden_marks`` does for a name an LMS sends: each becomes a
-space, and runs of spaces one. A name left empty becomes "Learner" (as an LMS launch without a
-name does) for an account, and no name for a contact request (whom to ask for is optional).
+whatever they held. This takes those characters out of every account's name, every contact
+request's name and the name each certificate was issued to (which its public check page, its
+PDF and its signed credential show, and where a reordered name matters most; credentials are
+signed when asked for, so none already handed out is broken), as ``name_without_hidden_marks``
+does for a name an LMS sends: each becomes a space, and runs of spaces one. A name left empty
+becomes "Learner" (as an LMS launch without a name does), or no name for a contact request
+(whom to ask for is optional).
 
 The characters are written out here, as they were at this revision, so that a later change to
 the rule cannot change what this revision did. Rows are read in batches by id and only those
@@ -60,6 +63,7 @@ def _clean(table: str, column: str, empty: str | None) -> None:
 def upgrade():
     _clean("users", "display_name", "Learner")
     _clean("contact_requests", "name", None)
+    _clean("certificates", "name_at_issue", "Learner")
 
 
 def downgrade():

@@ -151,20 +151,21 @@ def test_the_matrix_covers_every_api_route(app, world):  # noqa: F811
 
 
 def test_every_operation_refuses_a_query_parameter_it_does_not_take(app, world, tokens):  # noqa: F811
-    """Each operation, asked by a token it answers, with a parameter nobody takes: a 422 naming it,
-    before the operation runs. Operations without a query schema (the outline, /me, the draft's) ignored
-    it, so ``?cours=other`` read the first course without a word."""
+    """Each operation, asked by every token, with a parameter nobody takes: a 422 naming it, before
+    the operation runs, for every token it would answer (or say 404 to); the same 401 or 403 as
+    without it for every other, so nobody without the right token learns what it takes.
+    Operations without a query schema (the outline, /me, the draft's) ignored it, so ``?cours=other``
+    read the first course without a word."""
     client = app.test_client()
     wrong = []
     for (method, url), statuses in api_matrix(world).items():
-        if 200 not in statuses and 409 not in statuses:
-            continue
-        holder = COLUMNS[statuses.index(200) if 200 in statuses else statuses.index(409)]
         asked = f"{url}{'&' if '?' in url else '?'}not_a_parameter=1"
-        response = _call(client, method, asked, tokens.get(holder))
-        named = {entry.get("parameter") for entry in (response.get_json() or {}).get("errors", [])}
-        if response.status_code != 422 or "not_a_parameter" not in named:
-            wrong.append(f"{method} {asked} as {holder}: {response.status_code} {named}")
+        for holder, without in zip(COLUMNS, statuses, strict=True):
+            expected = without if without in (401, 403) else 422
+            response = _call(client, method, asked, tokens.get(holder))
+            named = {entry.get("parameter") for entry in (response.get_json() or {}).get("errors", [])}
+            if response.status_code != expected or (expected == 422 and "not_a_parameter" not in named):
+                wrong.append(f"{method} {asked} as {holder}: {response.status_code} {named}, expected {expected}")
     assert not wrong, "\n".join(wrong)
 
 

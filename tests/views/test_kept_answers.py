@@ -32,8 +32,9 @@ def test_each_learner_keeps_their_ticks_under_their_own_name_on_the_quiz_and_the
     other_id = create_user(app, "fern@example.org", name="Fern Other")
     other = app.test_client()
     assert login(other, "fern@example.org").status_code == 302
-    theirs = _owner_on(other, quiz)
+    theirs = _owner_on(other, quiz)  # drawn in full: the page has their "Welcome back"
     assert theirs != mine
+    assert _owner_on(other, quiz) == theirs  # from the shell Kim's visits kept: a hole, not Kim's value
     with app.app_context():
         assert theirs == kept_answers_owner(other_id)
 
@@ -66,11 +67,14 @@ def test_a_review_result_names_the_submission_it_is_of(learner_client, app):
 
 
 def test_every_log_out_form_lets_go_of_the_tabs_kept_answers(learner_client, client):
-    """The header's log-out and /me/'s "Log out everywhere" are marked for static/js/log-out.js,
+    """The header's log-out, /me/'s "Log out everywhere" and the account's deletion are marked for static/js/log-out.js,
     which every signed-in page loads; a page for nobody in particular has nothing to let go."""
     page = learner_client.get("/me/").get_data(as_text=True)
     assert re.search(r'<form method="post" action="/auth/logout" class="inline-form" data-log-out>', page)
     assert '<form method="post" action="/me/logout-everywhere" data-log-out>' in page
+    assert re.search(
+        r'<form method="post" novalidate data-log-out>', learner_client.get("/me/delete").get_data(as_text=True)
+    )
     assert "js/log-out." in page
     assert "js/log-out." in learner_client.get(f"/courses/{COURSE_SLUG}/").get_data(as_text=True)
     learner_client.post("/auth/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page)[1]})

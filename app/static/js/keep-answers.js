@@ -53,10 +53,14 @@
 
   function save() {
     var choices = ticked();
-    if (choices.length) {
-      store.setItem(key, JSON.stringify({ sentAs: form.elements.submission_key.value, ticked: choices }));
-    } else {
-      store.removeItem(key);
+    try {
+      if (choices.length) {
+        store.setItem(key, JSON.stringify({ sentAs: form.elements.submission_key.value, ticked: choices }));
+      } else {
+        store.removeItem(key);
+      }
+    } catch (full) {
+      // storage full or refused meanwhile: these ticks are not kept, and the page works as ever
     }
   }
 
@@ -67,24 +71,27 @@
   }
 
   var kept = read(key);
-  var restored = 0;
+  var wanted = {};
   (kept && Array.isArray(kept.ticked) ? kept.ticked : []).forEach(function (choice) {
-    var selector = 'input[name="' + CSS.escape(String(choice[0])) + '"][value="' + CSS.escape(String(choice[1])) + '"]';
-    var input = form.querySelector(selector);
-    if (input && !input.checked) {
+    wanted[String(choice[0]) + "=" + String(choice[1])] = true;
+  });
+  var restored = 0;
+  Array.prototype.forEach.call(form.querySelectorAll("input[type=radio], input[type=checkbox]"), function (input) {
+    if (wanted[input.name + "=" + input.value] && !input.checked) {
       input.checked = true;
       restored += 1;
     }
   });
   if (!restored) {
-    store.removeItem(key); // none of them is on this page any more (a changed quiz, nothing due)
+    store.removeItem(key); // none of them is on this page any more (a quiz changed since, other questions due)
     return;
   }
   save(); // now to be sent with this page's submission key
 
   var note = document.createElement("div");
+  // Not a live region: it is there as the page opens, read before the first question in the
+  // form's order, where a screen reader meets it; a status inserted with its text is often not announced.
   note.className = "flash flash-info kept-answers";
-  note.setAttribute("role", "status");
   var words = document.createElement("p");
   words.textContent =
     "The answers you chose here before are ticked again: they were kept in this browser tab. " +
