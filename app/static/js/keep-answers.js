@@ -1,5 +1,5 @@
-// The choices ticked on a quiz or a review are kept in this browser tab (sessionStorage: gone when
-// the tab closes) until their result is shown. A form that could not be sent, because its learner
+// The choices ticked on a quiz or a review are kept in this browser tab (sessionStorage: the tab's
+// own, dropped with it) until their result is shown. A form that could not be sent, because its learner
 // was logged out meanwhile (in another tab, or by a password change elsewhere), then comes back
 // ticked once they log in again and reopen it, instead of blank.
 //
@@ -7,7 +7,7 @@
 // account logged in to this tab later finds none of them) and per page, by the choices' values:
 // choices are shuffled anew for each visit, so their places would tick the wrong ones. A result
 // page names the submission it shows (data-answers-sent), and the ticks sent as it are let go.
-// Logging out in this tab lets them go (static/js/log-out.js).
+// Logging out, or deleting the account, in this tab lets them go (static/js/log-out.js).
 (function () {
   "use strict";
   var PREFIX = "kept-answers:";

@@ -1,8 +1,8 @@
-// Logging out in this tab (or everywhere, from /me/) lets go of what the tab keeps of the account:
-// a quiz's or review's ticks, kept until they are sent (static/js/keep-answers.js), as the next
-// person at this computer might look. Not done by the log-out's response (Clear-Site-Data): that
-// empties every tab of the site, and a learner logged out in one tab would lose the ticks of a
-// quiz waiting in another, which is what keeping them is for.
+// Logging out in this tab (or everywhere, from /me/), or deleting the account, lets go of what the
+// tab keeps of the account: a quiz's or review's ticks, kept until they are sent
+// (static/js/keep-answers.js), as the next person at this computer might look. Not done by the
+// log-out's response (Clear-Site-Data): that empties every tab of the site, and a learner logged
+// out in one tab would lose the ticks of a quiz waiting in another, which is what keeping them is for.
 (function () {
   "use strict";
   document.addEventListener("submit", function (event) {
