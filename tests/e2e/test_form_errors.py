@@ -13,16 +13,21 @@ from tests.e2e.conftest import lesson_url, lessons_in_order, log_in
 pytestmark = pytest.mark.e2e
 
 
-def test_an_empty_quiz_sends_focus_to_the_summary_whose_links_reach_each_question(page, app, course_spec):
+def _empty_quiz_sent(page, app, course_spec):
+    """Log Kay in, send the first lesson's quiz unanswered; return the lesson and the error summary,
+    once its script has run (it focuses the box: a key pressed before would follow the plain link)."""
     create_user(app, "kay@example.org", name="Kay Keys")
     log_in(page, "kay@example.org", PASSWORD)
     first = lessons_in_order(course_spec)[0]
     page.goto(lesson_url(course_spec, first, "/quiz"))
-
     page.get_by_role("button", name="Submit my answers").click()
-
     summary = page.locator(".error-summary")
     expect(summary).to_be_focused()
+    return first, summary
+
+
+def test_an_empty_quiz_sends_focus_to_the_summary_whose_links_reach_each_question(page, app, course_spec):
+    first, summary = _empty_quiz_sent(page, app, course_spec)
     expect(summary).to_contain_text("You have not answered any questions yet.")
     links = summary.get_by_role("link")
     expect(links).to_have_count(len(first.quiz))
@@ -47,15 +52,8 @@ def test_a_click_on_a_choice_cards_edge_picks_it(page, app, course_spec):
 def test_a_summary_link_on_a_phone_shows_the_question_and_its_error_above_the_focused_choice(page, app, course_spec):
     """Followed as a plain link, the choice went to the top of the screen with its question and
     error message above it, out of sight."""
-    create_user(app, "kay@example.org", name="Kay Keys")
     page.set_viewport_size({"width": 375, "height": 812})
-    log_in(page, "kay@example.org", PASSWORD)
-    first = lessons_in_order(course_spec)[0]
-    page.goto(lesson_url(course_spec, first, "/quiz"))
-    page.get_by_role("button", name="Submit my answers").click()
-    summary = page.locator(".error-summary")
-    # Its script has run (it focuses the box): a key pressed before would follow the plain link.
-    expect(summary).to_be_focused()
+    first, summary = _empty_quiz_sent(page, app, course_spec)
 
     last = len(first.quiz)
     summary.get_by_role("link").nth(last - 1).press("Enter")
