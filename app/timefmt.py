@@ -56,6 +56,18 @@ def format_date(value: datetime | date, zone: ZoneInfo) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def local_day(value: datetime | date, zone: ZoneInfo) -> date:
+    """The day of ``value`` in ``zone``, without its time (for a date that must not say when in the day)."""
+    day = _local(value, zone)
+    return day.date() if isinstance(day, datetime) else day
+
+
+def start_of_local_day(value: datetime, zone: ZoneInfo) -> datetime:
+    """The first instant of ``value``'s day in ``zone``: a time that says the day and nothing more."""
+    day = local_day(value, zone)
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
 def format_short_date(value: datetime | date, zone: ZoneInfo) -> str:
     """The day as "1 Dec", for table columns."""
     day = _local(value, zone)
@@ -89,4 +101,10 @@ def register(app: Flask) -> None:
     def short_date(value: datetime | date | None) -> str:
         return format_short_date(value, zone) if value else ""
 
-    app.jinja_env.filters.update(local_datetime=local_datetime, local_date=local_date, short_date=short_date)
+    def local_day_iso(value: datetime | date | None) -> str:
+        # For <time datetime="...">: the day alone, where the instant would say more than the page shows.
+        return local_day(value, zone).isoformat() if value else ""
+
+    app.jinja_env.filters.update(
+        local_datetime=local_datetime, local_date=local_date, short_date=short_date, local_day_iso=local_day_iso
+    )

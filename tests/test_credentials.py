@@ -16,13 +16,16 @@ import copy
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models import Certificate, Course, NameDisplay, User
@@ -149,6 +152,8 @@ def test_a_name_choice_of_none_names_nobody_and_still_verifies(app, client, cour
     login(client)
     credential = client.get(CREDENTIAL_URL).get_json()
     assert "identifier" not in credential["credentialSubject"]
+    # Open Badges 3.0 wants an id or an identifier: an id that says nothing of the holder.
+    assert re.fullmatch(r"urn:uuid:[0-9a-f-]{36}", credential["credentialSubject"]["id"])
     # The proof is left out: its base58 signature spells "Ada" now and then by chance.
     unsigned = {key: value for key, value in credential.items() if key != "proof"}
     assert "Ada" not in json.dumps(unsigned) and "Lovelace" not in json.dumps(credential)
@@ -222,3 +227,27 @@ def test_a_credential_signed_with_another_key_does_not_verify(app, client, cours
     for method in (site_method, f"did:web:localhost#{forger.public_key_multibase}"):
         forged = proof.sign(unsigned, forger, verification_method=method, created=datetime.now(UTC))
         assert not verify(node, forged, web, tmp_path)["verified"], method
+
+
+def test_the_credential_says_the_day_of_completion_not_its_time(app, client, course, learner):
+    """``validFrom`` carried the second the course was completed, which is the learning record's
+    (xAPI) timestamp too: it could tie a named credential to a pseudonymous learner's records."""
+    code = give_certificate(app, learner)
+    with app.app_context():
+        db.session.execute(
+            update(Certificate)
+            .where(Certificate.code == code)
+            .values(issued_at=datetime(2026, 12, 6, 3, 41, 19, tzinfo=UTC))
+        )
+        db.session.commit()
+    login(client)
+    credential = client.get(CREDENTIAL_URL).get_json()
+    assert credential["validFrom"] == "2026-12-06T00:00:00Z"
+    assert (
+        credential["credentialSubject"]["achievement"]["criteria"]["narrative"]
+        == "Completed every lesson of the course."
+    )
+    again = client.get(CREDENTIAL_URL).get_json()
+    assert (
+        again["credentialSubject"]["id"] == credential["credentialSubject"]["id"]
+    )  # the same certificate, the same id

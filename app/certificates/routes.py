@@ -85,11 +85,12 @@ def revoke(course_slug: str):
         flash("Tick the box to confirm that you want to revoke your certificate.", "warning")
         return _back(course_slug)
     try:
-        certificate_revoke(db.session, learner=current_user, course_id=course_id)
+        public = certificate_revoke(db.session, learner=current_user, course_id=course_id)
     except LookupError:
         flash("This certificate was already revoked.", "info")
         return _back(course_slug)
-    flash("Your certificate is revoked. Anyone who checks its code is told so.", "success")
+    told = " Anyone who opens its link is told so, without your name." if public else ""
+    flash(f"Your certificate is revoked.{told}", "success")
     return _back(course_slug)
 
 
@@ -104,10 +105,11 @@ def reissue(course_slug: str):
         flash("Tick the box to confirm that you want a fresh certificate.", "warning")
         return _back(course_slug)
     try:
-        certificate_reissue(db.session, learner=current_user, course_id=course_id)
+        fresh = certificate_reissue(db.session, learner=current_user, course_id=course_id)
     except LookupError:
         abort(404)
-    flash("Here is your fresh certificate, with a new code. The old code now shows as revoked.", "success")
+    told = " The old link now shows as revoked, without your name." if fresh.public else ""
+    flash(f"Here is your fresh certificate, with a new code.{told}", "success")
     return _back(course_slug)
 
 

@@ -9,6 +9,7 @@ by canonicalisation, and a strict verifier refuses such a credential.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 from app.credentials.canonical import OB_V3_CONTEXT, VC_V2_CONTEXT
 from app.credentials.proof import xml_datetime
 
-CRITERIA = "Completed every lesson of the course, each by passing its quiz."
+# True of every course: a lesson without a quiz is completed by marking it done.
+CRITERIA = "Completed every lesson of the course."
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def open_badge_credential(
     *,
     issuer: Issuer,
     credential_id: str,
-    issued_at: datetime,
+    valid_from: datetime,
     holder_name: str | None,
     course_title: str,
     course_summary: str,
@@ -52,9 +54,13 @@ def open_badge_credential(
     """An unsigned OpenBadgeCredential saying the holder completed the course.
 
     The holder is named as they chose on the certificate (an IdentityObject of type "name", not
-    hashed, as shown on the verification page), or not at all.
+    hashed, as shown on the verification page), or not at all; either way the subject has an
+    ``id`` (Open Badges 3.0 requires an id or an identifier), a UUID drawn from the credential's
+    own id, which says nothing about the holder. ``valid_from`` is when it holds from (the caller
+    gives the start of the day of completion: ``issuing``).
     """
     subject: dict[str, Any] = {
+        "id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, credential_id)}",
         "type": ["AchievementSubject"],
         "achievement": {
             "id": course_url,
@@ -75,7 +81,7 @@ def open_badge_credential(
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": f"Certificate of completion: {course_title}",
         "issuer": {"id": issuer.did, "type": ["Profile"], "name": issuer.name, "url": issuer.url},
-        "validFrom": xml_datetime(issued_at),
+        "validFrom": xml_datetime(valid_from),
         "credentialSubject": subject,
         "credentialStatus": {
             "id": f"{status.list_url}#{status.index}",

@@ -20,6 +20,7 @@ from app.credentials.keys import SigningKey, issuer_did, new_secret_key_text, ve
 from app.models import Course, User
 from app.models.types import utcnow
 from app.services.certificates import certificate_for, shown_name, verification_url
+from app.timefmt import current_zone, start_of_local_day
 from app.urls import external_url
 from config import secret_key_from_file
 
@@ -88,7 +89,9 @@ def learner_credential(session: Session, *, learner: User, course_slug: str) -> 
     unsigned = documents.open_badge_credential(
         issuer=issuer,
         credential_id=verification_url(certificate.code),
-        issued_at=certificate.issued_at,
+        # The day of completion, not its time: the instant would match the learning record of the
+        # completion (xAPI), and so tie a named credential to a pseudonymous learner's records.
+        valid_from=start_of_local_day(certificate.issued_at, current_zone()),
         holder_name=shown_name(certificate.name_at_issue, certificate.name_display),
         course_title=course.title,
         course_summary=course.summary,

@@ -118,7 +118,7 @@ LABELS = {
     "progress_attached": "Your progress shared with the clinic",
     "name_shown": "Name on the certificate",
     "name_at_issue": "Your name when it was issued",
-    "public": "Anyone with the code can check it",
+    "public": "Anyone with the link can check it",
     "scopes": "What it may do",
     "verb": "What you did",
     "your_id_there": "Your id there",

@@ -18,11 +18,12 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import segno
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fontTools ships no type information
 from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
 FONT_PATH = Path(__file__).resolve().parent.parent / "fonts" / "DejaVuSans.ttf"
 FONT = "DejaVu"
@@ -75,6 +76,30 @@ def _line(pdf: FPDF, text: str, size: float, height: float) -> None:
     pdf.multi_cell(0, height, text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
+# The name and the course title shrink, a step at a time, until each takes at most two lines: at
+# full size a long one (a name may have 80 characters, in Cyrillic say) ran to three or four and
+# pushed the lines below it under the QR code and the words beside it.
+MOST_LINES = 2
+SHRINK_STEP = 2
+
+
+def _fitted(pdf: FPDF, text: str, size: float, smallest: float) -> float:
+    """The largest size from ``size`` down to ``smallest`` at which ``text`` takes at most MOST_LINES lines."""
+    while size > smallest:
+        pdf.set_font(FONT, size=size)
+        lines = cast("list[str]", pdf.multi_cell(0, 1, text, dry_run=True, output=MethodReturnValue.LINES))
+        if len(lines) <= MOST_LINES:
+            break
+        size -= SHRINK_STEP
+    return max(size, smallest)
+
+
+def _fitted_line(pdf: FPDF, text: str, size: float, smallest: float) -> None:
+    """``text`` centred at the size ``_fitted`` finds, lines half the size high (in mm), as the others."""
+    fitted = _fitted(pdf, text, size, smallest)
+    _line(pdf, text, fitted, fitted / 2)
+
+
 def certificate_pdf(text: CertificateText) -> bytes:
     """The certificate as the bytes of a one-page PDF."""
     pdf = FPDF(orientation="L", unit="mm", format="A4")
@@ -96,12 +121,12 @@ def certificate_pdf(text: CertificateText) -> bytes:
     name = printable(text.holder_name) if text.holder_name else None
     if name:
         _line(pdf, "This certifies that", 14, 8)
-        _line(pdf, name, 26, 13)
+        _fitted_line(pdf, name, 26, 16)
         _line(pdf, "completed the course", 14, 8)
     else:
         _line(pdf, "This certifies the completion of the course", 14, 8)
     pdf.ln(2)
-    _line(pdf, printable(text.course_title) or "", 22, 11)
+    _fitted_line(pdf, printable(text.course_title) or "", 22, 14)
     pdf.ln(4)
     _line(pdf, f"on {text.issued_on}", 14, 8)
     _line(pdf, f"Issued by {printable(text.issuer) or ''}", 14, 8)

@@ -13,8 +13,11 @@ The rules, in one place:
 - The holder's name is frozen at issue; the learner chooses what of it the certificate shows
   (full, initials or none) and whether its code verifies at all (``public``, off by default).
 - ``certificate_public_view`` is all a stranger may learn: valid or revoked, the course, the
-  date and the name as chosen. An unknown code, a private certificate and one whose account
+  date and the name as chosen, and no name at all once revoked (a learner replaces a
+  certificate whose code went somewhere they did not want, and the old code must not go on
+  tying their name to the course). An unknown code, a private certificate and one whose account
   was deleted (erased with it) look the same: None.
+- A fresh certificate keeps the date of the one it replaces: the date the course was completed.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, select, text, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,7 +50,7 @@ class PublicCertificate:
     course_title: str
     issued_at: datetime
     revoked_at: datetime | None
-    holder_name: str | None  # None: the learner chose to show no name
+    holder_name: str | None  # None: the learner chose to show no name, or it is revoked
 
     @property
     def is_valid(self) -> bool:
@@ -150,12 +152,14 @@ class IssuedName:
     course_slug: str
     course_title: str
     name_at_issue: str
+    name_display: str  # what of it the certificate shows (NameDisplay)
 
 
 def certificates_issued_names(session: Session, *, learner_id: int) -> list[IssuedName]:
-    """The learner's live certificates, each with the name frozen on it at issue (1 query)."""
+    """The learner's live certificates, each with the name frozen on it at issue and what of it
+    it shows (1 query)."""
     rows = session.execute(
-        select(Course.slug, Course.title, Certificate.name_at_issue)
+        select(Course.slug, Course.title, Certificate.name_at_issue, Certificate.name_display)
         .join(Course, Course.id == Certificate.course_id)
         .where(Certificate.user_id == learner_id, Certificate.revoked_at.is_(None))
         .order_by(Course.title, Course.id)
@@ -189,39 +193,38 @@ def certificate_public_view(session: Session, code: str) -> PublicCertificate | 
     if row is None:
         return None
     code, title, issued_at, revoked_at, name, display = row
-    return PublicCertificate(code, title, issued_at, revoked_at, shown_name(name, display))
+    holder = None if revoked_at is not None else shown_name(name, display)
+    return PublicCertificate(code, title, issued_at, revoked_at, holder)
 
 
-def certificate_revoke(session: Session, *, learner: User, course_id: int) -> None:
-    """Revoke the learner's live certificate for the course, and commit; LookupError if there is none."""
-    # An UPDATE's result is a CursorResult (it has rowcount); Session.execute is typed for any statement.
-    revoked = cast(
-        "CursorResult[Any]",
-        session.execute(
-            update(Certificate)
-            .where(
-                Certificate.user_id == learner.id, Certificate.course_id == course_id, Certificate.revoked_at.is_(None)
-            )
-            .values(revoked_at=utcnow())
-        ),
-    ).rowcount
+def certificate_revoke(session: Session, *, learner: User, course_id: int) -> bool:
+    """Revoke the learner's live certificate for the course, and commit; return whether it was
+    public (anyone opening its link is told). LookupError if there is none."""
+    revoked = session.execute(
+        update(Certificate)
+        .where(Certificate.user_id == learner.id, Certificate.course_id == course_id, Certificate.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .returning(Certificate.public)
+    ).all()
     if not revoked:
         session.rollback()
         raise LookupError("no live certificate")
     session.commit()
+    return bool(revoked[0].public)
 
 
 def certificate_reissue(session: Session, *, learner: User, course_id: int) -> Certificate:
     """Revoke the learner's certificate (if live) and issue a fresh one with a new code; commit.
 
     Only for a learner who has had one (the proof they completed the course, even if lessons
-    were added since). The fresh one keeps their choices and takes their current display name.
+    were added since). The fresh one keeps their choices and its date (when the course was
+    completed, which a new code does not change) and takes their current display name.
     Raises LookupError if they never had a certificate for the course.
     """
     previous = certificate_for(session, learner=learner, course_id=course_id)
     if previous is None:
         raise LookupError("no certificate to reissue")
-    choices = {"name_display": previous.name_display, "public": previous.public}
+    kept = {"name_display": previous.name_display, "public": previous.public, "issued_at": previous.issued_at}
     now = utcnow()
     session.execute(
         update(Certificate)
@@ -231,8 +234,7 @@ def certificate_reissue(session: Session, *, learner: User, course_id: int) -> C
     # Two "fresh one" clicks at once: the second insert finds the first's live row and does nothing.
     _insert_live(
         session,
-        {"user_id": learner.id, "course_id": course_id, "issued_at": now, "name_at_issue": learner.display_name}
-        | choices,
+        {"user_id": learner.id, "course_id": course_id, "name_at_issue": learner.display_name} | kept,
     )
     fresh = _live(session, learner_id=learner.id, course_id=course_id)  # ours, or the racing request's
     session.commit()

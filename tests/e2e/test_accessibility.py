@@ -251,7 +251,7 @@ def certificate(page, app, spec):
 
 def certificate_check(page, app, spec):
     certificate(page, app, spec)
-    page.get_by_label("Let anyone with the link or code check it").check()
+    page.get_by_label("Let anyone with the link check it").check()
     page.get_by_role("button", name="Save these choices").click()
     page.get_by_role("link", name="See what others see").click()
     expect(page.get_by_role("heading", level=1, name="This certificate is valid", exact=True)).to_be_visible()
@@ -259,7 +259,7 @@ def certificate_check(page, app, spec):
 
 def certificate_revoked_check(page, app, spec):
     certificate(page, app, spec)
-    page.get_by_label("Let anyone with the link or code check it").check()
+    page.get_by_label("Let anyone with the link check it").check()
     page.get_by_role("button", name="Save these choices").click()
     check = page.get_by_role("link", name="See what others see").get_attribute("href")
     page.get_by_text("Revoke this certificate").click()

@@ -55,7 +55,7 @@ def test_both_certificate_pages_print_on_one_page_without_the_site_around_them(p
     for words in SITE_CHROME + FORMS:
         assert words not in mine, words
 
-    page.get_by_label("Let anyone with the link or code check it").check()
+    page.get_by_label("Let anyone with the link check it").check()
     page.get_by_role("button", name="Save these choices").click()
     page.get_by_role("link", name="See what others see").click()
     expect(page.get_by_role("heading", level=1, name="This certificate is valid", exact=True)).to_be_visible()

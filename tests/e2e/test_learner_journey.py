@@ -164,7 +164,7 @@ def test_learner_journey(page, course_spec, inbox):
     expect(page.get_by_role("heading", level=1)).to_have_text("Well done, Nia Learner")
     expect(page.get_by_text("Nobody yet: it is private")).to_be_visible()
     page.get_by_label("Initials only: “N. L.”").check()
-    page.get_by_label("Let anyone with the link or code check it").check()
+    page.get_by_label("Let anyone with the link check it").check()
     page.get_by_role("button", name="Save these choices").click()
     expect(page.get_by_role("status")).to_contain_text("Your certificate settings are saved.")
     page.get_by_role("link", name="See what others see").click()

@@ -111,6 +111,41 @@ def test_a_long_course_title_and_name_still_fit_on_one_page():
     assert URL in written  # read(...) has checked there is one page
 
 
+POINTS_A_MM = 72 / 25.4
+
+
+def lines_from_the_top(pdf: bytes) -> list[tuple[float, str]]:
+    """Each piece of text on the page with how far down the page it starts (pypdf's y is from the bottom)."""
+    page = read(pdf)
+    height = float(page.mediabox.height)
+    pieces: list[tuple[float, str]] = []
+
+    def visit(piece, cm, tm, font, size):
+        if piece.strip():
+            pieces.append((height - tm[5], piece.strip()))
+
+    page.extract_text(visitor_text=visit)
+    return pieces
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Александра Константиновна Преображенская-Великорецкая Долгорукова-Оболенская",  # 77 characters
+        "Bartholomew " * 6,
+    ],
+)
+def test_a_long_name_and_title_shrink_and_stay_above_the_checking_lines(name):
+    """A long name ran to three lines at full size, and "Issued by" went under the QR code's words."""
+    pdf = certificate_pdf(text(holder_name=name.strip(), course_title="A long course title for testing " * 4))
+    pieces = lines_from_the_top(pdf)
+    issued_by = next(y for y, piece in pieces if piece.startswith("Issued by"))
+    check_at = next(y for y, piece in pieces if piece.startswith("Check this certificate at"))
+    # The QR code's top is 8 mm above the words beside it, whose first line's baseline is about
+    # 4 mm into its cell: "Issued by" must sit wholly above it (y in points).
+    assert issued_by < check_at - 12 * POINTS_A_MM
+
+
 def test_the_pdf_is_made_without_the_network(monkeypatch):
     import socket
 

@@ -135,6 +135,31 @@ def test_reissue_revokes_the_old_and_keeps_the_choices(session, course, me, cour
     assert certificate_public_view(session, old_code).is_valid is False  # still public: shows as revoked
 
 
+def test_a_fresh_certificate_keeps_the_date_the_course_was_completed(session, course, me, course_id):
+    """It took the day it was asked for: the page, PDF and credential then dated the completion wrongly."""
+    complete_course(session, me)
+    assert certificate_reissue(session, learner=me, course_id=course_id).issued_at == WHEN
+    certificate_revoke(session, learner=me, course_id=course_id)
+    assert certificate_reissue(session, learner=me, course_id=course_id).issued_at == WHEN
+
+
+def test_a_revoked_certificate_names_nobody_to_a_stranger(session, course, me, course_id):
+    """A learner replaces a certificate whose code went somewhere they did not want: its old code
+    kept showing their name beside the course, with no way to hide it."""
+    complete_course(session, me)
+    code = certificate_settings_update(
+        session, learner=me, course_id=course_id, name_display=NameDisplay.FULL, public=True
+    ).code
+    assert certificate_public_view(session, code).holder_name == me.display_name
+    assert certificate_revoke(session, learner=me, course_id=course_id) is True  # it was public: people are told
+    shown = certificate_public_view(session, code)
+    assert shown.is_valid is False and shown.holder_name is None
+    fresh = certificate_reissue(session, learner=me, course_id=course_id)
+    certificate_settings_update(session, learner=me, course_id=course_id, name_display="full", public=False)
+    assert certificate_revoke(session, learner=me, course_id=course_id) is False  # private: nobody is told
+    assert certificate_public_view(session, fresh.code) is None
+
+
 def test_reissue_after_revoking_gives_a_live_one_and_never_two(session, course, me, course_id):
     complete_course(session, me)
     certificate_revoke(session, learner=me, course_id=course_id)

@@ -220,4 +220,26 @@ def test_the_name_page_says_an_issued_certificate_keeps_its_name(app, learner_cl
     assert post_name(learner_client, "Lee Corrected").status_code == 302
     text = visible_text(learner_client.get("/me/name").get_data(as_text=True))
     assert "A certificate keeps the name it was issued with" in text
-    assert "shows “Lee Learner”" in text
+    assert "was issued to “Lee Learner”." in text
+
+
+def test_the_name_page_says_what_of_the_issued_name_a_certificate_shows(app, learner_client, learner, course):
+    """It said a certificate "shows" its name when the learner had chosen to show only initials, or none."""
+    from app.models import Certificate, Course
+
+    with app.app_context():
+        course_id = db.session.scalar(select(Course.id))
+        db.session.add(
+            Certificate(
+                user_id=learner, course_id=course_id, code="c" * 32, name_at_issue="Lee Learner", name_display="none"
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    text = visible_text(learner_client.get("/me/name").get_data(as_text=True))
+    assert "was issued to “Lee Learner”, though it shows no name." in text
+    with app.app_context():
+        db.session.execute(update(Certificate).values(name_display="initials"))
+        db.session.commit()
+    text = visible_text(learner_client.get("/me/name").get_data(as_text=True))
+    assert "was issued to “Lee Learner” and shows its initials." in text

@@ -9,7 +9,16 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Certificate, User
-from tests.conftest import COURSE_SLUG, count_queries, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
+from tests.conftest import (
+    COURSE_SLUG,
+    count_queries,
+    csrf_token,
+    lesson_slugs,
+    login,
+    quiz_form,
+    submit_quiz,
+    visible_text,
+)
 
 PAGE = f"/courses/{COURSE_SLUG}/certificate"
 
@@ -139,6 +148,31 @@ def test_a_fresh_certificate_has_a_new_code_and_revokes_the_old(finished, app):
     assert fresh["code"] != old and not fresh["revoked"] and fresh["public"] and fresh["shows"] == "initials"
     assert "was revoked" in app.test_client().get(f"/certificates/{old}").get_data(as_text=True)
     assert "is valid" in app.test_client().get(f"/certificates/{fresh['code']}").get_data(as_text=True)
+
+
+def test_a_revoked_certificate_s_check_page_names_nobody_and_says_when_only_by_the_day(finished, app):
+    code = the_certificate(app)["code"]
+    post(finished, "/settings", name_display="full", public="yes")
+    valid = app.test_client().get(f"/certificates/{code}").get_data(as_text=True)
+    assert "Lee Learner" in valid
+    # The day alone: the exact time would match the learning record of the completion (xAPI).
+    assert re.search(r'<time datetime="\d{4}-\d{2}-\d{2}">', valid) and "T" not in re.search(
+        r'<time datetime="([^"]*)"', valid
+    ).group(1)
+    revoked = post(finished, "/revoke", confirm="yes")
+    assert "Anyone who opens its link is told so, without your name." in finished.get(
+        revoked.headers["Location"]
+    ).get_data(as_text=True)
+    check = app.test_client().get(f"/certificates/{code}").get_data(as_text=True)
+    assert "This certificate was revoked" in check and "Issued to" not in check
+    assert "Lee Learner" not in re.sub(r"<header.*?</header>", "", check, flags=re.S)
+
+
+def test_revoking_a_private_certificate_does_not_say_anyone_is_told(finished, app):
+    response = post(finished, "/revoke", confirm="yes")
+    page = visible_text(finished.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Your certificate is revoked." in page and "is told" not in page
+    assert "Its link shows “Page not found”, as it did while it was private." in page
 
 
 def pdf_text(client) -> str:

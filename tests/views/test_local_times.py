@@ -70,4 +70,7 @@ def test_a_certificate_is_dated_by_the_day_in_london(learner_client, app):
     own = learner_client.get(f"/courses/{COURSE_SLUG}/certificate").get_data(as_text=True)
     public = app.test_client().get(f"/certificates/{the_certificate(app)['code']}").get_data(as_text=True)
     assert "on 2 Jul 2026." in own
-    assert '<time datetime="2026-07-01T23:30:00+00:00">2 Jul 2026</time>' in public
+    # The day in London, and only the day (the instant would match the completion's learning record).
+    assert '<time datetime="2026-07-02">2 Jul 2026</time>' in public
+    credential = learner_client.get(f"/courses/{COURSE_SLUG}/certificate/credential.json").get_json()
+    assert credential["validFrom"] == "2026-07-01T23:00:00Z"  # the start of 2 July in London
