@@ -56,8 +56,15 @@ USED_MESSAGE = "This invitation has already been used. Ask your counsellor for a
 LEARNERS_ONLY_MESSAGE = "Only learner accounts can share their progress with a counsellor."
 
 
+WITHDRAWN_MESSAGE = (
+    "The counsellor who made this invitation can no longer take on clients here. "
+    "Ask the clinic, or your counsellor, for a new one."
+)
+
+
 class InvitationUnusable(DomainError):
-    """The code is unknown, cancelled, expired or already used; ``reason`` says which.
+    """The code is unknown, cancelled, expired, already used or withdrawn (its counsellor was
+    deactivated or is no longer a counsellor); ``reason`` says which.
 
     ``invitation``: the invitation found, when there is one (cancelled, expired or used).
     """
@@ -176,6 +183,11 @@ def invitation_by_code(session: Session, *, code: str, secret_key: str, now: dat
         raise InvitationUnusable(
             "expired", "This invitation has expired. Ask your counsellor for a new one.", invitation
         )
+    counsellor = invitation.counsellor
+    if not counsellor.is_active or counsellor.role not in COUNSELLING_ROLES:
+        # Deactivated, or no longer a counsellor, since making it: accepting would share a
+        # learner's progress with an account that may not (or can no longer) see it.
+        raise InvitationUnusable("withdrawn", WITHDRAWN_MESSAGE, invitation)
     return invitation
 
 

@@ -100,6 +100,24 @@ def test_an_expired_invitation_cannot_be_accepted(session, counsellor, learner):
     assert live_links(session, learner) == []
 
 
+@pytest.mark.parametrize("change", [{"is_active": False}, {"role": Role.LEARNER}], ids=["deactivated", "demoted"])
+def test_an_invitation_whose_counsellor_can_no_longer_counsel_cannot_be_accepted(session, counsellor, learner, change):
+    """A deactivated counsellor's invitation still worked: the learner was told they were sharing
+    their progress with an account nobody could use (or that was no longer a counsellor's)."""
+    _, code = invite(session, counsellor)
+    staff = session.get(User, counsellor)
+    for name, value in change.items():
+        setattr(staff, name, value)
+    session.commit()
+    assert unusable_reason(session, code, learner) == "withdrawn"
+    assert live_links(session, learner) == []
+    for name in change:  # restored: the same code works again, as it has not been used
+        setattr(staff, name, True if name == "is_active" else Role.COUNSELLOR)
+    session.commit()
+    respond(session, code, learner)
+    assert len(live_links(session, learner)) == 1
+
+
 def test_an_invitation_can_be_accepted_only_once(session, counsellor, learner, other_learner):
     _, code = invite(session, counsellor)
     respond(session, code, learner)

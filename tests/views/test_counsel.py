@@ -4,10 +4,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import CounsellorLink, Invitation, ProgressView, Role
+from app.models import CounsellorLink, Invitation, ProgressView, Role, User
 from tests.conftest import create_user, csrf_token, lesson_slugs, login, quiz_form, submit_quiz
 from tests.mail_server import body_of
 
@@ -169,6 +169,23 @@ def test_used_expired_and_unknown_codes_get_clear_pages(client, app, course, cou
         assert ('href="/join/">Enter the code again</a>' in response.get_data(as_text=True)) == (status == 404)
         assert answer_status(client, code) == status
     assert count(app, CounsellorLink) == 1
+
+
+def test_a_deactivated_counsellors_invitation_gets_a_clear_page_and_shares_nothing(
+    client, app, course, counsellor, learner
+):
+    login(client, "casey@example.org")
+    code = invite(client)
+    log_in_as(client, "learner@example.org")
+    with app.app_context():
+        db.session.execute(update(User).where(User.email == "casey@example.org").values(is_active=False))
+        db.session.commit()
+    page = client.get(f"/join/{code}")
+    text = " ".join(page.get_data(as_text=True).split())
+    assert page.status_code == 410 and "This invitation can no longer be used" in text
+    assert "can no longer take on clients here" in text and "Nothing has been shared through this invitation" in text
+    assert answer_status(client, code) == 410
+    assert count(app, CounsellorLink) == 0
 
 
 def test_opening_a_used_invitation_again_says_what_you_answered(
