@@ -31,7 +31,8 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "accounts": ("Accounts", ACCOUNT_ACTIONS),
     "publications": ("Course publications", ()),
     "lms": ("LMS platforms (LTI)", LTI_ACTIONS),
-    "downloads": ("Downloads of learners' data", DOWNLOAD_ACTIONS),
+    # One person's data, downloaded for them, is an account action and a download: under both.
+    "downloads": ("Downloads of learners' data", (*DOWNLOAD_ACTIONS, "data_downloaded")),
     "tokens": ("API tokens", TOKEN_ACTIONS),
     "views": ("Learners' progress opened", ()),
 }

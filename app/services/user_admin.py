@@ -28,7 +28,7 @@ from app.services.audit import audit_record
 from app.services.default_course import course_or_default
 from app.services.errors import DomainError, ValidationError
 from app.services.progress import live_lesson_ids
-from app.services.sharing import active_link
+from app.services.sharing import active_link, progress_view_record
 from app.services.text_search import contains_text
 from app.services.user_sessions import user_sessions_end_all
 
@@ -519,10 +519,12 @@ def user_data_download(session: Session, *, actor: User, user: User) -> dict:
     """Record that an admin downloaded everything held about the account (``data_downloaded``), commit, and return it.
 
     For a person who asks the clinic for a copy of their data, and for an account nobody can sign
-    in to any more, before it is erased. The data is the owner's own download on /me/data.json
-    (``personal_data_export``: one rule for what it holds), built after the record is written, so
-    it lists this download among the changes an admin made to the account, as the owner's own
-    download now would. Raises AccountGone when the account was erased meanwhile.
+    in to any more, before it is erased. A learner's download is also a view of their progress
+    (``progress_view_record``), listed on their /me/ with the admin's name. The data is the
+    owner's own download on /me/data.json (``personal_data_export``: one rule for what it holds),
+    built after the records are written, so it lists this download among the changes an admin
+    made to the account, as the owner's own download now would. Raises AccountGone when the
+    account was erased meanwhile.
     """
     from app.services.personal_data import personal_data_export  # personal_data imports this module
 
@@ -533,6 +535,10 @@ def user_data_download(session: Session, *, actor: User, user: User) -> dict:
         session.rollback()
         raise AccountGone("That account is no longer here.")
     _audit(session, actor=actor, subject=user, action="data_downloaded")
+    if user.role == Role.LEARNER:
+        # The file holds their whole progress: /me/ lists it among the views of their progress,
+        # with who and when, as it promises every look at it is.
+        progress_view_record(session, viewer=actor, learner=user)
     session.flush()
     data = personal_data_export(session, user=user)
     session.commit()

@@ -2,11 +2,12 @@
 ``data_downloaded`` with no details, refused to anyone but an admin."""
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, Role, User
+from app.models import AuditEvent, ProgressView, Role, User
 from app.services.personal_data import personal_data_export
+from app.services.sharing import learner_sharing_overview
 from app.services.user_admin import AccountGone, NotAllowed, user_data_download
 from tests.conftest import create_user
 from tests.row_locks import owner_deletes_while_admin_acts
@@ -32,6 +33,26 @@ def test_the_download_is_the_persons_own_export_with_this_download_in_it(session
     assert data == personal_data_export(session, user=session.get(User, learner))
     assert data["profile"]["email"] == "learner@example.org"
     assert [(a["action"], a["details"]) for a in data["admin_actions_on_my_account"]] == [("data_downloaded", {})]
+
+
+def test_a_learners_data_downloaded_is_a_view_of_their_progress_on_their_page(session, admin, learner):
+    """/me/ promises that every look at a learner's full progress is listed there: a download of all
+    of it (every answer) was not."""
+    data = user_data_download(session, actor=session.get(User, admin), user=session.get(User, learner))
+    views = [
+        tuple(row)
+        for row in session.execute(select(ProgressView.viewer_id, ProgressView.learner_id, ProgressView.viewer_role))
+    ]
+    assert views == [(admin, learner, "admin")]
+    assert [(view["viewer"], view["role"]) for view in data["views_of_my_progress"]] == [("Ada Admin", "admin")]
+    [seen] = learner_sharing_overview(session, learner=session.get(User, learner)).views
+    assert (seen.viewer_name, seen.viewer_role) == ("Ada Admin", "admin")
+
+
+def test_a_staff_accounts_data_downloaded_is_no_view_of_progress(app, session, admin):
+    casey = create_user(app, "casey@example.org", role=Role.COUNSELLOR)
+    user_data_download(session, actor=session.get(User, admin), user=session.get(User, casey))
+    assert session.scalar(select(func.count()).select_from(ProgressView)) == 0
 
 
 def test_the_admin_sees_it_among_what_they_did(session, admin, learner):

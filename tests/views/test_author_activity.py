@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Course, CoursePublication, ProgressView, Role, User
 from app.services.audit import ACTIONS
-from app.services.user_admin import user_role_change
+from app.services.user_admin import user_data_download, user_role_change
 from tests.conftest import count_queries, create_user, csrf_token, factory_course_spec, login, visible_text
 
 URL = "/author/activity"
@@ -155,6 +155,11 @@ def test_the_filter_is_a_labelled_get_form_and_keeps_to_its_kind(app, admin_clie
     assert "made Jo Learner an admin" in accounts and "downloaded" not in accounts
     downloads = page_text(admin_client, f"{URL}?kind=downloads")
     assert downloads.count("downloaded the list of learners") == 2 and "Jo Learner" not in downloads
+    with app.app_context():
+        user_data_download(db.session, actor=db.session.get(User, sam), user=db.session.get(User, jo))
+    # One person's data downloaded for them: an account action, and a download too.
+    assert "Jo Learner" in page_text(admin_client, f"{URL}?kind=downloads")
+    assert "Jo Learner" in page_text(admin_client, f"{URL}?kind=accounts")
     assert "No action of this kind has been recorded yet." in page_text(admin_client, f"{URL}?kind=lms")
 
 
