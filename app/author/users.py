@@ -268,7 +268,12 @@ def user_reset_link(user_id: int):
         user_reset_link_audit(db.session, actor=current_user, user=user)
     except ValidationError as error:
         return _render_detail(user, reset_error=error.message, status=400)
-    send_password_reset(user.email)
+    if password_not_chosen(user):
+        # Never chose one: the welcome again, not "someone asked to reset your password… ignore
+        # this e-mail and your password stays as it is", which would leave them with none.
+        send_welcome(user.id)
+    else:
+        send_password_reset(user.email)
     flash(f"We have e-mailed {user.email} a link to choose a password; it works once, within an hour.", "success")
     return redirect(url_for("author.user_detail", user_id=user.id))
 

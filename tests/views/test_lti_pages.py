@@ -209,6 +209,9 @@ def test_the_users_pages_say_an_lms_account_has_no_address_and_when_nobody_can_s
 def test_no_password_link_can_be_sent_to_an_lms_account(app, admin_client):
     user_id = lms_account(app)
     token = csrf_token(admin_client, "/author/users")
+    page = " ".join(admin_client.get(f"/author/users/{user_id}").get_data(as_text=True).split())
+    assert "signs in through their learning platform (LMS): this account has no password" in page
+    assert "E-mail a link to choose a password" not in page  # a button that could only fail
     answer = admin_client.post(f"/author/users/{user_id}/reset-link", data={"csrf_token": token})
     assert answer.status_code == 400
     assert "no e-mail address" in answer.get_data(as_text=True)

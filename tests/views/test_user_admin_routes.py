@@ -329,6 +329,19 @@ def test_admin_sends_a_reset_link_that_works(app, admin_client, learner, inbox):
     assert audit_actions(app, learner) == ["reset_link_sent"]
 
 
+def test_another_link_for_an_account_whose_owner_never_chose_a_password_is_the_welcome_again(app, admin_client, inbox):
+    """It sent the reset e-mail: "someone asked to reset your password… ignore this and your password
+    stays as it is", to someone who has none."""
+    create(admin_client, display_name="Nia New", email="nia@example.org", role="learner")
+    inbox.wait_for(1)
+    with app.app_context():
+        new_id = db.session.scalar(select(User.id).where(User.email == "nia@example.org"))
+    assert post(admin_client, new_id, "reset-link").status_code == 302
+    again = inbox.wait_for(2)[1]
+    assert again["To"] == "nia@example.org" and again["Subject"] == "Your course account: choose your password"
+    assert "<h1>Choose your password</h1>" in text(app.test_client().get(link_in(again)))
+
+
 def test_no_reset_link_for_a_deactivated_account(app, admin_client, learner, inbox):
     assert post(admin_client, learner, "deactivate", confirm="yes").status_code == 302
     response = post(admin_client, learner, "reset-link")
