@@ -1,7 +1,7 @@
 """The form for making a personal access token on /me/tokens."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField
+from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -19,6 +19,9 @@ class TokenForm(FlaskForm):
             Length(max=NAME_MAX_LENGTH, message=f"Keep the name to {NAME_MAX_LENGTH} characters or fewer."),
         ],
     )
+    # This form's own key (``fresh_form``): the page that shows a new token answers the POST that
+    # made it, so a reload sends that POST again, and the key tells it apart from a new request.
+    once = HiddenField()
     scopes = SelectMultipleField(
         "What may it do?",
         choices=[],

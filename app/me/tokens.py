@@ -6,7 +6,9 @@ page only asks and shows.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
@@ -16,13 +18,35 @@ from app.me.token_forms import TokenForm
 from app.services.api_tokens import SCOPES, scopes_for, token_create, token_revoke, tokens_of
 from app.services.errors import ValidationError
 
+# The keys of the token forms this session has made a token from (the last few): a reload of the
+# page that showed a new token sends its POST again, which must not make a second token.
+MADE_FROM = "tokens_made_from"
+MADE_KEPT = 10
+ALREADY_MADE = (
+    "That token was made already, and its text was shown once, when it was made. If you did not "
+    "copy it, revoke it below and make another."
+)
+
+
+def _form(*, empty: bool = False) -> TokenForm:
+    """The form (``empty``: not filled from the request) with the scopes this account may give; a
+    form not sent yet gets a new key (``once``)."""
+    form = TokenForm(formdata=None) if empty else TokenForm()
+    form.scopes.choices = [(scope.name, scope.label) for scope in scopes_for(current_user)]
+    if not form.once.data:
+        form.once.data = secrets.token_hex(16)
+    return form
+
 
 @bp.route("/me/tokens", methods=["GET", "POST"])
 @login_required
 def tokens():
     """List the person's API tokens; make one (POST), showing it this once."""
-    form = TokenForm()
-    form.scopes.choices = [(scope.name, scope.label) for scope in scopes_for(current_user)]
+    form = _form()
+    made_from = session.get(MADE_FROM, [])
+    if request.method == "POST" and form.once.data in made_from:
+        flash(ALREADY_MADE, "info")
+        return redirect(url_for("me.tokens"))
     created = None
     if form.validate_on_submit():
         try:
@@ -30,9 +54,9 @@ def tokens():
         except ValidationError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
+            session[MADE_FROM] = [*made_from, form.once.data][-MADE_KEPT:]
             created = {"name": token.name, "token": text, "scopes": [SCOPES[s].label for s in token.scopes.split()]}
-            form = TokenForm(formdata=None)  # the next token is another: start its form empty
-            form.scopes.choices = [(scope.name, scope.label) for scope in scopes_for(current_user)]
+            form = _form(empty=True)  # the next token is another: start its form empty, with a new key
     status = 201 if created else (400 if form.errors else 200)
     return render_template(
         "me/tokens.html",

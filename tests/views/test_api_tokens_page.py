@@ -37,6 +37,25 @@ def test_a_token_is_shown_once_and_only_its_hash_kept(client, app, learner):
     assert "last used" in client.get(URL).get_data(as_text=True)
 
 
+def test_reloading_the_page_that_showed_a_new_token_makes_no_second_one(client, app, learner):
+    """The page answers the POST that made the token, so a reload sent it again: a second token."""
+    login(client)
+    page = client.get(URL).get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    data = {"csrf_token": csrf_token(client, URL), "name": "Dash", "scopes": ["read:progress"], "once": once}
+    assert client.post(URL, data=data).status_code == 201
+    again = client.post(URL, data=data)  # what a reload of that page sends
+    assert again.status_code == 302 and again.headers["Location"].endswith(URL)
+    listed = client.get(URL).get_data(as_text=True)
+    assert "That token was made already" in " ".join(listed.split())
+    with app.app_context():
+        assert [token.name for token in db.session.scalars(select(ApiToken))] == ["Dash"]
+    # The page's next form is another: it makes another token.
+    fresh = re.search(r'name="once" type="hidden" value="([0-9a-f]{32})"', listed).group(1)
+    assert fresh != once
+    assert client.post(URL, data={**data, "once": fresh, "csrf_token": csrf_token(client, URL)}).status_code == 201
+
+
 def test_a_learner_is_offered_only_their_own_progress(client, learner):
     login(client)
     page = client.get(URL).get_data(as_text=True)
