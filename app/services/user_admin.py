@@ -349,8 +349,8 @@ def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
     """Deactivate the account so it can no longer log in, audit it as ``deactivated`` and commit.
 
     Progress, attempts and links stay as they were. Every session of the account ends
-    (remember-me cookies too) and its API tokens are revoked, so none can come back if it is
-    reactivated.
+    (remember-me cookies too), its API tokens are revoked and the links already mailed about it
+    (a reset, a change of address) are spent, so none can come back if it is reactivated.
     Returns False when the account was already deactivated. Raises OwnAccountRefused or
     LastAdminRefused.
     """
@@ -368,6 +368,7 @@ def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
         session.rollback()  # nothing to write; release the row locks
         return False
     user.is_active = False
+    user.session_version += 1  # a reset link mailed before would otherwise work again on reactivation
     user_sessions_end_all(session, user=user)
     tokens_revoke_all(session, user=user)
     _audit(session, actor=actor, subject=user, action="deactivated")

@@ -150,6 +150,10 @@ def user_sessions_end_others(session: Session | scoped_session, *, user: User, k
 
 
 def user_log_out_everywhere(session: Session | scoped_session, *, user: User) -> None:
-    """End every session of the account, on every device, this one included. Commits."""
+    """End every session of the account, on every device, this one included, and spend every
+    link already mailed about it (a reset, a change of address: their session version moves on).
+    Commits."""
     user_sessions_end_all(session, user=user)
+    # Someone who fears another has their account must not be let back in by a link in a mailbox.
+    user.session_version += 1
     session.commit()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Role, User, UserSession
-from app.services.accounts import password_set
+from app.services.accounts import password_reset_opened, password_reset_token, password_set
 from app.services.personal_data import account_delete
 from app.services.user_admin import user_deactivate, user_reactivate
 from app.services.user_sessions import (
@@ -116,6 +116,18 @@ def test_logging_out_everywhere_ends_every_session_of_the_account_only(app, sess
     assert rows(session, user.id) == [] and len(rows(session, other.id)) == 1
 
 
+def reset_link_works(session, user, token: str) -> bool:
+    return password_reset_opened(session, token=token, secret_key="k", max_age=3600) is not None
+
+
+def test_logging_out_everywhere_spends_the_links_already_mailed(session, user):
+    """Its comment said so; the code left a reset link in a mailbox working, for whoever reads it."""
+    token = password_reset_token(user, secret_key="k")
+    assert reset_link_works(session, user, token)
+    user_log_out_everywhere(session, user=user)
+    assert not reset_link_works(session, user, token)
+
+
 def test_the_last_login_outlives_the_session_it_started(session, user):
     assert user.last_login_at is None
     user_session_start(session, user=user, remember=False, now=T0, limits=LIMITS)
@@ -145,6 +157,14 @@ def test_deactivation_ends_every_session(session, admin, user):
     start(session, admin)
     assert user_deactivate(session, actor=admin, user=user)
     assert rows(session, user.id) == [] and len(rows(session, admin.id)) == 1
+
+
+def test_a_link_mailed_before_deactivation_does_not_work_again_after_reactivation(session, admin, user):
+    token = password_reset_token(user, secret_key="k")
+    assert user_deactivate(session, actor=admin, user=user)
+    assert user_reactivate(session, actor=admin, user=user)
+    assert not reset_link_works(session, user, token)
+    assert reset_link_works(session, user, password_reset_token(user, secret_key="k"))  # a new one works
 
 
 def test_reactivation_ends_any_session_left_from_before(session, admin, user):
