@@ -26,6 +26,9 @@ from app.services.reminders import (
 @login_required
 def reminders():
     """Let the learner turn e-mail reminders on or off (off until they choose)."""
+    if not current_user.signs_in_with_password:
+        # An account an LMS made has no e-mail address here: reminders could never reach it.
+        return render_template("me/reminders.html", form=None), 400 if request.method == "POST" else 200
     settings = reminder_settings_of(db.session, user_id=current_user.id)
     form = ReminderSettingsForm(
         data={"away_reminders": settings.away_reminders, "review_reminders": settings.review_reminders}

@@ -11,6 +11,7 @@ from app.models import LtiIdentity, LtiPlatform, Role, User
 from app.models.types import utcnow
 from app.services.lti import PlatformDetails, lti_platform_register
 from app.services.lti_keys import configured_tool_key
+from app.services.reminders import reminder_settings_of
 from app.services.user_sessions import SessionLimits, user_session_start
 from tests.conftest import count_queries, create_user, csrf_token, login
 
@@ -245,6 +246,23 @@ def test_an_lms_account_deletes_itself_without_a_password(app, client):
     assert client.post("/me/delete", data={"csrf_token": csrf, "understood": "y"}).status_code == 302
     with app.app_context():
         assert db.session.get(User, user_id) is None
+
+
+def test_an_lms_account_is_offered_no_email_reminders_it_could_never_receive(app, client):
+    """It could turn them on and was told "we will e-mail you": the job skips an account with no address."""
+    user_id = lms_account(app)
+    sign_in_as(app, client, user_id)
+    home = " ".join(client.get("/me/").get_data(as_text=True).split())
+    assert "we have no e-mail address to send you reminders" in home and "Choose e-mail reminders" not in home
+    page = client.get("/me/reminders")
+    assert page.status_code == 200
+    assert "cannot send reminders" in " ".join(page.get_data(as_text=True).split())
+    assert 'name="away_reminders"' not in page.get_data(as_text=True)
+    token = csrf_token(client, "/me/")
+    refused = client.post("/me/reminders", data={"csrf_token": token, "away_reminders": "y"})
+    assert refused.status_code == 400
+    with app.app_context():
+        assert reminder_settings_of(db.session, user_id=user_id).away_reminders is False
 
 
 # ---------------------------------------------------------------- https addresses, launches off, PUBLIC_URL
