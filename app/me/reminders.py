@@ -40,13 +40,12 @@ def reminders():
             away_reminders=form.away_reminders.data,
             review_reminders=form.review_reminders.data,
         )
-        if form.away_reminders.data:
-            flash("Reminders are on: after a week away, we will e-mail you, at most once a week.", "success")
-        elif form.review_reminders.data:
-            flash(
-                "Reminders are on: when you have questions to review, we will e-mail you, at most once a week.",
-                "success",
-            )
+        when = [
+            *(["after a week away"] if form.away_reminders.data else []),
+            *(["when you have questions to review"] if form.review_reminders.data else []),
+        ]
+        if when:
+            flash(f"Reminders are on: {' and '.join(when)}, we will e-mail you, at most once a week.", "success")
         else:
             flash("Reminders are off: we will not e-mail you reminders.", "success")
         return redirect(url_for("me.reminders"))

@@ -267,3 +267,11 @@ def test_review_reminders_are_a_separate_choice(learner_client, app, learner):
     with app.app_context():
         settings = db.session.get(ReminderSettings, learner)
         assert settings.review_reminders and not settings.away_reminders
+
+
+def test_with_both_kinds_on_the_message_says_both(learner_client):
+    """It named only the reminder after a week away."""
+    token = csrf_token(learner_client, "/me/reminders")
+    data = {"csrf_token": token, "away_reminders": "y", "review_reminders": "y"}
+    page = learner_client.post("/me/reminders", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "Reminders are on: after a week away and when you have questions to review, we will e-mail you" in page
