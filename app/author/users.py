@@ -29,7 +29,7 @@ from app.forms import EmptyForm, confirmed
 from app.jobs.mail import send_email, send_password_reset, send_welcome
 from app.models import Role, User
 from app.services.errors import ValidationError
-from app.services.sharing import learner_links
+from app.services.sharing import clients_sharing_count, learner_links
 from app.services.user_admin import (
     AccountGone,
     counsellor_choices,
@@ -169,6 +169,14 @@ def user_role(user_id: int):
             back_text="Keep their role",
             shares=shares,
         )
+    clients = (
+        clients_sharing_count(db.session, counsellor=user)
+        if form.role.data == Role.LEARNER and user.role == Role.COUNSELLOR
+        else 0
+    )
+    if clients and not confirmed():
+        # A learner opens nobody's progress: their clients' sharing goes dark. Say so before it happens.
+        return render_template("author/user_role_caseload.html", user=user, clients=clients, role=form.role.data)
     if shares and not confirmed():
         # Staff are nobody's clients: their counsellors stop seeing them. Say so before it happens.
         return render_template(

@@ -239,6 +239,18 @@ def active_link(session: Session, *, counsellor_id: int, learner_id: int) -> Cou
     )
 
 
+def clients_sharing_count(session: Session, *, counsellor: User) -> int:
+    """How many learners share their progress with ``counsellor`` now (their live links)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(CounsellorLink)
+            .where(CounsellorLink.counsellor_id == counsellor.id, CounsellorLink.revoked_at.is_(None))
+        )
+        or 0
+    )
+
+
 def learner_links(session: Session, *, learner: User) -> list[CounsellorLink]:
     """The counsellors the learner shares with now, oldest first."""
     return list(

@@ -477,6 +477,27 @@ def test_making_a_sharing_learner_staff_says_their_counsellors_stop_seeing_them(
     assert account(app, learner).role == role
 
 
+def test_making_a_counsellor_with_clients_a_learner_asks_first_and_says_what_goes_dark(
+    app, admin_client, learner, counsellor
+):
+    """It happened in one click: the clients' sharing went dark with nobody told."""
+    link(app, learner, counsellor)
+    asked = post(admin_client, counsellor, "role", role="learner")
+    assert asked.status_code == 200 and account(app, counsellor).role == Role.COUNSELLOR
+    said = " ".join(text(asked).split())
+    assert "<title>Make Casey Counsellor a learner?" in said
+    assert "1 learner shares their progress with Casey Counsellor" in said
+    assert "If Casey Counsellor is made a counsellor again, they see the same clients again" in said
+    assert audit_actions(app, counsellor) == []
+    assert post(admin_client, counsellor, "role", role="learner", confirm="yes").status_code == 302
+    assert account(app, counsellor).role == Role.LEARNER
+
+
+def test_a_counsellor_with_no_clients_becomes_a_learner_without_the_question(app, admin_client, counsellor):
+    assert post(admin_client, counsellor, "role", role="learner").status_code == 302
+    assert account(app, counsellor).role == Role.LEARNER
+
+
 def test_a_learner_sharing_with_nobody_changes_role_without_the_question(app, admin_client, learner):
     assert post(admin_client, learner, "role", role="counsellor").status_code == 302
     assert account(app, learner).role == Role.COUNSELLOR
