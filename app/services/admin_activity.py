@@ -6,7 +6,7 @@ merged in time order, a page at a time.
 Pages are cut by a cursor (the last entry's time, source and id), not by page number: an
 auditor reading older pages while admins keep working sees each entry once, and a deep page
 costs what the first does. Names (of people, courses, platforms) are read at display time, so
-the log itself keeps ids only; an account deleted since reads as a deleted account.
+the log itself keeps ids only; an account erased since reads as "an account since erased".
 """
 
 from __future__ import annotations

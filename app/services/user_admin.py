@@ -93,10 +93,10 @@ class UserQuery:
 
 @dataclass(frozen=True)
 class UserRow:
-    """One account in the list, with when it was last seen and how far it is through the course."""
+    """One account in the list, with when it last logged in and how far it is through the course."""
 
     user: User
-    # The latest activity of its sessions (a login, or a later request); None if it has none now.
+    # When it last logged in (``last_login_at``, kept when that session ends); None if never.
     last_login: datetime | None
     # Live lessons of the default course completed; None when there is no course.
     completed: int | None

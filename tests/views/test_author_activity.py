@@ -125,7 +125,7 @@ def test_a_removed_platform_and_a_deleted_account_read_as_gone(app, admin_client
         db.session.delete(db.session.get(User, jo))
         db.session.commit()
     said = page_text(admin_client)
-    assert "A deleted account deactivated a deleted account: the account could no longer log in." in said
+    assert "An account since erased deactivated an account since erased: the account could no longer log in." in said
     assert "Sam Admin removed the LMS platform at https://x.org." in said
     assert "None" not in said
 
