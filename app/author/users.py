@@ -27,7 +27,7 @@ from app.errors import render_error
 from app.extensions import db
 from app.forms import EmptyForm, confirmed
 from app.jobs.mail import send_email, send_password_reset, send_welcome
-from app.models import Role, User
+from app.models import COUNSELLING_ROLES, Role, User
 from app.services.errors import ValidationError
 from app.services.sharing import clients_sharing_count, learner_links
 from app.services.user_admin import (
@@ -171,7 +171,7 @@ def user_role(user_id: int):
         )
     clients = (
         clients_sharing_count(db.session, counsellor=user)
-        if form.role.data == Role.LEARNER and user.role == Role.COUNSELLOR
+        if form.role.data == Role.LEARNER and user.role in COUNSELLING_ROLES
         else 0
     )
     if clients and not confirmed():

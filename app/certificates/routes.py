@@ -99,16 +99,19 @@ def revoke(course_slug: str):
 def reissue(course_slug: str):
     """Issue the learner a fresh certificate with a new code; the old one is revoked."""
     course_id = _course_id_or_404(course_slug)
-    if certificate_for(db.session, learner=current_user, course_id=course_id) is None:
+    previous = certificate_for(db.session, learner=current_user, course_id=course_id)
+    if previous is None:
         abort(404)
+    # Whether anyone opening the old link learns something new now: it was live, and public.
+    old_link_told = previous.public and not previous.is_revoked
     if not _confirmed():
         flash("Tick the box to confirm that you want a fresh certificate.", "warning")
         return _back(course_slug)
     try:
-        fresh = certificate_reissue(db.session, learner=current_user, course_id=course_id)
+        certificate_reissue(db.session, learner=current_user, course_id=course_id)
     except LookupError:
         abort(404)
-    told = " The old link now shows as revoked, without your name." if fresh.public else ""
+    told = " The old link now shows as revoked, without your name." if old_link_told else ""
     flash(f"Here is your fresh certificate, with a new code.{told}", "success")
     return _back(course_slug)
 

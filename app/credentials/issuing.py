@@ -98,7 +98,10 @@ def learner_credential(session: Session, *, learner: User, course_slug: str) -> 
         course_url=external_url("learn.course", course_slug=course.slug),
         status=documents.StatusEntry(_status_list_url(list_number), index),
     )
-    return proof.sign(unsigned, key, verification_method=issuer.verification_method, created=utcnow())
+    # Signed as of the start of today: the instant of the download, often a moment after the
+    # completion (the last page links to it), would give the completion's time away just the same.
+    signed_on = start_of_local_day(utcnow(), current_zone())
+    return proof.sign(unsigned, key, verification_method=issuer.verification_method, created=signed_on)
 
 
 def status_list_credential(session: Session, list_number: int) -> dict[str, Any]:

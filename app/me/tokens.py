@@ -6,6 +6,7 @@ page only asks and shows.
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -22,6 +23,7 @@ from app.services.errors import ValidationError
 # page that showed a new token sends its POST again, which must not make a second token.
 MADE_FROM = "tokens_made_from"
 MADE_KEPT = 10
+_FORM_KEY = re.compile(r"[0-9a-f]{32}")
 ALREADY_MADE = (
     "That token was made already, and its text was shown once, when it was made. If you did not "
     "copy it, revoke it below and make another."
@@ -33,7 +35,8 @@ def _form(*, empty: bool = False) -> TokenForm:
     form not sent yet gets a new key (``once``)."""
     form = TokenForm(formdata=None) if empty else TokenForm()
     form.scopes.choices = [(scope.name, scope.label) for scope in scopes_for(current_user)]
-    if not form.once.data:
+    if not _FORM_KEY.fullmatch(form.once.data or ""):
+        # Not one of ours (none yet, or changed by hand): a fresh one, so nothing else is ever kept.
         form.once.data = secrets.token_hex(16)
     return form
 
@@ -43,7 +46,8 @@ def _form(*, empty: bool = False) -> TokenForm:
 def tokens():
     """List the person's API tokens; make one (POST), showing it this once."""
     form = _form()
-    made_from = session.get(MADE_FROM, [])
+    # One string of keys, not a list: the session stays plain values, which app/session_cookie.py remembers.
+    made_from = str(session.get(MADE_FROM, "")).split()
     if request.method == "POST" and form.once.data in made_from:
         flash(ALREADY_MADE, "info")
         return redirect(url_for("me.tokens"))
@@ -54,7 +58,7 @@ def tokens():
         except ValidationError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            session[MADE_FROM] = [*made_from, form.once.data][-MADE_KEPT:]
+            session[MADE_FROM] = " ".join([*made_from, form.once.data][-MADE_KEPT:])
             created = {"name": token.name, "token": text, "scopes": [SCOPES[s].label for s in token.scopes.split()]}
             form = _form(empty=True)  # the next token is another: start its form empty, with a new key
     status = 201 if created else (400 if form.errors else 200)

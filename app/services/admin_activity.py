@@ -32,7 +32,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "publications": ("Course publications", ()),
     "lms": ("LMS platforms (LTI)", LTI_ACTIONS),
     # One person's data, downloaded for them, is an account action and a download: under both.
-    "downloads": ("Downloads of learners' data", (*DOWNLOAD_ACTIONS, "data_downloaded")),
+    "downloads": ("Downloads of people's data", (*DOWNLOAD_ACTIONS, "data_downloaded")),
     "tokens": ("API tokens", TOKEN_ACTIONS),
     "views": ("Learners' progress opened", ()),
 }

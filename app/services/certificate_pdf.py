@@ -76,9 +76,9 @@ def _line(pdf: FPDF, text: str, size: float, height: float) -> None:
     pdf.multi_cell(0, height, text, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-# The name and the course title shrink, a step at a time, until each takes at most two lines: at
-# full size a long one (a name may have 80 characters, in Cyrillic say) ran to three or four and
-# pushed the lines below it under the QR code and the words beside it.
+# The name and the course title shrink, a step at a time, until each takes at most two lines or
+# reaches its smallest size: at full size a long one (a name may have 80 characters, in Cyrillic
+# say) ran to three or four and pushed the lines below it under the QR code and the words beside it.
 MOST_LINES = 2
 SHRINK_STEP = 2
 

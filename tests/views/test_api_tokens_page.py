@@ -56,6 +56,14 @@ def test_reloading_the_page_that_showed_a_new_token_makes_no_second_one(client, 
     assert client.post(URL, data={**data, "once": fresh, "csrf_token": csrf_token(client, URL)}).status_code == 201
 
 
+def test_a_form_key_not_of_ours_is_replaced_and_nothing_long_is_kept(client, app, learner):
+    login(client)
+    data = {"csrf_token": csrf_token(client, URL), "name": "Dash", "scopes": ["read:progress"], "once": "x" * 2000}
+    assert client.post(URL, data=data).status_code == 201
+    with client.session_transaction() as kept:
+        assert re.fullmatch(r"[0-9a-f]{32}", kept["tokens_made_from"])  # one plain string, one key of ours
+
+
 def test_a_learner_is_offered_only_their_own_progress(client, learner):
     login(client)
     page = client.get(URL).get_data(as_text=True)

@@ -168,6 +168,14 @@ def test_a_revoked_certificate_s_check_page_names_nobody_and_says_when_only_by_t
     assert "Lee Learner" not in re.sub(r"<header.*?</header>", "", check, flags=re.S)
 
 
+def test_a_fresh_certificate_after_revoking_does_not_say_the_old_link_changes_now(finished, app):
+    post(finished, "/settings", name_display="full", public="yes")
+    post(finished, "/revoke", confirm="yes")
+    fresh = post(finished, "/reissue", confirm="yes")
+    page = visible_text(finished.get(fresh.headers["Location"]).get_data(as_text=True))
+    assert "Here is your fresh certificate, with a new code." in page and "now shows as revoked" not in page
+
+
 def test_revoking_a_private_certificate_does_not_say_anyone_is_told(finished, app):
     response = post(finished, "/revoke", confirm="yes")
     page = visible_text(finished.get(response.headers["Location"]).get_data(as_text=True))

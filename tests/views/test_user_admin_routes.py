@@ -487,10 +487,19 @@ def test_making_a_counsellor_with_clients_a_learner_asks_first_and_says_what_goe
     said = " ".join(text(asked).split())
     assert "<title>Make Casey Counsellor a learner?" in said
     assert "1 learner shares their progress with Casey Counsellor" in said
-    assert "If Casey Counsellor is made a counsellor again, they see the same clients again" in said
+    assert "If Casey Counsellor is made a counsellor or an admin again, they see the same clients again" in said
     assert audit_actions(app, counsellor) == []
     assert post(admin_client, counsellor, "role", role="learner", confirm="yes").status_code == 302
     assert account(app, counsellor).role == Role.LEARNER
+
+
+def test_making_an_admin_with_clients_a_learner_asks_first_too(app, admin_client, learner):
+    """Admins invite and hold clients as counsellors do: the question was asked of counsellors only."""
+    other_admin = create_user(app, "bea@example.org", role=Role.ADMIN, name="Bea Admin")
+    link(app, learner, other_admin)
+    asked = post(admin_client, other_admin, "role", role="learner")
+    assert asked.status_code == 200 and account(app, other_admin).role == Role.ADMIN
+    assert "1 learner shares their progress with Bea Admin" in " ".join(text(asked).split())
 
 
 def test_a_counsellor_with_no_clients_becomes_a_learner_without_the_question(app, admin_client, counsellor):
