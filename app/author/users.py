@@ -33,6 +33,7 @@ from app.services.sharing import clients_sharing_count, learner_links
 from app.services.user_admin import (
     AccountGone,
     counsellor_choices,
+    learner_link_checked,
     learner_link_counsellor,
     lms_linked,
     password_not_chosen,
@@ -235,6 +236,15 @@ def user_link(user_id: int):
     form = LinkCounsellorForm().set_counsellors(counsellor_choices(db.session))
     if not form.validate_on_submit():
         return _render_detail(user, link_form=form, status=400)
+    try:
+        counsellor, existing = learner_link_checked(db.session, learner=user, counsellor_id=form.counsellor_id.data)
+    except ValidationError as error:
+        _show_beside_field(form, error)
+        return _render_detail(user, link_form=form, status=400)
+    if existing is None and not confirmed():
+        # It shares a learner's health information: name whom with, e-mail included (two people
+        # may share a name), and ask first, as the other such actions do.
+        return render_template("author/user_link_confirm.html", user=user, counsellor=counsellor)
     try:
         link, created = learner_link_counsellor(
             db.session, actor=current_user, learner=user, counsellor_id=form.counsellor_id.data

@@ -394,6 +394,29 @@ def user_reactivate(session: Session, *, actor: User, user: User) -> bool:
     return True
 
 
+def learner_link_checked(session: Session, *, learner: User, counsellor_id: int) -> tuple[User, CounsellorLink | None]:
+    """The counsellor ``learner_link_counsellor`` would link the learner to, and their live link
+    if there is one already; raises LinkRefused as it would. Writes nothing: for the page that
+    asks before linking, so that it asks only about a link that would be made."""
+    if learner.role != Role.LEARNER:
+        raise LinkRefused("counsellor_id", "Only learner accounts can share their progress with a counsellor.")
+    if not learner.is_active:
+        raise LinkRefused("counsellor_id", "This account is deactivated. Reactivate it before linking.")
+    counsellor = session.get(User, counsellor_id)
+    if counsellor is None or counsellor.role != Role.COUNSELLOR:
+        raise LinkRefused("counsellor_id", "Choose a counsellor account.")
+    if not counsellor.is_active:
+        raise LinkRefused("counsellor_id", "That counsellor's account is deactivated.")
+    existing = active_link(session, counsellor_id=counsellor.id, learner_id=learner.id)
+    if existing is None and (said_no := _said_no(session, counsellor_id=counsellor.id, learner_id=learner.id)):
+        raise LinkRefused(
+            "counsellor_id",
+            f"{learner.display_name} {said_no} {counsellor.display_name}, so only they can share "
+            f"again: by accepting an invitation from {counsellor.display_name}.",
+        )
+    return counsellor, existing
+
+
 def learner_link_counsellor(
     session: Session, *, actor: User, learner: User, counsellor_id: int
 ) -> tuple[CounsellorLink, bool]:
@@ -408,25 +431,9 @@ def learner_link_counsellor(
     never an admin for them.
     """
     _require_admin(actor)
-    if learner.role != Role.LEARNER:
-        raise LinkRefused("counsellor_id", "Only learner accounts can share their progress with a counsellor.")
-    if not learner.is_active:
-        raise LinkRefused("counsellor_id", "This account is deactivated. Reactivate it before linking.")
-    counsellor = session.get(User, counsellor_id)
-    if counsellor is None or counsellor.role != Role.COUNSELLOR:
-        raise LinkRefused("counsellor_id", "Choose a counsellor account.")
-    if not counsellor.is_active:
-        raise LinkRefused("counsellor_id", "That counsellor's account is deactivated.")
-    existing = active_link(session, counsellor_id=counsellor.id, learner_id=learner.id)
+    counsellor, existing = learner_link_checked(session, learner=learner, counsellor_id=counsellor_id)
     if existing is not None:
         return existing, False
-    said_no = _said_no(session, counsellor_id=counsellor.id, learner_id=learner.id)
-    if said_no is not None:
-        raise LinkRefused(
-            "counsellor_id",
-            f"{learner.display_name} {said_no} {counsellor.display_name}, so only they can share "
-            f"again: by accepting an invitation from {counsellor.display_name}.",
-        )
     link = CounsellorLink(
         counsellor_id=counsellor.id, learner_id=learner.id, created_at=utcnow(), created_by_id=actor.id
     )

@@ -170,8 +170,26 @@ def test_a_remember_me_cookie_does_not_bring_a_deactivated_learner_back(app, adm
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
 
 
+def test_linking_asks_first_naming_the_counsellor_and_their_address(app, admin_client, learner, counsellor):
+    """It shared a learner's health information in one click, with a counsellor named only by a
+    name that two people may have."""
+    asked = post(admin_client, learner, "link", counsellor_id=str(counsellor))
+    said = " ".join(text(asked).split())
+    assert asked.status_code == 200 and "<title>Share Lee Learner's progress with Casey Counsellor?" in said
+    assert "Casey Counsellor (casey@example.org) can open Lee Learner's full progress" in said
+    assert "Do this only with Lee Learner's agreement" in said
+    raw = asked.get_data(as_text=True)
+    assert (
+        f'<input type="hidden" name="counsellor_id" value="{counsellor}">' in raw
+        and 'name="confirm" value="yes"' in raw
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CounsellorLink)) == 0
+    assert audit_actions(app, learner) == []
+
+
 def test_admin_links_a_learner_to_a_counsellor(app, admin_client, admin, learner, counsellor):
-    response = post(admin_client, learner, "link", counsellor_id=str(counsellor))
+    response = post(admin_client, learner, "link", counsellor_id=str(counsellor), confirm="yes")
     assert response.status_code == 302
     assert "Lee Learner now shares their progress with Casey Counsellor." in text(
         admin_client.get(response.headers["Location"])
@@ -184,7 +202,7 @@ def test_admin_links_a_learner_to_a_counsellor(app, admin_client, admin, learner
 
 
 def test_the_learner_is_emailed_about_a_link_made_for_them_once(app, admin_client, learner, counsellor, inbox):
-    assert post(admin_client, learner, "link", counsellor_id=str(counsellor)).status_code == 302
+    assert post(admin_client, learner, "link", counsellor_id=str(counsellor), confirm="yes").status_code == 302
     assert post(admin_client, learner, "link", counsellor_id=str(counsellor)).status_code == 302  # nothing new
 
     [message] = inbox.wait_for(1)
@@ -197,7 +215,7 @@ def test_the_learner_is_emailed_about_a_link_made_for_them_once(app, admin_clien
 
 
 def test_an_admin_cannot_relink_a_learner_who_stopped_sharing(app, admin_client, learner, counsellor):
-    assert post(admin_client, learner, "link", counsellor_id=str(counsellor)).status_code == 302
+    assert post(admin_client, learner, "link", counsellor_id=str(counsellor), confirm="yes").status_code == 302
     with app.app_context():
         link_id = db.session.scalar(select(CounsellorLink.id))
         link_revoke(db.session, learner=db.session.get(User, learner), link_id=link_id)
