@@ -350,6 +350,18 @@ def admin_user_deactivate(page, app, spec):
     expect(page.get_by_role("button", name="Deactivate the account")).to_be_visible()
 
 
+def admin_user_link_confirm(page, app, spec):
+    """The page that asks before an admin shares a learner's progress with a counsellor for them."""
+    as_admin(page, app)
+    create_user(app, "casey-reader@example.org", name="Casey Counsellor", role=Role.COUNSELLOR)
+    page.goto("/author/users?q=Robin")
+    page.get_by_role("link", name="Robin Reader").click()
+    page.get_by_label("Counsellor", exact=True).select_option(label="Casey Counsellor (casey-reader@example.org)")
+    page.get_by_role("button", name="Link to this counsellor").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Share Robin Reader's progress with Casey Counsellor?")
+    expect(page.get_by_role("button", name="Share their progress")).to_be_visible()
+
+
 def admin_new_user_with_errors(page, app, spec):
     as_admin(page, app)
     page.goto("/author/users/new")
@@ -394,6 +406,7 @@ PAGES = [
     admin_activity,
     admin_user_erase,
     admin_user_deactivate,
+    admin_user_link_confirm,
 ]
 
 
