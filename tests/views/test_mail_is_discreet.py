@@ -111,7 +111,7 @@ def link_made_for_the_learner(app, client) -> None:
     create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
     assert login(client, "ada@example.org", PASSWORD).status_code == 302
     token = csrf_token(client, f"/author/users/{learner}")
-    data = {"csrf_token": token, "counsellor_id": str(counsellor)}
+    data = {"csrf_token": token, "counsellor_id": str(counsellor), "confirm": "yes"}
     assert client.post(f"/author/users/{learner}/link", data=data).status_code == 302
 
 
