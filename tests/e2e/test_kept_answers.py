@@ -42,6 +42,20 @@ def _right(question) -> int:
     return next(i for i, choice in enumerate(question.choices) if choice.correct)
 
 
+def _log_out_in_another_tab(page) -> None:
+    """Log out in a second tab of the same browser (its cookies, its own sessionStorage).
+
+    The tab is closed only once its log-out has landed: closed while that navigation was under
+    way, Chromium's close once never returned and the suite hung.
+    """
+    other_tab = page.context.new_page()
+    other_tab.goto("/me/")
+    other_tab.get_by_role("button", name="Log out", exact=True).click()
+    expect(other_tab.get_by_text("You have logged out.")).to_be_visible()
+    other_tab.wait_for_load_state("load")
+    other_tab.close()
+
+
 def _log_in_here(page, email: str) -> None:
     """Log in on the login page this tab was sent to (it goes on to the page asked for)."""
     page.get_by_label("E-mail").fill(email)
@@ -58,11 +72,7 @@ def test_a_quiz_sent_after_logging_out_elsewhere_comes_back_ticked_and_is_let_go
     page.goto(lesson_url(course_spec, first, "/quiz"))
     ticked = _tick(page, first, _right)
 
-    other_tab = page.context.new_page()  # the same cookies, its own tab
-    other_tab.goto("/me/")
-    other_tab.get_by_role("button", name="Log out", exact=True).click()
-    expect(other_tab.get_by_text("You have logged out.")).to_be_visible()
-    other_tab.close()
+    _log_out_in_another_tab(page)
 
     page.get_by_role("button", name="Submit my answers").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("This form was not sent")
@@ -107,10 +117,7 @@ def test_kept_ticks_can_be_cleared_and_are_never_another_accounts(page, app, cou
 
     _tick(page, first, _right)
     # Kim's session ends behind this tab's back (in another tab); Lou logs in here and opens the quiz.
-    other_tab = page.context.new_page()
-    other_tab.goto("/me/")
-    other_tab.get_by_role("button", name="Log out", exact=True).click()
-    other_tab.close()
+    _log_out_in_another_tab(page)
     log_in(page, "lou@example.org", PASSWORD)
     page.goto(quiz)
     expect(page.locator("form.quiz input:checked")).to_have_count(0)
