@@ -19,8 +19,9 @@ class TokenForm(FlaskForm):
             Length(max=NAME_MAX_LENGTH, message=f"Keep the name to {NAME_MAX_LENGTH} characters or fewer."),
         ],
     )
-    # This form's own key (``fresh_form``): the page that shows a new token answers the POST that
-    # made it, so a reload sends that POST again, and the key tells it apart from a new request.
+    # This form's own key, kept on the token it makes (app/me/tokens.py): the page that shows a new
+    # token answers the POST that made it, so a reload sends that POST again, and a double-click
+    # sends it twice; the key tells them apart from a new request.
     once = HiddenField()
     scopes = SelectMultipleField(
         "What may it do?",

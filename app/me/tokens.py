@@ -9,24 +9,22 @@ from __future__ import annotations
 import re
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.forms import EmptyForm
 from app.me import bp
 from app.me.token_forms import TokenForm
-from app.services.api_tokens import SCOPES, scopes_for, token_create, token_revoke, tokens_of
+from app.services.api_tokens import SCOPES, TokenAlreadyMade, scopes_for, token_create, token_revoke, tokens_of
 from app.services.errors import ValidationError
 
-# The keys of the token forms this session has made a token from (the last few): a reload of the
-# page that showed a new token sends its POST again, which must not make a second token.
-MADE_FROM = "tokens_made_from"
-MADE_KEPT = 10
+# Each form's own key, kept on the token it makes: a reload of the page that showed a new token
+# sends its POST again, and a double-click sends it twice; neither may make a second token.
 _FORM_KEY = re.compile(r"[0-9a-f]{32}")
 ALREADY_MADE = (
-    "That token was made already, and its text was shown once, when it was made. If you did not "
-    "copy it, revoke it below and make another."
+    "That form made its token already, and a token's text is shown only once, on the page that "
+    "answered the form. If you did not copy it, revoke it below and make another."
 )
 
 
@@ -46,19 +44,18 @@ def _form(*, empty: bool = False) -> TokenForm:
 def tokens():
     """List the person's API tokens; make one (POST), showing it this once."""
     form = _form()
-    # One string of keys, not a list: the session stays plain values, which app/session_cookie.py remembers.
-    made_from = str(session.get(MADE_FROM, "")).split()
-    if request.method == "POST" and form.once.data in made_from:
-        flash(ALREADY_MADE, "info")
-        return redirect(url_for("me.tokens"))
     created = None
     if form.validate_on_submit():
         try:
-            token, text = token_create(db.session, user=current_user, name=form.name.data, scopes=form.scopes.data)
+            token, text = token_create(
+                db.session, user=current_user, name=form.name.data, scopes=form.scopes.data, form_key=form.once.data
+            )
+        except TokenAlreadyMade:
+            flash(ALREADY_MADE, "info")
+            return redirect(url_for("me.tokens"))
         except ValidationError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            session[MADE_FROM] = " ".join([*made_from, form.once.data][-MADE_KEPT:])
             created = {"name": token.name, "token": text, "scopes": [SCOPES[s].label for s in token.scopes.split()]}
             form = _form(empty=True)  # the next token is another: start its form empty, with a new key
     status = 201 if created else (400 if form.errors else 200)

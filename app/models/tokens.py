@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -20,6 +20,9 @@ class ApiToken(Model):
     """
 
     __tablename__ = "api_tokens"
+    # One token per form sent: a double-click or a reload sends the same form twice, and the
+    # second must not make a token whose text nobody saw. Older rows have no key (NULLs differ).
+    __table_args__ = (UniqueConstraint("user_id", "form_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -30,6 +33,8 @@ class ApiToken(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Written at most every LAST_USED_EVERY, not on every request.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The key of the /me/tokens form that made it (32 hex digits); none for a token made otherwise.
+    form_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     user: Mapped[User] = relationship()
 

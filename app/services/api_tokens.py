@@ -24,13 +24,14 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
 from app.models import ApiToken, User
 from app.models.types import utcnow
 from app.permissions import can_author, can_counsel, is_learner
 from app.services.audit import audit_record, deleted_by_this
-from app.services.errors import ValidationError
+from app.services.errors import DomainError, ValidationError
 
 TOKEN_PREFIX = "nlt_"  # noqa: S105 - the public prefix of every token, not a secret
 TOKEN_BYTES = 32
@@ -102,12 +103,26 @@ def looks_like_token(text: str) -> bool:
     )
 
 
-def token_create(session: Session, *, user: User, name: str, scopes: list[str]) -> tuple[ApiToken, str]:
+def _made_from(session: Session, user: User, form_key: str) -> bool:
+    """Whether the form with this key has made one of ``user``'s tokens."""
+    made = select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.form_key == form_key)
+    return session.scalar(made) is not None
+
+
+class TokenAlreadyMade(DomainError):
+    """The form with this key made a token already (a reload, or a second click before the first answer)."""
+
+
+def token_create(
+    session: Session, *, user: User, name: str, scopes: list[str], form_key: str | None = None
+) -> tuple[ApiToken, str]:
     """Make a token for ``user`` with a name and scopes, and commit; return it with the token itself.
 
     The token is returned only now: only its hash is kept. An admin's token with a staff scope
     is audited as ``api_token_created``. Raises ValidationError (``name`` or ``scopes``) for an
     empty or long name, no scope, or a scope this person may not give; nothing is recorded then.
+    ``form_key`` is the key of the form that asked: a second request with the same key, even one
+    racing the first, raises TokenAlreadyMade and records nothing.
     """
     name = (name or "").strip()
     if not name:
@@ -120,6 +135,8 @@ def token_create(session: Session, *, user: User, name: str, scopes: list[str]) 
     allowed = {scope.name for scope in scopes_for(user)}
     if any(scope not in allowed for scope in chosen):
         raise ValidationError("scopes", "Your account cannot give a token that permission.")
+    if form_key is not None and _made_from(session, user, form_key):
+        raise TokenAlreadyMade()
     held = session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)) or 0
     if held >= TOKENS_PER_ACCOUNT:
         raise ValidationError("name", f"You have {TOKENS_PER_ACCOUNT} tokens already: revoke one you no longer use.")
@@ -131,12 +148,19 @@ def token_create(session: Session, *, user: User, name: str, scopes: list[str]) 
         scopes=" ".join(scope for scope in SCOPES if scope in chosen),
         token_hash=token_hash(text),
         created_at=utcnow(),
+        form_key=form_key,
     )
     session.add(token)
-    if _audited(user, token.scopes):
-        session.flush()  # the id, for the audit record
-        audit_record(session, actor=user, action="api_token_created", details=_token_details(token))
-    session.commit()
+    try:
+        if _audited(user, token.scopes):
+            session.flush()  # the id, for the audit record
+            audit_record(session, actor=user, action="api_token_created", details=_token_details(token))
+        session.commit()
+    except IntegrityError:
+        # The check above passed for both of two requests sent together; the unique key lets
+        # one in. (A clash of 256-bit token hashes, the only other unique column, cannot happen.)
+        session.rollback()
+        raise TokenAlreadyMade() from None
     return token, text
 
 

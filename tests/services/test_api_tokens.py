@@ -3,15 +3,17 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.models import ApiToken, Role, User
+from app.models import ApiToken, AuditEvent, Role, User
 from app.models.types import utcnow
+from app.services import api_tokens
 from app.services.accounts import password_set
 from app.services.api_tokens import (
     LAST_USED_EVERY,
     TOKEN_PREFIX,
     TOKENS_PER_ACCOUNT,
+    TokenAlreadyMade,
     looks_like_token,
     scopes_for,
     token_allows,
@@ -85,6 +87,34 @@ def test_an_account_may_hold_only_so_many_tokens(session, people):
         token_create(session, user=people[Role.LEARNER], name=f"T{n}", scopes=["read:progress"])
     with pytest.raises(ValidationError, match="revoke one"):
         token_create(session, user=people[Role.LEARNER], name="One more", scopes=["read:progress"])
+
+
+def test_a_form_makes_one_token_however_often_it_is_sent(session, people):
+    learner, admin = people[Role.LEARNER], people[Role.ADMIN]
+    key = "0123456789abcdef" * 2
+    token_create(session, user=learner, name="Dash", scopes=["read:progress"], form_key=key)
+    with pytest.raises(TokenAlreadyMade):
+        token_create(session, user=learner, name="Dash", scopes=["read:progress"], form_key=key)
+    # The key is the form's, within one account: another account's form may carry the same one.
+    token_create(session, user=admin, name="Dash", scopes=["read:course"], form_key=key)
+    owners = sorted((t.user_id, t.form_key) for t in session.scalars(select(ApiToken)))
+    assert owners == sorted([(learner.id, key), (admin.id, key)])
+
+
+@pytest.mark.parametrize("role", [Role.LEARNER, Role.ADMIN])
+def test_two_requests_from_one_form_at_once_make_one_token(session, people, monkeypatch, role):
+    """A double-click: both requests pass the check before either commits; the unique key lets one in.
+    (An admin's token is audited, so its row is flushed before the commit: that clash is caught too.)"""
+    user, scope = people[role], scopes_for(people[role])[-1].name
+    key = "fedcba9876543210" * 2
+    token_create(session, user=user, name="First", scopes=[scope], form_key=key)
+    audits = session.scalar(select(func.count()).select_from(AuditEvent))
+    monkeypatch.setattr(api_tokens, "_made_from", lambda *args: False)  # the second request checked too early
+    with pytest.raises(TokenAlreadyMade):
+        token_create(session, user=user, name="Second", scopes=[scope], form_key=key)
+    assert [t.name for t in session.scalars(select(ApiToken))] == ["First"]
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == audits  # nothing half-recorded
+    token_create(session, user=user, name="Third", scopes=[scope])  # the session is usable after
 
 
 def test_a_token_finds_its_owner_and_anything_else_finds_nobody(session, people):

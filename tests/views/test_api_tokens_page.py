@@ -47,7 +47,7 @@ def test_reloading_the_page_that_showed_a_new_token_makes_no_second_one(client, 
     again = client.post(URL, data=data)  # what a reload of that page sends
     assert again.status_code == 302 and again.headers["Location"].endswith(URL)
     listed = client.get(URL).get_data(as_text=True)
-    assert "That token was made already" in " ".join(listed.split())
+    assert "That form made its token already" in " ".join(listed.split())
     with app.app_context():
         assert [token.name for token in db.session.scalars(select(ApiToken))] == ["Dash"]
     # The page's next form is another: it makes another token.
@@ -56,12 +56,31 @@ def test_reloading_the_page_that_showed_a_new_token_makes_no_second_one(client, 
     assert client.post(URL, data={**data, "once": fresh, "csrf_token": csrf_token(client, URL)}).status_code == 201
 
 
-def test_a_form_key_not_of_ours_is_replaced_and_nothing_long_is_kept(client, app, learner):
+def test_a_double_click_on_make_the_token_makes_one_token(client, app, learner):
+    """The second click goes before the first answer arrives, so it carries the cookie from before."""
+    login(client)
+    page = client.get(URL).get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    data = {"csrf_token": csrf_token(client, URL), "name": "Dash", "scopes": ["read:progress"], "once": once}
+    cookie_before = client.get_cookie("session").value
+    assert client.post(URL, data=data).status_code == 201
+    client.set_cookie("session", cookie_before)
+    second = client.post(URL, data=data)  # the answer the browser shows
+    assert second.status_code == 302 and second.headers["Location"].endswith(URL)
+    listed = " ".join(client.get(URL).get_data(as_text=True).split())
+    assert "That form made its token already" in listed and "revoke it below and make another" in listed
+    with app.app_context():
+        assert [token.name for token in db.session.scalars(select(ApiToken))] == ["Dash"]
+
+
+def test_a_form_key_not_of_ours_is_replaced(client, app, learner):
     login(client)
     data = {"csrf_token": csrf_token(client, URL), "name": "Dash", "scopes": ["read:progress"], "once": "x" * 2000}
     assert client.post(URL, data=data).status_code == 201
-    with client.session_transaction() as kept:
-        assert re.fullmatch(r"[0-9a-f]{32}", kept["tokens_made_from"])  # one plain string, one key of ours
+    assert client.post(URL, data=data).status_code == 201  # each replaced by a new key: another form each time
+    with app.app_context():
+        keys = [token.form_key for token in db.session.scalars(select(ApiToken))]
+    assert len(keys) == 2 and all(re.fullmatch(r"[0-9a-f]{32}", key) for key in keys) and keys[0] != keys[1]
 
 
 def test_a_learner_is_offered_only_their_own_progress(client, learner):
