@@ -29,6 +29,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.api.problems import is_api_request, problem_for, problem_response
 from app.extensions import db
+from app.jobs.queue import queue_errors
 
 MESSAGES = {
     400: ("Something in that request was not right", "Please go back, reload the page and try again."),
@@ -43,7 +44,8 @@ MESSAGES = {
         "We could not reach our database. Nothing you sent was half-saved. Please try again in a minute.",
     ),
 }
-# The job queue (Redis) not answering: what was saved before it stays saved, so say only what to do.
+# The job queue (Redis) not answering: what was saved before it stays saved, so say only what to do
+# (a page that saves before it queues says what was saved instead: ``queued`` in app/jobs/queue.py).
 QUEUE_UNAVAILABLE = (
     "Part of our system is not answering, so we could not finish that. If you were sending something, "
     "check whether it went through before sending it again. Please try again in a minute."
@@ -209,7 +211,7 @@ def register(app: Flask) -> None:
         # A statement that failed on a working database is a bug: the plain 500, nothing of the SQL shown.
         return render_error(500)
 
-    for queue_error in _queue_errors():
+    for queue_error in queue_errors():
 
         @app.errorhandler(queue_error)
         def queue_unreachable(error: Exception):
@@ -228,13 +230,3 @@ def register(app: Flask) -> None:
         if location := _saved_location():
             return redirect(location)
         return render_error(500)
-
-
-def _queue_errors() -> tuple[type[Exception], ...]:
-    """The errors that mean the job queue's Redis could not be reached (none without the redis extra)."""
-    try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:  # the redis extra is not installed: the queue is SQLite's, its errors are the database's
-        return ()
-    return (RedisConnectionError, RedisTimeoutError)

@@ -6,7 +6,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp, guessing
 from app.auth.forms import FinishRegistrationForm, LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
-from app.jobs.mail import send_password_changed, send_password_reset, send_registration
+from app.jobs.mail import NOTICE_NOT_SENT, send_password_changed, send_password_reset, send_registration
+from app.jobs.queue import queued
 from app.learn.page_reads import outline_wanted, outline_was_read
 from app.models import User
 from app.models.types import utcnow
@@ -222,10 +223,10 @@ def reset_password(token: str):
             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
         )
         start_session(user)
-        if not first:
-            # The notice /me/password sends, so that a reset by someone else who reads the mailbox is noticed.
-            send_password_changed(user.id, by_link=True)
         message = "Your password has been changed, and you have been logged out everywhere else."
+        # The notice /me/password sends, so that a reset by someone else who reads the mailbox is noticed.
+        if not first and not queued(send_password_changed, user.id, True):
+            message += NOTICE_NOT_SENT
         if revoked:
             tokens = "your API token was" if revoked == 1 else f"your {revoked} API tokens were"
             message += f" For the same reason {tokens} revoked: make new ones on your page if you need them."

@@ -27,6 +27,7 @@ from app.errors import render_error
 from app.extensions import db
 from app.forms import EmptyForm, confirmed
 from app.jobs.mail import send_email, send_password_reset, send_welcome
+from app.jobs.queue import queued
 from app.models import COUNSELLING_ROLES, Role, User
 from app.services.errors import ValidationError
 from app.services.sharing import clients_sharing_count, learner_links
@@ -135,12 +136,19 @@ def user_new():
         except ValidationError as error:
             _show_beside_field(form, error)
         else:
-            send_welcome(user.id)  # after the commit, so the worker finds the account
-            flash(
-                f"Account created for {user.display_name}. We have e-mailed {user.email} a link to choose "
-                "their password; it works once, within an hour.",
-                "success",
-            )
+            if queued(send_welcome, user.id):  # after the commit, so the worker finds the account
+                flash(
+                    f"Account created for {user.display_name}. We have e-mailed {user.email} a link to choose "
+                    "their password; it works once, within an hour.",
+                    "success",
+                )
+            else:
+                flash(
+                    f"Account created for {user.display_name}, but the e-mail with a link to choose their "
+                    "password could not be sent: part of our system is not answering. In a minute, use "
+                    "“E-mail a link to choose a password” below to send it.",
+                    "warning",
+                )
             return redirect(url_for("author.user_detail", user_id=user.id))
     return render_template("author/user_new.html", form=form), 400 if form.errors else 200
 

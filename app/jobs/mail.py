@@ -115,6 +115,13 @@ def send_registration(email: str, display_name: str, next_url: str | None) -> No
         _send(mail)
 
 
+# Added to a page's message when the change is saved but the notice of it could not be queued.
+NOTICE_NOT_SENT = (
+    " We could not send the usual e-mail about this change: part of our system is not answering. "
+    "Nothing else is needed from you."
+)
+
+
 def password_changed_mail(user_id: int, by_link: bool = False) -> Mail | None:
     """A notice that the account's password was changed (``by_link``: through a reset link, else
     while logged in), or None for an account with no address (an LMS signs it in), one deleted or

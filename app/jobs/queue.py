@@ -52,6 +52,30 @@ class RedisQueueStorage(RedisStorage):
         self.pool.disconnect()
 
 
+def queue_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean the job queue's Redis could not be reached (none without the redis extra)."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # the redis extra is not installed: the queue is SQLite's, its errors are the database's
+        return ()
+    return (RedisConnectionError, RedisTimeoutError)
+
+
+def queued(send: Callable[..., Any], *args: Any) -> bool:
+    """Queue a job whose rows are committed already; False, logged, when the queue cannot be reached.
+
+    For a page whose action is saved before its e-mail is queued: it can then say what was saved
+    and what was not sent, where the error handler's 503 could only say to check.
+    """
+    try:
+        send(*args)
+    except queue_errors():
+        logger.exception("The job queue is unreachable: %s was not queued", getattr(send, "name", send))
+        return False
+    return True
+
+
 def _app_for_job() -> Flask:
     """The app a job runs in: the one whose context is active (immediate mode), else the worker's."""
     if has_app_context():

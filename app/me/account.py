@@ -9,7 +9,14 @@ from flask_login import current_user, login_required
 from app.auth import guessing
 from app.extensions import db, limiter
 from app.forms import EmptyForm
-from app.jobs.mail import send_email_change_link, send_email_change_requested, send_email_changed, send_password_changed
+from app.jobs.mail import (
+    NOTICE_NOT_SENT,
+    send_email_change_link,
+    send_email_change_requested,
+    send_email_changed,
+    send_password_changed,
+)
+from app.jobs.queue import queued
 from app.me import bp
 from app.me.forms import ChangeEmailForm, ChangeNameForm, ChangePasswordForm
 from app.services.accounts import DISPLAY_NAME_MAX_LENGTH, display_name_change, password_change
@@ -50,8 +57,9 @@ def change_password():
         except ValidationError as error:
             form[error.field].errors.append(error.message)
         else:
-            send_password_changed(current_user.id)  # after the commit, so the worker finds the change
             message = "Your password has been changed. Every other device logged in to your account was logged out."
+            if not queued(send_password_changed, current_user.id):  # after the commit: the worker finds the change
+                message += NOTICE_NOT_SENT
             if revoked:
                 tokens = "your API token was" if revoked == 1 else f"your {revoked} API tokens were"
                 message += f" For the same reason {tokens} revoked: make new ones below if you need them."
@@ -129,13 +137,15 @@ def change_email():
         else:
             # The job looks the new address up and writes its mail (a link, or a note to the account
             # that has it): this request does the same work, and answers the same, either way.
+            # Nothing is saved until the link is followed: a queue that cannot take the link is a 503.
             send_email_change_link(current_user.id, new_email)
-            send_email_change_requested(current_user.id)
-            flash(
+            message = (
                 "Check your new inbox: we have sent a message to the address you gave. Open the link in it within "
-                "a day, while logged in here, to finish the change. Until then your address stays as it was.",
-                "info",
+                "a day, while logged in here, to finish the change. Until then your address stays as it was."
             )
+            if not queued(send_email_change_requested, current_user.id):
+                message += NOTICE_NOT_SENT
+            flash(message, "info")
             return redirect(url_for("me.home"))
     return render_template("me/email.html", form=form), 400 if form.errors else 200
 
@@ -165,13 +175,14 @@ def confirm_email_change(token: str):
             email_change_confirm(db.session, change=change, keep_session_token=current_user.session_token)
         except EmailChangeTaken:  # taken between this page and its button
             return render_template("me/email_taken.html"), 409
-        # After the commit, so the worker finds the new address.
-        send_email_changed(current_user.id, change.old_email)
-        send_email_changed(current_user.id, change.new_email)
-        flash(
+        message = (
             "Your e-mail address has been changed: log in with the new one from now on. Every other device "
-            "logged in to your account was logged out.",
-            "success",
+            "logged in to your account was logged out."
         )
+        # After the commit, so the worker finds the new address.
+        told = [queued(send_email_changed, current_user.id, to) for to in (change.old_email, change.new_email)]
+        if not all(told):
+            message += NOTICE_NOT_SENT
+        flash(message, "success")
         return redirect(url_for("me.home"))
     return render_template("me/email_confirm.html", form=form, change=change), 400 if request.method == "POST" else 200
