@@ -42,7 +42,12 @@ def test_a_counsellor_makes_uses_and_revokes_a_token(page, app, axe_source):
     expect(created).to_contain_text("shown only this once")
     token = page.locator("#new-token").inner_text()
     assert re.fullmatch(r"nlt_[A-Za-z0-9_-]{43}", token)
-    created.get_by_role("button", name="Copy token").click()
+    copy = created.get_by_role("button", name="Copy token")
+    # A button like the page's others, below the token: not in the token's large monospace.
+    assert "monospace" not in copy.evaluate("b => getComputedStyle(b).fontFamily")
+    token_box, copy_box = page.locator("#new-token").bounding_box(), copy.bounding_box()
+    assert copy_box["y"] >= token_box["y"] + token_box["height"]
+    copy.click()
     assert page.evaluate("navigator.clipboard.readText()") == token
     audit(page, "me-tokens-created")
 
