@@ -173,6 +173,9 @@ def analytics_csv():
         return render_error(404, NO_FIGURES_YET)
     header, rows = report_table(report)
     buffer = io.StringIO()
+    # A byte-order mark first, as the counsellors' CSV has: without it Excel reads UTF-8 as the
+    # local code page, and a curly quote or "Rösner" in a prompt or title comes out garbled.
+    buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow(header)
     # Text cells are neutralised (a prompt may start with "="); numbers stay numbers, minus signs included.

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -308,7 +309,7 @@ class DataSection:
         """True for the kinds of data only counsellors, clinic staff and course editors make."""
         return self.key in STAFF_SECTIONS
 
-    @property
+    @cached_property  # the page's table asks for them in every row: worked out once, not once a row
     def columns(self) -> list[str]:
         """For a list of records: every field that any record has, in first-seen order."""
         seen: dict[str, None] = {}

@@ -51,7 +51,9 @@ def enqueued(monkeypatch):
 def download(client, url: str = CSV_URL) -> tuple[object, list[list[str]]]:
     response = client.get(url)
     assert response.status_code == 200, response.status_code
-    return response, list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")  # the byte-order mark Excel needs to read UTF-8
+    return response, list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 @pytest.fixture

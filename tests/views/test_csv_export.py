@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CounsellorLink, Lesson, Role, User
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
+from app.spreadsheet import neutralise
 from tests.conftest import create_user, lesson_slugs, login
 
 HEADER = [
@@ -164,6 +165,25 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised(counsellor_client, a
     add_client(app, counsellor, name)
     [_, row] = rows_of(counsellor_client.get("/counsel/clients.csv"))
     assert row[0] == "'" + name
+
+
+def test_a_lesson_title_a_spreadsheet_would_run_is_neutralised_too(counsellor_client, app, course, counsellor):
+    """Titles are an admin's words, shown in the "Current lesson" column of every client not done."""
+    add_client(app, counsellor, "Nell")
+    first_slug = lesson_slugs(app)[0]
+    with app.app_context():
+        first = db.session.scalar(select(Lesson).where(Lesson.slug == first_slug))
+        first.title = "=HYPERLINK(1)"
+        db.session.commit()
+        db.session.remove()
+    [header, row] = rows_of(counsellor_client.get("/counsel/clients.csv"))
+    assert row[header.index("Current lesson")] == "'=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_neutralise_disarms_every_prefix_a_spreadsheet_reads_as_a_formula(prefix):
+    assert neutralise(prefix + "1+1") == "'" + prefix + "1+1"
+    assert neutralise("1+1") == "1+1" and neutralise(None) == "" and neutralise(3) == "3"
 
 
 def test_ordinary_names_are_left_alone(counsellor_client, app, counsellor):

@@ -320,3 +320,20 @@ def test_every_value_the_app_can_store_has_words():
             assert said and said != value, f"{section}.{field} = {value!r} has no words"
     assert set(stored) <= set(words)
     assert set(data_page.EMPTY_NAMES) == set(data_page.TITLES)  # every known section has a short name
+
+
+def test_a_sections_columns_are_worked_out_once_however_many_rows_ask():
+    """The table asks for them in every row: worked out each time, a counsellor's thousands of
+    views made the page quadratic (46 s for 9,000 rows; past the worker's limit beyond)."""
+
+    class CountedRows(list):
+        scans = 0
+
+        def __iter__(self):
+            CountedRows.scans += 1
+            return super().__iter__()
+
+    rows = CountedRows([{"who": "A", "when": "x"}, {"who": "B", "extra": 1}] * 500)
+    section = data_page.DataSection("progress_views_i_made", "Views", rows)
+    assert all(section.columns == ["who", "when", "extra"] for _ in rows)
+    assert CountedRows.scans == 2  # the loop above and the columns, once
