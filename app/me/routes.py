@@ -101,7 +101,7 @@ def data_download():
 @bp.get("/me/data")
 @login_required
 def data_page():
-    """Everything held about the signed-in person, as a page to read or print: the JSON download's own data."""
+    """Everything the signed-in person's account holds, as a page to read or print: the JSON download's own data."""
     data = personal_data_export(db.session, user=current_user)
     zone = current_zone()
     now = utcnow()
