@@ -123,13 +123,22 @@ def test_a_post_without_the_form_token_is_refused(app, learner_client, learner):
 
 
 def test_an_account_an_lms_signs_in_is_told_so_and_shown_no_form(app, learner_client, learner):
-    assert 'href="/me/password">Change my password' in learner_client.get("/me/").get_data(as_text=True)
+    before = learner_client.get("/me/").get_data(as_text=True)
+    assert 'href="/me/password">Change my password' in before and "Scores sent to your learning platform" not in before
+    assert "Scores already sent to your learning platform" not in learner_client.get("/me/delete").get_data(
+        as_text=True
+    )
     with app.app_context():  # as an LTI launch makes them: no address, no password the person knows
         db.session.execute(update(User).where(User.id == learner).values(email=None))
         db.session.commit()
     # /me/ (a page kept per state) offers no password to change, not the one drawn for the other kind.
     home = learner_client.get("/me/").get_data(as_text=True)
     assert "Change my password" not in home and "no password of its own to change" in home
+    # What goes to the LMS is said where the person looks after their data, and what deleting leaves there.
+    said = visible_text(home)
+    assert "Scores sent to your learning platform" in said and "It sends nothing else: not your answers" in said
+    leaving = visible_text(learner_client.get("/me/delete").get_data(as_text=True))
+    assert "Scores already sent to your learning platform (LMS) stay there" in leaving
     page = learner_client.get("/me/password")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
