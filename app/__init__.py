@@ -41,7 +41,10 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
         # forwarded Host is not believed, and the Host the proxy passes on must be trusted.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)  # type: ignore[method-assign]
 
-    from app import models  # noqa: F401 - register the models with the metadata
+    from app import (
+        models,  # noqa: F401 - register the models with the metadata
+        sqlite_text,  # noqa: F401 - SQLite connections fold case as PostgreSQL does
+    )
     from app.extensions import csrf, db, limiter, login_manager, migrate, skip_rate_limit_checks_where_none_apply
 
     db.init_app(app)

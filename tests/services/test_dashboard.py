@@ -219,6 +219,18 @@ def test_search_by_name_is_case_insensitive_and_literal(session, course, counsel
     assert names(session, counsellor, course, search=search) == expected
 
 
+@pytest.mark.parametrize(("search", "expected"), [("å", ["Zoë Ångström"]), ("ZOË", ["Zoë Ångström"]), ("Ş", ["şule"])])
+def test_search_folds_the_case_of_every_letter_not_only_ascii(session, course, counsellor, search, expected):
+    """PostgreSQL's lower() folds every letter; SQLite's only ASCII, until the app gave it Python's."""
+    add_clients(session, counsellor, ["Zoë Ångström", "şule", "Zed"])
+    assert names(session, counsellor, course, search=search) == expected
+
+
+def test_names_sort_by_their_letters_whatever_their_case(session, course, counsellor):
+    add_clients(session, counsellor, ["Éb", "éa"])  # folded by ASCII only, "É" sorted before every "é"
+    assert names(session, counsellor, course) == ["éa", "Éb"]
+
+
 @pytest.fixture
 def four_to_sort(session, course, counsellor, lessons):
     """alan: 0 done, avg 0, 3 days; Bea: 2 done, avg 1, 1 day; Cy: 1 done, avg .5, 10 days; Dee: never active."""
