@@ -1,7 +1,8 @@
 """Each counsellor link keeps its client's name as the dashboard sorts it, kept up to date by the database.
 
 ``counsellor_links.client_name_key`` is the lowercased display name of the link's learner while
-they are a learner, else NULL (an account made staff is nobody's client). With the index on
+they are a learner, else NULL (an account made staff is nobody's client). Lowercased by the
+database's lower(), which on SQLite is Python's (app/sqlite_text.py), so every letter is folded. With the index on
 (counsellor, name, learner) of live links, the counsellor's dashboard counts its caseload and
 finds one page of it in name order from that index alone: the cost of a page no longer grows
 with the caseload (at a million learners a counsellor of the benchmark has 8,300 clients).
