@@ -36,6 +36,22 @@ def test_extra_headers_reach_the_server(app, inbox):
     assert message["Subject"] == "A reminder"
 
 
+def test_every_message_carries_a_date_its_own_id_and_says_a_program_sent_it(app, inbox):
+    """RFC 5322 requires a Date; without it or a Message-ID, spam filters mark a reset link down."""
+    from email.utils import parsedate_to_datetime
+
+    from app.models.types import utcnow
+
+    for n in range(2):
+        send_mail(app.config, to="someone@example.org", subject=f"Message {n}", body="Hello")
+    first, second = inbox.wait_for(2)
+    assert abs((parsedate_to_datetime(first["Date"]) - utcnow()).total_seconds()) < 60
+    domain = app.config["MAIL_SENDER"].rpartition("@")[2].rstrip(">")
+    assert re.fullmatch(rf"<[^<>@\s]+@{re.escape(domain)}>", first["Message-ID"])
+    assert first["Message-ID"] != second["Message-ID"]
+    assert first["Auto-Submitted"] == "auto-generated"
+
+
 def test_send_email_job_sends_the_message_with_its_headers(app, inbox):
     send_email("someone@example.org", "Hello", "Body text", {"List-Unsubscribe": "<https://example.org/u/x>"})
     message = inbox.wait_for(1)[0]

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,11 @@ class Mail:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+def sender_domain(sender: str) -> str:
+    """The domain of the sender's address, for the Message-ID (``localhost`` if it has none)."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
 def send_mail(
     config: Mapping[str, Any], *, to: str, subject: str, body: str, headers: Mapping[str, str] | None = None
 ) -> None:
@@ -104,6 +110,12 @@ def send_mail(
     message["From"] = config["MAIL_SENDER"]
     message["To"] = to
     message["Subject"] = subject
+    # Neither EmailMessage nor smtplib adds these, and a submission server may not either: without
+    # a Date (RFC 5322 requires one) or a Message-ID, spam filters mark a reset link down.
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender_domain(config["MAIL_SENDER"]))
+    # Sent by a program (RFC 3834): an out-of-office reply to the no-reply sender helps nobody.
+    message["Auto-Submitted"] = "auto-generated"
     for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(body)
