@@ -222,7 +222,8 @@ class Config:
     RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "naltrexone")
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")  # per IP address
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"  # per e-mail address tried
-    RATELIMIT_REGISTER = "10 per hour"
+    RATELIMIT_REGISTER = "10 per hour"  # per IP address
+    RATELIMIT_REGISTER_MAILBOX = "3 per hour;10 per day"  # per mailbox mailed (an address, its +tags folded)
     RATELIMIT_RESET = "5 per 15 minutes"
     RATELIMIT_RESET_ACCOUNT = "3 per hour"
     RATELIMIT_JOIN = "30 per 15 minutes"  # invitation codes: too few to guess in reach

@@ -36,6 +36,13 @@ def submitted_account() -> str:
     return account_key(request.form.get("email", ""))
 
 
+def submitted_mailbox() -> str:
+    """Rate-limit key for the mailbox a form's address reaches: its ``+tag`` left out, since
+    ``someone+1@`` and ``someone+2@`` land in the same inbox, so tags cannot multiply the count."""
+    local, at, domain = normalise_email(request.form.get("email", "")).partition("@")
+    return f"mailbox:{keyed_hash(local.split('+', 1)[0] + at + domain)}"
+
+
 def guessed_account() -> str:
     """Rate-limit key for the account whose password is being tried: typed, or signed in."""
     if current_user.is_authenticated:

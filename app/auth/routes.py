@@ -82,7 +82,10 @@ def start_session(user: User, *, remember: bool = False) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"], key_func=guessing.submitted_account)
+# Each registration mails the address given, which nobody has shown is theirs: a mailbox gets few.
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_REGISTER_MAILBOX"], methods=["POST"], key_func=guessing.submitted_mailbox
+)
 def register():
     """Ask for an address and a name, and mail a link to finish; every address gets the same answer."""
     if current_user.is_authenticated:

@@ -71,7 +71,8 @@ def registration_mail(email: str, display_name: str, next_url: str | None) -> Ma
     )
     if started.token:
         link = external_url("auth.register_finish", token=started.token)
-        body = render_template("auth/register_email.txt", name=started.display_name, link=link)
+        # No name: it is whatever the sender typed, going to an address nobody has shown is theirs.
+        body = render_template("auth/register_email.txt", link=link)
         return Mail(to=started.email, subject="Finish creating your account", body=body)
     if started.owner and started.owner.email:
         # Plain links, without the page registering began on: its path (a course page, an

@@ -153,7 +153,7 @@ def test_a_signed_in_account_guessing_codes_is_limited_across_addresses(app, dat
 
 
 def test_registrations_for_one_address_are_limited_across_ip_addresses(app, database_url):
-    limited = limited_app(database_url, RATELIMIT_REGISTER="2 per minute")
+    limited = limited_app(database_url, RATELIMIT_REGISTER_MAILBOX="2 per minute")
     client = limited.test_client()
     statuses = []
     for n in range(3):

@@ -55,6 +55,36 @@ def test_registering_mails_a_link_that_makes_the_account_and_logs_in(client, app
     assert "Welcome, New Person" in page and "Log out" in page
 
 
+def test_the_mail_holds_nothing_the_sender_typed_but_the_address(client, app, inbox):
+    """Anyone may register any address: a "name" that reads as a phishing line must not reach it."""
+    lure = "your account is locked: sign in at https://evil.example/verify"
+    register(client, email="victim@example.org", name=lure)
+    body = body_of(inbox.wait_for(1)[0])
+    assert body.splitlines()[0] == "Hello," and "evil.example" not in body and "locked" not in body
+
+
+def test_a_mailbox_gets_few_registration_mails_whatever_its_tags_or_the_senders_address(app, database_url, inbox):
+    from tests.views.test_rate_limits import limited_app
+
+    limited = limited_app(database_url, RATELIMIT_REGISTER_MAILBOX="3 per hour;10 per day")
+    client = limited.test_client()
+    statuses = []
+    for n, email in enumerate(
+        ["victim@example.org", "victim+1@example.org", "Victim+two@Example.org", "victim+3@example.org"]
+    ):
+        token = csrf_token(client, "/auth/register")
+        data = {"email": email, "display_name": "Someone", "csrf_token": token}
+        statuses.append(
+            client.post("/auth/register", data=data, environ_base={"REMOTE_ADDR": f"10.7.0.{n}"}).status_code
+        )
+    assert statuses == [302, 302, 302, 429]
+    token = csrf_token(client, "/auth/register")  # another mailbox still may
+    data = {"email": "someone.else@example.org", "display_name": "Someone", "csrf_token": token}
+    assert client.post("/auth/register", data=data, environ_base={"REMOTE_ADDR": "10.7.0.9"}).status_code == 302
+    with limited.app_context():
+        db.engine.dispose()
+
+
 def test_the_link_does_not_give_away_the_address_or_name(client, app, inbox):
     """Links end up in access logs and browser history: the address and name in one are
     encrypted, not just signed, so only the server can read them."""
