@@ -9,7 +9,7 @@ Erasing an account asks first, on a page of its own that says what goes and what
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -262,28 +262,32 @@ def user_link(user_id: int):
         return _render_detail(user, link_form=form, status=400)
     name = link.counsellor.display_name
     if created:
-        _tell_the_learner(user, counsellor_name=name)
-        flash(f"{user.display_name} now shares their progress with {name}.", "success")
+        if _tell_the_learner(user, counsellor_name=name):
+            flash(f"{user.display_name} now shares their progress with {name}.", "success")
+        else:
+            # The notice is how the learner hears of it, and can object: the admin must know it did not go.
+            flash(
+                f"{user.display_name} now shares their progress with {name}, but the e-mail telling them so could "
+                "not be sent: part of our system is not answering. Please let them know another way.",
+                "warning",
+            )
     else:
         flash(f"{user.display_name} already shares their progress with {name}; nothing changed.", "info")
     return redirect(url_for("author.user_detail", user_id=user.id))
 
 
-def _tell_the_learner(learner: User, *, counsellor_name: str) -> None:
+def _tell_the_learner(learner: User, *, counsellor_name: str) -> bool:
     """E-mail the learner that sharing was set up for them, and where to stop it (an LMS's account
-    has no address: it sees the link on /me/ only). Queued; a queue that is down loses only this notice."""
+    has no address: it sees the link on /me/ only). Queued; False when the queue could not take it."""
     if not learner.email:
-        return
+        return True
     body = render_template(
         "author/link_made_email.txt",
         learner=learner,
         counsellor_name=counsellor_name,
         my_page=external_url("me.home"),
     )
-    try:
-        send_email(learner.email, "Sharing your course progress", body)
-    except Exception:  # the queue itself is unreachable (Redis down): the link stands, shown on /me/
-        current_app.logger.exception("The e-mail telling a learner of a link made for them could not be queued")
+    return queued(send_email, learner.email, "Sharing your course progress", body)
 
 
 @bp.post("/users/<id:user_id>/reset-link")

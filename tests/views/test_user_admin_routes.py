@@ -214,6 +214,25 @@ def test_the_learner_is_emailed_about_a_link_made_for_them_once(app, admin_clien
     assert len(inbox.messages) == 1
 
 
+def test_a_link_whose_notice_cannot_be_queued_stands_and_the_admin_is_told_to_say_so_another_way(
+    app, admin_client, learner, counsellor, monkeypatch
+):
+    import redis
+
+    import app.author.users as user_routes
+
+    def refused(*args):
+        raise redis.exceptions.ConnectionError("Connection refused.")
+
+    monkeypatch.setattr(user_routes, "send_email", refused)
+    response = post(admin_client, learner, "link", counsellor_id=str(counsellor), confirm="yes")
+    assert response.status_code == 302
+    page = text(admin_client.get(response.headers["Location"]))
+    assert "Lee Learner now shares their progress with Casey Counsellor, but the e-mail telling them so" in page
+    assert "let them know another way" in page
+    assert audit_actions(app, learner) == ["link_created"]
+
+
 def test_an_admin_cannot_relink_a_learner_who_stopped_sharing(app, admin_client, learner, counsellor):
     assert post(admin_client, learner, "link", counsellor_id=str(counsellor), confirm="yes").status_code == 302
     with app.app_context():
