@@ -80,6 +80,17 @@ def test_reloading_the_new_invitation_shows_its_code_and_makes_no_other(client, 
     assert len(inbox.wait_for(2, timeout=0.5)) == 1
 
 
+def test_the_counsellors_label_stays_out_of_the_invitation_mail(client, app, course, counsellor, inbox):
+    """The label is the counsellor's own note of whom it is for: the client never sees it."""
+    login(client, "casey@example.org")
+    token = csrf_token(client, "/counsel/invitations")
+    label = "Sam W. (court referral)"
+    client.post("/counsel/invitations", data={"csrf_token": token, "label": label, "email": "client@example.org"})
+    [message] = inbox.wait_for(1)
+    for part in (label, "court referral", "Sam W."):
+        assert part not in body_of(message) and part not in message["Subject"]
+
+
 def session_cookie_contents(client, app) -> str:
     """What anyone holding the session cookie can read of it without the key: it is only signed."""
     cookie = client.get_cookie("session")
