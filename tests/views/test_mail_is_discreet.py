@@ -17,6 +17,11 @@ from tests.conftest import PASSWORD, create_user, csrf_token, login
 from tests.mail_server import body_of
 from tests.services.test_reminders import FORBIDDEN_WORDS
 
+# Words a preview of a message must not show, beyond FORBIDDEN_WORDS: the body's first characters
+# are what an inbox list or a lock screen shows (about 100-150, by mail client).
+PREVIEW_WORDS = ["clinic", "counsell", "session", "casey"]
+PREVIEW_LENGTH = 150
+
 
 def register_new(app, client) -> None:
     token = csrf_token(client, "/auth/register")
@@ -144,3 +149,9 @@ def test_the_email_says_nothing_about_what_the_course_is_about(app, client, cour
         for word in FORBIDDEN_WORDS:
             assert word not in subject, f"{send.__name__}: the subject names {word!r}"
             assert word not in body, f"{send.__name__}: the body names {word!r}"
+        # What a lock screen or an inbox list shows of the body: nothing of counselling or a clinic
+        # (the counsellors here are named "Casey Counsellor", so their name is caught too).
+        preview = " ".join(body.split())[:PREVIEW_LENGTH]
+        for word in PREVIEW_WORDS:
+            assert word not in subject, f"{send.__name__}: the subject names {word!r}"
+            assert word not in preview, f"{send.__name__}: the preview names {word!r}: {preview!r}"

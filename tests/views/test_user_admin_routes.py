@@ -208,8 +208,9 @@ def test_the_learner_is_emailed_about_a_link_made_for_them_once(app, admin_clien
     [message] = inbox.wait_for(1)
     body = " ".join(body_of(message).split())
     assert message["To"] == "learner@example.org" and message["Subject"] == "Sharing your course progress"
-    assert "set up sharing of your progress on the online course with Casey Counsellor" in body
-    assert "http://localhost/me/" in body and "If you did not ask for this, stop sharing there" in body
+    assert "Sharing of your progress on the online course has been set up" in body
+    assert "The clinic set it up for you with Casey Counsellor" in body
+    assert "http://localhost/me/" in body and "If you did not ask for this, stop sharing on your page" in body
     time.sleep(0.2)
     assert len(inbox.messages) == 1
 
