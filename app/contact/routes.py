@@ -11,15 +11,19 @@ from app.auth.guessing import keyed_hash
 from app.contact import bp
 from app.contact.forms import ContactRequestForm
 from app.extensions import db, limiter
+from app.forms import EmptyForm
 from app.jobs.contact import send_acknowledgement, send_clinic_notice
 from app.models import ContactMethod, Role
 from app.services.contact_requests import (
     ContactDetails,
     ContactRequestRefused,
     contact_emails_pending,
+    contact_request_by_link,
     contact_request_create,
     contact_request_withdraw,
+    contact_request_withdraw_by_link,
     tel_href,
+    withdraw_link_holder,
 )
 from app.services.errors import ValidationError
 
@@ -152,3 +156,20 @@ def withdraw(request_id: int):
     else:
         flash("Your request is withdrawn, and what you told us in it is erased.", "success")
     return redirect(url_for("me.home", _anchor="contact-requests"))
+
+
+@bp.route("/contact/withdraw/<token>", methods=["GET", "POST"])
+def withdraw_by_link(token: str):
+    """Withdraw a request from the link its acknowledgement mailed: GET asks, POST does it (no login:
+    a visitor's request has no account, and anyone may have typed this address into the form)."""
+    holder = withdraw_link_holder(token, secret_key=current_app.config["SECRET_KEY"])
+    request_row = contact_request_by_link(db.session, request_id=holder[0], email=holder[1]) if holder else None
+    if holder is None or request_row is None:
+        return render_template("contact/withdraw_invalid.html"), 400
+    if request.method == "POST":  # CSRFProtect has already checked the form's token
+        try:
+            contact_request_withdraw_by_link(db.session, request_id=holder[0], email=holder[1])
+        except LookupError:  # withdrawn by another click meanwhile
+            return render_template("contact/withdraw_invalid.html"), 400
+        return render_template("contact/withdraw.html", done=True)
+    return render_template("contact/withdraw.html", done=False, asked_at=request_row.created_at, form=EmptyForm())

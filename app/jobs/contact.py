@@ -18,7 +18,12 @@ from app.extensions import db
 from app.jobs import crontab, job, periodic_job
 from app.models import ContactMethod, ContactRequest, ContactStatus
 from app.models.types import utcnow
-from app.services.contact_requests import contact_emails_pending, contact_emails_waiting, contact_requests_purge
+from app.services.contact_requests import (
+    contact_emails_pending,
+    contact_emails_waiting,
+    contact_requests_purge,
+    withdraw_link_token,
+)
 from app.services.mail import Mail, send_mail
 from app.urls import external_url
 
@@ -47,7 +52,10 @@ def acknowledgement_mail(request_id: int) -> Mail | None:
         or not request.email
     ):
         return None
-    body = render_template("contact/acknowledgement_email.txt")
+    token = withdraw_link_token(request, secret_key=current_app.config["SECRET_KEY"])
+    body = render_template(
+        "contact/acknowledgement_email.txt", withdraw=external_url("contact.withdraw_by_link", token=token)
+    )
     return Mail(to=request.email, subject=ACKNOWLEDGEMENT_SUBJECT, body=body)
 
 

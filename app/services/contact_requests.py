@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -44,6 +44,7 @@ from app.models import (
 from app.models.types import utcnow
 from app.services.accounts import HIDDEN_MARKS_MESSAGE, name_has_hidden_marks
 from app.services.errors import DomainError, ValidationError
+from app.services.sealing import seal, unseal
 from app.services.sharing import visible_learner_ids
 
 NAME_MAX_LENGTH = 80
@@ -374,6 +375,56 @@ def contact_request_withdraw(session: Session, *, requester: User, request_id: i
     if request.status == ContactStatus.WITHDRAWN:
         session.rollback()
         raise ContactRequestRefused("You have already withdrawn this request.")
+    return _withdraw(session, request)
+
+
+def contact_request_withdraw_by_link(session: Session, *, request_id: int, email: str) -> ContactRequest:
+    """Withdraw a request from the link its acknowledgement mailed to ``email``, and commit.
+
+    Anyone may type anyone's address into the contact form, and a visitor's request has no account
+    to withdraw it from: the address's owner withdraws it here, and the clinic does not write to
+    them about a request they never made. LookupError when no request with that id still holds that
+    address (withdrawing erases it, so a second use finds nothing either).
+    """
+    request = session.scalar(_holding(request_id, email).with_for_update())
+    if request is None:
+        raise LookupError(request_id)
+    return _withdraw(session, request)
+
+
+# The purpose the withdrawal link's token is sealed for (app/services/sealing.py): its own key.
+WITHDRAW_LINK_PURPOSE = "contact-request-withdraw"
+
+
+def withdraw_link_token(request: ContactRequest, *, secret_key: str) -> str:
+    """The token of the link that withdraws ``request``, for the address it gave: sealed, so the
+    link in the e-mail (and in any log it passes through) shows neither the id nor the address."""
+    return seal(f"{request.id}:{request.email}", secret_key=secret_key, purpose=WITHDRAW_LINK_PURPOSE)
+
+
+def withdraw_link_holder(token: str, *, secret_key: str) -> tuple[int, str] | None:
+    """The request id and address a withdrawal link's token names; None for anything else."""
+    text = unseal(token, secret_key=secret_key, purpose=WITHDRAW_LINK_PURPOSE)
+    request_id, _, email = (text or "").partition(":")
+    return (int(request_id), email) if request_id.isdigit() and email else None
+
+
+def contact_request_by_link(session: Session, *, request_id: int, email: str) -> ContactRequest | None:
+    """The request a withdrawal link names, while it holds the address the link went to."""
+    return session.scalar(_holding(request_id, email))
+
+
+def _holding(request_id: int, email: str) -> Select[ContactRequest]:
+    """The request with this id while it still holds ``email`` (withdrawing erases it)."""
+    return select(ContactRequest).where(
+        ContactRequest.id == request_id,
+        ContactRequest.email == email,
+        ContactRequest.status != ContactStatus.WITHDRAWN,
+    )
+
+
+def _withdraw(session: Session, request: ContactRequest) -> ContactRequest:
+    """Mark ``request`` withdrawn, erase what it said, record it and commit."""
     now = utcnow()
     # The person is never named as the actor: the record says only that they withdrew it.
     _event(session, request, actor=None, action="withdrawn", to_status=ContactStatus.WITHDRAWN)

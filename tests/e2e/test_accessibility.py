@@ -277,6 +277,22 @@ def reminders_unsubscribe(page, app, spec):
     expect(page.get_by_role("heading", level=1)).to_have_text("Reminders stopped")
 
 
+def contact_withdraw_by_link(page, app, spec):
+    """The page the link in a request's acknowledgement opens, withdrawn from there (no account)."""
+    from app.extensions import db
+    from app.services.contact_requests import ContactDetails, contact_request_create, withdraw_link_token
+
+    with app.app_context():
+        details = ContactDetails(contact_by="email", email="not.me@example.org", topic="alcohol")
+        token = withdraw_link_token(
+            contact_request_create(db.session, details=details, requester=None), secret_key=app.config["SECRET_KEY"]
+        )
+        db.session.remove()
+    page.goto(f"/contact/withdraw/{token}")
+    page.get_by_role("button", name="Withdraw the request").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Request withdrawn")
+
+
 def review_nothing_due(page, app, spec):
     quiz_result_failed(page, app, spec)
     page.goto(f"/courses/{spec.slug}/review")
@@ -397,6 +413,7 @@ PAGES = [
     removed_lesson_result,
     reminder_settings,
     reminders_unsubscribe,
+    contact_withdraw_by_link,
     my_data,
     certificate,
     certificate_check,

@@ -190,6 +190,29 @@ def test_private_notes_are_audited_without_their_text(session, people):
 # The person's control: their list, withdrawal
 
 
+def test_the_address_a_request_gave_may_withdraw_it_by_link_once(session, people):
+    from app.services.contact_requests import (
+        contact_request_withdraw_by_link,
+        withdraw_link_holder,
+        withdraw_link_token,
+    )
+
+    details = ContactDetails(contact_by="email", email="not.me@example.org", topic="alcohol", name="Someone")
+    request = ask(session, None, details)
+    token = withdraw_link_token(request, secret_key="k")
+    assert withdraw_link_holder(token, secret_key="k") == (request.id, "not.me@example.org")
+    assert withdraw_link_holder(token, secret_key="another key") is None
+    with pytest.raises(LookupError):
+        contact_request_withdraw_by_link(session, request_id=request.id, email="someone.else@example.org")
+    contact_request_withdraw_by_link(session, request_id=request.id, email="not.me@example.org")
+    session.expire_all()
+    request = session.get(ContactRequest, request.id)
+    assert request.status == "withdrawn" and (request.email, request.name, request.topic) == (None, None, None)
+    assert events(session, request.id)[-1] == (None, "withdrawn", "new", "withdrawn")  # nobody named
+    with pytest.raises(LookupError):  # the address is erased with the rest: the link finds nothing now
+        contact_request_withdraw_by_link(session, request_id=request.id, email="not.me@example.org")
+
+
 def test_withdrawing_erases_what_the_request_said_and_freezes_it(session, people):
     attach = ContactDetails(
         contact_by="phone", phone="07700 900123", topic="opioids", name="Sam", note="A note", attach_progress=True

@@ -221,6 +221,8 @@ def matrix(w):
         # Anyone may ask the clinic to contact them, with or without an account.
         ("GET", "/contact"): [200, 200, 200, 200, 200, 200],
         ("GET", "/contact/sent"): [200, 200, 200, 200, 200, 200],
+        # The link in a request's acknowledgement withdraws it without an account; a bad link is a 400.
+        ("GET", "/contact/withdraw/not-a-token"): [400, 400, 400, 400, 400, 400],
         ("GET", "/author/"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/analytics?range=30d"): [LOGIN, 403, 403, 403, 403, 200],
@@ -294,6 +296,7 @@ def matrix(w):
         ("POST", f"{c}/certificate/reissue"): [LOGIN, 302, 302, 404, 404, 404],
         ("POST", f"/me/sharing/{w['link']}/stop"): [LOGIN, 302, 404, 404, 404, 404],
         ("POST", "/contact"): [400, 400, 400, 400, 400, 400],  # nothing chosen: shown again with the errors
+        ("POST", "/contact/withdraw/not-a-token"): [400, 400, 400, 400, 400, 400],
         # Staff actions on the learner's request: a pick-up (refused, with a message, once taken), a
         # hand-back, a bare status change (400: no status), unchanged notes (refused with a message).
         ("POST", f"/counsel/requests/{w['contact_request']}/pick-up"): [LOGIN, 403, 403, 302, 302, 302],

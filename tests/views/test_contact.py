@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ContactRequest, Role
 from tests.conftest import create_user, csrf_token, login
-from tests.mail_server import body_of
+from tests.mail_server import body_of, readable_forms
 from tests.views.test_rate_limits import limited_app
 
 GOOD = {"contact_by": "phone", "phone": "07700 900123", "topic": "alcohol"}
@@ -180,6 +180,51 @@ def test_the_clinic_is_told_and_the_person_acknowledged_without_any_detail(app, 
         text = (message["Subject"] + body_of(message)).lower()
         for secret in ("samantha", "sam.private", "opioid", "relapsed", "naltrexone", "alcohol"):
             assert secret not in text, (message["To"], secret)
+
+
+def withdraw_path(message) -> str:
+    return re.search(r"http://localhost(/contact/withdraw/\S+)", body_of(message)).group(1)
+
+
+def test_whoever_reads_the_address_may_withdraw_a_request_they_never_made(app, client, inbox):
+    """Anyone may type anyone's address, and a visitor's request has no account to withdraw it from."""
+    ask(client, contact_by="email", email="not.me@example.org", topic="opioids", name="Someone")
+    [acknowledgement] = inbox.wait_for(1)
+    assert "If you did not send it, someone gave this address by mistake" in " ".join(body_of(acknowledgement).split())
+    path = withdraw_path(acknowledgement)
+    for form in readable_forms(path.rsplit("/", 1)[1]):  # sealed: neither the address nor the request is readable
+        assert b"not.me" not in form.lower() and b"example.org" not in form
+    stranger = app.test_client()  # no account, no session: only the link
+    page = stranger.get(path)
+    assert page.status_code == 200 and "Withdraw the request" in page.get_data(as_text=True)
+    assert requests_in(app)[0].status == "new"  # opening the link changes nothing
+    assert stranger.post(path).status_code == 400  # nor does a POST without the form's token
+    done = stranger.post(path, data={"csrf_token": csrf_token(stranger, path)})
+    assert done.status_code == 200 and "Nobody will contact you about it" in done.get_data(as_text=True)
+    [request] = requests_in(app)
+    assert request.status == "withdrawn" and request.email is None and request.name is None and request.topic is None
+    again = stranger.get(path)  # used: it no longer works
+    assert again.status_code == 400 and "This link does not work" in again.get_data(as_text=True)
+
+
+def test_a_withdrawal_link_works_only_for_its_own_request_and_address(app, client, inbox):
+    from app.services.contact_requests import withdraw_link_token
+
+    ask(client, contact_by="email", email="first@example.org", topic="alcohol")
+    ask(client, contact_by="email", email="second@example.org", topic="alcohol")
+    first, second = requests_in(app)
+    key = app.config["SECRET_KEY"]
+    forged = [
+        withdraw_link_token(ContactRequest(id=second.id, email="first@example.org"), secret_key=key),  # wrong address
+        withdraw_link_token(ContactRequest(id=first.id + 99, email="first@example.org"), secret_key=key),  # no such
+        withdraw_link_token(first, secret_key=key)[:-4] + "AAAA",  # altered
+        "not-a-token",
+    ]
+    for token in forged:
+        assert client.get(f"/contact/withdraw/{token}").status_code == 400
+        path = f"/contact/withdraw/{token}"
+        assert client.post(path, data={"csrf_token": csrf_token(client, "/contact")}).status_code == 400
+    assert [r.status for r in requests_in(app)] == ["new", "new"]
 
 
 def test_a_phone_request_gets_no_acknowledgement_and_no_intake_address_means_no_notice(app, client, inbox):
