@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs.failures import no_retry_can_cure
 from app.models import JobFailure
-from app.services.mail import MailRefused, send_mail
+from app.services.mail import MailRefused, send_mail, with_ascii_domain
 from tests.test_mail_jobs import invite
 
 REFUSED = "robin.reject@example.org"
@@ -68,3 +68,18 @@ def test_other_refusals_are_blanked_too():
     assert str(MailRefused.of(sender)) == "SMTPSenderRefused: 553 <[address]> not allowed"
     assert str(MailRefused.of(data)) == "SMTPDataError: 554 message for <[address]> refused"
     assert MailRefused.of(data).smtp_code == 554
+
+
+def test_a_domain_beyond_ascii_is_sent_in_its_idna_form(app, inbox):
+    """Every mail server takes an IDNA domain; a Unicode one needs SMTPUTF8, which many lack."""
+    send_mail(app.config, to="robin@bücher.example", subject="Hello", body="Hi")
+    [message] = inbox.wait_for(1)
+    assert message["To"] == "robin@xn--bcher-kva.example"
+    assert with_ascii_domain("robin@example.org") == "robin@example.org"
+    assert with_ascii_domain("zoë@bücher.example") == "zoë@xn--bcher-kva.example"  # the local part is the server's
+
+
+def test_a_server_without_smtputf8_is_not_asked_again_for_an_address_beyond_ascii():
+    """smtplib raises this before sending, when the server does not offer SMTPUTF8: the same on every try."""
+    assert no_retry_can_cure(smtplib.SMTPNotSupportedError("the server does not advertise SMTPUTF8"))
+    assert not no_retry_can_cure(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))

@@ -91,6 +91,18 @@ class Mail:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+def with_ascii_domain(address: str) -> str:
+    """``address`` with its domain in the ASCII form DNS and every mail server take (IDNA: bücher.example
+    is xn--bcher-kva.example). Only a local part beyond ASCII then needs a server with SMTPUTF8."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:  # not a name IDNA can write: left for the server to refuse, for good
+        return address
+
+
 def sender_domain(sender: str) -> str:
     """The domain of the sender's address, for the Message-ID (``localhost`` if it has none)."""
     return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
@@ -108,7 +120,7 @@ def send_mail(
     """
     message = EmailMessage(policy=MAIL_POLICY)
     message["From"] = config["MAIL_SENDER"]
-    message["To"] = to
+    message["To"] = to = with_ascii_domain(to)
     message["Subject"] = subject
     # Neither EmailMessage nor smtplib adds these, and a submission server may not either: without
     # a Date (RFC 5322 requires one) or a Message-ID, spam filters mark a reset link down.
