@@ -18,6 +18,7 @@ reminder names the course, a medicine, alcohol or opioids.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -369,6 +370,11 @@ def _unsubscribe_claim(token: str, *, secret_key: str, max_age: timedelta) -> tu
     return data["user"], signed_at
 
 
+def _wrapped(text: str) -> str:
+    """A paragraph of an e-mail, wrapped at 78 characters (RFC 5322's advice), words kept whole."""
+    return textwrap.fill(text, width=78, break_long_words=False, break_on_hyphens=False)
+
+
 def reminder_message(
     *,
     to: str,
@@ -399,13 +405,20 @@ def reminder_message(
             f"You asked us for a reminder when you had questions to review. You have {questions} ready to"
             " look at again; going over them as they start to fade is what makes them stick"
         )
-    body = (
-        f"Hello {display_name},\n\n" + ".\n\n".join(reasons) + ":\n\n"
-        f"{continue_url}\n\n"
-        "You get this e-mail because you turned reminders on, and you get at most one a week."
-        " To stop them, open this link (no need to log in):\n"
-        f"{unsubscribe_url}\n\n"
-        f"You can also change your reminders here: {settings_url}\n"
+    # Each paragraph wrapped as the other e-mails' templates are; every link on a line of its own.
+    body = "\n\n".join(
+        [
+            _wrapped(f"Hello {display_name},"),
+            *(_wrapped(reason + ".") for reason in reasons[:-1]),
+            _wrapped(reasons[-1] + ":"),
+            continue_url,
+            _wrapped(
+                "You get this e-mail because you turned reminders on, and you get at most one a week."
+                " To stop them, open this link (no need to log in):"
+            )
+            + f"\n{unsubscribe_url}",
+            f"You can also change your reminders here:\n{settings_url}\n",
+        ]
     )
     headers = {
         "List-Unsubscribe": f"<{unsubscribe_url}>",

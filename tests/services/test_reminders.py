@@ -357,8 +357,22 @@ def test_the_message_carries_one_click_unsubscribe_headers():
     }
     assert "https://course.example.org/reminders/unsubscribe/abc" in mail.body
     assert "https://course.example.org/me/" in mail.body
-    assert "2 lessons left" in mail.body
-    assert "1 lesson left" in message(lessons_left=1).body
+    assert "2 lessons left" in words(mail.body)
+    assert "1 lesson left" in words(message(lessons_left=1).body)
+
+
+def words(body: str) -> str:
+    """The body as one line: its paragraphs are wrapped."""
+    return " ".join(body.split())
+
+
+def test_the_message_is_wrapped_as_the_other_emails_are_with_each_link_whole_on_its_own_line():
+    mail = message(display_name="Lee " + "Longname" * 8, lessons_left=2, reviews_due=3)
+    for line in mail.body.splitlines():
+        assert len(line) <= 78 or line.startswith("https://"), line
+    links = ("https://course.example.org/me/", "https://course.example.org/reminders/unsubscribe/abc")
+    for link in links:
+        assert link in mail.body.splitlines()
 
 
 def test_the_email_links_to_the_public_site_and_stops_once_unsubscribed(app, session, people):
