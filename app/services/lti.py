@@ -398,18 +398,36 @@ def _display_name(claims: dict[str, Any]) -> str:
     return name[:80] or "Learner"
 
 
+def _identity(session: Session, platform_id: int, subject: str) -> LtiIdentity | None:
+    """The link of a platform's user (``sub``) to an account here, if they have launched before."""
+    return session.scalar(
+        select(LtiIdentity).where(LtiIdentity.platform_id == platform_id, LtiIdentity.subject == subject)
+    )
+
+
 def _account_for(
     session: Session, platform: LtiPlatform, subject: str, claims: dict[str, Any], hash_method: str
-) -> User:
-    identity = session.scalar(
-        select(LtiIdentity).where(LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject)
+) -> LtiIdentity:
+    """The link, with its account, that this launch signs in to: found, or made the first time."""
+    identity = _identity(session, platform.id, subject) or _new_identity(
+        session, platform, subject, claims, hash_method
     )
-    if identity is not None:
-        identity.last_launch_at = utcnow()
-        if not identity.user.is_active:
-            raise LtiLaunchError("This account is deactivated on this site; ask the site's administrator.")
-        return identity.user
-    # A new person: an account with no e-mail and no usable password; the platform vouches for them.
+    identity.last_launch_at = utcnow()
+    if not identity.user.is_active:
+        raise LtiLaunchError("This account is deactivated on this site; ask the site's administrator.")
+    return identity
+
+
+def _new_identity(
+    session: Session, platform: LtiPlatform, subject: str, claims: dict[str, Any], hash_method: str
+) -> LtiIdentity:
+    """A new person: an account with no e-mail and no usable password (the platform vouches for
+    them), linked to their ``sub``.
+
+    Two first launches of one person at once (a double click in the LMS, two tabs) both find no
+    link, and the second link breaks the unique (platform, subject): it is inserted in a
+    savepoint, so only it is undone, and the link the other launch made is used with its account.
+    """
     user = User(
         email=None,
         display_name=_display_name(claims),
@@ -417,41 +435,70 @@ def _account_for(
         role=Role.LEARNER.value,
     )
     session.add(user)
+    # Flushed before the savepoint, which then runs inside the launch's transaction: on SQLite a
+    # savepoint that opens the transaction commits it when released, outside the launch's commit.
     session.flush()
-    session.add(LtiIdentity(platform_id=platform.id, subject=subject, user_id=user.id))
-    return user
+    identity = LtiIdentity(platform_id=platform.id, subject=subject, user_id=user.id)
+    try:
+        with session.begin_nested():
+            session.add(identity)
+            session.flush()
+    except IntegrityError:
+        theirs = _identity(session, platform.id, subject)
+        if theirs is None:  # not the link's uniqueness: a fault of another kind, not a race
+            raise
+        session.delete(user)  # made for nobody: the other launch's account is this person's
+        return theirs
+    return identity
+
+
+def _grade_target(session: Session, identity_id: int, lineitem: str) -> LtiGradeTarget | None:
+    """Where this person's scores for the line item go, if a launch recorded it before."""
+    return session.scalar(
+        select(LtiGradeTarget).where(LtiGradeTarget.identity_id == identity_id, LtiGradeTarget.lineitem_url == lineitem)
+    )
 
 
 def _record_grade_target(
     session: Session,
-    platform: LtiPlatform,
-    subject: str,
+    identity_id: int,
     claims: dict[str, Any],
     course_slug: str,
     lesson_slug: str | None,
 ) -> None:
+    """Record the line item the launch's scores go to.
+
+    Two launches of one person to one line item at once both find none: the second insert, in a
+    savepoint, breaks the unique (identity, line item), and the row the other made is updated. The
+    caller has flushed the launch's account and link, so the savepoint runs inside the launch's
+    transaction (see _new_identity).
+    """
     endpoint = claims.get(AGS_ENDPOINT_CLAIM) or {}
     lineitem = endpoint.get("lineitem")
     if not lineitem or AGS_SCORE_SCOPE not in (endpoint.get("scope") or []):
         return
-    identity_id = session.scalar(
-        select(LtiIdentity.id).where(LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject)
-    )
     course_id = session.scalar(select(Course.id).where(Course.slug == course_slug))
     lesson_id = (
         session.scalar(select(Lesson.id).where(Lesson.course_id == course_id, Lesson.slug == lesson_slug))
         if lesson_slug
         else None
     )
-    target = session.scalar(
-        select(LtiGradeTarget).where(LtiGradeTarget.identity_id == identity_id, LtiGradeTarget.lineitem_url == lineitem)
-    )
+    target = _grade_target(session, identity_id, lineitem)
     if target is None:
-        session.add(
-            LtiGradeTarget(identity_id=identity_id, course_id=course_id, lesson_id=lesson_id, lineitem_url=lineitem)
-        )
-    else:
-        target.course_id, target.lesson_id = course_id, lesson_id  # type: ignore[assignment]
+        try:
+            with session.begin_nested():
+                session.add(
+                    LtiGradeTarget(
+                        identity_id=identity_id, course_id=course_id, lesson_id=lesson_id, lineitem_url=lineitem
+                    )
+                )
+                session.flush()
+            return
+        except IntegrityError:
+            target = _grade_target(session, identity_id, lineitem)
+            if target is None:  # not the line item's uniqueness: a fault of another kind
+                raise
+    target.course_id, target.lesson_id = course_id, lesson_id  # type: ignore[assignment]
 
 
 def lti_launch(
@@ -514,16 +561,16 @@ def lti_launch(
     if message_type == RESOURCE_LINK and not (claims.get(CLAIM + "resource_link") or {}).get("id"):
         raise LtiLaunchError("The launch lacks its resource link id.")
     course_slug, lesson_slug = _target(session, claims)
-    user = _account_for(session, platform, subject, claims, hash_method)
+    identity = _account_for(session, platform, subject, claims, hash_method)
     session.flush()
-    _record_grade_target(session, platform, subject, claims, course_slug, lesson_slug)
+    _record_grade_target(session, identity.id, claims, course_slug, lesson_slug)
     session.commit()
     settings = claims.get(DEEP_LINKING_CLAIM + "deep_linking_settings") or {}
     if message_type == DEEP_LINKING and not settings.get("deep_link_return_url"):
         raise LtiLaunchError("The deep-linking request lacks its return URL.")
     presentation = claims.get(CLAIM + "launch_presentation") or {}
     return Launch(
-        user=user,
+        user=identity.user,
         platform=platform,
         message_type=str(message_type),
         deployment_id=deployment_id,

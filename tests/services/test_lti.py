@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, Role, User
 from app.services import lti
@@ -303,3 +305,100 @@ def test_a_platform_kept_from_before_with_a_plain_http_key_set_cannot_launch(ses
     with pytest.raises(LtiLaunchError, match=r"Signature: the platform's key set address is not https://"):
         launch(session, login(session))
     assert session.scalar(select(LtiIdentity)) is None
+
+
+# ---------------------------------------------------------------- two launches of one person at once
+
+
+def test_two_first_launches_of_one_person_at_once_sign_in_to_one_account(session, platform, course, monkeypatch):
+    """A double click in the LMS: the other launch makes the person's account and link between this
+    launch's look-up (which found none) and its own insert. This one then signs in to that account."""
+    real, theirs = lti._identity, {}
+
+    def other_launch_meanwhile(session_, platform_id, subject):
+        found = real(session_, platform_id, subject)
+        if not theirs:  # the first look-up only (the other launch's own look-ups pass through)
+            theirs["started"] = True
+            with Session(session.get_bind()) as other:
+                theirs["user"] = launch(other, login(other)).user.id
+        return found
+
+    monkeypatch.setattr(lti, "_identity", other_launch_meanwhile)
+    mine = launch(session, login(session))
+    assert mine.user.id == theirs["user"]
+    assert session.scalars(select(LtiIdentity.user_id)).all() == [mine.user.id]
+    # No second account was left behind, made for nobody.
+    assert session.scalars(select(User.id).where(User.role == Role.LEARNER)).all() == [mine.user.id]
+
+
+def test_two_launches_of_one_person_to_one_line_item_at_once_keep_one_row(app, session, platform, course, monkeypatch):
+    """The other launch recorded the line item after this launch looked for it and found none."""
+    endpoint = {"lineitem": f"{ISSUER}/lineitems/7", "scope": [AGS_SCORE_SCOPE]}
+    launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint})  # the other launch: the whole course
+    real, looked = lti._grade_target, []
+
+    def missed_once(*args):
+        if not looked:
+            looked.append(None)
+            return None
+        return real(*args)
+
+    monkeypatch.setattr(lti, "_grade_target", missed_once)
+    lesson = lesson_slugs(app, course)[0]
+    custom = {"course": course, "lesson": lesson}
+    result = launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint, CLAIM + "custom": custom})
+    assert looked and result.lesson_slug == lesson
+    lesson_id = session.scalar(select(Lesson.id).where(Lesson.slug == lesson))
+    targets = session.execute(select(LtiGradeTarget.lineitem_url, LtiGradeTarget.lesson_id)).all()
+    assert targets == [(endpoint["lineitem"], lesson_id)]  # one row, now this launch's lesson
+
+
+BLOCKED = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+
+
+def wait_for_a_blocked_statement(engine, timeout: float = 10) -> None:
+    """Wait until a statement of this database waits on another transaction's lock."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            if connection.scalar(BLOCKED):
+                return
+            connection.rollback()
+            time.sleep(0.02)
+    raise AssertionError("the launch never waited on the other transaction")
+
+
+@pytest.mark.parametrize("race", ["account", "line item"])
+def test_on_postgresql_a_launch_waits_for_the_other_launch_and_takes_what_it_made(session, platform, course, race):
+    """The race as it runs on PostgreSQL: the other launch has inserted, not yet committed; this
+    launch's insert waits on the unique index, then fails once the other commits, and uses its row."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; the other tests cover its interleaving")
+    endpoint = {"lineitem": f"{ISSUER}/lineitems/7", "scope": [AGS_SCORE_SCOPE]}
+    if race == "line item":
+        launch(session, login(session))  # the person has an account: the two launches race on the line item
+    row = login(session)
+    token = jwt.encode(claims(row, **{AGS_ENDPOINT_CLAIM: endpoint}), PLATFORM_KEY, algorithm="RS256")
+    course_id = session.scalar(select(Course.id))
+    with Session(engine) as other, Session(engine) as mine, ThreadPoolExecutor(1) as pool:
+        identity = other.scalar(select(LtiIdentity))
+        if identity is None:
+            user = User(email=None, display_name="Pat Example", password_hash="!", role="learner")
+            other.add(user)
+            other.flush()
+            identity = LtiIdentity(platform_id=platform.id, subject="sub-1", user_id=user.id)
+            other.add(identity)
+        other.flush()
+        other.add(LtiGradeTarget(identity_id=identity.id, course_id=course_id, lineitem_url=endpoint["lineitem"]))
+        other.flush()
+        theirs = identity.user_id
+        waiting = pool.submit(
+            lti_launch, mine, id_token=token, state=row.state, browser_state=row.state, hash_method="scrypt:128:8:1"
+        )
+        wait_for_a_blocked_statement(engine)
+        other.commit()
+        assert waiting.result(timeout=10).user.id == theirs
+    assert session.scalars(select(LtiIdentity.user_id)).all() == [theirs]
+    assert session.scalars(select(User.id).where(User.role == Role.LEARNER)).all() == [theirs]
+    assert session.scalars(select(LtiGradeTarget.lineitem_url)).all() == [endpoint["lineitem"]]
