@@ -10,14 +10,15 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, Role, User
+from app.models.types import utcnow
 from app.services import lti
 from app.services.errors import ValidationError
 from app.services.lti import (
@@ -138,12 +139,94 @@ def test_a_lesson_named_in_the_custom_parameters_is_opened(app, session, platfor
         ({CLAIM + "message_type": "LtiSubmissionReviewRequest"}, "Message type"),
         ({"sub": None}, "anonymous launches"),
         ({CLAIM + "custom": {"course": "no-such-course"}}, "course this site does not have"),
+        # Several audiences: the token must say it was made for this tool (azp).
+        ({"aud": ["tool-1", "another-tool"], "azp": "another-tool"}, "azp is not this tool's client id"),
+        ({"aud": ["tool-1", "another-tool"]}, "azp is not this tool's client id"),
+        ({CLAIM + "resource_link": None}, "lacks its resource link id"),
+        ({CLAIM + "resource_link": {"title": "Week 1"}}, "lacks its resource link id"),
     ],
 )
 def test_each_check_refuses_on_its_own(session, platform, course, changes, check):
     with pytest.raises(LtiLaunchError, match=check):
         launch(session, login(session), **changes)
     assert session.scalar(select(User).where(User.role != Role.ADMIN)) is None  # nobody was made (but the admin)
+
+
+def test_a_token_for_several_audiences_is_taken_when_its_azp_is_this_tool(session, platform, course):
+    result = launch(session, login(session), aud=["another-tool", "tool-1"], azp="tool-1")
+    assert result.user.display_name == "Pat Example"
+
+
+def test_a_deep_linking_request_needs_no_resource_link(session, platform, course):
+    settings = {"deep_link_return_url": f"{ISSUER}/return", "data": "d-1"}
+    result = launch(
+        session,
+        login(session),
+        **{
+            CLAIM + "message_type": "LtiDeepLinkingRequest",
+            CLAIM + "resource_link": None,
+            lti.DEEP_LINKING_CLAIM + "deep_linking_settings": settings,
+        },
+    )
+    assert (result.message_type, result.deep_link_return_url, result.deep_link_data) == (
+        "LtiDeepLinkingRequest",
+        f"{ISSUER}/return",
+        "d-1",
+    )
+
+
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+
+
+@pytest.mark.parametrize("roles", [[], [INSTRUCTOR], [ADMINISTRATOR, INSTRUCTOR]])
+def test_an_account_an_lms_makes_is_a_learners_whatever_roles_the_lms_gives(session, platform, course, roles):
+    """An LMS's instructor or administrator is not this site's counsellor or admin: only an admin here makes those."""
+    user = launch(session, login(session), **{CLAIM + "roles": roles}).user
+    assert user.role == Role.LEARNER
+    assert session.scalars(select(User.role).where(User.id != an_admin(session).id)).all() == [Role.LEARNER]
+
+
+@pytest.mark.parametrize(
+    ("names", "shown"),
+    [
+        ({"name": None, "given_name": "Pat"}, "Pat"),
+        ({"name": None}, "Learner"),
+        ({"name": "", "given_name": ""}, "Learner"),
+        ({"name": "\u202e\n"}, "Learner"),  # nothing left once the hidden marks are out
+    ],
+)
+def test_a_launch_without_a_name_gets_learner_as_its_name(session, platform, course, names, shown):
+    assert launch(session, login(session), **names).user.display_name == shown
+
+
+@pytest.mark.parametrize(("age", "taken"), [(timedelta(minutes=9), True), (timedelta(minutes=10, seconds=5), False)])
+def test_a_login_must_be_finished_within_ten_minutes(session, platform, course, age, taken):
+    """A state row is worth nothing after ten minutes, as the login's cookie (max-age 600)."""
+    row = login(session)
+    row.created_at = utcnow() - age
+    session.commit()
+    if taken:
+        assert launch(session, row).user.display_name == "Pat Example"
+        return
+    with pytest.raises(LtiLaunchError, match="used already or has expired"):
+        launch(session, row)
+    assert session.scalar(select(LtiIdentity)) is None
+
+
+@pytest.mark.parametrize("named_by", ["custom", "target_link_uri"])
+def test_a_link_to_a_retired_lesson_is_refused(app, session, platform, course, named_by):
+    """A lesson taken out of the course (retired) is not opened, however the link names it."""
+    lesson = lesson_slugs(app, course)[1]
+    if named_by == "custom":
+        link = {CLAIM + "custom": {"course": course, "lesson": lesson}}
+    else:
+        link = {CLAIM + "target_link_uri": f"https://tool.example.org/courses/{course}/lessons/{lesson}"}
+    assert launch(session, login(session), **link).lesson_slug == lesson  # while it is live
+    session.execute(update(Lesson).where(Lesson.slug == lesson).values(retired_at=utcnow(), position=None))
+    session.commit()
+    with pytest.raises(LtiLaunchError, match=rf"a lesson this course does not have \({lesson}\)"):
+        launch(session, login(session), **link)
 
 
 def test_a_token_signed_by_another_key_is_refused(session, platform, course):

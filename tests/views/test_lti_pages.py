@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -9,11 +13,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LtiIdentity, LtiPlatform, Role, User
 from app.models.types import utcnow
-from app.services.lti import PlatformDetails, lti_platform_register
+from app.services import lti
+from app.services.lti import CLAIM, DEEP_LINKING_CLAIM, PlatformDetails, lti_platform_register
 from app.services.lti_keys import configured_tool_key
 from app.services.reminders import reminder_settings_of
 from app.services.user_sessions import SessionLimits, user_session_start
 from tests.conftest import count_queries, create_user, csrf_token, login
+from tests.services.test_lti import ISSUER, PLATFORM_KEY, PLATFORM_PUBLIC, details
+from tests.services.test_lti import claims as launch_claims
 
 FORM = {
     "name": "Clinic Moodle",
@@ -356,3 +363,56 @@ def test_the_tool_addresses_come_from_public_url_whatever_host_the_request_used(
     )
     assert answer.status_code == 302
     assert "redirect_uri=https%3A%2F%2Flearn.example.org%2Flti%2Flaunch" in answer.headers["Location"]
+
+
+# ---------------------------------------------------------------- launches over HTTP
+
+
+@pytest.fixture
+def lms(app, monkeypatch):
+    """A platform registered here whose launches the test signs (its key set is the test's key)."""
+    monkeypatch.setattr(lti, "platform_signing_key", lambda platform, token: PLATFORM_PUBLIC)
+    admin = create_user(app, "lti-admin@example.org", role=Role.ADMIN)
+    with app.app_context():
+        platform = lti_platform_register(db.session, actor=db.session.get(User, admin), details=details())
+        platform_id = platform.id
+        db.session.remove()
+    return platform_id
+
+
+def lms_login(client, **params):
+    """The platform's login initiation, as the browser makes it."""
+    query = {"iss": ISSUER, "client_id": "tool-1", "login_hint": "u", "target_link_uri": "http://localhost/lti/launch"}
+    return client.get("/lti/login", query_string={**query, **params})
+
+
+def lms_launch(client, **changes):
+    """A login initiation and the launch the platform posts back, its id_token signed with ``changes``."""
+    sent = lms_login(client)
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    answer = parse_qs(urlsplit(sent.headers["Location"]).query)
+    nonce = SimpleNamespace(nonce=answer["nonce"][0])
+    token = jwt.encode(launch_claims(nonce, **changes), PLATFORM_KEY, algorithm="RS256")
+    return client.post("/lti/launch", data={"id_token": token, "state": answer["state"][0]})
+
+
+DEEP_LINK_REQUEST = {
+    CLAIM + "message_type": "LtiDeepLinkingRequest",
+    CLAIM + "resource_link": None,
+    DEEP_LINKING_CLAIM + "deep_linking_settings": {"deep_link_return_url": f"{ISSUER}/return", "data": "d-1"},
+}
+
+
+def test_the_picker_signs_one_answer_only(app, client, lms, course):
+    """The answer goes back to the LMS once: sending the form again (back, then Add) signs nothing."""
+    launched = lms_launch(client, **DEEP_LINK_REQUEST)
+    assert launched.status_code == 303 and launched.headers["Location"] == "/lti/deep-link"
+    token = csrf_token(client, "/lti/deep-link")
+    form = {"csrf_token": token, "items": [course]}
+    sent = client.post("/lti/deep-link", data=form)
+    assert sent.status_code == 200
+    assert f'action="{ISSUER}/return"' in sent.get_data(as_text=True)
+    assert 'name="JWT"' in sent.get_data(as_text=True)
+    again = client.post("/lti/deep-link", data=form)
+    assert again.status_code == 404
+    assert 'name="JWT"' not in again.get_data(as_text=True)
