@@ -9,7 +9,8 @@ standard asks for are all here, each with its own message:
 
 state (and the browser that started the login), signature (the platform's key set), issuer,
 audience (and ``azp``), expiry, nonce (used once: a replayed id_token finds no state), deployment,
-version, message type, and ``sub``.
+version, message type, the JSON type of each claim read (an object where the standard says one),
+and ``sub``.
 
 The tool's RSA key is configuration, not data: ``LTI_PRIVATE_KEY`` (PEM), or in development and
 tests a key made once in ``LTI_PRIVATE_KEY_FILE`` (instance/). Its public half is published at
@@ -363,13 +364,99 @@ def _decode(platform: LtiPlatform, token: str) -> dict[str, Any]:
         raise LtiLaunchError(f"The id_token is not valid: {error}.") from error
 
 
+# The claims read here that the standard makes JSON objects. An empty value of another type is
+# taken as absent, as it always was: platforms written in PHP send an empty object as [].
+OBJECT_CLAIMS = (
+    CLAIM + "custom",
+    CLAIM + "launch_presentation",
+    CLAIM + "resource_link",
+    CLAIM + "context",
+    AGS_ENDPOINT_CLAIM,
+    DEEP_LINKING_CLAIM + "deep_linking_settings",
+)
+# The longest line item address a grade target keeps: its column's length.
+LINEITEM_MAX_LENGTH: int = LtiGradeTarget.__table__.c.lineitem_url.type.length  # type: ignore[attr-defined]
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value is, in the words of the JSON standard: "a string", "an array"..."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true or false"
+    return "a number" if isinstance(value, int | float) else "null"
+
+
+def _claim_name(name: str) -> str:
+    """A claim as a refusal names it: its short name and, for the LTI ones, its full one."""
+    short = name.rsplit("/", 1)[-1]
+    return f"{short} ({name})" if short != name else name
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in a JSON value, its objects' keys included."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
+
+
+def _check_claim_types(claims: dict[str, Any]) -> None:
+    """Refuse, naming the claim, a claim this tool reads that has another JSON type than the
+    standard gives it (a string where an object belongs, say), which would otherwise fail as
+    the launch reads it; and a NUL character anywhere, which PostgreSQL cannot compare or keep."""
+
+    def refuse(name: str, wanted: str, value: Any) -> None:
+        raise LtiLaunchError(f"Claims: {name} must be {wanted}, not {_json_type(value)}.")
+
+    for name in OBJECT_CLAIMS:
+        value = claims.get(name)
+        if value and not isinstance(value, dict):
+            refuse(_claim_name(name), "a JSON object", value)
+    roles = claims.get(CLAIM + "roles")
+    if roles and not (isinstance(roles, list) and all(isinstance(role, str) for role in roles)):
+        refuse(_claim_name(CLAIM + "roles"), "a JSON array of strings", roles)
+    target_link = claims.get(CLAIM + "target_link_uri")
+    if target_link is not None and not isinstance(target_link, str):
+        refuse(_claim_name(CLAIM + "target_link_uri"), "a JSON string", target_link)
+    endpoint = claims.get(AGS_ENDPOINT_CLAIM) or {}
+    lineitem, scope = endpoint.get("lineitem"), endpoint.get("scope")
+    if lineitem is not None and not isinstance(lineitem, str):
+        refuse(f"lineitem in {_claim_name(AGS_ENDPOINT_CLAIM)}", "a JSON string", lineitem)
+    if scope and not (isinstance(scope, list) and all(isinstance(item, str) for item in scope)):
+        refuse(f"scope in {_claim_name(AGS_ENDPOINT_CLAIM)}", "a JSON array of strings", scope)
+    settings_name = DEEP_LINKING_CLAIM + "deep_linking_settings"
+    settings = claims.get(settings_name) or {}
+    for key in ("deep_link_return_url", "data"):
+        if settings.get(key) is not None and not isinstance(settings[key], str):
+            refuse(f"{key} in {_claim_name(settings_name)}", "a JSON string", settings[key])
+    if _holds_nul(claims):
+        raise LtiLaunchError("Claims: a value holds a NUL character, which no claim has.")
+    if lineitem and len(lineitem) > LINEITEM_MAX_LENGTH:
+        raise LtiLaunchError(
+            f"Claims: the lineitem address in {_claim_name(AGS_ENDPOINT_CLAIM)} is longer than the "
+            f"{LINEITEM_MAX_LENGTH} characters this site keeps."
+        )
+
+
 def _target(session: Session, claims: dict[str, Any]) -> tuple[str, str | None]:
     """The course (and lesson) the link opens: the custom parameters, else the target link's path."""
     custom = claims.get(CLAIM + "custom") or {}
     course_slug = str(custom.get("course") or "")
     lesson_slug = str(custom.get("lesson") or "") or None
     if not course_slug:
-        parts = urlsplit(str(claims.get(CLAIM + "target_link_uri") or "")).path.strip("/").split("/")
+        try:
+            path = urlsplit(claims.get(CLAIM + "target_link_uri") or "").path
+        except ValueError:  # an unclosed [ in the host, for instance
+            raise LtiLaunchError(
+                f"Claims: {_claim_name(CLAIM + 'target_link_uri')} is not a web address this site can read."
+            ) from None
+        parts = path.strip("/").split("/")
         if len(parts) >= 2 and parts[0] == "courses":
             course_slug = parts[1]
             if len(parts) >= 4 and parts[2] == "lessons":
@@ -555,19 +642,20 @@ def lti_launch(
     message_type = claims.get(CLAIM + "message_type")
     if message_type not in (RESOURCE_LINK, DEEP_LINKING):
         raise LtiLaunchError(f"Message type: {message_type!r} is not one this tool takes.")
+    _check_claim_types(claims)
     subject = str(claims.get("sub") or "")
     if not subject or len(subject) > 255:
         raise LtiLaunchError("The id_token names no user (sub): anonymous launches are not supported.")
     if message_type == RESOURCE_LINK and not (claims.get(CLAIM + "resource_link") or {}).get("id"):
         raise LtiLaunchError("The launch lacks its resource link id.")
+    settings = claims.get(DEEP_LINKING_CLAIM + "deep_linking_settings") or {}
+    if message_type == DEEP_LINKING and not settings.get("deep_link_return_url"):
+        raise LtiLaunchError("The deep-linking request lacks its return URL.")
     course_slug, lesson_slug = _target(session, claims)
     identity = _account_for(session, platform, subject, claims, hash_method)
     session.flush()
     _record_grade_target(session, identity.id, claims, course_slug, lesson_slug)
     session.commit()
-    settings = claims.get(DEEP_LINKING_CLAIM + "deep_linking_settings") or {}
-    if message_type == DEEP_LINKING and not settings.get("deep_link_return_url"):
-        raise LtiLaunchError("The deep-linking request lacks its return URL.")
     presentation = claims.get(CLAIM + "launch_presentation") or {}
     return Launch(
         user=identity.user,

@@ -7,6 +7,7 @@ runs the same flow against a real platform over HTTP).
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -144,6 +145,7 @@ def test_a_lesson_named_in_the_custom_parameters_is_opened(app, session, platfor
         ({"aud": ["tool-1", "another-tool"]}, "azp is not this tool's client id"),
         ({CLAIM + "resource_link": None}, "lacks its resource link id"),
         ({CLAIM + "resource_link": {"title": "Week 1"}}, "lacks its resource link id"),
+        ({CLAIM + "message_type": "LtiDeepLinkingRequest"}, "deep-linking request lacks its return URL"),
     ],
 )
 def test_each_check_refuses_on_its_own(session, platform, course, changes, check):
@@ -227,6 +229,76 @@ def test_a_link_to_a_retired_lesson_is_refused(app, session, platform, course, n
     session.commit()
     with pytest.raises(LtiLaunchError, match=rf"a lesson this course does not have \({lesson}\)"):
         launch(session, login(session), **link)
+
+
+ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DEEP_LINKING = {CLAIM + "message_type": "LtiDeepLinkingRequest", CLAIM + "resource_link": None}
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({CLAIM + "custom": "course=tea"}, f"custom ({CLAIM}custom) must be a JSON object, not a string"),
+        ({CLAIM + "custom": ["tea"]}, f"custom ({CLAIM}custom) must be a JSON object, not an array"),
+        (
+            {CLAIM + "launch_presentation": "iframe"},
+            f"launch_presentation ({CLAIM}launch_presentation) must be a JSON object",
+        ),
+        ({CLAIM + "resource_link": "link-1"}, f"resource_link ({CLAIM}resource_link) must be a JSON object"),
+        ({CLAIM + "context": 42}, f"context ({CLAIM}context) must be a JSON object, not a number"),
+        ({CLAIM + "roles": "Learner"}, f"roles ({CLAIM}roles) must be a JSON array of strings, not a string"),
+        ({CLAIM + "roles": [{"role": "Learner"}]}, f"roles ({CLAIM}roles) must be a JSON array of strings"),
+        ({CLAIM + "target_link_uri": {"path": "/"}}, f"target_link_uri ({CLAIM}target_link_uri) must be a JSON string"),
+        ({ENDPOINT: f"{ISSUER}/lineitems/7"}, f"endpoint ({ENDPOINT}) must be a JSON object, not a string"),
+        ({ENDPOINT: {"lineitem": {"id": 7}, "scope": [AGS_SCORE_SCOPE]}}, f"lineitem in endpoint ({ENDPOINT}) must be"),
+        ({ENDPOINT: {"lineitem": f"{ISSUER}/l", "scope": AGS_SCORE_SCOPE}}, f"scope in endpoint ({ENDPOINT}) must be"),
+        ({**DEEP_LINKING, SETTINGS: f"{ISSUER}/return"}, f"deep_linking_settings ({SETTINGS}) must be a JSON object"),
+        (
+            {**DEEP_LINKING, SETTINGS: {"deep_link_return_url": [f"{ISSUER}/return"]}},
+            f"deep_link_return_url in deep_linking_settings ({SETTINGS}) must be a JSON string, not an array",
+        ),
+    ],
+)
+def test_a_claim_of_another_json_type_is_refused_by_its_name(session, platform, course, changes, named):
+    """The check names the claim, for the LMS's admin: before, reading it was a 500 (``.get`` on a string)."""
+    with pytest.raises(LtiLaunchError, match=re.escape(f"Claims: {named}")):
+        launch(session, login(session), **changes)
+    assert session.scalar(select(LtiIdentity)) is None
+
+
+@pytest.mark.parametrize("empty", [[], "", {}])
+def test_an_empty_claim_of_another_type_is_taken_as_absent(session, platform, course, empty):
+    """PHP platforms write an empty object as ``[]``: launches with one worked before and still do."""
+    changes = {CLAIM + name: empty for name in ("custom", "launch_presentation", "context", "roles")}
+    result = launch(session, login(session), **{**changes, ENDPOINT: empty})
+    assert result.course_slug == course and result.document_target == ""
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {CLAIM + "custom": {"course": "tea\x00"}},
+        {"sub": "sub\x00-1"},
+        {ENDPOINT: {"lineitem": f"{ISSUER}/lineitems/\x00", "scope": [AGS_SCORE_SCOPE]}},
+    ],
+)
+def test_a_claim_holding_a_nul_character_is_refused(session, platform, course, changes):
+    """No claim has one, and PostgreSQL can neither store nor compare one in text (a 500 there)."""
+    with pytest.raises(LtiLaunchError, match="Claims: a value holds a NUL character"):
+        launch(session, login(session), **changes)
+
+
+def test_a_target_link_that_is_no_web_address_is_refused(session, platform, course):
+    with pytest.raises(LtiLaunchError, match=re.escape(f"Claims: target_link_uri ({CLAIM}target_link_uri) is not")):
+        launch(session, login(session), **{CLAIM + "target_link_uri": "https://[tool.example.org/courses/x"})
+
+
+def test_a_line_item_address_longer_than_this_site_keeps_is_refused(session, platform, course):
+    endpoint = {"lineitem": f"{ISSUER}/lineitems/{'7' * 1000}", "scope": [AGS_SCORE_SCOPE]}
+    with pytest.raises(LtiLaunchError, match="longer than the 1000 characters"):
+        launch(session, login(session), **{ENDPOINT: endpoint})
+    assert session.scalar(select(LtiIdentity)) is None
 
 
 def test_a_token_signed_by_another_key_is_refused(session, platform, course):

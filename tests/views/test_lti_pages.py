@@ -416,3 +416,13 @@ def test_the_picker_signs_one_answer_only(app, client, lms, course):
     again = client.post("/lti/deep-link", data=form)
     assert again.status_code == 404
     assert 'name="JWT"' not in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("claim", ["custom", "launch_presentation", "resource_link", "context", "roles"])
+def test_a_launch_whose_claim_has_another_json_type_is_a_400_naming_the_claim(client, lms, course, claim):
+    """A string where the standard gives an object (or an array, for roles) was a 500."""
+    answer = lms_launch(client, **{CLAIM + claim: "not-an-object"})
+    assert answer.status_code == 400
+    reason = answer.get_data(as_text=True).split('class="lti-reason">', 1)[1].split("</p>", 1)[0]
+    assert reason.startswith(f"Claims: {claim} ({CLAIM}{claim}) must be a JSON ")
+    assert reason.endswith(", not a string.")
