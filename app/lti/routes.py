@@ -23,9 +23,13 @@ from app.services.lti import (
     DEEP_LINKING,
     DeepLinkChoice,
     LtiLaunchError,
+    RefusalSource,
     deep_link_response,
+    launch_refusal_source,
+    login_refusal_source,
     lti_launch,
     lti_login_start,
+    lti_refusal_log,
     platform_origin,
     tool_jwks,
 )
@@ -45,7 +49,9 @@ def _key_or_404():
     return key
 
 
-def _refused(error: LtiLaunchError):
+def _refused(error: LtiLaunchError, step: str, source: RefusalSource):
+    """The 400 page naming the check that failed, and the same in the log for the site's admin."""
+    lti_refusal_log(step, error, source)
     return render_template("lti/error.html", message=str(error)), 400
 
 
@@ -77,7 +83,7 @@ def login():
             launch_url=external_url("lti.launch"),
         )
     except LtiLaunchError as error:
-        return _refused(error)
+        return _refused(error, "login", login_refusal_source(params))
     response = redirect(url, code=302)
     # SameSite=None; Secure: the launch comes back as a cross-site POST, often inside an iframe.
     response.set_cookie(
@@ -101,7 +107,7 @@ def launch():
             loopback_http=current_app.config["LTI_LOOPBACK_HTTP"],
         )
     except LtiLaunchError as error:
-        response = make_response(_refused(error))
+        response = make_response(_refused(error, "launch", launch_refusal_source(request.form.get("id_token", ""))))
         response.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"), secure=True, samesite="None")
         return response
     start_session(result.user)

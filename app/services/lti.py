@@ -23,8 +23,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -56,9 +58,61 @@ STATE_LIFETIME = timedelta(minutes=10)
 # How long a platform's key set is trusted before it is fetched again (a rotation shows up then).
 KEY_SET_CACHE_SECONDS = 300
 
+logger = logging.getLogger(__name__)
+
 
 class LtiLaunchError(DomainError):
     """A login or launch this tool refuses; the message says which check failed, for the LMS's admin."""
+
+
+@dataclass(frozen=True)
+class RefusalSource:
+    """Where a refused login or launch said it came from, unchecked, as text fit for a log line."""
+
+    issuer: str = ""
+    client_id: str = ""
+    deployment_id: str = ""
+
+
+def login_refusal_source(params: Mapping[str, str]) -> RefusalSource:
+    """The platform a login initiation names: its ``iss``, ``client_id`` and ``lti_deployment_id``."""
+    return RefusalSource(
+        _logged(params.get("iss")), _logged(params.get("client_id")), _logged(params.get("lti_deployment_id"))
+    )
+
+
+def launch_refusal_source(id_token: str) -> RefusalSource:
+    """The platform an id_token names, read without checking it (its signature may be what failed);
+    empty for a token that cannot be read at all."""
+    try:
+        claims = jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return RefusalSource()
+    audience = claims.get("aud")
+    if isinstance(audience, list):  # several audiences: azp says which is the tool
+        audience = claims.get("azp") or audience
+    return RefusalSource(_logged(claims.get("iss")), _logged(audience), _logged(claims.get(CLAIM + "deployment_id")))
+
+
+def _logged(value: Any, limit: int = 200) -> str:
+    """A value a platform sent, as a log line may hold it: on one line, without control characters
+    (a line break could forge another line of the log), and cut short."""
+    text = value if isinstance(value, str) else "" if value is None else json.dumps(value)
+    return "".join(char if char.isprintable() else "?" for char in text[:limit])
+
+
+def lti_refusal_log(step: str, error: LtiLaunchError, source: RefusalSource) -> None:
+    """Log a refused login or launch (warning): the check that failed, as the page says it, and
+    the platform the request named, for an admin asked why a launch did not work. Never the
+    id_token (anyone reading the log could replay it while it lasts) nor anything of the person."""
+    logger.warning(
+        "LTI %s refused: %s (issuer %s, client id %s, deployment id %s)",
+        step,
+        _logged(str(error), limit=500),
+        source.issuer or "(none)",
+        source.client_id or "(none)",
+        source.deployment_id or "(none)",
+    )
 
 
 # ---------------------------------------------------------------- the tool's key

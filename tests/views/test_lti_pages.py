@@ -426,3 +426,47 @@ def test_a_launch_whose_claim_has_another_json_type_is_a_400_naming_the_claim(cl
     reason = answer.get_data(as_text=True).split('class="lti-reason">', 1)[1].split("</p>", 1)[0]
     assert reason.startswith(f"Claims: {claim} ({CLAIM}{claim}) must be a JSON ")
     assert reason.endswith(", not a string.")
+
+
+def refusals(caplog) -> list[str]:
+    """The refusals logged for the site's admin, one line each."""
+    return [r.getMessage() for r in caplog.records if r.name == "app.services.lti" and r.levelname == "WARNING"]
+
+
+def test_a_refused_launch_is_logged_with_its_check_and_platform_but_not_its_token(client, lms, course, caplog):
+    """What an admin needs to answer "the course will not open from Moodle": which check, which LMS."""
+    caplog.set_level("WARNING", logger="app.services.lti")
+    sent = lms_login(client)
+    answer = parse_qs(urlsplit(sent.headers["Location"]).query)
+    claims = launch_claims(SimpleNamespace(nonce=answer["nonce"][0]), **{CLAIM + "deployment_id": "dep-9"})
+    token = jwt.encode(claims, PLATFORM_KEY, algorithm="RS256")
+    assert client.post("/lti/launch", data={"id_token": token, "state": answer["state"][0]}).status_code == 400
+    assert refusals(caplog) == [
+        "LTI launch refused: Deployment: dep-9 is not registered for this platform. "
+        f"(issuer {ISSUER}, client id tool-1, deployment id dep-9)"
+    ]
+    for secret in (token, claims["sub"], claims["name"], answer["state"][0], answer["nonce"][0]):
+        assert secret not in caplog.text
+
+
+def test_a_refused_login_is_logged_with_the_platform_it_named(client, lms, caplog):
+    caplog.set_level("WARNING", logger="app.services.lti")
+    answer = lms_login(client, iss="https://unknown.example.org", client_id="c-7", lti_deployment_id="d-3")
+    assert answer.status_code == 400
+    assert refusals(caplog) == [
+        "LTI login refused: This platform (issuer and client id) is not registered with this site. "
+        "(issuer https://unknown.example.org, client id c-7, deployment id d-3)"
+    ]
+
+
+def test_a_refusal_with_nothing_readable_is_logged_too_on_one_line(client, lms, caplog):
+    """A token that is no JWT names no platform; a value with a line break cannot forge a log line."""
+    caplog.set_level("WARNING", logger="app.services.lti")
+    assert client.post("/lti/launch", data={"id_token": "x.y.z", "state": "s"}).status_code == 400
+    assert lms_login(client, iss="https://lms.example.org\nLTI launch accepted").status_code == 400
+    assert refusals(caplog) == [
+        "LTI launch refused: State: this launch did not start in this browser (or the browser refused the "
+        "cookie). Open the link in a new window. (issuer (none), client id (none), deployment id (none))",
+        "LTI login refused: This platform (issuer and client id) is not registered with this site. "
+        "(issuer https://lms.example.org?LTI launch accepted, client id tool-1, deployment id (none))",
+    ]
