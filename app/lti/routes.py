@@ -16,7 +16,7 @@ from wtforms import SelectMultipleField, SubmitField, widgets
 
 from app.auth.routes import start_session
 from app.extensions import csrf, db, limiter
-from app.lti import FRAME_KEY, bp
+from app.lti import FRAME_KEY, allow_framing_by_any_site, bp
 from app.models import LtiPlatform
 from app.security import CONTENT_SECURITY_POLICY
 from app.services.lti import (
@@ -50,8 +50,13 @@ def _key_or_404():
 
 
 def _refused(error: LtiLaunchError, step: str, source: RefusalSource):
-    """The 400 page naming the check that failed, and the same in the log for the site's admin."""
+    """The 400 page naming the check that failed, and the same in the log for the site's admin.
+
+    The LMS shows it in its frame, so any site may frame it (which LMS sent the request may be
+    what the failed check could not tell); it has nothing to click.
+    """
     lti_refusal_log(step, error, source)
+    allow_framing_by_any_site()
     return render_template("lti/error.html", message=str(error)), 400
 
 

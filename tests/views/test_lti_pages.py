@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LtiIdentity, LtiPlatform, Role, User
 from app.models.types import utcnow
+from app.security import CONTENT_SECURITY_POLICY
 from app.services import lti
 from app.services.lti import CLAIM, DEEP_LINKING_CLAIM, PlatformDetails, lti_platform_register
 from app.services.lti_keys import configured_tool_key
@@ -470,3 +471,34 @@ def test_a_refusal_with_nothing_readable_is_logged_too_on_one_line(client, lms, 
         "LTI login refused: This platform (issuer and client id) is not registered with this site. "
         "(issuer https://lms.example.org?LTI launch accepted, client id tool-1, deployment id (none))",
     ]
+
+
+def test_a_refusal_can_be_read_in_the_lms_frame_and_nothing_else_is_loosened(app, client, lms, course):
+    """The LMS shows the refusal in its iframe: any site may frame that page (which LMS it is may be
+    what failed), and it has nothing to click, not even a signed-in person's Log out."""
+    create_user(app, "learner@example.org")
+    assert login(client, "learner@example.org").status_code == 302
+    strict = client.get("/")
+    assert "Log out" in strict.get_data(as_text=True)
+    refused = [
+        lms_launch(client, **{CLAIM + "deployment_id": "dep-9"}),
+        client.post("/lti/launch", data={"id_token": "x.y.z", "state": "s"}),
+        lms_login(client, iss="https://unknown.example.org"),
+    ]
+    for answer in refused:
+        assert answer.status_code == 400
+        assert answer.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY.replace(
+            "frame-ancestors 'none'", "frame-ancestors *"
+        )
+        assert "X-Frame-Options" not in answer.headers
+        for name in ("X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy"):
+            assert answer.headers[name] == strict.headers[name], name
+        assert answer.headers["Cache-Control"] == "no-store"
+        page = answer.get_data(as_text=True)
+        assert "The launch from your LMS did not work" in page
+        assert "<form" not in page and "Log out" not in page and 'href="/me/"' not in page
+    # Every other page still refuses every frame.
+    for url in ("/", "/lti/jwks", "/me/"):
+        answer = client.get(url)
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], url
+        assert answer.headers["X-Frame-Options"] == "DENY", url
