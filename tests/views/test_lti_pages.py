@@ -19,7 +19,7 @@ from app.services.lti import CLAIM, DEEP_LINKING_CLAIM, PlatformDetails, lti_pla
 from app.services.lti_keys import configured_tool_key
 from app.services.reminders import reminder_settings_of
 from app.services.user_sessions import SessionLimits, user_session_start
-from tests.conftest import count_queries, create_user, csrf_token, login
+from tests.conftest import count_queries, create_user, csrf_token, lesson_slugs, login, visible_text
 from tests.services.test_lti import ISSUER, PLATFORM_KEY, PLATFORM_PUBLIC, details
 from tests.services.test_lti import claims as launch_claims
 
@@ -502,3 +502,21 @@ def test_a_refusal_can_be_read_in_the_lms_frame_and_nothing_else_is_loosened(app
         answer = client.get(url)
         assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], url
         assert answer.headers["X-Frame-Options"] == "DENY", url
+
+
+def test_the_picker_says_lessons_open_in_order_as_a_launch_to_a_later_lesson_shows(app, client, lms, course):
+    """A link to lesson 2 does not land on lesson 2 for a learner who has not completed lesson 1:
+    the instructor placing it is told so, in the words the learner will see."""
+    assert lms_launch(client, **DEEP_LINK_REQUEST).status_code == 303
+    picker = visible_text(client.get("/lti/deep-link").get_data(as_text=True))
+    assert (
+        "Lessons open in order. A learner who opens a link to a lesson before completing the lesson before it "
+        "lands on the course page instead, where they are told the lesson opens once they complete the one before it."
+    ) in picker
+    learner = app.test_client()
+    second = lesson_slugs(app, course)[1]
+    launched = lms_launch(learner, sub="sub-2", **{CLAIM + "custom": {"course": course, "lesson": second}})
+    assert launched.headers["Location"] == f"/courses/{course}/lessons/{second}"
+    shown = learner.get(launched.headers["Location"], follow_redirects=True)
+    assert shown.request.path == f"/courses/{course}/"
+    assert "opens when you complete the lesson before it." in visible_text(shown.get_data(as_text=True))
