@@ -40,6 +40,9 @@ from app.urls import external_url
 STATE_COOKIE = "lti_state"
 # The deep-linking request being answered, kept in the session between the launch and the pick.
 DEEP_LINK_KEY = "lti_deep_link"
+# The name of the platform the picker's answer went to, once it is signed: the answer goes once,
+# and a reload or Back then says so rather than "not found".
+DEEP_LINK_SENT_KEY = "lti_deep_link_sent"
 
 
 def _key_or_404():
@@ -121,6 +124,7 @@ def launch():
     if result.document_target != "window":
         session[FRAME_KEY] = platform_origin(result.platform)
     if result.message_type == DEEP_LINKING:
+        session.pop(DEEP_LINK_SENT_KEY, None)
         session[DEEP_LINK_KEY] = {
             "platform_id": result.platform.id,
             "deployment_id": result.deployment_id,
@@ -157,6 +161,10 @@ def deep_link():
     key = _key_or_404()
     pending: dict[str, Any] | None = session.get(DEEP_LINK_KEY)
     if not pending:
+        sent_to = session.get(DEEP_LINK_SENT_KEY)
+        if sent_to is not None:
+            # 410: this picker's answer is gone to the platform, and this page will not sign another.
+            return render_template("lti/deep_link_sent.html", platform_name=sent_to), 410
         abort(404)
     platform = db.session.get(LtiPlatform, pending["platform_id"])
     if platform is None:
@@ -179,6 +187,7 @@ def deep_link():
                 choices=[DeepLinkChoice(o.title, o.course_slug, o.lesson_slug, graded=o.graded) for o in chosen],
             )
             session.pop(DEEP_LINK_KEY, None)
+            session[DEEP_LINK_SENT_KEY] = platform.name
             return_url = pending["return_url"]
             response = make_response(render_template("lti/deep_link_return.html", return_url=return_url, token=token))
             # This page's form posts to the platform: allow that origin, and only on this page.

@@ -415,8 +415,37 @@ def test_the_picker_signs_one_answer_only(app, client, lms, course):
     assert f'action="{ISSUER}/return"' in sent.get_data(as_text=True)
     assert 'name="JWT"' in sent.get_data(as_text=True)
     again = client.post("/lti/deep-link", data=form)
-    assert again.status_code == 404
+    assert again.status_code == 410
     assert 'name="JWT"' not in again.get_data(as_text=True)
+
+
+SENT_ALREADY = (
+    "Your choice was sent already What you chose to add was sent to Clinic Moodle, and a choice is sent only "
+    "once. To add more, open this tool's picker in Clinic Moodle again."
+)
+
+
+def test_going_back_to_the_picker_after_sending_says_the_choice_was_sent(client, lms, course):
+    """Reload or Back after sending: not "It may have moved", but what happened and what to do."""
+    assert lms_launch(client, **DEEP_LINK_REQUEST).status_code == 303
+    token = csrf_token(client, "/lti/deep-link")
+    assert client.post("/lti/deep-link", data={"csrf_token": token, "items": [course]}).status_code == 200
+    back = client.get("/lti/deep-link")
+    assert back.status_code == 410
+    assert SENT_ALREADY in visible_text(back.get_data(as_text=True))
+    assert "It may have moved" not in back.get_data(as_text=True)
+    # The LMS's picker opened again: a new choice to make.
+    assert lms_launch(client, **DEEP_LINK_REQUEST).status_code == 303
+    again = client.get("/lti/deep-link")
+    assert again.status_code == 200 and "Choose what to add" in again.get_data(as_text=True)
+
+
+def test_the_picker_never_opened_from_an_lms_is_still_not_found(app, client, lms):
+    create_user(app, "learner@example.org")
+    login(client, "learner@example.org")
+    answer = client.get("/lti/deep-link")
+    assert answer.status_code == 404
+    assert "sent already" not in answer.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("claim", ["custom", "launch_presentation", "resource_link", "context", "roles"])
