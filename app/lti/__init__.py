@@ -5,12 +5,15 @@ if it is ``SameSite=None; Secure``. So the state cookie of the login always is, 
 cookie becomes so after a launch, unless the platform said it opened a new window
 (``launch_presentation.document_target`` "window"), which keeps the site's ``SameSite=Lax``.
 The pages of a framed session allow the launching platform, and only it, as a frame ancestor
-(CSP ``frame-ancestors``); every other page keeps ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
+(CSP ``frame-ancestors``). A refused login or launch allows any site: the LMS shows the refusal in
+its frame, and the check that failed may be the one that would have said which LMS it is; that
+page has nothing to click (no navigation, no form). Every other page keeps
+``frame-ancestors 'none'`` and ``X-Frame-Options: DENY``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, session
+from flask import Blueprint, Flask, Response, g, session
 
 from app.security import CONTENT_SECURITY_POLICY
 from app.session_cookie import RememberingCookieSessionInterface
@@ -19,6 +22,13 @@ bp = Blueprint("lti", __name__, url_prefix="/lti")
 
 # The session key a launch sets: the platform's origin, and whether it framed the tool.
 FRAME_KEY = "lti_frame_origin"
+# Set on flask.g by a page that any site may frame (allow_framing_by_any_site).
+FRAMED_BY_ANY = "lti_framed_by_any"
+
+
+def allow_framing_by_any_site() -> None:
+    """Let any site frame this request's response: only for a page with nothing to click."""
+    setattr(g, FRAMED_BY_ANY, True)
 
 
 class LtiSessionInterface(RememberingCookieSessionInterface):
@@ -41,8 +51,12 @@ class LtiSessionInterface(RememberingCookieSessionInterface):
 
 
 def framing_headers(response: Response) -> Response:
-    """Let the launching platform frame the pages of its session; nobody else frames anything."""
-    origin = session.get(FRAME_KEY)
+    """Let the launching platform frame the pages of its session, and any site a page with nothing
+    to click; nobody frames anything else. Only ``frame-ancestors`` changes: the rest of the
+    policy stays as strict."""
+    origin = session.get(FRAME_KEY)  # read on every response: see LtiSessionInterface
+    if g.get(FRAMED_BY_ANY):
+        origin = "*"
     if origin:
         policy = response.headers.get("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers["Content-Security-Policy"] = policy.replace(

@@ -16,16 +16,20 @@ from wtforms import SelectMultipleField, SubmitField, widgets
 
 from app.auth.routes import start_session
 from app.extensions import csrf, db, limiter
-from app.lti import FRAME_KEY, bp
+from app.lti import FRAME_KEY, allow_framing_by_any_site, bp
 from app.models import LtiPlatform
 from app.security import CONTENT_SECURITY_POLICY
 from app.services.lti import (
     DEEP_LINKING,
     DeepLinkChoice,
     LtiLaunchError,
+    RefusalSource,
     deep_link_response,
+    launch_refusal_source,
+    login_refusal_source,
     lti_launch,
     lti_login_start,
+    lti_refusal_log,
     platform_origin,
     tool_jwks,
 )
@@ -36,6 +40,9 @@ from app.urls import external_url
 STATE_COOKIE = "lti_state"
 # The deep-linking request being answered, kept in the session between the launch and the pick.
 DEEP_LINK_KEY = "lti_deep_link"
+# The name of the platform the picker's answer went to, once it is signed: the answer goes once,
+# and a reload or Back then says so rather than "not found".
+DEEP_LINK_SENT_KEY = "lti_deep_link_sent"
 
 
 def _key_or_404():
@@ -45,7 +52,14 @@ def _key_or_404():
     return key
 
 
-def _refused(error: LtiLaunchError):
+def _refused(error: LtiLaunchError, step: str, source: RefusalSource):
+    """The 400 page naming the check that failed, and the same in the log for the site's admin.
+
+    The LMS shows it in its frame, so any site may frame it (which LMS sent the request may be
+    what the failed check could not tell); it has nothing to click.
+    """
+    lti_refusal_log(step, error, source)
+    allow_framing_by_any_site()
     return render_template("lti/error.html", message=str(error)), 400
 
 
@@ -77,7 +91,7 @@ def login():
             launch_url=external_url("lti.launch"),
         )
     except LtiLaunchError as error:
-        return _refused(error)
+        return _refused(error, "login", login_refusal_source(params))
     response = redirect(url, code=302)
     # SameSite=None; Secure: the launch comes back as a cross-site POST, often inside an iframe.
     response.set_cookie(
@@ -101,7 +115,7 @@ def launch():
             loopback_http=current_app.config["LTI_LOOPBACK_HTTP"],
         )
     except LtiLaunchError as error:
-        response = make_response(_refused(error))
+        response = make_response(_refused(error, "launch", launch_refusal_source(request.form.get("id_token", ""))))
         response.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"), secure=True, samesite="None")
         return response
     start_session(result.user)
@@ -110,6 +124,7 @@ def launch():
     if result.document_target != "window":
         session[FRAME_KEY] = platform_origin(result.platform)
     if result.message_type == DEEP_LINKING:
+        session.pop(DEEP_LINK_SENT_KEY, None)
         session[DEEP_LINK_KEY] = {
             "platform_id": result.platform.id,
             "deployment_id": result.deployment_id,
@@ -146,6 +161,10 @@ def deep_link():
     key = _key_or_404()
     pending: dict[str, Any] | None = session.get(DEEP_LINK_KEY)
     if not pending:
+        sent_to = session.get(DEEP_LINK_SENT_KEY)
+        if sent_to is not None:
+            # 410: this picker's answer is gone to the platform, and this page will not sign another.
+            return render_template("lti/deep_link_sent.html", platform_name=sent_to), 410
         abort(404)
     platform = db.session.get(LtiPlatform, pending["platform_id"])
     if platform is None:
@@ -168,6 +187,7 @@ def deep_link():
                 choices=[DeepLinkChoice(o.title, o.course_slug, o.lesson_slug, graded=o.graded) for o in chosen],
             )
             session.pop(DEEP_LINK_KEY, None)
+            session[DEEP_LINK_SENT_KEY] = platform.name
             return_url = pending["return_url"]
             response = make_response(render_template("lti/deep_link_return.html", return_url=return_url, token=token))
             # This page's form posts to the platform: allow that origin, and only on this page.

@@ -137,6 +137,8 @@ SECTION_LABELS = {
     ("contact_requests_i_picked_up", "request"): "Request number",
     ("review_answers", "rating"): "Counted as",
     ("admin_actions_i_took", "flag"): "Which learners",
+    # Where LMS scores go names the lesson by its title; elsewhere "lesson" is its address (slug).
+    ("lms_links", "lesson"): "Lesson",
 }
 
 # The words for each enumerated value, by section and field. A value with no words (one added to

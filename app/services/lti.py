@@ -9,7 +9,8 @@ standard asks for are all here, each with its own message:
 
 state (and the browser that started the login), signature (the platform's key set), issuer,
 audience (and ``azp``), expiry, nonce (used once: a replayed id_token finds no state), deployment,
-version, message type, and ``sub``.
+version, message type, the JSON type of each claim read (an object where the standard says one),
+and ``sub``.
 
 The tool's RSA key is configuration, not data: ``LTI_PRIVATE_KEY`` (PEM), or in development and
 tests a key made once in ``LTI_PRIVATE_KEY_FILE`` (instance/). Its public half is published at
@@ -22,8 +23,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -55,9 +58,61 @@ STATE_LIFETIME = timedelta(minutes=10)
 # How long a platform's key set is trusted before it is fetched again (a rotation shows up then).
 KEY_SET_CACHE_SECONDS = 300
 
+logger = logging.getLogger(__name__)
+
 
 class LtiLaunchError(DomainError):
     """A login or launch this tool refuses; the message says which check failed, for the LMS's admin."""
+
+
+@dataclass(frozen=True)
+class RefusalSource:
+    """Where a refused login or launch said it came from, unchecked, as text fit for a log line."""
+
+    issuer: str = ""
+    client_id: str = ""
+    deployment_id: str = ""
+
+
+def login_refusal_source(params: Mapping[str, str]) -> RefusalSource:
+    """The platform a login initiation names: its ``iss``, ``client_id`` and ``lti_deployment_id``."""
+    return RefusalSource(
+        _logged(params.get("iss")), _logged(params.get("client_id")), _logged(params.get("lti_deployment_id"))
+    )
+
+
+def launch_refusal_source(id_token: str) -> RefusalSource:
+    """The platform an id_token names, read without checking it (its signature may be what failed);
+    empty for a token that cannot be read at all."""
+    try:
+        claims = jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return RefusalSource()
+    audience = claims.get("aud")
+    if isinstance(audience, list):  # several audiences: azp says which is the tool
+        audience = claims.get("azp") or audience
+    return RefusalSource(_logged(claims.get("iss")), _logged(audience), _logged(claims.get(CLAIM + "deployment_id")))
+
+
+def _logged(value: Any, limit: int = 200) -> str:
+    """A value a platform sent, as a log line may hold it: on one line, without control characters
+    (a line break could forge another line of the log), and cut short."""
+    text = value if isinstance(value, str) else "" if value is None else json.dumps(value)
+    return "".join(char if char.isprintable() else "?" for char in text[:limit])
+
+
+def lti_refusal_log(step: str, error: LtiLaunchError, source: RefusalSource) -> None:
+    """Log a refused login or launch (warning): the check that failed, as the page says it, and
+    the platform the request named, for an admin asked why a launch did not work. Never the
+    id_token (anyone reading the log could replay it while it lasts) nor anything of the person."""
+    logger.warning(
+        "LTI %s refused: %s (issuer %s, client id %s, deployment id %s)",
+        step,
+        _logged(str(error), limit=500),
+        source.issuer or "(none)",
+        source.client_id or "(none)",
+        source.deployment_id or "(none)",
+    )
 
 
 # ---------------------------------------------------------------- the tool's key
@@ -363,13 +418,99 @@ def _decode(platform: LtiPlatform, token: str) -> dict[str, Any]:
         raise LtiLaunchError(f"The id_token is not valid: {error}.") from error
 
 
+# The claims read here that the standard makes JSON objects. An empty value of another type is
+# taken as absent, as it always was: platforms written in PHP send an empty object as [].
+OBJECT_CLAIMS = (
+    CLAIM + "custom",
+    CLAIM + "launch_presentation",
+    CLAIM + "resource_link",
+    CLAIM + "context",
+    AGS_ENDPOINT_CLAIM,
+    DEEP_LINKING_CLAIM + "deep_linking_settings",
+)
+# The longest line item address a grade target keeps: its column's length.
+LINEITEM_MAX_LENGTH: int = LtiGradeTarget.__table__.c.lineitem_url.type.length  # type: ignore[attr-defined]
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value is, in the words of the JSON standard: "a string", "an array"..."""
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "true or false"
+    return "a number" if isinstance(value, int | float) else "null"
+
+
+def _claim_name(name: str) -> str:
+    """A claim as a refusal names it: its short name and, for the LTI ones, its full one."""
+    short = name.rsplit("/", 1)[-1]
+    return f"{short} ({name})" if short != name else name
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in a JSON value, its objects' keys included."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    return isinstance(value, list) and any(_holds_nul(item) for item in value)
+
+
+def _check_claim_types(claims: dict[str, Any]) -> None:
+    """Refuse, naming the claim, a claim this tool reads that has another JSON type than the
+    standard gives it (a string where an object belongs, say), which would otherwise fail as
+    the launch reads it; and a NUL character anywhere, which PostgreSQL cannot compare or keep."""
+
+    def refuse(name: str, wanted: str, value: Any) -> None:
+        raise LtiLaunchError(f"Claims: {name} must be {wanted}, not {_json_type(value)}.")
+
+    for name in OBJECT_CLAIMS:
+        value = claims.get(name)
+        if value and not isinstance(value, dict):
+            refuse(_claim_name(name), "a JSON object", value)
+    roles = claims.get(CLAIM + "roles")
+    if roles and not (isinstance(roles, list) and all(isinstance(role, str) for role in roles)):
+        refuse(_claim_name(CLAIM + "roles"), "a JSON array of strings", roles)
+    target_link = claims.get(CLAIM + "target_link_uri")
+    if target_link is not None and not isinstance(target_link, str):
+        refuse(_claim_name(CLAIM + "target_link_uri"), "a JSON string", target_link)
+    endpoint = claims.get(AGS_ENDPOINT_CLAIM) or {}
+    lineitem, scope = endpoint.get("lineitem"), endpoint.get("scope")
+    if lineitem is not None and not isinstance(lineitem, str):
+        refuse(f"lineitem in {_claim_name(AGS_ENDPOINT_CLAIM)}", "a JSON string", lineitem)
+    if scope and not (isinstance(scope, list) and all(isinstance(item, str) for item in scope)):
+        refuse(f"scope in {_claim_name(AGS_ENDPOINT_CLAIM)}", "a JSON array of strings", scope)
+    settings_name = DEEP_LINKING_CLAIM + "deep_linking_settings"
+    settings = claims.get(settings_name) or {}
+    for key in ("deep_link_return_url", "data"):
+        if settings.get(key) is not None and not isinstance(settings[key], str):
+            refuse(f"{key} in {_claim_name(settings_name)}", "a JSON string", settings[key])
+    if _holds_nul(claims):
+        raise LtiLaunchError("Claims: a value holds a NUL character, which no claim has.")
+    if lineitem and len(lineitem) > LINEITEM_MAX_LENGTH:
+        raise LtiLaunchError(
+            f"Claims: the lineitem address in {_claim_name(AGS_ENDPOINT_CLAIM)} is longer than the "
+            f"{LINEITEM_MAX_LENGTH} characters this site keeps."
+        )
+
+
 def _target(session: Session, claims: dict[str, Any]) -> tuple[str, str | None]:
     """The course (and lesson) the link opens: the custom parameters, else the target link's path."""
     custom = claims.get(CLAIM + "custom") or {}
     course_slug = str(custom.get("course") or "")
     lesson_slug = str(custom.get("lesson") or "") or None
     if not course_slug:
-        parts = urlsplit(str(claims.get(CLAIM + "target_link_uri") or "")).path.strip("/").split("/")
+        try:
+            path = urlsplit(claims.get(CLAIM + "target_link_uri") or "").path
+        except ValueError:  # an unclosed [ in the host, for instance
+            raise LtiLaunchError(
+                f"Claims: {_claim_name(CLAIM + 'target_link_uri')} is not a web address this site can read."
+            ) from None
+        parts = path.strip("/").split("/")
         if len(parts) >= 2 and parts[0] == "courses":
             course_slug = parts[1]
             if len(parts) >= 4 and parts[2] == "lessons":
@@ -398,18 +539,36 @@ def _display_name(claims: dict[str, Any]) -> str:
     return name[:80] or "Learner"
 
 
+def _identity(session: Session, platform_id: int, subject: str) -> LtiIdentity | None:
+    """The link of a platform's user (``sub``) to an account here, if they have launched before."""
+    return session.scalar(
+        select(LtiIdentity).where(LtiIdentity.platform_id == platform_id, LtiIdentity.subject == subject)
+    )
+
+
 def _account_for(
     session: Session, platform: LtiPlatform, subject: str, claims: dict[str, Any], hash_method: str
-) -> User:
-    identity = session.scalar(
-        select(LtiIdentity).where(LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject)
+) -> LtiIdentity:
+    """The link, with its account, that this launch signs in to: found, or made the first time."""
+    identity = _identity(session, platform.id, subject) or _new_identity(
+        session, platform, subject, claims, hash_method
     )
-    if identity is not None:
-        identity.last_launch_at = utcnow()
-        if not identity.user.is_active:
-            raise LtiLaunchError("This account is deactivated on this site; ask the site's administrator.")
-        return identity.user
-    # A new person: an account with no e-mail and no usable password; the platform vouches for them.
+    identity.last_launch_at = utcnow()
+    if not identity.user.is_active:
+        raise LtiLaunchError("This account is deactivated on this site; ask the site's administrator.")
+    return identity
+
+
+def _new_identity(
+    session: Session, platform: LtiPlatform, subject: str, claims: dict[str, Any], hash_method: str
+) -> LtiIdentity:
+    """A new person: an account with no e-mail and no usable password (the platform vouches for
+    them), linked to their ``sub``.
+
+    Two first launches of one person at once (a double click in the LMS, two tabs) both find no
+    link, and the second link breaks the unique (platform, subject): it is inserted in a
+    savepoint, so only it is undone, and the link the other launch made is used with its account.
+    """
     user = User(
         email=None,
         display_name=_display_name(claims),
@@ -417,41 +576,70 @@ def _account_for(
         role=Role.LEARNER.value,
     )
     session.add(user)
+    # Flushed before the savepoint, which then runs inside the launch's transaction: on SQLite a
+    # savepoint that opens the transaction commits it when released, outside the launch's commit.
     session.flush()
-    session.add(LtiIdentity(platform_id=platform.id, subject=subject, user_id=user.id))
-    return user
+    identity = LtiIdentity(platform_id=platform.id, subject=subject, user_id=user.id)
+    try:
+        with session.begin_nested():
+            session.add(identity)
+            session.flush()
+    except IntegrityError:
+        theirs = _identity(session, platform.id, subject)
+        if theirs is None:  # not the link's uniqueness: a fault of another kind, not a race
+            raise
+        session.delete(user)  # made for nobody: the other launch's account is this person's
+        return theirs
+    return identity
+
+
+def _grade_target(session: Session, identity_id: int, lineitem: str) -> LtiGradeTarget | None:
+    """Where this person's scores for the line item go, if a launch recorded it before."""
+    return session.scalar(
+        select(LtiGradeTarget).where(LtiGradeTarget.identity_id == identity_id, LtiGradeTarget.lineitem_url == lineitem)
+    )
 
 
 def _record_grade_target(
     session: Session,
-    platform: LtiPlatform,
-    subject: str,
+    identity_id: int,
     claims: dict[str, Any],
     course_slug: str,
     lesson_slug: str | None,
 ) -> None:
+    """Record the line item the launch's scores go to.
+
+    Two launches of one person to one line item at once both find none: the second insert, in a
+    savepoint, breaks the unique (identity, line item), and the row the other made is updated. The
+    caller has flushed the launch's account and link, so the savepoint runs inside the launch's
+    transaction (see _new_identity).
+    """
     endpoint = claims.get(AGS_ENDPOINT_CLAIM) or {}
     lineitem = endpoint.get("lineitem")
     if not lineitem or AGS_SCORE_SCOPE not in (endpoint.get("scope") or []):
         return
-    identity_id = session.scalar(
-        select(LtiIdentity.id).where(LtiIdentity.platform_id == platform.id, LtiIdentity.subject == subject)
-    )
     course_id = session.scalar(select(Course.id).where(Course.slug == course_slug))
     lesson_id = (
         session.scalar(select(Lesson.id).where(Lesson.course_id == course_id, Lesson.slug == lesson_slug))
         if lesson_slug
         else None
     )
-    target = session.scalar(
-        select(LtiGradeTarget).where(LtiGradeTarget.identity_id == identity_id, LtiGradeTarget.lineitem_url == lineitem)
-    )
+    target = _grade_target(session, identity_id, lineitem)
     if target is None:
-        session.add(
-            LtiGradeTarget(identity_id=identity_id, course_id=course_id, lesson_id=lesson_id, lineitem_url=lineitem)
-        )
-    else:
-        target.course_id, target.lesson_id = course_id, lesson_id  # type: ignore[assignment]
+        try:
+            with session.begin_nested():
+                session.add(
+                    LtiGradeTarget(
+                        identity_id=identity_id, course_id=course_id, lesson_id=lesson_id, lineitem_url=lineitem
+                    )
+                )
+                session.flush()
+            return
+        except IntegrityError:
+            target = _grade_target(session, identity_id, lineitem)
+            if target is None:  # not the line item's uniqueness: a fault of another kind
+                raise
+    target.course_id, target.lesson_id = course_id, lesson_id  # type: ignore[assignment]
 
 
 def lti_launch(
@@ -508,22 +696,23 @@ def lti_launch(
     message_type = claims.get(CLAIM + "message_type")
     if message_type not in (RESOURCE_LINK, DEEP_LINKING):
         raise LtiLaunchError(f"Message type: {message_type!r} is not one this tool takes.")
+    _check_claim_types(claims)
     subject = str(claims.get("sub") or "")
     if not subject or len(subject) > 255:
         raise LtiLaunchError("The id_token names no user (sub): anonymous launches are not supported.")
     if message_type == RESOURCE_LINK and not (claims.get(CLAIM + "resource_link") or {}).get("id"):
         raise LtiLaunchError("The launch lacks its resource link id.")
-    course_slug, lesson_slug = _target(session, claims)
-    user = _account_for(session, platform, subject, claims, hash_method)
-    session.flush()
-    _record_grade_target(session, platform, subject, claims, course_slug, lesson_slug)
-    session.commit()
     settings = claims.get(DEEP_LINKING_CLAIM + "deep_linking_settings") or {}
     if message_type == DEEP_LINKING and not settings.get("deep_link_return_url"):
         raise LtiLaunchError("The deep-linking request lacks its return URL.")
+    course_slug, lesson_slug = _target(session, claims)
+    identity = _account_for(session, platform, subject, claims, hash_method)
+    session.flush()
+    _record_grade_target(session, identity.id, claims, course_slug, lesson_slug)
+    session.commit()
     presentation = claims.get(CLAIM + "launch_presentation") or {}
     return Launch(
-        user=user,
+        user=identity.user,
         platform=platform,
         message_type=str(message_type),
         deployment_id=deployment_id,

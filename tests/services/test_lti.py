@@ -7,15 +7,19 @@ runs the same flow against a real platform over HTTP).
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, Role, User
+from app.models.types import utcnow
 from app.services import lti
 from app.services.errors import ValidationError
 from app.services.lti import (
@@ -136,12 +140,165 @@ def test_a_lesson_named_in_the_custom_parameters_is_opened(app, session, platfor
         ({CLAIM + "message_type": "LtiSubmissionReviewRequest"}, "Message type"),
         ({"sub": None}, "anonymous launches"),
         ({CLAIM + "custom": {"course": "no-such-course"}}, "course this site does not have"),
+        # Several audiences: the token must say it was made for this tool (azp).
+        ({"aud": ["tool-1", "another-tool"], "azp": "another-tool"}, "azp is not this tool's client id"),
+        ({"aud": ["tool-1", "another-tool"]}, "azp is not this tool's client id"),
+        ({CLAIM + "resource_link": None}, "lacks its resource link id"),
+        ({CLAIM + "resource_link": {"title": "Week 1"}}, "lacks its resource link id"),
+        ({CLAIM + "message_type": "LtiDeepLinkingRequest"}, "deep-linking request lacks its return URL"),
     ],
 )
 def test_each_check_refuses_on_its_own(session, platform, course, changes, check):
     with pytest.raises(LtiLaunchError, match=check):
         launch(session, login(session), **changes)
     assert session.scalar(select(User).where(User.role != Role.ADMIN)) is None  # nobody was made (but the admin)
+
+
+def test_a_token_for_several_audiences_is_taken_when_its_azp_is_this_tool(session, platform, course):
+    result = launch(session, login(session), aud=["another-tool", "tool-1"], azp="tool-1")
+    assert result.user.display_name == "Pat Example"
+
+
+def test_a_deep_linking_request_needs_no_resource_link(session, platform, course):
+    settings = {"deep_link_return_url": f"{ISSUER}/return", "data": "d-1"}
+    result = launch(
+        session,
+        login(session),
+        **{
+            CLAIM + "message_type": "LtiDeepLinkingRequest",
+            CLAIM + "resource_link": None,
+            lti.DEEP_LINKING_CLAIM + "deep_linking_settings": settings,
+        },
+    )
+    assert (result.message_type, result.deep_link_return_url, result.deep_link_data) == (
+        "LtiDeepLinkingRequest",
+        f"{ISSUER}/return",
+        "d-1",
+    )
+
+
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+
+
+@pytest.mark.parametrize("roles", [[], [INSTRUCTOR], [ADMINISTRATOR, INSTRUCTOR]])
+def test_an_account_an_lms_makes_is_a_learners_whatever_roles_the_lms_gives(session, platform, course, roles):
+    """An LMS's instructor or administrator is not this site's counsellor or admin: only an admin here makes those."""
+    user = launch(session, login(session), **{CLAIM + "roles": roles}).user
+    assert user.role == Role.LEARNER
+    assert session.scalars(select(User.role).where(User.id != an_admin(session).id)).all() == [Role.LEARNER]
+
+
+@pytest.mark.parametrize(
+    ("names", "shown"),
+    [
+        ({"name": None, "given_name": "Pat"}, "Pat"),
+        ({"name": None}, "Learner"),
+        ({"name": "", "given_name": ""}, "Learner"),
+        ({"name": "\u202e\n"}, "Learner"),  # nothing left once the hidden marks are out
+    ],
+)
+def test_a_launch_without_a_name_gets_learner_as_its_name(session, platform, course, names, shown):
+    assert launch(session, login(session), **names).user.display_name == shown
+
+
+@pytest.mark.parametrize(("age", "taken"), [(timedelta(minutes=9), True), (timedelta(minutes=10, seconds=5), False)])
+def test_a_login_must_be_finished_within_ten_minutes(session, platform, course, age, taken):
+    """A state row is worth nothing after ten minutes, as the login's cookie (max-age 600)."""
+    row = login(session)
+    row.created_at = utcnow() - age
+    session.commit()
+    if taken:
+        assert launch(session, row).user.display_name == "Pat Example"
+        return
+    with pytest.raises(LtiLaunchError, match="used already or has expired"):
+        launch(session, row)
+    assert session.scalar(select(LtiIdentity)) is None
+
+
+@pytest.mark.parametrize("named_by", ["custom", "target_link_uri"])
+def test_a_link_to_a_retired_lesson_is_refused(app, session, platform, course, named_by):
+    """A lesson taken out of the course (retired) is not opened, however the link names it."""
+    lesson = lesson_slugs(app, course)[1]
+    if named_by == "custom":
+        link = {CLAIM + "custom": {"course": course, "lesson": lesson}}
+    else:
+        link = {CLAIM + "target_link_uri": f"https://tool.example.org/courses/{course}/lessons/{lesson}"}
+    assert launch(session, login(session), **link).lesson_slug == lesson  # while it is live
+    session.execute(update(Lesson).where(Lesson.slug == lesson).values(retired_at=utcnow(), position=None))
+    session.commit()
+    with pytest.raises(LtiLaunchError, match=rf"a lesson this course does not have \({lesson}\)"):
+        launch(session, login(session), **link)
+
+
+ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DEEP_LINKING = {CLAIM + "message_type": "LtiDeepLinkingRequest", CLAIM + "resource_link": None}
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({CLAIM + "custom": "course=tea"}, f"custom ({CLAIM}custom) must be a JSON object, not a string"),
+        ({CLAIM + "custom": ["tea"]}, f"custom ({CLAIM}custom) must be a JSON object, not an array"),
+        (
+            {CLAIM + "launch_presentation": "iframe"},
+            f"launch_presentation ({CLAIM}launch_presentation) must be a JSON object",
+        ),
+        ({CLAIM + "resource_link": "link-1"}, f"resource_link ({CLAIM}resource_link) must be a JSON object"),
+        ({CLAIM + "context": 42}, f"context ({CLAIM}context) must be a JSON object, not a number"),
+        ({CLAIM + "roles": "Learner"}, f"roles ({CLAIM}roles) must be a JSON array of strings, not a string"),
+        ({CLAIM + "roles": [{"role": "Learner"}]}, f"roles ({CLAIM}roles) must be a JSON array of strings"),
+        ({CLAIM + "target_link_uri": {"path": "/"}}, f"target_link_uri ({CLAIM}target_link_uri) must be a JSON string"),
+        ({ENDPOINT: f"{ISSUER}/lineitems/7"}, f"endpoint ({ENDPOINT}) must be a JSON object, not a string"),
+        ({ENDPOINT: {"lineitem": {"id": 7}, "scope": [AGS_SCORE_SCOPE]}}, f"lineitem in endpoint ({ENDPOINT}) must be"),
+        ({ENDPOINT: {"lineitem": f"{ISSUER}/l", "scope": AGS_SCORE_SCOPE}}, f"scope in endpoint ({ENDPOINT}) must be"),
+        ({**DEEP_LINKING, SETTINGS: f"{ISSUER}/return"}, f"deep_linking_settings ({SETTINGS}) must be a JSON object"),
+        (
+            {**DEEP_LINKING, SETTINGS: {"deep_link_return_url": [f"{ISSUER}/return"]}},
+            f"deep_link_return_url in deep_linking_settings ({SETTINGS}) must be a JSON string, not an array",
+        ),
+    ],
+)
+def test_a_claim_of_another_json_type_is_refused_by_its_name(session, platform, course, changes, named):
+    """The check names the claim, for the LMS's admin: before, reading it was a 500 (``.get`` on a string)."""
+    with pytest.raises(LtiLaunchError, match=re.escape(f"Claims: {named}")):
+        launch(session, login(session), **changes)
+    assert session.scalar(select(LtiIdentity)) is None
+
+
+@pytest.mark.parametrize("empty", [[], "", {}])
+def test_an_empty_claim_of_another_type_is_taken_as_absent(session, platform, course, empty):
+    """PHP platforms write an empty object as ``[]``: launches with one worked before and still do."""
+    changes = {CLAIM + name: empty for name in ("custom", "launch_presentation", "context", "roles")}
+    result = launch(session, login(session), **{**changes, ENDPOINT: empty})
+    assert result.course_slug == course and result.document_target == ""
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {CLAIM + "custom": {"course": "tea\x00"}},
+        {"sub": "sub\x00-1"},
+        {ENDPOINT: {"lineitem": f"{ISSUER}/lineitems/\x00", "scope": [AGS_SCORE_SCOPE]}},
+    ],
+)
+def test_a_claim_holding_a_nul_character_is_refused(session, platform, course, changes):
+    """No claim has one, and PostgreSQL can neither store nor compare one in text (a 500 there)."""
+    with pytest.raises(LtiLaunchError, match="Claims: a value holds a NUL character"):
+        launch(session, login(session), **changes)
+
+
+def test_a_target_link_that_is_no_web_address_is_refused(session, platform, course):
+    with pytest.raises(LtiLaunchError, match=re.escape(f"Claims: target_link_uri ({CLAIM}target_link_uri) is not")):
+        launch(session, login(session), **{CLAIM + "target_link_uri": "https://[tool.example.org/courses/x"})
+
+
+def test_a_line_item_address_longer_than_this_site_keeps_is_refused(session, platform, course):
+    endpoint = {"lineitem": f"{ISSUER}/lineitems/{'7' * 1000}", "scope": [AGS_SCORE_SCOPE]}
+    with pytest.raises(LtiLaunchError, match="longer than the 1000 characters"):
+        launch(session, login(session), **{ENDPOINT: endpoint})
+    assert session.scalar(select(LtiIdentity)) is None
 
 
 def test_a_token_signed_by_another_key_is_refused(session, platform, course):
@@ -303,3 +460,100 @@ def test_a_platform_kept_from_before_with_a_plain_http_key_set_cannot_launch(ses
     with pytest.raises(LtiLaunchError, match=r"Signature: the platform's key set address is not https://"):
         launch(session, login(session))
     assert session.scalar(select(LtiIdentity)) is None
+
+
+# ---------------------------------------------------------------- two launches of one person at once
+
+
+def test_two_first_launches_of_one_person_at_once_sign_in_to_one_account(session, platform, course, monkeypatch):
+    """A double click in the LMS: the other launch makes the person's account and link between this
+    launch's look-up (which found none) and its own insert. This one then signs in to that account."""
+    real, theirs = lti._identity, {}
+
+    def other_launch_meanwhile(session_, platform_id, subject):
+        found = real(session_, platform_id, subject)
+        if not theirs:  # the first look-up only (the other launch's own look-ups pass through)
+            theirs["started"] = True
+            with Session(session.get_bind()) as other:
+                theirs["user"] = launch(other, login(other)).user.id
+        return found
+
+    monkeypatch.setattr(lti, "_identity", other_launch_meanwhile)
+    mine = launch(session, login(session))
+    assert mine.user.id == theirs["user"]
+    assert session.scalars(select(LtiIdentity.user_id)).all() == [mine.user.id]
+    # No second account was left behind, made for nobody.
+    assert session.scalars(select(User.id).where(User.role == Role.LEARNER)).all() == [mine.user.id]
+
+
+def test_two_launches_of_one_person_to_one_line_item_at_once_keep_one_row(app, session, platform, course, monkeypatch):
+    """The other launch recorded the line item after this launch looked for it and found none."""
+    endpoint = {"lineitem": f"{ISSUER}/lineitems/7", "scope": [AGS_SCORE_SCOPE]}
+    launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint})  # the other launch: the whole course
+    real, looked = lti._grade_target, []
+
+    def missed_once(*args):
+        if not looked:
+            looked.append(None)
+            return None
+        return real(*args)
+
+    monkeypatch.setattr(lti, "_grade_target", missed_once)
+    lesson = lesson_slugs(app, course)[0]
+    custom = {"course": course, "lesson": lesson}
+    result = launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint, CLAIM + "custom": custom})
+    assert looked and result.lesson_slug == lesson
+    lesson_id = session.scalar(select(Lesson.id).where(Lesson.slug == lesson))
+    targets = session.execute(select(LtiGradeTarget.lineitem_url, LtiGradeTarget.lesson_id)).all()
+    assert targets == [(endpoint["lineitem"], lesson_id)]  # one row, now this launch's lesson
+
+
+BLOCKED = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+
+
+def wait_for_a_blocked_statement(engine, timeout: float = 10) -> None:
+    """Wait until a statement of this database waits on another transaction's lock."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            if connection.scalar(BLOCKED):
+                return
+            connection.rollback()
+            time.sleep(0.02)
+    raise AssertionError("the launch never waited on the other transaction")
+
+
+@pytest.mark.parametrize("race", ["account", "line item"])
+def test_on_postgresql_a_launch_waits_for_the_other_launch_and_takes_what_it_made(session, platform, course, race):
+    """The race as it runs on PostgreSQL: the other launch has inserted, not yet committed; this
+    launch's insert waits on the unique index, then fails once the other commits, and uses its row."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; the other tests cover its interleaving")
+    endpoint = {"lineitem": f"{ISSUER}/lineitems/7", "scope": [AGS_SCORE_SCOPE]}
+    if race == "line item":
+        launch(session, login(session))  # the person has an account: the two launches race on the line item
+    row = login(session)
+    token = jwt.encode(claims(row, **{AGS_ENDPOINT_CLAIM: endpoint}), PLATFORM_KEY, algorithm="RS256")
+    course_id = session.scalar(select(Course.id))
+    with Session(engine) as other, Session(engine) as mine, ThreadPoolExecutor(1) as pool:
+        identity = other.scalar(select(LtiIdentity))
+        if identity is None:
+            user = User(email=None, display_name="Pat Example", password_hash="!", role="learner")
+            other.add(user)
+            other.flush()
+            identity = LtiIdentity(platform_id=platform.id, subject="sub-1", user_id=user.id)
+            other.add(identity)
+        other.flush()
+        other.add(LtiGradeTarget(identity_id=identity.id, course_id=course_id, lineitem_url=endpoint["lineitem"]))
+        other.flush()
+        theirs = identity.user_id
+        waiting = pool.submit(
+            lti_launch, mine, id_token=token, state=row.state, browser_state=row.state, hash_method="scrypt:128:8:1"
+        )
+        wait_for_a_blocked_statement(engine)
+        other.commit()
+        assert waiting.result(timeout=10).user.id == theirs
+    assert session.scalars(select(LtiIdentity.user_id)).all() == [theirs]
+    assert session.scalars(select(User.id).where(User.role == Role.LEARNER)).all() == [theirs]
+    assert session.scalars(select(LtiGradeTarget.lineitem_url)).all() == [endpoint["lineitem"]]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -9,11 +13,15 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LtiIdentity, LtiPlatform, Role, User
 from app.models.types import utcnow
-from app.services.lti import PlatformDetails, lti_platform_register
+from app.security import CONTENT_SECURITY_POLICY
+from app.services import lti
+from app.services.lti import CLAIM, DEEP_LINKING_CLAIM, PlatformDetails, lti_platform_register
 from app.services.lti_keys import configured_tool_key
 from app.services.reminders import reminder_settings_of
 from app.services.user_sessions import SessionLimits, user_session_start
-from tests.conftest import count_queries, create_user, csrf_token, login
+from tests.conftest import count_queries, create_user, csrf_token, lesson_slugs, login, visible_text
+from tests.services.test_lti import ISSUER, PLATFORM_KEY, PLATFORM_PUBLIC, details
+from tests.services.test_lti import claims as launch_claims
 
 FORM = {
     "name": "Clinic Moodle",
@@ -356,3 +364,188 @@ def test_the_tool_addresses_come_from_public_url_whatever_host_the_request_used(
     )
     assert answer.status_code == 302
     assert "redirect_uri=https%3A%2F%2Flearn.example.org%2Flti%2Flaunch" in answer.headers["Location"]
+
+
+# ---------------------------------------------------------------- launches over HTTP
+
+
+@pytest.fixture
+def lms(app, monkeypatch):
+    """A platform registered here whose launches the test signs (its key set is the test's key)."""
+    monkeypatch.setattr(lti, "platform_signing_key", lambda platform, token: PLATFORM_PUBLIC)
+    admin = create_user(app, "lti-admin@example.org", role=Role.ADMIN)
+    with app.app_context():
+        platform = lti_platform_register(db.session, actor=db.session.get(User, admin), details=details())
+        platform_id = platform.id
+        db.session.remove()
+    return platform_id
+
+
+def lms_login(client, **params):
+    """The platform's login initiation, as the browser makes it."""
+    query = {"iss": ISSUER, "client_id": "tool-1", "login_hint": "u", "target_link_uri": "http://localhost/lti/launch"}
+    return client.get("/lti/login", query_string={**query, **params})
+
+
+def lms_launch(client, **changes):
+    """A login initiation and the launch the platform posts back, its id_token signed with ``changes``."""
+    sent = lms_login(client)
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    answer = parse_qs(urlsplit(sent.headers["Location"]).query)
+    nonce = SimpleNamespace(nonce=answer["nonce"][0])
+    token = jwt.encode(launch_claims(nonce, **changes), PLATFORM_KEY, algorithm="RS256")
+    return client.post("/lti/launch", data={"id_token": token, "state": answer["state"][0]})
+
+
+DEEP_LINK_REQUEST = {
+    CLAIM + "message_type": "LtiDeepLinkingRequest",
+    CLAIM + "resource_link": None,
+    DEEP_LINKING_CLAIM + "deep_linking_settings": {"deep_link_return_url": f"{ISSUER}/return", "data": "d-1"},
+}
+
+
+def test_the_picker_signs_one_answer_only(app, client, lms, course):
+    """The answer goes back to the LMS once: sending the form again (back, then Add) signs nothing."""
+    launched = lms_launch(client, **DEEP_LINK_REQUEST)
+    assert launched.status_code == 303 and launched.headers["Location"] == "/lti/deep-link"
+    token = csrf_token(client, "/lti/deep-link")
+    form = {"csrf_token": token, "items": [course]}
+    sent = client.post("/lti/deep-link", data=form)
+    assert sent.status_code == 200
+    assert f'action="{ISSUER}/return"' in sent.get_data(as_text=True)
+    assert 'name="JWT"' in sent.get_data(as_text=True)
+    again = client.post("/lti/deep-link", data=form)
+    assert again.status_code == 410
+    assert 'name="JWT"' not in again.get_data(as_text=True)
+
+
+SENT_ALREADY = (
+    "Your choice was sent already What you chose to add was sent to Clinic Moodle, and a choice is sent only "
+    "once. To add more, open this tool's picker in Clinic Moodle again."
+)
+
+
+def test_going_back_to_the_picker_after_sending_says_the_choice_was_sent(client, lms, course):
+    """Reload or Back after sending: not "It may have moved", but what happened and what to do."""
+    assert lms_launch(client, **DEEP_LINK_REQUEST).status_code == 303
+    token = csrf_token(client, "/lti/deep-link")
+    assert client.post("/lti/deep-link", data={"csrf_token": token, "items": [course]}).status_code == 200
+    back = client.get("/lti/deep-link")
+    assert back.status_code == 410
+    assert SENT_ALREADY in visible_text(back.get_data(as_text=True))
+    assert "It may have moved" not in back.get_data(as_text=True)
+    # The LMS's picker opened again: a new choice to make.
+    assert lms_launch(client, **DEEP_LINK_REQUEST).status_code == 303
+    again = client.get("/lti/deep-link")
+    assert again.status_code == 200 and "Choose what to add" in again.get_data(as_text=True)
+
+
+def test_the_picker_never_opened_from_an_lms_is_still_not_found(app, client, lms):
+    create_user(app, "learner@example.org")
+    login(client, "learner@example.org")
+    answer = client.get("/lti/deep-link")
+    assert answer.status_code == 404
+    assert "sent already" not in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("claim", ["custom", "launch_presentation", "resource_link", "context", "roles"])
+def test_a_launch_whose_claim_has_another_json_type_is_a_400_naming_the_claim(client, lms, course, claim):
+    """A string where the standard gives an object (or an array, for roles) was a 500."""
+    answer = lms_launch(client, **{CLAIM + claim: "not-an-object"})
+    assert answer.status_code == 400
+    reason = answer.get_data(as_text=True).split('class="lti-reason">', 1)[1].split("</p>", 1)[0]
+    assert reason.startswith(f"Claims: {claim} ({CLAIM}{claim}) must be a JSON ")
+    assert reason.endswith(", not a string.")
+
+
+def refusals(caplog) -> list[str]:
+    """The refusals logged for the site's admin, one line each."""
+    return [r.getMessage() for r in caplog.records if r.name == "app.services.lti" and r.levelname == "WARNING"]
+
+
+def test_a_refused_launch_is_logged_with_its_check_and_platform_but_not_its_token(client, lms, course, caplog):
+    """What an admin needs to answer "the course will not open from Moodle": which check, which LMS."""
+    caplog.set_level("WARNING", logger="app.services.lti")
+    sent = lms_login(client)
+    answer = parse_qs(urlsplit(sent.headers["Location"]).query)
+    claims = launch_claims(SimpleNamespace(nonce=answer["nonce"][0]), **{CLAIM + "deployment_id": "dep-9"})
+    token = jwt.encode(claims, PLATFORM_KEY, algorithm="RS256")
+    assert client.post("/lti/launch", data={"id_token": token, "state": answer["state"][0]}).status_code == 400
+    assert refusals(caplog) == [
+        "LTI launch refused: Deployment: dep-9 is not registered for this platform. "
+        f"(issuer {ISSUER}, client id tool-1, deployment id dep-9)"
+    ]
+    for secret in (token, claims["sub"], claims["name"], answer["state"][0], answer["nonce"][0]):
+        assert secret not in caplog.text
+
+
+def test_a_refused_login_is_logged_with_the_platform_it_named(client, lms, caplog):
+    caplog.set_level("WARNING", logger="app.services.lti")
+    answer = lms_login(client, iss="https://unknown.example.org", client_id="c-7", lti_deployment_id="d-3")
+    assert answer.status_code == 400
+    assert refusals(caplog) == [
+        "LTI login refused: This platform (issuer and client id) is not registered with this site. "
+        "(issuer https://unknown.example.org, client id c-7, deployment id d-3)"
+    ]
+
+
+def test_a_refusal_with_nothing_readable_is_logged_too_on_one_line(client, lms, caplog):
+    """A token that is no JWT names no platform; a value with a line break cannot forge a log line."""
+    caplog.set_level("WARNING", logger="app.services.lti")
+    assert client.post("/lti/launch", data={"id_token": "x.y.z", "state": "s"}).status_code == 400
+    assert lms_login(client, iss="https://lms.example.org\nLTI launch accepted").status_code == 400
+    assert refusals(caplog) == [
+        "LTI launch refused: State: this launch did not start in this browser (or the browser refused the "
+        "cookie). Open the link in a new window. (issuer (none), client id (none), deployment id (none))",
+        "LTI login refused: This platform (issuer and client id) is not registered with this site. "
+        "(issuer https://lms.example.org?LTI launch accepted, client id tool-1, deployment id (none))",
+    ]
+
+
+def test_a_refusal_can_be_read_in_the_lms_frame_and_nothing_else_is_loosened(app, client, lms, course):
+    """The LMS shows the refusal in its iframe: any site may frame that page (which LMS it is may be
+    what failed), and it has nothing to click, not even a signed-in person's Log out."""
+    create_user(app, "learner@example.org")
+    assert login(client, "learner@example.org").status_code == 302
+    strict = client.get("/")
+    assert "Log out" in strict.get_data(as_text=True)
+    refused = [
+        lms_launch(client, **{CLAIM + "deployment_id": "dep-9"}),
+        client.post("/lti/launch", data={"id_token": "x.y.z", "state": "s"}),
+        lms_login(client, iss="https://unknown.example.org"),
+    ]
+    for answer in refused:
+        assert answer.status_code == 400
+        assert answer.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY.replace(
+            "frame-ancestors 'none'", "frame-ancestors *"
+        )
+        assert "X-Frame-Options" not in answer.headers
+        for name in ("X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy"):
+            assert answer.headers[name] == strict.headers[name], name
+        assert answer.headers["Cache-Control"] == "no-store"
+        page = answer.get_data(as_text=True)
+        assert "The launch from your LMS did not work" in page
+        assert "<form" not in page and "Log out" not in page and 'href="/me/"' not in page
+    # Every other page still refuses every frame.
+    for url in ("/", "/lti/jwks", "/me/"):
+        answer = client.get(url)
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], url
+        assert answer.headers["X-Frame-Options"] == "DENY", url
+
+
+def test_the_picker_says_lessons_open_in_order_as_a_launch_to_a_later_lesson_shows(app, client, lms, course):
+    """A link to lesson 2 does not land on lesson 2 for a learner who has not completed lesson 1:
+    the instructor placing it is told so, in the words the learner will see."""
+    assert lms_launch(client, **DEEP_LINK_REQUEST).status_code == 303
+    picker = visible_text(client.get("/lti/deep-link").get_data(as_text=True))
+    assert (
+        "Lessons open in order. A learner who opens a link to a lesson before completing the lesson before it "
+        "lands on the course page instead, where they are told the lesson opens once they complete the one before it."
+    ) in picker
+    learner = app.test_client()
+    second = lesson_slugs(app, course)[1]
+    launched = lms_launch(learner, sub="sub-2", **{CLAIM + "custom": {"course": course, "lesson": second}})
+    assert launched.headers["Location"] == f"/courses/{course}/lessons/{second}"
+    shown = learner.get(launched.headers["Location"], follow_redirects=True)
+    assert shown.request.path == f"/courses/{course}/"
+    assert "opens when you complete the lesson before it." in visible_text(shown.get_data(as_text=True))

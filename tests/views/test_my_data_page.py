@@ -7,11 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.me import data_page
-from app.models import QuizAttempt, ReviewCard
+from app.models import Lesson, LtiGradeTarget, LtiIdentity, QuizAttempt, ReviewCard
 from tests.conftest import create_user, lesson_slugs, login, quiz_form, submit_quiz, visible_text
 from tests.services import test_personal_data
 from tests.views.test_query_counts import add_failed_attempts, queries_for
@@ -191,6 +191,36 @@ def test_someone_in_every_section_reads_words_never_none_nor_stored_codes(client
     assert '<td data-label="Last used">Never used</td>' in tokens
     assert '<td data-label="Stopped">Still sharing</td>' in section_of(page, "sharing")
     assert '<td data-label="What you did">Opened a lesson</td>' in section_of(page, "learning_record_store_waiting")
+
+
+def test_where_lms_scores_go_names_the_lesson_by_its_title(client, app, person):
+    """The line item's lesson is its title, not its web address: the label says "Lesson"."""
+    with app.app_context():
+        identity = db.session.scalar(select(LtiIdentity))
+        lesson = db.session.scalar(select(Lesson).order_by(Lesson.id))
+        db.session.add_all(
+            [
+                LtiGradeTarget(
+                    identity_id=identity.id,
+                    course_id=lesson.course_id,
+                    lesson_id=lesson.id,
+                    lineitem_url="https://lms.example.org/lineitems/1",
+                ),
+                LtiGradeTarget(
+                    identity_id=identity.id,
+                    course_id=lesson.course_id,
+                    lineitem_url="https://lms.example.org/lineitems/2",
+                ),
+            ]
+        )
+        db.session.commit()
+        title, course_title = lesson.title, lesson.course.title
+        db.session.remove()
+    login(client, "me@example.org")
+    links = section_of(client.get("/me/data").get_data(as_text=True), "lms_links")
+    assert f"Course: {escape(course_title)}, Lesson: {escape(title)}, Where the score goes:" in links
+    assert f"Course: {escape(course_title)}, Lesson: The whole course, Where the score goes:" in links
+    assert "web address" not in links
 
 
 def test_the_review_schedule_says_when_and_how_it_went_with_the_numbers_in_details(client, app, person):
