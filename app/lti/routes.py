@@ -30,7 +30,6 @@ from app.services.lti import (
     lti_launch,
     lti_login_start,
     lti_refusal_log,
-    platform_origin,
     tool_jwks,
 )
 from app.services.lti_keys import configured_tool_key
@@ -122,7 +121,7 @@ def launch():
     # Framed unless the platform said it opened a new window: LMSs embed tools by default, and a
     # framed session whose cookie stayed SameSite=Lax would lose its login on the next click.
     if result.document_target != "window":
-        session[FRAME_KEY] = platform_origin(result.platform)
+        session[FRAME_KEY] = " ".join(result.frame_origins)  # a CSP source list
     if result.message_type == DEEP_LINKING:
         session.pop(DEEP_LINK_SENT_KEY, None)
         session[DEEP_LINK_KEY] = {

@@ -24,6 +24,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Mapping
@@ -309,6 +310,40 @@ def platform_origin(platform: LtiPlatform) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+# A host and optional port as a CSP source may name them: nothing that could end or widen the source.
+_FRAMING_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+
+
+def frame_origins(platform: LtiPlatform, claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """The origins that may frame this launch's session: the login URL's, and the ones the signed
+    launch names for its own pages (``launch_presentation.return_url``, ``tool_platform.url``).
+
+    An LMS may log in on one host and show its courses on another: Canvas Cloud's login is on
+    sso.canvaslms.com while its courses are on the school's instructure.com host, so the login's
+    origin alone would leave every framed page refused by the browser. Only https origins (http on
+    loopback, as for the platform's own addresses in development) of a plain host and port are taken.
+    """
+    tool_platform = claims.get(CLAIM + "tool_platform")  # not read elsewhere, so not type-checked before
+    named = [
+        (claims.get(CLAIM + "launch_presentation") or {}).get("return_url"),
+        tool_platform.get("url") if isinstance(tool_platform, dict) else None,
+    ]
+    origins = [platform_origin(platform)]
+    for url in named:
+        if not isinstance(url, str):
+            continue
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            continue
+        host = parts.netloc.rsplit(":", 1)[0]
+        secure = parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK_HOSTS)
+        if secure and _FRAMING_HOST.fullmatch(parts.netloc):
+            origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(dict.fromkeys(origins))
+
+
 # ---------------------------------------------------------------- OIDC login initiation
 
 
@@ -377,6 +412,8 @@ class Launch:
     document_target: str
     deep_link_return_url: str = ""
     deep_link_data: str = ""
+    # The origins that may frame the session this launch starts (``frame_origins``).
+    frame_origins: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=32)
@@ -721,6 +758,7 @@ def lti_launch(
         document_target=str(presentation.get("document_target") or ""),
         deep_link_return_url=str(settings.get("deep_link_return_url") or ""),
         deep_link_data=str(settings.get("data") or ""),
+        frame_origins=frame_origins(platform, claims),
     )
 
 

@@ -557,3 +557,30 @@ def test_on_postgresql_a_launch_waits_for_the_other_launch_and_takes_what_it_mad
     assert session.scalars(select(LtiIdentity.user_id)).all() == [theirs]
     assert session.scalars(select(User.id).where(User.role == Role.LEARNER)).all() == [theirs]
     assert session.scalars(select(LtiGradeTarget.lineitem_url)).all() == [endpoint["lineitem"]]
+
+
+def test_the_pages_an_lms_names_for_itself_may_frame_the_session_besides_its_login_host(session, platform, course):
+    """Canvas logs in on sso.canvaslms.com but shows its courses on the school's own host."""
+    presentation = {CLAIM + "launch_presentation": {"return_url": "https://school.instructure.com/courses/1/x?y=1"}}
+    result = launch(
+        session, login(session), **presentation, **{CLAIM + "tool_platform": {"url": "https://Lms.Other.org"}}
+    )
+    assert result.frame_origins == (ISSUER, "https://school.instructure.com", "https://lms.other.org")
+    assert launch(session, login(session)).frame_origins == (ISSUER,)  # only the login's, as before
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://school.example.org/return",  # not https
+        "https://school.example.org; script-src *",  # would widen the policy
+        "https://a b.example.org/",
+        "javascript:alert(1)",
+        "https://[::1/",  # no parser reads it
+        "https://user@school.example.org/",
+        "*",
+    ],
+)
+def test_an_origin_that_is_not_a_plain_https_host_never_frames_the_session(session, platform, course, url):
+    result = launch(session, login(session), **{CLAIM + "launch_presentation": {"return_url": url}})
+    assert result.frame_origins == (ISSUER,)

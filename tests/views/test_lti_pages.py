@@ -549,3 +549,13 @@ def test_the_picker_says_lessons_open_in_order_as_a_launch_to_a_later_lesson_sho
     shown = learner.get(launched.headers["Location"], follow_redirects=True)
     assert shown.request.path == f"/courses/{course}/"
     assert "opens when you complete the lesson before it." in visible_text(shown.get_data(as_text=True))
+
+
+def test_a_framed_session_may_be_framed_by_the_host_the_lms_shows_its_courses_on(app, client, lms, course):
+    """Canvas logs in on one host (sso.canvaslms.com) and frames the tool from another."""
+    presentation = {"document_target": "iframe", "return_url": "https://school.instructure.com/courses/1"}
+    answer = lms_launch(client, **{CLAIM + "launch_presentation": presentation})
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+    policy = client.get(answer.headers["Location"]).headers["Content-Security-Policy"]
+    assert f"frame-ancestors {ISSUER} https://school.instructure.com;" in policy + ";"
+    assert "X-Frame-Options" not in client.get("/me/").headers
