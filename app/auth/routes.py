@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp, guessing
 from app.auth.forms import FinishRegistrationForm, LoginForm, NewPasswordForm, RegisterForm, ResetRequestForm
 from app.extensions import db, limiter, login_manager
+from app.framed_session import FRAME_KEY, clear_session_keeping_frame
 from app.jobs.mail import NOTICE_NOT_SENT, send_password_changed, send_password_reset, send_registration
 from app.jobs.queue import queued
 from app.learn.page_reads import outline_wanted, outline_was_read
@@ -161,7 +162,8 @@ def login():
             start_session(user, remember=form.remember.data)
             flash(f"Welcome back, {user.display_name}.", "success")
             return redirect(safe_next(request.args.get("next")) or landing_url(user))
-    return render_template("auth/login.html", form=form), 400 if form.errors else 200
+    framed = bool(session.get(FRAME_KEY))  # a session an LMS framed, whose log-in has ended
+    return render_template("auth/login.html", form=form, framed=framed), 400 if form.errors else 200
 
 
 @bp.post("/logout")
@@ -173,11 +175,15 @@ def logout():
     user_session_end(db.session, token=current_user.session_token)
     # Nothing of the account's stays in the cookie (an invitation's code, messages); cleared first,
     # as logout_user then marks the remember-me cookie for deletion in the session.
-    session.clear()
+    framed = clear_session_keeping_frame()
     logout_user()
-    flash("You have logged out.", "info")
+    # An LMS's account has no password to log in with here: the way back is its link in the LMS.
+    flash("You have logged out." + (LMS_WAY_BACK if framed else ""), "info")
     return redirect(url_for("main.index"))
 
+
+# Said to a session an LMS framed when it ends: the way back in is through the LMS.
+LMS_WAY_BACK = " To open the course again, use its link in your LMS."
 
 RESET_SENT = (
     "If an account uses that address, we have sent it a link to choose a new password. "

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, g, session
 
+from app.framed_session import FRAME_KEY
 from app.security import CONTENT_SECURITY_POLICY
 from app.session_cookie import RememberingCookieSessionInterface
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
-# The session key a launch sets: the platform's origin, and whether it framed the tool.
-FRAME_KEY = "lti_frame_origin"
 # Set on flask.g by a page that any site may frame (allow_framing_by_any_site).
 FRAMED_BY_ANY = "lti_framed_by_any"
 

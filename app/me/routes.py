@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 from markupsafe import Markup
 
@@ -10,6 +10,7 @@ from app.auth import guessing
 from app.downloads import data_file
 from app.extensions import db, limiter
 from app.forms import EmptyForm
+from app.framed_session import clear_session_keeping_frame
 from app.learn.page_reads import outline_rows, own_rows, reads_outline_with_user
 from app.me import bp
 from app.me.data_page import data_sections, label_for, readable, review_card_view, shown
@@ -130,8 +131,10 @@ def delete_account():
         except ValidationError as error:
             form.password.errors.append(error.message)
         else:
+            # Cleared first, as logout_user then marks the remember-me cookie for deletion in the
+            # session; framed by an LMS, the next page is shown in its frame too.
+            clear_session_keeping_frame()
             logout_user()
-            session.clear()
             flash("Your account and everything in it have been deleted.", "success")
             return redirect(url_for("main.index"))
     return render_template("me/delete.html", form=form), 400 if form.errors else 200

@@ -559,3 +559,40 @@ def test_a_framed_session_may_be_framed_by_the_host_the_lms_shows_its_courses_on
     policy = client.get(answer.headers["Location"]).headers["Content-Security-Policy"]
     assert f"frame-ancestors {ISSUER} https://school.instructure.com;" in policy + ";"
     assert "X-Frame-Options" not in client.get("/me/").headers
+
+
+FRAMED = {CLAIM + "launch_presentation": {"document_target": "iframe"}}
+
+
+def framing_of(response) -> str:
+    return response.headers["Content-Security-Policy"].split("frame-ancestors ", 1)[1].split(";", 1)[0]
+
+
+def test_logging_out_in_the_lms_frame_shows_it_there_and_says_the_way_back_is_the_lms(app, client, lms, course):
+    """Cleared with the session, the framing went too: the LMS showed the browser's error instead."""
+    assert lms_launch(client, **FRAMED).status_code == 303
+    answer = client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/me/")})
+    assert answer.status_code == 302
+    landing = client.get(answer.headers["Location"])
+    assert framing_of(landing) == ISSUER and "X-Frame-Options" not in landing.headers
+    said = visible_text(landing.get_data(as_text=True))
+    assert "You have logged out. To open the course again, use its link in your LMS." in said
+    assert client.get("/me/").status_code == 302  # logged out all the same
+    login_page = client.get("/auth/login")
+    assert "Came here from your LMS? To open the course, use its link there" in visible_text(
+        login_page.get_data(as_text=True)
+    )
+    # Outside an LMS's frame, neither says so.
+    plain = app.test_client()
+    assert "Came here from your LMS" not in plain.get("/auth/login").get_data(as_text=True)
+
+
+def test_deleting_the_account_in_the_lms_frame_shows_that_it_is_gone_there(app, client, lms, course):
+    assert lms_launch(client, **FRAMED).status_code == 303
+    sent = client.post("/me/delete", data={"csrf_token": csrf_token(client, "/me/delete"), "understood": "y"})
+    assert sent.status_code == 302
+    landing = client.get(sent.headers["Location"])
+    assert framing_of(landing) == ISSUER
+    assert "Your account and everything in it have been deleted." in visible_text(landing.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.scalar(select(LtiIdentity)) is None
