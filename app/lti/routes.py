@@ -129,6 +129,8 @@ def launch():
             "deployment_id": result.deployment_id,
             "return_url": result.deep_link_return_url,
             "data": result.deep_link_data,
+            "multiple": result.deep_link_accept_multiple,
+            "lineitems": result.deep_link_accept_lineitem,
         }
         target = url_for("lti.deep_link")
     elif result.lesson_slug:
@@ -169,13 +171,19 @@ def deep_link():
     if platform is None:
         abort(404)
     options = deep_link_options(db.session)
+    # A platform that takes one item at a time (Canvas's assignment placement, say) gets one.
+    several = pending.get("multiple", True)
     form = DeepLinkForm()
     form.items.choices = [(option.value, option.label) for option in options]
+    if not several:
+        form.items.option_widget = widgets.RadioInput()
     if form.validate_on_submit():
         by_value = {option.value: option for option in options}
         chosen = [by_value[value] for value in form.items.data or []]
         if not chosen:
-            form.items.errors = ["Choose the course or at least one lesson."]
+            form.items.errors = ["Choose the course or at least one lesson." if several else "Choose one."]
+        elif len(chosen) > 1 and not several:
+            form.items.errors = [f"{platform.name} takes one choice at a time: choose one."]
         else:
             token = deep_link_response(
                 key,
@@ -184,6 +192,7 @@ def deep_link():
                 data=pending["data"],
                 launch_url=external_url("lti.launch"),  # the content items' URL: PUBLIC_URL's, as above
                 choices=[DeepLinkChoice(o.title, o.course_slug, o.lesson_slug, graded=o.graded) for o in chosen],
+                lineitems=pending.get("lineitems", True),
             )
             session.pop(DEEP_LINK_KEY, None)
             session[DEEP_LINK_SENT_KEY] = platform.name
@@ -196,4 +205,6 @@ def deep_link():
             )
             return response
     status = 400 if form.errors else 200
-    return render_template("lti/deep_link.html", form=form, platform=platform, user=current_user), status
+    return render_template(
+        "lti/deep_link.html", form=form, platform=platform, user=current_user, several=several
+    ), status

@@ -412,6 +412,10 @@ class Launch:
     document_target: str
     deep_link_return_url: str = ""
     deep_link_data: str = ""
+    # What the platform's deep-linking request takes: several items at once, and line items. Its
+    # settings may leave either out: several are then offered, and line items sent, as before.
+    deep_link_accept_multiple: bool = True
+    deep_link_accept_lineitem: bool = True
     # The origins that may frame the session this launch starts (``frame_origins``).
     frame_origins: tuple[str, ...] = ()
 
@@ -758,6 +762,8 @@ def lti_launch(
         document_target=str(presentation.get("document_target") or ""),
         deep_link_return_url=str(settings.get("deep_link_return_url") or ""),
         deep_link_data=str(settings.get("data") or ""),
+        deep_link_accept_multiple=settings.get("accept_multiple") is not False,
+        deep_link_accept_lineitem=settings.get("accept_lineitem") is not False,
         frame_origins=frame_origins(platform, claims),
     )
 
@@ -784,15 +790,20 @@ def deep_link_response(
     data: str,
     launch_url: str,
     choices: list[DeepLinkChoice],
+    lineitems: bool = True,
 ) -> str:
-    """The signed LtiDeepLinkingResponse JWT to post back to the platform's return URL."""
+    """The signed LtiDeepLinkingResponse JWT to post back to the platform's return URL.
+
+    ``lineitems``: whether to ask for a gradebook column for the graded choices (False when the
+    platform's request said it does not take them: ``accept_lineitem``).
+    """
     items = []
     for choice in choices:
         custom = {"course": choice.course_slug}
         if choice.lesson_slug:
             custom["lesson"] = choice.lesson_slug
         item: dict[str, Any] = {"type": "ltiResourceLink", "title": choice.title, "url": launch_url, "custom": custom}
-        if choice.graded:
+        if choice.graded and lineitems:
             item["lineItem"] = {"scoreMaximum": 1, "label": choice.title}
         items.append(item)
     now = int(time.time())

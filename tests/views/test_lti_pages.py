@@ -596,3 +596,36 @@ def test_deleting_the_account_in_the_lms_frame_shows_that_it_is_gone_there(app, 
     assert "Your account and everything in it have been deleted." in visible_text(landing.get_data(as_text=True))
     with app.app_context():
         assert db.session.scalar(select(LtiIdentity)) is None
+
+
+def sent_items(page: str) -> list[dict]:
+    """The content items of the signed answer the picker posts back to the LMS."""
+    token = page.split('name="JWT" value="', 1)[1].split('"', 1)[0]
+    return jwt.decode(token, options={"verify_signature": False})[DEEP_LINKING_CLAIM + "content_items"]
+
+
+def test_a_platform_that_takes_one_item_gets_one_and_no_line_item_when_it_takes_none(app, client, lms, course):
+    """Canvas's assignment placement takes one resource; some placements ignore line items."""
+    settings = {"deep_link_return_url": f"{ISSUER}/return", "accept_multiple": False, "accept_lineitem": False}
+    request = {**DEEP_LINK_REQUEST, DEEP_LINKING_CLAIM + "deep_linking_settings": settings}
+    assert lms_launch(client, **request).status_code == 303
+    page = client.get("/lti/deep-link").get_data(as_text=True)
+    assert 'type="radio"' in page and 'type="checkbox"' not in page
+    assert "Clinic Moodle takes one choice at a time" in page
+    lesson = lesson_slugs(app, course)[0]
+    token = csrf_token(client, "/lti/deep-link")
+    two = client.post("/lti/deep-link", data={"csrf_token": token, "items": [course, f"{course}/{lesson}"]})
+    assert two.status_code == 400 and 'name="JWT"' not in two.get_data(as_text=True)
+    assert "Clinic Moodle takes one choice at a time: choose one." in two.get_data(as_text=True)
+    one = client.post("/lti/deep-link", data={"csrf_token": token, "items": [course]})
+    assert one.status_code == 200
+    [item] = sent_items(one.get_data(as_text=True))
+    assert item["custom"] == {"course": course} and "lineItem" not in item
+
+
+def test_a_platform_that_says_nothing_of_either_gets_checkboxes_and_line_items_as_before(app, client, lms, course):
+    assert lms_launch(client, **DEEP_LINK_REQUEST).status_code == 303
+    assert 'type="checkbox"' in client.get("/lti/deep-link").get_data(as_text=True)
+    sent = client.post("/lti/deep-link", data={"csrf_token": csrf_token(client, "/lti/deep-link"), "items": [course]})
+    [item] = sent_items(sent.get_data(as_text=True))
+    assert item["lineItem"]["scoreMaximum"] == 1
