@@ -10,7 +10,7 @@ until the key is set, so an admin can prepare everything before the key goes in.
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
@@ -20,6 +20,7 @@ from app.author import bp
 from app.errors import render_error
 from app.extensions import db
 from app.forms import confirmed
+from app.models import LtiPlatform
 from app.services.errors import ValidationError
 from app.services.lti import (
     PlatformDetails,
@@ -27,6 +28,7 @@ from app.services.lti import (
     address_rule,
     lti_platform_delete,
     lti_platform_register,
+    lti_platform_update,
     lti_platform_usage,
     lti_platforms,
 )
@@ -44,12 +46,10 @@ def platform_address(form: FlaskForm, field) -> None:
         raise StopValidation(address_rule(loopback_http=loopback_http))
 
 
-class PlatformForm(FlaskForm):
-    """The details the LMS shows when the tool is added to it."""
+class PlatformEditForm(FlaskForm):
+    """What may change of a registered platform: its name, addresses and deployments."""
 
     name = StringField("Name (for you)", validators=[DataRequired(NEEDED), Length(max=120)])
-    issuer = StringField("Issuer (iss)", validators=[DataRequired(NEEDED), Length(max=255), platform_address])
-    client_id = StringField("Client id", validators=[DataRequired(NEEDED), Length(max=255)])
     auth_login_url = StringField(
         "Authorisation (OIDC auth) URL", validators=[DataRequired(NEEDED), Length(max=500), platform_address]
     )
@@ -60,7 +60,28 @@ class PlatformForm(FlaskForm):
         "Public key set (JWKS) URL", validators=[DataRequired(NEEDED), Length(max=500), platform_address]
     )
     deployment_ids = TextAreaField("Deployment ids, one per line", validators=[DataRequired(NEEDED), Length(max=2000)])
+    submit = SubmitField("Save the changes")
+
+
+class PlatformForm(PlatformEditForm):
+    """The details the LMS shows when the tool is added to it."""
+
+    issuer = StringField("Issuer (iss)", validators=[DataRequired(NEEDED), Length(max=255), platform_address])
+    client_id = StringField("Client id", validators=[DataRequired(NEEDED), Length(max=255)])
     submit = SubmitField("Register the platform")
+
+
+def _details(form: PlatformEditForm, *, issuer: str = "", client_id: str = "") -> PlatformDetails:
+    """What the form says, as the service takes it."""
+    return PlatformDetails(
+        name=form.name.data,
+        issuer=issuer,
+        client_id=client_id,
+        auth_login_url=form.auth_login_url.data,
+        auth_token_url=form.auth_token_url.data,
+        key_set_url=form.key_set_url.data,
+        deployment_ids=form.deployment_ids.data.splitlines(),
+    )
 
 
 @bp.route("/lti", methods=["GET", "POST"])
@@ -71,15 +92,7 @@ def lti_platforms_page():
     launches_on = configured_tool_key(current_app.config) is not None
     loopback_http = current_app.config["LTI_LOOPBACK_HTTP"]
     if form.validate_on_submit():
-        details = PlatformDetails(
-            name=form.name.data,
-            issuer=form.issuer.data,
-            client_id=form.client_id.data,
-            auth_login_url=form.auth_login_url.data,
-            auth_token_url=form.auth_token_url.data,
-            key_set_url=form.key_set_url.data,
-            deployment_ids=form.deployment_ids.data.splitlines(),
-        )
+        details = _details(form, issuer=form.issuer.data, client_id=form.client_id.data)
         try:
             platform = lti_platform_register(
                 db.session, actor=current_user, details=details, loopback_http=loopback_http
@@ -118,6 +131,50 @@ def lti_platforms_page():
         address_hint=address_rule(loopback_http=loopback_http),
     )
     return page, status
+
+
+@bp.route("/lti/<id:platform_id>/edit", methods=["GET", "POST"])
+def lti_platform_edit(platform_id: int):
+    """Change a platform's name, addresses or deployments, keeping it: the accounts it launched and
+    the gradebook columns their scores go to stay with it, as removing and registering again would not."""
+    platform = db.session.get(LtiPlatform, platform_id)
+    if platform is None:
+        abort(404)
+    form = PlatformEditForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "name": platform.name,
+            "auth_login_url": platform.auth_login_url,
+            "auth_token_url": platform.auth_token_url,
+            "key_set_url": platform.key_set_url,
+            "deployment_ids": platform.deployment_ids,
+        }
+    )
+    loopback_http = current_app.config["LTI_LOOPBACK_HTTP"]
+    if form.validate_on_submit():
+        try:
+            changed = lti_platform_update(
+                db.session,
+                actor=current_user,
+                platform_id=platform_id,
+                details=_details(form),
+                loopback_http=loopback_http,
+            )
+        except ValidationError as error:
+            form[error.field].errors = [error.message]
+        else:
+            if changed is None:  # removed meanwhile
+                abort(404)
+            if changed:
+                flash(f"{form.name.data.strip()} is saved: its launches use the new details from now on.", "success")
+            else:
+                flash("Nothing was changed: the details were as they are.", "info")
+            return redirect(url_for("author.lti_platforms_page"))
+    page = render_template(
+        "author/lti_edit.html", form=form, platform=platform, address_hint=address_rule(loopback_http=loopback_http)
+    )
+    return page, 400 if form.errors else 200
 
 
 @bp.route("/lti/<id:platform_id>/delete", methods=["GET", "POST"])

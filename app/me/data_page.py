@@ -168,6 +168,7 @@ AUDIT_ACTION_WORDS: Mapping[Any, str] = {
     "account_erased": "An account erased, with everything in it",
     "data_downloaded": "Everything held about the account downloaded for its owner (JSON)",
     "lti_platform_registered": "An LMS platform (LTI) registered",
+    "lti_platform_changed": "An LMS platform's (LTI) details changed",
     "lti_platform_removed": "An LMS platform (LTI) removed",
     "learners_downloaded": "A list of learners with their progress downloaded (CSV)",
     "api_token_created": "An API token made with staff permissions",

@@ -230,22 +230,12 @@ def lti_platform_register(
     Every address must be https://; ``loopback_http`` (config LTI_LOOPBACK_HTTP: development and
     tests) lets http:// through for localhost, 127.0.0.1 and ::1 as well.
     """
-    for name in ("name", "issuer", "client_id"):
+    for name in ("issuer", "client_id"):
         if not getattr(details, name).strip():
             raise ValidationError(name, "This is needed.")
-    for name in ("issuer", "auth_login_url", "auth_token_url", "key_set_url"):
-        _check_url(name, getattr(details, name).strip(), loopback_http=loopback_http)
-    deployments = [d.strip() for d in details.deployment_ids if d.strip()]
-    if not deployments:
-        raise ValidationError("deployment_ids", "Give at least one deployment id, one per line.")
+    _check_url("issuer", details.issuer.strip(), loopback_http=loopback_http)
     platform = LtiPlatform(
-        name=details.name.strip(),
-        issuer=details.issuer.strip(),
-        client_id=details.client_id.strip(),
-        auth_login_url=details.auth_login_url.strip(),
-        auth_token_url=details.auth_token_url.strip(),
-        key_set_url=details.key_set_url.strip(),
-        deployment_ids="\n".join(dict.fromkeys(deployments)),
+        issuer=details.issuer.strip(), client_id=details.client_id.strip(), **_editable(details, loopback_http)
     )
     session.add(platform)
     try:
@@ -256,6 +246,59 @@ def lti_platform_register(
     audit_record(session, actor=actor, action="lti_platform_registered", details=_platform_details(platform))
     session.commit()
     return platform
+
+
+# What an admin may change of a registered platform. Not its issuer and client id: those say which
+# LMS it is, and whose users' accounts hang on it (another LMS is another registration).
+EDITABLE = ("name", "auth_login_url", "auth_token_url", "key_set_url", "deployment_ids")
+
+
+def _editable(details: PlatformDetails, loopback_http: bool) -> dict[str, str]:
+    """The editable fields of ``details``, checked and cleaned as a platform row keeps them;
+    ValidationError (with its field) for the first wrong one."""
+    if not details.name.strip():
+        raise ValidationError("name", "This is needed.")
+    for name in ("auth_login_url", "auth_token_url", "key_set_url"):
+        _check_url(name, getattr(details, name).strip(), loopback_http=loopback_http)
+    deployments = [d.strip() for d in details.deployment_ids if d.strip()]
+    if not deployments:
+        raise ValidationError("deployment_ids", "Give at least one deployment id, one per line.")
+    return {
+        "name": details.name.strip(),
+        "auth_login_url": details.auth_login_url.strip(),
+        "auth_token_url": details.auth_token_url.strip(),
+        "key_set_url": details.key_set_url.strip(),
+        "deployment_ids": "\n".join(dict.fromkeys(deployments)),
+    }
+
+
+def lti_platform_update(
+    session: Session, *, actor: User, platform_id: int, details: PlatformDetails, loopback_http: bool = False
+) -> list[str] | None:
+    """Change a registered platform's name, addresses or deployments, keeping its id (so the
+    accounts it launched, and the gradebook columns their scores go to, stay with it); audit the
+    change as ``lti_platform_changed`` with the names of the fields changed, and commit.
+
+    Returns those names (empty when nothing changed, which records nothing), or None when the
+    platform is not registered. ``details``' issuer and client id are not read. ValidationError,
+    with its field, as for registering; nothing is changed then.
+    """
+    values = _editable(details, loopback_http)
+    platform = session.get(LtiPlatform, platform_id, with_for_update=True)
+    if platform is None:
+        return None
+    changed = [name for name in EDITABLE if getattr(platform, name) != values[name]]
+    if changed:
+        for name in changed:
+            setattr(platform, name, values[name])
+        audit_record(
+            session,
+            actor=actor,
+            action="lti_platform_changed",
+            details=_platform_details(platform) | {"fields": changed},
+        )
+    session.commit()
+    return changed
 
 
 def _platform_details(platform: LtiPlatform) -> dict[str, Any]:

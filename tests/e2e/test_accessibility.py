@@ -330,6 +330,29 @@ def admin_users(page, app, spec):
     page.goto("/author/users?sort=last_login")
 
 
+def admin_lti_edit(page, app, spec):
+    """A platform's change form, sent with a plain-http key set: refused beside its field."""
+    from app.extensions import db
+    from app.models import User
+    from app.services.lti import PlatformDetails, lti_platform_register
+
+    as_admin(page, app)
+    with app.app_context():
+        admin = db.session.scalar(db.select(User).where(User.role == Role.ADMIN))
+        urls = {name: f"https://lms.example.org/{name}" for name in ("auth_login_url", "auth_token_url", "key_set_url")}
+        details = PlatformDetails(
+            name="Clinic Moodle", issuer="https://lms.example.org", client_id="c", deployment_ids=["1"], **urls
+        )
+        platform_id = lti_platform_register(db.session, actor=admin, details=details).id
+        db.session.remove()
+    page.goto("/author/lti")
+    page.get_by_role("link", name=re.compile(r"^Change\W+Clinic Moodle$")).click()
+    page.get_by_label("Public key set (JWKS) URL").fill("http://lms.example.org/jwks")
+    page.get_by_role("button", name="Save the changes").click()
+    expect(page.get_by_role("heading", name="Nothing was changed")).to_be_visible()
+    assert f"/author/lti/{platform_id}/edit" in page.url
+
+
 def admin_activity(page, app, spec):
     """The activity log with an account line (links to both accounts) and the course's import."""
     from app.extensions import db
@@ -424,6 +447,7 @@ PAGES = [
     admin_user_erase,
     admin_user_deactivate,
     admin_user_link_confirm,
+    admin_lti_edit,
 ]
 
 

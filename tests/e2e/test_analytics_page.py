@@ -142,8 +142,10 @@ def test_the_csv_downloads_with_the_page_figures(page, populated, course):
     download = download_info.value
 
     assert download.suggested_filename.startswith(f"{course}-analytics-all-")
-    with open(download.path(), encoding="utf-8") as file:
-        rows = list(csv.reader(io.StringIO(file.read())))
+    with open(download.path(), "rb") as file:
+        body = file.read()
+    assert body.startswith(b"\xef\xbb\xbf")  # the byte-order mark that tells Excel it is UTF-8
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Lesson", "Lesson title", "Question"]
     assert rows[1][rows[0].index("Answers")] == answers
 

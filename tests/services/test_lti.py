@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, Role, User
+from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform, Role, User
 from app.models.types import utcnow
 from app.services import lti
 from app.services.errors import ValidationError
@@ -584,3 +584,61 @@ def test_the_pages_an_lms_names_for_itself_may_frame_the_session_besides_its_log
 def test_an_origin_that_is_not_a_plain_https_host_never_frames_the_session(session, platform, course, url):
     result = launch(session, login(session), **{CLAIM + "launch_presentation": {"return_url": url}})
     assert result.frame_origins == (ISSUER,)
+
+
+def test_a_platforms_addresses_and_deployments_change_and_its_people_stay_with_it(session, platform, course):
+    from app.models import AuditEvent
+    from app.services.lti import lti_platform_update
+
+    person = launch(session, login(session)).user.id
+    changes = details(
+        name="Clinic Moodle (new host)",
+        issuer="https://ignored.example.org",
+        client_id="ignored",
+        auth_token_url="https://new.lms.example.org/token",
+        deployment_ids=["dep-1", "dep-3"],
+    )
+    assert lti_platform_update(session, actor=an_admin(session), platform_id=platform.id, details=changes) == [
+        "name",
+        "auth_token_url",
+        "deployment_ids",
+    ]
+    session.expire_all()
+    row = session.get(LtiPlatform, platform.id)
+    assert (row.name, row.auth_token_url, row.deployment_list) == (
+        "Clinic Moodle (new host)",
+        "https://new.lms.example.org/token",
+        ["dep-1", "dep-3"],
+    )
+    assert (row.issuer, row.client_id) == (ISSUER, "tool-1")  # which LMS it is: not changed here
+    assert launch(session, login(session)).user.id == person  # the same account, as before the change
+    [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "lti_platform_changed"))
+    assert event.details == {
+        "platform_id": platform.id,
+        "issuer": ISSUER,
+        "fields": ["name", "auth_token_url", "deployment_ids"],
+    }
+    # The same details again change nothing and record nothing.
+    assert lti_platform_update(session, actor=an_admin(session), platform_id=platform.id, details=changes) == []
+    assert (
+        session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "lti_platform_changed"))
+        == 1
+    )
+
+
+def test_a_change_to_a_bad_address_or_no_deployment_changes_nothing(session, platform):
+    from app.services.lti import lti_platform_update
+
+    for bad, field in (
+        (details(key_set_url="http://lms.example.org/jwks"), "key_set_url"),
+        (details(deployment_ids=[" "]), "deployment_ids"),
+        (details(name=" "), "name"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            lti_platform_update(session, actor=an_admin(session), platform_id=platform.id, details=bad)
+        assert refused.value.field == field
+    session.expire_all()
+    assert session.get(LtiPlatform, platform.id).key_set_url == f"{ISSUER}/jwks"
+    assert (
+        lti_platform_update(session, actor=an_admin(session), platform_id=platform.id + 99, details=details()) is None
+    )

@@ -260,6 +260,8 @@ def matrix(w):
         ("GET", "/author/lti"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"/author/lti/{w['lti_platform']}/delete"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/lti/999999/delete"): [LOGIN, 403, 403, 403, 403, 404],
+        ("GET", f"/author/lti/{w['lti_platform']}/edit"): [LOGIN, 403, 403, 403, 403, 200],
+        ("GET", "/author/lti/999999/edit"): [LOGIN, 403, 403, 403, 403, 404],
         # The LTI tool: its key set is public; login and launch take only a platform's requests
         # (a bare one is refused with the check that failed); the picker needs a deep-linking launch.
         ("GET", "/lti/jwks"): [200, 200, 200, 200, 200, 200],
@@ -359,6 +361,8 @@ def matrix(w):
         ("POST", "/lti/deep-link"): [LOGIN, 404, 404, 404, 404, 404],
         ("POST", "/author/lti"): [LOGIN, 403, 403, 403, 403, 400],  # no fields: nothing registered
         ("POST", "/author/lti/999999/delete"): [LOGIN, 403, 403, 403, 403, 404],
+        ("POST", f"/author/lti/{w['lti_platform']}/edit"): [LOGIN, 403, 403, 403, 403, 400],  # no fields: kept as it is
+        ("POST", "/author/lti/999999/edit"): [LOGIN, 403, 403, 403, 403, 404],
         ("POST", f"/author/lti/{w['lti_platform']}/delete"): [LOGIN, 403, 403, 403, 403, 200],  # unconfirmed: asks
         ("POST", f"{a}/publish"): [LOGIN, 403, 403, 403, 403, 302],  # nothing left to publish
         # With no draft left, the earlier version is published again; back to the history.

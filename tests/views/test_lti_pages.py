@@ -73,6 +73,37 @@ def test_an_admin_registers_a_platform_and_sees_it_listed(app, admin_client):
         assert db.session.scalar(select(LtiPlatform.deployment_ids)) == "1\n2"
 
 
+def test_an_admin_corrects_a_platforms_address_from_its_prefilled_form(app, admin_client):
+    """Removing and registering again would unlink its people: a change keeps the platform."""
+    register(app, 1)
+    with app.app_context():
+        platform_id = db.session.scalar(select(LtiPlatform.id))
+    listed = admin_client.get("/author/lti").get_data(as_text=True)
+    assert "https://lms0.example.org/token" in listed and f"/author/lti/{platform_id}/edit" in listed
+    url = f"/author/lti/{platform_id}/edit"
+    form = admin_client.get(url).get_data(as_text=True)
+    assert 'value="https://lms0.example.org/token"' in form and 'name="issuer"' not in form
+    data = {
+        "csrf_token": csrf_token(admin_client, url),
+        "name": "LMS 0",
+        "auth_login_url": "https://lms0.example.org/auth",
+        "auth_token_url": "https://lms0.example.org/oauth2/token",
+        "key_set_url": "http://lms0.example.org/jwks",  # plain http: refused beside its field
+        "deployment_ids": "1\n2",
+    }
+    refused = admin_client.post(url, data=data)
+    assert refused.status_code == 400 and 'id="key_set_url-error"' in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(LtiPlatform, platform_id).auth_token_url == "https://lms0.example.org/token"
+    saved = admin_client.post(url, data={**data, "key_set_url": "https://lms0.example.org/jwks"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/author/lti")
+    listed = visible_text(admin_client.get("/author/lti").get_data(as_text=True))
+    assert "LMS 0 is saved: its launches use the new details from now on." in listed
+    assert "https://lms0.example.org/oauth2/token" in listed
+    activity = visible_text(admin_client.get("/author/activity").get_data(as_text=True))
+    assert "changed the access token URL and the deployments of the LMS platform ‘LMS 0’" in activity
+
+
 def test_missing_or_bad_fields_are_shown_beside_them_and_nothing_is_registered(app, admin_client):
     token = csrf_token(admin_client, "/author/lti")
     answer = admin_client.post("/author/lti", data={**FORM, "key_set_url": "certs.php", "csrf_token": token})
