@@ -77,9 +77,19 @@ def test_a_domain_beyond_ascii_is_sent_in_its_idna_form(app, inbox):
     assert message["To"] == "robin@xn--bcher-kva.example"
     assert with_ascii_domain("robin@example.org") == "robin@example.org"
     assert with_ascii_domain("zoë@bücher.example") == "zoë@xn--bcher-kva.example"  # the local part is the server's
+    # IDNA 2008, not Python's IDNA 2003 codec, which maps ß to ss: faß.de is not fass.de.
+    assert with_ascii_domain("someone@faß.de") == "someone@xn--fa-hia.de"
+    assert with_ascii_domain("someone@Bücher.Example") == "someone@xn--bcher-kva.example"
 
 
 def test_a_server_without_smtputf8_is_not_asked_again_for_an_address_beyond_ascii():
     """smtplib raises this before sending, when the server does not offer SMTPUTF8: the same on every try."""
-    assert no_retry_can_cure(smtplib.SMTPNotSupportedError("the server does not advertise SMTPUTF8"))
+    utf8 = (
+        "One or more source or delivery addresses require internationalized email support, but the "
+        "server does not advertise the required SMTPUTF8 capability"
+    )  # smtplib's own words
+    assert no_retry_can_cure(smtplib.SMTPNotSupportedError(utf8))
     assert not no_retry_can_cure(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
+    # The same error type from a relay that did not offer STARTTLS or AUTH this time: tried again.
+    assert not no_retry_can_cure(smtplib.SMTPNotSupportedError("STARTTLS extension not supported by server."))
+    assert not no_retry_can_cure(smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server."))

@@ -51,9 +51,11 @@ def record_final_failure(signal: str, task: Any, error: BaseException | None = N
 def no_retry_can_cure(error: BaseException) -> bool:
     """Whether the mail server refused for good (an SMTP 5xx: no such mailbox, a message refused,
     a login refused), not for now (4xx) or by not answering: trying again gets the same answer.
-    So does a server without SMTPUTF8 asked to send to an address beyond ASCII before the @."""
+    So does a server without SMTPUTF8 asked to send to an address beyond ASCII before the @; not
+    one that did not offer STARTTLS or AUTH this time (smtplib raises the same error type), which a
+    restarted relay may offer again."""
     if isinstance(error, smtplib.SMTPNotSupportedError):
-        return True
+        return "SMTPUTF8" in str(error)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return bool(error.recipients) and all(500 <= code < 600 for code, _ in error.recipients.values())
     return isinstance(error, smtplib.SMTPResponseException) and 500 <= error.smtp_code < 600

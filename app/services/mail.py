@@ -17,6 +17,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
+import idna
+
 log = logging.getLogger(__name__)
 
 # Python folds headers at 78 characters and writes a header it cannot fold (a List-Unsubscribe
@@ -92,14 +94,18 @@ class Mail:
 
 
 def with_ascii_domain(address: str) -> str:
-    """``address`` with its domain in the ASCII form DNS and every mail server take (IDNA: bücher.example
-    is xn--bcher-kva.example). Only a local part beyond ASCII then needs a server with SMTPUTF8."""
+    """``address`` with its domain in the ASCII form DNS and every mail server take (IDNA 2008:
+    bücher.example is xn--bcher-kva.example). Only a local part beyond ASCII then needs a server
+    with SMTPUTF8."""
     local, at, domain = address.rpartition("@")
     if not at or domain.isascii():
         return address
     try:
-        return f"{local}@{domain.encode('idna').decode('ascii')}"
-    except UnicodeError:  # not a name IDNA can write: left for the server to refuse, for good
+        # IDNA 2008 with UTS 46 mapping, as email-validator reads the address when it is typed.
+        # Not Python's "idna" codec: IDNA 2003 maps ß to ss, so faß.de went to fass.de, another
+        # domain's owner, reset links and all.
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError:  # not a name IDNA can write: left for the server to refuse, for good
         return address
 
 
