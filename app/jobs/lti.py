@@ -311,7 +311,7 @@ def post_scores(key: ToolKey, scores: list[DueScore], *, stop_at_first_error: bo
             insecure = _insecure_address(due, loopback_http=loopback_http)
             if insecure:
                 # Not an error a retry mends: reported, never raised, and the score stays owed
-                # until the platform is registered again with https:// addresses.
+                # until the platform's addresses are changed to https:// ones (/author/lti/<id>/edit).
                 failures.append(f"{endpoint.name}: {insecure}: not https://, so no score was sent there")
                 logger.warning("LTI score not sent to %s: %s is not https://", endpoint.name, insecure)
                 continue

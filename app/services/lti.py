@@ -764,7 +764,8 @@ def lti_launch(
     if not address_accepted(platform.key_set_url, loopback_http=loopback_http):
         raise LtiLaunchError(
             "Signature: the platform's key set address is not https://, so its keys cannot be trusted. "
-            "Register the platform again with its https:// addresses."
+            "A site administrator changes the platform's addresses to its https:// ones under LMS platforms "
+            "(not by removing it and registering it again, which would unlink its learners)."
         )
     claims = _decode(platform, id_token)
     if not secrets.compare_digest(str(claims.get("nonce")), row.nonce):

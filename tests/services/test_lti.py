@@ -457,8 +457,11 @@ def test_a_platform_kept_from_before_with_a_plain_http_key_set_cannot_launch(ses
     monkeypatch.setattr(lti, "platform_signing_key", never)
     platform.key_set_url = "http://lms.example.org/jwks"
     session.commit()
-    with pytest.raises(LtiLaunchError, match=r"Signature: the platform's key set address is not https://"):
+    with pytest.raises(LtiLaunchError, match=r"Signature: the platform's key set address is not https://") as refused:
         launch(session, login(session))
+    # What to do, and not the harmful way: registering again would unlink its learners.
+    assert "changes the platform's addresses to its https:// ones" in str(refused.value)
+    assert "not by removing it and registering it again" in str(refused.value)
     assert session.scalar(select(LtiIdentity)) is None
 
 
