@@ -223,7 +223,9 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")  # per IP address
     RATELIMIT_LOGIN_ACCOUNT = "10 per 15 minutes"  # per e-mail address tried
     RATELIMIT_REGISTER = "10 per hour"  # per IP address
-    RATELIMIT_REGISTER_MAILBOX = "3 per hour;10 per day"  # per mailbox mailed (an address, its +tags folded)
+    # Per mailbox mailed (an address, its +tags folded): few enough not to flood it, enough that a
+    # stranger's handful of tries does not lock its owner out of registering for long.
+    RATELIMIT_REGISTER_MAILBOX = "5 per hour;20 per day"
     RATELIMIT_RESET = "5 per 15 minutes"
     RATELIMIT_RESET_ACCOUNT = "3 per hour"
     RATELIMIT_JOIN = "30 per 15 minutes"  # invitation codes: too few to guess in reach

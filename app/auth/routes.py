@@ -84,8 +84,13 @@ def start_session(user: User, *, remember: bool = False) -> None:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
 # Each registration mails the address given, which nobody has shown is theirs: a mailbox gets few.
+# Only a form that mails counts (its redirect): refused forms would otherwise share one count (a
+# blank address's key) and lock everyone out of being told what to mend.
 @limiter.limit(
-    lambda: current_app.config["RATELIMIT_REGISTER_MAILBOX"], methods=["POST"], key_func=guessing.submitted_mailbox
+    lambda: current_app.config["RATELIMIT_REGISTER_MAILBOX"],
+    methods=["POST"],
+    key_func=guessing.submitted_mailbox,
+    deduct_when=lambda response: response.status_code == 302,
 )
 def register():
     """Ask for an address and a name, and mail a link to finish; every address gets the same answer."""

@@ -81,6 +81,11 @@ def test_a_mailbox_gets_few_registration_mails_whatever_its_tags_or_the_senders_
     token = csrf_token(client, "/auth/register")  # another mailbox still may
     data = {"email": "someone.else@example.org", "display_name": "Someone", "csrf_token": token}
     assert client.post("/auth/register", data=data, environ_base={"REMOTE_ADDR": "10.7.0.9"}).status_code == 302
+    # Refused forms mail nothing and count for nothing: a blank address is told what to mend, however often.
+    for n in range(5):
+        token = csrf_token(client, "/auth/register")
+        blank = {"email": "", "display_name": "Someone", "csrf_token": token}
+        assert client.post("/auth/register", data=blank, environ_base={"REMOTE_ADDR": f"10.8.0.{n}"}).status_code == 400
     with limited.app_context():
         db.engine.dispose()
 
