@@ -7,7 +7,6 @@ the state (in a cookie and in the platform's answer) and the signed id_token do 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, jsonify, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
@@ -24,6 +23,7 @@ from app.services.lti import (
     DeepLinkChoice,
     LtiLaunchError,
     RefusalSource,
+    csp_origin,
     deep_link_response,
     launch_refusal_source,
     login_refusal_source,
@@ -199,9 +199,10 @@ def deep_link():
             return_url = pending["return_url"]
             response = make_response(render_template("lti/deep_link_return.html", return_url=return_url, token=token))
             # This page's form posts to the platform: allow that origin, and only on this page.
-            parts = urlsplit(return_url)
+            # Checked at launch (csp_origin): a source list cannot be widened through it.
+            origin = csp_origin(return_url, loopback_http=current_app.config["LTI_LOOPBACK_HTTP"])
             response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-                "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+                "form-action 'self'", f"form-action 'self' {origin}"
             )
             return response
     status = 400 if form.errors else 200

@@ -347,44 +347,38 @@ def lti_platform_delete(session: Session, *, actor: User, platform_id: int) -> b
     return True
 
 
-def platform_origin(platform: LtiPlatform) -> str:
-    """The platform's web origin (scheme and host of its login URL): the page that frames the tool."""
-    parts = urlsplit(platform.auth_login_url)
-    return f"{parts.scheme}://{parts.netloc}"
+# A host (a name, or an IPv6 address in brackets) and optional port as a CSP source may name them:
+# nothing that could end the source or widen it (a space, a ";", a "*").
+_CSP_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 
 
-# A host and optional port as a CSP source may name them: nothing that could end or widen the source.
-_FRAMING_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?")
-_LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+def csp_origin(url: object, *, loopback_http: bool) -> str | None:
+    """The origin of ``url`` as a Content-Security-Policy source (``frame-ancestors``,
+    ``form-action``), or None when it is not an address this site accepts from a platform
+    (``address_accepted``: https, or http on loopback where allowed) of a plain host and port."""
+    if not isinstance(url, str) or not address_accepted(url, loopback_http=loopback_http):
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}" if _CSP_HOST.fullmatch(parts.netloc) else None
 
 
-def frame_origins(platform: LtiPlatform, claims: Mapping[str, Any]) -> tuple[str, ...]:
+def frame_origins(platform: LtiPlatform, claims: Mapping[str, Any], *, loopback_http: bool) -> tuple[str, ...]:
     """The origins that may frame this launch's session: the login URL's, and the ones the signed
     launch names for its own pages (``launch_presentation.return_url``, ``tool_platform.url``).
 
     An LMS may log in on one host and show its courses on another: Canvas Cloud's login is on
     sso.canvaslms.com while its courses are on the school's instructure.com host, so the login's
-    origin alone would leave every framed page refused by the browser. Only https origins (http on
-    loopback, as for the platform's own addresses in development) of a plain host and port are taken.
+    origin alone would leave every framed page refused by the browser. Each is taken only as
+    ``csp_origin`` takes it.
     """
     tool_platform = claims.get(CLAIM + "tool_platform")  # not read elsewhere, so not type-checked before
     named = [
+        platform.auth_login_url,
         (claims.get(CLAIM + "launch_presentation") or {}).get("return_url"),
         tool_platform.get("url") if isinstance(tool_platform, dict) else None,
     ]
-    origins = [platform_origin(platform)]
-    for url in named:
-        if not isinstance(url, str):
-            continue
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            continue
-        host = parts.netloc.rsplit(":", 1)[0]
-        secure = parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK_HOSTS)
-        if secure and _FRAMING_HOST.fullmatch(parts.netloc):
-            origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
-    return tuple(dict.fromkeys(origins))
+    origins = (csp_origin(url, loopback_http=loopback_http) for url in named)
+    return tuple(dict.fromkeys(origin for origin in origins if origin))
 
 
 # ---------------------------------------------------------------- OIDC login initiation
@@ -790,6 +784,9 @@ def lti_launch(
     settings = claims.get(DEEP_LINKING_CLAIM + "deep_linking_settings") or {}
     if message_type == DEEP_LINKING and not settings.get("deep_link_return_url"):
         raise LtiLaunchError("The deep-linking request lacks its return URL.")
+    if message_type == DEEP_LINKING and not csp_origin(settings["deep_link_return_url"], loopback_http=loopback_http):
+        # The picker's answer is posted there: the page allows that origin as its form's action.
+        raise LtiLaunchError("The deep-linking request's return URL is not an https:// address of a plain host.")
     course_slug, lesson_slug = _target(session, claims)
     identity = _account_for(session, platform, subject, claims, hash_method)
     session.flush()
@@ -808,7 +805,7 @@ def lti_launch(
         deep_link_data=str(settings.get("data") or ""),
         deep_link_accept_multiple=settings.get("accept_multiple") is not False,
         deep_link_accept_lineitem=settings.get("accept_lineitem") is not False,
-        frame_origins=frame_origins(platform, claims),
+        frame_origins=frame_origins(platform, claims, loopback_http=loopback_http),
     )
 
 

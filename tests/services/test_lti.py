@@ -582,6 +582,7 @@ def test_the_pages_an_lms_names_for_itself_may_frame_the_session_besides_its_log
         "https://[::1/",  # no parser reads it
         "https://user@school.example.org/",
         "*",
+        "http://127.0.0.1:8000/return",  # loopback: only where plain http on loopback is allowed
     ],
 )
 def test_an_origin_that_is_not_a_plain_https_host_never_frames_the_session(session, platform, course, url):
@@ -645,3 +646,17 @@ def test_a_change_to_a_bad_address_or_no_deployment_changes_nothing(session, pla
     assert (
         lti_platform_update(session, actor=an_admin(session), platform_id=platform.id + 99, details=details()) is None
     )
+
+
+def test_a_deep_linking_return_url_that_is_no_plain_https_address_is_refused(session, platform, course):
+    """The picker's answer is posted there, and its page allows that origin as its form's action."""
+    for url in ("http://lms.example.org/return", "https://lms.example.org;script-src */return"):
+        settings = {"deep_link_return_url": url}
+        request = {
+            CLAIM + "message_type": "LtiDeepLinkingRequest",
+            CLAIM + "resource_link": None,
+            lti.DEEP_LINKING_CLAIM + "deep_linking_settings": settings,
+        }
+        with pytest.raises(LtiLaunchError, match="return URL is not an https:// address"):
+            launch(session, login(session), **request)
+    assert session.scalar(select(LtiIdentity)) is None  # refused before any account is made
