@@ -157,10 +157,12 @@ def token_create(
             audit_record(session, actor=user, action="api_token_created", details=_token_details(token))
         session.commit()
     except IntegrityError:
-        # The check above passed for both of two requests sent together; the unique key lets
-        # one in. (A clash of 256-bit token hashes, the only other unique column, cannot happen.)
         session.rollback()
-        raise TokenAlreadyMade() from None
+        # The check above passed for both of two requests sent together; the unique key let one
+        # in. Anything else (the account erased meanwhile, say) is not that, and is raised as it is.
+        if form_key is not None and _made_from(session, user, form_key):
+            raise TokenAlreadyMade() from None
+        raise
     return token, text
 
 

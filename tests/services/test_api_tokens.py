@@ -109,12 +109,37 @@ def test_two_requests_from_one_form_at_once_make_one_token(session, people, monk
     key = "fedcba9876543210" * 2
     token_create(session, user=user, name="First", scopes=[scope], form_key=key)
     audits = session.scalar(select(func.count()).select_from(AuditEvent))
-    monkeypatch.setattr(api_tokens, "_made_from", lambda *args: False)  # the second request checked too early
+    real_check, checks = api_tokens._made_from, []
+
+    def checked_too_early(*args):
+        """The second request's first check ran before the first request committed; later ones see it."""
+        checks.append(args)
+        return len(checks) > 1 and real_check(*args)
+
+    monkeypatch.setattr(api_tokens, "_made_from", checked_too_early)
     with pytest.raises(TokenAlreadyMade):
         token_create(session, user=user, name="Second", scopes=[scope], form_key=key)
     assert [t.name for t in session.scalars(select(ApiToken))] == ["First"]
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == audits  # nothing half-recorded
     token_create(session, user=user, name="Third", scopes=[scope])  # the session is usable after
+
+
+def test_another_refusal_by_the_database_is_not_taken_for_a_token_already_made(session, people, monkeypatch):
+    """Only the form key's clash means "made already": the account erased meanwhile is another error."""
+    from sqlalchemy.exc import IntegrityError
+
+    learner = people[Role.LEARNER]
+    real_commit = session.commit
+
+    def refused_commit():
+        session.rollback()
+        raise IntegrityError("INSERT INTO api_tokens", {}, Exception("FOREIGN KEY constraint failed"))
+
+    monkeypatch.setattr(session, "commit", refused_commit)
+    with pytest.raises(IntegrityError):
+        token_create(session, user=learner, name="Dash", scopes=["read:progress"], form_key="ab" * 16)
+    monkeypatch.setattr(session, "commit", real_commit)
+    assert session.scalar(select(ApiToken)) is None
 
 
 def test_a_token_finds_its_owner_and_anything_else_finds_nobody(session, people):
