@@ -1,7 +1,8 @@
 """SQLite's own lower() folds ASCII letters only, so on the embedded database a search for "å"
 did not find "Zoë Ångström", nor "ZOË" "Zoë", and names sorted by their case. Each SQLite
 connection the app opens replaces it with Python's, which folds every letter as PostgreSQL's
-does. That covers every lower() the app runs: the counsellor's search and its name key (written
+does in a database with a UTF-8 character type (docs/deployment.md; the plain C one folds
+ASCII only). That covers every lower() the app runs: the counsellor's search and its name key (written
 by the triggers of app/models/caseload_names.py), ``ilike`` (which SQLAlchemy writes as
 ``lower(x) LIKE lower(y)`` on SQLite), and the sorts by name.
 
