@@ -157,6 +157,10 @@ def test_the_admin_page_runs_the_same_queries_whatever_the_number_of_platforms(a
     with count_queries(engine) as six:
         assert admin_client.get("/author/lti").status_code == 200
     assert one() == six() <= 4
+    # A platform's change form reads that platform alone, however many there are.
+    with count_queries(engine) as edit:
+        assert admin_client.get("/author/lti/1/edit").status_code == 200
+    assert edit() <= 3
 
 
 def test_removing_a_platform_keeps_the_accounts_it_made(app, admin_client):
