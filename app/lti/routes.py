@@ -101,6 +101,9 @@ def login():
 
 @bp.post("/launch")
 @csrf.exempt
+# A launch follows a login initiation, so it takes the same allowance (a count of its own): a flood
+# of refused launches would otherwise write a warning line to the log for each.
+@limiter.limit(lambda: current_app.config["RATELIMIT_LTI_LOGIN"])
 def launch():
     """Check the platform's id_token, sign the person in, and open the course, lesson or picker."""
     _key_or_404()

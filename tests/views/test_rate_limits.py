@@ -95,6 +95,8 @@ def test_lti_login_initiations_are_limited_per_address(app, database_url):
     assert statuses == [400] * 3 + [429]
     other_address = client.get("/lti/login?iss=https://nowhere.example", environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other_address.status_code == 400
+    # Launches too: each refused one writes a line to the log.
+    assert [client.post("/lti/launch").status_code for _ in range(4)] == [400] * 3 + [429]
     with app.app_context():
         db.engine.dispose()
 
