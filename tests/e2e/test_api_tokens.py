@@ -4,11 +4,14 @@ and the API's reference page. axe-core checks each page; screenshots at 1280 and
 from __future__ import annotations
 
 import re
+import sys
+import time
 
 import pytest
 from playwright.sync_api import expect
 
-from app.models import Role
+from app.extensions import db
+from app.models import ApiToken, Role
 from tests.conftest import PASSWORD, create_user
 from tests.e2e.conftest import Audit, log_in
 
@@ -77,3 +80,33 @@ def test_the_api_reference_page(page, axe_source):
     page.goto("/api/v1/docs")
     audit(page, "api-docs")
     audit.check()
+
+
+def test_a_second_click_before_the_answer_shows_the_one_token_made(page, app, monkeypatch):
+    """The server makes one token per form; the page must show that token, not "made already".
+    A slow answer gives the second click its chance, as a slow network does."""
+    tokens = sys.modules["app.me.tokens"]  # the module: app.me's "tokens" is its view of that name
+    real_create = tokens.token_create
+
+    def slow_create(*args, **kwargs):
+        time.sleep(0.8)
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(tokens, "token_create", slow_create)
+    create_user(app, COUNSELLOR_EMAIL, role=Role.COUNSELLOR, name="Casey Counsellor")
+    log_in(page, COUNSELLOR_EMAIL, PASSWORD)
+    page.goto("/me/tokens")
+    page.get_by_label("Name").fill("Clinic dashboard")
+    page.get_by_label(re.compile(r"^Read learners' progress")).check()
+    # Raw clicks where the button is: a locator's click would wait for the first answer's page.
+    box = page.get_by_role("button", name="Make the token").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    page.wait_for_timeout(200)
+    page.mouse.click(x, y)
+    expect(page.get_by_role("heading", name=re.compile("^Your new token"))).to_be_visible()
+    assert re.fullmatch(r"nlt_[A-Za-z0-9_-]{43}", page.locator("#new-token").inner_text())
+    expect(page.get_by_text("That form made its token already")).to_have_count(0)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ApiToken)) == 1
+        db.session.remove()
