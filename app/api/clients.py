@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 
-from app.api.auth import token_user
+from app.api.auth import request_token, token_user
 from app.api.common import ApiBlueprint, course_named, last_page, link_header, page_links, scoped
 from app.api.problems import ApiError
 from app.api.schemas import (
@@ -24,9 +24,10 @@ from app.api.schemas import (
 from app.counsel.forms import dashboard_query
 from app.extensions import db
 from app.models import QuizAttempt
+from app.models.types import utcnow
 from app.services.client_report import client_attempts_page
 from app.services.counselling import ClientAttemptsView, ClientView, client_attempts_view, client_view
-from app.services.dashboard import INACTIVE_AFTER, PAGE_SIZE, STRUGGLING_FAILS, dashboard_page
+from app.services.dashboard import INACTIVE_AFTER, PAGE_SIZE, STRUGGLING_FAILS, api_listing_audit, dashboard_page
 
 blp = ApiBlueprint("api_clients", __name__, url_prefix="/api/v1/clients", description="A counsellor's clients")
 
@@ -62,6 +63,8 @@ def clients(query: dict):
         )
     )
     page = dashboard_page(db.session, viewer=token_user(), course=course, query=asked)
+    # The CSV's list, page by page: an admin reading it is recorded, once a day per token.
+    api_listing_audit(db.session, token=request_token(), course=course, today=utcnow().date())
     links = page_links(page.page, page.pages)
     data = {
         "course": {"slug": course.slug, "title": course.title},

@@ -171,6 +171,7 @@ AUDIT_ACTION_WORDS: Mapping[Any, str] = {
     "lti_platform_changed": "An LMS platform's (LTI) details changed",
     "lti_platform_removed": "An LMS platform (LTI) removed",
     "learners_downloaded": "A list of learners with their progress downloaded (CSV)",
+    "learners_listed": "A list of learners with their progress read with an API token (first time that day)",
     "api_token_created": "An API token made with staff permissions",
     "api_token_revoked": "An API token with staff permissions revoked",
 }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -35,6 +35,8 @@ class ApiToken(Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The key of the /me/tokens form that made it (32 hex digits); none for a token made otherwise.
     form_key: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The last day (UTC) an admin's token read the list of learners, which is audited once a day.
+    learners_listed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     user: Mapped[User] = relationship()
 

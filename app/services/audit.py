@@ -32,7 +32,7 @@ ACCOUNT_ACTIONS = (
 # LMS (LTI) platforms registered and removed (app/services/lti.py): details name the platform's id.
 LTI_ACTIONS = ("lti_platform_registered", "lti_platform_changed", "lti_platform_removed")
 # A list of learners with their progress downloaded by an admin (app/services/dashboard.py).
-DOWNLOAD_ACTIONS = ("learners_downloaded",)
+DOWNLOAD_ACTIONS = ("learners_downloaded", "learners_listed")
 # API tokens with staff scopes an admin made or revoked (app/services/api_tokens.py).
 TOKEN_ACTIONS = ("api_token_created", "api_token_revoked")
 ACTIONS = frozenset(ACCOUNT_ACTIONS + LTI_ACTIONS + DOWNLOAD_ACTIONS + TOKEN_ACTIONS)

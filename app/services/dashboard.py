@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Select, Subquery, and_, case, func, literal, select
+from sqlalchemy import CursorResult, Select, Subquery, and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.models import Course, Lesson, LessonProgress, QuizAttempt, ReviewAnswer, User
+from app.models import ApiToken, Course, Lesson, LessonProgress, QuizAttempt, ReviewAnswer, User
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.audit import audit_record
@@ -420,4 +420,29 @@ def dashboard_export_audit(session: Session, *, viewer: User, course: Course, qu
     if query.search.strip():
         details["searched"] = True
     audit_record(session, actor=viewer, action="learners_downloaded", details=details)
+    session.commit()
+
+
+def api_listing_audit(session: Session, *, token: ApiToken, course: Course, today: date) -> None:
+    """Record an admin's token reading the list of learners through the API (``learners_listed``),
+    once a day per token, and commit; a counsellor's token reading their own clients records
+    nothing, as their CSV does not.
+
+    The list is the CSV's, page by page, so an admin reading it is recorded as a download is; once
+    a day, since a dashboard may read it every minute. The record keeps the token's id and the course's.
+    """
+    if not can_author(token.user) or token.learners_listed_on == today:
+        return
+    # One record a day however many requests come at once: the first to change the day records it.
+    claimed = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            or_(ApiToken.learners_listed_on.is_(None), ApiToken.learners_listed_on != today),
+        )
+        .values(learners_listed_on=today)
+    )
+    if cast(CursorResult, claimed).rowcount:
+        details = {"course_id": course.id, "token_id": token.id}
+        audit_record(session, actor=token.user, action="learners_listed", details=details)
     session.commit()

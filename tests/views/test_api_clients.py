@@ -1,5 +1,7 @@
 """The counsellor's API: the dashboard's list and one client's report, under the pages' consent rules."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -9,7 +11,7 @@ from app.models import CounsellorLink, ProgressView, Role, User
 from app.services.attempt_history import ATTEMPTS_SHOWN
 from app.services.sharing import link_revoke
 from tests.api_support import bearer, make_token
-from tests.conftest import count_queries, create_user, lesson_slugs, login, quiz_form, submit_quiz
+from tests.conftest import count_queries, create_user, lesson_slugs, login, quiz_form, submit_quiz, visible_text
 from tests.views.test_query_counts import add_failed_attempts
 
 
@@ -162,6 +164,43 @@ def test_a_revoked_link_is_404_at_once(client, app, caseload, casey):
 def test_an_unknown_course_is_404(client, caseload, casey):
     assert client.get("/api/v1/clients?course=nope", headers=casey).status_code == 404
     assert client.get(f"/api/v1/clients/{caseload['learner']}?course=nope", headers=casey).status_code == 404
+
+
+def listings(app) -> list[tuple[int, dict]]:
+    """The records of admins' tokens reading the list of learners: (actor, details)."""
+    from app.models import AuditEvent
+
+    with app.app_context():
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "learners_listed")).all()
+        return [(row.actor_id, row.details) for row in rows]
+
+
+def test_an_admins_token_reading_the_learners_is_recorded_once_a_day(client, app, caseload, casey, monkeypatch):
+    """The list is the CSV's, which is audited as a download: read through the API it was not."""
+    from app.api import clients as api_clients
+    from app.models import ApiToken, Course
+
+    admin = create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
+    ada = bearer(make_token(app, admin, "read:clients"))
+    for page in (1, 1, 1, 2):  # a dashboard polling, a page further: one record
+        assert client.get(f"/api/v1/clients?page={page}", headers=ada).status_code == 200
+    with app.app_context():
+        token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == admin))
+        course_id = db.session.scalar(select(Course.id))
+    assert listings(app) == [(admin, {"course_id": course_id, "token_id": token_id})]
+    # The next day (UTC), once more.
+    tomorrow = api_clients.utcnow() + timedelta(days=1)
+    monkeypatch.setattr(api_clients, "utcnow", lambda: tomorrow)
+    assert client.get("/api/v1/clients", headers=ada).status_code == 200
+    assert len(listings(app)) == 2
+    # A counsellor's token reads their own clients: not an admin's action, recorded nowhere.
+    assert client.get("/api/v1/clients", headers=casey).status_code == 200
+    assert len(listings(app)) == 2
+    # The activity log lists it with the downloads.
+    browser = app.test_client()
+    assert login(browser, "ada@example.org").status_code == 302
+    activity = visible_text(browser.get("/author/activity?kind=downloads").get_data(as_text=True))
+    assert "Ada Admin read the list of learners of" in activity and "through the API, with an API token" in activity
 
 
 def _list_queries(app, client, token) -> int:
