@@ -23,6 +23,7 @@ from app.forms import confirmed
 from app.models import LtiPlatform
 from app.services.errors import ValidationError
 from app.services.lti import (
+    EDITABLE,
     PlatformDetails,
     address_accepted,
     address_rule,
@@ -140,17 +141,8 @@ def lti_platform_edit(platform_id: int):
     platform = db.session.get(LtiPlatform, platform_id)
     if platform is None:
         abort(404)
-    form = PlatformEditForm(
-        data=None
-        if request.method == "POST"
-        else {
-            "name": platform.name,
-            "auth_login_url": platform.auth_login_url,
-            "auth_token_url": platform.auth_token_url,
-            "key_set_url": platform.key_set_url,
-            "deployment_ids": platform.deployment_ids,
-        }
-    )
+    # Filled with what may change (the service's EDITABLE), until a POST brings the admin's own.
+    form = PlatformEditForm(data=None if request.method == "POST" else {f: getattr(platform, f) for f in EDITABLE})
     loopback_http = current_app.config["LTI_LOOPBACK_HTTP"]
     if form.validate_on_submit():
         try:

@@ -126,7 +126,7 @@ def launch():
     if result.document_target != "window":
         session[FRAME_KEY] = " ".join(result.frame_origins)  # a CSP source list
     if result.message_type == DEEP_LINKING:
-        session.pop(DEEP_LINK_SENT_KEY, None)
+        # start_session began a new session: no earlier picker's "sent already" is left in it.
         session[DEEP_LINK_KEY] = {
             "platform_id": result.platform.id,
             "deployment_id": result.deployment_id,
