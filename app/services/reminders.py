@@ -18,6 +18,7 @@ reminder names the course, a medicine, alcohol or opioids.
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,9 +34,11 @@ from app.models.types import as_utc, utcnow
 from app.services.default_course import course_or_default
 from app.services.progress import live_lesson_ids
 from app.services.review_due import due_count_of
+from app.services.sealing import seal, unseal_with_time
 
 AWAY_AFTER = timedelta(days=7)  # "when I have been away a week"
 AT_MOST_EVERY = timedelta(days=7)  # at most one reminder a week, whatever happens
+# The purpose unsubscribe tokens are sealed for (and the salt of the signed ones mailed before).
 UNSUBSCRIBE_SALT = "reminders-unsubscribe"
 # Long enough for a reminder that sat in an inbox for months; an expired link says how to stop
 # reminders on the settings page instead.
@@ -333,8 +336,12 @@ def reminders_turn_off(session: Session, *, user_id: int) -> None:
 
 
 def unsubscribe_token(user_id: int, *, secret_key: str) -> str:
-    """A signed token for the unsubscribe link: it names the person and can only turn reminders off."""
-    return URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).dumps({"user": user_id})
+    """The token of the unsubscribe link: it names the person and can only turn reminders off.
+
+    Sealed (app/services/sealing.py), not merely signed: the link passes through mail servers'
+    logs, proxies and browser history, and a signed token's account id is readable there.
+    """
+    return seal(json.dumps({"user": user_id}), secret_key=secret_key, purpose=UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_account(
@@ -344,7 +351,7 @@ def unsubscribe_account(
     the token is forged, mangled or expired).
 
     A link names the account by id, and on SQLite a deleted account's id can be given to the
-    next one: a link signed before the account it names was created was made for another,
+    next one: a link made before the account it names was created was made for another,
     deleted account, so it is refused. (The token's time is whole seconds: compared as such.)
     """
     claim = _unsubscribe_claim(token, secret_key=secret_key, max_age=max_age)
@@ -358,16 +365,41 @@ def unsubscribe_account(
 
 
 def _unsubscribe_claim(token: str, *, secret_key: str, max_age: timedelta) -> tuple[int, datetime] | None:
-    """The id an unsubscribe token names and when it was signed, or None if it is not a good one."""
+    """The id an unsubscribe token names and when it was made, or None if it is not a good one."""
+    opened = unseal_with_time(token, secret_key=secret_key, purpose=UNSUBSCRIBE_SALT, max_age=_seconds(max_age))
+    if opened is not None:
+        text, made_at = opened
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+    else:
+        signed = _signed_unsubscribe_claim(token, secret_key=secret_key, max_age=max_age)
+        if signed is None:
+            return None
+        data, made_at = signed
+    if not isinstance(data, dict) or type(data.get("user")) is not int:
+        return None
+    return data["user"], made_at
+
+
+def _signed_unsubscribe_claim(token: str, *, secret_key: str, max_age: timedelta) -> tuple[object, datetime] | None:
+    """What a signed (not sealed) token says, and when it was signed; None if it is not a good one.
+
+    Reminders mailed before 2026-12-07 carry signed links, which must go on working for their
+    year in people's inboxes (a mail client's one-click unsubscribe included). Remove this after
+    UNSUBSCRIBE_LINK_LIFETIME from then (2027-12-08): every such link has expired by then.
+    """
     try:
-        data, signed_at = URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(
-            token, max_age=int(max_age.total_seconds()), return_timestamp=True
+        return URLSafeTimedSerializer(secret_key, salt=UNSUBSCRIBE_SALT).loads(
+            token, max_age=_seconds(max_age), return_timestamp=True
         )
     except BadData:  # a bad signature, an expired one, or a payload that is not ours
         return None
-    if not isinstance(data, dict) or type(data.get("user")) is not int:
-        return None
-    return data["user"], signed_at
+
+
+def _seconds(age: timedelta) -> int:
+    return int(age.total_seconds())
 
 
 def _wrapped(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+from datetime import UTC, datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -34,3 +35,16 @@ def unseal(token: str, *, secret_key: str, purpose: str, max_age: int | None = N
         return _cipher(secret_key, purpose).decrypt(token.encode("ascii"), ttl=max_age).decode()
     except (InvalidToken, UnicodeError, ValueError):
         return None
+
+
+def unseal_with_time(
+    token: str, *, secret_key: str, purpose: str, max_age: int | None = None
+) -> tuple[str, datetime] | None:
+    """What ``unseal`` gives, with when it was sealed (whole seconds, UTC); None as ``unseal``."""
+    cipher = _cipher(secret_key, purpose)
+    try:
+        text = cipher.decrypt(token.encode("ascii"), ttl=max_age).decode()
+    except (InvalidToken, UnicodeError, ValueError):
+        return None
+    # Read from the token only once it is known to be ours: the time is inside what it authenticates.
+    return text, datetime.fromtimestamp(cipher.extract_timestamp(token.encode("ascii")), UTC)

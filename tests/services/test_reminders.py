@@ -1,5 +1,7 @@
 """Reminders: who gets one at a fixed time, at most one a week, and what the e-mail says."""
 
+import base64
+import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,7 @@ from app.services.reminders import (
     unsubscribe_account,
     unsubscribe_token,
 )
+from app.services.sealing import seal
 from app.services.user_admin import user_deactivate
 from app.urls import external_url
 from tests.attempt_factories import review_answer
@@ -315,6 +318,32 @@ def test_the_unsubscribe_token_names_the_person_and_nothing_else_works(app, sess
     assert unsubscribe_account(session, token, secret_key="secret", max_age=timedelta(seconds=-1)) is None  # expired
     other = URLSafeTimedSerializer("secret", salt=RESET_SALT).dumps({"user": user_id})  # another purpose, same key
     assert unsubscribe_account(session, other, secret_key="secret") is None
+    sealed_for_another = seal(json.dumps({"user": user_id}), secret_key="secret", purpose=RESET_SALT)
+    assert unsubscribe_account(session, sealed_for_another, secret_key="secret") is None
+    not_a_claim = seal(json.dumps(["user", user_id]), secret_key="secret", purpose=rules.UNSUBSCRIBE_SALT)
+    assert unsubscribe_account(session, not_a_claim, secret_key="secret") is None
+
+
+def test_the_unsubscribe_link_does_not_show_whose_it_is(app, session):
+    """The link passes through mail servers' logs and browser history: the id in it is sealed."""
+    user_id = create_user(app, "lee@example.org")
+    token = unsubscribe_token(user_id, secret_key="secret")
+    for part in token.split("."):  # a signed token's payload is its first part, in base64
+        readable = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        assert b"user" not in readable
+        assert f":{user_id}}}".encode() not in readable
+    assert unsubscribe_token(user_id, secret_key="secret") != token  # and two links are not alike
+
+
+def test_a_signed_link_mailed_before_links_were_sealed_still_unsubscribes_for_its_year(app, session):
+    user_id = create_user(app, "lee@example.org")
+    signed = URLSafeTimedSerializer("secret", salt=rules.UNSUBSCRIBE_SALT).dumps({"user": user_id})
+    assert unsubscribe_account(session, signed, secret_key="secret") == user_id
+    assert unsubscribe_account(session, signed, secret_key="another secret") is None
+    assert unsubscribe_account(session, signed, secret_key="secret", max_age=timedelta(seconds=-1)) is None
+    # Made for a deleted account whose id was given to a newer one: still not the newer one's.
+    session.execute(update(User).where(User.id == user_id).values(created_at=datetime.now(UTC) + timedelta(hours=1)))
+    assert unsubscribe_account(session, signed, secret_key="secret") is None
 
 
 def test_an_unsubscribe_link_names_only_the_account_it_was_made_for(app, session):
