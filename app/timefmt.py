@@ -9,6 +9,7 @@ The Jinja filters, registered by ``register``:
 - ``local_datetime``: "1 Dec 2026, 7:15am"
 - ``local_date``: "1 Dec 2026"
 - ``short_date``: "1 Dec", for a table column where the year is plain from the context
+- ``zoned_datetime``: "1 Dec 2026, 7:15am GMT", for an e-mail, which may be read in another zone
 """
 
 from __future__ import annotations
@@ -81,6 +82,16 @@ def format_datetime(value: datetime, zone: ZoneInfo) -> str:
     return f"{format_date(moment, zone)}, {clock_time(moment)}"
 
 
+def format_zoned_datetime(value: datetime, zone: ZoneInfo) -> str:
+    """The instant as "1 Dec 2026, 7:15am GMT": with the zone's name at that instant, for text read
+    away from the site (an e-mail), where a clock time alone could be taken as the reader's own."""
+    moment = _local(value, zone)
+    assert isinstance(moment, datetime)  # noqa: S101 - a date has no time of day to show
+    name = moment.tzname() or ""
+    # A zone without a common abbreviation is named by its offset ("+03"): say from what.
+    return f"{format_datetime(moment, zone)} {'UTC' + name if name[:1] in '+-' else name}"
+
+
 def current_zone() -> ZoneInfo:
     """The site's zone, as checked at start-up, for Python that formats times for the current app."""
     zone: ZoneInfo = current_app.extensions["site_zone"]
@@ -95,6 +106,9 @@ def register(app: Flask) -> None:
     def local_datetime(value: datetime | None) -> str:
         return format_datetime(value, zone) if value else ""
 
+    def zoned_datetime(value: datetime | None) -> str:
+        return format_zoned_datetime(value, zone) if value else ""
+
     def local_date(value: datetime | date | None) -> str:
         return format_date(value, zone) if value else ""
 
@@ -106,5 +120,9 @@ def register(app: Flask) -> None:
         return local_day(value, zone).isoformat() if value else ""
 
     app.jinja_env.filters.update(
-        local_datetime=local_datetime, local_date=local_date, short_date=short_date, local_day_iso=local_day_iso
+        local_datetime=local_datetime,
+        zoned_datetime=zoned_datetime,
+        local_date=local_date,
+        short_date=short_date,
+        local_day_iso=local_day_iso,
     )

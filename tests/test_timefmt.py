@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app import create_app
-from app.timefmt import clock_time, format_date, format_datetime, format_short_date, site_zone
+from app.timefmt import (
+    clock_time,
+    format_date,
+    format_datetime,
+    format_short_date,
+    format_zoned_datetime,
+    site_zone,
+)
 from tests.conftest import make_test_config
 
 LONDON = ZoneInfo("Europe/London")
@@ -86,12 +93,28 @@ def test_the_filters_use_the_configured_zone():
     tokyo = create_app(make_test_config("sqlite://", SITE_TIMEZONE="Asia/Tokyo"))
     template = (
         "{{ when | local_datetime }} · {{ when | local_date }} · {{ when | short_date }} · {{ none | local_date }}"
+        " · {{ when | zoned_datetime }}"
     )
     with london.app_context():
         assert london.jinja_env.from_string(template).render(when=instant, none=None) == (
-            "1 Dec 2026, 7:15am · 1 Dec 2026 · 1 Dec · "
+            "1 Dec 2026, 7:15am · 1 Dec 2026 · 1 Dec ·  · 1 Dec 2026, 7:15am GMT"
         )
     with tokyo.app_context():
         assert tokyo.jinja_env.from_string(template).render(when=instant, none=None) == (
-            "1 Dec 2026, 4:15pm · 1 Dec 2026 · 1 Dec · "
+            "1 Dec 2026, 4:15pm · 1 Dec 2026 · 1 Dec ·  · 1 Dec 2026, 4:15pm JST"
         )
+
+
+@pytest.mark.parametrize(
+    ("instant", "zone", "shown"),
+    [
+        (datetime(2026, 12, 1, 7, 15, tzinfo=UTC), "Europe/London", "1 Dec 2026, 7:15am GMT"),
+        (datetime(2026, 7, 1, 7, 15, tzinfo=UTC), "Europe/London", "1 Jul 2026, 8:15am BST"),
+        (datetime(2026, 7, 1, 7, 15, tzinfo=UTC), "America/New_York", "1 Jul 2026, 3:15am EDT"),
+        (datetime(2026, 7, 1, 7, 15, tzinfo=UTC), "Asia/Dubai", "1 Jul 2026, 11:15am UTC+04"),
+        (datetime(2026, 7, 1, 7, 15, tzinfo=UTC), "UTC", "1 Jul 2026, 7:15am UTC"),
+    ],
+)
+def test_a_time_for_an_email_names_its_zone(instant, zone, shown):
+    """An e-mail may be read in another zone: its clock time says whose it is (summer time too)."""
+    assert format_zoned_datetime(instant, ZoneInfo(zone)) == shown
