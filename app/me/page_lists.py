@@ -10,6 +10,7 @@ templates/me/home.html; the rarer requests to the clinic stay a template (me/_co
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from app.services.attempt_history import LessonAttemptsSummary
 from app.services.progress import CourseOutline
 from app.services.sharing import SharingOverview
 from app.template_urls import link_for
-from app.timefmt import current_zone, format_date
+from app.timefmt import current_zone, format_date, format_datetime
 
 # A plain str template, every value put in escaped or a whole number (see attempt_rows.py).
 _ITEM = (
@@ -109,7 +110,7 @@ _LINK = (
     "  </div>\n"
     '  <form method="post" action="{stop_url}">\n'
     '    <input name="csrf_token" type="hidden" value="{token}">\n'
-    '    <button type="submit" class="button button-secondary">Stop sharing with {name}</button>\n'
+    '    <button type="submit" class="button button-secondary">Stop sharing with {name}{which}</button>\n'
     "  </form>\n"
     "</li>\n"
 )
@@ -121,10 +122,15 @@ def sharing_links(sharing: SharingOverview, csrf_token: str) -> Markup:
     if not sharing.links:
         return Markup("")
     zone, token = current_zone(), escape(csrf_token)
+    # Two counsellors may share a name: each button then says which link it ends, so that neither
+    # its label nor what a screen reader lists of the buttons is the other's.
+    # The time too, for two links made the same day.
+    names = Counter(link.counsellor_name for link in sharing.links)
     items = "".join(
         _LINK.format(
             name=escape(link.counsellor_name),
             since=escape(format_date(link.since, zone)),
+            which=escape(f" (since {format_datetime(link.since, zone)})") if names[link.counsellor_name] > 1 else "",
             stop_url=escape(link_for("me.stop_sharing", link_id=int(link.id))),
             token=token,
         )

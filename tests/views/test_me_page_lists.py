@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from app.me.page_lists import attempt_summaries, progress_views, sharing_links
@@ -74,6 +75,20 @@ def test_each_sharing_link_names_its_counsellor_and_has_its_own_form_to_stop(app
     assert '<form method="post" action="/me/sharing/7/stop">' in html and 'action="/me/sharing/9/stop"' in html
     assert html.count('<input name="csrf_token" type="hidden" value="tok&#34;en">') == 2
     assert ">Stop sharing with Cat &lt;Counsellor&gt;</button>" in html
+
+
+def test_two_counsellors_of_one_name_each_have_a_button_that_says_which(app):
+    later = WHEN + timedelta(days=2, hours=3)
+    links = [LinkRecord(7, "Sam Lee", WHEN), LinkRecord(8, "Sam Lee", later), LinkRecord(9, "Dan", WHEN)]
+    with app.test_request_context("/"):
+        html = str(sharing_links(SharingOverview(links=links, views=[]), "token"))
+
+    buttons = re.findall(r'action="(/me/sharing/\d+/stop)">.*?<button[^>]*>([^<]*)</button>', html, re.DOTALL)
+    assert buttons == [
+        ("/me/sharing/7/stop", "Stop sharing with Sam Lee (since 1 Jul 2026, 2:05pm)"),
+        ("/me/sharing/8/stop", "Stop sharing with Sam Lee (since 3 Jul 2026, 5:05pm)"),
+        ("/me/sharing/9/stop", "Stop sharing with Dan"),
+    ]
 
 
 def test_each_view_says_who_in_what_role_and_when_in_a_table(app):
