@@ -51,6 +51,13 @@ def _course_or_404() -> Course:
     return course
 
 
+def _named_course(course: Course) -> str | None:
+    """The course slug for this page's links, when its address named one: every link on a page
+    about another course than the default keeps it (a sort, a page, the client's own page would
+    otherwise show the default course's figures); a default-course page's links stay short."""
+    return course.slug if request.args.get("course") else None
+
+
 @bp.get("/")
 def dashboard():
     """List the counsellor's clients with progress, last activity, quiz average and flags."""
@@ -58,7 +65,9 @@ def dashboard():
     query = dashboard_query(request.args)
     form = DashboardFilterForm(request.args)
     page = dashboard_page(db.session, viewer=current_user, course=course, query=query)
-    return render_template("counsel/dashboard.html", course=course, page=page, query=query, form=form)
+    return render_template(
+        "counsel/dashboard.html", course=course, course_arg=_named_course(course), page=page, query=query, form=form
+    )
 
 
 @bp.get("/clients.csv")
@@ -122,7 +131,11 @@ def client(learner_id: int):
         learner_id=learner_id,
         course_slug=request.args.get("course"),
         draw=lambda view: render_template(
-            "counsel/client.html", course=view.course, report=view.report, status=view.status
+            "counsel/client.html",
+            course=view.course,
+            course_arg=_named_course(view.course),
+            report=view.report,
+            status=view.status,
         ),
         with_status=True,
     )

@@ -295,6 +295,28 @@ def test_client_page_shows_attempts_and_misconceptions_and_is_audited(linked, ap
     assert "Who has looked at your progress" in me and "Casey Counsellor" in me and "Counsellor" in me
 
 
+def test_each_disclosure_on_the_client_page_is_named_for_what_it_opens(linked, app):
+    """Someone moving from control to control (a screen reader's list of buttons) hears each
+    "Questions where it showed" and "n quiz attempts" apart: the misconception, the lesson."""
+    first, second = lesson_slugs(app)[:2]
+    submit_quiz(linked, first, quiz_form(app, first, right=True))
+    submit_quiz(linked, second, quiz_form(app, second, right=False))
+    log_in_as(linked, "casey@example.org")
+    learner_id = int(re.search(r"/counsel/clients/(\d+)", linked.get("/counsel/").get_data(as_text=True)).group(1))
+    page = linked.get(f"/counsel/clients/{learner_id}").get_data(as_text=True)
+
+    summaries = [re.sub(r"<[^>]+>", "", text) for text in re.findall(r"<summary>(.*?)</summary>", page, re.S)]
+    assert "1 quiz attempt at lesson 1" in summaries and "1 quiz attempt at lesson 2" in summaries
+    headings = [
+        re.sub(r"<[^>]+>|Safety-critical", "", h).strip()
+        for h in re.findall(r'<h3 class="insight-title">(.*?)</h3>', page, re.S)
+    ]
+    assert headings, "the wrong answers showed a misconception"
+    for heading in headings:
+        assert f"Questions where it showed: {heading}" in summaries
+    assert len(set(summaries)) == len(summaries)
+
+
 def test_struggling_client_is_flagged_and_filterable(linked, app):
     first = lesson_slugs(app)[0]
     for _ in range(3):
