@@ -203,12 +203,25 @@ def test_an_accepted_score_is_remembered_and_a_lost_one_sent_again(world):
         db.session.remove()
 
 
+def learner_accounts(world) -> int:
+    with world.app.app_context():
+        count = db.session.query(User).filter_by(role=Role.LEARNER).count()
+        db.session.remove()
+    return count
+
+
 def test_deep_linking_returns_the_chosen_lesson_signed_by_the_tool(world):
+    """The instructor who picks is signed in to no account, and none is made for them: they learn
+    nothing here, and a learner's account would count them among the learners."""
     first = lesson_slugs(world.app, world.course)[0]
+    learners = learner_accounts(world)
+    instructor = someone()
     lms = browser(world)
-    answer = lms.launch(kind="deeplink", user=someone(), role="Instructor")
+    answer = lms.launch(kind="deeplink", user=instructor, role="Instructor")
     assert answer.status_code == 303
     assert urlsplit(answer.headers["Location"]).path == "/lti/deep-link"
+    me = lms.get(world.tool_url + "/me/")
+    assert me.status_code == 302 and urlsplit(me.headers["Location"]).path == "/auth/login"
     picker = lms.get(world.tool_url + "/lti/deep-link")
     assert picker.status_code == 200
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', picker.text).group(1)
@@ -225,6 +238,10 @@ def test_deep_linking_returns_the_chosen_lesson_signed_by_the_tool(world):
     assert [item["custom"] for item in items] == [{"course": world.course}, {"course": world.course, "lesson": first}]
     assert all(item["type"] == "ltiResourceLink" and item["url"] == world.tool_url + "/lti/launch" for item in items)
     assert items[0]["lineItem"]["scoreMaximum"] == 1
+    assert learner_accounts(world) == learners
+    with world.app.app_context():
+        assert db.session.query(LtiIdentity).filter_by(subject=instructor).count() == 0
+        db.session.remove()
 
 
 def test_the_platform_fetched_the_tools_published_key(world):

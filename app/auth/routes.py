@@ -81,6 +81,23 @@ def start_session(user: User, *, remember: bool = False) -> None:
     session.pop("_id", None)
 
 
+def end_session(*, keep_frame: bool) -> bool:
+    """Log out whoever is logged in in this browser, if anyone: their session ends on the server,
+    so a copy of its cookies no longer works either. The session is cleared, so nothing of the
+    account's stays in the cookie (an invitation's code, messages); with ``keep_frame``, but for an
+    LMS's framing (app/framed_session.py). Returns whether an LMS framed the session."""
+    if current_user.is_authenticated:
+        user_session_end(db.session, token=current_user.session_token)
+    framed = bool(session.get(FRAME_KEY))
+    if keep_frame:
+        clear_session_keeping_frame()
+    else:
+        session.clear()
+    # After clearing: logout_user marks the remember-me cookie for deletion in the session.
+    logout_user()
+    return framed
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], methods=["POST"])
 # Each registration mails the address given, which nobody has shown is theirs: a mailbox gets few.
@@ -177,11 +194,7 @@ def logout():
     """Log out (POST only, so a link elsewhere cannot log anyone out): this session ends on the
     server, so a copy of its cookies no longer works either."""
     # CSRFProtect has already checked the token of this POST.
-    user_session_end(db.session, token=current_user.session_token)
-    # Nothing of the account's stays in the cookie (an invitation's code, messages); cleared first,
-    # as logout_user then marks the remember-me cookie for deletion in the session.
-    framed = clear_session_keeping_frame()
-    logout_user()
+    framed = end_session(keep_frame=True)
     # An LMS's account has no password to log in with here: the way back is its link in the LMS.
     flash("You have logged out." + (LMS_WAY_BACK if framed else ""), "info")
     return redirect(url_for("main.index"))

@@ -9,18 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, jsonify, make_response, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, SubmitField, widgets
 
-from app.auth.routes import start_session
+from app.auth.routes import end_session, start_session
 from app.extensions import csrf, db, limiter
 from app.lti import FRAME_KEY, allow_framing_by_any_site, bp
 from app.models import LtiPlatform
 from app.security import CONTENT_SECURITY_POLICY
 from app.services.lti import (
-    DEEP_LINKING,
     DeepLinkChoice,
+    DeepLinkingLaunch,
     LtiLaunchError,
     RefusalSource,
     csp_origin,
@@ -105,7 +104,8 @@ def login():
 # of refused launches would otherwise write a warning line to the log for each.
 @limiter.limit(lambda: current_app.config["RATELIMIT_LTI_LOGIN"])
 def launch():
-    """Check the platform's id_token, sign the person in, and open the course, lesson or picker."""
+    """Check the platform's id_token, then sign the learner in and open the course or lesson, or
+    open the picker, signed in to no account."""
     _key_or_404()
     try:
         result = lti_launch(
@@ -120,20 +120,27 @@ def launch():
         response = make_response(_refused(error, "launch", launch_refusal_source(request.form.get("id_token", ""))))
         response.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"), secure=True, samesite="None")
         return response
-    start_session(result.user)
+    if isinstance(result, DeepLinkingLaunch):
+        # The picker signs nobody in (an instructor has no account here), and nobody's login carries
+        # over into it: whoever was logged in in this browser is logged out, on the server too.
+        # A brand-new session, as start_session's: no earlier picker's "sent already" is left in it.
+        end_session(keep_frame=False)
+    else:
+        start_session(result.user)
     # Framed unless the platform said it opened a new window: LMSs embed tools by default, and a
     # framed session whose cookie stayed SameSite=Lax would lose its login on the next click.
     if result.document_target != "window":
         session[FRAME_KEY] = " ".join(result.frame_origins)  # a CSP source list
-    if result.message_type == DEEP_LINKING:
-        # start_session began a new session: no earlier picker's "sent already" is left in it.
+    if isinstance(result, DeepLinkingLaunch):
+        # Only a launch that passed every check puts this in the (signed) session: it is what
+        # lets the browser use the picker.
         session[DEEP_LINK_KEY] = {
             "platform_id": result.platform.id,
             "deployment_id": result.deployment_id,
-            "return_url": result.deep_link_return_url,
-            "data": result.deep_link_data,
-            "multiple": result.deep_link_accept_multiple,
-            "lineitems": result.deep_link_accept_lineitem,
+            "return_url": result.return_url,
+            "data": result.data,
+            "multiple": result.accept_multiple,
+            "lineitems": result.accept_lineitem,
         }
         target = url_for("lti.deep_link")
     elif result.lesson_slug:
@@ -159,9 +166,12 @@ class DeepLinkForm(FlaskForm):
 
 
 @bp.route("/deep-link", methods=["GET", "POST"])
-@login_required
 def deep_link():
-    """Let an instructor pick the course or lessons; on POST, sign the answer and send it back."""
+    """Let an instructor pick the course or lessons; on POST, sign the answer and send it back.
+
+    No login: the deep-linking request the launch checked and kept in the signed session is what
+    lets this browser answer it, and nothing else does (404 without one).
+    """
     key = _key_or_404()
     pending: dict[str, Any] | None = session.get(DEEP_LINK_KEY)
     if not pending:
@@ -209,6 +219,4 @@ def deep_link():
             )
             return response
     status = 400 if form.errors else 200
-    return render_template(
-        "lti/deep_link.html", form=form, platform=platform, user=current_user, several=several
-    ), status
+    return render_template("lti/deep_link.html", form=form, platform=platform, several=several), status

@@ -437,23 +437,38 @@ def lti_login_start(
 
 @dataclass
 class Launch:
-    """A launch that passed every check, with the account it signed in to."""
+    """A resource-link launch that passed every check: a learner opening the course or a lesson,
+    with the account it signs in to (linked to their ``sub``, made on their first launch)."""
 
     user: User
     platform: LtiPlatform
-    message_type: str
-    deployment_id: str
     course_slug: str
     lesson_slug: str | None
     # "iframe", "frame" or "window" as the platform said (launch_presentation), else "".
     document_target: str
-    deep_link_return_url: str = ""
-    deep_link_data: str = ""
-    # What the platform's deep-linking request takes: several items at once, and line items. Its
-    # settings may leave either out: several are then offered, and line items sent, as before.
-    deep_link_accept_multiple: bool = True
-    deep_link_accept_lineitem: bool = True
     # The origins that may frame the session this launch starts (``frame_origins``).
+    frame_origins: tuple[str, ...] = ()
+
+
+@dataclass
+class DeepLinkingLaunch:
+    """A deep-linking request that passed every check: someone in the LMS (an instructor) opening
+    the picker to place links to the course. It names nobody to sign in: they learn nothing here,
+    so no account is made or linked for them and no score goes anywhere."""
+
+    platform: LtiPlatform
+    deployment_id: str
+    # "iframe", "frame" or "window" as the platform said (launch_presentation), else "".
+    document_target: str
+    # Where the picker's signed answer is posted (checked by ``csp_origin``), and the platform's
+    # ``data``, which goes back with it.
+    return_url: str
+    data: str = ""
+    # What the request takes: several items at once, and line items. Its settings may leave
+    # either out: several are then offered, and line items sent, as before.
+    accept_multiple: bool = True
+    accept_lineitem: bool = True
+    # The origins that may frame the picker (``frame_origins``).
     frame_origins: tuple[str, ...] = ()
 
 
@@ -728,8 +743,14 @@ def lti_launch(
     browser_state: str | None,
     hash_method: str = "scrypt",
     loopback_http: bool = False,
-) -> Launch:
-    """Check a launch (every check the standard asks for), sign-in account and grade target; commit.
+) -> Launch | DeepLinkingLaunch:
+    """Check a launch (every check the standard asks for); for a resource link, find or make the
+    account it signs in to and record its grade target, and commit.
+
+    A deep-linking request is checked the same way, and nothing is written but its spent state:
+    whoever opens the picker (an LMS's instructor) gets no account, link or grade target here, as
+    only learners opening the course need one (an account would count them among the learners, on
+    the dashboards and in the analytics).
 
     ``browser_state`` is the state cookie set at login initiation; the launch must carry the same.
     A platform registered before plain http:// was refused, with a key set address over http (off
@@ -788,24 +809,31 @@ def lti_launch(
         # The picker's answer is posted there: the page allows that origin as its form's action.
         raise LtiLaunchError("The deep-linking request's return URL is not an https:// address of a plain host.")
     course_slug, lesson_slug = _target(session, claims)
+    presentation = claims.get(CLAIM + "launch_presentation") or {}
+    document_target = str(presentation.get("document_target") or "")
+    origins = frame_origins(platform, claims, loopback_http=loopback_http)
+    if message_type == DEEP_LINKING:
+        return DeepLinkingLaunch(
+            platform=platform,
+            deployment_id=deployment_id,
+            document_target=document_target,
+            return_url=settings["deep_link_return_url"],
+            data=str(settings.get("data") or ""),
+            accept_multiple=settings.get("accept_multiple") is not False,
+            accept_lineitem=settings.get("accept_lineitem") is not False,
+            frame_origins=origins,
+        )
     identity = _account_for(session, platform, subject, claims, hash_method)
     session.flush()
     _record_grade_target(session, identity.id, claims, course_slug, lesson_slug)
     session.commit()
-    presentation = claims.get(CLAIM + "launch_presentation") or {}
     return Launch(
         user=identity.user,
         platform=platform,
-        message_type=str(message_type),
-        deployment_id=deployment_id,
         course_slug=course_slug,
         lesson_slug=lesson_slug,
-        document_target=str(presentation.get("document_target") or ""),
-        deep_link_return_url=str(settings.get("deep_link_return_url") or ""),
-        deep_link_data=str(settings.get("data") or ""),
-        deep_link_accept_multiple=settings.get("accept_multiple") is not False,
-        deep_link_accept_lineitem=settings.get("accept_lineitem") is not False,
-        frame_origins=frame_origins(platform, claims, loopback_http=loopback_http),
+        document_target=document_target,
+        frame_origins=origins,
     )
 
 

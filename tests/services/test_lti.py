@@ -26,6 +26,7 @@ from app.services.lti import (
     AGS_ENDPOINT_CLAIM,
     AGS_SCORE_SCOPE,
     CLAIM,
+    DeepLinkingLaunch,
     LtiLaunchError,
     PlatformDetails,
     lti_export,
@@ -159,26 +160,55 @@ def test_a_token_for_several_audiences_is_taken_when_its_azp_is_this_tool(sessio
     assert result.user.display_name == "Pat Example"
 
 
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+
+
+DEEP_LINK_REQUEST = {
+    CLAIM + "message_type": "LtiDeepLinkingRequest",
+    CLAIM + "resource_link": None,
+    lti.DEEP_LINKING_CLAIM + "deep_linking_settings": {"deep_link_return_url": f"{ISSUER}/return", "data": "d-1"},
+}
+
+
 def test_a_deep_linking_request_needs_no_resource_link(session, platform, course):
-    settings = {"deep_link_return_url": f"{ISSUER}/return", "data": "d-1"}
-    result = launch(
-        session,
-        login(session),
-        **{
-            CLAIM + "message_type": "LtiDeepLinkingRequest",
-            CLAIM + "resource_link": None,
-            lti.DEEP_LINKING_CLAIM + "deep_linking_settings": settings,
-        },
-    )
-    assert (result.message_type, result.deep_link_return_url, result.deep_link_data) == (
-        "LtiDeepLinkingRequest",
+    result = launch(session, login(session), **DEEP_LINK_REQUEST)
+    assert isinstance(result, DeepLinkingLaunch)
+    assert (result.platform.id, result.deployment_id, result.return_url, result.data) == (
+        platform.id,
+        "dep-1",
         f"{ISSUER}/return",
         "d-1",
     )
 
 
-INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
-ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+@pytest.mark.parametrize("roles", [[], [INSTRUCTOR], [ADMINISTRATOR, INSTRUCTOR]])
+def test_a_deep_linking_request_makes_no_account_and_no_link_whatever_roles_the_lms_gives(
+    session, platform, course, roles
+):
+    """Whoever opens the picker (an LMS's instructor) learns nothing here: an account would count
+    them among the learners, on the counsellors' and admins' pages and in the analytics."""
+    endpoint = {AGS_ENDPOINT_CLAIM: {"lineitem": f"{ISSUER}/lineitems/1", "scope": [AGS_SCORE_SCOPE]}}
+    result = launch(session, login(session), **DEEP_LINK_REQUEST, **endpoint, **{CLAIM + "roles": roles})
+    assert isinstance(result, DeepLinkingLaunch) and not hasattr(result, "user")
+    session.expire_all()
+    assert session.scalars(select(User.id).where(User.id != an_admin(session).id)).all() == []
+    assert session.scalar(select(func.count()).select_from(LtiIdentity)) == 0
+    assert session.scalar(select(func.count()).select_from(LtiGradeTarget)) == 0
+    assert session.scalar(select(LtiLaunchState)) is None  # its state is spent all the same
+
+
+def test_a_deep_linking_request_leaves_the_account_of_a_learner_with_the_same_sub_alone(session, platform, course):
+    """Someone who learns through the LMS and places links there too keeps their one account, untouched."""
+    learner = launch(session, login(session)).user
+    identity = session.scalar(select(LtiIdentity))
+    last_launch = identity.last_launch_at
+    result = launch(session, login(session), **DEEP_LINK_REQUEST)
+    assert isinstance(result, DeepLinkingLaunch)
+    session.expire_all()
+    assert session.scalars(select(LtiIdentity.user_id)).all() == [learner.id]
+    assert session.scalar(select(LtiIdentity.last_launch_at)) == last_launch
+    assert session.scalar(select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 1
 
 
 @pytest.mark.parametrize("roles", [[], [INSTRUCTOR], [ADMINISTRATOR, INSTRUCTOR]])

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
+from app.lti.routes import DEEP_LINK_KEY
 from app.models import Certificate, CounsellorLink, Course, CoursePublication, Lesson, Question, ReviewCard, Role, User
 from app.services.api_tokens import token_create
 from app.services.authoring.draft import published_data
@@ -263,10 +264,11 @@ def matrix(w):
         ("GET", f"/author/lti/{w['lti_platform']}/edit"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", "/author/lti/999999/edit"): [LOGIN, 403, 403, 403, 403, 404],
         # The LTI tool: its key set is public; login and launch take only a platform's requests
-        # (a bare one is refused with the check that failed); the picker needs a deep-linking launch.
+        # (a bare one is refused with the check that failed); the picker needs no login but a
+        # deep-linking launch in the session, which nobody here has (see the test after this one).
         ("GET", "/lti/jwks"): [200, 200, 200, 200, 200, 200],
         ("GET", "/lti/login"): [400, 400, 400, 400, 400, 400],
-        ("GET", "/lti/deep-link"): [LOGIN, 404, 404, 404, 404, 404],
+        ("GET", "/lti/deep-link"): [404, 404, 404, 404, 404, 404],
         ("GET", f"{a}/modules/{module}/edit"): [LOGIN, 403, 403, 403, 403, 200],
         ("GET", f"{a}/modules/nope/edit"): [LOGIN, 403, 403, 403, 403, 404],
         ("GET", f"{a}/lessons/new"): [LOGIN, 403, 403, 403, 403, 200],
@@ -358,7 +360,7 @@ def matrix(w):
         ("POST", f"{a}/media/{w['media']}/delete"): [LOGIN, 403, 403, 403, 403, 302],  # no lesson shows it: deleted
         ("POST", f"{a}/discard"): [LOGIN, 403, 403, 403, 403, 200],
         ("POST", "/lti/launch"): [400, 400, 400, 400, 400, 400],  # no id_token or state
-        ("POST", "/lti/deep-link"): [LOGIN, 404, 404, 404, 404, 404],
+        ("POST", "/lti/deep-link"): [404, 404, 404, 404, 404, 404],
         ("POST", "/author/lti"): [LOGIN, 403, 403, 403, 403, 400],  # no fields: nothing registered
         ("POST", "/author/lti/999999/delete"): [LOGIN, 403, 403, 403, 403, 404],
         ("POST", f"/author/lti/{w['lti_platform']}/edit"): [LOGIN, 403, 403, 403, 403, 400],  # no fields: kept as it is
@@ -386,6 +388,28 @@ def test_each_route_answers_each_role_as_it_must(app, client, world, role):
         if expected == LOGIN and role == "anonymous" and url.startswith(("/counsel", "/me", "/courses")):
             assert "/auth/login" in response.headers["Location"], url
     assert not wrong, "\n".join(wrong)
+
+
+def test_the_picker_lets_anyone_whose_session_holds_a_deep_linking_request_answer_it(app, client, world):
+    """Anonymous with a pending picker: allowed. Only a deep-linking launch that passed every check
+    puts one in the (signed) session (tests/views/test_lti_pages.py opens the picker that way), and
+    nobody is logged in to use it: an instructor gets no account here."""
+    with client.session_transaction() as session:
+        session[DEEP_LINK_KEY] = {
+            "platform_id": world["lti_platform"],
+            "deployment_id": "1",
+            "return_url": "https://lms.example.org/return",
+            "data": "",
+            "multiple": True,
+            "lineitems": True,
+        }
+    assert client.get("/lti/deep-link").status_code == 200
+    assert client.post("/lti/deep-link", data={"items": [world["course"]]}).status_code == 400  # no CSRF token
+    token = csrf_token(client, "/lti/deep-link")
+    assert client.post("/lti/deep-link", data={"csrf_token": token}).status_code == 400  # nothing chosen
+    assert client.post("/lti/deep-link", data={"csrf_token": token, "items": [world["course"]]}).status_code == 200
+    assert client.get("/lti/deep-link").status_code == 410  # answered: sent once
+    assert client.get("/me/").status_code == LOGIN
 
 
 def test_every_route_is_in_the_matrix(app, world):

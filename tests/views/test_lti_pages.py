@@ -22,6 +22,7 @@ from app.services.user_sessions import SessionLimits, user_session_start
 from tests.conftest import count_queries, create_user, csrf_token, lesson_slugs, login, visible_text
 from tests.services.test_lti import ISSUER, PLATFORM_KEY, PLATFORM_PUBLIC, details
 from tests.services.test_lti import claims as launch_claims
+from tests.views.test_session_end import any_copy_works, replayed, saved_cookies, signed_in
 
 FORM = {
     "name": "Clinic Moodle",
@@ -476,11 +477,79 @@ def test_going_back_to_the_picker_after_sending_says_the_choice_was_sent(client,
 
 
 def test_the_picker_never_opened_from_an_lms_is_still_not_found(app, client, lms):
+    """Nobody needs to log in to use it, and logging in does not open it: only a launch does."""
+    for logged_in in (False, True):
+        if logged_in:
+            create_user(app, "learner@example.org")
+            login(client, "learner@example.org")
+        answer = client.get("/lti/deep-link")
+        assert answer.status_code == 404, logged_in
+        assert "sent already" not in answer.get_data(as_text=True)
+
+
+INSTRUCTOR = {CLAIM + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]}
+
+
+def test_the_picker_signs_nobody_in_and_makes_no_account_yet_sends_its_signed_answer(app, client, lms, course):
+    """An instructor placing links learns nothing here: an account made for them was a learner's,
+    counted in the learner lists, on the counsellors' and admins' pages and in the analytics."""
+    launched = lms_launch(client, **DEEP_LINK_REQUEST, **INSTRUCTOR, **FRAMED)
+    assert launched.status_code == 303 and launched.headers["Location"] == "/lti/deep-link"
+    me = client.get("/me/")
+    assert me.status_code == 302 and me.headers["Location"].startswith("/auth/login")
+    picker = client.get("/lti/deep-link")
+    assert picker.status_code == 200 and framing_of(picker) == ISSUER
+    page = visible_text(picker.get_data(as_text=True))
+    assert "Choose what to add" in page
+    # Nobody to log out, and nothing to log in to: a log-in would start a session without the request.
+    for link in ("Log in", "Create account", "Log out"):
+        assert link not in page, link
+    # The form still needs its CSRF token.
+    forged = client.post("/lti/deep-link", data={"items": [course]})
+    assert forged.status_code == 400 and 'name="JWT"' not in forged.get_data(as_text=True)
+    sent = client.post("/lti/deep-link", data={"csrf_token": csrf_token(client, "/lti/deep-link"), "items": [course]})
+    assert sent.status_code == 200 and framing_of(sent) == ISSUER
+    token = sent.get_data(as_text=True).split('name="JWT" value="', 1)[1].split('"', 1)[0]
+    with app.app_context():
+        tool = configured_tool_key(app.config)
+    claims = jwt.decode(token, tool.private_key.public_key(), algorithms=["RS256"], audience=ISSUER)
+    assert (claims["iss"], claims[DEEP_LINKING_CLAIM + "data"]) == ("tool-1", "d-1")
+    assert [item["custom"] for item in claims[DEEP_LINKING_CLAIM + "content_items"]] == [{"course": course}]
+    assert "Log in" not in visible_text(sent.get_data(as_text=True))
+    assert client.get("/lti/deep-link").status_code == 410
+    assert client.get("/me/").status_code == 302  # still nobody
+    with app.app_context():
+        assert db.session.scalars(select(User.email)).all() == ["lti-admin@example.org"]  # the lms fixture's
+        assert db.session.scalar(select(LtiIdentity)) is None
+
+
+def test_a_deep_linking_launch_logs_out_whoever_was_logged_in_in_the_browser(app, client, lms, course):
+    """Nobody's account carries over into the picker, and their session ends on the server too:
+    the cookies it had, saved before, no longer sign anyone in."""
     create_user(app, "learner@example.org")
-    login(client, "learner@example.org")
-    answer = client.get("/lti/deep-link")
-    assert answer.status_code == 404
-    assert "sent already" not in answer.get_data(as_text=True)
+    assert login(client, "learner@example.org", remember="y").status_code == 302
+    saved = saved_cookies(client)
+    assert any_copy_works(app, saved)
+    assert lms_launch(client, **DEEP_LINK_REQUEST, **INSTRUCTOR).status_code == 303
+    assert client.get("/me/").status_code == 302
+    assert not any_copy_works(app, saved)
+    assert client.get("/lti/deep-link").status_code == 200
+
+
+def test_a_learner_an_lms_signed_in_who_opens_its_picker_next_is_logged_out_and_keeps_their_account(
+    app, client, lms, course
+):
+    """The same browser, the same LMS: first a course link as a learner, then the picker."""
+    assert lms_launch(client, sub="sub-2", **FRAMED).status_code == 303
+    assert client.get("/me/").status_code == 200
+    saved = saved_cookies(client)
+    assert lms_launch(client, sub="sub-2", **DEEP_LINK_REQUEST, **FRAMED).status_code == 303
+    assert client.get("/me/").status_code == 302
+    assert not signed_in(replayed(app, saved))
+    picker = client.get("/lti/deep-link")
+    assert picker.status_code == 200 and framing_of(picker) == ISSUER
+    with app.app_context():
+        assert db.session.scalars(select(LtiIdentity.subject)).all() == ["sub-2"]
 
 
 @pytest.mark.parametrize("claim", ["custom", "launch_presentation", "resource_link", "context", "roles"])
