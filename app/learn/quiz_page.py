@@ -24,6 +24,7 @@ from app.learn.kept_answers import kept_answers_owner
 from app.page_fragments import EXTENSION_KEY, PageFragments
 from app.page_shells import signed_in_page
 from app.services.progress import CourseOutline, LessonEntry, LessonState
+from app.services.quizzes import quiz_shown_fingerprint
 
 TEMPLATE = "learn/quiz.html"
 
@@ -47,6 +48,8 @@ def quiz_page(
         "pass_rule": pass_rule,
         "error": error,
         "passed_shown": _passed_shown(entry),
+        # What this page shows of the quiz, sent back with the answers (quizzes.check_quiz_unchanged).
+        "quiz_shown": quiz_shown_fingerprint(question for question, _ in questions),
     }
     chosen = chosen or {}
     parts = {

@@ -7,6 +7,7 @@ from functools import partial
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
 from app.credentials.issuing import learner_credential
 from app.errors import redirect_to_saved
@@ -35,8 +36,10 @@ from app.services.progress import (
     require_unlocked,
 )
 from app.services.quizzes import (
+    QUIZ_SHOWN_FIELD,
     SUBMISSION_KEY_PATTERN,
     attempt_for_learner,
+    check_quiz_unchanged,
     quiz_presentation,
     quiz_submit_attempt,
 )
@@ -193,7 +196,8 @@ def quiz_submit(course_slug: str, lesson_slug: str):
     sent_key = form.get("submission_key", "")
     answers: dict[int, list[int]] = {}
     try:
-        answers = parse_answers(form)
+        # The page's fingerprint of the quiz it showed is checked below, not read as an answer.
+        answers = parse_answers(MultiDict([(k, v) for k, v in form.items(multi=True) if k != QUIZ_SHOWN_FIELD]))
         # Read before the commit, which expires them: after it, reading them is a query.
         learner_id, lesson_id = current_user.id, entry.lesson.id
         submit = partial(
@@ -212,6 +216,8 @@ def quiz_submit(course_slug: str, lesson_slug: str):
         questions = graded_questions(
             db.session, course_id=course.id, version=course.content_version, lesson_id=lesson_id
         )
+        # Published anew since the page was shown: not graded (nor kept) as wording never seen.
+        check_quiz_unchanged(questions, form.get(QUIZ_SHOWN_FIELD))
         cards = (
             learner_cards_from_rows(cards_read)
             if cards_read is not None
@@ -245,7 +251,10 @@ def _quiz_input_refused(
         return _quiz_page(outline, entry, fresh_submission_key(), error=problem, status=400)
     # Nothing was recorded: the same key shows the choices in the same order again.
     submission_key = sent_key if SUBMISSION_KEY_PATTERN.fullmatch(sent_key) else fresh_submission_key()
-    return _quiz_page(outline, entry, submission_key, error=problem, chosen=answers)
+    # A quiz changed since its page was shown: 409, the quiz as it is now with the choices still in it ticked.
+    return _quiz_page(
+        outline, entry, submission_key, error=problem, chosen=answers, status=409 if problem.changed else 200
+    )
 
 
 def _quiz_page(outline: CourseOutline, entry, submission_key: str, *, error=None, chosen=None, status: int = 200):

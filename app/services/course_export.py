@@ -119,8 +119,28 @@ def _without_ids(value):
     return value
 
 
+class _CourseFileDumper(yaml.SafeDumper):
+    """Writes text of several lines as a literal block (``help: |``), line for line as the author
+    wrote it, rather than as one quoted string of ``\\n`` escapes that no one could edit in git."""
+
+
+# Line breaks other than "\n": a literal block would read them back as "\n", so such text stays quoted.
+_OTHER_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    if "\n" in text.rstrip("\n") and _OTHER_BREAKS.isdisjoint(text):
+        # PyYAML falls back to a quoted string itself when a literal block cannot hold the text
+        # as it is (trailing spaces on a line, say), so nothing is lost either way.
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
+    return dumper.represent_str(text)
+
+
+_CourseFileDumper.add_representer(str, _represent_text)
+
+
 def _dump(data) -> str:
-    return yaml.safe_dump(_without_ids(data), sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(_without_ids(data), Dumper=_CourseFileDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def _with_dates(course_raw: dict) -> dict:

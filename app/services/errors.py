@@ -34,13 +34,16 @@ class QuizInputError(DomainError):
 
     ``tampered`` is true when the form could not have produced it (unknown ids, a choice from
     another question, several choices for a single-answer question); views answer 400 then.
-    ``question_errors`` maps question ids to messages shown beside those questions.
+    ``question_errors`` maps question ids to messages shown beside those questions. ``changed``
+    is true when the quiz was published anew after its page was shown: views answer 409 and show
+    the quiz as it is now, with the learner's choices.
     """
 
-    def __init__(self, message: str, *, tampered: bool = False, question_errors=None):
+    def __init__(self, message: str, *, tampered: bool = False, question_errors=None, changed: bool = False):
         super().__init__(message)
         self.message = message
         self.tampered = tampered
+        self.changed = changed
         self.question_errors: dict[int, str] = question_errors or {}
 
 

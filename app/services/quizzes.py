@@ -7,6 +7,7 @@ transaction (``app/services/review.py``: a wrong answer makes a card, a right on
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,12 @@ from app.services.pass_rule import is_pass
 from app.services.progress import lesson_note_opened, lesson_record_completion
 from app.services.xapi import xapi_quiz_submitted, xapi_records
 
+QUIZ_CHANGED = (
+    "This quiz was changed after you opened it, so your answers were not recorded: you would have been "
+    "marked on questions or choices you did not see. Below is the quiz as it is now. Check your answers, "
+    "then send them again."
+)
+QUIZ_SHOWN_FIELD = "quiz_shown"  # the quiz page's field holding quiz_shown_fingerprint
 SUBMISSION_KEY_PATTERN = re.compile(r"[0-9a-f]{32}")  # whole: fullmatch, as "$" would let a newline follow
 
 # What a submission is graded against: the live questions as models (quiz_questions) or as the
@@ -115,6 +122,47 @@ def quiz_questions(session: Session, lesson: Lesson | LessonView) -> list[Questi
             .options(joinedload(Question.live_choices).joinedload(Choice.misconception))
         ).unique()
     )
+
+
+class ShownQuizQuestion(Protocol):
+    """What a quiz page shows of a question: the page's QuestionView and grading's LiveQuestion both fit."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def prompt(self) -> str: ...
+
+    @property
+    def live_choices(self) -> Sequence[Any]: ...
+
+
+def quiz_shown_fingerprint(questions: Iterable[ShownQuizQuestion]) -> str:
+    """A short hash of what a quiz page shows: each question's prompt and kind, each choice's words.
+
+    The page sends it back with the answers: a submission whose quiz was published anew since
+    (a choice reworded, a question retired) would be graded, and kept in the learner's history,
+    as wording they never saw. Not the order (each page shuffles its own), nor what is shown
+    only after answering (feedback, explanations).
+    """
+    shown = [
+        [question.id, question.kind, question.prompt, [[choice.id, choice.text] for choice in question.live_choices]]
+        for question in questions
+    ]
+    return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def check_quiz_unchanged(questions: Iterable[ShownQuizQuestion], shown: str | None) -> None:
+    """Raise QuizInputError (changed) when the page was drawn from another version of the quiz.
+
+    ``shown`` is the page's quiz_shown_fingerprint; a submission without one (a page served
+    before it was added) is graded as before.
+    """
+    if shown and shown != quiz_shown_fingerprint(questions):
+        raise QuizInputError(QUIZ_CHANGED, changed=True)
 
 
 def check_answers(questions: Sequence[GradedQuestion], answers: dict[int, list[int]]) -> dict[int, set[int]]:

@@ -100,3 +100,28 @@ def test_admin_downloads_the_course_as_a_zip(client, app, course):
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert f'filename="{course}.zip"' in response.headers["Content-Disposition"]
     assert load_course_zip(response.data) == factory_course_spec()
+
+
+def test_text_of_several_lines_is_exported_as_written_line_for_line(session, course, tmp_path):
+    """The course's help (Markdown of several lines) comes out as a literal block an author can edit
+    in git, not as one quoted string of \\n escapes; it still reads back exactly."""
+    data = course_to_data(session, course_by_slug(session, course))
+    assert "\n" in data["course"]["help"].rstrip("\n")
+    course_yaml = export_files(session)["course.yaml"]
+    assert "help: |" in course_yaml
+    for line in data["course"]["help"].splitlines():
+        assert f"  {line}".rstrip() + "\n" in course_yaml
+    assert "\\n" not in course_yaml
+    spec = load_course(write(tmp_path / "exported", export_files(session)))
+    assert spec == factory_course_spec()
+
+
+def test_text_a_literal_block_cannot_hold_stays_quoted_and_reads_back_exactly():
+    """A line ending in a space, or a carriage return, cannot be written as a literal block: such
+    text stays a quoted string, so nothing of it is lost."""
+    import yaml
+
+    from app.services.course_export import _dump
+
+    for text in ["one line", "two\nlines\n", "trailing space \nnext", "a\r\nb", "  indented\nthen not", "a\n\n\nb\n\n"]:
+        assert yaml.safe_load(_dump({"help": text, "after": 1})) == {"help": text, "after": 1}

@@ -209,3 +209,27 @@ def test_a_submission_racing_another_of_the_learners_records_its_attempt(session
     assert sorted(card.question_id for card in cards) == sorted(q.id for q in questions)
     moved = next(card for card in cards if card.question_id == questions[0].id)
     assert moved.last_review is not None  # the other's card, moved on by this answer
+
+
+def test_the_quiz_shown_fingerprint_follows_the_words_shown_not_their_order(session, tiny):
+    """What a quiz page shows (prompts, kinds, choices' words) and nothing else: a reworded choice
+    or a retired question changes it; the shuffled order and the feedback shown after do not."""
+    from app.services.quizzes import check_quiz_unchanged, quiz_shown_fingerprint
+
+    _, _, questions = tiny
+    shown = quiz_shown_fingerprint(questions)
+    assert shown == quiz_shown_fingerprint(list(questions))
+    check_quiz_unchanged(questions, shown)
+    check_quiz_unchanged(questions, None)  # a page served before the fingerprint: graded as before
+    check_quiz_unchanged(questions, "")
+
+    questions[0].live_choices[0].feedback = "Feedback shown only after answering, changed."
+    assert quiz_shown_fingerprint(questions) == shown
+    questions[0].live_choices[0].text = "The same choice, in other words"
+    with pytest.raises(QuizInputError) as raised:
+        check_quiz_unchanged(questions, shown)
+    assert raised.value.changed and not raised.value.tampered
+    assert "changed after you opened it" in raised.value.message
+    with pytest.raises(QuizInputError):
+        check_quiz_unchanged(questions[1:], quiz_shown_fingerprint(questions))
+    session.rollback()

@@ -298,3 +298,91 @@ def test_a_question_removed_while_a_submission_is_graded_gives_the_quiz_again_no
     with app.app_context():
         assert len(db.session.scalars(select(QuizAttempt)).all()) == 1
         db.session.remove()
+
+
+def shown_of(page: str) -> str:
+    return re.search(r'name="quiz_shown" type="hidden" value="([0-9a-f]{16})"', page).group(1)
+
+
+def republish_with_first_choice_reworded(app, tmp_path) -> None:
+    """The author rewords choice A of question 1 of lesson one, and publishes (an import, as above)."""
+    course = {**COURSE, "help": "- Urgent advice: call NHS 111\n"}
+    lessons = default_lessons()
+    changed = six_choices(1)
+    changed["choices"][0]["text"] = "Q1 choice A, reworded by the author"
+    front = lessons["one"]["front"]
+    front["quiz"] = [changed, six_choices(2), {**front["quiz"][2], "shuffle": False}, front["quiz"][1]]
+    with app.app_context():
+        course_import(db.session, load_course(write_course(tmp_path / "edited", course, lessons)))
+        db.session.remove()
+
+
+def test_a_quiz_published_anew_while_it_was_open_is_shown_again_not_graded(learner_in, app, tmp_path):
+    """A learner answers the quiz as it was; the author rewords a choice and publishes before they
+    send it. Graded, the attempt would keep, as what they chose, words they never saw: it is
+    refused with 409 and the quiz as it is now, their choices ticked; sent again, it counts."""
+    qs = questions(app)
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    choosing_a = {**all_right(qs), f"question-{qs[0][0]}": [str(qs[0][1][0])]}
+    republish_with_first_choice_reworded(app, tmp_path)
+
+    response = learner_in.post(
+        QUIZ,
+        data={
+            **choosing_a,
+            "csrf_token": csrf_token(learner_in, QUIZ),
+            "submission_key": key_of(page),
+            "quiz_shown": shown_of(page),
+        },
+    )
+
+    assert response.status_code == 409
+    again = response.get_data(as_text=True)
+    assert "This quiz has changed" in again
+    assert "This quiz was changed after you opened it, so your answers were not recorded" in again
+    assert "Q1 choice A, reworded by the author" in again
+    assert re.search(rf'value="{qs[0][1][0]}"[^>]*checked', again)  # the learner's choice, ticked again
+    with app.app_context():
+        assert db.session.scalars(select(QuizAttempt)).all() == []
+        db.session.remove()
+
+    response = learner_in.post(
+        QUIZ,
+        data={
+            **choosing_a,
+            "csrf_token": csrf_token(learner_in, QUIZ),
+            "submission_key": key_of(again),
+            "quiz_shown": shown_of(again),
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        answer = db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.question_id == qs[0][0])).one()
+        assert [c["text"] for c in answer.choices_shown if c["chosen"]] == ["Q1 choice A, reworded by the author"]
+        db.session.remove()
+
+
+def test_a_publication_that_leaves_the_quiz_as_shown_does_not_stop_it(learner_in, app, tmp_path):
+    """A change elsewhere in the course (here, its help) leaves this quiz's words as shown: it is graded."""
+    qs = questions(app)
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    course = {**COURSE, "help": "- Urgent advice: call NHS 111, day or night\n"}
+    lessons = default_lessons()
+    front = lessons["one"]["front"]
+    front["quiz"] = [six_choices(1), six_choices(2), {**front["quiz"][2], "shuffle": False}, front["quiz"][1]]
+    with app.app_context():
+        course_import(db.session, load_course(write_course(tmp_path / "edited", course, lessons)))
+        db.session.remove()
+
+    response = learner_in.post(
+        QUIZ,
+        data={
+            **all_right(qs),
+            "csrf_token": csrf_token(learner_in, QUIZ),
+            "submission_key": key_of(page),
+            "quiz_shown": shown_of(page),
+        },
+    )
+    assert response.status_code == 302, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))[
+        :3000
+    ]
