@@ -83,6 +83,14 @@ def log_in(port: int, email: str, password: str) -> UserSession:
 
 
 QUESTION_INPUT = re.compile(r'name="question-(\d+)" value="(\d+)"')
+# The quiz page's fingerprint of the quiz it shows, sent back as a learner's browser does.
+QUIZ_SHOWN = re.compile(r'name="quiz_shown" type="hidden" value="([0-9a-f]+)"')
+
+
+def quiz_shown(page: str) -> dict[str, str]:
+    """The quiz page's ``quiz_shown`` field, to send with a submission as its form does (none if absent)."""
+    found = QUIZ_SHOWN.search(page)
+    return {"quiz_shown": found.group(1)} if found else {}
 
 
 def prepare_learner(port: int, user: UserSession) -> None:
@@ -106,4 +114,4 @@ def prepare_learner(port: int, user: UserSession) -> None:
     first_choice: dict[str, str] = {}
     for question, choice in QUESTION_INPUT.findall(quiz):
         first_choice.setdefault(f"question-{question}", choice)  # a valid answer: each question's first choice
-    user.quiz_body = {"csrf_token": token.group(1), "submission_key": "{KEY}", **first_choice}
+    user.quiz_body = {"csrf_token": token.group(1), "submission_key": "{KEY}", **quiz_shown(quiz), **first_choice}

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.client import ANY_CSRF as CSRF
-from bench.client import QUESTION_INPUT
+from bench.client import QUESTION_INPUT, quiz_shown
 from bench.pieces import pieces_report, targets_from, timed
 from bench.proc import postgres_cpu_seconds
 from bench.settings import COURSE, BenchError, Settings, say
@@ -275,7 +275,7 @@ def quiz_body(client, lesson_path: str) -> dict[str, str]:
     token = CSRF.search(page)
     if not token:
         raise BenchError(f"The quiz page {lesson_path}/quiz has no CSRF token.")
-    body = {"csrf_token": token.group(1)}
+    body = {"csrf_token": token.group(1), **quiz_shown(page)}
     for question, choice in QUESTION_INPUT.findall(page):
         body.setdefault(f"question-{question}", choice)
     return body

@@ -1,7 +1,8 @@
 """Reading the quiz form.
 
 The quiz page is the second busiest page, so it has no WTForms form: its CSRF token is
-checked by CSRFProtect like every POST's, and its two other kinds of field are read here.
+checked by CSRFProtect like every POST's, its fingerprint of the quiz shown by
+quizzes.check_quiz_unchanged, and the rest (answers, the submission key) are read here.
 """
 
 import re
@@ -9,8 +10,11 @@ import secrets
 
 from app.parsing import parse_id
 from app.services.errors import QuizInputError
+from app.services.quizzes import QUIZ_SHOWN_FIELD
 
 QUESTION_FIELD = re.compile(r"question-([0-9]{1,10})")
+# The form's fields that are not answers.
+NOT_ANSWERS = frozenset({"csrf_token", "submission_key", QUIZ_SHOWN_FIELD})
 
 
 def fresh_submission_key() -> str:
@@ -25,7 +29,7 @@ def parse_answers(form_data) -> dict[int, list[int]]:
     """
     answers: dict[int, list[int]] = {}
     for key in form_data:
-        if key in ("csrf_token", "submission_key"):
+        if key in NOT_ANSWERS:
             continue
         match = QUESTION_FIELD.fullmatch(key)
         question_id = parse_id(match.group(1)) if match else None

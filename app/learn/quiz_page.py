@@ -48,8 +48,14 @@ def quiz_page(
         "pass_rule": pass_rule,
         "error": error,
         "passed_shown": _passed_shown(entry),
-        # What this page shows of the quiz, sent back with the answers (quizzes.check_quiz_unchanged).
-        "quiz_shown": quiz_shown_fingerprint(question for question, _ in questions),
+        # What this page shows of the quiz, sent back with the answers (quizzes.check_quiz_unchanged):
+        # the same for every page of this content's lesson, so worked out once for it.
+        "quiz_shown": current_app.extensions[EXTENSION_KEY].kept(
+            "quiz-shown",
+            outline.course,
+            entry.lesson.id,
+            make=lambda: quiz_shown_fingerprint(question for question, _ in questions),
+        ),
     }
     chosen = chosen or {}
     parts = {

@@ -7,7 +7,6 @@ from functools import partial
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import MultiDict
 
 from app.credentials.issuing import learner_credential
 from app.errors import redirect_to_saved
@@ -196,8 +195,7 @@ def quiz_submit(course_slug: str, lesson_slug: str):
     sent_key = form.get("submission_key", "")
     answers: dict[int, list[int]] = {}
     try:
-        # The page's fingerprint of the quiz it showed is checked below, not read as an answer.
-        answers = parse_answers(MultiDict([(k, v) for k, v in form.items(multi=True) if k != QUIZ_SHOWN_FIELD]))
+        answers = parse_answers(form)
         # Read before the commit, which expires them: after it, reading them is a query.
         learner_id, lesson_id = current_user.id, entry.lesson.id
         submit = partial(

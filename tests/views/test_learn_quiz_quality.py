@@ -14,6 +14,7 @@ from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.pass_rule import pass_rule_text
 from app.services.quizzes import quiz_questions
+from bench.client import quiz_shown as bench_quiz_shown
 from tests.conftest import csrf_token, login
 from tests.factories import COURSE, default_lessons, write_course
 
@@ -386,3 +387,11 @@ def test_a_publication_that_leaves_the_quiz_as_shown_does_not_stop_it(learner_in
     assert response.status_code == 302, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))[
         :3000
     ]
+
+
+def test_the_benchmark_sends_back_the_quiz_shown_as_the_page_does(learner_in, app, tmp_path):
+    """make bench's learners submit as a browser does, fingerprint included, so the check is measured."""
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    assert bench_quiz_shown(page) == {"quiz_shown": shown_of(page)}
+    republish_with_first_choice_reworded(app, tmp_path)
+    assert bench_quiz_shown(learner_in.get(QUIZ).get_data(as_text=True)) != {"quiz_shown": shown_of(page)}
