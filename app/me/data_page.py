@@ -123,6 +123,7 @@ LABELS = {
     "scopes": "What it may do",
     "verb": "What you did",
     "your_id_there": "Your id there",
+    "your_name_there": "Your name there, as it last sent it",
     "line_item": "Where the score goes",
     "platform_id": "LMS platform number",
     "issuer": "LMS address (issuer)",

@@ -627,9 +627,25 @@ def _target(session: Session, claims: dict[str, Any]) -> tuple[str, str | None]:
     return course_slug, lesson_slug
 
 
-def _display_name(claims: dict[str, Any]) -> str:
-    name = name_without_hidden_marks(str(claims.get("name") or claims.get("given_name") or ""))
-    return name[:80] or "Learner"
+def _lms_name(claims: dict[str, Any]) -> str | None:
+    """The name the launch gives the person (``name``, else ``given_name``), as a name here may be;
+    None when it gives none (a platform may keep names to itself)."""
+    return name_without_hidden_marks(str(claims.get("name") or claims.get("given_name") or ""))[:80] or None
+
+
+def _follow_lms_name(identity: LtiIdentity, claims: dict[str, Any]) -> None:
+    """Take a name changed in the LMS (a learner's new name, a typo mended) as the account's name,
+    unless the person has chosen another name here since the LMS last gave one: theirs stays.
+
+    A link made before the LMS's name was kept (``lms_name`` NULL) keeps its account's name: it
+    cannot tell a name changed in the LMS from one chosen here. It follows from the next change on.
+    """
+    given = _lms_name(claims)
+    if given is None or given == identity.lms_name:
+        return
+    if identity.lms_name is not None and identity.user.display_name == identity.lms_name:
+        identity.user.display_name = given
+    identity.lms_name = given
 
 
 def _identity(session: Session, platform_id: int, subject: str) -> LtiIdentity | None:
@@ -642,13 +658,15 @@ def _identity(session: Session, platform_id: int, subject: str) -> LtiIdentity |
 def _account_for(
     session: Session, platform: LtiPlatform, subject: str, claims: dict[str, Any], hash_method: str
 ) -> LtiIdentity:
-    """The link, with its account, that this launch signs in to: found, or made the first time."""
-    identity = _identity(session, platform.id, subject) or _new_identity(
-        session, platform, subject, claims, hash_method
-    )
-    identity.last_launch_at = utcnow()
+    """The link, with its account, that this launch signs in to: found (following a name changed in
+    the LMS), or made the first time."""
+    identity = _identity(session, platform.id, subject)
+    if identity is None:
+        identity = _new_identity(session, platform, subject, claims, hash_method)
     if not identity.user.is_active:
         raise LtiLaunchError("This account is deactivated on this site; ask the site's administrator.")
+    identity.last_launch_at = utcnow()
+    _follow_lms_name(identity, claims)
     return identity
 
 
@@ -664,7 +682,7 @@ def _new_identity(
     """
     user = User(
         email=None,
-        display_name=_display_name(claims),
+        display_name=_lms_name(claims) or "Learner",
         password_hash=generate_password_hash(secrets.token_urlsafe(32), method=hash_method),
         role=Role.LEARNER.value,
     )
@@ -672,7 +690,7 @@ def _new_identity(
     # Flushed before the savepoint, which then runs inside the launch's transaction: on SQLite a
     # savepoint that opens the transaction commits it when released, outside the launch's commit.
     session.flush()
-    identity = LtiIdentity(platform_id=platform.id, subject=subject, user_id=user.id)
+    identity = LtiIdentity(platform_id=platform.id, subject=subject, user_id=user.id, lms_name=_lms_name(claims))
     try:
         with session.begin_nested():
             session.add(identity)
@@ -896,8 +914,8 @@ def deep_link_response(
 
 
 def lti_export(session: Session, *, user_id: int) -> dict[str, Any]:
-    """The person's links to LMS platforms, for the data download: which platform, the id it uses
-    for them, when, and where their scores go (two queries)."""
+    """The person's links to LMS platforms, for the data download: which platform, the id and name
+    it gives them, when, and where their scores go (two queries)."""
     identities = session.execute(
         select(LtiIdentity, LtiPlatform.name, LtiPlatform.issuer)
         .join(LtiPlatform, LtiPlatform.id == LtiIdentity.platform_id)
@@ -925,6 +943,7 @@ def lti_export(session: Session, *, user_id: int) -> dict[str, Any]:
                 "platform": name,
                 "issuer": issuer,
                 "your_id_there": identity.subject,
+                "your_name_there": identity.lms_name,
                 "first_launch": identity.created_at.isoformat(),
                 "last_launch": identity.last_launch_at.isoformat(),
                 "scores_sent_to": [

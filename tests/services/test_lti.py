@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform, Role, User
 from app.models.types import utcnow
 from app.services import lti
+from app.services.accounts import display_name_change
 from app.services.errors import ValidationError
 from app.services.lti import (
     AGS_ENDPOINT_CLAIM,
@@ -115,6 +116,54 @@ def test_a_first_launch_makes_an_account_without_email_linked_to_the_platforms_u
     assert result.course_slug == course and result.lesson_slug is None
     identity = session.scalar(select(LtiIdentity))
     assert (identity.platform_id, identity.subject, identity.user_id) == (platform.id, "sub-1", result.user.id)
+
+
+def test_a_name_changed_in_the_lms_is_followed_on_the_next_launch(session, platform, course):
+    user = launch(session, login(session)).user
+    launch(session, login(session), name="Pat Newname")
+    session.refresh(user)
+    assert user.display_name == "Pat Newname"
+    # A launch that gives no name (a platform keeping names to itself) leaves it as it is.
+    launch(session, login(session), name=None)
+    session.refresh(user)
+    assert user.display_name == "Pat Newname"
+
+
+def test_a_name_chosen_here_is_kept_whatever_the_lms_sends_after(session, platform, course):
+    user = launch(session, login(session)).user
+    display_name_change(session, user=user, display_name="Patricia")
+    launch(session, login(session), name="Pat Newname")
+    session.refresh(user)
+    assert user.display_name == "Patricia"
+    assert session.scalar(select(LtiIdentity.lms_name)) == "Pat Newname"
+    # And if they take the LMS's name again, the LMS's next change is theirs too.
+    display_name_change(session, user=user, display_name="Pat Newname")
+    launch(session, login(session), name="Pat Third")
+    session.refresh(user)
+    assert user.display_name == "Pat Third"
+
+
+@pytest.mark.parametrize(
+    ("first_name", "then", "shown"),
+    [
+        # Its name differs from the LMS's: changed here or there, nobody can tell now, so it stays.
+        ("Chosen Here", ["Pat Example", "Pat Later"], "Chosen Here"),
+        # Its name is the LMS's: from its next launch on, the LMS's changes are followed.
+        ("Pat Example", ["Pat Example", "Pat Later"], "Pat Later"),
+    ],
+)
+def test_a_link_from_before_lms_names_were_kept_follows_only_what_changes_after(
+    session, platform, course, first_name, then, shown
+):
+    user = launch(session, login(session), name=first_name).user
+    session.execute(update(LtiIdentity).values(lms_name=None))  # as the migration leaves older links
+    session.commit()
+    launch(session, login(session), name=then[0])
+    session.refresh(user)
+    assert user.display_name == first_name
+    launch(session, login(session), name=then[1])
+    session.refresh(user)
+    assert user.display_name == shown
 
 
 def test_the_same_subject_signs_in_to_the_same_account_and_another_gets_its_own(session, platform, course):
@@ -391,6 +440,7 @@ def test_the_data_download_shows_the_lms_link_and_erasure_removes_it(session, pl
     links = personal_data_export(session, user=user)["lms_links"]
     assert links == lti_export(session, user_id=user.id)["lms_links"]
     assert [(link["platform"], link["your_id_there"]) for link in links] == [("Clinic Moodle", "sub-1")]
+    assert links[0]["your_name_there"] == "Pat Example"
     assert links[0]["scores_sent_to"][0]["line_item"] == endpoint["lineitem"]
     assert links[0]["scores_sent_to"][0]["last_score_sent"] is None  # nothing done yet, nothing sent
     target = session.scalar(select(LtiGradeTarget))
