@@ -33,10 +33,12 @@ from app.services.sharing import (
     INVITATION_LIFETIME,
     OUTCOMES_KEPT,
     InvitationUnusable,
+    counsellor_client_link,
     counsellor_invitation,
     invitation_cancel,
     invitation_create,
     invitation_is_waiting,
+    link_end_by_counsellor,
     pending_invitations,
     recent_invitation_outcomes,
 )
@@ -142,6 +144,31 @@ def client(learner_id: int):
     if page is None:
         abort(404)  # not yours, revoked, or not there: the same answer, so ids cannot be probed
     return page
+
+
+@bp.route("/clients/<id:learner_id>/stop", methods=["GET", "POST"])
+def stop_seeing_client(learner_id: int):
+    """Ask first, naming the client; once confirmed, stop seeing their progress: the link ends at once.
+
+    Only a counsellor's own live link can be ended here: an admin sees every learner without one,
+    so has none to end (404, as for anyone else's client). A GET, or a bare POST, only asks.
+    """
+    course = request.args.get("course") or None
+    if not confirmed():
+        link = counsellor_client_link(db.session, counsellor=current_user, learner_id=learner_id)
+        if link is None:
+            abort(404)  # not yours, ended, or not there: the same answer, so ids cannot be probed
+        return render_template("counsel/client_stop.html", link=link, course_arg=course)
+    # CSRFProtect has already checked the token of this POST.
+    try:
+        link = link_end_by_counsellor(db.session, counsellor=current_user, learner_id=learner_id)
+    except LookupError:
+        abort(404)
+    flash(
+        f"You no longer see {link.learner.display_name}'s progress. To see it again, invite them again.",
+        "success",
+    )
+    return redirect(url_for("counsel.dashboard", course=course))
 
 
 @bp.get("/clients/<id:learner_id>/lessons/<lesson_slug>/attempts")

@@ -259,6 +259,7 @@ EMPTY_WORDS = {
     "cancelled_at": "Not cancelled",
     "revoked_at": "Not revoked",
     "stopped": "Still sharing",
+    "stopped_by": "Still sharing",
     "status_changed_at": "Not changed",
     "sent_at": "Not sent yet",
     "last_score_sent": "None sent yet",

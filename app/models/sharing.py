@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Table, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Table, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -68,6 +68,9 @@ class CounsellorLink(Model):
     learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Who ended it: the learner stopping sharing (False), or the counsellor no longer seeing their
+    # progress (True: a client discharged or moved on; app/services/sharing.py, link_end_by_counsellor).
+    ended_by_counsellor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Who made the link: the learner through an invitation, or an admin on their behalf.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     # The learner's lowercased name while they are a learner, else NULL: written by the database's

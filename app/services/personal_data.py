@@ -86,6 +86,13 @@ def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _stopped_by(link: CounsellorLink, learner: str, counsellor: str) -> str | None:
+    """Who ended a sharing link, in the reader's words for each side; None while it lasts."""
+    if link.revoked_at is None:
+        return None
+    return counsellor if link.ended_by_counsellor else learner
+
+
 def _names(session: Session, user_ids: AbstractSet[int | None]) -> dict[int | None, str]:
     """The display names of the people the export mentions, in one query whatever their number."""
     ids = {user_id for user_id in user_ids if user_id is not None}
@@ -203,6 +210,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             "counsellor": names.get(link.counsellor_id),
             "since": _when(link.created_at),
             "stopped": _when(link.revoked_at),
+            "stopped_by": _stopped_by(link, "you", "the counsellor"),
         }
         for link in links
         if link.learner_id == user.id
@@ -213,6 +221,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             "client": STOPPED_SHARING if link.revoked_at else learner_names.get(link.learner_id, NOT_SHARED_NOW),
             "since": _when(link.created_at),
             "stopped": _when(link.revoked_at),
+            "stopped_by": _stopped_by(link, "the client", "you"),
         }
         for link in links
         if link.counsellor_id == user.id

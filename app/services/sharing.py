@@ -279,6 +279,46 @@ def link_revoke(session: Session, *, learner: User, link_id: int) -> CounsellorL
     return link
 
 
+def counsellor_client_link(session: Session, *, counsellor: User, learner_id: int) -> CounsellorLink | None:
+    """The counsellor's live link with this learner, the learner loaded with it (one query); None
+    when there is none (not their client, or no longer)."""
+    return session.scalar(
+        select(CounsellorLink)
+        .where(
+            CounsellorLink.counsellor_id == counsellor.id,
+            CounsellorLink.learner_id == learner_id,
+            CounsellorLink.revoked_at.is_(None),
+        )
+        .options(joinedload(CounsellorLink.learner))
+    )
+
+
+def link_end_by_counsellor(session: Session, *, counsellor: User, learner_id: int) -> CounsellorLink:
+    """Stop seeing a client's progress at once (a client discharged, or gone to someone else), and
+    commit: the link ends as when the client stops sharing, marked as ended by the counsellor.
+
+    Raises LookupError if the counsellor has no live link with this learner (never had one, or it
+    has ended: by the client, at the same moment too, since the link is ended by a conditional UPDATE).
+    """
+    link = active_link(session, counsellor_id=counsellor.id, learner_id=learner_id)
+    if link is None:
+        raise LookupError(learner_id)
+    ended = cast(
+        CursorResult,
+        session.execute(
+            update(CounsellorLink)
+            .where(CounsellorLink.id == link.id, CounsellorLink.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), ended_by_counsellor=True)
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if ended.rowcount != 1:
+        session.rollback()
+        raise LookupError(learner_id)
+    session.commit()
+    return link
+
+
 def visible_learner_ids(viewer: User) -> Select:
     """The rule: a query of the ids of the learners this viewer may see."""
     learners = select(User.id).where(User.role == Role.LEARNER)

@@ -8,14 +8,17 @@ from sqlalchemy import delete, func, select, text
 
 from app.models import CounsellorLink, Invitation, ProgressView, Role, User
 from app.models.types import utcnow
+from app.services import sharing
 from app.services.sharing import (
     InvitationUnusable,
     SharingNotAllowed,
     code_hash,
+    counsellor_client_link,
     invitation_by_code,
     invitation_create,
     invitation_respond,
     learner_sharing_overview,
+    link_end_by_counsellor,
     link_revoke,
     progress_view_record,
     viewable_learner,
@@ -204,6 +207,60 @@ def test_a_revoked_link_cannot_be_revoked_again(session, counsellor, learner):
     link_revoke(session, learner=session.get(User, learner), link_id=link.id)
     with pytest.raises(LookupError):
         link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+
+
+def test_a_counsellor_who_stops_seeing_a_client_sees_nothing_of_them_from_then_on(
+    session, counsellor, other_counsellor, learner
+):
+    mine = respond(session, invite(session, counsellor)[1], learner)
+    theirs = respond(session, invite(session, other_counsellor)[1], learner)
+    viewer = session.get(User, counsellor)
+
+    ended = link_end_by_counsellor(session, counsellor=viewer, learner_id=learner)
+
+    assert ended.id == mine.id
+    session.expire_all()
+    assert ended.revoked_at is not None and ended.ended_by_counsellor is True
+    assert viewable_learner(session, viewer=viewer, learner_id=learner) is None
+    assert counsellor_client_link(session, counsellor=viewer, learner_id=learner) is None
+    # The learner's other counsellor goes on seeing them: only this link ended.
+    assert [link.id for link in live_links(session, learner)] == [theirs.id]
+    assert theirs.ended_by_counsellor is False
+
+
+def test_a_learner_who_stops_sharing_is_recorded_as_having_ended_it(session, counsellor, learner):
+    link = respond(session, invite(session, counsellor)[1], learner)
+    link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+    session.expire_all()
+    assert link.revoked_at is not None and link.ended_by_counsellor is False
+
+
+def test_a_counsellor_can_end_only_their_own_live_link(session, counsellor, other_counsellor, admin, learner):
+    respond(session, invite(session, counsellor)[1], learner)
+    for someone_else in (other_counsellor, admin):  # an admin sees every learner, with no link to end
+        with pytest.raises(LookupError):
+            link_end_by_counsellor(session, counsellor=session.get(User, someone_else), learner_id=learner)
+    link_end_by_counsellor(session, counsellor=session.get(User, counsellor), learner_id=learner)
+    with pytest.raises(LookupError):  # ended already
+        link_end_by_counsellor(session, counsellor=session.get(User, counsellor), learner_id=learner)
+
+
+def test_a_client_who_stops_sharing_as_the_counsellor_ends_it_is_recorded_as_ending_it(
+    session, counsellor, learner, monkeypatch
+):
+    """The client's stop lands between the counsellor's read of the link and their update: theirs stands."""
+    link = respond(session, invite(session, counsellor)[1], learner)
+    found = sharing.active_link(session, counsellor_id=counsellor, learner_id=learner)
+
+    def found_then_stopped(session, **where):
+        link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+        return found
+
+    monkeypatch.setattr(sharing, "active_link", found_then_stopped)
+    with pytest.raises(LookupError):
+        link_end_by_counsellor(session, counsellor=session.get(User, counsellor), learner_id=learner)
+    session.expire_all()
+    assert link.revoked_at is not None and link.ended_by_counsellor is False
 
 
 def visible(session, user_id: int) -> set[int]:

@@ -210,6 +210,9 @@ def matrix(w):
         ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", "/counsel/clients/999999"): [LOGIN, 403, 403, 404, 404, 404],
         # A client's attempts at a lesson: as the client page; an unknown lesson or a page past the last is none.
+        # Only a counsellor's own client: an admin sees every learner, with no link to end.
+        ("GET", f"/counsel/clients/{learner}/stop"): [LOGIN, 403, 403, 200, 404, 404],
+        ("GET", f"/counsel/clients/{other}/stop"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", f"/counsel/clients/{learner}/lessons/{w['first']}/attempts"): [LOGIN, 403, 403, 200, 404, 200],
         ("GET", f"/counsel/clients/{other}/lessons/{w['first']}/attempts"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{learner}/lessons/no-such-lesson/attempts"): [LOGIN, 403, 403, 404, 404, 404],
@@ -292,6 +295,8 @@ def matrix(w):
         # Only the counsellor who made it may cancel it; to anyone else it is not there. Unconfirmed
         # (a bare POST), it only asks: 200, and the invitation still waits.
         ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 200, 404, 404],
+        # Unconfirmed (a bare POST), it only asks: 200, and the client is still shared.
+        ("POST", f"/counsel/clients/{learner}/stop"): [LOGIN, 403, 403, 200, 404, 404],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
         ("POST", f"{c}/review"): [LOGIN, 400, 400, 400, 400, 400],  # no form key or questions: nothing recorded
         # A holder's bare POST: no name choice is a 400, and revoke or renew unconfirmed changes nothing.
