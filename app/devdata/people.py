@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 SEED_EMAIL_DOMAIN = "seed.example.org"
 LINK_BY_ADMIN = 0.05  # links an admin made on a learner's behalf (audited); the rest came by invitation
 LINK_REVOKED = 0.03
+ENDED_BY_COUNSELLOR = 0.3  # of the links that ended
 VIEWS_PER_LINK = (0, 0, 1, 1, 1, 2, 2, 3, 4, 6)
 PENDING_INVITATIONS_PER_COUNSELLOR = 2
 
@@ -191,6 +192,8 @@ def link_learner(
             "learner_id": learner_id,
             "created_at": linked_at,
             "revoked_at": revoked_at,
+            # Most ended links are the learner's doing; a few a counsellor's (a client discharged).
+            "ended_by_counsellor": revoked_at is not None and rng.random() < ENDED_BY_COUNSELLOR,
             "created_by_id": admin_id if by_admin else learner_id,
             # The database's triggers write their own (app/models/caseload_names.py): the same, lowercased.
             "client_name_key": name.lower(),
