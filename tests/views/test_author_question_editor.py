@@ -279,3 +279,11 @@ def test_the_lessons_question_list_names_each_kind_as_the_editor_does(admin):
 
     assert kinds[:2] == [f"{KINDS['single'].label} · 3 choices", KINDS["true_false"].label]
     assert all(f">{KINDS[name].label}</option>" in editor for name in ("single", "true_false"))
+
+
+def test_the_outline_marks_safety_critical_misconceptions_in_words(admin):
+    page = admin.get("/author/").get_data(as_text=True)
+    items = dict(re.findall(r'<span class="lesson-link">([a-z-]+)(.*?)</li>', page, re.S))
+
+    assert "Safety-critical" in items["steam-is-harmless"]  # the factory course's safety-critical one
+    assert "Safety-critical" not in items["hotter-is-better"] + items["full-kettle-is-quicker"]
