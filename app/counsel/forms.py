@@ -5,7 +5,7 @@ from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringFi
 from wtforms.validators import Email, Length, Optional
 
 from app.parsing import parse_page
-from app.services.dashboard import FLAGS, INACTIVE_AFTER, SORTS, DashboardQuery
+from app.services.dashboard import FLAGS, SORTS, DashboardQuery, flag_labels
 
 
 class DashboardFilterForm(FlaskForm):
@@ -15,16 +15,14 @@ class DashboardFilterForm(FlaskForm):
         csrf = False
 
     q = SearchField("Search by name", validators=[Optional(), Length(max=80)])
-    flag = SelectField(
-        "Show",
-        choices=[
-            SelectChoice("", "All clients"),
-            SelectChoice("struggling", "Struggling"),
-            SelectChoice("inactive", f"Inactive over {INACTIVE_AFTER.days} days"),
-            SelectChoice("finished", "Finished"),
-        ],
-        validators=[Optional()],
-    )
+    flag = SelectField("Show", validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each flag in the words its badge shows, from the rule's own threshold when the page is drawn.
+        self.flag.choices = [SelectChoice("", "All clients")] + [
+            SelectChoice(flag, label) for flag, label in flag_labels().items()
+        ]
 
 
 def dashboard_query(args) -> DashboardQuery:

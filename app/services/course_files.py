@@ -143,13 +143,22 @@ class CourseSpec:
     media: dict[str, MediaSpec] = field(default_factory=dict)
 
 
+# What to do about an image a text shows that the course lacks, where its author works: in the
+# browser (a draft, an earlier version restored) or in a course folder (flask courses validate, import).
+ADD_IMAGE_IN_BROWSER = "upload it first, on the course's Images page (the “Images” button on the authoring page)"
+ADD_IMAGE_IN_FOLDER = f"put it in the course folder's {MEDIA_PREFIX} first"
+
+
 class _Collector:
     """Gathers problems for one file while reading it."""
 
-    def __init__(self, problems: list[Problem], file: str, *, allow_ids: bool = False):
+    def __init__(
+        self, problems: list[Problem], file: str, *, allow_ids: bool = False, add_image: str = ADD_IMAGE_IN_BROWSER
+    ):
         self.problems = problems
         self.file = file
         self.allow_ids = allow_ids
+        self.add_image = add_image
 
     def add(self, field_name: str, message: str) -> None:
         self.problems.append(Problem(self.file, field_name, message))
@@ -390,8 +399,7 @@ def _check_images(text: str, c: _Collector, where: str, media_names: Collection[
         if media_names is not None and image.src[len(MEDIA_PREFIX) :] not in media_names:
             c.add(
                 where,
-                f"image “{shown}” is not among the course's images: upload it first "
-                f"(in a course folder, put it in {MEDIA_PREFIX})",
+                f"image “{shown}” is not among the course's images: {c.add_image}",
             )
         if not image.alt:
             c.add(
@@ -554,6 +562,7 @@ def parse_course_data(
     allow_ids: bool = False,
     problems: list[Problem] | None = None,
     media_names: Collection[str] | None = None,
+    add_image: str = ADD_IMAGE_IN_BROWSER,
 ) -> CourseSpec:
     """Validate course data ({"course": {...}, "lessons": {slug: {"front": {...}, "body": str}}}).
 
@@ -561,10 +570,11 @@ def parse_course_data(
     drafts all pass through it. Raises CourseInvalid listing every problem.
     ``media_names`` are the course's images (a folder's media/, or a draft course's uploads):
     an image the text shows must be one of them. None skips that check only (every other image
-    rule still applies), for callers that check the text's shape alone.
+    rule still applies), for callers that check the text's shape alone. ``add_image`` says how to
+    add an image that is missing: in the browser, or (ADD_IMAGE_IN_FOLDER) in a course folder.
     """
     problems = [] if problems is None else problems
-    c = _Collector(problems, "course.yaml", allow_ids=allow_ids)
+    c = _Collector(problems, "course.yaml", allow_ids=allow_ids, add_image=add_image)
     raw = data.get("course")
     if not isinstance(raw, dict):
         raise CourseInvalid(problems or [Problem("course.yaml", "", "must be a mapping of course fields")])
@@ -588,7 +598,7 @@ def parse_course_data(
         if lesson_raw is None:
             problems.append(Problem(f"lessons/{slug}.md", "", "is missing (the lesson is listed in course.yaml)"))
             continue
-        lesson_c = _Collector(problems, f"lessons/{slug}.md", allow_ids=allow_ids)
+        lesson_c = _Collector(problems, f"lessons/{slug}.md", allow_ids=allow_ids, add_image=add_image)
         lessons[slug] = _read_lesson(
             slug, lesson_raw.get("front") or {}, lesson_raw.get("body", ""), lesson_c, set(misconceptions), media_names
         )
@@ -675,7 +685,10 @@ def parse_course_files(files: Mapping[str, str | bytes]) -> CourseSpec:
         lessons[slug] = {"front": parts[0], "body": parts[1]}
     media, media_names = _read_media(files, problems)
     spec = parse_course_data(
-        {"course": raw, "lessons": lessons, "unreadable": unreadable}, problems=problems, media_names=media_names
+        {"course": raw, "lessons": lessons, "unreadable": unreadable},
+        problems=problems,
+        media_names=media_names,
+        add_image=ADD_IMAGE_IN_FOLDER,
     )
     spec.media = media
     return spec

@@ -33,7 +33,8 @@ FLAGS = ("inactive", "struggling", "finished")
 
 def flag_labels() -> dict[str, str]:
     """Each flag in the words the dashboard shows it (its download too), in the order it shows them."""
-    return {"struggling": "Struggling", "inactive": f"Inactive {INACTIVE_AFTER.days}+ days", "finished": "Finished"}
+    # "Over": the query flags nothing done for longer than INACTIVE_AFTER (seen < now - INACTIVE_AFTER).
+    return {"struggling": "Struggling", "inactive": f"Inactive over {INACTIVE_AFTER.days} days", "finished": "Finished"}
 
 
 SORTS = ("name", "progress", "current_lesson", "last_active", "quiz_average", "flags")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 
@@ -54,10 +55,18 @@ class Problem:
     file: str
     field: str
     message: str
+    # Where it is in an admin's words on the authoring pages ("Lesson 2 “Receptors”, question 3"),
+    # set by app/services/authoring/places.py; the command line keeps the file and field.
+    place: str = dataclasses.field(default="", compare=False)
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else self.file
         return f"{where}: {self.message}"
+
+    @property
+    def shown(self) -> str:
+        """The problem as a page shows it: located in the admin's words when known, else by file and field."""
+        return f"{self.place}: {self.message}" if self.place else str(self)
 
 
 class CourseInvalid(DomainError):

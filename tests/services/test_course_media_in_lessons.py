@@ -69,7 +69,10 @@ def test_a_course_folder_with_its_images_is_valid(tmp_path):
     [
         ("![](media/receptor.png)", "“media/receptor.png” needs alt text"),
         ("![   ](media/receptor.png)", "needs alt text"),
-        ("![A diagram](media/elsewhere.png)", "“media/elsewhere.png” is not among the course's images"),
+        (
+            "![A diagram](media/elsewhere.png)",
+            "“media/elsewhere.png” is not among the course's images: put it in the course folder's media/ first",
+        ),
         ("![A diagram](https://example.org/diagram.png)", "is on another site"),
         ("![A diagram](//cdn.example.org/diagram.png)", "is on another site"),
         ("![A diagram](diagram.png)", "must be one of the course's images, written media/<its name>"),

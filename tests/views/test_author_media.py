@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
 from app.extensions import db
-from app.models import CourseMedia, Lesson, Role
+from app.models import CourseMedia, CoursePublication, Lesson, Role
 from tests.conftest import count_queries, create_user, csrf_token, factory_course_spec, login
 from tests.images import SVG, jpeg_bytes, png_bytes
 from tests.views.test_author_routes import lesson_form
@@ -222,7 +222,9 @@ def test_a_lesson_shows_an_uploaded_image_once_published_and_the_rules_guard_it(
     assert "needs alt text" in html.unescape(no_alt.get_data(as_text=True))
     missing = admin.post(EDIT_FIRST, data=lesson_form(admin, body="See:\n\n![A diagram](media/nowhere.png)\n"))
     assert missing.status_code == 400
-    assert "is not among the course's images" in html.unescape(missing.get_data(as_text=True))
+    assert "is not among the course's images: upload it first, on the course's Images page" in html.unescape(
+        missing.get_data(as_text=True)
+    )
     remote = admin.post(EDIT_FIRST, data=lesson_form(admin, body="See:\n\n![A diagram](https://example.org/x.png)\n"))
     assert remote.status_code == 400
     assert "is on another site" in html.unescape(remote.get_data(as_text=True))
@@ -250,3 +252,23 @@ def test_a_lesson_shows_an_uploaded_image_once_published_and_the_rules_guard_it(
     lesson_page = learner.get(f"/courses/{SPEC.slug}/lessons/{FIRST}").get_data(as_text=True)
     assert f'src="{url}"' in lesson_page
     assert learner.get(url).status_code == 200
+
+
+def test_restoring_a_version_whose_image_was_deleted_says_to_upload_it_on_the_images_page(app, admin):
+    upload(admin, png_bytes(), "old.png")
+    publish = f"/author/courses/{SPEC.slug}/publish"
+    for body in ("See:\n\n![The old diagram](media/old.png)\n", "No image any more.\n"):
+        assert admin.post(EDIT_FIRST, data=lesson_form(admin, body=body)).status_code == 302
+        assert admin.post(publish, data={"csrf_token": csrf_token(admin, publish)}).status_code == 302
+    assert admin.post(f"{PAGE}/old.png/delete", data={"csrf_token": csrf_token(admin, PAGE)}).status_code == 302
+    with app.app_context():
+        with_image = db.session.scalars(select(CoursePublication.id).order_by(CoursePublication.id)).all()[-2]
+        db.session.remove()
+
+    page = html.unescape(
+        admin.get(f"/author/courses/{SPEC.slug}/publications/{with_image}/restore").get_data(as_text=True)
+    )
+
+    assert "“media/old.png” is not among the course's images: upload it first, on the course's Images page" in page
+    assert ", lesson text: image “media/old.png”" in page  # placed as the editor names it, not lessons/<slug>.md
+    assert "course folder" not in page and f"lessons/{FIRST}.md" not in page

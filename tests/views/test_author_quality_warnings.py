@@ -1,4 +1,8 @@
-"""Quality warnings over HTTP: /author/ and the publish page list them; they never block publishing."""
+"""Quality warnings over HTTP: /author/ and the publish page list them; they never block publishing.
+
+The pages name where each one is as the editor does ("Lesson 1 “Lesson one”, sources"), not by the
+course files' paths, which only ``flask courses validate`` prints (tests/test_cli.py).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from app.services.progress import course_by_slug
 from tests.conftest import create_user, csrf_token, login
 from tests.factories import COURSE, default_lessons, write_course
 
-SOURCES_WARNING = "lessons/one.md: sources: the lesson lists no sources: say where its facts come from"
+SOURCES_WARNING = "Lesson 1 “Lesson one”, sources: the lesson lists no sources: say where its facts come from"
 
 
 @pytest.fixture
@@ -31,8 +35,10 @@ def test_the_overview_lists_the_published_courses_warnings(admin):
     page = admin.get("/author/").get_data(as_text=True)
 
     assert "Quality warnings (6)" in page
-    assert "course.yaml: review: no review is recorded" in page
+    assert "Course details, review: no review is recorded" in page
     assert SOURCES_WARNING in page
+    assert "Lesson 2 “Lesson two”, sources: the lesson lists no sources" in page
+    assert "course.yaml" not in page and "lessons/one.md" not in page
 
 
 def test_the_publish_page_lists_the_drafts_warnings_and_publishing_still_works(admin, app):
@@ -77,5 +83,6 @@ def test_the_publish_page_warns_when_content_changes_under_the_old_review_date(a
 
     page = " ".join(client.get("/author/courses/tiny/publish").get_data(as_text=True).split())
 
-    assert "course.yaml: review.reviewed_on: the content changes, but its review is still dated 2026-12-04" in page
+    assert "Course details, reviewed on: the content changes, but its review is still dated 2026-12-04" in page
+    assert "course.yaml" not in page and "review.reviewed_on" not in page
     assert "Publish these changes" in page  # a warning, never a block

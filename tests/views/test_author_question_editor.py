@@ -11,6 +11,7 @@ import pytest
 
 from app.author.forms import misconception_label, shorten
 from app.models import Role
+from app.question_kinds import KINDS
 from tests.conftest import create_user, login
 from tests.views.test_author_routes import BASE, FIRST, SPEC, draft, form_values
 
@@ -269,3 +270,20 @@ def test_a_long_learner_text_is_cut_at_a_word_and_a_short_one_kept_whole():
     assert shorten("one two three four", 12) == "one two…"
     assert misconception_label("code", {"learner": "", "counsellor": "C."}) == "code"
     assert misconception_label("code", {"title": " ", "learner": "Plain words.", "counsellor": "C."}) == "Plain words."
+
+
+def test_the_lessons_question_list_names_each_kind_as_the_editor_does(admin):
+    page = admin.get(f"{BASE}/lessons/{FIRST}/edit").get_data(as_text=True)
+    kinds = [" ".join(meta.split()) for meta in re.findall(r'<span class="lesson-meta">(.*?)</span>', page, re.S)]
+    editor = admin.get(SINGLE).get_data(as_text=True)
+
+    assert kinds[:2] == [f"{KINDS['single'].label} · 3 choices", KINDS["true_false"].label]
+    assert all(f">{KINDS[name].label}</option>" in editor for name in ("single", "true_false"))
+
+
+def test_the_outline_marks_safety_critical_misconceptions_in_words(admin):
+    page = admin.get("/author/").get_data(as_text=True)
+    items = dict(re.findall(r'<span class="lesson-link">([a-z-]+)(.*?)</li>', page, re.S))
+
+    assert "Safety-critical" in items["steam-is-harmless"]  # the factory course's safety-critical one
+    assert "Safety-critical" not in items["hotter-is-better"] + items["full-kettle-is-quicker"]

@@ -68,7 +68,7 @@ def test_the_flags_are_the_dashboards_in_the_dashboards_words(linked, app, learn
 
     dashboard = linked.get("/counsel/").get_data(as_text=True)
     page = linked.get(url).get_data(as_text=True)
-    assert flag_words(dashboard) == flag_words(at_a_glance_html(page)) == ["Struggling", "Inactive 7+ days"]
+    assert flag_words(dashboard) == flag_words(at_a_glance_html(page)) == ["Struggling", "Inactive over 7 days"]
     glance = at_a_glance(page)
     assert "(30 days ago)" in glance
     assert "Struggling: 3 or more failed tries at a quiz not yet passed. Inactive: nothing done" in glance

@@ -28,7 +28,10 @@ def test_the_inactive_flag_and_the_key_follow_the_thresholds(client, app, course
     assert login(client, "casey@example.org").status_code == 302
     page = client.get("/counsel/").get_data(as_text=True)
     assert "Lee Learner" in page
-    assert "Inactive 3+ days" in page and "Inactive 7+ days" not in page
+    # The badge, the filter and the key say what the rule computes: more than the threshold, not "3+".
+    assert '<span class="flag flag-inactive">Inactive over 3 days</span>' in page
+    assert '<option value="inactive">Inactive over 3 days</option>' in page
+    assert "7 days" not in page and "3+" not in page
     assert "Struggling: 5 or more failed tries" in page
     assert "nothing done in the course for more than 3 days" in page
 

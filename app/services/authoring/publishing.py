@@ -36,6 +36,7 @@ from app.services.authoring.draft import (
     published_data,
 )
 from app.services.authoring.learner_impact import learner_impact
+from app.services.authoring.places import in_authors_words
 from app.services.course_export import course_to_data
 from app.services.course_files import CourseSpec, parse_course_data
 from app.services.course_import import ImportReport, course_import_unsaved
@@ -157,10 +158,11 @@ def publish_preview(session: Session, *, course: Course) -> PublishPreview:
     if draft is None:
         return PublishPreview(has_draft=False)
     reviewed_before = course.reviewed_on  # as learners see it now
-    preview = data_preview(session, course=course, data=draft_copy(draft))
+    data = draft_copy(draft)
+    preview = data_preview(session, course=course, data=data)
     if preview.can_publish and preview.content_changed and preview.spec is not None:
         stale_review = review_predates_changes(preview.spec, reviewed_before=reviewed_before)
-        preview.warnings[:0] = [stale_review] if stale_review else []
+        preview.warnings[:0] = in_authors_words([stale_review], data) if stale_review else []
     return preview
 
 
@@ -173,7 +175,7 @@ def data_preview(session: Session, *, course: Course, data: DraftData) -> Publis
     try:
         spec = _spec(session, course, data)
     except CourseInvalid as invalid:
-        return PublishPreview(has_draft=True, problems=invalid.problems)
+        return PublishPreview(has_draft=True, problems=in_authors_words(invalid.problems, data))
     published = published_data(session, course)
     moves = order_changes(published, data)
     for_learners = learner_impact(session, course=course, published=published, coming=data)
@@ -184,7 +186,7 @@ def data_preview(session: Session, *, course: Course, data: DraftData) -> Publis
         changes=report.changes + moves,
         summary=_summary(report, moves),
         spec=spec,
-        warnings=course_warnings(spec),
+        warnings=in_authors_words(course_warnings(spec), data),
         for_learners=for_learners,
         content_changed=report.content_changed or bool(moves),
     )
@@ -424,8 +426,9 @@ def quality_warnings(session: Session, *, course: Course, preview: PublishPrevie
         return preview.warnings
     if preview.problems:
         return []  # the draft's problems come first; its warnings follow once it is valid
+    data = course_to_data(session, course)
     try:
-        return course_warnings(parse_course_data(course_to_data(session, course)))
+        return in_authors_words(course_warnings(parse_course_data(data)), data)
     except CourseInvalid:
         return []
 
