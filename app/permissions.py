@@ -27,4 +27,15 @@ def can_counsel(user: User | None) -> bool:
     return is_authenticated(user) and user.role in COUNSELLING_ROLES
 
 
-TEMPLATE_GLOBALS = {"can_author": can_author, "can_counsel": can_counsel, "is_learner": is_learner}
+def has_own_clients(user: User | None) -> bool:
+    """Counsellors see the learners who share with them, and may stop seeing one; an admin sees every
+    learner without a link of their own, so has none to end."""
+    return is_authenticated(user) and user.role == Role.COUNSELLOR
+
+
+TEMPLATE_GLOBALS = {
+    "can_author": can_author,
+    "can_counsel": can_counsel,
+    "is_learner": is_learner,
+    "has_own_clients": has_own_clients,
+}
