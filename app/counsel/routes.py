@@ -26,7 +26,7 @@ from app.forms import confirmed
 from app.jobs.mail import send_email
 from app.models import Course
 from app.parsing import parse_page
-from app.services.counselling import client_attempts_view, client_view, counsellor_course
+from app.services.counselling import client_attempts_view, client_view, counsellor_course, counsellor_courses
 from app.services.dashboard import dashboard_export_audit, dashboard_export_rows, dashboard_page, flag_labels
 from app.services.sealing import seal, unseal
 from app.services.sharing import (
@@ -62,13 +62,24 @@ def _named_course(course: Course) -> str | None:
 
 @bp.get("/")
 def dashboard():
-    """List the counsellor's clients with progress, last activity, quiz average and flags."""
-    course = _course_or_404()
+    """List the counsellor's clients with progress, last activity, quiz average and flags, in one
+    course (?course=slug, else the default), with a link to each other course."""
+    courses = counsellor_courses(db.session)
+    slug = request.args.get("course")
+    course = next((c for c in courses if c.slug == slug), None) if slug else next(iter(courses), None)
+    if course is None:
+        abort(404)
     query = dashboard_query(request.args)
     form = DashboardFilterForm(request.args)
     page = dashboard_page(db.session, viewer=current_user, course=course, query=query)
     return render_template(
-        "counsel/dashboard.html", course=course, course_arg=_named_course(course), page=page, query=query, form=form
+        "counsel/dashboard.html",
+        courses=courses,
+        course=course,
+        course_arg=_named_course(course),
+        page=page,
+        query=query,
+        form=form,
     )
 
 

@@ -31,6 +31,12 @@ from app.services.sharing import progress_view_record, viewable_learner
 T = TypeVar("T")  # what a caller draws from a view: a page, an API body
 
 
+def counsellor_courses(session: Session) -> list[Course]:
+    """Every course, oldest first: the first is the default course (default_course.py), which the
+    counsellor's pages show when their address names none (1 query)."""
+    return list(session.scalars(select(Course).order_by(Course.id)))
+
+
 def counsellor_course(session: Session, *, slug: str | None) -> Course | None:
     """The course named by ``slug``, or the default course when no slug is given; None if there is none."""
     return course_or_default(session, slug)

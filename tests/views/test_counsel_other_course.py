@@ -13,8 +13,10 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
+from app.models import Course
 from app.services.course_import import course_import
 from tests.conftest import factory_course_spec, lesson_slugs, quiz_form, submit_quiz
 from tests.views.test_counsel import counsellor, linked, log_in_as  # noqa: F401 - fixtures
@@ -33,9 +35,13 @@ def other_course(app, course) -> str:
     return OTHER
 
 
+SWITCH = re.compile(r'<nav aria-label="Courses" class="course-switch">.*?</nav>', re.DOTALL)
+
+
 def counsel_links(page: str) -> list[str]:
-    """Every link (and the filter form's action) on a page that leads to a counsellor page about a course."""
-    hrefs = [unescape(href) for href in re.findall(r'href="([^"]+)"', page)]
+    """Every link (and the filter form's action) on a page that leads to a counsellor page about a
+    course, but for the links to each course, which lead to another course on purpose."""
+    hrefs = [unescape(href) for href in re.findall(r'href="([^"]+)"', SWITCH.sub("", page))]
     return [href for href in hrefs if re.match(r"/counsel/(\?|clients)", href)]
 
 
@@ -67,3 +73,23 @@ def test_the_default_courses_links_stay_without_a_course(linked, app, other_cour
     links = counsel_links(dashboard)
     assert links and all(course_of(href) is None for href in links), links
     assert 'name="course"' not in dashboard
+
+
+def test_the_dashboard_links_to_each_course_and_marks_the_one_shown(linked, app, other_course):
+    with app.app_context():
+        default_title = db.session.scalar(select(Course.title).order_by(Course.id).limit(1))
+    log_in_as(linked, "casey@example.org")
+    for url, current in (("/counsel/", "/counsel/"), (f"/counsel/?course={OTHER}", f"/counsel/?course={OTHER}")):
+        switch = SWITCH.search(linked.get(url).get_data(as_text=True)).group(0)
+        links = re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', switch)
+        assert [(unescape(href), title) for href, _, title in links] == [
+            ("/counsel/", default_title),
+            (f"/counsel/?course={OTHER}", "The Other Course"),
+        ]
+        assert [unescape(href) for href, marked, _ in links if marked] == [current]
+
+
+def test_a_site_with_one_course_has_no_course_links_and_an_unknown_course_is_404(linked, app, course):
+    log_in_as(linked, "casey@example.org")
+    assert 'aria-label="Courses"' not in linked.get("/counsel/").get_data(as_text=True)
+    assert linked.get("/counsel/?course=no-such-course").status_code == 404
