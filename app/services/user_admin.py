@@ -453,13 +453,15 @@ def learner_link_counsellor(
 
 def _said_no(session: Session, *, counsellor_id: int, learner_id: int) -> str | None:
     """How the learner said no to sharing with this counsellor, if they did: "stopped sharing
-    with" (they shared, and ended it: only a learner ends a link) or "declined sharing with"
-    (they declined the counsellor's invitation, which the consent page promised would leave the
-    counsellor seeing nothing of their progress). None if they never said no. One query."""
+    with" (they shared, and ended it themselves) or "declined sharing with" (they declined the
+    counsellor's invitation, which the consent page promised would leave the counsellor seeing
+    nothing of their progress). None if they never said no. A link the counsellor ended (a
+    client discharged) is no "no" of the learner's. One query."""
     stopped = exists().where(
         CounsellorLink.counsellor_id == counsellor_id,
         CounsellorLink.learner_id == learner_id,
         CounsellorLink.revoked_at.is_not(None),
+        CounsellorLink.ended_by_counsellor.is_(False),
     )
     declined = exists().where(
         Invitation.counsellor_id == counsellor_id,

@@ -25,7 +25,13 @@ from app.models.types import utcnow
 from app.services.accounts import user_authenticate
 from app.services.errors import ValidationError
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
-from app.services.sharing import active_link, invitation_create, invitation_respond, link_revoke
+from app.services.sharing import (
+    active_link,
+    invitation_create,
+    invitation_respond,
+    link_end_by_counsellor,
+    link_revoke,
+)
 from app.services.user_admin import (
     EmailInUse,
     LastAdminRefused,
@@ -282,6 +288,18 @@ def test_an_admin_cannot_undo_a_learners_choice_to_stop_sharing(session, admin, 
     assert [row[0] for row in audit_rows(session, learner)] == ["link_created"]  # the refusal wrote nothing
     # Another counsellor, whom the learner never stopped sharing with, can still be linked.
     assert learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=other_counsellor)[1] is True
+
+
+def test_a_link_the_counsellor_ended_can_be_made_again_for_the_learner(session, admin, learner, counsellor):
+    """A client the counsellor stopped seeing (discharged) never said no: linking them again, when
+    they ask at the clinic, is no undoing of their choice."""
+    actor, user = session.get(User, admin), session.get(User, learner)
+    learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=counsellor)
+    link_end_by_counsellor(session, counsellor=session.get(User, counsellor), learner_id=learner)
+
+    again, created = learner_link_counsellor(session, actor=actor, learner=user, counsellor_id=counsellor)
+
+    assert created is True and active_link(session, counsellor_id=counsellor, learner_id=learner).id == again.id
 
 
 @pytest.mark.parametrize("case", ["learner is a counsellor", "counsellor is a learner", "no such account"])
