@@ -226,9 +226,12 @@ def quiz_submit(course_slug: str, lesson_slug: str):
         except IntegrityError:
             # An author's change published since this request's first read removed a row the
             # attempt points at (a question nobody had answered yet is deleted, not retired):
-            # graded again against the live rows, the submission meets the quiz as it is now.
+            # graded again against the live rows, the submission meets the quiz as it is now,
+            # and is held to what its page showed as the first try was.
             db.session.rollback()
-            result = submit(questions=live_questions(db.session, entry.lesson))
+            live = live_questions(db.session, entry.lesson)
+            check_quiz_unchanged(live, form.get(QUIZ_SHOWN_FIELD))
+            result = submit(questions=live)
     except QuizInputError as problem:
         return _quiz_input_refused(course_slug, lesson_slug, problem, sent_key, answers)
     if result.passed:

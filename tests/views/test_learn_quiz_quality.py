@@ -301,6 +301,37 @@ def test_a_question_removed_while_a_submission_is_graded_gives_the_quiz_again_no
         db.session.remove()
 
 
+def test_a_question_removed_in_that_race_is_the_quiz_changed_for_a_page_that_said_what_it_showed(learner_in, app):
+    """The same race, from a page that sent its fingerprint (every page now does): graded again
+    against the live rows, the submission is held to what the page showed, as its first try was:
+    409, the quiz as it is now, nothing recorded, not a 400 that reads as a tampered form."""
+    qs = questions(app)
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    learner_in.post(
+        QUIZ, data={**all_right(qs), "csrf_token": csrf_token(learner_in, QUIZ), "submission_key": key_of(page)}
+    )
+    with app.app_context():
+        db.session.delete(db.session.get(Question, qs[0][0]))
+        db.session.commit()
+
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    response = learner_in.post(
+        QUIZ,
+        data={
+            **all_right(qs),
+            "csrf_token": csrf_token(learner_in, QUIZ),
+            "submission_key": key_of(page),
+            "quiz_shown": shown_of(page),
+        },
+    )
+
+    assert response.status_code == 409
+    assert "This quiz was changed after you opened it" in response.get_data(as_text=True)
+    with app.app_context():
+        assert len(db.session.scalars(select(QuizAttempt)).all()) == 1
+        db.session.remove()
+
+
 def shown_of(page: str) -> str:
     return re.search(r'name="quiz_shown" type="hidden" value="([0-9a-f]{16})"', page).group(1)
 
