@@ -123,6 +123,10 @@ def _body_options(smtp: smtplib.SMTP, message: EmailMessage, body: str) -> tuple
     """
     if message["Content-Transfer-Encoding"] != "8bit":
         return ()
+    if not (parseaddr(str(message["From"]))[1] + parseaddr(str(message["To"]))[1]).isascii():
+        # An address beyond ASCII goes with SMTPUTF8, for which smtplib adds BODY=8BITMIME itself
+        # (or refuses, where the server lacks SMTPUTF8): said twice, a strict server answers 501.
+        return ()
     smtp.ehlo_or_helo_if_needed()
     if smtp.has_extn("8bitmime"):
         return ("BODY=8BITMIME",)
