@@ -6,6 +6,7 @@ the state (in a cookie and in the platform's answer) and the signed id_token do 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import abort, current_app, jsonify, make_response, redirect, render_template, request, session, url_for
@@ -38,6 +39,10 @@ from app.urls import external_url
 STATE_COOKIE = "lti_state"
 # The deep-linking request being answered, kept in the session between the launch and the pick.
 DEEP_LINK_KEY = "lti_deep_link"
+# How long a launch's picker may sign an answer. Nothing on the server can take the right back (the
+# picker signs nobody in: it lives in the signed cookie alone), so a copy of the cookie must not
+# be able to sign answers for the session's whole lifetime; a teacher picks within minutes.
+DEEP_LINK_LIFETIME = 3600  # seconds
 # The name of the platform the picker's answer went to, once it is signed: the answer goes once,
 # and a reload or Back then says so rather than "not found".
 DEEP_LINK_SENT_KEY = "lti_deep_link_sent"
@@ -122,7 +127,9 @@ def launch():
         return response
     if isinstance(result, DeepLinkingLaunch):
         # The picker signs nobody in (an instructor has no account here), and nobody's login carries
-        # over into it: whoever was logged in in this browser is logged out, on the server too.
+        # over into it: whoever was logged in in this browser is logged out (this answer replaces
+        # the session cookie), on the server too when their cookie came with the LMS's POST (a
+        # framed session's, SameSite=None; a Lax one stays behind, and is merely replaced here).
         # A brand-new session, as start_session's: no earlier picker's "sent already" is left in it.
         end_session(keep_frame=False)
     else:
@@ -135,6 +142,7 @@ def launch():
         # Only a launch that passed every check puts this in the (signed) session: it is what
         # lets the browser use the picker.
         session[DEEP_LINK_KEY] = {
+            "at": int(time.time()),
             "platform_id": result.platform.id,
             "deployment_id": result.deployment_id,
             "return_url": result.return_url,
@@ -183,6 +191,10 @@ def deep_link():
     platform = db.session.get(LtiPlatform, pending["platform_id"])
     if platform is None:
         abort(404)
+    # A picker from before its time was kept has none: expired too.
+    if not time.time() - DEEP_LINK_LIFETIME <= pending.get("at", 0) <= time.time():
+        session.pop(DEEP_LINK_KEY, None)
+        return render_template("lti/deep_link_expired.html", platform_name=platform.name), 410
     options = deep_link_options(db.session)
     # A platform that takes one item at a time (Canvas's assignment placement, say) gets one.
     several = pending.get("multiple", True)

@@ -9,8 +9,9 @@ stops working on its very next request.
 
 What ends sessions:
 
-- logging out ends that session, as does an LMS's deep-linking launch in the same browser (its
-  picker signs nobody in, app/lti/routes.py);
+- logging out ends that session, as does an LMS's deep-linking launch for a session the LMS framed
+  (its picker signs nobody in, app/lti/routes.py; a login made on this site keeps its Lax cookie
+  out of the LMS's cross-site POST, and is only replaced in that browser);
 - "Log out everywhere", a new password by a reset link, deactivation and reactivation end
   every session of the account (reactivation too, so no cookie from before the deactivation
   comes back); a password changed while logged in (/me/password) and a new e-mail address

@@ -5,6 +5,7 @@ missing row (see test_every_route_is_in_the_matrix).
 """
 
 import secrets
+import time
 import uuid
 
 import pytest
@@ -401,6 +402,7 @@ def test_the_picker_lets_anyone_whose_session_holds_a_deep_linking_request_answe
     nobody is logged in to use it: an instructor gets no account here."""
     with client.session_transaction() as session:
         session[DEEP_LINK_KEY] = {
+            "at": int(time.time()),
             "platform_id": world["lti_platform"],
             "deployment_id": "1",
             "return_url": "https://lms.example.org/return",

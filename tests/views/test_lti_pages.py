@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
@@ -10,7 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+import app.lti.routes as lti_routes
 from app.extensions import db
+from app.lti.routes import DEEP_LINK_KEY
 from app.models import LtiIdentity, LtiPlatform, Role, User
 from app.models.types import utcnow
 from app.security import CONTENT_SECURITY_POLICY
@@ -453,6 +456,29 @@ def test_the_picker_signs_one_answer_only(app, client, lms, course):
     again = client.post("/lti/deep-link", data=form)
     assert again.status_code == 410
     assert 'name="JWT"' not in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("minutes", [61, None], ids=["an hour after the launch", "a picker kept without its time"])
+def test_a_picker_works_for_an_hour_then_signs_nothing(app, client, lms, course, monkeypatch, minutes):
+    """The picker lives in the signed cookie alone: a copy of it must not sign answers for the
+    session's whole lifetime. After an hour it says so (410), and nothing is signed."""
+    launched = lms_launch(client, **DEEP_LINK_REQUEST)
+    assert launched.status_code == 303
+    token = csrf_token(client, "/lti/deep-link")  # within the hour: shown
+    if minutes is None:
+        with client.session_transaction() as session:
+            session[DEEP_LINK_KEY] = {k: v for k, v in session[DEEP_LINK_KEY].items() if k != "at"}
+    else:
+        later = time.time() + minutes * 60
+        monkeypatch.setattr(lti_routes.time, "time", lambda: later)
+
+    answer = client.post("/lti/deep-link", data={"csrf_token": token, "items": [course]})
+
+    assert answer.status_code == 410
+    text = " ".join(answer.get_data(as_text=True).split())
+    assert "This picker has expired" in text and "Nothing was sent to Clinic Moodle" in text
+    assert 'name="JWT"' not in text
+    assert client.get("/lti/deep-link").status_code == 404  # and it is forgotten
 
 
 SENT_ALREADY = (
