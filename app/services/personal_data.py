@@ -78,7 +78,8 @@ USER_REFERENCES = {
 
 # What a person's export says instead of a learner's name it must not give.
 REMOVED_ACCOUNT = "A removed account"
-STOPPED_SHARING = "A client who stopped sharing"
+# Neutral: the link may have ended either way (the client stopped sharing, or the counsellor stopped seeing them).
+STOPPED_SHARING = "A client who no longer shares with you"
 NOT_SHARED_NOW = "A learner whose progress you can no longer see"
 
 

@@ -274,7 +274,20 @@ def link_revoke(session: Session, *, learner: User, link_id: int) -> CounsellorL
     )
     if link is None:
         raise LookupError(link_id)
-    link.revoked_at = utcnow()
+    # Conditional, as the counsellor's end is: of two ends at once, the first stands with its
+    # time and who ended it, and the other finds the link ended (LookupError).
+    ended = cast(
+        CursorResult,
+        session.execute(
+            update(CounsellorLink)
+            .where(CounsellorLink.id == link.id, CounsellorLink.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    if ended.rowcount != 1:
+        session.rollback()
+        raise LookupError(link_id)
     session.commit()
     return link
 

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 
 from app.models import CounsellorLink, Invitation, ProgressView, Role, User
 from app.models.types import utcnow
@@ -261,6 +261,32 @@ def test_a_client_who_stops_sharing_as_the_counsellor_ends_it_is_recorded_as_end
         link_end_by_counsellor(session, counsellor=session.get(User, counsellor), learner_id=learner)
     session.expire_all()
     assert link.revoked_at is not None and link.ended_by_counsellor is False
+
+
+def test_a_counsellor_who_ends_the_link_as_the_client_stops_sharing_is_recorded_as_ending_it(
+    session, counsellor, learner, monkeypatch
+):
+    """The counsellor's end lands between the client's read of the link and their update: it stands."""
+    link = respond(session, invite(session, counsellor)[1], learner)
+    real_scalar = session.scalar
+
+    def read_then_ended(statement, *args, **kwargs):
+        found = real_scalar(statement, *args, **kwargs)
+        if isinstance(found, CounsellorLink):
+            session.execute(
+                update(CounsellorLink)
+                .where(CounsellorLink.id == found.id)
+                .values(revoked_at=utcnow(), ended_by_counsellor=True)
+            )
+            session.commit()  # the counsellor's request, done and committed first
+        return found
+
+    monkeypatch.setattr(session, "scalar", read_then_ended)
+    with pytest.raises(LookupError):
+        link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+    monkeypatch.undo()
+    session.expire_all()
+    assert link.revoked_at is not None and link.ended_by_counsellor is True
 
 
 def visible(session, user_id: int) -> set[int]:
