@@ -124,12 +124,16 @@ class _CourseFileDumper(yaml.SafeDumper):
     wrote it, rather than as one quoted string of ``\\n`` escapes that no one could edit in git."""
 
 
-# Line breaks other than "\n": a literal block would read them back as "\n", so such text stays quoted.
+# Line breaks other than "\n". YAML reads each as a break, so text holding one goes double-quoted,
+# where it is written as an escape ("\r", "\N", "\L", "\P") and read back exactly: PyYAML's
+# own choice of style writes NEL (U+0085) raw in a single-quoted string, and it comes back a space.
 _OTHER_BREAKS = frozenset("\r\x85\u2028\u2029")
 
 
 def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    if "\n" in text.rstrip("\n") and _OTHER_BREAKS.isdisjoint(text):
+    if not _OTHER_BREAKS.isdisjoint(text):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+    if "\n" in text.rstrip("\n"):
         # PyYAML falls back to a quoted string itself when a literal block cannot hold the text
         # as it is (trailing spaces on a line, say), so nothing is lost either way.
         return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")

@@ -125,3 +125,6 @@ def test_text_a_literal_block_cannot_hold_stays_quoted_and_reads_back_exactly():
 
     for text in ["one line", "two\nlines\n", "trailing space \nnext", "a\r\nb", "  indented\nthen not", "a\n\n\nb\n\n"]:
         assert yaml.safe_load(_dump({"help": text, "after": 1})) == {"help": text, "after": 1}
+    # YAML's other line breaks, NEL (U+0085) above all: PyYAML's own style read it back as a space.
+    for text in ["a\x85b", "a\x85b\nc\n", "a\u2028b\nc", "a\u2029b", "x\x85"]:
+        assert yaml.safe_load(_dump({"help": text, "after": 1})) == {"help": text, "after": 1}, repr(text)
