@@ -274,22 +274,29 @@ def link_revoke(session: Session, *, learner: User, link_id: int) -> CounsellorL
     )
     if link is None:
         raise LookupError(link_id)
-    # Conditional, as the counsellor's end is: of two ends at once, the first stands with its
-    # time and who ended it, and the other finds the link ended (LookupError).
+    _end(session, link, by_counsellor=False)
+    return link
+
+
+def _end(session: Session, link: CounsellorLink, *, by_counsellor: bool) -> None:
+    """End a live link now, recording who ended it, and commit; LookupError if it has ended already.
+
+    A conditional UPDATE: of a learner's stop and a counsellor's end at once, the first stands
+    with its time and who ended it, and the other finds the link ended.
+    """
     ended = cast(
         CursorResult,
         session.execute(
             update(CounsellorLink)
             .where(CounsellorLink.id == link.id, CounsellorLink.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
+            .values(revoked_at=utcnow(), ended_by_counsellor=by_counsellor)
             .execution_options(synchronize_session=False)
         ),
     )
     if ended.rowcount != 1:
         session.rollback()
-        raise LookupError(link_id)
+        raise LookupError(link.id)
     session.commit()
-    return link
 
 
 def counsellor_client_link(session: Session, *, counsellor: User, learner_id: int) -> CounsellorLink | None:
@@ -316,19 +323,7 @@ def link_end_by_counsellor(session: Session, *, counsellor: User, learner_id: in
     link = active_link(session, counsellor_id=counsellor.id, learner_id=learner_id)
     if link is None:
         raise LookupError(learner_id)
-    ended = cast(
-        CursorResult,
-        session.execute(
-            update(CounsellorLink)
-            .where(CounsellorLink.id == link.id, CounsellorLink.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), ended_by_counsellor=True)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if ended.rowcount != 1:
-        session.rollback()
-        raise LookupError(learner_id)
-    session.commit()
+    _end(session, link, by_counsellor=True)
     return link
 
 
