@@ -38,7 +38,6 @@ from app.services.quizzes import (
     QUIZ_SHOWN_FIELD,
     SUBMISSION_KEY_PATTERN,
     attempt_for_learner,
-    check_quiz_unchanged,
     quiz_presentation,
     quiz_submit_attempt,
 )
@@ -208,14 +207,14 @@ def quiz_submit(course_slug: str, lesson_slug: str):
             pass_mark=outline.course.pass_mark,
             lesson_opened=entry.opened_at is not None,
             lesson_completed=entry.completed_at is not None,
+            # Published anew since the page was shown: not graded (nor kept) as wording never seen.
+            shown=form.get(QUIZ_SHOWN_FIELD),
         )
         # Graded against the live questions of the course's version this request read with the learner.
         course = outline.course
         questions = graded_questions(
             db.session, course_id=course.id, version=course.content_version, lesson_id=lesson_id
         )
-        # Published anew since the page was shown: not graded (nor kept) as wording never seen.
-        check_quiz_unchanged(questions, form.get(QUIZ_SHOWN_FIELD))
         cards = (
             learner_cards_from_rows(cards_read)
             if cards_read is not None
@@ -229,9 +228,7 @@ def quiz_submit(course_slug: str, lesson_slug: str):
             # graded again against the live rows, the submission meets the quiz as it is now,
             # and is held to what its page showed as the first try was.
             db.session.rollback()
-            live = live_questions(db.session, entry.lesson)
-            check_quiz_unchanged(live, form.get(QUIZ_SHOWN_FIELD))
-            result = submit(questions=live)
+            result = submit(questions=live_questions(db.session, entry.lesson))
     except QuizInputError as problem:
         return _quiz_input_refused(course_slug, lesson_slug, problem, sent_key, answers)
     if result.passed:

@@ -365,8 +365,12 @@ def quiz_submit_attempt(
     lesson_opened: bool = False,
     lesson_completed: bool = False,
     card_rows: Sequence[Mapping[str, Any]] | None = None,
+    shown: str | None = None,
 ) -> SubmissionResult:
     """Grade a submission, record it as a new attempt and, if passed, complete the lesson.
+
+    ``shown``: the quiz page's fingerprint of what it showed (``quiz_shown_fingerprint``); a
+    submission whose quiz has changed since is refused (``check_quiz_unchanged``). None: not checked.
 
     ``lesson_opened``, ``lesson_completed``: the learner's progress already records the lesson
     opened, or completed (the page's outline says so; neither is ever undone), so a failed
@@ -386,10 +390,12 @@ def quiz_submit_attempt(
     try:
         if not questions:
             raise QuizInputError("This lesson has no quiz.", tampered=True)
+        check_quiz_unchanged(questions, shown)
         chosen = check_answers(questions, answers)
     except QuizInputError:
-        # A form sent again after its quiz changed (a refresh after an edit): the attempt its key
-        # recorded stands, as for any key sent again. Looked for only here, on the rare error.
+        # A form sent again after its quiz changed (a refresh after an edit, a double click across
+        # a publication): the attempt its key recorded stands, as for any key sent again. Looked
+        # for only here, on the rare error.
         existing = _existing_attempt(session, learner, submission_key)
         if existing is None:
             raise

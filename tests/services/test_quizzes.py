@@ -233,3 +233,50 @@ def test_the_quiz_shown_fingerprint_follows_the_words_shown_not_their_order(sess
     with pytest.raises(QuizInputError):
         check_quiz_unchanged(questions[1:], quiz_shown_fingerprint(questions))
     session.rollback()
+
+
+def test_a_quiz_changed_since_its_page_refuses_a_new_submission_but_not_one_already_recorded(session, tiny):
+    """A page drawn from another version of the quiz is refused, unless its key recorded an
+    attempt already (a double click, or a reload, across a publication): that attempt stands."""
+    from app.services.quizzes import quiz_shown_fingerprint
+
+    user, lesson, questions = tiny
+    answers = {q.id: right(q) for q in questions}
+    key = uuid.uuid4().hex
+    first = quiz_submit_attempt(
+        session,
+        learner=user,
+        lesson=lesson,
+        questions=questions,
+        answers=answers,
+        submission_key=key,
+        pass_mark=0.8,
+        shown=quiz_shown_fingerprint(questions),
+    )
+    other_version = "0" * 16  # the fingerprint of a page drawn before the quiz changed
+
+    again = quiz_submit_attempt(
+        session,
+        learner=user,
+        lesson=lesson,
+        questions=questions,
+        answers=answers,
+        submission_key=key,
+        pass_mark=0.8,
+        shown=other_version,
+    )
+    assert again.attempt.id == first.attempt.id and not again.newly_recorded
+
+    with pytest.raises(QuizInputError) as raised:
+        quiz_submit_attempt(
+            session,
+            learner=user,
+            lesson=lesson,
+            questions=questions,
+            answers=answers,
+            submission_key=uuid.uuid4().hex,
+            pass_mark=0.8,
+            shown=other_version,
+        )
+    assert raised.value.changed
+    assert count(session, QuizAttempt) == 1

@@ -426,3 +426,26 @@ def test_the_benchmark_sends_back_the_quiz_shown_as_the_page_does(learner_in, ap
     assert bench_quiz_shown(page) == {"quiz_shown": shown_of(page)}
     republish_with_first_choice_reworded(app, tmp_path)
     assert bench_quiz_shown(learner_in.get(QUIZ).get_data(as_text=True)) != {"quiz_shown": shown_of(page)}
+
+
+def test_a_form_sent_twice_across_a_publication_leads_to_the_attempt_it_recorded(learner_in, app, tmp_path):
+    """A double click (or a reload of the answer) that straddles an author's publish: the first
+    was recorded, so the second goes to that attempt, not to "your answers were not recorded"."""
+    qs = questions(app)
+    page = learner_in.get(QUIZ).get_data(as_text=True)
+    form = {
+        **all_right(qs),
+        "csrf_token": csrf_token(learner_in, QUIZ),
+        "submission_key": key_of(page),
+        "quiz_shown": shown_of(page),
+    }
+    first = learner_in.post(QUIZ, data=form)
+    republish_with_first_choice_reworded(app, tmp_path)
+
+    again = learner_in.post(QUIZ, data=form)
+
+    assert first.status_code == again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    with app.app_context():
+        assert len(db.session.scalars(select(QuizAttempt)).all()) == 1
+        db.session.remove()
