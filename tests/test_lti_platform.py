@@ -210,6 +210,20 @@ def learner_accounts(world) -> int:
     return count
 
 
+def test_a_teacher_opening_a_link_gets_the_course_outline_and_no_account(world):
+    """The real platform's launch with the Instructor role: the course as a visitor sees it."""
+    learners = learner_accounts(world)
+    lms = browser(world)
+    answer = lms.launch(kind="launch", user=someone(), course=world.course, role="Instructor")
+    assert answer.status_code == 303
+    assert urlsplit(answer.headers["Location"]).path == f"/courses/{world.course}/"
+    outline = lms.get(world.tool_url + f"/courses/{world.course}/")
+    assert outline.status_code == 200 and "as a teacher" in outline.text
+    me = lms.get(world.tool_url + "/me/")
+    assert me.status_code == 302 and urlsplit(me.headers["Location"]).path == "/auth/login"
+    assert learner_accounts(world) == learners
+
+
 def test_deep_linking_returns_the_chosen_lesson_signed_by_the_tool(world):
     """The instructor who picks is signed in to no account, and none is made for them: they learn
     nothing here, and a learner's account would count them among the learners."""

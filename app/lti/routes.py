@@ -9,7 +9,18 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import abort, current_app, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, SubmitField, widgets
 
@@ -23,6 +34,7 @@ from app.services.lti import (
     DeepLinkingLaunch,
     LtiLaunchError,
     RefusalSource,
+    TeacherLaunch,
     csp_origin,
     deep_link_response,
     launch_refusal_source,
@@ -37,6 +49,12 @@ from app.services.lti_picker import deep_link_options
 from app.urls import external_url
 
 STATE_COOKIE = "lti_state"
+# Said to someone whose roles in the LMS say they teach the course (services.lti.teacher_only).
+TEACHER_VISIT = (
+    "You opened this link as a teacher in {platform}, so you see the course as a visitor: no account is made "
+    "for you here, and nothing goes to the gradebook. A learner who opens it is signed in, and their scores "
+    "go to {platform}. To go through it as a learner, open it from your course's student view in {platform}."
+)
 # The deep-linking request being answered, kept in the session between the launch and the pick.
 DEEP_LINK_KEY = "lti_deep_link"
 # How long a launch's picker may sign an answer. Nothing on the server can take the right back (the
@@ -109,8 +127,8 @@ def login():
 # of refused launches would otherwise write a warning line to the log for each.
 @limiter.limit(lambda: current_app.config["RATELIMIT_LTI_LOGIN"])
 def launch():
-    """Check the platform's id_token, then sign the learner in and open the course or lesson, or
-    open the picker, signed in to no account."""
+    """Check the platform's id_token, then sign the learner in and open the course or lesson; or,
+    signed in to no account, open the picker, or the course's outline for a teacher."""
     _key_or_404()
     try:
         result = lti_launch(
@@ -125,9 +143,10 @@ def launch():
         response = make_response(_refused(error, "launch", launch_refusal_source(request.form.get("id_token", ""))))
         response.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"), secure=True, samesite="None")
         return response
-    if isinstance(result, DeepLinkingLaunch):
-        # The picker signs nobody in (an instructor has no account here), and nobody's login carries
-        # over into it: whoever was logged in in this browser is logged out (this answer replaces
+    if isinstance(result, DeepLinkingLaunch | TeacherLaunch):
+        # The picker, and a teacher's look at the course, sign nobody in (an instructor has no
+        # account here), and nobody's login carries over into them: whoever was logged in in this
+        # browser is logged out (this answer replaces
         # the session cookie), on the server too when their cookie came with the LMS's POST (a
         # framed session's, SameSite=None; a Lax one stays behind, and is merely replaced here).
         # A brand-new session, as start_session's: no earlier picker's "sent already" is left in it.
@@ -151,6 +170,10 @@ def launch():
             "lineitems": result.accept_lineitem,
         }
         target = url_for("lti.deep_link")
+    elif isinstance(result, TeacherLaunch):
+        # The course's outline, which a visitor may see: a lesson opens only to a signed-in learner.
+        flash(TEACHER_VISIT.format(platform=result.platform.name), "info")
+        target = url_for("learn.course", course_slug=result.course_slug)
     elif result.lesson_slug:
         target = url_for("learn.lesson", course_slug=result.course_slug, lesson_slug=result.lesson_slug)
     else:

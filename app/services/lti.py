@@ -54,6 +54,14 @@ AGS_ENDPOINT_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 AGS_SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 RESOURCE_LINK = "LtiResourceLinkRequest"
 DEEP_LINKING = "LtiDeepLinkingRequest"
+# The roles (LIS v2's vocabularies, by their last part: ".../membership#Instructor",
+# ".../membership/Instructor#TeachingAssistant", ".../institution/person#Faculty") of people who
+# teach or run a course in the LMS, and of those who learn in it. Someone with a teaching role and
+# no learning one opens the course as a visitor: no account here (teacher_only).
+TEACHING_ROLES = frozenset(
+    {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator", "Mentor", "Faculty", "SysAdmin"}
+)
+LEARNING_ROLES = frozenset({"Learner", "Student"})
 # A login must be finished within this time; its state row is then worth nothing.
 STATE_LIFETIME = timedelta(minutes=10)
 # How long a platform's key set is trusted before it is fetched again (a rotation shows up then).
@@ -451,6 +459,30 @@ class Launch:
 
 
 @dataclass
+class TeacherLaunch:
+    """A resource-link launch that passed every check, by someone whose roles say they teach or run
+    the course in the LMS and do not learn in it (``teacher_only``): they see the course as a
+    visitor, with no account here, so they are never counted among the learners and nothing of
+    theirs goes to the gradebook."""
+
+    platform: LtiPlatform
+    course_slug: str
+    # "iframe", "frame" or "window" as the platform said (launch_presentation), else "".
+    document_target: str
+    frame_origins: tuple[str, ...] = ()
+
+
+def teacher_only(claims: Mapping[str, Any]) -> bool:
+    """Whether a launch's roles say the person teaches or runs the course and does not learn in it.
+
+    A launch without roles, or with a learner's among others (an instructor enrolled as a student
+    too, a platform's "student view"), is a learner's, as before roles were read.
+    """
+    names = {re.split(r"[#/]", role)[-1] for role in claims.get(CLAIM + "roles") or []}
+    return bool(names & TEACHING_ROLES) and not names & LEARNING_ROLES
+
+
+@dataclass
 class DeepLinkingLaunch:
     """A deep-linking request that passed every check: someone in the LMS (an instructor) opening
     the picker to place links to the course. It names nobody to sign in: they learn nothing here,
@@ -761,14 +793,15 @@ def lti_launch(
     browser_state: str | None,
     hash_method: str = "scrypt",
     loopback_http: bool = False,
-) -> Launch | DeepLinkingLaunch:
+) -> Launch | DeepLinkingLaunch | TeacherLaunch:
     """Check a launch (every check the standard asks for); for a resource link, find or make the
     account it signs in to and record its grade target, and commit.
 
     A deep-linking request is checked the same way, and nothing is written but its spent state:
     whoever opens the picker (an LMS's instructor) gets no account, link or grade target here, as
     only learners opening the course need one (an account would count them among the learners, on
-    the dashboards and in the analytics).
+    the dashboards and in the analytics). So does a resource-link launch by someone who only
+    teaches (``teacher_only``): they see the course as a visitor.
 
     ``browser_state`` is the state cookie set at login initiation; the launch must carry the same.
     A platform registered before plain http:// was refused, with a key set address over http (off
@@ -830,6 +863,10 @@ def lti_launch(
     presentation = claims.get(CLAIM + "launch_presentation") or {}
     document_target = str(presentation.get("document_target") or "")
     origins = frame_origins(platform, claims, loopback_http=loopback_http)
+    if message_type == RESOURCE_LINK and teacher_only(claims):
+        return TeacherLaunch(
+            platform=platform, course_slug=course_slug, document_target=document_target, frame_origins=origins
+        )
     if message_type == DEEP_LINKING:
         return DeepLinkingLaunch(
             platform=platform,

@@ -30,11 +30,13 @@ from app.services.lti import (
     DeepLinkingLaunch,
     LtiLaunchError,
     PlatformDetails,
+    TeacherLaunch,
     lti_export,
     lti_launch,
     lti_login_start,
     lti_platform_register,
     lti_platform_usage,
+    teacher_only,
 )
 from app.services.personal_data import account_delete, personal_data_export
 from tests.conftest import lesson_slugs
@@ -260,12 +262,46 @@ def test_a_deep_linking_request_leaves_the_account_of_a_learner_with_the_same_su
     assert session.scalar(select(func.count()).select_from(User).where(User.role == Role.LEARNER)) == 1
 
 
-@pytest.mark.parametrize("roles", [[], [INSTRUCTOR], [ADMINISTRATOR, INSTRUCTOR]])
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+TEACHING_ASSISTANT = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+FACULTY = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Faculty"
+
+
+@pytest.mark.parametrize("roles", [[], [LEARNER], [INSTRUCTOR, LEARNER], [ADMINISTRATOR, "Learner"]])
 def test_an_account_an_lms_makes_is_a_learners_whatever_roles_the_lms_gives(session, platform, course, roles):
     """An LMS's instructor or administrator is not this site's counsellor or admin: only an admin here makes those."""
     user = launch(session, login(session), **{CLAIM + "roles": roles}).user
     assert user.role == Role.LEARNER
     assert session.scalars(select(User.role).where(User.id != an_admin(session).id)).all() == [Role.LEARNER]
+
+
+@pytest.mark.parametrize("roles", [[INSTRUCTOR], [ADMINISTRATOR, INSTRUCTOR], [TEACHING_ASSISTANT], [FACULTY]])
+def test_someone_who_only_teaches_opens_the_course_as_a_visitor_with_no_account(session, platform, course, roles):
+    """A teacher previewing a link in the LMS learns nothing here: no account, link or grade target,
+    so they are never counted among the learners, and nothing goes to the gradebook for them."""
+    endpoint = {AGS_ENDPOINT_CLAIM: {"lineitem": f"{ISSUER}/lineitems/1", "scope": [AGS_SCORE_SCOPE]}}
+    result = launch(session, login(session), **{CLAIM + "roles": roles}, **endpoint)
+
+    assert isinstance(result, TeacherLaunch) and result.course_slug == course
+    assert session.scalar(select(func.count()).select_from(LtiIdentity)) == 0
+    assert session.scalar(select(func.count()).select_from(LtiGradeTarget)) == 0
+    assert session.scalars(select(User.id).where(User.role == Role.LEARNER)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("roles", "teaches"),
+    [
+        ([], False),
+        (["http://purl.imsglobal.org/vocab/lis/v2/membership#Member"], False),
+        ([INSTRUCTOR], True),
+        ([INSTRUCTOR, LEARNER], False),  # an instructor enrolled as a learner too, or a student view
+        ([FACULTY, "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"], False),
+        (["Instructor"], True),  # the short names of LTI 1.1, which some platforms still send
+        ([TEACHING_ASSISTANT], True),
+    ],
+)
+def test_teacher_only_reads_the_roles_by_their_last_part(roles, teaches):
+    assert teacher_only({CLAIM + "roles": roles}) is teaches
 
 
 @pytest.mark.parametrize(

@@ -549,6 +549,22 @@ def test_the_picker_signs_nobody_in_and_makes_no_account_yet_sends_its_signed_an
         assert db.session.scalar(select(LtiIdentity)) is None
 
 
+def test_a_teacher_opening_a_link_sees_the_course_as_a_visitor_and_is_told_why(app, client, lms, course):
+    """A teacher previewing a link in the LMS gets no account (it would count them among the
+    learners): the course's outline, in the LMS's frame, and a note of what a learner gets."""
+    launched = lms_launch(client, **INSTRUCTOR, **FRAMED)
+    assert launched.status_code == 303 and launched.headers["Location"] == f"/courses/{course}/"
+    page = client.get(f"/courses/{course}/")
+    assert page.status_code == 200 and framing_of(page) == ISSUER
+    text = visible_text(page.get_data(as_text=True))
+    assert "You opened this link as a teacher in Clinic Moodle, so you see the course as a visitor" in text
+    assert "no account is made for you here, and nothing goes to the gradebook" in text
+    assert client.get("/me/").status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(User.email)).all() == ["lti-admin@example.org"]  # the lms fixture's
+        assert db.session.scalar(select(LtiIdentity)) is None
+
+
 def test_a_deep_linking_launch_logs_out_whoever_was_logged_in_in_the_browser(app, client, lms, course):
     """Nobody's account carries over into the picker, and their session ends on the server too:
     the cookies it had, saved before, no longer sign anyone in."""
