@@ -124,20 +124,15 @@ def quiz_questions(session: Session, lesson: Lesson | LessonView) -> list[Questi
     )
 
 
-class ShownQuizQuestion(Protocol):
-    """What a quiz page shows of a question: the page's QuestionView and grading's LiveQuestion both fit."""
-
-    @property
-    def id(self) -> int: ...
+class ShownQuizQuestion(PresentedQuestion, Protocol):
+    """What a quiz page shows of a question, over what showing it needs: the page's QuestionView
+    and grading's LiveQuestion both fit."""
 
     @property
     def kind(self) -> str: ...
 
     @property
     def prompt(self) -> str: ...
-
-    @property
-    def live_choices(self) -> Sequence[Any]: ...
 
 
 def quiz_shown_fingerprint(questions: Iterable[ShownQuizQuestion]) -> str:

@@ -33,7 +33,7 @@ def wrong(question):
     return [next(c.id for c in question.choices if not c.is_correct)]
 
 
-def submit(session, user, lesson, questions, answers, key=None, pass_mark=0.8):
+def submit(session, user, lesson, questions, answers, key=None, pass_mark=0.8, shown=None):
     return quiz_submit_attempt(
         session,
         learner=user,
@@ -42,6 +42,7 @@ def submit(session, user, lesson, questions, answers, key=None, pass_mark=0.8):
         answers=answers,
         submission_key=key or uuid.uuid4().hex,
         pass_mark=pass_mark,
+        shown=shown,
     )
 
 
@@ -243,40 +244,13 @@ def test_a_quiz_changed_since_its_page_refuses_a_new_submission_but_not_one_alre
     user, lesson, questions = tiny
     answers = {q.id: right(q) for q in questions}
     key = uuid.uuid4().hex
-    first = quiz_submit_attempt(
-        session,
-        learner=user,
-        lesson=lesson,
-        questions=questions,
-        answers=answers,
-        submission_key=key,
-        pass_mark=0.8,
-        shown=quiz_shown_fingerprint(questions),
-    )
+    first = submit(session, user, lesson, questions, answers, key=key, shown=quiz_shown_fingerprint(questions))
     other_version = "0" * 16  # the fingerprint of a page drawn before the quiz changed
 
-    again = quiz_submit_attempt(
-        session,
-        learner=user,
-        lesson=lesson,
-        questions=questions,
-        answers=answers,
-        submission_key=key,
-        pass_mark=0.8,
-        shown=other_version,
-    )
+    again = submit(session, user, lesson, questions, answers, key=key, shown=other_version)
     assert again.attempt.id == first.attempt.id and not again.newly_recorded
 
     with pytest.raises(QuizInputError) as raised:
-        quiz_submit_attempt(
-            session,
-            learner=user,
-            lesson=lesson,
-            questions=questions,
-            answers=answers,
-            submission_key=uuid.uuid4().hex,
-            pass_mark=0.8,
-            shown=other_version,
-        )
+        submit(session, user, lesson, questions, answers, shown=other_version)
     assert raised.value.changed
     assert count(session, QuizAttempt) == 1
