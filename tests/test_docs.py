@@ -135,6 +135,12 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
         "admins-authoring-publishing-users-and-analytics"
     )
     assert _prose(README).count("```") == 0
+    named = "(`is_pass` in\n  `app/services/pass_rule.py`), `neutralise` (`app/spreadsheet.py`)"
+    assert NAME_IN_MODULE.findall(named) == [
+        ("is_pass", "app/services/pass_rule.py"),
+        ("neutralise", "app/spreadsheet.py"),
+    ]
+    assert _table_variables("| `MAIL_SERVER`, `MAIL_PORT` | SMTP | none |") == {"MAIL_SERVER", "MAIL_PORT"}
 
 
 def test_the_course_format_page_documents_every_key_the_validator_accepts():
@@ -209,3 +215,72 @@ def test_the_backup_section_names_every_key_file_the_app_makes():
     assert not {name for name in key_files if f"`{name}`" not in section}
     for command in ("pg_dump --format=custom", "pg_restore", "flask --app app db check", "db downgrade"):
         assert command in section
+
+
+DESIGN = ROOT / "docs" / "design.md"
+# "`name` in `app/x.py`" or "`name` (`app/x.py`)": a function, class or constant the docs say a module holds.
+NAME_IN_MODULE = re.compile(r"`([A-Za-z_]\w*)`(?:\(\))?\s+(?:in\s+|\()`((?:app/[\w/]+|config)\.py)`")
+
+
+def test_every_services_module_is_placed_in_the_design_page():
+    """docs/design.md's table of services by concern is how a reader finds where a rule lives; a
+    module added without a line there is one the docs do not know."""
+    page = _prose(DESIGN)
+    services = ROOT / "app" / "services"
+    modules = sorted(
+        path.stem for path in [*services.glob("*.py"), *services.glob("*/*.py")] if path.stem != "__init__"
+    )
+    assert len(modules) > 30
+    missing = [name for name in modules if f"`{name}`" not in page and f"/{name}.py`" not in page]
+    assert not missing, f"docs/design.md does not name these modules of app/services: {missing}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_relative)
+def test_every_name_said_to_be_in_a_module_is_there(page):
+    """A function or constant renamed or moved fails here, not in a reader's search."""
+    wrong = []
+    for name, module in NAME_IN_MODULE.findall(_prose(page)):
+        path = ROOT / module
+        if path.exists() and not re.search(rf"\b{name}\b", path.read_text(encoding="utf-8")):
+            wrong.append(f"`{name}` in `{module}`")
+    assert not wrong, f"{_relative(page)} names what these modules do not hold: {wrong}"
+
+
+CONFIGURATION = ROOT / "docs" / "deployment.md"
+READS_ENVIRONMENT = re.compile(r"""(?:environ\.get|whole_number|positive_number)\(\s*["'](\w+)["']""")
+
+
+def _variables_read() -> set[str]:
+    """The environment variables config.py and gunicorn.conf.py read."""
+    return {
+        name
+        for source in (ROOT / "config.py", ROOT / "gunicorn.conf.py")
+        for name in READS_ENVIRONMENT.findall(source.read_text(encoding="utf-8"))
+    }
+
+
+def _table_variables(text: str) -> set[str]:
+    """The variables named in the first column of the page's tables of variables."""
+    rows = re.findall(r"^\| ([^|]*`[A-Z][A-Z0-9_]+`[^|]*) \|", text, re.MULTILINE)
+    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row)}
+
+
+def test_every_variable_the_app_reads_is_documented_and_every_documented_one_is_read():
+    """deployment.md's tables are the list an operator sets a site up from: a variable added to
+    config.py and not there is unknown to them, and one there that nothing reads does nothing."""
+    page = CONFIGURATION.read_text(encoding="utf-8")
+    read = _variables_read()
+    assert {"SECRET_KEY", "DATABASE_URL", "PROXY_HOPS", "BIND"} <= read
+    # E2E_REQUIRED is CI's, for the test suite alone (docs/design.md#testing), not a site's setting.
+    not_documented = sorted(name for name in read - {"E2E_REQUIRED"} if f"`{name}`" not in page)
+    assert not not_documented, f"docs/deployment.md does not name these variables: {not_documented}"
+    unread = sorted(_table_variables(page) - read)
+    assert not unread, f"docs/deployment.md's tables name variables nothing reads: {unread}"
+
+
+def test_the_readme_commands_are_make_targets():
+    """The README's two set-up commands, and the others it names, exist in the Makefile."""
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE))
+    named = set(re.findall(r"\bmake ([a-z][\w-]*)", README.read_text(encoding="utf-8")))
+    assert {"run", "test"} <= named
+    assert not named - targets, f"README.md names make targets the Makefile lacks: {sorted(named - targets)}"
