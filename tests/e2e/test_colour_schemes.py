@@ -1,0 +1,148 @@
+"""The site in a dark system setting.
+
+With ``prefers-color-scheme: dark`` every page is drawn dark (app.css's second palette) and axe-core's
+WCAG 2.1 AA rules, colour contrast among them, still pass on the learner's main pages, a
+counsellor's and the authoring ones. Screenshots go to tests/e2e/screenshots/dark-*.png for people
+to look at.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.models import Role
+from app.services.course_files import CourseSpec
+from tests.conftest import PASSWORD, create_user, real_course_spec
+from tests.e2e.conftest import (
+    axe_violations,
+    describe_violations,
+    lessons_in_order,
+    log_in,
+    save_screenshots,
+)
+from tests.e2e.test_accessibility import (
+    certificate,
+    course_overview,
+    landing,
+    lesson,
+    my_page_with_attempts,
+    quiz_result_failed,
+    quiz_with_errors,
+)
+from tests.e2e.test_client_summary_print import fail_the_first_quiz, linked_client
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "ada.dark@example.org"
+COUNSELLOR = "casey@example.org"  # linked_client's counsellor
+
+# A colour's relative luminance (WCAG), from the rgb()/rgba() string getComputedStyle returns.
+LUMINANCE = """(colour) => {
+    const [r, g, b] = colour.match(/[\\d.]+/g).slice(0, 3).map(Number).map(c => {
+        c /= 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}"""
+PAGE_COLOURS = f"""() => {{
+    const luminance = {LUMINANCE};
+    const body = getComputedStyle(document.body), card = document.querySelector('.panel, .lesson-item, .question');
+    return {{
+        background: luminance(body.backgroundColor), text: luminance(body.color),
+        card: card ? luminance(getComputedStyle(card).backgroundColor) : null,
+        scheme: getComputedStyle(document.documentElement).colorScheme,
+    }};
+}}"""
+
+
+@pytest.fixture
+def course(real_course) -> str:
+    """The live server serves the real course: its lessons' Markdown is what learners read."""
+    return real_course
+
+
+@pytest.fixture(scope="session")
+def course_spec() -> CourseSpec:
+    return real_course_spec()
+
+
+def as_admin(page, app) -> None:
+    create_user(app, ADMIN, name="Ada Admin", role=Role.ADMIN)
+    log_in(page, ADMIN, PASSWORD)
+
+
+def counsellor_client(page, app, spec):
+    """A client's page with a failed quiz: flags, misconceptions, progress."""
+    learner_id = linked_client(app)
+    fail_the_first_quiz(app, learner_id)
+    log_in(page, COUNSELLOR, PASSWORD)
+    page.goto(f"/counsel/clients/{learner_id}")
+    expect(page.get_by_role("heading", name="At a glance")).to_be_visible()
+
+
+def counsellor_dashboard(page, app, spec):
+    counsellor_client(page, app, spec)
+    page.goto("/counsel/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your clients")
+
+
+def author_outline(page, app, spec):
+    """The course's outline with its tool buttons."""
+    as_admin(page, app)
+    page.goto("/author/")
+
+
+def author_lesson_editor(page, app, spec):
+    """A lesson's editor beside the learner's view of it, with a field refused."""
+    as_admin(page, app)
+    page.goto(f"/author/courses/{spec.slug}/lessons/{lessons_in_order(spec)[0].slug}/edit")
+    page.get_by_label("Title", exact=True).fill("")
+    page.get_by_role("button", name=re.compile(r"^Save")).first.click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+
+
+def error_page(page, app, spec):
+    page.goto("/courses/no-such-course/")
+
+
+DARK_PAGES = [
+    landing,
+    course_overview,
+    lesson,
+    quiz_with_errors,
+    quiz_result_failed,
+    my_page_with_attempts,
+    certificate,
+    counsellor_dashboard,
+    counsellor_client,
+    author_outline,
+    author_lesson_editor,
+    error_page,
+]
+
+
+@pytest.mark.parametrize("visit", DARK_PAGES, ids=[visit.__name__ for visit in DARK_PAGES])
+def test_a_dark_system_setting_gives_dark_pages_that_pass_axe(page, app, course_spec, axe_source, visit):
+    page.emulate_media(color_scheme="dark")
+    visit(page, app, course_spec)
+    expect(page.locator("main h1").first).to_be_visible()
+    colours = page.evaluate(PAGE_COLOURS)
+    # Dark really applies: a dark page, light text, and the browser told so (form controls, scrollbars).
+    assert colours["background"] < 0.03 and colours["text"] > 0.6, colours
+    assert colours["card"] is None or colours["card"] < 0.05, colours
+    assert "dark" in colours["scheme"], colours
+    name = "dark-" + visit.__name__.replace("_", "-")
+    violations = axe_violations(page, axe_source)
+    save_screenshots(page, name)
+    assert not violations, describe_violations(f"{name} ({page.url})", violations)
+
+
+def test_the_light_scheme_is_unchanged_by_default(page, app, course_spec):
+    """Without a dark setting the page stays the light one, so no one is switched by surprise."""
+    page.emulate_media(color_scheme="light")
+    lesson(page, app, course_spec)
+    colours = page.evaluate(PAGE_COLOURS)
+    assert colours["background"] > 0.9 and colours["text"] < 0.05, colours
