@@ -1,9 +1,9 @@
-"""The site in a dark system setting.
+"""The site in a dark system setting, and printed from one.
 
 With ``prefers-color-scheme: dark`` every page is drawn dark (app.css's second palette) and axe-core's
 WCAG 2.1 AA rules, colour contrast among them, still pass on the learner's main pages, a
-counsellor's and the authoring ones. Screenshots go to tests/e2e/screenshots/dark-*.png for people
-to look at.
+counsellor's and the authoring ones; a lesson printed from a dark screen is black on white without
+the navigation. Screenshots go to tests/e2e/screenshots/dark-*.png for people to look at.
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ from tests.conftest import PASSWORD, create_user, real_course_spec
 from tests.e2e.conftest import (
     axe_violations,
     describe_violations,
+    lesson_url,
     lessons_in_order,
     log_in,
     save_screenshots,
 )
 from tests.e2e.test_accessibility import (
+    as_learner,
     certificate,
     course_overview,
     landing,
@@ -32,6 +34,7 @@ from tests.e2e.test_accessibility import (
     quiz_result_failed,
     quiz_with_errors,
 )
+from tests.e2e.test_certificate_print import printed
 from tests.e2e.test_client_summary_print import fail_the_first_quiz, linked_client
 
 pytestmark = pytest.mark.e2e
@@ -146,3 +149,30 @@ def test_the_light_scheme_is_unchanged_by_default(page, app, course_spec):
     lesson(page, app, course_spec)
     colours = page.evaluate(PAGE_COLOURS)
     assert colours["background"] > 0.9 and colours["text"] < 0.05, colours
+
+
+def test_a_lesson_printed_from_a_dark_screen_is_black_on_white_with_its_help_and_sources(page, app, course_spec):
+    page.emulate_media(color_scheme="dark")
+    first = lessons_in_order(course_spec)[0]
+    as_learner(page, app)
+    page.goto(lesson_url(course_spec, first))
+    expect(page.get_by_role("heading", level=1)).to_have_text(first.title)
+
+    page.emulate_media(media="print", color_scheme="dark")
+    colours = page.evaluate(PAGE_COLOURS)
+    assert colours["background"] == 1 and colours["text"] == 0, colours
+    assert colours["card"] is None or colours["card"] == 1, colours
+    for navigation in ("Main", "Breadcrumb", "Lessons"):
+        expect(page.get_by_role("navigation", name=navigation)).to_be_hidden()
+    expect(page.get_by_role("link", name="Take the quiz")).to_be_hidden()
+    expect(page.locator(".help-block")).to_be_visible()
+
+    text = " ".join(printed(page))
+    assert first.title in text
+    for kept in ("Where to get help", "Samaritans", "116 123", "not medical advice"):
+        assert kept in text, f"{kept!r} is missing from the printed lesson"
+    for left_out in ("Log out", "Check what you learned", "Take the quiz", "Skip to content"):
+        assert left_out not in text, f"{left_out!r} is printed"
+    # A source on another site prints where it leads (pypdf may break a long address across lines).
+    url = next(source.url for source in first.sources if source.url)
+    assert url in re.sub(r"\s+", "", text), f"{url} is not printed"
