@@ -1,16 +1,19 @@
-"""The site in a dark system setting, and printed from one.
+"""The site in a dark system setting, printed from one, in forced colours (Windows' high contrast).
 
 With ``prefers-color-scheme: dark`` every page is drawn dark (app.css's second palette) and axe-core's
 WCAG 2.1 AA rules, colour contrast among them, still pass on the learner's main pages, a
 counsellor's and the authoring ones; a lesson printed from a dark screen is black on white without
-the navigation. Screenshots go to tests/e2e/screenshots/dark-*.png for people to look at.
+the navigation; in forced colours focus, state tags and progress bars stay visible. Screenshots go
+to tests/e2e/screenshots/dark-*.png for people to look at.
 """
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from app.models import Role
@@ -176,3 +179,61 @@ def test_a_lesson_printed_from_a_dark_screen_is_black_on_white_with_its_help_and
     # A source on another site prints where it leads (pypdf may break a long address across lines).
     url = next(source.url for source in first.sources if source.url)
     assert url in re.sub(r"\s+", "", text), f"{url} is not printed"
+
+
+# An element's outline and edge in forced colours: the one a selector names, else the focused one.
+FORCED = """(selector) => {
+    const el = selector ? document.querySelector(selector) : document.activeElement, style = getComputedStyle(el);
+    return {outline: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0,
+            outlineColor: style.outlineColor, background: getComputedStyle(document.body).backgroundColor,
+            border: parseFloat(style.borderTopWidth) || 0, borderStyle: style.borderTopStyle};
+}"""
+
+
+def pass_the_first_lesson(app) -> None:
+    """The reader (test_accessibility's learner) completes lesson 1, so a progress bar has a value."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Course, User
+    from app.services.progress import course_outline, lesson_record_completion
+    from tests.e2e.test_accessibility import EMAIL
+
+    with app.app_context():
+        reader = db.session.scalar(select(User).where(User.email == EMAIL))
+        first = course_outline(db.session, course=db.session.scalar(select(Course)), learner=None).entries[0]
+        lesson_record_completion(db.session, learner=reader, lesson=first.lesson)
+        db.session.commit()
+        db.session.remove()
+
+
+def test_forced_colours_keep_focus_state_tags_and_progress_visible(page, app, course_spec):
+    page.emulate_media(forced_colors="active")
+    as_learner(page, app)
+    pass_the_first_lesson(app)
+    page.goto(f"/courses/{course_spec.slug}/")
+    assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+
+    # Focus: a solid outline, in a colour other than the page's.
+    page.get_by_role("link", name=lessons_in_order(course_spec)[0].title).focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")  # focus by keyboard, so :focus-visible applies
+    focused = page.evaluate(FORCED, None)
+    assert focused["outline"] == "solid" and focused["outlineWidth"] >= 2, focused
+    assert focused["outlineColor"] != focused["background"], focused
+
+    # A lesson's state tag keeps an edge when its fill is painted over.
+    badge = page.evaluate(FORCED, ".badge")
+    assert badge["border"] >= 1 and badge["borderStyle"] == "solid", badge
+
+    # The progress bar's value is drawn in a system colour, unlike its track (a fill alone would
+    # be painted over as the page's background): measured on the screen, as a user sees it.
+    bar = Image.open(io.BytesIO(page.locator("progress").first.screenshot())).convert("RGB")
+    middle = bar.height // 2
+    value, track = bar.getpixel((bar.width // 20, middle)), bar.getpixel((bar.width * 4 // 5, middle))
+    assert value != track, f"the progress bar's value ({value}) looks like its track ({track})"
+
+    # Buttons keep their edge: a button's fill alone would vanish.
+    page.goto(lesson_url(course_spec, lessons_in_order(course_spec)[0]))
+    button = page.evaluate(FORCED, "a.button")
+    assert button["border"] >= 2 and button["borderStyle"] == "solid", button
