@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from app.devdata.demo import DEMO_ADMIN, DEMO_PASSWORD
 from app.models import Role
 from app.services.course_files import CourseSpec
 from tests.conftest import PASSWORD, create_user, real_course_spec
@@ -37,6 +38,7 @@ from tests.e2e.test_accessibility import (
     quiz_result_failed,
     quiz_with_errors,
 )
+from tests.e2e.test_analytics_page import open_analytics, with_demo_and_population
 from tests.e2e.test_certificate_print import printed
 from tests.e2e.test_client_summary_print import fail_the_first_quiz, linked_client
 
@@ -110,6 +112,15 @@ def author_lesson_editor(page, app, spec):
     expect(page.get_by_role("alert").first).to_be_visible()
 
 
+def author_analytics(page, app, spec):
+    """The question analytics with the demo's histories: tables, flags and the SVG charts."""
+    with_demo_and_population(app, spec.slug, learners=0)
+    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    open_analytics(page)
+    page.locator(".choice-details summary").first.click()  # a question's chart, opened
+    expect(page.locator(".choice-details[open] svg[role=img]")).to_have_count(1)
+
+
 def error_page(page, app, spec):
     page.goto("/courses/no-such-course/")
 
@@ -126,6 +137,7 @@ DARK_PAGES = [
     counsellor_client,
     author_outline,
     author_lesson_editor,
+    author_analytics,
     error_page,
 ]
 
