@@ -15,14 +15,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import crontab, job, periodic_job
 from app.models import Course
-from app.services.analytics import (
-    CourseAnalytics,
-    DateRange,
-    snapshot_get,
-    snapshot_is_refreshing,
-    snapshot_refresh,
-    snapshot_report,
-)
+from app.services.analytics.course_report import CourseAnalytics
+from app.services.analytics.date_ranges import DateRange
+from app.services.analytics.snapshots import snapshot_get, snapshot_is_refreshing, snapshot_refresh, snapshot_report
 
 logger = logging.getLogger(__name__)
 
