@@ -1,6 +1,6 @@
 """Question analytics for admins: which questions work and where learners drop out.
 
-The figures and the snapshot that keeps them are app/services/analytics.py's, and a job
+The figures and the snapshot that keeps them come from app/services/analytics/, and a job
 (app/jobs/analytics.py) computes them; here are only the page, which renders the latest
 snapshot's figures for one date range (charts included) on every request and never computes
 them, its "Recalculate now", and the same figures as a CSV download.

@@ -1,9 +1,9 @@
 """The analytics refresh as jobs: hourly for every course, and on an admin's "Recalculate now".
 
-The work and its guard are app/services/analytics.py's ``snapshot_refresh``: a refresh that finds
-another one of the same course running skips, so enqueuing one more is always safe. Readers of the
-figures (the page, its CSV, the API) go through ``stored_report``, which starts a refresh when
-there are none yet.
+The work and its guard are ``snapshot_refresh`` in app/services/analytics/snapshots.py: a refresh
+that finds another one of the same course running skips, so enqueuing one more is always safe.
+Readers of the figures (the page, its CSV, the API) go through ``stored_report``, which starts a
+refresh when there are none yet.
 """
 
 from __future__ import annotations
