@@ -104,12 +104,13 @@ class CourseAnalytics:
 def _read_through_indexes(session: Session) -> None:
     """On PostgreSQL, plan the rest of this transaction's reads through indexes (1 query).
 
-    The aggregates below read every attempt, answer and selection; the covering indexes on
-    those tables hold all the columns they need, a fraction of the bytes of the tables
-    (answers carry a snapshot each). Left alone, the planner still picks some sequential scans
-    of the narrower tables; measured at 100,000 learners, reading through the indexes is as
-    fast and no longer grows with the size of the snapshots (bench/PLANS.md). JIT compiling
-    costs more here than it saves. Both settings end with the transaction.
+    The aggregates (question_statistics.py, drop_out.py) read every attempt, answer and
+    selection; the covering indexes on those tables hold all the columns they need, a fraction
+    of the bytes of the tables (answers carry a snapshot each). Left alone, the planner still
+    picks some sequential scans of the narrower tables; measured at 100,000 learners, reading
+    through the indexes is as fast and no longer grows with the size of the snapshots
+    (bench/PLANS.md). JIT compiling costs more here than it saves. Both settings end with the
+    transaction.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.set_config("enable_seqscan", "off", True), func.set_config("jit", "off", True)))
