@@ -17,7 +17,7 @@ from app.jobs.cli import jobs_cli
 from app.models import Course, Role
 from app.models.types import as_utc, utcnow
 from app.services.accounts import user_create
-from app.services.analytics import snapshot_refresh
+from app.services.analytics.snapshots import snapshot_refresh
 from app.services.authoring import DraftInTheWay, PublishedInTheWay, import_from_files
 from app.services.course_export import course_export_files, course_files_zip
 from app.services.course_files import load_course, load_course_zip

@@ -21,7 +21,7 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.models import LtiGradeTarget, LtiIdentity, LtiPlatform, Role, User
-from app.services.lti import PlatformDetails, lti_platform_register
+from app.services.lti.platforms import PlatformDetails, lti_platform_register
 from tests.conftest import factory_course_spec, import_course, lesson_slugs, make_test_config, quiz_form
 from tests.e2e.conftest import QuietRequestHandler, ThreadingWSGIServer
 from tests.lti_platform import LmsBrowser, platform_missing, read_form, start_platform

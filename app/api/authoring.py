@@ -30,7 +30,8 @@ from app.extensions import db
 from app.jobs.analytics import stored_report
 from app.models import Course
 from app.services import authoring
-from app.services.analytics import CourseAnalytics, date_range_for
+from app.services.analytics.course_report import CourseAnalytics
+from app.services.analytics.date_ranges import date_range_for
 from app.services.authoring import DraftError, DraftInvalid, NothingToPublish, NotInDraft, ReviewInput, SourceInput
 from app.services.errors import Problem
 from app.services.progress import course_by_slug

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from app.services.analytics import RANGES
+from app.services.analytics.date_ranges import RANGES
 from app.services.attempt_history import ATTEMPTS_SHOWN
 from app.services.dashboard import FLAGS, SORTS
 from app.services.progress import LessonState

@@ -1,6 +1,6 @@
 """Question analytics for admins: which questions work and where learners drop out.
 
-The figures and the snapshot that keeps them are app/services/analytics.py's, and a job
+The figures and the snapshot that keeps them come from app/services/analytics/, and a job
 (app/jobs/analytics.py) computes them; here are only the page, which renders the latest
 snapshot's figures for one date range (charts included) on every request and never computes
 them, its "Recalculate now", and the same figures as a CSV download.
@@ -22,17 +22,12 @@ from app.extensions import db
 from app.jobs.analytics import refresh_course_analytics, stored_report
 from app.models import Course
 from app.models.types import utcnow
-from app.services import analytics as rules
-from app.services.analytics import (
-    RANGES,
-    CourseAnalytics,
-    DateRange,
-    EditorPlace,
-    analytics_courses,
-    date_range_for,
-    question_editor_places,
-    report_table,
-)
+from app.services.analytics import question_statistics
+from app.services.analytics.course_report import CourseAnalytics, analytics_courses
+from app.services.analytics.csv_table import report_table
+from app.services.analytics.date_ranges import DEFAULT_RANGE, RANGES, DateRange, date_range_for
+from app.services.analytics.drop_out import GAVE_UP_AFTER
+from app.services.analytics.editor_places import EditorPlace, question_editor_places
 from app.spreadsheet import neutralise
 
 RECALCULATING = "Recalculating: refresh the page in a minute."
@@ -137,7 +132,8 @@ def _report_body(course: Course, report: CourseAnalytics, places: dict[int, Edit
         course=course,
         report=report,
         places=places,
-        rules=rules,
+        rules=question_statistics,
+        gave_up_after=GAVE_UP_AFTER,
         passed_chart=passed_chart,
         choice_chart=choice_chart,
         percent=percent,
@@ -153,11 +149,11 @@ def analytics_recalculate():
     course = _chosen_course(analytics_courses(db.session))
     if course is None:
         return redirect(url_for("author.analytics"))
-    date_range = date_range_for(request.args.get("range")) or rules.DEFAULT_RANGE
+    date_range = date_range_for(request.args.get("range")) or DEFAULT_RANGE
     refresh_course_analytics(course.id)
     flash(RECALCULATING, "info")
     # Back to the range the admin was looking at; all time, the default, needs no parameter.
-    range_key = None if date_range is rules.DEFAULT_RANGE else date_range.key
+    range_key = None if date_range is DEFAULT_RANGE else date_range.key
     return redirect(url_for("author.analytics", course=course.slug, range=range_key))
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.services.analytics import CourseAnalytics, QuestionStats, whole_percent
+from app.services.analytics.course_report import CourseAnalytics, whole_percent
+from app.services.analytics.question_statistics import QuestionStats
 
 # viewBox units; CSS scales the chart to about this many pixels wide on a phone.
 CHART_WIDTH = 340

@@ -1,9 +1,9 @@
 """The analytics refresh as jobs: hourly for every course, and on an admin's "Recalculate now".
 
-The work and its guard are app/services/analytics.py's ``snapshot_refresh``: a refresh that finds
-another one of the same course running skips, so enqueuing one more is always safe. Readers of the
-figures (the page, its CSV, the API) go through ``stored_report``, which starts a refresh when
-there are none yet.
+The work and its guard are ``snapshot_refresh`` in app/services/analytics/snapshots.py: a refresh
+that finds another one of the same course running skips, so enqueuing one more is always safe.
+Readers of the figures (the page, its CSV, the API) go through ``stored_report``, which starts a
+refresh when there are none yet.
 """
 
 from __future__ import annotations
@@ -15,14 +15,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.jobs import crontab, job, periodic_job
 from app.models import Course
-from app.services.analytics import (
-    CourseAnalytics,
-    DateRange,
-    snapshot_get,
-    snapshot_is_refreshing,
-    snapshot_refresh,
-    snapshot_report,
-)
+from app.services.analytics.course_report import CourseAnalytics
+from app.services.analytics.date_ranges import DateRange
+from app.services.analytics.snapshots import snapshot_get, snapshot_is_refreshing, snapshot_refresh, snapshot_report
 
 logger = logging.getLogger(__name__)
 

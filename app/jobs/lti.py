@@ -38,8 +38,9 @@ from app.jobs import crontab, job, periodic_job
 from app.models import LessonProgress, LtiGradeTarget, LtiIdentity, LtiPlatform, QuizAttempt
 from app.models.course import Lesson
 from app.models.types import utcnow
-from app.services.lti import AGS_SCORE_SCOPE, ToolKey, address_accepted, tool_sign
-from app.services.lti_keys import configured_tool_key
+from app.services.lti.claims import AGS_SCORE_SCOPE
+from app.services.lti.keys import ToolKey, configured_tool_key, tool_sign
+from app.services.lti.platforms import address_accepted
 from app.services.progress import live_lesson_ids
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,8 @@ from app.extensions import db
 from app.forms import confirmed
 from app.models import LtiPlatform
 from app.services.errors import ValidationError
-from app.services.lti import (
+from app.services.lti.keys import configured_tool_key
+from app.services.lti.platforms import (
     EDITABLE,
     PlatformDetails,
     address_accepted,
@@ -33,7 +34,6 @@ from app.services.lti import (
     lti_platform_usage,
     lti_platforms,
 )
-from app.services.lti_keys import configured_tool_key
 from app.urls import external_url
 
 NEEDED = "This is needed."

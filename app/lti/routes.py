@@ -1,4 +1,4 @@
-"""LTI views: thin, the checks are in app/services/lti.py.
+"""LTI views: thin, the checks are in app/services/lti/ (the launch's in launch.py).
 
 /lti/login and /lti/launch take the platform's cross-site requests, so they are exempt from CSRF:
 the state (in a cookie and in the platform's answer) and the signed id_token do that job.
@@ -29,27 +29,22 @@ from app.extensions import csrf, db, limiter
 from app.lti import FRAME_KEY, allow_framing_by_any_site, bp
 from app.models import LtiPlatform
 from app.security import CONTENT_SECURITY_POLICY
-from app.services.lti import (
-    DeepLinkChoice,
-    DeepLinkingLaunch,
+from app.services.lti.deep_linking import DeepLinkChoice, deep_link_options, deep_link_response
+from app.services.lti.framing import csp_origin
+from app.services.lti.keys import configured_tool_key, tool_jwks
+from app.services.lti.launch import DeepLinkingLaunch, TeacherLaunch, lti_launch
+from app.services.lti.login import lti_login_start
+from app.services.lti.refusals import (
     LtiLaunchError,
     RefusalSource,
-    TeacherLaunch,
-    csp_origin,
-    deep_link_response,
     launch_refusal_source,
     login_refusal_source,
-    lti_launch,
-    lti_login_start,
     lti_refusal_log,
-    tool_jwks,
 )
-from app.services.lti_keys import configured_tool_key
-from app.services.lti_picker import deep_link_options
 from app.urls import external_url
 
 STATE_COOKIE = "lti_state"
-# Said to someone whose roles in the LMS say they teach the course (services.lti.teacher_only).
+# Said to someone whose roles in the LMS say they teach the course (services.lti.launch.teacher_only).
 TEACHER_VISIT = (
     "You opened this link as a teacher in {platform}, so you see the course as a visitor: no account is made "
     "for you here, and nothing goes to the gradebook. A learner who opens it is signed in, and their scores "

@@ -76,7 +76,8 @@ class AnalyticsSnapshot(Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), unique=True)
     # None until the first refresh has finished.
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The figures (app/services/analytics.py's report_data), None until the first refresh has finished.
+    # The figures (report_data in app/services/analytics/snapshot_data.py), None until the first
+    # refresh has finished.
     data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # When the running refresh started; None when none runs.
     refreshing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -54,7 +54,7 @@ class LtiIdentity(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_launch_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The name the platform last sent (``name``, else ``given_name``), so that a name changed there
-    # is followed here, unless the person has since chosen another here (app/services/lti.py).
+    # is followed here, unless the person has since chosen another here (app/services/lti/identities.py).
     # NULL: the platform sent none, or the link was made before this was kept.
     lms_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
 

@@ -38,7 +38,7 @@ class User(UserMixin, Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # None for an account an LTI launch made (app/services/lti.py): the platform vouches for it.
+    # None for an account an LTI launch made (app/services/lti/identities.py): the platform vouches for it.
     email: Mapped[str | None] = mapped_column(String(254), unique=True, nullable=True)
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -68,7 +68,7 @@ class User(UserMixin, Model):
     def signs_in_with_password(self) -> bool:
         """Whether the person logs in with an e-mail and a password they know.
 
-        An account an LTI launch made has neither: its LMS signs it in (app/services/lti.py).
+        An account an LTI launch made has neither: its LMS signs it in (app/services/lti/identities.py).
         """
         return self.email is not None
 

@@ -29,7 +29,7 @@ ACCOUNT_ACTIONS = (
     "account_erased",
     "data_downloaded",
 )
-# LMS (LTI) platforms registered and removed (app/services/lti.py): details name the platform's id.
+# LMS (LTI) platforms registered and removed (app/services/lti/platforms.py): details name the platform's id.
 LTI_ACTIONS = ("lti_platform_registered", "lti_platform_changed", "lti_platform_removed")
 # A list of learners with their progress downloaded by an admin (app/services/dashboard.py).
 DOWNLOAD_ACTIONS = ("learners_downloaded", "learners_listed")

@@ -25,7 +25,7 @@ from app.services.sharing import visible_learner_names
 
 PAGE_SIZE = 50
 # A client is inactive with nothing done in the course for longer than this. Analytics' "gave
-# up" (services/analytics.py, GAVE_UP_AFTER) is another rule: per lesson, not per person.
+# up" (services/analytics/drop_out.py, GAVE_UP_AFTER) is another rule: per lesson, not per person.
 INACTIVE_AFTER = timedelta(days=7)
 STRUGGLING_FAILS = 3
 FLAGS = ("inactive", "struggling", "finished")

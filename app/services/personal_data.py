@@ -37,7 +37,7 @@ from app.models import (
 )
 from app.services.contact_requests import contact_requests_export
 from app.services.errors import ValidationError
-from app.services.lti import lti_export
+from app.services.lti.identities import lti_export
 from app.services.sharing import visible_learner_ids
 from app.services.user_admin import is_last_active_admin_locked
 from app.services.xapi import xapi_export

@@ -1,9 +1,10 @@
 """The name an LMS last gave each linked person
 
 So that a name changed in the LMS is followed here, unless the person has chosen another here
-since (app/services/lti.py, ``_follow_lms_name``). Left NULL for the links made before: which of
-their accounts' names came from the LMS, and which were chosen here, cannot be told apart now,
-so those names stay as they are; a change made in the LMS after their next launch is followed.
+since (app/services/lti/identities.py, ``_follow_lms_name``). Left NULL for the links made
+before: which of their accounts' names came from the LMS, and which were chosen here, cannot be
+told apart now, so those names stay as they are; a change made in the LMS after their next launch
+is followed.
 
 Revision ID: a19000000032
 Revises: a19000000031

@@ -334,7 +334,7 @@ def admin_lti_edit(page, app, spec):
     """A platform's change form, sent with a plain-http key set: refused beside its field."""
     from app.extensions import db
     from app.models import User
-    from app.services.lti import PlatformDetails, lti_platform_register
+    from app.services.lti.platforms import PlatformDetails, lti_platform_register
 
     as_admin(page, app)
     with app.app_context():

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditEvent, Lesson, LessonProgress, LtiIdentity, Role, User
 from app.models.types import utcnow
-from app.services.lti import PlatformDetails, lti_platform_delete, lti_platform_register
+from app.services.lti.platforms import PlatformDetails, lti_platform_delete, lti_platform_register
 from app.services.user_admin import (
     AccountGone,
     LastAdminRefused,

@@ -19,9 +19,12 @@ from app.jobs import huey
 from app.jobs.analytics import refresh_all_analytics, refresh_course_analytics
 from app.models import AnalyticsSnapshot, Course, Lesson, LessonProgress, QuizAttempt, Role, User
 from app.models.types import utcnow
-from app.services import analytics
 from app.services.accounts import user_create
-from app.services.analytics import LessonFunnel, QuestionStats, course_analytics, pearson
+from app.services.analytics import course_report, date_ranges, question_statistics, snapshot_data, snapshots
+from app.services.analytics.course_report import course_analytics
+from app.services.analytics.discrimination import pearson
+from app.services.analytics.drop_out import LessonFunnel
+from app.services.analytics.question_statistics import QuestionStats
 from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug
@@ -194,7 +197,7 @@ def test_five_first_tries_are_too_few_to_flag_anything(session, history):
 
 def test_flags_mark_questions_that_may_need_review(session, history, monkeypatch):
     """With the threshold lowered (one constant), the same five first tries are judged."""
-    monkeypatch.setattr(analytics, "MIN_ANSWERS_TO_JUDGE", 5)
+    monkeypatch.setattr(question_statistics, "MIN_ANSWERS_TO_JUDGE", 5)
     q1, q2, q3 = report_for(session, history)["one"].questions
     assert q1.flags == [] and q2.flags == []
     assert [flag.code for flag in q3.flags] == ["hard"]
@@ -297,20 +300,20 @@ def test_the_refresh_reads_attempts_and_answers_through_indexes(session, history
 
 
 def test_the_snapshot_keeps_data_that_rebuilds_the_same_report(session, history):
-    reports = analytics.course_analytics_by_range(session, course=history, now=NOW)
+    reports = course_report.course_analytics_by_range(session, course=history, now=NOW)
 
-    data = analytics.report_data(reports)
+    data = snapshot_data.report_data(reports)
 
     assert json.loads(json.dumps(data)) == data  # plain JSON, what the column stores
-    for date_range in analytics.RANGES:
-        rebuilt = analytics.report_from_data(data, course=history, computed_at=NOW, date_range=date_range)
+    for date_range in date_ranges.RANGES:
+        rebuilt = snapshot_data.report_from_data(data, course=history, computed_at=NOW, date_range=date_range)
         assert rebuilt == reports[date_range.key]
 
 
 def test_the_snapshot_data_shape(session, history):
-    data = analytics.report_data(analytics.course_analytics_by_range(session, course=history, now=NOW))
+    data = snapshot_data.report_data(course_report.course_analytics_by_range(session, course=history, now=NOW))
     one = data["lessons"][0]
-    assert data["format"] == analytics.DATA_FORMAT == 2
+    assert data["format"] == snapshot_data.DATA_FORMAT == 2
     assert data["ranges"] == ["30d", "90d", "12m", "all"]
     assert (one["lesson"]["slug"], one["number"]) == ("one", 1)
     assert set(one["lesson"]) == {"id", "slug", "title", "module_title"}
@@ -333,24 +336,24 @@ def test_the_snapshot_data_shape(session, history):
 
 
 def test_a_refresh_computes_and_keeps_the_figures(session, history):
-    assert analytics.snapshot_refresh(session, course_id=history.id, now=NOW) is True
+    assert snapshots.snapshot_refresh(session, course_id=history.id, now=NOW) is True
 
-    snapshot = analytics.snapshot_get(session, course=history)
+    snapshot = snapshots.snapshot_get(session, course=history)
     assert (snapshot.computed_at, snapshot.refreshing_since) == (NOW, None)
-    report = analytics.snapshot_report(snapshot, course=history)
+    report = snapshots.snapshot_report(snapshot, course=history)
     assert report.computed_at == NOW
     assert report.lessons[0].funnel == LessonFunnel(started=7, passed=2, gave_up=3)
     assert report.lessons[0].questions[2].facility == 0.2
 
 
 def test_a_second_refresh_replaces_the_figures_in_the_same_row(session, course):
-    analytics.snapshot_refresh(session, course_id=course.id, now=NOW - DAYS)
+    snapshots.snapshot_refresh(session, course_id=course.id, now=NOW - DAYS)
     add_learners_with_attempts(session, lesson(session, "one"), 3)
 
-    assert analytics.snapshot_refresh(session, course_id=course.id, now=NOW) is True
+    assert snapshots.snapshot_refresh(session, course_id=course.id, now=NOW) is True
 
     assert session.scalar(select(func.count()).select_from(AnalyticsSnapshot)) == 1
-    report = analytics.snapshot_report(analytics.snapshot_get(session, course=course), course=course)
+    report = snapshots.snapshot_report(snapshots.snapshot_get(session, course=course), course=course)
     assert (report.computed_at, report.lessons[0].funnel.started) == (NOW, 3)
 
 
@@ -369,8 +372,8 @@ class Counting:
 
 def empty_reports(course, now=None) -> dict:
     return {
-        r.key: analytics.CourseAnalytics(course=course, lessons=[], computed_at=now or utcnow(), date_range=r)
-        for r in analytics.RANGES
+        r.key: course_report.CourseAnalytics(course=course, lessons=[], computed_at=now or utcnow(), date_range=r)
+        for r in date_ranges.RANGES
     }
 
 
@@ -382,74 +385,74 @@ def hold_the_claim(session, course, since) -> None:
 
 def test_a_refresh_while_another_runs_computes_nothing(session, course, monkeypatch):
     counting = Counting()
-    monkeypatch.setattr(analytics, "course_analytics_by_range", counting)
+    monkeypatch.setattr(snapshots, "course_analytics_by_range", counting)
     hold_the_claim(session, course, utcnow() - timedelta(minutes=1))
 
-    assert analytics.snapshot_refresh(session, course_id=course.id) is False
+    assert snapshots.snapshot_refresh(session, course_id=course.id) is False
 
     assert counting.calls == 0
-    assert analytics.snapshot_report(analytics.snapshot_get(session, course=course), course=course) is None
+    assert snapshots.snapshot_report(snapshots.snapshot_get(session, course=course), course=course) is None
 
 
 def test_the_job_skips_while_a_refresh_runs_and_computes_once_it_is_done(session, course, monkeypatch):
     """The job runs in a session of its own (inline here, as on a worker): the claim is in the database."""
     counting = Counting()
-    monkeypatch.setattr(analytics, "course_analytics_by_range", counting)
+    monkeypatch.setattr(snapshots, "course_analytics_by_range", counting)
     hold_the_claim(session, course, utcnow())
 
     refresh_course_analytics(course.id)
     assert counting.calls == 0
 
-    snapshot = analytics.snapshot_get(session, course=course)
+    snapshot = snapshots.snapshot_get(session, course=course)
     snapshot.refreshing_since = None
     session.commit()
     refresh_course_analytics(course.id)
     assert counting.calls == 1
-    snapshot = analytics.snapshot_get(session, course=course, reload=True)
+    snapshot = snapshots.snapshot_get(session, course=course, reload=True)
     assert snapshot.computed_at is not None and snapshot.refreshing_since is None
 
 
 def test_an_overdue_refresh_is_taken_to_have_died(session, course, monkeypatch):
     counting = Counting()
-    monkeypatch.setattr(analytics, "course_analytics_by_range", counting)
-    hold_the_claim(session, course, NOW - analytics.REFRESH_TIMEOUT)
+    monkeypatch.setattr(snapshots, "course_analytics_by_range", counting)
+    hold_the_claim(session, course, NOW - snapshots.REFRESH_TIMEOUT)
 
-    assert analytics.snapshot_refresh(session, course_id=course.id, now=NOW) is True
+    assert snapshots.snapshot_refresh(session, course_id=course.id, now=NOW) is True
     assert counting.calls == 1
 
 
 def test_a_failed_refresh_gives_its_claim_back(session, course, monkeypatch):
-    monkeypatch.setattr(analytics, "course_analytics_by_range", Counting(fail=True))
+    monkeypatch.setattr(snapshots, "course_analytics_by_range", Counting(fail=True))
 
     with pytest.raises(RuntimeError):
-        analytics.snapshot_refresh(session, course_id=course.id, now=NOW)
+        snapshots.snapshot_refresh(session, course_id=course.id, now=NOW)
 
-    snapshot = analytics.snapshot_get(session, course=course, reload=True)
+    snapshot = snapshots.snapshot_get(session, course=course, reload=True)
     assert snapshot.refreshing_since is None and snapshot.data is None
-    monkeypatch.setattr(analytics, "course_analytics_by_range", Counting())
-    assert analytics.snapshot_refresh(session, course_id=course.id, now=NOW) is True  # the retry is not kept out
+    monkeypatch.setattr(snapshots, "course_analytics_by_range", Counting())
+    assert snapshots.snapshot_refresh(session, course_id=course.id, now=NOW) is True  # the retry is not kept out
 
 
 def test_a_refresh_of_a_course_that_is_gone_does_nothing(session):
-    assert analytics.snapshot_refresh(session, course_id=999_999) is False
+    assert snapshots.snapshot_refresh(session, course_id=999_999) is False
     assert session.scalar(select(func.count()).select_from(AnalyticsSnapshot)) == 0
 
 
 def test_is_refreshing_until_the_timeout():
     now = utcnow()
-    assert not analytics.snapshot_is_refreshing(None, now=now)
-    assert not analytics.snapshot_is_refreshing(AnalyticsSnapshot(refreshing_since=None), now=now)
-    running = AnalyticsSnapshot(refreshing_since=now - analytics.REFRESH_TIMEOUT + timedelta(seconds=1))
-    assert analytics.snapshot_is_refreshing(running, now=now)
-    overdue = AnalyticsSnapshot(refreshing_since=now - analytics.REFRESH_TIMEOUT)
-    assert not analytics.snapshot_is_refreshing(overdue, now=now)
+    assert not snapshots.snapshot_is_refreshing(None, now=now)
+    assert not snapshots.snapshot_is_refreshing(AnalyticsSnapshot(refreshing_since=None), now=now)
+    running = AnalyticsSnapshot(refreshing_since=now - snapshots.REFRESH_TIMEOUT + timedelta(seconds=1))
+    assert snapshots.snapshot_is_refreshing(running, now=now)
+    overdue = AnalyticsSnapshot(refreshing_since=now - snapshots.REFRESH_TIMEOUT)
+    assert not snapshots.snapshot_is_refreshing(overdue, now=now)
 
 
 def test_no_report_without_figures_or_from_another_format(session, course):
-    assert analytics.snapshot_report(None, course=course) is None
-    assert analytics.snapshot_report(AnalyticsSnapshot(computed_at=NOW, data=None), course=course) is None
+    assert snapshots.snapshot_report(None, course=course) is None
+    assert snapshots.snapshot_report(AnalyticsSnapshot(computed_at=NOW, data=None), course=course) is None
     unknown = AnalyticsSnapshot(computed_at=NOW, data={"format": 99, "lessons": []})
-    assert analytics.snapshot_report(unknown, course=course) is None
+    assert snapshots.snapshot_report(unknown, course=course) is None
 
 
 def test_every_course_is_refreshed_on_the_hour(session, course, tmp_path):
@@ -510,7 +513,7 @@ def test_two_workers_given_two_refreshes_at_once_compute_once(redis_app, monkeyp
         outcomes.append(real_refresh(session, course_id=course_id))
         return outcomes[-1]
 
-    monkeypatch.setattr(analytics, "course_analytics_by_range", slow)
+    monkeypatch.setattr(snapshots, "course_analytics_by_range", slow)
     monkeypatch.setattr(jobs_analytics, "snapshot_refresh", noted)
     import_course(redis_app, factory_course_spec())
     with redis_app.app_context():

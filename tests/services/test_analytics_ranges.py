@@ -10,18 +10,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AnalyticsSnapshot, Lesson, QuizAttempt, User
 from app.models.types import utcnow
-from app.services import analytics, authoring
-from app.services.analytics import (
-    RANGES,
-    RANGES_BY_KEY,
-    EditorPlace,
-    LessonFunnel,
-    course_analytics_by_range,
-    date_range_for,
-    question_editor_places,
-    report_table,
-    whole_percent,
-)
+from app.services import authoring
+from app.services.analytics import question_statistics, snapshots
+from app.services.analytics.course_report import course_analytics_by_range, whole_percent
+from app.services.analytics.csv_table import report_table
+from app.services.analytics.date_ranges import RANGES, RANGES_BY_KEY, date_range_for
+from app.services.analytics.drop_out import LessonFunnel
+from app.services.analytics.editor_places import REMOVED_IN_DRAFT, RETIRED, EditorPlace, question_editor_places
 from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug
@@ -147,12 +142,12 @@ def test_all_ranges_take_the_same_queries_as_one_did(session, course, app):
 
 
 def test_a_refresh_keeps_every_range(session, spread):
-    assert analytics.snapshot_refresh(session, course_id=spread.id, now=NOW)
-    snapshot = analytics.snapshot_get(session, course=spread)
+    assert snapshots.snapshot_refresh(session, course_id=spread.id, now=NOW)
+    snapshot = snapshots.snapshot_get(session, course=spread)
     for date_range in RANGES:
-        report = analytics.snapshot_report(snapshot, course=spread, date_range=date_range)
+        report = snapshots.snapshot_report(snapshot, course=spread, date_range=date_range)
         assert report.date_range == date_range and report.computed_at == NOW
-    recent = analytics.snapshot_report(snapshot, course=spread, date_range=RANGES_BY_KEY["30d"])
+    recent = snapshots.snapshot_report(snapshot, course=spread, date_range=RANGES_BY_KEY["30d"])
     assert recent.lessons[0].funnel.started == 4 and recent.since == NOW - 30 * DAYS
 
 
@@ -205,21 +200,21 @@ FORMAT_1 = {
 def test_a_snapshot_from_before_ranges_still_shows_all_time(session, course):
     """Figures kept by the previous version (format 1) are all time; other ranges wait for a refresh."""
     snapshot = AnalyticsSnapshot(course_id=course.id, computed_at=NOW, data=FORMAT_1)
-    report = analytics.snapshot_report(snapshot, course=course)
+    report = snapshots.snapshot_report(snapshot, course=course)
     question = report.lessons[0].questions[0]
     assert report.lessons[0].funnel == LessonFunnel(started=7, passed=2, gave_up=3)
     assert (question.answers, question.first_attempts, question.first_right) == (6, 5, 3)
     assert [(c.picks, c.share) for c in question.choices] == [(4, 4 / 6), (2, 2 / 6)]
     assert question.choices[1].misconception_code == "blocks-are-boosts"
     for key in ("30d", "90d", "12m"):
-        assert analytics.snapshot_report(snapshot, course=course, date_range=RANGES_BY_KEY[key]) is None
+        assert snapshots.snapshot_report(snapshot, course=course, date_range=RANGES_BY_KEY[key]) is None
 
 
 # --- the CSV's rows ---------------------------------------------------------------------------------
 
 
 def test_the_csv_rows_are_the_reports_figures(session, spread, monkeypatch):
-    monkeypatch.setattr(analytics, "MIN_ANSWERS_TO_JUDGE", 5)
+    monkeypatch.setattr(question_statistics, "MIN_ANSWERS_TO_JUDGE", 5)
     report = course_analytics_by_range(session, course=spread, now=NOW)["all"]
     header, rows = report_table(report)
     assert header == [
@@ -301,7 +296,11 @@ def test_in_a_draft_a_moved_question_links_to_its_new_place_and_a_removed_one_sa
 
     places = question_editor_places(session, course=course, question_ids=[first, second, third])
 
-    assert places == {first: EditorPlace("one", 2), second: EditorPlace("one", 1), third: analytics.REMOVED_IN_DRAFT}
+    assert places == {
+        first: EditorPlace("one", 2),
+        second: EditorPlace("one", 1),
+        third: REMOVED_IN_DRAFT,
+    }
 
 
 def test_a_retired_question_says_so(session, course):
@@ -313,4 +312,4 @@ def test_a_retired_question_says_so(session, course):
 
     places = question_editor_places(session, course=course, question_ids=[first, second, third])
 
-    assert places == {first: analytics.RETIRED, second: EditorPlace("one", 1), third: EditorPlace("one", 2)}
+    assert places == {first: RETIRED, second: EditorPlace("one", 1), third: EditorPlace("one", 2)}

@@ -10,7 +10,7 @@ from app.services.api_tokens import token_create, token_revoke
 from app.services.audit import audit_record
 from app.services.dashboard import DashboardQuery, dashboard_export_audit
 from app.services.errors import ValidationError
-from app.services.lti import PlatformDetails, lti_platform_delete, lti_platform_register
+from app.services.lti.platforms import PlatformDetails, lti_platform_delete, lti_platform_register
 from tests.conftest import create_user
 
 ISSUER = "https://moodle.example.org"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AttemptAnswer, User
-from app.services.analytics import course_analytics
+from app.services.analytics.course_report import course_analytics
 from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug, course_outline

@@ -20,24 +20,16 @@ from sqlalchemy.orm import Session
 
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform, Role, User
 from app.models.types import utcnow
-from app.services import lti
 from app.services.accounts import display_name_change
 from app.services.errors import ValidationError
-from app.services.lti import (
-    AGS_ENDPOINT_CLAIM,
-    AGS_SCORE_SCOPE,
-    CLAIM,
-    DeepLinkingLaunch,
-    LtiLaunchError,
-    PlatformDetails,
-    TeacherLaunch,
-    lti_export,
-    lti_launch,
-    lti_login_start,
-    lti_platform_register,
-    lti_platform_usage,
-    teacher_only,
-)
+from app.services.lti import grade_targets, identities
+from app.services.lti import launch as launch_checks
+from app.services.lti.claims import AGS_ENDPOINT_CLAIM, AGS_SCORE_SCOPE, CLAIM, DEEP_LINKING_CLAIM
+from app.services.lti.identities import lti_export
+from app.services.lti.launch import DeepLinkingLaunch, TeacherLaunch, lti_launch, teacher_only
+from app.services.lti.login import lti_login_start
+from app.services.lti.platforms import PlatformDetails, lti_platform_register, lti_platform_usage
+from app.services.lti.refusals import LtiLaunchError
 from app.services.personal_data import account_delete, personal_data_export
 from tests.conftest import lesson_slugs
 from tests.lti_factories import down_platform, linked_person
@@ -72,7 +64,7 @@ def an_admin(session) -> User:
 
 @pytest.fixture
 def platform(session, monkeypatch):
-    monkeypatch.setattr(lti, "platform_signing_key", lambda platform, token: PLATFORM_PUBLIC)
+    monkeypatch.setattr(launch_checks, "platform_signing_key", lambda platform, token: PLATFORM_PUBLIC)
     return lti_platform_register(session, actor=an_admin(session), details=details())
 
 
@@ -218,7 +210,7 @@ ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Admin
 DEEP_LINK_REQUEST = {
     CLAIM + "message_type": "LtiDeepLinkingRequest",
     CLAIM + "resource_link": None,
-    lti.DEEP_LINKING_CLAIM + "deep_linking_settings": {"deep_link_return_url": f"{ISSUER}/return", "data": "d-1"},
+    DEEP_LINKING_CLAIM + "deep_linking_settings": {"deep_link_return_url": f"{ISSUER}/return", "data": "d-1"},
 }
 
 
@@ -527,7 +519,7 @@ def test_a_plain_http_address_off_this_machine_is_refused(session, name, loopbac
     assert refused.value.field == name
     assert refused.value.message.startswith(HTTPS_ONLY)
     assert (LOOPBACK_TOO in refused.value.message) == loopback_http
-    assert session.scalar(select(lti.LtiPlatform.id)) is None
+    assert session.scalar(select(LtiPlatform.id)) is None
 
 
 @pytest.mark.parametrize(
@@ -570,7 +562,7 @@ def test_a_platform_kept_from_before_with_a_plain_http_key_set_cannot_launch(ses
     def never(platform, token):
         raise AssertionError("the key set was fetched over plain http")
 
-    monkeypatch.setattr(lti, "platform_signing_key", never)
+    monkeypatch.setattr(launch_checks, "platform_signing_key", never)
     platform.key_set_url = "http://lms.example.org/jwks"
     session.commit()
     with pytest.raises(LtiLaunchError, match=r"Signature: the platform's key set address is not https://") as refused:
@@ -587,7 +579,7 @@ def test_a_platform_kept_from_before_with_a_plain_http_key_set_cannot_launch(ses
 def test_two_first_launches_of_one_person_at_once_sign_in_to_one_account(session, platform, course, monkeypatch):
     """A double click in the LMS: the other launch makes the person's account and link between this
     launch's look-up (which found none) and its own insert. This one then signs in to that account."""
-    real, theirs = lti._identity, {}
+    real, theirs = identities._identity, {}
 
     def other_launch_meanwhile(session_, platform_id, subject):
         found = real(session_, platform_id, subject)
@@ -597,7 +589,7 @@ def test_two_first_launches_of_one_person_at_once_sign_in_to_one_account(session
                 theirs["user"] = launch(other, login(other)).user.id
         return found
 
-    monkeypatch.setattr(lti, "_identity", other_launch_meanwhile)
+    monkeypatch.setattr(identities, "_identity", other_launch_meanwhile)
     mine = launch(session, login(session))
     assert mine.user.id == theirs["user"]
     assert session.scalars(select(LtiIdentity.user_id)).all() == [mine.user.id]
@@ -609,7 +601,7 @@ def test_two_launches_of_one_person_to_one_line_item_at_once_keep_one_row(app, s
     """The other launch recorded the line item after this launch looked for it and found none."""
     endpoint = {"lineitem": f"{ISSUER}/lineitems/7", "scope": [AGS_SCORE_SCOPE]}
     launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint})  # the other launch: the whole course
-    real, looked = lti._grade_target, []
+    real, looked = grade_targets._grade_target, []
 
     def missed_once(*args):
         if not looked:
@@ -617,7 +609,7 @@ def test_two_launches_of_one_person_to_one_line_item_at_once_keep_one_row(app, s
             return None
         return real(*args)
 
-    monkeypatch.setattr(lti, "_grade_target", missed_once)
+    monkeypatch.setattr(grade_targets, "_grade_target", missed_once)
     lesson = lesson_slugs(app, course)[0]
     custom = {"course": course, "lesson": lesson}
     result = launch(session, login(session), **{AGS_ENDPOINT_CLAIM: endpoint, CLAIM + "custom": custom})
@@ -708,7 +700,7 @@ def test_an_origin_that_is_not_a_plain_https_host_never_frames_the_session(sessi
 
 def test_a_platforms_addresses_and_deployments_change_and_its_people_stay_with_it(session, platform, course):
     from app.models import AuditEvent
-    from app.services.lti import lti_platform_update
+    from app.services.lti.platforms import lti_platform_update
 
     person = launch(session, login(session)).user.id
     changes = details(
@@ -747,7 +739,7 @@ def test_a_platforms_addresses_and_deployments_change_and_its_people_stay_with_i
 
 
 def test_a_change_to_a_bad_address_or_no_deployment_changes_nothing(session, platform):
-    from app.services.lti import lti_platform_update
+    from app.services.lti.platforms import lti_platform_update
 
     for bad, field in (
         (details(key_set_url="http://lms.example.org/jwks"), "key_set_url"),
@@ -771,7 +763,7 @@ def test_a_deep_linking_return_url_that_is_no_plain_https_address_is_refused(ses
         request = {
             CLAIM + "message_type": "LtiDeepLinkingRequest",
             CLAIM + "resource_link": None,
-            lti.DEEP_LINKING_CLAIM + "deep_linking_settings": settings,
+            DEEP_LINKING_CLAIM + "deep_linking_settings": settings,
         }
         with pytest.raises(LtiLaunchError, match="return URL is not an https:// address"):
             launch(session, login(session), **request)

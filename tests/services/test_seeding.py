@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.models.types import utcnow
 from app.services.accounts import user_create
-from app.services.analytics import course_analytics
+from app.services.analytics.course_report import course_analytics
 from app.services.client_report import client_report
 from app.services.dashboard import DashboardQuery, dashboard_page
 from app.services.pass_rule import is_pass

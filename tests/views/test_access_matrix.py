@@ -18,7 +18,7 @@ from app.services.api_tokens import token_create
 from app.services.authoring.draft import published_data
 from app.services.contact_requests import ContactDetails, contact_request_create
 from app.services.course_media import media_upload, media_version
-from app.services.lti import PlatformDetails, lti_platform_register
+from app.services.lti.platforms import PlatformDetails, lti_platform_register
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.review import review_submit
 from app.services.sharing import invitation_create

@@ -17,7 +17,7 @@ from app.jobs import analytics as analytics_jobs
 from app.models import AnalyticsSnapshot, Course, Lesson, Role
 from app.models.types import utcnow
 from app.services import authoring
-from app.services.analytics import snapshot_refresh
+from app.services.analytics.snapshots import snapshot_refresh
 from app.services.progress import course_by_slug
 from app.services.quizzes import quiz_questions
 from tests.analytics_factories import add_learners_with_attempts

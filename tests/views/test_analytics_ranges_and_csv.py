@@ -15,7 +15,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AnalyticsSnapshot, Lesson, Question, Role
 from app.models.types import utcnow
-from app.services import analytics, authoring
+from app.services import authoring
+from app.services.analytics import question_statistics
 from app.services.progress import course_by_slug
 from tests.conftest import count_queries, create_user, csrf_token, lesson_slugs, login
 from tests.views import test_analytics_page as page_tests
@@ -155,7 +156,7 @@ def test_the_page_gives_the_threshold_and_why(app, admin_client, recent_and_old)
 
 def test_the_threshold_is_one_constant_the_page_reads(app, admin_client, recent_and_old, monkeypatch):
     """Lowered to 5, the seven first tries (57% right) are judged and the caution names 5."""
-    monkeypatch.setattr(analytics, "MIN_ANSWERS_TO_JUDGE", 5)
+    monkeypatch.setattr(question_statistics, "MIN_ANSWERS_TO_JUDGE", 5)
     question_id, _ = first_question(app)
     html = html_lib.unescape(page_text(admin_client))
     assert "Fewer than 5 first-try answers: too few to judge" in html
@@ -244,7 +245,7 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(app, admin_client, co
 
 def test_negative_figures_stay_numbers_in_the_csv(app, admin_client, course, monkeypatch):
     """A negative discrimination is "-100", a number a spreadsheet reads, not "'-100"."""
-    monkeypatch.setattr(analytics, "MIN_ANSWERS_TO_JUDGE", 2)
+    monkeypatch.setattr(question_statistics, "MIN_ANSWERS_TO_JUDGE", 2)
     # Learners who get question 1 right get the rest wrong, and the other way round.
     add_learners(app, 4, right=lambda n, q: (n % 2 == 0) == (q == 0))
     refresh(app)

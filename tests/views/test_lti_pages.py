@@ -17,9 +17,10 @@ from app.lti.routes import DEEP_LINK_KEY
 from app.models import LtiIdentity, LtiPlatform, Role, User
 from app.models.types import utcnow
 from app.security import CONTENT_SECURITY_POLICY
-from app.services import lti
-from app.services.lti import CLAIM, DEEP_LINKING_CLAIM, PlatformDetails, lti_platform_register
-from app.services.lti_keys import configured_tool_key
+from app.services.lti import launch as launch_checks
+from app.services.lti.claims import CLAIM, DEEP_LINKING_CLAIM
+from app.services.lti.keys import configured_tool_key
+from app.services.lti.platforms import PlatformDetails, lti_platform_register
 from app.services.reminders import reminder_settings_of
 from app.services.user_sessions import SessionLimits, user_session_start
 from tests.conftest import count_queries, create_user, csrf_token, lesson_slugs, login, visible_text
@@ -411,7 +412,7 @@ def test_the_tool_addresses_come_from_public_url_whatever_host_the_request_used(
 @pytest.fixture
 def lms(app, monkeypatch):
     """A platform registered here whose launches the test signs (its key set is the test's key)."""
-    monkeypatch.setattr(lti, "platform_signing_key", lambda platform, token: PLATFORM_PUBLIC)
+    monkeypatch.setattr(launch_checks, "platform_signing_key", lambda platform, token: PLATFORM_PUBLIC)
     admin = create_user(app, "lti-admin@example.org", role=Role.ADMIN)
     with app.app_context():
         platform = lti_platform_register(db.session, actor=db.session.get(User, admin), details=details())
