@@ -142,6 +142,10 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
         ("neutralise", "app/spreadsheet.py"),
     ]
     assert _table_variables("| `MAIL_SERVER`, `MAIL_PORT` | SMTP | none |") == {"MAIL_SERVER", "MAIL_PORT"}
+    assert _make_targets_named("To make sure, run `PORT=8080 make run`:\n```sh\nmake test\n```\nthen make a copy.") == {
+        "run",
+        "test",
+    }
     rows = _services_table(
         f"Also `sealing` and `keys`.\n\n{SERVICES_TABLE_HEADER}\n| x | `lti/`: `launch` |\n| y | `mail` |\n\n`sealing`"
     )
@@ -311,9 +315,18 @@ def test_every_variable_the_app_reads_is_documented_and_every_documented_one_is_
     assert not unread, f"docs/deployment.md's tables name variables nothing reads: {unread}"
 
 
+# A command is code: a fenced block or an inline span, so prose ("to make sure") names no target.
+CODE = re.compile(r"^```.*?^```|`[^`\n]+`", re.MULTILINE | re.DOTALL)
+
+
+def _make_targets_named(text: str) -> set[str]:
+    """The make targets the text's commands run (``make run``, ``PORT=8080 make run``)."""
+    return {target for code in CODE.findall(text) for target in re.findall(r"\bmake ([a-z][\w-]*)", code)}
+
+
 def test_the_readme_commands_are_make_targets():
     """The README's two set-up commands, and the others it names, exist in the Makefile."""
     targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE))
-    named = set(re.findall(r"\bmake ([a-z][\w-]*)", README.read_text(encoding="utf-8")))
+    named = _make_targets_named(README.read_text(encoding="utf-8"))
     assert {"run", "test"} <= named
     assert not named - targets, f"README.md names make targets the Makefile lacks: {sorted(named - targets)}"
