@@ -7,6 +7,7 @@ moved, and keep the README short enough to read (everything else belongs in docs
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from pathlib import Path
@@ -141,6 +142,19 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
         ("neutralise", "app/spreadsheet.py"),
     ]
     assert _table_variables("| `MAIL_SERVER`, `MAIL_PORT` | SMTP | none |") == {"MAIL_SERVER", "MAIL_PORT"}
+    assert _make_targets_named("To make sure, run `PORT=8080 make run`:\n```sh\nmake test\n```\nthen make a copy.") == {
+        "run",
+        "test",
+    }
+    rows = _services_table(
+        f"Also `sealing` and `keys`.\n\n{SERVICES_TABLE_HEADER}\n| x | `lti/`: `launch` |\n| y | `mail` |\n\n`sealing`"
+    )
+    assert rows[1:] == ["| x | `lti/`: `launch` |", "| y | `mail` |"]
+    assert _unplaced(rows, ["mail", "sealing", "lti/launch", "lti/keys", "analytics/launch"]) == [
+        "sealing",
+        "lti/keys",
+        "analytics/launch",
+    ]
 
 
 def test_the_course_format_page_documents_every_key_the_validator_accepts():
@@ -222,17 +236,40 @@ DESIGN = ROOT / "docs" / "design.md"
 NAME_IN_MODULE = re.compile(r"`([A-Za-z_]\w*)`(?:\(\))?\s+(?:in\s+|\()`((?:app/[\w/]+|config)\.py)`")
 
 
+SERVICES_TABLE_HEADER = "| concern | modules in `app/services/` |"
+
+
+def _services_table(page: str) -> list[str]:
+    """The rows of docs/design.md's table of services by concern (and only them)."""
+    lines = page[page.index(SERVICES_TABLE_HEADER) :].splitlines()
+    return list(itertools.takewhile(lambda line: line.startswith("|"), lines))
+
+
+def _unplaced(rows: list[str], modules: list[str]) -> list[str]:
+    """The modules (``name`` or ``package/name``) no row of the table names: a package's modules
+    in the row that names the package (``package/``), so one named elsewhere on the page, or a
+    module of the same name in another package, does not count."""
+    missing = []
+    for module in modules:
+        package, _, name = module.rpartition("/")
+        placed = [row for row in rows if not package or f"`{package}/`" in row]
+        if not any(f"`{name}`" in row for row in placed):
+            missing.append(module)
+    return missing
+
+
 def test_every_services_module_is_placed_in_the_design_page():
     """docs/design.md's table of services by concern is how a reader finds where a rule lives; a
     module added without a line there is one the docs do not know."""
-    page = _prose(DESIGN)
     services = ROOT / "app" / "services"
     modules = sorted(
-        path.stem for path in [*services.glob("*.py"), *services.glob("*/*.py")] if path.stem != "__init__"
+        str(path.relative_to(services).with_suffix(""))
+        for path in [*services.glob("*.py"), *services.glob("*/*.py")]
+        if path.stem != "__init__"
     )
     assert len(modules) > 30
-    missing = [name for name in modules if f"`{name}`" not in page and f"/{name}.py`" not in page]
-    assert not missing, f"docs/design.md does not name these modules of app/services: {missing}"
+    missing = _unplaced(_services_table(_prose(DESIGN)), modules)
+    assert not missing, f"docs/design.md's table of services does not name these modules of app/services: {missing}"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_relative)
@@ -278,9 +315,18 @@ def test_every_variable_the_app_reads_is_documented_and_every_documented_one_is_
     assert not unread, f"docs/deployment.md's tables name variables nothing reads: {unread}"
 
 
+# A command is code: a fenced block or an inline span, so prose ("to make sure") names no target.
+CODE = re.compile(r"^```.*?^```|`[^`\n]+`", re.MULTILINE | re.DOTALL)
+
+
+def _make_targets_named(text: str) -> set[str]:
+    """The make targets the text's commands run (``make run``, ``PORT=8080 make run``)."""
+    return {target for code in CODE.findall(text) for target in re.findall(r"\bmake ([a-z][\w-]*)", code)}
+
+
 def test_the_readme_commands_are_make_targets():
     """The README's two set-up commands, and the others it names, exist in the Makefile."""
     targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE))
-    named = set(re.findall(r"\bmake ([a-z][\w-]*)", README.read_text(encoding="utf-8")))
+    named = _make_targets_named(README.read_text(encoding="utf-8"))
     assert {"run", "test"} <= named
     assert not named - targets, f"README.md names make targets the Makefile lacks: {sorted(named - targets)}"
