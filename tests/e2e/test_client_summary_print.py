@@ -114,7 +114,14 @@ def test_the_client_page_prints_a_one_page_session_summary(page, app, axe_source
     for title in titles:
         assert summary.count(title) == 2, title  # newly shown, and a talking point
     # Left out: the site around the page, the way back, the questions behind each point, the long history.
-    for words in [*SITE_CHROME, "Your clients", "Questions where it showed", "Lesson by lesson", "Not opened yet"]:
+    for words in [
+        *SITE_CHROME,
+        "Your clients",
+        "Questions where it showed",
+        "Lesson by lesson",
+        "Not opened yet",
+        "No longer supporting",  # the way to stop seeing them is the counsellor's, not the session's
+    ]:
         assert words not in summary, words
 
 
