@@ -129,4 +129,12 @@ def test_upload_an_image_show_it_in_a_lesson_and_publish(page, learner_page, app
     assert loaded(image)
     assert re.fullmatch(r"/media/[^/]+/[0-9a-f]{16}/receptor-diagram\.png", image.get_attribute("src"))
     audit(learner, "lesson-with-image")
+    # A diagram's dark lines on a transparent background would vanish on the dark page: there it
+    # sits on a light backing; on the light page, on the page itself.
+    backing = "el => getComputedStyle(el).backgroundColor"
+    assert image.evaluate(backing) == "rgba(0, 0, 0, 0)"
+    learner.emulate_media(color_scheme="dark")
+    red, green, blue = (int(part) for part in re.findall(r"\d+", image.evaluate(backing))[:3])
+    assert min(red, green, blue) > 220, (red, green, blue)
+    learner.emulate_media(color_scheme="light")
     audit.check()
