@@ -23,5 +23,21 @@ def require_admin():
     return None
 
 
-from app.author import activity, analytics, export, media, publications, routes, users  # noqa: E402,F401
+# The views, a module a subject; course_in_url's before_request runs after require_admin above.
+from app.author import (  # noqa: E402,F401
+    activity,
+    analytics,
+    course_details,
+    course_in_url,
+    course_modules,
+    draft_editing,
+    export,
+    lessons,
+    media,
+    misconceptions,
+    publications,
+    publishing,
+    questions,
+    users,
+)
 from app.lti import admin as lti_admin  # noqa: E402,F401 - /author/lti

@@ -1,0 +1,90 @@
+"""The course's modules: adding one, renaming it, moving it up or down, deleting an empty one.
+
+The blueprint guard has already checked that the user is an admin, and
+``course_in_url.load_course`` has put the course named in the URL in ``g.course``.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_login import current_user
+
+from app.author import bp
+from app.author.draft_editing import form_page, one_click
+from app.author.forms import ModuleForm, MoveForm, populate_errors
+from app.extensions import db
+from app.services import authoring
+from app.services.authoring import DraftInvalid
+
+
+@bp.route("/courses/<course_slug>/modules/new", methods=["GET", "POST"])
+def module_new():
+    """Add a module at the end of the course."""
+    form = ModuleForm()
+    other = []
+    if form.validate_on_submit():
+        try:
+            authoring.module_add(
+                db.session, course=g.course, slug=form.slug.data, title=form.title.data, user_id=current_user.id
+            )
+        except DraftInvalid as invalid:
+            other = populate_errors(form, invalid)
+        else:
+            flash(f"Module “{form.title.data}” added to the draft. Now add its first lesson.", "success")
+            return redirect(url_for("author.index"))
+    return form_page("author/module_edit.html", form, other=other, course_slug=g.course.slug, module=None)
+
+
+@bp.route("/courses/<course_slug>/modules/<module_slug>/edit", methods=["GET", "POST"])
+def module_edit(module_slug: str):
+    """Rename a module."""
+    data = authoring.draft_data(db.session, g.course)
+    module = next((m for m in data["course"]["modules"] if m["slug"] == module_slug), None)
+    if module is None:
+        abort(404)
+    opened_as = authoring.module_fingerprint(data, module_slug)
+    form = ModuleForm(data={**module, "opened_as": opened_as}) if request.method == "GET" else ModuleForm()
+    del form.slug
+    other = []
+    if form.validate_on_submit():
+        try:
+            authoring.module_rename(
+                db.session,
+                course=g.course,
+                module_slug=module_slug,
+                title=form.title.data,
+                user_id=current_user.id,
+                opened_as=form.opened_as.data or None,
+            )
+        except DraftInvalid as invalid:
+            other = populate_errors(form, invalid)
+        else:
+            flash("Module renamed in the draft.", "success")
+            return redirect(url_for("author.index"))
+    return form_page("author/module_edit.html", form, other=other, course_slug=g.course.slug, module=module)
+
+
+@bp.post("/courses/<course_slug>/modules/<module_slug>/move")
+def module_move(module_slug: str):
+    """Move a module up or down."""
+    return one_click(
+        lambda form: authoring.module_move(
+            db.session, course=g.course, module_slug=module_slug, direction=form.direction.data, user_id=current_user.id
+        ),
+        "Module moved in the draft.",
+        # Back to the module moved, not the page's top: the keyboard carries on from there.
+        url_for("author.index", _anchor=f"tools-module-{module_slug}"),
+        form_class=MoveForm,
+    )
+
+
+@bp.post("/courses/<course_slug>/modules/<module_slug>/delete")
+def module_delete(module_slug: str):
+    """Delete an empty module."""
+    return one_click(
+        lambda form: authoring.module_delete(
+            db.session, course=g.course, module_slug=module_slug, user_id=current_user.id
+        ),
+        "Module deleted from the draft.",
+        url_for("author.index"),
+    )
