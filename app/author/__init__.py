@@ -1,6 +1,8 @@
 """The admins' area: authoring and publishing the course, users, question analytics.
 
-Guarded once, here: every route needs an admin account.
+Guarded once, here: every route needs an admin account. A view of one course finds it in
+``g.course``, loaded from the URL by course_in_url.py (404 if there is none); a view that edits
+the draft does so through draft_editing.py.
 """
 
 from flask import Blueprint, abort

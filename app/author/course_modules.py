@@ -1,38 +1,31 @@
-"""The course's modules: adding one, renaming it, moving it up or down, deleting an empty one.
-
-The blueprint guard has already checked that the user is an admin, and
-``course_in_url.load_course`` has put the course named in the URL in ``g.course``.
-"""
+"""The course's modules: adding one, renaming it, moving it up or down, deleting an empty one."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_login import current_user
 
 from app.author import bp
-from app.author.draft_editing import form_page, one_click
-from app.author.forms import ModuleForm, MoveForm, populate_errors
+from app.author.draft_editing import form_page, one_click, opened_form, save_to_draft
+from app.author.forms import ModuleForm, MoveForm
 from app.extensions import db
 from app.services import authoring
-from app.services.authoring import DraftInvalid
 
 
 @bp.route("/courses/<course_slug>/modules/new", methods=["GET", "POST"])
 def module_new():
     """Add a module at the end of the course."""
     form = ModuleForm()
-    other = []
-    if form.validate_on_submit():
-        try:
-            authoring.module_add(
-                db.session, course=g.course, slug=form.slug.data, title=form.title.data, user_id=current_user.id
-            )
-        except DraftInvalid as invalid:
-            other = populate_errors(form, invalid)
-        else:
-            flash(f"Module “{form.title.data}” added to the draft. Now add its first lesson.", "success")
-            return redirect(url_for("author.index"))
-    return form_page("author/module_edit.html", form, other=other, course_slug=g.course.slug, module=None)
+    outcome = save_to_draft(
+        form,
+        lambda: authoring.module_add(
+            db.session, course=g.course, slug=form.slug.data, title=form.title.data, user_id=current_user.id
+        ),
+    )
+    if outcome.saved:
+        flash(f"Module “{form.title.data}” added to the draft. Now add its first lesson.", "success")
+        return redirect(url_for("author.index"))
+    return form_page("author/module_edit.html", form, other=outcome.other, course_slug=g.course.slug, module=None)
 
 
 @bp.route("/courses/<course_slug>/modules/<module_slug>/edit", methods=["GET", "POST"])
@@ -42,26 +35,23 @@ def module_edit(module_slug: str):
     module = next((m for m in data["course"]["modules"] if m["slug"] == module_slug), None)
     if module is None:
         abort(404)
-    opened_as = authoring.module_fingerprint(data, module_slug)
-    form = ModuleForm(data={**module, "opened_as": opened_as}) if request.method == "GET" else ModuleForm()
+    form = opened_form(ModuleForm, {**module, "opened_as": authoring.module_fingerprint(data, module_slug)})
     del form.slug
-    other = []
-    if form.validate_on_submit():
-        try:
-            authoring.module_rename(
-                db.session,
-                course=g.course,
-                module_slug=module_slug,
-                title=form.title.data,
-                user_id=current_user.id,
-                opened_as=form.opened_as.data or None,
-            )
-        except DraftInvalid as invalid:
-            other = populate_errors(form, invalid)
-        else:
-            flash("Module renamed in the draft.", "success")
-            return redirect(url_for("author.index"))
-    return form_page("author/module_edit.html", form, other=other, course_slug=g.course.slug, module=module)
+    outcome = save_to_draft(
+        form,
+        lambda: authoring.module_rename(
+            db.session,
+            course=g.course,
+            module_slug=module_slug,
+            title=form.title.data,
+            user_id=current_user.id,
+            opened_as=form.opened_as.data or None,
+        ),
+    )
+    if outcome.saved:
+        flash("Module renamed in the draft.", "success")
+        return redirect(url_for("author.index"))
+    return form_page("author/module_edit.html", form, other=outcome.other, course_slug=g.course.slug, module=module)
 
 
 @bp.post("/courses/<course_slug>/modules/<module_slug>/move")

@@ -1,8 +1,5 @@
 """The course's lessons: adding one, editing its text and details with a preview as learners will
 see it, the live preview beside the editor, moving a lesson, and removing it (asked first).
-
-The blueprint guard has already checked that the user is an admin, and
-``course_in_url.load_course`` has put the course named in the URL in ``g.course``.
 """
 
 from __future__ import annotations
@@ -14,16 +11,17 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.author import bp
-from app.author.draft_editing import form_page, one_click
-from app.author.forms import BODY_MAX_LENGTH, LessonForm, MoveForm, populate_errors, sources_text
+from app.author.draft_editing import form_page, one_click, opened_form, save_to_draft
+from app.author.forms import BODY_MAX_LENGTH, LessonForm, MoveForm, sources_text
 from app.extensions import db
 from app.forms import confirmed
 from app.services import authoring
-from app.services.authoring import DraftData, DraftInvalid
+from app.services.authoring import DraftData
 from app.services.course_media import media_sources
 
 
 def _lesson_page(form: LessonForm, *, data: DraftData, lesson_slug: str | None, status=None, other=()):
+    """The lesson editor: the form with its errors, the lesson's questions, and its preview."""
     lesson = data["lessons"].get(lesson_slug) if lesson_slug else None
     saved: Mapping[str, Any] = lesson["front"] if lesson else {}
     preview = _lesson_preview(form, data=data, lesson_slug=lesson_slug, unsaved=bool(form.preview.data))
@@ -83,8 +81,9 @@ def lesson_live_preview():
     return render_template("author/_lesson_preview.html", preview=preview)
 
 
-def _lesson_form(data: DraftData, initial: dict | None) -> LessonForm:
-    form = LessonForm(data=initial) if request.method == "GET" else LessonForm()
+def _lesson_form(data: DraftData, initial: Mapping[str, Any]) -> LessonForm:
+    """The lesson editor's form, its module choices the draft's modules."""
+    form = opened_form(LessonForm, initial)
     form.set_modules(data["course"]["modules"])
     return form
 
@@ -94,28 +93,26 @@ def lesson_new():
     """Add a lesson at the end of a module."""
     data = authoring.draft_data(db.session, g.course)
     form = _lesson_form(data, {"module": request.args.get("module"), "minutes": 5})
-    other = []
     if form.preview.data:
         return _lesson_page(form, data=data, lesson_slug=None, status=200)
-    if form.validate_on_submit():
-        try:
-            authoring.lesson_add(
-                db.session,
-                course=g.course,
-                module_slug=form.module.data,
-                slug=form.slug.data,
-                title=form.title.data,
-                minutes=form.minutes.data,
-                body=form.body.data,
-                sources=form.source_inputs(),
-                user_id=current_user.id,
-            )
-        except DraftInvalid as invalid:
-            other = populate_errors(form, invalid)
-        else:
-            flash(f"Lesson “{form.title.data}” added to the draft.", "success")
-            return redirect(url_for("author.lesson_edit", lesson_slug=form.slug.data))
-    return _lesson_page(form, data=data, lesson_slug=None, other=other)
+    outcome = save_to_draft(
+        form,
+        lambda: authoring.lesson_add(
+            db.session,
+            course=g.course,
+            module_slug=form.module.data,
+            slug=form.slug.data,
+            title=form.title.data,
+            minutes=form.minutes.data,
+            body=form.body.data,
+            sources=form.source_inputs(),
+            user_id=current_user.id,
+        ),
+    )
+    if outcome.saved:
+        flash(f"Lesson “{form.title.data}” added to the draft.", "success")
+        return redirect(url_for("author.lesson_edit", lesson_slug=form.slug.data))
+    return _lesson_page(form, data=data, lesson_slug=None, other=outcome.other)
 
 
 @bp.route("/courses/<course_slug>/lessons/<lesson_slug>/edit", methods=["GET", "POST"])
@@ -132,29 +129,27 @@ def lesson_edit(lesson_slug: str):
     }
     form = _lesson_form(data, initial)
     del form.slug
-    other = []
     if form.preview.data:
         return _lesson_page(form, data=data, lesson_slug=lesson_slug, status=200)
-    if form.validate_on_submit():
-        try:
-            authoring.lesson_update(
-                db.session,
-                course=g.course,
-                lesson_slug=lesson_slug,
-                title=form.title.data,
-                minutes=form.minutes.data,
-                body=form.body.data,
-                module_slug=form.module.data,
-                sources=form.source_inputs(),
-                user_id=current_user.id,
-                opened_as=form.opened_as.data or None,
-            )
-        except DraftInvalid as invalid:
-            other = populate_errors(form, invalid)
-        else:
-            flash("Lesson saved to the draft. Learners see it once you publish.", "success")
-            return redirect(url_for("author.lesson_edit", lesson_slug=lesson_slug))
-    return _lesson_page(form, data=data, lesson_slug=lesson_slug, other=other)
+    outcome = save_to_draft(
+        form,
+        lambda: authoring.lesson_update(
+            db.session,
+            course=g.course,
+            lesson_slug=lesson_slug,
+            title=form.title.data,
+            minutes=form.minutes.data,
+            body=form.body.data,
+            module_slug=form.module.data,
+            sources=form.source_inputs(),
+            user_id=current_user.id,
+            opened_as=form.opened_as.data or None,
+        ),
+    )
+    if outcome.saved:
+        flash("Lesson saved to the draft. Learners see it once you publish.", "success")
+        return redirect(url_for("author.lesson_edit", lesson_slug=lesson_slug))
+    return _lesson_page(form, data=data, lesson_slug=lesson_slug, other=outcome.other)
 
 
 @bp.post("/courses/<course_slug>/lessons/<lesson_slug>/move")

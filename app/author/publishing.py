@@ -1,8 +1,5 @@
 """The authoring home and the draft as a whole: each course's draft with what publishing it would
 change, publishing it, and discarding it.
-
-The blueprint guard has already checked that the user is an admin, and
-``course_in_url.load_course`` has put the course named in the URL in ``g.course``.
 """
 
 from __future__ import annotations

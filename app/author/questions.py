@@ -1,8 +1,5 @@
 """The questions of a lesson's quiz: adding one, editing one with all its choices (previewed as
 learners will see it), moving one, and removing one (asked first).
-
-The blueprint guard has already checked that the user is an admin, and
-``course_in_url.load_course`` has put the course named in the URL in ``g.course``.
 """
 
 from __future__ import annotations
@@ -11,12 +8,11 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.author import bp
-from app.author.draft_editing import form_page, one_click
-from app.author.forms import MoveForm, QuestionForm, populate_errors, question_form_data
+from app.author.draft_editing import DraftSave, form_page, one_click, opened_form, save_to_draft
+from app.author.forms import MoveForm, QuestionForm, question_form_data
 from app.extensions import db
 from app.forms import confirmed
 from app.services import authoring
-from app.services.authoring import DraftInvalid
 from app.services.authoring.question_preview import question_preview
 
 
@@ -25,31 +21,30 @@ def _question_view(lesson_slug: str, position: int | None):
     data = authoring.draft_data(db.session, g.course)
     lesson = authoring.draft_lesson(data, lesson_slug)
     question = authoring.draft_question(data, lesson_slug, position) if position else None
-    form = QuestionForm(data=question_form_data(question)) if request.method == "GET" else QuestionForm()
+    form = opened_form(QuestionForm, question_form_data(question))
     misconceptions = data["course"].get("misconceptions") or {}
     form.set_misconceptions(misconceptions)
-    other = []
-    # "Preview" shows the form's question as learners would see it, and saves nothing.
-    if not form.preview.data and form.validate_on_submit():
+
+    def save() -> int:
+        """Save the form's question in its place, or a new one at the end of the quiz; its position."""
         arguments = dict(
             course=g.course, lesson_slug=lesson_slug, question=form.to_input(form.kept_rows()), user_id=current_user.id
         )
-        try:
-            if position:
-                opened_as = form.opened_as.data or None
-                authoring.question_update(db.session, position=position, opened_as=opened_as, **arguments)
-            else:
-                position = authoring.question_add(db.session, **arguments)
-        except DraftInvalid as invalid:
-            other = populate_errors(form, invalid)
-        else:
-            flash(f"Question {position} saved to the draft.", "success")
-            return redirect(url_for("author.lesson_edit", lesson_slug=lesson_slug))
+        if position:
+            authoring.question_update(db.session, position=position, opened_as=form.opened_as.data or None, **arguments)
+            return position
+        return authoring.question_add(db.session, **arguments)
+
+    # "Preview" shows the form's question as learners would see it, and saves nothing.
+    outcome = DraftSave[int](saved=False) if form.preview.data else save_to_draft(form, save)
+    if outcome.saved:
+        flash(f"Question {outcome.returned} saved to the draft.", "success")
+        return redirect(url_for("author.lesson_edit", lesson_slug=lesson_slug))
     return form_page(
         "author/question_edit.html",
         form,
         status=200 if form.preview.data else None,
-        other=other,
+        other=outcome.other,
         links=[("choices", message) for message in form.choice_errors],
         course_slug=g.course.slug,
         lesson_slug=lesson_slug,
