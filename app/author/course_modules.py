@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_login import current_user
 
 from app.author import bp
@@ -32,9 +32,7 @@ def module_new():
 def module_edit(module_slug: str):
     """Rename a module."""
     data = authoring.draft_data(db.session, g.course)
-    module = next((m for m in data["course"]["modules"] if m["slug"] == module_slug), None)
-    if module is None:
-        abort(404)
+    module = authoring.draft_module(data, module_slug)  # an unknown one is a 404 (NotInDraft)
     form = opened_form(ModuleForm, {**module, "opened_as": authoring.module_fingerprint(data, module_slug)})
     del form.slug
     outcome = save_to_draft(

@@ -4,7 +4,7 @@ learner and the counsellor are told, and removing one that no choice uses.
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_login import current_user
 
 from app.author import bp
@@ -41,9 +41,7 @@ def misconception_new():
 def misconception_edit(misconception_code: str):
     """Edit a misconception's short title, safety mark, and what the learner and the counsellor are told."""
     data = authoring.draft_data(db.session, g.course)
-    texts = data["course"].get("misconceptions", {}).get(misconception_code)
-    if texts is None:
-        abort(404)
+    texts = authoring.draft_misconception(data, misconception_code)  # an unknown one is a 404 (NotInDraft)
     opened_as = authoring.misconception_fingerprint(data, misconception_code)
     form = opened_form(MisconceptionForm, {**texts, "opened_as": opened_as})
     del form.code
