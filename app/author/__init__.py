@@ -1,6 +1,8 @@
 """The admins' area: authoring and publishing the course, users, question analytics.
 
-Guarded once, here: every route needs an admin account.
+Guarded once, here: every route needs an admin account. A view of one course finds it in
+``g.course``, loaded from the URL by course_in_url.py (404 if there is none); a view that edits
+the draft does so through draft_editing.py.
 """
 
 from flask import Blueprint, abort
@@ -23,5 +25,21 @@ def require_admin():
     return None
 
 
-from app.author import activity, analytics, export, media, publications, routes, users  # noqa: E402,F401
+# The views, a module a subject; course_in_url's before_request runs after require_admin above.
+from app.author import (  # noqa: E402,F401
+    activity,
+    analytics,
+    course_details,
+    course_in_url,
+    course_modules,
+    draft_editing,
+    export,
+    lessons,
+    media,
+    misconceptions,
+    publications,
+    publishing,
+    questions,
+    users,
+)
 from app.lti import admin as lti_admin  # noqa: E402,F401 - /author/lti

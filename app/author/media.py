@@ -2,7 +2,7 @@
 
 Thin, like the other authoring views: the checks (by content, never by name), the names and
 what counts as used live in app/services/course_media.py. The blueprint guard has checked that
-the user is an admin and ``routes.load_course`` has put the course in ``g.course``.
+the user is an admin and ``course_in_url.load_course`` has put the course in ``g.course``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Publication history: who published what and when, and restoring an earlier version.
 
 Thin, as the other authoring views: the rules (what a restore does, when it is refused) are in
-app/services/authoring/history.py. ``routes.load_course`` has put the course named in the URL in
+app/services/authoring/history.py. ``course_in_url.load_course`` has put the course named in the URL in
 ``g.course``; a publication of another course, like an unknown one, is a 404.
 """
 

@@ -38,7 +38,7 @@ def test_visitors_are_sent_away_before_any_course_is_looked_up(app, client, cour
 
 def test_with_no_course_the_authoring_home_names_the_import_command(app, client, monkeypatch):
     # The folder comes from the one default-course rule, not from the template.
-    monkeypatch.setattr("app.author.routes.DEFAULT_COURSE_FOLDER", "courses/elsewhere")
+    monkeypatch.setattr("app.author.publishing.DEFAULT_COURSE_FOLDER", "courses/elsewhere")
     create_user(app, "admin@example.org", role=Role.ADMIN)
     login(client, "admin@example.org")
 

@@ -64,7 +64,7 @@ def test_an_authoring_form_refused_for_the_course_as_a_whole_says_error_first(ad
     def refuse(*args, **kwargs):
         raise DraftInvalid([], other=["Two modules would share that slug."])
 
-    monkeypatch.setattr("app.author.routes.authoring.module_add", refuse)
+    monkeypatch.setattr("app.author.course_modules.authoring.module_add", refuse)
     url = f"/author/courses/{course}/modules/new"
     refused = admin_client.post(url, data={"csrf_token": csrf_token(admin_client, url), "title": "New", "slug": "new"})
     assert "Two modules would share that slug." in refused.get_data(as_text=True)

@@ -359,6 +359,11 @@ def module_index(data: DraftData, module_slug: str) -> int:
     raise NotInDraft(f"There is no module “{module_slug}” in the draft.")
 
 
+def draft_module(data: DraftData, module_slug: str) -> ModuleData:
+    """The module's data ({"slug": ..., "title": ..., "lessons": [...]}) in the draft, or NotInDraft."""
+    return draft_modules(data)[module_index(data, module_slug)]
+
+
 def lesson_place(data: DraftData, lesson_slug: str) -> tuple[int, int]:
     """(module index, index in that module) of a lesson in the draft, or NotInDraft."""
     for index, module in enumerate(draft_modules(data)):
@@ -387,6 +392,14 @@ def draft_question(data: DraftData, lesson_slug: str, position: int) -> Question
     if not 1 <= position <= len(quiz):
         raise NotInDraft(f"The lesson has no question {position}.")
     return quiz[position - 1]
+
+
+def draft_misconception(data: DraftData, code: str) -> MisconceptionData:
+    """The misconception's texts, title and mark in the draft, or NotInDraft."""
+    misconception = (data["course"].get("misconceptions") or {}).get(code)
+    if misconception is None:
+        raise NotInDraft(f"There is no misconception “{code}” in the draft.")
+    return misconception
 
 
 def _fingerprint(value: object) -> str:
