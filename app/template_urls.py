@@ -11,7 +11,9 @@ else to Flask's own ``url_for`` unchanged:
 - endpoints relative to the request's blueprint (``.name``): they depend on the blueprint;
 - endpoints whose blueprint has ``url_defaults`` functions (authoring adds the course from
   ``g``), or with app-wide ones: their values come from the request;
-- values other than text and whole numbers (None, lists, objects): not safe keys;
+- values other than text and whole numbers (lists, objects): not safe keys. A value of None
+  is no value: Werkzeug leaves it out of the link, so it is left out of the key (the
+  counsellor's dashboard passes its filters so, 17 links a view built anew before);
 - outside a request (mail rendered by a job): there is no script root to key by.
 
 A URL that cannot be built raises as before (errors are not remembered).
@@ -45,11 +47,12 @@ def remembered_url_for(app: Flask) -> Callable[..., str]:
         return url_for(endpoint, **dict(values))
 
     def template_url_for(endpoint: str, /, **values) -> str:
-        if values and not all(type(value) in (str, int) and not key.startswith("_") for key, value in values.items()):
+        given = {key: value for key, value in values.items() if value is not None}
+        if given and not all(type(value) in (str, int) and not key.startswith("_") for key, value in given.items()):
             return url_for(endpoint, **values)
         if not cacheable(endpoint) or not has_request_context():
             return url_for(endpoint, **values)
-        return built(request.script_root, endpoint, tuple(values.items()))
+        return built(request.script_root, endpoint, tuple(given.items()))
 
     template_url_for.cache_info = built.cache_info  # type: ignore[attr-defined]
     return template_url_for

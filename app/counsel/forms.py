@@ -1,35 +1,22 @@
 """Forms and query parsing for the counsellor's pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SearchField, SelectChoice, SelectField, StringField
+from wtforms import EmailField, StringField
 from wtforms.validators import Email, Length, Optional
 
 from app.parsing import parse_page
-from app.services.dashboard import FLAGS, SORTS, DashboardQuery, flag_labels
+from app.services.dashboard import FLAGS, SORTS, DashboardQuery
 
-
-class DashboardFilterForm(FlaskForm):
-    """The dashboard's GET filters; no CSRF needed for a read-only search."""
-
-    class Meta:
-        csrf = False
-
-    q = SearchField("Search by name", validators=[Optional(), Length(max=80)])
-    flag = SelectField("Show", validators=[Optional()])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Each flag in the words its badge shows, from the rule's own threshold when the page is drawn.
-        self.flag.choices = [SelectChoice("", "All clients")] + [
-            SelectChoice(flag, label) for flag, label in flag_labels().items()
-        ]
+# The dashboard's filters are a GET form written out in its template (counsel/dashboard.html):
+# a search of at most this many characters, and a flag.
+SEARCH_MAX_LENGTH = 80
 
 
 def dashboard_query(args) -> DashboardQuery:
     """Read search, flag, sort, direction and page from the query string, ignoring nonsense."""
     sort = args.get("sort", "name")
     return DashboardQuery(
-        search=args.get("q", "")[:80],
+        search=args.get("q", "")[:SEARCH_MAX_LENGTH],
         flag=args.get("flag", "") if args.get("flag", "") in FLAGS else "",
         sort=sort if sort in SORTS else "name",
         descending=args.get("dir") == "desc",

@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from app.counsel import bp
-from app.counsel.forms import DashboardFilterForm, InvitationForm, dashboard_query
+from app.counsel.forms import SEARCH_MAX_LENGTH, InvitationForm, dashboard_query
 from app.extensions import db, limiter
 from app.forms import confirmed
 from app.jobs.mail import send_email
@@ -70,7 +70,6 @@ def dashboard():
     if course is None:
         abort(404)
     query = dashboard_query(request.args)
-    form = DashboardFilterForm(request.args)
     page = dashboard_page(db.session, viewer=current_user, course=course, query=query)
     return render_template(
         "counsel/dashboard.html",
@@ -79,7 +78,7 @@ def dashboard():
         course_arg=_named_course(course),
         page=page,
         query=query,
-        form=form,
+        search_max_length=SEARCH_MAX_LENGTH,
     )
 
 

@@ -10,9 +10,24 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from functools import cache
+from typing import Any, Literal, cast
 
-from sqlalchemy import CursorResult, Select, Subquery, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    CursorResult,
+    Integer,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.models import ApiToken, Course, Lesson, LessonProgress, QuizAttempt, ReviewAnswer, User
@@ -21,7 +36,8 @@ from app.permissions import can_author
 from app.services.audit import audit_record
 from app.services.course_content import LessonView, course_content
 from app.services.progress import lesson_states, live_lesson_ids
-from app.services.sharing import visible_learner_names
+from app.services.sharing import caseload_names
+from app.services.text_search import containing
 
 PAGE_SIZE = 50
 # A client is inactive with nothing done in the course for longer than this. Analytics' "gave
@@ -108,13 +124,54 @@ def _greatest(*values):
 _COMBINED_SORTS = ("last_active", "flags")
 
 
-def _clients(viewer: User, query: DashboardQuery) -> Subquery:
+@dataclass(frozen=True)
+class _Shape:
+    """What the SQL of the dashboard's statements depends on. Everything else is a bound
+    parameter (``_parameters``), so each shape's statements are built once (the functions below
+    are cached) and SQLAlchemy keeps each one's cache key: built and keyed again on every view,
+    they had been a third of the view's CPU (docs/performance.md, round twenty-three)."""
+
+    role: str  # the viewer's: whom they see (sharing.caseload_names)
+    searching: bool
+    flag: str  # one of FLAGS, or "" for none
+    sort: str  # one of SORTS
+    descending: bool
+    lessons: bool  # whether the course has live lessons (without any, nobody has finished it)
+
+    @classmethod
+    def of(cls, viewer: User, query: DashboardQuery, lesson_count: int) -> _Shape:
+        return cls(
+            role=viewer.role,
+            searching=bool(query.search.strip()),
+            flag=query.flag if query.flag in FLAGS else "",
+            sort=query.sort if query.sort in SORTS else "name",  # an unknown sort falls back to name
+            descending=query.descending,
+            lessons=lesson_count > 0,
+        )
+
+
+def _parameters(viewer: User, course: Course, query: DashboardQuery, lesson_count: int, now: datetime) -> dict:
+    """The values of the statements' parameters but the page's ``offset`` (and ``only``: ids)."""
+    return {
+        "viewer_id": viewer.id,
+        "course_id": course.id,
+        "lesson_count": lesson_count,
+        "inactive_before": now - INACTIVE_AFTER,
+        "search": containing(query.search.strip()),
+    }
+
+
+def _offset(page: int) -> int:
+    return (page - 1) * PAGE_SIZE
+
+
+_COURSE_ID: BindParameter[int] = bindparam("course_id", type_=Integer)
+_OFFSET = bindparam("offset", type_=Integer)
+
+
+def _clients(shape: _Shape) -> Subquery:
     """The viewer's clients matching the search, if any, as (id, name_key): read from the caseload alone."""
-    return visible_learner_names(viewer, search=query.search.strip())
-
-
-def _sorted_by_name(query: DashboardQuery) -> bool:
-    return query.sort == "name" or query.sort not in SORTS  # an unknown sort falls back to name
+    return caseload_names(shape.role, bindparam("viewer_id"), bindparam("search") if shape.searching else None)
 
 
 def _name_order(column, descending: bool):
@@ -122,24 +179,23 @@ def _name_order(column, descending: bool):
     return key.desc() if descending else key.asc()
 
 
-def _page_by_name(viewer: User, query: DashboardQuery, page: int) -> Select:
+def _page_by_name(shape: _Shape) -> Select:
     """The ids of one page of clients in name order: choosing them needs no figures, nor any other user."""
-    clients = _clients(viewer, query)
+    clients = _clients(shape)
     key = clients.c.name_key
     return (
         select(clients.c.id)
-        .order_by(key.desc() if query.descending else key.asc(), clients.c.id)
+        .order_by(key.desc() if shape.descending else key.asc(), clients.c.id)
         .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(_OFFSET)
     )
 
 
-def _per_client(
-    viewer: User, course: Course, query: DashboardQuery, only: Select | list[int] | None = None, *, every: bool = False
-):
+def _per_client(shape: _Shape, only: Literal["page", "listed"] | None = None, *, every: bool = False):
     """Each visible client's raw figures, each a correlated subquery the planner can use indexes for.
 
-    ``only``, a query of user ids, limits the rows to those clients (one page in name order).
+    ``only`` limits the rows to some clients: ``"page"``, one page of them in name order;
+    ``"listed"``, those whose ids are the parameter ``only``.
     The flags and sort keys are built on top of these columns. The subquery is fenced
     (``OFFSET 0`` stops PostgreSQL merging it into the outer query) so that each figure is
     computed once per client: merged, the expressions combining them (last active, the flags)
@@ -154,8 +210,8 @@ def _per_client(
     course page does; activity and quiz scores count every lesson the course has had, since
     work on a lesson retired later was still done.
     """
-    course_lessons = select(Lesson.id).where(Lesson.course_id == course.id).scalar_subquery()
-    live = live_lesson_ids(course.id).scalar_subquery()
+    course_lessons = select(Lesson.id).where(Lesson.course_id == _COURSE_ID).scalar_subquery()
+    live = live_lesson_ids(_COURSE_ID).scalar_subquery()
     mine = and_(LessonProgress.user_id == User.id, LessonProgress.lesson_id.in_(course_lessons))
     floor = literal(_NEVER)
     my_attempts = and_(QuizAttempt.user_id == User.id, QuizAttempt.lesson_id.in_(course_lessons))
@@ -197,38 +253,33 @@ def _per_client(
         # A review of their mistakes is work in the course too (it was not counted: someone who
         # only reviewed was flagged inactive).
         select(func.coalesce(func.max(ReviewAnswer.answered_at), floor))
-        .where(ReviewAnswer.user_id == User.id, ReviewAnswer.course_id == course.id)
+        .where(ReviewAnswer.user_id == User.id, ReviewAnswer.course_id == _COURSE_ID)
         .scalar_subquery()
         .label("reviewed"),
         select(func.avg(QuizAttempt.score)).where(my_attempts).scalar_subquery().label("quiz_average"),
         struggling.label("struggling"),
     )
-    if only is not None:
-        stmt = select(*columns).where(User.id.in_(only))
+    if only == "page":
+        stmt = select(*columns).where(User.id.in_(_page_by_name(shape)))
+    elif only == "listed":
+        stmt = select(*columns).where(User.id.in_(bindparam("only", expanding=True)))
     else:
-        clients = _clients(viewer, query)
+        clients = _clients(shape)
         stmt = select(*columns).join(clients, clients.c.id == User.id)
-    if every or only is not None or query.flag in FLAGS or query.sort in _COMBINED_SORTS:
+    if every or only is not None or shape.flag or shape.sort in _COMBINED_SORTS:
         stmt = stmt.offset(0)
     return stmt.subquery("client")
 
 
-def _client_select(
-    viewer: User,
-    course: Course,
-    lesson_count: int,
-    query: DashboardQuery,
-    now: datetime,
-    only: Select | list[int] | None = None,
-    *,
-    every: bool = False,
-) -> Select:
-    client = _per_client(viewer, course, query, only, every=every)
+@cache
+def _client_select(shape: _Shape, only: Literal["page", "listed"] | None = None, *, every: bool = False) -> Select:
+    """Each client's figures and flags, in the shape's order and filtered by its flag (``_per_client``'s ``only``)."""
+    client = _per_client(shape, only, every=every)
     floor = literal(_NEVER)
     last_active = _greatest(client.c.opened, client.c.done, client.c.attempted, client.c.reviewed)
-    finished = client.c.completed >= lesson_count if lesson_count else literal(False)
+    finished = client.c.completed >= bindparam("lesson_count") if shape.lessons else literal(False)
     seen = case((last_active > floor, last_active), else_=client.c.created_at)  # never active: since joining
-    inactive = and_(seen < now - INACTIVE_AFTER, ~finished)
+    inactive = and_(seen < bindparam("inactive_before"), ~finished)
     columns = {"struggling": client.c.struggling, "finished": finished, "inactive": inactive}
     stmt = select(
         client.c.id,
@@ -240,10 +291,10 @@ def _client_select(
         finished.label("finished"),
         inactive.label("inactive"),
     )
-    if query.flag in FLAGS:
-        stmt = stmt.where(columns[query.flag])
-    if _sorted_by_name(query):
-        return stmt.order_by(_name_order(client.c.display_name, query.descending), client.c.id)
+    if shape.flag:
+        stmt = stmt.where(columns[shape.flag])
+    if shape.sort == "name":
+        return stmt.order_by(_name_order(client.c.display_name, shape.descending), client.c.id)
     sort_column = {
         "progress": client.c.completed,
         # Lessons are taken in order, so how many are complete places the current lesson.
@@ -252,8 +303,8 @@ def _client_select(
         # Most in need of attention first when descending: struggling, then inactive, then finished.
         "flags": case((client.c.struggling, 3), (inactive, 2), (finished, 1), else_=0),
         "quiz_average": func.coalesce(client.c.quiz_average, -1.0),
-    }[query.sort]
-    order = sort_column.desc() if query.descending else sort_column.asc()
+    }[shape.sort]
+    order = sort_column.desc() if shape.descending else sort_column.asc()
     return stmt.order_by(order, func.lower(client.c.display_name), client.c.id)
 
 
@@ -283,18 +334,20 @@ def _course_lessons(session: Session, course: Course) -> tuple[LessonView, ...]:
     return content.lessons if content is not None else ()
 
 
+_COMPLETED = select(LessonProgress.user_id, LessonProgress.lesson_id).where(
+    LessonProgress.user_id.in_(bindparam("user_ids", expanding=True)),
+    LessonProgress.lesson_id.in_(bindparam("lesson_ids", expanding=True)),
+    LessonProgress.completed_at.is_not(None),
+)
+
+
 def _add_current_lessons(session: Session, rows: list[ClientRow], lessons: Sequence[LessonView]) -> None:
     """Name each client's current lesson: the first one they have not completed (1 query)."""
     if not rows:
         return
     completed: dict[int, set[int]] = {row.learner_id: set() for row in rows}
-    for user_id, lesson_id in session.execute(
-        select(LessonProgress.user_id, LessonProgress.lesson_id).where(
-            LessonProgress.user_id.in_(list(completed)),
-            LessonProgress.lesson_id.in_([lesson.id for lesson in lessons]),
-            LessonProgress.completed_at.is_not(None),
-        )
-    ):
+    ids = {"user_ids": list(completed), "lesson_ids": [lesson.id for lesson in lessons]}
+    for user_id, lesson_id in session.execute(_COMPLETED, ids):
         completed[user_id].add(lesson_id)
     for row in rows:
         states = lesson_states(lessons, completed[row.learner_id])
@@ -302,7 +355,8 @@ def _add_current_lessons(session: Session, rows: list[ClientRow], lessons: Seque
         row.current_lesson = current.title if current else None
 
 
-def _page_select(viewer: User, course: Course, lesson_count: int, query: DashboardQuery, now: datetime, page: int):
+@cache
+def _page_select(shape: _Shape) -> Select:
     """One page of clients with their figures (1 query).
 
     In name order without a flag filter (the usual view), the page's clients are chosen by name
@@ -310,26 +364,35 @@ def _page_select(viewer: User, course: Course, lesson_count: int, query: Dashboa
     PostgreSQL computes that one for every client and the others for the page's rows. (Filtered
     by a flag or sorted by combined figures, dashboard_page chooses the rows first: ``_chosen``.)
     """
-    if query.flag not in FLAGS and _sorted_by_name(query):
-        return _client_select(viewer, course, lesson_count, query, now, only=_page_by_name(viewer, query, page))
-    return _client_select(viewer, course, lesson_count, query, now).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    if not shape.flag and shape.sort == "name":
+        return _client_select(shape, "page")
+    return _client_select(shape).limit(PAGE_SIZE).offset(_OFFSET)
 
 
-def _count(session: Session, counted) -> int:
-    return session.scalar(select(func.count()).select_from(counted)) or 0
+@cache
+def _counted_clients(shape: _Shape) -> Select:
+    """How many visible clients match the search, counted without any figures (1 query)."""
+    return select(func.count()).select_from(_clients(shape))
 
 
-def _chosen(viewer: User, course: Course, lesson_count: int, query: DashboardQuery, now: datetime, page: int):
+@cache
+def _counted_matches(shape: _Shape) -> Select:
+    """How many clients match the search and the flag (1 query)."""
+    return select(func.count()).select_from(_client_select(shape).order_by(None).subquery())
+
+
+@cache
+def _chosen(shape: _Shape) -> Select:
     """The ids of one page of clients in the query's order, each with how many match it (1 query).
 
     Choosing them needs only the figures the filter and the sort are made of (PostgreSQL leaves
     out the ones nobody reads); the page's 50 rows then get all of theirs.
     """
     chosen = (
-        _client_select(viewer, course, lesson_count, query, now)
+        _client_select(shape)
         .add_columns(func.count().over().label("matching"))  # over every match: taken before the LIMIT
         .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        .offset(_OFFSET)
         .subquery()
     )
     return select(chosen.c.id, chosen.c.matching)
@@ -337,29 +400,30 @@ def _chosen(viewer: User, course: Course, lesson_count: int, query: DashboardQue
 
 def dashboard_page(session: Session, *, viewer: User, course: Course, query: DashboardQuery) -> DashboardPage:
     """Load one page of the viewer's clients with their progress figures and flags."""
-    now = utcnow()
     lessons = _course_lessons(session, course)
     count = len(lessons)
-    if query.flag not in FLAGS and query.sort not in _COMBINED_SORTS:
+    shape = _Shape.of(viewer, query, count)
+    values = _parameters(viewer, course, query, count, utcnow())
+    if not shape.flag and shape.sort not in _COMBINED_SORTS:
         # By name, or by one figure (computed for every client, the others for the page's rows
         # only): every visible client matching the search, counted without any figures.
-        total = _count(session, _clients(viewer, query))
+        total = session.scalar(_counted_clients(shape), values) or 0
         page = min(max(1, query.page), max(1, math.ceil(total / PAGE_SIZE)))
-        records = session.execute(_page_select(viewer, course, count, query, now, page)).all()
+        records = session.execute(_page_select(shape), {**values, "offset": _offset(page)}).all()
     else:
         # Filtered by a flag or sorted by figures that combine several: the page's clients are
         # chosen first, with only the figures that takes, and counted in the same pass; then the
         # chosen get all their figures. Asked past the last page, the choice finds none: count,
         # then choose from the last page.
         page = max(1, query.page)
-        chosen = session.execute(_chosen(viewer, course, count, query, now, page)).all()
+        chosen = session.execute(_chosen(shape), {**values, "offset": _offset(page)}).all()
         total = chosen[0].matching if chosen else 0
         if not chosen and page > 1:
-            total = _count(session, _client_select(viewer, course, count, query, now).order_by(None).subquery())
+            total = session.scalar(_counted_matches(shape), values) or 0
             page = max(1, math.ceil(total / PAGE_SIZE))
-            chosen = session.execute(_chosen(viewer, course, count, query, now, page)).all()
+            chosen = session.execute(_chosen(shape), {**values, "offset": _offset(page)}).all()
         only = [row.id for row in chosen]
-        records = session.execute(_client_select(viewer, course, count, query, now, only=only)).all() if only else []
+        records = session.execute(_client_select(shape, "listed"), {**values, "only": only}).all() if only else []
     rows = [_row(record, count) for record in records]
     _add_current_lessons(session, rows, lessons)
     return DashboardPage(rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PAGE_SIZE)))
@@ -374,8 +438,9 @@ def client_row(
     many live lessons the course has (the client page's outline holds them). ``current_lesson``
     is left unset: the client page names it from its outline. None when there is no such user.
     """
-    stmt = _client_select(viewer, course, lesson_count, DashboardQuery(), utcnow(), only=[learner_id])
-    record = session.execute(stmt).one_or_none()
+    values = _parameters(viewer, course, DashboardQuery(), lesson_count, utcnow())
+    stmt = _client_select(_Shape.of(viewer, DashboardQuery(), lesson_count), "listed")
+    record = session.execute(stmt, {**values, "only": [learner_id]}).one_or_none()
     return None if record is None else _row(record, lesson_count)
 
 
@@ -387,15 +452,15 @@ def dashboard_export_rows(
     The query is made now, while the caller's session holds ``viewer`` and ``course``; the rows
     are read as the response streams them, after the request's session has ended.
     """
-    now = utcnow()
     lessons = _course_lessons(session, course)
-    stmt = _client_select(viewer, course, len(lessons), query, now, every=True)
-    return _export_batches(session, stmt, lessons)
+    shape = _Shape.of(viewer, query, len(lessons))
+    values = _parameters(viewer, course, query, len(lessons), utcnow())
+    return _export_batches(session, _client_select(shape, every=True), values, lessons)
 
 
-def _export_batches(session: Session, stmt: Select, lessons: Sequence[LessonView]) -> Iterator[ClientRow]:
+def _export_batches(session: Session, stmt: Select, values: dict, lessons: Sequence[LessonView]) -> Iterator[ClientRow]:
     batch: list[ClientRow] = []
-    for record in session.execute(stmt.execution_options(yield_per=500)):
+    for record in session.execute(stmt, values, execution_options={"yield_per": 500}):
         batch.append(_row(record, len(lessons)))
         if len(batch) == 500:
             _add_current_lessons(session, batch, lessons)

@@ -170,7 +170,7 @@ def course_by_slug(session: Session, slug: str) -> Course | None:
     return session.scalar(select(Course).where(Course.slug == slug))
 
 
-def _is_live_lesson_of(course_id: int) -> ColumnElement[bool]:
+def _is_live_lesson_of(course_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     return and_(Lesson.course_id == course_id, Lesson.retired_at.is_(None))
 
 
@@ -189,7 +189,7 @@ def live_lessons(course_id: int) -> Select:
     )
 
 
-def live_lesson_ids(course_id: int) -> Select:
+def live_lesson_ids(course_id: int | ColumnElement[int]) -> Select:
     """Select the ids of the course's live lessons (the lessons of live_lessons), for ``IN``."""
     return select(Lesson.id).where(_is_live_lesson_of(course_id))
 

@@ -40,7 +40,7 @@ from app.models import COUNSELLING_ROLES, CounsellorLink, Invitation, ProgressVi
 from app.models.types import utcnow
 from app.services.errors import DomainError, ValidationError
 from app.services.reads import Read, read_rows
-from app.services.text_search import contains_text
+from app.services.text_search import containing, matches
 
 INVITATION_LIFETIME = timedelta(days=14)
 # No 0/O or 1/I/L, so a code read aloud or copied by hand survives.
@@ -348,6 +348,17 @@ def visible_learner_names(viewer: User, *, search: str = "") -> Subquery:
 
     ``name_key`` is the lowercased display name, to count and page a caseload in name order;
     ``search``, when given, keeps only the names containing it (any case, taken literally).
+    ``caseload_names`` is the same with the viewer's id and the search as parameters.
+    """
+    return caseload_names(viewer.role, viewer.id, containing(search) if search else None)
+
+
+def caseload_names(
+    role: str, viewer_id: int | ColumnElement[int], pattern: str | ColumnElement[str] | None = None
+) -> Subquery:
+    """``visible_learner_names`` for a viewer of ``role`` whose id is ``viewer_id``, and a name
+    ``pattern`` (``text_search.containing``'s) or none: either may be a bound parameter, so that
+    the dashboard builds its statements once (app/services/dashboard.py).
 
     A counsellor's rows are their live links, which keep their client's name key while the
     client is a learner (NULL otherwise: app/models/caseload_names.py), so that counting them
@@ -356,17 +367,19 @@ def visible_learner_names(viewer: User, *, search: str = "") -> Subquery:
     client (about 20 ms for 8,300) or, planned as a join, every user (0.5 s at a million).
     Each learner comes once: a pair has at most one live link.
     """
-    if viewer.role == Role.COUNSELLOR:
+    if role == Role.COUNSELLOR:
         key = CounsellorLink.client_name_key
         links = select(CounsellorLink.learner_id.label("id"), key.label("name_key")).where(
-            CounsellorLink.counsellor_id == viewer.id, CounsellorLink.revoked_at.is_(None), key.is_not(None)
+            CounsellorLink.counsellor_id == viewer_id, CounsellorLink.revoked_at.is_(None), key.is_not(None)
         )
-        return (links.where(contains_text(key, search)) if search else links).subquery("clients")
+        return (links.where(matches(key, pattern)) if pattern is not None else links).subquery("clients")
     learners = select(User.id.label("id"), func.lower(User.display_name).label("name_key"))
-    if viewer.role != Role.ADMIN:
+    if role != Role.ADMIN:
         return learners.where(false()).subquery("clients")
     learners = learners.where(User.role == Role.LEARNER)
-    return (learners.where(contains_text(User.display_name, search)) if search else learners).subquery("clients")
+    return (learners.where(matches(User.display_name, pattern)) if pattern is not None else learners).subquery(
+        "clients"
+    )
 
 
 def viewable_learner(session: Session, *, viewer: User, learner_id: int) -> User | None:

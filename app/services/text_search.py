@@ -17,6 +17,18 @@ def escape_like(text: str) -> str:
     return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
 
 
+def containing(text: str) -> str:
+    """The LIKE pattern of a value containing ``text``, every character taken literally (for ``matches``)."""
+    return f"%{escape_like(text)}%"
+
+
+def matches(
+    column: SQLColumnExpression[str] | SQLColumnExpression[str | None], pattern: str | ColumnElement[str]
+) -> ColumnElement[bool]:
+    """A condition: ``column`` matches ``pattern`` (``containing``'s, or a parameter bound to one), ignoring case."""
+    return column.ilike(pattern, escape=LIKE_ESCAPE)
+
+
 def contains_text(column: SQLColumnExpression[str] | SQLColumnExpression[str | None], text: str) -> ColumnElement[bool]:
     """A condition: ``column`` contains ``text``, ignoring case, every character taken literally."""
-    return column.ilike(f"%{escape_like(text)}%", escape=LIKE_ESCAPE)
+    return matches(column, containing(text))

@@ -407,28 +407,55 @@ def test_each_figure_is_computed_once_per_client_on_the_page(session, course, co
     or filtered by them, the query choosing the page runs each it needs once, and no more."""
     from sqlalchemy import text
 
-    from app.services.dashboard import _chosen, _client_select, _page_select
+    from app.services.dashboard import _chosen, _client_select, _page_select, _parameters, _Shape
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the plan shape is PostgreSQL's; SQLite has no EXPLAIN (FORMAT JSON)")
     ann, bob = add_clients(session, counsellor, ["Ann", "Bob"])
     viewer, row = session.get(User, counsellor), course_by_slug(session, course)
-    query, now = DashboardQuery(sort=sort, flag=flag), utcnow()
+    query = DashboardQuery(sort=sort, flag=flag)
+    shape = _Shape.of(viewer, query, 6)
+    values = {**_parameters(viewer, row, query, 6, utcnow()), "offset": 0, "only": [ann, bob]}
 
     def subplans(stmt) -> int:
-        sql = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+        sql = stmt.params(values).compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
         return subplan_count(session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()[0]["Plan"])
 
     if sort == "name" and not flag:
-        assert subplans(_page_select(viewer, row, 6, query, now, page=1)) == 9
+        assert subplans(_page_select(shape)) == 9
     else:
         # Last active is four figures (last opened, completed, attempted, reviewed: two subplans,
         # its max read off the index on (user_id, answered_at) by an InitPlan of its own); inactive
         # adds the lessons complete; the flags add struggling (two subplans: it reads the completed
         # lessons in one of its own). The quiz average is never needed.
         needed = {("flags", ""): 8, ("last_active", ""): 5, ("name", "inactive"): 6, ("flags", "struggling"): 8}
-        assert subplans(_chosen(viewer, row, 6, query, now, page=1)) == needed[(sort, flag)]
-        assert subplans(_client_select(viewer, row, 6, query, now, only=[ann, bob])) == 9
+        assert subplans(_chosen(shape)) == needed[(sort, flag)]
+        assert subplans(_client_select(shape, "listed")) == 9
     # The CSV export reads every client: each figure once per client in every sort, not only where
     # the page's query needs it (unfenced, sorted by name, it was 78 subplans and 3-5 times as slow).
-    assert subplans(_client_select(viewer, row, 6, query, now, every=True)) == 9
+    assert subplans(_client_select(shape, every=True)) == 9
+
+
+@pytest.mark.parametrize(
+    ("query", "mine", "theirs"),
+    [
+        ({}, ["Ann", "Cara"], ["Bea", "Dana"]),
+        ({"sort": "flags"}, ["Ann", "Cara"], ["Bea", "Dana"]),
+        ({"flag": "inactive"}, ["Ann", "Cara"], ["Bea", "Dana"]),
+        ({"search": "N"}, ["Ann"], ["Dana"]),
+    ],
+)
+def test_statements_built_once_take_each_views_own_values(app, session, course, counsellor, query, mine, theirs):
+    """The statements are built once per shape of query and shared by every view
+    (``_Shape``): two counsellors' views, one after the other, each show their own clients, and
+    the second builds nothing."""
+    from app.services import dashboard
+
+    other = create_user(app, "robin@example.org", role=Role.COUNSELLOR, name="Robin Counsellor")
+    add_clients(session, counsellor, ["Ann", "Cara"], days_old=30)
+    add_clients(session, other, ["Bea", "Dana"], days_old=30)
+    built = [dashboard._client_select, dashboard._page_select, dashboard._chosen, dashboard._counted_clients]
+    assert names(session, counsellor, course, **query) == mine
+    before = [function.cache_info().misses for function in built]
+    assert names(session, other, course, **query) == theirs
+    assert [function.cache_info().misses for function in built] == before
