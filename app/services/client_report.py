@@ -286,7 +286,7 @@ def client_report(
         attempts_by_lesson=_latest_attempts(session, mine, previous_look),
         misconceptions=[],
     )
-    known = {m.code: m for m in session.scalars(select(Misconception).where(Misconception.course_id == course.id))}
+    known = {m.code: m for m in session.scalars(_misconceptions_statement(), mine)}
     answers = _answers_alike(session, _quiz_answers_alike_statement(), mine) + _answers_alike(
         session, _review_answers_alike_statement(), mine
     )
@@ -294,6 +294,12 @@ def client_report(
     report.misconceptions = misconception_insights(sorted(answers, key=lambda alike: alike.first), known)
     report.since_last_look = since_last_look(report, previous_look)
     return report
+
+
+@cache
+def _misconceptions_statement() -> Select:
+    """The course's misconceptions (bound: course_id)."""
+    return select(Misconception).where(Misconception.course_id == bindparam("course_id"))
 
 
 @dataclass(frozen=True)

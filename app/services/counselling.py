@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Course, ProgressView, User
@@ -47,10 +48,14 @@ def previous_look(session: Session, *, viewer: User, learner: User) -> datetime 
 
     Read before the current view is recorded, so it is the view before this one.
     """
-    return session.scalar(
-        select(func.max(ProgressView.viewed_at)).where(
-            ProgressView.viewer_id == viewer.id, ProgressView.learner_id == learner.id
-        )
+    return session.scalar(_previous_look_statement(), {"viewer_id": viewer.id, "learner_id": learner.id})
+
+
+@cache
+def _previous_look_statement() -> Select:
+    """``previous_look``'s read, built once (bound: viewer_id, learner_id)."""
+    return select(func.max(ProgressView.viewed_at)).where(
+        ProgressView.viewer_id == bindparam("viewer_id"), ProgressView.learner_id == bindparam("learner_id")
     )
 
 

@@ -6,7 +6,9 @@ all fall back to it, so a site with one course needs no course in its addresses.
 
 from __future__ import annotations
 
-from sqlalchemy import ScalarSelect, func, select
+from functools import cache
+
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Course
@@ -24,5 +26,17 @@ def default_course_id() -> ScalarSelect[int]:
 def course_or_default(session: Session, slug: str | None = None) -> Course | None:
     """The course named by ``slug``, or the default course when no slug is given; None if there is none."""
     if slug:
-        return session.scalar(select(Course).where(Course.slug == slug))
-    return session.scalar(select(Course).where(Course.id == default_course_id()))
+        return session.scalar(_named_course(), {"slug": slug})
+    return session.scalar(_default_course())
+
+
+@cache
+def _named_course() -> Select:
+    """The course with the bound ``slug``, built once."""
+    return select(Course).where(Course.slug == bindparam("slug"))
+
+
+@cache
+def _default_course() -> Select:
+    """The default course, built once."""
+    return select(Course).where(Course.id == default_course_id())

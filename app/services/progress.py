@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Generic, TypeVar
 
 from sqlalchemy import (
@@ -174,7 +175,7 @@ def _is_live_lesson_of(course_id: int | ColumnElement[int]) -> ColumnElement[boo
     return and_(Lesson.course_id == course_id, Lesson.retired_at.is_(None))
 
 
-def live_lessons(course_id: int) -> Select:
+def live_lessons(course_id: int | ColumnElement[int]) -> Select:
     """Select the course's live lessons in course order, their modules joined.
 
     A retired lesson stays in the database for the history that points at it, but it is no
@@ -196,18 +197,24 @@ def live_lesson_ids(course_id: int | ColumnElement[int]) -> Select:
 
 def _outline_rows(session: Session, *, course: Course, learner: User | None) -> list[tuple]:
     """Live lessons in course order, each with its module and the learner's progress: 1 query."""
+    values = {"course_id": course.id, "learner_id": None if learner is None else learner.id}
+    return [(lesson, progress) for lesson, progress in session.execute(_outline_statement(learner is None), values)]
+
+
+@cache
+def _outline_statement(nobody: bool) -> Select:
+    """``_outline_rows``' read, built once for a learner and once for nobody (bound: course_id, learner_id)."""
     progress_join: ColumnElement[bool]
-    if learner is None:
+    if nobody:
         progress_join = false()  # nobody's progress: every lesson row comes with None
     else:
-        progress_join = and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == learner.id)
-    stmt = (
-        live_lessons(course.id)
+        progress_join = and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == bindparam("learner_id"))
+    return (
+        live_lessons(bindparam("course_id", type_=Integer))
         .add_columns(LessonProgress)
         .outerjoin(LessonProgress, progress_join)
         .options(contains_eager(Lesson.module))
     )
-    return [(lesson, progress) for lesson, progress in session.execute(stmt)]
 
 
 Progress = dict[int, tuple[datetime | None, datetime | None]]  # lesson id -> (opened_at, completed_at)

@@ -15,11 +15,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     CursorResult,
+    Integer,
     Select,
     String,
     Subquery,
@@ -329,14 +331,19 @@ def link_end_by_counsellor(session: Session, *, counsellor: User, learner_id: in
 
 def visible_learner_ids(viewer: User) -> Select:
     """The rule: a query of the ids of the learners this viewer may see."""
+    return _visible_ids(viewer.role, viewer.id)
+
+
+def _visible_ids(role: str, viewer_id: int | ColumnElement[int]) -> Select:
+    """``visible_learner_ids`` for a viewer of ``role`` whose id is ``viewer_id`` (a value or a bound parameter)."""
     learners = select(User.id).where(User.role == Role.LEARNER)
-    if viewer.role == Role.ADMIN:
+    if role == Role.ADMIN:
         return learners
-    if viewer.role == Role.COUNSELLOR:
+    if role == Role.COUNSELLOR:
         return learners.where(
             User.id.in_(
                 select(CounsellorLink.learner_id).where(
-                    CounsellorLink.counsellor_id == viewer.id, CounsellorLink.revoked_at.is_(None)
+                    CounsellorLink.counsellor_id == viewer_id, CounsellorLink.revoked_at.is_(None)
                 )
             )
         )
@@ -384,7 +391,14 @@ def caseload_names(
 
 def viewable_learner(session: Session, *, viewer: User, learner_id: int) -> User | None:
     """Return the learner if this viewer may see them, else None (callers answer 404)."""
-    return session.scalar(select(User).where(User.id == learner_id, User.id.in_(visible_learner_ids(viewer))))
+    return session.scalar(_viewable_learner_statement(viewer.role), {"viewer_id": viewer.id, "learner_id": learner_id})
+
+
+@cache
+def _viewable_learner_statement(role: str) -> Select:
+    """``viewable_learner``'s read for a viewer of ``role``, built once (bound: viewer_id, learner_id)."""
+    viewer_id = bindparam("viewer_id", type_=Integer)
+    return select(User).where(User.id == bindparam("learner_id"), User.id.in_(_visible_ids(role, viewer_id)))
 
 
 def can_view_learner(session: Session, viewer: User, learner_id: int) -> bool:

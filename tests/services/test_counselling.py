@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import CounsellorLink, Course, ProgressView, Role, User
+from app.models import CounsellorLink, Course, Lesson, LessonProgress, ProgressView, Role, User
 from app.models.types import utcnow
 from app.services.counselling import client_view, counsellor_course
 from tests.conftest import create_user
@@ -115,3 +115,50 @@ def test_no_view_and_no_record_for_an_unknown_course(app, session, course, learn
         client_view(session, viewer=counsellor, learner_id=learner, course_slug="no-such-course", draw=the_view) is None
     )
     assert views_recorded() == []
+
+
+def test_statements_built_once_take_each_views_own_values(app, session, course, learner, other_learner):
+    """The client page's reads are built once (``functools.cache``), the viewer, the client and
+    the course bound as parameters: two counsellors viewing their own clients in turn each get
+    their own client, progress and last look, neither sees the other's client, and the views
+    after the first build nothing."""
+    from app.services import client_report, counselling, default_course, progress, sharing
+
+    mine = create_user(app, "counsellor@example.org", role=Role.COUNSELLOR)
+    theirs = create_user(app, "robin@example.org", role=Role.COUNSELLOR)
+    session.add_all(
+        [
+            CounsellorLink(counsellor_id=mine, learner_id=learner),
+            CounsellorLink(counsellor_id=theirs, learner_id=other_learner),
+        ]
+    )
+    lesson = session.scalars(select(Lesson).join(Course).where(Course.slug == course).order_by(Lesson.id)).first()
+    session.add(LessonProgress(user_id=learner, lesson_id=lesson.id, opened_at=utcnow()))
+    session.commit()
+
+    def look(viewer: int, client: int, slug: str | None = None) -> tuple | None:
+        view = client_view(
+            session, viewer=session.get(User, viewer), learner_id=client, course_slug=slug, draw=the_view
+        )
+        if view is None:
+            return None
+        opened = any(entry.opened_at for entry in view.report.outline.entries)
+        return view.report.learner.id, view.course.slug, opened, view.report.since_last_look.first_look
+
+    built = [
+        counselling._previous_look_statement,
+        sharing._viewable_learner_statement,
+        client_report._misconceptions_statement,
+        default_course._named_course,
+        default_course._default_course,
+        progress._outline_statement,
+    ]
+    assert look(mine, learner) == (learner, course, True, True)
+    assert look(mine, learner, course) == (learner, course, True, False)
+    before = [function.cache_info().misses for function in built]
+    assert look(theirs, other_learner) == (other_learner, course, False, True)
+    assert look(theirs, learner) is None
+    assert look(mine, other_learner) is None
+    assert look(theirs, other_learner, course) == (other_learner, course, False, False)
+    assert look(theirs, other_learner, "no-such-course") is None
+    assert [function.cache_info().misses for function in built] == before
