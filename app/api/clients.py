@@ -46,7 +46,8 @@ def clients(query: dict):
 
     One page of the clients who share their progress with me (every learner, for an admin):
     lessons complete, current lesson, last activity, quiz average and flags (inactive,
-    struggling, finished), filtered by name (``q``) and ``flag``, sorted by ``sort`` and ``dir``,
+    struggling, finished, and deactivated for an account an administrator has deactivated, whose
+    owner cannot log in), filtered by name (``q``) and ``flag``, sorted by ``sort`` and ``dir``,
     as on the counsellor dashboard.
     """
     course = course_named(query.get("course"))

@@ -12,7 +12,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from app.services.analytics.date_ranges import RANGES
 from app.services.attempt_history import ATTEMPTS_SHOWN
-from app.services.dashboard import FLAGS, SORTS
+from app.services.dashboard import DEACTIVATED, FLAGS, SORTS
 from app.services.progress import LessonState
 
 # --- shared ------------------------------------------------------------------------------------
@@ -198,7 +198,14 @@ class ClientRowSchema(Schema):
     current_lesson = fields.String(required=True, allow_none=True, metadata={"description": "None when finished"})
     last_active = fields.DateTime(required=True, allow_none=True)
     quiz_average = fields.Float(required=True, allow_none=True, metadata={"description": "A share, 0 to 1"})
-    flags = fields.List(fields.String(validate=validate.OneOf(FLAGS)), required=True)
+    flags = fields.List(
+        fields.String(validate=validate.OneOf((DEACTIVATED, *FLAGS))),
+        required=True,
+        metadata={
+            "description": "The dashboard's flags, and deactivated when an administrator has deactivated the "
+            "account: the client cannot log in until it is reactivated, and stays listed (not a filter)"
+        },
+    )
 
 
 class ThresholdsSchema(Schema):

@@ -20,7 +20,7 @@ from app.learn.attempt_rows import all_attempts_url, shown_time
 from app.models import Lesson
 from app.services.attempt_history import LessonAttemptsSummary
 from app.services.progress import CourseOutline
-from app.services.sharing import SharingOverview
+from app.services.sharing import LinkRecord, SharingOverview
 from app.template_urls import link_for
 from app.timefmt import current_zone, format_date, format_datetime
 
@@ -105,7 +105,7 @@ def _item(
 _LINK = (
     '<li class="share-item">\n'
     "  <div>\n"
-    "    <strong>{name}</strong>\n"
+    "    <strong>{name}</strong>{which}\n"
     '    <span class="hint">since {since}</span>\n'
     "  </div>\n"
     '  <form method="post" action="{stop_url}">\n'
@@ -122,21 +122,46 @@ def sharing_links(sharing: SharingOverview, csrf_token: str) -> Markup:
     if not sharing.links:
         return Markup("")
     zone, token = current_zone(), escape(csrf_token)
-    # Two counsellors may share a name: each button then says which link it ends, so that neither
-    # its label nor what a screen reader lists of the buttons is the other's.
-    # The time too, for two links made the same day.
-    names = Counter(link.counsellor_name for link in sharing.links)
+    which = _told_apart(sharing.links, zone)
     items = "".join(
         _LINK.format(
             name=escape(link.counsellor_name),
+            which=escape(f" ({which[link.id]})") if which[link.id] else "",
             since=escape(format_date(link.since, zone)),
-            which=escape(f" (since {format_datetime(link.since, zone)})") if names[link.counsellor_name] > 1 else "",
             stop_url=escape(link_for("me.stop_sharing", link_id=int(link.id))),
             token=token,
         )
         for link in sharing.links
     )
     return Markup(f'<ul class="share-list">\n{items}</ul>')  # noqa: S704  # nosec B704 - every value escaped
+
+
+def _told_apart(links: Sequence[LinkRecord], zone: ZoneInfo) -> dict[int, str]:
+    """What to say beside each link's counsellor's name, by link id, so that two counsellors of one
+    name read differently: "" for a name nobody else on the list has.
+
+    Two counsellors may share a name, and then each item and each "Stop sharing" button must say
+    which one it is: a screen reader lists the buttons by their words alone. Their e-mail address
+    tells them apart, as the admin's page that links a learner on their behalf names a counsellor
+    (author/user_link_confirm.html). When the link was made did not: two links made in the same
+    minute read alike. An account an LMS signs in has no address: it is said so, with when the link
+    was made; and should two such still read alike, each says its place among them.
+    """
+    names = Counter(link.counsellor_name for link in links)
+    which = {
+        link.id: ""
+        if names[link.counsellor_name] == 1
+        else link.counsellor_email or f"signs in through an LMS, since {format_datetime(link.since, zone)}"
+        for link in links
+    }
+    alike = Counter((link.counsellor_name, which[link.id]) for link in links)
+    placed: Counter[tuple[str, str]] = Counter()
+    for link in links:
+        key = (link.counsellor_name, which[link.id])
+        if alike[key] > 1:
+            placed[key] += 1
+            which[link.id] += f", {placed[key]} of {alike[key]}"
+    return which
 
 
 _VIEWS = (

@@ -44,13 +44,24 @@ PAGE_SIZE = 50
 # up" (services/analytics/drop_out.py, GAVE_UP_AFTER) is another rule: per lesson, not per person.
 INACTIVE_AFTER = timedelta(days=7)
 STRUGGLING_FAILS = 3
-FLAGS = ("inactive", "struggling", "finished")
+FLAGS = ("inactive", "struggling", "finished")  # worked out from progress: the dashboard filters and sorts by them
+# Not worked out from progress but an admin's decision about the account (user_admin.user_deactivate):
+# the client cannot log in, yet stays listed (their history and consent stay, and it can be undone),
+# so the row says it beside the flags, for a counsellor not to chase someone who cannot sign in.
+DEACTIVATED = "deactivated"
+
+
+def filter_labels() -> dict[str, str]:
+    """Each flag the dashboard filters by (FLAGS) in its words, in the order it shows them."""
+    # "Over": the query flags nothing done for longer than INACTIVE_AFTER (seen < now - INACTIVE_AFTER).
+    return {"struggling": "Struggling", "inactive": f"Inactive over {INACTIVE_AFTER.days} days", "finished": "Finished"}
 
 
 def flag_labels() -> dict[str, str]:
-    """Each flag in the words the dashboard shows it (its download too), in the order it shows them."""
-    # "Over": the query flags nothing done for longer than INACTIVE_AFTER (seen < now - INACTIVE_AFTER).
-    return {"struggling": "Struggling", "inactive": f"Inactive over {INACTIVE_AFTER.days} days", "finished": "Finished"}
+    """Each flag a client's row may carry in the words the dashboard shows it (its download and the
+    client page too), in the order it shows them: a deactivated account first, as it changes how to
+    read the rest."""
+    return {DEACTIVATED: "Account deactivated", **filter_labels()}
 
 
 SORTS = ("name", "progress", "current_lesson", "last_active", "quiz_average", "flags")
@@ -68,7 +79,7 @@ class ClientRow:
     total: int
     last_active: datetime | None
     quiz_average: float | None
-    flags: set[str] = field(default_factory=set)
+    flags: set[str] = field(default_factory=set)  # names from FLAGS, and DEACTIVATED
     current_lesson: str | None = None
 
     @property
@@ -92,6 +103,10 @@ class FlagRules:
     def flag_labels(self) -> dict[str, str]:
         return flag_labels()
 
+    @property
+    def filter_labels(self) -> dict[str, str]:
+        return filter_labels()
+
 
 @dataclass
 class DashboardPage(FlagRules):
@@ -99,6 +114,11 @@ class DashboardPage(FlagRules):
     total: int
     page: int
     pages: int
+
+    @property
+    def any_deactivated(self) -> bool:
+        """Whether a client on this page has a deactivated account: the page's key then says what that means."""
+        return any(DEACTIVATED in row.flags for row in self.rows)
 
 
 @dataclass(frozen=True)
@@ -236,6 +256,7 @@ def _per_client(shape: _Shape, only: Literal["page", "listed"] | None = None, *,
         User.id.label("id"),
         User.display_name.label("display_name"),
         User.created_at.label("created_at"),
+        User.is_active.label("is_active"),
         select(func.count(LessonProgress.id))
         .where(
             LessonProgress.user_id == User.id,
@@ -284,6 +305,7 @@ def _client_select(shape: _Shape, only: Literal["page", "listed"] | None = None,
     stmt = select(
         client.c.id,
         client.c.display_name,
+        client.c.is_active,
         client.c.completed,
         last_active.label("last_active"),
         client.c.quiz_average,
@@ -315,6 +337,8 @@ def _row(record, lesson_count: int) -> ClientRow:
     if last_active is not None and last_active.tzinfo is None:
         last_active = last_active.replace(tzinfo=UTC)
     flags = {name for name in FLAGS if getattr(record, name)}
+    if not record.is_active:
+        flags.add(DEACTIVATED)
     return ClientRow(
         learner_id=record.id,
         name=record.display_name,

@@ -175,7 +175,7 @@ def _statement():
 
 _MY_PAGE = Read(_statement())  # built once: /me/ runs it on every visit
 VIEW_LIMIT = 100  # the views of the learner's progress /me/ lists, newest first
-_SHARING_WIDTH = 5  # the sharing part's columns (sharing_overview_selects)
+_SHARING_WIDTH = 6  # the sharing part's columns (sharing_overview_selects)
 _CONTACT_WIDTH = len(_CONTACT_COLUMNS)
 
 

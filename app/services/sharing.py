@@ -423,6 +423,9 @@ class LinkRecord:
     id: int
     counsellor_name: str
     since: datetime
+    # What tells two counsellors of one name apart, as the admin's page that links a learner on their
+    # behalf names them; None for an account an LMS signs in, which has no address.
+    counsellor_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -437,8 +440,8 @@ def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Se
     """The learner's live links and the latest views of their progress: two SELECTs to UNION ALL.
 
     Each row: its kind ("link" or "view"), the link's or view's id, the counsellor's or viewer's
-    name, the viewer's role (None for a link) and when. The views are the ``view_limit``
-    (a bound parameter) latest.
+    name, the viewer's role (None for a link), when, and the counsellor's e-mail address (None
+    for a view). The views are the ``view_limit`` (a bound parameter) latest.
     """
     links = (
         select(
@@ -447,6 +450,7 @@ def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Se
             User.display_name.label("name"),
             literal(None, String).label("role"),
             CounsellorLink.created_at.label("at"),
+            User.email.label("email"),
         )
         .join(User, User.id == CounsellorLink.counsellor_id)
         .where(CounsellorLink.learner_id == learner_id, CounsellorLink.revoked_at.is_(None))
@@ -458,18 +462,26 @@ def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Se
         .limit(bindparam("view_limit"))
         .subquery()
     )
-    views = select(literal("view"), recent.c.id, User.display_name, recent.c.viewer_role, recent.c.viewed_at).outerjoin(
-        User, User.id == recent.c.viewer_id
-    )
+    views = select(
+        literal("view"),
+        recent.c.id,
+        User.display_name,
+        recent.c.viewer_role,
+        recent.c.viewed_at,
+        literal(None, String),  # a link's counsellor's address: a view has none
+    ).outerjoin(User, User.id == recent.c.viewer_id)
     return links, views
 
 
 def sharing_overview_from_rows(rows: list[tuple]) -> SharingOverview:
     """The overview from the rows of sharing_overview_selects, in the page's order."""
-    links = [(ref, name, at) for kind, ref, name, _, at in rows if kind == "link"]
-    views = [(at, ref, name, role) for kind, ref, name, role, at in rows if kind == "view"]
+    links = [(ref, name, at, email) for kind, ref, name, _, at, email in rows if kind == "link"]
+    views = [(at, ref, name, role) for kind, ref, name, role, at, _ in rows if kind == "view"]
     return SharingOverview(
-        links=[LinkRecord(ref, name, at) for ref, name, at in sorted(links, key=lambda link: (link[2], link[0]))],
+        links=[
+            LinkRecord(ref, name, at, email)
+            for ref, name, at, email in sorted(links, key=lambda link: (link[2], link[0]))
+        ],
         views=[
             ViewRecord(name or "A removed account", role, at)
             for at, _, name, role in sorted(views, key=lambda view: (view[0], view[1]), reverse=True)

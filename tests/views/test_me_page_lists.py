@@ -77,17 +77,47 @@ def test_each_sharing_link_names_its_counsellor_and_has_its_own_form_to_stop(app
     assert ">Stop sharing with Cat &lt;Counsellor&gt;</button>" in html
 
 
+def stop_buttons(html: str) -> list[tuple[str, str]]:
+    """Each form's action and its button's words."""
+    return re.findall(r'action="(/me/sharing/\d+/stop)">.*?<button[^>]*>([^<]*)</button>', html, re.DOTALL)
+
+
 def test_two_counsellors_of_one_name_each_have_a_button_that_says_which(app):
-    later = WHEN + timedelta(days=2, hours=3)
-    links = [LinkRecord(7, "Sam Lee", WHEN), LinkRecord(8, "Sam Lee", later), LinkRecord(9, "Dan", WHEN)]
+    """Linked in the same minute, the time told them apart no more than the name: the address does."""
+    links = [
+        LinkRecord(7, "Sam Lee", WHEN, "sam.lee@north.example"),
+        LinkRecord(8, "Sam Lee", WHEN, "s.lee@south.example"),
+        LinkRecord(9, "Dan", WHEN, "dan@north.example"),
+    ]
     with app.test_request_context("/"):
         html = str(sharing_links(SharingOverview(links=links, views=[]), "token"))
 
-    buttons = re.findall(r'action="(/me/sharing/\d+/stop)">.*?<button[^>]*>([^<]*)</button>', html, re.DOTALL)
-    assert buttons == [
-        ("/me/sharing/7/stop", "Stop sharing with Sam Lee (since 1 Jul 2026, 2:05pm)"),
-        ("/me/sharing/8/stop", "Stop sharing with Sam Lee (since 3 Jul 2026, 5:05pm)"),
-        ("/me/sharing/9/stop", "Stop sharing with Dan"),
+    assert stop_buttons(html) == [
+        ("/me/sharing/7/stop", "Stop sharing with Sam Lee (sam.lee@north.example)"),
+        ("/me/sharing/8/stop", "Stop sharing with Sam Lee (s.lee@south.example)"),
+        ("/me/sharing/9/stop", "Stop sharing with Dan"),  # a name of its own needs nothing more
+    ]
+    # The item's own words too, for whoever reads the list rather than the buttons.
+    assert "<strong>Sam Lee</strong> (sam.lee@north.example)" in html and "<strong>Dan</strong>\n" in html
+
+
+def test_counsellors_of_one_name_without_an_address_are_told_apart_all_the_same(app):
+    """An account an LMS signs in has no address: when the link was made, and at worst its place, tell them apart."""
+    later = WHEN + timedelta(days=2, hours=3)
+    links = [
+        LinkRecord(5, "Sam Lee", WHEN, None),
+        LinkRecord(6, "Sam Lee", WHEN, None),
+        LinkRecord(7, "Sam Lee", later, None),
+        LinkRecord(8, "Sam Lee", later, "sam@x.example"),
+    ]
+    with app.test_request_context("/"):
+        labels = [label for _, label in stop_buttons(str(sharing_links(SharingOverview(links, []), "token")))]
+
+    assert labels == [
+        "Stop sharing with Sam Lee (signs in through an LMS, since 1 Jul 2026, 2:05pm, 1 of 2)",
+        "Stop sharing with Sam Lee (signs in through an LMS, since 1 Jul 2026, 2:05pm, 2 of 2)",
+        "Stop sharing with Sam Lee (signs in through an LMS, since 3 Jul 2026, 5:05pm)",
+        "Stop sharing with Sam Lee (sam@x.example)",
     ]
 
 
