@@ -34,6 +34,7 @@ from app.services.sharing import (
     invitation_respond,
     link_revoke,
     own_answer,
+    shares_with_namesake,
 )
 from app.services.user_sessions import user_log_out_everywhere
 from app.timefmt import current_zone
@@ -148,7 +149,11 @@ def stop_sharing(link_id: int):
         link = link_revoke(db.session, learner=current_user, link_id=link_id)
     except LookupError:
         abort(404)
-    flash(f"You have stopped sharing your progress with {link.counsellor.display_name}.", "success")
+    counsellor = link.counsellor
+    who = counsellor.display_name
+    if counsellor.email and shares_with_namesake(db.session, learner_id=current_user.id, name=who):
+        who = f"{who} ({counsellor.email})"  # not the other one of that name, still shared with
+    flash(f"You have stopped sharing your progress with {who}.", "success")
     return redirect(url_for("me.home"))
 
 

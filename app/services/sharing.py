@@ -280,6 +280,27 @@ def link_revoke(session: Session, *, learner: User, link_id: int) -> CounsellorL
     return link
 
 
+def shares_with_namesake(session: Session, *, learner_id: int, name: str) -> bool:
+    """Whether the learner still shares with a counsellor called ``name`` through a live link.
+
+    After stopping one of two links to counsellors of one name, the message must say which one
+    ended (by address, as /me/ tells them apart): the name alone would fit the one still shared.
+    """
+    return (
+        session.scalar(
+            select(CounsellorLink.id)
+            .join(User, User.id == CounsellorLink.counsellor_id)
+            .where(
+                CounsellorLink.learner_id == learner_id,
+                CounsellorLink.revoked_at.is_(None),
+                User.display_name == name,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _end(session: Session, link: CounsellorLink, *, by_counsellor: bool) -> None:
     """End a live link now, recording who ended it, and commit; LookupError if it has ended already.
 

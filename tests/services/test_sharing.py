@@ -21,6 +21,7 @@ from app.services.sharing import (
     link_end_by_counsellor,
     link_revoke,
     progress_view_record,
+    shares_with_namesake,
     viewable_learner,
     visible_learner_ids,
     visible_learner_names,
@@ -207,6 +208,21 @@ def test_a_revoked_link_cannot_be_revoked_again(session, counsellor, learner):
     link_revoke(session, learner=session.get(User, learner), link_id=link.id)
     with pytest.raises(LookupError):
         link_revoke(session, learner=session.get(User, learner), link_id=link.id)
+
+
+def test_a_namesake_is_one_of_the_learners_live_links_by_that_name(
+    session, app, counsellor, other_counsellor, learner, other_learner
+):
+    namesake = create_user(app, "casey@elsewhere.example", role=Role.COUNSELLOR, name="Casey Counsellor")
+    first = respond(session, invite(session, counsellor)[1], learner)
+    respond(session, invite(session, other_counsellor)[1], learner)
+    respond(session, invite(session, namesake)[1], other_learner)  # someone else's link counts for nothing
+
+    assert shares_with_namesake(session, learner_id=learner, name="Casey Counsellor")
+    assert not shares_with_namesake(session, learner_id=learner, name="Casey")
+    link_revoke(session, learner=session.get(User, learner), link_id=first.id)
+    assert not shares_with_namesake(session, learner_id=learner, name="Casey Counsellor")  # an ended link neither
+    assert shares_with_namesake(session, learner_id=learner, name="Robin Counsellor")
 
 
 def test_a_counsellor_who_stops_seeing_a_client_sees_nothing_of_them_from_then_on(

@@ -69,6 +69,8 @@ def test_consent_page_says_what_will_and_will_not_be_seen(client, app, course, c
     log_in_as(client, "learner@example.org")
     page = client.get(f"/join/{code}").get_data(as_text=True)
     assert "Casey Counsellor would like to see your progress" in page
+    # Which Casey Counsellor: the address their account has here, as /me/ tells two of one name apart.
+    assert "Their account on this site: <strong>casey@example.org</strong>" in page
     assert "each quiz you have taken: your score and the answers you chose" in page
     assert "your e-mail address or your password" in page
     # What is recorded, exactly: opening the full progress is; the dashboard's summary row is not.

@@ -89,4 +89,18 @@ def test_the_button_named_for_one_of_them_stops_sharing_with_that_one_only(learn
         live = set(db.session.scalars(select(CounsellorLink.id).where(CounsellorLink.revoked_at.is_(None))))
         db.session.remove()
     assert live == {two_sams["sam.lee@north.example"]}
-    assert list(stop_buttons(learner_client.get("/me/").get_data(as_text=True))) == ["Stop sharing with Sam Lee"]
+    page = learner_client.get("/me/").get_data(as_text=True)
+    # The message names the one stopped by address: "Sam Lee" alone would fit the one still shared with.
+    assert "You have stopped sharing your progress with Sam Lee (s.lee@south.example)." in page
+    assert list(stop_buttons(page)) == ["Stop sharing with Sam Lee"]
+
+
+def test_stopping_the_only_counsellor_of_a_name_says_the_name_alone(learner_client, app, two_sams):
+    for email in ("s.lee@south.example", "sam.lee@north.example"):
+        action = stop_buttons(learner_client.get("/me/").get_data(as_text=True))
+        action = next(target for name, target in action.items() if email in name or name == "Stop sharing with Sam Lee")
+        learner_client.post(action, data={"csrf_token": csrf_token(learner_client, "/me/")})
+
+    page = learner_client.get("/me/").get_data(as_text=True)
+    assert "You have stopped sharing your progress with Sam Lee." in page  # the last one: nobody else of that name
+    assert "sam.lee@north.example" not in page
