@@ -112,8 +112,10 @@ def test_publish_twice_then_restore_the_first(page, learner_page, app, course_sp
     expect(entries).to_have_count(3)
     expect(entries.first).to_contain_text("Restored the version of")
     expect(entries.first).to_contain_text("What learners see now")
-    # The restored version is marked too (the same course again); the one in between can be restored.
-    expect(entries.nth(2)).to_contain_text("What learners see now")
+    # The restored version says it is the same as the newest (not live in its own right); the one in
+    # between can be restored.
+    expect(entries.nth(2)).to_contain_text("The same as version 3, which learners see now")
+    expect(entries.nth(2)).not_to_contain_text("What learners see now")
     expect(entries.nth(2).get_by_role("link", name=re.compile("^Restore this version"))).to_have_count(0)
     expect(entries.nth(1).get_by_role("link", name=re.compile("^Restore this version"))).to_have_count(1)
     check(admin, "history-restored")

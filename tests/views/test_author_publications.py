@@ -124,6 +124,10 @@ def test_confirm_page_lists_the_changes_then_the_post_restores(admin, app, clien
     assert "Published by Ada Admin." in history
     assert "<strong>one</strong>" in admin.get(LEARNER_FIRST).get_data(as_text=True)
     assert publications(app) == 3
+    # One version is the one learners see; the restored one says it is the same, not that it is live too.
+    assert history.count("What learners see now") == 1
+    assert "The same as version 3, which learners see now" in history
+    assert history.index("What learners see now") < history.index(f'id="publication-{first}"')
 
 
 def test_a_post_without_the_csrf_token_changes_nothing(admin, app):
