@@ -198,3 +198,10 @@ def test_a_name_with_a_mark_that_reorders_text_is_refused_before_any_link_is_mai
     assert response.status_code == 400
     assert "Take out the hidden character" in response.get_data(as_text=True)
     assert inbox.wait_for(1, timeout=0.5) == []
+
+
+def test_the_form_says_a_first_name_or_nickname_will_do(client):
+    """People wary of giving their name to an addiction service are told they need not, as /me/name says."""
+    page = " ".join(client.get("/auth/register").get_data(as_text=True).split())
+    assert "A first name or a nickname is fine." in page
+    assert 'aria-describedby="display_name-hint"' in page  # read out with the field
