@@ -21,6 +21,7 @@ from app.me import bp
 from app.me.forms import ChangeEmailForm, ChangeNameForm, ChangePasswordForm
 from app.services.accounts import DISPLAY_NAME_MAX_LENGTH, display_name_change, password_change
 from app.services.certificates import certificates_issued_names
+from app.services.contact_requests import contact_requests_emailing
 from app.services.email_change import (
     EmailChangeTaken,
     email_change_address_free,
@@ -172,17 +173,32 @@ def confirm_email_change(token: str):
     form = EmptyForm()
     if form.validate_on_submit():
         try:
-            email_change_confirm(db.session, change=change, keep_session_token=current_user.session_token)
+            moved = email_change_confirm(db.session, change=change, keep_session_token=current_user.session_token)
         except EmailChangeTaken:  # taken between this page and its button
             return render_template("me/email_taken.html"), 409
         message = (
             "Your e-mail address has been changed: log in with the new one from now on. Every other device "
             "logged in to your account was logged out."
         )
+        message += _requests_moved(moved)
         # After the commit, so the worker finds the new address.
         told = [queued(send_email_changed, current_user.id, to) for to in (change.old_email, change.new_email)]
         if not all(told):
             message += NOTICE_NOT_SENT
         flash(message, "success")
         return redirect(url_for("me.home"))
-    return render_template("me/email_confirm.html", form=form, change=change), 400 if request.method == "POST" else 200
+    # The person's open requests to the clinic that will move with the address, said before the button.
+    requests_moving = contact_requests_emailing(db.session, requester=current_user, email=change.old_email)
+    return render_template(
+        "me/email_confirm.html", form=form, change=change, requests_moving=requests_moving
+    ), 400 if request.method == "POST" else 200
+
+
+def _requests_moved(moved: int) -> str:
+    """What the confirmation adds when the person's open requests to the clinic moved to the new address."""
+    if moved == 0:
+        return ""
+    there = "so the clinic will write to you there."
+    if moved == 1:
+        return f" Your open request to the clinic now uses your new address too, {there}"
+    return f" Your {moved} open requests to the clinic now use your new address too, {there}"

@@ -111,9 +111,10 @@ class ContactRequestEvent(Model):
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("contact_requests.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    # None for the person's own withdrawal (the person who asked is never named here).
+    # None for what the person who asked did (withdrew it, or moved their account, and so the
+    # request, to a new e-mail address): they are never named here.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
-    # picked_up, released, status, noted, withdrawn
+    # picked_up, released, status, noted, withdrawn, email_updated (app/services/contact_requests.py)
     action: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)

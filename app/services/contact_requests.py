@@ -11,6 +11,12 @@ only for a viewer who may already open it under the one sharing rule
 (``visible_learner_ids`` in app/services/sharing.py: a counsellor with a live link from the
 learner, or an admin). Anyone else sees that progress was attached, and nothing of it.
 
+When a signed-in person's account moves to a new e-mail address (app/services/email_change.py),
+their open requests that asked to be e-mailed at the old one move with it, in the same commit
+(``contact_requests_follow_address``): people often change address because someone else reads
+the old inbox, and the clinic must not write there. The trail records that the address was
+updated (an "email_updated" event, naming nobody), never either address.
+
 Withdrawing marks the request withdrawn and empties, at once, everything it said about the
 person (contact details, name, times, subject, note, the staff's notes) and detaches the
 progress. We keep the empty record, rather than deleting it, so that a counsellor who has
@@ -27,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -42,6 +48,7 @@ from app.models import (
     User,
 )
 from app.models.types import utcnow
+from app.services import accounts
 from app.services.accounts import HIDDEN_MARKS_MESSAGE, name_has_hidden_marks
 from app.services.errors import DomainError, ValidationError
 from app.services.sealing import seal, unseal
@@ -84,6 +91,10 @@ STAFF_STATUSES = (ContactStatus.NEW, ContactStatus.CONTACTED, ContactStatus.CLOS
 OPEN_STATUSES = (ContactStatus.NEW, ContactStatus.CONTACTED)
 ENDED_STATUSES = (ContactStatus.CLOSED, ContactStatus.WITHDRAWN)
 QUEUE_VIEWS = ("open", "ended")
+# The trail's record that the person's account moved to a new address and the request with it.
+EMAIL_UPDATED = "email_updated"
+# The actions the person who asked takes (their events name no actor).
+REQUESTER_ACTIONS = ("withdrawn", EMAIL_UPDATED)
 
 # Digits with the usual separators and an optional leading +: 7 to 15 digits (E.164's most).
 _PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-.]+")
@@ -423,6 +434,57 @@ def _holding(request_id: int, email: str) -> Select[ContactRequest]:
     )
 
 
+def _open_requests_emailing(requester_id: int, email: str) -> tuple[ColumnElement[bool], ...]:
+    """The WHERE of the person's open requests that ask to be e-mailed at ``email``.
+
+    Compared as account addresses are (``accounts.normalise_email``: case aside), not as the form
+    keeps them (its own ``normalise_email`` lowers only the domain): "Lee@example.org" given in the
+    form is the account's "lee@example.org". lower() folds every letter on both databases
+    (app/sqlite_text.py).
+    """
+    return (
+        ContactRequest.requester_id == requester_id,
+        ContactRequest.status.in_(OPEN_STATUSES),
+        ContactRequest.contact_by == ContactMethod.EMAIL,
+        func.lower(ContactRequest.email) == accounts.normalise_email(email),
+    )
+
+
+def contact_requests_emailing(session: Session, *, requester: User, email: str) -> int:
+    """How many of ``requester``'s open requests (new or contacted) ask to be e-mailed at ``email``."""
+    return session.scalar(select(func.count()).where(*_open_requests_emailing(requester.id, email))) or 0
+
+
+def contact_requests_follow_address(session: Session, *, requester: User, old_email: str, new_email: str) -> int:
+    """Move ``requester``'s open requests that ask to be e-mailed at ``old_email`` to ``new_email``,
+    recording an "email_updated" event on each; return how many. Does not commit: the e-mail change
+    commits it with the account's new address, so the two never disagree.
+
+    Requests that gave another address, phone requests, and closed or withdrawn ones are left as
+    they are. One UPDATE decides which rows match, so a request the staff close at the same moment
+    is either moved and recorded or neither; it bumps each row's version, so a staff change read
+    before it is refused (``CHANGED_MEANWHILE``) rather than write over it.
+    """
+    moved = list(
+        session.scalars(
+            update(ContactRequest)
+            .where(*_open_requests_emailing(requester.id, old_email))
+            .values(email=new_email, version=ContactRequest.version + 1)
+            .returning(ContactRequest.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for request_id in sorted(moved):
+        # Ids only: neither address goes into the trail. No actor, as for a withdrawal.
+        session.add(ContactRequestEvent(request_id=request_id, actor_id=None, action=EMAIL_UPDATED))
+    if moved:
+        # Rows this session holds were changed behind its back: read them afresh when next used.
+        for request in session.identity_map.values():
+            if isinstance(request, ContactRequest) and request.id in moved:
+                session.expire(request)
+    return len(moved)
+
+
 def _withdraw(session: Session, request: ContactRequest) -> ContactRequest:
     """Mark ``request`` withdrawn, erase what it said, record it and commit."""
     now = utcnow()
@@ -483,6 +545,8 @@ class HistoryEntry:
             "released": "handed it back to the queue",
             "noted": "changed the notes",
             "withdrawn": "withdrew it",
+            EMAIL_UPDATED: "changed their e-mail address, and the request now uses the new one: write only to the "
+            "address shown now, not one noted down before",
         }.get(self.action, self.action)
 
 
@@ -503,6 +567,11 @@ class QueueEntry:
     def phone_href(self) -> str:
         """The number the person gave, as a tel: link's digits (and a leading +)."""
         return tel_href(self.request.phone or "")
+
+    @property
+    def email_updated_at(self) -> datetime | None:
+        """When the person's address on it last changed with their account's, or None if it never has."""
+        return max((h.at for h in self.history if h.action == EMAIL_UPDATED), default=None)
 
     @property
     def progress_hidden(self) -> bool:
@@ -534,7 +603,7 @@ def _entries(session: Session, *, viewer: User, requests: list[ContactRequest]) 
             .where(ContactRequestEvent.request_id.in_(ids))
             .order_by(ContactRequestEvent.created_at, ContactRequestEvent.id)
         ):
-            who = "The person who asked" if event.action == "withdrawn" else actor_name or "A removed account"
+            who = "The person who asked" if event.action in REQUESTER_ACTIONS else actor_name or "A removed account"
             history.setdefault(event.request_id or 0, []).append(
                 HistoryEntry(event.created_at, who, event.action, event.from_status, event.to_status)
             )

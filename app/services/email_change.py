@@ -10,6 +10,10 @@ A link works once and only while nothing it was made from has changed: it carrie
 id and when it was made, its session version (a new password or address bumps it) and the
 address it moves from. So a used link, one made before a password change, and one superseded by
 another change already made all stop working.
+
+Confirming also moves the person's open contact requests that asked to be e-mailed at the old
+address to the new one (``contact_requests_follow_address``), in the same commit: someone else
+may read the old inbox, and the clinic must not keep writing there.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from werkzeug.security import check_password_hash
 
 from app.models import User
 from app.services.accounts import account_link_opened, account_link_token, normalise_email, user_by_email
+from app.services.contact_requests import contact_requests_follow_address
 from app.services.errors import ValidationError
 from app.services.user_sessions import user_sessions_end_others
 
@@ -119,8 +124,10 @@ def email_change_address_free(session: Session, *, change: EmailChange) -> bool:
     return user_by_email(session, change.new_email) is None
 
 
-def email_change_confirm(session: Session, *, change: EmailChange, keep_session_token: str | None) -> None:
-    """Move the account to the new address and end its other login sessions, in one commit.
+def email_change_confirm(session: Session, *, change: EmailChange, keep_session_token: str | None) -> int:
+    """Move the account to the new address and end its other login sessions, in one commit; return
+    how many of the person's open contact requests moved with it (those that asked to be e-mailed
+    at the old address: ``contact_requests_follow_address``).
 
     Bumping the session version makes this link, any other change link and any reset link mailed
     to the old address stop working. The session ``keep_session_token`` names (the browser that
@@ -138,7 +145,11 @@ def email_change_confirm(session: Session, *, change: EmailChange, keep_session_
     try:
         # Ending the sessions flushes the new address first: the unique address may refuse it there.
         user_sessions_end_others(session, user=user, keep_token=keep_session_token)
+        moved = contact_requests_follow_address(
+            session, requester=user, old_email=change.old_email, new_email=change.new_email
+        )
         session.commit()
     except IntegrityError:  # taken between the check and the commit
         session.rollback()
         raise taken from None
+    return moved
