@@ -250,6 +250,9 @@ class Config:
     CLINIC_HOURS = os.environ.get("CLINIC_HOURS", "")
     CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "")
     CLINIC_INTAKE_EMAIL = os.environ.get("CLINIC_INTAKE_EMAIL", "")
+    # How soon the clinic aims to answer a request, in words that follow "within" on /contact
+    # ("2 working days"). Empty: the page promises no time, since nobody has set one.
+    CONTACT_REPLY_WITHIN = os.environ.get("CONTACT_REPLY_WITHIN", "")
     # Closed and withdrawn contact requests are deleted this many days after they ended.
     CONTACT_REQUEST_RETENTION_DAYS = whole_number("CONTACT_REQUEST_RETENTION_DAYS", "90")
     RATELIMIT_CONTACT = "5 per hour;20 per day"  # contact requests per address

@@ -36,20 +36,30 @@ class Clinic:
     phone: str
     hours: str
     address: str
+    # How soon it aims to answer a request, in words after "within" ("" when nobody has said).
+    reply_within: str
 
     @property
     def phone_link(self) -> str:
         """The number as a tel: link wants it."""
         return tel_href(self.phone)
 
+    @property
+    def has_details(self) -> bool:
+        """Whether there is a way to reach the clinic to show (a name alone is not one): without
+        any, the page leaves the clinic's panel out rather than tell the public it is missing."""
+        return bool(self.phone or self.hours or self.address)
+
 
 def clinic_from_config() -> Clinic:
+    """The clinic's details from the CLINIC_* and CONTACT_REPLY_WITHIN settings, trimmed."""
     config = current_app.config
     return Clinic(
         name=config["CLINIC_NAME"].strip(),
         phone=config["CLINIC_PHONE"].strip(),
         hours=config["CLINIC_HOURS"].strip(),
         address=config["CLINIC_ADDRESS"].strip(),
+        reply_within=config["CONTACT_REPLY_WITHIN"].strip(),
     )
 
 

@@ -293,6 +293,28 @@ def contact_withdraw_by_link(page, app, spec):
     expect(page.get_by_role("heading", level=1)).to_have_text("Request withdrawn")
 
 
+def contact_logged_out(page, app, spec):
+    """/contact for a visitor, with none of the clinic's details configured: no clinic panel."""
+    page.goto("/contact")
+    expect(page.get_by_role("heading", name="Need help right now?")).to_be_visible()
+    expect(page.locator(".clinic-details")).to_have_count(0)
+
+
+def contact_logged_in(page, app, spec):
+    """/contact for a signed-in learner, with the clinic's details and its reply time configured."""
+    app.config.update(
+        CLINIC_NAME="Riverside Clinic",
+        CLINIC_PHONE="020 7946 0000",
+        CLINIC_HOURS="Monday to Friday, 9am to 5pm",
+        CLINIC_ADDRESS="1 River Street\nLondon",
+        CONTACT_REPLY_WITHIN="2 working days",
+    )
+    as_learner(page, app)
+    page.goto("/contact")
+    expect(page.get_by_text("The clinic aims to reply within 2 working days.")).to_be_visible()
+    expect(page.get_by_label("Attach my course progress to this request")).to_be_visible()
+
+
 def review_nothing_due(page, app, spec):
     quiz_result_failed(page, app, spec)
     page.goto(f"/courses/{spec.slug}/review")
@@ -436,6 +458,8 @@ PAGES = [
     removed_lesson_result,
     reminder_settings,
     reminders_unsubscribe,
+    contact_logged_out,
+    contact_logged_in,
     contact_withdraw_by_link,
     my_data,
     certificate,

@@ -31,6 +31,8 @@ from tests.e2e.conftest import (
 from tests.e2e.test_accessibility import (
     as_learner,
     certificate,
+    contact_logged_in,
+    contact_logged_out,
     course_overview,
     landing,
     lesson,
@@ -133,6 +135,8 @@ DARK_PAGES = [
     quiz_result_failed,
     my_page_with_attempts,
     certificate,
+    contact_logged_out,
+    contact_logged_in,
     counsellor_dashboard,
     counsellor_client,
     author_outline,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ContactRequest, Role
-from tests.conftest import create_user, csrf_token, login
+from tests.conftest import create_user, csrf_token, login, visible_text
 from tests.mail_server import body_of, readable_forms
 from tests.views.test_rate_limits import limited_app
 
@@ -42,11 +42,91 @@ def test_the_page_shows_the_clinic_as_configured(app, client):
     assert "Who sees this, and for how long" in page and "deleted 90 days after" in page
 
 
-def test_with_nothing_configured_the_page_still_takes_requests(app, client):
+def test_with_nothing_configured_the_page_leaves_the_clinic_out_and_still_takes_requests(app, client):
     page = client.get("/contact").get_data(as_text=True)
     assert "Ask the clinic to contact you" in page
-    assert "not on this site yet" in page and "tel:" not in page.split("site-footer")[0]
+    # No panel telling the public what the site lacks: the form is the way to reach the clinic.
+    assert "clinic-details" not in page and "not on this site yet" not in page
+    assert '<form method="post"' in page and "Ask the clinic to contact me" in page
     assert ask(client, **GOOD).status_code == 302
+
+
+def test_a_name_alone_gives_the_heading_but_no_empty_panel(app, client):
+    app.config["CLINIC_NAME"] = "Riverside Clinic"
+    page = client.get("/contact").get_data(as_text=True)
+    assert "Ask Riverside Clinic to contact you" in page and "clinic-details" not in page
+
+
+def before_the_form(page: str) -> str:
+    """The page's main content above the request form."""
+    return page.split('<main id="main"')[1].split('<form method="post"')[0]
+
+
+# The helplines the footer gives, each as tap-to-call.
+URGENT_LINKS = ("tel:999", "tel:111", "tel:116123", "tel:03001231110", "tel:03001236600")
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "learner"])
+@pytest.mark.parametrize("configured", [False, True], ids=["unconfigured", "configured"])
+def test_the_urgent_numbers_are_tap_to_call_above_the_form(app, client, signed_in, configured):
+    if configured:
+        app.config.update(CLINIC_NAME="Riverside Clinic", CLINIC_PHONE="020 7946 0000", CLINIC_HOURS="Mon to Fri 9-5")
+    if signed_in:
+        create_user(app, "learner@example.org")
+        login(client)
+    top = before_the_form(client.get("/contact").get_data(as_text=True))
+    assert "Need help right now?" in top
+    for href in URGENT_LINKS:
+        assert f'href="{href}"' in top, href
+    assert "In Northern Ireland, call your GP" in visible_text(top)
+    assert "bottom of every page" not in top  # the numbers are here, not a scroll away
+
+
+@pytest.mark.parametrize(
+    ("settings", "said", "not_said"),
+    [
+        (
+            {"CONTACT_REPLY_WITHIN": " 2 working days ", "CLINIC_HOURS": "Mon to Fri 9-5"},
+            "The clinic aims to reply within 2 working days.",
+            "replies in its opening hours",
+        ),
+        ({"CLINIC_HOURS": "Mon to Fri 9-5"}, "The clinic replies in its opening hours: Mon to Fri 9-5.", "within"),
+        ({}, "The clinic may not see your request straight away.", "within"),
+    ],
+    ids=["reply-time", "hours-only", "nothing"],
+)
+def test_the_form_is_not_for_emergencies_and_says_when_the_clinic_replies(app, client, settings, said, not_said):
+    app.config.update(settings)
+    top = visible_text(before_the_form(client.get("/contact").get_data(as_text=True)))
+    assert f"This form is not for emergencies. {said}" in top
+    assert not_said not in top  # no promise the clinic has not made
+    ask(client, **GOOD)
+    assert said in visible_text(client.get("/contact/sent").get_data(as_text=True))
+
+
+def who_sees(page: str) -> str:
+    return visible_text(page.split('id="who-sees"')[1].split("</section>")[0])
+
+
+def test_a_visitor_is_not_told_about_an_account_they_do_not_have(app, client):
+    text = who_sees(client.get("/contact").get_data(as_text=True))
+    assert "We keep only what you type here. You do not need an account" in text
+    assert "your account" not in text and "attach" not in text
+
+
+def test_a_learner_is_told_the_clinic_sees_their_account_only_if_they_attach_progress(app, client, learner):
+    login(client)
+    text = who_sees(client.get("/contact").get_data(as_text=True))
+    assert "with your account so that you can see the request on your page" in text
+    assert "The clinic sees your account only if you attach your progress." in text
+
+
+def test_staff_who_cannot_attach_are_told_their_account_is_not_shown(app, client):
+    create_user(app, "casey@example.org", role=Role.COUNSELLOR)
+    login(client, "casey@example.org")
+    text = who_sees(client.get("/contact").get_data(as_text=True))
+    assert "with your account so that you can see the request on your page" in text
+    assert "attach" not in text and "not shown your account" in text
 
 
 def test_anyone_can_ask_without_an_account(app, client):
