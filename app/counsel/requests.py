@@ -27,11 +27,10 @@ from app.services.contact_requests import (
     ContactRequestRefused,
     contact_queue,
     contact_queue_entry,
+    contact_request_add_note,
     contact_request_pick_up,
     contact_request_release,
-    contact_request_set_staff_note,
     contact_request_set_status,
-    staff_note_fingerprint,
 )
 from app.services.errors import ValidationError
 
@@ -51,16 +50,15 @@ class StatusForm(BackForm):
 
 
 class StaffNoteForm(FlaskForm):
-    """The staff's private notes on one request."""
+    """A private note to add to one request (the notes already there stay as they are)."""
 
     staff_note = TextAreaField(
-        "Private notes (only the clinic's staff see these)",
+        "Add a note (only the clinic's staff see notes)",
         validators=[
-            Length(max=STAFF_NOTE_MAX_LENGTH, message=f"Keep the notes to {STAFF_NOTE_MAX_LENGTH} characters.")
+            InputRequired(message="Write the note to add."),
+            Length(max=STAFF_NOTE_MAX_LENGTH, message=f"Keep the note to {STAFF_NOTE_MAX_LENGTH} characters."),
         ],
     )
-    # The notes as the page was opened on them (``staff_note_fingerprint``): a save checks they still are.
-    opened_as = HiddenField()
 
 
 def _back(form: BackForm, request_id: int, *, status: str | None = None):
@@ -85,13 +83,13 @@ def contact_requests():
 
 @bp.get("/requests/<id:request_id>")
 def contact_request(request_id: int):
-    """One request with its audit trail, its status buttons and the staff's private notes."""
+    """One request with its audit trail, its status buttons, the staff's private notes and a form to add one."""
     entry = contact_queue_entry(db.session, viewer=current_user, request_id=request_id)
     if entry is None:
         abort(404)
-    note = entry.request.staff_note
-    note_form = StaffNoteForm(staff_note=note, opened_as=staff_note_fingerprint(note))
-    return render_template("counsel/request.html", entry=entry, labels=LABELS, note_form=note_form, form=EmptyForm())
+    return render_template(
+        "counsel/request.html", entry=entry, labels=LABELS, note_form=StaffNoteForm(), form=EmptyForm()
+    )
 
 
 def _refused_or_404(action, request_id: int, form: BackForm, done: str, *, status: str | None = None):
@@ -152,29 +150,29 @@ def set_request_status(request_id: int):
 
 
 @bp.post("/requests/<id:request_id>/notes")
-def save_request_notes(request_id: int):
-    """Save the staff's private notes on the request (audited)."""
+def add_request_note(request_id: int):
+    """Add a private note to the request (audited): anyone on the staff, whoever holds it."""
     form = StaffNoteForm()
     if form.validate():
         try:
-            contact_request_set_staff_note(
-                db.session,
-                staff=current_user,
-                request_id=request_id,
-                note=form.staff_note.data or "",
-                opened_as=form.opened_as.data or None,
+            contact_request_add_note(
+                db.session, staff=current_user, request_id=request_id, text=form.staff_note.data or ""
             )
         except LookupError:
             abort(404)
         except ValidationError as error:
             form.staff_note.errors.append(error.message)
         except ContactRequestRefused as refused:
-            flash(refused.message, "info")
-            return redirect(url_for("counsel.contact_request", request_id=request_id))
+            # Withdrawn, or changed at the same moment: the note is not added. The page shows the
+            # request as it now is, with the note still in the form (unless withdrawn: no form then).
+            form.staff_note.errors.append(refused.message)
         else:
-            flash("Notes saved.", "success")
-            return redirect(url_for("counsel.contact_request", request_id=request_id))
+            flash("Note added.", "success")
+            return redirect(url_for("counsel.contact_request", request_id=request_id, _anchor="notes"))
     entry = contact_queue_entry(db.session, viewer=current_user, request_id=request_id)
     if entry is None:
         abort(404)
+    if entry.request.status == "withdrawn":
+        flash("The person withdrew this request: notes cannot be added to it.", "warning")
+        return redirect(url_for("counsel.contact_request", request_id=request_id))
     return render_template("counsel/request.html", entry=entry, labels=LABELS, note_form=form, form=EmptyForm()), 400

@@ -13,7 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from app.devdata.history import histories_write, scripted_history
 from app.devdata.shape import course_shape
-from app.models import ContactRequest, ContactRequestEvent, CounsellorLink, Course, Role, User
+from app.models import ContactRequest, ContactRequestEvent, ContactRequestNote, CounsellorLink, Course, Role, User
 from app.models.types import utcnow
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo accounts exist only in development
@@ -137,13 +137,20 @@ def _contact_requests(session: Session, *, counsellor: User, now) -> None:
         status="contacted",
         picked_up_by_id=counsellor.id,
         picked_up_at=now - timedelta(days=2),
-        staff_note="Spoke on the phone; first appointment booked.",
         created_at=now - timedelta(days=3),
         status_changed_at=now - timedelta(days=2),
     )
     session.add_all([*asked, dealt_with])
     session.flush()
-    for action, to_status in (("picked_up", None), ("status", "contacted"), ("noted", None)):
+    session.add(
+        ContactRequestNote(
+            request_id=dealt_with.id,
+            author_id=counsellor.id,
+            text="Spoke on the phone; first appointment booked.",
+            created_at=now - timedelta(days=2),
+        )
+    )
+    for action, to_status in (("picked_up", None), ("status", "contacted"), ("note_added", None)):
         session.add(
             ContactRequestEvent(
                 request_id=dealt_with.id,

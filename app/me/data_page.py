@@ -53,6 +53,8 @@ TITLES = {
     "api_tokens": "Your API tokens (their names, what they may do and when used; never the tokens)",
     "contact_requests": "Your requests for the clinic to contact you",
     "contact_requests_i_picked_up": "Contact requests you picked up, as clinic staff",
+    "contact_request_notes_i_added": "Notes you added to contact requests, as clinic staff (when; what they say stays "
+    "with the clinic, as it is about the person who asked)",
     "contact_request_actions_i_took": "What you did to contact requests, as clinic staff",
     "learning_record_store_id": "The random id your learning records are sent under (to a learning record store)",
     "learning_record_store_waiting": "Learning records waiting to be sent to a learning record store",
@@ -86,6 +88,7 @@ EMPTY_NAMES = {
     "course_publications_i_made": "Course versions you published",
     "course_images_i_uploaded": "Course images you uploaded",
     "contact_requests_i_picked_up": "Contact requests you picked up",
+    "contact_request_notes_i_added": "Notes you added to contact requests",
     "contact_request_actions_i_took": "What you did with contact requests",
 }
 # The kinds of data only counsellors, clinic staff and course editors make: listed apart when empty,
@@ -101,6 +104,7 @@ STAFF_SECTIONS = frozenset(
         "course_publications_i_made",
         "course_images_i_uploaded",
         "contact_requests_i_picked_up",
+        "contact_request_notes_i_added",
         "contact_request_actions_i_took",
     }
 )
@@ -136,6 +140,7 @@ SECTION_LABELS = {
     ("contact_request_actions_i_took", "to"): "Status after",
     ("contact_request_actions_i_took", "request"): "Request number",
     ("contact_requests_i_picked_up", "request"): "Request number",
+    ("contact_request_notes_i_added", "request"): "Request number",
     ("review_answers", "rating"): "Counted as",
     ("admin_actions_i_took", "flag"): "Which learners",
     # Where LMS scores go names the lesson by its title; elsewhere "lesson" is its address (slug).
@@ -187,6 +192,7 @@ CONTACT_ACTION_WORDS: Mapping[Any, str] = {
     "picked_up": "Picked it up",
     "released": "Put it back for someone else",
     "status": "Changed its status",
+    "note_added": "Added a note",
     "noted": "Changed the staff notes",
     "withdrawn": "Withdrawn by the person who asked",
 }

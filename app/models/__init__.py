@@ -2,7 +2,14 @@
 
 from app.models.authoring import AnalyticsSnapshot, CourseDraft, CoursePublication
 from app.models.certificates import Certificate, NameDisplay
-from app.models.contact import ContactMethod, ContactRequest, ContactRequestEvent, ContactStatus, ContactTopic
+from app.models.contact import (
+    ContactMethod,
+    ContactRequest,
+    ContactRequestEvent,
+    ContactRequestNote,
+    ContactStatus,
+    ContactTopic,
+)
 from app.models.course import Choice, Course, Lesson, Misconception, Module, Question
 from app.models.jobs import JobFailure
 from app.models.lti import LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform
@@ -26,6 +33,7 @@ __all__ = [
     "ContactMethod",
     "ContactRequest",
     "ContactRequestEvent",
+    "ContactRequestNote",
     "ContactStatus",
     "ContactTopic",
     "CounsellorLink",

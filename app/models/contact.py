@@ -77,8 +77,6 @@ class ContactRequest(Model):
     status: Mapped[str] = mapped_column(String(20), default=ContactStatus.NEW, server_default=ContactStatus.NEW.value)
     picked_up_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     picked_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The staff's private notes: never shown to the person, nor in their data download.
-    staff_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When it was closed or withdrawn: the retention period counts from here.
@@ -97,8 +95,33 @@ class ContactRequest(Model):
     __mapper_args__ = {"version_id_col": version}
 
 
+class ContactRequestNote(Model):
+    """One of the staff's private notes on a request: never shown to the person, nor in their
+    data download.
+
+    Notes are only ever added, never edited or replaced, so one person's note cannot wipe out
+    another's (a promised call-back lost without anyone noticing). CASCADE from the request: the
+    notes go when it is deleted (retention, the requester's account erased); withdrawing deletes
+    them at once (app/services/contact_requests.py).
+    """
+
+    __tablename__ = "contact_request_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("contact_requests.id", ondelete="CASCADE"), index=True)
+    # SET NULL: an erased staff account leaves its notes, by "a removed account", as the clinic's record.
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The notes a request held before each note was kept apart (migration a19000000034): one
+    # text that anyone may have edited, so nobody is named as its author.
+    carried_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
 class ContactRequestEvent(Model):
-    """Audit record: who picked a request up, changed its status or its notes, and when.
+    """Audit record: who picked a request up, changed its status or added a note, and when.
 
     Keeps ids and statuses only, never what the request said. SET NULL on both keys: a
     request deleted after its retention period, or an erased account, leaves an anonymous
@@ -114,7 +137,8 @@ class ContactRequestEvent(Model):
     # None for what the person who asked did (withdrew it, or moved their account, and so the
     # request, to a new e-mail address): they are never named here.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
-    # picked_up, released, status, noted, withdrawn, email_updated (app/services/contact_requests.py)
+    # picked_up, released, status, note_added, withdrawn, email_updated (app/services/contact_requests.py;
+    # "noted": the notes replaced, before notes were only ever added)
     action: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)

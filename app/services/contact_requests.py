@@ -3,8 +3,13 @@
 Anyone may ask, with or without an account. A request keeps only what a call-back needs, and
 only the contact detail for the method the person chose. The clinic's staff (counsellors and
 admins, ``COUNSELLING_ROLES``) all see the queue; each pick-up, release, status change and
-change of the private notes is one transaction that also writes a ``ContactRequestEvent``
-(who, when, what; never what the request said).
+note added is one transaction that also writes a ``ContactRequestEvent`` (who, when, what;
+never what the request or the note said).
+
+A picked-up request is its holder's: only they, or an admin, change its status or hand it back,
+so nobody else can close a call-back someone has promised. Anyone on the staff may add a private
+note to any request (``ContactRequestNote``): notes are only ever added, each with its author and
+time, so nobody's note is ever lost to someone else's.
 
 Attached progress never widens who may see it: the queue links a request to the client page
 only for a viewer who may already open it under the one sharing rule
@@ -18,7 +23,8 @@ the old inbox, and the clinic must not write there. The trail records that the a
 updated (an "email_updated" event, naming nobody), never either address.
 
 Withdrawing marks the request withdrawn and empties, at once, everything it said about the
-person (contact details, name, times, subject, note, the staff's notes) and detaches the
+person (contact details, name, times, subject, note, and every staff note: they are about the
+person, and often repeat their number or what they said) and detaches the
 progress. We keep the empty record, rather than deleting it, so that a counsellor who has
 picked the request up sees that the person withdrew (and does not call from a number noted
 down earlier) instead of finding it gone; it is deleted with the closed ones once the retention
@@ -27,14 +33,14 @@ period has passed (``contact_requests_purge``), or at once with the account.
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.models import (
@@ -42,6 +48,7 @@ from app.models import (
     ContactMethod,
     ContactRequest,
     ContactRequestEvent,
+    ContactRequestNote,
     ContactStatus,
     ContactTopic,
     Role,
@@ -313,15 +320,35 @@ def contact_request_release(session: Session, *, staff: User, request_id: int) -
     return request
 
 
+def may_change_status(staff: User, request: ContactRequest) -> bool:
+    """Whether ``staff`` may mark the request new, contacted or closed: anyone on the staff while
+    nobody has picked it up; once someone has, only they or an admin (as for handing it back)."""
+    return request.picked_up_by_id is None or request.picked_up_by_id == staff.id or staff.role == Role.ADMIN
+
+
+def _holder_name(request: ContactRequest) -> str:
+    holder = request.picked_up_by
+    return holder.display_name if holder is not None else "someone else"
+
+
 def contact_request_set_status(session: Session, *, staff: User, request_id: int, status: str) -> ContactRequest:
     """Move the request to ``status`` (new, contacted or closed), audited, and commit.
 
-    Marking it contacted while nobody has it picks it up for ``staff``: whoever made contact
-    holds it. Closing starts the retention period; reopening stops it.
+    Only its holder, or an admin, changes the status of a picked-up request (``may_change_status``):
+    anyone else is refused, and may add a note instead. Marking it contacted while nobody has it
+    picks it up for ``staff``: whoever made contact holds it. Closing starts the retention period;
+    reopening stops it.
     """
     if status not in STAFF_STATUSES:
         raise ValidationError("status", "Choose new, contacted or closed.")
     request = _staff_request(session, staff, request_id)
+    if not may_change_status(staff, request):
+        holder = _holder_name(request)
+        session.rollback()
+        raise ContactRequestRefused(
+            f"{holder} has picked this request up: only they, or an admin, can change its status. "
+            "You can add a note for them instead."
+        )
     if request.status == status:
         session.rollback()
         raise ContactRequestRefused(f"This request is already {STATUS_LABELS[ContactStatus(status)].lower()}.")
@@ -336,39 +363,28 @@ def contact_request_set_status(session: Session, *, staff: User, request_id: int
     return request
 
 
-def staff_note_fingerprint(note: str | None) -> str:
-    """A short digest of the notes as they stand: the notes form carries it from when it was opened."""
-    return hashlib.sha256((note or "").encode()).hexdigest()[:16]
+def contact_request_add_note(session: Session, *, staff: User, request_id: int, text: str) -> ContactRequestNote:
+    """Add a private note (never shown to the person) by ``staff`` to the request, audited, and commit.
 
-
-NOTES_CHANGED = (
-    "Someone else changed these notes after you opened them, so yours were not saved: saving would have "
-    "replaced theirs. Copy your text from below, open the request again, and add it to theirs."
-)
-
-
-def contact_request_set_staff_note(
-    session: Session, *, staff: User, request_id: int, note: str, opened_as: str | None = None
-) -> ContactRequest:
-    """Replace the staff's private notes (never shown to the person), audited, and commit.
-
-    ``opened_as``: the notes' fingerprint when the form was opened (``staff_note_fingerprint``);
-    if they have changed since, ValidationError on ``staff_note`` and nothing is saved.
+    Anyone on the staff may add one to any request they can see, whoever holds it: adding loses
+    nothing, as the notes already there stay as they are. ValidationError on ``staff_note`` when
+    empty or too long; refused on a withdrawn request, or (SQLite) when the request changed
+    meanwhile, so a note is never added to a request whose person has just withdrawn it.
     """
-    value = (note or "").strip()
+    value = (text or "").strip()
+    if not value:
+        raise ValidationError("staff_note", "Write the note to add.")
     if len(value) > STAFF_NOTE_MAX_LENGTH:
-        raise ValidationError("staff_note", f"Keep the notes to {STAFF_NOTE_MAX_LENGTH} characters or fewer.")
+        raise ValidationError("staff_note", f"Keep the note to {STAFF_NOTE_MAX_LENGTH} characters or fewer.")
     request = _staff_request(session, staff, request_id)
-    if opened_as is not None and staff_note_fingerprint(request.staff_note) != opened_as:
-        session.rollback()
-        raise ValidationError("staff_note", NOTES_CHANGED)
-    if (request.staff_note or "") == value:
-        session.rollback()
-        raise ContactRequestRefused("The notes are unchanged.")
-    request.staff_note = value or None
-    _event(session, request, actor=staff, action="noted")
+    note = ContactRequestNote(request_id=request.id, author_id=staff.id, text=value, created_at=utcnow())
+    session.add(note)
+    _event(session, request, actor=staff, action="note_added")
+    # Move the request's version on: a withdrawal committed since it was read (which SQLite does
+    # not lock out) then refuses this note, rather than leaving it on the emptied request.
+    flag_modified(request, "status")
     _commit_change(session)
-    return request
+    return note
 
 
 def contact_request_withdraw(session: Session, *, requester: User, request_id: int) -> ContactRequest:
@@ -493,7 +509,7 @@ def _withdraw(session: Session, request: ContactRequest) -> ContactRequest:
     request.status = ContactStatus.WITHDRAWN
     request.status_changed_at = request.ended_at = now
     request.phone = request.email = request.name = request.good_times = request.topic = request.note = None
-    request.staff_note = None
+    session.execute(delete(ContactRequestNote).where(ContactRequestNote.request_id == request.id))
     request.progress_attached = False
     _commit_change(session)
     return request
@@ -502,7 +518,8 @@ def _withdraw(session: Session, request: ContactRequest) -> ContactRequest:
 def contact_requests_purge(session: Session, *, now: datetime, retention: timedelta = DEFAULT_RETENTION) -> int:
     """Delete the requests closed or withdrawn more than ``retention`` before ``now``; commit; return how many.
 
-    Their audit events stay, unlinked (ON DELETE SET NULL), and keep nothing of the request.
+    Their staff notes go with them (ON DELETE CASCADE); their audit events stay, unlinked (ON
+    DELETE SET NULL), and keep nothing of the request.
     """
     result = session.execute(
         delete(ContactRequest).where(
@@ -543,11 +560,23 @@ class HistoryEntry:
         return {
             "picked_up": "picked it up",
             "released": "handed it back to the queue",
+            "note_added": "added a note",
+            # Before notes were only ever added, each save replaced them.
             "noted": "changed the notes",
             "withdrawn": "withdrew it",
             EMAIL_UPDATED: "changed their e-mail address, and the request now uses the new one: write only to the "
             "address shown now, not one noted down before",
         }.get(self.action, self.action)
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    """One staff note on a request, as the staff read it."""
+
+    at: datetime
+    # The author's name now; None for the notes carried over from before notes were kept apart.
+    author: str | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -560,8 +589,12 @@ class QueueEntry:
     client_id: int | None
     client_name: str | None
     history: list[HistoryEntry]
+    # The staff's notes, oldest first.
+    notes: list[NoteEntry] = field(default_factory=list)
     # Whether this viewer may hand it back to the queue (``may_release``).
     can_release: bool = False
+    # Whether this viewer may change its status (``may_change_status``).
+    can_change_status: bool = False
 
     @property
     def phone_href(self) -> str:
@@ -589,13 +622,23 @@ class QueuePage:
 
 
 def _entries(session: Session, *, viewer: User, requests: list[ContactRequest]) -> list[QueueEntry]:
-    """Names, audit trails and client links for these requests, in three queries whatever their number."""
+    """Names, audit trails, notes and client links for these requests, in four queries whatever their number."""
     ids = [r.id for r in requests]
     attached = {r.requester_id for r in requests if r.progress_attached and r.requester_id is not None}
     holders = {r.picked_up_by_id for r in requests if r.picked_up_by_id is not None}
     history: dict[int, list[HistoryEntry]] = {i: [] for i in ids}
+    notes: dict[int, list[NoteEntry]] = {i: [] for i in ids}
     names: dict[int, str] = {}
     if ids:
+        author = aliased(User)
+        for note, author_name in session.execute(
+            select(ContactRequestNote, author.display_name)
+            .outerjoin(author, author.id == ContactRequestNote.author_id)
+            .where(ContactRequestNote.request_id.in_(ids))
+            .order_by(ContactRequestNote.created_at, ContactRequestNote.id)
+        ):
+            who = None if note.carried_over else author_name or "A removed account"
+            notes[note.request_id].append(NoteEntry(note.created_at, who, note.text))
         actor = aliased(User)
         for event, actor_name in session.execute(
             select(ContactRequestEvent, actor.display_name)
@@ -629,7 +672,9 @@ def _entries(session: Session, *, viewer: User, requests: list[ContactRequest]) 
             client_id=r.requester_id if r.progress_attached and r.requester_id in clients else None,
             client_name=names.get(r.requester_id) if r.progress_attached and r.requester_id in clients else None,
             history=history[r.id],
+            notes=notes[r.id],
             can_release=may_release(viewer, r),
+            can_change_status=may_change_status(viewer, r),
         )
         for r in requests
     ]
@@ -683,8 +728,9 @@ def contact_requests_export(session: Session, *, user: User) -> dict[str, list[d
     """The contact-request sections of the person's data download.
 
     Their own requests as they gave them, with status (never the staff's private notes, as an
-    invitation's label stays out of the client's export); the requests they picked up, and
-    what they did to requests, as staff: ids, statuses and times, never what the request said.
+    invitation's label stays out of the client's export); the requests they picked up, the
+    notes they added and what they did to requests, as staff: ids, statuses and times, never
+    what the request or the note said (that is about the person who asked).
     """
     own = list(
         session.scalars(
@@ -696,6 +742,13 @@ def contact_requests_export(session: Session, *, user: User) -> dict[str, list[d
             select(ContactRequest)
             .where(ContactRequest.picked_up_by_id == user.id)
             .order_by(ContactRequest.picked_up_at)
+        )
+    )
+    notes = list(
+        session.scalars(
+            select(ContactRequestNote)
+            .where(ContactRequestNote.author_id == user.id)
+            .order_by(ContactRequestNote.created_at, ContactRequestNote.id)
         )
     )
     events = list(
@@ -725,6 +778,7 @@ def contact_requests_export(session: Session, *, user: User) -> dict[str, list[d
         "contact_requests_i_picked_up": [
             {"request": r.id, "picked_up_at": _when(r.picked_up_at), "status": r.status} for r in picked
         ],
+        "contact_request_notes_i_added": [{"request": n.request_id, "added_at": _when(n.created_at)} for n in notes],
         "contact_request_actions_i_took": [
             {
                 "request": e.request_id,

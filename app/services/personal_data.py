@@ -69,6 +69,10 @@ USER_REFERENCES = {
     ("api_tokens", "user_id"): ("api_tokens", "erased: the tokens stop working"),
     ("contact_requests", "requester_id"): ("contact_requests", "erased"),
     ("contact_requests", "picked_up_by_id"): ("contact_requests_i_picked_up", "unlinked"),
+    ("contact_request_notes", "author_id"): (
+        "contact_request_notes_i_added",
+        "unlinked: the note stays the clinic's record, by a removed account",
+    ),
     ("contact_request_events", "actor_id"): ("contact_request_actions_i_took", "unlinked: an anonymous record stays"),
     ("xapi_actors", "user_id"): ("learning_record_store_id", "erased: the store's statements lead to nobody"),
     ("xapi_statements", "user_id"): ("learning_record_store_waiting", "erased: never sent"),

@@ -97,9 +97,13 @@ def test_a_learner_asks_to_be_called_and_sees_the_clinic_got_in_touch(page, lear
     expect(history).to_have_count(2)
     expect(history.first).to_contain_text("Casey Counsellor picked it up")
     expect(history.last).to_contain_text("Casey Counsellor marked it contacted")
-    page.get_by_label("Private notes (only the clinic's staff see these)").fill("Spoke on Tuesday; booked in.")
-    page.get_by_role("button", name="Save the notes").click()
-    expect(page.get_by_role("status").first).to_contain_text("Notes saved.")
+    page.get_by_label("Add a note (only the clinic's staff see notes)").fill("Spoke on Tuesday; booked in.")
+    page.get_by_role("button", name="Add the note").click()
+    expect(page.get_by_role("status").first).to_contain_text("Note added.")
+    notes = page.get_by_role("region", name="Private notes").get_by_role("listitem")
+    expect(notes).to_have_count(1)
+    expect(notes.first).to_contain_text("Casey Counsellor")
+    expect(notes.first).to_contain_text("Spoke on Tuesday; booked in.")
     audit(page, "counsel-request")
 
     # The learner sees on their page that the clinic has been in touch, and nothing of the staff's notes.

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import ContactRequest, ContactRequestEvent, CounsellorLink, Role, User
+from app.models import ContactRequest, ContactRequestEvent, ContactRequestNote, CounsellorLink, Role, User
 from app.models.types import utcnow
 from app.services.contact_requests import (
     ContactDetails,
@@ -13,10 +13,10 @@ from app.services.contact_requests import (
     NotClinicStaff,
     contact_queue,
     contact_queue_entry,
+    contact_request_add_note,
     contact_request_create,
     contact_request_pick_up,
     contact_request_release,
-    contact_request_set_staff_note,
     contact_request_set_status,
     contact_request_withdraw,
     contact_requests_purge,
@@ -130,19 +130,45 @@ def test_only_the_holder_or_an_admin_hands_a_request_back(session, people):
 def test_status_changes_are_audited_with_from_and_to(session, people):
     request = ask(session)
     contact_request_set_status(session, staff=people["counsellor"], request_id=request.id, status="contacted")
-    contact_request_set_status(session, staff=people["colleague"], request_id=request.id, status="closed")
+    contact_request_set_status(session, staff=people["counsellor"], request_id=request.id, status="closed")
     assert request.status == "closed" and request.ended_at is not None
-    contact_request_set_status(session, staff=people["colleague"], request_id=request.id, status="new")
+    contact_request_set_status(session, staff=people["admin"], request_id=request.id, status="new")
     assert request.ended_at is None  # reopened: the retention clock stops
-    counsellor, colleague = people["counsellor"].id, people["colleague"].id
+    counsellor, admin = people["counsellor"].id, people["admin"].id
     assert events(session, request.id) == [
         # Marking it contacted while nobody had it picks it up for whoever made contact.
         (counsellor, "picked_up", None, None),
         (counsellor, "status", "new", "contacted"),
-        (colleague, "status", "contacted", "closed"),
-        (colleague, "status", "closed", "new"),
+        (counsellor, "status", "contacted", "closed"),
+        (admin, "status", "closed", "new"),
     ]
     assert request.picked_up_by_id == counsellor
+
+
+def test_a_picked_up_request_s_status_is_its_holder_s_or_an_admin_s_to_change(session, people):
+    """Casey picks it up and marks it contacted; Olive, who cannot hand it back, cannot close or
+    reopen it either (a promised call-back closed behind Casey's back), but an admin can."""
+    request = ask(session)
+    casey, olive, ada = people["counsellor"], people["colleague"], people["admin"]
+    contact_request_pick_up(session, staff=casey, request_id=request.id)
+    contact_request_set_status(session, staff=casey, request_id=request.id, status="contacted")
+    for status in ("closed", "new"):
+        with pytest.raises(ContactRequestRefused, match="Casey has picked this request up: only they, or an admin"):
+            contact_request_set_status(session, staff=olive, request_id=request.id, status=status)
+    session.expire_all()
+    request = session.get(ContactRequest, request.id)
+    assert (request.status, request.picked_up_by_id, request.ended_at) == ("contacted", casey.id, None)
+    assert [e[:2] for e in events(session, request.id)] == [(casey.id, "picked_up"), (casey.id, "status")]
+    entry = contact_queue_entry(session, viewer=olive, request_id=request.id)
+    assert (entry.can_change_status, entry.can_release, entry.picked_up_by_name) == (False, False, "Casey")
+    assert contact_queue_entry(session, viewer=casey, request_id=request.id).can_change_status
+    assert contact_queue_entry(session, viewer=ada, request_id=request.id).can_change_status
+    contact_request_set_status(session, staff=ada, request_id=request.id, status="closed")
+    assert session.get(ContactRequest, request.id).status == "closed"
+    # Handed back, it is anyone's again.
+    contact_request_release(session, staff=casey, request_id=request.id)
+    contact_request_set_status(session, staff=olive, request_id=request.id, status="new")
+    assert session.get(ContactRequest, request.id).status == "new"
 
 
 @pytest.mark.parametrize("status", ["withdrawn", "deleted", ""])
@@ -172,19 +198,70 @@ def test_learners_cannot_work_the_queue(session, people):
         contact_request_pick_up(session, staff=people["counsellor"], request_id=request.id + 1)
 
 
-def test_private_notes_are_audited_without_their_text(session, people):
-    request = ask(session)
-    contact_request_set_staff_note(
-        session, staff=people["counsellor"], request_id=request.id, note=" Left a voicemail "
-    )
-    assert request.staff_note == "Left a voicemail"
-    with pytest.raises(ContactRequestRefused, match="unchanged"):
-        contact_request_set_staff_note(
-            session, staff=people["counsellor"], request_id=request.id, note="Left a voicemail"
+def notes(session, request_id):
+    return [
+        (n.author_id, n.text)
+        for n in session.scalars(
+            select(ContactRequestNote)
+            .where(ContactRequestNote.request_id == request_id)
+            .order_by(ContactRequestNote.id)
         )
-    with pytest.raises(ValidationError):
-        contact_request_set_staff_note(session, staff=people["counsellor"], request_id=request.id, note="x" * 2001)
-    assert events(session, request.id) == [(people["counsellor"].id, "noted", None, None)]
+    ]
+
+
+def test_private_notes_are_added_never_replaced_and_audited_without_their_text(session, people):
+    """The reviewer's case: Casey's note stays when Olive, who does not hold the request, adds hers."""
+    request = ask(session)
+    casey, olive = people["counsellor"], people["colleague"]
+    contact_request_pick_up(session, staff=casey, request_id=request.id)
+    contact_request_set_status(session, staff=casey, request_id=request.id, status="contacted")
+    contact_request_add_note(
+        session, staff=casey, request_id=request.id, text=" Called 6:15pm, no answer. Try again tomorrow. "
+    )
+    contact_request_add_note(session, staff=olive, request_id=request.id, text="x")
+    contact_request_add_note(session, staff=olive, request_id=request.id, text="x")  # the same twice is two notes
+    assert notes(session, request.id) == [
+        (casey.id, "Called 6:15pm, no answer. Try again tomorrow."),
+        (olive.id, "x"),
+        (olive.id, "x"),
+    ]
+    for bad in ("", "   ", "x" * 2001):
+        with pytest.raises(ValidationError) as refused:
+            contact_request_add_note(session, staff=olive, request_id=request.id, text=bad)
+        assert refused.value.field == "staff_note"
+    assert contact_request_add_note(session, staff=olive, request_id=request.id, text="y" * 2000).text == "y" * 2000
+    assert [e[:2] for e in events(session, request.id)][2:] == [
+        (casey.id, "note_added"),
+        *[(olive.id, "note_added")] * 3,
+    ]
+    entry = contact_queue_entry(session, viewer=people["admin"], request_id=request.id)
+    assert [(n.author, n.text[:6]) for n in entry.notes] == [
+        ("Casey", "Called"),
+        ("Olive", "x"),
+        ("Olive", "x"),
+        ("Olive", "yyyyyy"),
+    ]
+    assert [h.text for h in entry.history][2:4] == ["added a note", "added a note"]
+
+
+def test_notes_are_for_the_clinic_s_staff_only(session, people):
+    request = ask(session)
+    with pytest.raises(NotClinicStaff):
+        contact_request_add_note(session, staff=people["learner"], request_id=request.id, text="Hello")
+    with pytest.raises(LookupError):
+        contact_request_add_note(session, staff=people["counsellor"], request_id=request.id + 1, text="Hello")
+    assert notes(session, request.id) == []
+
+
+def test_an_erased_author_s_note_stays_by_a_removed_account(session, people):
+    from app.services.personal_data import account_erase
+
+    request = ask(session)
+    contact_request_add_note(session, staff=people["colleague"], request_id=request.id, text="Rang at 3pm")
+    account_erase(session, user=people["colleague"])
+    session.commit()
+    entry = contact_queue_entry(session, viewer=people["counsellor"], request_id=request.id)
+    assert [(n.author, n.text) for n in entry.notes] == [("A removed account", "Rang at 3pm")]
 
 
 # The person's control: their list, withdrawal
@@ -218,19 +295,20 @@ def test_withdrawing_erases_what_the_request_said_and_freezes_it(session, people
         contact_by="phone", phone="07700 900123", topic="opioids", name="Sam", note="A note", attach_progress=True
     )
     request = ask(session, people["learner"], attach)
-    contact_request_set_staff_note(session, staff=people["counsellor"], request_id=request.id, note="Called once")
+    contact_request_add_note(session, staff=people["counsellor"], request_id=request.id, text="Called 07700 900123")
     contact_request_withdraw(session, requester=people["learner"], request_id=request.id)
     session.expire_all()
     request = session.get(ContactRequest, request.id)
     assert request.status == "withdrawn" and request.ended_at is not None
     said = (request.phone, request.email, request.name, request.good_times, request.topic, request.note)
-    assert said == (None,) * 6 and request.staff_note is None and not request.progress_attached
+    assert said == (None,) * 6 and not request.progress_attached
+    assert notes(session, request.id) == []  # the staff's notes are about the person: they go too
     # The person is never named in the audit trail.
     assert events(session, request.id)[-1] == (None, "withdrawn", "new", "withdrawn")
     for change in (
         lambda: contact_request_pick_up(session, staff=people["counsellor"], request_id=request.id),
         lambda: contact_request_set_status(session, staff=people["admin"], request_id=request.id, status="closed"),
-        lambda: contact_request_set_staff_note(session, staff=people["admin"], request_id=request.id, note="x"),
+        lambda: contact_request_add_note(session, staff=people["admin"], request_id=request.id, text="x"),
         lambda: contact_request_withdraw(session, requester=people["learner"], request_id=request.id),
     ):
         with pytest.raises(ContactRequestRefused):
@@ -259,6 +337,7 @@ def test_the_purge_deletes_only_requests_ended_longer_ago_than_the_retention(ses
     now = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
     old_closed, recent_closed, old_withdrawn, old_open = (ask(session, people["learner"]) for _ in range(4))
     for request in (old_closed, recent_closed):
+        contact_request_add_note(session, staff=people["colleague"], request_id=request.id, text="Booked in")
         contact_request_set_status(session, staff=people["counsellor"], request_id=request.id, status="closed")
     contact_request_withdraw(session, requester=people["learner"], request_id=old_withdrawn.id)
     ended_at(session, old_closed, now - timedelta(days=90, seconds=1))
@@ -274,6 +353,10 @@ def test_the_purge_deletes_only_requests_ended_longer_ago_than_the_retention(ses
     # The staff's actions stay on record, unlinked from the deleted request.
     assert session.scalar(select(func.count()).select_from(ContactRequestEvent)) == audit_rows
     assert events(session, deleted_id) == []
+    # Its notes went with it; the kept one's stay.
+    assert notes(session, deleted_id) == [] and notes(session, recent_closed.id) == [
+        (people["colleague"].id, "Booked in")
+    ]
     assert contact_requests_purge(session, now=now + timedelta(days=1), retention=timedelta(days=90)) == 1
 
 
@@ -389,3 +472,37 @@ def test_two_people_picking_a_request_up_at_once_leaves_one_holder_and_tells_the
     request = session.get(ContactRequest, request_id)
     assert request.picked_up_by_id == staff_ids["A"]
     assert events(session, request_id) == [(staff_ids["A"], "picked_up", None, None)]
+
+
+def test_a_note_is_not_added_to_a_request_withdrawn_while_it_was_being_written(app, session, people):
+    """The person withdraws between the note's read of the request and its save. PostgreSQL makes
+    the withdrawal wait (the request is read locked); SQLite reads it unlocked, and without the
+    version check the note would land on the emptied request, perhaps repeating their number."""
+    from sqlalchemy.orm import Session
+
+    from app.extensions import db
+    from app.services import contact_requests
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL locks the request: the withdrawal cannot come in between")
+    request = ask(session, people["learner"])
+    learner_id = people["learner"].id
+    real_event = contact_requests._event
+
+    def withdrawn_meanwhile(session_, request_, **kwargs):
+        if kwargs["action"] == "note_added":
+            with Session(db.engine) as other:
+                contact_request_withdraw(other, requester=other.get(User, learner_id), request_id=request_.id)
+        return real_event(session_, request_, **kwargs)
+
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(contact_requests, "_event", withdrawn_meanwhile)
+    try:
+        with pytest.raises(ContactRequestRefused):
+            contact_request_add_note(
+                session, staff=people["counsellor"], request_id=request.id, text="Rang 07700 900123"
+            )
+    finally:
+        monkeypatch.undo()
+    assert notes(session, request.id) == []
+    assert session.get(ContactRequest, request.id).status == "withdrawn"

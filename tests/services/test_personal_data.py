@@ -1,5 +1,6 @@
 """Your data: every table that points at an account is exported and erased (or unlinked)."""
 
+import json
 import uuid
 from unittest.mock import ANY
 
@@ -13,6 +14,7 @@ from app.models import (
     Certificate,
     ContactRequest,
     ContactRequestEvent,
+    ContactRequestNote,
     CounsellorLink,
     Course,
     CourseDraft,
@@ -153,6 +155,7 @@ def person(app, course, session):
     session.add(picked)
     session.flush()
     session.add(ContactRequestEvent(request_id=picked.id, actor_id=me.id, action="picked_up"))
+    session.add(ContactRequestNote(request_id=picked.id, author_id=me.id, text="Called: no answer"))
     session.commit()
     return me
 
@@ -164,6 +167,9 @@ def test_the_export_covers_every_reference(session, person):
         assert data[section], f"{table}.{column}: export section {section!r} is empty"
     assert data["quiz_attempts"][0]["answers"][0]["question"]
     assert "token_hash" not in data["login_sessions"][0]  # the secret stays on the server
+    # A note this person added as staff: which request and when, never what it says (it is about the person who asked).
+    assert data["contact_request_notes_i_added"] == [{"request": ANY, "added_at": ANY}]
+    assert "Called: no answer" not in json.dumps(data)
     assert data["api_tokens"] == [
         {"name": "Clinic dashboard", "scopes": ["read:progress"], "created_at": ANY, "last_used_at": None}
     ]
@@ -192,6 +198,7 @@ def test_deletion_clears_every_reference_and_keeps_anonymous_audit(app, session,
     audit_rows = session.scalar(select(func.count()).select_from(AuditEvent))
     view_rows = session.scalar(select(func.count()).select_from(ProgressView))
     contact_event_rows = session.scalar(select(func.count()).select_from(ContactRequestEvent))
+    contact_note_rows = session.scalar(select(func.count()).select_from(ContactRequestNote))
     erase(app, session, person)
     session.expire_all()
     assert session.get(User, person_id) is None
@@ -200,6 +207,8 @@ def test_deletion_clears_every_reference_and_keeps_anonymous_audit(app, session,
     assert session.scalar(select(func.count()).select_from(AuditEvent)) == audit_rows + audit_added
     assert session.scalar(select(func.count()).select_from(ProgressView)) == view_rows
     assert session.scalar(select(func.count()).select_from(ContactRequestEvent)) == contact_event_rows
+    # The note they wrote on someone else's request stays the clinic's record, by nobody now.
+    assert session.scalar(select(func.count()).select_from(ContactRequestNote)) == contact_note_rows == 1
     assert session.scalar(text("SELECT count(*) FROM quiz_attempts")) == 0
     assert session.scalar(text("SELECT count(*) FROM attempt_answers")) == 0
     # The invitation they answered stays the counsellor's record, without the label saying whom it was for.

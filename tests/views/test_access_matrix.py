@@ -308,11 +308,11 @@ def matrix(w):
         ("POST", "/contact"): [400, 400, 400, 400, 400, 400],  # nothing chosen: shown again with the errors
         ("POST", "/contact/withdraw/not-a-token"): [400, 400, 400, 400, 400, 400],
         # Staff actions on the learner's request: a pick-up (refused, with a message, once taken), a
-        # hand-back, a bare status change (400: no status), unchanged notes (refused with a message).
+        # hand-back, a bare status change (400: no status), an empty note (400: shown again with the error).
         ("POST", f"/counsel/requests/{w['contact_request']}/pick-up"): [LOGIN, 403, 403, 302, 302, 302],
         ("POST", f"/counsel/requests/{w['contact_request']}/release"): [LOGIN, 403, 403, 302, 302, 302],
         ("POST", f"/counsel/requests/{w['contact_request']}/status"): [LOGIN, 403, 403, 400, 400, 400],
-        ("POST", f"/counsel/requests/{w['contact_request']}/notes"): [LOGIN, 403, 403, 302, 302, 302],
+        ("POST", f"/counsel/requests/{w['contact_request']}/notes"): [LOGIN, 403, 403, 400, 400, 400],
         # Only the person who asked may withdraw it; to anyone else it is not there.
         ("POST", f"/me/contact-requests/{w['contact_request']}/withdraw"): [LOGIN, 302, 404, 404, 404, 404],
         ("POST", "/author/analytics"): [LOGIN, 403, 403, 403, 403, 302],  # recalculate now: enqueued, back to the page

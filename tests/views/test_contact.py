@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ContactRequest, Role
+from app.models import ContactRequest, ContactRequestNote, Role
 from tests.conftest import create_user, csrf_token, login, visible_text
 from tests.mail_server import body_of, readable_forms
 from tests.views.test_rate_limits import limited_app
@@ -236,8 +236,7 @@ def test_the_data_download_has_the_request_but_never_the_staff_notes(app, client
     ask(client, **GOOD, note="My note")
     [request] = requests_in(app)
     with app.app_context():
-        row = db.session.get(ContactRequest, request.id)
-        row.staff_note = "Staff only: sounded unsure"
+        db.session.add(ContactRequestNote(request_id=request.id, text="Staff only: sounded unsure"))
         db.session.commit()
     data = client.get("/me/data.json").get_json()
     assert data["contact_requests"][0]["note"] == "My note"

@@ -371,17 +371,17 @@ def test_a_sections_columns_are_worked_out_once_however_many_rows_ask():
 
 def test_the_page_says_staff_notes_are_not_in_it_and_they_are_not(client, app, learner):
     """It promises what the account holds; the notes staff keep about the person are theirs to ask for."""
-    from app.models import ContactRequest, Role, User
-    from app.services.contact_requests import ContactDetails, contact_request_create, contact_request_set_staff_note
+    from app.models import ContactRequestNote, Role, User
+    from app.services.contact_requests import ContactDetails, contact_request_add_note, contact_request_create
 
     staff = create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey")
     with app.app_context():
         details = ContactDetails(contact_by="phone", phone="07700 900123", topic="alcohol", name="Lee")
         asked = contact_request_create(db.session, details=details, requester=db.session.get(User, learner))
-        contact_request_set_staff_note(
-            db.session, staff=db.session.get(User, staff), request_id=asked.id, note="Sounded low; call again Friday"
+        contact_request_add_note(
+            db.session, staff=db.session.get(User, staff), request_id=asked.id, text="Sounded low; call again Friday"
         )
-        assert db.session.get(ContactRequest, asked.id).staff_note
+        assert db.session.scalars(select(ContactRequestNote.text)).all() == ["Sounded low; call again Friday"]
         db.session.remove()
     login(client)
     for url in ("/me/", "/me/data"):
