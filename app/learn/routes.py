@@ -6,6 +6,7 @@ from functools import partial
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from app.credentials.issuing import learner_credential
@@ -22,7 +23,7 @@ from app.page_shells import count_due_shown, signed_in_page
 from app.parsing import parse_page
 from app.services.attempt_history import attempts_page, removed_lesson
 from app.services.certificates import certificate_for, certificate_issue_if_complete, name_choices, verification_url
-from app.services.errors import LessonLocked, QuizInputError
+from app.services.errors import NEXT_FOR_YOU, LessonLocked, QuizInputError
 from app.services.live_questions import graded_questions, learner_cards, learner_cards_from_rows, live_questions
 from app.services.pass_rule import pass_rule_text
 from app.services.progress import (
@@ -41,6 +42,7 @@ from app.services.quizzes import (
     quiz_presentation,
     quiz_submit_attempt,
 )
+from app.services.result_help import result_help
 
 
 def _outline_or_404(
@@ -85,8 +87,17 @@ def _open_entry(outline: CourseOutline, lesson_slug: str):
     except LookupError:
         abort(404)
     except LessonLocked as locked:
-        flash(str(locked), "warning")
+        flash(_locked_message(locked, outline.course.slug), "warning")
         return None, redirect(url_for("learn.course", course_slug=outline.course.slug))
+
+
+def _locked_message(locked: LessonLocked, course_slug: str) -> str:
+    """A locked lesson's message, the lesson to take first a link (the course page shows it)."""
+    if locked.next_slug is None:
+        return str(locked)
+    url = url_for("learn.lesson", course_slug=course_slug, lesson_slug=locked.next_slug)
+    link = Markup('<a href="{}">“{}”</a>').format(url, locked.next_title)
+    return Markup(NEXT_FOR_YOU).format(reason=locked.reason, next=link)  # noqa: S704  # nosec B704 - our constant wording
 
 
 @bp.get("/<course_slug>/")
@@ -315,12 +326,15 @@ def _removed_lesson_or_404(outline: CourseOutline, lesson_slug: str):
 
 
 @bp.get("/<course_slug>/lessons/<lesson_slug>/quiz/attempts/<id:attempt_id>")
-@reads_outline_with_user()
+@reads_outline_with_user(with_attempts=True, lesson_attempts_only=True)
 @login_required
 def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
     """Show one of the learner's own attempts: score, and per question what they chose and why
-    (at a lesson since removed from the course too: the attempt is kept as it was shown)."""
-    outline = _outline_or_404(course_slug)
+    (at a lesson since removed from the course too: the attempt is kept as it was shown), and,
+    after a dangerous answer or a quiz failed again and again, where to get help."""
+    # With the lesson's latest attempts and their count, read with the user in the same query:
+    # how many times the quiz was failed (result_help) costs no query of its own.
+    outline = _outline_or_404(course_slug, attempts_of=lesson_slug)
     entry = outline.entry_for(lesson_slug)
     lesson = entry.lesson if entry is not None else _removed_lesson_or_404(outline, lesson_slug)
     recorded = attempt_for_learner(db.session, learner=current_user, lesson=lesson, attempt_id=attempt_id)
@@ -335,6 +349,7 @@ def attempt(course_slug: str, lesson_slug: str, attempt_id: int):
         attempt=recorded,
         pass_rule=pass_rule_text(recorded.pass_mark, recorded.question_count),
         following=following,
+        help_offer=result_help(answers=recorded.answers, entry=entry),
         LessonState=LessonState,
     )
 

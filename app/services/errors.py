@@ -26,8 +26,23 @@ class EmailTaken(ValidationError):
         super().__init__("email", "An account with this e-mail already exists. Try logging in.")
 
 
+# How a locked lesson's message names the lesson to take first: a page that can link it puts the
+# link in its place (app/learn/routes.py).
+NEXT_FOR_YOU = "{reason} Next for you: {next}."
+
+
 class LessonLocked(DomainError):
-    """The learner has not yet completed the lesson before this one."""
+    """The learner has not yet completed the lesson before this one.
+
+    ``reason`` says so in a sentence; ``next_title`` and ``next_slug`` name the open lesson to
+    take first, when known: the message then ends with it (NEXT_FOR_YOU).
+    """
+
+    def __init__(self, reason: str, *, next_title: str | None = None, next_slug: str | None = None):
+        super().__init__(NEXT_FOR_YOU.format(reason=reason, next=f"“{next_title}”") if next_title else reason)
+        self.reason = reason
+        self.next_title = next_title
+        self.next_slug = next_slug
 
 
 class QuizInputError(DomainError):

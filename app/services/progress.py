@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
+from itertools import takewhile
 from typing import Generic, TypeVar
 
 from sqlalchemy import (
@@ -551,8 +552,30 @@ def require_unlocked(outline: CourseOutline, lesson_slug: str) -> LessonEntry:
     if entry is None:
         raise LookupError(lesson_slug)
     if entry.state is LessonState.LOCKED:
-        raise LessonLocked(f"“{entry.lesson.title}” opens when you complete the lesson before it.")
+        waiting = lessons_to_complete_first(outline, entry)
+        ahead = "the lesson before it" if len(waiting) == 1 else f"the {len(waiting)} lessons before it"
+        raise LessonLocked(
+            f"“{entry.lesson.title}” opens when you complete {ahead}.",
+            next_title=waiting[0].lesson.title,
+            next_slug=waiting[0].lesson.slug,
+        )
     return entry
+
+
+def lessons_to_complete_first(outline: CourseOutline, entry: LessonEntry) -> list[LessonEntry]:
+    """The lessons the learner must complete before ``entry`` opens, in course order (none when it is open).
+
+    They are the lessons not completed right before it: a lesson opens when the one before it
+    is complete, and that one only when the one before it is, back to a completed lesson (or
+    the first lesson). So the first of them is open: the next for the learner to take, which is
+    the first lesson they have not completed unless they completed a later one first (a lesson
+    added to the course since, say).
+    """
+    if entry.state is not LessonState.LOCKED:
+        return []
+    before = outline.entries[: entry.number - 1]
+    waiting = list(takewhile(lambda earlier: earlier.state is not LessonState.COMPLETED, reversed(before)))
+    return waiting[::-1]
 
 
 def _insert_ignoring_conflict(session: Session, values: dict):

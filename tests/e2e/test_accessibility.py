@@ -111,8 +111,35 @@ def quiz_with_errors(page, app, spec):
 
 
 def quiz_result_failed(page, app, spec):
+    """The first lesson's wrong answers include dangerous ones: the note first, and help offered."""
     answer_quiz(page, open_quiz(page, app, spec), wrong_choices)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Not passed yet")
+    expect(page.get_by_role("note", name="Please read this first")).to_be_visible()
+    expect(page.get_by_role("region", name="Where to get help")).to_be_visible()
+
+
+def safe_wrong_choices(question) -> list[int]:
+    """A wrong answer that is not a dangerous one, where the question has one (else the right answer:
+    the other questions' wrong answers fail the quiz)."""
+    spec = real_course_spec()
+
+    def dangerous(choice) -> bool:
+        misconception = spec.misconceptions.get(choice.misconception or "")
+        return choice.safety_critical or bool(misconception and misconception.safety_critical)
+
+    safe = [i for i, choice in enumerate(question.choices) if not choice.correct and not dangerous(choice)]
+    return safe[:1] or right_choices(question)
+
+
+def quiz_result_struggling(page, app, spec):
+    """The third failed attempt at a quiz not yet passed (the dashboard's "Struggling"): help is offered."""
+    first = open_quiz(page, app, spec)
+    add_failed_attempts(app, spec, 2)
+    answer_quiz(page, first, safe_wrong_choices)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Not passed yet")
+    expect(page.get_by_text("This quiz can take a few tries.")).to_be_visible()
+    expect(page.get_by_text("Would you like some help with this quiz?")).to_be_visible()
+    expect(page.get_by_role("region", name="Where to get help")).to_contain_text("Ask the clinic to get in touch")
 
 
 def quiz_result_passed(page, app, spec):
@@ -445,6 +472,7 @@ PAGES = [
     quiz,
     quiz_with_errors,
     quiz_result_failed,
+    quiz_result_struggling,
     quiz_result_passed,
     review_nothing_due,
     review_due,

@@ -90,11 +90,26 @@ def test_learner_journey(page, course_spec, inbox):
         expect(item).to_contain_text(f"You chose {chosen.text}")
         expect(item).to_contain_text(question.explanation)
     assert warned, "the first quiz's wrong answers should include a safety-critical one"
+    # So no "That's fine" after it: the note first, and the help the lessons show, with the clinic.
+    expect(page.get_by_text("Please start with the note above.")).to_be_visible()
+    expect(page.get_by_text("That's fine")).to_have_count(0)
+    expect(page.get_by_text("If anything here worries you, you can talk to someone")).to_be_visible()
+    offered = page.get_by_role("region", name="Where to get help")
+    expect(offered.get_by_role("link", name="NHS 111", exact=True)).to_have_attribute("href", "tel:111")
+    expect(offered.get_by_role("link", name="Ask the clinic to get in touch")).to_have_attribute("href", "/contact")
+    expect(page.get_by_role("link", name="Try the quiz again")).to_be_visible()
 
-    # The second lesson stays locked after a failed attempt.
+    # The third lesson waits for the two before it, and the message says which to take now.
+    page.goto(lesson_url(course_spec, third))
+    expect(page).to_have_url(re.compile(re.escape(course_url) + "$"))
+    expect(page.get_by_role("alert")).to_have_text(
+        f"“{third.title}” opens when you complete the 2 lessons before it. Next for you: “{first.title}”."
+    )
+    # The second lesson stays locked after a failed attempt; its message links the first.
     page.goto(lesson_url(course_spec, second))
     expect(page).to_have_url(re.compile(re.escape(course_url) + "$"))
-    page.get_by_role("link", name=first.title).click()
+    page.get_by_role("alert").get_by_role("link", name=f"“{first.title}”").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(first.title)
 
     # Retake it with the right answers, and pass.
     page.get_by_role("link", name="Take the quiz").click()
@@ -138,9 +153,10 @@ def test_learner_journey(page, course_spec, inbox):
     for url in (lesson_url(course_spec, third), lesson_url(course_spec, third, "/quiz")):
         page.goto(url)
         expect(page).to_have_url(re.compile(re.escape(course_url) + "$"))
-        expect(page.get_by_role("alert")).to_contain_text(
-            f"“{third.title}” opens when you complete the lesson before it."
+        expect(page.get_by_role("alert")).to_have_text(
+            f"“{third.title}” opens when you complete the lesson before it. Next for you: “{second.title}”."
         )
+        expect(page.get_by_role("alert").get_by_role("link")).to_have_attribute("href", lesson_url(course_spec, second))
         expect(page.get_by_role("heading", level=1)).to_have_text(course_spec.title)
         expect(page.get_by_text(first_heading(third.body))).to_have_count(0)
         expect(page.get_by_role("button", name="Submit my answers")).to_have_count(0)

@@ -17,10 +17,11 @@ from app.services.progress import (
     lesson_record_completion,
     lesson_record_opened,
     lesson_states,
+    lessons_to_complete_first,
     require_unlocked,
 )
 from tests.conftest import COURSE_SLUG
-from tests.factories import default_lessons, write_course
+from tests.factories import COURSE, default_lessons, write_course
 
 L, A, C = LessonState.LOCKED, LessonState.AVAILABLE, LessonState.COMPLETED
 
@@ -122,3 +123,83 @@ def test_progress_is_per_learner(session, course, learner, other_learner):
     session.commit()
     assert outline_for(session, other).completed_count == 0
     assert outline_for(session, user).completed_count == 1
+
+
+@pytest.fixture
+def five_lessons(session, tmp_path) -> str:
+    """A course of five lessons without quizzes, "one" to "five", in two modules."""
+    slugs = ["one", "two", "three", "four", "five"]
+    course = {
+        **COURSE,
+        "modules": [
+            {"slug": "start", "title": "Start", "lessons": slugs[:2]},
+            {"slug": "end", "title": "End", "lessons": slugs[2:]},
+        ],
+    }
+    lessons_spec = {slug: {"front": {"title": f"Lesson {slug}", "minutes": 3}, "body": "Words.\n"} for slug in slugs}
+    course_import(session, load_course(write_course(tmp_path, course, lessons_spec)))
+    return course["slug"]
+
+
+def locked_message(session, slug: str, user: User, completed: set[str], locked: str) -> LessonLocked:
+    outline = course_outline(session, course=course_by_slug(session, slug), learner=user)
+    for entry in outline.entries:
+        if entry.lesson.slug in completed:
+            lesson_record_completion(session, learner=user, lesson=entry.lesson)
+    session.commit()
+    outline = course_outline(session, course=course_by_slug(session, slug), learner=user)
+    with pytest.raises(LessonLocked) as refused:
+        require_unlocked(outline, locked)
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    ("completed", "locked", "message", "next_slug"),
+    [
+        # The lesson before it is open: as it always said, and which lesson that is.
+        (
+            {"one"},
+            "three",
+            "“Lesson three” opens when you complete the lesson before it. Next for you: “Lesson two”.",
+            "two",
+        ),
+        # Several stand in the way: how many, and the one to take now, the first not completed.
+        (
+            set(),
+            "three",
+            "“Lesson three” opens when you complete the 2 lessons before it. Next for you: “Lesson one”.",
+            "one",
+        ),
+        (
+            {"one"},
+            "five",
+            "“Lesson five” opens when you complete the 3 lessons before it. Next for you: “Lesson two”.",
+            "two",
+        ),
+        # Lessons done out of order (one added to the course after later ones were completed):
+        # only those right before it stand in the way, and the first of them is open.
+        (
+            {"two", "three"},
+            "five",
+            "“Lesson five” opens when you complete the lesson before it. Next for you: “Lesson four”.",
+            "four",
+        ),
+    ],
+)
+def test_a_locked_lesson_says_how_many_lessons_come_first_and_which_is_next(
+    session, five_lessons, learner, completed, locked, message, next_slug
+):
+    user = session.get(User, learner)
+    refused = locked_message(session, five_lessons, user, completed, locked)
+    assert str(refused) == message
+    assert (refused.next_slug, refused.next_title) == (next_slug, f"Lesson {next_slug}")
+    outline = course_outline(session, course=course_by_slug(session, five_lessons), learner=user)
+    assert outline.entry_for(next_slug).state is LessonState.AVAILABLE
+    waiting = lessons_to_complete_first(outline, outline.entry_for(locked))
+    assert waiting[0].lesson.slug == next_slug and waiting[-1].number == outline.entry_for(locked).number - 1
+
+
+def test_an_open_lesson_has_no_lessons_to_complete_first(session, five_lessons, learner):
+    user = session.get(User, learner)
+    outline = course_outline(session, course=course_by_slug(session, five_lessons), learner=user)
+    assert lessons_to_complete_first(outline, outline.entries[0]) == []

@@ -72,14 +72,28 @@ def test_opening_a_lesson_records_when(learner_client, app, course):
 
 
 def test_locked_lesson_and_quiz_redirect_with_a_message_and_never_show_content(learner_client, app, course):
-    second = lesson_slugs(app)[1]
+    first, second = lesson_slugs(app)[:2]
     for url in (f"/courses/{course}/lessons/{second}", f"/courses/{course}/lessons/{second}/quiz"):
         response = learner_client.get(url)
         assert response.status_code == 302
         assert response.headers["Location"] == f"/courses/{course}/"
         page = learner_client.get(response.headers["Location"]).get_data(as_text=True)
-        assert "opens when you complete the lesson before it" in page
+        assert "opens when you complete the lesson before it. Next for you: " in page
+        assert f'<a href="/courses/{course}/lessons/{first}">“Boiling the water”</a>.' in page
         assert "Where to get help" not in page
+
+
+def test_a_lesson_locked_behind_several_says_how_many_and_links_the_next(learner_client, app, course):
+    """The message tells the truth when more than the lesson before it is still to do."""
+    first, _, third = lesson_slugs(app)[:3]
+    response = learner_client.get(f"/courses/{course}/lessons/{third}")
+    assert response.headers["Location"] == f"/courses/{course}/"
+    page = learner_client.get(response.headers["Location"]).get_data(as_text=True)
+    flash = re.search(r'<p class="flash flash-warning" role="alert">(.*?)</p>', page, re.S).group(1)
+    assert flash == (
+        "“Serving tea” opens when you complete the 2 lessons before it. "
+        f'Next for you: <a href="/courses/{course}/lessons/{first}">“Boiling the water”</a>.'
+    )
 
 
 def test_locked_quiz_post_records_nothing(learner_client, app, course):
@@ -242,3 +256,20 @@ def test_continue_goes_to_first_uncompleted_lesson_then_the_certificate(learner_
     assert learner_client.get(f"/courses/{course}/continue").headers["Location"] == f"/courses/{course}/certificate"
     page = learner_client.get(f"/courses/{course}/certificate").get_data(as_text=True)
     assert "Well done, Lee Learner" in page and "You completed every lesson" in page
+
+
+def test_a_locked_lessons_message_escapes_the_titles_it_names(app, learner, tmp_path):
+    from app.services.course_files import load_course
+    from app.services.course_import import course_import
+    from tests.factories import COURSE, default_lessons, write_course
+
+    lessons = default_lessons()
+    lessons["one"]["front"]["title"] = "Milk & sugar < 3 spoons"  # no tags: a title refuses them
+    with app.app_context():
+        course_import(db.session, load_course(write_course(tmp_path, lessons=lessons)))
+        db.session.remove()
+    client = app.test_client()
+    assert login(client).status_code == 302
+    response = client.get(f"/courses/{COURSE['slug']}/lessons/two", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "“Milk &amp; sugar &lt; 3 spoons”</a>." in page and "sugar < 3" not in page

@@ -79,6 +79,8 @@ def test_a_pass_with_a_dangerous_answer_puts_the_note_before_well_done_and_the_n
     the_note_comes_first_and_links_to_the_warning(page, "Next lesson")
     assert "Well done" not in page
     assert "The next lesson is now open." in page
+    # A pass too: where to get help, and the clinic (app/services/result_help.py).
+    assert "Where to get help" in page and '<a href="/contact">Ask the clinic to get in touch</a>' in page
 
 
 def test_a_review_with_a_dangerous_answer_says_so_first(learner_client, app, course):
