@@ -26,7 +26,13 @@ from app.forms import confirmed
 from app.jobs.mail import send_email
 from app.models import Course
 from app.parsing import parse_page
-from app.services.counselling import client_attempts_view, client_view, counsellor_course, counsellor_courses
+from app.services.counselling import (
+    VISIT_GAP,
+    client_attempts_view,
+    client_view,
+    counsellor_course,
+    counsellor_courses,
+)
 from app.services.dashboard import dashboard_export_audit, dashboard_export_rows, dashboard_page, flag_labels
 from app.services.sealing import seal, unseal
 from app.services.sharing import (
@@ -148,6 +154,7 @@ def client(learner_id: int):
             course_arg=_named_course(view.course),
             report=view.report,
             status=view.status,
+            visit_gap_minutes=int(VISIT_GAP.total_seconds() // 60),
         ),
         with_status=True,
     )

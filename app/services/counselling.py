@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Float, Select, bindparam, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import Course, ProgressView, User
-from app.models.types import utcnow
+from app.models.types import UTCDateTime, utcnow
 from app.services.client_report import (
     ClientAttemptsPage,
     ClientReport,
@@ -43,19 +46,78 @@ def counsellor_course(session: Session, *, slug: str | None) -> Course | None:
     return course_or_default(session, slug)
 
 
-def previous_look(session: Session, *, viewer: User, learner: User) -> datetime | None:
-    """When ``viewer`` last viewed this learner's progress, from the view log; None if never.
+# Views by one viewer of one learner less than this apart are one visit, and "Since you last
+# looked" compares against the last view before the current visit began: a reload, a print, the
+# lesson's attempts page and coming back to the client page all belong to the visit, so they show
+# the same list, where comparing with the previous request emptied it. An hour: a session with a
+# client runs about 50 minutes, and a counsellor preparing for one or going through the pages
+# during it looks again well within the hour, while the next session with the same client is days
+# away. Chained, so a long session with a look every half hour stays one visit; after an hour
+# with no look, the next look is a new visit, and lists what changed since the one before.
+VISIT_GAP = timedelta(hours=1)
 
-    Read before the current view is recorded, so it is the view before this one.
+
+def previous_look(session: Session, *, viewer: User, learner: User, now: datetime | None = None) -> datetime | None:
+    """When ``viewer`` last viewed this learner's progress before their current visit (``VISIT_GAP``),
+    from the view log; None if this visit is their first. One read, whatever the log's length.
+
+    ``now`` (the current time unless given) is the current view, read before it is recorded: the
+    current visit is it and the views before it each less than ``VISIT_GAP`` before the next.
     """
-    return session.scalar(_previous_look_statement(), {"viewer_id": viewer.id, "learner_id": learner.id})
+    return session.scalar(
+        _previous_look_statement(),
+        {
+            "viewer_id": viewer.id,
+            "learner_id": learner.id,
+            "now": now or utcnow(),
+            "visit_gap": VISIT_GAP.total_seconds(),
+        },
+    )
+
+
+class _SecondsBetween(FunctionElement):
+    """Seconds from the first timestamp to the second, on either database (neither shares a
+    way to subtract two timestamps): a number the bound gap can be compared with."""
+
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(_SecondsBetween)
+def _seconds_between_postgresql(element: _SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+@compiles(_SecondsBetween, "sqlite")
+def _seconds_between_sqlite(element: _SecondsBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    # julianday() reads the stored text (fractions of a second too) as days.
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
 
 @cache
 def _previous_look_statement() -> Select:
-    """``previous_look``'s read, built once (bound: viewer_id, learner_id)."""
-    return select(func.max(ProgressView.viewed_at)).where(
-        ProgressView.viewer_id == bindparam("viewer_id"), ProgressView.learner_id == bindparam("learner_id")
+    """``previous_look``'s read, built once (bound: viewer_id, learner_id, now, visit_gap).
+
+    Each of the viewer's views of the learner with the one after it (the last one with ``now``,
+    the view being made): a view followed by a gap of ``visit_gap`` seconds or more ended a visit
+    before the current one, and the latest such view is the previous look.
+    """
+    now = bindparam("now", type_=UTCDateTime)
+    views = (
+        select(
+            ProgressView.viewed_at.label("at"),
+            func.coalesce(
+                func.lead(ProgressView.viewed_at).over(order_by=(ProgressView.viewed_at, ProgressView.id)), now
+            ).label("next_at"),
+        )
+        .where(ProgressView.viewer_id == bindparam("viewer_id"), ProgressView.learner_id == bindparam("learner_id"))
+        .subquery("views")
+    )
+    return select(func.max(views.c.at)).where(
+        _SecondsBetween(views.c.at, views.c.next_at) >= bindparam("visit_gap", type_=Float)
     )
 
 
@@ -137,7 +199,7 @@ def client_view(
     if visible is None:
         return None
     learner, course = visible
-    # Read before this view is recorded: "since you last looked" means since the view before this one.
+    # Read before this view is recorded: "since you last looked" means since the visit before this one.
     previous = previous_look(session, viewer=viewer, learner=learner)
     progress_view_record(session, viewer=viewer, learner=learner)
     report = client_report(session, learner=learner, course=course, previous_look=previous)

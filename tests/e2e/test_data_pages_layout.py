@@ -1,7 +1,7 @@
 """The data pages (counsellor dashboard, client page, question analytics, users) fit their data.
 
 With the demo accounts (``flask demo``: clients finished, struggling, quiet and new, with attempts
-and misconceptions), each data page is opened at a desktop's 1280 px and a small phone's 375 px:
+and misconceptions), each data page is opened at a desktop's 1280 px, a small phone's 375 px and widths between:
 nothing scrolls sideways, no table cell clips its text or hides it in a scrolling box, and on the
 desktop a table's date stays on one line and the page uses more than the 46rem reading column,
 which a lesson keeps. axe-core checks each page at both widths; screenshots of each go to
@@ -12,20 +12,30 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from app.devdata.demo import DEMO_ADMIN, DEMO_COUNSELLOR, DEMO_PASSWORD
+from app.devdata.history import histories_write, scripted_history
+from app.devdata.shape import course_shape
+from app.extensions import db
+from app.models import CounsellorLink, Course, User
+from app.models.types import utcnow
+from tests.conftest import create_user
 from tests.e2e.conftest import SCREENSHOT_DIR, axe_violations, describe_violations, lesson_url, lessons_in_order, log_in
 
 pytestmark = pytest.mark.e2e
 
-# Between the desktop and the phone, where layouts change: a small laptop (960 px), a tablet held
-# upright or a 1,400 px desktop at 200% zoom (700 px), a large phone held sideways (620 px).
+# Between the desktop and the phone, where layouts change: a small laptop (960 px), a common tablet
+# held upright (820 px), a smaller one or a 1,400 px desktop at 200% zoom (700 px), a large phone
+# held sideways (620 px).
 WIDTHS = {
     "desktop": {"width": 1280, "height": 900},
     "small desktop": {"width": 960, "height": 900},
+    "tablet upright": {"width": 820, "height": 1180},
     "tablet": {"width": 700, "height": 900},
     "large phone": {"width": 620, "height": 900},
     "phone": {"width": 375, "height": 812},
@@ -162,9 +172,8 @@ OVERFLOW = """(name) => ({
 
 def test_a_long_name_without_spaces_fits_a_phone(page, learner_page, app):
     """A 60-letter name wraps in "Hello, <name>" on /me/ and in the client page's heading at 375 px."""
-    from app.extensions import db
-    from app.models import CounsellorLink, Role
-    from tests.conftest import PASSWORD, create_user
+    from app.models import Role
+    from tests.conftest import PASSWORD
 
     assert len(LONG_NAME) == 60
     counsellor = create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
@@ -189,4 +198,77 @@ def test_a_long_name_without_spaces_fits_a_phone(page, learner_page, app):
         if found["spilled"]:
             problems.append(f"{path} lets the name run out of its box: {found['spilled'][:3]}")
         screenshot(browser_page, f"long-name-{path.strip('/').split('/')[0]}-{phone['width']}")
+    assert not problems, "\n".join(problems)
+
+
+# Clients who make the dashboard's table wide: two flags at once and a long name of several words,
+# and a name typed as one long word. On a tablet held upright (820 px) such a table was 928 px in
+# a 778 px box, and the flags, its last column and the one that matters most, were cut off.
+CROWDED_CLIENTS = [("Alexandra Featherstonehaugh-Montgomery", 3, 12), (LONG_NAME, 3, 0)]
+FLAG_WIDTHS = [1280, 960, 900, 820, 700, 390]
+# Every flags cell and every flag in it: clipped (its content wider than its box) or out of the
+# table's visible box (the table scrolls sideways inside it), and whether the page scrolls sideways.
+FLAGS_SEEN = """() => {
+    const region = document.querySelector('.table-wrap').getBoundingClientRect();
+    const hidden = el => {
+        const box = el.getBoundingClientRect();
+        return el.scrollWidth > el.clientWidth + 1 || box.left < region.left - 1 || box.right > region.right + 1;
+    };
+    const cells = [...document.querySelectorAll('.client-table td[data-label="Flags"]')];
+    return {
+        cells: cells.length,
+        flags: cells.flatMap(cell => [...cell.querySelectorAll('.flag')]).map(flag => flag.textContent.trim()),
+        hidden: cells.flatMap(cell => [cell, ...cell.querySelectorAll('.flag')]).filter(hidden)
+            .map(el => el.outerHTML.slice(0, 100)),
+        tableScrolls: document.querySelector('.table-wrap').scrollWidth
+            > document.querySelector('.table-wrap').clientWidth + 1,
+        pageScrolls: document.scrollingElement.scrollWidth > window.innerWidth,
+    };
+}"""
+
+
+@pytest.fixture
+def crowded(app, demo, course) -> None:
+    """Two more of the demo counsellor's clients, each struggling (failed tries at the second
+    lesson's quiz), the first inactive for 12 days too."""
+    ids = [
+        (create_user(app, f"crowded{n}@example.org", name=name), fails, days)
+        for n, (name, fails, days) in enumerate(CROWDED_CLIENTS)
+    ]
+    with app.app_context():
+        the_course = db.session.scalar(select(Course).where(Course.slug == course))
+        counsellor = db.session.scalar(select(User).where(User.email == DEMO_COUNSELLOR))
+        shape = course_shape(db.session, the_course)
+        histories = []
+        for learner, fails, days in ids:
+            db.session.add(CounsellorLink(counsellor_id=counsellor.id, learner_id=learner, created_by_id=learner))
+            last_active = utcnow() - timedelta(days=days)
+            histories.append(
+                (
+                    learner,
+                    scripted_history(shape, passed=1, failures_on_next=fails, open_next=False, last_active=last_active),
+                )
+            )
+        histories_write(db.session, course=the_course, histories=histories, shape=shape)
+        db.session.commit()
+        db.session.remove()
+
+
+def test_the_dashboard_shows_every_flag_whole_on_a_tablet_and_at_every_width(page, crowded):
+    log_in(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
+    page.goto("/counsel/")
+    problems = []
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for width in FLAG_WIDTHS:
+            page.set_viewport_size({"width": width, "height": 1180 if width == 820 else 900})
+            found = page.evaluate(FLAGS_SEEN)
+            where = f"/counsel/ at {width}px ({scheme})"
+            assert found["cells"] == 6 and found["flags"].count("Struggling") == 3, found
+            assert "Inactive over 7 days" in found["flags"], found
+            if found["pageScrolls"]:
+                problems.append(f"{where} scrolls sideways")
+            if found["tableScrolls"] or found["hidden"]:
+                problems.append(f"{where} hides flags: {found['hidden'][:3]}")
+            screenshot(page, f"data-dashboard-flags-{width}-{scheme}")
     assert not problems, "\n".join(problems)

@@ -1,12 +1,14 @@
 """What the counsellor pages read and record (app/services/counselling.py)."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CounsellorLink, Course, Lesson, LessonProgress, ProgressView, Role, User
 from app.models.types import utcnow
-from app.services.counselling import client_view, counsellor_course
+from app.services.counselling import VISIT_GAP, client_view, counsellor_course
 from tests.conftest import create_user
 
 
@@ -153,12 +155,21 @@ def test_statements_built_once_take_each_views_own_values(app, session, course, 
         default_course._default_course,
         progress._outline_statement,
     ]
+
+    def visit_ends() -> None:
+        """Move the views back by more than a visit's gap: the next look is a later visit."""
+        for view in session.scalars(select(ProgressView)):
+            view.viewed_at -= VISIT_GAP + timedelta(minutes=1)
+        session.commit()
+
     assert look(mine, learner) == (learner, course, True, True)
+    visit_ends()
     assert look(mine, learner, course) == (learner, course, True, False)
     before = [function.cache_info().misses for function in built]
     assert look(theirs, other_learner) == (other_learner, course, False, True)
     assert look(theirs, learner) is None
     assert look(mine, other_learner) is None
+    visit_ends()
     assert look(theirs, other_learner, course) == (other_learner, course, False, False)
     assert look(theirs, other_learner, "no-such-course") is None
     assert [function.cache_info().misses for function in built] == before

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import CounsellorLink, LessonProgress, ProgressView, QuizAttempt, Role, User
 from app.services.client_report import client_report
-from app.services.counselling import client_view
+from app.services.counselling import VISIT_GAP, client_view, previous_look
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from tests.conftest import create_user
 from tests.services.test_client_report import course, lessons  # noqa: F401 - fixtures
@@ -146,7 +146,57 @@ def test_client_view_uses_this_counsellors_view_before_the_current_one(session, 
     found = look(session, casey, learner, course)
     assert found.previous == LOOKED
     assert [i.code for i in found.newly_shown] == ["code-b"]
-    # That look is now recorded: the next one starts from it, and sees nothing new.
+    # That look is now recorded, but a reload a moment later is the same visit: the same list.
     again = look(session, casey, learner, course)
-    assert again.previous > AFTER and again.nothing_new
+    assert again.previous == LOOKED and [i.code for i in again.newly_shown] == ["code-b"]
     assert look(session, kim, learner, course).previous == AFTER
+
+
+def record_views(session, viewer_id: int, learner_id: int, *times: datetime) -> None:
+    session.add_all(
+        ProgressView(viewer_id=viewer_id, learner_id=learner_id, viewer_role="counsellor", viewed_at=at) for at in times
+    )
+    session.commit()
+
+
+def previous(session, viewer_id: int, learner_id: int, now: datetime) -> datetime | None:
+    return previous_look(session, viewer=session.get(User, viewer_id), learner=session.get(User, learner_id), now=now)
+
+
+# The next day's visit, and a little under and over the gap that ends a visit.
+NEXT_DAY = LOOKED + timedelta(days=1)
+WITHIN = VISIT_GAP - timedelta(minutes=1)
+BEYOND = VISIT_GAP + timedelta(minutes=1)
+
+
+def test_the_previous_look_is_the_last_view_before_this_visit_began(session, learner, counsellors):
+    casey, _ = counsellors
+    record_views(session, casey, learner, BEFORE, LOOKED)
+    # A visit the next day: its first view, a reload, the attempts page, back to the client page,
+    # each less than the gap after the one before (the visit lasts longer than the gap in all).
+    visit = [NEXT_DAY, NEXT_DAY + timedelta(minutes=1), NEXT_DAY + WITHIN, NEXT_DAY + WITHIN + WITHIN]
+    for now in visit:
+        assert previous(session, casey, learner, now) == LOOKED, now
+        record_views(session, casey, learner, now)
+    # An hour and more with no look: a new visit, which compares against the last view of the one before.
+    assert previous(session, casey, learner, visit[-1] + BEYOND) == visit[-1]
+
+
+def test_a_first_visit_stays_a_first_look_however_often_the_page_is_opened(session, learner, counsellors):
+    casey, _ = counsellors
+    assert previous(session, casey, learner, LOOKED) is None
+    record_views(session, casey, learner, LOOKED, LOOKED + WITHIN)
+    assert previous(session, casey, learner, LOOKED + WITHIN + timedelta(minutes=5)) is None
+    assert previous(session, casey, learner, LOOKED + WITHIN + BEYOND) == LOOKED + WITHIN
+
+
+def test_views_by_others_or_of_others_neither_join_nor_split_a_visit(session, learner, other_learner, counsellors):
+    casey, kim = counsellors
+    record_views(session, casey, learner, BEFORE, LOOKED)
+    # Kim's views and Casey's views of another client fill the gap after Casey's look: still a gap for Casey.
+    record_views(session, kim, learner, LOOKED + WITHIN, LOOKED + 2 * WITHIN)
+    record_views(session, casey, other_learner, LOOKED + WITHIN, LOOKED + 2 * WITHIN)
+    assert previous(session, casey, learner, LOOKED + 2 * WITHIN + timedelta(minutes=5)) == LOOKED
+    # Kim's visit began at their first view; their previous look was none.
+    assert previous(session, kim, learner, LOOKED + 2 * WITHIN + timedelta(minutes=5)) is None
+    assert previous(session, kim, learner, LOOKED + 2 * WITHIN + BEYOND) == LOOKED + 2 * WITHIN

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import LessonProgress, ProgressView, QuizAttempt, ReviewAnswer
 from app.services.attempt_history import ATTEMPTS_SHOWN
+from app.services.counselling import VISIT_GAP
 from tests.conftest import lesson_slugs, quiz_form, submit_quiz, visible_text
 from tests.views.test_counsel import counsellor, linked, log_in_as  # noqa: F401 - fixtures
 from tests.views.test_counsel_talking_points import wrong_answers_revealing
@@ -23,13 +29,33 @@ def since_section(page: str) -> str:
     return visible_text(section)
 
 
+def visit_ends(app) -> None:
+    """Let more than ``VISIT_GAP`` pass: every view, and everything the learner did, moves that
+    far back, so the next look is a later visit and what the learner does next comes after it."""
+    back = VISIT_GAP + timedelta(minutes=1)
+    with app.app_context():
+        for view in db.session.scalars(select(ProgressView)):
+            view.viewed_at -= back
+        for attempt in db.session.scalars(select(QuizAttempt)):
+            attempt.submitted_at -= back
+        for progress in db.session.scalars(select(LessonProgress)):
+            progress.opened_at -= back
+            progress.completed_at = progress.completed_at and progress.completed_at - back
+        for answer in db.session.scalars(select(ReviewAnswer)):
+            answer.answered_at -= back
+        db.session.commit()
+        db.session.remove()
+
+
 def looked_after_a_failed_quiz(linked, app) -> tuple[str, str]:
-    """The learner fails the first quiz, then the counsellor looks at their page: the lesson and the page's URL."""
+    """The learner fails the first quiz, then the counsellor looks at their page, and that visit
+    ends: the lesson and the page's URL."""
     first = lesson_slugs(app)[0]
     submit_quiz(linked, first, quiz_form(app, first, right=False))
     log_in_as(linked, "casey@example.org")
     url = client_url(linked)
     linked.get(url)
+    visit_ends(app)
     return first, url
 
 
@@ -38,12 +64,15 @@ def test_the_client_page_says_what_changed_since_this_counsellors_last_look(link
     url = client_url(linked)
     first_look = since_section(linked.get(url).get_data(as_text=True))
     assert "This is your first look" in first_look
+    # A reload in the same visit is still the first look.
+    assert since_section(linked.get(url).get_data(as_text=True)) == first_look
 
     first = lesson_slugs(app)[0]
     form, revealed = wrong_answers_revealing(app, first)
     log_in_as(linked, "learner@example.org")
     submit_quiz(linked, first, form)
     log_in_as(linked, "casey@example.org")
+    visit_ends(app)
 
     second_look = since_section(linked.get(url).get_data(as_text=True))
     assert "first look" not in second_look and "You last looked" in second_look
@@ -52,9 +81,43 @@ def test_the_client_page_says_what_changed_since_this_counsellors_last_look(link
     for _, title, _ in revealed:
         assert title in second_look, title
     assert "Lesson finished" not in second_look and "since corrected" not in second_look
+    assert "Nothing new" not in second_look
+    assert "before this visit (looks less than 60 minutes apart are one visit" in second_look
 
-    third_look = since_section(linked.get(url).get_data(as_text=True))
-    assert "Nothing new since then" in third_look
+
+def test_the_same_visit_shows_the_same_list_and_a_later_one_only_what_is_newer(linked, app):
+    first = lesson_slugs(app)[0]
+    form, revealed = wrong_answers_revealing(app, first)
+    submit_quiz(linked, first, form)
+    log_in_as(linked, "casey@example.org")
+    url = client_url(linked)
+    linked.get(url)
+    visit_ends(app)
+    log_in_as(linked, "learner@example.org")
+    submit_quiz(linked, first, form)
+    log_in_as(linked, "casey@example.org")
+
+    page = linked.get(url).get_data(as_text=True)
+    listed = since_section(page)
+    assert "1 new quiz attempt:" in listed and "Misconceptions" not in listed
+    # The lesson's attempts page (a view recorded too), then back, then a reload: the same visit.
+    assert linked.get(f"{url}/lessons/{first}/attempts").status_code == 200
+    assert since_section(linked.get(url).get_data(as_text=True)) == listed
+    assert since_section(linked.get(url).get_data(as_text=True)) == listed
+
+    # The next visit: only what the learner did after the last view of this one.
+    log_in_as(linked, "learner@example.org")
+    submit_quiz(linked, first, quiz_form(app, first, right=True))
+    log_in_as(linked, "casey@example.org")
+    visit_ends(app)
+    later = since_section(linked.get(url).get_data(as_text=True))
+    assert "1 new quiz attempt:" in later and "(100%, passed)" in later
+    assert "Misconceptions since corrected:" in later and "newly shown" not in later
+    for _, title, _ in revealed:
+        assert title in later, title
+
+    visit_ends(app)
+    assert "Nothing new since then" in since_section(linked.get(url).get_data(as_text=True))
 
 
 def test_a_long_history_lists_each_lessons_latest_attempts_and_counts_the_new_ones(linked, app, learner):
