@@ -6,8 +6,8 @@ review (``review.changed_since_review_on`` in course.yaml), and lessons say so u
 line. Nullable, empty for every course until then: no change was recorded. A plain ALTER TABLE
 ADD COLUMN on both databases.
 
-Revision ID: a19000000034
-Revises: a19000000033
+Revision ID: a19000000035
+Revises: a19000000034
 Create Date: 2026-12-07 12:00:00
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "a19000000034"
-down_revision = "a19000000033"
+revision = "a19000000035"
+down_revision = "a19000000034"
 branch_labels = None
 depends_on = None
 
