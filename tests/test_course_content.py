@@ -35,7 +35,10 @@ HELP_HEADING = "Where to get help"
 QUESTIONS_PER_LESSON = 5
 # Scenario questions name a person from this list at the very start of the prompt.
 # Each name tells one story across the course, so a new story takes a new name.
-SCENARIO_NAMES = ("Sam", "Alex", "Jo", "Priya", "Dev", "Chris", "Mo", "Kim", "Lee", "Ruth", "Ana", "Ben", "Nia", "Tom")
+SCENARIO_NAMES = (
+    *("Sam", "Alex", "Jo", "Priya", "Dev", "Chris", "Mo", "Kim", "Lee", "Ruth", "Ana", "Ben", "Nia", "Tom"),
+    *("Zoe", "Sue", "Raj", "Rosa", "Beth", "Dan", "Omar", "Paul"),
+)
 SCENARIO = re.compile(rf"^(?:{'|'.join(SCENARIO_NAMES)})\b")
 EVERYDAY_OPIOIDS = [
     "co-codamol",
@@ -290,6 +293,33 @@ def test_opioid_lesson_teaches_overdose_after_stopping():
     assert not teaches(body, [r"7 times", r"22 deaths", r"3\.5 times", r"riskiest weeks of methadone"])
 
 
+def test_advice_after_stopping_is_the_same_wherever_it_is_taught():
+    """Content corrections 1: wherever overdose after stopping is taught, point to methadone and buprenorphine."""
+    advice = "talk to your drug service about methadone or buprenorphine"
+    teaching = [
+        (lesson.slug, lesson.body) for lesson in LESSONS if re.search(r"if you stop, or miss doses", lesson.body, re.I)
+    ]
+    teaching.append(("misconception", COURSE.misconceptions["old-dose-safe-after-stopping"].learner))
+
+    assert len(teaching) >= 3
+    for where, text in teaching:
+        assert re.search(advice, " ".join(text.split()), re.I), where
+
+
+def test_naloxone_is_named_as_what_a_naltrexone_tablet_cannot_do():
+    overdose = " ".join(dict(sections(PAIN))["Spotting an overdose"].split())
+
+    assert re.search(r"naltrexone tablet cannot reverse an overdose", overdose)
+
+
+def test_the_three_days_a_week_schedule_is_left_to_the_prescriber():
+    for lesson in (OPIOIDS, STARTING):
+        body = " ".join(lesson.body.split())
+        at = re.search(r"150 mg on (Friday|a third day)", body)
+        assert at, lesson.slug
+        assert re.search(r"follow the days and doses they give you", body[at.end() : at.end() + 200]), lesson.slug
+
+
 def test_opioid_lesson_names_methadone_and_buprenorphine_as_the_strongest_evidence():
     body = " ".join(OPIOIDS.body.split())
 
@@ -377,7 +407,8 @@ def test_doses_are_given_and_the_prescriber_decides():
 def test_smaller_points_from_the_review():
     assert re.search(r"not licensed in the UK", OPIOIDS.body)
     assert re.search(r"not recommended while you are breastfeeding", STARTING.body)
-    assert re.search(r"sleepy or dizzy.{0,40}do not drive", " ".join(STARTING.body.split()))
+    for lesson in (STARTING, ALCOHOL):
+        assert re.search(r"sleepy or dizzy.{0,40}do not drive", " ".join(lesson.body.split())), lesson.slug
     operations = dict(sections(PAIN))["Planned operations"]
     assert re.search(r"opioid-free gap and the checks apply again", " ".join(operations.split()))
     assert not re.search(r"brain scans? (show|have shown)", RECEPTORS.body + ALCOHOL.body, re.I)
@@ -529,6 +560,13 @@ def test_most_questions_are_scenarios_about_a_named_person():
 @per_lesson
 def test_every_lesson_has_a_scenario_question(lesson):
     assert any(SCENARIO.match(question.prompt) for question in lesson.quiz)
+
+
+def test_each_name_tells_one_story():
+    """A name met again in another question would read as the same person's story going on."""
+    for name in SCENARIO_NAMES:
+        telling = [question.prompt for question in QUESTIONS if re.search(rf"\b{name}\b", question_text(question))]
+        assert len(telling) <= 1, f"{name} is in {len(telling)} stories: {telling}"
 
 
 def test_the_shipped_course_draws_no_quality_warning():

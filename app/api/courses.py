@@ -36,6 +36,7 @@ def outline(course_slug: str):
             "reviewed_by": content.reviewed_by,
             "reviewed_on": content.reviewed_on,
             "next_review_on": content.next_review_on,
+            "changed_since_review_on": content.changed_since_review_on,
         }
         if has_review
         else None,

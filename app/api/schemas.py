@@ -104,6 +104,10 @@ class ReviewSchema(Schema):
     reviewed_by = fields.String(allow_none=True)
     reviewed_on = fields.Date(allow_none=True)
     next_review_on = fields.Date(allow_none=True)
+    changed_since_review_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "The latest day the content changed that the review does not cover yet"},
+    )
 
 
 class OutlineSchema(Schema):

@@ -44,4 +44,10 @@ def course_edit():
     if outcome.saved:
         flash("Course details saved to the draft.", "success")
         return redirect(url_for("author.index"))
-    return form_page("author/course_edit.html", form, other=outcome.other, course_slug=g.course.slug)
+    return form_page(
+        "author/course_edit.html",
+        form,
+        other=outcome.other,
+        course_slug=g.course.slug,
+        review=authoring.draft_review(data),
+    )

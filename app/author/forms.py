@@ -114,6 +114,7 @@ class CourseForm(AuthoringForm):
         "review.reviewed_by": "reviewed_by",
         "review.reviewed_on": "reviewed_on",
         "review.next_review_on": "next_review_on",
+        "review.changed_since_review_on": "reviewed_on",
     }
 
     title = StringField("Title", validators=TITLE)

@@ -57,7 +57,8 @@ def _lesson_preview(form: LessonForm, *, data: DraftData, lesson_slug: str | Non
         # The rest of the learner's page: this lesson's sources, the course's help and review.
         "sources": sources,
         "help_html": authoring.draft_help_html(data, media=images),
-        "review": authoring.draft_review(data),
+        # As learners will see it once this lesson's edit is published (a change under the same review is noted).
+        "review": authoring.review_once_edited(data, course=g.course),
     }
 
 

@@ -49,6 +49,10 @@ class Course(Model):
     reviewed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reviewed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     next_review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # The latest day the content changed that the review above does not cover (None: it covers it
+    # all), so lessons never claim a review of text nobody reviewed; set by publishing, cleared by
+    # dating the review again (app/services/authoring/publishing.py, edits.py).
+    changed_since_review_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # "Where to get help", written once for the course and shown after every lesson.
     help_markdown: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
     help_html: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))

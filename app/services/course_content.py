@@ -101,6 +101,8 @@ class CourseContent:
     reviewed_by: str | None = None
     reviewed_on: date | None = None
     next_review_on: date | None = None
+    # The latest day the content changed that the review does not cover (None: it covers it all).
+    changed_since_review_on: date | None = None
     help_html: str = ""
 
     @property
@@ -109,7 +111,7 @@ class CourseContent:
         return self.version
 
 
-COURSE_FIELDS = 10  # the course's own columns, first in every row of _content_rows
+COURSE_FIELDS = 11  # the course's own columns, first in every row of _content_rows
 
 
 def _content_rows(session: Session, course_id: int):
@@ -128,6 +130,7 @@ def _content_rows(session: Session, course_id: int):
             Course.reviewed_by,
             Course.reviewed_on,
             Course.next_review_on,
+            Course.changed_since_review_on,
             Course.help_html,
             Module.id,
             Module.slug,
@@ -187,9 +190,19 @@ def load_course_content(session: Session, course_id: int) -> CourseContent | Non
         _, choices = questions.setdefault(question_id, ((kind, prompt, shuffle), []))
         if choice_id is not None:
             choices.append(ChoiceView(choice_id, choice_text))
-    (course_id, slug, title, summary, pass_mark, version, reviewed_by, reviewed_on, next_review_on, help_html) = rows[
-        0
-    ][:COURSE_FIELDS]
+    (
+        course_id,
+        slug,
+        title,
+        summary,
+        pass_mark,
+        version,
+        reviewed_by,
+        reviewed_on,
+        next_review_on,
+        changed_since_review_on,
+        help_html,
+    ) = rows[0][:COURSE_FIELDS]
     return CourseContent(
         id=course_id,
         slug=slug,
@@ -213,6 +226,7 @@ def load_course_content(session: Session, course_id: int) -> CourseContent | Non
         reviewed_by=reviewed_by,
         reviewed_on=reviewed_on,
         next_review_on=next_review_on,
+        changed_since_review_on=changed_since_review_on,
         help_html=help_html,
     )
 

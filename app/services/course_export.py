@@ -58,6 +58,8 @@ def course_to_data(session: Session, course: Course, *, with_ids: bool = False) 
             "reviewed_on": course.reviewed_on.isoformat(),
             "next_review_on": course.next_review_on.isoformat(),
         }
+        if course.changed_since_review_on:
+            course_raw["review"]["changed_since_review_on"] = course.changed_since_review_on.isoformat()
     if course.help_markdown:
         course_raw["help"] = course.help_markdown
     return {
@@ -152,7 +154,11 @@ def _with_dates(course_raw: dict) -> dict:
     review = course_raw.get("review")
     if not review:
         return course_raw
-    dates = {key: date.fromisoformat(review[key]) for key in ("reviewed_on", "next_review_on")}
+    dates = {
+        key: date.fromisoformat(review[key])
+        for key in ("reviewed_on", "next_review_on", "changed_since_review_on")
+        if review.get(key)
+    }
     return {**course_raw, "review": {**review, **dates}}
 
 

@@ -40,7 +40,7 @@ HELP_LONGEST = 10_000
 # The lesson form's limit too: a lesson of more than ten hours is a typing slip.
 MOST_LESSON_MINUTES = 600
 COURSE_KEYS = {"slug", "title", "summary", "pass_mark", "modules", "misconceptions", "review", "help"}
-REVIEW_KEYS = {"reviewed_by", "reviewed_on", "next_review_on"}
+REVIEW_KEYS = {"reviewed_by", "reviewed_on", "next_review_on", "changed_since_review_on"}
 MODULE_KEYS = {"slug", "title", "lessons"}
 MISCONCEPTION_KEYS = {"title", "learner", "counsellor", "safety_critical"}
 LESSON_KEYS = {"title", "minutes", "sources", "quiz"}
@@ -107,11 +107,13 @@ class MisconceptionSpec:
 
 @dataclass
 class ReviewSpec:
-    """Who last reviewed the course's content, when, and when it is next due."""
+    """Who last reviewed the course's content, when, and when it is next due; and the latest day
+    the content changed that this review does not cover (None: it covers everything)."""
 
     reviewed_by: str
     reviewed_on: date
     next_review_on: date
+    changed_since_review_on: date | None = None
 
 
 @dataclass
@@ -491,9 +493,24 @@ def _read_review(raw: Any, c: _Collector) -> ReviewSpec | None:
         c.add("review.reviewed_on", "is in the future: give the day the content was last reviewed")
     if reviewed_on and next_review_on and next_review_on <= reviewed_on:
         c.add("review.next_review_on", "must be after the day it was reviewed (reviewed_on)")
+    # Optional: empty, like absent, means the review covers all the content.
+    changed_since = c.day(raw, "changed_since_review_on", "review.") if raw.get("changed_since_review_on") else None
+    if changed_since and changed_since > date.today() + timedelta(days=1):
+        c.add("review.changed_since_review_on", "is in the future: give the day the content last changed")
+    if changed_since and reviewed_on and changed_since < reviewed_on:
+        c.add(
+            "review.changed_since_review_on",
+            "must be on or after the day it was reviewed (reviewed_on): "
+            "once a review covers the changes, take this line out",
+        )
     if not (reviewed_by and reviewed_on and next_review_on):
         return None
-    return ReviewSpec(reviewed_by=reviewed_by, reviewed_on=reviewed_on, next_review_on=next_review_on)
+    return ReviewSpec(
+        reviewed_by=reviewed_by,
+        reviewed_on=reviewed_on,
+        next_review_on=next_review_on,
+        changed_since_review_on=changed_since,
+    )
 
 
 def _read_help(raw: Any, c: _Collector, media_names: Collection[str] | None = None) -> str:

@@ -101,6 +101,7 @@ _CHANGE_WORDS = {
     "reviewed_by": "reviewer",
     "reviewed_on": "review date",
     "next_review_on": "next review date",
+    "changed_since_review_on": "unreviewed-changes date",
     "help_markdown": "help text",
     "help_html": "help text",
     "minutes": "reading time",
@@ -115,7 +116,7 @@ _CHANGE_WORDS = {
 
 
 # The course's columns of its content review: changing only these changes no content.
-_REVIEW_COLUMNS = {"reviewed_by", "reviewed_on", "next_review_on"}
+_REVIEW_COLUMNS = {"reviewed_by", "reviewed_on", "next_review_on", "changed_since_review_on"}
 
 
 def described(changed: list[str]) -> str:
@@ -218,6 +219,7 @@ class _Importer:
             reviewed_by=self._clean(review.reviewed_by) if review else None,
             reviewed_on=review.reviewed_on if review else None,
             next_review_on=review.next_review_on if review else None,
+            changed_since_review_on=review.changed_since_review_on if review else None,
             help_markdown=help_markdown,
             help_html=render_markdown(help_markdown, media=self.images) if help_markdown else "",
         )

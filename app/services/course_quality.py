@@ -145,23 +145,70 @@ def _review_warnings(spec: CourseSpec, today: date) -> list[Problem]:
     return []
 
 
-def review_predates_changes(spec: CourseSpec, *, reviewed_before: date | None) -> Problem | None:
+def review_predates_changes(
+    spec: CourseSpec,
+    *,
+    reviewed_before: date | None,
+    recorded_before: date | None = None,
+    marks_on: date | None = None,
+    today: date | None = None,
+) -> Problem | None:
     """A warning for content that changes while its review stays the one it had: None otherwise.
 
     Every lesson shows learners "Reviewed <date>". Content published with the date it had
     before (``reviewed_before``, the course's as learners see it now) would claim a review
     nobody did of the change. Updating the date in the same change says it was reviewed. The
     caller knows whether the content changes, and asks only then.
+
+    ``marks_on``: the day publishing will record as the change's (``review_changed_since``), so
+    the warning says what learners will be told. Without it (an import of files), the files
+    record the change themselves (``review.changed_since_review_on``): no warning when they give
+    a day after the one the course had (``recorded_before``), or ``today``.
     """
     if spec.review is None or reviewed_before is None or spec.review.reviewed_on != reviewed_before:
         return None
     shown = spec.review.reviewed_on.isoformat()
+    stale = f"the content changes, but its review is still dated {shown}"
+    if marks_on is not None:
+        return Problem(
+            "course.yaml",
+            "review.reviewed_on",
+            f"{stale}: publishing tells learners, under every lesson, that it changed on {marks_on.isoformat()} "
+            "and that these changes are waiting for the clinical review. Have the changes reviewed, then update "
+            "the review's date",
+        )
+    recorded = spec.review.changed_since_review_on
+    today = today or utcnow().date()
+    if recorded is not None and (recorded_before is None or recorded > recorded_before or recorded >= today):
+        return None  # the files say when it changed, and lessons tell learners the review is still to come
     return Problem(
         "course.yaml",
         "review.reviewed_on",
-        f"the content changes, but its review is still dated {shown}: every lesson would tell learners it was "
-        f"reviewed on {shown}, before these changes. Have the changes reviewed, then update the review's date",
+        f"{stale}: every lesson would tell learners it was reviewed on {shown}, before these changes. Have the "
+        "changes reviewed, then update the review's date; until then, give the day of the change as "
+        "review.changed_since_review_on",
     )
+
+
+def review_changed_since(
+    *, reviewed_on: date, reviewed_before: date | None, recorded: date | None, content_changed_on: date | None
+) -> date | None:
+    """The latest day the content changed that its review does not cover, once a change is published.
+
+    ``reviewed_on``: the review's date after the change; ``reviewed_before``: the one learners saw
+    before it (None: no review); ``recorded``: the day the course (or draft) already records;
+    ``content_changed_on``: the day the content changes (None: only the review's details do).
+
+    Content that changes under the same review date is recorded as changed that day (never
+    before the review itself). Dating the review again (to ``recorded`` or later) says it covers
+    every change, and clears the day; a review dated before a recorded change leaves it.
+    """
+    redated = reviewed_before is None or reviewed_on != reviewed_before
+    if content_changed_on is not None and not redated:
+        return max(content_changed_on, reviewed_on)
+    if recorded is not None and redated and reviewed_on >= recorded:
+        return None
+    return recorded
 
 
 def course_warnings(spec: CourseSpec, *, today: date | None = None) -> list[Problem]:

@@ -98,6 +98,7 @@ from app.services.authoring.publishing import (
     publish_data,
     publish_preview,
     quality_warnings,
+    review_once_edited,
 )
 
 __all__ = [
@@ -177,6 +178,7 @@ __all__ = [
     "publish",
     "publish_preview",
     "quality_warnings",
+    "review_once_edited",
     "question_add",
     "question_move",
     "question_remove",

@@ -99,6 +99,8 @@ class ReviewData(TypedDict, total=False):
     reviewed_by: str
     reviewed_on: str
     next_review_on: str
+    # The latest day the content changed that the review does not cover (publishing sets it).
+    changed_since_review_on: str
 
 
 class MisconceptionData(TypedDict):
@@ -453,11 +455,13 @@ def draft_lesson_order(data: DraftData) -> list[str]:
 def draft_review(data: DraftData) -> ReviewSpec | None:
     """The draft's review with real dates, as a lesson shows it; None if there is no complete one."""
     raw = data["course"].get("review") or {}
+    changed = raw.get("changed_since_review_on")
     try:
         return ReviewSpec(
             reviewed_by=raw["reviewed_by"],
             reviewed_on=date.fromisoformat(raw["reviewed_on"]),
             next_review_on=date.fromisoformat(raw["next_review_on"]),
+            changed_since_review_on=date.fromisoformat(changed) if changed else None,
         )
     except (KeyError, TypeError, ValueError):
         return None

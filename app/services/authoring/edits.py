@@ -45,6 +45,7 @@ from app.services.authoring.draft import (
     question_fingerprint,
 )
 from app.services.course_files import SLUG_PATTERN, SOURCE_URL_PATTERN
+from app.services.course_quality import review_changed_since
 from app.services.markdown import ImageSource, render_markdown, sanitise_text
 
 DIRECTIONS = ("up", "down")
@@ -158,6 +159,30 @@ def _review_data(review: ReviewInput | None) -> ReviewData | None:
     return cast(ReviewData, given) if given else None
 
 
+def _keep_change_since_review(before: ReviewData | None, after: ReviewData) -> ReviewData:
+    """The edited review, still saying when the content changed since the review before, unless
+    it is dated again to cover that change (``review_changed_since``). The form does not show
+    the day, so saving it must not drop it."""
+    recorded = _as_day((before or {}).get("changed_since_review_on"))
+    reviewed_on = _as_day(after.get("reviewed_on"))
+    if recorded is None or reviewed_on is None:
+        return after  # nothing recorded, or a review date the rules will refuse anyway
+    still = review_changed_since(
+        reviewed_on=reviewed_on,
+        reviewed_before=_as_day((before or {}).get("reviewed_on")),
+        recorded=recorded,
+        content_changed_on=None,
+    )
+    return cast(ReviewData, {**after, "changed_since_review_on": still.isoformat()}) if still else after
+
+
+def _as_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def _sources_data(sources: list[SourceInput]) -> list[SourceData]:
     """Sources as draft data: a title, and an address only where one was given."""
     result = []
@@ -268,7 +293,7 @@ def course_update(
             if review_raw is None:
                 raw.pop("review", None)
             else:
-                raw["review"] = review_raw
+                raw["review"] = _keep_change_since_review(raw.get("review"), review_raw)
         if help is not KEEP:
             help_text = clean_body(help)
             if help_text:

@@ -23,6 +23,7 @@ COURSE_FIELDS = {
     "review.reviewed_by": "Course details, reviewed by",
     "review.reviewed_on": "Course details, reviewed on",
     "review.next_review_on": "Course details, next review due",
+    "review.changed_since_review_on": "Course details, changed since the review",
     "pass_mark": "Course details, pass mark",
     "help": "Course details, where to get help",
     # The quality checks' patterns across every quiz (app/services/course_quality.py).

@@ -18,12 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from app.models import Course, CourseDraft, CoursePublication, User
+from app.models.types import utcnow
 from app.services.authoring.draft import (
     DraftData,
     DraftError,
@@ -33,15 +35,16 @@ from app.services.authoring.draft import (
     draft_get,
     draft_lesson_order,
     draft_modules,
+    draft_review,
     published_data,
 )
 from app.services.authoring.learner_impact import learner_impact
 from app.services.authoring.places import in_authors_words
 from app.services.course_export import course_to_data
-from app.services.course_files import CourseSpec, parse_course_data
+from app.services.course_files import CourseSpec, ReviewSpec, parse_course_data
 from app.services.course_import import ImportReport, course_import_unsaved
 from app.services.course_media import media_names
-from app.services.course_quality import course_warnings, review_predates_changes
+from app.services.course_quality import course_warnings, review_changed_since, review_predates_changes
 from app.services.errors import CourseInvalid, Problem
 
 
@@ -161,7 +164,7 @@ def publish_preview(session: Session, *, course: Course) -> PublishPreview:
     data = draft_copy(draft)
     preview = data_preview(session, course=course, data=data)
     if preview.can_publish and preview.content_changed and preview.spec is not None:
-        stale_review = review_predates_changes(preview.spec, reviewed_before=reviewed_before)
+        stale_review = review_predates_changes(preview.spec, reviewed_before=reviewed_before, marks_on=utcnow().date())
         preview.warnings[:0] = in_authors_words([stale_review], data) if stale_review else []
     return preview
 
@@ -213,7 +216,7 @@ def publish(session: Session, *, course: Course, user_id: int | None = None) -> 
         claimed = cast("CursorResult[Any]", session.execute(delete(CourseDraft).where(CourseDraft.id == draft.id)))
         if claimed.rowcount != 1:
             raise NothingToPublish(PUBLISHED_MEANWHILE)
-        publication = publish_data(session, course=course, data=data, user_id=user_id)
+        publication = publish_data(session, course=course, data=data, user_id=user_id, marks_unreviewed_changes=True)
         session.commit()
     except Exception:
         session.rollback()
@@ -229,6 +232,7 @@ def publish_data(
     user_id: int | None,
     headline: str = "",
     restored_from_id: int | None = None,
+    marks_unreviewed_changes: bool = False,
 ) -> CoursePublication:
     """Import ``data`` (course data with row ids) as the published course and record the publication.
 
@@ -236,16 +240,28 @@ def publish_data(
     restoring an earlier version). Raises DraftInvalid when the data breaks a rule and
     NothingToPublish when it changes nothing, leaving what it wrote for the caller to roll back.
     ``headline`` starts the summary (a restore says which version it brought back).
+    ``marks_unreviewed_changes`` (publishing a draft): content that changes under the review date
+    learners saw is recorded as changed today (``_record_change_since_review``). A restore brings
+    back the version as it was published, its record of unreviewed changes included.
     """
     try:
         spec = _spec(session, course, data)
     except CourseInvalid as invalid:
         raise DraftInvalid(invalid.problems, other=[str(problem) for problem in invalid.problems]) from None
     moves = order_changes(published_data(session, course), data)
+    reviewed_before = course.reviewed_on  # as learners saw it, before the import changes it
     report = course_import_unsaved(session, spec)
     changes = report.changes + moves
     if not changes:
         raise NothingToPublish("There are no unpublished changes.")
+    if marks_unreviewed_changes:
+        _record_change_since_review(
+            session,
+            course,
+            spec,
+            reviewed_before=reviewed_before,
+            content_changed=report.content_changed or bool(moves),
+        )
     # The snapshot is read back from the rows just written (flushed), so rows the import created
     # carry their new ids. Loaded objects are expired first: collections loaded before the import
     # (the live questions order_changes read, a deleted misconception) would otherwise be stale.
@@ -261,6 +277,48 @@ def publish_data(
     )
     session.add(publication)
     return publication
+
+
+def _record_change_since_review(
+    session: Session, course: Course, spec: CourseSpec, *, reviewed_before: date | None, content_changed: bool
+) -> None:
+    """Record on the just-imported course the day its content changed without a new review.
+
+    So the lessons never claim a review of text nobody reviewed, without the author having to
+    remember: they say it changed that day and that the changes await the clinical review (the
+    publish page's warning says so beforehand). Dating the review again clears it
+    (``review_changed_since``).
+    """
+    if spec.review is None:
+        return
+    day = review_changed_since(
+        reviewed_on=spec.review.reviewed_on,
+        reviewed_before=reviewed_before,
+        recorded=spec.review.changed_since_review_on,
+        content_changed_on=utcnow().date() if content_changed else None,
+    )
+    if day != course.changed_since_review_on:
+        course.changed_since_review_on = day
+        session.flush()  # before the snapshot expires and reads back the course
+
+
+def review_once_edited(data: DraftData, *, course: Course) -> ReviewSpec | None:
+    """The draft's review as lessons will show it once content edited in it is published.
+
+    For the lesson editor's preview, which shows a lesson exactly as learners will see it:
+    publishing a content change under the review date learners see now records it as changed
+    that day (``_record_change_since_review``), and the lesson says so.
+    """
+    review = draft_review(data)
+    if review is None:
+        return None
+    review.changed_since_review_on = review_changed_since(
+        reviewed_on=review.reviewed_on,
+        reviewed_before=course.reviewed_on,
+        recorded=review.changed_since_review_on,
+        content_changed_on=utcnow().date(),
+    )
+    return review
 
 
 IMPORTED_HEADLINE = "Imported from the course files."
@@ -384,6 +442,7 @@ def import_from_files(
         # The course as learners see it now, to tell which admins' changes the files would undo.
         published = published_data(session, existing) if existing is not None and not overwrite_published else None
         reviewed_before = existing.reviewed_on if existing is not None else None  # before the import changes it
+        recorded_before = existing.changed_since_review_on if existing is not None else None
         report = course_import_unsaved(session, spec)
         course = session.scalars(select(Course).where(Course.slug == spec.slug)).one()
         if report.changed and draft_get(session, course) is not None:
@@ -393,7 +452,9 @@ def import_from_files(
         if report.changed:
             _refuse_undoing_admins(session, course, published)
         if report.content_changed:
-            stale_review = review_predates_changes(spec, reviewed_before=reviewed_before)
+            stale_review = review_predates_changes(
+                spec, reviewed_before=reviewed_before, recorded_before=recorded_before
+            )
             report.warnings.extend([stale_review] if stale_review else [])
         restorable = session.scalar(
             select(CoursePublication.id)
