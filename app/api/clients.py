@@ -45,10 +45,10 @@ def clients(query: dict):
     """My clients, with the dashboard's figures
 
     One page of the clients who share their progress with me (every learner, for an admin):
-    lessons complete, current lesson, last activity, quiz average and flags (inactive,
-    struggling, finished, and deactivated for an account an administrator has deactivated, whose
-    owner cannot log in), filtered by name (``q``) and ``flag``, sorted by ``sort`` and ``dir``,
-    as on the counsellor dashboard.
+    lessons complete, current lesson, last activity, quiz average and flags (safety, for a
+    safety-critical misconception still present; inactive, struggling, finished; and deactivated
+    for an account an administrator has deactivated, whose owner cannot log in), filtered by name
+    (``q``) and ``flag``, sorted by ``sort`` and ``dir``, as on the counsellor dashboard.
     """
     course = course_named(query.get("course"))
     # The dashboard's own reading of its query string, so both take the same filters the same way.

@@ -188,7 +188,10 @@ class ClientsQuerySchema(PageQuerySchema):
     """The dashboard's filters: search by name, a flag, a sort and its direction."""
 
     q = fields.String(load_default="", metadata={"description": "Part of a name (the first 80 characters count)"})
-    flag = fields.String(validate=validate.OneOf(FLAGS))
+    flag = fields.String(
+        validate=validate.OneOf(FLAGS),
+        metadata={"description": "Only clients with this flag (safety: a safety-critical misconception still present)"},
+    )
     sort = fields.String(load_default="name", validate=validate.OneOf(SORTS))
     dir = fields.String(load_default="asc", validate=validate.OneOf(("asc", "desc")))
 
@@ -206,8 +209,11 @@ class ClientRowSchema(Schema):
         fields.String(validate=validate.OneOf((DEACTIVATED, *FLAGS))),
         required=True,
         metadata={
-            "description": "The dashboard's flags, and deactivated when an administrator has deactivated the "
-            "account: the client cannot log in until it is reactivated, and stays listed (not a filter)"
+            "description": "The dashboard's flags: safety (the client holds a misconception the course marks "
+            "safety-critical, still present: a wrong answer revealing it has no later right answer to its "
+            "question, as on the client's page), struggling, inactive and finished; and deactivated when an "
+            "administrator has deactivated the account: the client cannot log in until it is reactivated, and "
+            "stays listed (not a filter)"
         },
     )
 

@@ -183,6 +183,7 @@ AUDIT_ACTION_WORDS: Mapping[Any, str] = {
 }
 # The dashboard's flags a download of learners was narrowed to (app/services/dashboard.py FLAGS).
 FLAG_WORDS: Mapping[Any, str] = {
+    "safety": "Learners with a safety concern only",
     "inactive": "Inactive learners only",
     "struggling": "Struggling learners only",
     "finished": "Learners who finished only",

@@ -21,12 +21,27 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Text, and_, bindparam, case, func, null, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy import cast as cast_as
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import AttemptAnswer, Course, Lesson, Misconception, QuizAttempt, ReviewAnswer, ShownQuestion, User
-from app.models.progress import text_indexes
+from app.models.progress import ORDER_BASE, text_indexes
 from app.models.types import UTCDateTime, as_utc
 from app.services.attempt_history import ATTEMPTS_SHOWN
 from app.services.progress import CourseOutline, course_outline
@@ -420,6 +435,109 @@ def _next_right_answer(question_id: Any, after: Any) -> tuple[ColumnElement, Col
         .scalar_subquery()
     )
     return in_quiz, in_review
+
+
+class _RevealsCodeIn(FunctionElement):
+    """SQL's ``wrong_codes``: whether the choices an answer picked include a wrong one whose
+    misconception code is among the codes a subquery selects.
+
+    Arguments: the choices as JSON (a list of choice objects), the picks, and the subquery of
+    codes. The picks are canonical indexes into the choices (``AttemptAnswer.chosen``: a quiz
+    answer's choices are its ShownQuestion's), or NULL for a review answer, whose snapshot marks
+    each choice "chosen" (``_answers_alike`` reads the two so). A choice counts as ``wrong_codes``
+    counts it: picked, not "correct", and its "misconception" one of the codes. Each database
+    lists a JSON array's elements its own way, so each has its own SQL (below); either is one
+    EXISTS over the answer's few choices. Only SQL the compiler rendered goes in: no values.
+    """
+
+    type = Boolean()
+    name = "reveals_code_in"
+    inherit_cache = True
+
+
+@compiles(_RevealsCodeIn, "postgresql")
+def _reveals_code_in_postgresql(element, compiler, **kw) -> str:
+    choices, chosen, codes = (compiler.process(clause, **kw) for clause in element.clauses)
+    # WITH ORDINALITY counts from 1; a choice's canonical index is its place from 0 (ORDER_BASE).
+    value = "json_extract_path_text(shown_choice.value, '{}')".format
+    index = f"chr({ORDER_BASE - 1} + CAST(shown_choice.n AS INTEGER))"
+    return (
+        f"EXISTS (SELECT 1 FROM json_array_elements({choices}) WITH ORDINALITY AS shown_choice(value, n) "  # noqa: S608 - the compiler's SQL  # nosec B608
+        f"WHERE CASE WHEN {chosen} IS NULL THEN {value('chosen')} = 'true' ELSE strpos({chosen}, {index}) > 0 END "
+        f"AND coalesce({value('correct')}, '') <> 'true' AND {value('misconception')} IN {codes})"
+    )
+
+
+@compiles(_RevealsCodeIn, "sqlite")
+def _reveals_code_in_sqlite(element, compiler, **kw) -> str:
+    choices, chosen, codes = (compiler.process(clause, **kw) for clause in element.clauses)
+    # json_each's key is the element's place from 0; a JSON true reads as 1.
+    value = "json_extract(shown_choice.value, '$.{}')".format
+    index = f"char({ORDER_BASE} + shown_choice.key)"
+    return (
+        f"EXISTS (SELECT 1 FROM json_each({choices}) AS shown_choice "  # noqa: S608 - the compiler's SQL  # nosec B608
+        f"WHERE CASE WHEN {chosen} IS NULL THEN {value('chosen')} = 1 ELSE instr({chosen}, {index}) > 0 END "
+        f"AND NOT coalesce({value('correct')}, 0) AND {value('misconception')} IN {codes})"
+    )
+
+
+def holds_safety_critical_misconception(learner: Any, *, lessons: Any, course: Any) -> ColumnElement[bool]:
+    """Whether the client holds a safety-critical misconception still present: the client page's
+    rule (``misconception_insights``: a misconception the course marks safety-critical, shown
+    "still present"), as one SQL expression for the dashboard to flag and sort by.
+
+    ``learner`` is the client's id (a column to correlate with, or a parameter), ``lessons`` the
+    course's live lessons (ids, or a select of them: the outline's), ``course`` the course's id.
+    The client's answers, in a quiz at those lessons and in review in the course, are read once:
+    the flag holds when a wrong one revealing a safety-critical misconception has no right answer
+    to its question after it (none at all, for a question since deleted: its answers' question is
+    NULL, and a right answer there corrects nothing). That is the client page's "still present":
+    a misconception is present while, on one of its questions, its latest wrong answer is at least
+    as late as the last right one. Only the wrong answers not corrected have their choices read
+    (the JSON is most of the cost).
+    """
+    codes = (
+        select(Misconception.code)
+        .where(Misconception.course_id == course, Misconception.safety_critical)
+        .scalar_subquery()
+    )
+    attempt, answer, shown = aliased(QuizAttempt), aliased(AttemptAnswer), aliased(ShownQuestion)
+    in_quiz = (
+        select(
+            answer.question_id.label("question_id"),
+            attempt.submitted_at.label("at"),
+            answer.is_correct.label("is_correct"),
+            shown.choices.label("choices"),
+            answer.chosen.label("chosen"),
+        )
+        .join(attempt, attempt.id == answer.attempt_id)
+        .join(shown, shown.id == answer.shown_question_id)
+        .where(attempt.user_id == learner, attempt.lesson_id.in_(lessons))
+        # Correlated with ``learner``'s table, two levels out: SQLAlchemy on its own correlates a
+        # subquery only with the SELECT just around it, and would read every learner's answers.
+        .correlate_except(answer, attempt, shown)
+    )
+    review = aliased(ReviewAnswer)
+    in_review = (
+        select(review.question_id, review.answered_at, review.is_correct, review.choices_shown, null())
+        .where(review.user_id == learner, review.course_id == course)
+        .correlate_except(review)
+    )
+    answered = union_all(in_quiz, in_review).subquery("answered")
+    right = and_(answered.c.is_correct, answered.c.question_id.is_not(None))
+    ranked = select(
+        answered,
+        func.max(case((right, answered.c.at))).over(partition_by=answered.c.question_id).label("last_right"),
+    ).subquery("ranked")
+    return (
+        select(ranked.c.question_id)
+        .where(
+            ~ranked.c.is_correct,
+            or_(ranked.c.last_right.is_(None), ranked.c.at >= ranked.c.last_right),
+            _RevealsCodeIn(ranked.c.choices, ranked.c.chosen, codes),
+        )
+        .exists()
+    )
 
 
 def _only_wrong(is_correct: Any, value: Any) -> ColumnElement:

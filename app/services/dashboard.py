@@ -34,6 +34,7 @@ from app.models import ApiToken, Course, Lesson, LessonProgress, QuizAttempt, Re
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.audit import audit_record
+from app.services.client_report import holds_safety_critical_misconception
 from app.services.course_content import LessonView, course_content
 from app.services.progress import lesson_states, live_lesson_ids
 from app.services.sharing import caseload_names
@@ -44,7 +45,10 @@ PAGE_SIZE = 50
 # up" (services/analytics/drop_out.py, GAVE_UP_AFTER) is another rule: per lesson, not per person.
 INACTIVE_AFTER = timedelta(days=7)
 STRUGGLING_FAILS = 3
-FLAGS = ("inactive", "struggling", "finished")  # worked out from progress: the dashboard filters and sorts by them
+# Worked out from progress: the dashboard filters and sorts by them. "safety": the client holds a
+# safety-critical misconception still present, by the client page's rule (client_report's
+# holds_safety_critical_misconception), so the two pages never disagree.
+FLAGS = ("safety", "inactive", "struggling", "finished")
 # Not worked out from progress but an admin's decision about the account (user_admin.user_deactivate):
 # the client cannot log in, yet stays listed (their history and consent stay, and it can be undone),
 # so the row says it beside the flags, for a counsellor not to chase someone who cannot sign in.
@@ -54,7 +58,13 @@ DEACTIVATED = "deactivated"
 def filter_labels() -> dict[str, str]:
     """Each flag the dashboard filters by (FLAGS) in its words, in the order it shows them."""
     # "Over": the query flags nothing done for longer than INACTIVE_AFTER (seen < now - INACTIVE_AFTER).
-    return {"struggling": "Struggling", "inactive": f"Inactive over {INACTIVE_AFTER.days} days", "finished": "Finished"}
+    # A safety concern first: it is the one to talk about before anything else.
+    return {
+        "safety": "Safety concern",
+        "struggling": "Struggling",
+        "inactive": f"Inactive over {INACTIVE_AFTER.days} days",
+        "finished": "Finished",
+    }
 
 
 def flag_labels() -> dict[str, str]:
@@ -279,6 +289,7 @@ def _per_client(shape: _Shape, only: Literal["page", "listed"] | None = None, *,
         .label("reviewed"),
         select(func.avg(QuizAttempt.score)).where(my_attempts).scalar_subquery().label("quiz_average"),
         struggling.label("struggling"),
+        holds_safety_critical_misconception(User.id, lessons=live, course=_COURSE_ID).label("safety"),
     )
     if only == "page":
         stmt = select(*columns).where(User.id.in_(_page_by_name(shape)))
@@ -301,7 +312,7 @@ def _client_select(shape: _Shape, only: Literal["page", "listed"] | None = None,
     finished = client.c.completed >= bindparam("lesson_count") if shape.lessons else literal(False)
     seen = case((last_active > floor, last_active), else_=client.c.created_at)  # never active: since joining
     inactive = and_(seen < bindparam("inactive_before"), ~finished)
-    columns = {"struggling": client.c.struggling, "finished": finished, "inactive": inactive}
+    columns = {"safety": client.c.safety, "struggling": client.c.struggling, "finished": finished, "inactive": inactive}
     stmt = select(
         client.c.id,
         client.c.display_name,
@@ -310,6 +321,7 @@ def _client_select(shape: _Shape, only: Literal["page", "listed"] | None = None,
         last_active.label("last_active"),
         client.c.quiz_average,
         client.c.struggling,
+        client.c.safety,
         finished.label("finished"),
         inactive.label("inactive"),
     )
@@ -322,8 +334,9 @@ def _client_select(shape: _Shape, only: Literal["page", "listed"] | None = None,
         # Lessons are taken in order, so how many are complete places the current lesson.
         "current_lesson": client.c.completed,
         "last_active": last_active,
-        # Most in need of attention first when descending: struggling, then inactive, then finished.
-        "flags": case((client.c.struggling, 3), (inactive, 2), (finished, 1), else_=0),
+        # Most in need of attention first when descending: a safety concern, then struggling, then
+        # inactive, then finished.
+        "flags": case((client.c.safety, 4), (client.c.struggling, 3), (inactive, 2), (finished, 1), else_=0),
         "quiz_average": func.coalesce(client.c.quiz_average, -1.0),
     }[shape.sort]
     order = sort_column.desc() if shape.descending else sort_column.asc()

@@ -72,7 +72,7 @@ def test_two_failed_tries_are_stuck_but_not_yet_struggling(session, course, coun
 
     status = status_of(session, counsellor, client)
 
-    assert status.figures.flags == set()
+    assert status.figures.flags == {"safety"}  # the first quiz's wrong answers include a safety-critical one
     assert status.stuck == [StuckLesson(number=1, title=lessons[0].title, tries=2)]
 
 
@@ -97,7 +97,8 @@ def test_a_client_away_for_8_days_is_inactive_and_still_stuck(session, course, c
 
     status = status_of(session, counsellor, client)
 
-    assert status.figures.flags == {"inactive"}
+    # The first quiz's wrong answers include a safety-critical one.
+    assert status.figures.flags == {"inactive", "safety"}
     assert status.days_since_active == 8
     assert status.stuck == [StuckLesson(number=1, title=lessons[0].title, tries=1)]
 

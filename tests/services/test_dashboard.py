@@ -143,10 +143,11 @@ def test_reviewing_mistakes_is_activity(session, course, counsellor, lessons):
     [lee] = add_clients(session, counsellor, ["Lee"])
     take_quiz(session, lee, lessons[0], right=False)
     set_last_active(session, lee, days_ago=9)
-    assert flags_of(session, counsellor, course)["Lee"] == {"inactive"}
+    # The first quiz's wrong answers include a safety-critical one.
+    assert flags_of(session, counsellor, course)["Lee"] == {"inactive", "safety"}
     when = reviewed(session, lee, course, days_ago=1)
     [row] = page_for(session, counsellor, course).rows
-    assert row.flags == set() and abs(row.last_active - when) < timedelta(seconds=1)
+    assert row.flags == {"safety"} and abs(row.last_active - when) < timedelta(seconds=1)
     [exported] = [
         r
         for r in dashboard_export_rows(
@@ -399,11 +400,19 @@ def subplan_count(node: dict) -> int:
 
 
 @pytest.mark.parametrize(
-    ("sort", "flag"), [("name", ""), ("flags", ""), ("last_active", ""), ("name", "inactive"), ("flags", "struggling")]
+    ("sort", "flag"),
+    [
+        ("name", ""),
+        ("flags", ""),
+        ("last_active", ""),
+        ("name", "inactive"),
+        ("flags", "struggling"),
+        ("name", "safety"),
+    ],
 )
 def test_each_figure_is_computed_once_per_client_on_the_page(session, course, counsellor, sort, flag):
     """The flags and last active combine several per-client subqueries; PostgreSQL must run
-    each once per client (eight figures, nine subplans in all), not once per mention (36-81 before the fence). Sorted
+    each once per client (nine figures, eleven subplans in all), not once per mention (36-81 before the fence). Sorted
     or filtered by them, the query choosing the page runs each it needs once, and no more."""
     from sqlalchemy import text
 
@@ -422,18 +431,25 @@ def test_each_figure_is_computed_once_per_client_on_the_page(session, course, co
         return subplan_count(session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()[0]["Plan"])
 
     if sort == "name" and not flag:
-        assert subplans(_page_select(shape)) == 9
+        assert subplans(_page_select(shape)) == 11
     else:
         # Last active is four figures (last opened, completed, attempted, reviewed: two subplans,
         # its max read off the index on (user_id, answered_at) by an InitPlan of its own); inactive
         # adds the lessons complete; the flags add struggling (two subplans: it reads the completed
-        # lessons in one of its own). The quiz average is never needed.
-        needed = {("flags", ""): 8, ("last_active", ""): 5, ("name", "inactive"): 6, ("flags", "struggling"): 8}
+        # lessons in one of its own) and the safety concern (two: the client's answers, and the
+        # choices of the wrong ones not corrected since). The quiz average is never needed.
+        needed = {
+            ("flags", ""): 10,
+            ("last_active", ""): 5,
+            ("name", "inactive"): 6,
+            ("flags", "struggling"): 10,
+            ("name", "safety"): 2,
+        }
         assert subplans(_chosen(shape)) == needed[(sort, flag)]
-        assert subplans(_client_select(shape, "listed")) == 9
+        assert subplans(_client_select(shape, "listed")) == 11
     # The CSV export reads every client: each figure once per client in every sort, not only where
     # the page's query needs it (unfenced, sorted by name, it was 78 subplans and 3-5 times as slow).
-    assert subplans(_client_select(shape, every=True)) == 9
+    assert subplans(_client_select(shape, every=True)) == 11
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,8 @@ def deactivate(session, admin_id: int, user_id: int) -> None:
 
 @pytest.fixture
 def ann_and_bob(session, course, counsellor, lessons, admin) -> dict[str, int]:
-    """Two clients who each failed the first quiz three times (struggling); Bob's account is then deactivated."""
+    """Two clients who each failed the first quiz three times (struggling, and a safety concern: its
+    wrong answers include a safety-critical one); Bob's account is then deactivated."""
     ann, bob = add_clients(session, counsellor, ["Ann", "Bob"])
     for learner in (ann, bob):
         take_quiz(session, learner, lessons[0], right=False, times=3)
@@ -45,9 +46,9 @@ def test_a_deactivated_client_stays_listed_with_their_figures_and_is_marked(
 ):
     rows = {row.name: row for row in page_for(session, counsellor, course, **query).rows}
 
-    assert rows["Bob"].flags == {DEACTIVATED, "struggling"}  # their history still counts
+    assert rows["Bob"].flags == {DEACTIVATED, "struggling", "safety"}  # their history still counts
     assert rows["Bob"].quiz_average == 0 and rows["Bob"].last_active is not None
-    assert "Ann" not in rows or rows["Ann"].flags == {"struggling"}
+    assert "Ann" not in rows or rows["Ann"].flags == {"struggling", "safety"}
 
 
 def test_an_admin_sees_the_mark_on_their_list_of_every_learner(session, course, admin, ann_and_bob):
@@ -62,14 +63,18 @@ def test_the_client_page_and_the_download_read_the_same_mark(session, course, co
     one = client_row(session, viewer=viewer, course=course_row, learner_id=bob, lesson_count=len(lessons))
     exported = dashboard_export_rows(session, viewer=viewer, course=course_row, query=DashboardQuery())
 
-    assert one is not None and one.flags == {DEACTIVATED, "struggling"}
-    assert {row.name: row.flags for row in exported} == {"Ann": {"struggling"}, "Bob": {DEACTIVATED, "struggling"}}
+    assert one is not None and one.flags == {DEACTIVATED, "struggling", "safety"}
+    assert {row.name: row.flags for row in exported} == {
+        "Ann": {"struggling", "safety"},
+        "Bob": {DEACTIVATED, "struggling", "safety"},
+    }
 
 
 def test_reactivating_the_account_takes_the_mark_away(session, course, counsellor, admin, ann_and_bob):
     bob = session.get(User, ann_and_bob["Bob"])
     assert user_reactivate(session, actor=session.get(User, admin), user=bob)
-    assert {row.name: row.flags for row in page_for(session, counsellor, course).rows}["Bob"] == {"struggling"}
+    rows = {row.name: row.flags for row in page_for(session, counsellor, course).rows}
+    assert rows["Bob"] == {"struggling", "safety"}
 
 
 def test_deactivated_is_not_a_filter(session, course, counsellor, ann_and_bob):
@@ -78,7 +83,7 @@ def test_deactivated_is_not_a_filter(session, course, counsellor, ann_and_bob):
 
 
 def test_its_words_come_first_among_the_flags(app):
-    assert list(flag_labels()) == [DEACTIVATED, "struggling", "inactive", "finished"]
+    assert list(flag_labels()) == [DEACTIVATED, "safety", "struggling", "inactive", "finished"]
     assert flag_labels()[DEACTIVATED] == "Account deactivated"
 
 

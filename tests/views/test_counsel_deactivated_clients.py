@@ -42,8 +42,8 @@ def row_of(dashboard: str, name: str) -> str:
 
 @pytest.fixture
 def lee_deactivated(linked, app, counsellor, learner):
-    """Lee (who failed the first quiz three times) and Ann share with Casey; an admin deactivates Lee's
-    account. The browser ends logged in as Casey."""
+    """Lee (who failed the first quiz three times, its safety-critical question among the wrong answers)
+    and Ann share with Casey; an admin deactivates Lee's account. The browser ends logged in as Casey."""
     add_failed_attempts(app, learner, lesson_slugs(app)[0], 3)
     add_client(app, counsellor, "Ann Smith")
     deactivate_by_admin(app, learner)  # which logs Lee out of this browser too
@@ -55,7 +55,7 @@ def test_the_dashboard_row_says_the_account_is_deactivated_and_the_key_says_what
     dashboard = lee_deactivated.get("/counsel/").get_data(as_text=True)
 
     lee, ann = row_of(dashboard, "Lee Learner"), row_of(dashboard, "Ann Smith")
-    assert flag_words(lee) == ["Account deactivated", "Struggling"]  # in words, before the flags
+    assert flag_words(lee) == ["Account deactivated", "Safety concern", "Struggling"]  # in words, before the flags
     assert TAG not in ann
     assert MEANING in visible_text(dashboard)
     # Not a filter: the "Show" menu offers the flags alone.
@@ -72,9 +72,9 @@ def test_the_key_says_nothing_of_deactivation_when_no_client_on_the_page_is(link
 def test_the_client_page_says_it_at_a_glance(lee_deactivated, learner):
     page = lee_deactivated.get(f"/counsel/clients/{learner}").get_data(as_text=True)
 
-    assert flag_words(at_a_glance_html(page)) == ["Account deactivated", "Struggling"]
+    assert flag_words(at_a_glance_html(page)) == ["Account deactivated", "Safety concern", "Struggling"]
     glance = at_a_glance(page)
-    assert "Flags Account deactivated Struggling Last active" in glance
+    assert "Flags Account deactivated Safety concern Struggling Last active" in glance
     assert MEANING in glance and "their progress, and whom they share it with, are kept." in glance
     assert "Lessons passed 0 of" in glance  # the history is still there to read
 
@@ -82,7 +82,7 @@ def test_the_client_page_says_it_at_a_glance(lee_deactivated, learner):
 def test_the_csv_says_it_in_the_flags_column(lee_deactivated):
     rows = rows_of(lee_deactivated.get("/counsel/clients.csv"))
     flags = {row[0]: row[rows[0].index("Flags")] for row in rows[1:]}
-    assert flags == {"Ann Smith": "", "Lee Learner": "Account deactivated; Struggling"}
+    assert flags == {"Ann Smith": "", "Lee Learner": "Account deactivated; Safety concern; Struggling"}
 
 
 def test_the_api_lists_it_among_the_flags_and_documents_it(lee_deactivated, app, counsellor):
@@ -91,7 +91,7 @@ def test_the_api_lists_it_among_the_flags_and_documents_it(lee_deactivated, app,
 
     assert {row["name"]: row["flags"] for row in body["items"]} == {
         "Ann Smith": [],
-        "Lee Learner": ["deactivated", "struggling"],
+        "Lee Learner": ["deactivated", "safety", "struggling"],
     }
     schema = lee_deactivated.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ClientRow"]
     assert "deactivated" in schema["properties"]["flags"]["items"]["enum"]

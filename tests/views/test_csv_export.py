@@ -118,7 +118,8 @@ def test_export_rows_carry_the_dashboard_figures(counsellor_client, clients, app
     rows = {row[0]: row for row in rows_of(counsellor_client.get("/counsel/clients.csv"))[1:]}
     total = len(lesson_slugs(app))
     assert rows["Bob Jones"][1:3] == [f"0 of {total}", "0"]
-    assert rows["Bob Jones"][5:] == ["0", "Struggling"]  # in the page's words
+    # In the page's words: his wrong answers include the first quiz's safety-critical one.
+    assert rows["Bob Jones"][5:] == ["0", "Safety concern; Struggling"]
     assert rows["Ann Smith"][4:] == ["Not started", "", ""]
 
 
