@@ -19,7 +19,11 @@ from app.services.progress import LessonEntry
 
 
 class RecordedAnswer(Protocol):
-    """An answer as its record shows it (an attempt's answer): its choices as they were shown."""
+    """An answer as its record shows it (an attempt's or a review's): its place, and its choices as
+    they were shown."""
+
+    @property
+    def position(self) -> int: ...
 
     @property
     def choices_shown(self) -> Sequence[Mapping]: ...
@@ -40,12 +44,23 @@ class ResultHelp:
         return self.dangerous or self.keeps_failing
 
 
-def chose_safety_critical(answers: Iterable[RecordedAnswer]) -> bool:
-    """Whether any of these answers picked a choice that could be dangerous if acted on.
+def safety_critical_positions(answers: Iterable[RecordedAnswer]) -> list[int]:
+    """The places of the answers that picked a choice that could be dangerous if acted on, in order:
+    what a quiz's or a review's result puts first ("Please read this first", the template macro
+    ``safety_first``) and what makes a result offer help.
 
     Records made before choices could be marked lack the key: nothing in them was marked.
     """
-    return any(choice.get("chosen") and choice.get("safety_critical") for a in answers for choice in a.choices_shown)
+    return [
+        answer.position
+        for answer in answers
+        if any(choice.get("chosen") and choice.get("safety_critical") for choice in answer.choices_shown)
+    ]
+
+
+def chose_safety_critical(answers: Iterable[RecordedAnswer]) -> bool:
+    """Whether any of these answers picked a choice that could be dangerous if acted on."""
+    return bool(safety_critical_positions(answers))
 
 
 def failed_attempts_not_passed(entry: LessonEntry) -> int:

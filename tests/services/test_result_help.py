@@ -13,7 +13,7 @@ from app.services.course_files import load_course
 from app.services.course_import import course_import
 from app.services.progress import course_outline_by_slug, lesson_record_completion
 from app.services.quizzes import attempt_for_learner, quiz_questions, quiz_submit_attempt
-from app.services.result_help import ResultHelp, failed_attempts_not_passed, result_help
+from app.services.result_help import ResultHelp, failed_attempts_not_passed, result_help, safety_critical_positions
 from tests.attempt_factories import quiz_attempts
 from tests.factories import COURSE, write_course
 
@@ -176,3 +176,20 @@ def test_a_removed_lessons_result_offers_help_only_for_a_dangerous_answer(sessio
     plain = attempt_for_learner(session, learner=user, lesson=lesson, attempt_id=attempts[1].id)
     assert result_help(answers=latest.answers, entry=None) == ResultHelp(dangerous=True, keeps_failing=False)
     assert not result_help(answers=plain.answers, entry=None).offered
+
+
+def test_the_dangerous_answers_are_named_by_place_in_order():
+    """The rule the result pages' "Please read this first" note and their offer of help share."""
+    from types import SimpleNamespace
+
+    def answer(position: int, *choices: dict):
+        return SimpleNamespace(position=position, choices_shown=list(choices))
+
+    answers = [
+        answer(1, {"chosen": True, "safety_critical": True}, {"chosen": False}),
+        answer(2, {"chosen": True}, {"chosen": False, "safety_critical": True}),  # marked, but not picked
+        answer(3, {"chosen": True}),  # a record from before choices could be marked
+        answer(4, {"chosen": False}, {"chosen": True, "safety_critical": True}),
+    ]
+    assert safety_critical_positions(answers) == [1, 4]
+    assert safety_critical_positions(answers[1:3]) == []
