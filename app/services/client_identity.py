@@ -63,17 +63,22 @@ def has_namesake(
         return literal(False)
     own = aliased(CounsellorLink, name="own_link")
     other = aliased(CounsellorLink, name="namesake_link")
+    # The client's name key as a value compared with the index's (a subquery, not a join: joined,
+    # PostgreSQL read the other links in full and filtered them).
+    name_key = (
+        select(own.client_name_key)
+        .where(_own_link(own, viewer_id, learner_id))
+        .correlate_except(own)  # the learner's table is the outer query's, two levels up
+        .scalar_subquery()
+    )
     return (
         select(other.id)
-        .join(
-            own,
-            and_(
-                own.counsellor_id == other.counsellor_id,
-                own.client_name_key == other.client_name_key,
-                own.learner_id != other.learner_id,
-            ),
+        .where(
+            other.counsellor_id == viewer_id,
+            other.revoked_at.is_(None),
+            other.client_name_key == name_key,
+            other.learner_id != learner_id,
         )
-        .where(other.counsellor_id == viewer_id, other.revoked_at.is_(None), _own_link(own, viewer_id, learner_id))
         .exists()
     )
 
