@@ -14,6 +14,7 @@ from config import (
     check_rate_limit_storage,
     check_rate_limits,
     config_from_environment,
+    engine_options,
     secret_key_from_file,
     trusted_hosts,
 )
@@ -32,6 +33,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     if not app.config["TRUSTED_HOSTS"]:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["PUBLIC_URL"], app.config["TRUSTED_HOSTS_EXTRA"])
     database = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(database, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     if database.startswith("sqlite:///"):
         # The embedded default lives in instance/, which a fresh clone does not have yet.
         Path(database.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
