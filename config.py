@@ -88,6 +88,18 @@ def host_of(url: str) -> str:
     return (parts.hostname or "") if parts.scheme in ("http", "https") else ""
 
 
+def development_public_url(environ: Mapping[str, str]) -> str:
+    """Development's PUBLIC_URL when none is given: this machine, on the port the server is told.
+
+    ``PORT`` is ``make run``'s (it serves on it and passes it on), ``FLASK_RUN_PORT`` is
+    ``flask run``'s own: so the links in the e-mails printed, made by the worker as much as by the
+    server, go to the port actually served. ``flask run --port`` alone cannot be seen from here.
+    Read leniently: a stray PORT must not stop production, which never uses this.
+    """
+    port = (environ.get("PORT") or environ.get("FLASK_RUN_PORT") or "5000").strip()
+    return f"http://127.0.0.1:{port}"
+
+
 def trusted_hosts(public_url: str, extra: str = "", *, local: bool = False) -> list[str]:
     """The Host names the app answers to: PUBLIC_URL's, any listed in ``extra``, and loopback if ``local``."""
     names = [host_of(public_url)] + [name.strip() for name in extra.split(",")] + (LOCAL_HOSTS if local else [])
@@ -305,7 +317,7 @@ class DevelopmentConfig(Config):
     SECRET_KEY_FILE = INSTANCE_DIR / "secret_key"
     CREDENTIAL_SIGNING_KEY_FILE = INSTANCE_DIR / "credential_signing_key"
     LTI_PRIVATE_KEY_FILE = INSTANCE_DIR / "lti_private_key.pem"
-    PUBLIC_URL = Config.PUBLIC_URL or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    PUBLIC_URL = Config.PUBLIC_URL or development_public_url(os.environ)
     TRUSTED_HOSTS = trusted_hosts(PUBLIC_URL, Config.TRUSTED_HOSTS_EXTRA, local=True)
 
 
