@@ -134,6 +134,20 @@ class SinceLastLook:
     def nothing_new(self) -> bool:
         return not (self.attempt_count or self.lessons_finished or self.newly_shown or self.corrected)
 
+    @property
+    def attempts_by_lesson(self) -> list[tuple[Lesson, list[QuizAttempt]]]:
+        """The listed new attempts a lesson at a time, in the list's order (course order, then time):
+        a client who retook a quiz ten times is one lesson named once with ten scores."""
+        grouped: dict[int, tuple[Lesson, list[QuizAttempt]]] = {}
+        for new in self.attempts:
+            grouped.setdefault(new.lesson.id, (new.lesson, []))[1].append(new.attempt)
+        return list(grouped.values())
+
+    def is_newly_shown(self, insight: MisconceptionInsight) -> bool:
+        """Whether the misconception first showed after the last look: the page marks it "New" where
+        it is a talking point, so the printed summary need not name it twice."""
+        return any(shown.code == insight.code for shown in self.newly_shown)
+
 
 @dataclass(frozen=True)
 class StuckLesson:
