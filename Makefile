@@ -7,6 +7,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PORT ?= 5000
+# Exported, default included, for the server and the job worker `make run` starts: in development
+# the links in e-mails go to http://127.0.0.1:$(PORT) unless PUBLIC_URL says otherwise (config.py).
+export PORT
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 # pip itself is pinned too, so every install resolves and checks hashes the same way.

@@ -14,6 +14,7 @@ from config import (
     check_rate_limit_storage,
     check_rate_limits,
     config_from_environment,
+    engine_options,
     secret_key_from_file,
     trusted_hosts,
 )
@@ -32,6 +33,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     if not app.config["TRUSTED_HOSTS"]:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config["PUBLIC_URL"], app.config["TRUSTED_HOSTS_EXTRA"])
     database = app.config["SQLALCHEMY_DATABASE_URI"]
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(database, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     if database.startswith("sqlite:///"):
         # The embedded default lives in instance/, which a fresh clone does not have yet.
         Path(database.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +91,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from app.learn.forms import unanswered_links
     from app.permissions import TEMPLATE_GLOBALS
     from app.question_kinds import KINDS
+    from app.services.answer_key import answer_key
     from app.services.markdown import phone_links
     from app.services.result_help import safety_critical_positions
     from app.template_urls import remembered_url_for
@@ -117,6 +120,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.jinja_env.globals["unanswered_links"] = unanswered_links  # a quiz's error summary, linked to each question
     # A result's answers that could be dangerous if acted on: one rule for the page's note and its offer of help.
     app.jinja_env.globals["safety_critical_positions"] = safety_critical_positions
+    # A client's answer beside the right one, from the attempt's record (the counsellor's pages).
+    app.jinja_env.globals["answer_key"] = answer_key
     app.jinja_env.filters["phone_links"] = phone_links  # feedback's numbers tap-to-call, as lessons' are
     app.jinja_env.globals["url_for"] = remembered_url_for(app)  # after every blueprint's url_defaults
     return app

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from config import ProductionConfig, TestConfig, normalise_database_url
+from config import ProductionConfig, TestConfig, engine_options, normalise_database_url
 
 
 @pytest.mark.parametrize(
@@ -67,6 +67,21 @@ def test_production_starts_when_configured_and_secures_cookies():
     app = create_app(production())
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert not app.debug
+
+
+def test_postgresql_connections_are_asked_for_no_jit_and_keep_other_options():
+    options = engine_options(
+        "postgresql+psycopg://u@h/db", {"pool_recycle": 1800, "connect_args": {"options": "-c x=1"}}
+    )
+    assert options == {"pool_recycle": 1800, "connect_args": {"options": "-c x=1 -c jit=off"}}
+    assert engine_options("sqlite:///x.db", {"pool_recycle": 1800}) == {"pool_recycle": 1800}
+
+
+def test_the_apps_postgresql_sessions_run_without_jit(session):
+    """JIT compiling cost the admin's dashboard over 100,000 learners 13.2 s a view against 1.9."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    assert session.connection().exec_driver_sql("SHOW jit").scalar() == "off"
 
 
 def rate_limited_by(storage_uri):

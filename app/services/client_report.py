@@ -22,14 +22,18 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
+    CTE,
     Boolean,
     ColumnElement,
+    Integer,
     Select,
+    String,
     Text,
     and_,
     bindparam,
     case,
     func,
+    literal_column,
     null,
     or_,
     select,
@@ -129,6 +133,20 @@ class SinceLastLook:
     @property
     def nothing_new(self) -> bool:
         return not (self.attempt_count or self.lessons_finished or self.newly_shown or self.corrected)
+
+    @property
+    def attempts_by_lesson(self) -> list[tuple[Lesson, list[QuizAttempt]]]:
+        """The listed new attempts a lesson at a time, in the list's order (course order, then time):
+        a client who retook a quiz ten times is one lesson named once with ten scores."""
+        grouped: dict[int, tuple[Lesson, list[QuizAttempt]]] = {}
+        for new in self.attempts:
+            grouped.setdefault(new.lesson.id, (new.lesson, []))[1].append(new.attempt)
+        return list(grouped.values())
+
+    def is_newly_shown(self, insight: MisconceptionInsight) -> bool:
+        """Whether the misconception first showed after the last look: the page marks it "New" where
+        it is a talking point, so the printed summary need not name it twice."""
+        return any(shown.code == insight.code for shown in self.newly_shown)
 
 
 @dataclass(frozen=True)
@@ -455,6 +473,23 @@ class _RevealsCodeIn(FunctionElement):
     inherit_cache = True
 
 
+class _Pick(FunctionElement):
+    """The canonical choice index given (an integer from 0) as ``chosen`` holds it: one character
+    (``indexes_text``). Each database names its code-point-to-character function its own way."""
+
+    type = String()
+    name = "pick"
+    inherit_cache = True
+
+
+class _Holds(FunctionElement):
+    """Whether the text (the first argument, ``chosen``) holds the character (the second, a pick)."""
+
+    type = Boolean()
+    name = "holds"
+    inherit_cache = True
+
+
 @compiles(_RevealsCodeIn, "postgresql")
 def _reveals_code_in_postgresql(element, compiler, **kw) -> str:
     choices, chosen, codes = (compiler.process(clause, **kw) for clause in element.clauses)
@@ -481,45 +516,105 @@ def _reveals_code_in_sqlite(element, compiler, **kw) -> str:
     )
 
 
+@compiles(_Pick, "postgresql")
+def _pick_postgresql(element, compiler, **kw) -> str:
+    return f"chr({ORDER_BASE} + {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Pick, "sqlite")
+def _pick_sqlite(element, compiler, **kw) -> str:
+    return f"char({ORDER_BASE} + {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Holds, "postgresql")
+def _holds_postgresql(element, compiler, **kw) -> str:
+    text, pick = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(strpos({text}, {pick}) > 0)"
+
+
+@compiles(_Holds, "sqlite")
+def _holds_sqlite(element, compiler, **kw) -> str:
+    text, pick = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(instr({text}, {pick}) > 0)"
+
+
+def _revealing_picks(codes: Any) -> CTE:
+    """Each version of a question's picks (``_Pick``) that reveal one of ``codes``, by
+    ``_RevealsCodeIn``'s own rule (a pick alone reveals a code when its choice does): a few rows,
+    worked out once per statement from the versions' choices (a materialized CTE; so a statement
+    can hold one ``holds_safety_critical_misconception``, whose CTEs take fixed names).
+
+    A version lists its choices as a JSON array; its indexes come from a recursive count up to
+    the longest array (no generic SQL lists a JSON array's elements).
+    """
+    version = aliased(ShownQuestion)
+    length = func.json_array_length(version.choices)
+    longest = select(func.max(func.json_array_length(ShownQuestion.choices))).scalar_subquery()
+    # Written out: bound, PostgreSQL could not type the recursive count's column.
+    zero, one = literal_column("0", Integer), literal_column("1", Integer)
+    index = select(zero.label("i")).cte("choice_index", recursive=True)
+    index = index.union_all(select(index.c.i + one).where(index.c.i + one < longest))
+    pick = _Pick(index.c.i)
+    return (
+        select(version.id.label("shown_question_id"), pick.label("pick"))
+        .join(index, index.c.i < length)
+        .where(_RevealsCodeIn(version.choices, pick, codes))
+        .cte("revealing_pick")
+        .prefix_with("MATERIALIZED")
+    )
+
+
 def holds_safety_critical_misconception(learner: Any, *, lessons: Any, course: Any) -> ColumnElement[bool]:
     """Whether the client holds a safety-critical misconception still present: the client page's
     rule (``misconception_insights``: a misconception the course marks safety-critical, shown
     "still present"), as one SQL expression for the dashboard to flag and sort by.
 
     ``learner`` is the client's id (a column to correlate with, or a parameter), ``lessons`` the
-    course's live lessons (ids, or a select of them: the outline's), ``course`` the course's id.
-    The client's answers, in a quiz at those lessons and in review in the course, are read once:
-    the flag holds when a wrong one revealing a safety-critical misconception has no right answer
-    to its question after it (none at all, for a question since deleted: its answers' question is
-    NULL, and a right answer there corrects nothing). That is the client page's "still present":
-    a misconception is present while, on one of its questions, its latest wrong answer is at least
-    as late as the last right one. Only the wrong answers not corrected have their choices read
-    (the JSON is most of the cost).
+    course's live lessons (ids, or a select of them: the outline's), ``course`` the course's id
+    (a parameter: it is read once per statement). The client's answers, in a quiz at those
+    lessons and in review in the course, are read once: the flag holds when a wrong one
+    revealing a safety-critical misconception has no right answer to its question after it (none
+    at all, for a question since deleted: its answers' question is NULL, and a right answer there
+    corrects nothing). That is the client page's "still present": a misconception is present
+    while, on one of its questions, its latest wrong answer is at least as late as the last right one.
+
+    The dashboard asks this of every client (an admin's, of every learner), so the work per
+    client is kept small (docs/performance.md, round twenty-five): which picks of which version of a question reveal a
+    safety-critical misconception is worked out once per statement (``_revealing_picks``), and
+    a quiz answer is then looked up there, never its version's JSON. Of the quiz answers, only
+    the right ones (they correct) and the wrong ones to a version with such a pick (only those
+    can reveal one) are ranked. A review answer carries its own choices (JSON, read for the
+    wrong ones not corrected); review answers are few.
     """
     codes = (
         select(Misconception.code)
         .where(Misconception.course_id == course, Misconception.safety_critical)
         .scalar_subquery()
     )
-    attempt, answer, shown = aliased(QuizAttempt), aliased(AttemptAnswer), aliased(ShownQuestion)
+    revealing = _revealing_picks(codes)
+    attempt, answer = aliased(QuizAttempt), aliased(AttemptAnswer)
     in_quiz = (
         select(
             answer.question_id.label("question_id"),
             attempt.submitted_at.label("at"),
             answer.is_correct.label("is_correct"),
-            shown.choices.label("choices"),
+            answer.shown_question_id.label("shown_question_id"),
             answer.chosen.label("chosen"),
+            null().label("choices"),
         )
         .join(attempt, attempt.id == answer.attempt_id)
-        .join(shown, shown.id == answer.shown_question_id)
-        .where(attempt.user_id == learner, attempt.lesson_id.in_(lessons))
+        .where(
+            attempt.user_id == learner,
+            attempt.lesson_id.in_(lessons),
+            or_(answer.is_correct, answer.shown_question_id.in_(select(revealing.c.shown_question_id))),
+        )
         # Correlated with ``learner``'s table, two levels out: SQLAlchemy on its own correlates a
         # subquery only with the SELECT just around it, and would read every learner's answers.
-        .correlate_except(answer, attempt, shown)
+        .correlate_except(answer, attempt)
     )
     review = aliased(ReviewAnswer)
     in_review = (
-        select(review.question_id, review.answered_at, review.is_correct, review.choices_shown, null())
+        select(review.question_id, review.answered_at, review.is_correct, null(), null(), review.choices_shown)
         .where(review.user_id == learner, review.course_id == course)
         .correlate_except(review)
     )
@@ -529,13 +624,18 @@ def holds_safety_critical_misconception(learner: Any, *, lessons: Any, course: A
         answered,
         func.max(case((right, answered.c.at))).over(partition_by=answered.c.question_id).label("last_right"),
     ).subquery("ranked")
+    picked = (
+        select(revealing.c.pick)
+        .where(revealing.c.shown_question_id == ranked.c.shown_question_id, _Holds(ranked.c.chosen, revealing.c.pick))
+        .exists()
+    )
+    reveals = case(
+        (ranked.c.shown_question_id.is_(None), _RevealsCodeIn(ranked.c.choices, ranked.c.chosen, codes)),  # review
+        else_=picked,
+    )
     return (
         select(ranked.c.question_id)
-        .where(
-            ~ranked.c.is_correct,
-            or_(ranked.c.last_right.is_(None), ranked.c.at >= ranked.c.last_right),
-            _RevealsCodeIn(ranked.c.choices, ranked.c.chosen, codes),
-        )
+        .where(~ranked.c.is_correct, or_(ranked.c.last_right.is_(None), ranked.c.at >= ranked.c.last_right), reveals)
         .exists()
     )
 

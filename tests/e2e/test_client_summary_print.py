@@ -133,8 +133,12 @@ def test_the_client_page_prints_a_one_page_session_summary(page, app, axe_source
         r"Stuck 1 try at lesson 1, “[^”]+”, not passed yet",
     ]:
         assert re.search(pattern, text), pattern
+    # Each newly shown misconception is named once on paper, as a talking point marked new; the
+    # list of what changed counts them (tests/e2e/test_client_summary_print_heavy.py: eight).
     for title in titles:
-        assert summary.count(title) == 2, title  # newly shown, and a talking point
+        assert summary.count(title) == 1, title
+    assert f"Misconceptions newly shown: {len(set(titles))}, each marked “New” under “What to talk about”" in text
+    assert text.count("NEW ") == len(set(titles))
     # Left out: the site around the page, the way back, the questions behind each point, the long history.
     for words in [
         *SITE_CHROME,

@@ -141,7 +141,7 @@ def test_counsellor_journey(page, learner_page, app, course_spec, axe_source, in
     expect(lessons.get_by_text("Attempt 3", exact=True)).to_be_visible()
     expect(lessons.get_by_text("Not passed")).to_have_count(3)
     chosen = first.quiz[0].choices[revealing_choices(first.quiz[0])[0]].text
-    expect(lessons.get_by_text(f"Chose: {chosen}")).to_have_count(3)
+    expect(lessons.get_by_text(f"Client’s answer: {chosen}")).to_have_count(3)
     audit(counsellor, "counsel-client")
 
     # The client sees, on their own page, whom they share with and that the counsellor looked.

@@ -7,7 +7,7 @@ changed that the review does not cover, and lessons say so (app/templates/learn/
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.models import Course, CoursePublication
 from app.models.types import utcnow
 from app.services import authoring
-from app.services.authoring import ReviewInput
+from app.services.authoring import ReviewInput, publishing
 from app.services.authoring.draft import published_data
 from app.services.course_content import load_course_content
 from app.services.course_export import course_data_to_files, course_to_data
@@ -219,6 +219,52 @@ def test_a_restore_brings_back_the_version_as_it_was_published(session, course_r
     session.expire_all()
     assert course_row.changed_since_review_on is None
     assert published_data(session, course_row) == imported.data
+
+
+def restore(session, course_row, publication) -> None:
+    authoring.publication_restore(
+        session, course=course_row, publication=publication, user_id=None, zone=ZoneInfo("Europe/London")
+    )
+    session.expire_all()
+
+
+def test_a_restore_brings_back_the_day_its_words_changed_not_the_day_of_the_restore(session, course_row, monkeypatch):
+    """The restored words are the ones changed that day under the same review: still unreviewed since
+    then, and no newer. Marking them changed today (the publish rule) would date them wrongly, and
+    restoring the reviewed version before them would say reviewed words await the review."""
+    authoring.import_from_files(session, load_course(FACTORY_COURSE_DIR))
+    reviewed = session.scalars(select(CoursePublication).order_by(CoursePublication.id.desc())).first()
+    monkeypatch.setattr(publishing, "utcnow", lambda: datetime.combine(LATER, time(12), tzinfo=UTC))
+    edit_first_lesson(session, course_row)
+    changed = authoring.publish(session, course=course_row)
+    monkeypatch.undo()
+    assert changed.data["course"]["review"]["changed_since_review_on"] == LATER.isoformat()
+
+    restore(session, course_row, reviewed)
+    assert (course_row.reviewed_on, course_row.changed_since_review_on) == (REVIEWED, None)
+
+    restore(session, course_row, changed)
+    assert (course_row.reviewed_on, course_row.changed_since_review_on) == (REVIEWED, LATER)
+    assert load_course_content(session, course_row.id).changed_since_review_on == LATER
+
+
+def test_a_restore_brings_back_its_own_review_not_the_newer_one(session, course_row):
+    """A newer review covered the newer words, not the restored ones: lessons say when the restored
+    words were reviewed, and that their changes since still await the review, as when they were published."""
+    authoring.import_from_files(session, factory_spec(changed_since_review_on=LATER))
+    older = session.scalars(select(CoursePublication).order_by(CoursePublication.id.desc())).first()
+    today = utcnow().date()
+    edit_first_lesson(session, course_row)
+    update_review(session, course_row, reviewed_on=today)  # a review of the new words
+    authoring.publish(session, course=course_row)
+    session.expire_all()
+    assert (course_row.reviewed_on, course_row.changed_since_review_on) == (today, None)
+
+    restore(session, course_row, older)
+
+    assert (course_row.reviewed_on, course_row.changed_since_review_on) == (REVIEWED, LATER)
+    assert course_row.next_review_on == SPEC.review.next_review_on
+    assert published_data(session, course_row) == older.data  # the words the older review dates describe
 
 
 # --- import and export ----------------------------------------------------------------------

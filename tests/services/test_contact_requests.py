@@ -414,25 +414,51 @@ def test_attached_progress_links_to_the_client_page_only_under_the_sharing_rule(
 
 
 def test_two_people_picking_a_request_up_at_once_leaves_one_holder_and_tells_the_other(app, session, people):
-    """PostgreSQL makes the second wait for the first (the row is read locked); SQLite reads it
-    unlocked, and the row's version refuses the second change. Both were once told they had it."""
+    """A reads the request first; B reads it before A's pick-up is saved. PostgreSQL makes B wait
+    for A (the row is read locked), then tells B someone else has it; SQLite reads it unlocked,
+    and the row's version refuses B's change. Both were once told they had it.
+
+    Staged with events, not timed waits: each step waits for the one before (for a statement
+    blocked on the lock, on PostgreSQL), so a slow machine makes it slower, never different.
+    """
     import threading
 
     from app.extensions import db
     from app.services import contact_requests
+    from tests.row_locks import wait_for_a_blocked_statement
 
     request_id = ask(session).id
     staff_ids = {"A": people["counsellor"].id, "B": people["admin"].id}
+    engine = session.get_bind()
+    locks_rows = engine.dialect.name == "postgresql"
     session.close()
-    b_has_read, a_has_saved = threading.Event(), threading.Event()
-    real_take, real_commit = contact_requests._take, contact_requests._commit_change
+    a_has_read, b_has_read, a_has_saved = threading.Event(), threading.Event(), threading.Event()
+    real_read, real_take, real_commit = (
+        contact_requests._staff_request,
+        contact_requests._take,
+        contact_requests._commit_change,
+    )
+    step_timeout = 30  # only ever waited out when the race went wrong
+
+    def read_in_turn(*args):
+        if threading.current_thread().name == "A":
+            request = real_read(*args)
+            a_has_read.set()
+            return request
+        assert a_has_read.wait(step_timeout), "A never read the request"
+        try:
+            return real_read(*args)  # PostgreSQL: waits here until A's pick-up is committed
+        finally:
+            b_has_read.set()
 
     def take_in_turn(*args):
         if threading.current_thread().name == "A":
-            b_has_read.wait(timeout=0.5)  # B reads meanwhile where nothing locks the row
+            if locks_rows:
+                wait_for_a_blocked_statement(engine, step_timeout, what="B's read of the request")
+            else:
+                assert b_has_read.wait(step_timeout), "B never read the request"
         else:
-            b_has_read.set()
-            a_has_saved.wait(timeout=10)
+            assert a_has_saved.wait(step_timeout), "A never saved its pick-up"
         return real_take(*args)
 
     def commit_and_say(session_):
@@ -443,6 +469,7 @@ def test_two_people_picking_a_request_up_at_once_leaves_one_holder_and_tells_the
                 a_has_saved.set()
 
     monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(contact_requests, "_staff_request", read_in_turn)
     monkeypatch.setattr(contact_requests, "_take", take_in_turn)
     monkeypatch.setattr(contact_requests, "_commit_change", commit_and_say)
     outcome: dict[str, str] = {}
@@ -455,7 +482,13 @@ def test_two_people_picking_a_request_up_at_once_leaves_one_holder_and_tells_the
                 outcome[name] = "picked up"
             except ContactRequestRefused as refused:
                 outcome[name] = refused.message
+            except BaseException as failed:
+                outcome[name] = repr(failed)
+                raise
             finally:
+                # A thread that failed must not leave the other waiting out its timeout.
+                for step in (a_has_read, a_has_saved) if name == "A" else (b_has_read,):
+                    step.set()
                 db.session.remove()
 
     try:
@@ -463,12 +496,15 @@ def test_two_people_picking_a_request_up_at_once_leaves_one_holder_and_tells_the
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=30)
+            thread.join(timeout=3 * step_timeout)
     finally:
         monkeypatch.undo()
 
     assert outcome["A"] == "picked up"
-    assert outcome["B"] in ("This request is already picked up by someone else.", contact_requests.CHANGED_MEANWHILE)
+    if locks_rows:  # B read the request once A's pick-up was committed
+        assert outcome["B"] == "This request is already picked up by someone else."
+    else:  # B read it before; the version it read had moved on
+        assert outcome["B"] == contact_requests.CHANGED_MEANWHILE
     request = session.get(ContactRequest, request_id)
     assert request.picked_up_by_id == staff_ids["A"]
     assert events(session, request_id) == [(staff_ids["A"], "picked_up", None, None)]

@@ -412,10 +412,14 @@ def subplan_count(node: dict) -> int:
 )
 def test_each_figure_is_computed_once_per_client_on_the_page(session, course, counsellor, sort, flag):
     """The flags and last active combine several per-client subqueries; PostgreSQL must run
-    each once per client (nine figures, eleven subplans in all, and four more for what tells
+    each once per client (nine figures, thirteen subplans in all, and four more for what tells
     clients of one name apart: the label, since when, and a namesake in two, the client's name key
     then another link with it), not once per mention (36-81 before the fence). Sorted or filtered
-    by them, the query choosing the page runs each it needs once, and no more: never those four."""
+    by them, the query choosing the page runs each it needs once, and no more: never those four.
+
+    Every statement also plans the safety concern's two CTEs (four subplans: the choices' indexes
+    with the longest count of choices, and the picks that reveal a safety-critical misconception
+    with their JSON check), worked out once per statement, not per client, and only when read."""
     from sqlalchemy import text
 
     from app.services.dashboard import _chosen, _client_select, _page_select, _parameters, _Shape
@@ -432,26 +436,28 @@ def test_each_figure_is_computed_once_per_client_on_the_page(session, course, co
         sql = stmt.params(values).compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
         return subplan_count(session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}")).scalar()[0]["Plan"])
 
+    once_per_statement = 4
     if sort == "name" and not flag:
-        assert subplans(_page_select(shape)) == 15
+        assert subplans(_page_select(shape)) == 17 + once_per_statement
     else:
         # Last active is four figures (last opened, completed, attempted, reviewed: two subplans,
         # its max read off the index on (user_id, answered_at) by an InitPlan of its own); inactive
         # adds the lessons complete; the flags add struggling (two subplans: it reads the completed
-        # lessons in one of its own) and the safety concern (two: the client's answers, and the
-        # choices of the wrong ones not corrected since). The quiz average is never needed.
+        # lessons in one of its own) and the safety concern (four: the client's answers, the
+        # versions whose picks can reveal one, the picks of the quiz answers not corrected since,
+        # the choices of the review answers not corrected since). The quiz average is never needed.
         needed = {
-            ("flags", ""): 10,
+            ("flags", ""): 12,
             ("last_active", ""): 5,
             ("name", "inactive"): 6,
-            ("flags", "struggling"): 10,
-            ("name", "safety"): 2,
+            ("flags", "struggling"): 12,
+            ("name", "safety"): 4,
         }
-        assert subplans(_chosen(shape)) == needed[(sort, flag)]
-        assert subplans(_client_select(shape, "listed")) == 15
+        assert subplans(_chosen(shape)) == needed[(sort, flag)] + once_per_statement
+        assert subplans(_client_select(shape, "listed")) == 17 + once_per_statement
     # The CSV export reads every client: each figure once per client in every sort, not only where
     # the page's query needs it (unfenced, sorted by name, it was 78 subplans and 3-5 times as slow).
-    assert subplans(_client_select(shape, every=True)) == 15
+    assert subplans(_client_select(shape, every=True)) == 17 + once_per_statement
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Course, Lesson, LtiGradeTarget, LtiIdentity, LtiLaunchState, LtiPlatform, Role, User
@@ -34,6 +34,7 @@ from app.services.personal_data import account_delete, personal_data_export
 from tests.conftest import lesson_slugs
 from tests.lti_factories import down_platform, linked_person
 from tests.lti_platform import rsa_pair
+from tests.row_locks import wait_for_a_blocked_statement
 
 ISSUER = "https://lms.example.org"
 PLATFORM_KEY, PLATFORM_PUBLIC = rsa_pair()
@@ -619,21 +620,6 @@ def test_two_launches_of_one_person_to_one_line_item_at_once_keep_one_row(app, s
     assert targets == [(endpoint["lineitem"], lesson_id)]  # one row, now this launch's lesson
 
 
-BLOCKED = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-
-
-def wait_for_a_blocked_statement(engine, timeout: float = 10) -> None:
-    """Wait until a statement of this database waits on another transaction's lock."""
-    deadline = time.monotonic() + timeout
-    with engine.connect() as connection:
-        while time.monotonic() < deadline:
-            if connection.scalar(BLOCKED):
-                return
-            connection.rollback()
-            time.sleep(0.02)
-    raise AssertionError("the launch never waited on the other transaction")
-
-
 @pytest.mark.parametrize("race", ["account", "line item"])
 def test_on_postgresql_a_launch_waits_for_the_other_launch_and_takes_what_it_made(session, platform, course, race):
     """The race as it runs on PostgreSQL: the other launch has inserted, not yet committed; this
@@ -662,7 +648,7 @@ def test_on_postgresql_a_launch_waits_for_the_other_launch_and_takes_what_it_mad
         waiting = pool.submit(
             lti_launch, mine, id_token=token, state=row.state, browser_state=row.state, hash_method="scrypt:128:8:1"
         )
-        wait_for_a_blocked_statement(engine)
+        wait_for_a_blocked_statement(engine, timeout=10, what="the launch")
         other.commit()
         assert waiting.result(timeout=10).user.id == theirs
     assert session.scalars(select(LtiIdentity.user_id)).all() == [theirs]

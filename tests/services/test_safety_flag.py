@@ -13,9 +13,9 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from app.models import AttemptAnswer, Misconception, Question, ReviewAnswer, Role, User
+from app.models import AttemptAnswer, Choice, Misconception, Question, ReviewAnswer, Role, User
 from app.models.types import utcnow
 from app.services.client_report import client_report
 from app.services.dashboard import DashboardQuery, client_row, dashboard_export_rows, filter_labels, flag_labels
@@ -161,6 +161,82 @@ def test_an_answer_to_a_question_since_deleted_cannot_be_corrected(session, cour
     session.execute(update(AttemptAnswer).where(AttemptAnswer.id.in_(wrong_ones)).values(question_id=None))
     session.commit()
     assert flagged(session, counsellor, course, lee, len(lessons))
+
+
+def test_a_wrong_review_answer_is_corrected_by_a_later_right_one_in_a_quiz(session, course, counsellor, lessons, lee):
+    answer(session, lee, lessons[0], {STEAM: STEAM_WRONG}, hour=1)
+    review(session, lee, course, STEAM, STEAM_WRONG, hour=2)  # wrong in review: the latest wrong one
+    assert flagged(session, counsellor, course, lee, len(lessons))
+    answer(session, lee, lessons[0], {}, hour=3)
+    assert not flagged(session, counsellor, course, lee, len(lessons))
+
+
+def test_a_wrong_answer_as_late_as_the_last_right_one_is_still_present(session, course, counsellor, lessons, lee):
+    """The page's rule: present while the latest wrong answer is at least as late as the last right one."""
+    answer(session, lee, lessons[0], {STEAM: STEAM_WRONG}, hour=1)
+    answer(session, lee, lessons[0], {}, hour=2)
+    assert not flagged(session, counsellor, course, lee, len(lessons))
+    review(session, lee, course, STEAM, STEAM_WRONG, hour=2)
+    assert flagged(session, counsellor, course, lee, len(lessons))
+
+
+def test_a_wrong_answer_to_an_old_version_stays_until_a_right_answer(session, course, counsellor, lessons, lee):
+    """Only the question's first version offered the safety-critical choice: its wrong answer stays
+    present through a later wrong answer to the new version (which reveals nothing), until a right one."""
+    answer(session, lee, lessons[0], {STEAM: STEAM_WRONG}, hour=1)
+    wrong_choice = select(Choice.id).join(Question).where(Question.prompt.startswith(STEAM), Choice.text == "False")
+    session.execute(update(Choice).where(Choice.id.in_(wrong_choice)).values(misconception_id=None))
+    session.commit()
+    answer(session, lee, lessons[0], {STEAM: STEAM_WRONG}, hour=2)
+    assert session.scalar(select(func.count(func.distinct(AttemptAnswer.shown_question_id)))) == 4  # two versions
+    assert flagged(session, counsellor, course, lee, len(lessons))
+    answer(session, lee, lessons[0], {}, hour=3)
+    assert not flagged(session, counsellor, course, lee, len(lessons))
+
+
+def test_a_new_version_offering_the_safety_critical_choice_flags_only_a_pick_of_it(
+    session, course, counsellor, lessons, lee
+):
+    """A question asking for several choices, whose wrong one was marked with the safety-critical
+    misconception after a first answer: the flag follows the picks of each answer, not the version."""
+    serving = lessons[2]
+    pour = "Which of these help you pour"
+    hold, slowly, quickly = "Hold the lid", "Pour slowly", "Pour quickly"
+    answer_picks(session, lee, serving, {pour: [hold, quickly]}, hour=1)  # before the mark: reveals nothing
+    steam = select(Misconception.id).where(Misconception.code == "steam-is-harmless").scalar_subquery()
+    session.execute(update(Choice).where(Choice.text.startswith(quickly)).values(misconception_id=steam))
+    session.commit()
+    assert not flagged(session, counsellor, course, lee, len(lessons))
+    answer_picks(session, lee, serving, {pour: [hold]}, hour=2)  # wrong, but not the marked choice
+    assert not flagged(session, counsellor, course, lee, len(lessons))
+    answer_picks(session, lee, serving, {pour: [hold, quickly]}, hour=3)  # the marked choice, picked second
+    assert flagged(session, counsellor, course, lee, len(lessons))
+    answer_picks(session, lee, serving, {pour: [hold, slowly]}, hour=4)
+    assert not flagged(session, counsellor, course, lee, len(lessons))
+
+
+def answer_picks(session, learner_id: int, lesson, picks: dict[str, list[str]], *, hour: int) -> None:
+    """Submit the lesson's quiz at START + ``hour``: right everywhere but the questions in ``picks``
+    (a prompt's start -> the starts of the choices picked)."""
+    questions = quiz_questions(session, lesson)
+    answers = {}
+    for question in questions:
+        chosen = next((starts for start, starts in picks.items() if question.prompt.startswith(start)), None)
+        if chosen is None:
+            answers[question.id] = [c.id for c in question.choices if c.is_correct]
+        else:
+            answers[question.id] = [c.id for c in question.choices if any(c.text.startswith(x) for x in chosen)]
+    result = quiz_submit_attempt(
+        session,
+        learner=session.get(User, learner_id),
+        lesson=lesson,
+        questions=questions,
+        answers=answers,
+        submission_key=uuid.uuid4().hex,
+        pass_mark=0.8,
+    )
+    result.attempt.submitted_at = START + timedelta(hours=hour)
+    session.commit()
 
 
 def test_another_learners_right_answer_corrects_nothing(session, course, counsellor, lessons, lee):

@@ -108,6 +108,32 @@ def test_nothing_after_the_last_look_says_nothing_new(session, course, lessons, 
     assert found.nothing_new and not found.first_look
 
 
+def test_new_attempts_are_grouped_a_lesson_at_a_time_in_course_order(session, course, lessons, learner):
+    """A client who retook a quiz is one lesson named with its tries, not the lesson named once a try."""
+    first = attempt(session, learner, lessons["two"], {"Q3?": "Boost"}, at=AFTER)
+    attempt(session, learner, lessons["one"], {"Q1?": "Boost"}, at=AFTER + timedelta(minutes=1))
+    second = attempt(session, learner, lessons["two"], {"Q3?": "Boost"}, at=AFTER + timedelta(minutes=2))
+    third = attempt(session, learner, lessons["two"], {}, at=AFTER + timedelta(minutes=3))
+    found = since(session, learner, course, LOOKED)
+    grouped = [(lesson.slug, [a.id for a in tries]) for lesson, tries in found.attempts_by_lesson]
+    assert grouped[0][0] == "one" and len(grouped[0][1]) == 1
+    assert grouped[1] == ("two", [first.id, second.id, third.id])  # in time order
+    assert len(grouped) == 2
+
+
+def test_a_talking_point_is_new_when_it_first_showed_after_the_last_look(session, course, lessons, learner):
+    """The page marks it "New" in "What to talk about", so the printed summary names it once."""
+    attempt(session, learner, lessons["one"], {"Q1?": "Boost"}, at=BEFORE)  # code-a, already seen
+    attempt(session, learner, lessons["one"], {"Q1?": "Boost", "Q2?": "Month"}, at=AFTER)  # code-b new
+    report = client_report(session, learner=session.get(User, learner), course=course, previous_look=LOOKED)
+    assert {i.code: report.since_last_look.is_newly_shown(i) for i in report.misconceptions} == {
+        "code-a": False,
+        "code-b": True,
+    }
+    first_look = client_report(session, learner=session.get(User, learner), course=course, previous_look=None)
+    assert not any(first_look.since_last_look.is_newly_shown(i) for i in first_look.misconceptions)
+
+
 @pytest.fixture
 def counsellors(app, learner) -> tuple[int, int]:
     """Two counsellors who both see the learner."""

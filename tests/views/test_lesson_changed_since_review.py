@@ -3,10 +3,13 @@
 from dataclasses import replace
 from datetime import date
 
+from sqlalchemy import select
+
 from app.extensions import db
-from app.models import Role
+from app.models import CoursePublication, Role
 from app.models.types import utcnow
 from app.services import authoring
+from app.services.authoring import ReviewInput
 from app.services.course_import import course_import
 from app.services.progress import course_by_slug
 from app.timefmt import MONTHS
@@ -94,3 +97,51 @@ def test_the_course_details_page_says_how_to_take_the_note_away(client, app, cou
 
     assert "The content changed on 7 Dec 2026, after this review" in page
     assert "Once a review covers them, give its date here" in page
+
+
+def test_a_restored_version_shows_its_own_review_and_changes(learner_client, app, course):
+    """Restoring the words of an older version brings back what lessons said of them: the review
+    they had and the day they changed since, not the newer review that covered other words."""
+    changed_on = date(2026, 1, 8)  # after the factory course's review of 5 Jan 2026
+    today = utcnow().date()
+    with app.app_context():
+        older = authoring.import_from_files(
+            db.session, replace(SPEC, review=replace(SPEC.review, changed_since_review_on=changed_on))
+        )
+        older_id = db.session.scalars(select(CoursePublication.id).order_by(CoursePublication.id.desc())).first()
+        row = course_by_slug(db.session, course)
+        first = SPEC.lessons[lesson_slugs(app)[0]]
+        authoring.lesson_update(
+            db.session,
+            course=row,
+            lesson_slug=first.slug,
+            title=first.title,
+            minutes=first.minutes,
+            body="New words.\n",
+        )
+        review = SPEC.review
+        authoring.course_update(
+            db.session,
+            course=row,
+            title=SPEC.title,
+            summary=SPEC.summary,
+            pass_mark=SPEC.pass_mark,
+            review=ReviewInput(reviewed_by=review.reviewed_by, reviewed_on=today, next_review_on=review.next_review_on),
+        )
+        authoring.publish(db.session, course=row)
+        db.session.remove()
+    assert older.changed
+    newer = lesson_page(learner_client, app, course)
+    assert f'Reviewed <time datetime="{today.isoformat()}">' in newer and NOTE not in newer
+
+    admin = app.test_client()
+    create_user(app, "admin@example.org", role=Role.ADMIN)
+    assert login(admin, "admin@example.org").status_code == 302
+    restore = f"/author/courses/{course}/publications/{older_id}/restore"
+    assert "review date, unreviewed-changes date changed" in admin.get(restore).get_data(as_text=True)  # said first
+    assert admin.post(restore, data={"csrf_token": csrf_token(admin, restore)}).status_code == 302
+
+    page = lesson_page(learner_client, app, course)
+    assert 'Reviewed <time datetime="2026-01-05">5 Jan 2026</time>' in page
+    assert f'Changed on <time datetime="2026-01-08">8 Jan 2026</time>; {NOTE}.' in page
+    assert "New words." not in page

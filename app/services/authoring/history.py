@@ -15,6 +15,11 @@ What a restore does and does not touch:
 - Learners' past attempts keep their own snapshots (attempt_answers), so they read exactly as
   before. Progress rows are never touched: a learner who had completed a lesson before it was
   retired has it completed again when it comes back; everyone else meets it like a new lesson.
+- The version's review comes back with it (``review``: its date, the next review, and the day
+  its words changed since, if they had), as it was published: those dates describe exactly the
+  words restored. A newer review is not kept, since it covered other words; and the restore
+  records no change day of its own (``publish_data`` without ``marks_unreviewed_changes``), so
+  restoring the reviewed version before an unreviewed change takes the lessons' note away.
 - An unpublished draft blocks a restore (CannotRestore). The draft names rows by id and holds
   edits made against the current course; publishing it after a restore would silently undo
   the restore, and replacing it would throw away someone's work. The admin publishes or
