@@ -4,6 +4,8 @@ Sam's page, on screen and on paper, says which Sam it is."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -71,4 +73,6 @@ def test_the_printed_summary_says_which_sam(page, app):
     page.goto(f"/counsel/clients/{ids['sam']}")
     [summary] = printed(page)  # still one page
     text = " ".join(summary.split())
-    assert f"Sam Your label: Tuesday group · sharing since {drawn_today(app)} · client ID {ids['sam']}" in text
+    # The name with the date it was drawn beside it, then which Sam under both.
+    notes = f"Your label: Tuesday group · sharing since {drawn_today(app)} · client ID {ids['sam']}"
+    assert re.search(rf"Sam Summary as of [^·]+ {re.escape(notes)}", text), text
