@@ -47,6 +47,7 @@ from app.services.sharing import (
     link_end_by_counsellor,
     pending_invitations,
     recent_invitation_outcomes,
+    viewable_client,
 )
 from app.spreadsheet import neutralise
 from app.urls import external_url
@@ -114,6 +115,11 @@ def export():
                 "Last active (UTC)",
                 "Quiz average (%)",
                 "Flags",
+                # After the columns there were, so a spreadsheet reading them by position still
+                # can; the ID tells clients of one name apart (the pages show it where names clash).
+                "Your label",
+                "Sharing since (UTC)",
+                "Client ID",
             ]
         )
         for row in rows:
@@ -127,6 +133,9 @@ def export():
                     "" if row.quiz_average is None else round(100 * row.quiz_average),
                     # In the page's words and order, not the codes the query string uses.
                     "; ".join(label for flag, label in labels.items() if flag in row.flags),
+                    neutralise(row.label or ""),
+                    row.sharing_since.strftime("%Y-%m-%d %H:%M") if row.sharing_since else "",
+                    row.learner_id,
                 ]
             )
             yield buffer.getvalue()
@@ -152,6 +161,7 @@ def client(learner_id: int):
             "counsel/client.html",
             course=view.course,
             course_arg=_named_course(view.course),
+            client=view.client,
             report=view.report,
             status=view.status,
             visit_gap_minutes=int(VISIT_GAP.total_seconds() // 60),
@@ -176,15 +186,21 @@ def stop_seeing_client(learner_id: int):
         if link is None:
             abort(404)  # not yours, ended, or not there: the same answer, so ids cannot be probed
         return render_template("counsel/client_stop.html", link=link, course_arg=course)
-    # CSRFProtect has already checked the token of this POST.
+    # CSRFProtect has already checked the token of this POST. The client as the pages named them,
+    # read first: ending the link clears its label, which the message names them by.
+    client = viewable_client(db.session, viewer=current_user, learner_id=learner_id)
     try:
         link = link_end_by_counsellor(db.session, counsellor=current_user, learner_id=learner_id)
     except LookupError:
         abort(404)
-    flash(
-        f"You no longer see {link.learner.display_name}'s progress. To see it again, invite them again.",
-        "success",
-    )
+    notes = []
+    if client is not None:  # None only for a link to an account no longer a learner's
+        notes = [f"your label: {client.label}"] if client.label else []
+        if client.namesake:  # another client of that name is still listed: say which one went
+            notes.append(f"client ID {client.learner_id}")
+    name = link.learner.display_name
+    whose = f"the progress of {name} ({'; '.join(notes)})" if notes else f"{name}'s progress"
+    flash(f"You no longer see {whose}. To see it again, invite them again.", "success")
     return redirect(url_for("counsel.dashboard", course=course))
 
 

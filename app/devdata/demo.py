@@ -31,11 +31,27 @@ class DemoClient:
     failed_tries_on_next: int
     days_since_active: int
     linked: bool = True
+    # The counsellor's own label for them, as an invitation would have carried onto the link.
+    label: str | None = None
 
 
 DEMO_CLIENTS = (
-    DemoClient("sam@demo.local", "Sam Finished", lessons_passed=99, failed_tries_on_next=0, days_since_active=1),
-    DemoClient("alex@demo.local", "Alex Struggling", lessons_passed=2, failed_tries_on_next=3, days_since_active=0),
+    DemoClient(
+        "sam@demo.local",
+        "Sam Finished",
+        lessons_passed=99,
+        failed_tries_on_next=0,
+        days_since_active=1,
+        label="Tuesday group",
+    ),
+    DemoClient(
+        "alex@demo.local",
+        "Alex Struggling",
+        lessons_passed=2,
+        failed_tries_on_next=3,
+        days_since_active=0,
+        label="Referred by Dr Ng",
+    ),
     DemoClient("jo@demo.local", "Jo Quiet", lessons_passed=1, failed_tries_on_next=1, days_since_active=12),
     DemoClient("priya@demo.local", "Priya New", lessons_passed=0, failed_tries_on_next=0, days_since_active=0),
     DemoClient(
@@ -75,7 +91,11 @@ def _build(session: Session, *, course: Course, hash_method: str) -> list[str]:
             last_login_at=last_active,
         )
         if client.linked:
-            session.add(CounsellorLink(counsellor_id=counsellor.id, learner_id=learner.id, created_by_id=learner.id))
+            session.add(
+                CounsellorLink(
+                    counsellor_id=counsellor.id, learner_id=learner.id, created_by_id=learner.id, label=client.label
+                )
+            )
         # Lessons passed first time, failed tries at the next one (wrong answers that reveal
         # misconceptions), the last step days_since_active ago.
         history = scripted_history(

@@ -195,6 +195,7 @@ def link_learner(
             # Most ended links are the learner's doing; a few a counsellor's (a client discharged).
             "ended_by_counsellor": revoked_at is not None and rng.random() < ENDED_BY_COUNSELLOR,
             "created_by_id": admin_id if by_admin else learner_id,
+            "label": None,  # the invitation's, which seeded invitations have none of
             # The database's triggers write their own (app/models/caseload_names.py): the same, lowercased.
             "client_name_key": name.lower(),
         },

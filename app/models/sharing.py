@@ -71,6 +71,11 @@ class CounsellorLink(Model):
     # Who ended it: the learner stopping sharing (False), or the counsellor no longer seeing their
     # progress (True: a client discharged or moved on; app/services/sharing.py, link_end_by_counsellor).
     ended_by_counsellor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The counsellor's private label for this client, kept from the invitation the client accepted
+    # (Invitation.label), since invitations are deleted 30 days after they end; never shown to the
+    # client. It tells two clients of one name apart on the counsellor's pages; cleared when the
+    # link ends, as the invitation's is when its learner's account goes.
+    label: Mapped[str | None] = mapped_column(String(80), nullable=True)
     # Who made the link: the learner through an invitation, or an admin on their behalf.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     # The learner's lowercased name while they are a learner, else NULL: written by the database's

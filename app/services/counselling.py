@@ -20,6 +20,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.models import Course, ProgressView, User
 from app.models.types import UTCDateTime, utcnow
+from app.services.client_identity import ClientIdentity
 from app.services.client_report import (
     ClientAttemptsPage,
     ClientReport,
@@ -30,7 +31,7 @@ from app.services.client_report import (
 from app.services.dashboard import ClientRow, FlagRules, client_row
 from app.services.default_course import course_or_default
 from app.services.progress import LessonEntry, course_outline
-from app.services.sharing import progress_view_record, viewable_learner
+from app.services.sharing import progress_view_record, viewable_client
 
 T = TypeVar("T")  # what a caller draws from a view: a page, an API body
 
@@ -123,15 +124,16 @@ def _previous_look_statement() -> Select:
 
 def _visible_client(
     session: Session, *, viewer: User, learner_id: int, course_slug: str | None
-) -> tuple[User, Course] | None:
-    """The client and the course a counsellor page about them shows, or None when the viewer may
-    not see this learner (not theirs, the link revoked, no such account: the same answer, so ids
-    cannot be probed) or the course is unknown."""
-    learner = viewable_learner(session, viewer=viewer, learner_id=learner_id)
-    if learner is None:
+) -> tuple[ClientIdentity, Course] | None:
+    """The client (with what tells them apart from another of their name) and the course a
+    counsellor page about them shows, or None when the viewer may not see this learner (not
+    theirs, the link revoked, no such account: the same answer, so ids cannot be probed) or the
+    course is unknown."""
+    client = viewable_client(session, viewer=viewer, learner_id=learner_id)
+    if client is None:
         return None
     course = counsellor_course(session, slug=course_slug)
-    return None if course is None else (learner, course)
+    return None if course is None else (client, course)
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ class ClientView:
     """One client's report in one course, as their counsellor sees it, with their status when asked for."""
 
     course: Course
+    client: ClientIdentity
     report: ClientReport
     status: ClientStatus | None = None
 
@@ -198,13 +201,14 @@ def client_view(
     visible = _visible_client(session, viewer=viewer, learner_id=learner_id, course_slug=course_slug)
     if visible is None:
         return None
-    learner, course = visible
+    client, course = visible
+    learner = client.learner
     # Read before this view is recorded: "since you last looked" means since the visit before this one.
     previous = previous_look(session, viewer=viewer, learner=learner)
     progress_view_record(session, viewer=viewer, learner=learner)
     report = client_report(session, learner=learner, course=course, previous_look=previous)
     status = client_status(session, viewer=viewer, course=course, report=report) if with_status else None
-    drawn = draw(ClientView(course=course, report=report, status=status))
+    drawn = draw(ClientView(course=course, client=client, report=report, status=status))
     session.commit()
     return drawn
 
@@ -214,9 +218,13 @@ class ClientAttemptsView:
     """A page of one client's attempts at one lesson, as their counsellor sees it."""
 
     course: Course
-    learner: User
+    client: ClientIdentity
     entry: LessonEntry
     listed: ClientAttemptsPage | None  # None: a page past the last
+
+    @property
+    def learner(self) -> User:
+        return self.client.learner
 
 
 def client_attempts_view(
@@ -240,12 +248,13 @@ def client_attempts_view(
     visible = _visible_client(session, viewer=viewer, learner_id=learner_id, course_slug=course_slug)
     if visible is None:
         return None
-    learner, course = visible
+    client, course = visible
+    learner = client.learner
     entry = course_outline(session, course=course, learner=learner).entry_for(lesson_slug)
     if entry is None:
         return None
     progress_view_record(session, viewer=viewer, learner=learner)
     listed = client_attempts_page(session, learner_id=learner.id, lesson_id=entry.lesson.id, number=number)
-    drawn = draw(ClientAttemptsView(course=course, learner=learner, entry=entry, listed=listed))
+    drawn = draw(ClientAttemptsView(course=course, client=client, entry=entry, listed=listed))
     session.commit()
     return drawn

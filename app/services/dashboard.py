@@ -34,6 +34,7 @@ from app.models import ApiToken, Course, Lesson, LessonProgress, QuizAttempt, Re
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.audit import audit_record
+from app.services.client_identity import has_namesake, link_label, sharing_since
 from app.services.client_report import holds_safety_critical_misconception
 from app.services.course_content import LessonView, course_content
 from app.services.progress import lesson_states, live_lesson_ids
@@ -91,6 +92,11 @@ class ClientRow:
     quiz_average: float | None
     flags: set[str] = field(default_factory=set)  # names from FLAGS, and DEACTIVATED
     current_lesson: str | None = None
+    # What tells clients of one name apart (app/services/client_identity.py): the viewer's label
+    # for the client, since when they share, and whether another client of theirs has this name.
+    label: str | None = None
+    sharing_since: datetime | None = None
+    namesake: bool = False
 
     @property
     def percent(self) -> int:
@@ -196,6 +202,7 @@ def _offset(page: int) -> int:
 
 
 _COURSE_ID: BindParameter[int] = bindparam("course_id", type_=Integer)
+_VIEWER_ID: BindParameter[int] = bindparam("viewer_id", type_=Integer)
 _OFFSET = bindparam("offset", type_=Integer)
 
 
@@ -290,6 +297,9 @@ def _per_client(shape: _Shape, only: Literal["page", "listed"] | None = None, *,
         select(func.avg(QuizAttempt.score)).where(my_attempts).scalar_subquery().label("quiz_average"),
         struggling.label("struggling"),
         holds_safety_critical_misconception(User.id, lessons=live, course=_COURSE_ID).label("safety"),
+        link_label(_VIEWER_ID, User.id).label("label"),
+        sharing_since(_VIEWER_ID, User.id).label("sharing_since"),
+        has_namesake(shape.role, _VIEWER_ID, User.id).label("namesake"),
     )
     if only == "page":
         stmt = select(*columns).where(User.id.in_(_page_by_name(shape)))
@@ -324,6 +334,9 @@ def _client_select(shape: _Shape, only: Literal["page", "listed"] | None = None,
         client.c.safety,
         finished.label("finished"),
         inactive.label("inactive"),
+        client.c.label,
+        client.c.sharing_since,
+        client.c.namesake,
     )
     if shape.flag:
         stmt = stmt.where(columns[shape.flag])
@@ -360,6 +373,9 @@ def _row(record, lesson_count: int) -> ClientRow:
         last_active=None if last_active is None or last_active.year <= _NEVER.year else last_active,
         quiz_average=None if record.quiz_average is None else float(record.quiz_average),
         flags=flags,
+        label=record.label,
+        sharing_since=record.sharing_since,
+        namesake=bool(record.namesake),
     )
 
 

@@ -227,6 +227,8 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             "since": _when(link.created_at),
             "stopped": _when(link.revoked_at),
             "stopped_by": _stopped_by(link, "the client", "you"),
+            # The counsellor's own note, as on their invitations below: never in the client's "sharing".
+            "label": link.label,
         }
         for link in links
         if link.counsellor_id == user.id

@@ -40,6 +40,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.models import COUNSELLING_ROLES, CounsellorLink, Invitation, ProgressView, Role, User
 from app.models.types import utcnow
+from app.services import client_identity
+from app.services.client_identity import ClientIdentity
 from app.services.errors import DomainError, ValidationError
 from app.services.reads import Read, read_rows
 from app.services.text_search import containing, matches
@@ -223,10 +225,20 @@ def invitation_respond(
     if accept:
         link = active_link(session, counsellor_id=invitation.counsellor_id, learner_id=learner.id)
         if link is None:
+            # The invitation's label goes onto the link, where the counsellor's pages show it: the
+            # invitation itself is deleted 30 days after it ends (invitations_purge).
             link = CounsellorLink(
-                counsellor_id=invitation.counsellor_id, learner_id=learner.id, created_at=now, created_by_id=learner.id
+                counsellor_id=invitation.counsellor_id,
+                learner_id=learner.id,
+                created_at=now,
+                created_by_id=learner.id,
+                label=invitation.label,
             )
             session.add(link)
+        elif link.label is None:
+            # Already sharing (an earlier invitation, or a link an admin made): accepting changes
+            # nothing the client shares, but a label the counsellor gave now fills one never given.
+            link.label = invitation.label
     session.commit()
     return link
 
@@ -312,7 +324,8 @@ def _end(session: Session, link: CounsellorLink, *, by_counsellor: bool) -> None
         session.execute(
             update(CounsellorLink)
             .where(CounsellorLink.id == link.id, CounsellorLink.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), ended_by_counsellor=by_counsellor)
+            # The label often names the client: it goes once the counsellor no longer sees them.
+            .values(revoked_at=utcnow(), ended_by_counsellor=by_counsellor, label=None)
             .execution_options(synchronize_session=False)
         ),
     )
@@ -420,6 +433,27 @@ def _viewable_learner_statement(role: str) -> Select:
     """``viewable_learner``'s read for a viewer of ``role``, built once (bound: viewer_id, learner_id)."""
     viewer_id = bindparam("viewer_id", type_=Integer)
     return select(User).where(User.id == bindparam("learner_id"), User.id.in_(_visible_ids(role, viewer_id)))
+
+
+def viewable_client(session: Session, *, viewer: User, learner_id: int) -> ClientIdentity | None:
+    """The learner, named as the viewer's pages name them (app/services/client_identity.py), if the
+    viewer may see them, else None (callers answer 404): ``viewable_learner``'s one query, with the
+    label, since when and whether a namesake as columns of it."""
+    row = session.execute(
+        _viewable_client_statement(viewer.role), {"viewer_id": viewer.id, "learner_id": learner_id}
+    ).one_or_none()
+    return None if row is None else ClientIdentity(row[0], row.label, row.sharing_since, bool(row.namesake))
+
+
+@cache
+def _viewable_client_statement(role: str) -> Select:
+    """``viewable_client``'s read for a viewer of ``role``, built once (bound: viewer_id, learner_id)."""
+    viewer_id = bindparam("viewer_id", type_=Integer)
+    return _viewable_learner_statement(role).add_columns(
+        client_identity.link_label(viewer_id, User.id).label("label"),
+        client_identity.sharing_since(viewer_id, User.id).label("sharing_since"),
+        client_identity.has_namesake(role, viewer_id, User.id).label("namesake"),
+    )
 
 
 def can_view_learner(session: Session, viewer: User, learner_id: int) -> bool:

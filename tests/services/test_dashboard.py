@@ -412,8 +412,10 @@ def subplan_count(node: dict) -> int:
 )
 def test_each_figure_is_computed_once_per_client_on_the_page(session, course, counsellor, sort, flag):
     """The flags and last active combine several per-client subqueries; PostgreSQL must run
-    each once per client (nine figures, thirteen subplans in all), not once per mention (36-81 before the fence). Sorted
-    or filtered by them, the query choosing the page runs each it needs once, and no more.
+    each once per client (nine figures, thirteen subplans in all, and four more for what tells
+    clients of one name apart: the label, since when, and a namesake in two, the client's name key
+    then another link with it), not once per mention (36-81 before the fence). Sorted or filtered
+    by them, the query choosing the page runs each it needs once, and no more: never those four.
 
     Every statement also plans the safety concern's two CTEs (four subplans: the choices' indexes
     with the longest count of choices, and the picks that reveal a safety-critical misconception
@@ -436,7 +438,7 @@ def test_each_figure_is_computed_once_per_client_on_the_page(session, course, co
 
     once_per_statement = 4
     if sort == "name" and not flag:
-        assert subplans(_page_select(shape)) == 13 + once_per_statement
+        assert subplans(_page_select(shape)) == 17 + once_per_statement
     else:
         # Last active is four figures (last opened, completed, attempted, reviewed: two subplans,
         # its max read off the index on (user_id, answered_at) by an InitPlan of its own); inactive
@@ -452,10 +454,10 @@ def test_each_figure_is_computed_once_per_client_on_the_page(session, course, co
             ("name", "safety"): 4,
         }
         assert subplans(_chosen(shape)) == needed[(sort, flag)] + once_per_statement
-        assert subplans(_client_select(shape, "listed")) == 13 + once_per_statement
+        assert subplans(_client_select(shape, "listed")) == 17 + once_per_statement
     # The CSV export reads every client: each figure once per client in every sort, not only where
     # the page's query needs it (unfenced, sorted by name, it was 78 subplans and 3-5 times as slow).
-    assert subplans(_client_select(shape, every=True)) == 13 + once_per_statement
+    assert subplans(_client_select(shape, every=True)) == 17 + once_per_statement
 
 
 @pytest.mark.parametrize(

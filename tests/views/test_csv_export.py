@@ -22,6 +22,9 @@ HEADER = [
     "Last active (UTC)",
     "Quiz average (%)",
     "Flags",
+    "Your label",
+    "Sharing since (UTC)",
+    "Client ID",
 ]
 RISKY_NAMES = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"]
 
@@ -119,8 +122,11 @@ def test_export_rows_carry_the_dashboard_figures(counsellor_client, clients, app
     total = len(lesson_slugs(app))
     assert rows["Bob Jones"][1:3] == [f"0 of {total}", "0"]
     # In the page's words: his wrong answers include the first quiz's safety-critical one.
-    assert rows["Bob Jones"][5:] == ["0", "Safety concern; Struggling"]
-    assert rows["Ann Smith"][4:] == ["Not started", "", ""]
+    assert rows["Bob Jones"][5:7] == ["0", "Safety concern; Struggling"]
+    assert rows["Ann Smith"][4:7] == ["Not started", "", ""]
+    assert [rows[name][-1] for name in ("Ann Smith", "Bob Jones", "Cat Smith")] == [
+        str(clients[name]) for name in ("Ann Smith", "Bob Jones", "Cat Smith")
+    ]
 
 
 def test_excel_reads_accented_names_as_written(counsellor_client, app, counsellor):
