@@ -94,6 +94,7 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     from app.services.answer_key import answer_key
     from app.services.markdown import phone_links
     from app.services.result_help import safety_critical_positions
+    from app.staff_nav import contact_requests_nav
     from app.template_urls import remembered_url_for
 
     parsing.register(app)  # before the blueprints: their routes use <id:...>
@@ -122,6 +123,8 @@ def create_app(config_class: type[Config] | None = None) -> Flask:
     app.jinja_env.globals["safety_critical_positions"] = safety_critical_positions
     # A client's answer beside the right one, from the attempt's record (the counsellor's pages).
     app.jinja_env.globals["answer_key"] = answer_key
+    # The staff header's link to the queue, with its count: only drawn, so only counted, for the staff.
+    app.jinja_env.globals["staff_contact_requests_nav"] = contact_requests_nav
     app.jinja_env.filters["phone_links"] = phone_links  # feedback's numbers tap-to-call, as lessons' are
     app.jinja_env.globals["url_for"] = remembered_url_for(app)  # after every blueprint's url_defaults
     return app

@@ -33,6 +33,9 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app.page_fragments import EXTENSION_KEY, PageFragments
+from app.permissions import can_counsel
+from app.staff_nav import HOLE as STAFF_NAV_HOLE
+from app.staff_nav import contact_requests_nav
 
 MARK = "\x00"
 
@@ -122,11 +125,14 @@ def signed_in_page(
 
     ``parts``: the learner's own parts, drawn for this request; the rest of the page must follow
     from ``content`` (the course content drawn from), ``key`` and the user's role: the shell is
-    kept per those and filled with the parts, the user's name and the form token. With a flashed
-    message waiting, or an app that keeps nothing, the page is drawn in full.
+    kept per those and filled with the parts, the user's name and the form token (and, for the
+    clinic's staff, the header's link to the queue with its count: app/staff_nav.py). With a
+    flashed message waiting, or an app that keeps nothing, the page is drawn in full.
     """
+    user = current_user._get_current_object()  # looked up once: through the proxy, each use loads it again
+    if can_counsel(user):
+        parts = {**parts, STAFF_NAV_HOLE: contact_requests_nav()}
     if "_flashes" not in session:
-        user = current_user._get_current_object()  # looked up once: through the proxy, each use loads it again
         role = user.role
         names = frozenset((*_HEADER_HOLES, *parts))
 

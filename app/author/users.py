@@ -29,6 +29,7 @@ from app.forms import EmptyForm, confirmed
 from app.jobs.mail import send_email, send_password_reset, send_welcome
 from app.jobs.queue import queued
 from app.models import COUNSELLING_ROLES, Role, User
+from app.services.contact_requests import contact_requests_held
 from app.services.errors import ValidationError
 from app.services.sharing import clients_sharing_count, learner_links
 from app.services.user_admin import (
@@ -214,7 +215,10 @@ def user_deactivate_view(user_id: int):
     if user.is_active and user.id != current_user.id and not confirmed():
         # It logs the person out at once, wherever they are: ask first, as the other such actions do.
         # (Your own account, or one already deactivated, goes on to the refusal or the message.)
-        return render_template("author/user_deactivate.html", user=user, shares=_sharing_counsellors(user))
+        held = contact_requests_held(db.session, holder_id=user.id) if user.role in COUNSELLING_ROLES else 0
+        return render_template(
+            "author/user_deactivate.html", user=user, shares=_sharing_counsellors(user), held_requests=held
+        )
     try:
         changed = user_deactivate(db.session, actor=current_user, user=user)
     except ValidationError as error:

@@ -15,6 +15,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from app.counsel import bp
 from app.extensions import db
 from app.forms import EmptyForm
+from app.models import ContactStatus
 from app.parsing import parse_page
 from app.services.contact_requests import (
     ENDED_STATUSES,
@@ -33,8 +34,14 @@ from app.services.contact_requests import (
     contact_request_set_status,
 )
 from app.services.errors import ValidationError
+from app.staff_nav import contact_requests_waiting_known
 
 LABELS = {"topics": TOPIC_LABELS, "methods": METHOD_LABELS, "statuses": STATUS_LABELS}
+# What a status button's click did, said as the person who clicked it would.
+STATUS_DONE = {
+    **{status: f"The request is marked {label.lower()}." for status, label in STATUS_LABELS.items()},
+    ContactStatus.NO_ANSWER: "Your try is recorded: the request stays open, and yours, to try again.",
+}
 
 
 class BackForm(FlaskForm):
@@ -78,6 +85,7 @@ def contact_requests():
     """The clinic's queue: open requests, new ones first (or, with ?show=ended, closed and withdrawn ones)."""
     view = request.args.get("show", "open")
     page = contact_queue(db.session, viewer=current_user, view=view, page=parse_page(request.args.get("page")))
+    contact_requests_waiting_known(page.waiting)  # counted with the queue's figures: the header need not ask
     return render_template("counsel/requests.html", queue=page, labels=LABELS, form=EmptyForm())
 
 
@@ -135,7 +143,7 @@ def release_request(request_id: int):
 
 @bp.post("/requests/<id:request_id>/status")
 def set_request_status(request_id: int):
-    """Mark the request new, contacted or closed (audited)."""
+    """Mark the request new, tried with no answer, contacted or closed (audited)."""
     form = StatusForm()
     if not form.validate():
         abort(400)
@@ -144,7 +152,7 @@ def set_request_status(request_id: int):
         lambda: contact_request_set_status(db.session, staff=current_user, request_id=request_id, status=status),
         request_id,
         form,
-        f"The request is marked {STATUS_LABELS[status].lower()}.",
+        STATUS_DONE[status],
         status=status,
     )
 

@@ -159,6 +159,7 @@ CONTACT_BY_WORDS: Mapping[Any, str] = {ContactMethod.PHONE: "By phone", ContactM
 # What clinic staff read of a request's status (the person's own requests use the words /me/ uses).
 STAFF_STATUS_WORDS: Mapping[Any, str] = {
     ContactStatus.NEW: "New, not yet handled",
+    ContactStatus.NO_ANSWER: "Tried, no answer",
     ContactStatus.CONTACTED: "Contacted",
     ContactStatus.CLOSED: "Closed",
     ContactStatus.WITHDRAWN: "Withdrawn by the person who asked",
@@ -196,6 +197,8 @@ CONTACT_ACTION_WORDS: Mapping[Any, str] = {
     "note_added": "Added a note",
     "noted": "Changed the staff notes",
     "withdrawn": "Withdrawn by the person who asked",
+    "holder_deactivated": "Put it back in the queue, as the account that held it was deactivated",
+    "holder_not_staff": "Put it back in the queue, as the account that held it left the staff",
 }
 # The review scheduler's ratings of an answer (fsrs.Rating; app/services/review.py answer_rating):
 # a wrong answer is Again, a right one just after a wrong one Hard, a right one after a right one

@@ -34,6 +34,9 @@ class ContactTopic(StrEnum):
 
 class ContactStatus(StrEnum):
     NEW = "new"
+    # Someone tried to reach the person and got no answer: still open, and still its holder's to
+    # try again (each try is a line of the trail).
+    NO_ANSWER = "no_answer"
     CONTACTED = "contacted"
     CLOSED = "closed"
     # Set only by the person who asked; everything they wrote is erased at the same time.
@@ -137,8 +140,9 @@ class ContactRequestEvent(Model):
     # None for what the person who asked did (withdrew it, or moved their account, and so the
     # request, to a new e-mail address): they are never named here.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
-    # picked_up, released, status, note_added, withdrawn, email_updated (app/services/contact_requests.py;
-    # "noted": the notes replaced, before notes were only ever added)
+    # picked_up, released, status, note_added, withdrawn, email_updated, holder_deactivated,
+    # holder_not_staff (app/services/contact_requests.py; "noted": the notes replaced, before
+    # notes were only ever added)
     action: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)

@@ -7,9 +7,14 @@ note added is one transaction that also writes a ``ContactRequestEvent`` (who, w
 never what the request or the note said).
 
 A picked-up request is its holder's: only they, or an admin, change its status or hand it back,
-so nobody else can close a call-back someone has promised. Anyone on the staff may add a private
-note to any request (``ContactRequestNote``): notes are only ever added, each with its author and
-time, so nobody's note is ever lost to someone else's.
+so nobody else can close a call-back someone has promised. A holder who tried and got no answer
+marks it "tried, no answer" (``no_answer``) as often as they try: it stays open and theirs, and
+the trail keeps each try. A holder who leaves the staff (their account deactivated, or its staff
+role taken away) hands their open requests back to the queue in the same commit
+(``contact_requests_unhold``), so nobody waits on a call-back that nobody will make.
+
+Anyone on the staff may add a private note to any request (``ContactRequestNote``): notes are
+only ever added, each with its author and time, so nobody's note is ever lost to someone else's.
 
 Attached progress never widens who may see it: the queue links a request to the client page
 only for a viewer who may already open it under the one sharing rule
@@ -80,6 +85,7 @@ METHOD_LABELS = {ContactMethod.PHONE: "Phone", ContactMethod.EMAIL: "E-mail"}
 # What the staff read in the queue.
 STATUS_LABELS = {
     ContactStatus.NEW: "New",
+    ContactStatus.NO_ANSWER: "Tried, no answer",
     ContactStatus.CONTACTED: "Contacted",
     ContactStatus.CLOSED: "Closed",
     ContactStatus.WITHDRAWN: "Withdrawn",
@@ -87,6 +93,8 @@ STATUS_LABELS = {
 # What the person who asked reads on /me/.
 REQUESTER_STATUS_LABELS = {
     ContactStatus.NEW: "Waiting for the clinic",
+    # Kind, and no more than is true: nobody has spoken to them yet, and someone will try again.
+    ContactStatus.NO_ANSWER: "We tried to reach you, and will try again",
     ContactStatus.CONTACTED: "The clinic has been in touch",
     ContactStatus.CLOSED: "Closed",
     ContactStatus.WITHDRAWN: "Withdrawn: what you told us is erased",
@@ -94,14 +102,19 @@ REQUESTER_STATUS_LABELS = {
 # Everything /me/ needs to describe a person's own requests.
 REQUESTER_LABELS = {"topics": TOPIC_LABELS, "methods": METHOD_LABELS, "statuses": REQUESTER_STATUS_LABELS}
 # The statuses staff set; "withdrawn" is the person's alone.
-STAFF_STATUSES = (ContactStatus.NEW, ContactStatus.CONTACTED, ContactStatus.CLOSED)
-OPEN_STATUSES = (ContactStatus.NEW, ContactStatus.CONTACTED)
+STAFF_STATUSES = (ContactStatus.NEW, ContactStatus.NO_ANSWER, ContactStatus.CONTACTED, ContactStatus.CLOSED)
+OPEN_STATUSES = (ContactStatus.NEW, ContactStatus.NO_ANSWER, ContactStatus.CONTACTED)
 ENDED_STATUSES = (ContactStatus.CLOSED, ContactStatus.WITHDRAWN)
 QUEUE_VIEWS = ("open", "ended")
 # The trail's record that the person's account moved to a new address and the request with it.
 EMAIL_UPDATED = "email_updated"
 # The actions the person who asked takes (their events name no actor).
 REQUESTER_ACTIONS = ("withdrawn", EMAIL_UPDATED)
+# The trail's record that a request went back to the queue because its holder left the staff: the
+# actor is the admin who deactivated the account, or took its staff role away.
+HOLDER_DEACTIVATED = "holder_deactivated"
+HOLDER_NOT_STAFF = "holder_not_staff"
+HOLDER_LEFT_ACTIONS = (HOLDER_DEACTIVATED, HOLDER_NOT_STAFF)
 
 # Digits with the usual separators and an optional leading +: 7 to 15 digits (E.164's most).
 _PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-.]+")
@@ -332,15 +345,17 @@ def _holder_name(request: ContactRequest) -> str:
 
 
 def contact_request_set_status(session: Session, *, staff: User, request_id: int, status: str) -> ContactRequest:
-    """Move the request to ``status`` (new, contacted or closed), audited, and commit.
+    """Move the request to ``status`` (new, tried with no answer, contacted or closed), audited, and commit.
 
     Only its holder, or an admin, changes the status of a picked-up request (``may_change_status``):
-    anyone else is refused, and may add a note instead. Marking it contacted while nobody has it
-    picks it up for ``staff``: whoever made contact holds it. Closing starts the retention period;
-    reopening stops it.
+    anyone else is refused, and may add a note instead. Marking it contacted, or tried with no
+    answer, while nobody has it picks it up for ``staff``: whoever made contact, or tried to,
+    holds it. "Tried, no answer" may be recorded again and again (each try is a line of the
+    trail); any other status the request has already is refused. Closing starts the retention
+    period; reopening stops it.
     """
     if status not in STAFF_STATUSES:
-        raise ValidationError("status", "Choose new, contacted or closed.")
+        raise ValidationError("status", "Choose new, tried with no answer, contacted or closed.")
     request = _staff_request(session, staff, request_id)
     if not may_change_status(staff, request):
         holder = _holder_name(request)
@@ -349,11 +364,11 @@ def contact_request_set_status(session: Session, *, staff: User, request_id: int
             f"{holder} has picked this request up: only they, or an admin, can change its status. "
             "You can add a note for them instead."
         )
-    if request.status == status:
+    if request.status == status and status != ContactStatus.NO_ANSWER:
         session.rollback()
         raise ContactRequestRefused(f"This request is already {STATUS_LABELS[ContactStatus(status)].lower()}.")
     now = utcnow()
-    if status == ContactStatus.CONTACTED and request.picked_up_by_id is None:
+    if status in (ContactStatus.CONTACTED, ContactStatus.NO_ANSWER) and request.picked_up_by_id is None:
         _take(session, request, staff, now)
     _event(session, request, actor=staff, action="status", to_status=status)
     request.status = status
@@ -361,6 +376,61 @@ def contact_request_set_status(session: Session, *, staff: User, request_id: int
     request.ended_at = now if status == ContactStatus.CLOSED else None
     _commit_change(session)
     return request
+
+
+def contact_requests_unhold(session: Session, *, holder_id: int, actor: User, action: str) -> int:
+    """Hand every open request ``holder_id`` holds back to the queue, recording ``action`` (one of
+    ``HOLDER_LEFT_ACTIONS``) by ``actor`` on each; return how many. Does not commit: the account's
+    deactivation, or change of role, commits it, so the two never disagree.
+
+    Closed and withdrawn requests keep their holder, as the record of who dealt with them. One
+    UPDATE decides which rows match and moves each one's version on, so a change the holder read
+    before it (they click "Mark contacted" as they are deactivated) is refused rather than
+    written over it.
+    """
+    if action not in HOLDER_LEFT_ACTIONS:
+        raise ValueError(action)
+    unheld = list(
+        session.scalars(
+            update(ContactRequest)
+            .where(ContactRequest.picked_up_by_id == holder_id, ContactRequest.status.in_(OPEN_STATUSES))
+            .values(picked_up_by_id=None, picked_up_at=None, version=ContactRequest.version + 1)
+            .returning(ContactRequest.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for request_id in sorted(unheld):
+        session.add(ContactRequestEvent(request_id=request_id, actor_id=actor.id, action=action))
+    if unheld:
+        # Rows this session holds were changed behind its back: read them afresh when next used.
+        for request in session.identity_map.values():
+            if isinstance(request, ContactRequest) and request.id in unheld:
+                session.expire(request)
+    return len(unheld)
+
+
+def contact_requests_held(session: Session, *, holder_id: int) -> int:
+    """How many open requests ``holder_id`` holds: those ``contact_requests_unhold`` would hand back."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                ContactRequest.picked_up_by_id == holder_id, ContactRequest.status.in_(OPEN_STATUSES)
+            )
+        )
+        or 0
+    )
+
+
+def contact_requests_waiting(session: Session) -> int:
+    """How many open requests nobody holds: people waiting for someone to pick theirs up (one query)."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                ContactRequest.status.in_(OPEN_STATUSES), ContactRequest.picked_up_by_id.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def contact_request_add_note(session: Session, *, staff: User, request_id: int, text: str) -> ContactRequestNote:
@@ -555,10 +625,14 @@ class HistoryEntry:
 
     @property
     def text(self) -> str:
+        if self.action == "status" and self.to_status == ContactStatus.NO_ANSWER:
+            return "tried to reach them and got no answer"
         if self.action == "status" and self.to_status:
             return f"marked it {STATUS_LABELS[ContactStatus(self.to_status)].lower()}"
         return {
             "picked_up": "picked it up",
+            HOLDER_DEACTIVATED: "deactivated the account that held it, which handed it back to the queue",
+            HOLDER_NOT_STAFF: "took the staff role from the account that held it, which handed it back to the queue",
             "released": "handed it back to the queue",
             "note_added": "added a note",
             # Before notes were only ever added, each save replaced them.
@@ -607,6 +681,24 @@ class QueueEntry:
         return max((h.at for h in self.history if h.action == EMAIL_UPDATED), default=None)
 
     @property
+    def tries_without_answer(self) -> int:
+        """How many times someone tried to reach the person and got no answer."""
+        return sum(1 for h in self.history if h.action == "status" and h.to_status == ContactStatus.NO_ANSWER)
+
+    @property
+    def returned_by_leaving(self) -> HistoryEntry | None:
+        """The trail's line saying the request went back to the queue because its holder left the
+        staff, while nobody has picked it up since; else None."""
+        if self.request.picked_up_by_id is not None:
+            return None
+        for entry in reversed(self.history):
+            if entry.action in HOLDER_LEFT_ACTIONS:
+                return entry
+            if entry.action in ("picked_up", "released"):
+                return None
+        return None
+
+    @property
     def progress_hidden(self) -> bool:
         """Progress is attached but this viewer may not open it (no live sharing link to them)."""
         return self.request.progress_attached and self.client_id is None
@@ -619,6 +711,8 @@ class QueuePage:
     page: int
     has_more: bool
     counts: dict[str, int]
+    # Open requests nobody holds (``contact_requests_waiting``), counted with the rest.
+    waiting: int = 0
 
 
 def _entries(session: Session, *, viewer: User, requests: list[ContactRequest]) -> list[QueueEntry]:
@@ -688,7 +782,12 @@ def contact_queue(session: Session, *, viewer: User, view: str = "open", page: i
     view = view if view in QUEUE_VIEWS else "open"
     statement = select(ContactRequest)
     if view == "open":
-        rank = case((ContactRequest.status == ContactStatus.NEW, 0), else_=1)
+        # New first, then those tried with no answer (to try again), then those under way.
+        rank = case(
+            (ContactRequest.status == ContactStatus.NEW, 0),
+            (ContactRequest.status == ContactStatus.NO_ANSWER, 1),
+            else_=2,
+        )
         statement = statement.where(ContactRequest.status.in_(OPEN_STATUSES)).order_by(
             rank, ContactRequest.created_at, ContactRequest.id
         )
@@ -699,14 +798,22 @@ def contact_queue(session: Session, *, viewer: User, view: str = "open", page: i
     page = max(page, 1)
     requests = list(session.scalars(statement.limit(QUEUE_PAGE_SIZE + 1).offset((page - 1) * QUEUE_PAGE_SIZE)))
     counts = {str(status): 0 for status in ContactStatus}
-    for status, count in session.execute(select(ContactRequest.status, func.count()).group_by(ContactRequest.status)):
+    waiting = 0
+    for status, count, held in session.execute(
+        select(ContactRequest.status, func.count(), func.count(ContactRequest.picked_up_by_id)).group_by(
+            ContactRequest.status
+        )
+    ):
         counts[status] = count
+        if status in OPEN_STATUSES:
+            waiting += count - held
     return QueuePage(
         entries=_entries(session, viewer=viewer, requests=requests[:QUEUE_PAGE_SIZE]),
         view=view,
         page=page,
         has_more=len(requests) > QUEUE_PAGE_SIZE,
         counts=counts,
+        waiting=waiting,
     )
 
 

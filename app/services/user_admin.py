@@ -19,12 +19,22 @@ from sqlalchemy import ColumnElement, case, exists, func, literal, null, or_, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
-from app.models import AuditEvent, CounsellorLink, Invitation, LessonProgress, LtiIdentity, Role, User
+from app.models import (
+    COUNSELLING_ROLES,
+    AuditEvent,
+    CounsellorLink,
+    Invitation,
+    LessonProgress,
+    LtiIdentity,
+    Role,
+    User,
+)
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.accounts import HIDDEN_MARKS_MESSAGE, name_has_hidden_marks, normalise_email, user_by_email
 from app.services.api_tokens import tokens_revoke_all
 from app.services.audit import audit_record
+from app.services.contact_requests import HOLDER_DEACTIVATED, HOLDER_NOT_STAFF, contact_requests_unhold
 from app.services.default_course import course_or_default
 from app.services.errors import DomainError, ValidationError
 from app.services.progress import live_lesson_ids
@@ -317,6 +327,8 @@ def counsellor_choices(session: Session) -> list[User]:
 def user_role_change(session: Session, *, actor: User, user: User, role: Role | str) -> bool:
     """Give the account a new role, audit it as ``role_changed`` and commit.
 
+    An account that leaves the staff (a counsellor or admin made a learner) hands the open contact
+    requests it held back to the queue in the same commit, each recorded on its trail.
     Returns False, changing nothing, when the account already has that role. Raises
     ValidationError for an unknown role, OwnAccountRefused when an admin demotes themselves
     and LastAdminRefused when it would leave no active admin.
@@ -340,6 +352,8 @@ def user_role_change(session: Session, *, actor: User, user: User, role: Role | 
         return False
     previous = user.role
     user.role = role.value
+    if previous in COUNSELLING_ROLES and role not in COUNSELLING_ROLES:
+        contact_requests_unhold(session, holder_id=user.id, actor=actor, action=HOLDER_NOT_STAFF)
     _audit(session, actor=actor, subject=user, action="role_changed", details={"from": previous, "to": role.value})
     session.commit()
     return True
@@ -350,7 +364,9 @@ def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
 
     Progress, attempts and links stay as they were. Every session of the account ends
     (remember-me cookies too), its API tokens are revoked and the links already mailed about it
-    (a reset, a change of address) are spent, so none can come back if it is reactivated.
+    (a reset, a change of address) are spent, so none can come back if it is reactivated. The
+    open contact requests it held go back to the queue, each recorded on its trail, so none waits
+    on someone who can no longer log in to call.
     Returns False when the account was already deactivated. Raises OwnAccountRefused or
     LastAdminRefused.
     """
@@ -371,6 +387,7 @@ def user_deactivate(session: Session, *, actor: User, user: User) -> bool:
     user.session_version += 1  # a reset link mailed before would otherwise work again on reactivation
     user_sessions_end_all(session, user=user)
     tokens_revoke_all(session, user=user)
+    contact_requests_unhold(session, holder_id=user.id, actor=actor, action=HOLDER_DEACTIVATED)
     _audit(session, actor=actor, subject=user, action="deactivated")
     session.commit()
     return True

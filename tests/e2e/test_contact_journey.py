@@ -1,5 +1,6 @@
 """From a lesson to a call-back, in a real browser: a learner asks the clinic to call, a counsellor
-picks the request up and marks it contacted, the learner sees that on their page. axe-core checks
+sees it waiting in the header, picks it up, tries with no answer (the learner reads that kindly),
+then marks it contacted, and the learner sees that on their page. axe-core checks
 every page at 1280 and 375 px; screenshots at both widths."""
 
 from __future__ import annotations
@@ -77,8 +78,12 @@ def test_a_learner_asks_to_be_called_and_sees_the_clinic_got_in_touch(page, lear
     # The counsellor finds it first in the queue, with a link to the learner's progress.
     log_in(page, "casey@example.org", PASSWORD)
     page.goto("/counsel/")
-    page.get_by_role("link", name="Contact requests").click()
-    expect(page.get_by_role("link", name="Open: 1 new, 0 contacted")).to_have_attribute("aria-current", "page")
+    # The header says one is waiting, in the link's name too.
+    header = page.get_by_role("navigation", name="Main")
+    header.get_by_role("link", name="Contact requests, 1 waiting", exact=True).click()
+    expect(page.get_by_role("link", name="Open: 1 new, 0 tried with no answer, 0 contacted")).to_have_attribute(
+        "aria-current", "page"
+    )
     card = page.get_by_role("article").first
     expect(card).to_contain_text("New")
     expect(card.get_by_role("link", name="07700 900123")).to_have_attribute("href", "tel:07700900123")
@@ -89,13 +94,25 @@ def test_a_learner_asks_to_be_called_and_sees_the_clinic_got_in_touch(page, lear
     expect(page.get_by_role("status").first).to_contain_text("You picked the request up.")
     card = page.get_by_role("article").first
     expect(card).to_contain_text("Casey Counsellor")
+    expect(header.get_by_role("link", name="Contact requests", exact=True)).to_have_text("Contact requests")
+    # Nobody answered: the request stays open and Casey's, and the learner reads that the clinic tried.
+    card.get_by_role("button", name="Tried, no answer").click()
+    expect(page.get_by_role("status").first).to_contain_text("Your try is recorded")
+    card = page.get_by_role("article").first
+    expect(card).to_contain_text("Tried, no answer")
+    expect(card.get_by_role("button", name="Tried again, no answer")).to_be_visible()
+    audit(page, "counsel-requests-no-answer")
+    learner_page.goto("/me/")
+    requests = learner_page.get_by_role("region", name="Your requests to the clinic")
+    expect(requests).to_contain_text("We tried to reach you, and will try again")
     card.get_by_role("button", name="Mark contacted").click()
     expect(page.get_by_role("status").first).to_contain_text("The request is marked contacted.")
     page.get_by_role("article").first.get_by_role("link", name="Request received").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Request received")
     history = page.get_by_role("region", name="What happened").get_by_role("listitem")
-    expect(history).to_have_count(2)
+    expect(history).to_have_count(3)
     expect(history.first).to_contain_text("Casey Counsellor picked it up")
+    expect(history.nth(1)).to_contain_text("Casey Counsellor tried to reach them and got no answer")
     expect(history.last).to_contain_text("Casey Counsellor marked it contacted")
     page.get_by_label("Add a note (only the clinic's staff see notes)").fill("Spoke on Tuesday; booked in.")
     page.get_by_role("button", name="Add the note").click()

@@ -373,7 +373,8 @@ def test_the_queue_puts_new_requests_first_oldest_first_and_counts_each_status(s
     contact_request_set_status(session, staff=people["counsellor"], request_id=closed.id, status="closed")
     page = contact_queue(session, viewer=people["colleague"])
     assert [e.request.id for e in page.entries] == [second.id, third.id, first.id]
-    assert page.counts == {"new": 2, "contacted": 1, "closed": 1, "withdrawn": 0}
+    assert page.counts == {"new": 2, "no_answer": 0, "contacted": 1, "closed": 1, "withdrawn": 0}
+    assert page.waiting == 2  # the two new ones: nobody holds them
     assert [e.request.id for e in contact_queue(session, viewer=people["colleague"], view="ended").entries] == [
         closed.id
     ]

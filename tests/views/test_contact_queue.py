@@ -66,7 +66,11 @@ def test_a_counsellor_picks_a_request_up_and_marks_it_contacted(app, learner, st
     request_id = make_request(app, note="Please call after work")
     casey = client_as(app, "casey@example.org")
     queue = casey.get("/counsel/requests").get_data(as_text=True)
-    assert "07700 900123" in queue and "Please call after work" in queue and "Open: 1 new, 0 contacted" in queue
+    assert (
+        "07700 900123" in queue
+        and "Please call after work" in queue
+        and "Open: 1 new, 0 tried with no answer, 0 contacted" in queue
+    )
     response = post(casey, f"/counsel/requests/{request_id}/pick-up")
     assert response.status_code == 302 and response.headers["Location"].endswith(
         f"/counsel/requests#request-{request_id}"

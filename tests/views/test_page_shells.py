@@ -51,7 +51,11 @@ def test_a_shell_whose_markers_do_not_pair_up_or_are_unknown_is_refused(html):
 @needs_course
 @pytest.mark.parametrize(
     ("role", "header_links"),
-    [(Role.LEARNER, set()), (Role.COUNSELLOR, {"Clients"}), (Role.ADMIN, {"Authoring", "Clients"})],
+    [
+        (Role.LEARNER, set()),
+        (Role.COUNSELLOR, {"Clients", "Contact requests"}),
+        (Role.ADMIN, {"Authoring", "Clients", "Contact requests"}),
+    ],
 )
 def test_the_lesson_page_from_its_shell_is_the_page_drawn_in_full_for_each_role(app, client, role, header_links):
     # A name that must be escaped, shown where the shell has its hole.
@@ -62,8 +66,24 @@ def test_the_lesson_page_from_its_shell_is_the_page_drawn_in_full_for_each_role(
     assert kept_shells(app), "the lesson page was not served from a kept shell"
     assert "Ann &lt;b&gt;&#34;&amp;&#34; Lee&lt;/b&gt;" in page and name not in page
     assert "\x00" not in page
-    for link in ("Clients", "Authoring"):
+    for link in ("Clients", "Authoring", "Contact requests"):
         assert (f">{link}</a>" in page) == (link in header_links)
+
+
+@needs_course
+@pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.ADMIN])
+def test_a_kept_page_shows_the_staff_the_requests_waiting_now_not_when_it_was_drawn(app, client, role):
+    create_user(app, "ann@example.org", role=role, name="Ann")
+    assert login(client, "ann@example.org").status_code == 302
+    client.get(LESSON)  # the first visit records the lesson as opened
+    before = client.get(LESSON).get_data(as_text=True)  # drawn and kept with no request waiting
+    assert kept_shells(app) and ">Contact requests</a>" in before
+    with app.app_context():
+        for _ in range(2):
+            db.session.add(ContactRequest(contact_by="phone", phone="01234 567890", topic="alcohol", status="new"))
+        db.session.commit()
+    page = assert_pages_as_drawn_in_full(app, client, (LESSON,))[0]
+    assert 'aria-label="Contact requests, 2 waiting">Contact requests<span class="nav-count">(2)</span></a>' in page
 
 
 @needs_course
