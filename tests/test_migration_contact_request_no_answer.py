@@ -33,7 +33,7 @@ def request_row(request_id: int, status: str) -> dict:
 def test_no_answer_is_a_status_and_reads_new_once_downgraded(empty_database_url):  # noqa: F811
     app = create_app(make_test_config(empty_database_url))
     with app.app_context():
-        upgrade(revision="a19000000035")
+        upgrade(revision="a19000000036")
         tables = MetaData()
         tables.reflect(db.engine)
         requests, users = tables.tables["contact_requests"], tables.tables["users"]
@@ -68,7 +68,7 @@ def test_no_answer_is_a_status_and_reads_new_once_downgraded(empty_database_url)
         with pytest.raises(IntegrityError), db.engine.begin() as connection:
             connection.execute(text("UPDATE contact_requests SET status = 'left_message' WHERE id = 2"))
 
-        downgrade(revision="a19000000035")
+        downgrade(revision="a19000000036")
 
         with db.engine.begin() as connection:
             statuses = dict(connection.execute(text("SELECT id, status FROM contact_requests")).all())

@@ -11,7 +11,7 @@ which is what "new" said before this status existed) before the constraint goes 
 trail still records each try.
 
 Revision ID: a19000000037
-Revises: a19000000035
+Revises: a19000000036
 Create Date: 2026-12-07 15:00:00
 
 """
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a19000000037"
-down_revision = "a19000000035"
+down_revision = "a19000000036"
 branch_labels = None
 depends_on = None
 
