@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, ScalarSelect, and_, literal, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, Label, ScalarSelect, and_, literal, select
 from sqlalchemy.orm import aliased
 
 from app.models import CounsellorLink, Role, User
@@ -80,6 +81,19 @@ def has_namesake(
             other.learner_id != learner_id,
         )
         .exists()
+    )
+
+
+def identity_columns(
+    role: str, viewer_id: int | ColumnElement[int], learner_id: ColumnExpressionArgument[int]
+) -> tuple[Label[Any], ...]:
+    """The columns that tell the learner apart for a viewer of ``role``: ``label``,
+    ``sharing_since`` and ``namesake``, as every read that names a client adds them (the
+    dashboard's statement, ``sharing.viewable_client``), so the pages agree on what they show."""
+    return (
+        link_label(viewer_id, learner_id).label("label"),
+        sharing_since(viewer_id, learner_id).label("sharing_since"),
+        has_namesake(role, viewer_id, learner_id).label("namesake"),
     )
 
 

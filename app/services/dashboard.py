@@ -34,7 +34,7 @@ from app.models import ApiToken, Course, Lesson, LessonProgress, QuizAttempt, Re
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.audit import audit_record
-from app.services.client_identity import has_namesake, link_label, sharing_since
+from app.services.client_identity import identity_columns
 from app.services.client_report import holds_safety_critical_misconception
 from app.services.course_content import LessonView, course_content
 from app.services.progress import lesson_states, live_lesson_ids
@@ -269,7 +269,7 @@ def _per_client(shape: _Shape, only: Literal["page", "listed"] | None = None, *,
         .having(func.count() >= STRUGGLING_FAILS)
         .exists()
     )
-    columns = (
+    columns: tuple[Any, ...] = (
         User.id.label("id"),
         User.display_name.label("display_name"),
         User.created_at.label("created_at"),
@@ -297,9 +297,7 @@ def _per_client(shape: _Shape, only: Literal["page", "listed"] | None = None, *,
         select(func.avg(QuizAttempt.score)).where(my_attempts).scalar_subquery().label("quiz_average"),
         struggling.label("struggling"),
         holds_safety_critical_misconception(User.id, lessons=live, course=_COURSE_ID).label("safety"),
-        link_label(_VIEWER_ID, User.id).label("label"),
-        sharing_since(_VIEWER_ID, User.id).label("sharing_since"),
-        has_namesake(shape.role, _VIEWER_ID, User.id).label("namesake"),
+        *identity_columns(shape.role, _VIEWER_ID, User.id),
     )
     if only == "page":
         stmt = select(*columns).where(User.id.in_(_page_by_name(shape)))

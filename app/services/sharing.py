@@ -449,11 +449,7 @@ def viewable_client(session: Session, *, viewer: User, learner_id: int) -> Clien
 def _viewable_client_statement(role: str) -> Select:
     """``viewable_client``'s read for a viewer of ``role``, built once (bound: viewer_id, learner_id)."""
     viewer_id = bindparam("viewer_id", type_=Integer)
-    return _viewable_learner_statement(role).add_columns(
-        client_identity.link_label(viewer_id, User.id).label("label"),
-        client_identity.sharing_since(viewer_id, User.id).label("sharing_since"),
-        client_identity.has_namesake(role, viewer_id, User.id).label("namesake"),
-    )
+    return _viewable_learner_statement(role).add_columns(*client_identity.identity_columns(role, viewer_id, User.id))
 
 
 def can_view_learner(session: Session, viewer: User, learner_id: int) -> bool:
