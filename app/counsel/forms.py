@@ -1,11 +1,12 @@
 """Forms and query parsing for the counsellor's pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
-from wtforms.validators import Email, Length, Optional
+from wtforms import EmailField, Field, StringField
+from wtforms.validators import Email, Length, Optional, StopValidation
 
 from app.parsing import parse_page
 from app.services.dashboard import FLAGS, SORTS, DashboardQuery
+from app.services.sharing import LABEL_MAX_LENGTH
 
 # The dashboard's filters are a GET form written out in its template (counsel/dashboard.html):
 # a search of at most this many characters, and a flag.
@@ -24,6 +25,20 @@ def dashboard_query(args) -> DashboardQuery:
     )
 
 
+def _label_field(text: str, *first) -> StringField:
+    """A counsellor's private label for a client: one line, trimmed, at most LABEL_MAX_LENGTH
+    characters (``sharing.invitation_label``'s rule, checked first here to show beside the field),
+    the same on an invitation as on the link it becomes."""
+    return StringField(
+        text,
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            *first,
+            Length(max=LABEL_MAX_LENGTH, message=f"Keep the label to {LABEL_MAX_LENGTH} characters or fewer."),
+        ],
+    )
+
+
 class InvitationForm(FlaskForm):
     """Create an invitation; optionally e-mail it to the client (the address is not stored)."""
 
@@ -32,9 +47,17 @@ class InvitationForm(FlaskForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[Optional(), Email("Enter a valid e-mail address, or leave it empty."), Length(max=254)],
     )
-    # The counsellor's own note of whom the invitation is for (LABEL_MAX_LENGTH in the sharing service).
-    label = StringField(
-        "Who is it for? (optional, only you see this)",
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[Optional(), Length(max=80, message="Keep the label to 80 characters or fewer.")],
-    )
+    # The counsellor's own note of whom the invitation is for, carried onto the link when accepted.
+    label = _label_field("Who is it for? (optional, only you see this)", Optional())
+
+
+def _sent(form: FlaskForm, field: Field) -> None:
+    """The field was in the POST, even if empty: empty clears the label, missing changes nothing."""
+    if not field.raw_data:
+        raise StopValidation("Type a label, or leave the box empty to remove it, then save.")
+
+
+class ClientLabelForm(FlaskForm):
+    """Set, change or clear the counsellor's private label for a client they see (empty clears it)."""
+
+    label = _label_field("Your label for this client (optional, only you see this)", _sent)

@@ -20,7 +20,7 @@ from flask import (
 from flask_login import current_user
 
 from app.counsel import bp
-from app.counsel.forms import SEARCH_MAX_LENGTH, InvitationForm, dashboard_query
+from app.counsel.forms import SEARCH_MAX_LENGTH, ClientLabelForm, InvitationForm, dashboard_query
 from app.extensions import db, limiter
 from app.forms import confirmed
 from app.jobs.mail import send_email
@@ -165,6 +165,8 @@ def client(learner_id: int):
             report=view.report,
             status=view.status,
             visit_gap_minutes=int(VISIT_GAP.total_seconds() // 60),
+            # The label as the page's first read found it (no query more).
+            label_form=ClientLabelForm(formdata=None, data={"label": view.client.label}),
         ),
         with_status=True,
     )

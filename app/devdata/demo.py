@@ -114,7 +114,8 @@ def _build(session: Session, *, course: Course, hash_method: str) -> list[str]:
 
 def _contact_requests(session: Session, *, counsellor: User, now) -> None:
     """A small queue for the clinic: a visitor's call-back, two learners' requests with progress
-    attached (one shared with the demo counsellor, one not), and one the counsellor has dealt with."""
+    attached (one shared with the demo counsellor, one not), one the counsellor tried twice to
+    reach with no answer, and one the counsellor has dealt with."""
     learners = {
         u.email: u for u in session.scalars(select(User).where(User.email.in_([c.email for c in DEMO_CLIENTS])))
     }
@@ -160,27 +161,68 @@ def _contact_requests(session: Session, *, counsellor: User, now) -> None:
         created_at=now - timedelta(days=3),
         status_changed_at=now - timedelta(days=2),
     )
-    session.add_all([*asked, dealt_with])
-    session.flush()
-    session.add(
-        ContactRequestNote(
-            request_id=dealt_with.id,
-            author_id=counsellor.id,
-            text="Spoke on the phone; first appointment booked.",
-            created_at=now - timedelta(days=2),
-        )
+    # Tried twice in the evenings Jo asked for, with no answer: open, and still the counsellor's to try again.
+    no_answer = ContactRequest(
+        requester_id=learners["jo@demo.local"].id,
+        contact_by="phone",
+        phone="07700 900464",
+        topic="opioids",
+        good_times="Weekday evenings",
+        status="no_answer",
+        picked_up_by_id=counsellor.id,
+        picked_up_at=now - timedelta(days=2, hours=1),
+        created_at=now - timedelta(days=2, hours=5),
+        status_changed_at=now - timedelta(hours=22),
     )
-    for action, to_status in (("picked_up", None), ("status", "contacted"), ("note_added", None)):
+    session.add_all([*asked, dealt_with, no_answer])
+    session.flush()
+    dealt_at = now - timedelta(days=2)
+    _trail(
+        session,
+        request=dealt_with,
+        counsellor=counsellor,
+        steps=(
+            (dealt_at, "picked_up", None, None, None),
+            (dealt_at, "status", "new", "contacted", None),
+            (dealt_at, "note_added", None, None, "Spoke on the phone; first appointment booked."),
+        ),
+    )
+    _trail(
+        session,
+        request=no_answer,
+        counsellor=counsellor,
+        steps=(
+            (now - timedelta(days=2, hours=1), "picked_up", None, None, None),
+            (now - timedelta(days=2), "status", "new", "no_answer", None),
+            (
+                now - timedelta(days=2),
+                "note_added",
+                None,
+                None,
+                "Rang in the evening, as asked: no answer. No voicemail.",
+            ),
+            (now - timedelta(hours=22), "status", "no_answer", "no_answer", None),
+            (now - timedelta(hours=22), "note_added", None, None, "Tried again, no answer. Will try tomorrow evening."),
+        ),
+    )
+
+
+def _trail(session: Session, *, request: ContactRequest, counsellor: User, steps) -> None:
+    """Add a request's trail as the services write it: each step (when, action, from status, to
+    status, note text) an event by the counsellor, and a note where the step added one."""
+    for at, action, from_status, to_status, text in steps:
         session.add(
             ContactRequestEvent(
-                request_id=dealt_with.id,
+                request_id=request.id,
                 actor_id=counsellor.id,
                 action=action,
-                from_status="new" if to_status else None,
+                from_status=from_status,
                 to_status=to_status,
-                created_at=now - timedelta(days=2),
+                created_at=at,
             )
         )
+        if text:
+            session.add(ContactRequestNote(request_id=request.id, author_id=counsellor.id, text=text, created_at=at))
 
 
 def demo_create(session: Session, *, course: Course, hash_method: str) -> list[str]:

@@ -214,6 +214,9 @@ def matrix(w):
         # Only a counsellor's own client: an admin sees every learner, with no link to end.
         ("GET", f"/counsel/clients/{learner}/stop"): [LOGIN, 403, 403, 200, 404, 404],
         ("GET", f"/counsel/clients/{other}/stop"): [LOGIN, 403, 403, 404, 404, 404],
+        # The counsellor's private label for their own client: an admin has no link to label.
+        ("GET", f"/counsel/clients/{learner}/label"): [LOGIN, 403, 403, 200, 404, 404],
+        ("GET", f"/counsel/clients/{other}/label"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", f"/counsel/clients/{learner}/lessons/{w['first']}/attempts"): [LOGIN, 403, 403, 200, 404, 200],
         ("GET", f"/counsel/clients/{other}/lessons/{w['first']}/attempts"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{learner}/lessons/no-such-lesson/attempts"): [LOGIN, 403, 403, 404, 404, 404],
@@ -298,6 +301,9 @@ def matrix(w):
         ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 200, 404, 404],
         # Unconfirmed (a bare POST), it only asks: 200, and the client is still shared.
         ("POST", f"/counsel/clients/{learner}/stop"): [LOGIN, 403, 403, 200, 404, 404],
+        # No label field sent (an empty one clears the label): 400, and the label stays as it was.
+        ("POST", f"/counsel/clients/{learner}/label"): [LOGIN, 403, 403, 400, 404, 404],
+        ("POST", f"/counsel/clients/{other}/label"): [LOGIN, 403, 403, 404, 404, 404],
         ("POST", f"{first}/done"): [LOGIN, 302, 302, 302, 302, 302],  # a quiz lesson: sent to its quiz
         ("POST", f"{c}/review"): [LOGIN, 400, 400, 400, 400, 400],  # no form key or questions: nothing recorded
         # A holder's bare POST: no name choice is a 400, and revoke or renew unconfirmed changes nothing.
