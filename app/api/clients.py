@@ -48,7 +48,10 @@ def clients(query: dict):
     lessons complete, current lesson, last activity, quiz average and flags (safety, for a
     safety-critical misconception still present; inactive, struggling, finished; and deactivated
     for an account an administrator has deactivated, whose owner cannot log in), filtered by name
-    (``q``) and ``flag``, sorted by ``sort`` and ``dir``, as on the counsellor dashboard.
+    (``q``) and ``flag``, sorted by ``sort`` and ``dir``, as on the counsellor dashboard. Names
+    are first names or nicknames, so each client comes with what the dashboard shows to tell
+    them apart: my private label for them, and, where another of my clients has the same name,
+    since when they share with me; their ``id`` is the client ID the dashboard shows.
     """
     course = course_named(query.get("course"))
     # The dashboard's own reading of its query string, so both take the same filters the same way.
@@ -81,6 +84,11 @@ def clients(query: dict):
                 "last_active": row.last_active,
                 "quiz_average": row.quiz_average,
                 "flags": sorted(row.flags),
+                # What tells clients of one name apart, by the dashboard's rule (client_identity):
+                # the label always, since when only beside a namesake, as the page shows them.
+                "label": row.label,
+                "namesake": row.namesake,
+                "sharing_since": row.sharing_since if row.namesake else None,
             }
             for row in page.rows
         ],

@@ -197,7 +197,11 @@ class ClientsQuerySchema(PageQuerySchema):
 
 
 class ClientRowSchema(Schema):
-    id = fields.Integer(required=True, attribute="learner_id")
+    id = fields.Integer(
+        required=True,
+        attribute="learner_id",
+        metadata={"description": "The client ID the dashboard shows beside a name another client has too"},
+    )
     name = fields.String(required=True)
     completed = fields.Integer(required=True)
     total = fields.Integer(required=True)
@@ -214,6 +218,30 @@ class ClientRowSchema(Schema):
             "question, as on the client's page), struggling, inactive and finished; and deactivated when an "
             "administrator has deactivated the account: the client cannot log in until it is reactivated, and "
             "stays listed (not a filter)"
+        },
+    )
+    label = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Your own private label for the client, from the invitation they accepted (the "
+            "client never sees it); null without one, and for a learner who shares with someone else"
+        },
+    )
+    namesake = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Another client has this name, in any case: the dashboard then shows sharing_since "
+            "and the id beside it. For a counsellor, another of their clients wherever in the list; for an "
+            "admin, who sees every learner, another row of this page"
+        },
+    )
+    sharing_since = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Since when the client shares their progress with you; given where namesake is "
+            "true, as the dashboard shows it, and null otherwise (and for a learner who does not share with you)"
         },
     )
 

@@ -179,14 +179,16 @@ def user_role(user_id: int):
             back_text="Keep their role",
             shares=shares,
         )
-    clients = (
-        clients_sharing_count(db.session, counsellor=user)
-        if form.role.data == Role.LEARNER and user.role in COUNSELLING_ROLES
-        else 0
-    )
-    if clients and not confirmed():
-        # A learner opens nobody's progress: their clients' sharing goes dark. Say so before it happens.
-        return render_template("author/user_role_caseload.html", user=user, clients=clients, role=form.role.data)
+    leaving_staff = form.role.data == Role.LEARNER and user.role in COUNSELLING_ROLES
+    clients = clients_sharing_count(db.session, counsellor=user) if leaving_staff else 0
+    # The open requests they hold go back to the queue with the change (user_role_change), as on deactivation.
+    held = _held_requests(user) if leaving_staff else 0
+    if (clients or held) and not confirmed():
+        # A learner opens nobody's progress, and calls nobody back: their clients' sharing goes dark,
+        # and someone else must pick their requests up. Say so before it happens.
+        return render_template(
+            "author/user_role_caseload.html", user=user, clients=clients, held_requests=held, role=form.role.data
+        )
     if shares and not confirmed():
         # Staff are nobody's clients: their counsellors stop seeing them. Say so before it happens.
         return render_template(
@@ -215,9 +217,11 @@ def user_deactivate_view(user_id: int):
     if user.is_active and user.id != current_user.id and not confirmed():
         # It logs the person out at once, wherever they are: ask first, as the other such actions do.
         # (Your own account, or one already deactivated, goes on to the refusal or the message.)
-        held = contact_requests_held(db.session, holder_id=user.id) if user.role in COUNSELLING_ROLES else 0
         return render_template(
-            "author/user_deactivate.html", user=user, shares=_sharing_counsellors(user), held_requests=held
+            "author/user_deactivate.html",
+            user=user,
+            shares=_sharing_counsellors(user),
+            held_requests=_held_requests(user),
         )
     try:
         changed = user_deactivate(db.session, actor=current_user, user=user)
@@ -359,8 +363,18 @@ def user_erase_view(user_id: int):
 
 def _render_erase(user: User, *, error: str | None = None, status: int = 200):
     return render_template(
-        "author/user_erase.html", user=user, role_labels=ROLE_LABELS, lms_linked=_lms_linked(user), error=error
+        "author/user_erase.html",
+        user=user,
+        role_labels=ROLE_LABELS,
+        lms_linked=_lms_linked(user),
+        held_requests=_held_requests(user),
+        error=error,
     ), status
+
+
+def _held_requests(user: User) -> int:
+    """How many open contact requests the account holds, which leaving the staff hands back (no query for a learner)."""
+    return contact_requests_held(db.session, holder_id=user.id) if user.role in COUNSELLING_ROLES else 0
 
 
 def _lms_linked(user: User) -> bool:

@@ -141,8 +141,8 @@ class ContactRequestEvent(Model):
     # request, to a new e-mail address): they are never named here.
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
     # picked_up, released, status, note_added, withdrawn, email_updated, holder_deactivated,
-    # holder_not_staff (app/services/contact_requests.py; "noted": the notes replaced, before
-    # notes were only ever added)
+    # holder_not_staff, holder_erased, holder_deleted (app/services/contact_requests.py; "noted":
+    # the notes replaced, before notes were only ever added)
     action: Mapped[str] = mapped_column(String(20))
     from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)

@@ -12,13 +12,19 @@ Sam. Their pages then name each client with (``ClientIdentity``):
 Nothing else: not an e-mail address, which the client never agreed to show their counsellor.
 Each is a column of a query the page runs anyway (the dashboard's, a client page's first read),
 so no page runs a query more for them.
+
+An admin sees every learner, and no index holds their names to compare (see ``has_namesake``):
+their list tells apart the rows whose names clash on the page shown (``namesakes_on_page``), in
+Python, with no query; a single client's page, with nobody beside to compare, always gives the ID.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, ColumnExpressionArgument, Label, ScalarSelect, and_, literal, select
 from sqlalchemy.orm import aliased
@@ -55,8 +61,9 @@ def has_namesake(
     A counsellor's: another live link of theirs with the same client name key, read from the index
     their dashboard pages by (app/models/caseload_names.py), so across their whole caseload, not the
     page shown: a filter showing one of two Sams still tells which Sam it is. An admin sees every
-    learner, where a name seldom identifies anyone and no index holds the names to compare: always
-    true, so every learner on an admin's pages is told apart by their ID.
+    learner, and no index holds every learner's name to compare with (a probe per row would read
+    every user): true here, so a single client's page gives the ID, and the admin's list narrows it
+    to the rows whose names clash on the page (``namesakes_on_page``).
     """
     if role == Role.ADMIN:
         return literal(True)
@@ -95,6 +102,20 @@ def identity_columns(
         sharing_since(viewer_id, learner_id).label("sharing_since"),
         has_namesake(role, viewer_id, learner_id).label("namesake"),
     )
+
+
+class _ListedClient(Protocol):
+    name: str
+    namesake: bool
+
+
+def namesakes_on_page(rows: Sequence[_ListedClient]) -> None:
+    """Mark as a namesake each row whose name another row of the same page has, in any case (as
+    lower() folds it on both databases), and no other: an admin's list, where ``has_namesake``
+    cannot look across every learner. No query: the page's rows hold the names."""
+    counts = Counter(row.name.lower() for row in rows)
+    for row in rows:
+        row.namesake = counts[row.name.lower()] > 1
 
 
 @dataclass(frozen=True)

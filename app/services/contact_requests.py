@@ -9,9 +9,10 @@ never what the request or the note said).
 A picked-up request is its holder's: only they, or an admin, change its status or hand it back,
 so nobody else can close a call-back someone has promised. A holder who tried and got no answer
 marks it "tried, no answer" (``no_answer``) as often as they try: it stays open and theirs, and
-the trail keeps each try. A holder who leaves the staff (their account deactivated, or its staff
-role taken away) hands their open requests back to the queue in the same commit
-(``contact_requests_unhold``), so nobody waits on a call-back that nobody will make.
+the trail keeps each try. A holder who leaves the staff (their account deactivated, deleted by
+themselves or erased by an admin, or its staff role taken away) hands their open requests back to
+the queue in the same commit (``contact_requests_unhold``), so nobody waits on a call-back that
+nobody will make.
 
 Anyone on the staff may add a private note to any request (``ContactRequestNote``): notes are
 only ever added, each with its author and time, so nobody's note is ever lost to someone else's.
@@ -111,10 +112,13 @@ EMAIL_UPDATED = "email_updated"
 # The actions the person who asked takes (their events name no actor).
 REQUESTER_ACTIONS = ("withdrawn", EMAIL_UPDATED)
 # The trail's record that a request went back to the queue because its holder left the staff: the
-# actor is the admin who deactivated the account, or took its staff role away.
+# actor is the admin who deactivated the account, took its staff role away or erased it; none when
+# the holder deleted their own account (the trail never names a deleted account: it is gone).
 HOLDER_DEACTIVATED = "holder_deactivated"
 HOLDER_NOT_STAFF = "holder_not_staff"
-HOLDER_LEFT_ACTIONS = (HOLDER_DEACTIVATED, HOLDER_NOT_STAFF)
+HOLDER_ERASED = "holder_erased"
+HOLDER_DELETED = "holder_deleted"
+HOLDER_LEFT_ACTIONS = (HOLDER_DEACTIVATED, HOLDER_NOT_STAFF, HOLDER_ERASED, HOLDER_DELETED)
 
 # Digits with the usual separators and an optional leading +: 7 to 15 digits (E.164's most).
 _PHONE_CHARACTERS = re.compile(r"\+?[0-9 ()\-.]+")
@@ -378,17 +382,18 @@ def contact_request_set_status(session: Session, *, staff: User, request_id: int
     return request
 
 
-def contact_requests_unhold(session: Session, *, holder_id: int, actor: User, action: str) -> int:
+def contact_requests_unhold(session: Session, *, holder_id: int, actor: User | None, action: str) -> int:
     """Hand every open request ``holder_id`` holds back to the queue, recording ``action`` (one of
-    ``HOLDER_LEFT_ACTIONS``) by ``actor`` on each; return how many. Does not commit: the account's
-    deactivation, or change of role, commits it, so the two never disagree.
+    ``HOLDER_LEFT_ACTIONS``) by ``actor`` on each (None only for ``HOLDER_DELETED``: the holder
+    deleted their own account); return how many. Does not commit: the account's deactivation,
+    erasure or change of role commits it, so the two never disagree.
 
     Closed and withdrawn requests keep their holder, as the record of who dealt with them. One
     UPDATE decides which rows match and moves each one's version on, so a change the holder read
     before it (they click "Mark contacted" as they are deactivated) is refused rather than
     written over it.
     """
-    if action not in HOLDER_LEFT_ACTIONS:
+    if action not in HOLDER_LEFT_ACTIONS or (actor is None) != (action == HOLDER_DELETED):
         raise ValueError(action)
     unheld = list(
         session.scalars(
@@ -400,7 +405,7 @@ def contact_requests_unhold(session: Session, *, holder_id: int, actor: User, ac
         )
     )
     for request_id in sorted(unheld):
-        session.add(ContactRequestEvent(request_id=request_id, actor_id=actor.id, action=action))
+        session.add(ContactRequestEvent(request_id=request_id, actor_id=actor.id if actor else None, action=action))
     if unheld:
         # Rows this session holds were changed behind its back: read them afresh when next used.
         for request in session.identity_map.values():
@@ -633,6 +638,8 @@ class HistoryEntry:
             "picked_up": "picked it up",
             HOLDER_DEACTIVATED: "deactivated the account that held it, which handed it back to the queue",
             HOLDER_NOT_STAFF: "took the staff role from the account that held it, which handed it back to the queue",
+            HOLDER_ERASED: "erased the account that held it, which handed it back to the queue",
+            HOLDER_DELETED: "deleted their account, which handed it back to the queue",
             "released": "handed it back to the queue",
             "note_added": "added a note",
             # Before notes were only ever added, each save replaced them.
@@ -740,7 +747,12 @@ def _entries(session: Session, *, viewer: User, requests: list[ContactRequest]) 
             .where(ContactRequestEvent.request_id.in_(ids))
             .order_by(ContactRequestEvent.created_at, ContactRequestEvent.id)
         ):
-            who = "The person who asked" if event.action in REQUESTER_ACTIONS else actor_name or "A removed account"
+            if event.action in REQUESTER_ACTIONS:
+                who = "The person who asked"
+            elif event.action == HOLDER_DELETED:
+                who = "The person who held it"  # their own deletion: the account, and its name, are gone
+            else:
+                who = actor_name or "A removed account"
             history.setdefault(event.request_id or 0, []).append(
                 HistoryEntry(event.created_at, who, event.action, event.from_status, event.to_status)
             )

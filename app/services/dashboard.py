@@ -30,11 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.models import ApiToken, Course, Lesson, LessonProgress, QuizAttempt, ReviewAnswer, User
+from app.models import ApiToken, Course, Lesson, LessonProgress, QuizAttempt, ReviewAnswer, Role, User
 from app.models.types import utcnow
 from app.permissions import can_author
 from app.services.audit import audit_record
-from app.services.client_identity import identity_columns
+from app.services.client_identity import identity_columns, namesakes_on_page
 from app.services.client_report import holds_safety_critical_misconception
 from app.services.course_content import LessonView, course_content
 from app.services.progress import lesson_states, live_lesson_ids
@@ -476,6 +476,9 @@ def dashboard_page(session: Session, *, viewer: User, course: Course, query: Das
         only = [row.id for row in chosen]
         records = session.execute(_client_select(shape, "listed"), {**values, "only": only}).all() if only else []
     rows = [_row(record, count) for record in records]
+    if viewer.role == Role.ADMIN:
+        # Every learner is an admin's: tell apart those whose names clash on this page, not everyone.
+        namesakes_on_page(rows)
     _add_current_lessons(session, rows, lessons)
     return DashboardPage(rows=rows, total=total, page=page, pages=max(1, math.ceil(total / PAGE_SIZE)))
 

@@ -35,7 +35,12 @@ from app.models import (
     User,
     UserSession,
 )
-from app.services.contact_requests import contact_requests_export
+from app.services.contact_requests import (
+    HOLDER_DELETED,
+    HOLDER_ERASED,
+    contact_requests_export,
+    contact_requests_unhold,
+)
 from app.services.errors import ValidationError
 from app.services.lti.identities import lti_export
 from app.services.sharing import visible_learner_ids
@@ -420,12 +425,16 @@ def account_delete(session: Session, *, user: User, password: str | None) -> Non
     if is_last_active_admin_locked(session, user):
         session.rollback()  # releases the lock at once
         raise ValidationError("password", "You are the only admin. Make someone else an admin first.")
-    account_erase(session, user=user)
+    account_erase(session, user=user, erased_by=None)
     session.commit()
 
 
-def account_erase(session: Session, *, user: User) -> None:
+def account_erase(session: Session, *, user: User, erased_by: User | None) -> None:
     """Erase the account in the caller's transaction; the caller checks who may, and commits.
+
+    ``erased_by`` is the admin who erases it, or None for the person's own deletion: the open
+    contact requests the account held go back to the queue, each with a line on its trail saying
+    why (``contact_requests_unhold``), as when a holder is deactivated.
 
     Progress, attempts (with answers), review cards and answers, invitations, sharing links, login sessions,
     API tokens, reminder settings, requests to be contacted, the xAPI pseudonym and statements not yet sent,
@@ -443,6 +452,14 @@ def account_erase(session: Session, *, user: User) -> None:
         .where(Invitation.used_by_id == user.id)
         .values(label=None)
         .execution_options(synchronize_session=False)
+    )
+    # Without this the holder's key would only be unlinked (SET NULL below): the request back in the
+    # queue with nothing on its trail or its card to say why, or that someone may have called already.
+    contact_requests_unhold(
+        session,
+        holder_id=user.id,
+        actor=erased_by,
+        action=HOLDER_DELETED if erased_by is None else HOLDER_ERASED,
     )
     # A plain DELETE lets the database apply each foreign key's rule, as declared in the schema.
     session.execute(delete(User).where(User.id == user.id))

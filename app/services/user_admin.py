@@ -603,5 +603,5 @@ def user_erase(session: Session, *, actor: User, user: User) -> None:
     )
     _audit(session, actor=actor, subject=user, action="account_erased", details={"role": user.role})
     session.flush()  # written before the account goes, whose deletion then unlinks it (SET NULL)
-    account_erase(session, user=user)
+    account_erase(session, user=user, erased_by=actor)
     session.commit()

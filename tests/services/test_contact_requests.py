@@ -258,7 +258,7 @@ def test_an_erased_author_s_note_stays_by_a_removed_account(session, people):
 
     request = ask(session)
     contact_request_add_note(session, staff=people["colleague"], request_id=request.id, text="Rang at 3pm")
-    account_erase(session, user=people["colleague"])
+    account_erase(session, user=people["colleague"], erased_by=None)
     session.commit()
     entry = contact_queue_entry(session, viewer=people["counsellor"], request_id=request.id)
     assert [(n.author, n.text) for n in entry.notes] == [("A removed account", "Rang at 3pm")]

@@ -1,5 +1,6 @@
-"""A request's holder who leaves the staff (deactivated, or made a learner) hands their open requests
-back to the queue in the same commit, each recorded on its trail by the admin who did it."""
+"""A request's holder who leaves the staff (deactivated, made a learner, or their account deleted or
+erased) hands their open requests back to the queue in the same commit, each recorded on its trail
+by the admin who did it (or by nobody named, for the holder's own deletion)."""
 
 import pytest
 from sqlalchemy import select
@@ -15,8 +16,9 @@ from app.services.contact_requests import (
     contact_requests_unhold,
     contact_requests_waiting,
 )
-from app.services.user_admin import user_deactivate, user_reactivate, user_role_change
-from tests.conftest import create_user
+from app.services.personal_data import account_delete
+from app.services.user_admin import user_deactivate, user_erase, user_reactivate, user_role_change
+from tests.conftest import PASSWORD, create_user
 
 PHONE = ContactDetails(contact_by="phone", phone="07700 900123", topic="opioids")
 
@@ -121,3 +123,41 @@ def test_handing_back_moves_each_request_on_so_a_change_read_before_it_is_refuse
     assert session.get(ContactRequest, request_id).version == version + 1
     with pytest.raises(ValueError):
         contact_requests_unhold(session, holder_id=casey.id, actor=ada, action="released")
+
+
+def test_a_holder_deleting_their_own_account_hands_their_open_requests_back_naming_nobody(session, people):
+    casey, olive = people["counsellor"], people["colleague"]
+    new, contacted = held_by(session, casey), held_by(session, casey, "contacted")
+    closed, olives = held_by(session, casey, "closed"), held_by(session, olive)
+    casey_id = casey.id
+    account_delete(session, user=casey, password=PASSWORD)
+    # The closed one is unlinked, as before (the account is gone); the open ones are back in the queue.
+    assert holders(session) == {new: None, contacted: None, closed: None, olives: olive.id}
+    assert left_events(session) == [(new, None, "holder_deleted"), (contacted, None, "holder_deleted")]
+    assert session.scalar(select(User.id).where(User.id == casey_id)) is None  # same commit: both or neither
+    entry = next(e for e in contact_queue(session, viewer=olive).entries if e.request.id == contacted)
+    returned = entry.returned_by_leaving
+    assert (returned.action, returned.who) == ("holder_deleted", "The person who held it")
+    assert entry.history[-1].text == "deleted their account, which handed it back to the queue"
+    assert contact_requests_waiting(session) == 2
+
+
+def test_an_admin_erasing_a_holders_account_hands_their_open_requests_back_in_their_name(session, people):
+    casey, olive, ada = people["counsellor"], people["colleague"], people["admin"]
+    tried = held_by(session, casey, "no_answer")
+    user_erase(session, actor=ada, user=casey)
+    assert holders(session) == {tried: None}
+    assert left_events(session) == [(tried, ada.id, "holder_erased")]
+    entry = contact_queue(session, viewer=olive).entries[0]
+    assert (entry.returned_by_leaving.action, entry.returned_by_leaving.who) == ("holder_erased", "Ada")
+    assert entry.history[-1].text == "erased the account that held it, which handed it back to the queue"
+    assert entry.tries_without_answer == 1  # what Casey did stays on the trail, by a removed account
+    assert entry.history[-2].who == "A removed account"
+
+
+def test_only_the_holders_own_deletion_is_recorded_without_an_actor(session, people):
+    casey, ada = people["counsellor"], people["admin"]
+    with pytest.raises(ValueError):
+        contact_requests_unhold(session, holder_id=casey.id, actor=None, action="holder_erased")
+    with pytest.raises(ValueError):
+        contact_requests_unhold(session, holder_id=casey.id, actor=ada, action="holder_deleted")

@@ -204,3 +204,28 @@ def test_the_pages_run_as_many_queries_with_namesakes_as_without(client, app, cl
     plain = [queries_for(app, lambda url=url: read(url)) for url in urls]
     # Each page but the CSV also counts the contact requests waiting, for the staff header (app/staff_nav.py).
     assert clashing == plain == [6, 6, 4, 12, 7, 3], (clashing, plain)
+
+
+def test_an_admins_list_gives_the_id_only_where_names_clash_on_the_page(client, app, clients):
+    """An admin sees every learner: the two Sams are told apart, Alex (and the admin's other
+    learners) by name alone, with no query more than a list without a clash."""
+    create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/counsel/")})
+    login(client, "ada@example.org")
+    sam, other_sam, alex = clients["sam"], clients["other_sam"], clients["alex"]
+    page = client.get("/counsel/")
+    found = names_on(page.get_data(as_text=True)).links
+    # Ada shares with nobody: no label of Casey's, no since; the ID tells the Sams apart.
+    assert (found[sam], found[other_sam], found[alex]) == (
+        [f"Sam (client ID {sam})"],
+        [f"Sam (client ID {other_sam})"],
+        ["Alex"],
+    )
+    clashing = queries_for(app, lambda: client.get("/counsel/"))
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == sam).values(display_name="Jo"))
+        db.session.commit()
+    assert "client ID" not in client.get("/counsel/").get_data(as_text=True)
+    assert queries_for(app, lambda: client.get("/counsel/")) == clashing
+    # A single client's page has nobody beside them to compare with: it still gives the ID.
+    assert f"client ID {alex}" in client.get(f"/counsel/clients/{alex}").get_data(as_text=True)
