@@ -1,8 +1,8 @@
 """Forms and query parsing for the counsellor's pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
-from wtforms.validators import Email, Length, Optional
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional
 
 from app.parsing import parse_page
 from app.services.dashboard import FLAGS, SORTS, DashboardQuery
@@ -37,4 +37,18 @@ class InvitationForm(FlaskForm):
         "Who is it for? (optional, only you see this)",
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[Optional(), Length(max=80, message="Keep the label to 80 characters or fewer.")],
+    )
+
+
+class HandoverForm(FlaskForm):
+    """Ask a counsellor's clients to share their progress with a colleague: whom, and which clients.
+
+    The choices are set by the view: the other active counsellors, and the clients who share now.
+    """
+
+    colleague = SelectField("Colleague to take over", coerce=int, validate_choice=True)
+    clients = SelectMultipleField(
+        "Which clients to ask",
+        coerce=int,
+        validators=[InputRequired("Choose at least one client to ask.")],
     )
