@@ -32,3 +32,25 @@ def test_the_job_deletes_what_ended_long_ago_and_keeps_what_waits(app):
         db.session.remove()
     with app.app_context():
         assert db.session.query(Invitation.label).all() == [("Lee",)]
+
+
+def test_the_job_clears_requests_to_share_with_a_colleague_by_the_same_rule(app):
+    """Requests to share with a colleague (app/services/handover.py) are purged with the invitations."""
+    from app.models import CounsellorLink, HandoverRequest
+    from app.services.handover import handover_request
+
+    casey = create_user(app, "casey@example.org", role=Role.COUNSELLOR)
+    olive = create_user(app, "olive@example.org", role=Role.COUNSELLOR)
+    sam = create_user(app, "sam@example.org")
+    with app.app_context():
+        db.session.add(CounsellorLink(counsellor_id=casey, learner_id=sam))
+        db.session.commit()
+        user = db.session.get(User, casey)
+        long_ago = utcnow() - OUTCOMES_KEPT - timedelta(days=30)
+        handover_request(db.session, actor=user, from_counsellor=user, to_counsellor_id=olive, now=long_ago)
+        db.session.remove()
+    with app.app_context():
+        purge_ended_invitations.call_local()
+        db.session.remove()
+    with app.app_context():
+        assert db.session.query(HandoverRequest).count() == 0

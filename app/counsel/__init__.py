@@ -20,4 +20,4 @@ def require_counsellor():
     return None
 
 
-from app.counsel import labels, requests, routes  # noqa: E402,F401
+from app.counsel import handover, labels, requests, routes  # noqa: E402,F401

@@ -1,8 +1,8 @@
 """Forms and query parsing for the counsellor's pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, StringField
-from wtforms.validators import Email, Length, Optional, StopValidation
+from wtforms import EmailField, Field, SelectField, SelectMultipleField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional, StopValidation
 
 from app.parsing import parse_page
 from app.services.dashboard import FLAGS, SORTS, DashboardQuery
@@ -61,3 +61,17 @@ class ClientLabelForm(FlaskForm):
     """Set, change or clear the counsellor's private label for a client they see (empty clears it)."""
 
     label = _label_field("Your label for this client (optional, only you see this)", _sent)
+
+
+class HandoverForm(FlaskForm):
+    """Ask a counsellor's clients to share their progress with a colleague: whom, and which clients.
+
+    The choices are set by the view: the other active counsellors, and the clients who share now.
+    """
+
+    colleague = SelectField("Colleague to take over", coerce=int, validate_choice=True)
+    clients = SelectMultipleField(
+        "Which clients to ask",
+        coerce=int,
+        validators=[InputRequired("Choose at least one client to ask.")],
+    )

@@ -22,6 +22,7 @@ from app.permissions import is_learner
 from app.services.attempt_history import removed_lessons
 from app.services.contact_requests import REQUESTER_LABELS
 from app.services.errors import DomainError, ValidationError
+from app.services.handover import HandoverUnusable, handover_respond, learner_handover
 from app.services.my_page import my_page
 from app.services.personal_data import account_delete, personal_data_export
 from app.services.progress import course_outline_by_slug
@@ -71,6 +72,9 @@ def home():
         "attempts_drawn": attempt_summaries(outline, page.attempts, removed) if outline else Markup(""),
         "links_drawn": sharing_links(page.sharing, form_token()) if page.sharing.links else Markup(""),
         "views_drawn": progress_views(page.sharing),
+        "handovers_drawn": draw_part("me/_handover_requests.html", {"handovers": page.sharing.handovers})
+        if page.sharing.handovers
+        else Markup(""),
         "requests_drawn": draw_part(
             "me/_contact_requests.html", {"contact_requests": page.contact_requests, "contact_labels": REQUESTER_LABELS}
         )
@@ -154,6 +158,32 @@ def stop_sharing(link_id: int):
     if counsellor.email and shares_with_namesake(db.session, learner_id=current_user.id, name=who):
         who = f"{who} ({counsellor.email})"  # not the other one of that name, still shared with
     flash(f"You have stopped sharing your progress with {who}.", "success")
+    return redirect(url_for("me.home"))
+
+
+@bp.post("/me/handovers/<id:handover_id>")
+@login_required
+def answer_handover(handover_id: int):
+    """Accept or decline a request to share with a colleague of a counsellor's; only the learner's own."""
+    # CSRFProtect has already checked the token of this POST.
+    decision = request.form.get("decision")
+    if decision not in ("accept", "decline"):
+        # Someone else's request is not there, whatever was sent: ids cannot be probed.
+        abort(400 if learner_handover(db.session, learner=current_user, request_id=handover_id) else 404)
+    try:
+        answered = handover_respond(
+            db.session, learner=current_user, request_id=handover_id, accept=decision == "accept"
+        )
+    except LookupError:
+        abort(404)  # not theirs, or not there: the same answer, so ids cannot be probed
+    except (HandoverUnusable, SharingNotAllowed) as problem:
+        flash(str(problem), "warning")
+        return redirect(url_for("me.home"))
+    name = answered.counsellor.display_name
+    if answered.accepted:
+        flash(f"You are now sharing your course progress with {name}. You can stop at any time here.", "success")
+    else:
+        flash(f"You declined. {name} cannot see your progress.", "info")
     return redirect(url_for("me.home"))
 
 

@@ -17,7 +17,7 @@ from app.models.media import CourseMedia
 from app.models.progress import AttemptAnswer, LessonProgress, QuizAttempt, ShownQuestion
 from app.models.reminders import ReminderSettings
 from app.models.review import ReviewAnswer, ReviewCard
-from app.models.sharing import AuditEvent, CounsellorLink, Invitation, ProgressView
+from app.models.sharing import AuditEvent, CounsellorLink, HandoverRequest, Invitation, ProgressView
 from app.models.tokens import ApiToken
 from app.models.user import COUNSELLING_ROLES, Role, User, UserSession
 from app.models.xapi import XapiActor, XapiStatement
@@ -41,6 +41,7 @@ __all__ = [
     "CourseDraft",
     "CourseMedia",
     "CoursePublication",
+    "HandoverRequest",
     "Invitation",
     "JobFailure",
     "Lesson",

@@ -37,6 +37,40 @@ class Invitation(Model):
     counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
 
 
+class HandoverRequest(Model):
+    """A request, addressed to one client's account, to share their progress with a colleague of
+    the counsellor who has been seeing it (a caseload handed over: app/services/handover.py).
+
+    Nothing is shared until the client accepts; accepting makes the link as accepting an
+    invitation does. It expires, and is purged, as invitations are.
+    """
+
+    __tablename__ = "handover_requests"
+    __table_args__ = (
+        # The client's requests waiting on /me/, and whether one to this colleague waits already.
+        Index("ix_handover_requests_learner_counsellor", "learner_id", "counsellor_id"),
+        # The page where the handover was started lists its requests by the counsellor it is from.
+        Index("ix_handover_requests_from_counsellor_id", "from_counsellor_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The client asked, and the colleague they would share with: the request means nothing without either.
+    learner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The counsellor whose caseload it was, and who started it (they, or an admin): the client's
+    # answer stays a record when either account goes.
+    from_counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set once, when the client accepts or declines.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    accepted: Mapped[bool | None] = mapped_column(nullable=True)
+
+    learner: Mapped[User] = relationship(foreign_keys=[learner_id])
+    counsellor: Mapped[User] = relationship(foreign_keys=[counsellor_id])
+
+
 class CounsellorLink(Model):
     """A learner's consent to share progress with one counsellor, until revoked."""
 

@@ -124,17 +124,17 @@ def _ranked_columns(ranked) -> tuple[Any, ...]:
 
 
 def my_page_selects(learner_id: ColumnElement[int], course_id: ColumnElement[int]) -> list[Select]:
-    """The SELECTs to UNION ALL (in this order): sharing links and views, contact requests, then
+    """The SELECTs to UNION ALL (in this order): sharing links, views and handover requests, contact requests, then
     the attempt summaries of ``learner_id`` in ``course_id`` (each a bound parameter or an
     expression: signed_in_user.py reads them with the user, by the login session's token).
 
     Each row has the same columns: the part's name, then every part's own columns in turn,
     the other parts' typed NULLs. A ``view_limit`` parameter caps the views listed.
     """
-    links, views = sharing_overview_selects(learner_id)
+    sharing = sharing_overview_selects(learner_id)
     ranked = _ranked_attempts(learner_id, course_id)
     attempt_columns = _ranked_columns(ranked)
-    sharing_types = [column.type for column in links.selected_columns]
+    sharing_types = [column.type for column in sharing[0].selected_columns]
     contact_types = [column.type for column in _CONTACT_COLUMNS]
     attempt_types = [column.type for column in attempt_columns]
 
@@ -145,8 +145,7 @@ def my_page_selects(learner_id: ColumnElement[int], course_id: ColumnElement[int
         return part.with_only_columns(literal(kind).label("part"), *nulls_before, *own, *nulls_after)
 
     sharing_parts = [
-        padded("sharing", part, list(part.selected_columns), [], contact_types + attempt_types)
-        for part in (links, views)
+        padded("sharing", part, list(part.selected_columns), [], contact_types + attempt_types) for part in sharing
     ]
     contact = padded(
         "contact",

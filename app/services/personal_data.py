@@ -22,6 +22,7 @@ from app.models import (
     CourseDraft,
     CourseMedia,
     CoursePublication,
+    HandoverRequest,
     Invitation,
     Lesson,
     LessonProgress,
@@ -59,6 +60,10 @@ USER_REFERENCES = {
     ("counsellor_links", "learner_id"): ("sharing", "erased"),
     ("counsellor_links", "counsellor_id"): ("clients", "erased"),
     ("counsellor_links", "created_by_id"): ("links_made_for_others", "unlinked"),
+    ("handover_requests", "learner_id"): ("handover_requests_to_me", "erased"),
+    ("handover_requests", "counsellor_id"): ("handover_requests_to_share_with_me", "erased"),
+    ("handover_requests", "from_counsellor_id"): ("handover_requests_for_my_clients", "unlinked"),
+    ("handover_requests", "requested_by_id"): ("handover_requests_i_started", "unlinked"),
     ("progress_views", "learner_id"): ("views_of_my_progress", "unlinked: an anonymous record stays"),
     ("progress_views", "viewer_id"): ("progress_i_viewed", "unlinked: an anonymous record stays"),
     ("audit_events", "subject_id"): ("admin_actions_on_my_account", "unlinked: an anonymous record stays"),
@@ -135,6 +140,52 @@ def _viewed_learner(view: ProgressView, learner_names: dict[int, str]) -> str:
     return STOPPED_SHARING if view.viewer_role == Role.COUNSELLOR else NOT_SHARED_NOW
 
 
+def _handover_sections(
+    handovers: list[HandoverRequest], *, user: User, names: dict[int | None, str], learner_names: dict[int, str]
+) -> dict[str, list[dict]]:
+    """The requests to share with a colleague (app/services/handover.py) the person was asked, was
+    the colleague of, handed over, or started; a client named only while the person may see them."""
+
+    def answer(h: HandoverRequest) -> dict:
+        return {
+            "asked_at": _when(h.created_at),
+            "expires_at": _when(h.expires_at),
+            "answered_at": _when(h.answered_at),
+            "accepted": h.accepted,
+        }
+
+    def client(h: HandoverRequest) -> str:
+        return learner_names.get(h.learner_id, NOT_SHARED_NOW)
+
+    return {
+        "handover_requests_to_me": [
+            {"from": names.get(h.from_counsellor_id), "to": names.get(h.counsellor_id), **answer(h)}
+            for h in handovers
+            if h.learner_id == user.id
+        ],
+        "handover_requests_to_share_with_me": [
+            {"client": client(h), "from": names.get(h.from_counsellor_id), **answer(h)}
+            for h in handovers
+            if h.counsellor_id == user.id
+        ],
+        "handover_requests_for_my_clients": [
+            {"client": client(h), "to": names.get(h.counsellor_id), **answer(h)}
+            for h in handovers
+            if h.from_counsellor_id == user.id
+        ],
+        "handover_requests_i_started": [
+            {
+                "client": client(h),
+                "from": names.get(h.from_counsellor_id),
+                "to": names.get(h.counsellor_id),
+                **answer(h),
+            }
+            for h in handovers
+            if h.requested_by_id == user.id
+        ],
+    }
+
+
 def personal_data_export(session: Session, *, user: User) -> dict:
     """Everything held about this account, as plain JSON-ready data."""
     # Each lesson by its address (slug, stable for programs) and its title (for people).
@@ -207,11 +258,27 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             .order_by(ProgressView.viewed_at)
         )
     )
+    handovers = list(
+        session.scalars(
+            select(HandoverRequest)
+            .where(
+                (HandoverRequest.learner_id == user.id)
+                | (HandoverRequest.counsellor_id == user.id)
+                | (HandoverRequest.from_counsellor_id == user.id)
+                | (HandoverRequest.requested_by_id == user.id)
+            )
+            .order_by(HandoverRequest.created_at, HandoverRequest.id)
+        )
+    )
     staff = {link.counsellor_id for link in links} | {i.counsellor_id for i in invitations}
-    names = _names(session, staff | {v.viewer_id for v in views})
-    # Learners this person linked with or looked at are named only while they may see them now:
-    # one who stopped sharing was promised the counsellor sees nothing more, their name included.
+    staff |= {h.counsellor_id for h in handovers}
+    handing_over = {h.from_counsellor_id for h in handovers}
+    names = _names(session, staff | handing_over | {v.viewer_id for v in views})
+    # Learners this person linked with, looked at or asked to share with a colleague are named only
+    # while they may see them now: one who stopped sharing was promised the counsellor sees nothing
+    # more, their name included, and one who declined a colleague was promised them nothing.
     learners = {link.learner_id for link in links if link.learner_id != user.id}
+    learners |= {h.learner_id for h in handovers if h.learner_id != user.id}
     learner_names = _visible_learner_names(
         session, viewer=user, learner_ids=learners | {v.learner_id for v in views if v.viewer_id == user.id}
     )
@@ -265,6 +332,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
         for i in invitations
         if i.used_by_id == user.id
     ]
+    data.update(_handover_sections(handovers, user=user, names=names, learner_names=learner_names))
     data["views_of_my_progress"] = [
         {
             "viewer": names.get(v.viewer_id) or REMOVED_ACCOUNT,

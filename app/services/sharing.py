@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
@@ -27,18 +27,20 @@ from sqlalchemy import (
     Subquery,
     and_,
     bindparam,
+    case,
     delete,
     false,
     func,
     literal,
     not_,
+    or_,
     select,
     union_all,
     update,
 )
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
-from app.models import COUNSELLING_ROLES, CounsellorLink, Invitation, ProgressView, Role, User
+from app.models import COUNSELLING_ROLES, CounsellorLink, HandoverRequest, Invitation, ProgressView, Role, User
 from app.models.types import utcnow
 from app.services import client_identity
 from app.services.client_identity import ClientIdentity
@@ -223,23 +225,34 @@ def invitation_respond(
         raise InvitationUnusable("used", USED_MESSAGE)  # pragma: no cover - the line above has raised
     link = None
     if accept:
-        link = active_link(session, counsellor_id=invitation.counsellor_id, learner_id=learner.id)
-        if link is None:
-            # The invitation's label goes onto the link, where the counsellor's pages show it: the
-            # invitation itself is deleted 30 days after it ends (invitations_purge).
-            link = CounsellorLink(
-                counsellor_id=invitation.counsellor_id,
-                learner_id=learner.id,
-                created_at=now,
-                created_by_id=learner.id,
-                label=invitation.label,
-            )
-            session.add(link)
-        elif link.label is None:
-            # Already sharing (an earlier invitation, or a link an admin made): accepting changes
-            # nothing the client shares, but a label the counsellor gave now fills one never given.
-            link.label = invitation.label
+        link = consent_link(
+            session, counsellor_id=invitation.counsellor_id, learner=learner, label=invitation.label, now=now
+        )
     session.commit()
+    return link
+
+
+def consent_link(
+    session: Session, *, counsellor_id: int, learner: User, label: str | None, now: datetime
+) -> CounsellorLink:
+    """The learner's live link to the counsellor, made now on their own consent when there is none;
+    the caller commits. One rule for every yes a learner gives: an invitation's and a handover
+    request's (app/services/handover.py).
+
+    ``label``: the counsellor's private note of whom it is for, put on the link (None: none given).
+    """
+    link = active_link(session, counsellor_id=counsellor_id, learner_id=learner.id)
+    if link is None:
+        # The invitation's label goes onto the link, where the counsellor's pages show it: the
+        # invitation itself is deleted 30 days after it ends (invitations_purge).
+        link = CounsellorLink(
+            counsellor_id=counsellor_id, learner_id=learner.id, created_at=now, created_by_id=learner.id, label=label
+        )
+        session.add(link)
+    elif link.label is None:
+        # Already sharing (an earlier invitation, or a link an admin made): accepting changes
+        # nothing the client shares, but a label the counsellor gave now fills one never given.
+        link.label = label
     return link
 
 
@@ -480,19 +493,38 @@ class LinkRecord:
 
 
 @dataclass(frozen=True)
+class HandoverRecord:
+    """A request waiting for the learner's answer: share their progress with ``colleague_name``,
+    to whom ``from_name`` (None: an account since removed) handed their caseload over."""
+
+    id: int
+    colleague_name: str
+    colleague_email: str | None
+    from_name: str | None
+    # Whether the clinic (an admin) asked, rather than the counsellor themselves.
+    by_clinic: bool
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class SharingOverview:
-    """What /me/ shows about sharing: live links, oldest first, and views, newest first."""
+    """What /me/ shows about sharing: live links, oldest first, views, newest first, and the
+    requests to share with a colleague of a counsellor's that wait for an answer, oldest first."""
 
     links: list[LinkRecord]
     views: list[ViewRecord]
+    handovers: list[HandoverRecord] = field(default_factory=list)
 
 
-def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Select]:
-    """The learner's live links and the latest views of their progress: two SELECTs to UNION ALL.
+def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Select, Select]:
+    """The learner's live links, the latest views of their progress and the handover requests
+    waiting for their answer: three SELECTs to UNION ALL.
 
-    Each row: its kind ("link" or "view"), the link's or view's id, the counsellor's or viewer's
-    name, the viewer's role (None for a link), when, and the counsellor's e-mail address (None
-    for a view). The views are the ``view_limit`` (a bound parameter) latest.
+    Each row: its kind ("link", "view", "handover" or "handover-clinic"), the link's, view's or
+    request's id, the counsellor's, viewer's or colleague's name, the viewer's role (for a
+    request: the name of the counsellor it is from; None for a link), when (for a request: when
+    it expires), and the counsellor's or colleague's e-mail address (None for a view). The views
+    are the ``view_limit`` (a bound parameter) latest.
     """
     links = (
         select(
@@ -521,13 +553,60 @@ def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Se
         recent.c.viewed_at,
         literal(None, String),  # a link's counsellor's address: a view has none
     ).outerjoin(User, User.id == recent.c.viewer_id)
-    return links, views
+    return links, views, _waiting_handovers(learner_id)
 
 
-def sharing_overview_from_rows(rows: list[tuple]) -> SharingOverview:
-    """The overview from the rows of sharing_overview_selects, in the page's order."""
+def _waiting_handovers(learner_id: ColumnElement[int]) -> Select:
+    """sharing_overview_selects' rows of the handover requests the learner has not answered, whose
+    colleague can still take clients and is not shared with already. Expired ones are left out
+    by sharing_overview_from_rows: the statement is built once, with no time in it."""
+    colleague, handing_over = aliased(User), aliased(User)
+    shares_already = (
+        select(CounsellorLink.id)
+        .where(
+            CounsellorLink.counsellor_id == HandoverRequest.counsellor_id,
+            CounsellorLink.learner_id == HandoverRequest.learner_id,
+            CounsellorLink.revoked_at.is_(None),
+        )
+        .exists()
+    )
+    by_them = HandoverRequest.requested_by_id == HandoverRequest.from_counsellor_id
+    return (
+        select(
+            case((by_them, literal("handover")), else_=literal("handover-clinic")),
+            HandoverRequest.id,
+            colleague.display_name,
+            handing_over.display_name,
+            HandoverRequest.expires_at,
+            colleague.email,
+        )
+        .join(colleague, colleague.id == HandoverRequest.counsellor_id)
+        .outerjoin(handing_over, handing_over.id == HandoverRequest.from_counsellor_id)
+        .where(
+            HandoverRequest.learner_id == learner_id,
+            HandoverRequest.answered_at.is_(None),
+            colleague.is_active.is_(True),
+            # Not IN (...): an expanding list would keep the Read off the driver's cursor (app/services/reads.py).
+            or_(*(colleague.role == role for role in sorted(COUNSELLING_ROLES))),
+            not_(shares_already),
+        )
+    )
+
+
+def sharing_overview_from_rows(rows: list[tuple], now: datetime | None = None) -> SharingOverview:
+    """The overview from the rows of sharing_overview_selects, in the page's order; the handover
+    requests expired by ``now`` left out."""
+    now = now or utcnow()
     links = [(ref, name, at, email) for kind, ref, name, _, at, email in rows if kind == "link"]
     views = [(at, ref, name, role) for kind, ref, name, role, at, _ in rows if kind == "view"]
+    handovers = sorted(
+        (
+            HandoverRecord(ref, name, email, from_name, kind == "handover-clinic", at)
+            for kind, ref, name, from_name, at, email in rows
+            if kind in ("handover", "handover-clinic") and at > now
+        ),
+        key=lambda handover: (handover.expires_at, handover.id),
+    )
     return SharingOverview(
         links=[
             LinkRecord(ref, name, at, email)
@@ -537,6 +616,7 @@ def sharing_overview_from_rows(rows: list[tuple]) -> SharingOverview:
             ViewRecord(name or "A removed account", role, at)
             for at, _, name, role in sorted(views, key=lambda view: (view[0], view[1]), reverse=True)
         ],
+        handovers=handovers,
     )
 
 

@@ -23,6 +23,7 @@ from app.models import (
     COUNSELLING_ROLES,
     AuditEvent,
     CounsellorLink,
+    HandoverRequest,
     Invitation,
     LessonProgress,
     LtiIdentity,
@@ -485,7 +486,15 @@ def _said_no(session: Session, *, counsellor_id: int, learner_id: int) -> str | 
         Invitation.used_by_id == learner_id,
         Invitation.accepted.is_(False),
     )
-    return session.scalar(select(case((stopped, "stopped sharing with"), (declined, "declined sharing with"))))
+    # A request to share with this counsellor when a colleague handed their caseload over, declined.
+    declined_handover = exists().where(
+        HandoverRequest.counsellor_id == counsellor_id,
+        HandoverRequest.learner_id == learner_id,
+        HandoverRequest.accepted.is_(False),
+    )
+    return session.scalar(
+        select(case((stopped, "stopped sharing with"), (or_(declined, declined_handover), "declined sharing with")))
+    )
 
 
 def password_not_chosen(user: User) -> bool:

@@ -20,6 +20,7 @@ from app.models import (
     CourseDraft,
     CourseMedia,
     CoursePublication,
+    HandoverRequest,
     Invitation,
     Lesson,
     LessonProgress,
@@ -93,6 +94,16 @@ def person(app, course, session):
     session.add_all(
         [
             Invitation(counsellor_id=me.id, code_hash=uuid.uuid4().hex, expires_at=now),
+            # Asked to share with a colleague of a counsellor's; and, as staff, the colleague, the
+            # counsellor handing over and the one who asked, all at once.
+            HandoverRequest(learner_id=me.id, counsellor_id=other.id, from_counsellor_id=other.id, expires_at=now),
+            HandoverRequest(
+                learner_id=other.id,
+                counsellor_id=me.id,
+                from_counsellor_id=me.id,
+                requested_by_id=me.id,
+                expires_at=now,
+            ),
             Invitation(
                 counsellor_id=other.id,
                 code_hash=uuid.uuid4().hex,

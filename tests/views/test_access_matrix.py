@@ -13,11 +13,23 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.lti.routes import DEEP_LINK_KEY
-from app.models import Certificate, CounsellorLink, Course, CoursePublication, Lesson, Question, ReviewCard, Role, User
+from app.models import (
+    Certificate,
+    CounsellorLink,
+    Course,
+    CoursePublication,
+    HandoverRequest,
+    Lesson,
+    Question,
+    ReviewCard,
+    Role,
+    User,
+)
 from app.services.api_tokens import token_create
 from app.services.authoring.draft import published_data
 from app.services.contact_requests import ContactDetails, contact_request_create
 from app.services.course_media import media_upload, media_version
+from app.services.handover import handover_request
 from app.services.lti.platforms import PlatformDetails, lti_platform_register
 from app.services.quizzes import quiz_questions, quiz_submit_attempt
 from app.services.review import review_submit
@@ -83,6 +95,12 @@ def world(app, course):
         )
         world = {"ids": ids, "first": first, "attempt": attempt.id, "link": link.id, "code": code, "review": review_key}
         world["invitation"] = to_cancel.id
+        # The counsellor's client asked to share with their colleague, for the answer row.
+        counsellor = db.session.get(User, ids["counsellor"])
+        handover_request(
+            db.session, actor=counsellor, from_counsellor=counsellor, to_counsellor_id=ids["other_counsellor"]
+        )
+        world["handover"] = db.session.scalar(select(HandoverRequest.id))
         # The learner's request to be contacted, with progress attached (the counsellor's link shows it).
         world["contact_request"] = contact_request_create(
             db.session,
@@ -207,6 +225,8 @@ def matrix(w):
         # Cancelling asks first; only the counsellor who made the invitation sees the page.
         ("GET", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 200, 404, 404],
         ("GET", f"/counsel/clients/{learner}"): [LOGIN, 403, 403, 200, 404, 200],
+        # A caseload handed to a colleague: the counsellor's own, or an admin for any counsellor's.
+        ("GET", f"/counsel/caseloads/{w['ids']['counsellor']}/handover"): [LOGIN, 403, 403, 200, 404, 200],
         ("GET", f"/counsel/clients/{other}"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", "/counsel/clients/999999"): [LOGIN, 403, 403, 404, 404, 404],
@@ -296,6 +316,10 @@ def matrix(w):
         # Mutations last: they change the world for the rows after them.
         # Made, then sent to the new invitation's page (Post/Redirect/Get).
         ("POST", "/counsel/invitations"): [LOGIN, 403, 403, 302, 302, 302],
+        # No colleague or client chosen: shown again with the errors, nobody asked.
+        ("POST", f"/counsel/caseloads/{w['ids']['counsellor']}/handover"): [LOGIN, 403, 403, 400, 404, 400],
+        # Only the client asked may answer; a bare POST (no decision) answers nothing.
+        ("POST", f"/me/handovers/{w['handover']}"): [LOGIN, 400, 404, 404, 404, 404],
         # Only the counsellor who made it may cancel it; to anyone else it is not there. Unconfirmed
         # (a bare POST), it only asks: 200, and the invitation still waits.
         ("POST", f"/counsel/invitations/{w['invitation']}/cancel"): [LOGIN, 403, 403, 200, 404, 404],
@@ -439,6 +463,8 @@ def test_every_route_is_in_the_matrix(app, world):
         "<id:link_id>": str(world["link"]),
         "<id:invitation_id>": str(world["invitation"]),
         "<id:request_id>": str(world["contact_request"]),
+        "<id:handover_id>": str(world["handover"]),
+        "<id:counsellor_id>": str(world["ids"]["counsellor"]),
         "<id:token_id>": str(world["api_token"]),
         "<id:platform_id>": str(world["lti_platform"]),
         "<id:publication_id>": str(world["publication"]),

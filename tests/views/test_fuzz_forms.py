@@ -101,6 +101,8 @@ def valid_arguments(w) -> dict[str, str]:
         "list_number": "0",
         "invitation_id": str(w["invitation"]),
         "request_id": str(w["contact_request"]),
+        "handover_id": str(w["handover"]),
+        "counsellor_id": str(w["ids"]["counsellor"]),
         "media_name": w["media"],
         "version": w["media_version"],
         "token_id": str(w["api_token"]),
