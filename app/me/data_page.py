@@ -183,6 +183,7 @@ AUDIT_ACTION_WORDS: Mapping[Any, str] = {
     "reactivated": "Account reactivated: it could log in again",
     "reset_link_sent": "A link to choose a password was e-mailed",
     "link_created": "Linked to a counsellor, on the learner's behalf",
+    "caseload_handover_asked": "A counsellor's clients asked to share with a colleague, on the clinic's behalf",
     "account_erased": "An account erased, with everything in it",
     "data_downloaded": "Everything held about the account downloaded for its owner (JSON)",
     "lti_platform_registered": "An LMS platform (LTI) registered",

@@ -19,6 +19,8 @@ from app.models import AuditEvent, User
 # Actions on one account (app/services/user_admin.py): the event's subject is that account.
 # ``account_erased`` outlives its subject: the erasure unlinks it (SET NULL), so its details hold the role only.
 # ``data_downloaded``: an admin downloaded everything held about the account, for its owner; no details.
+# ``caseload_handover_asked``: an admin asked a counsellor's clients to share with a colleague
+# (app/services/handover.py); details name the colleague (``counsellor_id``) and how many were asked.
 ACCOUNT_ACTIONS = (
     "created",
     "role_changed",
@@ -28,6 +30,7 @@ ACCOUNT_ACTIONS = (
     "link_created",
     "account_erased",
     "data_downloaded",
+    "caseload_handover_asked",
 )
 # LMS (LTI) platforms registered and removed (app/services/lti/platforms.py): details name the platform's id.
 LTI_ACTIONS = ("lti_platform_registered", "lti_platform_changed", "lti_platform_removed")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import COUNSELLING_ROLES, CounsellorLink, HandoverRequest, Role, User
 from app.models.types import utcnow
+from app.services.audit import audit_record
 from app.services.errors import DomainError, ValidationError
 from app.services.sharing import (
     INVITATION_LIFETIME,
@@ -171,6 +172,15 @@ def handover_request(
         )
     )
     to_ask = sorted(chosen - sharing - asked)
+    if to_ask and actor.id != from_counsellor.id:
+        # An admin acting on someone else's caseload: every admin action is audited, in its own commit.
+        audit_record(
+            session,
+            actor=actor,
+            action="caseload_handover_asked",
+            subject=from_counsellor,
+            details={"counsellor_id": colleague.id, "asked": len(to_ask)},
+        )
     session.add_all(
         HandoverRequest(
             learner_id=learner_id,

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.models import CounsellorLink, HandoverRequest, Role, User
+from app.models import AuditEvent, CounsellorLink, HandoverRequest, Role, User
 from app.models.types import utcnow
 from app.services.errors import ValidationError
 from app.services.handover import (
@@ -117,6 +117,28 @@ def test_another_counsellor_cannot_hand_over_a_caseload_but_an_admin_can(session
         ask(session, people, actor="olive")
     assert ask(session, people, actor="ada").created == 2
     assert {r.requested_by_id for r in requests(session)} == {people["ada"].id}
+
+
+def audited(session) -> list[tuple]:
+    return list(
+        session.execute(select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.subject_id, AuditEvent.details))
+    )
+
+
+def test_an_admins_handover_is_audited_on_the_counsellor_and_a_counsellors_own_is_not(session, people):
+    ask(session, people, learner_ids=[people["lee"].id])
+    assert audited(session) == []  # the counsellor's own caseload: not an admin action
+    ask(session, people, actor="ada")
+    assert audited(session) == [
+        (
+            "caseload_handover_asked",
+            people["ada"].id,
+            people["casey"].id,
+            {"counsellor_id": people["olive"].id, "asked": 1},
+        )
+    ]
+    ask(session, people, actor="ada")  # nobody left to ask: nothing changed, nothing recorded
+    assert len(audited(session)) == 1
 
 
 def test_accepting_shares_with_the_colleague_without_the_old_label_and_keeps_the_old_link(session, people):

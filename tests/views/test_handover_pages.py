@@ -139,6 +139,11 @@ def test_an_admin_asks_for_a_counsellor_and_the_client_is_told_the_clinic_asked(
     assert client.get(page_url(people["ada"])).status_code == 404  # an admin has no caseload of their own
     text = ask_from_the_page(client, people)
     assert "Lee Learner" in text
+    # Audited, as every admin action is: on the counsellor's account page and in the activity log.
+    account = visible_text(client.get(f"/author/users/{people['casey']}").get_data(as_text=True))
+    assert "1 of their clients asked to share with counsellor Olive" in account
+    activity = visible_text(client.get("/author/activity").get_data(as_text=True))
+    assert "asked 1 of the clients of Casey to share with the counsellor Olive" in activity
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/me/")})
     login(client)
     text = visible_text(client.get("/me/").get_data(as_text=True))
