@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -498,20 +497,31 @@ def redis_app(tmp_path):
 
 
 def test_two_workers_given_two_refreshes_at_once_compute_once(redis_app, monkeypatch):
-    """Two refreshes of a course reach two worker threads together: one computes, the other skips."""
-    started = threading.Event()
+    """Two refreshes of a course reach two worker threads together: one computes, the other skips.
+
+    The computing one waits until the other's refresh has returned, rather than sleeping a time
+    the other worker is guessed to try within: a slow machine makes it slower, never different.
+    """
+    other_returned = threading.Event()
+    computing: list[str] = []
 
     def slow(session, *, course, now=None):
-        started.set()
-        time.sleep(1)  # long enough for the other worker to try meanwhile
+        computing.append(threading.current_thread().name)
+        if len(computing) == 1:  # the first to compute: the other refresh tries meanwhile
+            other_returned.wait(30)  # only waited out when the other worker never tries
         return empty_reports(course, now)
 
     outcomes: list[bool] = []
     real_refresh = jobs_analytics.snapshot_refresh
 
     def noted(session, *, course_id):
-        outcomes.append(real_refresh(session, course_id=course_id))
-        return outcomes[-1]
+        try:
+            outcomes.append(real_refresh(session, course_id=course_id))
+            return outcomes[-1]
+        finally:
+            # While one refresh computes, only the other can return (as it would if it computed
+            # too, not waiting: then the test fails at once rather than after the wait).
+            other_returned.set()
 
     monkeypatch.setattr(snapshots, "course_analytics_by_range", slow)
     monkeypatch.setattr(jobs_analytics, "snapshot_refresh", noted)
@@ -526,7 +536,7 @@ def test_two_workers_given_two_refreshes_at_once_compute_once(redis_app, monkeyp
     with running_worker(workers=2):
         wait_for(lambda: len(outcomes) == 2)
 
-    assert started.is_set() and sorted(outcomes) == [False, True]
+    assert len(computing) == 1 and sorted(outcomes) == [False, True]
     with redis_app.app_context():
         snapshot = db.session.scalar(select(AnalyticsSnapshot))
         assert snapshot.computed_at is not None and snapshot.refreshing_since is None

@@ -4,7 +4,6 @@ again finding its attempt whatever the form now holds."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
@@ -22,6 +21,7 @@ from app.services.live_questions import learner_cards, live_questions
 from app.services.progress import course_by_slug, course_outline
 from app.services.quizzes import question_version, quiz_questions, quiz_submit_attempt
 from tests.factories import write_course
+from tests.row_locks import rollbacks_of, wait_until_blocked
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def failed_attempt(learner_id, lesson, questions, key, when) -> tuple[dict, list
 def test_the_same_key_sent_twice_at_once_records_one_attempt(app, session, tiny, first_ends):
     """PostgreSQL: the second submission waits on the first's uncommitted attempt; if that one
     commits, the second returns it (nothing of its own recorded), and if it rolls back, the second
-    records its own."""
+    records its own: in its one try, no unique violation recovered from."""
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("SQLite serialises writers; the race is PostgreSQL's")
     lesson, questions, learner = tiny
@@ -100,14 +100,15 @@ def test_the_same_key_sent_twice_at_once_records_one_attempt(app, session, tiny,
             with app.app_context():
                 return submit(second, learner, lesson, second_questions, every_wrong(second_questions), key)
 
-        waiting = pool.submit(second_submits)
-        time.sleep(0.3)
-        assert not waiting.done()  # blocked on the first transaction's attempt with this key
-        if first_ends == "commits":
-            first.commit()
-        else:
-            first.rollback()
-        result = waiting.result(timeout=10)
+        with rollbacks_of(second) as rolled_back:
+            waiting = pool.submit(second_submits)
+            wait_until_blocked(engine, waiting, behind=first, what="the second submission with the key")
+            if first_ends == "commits":
+                first.commit()
+            else:
+                first.rollback()
+            result = waiting.result(timeout=10)
+        assert rolled_back == []  # settled by waiting and the ON CONFLICT, not by a unique violation
 
     attempts = session.scalars(select(QuizAttempt).where(QuizAttempt.submission_key == key)).all()
     assert len(attempts) == 1
@@ -360,11 +361,12 @@ def test_the_same_key_sent_twice_at_once_with_the_cards_moves_them_once(app, ses
             with app.app_context():
                 return submit_with_cards(second, learner, lesson, every_wrong(questions), key)
 
-        waiting = pool.submit(second_submits)
-        time.sleep(0.3)
-        assert not waiting.done()  # blocked on the first transaction's attempt with this key
-        first.commit()
-        result = waiting.result(timeout=10)
+        with rollbacks_of(second) as rolled_back:
+            waiting = pool.submit(second_submits)
+            wait_until_blocked(engine, waiting, behind=first, what="the second submission with the key")
+            first.commit()
+            result = waiting.result(timeout=10)
+        assert rolled_back == []  # settled by waiting and the ON CONFLICT, not by a unique violation
 
     assert not result.newly_recorded and result.attempt_id == first_attempt.attempt_id
     cards = cards_by_question(session)

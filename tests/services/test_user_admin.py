@@ -1,6 +1,5 @@
 """User administration: search, roles, deactivation, links made for a learner, and the audit."""
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -53,6 +52,7 @@ from app.services.user_admin import (
     users_search,
 )
 from tests.conftest import PASSWORD, count_queries, create_user, lesson_slugs
+from tests.row_locks import wait_until_blocked
 
 
 @pytest.fixture
@@ -350,8 +350,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one(app, session, admin):
         first.scalars(select(User.id).where(User.role == "admin").order_by(User.id).with_for_update()).all()
         first.execute(update(User).where(User.id == other).values(role="learner"))
         waiting = pool.submit(user_role_change, second, actor=actor, user=target, role="learner")
-        time.sleep(0.3)
-        assert not waiting.done()  # blocked on the first transaction's row locks
+        wait_until_blocked(engine, waiting, behind=first, what="the other admin's change")
         first.commit()
         with pytest.raises(LastAdminRefused):
             waiting.result(timeout=10)
