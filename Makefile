@@ -83,8 +83,10 @@ lock-peers: $(VENV)/.installed-dev
 	$(BIN)/uv pip compile requirements/lti-platform.in --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make lock-peers" --quiet $(if $(UPGRADE),--upgrade) -o requirements/lti-platform.txt
 
+# worksteal: a worker that runs out of tests takes some of the other's queue, so a run does not end
+# with one core idle while the other works through the slow tests it was handed at the start.
 test: install-dev peers
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # Seeds PostgreSQL (BENCH_DATABASE_URL, or databases on the local server), serves the app with
 # gunicorn and drives it with wrk; see bench/README.md. BENCH_LEARNERS defaults to "1000,100000".

@@ -64,10 +64,12 @@ def wait_until_up(base: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"{base} did not start")
 
 
-@pytest.fixture
-def site():
+@pytest.fixture(scope="module")
+def served():
     """A scratch PostgreSQL database with one learner and the factory course, served by two gunicorn
-    processes: (their base URLs, the database's URL, the course's first lesson and its quiz's right answers)."""
+    processes, for the whole module: migrating and starting them took most of its time when each test
+    did it. (Their base URLs, the database's URL, the course's first lesson and its quiz's right
+    answers), and the prefix of the processes' keys in Redis."""
     if not TestConfig.TEST_DATABASE_URL:
         pytest.skip("needs PostgreSQL: set TEST_DATABASE_URL")
     try:
@@ -117,15 +119,29 @@ def site():
                 bases.append(f"http://127.0.0.1:{port}")
             for base, process in zip(bases, processes, strict=True):
                 wait_until_up(base, process)
-            yield bases, database_url, f"/courses/{course}/lessons/{first}", answers
+            yield (bases, database_url, f"/courses/{course}/lessons/{first}", answers), prefix
         finally:
             for process in processes:
                 process.terminate()
                 process.wait(timeout=10)
                 process.stdout.close()
-            server = redis.Redis.from_url(REDIS_URL)
-            for key in server.scan_iter(f"*{prefix}*"):
-                server.delete(key)
+            forget_rate_limits(prefix)
+
+
+def forget_rate_limits(prefix: str) -> None:
+    """Delete the processes' counters in Redis (rate limits), so no test spends another's allowance."""
+    server = redis.Redis.from_url(REDIS_URL)
+    for key in server.scan_iter(f"*{prefix}*"):
+        server.delete(key)
+
+
+@pytest.fixture
+def site(served):
+    """The module's two processes (``served``), with no requests counted against any rate limit yet:
+    the rate-limit test counts from zero whichever tests logged in before it."""
+    world, prefix = served
+    forget_rate_limits(prefix)
+    return world
 
 
 class Browser:

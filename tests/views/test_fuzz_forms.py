@@ -57,6 +57,18 @@ POST_ONLY_FIELDS = {
 }
 
 
+# Examples per route and database. Derandomised, so every run sends the same inputs: a fixed
+# sample per route, not a search that grows run by run. Every route keeps examples of its own on
+# both databases. Forms, page paths and query strings had 15, 10 and 8, an eighth of the suite's
+# time; the values likeliest to break a route (past a column's range, a NUL byte, markup, a huge
+# string) are in ODD_VALUES, which each drawn value may come from, so fewer examples still reach them.
+FORM_EXAMPLES = 10
+PATH_EXAMPLES = 6
+ACTION_PATH_EXAMPLES = 10
+QUERY_EXAMPLES = 5
+RANDOM_PATH_EXAMPLES = 30
+
+
 def fuzz_settings(examples: int):
     return settings(
         max_examples=examples,
@@ -140,7 +152,7 @@ def _no_server_error(response, what) -> None:
 
 
 @pytest.mark.parametrize("rule", POST_RULES)
-@fuzz_settings(15)
+@fuzz_settings(FORM_EXAMPLES)
 @given(data=st.data())
 def test_random_posts_never_get_a_server_error(fuzzing, rule, data):
     by_role, _, arguments = fuzzing
@@ -198,11 +210,11 @@ def _fuzzer(examples: int, check, fuzzing, rule: str):
 
 def test_random_path_parameters_of_pages_never_get_a_server_error(fuzzing):
     for rule in PATH_GET_RULES:
-        _fuzzer(10, _fuzz_path, fuzzing, rule)()
+        _fuzzer(PATH_EXAMPLES, _fuzz_path, fuzzing, rule)()
 
 
 @pytest.mark.parametrize("rule", PATH_POST_ONLY_RULES)
-@fuzz_settings(10)
+@fuzz_settings(ACTION_PATH_EXAMPLES)
 @given(data=st.data())
 def test_random_path_parameters_of_actions_never_get_a_server_error(fuzzing, rule, data):
     _fuzz_path(fuzzing, rule, data)
@@ -221,10 +233,10 @@ def _fuzz_query(fuzzing, rule: str, data) -> None:
 
 def test_random_query_strings_never_get_a_server_error(fuzzing):
     for rule in GET_RULES:
-        _fuzzer(8, _fuzz_query, fuzzing, rule)()
+        _fuzzer(QUERY_EXAMPLES, _fuzz_query, fuzzing, rule)()
 
 
-@fuzz_settings(30)
+@fuzz_settings(RANDOM_PATH_EXAMPLES)
 @given(path=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
 def test_random_paths_never_get_a_server_error(fuzzing, path):
     url = "/" + re.sub(r"[?#]", "", path).lstrip("/")  # "//x" would be a host to the test client
