@@ -1,0 +1,85 @@
+"""Handing a caseload to a colleague in the real browser: the counsellor chooses a colleague and
+confirms, by keyboard alone; the client reads the request on /me/ on a phone and says yes; the
+colleague then sees the client, and the counsellor's page says the client accepted. axe checks
+each page on the way."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import CounsellorLink, Role
+from tests.conftest import PASSWORD, create_user
+from tests.e2e.conftest import PHONE, Audit, checked_page, log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_counsellor_hands_a_client_to_a_colleague_who_sees_them_once_the_client_says_yes(
+    page, learner_page, browser, live_server, app, axe_source
+):
+    audit = Audit(axe_source)
+    casey = create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+    create_user(app, "olive@example.org", role=Role.COUNSELLOR, name="Olive Osei")
+    nia = create_user(app, "nia@example.org", name="Nia Learner")
+    with app.app_context():
+        db.session.add(CounsellorLink(counsellor_id=casey, learner_id=nia, created_by_id=nia))
+        db.session.commit()
+
+    log_in(page, "casey@example.org", PASSWORD)
+    page.goto("/counsel/invitations")
+    page.get_by_role("link", name=re.compile("Ask my clients to share with a colleague")).click()
+    expect(page).to_have_url(re.compile(rf"/counsel/caseloads/{casey}/handover$"))
+    expect(page.get_by_role("checkbox", name="Nia Learner")).to_be_checked()
+    audit(page, "counsel-handover-form")
+    page.get_by_label("Colleague to take over").focus()
+    page.get_by_label("Colleague to take over").select_option(label="Olive Osei (olive@example.org)")
+    continue_button = page.get_by_role("button", name="Continue")
+    continue_button.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="What asking does")).to_be_visible()
+    audit(page, "counsel-handover-confirm")
+    ask = page.get_by_role("button", name="Ask 1 client")
+    ask.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text("Nothing is shared until each client says yes")
+    expect(page.get_by_role("row", name=re.compile("Nia Learner"))).to_contain_text("Waiting for an answer")
+
+    with checked_page(browser, live_server, "the colleague's browser") as olive_page:
+        # The colleague sees nothing of the client until they say yes.
+        log_in(olive_page, "olive@example.org", PASSWORD)
+        olive_page.goto("/counsel/")
+        expect(olive_page.get_by_text("Nia Learner")).to_have_count(0)
+        the_client_says_yes(learner_page, audit)
+        olive_page.goto("/counsel/")
+        expect(olive_page.get_by_role("link", name=re.compile("Nia Learner"))).to_be_visible()
+
+    page.reload()
+    expect(page.get_by_role("row", name=re.compile("Nia Learner"))).to_contain_text("Accepted")
+    audit(page, "counsel-handover-answered")
+    audit.check()
+
+
+def the_client_says_yes(learner_page, audit) -> None:
+    """Nia, on her phone, reads the request on /me/ and says yes."""
+    learner_page.set_viewport_size(PHONE)
+    log_in(learner_page, "nia@example.org", PASSWORD)
+    learner_page.goto("/me/")
+    request = learner_page.get_by_role(
+        "heading", name="Casey Counsellor has asked Olive Osei to take over. Share your progress with Olive Osei?"
+    )
+    expect(request).to_be_visible()
+    audit(learner_page, "me-handover-request")
+    learner_page.get_by_role("button", name="Yes, share my progress with Olive Osei").click()
+    expect(learner_page.get_by_role("status").first).to_contain_text(
+        "You are now sharing your course progress with Olive Osei"
+    )
+    sharing = learner_page.locator(
+        "section", has=learner_page.get_by_role("heading", name="Who you share your progress with")
+    )
+    expect(sharing).to_contain_text("Olive Osei")
+    expect(sharing).to_contain_text("Casey Counsellor")  # saying yes did not stop the old sharing
+    expect(request).to_have_count(0)
