@@ -19,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, and_, delete, exists, func, not_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from app.models import COUNSELLING_ROLES, CounsellorLink, HandoverRequest, Role, User
+from app.models import CounsellorLink, HandoverRequest, Role, User
 from app.models.types import utcnow
 from app.services.audit import audit_record
 from app.services.errors import DomainError, ValidationError
@@ -29,6 +29,7 @@ from app.services.sharing import (
     OUTCOMES_KEPT,
     SharingNotAllowed,
     consent_link,
+    takes_clients,
 )
 from app.services.user_admin import counsellor_choices
 
@@ -246,7 +247,7 @@ def _check_usable(request: HandoverRequest, now: datetime) -> None:
     if request.expires_at <= now:
         raise HandoverUnusable("expired", EXPIRED_MESSAGE)
     colleague = request.counsellor
-    if not colleague.is_active or colleague.role not in COUNSELLING_ROLES:
+    if not takes_clients(is_active=colleague.is_active, role=colleague.role):
         # As an invitation is withdrawn: the colleague can no longer (or may not) see anyone's progress.
         raise HandoverUnusable("withdrawn", WITHDRAWN_MESSAGE)
 
@@ -291,7 +292,7 @@ def handover_statuses(
             status = "accepted" if request.accepted else "declined"
         elif request.expires_at <= now:
             status = "expired"
-        elif not active or role not in COUNSELLING_ROLES:
+        elif not takes_clients(is_active=active, role=role):
             status = "withdrawn"
         else:
             status = "waiting"

@@ -68,6 +68,13 @@ WITHDRAWN_MESSAGE = (
 )
 
 
+def takes_clients(*, is_active: bool, role: str) -> bool:
+    """Whether an account may be shared with now: active, and a counsellor's. An invitation from one
+    that no longer is, or a handover request to one, is withdrawn: saying yes would share a learner's
+    progress with an account that may not (or can no longer) see it."""
+    return is_active and role in COUNSELLING_ROLES
+
+
 class InvitationUnusable(DomainError):
     """The code is unknown, cancelled, expired, already used or withdrawn (its counsellor was
     deactivated or is no longer a counsellor); ``reason`` says which.
@@ -190,9 +197,8 @@ def invitation_by_code(session: Session, *, code: str, secret_key: str, now: dat
             "expired", "This invitation has expired. Ask your counsellor for a new one.", invitation
         )
     counsellor = invitation.counsellor
-    if not counsellor.is_active or counsellor.role not in COUNSELLING_ROLES:
-        # Deactivated, or no longer a counsellor, since making it: accepting would share a
-        # learner's progress with an account that may not (or can no longer) see it.
+    if not takes_clients(is_active=counsellor.is_active, role=counsellor.role):
+        # Deactivated, or no longer a counsellor, since making it.
         raise InvitationUnusable("withdrawn", WITHDRAWN_MESSAGE, invitation)
     return invitation
 
