@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
     describe_violations,
     lesson_url,
     lessons_in_order,
-    log_in,
+    log_in_quickly,
     right_choices,
     save_screenshots,
     wrong_choices,
@@ -47,7 +47,7 @@ def course_spec() -> CourseSpec:
 
 def as_learner(page, app) -> None:
     create_user(app, EMAIL, name="Robin Reader")
-    log_in(page, EMAIL, PASSWORD)
+    log_in_quickly(page, EMAIL, PASSWORD)
 
 
 def open_quiz(page, app, spec):
@@ -106,6 +106,11 @@ def quiz(page, app, spec):
 
 def quiz_with_errors(page, app, spec):
     open_quiz(page, app, spec)
+    then_quiz_with_errors(page, app, spec)
+
+
+def then_quiz_with_errors(page, app, spec):
+    """From the quiz: sent with nothing ticked."""
     page.get_by_role("button", name="Submit my answers").click()
     expect(page.get_by_role("alert")).to_be_visible()
 
@@ -158,6 +163,11 @@ def lesson_with_attempts(page, app, spec):
 
 def my_page_with_attempts(page, app, spec):
     lesson_with_attempts(page, app, spec)
+    then_my_page_with_attempts(page, app, spec)
+
+
+def then_my_page_with_attempts(page, app, spec):
+    """From the lesson with attempts."""
     page.goto("/me/")
     # The summaries, and a link to the full list on the lesson page (checked above).
     expect(page.get_by_role("link", name="All 2 attempts at lesson 1")).to_be_visible()
@@ -191,8 +201,8 @@ def lesson_with_a_long_history(page, app, spec):
     expect(page.get_by_text("Your 10 latest attempts of 55 are listed here.")).to_be_visible()
 
 
-def all_attempts_older_page(page, app, spec):
-    lesson_with_a_long_history(page, app, spec)
+def then_all_attempts_older_page(page, app, spec):
+    """From the lesson with a long history."""
     page.get_by_role("link", name="See all your attempts at this quiz").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your attempts at this quiz")
     page.get_by_role("link", name="Older →").click()
@@ -226,8 +236,8 @@ def removed_lesson_attempts(page, app, spec):
     expect(page.get_by_text("has been removed from the course")).to_be_visible()
 
 
-def removed_lesson_result(page, app, spec):
-    removed_lesson_attempts(page, app, spec)
+def then_removed_lesson_result(page, app, spec):
+    """From the removed lesson's attempts."""
     page.get_by_role("link", name="See result of attempt 2", exact=True).click()
     expect(page.get_by_text("This lesson has since been removed from the course")).to_be_visible()
 
@@ -240,8 +250,8 @@ def reminder_settings(page, app, spec):
     expect(page.get_by_role("status")).to_contain_text("Reminders are on")
 
 
-def my_data(page, app, spec):
-    answer_quiz(page, open_quiz(page, app, spec), wrong_choices)
+def then_my_data(page, app, spec):
+    """From the failed quiz's result."""
     page.goto("/me/data")
     expect(page.get_by_role("heading", level=2, name="Your quiz attempts and answers")).to_be_visible()
     # The wrong answers made review questions: each says when it comes back, in words; its
@@ -276,18 +286,17 @@ def certificate(page, app, spec):
     page.get_by_text("Revoke this certificate").click()  # unfold the confirmation, so axe sees its form
 
 
-def certificate_check(page, app, spec):
-    certificate(page, app, spec)
+def then_certificate_check(page, app, spec):
+    """From the certificate page."""
     page.get_by_label("Let anyone with the link check it").check()
     page.get_by_role("button", name="Save these choices").click()
     page.get_by_role("link", name="See what others see").click()
     expect(page.get_by_role("heading", level=1, name="This certificate is valid", exact=True)).to_be_visible()
 
 
-def certificate_revoked_check(page, app, spec):
-    certificate(page, app, spec)
-    page.get_by_label("Let anyone with the link check it").check()
-    page.get_by_role("button", name="Save these choices").click()
+def then_certificate_revoked_check(page, app, spec):
+    """From the certificate's check page, shared there (the certificate page's revoke form comes folded)."""
+    page.goto(f"/courses/{spec.slug}/certificate")
     check = page.get_by_role("link", name="See what others see").get_attribute("href")
     page.get_by_text("Revoke this certificate").click()
     page.get_by_label("Yes, revoke my certificate").check()
@@ -342,28 +351,29 @@ def contact_logged_in(page, app, spec):
     expect(page.get_by_label("Attach my course progress to this request")).to_be_visible()
 
 
-def review_nothing_due(page, app, spec):
-    quiz_result_failed(page, app, spec)
+def then_review_nothing_due(page, app, spec):
+    """From the failed quiz's result (or a page after it)."""
     page.goto(f"/courses/{spec.slug}/review")
     expect(page.get_by_text(re.compile(r"^Your next question comes back on "))).to_be_visible()
 
 
-def review_due(page, app, spec):
-    quiz_result_failed(page, app, spec)
+def then_review_due(page, app, spec):
+    """From the failed quiz's result (or a page after it), its review questions made due."""
     make_reviews_due(app)
     page.goto(f"/courses/{spec.slug}/")
     page.get_by_role("link", name=re.compile(r"^\d+ questions? to review$")).click()
     expect(page.get_by_role("button", name="Check my answers")).to_be_visible()
 
 
-def review_with_errors(page, app, spec):
-    review_due(page, app, spec)
+def then_review_with_errors(page, app, spec):
+    """From the review page."""
     page.get_by_role("button", name="Check my answers").click()
     expect(page.get_by_role("alert")).to_be_visible()
 
 
-def review_result(page, app, spec):
-    review_due(page, app, spec)
+def then_review_result(page, app, spec):
+    """From the review page with errors: the review opened again from the course page, then answered."""
+    then_review_due(page, app, spec)
     answer_review(page, spec, wrong_choices)  # "not right" and safety warnings, as on the quiz result
     expect(page.get_by_role("heading", level=1)).to_contain_text("0 of")
 
@@ -371,7 +381,7 @@ def review_result(page, app, spec):
 def as_admin(page, app) -> None:
     create_user(app, "admin-reader@example.org", name="Ada Admin", role=Role.ADMIN)
     create_user(app, EMAIL, name="Robin Reader")
-    log_in(page, "admin-reader@example.org", PASSWORD)
+    log_in_quickly(page, "admin-reader@example.org", PASSWORD)
 
 
 def admin_users(page, app, spec):
@@ -379,13 +389,12 @@ def admin_users(page, app, spec):
     page.goto("/author/users?sort=last_login")
 
 
-def admin_lti_edit(page, app, spec):
+def then_admin_lti_edit(page, app, spec):
     """A platform's change form, sent with a plain-http key set: refused beside its field."""
     from app.extensions import db
     from app.models import User
     from app.services.lti.platforms import PlatformDetails, lti_platform_register
 
-    as_admin(page, app)
     with app.app_context():
         admin = db.session.scalar(db.select(User).where(User.role == Role.ADMIN))
         urls = {name: f"https://lms.example.org/{name}" for name in ("auth_login_url", "auth_token_url", "key_set_url")}
@@ -402,13 +411,12 @@ def admin_lti_edit(page, app, spec):
     assert f"/author/lti/{platform_id}/edit" in page.url
 
 
-def admin_activity(page, app, spec):
+def then_admin_activity(page, app, spec):
     """The activity log with an account line (links to both accounts) and the course's import."""
     from app.extensions import db
     from app.models import User
     from app.services.user_admin import user_role_change
 
-    as_admin(page, app)
     with app.app_context():
         admin = db.session.scalar(db.select(User).where(User.email == "admin-reader@example.org"))
         reader = db.session.scalar(db.select(User).where(User.email == EMAIL))
@@ -418,9 +426,8 @@ def admin_activity(page, app, spec):
     expect(page.get_by_role("cell", name="Ada Admin made Robin Reader a counsellor")).to_be_visible()
 
 
-def admin_user_erase(page, app, spec):
+def then_admin_user_erase(page, app, spec):
     """The page that asks before an admin erases an account: what goes, what stays, and the button."""
-    as_admin(page, app)
     page.goto("/author/users?q=Robin")
     page.get_by_role("link", name="Robin Reader").click()
     page.get_by_role("link", name="Erase the account").click()
@@ -428,9 +435,8 @@ def admin_user_erase(page, app, spec):
     expect(page.get_by_role("button", name="Erase the account")).to_be_visible()
 
 
-def admin_user_deactivate(page, app, spec):
+def then_admin_user_deactivate(page, app, spec):
     """The page that asks before an admin deactivates an account (it logs its owner out at once)."""
-    as_admin(page, app)
     page.goto("/author/users?q=Robin")
     page.get_by_role("link", name="Robin Reader").click()
     page.get_by_role("button", name="Deactivate account").click()
@@ -438,9 +444,8 @@ def admin_user_deactivate(page, app, spec):
     expect(page.get_by_role("button", name="Deactivate the account")).to_be_visible()
 
 
-def admin_user_link_confirm(page, app, spec):
+def then_admin_user_link_confirm(page, app, spec):
     """The page that asks before an admin shares a learner's progress with a counsellor for them."""
-    as_admin(page, app)
     create_user(app, "casey-reader@example.org", name="Casey Counsellor", role=Role.COUNSELLOR)
     page.goto("/author/users?q=Robin")
     page.get_by_role("link", name="Robin Reader").click()
@@ -450,8 +455,7 @@ def admin_user_link_confirm(page, app, spec):
     expect(page.get_by_role("button", name="Share their progress")).to_be_visible()
 
 
-def admin_new_user_with_errors(page, app, spec):
-    as_admin(page, app)
+def then_admin_new_user_with_errors(page, app, spec):
     page.goto("/author/users/new")
     page.get_by_label("Name").fill("Robin Again")
     page.get_by_label("E-mail").fill(EMAIL)
@@ -459,58 +463,64 @@ def admin_new_user_with_errors(page, app, spec):
     expect(page.get_by_role("alert")).to_contain_text("Please check the form")
 
 
-PAGES = [
-    landing,
-    landing_logged_in,
-    register,
-    register_with_errors,
-    login,
-    course_logged_out,
-    course_overview,
-    locked_redirect,
-    lesson,
-    quiz,
-    quiz_with_errors,
-    quiz_result_failed,
-    quiz_result_struggling,
-    quiz_result_passed,
-    review_nothing_due,
-    review_due,
-    review_with_errors,
-    review_result,
-    lesson_with_attempts,
-    my_page_with_attempts,
-    lesson_with_a_long_history,
-    all_attempts_older_page,
-    removed_lesson_attempts,
-    removed_lesson_result,
-    reminder_settings,
-    reminders_unsubscribe,
-    contact_logged_out,
-    contact_logged_in,
-    contact_withdraw_by_link,
-    my_data,
-    certificate,
-    certificate_check,
-    certificate_revoked_check,
-    admin_users,
-    admin_new_user_with_errors,
-    admin_activity,
-    admin_user_erase,
-    admin_user_deactivate,
-    admin_user_link_confirm,
-    admin_lti_edit,
+# Each journey's first page starts from a new browser context; every later one goes on from the
+# page before (a ``then_`` step starts there), in the state its own visit would reach. Pages one
+# reaches from another are checked in one journey, so the learner is not signed up, logged in and
+# failing the quiz again for each of them: that repeated set-up was most of this file's time.
+JOURNEYS = [
+    [landing, register, register_with_errors, login, course_logged_out, contact_logged_out],
+    [landing_logged_in],
+    [course_overview],
+    [locked_redirect],
+    [lesson],
+    [quiz, then_quiz_with_errors],
+    [
+        quiz_result_failed,
+        then_my_data,
+        then_review_nothing_due,
+        then_review_due,
+        then_review_with_errors,
+        then_review_result,
+    ],
+    [quiz_result_struggling],
+    [quiz_result_passed],
+    [lesson_with_attempts, then_my_page_with_attempts],
+    [lesson_with_a_long_history, then_all_attempts_older_page],
+    [removed_lesson_attempts, then_removed_lesson_result],
+    [reminder_settings],
+    [reminders_unsubscribe],
+    [contact_logged_in],
+    [contact_withdraw_by_link],
+    [certificate, then_certificate_check, then_certificate_revoked_check],
+    [
+        admin_users,
+        then_admin_user_erase,
+        then_admin_user_deactivate,
+        then_admin_new_user_with_errors,
+        then_admin_user_link_confirm,
+        then_admin_activity,
+        then_admin_lti_edit,
+    ],
 ]
 
 
-@pytest.mark.parametrize("visit", PAGES, ids=[visit.__name__ for visit in PAGES])
-def test_page_has_no_wcag_violations(page, app, course_spec, axe_source, visit):
-    visit(page, app, course_spec)
-    expect(page.locator("main h1")).to_be_visible()
-    name = visit.__name__.replace("_", "-")
-    violations = axe_violations(page, axe_source)
-    save_screenshots(page, name)
-    assert not violations, describe_violations(f"{name} ({page.url})", violations)
+def page_name(step) -> str:
+    """The name a step's page is reported and its screenshots saved under."""
+    return step.__name__.removeprefix("then_").replace("_", "-")
+
+
+@pytest.mark.parametrize("journey", JOURNEYS, ids=["+".join(step.__name__ for step in j) for j in JOURNEYS])
+def test_page_has_no_wcag_violations(page, app, course_spec, axe_source, journey):
+    failures = []
+    for step in journey:
+        step(page, app, course_spec)
+        expect(page.locator("main h1")).to_be_visible()
+        name = page_name(step)
+        violations = axe_violations(page, axe_source)
+        save_screenshots(page, name)
+        if violations:  # reported with the journey's other pages' at the end
+            failures.append(describe_violations(f"{name} ({page.url})", violations))
+    assert not failures, "\n\n".join(failures)
 
 
 FOCUSED = """() => {

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import DESKTOP, axe_violations, describe_violations, log_in
+from tests.e2e.conftest import DESKTOP, axe_violations, describe_violations, log_in, log_in_quickly
 from tests.mail_server import body_of
 
 pytestmark = pytest.mark.e2e
@@ -52,7 +52,7 @@ def type_into_focused(page, text: str) -> None:
 def test_a_learner_changes_their_password_by_keyboard(page, app, browser, live_server, axe_source, inbox):
     audit = WidthsAudit(axe_source)
     create_user(app, EMAIL, name="Kay Keys")
-    log_in(page, EMAIL, PASSWORD)
+    log_in_quickly(page, EMAIL, PASSWORD)
     page.goto("/me/")
     link = page.get_by_role("link", name="Change my password")
     link.focus()
@@ -118,7 +118,7 @@ def test_a_learner_moves_their_account_to_a_new_address_by_keyboard(page, app, b
     address logs in."""
     audit = WidthsAudit(axe_source)
     create_user(app, EMAIL, name="Kay Keys")
-    log_in(page, EMAIL, PASSWORD)
+    log_in_quickly(page, EMAIL, PASSWORD)
     page.goto("/me/")
     page.get_by_role("link", name="Change my e-mail address").focus()
     page.keyboard.press("Enter")

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import ApiToken, Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import Audit, log_in
+from tests.e2e.conftest import Audit, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ def test_a_counsellor_makes_uses_and_revokes_a_token(page, app, axe_source):
     audit = Audit(axe_source)
     create_user(app, COUNSELLOR_EMAIL, role=Role.COUNSELLOR, name="Casey Counsellor")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    log_in(page, COUNSELLOR_EMAIL, PASSWORD)
+    log_in_quickly(page, COUNSELLOR_EMAIL, PASSWORD)
     page.goto("/me/")
     page.get_by_role("link", name="Manage API tokens").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("API tokens")
@@ -94,7 +94,7 @@ def test_a_second_click_before_the_answer_shows_the_one_token_made(page, app, mo
 
     monkeypatch.setattr(tokens, "token_create", slow_create)
     create_user(app, COUNSELLOR_EMAIL, role=Role.COUNSELLOR, name="Casey Counsellor")
-    log_in(page, COUNSELLOR_EMAIL, PASSWORD)
+    log_in_quickly(page, COUNSELLOR_EMAIL, PASSWORD)
     page.goto("/me/tokens")
     page.get_by_label("Name").fill("Clinic dashboard")
     page.get_by_label(re.compile(r"^Read learners' progress")).check()

@@ -25,6 +25,7 @@ from tests.e2e.conftest import (
     lesson_url,
     lessons_in_order,
     log_in,
+    log_in_quickly,
     wrong_choices,
 )
 
@@ -58,7 +59,7 @@ def test_author_journey(page, learner_page, app, course_spec, axe_source):
     create_user(app, "casey.counsellor@example.org", role=Role.COUNSELLOR, name=COUNSELLOR)
 
     # The learner fails lesson 1's quiz once; that attempt shows the feedback as written today.
-    log_in(learner, LEARNER_EMAIL, PASSWORD)
+    log_in_quickly(learner, LEARNER_EMAIL, PASSWORD)
     learner.goto(lesson_url(course_spec, lesson))
     learner.get_by_role("link", name="Take the quiz").click()
     answer_quiz(learner, lesson, wrong_choices)

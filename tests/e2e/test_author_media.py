@@ -15,7 +15,14 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import Audit, axe_violations, describe_violations, lesson_url, lessons_in_order, log_in
+from tests.e2e.conftest import (
+    Audit,
+    axe_violations,
+    describe_violations,
+    lesson_url,
+    lessons_in_order,
+    log_in_quickly,
+)
 from tests.images import SVG, png_bytes
 
 pytestmark = pytest.mark.e2e
@@ -66,7 +73,7 @@ def test_upload_an_image_show_it_in_a_lesson_and_publish(page, learner_page, app
     admin.context.grant_permissions(["clipboard-read", "clipboard-write"])
 
     # From the authoring home to the course's images: none yet.
-    log_in(admin, ADMIN_EMAIL, PASSWORD)
+    log_in_quickly(admin, ADMIN_EMAIL, PASSWORD)
     admin.goto("/author/")
     admin.get_by_role("link", name=re.compile(r"^Images")).first.click()
     expect(admin.get_by_role("heading", level=1)).to_have_text("Images")
@@ -122,7 +129,7 @@ def test_upload_an_image_show_it_in_a_lesson_and_publish(page, learner_page, app
     expect(item.get_by_role("button", name=re.compile("^Delete"))).to_have_count(0)
 
     # The learner sees the image in the lesson, served by the site itself.
-    log_in(learner, LEARNER_EMAIL, PASSWORD)
+    log_in_quickly(learner, LEARNER_EMAIL, PASSWORD)
     learner.goto(lesson_url(course_spec, lesson))
     image = learner.get_by_role("img", name=ALT)
     expect(image).to_be_visible()

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import CounsellorLink, Role
 from app.services.sharing import LABEL_MAX_LENGTH
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import Audit, log_in
+from tests.e2e.conftest import Audit, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,7 @@ def test_a_counsellor_labels_a_client_and_then_removes_the_label(page, app, axe_
         db.session.add(CounsellorLink(counsellor_id=counsellor_id, learner_id=learner_id, created_by_id=learner_id))
         db.session.commit()
 
-    log_in(page, "casey@example.org", PASSWORD)
+    log_in_quickly(page, "casey@example.org", PASSWORD)
     page.goto(f"/counsel/clients/{learner_id}")
     box = page.get_by_label("Your label for this client (optional, only you see this)")
     audit(page, "counsel-client-label-form")

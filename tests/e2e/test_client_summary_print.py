@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import axe_violations, describe_violations, log_in, save_screenshots
+from tests.e2e.conftest import axe_violations, describe_violations, log_in_quickly, save_screenshots
 from tests.e2e.test_certificate_print import SITE_CHROME, printed
 
 pytestmark = pytest.mark.e2e
@@ -96,7 +96,7 @@ def drawn_today(app) -> str:
 
 def test_the_client_page_prints_a_one_page_session_summary(page, app, axe_source):
     learner_id = linked_client(app)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
     page.goto(f"/counsel/clients/{learner_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text(CLIENT)
     since = page.get_by_role("region", name="Since you last looked")
@@ -155,7 +155,7 @@ def test_a_client_with_a_long_history_shows_the_latest_attempts_and_still_prints
     from app.services.attempt_history import ATTEMPTS_SHOWN
 
     learner_id = linked_client(app)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
     page.goto(f"/counsel/clients/{learner_id}")
     attempts = ATTEMPTS_SHOWN + 3
     earlier_visit(app)

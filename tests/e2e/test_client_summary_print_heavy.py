@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import axe_violations, describe_violations, log_in, save_screenshots
+from tests.e2e.conftest import axe_violations, describe_violations, log_in_quickly, save_screenshots
 from tests.e2e.test_certificate_print import SITE_CHROME, printed
 from tests.e2e.test_client_summary_print import COUNSELLOR, earlier_visit, linked_client
 from tests.heavy_client import reveal
@@ -45,7 +45,7 @@ def assert_one_page_with_every_point(page, points: dict[str, str]) -> str:
 def test_eight_misconceptions_print_on_one_page_on_a_first_look(page, app, course):
     learner_id = linked_client(app)
     points = reveal(app, learner_id, course)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
     page.goto(f"/counsel/clients/{learner_id}")
     expect(page.get_by_role("region", name="Since you last looked")).to_contain_text("This is your first look")
     summary = assert_one_page_with_every_point(page, points)
@@ -54,7 +54,7 @@ def test_eight_misconceptions_print_on_one_page_on_a_first_look(page, app, cours
 
 def test_eight_new_misconceptions_and_a_retaken_quiz_print_on_one_page_on_a_later_visit(page, app, course, axe_source):
     learner_id = linked_client(app)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
     page.goto(f"/counsel/clients/{learner_id}")  # a first look, recorded
     earlier_visit(app)
     points = reveal(app, learner_id, course, retries=3)
@@ -81,7 +81,7 @@ def test_eight_new_misconceptions_and_a_retaken_quiz_print_on_one_page_on_a_late
 def test_a_wrong_answer_is_shown_beside_the_right_one_on_the_attempts_page(page, app, course, axe_source):
     learner_id = linked_client(app)
     reveal(app, learner_id, course)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
     page.goto(f"/counsel/clients/{learner_id}/lessons/receptors-and-blockers/attempts")
     answers = page.locator(".attempt-answers > li")
     wrong = answers.filter(has_text="✗ Wrong").first

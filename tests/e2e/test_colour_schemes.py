@@ -25,7 +25,7 @@ from tests.e2e.conftest import (
     describe_violations,
     lesson_url,
     lessons_in_order,
-    log_in,
+    log_in_quickly,
     save_screenshots,
 )
 from tests.e2e.test_accessibility import (
@@ -37,6 +37,7 @@ from tests.e2e.test_accessibility import (
     landing,
     lesson,
     my_page_with_attempts,
+    page_name,
     quiz_result_failed,
     quiz_with_errors,
 )
@@ -81,20 +82,20 @@ def course_spec() -> CourseSpec:
 
 def as_admin(page, app) -> None:
     create_user(app, ADMIN, name="Ada Admin", role=Role.ADMIN)
-    log_in(page, ADMIN, PASSWORD)
+    log_in_quickly(page, ADMIN, PASSWORD)
 
 
 def counsellor_client(page, app, spec):
     """A client's page with a failed quiz: flags, misconceptions, progress."""
     learner_id = linked_client(app)
     fail_the_first_quiz(app, learner_id)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
     page.goto(f"/counsel/clients/{learner_id}")
     expect(page.get_by_role("heading", name="At a glance")).to_be_visible()
 
 
-def counsellor_dashboard(page, app, spec):
-    counsellor_client(page, app, spec)
+def then_counsellor_dashboard(page, app, spec):
+    """From the client's page."""
     page.goto("/counsel/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your clients")
 
@@ -105,9 +106,8 @@ def author_outline(page, app, spec):
     page.goto("/author/")
 
 
-def author_lesson_editor(page, app, spec):
-    """A lesson's editor beside the learner's view of it, with a field refused."""
-    as_admin(page, app)
+def then_author_lesson_editor(page, app, spec):
+    """A lesson's editor beside the learner's view of it, with a field refused (from the outline)."""
     page.goto(f"/author/courses/{spec.slug}/lessons/{lessons_in_order(spec)[0].slug}/edit")
     page.get_by_label("Title", exact=True).fill("")
     page.get_by_role("button", name=re.compile(r"^Save")).first.click()
@@ -117,7 +117,7 @@ def author_lesson_editor(page, app, spec):
 def author_analytics(page, app, spec):
     """The question analytics with the demo's histories: tables, flags and the SVG charts."""
     with_demo_and_population(app, spec.slug, learners=0)
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     page.locator(".choice-details summary").first.click()  # a question's chart, opened
     expect(page.locator(".choice-details[open] svg[role=img]")).to_have_count(1)
@@ -127,39 +127,41 @@ def error_page(page, app, spec):
     page.goto("/courses/no-such-course/")
 
 
-DARK_PAGES = [
-    landing,
-    course_overview,
-    lesson,
-    quiz_with_errors,
-    quiz_result_failed,
-    my_page_with_attempts,
-    certificate,
-    contact_logged_out,
-    contact_logged_in,
-    counsellor_dashboard,
-    counsellor_client,
-    author_outline,
-    author_lesson_editor,
-    author_analytics,
-    error_page,
+# As in test_accessibility: a journey's first page starts from a new browser context, and each
+# ``then_`` step goes on from the page before, so the same log-in is not repeated for each page.
+DARK_JOURNEYS = [
+    [landing, contact_logged_out, error_page],
+    [course_overview],
+    [lesson],
+    [quiz_with_errors],
+    [quiz_result_failed],
+    [my_page_with_attempts],
+    [certificate],
+    [contact_logged_in],
+    [counsellor_client, then_counsellor_dashboard],
+    [author_outline, then_author_lesson_editor],
+    [author_analytics],
 ]
 
 
-@pytest.mark.parametrize("visit", DARK_PAGES, ids=[visit.__name__ for visit in DARK_PAGES])
-def test_a_dark_system_setting_gives_dark_pages_that_pass_axe(page, app, course_spec, axe_source, visit):
+@pytest.mark.parametrize("journey", DARK_JOURNEYS, ids=["+".join(step.__name__ for step in j) for j in DARK_JOURNEYS])
+def test_a_dark_system_setting_gives_dark_pages_that_pass_axe(page, app, course_spec, axe_source, journey):
     page.emulate_media(color_scheme="dark")
-    visit(page, app, course_spec)
-    expect(page.locator("main h1").first).to_be_visible()
-    colours = page.evaluate(PAGE_COLOURS)
-    # Dark really applies: a dark page, light text, and the browser told so (form controls, scrollbars).
-    assert colours["background"] < 0.03 and colours["text"] > 0.6, colours
-    assert colours["card"] is None or colours["card"] < 0.05, colours
-    assert "dark" in colours["scheme"], colours
-    name = "dark-" + visit.__name__.replace("_", "-")
-    violations = axe_violations(page, axe_source)
-    save_screenshots(page, name)
-    assert not violations, describe_violations(f"{name} ({page.url})", violations)
+    failures = []
+    for step in journey:
+        step(page, app, course_spec)
+        expect(page.locator("main h1").first).to_be_visible()
+        colours = page.evaluate(PAGE_COLOURS)
+        # Dark really applies: a dark page, light text, and the browser told so (form controls, scrollbars).
+        assert colours["background"] < 0.03 and colours["text"] > 0.6, (step.__name__, colours)
+        assert colours["card"] is None or colours["card"] < 0.05, (step.__name__, colours)
+        assert "dark" in colours["scheme"], (step.__name__, colours)
+        name = "dark-" + page_name(step)
+        violations = axe_violations(page, axe_source)
+        save_screenshots(page, name)
+        if violations:  # reported with the journey's other pages' at the end
+            failures.append(describe_violations(f"{name} ({page.url})", violations))
+    assert not failures, "\n\n".join(failures)
 
 
 def test_the_light_scheme_is_unchanged_by_default(page, app, course_spec):

@@ -12,7 +12,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CounsellorLink, Role, User
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import Audit, axe_violations, describe_violations, lesson_url, lessons_in_order, log_in
+from tests.e2e.conftest import (
+    Audit,
+    axe_violations,
+    describe_violations,
+    lesson_url,
+    lessons_in_order,
+    log_in_quickly,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +55,7 @@ def test_a_learner_asks_to_be_called_and_sees_the_clinic_got_in_touch(page, lear
         db.session.remove()
 
     # The learner, reading the first lesson, follows the help block's link.
-    log_in(learner_page, "nia@example.org", PASSWORD)
+    log_in_quickly(learner_page, "nia@example.org", PASSWORD)
     learner_page.goto(lesson_url(course_spec, lessons_in_order(course_spec)[0]))
     help_block = learner_page.get_by_role("region", name="Where to get help")
     help_block.get_by_role("link", name="Ask the clinic to contact you").click()
@@ -76,7 +83,7 @@ def test_a_learner_asks_to_be_called_and_sees_the_clinic_got_in_touch(page, lear
     audit(learner_page, "contact-sent")
 
     # The counsellor finds it first in the queue, with a link to the learner's progress.
-    log_in(page, "casey@example.org", PASSWORD)
+    log_in_quickly(page, "casey@example.org", PASSWORD)
     page.goto("/counsel/")
     # The header says one is waiting, in the link's name too.
     header = page.get_by_role("navigation", name="Main")

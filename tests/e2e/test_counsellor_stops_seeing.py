@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import CounsellorLink, Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import Audit, log_in
+from tests.e2e.conftest import Audit, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ def test_a_counsellor_stops_seeing_a_discharged_client(page, learner_page, app, 
         db.session.add(CounsellorLink(counsellor_id=counsellor_id, learner_id=learner_id, created_by_id=learner_id))
         db.session.commit()
 
-    log_in(page, "casey@example.org", PASSWORD)
+    log_in_quickly(page, "casey@example.org", PASSWORD)
     page.goto(f"/counsel/clients/{learner_id}")
     stop = page.get_by_role("link", name="Stop seeing Nia Learner's progress")
     stop.focus()
@@ -41,7 +41,7 @@ def test_a_counsellor_stops_seeing_a_discharged_client(page, learner_page, app, 
     expect(page.get_by_text("0 clients.", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Nia Learner")).to_have_count(0)
 
-    log_in(learner_page, "nia@example.org", PASSWORD)
+    log_in_quickly(learner_page, "nia@example.org", PASSWORD)
     learner_page.goto("/me/")
     sharing = learner_page.get_by_role("region", name="Who you share your progress with")
     expect(sharing).to_contain_text("You are not sharing your progress with a counsellor.")

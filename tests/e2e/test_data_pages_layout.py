@@ -25,7 +25,15 @@ from app.extensions import db
 from app.models import CounsellorLink, Course, User
 from app.models.types import utcnow
 from tests.conftest import create_user
-from tests.e2e.conftest import SCREENSHOT_DIR, axe_violations, describe_violations, lesson_url, lessons_in_order, log_in
+from tests.e2e.conftest import (
+    SCREENSHOT_DIR,
+    axe_violations,
+    describe_violations,
+    lesson_url,
+    lessons_in_order,
+    log_in,
+    log_in_quickly,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -142,7 +150,7 @@ def test_data_page_fits_desktop_and_phone(page, demo, axe_source, name, who, ope
 
 
 def test_the_dashboard_writes_dates_short_and_on_one_line(page, demo):
-    log_in(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
     page.goto("/counsel/")
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Alex Struggling"))
     # "19 Nov": the year is plain on a list of recent activity, and the column stays narrow.
@@ -150,7 +158,7 @@ def test_the_dashboard_writes_dates_short_and_on_one_line(page, demo):
 
 
 def test_a_lesson_keeps_the_reading_column(page, demo, course_spec):
-    log_in(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
     page.goto(lesson_url(course_spec, lessons_in_order(course_spec)[0]))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     width = page.evaluate("document.querySelector('main').getBoundingClientRect().width")
@@ -189,7 +197,7 @@ def test_a_long_name_without_spaces_fits_a_phone(page, learner_page, app):
         ("casey@example.org", page, f"/counsel/clients/{learner}"),
     ]:
         browser_page.set_viewport_size(phone)
-        log_in(browser_page, who, PASSWORD)
+        log_in_quickly(browser_page, who, PASSWORD)
         browser_page.goto(path)
         expect(browser_page.get_by_role("heading", level=1)).to_contain_text(LONG_NAME)
         found = browser_page.evaluate(OVERFLOW, LONG_NAME)
@@ -255,7 +263,7 @@ def crowded(app, demo, course) -> None:
 
 
 def test_the_dashboard_shows_every_flag_whole_on_a_tablet_and_at_every_width(page, crowded):
-    log_in(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_COUNSELLOR, DEMO_PASSWORD)
     page.goto("/counsel/")
     problems = []
     for scheme in ("light", "dark"):

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import lesson_url, lessons_in_order, log_in
+from tests.e2e.conftest import lesson_url, lessons_in_order, log_in, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def test_an_empty_quiz_sends_focus_to_the_summary_whose_links_reach_each_questio
 
 def test_a_click_on_a_choice_cards_edge_picks_it(page, app, course_spec):
     create_user(app, "kay@example.org", name="Kay Keys")
-    log_in(page, "kay@example.org", PASSWORD)
+    log_in_quickly(page, "kay@example.org", PASSWORD)
     page.goto(lesson_url(course_spec, lessons_in_order(course_spec)[0], "/quiz"))
     card = page.locator(".choice").first
     box = card.bounding_box()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import CounsellorLink, Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import PHONE, Audit, checked_page, log_in
+from tests.e2e.conftest import PHONE, Audit, checked_page, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ def test_a_counsellor_hands_a_client_to_a_colleague_who_sees_them_once_the_clien
         db.session.add(CounsellorLink(counsellor_id=casey, learner_id=nia, created_by_id=nia))
         db.session.commit()
 
-    log_in(page, "casey@example.org", PASSWORD)
+    log_in_quickly(page, "casey@example.org", PASSWORD)
     page.goto("/counsel/invitations")
     page.get_by_role("link", name=re.compile("Ask my clients to share with a colleague")).click()
     expect(page).to_have_url(re.compile(rf"/counsel/caseloads/{casey}/handover$"))
@@ -50,7 +50,7 @@ def test_a_counsellor_hands_a_client_to_a_colleague_who_sees_them_once_the_clien
 
     with checked_page(browser, live_server, "the colleague's browser") as olive_page:
         # The colleague sees nothing of the client until they say yes.
-        log_in(olive_page, "olive@example.org", PASSWORD)
+        log_in_quickly(olive_page, "olive@example.org", PASSWORD)
         olive_page.goto("/counsel/")
         expect(olive_page.get_by_text("Nia Learner")).to_have_count(0)
         the_client_says_yes(learner_page, audit)
@@ -66,7 +66,7 @@ def test_a_counsellor_hands_a_client_to_a_colleague_who_sees_them_once_the_clien
 def the_client_says_yes(learner_page, audit) -> None:
     """Nia, on her phone, reads the request on /me/ and says yes."""
     learner_page.set_viewport_size(PHONE)
-    log_in(learner_page, "nia@example.org", PASSWORD)
+    log_in_quickly(learner_page, "nia@example.org", PASSWORD)
     learner_page.goto("/me/")
     request = learner_page.get_by_role(
         "heading", name="Casey Counsellor has asked Olive Osei to take over. Share your progress with Olive Osei?"

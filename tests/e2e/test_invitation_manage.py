@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import Audit, log_in
+from tests.e2e.conftest import Audit, log_in, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ def test_label_copy_and_cancel(page, learner_page, app, axe_source):
     create_user(app, COUNSELLOR_EMAIL, role=Role.COUNSELLOR, name="Casey Counsellor")
     create_user(app, "nia@example.org", name="Nia Learner")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
-    log_in(page, COUNSELLOR_EMAIL, PASSWORD)
+    log_in_quickly(page, COUNSELLOR_EMAIL, PASSWORD)
     page.goto("/counsel/invitations")
 
     # A labelled invitation: the label heads the new invitation and names it in the waiting list.

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in_quickly
 from tests.e2e.test_author_media import NarrowAudit
 
 pytestmark = pytest.mark.e2e
@@ -24,7 +24,7 @@ ADMIN_EMAIL = "ada.admin@example.org"
 def test_register_and_remove_a_platform(page, app, axe_source):
     audit = NarrowAudit(axe_source)
     create_user(app, ADMIN_EMAIL, role=Role.ADMIN, name="Ada Admin")
-    log_in(page, ADMIN_EMAIL, PASSWORD)
+    log_in_quickly(page, ADMIN_EMAIL, PASSWORD)
     page.goto("/author/")
     page.get_by_role("link", name="LMS platforms (LTI)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("LMS platforms (LTI 1.3)")
