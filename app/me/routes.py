@@ -16,11 +16,12 @@ from app.me import bp
 from app.me.data_page import data_sections, label_for, readable, review_card_view, shown
 from app.me.forms import DeleteAccountForm, DeleteLmsAccountForm
 from app.me.page_lists import attempt_summaries, progress_views, sharing_links
+from app.models import COUNSELLING_ROLES
 from app.models.types import utcnow
 from app.page_shells import count_due_shown, draw_part, form_token, signed_in_page
 from app.permissions import is_learner
 from app.services.attempt_history import removed_lessons
-from app.services.contact_requests import REQUESTER_LABELS
+from app.services.contact_requests import REQUESTER_LABELS, contact_requests_held
 from app.services.errors import DomainError, ValidationError
 from app.services.handover import HandoverUnusable, handover_respond, learner_handover
 from app.services.my_page import my_page
@@ -142,7 +143,10 @@ def delete_account():
             logout_user()
             flash("Your account and everything in it have been deleted.", "success")
             return redirect(url_for("main.index"))
-    return render_template("me/delete.html", form=form), 400 if form.errors else 200
+    # Staff who picked up contact requests hand them back by leaving (account_erase): say how many
+    # first, as an admin is told before erasing them. A learner holds none: no query for them.
+    held = contact_requests_held(db.session, holder_id=current_user.id) if current_user.role in COUNSELLING_ROLES else 0
+    return render_template("me/delete.html", form=form, held_requests=held), 400 if form.errors else 200
 
 
 @bp.post("/me/sharing/<id:link_id>/stop")

@@ -100,6 +100,11 @@ def test_an_admin_erasing_a_holder_is_told_first_and_the_card_says_the_account_w
 def test_a_holder_deleting_their_own_account_hands_their_requests_back_saying_so(app, staff):
     [request_id] = held_by_casey(app, 1)
     casey = client_as(app, "casey@example.org")
+    # Told first, on the page that asks for the password, how many go back.
+    assert (
+        "You picked up 1 open contact request from the clinic's queue. It goes back to the queue for someone "
+        "else to pick up, marked as handed back because you deleted your account."
+    ) in said(casey.get("/me/delete"))
     token = csrf_token(casey, "/me/delete")
     deleted = casey.post("/me/delete", data={"csrf_token": token, "password": PASSWORD, "understood": "y"})
     assert deleted.status_code == 302
@@ -108,3 +113,7 @@ def test_a_holder_deleting_their_own_account_hands_their_requests_back_saying_so
     assert "the account that held it was deleted, so they cannot call." in said(olive.get("/counsel/requests"))
     page = said(olive.get(f"/counsel/requests/{request_id}"))
     assert "The person who held it deleted their account, which handed it back to the queue" in page
+
+
+def test_the_delete_page_says_nothing_of_requests_to_staff_who_hold_none(app, staff):
+    assert "open contact request" not in said(client_as(app, "olive@example.org").get("/me/delete"))
