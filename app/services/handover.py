@@ -2,13 +2,15 @@
 
 A counsellor who leaves or changes role (or an admin for them) asks their clients to share their
 progress with a colleague: each chosen client gets a request, addressed to their account and
-answered on /me/. Changing a counsellor's role (to learner or admin) or deactivating the account
-ends none of their clients' links, so an admin can still ask those clients afterwards; the account
-itself, once no longer a counsellor's, cannot (``may_hand_over``). Nothing is shared with the colleague until the client says yes, and saying yes
+answered on /me/. Nothing is shared with the colleague until the client says yes, and saying yes
 makes the link exactly as accepting an invitation does (``sharing.consent_link``), without the
 old counsellor's label, which was their private note. The client's sharing with the old
 counsellor goes on until either of them ends it. Requests expire as invitations do
 (``INVITATION_LIFETIME``) and are purged with them (app/jobs/invitations.py).
+
+Taking the counsellor role away (to learner or admin) or deactivating the account ends none of
+their clients' links, so an admin can still ask those clients afterwards; the account itself,
+once no longer a counsellor's, cannot (``may_hand_over``).
 """
 
 from __future__ import annotations
