@@ -85,6 +85,7 @@ def _render_detail(
         lms_linked=_lms_linked(user),
         link_form=link_form,
         links=links,
+        clients=clients_sharing_count(db.session, counsellor=user),
         events=user_audit_events(db.session, user=user),
     ), status
 
@@ -168,6 +169,11 @@ def user_role(user_id: int):
     if not form.validate_on_submit():
         return _render_detail(user, role_form=form, status=400)
     shares = _sharing_counsellors(user) if form.role.data != Role.LEARNER else []
+    leaving_staff = form.role.data == Role.LEARNER and user.role in COUNSELLING_ROLES
+    # A counsellor made a learner or an admin counsels nobody; their clients' sharing is not ended,
+    # so the page that asks first offers to ask them to share with a colleague (handover.may_hand_over).
+    stops_counselling = leaving_staff or (user.role == Role.COUNSELLOR and form.role.data == Role.ADMIN)
+    clients = clients_sharing_count(db.session, counsellor=user) if stops_counselling else 0
     if form.role.data == Role.ADMIN and user.role != Role.ADMIN and not confirmed():
         # An admin can open every learner's health information: the page says so and asks first.
         return render_template(
@@ -178,9 +184,9 @@ def user_role(user_id: int):
             back=url_for("author.user_detail", user_id=user.id),
             back_text="Keep their role",
             shares=shares,
+            user=user,
+            clients=clients,
         )
-    leaving_staff = form.role.data == Role.LEARNER and user.role in COUNSELLING_ROLES
-    clients = clients_sharing_count(db.session, counsellor=user) if leaving_staff else 0
     # The open requests they hold go back to the queue with the change (user_role_change), as on deactivation.
     held = _held_requests(user) if leaving_staff else 0
     if (clients or held) and not confirmed():
@@ -222,6 +228,7 @@ def user_deactivate_view(user_id: int):
             user=user,
             shares=_sharing_counsellors(user),
             held_requests=_held_requests(user),
+            clients=clients_sharing_count(db.session, counsellor=user),
         )
     try:
         changed = user_deactivate(db.session, actor=current_user, user=user)

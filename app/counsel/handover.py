@@ -35,10 +35,11 @@ def handover(counsellor_id: int):
     """Ask the counsellor's clients to share with a colleague: choose whom and which clients, then
     confirm (a POST without the confirmation only asks); list how each request stands.
 
-    The counsellor's own caseload, or an admin for any counsellor's; anyone else's is a 404.
+    The counsellor's own caseload, or an admin for any counsellor's and for a former counsellor's
+    clients (handover.may_hand_over); anyone else's is a 404.
     """
     from_counsellor = db.session.get(User, counsellor_id)
-    if from_counsellor is None or not may_hand_over(current_user, from_counsellor):
+    if from_counsellor is None or not may_hand_over(db.session, actor=current_user, from_counsellor=from_counsellor):
         abort(404)  # not theirs, not a counsellor, or not there: the same answer, so ids cannot be probed
     clients = caseload_clients(db.session, counsellor=from_counsellor)
     others = colleagues(db.session, counsellor=from_counsellor)

@@ -7,6 +7,10 @@ makes the link exactly as accepting an invitation does (``sharing.consent_link``
 old counsellor's label, which was their private note. The client's sharing with the old
 counsellor goes on until either of them ends it. Requests expire as invitations do
 (``INVITATION_LIFETIME``) and are purged with them (app/jobs/invitations.py).
+
+Taking the counsellor role away (to learner or admin) or deactivating the account ends none of
+their clients' links, so an admin can still ask those clients afterwards; the account itself,
+once no longer a counsellor's, cannot (``may_hand_over``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, exists, func, not_, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.models import CounsellorLink, HandoverRequest, Role, User
@@ -88,12 +92,34 @@ class HandoverStatus:
 NO_LONGER_SHARING = "A client who no longer shares with you"
 
 
-def may_hand_over(actor: User, from_counsellor: User) -> bool:
-    """Whether ``actor`` may ask ``from_counsellor``'s clients to share with a colleague: the
-    counsellor for their own caseload, an admin for any counsellor's."""
-    if from_counsellor.role != Role.COUNSELLOR:
-        return False
-    return actor.id == from_counsellor.id or actor.role == Role.ADMIN
+def may_hand_over(session: Session, *, actor: User, from_counsellor: User) -> bool:
+    """Whether ``actor`` may ask ``from_counsellor``'s clients to share with a colleague: a counsellor
+    for their own caseload; an admin for any counsellor's, and for an account that is no longer a
+    counsellor's (made a learner or an admin) while it has a caseload (``has_caseload``).
+
+    A former counsellor made a learner asks nobody: as a learner they may see no client's progress,
+    names included. (An admin may, their own caseload too: they see every learner anyway.)
+    """
+    if from_counsellor.role == Role.COUNSELLOR:
+        return actor.id == from_counsellor.id or actor.role == Role.ADMIN
+    return actor.role == Role.ADMIN and has_caseload(session, counsellor=from_counsellor)
+
+
+def has_caseload(session: Session, *, counsellor: User) -> bool:
+    """Whether a learner shares with ``counsellor`` now, or was asked to share with a colleague on
+    their behalf (whose answers the handover page lists): one query."""
+    sharing = (
+        select(CounsellorLink.id)
+        .join(User, User.id == CounsellorLink.learner_id)
+        .where(
+            CounsellorLink.counsellor_id == counsellor.id,
+            CounsellorLink.revoked_at.is_(None),
+            User.role == Role.LEARNER,
+        )
+        .exists()
+    )
+    asked = select(HandoverRequest.id).where(HandoverRequest.from_counsellor_id == counsellor.id).exists()
+    return bool(session.scalar(select(or_(sharing, asked))))
 
 
 def caseload_clients(session: Session, *, counsellor: User) -> list[CaseloadClient]:
@@ -139,7 +165,7 @@ def handover_request(
     counsellor and ValidationError ("clients") when none of the chosen clients shares with
     ``from_counsellor``.
     """
-    if not may_hand_over(actor, from_counsellor):
+    if not may_hand_over(session, actor=actor, from_counsellor=from_counsellor):
         raise LookupError(from_counsellor.id)
     now = now or utcnow()
     colleague = session.get(User, to_counsellor_id) if to_counsellor_id is not None else None

@@ -273,12 +273,18 @@ def active_link(session: Session, *, counsellor_id: int, learner_id: int) -> Cou
 
 
 def clients_sharing_count(session: Session, *, counsellor: User) -> int:
-    """How many learners share their progress with ``counsellor`` now (their live links)."""
+    """How many learners share their progress with ``counsellor`` now (their live links), as the
+    handover page lists them: not a client since made staff, who is nobody's client while staff."""
     return (
         session.scalar(
             select(func.count())
             .select_from(CounsellorLink)
-            .where(CounsellorLink.counsellor_id == counsellor.id, CounsellorLink.revoked_at.is_(None))
+            .join(User, User.id == CounsellorLink.learner_id)
+            .where(
+                CounsellorLink.counsellor_id == counsellor.id,
+                CounsellorLink.revoked_at.is_(None),
+                User.role == Role.LEARNER,
+            )
         )
         or 0
     )

@@ -83,3 +83,40 @@ def the_client_says_yes(learner_page, audit) -> None:
     expect(sharing).to_contain_text("Olive Osei")
     expect(sharing).to_contain_text("Casey Counsellor")  # saying yes did not stop the old sharing
     expect(request).to_have_count(0)
+
+
+def test_an_admin_takes_the_counsellor_role_away_then_asks_the_clients_to_share_with_a_colleague(
+    page, live_server, app, axe_source
+):
+    """The page that asks before the change says who still shares and leads to the handover page,
+    which the admin uses after the change; nothing is shared until the client says yes."""
+    audit = Audit(axe_source)
+    create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
+    casey = create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
+    create_user(app, "olive@example.org", role=Role.COUNSELLOR, name="Olive Osei")
+    nia = create_user(app, "nia@example.org", name="Nia Learner")
+    with app.app_context():
+        db.session.add(CounsellorLink(counsellor_id=casey, learner_id=nia, created_by_id=nia))
+        db.session.commit()
+
+    log_in_quickly(page, "ada@example.org", PASSWORD)
+    page.goto(f"/author/users/{casey}")
+    page.get_by_label("Role", exact=True).select_option(label="Learner")
+    page.get_by_role("button", name="Change role").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Make Casey Counsellor a learner?")
+    expect(page.get_by_text("1 learner shares their progress with Casey Counsellor.")).to_be_visible()
+    offer = page.get_by_role("link", name="ask Casey Counsellor's clients to share with a colleague")
+    expect(offer).to_have_attribute("href", f"/counsel/caseloads/{casey}/handover")
+    audit(page, "author-role-caseload-handover")
+    page.get_by_role("button", name="Make them a learner").click()
+    expect(page.get_by_role("status").first).to_contain_text("Casey Counsellor's role is now Learner")
+
+    page.get_by_role("link", name="Ask their clients to share with a colleague").click()
+    expect(page.get_by_text("Casey Counsellor is no longer a counsellor")).to_be_visible()
+    audit(page, "counsel-handover-former-counsellor")
+    page.get_by_label("Colleague to take over").select_option(label="Olive Osei (olive@example.org)")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Ask 1 client").click()
+    expect(page.get_by_role("status").first).to_contain_text("Nothing is shared until each client says yes")
+    expect(page.get_by_role("row", name=re.compile("Nia Learner"))).to_contain_text("Waiting for an answer")
+    audit.check()

@@ -227,6 +227,9 @@ def matrix(w):
         ("GET", f"/counsel/clients/{learner}"): [LOGIN, 403, 403, 200, 404, 200],
         # A caseload handed to a colleague: the counsellor's own, or an admin for any counsellor's.
         ("GET", f"/counsel/caseloads/{w['ids']['counsellor']}/handover"): [LOGIN, 403, 403, 200, 404, 200],
+        # Not a counsellor and nobody shares with them: no caseload, to an admin too; to its learner, the area is shut.
+        ("GET", f"/counsel/caseloads/{learner}/handover"): [LOGIN, 403, 403, 404, 404, 404],
+        ("GET", f"/counsel/caseloads/{w['ids']['admin']}/handover"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", f"/counsel/clients/{other}"): [LOGIN, 403, 403, 404, 404, 200],
         ("GET", f"/counsel/clients/{w['ids']['counsellor']}"): [LOGIN, 403, 403, 404, 404, 404],
         ("GET", "/counsel/clients/999999"): [LOGIN, 403, 403, 404, 404, 404],
