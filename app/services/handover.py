@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, exists, func, not_, select, update
+from sqlalchemy import CursorResult, and_, delete, exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.models import CounsellorLink, HandoverRequest, Role, User
@@ -70,6 +70,8 @@ class HandoverResult:
     created: int
     already_sharing: int
     already_asked: int
+    # Declined a request from this caseload to this colleague: a "no" is not asked again.
+    already_declined: int
 
 
 @dataclass(frozen=True)
@@ -134,10 +136,11 @@ def handover_request(
 
     ``learner_ids``: the clients to ask, from those sharing with ``from_counsellor`` now (None:
     all of them). A client who already shares with the colleague, or has a request to share with
-    them waiting, is not asked again. Raises LookupError when ``actor`` may not hand this caseload
-    over (callers answer 404), ValidationError ("colleague") for anyone but another active
-    counsellor and ValidationError ("clients") when none of the chosen clients shares with
-    ``from_counsellor``.
+    them waiting, is not asked again; nor is one who declined a request from this caseload to this
+    colleague: their "no" stands (an invitation from the colleague can still be accepted). Raises
+    LookupError when ``actor`` may not hand this caseload over (callers answer 404), ValidationError
+    ("colleague") for anyone but another active counsellor and ValidationError ("clients") when none
+    of the chosen clients shares with ``from_counsellor``.
     """
     if not may_hand_over(actor, from_counsellor):
         raise LookupError(from_counsellor.id)
@@ -163,16 +166,22 @@ def handover_request(
             )
         )
     )
-    asked = set(
-        session.scalars(
-            select(HandoverRequest.learner_id).where(
-                HandoverRequest.counsellor_id == colleague.id,
-                HandoverRequest.learner_id.in_(chosen),
+    # Requests to the colleague waiting, and this caseload's own the client declined: the page already
+    # lists how its clients answered, so saying one said no tells the counsellor nothing new (another
+    # counsellor's declined request to the colleague would). A waiting one has no answer yet (NULL).
+    answers = session.execute(
+        select(HandoverRequest.learner_id, HandoverRequest.accepted).where(
+            HandoverRequest.counsellor_id == colleague.id,
+            HandoverRequest.learner_id.in_(chosen),
+            or_(
                 _waiting(now),
-            )
+                and_(HandoverRequest.from_counsellor_id == from_counsellor.id, HandoverRequest.accepted.is_(False)),
+            ),
         )
-    )
-    to_ask = sorted(chosen - sharing - asked)
+    ).all()
+    asked = {learner_id for learner_id, accepted in answers if accepted is None}
+    declined = {learner_id for learner_id, accepted in answers if accepted is False}
+    to_ask = sorted(chosen - sharing - asked - declined)
     if to_ask and actor.id != from_counsellor.id:
         # An admin acting on someone else's caseload: every admin action is audited, in its own commit.
         audit_record(
@@ -194,7 +203,12 @@ def handover_request(
         for learner_id in to_ask
     )
     session.commit()
-    return HandoverResult(len(to_ask), len(chosen & sharing), len((chosen - sharing) & asked))
+    return HandoverResult(
+        len(to_ask),
+        len(chosen & sharing),
+        len((chosen - sharing) & asked),
+        len((chosen - sharing - asked) & declined),
+    )
 
 
 def handover_respond(
