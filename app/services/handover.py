@@ -145,7 +145,16 @@ def handover_request(
     if not may_hand_over(actor, from_counsellor):
         raise LookupError(from_counsellor.id)
     now = now or utcnow()
-    colleague = session.get(User, to_counsellor_id) if to_counsellor_id is not None else None
+    # Locked, and read afresh, before anything is counted: two asks at once (a double click, or an
+    # admin and the counsellor) then take turns, and the second finds the first's requests waiting
+    # rather than making each client a second one; a colleague deactivated meanwhile is seen as such.
+    colleague = (
+        session.scalar(
+            select(User).where(User.id == to_counsellor_id).with_for_update().execution_options(populate_existing=True)
+        )
+        if to_counsellor_id is not None
+        else None
+    )
     if (
         colleague is None
         or colleague.id == from_counsellor.id
