@@ -74,6 +74,8 @@ class HandoverResult:
     created: int
     already_sharing: int
     already_asked: int
+    # Declined a request from this caseload to this colleague: a "no" is not asked again.
+    already_declined: int
 
 
 @dataclass(frozen=True)
@@ -160,15 +162,25 @@ def handover_request(
 
     ``learner_ids``: the clients to ask, from those sharing with ``from_counsellor`` now (None:
     all of them). A client who already shares with the colleague, or has a request to share with
-    them waiting, is not asked again. Raises LookupError when ``actor`` may not hand this caseload
-    over (callers answer 404), ValidationError ("colleague") for anyone but another active
-    counsellor and ValidationError ("clients") when none of the chosen clients shares with
-    ``from_counsellor``.
+    them waiting, is not asked again; nor is one who declined a request from this caseload to this
+    colleague: their "no" stands (an invitation from the colleague can still be accepted). Raises
+    LookupError when ``actor`` may not hand this caseload over (callers answer 404), ValidationError
+    ("colleague") for anyone but another active counsellor and ValidationError ("clients") when none
+    of the chosen clients shares with ``from_counsellor``.
     """
     if not may_hand_over(session, actor=actor, from_counsellor=from_counsellor):
         raise LookupError(from_counsellor.id)
     now = now or utcnow()
-    colleague = session.get(User, to_counsellor_id) if to_counsellor_id is not None else None
+    # Locked, and read afresh, before anything is counted: two asks at once (a double click, or an
+    # admin and the counsellor) then take turns, and the second finds the first's requests waiting
+    # rather than making each client a second one; a colleague deactivated meanwhile is seen as such.
+    colleague = (
+        session.scalar(
+            select(User).where(User.id == to_counsellor_id).with_for_update().execution_options(populate_existing=True)
+        )
+        if to_counsellor_id is not None
+        else None
+    )
     if (
         colleague is None
         or colleague.id == from_counsellor.id
@@ -189,16 +201,22 @@ def handover_request(
             )
         )
     )
-    asked = set(
-        session.scalars(
-            select(HandoverRequest.learner_id).where(
-                HandoverRequest.counsellor_id == colleague.id,
-                HandoverRequest.learner_id.in_(chosen),
+    # Requests to the colleague waiting, and this caseload's own the client declined: the page already
+    # lists how its clients answered, so saying one said no tells the counsellor nothing new (another
+    # counsellor's declined request to the colleague would). A waiting one has no answer yet (NULL).
+    answers = session.execute(
+        select(HandoverRequest.learner_id, HandoverRequest.accepted).where(
+            HandoverRequest.counsellor_id == colleague.id,
+            HandoverRequest.learner_id.in_(chosen),
+            or_(
                 _waiting(now),
-            )
+                and_(HandoverRequest.from_counsellor_id == from_counsellor.id, HandoverRequest.accepted.is_(False)),
+            ),
         )
-    )
-    to_ask = sorted(chosen - sharing - asked)
+    ).all()
+    asked = {learner_id for learner_id, accepted in answers if accepted is None}
+    declined = {learner_id for learner_id, accepted in answers if accepted is False}
+    to_ask = sorted(chosen - sharing - asked - declined)
     if to_ask and actor.id != from_counsellor.id:
         # An admin acting on someone else's caseload: every admin action is audited, in its own commit.
         audit_record(
@@ -220,7 +238,12 @@ def handover_request(
         for learner_id in to_ask
     )
     session.commit()
-    return HandoverResult(len(to_ask), len(chosen & sharing), len((chosen - sharing) & asked))
+    return HandoverResult(
+        len(to_ask),
+        len(chosen & sharing),
+        len((chosen - sharing) & asked),
+        len((chosen - sharing - asked) & declined),
+    )
 
 
 def handover_respond(

@@ -154,6 +154,9 @@ def _handover_sections(
             "accepted": h.accepted,
         }
 
+    def unanswered(h: HandoverRequest) -> dict:
+        return {**answer(h), "answered_at": None, "accepted": None}
+
     def client(h: HandoverRequest) -> str:
         return learner_names.get(h.learner_id, NOT_SHARED_NOW)
 
@@ -163,8 +166,14 @@ def _handover_sections(
             for h in handovers
             if h.learner_id == user.id
         ],
+        # The client was told the colleague learns nothing unless they say yes: how one the colleague
+        # does not see now answered (a no, or a yes since ended) is not theirs to know.
         "handover_requests_to_share_with_me": [
-            {"client": client(h), "from": names.get(h.from_counsellor_id), **answer(h)}
+            {
+                "client": client(h),
+                "from": names.get(h.from_counsellor_id),
+                **(answer(h) if h.learner_id in learner_names else unanswered(h)),
+            }
             for h in handovers
             if h.counsellor_id == user.id
         ],

@@ -245,3 +245,31 @@ def test_the_handover_page_reads_the_same_queries_for_1_or_12_clients(client, ap
     with_twelve = queries_for(app, lambda: client.get(url))
     assert with_one == with_twelve <= 6
     assert visible_text(client.get(url).get_data(as_text=True)).count("Waiting for an answer") == 12
+
+
+def answer_as_lee(client, app, decision: str, *, with_token: bool = True):
+    """Log Casey out and Lee in, and POST Lee's answer to the one request (with the page's token or none)."""
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/me/")})
+    login(client)
+    [request] = [r for r in handovers(app) if r.answered_at is None]
+    form = {"decision": decision, **({"csrf_token": csrf_token(client, "/me/")} if with_token else {})}
+    return client.post(f"/me/handovers/{request.id}", data=form)
+
+
+def test_an_answer_without_the_csrf_token_answers_nothing(client, app, people):
+    login(client, "casey@example.org")
+    ask_from_the_page(client, people)
+    assert answer_as_lee(client, app, "accept", with_token=False).status_code == 400
+    [request] = handovers(app)
+    assert request.answered_at is None
+
+
+def test_a_client_who_said_no_is_not_asked_again_and_the_counsellor_is_told_why(client, app, people):
+    login(client, "casey@example.org")
+    ask_from_the_page(client, people)
+    assert answer_as_lee(client, app, "decline").status_code == 302
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/me/")})
+    login(client, "casey@example.org")
+    text = ask_from_the_page(client, people)
+    assert "No client was asked. Not asked again: 1 said no to that colleague when asked before." in text
+    assert len(handovers(app)) == 1
