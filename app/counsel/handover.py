@@ -71,10 +71,7 @@ def handover(counsellor_id: int):
         except ValidationError as problem:
             form[problem.field].errors = [problem.message]
         else:
-            flash(
-                _outcome(result.created, result.already_sharing, result.already_asked, result.already_declined),
-                "success",
-            )
+            flash(_outcome(result.created, result.already_asked, result.already_declined), "success")
             return redirect(url_for("counsel.handover", counsellor_id=from_counsellor.id))
     elif form.colleague.data == 0 and not form.colleague.errors:
         form.colleague.errors = ["Choose the colleague to take over."]
@@ -96,12 +93,15 @@ def _named(counsellor: User) -> str:
     return f"{counsellor.display_name} ({counsellor.email})" if counsellor.email else counsellor.display_name
 
 
-def _outcome(created: int, already_sharing: int, already_asked: int, already_declined: int) -> str:
-    """What asking did, in a sentence or two."""
+def _outcome(created: int, already_asked: int, already_declined: int) -> str:
+    """What asking did, in a sentence or two.
+
+    Never whether a client already shares with the colleague: that is the client's to tell, and the
+    service asks them as any other (app/services/handover.py). Both reasons given here are on the
+    page's own list of answers already.
+    """
     asked = "No client was asked." if not created else f"{created} client{'s' if created != 1 else ''} asked."
     notes = []
-    if already_sharing:
-        notes.append(f"{already_sharing} already share{'s' if already_sharing == 1 else ''} with that colleague")
     if already_asked:
         notes.append(f"{already_asked} already {'has' if already_asked == 1 else 'have'} a request waiting")
     if already_declined:

@@ -8,6 +8,16 @@ old counsellor's label, which was their private note. The client's sharing with 
 counsellor goes on until either of them ends it. Requests expire as invitations do
 (``INVITATION_LIFETIME``) and are purged with them (app/jobs/invitations.py).
 
+Whom else a client shares with is theirs to tell: what the old counsellor (or an admin for them) sees
+of a handover, its result, its list of answers, the admin's audit entry and their data download,
+reads the same for a client who already shares with the colleague as for one who does not. So such a
+client is asked as any other, and the request simply waits, then expires, as an unanswered one does:
+their /me/ does not show a request to someone they already share with (``sharing._waiting_handovers``;
+were they to stop sharing with the colleague meanwhile, it shows, a real request they may answer),
+and the colleague's download names no client who has not said yes to it
+(``personal_data.ASKED_CLIENT``). Answering for them (an automatic yes or no) would be neither their
+answer nor uninformative: an instant "accepted" says as much as "already shares".
+
 Taking the counsellor role away (to learner or admin) or deactivating the account ends none of
 their clients' links, so an admin can still ask those clients afterwards; the account itself,
 once no longer a counsellor's, cannot (``may_hand_over``).
@@ -69,10 +79,15 @@ class CaseloadClient:
 
 @dataclass(frozen=True)
 class HandoverResult:
-    """What asking did: how many requests were made, and how many clients were left out, and why."""
+    """What asking did: how many requests were made, and how many clients were left out, and why.
+
+    Each reason is one the page's own list of answers already shows (its request waiting, its "no"):
+    none depends on whom else the client shares with (see the module's docstring).
+    """
 
     created: int
-    already_sharing: int
+    # A request from this caseload to this colleague waits: one asked by another counsellor's would
+    # tell this one that the client sees them too, so it does not count.
     already_asked: int
     # Declined a request from this caseload to this colleague: a "no" is not asked again.
     already_declined: int
@@ -161,12 +176,13 @@ def handover_request(
     """Ask each chosen client of ``from_counsellor`` to share their progress with a colleague, and commit.
 
     ``learner_ids``: the clients to ask, from those sharing with ``from_counsellor`` now (None:
-    all of them). A client who already shares with the colleague, or has a request to share with
-    them waiting, is not asked again; nor is one who declined a request from this caseload to this
-    colleague: their "no" stands (an invitation from the colleague can still be accepted). Raises
-    LookupError when ``actor`` may not hand this caseload over (callers answer 404), ValidationError
-    ("colleague") for anyone but another active counsellor and ValidationError ("clients") when none
-    of the chosen clients shares with ``from_counsellor``.
+    all of them). A client with a request from this caseload to the colleague waiting is not asked
+    again; nor is one who declined a request from this caseload to this colleague: their "no" stands
+    (an invitation from the colleague can still be accepted). A client who already shares with the
+    colleague is asked as any other, so that nothing here tells whom else they share with (see the
+    module's docstring). Raises LookupError when ``actor`` may not hand this caseload over (callers
+    answer 404), ValidationError ("colleague") for anyone but another active counsellor and
+    ValidationError ("clients") when none of the chosen clients shares with ``from_counsellor``.
     """
     if not may_hand_over(session, actor=actor, from_counsellor=from_counsellor):
         raise LookupError(from_counsellor.id)
@@ -192,31 +208,21 @@ def handover_request(
     chosen = caseload if learner_ids is None else caseload & set(learner_ids)
     if not chosen:
         raise ValidationError("clients", "Choose at least one client who shares their progress with you.")
-    sharing = set(
-        session.scalars(
-            select(CounsellorLink.learner_id).where(
-                CounsellorLink.counsellor_id == colleague.id,
-                CounsellorLink.revoked_at.is_(None),
-                CounsellorLink.learner_id.in_(chosen),
-            )
-        )
-    )
-    # Requests to the colleague waiting, and this caseload's own the client declined: the page already
-    # lists how its clients answered, so saying one said no tells the counsellor nothing new (another
-    # counsellor's declined request to the colleague would). A waiting one has no answer yet (NULL).
+    # Whether a client shares with the colleague already is not asked: it must change nothing here
+    # (see the module's docstring). Only this caseload's own requests to the colleague count, waiting
+    # or declined, which its list of answers shows already: another counsellor's request would tell
+    # this one that the client sees them too. A waiting one has no answer yet (NULL).
     answers = session.execute(
         select(HandoverRequest.learner_id, HandoverRequest.accepted).where(
             HandoverRequest.counsellor_id == colleague.id,
+            HandoverRequest.from_counsellor_id == from_counsellor.id,
             HandoverRequest.learner_id.in_(chosen),
-            or_(
-                _waiting(now),
-                and_(HandoverRequest.from_counsellor_id == from_counsellor.id, HandoverRequest.accepted.is_(False)),
-            ),
+            or_(_waiting(now), HandoverRequest.accepted.is_(False)),
         )
     ).all()
     asked = {learner_id for learner_id, accepted in answers if accepted is None}
     declined = {learner_id for learner_id, accepted in answers if accepted is False}
-    to_ask = sorted(chosen - sharing - asked - declined)
+    to_ask = sorted(chosen - asked - declined)
     if to_ask and actor.id != from_counsellor.id:
         # An admin acting on someone else's caseload: every admin action is audited, in its own commit.
         audit_record(
@@ -238,12 +244,7 @@ def handover_request(
         for learner_id in to_ask
     )
     session.commit()
-    return HandoverResult(
-        len(to_ask),
-        len(chosen & sharing),
-        len((chosen - sharing) & asked),
-        len((chosen - sharing - asked) & declined),
-    )
+    return HandoverResult(len(to_ask), len(asked), len(declined - asked))
 
 
 def handover_respond(

@@ -95,6 +95,10 @@ REMOVED_ACCOUNT = "A removed account"
 # Neutral: the link may have ended either way (the client stopped sharing, or the counsellor stopped seeing them).
 STOPPED_SHARING = "A client who no longer shares with you"
 NOT_SHARED_NOW = "A learner whose progress you can no longer see"
+# A request to share with the colleague, in the colleague's export, for a client who has not said yes to it
+# (or no longer shares with them): one wording whether or not the colleague sees that client, so a row
+# tells them nothing of whom the client shared with before, nor how they answered.
+ASKED_CLIENT = "A client asked to share with you"
 
 
 def _when(value: datetime | None) -> str | None:
@@ -166,14 +170,14 @@ def _handover_sections(
             for h in handovers
             if h.learner_id == user.id
         ],
-        # The client was told the colleague learns nothing unless they say yes: how one the colleague
-        # does not see now answered (a no, or a yes since ended) is not theirs to know.
+        # The client was told the colleague learns nothing unless they say yes: who was asked, and how
+        # one answered (a no, or a yes since ended), is not theirs to know until then. Nor is a client
+        # they see named for a request not accepted: it was made whether or not the client shared with
+        # them already, so naming them would say whom else they share with (app/services/handover.py).
         "handover_requests_to_share_with_me": [
-            {
-                "client": client(h),
-                "from": names.get(h.from_counsellor_id),
-                **(answer(h) if h.learner_id in learner_names else unanswered(h)),
-            }
+            {"client": learner_names[h.learner_id], "from": names.get(h.from_counsellor_id), **answer(h)}
+            if h.accepted and h.learner_id in learner_names
+            else {"client": ASKED_CLIENT, "from": names.get(h.from_counsellor_id), **unanswered(h)}
             for h in handovers
             if h.counsellor_id == user.id
         ],

@@ -600,6 +600,8 @@ def _waiting_handovers(learner_id: ColumnElement[int]) -> Select:
             colleague.is_active.is_(True),
             # Not IN (...): an expanding list would keep the Read off the driver's cursor (app/services/reads.py).
             or_(*(colleague.role == role for role in sorted(COUNSELLING_ROLES))),
+            # A client already sharing with the colleague is asked as any other, so that the old
+            # counsellor cannot tell (app/services/handover.py): not asked here, it ends unanswered.
             not_(shares_already),
         )
     )

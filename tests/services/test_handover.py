@@ -61,7 +61,7 @@ def requests(session) -> list[HandoverRequest]:
 
 def test_asking_makes_a_request_per_client_and_shares_nothing(session, people):
     result = ask(session, people)
-    assert (result.created, result.already_sharing, result.already_asked) == (2, 0, 0)
+    assert (result.created, result.already_asked, result.already_declined) == (2, 0, 0)
     made = requests(session)
     assert {r.learner_id for r in made} == {people["sam"].id, people["lee"].id}
     assert {(r.counsellor_id, r.from_counsellor_id, r.requested_by_id, r.answered_at) for r in made} == {
@@ -76,14 +76,12 @@ def test_only_the_chosen_clients_are_asked(session, people):
     assert [r.learner_id for r in requests(session)] == [people["lee"].id]
 
 
-def test_no_duplicate_for_a_client_sharing_already_or_asked_already(session, people):
-    session.add(CounsellorLink(counsellor_id=people["olive"].id, learner_id=people["sam"].id))
-    session.commit()
-    first = ask(session, people)
-    assert (first.created, first.already_sharing) == (1, 1)
+def test_no_duplicate_for_a_client_asked_already(session, people):
+    first = ask(session, people, learner_ids=[people["sam"].id])
+    assert (first.created, first.already_asked) == (1, 0)
     again = ask(session, people)
-    assert (again.created, again.already_sharing, again.already_asked) == (0, 1, 1)
-    assert len(requests(session)) == 1
+    assert (again.created, again.already_asked) == (1, 1)  # Lee asked now; Sam's request waits already
+    assert len(requests(session)) == 2
 
 
 def test_once_a_request_expires_the_client_can_be_asked_again(session, people):
