@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from app.models import ContactMethod, ContactStatus, NameDisplay, Role
 from app.services.api_tokens import SCOPES
 from app.services.contact_requests import REQUESTER_STATUS_LABELS, TOPIC_LABELS
+from app.services.sharing import NOT_COUNSELLING, SEES_EVERYONE, STILL_COUNSELS
 from app.timefmt import format_date, format_datetime
 
 # Plain titles for the sections people have: the rest are titled from their names.
@@ -144,6 +145,7 @@ LABELS = {
     "issuer": "LMS address (issuer)",
     "token_id": "Token number",
     "searched": "Narrowed by a name search",
+    "counsellor_now": "The counsellor now",
 }
 # Labels that differ by section: a field name that means something else there.
 SECTION_LABELS = {
@@ -240,7 +242,16 @@ VERB_WORDS: Mapping[Any, str] = {
     "failed": "Did not pass a quiz",
     "completed": "Finished the course",
 }
+# What the account someone shares with is now (sharing.counsellor_now), in /me/'s words for it.
+COUNSELLOR_NOW_WORDS: Mapping[Any, str] = {
+    STILL_COUNSELS: "A counsellor: they see your progress while you share it",
+    SEES_EVERYONE: "One of the clinic's site administrators, who can see anyone's progress, "
+    "so stopping sharing does not change what they can see",
+    NOT_COUNSELLING: "No longer a counsellor here, so they do not see your progress. "
+    "You can stop sharing with them on your page",
+}
 VALUE_WORDS: dict[tuple[str, str], Mapping[Any, str]] = {
+    ("sharing", "counsellor_now"): COUNSELLOR_NOW_WORDS,
     ("profile", "role"): ROLE_WORDS,
     ("views_of_my_progress", "role"): ROLE_WORDS,
     ("admin_actions_on_my_account", "action"): AUDIT_ACTION_WORDS,
@@ -309,6 +320,7 @@ SECTION_EMPTY_WORDS = {
     ("contact_request_actions_i_took", "from"): "No change",
     ("contact_request_actions_i_took", "to"): "No change",
     ("lms_links", "lesson"): "The whole course",
+    ("sharing", "counsellor_now"): "Sharing has stopped",
 }
 # How the export writes a stored instant (``datetime.isoformat`` of an aware UTC value).
 _ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00")

@@ -20,7 +20,7 @@ from app.learn.attempt_rows import all_attempts_url, shown_time
 from app.models import Lesson
 from app.services.attempt_history import LessonAttemptsSummary
 from app.services.progress import CourseOutline
-from app.services.sharing import LinkRecord, SharingOverview
+from app.services.sharing import NOT_COUNSELLING, SEES_EVERYONE, STILL_COUNSELS, LinkRecord, SharingOverview
 from app.template_urls import link_for
 from app.timefmt import current_zone, format_date, format_datetime
 
@@ -107,6 +107,7 @@ _LINK = (
     "  <div>\n"
     "    <strong>{name}</strong>{which}\n"
     '    <span class="hint">since {since}</span>\n'
+    "{now}"
     "  </div>\n"
     '  <form method="post" action="{stop_url}">\n'
     '    <input name="csrf_token" type="hidden" value="{token}">\n'
@@ -114,6 +115,16 @@ _LINK = (
     "  </form>\n"
     "</li>\n"
 )
+
+# What sharing with an account that no longer counsels means now (sharing.counsellor_now): the link
+# lasts until the learner ends it (app/services/handover.py), so the item says so, its button kept.
+_NOW = '    <p class="share-note">{name} {now}</p>\n'
+NOW_WORDS = {
+    NOT_COUNSELLING: "is no longer a counsellor here, so they do not see your progress. "
+    "You can stop sharing with them.",
+    SEES_EVERYONE: "is one of the clinic's site administrators, who can see anyone's progress, "
+    "so stopping sharing does not change what they can see.",
+}
 
 
 def sharing_links(sharing: SharingOverview, csrf_token: str) -> Markup:
@@ -128,12 +139,18 @@ def sharing_links(sharing: SharingOverview, csrf_token: str) -> Markup:
             name=escape(link.counsellor_name),
             which=escape(f" ({which[link.id]})") if which[link.id] else "",
             since=escape(format_date(link.since, zone)),
+            now="" if link.counsellor_now == STILL_COUNSELS else _now(link),
             stop_url=escape(link_for("me.stop_sharing", link_id=int(link.id))),
             token=token,
         )
         for link in sharing.links
     )
     return Markup(f'<ul class="share-list">\n{items}</ul>')  # noqa: S704  # nosec B704 - every value escaped
+
+
+def _now(link: LinkRecord) -> str:
+    """The sentence saying what sharing with ``link``'s account means now it is no longer a counsellor's."""
+    return _NOW.format(name=escape(link.counsellor_name), now=escape(NOW_WORDS[link.counsellor_now]))
 
 
 def _told_apart(links: Sequence[LinkRecord], zone: ZoneInfo) -> dict[int, str]:

@@ -20,7 +20,8 @@ answer nor uninformative: an instant "accepted" says as much as "already shares"
 
 Taking the counsellor role away (to learner or admin) or deactivating the account ends none of
 their clients' links, so an admin can still ask those clients afterwards; the account itself,
-once no longer a counsellor's, cannot (``may_hand_over``).
+once no longer a counsellor's, cannot (``may_hand_over``). Each client's /me/ says what that
+sharing means now (``sharing.counsellor_now``), so they can end it.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from app.services.contact_requests import (
 )
 from app.services.errors import ValidationError
 from app.services.lti.identities import lti_export
-from app.services.sharing import visible_learner_ids
+from app.services.sharing import counsellor_now, visible_learner_ids
 from app.services.user_admin import is_last_active_admin_locked
 from app.services.xapi import xapi_export
 
@@ -112,14 +112,14 @@ def _stopped_by(link: CounsellorLink, learner: str, counsellor: str) -> str | No
     return counsellor if link.ended_by_counsellor else learner
 
 
-def _names(session: Session, user_ids: AbstractSet[int | None]) -> dict[int | None, str]:
-    """The display names of the people the export mentions, in one query whatever their number."""
+def _names(session: Session, user_ids: AbstractSet[int | None]) -> tuple[dict[int | None, str], dict[int, str]]:
+    """The display names of the people the export mentions, and what each is now to a learner who
+    shares with them (``sharing.counsellor_now``), in one query whatever their number."""
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
-        return {}
-    return {
-        row.id: row.display_name for row in session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
-    }
+        return {}, {}
+    rows = session.execute(select(User.id, User.display_name, counsellor_now()).where(User.id.in_(ids))).all()
+    return {row[0]: row[1] for row in rows}, {row[0]: row[2] for row in rows}
 
 
 def _visible_learner_names(session: Session, *, viewer: User, learner_ids: AbstractSet[int | None]) -> dict[int, str]:
@@ -286,7 +286,7 @@ def personal_data_export(session: Session, *, user: User) -> dict:
     staff = {link.counsellor_id for link in links} | {i.counsellor_id for i in invitations}
     staff |= {h.counsellor_id for h in handovers}
     handing_over = {h.from_counsellor_id for h in handovers}
-    names = _names(session, staff | handing_over | {v.viewer_id for v in views})
+    names, now = _names(session, staff | handing_over | {v.viewer_id for v in views})
     # Learners this person linked with, looked at or asked to share with a colleague are named only
     # while they may see them now: one who stopped sharing was promised the counsellor sees nothing
     # more, their name included, and one who declined a colleague was promised them nothing.
@@ -301,6 +301,9 @@ def personal_data_export(session: Session, *, user: User) -> dict:
             "since": _when(link.created_at),
             "stopped": _when(link.revoked_at),
             "stopped_by": _stopped_by(link, "you", "the counsellor"),
+            # While the sharing lasts, what the counsellor is now (/me/ says the same): one no longer
+            # a counsellor's sees nothing of it, an admin sees every learner's progress anyway.
+            "counsellor_now": now.get(link.counsellor_id) if link.revoked_at is None else None,
         }
         for link in links
         if link.learner_id == user.id

@@ -32,6 +32,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -73,6 +74,36 @@ def takes_clients(*, is_active: bool, role: str) -> bool:
     that no longer is, or a handover request to one, is withdrawn: saying yes would share a learner's
     progress with an account that may not (or can no longer) see it."""
     return is_active and role in COUNSELLING_ROLES
+
+
+# What the account a learner shares with is now, as it bears on their progress (``counsellor_now``):
+# taking the counsellor role away or deactivating the account ends no sharing (app/services/handover.py),
+# so /me/ and the data download say what the sharing still means.
+STILL_COUNSELS = "counsellor"  # a counsellor: they see the learner's progress through this sharing
+SEES_EVERYONE = "admin"  # a site administrator: they may see every learner's progress, shared or not
+NOT_COUNSELLING = "not_counselling"  # made a learner, or deactivated: they see nothing of it
+
+
+def counsellor_now() -> ColumnElement[str]:
+    """What the account in ``users`` is now to a learner who shares with it, as a column: one of
+    STILL_COUNSELS, SEES_EVERYONE or NOT_COUNSELLING.
+
+    ``visible_learner_ids``' rule, for an account that can log in: an admin sees every learner, a
+    counsellor those who share with them, anyone else nobody. An account deactivated sees nothing:
+    it cannot log in. A read of the learner's links adds it as a column, not a query of its own.
+    """
+    active = User.is_active.is_(True)
+    return case(
+        (and_(active, User.role == _written(Role.COUNSELLOR)), _written(STILL_COUNSELS)),
+        (and_(active, User.role == _written(Role.ADMIN)), _written(SEES_EVERYONE)),
+        else_=_written(NOT_COUNSELLING),
+    )
+
+
+def _written(constant: str) -> ColumnElement[str]:
+    """One of this module's constants written into the SQL, not bound: /me/'s read passes every
+    bound value on each run (app/services/reads.py), and these never change."""
+    return literal_column(f"'{constant}'", String)
 
 
 class InvitationUnusable(DomainError):
@@ -502,6 +533,9 @@ class LinkRecord:
     # What tells two counsellors of one name apart, as the admin's page that links a learner on their
     # behalf names them; None for an account an LMS signs in, which has no address.
     counsellor_email: str | None = None
+    # What the counsellor is now (counsellor_now): one no longer a counsellor's still holds the link,
+    # until the learner ends it, but sees nothing; an admin sees every learner, shared with or not.
+    counsellor_now: str = STILL_COUNSELS
 
 
 @dataclass(frozen=True)
@@ -534,7 +568,8 @@ def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Se
 
     Each row: its kind ("link", "view", "handover" or "handover-clinic"), the link's, view's or
     request's id, the counsellor's, viewer's or colleague's name, the viewer's role (for a
-    request: the name of the counsellor it is from; None for a link), when (for a request: when
+    request: the name of the counsellor it is from; for a link, what its counsellor is now:
+    ``counsellor_now``), when (for a request: when
     it expires), and the counsellor's or colleague's e-mail address (None for a view). The views
     are the ``view_limit`` (a bound parameter) latest.
     """
@@ -543,7 +578,7 @@ def sharing_overview_selects(learner_id: ColumnElement[int]) -> tuple[Select, Se
             literal("link").label("kind"),
             CounsellorLink.id.label("ref"),
             User.display_name.label("name"),
-            literal(None, String).label("role"),
+            counsellor_now().label("role"),
             CounsellorLink.created_at.label("at"),
             User.email.label("email"),
         )
@@ -611,7 +646,7 @@ def sharing_overview_from_rows(rows: list[tuple], now: datetime | None = None) -
     """The overview from the rows of sharing_overview_selects, in the page's order; the handover
     requests expired by ``now`` left out."""
     now = now or utcnow()
-    links = [(ref, name, at, email) for kind, ref, name, _, at, email in rows if kind == "link"]
+    links = [(ref, name, at, email, now_) for kind, ref, name, now_, at, email in rows if kind == "link"]
     views = [(at, ref, name, role) for kind, ref, name, role, at, _ in rows if kind == "view"]
     handovers = sorted(
         (
@@ -623,8 +658,8 @@ def sharing_overview_from_rows(rows: list[tuple], now: datetime | None = None) -
     )
     return SharingOverview(
         links=[
-            LinkRecord(ref, name, at, email)
-            for ref, name, at, email in sorted(links, key=lambda link: (link[2], link[0]))
+            LinkRecord(ref, name, at, email, now_)
+            for ref, name, at, email, now_ in sorted(links, key=lambda link: (link[2], link[0]))
         ],
         views=[
             ViewRecord(name or "A removed account", role, at)

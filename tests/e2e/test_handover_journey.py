@@ -86,10 +86,11 @@ def the_client_says_yes(learner_page, audit) -> None:
 
 
 def test_an_admin_takes_the_counsellor_role_away_then_asks_the_clients_to_share_with_a_colleague(
-    page, live_server, app, axe_source
+    page, learner_page, live_server, app, axe_source
 ):
     """The page that asks before the change says who still shares and leads to the handover page,
-    which the admin uses after the change; nothing is shared until the client says yes."""
+    which the admin uses after the change; nothing is shared until the client says yes. The client's
+    /me/ says the former counsellor no longer sees their progress, beside the request."""
     audit = Audit(axe_source)
     create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
     casey = create_user(app, "casey@example.org", role=Role.COUNSELLOR, name="Casey Counsellor")
@@ -119,4 +120,16 @@ def test_an_admin_takes_the_counsellor_role_away_then_asks_the_clients_to_share_
     page.get_by_role("button", name="Ask 1 client").click()
     expect(page.get_by_role("status").first).to_contain_text("Nothing is shared until each client says yes")
     expect(page.get_by_role("row", name=re.compile("Nia Learner"))).to_contain_text("Waiting for an answer")
+
+    learner_page.set_viewport_size(PHONE)
+    log_in_quickly(learner_page, "nia@example.org", PASSWORD)
+    learner_page.goto("/me/")
+    item = learner_page.get_by_role("listitem").filter(has_text="Casey Counsellor")
+    expect(item).to_contain_text(
+        "Casey Counsellor is no longer a counsellor here, so they do not see your progress. "
+        "You can stop sharing with them."
+    )
+    expect(item.get_by_role("button", name="Stop sharing with Casey Counsellor")).to_be_visible()
+    expect(learner_page.get_by_role("heading", name=re.compile("Share your progress with Olive Osei"))).to_be_visible()
+    audit(learner_page, "me-former-counsellor")
     audit.check()

@@ -189,7 +189,7 @@ def test_someone_in_every_section_reads_words_never_none_nor_stored_codes(client
     tokens = section_of(page, "api_tokens")
     assert '<td data-label="What it may do">Read my own progress and quiz attempts</td>' in tokens
     assert '<td data-label="Last used">Never used</td>' in tokens
-    assert '<td data-label="Stopped">Still sharing</td>' in section_of(page, "sharing")
+    assert "<dt>Stopped</dt><dd>Still sharing</dd>" in section_of(page, "sharing")
     assert '<td data-label="What you did">Opened a lesson</td>' in section_of(page, "learning_record_store_waiting")
 
 
@@ -307,6 +307,7 @@ def test_every_value_the_app_can_store_has_words():
     from app.services.api_tokens import SCOPES
     from app.services.audit import ACTIONS
     from app.services.dashboard import FLAGS
+    from app.services.sharing import NOT_COUNSELLING, SEES_EVERYONE, STILL_COUNSELS
     from app.services.xapi import VERBS
 
     words = data_page.VALUE_WORDS
@@ -343,6 +344,7 @@ def test_every_value_the_app_can_store_has_words():
         ("review_schedule", "last_rating"): {int(rating) for rating in Rating},
         ("review_answers", "rating"): {int(rating) for rating in Rating},
         ("learning_record_store_waiting", "verb"): set(VERBS),
+        ("sharing", "counsellor_now"): {STILL_COUNSELS, SEES_EVERYONE, NOT_COUNSELLING},
     }
     for (section, field), values in stored.items():
         for value in values:

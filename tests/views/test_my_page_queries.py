@@ -18,3 +18,27 @@ def test_my_page_runs_one_query_whatever_the_history(learner_client, app, learne
     assert before == after == 1
     page = learner_client.get("/me/").get_data(as_text=True)
     assert "31 attempts" in page and "30 attempts" in page
+
+
+def test_what_each_counsellor_shared_with_is_now_is_read_with_the_rest(learner_client, app, learner):
+    """One no longer a counsellor's, and one made an admin, are told apart in the same one query."""
+    from app.extensions import db
+    from app.models import CounsellorLink, Role, User
+    from tests.conftest import create_user
+
+    former = create_user(app, "casey@example.org", role=Role.LEARNER, name="Casey")
+    admin = create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada")
+    counsellor = create_user(app, "olive@example.org", role=Role.COUNSELLOR, name="Olive")
+    with app.app_context():
+        db.session.add_all(
+            CounsellorLink(counsellor_id=holder, learner_id=learner) for holder in (former, admin, counsellor)
+        )
+        db.session.get(User, counsellor).is_active = False
+        db.session.commit()
+        db.session.remove()
+    learner_client.get("/me/")
+
+    assert queries_for(app, lambda: learner_client.get("/me/")) == 1
+    page = learner_client.get("/me/").get_data(as_text=True)
+    assert "Casey is no longer a counsellor here" in page and "Olive is no longer a counsellor here" in page
+    assert "Ada is one of the clinic&#39;s site administrators" in page
