@@ -101,6 +101,56 @@ def _cache_url_builders() -> None:
 _cache_url_builders()
 
 
+def _cache_parsed_rules() -> None:
+    """Parse each URL rule once per test process, not once per app.
+
+    With the builders shared (``_cache_url_builders``), parsing the rules' text into the
+    matcher's parts was the biggest share left of ``create_app``: about 40% of it, which every
+    test pays. What a parse gives depends only on the rule's text and the converter classes the
+    map knows, so apps with the same routes share it: its parts (which nothing changes after) and
+    its trace are kept; each rule still gets converter objects of its own, bound to its own map.
+    Tests only: production makes one app per process.
+    """
+    from werkzeug.routing.rules import Rule
+
+    original = getattr(Rule, "_parse_rule", None)
+    if original is None or getattr(original, "_shared_by_tests", False):
+        return  # a Werkzeug without it (or already wrapped): parse as usual
+    parsed: dict[tuple, tuple[list, list, list]] = {}
+
+    def parse_rule(self, rule: str):
+        key = (rule, tuple(sorted(self.map.converters.items())))
+        kept = parsed.get(key)
+        if kept is None:
+            asked: list[tuple] = []
+            trace_from = len(self._trace)
+
+            def get_converter(variable_name, converter_name, args, kwargs):
+                asked.append((variable_name, converter_name, args, kwargs))
+                return type(self).get_converter(self, variable_name, converter_name, args, kwargs)
+
+            self.get_converter = get_converter  # the parse's converters, recorded for the next apps
+            try:
+                parts = list(original(self, rule))
+            finally:
+                del self.get_converter
+            parsed[key] = (parts, self._trace[trace_from:], asked)
+            return list(parts)
+        parts, trace, asked = kept
+        self._trace.extend(trace)
+        for variable_name, converter_name, args, kwargs in asked:
+            self._converters[variable_name] = self.get_converter(variable_name, converter_name, args, kwargs)
+            self.arguments.add(variable_name)
+        return list(parts)
+
+    parse_rule._shared_by_tests = True  # type: ignore[attr-defined]
+    parse_rule.__wrapped__ = original  # type: ignore[attr-defined] - the parse itself, for tests/test_fixture_shortcuts.py
+    Rule._parse_rule = parse_rule  # type: ignore[method-assign]
+
+
+_cache_parsed_rules()
+
+
 class _SharedTemplateCode(BytecodeCache):
     """Compiled templates kept for every app a test process makes, not once per app.
 
