@@ -101,6 +101,56 @@ def _cache_url_builders() -> None:
 _cache_url_builders()
 
 
+def _cache_parsed_rules() -> None:
+    """Parse each URL rule once per test process, not once per app.
+
+    With the builders shared (``_cache_url_builders``), parsing the rules' text into the
+    matcher's parts was the biggest share left of ``create_app``: about 40% of it, which every
+    test pays. What a parse gives depends only on the rule's text and the converter classes the
+    map knows, so apps with the same routes share it: its parts (which nothing changes after) and
+    its trace are kept; each rule still gets converter objects of its own, bound to its own map.
+    Tests only: production makes one app per process.
+    """
+    from werkzeug.routing.rules import Rule
+
+    original = getattr(Rule, "_parse_rule", None)
+    if original is None or getattr(original, "_shared_by_tests", False):
+        return  # a Werkzeug without it (or already wrapped): parse as usual
+    parsed: dict[tuple, tuple[list, list, list]] = {}
+
+    def parse_rule(self, rule: str):
+        key = (rule, tuple(sorted(self.map.converters.items())))
+        kept = parsed.get(key)
+        if kept is None:
+            asked: list[tuple] = []
+            trace_from = len(self._trace)
+
+            def get_converter(variable_name, converter_name, args, kwargs):
+                asked.append((variable_name, converter_name, args, kwargs))
+                return type(self).get_converter(self, variable_name, converter_name, args, kwargs)
+
+            self.get_converter = get_converter  # the parse's converters, recorded for the next apps
+            try:
+                parts = list(original(self, rule))
+            finally:
+                del self.get_converter
+            parsed[key] = (parts, self._trace[trace_from:], asked)
+            return list(parts)
+        parts, trace, asked = kept
+        self._trace.extend(trace)
+        for variable_name, converter_name, args, kwargs in asked:
+            self._converters[variable_name] = self.get_converter(variable_name, converter_name, args, kwargs)
+            self.arguments.add(variable_name)
+        return list(parts)
+
+    parse_rule._shared_by_tests = True  # type: ignore[attr-defined]
+    parse_rule.__wrapped__ = original  # type: ignore[attr-defined] - the parse itself, for tests/test_fixture_shortcuts.py
+    Rule._parse_rule = parse_rule  # type: ignore[method-assign]
+
+
+_cache_parsed_rules()
+
+
 class _SharedTemplateCode(BytecodeCache):
     """Compiled templates kept for every app a test process makes, not once per app.
 
@@ -272,17 +322,12 @@ def app(request, database_url: str):
         if db.engine.dialect.name != "postgresql":
             db.engine.dispose()
             return
-        with db.engine.begin() as connection:
-            # One round trip: psycopg sends statements without parameters as one simple query.
-            connection.exec_driver_sql("; ".join(_postgres_emptying_statements(connection)))
-            alive = set(connection.exec_driver_sql(_BACKENDS_ALIVE).scalars())
+        # One statement on its own, in one round trip: no BEGIN or COMMIT of its own to wait for.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            alive = postgres_emptied(connection)
         # The next test takes over this one's connections, warm, unless the test cut one.
         if not _idle_connections_alive(db.engine, alive):
             db.engine.dispose()
-
-
-# The server processes of this database's connections that are still up.
-_BACKENDS_ALIVE = "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
 
 
 def _idle_connections_alive(engine: Engine, alive: set[int]) -> bool:
@@ -308,25 +353,40 @@ def _idle_connections_alive(engine: Engine, alive: set[int]) -> bool:
     )
 
 
-_EMPTYING: dict[str, tuple[str, ...]] = {}
+# The function that empties a worker's PostgreSQL database, made in it the first time (by URL).
+_EMPTYING: dict[str, str] = {}
+EMPTYING_FUNCTION = "tests_database_emptied"
 
 
-def _postgres_emptying_statements(connection) -> tuple[str, ...]:
-    """Statements that empty every table of a worker's PostgreSQL database and restart its ids.
+def postgres_emptied(connection) -> set[int]:
+    """Empty every table of a worker's PostgreSQL database and restart its ids; return the server
+    processes of the database's connections that are still up (``_idle_connections_alive``).
 
-    DELETE, children first, then each id sequence set back to 1: about 15 ms for a test's few
-    rows, where ``TRUNCATE ... RESTART IDENTITY`` took about 190 ms (it makes new files for all
-    34 tables and their indexes, however empty they are). Ids restart as TRUNCATE's did.
+    DELETE, children first, then each id sequence that has given an id set back to 1, as
+    ``TRUNCATE ... RESTART IDENTITY`` would leave them (which took about 190 ms: it makes new files
+    for every table and index, however empty). The statements live in a PL/pgSQL function made
+    once per database, which plans them once per connection and runs them in one round trip:
+    sent as one simple query of 37 statements instead, with its BEGIN, COMMIT and the query of
+    the processes, the emptying took about 9 ms more than a bare query after a test's few rows,
+    the function about 1 ms more. A sequence never used since it was set back is left alone.
     """
     url = connection.engine.url.render_as_string(hide_password=False)
     if url not in _EMPTYING:
-        deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]  # noqa: S608 - our own table names
         sequences = connection.scalars(
             text("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences")
         ).all()
-        restart = ", ".join(f"setval('{name}', 1, false)" for name in sequences)
-        _EMPTYING[url] = (*deletes, f"SELECT {restart}") if restart else tuple(deletes)
-    return _EMPTYING[url]
+        body = [f'DELETE FROM "{table.name}";' for table in reversed(db.metadata.sorted_tables)]  # noqa: S608 - our own table names
+        body += [
+            f"IF pg_sequence_last_value('{name}') IS NOT NULL THEN PERFORM setval('{name}', 1, false); END IF;"
+            for name in sequences
+        ]
+        alive = "RETURN QUERY SELECT pid FROM pg_stat_activity WHERE datname = current_database();"
+        connection.exec_driver_sql(
+            f"CREATE OR REPLACE FUNCTION {EMPTYING_FUNCTION}() RETURNS SETOF integer LANGUAGE plpgsql"  # noqa: S608 - our own names
+            f" AS $$ BEGIN {' '.join(body)} {alive} END $$"
+        )
+        _EMPTYING[url] = f"SELECT * FROM {EMPTYING_FUNCTION}()"  # noqa: S608 - our own name
+    return set(connection.exec_driver_sql(_EMPTYING[url]).scalars())
 
 
 @pytest.fixture

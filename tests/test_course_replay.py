@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from tests import course_replay
-from tests.conftest import _postgres_emptying_statements, factory_course_spec
+from tests.conftest import factory_course_spec, postgres_emptied
 
 
 def snapshot(session) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def empty_the_database(session) -> None:
     """Back to a new database's state: no rows, every id numbering from 1 again."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("; ".join(_postgres_emptying_statements(connection)))
+        postgres_emptied(connection)
     else:
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
