@@ -269,6 +269,16 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """gunicorn behind nginx (tests/serving.py's ``site_behind_nginx``), started once per test
+    process for both files that use it, test_front_end.py and test_media_front_end.py."""
+    from tests.serving import site_behind_nginx
+
+    with site_behind_nginx(tmp_path_factory.mktemp("front-end")) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
 def sqlite_file(tmp_path_factory) -> Path:
     """Where this worker's SQLite tests keep their database, each made anew (``backend_url``)."""
     return tmp_path_factory.mktemp("sqlite") / "test.db"

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,30 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
     if process.stdout:
         process.stdout.close()
+
+
+LISTEN, ESTABLISHED = "0A", "01"  # the states in /proc/net/tcp
+
+
+def loopback_sockets(port: int) -> list[tuple[str, int]]:
+    """Linux's TCP sockets on 127.0.0.1:``port`` (/proc/net/tcp): (state, receive queue) each.
+    A listening socket's queue is the connections waiting to be accepted; a connection's, the
+    bytes received that the program has not read yet."""
+    sockets = []
+    for line in Path("/proc/net/tcp").read_text(encoding="ascii").splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == f"0100007F:{port:04X}":
+            sockets.append((fields[3], int(fields[4].split(":")[1], 16)))
+    return sockets
+
+
+def poll(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Wait until ``condition()`` holds; fail if it does not within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{condition.__doc__ or condition} did not come about within {seconds} s")
+        time.sleep(0.02)
 
 
 def output_of(process: subprocess.Popen) -> str:
@@ -146,3 +172,44 @@ def start_nginx(port: int, app_server: str, directory: Path) -> subprocess.Popen
     config.write_text(render_nginx_config(listen=f"127.0.0.1:{port}", app_server=app_server, state_dir=state_dir))
     command = [NGINX, "-c", str(config), "-p", str(state_dir), "-e", "stderr", "-g", "daemon off;"]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+SITE_WORKERS = 2
+SITE_LOGIN_LIMIT = 3  # per minute, per address, counted in each worker's memory
+
+
+@contextmanager
+def site_behind_nginx(directory: Path) -> Iterator[dict[str, str]]:
+    """gunicorn (2 sync workers, PROXY_HOPS=1) on an empty SQLite schema, and nginx in front of it;
+    their addresses, "direct" and "front"."""
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import make_test_config
+
+    require(NGINX, "nginx is not installed; apt-get install nginx")
+    database_url = f"sqlite:///{directory / 'site.db'}"
+    app = create_app(make_test_config(database_url))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    env = {
+        **os.environ,
+        "APP_ENV": "development",
+        "SECRET_KEY": "one secret shared by every process " * 2,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": "",
+        "PROXY_HOPS": "1",
+        "RATELIMIT_LOGIN": f"{SITE_LOGIN_LIMIT} per minute",
+    }
+    app_port, nginx_port = free_port(), free_port()
+    processes = []
+    try:
+        processes.append(start_gunicorn(app_port, env, "--workers", str(SITE_WORKERS)))
+        processes.append(start_nginx(nginx_port, f"127.0.0.1:{app_port}", directory))
+        direct, front = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{nginx_port}"
+        wait_until_up(f"{direct}/healthz", processes[0])
+        wait_until_up(f"{front}/healthz", processes[1])
+        yield {"direct": direct, "front": front}
+    finally:
+        for process in reversed(processes):
+            stop(process)

@@ -1,15 +1,16 @@
 """Configuration: database URLs, and production refusing to start half-configured."""
 
-import os
 import re
-import subprocess
 import sys
+import traceback
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 from app import create_app
 from config import ProductionConfig, TestConfig, engine_options, normalise_database_url
+from tests.fresh_config import config_read_with
 
 
 @pytest.mark.parametrize(
@@ -146,13 +147,12 @@ def test_a_timeout_that_is_no_number_above_zero_is_named(monkeypatch, text, mess
     assert positive_number("XAPI_TIMEOUT", "10") == 2.5
 
 
-def start_up(**environment) -> subprocess.CompletedProcess:
-    """Start the test configuration's app in a new interpreter (settings are read on import)."""
-    env = {**os.environ, "APP_ENV": "testing", **environment}
-    code = "from app import create_app; create_app()"
-    return subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False
-    )  # noqa: S603
+def start_up(**environment):
+    """Start the test configuration's app as a new process would: config.py read afresh with the
+    environment given (settings are read on import), then ``create_app()`` with the class APP_ENV names."""
+    settings = config_read_with({"APP_ENV": "testing", **environment})
+    with mock.patch("app.config_from_environment", settings["config_from_environment"]):
+        return create_app()
 
 
 @pytest.mark.parametrize(
@@ -165,13 +165,16 @@ def start_up(**environment) -> subprocess.CompletedProcess:
     ],
 )
 def test_a_bad_setting_in_the_environment_stops_start_up_naming_it(name, value, message):
-    started = start_up(**{name: value})
-    assert started.returncode != 0
-    assert started.stderr.strip().splitlines()[-1].startswith(message), started.stderr[-2000:]
+    with pytest.raises(Exception) as stopped:  # noqa: B017 - which one is part of what is checked
+        start_up(**{name: value})
+    # The last line of the traceback a failed start-up prints.
+    said = traceback.format_exception_only(stopped.value)[-1]
+    assert said.startswith(message), said
 
 
 def test_the_environment_limits_are_read_when_good():
-    assert start_up(RATELIMIT_LOGIN="5 per minute;20 per hour", RATELIMIT_API="60/minute").returncode == 0
+    app = start_up(RATELIMIT_LOGIN="5 per minute;20 per hour", RATELIMIT_API="60/minute")
+    assert (app.config["RATELIMIT_LOGIN"], app.config["RATELIMIT_API"]) == ("5 per minute;20 per hour", "60/minute")
 
 
 def configured(base, **overrides):

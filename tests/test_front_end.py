@@ -2,13 +2,13 @@
 client cannot choose its own address for the rate limits.
 
 gunicorn runs with the production gunicorn.conf.py and two sync workers on a free loopback
-port, behind the repository's nginx config on another. Without nginx the tests are skipped,
+port, behind the repository's nginx config on another (the ``site`` fixture, in conftest.py, shared
+with test_media_front_end.py). Without nginx the tests are skipped,
 saying why; under CI (E2E_REQUIRED=1 or CI=true) that is a failure instead.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import threading
@@ -16,58 +16,47 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import pytest
-
-from app import create_app
-from app.extensions import db
 from config import Config
-from tests.conftest import make_test_config
-from tests.serving import NGINX, NGINX_TEMPLATE, free_port, require, start_gunicorn, start_nginx, stop, wait_until_up
+from tests.serving import ESTABLISHED, LISTEN, NGINX_TEMPLATE, SITE_LOGIN_LIMIT, SITE_WORKERS, loopback_sockets, poll
 
-WORKERS = 2
+WORKERS = SITE_WORKERS
 SLOW_CLIENTS = 5  # more than there are workers
-LOGIN_LIMIT = 3  # per minute, per address, counted in each worker's memory
+LOGIN_LIMIT = SITE_LOGIN_LIMIT  # per minute, per address, counted in each worker's memory
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """gunicorn (2 sync workers, PROXY_HOPS=1) on an empty SQLite schema, and nginx in front of it."""
-    require(NGINX, "nginx is not installed; apt-get install nginx")
-    directory = tmp_path_factory.mktemp("front-end")
-    database_url = f"sqlite:///{directory / 'site.db'}"
-    app = create_app(make_test_config(database_url))
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
-    env = {
-        **os.environ,
-        "APP_ENV": "development",
-        "SECRET_KEY": "one secret shared by every process " * 2,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": "",
-        "PROXY_HOPS": "1",
-        "RATELIMIT_LOGIN": f"{LOGIN_LIMIT} per minute",
-    }
-    app_port, nginx_port = free_port(), free_port()
-    processes = []
-    try:
-        processes.append(start_gunicorn(app_port, env, "--workers", str(WORKERS)))
-        processes.append(start_nginx(nginx_port, f"127.0.0.1:{app_port}", directory))
-        direct, front = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{nginx_port}"
-        wait_until_up(f"{direct}/healthz", processes[0])
-        wait_until_up(f"{front}/healthz", processes[1])
-        yield {"direct": direct, "front": front}
-    finally:
-        for process in reversed(processes):
-            stop(process)
+def port_of(base: str) -> int:
+    return int(base.rpartition(":")[2])
+
+
+def both_workers_took_one(base: str, count: int) -> Callable[[], bool]:
+    """gunicorn has accepted a slow client in each of its workers; the others wait to be accepted."""
+
+    def condition() -> bool:
+        return [queue for state, queue in loopback_sockets(port_of(base)) if state == LISTEN] == [count - WORKERS]
+
+    return condition
+
+
+def nginx_read_them_all(base: str, count: int) -> Callable[[], bool]:
+    """nginx has accepted every slow client and read all they have sent so far (their headers):
+    had it passed them on to gunicorn before their bodies were in, it would have by now."""
+
+    def condition() -> bool:
+        sockets = loopback_sockets(port_of(base))
+        connections = [queue for state, queue in sockets if state == ESTABLISHED]
+        waiting = [queue for state, queue in sockets if state == LISTEN]
+        return waiting == [0] and len(connections) >= count and not any(connections)
+
+    return condition
 
 
 @contextmanager
-def slow_clients(base: str, count: int, seconds: float) -> Iterator[None]:
-    """``count`` POSTs that promise 1,000 bytes and send one a second, for at most ``seconds``."""
+def slow_clients(base: str, count: int, seconds: float, settled: Callable[[], bool]) -> Iterator[None]:
+    """``count`` POSTs that promise 1,000 bytes and send one a second, for at most ``seconds``;
+    yields once the server has done with them what it will (``settled``)."""
     host, port = base.removeprefix("http://").split(":")
     done = threading.Event()
     connected = threading.Barrier(count + 1, timeout=5)
@@ -93,7 +82,7 @@ def slow_clients(base: str, count: int, seconds: float) -> Iterator[None]:
         thread.start()
     try:
         connected.wait()
-        time.sleep(1)  # both workers have picked up a slow request, if they are going to
+        poll(settled)
         yield
     finally:
         done.set()
@@ -123,7 +112,8 @@ def test_nginx_refuses_bodies_the_app_would_refuse():
 
 
 def test_slow_clients_do_not_hold_the_workers_behind_nginx(site):
-    with slow_clients(site["front"], SLOW_CLIENTS, seconds=8):
+    settled = nginx_read_them_all(site["front"], SLOW_CLIENTS)
+    with slow_clients(site["front"], SLOW_CLIENTS, seconds=8, settled=settled):
         answers = [timed_get(f"{site['front']}/healthz", timeout=5) for _ in range(3)]
     assert all(status == 200 for status, _ in answers), answers
     assert max(seconds for _, seconds in answers) < 1, answers
@@ -131,7 +121,8 @@ def test_slow_clients_do_not_hold_the_workers_behind_nginx(site):
 
 def test_slow_clients_hold_every_worker_when_gunicorn_is_reached_directly(site):
     """The contrast: without nginx in between, five slow clients take the site down."""
-    with slow_clients(site["direct"], SLOW_CLIENTS, seconds=8):
+    settled = both_workers_took_one(site["direct"], SLOW_CLIENTS)
+    with slow_clients(site["direct"], SLOW_CLIENTS, seconds=8, settled=settled):
         status, seconds = timed_get(f"{site['direct']}/healthz", timeout=3)
     assert status is None, f"answered {status} in {seconds:.2f} s"
     # Once they give up, the workers are free again.

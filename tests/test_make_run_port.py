@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from config import development_public_url
+from tests.fresh_config import config_read_with
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,18 +30,9 @@ def test_the_development_address_takes_make_runs_port_then_flask_runs():
 
 
 def development_setting(**environment: str) -> str:
-    """The development configuration's PUBLIC_URL, read afresh in a new interpreter (settings are read on import)."""
-    env = {key: value for key, value in os.environ.items() if key not in {"PORT", "FLASK_RUN_PORT", "PUBLIC_URL"}}
-    code = "import config; print(config.DevelopmentConfig.PUBLIC_URL)"
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", code],
-        env={**env, "PYTHONPATH": str(ROOT), **environment},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout.strip()
+    """The development configuration's PUBLIC_URL, config.py read afresh (settings are read on import)."""
+    settings = config_read_with(environment, without={"PORT", "FLASK_RUN_PORT", "PUBLIC_URL"})
+    return settings["DevelopmentConfig"].PUBLIC_URL
 
 
 def test_the_development_configuration_links_to_the_port_and_a_public_url_given_wins():
@@ -60,13 +52,15 @@ import sys
 import time
 from pathlib import Path
 
-import config
-
 here = Path(__file__).resolve().parents[1]
 command = sys.argv[3:]  # after "--app app"
 if command[:2] == ["jobs", "worker"]:
+    import config  # here only: the setup commands need no settings, and each import costs a start-up
+
     (here / "worker.txt").write_text(config.DevelopmentConfig.PUBLIC_URL)
 elif command[:1] == ["run"]:
+    import config
+
     port = command[command.index("--port") + 1]
     (here / "server.txt").write_text(port + " " + config.DevelopmentConfig.PUBLIC_URL)
     deadline = time.monotonic() + 60

@@ -1,6 +1,6 @@
 """Behind nginx (deploy/nginx.conf), the image upload page alone takes bodies over the site's 1 MiB.
 
-Uses test_front_end.py's gunicorn-behind-nginx site; skipped, saying why, without nginx.
+Uses the gunicorn-behind-nginx site test_front_end.py uses (conftest.py's ``site``); skipped, saying why, without nginx.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import urllib.request
 from app.author.media import FORM_ROOM
 from config import Config
 from tests.serving import NGINX_TEMPLATE
-from tests.test_front_end import site  # noqa: F401 - a fixture
 
 UNITS = {"": 1, "k": 1024, "m": 1024 * 1024}
 
@@ -38,7 +37,7 @@ def test_the_upload_location_allows_an_image_at_the_limit_and_its_form():
     assert int(size.group(1)) * UNITS[size.group(2)] >= Config.MEDIA_MAX_BYTES + FORM_ROOM
 
 
-def test_nginx_passes_a_big_upload_to_the_app_and_refuses_it_elsewhere(site):  # noqa: F811
+def test_nginx_passes_a_big_upload_to_the_app_and_refuses_it_elsewhere(site):
     size = Config.MAX_CONTENT_LENGTH + 512 * 1024
     # Reaching the app, which refuses it for its own reasons (no CSRF token): not nginx's 413.
     assert post(f"{site['front']}/author/courses/any/media", size) == 400

@@ -8,6 +8,8 @@ import logging
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from app.jobs.outage_log import QueueOutageFilter
 from tests.serving import free_port
@@ -24,7 +26,8 @@ class Clock:
 @pytest.fixture(scope="module")
 def refused() -> BaseException:
     try:
-        redis.Redis(port=free_port(), socket_connect_timeout=1).ping()
+        # Not tried again: redis-py's default three retries, with backoff, took 3.7 s to fail.
+        redis.Redis(port=free_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)).ping()
     except redis.exceptions.ConnectionError as error:
         return error
     raise AssertionError("something listens on the free port")
