@@ -305,15 +305,25 @@ def describe_violations(where: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def save_screenshots(page, name: str) -> None:
-    """Save full-page PNGs at desktop and phone width; fail if the phone layout scrolls sideways."""
+def write_screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save what the page shows (all of it, by default) as tests/e2e/screenshots/<name>.jpg, for people to look at.
+
+    JPEG at quality 90, not PNG: as legible (these are for reading, not comparing pixels) and about
+    as large, but Chromium encodes it in about half the time, and a run takes some 300 of them.
+    """
     SCREENSHOT_DIR.mkdir(exist_ok=True)
+    target = SCREENSHOT_DIR / f"{name}.jpg"
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(page.screenshot(full_page=full_page, animations="disabled", type="jpeg", quality=90))
+    os.replace(partial, target)  # two workers may write the same name at once
+    return target
+
+
+def save_screenshots(page, name: str) -> None:
+    """Save full-page screenshots at desktop and phone width; fail if the phone layout scrolls sideways."""
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
-        target = SCREENSHOT_DIR / f"{name}-{label}.png"
-        partial = target.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(page.screenshot(full_page=True, animations="disabled"))
-        os.replace(partial, target)  # tests on both databases may write the same name at once
+        write_screenshot(page, f"{name}-{label}")
         if label == "phone":
             overflow = page.evaluate(
                 """() => {

@@ -19,7 +19,7 @@ from app.devdata.population import seed_population
 from app.extensions import db
 from app.models.types import utcnow
 from app.services.progress import course_by_slug
-from tests.e2e.conftest import SCREENSHOT_DIR, axe_violations, describe_violations, log_in
+from tests.e2e.conftest import axe_violations, describe_violations, log_in, write_screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -70,11 +70,6 @@ def overflow(page) -> dict:
     )
 
 
-def screenshot(page, name: str) -> None:
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True, animations="disabled")
-
-
 @pytest.fixture
 def populated(app, course):
     with_demo_and_population(app, course, learners=60)
@@ -96,7 +91,7 @@ def test_analytics_fits_both_widths_and_passes_axe(page, populated, axe_source):
         violations = axe_violations(page, axe_source)
         if violations:
             problems.append(describe_violations(where, violations))
-        screenshot(page, f"author-analytics-{label}")
+        write_screenshot(page, f"author-analytics-{label}")
     assert not problems, "\n".join(problems)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from app.devdata.demo import DEMO_ADMIN, DEMO_PASSWORD
-from tests.e2e.conftest import log_in
-from tests.e2e.test_analytics_page import WIDTHS, open_analytics, screenshot, with_demo_and_population
+from tests.e2e.conftest import log_in, write_screenshot
+from tests.e2e.test_analytics_page import WIDTHS, open_analytics, with_demo_and_population
 
 pytestmark = pytest.mark.e2e
 
@@ -32,5 +32,5 @@ def test_real_course_content_analytics_page_is_under_6000px_at_1280(page, app, c
     page.set_viewport_size(WIDTHS["desktop"])
     open_analytics(page)
     height = page.evaluate("document.documentElement.scrollHeight")
-    screenshot(page, f"author-analytics-real-course-{learners}-1280")
+    write_screenshot(page, f"author-analytics-real-course-{learners}-1280")
     assert height < MAX_HEIGHT_AT_1280, f"the analytics page is {height}px tall at 1280px"

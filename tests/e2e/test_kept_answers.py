@@ -13,13 +13,13 @@ from playwright.sync_api import expect
 from tests.conftest import PASSWORD, create_user
 from tests.e2e.conftest import (
     DESKTOP,
-    SCREENSHOT_DIR,
     axe_violations,
     describe_violations,
     lesson_url,
     lessons_in_order,
     log_in,
     log_in_quickly,
+    write_screenshot,
 )
 
 pytestmark = pytest.mark.e2e
@@ -88,7 +88,7 @@ def test_a_quiz_sent_after_logging_out_elsewhere_comes_back_ticked_and_is_let_go
     violations = axe_violations(page, axe_source)
     assert not violations, describe_violations("the quiz with kept answers", violations)
     page.set_viewport_size({"width": 375, "height": 812})
-    page.screenshot(path=str(SCREENSHOT_DIR / "quiz-kept-answers-phone.png"))
+    write_screenshot(page, "quiz-kept-answers-phone", full_page=False)
     page.set_viewport_size(DESKTOP)
 
     page.get_by_role("button", name="Submit my answers").click()
