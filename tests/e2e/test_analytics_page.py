@@ -19,7 +19,7 @@ from app.devdata.population import seed_population
 from app.extensions import db
 from app.models.types import utcnow
 from app.services.progress import course_by_slug
-from tests.e2e.conftest import axe_violations, describe_violations, log_in, write_screenshot
+from tests.e2e.conftest import axe_violations, describe_violations, log_in_quickly, write_screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +76,7 @@ def populated(app, course):
 
 
 def test_analytics_fits_both_widths_and_passes_axe(page, populated, axe_source):
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     # One question's choices opened, so its chart and texts are checked too.
     page.locator(".choice-details summary").first.click()
@@ -96,7 +96,7 @@ def test_analytics_fits_both_widths_and_passes_axe(page, populated, axe_source):
 
 
 def test_the_date_range_is_chosen_with_a_plain_form(page, populated, course):
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     expect(page.locator(".snapshot-note")).to_contain_text("All time")
 
@@ -114,7 +114,7 @@ def test_without_script_the_range_form_still_works(browser, live_server, populat
     context = browser.new_context(base_url=live_server, java_script_enabled=False, locale="en-GB")
     page = context.new_page()
     try:
-        log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+        log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
         open_analytics(page)
         page.get_by_label("Date range").select_option("90d")
         page.get_by_role("button", name="Show").click()
@@ -127,7 +127,7 @@ def test_without_script_the_range_form_still_works(browser, live_server, populat
 
 
 def test_the_csv_downloads_with_the_page_figures(page, populated, course):
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     first_row = page.locator(".questions-table tbody tr").first
     answers = first_row.locator('td[data-label="Answers"]').inner_text()
@@ -161,7 +161,7 @@ ONE_WORD_HEADINGS_LINES = """() => [...document.querySelector('.questions-table 
 def test_no_column_heading_breaks_inside_a_word(page, populated, course, width):
     """ "Answers" read "Answer / s" on a desktop: the figures' columns were a share of the width."""
     page.set_viewport_size({"width": width, "height": 900})
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     headings = page.evaluate(ONE_WORD_HEADINGS_LINES)
     assert ["Answers", 1] in headings

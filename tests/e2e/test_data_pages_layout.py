@@ -29,7 +29,6 @@ from tests.e2e.conftest import (
     describe_violations,
     lesson_url,
     lessons_in_order,
-    log_in,
     log_in_quickly,
     write_screenshot,
 )
@@ -116,7 +115,7 @@ def demo(app, course) -> None:
 
 @pytest.mark.parametrize(("name", "who", "open_page"), DATA_PAGES, ids=[name for name, *_ in DATA_PAGES])
 def test_data_page_fits_desktop_and_phone(page, demo, axe_source, name, who, open_page):
-    log_in(page, who, DEMO_PASSWORD)
+    log_in_quickly(page, who, DEMO_PASSWORD)
     open_page(page)
     problems = []
     for label, viewport in WIDTHS.items():

@@ -21,7 +21,7 @@ from tests.e2e.conftest import (
     describe_violations,
     lesson_url,
     lessons_in_order,
-    log_in,
+    log_in_quickly,
     write_screenshot,
 )
 
@@ -73,8 +73,8 @@ def test_publish_twice_then_restore_the_first(page, learner_page, app, course_sp
     lesson = lessons_in_order(course_spec)[0]
     create_user(app, ADMIN_EMAIL, role=Role.ADMIN, name="Ada Admin")
     create_user(app, LEARNER_EMAIL, name="Lee Learner")
-    log_in(admin, ADMIN_EMAIL, PASSWORD)
-    log_in(learner, LEARNER_EMAIL, PASSWORD)
+    log_in_quickly(admin, ADMIN_EMAIL, PASSWORD)
+    log_in_quickly(learner, LEARNER_EMAIL, PASSWORD)
 
     publish_text(admin, course_spec.slug, lesson.slug, FIRST_TEXT)
     publish_text(admin, course_spec.slug, lesson.slug, SECOND_TEXT)
