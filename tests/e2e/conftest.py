@@ -41,6 +41,8 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# How often the live server's loop wakes to see whether it should stop (see ``live_server``).
+SERVER_POLL_SECONDS = 0.02
 
 
 # Browser tests check pages, which are the same on either database; what differs between the
@@ -92,7 +94,11 @@ class QuietRequestHandler(WSGIRequestHandler):
 def live_server(app, course) -> Iterator[str]:
     """Serve the test app (course imported) on 127.0.0.1 and a free port; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, server_class=ThreadingWSGIServer, handler_class=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    # ``shutdown`` waits for the serving loop to look at its flag, which it does between polls:
+    # at the default half second, each test's teardown waited about 0.45 s after its last request.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": SERVER_POLL_SECONDS}, name="live-server", daemon=True
+    )
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     # Links in e-mails and on the invitation page come from PUBLIC_URL: here, this server.
@@ -299,15 +305,25 @@ def describe_violations(where: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def save_screenshots(page, name: str) -> None:
-    """Save full-page PNGs at desktop and phone width; fail if the phone layout scrolls sideways."""
+def write_screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Save what the page shows (all of it, by default) as tests/e2e/screenshots/<name>.jpg, for people to look at.
+
+    JPEG at quality 90, not PNG: as legible (these are for reading, not comparing pixels) and about
+    as large, but Chromium encodes it in about half the time, and a run takes some 300 of them.
+    """
     SCREENSHOT_DIR.mkdir(exist_ok=True)
+    target = SCREENSHOT_DIR / f"{name}.jpg"
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(page.screenshot(full_page=full_page, animations="disabled", type="jpeg", quality=90))
+    os.replace(partial, target)  # two workers may write the same name at once
+    return target
+
+
+def save_screenshots(page, name: str) -> None:
+    """Save full-page screenshots at desktop and phone width; fail if the phone layout scrolls sideways."""
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
-        target = SCREENSHOT_DIR / f"{name}-{label}.png"
-        partial = target.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_bytes(page.screenshot(full_page=True, animations="disabled"))
-        os.replace(partial, target)  # tests on both databases may write the same name at once
+        write_screenshot(page, f"{name}-{label}")
         if label == "phone":
             overflow = page.evaluate(
                 """() => {

@@ -19,7 +19,7 @@ from app.devdata.population import seed_population
 from app.extensions import db
 from app.models.types import utcnow
 from app.services.progress import course_by_slug
-from tests.e2e.conftest import SCREENSHOT_DIR, axe_violations, describe_violations, log_in
+from tests.e2e.conftest import axe_violations, describe_violations, log_in_quickly, write_screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -70,18 +70,13 @@ def overflow(page) -> dict:
     )
 
 
-def screenshot(page, name: str) -> None:
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True, animations="disabled")
-
-
 @pytest.fixture
 def populated(app, course):
     with_demo_and_population(app, course, learners=60)
 
 
 def test_analytics_fits_both_widths_and_passes_axe(page, populated, axe_source):
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     # One question's choices opened, so its chart and texts are checked too.
     page.locator(".choice-details summary").first.click()
@@ -96,12 +91,12 @@ def test_analytics_fits_both_widths_and_passes_axe(page, populated, axe_source):
         violations = axe_violations(page, axe_source)
         if violations:
             problems.append(describe_violations(where, violations))
-        screenshot(page, f"author-analytics-{label}")
+        write_screenshot(page, f"author-analytics-{label}")
     assert not problems, "\n".join(problems)
 
 
 def test_the_date_range_is_chosen_with_a_plain_form(page, populated, course):
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     expect(page.locator(".snapshot-note")).to_contain_text("All time")
 
@@ -119,7 +114,7 @@ def test_without_script_the_range_form_still_works(browser, live_server, populat
     context = browser.new_context(base_url=live_server, java_script_enabled=False, locale="en-GB")
     page = context.new_page()
     try:
-        log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+        log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
         open_analytics(page)
         page.get_by_label("Date range").select_option("90d")
         page.get_by_role("button", name="Show").click()
@@ -132,7 +127,7 @@ def test_without_script_the_range_form_still_works(browser, live_server, populat
 
 
 def test_the_csv_downloads_with_the_page_figures(page, populated, course):
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     first_row = page.locator(".questions-table tbody tr").first
     answers = first_row.locator('td[data-label="Answers"]').inner_text()
@@ -166,7 +161,7 @@ ONE_WORD_HEADINGS_LINES = """() => [...document.querySelector('.questions-table 
 def test_no_column_heading_breaks_inside_a_word(page, populated, course, width):
     """ "Answers" read "Answer / s" on a desktop: the figures' columns were a share of the width."""
     page.set_viewport_size({"width": width, "height": 900})
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     open_analytics(page)
     headings = page.evaluate(ONE_WORD_HEADINGS_LINES)
     assert ["Answers", 1] in headings

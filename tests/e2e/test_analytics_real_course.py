@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from app.devdata.demo import DEMO_ADMIN, DEMO_PASSWORD
-from tests.e2e.conftest import log_in
-from tests.e2e.test_analytics_page import WIDTHS, open_analytics, screenshot, with_demo_and_population
+from tests.e2e.conftest import log_in_quickly, write_screenshot
+from tests.e2e.test_analytics_page import WIDTHS, open_analytics, with_demo_and_population
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,9 @@ def course(real_course) -> str:
 @pytest.mark.parametrize("learners", [0, 200], ids=["demo", "demo-and-200-seeded"])
 def test_real_course_content_analytics_page_is_under_6000px_at_1280(page, app, course, learners):
     with_demo_and_population(app, course, learners=learners)
-    log_in(page, DEMO_ADMIN, DEMO_PASSWORD)
+    log_in_quickly(page, DEMO_ADMIN, DEMO_PASSWORD)
     page.set_viewport_size(WIDTHS["desktop"])
     open_analytics(page)
     height = page.evaluate("document.documentElement.scrollHeight")
-    screenshot(page, f"author-analytics-real-course-{learners}-1280")
+    write_screenshot(page, f"author-analytics-real-course-{learners}-1280")
     assert height < MAX_HEIGHT_AT_1280, f"the analytics page is {height}px tall at 1280px"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import sys
-import time
+import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -84,12 +84,14 @@ def test_the_api_reference_page(page, axe_source):
 
 def test_a_second_click_before_the_answer_shows_the_one_token_made(page, app, monkeypatch):
     """The server makes one token per form; the page must show that token, not "made already".
-    A slow answer gives the second click its chance, as a slow network does."""
+    The first answer is held back until the second click has been made, as a slow network would."""
     tokens = sys.modules["app.me.tokens"]  # the module: app.me's "tokens" is its view of that name
     real_create = tokens.token_create
+    arrived, answer = threading.Event(), threading.Event()
 
     def slow_create(*args, **kwargs):
-        time.sleep(0.8)
+        arrived.set()
+        answer.wait(timeout=30)
         return real_create(*args, **kwargs)
 
     monkeypatch.setattr(tokens, "token_create", slow_create)
@@ -98,15 +100,21 @@ def test_a_second_click_before_the_answer_shows_the_one_token_made(page, app, mo
     page.goto("/me/tokens")
     page.get_by_label("Name").fill("Clinic dashboard")
     page.get_by_label(re.compile(r"^Read learners' progress")).check()
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
     # Raw clicks where the button is: a locator's click would wait for the first answer's page.
     box = page.get_by_role("button", name="Make the token").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.click(x, y)
-    page.wait_for_timeout(200)
-    page.mouse.click(x, y)
+    try:
+        page.mouse.click(x, y)
+        assert arrived.wait(timeout=30), "the first click's request never reached the server"
+        page.mouse.click(x, y)  # while the server still works on the first
+    finally:
+        answer.set()
     expect(page.get_by_role("heading", name=re.compile("^Your new token"))).to_be_visible()
     assert re.fullmatch(r"nlt_[A-Za-z0-9_-]{43}", page.locator("#new-token").inner_text())
     expect(page.get_by_text("That form made its token already")).to_have_count(0)
+    assert sent == [page.url], f"the form was sent more than once: {sent}"
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(ApiToken)) == 1
         db.session.remove()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import Audit, lessons_in_order, log_in
+from tests.e2e.conftest import Audit, lessons_in_order, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def test_remove_a_lesson_then_discard_the_draft_each_after_confirming(page, app, course_spec, axe_source):
     audit = Audit(axe_source)
     create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
-    log_in(page, "ada@example.org", PASSWORD)
+    log_in_quickly(page, "ada@example.org", PASSWORD)
     first = lessons_in_order(course_spec)[0]
     page.goto("/author/")
     outline = page.locator(".outline-item .lesson-link")

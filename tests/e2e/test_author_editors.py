@@ -17,7 +17,14 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import DESKTOP, axe_violations, describe_violations, lessons_in_order, log_in, save_screenshots
+from tests.e2e.conftest import (
+    DESKTOP,
+    axe_violations,
+    describe_violations,
+    lessons_in_order,
+    log_in_quickly,
+    save_screenshots,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +49,7 @@ def audit(page, axe_source: str, name: str) -> None:
 @pytest.fixture
 def admin(page, app):
     create_user(app, ADMIN_EMAIL, role=Role.ADMIN, name="Ada Admin")
-    log_in(page, ADMIN_EMAIL, PASSWORD)
+    log_in_quickly(page, ADMIN_EMAIL, PASSWORD)
     return page
 
 
@@ -164,7 +171,7 @@ def test_both_editors_work_without_script(browser, live_server, app, course_spec
     context.set_default_timeout(30_000)  # as the page fixture's (conftest.py)
     page = context.new_page()
     try:
-        log_in(page, ADMIN_EMAIL, PASSWORD)
+        log_in_quickly(page, ADMIN_EMAIL, PASSWORD)
         lesson = lessons_in_order(course_spec)[0]
         base = f"/author/courses/{course_spec.slug}/lessons/{lesson.slug}"
 

@@ -8,14 +8,14 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import lessons_in_order, log_in
+from tests.e2e.conftest import lessons_in_order, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
 
 def test_a_lesson_moved_by_keyboard_keeps_the_focus_where_it_went(page, app, course_spec):
     create_user(app, "ada@example.org", role=Role.ADMIN, name="Ada Admin")
-    log_in(page, "ada@example.org", PASSWORD)
+    log_in_quickly(page, "ada@example.org", PASSWORD)
     first = lessons_in_order(course_spec)[0]
     page.goto("/author/")
 

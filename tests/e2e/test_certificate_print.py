@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +46,7 @@ def finish_the_course(app, email: str) -> None:
 
 def test_both_certificate_pages_print_on_one_page_without_the_site_around_them(page, app, course):
     create_user(app, EMAIL, name="Pat Printer")
-    log_in(page, EMAIL, PASSWORD)
+    log_in_quickly(page, EMAIL, PASSWORD)
     finish_the_course(app, EMAIL)
     page.goto(f"/courses/{course}/certificate")
     code = page.locator(".certificate-facts .code-text").inner_text()
@@ -68,7 +68,7 @@ def test_both_certificate_pages_print_on_one_page_without_the_site_around_them(p
 def test_on_a_phone_each_fact_sits_under_its_label_at_the_full_width(page, app, course):
     """Beside their labels, the code and the address to check it at got a few characters a line."""
     create_user(app, EMAIL, name="Pat Printer")
-    log_in(page, EMAIL, PASSWORD)
+    log_in_quickly(page, EMAIL, PASSWORD)
     finish_the_course(app, EMAIL)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"/courses/{course}/certificate")

@@ -4,7 +4,7 @@ With ``prefers-color-scheme: dark`` every page is drawn dark (app.css's second p
 WCAG 2.1 AA rules, colour contrast among them, still pass on the learner's main pages, a
 counsellor's and the authoring ones; a lesson printed from a dark screen is black on white without
 the navigation; in forced colours focus, state tags and progress bars stay visible. Screenshots go
-to tests/e2e/screenshots/dark-*.png for people to look at.
+to tests/e2e/screenshots/dark-*.jpg for people to look at.
 """
 
 from __future__ import annotations

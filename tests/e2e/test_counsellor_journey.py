@@ -17,14 +17,7 @@ from playwright.sync_api import expect
 from app.models import Role
 from app.services.course_files import QuestionSpec
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import (
-    Audit,
-    answer_quiz,
-    lesson_url,
-    lessons_in_order,
-    log_in,
-    register,
-)
+from tests.e2e.conftest import Audit, answer_quiz, lesson_url, lessons_in_order, log_in_quickly, register
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +39,8 @@ def test_counsellor_journey(page, learner_page, app, course_spec, axe_source, in
     create_user(app, COUNSELLOR_EMAIL, role=Role.COUNSELLOR, name=COUNSELLOR)
 
     # The counsellor logs in and opens the dashboard: nobody shares with them yet.
-    log_in(counsellor, COUNSELLOR_EMAIL, PASSWORD)
+    log_in_quickly(counsellor, COUNSELLOR_EMAIL, PASSWORD)
+    counsellor.goto("/")  # where logging in lands
     counsellor.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
     expect(counsellor).to_have_url(re.compile(r"/counsel/$"))
     expect(counsellor.get_by_role("heading", level=1)).to_have_text("Your clients")

@@ -5,12 +5,11 @@ and misconceptions), each data page is opened at a desktop's 1280 px, a small ph
 nothing scrolls sideways, no table cell clips its text or hides it in a scrolling box, and on the
 desktop a table's date stays on one line and the page uses more than the 46rem reading column,
 which a lesson keeps. axe-core checks each page at both widths; screenshots of each go to
-tests/e2e/screenshots/data-<page>-<width>.png for people to look at.
+tests/e2e/screenshots/data-<page>-<width>.jpg for people to look at.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 
@@ -26,13 +25,12 @@ from app.models import CounsellorLink, Course, User
 from app.models.types import utcnow
 from tests.conftest import create_user
 from tests.e2e.conftest import (
-    SCREENSHOT_DIR,
     axe_violations,
     describe_violations,
     lesson_url,
     lessons_in_order,
-    log_in,
     log_in_quickly,
+    write_screenshot,
 )
 
 pytestmark = pytest.mark.e2e
@@ -115,17 +113,9 @@ def demo(app, course) -> None:
     assert result.exit_code == 0, result.output
 
 
-def screenshot(page, name: str) -> None:
-    SCREENSHOT_DIR.mkdir(exist_ok=True)
-    target = SCREENSHOT_DIR / f"{name}.png"
-    partial = target.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_bytes(page.screenshot(full_page=True, animations="disabled"))
-    os.replace(partial, target)  # tests on both databases may write the same name at once
-
-
 @pytest.mark.parametrize(("name", "who", "open_page"), DATA_PAGES, ids=[name for name, *_ in DATA_PAGES])
 def test_data_page_fits_desktop_and_phone(page, demo, axe_source, name, who, open_page):
-    log_in(page, who, DEMO_PASSWORD)
+    log_in_quickly(page, who, DEMO_PASSWORD)
     open_page(page)
     problems = []
     for label, viewport in WIDTHS.items():
@@ -145,7 +135,7 @@ def test_data_page_fits_desktop_and_phone(page, demo, axe_source, name, who, ope
         violations = axe_violations(page, axe_source)
         if violations:
             problems.append(describe_violations(where, violations))
-        screenshot(page, f"data-{name}-{viewport['width']}")
+        write_screenshot(page, f"data-{name}-{viewport['width']}")
     assert not problems, "\n".join(problems)
 
 
@@ -205,7 +195,7 @@ def test_a_long_name_without_spaces_fits_a_phone(page, learner_page, app):
             problems.append(f"{path} scrolls sideways: {found['scrollWidth']} > {found['innerWidth']}")
         if found["spilled"]:
             problems.append(f"{path} lets the name run out of its box: {found['spilled'][:3]}")
-        screenshot(browser_page, f"long-name-{path.strip('/').split('/')[0]}-{phone['width']}")
+        write_screenshot(browser_page, f"long-name-{path.strip('/').split('/')[0]}-{phone['width']}")
     assert not problems, "\n".join(problems)
 
 
@@ -278,5 +268,5 @@ def test_the_dashboard_shows_every_flag_whole_on_a_tablet_and_at_every_width(pag
                 problems.append(f"{where} scrolls sideways")
             if found["tableScrolls"] or found["hidden"]:
                 problems.append(f"{where} hides flags: {found['hidden'][:3]}")
-            screenshot(page, f"data-dashboard-flags-{width}-{scheme}")
+            write_screenshot(page, f"data-dashboard-flags-{width}-{scheme}")
     assert not problems, "\n".join(problems)

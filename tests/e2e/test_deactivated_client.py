@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import axe_violations, describe_violations, log_in, save_screenshots
+from tests.e2e.conftest import axe_violations, describe_violations, log_in_quickly, save_screenshots
 from tests.e2e.test_client_summary_print import COUNSELLOR, linked_client
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +30,7 @@ def test_a_deactivated_client_is_tagged_in_words_that_can_be_read(page, app, axe
     learner_id = linked_client(app)
     deactivate(app, learner_id)
     page.emulate_media(color_scheme=scheme)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
 
     page.goto("/counsel/")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Lee Learner"))

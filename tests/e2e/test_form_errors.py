@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import lesson_url, lessons_in_order, log_in, log_in_quickly
+from tests.e2e.conftest import lesson_url, lessons_in_order, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,7 @@ def _empty_quiz_sent(page, app, course_spec):
     """Log Kay in, send the first lesson's quiz unanswered; return the lesson and the error summary,
     once its script has run (it focuses the box: a key pressed before would follow the plain link)."""
     create_user(app, "kay@example.org", name="Kay Keys")
-    log_in(page, "kay@example.org", PASSWORD)
+    log_in_quickly(page, "kay@example.org", PASSWORD)
     first = lessons_in_order(course_spec)[0]
     page.goto(lesson_url(course_spec, first, "/quiz"))
     page.get_by_role("button", name="Submit my answers").click()

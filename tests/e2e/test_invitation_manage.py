@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import Audit, log_in, log_in_quickly
+from tests.e2e.conftest import Audit, log_in_quickly
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +60,7 @@ def test_label_copy_and_cancel(page, learner_page, app, axe_source):
     expect(page.get_by_text("No invitations are waiting.")).to_be_visible()
 
     # The client who opens the link now is told plainly what happened and what to do.
-    log_in(learner_page, "nia@example.org", PASSWORD)
+    log_in_quickly(learner_page, "nia@example.org", PASSWORD)
     response = learner_page.goto(link)
     assert response.status == 410
     expect(learner_page.get_by_role("heading", level=1)).to_have_text("This invitation was cancelled")

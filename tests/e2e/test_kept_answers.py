@@ -13,13 +13,12 @@ from playwright.sync_api import expect
 from tests.conftest import PASSWORD, create_user
 from tests.e2e.conftest import (
     DESKTOP,
-    SCREENSHOT_DIR,
     axe_violations,
     describe_violations,
     lesson_url,
     lessons_in_order,
-    log_in,
     log_in_quickly,
+    write_screenshot,
 )
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +67,7 @@ def test_a_quiz_sent_after_logging_out_elsewhere_comes_back_ticked_and_is_let_go
     page, app, course_spec, axe_source
 ):
     create_user(app, "kim@example.org", name="Kim Kept")
-    log_in(page, "kim@example.org", PASSWORD)
+    log_in_quickly(page, "kim@example.org", PASSWORD)
     first = lessons_in_order(course_spec)[0]
     page.goto(lesson_url(course_spec, first, "/quiz"))
     ticked = _tick(page, first, _right)
@@ -88,7 +87,7 @@ def test_a_quiz_sent_after_logging_out_elsewhere_comes_back_ticked_and_is_let_go
     violations = axe_violations(page, axe_source)
     assert not violations, describe_violations("the quiz with kept answers", violations)
     page.set_viewport_size({"width": 375, "height": 812})
-    page.screenshot(path=str(SCREENSHOT_DIR / "quiz-kept-answers-phone.png"))
+    write_screenshot(page, "quiz-kept-answers-phone", full_page=False)
     page.set_viewport_size(DESKTOP)
 
     page.get_by_role("button", name="Submit my answers").click()
@@ -102,7 +101,7 @@ def test_a_quiz_sent_after_logging_out_elsewhere_comes_back_ticked_and_is_let_go
 def test_kept_ticks_can_be_cleared_and_are_never_another_accounts(page, app, course_spec):
     create_user(app, "kim@example.org", name="Kim Kept")
     create_user(app, "lou@example.org", name="Lou Later")
-    log_in(page, "kim@example.org", PASSWORD)
+    log_in_quickly(page, "kim@example.org", PASSWORD)
     first = lessons_in_order(course_spec)[0]
     quiz = lesson_url(course_spec, first, "/quiz")
     page.goto(quiz)

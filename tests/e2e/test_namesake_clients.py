@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import axe_violations, describe_violations, log_in, log_in_quickly, save_screenshots
+from tests.e2e.conftest import axe_violations, describe_violations, log_in_quickly, save_screenshots
 from tests.e2e.test_certificate_print import printed
 from tests.e2e.test_client_summary_print import COUNSELLOR, drawn_today
 
@@ -44,7 +44,7 @@ def test_each_sam_has_a_link_named_apart_that_can_be_read(page, app, axe_source,
     ids = two_sams_and_alex(app)
     today = drawn_today(app)
     page.emulate_media(color_scheme=scheme)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
 
     page.goto("/counsel/")
     names = {

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import answer_quiz, lesson_url, lessons_in_order, log_in, right_choices
+from tests.e2e.conftest import answer_quiz, lesson_url, lessons_in_order, log_in_quickly, right_choices
 from tests.e2e.test_review_journey import make_reviews_due
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 def test_going_back_to_a_submitted_quiz_or_review_shows_no_ticks(page, app, course_spec):
     first = lessons_in_order(course_spec)[0]
     create_user(app, "back@example.org", name="Bea Back")
-    log_in(page, "back@example.org", PASSWORD)
+    log_in_quickly(page, "back@example.org", PASSWORD)
 
     page.goto(lesson_url(course_spec, first, "/quiz"))
     answer_quiz(page, first, right_choices)

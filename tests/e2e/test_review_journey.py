@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import ReviewCard
 from app.models.types import utcnow
 from tests.conftest import PASSWORD, create_user
-from tests.e2e.conftest import answer_quiz, lesson_url, lessons_in_order, log_in, right_choices, wrong_choices
+from tests.e2e.conftest import answer_quiz, lesson_url, lessons_in_order, log_in_quickly, right_choices, wrong_choices
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +43,7 @@ def answer_review(page, spec, pick) -> None:
 def test_mistakes_come_back_for_review(page, app, course_spec):
     first = lessons_in_order(course_spec)[0]
     create_user(app, "rev@example.org", name="Rev Iewer")
-    log_in(page, "rev@example.org", PASSWORD)
+    log_in_quickly(page, "rev@example.org", PASSWORD)
     review_url = f"/courses/{course_spec.slug}/review"
 
     # Every question wrong: nothing to review straight away, the page says when.

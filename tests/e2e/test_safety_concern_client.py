@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import axe_violations, describe_violations, log_in, save_screenshots
+from tests.e2e.conftest import axe_violations, describe_violations, log_in_quickly, save_screenshots
 from tests.e2e.test_client_summary_print import COUNSELLOR, fail_the_first_quiz, linked_client
 
 pytestmark = pytest.mark.e2e
@@ -19,7 +19,7 @@ def test_a_safety_concern_is_tagged_in_words_that_can_be_read(page, app, axe_sou
     learner_id = linked_client(app)
     fail_the_first_quiz(app, learner_id)  # among its wrong choices, the course's safety-critical one
     page.emulate_media(color_scheme=scheme)
-    log_in(page, COUNSELLOR, PASSWORD)
+    log_in_quickly(page, COUNSELLOR, PASSWORD)
 
     page.goto("/counsel/")
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Lee Learner"))
